@@ -1,0 +1,109 @@
+// File: contact_validators.cc
+//
+// Contact data: Nordic phone numbers (phone) and e-mail addresses (email).
+// Phone rules follow shared/spec identifiers.md §7.3 (national significant
+// number lengths and leading digits, as libphonenumber checks them).
+#include <strings.h>
+
+#include "checksum.h"
+
+namespace {
+
+bool StartsWith(const char* s, size_t n, const char* p) {
+  size_t k = strlen(p);
+  return n >= k && memcmp(s, p, k) == 0;
+}
+
+// National significant number (after country code, no trunk 0) is valid?
+bool NsnOk(const char* cc, const char* s, size_t n) {
+  if (strcmp(cc, "47") == 0) {  // NO: 8 digits, mobile 4/9, fixed 2-7, 8 toll-free etc.
+    return n == 8 && s[0] >= '2';
+  }
+  if (strcmp(cc, "45") == 0) return n == 8 && s[0] >= '2';  // DK
+  if (strcmp(cc, "46") == 0) {  // SE: mobile 7[02369]+7 digits; fixed 7-9 digits
+    if (s[0] == '7') return n == 9 && (s[1] == '0' || s[1] == '2' || s[1] == '3' ||
+                                       s[1] == '6' || s[1] == '8' || s[1] == '9');
+    return n >= 7 && n <= 9 && s[0] != '0';
+  }
+  if (strcmp(cc, "358") == 0) return n >= 5 && n <= 11 && s[0] != '0';  // FI
+  if (strcmp(cc, "354") == 0) {  // IS: 7 digits, not starting with 0/1
+    return n == 7 && s[0] >= '2';
+  }
+  return false;
+}
+
+// Value: digits, starting with the country code when the input had a `+` or
+// `00` prefix (flag NORDPII_INPUT_COUNTRY_PREFIX), else a national number.
+int ValidatePhone(const nordpii_input* in, nordpii_verdict* out) {
+  np_invalid(out);
+  const char* s = in->value;
+  size_t n = in->len;
+  if (n < 7 || n > 15 || !np_all_digits(s, n)) return 0;
+  static const char* kCc[] = {"47", "46", "45", "358", "354"};
+  if (in->flags & NORDPII_INPUT_COUNTRY_PREFIX) {
+    for (const char* cc : kCc) {
+      size_t k = strlen(cc);
+      if (!StartsWith(s, n, cc)) continue;
+      const char* nsn = s + k;
+      size_t m = n - k;
+      if (m > 0 && nsn[0] == '0') { ++nsn; --m; }  // "+46 (0)70 ..."
+      if (NsnOk(cc, nsn, m)) {
+        np_verdict(out, NORDPII_VALID, NORDPII_CONF_MEDIUM, NORDPII_RULE_FORMAT, nullptr, s, n);
+        return 0;
+      }
+    }
+    return 0;
+  }
+  // National forms: SE/FI mobile with trunk 0 (070-123 45 67, 041 234 5678).
+  if (n == 10 && s[0] == '0' && s[1] == '7' && NsnOk("46", s + 1, 9)) {
+    np_verdict(out, NORDPII_VALID, NORDPII_CONF_LOW, NORDPII_RULE_FORMAT, nullptr, s, n);
+    return 0;
+  }
+  if (n == 10 && s[0] == '0' && s[1] == '4') {
+    np_verdict(out, NORDPII_VALID, NORDPII_CONF_LOW, NORDPII_RULE_FORMAT, nullptr, s, n);
+    return 0;
+  }
+  // NO/DK 8-digit numbers: only with a keyword (every 8-digit number fits).
+  if (n == 8 && s[0] >= '2') {
+    np_verdict(out, NORDPII_PLAUSIBLE, NORDPII_CONF_LOW,
+               NORDPII_RULE_FORMAT | NORDPII_RULE_NEEDS_CONTEXT, nullptr, s, n);
+  }
+  return 0;
+}
+
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Value: the address. Checks one `@`, a dotted domain and an alphabetic TLD.
+int ValidateEmail(const nordpii_input* in, nordpii_verdict* out) {
+  np_invalid(out);
+  const char* s = in->value;
+  size_t n = in->len;
+  const char* at = (const char*)memchr(s, '@', n);
+  if (!at || at == s || memchr(at + 1, '@', n - (size_t)(at - s) - 1)) return 0;
+  const char* dot = nullptr;
+  for (const char* p = s + n; p-- > at;)
+    if (*p == '.') { dot = p; break; }
+  if (!dot || dot == at + 1 || (size_t)(s + n - dot) < 3) return 0;
+  for (const char* p = dot + 1; p < s + n; ++p)
+    if (!IsAlpha(*p)) return 0;
+  // Role addresses are contact points, not people: low.
+  static const char* kRoles[] = {"post@", "postmaster@", "info@", "kundeservice@",
+                                 "support@", "noreply@", "no-reply@", "kontakt@", "asiakaspalvelu@"};
+  int conf = NORDPII_CONF_MEDIUM;
+  for (const char* r : kRoles)
+    if (n >= strlen(r) && strncasecmp(s, r, strlen(r)) == 0) conf = NORDPII_CONF_LOW;
+  char norm[64];
+  size_t m = n < sizeof(norm) ? n : sizeof(norm) - 1;
+  for (size_t i = 0; i < m; ++i) norm[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+  np_verdict(out, NORDPII_VALID, conf, NORDPII_RULE_FORMAT, nullptr, norm, m);
+  return 0;
+}
+
+}  // namespace
+
+extern "C" const nordpii_validator nordpii_validator_phone = {
+    sizeof(nordpii_validator), NORDPII_PLUGIN_ABI_VERSION, "phone",
+    "Nordic phone numbers (+47/+46/+45/+358/+354 and national mobile forms)", ValidatePhone};
+extern "C" const nordpii_validator nordpii_validator_email = {
+    sizeof(nordpii_validator), NORDPII_PLUGIN_ABI_VERSION, "email",
+    "E-mail address (one @, dotted domain, alphabetic TLD)", ValidateEmail};

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian 12 packages nordpii needs to build, test and benchmark.
+# Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
+set -eu
+PKGS="build-essential cmake pkg-config libre2-dev libhyperscan-dev libicu-dev libssl-dev \
+libcli11-dev libtomlplusplus-dev catch2 nlohmann-json3-dev libbenchmark-dev \
+python3 python3-stdnum ripgrep"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing:$missing" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

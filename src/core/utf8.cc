@@ -1,0 +1,51 @@
+#include "core/utf8.h"
+
+namespace nordpii {
+
+int DecodeUtf8(const unsigned char* s, size_t n, size_t i, uint32_t& cp) {
+  unsigned char b = s[i];
+  if (b < 0x80) { cp = b; return 1; }
+  auto cont = [&](size_t k) { return i + k < n && (s[i + k] & 0xC0) == 0x80; };
+  if (b >= 0xC2 && b <= 0xDF) {
+    if (!cont(1)) return 0;
+    cp = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+    return 2;
+  }
+  if (b >= 0xE0 && b <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    cp = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+    if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return 3;
+  }
+  if (b >= 0xF0 && b <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
+         (s[i + 3] & 0x3Fu);
+    if (cp < 0x10000 || cp > 0x10FFFF) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+bool WordCharBefore(std::string_view text, size_t pos) {
+  if (pos == 0) return false;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  if (s[pos - 1] < 0x80) return IsWordCodepoint(s[pos - 1]);
+  size_t b = pos - 1;
+  while (b > 0 && pos - b < 4 && (s[b] & 0xC0) == 0x80) --b;
+  uint32_t cp;
+  int len = DecodeUtf8(s, pos, b, cp);
+  if (len == 0 || b + static_cast<size_t>(len) != pos) return true;  // treat junk as a letter
+  return IsWordCodepoint(cp);
+}
+
+bool WordCharAt(std::string_view text, size_t pos) {
+  if (pos >= text.size()) return false;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  if (s[pos] < 0x80) return IsWordCodepoint(s[pos]);
+  uint32_t cp;
+  if (DecodeUtf8(s, text.size(), pos, cp) == 0) return true;
+  return IsWordCodepoint(cp);
+}
+
+}  // namespace nordpii

@@ -1,0 +1,44 @@
+// File: utf8.h
+//
+// Minimal UTF-8 helpers shared by the normaliser and the matchers: decoding
+// one code point and telling word characters (letters/digits) from the rest,
+// which defines the "non-alphanumeric boundary" every finding needs.
+#ifndef NORDPII_CORE_UTF8_H_
+#define NORDPII_CORE_UTF8_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace nordpii {
+
+// Decodes one UTF-8 code point at s[i]. Returns its length (1-4) and sets cp,
+// or returns 0 for an invalid or truncated sequence.
+int DecodeUtf8(const unsigned char* s, size_t n, size_t i, uint32_t& cp);
+
+// True for ASCII letters/digits and for non-ASCII code points that are not
+// punctuation, symbols or spaces (a deliberately simple, table-free rule:
+// Latin-1 punctuation, General Punctuation, CJK punctuation, full-width
+// punctuation and emoji are not word characters; letters of any script are).
+inline bool IsWordCodepoint(uint32_t c) {
+  if (c < 0x80) {
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+  }
+  if (c < 0xC0) return c == 0xAA || c == 0xB5 || c == 0xBA;
+  if (c == 0xD7 || c == 0xF7) return false;
+  if (c >= 0x2000 && c <= 0x2BFF) return false;
+  if (c >= 0x3000 && c <= 0x303F) return false;
+  if (c >= 0xFE30 && c <= 0xFE6F) return false;
+  if (c >= 0xFF00 && c <= 0xFF0F) return false;
+  if (c >= 0x1F000) return false;
+  return true;
+}
+
+// Is the code point that ends right before text[pos] a word character?
+bool WordCharBefore(std::string_view text, size_t pos);
+// Is the code point starting at text[pos] a word character?
+bool WordCharAt(std::string_view text, size_t pos);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_CORE_UTF8_H_

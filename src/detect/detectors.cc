@@ -1,0 +1,404 @@
+#include "detect/detectors.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "core/utf8.h"
+
+namespace nordpii {
+namespace {
+
+constexpr int kMaxDigits = 32;
+
+using Group = DetectScratch::Group;
+
+struct Det {
+  const nordpii_validator* validator = nullptr;
+  std::vector<uint32_t> labels;     // keyword group indices
+  std::vector<uint32_t> negatives;  // keyword group indices
+  std::vector<uint32_t> triggers;
+  std::shared_ptr<RE2> value_re;    // after-keyword
+};
+
+bool IsSoftSeparator(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
+bool IsHetuSign(char c) {
+  c = static_cast<char>(c & ~0x20);
+  return (c >= 'A' && c <= 'F') || (c >= 'U' && c <= 'Y');
+}
+bool IsHetuCheck(char c) {
+  if (c >= '0' && c <= '9') return true;
+  c = static_cast<char>(c & ~0x20);
+  return c >= 'A' && c <= 'Y' && c != 'G' && c != 'I' && c != 'O' && c != 'Q';
+}
+bool IsDigitC(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+}  // namespace
+
+struct DetectorSet::Impl {
+  std::vector<Det> dets;
+  // Detectors with source digits and form plain, by digit count.
+  std::vector<std::vector<uint32_t>> plain_by_len = std::vector<std::vector<uint32_t>>(kMaxDigits + 1);
+  std::vector<uint32_t> hetu, iban, phone, regex_dets;
+  std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
+};
+
+DetectorSet::~DetectorSet() = default;
+
+Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
+    const PatternSet& set, std::shared_ptr<const PluginRegistry> registry) {
+  if (Status s = set.Check(registry->Names()); !s.ok()) return s;
+  std::shared_ptr<DetectorSet> ds(new DetectorSet());
+  ds->set_ = set;
+  ds->registry_ = std::move(registry);
+  ds->impl_ = std::make_unique<Impl>();
+  Impl& im = *ds->impl_;
+  im.by_trigger.resize(set.keywords.size());
+  for (size_t i = 0; i < set.detectors.size(); ++i) {
+    const DetectorSpec& d = set.detectors[i];
+    Det det;
+    det.validator = ds->registry_->Find(d.validator);
+    for (const auto& k : d.keywords) det.labels.push_back(static_cast<uint32_t>(set.KeywordGroupIndex(k)));
+    for (const auto& k : d.negative) det.negatives.push_back(static_cast<uint32_t>(set.KeywordGroupIndex(k)));
+    for (const auto& k : d.trigger) {
+      uint32_t g = static_cast<uint32_t>(set.KeywordGroupIndex(k));
+      det.triggers.push_back(g);
+      im.by_trigger[g].push_back(static_cast<uint32_t>(i));
+    }
+    if (d.source == DetectorSource::kAfterKeyword) {
+      RE2::Options opt;
+      opt.set_log_errors(false);
+      det.value_re = std::make_shared<RE2>(d.value, opt);
+      if (!det.value_re->ok() || det.value_re->NumberOfCapturingGroups() != 1)
+        return Error(ErrorCode::kInvalidArgument,
+                     d.file + ":" + std::to_string(d.line) + ": detector '" + d.id +
+                         "': 'value' must be a valid RE2 regex with exactly one capture group");
+    }
+    if (d.source == DetectorSource::kDigits) {
+      switch (d.form) {
+        case DigitForm::kPlain:
+          for (const Shape& s : d.shapes) {
+            if (s.digits > kMaxDigits) continue;
+            auto& v = im.plain_by_len[static_cast<size_t>(s.digits)];
+            if (std::find(v.begin(), v.end(), i) == v.end()) v.push_back(static_cast<uint32_t>(i));
+          }
+          break;
+        case DigitForm::kHetu: im.hetu.push_back(static_cast<uint32_t>(i)); break;
+        case DigitForm::kIban: im.iban.push_back(static_cast<uint32_t>(i)); break;
+        case DigitForm::kPhone:
+          im.phone.push_back(static_cast<uint32_t>(i));
+          for (const Shape& s : d.shapes) {
+            if (s.digits > kMaxDigits) continue;
+            auto& v = im.plain_by_len[static_cast<size_t>(s.digits)];
+            if (std::find(v.begin(), v.end(), i) == v.end()) v.push_back(static_cast<uint32_t>(i));
+          }
+          break;
+      }
+    }
+    if (d.source == DetectorSource::kRegex) im.regex_dets.push_back(static_cast<uint32_t>(i));
+    im.dets.push_back(std::move(det));
+  }
+  return std::shared_ptr<const DetectorSet>(std::move(ds));
+}
+
+std::unique_ptr<DetectScratch> DetectorSet::NewScratch() const {
+  return std::make_unique<DetectScratch>();
+}
+
+namespace {
+
+// Context around a candidate: label / negative keyword hits ending within
+// `window` bytes before `start` (keywords sorted by end).
+struct ContextResult {
+  bool label = false, negative = false;
+};
+
+// A keyword only counts when no digit stands between it and the value, so a
+// label belongs to the nearest number after it ("fnr 1 og konto 2": "fnr"
+// labels only 1).
+ContextResult Context(std::string_view text, const std::vector<KeywordHit>& kws, const Det& det,
+                      uint32_t start, int window) {
+  ContextResult r;
+  uint32_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<uint32_t>(window) : 0;
+  auto it = std::lower_bound(kws.begin(), kws.end(), lo,
+                             [](const KeywordHit& h, uint32_t v) { return h.end < v; });
+  for (; it != kws.end() && it->end <= start; ++it) {
+    if (it->start >= start) continue;
+    bool digit_between = false;
+    for (uint32_t p = it->end; p < start && !digit_between; ++p) digit_between = IsDigitC(text[p]);
+    if (digit_between) continue;
+    for (uint32_t g : det.labels)
+      if (g == it->group) r.label = true;
+    for (uint32_t g : det.negatives)
+      if (g == it->group) r.negative = true;
+  }
+  return r;
+}
+
+}  // namespace
+
+void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
+                         DetectScratch& sc, std::vector<TextFinding>& out) const {
+  const Impl& im = *impl_;
+  auto& cands = sc.cands;
+  cands.clear();
+
+  // Validates `value` for detector d; pushes a candidate with context applied.
+  auto try_value = [&](uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start,
+                       uint32_t end) {
+    const Det& det = im.dets[d];
+    const DetectorSpec& spec = set_.detectors[d];
+    nordpii_input in{sizeof(nordpii_input), value, len, opt.ref_year, opt.ref_month, opt.ref_day, flags};
+    nordpii_verdict v;
+    std::memset(&v, 0, sizeof(v));
+    v.struct_size = sizeof(v);
+    if (det.validator->validate(&in, &v) != 0 || v.status == NORDPII_INVALID) return;
+    v.normalized[sizeof(v.normalized) - 1] = 0;
+    v.type_id[sizeof(v.type_id) - 1] = 0;
+    int conf = v.confidence;
+    uint32_t rules = v.rules;
+    if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
+    ContextResult ctx = Context(text, m.keywords, det, start, spec.window);
+    if (ctx.label) {
+      rules |= kRuleKeyword;
+      conf = std::min(conf + 1, 3);
+    } else {
+      if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
+      if (ctx.negative) {
+        rules |= kRuleNegativeContext;
+        conf -= 1;
+        if (conf <= 0) return;
+      }
+    }
+    TextFinding f;
+    f.detector = d;
+    f.start = start;
+    f.end = end;
+    f.type = v.type_id[0] ? std::string(v.type_id) : spec.id;
+    f.confidence = static_cast<Confidence>(std::clamp(conf, 1, 3));
+    f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
+    f.status = v.status;
+    f.normalized = v.normalized;
+    cands.push_back(std::move(f));
+  };
+
+  // --- Digit runs -----------------------------------------------------------
+  for (const DigitRun& run : m.runs) {
+    sc.digits.clear();
+    sc.dpos.clear();
+    sc.groups.clear();
+    char pending_sep = 0;
+    for (uint32_t p = run.start; p < run.end; ++p) {
+      char c = text[p];
+      if (IsDigitC(c)) {
+        if (sc.groups.empty() || pending_sep) {
+          sc.groups.push_back({static_cast<int>(sc.digits.size()), 0, pending_sep});
+          pending_sep = 0;
+        }
+        sc.groups.back().count++;
+        sc.digits.push_back(c);
+        sc.dpos.push_back(p);
+      } else if (!pending_sep) {
+        pending_sep = (c == '\r' || c == '\n') ? '\n' : (c == '>' ? '\n' : c);
+      } else if (c == '\n') {
+        pending_sep = '\n';
+      }
+    }
+    const int ng = static_cast<int>(sc.groups.size());
+    const bool left_glued = WordCharBefore(text, run.start);
+    const bool right_glued = WordCharAt(text, run.end);
+    auto group_end_pos = [&](int g) {
+      const Group& G = sc.groups[static_cast<size_t>(g)];
+      return sc.dpos[static_cast<size_t>(G.first + G.count - 1)] + 1;
+    };
+    auto group_start_pos = [&](int g) { return sc.dpos[static_cast<size_t>(sc.groups[static_cast<size_t>(g)].first)]; };
+
+    // Plain shapes (and national phone shapes): every group sub-sequence.
+    for (int gi = 0; gi < ng; ++gi) {
+      if (gi == 0 ? left_glued : !IsSoftSeparator(sc.groups[static_cast<size_t>(gi)].sep)) continue;
+      int a = sc.groups[static_cast<size_t>(gi)].first;
+      for (int gj = gi; gj < ng; ++gj) {
+        const Group& last = sc.groups[static_cast<size_t>(gj)];
+        int n = last.first + last.count - a;
+        if (n > kMaxDigits) break;
+        bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(sc.groups[static_cast<size_t>(gj + 1)].sep);
+        if (!right_ok) continue;
+        uint32_t flags = 0;
+        for (int g = gi + 1; g <= gj; ++g)
+          if (sc.groups[static_cast<size_t>(g)].sep == '+') flags |= NORDPII_INPUT_PLUS_SEPARATOR;
+        for (uint32_t d : im.plain_by_len[static_cast<size_t>(n)]) {
+          const DetectorSpec& spec = set_.detectors[d];
+          bool shape_ok = false;
+          for (const Shape& s : spec.shapes) {
+            if (s.digits != n) continue;
+            bool ok = true;
+            for (int g = gi + 1; g <= gj && ok; ++g) {
+              const Group& G = sc.groups[static_cast<size_t>(g)];
+              if (s.separators.find(G.sep) == std::string::npos) ok = false;
+              else if (!s.any_breaks &&
+                       std::find(s.breaks.begin(), s.breaks.end(), G.first - a) == s.breaks.end())
+                ok = false;
+            }
+            if (ok) { shape_ok = true; break; }
+          }
+          if (!shape_ok) continue;
+          try_value(d, sc.digits.data() + a, static_cast<size_t>(n), flags, group_start_pos(gi),
+                    group_end_pos(gj));
+        }
+      }
+    }
+
+    // HETU: DDMMYY{sign}ZZZ{check}.
+    if (!im.hetu.empty()) {
+      for (int gi = 0; gi < ng; ++gi) {
+        if (gi == 0 ? left_glued : !IsSoftSeparator(sc.groups[static_cast<size_t>(gi)].sep)) continue;
+        const Group& G = sc.groups[static_cast<size_t>(gi)];
+        if (G.count != 6) continue;
+        char v[11];
+        std::memcpy(v, sc.digits.data() + G.first, 6);
+        uint32_t start = group_start_pos(gi);
+        if (gi + 1 < ng) {  // sign '-' or '+' was a separator
+          const Group& H = sc.groups[static_cast<size_t>(gi + 1)];
+          if (H.sep != '-' && H.sep != '+') continue;
+          v[6] = H.sep;
+          if (H.count == 4 && (gi + 2 < ng ? IsSoftSeparator(sc.groups[static_cast<size_t>(gi + 2)].sep) : !right_glued)) {
+            std::memcpy(v + 7, sc.digits.data() + H.first, 4);
+            for (uint32_t d : im.hetu) try_value(d, v, 11, 0, start, group_end_pos(gi + 1));
+          } else if (H.count == 3 && gi + 2 == ng && right_glued) {
+            uint32_t e = run.end;
+            if (e < text.size() && IsHetuCheck(text[e]) && !WordCharAt(text, e + 1)) {
+              std::memcpy(v + 7, sc.digits.data() + H.first, 3);
+              v[10] = text[e];
+              for (uint32_t d : im.hetu) try_value(d, v, 11, 0, start, e + 1);
+            }
+          }
+        } else if (right_glued) {  // letter sign glued to the run's end
+          uint32_t e = run.end;
+          if (e + 5 <= text.size() && IsHetuSign(text[e]) && IsDigitC(text[e + 1]) &&
+              IsDigitC(text[e + 2]) && IsDigitC(text[e + 3]) && IsHetuCheck(text[e + 4]) &&
+              !WordCharAt(text, e + 5)) {
+            v[6] = text[e];
+            std::memcpy(v + 7, text.data() + e + 1, 4);
+            for (uint32_t d : im.hetu) try_value(d, v, 11, 0, start, e + 5);
+          }
+        }
+      }
+    }
+
+    // IBAN: two ASCII letters glued before the run.
+    if (!im.iban.empty() && left_glued && run.start >= 2 && IsAsciiAlpha(text[run.start - 1]) &&
+        IsAsciiAlpha(text[run.start - 2]) && !WordCharBefore(text, run.start - 2)) {
+      char v[40];
+      v[0] = static_cast<char>(text[run.start - 2] & ~0x20);
+      v[1] = static_cast<char>(text[run.start - 1] & ~0x20);
+      for (int gj = 0; gj < ng; ++gj) {
+        const Group& last = sc.groups[static_cast<size_t>(gj)];
+        int n = last.first + last.count;
+        if (n + 2 > 34) break;
+        bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(sc.groups[static_cast<size_t>(gj + 1)].sep);
+        bool seps_ok = true;
+        for (int g = 1; g <= gj; ++g)
+          if (sc.groups[static_cast<size_t>(g)].sep != ' ') seps_ok = false;
+        if (!right_ok || !seps_ok || n < 13) continue;
+        std::memcpy(v + 2, sc.digits.data(), static_cast<size_t>(n));
+        for (uint32_t d : im.iban)
+          try_value(d, v, static_cast<size_t>(n) + 2, NORDPII_INPUT_COUNTRY_PREFIX, run.start - 2,
+                    group_end_pos(gj));
+      }
+    }
+
+    // Phone with an international prefix: "+47 ..." or "0047 ...".
+    if (!im.phone.empty()) {
+      bool plus = run.start >= 1 && text[run.start - 1] == '+' && !WordCharBefore(text, run.start - 1);
+      bool zz = !left_glued && sc.digits.size() > 2 && sc.digits[0] == '0' && sc.digits[1] == '0';
+      if (plus || zz) {
+        int skip = zz ? 2 : 0;
+        for (int gj = 0; gj < ng; ++gj) {
+          const Group& last = sc.groups[static_cast<size_t>(gj)];
+          int n = last.first + last.count - skip;
+          if (n > 15) break;
+          bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(sc.groups[static_cast<size_t>(gj + 1)].sep);
+          if (!right_ok || n < 7) continue;
+          for (uint32_t d : im.phone)
+            try_value(d, sc.digits.data() + skip, static_cast<size_t>(n), NORDPII_INPUT_COUNTRY_PREFIX,
+                      plus ? run.start - 1 : run.start, group_end_pos(gj));
+        }
+      }
+    }
+  }
+
+  // --- Regex detectors ------------------------------------------------------
+  for (const RegexMatch& rm : m.regex) {
+    if (WordCharBefore(text, rm.start) || WordCharAt(text, rm.end)) continue;
+    try_value(rm.detector, text.data() + rm.start, rm.end - rm.start, 0, rm.start, rm.end);
+  }
+
+  // --- Keyword-triggered detectors -------------------------------------------
+  for (const KeywordHit& h : m.keywords) {
+    for (uint32_t d : im.by_trigger[h.group]) {
+      const DetectorSpec& spec = set_.detectors[d];
+      if (spec.source == DetectorSource::kKeyword) {
+        try_value(d, text.data() + h.start, h.end - h.start, 0, h.start, h.end);
+        continue;
+      }
+      const Det& det = im.dets[d];
+      size_t lim = std::min(text.size(), static_cast<size_t>(h.end) + static_cast<size_t>(spec.window) + 64);
+      re2::StringPiece input(text.data(), lim);
+      re2::StringPiece sub[2];
+      if (!det.value_re->Match(input, h.end, lim, RE2::ANCHOR_START, sub, 2) || sub[1].empty()) continue;
+      size_t b = static_cast<size_t>(sub[1].data() - text.data());
+      size_t e = b + sub[1].size();
+      if (e - b > 4 && (text[e - 1] == '.' || text[e - 1] == ',' || text[e - 1] == ';' ||
+                        text[e - 1] == ')') && (e == text.size() || text[e] == ' ' ||
+                        text[e] == '\n' || text[e] == '\r' || text[e] == '\t'))
+        --e;
+      try_value(d, text.data() + b, e - b, 0, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+    }
+  }
+
+  // --- Overlap resolution ----------------------------------------------------
+  std::vector<size_t> order(cands.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    const TextFinding& a = cands[x];
+    const TextFinding& b = cands[y];
+    if (a.confidence != b.confidence) return a.confidence > b.confidence;
+    if (a.status != b.status) return a.status > b.status;
+    if (a.end - a.start != b.end - b.start) return a.end - a.start > b.end - b.start;
+    int pa = set_.detectors[a.detector].priority, pb = set_.detectors[b.detector].priority;
+    if (pa != pb) return pa > pb;
+    if (a.start != b.start) return a.start < b.start;
+    return a.detector < b.detector;
+  });
+  size_t first_new = out.size();
+  // Accepted findings never overlap: index them by start for O(log n) checks.
+  std::map<uint32_t, size_t> accepted;
+  for (size_t idx : order) {
+    TextFinding& c = cands[idx];
+    auto it = accepted.lower_bound(c.end);  // first accepted starting at/after c.end
+    bool keep = true;
+    if (it != accepted.begin()) {
+      TextFinding& o = out[std::prev(it)->second];
+      if (o.end > c.start) {
+        keep = false;
+        if (c.start == o.start && c.end == o.end && c.type != o.type &&
+            o.also.find(c.type) == std::string::npos) {
+          if (!o.also.empty()) o.also += ',';
+          o.also += c.type;
+        }
+      }
+    }
+    if (keep) {
+      accepted.emplace(c.start, out.size());
+      out.push_back(std::move(c));
+    }
+  }
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first_new), out.end(),
+            [](const TextFinding& a, const TextFinding& b) { return a.start < b.start; });
+}
+
+}  // namespace nordpii

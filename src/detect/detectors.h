@@ -1,0 +1,89 @@
+// File: detectors.h
+//
+// DetectorSet turns matcher output (keyword hits, regex spans, digit runs)
+// into findings on normalised text: it builds candidate values in the forms
+// people write (digit groups, HETU signs, IBAN country letters, phone
+// prefixes, values after a password/passport label), asks the validator
+// plugin, applies context (labels raise confidence, negative context such as
+// "order"/"invoice"/"phone" lowers it, some types need a label), and resolves
+// overlaps (the strongest finding wins; others that validated on the same
+// bytes are listed in `also`). Both matcher engines feed it identically.
+//
+// Immutable and thread-safe after Create(); per-thread buffers live in
+// DetectScratch.
+#ifndef NORDPII_DETECT_DETECTORS_H_
+#define NORDPII_DETECT_DETECTORS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/status.h"
+#include "detect/plugin_registry.h"
+#include "match/matcher.h"
+#include "match/pattern_set.h"
+
+namespace nordpii {
+
+// A finding before it is mapped back to input bytes.
+struct TextFinding {
+  uint32_t detector;
+  uint32_t start, end;  // normalised-text offsets
+  std::string type;
+  Confidence confidence;
+  uint32_t rules;
+  int status;
+  std::string normalized;  // canonical value (hashed, never printed)
+  std::string also;
+};
+
+struct DetectOptions {
+  int ref_year = 2026, ref_month = 1, ref_day = 1;  // century reference for SE
+};
+
+// Per-thread buffers of DetectorSet::Detect (reused across calls).
+class DetectScratch {
+ public:
+  struct Group {
+    int first;  // index of its first digit in `digits`
+    int count;  // digits in the group
+    char sep;   // separator before the group ('\n' = line break); 0 for the first
+  };
+  std::string digits;
+  std::vector<uint32_t> dpos;  // text offset of each digit
+  std::vector<Group> groups;
+  std::vector<TextFinding> cands;
+};
+
+class DetectorSet {
+ public:
+  static Result<std::shared_ptr<const DetectorSet>> Create(
+      const PatternSet& set, std::shared_ptr<const PluginRegistry> registry);
+  ~DetectorSet();
+
+  std::unique_ptr<DetectScratch> NewScratch() const;
+  // Appends findings for `text` (sorted by start) to `out`.
+  void Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
+              DetectScratch& scratch, std::vector<TextFinding>& out) const;
+
+  const PatternSet& patterns() const { return set_; }
+  const DetectorSpec& spec(uint32_t detector) const { return set_.detectors[detector]; }
+  // The [[type]] entry for a finer type id, or nullptr.
+  const TypeSpec* FindType(const std::string& id) const {
+    for (const TypeSpec& t : set_.types)
+      if (t.id == id) return &t;
+    return nullptr;
+  }
+
+ private:
+  struct Impl;
+  DetectorSet() = default;
+  PatternSet set_;
+  std::shared_ptr<const PluginRegistry> registry_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_DETECT_DETECTORS_H_

@@ -1,0 +1,71 @@
+#include "input/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace nordpii {
+namespace {
+
+class FdSource : public ByteSource {
+ public:
+  FdSource(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  ~FdSource() override {
+    if (owned_) close(fd_);
+  }
+  Result<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno == EINTR) continue;
+      return Error(ErrorCode::kIo, name_ + ": read error: " + std::strerror(errno));
+    }
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  std::string name_;
+  bool owned_;
+};
+
+class StrSource : public ByteSource {
+ public:
+  StrSource(std::string_view d, std::string name) : d_(d), name_(std::move(name)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, d_.size() - pos_);
+    std::memcpy(buf, d_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string_view d_;
+  size_t pos_ = 0;
+  std::string name_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ByteSource>> OpenPath(const std::string& path) {
+  if (path == "-") return std::unique_ptr<ByteSource>(new FdSource(0, "-", false));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    close(fd);
+    return Error(ErrorCode::kIo, path + ": is a directory");
+  }
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<ByteSource>(new FdSource(fd, path, true));
+}
+
+std::unique_ptr<ByteSource> StringSource(std::string_view data, std::string name) {
+  return std::make_unique<StrSource>(data, std::move(name));
+}
+
+}  // namespace nordpii

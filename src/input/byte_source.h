@@ -1,0 +1,33 @@
+// File: byte_source.h
+//
+// ByteSource: a pull-model stream of raw input bytes (a file, stdin, or a
+// buffer in tests). The scanner reads it in chunks, so input of any size is
+// scanned in constant memory. Not thread-safe; one reader.
+#ifndef NORDPII_INPUT_BYTE_SOURCE_H_
+#define NORDPII_INPUT_BYTE_SOURCE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace nordpii {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to n bytes into buf; returns 0 at the end of input.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // Name used in reports ("-" for stdin).
+  virtual const std::string& name() const = 0;
+};
+
+// Opens a file, or stdin for "-". Errors name the path and the reason.
+Result<std::unique_ptr<ByteSource>> OpenPath(const std::string& path);
+// Reads from a string the caller keeps alive.
+std::unique_ptr<ByteSource> StringSource(std::string_view data, std::string name = "<buffer>");
+
+}  // namespace nordpii
+
+#endif  // NORDPII_INPUT_BYTE_SOURCE_H_

@@ -1,0 +1,57 @@
+// File: matcher_internal.h
+//
+// Pieces both engines share, so that they cannot drift apart: the flat
+// keyword table, the boundary rules for keyword hits, and RE2 confirmation of
+// regex detectors inside a window. Internal to src/match.
+#ifndef NORDPII_MATCH_MATCHER_INTERNAL_H_
+#define NORDPII_MATCH_MATCHER_INTERNAL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "match/matcher.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace nordpii::internal {
+
+struct KeywordEntry {
+  uint32_t group;
+  std::string text;  // bytes as written in the pattern file
+  bool prefix;       // stem: no boundary needed after it
+  bool check_end;    // whole word: the next character must not be a word character
+};
+
+struct RegexDetector {
+  uint32_t detector;
+  std::shared_ptr<re2::RE2> re;
+  size_t max_width;  // bytes; bounded (checked by the Hyperscan engine)
+};
+
+class MatcherCommon : public Matcher {
+ protected:
+  Status InitCommon(const PatternSet& set);
+  // Appends the hit if its boundaries hold.
+  void AddKeywordHit(std::string_view text, uint32_t entry, size_t end,
+                     std::vector<KeywordHit>& out) const;
+  // Leftmost-first, non-overlapping matches of regexes_[r] starting in
+  // [from, to) and ending at or before `limit`.
+  void FindRegex(std::string_view text, size_t r, size_t from, size_t to,
+                 std::vector<RegexMatch>& out) const;
+  static void SortResults(MatchResults& out);
+
+  std::vector<KeywordEntry> entries_;
+  std::vector<RegexDetector> regexes_;
+};
+
+// Case variants (lower/upper) of a keyword as a Hyperscan/RE2 expression
+// body: ASCII letters are left to the caseless flag; a non-ASCII letter with
+// a same-length other-case form becomes (?:x|X). Every other byte is escaped.
+std::string KeywordExpression(const std::string& word);
+
+}  // namespace nordpii::internal
+
+#endif  // NORDPII_MATCH_MATCHER_INTERNAL_H_

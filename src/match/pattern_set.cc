@@ -1,0 +1,275 @@
+// The only toml++ user. toml++ throws toml::parse_error; it is caught here.
+#include "match/pattern_set.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <toml++/toml.h>
+
+namespace nordpii {
+namespace {
+
+std::string Where(const std::string& file, const toml::source_region& r) {
+  return file + ":" + std::to_string(r.begin.line);
+}
+
+Status Bad(const std::string& file, const toml::node& n, const std::string& what) {
+  return Error(ErrorCode::kInvalidArgument, Where(file, n.source()) + ": " + what);
+}
+
+// Reads an optional array of strings.
+Status Strings(const std::string& file, const toml::table& t, const char* key,
+               const std::string& owner, std::vector<std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  const toml::array* a = n->as_array();
+  if (!a) return Bad(file, *n, owner + ": '" + key + "' must be an array of strings");
+  for (const toml::node& e : *a) {
+    auto s = e.value<std::string>();
+    if (!s) return Bad(file, e, owner + ": '" + key + "' must contain only strings");
+    out.push_back(*s);
+  }
+  return Status::Ok();
+}
+
+Status CheckKeys(const std::string& file, const toml::table& t, const std::set<std::string>& allowed,
+                 const std::string& owner) {
+  for (const auto& [k, v] : t) {
+    if (!allowed.count(std::string(k.str())))
+      return Bad(file, v, owner + ": unknown key '" + std::string(k.str()) + "'");
+  }
+  return Status::Ok();
+}
+
+Status LoadKeywords(const std::string& file, const toml::table& t, KeywordGroup& g) {
+  static const std::set<std::string> kKeys = {"id", "role", "subcategory", "words"};
+  g.file = file;
+  g.line = static_cast<int>(t.source().begin.line);
+  auto id = t["id"].value<std::string>();
+  if (!id || id->empty()) return Bad(file, t, "[[keywords]] needs a string 'id'");
+  g.id = *id;
+  std::string owner = "keywords '" + g.id + "'";
+  if (Status s = CheckKeys(file, t, kKeys, owner); !s.ok()) return s;
+  std::string role = t["role"].value_or(std::string("label"));
+  static const std::pair<const char*, KeywordRole> kRoles[] = {
+      {"label", KeywordRole::kLabel}, {"negative", KeywordRole::kNegative},
+      {"special", KeywordRole::kSpecial}, {"credential", KeywordRole::kCredential},
+      {"passport", KeywordRole::kPassport}};
+  bool found = false;
+  for (const auto& [name, r] : kRoles)
+    if (role == name) { g.role = r; found = true; }
+  if (!found) return Bad(file, *t.get("role"), owner + ": unknown role '" + role + "'");
+  g.subcategory = t["subcategory"].value_or(std::string());
+  std::vector<std::string> words;
+  if (Status s = Strings(file, t, "words", owner, words); !s.ok()) return s;
+  if (words.empty()) return Bad(file, t, owner + ": 'words' is empty");
+  for (std::string& w : words) {
+    Keyword k;
+    if (!w.empty() && w.back() == '*') { k.prefix = true; w.pop_back(); }
+    if (w.empty() || w.size() > 64)
+      return Bad(file, *t.get("words"), owner + ": keyword must be 1-64 bytes");
+    k.text = w;
+    g.words.push_back(k);
+  }
+  return Status::Ok();
+}
+
+Status LoadShape(const std::string& file, const toml::table& t, const std::string& owner, Shape& sh) {
+  static const std::set<std::string> kKeys = {"digits", "breaks", "separators"};
+  if (Status s = CheckKeys(file, t, kKeys, owner); !s.ok()) return s;
+  auto d = t["digits"].value<int64_t>();
+  if (!d || *d < 1 || *d > 32) return Bad(file, t, owner + ": shape needs 'digits' in 1..32");
+  sh.digits = static_cast<int>(*d);
+  if (const toml::node* b = t.get("breaks")) {
+    if (auto s = b->value<std::string>()) {
+      if (*s != "any") return Bad(file, *b, owner + ": 'breaks' must be an array or \"any\"");
+      sh.any_breaks = true;
+    } else if (const toml::array* a = b->as_array()) {
+      for (const toml::node& e : *a) {
+        auto v = e.value<int64_t>();
+        if (!v || *v <= 0 || *v >= sh.digits)
+          return Bad(file, e, owner + ": break offsets must lie inside the digits");
+        sh.breaks.push_back(static_cast<int>(*v));
+      }
+    } else {
+      return Bad(file, *b, owner + ": 'breaks' must be an array or \"any\"");
+    }
+  }
+  sh.separators = t["separators"].value_or(std::string(" .-/\n\t"));
+  return Status::Ok();
+}
+
+Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec& d) {
+  static const std::set<std::string> kKeys = {
+      "id", "category", "subcategory", "validator", "source", "form", "shape", "regex",
+      "trigger", "value", "keywords", "negative", "window", "redact", "priority", "examples"};
+  d.file = file;
+  d.line = static_cast<int>(t.source().begin.line);
+  auto id = t["id"].value<std::string>();
+  if (!id || id->empty()) return Bad(file, t, "[[detector]] needs a string 'id'");
+  d.id = *id;
+  std::string owner = "detector '" + d.id + "'";
+  if (Status s = CheckKeys(file, t, kKeys, owner); !s.ok()) return s;
+  auto cat = t["category"].value<std::string>();
+  static const std::set<std::string> kCats = {"national-id", "financial", "credential",
+                                              "business", "contact", "special"};
+  if (!cat || !kCats.count(*cat))
+    return Bad(file, t.get("category") ? *t.get("category") : static_cast<const toml::node&>(t),
+               owner + ": 'category' must be one of national-id, financial, credential, "
+                       "business, contact, special");
+  d.category = *cat;
+  d.subcategory = t["subcategory"].value_or(std::string());
+  auto val = t["validator"].value<std::string>();
+  if (!val) return Bad(file, t, owner + ": needs 'validator'");
+  d.validator = *val;
+  std::string src = t["source"].value_or(std::string("digits"));
+  if (src == "digits") d.source = DetectorSource::kDigits;
+  else if (src == "regex") d.source = DetectorSource::kRegex;
+  else if (src == "after-keyword") d.source = DetectorSource::kAfterKeyword;
+  else if (src == "keyword") d.source = DetectorSource::kKeyword;
+  else return Bad(file, *t.get("source"), owner + ": unknown source '" + src + "'");
+  std::string form = t["form"].value_or(std::string("plain"));
+  if (form == "plain") d.form = DigitForm::kPlain;
+  else if (form == "hetu") d.form = DigitForm::kHetu;
+  else if (form == "iban") d.form = DigitForm::kIban;
+  else if (form == "phone") d.form = DigitForm::kPhone;
+  else return Bad(file, *t.get("form"), owner + ": unknown form '" + form + "'");
+  if (const toml::node* sh = t.get("shape")) {
+    const toml::array* a = sh->as_array();
+    if (!a) return Bad(file, *sh, owner + ": 'shape' must be an array of tables ([[detector.shape]])");
+    for (const toml::node& e : *a) {
+      const toml::table* st = e.as_table();
+      if (!st) return Bad(file, e, owner + ": shape must be a table");
+      Shape s;
+      if (Status st2 = LoadShape(file, *st, owner, s); !st2.ok()) return st2;
+      d.shapes.push_back(std::move(s));
+    }
+  }
+  d.regex = t["regex"].value_or(std::string());
+  d.value = t["value"].value_or(std::string());
+  if (Status s = Strings(file, t, "trigger", owner, d.trigger); !s.ok()) return s;
+  if (Status s = Strings(file, t, "keywords", owner, d.keywords); !s.ok()) return s;
+  if (Status s = Strings(file, t, "negative", owner, d.negative); !s.ok()) return s;
+  d.window = static_cast<int>(t["window"].value_or(int64_t{48}));
+  if (d.window < 0 || d.window > 400) return Bad(file, *t.get("window"), owner + ": 'window' must be 0..400");
+  d.redact = t["redact"].value_or(false);
+  d.priority = static_cast<int>(t["priority"].value_or(int64_t{0}));
+  if (const toml::node* ex = t.get("examples")) {
+    const toml::table* et = ex->as_table();
+    if (!et) return Bad(file, *ex, owner + ": 'examples' must be a table");
+    if (Status s = Strings(file, *et, "match", owner, d.examples_match); !s.ok()) return s;
+    if (Status s = Strings(file, *et, "no_match", owner, d.examples_no_match); !s.ok()) return s;
+  }
+  switch (d.source) {
+    case DetectorSource::kDigits:
+      if (d.shapes.empty() && (d.form == DigitForm::kPlain || d.form == DigitForm::kPhone))
+        return Bad(file, t, owner + ": source 'digits' with form plain/phone needs [[detector.shape]]");
+      break;
+    case DetectorSource::kRegex:
+      if (d.regex.empty()) return Bad(file, t, owner + ": source 'regex' needs 'regex'");
+      break;
+    case DetectorSource::kAfterKeyword:
+      if (d.value.empty() || d.trigger.empty())
+        return Bad(file, t, owner + ": source 'after-keyword' needs 'trigger' and 'value'");
+      break;
+    case DetectorSource::kKeyword:
+      if (d.trigger.empty()) return Bad(file, t, owner + ": source 'keyword' needs 'trigger'");
+      break;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PatternSet::LoadFile(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error(ErrorCode::kInvalidArgument,
+                 path + ":" + std::to_string(e.source().begin.line) + ": " +
+                     std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kIo, path + ": " + e.what());
+  }
+  for (const auto& [k, v] : root) {
+    std::string key(k.str());
+    if (key != "keywords" && key != "detector" && key != "type")
+      return Bad(path, v, "unknown top-level key '" + key +
+                              "' (expected [[keywords]], [[detector]] or [[type]])");
+    const toml::array* a = v.as_array();
+    if (!a) return Bad(path, v, "'" + key + "' must be an array of tables ([[" + key + "]])");
+    for (const toml::node& e : *a) {
+      const toml::table* t = e.as_table();
+      if (!t) return Bad(path, e, "'" + key + "' entries must be tables");
+      if (key == "type") {
+        TypeSpec ts;
+        ts.file = path;
+        ts.line = static_cast<int>(t->source().begin.line);
+        auto id = (*t)["id"].value<std::string>();
+        auto cat = (*t)["category"].value<std::string>();
+        if (!id || !cat) return Bad(path, *t, "[[type]] needs 'id' and 'category'");
+        if (Status s = CheckKeys(path, *t, {"id", "category", "redact"}, "type '" + *id + "'"); !s.ok())
+          return s;
+        ts.id = *id;
+        ts.category = *cat;
+        ts.redact = (*t)["redact"].value_or(false);
+        types.push_back(std::move(ts));
+      } else if (key == "keywords") {
+        KeywordGroup g;
+        if (Status s = LoadKeywords(path, *t, g); !s.ok()) return s;
+        keywords.push_back(std::move(g));
+      } else {
+        DetectorSpec d;
+        if (Status s = LoadDetector(path, *t, d); !s.ok()) return s;
+        detectors.push_back(std::move(d));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<PatternSet> PatternSet::LoadDir(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path().string());
+  }
+  if (ec) return Error(ErrorCode::kIo, "cannot read pattern directory " + dir + ": " + ec.message());
+  if (files.empty()) return Error(ErrorCode::kNotFound, "no *.toml pattern files in " + dir);
+  std::sort(files.begin(), files.end());
+  PatternSet set;
+  for (const std::string& f : files) {
+    if (Status s = set.LoadFile(f); !s.ok()) return s;
+  }
+  return set;
+}
+
+int PatternSet::KeywordGroupIndex(const std::string& id) const {
+  for (size_t i = 0; i < keywords.size(); ++i)
+    if (keywords[i].id == id) return static_cast<int>(i);
+  return -1;
+}
+
+Status PatternSet::Check(const std::vector<std::string>& validators) const {
+  std::set<std::string> ids;
+  for (const KeywordGroup& g : keywords) {
+    if (!ids.insert("kw:" + g.id).second)
+      return Error(ErrorCode::kInvalidArgument,
+                   g.file + ":" + std::to_string(g.line) + ": duplicate keywords id '" + g.id + "'");
+  }
+  for (const DetectorSpec& d : detectors) {
+    std::string where = d.file + ":" + std::to_string(d.line) + ": detector '" + d.id + "': ";
+    if (!ids.insert("det:" + d.id).second)
+      return Error(ErrorCode::kInvalidArgument, where + "duplicate detector id");
+    if (std::find(validators.begin(), validators.end(), d.validator) == validators.end())
+      return Error(ErrorCode::kInvalidArgument, where + "unknown validator '" + d.validator + "'");
+    for (const auto* list : {&d.keywords, &d.negative, &d.trigger})
+      for (const std::string& k : *list)
+        if (KeywordGroupIndex(k) < 0)
+          return Error(ErrorCode::kInvalidArgument, where + "unknown keywords id '" + k + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace nordpii

@@ -1,0 +1,103 @@
+// File: pattern_set.h
+//
+// PatternSet: the detectors and keyword lists, loaded from patterns/*.toml
+// (one file per country or area). Patterns are data: the engine knows no
+// identifier by name. A malformed file is an error naming the file, line and
+// reason ("patterns/no.toml:12: detector 'no.fnr': unknown validator 'x'").
+//
+// Schema (see patterns/README.md for the full reference):
+//   [[keywords]]  id, role = label|negative|special|credential|passport,
+//                 subcategory (special), words = ["fnr", "sykmeld*", ...]
+//                 (a trailing * matches a word stem; otherwise whole words)
+//   [[type]]      id, category, redact: finer types validators return
+//   [[detector]]  id, category, validator, source = digits|regex|after-keyword|keyword,
+//                 form = plain|hetu|iban|phone (digits), [[detector.shape]]
+//                 digits + breaks + separators (digits), regex (regex),
+//                 trigger = [keyword ids] + value (after-keyword, keyword),
+//                 keywords / negative = [keyword ids], window, redact,
+//                 examples = { match = [...], no_match = [...] }
+#ifndef NORDPII_MATCH_PATTERN_SET_H_
+#define NORDPII_MATCH_PATTERN_SET_H_
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace nordpii {
+
+enum class DetectorSource { kDigits, kRegex, kAfterKeyword, kKeyword };
+enum class DigitForm { kPlain, kHetu, kIban, kPhone };
+enum class KeywordRole { kLabel, kNegative, kSpecial, kCredential, kPassport };
+
+struct Shape {
+  int digits = 0;
+  std::vector<int> breaks;     // digit offsets where a separator may stand
+  std::string separators;      // allowed separator characters ('\n' = line break)
+  bool any_breaks = false;     // breaks = "any"
+};
+
+struct Keyword {
+  std::string text;  // as written, lower case preferred
+  bool prefix = false;
+};
+
+struct KeywordGroup {
+  std::string id;
+  KeywordRole role = KeywordRole::kLabel;
+  std::string subcategory;
+  std::vector<Keyword> words;
+  std::string file;
+  int line = 0;
+};
+
+struct DetectorSpec {
+  std::string id;
+  std::string category;
+  std::string subcategory;
+  std::string validator;
+  DetectorSource source = DetectorSource::kDigits;
+  DigitForm form = DigitForm::kPlain;
+  std::vector<Shape> shapes;
+  std::string regex;                  // source = regex
+  std::vector<std::string> trigger;   // source = after-keyword / keyword
+  std::string value;                  // after-keyword: RE2 with one capture group
+  std::vector<std::string> keywords;  // context labels that raise confidence
+  std::vector<std::string> negative;  // context that lowers confidence
+  int window = 48;                    // bytes before the value searched for context
+  bool redact = false;
+  int priority = 0;                   // tie-break among equal findings (higher wins)
+  std::vector<std::string> examples_match, examples_no_match;
+  std::string file;
+  int line = 0;
+};
+
+// A finer type a validator may return (e.g. "no.dnr" from no_person), with
+// its own category and redaction default.
+struct TypeSpec {
+  std::string id;
+  std::string category;
+  bool redact = false;
+  std::string file;
+  int line = 0;
+};
+
+struct PatternSet {
+  std::vector<DetectorSpec> detectors;
+  std::vector<TypeSpec> types;
+  std::vector<KeywordGroup> keywords;
+
+  // Loads every *.toml in `dir` (sorted by name). Checks references between
+  // files (keyword ids, duplicate ids) after all are read.
+  static Result<PatternSet> LoadDir(const std::string& dir);
+  // Loads one file into *this (no cross-reference checks).
+  Status LoadFile(const std::string& path);
+  // Checks cross-references; `validators` are the known validator names.
+  Status Check(const std::vector<std::string>& validators) const;
+
+  int KeywordGroupIndex(const std::string& id) const;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_MATCH_PATTERN_SET_H_

@@ -1,0 +1,183 @@
+#include "normalize/normalizer.h"
+
+#include "core/utf8.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace nordpii {
+namespace {
+
+const icu::Normalizer2* Nfkc(const void* p) { return static_cast<const icu::Normalizer2*>(p); }
+
+// windows-1252 for bytes 0x80-0x9F; 0xA0-0xFF are Latin-1.
+const uint16_t kCp1252[32] = {0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                              0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+                              0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                              0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+enum Fold { kKeep, kSpace, kDash, kDelete };
+
+Fold FoldOf(uint32_t c) {
+  switch (c) {
+    case 0x00A0: case 0x2007: case 0x2009: case 0x202F: case 0x3000: return kSpace;
+    case 0x2212: case 0xFE63: case 0xFF0D: return kDash;
+    case 0x200B: case 0x200C: case 0x200D: case 0x2060: case 0xFEFF: case 0x00AD: return kDelete;
+    default: break;
+  }
+  if (c >= 0x2010 && c <= 0x2015) return kDash;
+  if (c >= 0x2000 && c <= 0x200A) return kSpace;
+  return kKeep;
+}
+
+void AppendUtf8(uint32_t c, std::string& out) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Normalizer>> Normalizer::Create() {
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(err);
+  if (U_FAILURE(err) || nfkc == nullptr)
+    return Error(ErrorCode::kInternal, std::string("ICU NFKC unavailable: ") + u_errorName(err));
+  std::shared_ptr<Normalizer> n(new Normalizer());
+  n->nfkc_ = nfkc;
+  n->safe_.assign(0x10000, 0);
+  n->boundary_.assign(0x10000, 1);
+  for (uint32_t c = 0; c < 0x10000; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    n->boundary_[c] = nfkc->hasBoundaryBefore(static_cast<UChar32>(c)) ? 1 : 0;
+    if (FoldOf(c) != kKeep) continue;
+    UErrorCode e = U_ZERO_ERROR;
+    icu::UnicodeString s(static_cast<UChar32>(c));
+    if (nfkc->quickCheck(s, e) == UNORM_YES && U_SUCCESS(e) && n->boundary_[c])
+      n->safe_[c] = 1;
+  }
+  return std::shared_ptr<const Normalizer>(std::move(n));
+}
+
+size_t Normalizer::FirstUnsafe(std::string_view in) const {
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size(), i = 0;
+  while (i < n) {
+#if defined(__SSE2__)
+    while (i + 16 <= n) {
+      int m = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
+      if (m != 0) { i += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m))); break; }
+      i += 16;
+    }
+#endif
+    if (i >= n) break;
+    if (s[i] < 0x80) { ++i; continue; }
+    uint32_t cp;
+    int len = DecodeUtf8(s, n, i, cp);
+    if (len == 0 || len == 4 || !safe_[cp]) return i;
+    i += static_cast<size_t>(len);
+  }
+  return n;
+}
+
+void Normalizer::AppendCluster(std::string_view cluster, std::string& out) const {
+  const auto* s = reinterpret_cast<const unsigned char*>(cluster.data());
+  icu::UnicodeString u;
+  for (size_t i = 0; i < cluster.size();) {
+    uint32_t cp;
+    int len = DecodeUtf8(s, cluster.size(), i, cp);
+    if (len == 0) {  // invalid byte: windows-1252 / Latin-1 fallback
+      unsigned char b = s[i];
+      cp = (b >= 0x80 && b < 0xA0) ? kCp1252[b - 0x80] : b;
+      len = 1;
+    }
+    u.append(static_cast<UChar32>(cp));
+    i += static_cast<size_t>(len);
+  }
+  UErrorCode err = U_ZERO_ERROR;
+  icu::UnicodeString norm = Nfkc(nfkc_)->normalize(u, err);
+  if (U_FAILURE(err)) norm = u;
+  for (int32_t k = 0; k < norm.length();) {
+    UChar32 c = norm.char32At(k);
+    k += U16_LENGTH(c);
+    switch (FoldOf(static_cast<uint32_t>(c))) {
+      case kSpace: out.push_back(' '); break;
+      case kDash: out.push_back('-'); break;
+      case kDelete: break;
+      case kKeep: AppendUtf8(static_cast<uint32_t>(c), out); break;
+    }
+  }
+}
+
+std::string_view Normalizer::Normalize(std::string_view in, std::string& scratch,
+                                       OffsetMap& map) const {
+  map.Clear();
+  size_t first = FirstUnsafe(in);
+  if (first == in.size()) return in;
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size();
+  scratch.clear();
+  scratch.reserve(n + n / 8 + 16);
+  size_t i = 0;           // next input byte not yet emitted
+  size_t unsafe = first;
+  while (unsafe < n) {
+    scratch.append(in.data() + i, unsafe - i);
+    // A cluster starts at the previous starter when this code point combines.
+    uint32_t cp = 0;
+    int len = DecodeUtf8(s, n, unsafe, cp);
+    size_t cs = unsafe;
+    if (len > 0 && cp < 0x10000 && !boundary_[cp] && unsafe > i) {
+      // Back up one code point (it was emitted verbatim just now).
+      size_t b = unsafe - 1;
+      while (b > i && (s[b] & 0xC0) == 0x80) --b;
+      scratch.resize(scratch.size() - (unsafe - b));
+      cs = b;
+    }
+    size_t ce = unsafe + (len > 0 ? static_cast<size_t>(len) : 1);
+    while (ce < n) {  // absorb following combining marks
+      uint32_t c2;
+      int l2 = DecodeUtf8(s, n, ce, c2);
+      if (l2 == 0 || c2 >= 0x10000 || boundary_[c2]) break;
+      ce += static_cast<size_t>(l2);
+    }
+    uint32_t dst_begin = static_cast<uint32_t>(scratch.size());
+    AppendCluster(in.substr(cs, ce - cs), scratch);
+    uint32_t dst_end = static_cast<uint32_t>(scratch.size());
+    bool same = (dst_end - dst_begin == ce - cs) &&
+                scratch.compare(dst_begin, dst_end - dst_begin, in.substr(cs, ce - cs)) == 0;
+    if (!same) {
+      const auto& pieces = map.pieces();
+      // Merge with an adjacent previous piece (runs of deletions, etc.).
+      if (!pieces.empty() && pieces.back().src_end == cs && pieces.back().dst_end == dst_begin) {
+        map.ExtendLast(dst_end, static_cast<uint32_t>(ce));
+      } else {
+        map.Add(dst_begin, dst_end, static_cast<uint32_t>(cs), static_cast<uint32_t>(ce));
+      }
+    }
+    i = ce;
+    size_t rest = FirstUnsafe(in.substr(i));
+    unsafe = i + rest;
+  }
+  scratch.append(in.data() + i, n - i);
+  return scratch;
+}
+
+}  // namespace nordpii
+

@@ -1,0 +1,53 @@
+// File: normalizer.h
+//
+// Normalizer turns input bytes into the canonical UTF-8 text every matcher
+// sees, plus an OffsetMap back to the input bytes:
+//   - invalid UTF-8 bytes are read as windows-1252 (Latin-1 fallback), never
+//     skipped;
+//   - Unicode NFKC (ICU): full-width digits become ASCII digits, compatibility
+//     spaces become U+0020;
+//   - separator folding (shared/spec identifiers.md §1.2): dashes U+2010-2015,
+//     U+2212 -> '-'; zero-width characters, word joiner, BOM and soft hyphen
+//     are deleted.
+// Fast path: text made only of ASCII and characters that NFKC and the folds
+// leave alone (checked with a 64 Ki-entry table built from ICU at start-up)
+// is returned as is, with an identity map and no copy. Otherwise only the
+// characters that change are rewritten, one normalisation cluster (a starter
+// and its combining marks) at a time.
+//
+// Thread-safe after Create(): Normalize() is const and keeps no state.
+#ifndef NORDPII_NORMALIZE_NORMALIZER_H_
+#define NORDPII_NORMALIZE_NORMALIZER_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/offset_map.h"
+#include "core/status.h"
+
+namespace nordpii {
+
+class Normalizer {
+ public:
+  static Result<std::shared_ptr<const Normalizer>> Create();
+
+  // Returns the normalised text: `in` itself when nothing changes (map left
+  // identity), else a view of `scratch`. `map` is cleared and filled.
+  std::string_view Normalize(std::string_view in, std::string& scratch, OffsetMap& map) const;
+
+  // Position of the first byte that needs rewriting, or in.size().
+  size_t FirstUnsafe(std::string_view in) const;
+
+ private:
+  Normalizer() = default;
+  void AppendCluster(std::string_view cluster, std::string& out) const;
+  std::vector<uint8_t> safe_;      // per BMP code point: 1 = left as is
+  std::vector<uint8_t> boundary_;  // per BMP code point: 1 = starts a cluster
+  const void* nfkc_ = nullptr;     // icu::Normalizer2*, owned by ICU
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_NORMALIZE_NORMALIZER_H_

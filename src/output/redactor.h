@@ -1,0 +1,67 @@
+// File: redactor.h
+//
+// Redactor: a StreamSink that writes the input with every accepted finding
+// replaced, byte-exact elsewhere (text without findings comes out
+// byte-identical). Styles:
+//   label  [NO-FNR]
+//   mask   every letter/digit -> '*', separators kept (same character count);
+//          credentials: every non-space character -> '*'
+//   hmac   [NO-FNR:3f9a1c2e] — first 8 hex digits of the keyed hash, stable
+//          across an archive for the same key
+// Output goes to an OutputFile, which writes a temporary file and renames it
+// into place on Commit(): never a half-written output.
+#ifndef NORDPII_OUTPUT_REDACTOR_H_
+#define NORDPII_OUTPUT_REDACTOR_H_
+
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "pipeline/scanner.h"
+
+namespace nordpii {
+
+enum class RedactStyle { kLabel, kMask, kHmac };
+
+// The replacement text for a finding in a style (raw = its input bytes).
+std::string Replacement(const Finding& f, std::string_view raw, RedactStyle style);
+
+// A destination that is either stdout (streamed) or a file written through a
+// temporary file in the same directory and renamed on Commit().
+class OutputFile {
+ public:
+  static Result<std::unique_ptr<OutputFile>> Open(const std::string& path);  // "-" = stdout
+  ~OutputFile();  // removes the temporary file unless committed
+  Status Write(std::string_view bytes);
+  Status Commit();
+
+ private:
+  OutputFile() = default;
+  std::string path_, tmp_;
+  std::FILE* f_ = nullptr;
+  bool committed_ = false;
+};
+
+class Redactor : public StreamSink {
+ public:
+  Redactor(OutputFile& out, RedactStyle style) : out_(out), style_(style) {}
+  bool OnFinding(const Finding& f, std::string_view raw) override;
+  Status OnData(uint64_t offset, std::string_view bytes) override;
+  size_t redacted() const { return redacted_; }
+
+ private:
+  struct Pending {
+    uint64_t start, end;
+    std::string replacement;
+    bool emitted = false;
+  };
+  OutputFile& out_;
+  RedactStyle style_;
+  std::deque<Pending> pending_;
+  size_t redacted_ = 0;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_OUTPUT_REDACTOR_H_

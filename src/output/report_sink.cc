@@ -1,0 +1,128 @@
+// JSON is written by hand: the schema is flat and output-only, and a small
+// escaper is faster than building a DOM per finding.
+#include "output/report_sink.h"
+
+namespace nordpii {
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+void AppendList(std::string& out, const std::string& csv) {
+  out.push_back('[');
+  size_t i = 0;
+  bool first = true;
+  while (i < csv.size()) {
+    size_t j = csv.find(',', i);
+    if (j == std::string::npos) j = csv.size();
+    if (!first) out.push_back(',');
+    AppendJsonString(out, std::string_view(csv).substr(i, j - i));
+    first = false;
+    i = j + 1;
+  }
+  out.push_back(']');
+}
+
+// Raw bytes as valid UTF-8 for --reveal: invalid bytes become U+FFFD.
+std::string SafeUtf8(std::string_view raw) {
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(raw[i]);
+    if (c < 0x80) { out.push_back(static_cast<char>(c)); continue; }
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    bool ok = need && i + need <= raw.size();
+    for (size_t k = 1; ok && k < need; ++k)
+      ok = (static_cast<unsigned char>(raw[i + k]) & 0xC0) == 0x80;
+    if (ok) { out.append(raw.substr(i, need)); i += need - 1; }
+    else out += "\xEF\xBF\xBD";
+  }
+  return out;
+}
+
+}  // namespace
+
+ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal)
+    : out_(out), format_(format), reveal_(reveal) {
+  if (format_ == ReportFormat::kJson) std::fputs("{\"findings\":[", out_);
+}
+
+bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
+  ++by_type_[f.type];
+  line_.clear();
+  if (format_ == ReportFormat::kText) {
+    line_ = path_ + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type +
+            " " + ConfidenceName(f.confidence) + " " + (reveal_ ? SafeUtf8(raw) : f.masked) + "\n";
+  } else {
+    if (format_ == ReportFormat::kJson && count_ > 0) line_ += ",";
+    line_ += "{\"path\":";
+    AppendJsonString(line_, path_);
+    line_ += ",\"type\":";
+    AppendJsonString(line_, f.type);
+    line_ += ",\"category\":";
+    AppendJsonString(line_, f.category);
+    if (!f.subcategory.empty()) {
+      line_ += ",\"subcategory\":";
+      AppendJsonString(line_, f.subcategory);
+    }
+    line_ += ",\"confidence\":\"";
+    line_ += ConfidenceName(f.confidence);
+    line_ += "\",\"start\":" + std::to_string(f.start) + ",\"end\":" + std::to_string(f.end) +
+             ",\"line\":" + std::to_string(f.line) + ",\"column\":" + std::to_string(f.column) +
+             ",\"masked\":";
+    AppendJsonString(line_, f.masked);
+    line_ += ",\"rules\":";
+    AppendList(line_, RuleNames(f.rules));
+    line_ += ",\"hash\":\"" + f.hash + "\",\"also\":";
+    AppendList(line_, f.also);
+    line_ += (f.rules & kRuleTest) ? ",\"test\":true" : ",\"test\":false";
+    line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true" : ",\"temporary\":false";
+    if (reveal_) {
+      line_ += ",\"value\":";
+      AppendJsonString(line_, SafeUtf8(raw));
+    }
+    line_ += "}";
+    if (format_ == ReportFormat::kJsonl) line_ += "\n";
+  }
+  std::fwrite(line_.data(), 1, line_.size(), out_);
+  ++count_;
+  return true;
+}
+
+void ReportSink::Finish(size_t files, size_t errors) {
+  if (format_ != ReportFormat::kJson) return;
+  std::string s = "],\"summary\":{\"files\":" + std::to_string(files) +
+                  ",\"errors\":" + std::to_string(errors) + ",\"findings\":" +
+                  std::to_string(count_) + ",\"by_type\":{";
+  bool first = true;
+  for (const auto& [t, n] : by_type_) {
+    if (!first) s += ",";
+    AppendJsonString(s, t);
+    s += ":" + std::to_string(n);
+    first = false;
+  }
+  s += "}}}\n";
+  std::fputs(s.c_str(), out_);
+}
+
+}  // namespace nordpii

@@ -1,0 +1,64 @@
+// File: report_sink.h
+//
+// Report sinks: print findings as text, JSON Lines or one JSON document.
+//
+// JSONL schema (one object per finding, keys in this order; stable):
+//   path        string  input path ("-" for stdin)
+//   type        string  type id, e.g. "no.fnr", "se.pnr", "iban", "special.health"
+//   category    string  national-id | financial | credential | business | contact | special
+//   subcategory string  special categories only: health, union, religion, ...
+//   confidence  string  low | medium | high
+//   start, end  integer byte offsets in the input, [start, end)
+//   line        integer 1-based line of start
+//   column      integer 1-based byte column of start
+//   masked      string  safe preview, e.g. "151086*****" (never the raw value)
+//   rules       array   rules that fired: checksum, date, format, keyword,
+//                       no-checksum, negative-context, rule-2032, test, temporary
+//   hash        string  hex HMAC-SHA256 of the normalised value (keyed)
+//   also        array   other types the same bytes validated as (may be empty)
+//   test        bool    synthetic test number (e.g. Tenor +80)
+//   temporary   bool    temporary id (HETU 900-999)
+//   value       string  raw value — only with --reveal
+// Text format: "path:line:column type confidence masked".
+// JSON format: {"findings": [<objects as above>], "summary": {...}}.
+#ifndef NORDPII_OUTPUT_REPORT_SINK_H_
+#define NORDPII_OUTPUT_REPORT_SINK_H_
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "pipeline/scanner.h"
+
+namespace nordpii {
+
+enum class ReportFormat { kText, kJsonl, kJson };
+
+class ReportSink : public StreamSink {
+ public:
+  // Writes to `out` (not owned). `reveal` adds the raw value (--reveal).
+  ReportSink(std::FILE* out, ReportFormat format, bool reveal);
+  void SetPath(std::string path) { path_ = std::move(path); }
+  bool OnFinding(const Finding& f, std::string_view raw) override;
+  // Closes the JSON document (json format); prints nothing for others.
+  void Finish(size_t files, size_t errors);
+  size_t count() const { return count_; }
+  const std::map<std::string, size_t>& by_type() const { return by_type_; }
+
+ private:
+  std::FILE* out_;
+  ReportFormat format_;
+  bool reveal_;
+  std::string path_;
+  size_t count_ = 0;
+  std::map<std::string, size_t> by_type_;
+  std::string line_;
+};
+
+// Appends s as a JSON string literal (quoted, escaped) to out.
+void AppendJsonString(std::string& out, std::string_view s);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_OUTPUT_REPORT_SINK_H_

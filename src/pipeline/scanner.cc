@@ -1,0 +1,167 @@
+#include "pipeline/scanner.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+namespace nordpii {
+
+Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& options) {
+  std::shared_ptr<Scanner> s(new Scanner());
+  s->options_ = options;
+  if (s->options_.limits.chunk_bytes < 1) s->options_.limits.chunk_bytes = 1;
+  auto set = PatternSet::LoadDir(options.patterns_dir);
+  if (!set) return set.error();
+  auto reg = PluginRegistry::Create(options.plugins);
+  if (!reg) return reg.error();
+  auto dets = DetectorSet::Create(*set, *reg);
+  if (!dets) return dets.error();
+  s->detectors_ = *dets;
+  auto m = MakeMatcher(options.engine, *set);
+  if (!m) return m.error();
+  s->matcher_ = *m;
+  auto n = Normalizer::Create();
+  if (!n) return n.error();
+  s->normalizer_ = *n;
+  return std::shared_ptr<const Scanner>(std::move(s));
+}
+
+std::unique_ptr<ScanContext> Scanner::NewContext(const KeyedHasher& hasher) const {
+  return std::make_unique<ScanContext>(shared_from_this(), hasher);
+}
+
+ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher)
+    : scanner_(std::move(scanner)), hasher_(std::move(hasher)) {
+  mscratch_ = scanner_->matcher().NewScratch();
+  dscratch_ = scanner_->detectors().NewScratch();
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  detect_opt_.ref_year = tm.tm_year + 1900;
+  detect_opt_.ref_month = tm.tm_mon + 1;
+  detect_opt_.ref_day = tm.tm_mday;
+}
+
+ScanContext::~ScanContext() = default;
+
+namespace {
+
+// Largest prefix length <= n that does not end inside a UTF-8 sequence.
+size_t Utf8SafeCut(const std::string& b, size_t n) {
+  size_t k = n;
+  for (int back = 0; back < 4 && k > 0; ++back) {
+    unsigned char c = static_cast<unsigned char>(b[k - 1]);
+    if (c < 0x80) return n;                 // ASCII: whole prefix is fine
+    if ((c & 0xC0) == 0xC0) {               // lead byte at k-1
+      size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      return (n - (k - 1) >= need) ? n : k - 1;
+    }
+    --k;  // continuation byte
+  }
+  return n;
+}
+
+}  // namespace
+
+Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink& sink) {
+  const ScanLimits& lim = scanner_->limits();
+  const size_t guard = lim.overlap_bytes / 2;        // widest finding
+  const size_t context = lim.overlap_bytes - guard;  // context kept before
+  const size_t cap = lim.chunk_bytes + lim.overlap_bytes;
+  buf_.clear();
+  bytes_ = 0;
+  uint64_t base = 0, committed = 0, last_end = 0;
+  uint64_t line = 1, line_pos = 0, line_start = 0;
+  bool eof = false, stop = false;
+  size_t findings = 0;
+  auto advance_lines = [&](uint64_t to) {
+    const char* p = buf_.data() + (line_pos - base);
+    const char* e = buf_.data() + (to - base);
+    while (p < e) {
+      const void* nl = std::memchr(p, '\n', static_cast<size_t>(e - p));
+      if (!nl) break;
+      p = static_cast<const char*>(nl) + 1;
+      ++line;
+      line_start = base + static_cast<uint64_t>(p - buf_.data());
+    }
+    line_pos = to;
+  };
+  while (!eof && !stop) {
+    size_t have = buf_.size();
+    buf_.resize(cap);
+    while (have < cap) {
+      auto r = in.Read(buf_.data() + have, cap - have);
+      if (!r) { buf_.resize(have); return r.error(); }
+      if (*r == 0) { eof = true; break; }
+      have += *r;
+      bytes_ += *r;
+    }
+    buf_.resize(have);
+    size_t limit = eof ? have : Utf8SafeCut(buf_, have);
+    std::string_view raw(buf_.data(), limit);
+    std::string_view text = scanner_->normalizer().Normalize(raw, norm_, map_);
+    if (Status s = scanner_->matcher().Scan(text, *mscratch_, results_); !s.ok()) return s;
+    tfind_.clear();
+    scanner_->detectors().Detect(text, results_, detect_opt_, *dscratch_, tfind_);
+    uint64_t report_end = eof ? base + limit : std::max(committed, base + (limit > guard ? limit - guard : 0));
+    for (const TextFinding& tf : tfind_) {
+      uint64_t s = base + map_.Start(tf.start);
+      uint64_t e = base + map_.End(tf.end);
+      if (s < committed || s < last_end || s >= report_end) continue;
+      const DetectorSpec& spec = scanner_->detectors().spec(tf.detector);
+      Finding f;
+      f.type = tf.type;
+      f.category = spec.category;
+      f.subcategory = spec.subcategory;
+      f.redact = spec.redact;
+      if (f.type != spec.id) {
+        if (const TypeSpec* ts = scanner_->detectors().FindType(f.type)) {
+          f.category = ts->category;
+          f.redact = ts->redact;
+        }
+      }
+      f.confidence = tf.confidence;
+      f.rules = tf.rules;
+      f.start = s;
+      f.end = e;
+      f.also = tf.also;
+      if (!filter.Accepts(f)) continue;
+      advance_lines(s);
+      f.line = line;
+      f.column = s - line_start + 1;
+      f.masked = MaskValue(f.category, f.type, tf.normalized);
+      f.hash = hasher_.Hex(tf.normalized);
+      last_end = e;
+      if (++findings > lim.max_findings_per_document) continue;
+      if (!sink.OnFinding(f, std::string_view(buf_.data() + (s - base), e - s))) { stop = true; break; }
+    }
+    if (stop) report_end = base + limit;  // hand over the rest unchanged
+    advance_lines(report_end);
+    if (Status st = sink.OnData(committed, std::string_view(buf_.data() + (committed - base),
+                                                            report_end - committed));
+        !st.ok())
+      return st;
+    committed = report_end;
+    if (eof) break;
+    uint64_t keep_from = std::max(base, committed > context ? committed - context : 0);
+    buf_.erase(0, keep_from - base);
+    base = keep_from;
+  }
+  if (stop) {  // pass the unread rest through untouched
+    std::string rest(1 << 16, '\0');
+    if (committed - base < buf_.size()) {
+      if (Status st = sink.OnData(committed, std::string_view(buf_).substr(committed - base)); !st.ok()) return st;
+      committed = base + buf_.size();
+    }
+    for (;;) {
+      auto r = in.Read(rest.data(), rest.size());
+      if (!r) return r.error();
+      if (*r == 0) break;
+      if (Status st = sink.OnData(committed, std::string_view(rest.data(), *r)); !st.ok()) return st;
+      committed += *r;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace nordpii

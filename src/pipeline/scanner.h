@@ -1,0 +1,107 @@
+// File: scanner.h
+//
+// Scanner: the compiled engine (patterns, plugins, matcher, normaliser) —
+// immutable, shared by all threads. ScanContext: one per thread, owns the
+// scratch and buffers, and streams one input at a time through
+//   normalise (+ OffsetMap) -> match -> validate/context -> StreamSink.
+//
+// Streaming: input is read in chunks of ScanLimits::chunk_bytes. Each round
+// re-scans the last overlap bytes of the previous round, reports exactly the
+// findings that start in the newly committed region, and hands every input
+// byte to the sink exactly once, in order (OnData). Memory is bounded by the
+// chunk size whatever the input size; a 2 GB line is fine.
+#ifndef NORDPII_PIPELINE_SCANNER_H_
+#define NORDPII_PIPELINE_SCANNER_H_
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/keyed_hash.h"
+#include "core/limits.h"
+#include "core/status.h"
+#include "detect/detectors.h"
+#include "input/byte_source.h"
+#include "match/matcher.h"
+#include "normalize/normalizer.h"
+
+namespace nordpii {
+
+struct ScannerOptions {
+  std::string patterns_dir;            // directory of *.toml pattern files
+  std::string engine = "auto";         // hyperscan | re2 | auto
+  std::vector<std::string> plugins;    // shared objects for --plugin
+  ScanLimits limits;
+};
+
+// Receives the results of one stream, in input order.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // A finding; `raw` is the input bytes [f.start, f.end) (for the redactor
+  // only: never print it). Return false to stop scanning.
+  virtual bool OnFinding(const Finding& f, std::string_view raw) = 0;
+  // Input bytes [offset, offset + bytes.size()), each byte exactly once, in
+  // order; findings starting in this range were delivered before it.
+  virtual Status OnData(uint64_t offset, std::string_view bytes) {
+    (void)offset; (void)bytes;
+    return Status::Ok();
+  }
+};
+
+// Which findings reach the sink.
+struct FindingFilter {
+  std::set<std::string> categories;  // empty = all
+  Confidence min_confidence = Confidence::kLow;
+  bool Accepts(const Finding& f) const {
+    return f.confidence >= min_confidence && (categories.empty() || categories.count(f.category));
+  }
+};
+
+class ScanContext;
+
+class Scanner : public std::enable_shared_from_this<Scanner> {
+ public:
+  static Result<std::shared_ptr<const Scanner>> Create(const ScannerOptions& options);
+  std::unique_ptr<ScanContext> NewContext(const KeyedHasher& hasher) const;
+
+  const DetectorSet& detectors() const { return *detectors_; }
+  const Matcher& matcher() const { return *matcher_; }
+  const Normalizer& normalizer() const { return *normalizer_; }
+  const ScanLimits& limits() const { return options_.limits; }
+
+ private:
+  Scanner() = default;
+  ScannerOptions options_;
+  std::shared_ptr<const Normalizer> normalizer_;
+  std::shared_ptr<const Matcher> matcher_;
+  std::shared_ptr<const DetectorSet> detectors_;
+};
+
+class ScanContext {
+ public:
+  ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher);
+  ~ScanContext();
+  // Streams `in` to `sink`. `path` is copied into each Finding's report.
+  Status Scan(ByteSource& in, const FindingFilter& filter, StreamSink& sink);
+  DetectOptions& detect_options() { return detect_opt_; }
+  uint64_t bytes_scanned() const { return bytes_; }
+
+ private:
+  std::shared_ptr<const Scanner> scanner_;
+  KeyedHasher hasher_;
+  std::unique_ptr<MatcherScratch> mscratch_;
+  std::unique_ptr<DetectScratch> dscratch_;
+  DetectOptions detect_opt_;
+  std::string buf_, norm_;
+  OffsetMap map_;
+  MatchResults results_;
+  std::vector<TextFinding> tfind_;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_PIPELINE_SCANNER_H_
