@@ -19,7 +19,14 @@ int ValidateDkCpr(const nordpii_input* in, nordpii_verdict* out) {
   const char* s = in->value;
   if (in->len != 10 || !np_all_digits(s, 10)) return 0;
   int day = np_num(s, 2), month = np_num(s + 2, 2), yy = np_num(s + 4, 2);
-  if (!np_date_ok(CprYear(yy, s[6] - '0'), month, day)) return 0;
+  int year = CprYear(yy, s[6] - '0');
+  if (!np_date_ok(year, month, day)) return 0;
+  // A birth date after the reference date has not been issued yet.
+  if (in->ref_year > 0 &&
+      (year > in->ref_year ||
+       (year == in->ref_year && (month > in->ref_month ||
+                                 (month == in->ref_month && day > in->ref_day)))))
+    return 0;
   unsigned rules = NORDPII_RULE_DATE;
   int conf = NORDPII_CONF_MEDIUM;
   if (np_weighted(s, w, 10) % 11 == 0) {

@@ -120,21 +120,32 @@ struct ContextResult {
 // A keyword only counts when no digit stands between it and the value, so a
 // label belongs to the nearest number after it ("fnr 1 og konto 2": "fnr"
 // labels only 1).
+constexpr uint32_t kLabelAfterBytes = 3;
+
 ContextResult Context(std::string_view text, const std::vector<KeywordHit>& kws, const Det& det,
-                      uint32_t start, int window) {
+                      uint32_t start, uint32_t end, int window) {
   ContextResult r;
   uint32_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<uint32_t>(window) : 0;
   auto it = std::lower_bound(kws.begin(), kws.end(), lo,
                              [](const KeywordHit& h, uint32_t v) { return h.end < v; });
+  auto apply = [&](const KeywordHit& h) {
+    for (uint32_t g : det.labels)
+      if (g == h.group) r.label = true;
+    for (uint32_t g : det.negatives)
+      if (g == h.group) r.negative = true;
+  };
   for (; it != kws.end() && it->end <= start; ++it) {
     if (it->start >= start) continue;
     bool digit_between = false;
     for (uint32_t p = it->end; p < start && !digit_between; ++p) digit_between = IsDigitC(text[p]);
-    if (digit_between) continue;
-    for (uint32_t g : det.labels)
-      if (g == it->group) r.label = true;
-    for (uint32_t g : det.negatives)
-      if (g == it->group) r.negative = true;
+    if (!digit_between) apply(*it);
+  }
+  // A label right after the value counts too ("995 525 828 MVA", "... (fnr)").
+  for (; it != kws.end() && it->end <= end + kLabelAfterBytes + 64; ++it) {
+    if (it->start < end || it->start > end + kLabelAfterBytes) continue;
+    bool digit_between = false;
+    for (uint32_t p = end; p < it->start && !digit_between; ++p) digit_between = IsDigitC(text[p]);
+    if (!digit_between) apply(*it);
   }
   return r;
 }
@@ -162,17 +173,15 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
     int conf = v.confidence;
     uint32_t rules = v.rules;
     if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
-    ContextResult ctx = Context(text, m.keywords, det, start, spec.window);
+    ContextResult ctx = Context(text, m.keywords, det, start, end, spec.window);
     if (ctx.label) {
       rules |= kRuleKeyword;
       conf = std::min(conf + 1, 3);
     } else {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
-      if (ctx.negative) {
-        rules |= kRuleNegativeContext;
-        conf -= 1;
-        if (conf <= 0) return;
-      }
+      // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
+      // label: the number is taken for what the text says it is.
+      if (ctx.negative) return;
     }
     TextFinding f;
     f.detector = d;
@@ -345,6 +354,8 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
         try_value(d, text.data() + h.start, h.end - h.start, 0, h.start, h.end);
         continue;
       }
+      // "[PASSWORD:…]" is our own redaction marker, not a label.
+      if (h.start > 0 && text[h.start - 1] == '[') continue;
       const Det& det = im.dets[d];
       size_t lim = std::min(text.size(), static_cast<size_t>(h.end) + static_cast<size_t>(spec.window) + 64);
       re2::StringPiece input(text.data(), lim);

@@ -45,7 +45,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
     std::vector<std::string> exprs;
     std::vector<unsigned> flags, ids;
     for (size_t i = 0; i < entries_.size(); ++i) {
-      exprs.push_back(internal::KeywordExpression(entries_[i].text));
+      exprs.push_back(internal::KeywordExpression(entries_[i].text, false));
       flags.push_back(HS_FLAG_CASELESS);
       ids.push_back(static_cast<unsigned>(i));
     }

@@ -26,10 +26,11 @@ void AppendUtf8(uint32_t c, std::string& out) {
   out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
 }
 
-void AppendEscapedBytes(const std::string& bytes, std::string& out) {
+void AppendEscapedBytes(const std::string& bytes, std::string& out, bool utf8_literals) {
   char buf[8];
   for (unsigned char b : bytes) {
-    if ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')) {
+    if ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+        (utf8_literals && b >= 0x80)) {
       out.push_back(static_cast<char>(b));
     } else {
       std::snprintf(buf, sizeof(buf), "\\x%02X", b);
@@ -40,7 +41,7 @@ void AppendEscapedBytes(const std::string& bytes, std::string& out) {
 
 }  // namespace
 
-std::string KeywordExpression(const std::string& word) {
+std::string KeywordExpression(const std::string& word, bool utf8_literals) {
   std::string out;
   const auto* s = reinterpret_cast<const unsigned char*>(word.data());
   for (size_t i = 0; i < word.size();) {
@@ -56,15 +57,15 @@ std::string KeywordExpression(const std::string& word) {
       AppendUtf8(alt, other);
       if (alt != cp && other.size() == self.size()) {
         out += "(?:";
-        AppendEscapedBytes(self, out);
+        AppendEscapedBytes(self, out, utf8_literals);
         out += "|";
-        AppendEscapedBytes(other, out);
+        AppendEscapedBytes(other, out, utf8_literals);
         out += ")";
         i += static_cast<size_t>(len);
         continue;
       }
     }
-    AppendEscapedBytes(self, out);
+    AppendEscapedBytes(self, out, utf8_literals);
     i += static_cast<size_t>(len);
   }
   return out;

@@ -49,8 +49,10 @@ class MatcherCommon : public Matcher {
 
 // Case variants (lower/upper) of a keyword as a Hyperscan/RE2 expression
 // body: ASCII letters are left to the caseless flag; a non-ASCII letter with
-// a same-length other-case form becomes (?:x|X). Every other byte is escaped.
-std::string KeywordExpression(const std::string& word);
+// a same-length other-case form becomes (?:x|X). Other ASCII is escaped.
+// Non-ASCII bytes are written as \xHH for Hyperscan (byte semantics) and as
+// the literal UTF-8 characters for RE2 (where \xHH would mean U+00HH).
+std::string KeywordExpression(const std::string& word, bool utf8_literals);
 
 }  // namespace nordpii::internal
 

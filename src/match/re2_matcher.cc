@@ -25,7 +25,7 @@ class Re2Matcher : public internal::MatcherCommon {
     set_ = std::make_unique<RE2::Set>(opt, RE2::ANCHOR_START);
     for (const auto& e : entries_) {
       std::string err;
-      if (set_->Add(internal::KeywordExpression(e.text), &err) < 0)
+      if (set_->Add(internal::KeywordExpression(e.text, true), &err) < 0)
         return Error(ErrorCode::kInvalidArgument, "keyword '" + e.text + "': " + err);
       max_len_ = std::max(max_len_, e.text.size());
     }

@@ -88,9 +88,12 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
   };
   while (!eof && !stop) {
     size_t have = buf_.size();
-    buf_.resize(cap);
-    while (have < cap) {
-      auto r = in.Read(buf_.data() + have, cap - have);
+    // Enough new bytes that the committed point always moves forward, even
+    // when a UTF-8 sequence is cut at the end.
+    const size_t want = std::max(cap, static_cast<size_t>(committed - base) + guard + lim.chunk_bytes + 4);
+    buf_.resize(want);
+    while (have < want) {
+      auto r = in.Read(buf_.data() + have, want - have);
       if (!r) { buf_.resize(have); return r.error(); }
       if (*r == 0) { eof = true; break; }
       have += *r;

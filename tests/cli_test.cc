@@ -1,0 +1,88 @@
+// The nordpii command line: exit codes, golden JSONL on samples/, no raw
+// values without --reveal, atomic redaction output, pattern errors.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "test_util.h"
+
+using nordpii::test::ReadFile;
+using nordpii::test::SourceDir;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run Exec(const std::string& args) {
+  std::string cmd = std::string("NORDPII_KEY=sample-key ") + NORDPII_BINARY + " " + args + " 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("scan output on samples/ equals the golden JSONL", "[cli][golden]") {
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/samples")) {
+    if (e.path().extension() != ".txt") continue;
+    std::string rel = "samples/" + e.path().filename().string();
+    std::string golden = SourceDir() + "/samples/expected/" + e.path().stem().string() + ".jsonl";
+    Run r = Exec("scan --format jsonl " + rel);
+    INFO(rel);
+    CHECK(r.out == ReadFile(golden));
+    CHECK(r.code == (r.out.empty() ? 0 : 1));
+    ++files;
+  }
+  CHECK(files >= 5);
+}
+
+TEST_CASE("exit codes follow grep: 0 none, 1 found, 2 error", "[cli]") {
+  CHECK(Exec("scan --format jsonl /dev/null").code == 0);
+  CHECK(Exec("scan --format jsonl samples/variants.txt").code == 1);
+  Run r = Exec("scan --format text /nonexistent/file samples/variants.txt");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("/nonexistent/file"));
+  CHECK_THAT(r.out, Catch::Contains("samples/variants.txt:2:6 no.fnr high 151086*****"));
+  CHECK(Exec("scan --patterns patterns/bad /dev/null").code == 2);
+  CHECK(Exec("scan --bogus-flag").code == 2);
+}
+
+TEST_CASE("raw identifiers appear only with --reveal", "[cli][privacy]") {
+  Run masked = Exec("scan --format jsonl samples/ticket-no.txt");
+  CHECK(masked.out.find("15108695088") == std::string::npos);
+  CHECK(masked.out.find("151086 95088") == std::string::npos);
+  CHECK(masked.out.find("Sommer2024") == std::string::npos);
+  Run revealed = Exec("scan --format jsonl --reveal samples/ticket-no.txt");
+  CHECK(revealed.out.find("151086 95088") != std::string::npos);
+}
+
+TEST_CASE("redact writes through a temporary file and renames", "[cli][redact]") {
+  std::string out = std::filesystem::temp_directory_path().string() + "/nordpii-cli-redact.txt";
+  std::remove(out.c_str());
+  Run r = Exec("redact samples/ticket-no.txt -o " + out);
+  CHECK(r.code == 0);
+  std::string red = ReadFile(out);
+  CHECK(red.find("[NO-FNR]") != std::string::npos);
+  CHECK(red.find("151086 95088") == std::string::npos);
+  // A failing run leaves the previous output untouched and no temporary file.
+  Run bad = Exec("redact /nonexistent/in -o " + out);
+  CHECK(bad.code == 2);
+  CHECK(ReadFile(out) == red);
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
+    CHECK(e.path().filename().string().find("nordpii-cli-redact.txt.nordpii-") == std::string::npos);
+  std::remove(out.c_str());
+  // As a Unix filter.
+  Run filt = Exec("redact --style mask < samples/variants.txt");
+  CHECK(filt.out.find("fnr: ***********") != std::string::npos);
+}

@@ -1,0 +1,47 @@
+// The SIMD digit-run scanner must find exactly what the RE2 definition finds.
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "match/digit_runs.h"
+
+using namespace nordpii;
+
+namespace {
+std::vector<DigitRun> Fast(std::string_view t) {
+  std::vector<DigitRun> v;
+  FindDigitRuns(t, v);
+  return v;
+}
+std::vector<DigitRun> Slow(std::string_view t) {
+  std::vector<DigitRun> v;
+  FindDigitRunsRe2(t, v);
+  return v;
+}
+bool Same(const std::vector<DigitRun>& a, const std::vector<DigitRun>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].start != b[i].start || a[i].end != b[i].end) return false;
+  return true;
+}
+}  // namespace
+
+TEST_CASE("digit runs join single separators and quoted line breaks", "[digit_runs]") {
+  auto r = Fast("fnr 151086 95088, tlf 22  33 and\n> 12\r\n>>  4");
+  REQUIRE(r.size() == 5);
+  CHECK(r[0].start == 4);
+  CHECK(r[0].end == 16);
+  CHECK(r[1].end - r[1].start == 2);  // "22" (two spaces end the run)
+  CHECK(Same(Fast("a 1\n> 2 b"), Slow("a 1\n> 2 b")));
+  CHECK(Fast("a 1\n> 2 b").size() == 1);
+}
+
+TEST_CASE("fast scanner equals the RE2 definition on random text", "[digit_runs][differential]") {
+  std::mt19937 rng(12345);
+  const char alphabet[] = "0123456789 .-/+\t\n\r>xA\xC3\xB8";
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s(static_cast<size_t>(rng() % 80), ' ');
+    for (char& c : s) c = alphabet[rng() % (sizeof(alphabet) - 1)];
+    INFO("input: " << s);
+    REQUIRE(Same(Fast(s), Slow(s)));
+  }
+}

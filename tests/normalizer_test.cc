@@ -1,0 +1,60 @@
+#include <catch2/catch.hpp>
+
+#include "normalize/normalizer.h"
+
+using namespace nordpii;
+
+namespace {
+struct Norm {
+  std::string text;
+  OffsetMap map;
+};
+Norm Run(std::string_view in) {
+  static auto n = *Normalizer::Create();
+  std::string scratch;
+  Norm r;
+  r.text = std::string(n->Normalize(in, scratch, r.map));
+  return r;
+}
+}  // namespace
+
+TEST_CASE("ASCII and Nordic letters pass through without a copy", "[normalize]") {
+  static auto n = *Normalizer::Create();
+  std::string in = "Hei Søren, Åse og Björn: fødselsnummer 15108695088";
+  std::string scratch;
+  OffsetMap map;
+  std::string_view out = n->Normalize(in, scratch, map);
+  CHECK(out.data() == in.data());
+  CHECK(map.identity());
+}
+
+TEST_CASE("full-width digits, NBSP, dashes and zero-width characters fold", "[normalize]") {
+  CHECK(Run("１５１０８６").text == "151086");
+  CHECK(Run("151086\xC2\xA0" "95088").text == "151086 95088");
+  CHECK(Run("151086\xE2\x80\x93" "95088").text == "151086-95088");   // en dash
+  CHECK(Run("151\xE2\x80\x8B" "08695088").text == "15108695088");     // zero-width space
+  CHECK(Run("151086\xC2\xAD" "95088").text == "15108695088");         // soft hyphen
+  CHECK(Run("151086\xE2\x80\xAF" "95088").text == "151086 95088");    // narrow NBSP
+}
+
+TEST_CASE("offsets map back to the original bytes", "[normalize]") {
+  std::string in = "fnr １５１０８６ x";
+  Norm r = Run(in);
+  REQUIRE(r.text == "fnr 151086 x");
+  CHECK(r.map.Start(4) == 4);
+  CHECK(r.map.End(10) == 4 + 18);
+  CHECK(r.map.Start(11) == 23);
+}
+
+TEST_CASE("invalid UTF-8 is read as windows-1252, not dropped", "[normalize]") {
+  Norm r = Run("f\xF8" "dselsnummer \x80");
+  CHECK(r.text == "f\xC3\xB8" "dselsnummer \xE2\x82\xAC");
+  CHECK(r.map.End(static_cast<uint32_t>(r.text.size())) == 15);
+}
+
+TEST_CASE("decomposed letters compose with their base (NFKC)", "[normalize]") {
+  Norm r = Run("fo\xCC\x88r");  // o + combining diaeresis
+  CHECK(r.text == "f\xC3\xB6r");
+  CHECK(r.map.Start(1) == 1);
+  CHECK(r.map.End(3) == 4);
+}

@@ -1,0 +1,87 @@
+// File: test_util.h — helpers shared by the Catch2 tests.
+#ifndef NORDPII_TESTS_TEST_UTIL_H_
+#define NORDPII_TESTS_TEST_UTIL_H_
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "output/redactor.h"
+#include "output/report_sink.h"
+#include "pipeline/scanner.h"
+
+namespace nordpii::test {
+
+inline std::string SourceDir() { return NORDPII_SOURCE_DIR; }
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::shared_ptr<const Scanner> MakeScanner(const std::string& engine = "auto",
+                                                  size_t chunk = 1 << 20) {
+  ScannerOptions opt;
+  opt.patterns_dir = SourceDir() + "/patterns";
+  opt.engine = engine;
+  opt.limits.chunk_bytes = chunk;
+  auto s = Scanner::Create(opt);
+  if (!s) throw std::runtime_error(s.error().message());
+  return *s;
+}
+
+struct Collected : StreamSink {
+  std::vector<Finding> findings;
+  std::vector<std::string> raws;
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    findings.push_back(f);
+    raws.emplace_back(raw);
+    return true;
+  }
+};
+
+inline std::vector<Finding> Scan(const std::shared_ptr<const Scanner>& s, std::string_view text,
+                                 const FindingFilter& filter = {}) {
+  auto ctx = s->NewContext(KeyedHasher("test-key"));
+  Collected c;
+  auto src = StringSource(text);
+  Status st = ctx->Scan(*src, filter, c);
+  if (!st.ok()) throw std::runtime_error(st.message());
+  return c.findings;
+}
+
+inline std::string Redact(const std::shared_ptr<const Scanner>& s, std::string_view text,
+                          RedactStyle style = RedactStyle::kLabel) {
+  FindingFilter filter;
+  filter.categories = {"national-id", "financial", "credential"};
+  char tmpl[] = "/tmp/nordpii-test-XXXXXX";
+  int fd = mkstemp(tmpl);
+  close(fd);
+  std::string path = tmpl;
+  {
+    auto out = OutputFile::Open(path);
+    if (!out) throw std::runtime_error(out.error().message());
+    Redactor red(**out, style);
+    auto ctx = s->NewContext(KeyedHasher("test-key"));
+    auto src = StringSource(text);
+    if (Status st = ctx->Scan(*src, filter, red); !st.ok()) throw std::runtime_error(st.message());
+    if (Status st = (*out)->Commit(); !st.ok()) throw std::runtime_error(st.message());
+  }
+  std::string r = ReadFile(path);
+  std::remove(path.c_str());
+  return r;
+}
+
+inline bool HasType(const std::vector<Finding>& fs, const std::string& prefix) {
+  for (const auto& f : fs)
+    if (f.type.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+}  // namespace nordpii::test
+
+#endif  // NORDPII_TESTS_TEST_UTIL_H_
