@@ -145,6 +145,9 @@ ContextResult Context(std::string_view text, const std::vector<KeywordHit>& kws,
     if (it->start < end || it->start > end + kLabelAfterBytes) continue;
     bool digit_between = false;
     for (uint32_t p = end; p < it->start && !digit_between; ++p) digit_between = IsDigitC(text[p]);
+    // ... unless a number follows the label: then it labels that number.
+    for (uint32_t p = it->end; p < text.size() && p < it->end + 24 && !digit_between; ++p)
+      digit_between = IsDigitC(text[p]);
     if (!digit_between) apply(*it);
   }
   return r;
