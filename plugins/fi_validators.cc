@@ -32,7 +32,10 @@ int ValidateFiHetu(const nordpii_input* in, nordpii_verdict* out) {
   if (serial >= 900) rules |= NORDPII_RULE_TEMPORARY;
   char norm[11];
   for (int i = 0; i < 11; ++i) norm[i] = Upper(s[i]);
-  np_verdict(out, NORDPII_VALID, NORDPII_CONF_HIGH, rules, nullptr, norm, 11);
+  // DDMMYY-NNNN (digit check, '-' sign) is also the SE/DK/IS shape: medium.
+  bool distinctive = sign != '-' || !np_is_digit(s[10]);
+  np_verdict(out, NORDPII_VALID, distinctive ? NORDPII_CONF_HIGH : NORDPII_CONF_MEDIUM, rules,
+             nullptr, norm, 11);
   return 0;
 }
 

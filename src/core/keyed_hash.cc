@@ -1,11 +1,14 @@
-// OpenSSL provides HMAC-SHA256 (Debian libssl); the only OpenSSL user.
+// HMAC-SHA256 (RFC 2104) over OpenSSL's SHA-256 (Debian libssl); the only
+// OpenSSL user. The low-level SHA256_* calls are deprecated in OpenSSL 3 but
+// let us keep the keyed states as plain structs (no allocation per hash).
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include "core/keyed_hash.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -32,14 +35,41 @@ Result<KeyedHasher> KeyedHasher::FromEnvironment(const std::string& key_file) {
   return Random();
 }
 
+static_assert(sizeof(SHA256_CTX) <= 128, "SHA256_CTX larger than the state buffer");
+
+KeyedHasher::KeyedHasher(std::string key) {
+  unsigned char block[64] = {0};
+  if (key.size() > 64) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
+  } else {
+    std::memcpy(block, key.data(), key.size());
+  }
+  unsigned char ipad[64], opad[64];
+  for (int i = 0; i < 64; ++i) {
+    ipad[i] = block[i] ^ 0x36;
+    opad[i] = block[i] ^ 0x5c;
+  }
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, ipad, 64);
+  std::memcpy(inner_.bytes, &c, sizeof(c));
+  SHA256_Init(&c);
+  SHA256_Update(&c, opad, 64);
+  std::memcpy(outer_.bytes, &c, sizeof(c));
+}
+
 std::string KeyedHasher::Hex(std::string_view value) const {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(value.data()), value.size(), md, &len);
+  SHA256_CTX c;
+  unsigned char inner[32], md[32];
+  std::memcpy(&c, inner_.bytes, sizeof(c));
+  SHA256_Update(&c, value.data(), value.size());
+  SHA256_Final(inner, &c);
+  std::memcpy(&c, outer_.bytes, sizeof(c));
+  SHA256_Update(&c, inner, 32);
+  SHA256_Final(md, &c);
   static const char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
+  std::string out(64, '0');
+  for (unsigned i = 0; i < 32; ++i) {
     out[2 * i] = kHex[md[i] >> 4];
     out[2 * i + 1] = kHex[md[i] & 15];
   }

@@ -17,7 +17,7 @@ class KeyedHasher {
  public:
   // A random 32-byte key (nothing links across runs).
   static KeyedHasher Random();
-  explicit KeyedHasher(std::string key) : key_(std::move(key)) {}
+  explicit KeyedHasher(std::string key);
   // Key from: the file at key_file if non-empty, else $NORDPII_KEY, else random.
   static Result<KeyedHasher> FromEnvironment(const std::string& key_file);
 
@@ -25,7 +25,12 @@ class KeyedHasher {
   std::string Hex(std::string_view value) const;
 
  private:
-  std::string key_;
+  // HMAC's inner and outer SHA-256 states after the padded key block, so a
+  // hash costs two short compressions instead of a full HMAC set-up.
+  struct State {
+    unsigned char bytes[128];
+  };
+  State inner_{}, outer_{};
 };
 
 }  // namespace nordpii

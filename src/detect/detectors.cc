@@ -121,6 +121,7 @@ struct ContextResult {
 // label belongs to the nearest number after it ("fnr 1 og konto 2": "fnr"
 // labels only 1).
 constexpr uint32_t kLabelAfterBytes = 3;
+constexpr uint32_t kMaxKeywordBytes = 64;  // pattern_set.cc refuses longer keywords
 
 ContextResult Context(std::string_view text, const std::vector<KeywordHit>& kws, const Det& det,
                       uint32_t start, uint32_t end, int window) {
@@ -141,7 +142,7 @@ ContextResult Context(std::string_view text, const std::vector<KeywordHit>& kws,
     if (!digit_between) apply(*it);
   }
   // A label right after the value counts too ("995 525 828 MVA", "... (fnr)").
-  for (; it != kws.end() && it->end <= end + kLabelAfterBytes + 64; ++it) {
+  for (; it != kws.end() && it->end <= end + kLabelAfterBytes + kMaxKeywordBytes; ++it) {
     if (it->start < end || it->start > end + kLabelAfterBytes) continue;
     bool digit_between = false;
     for (uint32_t p = end; p < it->start && !digit_between; ++p) digit_between = IsDigitC(text[p]);
@@ -155,8 +156,25 @@ ContextResult Context(std::string_view text, const std::vector<KeywordHit>& kws,
 
 }  // namespace
 
-void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
-                         DetectScratch& sc, std::vector<TextFinding>& out) const {
+void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Matcher& matcher,
+                         MatcherScratch& mscratch, const DetectOptions& opt, DetectScratch& sc,
+                         std::vector<TextFinding>& out) const {
+  sc.context_from = 1;
+  sc.context_to = 0;
+  // Context keywords around [start, end): looked up once per window.
+  auto context_hits = [&](uint32_t start, uint32_t end, int window) -> const std::vector<KeywordHit>& {
+    size_t from = start > static_cast<uint32_t>(window) + kMaxKeywordBytes
+                      ? start - static_cast<uint32_t>(window) - kMaxKeywordBytes
+                      : 0;
+    size_t to = std::min(text.size(), static_cast<size_t>(end) + kLabelAfterBytes + kMaxKeywordBytes);
+    if (from != sc.context_from || to != sc.context_to) {
+      sc.context.clear();
+      (void)matcher.FindContext(text, from, to, mscratch, sc.context);
+      sc.context_from = from;
+      sc.context_to = to;
+    }
+    return sc.context;
+  };
   const Impl& im = *impl_;
   auto& cands = sc.cands;
   cands.clear();
@@ -176,7 +194,7 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
     int conf = v.confidence;
     uint32_t rules = v.rules;
     if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
-    ContextResult ctx = Context(text, m.keywords, det, start, end, spec.window);
+    ContextResult ctx = Context(text, context_hits(start, end, spec.window), det, start, end, spec.window);
     if (ctx.label) {
       rules |= kRuleKeyword;
       conf = std::min(conf + 1, 3);
@@ -200,27 +218,42 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
 
   // --- Digit runs -----------------------------------------------------------
   for (const DigitRun& run : m.runs) {
-    sc.digits.clear();
-    sc.dpos.clear();
-    sc.groups.clear();
+    // No form needs fewer than 6 digits (the HETU date): skip short runs
+    // (years, times, small amounts) before any parsing.
+    if (run.end - run.start < 6) continue;
+    // Parse the run into digits (with their offsets) and groups, writing
+    // into buffers sized once per run (no per-digit push_back).
+    const size_t rl = run.end - run.start;
+    if (sc.digits.size() < rl) {
+      sc.digits.resize(rl);
+      sc.dpos.resize(rl);
+      sc.groups.resize(rl);
+    }
+    char* dg = sc.digits.data();
+    uint32_t* dp = sc.dpos.data();
+    Group* gr = sc.groups.data();
+    int nd = 0, ngr = 0;
     char pending_sep = 0;
     for (uint32_t p = run.start; p < run.end; ++p) {
       char c = text[p];
       if (IsDigitC(c)) {
-        if (sc.groups.empty() || pending_sep) {
-          sc.groups.push_back({static_cast<int>(sc.digits.size()), 0, pending_sep});
+        if (ngr == 0 || pending_sep) {
+          gr[ngr++] = {nd, 0, pending_sep};
           pending_sep = 0;
         }
-        sc.groups.back().count++;
-        sc.digits.push_back(c);
-        sc.dpos.push_back(p);
+        gr[ngr - 1].count++;
+        dg[nd] = c;
+        dp[nd++] = p;
       } else if (!pending_sep) {
-        pending_sep = (c == '\r' || c == '\n') ? '\n' : (c == '>' ? '\n' : c);
+        pending_sep = (c == '\r' || c == '\n' || c == '>') ? '\n' : c;
       } else if (c == '\n') {
         pending_sep = '\n';
       }
     }
-    const int ng = static_cast<int>(sc.groups.size());
+    const int ng = ngr;
+    // Longest digit count any sub-run can have is nd; no detector is interested
+    // in runs of fewer than 6 digits.
+    if (nd < 6) continue;
     const bool left_glued = WordCharBefore(text, run.start);
     const bool right_glued = WordCharAt(text, run.end);
     auto group_end_pos = [&](int g) {
@@ -326,7 +359,7 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
     // Phone with an international prefix: "+47 ..." or "0047 ...".
     if (!im.phone.empty()) {
       bool plus = run.start >= 1 && text[run.start - 1] == '+' && !WordCharBefore(text, run.start - 1);
-      bool zz = !left_glued && sc.digits.size() > 2 && sc.digits[0] == '0' && sc.digits[1] == '0';
+      bool zz = !left_glued && nd > 2 && sc.digits[0] == '0' && sc.digits[1] == '0';
       if (plus || zz) {
         int skip = zz ? 2 : 0;
         for (int gj = 0; gj < ng; ++gj) {

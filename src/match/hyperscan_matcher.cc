@@ -1,5 +1,5 @@
-// The Hyperscan engine: every keyword and regex detector in one block-mode
-// database, end offsets only (no SOM: see shared/reference §3), every repeat
+// The Hyperscan engine: global keywords and regex detectors in one block-mode
+// database, context keywords in a second one scanned only around candidates; end offsets only (no SOM: see shared/reference §3), every repeat
 // bounded (checked with hs_expression_info). RE2 confirms regex spans in
 // [end - max_width, end]; keyword starts follow from the keyword length.
 #include <hs/hs.h>
@@ -42,12 +42,13 @@ class HyperscanMatcher : public internal::MatcherCommon {
  public:
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
-    std::vector<std::string> exprs;
-    std::vector<unsigned> flags, ids;
+    std::vector<std::string> exprs[2];
+    std::vector<unsigned> flags[2], ids[2];
     for (size_t i = 0; i < entries_.size(); ++i) {
-      exprs.push_back(internal::KeywordExpression(entries_[i].text, false));
-      flags.push_back(HS_FLAG_CASELESS);
-      ids.push_back(static_cast<unsigned>(i));
+      int k = entries_[i].context ? 1 : 0;
+      exprs[k].push_back(internal::KeywordExpression(entries_[i].text, false));
+      flags[k].push_back(HS_FLAG_CASELESS);
+      ids[k].push_back(static_cast<unsigned>(i));
     }
     for (size_t r = 0; r < regexes_.size(); ++r) {
       const DetectorSpec& d = set.detectors[regexes_[r].detector];
@@ -67,29 +68,33 @@ class HyperscanMatcher : public internal::MatcherCommon {
                      d.file + ":" + std::to_string(d.line) + ": detector '" + d.id +
                          "': regex is unbounded or wider than 512 bytes; bound every repeat");
       regexes_[r].max_width = max_width;
-      exprs.push_back(d.regex);
-      flags.push_back(0);
-      ids.push_back(kRegexIdBase + static_cast<unsigned>(r));
+      exprs[0].push_back(d.regex);
+      flags[0].push_back(0);
+      ids[0].push_back(kRegexIdBase + static_cast<unsigned>(r));
     }
-    std::vector<const char*> cexprs;
-    for (const auto& e : exprs) cexprs.push_back(e.c_str());
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(cexprs.size()), HS_MODE_BLOCK, nullptr, &db,
-                         &err) != HS_SUCCESS) {
-      std::string msg = err ? err->message : "unknown error";
-      int which = err ? err->expression : -1;
-      hs_free_compile_error(err);
-      return Error(ErrorCode::kInvalidArgument,
-                   "Hyperscan compile failed" +
-                       (which >= 0 ? " on '" + exprs[static_cast<size_t>(which)] + "'" : "") +
-                       ": " + msg);
-    }
-    db_.reset(db);
     hs_scratch_t* scratch = nullptr;
-    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
-      return Error(ErrorCode::kInternal, "hs_alloc_scratch failed");
+    for (int k = 0; k < 2; ++k) {
+      if (exprs[k].empty()) continue;
+      std::vector<const char*> cexprs;
+      for (const auto& e : exprs[k]) cexprs.push_back(e.c_str());
+      hs_database_t* db = nullptr;
+      hs_compile_error_t* err = nullptr;
+      if (hs_compile_multi(cexprs.data(), flags[k].data(), ids[k].data(),
+                           static_cast<unsigned>(cexprs.size()), HS_MODE_BLOCK, nullptr, &db,
+                           &err) != HS_SUCCESS) {
+        std::string msg = err ? err->message : "unknown error";
+        int which = err ? err->expression : -1;
+        hs_free_compile_error(err);
+        return Error(ErrorCode::kInvalidArgument,
+                     "Hyperscan compile failed" +
+                         (which >= 0 ? " on '" + exprs[k][static_cast<size_t>(which)] + "'" : "") +
+                         ": " + msg);
+      }
+      (k == 0 ? global_ : context_).reset(db);
+      // One scratch serves both databases.
+      if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+        return Error(ErrorCode::kInternal, "hs_alloc_scratch failed");
+    }
     proto_.reset(scratch);
     return Status::Ok();
   }
@@ -105,8 +110,8 @@ class HyperscanMatcher : public internal::MatcherCommon {
     out.Clear();
     if (!sc.scratch) return Error(ErrorCode::kInternal, "no Hyperscan scratch");
     sc.hits.clear();
-    if (!text.empty()) {
-      hs_error_t rc = hs_scan(db_.get(), text.data(), static_cast<unsigned>(text.size()), 0,
+    if (!text.empty() && global_) {
+      hs_error_t rc = hs_scan(global_.get(), text.data(), static_cast<unsigned>(text.size()), 0,
                               sc.scratch.get(), OnMatch, &sc.hits);
       if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hs_scan failed: " + std::to_string(rc));
     }
@@ -132,9 +137,21 @@ class HyperscanMatcher : public internal::MatcherCommon {
     SortResults(out);
     return Status::Ok();
   }
+  Status FindContext(std::string_view text, size_t from, size_t to, MatcherScratch& scratch,
+                     std::vector<KeywordHit>& out) const override {
+    auto& sc = static_cast<HsScratch&>(scratch);
+    if (!context_ || to <= from) return Status::Ok();
+    sc.hits.clear();
+    hs_error_t rc = hs_scan(context_.get(), text.data() + from, static_cast<unsigned>(to - from), 0,
+                            sc.scratch.get(), OnMatch, &sc.hits);
+    if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hs_scan failed: " + std::to_string(rc));
+    for (const RawHit& h : sc.hits) AddKeywordHit(text, h.id, from + h.to, out);
+    SortHits(out);
+    return Status::Ok();
+  }
 
  private:
-  std::unique_ptr<hs_database_t, DbDeleter> db_;
+  std::unique_ptr<hs_database_t, DbDeleter> global_, context_;
   std::unique_ptr<hs_scratch_t, ScratchDeleter> proto_;
 };
 

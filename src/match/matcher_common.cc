@@ -78,6 +78,8 @@ Status MatcherCommon::InitCommon(const PatternSet& set) {
       e.group = static_cast<uint32_t>(g);
       e.text = k.text;
       e.prefix = k.prefix;
+      KeywordRole role = set.keywords[g].role;
+      e.context = role == KeywordRole::kLabel || role == KeywordRole::kNegative;
       uint32_t last = 0;
       const auto* s = reinterpret_cast<const unsigned char*>(k.text.data());
       size_t b = k.text.size() - 1;
@@ -128,17 +130,21 @@ void MatcherCommon::FindRegex(std::string_view text, size_t r, size_t from, size
   }
 }
 
-void MatcherCommon::SortResults(MatchResults& out) {
-  std::sort(out.keywords.begin(), out.keywords.end(), [](const KeywordHit& a, const KeywordHit& b) {
+void MatcherCommon::SortHits(std::vector<KeywordHit>& hits) {
+  std::sort(hits.begin(), hits.end(), [](const KeywordHit& a, const KeywordHit& b) {
     if (a.end != b.end) return a.end < b.end;
     if (a.start != b.start) return a.start < b.start;
     return a.group < b.group;
   });
-  out.keywords.erase(std::unique(out.keywords.begin(), out.keywords.end(),
-                                 [](const KeywordHit& a, const KeywordHit& b) {
-                                   return a.end == b.end && a.start == b.start && a.group == b.group;
-                                 }),
-                     out.keywords.end());
+  hits.erase(std::unique(hits.begin(), hits.end(),
+                         [](const KeywordHit& a, const KeywordHit& b) {
+                           return a.end == b.end && a.start == b.start && a.group == b.group;
+                         }),
+             hits.end());
+}
+
+void MatcherCommon::SortResults(MatchResults& out) {
+  SortHits(out.keywords);
   std::sort(out.regex.begin(), out.regex.end(), [](const RegexMatch& a, const RegexMatch& b) {
     if (a.start != b.start) return a.start < b.start;
     return a.detector < b.detector;

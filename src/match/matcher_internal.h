@@ -23,6 +23,7 @@ struct KeywordEntry {
   std::string text;  // bytes as written in the pattern file
   bool prefix;       // stem: no boundary needed after it
   bool check_end;    // whole word: the next character must not be a word character
+  bool context;      // role label/negative: looked up around candidates only
 };
 
 struct RegexDetector {
@@ -42,6 +43,7 @@ class MatcherCommon : public Matcher {
   void FindRegex(std::string_view text, size_t r, size_t from, size_t to,
                  std::vector<RegexMatch>& out) const;
   static void SortResults(MatchResults& out);
+  static void SortHits(std::vector<KeywordHit>& hits);
 
   std::vector<KeywordEntry> entries_;
   std::vector<RegexDetector> regexes_;

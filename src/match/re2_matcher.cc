@@ -14,22 +14,35 @@ class Re2Scratch : public MatcherScratch {
   std::vector<int> ids;
 };
 
+// Keywords of one kind (global or context) as an anchored RE2::Set.
+struct KeywordSet {
+  std::unique_ptr<RE2::Set> set;
+  std::vector<uint32_t> entry;  // set index -> entries_ index
+  size_t max_len = 0;
+};
+
 class Re2Matcher : public internal::MatcherCommon {
  public:
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
-    RE2::Options opt;
-    opt.set_case_sensitive(false);
-    opt.set_log_errors(false);
-    opt.set_max_mem(64 << 20);
-    set_ = std::make_unique<RE2::Set>(opt, RE2::ANCHOR_START);
-    for (const auto& e : entries_) {
-      std::string err;
-      if (set_->Add(internal::KeywordExpression(e.text, true), &err) < 0)
-        return Error(ErrorCode::kInvalidArgument, "keyword '" + e.text + "': " + err);
-      max_len_ = std::max(max_len_, e.text.size());
+    for (bool context : {false, true}) {
+      KeywordSet& ks = context ? context_ : global_;
+      RE2::Options opt;
+      opt.set_case_sensitive(false);
+      opt.set_log_errors(false);
+      opt.set_max_mem(64 << 20);
+      ks.set = std::make_unique<RE2::Set>(opt, RE2::ANCHOR_START);
+      for (size_t i = 0; i < entries_.size(); ++i) {
+        if (entries_[i].context != context) continue;
+        std::string err;
+        if (ks.set->Add(internal::KeywordExpression(entries_[i].text, true), &err) < 0)
+          return Error(ErrorCode::kInvalidArgument, "keyword '" + entries_[i].text + "': " + err);
+        ks.entry.push_back(static_cast<uint32_t>(i));
+        ks.max_len = std::max(ks.max_len, entries_[i].text.size());
+      }
+      if (!ks.entry.empty() && !ks.set->Compile())
+        return Error(ErrorCode::kInternal, "RE2::Set compile failed");
     }
-    if (!set_->Compile()) return Error(ErrorCode::kInternal, "RE2::Set compile failed");
     return Status::Ok();
   }
   const char* name() const override { return "re2"; }
@@ -37,28 +50,40 @@ class Re2Matcher : public internal::MatcherCommon {
     return std::make_unique<Re2Scratch>();
   }
   Status Scan(std::string_view text, MatcherScratch& scratch, MatchResults& out) const override {
-    auto& sc = static_cast<Re2Scratch&>(scratch);
     out.Clear();
-    // Keywords start at a word character that follows a non-word character.
-    for (size_t p = 0; p < text.size(); ++p) {
-      unsigned char c = static_cast<unsigned char>(text[p]);
-      if ((c & 0xC0) == 0x80) continue;  // not a code point start
-      if (!WordCharAt(text, p) || WordCharBefore(text, p)) continue;
-      size_t len = std::min(max_len_ + 8, text.size() - p);
-      sc.ids.clear();
-      if (!set_->Match(re2::StringPiece(text.data() + p, len), &sc.ids)) continue;
-      for (int id : sc.ids)
-        AddKeywordHit(text, static_cast<uint32_t>(id), p + entries_[id].text.size(), out.keywords);
-    }
+    Keywords(global_, text, 0, text.size(), static_cast<Re2Scratch&>(scratch), out.keywords);
     for (size_t r = 0; r < regexes_.size(); ++r) FindRegex(text, r, 0, text.size(), out.regex);
     FindDigitRunsRe2(text, out.runs);
     SortResults(out);
     return Status::Ok();
   }
+  Status FindContext(std::string_view text, size_t from, size_t to, MatcherScratch& scratch,
+                     std::vector<KeywordHit>& out) const override {
+    Keywords(context_, text, from, to, static_cast<Re2Scratch&>(scratch), out);
+    SortHits(out);
+    return Status::Ok();
+  }
 
  private:
-  std::unique_ptr<RE2::Set> set_;
-  size_t max_len_ = 0;
+  // Keywords start at a word character that follows a non-word character.
+  void Keywords(const KeywordSet& ks, std::string_view text, size_t from, size_t to,
+                Re2Scratch& sc, std::vector<KeywordHit>& out) const {
+    if (ks.entry.empty()) return;
+    for (size_t p = from; p < to; ++p) {
+      unsigned char c = static_cast<unsigned char>(text[p]);
+      if ((c & 0xC0) == 0x80) continue;  // not a code point start
+      if (!WordCharAt(text, p) || WordCharBefore(text, p)) continue;
+      size_t len = std::min(ks.max_len + 8, to - p);
+      sc.ids.clear();
+      if (!ks.set->Match(re2::StringPiece(text.data() + p, len), &sc.ids)) continue;
+      for (int id : sc.ids) {
+        uint32_t e = ks.entry[static_cast<size_t>(id)];
+        if (p + entries_[e].text.size() <= to) AddKeywordHit(text, e, p + entries_[e].text.size(), out);
+      }
+    }
+  }
+
+  KeywordSet global_, context_;
 };
 
 }  // namespace

@@ -4,6 +4,10 @@
 #include <cstring>
 #include <ctime>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace nordpii {
 
 Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& options) {
@@ -46,6 +50,31 @@ ScanContext::~ScanContext() = default;
 
 namespace {
 
+// Number of '\n' bytes in [p, e) (SSE2 compare + popcount).
+uint64_t CountNewlines(const char* p, const char* e) {
+  uint64_t n = 0;
+#if defined(__SSE2__)
+  // Byte compare gives 0xFF per newline; subtracting accumulates counts per
+  // lane (at most 255 blocks), _mm_sad_epu8 sums the lanes.
+  const __m128i nl = _mm_set1_epi8('\n');
+  while (e - p >= 16) {
+    __m128i acc = _mm_setzero_si128();
+    int blocks = 0;
+    while (e - p >= 16 && blocks < 255) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
+      p += 16;
+      ++blocks;
+    }
+    __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
+    n += static_cast<uint64_t>(_mm_cvtsi128_si32(sums)) +
+         static_cast<uint64_t>(_mm_cvtsi128_si32(_mm_srli_si128(sums, 8)));
+  }
+#endif
+  for (; p < e; ++p) n += *p == '\n';
+  return n;
+}
+
 // Largest prefix length <= n that does not end inside a UTF-8 sequence.
 size_t Utf8SafeCut(const std::string& b, size_t n) {
   size_t k = n;
@@ -77,12 +106,11 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
   auto advance_lines = [&](uint64_t to) {
     const char* p = buf_.data() + (line_pos - base);
     const char* e = buf_.data() + (to - base);
-    while (p < e) {
-      const void* nl = std::memchr(p, '\n', static_cast<size_t>(e - p));
-      if (!nl) break;
-      p = static_cast<const char*>(nl) + 1;
-      ++line;
-      line_start = base + static_cast<uint64_t>(p - buf_.data());
+    uint64_t n = CountNewlines(p, e);
+    if (n) {
+      line += n;
+      const void* last = memrchr(p, '\n', static_cast<size_t>(e - p));
+      line_start = base + static_cast<uint64_t>(static_cast<const char*>(last) + 1 - buf_.data());
     }
     line_pos = to;
   };
@@ -105,7 +133,8 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
     std::string_view text = scanner_->normalizer().Normalize(raw, norm_, map_);
     if (Status s = scanner_->matcher().Scan(text, *mscratch_, results_); !s.ok()) return s;
     tfind_.clear();
-    scanner_->detectors().Detect(text, results_, detect_opt_, *dscratch_, tfind_);
+    scanner_->detectors().Detect(text, results_, scanner_->matcher(), *mscratch_, detect_opt_,
+                                 *dscratch_, tfind_);
     uint64_t report_end = eof ? base + limit : std::max(committed, base + (limit > guard ? limit - guard : 0));
     for (const TextFinding& tf : tfind_) {
       uint64_t s = base + map_.Start(tf.start);
