@@ -1,0 +1,39 @@
+#!/bin/sh
+# Whole-process benchmark: nordpii scan against `cat` and `rg -c -f` with the
+# same identifier shapes (bench/shapes.txt, no checksums), all on the same
+# page-cached corpus in the same run; then the stage benchmarks (Google
+# Benchmark). Usage: bench/run.sh [MEGABYTES]   (default 200)
+set -eu
+cd "$(dirname "$0")/.."
+MB=${1:-200}
+CORPUS=bench/corpus/tickets-$MB.txt
+mkdir -p bench/corpus
+[ -s "$CORPUS" ] || /usr/bin/python3 bench/gen_corpus.py "$CORPUS" "$MB"
+ln -sf "tickets-$MB.txt" bench/corpus/tickets.txt
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target nordpii nordpii_bench >/dev/null
+BYTES=$(stat -c %s "$CORPUS")
+cat "$CORPUS" >/dev/null  # page cache
+
+best() {  # best wall time of 3 runs, and peak RSS, of "$@"
+  b=999999; rss=0
+  for i in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o /tmp/nordpii-bench.time "$@" >/dev/null 2>&1 || true
+    t=$(tail -1 /tmp/nordpii-bench.time | cut -d" " -f1); m=$(tail -1 /tmp/nordpii-bench.time | cut -d" " -f2)
+    b=$(awk -v a="$b" -v c="$t" 'BEGIN{print (c<a)?c:a}'); rss=$m
+  done
+  echo "$b $rss"
+}
+mbs() { awk -v b="$BYTES" -v t="$1" 'BEGIN{ if (t<=0) t=0.001; printf "%.0f", b/t/1e6 }'; }
+
+set -- $(best cat "$CORPUS");                  CAT_T=$1
+set -- $(best rg -c -f bench/shapes.txt "$CORPUS"); RG_T=$1
+set -- $(best build/src/nordpii scan --format jsonl "$CORPUS"); NP_T=$1; NP_RSS=$2
+set -- $(best build/src/nordpii scan --format jsonl --categories national-id,financial,credential "$CORPUS"); NPR_T=$1
+echo "corpus: $CORPUS ($BYTES bytes), 1 core each, best of 3"
+printf "%-48s %8s MB/s\n" "cat" "$(mbs $CAT_T)"
+printf "%-48s %8s MB/s\n" "rg -c -f bench/shapes.txt ($(wc -l < bench/shapes.txt) shapes)" "$(mbs $RG_T)"
+printf "%-48s %8s MB/s  (peak RSS %s KB)\n" "nordpii scan --format jsonl" "$(mbs $NP_T)" "$NP_RSS"
+printf "%-48s %8s MB/s\n" "nordpii scan (redacted categories only)" "$(mbs $NPR_T)"
+awk -v a="$RG_T" -v b="$NP_T" 'BEGIN{printf "ratio nordpii / rg: %.2fx\n", a/b}'
+[ "${NORDPII_BENCH_STAGES:-1}" = 1 ] && build/bench/nordpii_bench --benchmark_min_time=0.5
