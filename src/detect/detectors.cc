@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/utf8.h"
+#include "detect/label_index.h"
 
 namespace nordpii {
 namespace {
@@ -17,13 +18,26 @@ using Group = DetectScratch::Group;
 
 struct Det {
   const nordpii_validator* validator = nullptr;
-  std::vector<uint32_t> labels;     // keyword group indices
-  std::vector<uint32_t> negatives;  // keyword group indices
+  uint64_t label_mask = 0;     // LabelIndex bits of the label groups
+  uint64_t negative_mask = 0;  // LabelIndex bits of the negative-context groups
   std::vector<uint32_t> triggers;
   std::shared_ptr<RE2> value_re;    // after-keyword
 };
 
 bool IsSoftSeparator(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
+uint32_t SepCode(char c) {
+  switch (c) {
+    case ' ': return 1;
+    case '\t': return 2;
+    case '.': return 4;
+    case '-': return 8;
+    case '/': return 16;
+    case '+': return 32;
+    case '\n': return 64;
+    default: return 128;
+  }
+}
 
 bool IsHetuSign(char c) {
   c = static_cast<char>(c & ~0x20);
@@ -41,10 +55,19 @@ bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= '
 
 struct DetectorSet::Impl {
   std::vector<Det> dets;
-  // Detectors with source digits and form plain, by digit count.
-  std::vector<std::vector<uint32_t>> plain_by_len = std::vector<std::vector<uint32_t>>(kMaxDigits + 1);
+  // Shapes of plain/phone detectors by digit count, as bit masks: allowed
+  // break offsets and allowed separator codes (SepCode), so matching a
+  // sub-run against a shape is two AND operations.
+  struct ShapeMask {
+    uint32_t detector;
+    uint32_t breaks;
+    uint32_t seps;
+    bool any_breaks;
+  };
+  std::vector<std::vector<ShapeMask>> shapes_by_len = std::vector<std::vector<ShapeMask>>(kMaxDigits + 1);
   std::vector<uint32_t> hetu, iban, phone, regex_dets;
   std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
+  LabelIndex labels;
 };
 
 DetectorSet::~DetectorSet() = default;
@@ -58,12 +81,15 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
   ds->impl_ = std::make_unique<Impl>();
   Impl& im = *ds->impl_;
   im.by_trigger.resize(set.keywords.size());
+  im.labels.Build(set);
   for (size_t i = 0; i < set.detectors.size(); ++i) {
     const DetectorSpec& d = set.detectors[i];
     Det det;
     det.validator = ds->registry_->Find(d.validator);
-    for (const auto& k : d.keywords) det.labels.push_back(static_cast<uint32_t>(set.KeywordGroupIndex(k)));
-    for (const auto& k : d.negative) det.negatives.push_back(static_cast<uint32_t>(set.KeywordGroupIndex(k)));
+    for (const auto& k : d.keywords)
+      det.label_mask |= im.labels.GroupBit(static_cast<size_t>(set.KeywordGroupIndex(k)));
+    for (const auto& k : d.negative)
+      det.negative_mask |= im.labels.GroupBit(static_cast<size_t>(set.KeywordGroupIndex(k)));
     for (const auto& k : d.trigger) {
       uint32_t g = static_cast<uint32_t>(set.KeywordGroupIndex(k));
       det.triggers.push_back(g);
@@ -81,22 +107,21 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
     if (d.source == DetectorSource::kDigits) {
       switch (d.form) {
         case DigitForm::kPlain:
-          for (const Shape& s : d.shapes) {
-            if (s.digits > kMaxDigits) continue;
-            auto& v = im.plain_by_len[static_cast<size_t>(s.digits)];
-            if (std::find(v.begin(), v.end(), i) == v.end()) v.push_back(static_cast<uint32_t>(i));
-          }
           break;
         case DigitForm::kHetu: im.hetu.push_back(static_cast<uint32_t>(i)); break;
         case DigitForm::kIban: im.iban.push_back(static_cast<uint32_t>(i)); break;
         case DigitForm::kPhone:
           im.phone.push_back(static_cast<uint32_t>(i));
-          for (const Shape& s : d.shapes) {
-            if (s.digits > kMaxDigits) continue;
-            auto& v = im.plain_by_len[static_cast<size_t>(s.digits)];
-            if (std::find(v.begin(), v.end(), i) == v.end()) v.push_back(static_cast<uint32_t>(i));
-          }
           break;
+      }
+      if (d.form == DigitForm::kPlain || d.form == DigitForm::kPhone) {
+        for (const Shape& sh : d.shapes) {
+          if (sh.digits > kMaxDigits) continue;
+          Impl::ShapeMask m{static_cast<uint32_t>(i), 0, 0, sh.any_breaks};
+          for (int b : sh.breaks) m.breaks |= 1u << b;
+          for (char c : sh.separators) m.seps |= SepCode(c);
+          im.shapes_by_len[static_cast<size_t>(sh.digits)].push_back(m);
+        }
       }
     }
     if (d.source == DetectorSource::kRegex) im.regex_dets.push_back(static_cast<uint32_t>(i));
@@ -120,65 +145,48 @@ struct ContextResult {
 // A keyword only counts when no digit stands between it and the value, so a
 // label belongs to the nearest number after it ("fnr 1 og konto 2": "fnr"
 // labels only 1).
-constexpr uint32_t kLabelAfterBytes = 3;
-constexpr uint32_t kMaxKeywordBytes = 64;  // pattern_set.cc refuses longer keywords
+constexpr size_t kLabelAfterBytes = 3;
+constexpr size_t kMaxKeywordBytes = 64;  // pattern_set.cc refuses longer keywords
 
-ContextResult Context(std::string_view text, const std::vector<KeywordHit>& kws, const Det& det,
-                      uint32_t start, uint32_t end, int window) {
-  ContextResult r;
-  uint32_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<uint32_t>(window) : 0;
-  auto it = std::lower_bound(kws.begin(), kws.end(), lo,
-                             [](const KeywordHit& h, uint32_t v) { return h.end < v; });
-  auto apply = [&](const KeywordHit& h) {
-    for (uint32_t g : det.labels)
-      if (g == h.group) r.label = true;
-    for (uint32_t g : det.negatives)
-      if (g == h.group) r.negative = true;
-  };
-  for (; it != kws.end() && it->end <= start; ++it) {
-    if (it->start >= start) continue;
-    bool digit_between = false;
-    for (uint32_t p = it->end; p < start && !digit_between; ++p) digit_between = IsDigitC(text[p]);
-    if (!digit_between) apply(*it);
+constexpr uint64_t kAllGroups = ~uint64_t{0};
+
+// Bits of the context keyword groups that apply to the value [start, end).
+uint64_t Context(std::string_view text, const LabelIndex& idx, uint64_t want, uint32_t start,
+                 uint32_t end, int window) {
+  if (!want) return 0;
+  size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
+  size_t floor = lo > kMaxKeywordBytes ? lo - kMaxKeywordBytes : 0;
+  size_t seg = start;  // just after the last digit before the value
+  while (seg > floor && !IsDigitC(text[seg - 1])) --seg;
+  uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
+  // A label right after the value counts too ("995 525 828 MVA", "... (fnr)"),
+  // unless a number follows the label: then it labels that number.
+  size_t to = std::min(text.size(), end + kLabelAfterBytes + kMaxKeywordBytes);
+  size_t last_start = end;
+  while (last_start < end + kLabelAfterBytes && last_start < text.size() &&
+         !IsDigitC(text[last_start]))
+    ++last_start;
+  size_t max_end = 0;
+  uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
+  if (after) {
+    bool digit = false;
+    for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) digit = IsDigitC(text[p]);
+    if (!digit) found |= after;
   }
-  // A label right after the value counts too ("995 525 828 MVA", "... (fnr)").
-  for (; it != kws.end() && it->end <= end + kLabelAfterBytes + kMaxKeywordBytes; ++it) {
-    if (it->start < end || it->start > end + kLabelAfterBytes) continue;
-    bool digit_between = false;
-    for (uint32_t p = end; p < it->start && !digit_between; ++p) digit_between = IsDigitC(text[p]);
-    // ... unless a number follows the label: then it labels that number.
-    for (uint32_t p = it->end; p < text.size() && p < it->end + 24 && !digit_between; ++p)
-      digit_between = IsDigitC(text[p]);
-    if (!digit_between) apply(*it);
-  }
-  return r;
+  return found & want;
 }
 
 }  // namespace
 
-void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Matcher& matcher,
-                         MatcherScratch& mscratch, const DetectOptions& opt, DetectScratch& sc,
-                         std::vector<TextFinding>& out) const {
-  sc.context_from = 1;
-  sc.context_to = 0;
-  // Context keywords around [start, end): looked up once per window.
-  auto context_hits = [&](uint32_t start, uint32_t end, int window) -> const std::vector<KeywordHit>& {
-    size_t from = start > static_cast<uint32_t>(window) + kMaxKeywordBytes
-                      ? start - static_cast<uint32_t>(window) - kMaxKeywordBytes
-                      : 0;
-    size_t to = std::min(text.size(), static_cast<size_t>(end) + kLabelAfterBytes + kMaxKeywordBytes);
-    if (from != sc.context_from || to != sc.context_to) {
-      sc.context.clear();
-      (void)matcher.FindContext(text, from, to, mscratch, sc.context);
-      sc.context_from = from;
-      sc.context_to = to;
-    }
-    return sc.context;
-  };
+void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
+                         DetectScratch& sc, std::vector<TextFinding>& out) const {
   const Impl& im = *impl_;
   auto& cands = sc.cands;
   cands.clear();
 
+  uint32_t ctx_start = UINT32_MAX, ctx_end = 0;
+  int ctx_window = -1;
+  uint64_t ctx_all = 0;
   // Validates `value` for detector d; pushes a candidate with context applied.
   auto try_value = [&](uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start,
                        uint32_t end) {
@@ -194,7 +202,12 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Mat
     int conf = v.confidence;
     uint32_t rules = v.rules;
     if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
-    ContextResult ctx = Context(text, context_hits(start, end, spec.window), det, start, end, spec.window);
+    // Several detectors often validate the same bytes: compute context once.
+    if (start != ctx_start || end != ctx_end || spec.window != ctx_window) {
+      ctx_all = Context(text, im.labels, kAllGroups, start, end, spec.window);
+      ctx_start = start, ctx_end = end, ctx_window = spec.window;
+    }
+    ContextResult ctx{(ctx_all & det.label_mask) != 0, (ctx_all & det.negative_mask) != 0};
     if (ctx.label) {
       rules |= kRuleKeyword;
       conf = std::min(conf + 1, 3);
@@ -264,35 +277,28 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Mat
 
     // Plain shapes (and national phone shapes): every group sub-sequence.
     for (int gi = 0; gi < ng; ++gi) {
-      if (gi == 0 ? left_glued : !IsSoftSeparator(sc.groups[static_cast<size_t>(gi)].sep)) continue;
-      int a = sc.groups[static_cast<size_t>(gi)].first;
+      if (gi == 0 ? left_glued : !IsSoftSeparator(gr[gi].sep)) continue;
+      int a = gr[gi].first;
+      uint32_t brk = 0, seps = 0, flags = 0;
       for (int gj = gi; gj < ng; ++gj) {
-        const Group& last = sc.groups[static_cast<size_t>(gj)];
+        const Group& last = gr[gj];
         int n = last.first + last.count - a;
         if (n > kMaxDigits) break;
-        bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(sc.groups[static_cast<size_t>(gj + 1)].sep);
+        if (gj > gi) {
+          brk |= 1u << (last.first - a);
+          seps |= SepCode(last.sep);
+          if (last.sep == '+') flags |= NORDPII_INPUT_PLUS_SEPARATOR;
+        }
+        const auto& shapes = im.shapes_by_len[static_cast<size_t>(n)];
+        if (shapes.empty()) continue;
+        bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(gr[gj + 1].sep);
         if (!right_ok) continue;
-        uint32_t flags = 0;
-        for (int g = gi + 1; g <= gj; ++g)
-          if (sc.groups[static_cast<size_t>(g)].sep == '+') flags |= NORDPII_INPUT_PLUS_SEPARATOR;
-        for (uint32_t d : im.plain_by_len[static_cast<size_t>(n)]) {
-          const DetectorSpec& spec = set_.detectors[d];
-          bool shape_ok = false;
-          for (const Shape& s : spec.shapes) {
-            if (s.digits != n) continue;
-            bool ok = true;
-            for (int g = gi + 1; g <= gj && ok; ++g) {
-              const Group& G = sc.groups[static_cast<size_t>(g)];
-              if (s.separators.find(G.sep) == std::string::npos) ok = false;
-              else if (!s.any_breaks &&
-                       std::find(s.breaks.begin(), s.breaks.end(), G.first - a) == s.breaks.end())
-                ok = false;
-            }
-            if (ok) { shape_ok = true; break; }
-          }
-          if (!shape_ok) continue;
-          try_value(d, sc.digits.data() + a, static_cast<size_t>(n), flags, group_start_pos(gi),
-                    group_end_pos(gj));
+        uint32_t last_det = UINT32_MAX;
+        for (const Impl::ShapeMask& sm : shapes) {
+          if (sm.detector == last_det) continue;
+          if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
+          last_det = sm.detector;
+          try_value(sm.detector, dg + a, static_cast<size_t>(n), flags, dp[a], dp[last.first + last.count - 1] + 1);
         }
       }
     }

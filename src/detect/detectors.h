@@ -54,8 +54,6 @@ class DetectScratch {
   std::vector<uint32_t> dpos;  // text offset of each digit
   std::vector<Group> groups;
   std::vector<TextFinding> cands;
-  std::vector<KeywordHit> context;  // context hits of the last window
-  size_t context_from = 1, context_to = 0;
 };
 
 class DetectorSet {
@@ -66,10 +64,8 @@ class DetectorSet {
 
   std::unique_ptr<DetectScratch> NewScratch() const;
   // Appends findings for `text` (sorted by start) to `out`.
-  // `matcher` and `mscratch` answer context-keyword lookups around candidates.
-  void Detect(std::string_view text, const MatchResults& m, const Matcher& matcher,
-              MatcherScratch& mscratch, const DetectOptions& opt, DetectScratch& scratch,
-              std::vector<TextFinding>& out) const;
+  void Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
+              DetectScratch& scratch, std::vector<TextFinding>& out) const;
 
   const PatternSet& patterns() const { return set_; }
   const DetectorSpec& spec(uint32_t detector) const { return set_.detectors[detector]; }

@@ -1,11 +1,18 @@
 // The Hyperscan engine: global keywords and regex detectors in one block-mode
-// database, context keywords in a second one scanned only around candidates; end offsets only (no SOM: see shared/reference §3), every repeat
+// database; end offsets only (no SOM: see shared/reference §3), every repeat
 // bounded (checked with hs_expression_info). RE2 confirms regex spans in
 // [end - max_width, end]; keyword starts follow from the keyword length.
 #include <hs/hs.h>
 #include <re2/re2.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "match/matcher_internal.h"
 
@@ -42,10 +49,11 @@ class HyperscanMatcher : public internal::MatcherCommon {
  public:
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
-    std::vector<std::string> exprs[2];
-    std::vector<unsigned> flags[2], ids[2];
+    std::vector<std::string> exprs[1];
+    std::vector<unsigned> flags[1], ids[1];
     for (size_t i = 0; i < entries_.size(); ++i) {
-      int k = entries_[i].context ? 1 : 0;
+      if (entries_[i].context) continue;  // looked up by detect/label_index
+      int k = 0;
       exprs[k].push_back(internal::KeywordExpression(entries_[i].text, false));
       flags[k].push_back(HS_FLAG_CASELESS);
       ids[k].push_back(static_cast<unsigned>(i));
@@ -73,25 +81,26 @@ class HyperscanMatcher : public internal::MatcherCommon {
       ids[0].push_back(kRegexIdBase + static_cast<unsigned>(r));
     }
     hs_scratch_t* scratch = nullptr;
-    for (int k = 0; k < 2; ++k) {
-      if (exprs[k].empty()) continue;
-      std::vector<const char*> cexprs;
-      for (const auto& e : exprs[k]) cexprs.push_back(e.c_str());
-      hs_database_t* db = nullptr;
-      hs_compile_error_t* err = nullptr;
-      if (hs_compile_multi(cexprs.data(), flags[k].data(), ids[k].data(),
-                           static_cast<unsigned>(cexprs.size()), HS_MODE_BLOCK, nullptr, &db,
-                           &err) != HS_SUCCESS) {
-        std::string msg = err ? err->message : "unknown error";
-        int which = err ? err->expression : -1;
-        hs_free_compile_error(err);
-        return Error(ErrorCode::kInvalidArgument,
-                     "Hyperscan compile failed" +
-                         (which >= 0 ? " on '" + exprs[k][static_cast<size_t>(which)] + "'" : "") +
-                         ": " + msg);
+    if (!exprs[0].empty()) {
+      hs_database_t* db = LoadCached(exprs[0], flags[0], ids[0]);
+      if (!db) {
+        std::vector<const char*> cexprs;
+        for (const auto& e : exprs[0]) cexprs.push_back(e.c_str());
+        hs_compile_error_t* err = nullptr;
+        if (hs_compile_multi(cexprs.data(), flags[0].data(), ids[0].data(),
+                             static_cast<unsigned>(cexprs.size()), HS_MODE_BLOCK, nullptr, &db,
+                             &err) != HS_SUCCESS) {
+          std::string msg = err ? err->message : "unknown error";
+          int which = err ? err->expression : -1;
+          hs_free_compile_error(err);
+          return Error(ErrorCode::kInvalidArgument,
+                       "Hyperscan compile failed" +
+                           (which >= 0 ? " on '" + exprs[0][static_cast<size_t>(which)] + "'" : "") +
+                           ": " + msg);
+        }
+        StoreCached(db);
       }
-      (k == 0 ? global_ : context_).reset(db);
-      // One scratch serves both databases.
+      global_.reset(db);
       if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
         return Error(ErrorCode::kInternal, "hs_alloc_scratch failed");
     }
@@ -137,21 +146,75 @@ class HyperscanMatcher : public internal::MatcherCommon {
     SortResults(out);
     return Status::Ok();
   }
-  Status FindContext(std::string_view text, size_t from, size_t to, MatcherScratch& scratch,
-                     std::vector<KeywordHit>& out) const override {
-    auto& sc = static_cast<HsScratch&>(scratch);
-    if (!context_ || to <= from) return Status::Ok();
-    sc.hits.clear();
-    hs_error_t rc = hs_scan(context_.get(), text.data() + from, static_cast<unsigned>(to - from), 0,
-                            sc.scratch.get(), OnMatch, &sc.hits);
-    if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hs_scan failed: " + std::to_string(rc));
-    for (const RawHit& h : sc.hits) AddKeywordHit(text, h.id, from + h.to, out);
-    SortHits(out);
-    return Status::Ok();
-  }
+
 
  private:
-  std::unique_ptr<hs_database_t, DbDeleter> global_, context_;
+  // Compiling the database takes ~80 ms; like rspamd's hs_helper we keep it
+  // serialised in a cache directory, keyed by the Hyperscan version, the
+  // host platform and every expression. A missing, stale or unreadable cache
+  // is never an error: we compile instead. NORDPII_CACHE_DIR=off disables it.
+  hs_database_t* LoadCached(const std::vector<std::string>& exprs, const std::vector<unsigned>& flags,
+                            const std::vector<unsigned>& ids) {
+    std::string dir = CacheDir();
+    if (dir.empty()) return nullptr;
+    uint64_t h = 1469598103934665603ull;  // FNV-1a over everything that shapes the database
+    auto mix = [&](const void* p, size_t n) {
+      const auto* b = static_cast<const unsigned char*>(p);
+      for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    };
+    std::string v = hs_version();
+    mix(v.data(), v.size());
+    hs_platform_info_t plat{};
+    hs_populate_platform(&plat);
+    mix(&plat, sizeof(plat));
+    for (size_t i = 0; i < exprs.size(); ++i) {
+      mix(exprs[i].data(), exprs[i].size() + 1);
+      mix(&flags[i], sizeof(unsigned));
+      mix(&ids[i], sizeof(unsigned));
+    }
+    char name[32];
+    std::snprintf(name, sizeof(name), "/%016llx.hsdb", static_cast<unsigned long long>(h));
+    cache_path_ = dir + name;
+    std::ifstream in(cache_path_, std::ios::binary);
+    if (!in) return nullptr;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    hs_database_t* db = nullptr;
+    if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return nullptr;
+    return db;
+  }
+  void StoreCached(const hs_database_t* db) {
+    if (cache_path_.empty()) return;
+    char* bytes = nullptr;
+    size_t len = 0;
+    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) return;
+    std::string tmp = cache_path_ + ".tmp" + std::to_string(getpid());
+    {
+      std::ofstream out(tmp, std::ios::binary);
+      out.write(bytes, static_cast<std::streamsize>(len));
+      if (!out) { free(bytes); std::remove(tmp.c_str()); return; }
+    }
+    free(bytes);
+    if (std::rename(tmp.c_str(), cache_path_.c_str()) != 0) std::remove(tmp.c_str());
+  }
+  static std::string CacheDir() {
+    std::string dir;
+    if (const char* d = std::getenv("NORDPII_CACHE_DIR"); d && *d) {
+      if (std::string(d) == "off") return "";
+      dir = d;
+    } else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
+      dir = std::string(x) + "/nordpii";
+    } else if (const char* home = std::getenv("HOME"); home && *home) {
+      dir = std::string(home) + "/.cache/nordpii";
+    } else {
+      return "";
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    return ec ? "" : dir;
+  }
+
+  std::string cache_path_;
+  std::unique_ptr<hs_database_t, DbDeleter> global_;
   std::unique_ptr<hs_scratch_t, ScratchDeleter> proto_;
 };
 

@@ -3,9 +3,8 @@
 // Matcher: finds, in normalised text, everything the detectors start from:
 //   - keyword hits of special-category terms and credential/passport labels,
 //     each checked for a word boundary before it and, for whole words, after
-//     it (Scan); context keywords (labels, negative context) are looked up
-//     only around validated candidates (FindContext) — they are many and
-//     short, and scanning them everywhere cost more than the rest together;
+//     it; context keywords (labels, negative context) are not matched here:
+//     detect/label_index.h looks them up next to each validated candidate;
 //   - regex matches of `source = "regex"` detectors, exact spans;
 //   - digit runs: maximal runs of digits joined by single separators, i.e.
 //     leftmost-longest matches of kDigitRunRegex (see digit_runs.h).
@@ -62,11 +61,7 @@ class Matcher {
   // Fills `out` (cleared first). `scratch` must come from this matcher's
   // NewScratch() and is used by one thread at a time.
   virtual Status Scan(std::string_view text, MatcherScratch& scratch, MatchResults& out) const = 0;
-  // Appends context-keyword hits (roles label and negative) lying entirely
-  // inside text[from, to), boundaries judged on the whole text, sorted by
-  // (end, start, group).
-  virtual Status FindContext(std::string_view text, size_t from, size_t to, MatcherScratch& scratch,
-                             std::vector<KeywordHit>& out) const = 0;
+
 };
 
 // The engine names accepted by MakeMatcher: "hyperscan", "re2", "auto"

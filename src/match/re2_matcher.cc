@@ -25,8 +25,8 @@ class Re2Matcher : public internal::MatcherCommon {
  public:
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
-    for (bool context : {false, true}) {
-      KeywordSet& ks = context ? context_ : global_;
+    for (bool context : {false}) {  // context keywords: detect/label_index
+      KeywordSet& ks = global_;
       RE2::Options opt;
       opt.set_case_sensitive(false);
       opt.set_log_errors(false);
@@ -57,12 +57,7 @@ class Re2Matcher : public internal::MatcherCommon {
     SortResults(out);
     return Status::Ok();
   }
-  Status FindContext(std::string_view text, size_t from, size_t to, MatcherScratch& scratch,
-                     std::vector<KeywordHit>& out) const override {
-    Keywords(context_, text, from, to, static_cast<Re2Scratch&>(scratch), out);
-    SortHits(out);
-    return Status::Ok();
-  }
+
 
  private:
   // Keywords start at a word character that follows a non-word character.
@@ -83,7 +78,7 @@ class Re2Matcher : public internal::MatcherCommon {
     }
   }
 
-  KeywordSet global_, context_;
+  KeywordSet global_;
 };
 
 }  // namespace

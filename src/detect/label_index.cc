@@ -1,0 +1,121 @@
+#include "detect/label_index.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/utf8.h"
+
+namespace nordpii {
+namespace {
+
+// Lower-cases ASCII and the Latin-1 capitals (U+00C0-U+00DE except U+00D7),
+// byte by byte: `prev` is the byte before b.
+inline unsigned char Fold(unsigned char prev, unsigned char b) {
+  if (b >= 'A' && b <= 'Z') return static_cast<unsigned char>(b + 32);
+  if (prev == 0xC3 && b >= 0x80 && b <= 0x9E && b != 0x97) return static_cast<unsigned char>(b + 0x20);
+  return b;
+}
+
+}  // namespace
+
+void LabelIndex::Build(const PatternSet& set) {
+  // Build with a map-based trie first, then flatten into sorted edge arrays.
+  struct TmpNode {
+    std::map<unsigned char, uint32_t> next;
+    uint64_t whole = 0, prefix = 0;
+  };
+  std::vector<TmpNode> tmp(1);
+  bits_.assign(set.keywords.size(), 0);
+  int bit = 0;
+  for (size_t g = 0; g < set.keywords.size(); ++g) {
+    const KeywordGroup& kg = set.keywords[g];
+    if (kg.role != KeywordRole::kLabel && kg.role != KeywordRole::kNegative) continue;
+    if (bit >= 64) break;
+    bits_[g] = uint64_t{1} << bit++;
+    for (const Keyword& k : kg.words) {
+      uint32_t n = 0;
+      unsigned char prev = 0;
+      for (unsigned char b : k.text) {
+        unsigned char f = Fold(prev, b);
+        prev = b;
+        auto it = tmp[n].next.find(f);
+        if (it == tmp[n].next.end()) {
+          tmp.emplace_back();
+          uint32_t id = static_cast<uint32_t>(tmp.size() - 1);
+          tmp[n].next[f] = id;
+          n = id;
+        } else {
+          n = it->second;
+        }
+      }
+      // A whole-word keyword that ends in a non-word character ("f.nr.",
+      // "kt:") needs no end check: treat it as a stem.
+      uint32_t last = 0;
+      const auto* s = reinterpret_cast<const unsigned char*>(k.text.data());
+      size_t b = k.text.size() - 1;
+      while (b > 0 && (s[b] & 0xC0) == 0x80) --b;
+      if (DecodeUtf8(s, k.text.size(), b, last) == 0) last = '#';
+      if (k.prefix || !IsWordCodepoint(last)) tmp[n].prefix |= bits_[g];
+      else tmp[n].whole |= bits_[g];
+    }
+  }
+  nodes_.resize(tmp.size());
+  for (size_t i = 0; i < tmp.size(); ++i) {
+    nodes_[i].first_edge = static_cast<uint32_t>(edges_.size());
+    nodes_[i].num_edges = static_cast<uint32_t>(tmp[i].next.size());
+    nodes_[i].whole = tmp[i].whole;
+    nodes_[i].prefix = tmp[i].prefix;
+    for (const auto& [byte, child] : tmp[i].next) edges_.push_back({byte, child});
+  }
+  for (const auto& [byte, child] : tmp[0].next) root_[byte] = child;
+}
+
+uint32_t LabelIndex::Child(uint32_t node, unsigned char b) const {
+  if (node == 0) return root_[b];
+  const Node& n = nodes_[node];
+  const Edge* e = edges_.data() + n.first_edge;
+  for (uint32_t i = 0; i < n.num_edges; ++i)
+    if (e[i].byte == b) return e[i].child;
+  return 0;
+}
+
+uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start, size_t to,
+                          size_t min_end, size_t* max_end) const {
+  if (nodes_.empty()) return 0;
+  uint64_t found = 0;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t p = from; p <= last_start && p < to; ++p) {
+    unsigned char c = s[p];
+    if ((c & 0xC0) == 0x80) continue;  // inside a code point
+    // Word start: fast path for ASCII neighbours, full check otherwise.
+    if (c < 0x80) {
+      if (!IsWordCodepoint(c)) continue;
+    } else if (!WordCharAt(text, p)) {
+      continue;
+    }
+    if (p > 0) {
+      unsigned char b = s[p - 1];
+      if (b < 0x80 ? IsWordCodepoint(b) : WordCharBefore(text, p)) continue;
+    }
+    if (root_[Fold(p > 0 ? s[p - 1] : 0, c)] == 0) continue;  // no keyword starts so
+    uint32_t n = 0;
+    unsigned char prev = p > 0 ? s[p - 1] : 0;
+    for (size_t q = p; q < to; ++q) {
+      n = Child(n, Fold(prev, s[q]));
+      prev = s[q];
+      if (n == 0) break;
+      size_t end = q + 1;
+      if (end < min_end) continue;
+      const Node& node = nodes_[n];
+      uint64_t hit = node.prefix;
+      if (node.whole && !WordCharAt(text, end)) hit |= node.whole;
+      if (hit) {
+        found |= hit;
+        if (max_end && end > *max_end) *max_end = end;
+      }
+    }
+  }
+  return found;
+}
+
+}  // namespace nordpii
