@@ -77,6 +77,22 @@ Result<std::shared_ptr<const Scanner>> Build(const Common& c) {
   return Scanner::Create(opt);
 }
 
+// The scanner and a context with the configured key, or nullptr after
+// printing why.
+std::unique_ptr<ScanContext> MakeContext(const Common& c) {
+  auto scanner = Build(c);
+  if (!scanner) {
+    std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
+    return nullptr;
+  }
+  auto hasher = KeyedHasher::FromEnvironment(c.key_file);
+  if (!hasher) {
+    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
+    return nullptr;
+  }
+  return (*scanner)->NewContext(*hasher);
+}
+
 Status CheckCategories(const std::set<std::string>& cats) {
   static const std::set<std::string> kKnown = {"national-id", "financial", "credential",
                                                "business", "contact", "special"};
@@ -111,23 +127,14 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
     return 2;
   }
-  auto scanner = Build(c);
-  if (!scanner) {
-    std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
-    return 2;
-  }
-  auto hasher = KeyedHasher::FromEnvironment(c.key_file);
-  if (!hasher) {
-    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
-    return 2;
-  }
+  auto ctx = MakeContext(c);
+  if (!ctx) return 2;
   ReportFormat fmt = ReportFormat::kJsonl;
   if (format == "text" || (format == "auto" && isatty(STDOUT_FILENO))) fmt = ReportFormat::kText;
   else if (format == "json") fmt = ReportFormat::kJson;
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
-  auto ctx = (*scanner)->NewContext(*hasher);
   ReportSink sink(stdout, fmt, reveal);
   if (paths.empty()) paths.push_back("-");
   int errors = 0;
@@ -154,16 +161,8 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
 
 int RunRedact(const Common& c, const std::string& path, const std::string& out_path,
               const std::string& style) {
-  auto scanner = Build(c);
-  if (!scanner) {
-    std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
-    return 2;
-  }
-  auto hasher = KeyedHasher::FromEnvironment(c.key_file);
-  if (!hasher) {
-    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
-    return 2;
-  }
+  auto ctx = MakeContext(c);
+  if (!ctx) return 2;
   FindingFilter filter;
   filter.categories = c.categories.empty()
                           ? std::set<std::string>{"national-id", "financial", "credential"}
@@ -185,7 +184,6 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   }
   RedactStyle st = style == "mask" ? RedactStyle::kMask : style == "hmac" ? RedactStyle::kHmac : RedactStyle::kLabel;
   Redactor red(**out, st);
-  auto ctx = (*scanner)->NewContext(*hasher);
   Status s = ctx->Scan(**src, filter, red);
   if (s.ok()) s = (*out)->Commit();
   if (!s.ok()) {
