@@ -155,13 +155,13 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint64_t want, ui
                  uint32_t end, int window) {
   if (!want) return 0;
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
-  size_t floor = lo > kMaxKeywordBytes ? lo - kMaxKeywordBytes : 0;
+  size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
   size_t seg = start;  // just after the last digit before the value
   while (seg > floor && !IsDigitC(text[seg - 1])) --seg;
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
   // A label right after the value counts too ("995 525 828 MVA", "... (fnr)"),
   // unless a number follows the label: then it labels that number.
-  size_t to = std::min(text.size(), end + kLabelAfterBytes + kMaxKeywordBytes);
+  size_t to = std::min(text.size(), end + kLabelAfterBytes + idx.max_len());
   size_t last_start = end;
   while (last_start < end + kLabelAfterBytes && last_start < text.size() &&
          !IsDigitC(text[last_start]))

@@ -68,6 +68,8 @@ void LabelIndex::Build(const PatternSet& set) {
     for (const auto& [byte, child] : tmp[i].next) edges_.push_back({byte, child});
   }
   for (const auto& [byte, child] : tmp[0].next) root_[byte] = child;
+  for (const KeywordGroup& kg : set.keywords)
+    for (const Keyword& k : kg.words) max_len_ = std::max(max_len_, k.text.size());
 }
 
 uint32_t LabelIndex::Child(uint32_t node, unsigned char b) const {
@@ -84,35 +86,35 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
   if (nodes_.empty()) return 0;
   uint64_t found = 0;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  bool prev_word = WordCharBefore(text, from);
   for (size_t p = from; p <= last_start && p < to; ++p) {
     unsigned char c = s[p];
-    if ((c & 0xC0) == 0x80) continue;  // inside a code point
-    // Word start: fast path for ASCII neighbours, full check otherwise.
-    if (c < 0x80) {
-      if (!IsWordCodepoint(c)) continue;
-    } else if (!WordCharAt(text, p)) {
-      continue;
-    }
-    if (p > 0) {
-      unsigned char b = s[p - 1];
-      if (b < 0x80 ? IsWordCodepoint(b) : WordCharBefore(text, p)) continue;
-    }
-    if (root_[Fold(p > 0 ? s[p - 1] : 0, c)] == 0) continue;  // no keyword starts so
-    uint32_t n = 0;
+    bool word;
+    if (c < 0x80) word = IsWordCodepoint(c);
+    else if ((c & 0xC0) == 0x80) continue;  // inside a code point: keeps its lead's class
+    else word = WordCharAt(text, p);
+    bool start = word && !prev_word;
+    prev_word = word;
+    if (!start) continue;
     unsigned char prev = p > 0 ? s[p - 1] : 0;
-    for (size_t q = p; q < to; ++q) {
+    uint32_t n = root_[Fold(prev, c)];
+    if (n == 0) continue;  // no keyword starts so
+    prev = c;
+    for (size_t q = p + 1;; ++q) {
+      size_t end = q;
+      if (end >= min_end) {
+        const Node& node = nodes_[n];
+        uint64_t hit = node.prefix;
+        if (node.whole && !WordCharAt(text, end)) hit |= node.whole;
+        if (hit) {
+          found |= hit;
+          if (max_end && end > *max_end) *max_end = end;
+        }
+      }
+      if (q >= to) break;
       n = Child(n, Fold(prev, s[q]));
       prev = s[q];
       if (n == 0) break;
-      size_t end = q + 1;
-      if (end < min_end) continue;
-      const Node& node = nodes_[n];
-      uint64_t hit = node.prefix;
-      if (node.whole && !WordCharAt(text, end)) hit |= node.whole;
-      if (hit) {
-        found |= hit;
-        if (max_end && end > *max_end) *max_end = end;
-      }
     }
   }
   return found;

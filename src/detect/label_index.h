@@ -32,6 +32,8 @@ class LabelIndex {
   void Build(const PatternSet& set);
   // Bit for a keyword group (index into PatternSet::keywords), 0 if none.
   uint64_t GroupBit(size_t group) const { return group < bits_.size() ? bits_[group] : 0; }
+  // Length in bytes of the longest indexed keyword.
+  size_t max_len() const { return max_len_; }
 
   // Groups of the keywords that start at a word start in [from, last_start]
   // and end at or before `to` (and, if `min_end` > 0, at or after it).
@@ -53,7 +55,8 @@ class LabelIndex {
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::vector<uint64_t> bits_;
-  uint32_t root_[256] = {};  // the root's children, direct (most lookups end there)
+  uint32_t root_[256] = {};
+  size_t max_len_ = 0;  // the root's children, direct (most lookups end there)
 };
 
 }  // namespace nordpii
