@@ -80,6 +80,8 @@ def ident(r):
 def main():
     out, mb = sys.argv[1], int(sys.argv[2])
     r = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 42)
+    typical = len(sys.argv) > 4 and sys.argv[4] == "typical"
+    p_noise = 0.15 if typical else 0.45
     # A 4 MiB unique block, written repeatedly with a fresh seed per block
     # until the target size is reached.
     target = mb << 20
@@ -90,8 +92,10 @@ def main():
             while size < (4 << 20):
                 if since > 5000:
                     s = ident(r); since = 0
-                elif r.random() < 0.45:
+                elif r.random() < p_noise:
                     s = noise(r)
+                elif typical:  # a paragraph of 2-5 sentences on one line
+                    s = " ".join(r.choice(SENT[:12]) for _ in range(r.randint(2, 5)))
                 else:
                     s = r.choice(SENT)
                 parts.append(s)

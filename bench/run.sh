@@ -2,14 +2,15 @@
 # Whole-process benchmark: nordpii scan against `cat` and `rg -c -f` with the
 # same identifier shapes (bench/shapes.txt, no checksums), all on the same
 # page-cached corpus in the same run; then the stage benchmarks (Google
-# Benchmark). Usage: bench/run.sh [MEGABYTES]   (default 200)
+# Benchmark). Usage: bench/run.sh [MEGABYTES] [dense|typical]   (default 200 dense)
 set -eu
 cd "$(dirname "$0")/.."
 MB=${1:-200}
-CORPUS=bench/corpus/tickets-$MB.txt
+PROFILE=${2:-dense}
+CORPUS=bench/corpus/tickets-$PROFILE-$MB.txt
 mkdir -p bench/corpus
-[ -s "$CORPUS" ] || /usr/bin/python3 bench/gen_corpus.py "$CORPUS" "$MB"
-ln -sf "tickets-$MB.txt" bench/corpus/tickets.txt
+[ -s "$CORPUS" ] || /usr/bin/python3 bench/gen_corpus.py "$CORPUS" "$MB" 42 "$PROFILE"
+ln -sf "tickets-$PROFILE-$MB.txt" bench/corpus/tickets.txt
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target nordpii nordpii_bench >/dev/null
 BYTES=$(stat -c %s "$CORPUS")
@@ -30,7 +31,8 @@ set -- $(best cat "$CORPUS");                  CAT_T=$1
 set -- $(best rg -c -f bench/shapes.txt "$CORPUS"); RG_T=$1
 set -- $(best build/src/nordpii scan --format jsonl "$CORPUS"); NP_T=$1; NP_RSS=$2
 set -- $(best build/src/nordpii scan --format jsonl --categories national-id,financial,credential "$CORPUS"); NPR_T=$1
-echo "corpus: $CORPUS ($BYTES bytes), 1 core each, best of 3"
+DIGITS=$(head -c 20000000 "$CORPUS" | tr -cd '0-9' | wc -c)
+echo "corpus: $CORPUS ($BYTES bytes, $(awk -v d=$DIGITS 'BEGIN{printf "%.1f", d/200000}') % digits), 1 core each, best of 3"
 printf "%-48s %8s MB/s\n" "cat" "$(mbs $CAT_T)"
 printf "%-48s %8s MB/s\n" "rg -c -f bench/shapes.txt ($(wc -l < bench/shapes.txt) shapes)" "$(mbs $RG_T)"
 printf "%-48s %8s MB/s  (peak RSS %s KB)\n" "nordpii scan --format jsonl" "$(mbs $NP_T)" "$NP_RSS"

@@ -81,14 +81,36 @@ size_t Normalizer::FirstUnsafe(std::string_view in) const {
   size_t n = in.size(), i = 0;
   while (i < n) {
 #if defined(__SSE2__)
+    // Blocks of ASCII plus U+00C0-U+00FF (lead byte 0xC3: every Nordic letter)
+    // are safe as a whole: those code points are NFKC-stable and not folded.
+    const __m128i kC3 = _mm_set1_epi8(static_cast<char>(0xC3));
+    const __m128i kTop2 = _mm_set1_epi8(static_cast<char>(0xC0));
+    const __m128i kCont = _mm_set1_epi8(static_cast<char>(0x80));
     while (i + 16 <= n) {
-      int m = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
-      if (m != 0) { i += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m))); break; }
-      i += 16;
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      unsigned hi = static_cast<unsigned>(_mm_movemask_epi8(v));
+      if (hi == 0) { i += 16; continue; }
+      unsigned c3 = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, kC3)));
+      unsigned cont = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, kTop2), kCont)));
+      unsigned follow = (c3 << 1) & 0xFFFFu;
+      if ((c3 & 0x8000u) == 0 && hi == (c3 | follow) && (follow & ~cont) == 0) {
+        i += 16;
+        continue;
+      }
+      i += static_cast<size_t>(__builtin_ctz(hi));
+      break;
     }
 #endif
     if (i >= n) break;
-    if (s[i] < 0x80) { ++i; continue; }
+    unsigned char b = s[i];
+    if (b < 0x80) { ++i; continue; }
+    // Two-byte sequences (æ ø å ä ö ð þ é ...) are the common case in Nordic text.
+    if (b >= 0xC2 && b <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+      if (!safe_[((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)]) return i;
+      i += 2;
+      continue;
+    }
     uint32_t cp;
     int len = DecodeUtf8(s, n, i, cp);
     if (len == 0 || len == 4 || !safe_[cp]) return i;
