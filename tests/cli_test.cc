@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "test_util.h"
 
@@ -85,4 +86,31 @@ TEST_CASE("redact writes through a temporary file and renames", "[cli][redact]")
   // As a Unix filter.
   Run filt = Exec("redact --style mask < samples/variants.txt");
   CHECK(filt.out.find("fnr: ***********") != std::string::npos);
+}
+
+TEST_CASE("--plugin loads a third-party validator named by a pattern file", "[cli][plugins]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "nordpii-plugin-patterns";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir / e.path().filename());
+  {
+    std::ofstream acme(dir / "acme.toml");
+    acme << "[[keywords]]\nid = \"acme\"\nwords = [\"ansattnr\"]\n\n"
+            "[[detector]]\nid = \"acme.employee\"\ncategory = \"national-id\"\n"
+            "validator = \"acme_employee\"\nkeywords = [\"acme\"]\nredact = true\n"
+            "  [[detector.shape]]\n  digits = 8\n";
+  }
+  std::string input = (fs::temp_directory_path() / "nordpii-plugin-input.txt").string();
+  { std::ofstream(input) << "ansattnr 77123453\n"; }
+  Run without = Exec("scan --format text --patterns " + dir.string() + " " + input);
+  CHECK(without.code == 2);  // the pattern names a validator nobody provides
+  CHECK_THAT(without.out, Catch::Contains("unknown validator 'acme_employee'"));
+  Run with = Exec("scan --format text --plugin " + std::string(NORDPII_EXAMPLE_PLUGIN) +
+                  " --patterns " + dir.string() + " " + input);
+  CHECK(with.code == 1);
+  CHECK_THAT(with.out, Catch::Contains("acme.employee high"));
+  fs::remove_all(dir);
+  fs::remove(input);
 }

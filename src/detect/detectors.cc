@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 
 #include "core/utf8.h"
 #include "detect/label_index.h"
@@ -414,11 +413,10 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
   }
 
   // --- Overlap resolution ----------------------------------------------------
-  std::vector<size_t> order(cands.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    const TextFinding& a = cands[x];
-    const TextFinding& b = cands[y];
+  // Candidates that overlap form clusters (usually of one); within a cluster
+  // the strongest wins (confidence, validity, length, detector priority) and
+  // others on the very same bytes are listed in `also`.
+  auto stronger = [&](const TextFinding& a, const TextFinding& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
     if (a.status != b.status) return a.status > b.status;
     if (a.end - a.start != b.end - b.start) return a.end - a.start > b.end - b.start;
@@ -426,32 +424,52 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
     if (pa != pb) return pa > pb;
     if (a.start != b.start) return a.start < b.start;
     return a.detector < b.detector;
+  };
+  auto& order = sc.order;
+  order.resize(cands.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+    if (cands[x].start != cands[y].start) return cands[x].start < cands[y].start;
+    return cands[x].end < cands[y].end;
   });
-  size_t first_new = out.size();
-  // Accepted findings never overlap: index them by start for O(log n) checks.
-  std::map<uint32_t, size_t> accepted;
-  for (size_t idx : order) {
-    TextFinding& c = cands[idx];
-    auto it = accepted.lower_bound(c.end);  // first accepted starting at/after c.end
-    bool keep = true;
-    if (it != accepted.begin()) {
-      TextFinding& o = out[std::prev(it)->second];
-      if (o.end > c.start) {
-        keep = false;
-        if (c.start == o.start && c.end == o.end && c.type != o.type &&
-            o.also.find(c.type) == std::string::npos) {
-          if (!o.also.empty()) o.also += ',';
-          o.also += c.type;
+  auto& cluster = sc.cluster;
+  auto& kept = sc.kept;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i + 1;
+    uint32_t cluster_end = cands[order[i]].end;
+    while (j < order.size() && cands[order[j]].start < cluster_end) {
+      cluster_end = std::max(cluster_end, cands[order[j]].end);
+      ++j;
+    }
+    if (j == i + 1) {
+      out.push_back(std::move(cands[order[i]]));
+      i = j;
+      continue;
+    }
+    cluster.assign(order.begin() + static_cast<std::ptrdiff_t>(i), order.begin() + static_cast<std::ptrdiff_t>(j));
+    std::sort(cluster.begin(), cluster.end(), [&](uint32_t x, uint32_t y) { return stronger(cands[x], cands[y]); });
+    kept.clear();
+    for (uint32_t idx : cluster) {
+      TextFinding& c = cands[idx];
+      bool keep = true;
+      for (uint32_t k : kept) {
+        TextFinding& o = cands[k];
+        if (c.start < o.end && o.start < c.end) {
+          keep = false;
+          if (c.start == o.start && c.end == o.end && c.type != o.type &&
+              o.also.find(c.type) == std::string::npos) {
+            if (!o.also.empty()) o.also += ',';
+            o.also += c.type;
+          }
+          break;
         }
       }
+      if (keep) kept.push_back(idx);
     }
-    if (keep) {
-      accepted.emplace(c.start, out.size());
-      out.push_back(std::move(c));
-    }
+    std::sort(kept.begin(), kept.end(), [&](uint32_t x, uint32_t y) { return cands[x].start < cands[y].start; });
+    for (uint32_t k : kept) out.push_back(std::move(cands[k]));
+    i = j;
   }
-  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first_new), out.end(),
-            [](const TextFinding& a, const TextFinding& b) { return a.start < b.start; });
 }
 
 }  // namespace nordpii

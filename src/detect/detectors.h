@@ -54,6 +54,7 @@ class DetectScratch {
   std::vector<uint32_t> dpos;  // text offset of each digit
   std::vector<Group> groups;
   std::vector<TextFinding> cands;
+  std::vector<uint32_t> order, cluster, kept;
 };
 
 class DetectorSet {
