@@ -88,7 +88,7 @@ TEST_CASE("redact writes through a temporary file and renames", "[cli][redact]")
   CHECK(filt.out.find("fnr: ***********") != std::string::npos);
 }
 
-TEST_CASE("--plugin loads a third-party validator named by a pattern file", "[cli][plugins]") {
+TEST_CASE("a third-party validator loads through the --plugin option", "[cli][plugins]") {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / "nordpii-plugin-patterns";
   fs::remove_all(dir);
