@@ -1,6 +1,7 @@
 #!/bin/sh
 # Whole-process benchmark: nordpii scan against `cat` and `rg -c -f` with the
-# same identifier shapes (bench/shapes.txt, no checksums), all on the same
+# same identifier shapes (bench/shapes.txt, generated from patterns/ by
+# bench/make_shapes.py; no checksums, no context), all on the same
 # page-cached corpus in the same run; then the stage benchmarks (Google
 # Benchmark). Usage: bench/run.sh [MEGABYTES] [dense|typical]   (default 200 dense)
 set -eu
@@ -11,6 +12,7 @@ CORPUS=bench/corpus/tickets-$PROFILE-$MB.txt
 mkdir -p bench/corpus
 [ -s "$CORPUS" ] || /usr/bin/python3 bench/gen_corpus.py "$CORPUS" "$MB" 42 "$PROFILE"
 ln -sf "tickets-$PROFILE-$MB.txt" bench/corpus/tickets.txt
+/usr/bin/python3 bench/make_shapes.py > bench/shapes.txt  # the shapes the patterns define
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target nordpii nordpii_bench >/dev/null
 BYTES=$(stat -c %s "$CORPUS")
