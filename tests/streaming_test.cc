@@ -58,3 +58,13 @@ TEST_CASE("a 100 MB line without newline streams and finds values at both ends",
   CHECK(fs[1].line == 1);
   CHECK(fs[1].column == tail + 5);
 }
+
+TEST_CASE("every finding of a large input is reported and redacted, without a cap", "[streaming]") {
+  std::string text;
+  for (int i = 0; i < 150000; ++i) text += "fnr 15108695088\n";
+  auto s = MakeScanner();
+  CHECK(Scan(s, text).size() == 150000);
+  std::string red = Redact(s, text);
+  CHECK(red.find("15108695088") == std::string::npos);
+  CHECK(Scan(s, red).empty());
+}

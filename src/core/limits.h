@@ -15,8 +15,8 @@ struct ScanLimits {
   // Bytes re-scanned from the previous round: covers the widest finding
   // (kMaxFindingBytes) plus the widest keyword context window.
   size_t overlap_bytes = 2048;
-  // Findings kept per document; further findings are counted, not stored.
-  size_t max_findings_per_document = 100000;
+  // Note: findings are streamed to the sink, never stored, so there is no
+  // cap on their number (a cap would leave values unredacted).
 };
 
 // No finding is wider than this many input bytes (digit runs are at most 19

@@ -102,7 +102,6 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
   uint64_t base = 0, committed = 0, last_end = 0;
   uint64_t line = 1, line_pos = 0, line_start = 0;
   bool eof = false, stop = false;
-  size_t findings = 0;
   auto advance_lines = [&](uint64_t to) {
     const char* p = buf_.data() + (line_pos - base);
     const char* e = buf_.data() + (to - base);
@@ -163,7 +162,6 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       f.masked = MaskValue(f.category, f.type, tf.normalized);
       f.hash = hasher_.Hex(tf.normalized);
       last_end = e;
-      if (++findings > lim.max_findings_per_document) continue;
       if (!sink.OnFinding(f, std::string_view(buf_.data() + (s - base), e - s))) { stop = true; break; }
     }
     if (stop) report_end = base + limit;  // hand over the rest unchanged
