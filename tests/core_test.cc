@@ -4,6 +4,7 @@
 #include "core/keyed_hash.h"
 #include "core/offset_map.h"
 #include "detect/plugin_registry.h"
+#include "output/report_sink.h"
 
 using namespace nordpii;
 
@@ -51,4 +52,10 @@ TEST_CASE("a third-party validator loads from a shared object", "[plugins]") {
   auto bad = PluginRegistry::Create({"/nonexistent/plugin.so"});
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error().message(), Catch::Contains("/nonexistent/plugin.so"));
+}
+
+TEST_CASE("JSON strings are escaped", "[output]") {
+  std::string out;
+  AppendJsonString(out, std::string("a\"b\\c\n\x01\x7f\xc3\xb8", 10));
+  CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\\u007f\xc3\xb8\"");
 }

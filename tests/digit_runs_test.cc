@@ -7,14 +7,14 @@
 using namespace nordpii;
 
 namespace {
-std::vector<DigitRun> Fast(std::string_view t) {
+std::vector<DigitRun> Fast(std::string_view t, int min_digits = 1) {
   std::vector<DigitRun> v;
-  FindDigitRuns(t, v);
+  FindDigitRuns(t, v, min_digits);
   return v;
 }
-std::vector<DigitRun> Slow(std::string_view t) {
+std::vector<DigitRun> Slow(std::string_view t, int min_digits = 1) {
   std::vector<DigitRun> v;
-  FindDigitRunsRe2(t, v);
+  FindDigitRunsRe2(t, v, min_digits);
   return v;
 }
 bool Same(const std::vector<DigitRun>& a, const std::vector<DigitRun>& b) {
@@ -33,6 +33,7 @@ TEST_CASE("digit runs join single separators and quoted line breaks", "[digit_ru
   CHECK(r[1].end - r[1].start == 2);  // "22" (two spaces end the run)
   CHECK(Same(Fast("a 1\n> 2 b"), Slow("a 1\n> 2 b")));
   CHECK(Fast("a 1\n> 2 b").size() == 1);
+  CHECK(Fast("2026, 09:30 kr 12,50 and 151086 95088", kMinRunDigits).size() == 1);
 }
 
 TEST_CASE("fast scanner equals the RE2 definition on random text", "[digit_runs][differential]") {
@@ -43,5 +44,6 @@ TEST_CASE("fast scanner equals the RE2 definition on random text", "[digit_runs]
     for (char& c : s) c = alphabet[rng() % (sizeof(alphabet) - 1)];
     INFO("input: " << s);
     REQUIRE(Same(Fast(s), Slow(s)));
+    REQUIRE(Same(Fast(s, kMinRunDigits), Slow(s, kMinRunDigits)));
   }
 }

@@ -42,7 +42,7 @@ inline size_t SeparatorThenDigit(const unsigned char* s, size_t n, size_t i) {
 
 }  // namespace
 
-void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out) {
+void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out, int min_digits) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   size_t n = text.size(), i = 0;
 #if defined(__SSE2__)
@@ -69,18 +69,19 @@ void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out) {
 #endif
     if (i >= n) break;
     size_t start = i++;
+    int digits = 1;
     for (;;) {
-      while (i < n && IsDigit(s[i])) ++i;
+      while (i < n && IsDigit(s[i])) ++i, ++digits;
       if (i >= n) break;
       size_t k = SeparatorThenDigit(s, n, i);
       if (k == 0) break;
-      i += k;
+      i += k;  // now at the digit after the separator
     }
-    out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(i)});
+    if (digits >= min_digits) out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(i)});
   }
 }
 
-void FindDigitRunsRe2(std::string_view text, std::vector<DigitRun>& out) {
+void FindDigitRunsRe2(std::string_view text, std::vector<DigitRun>& out, int min_digits) {
   static const RE2 kRun(kDigitRunRegex);
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece m;
@@ -89,7 +90,9 @@ void FindDigitRunsRe2(std::string_view text, std::vector<DigitRun>& out) {
          kRun.Match(input, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
     size_t b = static_cast<size_t>(m.data() - text.data());
     size_t e = b + m.size();
-    out.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
+    int digits = 0;
+    for (size_t k = b; k < e; ++k) digits += IsDigit(static_cast<unsigned char>(text[k]));
+    if (digits >= min_digits) out.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
     pos = e;
   }
 }

@@ -9,7 +9,9 @@
 // first, so NBSP/thin spaces and Unicode dashes already are ' ' and '-'.
 // FindDigitRuns is the fast scanner (SSE2 skips 16 bytes without a digit at a
 // time); FindDigitRunsRe2 finds the same runs with RE2 and is used by the re2
-// engine and by the differential test.
+// engine and by the differential test. Both drop runs with fewer than
+// `min_digits` digits (no identifier is that short; most runs in tickets are
+// years, times and amounts).
 #ifndef NORDPII_MATCH_DIGIT_RUNS_H_
 #define NORDPII_MATCH_DIGIT_RUNS_H_
 
@@ -25,8 +27,11 @@ struct DigitRun {
 
 inline constexpr char kDigitRunRegex[] = "[0-9](?:(?:[ \\t./+\\-]|\\r?\\n(?:>+ ?)?)?[0-9])*";
 
-void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out);
-void FindDigitRunsRe2(std::string_view text, std::vector<DigitRun>& out);
+inline constexpr int kMinRunDigits = 6;
+
+void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out, int min_digits = kMinRunDigits);
+void FindDigitRunsRe2(std::string_view text, std::vector<DigitRun>& out,
+                      int min_digits = kMinRunDigits);
 
 }  // namespace nordpii
 

@@ -7,6 +7,15 @@ namespace nordpii {
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
+  // Fast path: most values need no escaping; copy runs of plain bytes at once.
+  size_t plain = 0;
+  while (plain < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[plain]);
+    if (c < 0x20 || c == '"' || c == '\\' || c == 0x7F) break;
+    ++plain;
+  }
+  out.append(s.data(), plain);
+  s.remove_prefix(plain);
   for (unsigned char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;
