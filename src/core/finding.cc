@@ -34,25 +34,32 @@ std::string RuleNames(uint32_t rules) {
 }
 
 std::string MaskValue(std::string_view category, std::string_view type, std::string_view v) {
-  std::string out(v);
+  std::string out;
+  MaskValueInto(category, type, v, out);
+  return out;
+}
+
+void MaskValueInto(std::string_view category, std::string_view type, std::string_view v,
+                   std::string& out) {
   auto mask_range = [&](size_t from, size_t to) {
     for (size_t i = from; i < to && i < out.size(); ++i) out[i] = '*';
   };
-  if (category == "credential" || type == "password") return "********";
-  if (category == "special") return std::string(v);  // a keyword, not personal data itself
+  if (category == "credential" || type == "password") {
+    out.assign("********");  // never reveals the length
+    return;
+  }
+  out.assign(v.data(), v.size());
+  if (category == "special" || category == "business") return;  // keywords; public registers
   if (type == "email") {
     size_t at = v.find('@');
-    if (at == std::string_view::npos) return std::string(v.size(), '*');
-    mask_range(1, at);
-    return out;
+    if (at == std::string_view::npos) out.assign(v.size(), '*');
+    else mask_range(1, at);
+    return;
   }
-  if (type == "card") { mask_range(0, v.size() >= 4 ? v.size() - 4 : 0); return out; }
-  if (type == "iban") { mask_range(4, v.size()); return out; }
-  if (category == "national-id") { mask_range(6, v.size()); return out; }
-  if (category == "business") return out;  // public register numbers
-  if (v.size() > 2) mask_range(0, v.size() - 2);
-  else mask_range(0, v.size());
-  return out;
+  if (type == "card") { mask_range(0, v.size() >= 4 ? v.size() - 4 : 0); return; }
+  if (type == "iban") { mask_range(4, v.size()); return; }
+  if (category == "national-id") { mask_range(6, v.size()); return; }
+  mask_range(0, v.size() > 2 ? v.size() - 2 : v.size());
 }
 
 }  // namespace nordpii

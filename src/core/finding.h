@@ -57,6 +57,9 @@ struct Finding {
 // country and check digits, e-mails the first character and the domain;
 // everything else is fully masked. Credentials never reveal their length.
 std::string MaskValue(std::string_view category, std::string_view type, std::string_view value);
+// The same, written into `out` (reusing its capacity).
+void MaskValueInto(std::string_view category, std::string_view type, std::string_view value,
+                   std::string& out);
 
 }  // namespace nordpii
 

@@ -59,6 +59,12 @@ KeyedHasher::KeyedHasher(std::string key) {
 }
 
 std::string KeyedHasher::Hex(std::string_view value) const {
+  std::string out;
+  HexInto(value, out);
+  return out;
+}
+
+void KeyedHasher::HexInto(std::string_view value, std::string& out) const {
   SHA256_CTX c;
   unsigned char inner[32], md[32];
   std::memcpy(&c, inner_.bytes, sizeof(c));
@@ -68,12 +74,11 @@ std::string KeyedHasher::Hex(std::string_view value) const {
   SHA256_Update(&c, inner, 32);
   SHA256_Final(md, &c);
   static const char kHex[] = "0123456789abcdef";
-  std::string out(64, '0');
+  out.resize(64);
   for (unsigned i = 0; i < 32; ++i) {
     out[2 * i] = kHex[md[i] >> 4];
     out[2 * i + 1] = kHex[md[i] & 15];
   }
-  return out;
 }
 
 }  // namespace nordpii

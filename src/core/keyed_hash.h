@@ -23,6 +23,8 @@ class KeyedHasher {
 
   // Lower-case hex HMAC-SHA256 (64 characters). Thread-safe.
   std::string Hex(std::string_view value) const;
+  // The same, written into `out` (reusing its capacity).
+  void HexInto(std::string_view value, std::string& out) const;
 
  private:
   // HMAC's inner and outer SHA-256 states after the padded key block, so a

@@ -192,9 +192,11 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
     const Det& det = im.dets[d];
     const DetectorSpec& spec = set_.detectors[d];
     nordpii_input in{sizeof(nordpii_input), value, len, opt.ref_year, opt.ref_month, opt.ref_day, flags};
-    nordpii_verdict v;
-    std::memset(&v, 0, sizeof(v));
+    nordpii_verdict v;  // validators fill every field they report (ABI contract)
     v.struct_size = sizeof(v);
+    v.status = NORDPII_INVALID;
+    v.type_id[0] = 0;
+    v.normalized[0] = 0;
     if (det.validator->validate(&in, &v) != 0 || v.status == NORDPII_INVALID) return;
     v.normalized[sizeof(v.normalized) - 1] = 0;
     v.type_id[sizeof(v.type_id) - 1] = 0;

@@ -139,7 +139,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       uint64_t e = base + map_.End(tf.end);
       if (s < committed || s < last_end || s >= report_end) continue;
       const DetectorSpec& spec = scanner_->detectors().spec(tf.detector);
-      Finding f;
+      Finding& f = finding_;  // reused: its strings keep their capacity
       f.type = tf.type;
       f.category = spec.category;
       f.subcategory = spec.subcategory;
@@ -159,8 +159,8 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       advance_lines(s);
       f.line = line;
       f.column = s - line_start + 1;
-      f.masked = MaskValue(f.category, f.type, tf.normalized);
-      f.hash = hasher_.Hex(tf.normalized);
+      MaskValueInto(f.category, f.type, tf.normalized, f.masked);
+      hasher_.HexInto(tf.normalized, f.hash);
       last_end = e;
       if (!sink.OnFinding(f, std::string_view(buf_.data() + (s - base), e - s))) { stop = true; break; }
     }

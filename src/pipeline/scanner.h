@@ -99,6 +99,7 @@ class ScanContext {
   OffsetMap map_;
   MatchResults results_;
   std::vector<TextFinding> tfind_;
+  Finding finding_;
   uint64_t bytes_ = 0;
 };
 
