@@ -135,8 +135,7 @@ std::unique_ptr<DetectScratch> DetectorSet::NewScratch() const {
 
 namespace {
 
-// Context around a candidate: label / negative keyword hits ending within
-// `window` bytes before `start` (keywords sorted by end).
+// Whether a label / negative-context keyword applies to a candidate.
 struct ContextResult {
   bool label = false, negative = false;
 };
@@ -145,7 +144,6 @@ struct ContextResult {
 // label belongs to the nearest number after it ("fnr 1 og konto 2": "fnr"
 // labels only 1).
 constexpr size_t kLabelAfterBytes = 3;
-constexpr size_t kMaxKeywordBytes = 64;  // pattern_set.cc refuses longer keywords
 
 constexpr uint64_t kAllGroups = ~uint64_t{0};
 

@@ -49,14 +49,13 @@ class HyperscanMatcher : public internal::MatcherCommon {
  public:
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
-    std::vector<std::string> exprs[1];
-    std::vector<unsigned> flags[1], ids[1];
+    std::vector<std::string> exprs;
+    std::vector<unsigned> flags, ids;
     for (size_t i = 0; i < entries_.size(); ++i) {
       if (entries_[i].context) continue;  // looked up by detect/label_index
-      int k = 0;
-      exprs[k].push_back(internal::KeywordExpression(entries_[i].text, false));
-      flags[k].push_back(HS_FLAG_CASELESS);
-      ids[k].push_back(static_cast<unsigned>(i));
+      exprs.push_back(internal::KeywordExpression(entries_[i].text, false));
+      flags.push_back(HS_FLAG_CASELESS);
+      ids.push_back(static_cast<unsigned>(i));
     }
     for (size_t r = 0; r < regexes_.size(); ++r) {
       const DetectorSpec& d = set.detectors[regexes_[r].detector];
@@ -76,18 +75,18 @@ class HyperscanMatcher : public internal::MatcherCommon {
                      d.file + ":" + std::to_string(d.line) + ": detector '" + d.id +
                          "': regex is unbounded or wider than 512 bytes; bound every repeat");
       regexes_[r].max_width = max_width;
-      exprs[0].push_back(d.regex);
-      flags[0].push_back(0);
-      ids[0].push_back(kRegexIdBase + static_cast<unsigned>(r));
+      exprs.push_back(d.regex);
+      flags.push_back(0);
+      ids.push_back(kRegexIdBase + static_cast<unsigned>(r));
     }
     hs_scratch_t* scratch = nullptr;
-    if (!exprs[0].empty()) {
-      hs_database_t* db = LoadCached(exprs[0], flags[0], ids[0]);
+    if (!exprs.empty()) {
+      hs_database_t* db = LoadCached(exprs, flags, ids);
       if (!db) {
         std::vector<const char*> cexprs;
-        for (const auto& e : exprs[0]) cexprs.push_back(e.c_str());
+        for (const auto& e : exprs) cexprs.push_back(e.c_str());
         hs_compile_error_t* err = nullptr;
-        if (hs_compile_multi(cexprs.data(), flags[0].data(), ids[0].data(),
+        if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(),
                              static_cast<unsigned>(cexprs.size()), HS_MODE_BLOCK, nullptr, &db,
                              &err) != HS_SUCCESS) {
           std::string msg = err ? err->message : "unknown error";
@@ -95,7 +94,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
           hs_free_compile_error(err);
           return Error(ErrorCode::kInvalidArgument,
                        "Hyperscan compile failed" +
-                           (which >= 0 ? " on '" + exprs[0][static_cast<size_t>(which)] + "'" : "") +
+                           (which >= 0 ? " on '" + exprs[static_cast<size_t>(which)] + "'" : "") +
                            ": " + msg);
         }
         StoreCached(db);

@@ -14,7 +14,7 @@ class Re2Scratch : public MatcherScratch {
   std::vector<int> ids;
 };
 
-// Keywords of one kind (global or context) as an anchored RE2::Set.
+// The global keywords as an anchored RE2::Set.
 struct KeywordSet {
   std::unique_ptr<RE2::Set> set;
   std::vector<uint32_t> entry;  // set index -> entries_ index
@@ -25,24 +25,23 @@ class Re2Matcher : public internal::MatcherCommon {
  public:
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
-    for (bool context : {false}) {  // context keywords: detect/label_index
-      KeywordSet& ks = global_;
-      RE2::Options opt;
-      opt.set_case_sensitive(false);
-      opt.set_log_errors(false);
-      opt.set_max_mem(64 << 20);
-      ks.set = std::make_unique<RE2::Set>(opt, RE2::ANCHOR_START);
-      for (size_t i = 0; i < entries_.size(); ++i) {
-        if (entries_[i].context != context) continue;
-        std::string err;
-        if (ks.set->Add(internal::KeywordExpression(entries_[i].text, true), &err) < 0)
-          return Error(ErrorCode::kInvalidArgument, "keyword '" + entries_[i].text + "': " + err);
-        ks.entry.push_back(static_cast<uint32_t>(i));
-        ks.max_len = std::max(ks.max_len, entries_[i].text.size());
-      }
-      if (!ks.entry.empty() && !ks.set->Compile())
-        return Error(ErrorCode::kInternal, "RE2::Set compile failed");
+    // Context keywords (labels, negative context) are looked up by
+    // detect/label_index next to candidates, not here.
+    RE2::Options opt;
+    opt.set_case_sensitive(false);
+    opt.set_log_errors(false);
+    opt.set_max_mem(64 << 20);
+    global_.set = std::make_unique<RE2::Set>(opt, RE2::ANCHOR_START);
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].context) continue;
+      std::string err;
+      if (global_.set->Add(internal::KeywordExpression(entries_[i].text, true), &err) < 0)
+        return Error(ErrorCode::kInvalidArgument, "keyword '" + entries_[i].text + "': " + err);
+      global_.entry.push_back(static_cast<uint32_t>(i));
+      global_.max_len = std::max(global_.max_len, entries_[i].text.size());
     }
+    if (!global_.entry.empty() && !global_.set->Compile())
+      return Error(ErrorCode::kInternal, "RE2::Set compile failed");
     return Status::Ok();
   }
   const char* name() const override { return "re2"; }
