@@ -7,6 +7,7 @@
 
 #include "core/utf8.h"
 #include "detect/label_index.h"
+#include "match/digit_runs.h"
 
 namespace nordpii {
 namespace {
@@ -175,21 +176,68 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint64_t want, ui
 
 }  // namespace
 
-void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
-                         DetectScratch& sc, std::vector<TextFinding>& out) const {
-  const Impl& im = *impl_;
-  auto& cands = sc.cands;
-  cands.clear();
+// Builds the candidates of one text: one method per form people write a
+// value in. Every candidate goes through Try(): validator, context, then
+// into the scratch's candidate list.
+class DetectorSet::CandidateBuilder {
+ public:
+  CandidateBuilder(const DetectorSet& ds, std::string_view text, const DetectOptions& opt,
+                   DetectScratch& sc)
+      : ds_(ds), im_(*ds.impl_), text_(text), opt_(opt), sc_(sc) {}
 
-  uint32_t ctx_start = UINT32_MAX, ctx_end = 0;
-  int ctx_window = -1;
-  uint64_t ctx_all = 0;
-  // Validates `value` for detector d; pushes a candidate with context applied.
-  auto try_value = [&](uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start,
-                       uint32_t end) {
-    const Det& det = im.dets[d];
-    const DetectorSpec& spec = set_.detectors[d];
-    nordpii_input in{sizeof(nordpii_input), value, len, opt.ref_year, opt.ref_month, opt.ref_day, flags};
+  void FromRuns(const std::vector<DigitRun>& runs) {
+    for (const DigitRun& run : runs) {
+      if (!Parse(run)) continue;
+      PlainShapes();
+      HetuForms(run);
+      IbanForm(run);
+      InternationalPhone(run);
+    }
+  }
+
+  void FromRegex(const std::vector<RegexMatch>& matches) {
+    for (const RegexMatch& rm : matches) {
+      if (WordCharBefore(text_, rm.start) || WordCharAt(text_, rm.end)) continue;
+      Try(rm.detector, text_.data() + rm.start, rm.end - rm.start, 0, rm.start, rm.end);
+    }
+  }
+
+  // Keyword detectors (the keyword is the finding) and after-keyword ones
+  // (the value the `value` regex captures right after the keyword).
+  void FromKeywords(const std::vector<KeywordHit>& hits) {
+    for (const KeywordHit& h : hits) {
+      for (uint32_t d : im_.by_trigger[h.group]) {
+        const DetectorSpec& spec = ds_.set_.detectors[d];
+        if (spec.source == DetectorSource::kKeyword) {
+          Try(d, text_.data() + h.start, h.end - h.start, 0, h.start, h.end);
+          continue;
+        }
+        // "[PASSWORD:…]" is our own redaction marker, not a label.
+        if (h.start > 0 && text_[h.start - 1] == '[') continue;
+        size_t lim = std::min(text_.size(), static_cast<size_t>(h.end) + static_cast<size_t>(spec.window) + 64);
+        re2::StringPiece input(text_.data(), lim);
+        re2::StringPiece sub[2];
+        if (!im_.dets[d].value_re->Match(input, h.end, lim, RE2::ANCHOR_START, sub, 2) || sub[1].empty())
+          continue;
+        size_t b = static_cast<size_t>(sub[1].data() - text_.data());
+        size_t e = b + sub[1].size();
+        // Sentence punctuation after a value is not part of it.
+        if (e - b > 4 && (text_[e - 1] == '.' || text_[e - 1] == ',' || text_[e - 1] == ';' ||
+                          text_[e - 1] == ')') &&
+            (e == text_.size() || text_[e] == ' ' || text_[e] == '\n' || text_[e] == '\r' ||
+             text_[e] == '\t'))
+          --e;
+        Try(d, text_.data() + b, e - b, 0, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+      }
+    }
+  }
+
+ private:
+  // Validates `value` for detector d and keeps it, with context applied.
+  void Try(uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start, uint32_t end) {
+    const Det& det = im_.dets[d];
+    const DetectorSpec& spec = ds_.set_.detectors[d];
+    nordpii_input in{sizeof(nordpii_input), value, len, opt_.ref_year, opt_.ref_month, opt_.ref_day, flags};
     nordpii_verdict v;  // validators fill every field they report (ABI contract)
     v.struct_size = sizeof(v);
     v.status = NORDPII_INVALID;
@@ -202,19 +250,18 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
     uint32_t rules = v.rules;
     if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
     // Several detectors often validate the same bytes: compute context once.
-    if (start != ctx_start || end != ctx_end || spec.window != ctx_window) {
-      ctx_all = Context(text, im.labels, kAllGroups, start, end, spec.window);
-      ctx_start = start, ctx_end = end, ctx_window = spec.window;
+    if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
+      ctx_all_ = Context(text_, im_.labels, kAllGroups, start, end, spec.window);
+      ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
     }
-    ContextResult ctx{(ctx_all & det.label_mask) != 0, (ctx_all & det.negative_mask) != 0};
-    if (ctx.label) {
+    if (ctx_all_ & det.label_mask) {
       rules |= kRuleKeyword;
       conf = std::min(conf + 1, 3);
     } else {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
       // label: the number is taken for what the text says it is.
-      if (ctx.negative) return;
+      if (ctx_all_ & det.negative_mask) return;
     }
     TextFinding f;
     f.detector = d;
@@ -225,62 +272,63 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
     f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
     f.status = v.status;
     f.normalized = v.normalized;
-    cands.push_back(std::move(f));
-  };
+    sc_.cands.push_back(std::move(f));
+  }
 
-  // --- Digit runs -----------------------------------------------------------
-  for (const DigitRun& run : m.runs) {
-    // No form needs fewer than 6 digits (the HETU date): skip short runs
-    // (years, times, small amounts) before any parsing.
-    if (run.end - run.start < 6) continue;
-    // Parse the run into digits (with their offsets) and groups, writing
-    // into buffers sized once per run (no per-digit push_back).
+  // Splits a run into digits (with their text offsets) and groups; false
+  // when it has fewer digits than any form needs.
+  bool Parse(const DigitRun& run) {
     const size_t rl = run.end - run.start;
-    if (sc.digits.size() < rl) {
-      sc.digits.resize(rl);
-      sc.dpos.resize(rl);
-      sc.groups.resize(rl);
+    if (rl < static_cast<size_t>(kMinRunDigits)) return false;
+    if (sc_.digits.size() < rl) {
+      sc_.digits.resize(rl);
+      sc_.dpos.resize(rl);
+      sc_.groups.resize(rl);
     }
-    char* dg = sc.digits.data();
-    uint32_t* dp = sc.dpos.data();
-    Group* gr = sc.groups.data();
-    int nd = 0, ngr = 0;
+    dg_ = sc_.digits.data();
+    dp_ = sc_.dpos.data();
+    gr_ = sc_.groups.data();
+    nd_ = 0;
+    ng_ = 0;
     char pending_sep = 0;
     for (uint32_t p = run.start; p < run.end; ++p) {
-      char c = text[p];
+      char c = text_[p];
       if (IsDigitC(c)) {
-        if (ngr == 0 || pending_sep) {
-          gr[ngr++] = {nd, 0, pending_sep};
+        if (ng_ == 0 || pending_sep) {
+          gr_[ng_++] = {nd_, 0, pending_sep};
           pending_sep = 0;
         }
-        gr[ngr - 1].count++;
-        dg[nd] = c;
-        dp[nd++] = p;
+        gr_[ng_ - 1].count++;
+        dg_[nd_] = c;
+        dp_[nd_++] = p;
       } else if (!pending_sep) {
         pending_sep = (c == '\r' || c == '\n' || c == '>') ? '\n' : c;
       } else if (c == '\n') {
         pending_sep = '\n';
       }
     }
-    const int ng = ngr;
-    // Longest digit count any sub-run can have is nd; no detector is interested
-    // in runs of fewer than 6 digits.
-    if (nd < 6) continue;
-    const bool left_glued = WordCharBefore(text, run.start);
-    const bool right_glued = WordCharAt(text, run.end);
-    auto group_end_pos = [&](int g) {
-      const Group& G = sc.groups[static_cast<size_t>(g)];
-      return sc.dpos[static_cast<size_t>(G.first + G.count - 1)] + 1;
-    };
-    auto group_start_pos = [&](int g) { return sc.dpos[static_cast<size_t>(sc.groups[static_cast<size_t>(g)].first)]; };
+    if (nd_ < kMinRunDigits) return false;
+    left_glued_ = WordCharBefore(text_, run.start);
+    right_glued_ = WordCharAt(text_, run.end);
+    return true;
+  }
 
-    // Plain shapes (and national phone shapes): every group sub-sequence.
-    for (int gi = 0; gi < ng; ++gi) {
-      if (gi == 0 ? left_glued : !IsSoftSeparator(gr[gi].sep)) continue;
-      int a = gr[gi].first;
+  uint32_t GroupStart(int g) const { return dp_[gr_[g].first]; }
+  uint32_t GroupEnd(int g) const { return dp_[gr_[g].first + gr_[g].count - 1] + 1; }
+  // May a value start at group g / end after group g? Not inside a longer
+  // run of digits or letters: at the run's edge it must not be glued to a
+  // letter; inside the run only a space, tab or line break may separate it.
+  bool StartOk(int g) const { return g == 0 ? !left_glued_ : IsSoftSeparator(gr_[g].sep); }
+  bool EndOk(int g) const { return g == ng_ - 1 ? !right_glued_ : IsSoftSeparator(gr_[g + 1].sep); }
+
+  // Digit groups gi..gj matched against the detectors' shapes.
+  void PlainShapes() {
+    for (int gi = 0; gi < ng_; ++gi) {
+      if (!StartOk(gi)) continue;
+      int a = gr_[gi].first;
       uint32_t brk = 0, seps = 0, flags = 0;
-      for (int gj = gi; gj < ng; ++gj) {
-        const Group& last = gr[gj];
+      for (int gj = gi; gj < ng_; ++gj) {
+        const Group& last = gr_[gj];
         int n = last.first + last.count - a;
         if (n > kMaxDigits) break;
         if (gj > gi) {
@@ -288,131 +336,123 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
           seps |= SepCode(last.sep);
           if (last.sep == '+') flags |= NORDPII_INPUT_PLUS_SEPARATOR;
         }
-        const auto& shapes = im.shapes_by_len[static_cast<size_t>(n)];
-        if (shapes.empty()) continue;
-        bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(gr[gj + 1].sep);
-        if (!right_ok) continue;
+        const auto& shapes = im_.shapes_by_len[static_cast<size_t>(n)];
+        if (shapes.empty() || !EndOk(gj)) continue;
         uint32_t last_det = UINT32_MAX;
         for (const Impl::ShapeMask& sm : shapes) {
           if (sm.detector == last_det) continue;
           if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
           last_det = sm.detector;
-          try_value(sm.detector, dg + a, static_cast<size_t>(n), flags, dp[a], dp[last.first + last.count - 1] + 1);
+          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags, GroupStart(gi), GroupEnd(gj));
         }
       }
     }
+  }
 
-    // HETU: DDMMYY{sign}ZZZ{check}.
-    if (!im.hetu.empty()) {
-      for (int gi = 0; gi < ng; ++gi) {
-        if (gi == 0 ? left_glued : !IsSoftSeparator(sc.groups[static_cast<size_t>(gi)].sep)) continue;
-        const Group& G = sc.groups[static_cast<size_t>(gi)];
-        if (G.count != 6) continue;
-        char v[11];
-        std::memcpy(v, sc.digits.data() + G.first, 6);
-        uint32_t start = group_start_pos(gi);
-        if (gi + 1 < ng) {  // sign '-' or '+' was a separator
-          const Group& H = sc.groups[static_cast<size_t>(gi + 1)];
-          if (H.sep != '-' && H.sep != '+') continue;
-          v[6] = H.sep;
-          if (H.count == 4 && (gi + 2 < ng ? IsSoftSeparator(sc.groups[static_cast<size_t>(gi + 2)].sep) : !right_glued)) {
-            std::memcpy(v + 7, sc.digits.data() + H.first, 4);
-            for (uint32_t d : im.hetu) try_value(d, v, 11, 0, start, group_end_pos(gi + 1));
-          } else if (H.count == 3 && gi + 2 == ng && right_glued) {
-            uint32_t e = run.end;
-            if (e < text.size() && IsHetuCheck(text[e]) && !WordCharAt(text, e + 1)) {
-              std::memcpy(v + 7, sc.digits.data() + H.first, 3);
-              v[10] = text[e];
-              for (uint32_t d : im.hetu) try_value(d, v, 11, 0, start, e + 1);
-            }
-          }
-        } else if (right_glued) {  // letter sign glued to the run's end
+  // HETU: DDMMYY{sign}ZZZ{check}, where a '-'/'+' sign is a run separator and
+  // a letter sign or check character is glued to the run's end.
+  void HetuForms(const DigitRun& run) {
+    if (im_.hetu.empty()) return;
+    for (int gi = 0; gi < ng_; ++gi) {
+      const Group& G = gr_[gi];
+      if (G.count != 6 || !StartOk(gi)) continue;
+      char v[11];
+      std::memcpy(v, dg_ + G.first, 6);
+      uint32_t start = GroupStart(gi);
+      if (gi + 1 < ng_) {
+        const Group& H = gr_[gi + 1];
+        if (H.sep != '-' && H.sep != '+') continue;
+        v[6] = H.sep;
+        if (H.count == 4 && EndOk(gi + 1)) {  // digit check character
+          std::memcpy(v + 7, dg_ + H.first, 4);
+          for (uint32_t d : im_.hetu) Try(d, v, 11, 0, start, GroupEnd(gi + 1));
+        } else if (H.count == 3 && gi + 2 == ng_ && right_glued_) {  // letter check
           uint32_t e = run.end;
-          if (e + 5 <= text.size() && IsHetuSign(text[e]) && IsDigitC(text[e + 1]) &&
-              IsDigitC(text[e + 2]) && IsDigitC(text[e + 3]) && IsHetuCheck(text[e + 4]) &&
-              !WordCharAt(text, e + 5)) {
-            v[6] = text[e];
-            std::memcpy(v + 7, text.data() + e + 1, 4);
-            for (uint32_t d : im.hetu) try_value(d, v, 11, 0, start, e + 5);
+          if (e < text_.size() && IsHetuCheck(text_[e]) && !WordCharAt(text_, e + 1)) {
+            std::memcpy(v + 7, dg_ + H.first, 3);
+            v[10] = text_[e];
+            for (uint32_t d : im_.hetu) Try(d, v, 11, 0, start, e + 1);
           }
         }
-      }
-    }
-
-    // IBAN: two ASCII letters glued before the run.
-    if (!im.iban.empty() && left_glued && run.start >= 2 && IsAsciiAlpha(text[run.start - 1]) &&
-        IsAsciiAlpha(text[run.start - 2]) && !WordCharBefore(text, run.start - 2)) {
-      char v[40];
-      v[0] = static_cast<char>(text[run.start - 2] & ~0x20);
-      v[1] = static_cast<char>(text[run.start - 1] & ~0x20);
-      for (int gj = 0; gj < ng; ++gj) {
-        const Group& last = sc.groups[static_cast<size_t>(gj)];
-        int n = last.first + last.count;
-        if (n + 2 > 34) break;
-        bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(sc.groups[static_cast<size_t>(gj + 1)].sep);
-        bool seps_ok = true;
-        for (int g = 1; g <= gj; ++g)
-          if (sc.groups[static_cast<size_t>(g)].sep != ' ') seps_ok = false;
-        if (!right_ok || !seps_ok || n < 13) continue;
-        std::memcpy(v + 2, sc.digits.data(), static_cast<size_t>(n));
-        for (uint32_t d : im.iban)
-          try_value(d, v, static_cast<size_t>(n) + 2, NORDPII_INPUT_COUNTRY_PREFIX, run.start - 2,
-                    group_end_pos(gj));
-      }
-    }
-
-    // Phone with an international prefix: "+47 ..." or "0047 ...".
-    if (!im.phone.empty()) {
-      bool plus = run.start >= 1 && text[run.start - 1] == '+' && !WordCharBefore(text, run.start - 1);
-      bool zz = !left_glued && nd > 2 && sc.digits[0] == '0' && sc.digits[1] == '0';
-      if (plus || zz) {
-        int skip = zz ? 2 : 0;
-        for (int gj = 0; gj < ng; ++gj) {
-          const Group& last = sc.groups[static_cast<size_t>(gj)];
-          int n = last.first + last.count - skip;
-          if (n > 15) break;
-          bool right_ok = gj == ng - 1 ? !right_glued : IsSoftSeparator(sc.groups[static_cast<size_t>(gj + 1)].sep);
-          if (!right_ok || n < 7) continue;
-          for (uint32_t d : im.phone)
-            try_value(d, sc.digits.data() + skip, static_cast<size_t>(n), NORDPII_INPUT_COUNTRY_PREFIX,
-                      plus ? run.start - 1 : run.start, group_end_pos(gj));
+      } else if (right_glued_) {  // letter sign (A-F, U-Y) glued to the run's end
+        uint32_t e = run.end;
+        if (e + 5 <= text_.size() && IsHetuSign(text_[e]) && IsDigitC(text_[e + 1]) &&
+            IsDigitC(text_[e + 2]) && IsDigitC(text_[e + 3]) && IsHetuCheck(text_[e + 4]) &&
+            !WordCharAt(text_, e + 5)) {
+          v[6] = text_[e];
+          std::memcpy(v + 7, text_.data() + e + 1, 4);
+          for (uint32_t d : im_.hetu) Try(d, v, 11, 0, start, e + 5);
         }
       }
     }
   }
 
-  // --- Regex detectors ------------------------------------------------------
-  for (const RegexMatch& rm : m.regex) {
-    if (WordCharBefore(text, rm.start) || WordCharAt(text, rm.end)) continue;
-    try_value(rm.detector, text.data() + rm.start, rm.end - rm.start, 0, rm.start, rm.end);
-  }
-
-  // --- Keyword-triggered detectors -------------------------------------------
-  for (const KeywordHit& h : m.keywords) {
-    for (uint32_t d : im.by_trigger[h.group]) {
-      const DetectorSpec& spec = set_.detectors[d];
-      if (spec.source == DetectorSource::kKeyword) {
-        try_value(d, text.data() + h.start, h.end - h.start, 0, h.start, h.end);
-        continue;
-      }
-      // "[PASSWORD:…]" is our own redaction marker, not a label.
-      if (h.start > 0 && text[h.start - 1] == '[') continue;
-      const Det& det = im.dets[d];
-      size_t lim = std::min(text.size(), static_cast<size_t>(h.end) + static_cast<size_t>(spec.window) + 64);
-      re2::StringPiece input(text.data(), lim);
-      re2::StringPiece sub[2];
-      if (!det.value_re->Match(input, h.end, lim, RE2::ANCHOR_START, sub, 2) || sub[1].empty()) continue;
-      size_t b = static_cast<size_t>(sub[1].data() - text.data());
-      size_t e = b + sub[1].size();
-      if (e - b > 4 && (text[e - 1] == '.' || text[e - 1] == ',' || text[e - 1] == ';' ||
-                        text[e - 1] == ')') && (e == text.size() || text[e] == ' ' ||
-                        text[e] == '\n' || text[e] == '\r' || text[e] == '\t'))
-        --e;
-      try_value(d, text.data() + b, e - b, 0, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+  // IBAN: two ASCII letters glued before the run, groups separated by spaces.
+  void IbanForm(const DigitRun& run) {
+    if (im_.iban.empty() || !left_glued_ || run.start < 2 || !IsAsciiAlpha(text_[run.start - 1]) ||
+        !IsAsciiAlpha(text_[run.start - 2]) || WordCharBefore(text_, run.start - 2))
+      return;
+    char v[40];
+    v[0] = static_cast<char>(text_[run.start - 2] & ~0x20);
+    v[1] = static_cast<char>(text_[run.start - 1] & ~0x20);
+    for (int gj = 0; gj < ng_; ++gj) {
+      if (gj > 0 && gr_[gj].sep != ' ') break;
+      int n = gr_[gj].first + gr_[gj].count;
+      if (n + 2 > 34) break;
+      if (n < 13 || !EndOk(gj)) continue;
+      std::memcpy(v + 2, dg_, static_cast<size_t>(n));
+      for (uint32_t d : im_.iban)
+        Try(d, v, static_cast<size_t>(n) + 2, NORDPII_INPUT_COUNTRY_PREFIX, run.start - 2, GroupEnd(gj));
     }
   }
 
-  // --- Overlap resolution ----------------------------------------------------
+  // Phone with an international prefix: "+47 ..." or "0047 ...".
+  void InternationalPhone(const DigitRun& run) {
+    if (im_.phone.empty()) return;
+    bool plus = run.start >= 1 && text_[run.start - 1] == '+' && !WordCharBefore(text_, run.start - 1);
+    bool zz = !left_glued_ && nd_ > 2 && dg_[0] == '0' && dg_[1] == '0';
+    if (!plus && !zz) return;
+    int skip = zz ? 2 : 0;
+    for (int gj = 0; gj < ng_; ++gj) {
+      int n = gr_[gj].first + gr_[gj].count - skip;
+      if (n > 15) break;
+      if (n < 7 || !EndOk(gj)) continue;
+      for (uint32_t d : im_.phone)
+        Try(d, dg_ + skip, static_cast<size_t>(n), NORDPII_INPUT_COUNTRY_PREFIX,
+            plus ? run.start - 1 : run.start, GroupEnd(gj));
+    }
+  }
+
+  const DetectorSet& ds_;
+  const Impl& im_;
+  std::string_view text_;
+  const DetectOptions& opt_;
+  DetectScratch& sc_;
+  // The run being looked at (Parse).
+  char* dg_ = nullptr;
+  uint32_t* dp_ = nullptr;
+  Group* gr_ = nullptr;
+  int nd_ = 0, ng_ = 0;
+  bool left_glued_ = false, right_glued_ = false;
+  // Context of the last candidate span (Try).
+  uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
+  int ctx_window_ = -1;
+  uint64_t ctx_all_ = 0;
+};
+
+void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
+                         DetectScratch& sc, std::vector<TextFinding>& out) const {
+  auto& cands = sc.cands;
+  cands.clear();
+  CandidateBuilder builder(*this, text, opt, sc);
+  builder.FromRuns(m.runs);
+  builder.FromRegex(m.regex);
+  builder.FromKeywords(m.keywords);
+  ResolveOverlaps(cands, sc, out);
+}
+
+void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch& sc,
+                                  std::vector<TextFinding>& out) const {
   // Candidates that overlap form clusters (usually of one); within a cluster
   // the strongest wins (confidence, validity, length, detector priority) and
   // others on the very same bytes are listed in `also`.

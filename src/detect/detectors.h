@@ -79,7 +79,12 @@ class DetectorSet {
 
  private:
   struct Impl;
+  class CandidateBuilder;
   DetectorSet() = default;
+  // Keeps the strongest of overlapping candidates; moves them to `out`
+  // sorted by start.
+  void ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch& sc,
+                       std::vector<TextFinding>& out) const;
   PatternSet set_;
   std::shared_ptr<const PluginRegistry> registry_;
   std::unique_ptr<Impl> impl_;
