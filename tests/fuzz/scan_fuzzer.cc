@@ -1,5 +1,6 @@
 // libFuzzer target for the text engine: normaliser, both matcher engines,
-// detectors, streaming with a small chunk size, and redaction. Checks
+// detectors, streaming with a small chunk size, redaction, and the transfer
+// decoders (quoted-printable, base64, RFC 2047, charsets). Checks
 // invariants besides "no crash": findings lie inside the input, are ordered
 // and do not overlap, both engines agree, and redaction of an input without
 // findings is the identity. Build: scripts/fuzz.sh (clang, ASan + UBSan).
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "normalize/transfer_decode.h"
 #include "output/redactor.h"
 #include "pipeline/scanner.h"
 
@@ -63,6 +65,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
     if (f.start >= f.end || f.end > n || f.start < last) std::abort();
     if (f.type != b.f[i].type || f.start != b.f[i].start || f.end != b.f[i].end) std::abort();
     last = f.end;
+  }
+  // Transfer decoders: any input; maps stay monotone and inside the input.
+  for (const Decoded& dec : {DecodeQuotedPrintable(in), DecodeBase64(in), DecodeEncodedWords(in),
+                             ToUtf8(in, n > 0 && (d[0] & 1) ? "utf-16le" : "iso-8859-15")}) {
+    uint32_t prev_start = 0;
+    for (uint32_t k = 0; k <= dec.bytes.size(); ++k) {
+      ByteRange r = MapBack({k, k}, {&dec.map});
+      if (r.start > n || r.start < prev_start) std::abort();
+      prev_start = r.start;
+    }
   }
   return 0;
 }

@@ -1,0 +1,278 @@
+#include "normalize/transfer_decode.h"
+
+#include <unicode/ucnv.h>
+#include <unicode/utf16.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "core/utf8.h"
+
+namespace nordpii {
+namespace {
+
+int HexValue(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = static_cast<unsigned char>(c | 0x20);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+int Base64Value(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;  // '-' / '_': the URL-safe alphabet, seen in the wild
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+void AppendUtf8(uint32_t c, std::string& out) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+// Adds a piece, merging it into the previous one when they touch.
+void AddPiece(OffsetMap& map, uint32_t db, uint32_t de, uint32_t sb, uint32_t se) {
+  const auto& p = map.pieces();
+  if (!p.empty() && p.back().dst_end == db && p.back().src_end == sb && db == de) {
+    map.ExtendLast(de, se);  // consecutive deletions
+    return;
+  }
+  map.Add(db, de, sb, se);
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct ConverterDeleter {
+  void operator()(UConverter* c) const { ucnv_close(c); }
+};
+
+}  // namespace
+
+Decoded DecodeQuotedPrintable(std::string_view in) {
+  Decoded d;
+  d.bytes.reserve(in.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size();
+  for (size_t i = 0; i < n;) {
+    if (s[i] != '=') {
+      d.bytes.push_back(static_cast<char>(s[i++]));
+      continue;
+    }
+    // Soft line break: '=' [spaces/tabs] CRLF or LF.
+    size_t k = i + 1;
+    while (k < n && (s[k] == ' ' || s[k] == '\t')) ++k;
+    if (k < n && (s[k] == '\n' || (s[k] == '\r' && k + 1 < n && s[k + 1] == '\n'))) {
+      size_t end = k + (s[k] == '\r' ? 2 : 1);
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      AddPiece(d.map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(end));
+      i = end;
+      continue;
+    }
+    if (i + 2 < n) {
+      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        uint32_t at = static_cast<uint32_t>(d.bytes.size());
+        d.bytes.push_back(static_cast<char>(hi * 16 + lo));
+        d.map.Add(at, at + 1, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 3));
+        i += 3;
+        continue;
+      }
+    }
+    if (d.notes.empty()) d.notes.push_back("malformed quoted-printable escape kept literally");
+    d.bytes.push_back('=');
+    ++i;
+  }
+  return d;
+}
+
+Decoded DecodeBase64(std::string_view in) {
+  Decoded d;
+  d.bytes.reserve(in.size() / 4 * 3 + 3);
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size();
+  uint32_t acc = 0;
+  int have = 0;
+  size_t quantum_start = 0;
+  bool noise = false, padding = false;
+  auto flush = [&](size_t quantum_end) {
+    // `have` sextets -> (have * 6) / 8 bytes.
+    int bytes = have * 6 / 8;
+    uint32_t at = static_cast<uint32_t>(d.bytes.size());
+    uint32_t v = acc << (6 * (4 - have));
+    for (int b = 0; b < bytes; ++b) d.bytes.push_back(static_cast<char>((v >> (16 - 8 * b)) & 0xFF));
+    d.map.Add(at, at + static_cast<uint32_t>(bytes), static_cast<uint32_t>(quantum_start),
+              static_cast<uint32_t>(quantum_end));
+    acc = 0;
+    have = 0;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    int v = Base64Value(s[i]);
+    if (v < 0) {
+      if (s[i] == '=') {
+        padding = true;
+        if (have >= 2) flush(i + 1);
+        else if (have == 1) { acc = 0; have = 0; }
+        continue;
+      }
+      if (s[i] != '\r' && s[i] != '\n' && s[i] != ' ' && s[i] != '\t') noise = true;
+      if (have == 0) {  // outside a quantum: a deletion
+        uint32_t at = static_cast<uint32_t>(d.bytes.size());
+        AddPiece(d.map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1));
+      }
+      continue;
+    }
+    if (have == 0) quantum_start = i;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if (++have == 4) flush(i + 1);
+  }
+  if (have >= 2) {
+    flush(n);
+    d.notes.push_back("base64 without final padding");
+  } else if (have == 1) {
+    d.notes.push_back("base64 ends with a stray character");
+  }
+  if (noise) d.notes.push_back("base64 contained non-alphabet characters (skipped)");
+  (void)padding;
+  return d;
+}
+
+Decoded ToUtf8(std::string_view in, std::string_view charset) {
+  Decoded d;
+  std::string label = Lower(charset);
+  if (label == "utf-8" || label == "utf8") {
+    d.bytes.assign(in.data(), in.size());  // invalid bytes: the normaliser's cp1252 fallback
+    return d;
+  }
+  if (label.empty() || label == "iso-8859-1" || label == "latin1" || label == "us-ascii" ||
+      label == "ascii" || label == "iso_8859-1") {
+    label = "windows-1252";
+  }
+  UErrorCode err = U_ZERO_ERROR;
+  std::unique_ptr<UConverter, ConverterDeleter> cnv(ucnv_open(label.c_str(), &err));
+  if (U_FAILURE(err) || !cnv) {
+    d.notes.push_back("unknown charset '" + std::string(charset) + "', read as windows-1252");
+    err = U_ZERO_ERROR;
+    cnv.reset(ucnv_open("windows-1252", &err));
+    if (U_FAILURE(err) || !cnv) {
+      d.bytes.assign(in.data(), in.size());
+      return d;
+    }
+  }
+  // UTF-16 code units with the source offset of each.
+  std::vector<UChar> u(in.size() * 2 + 4);
+  std::vector<int32_t> offs(u.size());
+  UChar* target = u.data();
+  const char* source = in.data();
+  err = U_ZERO_ERROR;
+  ucnv_toUnicode(cnv.get(), &target, u.data() + u.size(), &source, in.data() + in.size(),
+                 offs.data(), true, &err);
+  if (U_FAILURE(err)) {
+    d.notes.push_back("charset conversion failed; kept the bytes");
+    d.bytes.assign(in.data(), in.size());
+    return d;
+  }
+  int32_t len = static_cast<int32_t>(target - u.data());
+  d.bytes.reserve(static_cast<size_t>(len) + in.size() / 2);
+  for (int32_t i = 0; i < len;) {
+    int32_t start = i;
+    UChar32 c;
+    U16_NEXT(u.data(), i, len, c);
+    uint32_t sb = static_cast<uint32_t>(std::max(offs[static_cast<size_t>(start)], 0));
+    uint32_t se = i < len ? static_cast<uint32_t>(std::max(offs[static_cast<size_t>(i)], 0))
+                          : static_cast<uint32_t>(in.size());
+    if (se < sb) se = sb;
+    uint32_t db = static_cast<uint32_t>(d.bytes.size());
+    AppendUtf8(static_cast<uint32_t>(c), d.bytes);
+    uint32_t de = static_cast<uint32_t>(d.bytes.size());
+    bool same = de - db == se - sb && d.bytes.compare(db, de - db, in.substr(sb, se - sb)) == 0;
+    if (!same) AddPiece(d.map, db, de, sb, se);
+  }
+  return d;
+}
+
+Decoded DecodeEncodedWords(std::string_view value) {
+  Decoded d;
+  size_t i = 0, n = value.size();
+  size_t last_word_end = std::string_view::npos;  // to drop whitespace between words
+  while (i < n) {
+    size_t start = value.find("=?", i);
+    if (start == std::string_view::npos) start = n;
+    // Copy the plain text before the next encoded word (whitespace between
+    // two adjacent encoded words is dropped).
+    std::string_view plain = value.substr(i, start - i);
+    bool only_ws = plain.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    if (start < n && last_word_end == i && only_ws && !plain.empty()) {
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      AddPiece(d.map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(start));
+    } else {
+      d.bytes.append(plain);  // identity (the map shifts it after earlier pieces)
+    }
+    if (start >= n) break;
+    // =?charset?enc?text?=
+    size_t q1 = value.find('?', start + 2);
+    size_t q2 = q1 == std::string_view::npos ? q1 : value.find('?', q1 + 1);
+    size_t end = q2 == std::string_view::npos ? q2 : value.find("?=", q2 + 1);
+    if (end == std::string_view::npos || q2 != q1 + 2) {
+      d.bytes.append("=?");  // not an encoded word: keep literally
+      i = start + 2;
+      last_word_end = std::string_view::npos;
+      continue;
+    }
+    std::string charset(value.substr(start + 2, q1 - start - 2));
+    if (size_t star = charset.find('*'); star != std::string::npos) charset.resize(star);  // RFC 2231 language
+    char enc = static_cast<char>(std::toupper(static_cast<unsigned char>(value[q1 + 1])));
+    std::string_view text = value.substr(q2 + 1, end - q2 - 1);
+    std::string raw;
+    if (enc == 'B') {
+      raw = DecodeBase64(text).bytes;
+    } else if (enc == 'Q') {
+      std::string t(text);
+      std::replace(t.begin(), t.end(), '_', ' ');
+      raw = DecodeQuotedPrintable(t).bytes;
+    } else {
+      d.bytes.append("=?");
+      i = start + 2;
+      last_word_end = std::string_view::npos;
+      continue;
+    }
+    Decoded utf8 = ToUtf8(raw, charset);
+    for (auto& note : utf8.notes) d.notes.push_back(note);
+    uint32_t db = static_cast<uint32_t>(d.bytes.size());
+    d.bytes.append(utf8.bytes);
+    d.map.Add(db, static_cast<uint32_t>(d.bytes.size()), static_cast<uint32_t>(start),
+              static_cast<uint32_t>(end + 2));
+    i = end + 2;
+    last_word_end = i;
+  }
+  return d;
+}
+
+ByteRange MapBack(ByteRange r, const std::vector<const OffsetMap*>& maps) {
+  for (const OffsetMap* m : maps) {
+    uint32_t s = m->Start(r.start);
+    uint32_t e = m->End(r.end);
+    r = {s, std::max(s, e)};
+  }
+  return r;
+}
+
+}  // namespace nordpii

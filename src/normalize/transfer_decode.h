@@ -1,0 +1,57 @@
+// File: transfer_decode.h
+//
+// Bounded decoders for the encodings mail and tickets wrap text in, each
+// returning the decoded bytes and an OffsetMap from decoded offsets back to
+// the encoded input, so a finding in decoded text points at (and redaction
+// can re-encode) the exact encoded bytes:
+//   - quoted-printable (RFC 2045): soft line breaks that split a number are
+//     removed, =XX becomes one byte, a malformed '=' is kept literally;
+//   - base64: whitespace and line noise are skipped, missing or bad padding
+//     is tolerated; offsets map to the enclosing 4-character quantum;
+//   - charsets to UTF-8 with ICU (UTF-8, ISO-8859-x, windows-125x, UTF-16, …);
+//     ISO-8859-1 and US-ASCII labels are read as windows-1252 (WHATWG), an
+//     unknown or empty label falls back to windows-1252 and says so;
+//   - RFC 2047 encoded words in unstructured header values.
+// These are our own decoders on purpose: mimetic's codecs carry out-of-bounds
+// reads in Debian's 0.9.8 (see shared/reference), and none of them keeps an
+// offset map. Every function is pure and thread-safe. Output is at most 3
+// bytes per input byte; ToUtf8 needs about 12 bytes of scratch per input
+// byte, so callers bound part sizes (ScanLimits) before converting.
+//
+// Groundwork for the mail reader (issue 3); used by the engine's tests.
+#ifndef NORDPII_NORMALIZE_TRANSFER_DECODE_H_
+#define NORDPII_NORMALIZE_TRANSFER_DECODE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/offset_map.h"
+
+namespace nordpii {
+
+struct Decoded {
+  std::string bytes;               // decoded output
+  OffsetMap map;                   // decoded offsets -> input offsets
+  std::vector<std::string> notes;  // what was repaired ("bad base64 padding", …); no content
+};
+
+Decoded DecodeQuotedPrintable(std::string_view in);
+Decoded DecodeBase64(std::string_view in);
+// `charset` is the MIME label (case-insensitive); output is UTF-8.
+Decoded ToUtf8(std::string_view in, std::string_view charset);
+// Decodes every RFC 2047 encoded word ("=?utf-8?Q?...?=", "=?iso-8859-1?B?...?=")
+// of a header value to UTF-8; whitespace between adjacent encoded words is
+// dropped; each encoded word maps back as a whole.
+Decoded DecodeEncodedWords(std::string_view value);
+
+// Maps a range of the last stage's output back through the maps of earlier
+// stages (given outermost first): [start, end) -> input range.
+struct ByteRange {
+  uint32_t start, end;
+};
+ByteRange MapBack(ByteRange r, const std::vector<const OffsetMap*>& maps);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_NORMALIZE_TRANSFER_DECODE_H_
