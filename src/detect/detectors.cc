@@ -406,11 +406,29 @@ class DetectorSet::CandidateBuilder {
     }
   }
 
-  // Phone with an international prefix: "+47 ..." or "0047 ...".
+  // Phone with an international prefix: "+47 ...", "0047 ...", and the
+  // "+46 (0)70 ..." form, where the country code is a run of its own before
+  // a parenthesised trunk zero.
   void InternationalPhone(const DigitRun& run) {
     if (im_.phone.empty()) return;
     bool plus = run.start >= 1 && text_[run.start - 1] == '+' && !WordCharBefore(text_, run.start - 1);
     bool zz = !left_glued_ && nd_ > 2 && dg_[0] == '0' && dg_[1] == '0';
+    char cc[4];
+    size_t cc_len = 0;
+    uint32_t cc_start = 0;
+    if (!plus && !zz && !left_glued_ && TrunkZeroPrefix(run.start, cc, cc_len, cc_start)) {
+      char v[24];
+      std::memcpy(v, cc, cc_len);
+      for (int gj = 0; gj < ng_; ++gj) {
+        int n = gr_[gj].first + gr_[gj].count;
+        if (static_cast<size_t>(n) + cc_len > 15) break;
+        if (static_cast<size_t>(n) + cc_len < 7 || !EndOk(gj)) continue;
+        std::memcpy(v + cc_len, dg_, static_cast<size_t>(n));
+        for (uint32_t d : im_.phone)
+          Try(d, v, cc_len + static_cast<size_t>(n), NORDPII_INPUT_COUNTRY_PREFIX, cc_start, GroupEnd(gj));
+      }
+      return;
+    }
     if (!plus && !zz) return;
     int skip = zz ? 2 : 0;
     for (int gj = 0; gj < ng_; ++gj) {
@@ -421,6 +439,24 @@ class DetectorSet::CandidateBuilder {
         Try(d, dg_ + skip, static_cast<size_t>(n), NORDPII_INPUT_COUNTRY_PREFIX,
             plus ? run.start - 1 : run.start, GroupEnd(gj));
     }
+  }
+
+  // Is the text before `pos` "+CC (0)" or "+CC(0)" (an optional space after
+  // the parenthesis)? Sets the country code digits and where '+' stands.
+  bool TrunkZeroPrefix(uint32_t pos, char* cc, size_t& cc_len, uint32_t& plus_at) const {
+    size_t p = pos;
+    if (p > 0 && text_[p - 1] == ' ') --p;
+    if (p < 3 || text_.substr(p - 3, 3) != "(0)") return false;
+    p -= 3;
+    if (p > 0 && text_[p - 1] == ' ') --p;
+    size_t digits_end = p;
+    while (p > 0 && IsDigitC(text_[p - 1]) && digits_end - p < 3) --p;
+    if (digits_end == p || p == 0 || text_[p - 1] != '+' || WordCharBefore(text_, p - 1)) return false;
+    if (p >= 1 && IsDigitC(text_[p - 1])) return false;
+    cc_len = digits_end - p;
+    std::memcpy(cc, text_.data() + p, cc_len);
+    plus_at = static_cast<uint32_t>(p - 1);
+    return true;
   }
 
   const DetectorSet& ds_;
