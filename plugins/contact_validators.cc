@@ -99,8 +99,50 @@ int ValidateEmail(const nordpii_input* in, nordpii_verdict* out) {
   return 0;
 }
 
+// Obfuscated address: "navn [at] firma [dot] no", "navn(at)firma.no",
+// "navn @ firma . no". Rewrites the markers to '@' and '.', then validates
+// like `email`; the type is reported as "email".
+int ValidateEmailObfuscated(const nordpii_input* in, nordpii_verdict* out) {
+  np_invalid(out);
+  char buf[160];
+  size_t m = 0;
+  const char* s = in->value;
+  size_t n = in->len;
+  for (size_t i = 0; i < n && m < sizeof(buf) - 1;) {
+    static const struct { const char* from; char to; } kMarks[] = {
+        {" [at] ", '@'}, {"[at]", '@'}, {" (at) ", '@'}, {"(at)", '@'}, {" @ ", '@'},
+        {" [dot] ", '.'}, {"[dot]", '.'}, {" (dot) ", '.'}, {"(dot)", '.'}, {" . ", '.'}};
+    bool replaced = false;
+    for (const auto& mk : kMarks) {
+      size_t k = strlen(mk.from);
+      if (i + k <= n && strncasecmp(s + i, mk.from, k) == 0) {
+        buf[m++] = mk.to;
+        i += k;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) {
+      if (s[i] == ' ') return 0;  // a space outside a marker: not an address
+      buf[m++] = s[i++];
+    }
+  }
+  nordpii_input norm = *in;
+  norm.value = buf;
+  norm.len = m;
+  ValidateEmail(&norm, out);
+  if (out->status != NORDPII_INVALID) {
+    strncpy(out->type_id, "email", sizeof(out->type_id) - 1);
+    out->type_id[sizeof(out->type_id) - 1] = 0;
+  }
+  return 0;
+}
+
 }  // namespace
 
+extern "C" const nordpii_validator nordpii_validator_email_obfuscated = {
+    sizeof(nordpii_validator), NORDPII_PLUGIN_ABI_VERSION, "email_obfuscated",
+    "E-mail address written with [at]/(at)/[dot] or spaced @ and .", ValidateEmailObfuscated};
 extern "C" const nordpii_validator nordpii_validator_phone = {
     sizeof(nordpii_validator), NORDPII_PLUGIN_ABI_VERSION, "phone",
     "Nordic phone numbers (+47/+46/+45/+358/+354 and national mobile forms)", ValidatePhone};

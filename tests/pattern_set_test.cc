@@ -60,6 +60,8 @@ TEST_CASE("every detector's examples match (and no_match do not) in both engines
           if (f.type == d.id) hit = true;
           for (const TypeSpec& t : set->types)  // finer types declared beside the detector
             if (t.id == f.type && t.file == d.file) hit = true;
+          for (const DetectorSpec& o : set->detectors)  // or a sibling's type ("email")
+            if (o.id == f.type && o.file == d.file && &o != &d) hit = true;
         }
         CHECK(hit);
       }
