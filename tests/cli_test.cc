@@ -75,6 +75,9 @@ TEST_CASE("redact writes through a temporary file and renames", "[cli][redact]")
   CHECK(r.code == 0);
   std::string red = ReadFile(out);
   CHECK(red.find("[NO-FNR]") != std::string::npos);
+  // An ordinary file mode (umask applied), not mkstemp's 0600.
+  CHECK((std::filesystem::status(out).permissions() & std::filesystem::perms::others_read) !=
+        std::filesystem::perms::none);
   CHECK(red.find("151086 95088") == std::string::npos);
   // A failing run leaves the previous output untouched and no temporary file.
   Run bad = Exec("redact /nonexistent/in -o " + out);

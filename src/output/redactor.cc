@@ -1,6 +1,7 @@
 #include "output/redactor.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,6 +74,18 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path) {
   o->tmp_ = path + ".nordpii-XXXXXX";
   int fd = mkstemp(o->tmp_.data());
   if (fd < 0) return Error(ErrorCode::kIo, path + ": cannot create temporary file: " + std::strerror(errno));
+  // mkstemp creates 0600: give the output the mode an ordinary create would
+  // (or the mode of the file it replaces).
+  struct stat st;
+  mode_t mode;
+  if (stat(path.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    mode_t mask = umask(0);
+    umask(mask);
+    mode = 0666 & ~mask;
+  }
+  fchmod(fd, mode);
   o->f_ = fdopen(fd, "wb");
   if (!o->f_) {
     close(fd);
