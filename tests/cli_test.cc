@@ -1,5 +1,6 @@
 // The nordpii command line: exit codes, golden JSONL on samples/, no raw
 // values without --reveal, atomic redaction output, pattern errors.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -75,9 +76,10 @@ TEST_CASE("redact writes through a temporary file and renames", "[cli][redact]")
   CHECK(r.code == 0);
   std::string red = ReadFile(out);
   CHECK(red.find("[NO-FNR]") != std::string::npos);
-  // An ordinary file mode (umask applied), not mkstemp's 0600.
-  CHECK((std::filesystem::status(out).permissions() & std::filesystem::perms::others_read) !=
-        std::filesystem::perms::none);
+  // An ordinary file mode (0666 minus the umask), not mkstemp's 0600.
+  mode_t mask = umask(0);
+  umask(mask);
+  CHECK(static_cast<mode_t>(std::filesystem::status(out).permissions()) == (0666 & ~mask));
   CHECK(red.find("151086 95088") == std::string::npos);
   // A failing run leaves the previous output untouched and no temporary file.
   Run bad = Exec("redact /nonexistent/in -o " + out);
