@@ -76,7 +76,7 @@ uint64_t CountNewlines(const char* p, const char* e) {
 }
 
 // Largest prefix length <= n that does not end inside a UTF-8 sequence.
-size_t Utf8SafeCut(const std::string& b, size_t n) {
+size_t Utf8SafeCut(const char* b, size_t n) {
   size_t k = n;
   for (int back = 0; back < 4 && k > 0; ++back) {
     unsigned char c = static_cast<unsigned char>(b[k - 1]);
@@ -127,7 +127,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       bytes_ += *r;
     }
     buf_.resize(have);
-    size_t limit = eof ? have : Utf8SafeCut(buf_, have);
+    size_t limit = eof ? have : Utf8SafeCut(buf_.data(), have);
     std::string_view raw(buf_.data(), limit);
     std::string_view text = scanner_->normalizer().Normalize(raw, norm_, map_);
     if (Status s = scanner_->matcher().Scan(text, *mscratch_, results_); !s.ok()) return s;
@@ -173,13 +173,13 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
     committed = report_end;
     if (eof) break;
     uint64_t keep_from = std::max(base, committed > context ? committed - context : 0);
-    buf_.erase(0, keep_from - base);
+    buf_.erase_front(keep_from - base);
     base = keep_from;
   }
   if (stop) {  // pass the unread rest through untouched
     std::string rest(1 << 16, '\0');
     if (committed - base < buf_.size()) {
-      if (Status st = sink.OnData(committed, std::string_view(buf_).substr(committed - base)); !st.ok()) return st;
+      if (Status st = sink.OnData(committed, buf_.view().substr(committed - base)); !st.ok()) return st;
       committed = base + buf_.size();
     }
     for (;;) {

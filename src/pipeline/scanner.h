@@ -13,6 +13,7 @@
 #ifndef NORDPII_PIPELINE_SCANNER_H_
 #define NORDPII_PIPELINE_SCANNER_H_
 
+#include <cstring>
 #include <memory>
 #include <set>
 #include <string>
@@ -80,6 +81,36 @@ class Scanner : public std::enable_shared_from_this<Scanner> {
   std::shared_ptr<const DetectorSet> detectors_;
 };
 
+// A growable byte buffer whose growth does not zero-fill the new bytes
+// (std::string::resize would memset every chunk before read() overwrites it).
+class ByteBuffer {
+ public:
+  char* data() { return p_.get(); }
+  const char* data() const { return p_.get(); }
+  size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+  // Sets the size; bytes below the old size are kept, new ones are uninitialised.
+  void resize(size_t n) {
+    if (n > cap_) {
+      std::unique_ptr<char[]> q(new char[n]);
+      if (size_) std::memcpy(q.get(), p_.get(), size_);
+      p_ = std::move(q);
+      cap_ = n;
+    }
+    size_ = n;
+  }
+  // Drops the first n bytes.
+  void erase_front(size_t n) {
+    std::memmove(p_.get(), p_.get() + n, size_ - n);
+    size_ -= n;
+  }
+  std::string_view view() const { return {p_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> p_;
+  size_t size_ = 0, cap_ = 0;
+};
+
 class ScanContext {
  public:
   ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher);
@@ -95,7 +126,8 @@ class ScanContext {
   std::unique_ptr<MatcherScratch> mscratch_;
   std::unique_ptr<DetectScratch> dscratch_;
   DetectOptions detect_opt_;
-  std::string buf_, norm_;
+  ByteBuffer buf_;
+  std::string norm_;
   OffsetMap map_;
   MatchResults results_;
   std::vector<TextFinding> tfind_;
