@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages nordpii needs to build, test and benchmark.
 # Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
 set -eu
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
 libcli11-dev libtomlplusplus-dev catch2 nlohmann-json3-dev libbenchmark-dev \
 python3 python3-stdnum ripgrep"
 missing=""

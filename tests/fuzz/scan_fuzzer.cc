@@ -1,6 +1,6 @@
 // libFuzzer target for the text engine: normaliser, both matcher engines,
 // detectors, streaming with a small chunk size, redaction, and the transfer
-// decoders (quoted-printable, base64, RFC 2047, charsets). Checks
+// decoders (quoted-printable, base64, RFC 2047, charsets) and HTML to text. Checks
 // invariants besides "no crash": findings lie inside the input, are ordered
 // and do not overlap, both engines agree, and redaction of an input without
 // findings is the identity. Build: scripts/fuzz.sh (clang, ASan + UBSan).
@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "normalize/html_text.h"
 #include "normalize/transfer_decode.h"
 #include "output/redactor.h"
 #include "pipeline/scanner.h"
@@ -67,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
     last = f.end;
   }
   // Transfer decoders: any input; maps stay monotone and inside the input.
-  for (const Decoded& dec : {DecodeQuotedPrintable(in), DecodeBase64(in), DecodeEncodedWords(in),
+  for (const Decoded& dec : {HtmlToText(in), DecodeQuotedPrintable(in), DecodeBase64(in), DecodeEncodedWords(in),
                              ToUtf8(in, n > 0 && (d[0] & 1) ? "utf-16le" : "iso-8859-15")}) {
     uint32_t prev_start = 0;
     for (uint32_t k = 0; k <= dec.bytes.size(); ++k) {

@@ -1,0 +1,65 @@
+// HTML to visible text with an offset map back to the HTML bytes.
+#include <catch2/catch.hpp>
+
+#include "normalize/html_text.h"
+#include "test_util.h"
+
+using namespace nordpii;
+
+TEST_CASE("tags that split a number vanish; entities decode", "[html]") {
+  std::string html = "<p>fnr <b>151086</b>&nbsp;95088</p>";
+  Decoded d = HtmlToText(html);
+  CHECK(d.bytes == "fnr 151086\xC2\xA0" "95088\n");
+  auto scanner = test::MakeScanner();
+  auto fs = test::Scan(scanner, d.bytes);
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].type == "no.fnr");
+  ByteRange r = MapBack({static_cast<uint32_t>(fs[0].start), static_cast<uint32_t>(fs[0].end)}, {&d.map});
+  CHECK(html.substr(r.start, r.end - r.start) == "151086</b>&nbsp;95088");
+}
+
+TEST_CASE("numeric entities, blocks, tables, and invisible content", "[html]") {
+  CHECK(HtmlToText("&#49;&#53;&#x31;").bytes == "151");
+  Decoded blocks = HtmlToText("<div>F&oslash;dselsnummer:</div><div>15108695088</div>");
+  CHECK(blocks.bytes == "F\xC3\xB8" "dselsnummer:\n15108695088\n");
+  Decoded table = HtmlToText("<table><tr><td>fnr</td><td>15108695088</td></tr></table>");
+  CHECK(table.bytes.find("fnr | 15108695088") != std::string::npos);
+  Decoded hidden = HtmlToText("<head><title>t</title><style>p{}</style></head>"
+                              "<script>var x = '15108695088';</script><p>ok</p>");
+  CHECK(hidden.bytes.find("15108695088") == std::string::npos);
+  CHECK(hidden.bytes.find("ok") != std::string::npos);
+  CHECK(HtmlToText("a<br>b").bytes == "a\nb");
+  CHECK(HtmlToText("<!-- 15108695088 -->x").bytes == "x");
+}
+
+TEST_CASE("broken HTML and deep nesting are handled", "[html]") {
+  CHECK(HtmlToText("<p>unclosed <b>bold <i>x").bytes.find("unclosed bold x") != std::string::npos);
+  std::string deep;
+  for (int i = 0; i < 200000; ++i) deep += i % 2 ? "<div>" : "<b>";
+  deep += "151086 95088";
+  Decoded d = HtmlToText(deep);  // linear fallback: quick even at 200 000 levels
+  CHECK(d.bytes.find("151086 95088") != std::string::npos);
+  CHECK_FALSE(d.notes.empty());
+  // The map is monotone over the whole output.
+  uint32_t prev = 0;
+  for (uint32_t k = 0; k <= d.bytes.size(); ++k) {
+    uint32_t s = d.map.Start(k);
+    CHECK(s >= prev);
+    prev = s;
+  }
+}
+
+TEST_CASE("the linear fallback gives the same text for ordinary markup", "[html]") {
+  // A document just over the depth limit exercises the fallback on real markup.
+  std::string deep;
+  for (int i = 0; i < 2100; ++i) deep += "<span>";
+  deep += "<p>fnr <b>151086</b>&nbsp;95088</p><script>var a='1';</script><!-- 2 -->";
+  Decoded d = HtmlToText(deep);
+  CHECK(d.bytes.find("fnr 151086\xC2\xA0" "95088") != std::string::npos);
+  CHECK(d.bytes.find("var a") == std::string::npos);
+  auto scanner = test::MakeScanner();
+  auto fs = test::Scan(scanner, d.bytes);
+  REQUIRE(fs.size() == 1);
+  ByteRange r = MapBack({static_cast<uint32_t>(fs[0].start), static_cast<uint32_t>(fs[0].end)}, {&d.map});
+  CHECK(deep.substr(r.start, r.end - r.start) == "151086</b>&nbsp;95088");
+}
