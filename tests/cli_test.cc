@@ -119,3 +119,11 @@ TEST_CASE("a third-party validator loads through the --plugin option", "[cli][pl
   fs::remove_all(dir);
   fs::remove(input);
 }
+
+TEST_CASE("text output keeps one finding per line even for values across lines", "[cli]") {
+  std::string input = (std::filesystem::temp_directory_path() / "nordpii-multiline.txt").string();
+  { std::ofstream(input) << "fnr 151086\r\n95088\n"; }
+  Run r = Exec("scan --format text --reveal " + input);
+  CHECK(r.out == input + ":1:5 no.fnr high 151086\\r\\n95088\n");
+  std::remove(input.c_str());
+}

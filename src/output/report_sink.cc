@@ -80,8 +80,12 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
   ++by_type_[f.type];
   line_.clear();
   if (format_ == ReportFormat::kText) {
+    std::string value = reveal_ ? SafeUtf8(raw) : f.masked;
+    // One finding per line: a value written across a line break shows "\n".
+    for (size_t k = 0; (k = value.find_first_of("\r\n\t", k)) != std::string::npos;)
+      value.replace(k, 1, value[k] == '\n' ? "\\n" : value[k] == '\r' ? "\\r" : "\\t"), k += 2;
     line_ = path_ + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type +
-            " " + ConfidenceName(f.confidence) + " " + (reveal_ ? SafeUtf8(raw) : f.masked) + "\n";
+            " " + ConfidenceName(f.confidence) + " " + value + "\n";
   } else {
     if (format_ == ReportFormat::kJson && count_ > 0) line_ += ",";
     line_ += "{\"path\":";
