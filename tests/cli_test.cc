@@ -40,7 +40,7 @@ TEST_CASE("scan output on samples/ equals the golden JSONL", "[cli][golden]") {
     if (e.path().extension() != ".txt") continue;
     std::string rel = "samples/" + e.path().filename().string();
     std::string golden = SourceDir() + "/samples/expected/" + e.path().stem().string() + ".jsonl";
-    Run r = Exec("scan --format jsonl " + rel);
+    Run r = Exec("scan --format jsonl --reference-date 2026-11-23 " + rel);
     INFO(rel);
     CHECK(r.out == ReadFile(golden));
     CHECK(r.code == (r.out.empty() ? 0 : 1));
@@ -125,5 +125,16 @@ TEST_CASE("text output keeps one finding per line even for values across lines",
   { std::ofstream(input) << "fnr 151086\r\n95088\n"; }
   Run r = Exec("scan --format text --reveal " + input);
   CHECK(r.out == input + ":1:5 no.fnr high 151086\\r\\n95088\n");
+  std::remove(input.c_str());
+}
+
+TEST_CASE("the reference date decides centuries and future birth dates", "[cli]") {
+  std::string input = (std::filesystem::temp_directory_path() / "nordpii-refdate.txt").string();
+  { std::ofstream(input) << "personnummer 200101-2380\n"; }  // Luhn-valid; 2020 or 1920
+  Run now = Exec("scan --format jsonl --reference-date 2026-11-23 " + input);
+  CHECK_THAT(now.out, Catch::Contains("\"masked\":\"202001******\""));
+  Run old = Exec("scan --format jsonl --reference-date 2015-01-01 " + input);
+  CHECK_THAT(old.out, Catch::Contains("\"masked\":\"192001******\""));
+  CHECK(Exec("scan --reference-date 2026-13-01 " + input).code == 2);
   std::remove(input.c_str());
 }

@@ -25,6 +25,7 @@ struct Common {
   std::string categories;
   std::string min_confidence = "low";
   std::string key_file;
+  std::string reference_date;  // YYYY-MM-DD; default today
   std::string input = "auto";
   size_t chunk = 1 << 20;
 };
@@ -55,6 +56,9 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--min-confidence", c.min_confidence, "low, medium or high")
       ->check(CLI::IsMember({"low", "medium", "high"}));
   app->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else a random per-run key)");
+  app->add_option("--reference-date", c.reference_date,
+                  "Date the text was written, YYYY-MM-DD (default: today): decides the century of "
+                  "10-digit Swedish numbers and which birth dates lie in the future");
   app->add_option("--input", c.input, "Input format: auto, text")->check(CLI::IsMember({"auto", "text"}));
   app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")->group("");
 }
@@ -90,7 +94,21 @@ std::unique_ptr<ScanContext> MakeContext(const Common& c) {
     std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
     return nullptr;
   }
-  return (*scanner)->NewContext(*hasher);
+  auto ctx = (*scanner)->NewContext(*hasher);
+  if (!c.reference_date.empty()) {
+    int y = 0, m = 0, d = 0;
+    char tail = 0;
+    if (std::sscanf(c.reference_date.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1900 ||
+        y > 2999 || m < 1 || m > 12 || d < 1 || d > 31) {
+      std::fprintf(stderr, "nordpii: --reference-date: expected YYYY-MM-DD, got '%s'\n",
+                   c.reference_date.c_str());
+      return nullptr;
+    }
+    ctx->detect_options().ref_year = y;
+    ctx->detect_options().ref_month = m;
+    ctx->detect_options().ref_day = d;
+  }
+  return ctx;
 }
 
 Status CheckCategories(const std::set<std::string>& cats) {
