@@ -5,7 +5,7 @@
 // identifier by name. A malformed file is an error naming the file, line and
 // reason ("patterns/no.toml:12: detector 'no.fnr': unknown validator 'x'").
 //
-// Schema (see patterns/README.md for the full reference):
+// Schema (patterns/README.md is the full reference for pattern authors):
 //   [[keywords]]  id, role = label|negative|special|credential|passport,
 //                 subcategory (special), words = ["fnr", "sykmeld*", ...]
 //                 (a trailing * matches a word stem; otherwise whole words)
