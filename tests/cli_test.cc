@@ -112,8 +112,9 @@ TEST_CASE("a third-party validator loads through the --plugin option", "[cli][pl
   Run without = Exec("scan --format text --patterns " + dir.string() + " " + input);
   CHECK(without.code == 2);  // the pattern names a validator nobody provides
   CHECK_THAT(without.out, Catch::Contains("unknown validator 'acme_employee'"));
-  Run with = Exec("scan --format text --plugin " + std::string(NORDPII_EXAMPLE_PLUGIN) +
-                  " --patterns " + dir.string() + " " + input);
+  // The path right after --plugin's value is a path, not a second plugin.
+  Run with = Exec("scan --format text --patterns " + dir.string() + " --plugin " +
+                  std::string(NORDPII_EXAMPLE_PLUGIN) + " " + input);
   CHECK(with.code == 1);
   CHECK_THAT(with.out, Catch::Contains("acme.employee high"));
   fs::remove_all(dir);

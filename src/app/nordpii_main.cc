@@ -50,7 +50,8 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
   app->add_option("--engine", c.engine, "Matching engine: auto, hyperscan, re2")
       ->check(CLI::IsMember({"auto", "hyperscan", "re2"}));
-  app->add_option("--plugin", c.plugins, "Load validator plugin shared object (repeatable)");
+  app->add_option("--plugin", c.plugins, "Load validator plugin shared object (repeatable)")
+      ->allow_extra_args(false);  // "--plugin a.so file.txt": file.txt is a path
   app->add_option("--categories", c.categories,
                   "Comma-separated categories: national-id,financial,credential,business,contact,special");
   app->add_option("--min-confidence", c.min_confidence, "low, medium or high")
