@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace nordpii {
@@ -33,6 +34,9 @@ inline bool IsWordCodepoint(uint32_t c) {
   if (c >= 0x1F000) return false;
   return true;
 }
+
+// Appends the UTF-8 encoding of code point c (<= U+10FFFF) to out.
+void AppendUtf8(uint32_t c, std::string& out);
 
 // Is the code point that ends right before text[pos] a word character?
 bool WordCharBefore(std::string_view text, size_t pos);

@@ -1,11 +1,14 @@
 // The only Gumbo user.
 #include "normalize/html_text.h"
 
+#include "core/utf8.h"
 #include <gumbo.h>
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
+
+#include "core/utf8.h"
 
 namespace nordpii {
 namespace {
@@ -37,23 +40,6 @@ bool Block(GumboTag t) {
   }
 }
 
-void AppendUtf8(uint32_t c, std::string& out) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
 
 // The named entities that matter for Nordic text and numbers; anything else
 // numeric is decoded generically, unknown names are kept literally.
