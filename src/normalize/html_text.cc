@@ -1,7 +1,6 @@
 // The only Gumbo user.
 #include "normalize/html_text.h"
 
-#include "core/utf8.h"
 #include <gumbo.h>
 
 #include <algorithm>
