@@ -65,7 +65,7 @@ struct DetectorSet::Impl {
     bool any_breaks;
   };
   std::vector<std::vector<ShapeMask>> shapes_by_len = std::vector<std::vector<ShapeMask>>(kMaxDigits + 1);
-  std::vector<uint32_t> hetu, iban, phone, regex_dets;
+  std::vector<uint32_t> hetu, iban, phone, regex_dets, join_date;
   std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
   LabelIndex labels;
 };
@@ -125,6 +125,7 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
       }
     }
     if (d.source == DetectorSource::kRegex) im.regex_dets.push_back(static_cast<uint32_t>(i));
+    if (d.source == DetectorSource::kDigits && d.join_date) im.join_date.push_back(static_cast<uint32_t>(i));
     im.dets.push_back(std::move(det));
   }
   return std::shared_ptr<const DetectorSet>(std::move(ds));
@@ -189,6 +190,7 @@ class DetectorSet::CandidateBuilder {
     for (const DigitRun& run : runs) {
       if (!Parse(run)) continue;
       PlainShapes();
+      DateThenRest(run);
       HetuForms(run);
       IbanForm(run);
       InternationalPhone(run);
@@ -346,6 +348,37 @@ class DetectorSet::CandidateBuilder {
           Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags, GroupStart(gi), GroupEnd(gj));
         }
       }
+    }
+  }
+
+  // "født 15.10.86, personnummer 95088": a date-shaped run, then on the same
+  // line one of the detector's labels and a lone 5-digit number. The finding
+  // is the 5 digits (the part that makes the date an identity); the value
+  // validated and hashed is the whole 11-digit number.
+  void DateThenRest(const DigitRun& run) {
+    if (im_.join_date.empty() || ng_ != 3 || !StartOk(0) || !EndOk(2)) return;
+    if (gr_[0].count != 2 || gr_[1].count != 2 || (gr_[2].count != 2 && gr_[2].count != 4)) return;
+    char sep = gr_[1].sep;
+    if ((sep != '.' && sep != '-' && sep != '/') || gr_[2].sep != sep) return;
+    char v[11];
+    std::memcpy(v, dg_, 4);
+    std::memcpy(v + 4, dg_ + gr_[2].first + gr_[2].count - 2, 2);  // YY of YY or YYYY
+    // The next digits on the line must be a lone group of exactly 5.
+    size_t p = run.end, limit = std::min(text_.size(), static_cast<size_t>(run.end) + 80);
+    while (p < limit && text_[p] != '\n' && !IsDigitC(text_[p])) ++p;
+    if (p >= limit || text_[p] == '\n' || WordCharBefore(text_, p)) return;
+    size_t q = p;
+    while (q < text_.size() && IsDigitC(text_[q])) ++q;
+    if (q - p != 5 || WordCharAt(text_, q)) return;
+    if (q < text_.size() && (text_[q] == '.' || text_[q] == '-' || text_[q] == '/') &&
+        q + 1 < text_.size() && IsDigitC(text_[q + 1]))
+      return;  // "95088.12": part of a longer number
+    std::memcpy(v + 6, text_.data() + p, 5);
+    for (uint32_t d : im_.join_date) {
+      // Only with the detector's label between the date and the rest.
+      uint64_t labels = im_.labels.Find(text_, run.end, p - 1, p, 0);
+      if ((labels & im_.dets[d].label_mask) == 0) continue;
+      Try(d, v, 11, 0, static_cast<uint32_t>(p), static_cast<uint32_t>(q));
     }
   }
 

@@ -102,7 +102,8 @@ Status LoadShape(const std::string& file, const toml::table& t, const std::strin
 Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec& d) {
   static const std::set<std::string> kKeys = {
       "id", "category", "subcategory", "validator", "source", "form", "shape", "regex",
-      "trigger", "value", "keywords", "negative", "window", "redact", "priority", "examples"};
+      "trigger", "value", "keywords", "negative", "window", "redact", "priority", "examples",
+      "join_date"};
   d.file = file;
   d.line = static_cast<int>(t.source().begin.line);
   auto id = t["id"].value<std::string>();
@@ -154,6 +155,7 @@ Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec&
   if (d.window < 0 || d.window > 400) return Bad(file, *t.get("window"), owner + ": 'window' must be 0..400");
   d.redact = t["redact"].value_or(false);
   d.priority = static_cast<int>(t["priority"].value_or(int64_t{0}));
+  d.join_date = t["join_date"].value_or(false);
   if (const toml::node* ex = t.get("examples")) {
     const toml::table* et = ex->as_table();
     if (!et) return Bad(file, *ex, owner + ": 'examples' must be a table");

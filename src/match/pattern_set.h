@@ -14,7 +14,7 @@
 //                 form = plain|hetu|iban|phone (digits), [[detector.shape]]
 //                 digits + breaks + separators (digits), regex (regex),
 //                 trigger = [keyword ids] + value (after-keyword, keyword),
-//                 keywords / negative = [keyword ids], window, redact,
+//                 keywords / negative = [keyword ids], window, redact, join_date,
 //                 examples = { match = [...], no_match = [...] }
 #ifndef NORDPII_MATCH_PATTERN_SET_H_
 #define NORDPII_MATCH_PATTERN_SET_H_
@@ -67,6 +67,10 @@ struct DetectorSpec {
   int window = 48;                    // bytes before the value searched for context
   bool redact = false;
   int priority = 0;                   // tie-break among equal findings (higher wins)
+  // Digits: the 11-digit value may be written as a birth date (DD.MM.YY or
+  // DD.MM.YYYY) and, later on the same line after one of the detector's
+  // labels, the 5-digit rest ("født 15.10.86, personnummer 95088").
+  bool join_date = false;
   std::vector<std::string> examples_match, examples_no_match;
   std::string file;
   int line = 0;
