@@ -56,6 +56,29 @@ int ValidatePassport(const nordpii_input* in, nordpii_verdict* out) {
   return 0;
 }
 
+// The date part of a masked national id: DDMMYY (NO, DK, FI, IS), YYMMDD or
+// YYYYMMDD (SE). Plausible when one reading is a real date; no checksum is
+// possible (spec §1.6).
+int ValidatePartialId(const nordpii_input* in, nordpii_verdict* out) {
+  np_invalid(out);
+  const char* s = in->value;
+  size_t n = in->len;
+  if ((n != 6 && n != 8) || !np_all_digits(s, n)) return 0;
+  bool ok;
+  if (n == 8) {
+    int y = np_num(s, 4);
+    ok = y >= 1880 && y <= (in->ref_year > 0 ? in->ref_year : 2100) && np_date_ok(y, np_num(s + 4, 2), np_num(s + 6, 2));
+  } else {
+    int a = np_num(s, 2), b = np_num(s + 2, 2), c = np_num(s + 4, 2);
+    ok = np_date_ok(1900 + c, b, a) || np_date_ok(2000 + c, b, a) ||  // DDMMYY
+         np_date_ok(1900 + a, b, c) || np_date_ok(2000 + a, b, c);    // YYMMDD
+  }
+  if (!ok) return 0;
+  np_verdict(out, NORDPII_PLAUSIBLE, NORDPII_CONF_LOW, NORDPII_RULE_DATE | NORDPII_RULE_NO_CHECKSUM,
+             nullptr, s, n);
+  return 0;
+}
+
 int ValidateKeyword(const nordpii_input* in, nordpii_verdict* out) {
   np_verdict(out, NORDPII_PLAUSIBLE, NORDPII_CONF_LOW, 0, nullptr, in->value, in->len);
   return 0;
@@ -69,6 +92,9 @@ extern "C" const nordpii_validator nordpii_validator_password = {
 extern "C" const nordpii_validator nordpii_validator_passport = {
     sizeof(nordpii_validator), NORDPII_PLUGIN_ABI_VERSION, "passport",
     "Passport-number shape next to a passport keyword", ValidatePassport};
+extern "C" const nordpii_validator nordpii_validator_partial_id = {
+    sizeof(nordpii_validator), NORDPII_PLUGIN_ABI_VERSION, "partial_id",
+    "Birth-date part of a masked national id (151086-*****)", ValidatePartialId};
 extern "C" const nordpii_validator nordpii_validator_keyword = {
     sizeof(nordpii_validator), NORDPII_PLUGIN_ABI_VERSION, "keyword",
     "Accepts every keyword hit (special-category terms)", ValidateKeyword};

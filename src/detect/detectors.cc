@@ -65,7 +65,7 @@ struct DetectorSet::Impl {
     bool any_breaks;
   };
   std::vector<std::vector<ShapeMask>> shapes_by_len = std::vector<std::vector<ShapeMask>>(kMaxDigits + 1);
-  std::vector<uint32_t> hetu, iban, phone, regex_dets, join_date;
+  std::vector<uint32_t> hetu, iban, phone, masked, regex_dets, join_date;
   std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
   LabelIndex labels;
 };
@@ -109,6 +109,7 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
         case DigitForm::kPlain:
           break;
         case DigitForm::kHetu: im.hetu.push_back(static_cast<uint32_t>(i)); break;
+        case DigitForm::kMasked: im.masked.push_back(static_cast<uint32_t>(i)); break;
         case DigitForm::kIban: im.iban.push_back(static_cast<uint32_t>(i)); break;
         case DigitForm::kPhone:
           im.phone.push_back(static_cast<uint32_t>(i));
@@ -191,6 +192,7 @@ class DetectorSet::CandidateBuilder {
       if (!Parse(run)) continue;
       PlainShapes();
       DateThenRest(run);
+      MaskedRest(run);
       HetuForms(run);
       IbanForm(run);
       InternationalPhone(run);
@@ -380,6 +382,25 @@ class DetectorSet::CandidateBuilder {
       if ((labels & im_.dets[d].label_mask) == 0) continue;
       Try(d, v, 11, 0, static_cast<uint32_t>(p), static_cast<uint32_t>(q));
     }
+  }
+
+  // A partly masked identifier: a birth-date group followed by masking
+  // characters ("151086-*****", "19880320-XXXX"): the date still identifies.
+  // The value handed to the validator is the date digits only.
+  void MaskedRest(const DigitRun& run) {
+    if (im_.masked.empty()) return;
+    const Group& last = gr_[ng_ - 1];
+    if (last.count != 6 && last.count != 8) return;
+    if (ng_ > 1 && !IsSoftSeparator(last.sep)) return;
+    if (ng_ == 1 && left_glued_) return;
+    size_t p = run.end;
+    if (p < text_.size() && (text_[p] == '-' || text_[p] == '+' || text_[p] == ' ')) ++p;
+    size_t q = p;
+    while (q < text_.size() && q - p < 6 && (text_[q] == '*' || text_[q] == 'X' || text_[q] == 'x')) ++q;
+    if (q - p < 4 || q - p > 5 || WordCharAt(text_, q) || (q < text_.size() && text_[q] == '*')) return;
+    int g = ng_ - 1;
+    for (uint32_t d : im_.masked)
+      Try(d, dg_ + last.first, static_cast<size_t>(last.count), 0, GroupStart(g), static_cast<uint32_t>(q));
   }
 
   // HETU: DDMMYY{sign}ZZZ{check}, where a '-'/'+' sign is a run separator and

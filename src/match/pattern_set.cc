@@ -134,6 +134,7 @@ Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec&
   else if (form == "hetu") d.form = DigitForm::kHetu;
   else if (form == "iban") d.form = DigitForm::kIban;
   else if (form == "phone") d.form = DigitForm::kPhone;
+  else if (form == "masked") d.form = DigitForm::kMasked;
   else return Bad(file, *t.get("form"), owner + ": unknown form '" + form + "'");
   if (const toml::node* sh = t.get("shape")) {
     const toml::array* a = sh->as_array();

@@ -11,7 +11,7 @@
 //                 (a trailing * matches a word stem; otherwise whole words)
 //   [[type]]      id, category, redact: finer types validators return
 //   [[detector]]  id, category, validator, source = digits|regex|after-keyword|keyword,
-//                 form = plain|hetu|iban|phone (digits), [[detector.shape]]
+//                 form = plain|hetu|iban|phone|masked (digits), [[detector.shape]]
 //                 digits + breaks + separators (digits), regex (regex),
 //                 trigger = [keyword ids] + value (after-keyword, keyword),
 //                 keywords / negative = [keyword ids], window, redact, join_date,
@@ -27,7 +27,7 @@
 namespace nordpii {
 
 enum class DetectorSource { kDigits, kRegex, kAfterKeyword, kKeyword };
-enum class DigitForm { kPlain, kHetu, kIban, kPhone };
+enum class DigitForm { kPlain, kHetu, kIban, kPhone, kMasked };
 enum class KeywordRole { kLabel, kNegative, kSpecial, kCredential, kPassport };
 
 struct Shape {
