@@ -20,7 +20,6 @@ struct Det {
   const nordpii_validator* validator = nullptr;
   uint64_t label_mask = 0;     // LabelIndex bits of the label groups
   uint64_t negative_mask = 0;  // LabelIndex bits of the negative-context groups
-  std::vector<uint32_t> triggers;
   std::shared_ptr<RE2> value_re;    // after-keyword
 };
 
@@ -65,7 +64,7 @@ struct DetectorSet::Impl {
     bool any_breaks;
   };
   std::vector<std::vector<ShapeMask>> shapes_by_len = std::vector<std::vector<ShapeMask>>(kMaxDigits + 1);
-  std::vector<uint32_t> hetu, iban, phone, masked, regex_dets, join_date;
+  std::vector<uint32_t> hetu, iban, phone, masked, join_date;  // detectors by digit form
   std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
   LabelIndex labels;
 };
@@ -92,7 +91,6 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
       det.negative_mask |= im.labels.GroupBit(static_cast<size_t>(set.KeywordGroupIndex(k)));
     for (const auto& k : d.trigger) {
       uint32_t g = static_cast<uint32_t>(set.KeywordGroupIndex(k));
-      det.triggers.push_back(g);
       im.by_trigger[g].push_back(static_cast<uint32_t>(i));
     }
     if (d.source == DetectorSource::kAfterKeyword) {
@@ -125,7 +123,6 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
         }
       }
     }
-    if (d.source == DetectorSource::kRegex) im.regex_dets.push_back(static_cast<uint32_t>(i));
     if (d.source == DetectorSource::kDigits && d.join_date) im.join_date.push_back(static_cast<uint32_t>(i));
     im.dets.push_back(std::move(det));
   }
@@ -391,8 +388,7 @@ class DetectorSet::CandidateBuilder {
     if (im_.masked.empty()) return;
     const Group& last = gr_[ng_ - 1];
     if (last.count != 6 && last.count != 8) return;
-    if (ng_ > 1 && !IsSoftSeparator(last.sep)) return;
-    if (ng_ == 1 && left_glued_) return;
+    if (!StartOk(ng_ - 1)) return;
     size_t p = run.end;
     if (p < text_.size() && (text_[p] == '-' || text_[p] == '+' || text_[p] == ' ')) ++p;
     size_t q = p;
