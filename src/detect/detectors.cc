@@ -135,22 +135,15 @@ std::unique_ptr<DetectScratch> DetectorSet::NewScratch() const {
 
 namespace {
 
-// Whether a label / negative-context keyword applies to a candidate.
-struct ContextResult {
-  bool label = false, negative = false;
-};
-
 // A keyword only counts when no digit stands between it and the value, so a
 // label belongs to the nearest number after it ("fnr 1 og konto 2": "fnr"
 // labels only 1).
 constexpr size_t kLabelAfterBytes = 3;
 
-constexpr uint64_t kAllGroups = ~uint64_t{0};
-
-// Bits of the context keyword groups that apply to the value [start, end).
-uint64_t Context(std::string_view text, const LabelIndex& idx, uint64_t want, uint32_t start,
-                 uint32_t end, int window) {
-  if (!want) return 0;
+// Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
+// the value [start, end).
+uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, uint32_t end,
+                 int window) {
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
   size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
   size_t seg = start;  // just after the last digit before the value
@@ -170,7 +163,7 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint64_t want, ui
     for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) digit = IsDigitC(text[p]);
     if (!digit) found |= after;
   }
-  return found & want;
+  return found;
 }
 
 }  // namespace
@@ -252,7 +245,7 @@ class DetectorSet::CandidateBuilder {
     if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
     // Several detectors often validate the same bytes: compute context once.
     if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
-      ctx_all_ = Context(text_, im_.labels, kAllGroups, start, end, spec.window);
+      ctx_all_ = Context(text_, im_.labels, start, end, spec.window);
       ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
     }
     if (ctx_all_ & det.label_mask) {
