@@ -9,6 +9,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "input/mail_source.h"
+#include "mail/mail_scanner.h"
 #include "output/redactor.h"
 #include "output/report_sink.h"
 #include "pipeline/scanner.h"
@@ -28,6 +30,13 @@ struct Common {
   std::string reference_date;  // YYYY-MM-DD; default today
   std::string input = "auto";
   size_t chunk = 1 << 20;
+  size_t max_message = MailLimits().max_message_bytes;
+  MailLimits Limits() const {
+    MailLimits l;
+    l.max_message_bytes = max_message;
+    l.max_decoded_bytes = std::max(l.max_decoded_bytes, max_message * 4);
+    return l;
+  }
 };
 
 // Patterns: --patterns, $NORDPII_PATTERNS, <exe>/../share/nordpii/patterns,
@@ -60,7 +69,10 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--reference-date", c.reference_date,
                   "Date the text was written, YYYY-MM-DD (default: today): decides the century of "
                   "10-digit Swedish numbers and which birth dates lie in the future");
-  app->add_option("--input", c.input, "Input format: auto, text")->check(CLI::IsMember({"auto", "text"}));
+  app->add_option("--input", c.input, "Input format: auto, text, eml, mbox, maildir")
+      ->check(CLI::IsMember({"auto", "text", "eml", "mbox", "maildir"}));
+  app->add_option("--max-message-size", c.max_message,
+                  "Largest mail message read, in bytes (default 64 MiB); larger ones are reported");
   app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")->group("");
 }
 
@@ -157,22 +169,63 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   ReportSink sink(stdout, fmt, reveal);
   if (paths.empty()) paths.push_back("-");
   int errors = 0;
-  std::vector<std::string> files;
-  for (const auto& p : paths) Expand(p, files, errors);
-  for (const auto& path : files) {
+  auto fail = [&](const std::string& msg) {
+    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
+    ++errors;
+  };
+  MailScanner mail(*ctx, c.Limits());
+  auto scan_message = [&](const std::string& path) {
+    auto msg = ReadMessageFile(path, c.max_message);
+    if (!msg) return fail(msg.error().message());
+    sink.SetPath(path);
+    sink.SetMessage(0, MailScanner::MessageId(*msg));
+    if (Status s = mail.Scan(*msg, 0, 1, filter, sink); !s.ok()) fail(path + ": " + s.message());
+  };
+  auto scan_mbox = [&](const std::string& path) {
     auto src = OpenPath(path);
-    if (!src) {
-      std::fprintf(stderr, "nordpii: %s\n", src.error().message().c_str());
-      ++errors;
+    if (!src) return fail(src.error().message());
+    MboxReader rd(**src, c.max_message);
+    MboxMessage m;
+    for (;;) {
+      auto more = rd.Next(m);
+      if (!more) return fail(more.error().message());
+      if (!*more) break;
+      sink.SetPath(path);
+      if (m.too_large) {
+        fail(path + ": message " + std::to_string(m.index) + " (" + std::to_string(m.size) +
+             " bytes) is larger than --max-message-size; not scanned");
+        continue;
+      }
+      sink.SetMessage(m.index, MailScanner::MessageId(m.bytes));
+      if (Status s = mail.Scan(m.bytes, m.offset, m.line, filter, sink); !s.ok()) fail(path + ": " + s.message());
+    }
+  };
+  size_t files = 0;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    bool dir = p != "-" && fs::is_directory(p, ec);
+    if (dir && (c.input == "maildir" || (c.input == "auto" && IsMaildir(p)))) {
+      for (const auto& rel : MaildirFiles(p)) {
+        ++files;
+        scan_message((fs::path(p) / rel).string());
+      }
       continue;
     }
-    sink.SetPath(path);
-    if (Status s = ctx->Scan(**src, filter, sink); !s.ok()) {
-      std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
-      ++errors;
+    std::vector<std::string> expanded;
+    Expand(p, expanded, errors);
+    for (const auto& path : expanded) {
+      ++files;
+      InputFormat f = c.input == "auto" ? DetectInputFormat(path) : *ParseInputFormat(c.input);
+      if (f == InputFormat::kMaildir) f = InputFormat::kEml;  // a file inside a Maildir tree
+      if (f == InputFormat::kEml) { scan_message(path); continue; }
+      if (f == InputFormat::kMbox) { scan_mbox(path); continue; }
+      auto src = OpenPath(path);
+      if (!src) { fail(src.error().message()); continue; }
+      sink.SetPath(path);
+      if (Status s = ctx->Scan(**src, filter, sink); !s.ok()) fail(s.message());
     }
   }
-  sink.Finish(files.size(), static_cast<size_t>(errors));
+  sink.Finish(files, static_cast<size_t>(errors));
   std::fflush(stdout);
   if (errors) return 2;
   return sink.count() ? 1 : 0;
@@ -191,25 +244,90 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     return 2;
   }
   filter.min_confidence = ParseConfidence(c.min_confidence);
-  auto src = OpenPath(path);
-  if (!src) {
-    std::fprintf(stderr, "nordpii: %s\n", src.error().message().c_str());
-    return 2;
-  }
-  auto out = OutputFile::Open(out_path);
-  if (!out) {
-    std::fprintf(stderr, "nordpii: %s\n", out.error().message().c_str());
-    return 2;
-  }
   RedactStyle st = style == "mask" ? RedactStyle::kMask : style == "hmac" ? RedactStyle::kHmac : RedactStyle::kLabel;
-  Redactor red(**out, st);
-  Status s = ctx->Scan(**src, filter, red);
-  if (s.ok()) s = (*out)->Commit();
-  if (!s.ok()) {
-    std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
-    return 2;  // the temporary output is removed; the target is untouched
+  InputFormat fmt = c.input == "auto" ? DetectInputFormat(path) : *ParseInputFormat(c.input);
+  auto fail = [](const std::string& msg) {
+    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
+    return 2;  // any temporary output is removed; the targets are untouched
+  };
+  if (fmt == InputFormat::kText) {
+    auto src = OpenPath(path);
+    if (!src) return fail(src.error().message());
+    auto out = OutputFile::Open(out_path);
+    if (!out) return fail(out.error().message());
+    Redactor red(**out, st);
+    Status s = ctx->Scan(**src, filter, red);
+    if (s.ok()) s = (*out)->Commit();
+    if (!s.ok()) return fail(s.message());
+    std::fprintf(stderr, "nordpii: redacted %zu finding(s)\n", red.redacted());
+    return 0;
   }
-  std::fprintf(stderr, "nordpii: redacted %zu finding(s)\n", red.redacted());
+  MailScanner mail(*ctx, c.Limits());
+  size_t total = 0, changed = 0, messages = 0;
+  // Redacts one message; a limit that left a part unscanned is an error
+  // (writing it out could pass unredacted data on).
+  auto redact_one = [&](std::string_view msg, const std::string& where, std::string& out) -> Status {
+    RedactSummary sum;
+    if (Status s = mail.Redact(msg, filter, st, out, sum); !s.ok()) return s;
+    if (sum.incomplete) {
+      std::string why = sum.notes.empty() ? "a limit was hit" : sum.notes.back();
+      return Error(ErrorCode::kLimit, where + ": not fully scanned (" + why + "); nothing written");
+    }
+    ++messages;
+    total += sum.redacted;
+    changed += sum.redacted > 0;
+    return Status::Ok();
+  };
+  if (fmt == InputFormat::kEml) {
+    auto msg = ReadMessageFile(path, c.max_message);
+    if (!msg) return fail(msg.error().message());
+    auto out = OutputFile::Open(out_path);
+    if (!out) return fail(out.error().message());
+    std::string red;
+    Status s = redact_one(*msg, path, red);
+    if (s.ok()) s = (*out)->Write(red);
+    if (s.ok()) s = (*out)->Commit();
+    if (!s.ok()) return fail(s.message());
+  } else if (fmt == InputFormat::kMbox) {
+    auto src = OpenPath(path);
+    if (!src) return fail(src.error().message());
+    auto out = OutputFile::Open(out_path);
+    if (!out) return fail(out.error().message());
+    MboxReader rd(**src, c.max_message);
+    MboxMessage m;
+    std::string red;
+    for (;;) {
+      auto more = rd.Next(m);
+      if (!more) return fail(more.error().message());
+      if (!*more) break;
+      if (m.too_large)
+        return fail(path + ": message " + std::to_string(m.index) + " (" + std::to_string(m.size) +
+                    " bytes) is larger than --max-message-size; nothing written");
+      Status s = redact_one(m.bytes, path + ": message " + std::to_string(m.index), red);
+      if (s.ok()) s = (*out)->Write(m.from_line);
+      if (s.ok()) s = (*out)->Write(red);
+      if (!s.ok()) return fail(s.message());
+    }
+    if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
+  } else {  // Maildir tree in, Maildir tree out
+    if (out_path == "-") return fail("redact of a Maildir needs -o DIR (the output Maildir)");
+    std::error_code ec;
+    for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(fs::path(out_path) / sub, ec);
+    if (ec) return fail(out_path + ": " + ec.message());
+    std::string red;
+    for (const auto& rel : MaildirFiles(path)) {
+      std::string in = (fs::path(path) / rel).string();
+      auto msg = ReadMessageFile(in, c.max_message);
+      if (!msg) return fail(msg.error().message());
+      auto out = OutputFile::Open((fs::path(out_path) / rel).string());
+      if (!out) return fail(out.error().message());
+      Status s = redact_one(*msg, in, red);
+      if (s.ok()) s = (*out)->Write(red);
+      if (s.ok()) s = (*out)->Commit();
+      if (!s.ok()) return fail(s.message());
+    }
+  }
+  std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu message(s)\n", total, changed, messages);
   return 0;
 }
 
@@ -244,8 +362,8 @@ int main(int argc, char** argv) {
   std::string rpath = "-", out = "-", style = "label";
   auto* redact = app.add_subcommand("redact", "Write the input with findings replaced");
   AddCommon(redact, c);
-  redact->add_option("path", rpath, "Input file ('-' = stdin)");
-  redact->add_option("-o,--output", out, "Output file ('-' = stdout); written via temp file + rename");
+  redact->add_option("path", rpath, "Input file, mbox or Maildir ('-' = stdin)");
+  redact->add_option("-o,--output", out, "Output file or Maildir directory ('-' = stdout); written via temp file + rename");
   redact->add_option("--style", style, "label, mask or hmac")->check(CLI::IsMember({"label", "mask", "hmac"}));
 
   auto* types = app.add_subcommand("types", "List the detectors the pattern files define");

@@ -50,6 +50,11 @@ struct Finding {
   std::string hash;       // hex HMAC-SHA256 of the normalised value
   std::string also;       // other types the same bytes validated as ("se.pnr,dk.cpr")
   bool redact = false;    // category is redacted by default policy
+  // Where inside a structured input (mail): part number ("" = the top
+  // message, "1.2"), field ("body" or a header name), and the offset of the
+  // value in that part's decoded text. Empty / -1 for plain text.
+  std::string part, field;
+  int64_t part_offset = -1;
 };
 
 // Masked preview of a normalised value for a category: national ids keep

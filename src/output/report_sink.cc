@@ -85,7 +85,13 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     for (size_t k = 0; (k = value.find_first_of("\r\n\t", k)) != std::string::npos;)
       value.replace(k, 1, value[k] == '\n' ? "\\n" : value[k] == '\r' ? "\\r" : "\\t"), k += 2;
     line_ = path_ + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type +
-            " " + ConfidenceName(f.confidence) + " " + value + "\n";
+            " " + ConfidenceName(f.confidence) + " " + value;
+    if (f.part_offset >= 0) {
+      line_ += " (";
+      if (message_index_ > 0) line_ += "message " + std::to_string(message_index_) + ", ";
+      line_ += (f.part.empty() ? std::string("header") : "part " + f.part) + " " + f.field + ")";
+    }
+    line_ += "\n";
   } else {
     if (format_ == ReportFormat::kJson && count_ > 0) line_ += ",";
     line_ += "{\"path\":";
@@ -110,6 +116,18 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     AppendList(line_, f.also);
     line_ += (f.rules & kRuleTest) ? ",\"test\":true" : ",\"test\":false";
     line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true" : ",\"temporary\":false";
+    if (message_index_ > 0) line_ += ",\"message_index\":" + std::to_string(message_index_);
+    if (!message_id_.empty()) {
+      line_ += ",\"message_id\":";
+      AppendJsonString(line_, message_id_);
+    }
+    if (f.part_offset >= 0) {
+      line_ += ",\"part\":";
+      AppendJsonString(line_, f.part);
+      line_ += ",\"field\":";
+      AppendJsonString(line_, f.field);
+      line_ += ",\"part_offset\":" + std::to_string(f.part_offset);
+    }
     if (reveal_) {
       line_ += ",\"value\":";
       AppendJsonString(line_, SafeUtf8(raw));
@@ -122,9 +140,63 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
   return true;
 }
 
+void ReportSink::Event(std::string_view kind, std::string_view part, const std::string& rest_json,
+                       const std::string& text) {
+  if (format_ == ReportFormat::kText) {
+    std::string l = path_ + ": ";
+    if (message_index_ > 0) l += "message " + std::to_string(message_index_) + ": ";
+    l += text + "\n";
+    std::fputs(l.c_str(), out_);
+    return;
+  }
+  std::string l = "{\"path\":";
+  AppendJsonString(l, path_);
+  if (message_index_ > 0) l += ",\"message_index\":" + std::to_string(message_index_);
+  if (!message_id_.empty()) {
+    l += ",\"message_id\":";
+    AppendJsonString(l, message_id_);
+  }
+  l += ",\"event\":";
+  AppendJsonString(l, kind);
+  l += ",\"part\":";
+  AppendJsonString(l, part);
+  l += rest_json + "}";
+  if (format_ == ReportFormat::kJsonl) {
+    l += "\n";
+    std::fputs(l.c_str(), out_);
+  } else {
+    events_.push_back(std::move(l));
+  }
+}
+
+void ReportSink::OnNote(std::string_view part, std::string_view text) {
+  std::string rest = ",\"text\":";
+  AppendJsonString(rest, text);
+  Event("note", part, rest, "note: " + std::string(text));
+}
+
+void ReportSink::OnAttachment(std::string_view part, std::string_view type, std::string_view name,
+                              uint64_t size) {
+  std::string rest = ",\"content_type\":";
+  AppendJsonString(rest, type);
+  rest += ",\"name\":";
+  AppendJsonString(rest, name);
+  rest += ",\"size\":" + std::to_string(size) + ",\"scanned\":false";
+  ++attachments_;
+  Event("attachment", part, rest,
+        "attachment part " + std::string(part) + " " + std::string(type) + " '" + std::string(name) + "' (" +
+            std::to_string(size) + " bytes) not scanned");
+}
+
 void ReportSink::Finish(size_t files, size_t errors) {
   if (format_ != ReportFormat::kJson) return;
-  std::string s = "],\"summary\":{\"files\":" + std::to_string(files) +
+  std::string s = "]";
+  if (!events_.empty()) {
+    s += ",\"events\":[";
+    for (size_t i = 0; i < events_.size(); ++i) s += (i ? "," : "") + events_[i];
+    s += "]";
+  }
+  s += ",\"summary\":{\"files\":" + std::to_string(files) +
                   ",\"errors\":" + std::to_string(errors) + ",\"findings\":" +
                   std::to_string(count_) + ",\"by_type\":{";
   bool first = true;

@@ -18,9 +18,20 @@
 //   also        array   other types the same bytes validated as (may be empty)
 //   test        bool    synthetic test number (e.g. Tenor +80)
 //   temporary   bool    temporary id (HETU 900-999)
+//   message_index integer mbox only: 1-based message number in the file
+//   message_id  string  mail only: the Message-ID header (without <>)
+//   part        string  mail only: MIME part number ("" = top message headers,
+//                       "1", "2.1", ... IMAP numbering)
+//   field       string  mail only: "body" or the header name ("Subject")
+//   part_offset integer mail only: byte offset in the part's decoded text
+//                       (start/end/line/column always point at the raw bytes)
 //   value       string  raw value — only with --reveal
-// Text format: "path:line:column type confidence masked".
-// JSON format: {"findings": [<objects as above>], "summary": {...}}.
+// Events (mail), one object per line in JSONL, in "events" for JSON:
+//   {"path", ["message_index"], ["message_id"], "event": "note", "part", "text"}
+//   {"path", ..., "event": "attachment", "part", "content_type", "name"
+//    (digit runs of 6+ masked), "size", "scanned": false}
+// Text format: "path:line:column type confidence masked [(part P field)]".
+// JSON format: {"findings": [...], ["events": [...]], "summary": {...}}.
 #ifndef NORDPII_OUTPUT_REPORT_SINK_H_
 #define NORDPII_OUTPUT_REPORT_SINK_H_
 
@@ -28,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pipeline/scanner.h"
 
@@ -39,7 +51,21 @@ class ReportSink : public StreamSink {
  public:
   // Writes to `out` (not owned). `reveal` adds the raw value (--reveal).
   ReportSink(std::FILE* out, ReportFormat format, bool reveal);
-  void SetPath(std::string path) { path_ = std::move(path); }
+  void SetPath(std::string path) {
+    path_ = std::move(path);
+    message_index_ = 0;
+    message_id_.clear();
+  }
+  // The message being scanned (mail): index in an mbox (0 = not an mbox)
+  // and its Message-ID.
+  void SetMessage(size_t index, std::string message_id) {
+    message_index_ = index;
+    message_id_ = std::move(message_id);
+  }
+  void OnNote(std::string_view part, std::string_view text) override;
+  void OnAttachment(std::string_view part, std::string_view type, std::string_view name,
+                    uint64_t size) override;
+  size_t attachments() const { return attachments_; }
   bool OnFinding(const Finding& f, std::string_view raw) override;
   // Closes the JSON document (json format); prints nothing for others.
   void Finish(size_t files, size_t errors);
@@ -54,6 +80,11 @@ class ReportSink : public StreamSink {
   size_t count_ = 0;
   std::map<std::string, size_t> by_type_;
   std::string line_;
+  size_t message_index_ = 0;
+  std::string message_id_;
+  std::vector<std::string> events_;  // JSON format: written by Finish
+  size_t attachments_ = 0;
+  void Event(std::string_view kind, std::string_view part, const std::string& rest_json, const std::string& text);
 };
 
 // Appends s as a JSON string literal (quoted, escaped) to out.

@@ -50,6 +50,15 @@ class StreamSink {
     (void)offset; (void)bytes;
     return Status::Ok();
   }
+  // Structured inputs (mail): a repair or limit worth reporting (the text
+  // never contains input content), and a part that is not scanned because it
+  // is not text (listed so nothing is skipped silently; `name` has long digit
+  // runs masked).
+  virtual void OnNote(std::string_view part, std::string_view text) { (void)part, (void)text; }
+  virtual void OnAttachment(std::string_view part, std::string_view type, std::string_view name,
+                            uint64_t size) {
+    (void)part, (void)type, (void)name, (void)size;
+  }
 };
 
 // Which findings reach the sink.

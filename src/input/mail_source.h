@@ -1,0 +1,71 @@
+// File: mail_source.h
+//
+// Where messages come from: a single .eml file, an mbox file (mboxo and
+// mboxrd: every line starting "From " begins a message, as Python's mailbox
+// reads it; ">From " quoting is left as written so messages stay
+// byte-identical), or a Maildir (the files in cur/ and new/). Also the input
+// format names and --input auto recognition.
+//
+// MboxReader streams: memory is bounded by the largest message, and a
+// message over the limit is skipped (reported with its index) instead of
+// being buffered.
+#ifndef NORDPII_INPUT_MAIL_SOURCE_H_
+#define NORDPII_INPUT_MAIL_SOURCE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "input/byte_source.h"
+
+namespace nordpii {
+
+enum class InputFormat { kText, kEml, kMbox, kMaildir };
+
+// "text" | "eml" | "mbox" | "maildir"; anything else is an error.
+Result<InputFormat> ParseInputFormat(const std::string& name);
+const char* InputFormatName(InputFormat f);
+// --input auto: a directory with cur/ or new/ is a Maildir; a file starting
+// with "From " followed by a header line is an mbox; a file whose first
+// lines are header fields including a typical mail header (From, To,
+// Subject, Date, Message-ID, Received, MIME-Version, Content-Type,
+// Return-Path) — or named *.eml — is a message; anything else is text.
+InputFormat DetectInputFormat(const std::string& path);
+bool IsMaildir(const std::string& path);
+// The message files of a Maildir (cur/ and new/, sorted), relative to it.
+std::vector<std::string> MaildirFiles(const std::string& dir);
+
+// Reads a whole file (a message) of at most `max` bytes; larger files give a
+// kLimit error naming the path and the limit.
+Result<std::string> ReadMessageFile(const std::string& path, size_t max);
+
+struct MboxMessage {
+  size_t index = 0;        // 1-based position in the mbox
+  std::string from_line;   // the "From ..." separator line with its line break ("" if none)
+  std::string bytes;       // the message as written (empty when too_large)
+  uint64_t offset = 0;     // file offset of bytes[0]
+  uint64_t line = 1;       // file line of bytes[0]
+  uint64_t size = 0;       // message size in bytes (also when too_large)
+  bool too_large = false;
+};
+
+class MboxReader {
+ public:
+  MboxReader(ByteSource& in, size_t max_message) : in_(in), max_(max_message) {}
+  // The next message; false at the end of the mbox.
+  Result<bool> Next(MboxMessage& m);
+
+ private:
+  Status Fill();  // reads more into buf_; sets eof_
+  ByteSource& in_;
+  size_t max_;
+  std::string buf_;
+  bool eof_ = false, started_ = false;
+  uint64_t offset_ = 0, line_ = 1;  // of buf_[0]
+  size_t index_ = 0;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_INPUT_MAIL_SOURCE_H_

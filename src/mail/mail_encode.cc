@@ -1,0 +1,153 @@
+#include "mail/mail_encode.h"
+
+#include <unicode/ucnv.h>
+
+#include <vector>
+
+namespace nordpii {
+
+namespace {
+const char kHex[] = "0123456789ABCDEF";
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string Lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return o;
+}
+}  // namespace
+
+std::string EncodeQuotedPrintable(std::string_view in, std::string_view eol) {
+  std::string out;
+  out.reserve(in.size() + in.size() / 8 + 16);
+  size_t col = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '\n' || (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n')) {
+      if (c == '\r') ++i;
+      out += eol;
+      col = 0;
+      continue;
+    }
+    bool at_eol = i + 1 == in.size() || in[i + 1] == '\n' || (in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n');
+    bool escape = c == '=' || c < 32 || c > 126;
+    if ((c == ' ' || c == '\t') && at_eol) escape = true;
+    if ((c == ' ' || c == '\t') && !at_eol) escape = false;
+    if (col == 0 && (c == 'F' || c == '.')) escape = true;
+    size_t w = escape ? 3 : 1;
+    if (col + w > 75) {  // soft line break: "=" + eol, line stays <= 76
+      out += '=';
+      out += eol;
+      col = 0;
+      if (c == 'F' || c == '.') escape = true, w = 3;
+    }
+    if (escape) {
+      out += '=';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+    col += w;
+  }
+  return out;
+}
+
+std::string EncodeBase64(std::string_view in, std::string_view eol) {
+  std::string out;
+  out.reserve(in.size() * 4 / 3 + in.size() / 57 * eol.size() + 8);
+  size_t col = 0;
+  auto put = [&](char ch) {
+    if (col == 76) {
+      out += eol;
+      col = 0;
+    }
+    out += ch;
+    ++col;
+  };
+  size_t i = 0;
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (s[i] << 16) | (s[i + 1] << 8) | s[i + 2];
+    put(kB64[v >> 18]), put(kB64[(v >> 12) & 63]), put(kB64[(v >> 6) & 63]), put(kB64[v & 63]);
+  }
+  if (in.size() - i == 1) {
+    uint32_t v = s[i] << 16;
+    put(kB64[v >> 18]), put(kB64[(v >> 12) & 63]), put('='), put('=');
+  } else if (in.size() - i == 2) {
+    uint32_t v = (s[i] << 16) | (s[i + 1] << 8);
+    put(kB64[v >> 18]), put(kB64[(v >> 12) & 63]), put(kB64[(v >> 6) & 63]), put('=');
+  }
+  return out;
+}
+
+std::string EncodeHeaderField(std::string_view name, std::string_view value, std::string_view eol) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  bool ascii = true;
+  for (unsigned char c : value)
+    if (c > 126 || (c < 32 && c != '\t')) ascii = false;
+  std::string out(name);
+  out += ':';
+  size_t col = out.size();
+  if (ascii) {
+    // Fold at spaces before 78 columns where possible.
+    size_t i = 0;
+    while (i < value.size()) {
+      size_t sp = value.find(' ', i + 1);
+      if (sp == std::string_view::npos) sp = value.size();
+      std::string_view word = value.substr(i, sp - i);  // starts with ' ' except the first
+      if (i == 0) {
+        out += ' ';
+        ++col;
+      }
+      if (i > 0 && col + word.size() > 78) {
+        out += eol;
+        col = 0;
+      }
+      out += word;
+      col += word.size();
+      i = sp;
+    }
+    return out;
+  }
+  // Encoded words: "=?UTF-8?B?" + base64 + "?=" <= 75 characters, so at most
+  // 45 bytes of text per word, never splitting a UTF-8 sequence.
+  size_t i = 0;
+  bool first = true;
+  while (i < value.size()) {
+    size_t take = std::min<size_t>(45, value.size() - i);
+    while (take > 0 && i + take < value.size() &&
+           (static_cast<unsigned char>(value[i + take]) & 0xC0) == 0x80)
+      --take;
+    if (take == 0) take = std::min<size_t>(45, value.size() - i);
+    std::string word = "=?UTF-8?B?" + EncodeBase64(value.substr(i, take), "") + "?=";
+    if (!first) out += eol;
+    out += ' ';
+    out += word;
+    first = false;
+    i += take;
+  }
+  return out;
+}
+
+bool AsciiCompatible(std::string_view charset) {
+  std::string l = Lower(charset);
+  return l.rfind("utf-16", 0) != 0 && l.rfind("utf-32", 0) != 0 && l.rfind("ucs-", 0) != 0 &&
+         l != "utf16" && l != "utf32";
+}
+
+std::string FromUtf8(std::string_view utf8, std::string_view charset) {
+  if (AsciiCompatible(charset)) return std::string(utf8);
+  std::string name = Lower(charset);
+  if (name == "utf-16" || name == "utf16") name = "UTF-16BE";  // no BOM in the middle of a part
+  if (name == "utf-32" || name == "utf32") name = "UTF-32BE";
+  UErrorCode err = U_ZERO_ERROR;
+  std::vector<char> buf(utf8.size() * 4 + 8);
+  int32_t n = ucnv_convert(name.c_str(), "UTF-8", buf.data(), static_cast<int32_t>(buf.size()), utf8.data(),
+                           static_cast<int32_t>(utf8.size()), &err);
+  if (U_FAILURE(err) || n < 0) return std::string(utf8);
+  return std::string(buf.data(), static_cast<size_t>(n));
+}
+
+}  // namespace nordpii

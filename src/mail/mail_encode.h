@@ -1,0 +1,36 @@
+// File: mail_encode.h
+//
+// Encoders for writing a redacted part or header back in the form it came
+// in: quoted-printable and base64 bodies (lines at most 76 characters, the
+// message's own line ending), RFC 2047 header values, and UTF-8 back to a
+// part's charset (ICU). Own code: they are the inverses of our decoders in
+// normalize/transfer_decode.h and must honour the message's line ending and
+// mbox safety ("From " never starts a quoted-printable line), which
+// mimetic's encoders do not offer. Pure and thread-safe.
+#ifndef NORDPII_MAIL_MAIL_ENCODE_H_
+#define NORDPII_MAIL_MAIL_ENCODE_H_
+
+#include <string>
+#include <string_view>
+
+namespace nordpii {
+
+// Hard line breaks in `in` (LF or CRLF) are written as `eol`; lines are
+// soft-broken before 76 characters; trailing spaces, '=', 8-bit and control
+// bytes are escaped, and so is an 'F' or '.' starting a line.
+std::string EncodeQuotedPrintable(std::string_view in, std::string_view eol);
+// Base64 in lines of 76 characters joined by `eol` (no final line break).
+std::string EncodeBase64(std::string_view in, std::string_view eol);
+// A header field "Name: value" (without the final line break) folded at
+// whitespace before 78 characters where possible; a value with non-ASCII
+// bytes becomes RFC 2047 UTF-8 "B" encoded words of at most 75 characters.
+std::string EncodeHeaderField(std::string_view name, std::string_view utf8_value, std::string_view eol);
+// UTF-8 text in a charset (ICU). ASCII-compatible charsets need no
+// conversion for the ASCII replacements we write; this is for UTF-16/32.
+std::string FromUtf8(std::string_view utf8, std::string_view charset);
+// True when ASCII text is written as ASCII bytes in the charset.
+bool AsciiCompatible(std::string_view charset);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_MAIL_MAIL_ENCODE_H_

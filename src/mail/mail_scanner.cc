@@ -1,0 +1,474 @@
+#include "mail/mail_scanner.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/utf8.h"
+#include "mail/mail_encode.h"
+#include "normalize/html_text.h"
+#include "normalize/transfer_decode.h"
+
+namespace nordpii {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return o;
+}
+
+bool EndsWith(std::string_view s, std::string_view suf) {
+  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+// Headers that carry no free text written by people (trace, ids, dates,
+// signatures, structure); every other header is scanned.
+bool ScannedHeader(std::string_view name) {
+  static const char* const kSkip[] = {
+      "received", "dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
+      "authentication-results", "received-spf", "message-id", "references", "in-reply-to", "date",
+      "mime-version", "content-transfer-encoding", "content-id", "x-nordpii", "x-nordpii-verdict",
+      "domainkey-signature", "x-google-dkim-signature", "x-ms-exchange-organization-network-message-id",
+      "delivered-to", "resent-date", "resent-message-id"};
+  std::string l = Lower(name);
+  while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
+  for (const char* s : kSkip)
+    if (l == s) return false;
+  return true;
+}
+
+// Address headers: the addresses in them route the message and are not a
+// leak; e-mail findings there are dropped (other findings, e.g. a number in
+// a display name, are kept).
+bool AddressHeader(std::string_view name) {
+  static const char* const kAddr[] = {"from", "to", "cc", "bcc", "reply-to", "sender", "return-path",
+                                      "resent-from", "resent-to", "resent-cc", "resent-sender",
+                                      "x-original-to", "envelope-to", "delivered-to", "errors-to",
+                                      "disposition-notification-to", "mail-followup-to", "mail-reply-to"};
+  std::string l = Lower(name);
+  while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
+  for (const char* s : kAddr)
+    if (l == s) return true;
+  return false;
+}
+
+bool ValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t cp;
+    int n = DecodeUtf8(p, s.size(), i, cp);
+    if (n <= 0 || cp == 0xFFFD) return false;
+    i += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Unfolds a header value, mapping the unfolded text back to the raw value.
+void Unfold(std::string_view v, std::string& out, OffsetMap& map) {
+  out.clear();
+  map.Clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\r' && i + 1 < v.size() && v[i + 1] == '\n') {
+      uint32_t at = static_cast<uint32_t>(out.size());
+      map.Add(at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 2));
+      ++i;
+      continue;
+    }
+    if (v[i] == '\n') {
+      uint32_t at = static_cast<uint32_t>(out.size());
+      map.Add(at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1));
+      continue;
+    }
+    out.push_back(v[i]);
+  }
+}
+
+// Attachment names in reports: digit runs of 6 or more are masked (a file
+// called lonn_15108695088.pdf must not leak the number into a report).
+std::string SafeName(std::string_view name) {
+  std::string out(name);
+  size_t i = 0;
+  while (i < out.size()) {
+    if (out[i] >= '0' && out[i] <= '9') {
+      size_t j = i;
+      while (j < out.size() && ((out[j] >= '0' && out[j] <= '9') || out[j] == '-' || out[j] == ' ')) ++j;
+      size_t digits = 0;
+      for (size_t k = i; k < j; ++k) digits += out[k] >= '0' && out[k] <= '9';
+      if (digits >= 6)
+        for (size_t k = i; k < j; ++k)
+          if (out[k] >= '0' && out[k] <= '9') out[k] = '*';
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 32) c = ' ';
+  return out;
+}
+
+struct Collector : StreamSink {
+  std::vector<Finding>* out;
+  bool OnFinding(const Finding& f, std::string_view) override {
+    out->push_back(f);
+    return true;
+  }
+};
+
+// Counts lines in a message incrementally (findings come mostly in order).
+struct LineCounter {
+  std::string_view msg;
+  uint64_t pos = 0, line = 0, line_start = 0;
+  void To(uint64_t p) {
+    if (p < pos) pos = line = line_start = 0;
+    for (const char* q = msg.data() + pos;;) {
+      const void* nl = std::memchr(q, '\n', msg.data() + p - q);
+      if (!nl) break;
+      ++line;
+      q = static_cast<const char*>(nl) + 1;
+      line_start = static_cast<uint64_t>(q - msg.data());
+    }
+    pos = p;
+  }
+};
+
+// Leading/trailing line-break and blank run of a body region, kept as is
+// around a re-encoded base64 body.
+std::string_view TrailingSpace(std::string_view s) {
+  size_t n = s.size();
+  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) --n;
+  return s.substr(n);
+}
+
+}  // namespace
+
+bool TextLikePart(const MimeEntity& e) {
+  if (e.multipart() || e.message()) return false;
+  const std::string& t = e.type;
+  const std::string& s = e.subtype;
+  if (t == "text") return true;
+  if (t == "message") return s == "rfc822" || s == "delivery-status" || s == "disposition-notification" ||
+                              s == "global" || s == "global-delivery-status";
+  if (t == "application") {
+    static const char* const kText[] = {"json", "xml", "csv", "x-csv", "javascript", "x-ndjson",
+                                        "jsonl", "x-jsonlines", "ld+json", "yaml", "x-yaml", "rtf",
+                                        "pgp-signature", "x-sh", "sql", "ics", "mbox"};
+    for (const char* k : kText)
+      if (s == k) return true;
+    if (EndsWith(s, "+json") || EndsWith(s, "+xml")) return true;
+  }
+  if ((t == "application" && s == "octet-stream") || t.empty()) {
+    std::string n = Lower(e.filename);
+    static const char* const kExt[] = {".txt", ".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xml", ".html",
+                                       ".htm", ".md", ".log", ".eml", ".ics", ".vcf", ".yaml", ".yml"};
+    for (const char* x : kExt)
+      if (EndsWith(n, x)) return true;
+  }
+  return false;
+}
+
+std::string MailScanner::MessageId(std::string_view msg) {
+  MailLimits lim;
+  lim.max_parts = 1;
+  MimeTree t = ParseMime(msg, lim);
+  if (t.entities.empty()) return "";
+  const HeaderField* h = t.entities[0].Find("Message-ID");
+  if (!h) return "";
+  std::string v = UnfoldHeader(msg.substr(h->value, h->end - h->value));
+  size_t a = v.find_first_not_of(" \t<"), b = v.find_last_not_of(" \t>");
+  if (a == std::string::npos || b < a) return "";
+  v = v.substr(a, b - a + 1);
+  for (char& c : v)
+    if (static_cast<unsigned char>(c) < 32) c = ' ';
+  return v.substr(0, 256);
+}
+
+// One scanned piece: a header value or a leaf body.
+struct MailScanner::Unit {
+  const MimeEntity* entity = nullptr;
+  const HeaderField* header = nullptr;  // null for a body
+  std::string part;
+  std::string field;
+  uint32_t region = 0, region_end = 0;  // raw bytes the maps lead back to
+  std::string text;                     // what the engine scanned
+  std::vector<const OffsetMap*> maps;   // text -> region, innermost first
+  std::vector<Finding> findings;        // offsets in text
+  // Bodies: the transfer-decoded bytes and how the text maps to them.
+  Decoded transfer, charset, html;
+  bool is_html = false;
+  std::string charset_label;
+};
+
+template <class Visit>
+void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::vector<std::string>& notes,
+                       bool& incomplete, Visit&& visit) {
+  MimeTree tree = ParseMime(msg, limits_);
+  for (auto& n : tree.notes) notes.push_back(n);
+  size_t decoded_total = 0;
+  OffsetMap unfold_map;
+  std::string unfolded;
+  auto run = [&](Unit& u) -> Status {
+    u.findings.clear();
+    Collector c;
+    c.out = &u.findings;
+    auto src = StringSource(u.text, "");
+    return ctx_.Scan(*src, filter, c);
+  };
+  for (const MimeEntity& e : tree.entities) {
+    for (const HeaderField& h : e.headers) {
+      if (!ScannedHeader(h.name)) continue;
+      Unit u;
+      u.entity = &e;
+      u.header = &h;
+      u.part = e.path;
+      u.field = h.name;
+      u.region = h.value;
+      u.region_end = h.end;
+      Unfold(msg.substr(h.value, h.end - h.value), unfolded, unfold_map);
+      u.transfer = DecodeEncodedWords(unfolded);
+      u.text = std::move(u.transfer.bytes);
+      u.maps = {&u.transfer.map, &unfold_map};
+      if (Status s = run(u); !s.ok()) {
+        notes.push_back("header " + h.name + " of part " + e.path + ": " + s.message());
+        incomplete = true;
+        continue;
+      }
+      if (AddressHeader(h.name))
+        u.findings.erase(std::remove_if(u.findings.begin(), u.findings.end(),
+                                        [](const Finding& f) { return f.type == "email"; }),
+                         u.findings.end());
+      visit(tree, u);
+    }
+    bool leaf = !e.multipart() && !e.message();
+    if (!leaf) continue;
+    Unit u;
+    u.entity = &e;
+    u.part = e.body_path();
+    u.field = "body";
+    u.region = e.body;
+    u.region_end = std::max(e.body, e.end);
+    std::string_view body = msg.substr(u.region, u.region_end - u.region);
+    if (!TextLikePart(e)) {
+      visit(tree, u);  // an attachment: listed, not scanned
+      continue;
+    }
+    if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
+      notes.push_back("part " + u.part + ": decoded size limit (" + std::to_string(limits_.max_decoded_bytes) +
+                      " bytes per message) reached, not scanned");
+      incomplete = true;
+      continue;
+    }
+    if (e.encoding == "quoted-printable") {
+      u.transfer = DecodeQuotedPrintable(body);
+    } else if (e.encoding == "base64") {
+      u.transfer = DecodeBase64(body);
+    } else {
+      if (e.encoding != "7bit" && e.encoding != "8bit" && e.encoding != "binary")
+        notes.push_back("part " + u.part + ": unknown transfer encoding '" + e.encoding + "' read as 8bit");
+      u.transfer.bytes.assign(body.data(), body.size());
+    }
+    for (auto& n : u.transfer.notes) notes.push_back("part " + u.part + ": " + n);
+    std::string cs = e.charset;
+    if (cs.empty() || cs == "us-ascii" || cs == "ascii") {
+      if (ValidUtf8(u.transfer.bytes)) cs = "utf-8";
+    }
+    if ((cs == "utf-16" || cs == "utf16") && u.transfer.bytes.size() >= 2 &&
+        static_cast<unsigned char>(u.transfer.bytes[0]) == 0xFF &&
+        static_cast<unsigned char>(u.transfer.bytes[1]) == 0xFE)
+      cs = "utf-16le";
+    u.charset_label = cs;
+    u.charset = ToUtf8(u.transfer.bytes, cs);
+    for (auto& n : u.charset.notes) notes.push_back("part " + u.part + ": " + n);
+    const std::string fn = Lower(e.filename);
+    u.is_html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
+    if (u.is_html) {
+      u.html = HtmlToText(u.charset.bytes);
+      for (auto& n : u.html.notes) notes.push_back("part " + u.part + ": " + n);
+      u.text = u.html.bytes;
+      u.maps = {&u.html.map, &u.charset.map, &u.transfer.map};
+    } else {
+      u.text = u.charset.bytes;
+      u.maps = {&u.charset.map, &u.transfer.map};
+    }
+    decoded_total += u.transfer.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
+    if (Status s = run(u); !s.ok()) {
+      notes.push_back("part " + u.part + ": " + s.message());
+      incomplete = true;
+      continue;
+    }
+    visit(tree, u);
+  }
+}
+
+Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t base_line,
+                         const FindingFilter& filter, StreamSink& sink) {
+  std::vector<std::string> notes;
+  bool incomplete = false;
+  LineCounter lines{msg};
+  bool stop = false;
+  Walk(msg, filter, notes, incomplete, [&](const MimeTree&, Unit& u) {
+    if (stop) return;
+    if (u.header == nullptr && !TextLikePart(*u.entity)) {
+      std::string type = u.entity->type + "/" + u.entity->subtype;
+      sink.OnAttachment(u.part, type, SafeName(u.entity->filename), u.region_end - u.region);
+      return;
+    }
+    for (Finding& f : u.findings) {
+      ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, u.maps);
+      std::string_view value = std::string_view(u.text).substr(f.start, f.end - f.start);
+      f.part = u.part;
+      f.field = u.field;
+      f.part_offset = static_cast<int64_t>(f.start);
+      uint64_t s = u.region + r.start, en = u.region + r.end;
+      lines.To(s);
+      f.line = base_line + lines.line;
+      f.column = s - lines.line_start + 1;
+      f.start = base_offset + s;
+      f.end = base_offset + en;
+      if (!sink.OnFinding(f, value)) {
+        stop = true;
+        return;
+      }
+    }
+  });
+  for (const auto& n : notes) sink.OnNote("", n);
+  return Status::Ok();
+}
+
+namespace {
+
+struct Edit {
+  uint32_t start, end;
+  std::string bytes;
+};
+
+// Replaces ranges of `in` (sorted, merged) by replacements; in HTML the tags
+// inside a replaced range are kept after the replacement.
+std::string ApplyRanges(std::string_view in, std::vector<Edit> ranges, bool keep_tags) {
+  std::sort(ranges.begin(), ranges.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
+  std::string out;
+  out.reserve(in.size());
+  uint32_t pos = 0;
+  for (const Edit& r : ranges) {
+    if (r.start < pos) continue;  // merged into the previous replacement
+    out.append(in.substr(pos, r.start - pos));
+    out += r.bytes;
+    if (keep_tags) {
+      std::string_view span = in.substr(r.start, r.end - r.start);
+      for (size_t i = 0; (i = span.find('<', i)) != std::string_view::npos;) {
+        size_t j = span.find('>', i);
+        if (j == std::string_view::npos) break;
+        out.append(span.substr(i, j - i + 1));
+        i = j + 1;
+      }
+    }
+    pos = r.end;
+  }
+  out.append(in.substr(pos));
+  return out;
+}
+
+}  // namespace
+
+Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, std::string& out,
+                           RedactSummary& sum) {
+  std::vector<Edit> edits;
+  std::string eol = "\n";
+  uint32_t header_end = 0;
+  bool have_tree = false;
+  Walk(msg, filter, sum.notes, sum.incomplete, [&](const MimeTree& tree, Unit& u) {
+    if (!have_tree) {
+      eol = tree.eol;
+      const MimeEntity& root = tree.entities[0];
+      header_end = root.headers.empty() ? 0 : root.headers.back().next;
+      have_tree = true;
+    }
+    if (u.findings.empty()) return;
+    std::vector<Edit> ranges;  // in the unit's region (header) or decoded bytes (body)
+    const std::vector<const OffsetMap*> to_bytes =
+        u.header ? u.maps : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
+                                       : std::vector<const OffsetMap*>{&u.charset.map});
+    bool rebuild = false;
+    for (const Finding& f : u.findings) {
+      std::string_view value = std::string_view(u.text).substr(f.start, f.end - f.start);
+      std::string rep = Replacement(f, value, style);
+      ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
+      if (u.header) {
+        std::string_view raw = msg.substr(u.region + r.start, r.end - r.start);
+        if (raw.find("=?") != std::string_view::npos || raw.find("?=") != std::string_view::npos) rebuild = true;
+      } else if (!AsciiCompatible(u.charset_label)) {
+        rep = FromUtf8(rep, u.charset_label);
+      }
+      if (!ranges.empty() && r.start < ranges.back().end) {  // snapped ranges touch: merge
+        ranges.back().end = std::max(ranges.back().end, r.end);
+        ranges.back().bytes += rep;
+      } else {
+        ranges.push_back({r.start, r.end, std::move(rep)});
+      }
+      ++sum.redacted;
+      sum.types.insert(f.type);
+    }
+    if (u.header) {
+      const HeaderField& h = *u.header;
+      if (rebuild) {
+        std::vector<Edit> in_text;
+        for (const Finding& f : u.findings)
+          in_text.push_back({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end),
+                             Replacement(f, std::string_view(u.text).substr(f.start, f.end - f.start), style)});
+        edits.push_back({h.start, h.end, EncodeHeaderField(h.name, ApplyRanges(u.text, in_text, false), eol)});
+      } else {
+        for (Edit& r : ranges) edits.push_back({u.region + r.start, u.region + r.end, std::move(r.bytes)});
+      }
+      return;
+    }
+    const MimeEntity& e = *u.entity;
+    if (e.encoding == "quoted-printable" || e.encoding == "base64") {
+      std::string bytes = ApplyRanges(u.transfer.bytes, std::move(ranges), u.is_html);
+      std::string_view region = msg.substr(u.region, u.region_end - u.region);
+      std::string enc;
+      if (e.encoding == "base64") {
+        enc = EncodeBase64(bytes, eol);
+        enc += TrailingSpace(region);
+      } else {
+        enc = EncodeQuotedPrintable(bytes, eol);
+        // A QP body that ended in a soft break or without a line break keeps
+        // that ending.
+        if (!region.empty() && region.back() == '\n' && (enc.empty() || enc.back() != '\n')) enc += eol;
+      }
+      edits.push_back({u.region, u.region_end, std::move(enc)});
+    } else {
+      // Identity encodings: the decoded bytes are the raw bytes.
+      std::string bytes = ApplyRanges(u.transfer.bytes, std::move(ranges), u.is_html);
+      edits.push_back({u.region, u.region_end, std::move(bytes)});
+    }
+  });
+  if (edits.empty()) {
+    out.assign(msg.data(), msg.size());
+    return Status::Ok();
+  }
+  std::string types;
+  for (const auto& t : sum.types) types += (types.empty() ? "" : ",") + t;
+  std::string hdr = std::string(kNordpiiHeader) + ": redacted=" + std::to_string(sum.redacted) + "; types=" + types;
+  if (header_end > 0 && msg[header_end - 1] != '\n') hdr = eol + hdr;
+  edits.insert(edits.begin(), Edit{header_end, header_end, hdr + eol});
+  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
+  out.clear();
+  out.reserve(msg.size() + 256);
+  uint32_t pos = 0;
+  for (const Edit& ed : edits) {
+    if (ed.start < pos) return Error(ErrorCode::kInternal, "overlapping mail edits");
+    out.append(msg.substr(pos, ed.start - pos));
+    out += ed.bytes;
+    pos = ed.end;
+  }
+  out.append(msg.substr(pos));
+  return Status::Ok();
+}
+
+}  // namespace nordpii

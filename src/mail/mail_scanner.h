@@ -1,0 +1,75 @@
+// File: mail_scanner.h
+//
+// MailScanner: runs the text engine over every scannable piece of one MIME
+// message — free-text headers (RFC 2047 decoded) and text-like leaf parts
+// (transfer-decoded, charset-converted to UTF-8, HTML reduced to its visible
+// text) — and maps each finding back to the raw message bytes:
+//
+//   raw part --transfer decode--> bytes --charset--> UTF-8 --HTML text--> text
+//        ^-------------------- OffsetMaps back ----------------------|
+//
+// Redact() writes the message back with only the parts and headers that
+// have findings changed: a changed body is re-encoded with its original
+// transfer encoding and charset (QP/base64 lines <= 76), a changed encoded
+// header is re-encoded with RFC 2047, tags inside a replaced HTML range are
+// kept so the HTML stays well-formed; everything else is copied byte for byte
+// and a message with nothing to redact comes out byte-identical. A redacted
+// message gets an "X-Nordpii: redacted=N; types=a,b" header (no values).
+//
+// One MailScanner per thread (it borrows the thread's ScanContext).
+#ifndef NORDPII_MAIL_MAIL_SCANNER_H_
+#define NORDPII_MAIL_MAIL_SCANNER_H_
+
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "mail/mime.h"
+#include "output/redactor.h"
+#include "pipeline/scanner.h"
+
+namespace nordpii {
+
+struct RedactSummary {
+  size_t redacted = 0;
+  std::set<std::string> types;
+  bool incomplete = false;  // a limit left some part unscanned (see notes)
+  std::vector<std::string> notes;
+};
+
+// Name of the header added to redacted messages.
+inline constexpr std::string_view kNordpiiHeader = "X-Nordpii";
+
+class MailScanner {
+ public:
+  MailScanner(ScanContext& ctx, MailLimits limits = {}) : ctx_(ctx), limits_(limits) {}
+
+  // Scans one message. Findings carry part/field/part_offset; start/end are
+  // offsets in `msg` plus `base_offset` (the message's place in an mbox),
+  // line numbers count from `base_line`.
+  Status Scan(std::string_view msg, uint64_t base_offset, uint64_t base_line, const FindingFilter& filter,
+              StreamSink& sink);
+  // Writes the redacted message to `out`.
+  Status Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, std::string& out,
+                RedactSummary& summary);
+
+  // The Message-ID of a message (without <>), or "".
+  static std::string MessageId(std::string_view msg);
+
+ private:
+  struct Unit;
+  template <class Visit>
+  void Walk(std::string_view msg, const FindingFilter& filter, std::vector<std::string>& notes, bool& incomplete,
+            Visit&& visit);
+
+  ScanContext& ctx_;
+  MailLimits limits_;
+};
+
+// True for parts we scan as text (text/*, JSON/XML/CSV, message/* reports,
+// and .txt/.csv/.json/.xml/.html/... attachments typed octet-stream).
+bool TextLikePart(const MimeEntity& e);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_MAIL_MAIL_SCANNER_H_

@@ -1,0 +1,102 @@
+// File: mime.h
+//
+// MimeTree: the structure of one RFC 5322 / MIME message as byte ranges into
+// the raw message, so every part can be decoded for scanning and a redacted
+// message can be written back with every untouched header, part and boundary
+// byte-identical.
+//
+// Why not mimetic's parser as the parser of record: mimetic's MimeEntity
+// copies each part into a std::string and keeps no offsets, so a faithful
+// rewrite is impossible through it; Debian's 0.9.8 headers still carry the
+// out-of-bounds reads in parser/itparser.h and codec/base64.h (see
+// shared/reference), and its FieldParam parser splits quoted parameter values
+// at ';' (boundary="a;b" breaks). mimetic is kept as an independent oracle:
+// tests/mail_test.cc compares part trees with it on normalised input (LF
+// line ends, ending in a newline), the way the reference recommends.
+//
+// Limits (MailLimits) are enforced here: nesting depth and part count; the
+// caller bounds the message size and decoded bytes. A limit hit is not an
+// error: the remaining structure is kept as an opaque leaf and a note says
+// so, so the message is still scanned as far as allowed and rewritten
+// faithfully.
+//
+// Parsing is linear in the message size (each line is looked at a bounded
+// number of times per nesting level, and depth is bounded). Thread-safe: pure
+// function of its input.
+#ifndef NORDPII_MAIL_MIME_H_
+#define NORDPII_MAIL_MIME_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nordpii {
+
+struct MailLimits {
+  size_t max_depth = 32;                      // multipart / message nesting
+  size_t max_parts = 1000;                    // entities per message
+  size_t max_message_bytes = 64u << 20;       // larger messages are reported, not parsed
+  size_t max_decoded_bytes = 256u << 20;      // decoded text per message, all parts
+};
+
+struct HeaderField {
+  std::string name;        // as written, e.g. "Subject"
+  uint32_t start = 0;      // first byte of the field (its name)
+  uint32_t value = 0;      // first byte after "name:"
+  uint32_t end = 0;        // end of the value, before the final line break
+  uint32_t next = 0;       // first byte after the final line break
+};
+
+struct MimeEntity {
+  std::string path;        // IMAP-style part number; "" for the top message
+  int depth = 0;
+  bool message_root = false;  // the top message or one inside message/rfc822
+  uint32_t start = 0;         // first header byte
+  uint32_t body = 0;          // first body byte
+  uint32_t end = 0;           // end of the entity (before the delimiter's line break)
+  std::vector<HeaderField> headers;
+  // From the headers, lower-cased; defaults per RFC 2045 (text/plain,
+  // us-ascii, 7bit; message/rfc822 digest default inside multipart/digest).
+  std::string type = "text", subtype = "plain";
+  std::string charset, encoding = "7bit", boundary;
+  std::string disposition;  // "inline" | "attachment" | ""
+  std::string filename;     // Content-Disposition filename / Content-Type name (RFC 2231/2047 decoded)
+  std::vector<size_t> children;  // indexes into MimeTree::entities
+  bool opaque = false;      // not parsed further (limit hit); scanned as a leaf if text-like
+
+  bool multipart() const { return type == "multipart" && !boundary.empty() && !opaque; }
+  bool message() const { return type == "message" && subtype == "rfc822" && !opaque; }
+  // The part number of this entity's body for reports ("1" for a single-part
+  // top message, "2.1" for the body of a single-part message in part 2).
+  std::string body_path() const;
+  const HeaderField* Find(std::string_view name) const;
+};
+
+struct MimeTree {
+  std::string_view raw;                 // the message (not owned)
+  std::vector<MimeEntity> entities;     // entities[0] is the top message
+  std::vector<std::string> notes;       // limits hit, structural defects; no content
+  std::string eol = "\n";               // line ending the message uses ("\r\n" or "\n")
+};
+
+// Parses `raw` (one message, without an mbox "From " line). Never fails: a
+// malformed message gives the best structure it has (a header block ending
+// at the first line that is not a header, a multipart without a closing
+// delimiter running to the end of its parent).
+MimeTree ParseMime(std::string_view raw, const MailLimits& limits);
+
+// Header helpers (exposed for tests).
+// Unfolds a raw header value (drops CRLF/LF before continuation whitespace).
+std::string UnfoldHeader(std::string_view value);
+struct HeaderParams {
+  std::string value;  // the part before the first ';', trimmed, lower-cased
+  std::vector<std::pair<std::string, std::string>> params;  // names lower-cased, values unquoted
+  std::string Get(std::string_view name) const;  // RFC 2231 continuations and charsets joined
+};
+// Parses "type/sub; a=b; c=\"d;e\"; f*0*=utf-8''%C3%A5; f*1=x" (RFC 2045 + 2231).
+HeaderParams ParseParams(std::string_view unfolded);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_MAIL_MIME_H_
