@@ -1,17 +1,32 @@
 #!/bin/sh
-# Builds the libFuzzer target with clang + ASan + UBSan and runs it for a
-# bounded time (default 60 s) on the seed corpus. A crash leaves its input in
-# build-fuzz/artifacts/; copy it to tests/fuzz/crashes/ so the test suite
-# replays it. Usage: scripts/fuzz.sh [SECONDS]
+# Builds the libFuzzer targets with clang + ASan + UBSan and runs each for a
+# bounded time (default 60 s) on its seed corpus:
+#   nordpii_scan_fuzzer  text engine, decoders, HTML text (seeds: tests/fuzz/seeds)
+#   nordpii_mail_fuzzer  MIME reader, mail scan/redact, mbox splitter
+#                        (seeds: tests/fuzz/mail_seeds + CPython's email test data)
+# A crash leaves its input in build-fuzz/artifacts/; copy it to
+# tests/fuzz/crashes/ (text) or tests/fuzz/mail_crashes/ (mail) so the test
+# suite replays it. Usage: scripts/fuzz.sh [SECONDS] [scan|mail|all]
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
+WHICH=${2:-all}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORDPII_FUZZ=ON \
   -DNORDPII_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer
-mkdir -p build-fuzz/corpus build-fuzz/artifacts
-cp tests/fuzz/seeds/* build-fuzz/corpus/ 2>/dev/null || true
-NORDPII_CACHE_DIR=off ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  build-fuzz/tests/nordpii_scan_fuzzer -max_total_time="$SECS" -max_len=4096 -timeout=10 \
-  -seed="${FUZZ_SEED:-0}" -print_final_stats=1 \
-  -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ build-fuzz/corpus
+cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer nordpii_mail_fuzzer
+mkdir -p build-fuzz/artifacts
+run() {  # target corpus-dir seed-dirs...
+  target=$1; corpus=$2; shift 2
+  mkdir -p "$corpus"
+  for s in "$@"; do cp "$s"/* "$corpus"/ 2>/dev/null || true; done
+  NORDPII_CACHE_DIR=off ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "build-fuzz/tests/$target" -max_total_time="$SECS" -max_len="${MAX_LEN:-8192}" -timeout=10 \
+    -seed="${FUZZ_SEED:-0}" -print_final_stats=1 \
+    -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ "$corpus"
+}
+if [ "$WHICH" = all ] || [ "$WHICH" = scan ]; then
+  MAX_LEN=4096 run nordpii_scan_fuzzer build-fuzz/corpus tests/fuzz/seeds
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = mail ]; then
+  run nordpii_mail_fuzzer build-fuzz/mail-corpus tests/fuzz/mail_seeds /usr/lib/python3.11/test/test_email/data
+fi

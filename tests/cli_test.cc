@@ -139,3 +139,57 @@ TEST_CASE("the reference date decides centuries and future birth dates", "[cli]"
   CHECK(Exec("scan --reference-date 2026-13-01 " + input).code == 2);
   std::remove(input.c_str());
 }
+
+TEST_CASE("mail samples: scan output equals the golden JSONL (eml, mbox, Maildir)", "[cli][golden][mail]") {
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/samples/mail")) {
+    std::string name = e.path().filename().string();
+    if (name == "expected" || e.path().extension() == ".py") continue;
+    std::string rel = "samples/mail/" + name;
+    Run r = Exec("scan --format jsonl --reference-date 2026-11-23 " + rel);
+    INFO(rel);
+    CHECK(r.out == ReadFile(SourceDir() + "/samples/mail/expected/" + e.path().stem().string() + ".jsonl"));
+    CHECK(r.code == 1);
+    ++files;
+  }
+  CHECK(files == 7);
+}
+
+TEST_CASE("mail: --input forces a format; a message over the size limit is an error, others still scanned",
+          "[cli][mail]") {
+  Run r = Exec("scan --format text --input mbox --max-message-size 100 samples/mail/archive.mbox");
+  CHECK(r.code == 2);
+  CHECK(r.out.find("message 1 (") != std::string::npos);
+  CHECK(r.out.find("larger than --max-message-size") != std::string::npos);
+  r = Exec("scan --format text --input text samples/mail/qp-softbreak.eml");
+  CHECK(r.out.find("(part") == std::string::npos);  // read as plain text: no part locations
+  r = Exec("scan --format text --max-message-size 100 samples/mail/clean.eml samples/variants.txt");
+  CHECK(r.code == 2);
+  CHECK(r.out.find("samples/variants.txt:") != std::string::npos);
+}
+
+TEST_CASE("mail: redact an mbox and a Maildir through the command line", "[cli][mail][redact]") {
+  std::string dir = "/tmp/nordpii-cli-mail-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Run r = Exec("redact samples/mail/archive.mbox -o " + dir + "/out.mbox");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("redacted 2 finding(s) in 2 of 3 message(s)") != std::string::npos);
+  std::string out = ReadFile(dir + "/out.mbox");
+  CHECK(out.find("15108695088") == std::string::npos);
+  CHECK(out.find(">From the archive") != std::string::npos);
+  CHECK(out.rfind("From kari@example.no", 0) == 0);
+  r = Exec("redact samples/mail/Maildir -o " + dir + "/md");
+  CHECK(r.code == 0);
+  CHECK(std::filesystem::is_directory(dir + "/md/tmp"));
+  CHECK(ReadFile(dir + "/md/cur/1763888401.M2P1.example:2,S") ==
+        ReadFile(SourceDir() + "/samples/mail/Maildir/cur/1763888401.M2P1.example:2,S"));
+  CHECK(ReadFile(dir + "/md/new/1763888400.M1P1.example").find("passord: [PASSWORD]") != std::string::npos);
+  r = Exec("redact samples/mail/Maildir");
+  CHECK(r.code == 2);  // a Maildir needs -o DIR
+  // A limit hit while redacting writes nothing.
+  r = Exec("redact --max-message-size 100 samples/mail/qp-softbreak.eml -o " + dir + "/x.eml");
+  CHECK(r.code == 2);
+  CHECK_FALSE(std::filesystem::exists(dir + "/x.eml"));
+  std::filesystem::remove_all(dir);
+}

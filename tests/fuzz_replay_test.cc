@@ -31,3 +31,24 @@ TEST_CASE("fuzzer crash files and seeds replay cleanly", "[fuzz]") {
   }
   CHECK(files >= 6);
 }
+
+#include "fuzz/mail_invariants.h"
+
+TEST_CASE("mail fuzzer crash files and seeds replay cleanly", "[fuzz][mail]") {
+  auto s = MakeScanner();
+  auto ctx = s->NewContext(KeyedHasher("fuzz"));
+  MailLimits lim;
+  lim.max_depth = 8;
+  lim.max_parts = 64;
+  lim.max_decoded_bytes = 1 << 20;
+  int files = 0;
+  for (const char* dir : {"/tests/fuzz/mail_crashes", "/tests/fuzz/mail_seeds"}) {
+    for (const auto& e : std::filesystem::directory_iterator(SourceDir() + dir)) {
+      if (!e.is_regular_file() || e.path().filename() == ".gitkeep") continue;
+      INFO(e.path().string());
+      CHECK(CheckMailInvariants(ReadFile(e.path().string()), *ctx, lim) == "");
+      ++files;
+    }
+  }
+  CHECK(files >= 6);
+}

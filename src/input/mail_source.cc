@@ -170,6 +170,7 @@ Result<bool> MboxReader::Next(MboxMessage& m) {
     if (at != std::string::npos) {
       size_t len = at + 1;
       m.size = dropped + len;
+      if (m.size > max_) m.too_large = true;
       if (!m.too_large) m.bytes = buf_.substr(0, len);
       line_ += static_cast<uint64_t>(std::count(buf_.begin(), buf_.begin() + static_cast<long>(len), '\n'));
       buf_.erase(0, len);
@@ -178,6 +179,7 @@ Result<bool> MboxReader::Next(MboxMessage& m) {
     }
     if (eof_) {
       m.size = dropped + buf_.size();
+      if (m.size > max_) m.too_large = true;
       if (!m.too_large) m.bytes = buf_;
       line_ += static_cast<uint64_t>(std::count(buf_.begin(), buf_.end(), '\n'));
       offset_ += buf_.size();

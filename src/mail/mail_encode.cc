@@ -2,6 +2,7 @@
 
 #include <unicode/ucnv.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace nordpii {
@@ -111,16 +112,17 @@ std::string EncodeHeaderField(std::string_view name, std::string_view value, std
     }
     return out;
   }
-  // Encoded words: "=?UTF-8?B?" + base64 + "?=" <= 75 characters, so at most
-  // 45 bytes of text per word, never splitting a UTF-8 sequence.
+  // Encoded words "=?UTF-8?B?...?=" of at most 75 characters, each line at
+  // most 78 (the first one shares its line with the name), never splitting
+  // a UTF-8 sequence.
   size_t i = 0;
   bool first = true;
   while (i < value.size()) {
-    size_t take = std::min<size_t>(45, value.size() - i);
-    while (take > 0 && i + take < value.size() &&
-           (static_cast<unsigned char>(value[i + take]) & 0xC0) == 0x80)
+    size_t room = 78 - std::min<size_t>(first ? col + 1 : 1, 60);  // columns left for the word
+    size_t take = std::max<size_t>(3, std::min<size_t>(45, (room - 12) / 4 * 3));
+    take = std::min(take, value.size() - i);
+    while (take > 1 && i + take < value.size() && (static_cast<unsigned char>(value[i + take]) & 0xC0) == 0x80)
       --take;
-    if (take == 0) take = std::min<size_t>(45, value.size() - i);
     std::string word = "=?UTF-8?B?" + EncodeBase64(value.substr(i, take), "") + "?=";
     if (!first) out += eol;
     out += ' ';

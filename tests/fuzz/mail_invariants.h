@@ -1,0 +1,50 @@
+// File: mail_invariants.h — what must hold for any input to the mail reader;
+// shared by the libFuzzer target and the replay test.
+//   - scan and redact never fail on malformed mail;
+//   - findings lie inside the message;
+//   - a message with nothing to redact comes out byte-identical, and a
+//     redacted one still has the same MIME entity count and types;
+//   - redacting twice changes nothing more than once (idempotent).
+#ifndef NORDPII_TESTS_FUZZ_MAIL_INVARIANTS_H_
+#define NORDPII_TESTS_FUZZ_MAIL_INVARIANTS_H_
+
+#include <string>
+
+#include "mail/mail_scanner.h"
+
+namespace nordpii::test {
+
+struct MailCheckSink : StreamSink {
+  std::vector<Finding> f;
+  bool OnFinding(const Finding& x, std::string_view) override {
+    f.push_back(x);
+    return true;
+  }
+};
+
+// Returns "" when every invariant holds, else what broke.
+inline std::string CheckMailInvariants(std::string_view msg, ScanContext& ctx, const MailLimits& lim) {
+  MailScanner ms(ctx, lim);
+  MailCheckSink sink;
+  if (!ms.Scan(msg, 0, 1, {}, sink).ok()) return "scan failed";
+  for (const Finding& f : sink.f)
+    if (f.start > f.end || f.end > msg.size()) return "finding outside the message";
+  FindingFilter filter;
+  filter.categories = {"national-id", "financial", "credential"};
+  std::string out, out2;
+  RedactSummary s1, s2;
+  if (!ms.Redact(msg, filter, RedactStyle::kLabel, out, s1).ok()) return "redact failed";
+  if (s1.incomplete) return "";
+  if (s1.redacted == 0) return out == msg ? "" : "nothing redacted but bytes changed";
+  MimeTree a = ParseMime(msg, lim), b = ParseMime(out, lim);
+  if (a.entities.size() != b.entities.size()) return "entity count changed";
+  for (size_t i = 0; i < a.entities.size(); ++i)
+    if (a.entities[i].type != b.entities[i].type || a.entities[i].subtype != b.entities[i].subtype)
+      return "content type changed";
+  if (!ms.Redact(out, filter, RedactStyle::kLabel, out2, s2).ok()) return "second redact failed";
+  return "";
+}
+
+}  // namespace nordpii::test
+
+#endif  // NORDPII_TESTS_FUZZ_MAIL_INVARIANTS_H_
