@@ -190,10 +190,356 @@ Decoded StripTags(std::string_view h) {
   return d;
 }
 
+// Writes the text and separators of `events` (sorted by offset) with the
+// offset map; entities in text are decoded here, each mapping to its bytes.
+void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
+  uint32_t cursor = 0;  // source offset matching d.bytes.size() under the current shift
+  for (const Event& ev : events) {
+    if (ev.offset < cursor) continue;  // overlapping or moved node: keep the map monotone
+    if (ev.sep) {
+      char last = d.bytes.empty() ? '\n' : d.bytes.back();
+      if (last == '\n' || (last == ' ' && ev.sep[0] == ' ')) continue;
+      JumpTo(d, cursor, ev.offset);
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes.append(ev.sep);
+      d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset, ev.offset);  // inserted
+      continue;
+    }
+    JumpTo(d, cursor, ev.offset);
+    std::string_view raw = html.substr(ev.offset, ev.length);
+    for (size_t i = 0; i < raw.size();) {
+      // Gumbo merges character tokens on both sides of "</body>", "</html>"
+      // into one text node whose original text spans those tags: markup
+      // inside a text node is skipped, not emitted as text.
+      if (raw[i] == '<' && i + 1 < raw.size()) {
+        char c = raw[i + 1];
+        bool markup = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '/' || c == '!' || c == '?';
+        size_t gt = markup ? raw.find('>', i + 1) : std::string_view::npos;
+        if (gt != std::string_view::npos) {
+          cursor = ev.offset + static_cast<uint32_t>(i);
+          JumpTo(d, cursor, ev.offset + static_cast<uint32_t>(gt + 1));
+          i = gt + 1;
+          continue;
+        }
+      }
+      uint32_t cp;
+      size_t len = raw[i] == '&' ? Entity(raw, i, cp) : 0;
+      if (len == 0) {
+        d.bytes.push_back(raw[i]);
+        ++i;
+        continue;
+      }
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      AppendUtf8(cp, d.bytes);
+      d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset + static_cast<uint32_t>(i),
+                ev.offset + static_cast<uint32_t>(i + len));
+      i += len;
+    }
+    cursor = ev.offset + ev.length;
+  }
+}
+
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool IsAlpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+// What the fast path does with an element (by lower-cased tag name).
+enum class Kind { kInline, kBlock, kCell, kBr, kRawSkip, kHeadOnly, kHtml, kHead, kBody, kTitle, kBail };
+
+Kind Classify(std::string_view name) {
+  static const std::pair<const char*, Kind> kTable[] = {
+      {"p", Kind::kBlock}, {"div", Kind::kBlock}, {"li", Kind::kBlock}, {"ul", Kind::kBlock},
+      {"ol", Kind::kBlock}, {"tr", Kind::kBlock}, {"table", Kind::kBlock}, {"h1", Kind::kBlock},
+      {"h2", Kind::kBlock}, {"h3", Kind::kBlock}, {"h4", Kind::kBlock}, {"h5", Kind::kBlock},
+      {"h6", Kind::kBlock}, {"blockquote", Kind::kBlock}, {"pre", Kind::kBlock}, {"hr", Kind::kBlock},
+      {"section", Kind::kBlock}, {"article", Kind::kBlock}, {"header", Kind::kBlock},
+      {"footer", Kind::kBlock}, {"dd", Kind::kBlock}, {"dt", Kind::kBlock}, {"dl", Kind::kBlock},
+      {"address", Kind::kBlock}, {"center", Kind::kBlock}, {"td", Kind::kCell}, {"th", Kind::kCell},
+      {"br", Kind::kBr}, {"script", Kind::kRawSkip}, {"style", Kind::kRawSkip}, {"meta", Kind::kHeadOnly},
+      {"link", Kind::kHeadOnly}, {"base", Kind::kHeadOnly}, {"html", Kind::kHtml}, {"head", Kind::kHead},
+      {"body", Kind::kBody}, {"title", Kind::kTitle},
+      // Elements whose content the HTML5 tree builder treats specially
+      // (raw text, foreign content, frames, forms that reparent): Gumbo.
+      {"textarea", Kind::kBail}, {"xmp", Kind::kBail}, {"iframe", Kind::kBail}, {"noembed", Kind::kBail},
+      {"noframes", Kind::kBail}, {"noscript", Kind::kBail}, {"plaintext", Kind::kBail},
+      {"template", Kind::kBail}, {"svg", Kind::kBail}, {"math", Kind::kBail}, {"frameset", Kind::kBail},
+      {"frame", Kind::kBail}, {"select", Kind::kBail}, {"listing", Kind::kBail}, {"image", Kind::kBail},
+      {"basefont", Kind::kBail}, {"bgsound", Kind::kBail}, {"caption", Kind::kBail}, {"colgroup", Kind::kBail},
+      {"form", Kind::kBail}, {"button", Kind::kBail}, {"option", Kind::kBail}, {"optgroup", Kind::kBail},
+      {"rb", Kind::kBail}, {"rp", Kind::kBail}, {"rt", Kind::kBail}, {"rtc", Kind::kBail},
+      {"a", Kind::kBail}, {"nobr", Kind::kBail}, {"applet", Kind::kBail}, {"marquee", Kind::kBail},
+      {"object", Kind::kBail}, {"tbody", Kind::kBail}, {"thead", Kind::kBail}, {"tfoot", Kind::kBail},
+      {"col", Kind::kBail}, {"input", Kind::kBail}, {"keygen", Kind::kBail}, {"menu", Kind::kBail},
+      {"main", Kind::kBail}, {"nav", Kind::kBail}, {"aside", Kind::kBail}, {"figure", Kind::kBail},
+      {"figcaption", Kind::kBail}, {"fieldset", Kind::kBail}, {"details", Kind::kBail},
+      {"summary", Kind::kBail}, {"dialog", Kind::kBail}, {"dir", Kind::kBail}, {"hgroup", Kind::kBail},
+      {"search", Kind::kBail}, {"param", Kind::kBail}, {"source", Kind::kBail}, {"track", Kind::kBail},
+      {"embed", Kind::kBail}, {"area", Kind::kBail}, {"wbr", Kind::kBail}, {"img", Kind::kInline},
+      {"b", Kind::kInline}, {"i", Kind::kInline}, {"u", Kind::kInline}, {"s", Kind::kInline},
+      {"em", Kind::kInline}, {"strong", Kind::kInline}, {"span", Kind::kInline}, {"font", Kind::kInline},
+      {"small", Kind::kInline}, {"big", Kind::kInline}, {"sub", Kind::kInline}, {"sup", Kind::kInline},
+      {"code", Kind::kInline}, {"tt", Kind::kInline}, {"abbr", Kind::kInline}, {"cite", Kind::kInline},
+      {"q", Kind::kInline}, {"label", Kind::kInline}, {"mark", Kind::kInline}, {"strike", Kind::kInline},
+      {"ins", Kind::kInline}, {"del", Kind::kInline}, {"kbd", Kind::kInline}, {"samp", Kind::kInline},
+      {"var", Kind::kInline}, {"time", Kind::kInline}, {"data", Kind::kInline}, {"bdi", Kind::kInline},
+      {"bdo", Kind::kInline}, {"dfn", Kind::kInline}};
+  char buf[16];
+  if (name.size() >= sizeof buf) return Kind::kBail;
+  for (size_t i = 0; i < name.size(); ++i) buf[i] = static_cast<char>(name[i] | (IsAlpha(name[i]) ? 0x20 : 0));
+  std::string_view l(buf, name.size());
+  for (const auto& [n, k] : kTable)
+    if (l == n) return k;
+  return Kind::kBail;  // unknown or custom element: let the real parser decide
+}
+
+// Case-insensitive search for "</name" followed by a tag-name terminator.
+size_t FindEndTag(std::string_view h, size_t from, std::string_view name) {
+  for (size_t c = h.find("</", from); c != std::string_view::npos; c = h.find("</", c + 2)) {
+    size_t k = c + 2;
+    if (k + name.size() >= h.size()) return std::string_view::npos;
+    bool eq = true;
+    for (size_t j = 0; j < name.size() && eq; ++j) eq = (h[k + j] | 0x20) == name[j];
+    char t = h[k + name.size()];
+    if (eq && (IsSpace(t) || t == '/' || t == '>')) return c;
+  }
+  return std::string_view::npos;
+}
+
+// Fast path for ordinary documents: one linear tokenizer pass producing the
+// same events the Gumbo tree walk produces. Returns false (caller uses
+// Gumbo) on anything where the HTML5 tree builder would reorder, drop or
+// reinterpret content: unknown or special elements, text or body elements
+// inside <head>, a second <body>, a title after body content, stray end
+// tags, unterminated tags or comments. The mail fuzzer checks that both
+// paths give the same text wherever this one accepts a document.
+bool FastEvents(std::string_view h, std::vector<Event>& ev) {
+  const size_t n = h.size();
+  for (unsigned char c : h)  // the tokenizer drops or replaces NUL and other controls
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7F) return false;
+  bool in_head = false, body_started = false, seen_body = false, seen_html = false, seen_head = false;
+  int tables = 0;
+  bool after_body = false;
+  std::string tstack;  // open table structure: 'T' table, 'R' row, 'C' cell
+  auto pop_to = [&](char k) {
+    size_t p = tstack.rfind(k);
+    if (p == std::string::npos) return false;
+    tstack.resize(p);
+    return true;
+  };
+  int open[32] = {0};  // open element counts for block kinds, by hashed slot
+  auto slot = [](std::string_view name) {
+    unsigned v = 0;
+    for (char c : name) v = v * 31 + static_cast<unsigned char>(c | 0x20);
+    return v % 32;
+  };
+  size_t text_start = 0;
+  auto text = [&](size_t from, size_t to) -> bool {
+    if (to <= from) return true;
+    bool ws = true;
+    for (size_t k = from; k < to && ws; ++k) ws = IsSpace(h[k]);
+    if (in_head) return ws;  // text in <head> moves into the body: Gumbo
+    if (!ws && after_body) return false;  // merged into the body's last text node: Gumbo
+    if (!ws && !tstack.empty() && tstack.back() != 'C') return false;  // foster-parented text: Gumbo
+    if (!ws) body_started = true;
+    if (!ws || body_started) ev.push_back({static_cast<uint32_t>(from), static_cast<uint32_t>(to - from), nullptr});
+    return true;
+  };
+  size_t i = 0;
+  while (i < n) {
+    const void* lt = std::memchr(h.data() + i, '<', n - i);
+    if (!lt) break;
+    size_t j = static_cast<size_t>(static_cast<const char*>(lt) - h.data());
+    if (j + 1 >= n) break;  // a final '<' is text
+    char c = h[j + 1];
+    size_t end;  // first byte after the markup
+    if (c == '!') {
+      if (h.compare(j, 4, "<!--") == 0) {
+        if (j + 4 < n && (h[j + 4] == '>' || h.compare(j + 4, 2, "->") == 0)) return false;
+        size_t e = h.find("-->", j + 4);
+        if (e == std::string_view::npos) return false;
+        if (h.substr(j + 4, e - j - 4).find("--!>") != std::string_view::npos) return false;
+        end = e + 3;
+      } else {
+        size_t e = h.find('>', j + 2);
+        if (e == std::string_view::npos) return false;
+        end = e + 1;
+      }
+      if (!text(text_start, j)) return false;
+    } else if (c == '?' || (c == '/' && (j + 2 >= n || !IsAlpha(h[j + 2])))) {
+      // "<?...>" and "</" + non-letter are bogus comments up to '>'.
+      size_t e = h.find('>', j + 2);
+      if (e == std::string_view::npos) return false;
+      if (!text(text_start, j)) return false;
+      end = e + 1;
+    } else if (IsAlpha(c) || (c == '/' && j + 2 < n && IsAlpha(h[j + 2]))) {
+      bool close = c == '/';
+      size_t k = j + (close ? 2 : 1), name0 = k;
+      while (k < n && !IsSpace(h[k]) && h[k] != '/' && h[k] != '>') ++k;
+      std::string_view name = h.substr(name0, k - name0);
+      // Attributes (quoted values may contain '>').
+      for (;;) {
+        while (k < n && (IsSpace(h[k]) || h[k] == '/')) ++k;
+        if (k >= n) return false;
+        if (h[k] == '>') break;
+        ++k;
+        while (k < n && !IsSpace(h[k]) && h[k] != '/' && h[k] != '>' && h[k] != '=') ++k;
+        while (k < n && IsSpace(h[k])) ++k;
+        if (k < n && h[k] == '=') {
+          ++k;
+          while (k < n && IsSpace(h[k])) ++k;
+          if (k < n && (h[k] == '"' || h[k] == '\'')) {
+            size_t q = h.find(h[k], k + 1);
+            if (q == std::string_view::npos) return false;
+            k = q + 1;
+          } else {
+            while (k < n && !IsSpace(h[k]) && h[k] != '>') ++k;
+          }
+        }
+      }
+      end = k + 1;
+      if (!text(text_start, j)) return false;
+      Kind kind = Classify(name);
+      const uint32_t at = static_cast<uint32_t>(j);
+      if (kind == Kind::kBail) return false;
+      if (after_body && !(close && kind == Kind::kHtml)) return false;
+      if (close && kind == Kind::kBody) after_body = true;
+      if (!close) {
+        if (in_head && kind != Kind::kHeadOnly && kind != Kind::kRawSkip && kind != Kind::kTitle) return false;
+        switch (kind) {
+          case Kind::kHtml:
+            if (seen_html || body_started) return false;
+            seen_html = true;
+            break;
+          case Kind::kHead:
+            if (seen_head || body_started || seen_body) return false;
+            seen_head = in_head = true;
+            break;
+          case Kind::kBody:
+            if (seen_body || body_started) return false;
+            seen_body = body_started = true;
+            ev.push_back({at, 0, "\n"});
+            ++open[slot(name)];
+            break;
+          case Kind::kTitle: {
+            if (body_started) return false;
+            size_t e = FindEndTag(h, end, "title");
+            if (e == std::string_view::npos) return false;
+            size_t gt = h.find('>', e);
+            if (gt == std::string_view::npos) return false;
+            end = gt + 1;
+            break;
+          }
+          case Kind::kRawSkip: {
+            std::string_view raw = (name[0] | 0x20) == 's' && (name[1] | 0x20) == 'c' ? "script" : "style";
+            size_t e = FindEndTag(h, end, raw);
+            if (e == std::string_view::npos) return false;
+            size_t gt = h.find('>', e);
+            if (gt == std::string_view::npos) return false;
+            end = gt + 1;
+            break;
+          }
+          case Kind::kHeadOnly:
+            break;  // void, no text
+          case Kind::kBr:
+            body_started = true;
+            ev.push_back({at, 0, "\n"});
+            break;
+          case Kind::kBlock:
+            body_started = true;
+            if (name.size() == 2 && (name[0] | 0x20) == 't' && (name[1] | 0x20) == 'r' && tables == 0)
+              return false;  // <tr> outside a table is dropped by the tree builder
+            if (name.size() == 5 && (name[0] | 0x20) == 't' && (name[1] | 0x20) == 'a') {
+              if (!tstack.empty() && tstack.back() != 'C') return false;  // table in table structure
+              ++tables;
+              tstack += 'T';
+            } else if (name.size() == 2 && (name[0] | 0x20) == 't' && (name[1] | 0x20) == 'r') {
+              if (!tstack.empty() && tstack.back() == 'C') tstack.pop_back();
+              if (!tstack.empty() && tstack.back() == 'R') tstack.pop_back();
+              if (tstack.empty() || tstack.back() != 'T') return false;
+              tstack += 'R';
+            } else if (!tstack.empty() && tstack.back() != 'C') {
+              return false;  // a block directly in table structure is foster-parented
+            }
+            ev.push_back({at, 0, "\n"});
+            ++open[slot(name)];
+            break;
+          case Kind::kCell:
+            if (tables == 0) return false;  // so is a cell
+            if (!tstack.empty() && tstack.back() == 'C') tstack.pop_back();
+            if (tstack.empty() || tstack.back() != 'R') return false;  // a cell needs a row here
+            tstack += 'C';
+            body_started = true;
+            ev.push_back({at, 0, " | "});
+            ++open[slot(name)];
+            break;
+          default:
+            body_started = true;
+            break;
+        }
+      } else {
+        switch (kind) {
+          case Kind::kHead:
+            if (!in_head) return false;
+            in_head = false;
+            break;
+          case Kind::kBr:
+            ev.push_back({at, 0, "\n"});  // </br> is a <br>
+            break;
+          case Kind::kBlock:
+          case Kind::kBody:
+            if (open[slot(name)] == 0) {
+              if ((name[0] | 0x20) == 'p' && name.size() == 1) {  // </p> alone makes an empty <p>
+                ev.push_back({at, 0, "\n"});
+                break;
+              }
+              return false;  // a stray end tag: the tree builder may ignore it
+            }
+            --open[slot(name)];
+            if (name.size() == 5 && (name[0] | 0x20) == 't' && (name[1] | 0x20) == 'a') {
+              if (!pop_to('T')) return false;
+              --tables;
+            } else if (name.size() == 2 && (name[0] | 0x20) == 't' && (name[1] | 0x20) == 'r') {
+              if (!pop_to('R')) return false;
+            }
+            ev.push_back({at, 0, "\n"});
+            break;
+          case Kind::kCell:
+            if (open[slot(name)] == 0) return false;
+            --open[slot(name)];
+            if (!pop_to('C')) return false;
+            break;
+          case Kind::kInline:
+          case Kind::kHtml:
+            break;
+          default:
+            return false;
+        }
+      }
+    } else {
+      i = j + 1;  // '<' not starting markup: text
+      continue;
+    }
+    text_start = end;
+    i = end;
+  }
+  if (in_head) return false;
+  return text(text_start, n);
+}
+
 }  // namespace
 
 Decoded HtmlToText(std::string_view html) {
   if (OpenDepthEstimate(html) > kMaxGumboDepth) return StripTags(html);
+  std::vector<Event> events;
+  if (FastEvents(html, events)) {
+    Decoded d;
+    Emit(html, events, d);
+    return d;
+  }
+  return HtmlToTextGumbo(html);
+}
+
+Decoded HtmlToTextGumbo(std::string_view html) {
   Decoded d;
   GumboOptions options = kGumboDefaultOptions;
   options.max_errors = 0;  // we do not look at parse errors; do not collect them
@@ -242,37 +588,7 @@ Decoded HtmlToText(std::string_view html) {
       stack.push_back(static_cast<const GumboNode*>(children->data[i]));
   }
   std::stable_sort(events.begin(), events.end());
-
-  uint32_t cursor = 0;  // source offset matching d.bytes.size() under the current shift
-  for (const Event& ev : events) {
-    if (ev.offset < cursor) continue;  // overlapping or moved node: keep the map monotone
-    if (ev.sep) {
-      char last = d.bytes.empty() ? '\n' : d.bytes.back();
-      if (last == '\n' || (last == ' ' && ev.sep[0] == ' ')) continue;
-      JumpTo(d, cursor, ev.offset);
-      uint32_t at = static_cast<uint32_t>(d.bytes.size());
-      d.bytes.append(ev.sep);
-      d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset, ev.offset);  // inserted
-      continue;
-    }
-    JumpTo(d, cursor, ev.offset);
-    std::string_view raw = html.substr(ev.offset, ev.length);
-    for (size_t i = 0; i < raw.size();) {
-      uint32_t cp;
-      size_t len = raw[i] == '&' ? Entity(raw, i, cp) : 0;
-      if (len == 0) {
-        d.bytes.push_back(raw[i]);
-        ++i;
-        continue;
-      }
-      uint32_t at = static_cast<uint32_t>(d.bytes.size());
-      AppendUtf8(cp, d.bytes);
-      d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset + static_cast<uint32_t>(i),
-                ev.offset + static_cast<uint32_t>(i + len));
-      i += len;
-    }
-    cursor = ev.offset + ev.length;
-  }
+  Emit(html, events, d);
   gumbo_destroy_output(&options, out);
   return d;
 }

@@ -4,6 +4,8 @@
 #include <unicode/utf16.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <memory>
 
 #include "core/utf8.h"
@@ -56,8 +58,11 @@ Decoded DecodeQuotedPrintable(std::string_view in) {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   size_t n = in.size();
   for (size_t i = 0; i < n;) {
-    if (s[i] != '=') {
-      d.bytes.push_back(static_cast<char>(s[i++]));
+    if (s[i] != '=') {  // copy the run up to the next '=' at once
+      const void* eq = std::memchr(s + i, '=', n - i);
+      size_t e = eq ? static_cast<size_t>(static_cast<const unsigned char*>(eq) - s) : n;
+      d.bytes.append(reinterpret_cast<const char*>(s + i), e - i);
+      i = e;
       continue;
     }
     // Soft line break: '=' [spaces/tabs] CRLF or LF.
@@ -88,53 +93,88 @@ Decoded DecodeQuotedPrintable(std::string_view in) {
 }
 
 Decoded DecodeBase64(std::string_view in) {
+  // Table-driven, one line at a time; the map has one piece per line (a
+  // finding maps back to the base64 line(s) holding it: exact offsets inside
+  // base64 mean nothing to a reader, and a piece per 4-character quantum made
+  // the map the main cost of decoding) plus a deletion per line break.
+  static const auto kTable = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = 0; c < 256; ++c) t[c] = static_cast<int8_t>(Base64Value(static_cast<unsigned char>(c)));
+    return t;
+  }();
   Decoded d;
-  d.bytes.reserve(in.size() / 4 * 3 + 3);
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  size_t n = in.size();
+  const size_t n = in.size();
+  d.bytes.resize(n / 4 * 3 + 3);
+  char* out = d.bytes.data();
+  size_t o = 0;
   uint32_t acc = 0;
   int have = 0;
-  size_t quantum_start = 0;
-  bool noise = false, padding = false;
-  auto flush = [&](size_t quantum_end) {
-    // `have` sextets -> (have * 6) / 8 bytes.
+  bool noise = false;
+  auto flush = [&] {
     int bytes = have * 6 / 8;
-    uint32_t at = static_cast<uint32_t>(d.bytes.size());
     uint32_t v = acc << (6 * (4 - have));
-    for (int b = 0; b < bytes; ++b) d.bytes.push_back(static_cast<char>((v >> (16 - 8 * b)) & 0xFF));
-    d.map.Add(at, at + static_cast<uint32_t>(bytes), static_cast<uint32_t>(quantum_start),
-              static_cast<uint32_t>(quantum_end));
+    for (int b = 0; b < bytes; ++b) out[o++] = static_cast<char>((v >> (16 - 8 * b)) & 0xFF);
     acc = 0;
     have = 0;
   };
-  for (size_t i = 0; i < n; ++i) {
-    int v = Base64Value(s[i]);
-    if (v < 0) {
-      if (s[i] == '=') {
-        padding = true;
-        if (have >= 2) flush(i + 1);
-        else if (have == 1) { acc = 0; have = 0; }
+  size_t i = 0;
+  while (i < n) {
+    const size_t line_src = i;
+    const size_t line_dst = o;
+    const void* nl = std::memchr(s + i, '\n', n - i);
+    size_t e = nl ? static_cast<size_t>(static_cast<const unsigned char*>(nl) - s) : n;
+    size_t content_end = e > i && s[e - 1] == '\r' ? e - 1 : e;
+    while (i < content_end) {
+      if (have == 0 && i + 4 <= content_end) {  // whole quanta
+        int a0 = kTable[s[i]], a1 = kTable[s[i + 1]], a2 = kTable[s[i + 2]], a3 = kTable[s[i + 3]];
+        if ((a0 | a1 | a2 | a3) >= 0) {
+          uint32_t v = (static_cast<uint32_t>(a0) << 18) | (static_cast<uint32_t>(a1) << 12) |
+                       (static_cast<uint32_t>(a2) << 6) | static_cast<uint32_t>(a3);
+          out[o] = static_cast<char>(v >> 16);
+          out[o + 1] = static_cast<char>((v >> 8) & 0xFF);
+          out[o + 2] = static_cast<char>(v & 0xFF);
+          o += 3;
+          i += 4;
+          continue;
+        }
+      }
+      int v = kTable[s[i]];
+      if (v < 0) {
+        if (s[i] == '=') {
+          if (have >= 2) flush();
+          else have = 0, acc = 0;
+        } else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+          noise = true;
+        }
+        ++i;
         continue;
       }
-      if (s[i] != '\r' && s[i] != '\n' && s[i] != ' ' && s[i] != '\t') noise = true;
-      if (have == 0) {  // outside a quantum: a deletion
-        uint32_t at = static_cast<uint32_t>(d.bytes.size());
-        AddPiece(d.map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1));
-      }
-      continue;
+      acc = (acc << 6) | static_cast<uint32_t>(v);
+      if (++have == 4) flush();
+      ++i;
     }
-    if (have == 0) quantum_start = i;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    if (++have == 4) flush(i + 1);
+    if (o > line_dst || content_end > line_src)
+      d.map.Add(static_cast<uint32_t>(line_dst), static_cast<uint32_t>(o), static_cast<uint32_t>(line_src),
+                static_cast<uint32_t>(content_end));
+    if (e > content_end || e < n) {  // the line break: deleted
+      size_t brk_end = e < n ? e + 1 : e;
+      AddPiece(d.map, static_cast<uint32_t>(o), static_cast<uint32_t>(o), static_cast<uint32_t>(content_end),
+               static_cast<uint32_t>(brk_end));
+    }
+    i = e < n ? e + 1 : e;
   }
   if (have >= 2) {
-    flush(n);
+    flush();
     d.notes.push_back("base64 without final padding");
+    auto& p = d.map.pieces();
+    if (!p.empty() && p.back().dst_end < o) d.map.ExtendLast(static_cast<uint32_t>(o), p.back().src_end);
   } else if (have == 1) {
     d.notes.push_back("base64 ends with a stray character");
   }
+  d.bytes.resize(o);
   if (noise) d.notes.push_back("base64 contained non-alphabet characters (skipped)");
-  (void)padding;
   return d;
 }
 

@@ -5,6 +5,7 @@
 // and do not overlap, both engines agree, and redaction of an input without
 // findings is the identity. Build: scripts/fuzz.sh (clang, ASan + UBSan).
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -66,6 +67,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
     if (f.start >= f.end || f.end > n || f.start < last) std::abort();
     if (f.type != b.f[i].type || f.start != b.f[i].start || f.end != b.f[i].end) std::abort();
     last = f.end;
+  }
+  // The HTML fast path gives Gumbo's text (modulo whitespace) wherever it
+  // accepts a document.
+  {
+    Decoded fast = HtmlToText(in);
+    if (fast.notes.empty()) {
+      auto squeeze = [](const std::string& t) {
+        std::string o;
+        for (char c : t) {
+          bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+          if (ws) { if (!o.empty() && o.back() != ' ') o += ' '; }
+          else o += c;
+        }
+        while (!o.empty() && o.back() == ' ') o.pop_back();
+        return o;
+      };
+      if (squeeze(fast.bytes) != squeeze(HtmlToTextGumbo(in).bytes)) {
+        std::fprintf(stderr, "HTML fast path differs from Gumbo\n");
+        std::abort();
+      }
+    }
   }
   // Transfer decoders: any input; maps stay monotone and inside the input.
   for (const Decoded& dec : {HtmlToText(in), DecodeQuotedPrintable(in), DecodeBase64(in), DecodeEncodedWords(in),
