@@ -132,6 +132,10 @@ Result<std::string> ReadMessageFile(const std::string& path, size_t max) {
 }
 
 Status MboxReader::Fill() {
+  if (head_ > 0 && head_ >= buf_.size() / 2) {  // compact: drop consumed bytes
+    buf_.erase(0, head_);
+    head_ = 0;
+  }
   size_t have = buf_.size();
   buf_.resize(have + (1 << 20));
   auto r = in_.Read(buf_.data() + have, 1 << 20);
@@ -144,58 +148,54 @@ Status MboxReader::Fill() {
   return Status::Ok();
 }
 
+// buf_[head_, size) holds the unread input; messages are copied out once.
 Result<bool> MboxReader::Next(MboxMessage& m) {
-  m = MboxMessage();
-  // The separator line, when the mbox (or this message) starts with one.
-  while (buf_.find('\n') == std::string::npos && !eof_)
+  m.from_line.clear();
+  m.bytes.clear();
+  m.too_large = false;
+  m.size = 0;
+  auto pending = [&] { return std::string_view(buf_).substr(head_); };
+  while (pending().find('\n') == std::string_view::npos && !eof_)
     if (Status s = Fill(); !s.ok()) return s;
-  if (buf_.empty() && eof_) return false;
+  if (pending().empty() && eof_) return false;
   m.index = ++index_;
-  if (buf_.compare(0, 5, "From ") == 0) {
-    size_t nl = buf_.find('\n');
-    size_t len = nl == std::string::npos ? buf_.size() : nl + 1;
-    m.from_line = buf_.substr(0, len);
-    buf_.erase(0, len);
+  if (pending().substr(0, 5) == "From ") {
+    size_t nl = pending().find('\n');
+    size_t len = nl == std::string_view::npos ? pending().size() : nl + 1;
+    m.from_line.assign(pending().substr(0, len));
+    head_ += len;
     offset_ += len;
     line_ += 1;
   }
-  started_ = true;
   m.offset = offset_;
   m.line = line_;
   // The message runs to the next line starting "From ".
-  size_t scan = 0;
+  size_t scan = 0;       // search position within pending()
   uint64_t dropped = 0;  // bytes of a too-large message already discarded
   for (;;) {
-    size_t at = buf_.find("\nFrom ", scan);
-    if (at != std::string::npos) {
-      size_t len = at + 1;
+    std::string_view p = pending();
+    const void* hit = memmem(p.data() + scan, p.size() - scan, "\nFrom ", 6);
+    size_t at = hit ? static_cast<size_t>(static_cast<const char*>(hit) - p.data()) : std::string_view::npos;
+    if (at != std::string_view::npos || eof_) {
+      size_t len = at != std::string_view::npos ? at + 1 : p.size();
       m.size = dropped + len;
       if (m.size > max_) m.too_large = true;
-      if (!m.too_large) m.bytes = buf_.substr(0, len);
-      line_ += static_cast<uint64_t>(std::count(buf_.begin(), buf_.begin() + static_cast<long>(len), '\n'));
-      buf_.erase(0, len);
+      if (!m.too_large) m.bytes.assign(p.substr(0, len));
+      line_ += static_cast<uint64_t>(std::count(p.begin(), p.begin() + static_cast<long>(len), '\n'));
+      head_ += len;
       offset_ += len;
       return true;
     }
-    if (eof_) {
-      m.size = dropped + buf_.size();
-      if (m.size > max_) m.too_large = true;
-      if (!m.too_large) m.bytes = buf_;
-      line_ += static_cast<uint64_t>(std::count(buf_.begin(), buf_.end(), '\n'));
-      offset_ += buf_.size();
-      buf_.clear();
-      return true;
-    }
-    scan = buf_.size() >= 5 ? buf_.size() - 5 : 0;
-    if (dropped + buf_.size() > max_) {
-      // Too large: keep counting, but stop buffering (keep 5 bytes to find
-      // a separator that straddles two reads).
+    scan = p.size() >= 5 ? p.size() - 5 : 0;
+    if (dropped + p.size() > max_) {
+      // Too large: keep counting, stop buffering (keep 5 bytes to find a
+      // separator that straddles two reads).
       m.too_large = true;
-      size_t drop = buf_.size() > 5 ? buf_.size() - 5 : 0;
-      line_ += static_cast<uint64_t>(std::count(buf_.begin(), buf_.begin() + static_cast<long>(drop), '\n'));
+      size_t drop = p.size() > 5 ? p.size() - 5 : 0;
+      line_ += static_cast<uint64_t>(std::count(p.begin(), p.begin() + static_cast<long>(drop), '\n'));
       offset_ += drop;
       dropped += drop;
-      buf_.erase(0, drop);
+      head_ += drop;
       scan = 0;
     }
     if (Status s = Fill(); !s.ok()) return s;

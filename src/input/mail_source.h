@@ -61,7 +61,8 @@ class MboxReader {
   ByteSource& in_;
   size_t max_;
   std::string buf_;
-  bool eof_ = false, started_ = false;
+  size_t head_ = 0;  // first unread byte of buf_
+  bool eof_ = false;
   uint64_t offset_ = 0, line_ = 1;  // of buf_[0]
   size_t index_ = 0;
 };

@@ -196,7 +196,9 @@ struct MailScanner::Unit {
   std::string part;
   std::string field;
   uint32_t region = 0, region_end = 0;  // raw bytes the maps lead back to
-  std::string text;                     // what the engine scanned
+  std::string_view text;                // what the engine scanned (views one of the stages)
+  std::string_view bytes;               // bodies: transfer-decoded bytes (view of msg or transfer)
+  std::string_view utf8;                // bodies: bytes as UTF-8 (view of bytes or charset)
   std::vector<const OffsetMap*> maps;   // text -> region, innermost first
   std::vector<Finding> findings;        // offsets in text
   // Bodies: the transfer-decoded bytes and how the text maps to them.
@@ -232,7 +234,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.region_end = h.end;
       Unfold(msg.substr(h.value, h.end - h.value), unfolded, unfold_map);
       u.transfer = DecodeEncodedWords(unfolded);
-      u.text = std::move(u.transfer.bytes);
+      u.text = u.transfer.bytes;
       u.maps = {&u.transfer.map, &unfold_map};
       if (Status s = run(u); !s.ok()) {
         notes.push_back("header " + h.name + " of part " + e.path + ": " + s.message());
@@ -271,32 +273,37 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     } else {
       if (e.encoding != "7bit" && e.encoding != "8bit" && e.encoding != "binary")
         notes.push_back("part " + u.part + ": unknown transfer encoding '" + e.encoding + "' read as 8bit");
-      u.transfer.bytes.assign(body.data(), body.size());
     }
+    u.bytes = (e.encoding == "quoted-printable" || e.encoding == "base64") ? std::string_view(u.transfer.bytes)
+                                                                            : body;
     for (auto& n : u.transfer.notes) notes.push_back("part " + u.part + ": " + n);
     std::string cs = e.charset;
     if (cs.empty() || cs == "us-ascii" || cs == "ascii") {
-      if (ValidUtf8(u.transfer.bytes)) cs = "utf-8";
+      if (ValidUtf8(u.bytes)) cs = "utf-8";
     }
-    if ((cs == "utf-16" || cs == "utf16") && u.transfer.bytes.size() >= 2 &&
-        static_cast<unsigned char>(u.transfer.bytes[0]) == 0xFF &&
-        static_cast<unsigned char>(u.transfer.bytes[1]) == 0xFE)
+    if ((cs == "utf-16" || cs == "utf16") && u.bytes.size() >= 2 &&
+        static_cast<unsigned char>(u.bytes[0]) == 0xFF && static_cast<unsigned char>(u.bytes[1]) == 0xFE)
       cs = "utf-16le";
     u.charset_label = cs;
-    u.charset = ToUtf8(u.transfer.bytes, cs);
+    if (cs == "utf-8" || cs == "utf8") {
+      u.utf8 = u.bytes;  // invalid bytes: the normaliser's windows-1252 fallback
+    } else {
+      u.charset = ToUtf8(u.bytes, cs);
+      u.utf8 = u.charset.bytes;
+    }
     for (auto& n : u.charset.notes) notes.push_back("part " + u.part + ": " + n);
     const std::string fn = Lower(e.filename);
     u.is_html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
     if (u.is_html) {
-      u.html = HtmlToText(u.charset.bytes);
+      u.html = HtmlToText(u.utf8);
       for (auto& n : u.html.notes) notes.push_back("part " + u.part + ": " + n);
       u.text = u.html.bytes;
       u.maps = {&u.html.map, &u.charset.map, &u.transfer.map};
     } else {
-      u.text = u.charset.bytes;
+      u.text = u.utf8;
       u.maps = {&u.charset.map, &u.transfer.map};
     }
-    decoded_total += u.transfer.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
+    decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
     if (Status s = run(u); !s.ok()) {
       notes.push_back("part " + u.part + ": " + s.message());
       incomplete = true;
@@ -321,7 +328,7 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
     }
     for (Finding& f : u.findings) {
       ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, u.maps);
-      std::string_view value = std::string_view(u.text).substr(f.start, f.end - f.start);
+      std::string_view value = u.text.substr(f.start, f.end - f.start);
       f.part = u.part;
       f.field = u.field;
       f.part_offset = static_cast<int64_t>(f.start);
@@ -396,7 +403,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
                                        : std::vector<const OffsetMap*>{&u.charset.map});
     bool rebuild = false;
     for (const Finding& f : u.findings) {
-      std::string_view value = std::string_view(u.text).substr(f.start, f.end - f.start);
+      std::string_view value = u.text.substr(f.start, f.end - f.start);
       std::string rep = Replacement(f, value, style);
       ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
       if (u.header) {
@@ -420,7 +427,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
         std::vector<Edit> in_text;
         for (const Finding& f : u.findings)
           in_text.push_back({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end),
-                             Replacement(f, std::string_view(u.text).substr(f.start, f.end - f.start), style)});
+                             Replacement(f, u.text.substr(f.start, f.end - f.start), style)});
         edits.push_back({h.start, h.end, EncodeHeaderField(h.name, ApplyRanges(u.text, in_text, false), eol)});
       } else {
         for (Edit& r : ranges) edits.push_back({u.region + r.start, u.region + r.end, std::move(r.bytes)});
@@ -429,7 +436,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
     }
     const MimeEntity& e = *u.entity;
     if (e.encoding == "quoted-printable" || e.encoding == "base64") {
-      std::string bytes = ApplyRanges(u.transfer.bytes, std::move(ranges), u.is_html);
+      std::string bytes = ApplyRanges(u.bytes, std::move(ranges), u.is_html);
       std::string_view region = msg.substr(u.region, u.region_end - u.region);
       std::string enc;
       if (e.encoding == "base64") {
@@ -444,7 +451,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
       edits.push_back({u.region, u.region_end, std::move(enc)});
     } else {
       // Identity encodings: the decoded bytes are the raw bytes.
-      std::string bytes = ApplyRanges(u.transfer.bytes, std::move(ranges), u.is_html);
+      std::string bytes = ApplyRanges(u.bytes, std::move(ranges), u.is_html);
       edits.push_back({u.region, u.region_end, std::move(bytes)});
     }
   });

@@ -193,28 +193,33 @@ class Parser {
     bool open = false;  // inside a part that started at part_start
     uint32_t part_start = 0;
     bool closed = false;
+    // Delimiter lines: memmem for "--boundary", kept when it starts a line.
     for (uint32_t p = body; p < end;) {
+      const void* hit = memmem(raw_.data() + p, end - p, delim.data(), delim.size());
+      if (!hit) break;
+      uint32_t at = static_cast<uint32_t>(static_cast<const char*>(hit) - raw_.data());
       uint32_t le, next;
-      NextLine(p, end, le, next);
-      std::string_view line = raw_.substr(p, le - p);
-      if (line.size() >= delim.size() && line.compare(0, delim.size(), delim) == 0) {
-        std::string_view rest = line.substr(delim.size());
-        bool close = rest.substr(0, 2) == "--";
-        if (close) rest.remove_prefix(2);
-        if (Trim(rest).empty()) {
-          if (open) {
-            uint32_t pe = p;  // the line break before a delimiter belongs to it
-            if (pe > part_start && raw_[pe - 1] == '\n') --pe;
-            if (pe > part_start && raw_[pe - 1] == '\r') --pe;
-            if (!AddChild(idx, part_start, pe, depth, path, ++n, digest)) return;
-          }
-          if (close) {
-            closed = true;
-            break;
-          }
-          open = true;
-          part_start = next;
+      NextLine(at, end, le, next);
+      if (at != body && raw_[at - 1] != '\n') {  // not at a line start
+        p = at + 1;
+        continue;
+      }
+      std::string_view rest = raw_.substr(at + delim.size(), le - at - delim.size());
+      bool close = rest.substr(0, 2) == "--";
+      if (close) rest.remove_prefix(2);
+      if (Trim(rest).empty()) {
+        if (open) {
+          uint32_t pe = at;  // the line break before a delimiter belongs to it
+          if (pe > part_start && raw_[pe - 1] == '\n') --pe;
+          if (pe > part_start && raw_[pe - 1] == '\r') --pe;
+          if (!AddChild(idx, part_start, pe, depth, path, ++n, digest)) return;
         }
+        if (close) {
+          closed = true;
+          break;
+        }
+        open = true;
+        part_start = next;
       }
       p = next;
     }
