@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target nordpii
-echo "== nordpii scan samples/*.txt (text format; exit 1 means: findings)"
-# samples/expected/ holds the golden JSONL the tests compare with; not an input.
-build/src/nordpii scan --format text samples/*.txt || [ $? -eq 1 ]
+echo "== nordpii scan samples/*.txt samples/mail (text format; exit 1 means: findings)"
+# samples/expected/ and samples/mail/expected/ hold the golden JSONL the tests
+# compare with; not inputs.
+build/src/nordpii scan --format text samples/*.txt samples/mail/*.eml samples/mail/archive.mbox \
+  samples/mail/Maildir || [ $? -eq 1 ]
