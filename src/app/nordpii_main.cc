@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/milter_main.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "output/redactor.h"
@@ -368,6 +369,13 @@ int main(int argc, char** argv) {
 
   auto* types = app.add_subcommand("types", "List the detectors the pattern files define");
   AddCommon(types, c);
+
+  MilterOptions mo;
+  auto* milter = app.add_subcommand("milter", "Run as a milter for Postfix/Sendmail (SIGHUP reloads)");
+  milter->add_option("--listen", mo.listen, "inet:PORT@HOST or unix:/path (default inet:8899@127.0.0.1)");
+  milter->add_option("--config", mo.config, "Policy file (TOML; example: conf/nordpii-milter.toml)")->required();
+  milter->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
+  milter->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else random)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -377,5 +385,10 @@ int main(int argc, char** argv) {
   if (*scan) return RunScan(c, paths, format, reveal);
   if (*redact) return RunRedact(c, rpath, out, style);
   if (*types) return RunTypes(c);
+  if (*milter) {
+    mo.patterns_dir = FindPatterns(c.patterns);
+    mo.key_file = c.key_file;
+    return RunMilter(mo);
+  }
   return 2;
 }

@@ -113,6 +113,21 @@ std::string SafeName(std::string_view name) {
   return out;
 }
 
+// Fails reads once a deadline has passed, so a scan stops within one chunk.
+class DeadlineSource : public ByteSource {
+ public:
+  DeadlineSource(ByteSource& in, std::chrono::steady_clock::time_point d) : in_(in), d_(d) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (std::chrono::steady_clock::now() > d_) return Error(ErrorCode::kLimit, "scan timeout");
+    return in_.Read(buf, std::min<size_t>(n, 1 << 20));
+  }
+  const std::string& name() const override { return in_.name(); }
+
+ private:
+  ByteSource& in_;
+  std::chrono::steady_clock::time_point d_;
+};
+
 struct Collector : StreamSink {
   std::vector<Finding>* out;
   bool OnFinding(const Finding& f, std::string_view) override {
@@ -220,7 +235,9 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     Collector c;
     c.out = &u.findings;
     auto src = StringSource(u.text, "");
-    return ctx_.Scan(*src, filter, c);
+    if (deadline_ == std::chrono::steady_clock::time_point::max()) return ctx_.Scan(*src, filter, c);
+    DeadlineSource timed(*src, deadline_);
+    return ctx_.Scan(timed, filter, c);
   };
   for (const MimeEntity& e : tree.entities) {
     for (const HeaderField& h : e.headers) {
@@ -345,6 +362,8 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
     }
   });
   for (const auto& n : notes) sink.OnNote("", n);
+  if (incomplete)
+    return Error(ErrorCode::kLimit, "message not fully scanned (" + (notes.empty() ? std::string("limit") : notes.back()) + ")");
   return Status::Ok();
 }
 

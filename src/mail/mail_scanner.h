@@ -20,6 +20,7 @@
 #ifndef NORDPII_MAIL_MAIL_SCANNER_H_
 #define NORDPII_MAIL_MAIL_SCANNER_H_
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <string_view>
@@ -46,12 +47,18 @@ class MailScanner {
 
   // Scans one message. Findings carry part/field/part_offset; start/end are
   // offsets in `msg` plus `base_offset` (the message's place in an mbox),
-  // line numbers count from `base_line`.
+  // line numbers count from `base_line`. A limit or the deadline that left
+  // part of the message unscanned gives a kLimit error (after reporting
+  // everything that was scanned).
   Status Scan(std::string_view msg, uint64_t base_offset, uint64_t base_line, const FindingFilter& filter,
               StreamSink& sink);
   // Writes the redacted message to `out`.
   Status Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, std::string& out,
                 RedactSummary& summary);
+
+  // Scanning stops (the summary is incomplete / the scan fails) once this
+  // time has passed; checked per part and per 1 MiB of text. Default: none.
+  void set_deadline(std::chrono::steady_clock::time_point d) { deadline_ = d; }
 
   // The Message-ID of a message (without <>), or "".
   static std::string MessageId(std::string_view msg);
@@ -64,6 +71,7 @@ class MailScanner {
 
   ScanContext& ctx_;
   MailLimits limits_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 // True for parts we scan as text (text/*, JSON/XML/CSV, message/* reports,

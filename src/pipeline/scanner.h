@@ -63,10 +63,12 @@ class StreamSink {
 
 // Which findings reach the sink.
 struct FindingFilter {
-  std::set<std::string> categories;  // empty = all
+  std::set<std::string> categories;  // empty (and types empty) = all
+  std::set<std::string> types;       // type ids accepted besides the categories
   Confidence min_confidence = Confidence::kLow;
   bool Accepts(const Finding& f) const {
-    return f.confidence >= min_confidence && (categories.empty() || categories.count(f.category));
+    return f.confidence >= min_confidence &&
+           ((categories.empty() && types.empty()) || categories.count(f.category) || types.count(f.type));
   }
 };
 

@@ -1,0 +1,342 @@
+// The milter's toml++ user; toml++ throws toml::parse_error, caught here.
+#include "milter/policy.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace nordpii::milter {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return o;
+}
+
+std::string Domain(std::string_view addr) {
+  std::string a = Lower(addr);
+  while (!a.empty() && (a.back() == '>' || a.back() == ' ')) a.pop_back();
+  size_t at = a.rfind('@');
+  return at == std::string::npos ? "" : a.substr(at + 1);
+}
+
+std::string Bare(std::string_view addr) {
+  std::string a = Lower(addr);
+  size_t lt = a.find('<');
+  if (lt != std::string::npos) a = a.substr(lt + 1);
+  size_t gt = a.find('>');
+  if (gt != std::string::npos) a = a.substr(0, gt);
+  return a;
+}
+
+bool Listed(const std::vector<std::string>& list, std::string_view addr) {
+  std::string a = Bare(addr), d = "@" + Domain(addr);
+  for (const auto& e : list)
+    if (e == a || e == d) return true;
+  return false;
+}
+
+struct Ctx {
+  std::string file;
+  Status Bad(const toml::node& n, const std::string& key, const std::string& what) const {
+    return Error(ErrorCode::kInvalidArgument,
+                 file + ":" + std::to_string(n.source().begin.line) + ": " + key + ": " + what);
+  }
+  Status Unknown(const toml::table& t, const std::string& where, std::initializer_list<const char*> allowed) const {
+    for (const auto& [k, v] : t) {
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || k.str() == a;
+      if (!ok) return Bad(v, where + std::string(k.str()), "unknown key");
+    }
+    return Status::Ok();
+  }
+  Status Strings(const toml::table& t, const std::string& where, const char* key, std::vector<std::string>& out,
+                 bool lower) const {
+    const toml::node* n = t.get(key);
+    if (!n) return Status::Ok();
+    const toml::array* a = n->as_array();
+    if (!a) return Bad(*n, where + key, "expected an array of strings");
+    for (const toml::node& e : *a) {
+      auto s = e.value<std::string>();
+      if (!s) return Bad(e, where + key, "expected an array of strings");
+      out.push_back(lower ? Lower(*s) : *s);
+    }
+    return Status::Ok();
+  }
+  template <class T>
+  Status Number(const toml::table& t, const std::string& where, const char* key, T& out, long long lo,
+                long long hi) const {
+    const toml::node* n = t.get(key);
+    if (!n) return Status::Ok();
+    auto v = n->value<long long>();
+    if (!v || *v < lo || *v > hi)
+      return Bad(*n, where + key, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    out = static_cast<T>(*v);
+    return Status::Ok();
+  }
+  Status String(const toml::table& t, const std::string& where, const char* key, std::string& out) const {
+    const toml::node* n = t.get(key);
+    if (!n) return Status::Ok();
+    auto v = n->value<std::string>();
+    if (!v) return Bad(*n, where + key, "expected a string");
+    out = *v;
+    return Status::Ok();
+  }
+};
+
+const std::set<std::string>& Languages() {
+  static const std::set<std::string> k = {"nb", "nn", "sv", "da", "fi", "is", "en"};
+  return k;
+}
+
+Result<Action> ParseAction(const std::string& s) {
+  static const std::pair<const char*, Action> kA[] = {
+      {"flag", Action::kFlag},         {"redact", Action::kRedact}, {"quarantine", Action::kQuarantine},
+      {"tempfail", Action::kTempfail}, {"reject", Action::kReject}, {"discard", Action::kDiscard}};
+  for (const auto& [n, a] : kA)
+    if (s == n) return a;
+  return Error(ErrorCode::kInvalidArgument, "expected flag, redact, quarantine, tempfail, reject or discard");
+}
+
+}  // namespace
+
+const char* ActionName(Action a) {
+  switch (a) {
+    case Action::kFlag: return "flag";
+    case Action::kRedact: return "redact";
+    case Action::kQuarantine: return "quarantine";
+    case Action::kTempfail: return "tempfail";
+    case Action::kReject: return "reject";
+    case Action::kDiscard: return "discard";
+    default: return "accept";
+  }
+}
+
+bool Rule::Matches(const Finding& f) const {
+  if (f.confidence < min_confidence) return false;
+  if (categories.empty() && types.empty()) return true;
+  return categories.count(f.category) || types.count(f.type);
+}
+
+Result<Policy> Policy::Load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::kNotFound, path + ": cannot open policy file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Parse(ss.str(), path);
+}
+
+Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    return Error(ErrorCode::kInvalidArgument, name + ":" + std::to_string(e.source().begin.line) + ": " +
+                                                  std::string(e.description()));
+  }
+  Ctx c{name};
+  Policy p;
+  if (Status s = c.Unknown(root, "", {"milter", "limits", "direction", "allow", "reject", "redact", "rule"}); !s.ok())
+    return s;
+  auto table = [&](const char* key, const toml::table*& out) -> Status {
+    out = nullptr;
+    const toml::node* n = root.get(key);
+    if (!n) return Status::Ok();
+    out = n->as_table();
+    if (!out) return c.Bad(*n, key, "expected a table");
+    return Status::Ok();
+  };
+  const toml::table* t;
+  if (Status s = table("milter", t); !s.ok()) return s;
+  if (t) {
+    if (Status s = c.Unknown(*t, "milter.", {"max_connections", "read_timeout_s"}); !s.ok()) return s;
+    if (Status s = c.Number(*t, "milter.", "max_connections", p.max_connections, 1, 10000); !s.ok()) return s;
+    if (Status s = c.Number(*t, "milter.", "read_timeout_s", p.read_timeout_s, 1, 86400); !s.ok()) return s;
+  }
+  if (Status s = table("limits", t); !s.ok()) return s;
+  if (t) {
+    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error"}); !s.ok()) return s;
+    if (Status s = c.Number(*t, "limits.", "max_message_bytes", p.max_message_bytes, 1024, 1LL << 31); !s.ok())
+      return s;
+    if (Status s = c.Number(*t, "limits.", "scan_timeout_ms", p.scan_timeout_ms, 0, 3600000); !s.ok()) return s;
+    std::string oe;
+    if (Status s = c.String(*t, "limits.", "on_error", oe); !s.ok()) return s;
+    if (oe == "accept") p.on_error = OnError::kAccept;
+    else if (!oe.empty() && oe != "tempfail")
+      return c.Bad(*t->get("on_error"), "limits.on_error", "expected \"tempfail\" or \"accept\"");
+  }
+  if (Status s = table("direction", t); !s.ok()) return s;
+  if (t) {
+    if (Status s = c.Unknown(*t, "direction.", {"internal_domains", "outbound_daemons"}); !s.ok()) return s;
+    if (Status s = c.Strings(*t, "direction.", "internal_domains", p.internal_domains, true); !s.ok()) return s;
+    if (Status s = c.Strings(*t, "direction.", "outbound_daemons", p.outbound_daemons, false); !s.ok()) return s;
+  }
+  if (Status s = table("allow", t); !s.ok()) return s;
+  if (t) {
+    if (Status s = c.Unknown(*t, "allow.", {"senders", "recipients"}); !s.ok()) return s;
+    if (Status s = c.Strings(*t, "allow.", "senders", p.allow_senders, true); !s.ok()) return s;
+    if (Status s = c.Strings(*t, "allow.", "recipients", p.allow_recipients, true); !s.ok()) return s;
+  }
+  if (Status s = table("reject", t); !s.ok()) return s;
+  if (t) {
+    if (Status s = c.Unknown(*t, "reject.", {"secure_url", "default_language", "languages"}); !s.ok()) return s;
+    if (Status s = c.String(*t, "reject.", "secure_url", p.secure_url); !s.ok()) return s;
+    if (Status s = c.String(*t, "reject.", "default_language", p.default_language); !s.ok()) return s;
+    if (!Languages().count(p.default_language))
+      return c.Bad(*t->get("default_language"), "reject.default_language", "expected one of nb, nn, sv, da, fi, is, en");
+    if (const toml::node* n = t->get("languages")) {
+      const toml::table* lt = n->as_table();
+      if (!lt) return c.Bad(*n, "reject.languages", "expected a table of domain = \"language\"");
+      for (const auto& [k, v] : *lt) {
+        auto lang = v.value<std::string>();
+        if (!lang || !Languages().count(*lang))
+          return c.Bad(v, "reject.languages." + std::string(k.str()), "expected one of nb, nn, sv, da, fi, is, en");
+        p.languages[Lower(k.str())] = *lang;
+      }
+    }
+  }
+  if (Status s = table("redact", t); !s.ok()) return s;
+  if (t) {
+    if (Status s = c.Unknown(*t, "redact.", {"style"}); !s.ok()) return s;
+    std::string st;
+    if (Status s = c.String(*t, "redact.", "style", st); !s.ok()) return s;
+    if (st == "mask") p.style = RedactStyle::kMask;
+    else if (st == "hmac") p.style = RedactStyle::kHmac;
+    else if (!st.empty() && st != "label") return c.Bad(*t->get("style"), "redact.style", "expected label, mask or hmac");
+  }
+  if (const toml::node* n = root.get("rule")) {
+    const toml::array* rules = n->as_array();
+    if (!rules) return c.Bad(*n, "rule", "expected [[rule]] tables");
+    static const std::set<std::string> kCats = {"national-id", "financial", "credential", "business", "contact",
+                                                "special"};
+    for (size_t i = 0; i < rules->size(); ++i) {
+      const toml::table* rt = (*rules)[i].as_table();
+      std::string where = "rule[" + std::to_string(i + 1) + "].";
+      if (!rt) return c.Bad((*rules)[i], "rule[" + std::to_string(i + 1) + "]", "expected a table");
+      if (Status s = c.Unknown(*rt, where,
+                               {"name", "categories", "types", "min_confidence", "min_count", "direction", "action"});
+          !s.ok())
+        return s;
+      Rule r;
+      if (Status s = c.String(*rt, where, "name", r.name); !s.ok()) return s;
+      if (r.name.empty()) return c.Bad(*rt, where + "name", "every rule needs a name (it is logged)");
+      std::vector<std::string> cats, types;
+      if (Status s = c.Strings(*rt, where, "categories", cats, true); !s.ok()) return s;
+      for (const auto& cat : cats)
+        if (!kCats.count(cat))
+          return c.Bad(*rt->get("categories"), where + "categories", "unknown category '" + cat + "'");
+      if (Status s = c.Strings(*rt, where, "types", types, true); !s.ok()) return s;
+      r.categories.insert(cats.begin(), cats.end());
+      r.types.insert(types.begin(), types.end());
+      std::string conf = "medium";
+      if (Status s = c.String(*rt, where, "min_confidence", conf); !s.ok()) return s;
+      r.min_confidence = ParseConfidence(conf);
+      if (r.min_confidence == Confidence::kNone)
+        return c.Bad(*rt->get("min_confidence"), where + "min_confidence", "expected low, medium or high");
+      if (Status s = c.Number(*rt, where, "min_count", r.min_count, 1, 1000000); !s.ok()) return s;
+      std::string dir = "any";
+      if (Status s = c.String(*rt, where, "direction", dir); !s.ok()) return s;
+      if (dir == "inbound") r.direction = Rule::Direction::kInbound;
+      else if (dir == "outbound") r.direction = Rule::Direction::kOutbound;
+      else if (dir != "any") return c.Bad(*rt->get("direction"), where + "direction", "expected inbound, outbound or any");
+      std::string act;
+      if (Status s = c.String(*rt, where, "action", act); !s.ok()) return s;
+      if (act.empty()) return c.Bad(*rt, where + "action", "missing");
+      auto a = ParseAction(act);
+      if (!a) return c.Bad(*rt->get("action"), where + "action", a.error().message());
+      r.action = *a;
+      p.rules.push_back(std::move(r));
+    }
+  }
+  return p;
+}
+
+Verdict Evaluate(const Policy& p, const Envelope& env, const std::vector<Finding>& findings) {
+  Verdict v;
+  v.outbound = !p.outbound_daemons.empty() &&
+               std::find(p.outbound_daemons.begin(), p.outbound_daemons.end(), env.daemon_name) !=
+                   p.outbound_daemons.end();
+  if (!v.outbound && !p.internal_domains.empty())
+    for (const auto& r : env.recipients)
+      if (std::find(p.internal_domains.begin(), p.internal_domains.end(), Domain(r)) == p.internal_domains.end())
+        v.outbound = true;
+  if (Listed(p.allow_senders, env.sender)) {
+    v.rule = "allow-list";
+    return v;
+  }
+  if (!env.recipients.empty() && !p.allow_recipients.empty()) {
+    bool all = true;
+    for (const auto& r : env.recipients) all = all && Listed(p.allow_recipients, r);
+    if (all) {
+      v.rule = "allow-list";
+      return v;
+    }
+  }
+  v.redact_filter.min_confidence = Confidence::kHigh;
+  bool redact_all = false;
+  for (const Rule& r : p.rules) {
+    if (r.direction == Rule::Direction::kInbound && v.outbound) continue;
+    if (r.direction == Rule::Direction::kOutbound && !v.outbound) continue;
+    size_t n = 0;
+    for (const Finding& f : findings) n += r.Matches(f);
+    if (n < r.min_count) continue;
+    v.fired.push_back(r.name);
+    if (r.action == Action::kRedact) {
+      v.redact_filter.categories.insert(r.categories.begin(), r.categories.end());
+      v.redact_filter.types.insert(r.types.begin(), r.types.end());
+      redact_all = redact_all || (r.categories.empty() && r.types.empty());
+      v.redact_filter.min_confidence = std::min(v.redact_filter.min_confidence, r.min_confidence);
+    }
+    if (static_cast<int>(r.action) > static_cast<int>(v.action)) {
+      v.action = r.action;
+      v.rule = r.name;
+    }
+  }
+  if (redact_all) v.redact_filter.categories.clear(), v.redact_filter.types.clear();
+  return v;
+}
+
+std::string LanguageFor(const Policy& p, const Envelope& env) {
+  for (const auto& r : env.recipients) {
+    auto it = p.languages.find(Domain(r));
+    if (it != p.languages.end()) return it->second;
+  }
+  return p.default_language;
+}
+
+std::string RejectText(const Policy& p, const Envelope& env, const std::vector<std::string>& types) {
+  // SMTP reply text is 7-bit ASCII (RFC 5321 4.2): Nordic letters transliterated.
+  static const std::map<std::string, std::pair<const char*, const char*>> kText = {
+      {"en", {"Message not delivered: it contains sensitive personal data (", "). Do not send such data by e-mail; use "}},
+      {"nb", {"Meldingen ble ikke levert fordi den inneholder sensitive personopplysninger (",
+              "). Ikke send slike opplysninger paa e-post; bruk "}},
+      {"nn", {"Meldinga vart ikkje levert fordi ho inneheld sensitive personopplysningar (",
+              "). Ikkje send slike opplysningar paa e-post; bruk "}},
+      {"sv", {"Meddelandet levererades inte eftersom det innehaller kansliga personuppgifter (",
+              "). Skicka inte sadana uppgifter med e-post; anvand "}},
+      {"da", {"Beskeden blev ikke leveret, fordi den indeholder foelsomme personoplysninger (",
+              "). Send ikke saadanne oplysninger med e-mail; brug "}},
+      {"fi", {"Viestia ei toimitettu, koska se sisaltaa arkaluonteisia henkilotietoja (",
+              "). Ala laheta tallaisia tietoja sahkopostilla; kayta "}},
+      {"is", {"Skilabodin voru ekki afhent thar sem thau innihalda vidkvaemar personuupplysingar (",
+              "). Ekki senda slikar upplysingar med tolvuposti; notadu "}},
+  };
+  static const std::map<std::string, const char*> kTail = {
+      {"en", " instead."}, {"nb", " i stedet."}, {"nn", " i staden."}, {"sv", " i stallet."},
+      {"da", " i stedet."}, {"fi", " sen sijaan."}, {"is", " i stadinn."}};
+  std::string lang = LanguageFor(p, env);
+  auto it = kText.find(lang);
+  if (it == kText.end()) it = kText.find("en");
+  std::string list;
+  for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
+  std::string out = std::string(it->second.first) + list + it->second.second + p.secure_url + kTail.at(it->first);
+  for (char& ch : out)
+    if (static_cast<unsigned char>(ch) > 126) ch = '?';
+  return out;
+}
+
+}  // namespace nordpii::milter

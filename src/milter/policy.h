@@ -1,0 +1,92 @@
+// File: policy.h
+//
+// The milter's policy: which findings in which mail lead to which action,
+// loaded from TOML and validated at start (and at every SIGHUP) with errors
+// naming the file, line and key. An example with every key documented is
+// conf/nordpii-milter.toml. Immutable after Load(); Evaluate() is pure.
+//
+// Rules match findings by category and/or type (empty = any), minimum
+// confidence, minimum count and direction. The direction of a message is
+// "outbound" when the MTA's {daemon_name} macro is one of
+// direction.outbound_daemons, or when any recipient is outside
+// direction.internal_domains (if that list is set); otherwise "inbound".
+// Every rule that matches fires; the strictest action wins:
+//   none < flag < redact < quarantine < tempfail < reject < discard.
+// Allow-listed senders (or messages whose every recipient is allow-listed)
+// get no action.
+#ifndef NORDPII_MILTER_POLICY_H_
+#define NORDPII_MILTER_POLICY_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/status.h"
+#include "output/redactor.h"
+#include "pipeline/scanner.h"
+
+namespace nordpii::milter {
+
+enum class Action { kNone = 0, kFlag, kRedact, kQuarantine, kTempfail, kReject, kDiscard };
+const char* ActionName(Action a);
+
+struct Rule {
+  std::string name;
+  std::set<std::string> categories, types;  // both empty = every finding
+  Confidence min_confidence = Confidence::kMedium;
+  size_t min_count = 1;
+  enum class Direction { kAny, kInbound, kOutbound } direction = Direction::kAny;
+  Action action = Action::kFlag;
+  bool Matches(const Finding& f) const;
+};
+
+struct Policy {
+  // [milter]
+  size_t max_connections = 64;   // concurrent MTA connections served; more wait in the backlog
+  int read_timeout_s = 300;      // an idle connection is closed after this
+  // [limits]
+  size_t max_message_bytes = 25u << 20;
+  int scan_timeout_ms = 10000;
+  enum class OnError { kTempfail, kAccept } on_error = OnError::kTempfail;  // accept = with a verdict header
+  // [direction]
+  std::vector<std::string> internal_domains, outbound_daemons;
+  // [allow]
+  std::vector<std::string> allow_senders, allow_recipients;  // "user@dom" or "@dom"
+  // [reject]
+  std::string secure_url = "a secure channel";
+  std::string default_language = "en";
+  std::map<std::string, std::string> languages;  // recipient domain -> nb|nn|sv|da|fi|is|en
+  // [redact]
+  RedactStyle style = RedactStyle::kLabel;
+  std::vector<Rule> rules;
+
+  static Result<Policy> Load(const std::string& path);
+  static Result<Policy> Parse(const std::string& text, const std::string& name);
+};
+
+struct Envelope {
+  std::string sender;
+  std::vector<std::string> recipients;
+  std::string daemon_name;
+};
+
+struct Verdict {
+  Action action = Action::kNone;
+  std::string rule;                 // the rule that decided ("" = none, "allow-list")
+  std::vector<std::string> fired;   // every rule that matched
+  FindingFilter redact_filter;      // what to redact (redact action)
+  bool outbound = false;
+};
+
+Verdict Evaluate(const Policy& p, const Envelope& env, const std::vector<Finding>& findings);
+// The 5.7.1 text for the language of the first recipient domain with one
+// configured (else the default): what happened and where to send instead.
+// ASCII only (SMTP reply text is 7-bit): Nordic letters are transliterated.
+std::string RejectText(const Policy& p, const Envelope& env, const std::vector<std::string>& types);
+std::string LanguageFor(const Policy& p, const Envelope& env);
+
+}  // namespace nordpii::milter
+
+#endif  // NORDPII_MILTER_POLICY_H_

@@ -1,0 +1,344 @@
+// Milter: the protocol codec, the policy (parsing, errors naming keys,
+// evaluation), a session driven packet by packet (each action, aborts, many
+// messages, huge bodies, unknown commands, missing macros, limits, timeouts),
+// and the daemon itself over a socket (concurrency bound, dropped
+// connections, SIGHUP reload with a bad file).
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "milter/milter_server.h"
+#include "test_util.h"
+
+using namespace nordpii;
+using namespace nordpii::milter;
+using nordpii::test::ReadFile;
+using nordpii::test::SourceDir;
+
+namespace {
+
+std::string Pkt(char cmd, std::string_view data) {
+  std::string out;
+  Encode(cmd, data, out);
+  return out;
+}
+std::string Nul(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (auto p : parts) s.append(p), s.push_back('\0');
+  return s;
+}
+std::string Be32(uint32_t v) {
+  std::string s(4, '\0');
+  s[0] = static_cast<char>(v >> 24), s[1] = static_cast<char>(v >> 16), s[2] = static_cast<char>(v >> 8),
+  s[3] = static_cast<char>(v);
+  return s;
+}
+
+const char* kPolicy = R"(
+[limits]
+max_message_bytes = 20000000
+[direction]
+internal_domains = ["example.no"]
+[allow]
+senders = ["dpo@example.no"]
+[reject]
+secure_url = "https://example.no/upload"
+[reject.languages]
+"partner.se" = "sv"
+[[rule]]
+name = "id-out"
+categories = ["national-id"]
+min_confidence = "high"
+direction = "outbound"
+action = "reject"
+[[rule]]
+name = "id-in"
+categories = ["national-id", "credential"]
+direction = "inbound"
+action = "redact"
+[[rule]]
+name = "special"
+categories = ["special"]
+min_confidence = "low"
+action = "flag"
+[[rule]]
+name = "many-phones"
+types = ["phone"]
+min_count = 3
+action = "quarantine"
+)";
+
+std::shared_ptr<const MilterEngine> MakeEngine(const std::string& policy_text) {
+  auto p = Policy::Parse(policy_text, "test.toml");
+  if (!p) throw std::runtime_error(p.error().message());
+  auto e = std::make_shared<MilterEngine>();
+  e->scanner = test::MakeScanner();
+  e->policy = *p;
+  e->hasher = KeyedHasher("test-key");
+  return e;
+}
+
+struct Replies {
+  std::vector<Packet> packets;
+  bool Has(char c) const {
+    for (auto& p : packets)
+      if (p.cmd == c) return true;
+    return false;
+  }
+  const Packet* First(char c) const {
+    for (auto& p : packets)
+      if (p.cmd == c) return &p;
+    return nullptr;
+  }
+};
+
+// Drives a session like an MTA: negotiation, then messages.
+struct FakeMta {
+  EngineHolder engines;
+  std::vector<std::string> log;
+  std::unique_ptr<MilterSession> s;
+  explicit FakeMta(const std::string& policy = kPolicy) {
+    engines.Set(MakeEngine(policy));
+    s = std::make_unique<MilterSession>(engines, [this](const std::string& l) { log.push_back(l); });
+    Replies r = Send(Pkt(kOptNeg, Be32(6) + Be32(0x1FF) + Be32(0x1FFFFF)));
+    REQUIRE(r.packets.size() == 1);
+    REQUIRE(r.packets[0].cmd == kOptNeg);
+  }
+  Replies Send(std::string bytes) {
+    Replies r;
+    Packet p, q;
+    while (true) {
+      auto got = Decode(bytes, p);
+      REQUIRE(static_cast<bool>(got));
+      if (!*got) break;
+      std::string out;
+      s->Handle(p, out);
+      while (true) {
+        auto g2 = Decode(out, q);
+        REQUIRE(static_cast<bool>(g2));
+        if (!*g2) break;
+        r.packets.push_back(q);
+      }
+    }
+    return r;
+  }
+  // One message; returns the replies to end-of-message.
+  Replies Message(const std::string& from, const std::string& to, const std::vector<std::pair<std::string, std::string>>& headers,
+                  const std::string& body, size_t chunk = 65535, bool macros = true) {
+    std::string pre;
+    if (macros) pre += Pkt(kMacro, std::string(1, kMail) + Nul({"i", "Q1234"}));
+    pre += Pkt(kMail, Nul({"<" + from + ">"}));
+    pre += Pkt(kRcpt, Nul({"<" + to + ">"}));
+    for (auto& [n, v] : headers) pre += Pkt(kHeader, Nul({n, " " + v}));
+    pre += Pkt(kEoh, "");
+    for (size_t i = 0; i < body.size(); i += chunk) pre += Pkt(kBody, body.substr(i, chunk));
+    Replies before = Send(pre);
+    for (auto& p : before.packets) REQUIRE(p.cmd == kContinue);
+    return Send(Pkt(kBodyEob, ""));
+  }
+};
+
+std::string ReplyText(const Packet& p) { return std::string(p.data.c_str()); }
+
+}  // namespace
+
+TEST_CASE("milter codec: framing, partial input, bad lengths, macros", "[milter]") {
+  std::string buf = Pkt(kHeader, Nul({"Subject", " hei"})) + Pkt(kEoh, "");
+  std::string part = buf.substr(0, 7);
+  Packet p;
+  CHECK_FALSE(*Decode(part, p));  // incomplete: wait for more
+  REQUIRE(*Decode(buf, p));
+  CHECK(p.cmd == kHeader);
+  CHECK(SplitNul(p.data) == std::vector<std::string_view>{"Subject", " hei"});
+  REQUIRE(*Decode(buf, p));
+  CHECK(p.cmd == kEoh);
+  CHECK(buf.empty());
+  std::string zero = Be32(0);
+  CHECK_FALSE(static_cast<bool>(Decode(zero, p)));
+  std::string huge = Be32(kMaxPacket + 1) + "x";
+  CHECK_FALSE(static_cast<bool>(Decode(huge, p)));
+  Macros m = ParseMacros(std::string(1, kConnect) + Nul({"{daemon_name}", "ORIGINATING", "j", "mx"}));
+  CHECK(m.for_cmd == kConnect);
+  REQUIRE(m.pairs.size() == 2);
+  CHECK(m.pairs[0].first == "daemon_name");
+  std::string reply = ReplyCodePacket("550", "5.7.1", "line\r\nbreak 100%");
+  REQUIRE(*Decode(reply, p));
+  CHECK(ReplyText(p) == "550 5.7.1 line  break 100%%");
+}
+
+TEST_CASE("milter policy: the example parses; errors name file, line and key", "[milter][policy]") {
+  auto ok = Policy::Load(SourceDir() + "/conf/nordpii-milter.toml");
+  REQUIRE(static_cast<bool>(ok));
+  CHECK(ok->rules.size() == 4);
+  CHECK(ok->languages.at("example.se") == "sv");
+  struct Bad {
+    const char* text;
+    const char* msg;
+  } bad[] = {
+      {"[[rule]]\nname = \"x\"\nacton = \"reject\"\n", "t.toml:3: rule[1].acton: unknown key"},
+      {"[[rule]]\nname = \"x\"\naction = \"bounce\"\n", "t.toml:3: rule[1].action: expected flag, redact"},
+      {"[[rule]]\naction = \"flag\"\n", "rule[1].name: every rule needs a name"},
+      {"[[rule]]\nname = \"x\"\naction = \"flag\"\ncategories = [\"health\"]\n", "rule[1].categories: unknown category 'health'"},
+      {"[reject]\ndefault_language = \"de\"\n", "t.toml:2: reject.default_language: expected one of"},
+      {"[reject.languages]\n\"a.no\" = \"xx\"\n", "reject.languages.a.no: expected one of"},
+      {"[limits]\non_error = \"drop\"\n", "limits.on_error: expected \"tempfail\" or \"accept\""},
+      {"[limits]\nmax_message_bytes = 5\n", "limits.max_message_bytes: expected an integer"},
+      {"[milter]\nmax_connections = \"many\"\n", "milter.max_connections: expected an integer"},
+      {"[surprise]\n", "t.toml:1: surprise: unknown key"},
+      {"[[rule]\n", "t.toml:1:"},
+  };
+  for (const auto& b : bad) {
+    auto r = Policy::Parse(b.text, "t.toml");
+    INFO(b.text);
+    REQUIRE_FALSE(static_cast<bool>(r));
+    CHECK_THAT(r.error().message(), Catch::Contains(b.msg));
+  }
+}
+
+TEST_CASE("milter policy: strictest action wins, direction, allow-lists, languages", "[milter][policy]") {
+  Policy p = *Policy::Parse(kPolicy, "p.toml");
+  Finding fnr;
+  fnr.type = "no.fnr", fnr.category = "national-id", fnr.confidence = Confidence::kHigh;
+  Finding health;
+  health.type = "special.health", health.category = "special", health.confidence = Confidence::kMedium;
+  Envelope out{"<kari@example.no>", {"<x@partner.se>"}, ""};
+  Envelope in{"<x@partner.se>", {"<kari@example.no>"}, ""};
+  Verdict v = Evaluate(p, out, {fnr, health});
+  CHECK(v.action == Action::kReject);
+  CHECK(v.rule == "id-out");
+  CHECK(v.fired == std::vector<std::string>{"id-out", "special"});
+  CHECK(v.outbound);
+  v = Evaluate(p, in, {fnr});
+  CHECK(v.action == Action::kRedact);
+  CHECK(v.redact_filter.categories == std::set<std::string>{"national-id", "credential"});
+  CHECK(Evaluate(p, in, {health}).action == Action::kFlag);
+  CHECK(Evaluate(p, in, {}).action == Action::kNone);
+  Envelope dpo{"<DPO@example.no>", {"<x@partner.se>"}, ""};
+  CHECK(Evaluate(p, dpo, {fnr}).rule == "allow-list");
+  Finding phone;
+  phone.type = "phone", phone.category = "contact", phone.confidence = Confidence::kMedium;
+  CHECK(Evaluate(p, in, {phone, phone}).action == Action::kNone);
+  CHECK(Evaluate(p, in, {phone, phone, phone}).action == Action::kQuarantine);
+  // The reject text: recipient-domain language, the URL, ASCII only.
+  std::string sv = RejectText(p, out, {"no.fnr"});
+  CHECK_THAT(sv, Catch::Contains("Meddelandet levererades inte"));
+  CHECK_THAT(sv, Catch::Contains("https://example.no/upload"));
+  CHECK_THAT(sv, Catch::Contains("no.fnr"));
+  for (const char* lang : {"nb", "nn", "sv", "da", "fi", "is", "en"}) {
+    Policy q = p;
+    q.languages.clear();
+    q.default_language = lang;
+    std::string t = RejectText(q, out, {"no.fnr"});
+    for (unsigned char ch : t) CHECK(ch < 128);
+    CHECK(t.size() < 400);
+  }
+}
+
+TEST_CASE("milter session: each action at end of message", "[milter]") {
+  FakeMta mta;
+  SECTION("clean mail: continue, no modification") {
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "hei"}}, "Hei, alt vel.\r\n");
+    REQUIRE(r.packets.size() == 1);
+    CHECK(r.packets[0].cmd == kContinue);
+    CHECK_THAT(mta.log.back(), Catch::Contains("queue=Q1234 action=accept"));
+  }
+  SECTION("outbound national id: 550 5.7.1 in the recipient's language") {
+    Replies r = mta.Message("kari@example.no", "x@partner.se", {{"Subject", "hei"}}, "fnr 15108695088\r\n");
+    REQUIRE(r.packets.size() == 1);
+    REQUIRE(r.packets[0].cmd == kReplyCode);
+    CHECK_THAT(ReplyText(r.packets[0]), Catch::StartsWith("550 5.7.1 Meddelandet"));
+    CHECK_THAT(mta.log.back(), Catch::Contains("action=reject rule=id-out findings=1 types=no.fnr:1"));
+    CHECK(mta.log.back().find("15108695088") == std::string::npos);
+  }
+  SECTION("inbound: body replaced, subject changed, verdict header added") {
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "fnr 15108695088"}, {"From", "a@partner.se"}},
+                            "Hei,\r\nfnr 151086 95088 og passord: Sommer2026!\r\n");
+    const Packet* body = r.First(kReplBody);
+    REQUIRE(body);
+    CHECK(body->data == "Hei,\r\nfnr [NO-FNR] og passord: [PASSWORD]\r\n");
+    const Packet* chg = r.First(kChgHeader);
+    REQUIRE(chg);
+    CHECK(chg->data.substr(0, 4) == Be32(1));
+    CHECK(SplitNul(std::string_view(chg->data).substr(4)) == std::vector<std::string_view>{"Subject", " fnr [NO-FNR]"});
+    std::vector<std::string> added;
+    for (auto& p : r.packets)
+      if (p.cmd == kAddHeader) added.push_back(std::string(SplitNul(p.data)[0]) + ":" + std::string(SplitNul(p.data)[1]));
+    REQUIRE(added.size() == 2);
+    CHECK(added[0] == "X-Nordpii: redacted=3; types=no.fnr,password");
+    CHECK_THAT(added[1], Catch::StartsWith("X-Nordpii-Verdict: redact; rule=id-in; findings=3"));
+    CHECK(r.packets.back().cmd == kContinue);
+  }
+  SECTION("flag and quarantine") {
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}}, "Jeg er sykemeldt med diagnose F32.\r\n");
+    const Packet* h = r.First(kAddHeader);
+    REQUIRE(h);
+    CHECK(SplitNul(h->data)[0] == "X-Nordpii-Verdict");
+    CHECK_THAT(std::string(SplitNul(h->data)[1]), Catch::StartsWith(" flag; rule=special"));
+    r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}},
+                    "Ring meg pa +47 912 34 567, +46 70 123 45 67 eller +45 20 12 34 56.\r\n");
+    CHECK(r.Has(kQuarantine));
+    CHECK(r.packets.back().cmd == kContinue);
+  }
+}
+
+TEST_CASE("milter session: aborts, many messages, huge bodies, unknown commands, missing macros", "[milter]") {
+  FakeMta mta;
+  // Abort in the middle of a message: nothing of it leaks into the next one.
+  mta.Send(Pkt(kMail, Nul({"<a@partner.se>"})) + Pkt(kRcpt, Nul({"<k@example.no>"})) +
+           Pkt(kHeader, Nul({"Subject", " fnr 15108695088"})) + Pkt(kEoh, "") + Pkt(kBody, "fnr 15108695088\r\n"));
+  Replies none = mta.Send(Pkt(kAbort, ""));
+  CHECK(none.packets.empty());
+  Replies r = mta.Message("a@partner.se", "k@example.no", {{"Subject", "hei"}}, "ok\r\n");
+  CHECK(r.packets.size() == 1);
+  CHECK(r.packets[0].cmd == kContinue);
+  // Many messages on one connection.
+  for (int i = 0; i < 200; ++i) {
+    r = mta.Message("a@partner.se", "k@example.no", {{"Subject", "n" + std::to_string(i)}},
+                    i % 10 == 0 ? "fnr 15108695088\r\n" : "ok\r\n");
+    CHECK(r.Has(kReplBody) == (i % 10 == 0));
+  }
+  // A 12 MB body in 64 KiB chunks with the number at the very end.
+  std::string big(12 << 20, 'x');
+  for (size_t i = 100; i < big.size(); i += 100) big[i] = '\n';
+  big += "\r\nfnr 15108695088\r\n";
+  r = mta.Message("a@partner.se", "k@example.no", {{"Subject", "big"}}, big);
+  const Packet* body = r.First(kReplBody);
+  REQUIRE(body);
+  size_t chunks = 0;
+  for (auto& p : r.packets) chunks += p.cmd == kReplBody;
+  CHECK(chunks == (big.size() + kBodyChunk - 1) / kBodyChunk);
+  // Unknown commands are logged and ignored; missing macros are fine.
+  CHECK(mta.Send(Pkt('Z', "whatever")).packets.empty());
+  CHECK_THAT(mta.log.back(), Catch::Contains("unknown command"));
+  r = mta.Message("a@partner.se", "k@example.no", {{"Subject", "x"}}, "fnr 15108695088\r\n", 65535, false);
+  CHECK(r.Has(kReplBody));
+  CHECK_THAT(mta.log.back(), Catch::Contains("queue=- action=redact"));
+}
+
+TEST_CASE("milter session: over the size limit or the time limit -> on_error", "[milter]") {
+  std::string strict = std::string(kPolicy);
+  strict.replace(strict.find("max_message_bytes = 20000000"), 28, "max_message_bytes = 4096");
+  FakeMta small(strict);
+  Replies r = small.Message("a@partner.se", "k@example.no", {{"Subject", "x"}}, std::string(10000, 'a'));
+  REQUIRE(r.packets.size() == 1);
+  CHECK_THAT(ReplyText(r.packets[0]), Catch::StartsWith("451 4.7.1"));
+  CHECK_THAT(small.log.back(), Catch::Contains("action=tempfail(error)"));
+
+  std::string timeout = std::string(kPolicy);
+  timeout.replace(timeout.find("[limits]\n"), 9, "[limits]\nscan_timeout_ms = 0\non_error = \"accept\"\n");
+  FakeMta slow(timeout);
+  r = slow.Message("a@partner.se", "k@example.no", {{"Subject", "x"}}, std::string(3 << 20, 'a') + " fnr 15108695088\r\n");
+  CHECK_FALSE(r.Has(kReplBody));  // never half-redacted: accepted unchanged, with the error verdict
+  const Packet* h = r.First(kAddHeader);
+  REQUIRE(h);
+  CHECK(std::string(SplitNul(h->data)[1]) == " error; reason=not scanned");
+  CHECK(r.packets.back().cmd == kContinue);
+}
