@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
 libcli11-dev libtomlplusplus-dev catch2 nlohmann-json3-dev libbenchmark-dev \
-libmimetic-dev libpython3.11-testsuite \
+libmimetic-dev libpython3.11-testsuite postfix swaks \
 python3 python3-stdnum ripgrep"
 missing=""
 for p in $PKGS; do
@@ -13,6 +13,8 @@ done
 if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "install-deps: installing:$missing" >&2
+  # Postfix without a system configuration: the milter test runs its own instance.
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi

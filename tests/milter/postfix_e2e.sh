@@ -1,0 +1,240 @@
+#!/bin/bash
+# End-to-end test of `nordpii milter` with a real Postfix (Debian's postfix
+# package) and swaks: a private Postfix instance on loopback (the system
+# configuration is not touched) with smtpd_milters and non_smtpd_milters
+# pointing at nordpii, delivering every recipient to one Maildir. Checks, for
+# each action: flagged mail arrives with the verdict header; redacted mail
+# arrives valid (re-parsed with Python's email package) without the
+# identifiers; rejected mail gets the 5.7.1 text; clean mail arrives with a
+# byte-identical body; quarantined mail is on hold; with nordpii killed
+# Postfix applies milter_default_action (tempfail) and mail submitted
+# locally stays queued and is delivered once nordpii is back (no mail lost);
+# a bad policy on SIGHUP is refused while the old one keeps working.
+#
+# Usage: postfix_e2e.sh NORDPII_BINARY SOURCE_DIR
+# Needs root (Postfix's master starts as root); exits 77 (CTest: skipped)
+# otherwise.
+set -u
+BIN=$1
+SRC=$2
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root to start a private Postfix"; exit 77; fi
+for c in postfix postconf postqueue swaks; do
+  command -v $c >/dev/null || { echo "FAIL: $c missing (scripts/install-deps.sh installs postfix and swaks)"; exit 1; }
+done
+LAB=$(mktemp -d /tmp/nordpii-postfix.XXXXXX)
+chmod 755 "$LAB"
+C=$LAB/conf
+MILTER_LOG=$LAB/milter.log
+FAILS=0
+pass() { echo "ok   - $*"; }
+fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+SMTP_PORT=$(free_port)
+MILTER_PORT=$(free_port)
+MPID=
+cleanup() {
+  [ -n "$MPID" ] && kill "$MPID" 2>/dev/null
+  postfix -c "$C" stop >/dev/null 2>&1
+  sleep 0.5
+  if [ "$FAILS" = 0 ]; then rm -rf "$LAB"; else echo "lab kept in $LAB"; fi
+}
+trap cleanup EXIT
+
+mkdir -p "$C" "$LAB/queue" "$LAB/data" "$LAB/mail"
+chown postfix:postfix "$LAB/data"
+chown nobody:nogroup "$LAB/mail"
+cp "$(postconf -h config_directory)/master.cf.proto" "$C/master.cf" 2>/dev/null ||
+  cp "$(postconf -h config_directory)/master.cf" "$C/master.cf"
+cat > "$C/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $LAB/queue
+data_directory = $LAB/data
+maillog_file = $LAB/maillog
+maillog_file_prefixes = /var, /dev/stdout, $LAB
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.pii.test
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+smtpd_milters = inet:127.0.0.1:$MILTER_PORT
+non_smtpd_milters = \$smtpd_milters
+milter_protocol = 6
+milter_default_action = tempfail
+milter_connect_timeout = 5s
+milter_command_timeout = 30s
+milter_content_timeout = 60s
+virtual_mailbox_domains = pii.test
+virtual_mailbox_base = $LAB/mail
+virtual_mailbox_maps = static:inbox/
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(id -g nobody)
+EOF
+postconf -c "$C" -M# smtp/inet
+postconf -c "$C" -M "127.0.0.1:$SMTP_PORT/inet = 127.0.0.1:$SMTP_PORT inet n - n - - smtpd"
+postconf -c "$C" -F '*/*/chroot = n'
+if ! postfix -c "$C" check || ! postfix -c "$C" start >/dev/null 2>&1; then
+  echo "FAIL: private Postfix did not start"; cat "$LAB/maillog" 2>/dev/null; exit 1
+fi
+
+# Policies: one per action, swapped in with SIGHUP.
+policy() {  # name action [extra rule lines]
+  cat > "$LAB/$1.toml" <<EOF
+[direction]
+internal_domains = ["pii.test"]
+[reject]
+secure_url = "https://pii.test/upload"
+default_language = "en"
+[reject.languages]
+"pii.test" = "nb"
+[[rule]]
+name = "$1-rule"
+categories = ["national-id", "financial", "credential"]
+min_confidence = "medium"
+action = "$2"
+EOF
+}
+policy flag flag
+policy redact redact
+policy reject reject
+policy quarantine quarantine
+echo '[[rule]]' > "$LAB/bad.toml"; echo 'action = "explode"' >> "$LAB/bad.toml"
+cp "$LAB/flag.toml" "$LAB/active.toml"
+
+start_milter() {
+  local n
+  n=$(grep -c "listening on inet:$MILTER_PORT" "$MILTER_LOG" 2>/dev/null)
+  NORDPII_KEY=e2e-key NORDPII_CACHE_DIR=off "$BIN" milter --listen "inet:$MILTER_PORT@127.0.0.1" \
+    --config "$LAB/active.toml" --patterns "$SRC/patterns" >>"$MILTER_LOG" 2>&1 &
+  MPID=$!
+  for _ in $(seq 50); do
+    [ "$(grep -c "listening on inet:$MILTER_PORT" "$MILTER_LOG")" -gt "${n:-0}" ] && return 0
+    sleep 0.1
+  done
+  echo "FAIL: nordpii milter did not start"; cat "$MILTER_LOG"; exit 1
+}
+use_policy() {  # name
+  cp "$LAB/$1.toml" "$LAB/active.toml"
+  local n
+  n=$(grep -c 'configuration reloaded' "$MILTER_LOG")
+  kill -HUP "$MPID"
+  for _ in $(seq 50); do
+    [ "$(grep -c 'configuration reloaded' "$MILTER_LOG")" -gt "$n" ] && return 0
+    sleep 0.1
+  done
+  fail "reload to $1 not confirmed"
+}
+delivered_count() { ls "$LAB/mail/inbox/new" 2>/dev/null | wc -l; }
+wait_delivery() {  # expected count -> newest file path
+  for _ in $(seq 200); do
+    if [ "$(delivered_count)" -ge "$1" ]; then ls -t "$LAB/mail/inbox/new/"* | head -1; return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+send() {  # subject body -> swaks output
+  swaks --server "127.0.0.1:$SMTP_PORT" --from kari@example.org --to inbox@pii.test \
+    --header "Subject: $1" --body "$2" 2>&1
+}
+body_of() { /usr/bin/python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); i=d.find(b"\n\n"); sys.stdout.buffer.write(d[i+2:])' "$1"; }
+
+start_milter
+N=0
+
+# 1. flag
+out=$(send "flag test" "Mitt fnr er 15108695088.")
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=flag-rule; findings=1; types=no.fnr:1' "$f"; then
+  pass "flag: delivered with X-Nordpii-Verdict"
+else fail "flag: $out"; fi
+
+# 2. clean mail: body byte-identical
+printf 'Hei,\r\nordre 4500012345 er sendt.\r\n\r\nHilsen\r\n' > "$LAB/clean.txt"
+swaks --server "127.0.0.1:$SMTP_PORT" --from kari@example.org --to inbox@pii.test --header "Subject: clean" \
+  --body "$LAB/clean.txt" >/dev/null 2>&1
+N=$((N + 1))
+# (swaks ends the DATA with one more line break of its own; compare without trailing ones)
+trim() { tr -d '\r' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'; }
+if f=$(wait_delivery $N) && cmp -s <(body_of "$f" | trim) <(trim < "$LAB/clean.txt") &&
+   ! grep -q '^X-Nordpii' "$f" && grep -q 'action=accept' "$MILTER_LOG"; then
+  pass "clean: body byte-identical, no header"
+else fail "clean: body changed or header added"; fi
+
+# 3. redact: a multipart message (base64 ISO-8859-1 text + QP HTML) and a header
+use_policy redact
+swaks --server "127.0.0.1:$SMTP_PORT" --from kari@example.org --to inbox@pii.test \
+  --data "$SRC/samples/mail/alternative-html.eml" >/dev/null 2>&1
+N=$((N + 1))
+if f=$(wait_delivery $N) && /usr/bin/python3 - "$f" <<'EOF'
+import sys
+from email import message_from_bytes, policy
+raw = open(sys.argv[1], "rb").read()
+m = message_from_bytes(raw, policy=policy.default)
+types = [p.get_content_type() for p in m.walk()]
+assert types == ["multipart/alternative", "text/plain", "text/html"], types
+text = "".join(p.get_content() for p in m.walk() if p.get_content_maintype() == "text")
+for bad in ["15108695088", "151086", "9876", "4111"]:
+    assert bad not in text, bad
+assert "[NO-FNR]" in text and "[SE-PNR]" in text and "[CARD]" in text, text
+assert m["X-Nordpii"].startswith("redacted="), m["X-Nordpii"]
+assert m["X-Nordpii-Verdict"].startswith("redact; rule=redact-rule"), m["X-Nordpii-Verdict"]
+EOF
+then pass "redact: multipart arrives valid, identifiers gone, headers added"
+else fail "redact: $(tail -3 "$MILTER_LOG")"; fi
+out=$(send "fnr 15108695088 i emnet" "passord: Sommer2026!")
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q '^Subject: fnr \[NO-FNR\] i emnet' "$f" && grep -q 'passord: \[PASSWORD\]' "$f" &&
+   ! grep -q 15108695088 "$f"; then
+  pass "redact: subject header and body redacted"
+else fail "redact header: $(grep -i '^subject' "$f" 2>/dev/null)"; fi
+
+# 4. reject: 5.7.1 with the Norwegian text and the URL
+use_policy reject
+out=$(send "reject test" "fnr 15108695088")
+if echo "$out" | grep -q '<\*\* *550 5.7.1 Meldingen ble ikke levert.*https://pii.test/upload'; then
+  pass "reject: 550 5.7.1 in nb with the secure URL"
+else fail "reject: $(echo "$out" | grep '<\*\*')"; fi
+[ "$(delivered_count)" = $N ] && pass "reject: nothing delivered" || fail "reject: a message was delivered"
+
+# 5. a bad policy on SIGHUP is refused; the reject policy stays in force
+cp "$LAB/bad.toml" "$LAB/active.toml"
+kill -HUP "$MPID"
+sleep 0.5
+if grep -q 'reload refused' "$MILTER_LOG" && send "still" "fnr 15108695088" | grep -q '550 5.7.1'; then
+  pass "reload: bad policy refused, old policy still enforced"
+else fail "reload: bad policy not refused"; fi
+
+# 6. quarantine: Postfix puts the message on hold
+use_policy quarantine
+send "hold test" "fnr 15108695088" >/dev/null
+sleep 1
+if postqueue -c "$C" -p | grep -q '!'; then
+  pass "quarantine: message on hold in Postfix"
+else fail "quarantine: $(postqueue -c "$C" -p | head -5)"; fi
+
+# 7. nordpii killed: SMTP gets 4.7.1 tempfail, local submission stays queued,
+#    and is delivered (redacted) once nordpii is back.
+use_policy redact
+kill -9 "$MPID"; wait "$MPID" 2>/dev/null; MPID=
+out=$(send "down" "fnr 15108695088")
+if echo "$out" | grep -q '<\*\* *451 4.7.1'; then
+  pass "milter down: SMTP client gets 451 4.7.1 (milter_default_action)"
+else fail "milter down: $(echo "$out" | grep '<\*\*')"; fi
+printf 'Subject: queued while down\n\nfnr 15108695088\n' | sendmail -C "$C" -f kari@example.org inbox@pii.test
+sleep 1
+if postqueue -c "$C" -p | grep -q 'inbox@pii.test'; then pass "milter down: local mail kept in the queue"
+else fail "milter down: local mail not queued"; fi
+start_milter
+postqueue -c "$C" -f
+postkick -c "$C" public pickup W 2>/dev/null  # pickup retries the maildrop now, not in 60 s
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q 'queued while down' "$f" && grep -q '\[NO-FNR\]' "$f"; then
+  pass "milter back: queued mail delivered, redacted"
+else fail "milter back: queued mail not delivered"; fi
+
+# Logs never contain a raw identifier or message text.
+if grep -q -e 15108695088 -e Sommer2026 "$MILTER_LOG"; then fail "milter log contains a raw value"
+else pass "milter log has no raw values ($(grep -c 'queue=' "$MILTER_LOG") message lines)"; fi
+echo "postfix_e2e: $FAILS failure(s)"
+[ "$FAILS" = 0 ]
