@@ -7,11 +7,14 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -341,4 +344,125 @@ TEST_CASE("milter session: over the size limit or the time limit -> on_error", "
   REQUIRE(h);
   CHECK(std::string(SplitNul(h->data)[1]) == " error; reason=not scanned");
   CHECK(r.packets.back().cmd == kContinue);
+}
+
+namespace {
+
+// The daemon as a child process on a Unix socket, stderr to a log file.
+struct Daemon {
+  pid_t pid = -1;
+  std::string dir, sock, log, config;
+  explicit Daemon(const std::string& policy) {
+    char tmpl[] = "/tmp/nordpii-milter-XXXXXX";
+    dir = mkdtemp(tmpl);
+    sock = dir + "/m.sock";
+    log = dir + "/log";
+    config = dir + "/policy.toml";
+    std::ofstream(config) << policy;
+    pid = fork();
+    if (pid == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, 2);
+      setenv("NORDPII_KEY", "k", 1);
+      setenv("NORDPII_CACHE_DIR", "off", 1);
+      std::string pat = SourceDir() + "/patterns";
+      execl(NORDPII_BINARY, "nordpii", "milter", "--listen", ("unix:" + sock).c_str(), "--config", config.c_str(),
+            "--patterns", pat.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && ReadFile(log).find("listening") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ~Daemon() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      int st;
+      waitpid(pid, &st, 0);
+    }
+    std::filesystem::remove_all(dir);
+  }
+  int Connect() const {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strcpy(a.sun_path, sock.c_str());
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return fd;
+  }
+};
+
+// Sends bytes and waits up to `ms` for one reply packet.
+bool Await(int fd, const std::string& bytes, int ms, Packet* out = nullptr) {
+  if (!bytes.empty() && send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
+    return false;
+  std::string buf;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 20) <= 0) continue;
+    char b[4096];
+    ssize_t r = recv(fd, b, sizeof b, 0);
+    if (r <= 0) return false;
+    buf.append(b, static_cast<size_t>(r));
+    Packet pk;
+    auto got = Decode(buf, pk);
+    if (got && *got) {
+      if (out) *out = pk;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string OptNeg() { return Pkt(kOptNeg, Be32(6) + Be32(0x1FF) + Be32(0x1FFFFF)); }
+
+}  // namespace
+
+TEST_CASE("milter daemon: bounded connections, dropped peers, garbage, SIGHUP with a bad policy",
+          "[milter][daemon]") {
+  std::string policy = std::string("[milter]\nmax_connections = 2\nread_timeout_s = 5\n") + kPolicy;
+  Daemon d(policy);
+  REQUIRE(ReadFile(d.log).find("listening") != std::string::npos);
+  // Two connections are served; a third waits until one closes.
+  int a = d.Connect(), b = d.Connect();
+  CHECK(Await(a, OptNeg(), 2000));
+  CHECK(Await(b, OptNeg(), 2000));
+  int c = d.Connect();  // accepted by the kernel backlog only
+  CHECK_FALSE(Await(c, OptNeg(), 400));
+  close(a);
+  CHECK(Await(c, "", 3000));  // served now
+  // A peer that drops in the middle of a message, and one that sends garbage.
+  CHECK(Await(b, Pkt(kMail, Nul({"<a@x.se>"})), 2000));
+  std::string half = Pkt(kBody, "fnr 15108695088");
+  send(b, half.data(), half.size() / 2, MSG_NOSIGNAL);
+  close(b);
+  int g = d.Connect();
+  std::string junk = Be32(0xFFFFFFF0) + "junk";
+  send(g, junk.data(), junk.size(), MSG_NOSIGNAL);
+  Packet p;
+  CHECK_FALSE(Await(g, "", 500));  // closed by the daemon
+  close(g);
+  // Still serving: a whole message on a fresh connection.
+  close(c);
+  int e = d.Connect();
+  CHECK(Await(e, OptNeg(), 2000));
+  CHECK(Await(e, Pkt(kMail, Nul({"<kari@example.no>"})), 2000));
+  CHECK(Await(e, Pkt(kRcpt, Nul({"<x@partner.se>"})), 2000));
+  CHECK(Await(e, Pkt(kEoh, ""), 2000));
+  CHECK(Await(e, Pkt(kBody, "fnr 15108695088\r\n"), 2000));
+  REQUIRE(Await(e, Pkt(kBodyEob, ""), 5000, &p));
+  CHECK(p.cmd == kReplyCode);
+  // SIGHUP with a broken policy: refused, the old one stays in force.
+  std::ofstream(d.config) << "[[rule]]\nname = \"x\"\naction = \"explode\"\n";
+  kill(d.pid, SIGHUP);
+  for (int i = 0; i < 50 && ReadFile(d.log).find("reload refused") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_THAT(ReadFile(d.log), Catch::Contains("reload refused, old configuration stays in force"));
+  CHECK(Await(e, Pkt(kMail, Nul({"<kari@example.no>"})), 2000));
+  CHECK(Await(e, Pkt(kRcpt, Nul({"<x@partner.se>"})), 2000));
+  CHECK(Await(e, Pkt(kBody, "fnr 15108695088\r\n"), 2000));
+  REQUIRE(Await(e, Pkt(kBodyEob, ""), 5000, &p));
+  CHECK(p.cmd == kReplyCode);  // still rejected by the old policy
+  close(e);
+  CHECK(ReadFile(d.log).find("15108695088") == std::string::npos);
 }
