@@ -36,6 +36,10 @@ inline constexpr uint32_t kVersion = 6;
 inline constexpr uint32_t kActAddHdrs = 0x01, kActChgBody = 0x02, kActChgHdrs = 0x10, kActQuarantine = 0x20;
 inline constexpr uint32_t kProtoNoHelo = 0x02, kProtoNoUnknown = 0x100, kProtoNoData = 0x200,
                           kProtoHdrLeadSpc = 0x100000;
+// "No reply" bits: the MTA does not wait for (and we must not send) a reply.
+inline constexpr uint32_t kProtoNrHdr = 0x80, kProtoNrConn = 0x1000, kProtoNrHelo = 0x2000,
+                          kProtoNrMail = 0x4000, kProtoNrRcpt = 0x8000, kProtoNrData = 0x10000,
+                          kProtoNrUnkn = 0x20000, kProtoNrEoh = 0x40000, kProtoNrBody = 0x80000;
 // Largest packet we accept (Postfix sends body chunks of at most 64 KiB by
 // default, 1 MiB when negotiated; anything far larger is a broken peer).
 inline constexpr uint32_t kMaxPacket = 4u << 20;

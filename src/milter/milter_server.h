@@ -85,6 +85,7 @@ class MilterSession {
   std::shared_ptr<const MilterEngine> ctx_engine_;
   std::unique_ptr<ScanContext> ctx_;
   bool leadspc_ = false;
+  uint32_t noreply_ = 0;  // stages the MTA expects no reply for (SMFIP_NR_*)
   // Macros by the stage they were sent for (connect-stage ones last the
   // connection; a new MAIL stage drops those of the previous message).
   std::map<char, std::map<std::string, std::string>> macros_;
