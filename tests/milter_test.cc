@@ -108,10 +108,10 @@ struct FakeMta {
   EngineHolder engines;
   std::vector<std::string> log;
   std::unique_ptr<MilterSession> s;
-  explicit FakeMta(const std::string& policy = kPolicy) {
+  explicit FakeMta(const std::string& policy = kPolicy, uint32_t offered_proto = 0x1FFFFF) {
     engines.Set(MakeEngine(policy));
     s = std::make_unique<MilterSession>(engines, [this](const std::string& l) { log.push_back(l); });
-    Replies r = Send(Pkt(kOptNeg, Be32(6) + Be32(0x1FF) + Be32(0x1FFFFF)));
+    Replies r = Send(Pkt(kOptNeg, Be32(6) + Be32(0x1FF) + Be32(offered_proto)));
     REQUIRE(r.packets.size() == 1);
     REQUIRE(r.packets[0].cmd == kOptNeg);
   }
@@ -292,6 +292,22 @@ TEST_CASE("milter session: each action at end of message", "[milter]") {
   }
 }
 
+TEST_CASE("milter session: negotiation — no-reply stages when offered, replies otherwise", "[milter]") {
+  FakeMta nr;  // offers every bit, as Postfix 3.7 does
+  Replies r = nr.Send(Pkt(kMail, Nul({"<a@partner.se>"})) + Pkt(kRcpt, Nul({"<k@example.no>"})) +
+                      Pkt(kHeader, Nul({"Subject", " x"})) + Pkt(kEoh, "") + Pkt(kBody, "ok\r\n"));
+  CHECK(r.packets.empty());
+  r = nr.Send(Pkt(kBodyEob, ""));
+  CHECK(r.packets.size() == 1);
+  FakeMta plain(kPolicy, 0x17F);  // an MTA without the no-reply bits (0x80 is NR_HDR)
+  r = plain.Send(Pkt(kMail, Nul({"<a@partner.se>"})) + Pkt(kRcpt, Nul({"<k@example.no>"})) +
+                 Pkt(kHeader, Nul({"Subject", "x"})) + Pkt(kEoh, "") + Pkt(kBody, "ok\r\n"));
+  REQUIRE(r.packets.size() == 5);
+  for (auto& p : r.packets) CHECK(p.cmd == kContinue);
+  r = plain.Send(Pkt(kBodyEob, ""));
+  CHECK(r.packets.size() == 1);
+}
+
 TEST_CASE("milter session: aborts, many messages, huge bodies, unknown commands, missing macros", "[milter]") {
   FakeMta mta;
   // Abort in the middle of a message: nothing of it leaks into the next one.
@@ -414,7 +430,8 @@ bool Await(int fd, const std::string& bytes, int ms, Packet* out = nullptr) {
   return false;
 }
 
-std::string OptNeg() { return Pkt(kOptNeg, Be32(6) + Be32(0x1FF) + Be32(0x1FFFFF)); }
+// Offers no "no reply" bits: every stage command gets a reply.
+std::string OptNeg() { return Pkt(kOptNeg, Be32(6) + Be32(0x1FF) + Be32(0x17F)); }
 
 }  // namespace
 
