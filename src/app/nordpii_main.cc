@@ -15,6 +15,7 @@
 #include "output/redactor.h"
 #include "output/report_sink.h"
 #include "pipeline/scanner.h"
+#include "tickets/ticket_scanner.h"
 
 namespace fs = std::filesystem;
 using namespace nordpii;
@@ -32,6 +33,17 @@ struct Common {
   std::string input = "auto";
   size_t chunk = 1 << 20;
   size_t max_message = MailLimits().max_message_bytes;
+  std::string fields, columns, ticket_map = "auto";
+  TicketOptions Tickets() const {
+    TicketOptions t;
+    t.map = ticket_map;
+    std::stringstream a(fields), b(columns);
+    for (std::string x; std::getline(a, x, ',');)
+      if (!x.empty()) t.fields.push_back(x);
+    for (std::string x; std::getline(b, x, ',');)
+      if (!x.empty()) t.columns.push_back(x);
+    return t;
+  }
   MailLimits Limits() const {
     MailLimits l;
     l.max_message_bytes = max_message;
@@ -70,8 +82,12 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--reference-date", c.reference_date,
                   "Date the text was written, YYYY-MM-DD (default: today): decides the century of "
                   "10-digit Swedish numbers and which birth dates lie in the future");
-  app->add_option("--input", c.input, "Input format: auto, text, eml, mbox, maildir")
-      ->check(CLI::IsMember({"auto", "text", "eml", "mbox", "maildir"}));
+  app->add_option("--input", c.input, "Input format: auto, text, eml, mbox, maildir, jsonl, json, csv")
+      ->check(CLI::IsMember({"auto", "text", "eml", "mbox", "maildir", "jsonl", "json", "csv"}));
+  app->add_option("--fields", c.fields, "Ticket exports: JSON paths to scan, e.g. subject,comments[].body,custom.*");
+  app->add_option("--columns", c.columns, "CSV exports: columns to scan (names or 1-based numbers)");
+  app->add_option("--ticket-map", c.ticket_map, "Field map: auto, zendesk, freshdesk, jira, all")
+      ->check(CLI::IsMember({"auto", "zendesk", "freshdesk", "jira", "all"}));
   app->add_option("--max-message-size", c.max_message,
                   "Largest mail message read, in bytes (default 64 MiB); larger ones are reported");
   app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")->group("");
@@ -153,6 +169,22 @@ void Expand(const std::string& p, std::vector<std::string>& out, int& errors) {
   }
 }
 
+// Keeps one record's findings (with their values) until the record's
+// details are known, then forwards them.
+struct HeldFindings : StreamSink {
+  std::vector<Finding> f;
+  std::vector<std::string> v;
+  bool OnFinding(const Finding& x, std::string_view raw) override {
+    f.push_back(x);
+    v.emplace_back(raw);
+    return true;
+  }
+  void Clear() { f.clear(), v.clear(); }
+  void Forward(StreamSink& to) {
+    for (size_t i = 0; i < f.size(); ++i) to.OnFinding(f[i], v[i]);
+  }
+};
+
 int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal) {
   auto cats = SplitSet(c.categories);
   if (Status s = CheckCategories(cats); !s.ok()) {
@@ -201,6 +233,29 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
       if (Status s = mail.Scan(m.bytes, m.offset, m.line, filter, sink); !s.ok()) fail(path + ": " + s.message());
     }
   };
+  TicketScanner tickets(*ctx, c.Tickets());
+  HeldFindings held;  // a ticket's id is known after its fields are read
+  auto scan_tickets = [&](const std::string& path, InputFormat f) {
+    auto src = OpenPath(path);
+    if (!src) return fail(src.error().message());
+    TicketFormat tf = f == InputFormat::kJsonl ? TicketFormat::kJsonl : f == InputFormat::kJson ? TicketFormat::kJson
+                                                                                              : TicketFormat::kCsv;
+    TicketReader rd(**src, tf, c.max_message);
+    TicketRecord rec;
+    sink.SetPath(path);
+    for (;;) {
+      auto more = rd.Next(rec);
+      if (!more) return fail(path + ": " + more.error().message());
+      if (!*more) break;
+      if (tf == TicketFormat::kCsv) tickets.set_csv(rd.header(), rd.delimiter());
+      TicketInfo info;
+      held.Clear();
+      Status s = tickets.Scan(rec, tf, filter, held, info);
+      if (!s.ok()) fail(path + ": " + s.message());  // the rest of the file is still scanned
+      sink.SetTicket(rec.index, info.id, info.created, info.updated, info.closed);
+      held.Forward(sink);
+    }
+  };
   size_t files = 0;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -220,6 +275,10 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
       if (f == InputFormat::kMaildir) f = InputFormat::kEml;  // a file inside a Maildir tree
       if (f == InputFormat::kEml) { scan_message(path); continue; }
       if (f == InputFormat::kMbox) { scan_mbox(path); continue; }
+      if (f == InputFormat::kJsonl || f == InputFormat::kJson || f == InputFormat::kCsv) {
+        scan_tickets(path, f);
+        continue;
+      }
       auto src = OpenPath(path);
       if (!src) { fail(src.error().message()); continue; }
       sink.SetPath(path);
@@ -261,6 +320,38 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     if (s.ok()) s = (*out)->Commit();
     if (!s.ok()) return fail(s.message());
     std::fprintf(stderr, "nordpii: redacted %zu finding(s)\n", red.redacted());
+    return 0;
+  }
+  if (fmt == InputFormat::kJsonl || fmt == InputFormat::kJson || fmt == InputFormat::kCsv) {
+    auto src = OpenPath(path);
+    if (!src) return fail(src.error().message());
+    auto out = OutputFile::Open(out_path);
+    if (!out) return fail(out.error().message());
+    TicketFormat tf = fmt == InputFormat::kJsonl ? TicketFormat::kJsonl
+                      : fmt == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
+    TicketScanner tickets(*ctx, c.Tickets());
+    TicketReader rd(**src, tf, c.max_message);
+    TicketRecord rec;
+    std::string red;
+    size_t n = 0, records = 0, changed_records = 0;
+    for (;;) {
+      auto more = rd.Next(rec);
+      if (!more) return fail(path + ": " + more.error().message() + "; nothing written");
+      if (Status s = (*out)->Write(rd.Between()); !s.ok()) return fail(s.message());
+      if (!*more) break;
+      if (tf == TicketFormat::kCsv) tickets.set_csv(rd.header(), rd.delimiter());
+      size_t k = 0;
+      Status s = tickets.Redact(rec, tf, filter, st, red, k);
+      // A record that cannot be parsed is not written unredacted.
+      if (!s.ok()) return fail(path + ": " + s.message() + "; nothing written");
+      if (s.ok()) s = (*out)->Write(red);
+      if (!s.ok()) return fail(s.message());
+      n += k;
+      ++records;
+      changed_records += k > 0;
+    }
+    if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
+    std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu record(s)\n", n, changed_records, records);
     return 0;
   }
   MailScanner mail(*ctx, c.Limits());

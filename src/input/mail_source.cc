@@ -14,6 +14,9 @@ Result<InputFormat> ParseInputFormat(const std::string& n) {
   if (n == "eml") return InputFormat::kEml;
   if (n == "mbox") return InputFormat::kMbox;
   if (n == "maildir") return InputFormat::kMaildir;
+  if (n == "jsonl") return InputFormat::kJsonl;
+  if (n == "json") return InputFormat::kJson;
+  if (n == "csv") return InputFormat::kCsv;
   return Error(ErrorCode::kInvalidArgument, "unknown input format '" + n + "'");
 }
 
@@ -22,6 +25,9 @@ const char* InputFormatName(InputFormat f) {
     case InputFormat::kEml: return "eml";
     case InputFormat::kMbox: return "mbox";
     case InputFormat::kMaildir: return "maildir";
+    case InputFormat::kJsonl: return "jsonl";
+    case InputFormat::kJson: return "json";
+    case InputFormat::kCsv: return "csv";
     default: return "text";
   }
 }
@@ -108,6 +114,26 @@ InputFormat DetectInputFormat(const std::string& path) {
   for (char& c : ext)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   if (ext == ".eml") return InputFormat::kEml;
+  if (ext == ".jsonl" || ext == ".ndjson") return InputFormat::kJsonl;
+  if (ext == ".csv" || ext == ".tsv") return InputFormat::kCsv;
+  size_t first = s.find_first_not_of(" \t\r\n");
+  if (s.substr(0, 3) == "\xEF\xBB\xBF") first = s.find_first_not_of(" \t\r\n", 3);
+  if (ext == ".json") {
+    // One object per line is JSON Lines even when named .json.
+    size_t nl = s.find('\n', first == std::string_view::npos ? 0 : first);
+    std::string_view line = s.substr(first == std::string_view::npos ? 0 : first, nl == std::string_view::npos ? std::string_view::npos : nl - first);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty() && line.front() == '{' && line.back() == '}' && nl != std::string_view::npos) return InputFormat::kJsonl;
+    return InputFormat::kJson;
+  }
+  if (first != std::string_view::npos && s[first] == '[') return InputFormat::kJson;
+  if (first != std::string_view::npos && s[first] == '{') {
+    size_t nl = s.find('\n', first);
+    std::string_view line = s.substr(first, nl == std::string_view::npos ? std::string_view::npos : nl - first);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty() && line.back() == '}') return InputFormat::kJsonl;
+    return InputFormat::kJson;
+  }
   if (LooksLikeHeaders(s)) return InputFormat::kEml;
   return InputFormat::kText;
 }

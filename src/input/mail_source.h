@@ -21,16 +21,19 @@
 
 namespace nordpii {
 
-enum class InputFormat { kText, kEml, kMbox, kMaildir };
+enum class InputFormat { kText, kEml, kMbox, kMaildir, kJsonl, kJson, kCsv };
 
-// "text" | "eml" | "mbox" | "maildir"; anything else is an error.
+// "text" | "eml" | "mbox" | "maildir" | "jsonl" | "json" | "csv".
 Result<InputFormat> ParseInputFormat(const std::string& name);
 const char* InputFormatName(InputFormat f);
 // --input auto: a directory with cur/ or new/ is a Maildir; a file starting
 // with "From " followed by a header line is an mbox; a file whose first
 // lines are header fields including a typical mail header (From, To,
 // Subject, Date, Message-ID, Received, MIME-Version, Content-Type,
-// Return-Path) — or named *.eml — is a message; anything else is text.
+// Return-Path) — or named *.eml — is a message; *.jsonl / *.ndjson, *.json
+// and *.csv / *.tsv are ticket exports, as is a file whose first line is a
+// JSON object ({...}: JSON Lines) or that starts with '[' (a JSON array);
+// anything else is text.
 InputFormat DetectInputFormat(const std::string& path);
 bool IsMaildir(const std::string& path);
 // The message files of a Maildir (cur/ and new/, sorted), relative to it.

@@ -89,7 +89,10 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     if (f.part_offset >= 0) {
       line_ += " (";
       if (message_index_ > 0) line_ += "message " + std::to_string(message_index_) + ", ";
-      line_ += (f.part.empty() ? std::string("header") : "part " + f.part) + " " + f.field + ")";
+      if (!ticket_.empty())
+        line_ += "ticket " + (ticket_[1].empty() ? "#" + ticket_[0] : ticket_[1]) + " " + f.field + ")";
+      else
+        line_ += (f.part.empty() ? std::string("header") : "part " + f.part) + " " + f.field + ")";
     }
     line_ += "\n";
   } else {
@@ -121,9 +124,20 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       line_ += ",\"message_id\":";
       AppendJsonString(line_, message_id_);
     }
+    if (!ticket_.empty()) {
+      line_ += ",\"record\":" + ticket_[0];
+      static const char* const kKeys[] = {"ticket_id", "created", "updated", "closed"};
+      for (int k = 0; k < 4; ++k) {
+        if (ticket_[k + 1].empty()) continue;
+        line_ += ",\"" + std::string(kKeys[k]) + "\":";
+        AppendJsonString(line_, ticket_[k + 1]);
+      }
+    }
     if (f.part_offset >= 0) {
-      line_ += ",\"part\":";
-      AppendJsonString(line_, f.part);
+      if (ticket_.empty()) {
+        line_ += ",\"part\":";
+        AppendJsonString(line_, f.part);
+      }
       line_ += ",\"field\":";
       AppendJsonString(line_, f.field);
       line_ += ",\"part_offset\":" + std::to_string(f.part_offset);

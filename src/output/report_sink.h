@@ -25,6 +25,8 @@
 //   field       string  mail only: "body" or the header name ("Subject")
 //   part_offset integer mail only: byte offset in the part's decoded text
 //                       (start/end/line/column always point at the raw bytes)
+//   record      integer tickets only: 1-based record number in the export
+//   ticket_id, created, updated, closed  strings, tickets only, when present
 //   value       string  raw value — only with --reveal
 // Events (mail), one object per line in JSONL, in "events" for JSON:
 //   {"path", ["message_index"], ["message_id"], "event": "note", "part", "text"}
@@ -54,6 +56,7 @@ class ReportSink : public StreamSink {
   void SetPath(std::string path) {
     path_ = std::move(path);
     message_index_ = 0;
+    ticket_.clear();
     message_id_.clear();
   }
   // The message being scanned (mail): index in an mbox (0 = not an mbox)
@@ -61,6 +64,10 @@ class ReportSink : public StreamSink {
   void SetMessage(size_t index, std::string message_id) {
     message_index_ = index;
     message_id_ = std::move(message_id);
+  }
+  // The ticket being scanned (ticket exports): record number, id, dates.
+  void SetTicket(size_t record, std::string id, std::string created, std::string updated, std::string closed) {
+    ticket_ = {std::to_string(record), std::move(id), std::move(created), std::move(updated), std::move(closed)};
   }
   void OnNote(std::string_view part, std::string_view text) override;
   void OnAttachment(std::string_view part, std::string_view type, std::string_view name,
@@ -81,6 +88,7 @@ class ReportSink : public StreamSink {
   std::map<std::string, size_t> by_type_;
   std::string line_;
   size_t message_index_ = 0;
+  std::vector<std::string> ticket_;  // record, id, created, updated, closed (empty = none)
   std::string message_id_;
   std::vector<std::string> events_;  // JSON format: written by Finish
   size_t attachments_ = 0;

@@ -1,0 +1,418 @@
+// The only simdjson user (on-demand API over one record at a time).
+#include "tickets/ticket_scanner.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "core/utf8.h"
+#include "normalize/html_text.h"
+#include "normalize/transfer_decode.h"
+
+namespace nordpii {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+struct FieldMap {
+  const char* name;
+  std::vector<std::string> include;  // normalised paths ("a[].b"), ".*" = everything below
+  std::vector<std::string> html;     // paths whose values are HTML
+};
+
+const std::vector<FieldMap>& Maps() {
+  static const std::vector<FieldMap> k = {
+      {"zendesk",
+       {"subject", "raw_subject", "description", "comments[].body", "comments[].html_body", "comments[].plain_body",
+        "custom_fields[].value", "fields[].value", "tags[]"},
+       {"comments[].html_body"}},
+      {"freshdesk",
+       {"subject", "description", "description_text", "conversations[].body", "conversations[].body_text",
+        "custom_fields.*"},
+       {"description", "conversations[].body"}},
+      {"jira",
+       {"fields.summary", "fields.description", "fields.environment", "fields.comment.comments[].body",
+        "fields.customfield_*"},
+       {}},
+  };
+  return k;
+}
+
+bool PathMatches(const std::string& pattern, const std::string& path) {
+  if (pattern == path) return true;
+  if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ".*") == 0)
+    return path.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+  if (!pattern.empty() && pattern.back() == '*')  // "fields.customfield_*"
+    return path.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+  return false;
+}
+
+// JSON string content (between the quotes) to UTF-8 with a map back.
+Decoded DecodeJsonString(std::string_view s) {
+  Decoded d;
+  d.bytes.reserve(s.size());
+  auto hex4 = [&](size_t at, uint32_t& v) {
+    if (at + 4 > s.size()) return false;
+    v = 0;
+    for (size_t k = at; k < at + 4; ++k) {
+      char c = s[k];
+      int x = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+      if (x < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(x);
+    }
+    return true;
+  };
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] != '\\') {
+      size_t e = s.find('\\', i);
+      if (e == std::string_view::npos) e = s.size();
+      d.bytes.append(s.substr(i, e - i));
+      i = e;
+      continue;
+    }
+    uint32_t at = static_cast<uint32_t>(d.bytes.size());
+    size_t len = 2;
+    char c = i + 1 < s.size() ? s[i + 1] : '\\';
+    switch (c) {
+      case 'n': d.bytes += '\n'; break;
+      case 't': d.bytes += '\t'; break;
+      case 'r': d.bytes += '\r'; break;
+      case 'b': d.bytes += '\b'; break;
+      case 'f': d.bytes += '\f'; break;
+      case 'u': {
+        uint32_t v = 0, lo = 0;
+        if (!hex4(i + 2, v)) { d.bytes += '\\'; len = 1; break; }
+        len = 6;
+        if (v >= 0xD800 && v < 0xDC00 && i + 12 <= s.size() && s[i + 6] == '\\' && s[i + 7] == 'u' &&
+            hex4(i + 8, lo) && lo >= 0xDC00 && lo < 0xE000) {
+          v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+          len = 12;
+        } else if (v >= 0xD800 && v < 0xE000) {
+          v = 0xFFFD;
+        }
+        AppendUtf8(v, d.bytes);
+        break;
+      }
+      default: d.bytes += c; break;  // \" \\ \/
+    }
+    d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), static_cast<uint32_t>(i), static_cast<uint32_t>(i + len));
+    i += len;
+  }
+  return d;
+}
+
+// CSV field content to text ("" -> ") with a map back.
+Decoded DecodeCsvField(std::string_view v, bool quoted) {
+  Decoded d;
+  if (!quoted) {
+    d.bytes.assign(v);
+    return d;
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '"' && i + 1 < v.size() && v[i + 1] == '"') {
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes += '"';
+      d.map.Add(at, at + 1, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 2));
+      ++i;
+      continue;
+    }
+    d.bytes += v[i];
+  }
+  return d;
+}
+
+struct Collect : StreamSink {
+  std::vector<Finding>* out;
+  bool OnFinding(const Finding& f, std::string_view) override {
+    out->push_back(f);
+    return true;
+  }
+};
+
+}  // namespace
+
+struct TicketScanner::Extracted {
+  struct Segment {
+    uint32_t text_begin, text_end;
+    uint32_t raw_begin;  // offset of the field content in the record
+    std::string path;    // with indexes: comments[2].body
+    Decoded decoded;     // escapes removed; map -> raw content
+    Decoded html;        // when the field is HTML: visible text; map -> decoded
+    bool is_html = false;
+  };
+  std::string text;
+  std::vector<Segment> segments;
+  std::vector<Finding> findings;
+  std::string_view record;
+};
+
+namespace {
+
+struct JsonWalk {
+  const std::vector<std::string>* include = nullptr;  // null = all strings
+  const std::vector<std::string>* html = nullptr;
+  const char* base = nullptr;  // padded copy of the record
+  std::string_view record;
+  TicketInfo* info = nullptr;
+  std::function<void(std::string_view content, uint32_t raw_begin, const std::string& path, bool html)> emit;
+  int depth = 0;
+
+  bool Selected(const std::string& norm) const {
+    if (!include) return true;
+    for (const auto& p : *include)
+      if (PathMatches(p, norm)) return true;
+    return false;
+  }
+  bool Html(const std::string& norm) const {
+    if (html)
+      for (const auto& p : *html)
+        if (PathMatches(p, norm)) return true;
+    return false;
+  }
+  void Capture(const std::string& norm, std::string_view token) {
+    if (token.size() >= 2 && token.front() == '"') token = token.substr(1, token.size() - 2);
+    std::string v(token.substr(0, 64));
+    for (char& c : v)
+      if (static_cast<unsigned char>(c) < 32 || c == '"' || c == '\\') c = ' ';
+    if ((norm == "id" || norm == "key" || norm == "ticket_id") && info->id.empty()) info->id = v;
+    else if (norm == "created_at" || norm == "created" || norm == "fields.created") info->created = v;
+    else if (norm == "updated_at" || norm == "updated" || norm == "fields.updated") info->updated = v;
+    else if (norm == "closed_at" || norm == "solved_at" || norm == "resolved_at" || norm == "fields.resolutiondate")
+      info->closed = v;
+  }
+  simdjson::error_code Value(od::value v, std::string& norm, std::string& path) {
+    if (++depth > 256) return simdjson::DEPTH_ERROR;
+    od::json_type t;
+    auto err = v.type().get(t);
+    if (err) return err;
+    switch (t) {
+      case od::json_type::object: {
+        od::object o;
+        if ((err = v.get_object().get(o))) return err;
+        for (auto field : o) {
+          std::string_view key;
+          if ((err = field.unescaped_key().get(key))) return err;
+          size_t n0 = norm.size(), p0 = path.size();
+          if (!norm.empty()) norm += '.', path += '.';
+          norm.append(key);
+          path.append(key);
+          od::value child;
+          if ((err = field.value().get(child))) return err;
+          if ((err = Value(child, norm, path))) return err;
+          norm.resize(n0);
+          path.resize(p0);
+        }
+        break;
+      }
+      case od::json_type::array: {
+        od::array a;
+        if ((err = v.get_array().get(a))) return err;
+        size_t i = 0;
+        for (auto elem : a) {
+          od::value child;
+          if ((err = elem.get(child))) return err;
+          size_t n0 = norm.size(), p0 = path.size();
+          norm += "[]";
+          path += "[" + std::to_string(i++) + "]";
+          if ((err = Value(child, norm, path))) return err;
+          norm.resize(n0);
+          path.resize(p0);
+        }
+        break;
+      }
+      case od::json_type::string: {
+        od::raw_json_string raw;
+        if ((err = v.get_raw_json_string().get(raw))) return err;
+        const char* p = raw.raw();
+        size_t start = static_cast<size_t>(p - base), k = start;
+        while (k < record.size() && record[k] != '"') k += record[k] == '\\' ? 2 : 1;
+        k = std::min(k, record.size());
+        if (depth <= 3) Capture(norm, record.substr(start, k - start));
+        if (Selected(norm)) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, Html(norm));
+        break;
+      }
+      default: {
+        std::string_view tok = v.raw_json_token();
+        if (depth <= 3) Capture(norm, tok);
+        break;
+      }
+    }
+    --depth;
+    return simdjson::SUCCESS;
+  }
+};
+
+}  // namespace
+
+Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info) {
+  x.record = r.bytes;
+  auto add = [&](std::string_view content, uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
+    Extracted::Segment s;
+    if (!x.text.empty()) x.text += "\n\n";
+    s.text_begin = static_cast<uint32_t>(x.text.size());
+    s.raw_begin = raw_begin;
+    s.path = path;
+    s.decoded = std::move(dec);
+    s.is_html = html || (s.decoded.bytes.find("</") != std::string::npos && s.decoded.bytes.find('<') < 8);
+    if (s.is_html) {
+      s.html = HtmlToText(s.decoded.bytes);
+      x.text += s.html.bytes;
+    } else {
+      x.text += s.decoded.bytes;
+    }
+    s.text_end = static_cast<uint32_t>(x.text.size());
+    x.segments.push_back(std::move(s));
+    (void)content;
+  };
+  if (f == TicketFormat::kCsv) {
+    info.map = "csv";
+    auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
+    for (size_t i = 0; i < fields.size(); ++i) {
+      std::string name = i < opt_.csv_header.size() ? opt_.csv_header[i] : std::to_string(i + 1);
+      std::string lname = name;
+      for (char& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string_view v = std::string_view(r.bytes).substr(fields[i].start, fields[i].end - fields[i].start);
+      if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+      else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+      else if (lname == "updated_at" || lname == "updated") info.updated = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+      else if (lname == "closed_at" || lname == "closed" || lname == "solved_at" || lname == "resolved_at")
+        info.closed = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+      if (!opt_.columns.empty()) {
+        bool want = false;
+        for (const auto& c : opt_.columns) want = want || c == name || c == std::to_string(i + 1);
+        if (!want) continue;
+      }
+      add(v, fields[i].start, name, false, DecodeCsvField(v, fields[i].quoted));
+    }
+    return Status::Ok();
+  }
+  // JSON: choose the field map.
+  const FieldMap* map = nullptr;
+  if (!opt_.fields.empty()) {
+    info.map = "fields";
+  } else if (opt_.map == "all") {
+    info.map = "all";
+  } else {
+    std::string want = opt_.map;
+    if (want == "auto") {
+      std::string_view b = r.bytes;
+      if (b.find("\"description_text\"") != std::string_view::npos || b.find("\"conversations\"") != std::string_view::npos)
+        want = "freshdesk";
+      else if (b.find("\"fields\"") != std::string_view::npos && b.find("\"summary\"") != std::string_view::npos)
+        want = "jira";
+      else if (b.find("\"requester_id\"") != std::string_view::npos || b.find("\"html_body\"") != std::string_view::npos ||
+               b.find("\"via\"") != std::string_view::npos)
+        want = "zendesk";
+    }
+    for (const auto& m : Maps())
+      if (want == m.name) map = &m;
+    info.map = map ? map->name : "all";
+  }
+  simdjson::padded_string padded(r.bytes);
+  od::parser parser;
+  od::document doc;
+  if (auto err = parser.iterate(padded).get(doc))
+    return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
+                                                  std::to_string(r.offset) + ": " + simdjson::error_message(err));
+  JsonWalk w;
+  w.include = !opt_.fields.empty() ? &opt_.fields : map ? &map->include : nullptr;
+  w.html = map ? &map->html : nullptr;
+  w.base = padded.data();
+  w.record = r.bytes;
+  w.info = &info;
+  w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, bool html) {
+    add(content, raw_begin, path, html, DecodeJsonString(content));
+  };
+  od::value root;
+  std::string norm, path;
+  simdjson::error_code err = doc.get_value().get(root);
+  if (!err) err = w.Value(root, norm, path);
+  if (err)
+    return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
+                                                  std::to_string(r.offset) + ": " + simdjson::error_message(err));
+  return Status::Ok();
+}
+
+Status TicketScanner::Run(Extracted& x, const FindingFilter& filter) {
+  x.findings.clear();
+  Collect c;
+  c.out = &x.findings;
+  auto src = StringSource(x.text, "");
+  return ctx_.Scan(*src, filter, c);
+}
+
+Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
+                           TicketInfo& info) {
+  Extracted x;
+  if (Status s = Extract(r, f, x, info); !s.ok()) return s;
+  if (Status s = Run(x, filter); !s.ok()) return s;
+  for (Finding& fd : x.findings) {
+    auto it = std::upper_bound(x.segments.begin(), x.segments.end(), fd.start,
+                               [](uint64_t v, const Extracted::Segment& s) { return v < s.text_begin; });
+    if (it == x.segments.begin()) continue;
+    const Extracted::Segment& s = *(it - 1);
+    if (fd.end > s.text_end) continue;  // spans the separator: not a real finding
+    uint32_t a = static_cast<uint32_t>(fd.start - s.text_begin), b = static_cast<uint32_t>(fd.end - s.text_begin);
+    ByteRange rr = s.is_html ? MapBack({a, b}, {&s.html.map, &s.decoded.map}) : MapBack({a, b}, {&s.decoded.map});
+    std::string_view value = std::string_view(x.text).substr(fd.start, fd.end - fd.start);
+    fd.part_offset = a;
+    fd.field = s.path;
+    fd.part.clear();
+    fd.start = r.offset + s.raw_begin + rr.start;
+    fd.end = r.offset + s.raw_begin + rr.end;
+    fd.line = r.index;
+    fd.column = s.raw_begin + rr.start + 1;
+    if (!sink.OnFinding(fd, value)) break;
+  }
+  return Status::Ok();
+}
+
+Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
+                             std::string& out, size_t& redacted) {
+  Extracted x;
+  TicketInfo info;
+  if (Status s = Extract(r, f, x, info); !s.ok()) return s;
+  if (Status s = Run(x, filter); !s.ok()) return s;
+  struct Edit {
+    uint32_t start, end;
+    std::string bytes;
+  };
+  std::vector<Edit> edits;
+  for (const Finding& fd : x.findings) {
+    auto it = std::upper_bound(x.segments.begin(), x.segments.end(), fd.start,
+                               [](uint64_t v, const Extracted::Segment& s) { return v < s.text_begin; });
+    if (it == x.segments.begin()) continue;
+    const Extracted::Segment& s = *(it - 1);
+    if (fd.end > s.text_end) continue;
+    uint32_t a = static_cast<uint32_t>(fd.start - s.text_begin), b = static_cast<uint32_t>(fd.end - s.text_begin);
+    ByteRange rr = s.is_html ? MapBack({a, b}, {&s.html.map, &s.decoded.map}) : MapBack({a, b}, {&s.decoded.map});
+    std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
+    // Keep HTML tags inside a replaced range (the field stays well-formed).
+    if (s.is_html) {
+      std::string_view span = std::string_view(r.bytes).substr(s.raw_begin + rr.start, rr.end - rr.start);
+      for (size_t i = 0; (i = span.find('<', i)) != std::string_view::npos;) {
+        size_t j = span.find('>', i);
+        if (j == std::string_view::npos) break;
+        rep.append(span.substr(i, j - i + 1));
+        i = j + 1;
+      }
+    }
+    uint32_t st = s.raw_begin + rr.start, en = s.raw_begin + rr.end;
+    if (!edits.empty() && st < edits.back().end) continue;
+    edits.push_back({st, en, std::move(rep)});
+    ++redacted;
+  }
+  out.clear();
+  uint32_t pos = 0;
+  for (const Edit& e : edits) {
+    out.append(r.bytes, pos, e.start - pos);
+    out += e.bytes;
+    pos = e.end;
+  }
+  out.append(r.bytes, pos, std::string::npos);
+  return Status::Ok();
+}
+
+}  // namespace nordpii

@@ -1,0 +1,73 @@
+// File: ticket_scanner.h
+//
+// TicketScanner: the text fields of one ticket record (JSON via simdjson's
+// on-demand API, CSV via SplitCsvRecord) are decoded — JSON escapes and
+// CSV "" with an OffsetMap back to the record bytes, HTML fields reduced to
+// visible text — joined into one text (blank line between fields) and
+// scanned once; each finding is mapped back to the exact bytes of the field
+// inside the record. Redact() replaces exactly those bytes: key order, every
+// other value and all formatting stay byte-identical, and the record stays
+// valid JSON / CSV (replacements contain no quote, backslash, delimiter or
+// line break).
+//
+// Which fields: a field map — built in for Zendesk (subject, description,
+// comments[].body/html_body/plain_body, custom_fields[].value), Freshdesk
+// (subject, description_text, description (HTML), conversations[].body_text
+// / body (HTML), custom_fields.*), Jira (fields.summary, fields.description,
+// fields.environment, fields.comment.comments[].body, fields.customfield_*)
+// — chosen per record by its keys, or given as --fields (paths with "[]" for
+// array elements and ".*" for everything below); without one, every string
+// value is scanned. CSV: --columns (names or 1-based numbers), default all.
+// Ticket id and created / updated / closed dates are read when present.
+#ifndef NORDPII_TICKETS_TICKET_SCANNER_H_
+#define NORDPII_TICKETS_TICKET_SCANNER_H_
+
+#include <string>
+#include <vector>
+
+#include "output/redactor.h"
+#include "pipeline/scanner.h"
+#include "tickets/ticket_source.h"
+
+namespace nordpii {
+
+struct TicketInfo {
+  std::string id, created, updated, closed;
+  std::string map;  // field map used: zendesk, freshdesk, jira, fields, all, csv
+};
+
+struct TicketOptions {
+  std::string map = "auto";            // auto | zendesk | freshdesk | jira | all
+  std::vector<std::string> fields;     // --fields (JSON paths)
+  std::vector<std::string> columns;    // --columns (CSV names or 1-based numbers)
+  std::vector<std::string> csv_header;
+  char csv_delimiter = ',';
+};
+
+class TicketScanner {
+ public:
+  TicketScanner(ScanContext& ctx, TicketOptions opt) : ctx_(ctx), opt_(std::move(opt)) {}
+  void set_csv(const std::vector<std::string>& header, char delim) {
+    opt_.csv_header = header;
+    opt_.csv_delimiter = delim;
+  }
+  // Findings carry field (the JSON path with indexes, or the CSV column) and
+  // part_offset; start/end are file offsets (record offset + position).
+  Status Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
+              TicketInfo& info);
+  // The record with accepted findings replaced; `redacted` counts them.
+  Status Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
+                std::string& out, size_t& redacted);
+
+ private:
+  struct Extracted;
+  Status Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info);
+  Status Run(Extracted& x, const FindingFilter& filter);
+
+  ScanContext& ctx_;
+  TicketOptions opt_;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_TICKETS_TICKET_SCANNER_H_

@@ -1,0 +1,302 @@
+#include "tickets/ticket_source.h"
+
+#include <cstring>
+
+namespace nordpii {
+
+Result<TicketFormat> ParseTicketFormat(const std::string& n) {
+  if (n == "jsonl") return TicketFormat::kJsonl;
+  if (n == "json") return TicketFormat::kJson;
+  if (n == "csv") return TicketFormat::kCsv;
+  return Error(ErrorCode::kInvalidArgument, "unknown ticket format '" + n + "'");
+}
+
+Status TicketReader::Fill() {
+  if (head_ > 0 && head_ >= buf_.size() / 2) {
+    buf_.erase(0, head_);
+    head_ = 0;
+  }
+  size_t have = buf_.size();
+  buf_.resize(have + (1 << 20));
+  auto r = in_.Read(buf_.data() + have, 1 << 20);
+  if (!r) {
+    buf_.resize(have);
+    return r.error();
+  }
+  buf_.resize(have + *r);
+  if (*r == 0) eof_ = true;
+  return Status::Ok();
+}
+
+Result<bool> TicketReader::Next(TicketRecord& r) {
+  between_.clear();
+  switch (format_) {
+    case TicketFormat::kJsonl: return NextJsonl(r);
+    case TicketFormat::kJson: return NextJson(r);
+    default: return NextCsv(r);
+  }
+}
+
+Result<bool> TicketReader::NextJsonl(TicketRecord& r) {
+  for (;;) {
+    std::string_view p = std::string_view(buf_).substr(head_);
+    size_t nl = p.find('\n');
+    if (nl == std::string_view::npos && !eof_) {
+      if (p.size() > max_)
+        return Error(ErrorCode::kLimit, "line at offset " + std::to_string(offset_) + " is longer than the record limit");
+      if (Status s = Fill(); !s.ok()) return s;
+      continue;
+    }
+    size_t len = nl == std::string_view::npos ? p.size() : nl + 1;
+    if (len == 0) return false;
+    std::string_view line = p.substr(0, len);
+    size_t content = line.find_first_not_of(" \t\r\n");
+    if (content == std::string_view::npos) {  // a blank line: passed through
+      between_.append(line);
+      head_ += len;
+      offset_ += len;
+      continue;
+    }
+    size_t end = line.find_last_not_of(" \t\r\n") + 1;
+    between_.append(line.substr(0, content));
+    r.index = ++index_;
+    r.offset = offset_ + content;
+    r.bytes.assign(line.substr(content, end - content));
+    head_ += end;
+    offset_ += end;
+    // The line end goes to the next record's Between() (or the tail).
+    return true;
+  }
+}
+
+Result<bool> TicketReader::NextJson(TicketRecord& r) {
+  // State machine over bytes: depth, strings, the last key at depth 1 (for
+  // wrapper objects). Elements are the values at element_depth_.
+  static const char* const kWrappers[] = {"tickets", "issues", "results", "data", "items", "records"};
+  size_t i = head_;
+  for (;;) {
+    if (json_done_) {
+      // Everything after the last element is tail.
+      while (!eof_)
+        if (Status s = Fill(); !s.ok()) return s;
+      between_.append(buf_, head_, std::string::npos);
+      offset_ += buf_.size() - head_;
+      head_ = buf_.size();
+      return false;
+    }
+    if (!json_started_) {
+      while (!eof_ && buf_.size() - head_ < 4096)
+        if (Status s = Fill(); !s.ok()) return s;
+      std::string_view p = std::string_view(buf_).substr(head_);
+      size_t first = p.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+      if (first == std::string_view::npos) {
+        json_done_ = true;
+        continue;
+      }
+      if (p[first] == '{') {
+        // A wrapper object? Look for "key": [ among the first bytes.
+        element_depth_ = 0;
+        for (const char* w : kWrappers) {
+          std::string key = std::string("\"") + w + "\"";
+          size_t k = p.find(key);
+          if (k == std::string_view::npos) continue;
+          size_t c = p.find_first_not_of(" \t\r\n", k + key.size());
+          if (c != std::string_view::npos && p[c] == ':') {
+            size_t b = p.find_first_not_of(" \t\r\n", c + 1);
+            if (b != std::string_view::npos && p[b] == '[') {
+              element_depth_ = 2;
+              // Everything up to and including '[' is "between".
+              between_.append(p.substr(0, b + 1));
+              head_ += b + 1;
+              offset_ += b + 1;
+              break;
+            }
+          }
+        }
+        if (element_depth_ == 0) {  // a single ticket object: the whole document
+          while (!eof_) {
+            if (buf_.size() - head_ > max_)
+              return Error(ErrorCode::kLimit, "JSON document larger than the record limit");
+            if (Status s = Fill(); !s.ok()) return s;
+          }
+          std::string_view all = std::string_view(buf_).substr(head_);
+          size_t end = all.find_last_not_of(" \t\r\n") + 1;
+          between_.append(all.substr(0, first));
+          r.index = ++index_;
+          r.offset = offset_ + first;
+          r.bytes.assign(all.substr(first, end - first));
+          head_ += end;
+          offset_ += end;
+          json_started_ = json_done_ = true;
+          return true;
+        }
+      } else if (p[first] == '[') {
+        element_depth_ = 1;
+        between_.append(p.substr(0, first + 1));
+        head_ += first + 1;
+        offset_ += first + 1;
+      } else {
+        return Error(ErrorCode::kInvalidArgument, "not a JSON array or object at offset " + std::to_string(offset_ + first));
+      }
+      json_started_ = true;
+      i = head_;
+    }
+    // Inside the array: skip separators to the next element or the end.
+    std::string_view p = std::string_view(buf_).substr(head_);
+    size_t s = 0;
+    while (s < p.size() && (p[s] == ' ' || p[s] == '\t' || p[s] == '\r' || p[s] == '\n' || p[s] == ',')) ++s;
+    if (s == p.size()) {
+      if (eof_) return Error(ErrorCode::kInvalidArgument, "JSON truncated at offset " + std::to_string(offset_ + s));
+      if (Status st = Fill(); !st.ok()) return st;
+      continue;
+    }
+    if (p[s] == ']') {
+      json_done_ = true;
+      continue;
+    }
+    // Scan one value.
+    int depth = 0;
+    bool in_str = false, esc = false;
+    size_t k = s;
+    bool complete = false;
+    for (; k < p.size(); ++k) {
+      char c = p[k];
+      if (in_str) {
+        if (esc) esc = false;
+        else if (c == '\\') esc = true;
+        else if (c == '"') in_str = false;
+        continue;
+      }
+      if (c == '"') in_str = true;
+      else if (c == '{' || c == '[') {
+        if (++depth > 512) return Error(ErrorCode::kLimit, "JSON nested deeper than 512 at offset " + std::to_string(offset_ + k));
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) { complete = true; break; }  // end of the enclosing array
+        if (--depth == 0) { ++k; complete = true; break; }
+      } else if (depth == 0 && (c == ',')) {
+        complete = true;
+        break;
+      }
+    }
+    if (!complete) {
+      if (eof_) return Error(ErrorCode::kInvalidArgument, "JSON truncated in the record at offset " + std::to_string(offset_ + s));
+      if (p.size() > max_) return Error(ErrorCode::kLimit, "JSON record at offset " + std::to_string(offset_ + s) + " is larger than the record limit");
+      if (Status st = Fill(); !st.ok()) return st;
+      continue;
+    }
+    size_t end = k;
+    while (end > s && (p[end - 1] == ' ' || p[end - 1] == '\n' || p[end - 1] == '\r' || p[end - 1] == '\t')) --end;
+    between_.append(p.substr(0, s));
+    r.index = ++index_;
+    r.offset = offset_ + s;
+    r.bytes.assign(p.substr(s, end - s));
+    head_ += end;
+    offset_ += end;
+    (void)i;
+    return true;
+  }
+}
+
+size_t TicketReader::CsvRecordLength(bool& incomplete) {
+  std::string_view p = std::string_view(buf_).substr(head_);
+  bool q = false;
+  for (size_t k = 0; k < p.size(); ++k) {
+    char c = p[k];
+    if (c == '"') q = !q;  // "" inside quotes toggles twice
+    else if (c == '\n' && !q) {
+      incomplete = false;
+      return k + 1;
+    }
+  }
+  incomplete = !eof_;
+  return eof_ ? p.size() : 0;
+}
+
+Result<bool> TicketReader::NextCsv(TicketRecord& r) {
+  for (;;) {
+    bool incomplete = false;
+    size_t len = CsvRecordLength(incomplete);
+    if (incomplete) {
+      if (buf_.size() - head_ > max_)
+        return Error(ErrorCode::kLimit, "CSV record at offset " + std::to_string(offset_) + " is larger than the record limit (unbalanced quote?)");
+      if (Status s = Fill(); !s.ok()) return s;
+      continue;
+    }
+    if (len == 0) return false;
+    std::string_view rec = std::string_view(buf_).substr(head_, len);
+    if (!csv_header_done_) {
+      size_t bom = rec.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+      std::string_view h = rec.substr(bom);
+      size_t commas = 0, semis = 0, tabs = 0;
+      bool q = false;
+      for (char c : h) {
+        if (c == '"') q = !q;
+        else if (!q) commas += c == ',', semis += c == ';', tabs += c == '\t';
+      }
+      delim_ = semis > commas && semis >= tabs ? ';' : tabs > commas ? '\t' : ',';
+      std::string_view content = h;
+      while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
+      for (const CsvField& f : SplitCsvRecord(content, delim_)) header_.push_back(CsvFieldText(content, f));
+      between_.append(rec);
+      head_ += len;
+      offset_ += len;
+      csv_header_done_ = true;
+      continue;
+    }
+    std::string_view content = rec;
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
+    if (content.empty()) {
+      between_.append(rec);
+      head_ += len;
+      offset_ += len;
+      continue;
+    }
+    r.index = ++index_;
+    r.offset = offset_;
+    r.bytes.assign(content);
+    head_ += content.size();
+    offset_ += content.size();
+    return true;
+  }
+}
+
+std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim) {
+  std::vector<CsvField> out;
+  size_t i = 0, n = rec.size();
+  for (;;) {
+    if (i < n && rec[i] == '"') {
+      size_t k = i + 1;
+      while (k < n) {
+        if (rec[k] == '"') {
+          if (k + 1 < n && rec[k + 1] == '"') { k += 2; continue; }
+          break;
+        }
+        ++k;
+      }
+      out.push_back({static_cast<uint32_t>(i + 1), static_cast<uint32_t>(std::min(k, n)), true});
+      size_t d = rec.find(delim, std::min(k + 1, n));
+      if (d == std::string_view::npos) break;
+      i = d + 1;
+    } else {
+      size_t d = rec.find(delim, i);
+      size_t e = d == std::string_view::npos ? n : d;
+      out.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(e), false});
+      if (d == std::string_view::npos) break;
+      i = d + 1;
+    }
+  }
+  return out;
+}
+
+std::string CsvFieldText(std::string_view rec, const CsvField& f) {
+  std::string_view v = rec.substr(f.start, f.end - f.start);
+  if (!f.quoted) return std::string(v);
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    out += v[i];
+    if (v[i] == '"' && i + 1 < v.size() && v[i + 1] == '"') ++i;
+  }
+  return out;
+}
+
+}  // namespace nordpii

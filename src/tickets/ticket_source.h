@@ -1,0 +1,90 @@
+// File: ticket_source.h
+//
+// Ticket exports as a stream of records, each the exact bytes of one ticket
+// and its offset in the file, so a redacted export can be written back with
+// every other byte unchanged:
+//   jsonl  one JSON value per line (blank lines kept as they are);
+//   json   a top-level array of tickets, or an object wrapping one
+//          ("tickets", "issues", "results", "data", "items", "records") —
+//          split by a string-aware bracket scanner, never loaded whole;
+//          any other top-level object is one record;
+//   csv    RFC 4180: quoted fields with "" and line breaks inside, ',' ';'
+//          or tab (whichever the header line has most of), UTF-8 BOM; the
+//          first record is the header.
+// Memory is bounded by the largest record (and that by a limit: a larger
+// record is an error naming the file and offset, and reading stops).
+#ifndef NORDPII_TICKETS_TICKET_SOURCE_H_
+#define NORDPII_TICKETS_TICKET_SOURCE_H_
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "input/byte_source.h"
+
+namespace nordpii {
+
+enum class TicketFormat { kJsonl, kJson, kCsv };
+
+struct TicketRecord {
+  size_t index = 0;      // 1-based record number (CSV: data rows, header excluded)
+  uint64_t offset = 0;   // file offset of bytes[0]
+  std::string bytes;     // the record as written
+};
+
+class TicketReader {
+ public:
+  TicketReader(ByteSource& in, TicketFormat f, size_t max_record) : in_(in), format_(f), max_(max_record) {}
+  // The next record; false at the end. Bytes between records (separators,
+  // the array brackets, the CSV header) are available through Between()
+  // for writers that copy the file through.
+  Result<bool> Next(TicketRecord& r);
+  // Bytes before the record Next() just returned (since the previous one).
+  const std::string& Between() const { return between_; }
+  // After the last record: the trailing bytes of the file.
+  const std::string& Tail() const { return between_; }
+  // CSV: the header field names and the delimiter (after the first Next()).
+  const std::vector<std::string>& header() const { return header_; }
+  char delimiter() const { return delim_; }
+
+ private:
+  Status Fill();
+  Result<bool> NextJsonl(TicketRecord& r);
+  Result<bool> NextJson(TicketRecord& r);
+  Result<bool> NextCsv(TicketRecord& r);
+  // Length of the CSV record starting at head_, or 0 if incomplete.
+  size_t CsvRecordLength(bool& incomplete);
+
+  ByteSource& in_;
+  TicketFormat format_;
+  size_t max_;
+  std::string buf_;
+  size_t head_ = 0;
+  uint64_t offset_ = 0;  // file offset of buf_[head_]
+  bool eof_ = false;
+  size_t index_ = 0;
+  std::string between_;
+  // JSON splitter state.
+  bool json_started_ = false, json_done_ = false;
+  int element_depth_ = 1;
+  // CSV.
+  bool csv_header_done_ = false;
+  char delim_ = ',';
+  std::vector<std::string> header_;
+};
+
+// Splits one CSV record into fields: content ranges (inside quotes, if any)
+// relative to the record, and whether each field was quoted.
+struct CsvField {
+  uint32_t start, end;
+  bool quoted;
+};
+std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim);
+// A field's text ("" -> ").
+std::string CsvFieldText(std::string_view rec, const CsvField& f);
+
+Result<TicketFormat> ParseTicketFormat(const std::string& name);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_TICKETS_TICKET_SOURCE_H_
