@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "app/milter_main.h"
+#include "batch/batch.h"
+#include "batch/input_scan.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "output/redactor.h"
@@ -149,42 +151,6 @@ Status CheckCategories(const std::set<std::string>& cats) {
   return Status::Ok();
 }
 
-// Expands directories into the regular files below them (sorted).
-void Expand(const std::string& p, std::vector<std::string>& out, int& errors) {
-  std::error_code ec;
-  if (p != "-" && fs::is_directory(p, ec)) {
-    std::vector<std::string> files;
-    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec)) files.push_back(it->path().string());
-    }
-    if (ec) {
-      std::fprintf(stderr, "nordpii: %s: %s\n", p.c_str(), ec.message().c_str());
-      ++errors;
-    }
-    std::sort(files.begin(), files.end());
-    out.insert(out.end(), files.begin(), files.end());
-  } else {
-    out.push_back(p);
-  }
-}
-
-// Keeps one record's findings (with their values) until the record's
-// details are known, then forwards them.
-struct HeldFindings : StreamSink {
-  std::vector<Finding> f;
-  std::vector<std::string> v;
-  bool OnFinding(const Finding& x, std::string_view raw) override {
-    f.push_back(x);
-    v.emplace_back(raw);
-    return true;
-  }
-  void Clear() { f.clear(), v.clear(); }
-  void Forward(StreamSink& to) {
-    for (size_t i = 0; i < f.size(); ++i) to.OnFinding(f[i], v[i]);
-  }
-};
-
 int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal) {
   auto cats = SplitSet(c.categories);
   if (Status s = CheckCategories(cats); !s.ok()) {
@@ -206,85 +172,10 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
     std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
     ++errors;
   };
-  MailScanner mail(*ctx, c.Limits());
-  auto scan_message = [&](const std::string& path) {
-    auto msg = ReadMessageFile(path, c.max_message);
-    if (!msg) return fail(msg.error().message());
-    sink.SetPath(path);
-    sink.SetMessage(0, MailScanner::MessageId(*msg));
-    if (Status s = mail.Scan(*msg, 0, 1, filter, sink); !s.ok()) fail(path + ": " + s.message());
-  };
-  auto scan_mbox = [&](const std::string& path) {
-    auto src = OpenPath(path);
-    if (!src) return fail(src.error().message());
-    MboxReader rd(**src, c.max_message);
-    MboxMessage m;
-    for (;;) {
-      auto more = rd.Next(m);
-      if (!more) return fail(more.error().message());
-      if (!*more) break;
-      sink.SetPath(path);
-      if (m.too_large) {
-        fail(path + ": message " + std::to_string(m.index) + " (" + std::to_string(m.size) +
-             " bytes) is larger than --max-message-size; not scanned");
-        continue;
-      }
-      sink.SetMessage(m.index, MailScanner::MessageId(m.bytes));
-      if (Status s = mail.Scan(m.bytes, m.offset, m.line, filter, sink); !s.ok()) fail(path + ": " + s.message());
-    }
-  };
-  TicketScanner tickets(*ctx, c.Tickets());
-  HeldFindings held;  // a ticket's id is known after its fields are read
-  auto scan_tickets = [&](const std::string& path, InputFormat f) {
-    auto src = OpenPath(path);
-    if (!src) return fail(src.error().message());
-    TicketFormat tf = f == InputFormat::kJsonl ? TicketFormat::kJsonl : f == InputFormat::kJson ? TicketFormat::kJson
-                                                                                              : TicketFormat::kCsv;
-    TicketReader rd(**src, tf, c.max_message);
-    TicketRecord rec;
-    sink.SetPath(path);
-    for (;;) {
-      auto more = rd.Next(rec);
-      if (!more) return fail(path + ": " + more.error().message());
-      if (!*more) break;
-      if (tf == TicketFormat::kCsv) tickets.set_csv(rd.header(), rd.delimiter());
-      TicketInfo info;
-      held.Clear();
-      Status s = tickets.Scan(rec, tf, filter, held, info);
-      if (!s.ok()) fail(path + ": " + s.message());  // the rest of the file is still scanned
-      sink.SetTicket(rec.index, info.id, info.created, info.updated, info.closed);
-      held.Forward(sink);
-    }
-  };
-  size_t files = 0;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    bool dir = p != "-" && fs::is_directory(p, ec);
-    if (dir && (c.input == "maildir" || (c.input == "auto" && IsMaildir(p)))) {
-      for (const auto& rel : MaildirFiles(p)) {
-        ++files;
-        scan_message((fs::path(p) / rel).string());
-      }
-      continue;
-    }
-    std::vector<std::string> expanded;
-    Expand(p, expanded, errors);
-    for (const auto& path : expanded) {
-      ++files;
-      InputFormat f = c.input == "auto" ? DetectInputFormat(path) : *ParseInputFormat(c.input);
-      if (f == InputFormat::kMaildir) f = InputFormat::kEml;  // a file inside a Maildir tree
-      if (f == InputFormat::kEml) { scan_message(path); continue; }
-      if (f == InputFormat::kMbox) { scan_mbox(path); continue; }
-      if (f == InputFormat::kJsonl || f == InputFormat::kJson || f == InputFormat::kCsv) {
-        scan_tickets(path, f);
-        continue;
-      }
-      auto src = OpenPath(path);
-      if (!src) { fail(src.error().message()); continue; }
-      sink.SetPath(path);
-      if (Status s = ctx->Scan(**src, filter, sink); !s.ok()) fail(s.message());
-    }
-  }
+  InputScanners scanners(*ctx, c.Limits(), c.Tickets());
+  std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
+  for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
+  size_t files = inputs.size();
   sink.Finish(files, static_cast<size_t>(errors));
   std::fflush(stdout);
   if (errors) return 2;
@@ -423,6 +314,41 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   return 0;
 }
 
+int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retention) {
+  auto cats = SplitSet(c.categories);
+  if (Status s = CheckCategories(cats); !s.ok()) {
+    std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
+    return 2;
+  }
+  if (!retention.empty()) {
+    char unit = 0;
+    int n = -1;
+    if (std::sscanf(retention.c_str(), "%d%c", &n, &unit) != 2 || n < 0 || unit != 'd') {
+      std::fprintf(stderr, "nordpii: --retention: expected days like 90d, got '%s'\n", retention.c_str());
+      return 2;
+    }
+    o.retention_days = n;
+  }
+  auto scanner = Build(c);
+  if (!scanner) {
+    std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
+    return 2;
+  }
+  o.filter.categories = cats;
+  o.filter.min_confidence = ParseConfidence(c.min_confidence);
+  o.mail_limits = c.Limits();
+  o.tickets = c.Tickets();
+  o.input = c.input;
+  o.key_file = c.key_file;
+  if (!c.reference_date.empty() &&
+      std::sscanf(c.reference_date.c_str(), "%4d-%2d-%2d", &o.ref_year, &o.ref_month, &o.ref_day) != 3) {
+    std::fprintf(stderr, "nordpii: --reference-date: expected YYYY-MM-DD\n");
+    return 2;
+  }
+  if (!c.reference_date.empty()) o.today = c.reference_date;
+  return RunBatch(*scanner, o);
+}
+
 int RunTypes(const Common& c) {
   auto scanner = Build(c);
   if (!scanner) {
@@ -461,6 +387,20 @@ int main(int argc, char** argv) {
   auto* types = app.add_subcommand("types", "List the detectors the pattern files define");
   AddCommon(types, c);
 
+  BatchOptions bo;
+  std::string retention;
+  auto* batch = app.add_subcommand("batch", "Scan archives in parallel and write a report (exit 0/1/2 as scan)");
+  AddCommon(batch, c);
+  batch->add_option("paths", bo.paths, "Files and directories")->required();
+  batch->add_option("--report", bo.report_dir, "Report directory (findings.jsonl, summary.json, report.html)")
+      ->required();
+  batch->add_option("-j,--jobs", bo.jobs, "Worker threads (default: all cores)");
+  batch->add_option("--checkpoint", bo.checkpoint, "Record finished inputs here; a rerun resumes");
+  batch->add_flag("-q,--quiet", bo.quiet, "No progress output");
+  batch->add_option("--retention", retention, "Retention audit: list tickets/messages with personal data older than e.g. 90d");
+  batch->add_option("--date-field", bo.date_field, "Retention date: created, updated or closed (default: closed, else updated)")
+      ->check(CLI::IsMember({"created", "updated", "closed"}));
+
   MilterOptions mo;
   auto* milter = app.add_subcommand("milter", "Run as a milter for Postfix/Sendmail (SIGHUP reloads)");
   milter->add_option("--listen", mo.listen, "inet:PORT@HOST or unix:/path (default inet:8899@127.0.0.1)");
@@ -476,6 +416,7 @@ int main(int argc, char** argv) {
   if (*scan) return RunScan(c, paths, format, reveal);
   if (*redact) return RunRedact(c, rpath, out, style);
   if (*types) return RunTypes(c);
+  if (*batch) return RunBatchCommand(c, bo, retention);
   if (*milter) {
     mo.patterns_dir = FindPatterns(c.patterns);
     mo.key_file = c.key_file;

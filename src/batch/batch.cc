@@ -1,0 +1,401 @@
+#include "batch/batch.h"
+
+#include <unistd.h>
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "batch/input_scan.h"
+
+namespace fs = std::filesystem;
+
+namespace nordpii {
+
+namespace {
+
+std::string Today() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char b[16];
+  std::strftime(b, sizeof b, "%Y-%m-%d", &tm);
+  return b;
+}
+
+// Days since 1970-01-01 of a "YYYY-MM-DD..." date, or -1.
+long DayNumber(std::string_view d) {
+  int y, m, dd;
+  if (d.size() < 10 || std::sscanf(std::string(d.substr(0, 10)).c_str(), "%4d-%2d-%2d", &y, &m, &dd) != 3) return -1;
+  // Howard Hinnant's days_from_civil.
+  y -= m <= 2;
+  long era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = static_cast<unsigned>(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(dd) - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<long>(doe) - 719468;
+}
+
+std::string Html(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '&': o += "&amp;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+// The path of a findings.jsonl line (its first key), or "" if unparsable.
+std::string LinePath(std::string_view line) {
+  simdjson::ondemand::parser p;
+  simdjson::padded_string ps(line);
+  simdjson::ondemand::document d;
+  if (p.iterate(ps).get(d)) return "";
+  std::string_view v;
+  if (d["path"].get_string().get(v)) return "";
+  return std::string(v);
+}
+
+// A horizontal bar chart as inline SVG.
+std::string Bars(const std::vector<std::pair<std::string, size_t>>& rows) {
+  if (rows.empty()) return "<p>none</p>";
+  size_t mx = 1;
+  for (auto& r : rows) mx = std::max(mx, r.second);
+  int h = static_cast<int>(rows.size()) * 22 + 4;
+  std::string s = "<svg class=\"chart\" width=\"640\" height=\"" + std::to_string(h) + "\" role=\"img\">";
+  int y = 2;
+  for (auto& [label, n] : rows) {
+    int w = static_cast<int>(400.0 * static_cast<double>(n) / static_cast<double>(mx)) + 1;
+    s += "<text x=\"0\" y=\"" + std::to_string(y + 15) + "\">" + Html(label.substr(0, 28)) + "</text>";
+    s += "<rect x=\"190\" y=\"" + std::to_string(y + 2) + "\" width=\"" + std::to_string(w) +
+         "\" height=\"16\" fill=\"#3a6ea5\"></rect>";
+    s += "<text x=\"" + std::to_string(196 + w) + "\" y=\"" + std::to_string(y + 15) + "\">" + std::to_string(n) +
+         "</text>";
+    y += 22;
+  }
+  return s + "</svg>";
+}
+
+std::string JsonStr(std::string_view s) {
+  std::string o;
+  AppendJsonString(o, s);
+  return o;
+}
+
+}  // namespace
+
+Status WriteSummary(const std::string& dir, const std::vector<std::string>& errors, size_t inputs, uint64_t bytes,
+                    int retention_days, const std::string& date_field, const std::string& today) {
+  std::ifstream in(dir + "/findings.jsonl", std::ios::binary);
+  std::map<std::string, size_t> by_type, by_category, by_month, attachments_by_type;
+  struct Doc {
+    std::string path, id, date;
+    size_t findings = 0;
+    std::map<std::string, size_t> types;
+  };
+  std::map<std::string, Doc> docs;  // per ticket / message / file
+  size_t total = 0, events = 0;
+  simdjson::ondemand::parser parser;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    simdjson::padded_string ps(line);
+    simdjson::ondemand::document d;
+    if (parser.iterate(ps).get(d)) continue;
+    std::map<std::string, std::string> f;
+    simdjson::ondemand::object o;
+    if (d.get_object().get(o)) continue;
+    for (auto field : o) {
+      std::string_view k, v;
+      if (field.unescaped_key().get(k)) break;
+      if (field.value().get_string().get(v)) continue;  // numbers, arrays: not needed here
+      f[std::string(k)] = std::string(v);
+    }
+    if (f.count("event")) {
+      ++events;
+      if (f["event"] == "attachment") ++attachments_by_type[f["content_type"]];
+      continue;
+    }
+    if (!f.count("type")) continue;
+    ++total;
+    ++by_type[f["type"]];
+    ++by_category[f["category"]];
+    std::string date = f.count("created") ? f["created"] : f.count("updated") ? f["updated"] : "";
+    ++by_month[date.size() >= 7 ? date.substr(0, 7) : "unknown"];
+    std::string id = !f["ticket_id"].empty() ? f["ticket_id"] : f["message_id"];
+    std::string key = f["path"] + "\x1f" + id;
+    Doc& doc = docs[key];
+    doc.path = f["path"];
+    doc.id = id;
+    std::string rd = date_field == "created" ? f["created"] : date_field == "updated" ? f["updated"]
+                     : !f["closed"].empty() ? f["closed"] : f["updated"];
+    if (!rd.empty()) doc.date = rd;
+    ++doc.findings;
+    ++doc.types[f["type"]];
+  }
+  std::vector<const Doc*> top;
+  for (auto& [k, d] : docs) top.push_back(&d);
+  std::sort(top.begin(), top.end(), [](const Doc* a, const Doc* b) {
+    return a->findings != b->findings ? a->findings > b->findings : a->path + a->id < b->path + b->id;
+  });
+  if (top.size() > 20) top.resize(20);
+  std::vector<const Doc*> overdue;
+  long cutoff = retention_days >= 0 ? DayNumber(today) - retention_days : 0;
+  if (retention_days >= 0)
+    for (auto& [k, d] : docs) {
+      long day = DayNumber(d.date);
+      if (day >= 0 && day < cutoff) overdue.push_back(&d);
+    }
+  auto types_json = [](const std::map<std::string, size_t>& m) {
+    std::string s = "{";
+    for (auto& [k, v] : m) s += (s.size() > 1 ? "," : "") + JsonStr(k) + ":" + std::to_string(v);
+    return s + "}";
+  };
+  std::string js = "{\"inputs\":" + std::to_string(inputs) + ",\"bytes\":" + std::to_string(bytes) +
+                   ",\"findings\":" + std::to_string(total) + ",\"events\":" + std::to_string(events) +
+                   ",\"documents_with_findings\":" + std::to_string(docs.size()) + ",\"by_type\":" + types_json(by_type) +
+                   ",\"by_category\":" + types_json(by_category) + ",\"by_month\":" + types_json(by_month) +
+                   ",\"attachments_not_scanned\":" + types_json(attachments_by_type) + ",\"top\":[";
+  for (size_t i = 0; i < top.size(); ++i)
+    js += (i ? "," : "") + std::string("{\"path\":") + JsonStr(top[i]->path) + ",\"id\":" + JsonStr(top[i]->id) +
+          ",\"findings\":" + std::to_string(top[i]->findings) + ",\"by_type\":" + types_json(top[i]->types) + "}";
+  js += "],\"errors\":[";
+  for (size_t i = 0; i < errors.size(); ++i) js += (i ? "," : "") + JsonStr(errors[i]);
+  js += "]";
+  if (retention_days >= 0) {
+    js += ",\"retention\":{\"days\":" + std::to_string(retention_days) + ",\"today\":" + JsonStr(today) +
+          ",\"date_field\":" + JsonStr(date_field.empty() ? "closed, else updated" : date_field) +
+          ",\"overdue\":" + std::to_string(overdue.size()) + ",\"items\":[";
+    for (size_t i = 0; i < overdue.size() && i < 10000; ++i)
+      js += (i ? "," : "") + std::string("{\"path\":") + JsonStr(overdue[i]->path) + ",\"id\":" +
+            JsonStr(overdue[i]->id) + ",\"date\":" + JsonStr(overdue[i]->date) + ",\"by_type\":" +
+            types_json(overdue[i]->types) + "}";
+    js += "]}";
+  }
+  js += "}\n";
+  {
+    std::ofstream o(dir + "/summary.json.tmp", std::ios::binary | std::ios::trunc);
+    o << js;
+    if (!o) return Error(ErrorCode::kIo, dir + "/summary.json: write failed");
+  }
+  fs::rename(dir + "/summary.json.tmp", dir + "/summary.json");
+
+  auto rows = [](const std::map<std::string, size_t>& m, bool by_count) {
+    std::vector<std::pair<std::string, size_t>> v(m.begin(), m.end());
+    if (by_count) std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    return v;
+  };
+  std::string h =
+      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nordpii report</title><style>"
+      "body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}"
+      "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}.chart text{font-size:12px}"
+      "</style></head><body><h1>nordpii report</h1>";
+  h += "<p id=\"totals\">" + std::to_string(total) + " findings in " + std::to_string(docs.size()) +
+       " tickets/messages/files; " + std::to_string(inputs) + " inputs, " + std::to_string(bytes) + " bytes; " +
+       std::to_string(errors.size()) + " errors. Values are never shown.</p>";
+  h += "<h2>Findings per type</h2>" + Bars(rows(by_type, true));
+  h += "<h2>Findings per month (ticket or message date)</h2>" + Bars(rows(by_month, false));
+  std::vector<std::pair<std::string, size_t>> toprows;
+  for (auto* d : top) toprows.push_back({d->id.empty() ? fs::path(d->path).filename().string() : d->id, d->findings});
+  h += "<h2>Top tickets and messages</h2>" + Bars(toprows);
+  h += "<table id=\"top\"><tr><th>input</th><th>id</th><th>findings</th></tr>";
+  for (auto* d : top)
+    h += "<tr><td>" + Html(d->path) + "</td><td>" + Html(d->id) + "</td><td>" + std::to_string(d->findings) + "</td></tr>";
+  h += "</table>";
+  if (retention_days >= 0) {
+    h += "<h2>Retention: personal data kept more than " + std::to_string(retention_days) + " days after " +
+         Html(date_field.empty() ? "closing (else last update)" : date_field) + "</h2><table id=\"retention\">"
+         "<tr><th>input</th><th>id</th><th>date</th><th>types</th></tr>";
+    for (size_t i = 0; i < overdue.size() && i < 1000; ++i) {
+      std::string t;
+      for (auto& [k, v] : overdue[i]->types) t += (t.empty() ? "" : ", ") + k + " " + std::to_string(v);
+      h += "<tr><td>" + Html(overdue[i]->path) + "</td><td>" + Html(overdue[i]->id) + "</td><td>" +
+           Html(overdue[i]->date) + "</td><td>" + Html(t) + "</td></tr>";
+    }
+    h += "</table><p>" + std::to_string(overdue.size()) + " overdue.</p>";
+  }
+  if (!errors.empty()) {
+    h += "<h2>Errors</h2><ul>";
+    for (auto& e : errors) h += "<li>" + Html(e) + "</li>";
+    h += "</ul>";
+  }
+  h += "</body></html>\n";
+  {
+    std::ofstream o(dir + "/report.html.tmp", std::ios::binary | std::ios::trunc);
+    o << h;
+    if (!o) return Error(ErrorCode::kIo, dir + "/report.html: write failed");
+  }
+  fs::rename(dir + "/report.html.tmp", dir + "/report.html");
+  return Status::Ok();
+}
+
+int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
+  std::error_code ec;
+  fs::create_directories(o.report_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "nordpii: %s: %s\n", o.report_dir.c_str(), ec.message().c_str());
+    return 2;
+  }
+  std::mutex mu;
+  std::vector<std::string> errors;
+  auto error = [&](const std::string& e) {
+    std::lock_guard<std::mutex> l(mu);
+    std::fprintf(stderr, "nordpii: %s\n", e.c_str());
+    errors.push_back(e);
+  };
+  std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error);
+  const std::string findings_path = o.report_dir + "/findings.jsonl";
+  // Resume: finished inputs from the checkpoint; findings of others dropped.
+  std::set<std::string> done;
+  if (!o.checkpoint.empty()) {
+    std::ifstream cp(o.checkpoint);
+    for (std::string l; std::getline(cp, l);)
+      if (!l.empty()) done.insert(l);
+    std::ifstream old(findings_path, std::ios::binary);
+    std::ofstream kept(findings_path + ".tmp", std::ios::binary | std::ios::trunc);
+    for (std::string l; std::getline(old, l);)
+      if (!l.empty() && done.count(LinePath(l))) kept << l << '\n';
+    kept.close();
+    fs::rename(findings_path + ".tmp", findings_path, ec);
+  } else {
+    fs::remove(findings_path, ec);
+  }
+  std::FILE* out = std::fopen(findings_path.c_str(), "ab");
+  std::FILE* cp = o.checkpoint.empty() ? nullptr : std::fopen(o.checkpoint.c_str(), "ab");
+  if (!out || (!o.checkpoint.empty() && !cp)) {
+    std::fprintf(stderr, "nordpii: cannot write %s\n", !out ? findings_path.c_str() : o.checkpoint.c_str());
+    return 2;
+  }
+  uint64_t total_bytes = 0;
+  std::deque<const Input*> queue;
+  for (const Input& in : inputs) {
+    total_bytes += in.size;
+    if (!done.count(in.path)) queue.push_back(&in);
+  }
+  std::atomic<uint64_t> bytes_done{0};
+  std::atomic<size_t> docs_done{0};
+  std::atomic<size_t> found{0};
+  for (const Input& in : inputs)
+    if (done.count(in.path)) bytes_done += in.size, ++docs_done;
+  size_t jobs = o.jobs ? o.jobs : std::max<unsigned>(1, std::thread::hardware_concurrency());
+  auto hasher = KeyedHasher::FromEnvironment(o.key_file);
+  if (!hasher) {
+    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
+    return 2;
+  }
+  // Workers take inputs from the queue (the queue holds pointers into the
+  // input list: bounded by the number of inputs, no file is opened before
+  // a worker takes it).
+  std::vector<std::thread> workers;
+  for (size_t w = 0; w < jobs; ++w) {
+    workers.emplace_back([&, w] {
+      auto ctx = scanner->NewContext(*hasher);
+      if (o.ref_year) {
+        ctx->detect_options().ref_year = o.ref_year;
+        ctx->detect_options().ref_month = o.ref_month;
+        ctx->detect_options().ref_day = o.ref_day;
+      }
+      InputScanners s(*ctx, o.mail_limits, o.tickets);
+      std::string tmp = o.report_dir + "/.worker-" + std::to_string(w) + ".jsonl";
+      for (;;) {
+        const Input* in;
+        {
+          std::lock_guard<std::mutex> l(mu);
+          if (queue.empty()) break;
+          in = queue.front();
+          queue.pop_front();
+        }
+        std::FILE* f = std::fopen(tmp.c_str(), "w+b");
+        if (!f) {
+          error(tmp + ": cannot write");
+          break;
+        }
+        ReportSink sink(f, ReportFormat::kJsonl, false);
+        ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, error);
+        found += sink.count();
+        std::fflush(f);
+        std::rewind(f);
+        {
+          // Findings first, then the checkpoint line: a crash between the
+          // two re-scans this input on resume (its findings are dropped).
+          std::lock_guard<std::mutex> l(mu);
+          char buf[1 << 16];
+          for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) std::fwrite(buf, 1, n, out);
+          std::fflush(out);
+          if (cp) {
+            std::fprintf(cp, "%s\n", in->path.c_str());
+            std::fflush(cp);
+          }
+        }
+        std::fclose(f);
+        bytes_done += in->size;
+        ++docs_done;
+      }
+      std::remove(tmp.c_str());
+    });
+  }
+  // Progress.
+  std::atomic<bool> finished{false};
+  std::thread progress([&] {
+    if (o.quiet) return;
+    bool tty = isatty(STDERR_FILENO);
+    auto t0 = std::chrono::steady_clock::now();
+    auto last_line = t0;
+    uint64_t start_bytes = bytes_done;
+    while (!finished) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 500));
+      auto now = std::chrono::steady_clock::now();
+      double secs = std::chrono::duration<double>(now - t0).count();
+      double rate = secs > 0 ? static_cast<double>(bytes_done - start_bytes) / secs : 0;
+      double left = rate > 0 ? static_cast<double>(total_bytes - std::min<uint64_t>(bytes_done, total_bytes)) / rate : 0;
+      double frac = total_bytes ? static_cast<double>(bytes_done) / static_cast<double>(total_bytes) : 1.0;
+      char line[256];
+      std::snprintf(line, sizeof line, "%zu/%zu inputs, %.1f/%.1f MB, %.1f MB/s, ETA %.0f s, %zu findings",
+                    docs_done.load(), inputs.size(), bytes_done / 1e6, total_bytes / 1e6, rate / 1e6, left, found.load());
+      if (tty) {
+        int w = static_cast<int>(frac * 30);
+        std::fprintf(stderr, "\r[%.*s%*s] %s", w, "##############################", 30 - w, "", line);
+      } else if (now - last_line > std::chrono::seconds(10)) {
+        std::fprintf(stderr, "nordpii: %s\n", line);
+        last_line = now;
+      }
+    }
+    if (tty) std::fprintf(stderr, "\n");
+  });
+  for (auto& t : workers) t.join();
+  finished = true;
+  progress.join();
+  std::fclose(out);
+  if (cp) std::fclose(cp);
+  if (Status s = WriteSummary(o.report_dir, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
+                              o.today.empty() ? Today() : o.today);
+      !s.ok()) {
+    std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
+    return 2;
+  }
+  if (!o.quiet)
+    std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html)\n", o.report_dir.c_str());
+  if (!errors.empty()) return 2;
+  std::ifstream f(findings_path);
+  std::string first;
+  return std::getline(f, first) ? 1 : 0;
+}
+
+}  // namespace nordpii

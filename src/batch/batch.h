@@ -1,0 +1,66 @@
+// File: batch.h
+//
+// `nordpii batch PATH... --jobs N --report DIR`: scans every input below the
+// paths (text, .eml, mbox, Maildir messages, JSONL/JSON/CSV ticket exports)
+// with N worker threads fed through a bounded queue, and writes the report:
+//   DIR/findings.jsonl  one line per finding, the `scan` JSONL schema (with
+//                       ticket/message ids and dates), plus event lines;
+//   DIR/summary.json    counts by type, by category, by month of the ticket
+//                       or message date, top tickets/messages, inputs with
+//                       errors, and the retention audit;
+//   DIR/report.html     the same as a self-contained page (inline CSS and
+//                       SVG charts, no external assets).
+// Never a raw value in any report file. Nothing is written outside DIR
+// (and the checkpoint file).
+//
+// Resumable: with --checkpoint FILE, each finished input is appended to FILE
+// after its findings are flushed; a rerun skips the inputs listed there and
+// first drops findings of unfinished inputs from findings.jsonl, so an
+// interrupted run (Ctrl-C, kill -9) ends with the same findings and the same
+// summary as an uninterrupted one. summary.json and report.html are always
+// computed from findings.jsonl at the end.
+//
+// Progress: a bar on a terminal (bytes and inputs done, MB/s, ETA), a plain
+// line every 10 s otherwise, nothing with --quiet.
+#ifndef NORDPII_BATCH_BATCH_H_
+#define NORDPII_BATCH_BATCH_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mail/mime.h"
+#include "pipeline/scanner.h"
+#include "tickets/ticket_scanner.h"
+
+namespace nordpii {
+
+struct BatchOptions {
+  std::vector<std::string> paths;
+  std::string report_dir;
+  std::string checkpoint;      // "" = not resumable
+  size_t jobs = 0;             // 0 = all cores
+  bool quiet = false;
+  std::string input = "auto";  // as --input
+  int retention_days = -1;     // --retention Nd; -1 = no audit
+  std::string date_field;      // --date-field: created | updated | closed (default: closed, else updated)
+  std::string today;           // YYYY-MM-DD (for retention); default today
+  FindingFilter filter;
+  MailLimits mail_limits;
+  TicketOptions tickets;
+  std::string key_file;
+  int ref_year = 0, ref_month = 0, ref_day = 0;  // --reference-date
+};
+
+// Returns the exit code: 0 nothing found, 1 found, 2 errors happened (the
+// other inputs are still scanned; errors are listed in summary.json).
+int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o);
+
+// Builds summary.json and report.html from a findings.jsonl (exposed for
+// tests). `errors` are "path: message" lines.
+Status WriteSummary(const std::string& report_dir, const std::vector<std::string>& errors, size_t inputs,
+                    uint64_t bytes, int retention_days, const std::string& date_field, const std::string& today);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_BATCH_BATCH_H_

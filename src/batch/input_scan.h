@@ -1,0 +1,51 @@
+// File: input_scan.h
+//
+// One input file through the right reader: text (streamed), a message
+// (.eml), an mbox (message by message), or a ticket export (record by
+// record) — the dispatch `nordpii scan` and every `nordpii batch` worker use.
+// Also the walk from command-line paths to input files.
+#ifndef NORDPII_BATCH_INPUT_SCAN_H_
+#define NORDPII_BATCH_INPUT_SCAN_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "input/mail_source.h"
+#include "mail/mail_scanner.h"
+#include "output/report_sink.h"
+#include "tickets/ticket_scanner.h"
+
+namespace nordpii {
+
+struct Input {
+  std::string path;
+  InputFormat format = InputFormat::kText;
+  uint64_t size = 0;
+};
+
+// Expands paths into inputs: a Maildir (or any directory with --input
+// maildir) gives its message files; other directories are walked
+// recursively (symlinked directories are not followed, so there are no
+// loops), sorted; "-" is stdin. `forced` is --input ("auto" detects per
+// file). Unreadable directories are reported through `error`.
+std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
+                                const std::function<void(const std::string&)>& error);
+
+// The readers of one thread.
+struct InputScanners {
+  InputScanners(ScanContext& c, const MailLimits& lim, const TicketOptions& t) : ctx(c), mail(c, lim), tickets(c, t) {}
+  ScanContext& ctx;
+  MailScanner mail;
+  TicketScanner tickets;
+};
+
+// Scans one input to `sink` (which gets SetPath/SetMessage/SetTicket).
+// Problems are reported through `error` ("path: what"); the rest of the
+// input is still scanned where that is possible.
+void ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink, size_t max_message,
+               const std::function<void(const std::string&)>& error);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_BATCH_INPUT_SCAN_H_
