@@ -233,9 +233,21 @@ struct JsonWalk {
         if (Selected(norm)) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, Html(norm));
         break;
       }
+      case od::json_type::number: {
+        od::number num;  // on-demand parses lazily: validate every token
+        if ((err = v.get_number().get(num))) return err;
+        if (depth <= 3) Capture(norm, v.raw_json_token());
+        break;
+      }
+      case od::json_type::boolean: {
+        bool b;
+        if ((err = v.get_bool().get(b))) return err;
+        break;
+      }
       default: {
-        std::string_view tok = v.raw_json_token();
-        if (depth <= 3) Capture(norm, tok);
+        bool is_null = false;
+        if ((err = v.is_null().get(is_null))) return err;
+        if (!is_null) return simdjson::INCORRECT_TYPE;
         break;
       }
     }
@@ -346,7 +358,21 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter) {
 Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
                            TicketInfo& info) {
   Extracted x;
-  if (Status s = Extract(r, f, x, info); !s.ok()) return s;
+  Status parsed = Extract(r, f, x, info);
+  if (!parsed.ok()) {
+    // A record that does not parse is still scanned, as plain text, so a
+    // broken export does not hide what it holds; the error is returned.
+    x = Extracted();
+    x.record = r.bytes;
+    Extracted::Segment seg;
+    seg.text_begin = 0;
+    seg.raw_begin = 0;
+    seg.path = "(unparsed record)";
+    seg.decoded.bytes = r.bytes;
+    x.text = r.bytes;
+    seg.text_end = static_cast<uint32_t>(x.text.size());
+    x.segments.push_back(std::move(seg));
+  }
   if (Status s = Run(x, filter); !s.ok()) return s;
   for (Finding& fd : x.findings) {
     auto it = std::upper_bound(x.segments.begin(), x.segments.end(), fd.start,
@@ -366,7 +392,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
     fd.column = s.raw_begin + rr.start + 1;
     if (!sink.OnFinding(fd, value)) break;
   }
-  return Status::Ok();
+  return parsed;
 }
 
 Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,

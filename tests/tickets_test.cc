@@ -1,0 +1,282 @@
+// Ticket exports: record splitting (JSONL, JSON arrays and wrappers, CSV
+// with quotes and line breaks), field maps, findings with ticket ids and
+// field paths, exact format-preserving redaction, malformed input; and the
+// batch command (report files, resume after kill -9, retention) and
+// find-subject through the CLI.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tickets/ticket_scanner.h"
+#include "test_util.h"
+
+using namespace nordpii;
+using nordpii::test::ReadFile;
+using nordpii::test::SourceDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<TicketRecord> Records(const std::string& data, TicketFormat f, std::string* error = nullptr,
+                                  std::string* rebuilt = nullptr) {
+  auto src = StringSource(data);
+  TicketReader rd(*src, f, 1 << 20);
+  std::vector<TicketRecord> out;
+  TicketRecord r;
+  for (;;) {
+    auto more = rd.Next(r);
+    if (!more) {
+      if (error) *error = more.error().message();
+      break;
+    }
+    if (rebuilt) *rebuilt += rd.Between();
+    if (!*more) break;
+    if (rebuilt) *rebuilt += r.bytes;
+    out.push_back(r);
+  }
+  return out;
+}
+
+struct Got : StreamSink {
+  std::vector<Finding> f;
+  bool OnFinding(const Finding& x, std::string_view) override {
+    f.push_back(x);
+    return true;
+  }
+};
+
+std::vector<Finding> ScanFile(const std::string& name, TicketFormat fmt, TicketOptions opt = {}) {
+  static auto scanner = test::MakeScanner();
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  std::string data = ReadFile(SourceDir() + "/samples/tickets/" + name);
+  auto src = StringSource(data);
+  TicketReader rd(*src, fmt, 1 << 20);
+  TicketScanner ts(*ctx, opt);
+  Got g;
+  TicketRecord r;
+  while (*rd.Next(r)) {
+    if (fmt == TicketFormat::kCsv) ts.set_csv(rd.header(), rd.delimiter());
+    TicketInfo info;
+    size_t before = g.f.size();
+    REQUIRE(ts.Scan(r, fmt, {}, g, info).ok());
+    for (size_t k = before; k < g.f.size(); ++k) {  // test only: remember the ticket and map
+      g.f[k].part = info.id;
+      g.f[k].subcategory = info.map;
+    }
+  }
+  return g.f;
+}
+
+struct Run {
+  int code;
+  std::string out;
+};
+Run Exec(const std::string& args) {
+  std::string cmd = std::string("NORDPII_KEY=sample-key NORDPII_CACHE_DIR=off ") + NORDPII_BINARY + " " + args + " 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("tickets: records of every export shape; every byte belongs to one place", "[tickets]") {
+  for (const char* name : {"zendesk.jsonl", "freshdesk.json", "jira.json", "tickets.csv"}) {
+    std::string data = ReadFile(SourceDir() + "/samples/tickets/" + name);
+    std::string n(name);
+    TicketFormat f = n.find(".jsonl") != std::string::npos ? TicketFormat::kJsonl
+                     : n.find(".csv") != std::string::npos ? TicketFormat::kCsv : TicketFormat::kJson;
+    std::string rebuilt;
+    auto recs = Records(data, f, nullptr, &rebuilt);
+    INFO(name);
+    CHECK(rebuilt == data);
+    for (auto& r : recs) CHECK(data.substr(r.offset, r.bytes.size()) == r.bytes);
+  }
+  CHECK(Records(ReadFile(SourceDir() + "/samples/tickets/zendesk.jsonl"), TicketFormat::kJsonl).size() == 3);
+  CHECK(Records(ReadFile(SourceDir() + "/samples/tickets/jira.json"), TicketFormat::kJson).size() == 1);
+  CHECK(Records("[{\"a\":\"x]\"},\n {\"b\":[1,2]} ]", TicketFormat::kJson).size() == 2);
+  auto csv = Records("\xEF\xBB\xBFid;body\r\n1;\"a;\r\nb\"\"c\"\r\n2;d\r\n", TicketFormat::kCsv);
+  REQUIRE(csv.size() == 2);
+  auto fields = SplitCsvRecord(csv[0].bytes, ';');
+  REQUIRE(fields.size() == 2);
+  CHECK(CsvFieldText(csv[0].bytes, fields[1]) == "a;\r\nb\"c");
+}
+
+TEST_CASE("tickets: field maps, ids, paths, offsets into the export", "[tickets]") {
+  auto z = ScanFile("zendesk.jsonl", TicketFormat::kJsonl);
+  std::vector<std::string> got;
+  for (auto& f : z) got.push_back(f.part + ":" + f.field + ":" + f.type);
+  CHECK(got == std::vector<std::string>{"1001:description:no.fnr", "1001:comments[0].body:no.account",
+                                        "1001:comments[0].html_body:no.account",
+                                        "1001:custom_fields[0].value:password", "1003:description:se.pnr"});
+  CHECK(z[0].subcategory == "zendesk");
+  std::string data = ReadFile(SourceDir() + "/samples/tickets/zendesk.jsonl");
+  CHECK(data.substr(z[0].start, z[0].end - z[0].start) == "151086 95088");
+  CHECK(data.substr(z[2].start, z[2].end - z[2].start) == "8601</b>.11.17947");  // HTML field
+  auto fd = ScanFile("freshdesk.json", TicketFormat::kJson);
+  REQUIRE(fd.size() == 5);
+  CHECK(fd[4].field == "custom_fields.cf_hetu");
+  auto j = ScanFile("jira.json", TicketFormat::kJson);
+  REQUIRE(j.size() == 3);
+  CHECK(j[0].part == "SUP-17");
+  CHECK(j[2].field == "fields.comment.comments[0].body");
+  // --fields restricts; --columns picks CSV columns.
+  TicketOptions only;
+  only.fields = {"subject"};
+  CHECK(ScanFile("zendesk.jsonl", TicketFormat::kJsonl, only).empty());
+  TicketOptions cols;
+  cols.columns = {"subject"};
+  CHECK(ScanFile("tickets.csv", TicketFormat::kCsv, cols).empty());
+  auto c = ScanFile("tickets.csv", TicketFormat::kCsv);
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].field == "body");
+  CHECK(c[0].part == "3001");
+}
+
+TEST_CASE("tickets: redaction keeps the format byte for byte and stays valid", "[tickets][redact]") {
+  std::string dir = "/tmp/nordpii-tickets-" + std::to_string(getpid());
+  fs::create_directories(dir);
+  for (const char* name : {"zendesk.jsonl", "freshdesk.json", "jira.json", "tickets.csv"}) {
+    INFO(name);
+    std::string in = SourceDir() + "/samples/tickets/" + name, out = dir + "/" + name;
+    Run r = Exec("redact " + in + " -o " + out);
+    REQUIRE(r.code == 0);
+    std::string a = ReadFile(in), b = ReadFile(out);
+    for (const char* raw : {"15108695088", "151086 95088", "8601.11.17947", "Sommer2026", "19811218-9876",
+                            "010180-1234", "120174-3399", "131052-308T", "4111 1111 1111 1111"})
+      CHECK(b.find(raw) == std::string::npos);
+    std::string n(name);
+    if (n.find(".jsonl") != std::string::npos) {
+      std::istringstream la(a), lb(b);
+      std::string x, y;
+      while (std::getline(la, x) && std::getline(lb, y)) {
+        auto ja = nlohmann::json::parse(x), jb = nlohmann::json::parse(y);
+        CHECK(ja["id"] == jb["id"]);
+        CHECK(ja["status"] == jb["status"]);
+        CHECK(ja["tags"] == jb["tags"]);
+        CHECK(ja.size() == jb.size());
+      }
+    } else if (n.find(".json") != std::string::npos) {
+      auto jb = nlohmann::json::parse(b);  // still valid JSON
+      CHECK(jb.dump().find("[") != std::string::npos);
+    }
+  }
+  // Exact bytes for one record: only the values change.
+  std::string z = ReadFile(dir + "/zendesk.jsonl");
+  CHECK(z.find("\"description\": \"Hei, mitt fnr er [NO-FNR].\"") != std::string::npos);
+  CHECK(z.find("\"html_body\": \"<p>Hei<br>Konto: <b>[NO-ACCOUNT]</b></p>\"") != std::string::npos);
+  CHECK(z.find("\"description\": \"Faktura 2026-11-01 er betalt, ordre 4500012346.\"") != std::string::npos);
+  CHECK(ReadFile(dir + "/tickets.csv").find("3001;2025-02-01;2025-02-03;Konto;\"Hei;\r\nmitt fnr er \"\"[NO-FNR]\"\"\r\nhilsen\"\r\n") !=
+        std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("tickets: malformed exports give a clear error with file and offset; others continue", "[tickets][bad]") {
+  std::string dir = "/tmp/nordpii-badtickets-" + std::to_string(getpid());
+  fs::create_directories(dir);
+  std::ofstream(dir + "/truncated.json") << "[{\"id\":1,\"subject\":\"fnr 15108695088\"},{\"id\":2,\"subj";
+  std::ofstream(dir + "/invalid.jsonl") << "{\"id\":1,\"subject\":\"ok\"}\n{\"id\":2,\"subject\": nope}\n{\"id\":3,\"subject\":\"fnr 15108695088\"}\n";
+  std::ofstream(dir + "/deep.json") << "[" + std::string(3000, '[') + std::string(3000, ']') + "]";
+  std::ofstream(dir + "/quote.csv") << "id,body\n1,\"never closed 15108695088\n";
+  std::ofstream(dir + "/badutf8.jsonl") << "{\"id\":1,\"subject\":\"\xff\xfe fnr 15108695088\"}\n";
+  Run r = Exec("scan --format text " + dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("truncated.json: JSON truncated in the record at offset"));
+  CHECK_THAT(r.out, Catch::Contains("invalid.jsonl: record 2 at offset 24:"));
+  CHECK_THAT(r.out, Catch::Contains("deep.json: JSON nested deeper than 512"));
+  // Findings of the good records are still reported.
+  CHECK_THAT(r.out, Catch::Contains("invalid.jsonl:3:"));
+  CHECK_THAT(r.out, Catch::Contains("truncated.json:1:"));
+  CHECK_THAT(r.out, Catch::Contains("quote.csv:1:"));
+  CHECK_THAT(r.out, Catch::Contains("badutf8.jsonl: record 1 at offset 0: The input is not valid UTF-8"));
+  CHECK_THAT(r.out, Catch::Contains("badutf8.jsonl:1:"));  // still scanned as text
+  // redact refuses a file it cannot parse completely (nothing written).
+  r = Exec("redact " + dir + "/invalid.jsonl -o " + dir + "/out.jsonl");
+  CHECK(r.code == 2);
+  CHECK_FALSE(fs::exists(dir + "/out.jsonl"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("batch: report files, no raw values, resume after kill -9 gives the same report", "[batch]") {
+  std::string dir = "/tmp/nordpii-batch-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/in");
+  // Many inputs so that a kill lands in the middle of the run.
+  std::string base = ReadFile(SourceDir() + "/samples/tickets/zendesk.jsonl");
+  for (int i = 0; i < 300; ++i) {
+    std::ofstream f(dir + "/in/t" + std::to_string(1000 + i) + ".jsonl");
+    for (int k = 0; k < 40; ++k) f << base;
+  }
+  fs::copy(SourceDir() + "/samples/mail", dir + "/in/mail", fs::copy_options::recursive);
+  Run full = Exec("batch -q --jobs 2 --reference-date 2026-11-23 --retention 90d " + dir + "/in --report " + dir + "/full");
+  CHECK(full.code == 1);
+  auto summary = nlohmann::json::parse(ReadFile(dir + "/full/summary.json"));
+  CHECK(summary["findings"].get<int>() > 3000);
+  CHECK(summary["retention"]["overdue"].get<int>() >= 600);
+  std::string html = ReadFile(dir + "/full/report.html");
+  CHECK_THAT(html, Catch::Contains("<svg class=\"chart\""));
+  CHECK_THAT(html, Catch::Contains("id=\"retention\""));
+  CHECK(html.find("http") == std::string::npos);  // self-contained
+  for (const char* f : {"/full/findings.jsonl", "/full/summary.json", "/full/report.html"}) {
+    std::string s = ReadFile(dir + f);
+    CHECK(s.find("15108695088") == std::string::npos);
+    CHECK(s.find("151086 95088") == std::string::npos);
+    CHECK(s.find("Sommer2026") == std::string::npos);
+  }
+  // Interrupted run: kill -9 after a moment, then resume with the checkpoint.
+  std::string cmd = std::string(NORDPII_BINARY) + " batch -q --jobs 2 --reference-date 2026-11-23 --retention 90d " +
+                    dir + "/in --report " + dir + "/part --checkpoint " + dir + "/cp";
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("NORDPII_KEY", "sample-key", 1);
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  kill(pid, SIGKILL);
+  int st;
+  waitpid(pid, &st, 0);
+  size_t done_before = 0;
+  {
+    std::ifstream cp(dir + "/cp");
+    for (std::string l; std::getline(cp, l);) ++done_before;
+  }
+  Run resumed = Exec("batch -q --jobs 2 --reference-date 2026-11-23 --retention 90d " + dir + "/in --report " + dir +
+                     "/part --checkpoint " + dir + "/cp");
+  CHECK(resumed.code == 1);
+  INFO("inputs finished before the kill: " << done_before);
+  auto a = nlohmann::json::parse(ReadFile(dir + "/full/summary.json"));
+  auto b = nlohmann::json::parse(ReadFile(dir + "/part/summary.json"));
+  CHECK(a == b);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("find-subject: every variant of one person's id, never the value", "[batch][subject]") {
+  Run r = Exec("find-subject --format jsonl --id '151086 95088' samples/variants.txt samples/mail samples/tickets");
+  CHECK(r.code == 1);
+  CHECK(r.out.find("15108695088") == std::string::npos);
+  CHECK_THAT(r.out, Catch::Contains("\"ticket_id\":\"1001\""));
+  CHECK_THAT(r.out, Catch::Contains("qp-softbreak.eml"));
+  CHECK_THAT(r.out, Catch::Contains("\"message_index\":1"));
+  size_t lines = std::count(r.out.begin(), r.out.end(), '\n');
+  CHECK(lines >= 15);
+  // By hash from a report instead of the number.
+  std::string hash = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')))["hash"];
+  Run h = Exec("find-subject --format jsonl --hash " + hash + " samples/tickets");
+  CHECK(h.code == 1);
+  CHECK_THAT(h.out, Catch::Contains("zendesk.jsonl"));
+  Run none = Exec("find-subject --id 'not a number' samples/tickets");
+  CHECK(none.code == 2);
+  CHECK(none.out.find("not a number") == std::string::npos);
+}
