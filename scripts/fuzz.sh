@@ -4,16 +4,19 @@
 #   nordpii_scan_fuzzer  text engine, decoders, HTML text (seeds: tests/fuzz/seeds)
 #   nordpii_mail_fuzzer  MIME reader, mail scan/redact, mbox splitter
 #                        (seeds: tests/fuzz/mail_seeds + CPython's email test data)
+#   nordpii_ticket_fuzzer JSONL / JSON / CSV readers, ticket scan/redact
+#                        (seeds: tests/fuzz/ticket_seeds)
 # A crash leaves its input in build-fuzz/artifacts/; copy it to
-# tests/fuzz/crashes/ (text) or tests/fuzz/mail_crashes/ (mail) so the test
-# suite replays it. Usage: scripts/fuzz.sh [SECONDS] [scan|mail|all]
+# tests/fuzz/crashes/ (text), tests/fuzz/mail_crashes/ (mail) or
+# tests/fuzz/ticket_crashes/ (tickets) so the test
+# suite replays it. Usage: scripts/fuzz.sh [SECONDS] [scan|mail|tickets|all]
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 WHICH=${2:-all}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORDPII_FUZZ=ON \
   -DNORDPII_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer nordpii_mail_fuzzer
+cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer nordpii_mail_fuzzer nordpii_ticket_fuzzer
 mkdir -p build-fuzz/artifacts
 run() {  # target corpus-dir seed-dirs...
   target=$1; corpus=$2; shift 2
@@ -29,4 +32,7 @@ if [ "$WHICH" = all ] || [ "$WHICH" = scan ]; then
 fi
 if [ "$WHICH" = all ] || [ "$WHICH" = mail ]; then
   run nordpii_mail_fuzzer build-fuzz/mail-corpus tests/fuzz/mail_seeds /usr/lib/python3.11/test/test_email/data
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = tickets ]; then
+  run nordpii_ticket_fuzzer build-fuzz/ticket-corpus tests/fuzz/ticket_seeds
 fi

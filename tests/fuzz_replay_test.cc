@@ -52,3 +52,20 @@ TEST_CASE("mail fuzzer crash files and seeds replay cleanly", "[fuzz][mail]") {
   }
   CHECK(files >= 6);
 }
+
+#include "fuzz/ticket_invariants.h"
+
+TEST_CASE("ticket fuzzer crash files and seeds replay cleanly", "[fuzz][tickets]") {
+  auto s = MakeScanner();
+  auto ctx = s->NewContext(KeyedHasher("fuzz"));
+  int files = 0;
+  for (const char* dir : {"/tests/fuzz/ticket_crashes", "/tests/fuzz/ticket_seeds"}) {
+    for (const auto& e : std::filesystem::directory_iterator(SourceDir() + dir)) {
+      if (!e.is_regular_file() || e.path().filename() == ".gitkeep") continue;
+      INFO(e.path().string());
+      CHECK(CheckTicketInvariants(ReadFile(e.path().string()), *ctx) == "");
+      ++files;
+    }
+  }
+  CHECK(files >= 4);
+}

@@ -150,7 +150,7 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
       if (Status st = Fill(); !st.ok()) return st;
       continue;
     }
-    if (p[s] == ']') {
+    if (p[s] == ']' || p[s] == '}') {  // the end of the array (or a mismatched bracket)
       json_done_ = true;
       continue;
     }
@@ -186,6 +186,7 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
     }
     size_t end = k;
     while (end > s && (p[end - 1] == ' ' || p[end - 1] == '\n' || p[end - 1] == '\r' || p[end - 1] == '\t')) --end;
+    if (end == s) return Error(ErrorCode::kInvalidArgument, "unexpected character at offset " + std::to_string(offset_ + s));
     between_.append(p.substr(0, s));
     r.index = ++index_;
     r.offset = offset_ + s;
