@@ -280,3 +280,46 @@ TEST_CASE("find-subject: every variant of one person's id, never the value", "[b
   CHECK(none.code == 2);
   CHECK(none.out.find("not a number") == std::string::npos);
 }
+
+TEST_CASE("archives: tar.gz and zip scanned in memory; traversal names, links, bombs, nesting are safe",
+          "[batch][archives]") {
+  std::string dir = "/tmp/nordpii-arch-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string py = "/usr/bin/python3 - <<'EOF'\n"
+                   "import tarfile, io, zipfile, os\n"
+                   "os.chdir('" + dir + "')\n"
+                   "src = '" + SourceDir() + "/samples/tickets/zendesk.jsonl'\n"
+                   "with tarfile.open('t.tar.gz', 'w:gz') as t: t.add(src, arcname='export/zendesk.jsonl')\n"
+                   "with zipfile.ZipFile('t.zip', 'w', zipfile.ZIP_DEFLATED) as z: z.write(src, 'zendesk.jsonl')\n"
+                   "with tarfile.open('evil.tar', 'w') as t:\n"
+                   "    d = b'fnr 15108695088\\n'\n"
+                   "    for n in ['../../escape.txt', '/abs/path.txt']:\n"
+                   "        ti = tarfile.TarInfo(n); ti.size = len(d); t.addfile(ti, io.BytesIO(d))\n"
+                   "    ti = tarfile.TarInfo('loop'); ti.type = tarfile.SYMTYPE; ti.linkname = 'loop'; t.addfile(ti)\n"
+                   "    z = open('t.zip', 'rb').read(); ti = tarfile.TarInfo('inner.zip'); ti.size = len(z); t.addfile(ti, io.BytesIO(z))\n"
+                   "with zipfile.ZipFile('bomb.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+                   "    with z.open('zeros.txt', 'w') as f:\n"
+                   "        for _ in range(300): f.write(bytes(1 << 20))\n"
+                   "EOF\n";
+  REQUIRE(std::system(py.c_str()) == 0);
+  Run r = Exec("scan --format text --max-message-size 5000000 " + dir);
+  CHECK(r.code == 2);  // the bomb is an error; everything else is scanned
+  CHECK_THAT(r.out, Catch::Contains("t.tar.gz!/export/zendesk.jsonl:1:77 no.fnr"));
+  CHECK_THAT(r.out, Catch::Contains("t.zip!/zendesk.jsonl:3:95 se.pnr"));
+  CHECK_THAT(r.out, Catch::Contains("evil.tar!/../../escape.txt:1:5 no.fnr"));
+  CHECK_THAT(r.out, Catch::Contains("evil.tar!/inner.zip: attachment"));
+  CHECK_THAT(r.out, Catch::Contains("bomb.zip!/zeros.txt: larger than --max-message-size"));
+  CHECK_FALSE(fs::exists(dir + "/../../escape.txt"));
+  CHECK_FALSE(fs::exists("/abs/path.txt"));
+  // A batch over the same directory writes only inside its report directory.
+  Run b = Exec("batch -q --max-message-size 5000000 " + dir + " --report " + dir + "/rep");
+  CHECK(b.code == 2);
+  std::vector<std::string> written;
+  for (auto& e : fs::directory_iterator(dir + "/rep")) written.push_back(e.path().filename().string());
+  std::sort(written.begin(), written.end());
+  CHECK(written == std::vector<std::string>{"findings.jsonl", "report.html", "summary.json"});
+  auto summary = nlohmann::json::parse(ReadFile(dir + "/rep/summary.json"));
+  CHECK(summary["errors"].size() == 1);
+  fs::remove_all(dir);
+}

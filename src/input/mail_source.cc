@@ -28,6 +28,7 @@ const char* InputFormatName(InputFormat f) {
     case InputFormat::kJsonl: return "jsonl";
     case InputFormat::kJson: return "json";
     case InputFormat::kCsv: return "csv";
+    case InputFormat::kArchive: return "archive";
     default: return "text";
   }
 }
@@ -105,7 +106,19 @@ InputFormat DetectInputFormat(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   char buf[8192];
   f.read(buf, sizeof buf);
-  std::string_view s(buf, static_cast<size_t>(f.gcount()));
+  return DetectFormatOf(path, std::string_view(buf, static_cast<size_t>(f.gcount())));
+}
+
+InputFormat DetectFormatOf(const std::string& path, std::string_view s) {
+  std::string lower = path;
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (const char* a : {".tar", ".tar.gz", ".tgz", ".zip"})
+    if (lower.size() > std::strlen(a) && lower.compare(lower.size() - std::strlen(a), std::strlen(a), a) == 0)
+      return InputFormat::kArchive;
+  if (s.substr(0, 4) == "PK\x03\x04" || (s.size() > 262 && s.substr(257, 5) == "ustar") ||
+      s.substr(0, 2) == "\x1f\x8b")
+    return InputFormat::kArchive;
   if (s.substr(0, 5) == "From ") {
     size_t nl = s.find('\n');
     if (nl != std::string_view::npos && LooksLikeHeaders(s.substr(nl + 1))) return InputFormat::kMbox;
@@ -141,11 +154,16 @@ InputFormat DetectInputFormat(const std::string& path) {
 Result<std::string> ReadMessageFile(const std::string& path, size_t max) {
   auto src = OpenPath(path);
   if (!src) return src.error();
+  return ReadAll(**src, path, max);
+}
+
+Result<std::string> ReadAll(ByteSource& in, const std::string& path, size_t max) {
+  ByteSource* src = &in;
   std::string out;
   size_t have = 0;
   for (;;) {
     out.resize(have + (1 << 16));
-    auto r = (*src)->Read(out.data() + have, out.size() - have);
+    auto r = src->Read(out.data() + have, out.size() - have);
     if (!r) return r.error();
     if (*r == 0) break;
     have += *r;

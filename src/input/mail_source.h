@@ -21,7 +21,7 @@
 
 namespace nordpii {
 
-enum class InputFormat { kText, kEml, kMbox, kMaildir, kJsonl, kJson, kCsv };
+enum class InputFormat { kText, kEml, kMbox, kMaildir, kJsonl, kJson, kCsv, kArchive };
 
 // "text" | "eml" | "mbox" | "maildir" | "jsonl" | "json" | "csv".
 Result<InputFormat> ParseInputFormat(const std::string& name);
@@ -34,7 +34,10 @@ const char* InputFormatName(InputFormat f);
 // and *.csv / *.tsv are ticket exports, as is a file whose first line is a
 // JSON object ({...}: JSON Lines) or that starts with '[' (a JSON array);
 // anything else is text.
+// *.tar, *.tar.gz, *.tgz, *.zip (or tar/gzip/zip magic) are archives.
 InputFormat DetectInputFormat(const std::string& path);
+// The same from a name and the first bytes (archive entries).
+InputFormat DetectFormatOf(const std::string& name, std::string_view head);
 bool IsMaildir(const std::string& path);
 // The message files of a Maildir (cur/ and new/, sorted), relative to it.
 std::vector<std::string> MaildirFiles(const std::string& dir);
@@ -42,6 +45,8 @@ std::vector<std::string> MaildirFiles(const std::string& dir);
 // Reads a whole file (a message) of at most `max` bytes; larger files give a
 // kLimit error naming the path and the limit.
 Result<std::string> ReadMessageFile(const std::string& path, size_t max);
+// Reads a whole stream of at most `max` bytes (errors name `path`).
+Result<std::string> ReadAll(ByteSource& in, const std::string& path, size_t max);
 
 struct MboxMessage {
   size_t index = 0;        // 1-based position in the mbox

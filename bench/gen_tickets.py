@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""A Zendesk-style JSONL ticket export for the batch benchmark, made from the
+ticket text corpus: each ticket has a subject, a description and 1-4
+comments (body + html_body), ids and dates; written as FILES files (exports
+come paginated). Usage: gen_tickets.py TEXT_CORPUS OUTDIR MEGABYTES FILES"""
+import json
+import os
+import random
+import sys
+
+src, out, mb, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+r = random.Random(11)
+text = open(src, "rb").read().decode("utf-8", "replace")
+os.makedirs(out, exist_ok=True)
+per_file = mb * 1000 * 1000 // files
+pos = 0
+tid = 100000
+
+
+def chunk(n):
+    global pos
+    if pos + n > len(text):
+        pos = 0
+    s = text[pos:pos + n]
+    pos += n
+    return s
+
+
+for i in range(files):
+    with open(os.path.join(out, "export-%03d.jsonl" % i), "w", encoding="utf-8") as f:
+        written = 0
+        while written < per_file:
+            tid += 1
+            comments = []
+            for c in range(r.randint(1, 4)):
+                body = chunk(r.randint(200, 3000))
+                comments.append({"id": tid * 10 + c, "body": body, "html_body": "<p>" + body.replace("\n", "<br>") + "</p>",
+                                 "public": True, "created_at": "2026-%02d-%02dT10:00:00Z" % (r.randint(1, 11), r.randint(1, 28))})
+            t = {"id": tid, "subject": chunk(60).replace("\n", " "), "description": chunk(r.randint(200, 2000)),
+                 "status": r.choice(["open", "closed", "solved"]), "requester_id": r.randint(1, 10**6),
+                 "created_at": "2025-%02d-%02dT09:00:00Z" % (r.randint(1, 12), r.randint(1, 28)),
+                 "updated_at": "2026-%02d-%02dT09:00:00Z" % (r.randint(1, 11), r.randint(1, 28)),
+                 "via": {"channel": "email"}, "comments": comments, "custom_fields": [{"id": 1, "value": None}]}
+            line = json.dumps(t, ensure_ascii=False) + "\n"
+            f.write(line)
+            written += len(line.encode())
