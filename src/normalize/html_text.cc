@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "core/utf8.h"
@@ -222,6 +223,13 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
           continue;
         }
       }
+      if (raw[i] != '&' && raw[i] != '<') {  // copy the run up to the next '&' or '<'
+        size_t j = i + 1;
+        while (j < raw.size() && raw[j] != '&' && raw[j] != '<') ++j;
+        d.bytes.append(raw.substr(i, j - i));
+        i = j;
+        continue;
+      }
       uint32_t cp;
       size_t len = raw[i] == '&' ? Entity(raw, i, cp) : 0;
       if (len == 0) {
@@ -283,13 +291,16 @@ Kind Classify(std::string_view name) {
       {"ins", Kind::kInline}, {"del", Kind::kInline}, {"kbd", Kind::kInline}, {"samp", Kind::kInline},
       {"var", Kind::kInline}, {"time", Kind::kInline}, {"data", Kind::kInline}, {"bdi", Kind::kInline},
       {"bdo", Kind::kInline}, {"dfn", Kind::kInline}};
+  static const std::unordered_map<std::string_view, Kind> kByName = [] {
+    std::unordered_map<std::string_view, Kind> m;
+    for (const auto& [n, k] : kTable) m.emplace(n, k);
+    return m;
+  }();
   char buf[16];
   if (name.size() >= sizeof buf) return Kind::kBail;
   for (size_t i = 0; i < name.size(); ++i) buf[i] = static_cast<char>(name[i] | (IsAlpha(name[i]) ? 0x20 : 0));
-  std::string_view l(buf, name.size());
-  for (const auto& [n, k] : kTable)
-    if (l == n) return k;
-  return Kind::kBail;  // unknown or custom element: let the real parser decide
+  auto it = kByName.find(std::string_view(buf, name.size()));
+  return it == kByName.end() ? Kind::kBail : it->second;  // unknown or custom element: the real parser decides
 }
 
 // Case-insensitive search for "</name" followed by a tag-name terminator.

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 #include "core/utf8.h"
@@ -133,6 +134,15 @@ struct Collect : StreamSink {
 
 }  // namespace
 
+struct TicketScanner::Json {
+  od::parser parser;
+  std::string buf;  // the record plus SIMDJSON_PADDING bytes of capacity
+};
+
+TicketScanner::TicketScanner(ScanContext& ctx, TicketOptions opt)
+    : ctx_(ctx), opt_(std::move(opt)), json_(std::make_unique<Json>()) {}
+TicketScanner::~TicketScanner() = default;
+
 struct TicketScanner::Extracted {
   struct Segment {
     uint32_t text_begin, text_end;
@@ -227,7 +237,14 @@ struct JsonWalk {
         if ((err = v.get_raw_json_string().get(raw))) return err;
         const char* p = raw.raw();
         size_t start = static_cast<size_t>(p - base), k = start;
-        while (k < record.size() && record[k] != '"') k += record[k] == '\\' ? 2 : 1;
+        for (;;) {  // the closing quote: the first '"' not escaped by an odd run of '\\'
+          const void* q = std::memchr(record.data() + k, '"', record.size() - k);
+          if (!q) { k = record.size(); break; }
+          size_t at = static_cast<size_t>(static_cast<const char*>(q) - record.data()), bs = 0;
+          while (at > start + bs && record[at - 1 - bs] == '\\') ++bs;
+          if (bs % 2 == 0) { k = at; break; }
+          k = at + 1;
+        }
         k = std::min(k, record.size());
         if (depth <= 3) Capture(norm, record.substr(start, k - start));
         if (Selected(norm)) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, Html(norm));
@@ -322,10 +339,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       if (want == m.name) map = &m;
     info.map = map ? map->name : "all";
   }
-  simdjson::padded_string padded(r.bytes);
-  od::parser parser;
+  // Reused parser and buffer: a new parser per record costs page faults.
+  std::string& buf = json_->buf;
+  buf.assign(r.bytes);
+  buf.reserve(r.bytes.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::padded_string_view padded(buf.data(), r.bytes.size(), buf.capacity());
   od::document doc;
-  if (auto err = parser.iterate(padded).get(doc))
+  if (auto err = json_->parser.iterate(padded).get(doc))
     return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
                                                   std::to_string(r.offset) + ": " + simdjson::error_message(err));
   JsonWalk w;

@@ -22,6 +22,7 @@
 #ifndef NORDPII_TICKETS_TICKET_SCANNER_H_
 #define NORDPII_TICKETS_TICKET_SCANNER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,8 @@ struct TicketOptions {
 
 class TicketScanner {
  public:
-  TicketScanner(ScanContext& ctx, TicketOptions opt) : ctx_(ctx), opt_(std::move(opt)) {}
+  TicketScanner(ScanContext& ctx, TicketOptions opt);
+  ~TicketScanner();
   void set_csv(const std::vector<std::string>& header, char delim) {
     opt_.csv_header = header;
     opt_.csv_delimiter = delim;
@@ -66,6 +68,8 @@ class TicketScanner {
 
   ScanContext& ctx_;
   TicketOptions opt_;
+  struct Json;                 // the simdjson parser and a padded buffer, reused per record
+  std::unique_ptr<Json> json_;
 };
 
 }  // namespace nordpii
