@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 (cd build && ctest -j"$(nproc)" --output-on-failure)
-# Bounded fuzz run of the text engine under ASan+UBSan (fixed seed, so a CI
-# failure reproduces); finds go to tests/fuzz/crashes/ and are replayed above.
+# Bounded fuzz runs under ASan+UBSan (fixed seed, so a CI failure
+# reproduces): the text engine, the mail reader and the ticket readers, 60 s
+# each; finds go to tests/fuzz/*crashes/ and are replayed above.
 FUZZ_SEED=1 ./scripts/fuzz.sh "${NORDPII_FUZZ_SECONDS:-60}"
