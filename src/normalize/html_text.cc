@@ -2,6 +2,9 @@
 #include "normalize/html_text.h"
 
 #include <gumbo.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -191,6 +194,20 @@ Decoded StripTags(std::string_view h) {
   return d;
 }
 
+// Position of the next '&' or '<' at or after `i` (or size()), 16 bytes at a time.
+size_t NextAmpOrLt(std::string_view s, size_t i) {
+#if defined(__SSE2__)
+  const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<');
+  for (; i + 16 <= s.size(); i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)));
+    if (m) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+  }
+#endif
+  while (i < s.size() && s[i] != '&' && s[i] != '<') ++i;
+  return i;
+}
+
 // Writes the text and separators of `events` (sorted by offset) with the
 // offset map; entities in text are decoded here, each mapping to its bytes.
 void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
@@ -224,8 +241,7 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
         }
       }
       if (raw[i] != '&' && raw[i] != '<') {  // copy the run up to the next '&' or '<'
-        size_t j = i + 1;
-        while (j < raw.size() && raw[j] != '&' && raw[j] != '<') ++j;
+        size_t j = NextAmpOrLt(raw, i + 1);
         d.bytes.append(raw.substr(i, j - i));
         i = j;
         continue;
@@ -249,6 +265,30 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
 
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+bool BadControl(unsigned char c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7F;
+}
+
+// Any control character other than tab, LF, CR, FF (or DEL)? 16 bytes at a
+// time: a block is looked at byte by byte only when it holds a byte <= 0x1F
+// or 0x7F (this check was 80 % of the fast path before).
+bool HasBadControl(std::string_view h) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i low = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+  for (; i + 16 <= h.size(); i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h.data() + i));
+    __m128i ctl = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, low), v), _mm_cmpeq_epi8(v, del));
+    if (_mm_movemask_epi8(ctl) == 0) continue;
+    for (size_t k = i; k < i + 16; ++k)
+      if (BadControl(static_cast<unsigned char>(h[k]))) return true;
+  }
+#endif
+  for (; i < h.size(); ++i)
+    if (BadControl(static_cast<unsigned char>(h[i]))) return true;
+  return false;
+}
 bool IsAlpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
 // What the fast path does with an element (by lower-cased tag name).
@@ -325,8 +365,7 @@ size_t FindEndTag(std::string_view h, size_t from, std::string_view name) {
 // paths give the same text wherever this one accepts a document.
 bool FastEvents(std::string_view h, std::vector<Event>& ev) {
   const size_t n = h.size();
-  for (unsigned char c : h)  // the tokenizer drops or replaces NUL and other controls
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7F) return false;
+  if (HasBadControl(h)) return false;  // the tokenizer drops or replaces NUL and other controls
   bool in_head = false, body_started = false, seen_body = false, seen_html = false, seen_head = false;
   int tables = 0;
   bool after_body = false;
