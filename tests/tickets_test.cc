@@ -323,3 +323,18 @@ TEST_CASE("archives: tar.gz and zip scanned in memory; traversal names, links, b
   CHECK(summary["errors"].size() == 1);
   fs::remove_all(dir);
 }
+
+TEST_CASE("tickets: a list key inside a ticket is not a wrapper; only a top-level one is", "[tickets]") {
+  auto single = Records("{\"key\":\"SUP-1\",\"fields\":{\"summary\":\"x\",\"items\":[{\"a\":1},{\"b\":2}]}}", TicketFormat::kJson);
+  REQUIRE(single.size() == 1);  // the whole object is the ticket
+  auto wrapped = Records("{\"meta\":{\"issues\":[1]},\"tickets\":[{\"id\":5},{\"id\":6}]}", TicketFormat::kJson);
+  REQUIRE(wrapped.size() == 2);
+  CHECK(wrapped[1].bytes == "{\"id\":6}");
+}
+
+TEST_CASE("find-subject: an id that counts only next to a label (CPR without mod 11)", "[batch][subject]") {
+  Run r = Exec("find-subject --format jsonl --id 010180-1234 samples/tickets");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("\"ticket_id\":\"2001\""));
+  CHECK(r.out.find("010180-1234") == std::string::npos);
+}

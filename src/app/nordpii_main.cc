@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -382,14 +383,25 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
   for (const auto& id : ids) {
     // The id goes through the engine itself, so its normalised form and
     // keyed hash are exactly those of the findings in the archive.
-    probe.f.clear();
-    auto src = StringSource(id, "--id");
-    if (Status s = ctx->Scan(*src, FindingFilter{}, probe); !s.ok() || probe.f.empty()) {
+    // Some identifiers count only next to a label (a CPR number without the
+    // modulus-11 check, a passport number): try the id alone, then after
+    // each kind of label, keeping findings on the id's own bytes.
+    bool found = false;
+    for (const char* label : {"", "fnr ", "personnummer ", "CPR-nr. ", "hetu ", "kennitala ", "passport ",
+                              "konto ", "IBAN "}) {
+      probe.f.clear();
+      std::string text = std::string(label) + id;
+      auto src = StringSource(text, "--id");
+      if (!ctx->Scan(*src, FindingFilter{}, probe).ok()) continue;
+      for (const auto& f : probe.f)
+        if (f.start >= std::strlen(label)) wanted.insert(f.hash), found = true;
+      if (found) break;
+    }
+    if (!found) {
       std::fprintf(stderr, "nordpii: --id #%zu is not recognised as an identifier (value not shown)\n",
                    static_cast<size_t>(&id - &ids[0]) + 1);
       return 2;
     }
-    for (const auto& f : probe.f) wanted.insert(f.hash);
   }
   if (wanted.empty()) {
     std::fprintf(stderr, "nordpii: find-subject needs --id or --hash\n");

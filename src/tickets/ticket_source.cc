@@ -94,24 +94,40 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
         continue;
       }
       if (p[first] == '{') {
-        // A wrapper object? Look for "key": [ among the first bytes.
+        // A wrapper object? A key of the top-level object itself (depth 1,
+        // not inside a string or a nested value) named like a ticket list,
+        // whose value is an array, among the first bytes.
         element_depth_ = 0;
-        for (const char* w : kWrappers) {
-          std::string key = std::string("\"") + w + "\"";
-          size_t k = p.find(key);
-          if (k == std::string_view::npos) continue;
-          size_t c = p.find_first_not_of(" \t\r\n", k + key.size());
-          if (c != std::string_view::npos && p[c] == ':') {
-            size_t b = p.find_first_not_of(" \t\r\n", c + 1);
-            if (b != std::string_view::npos && p[b] == '[') {
-              element_depth_ = 2;
-              // Everything up to and including '[' is "between".
-              between_.append(p.substr(0, b + 1));
-              head_ += b + 1;
-              offset_ += b + 1;
-              break;
+        int depth = 0;
+        bool in_str = false, esc = false;
+        size_t key_start = 0;
+        for (size_t k = first; k < p.size() && element_depth_ == 0; ++k) {
+          char c = p[k];
+          if (in_str) {
+            if (esc) esc = false;
+            else if (c == '\\') esc = true;
+            else if (c == '"') {
+              in_str = false;
+              if (depth != 1) continue;
+              std::string_view key = p.substr(key_start, k - key_start);
+              size_t colon = p.find_first_not_of(" \t\r\n", k + 1);
+              if (colon == std::string_view::npos || p[colon] != ':') continue;
+              size_t b = p.find_first_not_of(" \t\r\n", colon + 1);
+              if (b == std::string_view::npos || p[b] != '[') continue;
+              for (const char* w : kWrappers) {
+                if (key != w) continue;
+                element_depth_ = 2;
+                between_.append(p.substr(0, b + 1));  // up to and including '['
+                head_ += b + 1;
+                offset_ += b + 1;
+                break;
+              }
             }
+            continue;
           }
+          if (c == '"') in_str = true, key_start = k + 1;
+          else if (c == '{' || c == '[') ++depth;
+          else if (c == '}' || c == ']') --depth;
         }
         if (element_depth_ == 0) {  // a single ticket object: the whole document
           while (!eof_) {
