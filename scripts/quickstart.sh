@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target nordpii
-echo "== nordpii scan samples/*.txt samples/mail (text format; exit 1 means: findings)"
+echo "== nordpii scan samples/*.txt samples/mail samples/tickets (text format; exit 1 means: findings)"
 # samples/expected/ and samples/mail/expected/ hold the golden JSONL the tests
 # compare with; not inputs.
 build/src/nordpii scan --format text samples/*.txt samples/mail/*.eml samples/mail/archive.mbox \
-  samples/mail/Maildir || [ $? -eq 1 ]
+  samples/mail/Maildir samples/tickets/*.jsonl samples/tickets/*.json samples/tickets/*.csv || [ $? -eq 1 ]
