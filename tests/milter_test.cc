@@ -446,6 +446,16 @@ TEST_CASE("milter daemon: bounded connections, dropped peers, garbage, SIGHUP wi
   CHECK(Await(b, OptNeg(), 2000));
   int c = d.Connect();  // accepted by the kernel backlog only
   CHECK_FALSE(Await(c, OptNeg(), 400));
+  // A connection flood: 50 more connections do not create 50 threads.
+  std::vector<int> flood;
+  for (int i = 0; i < 50; ++i) flood.push_back(d.Connect());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string status = ReadFile("/proc/" + std::to_string(d.pid) + "/status");
+  size_t at = status.find("Threads:");
+  REQUIRE(at != std::string::npos);
+  int threads = std::atoi(status.c_str() + at + 8);
+  CHECK(threads <= 2 + 2);  // main + acceptor + max_connections
+  for (int f : flood) close(f);
   close(a);
   CHECK(Await(c, "", 3000));  // served now
   // A peer that drops in the middle of a message, and one that sends garbage.
