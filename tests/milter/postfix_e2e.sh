@@ -28,53 +28,19 @@ MILTER_LOG=$LAB/milter.log
 FAILS=0
 pass() { echo "ok   - $*"; }
 fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-SMTP_PORT=$(free_port)
-MILTER_PORT=$(free_port)
+. "$(dirname "$0")/postfix_lab.sh"
+SMTP_PORT=$(lab_free_port)
+MILTER_PORT=$(lab_free_port)
 MPID=
 cleanup() {
   [ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-  postfix -c "$C" stop >/dev/null 2>&1
+  lab_stop "$LAB"
   sleep 0.5
   if [ "$FAILS" = 0 ]; then rm -rf "$LAB"; else echo "lab kept in $LAB"; fi
 }
 trap cleanup EXIT
 
-mkdir -p "$C" "$LAB/queue" "$LAB/data" "$LAB/mail"
-chown postfix:postfix "$LAB/data"
-chown nobody:nogroup "$LAB/mail"
-cp "$(postconf -h config_directory)/master.cf.proto" "$C/master.cf" 2>/dev/null ||
-  cp "$(postconf -h config_directory)/master.cf" "$C/master.cf"
-cat > "$C/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $LAB/queue
-data_directory = $LAB/data
-maillog_file = $LAB/maillog
-maillog_file_prefixes = /var, /dev/stdout, $LAB
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mx.pii.test
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-smtpd_milters = inet:127.0.0.1:$MILTER_PORT
-non_smtpd_milters = \$smtpd_milters
-milter_protocol = 6
-milter_default_action = tempfail
-milter_connect_timeout = 5s
-milter_command_timeout = 30s
-milter_content_timeout = 60s
-virtual_mailbox_domains = pii.test
-virtual_mailbox_base = $LAB/mail
-virtual_mailbox_maps = static:inbox/
-virtual_uid_maps = static:$(id -u nobody)
-virtual_gid_maps = static:$(id -g nobody)
-EOF
-postconf -c "$C" -M# smtp/inet
-postconf -c "$C" -M "127.0.0.1:$SMTP_PORT/inet = 127.0.0.1:$SMTP_PORT inet n - n - - smtpd"
-postconf -c "$C" -F '*/*/chroot = n'
-if ! postfix -c "$C" check || ! postfix -c "$C" start >/dev/null 2>&1; then
+if ! lab_start "$LAB" "$SMTP_PORT" "inet:127.0.0.1:$MILTER_PORT"; then
   echo "FAIL: private Postfix did not start"; cat "$LAB/maillog" 2>/dev/null; exit 1
 fi
 
