@@ -66,4 +66,11 @@ bool WordCharAt(std::string_view text, size_t pos) {
   return IsWordCodepoint(cp);
 }
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 }  // namespace nordpii

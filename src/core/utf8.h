@@ -38,6 +38,10 @@ inline bool IsWordCodepoint(uint32_t c) {
 // Appends the UTF-8 encoding of code point c (<= U+10FFFF) to out.
 void AppendUtf8(uint32_t c, std::string& out);
 
+// ASCII letters lower-cased, every other byte kept (header names, charset
+// labels, MIME types, domains).
+std::string AsciiLower(std::string_view s);
+
 // Is the code point that ends right before text[pos] a word character?
 bool WordCharBefore(std::string_view text, size_t pos);
 // Is the code point starting at text[pos] a word character?

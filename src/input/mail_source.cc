@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/utf8.h"
+
 namespace fs = std::filesystem;
 
 namespace nordpii {
@@ -65,9 +67,7 @@ size_t HeaderName(std::string_view line) {
 bool TypicalHeader(std::string_view name) {
   static const char* const kNames[] = {"from", "to", "subject", "date", "message-id", "received",
                                        "mime-version", "content-type", "return-path", "delivered-to"};
-  std::string l(name);
-  for (char& c : l)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  std::string l = AsciiLower(name);
   for (const char* k : kNames)
     if (l == k) return true;
   return false;
@@ -110,9 +110,7 @@ InputFormat DetectInputFormat(const std::string& path) {
 }
 
 InputFormat DetectFormatOf(const std::string& path, std::string_view s) {
-  std::string lower = path;
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string lower = AsciiLower(path);
   for (const char* a : {".tar", ".tar.gz", ".tgz", ".zip"})
     if (lower.size() > std::strlen(a) && lower.compare(lower.size() - std::strlen(a), std::strlen(a), a) == 0)
       return InputFormat::kArchive;
@@ -123,9 +121,7 @@ InputFormat DetectFormatOf(const std::string& path, std::string_view s) {
     size_t nl = s.find('\n');
     if (nl != std::string_view::npos && LooksLikeHeaders(s.substr(nl + 1))) return InputFormat::kMbox;
   }
-  std::string ext = fs::path(path).extension().string();
-  for (char& c : ext)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string ext = fs::path(lower).extension().string();
   if (ext == ".eml") return InputFormat::kEml;
   if (ext == ".jsonl" || ext == ".ndjson") return InputFormat::kJsonl;
   if (ext == ".csv" || ext == ".tsv") return InputFormat::kCsv;

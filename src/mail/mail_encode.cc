@@ -5,18 +5,14 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace nordpii {
 
 namespace {
 const char kHex[] = "0123456789ABCDEF";
 const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-std::string Lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return o;
-}
 }  // namespace
 
 std::string EncodeQuotedPrintable(std::string_view in, std::string_view eol) {
@@ -134,14 +130,14 @@ std::string EncodeHeaderField(std::string_view name, std::string_view value, std
 }
 
 bool AsciiCompatible(std::string_view charset) {
-  std::string l = Lower(charset);
+  std::string l = AsciiLower(charset);
   return l.rfind("utf-16", 0) != 0 && l.rfind("utf-32", 0) != 0 && l.rfind("ucs-", 0) != 0 &&
          l != "utf16" && l != "utf32";
 }
 
 std::string FromUtf8(std::string_view utf8, std::string_view charset) {
   if (AsciiCompatible(charset)) return std::string(utf8);
-  std::string name = Lower(charset);
+  std::string name = AsciiLower(charset);
   if (name == "utf-16" || name == "utf16") name = "UTF-16BE";  // no BOM in the middle of a part
   if (name == "utf-32" || name == "utf32") name = "UTF-32BE";
   UErrorCode err = U_ZERO_ERROR;

@@ -12,15 +12,18 @@ namespace nordpii {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return o;
-}
-
 bool EndsWith(std::string_view s, std::string_view suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+// A header name (case-insensitive, trailing blanks ignored) in a list.
+template <size_t N>
+bool HeaderIn(std::string_view name, const char* const (&list)[N]) {
+  std::string l = AsciiLower(name);
+  while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
+  for (const char* s : list)
+    if (l == s) return true;
+  return false;
 }
 
 // Headers that carry no free text written by people (trace, ids, dates,
@@ -32,11 +35,7 @@ bool ScannedHeader(std::string_view name) {
       "mime-version", "content-transfer-encoding", "content-id", "x-nordpii", "x-nordpii-verdict",
       "domainkey-signature", "x-google-dkim-signature", "x-ms-exchange-organization-network-message-id",
       "delivered-to", "resent-date", "resent-message-id"};
-  std::string l = Lower(name);
-  while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
-  for (const char* s : kSkip)
-    if (l == s) return false;
-  return true;
+  return !HeaderIn(name, kSkip);
 }
 
 // Address headers: the addresses in them route the message and are not a
@@ -47,11 +46,7 @@ bool AddressHeader(std::string_view name) {
                                       "resent-from", "resent-to", "resent-cc", "resent-sender",
                                       "x-original-to", "envelope-to", "delivered-to", "errors-to",
                                       "disposition-notification-to", "mail-followup-to", "mail-reply-to"};
-  std::string l = Lower(name);
-  while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
-  for (const char* s : kAddr)
-    if (l == s) return true;
-  return false;
+  return HeaderIn(name, kAddr);
 }
 
 bool ValidUtf8(std::string_view s) {
@@ -179,7 +174,7 @@ bool TextLikePart(const MimeEntity& e) {
     if (EndsWith(s, "+json") || EndsWith(s, "+xml")) return true;
   }
   if ((t == "application" && s == "octet-stream") || t.empty()) {
-    std::string n = Lower(e.filename);
+    std::string n = AsciiLower(e.filename);
     static const char* const kExt[] = {".txt", ".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xml", ".html",
                                        ".htm", ".md", ".log", ".eml", ".ics", ".vcf", ".yaml", ".yml"};
     for (const char* x : kExt)
@@ -309,7 +304,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.utf8 = u.charset.bytes;
     }
     for (auto& n : u.charset.notes) notes.push_back("part " + u.part + ": " + n);
-    const std::string fn = Lower(e.filename);
+    const std::string fn = AsciiLower(e.filename);
     u.is_html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
     if (u.is_html) {
       u.html = HtmlToText(u.utf8);

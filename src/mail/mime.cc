@@ -4,18 +4,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/utf8.h"
 #include "normalize/transfer_decode.h"
 
 namespace nordpii {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
@@ -162,7 +156,7 @@ class Parser {
         e.type = std::string(Trim(std::string_view(ct.value).substr(0, slash)));
         e.subtype = std::string(Trim(std::string_view(ct.value).substr(slash + 1)));
       }
-      e.charset = Lower(ct.Get("charset"));
+      e.charset = AsciiLower(ct.Get("charset"));
       e.boundary = ct.Get("boundary");
       e.filename = ct.Get("name");
     } else if (!e.message_root && e.depth > 0 && parent_digest_) {
@@ -170,7 +164,7 @@ class Parser {
       e.subtype = "rfc822";
     }
     if (const HeaderField* h = e.Find("Content-Transfer-Encoding"))
-      e.encoding = Lower(Trim(UnfoldHeader(raw_.substr(h->value, h->end - h->value))));
+      e.encoding = AsciiLower(Trim(UnfoldHeader(raw_.substr(h->value, h->end - h->value))));
     if (const HeaderField* h = e.Find("Content-Disposition")) {
       HeaderParams cd = ParseParams(UnfoldHeader(raw_.substr(h->value, h->end - h->value)));
       e.disposition = cd.value;
@@ -286,13 +280,13 @@ HeaderParams ParseParams(std::string_view s) {
     else if (s[i] == '\\' && q) ++i;
     else if (s[i] == ';' && !q) break;
   }
-  hp.value = Lower(Trim(s.substr(v0, std::min(i, s.size()) - v0)));
+  hp.value = AsciiLower(Trim(s.substr(v0, std::min(i, s.size()) - v0)));
   while (i < s.size()) {
     ++i;  // ';'
     skip_ws();
     size_t n0 = i;
     while (i < s.size() && s[i] != '=' && s[i] != ';') ++i;
-    std::string name = Lower(Trim(s.substr(n0, i - n0)));
+    std::string name = AsciiLower(Trim(s.substr(n0, i - n0)));
     std::string value;
     if (i < s.size() && s[i] == '=') {
       ++i;
@@ -356,7 +350,7 @@ std::string HeaderParams::Get(std::string_view name) const {
     if (ext && k == 0) {  // charset'language'value
       size_t a = v.find('\''), b = a == std::string_view::npos ? a : v.find('\'', a + 1);
       if (b != std::string_view::npos) {
-        charset = Lower(v.substr(0, a));
+        charset = AsciiLower(v.substr(0, a));
         v = v.substr(b + 1);
       }
     }

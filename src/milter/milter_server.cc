@@ -13,6 +13,8 @@
 #include <cstring>
 #include <thread>
 
+#include "core/utf8.h"
+
 namespace nordpii::milter {
 
 namespace {
@@ -20,13 +22,6 @@ namespace {
 uint32_t Get32(std::string_view d, size_t at) {
   const auto* b = reinterpret_cast<const unsigned char*>(d.data() + at);
   return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
-}
-
-std::string Lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return o;
 }
 
 struct Collect : StreamSink {
@@ -280,7 +275,7 @@ void MilterSession::EndOfMessage(std::string& out) {
         for (size_t i = 0; i < hb.size(); ++i) {
           std::string_view nb(red.data() + hb[i].value, hb[i].end - hb[i].value);
           if (i < ha.size()) {
-            uint32_t idx = ++seen[Lower(ha[i].name)];
+            uint32_t idx = ++seen[AsciiLower(ha[i].name)];
             std::string_view na(msg_.data() + ha[i].value, ha[i].end - ha[i].value);
             if (na != nb) out += HeaderPacket(kChgHeader, idx, ha[i].name, HeaderValue(nb, leadspc_));
           } else {

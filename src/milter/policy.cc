@@ -6,26 +6,21 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "core/utf8.h"
+
 namespace nordpii::milter {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return o;
-}
-
 std::string Domain(std::string_view addr) {
-  std::string a = Lower(addr);
+  std::string a = AsciiLower(addr);
   while (!a.empty() && (a.back() == '>' || a.back() == ' ')) a.pop_back();
   size_t at = a.rfind('@');
   return at == std::string::npos ? "" : a.substr(at + 1);
 }
 
 std::string Bare(std::string_view addr) {
-  std::string a = Lower(addr);
+  std::string a = AsciiLower(addr);
   size_t lt = a.find('<');
   if (lt != std::string::npos) a = a.substr(lt + 1);
   size_t gt = a.find('>');
@@ -63,7 +58,7 @@ struct Ctx {
     for (const toml::node& e : *a) {
       auto s = e.value<std::string>();
       if (!s) return Bad(e, where + key, "expected an array of strings");
-      out.push_back(lower ? Lower(*s) : *s);
+      out.push_back(lower ? AsciiLower(*s) : *s);
     }
     return Status::Ok();
   }
@@ -195,7 +190,7 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
         auto lang = v.value<std::string>();
         if (!lang || !Languages().count(*lang))
           return c.Bad(v, "reject.languages." + std::string(k.str()), "expected one of nb, nn, sv, da, fi, is, en");
-        p.languages[Lower(k.str())] = *lang;
+        p.languages[AsciiLower(k.str())] = *lang;
       }
     }
   }

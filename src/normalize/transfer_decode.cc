@@ -29,7 +29,6 @@ int Base64Value(unsigned char c) {
   return -1;
 }
 
-
 // Adds a piece, merging it into the previous one when they touch.
 void AddPiece(OffsetMap& map, uint32_t db, uint32_t de, uint32_t sb, uint32_t se) {
   const auto& p = map.pieces();
@@ -38,12 +37,6 @@ void AddPiece(OffsetMap& map, uint32_t db, uint32_t de, uint32_t sb, uint32_t se
     return;
   }
   map.Add(db, de, sb, se);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 struct ConverterDeleter {
@@ -180,7 +173,7 @@ Decoded DecodeBase64(std::string_view in) {
 
 Decoded ToUtf8(std::string_view in, std::string_view charset) {
   Decoded d;
-  std::string label = Lower(charset);
+  std::string label = AsciiLower(charset);
   if (label == "utf-8" || label == "utf8") {
     d.bytes.assign(in.data(), in.size());  // invalid bytes: the normaliser's cp1252 fallback
     return d;

@@ -300,8 +300,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
     for (size_t i = 0; i < fields.size(); ++i) {
       std::string name = i < opt_.csv_header.size() ? opt_.csv_header[i] : std::to_string(i + 1);
-      std::string lname = name;
-      for (char& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string lname = AsciiLower(name);
       std::string_view v = std::string_view(r.bytes).substr(fields[i].start, fields[i].end - fields[i].start);
       if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
