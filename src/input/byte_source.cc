@@ -68,4 +68,21 @@ std::unique_ptr<ByteSource> StringSource(std::string_view data, std::string name
   return std::make_unique<StrSource>(data, std::move(name));
 }
 
+Status ReadMore(ByteSource& in, std::string& buf, size_t& head, bool& eof, size_t chunk) {
+  if (head > 0 && head >= buf.size() / 2) {
+    buf.erase(0, head);
+    head = 0;
+  }
+  size_t have = buf.size();
+  buf.resize(have + chunk);
+  auto r = in.Read(buf.data() + have, chunk);
+  if (!r) {
+    buf.resize(have);
+    return r.error();
+  }
+  buf.resize(have + *r);
+  if (*r == 0) eof = true;
+  return Status::Ok();
+}
+
 }  // namespace nordpii

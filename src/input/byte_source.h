@@ -25,6 +25,12 @@ class ByteSource {
 
 // Opens a file, or stdin for "-". Errors name the path and the reason.
 Result<std::unique_ptr<ByteSource>> OpenPath(const std::string& path);
+// Buffered reading for the record readers (mbox, ticket exports): drops the
+// consumed bytes buf[0, head) once they are at least half the buffer (head
+// becomes 0), then appends up to `chunk` more bytes from `in`; sets `eof`
+// when the source has no more.
+Status ReadMore(ByteSource& in, std::string& buf, size_t& head, bool& eof, size_t chunk = 1 << 20);
+
 // Reads from a string the caller keeps alive.
 std::unique_ptr<ByteSource> StringSource(std::string_view data, std::string name = "<buffer>");
 

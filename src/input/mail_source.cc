@@ -171,22 +171,7 @@ Result<std::string> ReadAll(ByteSource& in, const std::string& path, size_t max)
   return out;
 }
 
-Status MboxReader::Fill() {
-  if (head_ > 0 && head_ >= buf_.size() / 2) {  // compact: drop consumed bytes
-    buf_.erase(0, head_);
-    head_ = 0;
-  }
-  size_t have = buf_.size();
-  buf_.resize(have + (1 << 20));
-  auto r = in_.Read(buf_.data() + have, 1 << 20);
-  if (!r) {
-    buf_.resize(have);
-    return r.error();
-  }
-  buf_.resize(have + *r);
-  if (*r == 0) eof_ = true;
-  return Status::Ok();
-}
+Status MboxReader::Fill() { return ReadMore(in_, buf_, head_, eof_); }
 
 // buf_[head_, size) holds the unread input; messages are copied out once.
 Result<bool> MboxReader::Next(MboxMessage& m) {

@@ -11,22 +11,7 @@ Result<TicketFormat> ParseTicketFormat(const std::string& n) {
   return Error(ErrorCode::kInvalidArgument, "unknown ticket format '" + n + "'");
 }
 
-Status TicketReader::Fill() {
-  if (head_ > 0 && head_ >= buf_.size() / 2) {
-    buf_.erase(0, head_);
-    head_ = 0;
-  }
-  size_t have = buf_.size();
-  buf_.resize(have + (1 << 20));
-  auto r = in_.Read(buf_.data() + have, 1 << 20);
-  if (!r) {
-    buf_.resize(have);
-    return r.error();
-  }
-  buf_.resize(have + *r);
-  if (*r == 0) eof_ = true;
-  return Status::Ok();
-}
+Status TicketReader::Fill() { return ReadMore(in_, buf_, head_, eof_); }
 
 Result<bool> TicketReader::Next(TicketRecord& r) {
   between_.clear();
