@@ -152,6 +152,30 @@ Status CheckCategories(const std::set<std::string>& cats) {
   return Status::Ok();
 }
 
+// --format: text on a terminal unless asked otherwise, else JSON Lines.
+ReportFormat OutputFormat(const std::string& format) {
+  if (format == "text" || (format == "auto" && isatty(STDOUT_FILENO))) return ReportFormat::kText;
+  return format == "json" ? ReportFormat::kJson : ReportFormat::kJsonl;
+}
+
+// Scans every input below `paths` into `sink`; grep exit codes: 0 nothing
+// found, 1 found, 2 an error happened (the other inputs are still scanned).
+int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
+            ReportSink& sink) {
+  int errors = 0;
+  auto fail = [&](const std::string& msg) {
+    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
+    ++errors;
+  };
+  InputScanners scanners(ctx, c.Limits(), c.Tickets());
+  std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
+  for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
+  sink.Finish(inputs.size(), static_cast<size_t>(errors));
+  std::fflush(stdout);
+  if (errors) return 2;
+  return sink.count() ? 1 : 0;
+}
+
 int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal) {
   auto cats = SplitSet(c.categories);
   if (Status s = CheckCategories(cats); !s.ok()) {
@@ -160,27 +184,12 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   }
   auto ctx = MakeContext(c);
   if (!ctx) return 2;
-  ReportFormat fmt = ReportFormat::kJsonl;
-  if (format == "text" || (format == "auto" && isatty(STDOUT_FILENO))) fmt = ReportFormat::kText;
-  else if (format == "json") fmt = ReportFormat::kJson;
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
-  ReportSink sink(stdout, fmt, reveal);
+  ReportSink sink(stdout, OutputFormat(format), reveal);
   if (paths.empty()) paths.push_back("-");
-  int errors = 0;
-  auto fail = [&](const std::string& msg) {
-    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
-    ++errors;
-  };
-  InputScanners scanners(*ctx, c.Limits(), c.Tickets());
-  std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
-  for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
-  size_t files = inputs.size();
-  sink.Finish(files, static_cast<size_t>(errors));
-  std::fflush(stdout);
-  if (errors) return 2;
-  return sink.count() ? 1 : 0;
+  return ScanAll(c, *ctx, paths, filter, sink);
 }
 
 int RunRedact(const Common& c, const std::string& path, const std::string& out_path,
@@ -407,21 +416,8 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     std::fprintf(stderr, "nordpii: find-subject needs --id or --hash\n");
     return 2;
   }
-  ReportFormat fmt = format == "text" || (format == "auto" && isatty(STDOUT_FILENO)) ? ReportFormat::kText
-                     : format == "json" ? ReportFormat::kJson : ReportFormat::kJsonl;
-  SubjectSink sink(stdout, fmt, wanted);
-  int errors = 0;
-  auto fail = [&](const std::string& msg) {
-    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
-    ++errors;
-  };
-  InputScanners scanners(*ctx, c.Limits(), c.Tickets());
-  std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
-  for (const Input& in : inputs) ScanInput(in, scanners, FindingFilter{}, sink, c.max_message, fail);
-  sink.Finish(inputs.size(), static_cast<size_t>(errors));
-  std::fflush(stdout);
-  if (errors) return 2;
-  return sink.count() ? 1 : 0;
+  SubjectSink sink(stdout, OutputFormat(format), wanted);
+  return ScanAll(c, *ctx, paths, FindingFilter{}, sink);
 }
 
 int RunTypes(const Common& c) {
