@@ -380,15 +380,7 @@ std::string ApplyRanges(std::string_view in, std::vector<Edit> ranges, bool keep
     if (r.start < pos) continue;  // merged into the previous replacement
     out.append(in.substr(pos, r.start - pos));
     out += r.bytes;
-    if (keep_tags) {
-      std::string_view span = in.substr(r.start, r.end - r.start);
-      for (size_t i = 0; (i = span.find('<', i)) != std::string_view::npos;) {
-        size_t j = span.find('>', i);
-        if (j == std::string_view::npos) break;
-        out.append(span.substr(i, j - i + 1));
-        i = j + 1;
-      }
-    }
+    if (keep_tags) AppendTags(in.substr(r.start, r.end - r.start), out);
     pos = r.end;
   }
   out.append(in.substr(pos));

@@ -578,6 +578,15 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
 
 }  // namespace
 
+void AppendTags(std::string_view span, std::string& out) {
+  for (size_t i = 0; (i = span.find('<', i)) != std::string_view::npos;) {
+    size_t j = span.find('>', i);
+    if (j == std::string_view::npos) break;
+    out.append(span.substr(i, j - i + 1));
+    i = j + 1;
+  }
+}
+
 Decoded HtmlToText(std::string_view html) {
   if (OpenDepthEstimate(html) > kMaxGumboDepth) return StripTags(html);
   std::vector<Event> events;

@@ -38,6 +38,11 @@
 namespace nordpii {
 
 Decoded HtmlToText(std::string_view html);
+// Appends the tags ("<...>") found in `span` to `out`: a redaction that
+// replaces an HTML range keeps them after its replacement, so a number
+// split by tags (`<b>151086</b>95088`) is replaced and the HTML stays
+// well-formed.
+void AppendTags(std::string_view span, std::string& out);
 // Always through Gumbo (the fast path's reference, for tests and the fuzzer).
 Decoded HtmlToTextGumbo(std::string_view html);
 

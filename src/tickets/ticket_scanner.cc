@@ -156,6 +156,22 @@ struct TicketScanner::Extracted {
   std::vector<Segment> segments;
   std::vector<Finding> findings;
   std::string_view record;
+
+  // The field holding a finding, the finding's bytes in the record and its
+  // offset in the field's text; null when it spans the blank line between
+  // two fields (not a real finding).
+  const Segment* Locate(const Finding& f, ByteRange& in_record, uint32_t& in_field) const {
+    auto it = std::upper_bound(segments.begin(), segments.end(), f.start,
+                               [](uint64_t v, const Segment& s) { return v < s.text_begin; });
+    if (it == segments.begin()) return nullptr;
+    const Segment& s = *(it - 1);
+    if (f.end > s.text_end) return nullptr;
+    uint32_t a = static_cast<uint32_t>(f.start - s.text_begin), b = static_cast<uint32_t>(f.end - s.text_begin);
+    ByteRange rr = s.is_html ? MapBack({a, b}, {&s.html.map, &s.decoded.map}) : MapBack({a, b}, {&s.decoded.map});
+    in_record = {s.raw_begin + rr.start, s.raw_begin + rr.end};
+    in_field = a;
+    return &s;
+  }
 };
 
 namespace {
@@ -394,21 +410,18 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
   }
   if (Status s = Run(x, filter); !s.ok()) return s;
   for (Finding& fd : x.findings) {
-    auto it = std::upper_bound(x.segments.begin(), x.segments.end(), fd.start,
-                               [](uint64_t v, const Extracted::Segment& s) { return v < s.text_begin; });
-    if (it == x.segments.begin()) continue;
-    const Extracted::Segment& s = *(it - 1);
-    if (fd.end > s.text_end) continue;  // spans the separator: not a real finding
-    uint32_t a = static_cast<uint32_t>(fd.start - s.text_begin), b = static_cast<uint32_t>(fd.end - s.text_begin);
-    ByteRange rr = s.is_html ? MapBack({a, b}, {&s.html.map, &s.decoded.map}) : MapBack({a, b}, {&s.decoded.map});
+    ByteRange in_record;
+    uint32_t in_field;
+    const Extracted::Segment* s = x.Locate(fd, in_record, in_field);
+    if (!s) continue;
     std::string_view value = std::string_view(x.text).substr(fd.start, fd.end - fd.start);
-    fd.part_offset = a;
-    fd.field = s.path;
+    fd.part_offset = in_field;
+    fd.field = s->path;
     fd.part.clear();
-    fd.start = r.offset + s.raw_begin + rr.start;
-    fd.end = r.offset + s.raw_begin + rr.end;
+    fd.start = r.offset + in_record.start;
+    fd.end = r.offset + in_record.end;
     fd.line = r.index;
-    fd.column = s.raw_begin + rr.start + 1;
+    fd.column = in_record.start + 1;
     if (!sink.OnFinding(fd, value)) break;
   }
   return parsed;
@@ -426,25 +439,13 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
   };
   std::vector<Edit> edits;
   for (const Finding& fd : x.findings) {
-    auto it = std::upper_bound(x.segments.begin(), x.segments.end(), fd.start,
-                               [](uint64_t v, const Extracted::Segment& s) { return v < s.text_begin; });
-    if (it == x.segments.begin()) continue;
-    const Extracted::Segment& s = *(it - 1);
-    if (fd.end > s.text_end) continue;
-    uint32_t a = static_cast<uint32_t>(fd.start - s.text_begin), b = static_cast<uint32_t>(fd.end - s.text_begin);
-    ByteRange rr = s.is_html ? MapBack({a, b}, {&s.html.map, &s.decoded.map}) : MapBack({a, b}, {&s.decoded.map});
+    ByteRange in_record;
+    uint32_t in_field;
+    const Extracted::Segment* s = x.Locate(fd, in_record, in_field);
+    if (!s) continue;
     std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
-    // Keep HTML tags inside a replaced range (the field stays well-formed).
-    if (s.is_html) {
-      std::string_view span = std::string_view(r.bytes).substr(s.raw_begin + rr.start, rr.end - rr.start);
-      for (size_t i = 0; (i = span.find('<', i)) != std::string_view::npos;) {
-        size_t j = span.find('>', i);
-        if (j == std::string_view::npos) break;
-        rep.append(span.substr(i, j - i + 1));
-        i = j + 1;
-      }
-    }
-    uint32_t st = s.raw_begin + rr.start, en = s.raw_begin + rr.end;
+    if (s->is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
+    uint32_t st = in_record.start, en = in_record.end;
     if (!edits.empty() && st < edits.back().end) continue;
     edits.push_back({st, en, std::move(rep)});
     ++redacted;
