@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "batch/input_scan.h"
+#include "output/redactor.h"
 
 namespace fs = std::filesystem;
 
@@ -61,6 +62,14 @@ std::string Html(std::string_view s) {
     }
   }
   return o;
+}
+
+// Writes a whole file through OutputFile (temporary file + rename).
+Status WriteWhole(const std::string& path, std::string_view bytes) {
+  auto out = OutputFile::Open(path);
+  if (!out) return out.error();
+  if (Status st = (*out)->Write(bytes); !st.ok()) return st;
+  return (*out)->Commit();
 }
 
 // The path of a findings.jsonl line (its first key), or "" if unparsable.
@@ -190,12 +199,7 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
     js += "]}";
   }
   js += "}\n";
-  {
-    std::ofstream o(dir + "/summary.json.tmp", std::ios::binary | std::ios::trunc);
-    o << js;
-    if (!o) return Error(ErrorCode::kIo, dir + "/summary.json: write failed");
-  }
-  fs::rename(dir + "/summary.json.tmp", dir + "/summary.json");
+  if (Status st = WriteWhole(dir + "/summary.json", js); !st.ok()) return st;
 
   auto rows = [](const std::map<std::string, size_t>& m, bool by_count) {
     std::vector<std::pair<std::string, size_t>> v(m.begin(), m.end());
@@ -237,12 +241,7 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
     h += "</ul>";
   }
   h += "</body></html>\n";
-  {
-    std::ofstream o(dir + "/report.html.tmp", std::ios::binary | std::ios::trunc);
-    o << h;
-    if (!o) return Error(ErrorCode::kIo, dir + "/report.html: write failed");
-  }
-  fs::rename(dir + "/report.html.tmp", dir + "/report.html");
+  if (Status st = WriteWhole(dir + "/report.html", h); !st.ok()) return st;
   return Status::Ok();
 }
 
@@ -268,12 +267,18 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::ifstream cp(o.checkpoint);
     for (std::string l; std::getline(cp, l);)
       if (!l.empty()) done.insert(l);
+    // Streamed through OutputFile (temporary file + rename): the findings of
+    // a long run need not fit in memory.
     std::ifstream old(findings_path, std::ios::binary);
-    std::ofstream kept(findings_path + ".tmp", std::ios::binary | std::ios::trunc);
-    for (std::string l; std::getline(old, l);)
-      if (!l.empty() && done.count(LinePath(l))) kept << l << '\n';
-    kept.close();
-    fs::rename(findings_path + ".tmp", findings_path, ec);
+    auto kept = OutputFile::Open(findings_path);
+    Status st = kept ? Status::Ok() : Status(kept.error());
+    for (std::string l; st.ok() && std::getline(old, l);)
+      if (!l.empty() && done.count(LinePath(l))) st = (*kept)->Write(l + '\n');
+    if (st.ok()) st = (*kept)->Commit();
+    if (!st.ok()) {
+      std::fprintf(stderr, "nordpii: %s\n", st.message().c_str());
+      return 2;
+    }
   } else {
     fs::remove(findings_path, ec);
   }
