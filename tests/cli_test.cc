@@ -12,27 +12,8 @@
 
 using nordpii::test::ReadFile;
 using nordpii::test::SourceDir;
-
-namespace {
-
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run Exec(const std::string& args) {
-  std::string cmd = std::string("NORDPII_KEY=sample-key ") + NORDPII_BINARY + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-}  // namespace
+using nordpii::test::Exec;
+using nordpii::test::Run;
 
 TEST_CASE("scan output on samples/ equals the golden JSONL", "[cli][golden]") {
   int files = 0;

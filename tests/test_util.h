@@ -2,6 +2,9 @@
 #ifndef NORDPII_TESTS_TEST_UTIL_H_
 #define NORDPII_TESTS_TEST_UTIL_H_
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -15,6 +18,26 @@
 namespace nordpii::test {
 
 inline std::string SourceDir() { return NORDPII_SOURCE_DIR; }
+
+#ifdef NORDPII_BINARY
+// Runs the nordpii binary with `args` (a shell command line, run from the
+// test's working directory) and the sample key; stdout and stderr together.
+struct Run {
+  int code;
+  std::string out;
+};
+inline Run Exec(const std::string& args) {
+  std::string cmd = std::string("NORDPII_KEY=sample-key ") + NORDPII_BINARY + " " + args + " 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+#endif
 
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

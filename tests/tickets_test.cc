@@ -19,6 +19,8 @@
 using namespace nordpii;
 using nordpii::test::ReadFile;
 using nordpii::test::SourceDir;
+using nordpii::test::Exec;
+using nordpii::test::Run;
 namespace fs = std::filesystem;
 
 namespace {
@@ -73,21 +75,6 @@ std::vector<Finding> ScanFile(const std::string& name, TicketFormat fmt, TicketO
   return g.f;
 }
 
-struct Run {
-  int code;
-  std::string out;
-};
-Run Exec(const std::string& args) {
-  std::string cmd = std::string("NORDPII_KEY=sample-key NORDPII_CACHE_DIR=off ") + NORDPII_BINARY + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 }  // namespace
 
