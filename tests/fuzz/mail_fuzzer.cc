@@ -17,20 +17,13 @@
 using namespace nordpii;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
-  static std::shared_ptr<const Scanner> engine = [] {
-    ScannerOptions opt;
-    opt.patterns_dir = NORDPII_SOURCE_DIR "/patterns";
-    auto s = Scanner::Create(opt);
-    if (!s) std::abort();
-    return *s;
-  }();
-  static auto ctx = engine->NewContext(KeyedHasher("fuzz"));
+  ScanContext& ctx = test::FuzzContext();
   std::string_view in(reinterpret_cast<const char*>(d), n);
   MailLimits lim;
   lim.max_depth = 8;
   lim.max_parts = 64;
   lim.max_decoded_bytes = 1 << 20;
-  std::string why = test::CheckMailInvariants(in, *ctx, lim);
+  std::string why = test::CheckMailInvariants(in, ctx, lim);
   if (!why.empty()) {
     std::fprintf(stderr, "mail invariant broken: %s\n", why.c_str());
     std::abort();

@@ -10,22 +10,15 @@
 
 #include <string>
 
+#include "fuzz/fuzz_common.h"
 #include "mail/mail_scanner.h"
 
 namespace nordpii::test {
 
-struct MailCheckSink : StreamSink {
-  std::vector<Finding> f;
-  bool OnFinding(const Finding& x, std::string_view) override {
-    f.push_back(x);
-    return true;
-  }
-};
-
 // Returns "" when every invariant holds, else what broke.
 inline std::string CheckMailInvariants(std::string_view msg, ScanContext& ctx, const MailLimits& lim) {
   MailScanner ms(ctx, lim);
-  MailCheckSink sink;
+  FindingCollector sink;
   if (!ms.Scan(msg, 0, 1, {}, sink).ok()) return "scan failed";
   for (const Finding& f : sink.f)
     if (f.start > f.end || f.end > msg.size()) return "finding outside the message";

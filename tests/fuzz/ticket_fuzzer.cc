@@ -10,15 +10,8 @@
 using namespace nordpii;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
-  static std::shared_ptr<const Scanner> engine = [] {
-    ScannerOptions opt;
-    opt.patterns_dir = NORDPII_SOURCE_DIR "/patterns";
-    auto s = Scanner::Create(opt);
-    if (!s) std::abort();
-    return *s;
-  }();
-  static auto ctx = engine->NewContext(KeyedHasher("fuzz"));
-  std::string why = test::CheckTicketInvariants(std::string_view(reinterpret_cast<const char*>(d), n), *ctx);
+  ScanContext& ctx = test::FuzzContext();
+  std::string why = test::CheckTicketInvariants(std::string_view(reinterpret_cast<const char*>(d), n), ctx);
   if (!why.empty()) {
     std::fprintf(stderr, "ticket invariant broken: %s\n", why.c_str());
     std::abort();

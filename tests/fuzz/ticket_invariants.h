@@ -10,17 +10,10 @@
 
 #include <string>
 
+#include "fuzz/fuzz_common.h"
 #include "tickets/ticket_scanner.h"
 
 namespace nordpii::test {
-
-struct TicketCheckSink : StreamSink {
-  std::vector<Finding> f;
-  bool OnFinding(const Finding& x, std::string_view) override {
-    f.push_back(x);
-    return true;
-  }
-};
 
 inline std::string CheckTicketInvariants(std::string_view data, ScanContext& ctx) {
   for (TicketFormat fmt : {TicketFormat::kJsonl, TicketFormat::kJson, TicketFormat::kCsv}) {
@@ -40,7 +33,7 @@ inline std::string CheckTicketInvariants(std::string_view data, ScanContext& ctx
       if (!*more) break;
       rebuilt += r.bytes;
       if (fmt == TicketFormat::kCsv) ts.set_csv(rd.header(), rd.delimiter());
-      TicketCheckSink sink;
+      FindingCollector sink;
       TicketInfo info;
       (void)ts.Scan(r, fmt, {}, sink, info);
       for (const Finding& f : sink.f)
