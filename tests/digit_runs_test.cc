@@ -47,3 +47,34 @@ TEST_CASE("fast scanner equals the RE2 definition on random text", "[digit_runs]
     REQUIRE(Same(Fast(s, kMinRunDigits), Slow(s, kMinRunDigits)));
   }
 }
+
+TEST_CASE("fast scanner equals the RE2 definition across 64-byte windows", "[digit_runs][differential]") {
+  // Long inputs, sparse and dense digits, so runs start, end and continue
+  // (through separators, CRLF and quote prefixes) at every window edge.
+  std::mt19937 rng(777);
+  const std::string dense = "0123456789 .-/+\t\n\r>";
+  const std::string sparse = "xyz abc.,:\n\xC3\xA5";
+  size_t runs = 0, long_runs = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s(64 + static_cast<size_t>(rng() % 260), ' ');
+    unsigned density = rng() % 5;  // 0: mostly text ... 3: mostly digits; 4: long runs
+    for (size_t k = 0; k < s.size(); ++k) {
+      if (density == 4) {  // digits with single separators: runs of 60-130 bytes
+        bool sep = k % 2 == 1 && rng() % 3 == 0;
+        s[k] = sep ? dense[10 + rng() % (dense.size() - 10)] : static_cast<char>('0' + rng() % 10);
+        if (rng() % 100 == 0) s[k] = 'x';
+        continue;
+      }
+      bool digitish = rng() % 4 < density;
+      s[k] = digitish ? dense[rng() % dense.size()] : sparse[rng() % sparse.size()];
+    }
+    INFO("input: " << s);
+    auto fast = Fast(s);
+    REQUIRE(Same(fast, Slow(s)));
+    REQUIRE(Same(Fast(s, kMinRunDigits), Slow(s, kMinRunDigits)));
+    runs += fast.size();
+    for (const DigitRun& r : fast) long_runs += r.end - r.start > 64;
+  }
+  CHECK(runs > 100000);
+  CHECK(long_runs > 800);
+}

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <string>
+#include <vector>
+
 #include "normalize/normalizer.h"
 
 using namespace nordpii;
@@ -57,4 +61,33 @@ TEST_CASE("decomposed letters compose with their base (NFKC)", "[normalize]") {
   CHECK(r.text == "f\xC3\xB6r");
   CHECK(r.map.Start(1) == 1);
   CHECK(r.map.End(3) == 4);
+}
+
+TEST_CASE("the 64-byte block check agrees with the code-point-at-a-time check", "[normalize]") {
+  // Random mixes of ASCII, Nordic letters (0xC3 pairs), other UTF-8, broken
+  // sequences and lone 0xC3 bytes, of lengths around the 64-byte block size,
+  // so pairs and bad bytes fall on every block edge.
+  static auto n = *Normalizer::Create();
+  const std::vector<std::string> pieces = {
+      "a", "1", " ", "\n", "\xC3\xA5", "\xC3\xB8", "\xC3\x86", "\xC3",        "\xA5",
+      "\xE2\x80\x93", "\xC2\xA0", "\xEF\xBC\x91", "\xC3\xC3", "\xF0\x9F\x98\x80", "\xCC\x88"};
+  std::mt19937 rng(7);
+  size_t unsafe_found = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s;
+    size_t len = 1 + rng() % 200;
+    bool plain = rng() % 2;  // half the inputs: only ASCII and Nordic letters
+    while (s.size() < len) s += pieces[plain ? rng() % 7 : rng() % pieces.size()];
+    // Sometimes one odd piece late in the string, after long safe runs.
+    if (rng() % 3 == 0) {
+      size_t at = rng() % s.size();
+      s = s.substr(0, at) + pieces[7 + rng() % 8] + s.substr(at);
+    }
+    size_t want = n->FirstUnsafeScalar(s);
+    INFO("iteration " << iter);
+    REQUIRE(n->FirstUnsafe(s) == want);
+    unsafe_found += want < s.size();
+  }
+  CHECK(unsafe_found > 5000);
+  CHECK(unsafe_found < 19000);
 }

@@ -40,43 +40,106 @@ inline size_t SeparatorThenDigit(const unsigned char* s, size_t n, size_t i) {
   return (k < n && IsDigit(s[k])) ? k - i : 0;
 }
 
+// Continues a run from s[i] (just after a digit): digits and single
+// separators (SeparatorThenDigit) until neither follows. Returns the end.
+inline size_t ExtendRun(const unsigned char* s, size_t n, size_t i, int& digits) {
+  for (;;) {
+    while (i < n && IsDigit(s[i])) ++i, ++digits;
+    if (i >= n) return i;
+    size_t k = SeparatorThenDigit(s, n, i);
+    if (k == 0) return i;
+    i += k;  // now at the digit after the separator
+  }
+}
+
+#if defined(__SSE2__)
+inline uint64_t Mask16(__m128i v, int lane) {
+  return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
+}
+
+// Bit k set when p[k] is an ASCII digit.
+inline uint64_t DigitMask64(const unsigned char* p) {
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  const __m128i lo = _mm_set1_epi8(static_cast<char>(('0' - 1) ^ 0x80));
+  const __m128i hi = _mm_set1_epi8(static_cast<char>(('9' + 1) ^ 0x80));
+  uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k)), flip);
+    m |= Mask16(_mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi)), k);
+  }
+  return m;
+}
+
+// Bit k set when p[k] is a one-byte separator: space, tab, '\n', '+', '-', '.', '/'.
+inline uint64_t SeparatorMask64(const unsigned char* p) {
+  uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    __m128i e = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+    e = _mm_or_si128(e, _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+    e = _mm_or_si128(e, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+    e = _mm_or_si128(e, _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+    e = _mm_or_si128(e, _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    e = _mm_or_si128(e, _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+    m |= Mask16(e, k);
+  }
+  return m;
+}
+#endif
+
 }  // namespace
 
+// 64 bytes at a time: a digit mask D and a separator mask S give the run
+// bytes J = D | (S with a digit on both sides); a run is a stretch of J bits
+// (it starts and ends with a digit), its digit count a popcount. Only runs
+// that reach the end of the window or stop at '\r'/'\n' (CRLF and "> "
+// quote prefixes) are finished by the byte-wise ExtendRun. No branch per
+// digit; one per run.
 void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out, int min_digits) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   size_t n = text.size(), i = 0;
 #if defined(__SSE2__)
-  const __m128i k0 = _mm_set1_epi8(static_cast<char>('0' ^ 0x80));
-  const __m128i k9 = _mm_set1_epi8(static_cast<char>(('9' + 1) ^ 0x80));
-  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  while (i + 64 <= n) {
+    uint64_t d = DigitMask64(s + i);
+    if (d == 0) { i += 64; continue; }
+    uint64_t next_digit = (i + 64 < n && IsDigit(s[i + 64])) ? 1 : 0;
+    uint64_t j = d | (SeparatorMask64(s + i) & (d << 1) & ((d >> 1) | (next_digit << 63)));
+    // A window never starts inside a run: a run that reaches its end is
+    // finished by ExtendRun and the next window starts after it.
+    size_t next = i + 64;
+    DigitRun found[33];  // at most 32 runs start in 64 bytes
+    unsigned k = 0;
+    while (j) {
+      unsigned p = static_cast<unsigned>(__builtin_ctzll(j));
+      uint64_t t = ~(j >> p);
+      unsigned len = t == 0 ? 64 : static_cast<unsigned>(__builtin_ctzll(t));
+      unsigned stop = p + len;  // <= 64
+      uint64_t below = stop == 64 ? ~uint64_t{0} : ((uint64_t{1} << stop) - 1);
+      int digits = __builtin_popcountll(d & below);  // bits below p are cleared runs: no digits left
+      size_t start = i + p, end = i + stop;
+      bool more = end < n && (stop == 64 || s[end] == '\n' || s[end] == '\r');
+      if (more) {
+        // Back up to just after the last digit and let the byte-wise rule continue.
+        if (!IsDigit(s[end - 1])) --end;
+        end = ExtendRun(s, n, end, digits);
+      }
+      found[k] = {static_cast<uint32_t>(start), static_cast<uint32_t>(end)};
+      k += digits >= min_digits;  // no branch: most runs are short (years, amounts)
+      if (more) { next = end; break; }
+      j &= ~below;
+      d &= ~below;
+    }
+    if (k) out.insert(out.end(), found, found + k);
+    i = next;
+  }
 #endif
   while (i < n) {
-#if defined(__SSE2__)
-    // Skip 16 bytes at a time while none is a digit (signed compare trick).
-    while (i + 16 <= n) {
-      __m128i v = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), flip);
-      __m128i ge0 = _mm_cmpgt_epi8(v, _mm_sub_epi8(k0, _mm_set1_epi8(1)));
-      __m128i lt9 = _mm_cmplt_epi8(v, k9);
-      int m = _mm_movemask_epi8(_mm_and_si128(ge0, lt9));
-      if (m) { i += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m))); break; }
-      i += 16;
-    }
-    if (i + 16 > n) {
-      while (i < n && !IsDigit(s[i])) ++i;
-    }
-#else
     while (i < n && !IsDigit(s[i])) ++i;
-#endif
     if (i >= n) break;
-    size_t start = i++;
+    size_t start = i;
     int digits = 1;
-    for (;;) {
-      while (i < n && IsDigit(s[i])) ++i, ++digits;
-      if (i >= n) break;
-      size_t k = SeparatorThenDigit(s, n, i);
-      if (k == 0) break;
-      i += k;  // now at the digit after the separator
-    }
+    i = ExtendRun(s, n, i + 1, digits);
     if (digits >= min_digits) out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(i)});
   }
 }

@@ -59,47 +59,93 @@ Result<std::shared_ptr<const Normalizer>> Normalizer::Create() {
   return std::shared_ptr<const Normalizer>(std::move(n));
 }
 
+#if defined(__SSE2__)
+namespace {
+
+// Bit k of each mask describes byte k of the 64-byte block at p.
+struct Block64 {
+  uint64_t high, c3, cont;
+};
+
+inline uint64_t Mask16(__m128i v, int lane) {
+  return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
+}
+
+inline Block64 Classify64(const unsigned char* p) {
+  const __m128i kC3 = _mm_set1_epi8(static_cast<char>(0xC3));
+  const __m128i kTop2 = _mm_set1_epi8(static_cast<char>(0xC0));
+  const __m128i kCont = _mm_set1_epi8(static_cast<char>(0x80));
+  Block64 b{0, 0, 0};
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    b.high |= Mask16(v, k);
+    b.c3 |= Mask16(_mm_cmpeq_epi8(v, kC3), k);
+    b.cont |= Mask16(_mm_cmpeq_epi8(_mm_and_si128(v, kTop2), kCont), k);
+  }
+  return b;
+}
+
+}  // namespace
+#endif
+
 size_t Normalizer::FirstUnsafe(std::string_view in) const {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   size_t n = in.size(), i = 0;
   while (i < n) {
 #if defined(__SSE2__)
-    // Blocks of ASCII plus U+00C0-U+00FF (lead byte 0xC3: every Nordic letter)
-    // are safe as a whole: those code points are NFKC-stable and not folded.
-    const __m128i kC3 = _mm_set1_epi8(static_cast<char>(0xC3));
-    const __m128i kTop2 = _mm_set1_epi8(static_cast<char>(0xC0));
-    const __m128i kCont = _mm_set1_epi8(static_cast<char>(0x80));
-    while (i + 16 <= n) {
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-      unsigned hi = static_cast<unsigned>(_mm_movemask_epi8(v));
-      if (hi == 0) { i += 16; continue; }
-      unsigned c3 = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, kC3)));
-      unsigned cont = static_cast<unsigned>(
-          _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, kTop2), kCont)));
-      unsigned follow = (c3 << 1) & 0xFFFFu;
-      if ((c3 & 0x8000u) == 0 && hi == (c3 | follow) && (follow & ~cont) == 0) {
-        i += 16;
+    // 64-byte blocks of ASCII plus U+00C0-U+00FF (lead byte 0xC3: every
+    // Nordic letter) are safe as a whole: those code points are NFKC-stable
+    // and not folded. One test per block, no branch per letter (Nordic text
+    // has a non-ASCII letter every ~40 bytes); a 0xC3 in the last byte
+    // carries into the next block, whose first byte must continue it.
+    uint64_t carry = 0;
+    while (i + 64 <= n) {
+      Block64 b = Classify64(s + i);
+      uint64_t follow = (b.c3 << 1) | carry;
+      uint64_t bad = (b.high & ~(b.c3 | follow)) | (follow & ~b.cont);
+      if (bad == 0) {
+        carry = b.c3 >> 63;
+        i += 64;
         continue;
       }
-      i += static_cast<size_t>(__builtin_ctz(hi));
+      // Hand the first offending sequence to the exact check below; a bad
+      // continuation is reported at its lead byte.
+      size_t p = static_cast<size_t>(__builtin_ctzll(bad));
+      bool at_follow = (follow >> p) & 1;
+      i = i + p - (at_follow ? 1 : 0);
+      carry = 0;
       break;
     }
+    if (carry) --i;  // a block ended with a lead byte: recheck that pair
 #endif
     if (i >= n) break;
-    unsigned char b = s[i];
-    if (b < 0x80) { ++i; continue; }
-    // Two-byte sequences (æ ø å ä ö ð þ é ...) are the common case in Nordic text.
-    if (b >= 0xC2 && b <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
-      if (!safe_[((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)]) return i;
-      i += 2;
-      continue;
-    }
-    uint32_t cp;
-    int len = DecodeUtf8(s, n, i, cp);
-    if (len == 0 || len == 4 || !safe_[cp]) return i;
-    i += static_cast<size_t>(len);
+    if (!SafeAt(s, n, i)) return i;
   }
   return n;
+}
+
+bool Normalizer::SafeAt(const unsigned char* s, size_t n, size_t& i) const {
+  unsigned char b = s[i];
+  if (b < 0x80) { ++i; return true; }
+  // Two-byte sequences (æ ø å ä ö ð þ é ...) are the common case in Nordic text.
+  if (b >= 0xC2 && b <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+    if (!safe_[((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)]) return false;
+    i += 2;
+    return true;
+  }
+  uint32_t cp;
+  int len = DecodeUtf8(s, n, i, cp);
+  if (len == 0 || len == 4 || !safe_[cp]) return false;
+  i += static_cast<size_t>(len);
+  return true;
+}
+
+size_t Normalizer::FirstUnsafeScalar(std::string_view in) const {
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t i = 0;
+  while (i < in.size())
+    if (!SafeAt(s, in.size(), i)) return i;
+  return in.size();
 }
 
 void Normalizer::AppendCluster(std::string_view cluster, std::string& out) const {

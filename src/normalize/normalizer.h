@@ -39,10 +39,14 @@ class Normalizer {
 
   // Position of the first byte that needs rewriting, or in.size().
   size_t FirstUnsafe(std::string_view in) const;
+  // The same, one code point at a time (no SIMD): the reference in tests.
+  size_t FirstUnsafeScalar(std::string_view in) const;
 
  private:
   Normalizer() = default;
   void AppendCluster(std::string_view cluster, std::string& out) const;
+  // Checks the code point at s[i]; advances i past it when it is left as is.
+  bool SafeAt(const unsigned char* s, size_t n, size_t& i) const;
   std::vector<uint8_t> safe_;      // per BMP code point: 1 = left as is
   std::vector<uint8_t> boundary_;  // per BMP code point: 1 = starts a cluster
   const void* nfkc_ = nullptr;     // icu::Normalizer2*, owned by ICU
