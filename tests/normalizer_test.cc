@@ -6,6 +6,10 @@
 
 #include "normalize/normalizer.h"
 
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
 using namespace nordpii;
 
 namespace {
@@ -90,4 +94,24 @@ TEST_CASE("the 64-byte block check agrees with the code-point-at-a-time check", 
   }
   CHECK(unsafe_found > 5000);
   CHECK(unsafe_found < 19000);
+}
+
+TEST_CASE("the safe table from NFKC_Quick_Check equals ICU's quickCheck on each BMP code point",
+          "[normalize]") {
+  // Normalizer::Create reads the property instead of calling quickCheck per
+  // code point (start-up time); both must agree everywhere.
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(err);
+  REQUIRE(U_SUCCESS(err));
+  int differ = 0, maybe = 0;
+  for (UChar32 c = 0; c < 0x10000; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    UErrorCode e = U_ZERO_ERROR;
+    UNormalizationCheckResult q = nfkc->quickCheck(icu::UnicodeString(c), e);
+    int prop = u_getIntPropertyValue(c, UCHAR_NFKC_QUICK_CHECK);
+    differ += (q == UNORM_YES) != (prop == UNORM_YES);
+    maybe += prop == UNORM_MAYBE;
+  }
+  CHECK(differ == 0);
+  CHECK(maybe > 50);  // combining marks that compose with what precedes them
 }

@@ -4,9 +4,10 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include "core/keyed_hash.h"
 
-#include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -15,8 +16,15 @@
 namespace nordpii {
 
 KeyedHasher KeyedHasher::Random() {
+  // getrandom(2), not RAND_bytes: OpenSSL's RNG initialises its whole
+  // provider table first (~1 ms of every run's start-up).
   std::string key(32, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size()));
+  size_t got = 0;
+  while (got < key.size()) {
+    ssize_t r = getrandom(key.data() + got, key.size() - got, 0);
+    if (r > 0) got += static_cast<size_t>(r);
+    else if (errno != EINTR) std::abort();  // no kernel entropy source: nothing safe to fall back to
+  }
   return KeyedHasher(std::move(key));
 }
 

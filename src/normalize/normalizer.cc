@@ -51,9 +51,11 @@ Result<std::shared_ptr<const Normalizer>> Normalizer::Create() {
     if (c >= 0xD800 && c <= 0xDFFF) continue;
     n->boundary_[c] = nfkc->hasBoundaryBefore(static_cast<UChar32>(c)) ? 1 : 0;
     if (FoldOf(c) != kKeep) continue;
-    UErrorCode e = U_ZERO_ERROR;
-    icu::UnicodeString s(static_cast<UChar32>(c));
-    if (nfkc->quickCheck(s, e) == UNORM_YES && U_SUCCESS(e) && n->boundary_[c])
+    // The NFKC_Quick_Check property of one code point is what quickCheck()
+    // returns for the one-character string (tested over the whole BMP), at
+    // a fraction of the start-up time.
+    if (u_getIntPropertyValue(static_cast<UChar32>(c), UCHAR_NFKC_QUICK_CHECK) == UNORM_YES &&
+        n->boundary_[c])
       n->safe_[c] = 1;
   }
   return std::shared_ptr<const Normalizer>(std::move(n));

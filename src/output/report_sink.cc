@@ -2,6 +2,8 @@
 // escaper is faster than building a DOM per finding.
 #include "output/report_sink.h"
 
+#include <charconv>
+
 namespace nordpii {
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -37,6 +39,18 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 namespace {
+
+void AppendUint(std::string& out, uint64_t v) {
+  char b[24];
+  auto r = std::to_chars(b, b + sizeof(b), v);
+  out.append(b, static_cast<size_t>(r.ptr - b));
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char b[24];
+  auto r = std::to_chars(b, b + sizeof(b), v);
+  out.append(b, static_cast<size_t>(r.ptr - b));
+}
 
 void AppendList(std::string& out, const std::string& csv) {
   out.push_back('[');
@@ -77,7 +91,13 @@ ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal)
 }
 
 bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
-  ++by_type_[f.type];
+  // Findings come in runs of few types: skip the map lookup for a repeat.
+  if (last_count_ == nullptr || f.type != *last_type_) {
+    auto it = by_type_.try_emplace(f.type, 0).first;
+    last_type_ = &it->first;
+    last_count_ = &it->second;
+  }
+  ++*last_count_;
   line_.clear();
   if (format_ == ReportFormat::kText) {
     std::string value = reveal_ ? SafeUtf8(raw) : f.masked;
@@ -109,17 +129,29 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     }
     line_ += ",\"confidence\":\"";
     line_ += ConfidenceName(f.confidence);
-    line_ += "\",\"start\":" + std::to_string(f.start) + ",\"end\":" + std::to_string(f.end) +
-             ",\"line\":" + std::to_string(f.line) + ",\"column\":" + std::to_string(f.column) +
-             ",\"masked\":";
+    line_ += "\",\"start\":";
+    AppendUint(line_, f.start);
+    line_ += ",\"end\":";
+    AppendUint(line_, f.end);
+    line_ += ",\"line\":";
+    AppendUint(line_, f.line);
+    line_ += ",\"column\":";
+    AppendUint(line_, f.column);
+    line_ += ",\"masked\":";
     AppendJsonString(line_, f.masked);
     line_ += ",\"rules\":";
-    AppendList(line_, RuleNames(f.rules));
-    line_ += ",\"hash\":\"" + f.hash + "\",\"also\":";
+    rules_ = RuleNames(f.rules);
+    AppendList(line_, rules_);
+    line_ += ",\"hash\":\"";
+    line_ += f.hash;
+    line_ += "\",\"also\":";
     AppendList(line_, f.also);
     line_ += (f.rules & kRuleTest) ? ",\"test\":true" : ",\"test\":false";
     line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true" : ",\"temporary\":false";
-    if (message_index_ > 0) line_ += ",\"message_index\":" + std::to_string(message_index_);
+    if (message_index_ > 0) {
+      line_ += ",\"message_index\":";
+      AppendUint(line_, static_cast<uint64_t>(message_index_));
+    }
     if (!message_id_.empty()) {
       line_ += ",\"message_id\":";
       AppendJsonString(line_, message_id_);
@@ -140,7 +172,8 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       }
       line_ += ",\"field\":";
       AppendJsonString(line_, f.field);
-      line_ += ",\"part_offset\":" + std::to_string(f.part_offset);
+      line_ += ",\"part_offset\":";
+      AppendInt(line_, f.part_offset);
     }
     if (reveal_) {
       line_ += ",\"value\":";

@@ -86,6 +86,9 @@ class ReportSink : public StreamSink {
   std::string path_;
   size_t count_ = 0;
   std::map<std::string, size_t> by_type_;
+  const std::string* last_type_ = nullptr;  // entry of by_type_ counted last
+  size_t* last_count_ = nullptr;
+  std::string rules_;  // scratch
   std::string line_;
   size_t message_index_ = 0;
   std::vector<std::string> ticket_;  // record, id, created, updated, closed (empty = none)
