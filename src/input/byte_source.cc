@@ -42,6 +42,10 @@ class StrSource : public ByteSource {
     return k;
   }
   const std::string& name() const override { return name_; }
+  bool CanView() const override { return true; }
+  std::string_view View(uint64_t offset, size_t n) const override {
+    return offset >= d_.size() ? std::string_view() : d_.substr(offset, n);
+  }
 
  private:
   std::string_view d_;

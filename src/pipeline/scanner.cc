@@ -102,22 +102,33 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
   uint64_t base = 0, committed = 0, last_end = 0;
   uint64_t line = 1, line_pos = 0, line_start = 0;
   bool eof = false, stop = false;
-  auto advance_lines = [&](uint64_t to) {
-    const char* p = buf_.data() + (line_pos - base);
-    const char* e = buf_.data() + (to - base);
+  auto advance_lines = [&](const char* data, uint64_t to) {
+    const char* p = data + (line_pos - base);
+    const char* e = data + (to - base);
     uint64_t n = CountNewlines(p, e);
     if (n) {
       line += n;
       const void* last = memrchr(p, '\n', static_cast<size_t>(e - p));
-      line_start = base + static_cast<uint64_t>(static_cast<const char*>(last) + 1 - buf_.data());
+      line_start = base + static_cast<uint64_t>(static_cast<const char*>(last) + 1 - data);
     }
     line_pos = to;
   };
-  while (!eof && !stop) {
-    size_t have = buf_.size();
-    // Enough new bytes that the committed point always moves forward, even
-    // when a UTF-8 sequence is cut at the end.
-    const size_t want = std::max(cap, static_cast<size_t>(committed - base) + guard + lim.chunk_bytes + 4);
+  // Bytes [base, base + have) are at `data`: a view of an in-memory source,
+  // or buf_ filled by Read (the context kept from the last round moved to
+  // its front).
+  const bool viewed = in.CanView();
+  const char* data = nullptr;
+  size_t have = 0;
+  auto fill = [&](size_t want) -> Status {
+    if (viewed) {
+      std::string_view v = in.View(base, want);
+      data = v.data();
+      have = v.size();
+      eof = have < want;
+      bytes_ = base + have;
+      return Status::Ok();
+    }
+    have = buf_.size();
     buf_.resize(want);
     while (have < want) {
       auto r = in.Read(buf_.data() + have, want - have);
@@ -127,8 +138,16 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       bytes_ += *r;
     }
     buf_.resize(have);
-    size_t limit = eof ? have : Utf8SafeCut(buf_.data(), have);
-    std::string_view raw(buf_.data(), limit);
+    data = buf_.data();
+    return Status::Ok();
+  };
+  while (!eof && !stop) {
+    // Enough new bytes that the committed point always moves forward, even
+    // when a UTF-8 sequence is cut at the end.
+    const size_t want = std::max(cap, static_cast<size_t>(committed - base) + guard + lim.chunk_bytes + 4);
+    if (Status st = fill(want); !st.ok()) return st;
+    size_t limit = eof ? have : Utf8SafeCut(data, have);
+    std::string_view raw(data, limit);
     std::string_view text = scanner_->normalizer().Normalize(raw, norm_, map_);
     if (Status s = scanner_->matcher().Scan(text, *mscratch_, results_); !s.ok()) return s;
     tfind_.clear();
@@ -156,38 +175,45 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       f.end = e;
       f.also = tf.also;
       if (!filter.Accepts(f)) continue;
-      advance_lines(s);
+      advance_lines(data, s);
       f.line = line;
       f.column = s - line_start + 1;
       MaskValueInto(f.category, f.type, tf.normalized, f.masked);
       hasher_.HexInto(tf.normalized, f.hash);
       last_end = e;
-      if (!sink.OnFinding(f, std::string_view(buf_.data() + (s - base), e - s))) { stop = true; break; }
+      if (!sink.OnFinding(f, std::string_view(data + (s - base), e - s))) { stop = true; break; }
     }
     if (stop) report_end = base + limit;  // hand over the rest unchanged
-    advance_lines(report_end);
-    if (Status st = sink.OnData(committed, std::string_view(buf_.data() + (committed - base),
-                                                            report_end - committed));
+    advance_lines(data, report_end);
+    if (Status st = sink.OnData(committed, std::string_view(data + (committed - base), report_end - committed));
         !st.ok())
       return st;
     committed = report_end;
     if (eof) break;
     uint64_t keep_from = std::max(base, committed > context ? committed - context : 0);
-    buf_.erase_front(keep_from - base);
+    if (!viewed) buf_.erase_front(keep_from - base);
     base = keep_from;
   }
   if (stop) {  // pass the unread rest through untouched
-    std::string rest(1 << 16, '\0');
-    if (committed - base < buf_.size()) {
-      if (Status st = sink.OnData(committed, buf_.view().substr(committed - base)); !st.ok()) return st;
-      committed = base + buf_.size();
+    if (committed - base < have) {
+      if (Status st = sink.OnData(committed, std::string_view(data + (committed - base), base + have - committed));
+          !st.ok())
+        return st;
+      committed = base + have;
     }
+    std::string rest(viewed ? 0 : 1 << 16, '\0');
     for (;;) {
-      auto r = in.Read(rest.data(), rest.size());
-      if (!r) return r.error();
-      if (*r == 0) break;
-      if (Status st = sink.OnData(committed, std::string_view(rest.data(), *r)); !st.ok()) return st;
-      committed += *r;
+      std::string_view piece;
+      if (viewed) {
+        piece = in.View(committed, 1 << 20);
+      } else {
+        auto r = in.Read(rest.data(), rest.size());
+        if (!r) return r.error();
+        piece = std::string_view(rest.data(), *r);
+      }
+      if (piece.empty()) break;
+      if (Status st = sink.OnData(committed, piece); !st.ok()) return st;
+      committed += piece.size();
     }
   }
   return Status::Ok();

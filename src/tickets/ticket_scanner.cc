@@ -50,9 +50,12 @@ bool PathMatches(const std::string& pattern, const std::string& path) {
   return false;
 }
 
-// JSON string content (between the quotes) to UTF-8 with a map back.
-Decoded DecodeJsonString(std::string_view s) {
-  Decoded d;
+// JSON string content (between the quotes) to UTF-8 with a map back, into
+// `d` (cleared; its buffers are reused from record to record).
+void DecodeJsonString(std::string_view s, Decoded& d) {
+  d.bytes.clear();
+  d.map.Clear();
+  d.notes.clear();
   d.bytes.reserve(s.size());
   auto hex4 = [&](size_t at, uint32_t& v) {
     if (at + 4 > s.size()) return false;
@@ -101,7 +104,6 @@ Decoded DecodeJsonString(std::string_view s) {
     d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), static_cast<uint32_t>(i), static_cast<uint32_t>(i + len));
     i += len;
   }
-  return d;
 }
 
 // CSV field content to text ("" -> ") with a map back.
@@ -139,9 +141,6 @@ struct TicketScanner::Json {
   std::string buf;  // the record plus SIMDJSON_PADDING bytes of capacity
 };
 
-TicketScanner::TicketScanner(ScanContext& ctx, TicketOptions opt)
-    : ctx_(ctx), opt_(std::move(opt)), json_(std::make_unique<Json>()) {}
-TicketScanner::~TicketScanner() = default;
 
 struct TicketScanner::Extracted {
   struct Segment {
@@ -153,15 +152,30 @@ struct TicketScanner::Extracted {
     bool is_html = false;
   };
   std::string text;
-  std::vector<Segment> segments;
+  std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
+  size_t used = 0;
   std::vector<Finding> findings;
   std::string_view record;
+
+  // Ready for the next record, keeping every buffer's capacity.
+  void Reset() {
+    text.clear();
+    used = 0;
+    findings.clear();
+    record = {};
+  }
+  Segment& Next() {
+    if (used == segments.size()) segments.emplace_back();
+    Segment& s = segments[used++];
+    s.is_html = false;
+    return s;
+  }
 
   // The field holding a finding, the finding's bytes in the record and its
   // offset in the field's text; null when it spans the blank line between
   // two fields (not a real finding).
   const Segment* Locate(const Finding& f, ByteRange& in_record, uint32_t& in_field) const {
-    auto it = std::upper_bound(segments.begin(), segments.end(), f.start,
+    auto it = std::upper_bound(segments.begin(), segments.begin() + static_cast<ptrdiff_t>(used), f.start,
                                [](uint64_t v, const Segment& s) { return v < s.text_begin; });
     if (it == segments.begin()) return nullptr;
     const Segment& s = *(it - 1);
@@ -173,6 +187,10 @@ struct TicketScanner::Extracted {
     return &s;
   }
 };
+
+TicketScanner::TicketScanner(ScanContext& ctx, TicketOptions opt)
+    : ctx_(ctx), opt_(std::move(opt)), json_(std::make_unique<Json>()), x_(std::make_unique<Extracted>()) {}
+TicketScanner::~TicketScanner() = default;
 
 namespace {
 
@@ -293,13 +311,13 @@ struct JsonWalk {
 
 Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info) {
   x.record = r.bytes;
-  auto add = [&](std::string_view content, uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
-    Extracted::Segment s;
+  // Appends a field: `s` has its decoded content; its visible text (HTML
+  // fields: the text of the markup) goes into x.text.
+  auto finish = [&](Extracted::Segment& s, uint32_t raw_begin, const std::string& path, bool html) {
     if (!x.text.empty()) x.text += "\n\n";
     s.text_begin = static_cast<uint32_t>(x.text.size());
     s.raw_begin = raw_begin;
     s.path = path;
-    s.decoded = std::move(dec);
     s.is_html = html || (s.decoded.bytes.find("</") != std::string::npos && s.decoded.bytes.find('<') < 8);
     if (s.is_html) {
       s.html = HtmlToText(s.decoded.bytes);
@@ -308,8 +326,11 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       x.text += s.decoded.bytes;
     }
     s.text_end = static_cast<uint32_t>(x.text.size());
-    x.segments.push_back(std::move(s));
-    (void)content;
+  };
+  auto add = [&](uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
+    Extracted::Segment& s = x.Next();
+    s.decoded = std::move(dec);
+    finish(s, raw_begin, path, html);
   };
   if (f == TicketFormat::kCsv) {
     info.map = "csv";
@@ -328,7 +349,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
         for (const auto& c : opt_.columns) want = want || c == name || c == std::to_string(i + 1);
         if (!want) continue;
       }
-      add(v, fields[i].start, name, false, DecodeCsvField(v, fields[i].quoted));
+      add(fields[i].start, name, false, DecodeCsvField(v, fields[i].quoted));
     }
     return Status::Ok();
   }
@@ -370,7 +391,9 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.record = r.bytes;
   w.info = &info;
   w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, bool html) {
-    add(content, raw_begin, path, html, DecodeJsonString(content));
+    Extracted::Segment& s = x.Next();
+    DecodeJsonString(content, s.decoded);
+    finish(s, raw_begin, path, html);
   };
   od::value root;
   std::string norm, path;
@@ -392,21 +415,22 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter) {
 
 Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
                            TicketInfo& info) {
-  Extracted x;
+  Extracted& x = *x_;
+  x.Reset();
   Status parsed = Extract(r, f, x, info);
   if (!parsed.ok()) {
     // A record that does not parse is still scanned, as plain text, so a
     // broken export does not hide what it holds; the error is returned.
-    x = Extracted();
+    x.Reset();
     x.record = r.bytes;
-    Extracted::Segment seg;
+    Extracted::Segment& seg = x.Next();
     seg.text_begin = 0;
     seg.raw_begin = 0;
     seg.path = "(unparsed record)";
     seg.decoded.bytes = r.bytes;
+    seg.decoded.map.Clear();
     x.text = r.bytes;
     seg.text_end = static_cast<uint32_t>(x.text.size());
-    x.segments.push_back(std::move(seg));
   }
   if (Status s = Run(x, filter); !s.ok()) return s;
   for (Finding& fd : x.findings) {
@@ -429,7 +453,8 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
 
 Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
                              std::string& out, size_t& redacted) {
-  Extracted x;
+  Extracted& x = *x_;
+  x.Reset();
   TicketInfo info;
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
   if (Status s = Run(x, filter); !s.ok()) return s;

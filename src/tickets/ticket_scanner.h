@@ -70,6 +70,7 @@ class TicketScanner {
   TicketOptions opt_;
   struct Json;                 // the simdjson parser and a padded buffer, reused per record
   std::unique_ptr<Json> json_;
+  std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
 };
 
 }  // namespace nordpii
