@@ -325,3 +325,41 @@ TEST_CASE("find-subject: an id that counts only next to a label (CPR without mod
   CHECK_THAT(r.out, Catch::Contains("\"ticket_id\":\"2001\""));
   CHECK(r.out.find("010180-1234") == std::string::npos);
 }
+
+TEST_CASE("tickets: html_body with body's text is scanned once and reported and redacted in both",
+          "[tickets][redact]") {
+  // Zendesk renders html_body from body; its visible text is body's (plus a
+  // line break from </p>, or a leading one from <div>): the text is scanned
+  // once and the findings are repeated at the exact bytes of each field.
+  // A different html_body is scanned on its own.
+  static auto scanner = test::MakeScanner();
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  const std::string rec =
+      R"({"id":7,"requester_id":1,"comments":[)"
+      R"({"body":"Hei, fnr 15108695088\nmvh Kari","html_body":"<p>Hei, fnr <b>15108695088</b><br>mvh Kari</p>"},)"
+      R"({"body":"kontakt kari@example.no","html_body":"<div>\n<p>kontakt kari@example.no</p></div>"},)"
+      R"({"body":"ingen tall her","html_body":"<p>personnummer 15108695088</p>"}]})";
+  TicketRecord r;
+  r.bytes = rec;
+  r.index = 1;
+  TicketScanner ts(*ctx, {});
+  Got g;
+  TicketInfo info;
+  REQUIRE(ts.Scan(r, TicketFormat::kJsonl, {}, g, info).ok());
+  std::vector<std::string> where;
+  for (const Finding& f : g.f) where.push_back(f.type + "@" + f.field + "=" + rec.substr(f.start, f.end - f.start));
+  CHECK(where == std::vector<std::string>{
+                     "no.fnr@comments[0].body=15108695088",
+                     "no.fnr@comments[0].html_body=15108695088",
+                     "email@comments[1].body=kari@example.no",
+                     "email@comments[1].html_body=kari@example.no",
+                     "no.fnr@comments[2].html_body=15108695088",
+                 });
+  std::string out;
+  size_t n = 0;
+  REQUIRE(ts.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel, out, n).ok());
+  CHECK(n == 5);  // the fnr three times, the e-mail twice (an empty filter takes every category)
+  CHECK(out.find("15108695088") == std::string::npos);
+  CHECK(out.find("<b>[NO-FNR]</b>") != std::string::npos);  // the tag kept around the replacement
+  CHECK(nlohmann::json::parse(out)["comments"][0]["body"] == "Hei, fnr [NO-FNR]\nmvh Kari");
+}

@@ -142,6 +142,13 @@ struct TicketScanner::Json {
 };
 
 
+struct TicketScanner::LocatedFinding {
+  size_t seg_index;    // into Extracted::segments
+  uint32_t in_field;   // offset in the field's text
+  ByteRange in_record;
+  const Finding* f;
+};
+
 struct TicketScanner::Extracted {
   struct Segment {
     uint32_t text_begin, text_end;
@@ -150,6 +157,11 @@ struct TicketScanner::Extracted {
     Decoded decoded;     // escapes removed; map -> raw content
     Decoded html;        // when the field is HTML: visible text; map -> decoded
     bool is_html = false;
+    // Index of the previous field when this field's text is the same
+    // (Zendesk's html_body beside body): it is not scanned again, its
+    // findings are that field's, mapped through this field's maps.
+    int mirror_of = -1;
+    int mirror_shift = 0;  // offset in this text minus offset in the original's
   };
   std::string text;
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
@@ -168,7 +180,17 @@ struct TicketScanner::Extracted {
     if (used == segments.size()) segments.emplace_back();
     Segment& s = segments[used++];
     s.is_html = false;
+    s.mirror_of = -1;
+    s.mirror_shift = 0;
     return s;
+  }
+  std::string_view TextOf(const Segment& s) const {
+    return std::string_view(text).substr(s.text_begin, s.text_end - s.text_begin);
+  }
+  // Bytes [a, b) of a field's text -> bytes of the record.
+  static ByteRange InRecord(const Segment& s, uint32_t a, uint32_t b) {
+    ByteRange rr = s.is_html ? MapBack({a, b}, {&s.html.map, &s.decoded.map}) : MapBack({a, b}, {&s.decoded.map});
+    return {s.raw_begin + rr.start, s.raw_begin + rr.end};
   }
 
   // The field holding a finding, the finding's bytes in the record and its
@@ -177,14 +199,42 @@ struct TicketScanner::Extracted {
   const Segment* Locate(const Finding& f, ByteRange& in_record, uint32_t& in_field) const {
     auto it = std::upper_bound(segments.begin(), segments.begin() + static_cast<ptrdiff_t>(used), f.start,
                                [](uint64_t v, const Segment& s) { return v < s.text_begin; });
+    // Mirrors hold no text of their own (empty range at their original's end).
+    while (it != segments.begin() && (it - 1)->mirror_of >= 0) --it;
     if (it == segments.begin()) return nullptr;
     const Segment& s = *(it - 1);
     if (f.end > s.text_end) return nullptr;
     uint32_t a = static_cast<uint32_t>(f.start - s.text_begin), b = static_cast<uint32_t>(f.end - s.text_begin);
-    ByteRange rr = s.is_html ? MapBack({a, b}, {&s.html.map, &s.decoded.map}) : MapBack({a, b}, {&s.decoded.map});
-    in_record = {s.raw_begin + rr.start, s.raw_begin + rr.end};
+    in_record = InRecord(s, a, b);
     in_field = a;
     return &s;
+  }
+
+  // Every finding as (field, offset in the field, bytes in the record), in
+  // record order, with the findings of mirrored fields repeated for them.
+  using Located = TicketScanner::LocatedFinding;
+  void LocateAll(std::vector<Located>& out) const {
+    out.clear();
+    bool mirrors = false;
+    for (size_t k = 0; k < used; ++k) mirrors = mirrors || segments[k].mirror_of >= 0;
+    for (const Finding& f : findings) {
+      Located l{0, 0, {}, &f};
+      const Segment* seg = Locate(f, l.in_record, l.in_field);
+      if (!seg) continue;
+      l.seg_index = static_cast<size_t>(seg - segments.data());
+      out.push_back(l);
+      if (!mirrors) continue;
+      for (size_t k = l.seg_index + 1; k < used && segments[k].mirror_of >= 0; ++k) {
+        if (static_cast<size_t>(segments[k].mirror_of) != l.seg_index) continue;
+        uint32_t len = static_cast<uint32_t>(f.end - f.start);
+        uint32_t at = static_cast<uint32_t>(static_cast<int64_t>(l.in_field) + segments[k].mirror_shift);
+        out.push_back({k, at, InRecord(segments[k], at, at + len), &f});
+      }
+    }
+    if (mirrors)
+      std::stable_sort(out.begin(), out.end(), [](const Located& a, const Located& b) {
+        return a.seg_index != b.seg_index ? a.seg_index < b.seg_index : a.in_field < b.in_field;
+      });
   }
 };
 
@@ -314,17 +364,37 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   // Appends a field: `s` has its decoded content; its visible text (HTML
   // fields: the text of the markup) goes into x.text.
   auto finish = [&](Extracted::Segment& s, uint32_t raw_begin, const std::string& path, bool html) {
-    if (!x.text.empty()) x.text += "\n\n";
-    s.text_begin = static_cast<uint32_t>(x.text.size());
     s.raw_begin = raw_begin;
     s.path = path;
     s.is_html = html || (s.decoded.bytes.find("</") != std::string::npos && s.decoded.bytes.find('<') < 8);
-    if (s.is_html) {
-      s.html = HtmlToText(s.decoded.bytes);
-      x.text += s.html.bytes;
-    } else {
-      x.text += s.decoded.bytes;
+    if (s.is_html) s.html = HtmlToText(s.decoded.bytes);
+    const std::string& t = s.is_html ? s.html.bytes : s.decoded.bytes;
+    // The same text as the previous field, up to blank space at either end
+    // (html_body rendered from body: "<p>...</p>" adds a line break):
+    // scanned once, its findings repeated here (LocateAll).
+    if (x.used >= 2 && !t.empty()) {
+      size_t prev = x.used - 2;
+      while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
+      const Extracted::Segment& p = x.segments[prev];
+      auto core = [](std::string_view v, size_t& lead) {
+        size_t a = v.find_first_not_of(" \t\r\n");
+        if (a == std::string_view::npos) return std::string_view();
+        size_t b = v.find_last_not_of(" \t\r\n");
+        lead = a;
+        return v.substr(a, b + 1 - a);
+      };
+      size_t lead_p = 0, lead_t = 0;
+      std::string_view cp = core(x.TextOf(p), lead_p), ct = core(t, lead_t);
+      if (p.mirror_of < 0 && !ct.empty() && cp == ct) {
+        s.mirror_of = static_cast<int>(prev);
+        s.mirror_shift = static_cast<int>(lead_t) - static_cast<int>(lead_p);
+        s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
+        return;
+      }
     }
+    if (!x.text.empty()) x.text += "\n\n";
+    s.text_begin = static_cast<uint32_t>(x.text.size());
+    x.text += t;
     s.text_end = static_cast<uint32_t>(x.text.size());
   };
   auto add = [&](uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
@@ -433,19 +503,18 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
     seg.text_end = static_cast<uint32_t>(x.text.size());
   }
   if (Status s = Run(x, filter); !s.ok()) return s;
-  for (Finding& fd : x.findings) {
-    ByteRange in_record;
-    uint32_t in_field;
-    const Extracted::Segment* s = x.Locate(fd, in_record, in_field);
-    if (!s) continue;
-    std::string_view value = std::string_view(x.text).substr(fd.start, fd.end - fd.start);
-    fd.part_offset = in_field;
-    fd.field = s->path;
+  x.LocateAll(located_);
+  Finding fd;
+  for (const auto& l : located_) {
+    fd = *l.f;
+    std::string_view value = std::string_view(x.text).substr(l.f->start, l.f->end - l.f->start);
+    fd.part_offset = l.in_field;
+    fd.field = x.segments[l.seg_index].path;
     fd.part.clear();
-    fd.start = r.offset + in_record.start;
-    fd.end = r.offset + in_record.end;
+    fd.start = r.offset + l.in_record.start;
+    fd.end = r.offset + l.in_record.end;
     fd.line = r.index;
-    fd.column = in_record.start + 1;
+    fd.column = l.in_record.start + 1;
     if (!sink.OnFinding(fd, value)) break;
   }
   return parsed;
@@ -463,13 +532,12 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
     std::string bytes;
   };
   std::vector<Edit> edits;
-  for (const Finding& fd : x.findings) {
-    ByteRange in_record;
-    uint32_t in_field;
-    const Extracted::Segment* s = x.Locate(fd, in_record, in_field);
-    if (!s) continue;
+  x.LocateAll(located_);
+  for (const auto& l : located_) {
+    const Finding& fd = *l.f;
+    const ByteRange& in_record = l.in_record;
     std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
-    if (s->is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
+    if (x.segments[l.seg_index].is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
     uint32_t st = in_record.start, en = in_record.end;
     if (!edits.empty() && st < edits.back().end) continue;
     edits.push_back({st, en, std::move(rep)});

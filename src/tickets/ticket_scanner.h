@@ -71,6 +71,8 @@ class TicketScanner {
   struct Json;                 // the simdjson parser and a padded buffer, reused per record
   std::unique_ptr<Json> json_;
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
+  struct LocatedFinding;
+  std::vector<LocatedFinding> located_;
 };
 
 }  // namespace nordpii
