@@ -123,41 +123,66 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
   std::map<std::string, Doc> docs;  // per ticket / message / file
   size_t total = 0, events = 0;
   simdjson::ondemand::parser parser;
+  std::string buf;  // one line with simdjson's padding, reused
+  // The fields the summary needs; views into the parser's string buffer,
+  // valid for the current line.
+  enum Field { kPath, kType, kCategory, kCreated, kUpdated, kClosed, kTicketId, kMessageId, kEvent, kContentType, kNumFields };
+  static const std::pair<std::string_view, Field> kFields[] = {
+      {"path", kPath},          {"type", kType},         {"category", kCategory},    {"created", kCreated},
+      {"updated", kUpdated},    {"closed", kClosed},     {"ticket_id", kTicketId},   {"message_id", kMessageId},
+      {"event", kEvent},        {"content_type", kContentType}};
+  std::string_view f[kNumFields];
+  bool has[kNumFields];
+  std::string last_key;
+  Doc* last_doc = nullptr;
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
-    simdjson::padded_string ps(line);
+    buf.assign(line);
+    buf.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+    simdjson::padded_string_view ps(buf.data(), line.size(), buf.capacity());
     simdjson::ondemand::document d;
     if (parser.iterate(ps).get(d)) continue;
-    std::map<std::string, std::string> f;
     simdjson::ondemand::object o;
     if (d.get_object().get(o)) continue;
+    for (int k = 0; k < kNumFields; ++k) f[k] = {}, has[k] = false;
     for (auto field : o) {
       std::string_view k, v;
       if (field.unescaped_key().get(k)) break;
+      const Field* which = nullptr;
+      for (const auto& [name, id] : kFields)
+        if (name == k) which = &id;
+      if (!which) continue;
       if (field.value().get_string().get(v)) continue;  // numbers, arrays: not needed here
-      f[std::string(k)] = std::string(v);
+      f[*which] = v;
+      has[*which] = true;
     }
-    if (f.count("event")) {
+    if (has[kEvent]) {
       ++events;
-      if (f["event"] == "attachment") ++attachments_by_type[f["content_type"]];
+      if (f[kEvent] == "attachment") ++attachments_by_type[std::string(f[kContentType])];
       continue;
     }
-    if (!f.count("type")) continue;
+    if (!has[kType]) continue;
     ++total;
-    ++by_type[f["type"]];
-    ++by_category[f["category"]];
-    std::string date = f.count("created") ? f["created"] : f.count("updated") ? f["updated"] : "";
-    ++by_month[date.size() >= 7 ? date.substr(0, 7) : "unknown"];
-    std::string id = !f["ticket_id"].empty() ? f["ticket_id"] : f["message_id"];
-    std::string key = f["path"] + "\x1f" + id;
-    Doc& doc = docs[key];
-    doc.path = f["path"];
-    doc.id = id;
-    std::string rd = date_field == "created" ? f["created"] : date_field == "updated" ? f["updated"]
-                     : !f["closed"].empty() ? f["closed"] : f["updated"];
+    ++by_type[std::string(f[kType])];
+    ++by_category[std::string(f[kCategory])];
+    std::string_view date = has[kCreated] ? f[kCreated] : has[kUpdated] ? f[kUpdated] : std::string_view();
+    ++by_month[date.size() >= 7 ? std::string(date.substr(0, 7)) : std::string("unknown")];
+    std::string_view id = !f[kTicketId].empty() ? f[kTicketId] : f[kMessageId];
+    std::string key;
+    key.reserve(f[kPath].size() + 1 + id.size());
+    key.append(f[kPath]).append(1, '\x1f').append(id);
+    if (last_doc == nullptr || key != last_key) {  // findings come grouped by document
+      last_doc = &docs[key];
+      last_key = key;
+      last_doc->path = f[kPath];
+      last_doc->id = id;
+    }
+    Doc& doc = *last_doc;
+    std::string_view rd = date_field == "created" ? f[kCreated] : date_field == "updated" ? f[kUpdated]
+                          : !f[kClosed].empty() ? f[kClosed] : f[kUpdated];
     if (!rd.empty()) doc.date = rd;
     ++doc.findings;
-    ++doc.types[f["type"]];
+    ++doc.types[std::string(f[kType])];
   }
   std::vector<const Doc*> top;
   for (auto& [k, d] : docs) top.push_back(&d);
