@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "batch/input_scan.h"
 #include "output/redactor.h"
@@ -114,11 +115,17 @@ std::string JsonStr(std::string_view s) {
 Status WriteSummary(const std::string& dir, const std::vector<std::string>& errors, size_t inputs, uint64_t bytes,
                     int retention_days, const std::string& date_field, const std::string& today) {
   std::ifstream in(dir + "/findings.jsonl", std::ios::binary);
-  std::map<std::string, size_t> by_type, by_category, by_month, attachments_by_type;
+  using Counts = std::map<std::string, size_t, std::less<>>;  // looked up by string_view
+  Counts by_type, by_category, by_month, attachments_by_type;
+  auto bump = [](Counts& m, std::string_view k) {
+    auto it = m.find(k);
+    if (it == m.end()) it = m.emplace(std::string(k), 0).first;
+    ++it->second;
+  };
   struct Doc {
     std::string path, id, date;
     size_t findings = 0;
-    std::map<std::string, size_t> types;
+    Counts types;
   };
   std::map<std::string, Doc> docs;  // per ticket / message / file
   size_t total = 0, events = 0;
@@ -158,15 +165,15 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
     }
     if (has[kEvent]) {
       ++events;
-      if (f[kEvent] == "attachment") ++attachments_by_type[std::string(f[kContentType])];
+      if (f[kEvent] == "attachment") bump(attachments_by_type, f[kContentType]);
       continue;
     }
     if (!has[kType]) continue;
     ++total;
-    ++by_type[std::string(f[kType])];
-    ++by_category[std::string(f[kCategory])];
+    bump(by_type, f[kType]);
+    bump(by_category, f[kCategory]);
     std::string_view date = has[kCreated] ? f[kCreated] : has[kUpdated] ? f[kUpdated] : std::string_view();
-    ++by_month[date.size() >= 7 ? std::string(date.substr(0, 7)) : std::string("unknown")];
+    bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
     std::string_view id = !f[kTicketId].empty() ? f[kTicketId] : f[kMessageId];
     std::string key;
     key.reserve(f[kPath].size() + 1 + id.size());
@@ -182,12 +189,13 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
                           : !f[kClosed].empty() ? f[kClosed] : f[kUpdated];
     if (!rd.empty()) doc.date = rd;
     ++doc.findings;
-    ++doc.types[std::string(f[kType])];
+    bump(doc.types, f[kType]);
   }
   std::vector<const Doc*> top;
   for (auto& [k, d] : docs) top.push_back(&d);
   std::sort(top.begin(), top.end(), [](const Doc* a, const Doc* b) {
-    return a->findings != b->findings ? a->findings > b->findings : a->path + a->id < b->path + b->id;
+    if (a->findings != b->findings) return a->findings > b->findings;
+    return std::tie(a->path, a->id) < std::tie(b->path, b->id);
   });
   if (top.size() > 20) top.resize(20);
   std::vector<const Doc*> overdue;
@@ -197,7 +205,7 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
       long day = DayNumber(d.date);
       if (day >= 0 && day < cutoff) overdue.push_back(&d);
     }
-  auto types_json = [](const std::map<std::string, size_t>& m) {
+  auto types_json = [](const Counts& m) {
     std::string s = "{";
     for (auto& [k, v] : m) s += (s.size() > 1 ? "," : "") + JsonStr(k) + ":" + std::to_string(v);
     return s + "}";
@@ -226,7 +234,7 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
   js += "}\n";
   if (Status st = WriteWhole(dir + "/summary.json", js); !st.ok()) return st;
 
-  auto rows = [](const std::map<std::string, size_t>& m, bool by_count) {
+  auto rows = [](const Counts& m, bool by_count) {
     std::vector<std::pair<std::string, size_t>> v(m.begin(), m.end());
     if (by_count) std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
     return v;
@@ -357,6 +365,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           error(tmp + ": cannot write");
           break;
         }
+        // Findings are small and many: write them in 1 MiB blocks, not 4 KiB
+        // (a write() per 4 KiB was ~10 % of a batch over ticket exports).
+        std::vector<char> fbuf(1 << 20);
+        std::setvbuf(f, fbuf.data(), _IOFBF, fbuf.size());
         ReportSink sink(f, ReportFormat::kJsonl, false);
         ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, error);
         found += sink.count();
@@ -374,7 +386,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             std::fflush(cp);
           }
         }
-        std::fclose(f);
+        std::fclose(f);  // before fbuf goes
         bytes_done += in->size;
         ++docs_done;
       }
