@@ -359,6 +359,35 @@ struct JsonWalk {
 
 }  // namespace
 
+namespace {
+
+// The export a JSON record comes from, by the keys it has: one pass over its
+// quotes (seven string searches over every record cost ~8 % of a scan).
+std::string DetectExport(std::string_view b) {
+  bool freshdesk = false, fields = false, summary = false, zendesk = false;
+  auto key = [&](size_t at, std::string_view k) { return b.compare(at, k.size(), k) == 0; };
+  for (size_t i = b.find('"'); i != std::string_view::npos && i + 1 < b.size(); i = b.find('"', i + 1)) {
+    size_t at = i + 1;
+    switch (b[at]) {
+      case 'd': freshdesk = freshdesk || key(at, "description_text\""); break;
+      case 'c': freshdesk = freshdesk || key(at, "conversations\""); break;
+      case 'f': fields = fields || key(at, "fields\""); break;
+      case 's': summary = summary || key(at, "summary\""); break;
+      case 'r': zendesk = zendesk || key(at, "requester_id\""); break;
+      case 'h': zendesk = zendesk || key(at, "html_body\""); break;
+      case 'v': zendesk = zendesk || key(at, "via\""); break;
+      default: break;
+    }
+    if (freshdesk) break;  // decides whatever else is there
+  }
+  if (freshdesk) return "freshdesk";
+  if (fields && summary) return "jira";
+  if (zendesk) return "zendesk";
+  return "auto";
+}
+
+}  // namespace
+
 Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info) {
   x.record = r.bytes;
   // Appends a field: `s` has its decoded content; its visible text (HTML
@@ -432,14 +461,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   } else {
     std::string want = opt_.map;
     if (want == "auto") {
-      std::string_view b = r.bytes;
-      if (b.find("\"description_text\"") != std::string_view::npos || b.find("\"conversations\"") != std::string_view::npos)
-        want = "freshdesk";
-      else if (b.find("\"fields\"") != std::string_view::npos && b.find("\"summary\"") != std::string_view::npos)
-        want = "jira";
-      else if (b.find("\"requester_id\"") != std::string_view::npos || b.find("\"html_body\"") != std::string_view::npos ||
-               b.find("\"via\"") != std::string_view::npos)
-        want = "zendesk";
+      want = DetectExport(r.bytes);
     }
     for (const auto& m : Maps())
       if (want == m.name) map = &m;
