@@ -467,11 +467,20 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       if (want == m.name) map = &m;
     info.map = map ? map->name : "all";
   }
-  // Reused parser and buffer: a new parser per record costs page faults.
-  std::string& buf = json_->buf;
-  buf.assign(r.bytes);
-  buf.reserve(r.bytes.size() + simdjson::SIMDJSON_PADDING);
-  simdjson::padded_string_view padded(buf.data(), r.bytes.size(), buf.capacity());
+  // Reused parser: a new parser per record costs page faults. The record's
+  // own spare capacity is the padding (TicketReader reserves it); a record
+  // made elsewhere is copied into a padded buffer.
+  static_assert(kRecordPadding >= simdjson::SIMDJSON_PADDING, "record padding below simdjson's");
+  const char* data = r.bytes.data();
+  size_t cap = r.bytes.capacity();
+  if (cap < r.bytes.size() + simdjson::SIMDJSON_PADDING) {
+    std::string& buf = json_->buf;
+    buf.assign(r.bytes);
+    buf.reserve(r.bytes.size() + simdjson::SIMDJSON_PADDING);
+    data = buf.data();
+    cap = buf.capacity();
+  }
+  simdjson::padded_string_view padded(data, r.bytes.size(), cap);
   od::document doc;
   if (auto err = json_->parser.iterate(padded).get(doc))
     return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +

@@ -4,6 +4,14 @@
 
 namespace nordpii {
 
+namespace {
+void AssignRecord(TicketRecord& r, std::string_view bytes) {
+  r.bytes.reserve(bytes.size() + kRecordPadding);
+  r.bytes.assign(bytes);
+}
+}  // namespace
+
+
 Result<TicketFormat> ParseTicketFormat(const std::string& n) {
   if (n == "jsonl") return TicketFormat::kJsonl;
   if (n == "json") return TicketFormat::kJson;
@@ -46,7 +54,7 @@ Result<bool> TicketReader::NextJsonl(TicketRecord& r) {
     between_.append(line.substr(0, content));
     r.index = ++index_;
     r.offset = offset_ + content;
-    r.bytes.assign(line.substr(content, end - content));
+    AssignRecord(r, line.substr(content, end - content));
     head_ += end;
     offset_ += end;
     // The line end goes to the next record's Between() (or the tail).
@@ -125,7 +133,7 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
           between_.append(all.substr(0, first));
           r.index = ++index_;
           r.offset = offset_ + first;
-          r.bytes.assign(all.substr(first, end - first));
+          AssignRecord(r, all.substr(first, end - first));
           head_ += end;
           offset_ += end;
           json_started_ = json_done_ = true;
@@ -191,7 +199,7 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
     between_.append(p.substr(0, s));
     r.index = ++index_;
     r.offset = offset_ + s;
-    r.bytes.assign(p.substr(s, end - s));
+    AssignRecord(r, p.substr(s, end - s));
     head_ += end;
     offset_ += end;
     (void)i;
@@ -255,7 +263,7 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
     }
     r.index = ++index_;
     r.offset = offset_;
-    r.bytes.assign(content);
+    AssignRecord(r, content);
     head_ += content.size();
     offset_ += content.size();
     return true;

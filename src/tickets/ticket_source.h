@@ -29,8 +29,12 @@ enum class TicketFormat { kJsonl, kJson, kCsv };
 struct TicketRecord {
   size_t index = 0;      // 1-based record number (CSV: data rows, header excluded)
   uint64_t offset = 0;   // file offset of bytes[0]
-  std::string bytes;     // the record as written
+  std::string bytes;     // the record as written; capacity >= size + kRecordPadding
 };
+
+// Spare capacity every record's bytes have past their end, so a JSON parser
+// that reads a little past the input (simdjson's padding) needs no copy.
+inline constexpr size_t kRecordPadding = 64;
 
 class TicketReader {
  public:
