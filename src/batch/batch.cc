@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include "batch/input_scan.h"
 #include "output/redactor.h"
@@ -123,14 +124,16 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
     ++it->second;
   };
   struct Doc {
-    std::string path, id, date;
+    std::string key, path, id, date;
     size_t findings = 0;
     Counts types;
   };
-  std::map<std::string, Doc> docs;  // per ticket / message / file
+  // Per ticket / message / file, keyed by path + "\x1f" + id; hashed (a
+  // sorted map's long common path prefixes made every lookup ~16 memcmps),
+  // ordered by key where order shows (the retention list).
+  std::unordered_map<std::string, Doc> docs;
   size_t total = 0, events = 0;
   simdjson::ondemand::parser parser;
-  std::string buf;  // one line with simdjson's padding, reused
   // The fields the summary needs; views into the parser's string buffer,
   // valid for the current line.
   enum Field { kPath, kType, kCategory, kCreated, kUpdated, kClosed, kTicketId, kMessageId, kEvent, kContentType, kNumFields };
@@ -144,9 +147,8 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
   Doc* last_doc = nullptr;
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
-    buf.assign(line);
-    buf.reserve(line.size() + simdjson::SIMDJSON_PADDING);
-    simdjson::padded_string_view ps(buf.data(), line.size(), buf.capacity());
+    line.reserve(line.size() + simdjson::SIMDJSON_PADDING);  // simdjson's padding, in place
+    simdjson::padded_string_view ps(line.data(), line.size(), line.capacity());
     simdjson::ondemand::document d;
     if (parser.iterate(ps).get(d)) continue;
     simdjson::ondemand::object o;
@@ -181,6 +183,7 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
     if (last_doc == nullptr || key != last_key) {  // findings come grouped by document
       last_doc = &docs[key];
       last_key = key;
+      last_doc->key = key;
       last_doc->path = f[kPath];
       last_doc->id = id;
     }
@@ -205,6 +208,7 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
       long day = DayNumber(d.date);
       if (day >= 0 && day < cutoff) overdue.push_back(&d);
     }
+  std::sort(overdue.begin(), overdue.end(), [](const Doc* a, const Doc* b) { return a->key < b->key; });
   auto types_json = [](const Counts& m) {
     std::string s = "{";
     for (auto& [k, v] : m) s += (s.size() > 1 ? "," : "") + JsonStr(k) + ":" + std::to_string(v);

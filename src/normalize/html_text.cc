@@ -588,14 +588,26 @@ void AppendTags(std::string_view span, std::string& out) {
 }
 
 Decoded HtmlToText(std::string_view html) {
-  if (OpenDepthEstimate(html) > kMaxGumboDepth) return StripTags(html);
-  std::vector<Event> events;
-  if (FastEvents(html, events)) {
-    Decoded d;
-    Emit(html, events, d);
-    return d;
+  Decoded d;
+  HtmlToText(html, d);
+  return d;
+}
+
+void HtmlToText(std::string_view html, Decoded& out) {
+  out.bytes.clear();
+  out.map.Clear();
+  out.notes.clear();
+  if (OpenDepthEstimate(html) > kMaxGumboDepth) {
+    out = StripTags(html);
+    return;
   }
-  return HtmlToTextGumbo(html);
+  thread_local std::vector<Event> events;  // capacity kept between calls
+  events.clear();
+  if (FastEvents(html, events)) {
+    Emit(html, events, out);
+    return;
+  }
+  out = HtmlToTextGumbo(html);
 }
 
 Decoded HtmlToTextGumbo(std::string_view html) {

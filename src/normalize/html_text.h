@@ -38,6 +38,8 @@
 namespace nordpii {
 
 Decoded HtmlToText(std::string_view html);
+// The same into `out` (cleared first), reusing its buffers.
+void HtmlToText(std::string_view html, Decoded& out);
 // Appends the tags ("<...>") found in `span` to `out`: a redaction that
 // replaces an HTML range keeps them after its replacement, so a number
 // split by tags (`<b>151086</b>95088`) is replaced and the HTML stays

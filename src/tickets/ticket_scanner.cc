@@ -396,7 +396,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     s.raw_begin = raw_begin;
     s.path = path;
     s.is_html = html || (s.decoded.bytes.find("</") != std::string::npos && s.decoded.bytes.find('<') < 8);
-    if (s.is_html) s.html = HtmlToText(s.decoded.bytes);
+    if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
     const std::string& t = s.is_html ? s.html.bytes : s.decoded.bytes;
     // The same text as the previous field, up to blank space at either end
     // (html_body rendered from body: "<p>...</p>" adds a line break):
