@@ -246,6 +246,17 @@ TEST_CASE("batch: report files, no raw values, resume after kill -9 gives the sa
   auto a = nlohmann::json::parse(ReadFile(dir + "/full/summary.json"));
   auto b = nlohmann::json::parse(ReadFile(dir + "/part/summary.json"));
   CHECK(a == b);
+  // The summary is accumulated live by the workers, and rebuilt from
+  // findings.jsonl for the part a resumed run keeps: a run with every input
+  // already checkpointed rebuilds all of it from the file, and must write
+  // the very same summary and report.
+  std::string summary_live = ReadFile(dir + "/part/summary.json"), html_live = ReadFile(dir + "/part/report.html");
+  Run again = Exec("batch -q --jobs 2 --reference-date 2026-11-23 --retention 90d " + dir + "/in --report " + dir +
+                   "/part --checkpoint " + dir + "/cp");
+  CHECK(again.code == 1);
+  CHECK(ReadFile(dir + "/part/summary.json") == summary_live);
+  CHECK(ReadFile(dir + "/part/report.html") == html_live);
+  CHECK(nlohmann::json::parse(ReadFile(dir + "/part/summary.json"))["findings"] == a["findings"]);
   fs::remove_all(dir);
 }
 

@@ -113,55 +113,103 @@ std::string JsonStr(std::string_view s) {
 
 }  // namespace
 
-Status WriteSummary(const std::string& dir, const std::vector<std::string>& errors, size_t inputs, uint64_t bytes,
-                    int retention_days, const std::string& date_field, const std::string& today) {
-  std::ifstream in(dir + "/findings.jsonl", std::ios::binary);
-  using Counts = std::map<std::string, size_t, std::less<>>;  // looked up by string_view
-  Counts by_type, by_category, by_month, attachments_by_type;
-  auto bump = [](Counts& m, std::string_view k) {
-    auto it = m.find(k);
-    if (it == m.end()) it = m.emplace(std::string(k), 0).first;
-    ++it->second;
-  };
+namespace {
+
+using Counts = std::map<std::string, size_t, std::less<>>;  // looked up by string_view
+void Bump(Counts& m, std::string_view k, size_t n = 1) {
+  auto it = m.find(k);
+  if (it == m.end()) it = m.emplace(std::string(k), 0).first;
+  it->second += n;
+}
+
+}  // namespace
+
+// What summary.json and report.html show, accumulated one finding at a
+// time: live from the workers' sinks (ReportObserver), and from the lines of
+// findings.jsonl kept when a run resumes. Both ways give the same summary
+// (tested: a fresh run's report equals one rebuilt from its findings.jsonl).
+class BatchSummary : public ReportObserver {
+ public:
   struct Doc {
     std::string key, path, id, date;
     size_t findings = 0;
     // A document has a few types: a small vector (a map per document was
     // most of the summary's time); Types() gives them ordered.
     std::vector<std::pair<std::string, size_t>> type_counts;
-    void Bump(std::string_view t) {
+    void Bump(std::string_view t, size_t n = 1) {
       for (auto& [k, v] : type_counts)
-        if (k == t) { ++v; return; }
-      type_counts.emplace_back(std::string(t), 1);
+        if (k == t) { v += n; return; }
+      type_counts.emplace_back(std::string(t), n);
     }
-    Counts Types() const { return Counts(type_counts.begin(), type_counts.end()); }
+    Counts Types() const {
+      Counts c;
+      for (auto& [k, v] : type_counts) c[k] += v;
+      return c;
+    }
   };
+  explicit BatchSummary(std::string date_field) : date_field_(std::move(date_field)) {}
+
+  Counts by_type, by_category, by_month, attachments_by_type;
   // Per ticket / message / file, keyed by path + "\x1f" + id; hashed (a
   // sorted map's long common path prefixes made every lookup ~16 memcmps),
   // ordered by key where order shows (the retention list).
   std::unordered_map<std::string, Doc> docs;
   size_t total = 0, events = 0;
-  simdjson::ondemand::parser parser;
-  // The fields the summary needs; views into the parser's string buffer,
-  // valid for the current line.
-  enum Field { kPath, kType, kCategory, kCreated, kUpdated, kClosed, kTicketId, kMessageId, kEvent, kContentType, kNumFields };
-  static const std::pair<std::string_view, Field> kFields[] = {
-      {"path", kPath},          {"type", kType},         {"category", kCategory},    {"created", kCreated},
-      {"updated", kUpdated},    {"closed", kClosed},     {"ticket_id", kTicketId},   {"message_id", kMessageId},
-      {"event", kEvent},        {"content_type", kContentType}};
-  std::string_view f[kNumFields];
-  bool has[kNumFields];
-  std::string last_key;
-  Doc* last_doc = nullptr;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    line.reserve(line.size() + simdjson::SIMDJSON_PADDING);  // simdjson's padding, in place
+
+  void AddFinding(std::string_view path, std::string_view type, std::string_view category,
+                  std::string_view created, std::string_view updated, std::string_view closed,
+                  std::string_view ticket_id, std::string_view message_id) {
+    ++total;
+    Bump(by_type, type);
+    Bump(by_category, category);
+    std::string_view date = !created.empty() ? created : updated;
+    Bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
+    std::string_view id = !ticket_id.empty() ? ticket_id : message_id;
+    key_.assign(path).append(1, '\x1f').append(id);
+    if (last_doc_ == nullptr || key_ != last_doc_->key) {  // findings come grouped by document
+      last_doc_ = &docs[key_];
+      if (last_doc_->key.empty()) {
+        last_doc_->key = key_;
+        last_doc_->path = path;
+        last_doc_->id = id;
+      }
+    }
+    Doc& doc = *last_doc_;
+    std::string_view rd = date_field_ == "created" ? created : date_field_ == "updated" ? updated
+                          : !closed.empty() ? closed : updated;
+    if (!rd.empty()) doc.date = rd;
+    ++doc.findings;
+    doc.Bump(type);
+  }
+  void AddEvent(std::string_view kind, std::string_view content_type) {
+    ++events;
+    if (kind == "attachment") Bump(attachments_by_type, content_type);
+  }
+
+  // ReportObserver: the sink's context is what its line says.
+  void Recorded(const ReportSink& sink, const Finding& f) override {
+    const auto& t = sink.ticket();
+    static const std::string kNone;
+    AddFinding(sink.path(), f.type, f.category, t.empty() ? kNone : t[2], t.empty() ? kNone : t[3],
+               t.empty() ? kNone : t[4], t.empty() ? kNone : t[1], sink.message_id());
+  }
+  void RecordedEvent(std::string_view kind, std::string_view content_type) override { AddEvent(kind, content_type); }
+
+  // One findings.jsonl line (`line` gets simdjson's padding as spare capacity).
+  void AddLine(std::string& line) {
+    enum Field { kPath, kType, kCategory, kCreated, kUpdated, kClosed, kTicketId, kMessageId, kEvent, kContentType, kNumFields };
+    static const std::pair<std::string_view, Field> kFields[] = {
+        {"path", kPath},          {"type", kType},         {"category", kCategory},    {"created", kCreated},
+        {"updated", kUpdated},    {"closed", kClosed},     {"ticket_id", kTicketId},   {"message_id", kMessageId},
+        {"event", kEvent},        {"content_type", kContentType}};
+    line.reserve(line.size() + simdjson::SIMDJSON_PADDING);
     simdjson::padded_string_view ps(line.data(), line.size(), line.capacity());
     simdjson::ondemand::document d;
-    if (parser.iterate(ps).get(d)) continue;
+    if (parser_.iterate(ps).get(d)) return;
     simdjson::ondemand::object o;
-    if (d.get_object().get(o)) continue;
-    for (int k = 0; k < kNumFields; ++k) f[k] = {}, has[k] = false;
+    if (d.get_object().get(o)) return;
+    std::string_view f[kNumFields];
+    bool has[kNumFields] = {};
     for (auto field : o) {
       std::string_view k, v;
       if (field.unescaped_key().get(k)) break;
@@ -173,35 +221,48 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
       f[*which] = v;
       has[*which] = true;
     }
-    if (has[kEvent]) {
-      ++events;
-      if (f[kEvent] == "attachment") bump(attachments_by_type, f[kContentType]);
-      continue;
-    }
-    if (!has[kType]) continue;
-    ++total;
-    bump(by_type, f[kType]);
-    bump(by_category, f[kCategory]);
-    std::string_view date = has[kCreated] ? f[kCreated] : has[kUpdated] ? f[kUpdated] : std::string_view();
-    bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
-    std::string_view id = !f[kTicketId].empty() ? f[kTicketId] : f[kMessageId];
-    std::string key;
-    key.reserve(f[kPath].size() + 1 + id.size());
-    key.append(f[kPath]).append(1, '\x1f').append(id);
-    if (last_doc == nullptr || key != last_key) {  // findings come grouped by document
-      last_doc = &docs[key];
-      last_key = key;
-      last_doc->key = key;
-      last_doc->path = f[kPath];
-      last_doc->id = id;
-    }
-    Doc& doc = *last_doc;
-    std::string_view rd = date_field == "created" ? f[kCreated] : date_field == "updated" ? f[kUpdated]
-                          : !f[kClosed].empty() ? f[kClosed] : f[kUpdated];
-    if (!rd.empty()) doc.date = rd;
-    ++doc.findings;
-    doc.Bump(f[kType]);
+    if (has[kEvent]) return AddEvent(f[kEvent], f[kContentType]);
+    if (!has[kType]) return;
+    AddFinding(f[kPath], f[kType], f[kCategory], f[kCreated], f[kUpdated], f[kClosed], f[kTicketId], f[kMessageId]);
   }
+
+  void Merge(BatchSummary&& o) {
+    total += o.total;
+    events += o.events;
+    for (auto& [k, v] : o.by_type) Bump(by_type, k, v);
+    for (auto& [k, v] : o.by_category) Bump(by_category, k, v);
+    for (auto& [k, v] : o.by_month) Bump(by_month, k, v);
+    for (auto& [k, v] : o.attachments_by_type) Bump(attachments_by_type, k, v);
+    for (auto& [k, d] : o.docs) {
+      auto [it, fresh] = docs.try_emplace(k);
+      if (fresh) { it->second = std::move(d); continue; }
+      Doc& mine = it->second;  // the same document from two sources: later lines win the date
+      mine.findings += d.findings;
+      if (!d.date.empty()) mine.date = d.date;
+      for (auto& [t, n] : d.type_counts) mine.Bump(t, n);
+    }
+    last_doc_ = nullptr;
+  }
+
+ private:
+  std::string date_field_;
+  std::string key_;
+  Doc* last_doc_ = nullptr;
+  simdjson::ondemand::parser parser_;
+};
+
+namespace {
+
+Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::vector<std::string>& errors,
+                    size_t inputs, uint64_t bytes, int retention_days, const std::string& date_field,
+                    const std::string& today) {
+  using Doc = BatchSummary::Doc;
+  const auto& docs = sum.docs;
+  const auto& by_type = sum.by_type;
+  const auto& by_category = sum.by_category;
+  const auto& by_month = sum.by_month;
+  const auto& attachments_by_type = sum.attachments_by_type;
+  const size_t total = sum.total, events = sum.events;
   std::vector<const Doc*> top;
   for (auto& [k, d] : docs) top.push_back(&d);
   std::sort(top.begin(), top.end(), [](const Doc* a, const Doc* b) {
@@ -290,6 +351,8 @@ Status WriteSummary(const std::string& dir, const std::vector<std::string>& erro
   return Status::Ok();
 }
 
+}  // namespace
+
 int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::error_code ec;
   fs::create_directories(o.report_dir, ec);
@@ -307,6 +370,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error);
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
+  // The summary starts from the findings kept; each worker adds its own.
+  BatchSummary summary(o.date_field);
   std::set<std::string> done;
   if (!o.checkpoint.empty()) {
     std::ifstream cp(o.checkpoint);
@@ -318,7 +383,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     auto kept = OutputFile::Open(findings_path);
     Status st = kept ? Status::Ok() : Status(kept.error());
     for (std::string l; st.ok() && std::getline(old, l);)
-      if (!l.empty() && done.count(LinePath(l))) st = (*kept)->Write(l + '\n');
+      if (!l.empty() && done.count(LinePath(l))) {
+        st = (*kept)->Write(l + '\n');
+        summary.AddLine(l);
+      }
     if (st.ok()) st = (*kept)->Commit();
     if (!st.ok()) {
       std::fprintf(stderr, "nordpii: %s\n", st.message().c_str());
@@ -353,6 +421,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   // Workers take inputs from the queue (the queue holds pointers into the
   // input list: bounded by the number of inputs, no file is opened before
   // a worker takes it).
+  std::vector<std::unique_ptr<BatchSummary>> sums;
+  for (size_t w = 0; w < jobs; ++w) sums.push_back(std::make_unique<BatchSummary>(o.date_field));
   std::vector<std::thread> workers;
   for (size_t w = 0; w < jobs; ++w) {
     workers.emplace_back([&, w] {
@@ -382,6 +452,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         std::vector<char> fbuf(1 << 20);
         std::setvbuf(f, fbuf.data(), _IOFBF, fbuf.size());
         ReportSink sink(f, ReportFormat::kJsonl, false);
+        sink.SetObserver(sums[w].get());
         ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, error);
         found += sink.count();
         std::fflush(f);
@@ -438,7 +509,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   progress.join();
   std::fclose(out);
   if (cp) std::fclose(cp);
-  if (Status s = WriteSummary(o.report_dir, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
+  for (auto& w : sums) summary.Merge(std::move(*w));
+  if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
                               o.today.empty() ? Today() : o.today);
       !s.ok()) {
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());

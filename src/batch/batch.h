@@ -56,11 +56,6 @@ struct BatchOptions {
 // other inputs are still scanned; errors are listed in summary.json).
 int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o);
 
-// Builds summary.json and report.html from a findings.jsonl (exposed for
-// tests). `errors` are "path: message" lines.
-Status WriteSummary(const std::string& report_dir, const std::vector<std::string>& errors, size_t inputs,
-                    uint64_t bytes, int retention_days, const std::string& date_field, const std::string& today);
-
 }  // namespace nordpii
 
 #endif  // NORDPII_BATCH_BATCH_H_

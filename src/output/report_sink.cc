@@ -184,6 +184,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
   }
   std::fwrite(line_.data(), 1, line_.size(), out_);
   ++count_;
+  if (observer_) observer_->Recorded(*this, f);
   return true;
 }
 
@@ -220,6 +221,7 @@ void ReportSink::OnNote(std::string_view part, std::string_view text) {
   std::string rest = ",\"text\":";
   AppendJsonString(rest, text);
   Event("note", part, rest, "note: " + std::string(text));
+  if (observer_) observer_->RecordedEvent("note", "");
 }
 
 void ReportSink::OnAttachment(std::string_view part, std::string_view type, std::string_view name,
@@ -233,6 +235,7 @@ void ReportSink::OnAttachment(std::string_view part, std::string_view type, std:
   Event("attachment", part, rest,
         "attachment part " + std::string(part) + " " + std::string(type) + " '" + std::string(name) + "' (" +
             std::to_string(size) + " bytes) not scanned");
+  if (observer_) observer_->RecordedEvent("attachment", type);
 }
 
 void ReportSink::Finish(size_t files, size_t errors) {

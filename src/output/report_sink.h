@@ -49,6 +49,16 @@ namespace nordpii {
 
 enum class ReportFormat { kText, kJsonl, kJson };
 
+class ReportSink;
+// Told of every finding and event a ReportSink writes (batch summaries are
+// accumulated so instead of re-reading the report).
+class ReportObserver {
+ public:
+  virtual ~ReportObserver() = default;
+  virtual void Recorded(const ReportSink& sink, const Finding& f) = 0;
+  virtual void RecordedEvent(std::string_view kind, std::string_view content_type) = 0;
+};
+
 class ReportSink : public StreamSink {
  public:
   // Writes to `out` (not owned). `reveal` adds the raw value (--reveal).
@@ -78,6 +88,12 @@ class ReportSink : public StreamSink {
   void Finish(size_t files, size_t errors);
   size_t count() const { return count_; }
   const std::map<std::string, size_t>& by_type() const { return by_type_; }
+  void SetObserver(ReportObserver* o) { observer_ = o; }
+  // The context written with each finding.
+  const std::string& path() const { return path_; }
+  const std::string& message_id() const { return message_id_; }
+  // record, id, created, updated, closed; empty when not a ticket.
+  const std::vector<std::string>& ticket() const { return ticket_; }
 
  private:
   std::FILE* out_;
@@ -95,6 +111,7 @@ class ReportSink : public StreamSink {
   std::string message_id_;
   std::vector<std::string> events_;  // JSON format: written by Finish
   size_t attachments_ = 0;
+  ReportObserver* observer_ = nullptr;
   void Event(std::string_view kind, std::string_view part, const std::string& rest_json, const std::string& text);
 };
 
