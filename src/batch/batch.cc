@@ -265,11 +265,13 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
   const size_t total = sum.total, events = sum.events;
   std::vector<const Doc*> top;
   for (auto& [k, d] : docs) top.push_back(&d);
-  std::sort(top.begin(), top.end(), [](const Doc* a, const Doc* b) {
+  auto by_findings = [](const Doc* a, const Doc* b) {
     if (a->findings != b->findings) return a->findings > b->findings;
     return std::tie(a->path, a->id) < std::tie(b->path, b->id);
-  });
-  if (top.size() > 20) top.resize(20);
+  };
+  size_t ntop = std::min<size_t>(top.size(), 20);
+  std::partial_sort(top.begin(), top.begin() + static_cast<ptrdiff_t>(ntop), top.end(), by_findings);
+  top.resize(ntop);
   std::vector<const Doc*> overdue;
   long cutoff = retention_days >= 0 ? DayNumber(today) - retention_days : 0;
   if (retention_days >= 0)

@@ -266,6 +266,11 @@ struct JsonWalk {
     return false;
   }
   void Capture(const std::string& norm, std::string_view token) {
+    // Only ids and dates are kept: skip every other key at once.
+    switch (norm.empty() ? 0 : norm[0]) {
+      case 'i': case 'k': case 't': case 'c': case 'u': case 's': case 'r': case 'f': break;
+      default: return;
+    }
     if (token.size() >= 2 && token.front() == '"') token = token.substr(1, token.size() - 2);
     std::string v(token.substr(0, 64));
     for (char& c : v)
@@ -535,7 +540,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
   }
   if (Status s = Run(x, filter); !s.ok()) return s;
   x.LocateAll(located_);
-  Finding fd;
+  Finding& fd = finding_;  // reused: its strings keep their capacity
   for (const auto& l : located_) {
     fd = *l.f;
     std::string_view value = std::string_view(x.text).substr(l.f->start, l.f->end - l.f->start);

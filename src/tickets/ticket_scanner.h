@@ -73,6 +73,7 @@ class TicketScanner {
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
   struct LocatedFinding;
   std::vector<LocatedFinding> located_;
+  Finding finding_;  // the finding handed to the sink, reused
 };
 
 }  // namespace nordpii
