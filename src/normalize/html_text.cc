@@ -597,7 +597,9 @@ void HtmlToText(std::string_view html, Decoded& out) {
   out.bytes.clear();
   out.map.Clear();
   out.notes.clear();
-  if (OpenDepthEstimate(html) > kMaxGumboDepth) {
+  // Every open element takes at least 3 bytes ("<a>"): a short document
+  // cannot nest deeper than the bound, and skips the pre-scan.
+  if (html.size() / 3 > kMaxGumboDepth && OpenDepthEstimate(html) > kMaxGumboDepth) {
     out = StripTags(html);
     return;
   }
