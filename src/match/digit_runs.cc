@@ -5,6 +5,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
 
 namespace nordpii {
 namespace {
@@ -57,21 +60,32 @@ inline uint64_t Mask16(__m128i v, int lane) {
   return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
 }
 
-// Bit k set when p[k] is an ASCII digit.
+// Bit k set when p[k] is an ASCII digit: (b - '0') <= 9 unsigned, as
+// min(x, 9) == x.
 inline uint64_t DigitMask64(const unsigned char* p) {
-  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
-  const __m128i lo = _mm_set1_epi8(static_cast<char>(('0' - 1) ^ 0x80));
-  const __m128i hi = _mm_set1_epi8(static_cast<char>(('9' + 1) ^ 0x80));
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
   uint64_t m = 0;
   for (int k = 0; k < 4; ++k) {
-    __m128i v = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k)), flip);
-    m |= Mask16(_mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi)), k);
+    __m128i x = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k)), zero);
+    m |= Mask16(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x), k);
   }
   return m;
 }
 
-// Bit k set when p[k] is a one-byte separator: space, tab, '\n', '+', '-', '.', '/'.
+// Bit k set when p[k] is a one-byte separator: space, tab, '\n', '+', '-',
+// '.', '/'. Their low nibbles differ (0, 9, A, B, D, E, F), so one byte
+// shuffle maps each byte's low nibble to the only separator that could be
+// it, and a compare tells (SSSE3, part of the x86-64-v2 baseline).
 inline uint64_t SeparatorMask64(const unsigned char* p) {
+#if defined(__SSSE3__)
+  const __m128i lut = _mm_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, 0x2B, -1, 0x2D, 0x2E, 0x2F);
+  uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    m |= Mask16(_mm_cmpeq_epi8(_mm_shuffle_epi8(lut, v), v), k);
+  }
+  return m;
+#else
   uint64_t m = 0;
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
@@ -85,6 +99,7 @@ inline uint64_t SeparatorMask64(const unsigned char* p) {
     m |= Mask16(e, k);
   }
   return m;
+#endif
 }
 #endif
 
