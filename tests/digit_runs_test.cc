@@ -17,6 +17,11 @@ std::vector<DigitRun> Slow(std::string_view t, int min_digits = 1) {
   FindDigitRunsRe2(t, v, min_digits);
   return v;
 }
+std::vector<DigitRun> Baseline(std::string_view t, int min_digits = 1) {
+  std::vector<DigitRun> v;
+  FindDigitRunsBaseline(t, v, min_digits);
+  return v;
+}
 bool Same(const std::vector<DigitRun>& a, const std::vector<DigitRun>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -71,6 +76,7 @@ TEST_CASE("fast scanner equals the RE2 definition across 64-byte windows", "[dig
     INFO("input: " << s);
     auto fast = Fast(s);
     REQUIRE(Same(fast, Slow(s)));
+    REQUIRE(Same(Baseline(s), fast));  // the SSE path equals the AVX2 one
     REQUIRE(Same(Fast(s, kMinRunDigits), Slow(s, kMinRunDigits)));
     runs += fast.size();
     for (const DigitRun& r : fast) long_runs += r.end - r.start > 64;

@@ -90,6 +90,7 @@ TEST_CASE("the 64-byte block check agrees with the code-point-at-a-time check", 
     size_t want = n->FirstUnsafeScalar(s);
     INFO("iteration " << iter);
     REQUIRE(n->FirstUnsafe(s) == want);
+    REQUIRE(n->FirstUnsafe(s, /*baseline=*/true) == want);
     unsafe_found += want < s.size();
   }
   CHECK(unsafe_found > 5000);

@@ -2,12 +2,7 @@
 
 #include <re2/re2.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-#if defined(__SSSE3__)
-#include <tmmintrin.h>
-#endif
+#include "core/simd.h"
 
 namespace nordpii {
 namespace {
@@ -55,6 +50,7 @@ inline size_t ExtendRun(const unsigned char* s, size_t n, size_t i, int& digits)
   }
 }
 
+namespace sse {
 #if defined(__SSE2__)
 inline uint64_t Mask16(__m128i v, int lane) {
   return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
@@ -101,62 +97,71 @@ inline uint64_t SeparatorMask64(const unsigned char* p) {
   return m;
 #endif
 }
+#else  // no SSE2: the same masks a byte at a time
+inline uint64_t DigitMask64(const unsigned char* p) {
+  uint64_t m = 0;
+  for (int k = 0; k < 64; ++k) m |= static_cast<uint64_t>(IsDigit(p[k])) << k;
+  return m;
+}
+inline uint64_t SeparatorMask64(const unsigned char* p) {
+  uint64_t m = 0;
+  for (int k = 0; k < 64; ++k) {
+    unsigned char c = p[k];
+    bool sep = c == ' ' || c == '\t' || c == '\n' || c == '+' || c == '-' || c == '.' || c == '/';
+    m |= static_cast<uint64_t>(sep) << k;
+  }
+  return m;
+}
+#endif
+#include "match/digit_runs_loop.inc"
+}  // namespace sse
+
+#if NORDPII_HAVE_AVX2_PATH
+NORDPII_AVX2_BEGIN
+namespace avx2 {
+
+// AVX2: the same classes, 32 bytes per instruction.
+inline uint64_t Mask32(__m256i v, int half) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(v))) << (32 * half);
+}
+inline uint64_t DigitMask64(const unsigned char* p) {
+  const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+  uint64_t m = 0;
+  for (int k = 0; k < 2; ++k) {
+    __m256i x = _mm256_sub_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k)), zero);
+    m |= Mask32(_mm256_cmpeq_epi8(_mm256_min_epu8(x, nine), x), k);
+  }
+  return m;
+}
+inline uint64_t SeparatorMask64(const unsigned char* p) {
+  const __m256i lut = _mm256_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, 0x2B, -1, 0x2D, 0x2E, 0x2F,
+                                       0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, 0x2B, -1, 0x2D, 0x2E, 0x2F);
+  uint64_t m = 0;
+  for (int k = 0; k < 2; ++k) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    m |= Mask32(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(lut, v), v), k);
+  }
+  return m;
+}
+
+#include "match/digit_runs_loop.inc"
+}  // namespace avx2
+NORDPII_AVX2_END
 #endif
 
 }  // namespace
 
-// 64 bytes at a time: a digit mask D and a separator mask S give the run
-// bytes J = D | (S with a digit on both sides); a run is a stretch of J bits
-// (it starts and ends with a digit), its digit count a popcount. Only runs
-// that reach the end of the window or stop at '\r'/'\n' (CRLF and "> "
-// quote prefixes) are finished by the byte-wise ExtendRun. No branch per
-// digit; one per run.
+// 64 bytes at a time (digit_runs_loop.inc), with AVX2 where the CPU has it.
 void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out, int min_digits) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  size_t n = text.size(), i = 0;
-#if defined(__SSE2__)
-  while (i + 64 <= n) {
-    uint64_t d = DigitMask64(s + i);
-    if (d == 0) { i += 64; continue; }
-    uint64_t next_digit = (i + 64 < n && IsDigit(s[i + 64])) ? 1 : 0;
-    uint64_t j = d | (SeparatorMask64(s + i) & (d << 1) & ((d >> 1) | (next_digit << 63)));
-    // A window never starts inside a run: a run that reaches its end is
-    // finished by ExtendRun and the next window starts after it.
-    size_t next = i + 64;
-    DigitRun found[33];  // at most 32 runs start in 64 bytes
-    unsigned k = 0;
-    while (j) {
-      unsigned p = static_cast<unsigned>(__builtin_ctzll(j));
-      uint64_t t = ~(j >> p);
-      unsigned len = t == 0 ? 64 : static_cast<unsigned>(__builtin_ctzll(t));
-      unsigned stop = p + len;  // <= 64
-      uint64_t below = stop == 64 ? ~uint64_t{0} : ((uint64_t{1} << stop) - 1);
-      int digits = __builtin_popcountll(d & below);  // bits below p are cleared runs: no digits left
-      size_t start = i + p, end = i + stop;
-      bool more = end < n && (stop == 64 || s[end] == '\n' || s[end] == '\r');
-      if (more) {
-        // Back up to just after the last digit and let the byte-wise rule continue.
-        if (!IsDigit(s[end - 1])) --end;
-        end = ExtendRun(s, n, end, digits);
-      }
-      found[k] = {static_cast<uint32_t>(start), static_cast<uint32_t>(end)};
-      k += digits >= min_digits;  // no branch: most runs are short (years, amounts)
-      if (more) { next = end; break; }
-      j &= ~below;
-      d &= ~below;
-    }
-    if (k) out.insert(out.end(), found, found + k);
-    i = next;
-  }
+#if NORDPII_HAVE_AVX2_PATH
+  static const bool kAvx2 = __builtin_cpu_supports("avx2");
+  if (kAvx2) return avx2::Run(text, out, min_digits);
 #endif
-  while (i < n) {
-    while (i < n && !IsDigit(s[i])) ++i;
-    if (i >= n) break;
-    size_t start = i;
-    int digits = 1;
-    i = ExtendRun(s, n, i + 1, digits);
-    if (digits >= min_digits) out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(i)});
-  }
+  sse::Run(text, out, min_digits);
+}
+
+void FindDigitRunsBaseline(std::string_view text, std::vector<DigitRun>& out, int min_digits) {
+  sse::Run(text, out, min_digits);
 }
 
 void FindDigitRunsRe2(std::string_view text, std::vector<DigitRun>& out, int min_digits) {

@@ -30,6 +30,9 @@ inline constexpr char kDigitRunRegex[] = "[0-9](?:(?:[ \\t./+\\-]|\\r?\\n(?:>+ ?
 inline constexpr int kMinRunDigits = 6;
 
 void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out, int min_digits = kMinRunDigits);
+// The same without AVX2 (what CPUs without it run; tests compare both).
+void FindDigitRunsBaseline(std::string_view text, std::vector<DigitRun>& out,
+                           int min_digits = kMinRunDigits);
 void FindDigitRunsRe2(std::string_view text, std::vector<DigitRun>& out,
                       int min_digits = kMinRunDigits);
 

@@ -6,9 +6,7 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "core/simd.h"
 
 namespace nordpii {
 namespace {
@@ -35,7 +33,6 @@ Fold FoldOf(uint32_t c) {
   return kKeep;
 }
 
-
 }  // namespace
 
 Result<std::shared_ptr<const Normalizer>> Normalizer::Create() {
@@ -61,7 +58,6 @@ Result<std::shared_ptr<const Normalizer>> Normalizer::Create() {
   return std::shared_ptr<const Normalizer>(std::move(n));
 }
 
-#if defined(__SSE2__)
 namespace {
 
 // Bit k of each mask describes byte k of the 64-byte block at p.
@@ -69,10 +65,11 @@ struct Block64 {
   uint64_t high, c3, cont;
 };
 
+#if defined(__SSE2__)
+namespace sse {
 inline uint64_t Mask16(__m128i v, int lane) {
   return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
 }
-
 inline Block64 Classify64(const unsigned char* p) {
   const __m128i kC3 = _mm_set1_epi8(static_cast<char>(0xC3));
   const __m128i kTop2 = _mm_set1_epi8(static_cast<char>(0xC0));
@@ -86,40 +83,58 @@ inline Block64 Classify64(const unsigned char* p) {
   }
   return b;
 }
-
-}  // namespace
+#include "normalize/skip_safe.inc"
+}  // namespace sse
 #endif
 
-size_t Normalizer::FirstUnsafe(std::string_view in) const {
+#if NORDPII_HAVE_AVX2_PATH
+NORDPII_AVX2_BEGIN
+namespace avx2 {
+inline uint64_t Mask32(__m256i v, int half) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(v))) << (32 * half);
+}
+inline Block64 Classify64(const unsigned char* p) {
+  const __m256i kC3 = _mm256_set1_epi8(static_cast<char>(0xC3));
+  const __m256i kTop2 = _mm256_set1_epi8(static_cast<char>(0xC0));
+  const __m256i kCont = _mm256_set1_epi8(static_cast<char>(0x80));
+  Block64 b{0, 0, 0};
+  for (int k = 0; k < 2; ++k) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    b.high |= Mask32(v, k);
+    b.c3 |= Mask32(_mm256_cmpeq_epi8(v, kC3), k);
+    b.cont |= Mask32(_mm256_cmpeq_epi8(_mm256_and_si256(v, kTop2), kCont), k);
+  }
+  return b;
+}
+#include "normalize/skip_safe.inc"
+}  // namespace avx2
+NORDPII_AVX2_END
+#endif
+
+// From i, past every 64-byte block that is safe as a whole: the position to
+// check code point by code point (or n).
+size_t SkipSafeBlocks(const unsigned char* s, size_t n, size_t i, bool baseline = false) {
+#if NORDPII_HAVE_AVX2_PATH
+  static const bool kAvx2 = __builtin_cpu_supports("avx2");
+  if (kAvx2 && !baseline) return avx2::SkipSafe(s, n, i);
+#endif
+#if defined(__SSE2__)
+  return sse::SkipSafe(s, n, i);
+#else
+  (void)baseline;
+  (void)s;
+  (void)n;
+  return i;
+#endif
+}
+
+}  // namespace
+
+size_t Normalizer::FirstUnsafe(std::string_view in, bool baseline) const {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   size_t n = in.size(), i = 0;
   while (i < n) {
-#if defined(__SSE2__)
-    // 64-byte blocks of ASCII plus U+00C0-U+00FF (lead byte 0xC3: every
-    // Nordic letter) are safe as a whole: those code points are NFKC-stable
-    // and not folded. One test per block, no branch per letter (Nordic text
-    // has a non-ASCII letter every ~40 bytes); a 0xC3 in the last byte
-    // carries into the next block, whose first byte must continue it.
-    uint64_t carry = 0;
-    while (i + 64 <= n) {
-      Block64 b = Classify64(s + i);
-      uint64_t follow = (b.c3 << 1) | carry;
-      uint64_t bad = (b.high & ~(b.c3 | follow)) | (follow & ~b.cont);
-      if (bad == 0) {
-        carry = b.c3 >> 63;
-        i += 64;
-        continue;
-      }
-      // Hand the first offending sequence to the exact check below; a bad
-      // continuation is reported at its lead byte.
-      size_t p = static_cast<size_t>(__builtin_ctzll(bad));
-      bool at_follow = (follow >> p) & 1;
-      i = i + p - (at_follow ? 1 : 0);
-      carry = 0;
-      break;
-    }
-    if (carry) --i;  // a block ended with a lead byte: recheck that pair
-#endif
+    i = SkipSafeBlocks(s, n, i, baseline);
     if (i >= n) break;
     if (!SafeAt(s, n, i)) return i;
   }

@@ -38,7 +38,8 @@ class Normalizer {
   std::string_view Normalize(std::string_view in, std::string& scratch, OffsetMap& map) const;
 
   // Position of the first byte that needs rewriting, or in.size().
-  size_t FirstUnsafe(std::string_view in) const;
+  // `baseline`: without AVX2 even where the CPU has it (tests).
+  size_t FirstUnsafe(std::string_view in, bool baseline = false) const;
   // The same, one code point at a time (no SIMD): the reference in tests.
   size_t FirstUnsafeScalar(std::string_view in) const;
 
