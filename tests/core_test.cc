@@ -1,5 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
 #include "core/finding.h"
 #include "core/keyed_hash.h"
 #include "core/offset_map.h"
@@ -58,4 +64,32 @@ TEST_CASE("JSON strings are escaped", "[output]") {
   std::string out;
   AppendJsonString(out, std::string("a\"b\\c\n\x01\x7f\xc3\xb8", 10));
   CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\\u007f\xc3\xb8\"");
+}
+
+TEST_CASE("byte searches equal their one-byte-at-a-time definitions", "[core][bytes]") {
+  // Random text of line breaks, 'F', "From " pieces, "--b" and filler, around
+  // the 64-byte step, searched from every kind of start position.
+  std::mt19937 rng(99);
+  const std::vector<std::string> pieces = {"\n", "F", "From ", "\nFrom ", "--b", "\n--b", "x", "rom", " ", "\r\n"};
+  size_t hits = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s;
+    size_t len = rng() % 300;
+    while (s.size() < len) s += pieces[rng() % pieces.size()];
+    std::string_view prefix = iter % 2 ? std::string_view("From ") : std::string_view("--b");
+    size_t from = s.empty() ? 0 : rng() % (s.size() + 1);
+    size_t want = std::string_view::npos;
+    for (size_t i = std::max<size_t>(from, 1); i + prefix.size() <= s.size(); ++i)
+      if (s[i - 1] == '\n' && std::string_view(s).substr(i, prefix.size()) == prefix) {
+        want = i;
+        break;
+      }
+    INFO("iteration " << iter << " from " << from);
+    REQUIRE(FindAtLineStart(s, from, prefix) == want);
+    hits += want != std::string_view::npos;
+    uint64_t lines = 0;
+    for (char c : s) lines += c == '\n';
+    REQUIRE(CountNewlines(s.data(), s.data() + s.size()) == lines);
+  }
+  CHECK(hits > 5000);
 }

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/simd.h"
+#include "core/bytes.h"
 #include "core/utf8.h"
 
 namespace fs = std::filesystem;
@@ -175,40 +175,6 @@ Result<std::string> ReadAll(ByteSource& in, const std::string& path, size_t max)
 Status MboxReader::Fill() { return ReadMore(in_, buf_, head_, eof_); }
 
 // buf_[head_, size) holds the unread input; messages are copied out once.
-namespace {
-
-// Position of the next "\nFrom " in p at or after `from`, or npos. glibc's
-// memmem was 10 % of an mbox scan; this tests 64 bytes at a time for a line
-// break followed by 'F' and compares the rest only there.
-size_t FindFromLine(std::string_view p, size_t from) {
-  const char* s = p.data();
-  size_t n = p.size(), i = from;
-#if defined(__SSE2__)
-  const __m128i nl = _mm_set1_epi8('\n'), f = _mm_set1_epi8('F');
-  while (i + 65 <= n) {
-    uint64_t a = 0, b = 0;
-    for (int k = 0; k < 4; ++k) {
-      a |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(
-               _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 16 * k)), nl))))
-           << (16 * k);
-      b |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(
-               _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1 + 16 * k)), f))))
-           << (16 * k);
-    }
-    for (uint64_t m = a & b; m; m &= m - 1) {
-      size_t at = i + static_cast<size_t>(__builtin_ctzll(m));
-      if (at + 6 <= n && std::memcmp(s + at, "\nFrom ", 6) == 0) return at;
-    }
-    i += 64;
-  }
-#endif
-  for (; i + 6 <= n; ++i)
-    if (s[i] == '\n' && std::memcmp(s + i, "\nFrom ", 6) == 0) return i;
-  return std::string_view::npos;
-}
-
-}  // namespace
-
 Result<bool> MboxReader::Next(MboxMessage& m) {
   m.from_line.clear();
   m.bytes.clear();
@@ -234,13 +200,14 @@ Result<bool> MboxReader::Next(MboxMessage& m) {
   uint64_t dropped = 0;  // bytes of a too-large message already discarded
   for (;;) {
     std::string_view p = pending();
-    size_t at = FindFromLine(p, scan);
+    size_t at = FindAtLineStart(p, scan, "From ");
+    if (at != std::string_view::npos) --at;  // the line break before it
     if (at != std::string_view::npos || eof_) {
       size_t len = at != std::string_view::npos ? at + 1 : p.size();
       m.size = dropped + len;
       if (m.size > max_) m.too_large = true;
       if (!m.too_large) m.bytes.assign(p.substr(0, len));
-      line_ += static_cast<uint64_t>(std::count(p.begin(), p.begin() + static_cast<long>(len), '\n'));
+      line_ += CountNewlines(p.data(), p.data() + len);
       head_ += len;
       offset_ += len;
       return true;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/bytes.h"
 #include "core/utf8.h"
 #include "normalize/transfer_decode.h"
 
@@ -187,11 +188,14 @@ class Parser {
     bool open = false;  // inside a part that started at part_start
     uint32_t part_start = 0;
     bool closed = false;
-    // Delimiter lines: memmem for "--boundary", kept when it starts a line.
+    // Delimiter lines: "--boundary" at the body's start or after a line break.
+    const std::string_view within = raw_.substr(0, end);
     for (uint32_t p = body; p < end;) {
-      const void* hit = memmem(raw_.data() + p, end - p, delim.data(), delim.size());
-      if (!hit) break;
-      uint32_t at = static_cast<uint32_t>(static_cast<const char*>(hit) - raw_.data());
+      size_t found = (p == body && within.substr(body).substr(0, delim.size()) == delim)
+                         ? body
+                         : FindAtLineStart(within, p, delim);
+      if (found == std::string_view::npos) break;
+      uint32_t at = static_cast<uint32_t>(found);
       uint32_t le, next;
       NextLine(at, end, le, next);
       if (at != body && raw_[at - 1] != '\n') {  // not at a line start

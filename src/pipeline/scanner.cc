@@ -4,7 +4,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "core/simd.h"
+#include "core/bytes.h"
 
 namespace nordpii {
 
@@ -47,59 +47,6 @@ ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher has
 ScanContext::~ScanContext() = default;
 
 namespace {
-
-// Number of '\n' bytes in [p, e) (SSE2 compare + popcount).
-uint64_t CountNewlinesSse(const char* p, const char* e) {
-  uint64_t n = 0;
-#if defined(__SSE2__)
-  // Byte compare gives 0xFF per newline; subtracting accumulates counts per
-  // lane (at most 255 blocks), _mm_sad_epu8 sums the lanes.
-  const __m128i nl = _mm_set1_epi8('\n');
-  while (e - p >= 16) {
-    __m128i acc = _mm_setzero_si128();
-    int blocks = 0;
-    while (e - p >= 16 && blocks < 255) {
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
-      p += 16;
-      ++blocks;
-    }
-    __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
-    n += static_cast<uint64_t>(_mm_cvtsi128_si32(sums)) +
-         static_cast<uint64_t>(_mm_cvtsi128_si32(_mm_srli_si128(sums, 8)));
-  }
-#endif
-  for (; p < e; ++p) n += *p == '\n';
-  return n;
-}
-
-#if NORDPII_HAVE_AVX2_PATH
-NORDPII_AVX2_BEGIN
-// The same, 64 bytes per step: two compares, two masks, one POPCNT.
-uint64_t CountNewlinesAvx2(const char* p, const char* e) {
-  uint64_t n = 0;
-  const __m256i nl = _mm256_set1_epi8('\n');
-  while (e - p >= 64) {
-    __m256i a = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), nl);
-    __m256i b = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), nl);
-    uint64_t m = static_cast<uint32_t>(_mm256_movemask_epi8(a)) |
-                 (static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(b))) << 32);
-    n += static_cast<uint64_t>(__builtin_popcountll(m));
-    p += 64;
-  }
-  for (; p < e; ++p) n += *p == '\n';
-  return n;
-}
-NORDPII_AVX2_END
-#endif
-
-uint64_t CountNewlines(const char* p, const char* e) {
-#if NORDPII_HAVE_AVX2_PATH
-  static const bool kAvx2 = __builtin_cpu_supports("avx2");
-  if (kAvx2) return CountNewlinesAvx2(p, e);
-#endif
-  return CountNewlinesSse(p, e);
-}
 
 // Largest prefix length <= n that does not end inside a UTF-8 sequence.
 size_t Utf8SafeCut(const char* b, size_t n) {
