@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <unordered_map>
 
 #include "core/utf8.h"
 #include "normalize/html_text.h"
@@ -136,9 +138,16 @@ struct Collect : StreamSink {
 
 }  // namespace
 
+// Whether a field path is scanned, and as HTML.
+struct PathChoice {
+  bool selected, html;
+};
+
 struct TicketScanner::Json {
   od::parser parser;
   std::string buf;  // the record plus SIMDJSON_PADDING bytes of capacity
+  // Per field map: the choice for each path seen (JsonWalk::Choose).
+  std::map<std::string, std::unordered_map<std::string, PathChoice>> choices;
 };
 
 
@@ -265,6 +274,19 @@ struct JsonWalk {
         if (PathMatches(p, norm)) return true;
     return false;
   }
+  // Selected and Html of a path, remembered: every record of an export has
+  // the same few paths (bounded, so a hostile export cannot grow it).
+  using Choice = PathChoice;
+  std::unordered_map<std::string, Choice>* memo = nullptr;
+  Choice Choose(const std::string& norm) const {
+    if (memo) {
+      auto it = memo->find(norm);
+      if (it != memo->end()) return it->second;
+    }
+    Choice c{Selected(norm), Html(norm)};
+    if (memo && memo->size() < 4096) memo->emplace(norm, c);
+    return c;
+  }
   void Capture(const std::string& norm, std::string_view token) {
     // Only ids and dates are kept: skip every other key at once.
     switch (norm.empty() ? 0 : norm[0]) {
@@ -336,7 +358,8 @@ struct JsonWalk {
         }
         k = std::min(k, record.size());
         if (depth <= 3) Capture(norm, record.substr(start, k - start));
-        if (Selected(norm)) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, Html(norm));
+        const Choice c = Choose(norm);
+        if (c.selected) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, c.html);
         break;
       }
       case od::json_type::number: {
@@ -493,6 +516,8 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   JsonWalk w;
   w.include = !opt_.fields.empty() ? &opt_.fields : map ? &map->include : nullptr;
   w.html = map ? &map->html : nullptr;
+  // One memo per field map (the map can change from record to record).
+  w.memo = &json_->choices[info.map];
   w.base = padded.data();
   w.record = r.bytes;
   w.info = &info;
