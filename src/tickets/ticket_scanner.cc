@@ -128,10 +128,15 @@ Decoded DecodeCsvField(std::string_view v, bool quoted) {
   return d;
 }
 
+// Keeps the findings of one record in `out`, whose first `*used` entries
+// are this record's; the others keep their strings' capacity for the next.
 struct Collect : StreamSink {
   std::vector<Finding>* out;
+  size_t* used;
   bool OnFinding(const Finding& f, std::string_view) override {
-    out->push_back(f);
+    if (*used < out->size()) (*out)[*used] = f;
+    else out->push_back(f);
+    ++*used;
     return true;
   }
 };
@@ -175,14 +180,15 @@ struct TicketScanner::Extracted {
   std::string text;
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
   size_t used = 0;
-  std::vector<Finding> findings;
+  std::vector<Finding> findings;  // the first `nfindings` are this record's
+  size_t nfindings = 0;
   std::string_view record;
 
   // Ready for the next record, keeping every buffer's capacity.
   void Reset() {
     text.clear();
     used = 0;
-    findings.clear();
+    nfindings = 0;
     record = {};
   }
   Segment& Next() {
@@ -226,7 +232,8 @@ struct TicketScanner::Extracted {
     out.clear();
     bool mirrors = false;
     for (size_t k = 0; k < used; ++k) mirrors = mirrors || segments[k].mirror_of >= 0;
-    for (const Finding& f : findings) {
+    for (size_t fi = 0; fi < nfindings; ++fi) {
+      const Finding& f = findings[fi];
       Located l{0, 0, {}, &f};
       const Segment* seg = Locate(f, l.in_record, l.in_field);
       if (!seg) continue;
@@ -537,9 +544,10 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
 }
 
 Status TicketScanner::Run(Extracted& x, const FindingFilter& filter) {
-  x.findings.clear();
+  x.nfindings = 0;
   Collect c;
   c.out = &x.findings;
+  c.used = &x.nfindings;
   auto src = StringSource(x.text, "");
   return ctx_.Scan(*src, filter, c);
 }
