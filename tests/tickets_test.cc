@@ -208,6 +208,13 @@ TEST_CASE("batch: report files, no raw values, resume after kill -9 gives the sa
   fs::copy(SourceDir() + "/samples/mail", dir + "/in/mail", fs::copy_options::recursive);
   Run full = Exec("batch -q --jobs 2 --reference-date 2026-11-23 --retention 90d " + dir + "/in --report " + dir + "/full");
   CHECK(full.code == 1);
+  // Findings held in memory or spilled to a file (a tiny limit): the same report.
+  Run spilled = Exec("batch -q --jobs 1 --held-bytes 700 --reference-date 2026-11-23 --retention 90d " + dir +
+                     "/in --report " + dir + "/spill");
+  CHECK(spilled.code == 1);
+  CHECK(ReadFile(dir + "/spill/summary.json") == ReadFile(dir + "/full/summary.json"));
+  CHECK(ReadFile(dir + "/spill/findings.jsonl").size() == ReadFile(dir + "/full/findings.jsonl").size());
+  CHECK(!fs::exists(dir + "/spill/.worker-0.jsonl"));
   auto summary = nlohmann::json::parse(ReadFile(dir + "/full/summary.json"));
   CHECK(summary["findings"].get<int>() > 3000);
   CHECK(summary["retention"]["overdue"].get<int>() >= 600);

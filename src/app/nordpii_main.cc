@@ -480,6 +480,8 @@ int main(int argc, char** argv) {
       ->required();
   batch->add_option("-j,--jobs", bo.jobs, "Worker threads (default: all cores)");
   batch->add_option("--checkpoint", bo.checkpoint, "Record finished inputs here; a rerun resumes");
+  batch->add_option("--held-bytes", bo.held_bytes, "Findings per input kept in memory before a spill file (testing)")
+      ->group("");
   batch->add_flag("-q,--quiet", bo.quiet, "No progress output");
   batch->add_option("--retention", retention, "Retention audit: list tickets/messages with personal data older than e.g. 90d");
   batch->add_option("--date-field", bo.date_field, "Retention date: created, updated or closed (default: closed, else updated)")

@@ -50,6 +50,7 @@ struct BatchOptions {
   TicketOptions tickets;
   std::string key_file;
   int ref_year = 0, ref_month = 0, ref_day = 0;  // --reference-date
+  size_t held_bytes = 8u << 20;  // one input's findings kept in memory before spilling to a file
 };
 
 // Returns the exit code: 0 nothing found, 1 found, 2 errors happened (the
