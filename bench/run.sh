@@ -18,18 +18,9 @@ cmake --build build -j"$(nproc)" --target nordpii nordpii_bench >/dev/null
 BYTES=$(stat -c %s "$CORPUS")
 cat "$CORPUS" >/dev/null  # page cache
 
-# The machine's shared vCPUs make single runs swing by +-25 %: every command
-# runs ROUNDS times (default 7), interleaved round by round so that each
-# gets the same quiet and busy moments, and the best time of each counts.
 ROUNDS=${ROUNDS:-7}
-T=$(mktemp -d)
-run() {  # name command...: appends "seconds rss_kb" to $T/name (ns clock; time(1) only has 10 ms)
-  n=$1; shift
-  t0=$(date +%s%N)
-  /usr/bin/time -f "%M" -o "$T/last" "$@" >/dev/null 2>&1 || true
-  t1=$(date +%s%N)
-  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}') $(tail -1 "$T/last")" >> "$T/$n"
-}
+. bench/timing.sh
+timing_init
 i=0
 while [ $i -lt "$ROUNDS" ]; do
   run cat cat "$CORPUS"
@@ -38,10 +29,8 @@ while [ $i -lt "$ROUNDS" ]; do
   run npr build/src/nordpii scan --format jsonl --categories national-id,financial,credential "$CORPUS"
   i=$((i + 1))
 done
-best() { sort -n "$T/$1" | head -1 | cut -d" " -f1; }
-CAT_T=$(best cat); RG_T=$(best rg); NP_T=$(best np); NPR_T=$(best npr)
-NP_RSS=$(sort -n -k2 "$T/np" | tail -1 | cut -d" " -f2)
-rm -rf "$T"
+CAT_T=$(best cat); RG_T=$(best rg); NP_T=$(best np); NPR_T=$(best npr); NP_RSS=$(peak np)
+rm -rf "$TD"
 mbs() { awk -v b="$BYTES" -v t="$1" 'BEGIN{ if (t<=0) t=0.001; printf "%.0f", b/t/1e6 }'; }
 
 DIGITS=$(head -c 20000000 "$CORPUS" | tr -cd '0-9' | wc -c)

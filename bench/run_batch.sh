@@ -38,20 +38,9 @@ fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target nordpii >/dev/null
 cat "$TEXT" "$EXPORT"/* "$MBOXDIR"/* >/dev/null
-# Every command runs ROUNDS times (default 5), interleaved round by round so
-# that each meets the same quiet and busy moments of the shared vCPUs; the
-# best time of each counts (ns clock).
-ROUNDS=${ROUNDS:-5}
-TD=$(mktemp -d)
-run() {  # name command...: appends the wall seconds to $TD/name
-  n=$1; shift
-  t0=$(date +%s%N)
-  "$@" >/dev/null 2>&1 || true
-  t1=$(date +%s%N)
-  awk -v x="$t0" -v y="$t1" 'BEGIN{printf "%.4f\n", (y-x)/1e9}' >> "$TD/$n"
-}
+. bench/timing.sh
+timing_init
 size() { du -cb "$@" | tail -1 | cut -f1; }
-mbs() { awk -v b="$1" -v t="$2" 'BEGIN{ if (t<=0) t=0.001; printf "%.0f", b/t/1e6 }'; }
 R=$(mktemp -d)
 TB=$(size "$TEXT"); EB=$(size "$EXPORT"); MBB=$(size "$MBOXDIR")
 i=0
@@ -65,7 +54,6 @@ while [ $i -lt "$ROUNDS" ]; do
   run M2 build/src/nordpii batch -q --jobs 2 "$MBOXDIR" --report "$R/m2"
   i=$((i + 1))
 done
-best() { sort -n "$TD/$1" | head -1; }
 T=$(best T) T2=$(best T2) E1=$(best E1) E2=$(best E2) M1=$(best M1) M2=$(best M2)
 echo "text $TB bytes; JSONL export $EB bytes (16 files); mbox $MBB bytes (8 files); $(nproc) cores"
 printf "%-36s %6s MB/s\n" "scan text (baseline, 1 core)" "$(mbs "$TB" "$T")"

@@ -16,22 +16,19 @@ mkdir -p bench/corpus
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target nordpii >/dev/null
 cat "$TEXT" "$MBOX" >/dev/null  # page cache
-best() {  # best wall time of 3 runs and its peak RSS (KB)
-  b=999999; rss=0
-  for i in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o /tmp/nordpii-bench.time "$@" >/dev/null 2>&1 || true
-    t=$(tail -1 /tmp/nordpii-bench.time | cut -d" " -f1); m=$(tail -1 /tmp/nordpii-bench.time | cut -d" " -f2)
-    if awk -v a="$b" -v c="$t" 'BEGIN{exit !(c<a)}'; then b=$t; rss=$m; fi
-  done
-  echo "$b $rss"
-}
-mbs() { awk -v b="$1" -v t="$2" 'BEGIN{ if (t<=0) t=0.001; printf "%.0f", b/t/1e6 }'; }
+. bench/timing.sh
+timing_init
 TB=$(stat -c %s "$TEXT"); MBB=$(stat -c %s "$MBOX")
-set -- $(best build/src/nordpii scan --format jsonl "$TEXT"); T_T=$1; T_RSS=$2
-set -- $(best build/src/nordpii scan --format jsonl "$MBOX"); M_T=$1; M_RSS=$2
-set -- $(best build/src/nordpii redact "$MBOX" -o /tmp/nordpii-bench.mbox); R_T=$1; R_RSS=$2
-rm -f /tmp/nordpii-bench.mbox
-echo "text: $TEXT ($TB bytes); mbox: $MBOX ($MBB bytes, $(grep -c '^From ' "$MBOX") messages); 1 core, best of 3"
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+  run T build/src/nordpii scan --format jsonl "$TEXT"
+  run M build/src/nordpii scan --format jsonl "$MBOX"
+  run R build/src/nordpii redact "$MBOX" -o /tmp/nordpii-bench.mbox
+  i=$((i + 1))
+done
+T_T=$(best T); T_RSS=$(peak T); M_T=$(best M); M_RSS=$(peak M); R_T=$(best R); R_RSS=$(peak R)
+rm -rf "$TD" /tmp/nordpii-bench.mbox
+echo "text: $TEXT ($TB bytes); mbox: $MBOX ($MBB bytes, $(grep -c '^From ' "$MBOX") messages); 1 core, best of $ROUNDS interleaved rounds"
 printf "%-34s %6s MB/s  peak RSS %s KB\n" "scan text (baseline)" "$(mbs $TB $T_T)" "$T_RSS"
 printf "%-34s %6s MB/s  peak RSS %s KB\n" "scan mbox" "$(mbs $MBB $M_T)" "$M_RSS"
 printf "%-34s %6s MB/s  peak RSS %s KB\n" "redact mbox -> mbox" "$(mbs $MBB $R_T)" "$R_RSS"
