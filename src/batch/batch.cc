@@ -227,6 +227,17 @@ class BatchSummary : public ReportObserver {
   }
 
   void Merge(BatchSummary&& o) {
+    if (total == 0 && events == 0 && docs.empty()) {  // the first: take its tables whole
+      by_type.swap(o.by_type);
+      by_category.swap(o.by_category);
+      by_month.swap(o.by_month);
+      attachments_by_type.swap(o.attachments_by_type);
+      docs.swap(o.docs);
+      total = o.total;
+      events = o.events;
+      last_doc_ = nullptr;
+      return;
+    }
     total += o.total;
     events += o.events;
     for (auto& [k, v] : o.by_type) Bump(by_type, k, v);

@@ -118,7 +118,8 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
   } else {
     if (format_ == ReportFormat::kJson && count_ > 0) line_ += ",";
     line_ += "{\"path\":";
-    AppendJsonString(line_, path_);
+    if (path_json_.empty()) AppendJsonString(path_json_, path_);  // once per input
+    line_ += path_json_;
     line_ += ",\"type\":";
     AppendJsonString(line_, f.type);
     line_ += ",\"category\":";

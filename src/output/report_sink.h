@@ -65,6 +65,7 @@ class ReportSink : public StreamSink {
   ReportSink(std::FILE* out, ReportFormat format, bool reveal);
   void SetPath(std::string path) {
     path_ = std::move(path);
+    path_json_.clear();
     message_index_ = 0;
     ticket_.clear();
     message_id_.clear();
@@ -100,6 +101,7 @@ class ReportSink : public StreamSink {
   ReportFormat format_;
   bool reveal_;
   std::string path_;
+  std::string path_json_;  // path_ as a JSON string, made on first use
   size_t count_ = 0;
   std::map<std::string, size_t> by_type_;
   const std::string* last_type_ = nullptr;  // entry of by_type_ counted last
