@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -192,6 +193,28 @@ TEST_CASE("tickets: malformed exports give a clear error with file and offset; o
   r = Exec("redact " + dir + "/invalid.jsonl -o " + dir + "/out.jsonl");
   CHECK(r.code == 2);
   CHECK_FALSE(fs::exists(dir + "/out.jsonl"));
+  // batch: the errors are in summary.json, and a run resumed from a
+  // checkpoint where these inputs are already done still reports them
+  // (the checkpoint line carries the input's errors), exit code included.
+  std::string rep = dir + "-report", cp = dir + "-cp";
+  fs::remove_all(rep);
+  fs::remove(cp);
+  Run first = Exec("batch -q --jobs 2 " + dir + " --report " + rep + " --checkpoint " + cp);
+  CHECK(first.code == 2);
+  auto a = nlohmann::json::parse(ReadFile(rep + "/summary.json"));
+  CHECK(a["errors"].size() >= 4);
+  Run again = Exec("batch -q --jobs 2 " + dir + " --report " + rep + " --checkpoint " + cp);
+  CHECK(again.code == 2);
+  auto b = nlohmann::json::parse(ReadFile(rep + "/summary.json"));
+  auto sorted = [](nlohmann::json e) {
+    std::vector<std::string> v = e.get<std::vector<std::string>>();
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  CHECK(sorted(b["errors"]) == sorted(a["errors"]));
+  CHECK(b["findings"] == a["findings"]);
+  fs::remove_all(rep);
+  fs::remove(cp);
   fs::remove_all(dir);
 }
 

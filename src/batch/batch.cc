@@ -440,9 +440,20 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   BatchSummary summary(o.date_field);
   std::set<std::string> done;
   if (!o.checkpoint.empty()) {
+    // A checkpoint line is a finished input's path, then the errors it
+    // gave, each after a \x1f: a resumed run reports them as the
+    // uninterrupted run would have.
     std::ifstream cp(o.checkpoint);
-    for (std::string l; std::getline(cp, l);)
-      if (!l.empty()) done.insert(l);
+    for (std::string l; std::getline(cp, l);) {
+      if (l.empty()) continue;
+      size_t cut = l.find('\x1f');
+      done.insert(l.substr(0, cut));
+      while (cut != std::string::npos) {
+        size_t next = l.find('\x1f', cut + 1);
+        error(l.substr(cut + 1, next == std::string::npos ? std::string::npos : next - cut - 1));
+        cut = next;
+      }
+    }
     // Streamed through OutputFile (temporary file + rename): the findings of
     // a long run need not fit in memory.
     std::ifstream old(findings_path, std::ios::binary);
@@ -519,7 +530,13 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         }
         ReportSink sink(f, ReportFormat::kJsonl, false);
         sink.SetObserver(sums[w].get());
-        ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, error);
+        std::string input_errors;  // for the checkpoint line
+        auto input_error = [&](const std::string& e) {
+          input_errors += '\x1f';
+          for (char c : e) input_errors += (c == '\n' || c == '\r' || c == '\x1f') ? ' ' : c;
+          error(e);
+        };
+        ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, input_error);
         found += sink.count();
         {
           // Findings first, then the checkpoint line: a crash between the
@@ -528,7 +545,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           if (!held.CopyTo(out)) error(tmp + ": cannot read back the findings held for " + in->path);
           std::fflush(out);
           if (cp) {
-            std::fprintf(cp, "%s\n", in->path.c_str());
+            std::fprintf(cp, "%s%s\n", in->path.c_str(), input_errors.c_str());
             std::fflush(cp);
           }
         }
