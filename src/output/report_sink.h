@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/scanner.h"
@@ -77,8 +78,14 @@ class ReportSink : public StreamSink {
     message_id_ = std::move(message_id);
   }
   // The ticket being scanned (ticket exports): record number, id, dates.
-  void SetTicket(size_t record, std::string id, std::string created, std::string updated, std::string closed) {
-    ticket_ = {std::to_string(record), std::move(id), std::move(created), std::move(updated), std::move(closed)};
+  void SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
+                 std::string_view closed) {
+    ticket_.resize(5);  // assigned in place: the strings keep their capacity from ticket to ticket
+    ticket_[0] = std::to_string(record);
+    ticket_[1] = id;
+    ticket_[2] = created;
+    ticket_[3] = updated;
+    ticket_[4] = closed;
   }
   void OnNote(std::string_view part, std::string_view text) override;
   void OnAttachment(std::string_view part, std::string_view type, std::string_view name,

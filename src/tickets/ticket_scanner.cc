@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -343,7 +344,11 @@ struct JsonWalk {
           if ((err = elem.get(child))) return err;
           size_t n0 = norm.size(), p0 = path.size();
           norm += "[]";
-          path += "[" + std::to_string(i++) + "]";
+          char num[24];
+          auto r = std::to_chars(num, num + sizeof num, i++);
+          path += '[';
+          path.append(num, static_cast<size_t>(r.ptr - num));
+          path += ']';
           if ((err = Value(child, norm, path))) return err;
           norm.resize(n0);
           path.resize(p0);
