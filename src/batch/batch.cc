@@ -386,7 +386,7 @@ class HeldOutput {
   std::FILE* file() { return f_; }
   // Appends everything written so far to `out`.
   bool CopyTo(std::FILE* out) {
-    if (std::fflush(f_) != 0) return false;
+    if (std::fflush(f_) != 0 || failed_) return false;
     if (spill_) {
       if (std::fflush(spill_) != 0) return false;
       std::rewind(spill_);
@@ -399,10 +399,13 @@ class HeldOutput {
 
  private:
   bool Write(const char* b, size_t n) {
+    if (!failed_ && !Append(b, n)) failed_ = true;
+    return !failed_;
+  }
+  bool Append(const char* b, size_t n) {
     if (!spill_ && mem_.size() + n > limit_) {
       spill_ = std::fopen(path_.c_str(), "w+b");
-      if (!spill_) return false;
-      if (std::fwrite(mem_.data(), 1, mem_.size(), spill_) != mem_.size()) return false;
+      if (!spill_ || std::fwrite(mem_.data(), 1, mem_.size(), spill_) != mem_.size()) return false;
       mem_.clear();
       mem_.shrink_to_fit();
     }
@@ -410,6 +413,7 @@ class HeldOutput {
     mem_.append(b, n);
     return true;
   }
+  bool failed_ = false;  // a write was lost: the held findings are incomplete
   std::string path_;
   size_t limit_;
   std::string mem_;
@@ -542,9 +546,13 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           // Findings first, then the checkpoint line: a crash between the
           // two re-scans this input on resume (its findings are dropped).
           std::lock_guard<std::mutex> l(mu);
-          if (!held.CopyTo(out)) error(tmp + ": cannot read back the findings held for " + in->path);
+          bool copied = held.CopyTo(out);
+          if (!copied) {  // not checkpointed: a resumed run scans the input again
+            std::fprintf(stderr, "nordpii: %s: cannot keep the findings of %s\n", tmp.c_str(), in->path.c_str());
+            errors.push_back(tmp + ": cannot keep the findings of " + in->path);
+          }
           std::fflush(out);
-          if (cp) {
+          if (cp && copied) {
             std::fprintf(cp, "%s%s\n", in->path.c_str(), input_errors.c_str());
             std::fflush(cp);
           }
