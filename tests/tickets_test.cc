@@ -404,3 +404,18 @@ TEST_CASE("tickets: html_body with body's text is scanned once and reported and 
   CHECK(out.find("<b>[NO-FNR]</b>") != std::string::npos);  // the tag kept around the replacement
   CHECK(nlohmann::json::parse(out)["comments"][0]["body"] == "Hei, fnr [NO-FNR]\nmvh Kari");
 }
+
+TEST_CASE("batch: findings that cannot be kept are an error and the input is not checkpointed", "[batch]") {
+  // The spill file's path is taken by a directory, so holding more than
+  // --held-bytes fails: the run reports it, exits 2, and does not record
+  // the input as finished (a resumed run must scan it again).
+  std::string dir = "/tmp/nordpii-held-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/report/.worker-0.jsonl");
+  Run r = Exec("batch -q --jobs 1 --held-bytes 100 " + SourceDir() + "/samples/tickets/zendesk.jsonl --report " + dir +
+               "/report --checkpoint " + dir + "/cp");
+  CHECK(r.code == 2);
+  CHECK_THAT(ReadFile(dir + "/report/summary.json"), Catch::Contains("cannot keep the findings"));
+  CHECK(ReadFile(dir + "/cp").empty());
+  fs::remove_all(dir);
+}
