@@ -11,13 +11,14 @@ namespace {
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
 
-// A password is any token of 4-64 bytes; confidence is high when it does not
-// look like a dictionary word (digits, symbols or mixed case), else medium.
+// A password is any token of 4-256 bytes (API keys and tokens are long);
+// confidence is high when it does not look like a dictionary word (digits,
+// symbols or mixed case), else medium.
 int ValidatePassword(const nordpii_input* in, nordpii_verdict* out) {
   np_invalid(out);
   const char* s = in->value;
   size_t n = in->len;
-  if (n < 4 || n > 64) return 0;
+  if (n < 4 || n > 256) return 0;
   // Our own redaction markers are not passwords: "[PASSWORD]", "********".
   if (s[0] == '[' && s[n - 1] == ']') return 0;
   size_t stars = 0;

@@ -111,6 +111,12 @@ TEST_CASE("redaction: idempotent, leaves nothing to find, identity without findi
   std::string h = Redact(scanner, "fnr 15108695088", RedactStyle::kHmac);
   CHECK(h == "fnr [NO-FNR:" + KeyedHasher("test-key").Hex("15108695088").substr(0, 8) + "]");
   CHECK(Redact(scanner, "passord: Sommer2024!") == "passord: [PASSWORD]");
+  // A long secret (an API token) is redacted whole, not in its first 64
+  // characters; past what a password can be (256 bytes) it is not one.
+  std::string token(120, 'x');
+  for (size_t i = 0; i < token.size(); i += 7) token[i] = static_cast<char>('0' + i % 10);
+  CHECK(Redact(scanner, "api key: " + token + " ok") == "api key: [PASSWORD] ok");
+  CHECK(Redact(scanner, "passord: " + std::string(300, 'a') + "1") == "passord: " + std::string(300, 'a') + "1");
   std::string clean = "Hei, ingenting her. Ordre 123, tlf 22 12 34 56.\n";
   CHECK(Redact(scanner, clean) == clean);
 }

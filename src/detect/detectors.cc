@@ -208,7 +208,9 @@ class DetectorSet::CandidateBuilder {
         }
         // "[PASSWORD:…]" is our own redaction marker, not a label.
         if (h.start > 0 && text_[h.start - 1] == '[') continue;
-        size_t lim = std::min(text_.size(), static_cast<size_t>(h.end) + static_cast<size_t>(spec.window) + 64);
+        // The value starts within the window and may be as long as a
+        // validator takes (passwords: 256 bytes).
+        size_t lim = std::min(text_.size(), static_cast<size_t>(h.end) + static_cast<size_t>(spec.window) + 256);
         // Only the window after the keyword: RE2 picks its fast bit-state
         // engine by the size of the whole text it is given (the chunk's
         // start to here sent it to the NFA, ~2 % of a scan).
