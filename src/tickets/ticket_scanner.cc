@@ -356,17 +356,28 @@ struct JsonWalk {
         break;
       }
       case od::json_type::string: {
+        // The token runs from the opening quote to the next structural
+        // character: without the JSON white space after it, it ends with the
+        // closing quote (known from simdjson's index; no search).
+        std::string_view tok = v.raw_json_token();
         od::raw_json_string raw;
         if ((err = v.get_raw_json_string().get(raw))) return err;
         const char* p = raw.raw();
         size_t start = static_cast<size_t>(p - base), k = start;
-        for (;;) {  // the closing quote: the first '"' not escaped by an odd run of '\\'
-          const void* q = std::memchr(record.data() + k, '"', record.size() - k);
-          if (!q) { k = record.size(); break; }
-          size_t at = static_cast<size_t>(static_cast<const char*>(q) - record.data()), bs = 0;
-          while (at > start + bs && record[at - 1 - bs] == '\\') ++bs;
-          if (bs % 2 == 0) { k = at; break; }
-          k = at + 1;
+        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\n' || tok.back() == '\r'))
+          tok.remove_suffix(1);
+        if (tok.size() >= 2 && tok.data() + 1 == p && tok.back() == '"' &&
+            static_cast<size_t>(tok.data() - base) + tok.size() <= record.size()) {
+          k = static_cast<size_t>(tok.data() - base) + tok.size() - 1;
+        } else {
+          for (;;) {  // the closing quote: the first '"' not escaped by an odd run of '\\'
+            const void* q = std::memchr(record.data() + k, '"', record.size() - k);
+            if (!q) { k = record.size(); break; }
+            size_t at = static_cast<size_t>(static_cast<const char*>(q) - record.data()), bs = 0;
+            while (at > start + bs && record[at - 1 - bs] == '\\') ++bs;
+            if (bs % 2 == 0) { k = at; break; }
+            k = at + 1;
+          }
         }
         k = std::min(k, record.size());
         if (depth <= 3) Capture(norm, record.substr(start, k - start));
