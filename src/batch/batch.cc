@@ -160,10 +160,10 @@ class BatchSummary : public ReportObserver {
                   std::string_view created, std::string_view updated, std::string_view closed,
                   std::string_view ticket_id, std::string_view message_id) {
     ++total;
-    Bump(by_type, type);
-    Bump(by_category, category);
+    type_slot_.Bump(by_type, type);
+    category_slot_.Bump(by_category, category);
     std::string_view date = !created.empty() ? created : updated;
-    Bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
+    month_slot_.Bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
     std::string_view id = !ticket_id.empty() ? ticket_id : message_id;
     key_.assign(path).append(1, '\x1f').append(id);
     if (last_doc_ == nullptr || key_ != last_doc_->key) {  // findings come grouped by document
@@ -236,6 +236,7 @@ class BatchSummary : public ReportObserver {
       total = o.total;
       events = o.events;
       last_doc_ = nullptr;
+      type_slot_ = category_slot_ = month_slot_ = LastSlot();
       return;
     }
     total += o.total;
@@ -253,9 +254,26 @@ class BatchSummary : public ReportObserver {
       for (auto& [t, n] : d.type_counts) mine.Bump(t, n);
     }
     last_doc_ = nullptr;
+    type_slot_ = category_slot_ = month_slot_ = LastSlot();
   }
 
  private:
+  // The count bumped last in one of the tables: findings come in runs of the
+  // same type, category and month, so most bumps skip the tree search.
+  struct LastSlot {
+    std::string key;
+    size_t* count = nullptr;
+    void Bump(Counts& m, std::string_view k) {
+      if (count == nullptr || k != key) {
+        auto it = m.find(k);
+        if (it == m.end()) it = m.emplace(std::string(k), 0).first;
+        key.assign(k);
+        count = &it->second;
+      }
+      ++*count;
+    }
+  };
+  LastSlot type_slot_, category_slot_, month_slot_;
   std::string date_field_;
   std::string key_;
   Doc* last_doc_ = nullptr;
