@@ -147,7 +147,9 @@ class BatchSummary : public ReportObserver {
       return c;
     }
   };
-  explicit BatchSummary(std::string date_field) : date_field_(std::move(date_field)) {}
+  explicit BatchSummary(std::string date_field) : date_field_(std::move(date_field)) {
+    docs.reserve(1 << 14);  // no rehashing for the first 16 K documents with findings
+  }
 
   Counts by_type, by_category, by_month, attachments_by_type;
   // Per ticket / message / file, keyed by path + "\x1f" + id; hashed (a
