@@ -138,6 +138,16 @@ TEST_CASE("mime: parameters with quotes, RFC 2231 continuations and charsets", "
   CHECK(p.Get("filename") == "s\xC3\xA6rligt.txt");
   CHECK(ParseParams("").value.empty());
   CHECK(ParseParams(";;;=").params.size() <= 3);
+  // The type and subtype are tokens: junk after them (found by the mail
+  // fuzzer, with an identifier in it) is not part of the subtype, so
+  // redacting it does not change the part's type.
+  std::string msg = "Content-Type: text/plain har 120174-3399.\r\n\r\nHei\r\n";
+  MimeTree t = ParseMime(msg, {});
+  REQUIRE(!t.entities.empty());
+  CHECK(t.entities[0].type == "text");
+  CHECK(t.entities[0].subtype == "plain");
+  t = ParseMime("Content-Type: Text/HTML (comment); charset=utf-8\r\n\r\n<p>x</p>\r\n", {});
+  CHECK(t.entities[0].subtype == "html");
 }
 
 TEST_CASE("mail scan: every sample finds its identifiers with part and field", "[mail]") {

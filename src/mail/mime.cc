@@ -12,6 +12,20 @@ namespace nordpii {
 
 namespace {
 
+// The RFC 2045 token at the start of s (after blank space): up to a space,
+// control character or tspecial.
+std::string_view MimeToken(std::string_view s) {
+  size_t a = 0;
+  while (a < s.size() && (s[a] == ' ' || s[a] == '\t')) ++a;
+  size_t b = a;
+  while (b < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[b]);
+    if (c <= 0x20 || c == 0x7F || std::strchr("()<>@,;:\\\"/[]?=", c) != nullptr) break;
+    ++b;
+  }
+  return s.substr(a, b - a);
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
     s.remove_prefix(1);
@@ -154,8 +168,11 @@ class Parser {
       HeaderParams ct = ParseParams(UnfoldHeader(raw_.substr(h->value, h->end - h->value)));
       size_t slash = ct.value.find('/');
       if (slash != std::string::npos && slash > 0 && slash + 1 < ct.value.size()) {
-        e.type = std::string(Trim(std::string_view(ct.value).substr(0, slash)));
-        e.subtype = std::string(Trim(std::string_view(ct.value).substr(slash + 1)));
+        // type "/" subtype are RFC 2045 tokens: anything after the subtype's
+        // token ("text/plain junk 1234") is not part of it (a redaction in
+        // the junk must not change the part's type).
+        e.type = std::string(MimeToken(std::string_view(ct.value).substr(0, slash)));
+        e.subtype = std::string(MimeToken(std::string_view(ct.value).substr(slash + 1)));
       }
       e.charset = AsciiLower(ct.Get("charset"));
       e.boundary = ct.Get("boundary");
