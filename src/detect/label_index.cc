@@ -68,12 +68,20 @@ void LabelIndex::Build(const PatternSet& set) {
     for (const auto& [byte, child] : tmp[i].next) edges_.push_back({byte, child});
   }
   for (const auto& [byte, child] : tmp[0].next) root_[byte] = child;
+  dense_of_.assign(nodes_.size(), 0);
+  for (const auto& [byte, child] : tmp[0].next) {
+    std::array<uint32_t, 256> t{};
+    for (const auto& [b2, grandchild] : tmp[child].next) t[b2] = grandchild;
+    dense_.push_back(t);
+    dense_of_[child] = static_cast<uint32_t>(dense_.size());
+  }
   for (const KeywordGroup& kg : set.keywords)
     for (const Keyword& k : kg.words) max_len_ = std::max(max_len_, k.text.size());
 }
 
 uint32_t LabelIndex::Child(uint32_t node, unsigned char b) const {
   if (node == 0) return root_[b];
+  if (uint32_t d = dense_of_[node]) return dense_[d - 1][b];
   const Node& n = nodes_[node];
   const Edge* e = edges_.data() + n.first_edge;
   for (uint32_t i = 0; i < n.num_edges; ++i)

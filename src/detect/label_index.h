@@ -17,6 +17,7 @@
 #ifndef NORDPII_DETECT_LABEL_INDEX_H_
 #define NORDPII_DETECT_LABEL_INDEX_H_
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,10 @@ class LabelIndex {
   std::vector<Edge> edges_;
   std::vector<uint64_t> bits_;
   uint32_t root_[256] = {};
+  // Children of the root's children as dense tables (dense_[dense_of_[n]]
+  // [b]): the second step of almost every walk without an edge search.
+  std::vector<uint32_t> dense_of_;                // per node: index + 1 into dense_, 0 = none
+  std::vector<std::array<uint32_t, 256>> dense_;
   size_t max_len_ = 0;  // the root's children, direct (most lookups end there)
 };
 
