@@ -41,8 +41,7 @@ uint64_t CountNewlinesAvx2(const char* p, const char* e) {
   while (e - p >= 64) {
     __m256i a = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), nl);
     __m256i b = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), nl);
-    uint64_t m = static_cast<uint32_t>(_mm256_movemask_epi8(a)) |
-                 (static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(b))) << 32);
+    uint64_t m = Mask32(a, 0) | Mask32(b, 1);
     n += static_cast<uint64_t>(__builtin_popcountll(m));
     p += 64;
   }
@@ -56,8 +55,7 @@ NORDPII_AVX2_END
 
 uint64_t CountNewlines(const char* p, const char* e) {
 #if NORDPII_HAVE_AVX2_PATH
-  static const bool kAvx2 = __builtin_cpu_supports("avx2");
-  if (kAvx2) return CountNewlinesAvx2(p, e);
+  if (CpuHasAvx2()) return CountNewlinesAvx2(p, e);
 #endif
   return CountNewlinesSse(p, e);
 }
@@ -72,12 +70,8 @@ size_t FindAtLineStart(std::string_view text, size_t from, std::string_view pref
   while (i + 65 <= n) {
     uint64_t a = 0, b = 0;
     for (int k = 0; k < 4; ++k) {
-      a |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(
-               _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 16 * k)), nl))))
-           << (16 * k);
-      b |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(
-               _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1 + 16 * k)), first))))
-           << (16 * k);
+      a |= Mask16(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 16 * k)), nl), k);
+      b |= Mask16(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1 + 16 * k)), first), k);
     }
     for (uint64_t m = a & b; m; m &= m - 1) {
       size_t at = i + static_cast<size_t>(__builtin_ctzll(m)) + 1;

@@ -31,4 +31,32 @@
 #define NORDPII_HAVE_AVX2_PATH 0
 #endif
 
+#include <cstdint>
+
+namespace nordpii {
+
+#if defined(__SSE2__)
+// The top bits of v's 16 bytes, placed at 16-byte lane `lane` of a 64-bit
+// mask (bit k of the mask describes byte k of a 64-byte block).
+inline uint64_t Mask16(__m128i v, int lane) {
+  return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
+}
+#endif
+
+#if NORDPII_HAVE_AVX2_PATH
+// Whether the AVX2 copies may run (asked once).
+inline bool CpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+NORDPII_AVX2_BEGIN
+// The same for 32 bytes at half `half` of a 64-byte block.
+inline uint64_t Mask32(__m256i v, int half) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(v))) << (32 * half);
+}
+NORDPII_AVX2_END
+#endif
+
+}  // namespace nordpii
+
 #endif  // NORDPII_CORE_SIMD_H_

@@ -52,9 +52,6 @@ inline size_t ExtendRun(const unsigned char* s, size_t n, size_t i, int& digits)
 
 namespace sse {
 #if defined(__SSE2__)
-inline uint64_t Mask16(__m128i v, int lane) {
-  return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
-}
 
 // Bit k set when p[k] is an ASCII digit: (b - '0') <= 9 unsigned, as
 // min(x, 9) == x.
@@ -121,9 +118,6 @@ NORDPII_AVX2_BEGIN
 namespace avx2 {
 
 // AVX2: the same classes, 32 bytes per instruction.
-inline uint64_t Mask32(__m256i v, int half) {
-  return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(v))) << (32 * half);
-}
 inline uint64_t DigitMask64(const unsigned char* p) {
   const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
   uint64_t m = 0;
@@ -154,8 +148,7 @@ NORDPII_AVX2_END
 // 64 bytes at a time (digit_runs_loop.inc), with AVX2 where the CPU has it.
 void FindDigitRuns(std::string_view text, std::vector<DigitRun>& out, int min_digits) {
 #if NORDPII_HAVE_AVX2_PATH
-  static const bool kAvx2 = __builtin_cpu_supports("avx2");
-  if (kAvx2) return avx2::Run(text, out, min_digits);
+  if (CpuHasAvx2()) return avx2::Run(text, out, min_digits);
 #endif
   sse::Run(text, out, min_digits);
 }

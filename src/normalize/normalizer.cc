@@ -67,9 +67,6 @@ struct Block64 {
 
 #if defined(__SSE2__)
 namespace sse {
-inline uint64_t Mask16(__m128i v, int lane) {
-  return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(v))) << (16 * lane);
-}
 inline Block64 Classify64(const unsigned char* p) {
   const __m128i kC3 = _mm_set1_epi8(static_cast<char>(0xC3));
   const __m128i kTop2 = _mm_set1_epi8(static_cast<char>(0xC0));
@@ -90,9 +87,6 @@ inline Block64 Classify64(const unsigned char* p) {
 #if NORDPII_HAVE_AVX2_PATH
 NORDPII_AVX2_BEGIN
 namespace avx2 {
-inline uint64_t Mask32(__m256i v, int half) {
-  return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(v))) << (32 * half);
-}
 inline Block64 Classify64(const unsigned char* p) {
   const __m256i kC3 = _mm256_set1_epi8(static_cast<char>(0xC3));
   const __m256i kTop2 = _mm256_set1_epi8(static_cast<char>(0xC0));
@@ -115,8 +109,7 @@ NORDPII_AVX2_END
 // check code point by code point (or n).
 size_t SkipSafeBlocks(const unsigned char* s, size_t n, size_t i, bool baseline = false) {
 #if NORDPII_HAVE_AVX2_PATH
-  static const bool kAvx2 = __builtin_cpu_supports("avx2");
-  if (kAvx2 && !baseline) return avx2::SkipSafe(s, n, i);
+  if (CpuHasAvx2() && !baseline) return avx2::SkipSafe(s, n, i);
 #endif
 #if defined(__SSE2__)
   return sse::SkipSafe(s, n, i);
