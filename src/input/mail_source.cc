@@ -218,7 +218,7 @@ Result<bool> MboxReader::Next(MboxMessage& m) {
       // separator that straddles two reads).
       m.too_large = true;
       size_t drop = p.size() > 5 ? p.size() - 5 : 0;
-      line_ += static_cast<uint64_t>(std::count(p.begin(), p.begin() + static_cast<long>(drop), '\n'));
+      line_ += CountNewlines(p.data(), p.data() + drop);
       offset_ += drop;
       dropped += drop;
       head_ += drop;
