@@ -116,11 +116,13 @@ std::string JsonStr(std::string_view s) {
 namespace {
 
 using Counts = std::map<std::string, size_t, std::less<>>;  // looked up by string_view
-void Bump(Counts& m, std::string_view k, size_t n = 1) {
+// The count for k, made 0 when new.
+size_t& Slot(Counts& m, std::string_view k) {
   auto it = m.find(k);
   if (it == m.end()) it = m.emplace(std::string(k), 0).first;
-  it->second += n;
+  return it->second;
 }
+void Bump(Counts& m, std::string_view k, size_t n = 1) { Slot(m, k) += n; }
 
 }  // namespace
 
@@ -267,10 +269,8 @@ class BatchSummary : public ReportObserver {
     size_t* count = nullptr;
     void Bump(Counts& m, std::string_view k) {
       if (count == nullptr || k != key) {
-        auto it = m.find(k);
-        if (it == m.end()) it = m.emplace(std::string(k), 0).first;
         key.assign(k);
-        count = &it->second;
+        count = &Slot(m, k);
       }
       ++*count;
     }

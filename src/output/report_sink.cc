@@ -40,13 +40,8 @@ void AppendJsonString(std::string& out, std::string_view s) {
 
 namespace {
 
-void AppendUint(std::string& out, uint64_t v) {
-  char b[24];
-  auto r = std::to_chars(b, b + sizeof(b), v);
-  out.append(b, static_cast<size_t>(r.ptr - b));
-}
-
-void AppendInt(std::string& out, int64_t v) {
+template <typename Int>
+void AppendNumber(std::string& out, Int v) {
   char b[24];
   auto r = std::to_chars(b, b + sizeof(b), v);
   out.append(b, static_cast<size_t>(r.ptr - b));
@@ -131,13 +126,13 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     line_ += ",\"confidence\":\"";
     line_ += ConfidenceName(f.confidence);
     line_ += "\",\"start\":";
-    AppendUint(line_, f.start);
+    AppendNumber(line_, f.start);
     line_ += ",\"end\":";
-    AppendUint(line_, f.end);
+    AppendNumber(line_, f.end);
     line_ += ",\"line\":";
-    AppendUint(line_, f.line);
+    AppendNumber(line_, f.line);
     line_ += ",\"column\":";
-    AppendUint(line_, f.column);
+    AppendNumber(line_, f.column);
     line_ += ",\"masked\":";
     AppendJsonString(line_, f.masked);
     line_ += ",\"rules\":";
@@ -151,18 +146,21 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true" : ",\"temporary\":false";
     if (message_index_ > 0) {
       line_ += ",\"message_index\":";
-      AppendUint(line_, static_cast<uint64_t>(message_index_));
+      AppendNumber(line_, message_index_);
     }
     if (!message_id_.empty()) {
       line_ += ",\"message_id\":";
       AppendJsonString(line_, message_id_);
     }
     if (!ticket_.empty()) {
-      line_ += ",\"record\":" + ticket_[0];
+      line_ += ",\"record\":";
+      line_ += ticket_[0];
       static const char* const kKeys[] = {"ticket_id", "created", "updated", "closed"};
       for (int k = 0; k < 4; ++k) {
         if (ticket_[k + 1].empty()) continue;
-        line_ += ",\"" + std::string(kKeys[k]) + "\":";
+        line_ += ",\"";
+        line_ += kKeys[k];
+        line_ += "\":";
         AppendJsonString(line_, ticket_[k + 1]);
       }
     }
@@ -174,7 +172,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       line_ += ",\"field\":";
       AppendJsonString(line_, f.field);
       line_ += ",\"part_offset\":";
-      AppendInt(line_, f.part_offset);
+      AppendNumber(line_, f.part_offset);
     }
     if (reveal_) {
       line_ += ",\"value\":";
