@@ -10,20 +10,12 @@ import quopri
 import random
 import sys
 
+from text_chunks import TextChunks
+
 src, out, mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
 r = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 7)
-text = open(src, "rb").read().decode("utf-8", "replace")
+chunk = TextChunks(src)
 target = mb * 1000 * 1000
-pos = 0
-
-
-def chunk(n):
-    global pos
-    if pos + n > len(text):
-        pos = 0
-    s = text[pos:pos + n]
-    pos += n
-    return s
 
 
 def b64(data):

@@ -8,22 +8,14 @@ import os
 import random
 import sys
 
+from text_chunks import TextChunks
+
 src, out, mb, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 r = random.Random(11)
-text = open(src, "rb").read().decode("utf-8", "replace")
+chunk = TextChunks(src)
 os.makedirs(out, exist_ok=True)
 per_file = mb * 1000 * 1000 // files
-pos = 0
 tid = 100000
-
-
-def chunk(n):
-    global pos
-    if pos + n > len(text):
-        pos = 0
-    s = text[pos:pos + n]
-    pos += n
-    return s
 
 
 for i in range(files):
