@@ -4,12 +4,6 @@
 
 namespace nordpii {
 
-namespace {
-void AssignRecord(TicketRecord& r, std::string_view bytes) {
-  r.bytes.reserve(bytes.size() + kRecordPadding);
-  r.bytes.assign(bytes);
-}
-}  // namespace
 
 
 Result<TicketFormat> ParseTicketFormat(const std::string& n) {
@@ -17,6 +11,25 @@ Result<TicketFormat> ParseTicketFormat(const std::string& n) {
   if (n == "json") return TicketFormat::kJson;
   if (n == "csv") return TicketFormat::kCsv;
   return Error(ErrorCode::kInvalidArgument, "unknown ticket format '" + n + "'");
+}
+
+// The record is pending[begin, end); the bytes before it go to Between().
+// Its bytes get spare capacity for simdjson's padding (kRecordPadding).
+void TicketReader::TakeRecord(TicketRecord& r, std::string_view pending, size_t begin, size_t end) {
+  between_.append(pending.substr(0, begin));
+  r.index = ++index_;
+  r.offset = offset_ + begin;
+  r.bytes.reserve(end - begin + kRecordPadding);
+  r.bytes.assign(pending.substr(begin, end - begin));
+  head_ += end;
+  offset_ += end;
+}
+
+// Bytes that are not a record (blank lines, a CSV header): passed through.
+void TicketReader::PassThrough(std::string_view bytes) {
+  between_.append(bytes);
+  head_ += bytes.size();
+  offset_ += bytes.size();
 }
 
 Status TicketReader::Fill() { return ReadMore(in_, buf_, head_, eof_); }
@@ -45,18 +58,10 @@ Result<bool> TicketReader::NextJsonl(TicketRecord& r) {
     std::string_view line = p.substr(0, len);
     size_t content = line.find_first_not_of(" \t\r\n");
     if (content == std::string_view::npos) {  // a blank line: passed through
-      between_.append(line);
-      head_ += len;
-      offset_ += len;
+      PassThrough(line);
       continue;
     }
-    size_t end = line.find_last_not_of(" \t\r\n") + 1;
-    between_.append(line.substr(0, content));
-    r.index = ++index_;
-    r.offset = offset_ + content;
-    AssignRecord(r, line.substr(content, end - content));
-    head_ += end;
-    offset_ += end;
+    TakeRecord(r, line, content, line.find_last_not_of(" \t\r\n") + 1);
     // The line end goes to the next record's Between() (or the tail).
     return true;
   }
@@ -130,12 +135,7 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
           }
           std::string_view all = std::string_view(buf_).substr(head_);
           size_t end = all.find_last_not_of(" \t\r\n") + 1;
-          between_.append(all.substr(0, first));
-          r.index = ++index_;
-          r.offset = offset_ + first;
-          AssignRecord(r, all.substr(first, end - first));
-          head_ += end;
-          offset_ += end;
+          TakeRecord(r, all, first, end);
           json_started_ = json_done_ = true;
           return true;
         }
@@ -196,12 +196,7 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
     size_t end = k;
     while (end > s && (p[end - 1] == ' ' || p[end - 1] == '\n' || p[end - 1] == '\r' || p[end - 1] == '\t')) --end;
     if (end == s) return Error(ErrorCode::kInvalidArgument, "unexpected character at offset " + std::to_string(offset_ + s));
-    between_.append(p.substr(0, s));
-    r.index = ++index_;
-    r.offset = offset_ + s;
-    AssignRecord(r, p.substr(s, end - s));
-    head_ += end;
-    offset_ += end;
+    TakeRecord(r, p, s, end);
     (void)i;
     return true;
   }
@@ -247,25 +242,17 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
       std::string_view content = h;
       while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
       for (const CsvField& f : SplitCsvRecord(content, delim_)) header_.push_back(CsvFieldText(content, f));
-      between_.append(rec);
-      head_ += len;
-      offset_ += len;
+      PassThrough(rec);
       csv_header_done_ = true;
       continue;
     }
     std::string_view content = rec;
     while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
     if (content.empty()) {
-      between_.append(rec);
-      head_ += len;
-      offset_ += len;
+      PassThrough(rec);
       continue;
     }
-    r.index = ++index_;
-    r.offset = offset_;
-    AssignRecord(r, content);
-    head_ += content.size();
-    offset_ += content.size();
+    TakeRecord(r, content, 0, content.size());
     return true;
   }
 }

@@ -53,6 +53,8 @@ class TicketReader {
 
  private:
   Status Fill();
+  void TakeRecord(TicketRecord& r, std::string_view pending, size_t begin, size_t end);
+  void PassThrough(std::string_view bytes);
   Result<bool> NextJsonl(TicketRecord& r);
   Result<bool> NextJson(TicketRecord& r);
   Result<bool> NextCsv(TicketRecord& r);
