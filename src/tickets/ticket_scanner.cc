@@ -53,13 +53,19 @@ bool PathMatches(const std::string& pattern, const std::string& path) {
   return false;
 }
 
-// JSON string content (between the quotes) to UTF-8 with a map back, into
-// `d` (cleared; its buffers are reused from record to record).
-void DecodeJsonString(std::string_view s, Decoded& d) {
-  d.bytes.clear();
-  d.map.Clear();
-  d.notes.clear();
-  d.bytes.reserve(s.size());
+// A field not named as HTML is taken for HTML when a tag opens within its
+// first 8 bytes and a closing tag follows.
+bool LooksHtml(std::string_view v) {
+  size_t lt = v.substr(0, 8).find('<');
+  return lt != std::string_view::npos && v.find("</", lt) != std::string_view::npos;
+}
+
+// JSON string content (between the quotes) to UTF-8, appended to `out`,
+// with `map` (cleared) from the appended bytes back to `s`.
+void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
+  map.Clear();
+  const size_t base = out.size();
+  out.reserve(base + s.size());
   auto hex4 = [&](size_t at, uint32_t& v) {
     if (at + 4 > s.size()) return false;
     v = 0;
@@ -75,22 +81,22 @@ void DecodeJsonString(std::string_view s, Decoded& d) {
     if (s[i] != '\\') {
       size_t e = s.find('\\', i);
       if (e == std::string_view::npos) e = s.size();
-      d.bytes.append(s.substr(i, e - i));
+      out.append(s.substr(i, e - i));
       i = e;
       continue;
     }
-    uint32_t at = static_cast<uint32_t>(d.bytes.size());
+    uint32_t at = static_cast<uint32_t>(out.size() - base);
     size_t len = 2;
     char c = i + 1 < s.size() ? s[i + 1] : '\\';
     switch (c) {
-      case 'n': d.bytes += '\n'; break;
-      case 't': d.bytes += '\t'; break;
-      case 'r': d.bytes += '\r'; break;
-      case 'b': d.bytes += '\b'; break;
-      case 'f': d.bytes += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
       case 'u': {
         uint32_t v = 0, lo = 0;
-        if (!hex4(i + 2, v)) { d.bytes += '\\'; len = 1; break; }
+        if (!hex4(i + 2, v)) { out += '\\'; len = 1; break; }
         len = 6;
         if (v >= 0xD800 && v < 0xDC00 && i + 12 <= s.size() && s[i + 6] == '\\' && s[i + 7] == 'u' &&
             hex4(i + 8, lo) && lo >= 0xDC00 && lo < 0xE000) {
@@ -99,12 +105,12 @@ void DecodeJsonString(std::string_view s, Decoded& d) {
         } else if (v >= 0xD800 && v < 0xE000) {
           v = 0xFFFD;
         }
-        AppendUtf8(v, d.bytes);
+        AppendUtf8(v, out);
         break;
       }
-      default: d.bytes += c; break;  // \" \\ \/
+      default: out += c; break;  // \" \\ \/
     }
-    d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), static_cast<uint32_t>(i), static_cast<uint32_t>(i + len));
+    map.Add(at, static_cast<uint32_t>(out.size() - base), static_cast<uint32_t>(i), static_cast<uint32_t>(i + len));
     i += len;
   }
 }
@@ -443,39 +449,47 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   x.record = r.bytes;
   // Appends a field: `s` has its decoded content; its visible text (HTML
   // fields: the text of the markup) goes into x.text.
-  auto finish = [&](Extracted::Segment& s, uint32_t raw_begin, const std::string& path, bool html) {
-    s.raw_begin = raw_begin;
-    s.path = path;
-    s.is_html = html || (s.decoded.bytes.find("</") != std::string::npos && s.decoded.bytes.find('<') < 8);
-    if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
-    const std::string& t = s.is_html ? s.html.bytes : s.decoded.bytes;
-    // The same text as the previous field, up to blank space at either end
-    // (html_body rendered from body: "<p>...</p>" adds a line break):
-    // scanned once, its findings repeated here (LocateAll).
-    if (x.used >= 2 && !t.empty()) {
-      size_t prev = x.used - 2;
-      while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
-      const Extracted::Segment& p = x.segments[prev];
-      auto core = [](std::string_view v, size_t& lead) {
-        size_t a = v.find_first_not_of(" \t\r\n");
-        if (a == std::string_view::npos) return std::string_view();
-        size_t b = v.find_last_not_of(" \t\r\n");
-        lead = a;
-        return v.substr(a, b + 1 - a);
-      };
-      size_t lead_p = 0, lead_t = 0;
-      std::string_view cp = core(x.TextOf(p), lead_p), ct = core(t, lead_t);
-      if (p.mirror_of < 0 && !ct.empty() && cp == ct) {
-        s.mirror_of = static_cast<int>(prev);
-        s.mirror_shift = static_cast<int>(lead_t) - static_cast<int>(lead_p);
-        s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
-        return;
-      }
+  // A field's visible text `t` goes at the end of x.text unless it is the
+  // same as the previous field's, up to blank space at either end
+  // (html_body rendered from body: "<p>...</p>" adds a line break): then it
+  // is scanned once and its findings repeated here (LocateAll).
+  auto mirrors_previous = [&](Extracted::Segment& s, std::string_view t) {
+    if (x.used < 2 || t.empty()) return false;
+    size_t prev = x.used - 2;
+    while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
+    const Extracted::Segment& p = x.segments[prev];
+    auto core = [](std::string_view v, size_t& lead) {
+      size_t a = v.find_first_not_of(" \t\r\n");
+      if (a == std::string_view::npos) return std::string_view();
+      size_t b = v.find_last_not_of(" \t\r\n");
+      lead = a;
+      return v.substr(a, b + 1 - a);
+    };
+    size_t lead_p = 0, lead_t = 0;
+    std::string_view cp = core(x.TextOf(p), lead_p), ct = core(t, lead_t);
+    if (p.mirror_of >= 0 || ct.empty() || cp != ct) return false;
+    s.mirror_of = static_cast<int>(prev);
+    s.mirror_shift = static_cast<int>(lead_t) - static_cast<int>(lead_p);
+    return true;
+  };
+  auto place = [&](Extracted::Segment& s, std::string_view t) {
+    if (mirrors_previous(s, t)) {
+      s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
+      return;
     }
     if (!x.text.empty()) x.text += "\n\n";
     s.text_begin = static_cast<uint32_t>(x.text.size());
     x.text += t;
     s.text_end = static_cast<uint32_t>(x.text.size());
+  };
+  // Appends a field whose decoded content is in s.decoded (HTML: the text
+  // of its markup).
+  auto finish = [&](Extracted::Segment& s, uint32_t raw_begin, const std::string& path, bool html) {
+    s.raw_begin = raw_begin;
+    s.path = path;
+    s.is_html = html || LooksHtml(s.decoded.bytes);
+    if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
+    place(s, s.is_html ? s.html.bytes : s.decoded.bytes);
   };
   auto add = [&](uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
     Extracted::Segment& s = x.Next();
@@ -546,8 +560,33 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.info = &info;
   w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, bool html) {
     Extracted::Segment& s = x.Next();
-    DecodeJsonString(content, s.decoded);
-    finish(s, raw_begin, path, html);
+    s.decoded.bytes.clear();
+    s.decoded.notes.clear();
+    if (html) {
+      DecodeJsonString(content, s.decoded.bytes, s.decoded.map);
+      return finish(s, raw_begin, path, true);
+    }
+    // Decoded straight into the scan text (a copy less for most fields),
+    // taken back out when it turns out to be HTML or a mirror.
+    const size_t mark = x.text.size();
+    if (mark) x.text += "\n\n";
+    const size_t begin = x.text.size();
+    DecodeJsonString(content, x.text, s.decoded.map);
+    std::string_view t = std::string_view(x.text).substr(begin);
+    if (LooksHtml(t)) {
+      s.decoded.bytes.assign(t);
+      x.text.resize(mark);
+      return finish(s, raw_begin, path, true);
+    }
+    s.raw_begin = raw_begin;
+    s.path = path;
+    if (mirrors_previous(s, t)) {
+      x.text.resize(mark);
+      s.text_begin = s.text_end = static_cast<uint32_t>(mark);
+      return;
+    }
+    s.text_begin = static_cast<uint32_t>(begin);
+    s.text_end = static_cast<uint32_t>(x.text.size());
   };
   od::value root;
   std::string norm, path;
