@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -132,32 +133,88 @@ void Bump(Counts& m, std::string_view k, size_t n = 1) { Slot(m, k) += n; }
 // (tested: a fresh run's report equals one rebuilt from its findings.jsonl).
 class BatchSummary : public ReportObserver {
  public:
-  struct Doc {
-    std::string key, path, id, date;
-    size_t findings = 0;
-    // A document has a few types: a small vector (a map per document was
-    // most of the summary's time); Types() gives them ordered.
-    std::vector<std::pair<std::string, size_t>> type_counts;
-    void Bump(std::string_view t, size_t n = 1) {
-      for (auto& [k, v] : type_counts)
-        if (k == t) { v += n; return; }
-      type_counts.emplace_back(std::string(t), n);
+  // Strings many documents share (input paths, finding types), kept once;
+  // views of them stay valid as long as the table (std::set nodes do not move).
+  class Interned {
+   public:
+    std::string_view Get(std::string_view v) {
+      if (last_ != nullptr && *last_ == v) return *last_;
+      auto it = set_.find(v);
+      if (it == set_.end()) it = set_.emplace(v).first;
+      last_ = &*it;
+      return *last_;
     }
+    void swap(Interned& o) {
+      set_.swap(o.set_);
+      std::swap(last_, o.last_);
+    }
+
+   private:
+    std::set<std::string, std::less<>> set_;
+    const std::string* last_ = nullptr;
+  };
+  // One ticket / message / file with findings. Small and with few heap
+  // blocks: a batch over an export has tens of thousands of them, and
+  // building and freeing them (five strings and a vector each) was ~15 % of
+  // the batch.
+  struct Doc {
+    std::string_view path;  // interned
+    std::string id;         // short: no heap block
+    size_t findings = 0;
+    std::string_view date() const { return {date_, date_len_}; }
+    void set_date(std::string_view d) {
+      date_len_ = static_cast<uint8_t>(std::min(d.size(), sizeof date_));
+      std::memcpy(date_, d.data(), date_len_);
+    }
+    // Counts by (interned) type: a document has a few types, kept inline.
+    void Bump(std::string_view t, size_t n = 1) {
+      for (size_t i = 0; i < nfew_; ++i)
+        if (few_[i].first.data() == t.data()) { few_[i].second += n; return; }
+      for (auto& [k, v] : more_)
+        if (k.data() == t.data()) { v += n; return; }
+      if (nfew_ < kFew) few_[nfew_++] = {t, n};
+      else more_.emplace_back(t, n);
+    }
+    // Types ordered by name.
     Counts Types() const {
       Counts c;
-      for (auto& [k, v] : type_counts) c[k] += v;
+      ForEachType([&](std::string_view k, size_t v) { nordpii::Bump(c, k, v); });
       return c;
     }
+    template <typename F>
+    void ForEachType(F f) const {
+      for (size_t i = 0; i < nfew_; ++i) f(few_[i].first, few_[i].second);
+      for (auto& [k, v] : more_) f(k, v);
+    }
+
+   private:
+    static constexpr size_t kFew = 4;
+    std::pair<std::string_view, size_t> few_[kFew];
+    size_t nfew_ = 0;
+    std::vector<std::pair<std::string_view, size_t>> more_;
+    char date_[40];  // enough for any ISO 8601 form; longer values are cut
+    uint8_t date_len_ = 0;
   };
+  // A document's key: its input path (interned: compared by address) and id.
+  struct DocKey {
+    std::string_view path;
+    std::string id;
+    bool operator==(const DocKey& o) const { return path.data() == o.path.data() && id == o.id; }
+  };
+  struct DocKeyHash {
+    size_t operator()(const DocKey& k) const {
+      return std::hash<std::string>()(k.id) * 31 + std::hash<const void*>()(k.path.data());
+    }
+  };
+
   explicit BatchSummary(std::string date_field) : date_field_(std::move(date_field)) {
     docs.reserve(1 << 14);  // no rehashing for the first 16 K documents with findings
   }
 
   Counts by_type, by_category, by_month, attachments_by_type;
-  // Per ticket / message / file, keyed by path + "\x1f" + id; hashed (a
-  // sorted map's long common path prefixes made every lookup ~16 memcmps),
-  // ordered by key where order shows (the retention list).
-  std::unordered_map<std::string, Doc> docs;
+  // Per ticket / message / file: hashed, ordered by (path, id) where order
+  // shows (the retention list).
+  std::unordered_map<DocKey, Doc, DocKeyHash> docs;
   size_t total = 0, events = 0;
 
   void AddFinding(std::string_view path, std::string_view type, std::string_view category,
@@ -169,21 +226,14 @@ class BatchSummary : public ReportObserver {
     std::string_view date = !created.empty() ? created : updated;
     month_slot_.Bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
     std::string_view id = !ticket_id.empty() ? ticket_id : message_id;
-    key_.assign(path).append(1, '\x1f').append(id);
-    if (last_doc_ == nullptr || key_ != last_doc_->key) {  // findings come grouped by document
-      last_doc_ = &docs[key_];
-      if (last_doc_->key.empty()) {
-        last_doc_->key = key_;
-        last_doc_->path = path;
-        last_doc_->id = id;
-      }
-    }
+    // Findings come grouped by document: most skip the lookup.
+    if (last_doc_ == nullptr || last_doc_->id != id || last_doc_->path != path) last_doc_ = &Find(path, id);
     Doc& doc = *last_doc_;
     std::string_view rd = date_field_ == "created" ? created : date_field_ == "updated" ? updated
                           : !closed.empty() ? closed : updated;
-    if (!rd.empty()) doc.date = rd;
+    if (!rd.empty()) doc.set_date(rd);
     ++doc.findings;
-    doc.Bump(type);
+    doc.Bump(types_.Get(type));
   }
   void AddEvent(std::string_view kind, std::string_view content_type) {
     ++events;
@@ -237,6 +287,8 @@ class BatchSummary : public ReportObserver {
       by_month.swap(o.by_month);
       attachments_by_type.swap(o.attachments_by_type);
       docs.swap(o.docs);
+      paths_.swap(o.paths_);
+      types_.swap(o.types_);
       total = o.total;
       events = o.events;
       last_doc_ = nullptr;
@@ -250,12 +302,10 @@ class BatchSummary : public ReportObserver {
     for (auto& [k, v] : o.by_month) Bump(by_month, k, v);
     for (auto& [k, v] : o.attachments_by_type) Bump(attachments_by_type, k, v);
     for (auto& [k, d] : o.docs) {
-      auto [it, fresh] = docs.try_emplace(k);
-      if (fresh) { it->second = std::move(d); continue; }
-      Doc& mine = it->second;  // the same document from two sources: later lines win the date
+      Doc& mine = Find(k.path, k.id);  // the same document from two sources: later lines win the date
       mine.findings += d.findings;
-      if (!d.date.empty()) mine.date = d.date;
-      for (auto& [t, n] : d.type_counts) mine.Bump(t, n);
+      if (!d.date().empty()) mine.set_date(d.date());
+      d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
     }
     last_doc_ = nullptr;
     type_slot_ = category_slot_ = month_slot_ = LastSlot();
@@ -276,8 +326,18 @@ class BatchSummary : public ReportObserver {
     }
   };
   LastSlot type_slot_, category_slot_, month_slot_;
+  // The document of (path, id), made when new.
+  Doc& Find(std::string_view path, std::string_view id) {
+    DocKey k{paths_.Get(path), std::string(id)};
+    auto [it, fresh] = docs.try_emplace(std::move(k));
+    if (fresh) {
+      it->second.path = it->first.path;
+      it->second.id = it->first.id;
+    }
+    return it->second;
+  }
+  Interned paths_, types_;
   std::string date_field_;
-  std::string key_;
   Doc* last_doc_ = nullptr;
   simdjson::ondemand::parser parser_;
 };
@@ -307,10 +367,11 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
   long cutoff = retention_days >= 0 ? DayNumber(today) - retention_days : 0;
   if (retention_days >= 0)
     for (auto& [k, d] : docs) {
-      long day = DayNumber(d.date);
+      long day = DayNumber(d.date());
       if (day >= 0 && day < cutoff) overdue.push_back(&d);
     }
-  std::sort(overdue.begin(), overdue.end(), [](const Doc* a, const Doc* b) { return a->key < b->key; });
+  std::sort(overdue.begin(), overdue.end(),
+            [](const Doc* a, const Doc* b) { return std::tie(a->path, a->id) < std::tie(b->path, b->id); });
   auto types_json = [](const Counts& m) {
     std::string s = "{";
     for (auto& [k, v] : m) s += (s.size() > 1 ? "," : "") + JsonStr(k) + ":" + std::to_string(v);
@@ -333,7 +394,7 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
           ",\"overdue\":" + std::to_string(overdue.size()) + ",\"items\":[";
     for (size_t i = 0; i < overdue.size() && i < 10000; ++i)
       js += (i ? "," : "") + std::string("{\"path\":") + JsonStr(overdue[i]->path) + ",\"id\":" +
-            JsonStr(overdue[i]->id) + ",\"date\":" + JsonStr(overdue[i]->date) + ",\"by_type\":" +
+            JsonStr(overdue[i]->id) + ",\"date\":" + JsonStr(overdue[i]->date()) + ",\"by_type\":" +
             types_json(overdue[i]->Types()) + "}";
     js += "]}";
   }
@@ -370,7 +431,7 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
       std::string t;
       for (auto& [k, v] : overdue[i]->Types()) t += (t.empty() ? "" : ", ") + k + " " + std::to_string(v);
       h += "<tr><td>" + Html(overdue[i]->path) + "</td><td>" + Html(overdue[i]->id) + "</td><td>" +
-           Html(overdue[i]->date) + "</td><td>" + Html(t) + "</td></tr>";
+           Html(overdue[i]->date()) + "</td><td>" + Html(t) + "</td></tr>";
     }
     h += "</table><p>" + std::to_string(overdue.size()) + " overdue.</p>";
   }
