@@ -26,11 +26,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<TicketRecord> Records(const std::string& data, TicketFormat f, std::string* error = nullptr,
-                                  std::string* rebuilt = nullptr) {
+// A record copied out of the reader (TicketRecord views its buffer).
+struct OwnedRecord {
+  size_t index;
+  uint64_t offset;
+  std::string bytes;
+};
+
+std::vector<OwnedRecord> Records(const std::string& data, TicketFormat f, std::string* error = nullptr,
+                                 std::string* rebuilt = nullptr) {
   auto src = StringSource(data);
   TicketReader rd(*src, f, 1 << 20);
-  std::vector<TicketRecord> out;
+  std::vector<OwnedRecord> out;
   TicketRecord r;
   for (;;) {
     auto more = rd.Next(r);
@@ -41,7 +48,8 @@ std::vector<TicketRecord> Records(const std::string& data, TicketFormat f, std::
     if (rebuilt) *rebuilt += rd.Between();
     if (!*more) break;
     if (rebuilt) *rebuilt += r.bytes;
-    out.push_back(r);
+    CHECK(r.padding >= kRecordPadding);
+    out.push_back({r.index, r.offset, std::string(r.bytes)});
   }
   return out;
 }

@@ -532,13 +532,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       if (want == m.name) map = &m;
     info.map = map ? map->name : "all";
   }
-  // Reused parser: a new parser per record costs page faults. The record's
-  // own spare capacity is the padding (TicketReader reserves it); a record
-  // made elsewhere is copied into a padded buffer.
+  // Reused parser: a new parser per record costs page faults. The bytes
+  // past the record in the reader's buffer are the padding (TicketRecord::
+  // padding); a record without it is copied into a padded buffer.
   static_assert(kRecordPadding >= simdjson::SIMDJSON_PADDING, "record padding below simdjson's");
   const char* data = r.bytes.data();
-  size_t cap = r.bytes.capacity();
-  if (cap < r.bytes.size() + simdjson::SIMDJSON_PADDING) {
+  size_t cap = r.bytes.size() + r.padding;
+  if (r.padding < simdjson::SIMDJSON_PADDING) {
     std::string& buf = json_->buf;
     buf.assign(r.bytes);
     buf.reserve(r.bytes.size() + simdjson::SIMDJSON_PADDING);

@@ -19,8 +19,20 @@ void TicketReader::TakeRecord(TicketRecord& r, std::string_view pending, size_t 
   between_.append(pending.substr(0, begin));
   r.index = ++index_;
   r.offset = offset_ + begin;
-  r.bytes.reserve(end - begin + kRecordPadding);
-  r.bytes.assign(pending.substr(begin, end - begin));
+  std::string_view rec = pending.substr(begin, end - begin);
+  // In place when the buffer has the padding past the record (it has:
+  // ReadMore leaves a chunk's capacity), else copied.
+  const char* cap_end = buf_.data() + buf_.capacity();
+  if (rec.data() >= buf_.data() && rec.data() + rec.size() <= cap_end &&
+      static_cast<size_t>(cap_end - (rec.data() + rec.size())) >= kRecordPadding) {
+    r.bytes = rec;
+    r.padding = static_cast<size_t>(cap_end - (rec.data() + rec.size()));
+  } else {
+    r.storage.reserve(rec.size() + kRecordPadding);
+    r.storage.assign(rec);
+    r.bytes = r.storage;
+    r.padding = r.storage.capacity() - r.storage.size();
+  }
   head_ += end;
   offset_ += end;
 }

@@ -17,6 +17,7 @@
 #define NORDPII_TICKETS_TICKET_SOURCE_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -26,15 +27,20 @@ namespace nordpii {
 
 enum class TicketFormat { kJsonl, kJson, kCsv };
 
-struct TicketRecord {
-  size_t index = 0;      // 1-based record number (CSV: data rows, header excluded)
-  uint64_t offset = 0;   // file offset of bytes[0]
-  std::string bytes;     // the record as written; capacity >= size + kRecordPadding
-};
-
-// Spare capacity every record's bytes have past their end, so a JSON parser
-// that reads a little past the input (simdjson's padding) needs no copy.
+// Bytes a record has readable past its end (TicketRecord::padding), so a
+// JSON parser that reads a little past the input (simdjson's padding) needs
+// no copy.
 inline constexpr size_t kRecordPadding = 64;
+
+struct TicketRecord {
+  size_t index = 0;        // 1-based record number (CSV: data rows, header excluded)
+  uint64_t offset = 0;     // file offset of bytes[0]
+  // The record as written: a view of the reader's buffer, valid until the
+  // next TicketReader::Next() (records are not copied out of the buffer).
+  std::string_view bytes;
+  size_t padding = 0;      // bytes readable past bytes' end (>= kRecordPadding from TicketReader)
+  std::string storage;     // holds the bytes when they cannot be viewed in place
+};
 
 class TicketReader {
  public:
