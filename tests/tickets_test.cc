@@ -427,3 +427,34 @@ TEST_CASE("batch: findings that cannot be kept are an error and the input is not
   CHECK(ReadFile(dir + "/cp").empty());
   fs::remove_all(dir);
 }
+
+TEST_CASE("tickets: JSON escapes decoded at every position; findings map back to the escaped bytes",
+          "[tickets]") {
+  // The decoder copies 16 bytes at a time up to a backslash: every prefix
+  // length puts the escapes at another place in a block.
+  static auto scanner = test::MakeScanner();
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  TicketScanner ts(*ctx, {});
+  for (size_t k = 0; k < 40; ++k) {
+    const std::string pad(k, 'a');
+    const std::string rec = "{\"id\":1,\"body\":\"" + pad +
+                            " \\u00e5 fnr 1510869508\\u0038 \\\"q\\\" \\\\ \\ud83d\\ude00\\tkari@example.no\\n"
+                            "and fnr 15108695088 at the end\\/\"}";
+    TicketRecord r;
+    r.bytes = rec;
+    r.index = 1;
+    Got g;
+    TicketInfo info;
+    REQUIRE(ts.Scan(r, TicketFormat::kJsonl, {}, g, info).ok());
+    std::vector<std::string> where;
+    for (const Finding& f : g.f) where.push_back(f.type + "=" + rec.substr(f.start, f.end - f.start));
+    CHECK(where == std::vector<std::string>{"no.fnr=1510869508\\u0038", "email=kari@example.no",
+                                            "no.fnr=15108695088"});
+    std::string out;
+    size_t n = 0;
+    REQUIRE(ts.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel, out, n).ok());
+    CHECK(n == 3);
+    CHECK(nlohmann::json::parse(out)["body"] ==
+          pad + " \xC3\xA5 fnr [NO-FNR] \"q\" \\ \xF0\x9F\x98\x80\t[EMAIL]\nand fnr [NO-FNR] at the end/");
+  }
+}
