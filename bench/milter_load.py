@@ -3,7 +3,11 @@
 127.0.0.1:PORT with THREADS parallel clients (one SMTP session each, many
 messages per session), timing each message from MAIL FROM to the reply to
 the end of DATA. Prints JSON: count, errors, seconds, per-message latencies.
-Usage: milter_load.py PORT DIR THREADS"""
+With RATE (messages/s) the load is open: message i is due at start + i/RATE
+whether or not earlier ones are done, and its latency counts from when it was
+due (waiting for a free client included), so it shows the time a message
+spends at this rate, not the queue of a saturated machine.
+Usage: milter_load.py PORT DIR THREADS [RATE]"""
 import json
 import os
 import smtplib
@@ -12,9 +16,11 @@ import threading
 import time
 
 port, d, threads = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+rate = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
 files = sorted(os.path.join(d, f) for f in os.listdir(d))
 lock = threading.Lock()
 queue = list(enumerate(files))
+queue.reverse()  # popped from the end: in file order
 lat = [None] * len(files)
 errors = []
 
@@ -28,7 +34,13 @@ def worker():
                 break
             i, f = queue.pop()
         data = open(f, "rb").read()
-        t = time.perf_counter()
+        if rate:
+            t = t0 + i / rate
+            wait = t - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        else:
+            t = time.perf_counter()
         try:
             s.sendmail("load@example.org", ["inbox@pii.test"], data)
             lat[i] = time.perf_counter() - t
