@@ -38,6 +38,8 @@ categories = ["national-id"]
 min_confidence = "medium"
 action = "flag"
 EOF
+# Busy CPU ticks of the whole machine (user+nice+system+irq+softirq+steal).
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 run() {  # name milter(yes|no|null) [rate]
   local lab port mport mpid=""
   lab=$(mktemp -d /tmp/nordpii-load.XXXXXX); chmod 755 "$lab"
@@ -59,15 +61,23 @@ run() {  # name milter(yes|no|null) [rate]
   else
     lab_start "$lab" "$port" ""
   fi
-  if [ -n "${3:-}" ]; then  # open load: enough clients that none is missing when a message is due
-    /usr/bin/python3 bench/milter_load.py "$port" "$MSGS" 16 "$3" > "$lab/result.json"
-  else
-    /usr/bin/python3 bench/milter_load.py "$port" "$MSGS" "$CLIENTS" > "$lab/result.json"
-  fi
+  local cpu0 cpu1 clients=$CLIENTS
+  [ -n "${3:-}" ] && clients=16  # open load: enough clients that none is missing when a message is due
+  cpu0=$(busy_ticks)
+  /usr/bin/time -f "%U %S" -o "$lab/client.cpu" \
+    /usr/bin/python3 bench/milter_load.py "$port" "$MSGS" "$clients" ${3:+"$3"} > "$lab/result.json"
   for _ in $(seq 600); do  # wait for delivery to finish
     [ "$(ls "$lab/mail/inbox/new" 2>/dev/null | wc -l)" -ge "$N" ] && break
     sleep 0.1
   done
+  cpu1=$(busy_ticks)
+  # CPU of the whole machine per message, without the load client's own.
+  local with=""
+  [ "$2" = null ] && with=" + null milter"
+  [ "$2" = yes ] && with=" + nordpii"
+  awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" -v n="$N" -v w="$with" \
+    '{printf "CPU per message: %.2f ms (machine) - %.2f ms (load client) = %.2f ms (Postfix%s)\n", (b-a)*1000/hz/n, ($1+$2)*1000/n, (b-a)*1000/hz/n-($1+$2)*1000/n, w}' \
+    "$lab/client.cpu"
   delivered=$(ls "$lab/mail/inbox/new" | wc -l)
   flagged=$(grep -l '^X-Nordpii-Verdict' "$lab/mail/inbox/new/"* 2>/dev/null | wc -l)
   lab_stop "$lab"
