@@ -604,8 +604,18 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     s.decoded.bytes.clear();
     s.decoded.notes.clear();
     if (html) {
-      DecodeJsonString(content, s.decoded.bytes, s.decoded.map);
-      return finish(s, raw_begin, path, true);
+      if (content.find('\\') != std::string_view::npos) {
+        DecodeJsonString(content, s.decoded.bytes, s.decoded.map);
+        return finish(s, raw_begin, path, true);
+      }
+      // No escapes: the content is its own decoding (identity map), read
+      // in place by the HTML stage instead of being copied.
+      s.decoded.map.Clear();
+      s.raw_begin = raw_begin;
+      s.path = path;
+      s.is_html = true;
+      HtmlToText(content, s.html);
+      return place(s, s.html.bytes);
     }
     // Decoded straight into the scan text (a copy less for most fields),
     // taken back out when it turns out to be HTML or a mirror.
