@@ -22,7 +22,10 @@ export N
 CLIENTS=${2:-8}
 RATE=${3:-100}
 NULL_MILTER=""
-if cc -O2 -o /tmp/nordpii-null-milter bench/null_milter.c -lmilter -lpthread 2>/dev/null; then
+# NULL_NO_CONTENT=1: the null milter asks for no headers and no body (what a
+# milter costs Postfix before the message is streamed to it).
+if cc -O2 ${NULL_NO_CONTENT:+-DNULL_MILTER_NO_CONTENT} -o /tmp/nordpii-null-milter bench/null_milter.c \
+    -lmilter -lpthread 2>/dev/null; then
   NULL_MILTER=/tmp/nordpii-null-milter
 fi
 . tests/milter/postfix_lab.sh
