@@ -493,3 +493,38 @@ TEST_CASE("milter daemon: bounded connections, dropped peers, garbage, SIGHUP wi
   close(e);
   CHECK(ReadFile(d.log).find("15108695088") == std::string::npos);
 }
+
+TEST_CASE("milter daemon: packets split across reads and many in one read", "[milter][daemon]") {
+  // The whole conversation as one byte stream, written in 7-byte pieces:
+  // packets arrive split at every position and several per read; the
+  // daemon answers each stage and rejects at end of message.
+  Daemon d(std::string("[milter]\nmax_connections = 2\nread_timeout_s = 5\n") + kPolicy);
+  int fd = d.Connect();
+  const std::string stream = OptNeg() + Pkt(kMail, Nul({"<kari@example.no>"})) + Pkt(kRcpt, Nul({"<x@partner.se>"})) +
+                             Pkt(kHeader, Nul({"Subject", "hei"})) + Pkt(kHeader, Nul({"To", "x@partner.se"})) +
+                             Pkt(kEoh, "") + Pkt(kBody, std::string(3000, 'a') + " fnr 15108695088\r\n") +
+                             Pkt(kBody, std::string(70000, 'b') + "\r\n") + Pkt(kBodyEob, "");
+  for (size_t i = 0; i < stream.size(); i += 7) {
+    std::string_view piece = std::string_view(stream).substr(i, 7);
+    REQUIRE(send(fd, piece.data(), piece.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(piece.size()));
+  }
+  // Replies: negotiation, one per stage (no "no reply" bits offered), then
+  // the 5.7.1 at end of message.
+  std::string buf;
+  std::vector<char> cmds;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until && (cmds.empty() || cmds.back() != kReplyCode)) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    char b[4096];
+    ssize_t r = recv(fd, b, sizeof b, 0);
+    if (r <= 0) break;
+    buf.append(b, static_cast<size_t>(r));
+    Packet pk;
+    while (*Decode(buf, pk)) cmds.push_back(pk.cmd);
+  }
+  REQUIRE(!cmds.empty());
+  CHECK(cmds.back() == kReplyCode);
+  CHECK(std::count(cmds.begin(), cmds.end(), kContinue) == 7);  // mail, rcpt, 2 headers, eoh, 2 body chunks
+  close(fd);
+}

@@ -19,16 +19,27 @@ void Encode(char cmd, std::string_view data, std::string& out) {
   out.append(data);
 }
 
-Result<bool> Decode(std::string& buf, Packet& p) {
-  if (buf.size() < 4) return false;
-  const auto* b = reinterpret_cast<const unsigned char*>(buf.data());
+Result<bool> DecodeAt(std::string_view buf, size_t& pos, PacketView& p) {
+  if (buf.size() < pos + 4) return false;
+  const auto* b = reinterpret_cast<const unsigned char*>(buf.data() + pos);
   uint32_t len = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
   if (len == 0 || len > kMaxPacket)
     return Error(ErrorCode::kInvalidArgument, "milter packet length " + std::to_string(len) + " out of range");
-  if (buf.size() < 4 + static_cast<size_t>(len)) return false;
-  p.cmd = buf[4];
-  p.data.assign(buf, 5, len - 1);
-  buf.erase(0, 4 + len);
+  if (buf.size() - pos < 4 + static_cast<size_t>(len)) return false;
+  p.cmd = buf[pos + 4];
+  p.data = buf.substr(pos + 5, len - 1);
+  pos += 4 + len;
+  return true;
+}
+
+Result<bool> Decode(std::string& buf, Packet& p) {
+  size_t pos = 0;
+  PacketView v;
+  auto got = DecodeAt(buf, pos, v);
+  if (!got || !*got) return got;
+  p.cmd = v.cmd;
+  p.data.assign(v.data);
+  buf.erase(0, pos);
   return true;
 }
 

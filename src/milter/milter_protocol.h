@@ -50,6 +50,12 @@ struct Packet {
   char cmd = 0;
   std::string data;
 };
+// A packet whose data is a view of the receive buffer (no copy; valid until
+// the buffer changes).
+struct PacketView {
+  char cmd = 0;
+  std::string_view data;
+};
 
 // Appends the encoded packet to `out`.
 void Encode(char cmd, std::string_view data, std::string& out);
@@ -57,6 +63,9 @@ void Encode(char cmd, std::string_view data, std::string& out);
 // Returns false when more bytes are needed; an error for a length of 0 or
 // over kMaxPacket.
 Result<bool> Decode(std::string& buf, Packet& p);
+// The same without copying: parses the packet at `pos` of `buf` and moves
+// `pos` past it.
+Result<bool> DecodeAt(std::string_view buf, size_t& pos, PacketView& p);
 
 // NUL-separated strings of a packet's data (the last one may lack its NUL).
 std::vector<std::string_view> SplitNul(std::string_view data);

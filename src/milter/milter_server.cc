@@ -86,7 +86,7 @@ void MilterSession::NewMessage() {
   size_ = 0;
 }
 
-bool MilterSession::Handle(const Packet& p, std::string& out) {
+bool MilterSession::Handle(const PacketView& p, std::string& out) {
   // Replies to per-stage commands are skipped where the MTA agreed to "no
   // reply": every decision is taken at end of message, and each awaited
   // reply costs a round trip per header and body chunk.
@@ -450,9 +450,12 @@ void MilterServer::Serve(int fd, const EngineHolder& engines, LogFn log) {
     if (r <= 0) return;  // the MTA closed (or dropped) the connection
 
     in.append(buf.data(), static_cast<size_t>(r));
-    Packet p;
+    // Packets are handled as views of `in`; the bytes they took are
+    // dropped once per read (not once per packet).
+    PacketView p;
+    size_t pos = 0;
     for (;;) {
-      auto got = Decode(in, p);
+      auto got = DecodeAt(in, pos, p);
       if (!got) {
         log("nordpii milter: " + got.error().message() + "; connection closed");
         return;
@@ -463,6 +466,7 @@ void MilterServer::Serve(int fd, const EngineHolder& engines, LogFn log) {
       if (!out.empty() && !WriteAll(fd, out)) return;
       if (!keep) return;
     }
+    in.erase(0, pos);
   }
 }
 

@@ -71,7 +71,8 @@ class MilterSession {
  public:
   MilterSession(const EngineHolder& engines, LogFn log);
   // Returns false when the connection is to be closed (QUIT).
-  bool Handle(const Packet& p, std::string& out);
+  bool Handle(const PacketView& p, std::string& out);
+  bool Handle(const Packet& p, std::string& out) { return Handle(PacketView{p.cmd, p.data}, out); }
 
  private:
   void NewMessage();
