@@ -458,3 +458,40 @@ TEST_CASE("tickets: JSON escapes decoded at every position; findings map back to
           pad + " \xC3\xA5 fnr [NO-FNR] \"q\" \\ \xF0\x9F\x98\x80\t[EMAIL]\nand fnr [NO-FNR] at the end/");
   }
 }
+
+TEST_CASE("batch and scan: identifiers in paths, Message-IDs and ticket ids are masked in reports",
+          "[batch]") {
+  // Reports never show a raw identifier, also where it is part of what the
+  // report says about an input: a file named after a person's number, a
+  // ticket whose id is one, a Message-ID holding one. Dates and order
+  // numbers in names stay as they are.
+  std::string dir = "/tmp/nordpii-meta-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/in");
+  std::ofstream(dir + "/in/kunde-15108695088.txt") << "fnr 15108695088\n";
+  std::ofstream(dir + "/in/2026-11-23-ordre-4500012345.txt") << "fnr 15108695088\n";
+  std::ofstream(dir + "/in/tickets.jsonl") << R"({"id":"15108695088","subject":"fnr 15108695088"})" << "\n";
+  std::ofstream(dir + "/in/m.eml") << "Message-ID: <15108695088.1@example.no>\r\nSubject: hei\r\n\r\nfnr 15108695088\r\n";
+  Run b = Exec("batch -q --jobs 2 " + dir + "/in --report " + dir + "/rep --checkpoint " + dir + "/cp");
+  CHECK(b.code == 1);
+  CHECK(b.out.find("15108695088") == std::string::npos);
+  std::string findings = ReadFile(dir + "/rep/findings.jsonl");
+  CHECK_THAT(findings, Catch::Contains("kunde-151086*****.txt"));
+  CHECK_THAT(findings, Catch::Contains("2026-11-23-ordre-4500012345.txt"));
+  CHECK_THAT(findings, Catch::Contains("\"ticket_id\":\"151086*****\""));
+  CHECK_THAT(findings, Catch::Contains("\"message_id\":\"151086*****.1@example.no\""));
+  for (const char* f : {"/rep/findings.jsonl", "/rep/summary.json", "/rep/report.html"})
+    CHECK(ReadFile(dir + f).find("15108695088") == std::string::npos);
+  // A resumed run with every input finished keeps the (masked) findings.
+  std::string summary = ReadFile(dir + "/rep/summary.json");
+  Run again = Exec("batch -q --jobs 1 " + dir + "/in --report " + dir + "/rep --checkpoint " + dir + "/cp");
+  CHECK(again.code == 1);
+  CHECK(ReadFile(dir + "/rep/findings.jsonl").size() == findings.size());
+  CHECK(ReadFile(dir + "/rep/summary.json") == summary);
+  // scan: the same for its output and its error messages.
+  Run s = Exec("scan --format jsonl " + dir + "/in " + dir + "/in/missing-15108695088.txt");
+  CHECK(s.code == 2);
+  CHECK(s.out.find("15108695088") == std::string::npos);
+  CHECK_THAT(s.out, Catch::Contains("kunde-151086*****.txt"));
+  fs::remove_all(dir);
+}

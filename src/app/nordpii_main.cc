@@ -15,6 +15,7 @@
 #include "batch/input_scan.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
+#include "output/identifier_masker.h"
 #include "output/redactor.h"
 #include "output/report_sink.h"
 #include "pipeline/scanner.h"
@@ -115,8 +116,9 @@ Result<std::shared_ptr<const Scanner>> Build(const Common& c) {
 }
 
 // The scanner and a context with the configured key, or nullptr after
-// printing why.
-std::unique_ptr<ScanContext> MakeContext(const Common& c) {
+// printing why; with `masker`, also a masker for what reports say about
+// the inputs (paths, Message-IDs, ticket ids, errors).
+std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<IdentifierMasker>* masker = nullptr) {
   auto scanner = Build(c);
   if (!scanner) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
@@ -128,6 +130,7 @@ std::unique_ptr<ScanContext> MakeContext(const Common& c) {
     return nullptr;
   }
   auto ctx = (*scanner)->NewContext(*hasher);
+  if (masker) *masker = std::make_unique<IdentifierMasker>(**scanner, *hasher);
   if (!c.reference_date.empty()) {
     int y = 0, m = 0, d = 0;
     char tail = 0;
@@ -161,10 +164,11 @@ ReportFormat OutputFormat(const std::string& format) {
 // Scans every input below `paths` into `sink`; grep exit codes: 0 nothing
 // found, 1 found, 2 an error happened (the other inputs are still scanned).
 int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
-            ReportSink& sink) {
+            ReportSink& sink, IdentifierMasker& masker) {
   int errors = 0;
+  sink.SetMasker(&masker);
   auto fail = [&](const std::string& msg) {
-    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
+    std::fprintf(stderr, "nordpii: %s\n", masker.Mask(msg).c_str());
     ++errors;
   };
   InputScanners scanners(ctx, c.Limits(), c.Tickets());
@@ -182,14 +186,15 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
     return 2;
   }
-  auto ctx = MakeContext(c);
+  std::unique_ptr<IdentifierMasker> masker;
+  auto ctx = MakeContext(c, &masker);
   if (!ctx) return 2;
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
   ReportSink sink(stdout, OutputFormat(format), reveal);
   if (paths.empty()) paths.push_back("-");
-  return ScanAll(c, *ctx, paths, filter, sink);
+  return ScanAll(c, *ctx, paths, filter, sink, *masker);
 }
 
 int RunRedact(const Common& c, const std::string& path, const std::string& out_path,
@@ -385,7 +390,8 @@ class SubjectSink : public ReportSink {
 // identifiers, in any written variant, for an access or erasure request.
 int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const std::vector<std::string>& hashes,
                    std::vector<std::string> paths, const std::string& format) {
-  auto ctx = MakeContext(c);
+  std::unique_ptr<IdentifierMasker> masker;
+  auto ctx = MakeContext(c, &masker);
   if (!ctx) return 2;
   std::set<std::string> wanted(hashes.begin(), hashes.end());
   CollectFindings probe;
@@ -417,7 +423,7 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     return 2;
   }
   SubjectSink sink(stdout, OutputFormat(format), wanted);
-  return ScanAll(c, *ctx, paths, FindingFilter{}, sink);
+  return ScanAll(c, *ctx, paths, FindingFilter{}, sink, *masker);
 }
 
 int RunTypes(const Common& c) {

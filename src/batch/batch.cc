@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "batch/input_scan.h"
+#include "output/identifier_masker.h"
 #include "output/redactor.h"
 
 namespace fs = std::filesystem;
@@ -514,12 +515,20 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: %s: %s\n", o.report_dir.c_str(), ec.message().c_str());
     return 2;
   }
+  auto hasher = KeyedHasher::FromEnvironment(o.key_file);
+  if (!hasher) {
+    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
+    return 2;
+  }
   std::mutex mu;
   std::vector<std::string> errors;
+  // Error messages name inputs: identifiers in a path are masked (under mu).
+  IdentifierMasker error_masker(*scanner, *hasher);
   auto error = [&](const std::string& e) {
     std::lock_guard<std::mutex> l(mu);
-    std::fprintf(stderr, "nordpii: %s\n", e.c_str());
-    errors.push_back(e);
+    std::string shown = error_masker.Mask(e);
+    std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
+    errors.push_back(std::move(shown));
   };
   std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error);
   const std::string findings_path = o.report_dir + "/findings.jsonl";
@@ -544,11 +553,14 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     }
     // Streamed through OutputFile (temporary file + rename): the findings of
     // a long run need not fit in memory.
+    // findings.jsonl shows paths masked; the checkpoint keeps them as given.
+    std::set<std::string> done_shown;
+    for (const auto& p : done) done_shown.insert(error_masker.Mask(p));
     std::ifstream old(findings_path, std::ios::binary);
     auto kept = OutputFile::Open(findings_path);
     Status st = kept ? Status::Ok() : Status(kept.error());
     for (std::string l; st.ok() && std::getline(old, l);)
-      if (!l.empty() && done.count(LinePath(l))) {
+      if (!l.empty() && done_shown.count(LinePath(l))) {
         st = (*kept)->Write(l + '\n');
         summary.AddLine(l);
       }
@@ -578,11 +590,6 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   for (const Input& in : inputs)
     if (done.count(in.path)) bytes_done += in.size, ++docs_done;
   size_t jobs = o.jobs ? o.jobs : std::max<unsigned>(1, std::thread::hardware_concurrency());
-  auto hasher = KeyedHasher::FromEnvironment(o.key_file);
-  if (!hasher) {
-    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
-    return 2;
-  }
   // Workers take inputs from the queue (the queue holds pointers into the
   // input list: bounded by the number of inputs, no file is opened before
   // a worker takes it).
@@ -598,6 +605,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         ctx->detect_options().ref_day = o.ref_day;
       }
       InputScanners s(*ctx, o.mail_limits, o.tickets);
+      IdentifierMasker masker(*scanner, *hasher);  // paths, Message-IDs, ticket ids in the report
       std::string tmp = o.report_dir + "/.worker-" + std::to_string(w) + ".jsonl";
       std::string held_mem;
       for (;;) {
@@ -618,6 +626,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           break;
         }
         ReportSink sink(f, ReportFormat::kJsonl, false);
+        sink.SetMasker(&masker);
         sink.SetObserver(sums[w].get());
         std::string input_errors;  // for the checkpoint line
         auto input_error = [&](const std::string& e) {
@@ -633,8 +642,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           std::lock_guard<std::mutex> l(mu);
           bool copied = held.CopyTo(out);
           if (!copied) {  // not checkpointed: a resumed run scans the input again
-            std::fprintf(stderr, "nordpii: %s: cannot keep the findings of %s\n", tmp.c_str(), in->path.c_str());
-            errors.push_back(tmp + ": cannot keep the findings of " + in->path);
+            std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + in->path);
+            std::fprintf(stderr, "nordpii: %s\n", e.c_str());
+            errors.push_back(e);
           }
           std::fflush(out);
           if (cp && copied) {

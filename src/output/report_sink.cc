@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "output/identifier_masker.h"
+
 namespace nordpii {
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -83,6 +85,30 @@ std::string SafeUtf8(std::string_view raw) {
 ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal)
     : out_(out), format_(format), reveal_(reveal) {
   if (format_ == ReportFormat::kJson) std::fputs("{\"findings\":[", out_);
+}
+
+void ReportSink::SetPath(std::string path) {
+  path_ = masker_ && !reveal_ ? masker_->Mask(path) : std::move(path);
+  path_json_.clear();
+  message_index_ = 0;
+  ticket_.clear();
+  message_id_.clear();
+}
+
+void ReportSink::SetMessage(size_t index, std::string message_id) {
+  message_index_ = index;
+  message_id_ = masker_ && !reveal_ ? masker_->Mask(message_id) : std::move(message_id);
+}
+
+void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
+                           std::string_view closed) {
+  ticket_.resize(5);  // assigned in place: the strings keep their capacity from ticket to ticket
+  ticket_[0] = std::to_string(record);
+  if (masker_ && !reveal_) ticket_[1] = masker_->Mask(id);
+  else ticket_[1] = id;
+  ticket_[2] = created;
+  ticket_[3] = updated;
+  ticket_[4] = closed;
 }
 
 bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {

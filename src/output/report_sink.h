@@ -51,6 +51,7 @@ namespace nordpii {
 enum class ReportFormat { kText, kJsonl, kJson };
 
 class ReportSink;
+class IdentifierMasker;
 // Told of every finding and event a ReportSink writes (batch summaries are
 // accumulated so instead of re-reading the report).
 class ReportObserver {
@@ -64,29 +65,16 @@ class ReportSink : public StreamSink {
  public:
   // Writes to `out` (not owned). `reveal` adds the raw value (--reveal).
   ReportSink(std::FILE* out, ReportFormat format, bool reveal);
-  void SetPath(std::string path) {
-    path_ = std::move(path);
-    path_json_.clear();
-    message_index_ = 0;
-    ticket_.clear();
-    message_id_.clear();
-  }
+  // With a masker (not owned), identifiers in the path, Message-ID and
+  // ticket id are masked before they are written (unless `reveal`).
+  void SetMasker(IdentifierMasker* m) { masker_ = m; }
+  void SetPath(std::string path);
   // The message being scanned (mail): index in an mbox (0 = not an mbox)
   // and its Message-ID.
-  void SetMessage(size_t index, std::string message_id) {
-    message_index_ = index;
-    message_id_ = std::move(message_id);
-  }
+  void SetMessage(size_t index, std::string message_id);
   // The ticket being scanned (ticket exports): record number, id, dates.
   void SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
-                 std::string_view closed) {
-    ticket_.resize(5);  // assigned in place: the strings keep their capacity from ticket to ticket
-    ticket_[0] = std::to_string(record);
-    ticket_[1] = id;
-    ticket_[2] = created;
-    ticket_[3] = updated;
-    ticket_[4] = closed;
-  }
+                 std::string_view closed);
   void OnNote(std::string_view part, std::string_view text) override;
   void OnAttachment(std::string_view part, std::string_view type, std::string_view name,
                     uint64_t size) override;
@@ -107,6 +95,7 @@ class ReportSink : public StreamSink {
   std::FILE* out_;
   ReportFormat format_;
   bool reveal_;
+  IdentifierMasker* masker_ = nullptr;
   std::string path_;
   std::string path_json_;  // path_ as a JSON string, made on first use
   size_t count_ = 0;

@@ -1,0 +1,41 @@
+// File: identifier_masker.h
+//
+// What nordpii writes about its inputs — file paths (archive members
+// included), Message-IDs, ticket ids, error messages that name a file — can
+// itself hold an identifier: a Maildir named after a customer's personnummer,
+// an attachment saved as lonn_15108695088.pdf inside a zip. Reports and logs
+// never contain a raw identifier, so such text goes through
+// IdentifierMasker: every national id and financial number the detectors
+// validate in it (confidence medium or higher) is replaced by its masked
+// form, e.g. "151086*****". Dates, order numbers and other digits stay.
+#ifndef NORDPII_OUTPUT_IDENTIFIER_MASKER_H_
+#define NORDPII_OUTPUT_IDENTIFIER_MASKER_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "pipeline/scanner.h"
+
+namespace nordpii {
+
+class IdentifierMasker {
+ public:
+  // Uses its own context (not one that may be in the middle of a scan).
+  IdentifierMasker(const Scanner& scanner, const KeyedHasher& hasher);
+  ~IdentifierMasker();
+  // `text` with its identifiers masked. Text with fewer than 9 digits is
+  // returned as it is without a scan (no national id, card, account or IBAN
+  // has fewer), so ticket ids and short names cost a digit count.
+  // Not thread-safe: one masker per thread.
+  std::string Mask(std::string_view text);
+
+ private:
+  std::unique_ptr<ScanContext> ctx_;
+  FindingFilter filter_;
+  std::string spaced_;  // scratch
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_OUTPUT_IDENTIFIER_MASKER_H_
