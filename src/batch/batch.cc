@@ -156,8 +156,8 @@ class BatchSummary : public ReportObserver {
   };
   // One ticket / message / file with findings. Small and with few heap
   // blocks: a batch over an export has tens of thousands of them, and
-  // building and freeing them (five strings and a vector each) was ~15 % of
-  // the batch.
+  // building and freeing them (five strings and a vector each) cost ~8 % of
+  // a batch over an export.
   struct Doc {
     std::string_view path;  // interned
     std::string id;         // short: no heap block
@@ -449,7 +449,7 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
 // A FILE* whose bytes stay in memory up to `limit`, then go to a temporary
 // file (fopencookie: ReportSink writes through stdio as for any file).
 // `mem` is the worker's buffer, reused from input to input (a new one per
-// input cost its growth and page faults: ~5 % of a batch over exports).
+// input paid for its growth and page faults again each time).
 class HeldOutput {
  public:
   HeldOutput(std::string spill_path, size_t limit, std::string& mem)

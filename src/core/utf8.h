@@ -45,6 +45,8 @@ inline bool IsWordCodepoint(uint32_t c) {
 
 // Appends the UTF-8 encoding of code point c (<= U+10FFFF) to out.
 void AppendUtf8(uint32_t c, std::string& out);
+// Writes the UTF-8 bytes of code point `c` (1-4) at `out`; returns how many.
+size_t EncodeUtf8(uint32_t c, char* out);
 
 // ASCII letters lower-cased, every other byte kept (header names, charset
 // labels, MIME types, domains).

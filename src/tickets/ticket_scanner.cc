@@ -84,23 +84,6 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
     }
     return true;
   };
-  auto utf8 = [&](uint32_t v) {
-    if (v < 0x80) {
-      dst[o++] = static_cast<char>(v);
-    } else if (v < 0x800) {
-      dst[o++] = static_cast<char>(0xC0 | (v >> 6));
-      dst[o++] = static_cast<char>(0x80 | (v & 0x3F));
-    } else if (v < 0x10000) {
-      dst[o++] = static_cast<char>(0xE0 | (v >> 12));
-      dst[o++] = static_cast<char>(0x80 | ((v >> 6) & 0x3F));
-      dst[o++] = static_cast<char>(0x80 | (v & 0x3F));
-    } else {
-      dst[o++] = static_cast<char>(0xF0 | (v >> 18));
-      dst[o++] = static_cast<char>(0x80 | ((v >> 12) & 0x3F));
-      dst[o++] = static_cast<char>(0x80 | ((v >> 6) & 0x3F));
-      dst[o++] = static_cast<char>(0x80 | (v & 0x3F));
-    }
-  };
   while (i < n) {
 #if defined(__SSE2__)
     // Plain bytes: stored 16 at a time (o + 16 <= i + 16 <= n: in bounds).
@@ -141,7 +124,7 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
         } else if (v >= 0xD800 && v < 0xE000) {
           v = 0xFFFD;
         }
-        utf8(v);
+        o += EncodeUtf8(v, dst + o);
         break;
       }
       default: dst[o++] = c; break;  // \" \\ \/
@@ -525,17 +508,17 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   };
   // Appends a field whose decoded content is in s.decoded (HTML: the text
   // of its markup).
-  auto finish = [&](Extracted::Segment& s, uint32_t raw_begin, const std::string& path, bool html) {
-    s.raw_begin = raw_begin;
-    s.path = path;
+  auto finish = [&](Extracted::Segment& s, bool html) {
     s.is_html = html || LooksHtml(s.decoded.bytes);
     if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
     place(s, s.is_html ? s.html.bytes : s.decoded.bytes);
   };
   auto add = [&](uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
     Extracted::Segment& s = x.Next();
+    s.raw_begin = raw_begin;
+    s.path = path;
     s.decoded = std::move(dec);
-    finish(s, raw_begin, path, html);
+    finish(s, html);
   };
   if (f == TicketFormat::kCsv) {
     info.map = "csv";
@@ -601,18 +584,18 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.info = &info;
   w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, bool html) {
     Extracted::Segment& s = x.Next();
+    s.raw_begin = raw_begin;
+    s.path = path;
     s.decoded.bytes.clear();
     s.decoded.notes.clear();
     if (html) {
       if (content.find('\\') != std::string_view::npos) {
         DecodeJsonString(content, s.decoded.bytes, s.decoded.map);
-        return finish(s, raw_begin, path, true);
+        return finish(s, true);
       }
       // No escapes: the content is its own decoding (identity map), read
       // in place by the HTML stage instead of being copied.
       s.decoded.map.Clear();
-      s.raw_begin = raw_begin;
-      s.path = path;
       s.is_html = true;
       HtmlToText(content, s.html);
       return place(s, s.html.bytes);
@@ -627,10 +610,8 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (LooksHtml(t)) {
       s.decoded.bytes.assign(t);
       x.text.resize(mark);
-      return finish(s, raw_begin, path, true);
+      return finish(s, true);
     }
-    s.raw_begin = raw_begin;
-    s.path = path;
     if (mirrors_previous(s, t)) {
       x.text.resize(mark);
       s.text_begin = s.text_end = static_cast<uint32_t>(mark);
