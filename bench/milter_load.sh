@@ -57,7 +57,7 @@ run() {  # name milter(yes|no|null) [rate]
     sleep 1
     lab_start "$lab" "$port" "inet:127.0.0.1:$mport"
   elif [ "$2" = yes ]; then
-    NORDPII_KEY=bench build/src/nordpii milter --listen "inet:$mport@127.0.0.1" --config "$POLICY" 2>"$lab/milter.log" &
+    NORDPII_KEY=bench build/src/nordpii milter --listen "inet:$mport@127.0.0.1" --config "$POLICY" >/dev/null 2>"$lab/milter.log" &
     mpid=$!
     sleep 1
     lab_start "$lab" "$port" "inet:127.0.0.1:$mport"
@@ -87,6 +87,9 @@ run() {  # name milter(yes|no|null) [rate]
   if [ -n "$mpid" ] && [ "$2" = yes ]; then
     # CPU seconds the milter used (utime + stime, clock ticks)
     awk -v hz="$(getconf CLK_TCK)" '{printf "milter CPU: %.2f s user+sys for %s messages\n", ($14+$15)/hz, ENVIRON["N"]}' "/proc/$mpid/stat"
+    # nordpii's own time per message (end of message to verdict, from its log)
+    grep -o ' ms=[0-9]*' "$lab/milter.log" | cut -d= -f2 | sort -n | awk '{v[NR]=$1} END {if (NR) {p = int(NR*0.99)+1; if (p > NR) p = NR; printf "nordpii time per message (its log): p50 %d ms, p99 %d ms, max %d ms\n", v[int(NR*0.5)+1], v[p], v[NR]}}'
+
   fi
   [ -n "$mpid" ] && kill "$mpid"
   /usr/bin/python3 - "$1" "$lab/result.json" "$delivered" "$flagged" "$N" <<'EOF'
