@@ -469,6 +469,8 @@ TEST_CASE("batch and scan: identifiers in paths, Message-IDs and ticket ids are 
   fs::remove_all(dir);
   fs::create_directories(dir + "/in");
   std::ofstream(dir + "/in/kunde-15108695088.txt") << "fnr 15108695088\n";
+  std::ofstream(dir + "/in/kunde15108695088.txt") << "fnr 15108695088\n";
+  std::ofstream(dir + "/in/hakemus_131052-308T.txt") << "hetu 131052-308T\n";  // python-stdnum's example
   std::ofstream(dir + "/in/2026-11-23-ordre-4500012345.txt") << "fnr 15108695088\n";
   std::ofstream(dir + "/in/tickets.jsonl") << R"({"id":"15108695088","subject":"fnr 15108695088"})" << "\n";
   std::ofstream(dir + "/in/m.eml") << "Message-ID: <15108695088.1@example.no>\r\nSubject: hei\r\n\r\nfnr 15108695088\r\n";
@@ -477,11 +479,15 @@ TEST_CASE("batch and scan: identifiers in paths, Message-IDs and ticket ids are 
   CHECK(b.out.find("15108695088") == std::string::npos);
   std::string findings = ReadFile(dir + "/rep/findings.jsonl");
   CHECK_THAT(findings, Catch::Contains("kunde-151086*****.txt"));
+  CHECK_THAT(findings, Catch::Contains("kunde151086*****.txt"));
+  CHECK_THAT(findings, Catch::Contains("hakemus_131052*****.txt"));
   CHECK_THAT(findings, Catch::Contains("2026-11-23-ordre-4500012345.txt"));
   CHECK_THAT(findings, Catch::Contains("\"ticket_id\":\"151086*****\""));
   CHECK_THAT(findings, Catch::Contains("\"message_id\":\"151086*****.1@example.no\""));
-  for (const char* f : {"/rep/findings.jsonl", "/rep/summary.json", "/rep/report.html"})
+  for (const char* f : {"/rep/findings.jsonl", "/rep/summary.json", "/rep/report.html"}) {
     CHECK(ReadFile(dir + f).find("15108695088") == std::string::npos);
+    CHECK(ReadFile(dir + f).find("131052-308T") == std::string::npos);
+  }
   // A resumed run with every input finished keeps the (masked) findings.
   std::string summary = ReadFile(dir + "/rep/summary.json");
   Run again = Exec("batch -q --jobs 1 " + dir + "/in --report " + dir + "/rep --checkpoint " + dir + "/cp");

@@ -35,31 +35,37 @@ std::string IdentifierMasker::Mask(std::string_view text) {
   size_t digits = 0;
   for (char c : text) digits += c >= '0' && c <= '9';
   if (digits < 9) return std::string(text);
-  // Punctuation that names and ids put between words (". _ / @ < > : ="
-  // and the like) reads as a space, byte for byte, so a number glued to it
-  // ("15108695088.1@host", "kunde_15108695088.pdf") is seen on its own; the
-  // characters written inside identifiers (digits, letters, + - and spaces)
-  // stay.
-  spaced_.assign(text);
-  for (char& c : spaced_) {
-    unsigned char u = static_cast<unsigned char>(c);
-    bool keep = (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || u == '+' || u == '-' ||
-                u == ' ' || u >= 0x80;
-    if (!keep) c = ' ';
-  }
-  auto src = StringSource(spaced_, "");
+  // Two readings, byte for byte the same length as `text`, their findings
+  // together: (1) punctuation that names and ids put between words
+  // (". _ / @ < > : =" and the like) as a space, so a number glued to it
+  // ("15108695088.1@host", "kunde_15108695088.pdf") stands on its own while
+  // what is written inside identifiers (digits, letters, + - spaces) stays
+  // (a HETU ends in a letter); (2) letters as spaces too, for a number glued
+  // to a word ("kunde15108695088").
   Spans found;
-  if (!ctx_->Scan(*src, filter_, found).ok()) {
-    // Could not check it: every digit masked rather than a raw value shown.
-    std::string out(text);
-    for (char& c : out)
-      if (c >= '0' && c <= '9') c = '*';
-    return out;
+  for (int reading = 0; reading < 2; ++reading) {
+    spaced_.assign(text);
+    for (char& c : spaced_) {
+      unsigned char u = static_cast<unsigned char>(c);
+      bool letter = ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || u >= 0x80;
+      bool keep = (u >= '0' && u <= '9') || u == '+' || u == '-' || u == ' ' || (letter && reading == 0);
+      if (!keep) c = ' ';
+    }
+    auto src = StringSource(spaced_, "");
+    if (!ctx_->Scan(*src, filter_, found).ok()) {
+      // Could not check it: every digit masked rather than a raw value shown.
+      std::string out(text);
+      for (char& c : out)
+        if (c >= '0' && c <= '9') c = '*';
+      return out;
+    }
   }
+  std::sort(found.spans.begin(), found.spans.end(),
+            [](const Spans::Span& a, const Spans::Span& b) { return a.start < b.start; });
   std::string out;
   uint64_t pos = 0;
   for (const auto& s : found.spans) {
-    if (s.start < pos || s.end > text.size()) continue;
+    if (s.start < pos || s.end > text.size()) continue;  // overlaps one masked already
     out.append(text.substr(pos, s.start - pos));
     out += s.masked;
     pos = s.end;

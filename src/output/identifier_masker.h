@@ -7,7 +7,8 @@
 // never contain a raw identifier, so such text goes through
 // IdentifierMasker: every national id and financial number the detectors
 // validate in it (confidence medium or higher) is replaced by its masked
-// form, e.g. "151086*****". Dates, order numbers and other digits stay.
+// form, e.g. "151086*****" (also where the number is glued to punctuation
+// or letters). Dates, order numbers and other digits stay.
 #ifndef NORDPII_OUTPUT_IDENTIFIER_MASKER_H_
 #define NORDPII_OUTPUT_IDENTIFIER_MASKER_H_
 
