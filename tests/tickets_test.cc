@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "batch/input_scan.h"
 #include "tickets/ticket_scanner.h"
 #include "test_util.h"
 
@@ -500,4 +501,28 @@ TEST_CASE("batch and scan: identifiers in paths, Message-IDs and ticket ids are 
   CHECK(s.out.find("15108695088") == std::string::npos);
   CHECK_THAT(s.out, Catch::Contains("kunde-151086*****.txt"));
   fs::remove_all(dir);
+}
+
+TEST_CASE("batch: progress counts the bytes of an input as they are read", "[batch]") {
+  // The progress bar moves inside one large export, not only when it is done.
+  static auto scanner = test::MakeScanner();
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  std::string path = "/tmp/nordpii-progress-" + std::to_string(getpid()) + ".jsonl";
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < 3000; ++i) f << R"({"id":)" << i << R"(,"subject":"fnr 15108695088 og litt tekst"})" << "\n";
+  }
+  const uint64_t size = fs::file_size(path);
+  InputScanners s(*ctx, MailLimits{}, TicketOptions{});
+  std::atomic<uint64_t> progress{0};
+  s.progress = &progress;
+  ReportSink sink(std::fopen("/dev/null", "w"), ReportFormat::kJsonl, false);
+  std::vector<std::string> errors;
+  uint64_t added = ScanInput({path, InputFormat::kJsonl, size}, s, {}, sink, 1 << 20,
+                             [&](const std::string& e) { errors.push_back(e); });
+  CHECK(errors.empty());
+  CHECK(added == size);
+  CHECK(progress.load() == size);
+  CHECK(sink.count() == 3000);
+  fs::remove(path);
 }

@@ -605,6 +605,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         ctx->detect_options().ref_day = o.ref_day;
       }
       InputScanners s(*ctx, o.mail_limits, o.tickets);
+      s.progress = &bytes_done;  // the bar moves inside a large file too
       IdentifierMasker masker(*scanner, *hasher);  // paths, Message-IDs, ticket ids in the report
       std::string tmp = o.report_dir + "/.worker-" + std::to_string(w) + ".jsonl";
       std::string held_mem;
@@ -634,7 +635,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           for (char c : e) input_errors += (c == '\n' || c == '\r' || c == '\x1f') ? ' ' : c;
           error(e);
         };
-        ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, input_error);
+        const uint64_t read_live = ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, input_error);
         found += sink.count();
         {
           // Findings first, then the checkpoint line: a crash between the
@@ -652,7 +653,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             std::fflush(cp);
           }
         }
-        bytes_done += in->size;
+        bytes_done += in->size > read_live ? in->size - read_live : 0;  // the rest of its size
         ++docs_done;
       }
       std::remove(tmp.c_str());

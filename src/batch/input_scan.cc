@@ -201,15 +201,50 @@ void ScanArchive(const Input& in, InputScanners& s, const FindingFilter& filter,
 
 }  // namespace
 
-void ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink, size_t max_message,
-               const std::function<void(const std::string&)>& error) {
-  if (in.format == InputFormat::kArchive) return ScanArchive(in, s, filter, sink, max_message, error);
+namespace {
+
+// A source that adds the bytes read to a progress counter.
+class CountingSource : public ByteSource {
+ public:
+  CountingSource(ByteSource& in, std::atomic<uint64_t>& total) : in_(in), total_(total) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    auto r = in_.Read(buf, n);
+    if (r && *r) {
+      total_ += *r;
+      added_ += *r;
+    }
+    return r;
+  }
+  const std::string& name() const override { return in_.name(); }
+  uint64_t added() const { return added_; }
+
+ private:
+  ByteSource& in_;
+  std::atomic<uint64_t>& total_;
+  uint64_t added_ = 0;
+};
+
+}  // namespace
+
+uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
+                   size_t max_message, const std::function<void(const std::string&)>& error) {
+  if (in.format == InputFormat::kArchive) {
+    ScanArchive(in, s, filter, sink, max_message, error);
+    return 0;
+  }
   auto src = OpenPath(in.path);
   if (!src) {
     sink.SetPath(in.path);
-    return error(src.error().message());
+    error(src.error().message());
+    return 0;
   }
-  ScanSource(in.path, in.format, **src, s, filter, sink, max_message, error);
+  if (!s.progress) {
+    ScanSource(in.path, in.format, **src, s, filter, sink, max_message, error);
+    return 0;
+  }
+  CountingSource counted(**src, *s.progress);
+  ScanSource(in.path, in.format, counted, s, filter, sink, max_message, error);
+  return counted.added();
 }
 
 }  // namespace nordpii

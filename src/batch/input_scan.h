@@ -7,6 +7,7 @@
 #ifndef NORDPII_BATCH_INPUT_SCAN_H_
 #define NORDPII_BATCH_INPUT_SCAN_H_
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,13 +39,18 @@ struct InputScanners {
   ScanContext& ctx;
   MailScanner mail;
   TicketScanner tickets;
+  // When set, bytes read from an input file are added here as they are
+  // read (a progress bar that moves inside one large file); ScanInput
+  // returns how many it added for the input.
+  std::atomic<uint64_t>* progress = nullptr;
 };
 
 // Scans one input to `sink` (which gets SetPath/SetMessage/SetTicket).
 // Problems are reported through `error` ("path: what"); the rest of the
 // input is still scanned where that is possible.
-void ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink, size_t max_message,
-               const std::function<void(const std::string&)>& error);
+// Returns the bytes it added to s.progress (0 without one).
+uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
+                   size_t max_message, const std::function<void(const std::string&)>& error);
 
 }  // namespace nordpii
 
