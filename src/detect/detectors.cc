@@ -290,8 +290,8 @@ class DetectorSet::CandidateBuilder {
     nd_ = 0;
     ng_ = 0;
     // A group's digits are taken in an inner loop and its count stored once
-    // (a count bumped in memory per digit was a store-to-load chain: ~15 %
-    // of scanning number-dense text).
+    // (a count bumped in memory per digit was a store-to-load chain, the
+    // hottest instruction of Detect on number-dense text; 3-5 % of a scan).
     char pending_sep = 0;
     const char* t = text_.data();
     for (uint32_t p = run.start; p < run.end;) {

@@ -87,8 +87,12 @@ ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal)
   if (format_ == ReportFormat::kJson) std::fputs("{\"findings\":[", out_);
 }
 
+std::string ReportSink::Shown(std::string_view v) {
+  return masker_ && !reveal_ ? masker_->Mask(v) : std::string(v);
+}
+
 void ReportSink::SetPath(std::string path) {
-  path_ = masker_ && !reveal_ ? masker_->Mask(path) : std::move(path);
+  path_ = Shown(path);
   path_json_.clear();
   message_index_ = 0;
   ticket_.clear();
@@ -97,15 +101,14 @@ void ReportSink::SetPath(std::string path) {
 
 void ReportSink::SetMessage(size_t index, std::string message_id) {
   message_index_ = index;
-  message_id_ = masker_ && !reveal_ ? masker_->Mask(message_id) : std::move(message_id);
+  message_id_ = Shown(message_id);
 }
 
 void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                            std::string_view closed) {
   ticket_.resize(5);  // assigned in place: the strings keep their capacity from ticket to ticket
   ticket_[0] = std::to_string(record);
-  if (masker_ && !reveal_) ticket_[1] = masker_->Mask(id);
-  else ticket_[1] = id;
+  ticket_[1] = Shown(id);
   ticket_[2] = created;
   ticket_[3] = updated;
   ticket_[4] = closed;

@@ -96,6 +96,9 @@ class ReportSink : public StreamSink {
   ReportFormat format_;
   bool reveal_;
   IdentifierMasker* masker_ = nullptr;
+  // What is written about the input: `v` with identifiers masked (with a
+  // masker, unless `reveal`).
+  std::string Shown(std::string_view v);
   std::string path_;
   std::string path_json_;  // path_ as a JSON string, made on first use
   size_t count_ = 0;
