@@ -21,6 +21,7 @@ cat "$CORPUS" >/dev/null  # page cache
 ROUNDS=${ROUNDS:-7}
 . bench/timing.sh
 timing_init
+expect_output np build/src/nordpii scan --format jsonl "$CORPUS"
 i=0
 while [ $i -lt "$ROUNDS" ]; do
   run cat cat "$CORPUS"

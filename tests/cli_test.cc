@@ -136,7 +136,7 @@ TEST_CASE("mail samples: scan output equals the golden JSONL (eml, mbox, Maildir
   CHECK(files == 7);
 }
 
-TEST_CASE("mail: --input forces a format; a message over the size limit is an error, others still scanned",
+TEST_CASE("mail: --input forces a format, a message over the size limit is an error, others still scanned",
           "[cli][mail]") {
   Run r = Exec("scan --format text --input mbox --max-message-size 100 samples/mail/archive.mbox");
   CHECK(r.code == 2);

@@ -6,7 +6,7 @@
 
 using namespace nordpii;
 
-TEST_CASE("tags that split a number vanish; entities decode", "[html]") {
+TEST_CASE("tags that split a number vanish, entities decode", "[html]") {
   std::string html = "<p>fnr <b>151086</b>&nbsp;95088</p>";
   Decoded d = HtmlToText(html);
   CHECK(d.bytes == "fnr 151086\xC2\xA0" "95088\n");

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "input/mail_source.h"
@@ -241,7 +243,7 @@ TEST_CASE("mail redact: base64 and HTML parts re-encoded, tags kept, boundaries 
   for (const auto& f : again.findings) CHECK((f.category != "national-id" && f.category != "financial"));
 }
 
-TEST_CASE("mail redact: RFC 2047 header re-encoded; CRLF kept; clean message byte-identical", "[mail]") {
+TEST_CASE("mail redact: RFC 2047 header re-encoded, CRLF kept, clean message byte-identical", "[mail]") {
   std::string fwd = Sample("forwarded-rfc822.eml");
   std::string out = RedactMail(fwd);
   size_t at = out.find("Subject: =?UTF-8?B?");
@@ -426,9 +428,26 @@ TEST_CASE("oracle: part trees agree with mimetic on samples and CPython's email 
       differ.push_back(d + "]");
     }
   }
+  // The corpus must be there (libpython3.11-testsuite): without it this
+  // oracle would shrink to our own five samples.
+  REQUIRE(compared >= 5 + 45);  // 47 msg_*.txt in Debian 12's package
+  // Messages where the two readers may differ, each for a named reason;
+  // any other difference fails, and so does an entry that now agrees.
+  // (Checked against a third reader, CPython's email package, when listed.)
+  const std::map<std::string, const char*> reasons = {
+      {"msg_14.txt", "'Content-Type: text' without a subtype: text/plain (RFC 2045 5.2), as CPython reads it"},
+      {"msg_15.txt", "mimetic differs, ours agrees with CPython's email"},
+      {"msg_33.txt", "mimetic differs, ours agrees with CPython's email"},
+      {"msg_38.txt", "mimetic differs, ours agrees with CPython's email"},
+      {"msg_39.txt", "mimetic differs, ours agrees with CPython's email"},
+      {"msg_37.txt", "empty and header-less parts: the three readers count them differently"},
+      {"msg_41.txt", "multipart without a usable boundary: one text leaf for us, a defect for CPython"},
+      {"msg_43.txt", "message/delivery-status: one leaf for us, header blocks for CPython"},
+  };
+  std::set<std::string> allowed_to_differ, differ_names;
+  for (const auto& r : reasons) allowed_to_differ.insert(r.first);
+  for (const auto& d : differ) differ_names.insert(d.substr(0, d.find('[')));
   INFO("differ: " << [&] { std::string s; for (auto& d : differ) s += d + " "; return s; }());
-  CHECK(compared >= 5);
-  // All samples agree; corpus messages that differ are malformed on purpose
-  // (listed in the INFO above when this fails). Require broad agreement.
-  CHECK(agreed * 10 >= compared * 8);
+  CHECK(differ_names == allowed_to_differ);
+  CHECK(agreed + differ.size() == compared);
 }

@@ -177,7 +177,7 @@ TEST_CASE("milter codec: framing, partial input, bad lengths, macros", "[milter]
   CHECK(ReplyText(p) == "550 5.7.1 line  break 100%%");
 }
 
-TEST_CASE("milter policy: the example parses; errors name file, line and key", "[milter][policy]") {
+TEST_CASE("milter policy: the example parses, errors name file, line and key", "[milter][policy]") {
   auto ok = Policy::Load(SourceDir() + "/conf/nordpii-milter.toml");
   REQUIRE(static_cast<bool>(ok));
   CHECK(ok->rules.size() == 4);

@@ -26,8 +26,9 @@ struct Run {
   int code;
   std::string out;
 };
-inline Run Exec(const std::string& args) {
-  std::string cmd = std::string("NORDPII_KEY=sample-key ") + NORDPII_BINARY + " " + args + " 2>&1";
+// `env` is put before the command: "NAME=value ..." for one run.
+inline Run Exec(const std::string& args, const std::string& env = "") {
+  std::string cmd = "NORDPII_KEY=sample-key " + env + " " + NORDPII_BINARY + " " + args + " 2>&1";
   Run r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];

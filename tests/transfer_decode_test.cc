@@ -36,7 +36,7 @@ TEST_CASE("base64: line breaks, noise and missing padding", "[decode]") {
   CHECK(r.end <= 26);
 }
 
-TEST_CASE("charsets convert to UTF-8 with offsets; unknown ones fall back", "[decode]") {
+TEST_CASE("charsets convert to UTF-8 with offsets, unknown ones fall back", "[decode]") {
   Decoded l1 = ToUtf8("f\xF8" "dselsnummer \x80", "ISO-8859-1");  // read as windows-1252
   CHECK(l1.bytes == "f\xC3\xB8" "dselsnummer \xE2\x82\xAC");
   CHECK(MapBack({1, 3}, {&l1.map}).end == 2);
@@ -50,7 +50,7 @@ TEST_CASE("charsets convert to UTF-8 with offsets; unknown ones fall back", "[de
   CHECK(ToUtf8("f\xC3\xB8r", "utf-8").bytes == "f\xC3\xB8r");
 }
 
-TEST_CASE("RFC 2047 encoded words decode; adjacent words join", "[decode]") {
+TEST_CASE("RFC 2047 encoded words decode, adjacent words join", "[decode]") {
   Decoded d = DecodeEncodedWords("Re: =?iso-8859-1?Q?F=F8dselsnummer_1510?= =?utf-8?B?ODY5NTA4OA==?= ok");
   CHECK(d.bytes == "Re: F\xC3\xB8" "dselsnummer 15108695088 ok");
   CHECK(DecodeEncodedWords("plain subject").bytes == "plain subject");

@@ -1,6 +1,8 @@
 // nordpii_validate: reads "validator<TAB>value" lines on stdin and prints
 // "status<TAB>rules<TAB>type" per line, using the built-in validator plugins
 // with the same compaction the scanner applies. Used by stdnum_diff.py.
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -11,9 +13,15 @@
 int main() {
   auto reg = nordpii::PluginRegistry::Create({});
   if (!reg) return 2;
+  // The reference date: NORDPII_REFERENCE_DATE (YYYY-MM-DD), else today.
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
+  if (const char* ref = std::getenv("NORDPII_REFERENCE_DATE")) {
+    if (std::sscanf(ref, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) return 2;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+  }
   std::ios::sync_with_stdio(false);
   std::string line;
   while (std::getline(std::cin, line)) {

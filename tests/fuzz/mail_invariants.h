@@ -35,6 +35,10 @@ inline std::string CheckMailInvariants(std::string_view msg, ScanContext& ctx, c
     if (a.entities[i].type != b.entities[i].type || a.entities[i].subtype != b.entities[i].subtype)
       return "content type changed";
   if (!ms.Redact(out, filter, RedactStyle::kLabel, out2, s2).ok()) return "second redact failed";
+  // Idempotent: the redacted message has nothing left to redact, so a
+  // second pass returns it byte for byte (a change would be an identifier
+  // the first pass left, or bytes the writer does not reproduce).
+  if (!s2.incomplete && out2 != out) return "not idempotent: the second redaction changed the output";
   return "";
 }
 
