@@ -647,7 +647,7 @@ def check_unique(doc_text, items):
 
 
 def strip_private(it):
-    return {k: v for k, v in it.items() if not k.startswith("_") and k not in ("written", "template")}
+    return {k: v for k, v in it.items() if not k.startswith("_") and k != "written"}
 
 
 def generate(seed, count, out):
@@ -750,6 +750,8 @@ def build_doc(rng, doc_id, lang, carrier, free, structured, subject_item, csv_gr
             # Generic export: the JSON key is the label.
             kunde = {"navn": "Kari Nordmann"}
             for it in structured:
+                while it["key"] in kunde:  # one value per key
+                    it["key"] += "2"
                 kunde[it["key"]] = it["written"].replace(WRAP, "\n")
                 where[id(it)] = "json_key"
             rec = {"ticket_id": doc_id, "opprettet": created, "emne": SUBJECT[lang], "kunde": kunde,
