@@ -117,7 +117,9 @@ def vclass(t):
 
 
 def fullwidth(s):
-    return "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in s)
+    """Full-width forms of ASCII digits, letters and '-' (NFKC maps them back)."""
+    return "".join(chr(ord(c) - 0x21 + 0xFF01) if ("0" <= c <= "9" or "A" <= c <= "Z" or "a" <= c <= "z" or c == "-")
+                   else c for c in s)
 
 
 def norm(s):
@@ -867,6 +869,16 @@ def main():
     planted = sum(1 for e in files.values() for d, _ in e for it in d["items"] if it["role"] == "planted")
     decoys = sum(1 for e in files.values() for d, _ in e for it in d["items"] if it["role"] == "decoy")
     print("gen: %d documents in %d files, %d planted, %d decoys -> %s" % (a.count, len(files), planted, decoys, a.out))
+    verdicts = {}
+    for e in files.values():
+        for d, _ in e:
+            for it in d["items"]:
+                if it["role"] == "planted":
+                    verdicts.setdefault(it["stdnum"], set()).add(it["type"])
+                    verdicts[("n", it["stdnum"])] = verdicts.get(("n", it["stdnum"]), 0) + 1
+    print("python-stdnum: %d accepted, %d rejected (documented: %s), %d without a stdnum validator (%s)" % (
+        verdicts.get(("n", True), 0), verdicts.get(("n", False), 0), ", ".join(sorted(verdicts.get(False, ()))),
+        verdicts.get(("n", None), 0), ", ".join(sorted(verdicts.get(None, ())))))
 
 
 if __name__ == "__main__":

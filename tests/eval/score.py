@@ -366,7 +366,7 @@ def main():
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump({"recall": {"%s=%s" % k: v for k, v in rec.items()},
                        "decoys_kept": {"%s=%s" % k: v for k, v in dec.items()},
-                       "misses": [{k: r[k] for k in ("id", "role", "type", "variant", "carrier", "field", "label_kind", "lang", "masked")}
+                       "misses": [{k: r[k] for k in ("id", "role", "type", "variant", "carrier", "field", "label_kind", "lang", "masked", "template", "key", "scan_ok", "redact_ok") if k in r}
                                   for r in results if not (r["scan_ok"] and r["redact_ok"])]}, f, ensure_ascii=False, indent=1)
     if a.write_gate:
         write_gate(a.write_gate, rec, dec, gate, decoy_gate, min_count)
