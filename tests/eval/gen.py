@@ -63,13 +63,16 @@ TYPES = {
     "iban.is": ("iban", ("is", "en")),
     "card": ("card", LANGS),
     "password": ("pw", LANGS),
+    "partial-id": (None, LANGS),  # label family of the language's national id
 }
+PARTIAL_FAMILY = {"nb": "no", "nn": "no", "en": "no", "sv": "se", "da": "dk", "fi": "fi", "is": "is"}
 
 NO_VARIANTS = ["compact", "hyphen", "space", "grouped", "dots", "nbsp", "thin", "zw", "fullwidth", "ndash",
                "wrap", "quoted", "quoted_wrap"]
 DKIS_VARIANTS = ["hyphen", "compact", "space", "nbsp", "ndash", "zw", "fullwidth", "wrap", "quoted", "quoted_wrap"]
 VARIANTS = {
-    "no.fnr": NO_VARIANTS, "no.dnr": NO_VARIANTS, "no.hnr": NO_VARIANTS,
+    "no.fnr": NO_VARIANTS, "no.dnr": [x for x in NO_VARIANTS if x != "dots"],
+    "no.hnr": [x for x in NO_VARIANTS if x != "dots"],  # DD.MM.YY only for real dates
     "se.pnr": ["hyphen", "compact", "space", "century12", "century12c", "nbsp", "ndash", "zw", "fullwidth", "wrap",
                "quoted", "quoted_wrap"],
     "dk.cpr": DKIS_VARIANTS, "dk.cpr-nomod11": DKIS_VARIANTS, "is.kt": DKIS_VARIANTS,
@@ -80,6 +83,7 @@ VARIANTS = {
     "passport": ["standard", "fullwidth", "quoted"],
     "password": ["standard", "quoted"],
 }
+VARIANTS["partial-id"] = ["stars", "xs"]
 VARIANTS["se.snr"] = VARIANTS["se.pnr"]
 VARIANTS["fi.hetu-2023"] = VARIANTS["fi.hetu"]
 
@@ -131,6 +135,8 @@ def norm(s):
 def masked(t, n):
     if t == "password":
         return "********"
+    if t == "partial-id":
+        return n[:2] + "*" * (len(n) - 2)
     keep = 2 if t.startswith("passport") else 4 if t == "no.account" else 6
     return n[:keep] + "*" * max(0, len(n) - keep)
 
@@ -171,12 +177,23 @@ def make_value(rng, t, lang):
     if t == "password":
         v, g = ids.password(rng, lang)
         return v, g, {}
+    if t == "partial-id":  # a national id with its individual part masked (spec 1.6)
+        fam = PARTIAL_FAMILY[lang]
+        d = ids._date(rng, 1940, 2020)
+        if fam == "se":
+            date = ("%04d" % d.year if rng.random() < 0.5 else "%02d" % (d.year % 100)) + "%02d%02d" % (d.month, d.day)
+        else:
+            date = "%02d%02d%02d" % (d.day, d.month, d.year % 100)
+        n = {"no": 5}.get(fam, 4)
+        return date, [date], {"n": n, "sep": rng.choice(("-", "-", " ")) if fam != "fi" else "-"}
     raise ValueError(t)
 
 
 def written(rng, t, v, groups, extra, variant):
     """The value as written (WRAP marks a line break inside it)."""
     vc = vclass(t)
+    if vc == "partial-id":
+        return v + extra["sep"] + ("*" if variant == "stars" else rng.choice("Xx")) * extra["n"]
     if vc in ("passport", "password"):
         return fullwidth(v) if variant == "fullwidth" else v
     if vc in ("fi.hetu", "fi.hetu-2023"):
@@ -261,7 +278,7 @@ def make_planted(rng, lang, structural=None, carrier=""):
         if oracle is False and t not in ids.STDNUM_DISAGREES:
             raise AssertionError("generated value rejected by python-stdnum: type %s" % t)
         w = written(rng, t, v, groups, extra, variant)
-        fam = TYPES[t][0]
+        fam = TYPES[t][0] or PARTIAL_FAMILY[lang]
         labels = LABELS[fam][lang]
         item = {"role": "planted", "type": t, "variant": variant, "label_kind": kind, "lang": lang,
                 "norm": norm(w.replace(WRAP, "")), "masked": "", "stdnum": oracle, "written": w}

@@ -188,6 +188,42 @@ def finding_norm(f):
     return gen.norm(v)
 
 
+def norm_map(text):
+    """gen.norm(text) and, per character of it, its index in text."""
+    out, pos = [], []
+    for i, ch in enumerate(text):
+        for c in gen.norm(ch):
+            out.append(c)
+            pos.append(i)
+    return "".join(out), pos
+
+
+def mask_items(text, norms):
+    """text with every planted value and decoy (by normal form) replaced by '#'."""
+    ns, pos = norm_map(text)
+    chars = list(text)
+    for n in norms:
+        i = ns.find(n)
+        while i >= 0:
+            for k in range(pos[i], pos[i + len(n) - 1] + 1):
+                if not chars[k].isspace():
+                    chars[k] = "#"
+            i = ns.find(n, i + 1)
+    return "".join(chars)
+
+
+def context_before(text, masked_text, n, width=70):
+    """The text before a value, every value and digit masked, line breaks shown as ⏎ (for miss lists)."""
+    ns, pos = norm_map(text)
+    i = ns.find(n)
+    if i < 0:
+        return ""
+    start = pos[i]
+    ctx = masked_text[max(0, start - width):start]
+    ctx = re.sub(r"[0-9\uff10-\uff19]", "#", ctx)
+    return ctx.replace("\r", "").replace("\n", "⏎")
+
+
 def covers(fnorm, pnorm):
     return pnorm in fnorm or (len(fnorm) >= max(4, len(pnorm) - 2) and fnorm in pnorm)
 
@@ -207,14 +243,19 @@ def score(binary, corpus, workdir):
     findings, errs = run_scan(binary, files, ref)
     errors += errs
     by_doc = defaultdict(list)
+    business = defaultdict(list)
     mf_by_path = {os.path.join(corpus, m["file"]): m for m in manifests}
     for f in findings:
         m = mf_by_path.get(f["path"])
         if m is None:
             continue
         d = finding_doc(f, m)
-        if d is not None and f.get("category") in REDACT_CATEGORIES:
+        if d is None:
+            continue
+        if f.get("category") in REDACT_CATEGORIES:
             by_doc[(m["file"], d)].append(finding_norm(f))
+        elif f.get("category") == "business":
+            business[(m["file"], d)].append(finding_norm(f))
     results = []
     for m in manifests:
         src = os.path.join(corpus, m["file"])
@@ -233,6 +274,7 @@ def score(binary, corpus, workdir):
             on = gen.norm(original.get(d["doc"], ""))
             rn = gen.norm(redacted[d["doc"]]) if d["doc"] in redacted else None
             fn = by_doc.get((m["file"], d["doc"]), [])
+            masked_doc = None
             for it in d["items"]:
                 r = dict(it)
                 if on.count(it["norm"]) != 1:
@@ -240,9 +282,15 @@ def score(binary, corpus, workdir):
                     continue
                 present = rn is not None and it["norm"] in rn
                 scanned = any(covers(x, it["norm"]) or (it["role"] == "decoy" and len(x) >= 5 and x in it["norm"]) for x in fn)
+                if it["type"] == "orgnr":  # business ids: reported by scan, kept by redact
+                    r["scan_business"] = any(covers(x, it["norm"]) for x in business.get((m["file"], d["doc"]), []))
                 if it["role"] == "planted":
                     r["redact_ok"] = rn is not None and not present
                     r["scan_ok"] = scanned
+                    if not (r["redact_ok"] and r["scan_ok"]):
+                        if masked_doc is None:
+                            masked_doc = mask_items(original.get(d["doc"], ""), [x["norm"] for x in d["items"]])
+                        r["context"] = context_before(original.get(d["doc"], ""), masked_doc, it["norm"])
                 else:
                     r["redact_ok"] = rn is not None and present
                     r["scan_ok"] = not scanned
@@ -311,6 +359,41 @@ def write_gate(path, rec, dec, gate, decoy_gate, min_count):
         f.write("\n")
 
 
+def readme_table(rec, dec, stream):
+    """The figures block of README "Recall evaluation" (type / carrier tables, one-line summaries)."""
+    def col(dim):
+        return sorted((k[1], v) for k, v in rec.items() if k[0] == dim)
+    types = col("type")
+    half = (len(types) + 1) // 2
+    left, right, carriers = types[:half], types[half:], col("carrier")
+    a, d = rec[("all", "all")], dec[("all", "all")]
+    stream.write("Recall **%.2f** overall (scan %.2f), decoys kept **%.2f** (scan %.2f); %d planted, %d decoys.\n\n"
+                 % (a["redact"], a["scan"], d["redact"], d["scan"], a["n"], d["n"]))
+    stream.write("| type | n | recall | type | n | recall | carrier | n | recall |\n|---|---:|---:|---|---:|---:|---|---:|---:|\n")
+    cell = lambda r: "`%s` | %d | %.2f" % (r[0], r[1]["n"], r[1]["redact"]) if r else " | | "
+    for i in range(max(len(left), len(right), len(carriers))):
+        row = [left[i] if i < len(left) else None, right[i] if i < len(right) else None,
+               carriers[i] if i < len(carriers) else None]
+        stream.write("| %s |\n" % " | ".join(cell(r) for r in row))
+    for dim in ("label_kind", "variant", "field", "lang"):
+        stream.write("\nBy %s: %s." % (dim.replace("_", " "), ", ".join("%s %.2f" % (n, v["redact"]) for n, v in col(dim))))
+    stream.write("\n")
+
+
+def round_robin(rows, limit):
+    """Up to limit rows, taking one per type in turn (so every type shows its misses)."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[(r["role"], r["type"])].append(r)
+    keys = sorted(groups)
+    out = []
+    while len(out) < limit and any(groups[k] for k in keys):
+        for k in keys:
+            if groups[k] and len(out) < limit:
+                out.append(groups[k].pop(0))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nordpii", required=True, help="path of the nordpii binary")
@@ -324,6 +407,7 @@ def main():
     ap.add_argument("--write-gate", help="write today's per-class figures below the target as a gate file")
     ap.add_argument("--misses", type=int, default=40, help="misses listed per mode (masked)")
     ap.add_argument("--json", help="write the figures and masked misses as JSON")
+    ap.add_argument("--readme", action="store_true", help="print only the README figures block")
     a = ap.parse_args()
 
     overrides, gate, decoy_gate, min_count = {}, 0.99, 0.99, 20
@@ -350,23 +434,31 @@ def main():
     rec = rates(results, "planted", DIMENSIONS)
     dec = rates(results, "decoy", DECOY_DIMENSIONS)
     out = sys.stdout
+    if a.readme:
+        readme_table(rec, dec, out)
+        return 2 if errors else 0
     out.write("# nordpii recall evaluation (seed %s, %s documents): %d planted, %d decoys\n"
               % (a.seed if not a.corpus else "-", a.count if not a.corpus else "-", rec[("all", "all")]["n"], dec[("all", "all")]["n"]))
     print_tables(rec, dec, out)
+    biz = [r for r in results if "scan_business" in r]
+    if biz:
+        out.write("\nBusiness ids (decoys for redact; scan should report them as business): %d of %d found by scan\n"
+                  % (sum(r["scan_business"] for r in biz), len(biz)))
     for mode in ("scan", "redact"):
         misses = [r for r in results if r["role"] == "planted" and not r[mode + "_ok"]]
         kept = [r for r in results if r["role"] == "decoy" and not r[mode + "_ok"]]
         out.write("\n## %s: %d misses, %d decoys hit (masked; first %d)\n" % (mode, len(misses), len(kept), a.misses))
-        for r in (misses + kept)[:a.misses]:
+        for r in round_robin(misses + kept, a.misses):
             label = (r.get("template") or "").replace("\n", "\\n") if r["label_kind"] not in ("column", "json_key") else "[%s]" % r.get("key", "")
-            out.write("- %s %s %s variant=%s carrier=%s field=%s label=%s lang=%s %s\n" % (
+            out.write("- %s %s %s variant=%s carrier=%s field=%s label=%s lang=%s %s%s\n" % (
                 r["id"], "MISS" if r["role"] == "planted" else "DECOY-HIT", r["type"], r["variant"], r["carrier"],
-                r["field"], r["label_kind"], r["lang"], r["masked"] + ("  «" + label + "»" if label else "")))
+                r["field"], r["label_kind"], r["lang"], r["masked"], ("  «" + label + "»" if label else "")
+                + ("  after: …%s" % r["context"][-60:] if r.get("context") else "")))
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump({"recall": {"%s=%s" % k: v for k, v in rec.items()},
                        "decoys_kept": {"%s=%s" % k: v for k, v in dec.items()},
-                       "misses": [{k: r[k] for k in ("id", "role", "type", "variant", "carrier", "field", "label_kind", "lang", "masked", "template", "key", "scan_ok", "redact_ok") if k in r}
+                       "misses": [{k: r[k] for k in ("id", "role", "type", "variant", "carrier", "field", "label_kind", "lang", "masked", "template", "key", "scan_ok", "redact_ok", "context") if k in r}
                                   for r in results if not (r["scan_ok"] and r["redact_ok"])]}, f, ensure_ascii=False, indent=1)
     if a.write_gate:
         write_gate(a.write_gate, rec, dec, gate, decoy_gate, min_count)
