@@ -387,6 +387,13 @@ def decoy_value(rng, kind, lang):
     if kind == "date":
         return rng.choice(("%02d.%02d.2026 kl. %02d:%02d" % (rng.randint(1, 28), rng.randint(1, 12), rng.randint(8, 16), rng.choice((0, 15, 30, 45))),
                            "%02d.%02d.%d" % (rng.randint(1, 28), rng.randint(1, 12), rng.randint(2020, 2027))))
+    if kind == "dob":  # a birth date alone is not an identifier
+        d = ids._date(rng, 1940, 2020)
+        return rng.choice((d.strftime("%d.%m.%Y"), d.isoformat(), d.strftime("%d.%m.%y")))
+    if kind == "giro":  # SE bankgiro / plusgiro: Luhn over the number
+        p = _digits(rng, rng.choice((6, 7)))
+        v = p + ids.luhn_check_digit(p)
+        return v[:-4] + "-" + v[-4:] if len(v) >= 7 else v[:-1] + "-" + v[-1]
     if kind == "orgnr":
         if lang == "sv":
             while True:
@@ -414,7 +421,7 @@ def decoy_value(rng, kind, lang):
 
 
 DECOY_KINDS = ["order", "invoice", "kid", "customer", "timestamp", "phone", "amount", "ip", "oneoff", "longrun",
-               "tracking", "version", "date", "orgnr"]
+               "tracking", "version", "date", "orgnr", "dob", "giro"]
 
 
 def decoy_fair(kind, value):
@@ -455,7 +462,7 @@ def make_decoy(rng, lang, structural=None):
         item["key"] = {"order": "ordrenr", "invoice": "fakturanr", "kid": "kid", "customer": "kundenr",
                        "timestamp": "timestamp", "phone": "telefon", "amount": "belop", "ip": "ip",
                        "longrun": "sporingsnr", "tracking": "sendingsnr", "version": "versjon", "date": "dato",
-                       "orgnr": "orgnr"}.get(kind, kind)
+                       "orgnr": "orgnr", "dob": "fodselsdato", "giro": "bankgiro"}.get(kind, kind)
         return item
     raise RuntimeError("no decoy")
 
