@@ -576,6 +576,8 @@ def html_body(rng, lang, items):
 
 
 def headers(doc_id, subject, rng, extra=()):
+    if not subject.isascii():  # as mail clients send it
+        subject = rfc2047(subject, rng)
     h = ["From: Kunde <kunde@example.no>", "To: support@example.com", "Subject: " + subject,
          "Date: Thu, %02d Nov 2026 10:%02d:00 +0100" % (rng.randint(1, 28), rng.randint(0, 59)),
          "Message-ID: <%s@eval.example>" % doc_id, "X-Eval-Doc: " + doc_id, "MIME-Version: 1.0"]
