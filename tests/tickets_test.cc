@@ -17,6 +17,7 @@
 
 #include "batch/input_scan.h"
 #include "tickets/ticket_scanner.h"
+#include "output/identifier_masker.h"
 #include "test_util.h"
 
 using namespace nordpii;
@@ -556,7 +557,8 @@ TEST_CASE("batch: progress counts the bytes of an input as they are read", "[bat
   InputScanners s(*ctx, MailLimits{}, TicketOptions{});
   std::atomic<uint64_t> progress{0};
   s.progress = &progress;
-  ReportSink sink(std::fopen("/dev/null", "w"), ReportFormat::kJsonl, false);
+  IdentifierMasker masker(*scanner, KeyedHasher("k"));
+  ReportSink sink(std::fopen("/dev/null", "w"), ReportFormat::kJsonl, false, masker);
   std::vector<std::string> errors;
   uint64_t added = ScanInput({path, InputFormat::kJsonl, size}, s, {}, sink, 1 << 20,
                              [&](const std::string& e) { errors.push_back(e); });

@@ -166,7 +166,6 @@ ReportFormat OutputFormat(const std::string& format) {
 int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
             ReportSink& sink, IdentifierMasker& masker) {
   int errors = 0;
-  sink.SetMasker(&masker);
   auto fail = [&](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", masker.Mask(msg).c_str());
     ++errors;
@@ -192,7 +191,7 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
-  ReportSink sink(stdout, OutputFormat(format), reveal);
+  ReportSink sink(stdout, OutputFormat(format), reveal, *masker);
   if (paths.empty()) paths.push_back("-");
   return ScanAll(c, *ctx, paths, filter, sink, *masker);
 }
@@ -374,8 +373,8 @@ struct CollectFindings : StreamSink {
 // Reports only the findings whose keyed hash is one of the subject's.
 class SubjectSink : public ReportSink {
  public:
-  SubjectSink(std::FILE* out, ReportFormat f, std::set<std::string> hashes)
-      : ReportSink(out, f, false), hashes_(std::move(hashes)) {}
+  SubjectSink(std::FILE* out, ReportFormat f, std::set<std::string> hashes, IdentifierMasker& masker)
+      : ReportSink(out, f, false, masker), hashes_(std::move(hashes)) {}
   bool OnFinding(const Finding& f, std::string_view raw) override {
     return hashes_.count(f.hash) ? ReportSink::OnFinding(f, raw) : true;
   }
@@ -422,7 +421,7 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     std::fprintf(stderr, "nordpii: find-subject needs --id or --hash\n");
     return 2;
   }
-  SubjectSink sink(stdout, OutputFormat(format), wanted);
+  SubjectSink sink(stdout, OutputFormat(format), wanted, *masker);
   return ScanAll(c, *ctx, paths, FindingFilter{}, sink, *masker);
 }
 

@@ -89,6 +89,13 @@ std::string LinePath(std::string_view line) {
   return std::string(v);
 }
 
+// Whether a date starts "YYYY-MM" (a month key of the summary; anything
+// else is "unknown", never a copy of what the date field held).
+bool IsYearMonth(std::string_view d) {
+  auto dig = [&](size_t i) { return d[i] >= '0' && d[i] <= '9'; };
+  return d.size() >= 7 && dig(0) && dig(1) && dig(2) && dig(3) && d[4] == '-' && dig(5) && dig(6);
+}
+
 // Whether a findings line's path belongs to a finished input: the input
 // itself, or a member of it when the input is an archive
 // ("in/x.tar.gz!/dir/a.jsonl", nested archives add more "!/").
@@ -237,7 +244,7 @@ class BatchSummary : public ReportObserver {
     type_slot_.Bump(by_type, type);
     category_slot_.Bump(by_category, category);
     std::string_view date = !created.empty() ? created : updated;
-    month_slot_.Bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
+    month_slot_.Bump(by_month, IsYearMonth(date) ? date.substr(0, 7) : std::string_view("unknown"));
     std::string_view id = !ticket_id.empty() ? ticket_id : message_id;
     // Findings come grouped by document: most skip the lookup.
     if (last_doc_ == nullptr || last_doc_->id != id || last_doc_->path != path) last_doc_ = &Find(path, id);
@@ -255,10 +262,8 @@ class BatchSummary : public ReportObserver {
 
   // ReportObserver: the sink's context is what its line says.
   void Recorded(const ReportSink& sink, const Finding& f) override {
-    const auto& t = sink.ticket();
-    static const std::string kNone;
-    AddFinding(sink.path(), f.type, f.category, t.empty() ? kNone : t[2], t.empty() ? kNone : t[3],
-               t.empty() ? kNone : t[4], t.empty() ? kNone : t[1], sink.message_id());
+    AddFinding(sink.path().str(), f.type, f.category, sink.created().str(), sink.updated().str(),
+               sink.closed().str(), sink.ticket_id().str(), sink.message_id().str());
   }
   void RecordedEvent(std::string_view kind, std::string_view content_type) override { AddEvent(kind, content_type); }
 
@@ -646,8 +651,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           error(tmp + ": cannot write");
           break;
         }
-        ReportSink sink(f, ReportFormat::kJsonl, false);
-        sink.SetMasker(&masker);
+        ReportSink sink(f, ReportFormat::kJsonl, false, masker);
         sink.SetObserver(sums[w].get());
         std::string input_errors;  // for the checkpoint line
         auto input_error = [&](const std::string& e) {
