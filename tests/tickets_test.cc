@@ -568,3 +568,22 @@ TEST_CASE("batch: progress counts the bytes of an input as they are read", "[bat
   CHECK(sink.count() == 3000);
   fs::remove(path);
 }
+
+TEST_CASE("batch: exit status counts findings, not report lines (an attachment alone is none)", "[batch]") {
+  std::string dir = "/tmp/nordpii-batch-exit-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/in");
+  {
+    std::ofstream f(dir + "/in/only-attachment.eml", std::ios::binary);
+    f << "From: a@example.no\r\nSubject: vedlegg\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSe vedlegg.\r\n"
+         "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=x.bin\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--b--\r\n";
+  }
+  Run scan = Exec("scan --format jsonl " + dir + "/in");
+  CHECK(scan.code == 0);
+  Run batch = Exec("batch -q " + dir + "/in --report " + dir + "/rep");
+  CHECK(batch.code == 0);  // was 1: the attachment event made findings.jsonl non-empty
+  CHECK_THAT(ReadFile(dir + "/rep/findings.jsonl"), Catch::Contains("\"event\":\"attachment\""));
+  fs::remove_all(dir);
+}

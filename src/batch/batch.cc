@@ -730,9 +730,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   if (!o.quiet)
     std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html)\n", o.report_dir.c_str());
   if (!errors.empty()) return 2;
-  std::ifstream f(findings_path);
-  std::string first;
-  return std::getline(f, first) ? 1 : 0;
+  // Findings counted (kept from a resumed run's finished inputs plus this
+  // run's), not "findings.jsonl has a line": an attachment event alone is
+  // not a finding, as for `scan`.
+  return summary.total ? 1 : 0;
 }
 
 }  // namespace nordpii
