@@ -20,7 +20,7 @@ import zipfile
 
 nordpii = sys.argv[1]
 env = dict(os.environ, NORDPII_KEY="leak-key", NORDPII_CACHE_DIR="off")
-# Synthetic valid identifiers (shared/spec/examples.json): NO fnr, SE
+# Synthetic valid identifiers (tests/data/spec_examples.json): NO fnr, SE
 # personnummer, FI HETU, IS kennitala. Compact forms are what we search for
 # after removing every separator from the outputs.
 IDS = {"15108695088": "15108695088", "811218-9876": "8112189876", "131052-308T": "131052308T",
