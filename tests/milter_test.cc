@@ -771,3 +771,60 @@ TEST_CASE("milter listen: unix socket mode and group, IPv6, host names", "[milte
   }
   CHECK_FALSE(static_cast<bool>(MilterServer::Listen("inet:0@no-such-host.invalid")));
 }
+
+// Issue 12 item 16: a label redacted into an RFC 2231 file name is
+// percent-encoded (brackets are not attribute-chars), and one in a token
+// value makes it a quoted-string; Python's email package (strict, the
+// default policy) reads the names back whole and reports no defect. The
+// milter sends these headers as they come out of MailScanner::Redact.
+TEST_CASE("milter redact: RFC 2231 and token file names re-encoded, read back by Python", "[milter][mail]") {
+  const std::string msg =
+      "From: a@partner.se\r\nTo: k@example.no\r\nSubject: soknad\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+      "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVedlagt.\r\n"
+      "--b1\r\nContent-Type: application/octet-stream; name=soknad-15108695088.pdf\r\n"
+      "Content-Disposition: attachment;\r\n filename*=UTF-8''s%C3%B8knad-15108695088.pdf\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+      "--b1\r\nContent-Type: text/plain; name=\"brev 15108695088.txt\"\r\n"
+      "Content-Disposition: attachment; filename*0*=UTF-8''s%C3%B8knad-;\r\n filename*1*=15108695088.txt\r\n\r\nHei.\r\n"
+      "--b1--\r\n";
+  auto ctx = test::MakeScanner()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx, MailLimits{});
+  std::string red;
+  RedactSummary sum;
+  FindingFilter all;
+  REQUIRE(ms.Redact(msg, all, RedactStyle::kLabel, red, sum).ok());
+  CHECK(red.find("15108695088") == std::string::npos);
+  CHECK_THAT(red, Catch::Contains("filename*=UTF-8''s%C3%B8knad-%5BNO-FNR%5D.pdf"));
+  CHECK_THAT(red, Catch::Contains("name=\"soknad-[NO-FNR].pdf\""));
+  char tmpl[] = "/tmp/nordpii-2231-XXXXXX";
+  int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, red.data(), red.size()) == static_cast<ssize_t>(red.size()));
+  close(fd);
+  std::string cmd = std::string("/usr/bin/python3 - ") + tmpl + " <<'EOF'\n"
+      "import sys\n"
+      "from email import message_from_bytes, policy\n"
+      "m = message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)\n"
+      "names, defects = [], list(m.defects)\n"
+      "for p in m.walk():\n"
+      "    defects += p.defects\n"
+      "    for h in ('Content-Type', 'Content-Disposition'):\n"
+      "        if p[h] is not None: defects += p[h].defects\n"
+      "    if p.get_filename(): names.append(p.get_filename())\n"
+      "assert names == ['s\\u00f8knad-[NO-FNR].pdf', 's\\u00f8knad-[NO-FNR].txt'], names\n"
+      "assert not defects, defects\n"
+      "print('ok')\n"
+      "EOF\n";
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  char b[4096];
+  size_t n;
+  while ((n = fread(b, 1, sizeof b, p)) > 0) out.append(b, n);
+  int st = pclose(p);
+  unlink(tmpl);
+  INFO(out);
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+  CHECK(out == "ok\n");
+}

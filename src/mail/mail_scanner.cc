@@ -387,6 +387,51 @@ std::string ApplyRanges(std::string_view in, std::vector<Edit> ranges, bool keep
   return out;
 }
 
+// Headers whose values carry MIME parameters (file names).
+bool ParamHeader(std::string_view name) {
+  static const char* const kParam[] = {"content-type", "content-disposition"};
+  return HeaderIn(name, kParam);
+}
+
+// Replacements that fall in a MIME parameter value are written in its
+// syntax: percent-encoded in an RFC 2231 extended value ("[NO-FNR]" is not
+// made of attribute-chars), and a token value becomes a quoted-string
+// (brackets are tspecials). Quoted values take the label as it is.
+std::vector<Edit> EncodeInParams(std::string_view raw, std::vector<Edit> ranges) {
+  for (const ParamValue& pv : ParamValues(raw)) {
+    if (pv.kind == ParamValue::kQuoted) continue;
+    auto inside = [&](const Edit& e) { return e.start >= pv.start && e.end <= pv.end; };
+    if (pv.kind == ParamValue::kExtended) {
+      for (Edit& e : ranges)
+        if (inside(e)) e.bytes = PercentEncodeAttr(e.bytes);
+      continue;
+    }
+    std::string value;
+    size_t pos = pv.start;
+    bool any = false;
+    std::vector<Edit> kept;
+    for (Edit& e : ranges) {
+      if (!inside(e)) {
+        kept.push_back(std::move(e));
+        continue;
+      }
+      any = true;
+      value.append(raw.substr(pos, e.start - pos));
+      value += e.bytes;
+      pos = e.end;
+    }
+    if (!any) {
+      ranges = std::move(kept);
+      continue;
+    }
+    value.append(raw.substr(pos, pv.end - pos));
+    kept.push_back({static_cast<uint32_t>(pv.start), static_cast<uint32_t>(pv.end), QuoteParam(value)});
+    std::sort(kept.begin(), kept.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
+    ranges = std::move(kept);
+  }
+  return ranges;
+}
+
 }  // namespace
 
 Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, std::string& out,
@@ -436,6 +481,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
                              Replacement(f, u.text.substr(f.start, f.end - f.start), style)});
         edits.push_back({h.start, h.end, EncodeHeaderField(h.name, ApplyRanges(u.text, in_text, false), eol)});
       } else {
+        if (ParamHeader(h.name)) ranges = EncodeInParams(msg.substr(u.region, u.region_end - u.region), std::move(ranges));
         for (Edit& r : ranges) edits.push_back({u.region + r.start, u.region + r.end, std::move(r.bytes)});
       }
       return;
