@@ -828,3 +828,50 @@ TEST_CASE("milter redact: RFC 2231 and token file names re-encoded, read back by
   CHECK(WEXITSTATUS(st) == 0);
   CHECK(out == "ok\n");
 }
+
+// Issue 12 item 12, the per-connection bound: a connection between messages
+// holds no message buffer (otherwise every idle connection could keep
+// max_message_bytes). 16 connections each pass a 4 MB message, then idle.
+TEST_CASE("milter daemon: idle connections keep no message buffer", "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nscan_workers = 2\n") + kPolicy);
+  auto rss_kib = [&] {
+    std::string st = ReadFile("/proc/" + std::to_string(d.pid) + "/status");
+    size_t at = st.find("VmRSS:");
+    return at == std::string::npos ? 0L : std::atol(st.c_str() + at + 6);
+  };
+  int warm = d.Connect();  // the workers' scan contexts and the patterns
+  REQUIRE(Await(warm, OptNeg(), 2000));
+  REQUIRE(Await(warm, Pkt(kMail, Nul({"<a@partner.se>"})), 2000));
+  REQUIRE(Await(warm, Pkt(kBodyEob, ""), 5000));
+  long base = rss_kib();
+  std::vector<int> fds;
+  const std::string chunk(60000, 'a');
+  for (int i = 0; i < 16; ++i) {
+    int fd = d.Connect();
+    REQUIRE(Await(fd, OptNeg(), 2000));
+    REQUIRE(Await(fd, Pkt(kMail, Nul({"<a@partner.se>"})), 2000));
+    std::string body;
+    for (int k = 0; k < 66; ++k) body += Pkt(kBody, chunk);  // ~4 MB
+    REQUIRE(send(fd, body.data(), body.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(body.size()));
+    std::string buf;  // 66 continues
+    for (int got = 0; got < 66;) {
+      char b[4096];
+      pollfd p{fd, POLLIN, 0};
+      REQUIRE(poll(&p, 1, 5000) == 1);
+      ssize_t r = recv(fd, b, sizeof b, 0);
+      REQUIRE(r > 0);
+      buf.append(b, static_cast<size_t>(r));
+      Packet pk;
+      while (*Decode(buf, pk)) ++got;
+    }
+    REQUIRE(Await(fd, Pkt(kBodyEob, ""), 10000));
+    fds.push_back(fd);
+  }
+  long grown = rss_kib() - base;
+  INFO("RSS grew by " << grown << " KiB");
+  // Kept, each idle connection would hold its 4 MB buffer (64 MB and more);
+  // what remains is the allocator keeping the scans' freed memory.
+  CHECK(grown < 32 * 1024);
+  for (int fd : fds) close(fd);
+  close(warm);
+}

@@ -87,6 +87,9 @@ void MilterSession::NewMessage() {
   sender_.clear();
   recipients_.clear();
   msg_.clear();
+  // An idle connection keeps no message buffer (it would hold up to
+  // max_message_bytes per connection between messages).
+  if (msg_.capacity() > (64u << 10)) std::string().swap(msg_);
   in_body_ = false;
   too_large_ = false;
   size_ = 0;
