@@ -831,7 +831,7 @@ TEST_CASE("milter redact: RFC 2231 and token file names re-encoded, read back by
 
 // Issue 12 item 12, the per-connection bound: a connection between messages
 // holds no message buffer (otherwise every idle connection could keep
-// max_message_bytes). 16 connections each pass a 4 MB message, then idle.
+// max_message_bytes). 24 connections each pass a 2 MB message, then idle.
 TEST_CASE("milter daemon: idle connections keep no message buffer", "[milter][daemon]") {
   Daemon d(std::string("[milter]\nscan_workers = 2\n") + kPolicy);
   auto rss_kib = [&] {
@@ -846,15 +846,15 @@ TEST_CASE("milter daemon: idle connections keep no message buffer", "[milter][da
   long base = rss_kib();
   std::vector<int> fds;
   const std::string chunk(60000, 'a');
-  for (int i = 0; i < 16; ++i) {
+  for (int i = 0; i < 24; ++i) {
     int fd = d.Connect();
     REQUIRE(Await(fd, OptNeg(), 2000));
     REQUIRE(Await(fd, Pkt(kMail, Nul({"<a@partner.se>"})), 2000));
     std::string body;
-    for (int k = 0; k < 66; ++k) body += Pkt(kBody, chunk);  // ~4 MB
+    for (int k = 0; k < 35; ++k) body += Pkt(kBody, chunk);  // ~2 MB
     REQUIRE(send(fd, body.data(), body.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(body.size()));
-    std::string buf;  // 66 continues
-    for (int got = 0; got < 66;) {
+    std::string buf;  // 35 continues
+    for (int got = 0; got < 35;) {
       char b[4096];
       pollfd p{fd, POLLIN, 0};
       REQUIRE(poll(&p, 1, 5000) == 1);
@@ -869,7 +869,7 @@ TEST_CASE("milter daemon: idle connections keep no message buffer", "[milter][da
   }
   long grown = rss_kib() - base;
   INFO("RSS grew by " << grown << " KiB");
-  // Kept, each idle connection would hold its 4 MB buffer (64 MB and more);
+  // Kept, each idle connection would hold its 2 MB buffer (48 MB and more);
   // what remains is the allocator keeping the scans' freed memory.
   CHECK(grown < 32 * 1024);
   for (int fd : fds) close(fd);
