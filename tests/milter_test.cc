@@ -787,6 +787,11 @@ TEST_CASE("milter redact: RFC 2231 and token file names re-encoded, read back by
       "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
       "--b1\r\nContent-Type: text/plain; name=\"brev 15108695088.txt\"\r\n"
       "Content-Disposition: attachment; filename*0*=UTF-8''s%C3%B8knad-;\r\n filename*1*=15108695088.txt\r\n\r\nHei.\r\n"
+      // Encoded words inside quoted parameters (RFC 2047 forbids it, mail
+      // clients write it): the parameter is rewritten, the header kept.
+      "--b1\r\nContent-Type: application/pdf; name=\"=?UTF-8?Q?s=C3=B8knad-15108695088.pdf?=\"\r\n"
+      "Content-Disposition: attachment; size=4;\r\n filename=\"=?ISO-8859-1?Q?s=F8knad_15108695088.pdf?=\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
       "--b1--\r\n";
   auto ctx = test::MakeScanner()->NewContext(KeyedHasher("test-key"));
   MailScanner ms(*ctx, MailLimits{});
@@ -797,6 +802,8 @@ TEST_CASE("milter redact: RFC 2231 and token file names re-encoded, read back by
   CHECK(red.find("15108695088") == std::string::npos);
   CHECK_THAT(red, Catch::Contains("filename*=UTF-8''s%C3%B8knad-%5BNO-FNR%5D.pdf"));
   CHECK_THAT(red, Catch::Contains("name=\"soknad-[NO-FNR].pdf\""));
+  CHECK_THAT(red, Catch::Contains("Content-Type: application/pdf; name*=UTF-8''s%C3%B8knad-%5BNO-FNR%5D.pdf"));
+  CHECK_THAT(red, Catch::Contains("Content-Disposition: attachment; size=4;\r\n filename*=UTF-8''s%C3%B8knad%20%5BNO-FNR%5D.pdf"));
   char tmpl[] = "/tmp/nordpii-2231-XXXXXX";
   int fd = mkstemp(tmpl);
   REQUIRE(fd >= 0);
@@ -812,7 +819,9 @@ TEST_CASE("milter redact: RFC 2231 and token file names re-encoded, read back by
       "    for h in ('Content-Type', 'Content-Disposition'):\n"
       "        if p[h] is not None: defects += p[h].defects\n"
       "    if p.get_filename(): names.append(p.get_filename())\n"
-      "assert names == ['s\\u00f8knad-[NO-FNR].pdf', 's\\u00f8knad-[NO-FNR].txt'], names\n"
+      "types = [p.get_content_type() for p in m.walk()]\n"
+      "assert types[-1] == 'application/pdf', types\n"
+      "assert names == ['s\\u00f8knad-[NO-FNR].pdf', 's\\u00f8knad-[NO-FNR].txt', 's\\u00f8knad [NO-FNR].pdf'], names\n"
       "assert not defects, defects\n"
       "print('ok')\n"
       "EOF\n";

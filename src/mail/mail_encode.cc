@@ -175,6 +175,8 @@ std::vector<ParamValue> ParamValues(std::string_view raw) {
     ++i;
     while (i < n && ws(raw[i])) ++i;
     ParamValue v;
+    v.name_start = name_start;
+    v.name_end = name_end;
     if (i < n && raw[i] == '"') {
       v.kind = ParamValue::kQuoted;
       v.start = i + 1;
@@ -187,6 +189,7 @@ std::vector<ParamValue> ParamValues(std::string_view raw) {
       while (i < n && raw[i] != ';' && !ws(raw[i])) ++i;
       v.end = i;
     }
+    v.full_end = i;
     out.push_back(v);
     while (i < n && raw[i] != ';') i = raw[i] == '"' ? skip_quoted(i) + 1 : i + 1;
   }

@@ -39,6 +39,8 @@ bool AsciiCompatible(std::string_view charset);
 struct ParamValue {
   size_t start = 0, end = 0;
   enum Kind { kToken, kQuoted, kExtended } kind = kToken;
+  size_t name_start = 0, name_end = 0;  // the parameter's name
+  size_t full_end = 0;                  // past the value and its closing quote
 };
 std::vector<ParamValue> ParamValues(std::string_view raw);
 // Bytes written inside an RFC 2231 extended value: every byte that is not

@@ -432,6 +432,46 @@ std::vector<Edit> EncodeInParams(std::string_view raw, std::vector<Edit> ranges)
   return ranges;
 }
 
+// A finding in a header: its raw range in the header value, the decoded
+// text it matched and its replacement.
+struct ParamHit {
+  uint32_t start, end;
+  std::string_view value;
+  std::string rep;
+};
+
+// Parameters whose values hold RFC 2047 encoded words (not allowed there by
+// the RFC, common in practice: `filename="=?UTF-8?Q?...?="`): each value
+// with a finding is decoded, redacted and written back as an RFC 2231
+// value (`filename*=UTF-8''...`), or quoted when it is ASCII. False when a
+// finding lies outside the parameter values (the caller re-encodes the
+// whole header then).
+bool RebuildParams(std::string_view raw, const std::vector<ParamHit>& hits, std::vector<Edit>& out) {
+  std::vector<ParamValue> pvs = ParamValues(raw);
+  std::vector<std::vector<const ParamHit*>> per(pvs.size());
+  for (const ParamHit& h : hits) {
+    size_t i = 0;
+    while (i < pvs.size() && !(h.start >= pvs[i].start && h.end <= pvs[i].end)) ++i;
+    if (i == pvs.size() || pvs[i].kind == ParamValue::kExtended) return false;
+    per[i].push_back(&h);
+  }
+  for (size_t i = 0; i < pvs.size(); ++i) {
+    if (per[i].empty()) continue;
+    const ParamValue& pv = pvs[i];
+    std::string v = DecodeEncodedWords(UnfoldHeader(raw.substr(pv.start, pv.end - pv.start))).bytes;
+    for (const ParamHit* h : per[i]) {
+      size_t at = v.find(h->value);
+      if (h->value.empty() || at == std::string::npos) return false;
+      for (; at != std::string::npos; at = v.find(h->value, at + h->rep.size())) v.replace(at, h->value.size(), h->rep);
+    }
+    std::string name(raw.substr(pv.name_start, pv.name_end - pv.name_start));
+    bool ascii = std::all_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    out.push_back({static_cast<uint32_t>(pv.name_start), static_cast<uint32_t>(pv.full_end),
+                   ascii ? name + "=" + QuoteParam(v) : name + "*=UTF-8''" + PercentEncodeAttr(v)});
+  }
+  return true;
+}
+
 }  // namespace
 
 Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, std::string& out,
@@ -453,11 +493,13 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
         u.header ? u.maps : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
                                        : std::vector<const OffsetMap*>{&u.charset.map});
     bool rebuild = false;
+    std::vector<ParamHit> hits;  // headers: each finding's raw range, text and label
     for (const Finding& f : u.findings) {
       std::string_view value = u.text.substr(f.start, f.end - f.start);
       std::string rep = Replacement(f, value, style);
       ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
       if (u.header) {
+        hits.push_back({r.start, r.end, value, rep});
         std::string_view raw = msg.substr(u.region + r.start, r.end - r.start);
         if (raw.find("=?") != std::string_view::npos || raw.find("?=") != std::string_view::npos) rebuild = true;
       } else if (!AsciiCompatible(u.charset_label)) {
@@ -474,7 +516,13 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
     }
     if (u.header) {
       const HeaderField& h = *u.header;
-      if (rebuild) {
+      std::vector<Edit> params;
+      if (rebuild && ParamHeader(h.name) &&
+          RebuildParams(msg.substr(u.region, u.region_end - u.region), hits, params)) {
+        // Encoded words inside parameters: only those parameters are
+        // rewritten (the header keeps its type and other parameters).
+        for (Edit& r : params) edits.push_back({u.region + r.start, u.region + r.end, std::move(r.bytes)});
+      } else if (rebuild) {
         std::vector<Edit> in_text;
         for (const Finding& f : u.findings)
           in_text.push_back({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end),
