@@ -544,11 +544,11 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
   };
   std::string out;
   // Handles every complete packet buffered for `c`; the end of message goes
-  // to a worker.
-  auto process = [&](Conn* c) {
+  // to a worker. `was_owed`: the MTA owed us bytes before these arrived
+  // (then the wait keeps its start; otherwise a new wait starts now).
+  auto process = [&](Conn* c, bool was_owed) {
     size_t pos = 0;
     PacketView p;
-    bool was_owed = !c->in.empty() || !c->negotiated;
     for (;;) {
       auto got = DecodeAt(c->in, pos, p);
       if (!got) {
@@ -604,7 +604,7 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
         c->busy = false;
         --busy;
         if (!c->write_ok || !c->keep || stop_) close_conn(c);
-        else process(c);
+        else process(c, false);
       }
     }
     if (stop_ && listening) {
@@ -656,8 +656,9 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
         close_conn(c);
         continue;
       }
+      const bool was_owed = !c->in.empty() || !c->negotiated;
       c->in.append(buf.data(), static_cast<size_t>(r));
-      process(c);
+      process(c, was_owed);
       // ACK at once: after a packet that needs no reply (macros), the MTA's
       // next small packet waits for our ACK under Nagle, and a delayed ACK
       // adds 40 ms per message. Linux leaves quick-ACK mode whenever we
