@@ -516,11 +516,15 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
     }
     if (u.header) {
       const HeaderField& h = *u.header;
-      std::vector<Edit> params;
-      if (rebuild && ParamHeader(h.name) &&
-          RebuildParams(msg.substr(u.region, u.region_end - u.region), hits, params)) {
+      if (rebuild && ParamHeader(h.name)) {
         // Encoded words inside parameters: only those parameters are
-        // rewritten (the header keeps its type and other parameters).
+        // rewritten; the header keeps its type and other parameters (never
+        // re-encoded whole: an encoded Content-Type is no Content-Type).
+        // Where a value cannot be decoded apart, each finding's whole
+        // encoded word is replaced by the label, in the parameter's syntax.
+        std::string_view raw = msg.substr(u.region, u.region_end - u.region);
+        std::vector<Edit> params;
+        if (!RebuildParams(raw, hits, params)) params = EncodeInParams(raw, std::move(ranges));
         for (Edit& r : params) edits.push_back({u.region + r.start, u.region + r.end, std::move(r.bytes)});
       } else if (rebuild) {
         std::vector<Edit> in_text;
