@@ -1,6 +1,7 @@
 #include "batch/input_scan.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <memory>
 
@@ -55,6 +56,10 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
     bool dir = p != "-" && fs::is_directory(p, ec);
     if (dir && (forced == "maildir" || (forced == "auto" && IsMaildir(p)))) {
       for (const auto& rel : MaildirFiles(p)) add((fs::path(p) / rel).string(), InputFormat::kEml);
+      continue;
+    }
+    if (!dir && p != "-" && forced == "auto" && IsStream(p)) {
+      out.push_back({p, InputFormat::kText, 0, true});  // recognised when read (once)
       continue;
     }
     if (!dir) {
@@ -143,14 +148,36 @@ struct ArchiveDeleter {
 // chunks, so a lying size header cannot exceed it), the whole archive by
 // 64 x that and 100 000 entries (zip bombs); links are not followed and
 // archives inside archives are listed, not opened.
-void ScanArchive(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink, size_t max_message,
-                 const std::function<void(const std::string&)>& error) {
+// libarchive reading from a ByteSource (an archive arriving through a pipe,
+// already partly read to recognise it).
+struct ArchiveStream {
+  ByteSource* src;
+  char buf[1 << 16];
+  static la_ssize_t Read(archive* a, void* self, const void** out) {
+    auto* st = static_cast<ArchiveStream*>(self);
+    auto r = st->src->Read(st->buf, sizeof st->buf);
+    if (!r) {
+      archive_set_error(a, EIO, "%s", r.error().message().c_str());
+      return -1;
+    }
+    *out = st->buf;
+    return static_cast<la_ssize_t>(*r);
+  }
+};
+
+// `stream`: read the archive from it instead of opening in.path (a stream
+// input is opened only once).
+void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const FindingFilter& filter,
+                 ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error) {
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), in.path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return error(in.path + ": " + archive_error_string(a.get()));
+  auto streamed = std::make_unique<ArchiveStream>();
+  streamed->src = stream;
+  int opened = stream ? archive_read_open(a.get(), streamed.get(), nullptr, &ArchiveStream::Read, nullptr)
+                      : archive_read_open_filename(a.get(), in.path.c_str(), 1 << 16);
+  if (opened != ARCHIVE_OK) return error(in.path + ": " + archive_error_string(a.get()));
   const uint64_t budget = static_cast<uint64_t>(max_message) * 64;
   uint64_t used = 0;
   size_t entries = 0;
@@ -228,22 +255,28 @@ class CountingSource : public ByteSource {
 
 uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error) {
-  if (in.format == InputFormat::kArchive) {
-    ScanArchive(in, s, filter, sink, max_message, error);
-    return 0;
+  InputFormat format = in.format;
+  std::unique_ptr<ByteSource> src;
+  if (in.stream || format != InputFormat::kArchive) {
+    auto opened = OpenInput(in.path, in.stream ? "auto" : InputFormatName(format));
+    if (!opened) {
+      sink.SetPath(in.path);
+      error(opened.error().message());
+      return 0;
+    }
+    src = std::move(opened->source);
+    format = opened->format;
   }
-  auto src = OpenPath(in.path);
-  if (!src) {
-    sink.SetPath(in.path);
-    error(src.error().message());
+  if (format == InputFormat::kArchive) {
+    ScanArchive(in, src.get(), s, filter, sink, max_message, error);
     return 0;
   }
   if (!s.progress) {
-    ScanSource(in.path, in.format, **src, s, filter, sink, max_message, error);
+    ScanSource(in.path, format, *src, s, filter, sink, max_message, error);
     return 0;
   }
-  CountingSource counted(**src, *s.progress);
-  ScanSource(in.path, in.format, counted, s, filter, sink, max_message, error);
+  CountingSource counted(*src, *s.progress);
+  ScanSource(in.path, format, counted, s, filter, sink, max_message, error);
   return counted.added();
 }
 
