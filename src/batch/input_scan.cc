@@ -67,11 +67,23 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
       add(p, f == InputFormat::kMaildir ? InputFormat::kEml : f);
       continue;
     }
+    // Every directory that cannot be read is an error (it was not looked
+    // at), and the walk goes on with the others. Symlinked directories are
+    // not followed; only regular files (also through a symlink) are inputs.
     std::vector<std::string> files;
-    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec)) files.push_back(it->path().string());
-    if (ec) error(p + ": " + ec.message());
+    std::vector<fs::path> dirs = {p};
+    while (!dirs.empty()) {
+      fs::path at = std::move(dirs.back());
+      dirs.pop_back();
+      std::error_code dec;
+      fs::directory_iterator it(at, dec), end;
+      for (; !dec && it != end; it.increment(dec)) {
+        std::error_code fec;
+        if (it->is_directory(fec) && !it->is_symlink(fec)) dirs.push_back(it->path());
+        else if (it->is_regular_file(fec)) files.push_back(it->path().string());
+      }
+      if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
+    }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       InputFormat fmt = forced == "auto" ? DetectInputFormat(f) : *ParseInputFormat(forced);
