@@ -246,3 +246,20 @@ TEST_CASE("issue 12: numeric and date options are validated the same way by ever
             .code == 1);
   fs::remove_all("/tmp/nordpii-i12-r");
 }
+
+TEST_CASE("issue 12: a directory that cannot be read is an error, the rest is scanned", "[cli][issue12]") {
+  std::string d = TempDir("walk");
+  fs::create_directories(d + "/in/sub");
+  WriteFile(d + "/in/a.txt", "fnr 15108695088\n");
+  WriteFile(d + "/in/sub/b.txt", "fnr 15108695088\n");
+  chmod((d + "/in/sub").c_str(), 0);
+  chmod(d.c_str(), 0755);
+  // Root reads every directory: run as nobody then.
+  std::string as = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  Run r = Bash(d, as + "$N scan --format text in; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("in/a.txt:1:5 no.fnr"));
+  CHECK_THAT(r.out, Catch::Contains("in/sub: Permission denied"));
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  chmod((d + "/in/sub").c_str(), 0755);
+  fs::remove_all(d);
+}
