@@ -261,5 +261,18 @@ TEST_CASE("issue 12: a directory that cannot be read is an error, the rest is sc
   CHECK_THAT(r.out, Catch::Contains("in/sub: Permission denied"));
   CHECK_THAT(r.out, Catch::Contains("rc=2"));
   chmod((d + "/in/sub").c_str(), 0755);
+  // A Maildir whose cur/ cannot be read.
+  fs::create_directories(d + "/md/cur");
+  fs::create_directories(d + "/md/new");
+  WriteFile(d + "/md/cur/1.eml", "From: a@example.no\nSubject: x\n\nfnr 15108695088\n");
+  chmod((d + "/md/cur").c_str(), 0);
+  r = Bash(d, as + "$N scan --format text md; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("md/cur: Permission denied"));
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  chmod(d.c_str(), 0777);
+  r = Bash(d, as + "$N redact md -o out; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_FALSE(fs::exists(d + "/out"));
+  chmod((d + "/md/cur").c_str(), 0755);
   fs::remove_all(d);
 }

@@ -359,11 +359,14 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
   } else {  // Maildir tree in, Maildir tree out
     if (out_path == "-") return fail("redact of a Maildir needs -o DIR (the output Maildir)");
+    std::string unreadable;
+    const std::vector<std::string> files = MaildirFiles(path, &unreadable);
+    if (!unreadable.empty()) return fail(unreadable + "; nothing written");
     std::error_code ec;
     for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(fs::path(out_path) / sub, ec);
     if (ec) return fail(out_path + ": " + ec.message());
     std::string red;
-    for (const auto& rel : MaildirFiles(path)) {
+    for (const auto& rel : files) {
       std::string in = (fs::path(path) / rel).string();
       auto msg = ReadMessageFile(in, c.max_message);
       if (!msg) return fail(msg.error().message());

@@ -55,7 +55,9 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
     std::error_code ec;
     bool dir = p != "-" && fs::is_directory(p, ec);
     if (dir && (forced == "maildir" || (forced == "auto" && IsMaildir(p)))) {
-      for (const auto& rel : MaildirFiles(p)) add((fs::path(p) / rel).string(), InputFormat::kEml);
+      std::string unreadable;
+      for (const auto& rel : MaildirFiles(p, &unreadable)) add((fs::path(p) / rel).string(), InputFormat::kEml);
+      if (!unreadable.empty()) error(unreadable);
       continue;
     }
     if (!dir && p != "-" && forced == "auto" && IsStream(p)) {

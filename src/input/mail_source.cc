@@ -42,15 +42,18 @@ bool IsMaildir(const std::string& path) {
          (fs::is_directory(fs::path(path) / "cur", ec) || fs::is_directory(fs::path(path) / "new", ec));
 }
 
-std::vector<std::string> MaildirFiles(const std::string& dir) {
+std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error) {
   std::vector<std::string> out;
   for (const char* sub : {"cur", "new"}) {
     std::error_code ec;
     fs::path p = fs::path(dir) / sub;
     if (!fs::is_directory(p, ec)) continue;
     std::vector<std::string> files;
-    for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec)) files.push_back(std::string(sub) + "/" + it->path().filename().string());
+    for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      std::error_code fec;
+      if (it->is_regular_file(fec)) files.push_back(std::string(sub) + "/" + it->path().filename().string());
+    }
+    if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";
     std::sort(files.begin(), files.end());
     out.insert(out.end(), files.begin(), files.end());
   }

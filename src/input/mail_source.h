@@ -51,7 +51,9 @@ Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced
 InputFormat DetectFormatOf(const std::string& name, std::string_view head);
 bool IsMaildir(const std::string& path);
 // The message files of a Maildir (cur/ and new/, sorted), relative to it.
-std::vector<std::string> MaildirFiles(const std::string& dir);
+// A cur/ or new/ that exists but cannot be read is named in `*error` (when
+// given): its messages were not looked at.
+std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error = nullptr);
 
 // Reads a whole file (a message) of at most `max` bytes; larger files give a
 // kLimit error naming the path and the limit.
