@@ -709,8 +709,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   progress.join();
   // Every write error is an error (exit 2): a report missing findings must
   // not look complete.
-  if (std::ferror(out) + std::fclose(out) != 0) error(findings_path + ": write failed");
-  if (cp && std::ferror(cp) + std::fclose(cp) != 0) error(o.checkpoint + ": write failed");
+  // (ferror is sticky: a failure already reported above is not repeated.)
+  const bool out_reported = std::ferror(out), cp_reported = cp && std::ferror(cp);
+  if (std::fclose(out) != 0 && !out_reported) error(findings_path + ": write failed");
+  if (cp && std::fclose(cp) != 0 && !cp_reported) error(o.checkpoint + ": write failed");
   for (auto& w : sums) summary.Merge(std::move(*w));
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
                               o.today.empty() ? Today() : o.today);
