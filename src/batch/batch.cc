@@ -27,6 +27,7 @@
 #include "batch/input_scan.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
+#include "output/temp_cleanup.h"
 
 namespace fs = std::filesystem;
 
@@ -484,6 +485,7 @@ class HeldOutput {
     if (spill_) {
       std::fclose(spill_);
       std::remove(path_.c_str());
+      UnregisterTemp(slot_);
     }
   }
   std::FILE* file() { return f_; }
@@ -508,6 +510,7 @@ class HeldOutput {
   bool Append(const char* b, size_t n) {
     if (!spill_ && mem_.size() + n > limit_) {
       spill_ = std::fopen(path_.c_str(), "w+b");
+      if (spill_) slot_ = RegisterTemp(path_);  // removed on SIGINT/SIGTERM/SIGHUP
       if (!spill_ || std::fwrite(mem_.data(), 1, mem_.size(), spill_) != mem_.size()) return false;
       mem_.clear();
     }
@@ -520,12 +523,17 @@ class HeldOutput {
   size_t limit_;
   std::string& mem_;  // below `limit`, so the kept capacity is bounded
   std::FILE* spill_ = nullptr;
+  int slot_ = -1;  // temp_cleanup registration of the spill file
   std::FILE* f_ = nullptr;
 };
 
 }  // namespace
 
 int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
+  // A signal removes the spill and temporary report files; findings.jsonl
+  // and the checkpoint hold only finished inputs, so a rerun resumes.
+  InstallTempCleanup(o.checkpoint.empty() ? "\nnordpii: interrupted\n"
+                                          : "\nnordpii: interrupted; rerun to resume (same --checkpoint)\n");
   std::error_code ec;
   fs::create_directories(o.report_dir, ec);
   if (ec) {
@@ -671,13 +679,22 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             std::fprintf(stderr, "nordpii: %s\n", e.c_str());
             errors.push_back(e);
           }
-          std::fflush(out);
+          if (copied && std::fflush(out) != 0) {  // a full disk: findings lost, not checkpointed
+            copied = false;
+            std::string e = error_masker.Mask(findings_path + ": write failed: " + std::strerror(errno));
+            std::fprintf(stderr, "nordpii: %s\n", e.c_str());
+            errors.push_back(e);
+          }
           // The worst moment for a crash: this input's findings are in
           // findings.jsonl, its checkpoint line is not.
           if (kill_after > 0 && checkpointed == kill_after) raise(SIGKILL);
           if (cp && copied) {
             std::fprintf(cp, "%s%s\n", in->path.c_str(), input_errors.c_str());
-            std::fflush(cp);
+            if (std::fflush(cp) != 0 || std::ferror(cp)) {
+              std::string e = o.checkpoint + ": write failed: " + std::strerror(errno);
+              std::fprintf(stderr, "nordpii: %s\n", error_masker.Mask(e).c_str());
+              errors.push_back(error_masker.Mask(e));
+            }
             ++checkpointed;
           }
         }
@@ -718,8 +735,12 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   for (auto& t : workers) t.join();
   finished = true;
   progress.join();
-  std::fclose(out);
-  if (cp) std::fclose(cp);
+  // Every write error is an error (exit 2): a report missing findings must
+  // not look complete.
+  // (ferror is sticky: a failure already reported above is not repeated.)
+  const bool out_reported = std::ferror(out), cp_reported = cp && std::ferror(cp);
+  if (std::fclose(out) != 0 && !out_reported) error(findings_path + ": write failed");
+  if (cp && std::fclose(cp) != 0 && !cp_reported) error(o.checkpoint + ": write failed");
   for (auto& w : sums) summary.Merge(std::move(*w));
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
                               o.today.empty() ? Today() : o.today);

@@ -222,6 +222,9 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
                        bool& incomplete, Visit&& visit) {
   MimeTree tree = ParseMime(msg, limits_);
   for (auto& n : tree.notes) notes.push_back(n);
+  // Structure below a limit was not looked at: the message is not fully
+  // scanned, whatever the parts before the limit held (fail closed).
+  if (tree.truncated) incomplete = true;
   size_t decoded_total = 0;
   OffsetMap unfold_map;
   std::string unfolded;
