@@ -253,14 +253,17 @@ class DetectorSet::CandidateBuilder {
       ctx_all_ = Context(text_, im_.labels, start, end, spec.window);
       ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
     }
-    if (ctx_all_ & det.label_mask) {
+    // The field's own name (JSON key, CSV header) counts as context for
+    // every value in it.
+    const uint64_t ctx = ctx_all_ | opt_.doc_labels;
+    if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
       conf = std::min(conf + 1, 3);
     } else {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
       // label: the number is taken for what the text says it is.
-      if (ctx_all_ & det.negative_mask) return;
+      if (ctx & det.negative_mask) return;
     }
     TextFinding f;
     f.detector = d;
@@ -530,6 +533,24 @@ class DetectorSet::CandidateBuilder {
   int ctx_window_ = -1;
   uint64_t ctx_all_ = 0;
 };
+
+uint64_t DetectorSet::NameLabels(std::string_view name) const {
+  if (name.empty()) return 0;
+  const LabelIndex& idx = impl_->labels;
+  auto find = [&](std::string_view t) { return t.empty() ? 0 : idx.Find(t, 0, t.size() - 1, t.size(), 0); };
+  uint64_t bits = find(name);
+  std::string spaced, camel;
+  spaced.reserve(name.size());
+  camel.reserve(name.size() + 8);
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool sep = c == '_' || c == '.' || c == '-' || c == '[' || c == ']' || c == '/' || c == ':' || IsDigitC(c);
+    spaced += sep ? ' ' : c;
+    if (i > 0 && c >= 'A' && c <= 'Z' && name[i - 1] >= 'a' && name[i - 1] <= 'z') camel += ' ';
+    camel += sep ? ' ' : c;
+  }
+  return bits | find(spaced) | find(camel);
+}
 
 void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
                          DetectScratch& sc, std::vector<TextFinding>& out) const {

@@ -46,6 +46,22 @@ ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher has
 
 ScanContext::~ScanContext() = default;
 
+void ScanContext::set_field_name(std::string_view name) {
+  if (name.empty()) {
+    detect_opt_.doc_labels = 0;
+    return;
+  }
+  // Every record of an export has the same few names.
+  auto it = name_labels_.find(std::string(name));
+  if (it != name_labels_.end()) {
+    detect_opt_.doc_labels = it->second;
+    return;
+  }
+  uint64_t bits = scanner_->detectors().NameLabels(name);
+  if (name_labels_.size() < 4096) name_labels_.emplace(std::string(name), bits);
+  detect_opt_.doc_labels = bits;
+}
+
 namespace {
 
 // Largest prefix length <= n that does not end inside a UTF-8 sequence.
