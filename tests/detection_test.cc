@@ -59,8 +59,39 @@ TEST_CASE("hard negatives produce no identifier findings", "[detect][negatives]"
   // Also the traps from the spec: a Swedish mobile that is a valid CPR date.
   CHECK(Scan(scanner, "ring meg på 0701740605").size() <= 1);
   CHECK_FALSE(HasType(Scan(scanner, "ring meg på 0701740605"), "dk.cpr"));
-  CHECK_FALSE(HasType(Scan(scanner, "ordre 15108695088"), "no.fnr"));
+  // A valid fødselsnummer after "ordre" is no longer dropped (issue 11:
+  // negative context lowers, it does not veto checksum + date evidence): it
+  // is reported at low confidence, marked negative-context.
+  auto ordre = Scan(scanner, "ordre 15108695088");
+  REQUIRE(ordre.size() == 1);
+  CHECK(ordre[0].confidence == Confidence::kLow);
+  CHECK((ordre[0].rules & kRuleNegativeContext) != 0);
   CHECK(HasType(Scan(scanner, "ordre 12, fnr 15108695088"), "no.fnr"));
+}
+
+TEST_CASE("negative context lowers but never drops a national id with checksum and date", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // Issue 11: "Fakturaen" on the line before hid an H-nummer.
+  auto alone = Scan(scanner, "Det gjelder 12438440052.");
+  REQUIRE(alone.size() == 1);
+  CHECK(alone[0].type == "no.hnr");
+  auto fs = Scan(scanner, "Fakturaen kom i går.\nDet gjelder 12438440052.");
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].type == "no.hnr");
+  CHECK(fs[0].confidence < alone[0].confidence);
+  CHECK((fs[0].rules & kRuleNegativeContext) != 0);
+  CHECK(Redact(scanner, "Fakturaen kom i går.\nDet gjelder 12438440052.") ==
+        "Fakturaen kom i går.\nDet gjelder [NO-HNR].");
+  for (const char* s : {"ordrenummer 880320-0016", "faktura 131052-308T", "kundenr. 211062-5629"}) {
+    INFO(s);
+    auto f = Scan(scanner, s);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].category == "national-id");
+  }
+  // Weak evidence still gives way: a number only the 2032 rule accepts
+  // (3.3 % of random numbers pass it) and a phone-labelled CPR without mod 11.
+  CHECK(Scan(scanner, "ordre 30108299939").empty());
+  CHECK_FALSE(HasType(Scan(scanner, "tlf 0701740605"), "dk.cpr"));
 }
 
 TEST_CASE("Hyperscan and RE2 engines give identical findings on every sample", "[detect][engines]") {

@@ -262,8 +262,19 @@ class DetectorSet::CandidateBuilder {
     } else {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
-      // label: the number is taken for what the text says it is.
-      if (ctx & det.negative_mask) return;
+      // label: the number is taken for what the text says it is — unless
+      // its own evidence is strong (a check digit and a real date, and a
+      // validator confidence of medium or more: a random number passes at
+      // 0.1-0.7 %, see README, Confidence). Then the word only lowers
+      // confidence: "Fakturaen kom i går. Det gjelder <fnr>" is still a
+      // fødselsnummer.
+      if (ctx & det.negative_mask) {
+        const bool strong = v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM) &&
+                            (rules & NORDPII_RULE_DATE) && v.confidence >= NORDPII_CONF_MEDIUM;
+        if (!strong) return;
+        rules |= kRuleNegativeContext;
+        conf = std::max(conf - 1, 1);
+      }
     }
     TextFinding f;
     f.detector = d;
@@ -352,7 +363,8 @@ class DetectorSet::CandidateBuilder {
           if (sm.detector == last_det) continue;
           if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
           last_det = sm.detector;
-          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags, GroupStart(gi), GroupEnd(gj));
+          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags | (brk ? NORDPII_INPUT_SEPARATED : 0u),
+              GroupStart(gi), GroupEnd(gj));
         }
       }
     }
