@@ -163,3 +163,30 @@ TEST_CASE("bad input never crashes and invalid UTF-8 is still scanned", "[detect
   auto fs = Scan(scanner, bin);  // random bytes: must simply finish
   CHECK(fs.size() < 1000);
 }
+
+TEST_CASE("inflected and phrased labels count in every language", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // Issue 11's misses: possessive phrasing of passwords and passports, and
+  // definite forms of the labels of values that need one.
+  CHECK(Redact(scanner, "Passordet mitt er Fjord2025!") == "Passordet mitt er [PASSWORD]");
+  CHECK(Redact(scanner, "Mitt passnummer är 91234567.") == "Mitt passnummer är [PASSPORT].");
+  CHECK(Redact(scanner, "Mit pasnummer er 204567891.") == "Mit pasnummer er [PASSPORT].");
+  // CPR without modulus 11 (0101801234) and kontonummer are reported only
+  // with a label: the definite / possessive / English forms are labels.
+  for (const char* s : {"CPR-nummeret er 010180-1234.", "Mit personnummer er 010180-1234.",
+                        "Her CPR is 010180-1234.", "Kontonummeret mitt er 1234.56.78903.",
+                        "Please pay to account 12345678903.", "Bank account: 12345678903",
+                        "Refusjonen kan sendes til kontonummeret mitt 12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // A label lifts an unlabelled medium finding to high.
+  for (const char* s : {"fødselsnummeret 15108695088", "Personnumret är 880320-0016.",
+                        "Samordningsnumret är 900778-2395.", "Kennitalan mín er 120174-3399.",
+                        "D-nummeret mitt er 41010199946.", "Hjelpenummer: 01410199935"}) {
+    INFO(s);
+    auto f = Scan(scanner, s);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].confidence == Confidence::kHigh);
+  }
+}
