@@ -67,6 +67,7 @@ struct DetectorSet::Impl {
   std::vector<uint32_t> hetu, iban, phone, masked, join_date;  // detectors by digit form
   std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
   LabelIndex labels;
+  LabelIndex triggers;  // credential/passport keywords, for field names only
 };
 
 DetectorSet::~DetectorSet() = default;
@@ -81,6 +82,7 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
   Impl& im = *ds->impl_;
   im.by_trigger.resize(set.keywords.size());
   im.labels.Build(set);
+  im.triggers.BuildTriggers(set);
   for (size_t i = 0; i < set.detectors.size(); ++i) {
     const DetectorSpec& d = set.detectors[i];
     Det det;
@@ -231,6 +233,23 @@ class DetectorSet::CandidateBuilder {
     }
   }
 
+  // A field named by a password or passport label ("passord", "passnummer",
+  // "passport_no") that holds one token: the token is the value.
+  void FromFieldName() {
+    size_t b = 0, e = text_.size();
+    while (b < e && IsSoftSeparator(text_[b])) ++b;
+    while (e > b && (IsSoftSeparator(text_[e - 1]) || text_[e - 1] == '\r')) --e;
+    if (b == e) return;
+    for (size_t i = b; i < e; ++i)
+      if (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r') return;
+    for (size_t g = 0; g < im_.by_trigger.size(); ++g) {
+      if ((im_.triggers.GroupBit(g) & opt_.doc_triggers) == 0) continue;
+      for (uint32_t d : im_.by_trigger[g])
+        if (ds_.set_.detectors[d].source == DetectorSource::kAfterKeyword)
+          Try(d, text_.data() + b, e - b, 0, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+    }
+  }
+
  private:
   // Validates `value` for detector d and keeps it, with context applied.
   void Try(uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start, uint32_t end) {
@@ -263,14 +282,15 @@ class DetectorSet::CandidateBuilder {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
       // label: the number is taken for what the text says it is — unless
-      // its own evidence is strong (a check digit and a real date, and a
-      // validator confidence of medium or more: a random number passes at
-      // 0.1-0.7 %, see README, Confidence). Then the word only lowers
+      // its own evidence is strong (a check digit and a real date or issuer
+      // range — cards: Luhn + IIN —, and a validator confidence of medium or
+      // more: a random number passes at 0.1-0.7 %, see README, Confidence). Then the word only lowers
       // confidence: "Fakturaen kom i går. Det gjelder <fnr>" is still a
       // fødselsnummer.
       if (ctx & det.negative_mask) {
         const bool strong = v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM) &&
-                            (rules & NORDPII_RULE_DATE) && v.confidence >= NORDPII_CONF_MEDIUM;
+                            (rules & (NORDPII_RULE_DATE | NORDPII_RULE_FORMAT)) &&
+                            v.confidence >= NORDPII_CONF_MEDIUM;
         if (!strong) return;
         rules |= kRuleNegativeContext;
         conf = std::max(conf - 1, 1);
@@ -466,7 +486,7 @@ class DetectorSet::CandidateBuilder {
     v[0] = static_cast<char>(text_[run.start - 2] & ~0x20);
     v[1] = static_cast<char>(text_[run.start - 1] & ~0x20);
     for (int gj = 0; gj < ng_; ++gj) {
-      if (gj > 0 && gr_[gj].sep != ' ') break;
+      if (gj > 0 && gr_[gj].sep != ' ' && gr_[gj].sep != '\n') break;
       int n = gr_[gj].first + gr_[gj].count;
       if (n + 2 > 34) break;
       if (n < 13 || !EndOk(gj)) continue;
@@ -546,9 +566,10 @@ class DetectorSet::CandidateBuilder {
   uint64_t ctx_all_ = 0;
 };
 
-uint64_t DetectorSet::NameLabels(std::string_view name) const {
+namespace {
+
+uint64_t NameKeywords(const LabelIndex& idx, std::string_view name) {
   if (name.empty()) return 0;
-  const LabelIndex& idx = impl_->labels;
   auto find = [&](std::string_view t) { return t.empty() ? 0 : idx.Find(t, 0, t.size() - 1, t.size(), 0); };
   uint64_t bits = find(name);
   std::string spaced, camel;
@@ -564,6 +585,11 @@ uint64_t DetectorSet::NameLabels(std::string_view name) const {
   return bits | find(spaced) | find(camel);
 }
 
+}  // namespace
+
+uint64_t DetectorSet::NameLabels(std::string_view name) const { return NameKeywords(impl_->labels, name); }
+uint64_t DetectorSet::NameTriggers(std::string_view name) const { return NameKeywords(impl_->triggers, name); }
+
 void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
                          DetectScratch& sc, std::vector<TextFinding>& out) const {
   auto& cands = sc.cands;
@@ -572,6 +598,7 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
   builder.FromRuns(m.runs);
   builder.FromRegex(m.regex);
   builder.FromKeywords(m.keywords);
+  if (opt.doc_triggers) builder.FromFieldName();
   ResolveOverlaps(cands, sc, out);
 }
 

@@ -45,6 +45,10 @@ struct DetectOptions {
   // JSON key or CSV column header the text is the value of. They apply to
   // every value in the text, wherever it stands. 0 = none.
   uint64_t doc_labels = 0;
+  // The after-keyword triggers (password, passport labels) the field name
+  // names: the whole field, when it is one token, is that detector's value
+  // (a column "passnummer", a key "password"). DetectorSet::NameTriggers.
+  uint64_t doc_triggers = 0;
 };
 
 // Per-thread buffers of DetectorSet::Detect (reused across calls).
@@ -78,6 +82,7 @@ class DetectorSet {
   // '_' '.' '-' '[' ']' '/' ':' and digits read as spaces, and with camelCase
   // split. For DetectOptions::doc_labels.
   uint64_t NameLabels(std::string_view name) const;
+  uint64_t NameTriggers(std::string_view name) const;
 
   const PatternSet& patterns() const { return set_; }
   const DetectorSpec& spec(uint32_t detector) const { return set_.detectors[detector]; }

@@ -149,7 +149,8 @@ class ScanContext {
   std::vector<TextFinding> tfind_;
   Finding finding_;
   uint64_t bytes_ = 0;
-  std::unordered_map<std::string, uint64_t> name_labels_;  // set_field_name, bounded
+  // set_field_name: labels and triggers per name, bounded
+  std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> name_labels_;
 };
 
 }  // namespace nordpii
