@@ -580,3 +580,17 @@ TEST_CASE("tickets: each field is its own document, no context across fields, it
   }
   CHECK(ScanText("{\"id\":1,\"custom_fields\":{\"cprice\":\"010180-1234\"}}\n", TicketFormat::kJsonl).empty());
 }
+
+TEST_CASE("tickets: a field named by a password or passport label holding one token is that value",
+          "[tickets][context]") {
+  auto j = ScanText("{\"id\":1,\"custom_fields\":{\"passord\":\"Fjord2025!\",\"passport_no\":\"FH1234567\","
+                    "\"note\":\"XP7654321\",\"lykilord\":\"two words\"}}\n",
+                    TicketFormat::kJsonl);
+  std::vector<std::string> got;
+  for (auto& f : j) got.push_back(f.field + ":" + f.type);
+  CHECK(got == std::vector<std::string>{"custom_fields.passord:password", "custom_fields.passport_no:passport"});
+  auto c = ScanText("id,losenord,passinumero\n1,Kesä2024!,XP1234567\n", TicketFormat::kCsv);
+  REQUIRE(c.size() == 2);
+  CHECK(c[0].type == "password");
+  CHECK(c[1].type == "passport");
+}
