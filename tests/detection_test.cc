@@ -190,3 +190,19 @@ TEST_CASE("inflected and phrased labels count in every language", "[detect][cont
     CHECK(f[0].confidence == Confidence::kHigh);
   }
 }
+
+TEST_CASE("values wrapped over a line end and grouped, and what a line end does not join", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // Issue 11: "Personnummer: 760412\n1009", "151086 95 088".
+  CHECK(HasType(Scan(scanner, "Personnummer: 760412\n1009"), "se.pnr"));
+  CHECK(HasType(Scan(scanner, "> CPR-nr.: 211062\n> 5629"), "dk.cpr"));
+  CHECK(HasType(Scan(scanner, "Kortnummer: 4111 1111\n1111 1111"), "card"));
+  CHECK(HasType(Scan(scanner, "IBAN: NO93 8601\n1117 947"), "iban"));
+  CHECK(HasType(Scan(scanner, "fnr 151086 95 088"), "no.fnr"));
+  // A time at the end of one line and a date on the next are not a CPR
+  // (a line break joins a CPR only where its hyphen stands).
+  CHECK(Scan(scanner, "Logget 2026-11-23 10:30:12\n12.11.2026 klo 10.15 Matti skrev:").empty());
+  // The first word of the next line is not context of a value ("Fakturaen"
+  // under a masked fødselsnummer).
+  CHECK(HasType(Scan(scanner, "Fødselsnummer (11 siffer): 080259 *****\n\nFakturaen kom i går."), "partial-id"));
+}

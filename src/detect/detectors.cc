@@ -151,12 +151,13 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, u
   size_t seg = start;  // just after the last digit before the value
   while (seg > floor && !IsDigitC(text[seg - 1])) --seg;
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
-  // A label right after the value counts too ("995 525 828 MVA", "... (fnr)"),
-  // unless a number follows the label: then it labels that number.
+  // A label right after the value on the same line counts too ("995 525 828
+  // MVA", "... (fnr)"), unless a number follows the label: then it labels
+  // that number. The next line's first word is not about this value.
   size_t to = std::min(text.size(), end + kLabelAfterBytes + idx.max_len());
   size_t last_start = end;
   while (last_start < end + kLabelAfterBytes && last_start < text.size() &&
-         !IsDigitC(text[last_start]))
+         !IsDigitC(text[last_start]) && text[last_start] != '\n')
     ++last_start;
   size_t max_end = 0;
   uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
@@ -383,7 +384,9 @@ class DetectorSet::CandidateBuilder {
           if (sm.detector == last_det) continue;
           if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
           last_det = sm.detector;
-          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags | (brk ? NORDPII_INPUT_SEPARATED : 0u),
+          // Separated = written with a separator other than a line break.
+          Try(sm.detector, dg_ + a, static_cast<size_t>(n),
+              flags | ((seps & ~SepCode('\n')) ? NORDPII_INPUT_SEPARATED : 0u),
               GroupStart(gi), GroupEnd(gj));
         }
       }
