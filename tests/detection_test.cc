@@ -206,3 +206,19 @@ TEST_CASE("values wrapped over a line end and grouped, and what a line end does 
   // under a masked fødselsnummer).
   CHECK(HasType(Scan(scanner, "Fødselsnummer (11 siffer): 080259 *****\n\nFakturaen kom i går."), "partial-id"));
 }
+
+TEST_CASE("a kontonummer in its own grouping needs no label, negative context still drops it", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // Issue 11: account numbers without a label, dotted and spaced groups.
+  for (const char* s : {"Beløpet går til 8601.11.17947.", "Send it to 8601 11 17947 please"}) {
+    INFO(s);
+    auto f = Scan(scanner, s);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].type == "no.account");
+    CHECK(f[0].confidence == Confidence::kMedium);
+  }
+  CHECK(Scan(scanner, "86011117947").size() <= 1);
+  CHECK_FALSE(HasType(Scan(scanner, "86011117947"), "no.account"));  // 9 % of numbers pass: needs a label
+  CHECK_FALSE(HasType(Scan(scanner, "faktura 8601.11.17947"), "no.account"));
+  CHECK_FALSE(HasType(Scan(scanner, "8601.11.17949"), "no.account"));
+}

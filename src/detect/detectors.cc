@@ -62,6 +62,7 @@ struct DetectorSet::Impl {
     uint32_t breaks;
     uint32_t seps;
     bool any_breaks;
+    bool grouping_is_label;
   };
   std::vector<std::vector<ShapeMask>> shapes_by_len = std::vector<std::vector<ShapeMask>>(kMaxDigits + 1);
   std::vector<uint32_t> hetu, iban, phone, masked, join_date;  // detectors by digit form
@@ -118,7 +119,7 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
       if (d.form == DigitForm::kPlain || d.form == DigitForm::kPhone) {
         for (const Shape& sh : d.shapes) {
           if (sh.digits > kMaxDigits) continue;
-          Impl::ShapeMask m{static_cast<uint32_t>(i), 0, 0, sh.any_breaks};
+          Impl::ShapeMask m{static_cast<uint32_t>(i), 0, 0, sh.any_breaks, sh.grouping_is_label};
           for (int b : sh.breaks) m.breaks |= 1u << b;
           for (char c : sh.separators) m.seps |= SepCode(c);
           im.shapes_by_len[static_cast<size_t>(sh.digits)].push_back(m);
@@ -253,7 +254,9 @@ class DetectorSet::CandidateBuilder {
 
  private:
   // Validates `value` for detector d and keeps it, with context applied.
-  void Try(uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start, uint32_t end) {
+  // `grouped`: written in a shape whose grouping counts as context.
+  void Try(uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start, uint32_t end,
+           bool grouped = false) {
     const Det& det = im_.dets[d];
     const DetectorSpec& spec = ds_.set_.detectors[d];
     nordpii_input in{sizeof(nordpii_input), value, len, opt_.ref_year, opt_.ref_month, opt_.ref_day, flags};
@@ -278,6 +281,10 @@ class DetectorSet::CandidateBuilder {
     const uint64_t ctx = ctx_all_ | opt_.doc_labels;
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
+      conf = std::min(conf + 1, 3);
+    } else if (grouped && !(ctx & det.negative_mask)) {
+      // Written in its own grouping (a shape with grouping_is_label), as
+      // telling as a label — but negative context still drops it.
       conf = std::min(conf + 1, 3);
     } else {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
@@ -385,9 +392,10 @@ class DetectorSet::CandidateBuilder {
           if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
           last_det = sm.detector;
           // Separated = written with a separator other than a line break.
-          Try(sm.detector, dg_ + a, static_cast<size_t>(n),
-              flags | ((seps & ~SepCode('\n')) ? NORDPII_INPUT_SEPARATED : 0u),
-              GroupStart(gi), GroupEnd(gj));
+          const bool separated = (seps & ~SepCode('\n')) != 0;
+          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags | (separated ? NORDPII_INPUT_SEPARATED : 0u),
+              GroupStart(gi), GroupEnd(gj),
+              sm.grouping_is_label && brk == sm.breaks && (seps & SepCode('\n')) == 0);
         }
       }
     }
