@@ -387,6 +387,13 @@ def decoy_value(rng, kind, lang):
     if kind == "date":
         return rng.choice(("%02d.%02d.2026 kl. %02d:%02d" % (rng.randint(1, 28), rng.randint(1, 12), rng.randint(8, 16), rng.choice((0, 15, 30, 45))),
                            "%02d.%02d.%d" % (rng.randint(1, 28), rng.randint(1, 12), rng.randint(2020, 2027))))
+    if kind == "dob":  # a birth date alone is not an identifier
+        d = ids._date(rng, 1940, 2020)
+        return rng.choice((d.strftime("%d.%m.%Y"), d.isoformat(), d.strftime("%d.%m.%y")))
+    if kind == "giro":  # SE bankgiro / plusgiro: Luhn over the number
+        p = _digits(rng, rng.choice((6, 7)))
+        v = p + ids.luhn_check_digit(p)
+        return v[:-4] + "-" + v[-4:] if len(v) >= 7 else v[:-1] + "-" + v[-1]
     if kind == "orgnr":
         if lang == "sv":
             while True:
@@ -414,7 +421,7 @@ def decoy_value(rng, kind, lang):
 
 
 DECOY_KINDS = ["order", "invoice", "kid", "customer", "timestamp", "phone", "amount", "ip", "oneoff", "longrun",
-               "tracking", "version", "date", "orgnr"]
+               "tracking", "version", "date", "orgnr", "dob", "giro"]
 
 
 def decoy_fair(kind, value):
@@ -455,7 +462,7 @@ def make_decoy(rng, lang, structural=None):
         item["key"] = {"order": "ordrenr", "invoice": "fakturanr", "kid": "kid", "customer": "kundenr",
                        "timestamp": "timestamp", "phone": "telefon", "amount": "belop", "ip": "ip",
                        "longrun": "sporingsnr", "tracking": "sendingsnr", "version": "versjon", "date": "dato",
-                       "orgnr": "orgnr"}.get(kind, kind)
+                       "orgnr": "orgnr", "dob": "fodselsdato", "giro": "bankgiro"}.get(kind, kind)
         return item
     raise RuntimeError("no decoy")
 
@@ -569,6 +576,8 @@ def html_body(rng, lang, items):
 
 
 def headers(doc_id, subject, rng, extra=()):
+    if not subject.isascii():  # as mail clients send it
+        subject = rfc2047(subject, rng)
     h = ["From: Kunde <kunde@example.no>", "To: support@example.com", "Subject: " + subject,
          "Date: Thu, %02d Nov 2026 10:%02d:00 +0100" % (rng.randint(1, 28), rng.randint(0, 59)),
          "Message-ID: <%s@eval.example>" % doc_id, "X-Eval-Doc: " + doc_id, "MIME-Version: 1.0"]
@@ -724,6 +733,7 @@ def generate(seed, count, out):
         files.setdefault(rec["file"], []).append((doc, rec["raw"]))
     # CSV exports: one file per language group, header from its first row
     write_files(out, files, csv_groups)
+    write_issue_cases(out)
     return files
 
 
@@ -874,6 +884,62 @@ def write_files(out, files, csv_groups):
                     docs.append(doc)
         with open(path + ".manifest.json", "w", encoding="utf-8") as f:
             json.dump({"file": name, "reference_date": REFERENCE_DATE, "docs": docs}, f, ensure_ascii=False, indent=0)
+
+
+# The reproducible misses quoted in issue 11 (synthetic numbers, valid by the spec),
+# always part of the corpus as carrier "issue11": (type, variant, label kind, lang, text or shape).
+ISSUE_CASES = [
+    ("no.hnr", "compact", "none", "nb", "Fakturaen kom i går.\nDet gjelder {v}.", "12438440052"),
+    ("password", "standard", "phrase", "nb", "Passordet mitt er {v}", "Fjord2025!"),
+    ("passport.se", "standard", "phrase", "sv", "Mitt passnummer är {v}.", "91234567"),
+    ("passport.dk", "standard", "phrase", "da", "Mit pasnummer er {v}.", "204567891"),
+    ("se.pnr", "compact", "phrase", "sv", "Personnumret är {v}.", "8803200016"),
+    ("no.fnr", "compact", "phrase", "nb", "Fødselsnummeret mitt er {v}.", "15108695088"),
+    ("se.pnr", "wrap", "same_line", "sv", "Personnummer: {v}", "760412\n1009"),
+    ("no.fnr", "grouped", "same_line", "nb", "Fødselsnummer: {v}", "151086 95 088"),
+]
+
+
+def write_issue_cases(out):
+    """issue11.txt / .jsonl / .csv with the issue's own examples, one document each."""
+    def item(doc, t, variant, kind, lang, template, w, field):
+        n = norm(w)
+        return {"role": "planted", "type": t, "variant": variant, "label_kind": kind, "lang": lang, "norm": n,
+                "masked": masked(t, n), "stdnum": ids.stdnum_check(t, n), "template": template,
+                "id": doc + ".0", "carrier": "issue11", "field": field}
+    docs, raw, line = [], "", 1
+    for k, (t, variant, kind, lang, template, w) in enumerate(ISSUE_CASES):
+        doc = "d9%04d" % k
+        head = "\n===== %s =====\n\n" % doc
+        body = template.replace("{v}", w) + "\n"
+        line += head.count("\n")
+        docs.append({"doc": doc, "lang": lang, "carrier": "issue11", "lines": [line, line + body.count("\n") - 1],
+                     "items": [item(doc, t, variant, kind, lang, template, w, "body")]})
+        raw += head + body
+        line += body.count("\n")
+    with open(os.path.join(out, "issue11.txt"), "w", encoding="utf-8") as f:
+        f.write(raw)
+    _manifest(out, "issue11.txt", docs)
+    # A HETU in a custom field with no label, next to a negative tag in another field.
+    doc = "d90100"
+    rec = {"id": 7, "requester_id": 1, "via": {"channel": "web"}, "subject": "Yhteydenotto", "description": "Moi",
+           "tags": ["faktura"], "custom_fields": [{"id": 1, "value": "070389-1004"}]}
+    with open(os.path.join(out, "issue11.jsonl"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(rec) + "\n")
+    _manifest(out, "issue11.jsonl", [{"doc": doc, "lang": "fi", "carrier": "issue11", "index": 1,
+                                      "items": [item(doc, "fi.hetu", "standard", "none", "fi", "{v}", "070389-1004", "custom_fields")]}])
+    # A Danish CPR issued without modulus 11, in a column headed cpr.
+    doc = "d90200"
+    with open(os.path.join(out, "issue11.csv"), "w", encoding="utf-8") as f:
+        f.write("navn,cpr,by\nMette Hansen,010165-4321,Aarhus\n")
+    it = item(doc, "dk.cpr-nomod11", "hyphen", "column", "da", "{v}", "010165-4321", "column")
+    it["key"] = "cpr"
+    _manifest(out, "issue11.csv", [{"doc": doc, "lang": "da", "carrier": "issue11", "index": 1, "items": [it]}])
+
+
+def _manifest(out, name, docs):
+    with open(os.path.join(out, name + ".manifest.json"), "w", encoding="utf-8") as f:
+        json.dump({"file": name, "reference_date": REFERENCE_DATE, "docs": docs}, f, ensure_ascii=False, indent=0)
 
 
 def main():

@@ -253,6 +253,11 @@ DECOY_LABELS = {
     "version": {l: ["versjon {d}" if l in ("nb", "nn") else "version {d}", "build {d}"] for l in LANGS},
     "date": {"nb": ["Møtet er {d}.", "Levert {d}"], "nn": ["Møtet er {d}."], "sv": ["Mötet är {d}.", "Levererad {d}"],
              "da": ["Mødet er {d}."], "fi": ["Tapaaminen on {d}."], "is": ["Fundurinn er {d}."], "en": ["The meeting is on {d}."]},
+    "dob": {"nb": ["Fødselsdato: {d}", "Født {d}"], "nn": ["Fødd {d}"], "sv": ["Född {d}", "Födelsedatum: {d}"],
+            "da": ["Fødselsdato: {d}", "Født {d}"], "fi": ["Syntymäaika: {d}"], "is": ["Fæðingardagur: {d}"],
+            "en": ["Date of birth: {d}", "DOB {d}"]},
+    "giro": {"nb": ["Bankgiro: {d}"], "nn": ["Bankgiro: {d}"], "sv": ["Bankgiro: {d}", "Plusgiro {d}"], "da": ["Girokonto: {d}"],
+             "fi": ["Pankkisiirto (SE bankgiro): {d}"], "is": ["Bankgiro: {d}"], "en": ["Bankgiro: {d}"]},
     "orgnr": {"nb": ["Org.nr. {d}", "Organisasjonsnummer: {d}"], "nn": ["Org.nr. {d}"], "sv": ["Org.nr {d}", "Organisationsnummer: {d}"],
               "da": ["CVR-nr. {d}"], "fi": ["Y-tunnus: {d}"], "is": ["VSK-númer: {d}"], "en": ["Company reg. no. {d}"]},
 }
