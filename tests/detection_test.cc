@@ -222,3 +222,11 @@ TEST_CASE("a kontonummer in its own grouping needs no label, negative context st
   CHECK_FALSE(HasType(Scan(scanner, "faktura 8601.11.17947"), "no.account"));
   CHECK_FALSE(HasType(Scan(scanner, "8601.11.17949"), "no.account"));
 }
+
+TEST_CASE("a samordningsnummer without a birth date needs a label as ten plain digits", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // Month 00, day 60 + 15: Luhn holds, but there is no date to prove it.
+  CHECK_FALSE(HasType(Scan(scanner, "8500751238"), "se."));
+  CHECK(HasType(Scan(scanner, "samordningsnummer 8500751238"), "se.snr"));
+  CHECK(HasType(Scan(scanner, "19610060-2397"), "se.snr"));
+}
