@@ -290,11 +290,11 @@ class DetectorSet::CandidateBuilder {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
       // label: the number is taken for what the text says it is — unless
-      // its own evidence is strong (a check digit and a real date or issuer
-      // range — cards: Luhn + IIN —, and a validator confidence of medium or
-      // more: a random number passes at 0.1-0.7 %, see README, Confidence). Then the word only lowers
-      // confidence: "Fakturaen kom i går. Det gjelder <fnr>" is still a
-      // fødselsnummer.
+      // its own evidence is strong: a check digit and a real date (cards:
+      // Luhn and an issuer range) and a validator confidence of medium or
+      // more, which a random number passes at 0.1-0.7 % (README,
+      // Confidence). Then the word only lowers confidence: "Fakturaen kom i
+      // går. Det gjelder <fnr>" is still a fødselsnummer.
       if (ctx & det.negative_mask) {
         const bool strong = v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM) &&
                             (rules & (NORDPII_RULE_DATE | NORDPII_RULE_FORMAT)) &&
