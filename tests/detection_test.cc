@@ -230,3 +230,12 @@ TEST_CASE("a samordningsnummer without a birth date needs a label as ten plain d
   CHECK(HasType(Scan(scanner, "samordningsnummer 8500751238"), "se.snr"));
   CHECK(HasType(Scan(scanner, "19610060-2397"), "se.snr"));
 }
+
+TEST_CASE("a parenthesis after the label does not separate it from the value", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // CPR without modulus 11 needs its label; "(10 cifre)" stands between.
+  CHECK(HasType(Scan(scanner, "CPR-nr. (10 cifre): 0101801234"), "dk.cpr"));
+  CHECK(HasType(Scan(scanner, "Fødselsnummer (11 siffer): 080259 *****"), "partial-id"));
+  // A number of its own still takes the label: "cpr 1 og 0101801234".
+  CHECK_FALSE(HasType(Scan(scanner, "cpr 12 og 0101801234"), "dk.cpr"));
+}

@@ -150,7 +150,17 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, u
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
   size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
   size_t seg = start;  // just after the last digit before the value
-  while (seg > floor && !IsDigitC(text[seg - 1])) --seg;
+  while (seg > floor && !IsDigitC(text[seg - 1])) {
+    --seg;
+    // A parenthesis between the label and the value is about the label
+    // ("Fødselsnummer (11 siffer): ...", "CPR-nr. (10 cifre): ..."): its
+    // digits do not stand between them.
+    if (text[seg] == ')') {
+      size_t open = seg;
+      while (open > floor && text[open - 1] != '(' && text[open - 1] != '\n' && seg - open < 24) --open;
+      if (open > floor && text[open - 1] == '(') seg = open - 1;
+    }
+  }
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
   // A label right after the value on the same line counts too ("995 525 828
   // MVA", "... (fnr)"), unless a number follows the label: then it labels
