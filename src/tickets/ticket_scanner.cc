@@ -210,9 +210,11 @@ struct TicketScanner::Extracted {
   std::vector<Finding> findings;  // the first `nfindings` are this record's
   size_t nfindings = 0;
   std::string_view record;
+  bool csv = false;  // segment paths are CSV column names (else JSON paths)
 
   // Ready for the next record, keeping every buffer's capacity.
   void Reset() {
+    csv = false;
     text.clear();
     used = 0;
     nfindings = 0;
@@ -521,6 +523,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     finish(s, html);
   };
   if (f == TicketFormat::kCsv) {
+    x.csv = true;
     info.map = "csv";
     auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
     for (size_t i = 0; i < fields.size(); ++i) {
@@ -630,13 +633,46 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   return Status::Ok();
 }
 
+namespace {
+
+// The name a JSON field's value goes under: the last key of its path
+// ("custom_fields[0].cf_fodselsnummer" -> "cf_fodselsnummer", "tags[2]" ->
+// "tags").
+std::string_view LeafKey(std::string_view path) {
+  while (!path.empty() && path.back() == ']') {
+    size_t open = path.rfind('[');
+    if (open == std::string_view::npos) break;
+    path = path.substr(0, open);
+  }
+  size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
+}  // namespace
+
+// Each field is its own document: scanned alone, so no text of another field
+// (a tag "faktura", a subject "CPR") is context for its values, and its name
+// (the JSON key, the CSV column header) labels every value in it.
 Status TicketScanner::Run(Extracted& x, const FindingFilter& filter) {
   x.nfindings = 0;
   Collect c;
   c.out = &x.findings;
   c.used = &x.nfindings;
-  auto src = StringSource(x.text, "");
-  return ctx_.Scan(*src, filter, c);
+  Status st = Status::Ok();
+  for (size_t k = 0; k < x.used && st.ok(); ++k) {
+    const Extracted::Segment& seg = x.segments[k];
+    if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
+    ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
+    const size_t first = x.nfindings;
+    auto src = StringSource(x.TextOf(seg), "");
+    st = ctx_.Scan(*src, filter, c);
+    for (size_t i = first; i < x.nfindings; ++i) {
+      x.findings[i].start += seg.text_begin;
+      x.findings[i].end += seg.text_begin;
+    }
+  }
+  ctx_.set_field_name("");
+  return st;
 }
 
 Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
