@@ -285,6 +285,7 @@ TEST_CASE("milter session: each action at end of message", "[milter]") {
     REQUIRE(h);
     CHECK(SplitNul(h->data)[0] == "X-Nordpii-Verdict");
     CHECK_THAT(std::string(SplitNul(h->data)[1]), Catch::StartsWith(" flag; rule=special"));
+    CHECK_THAT(std::string(SplitNul(h->data)[1]), Catch::EndsWith("; version=" NORDPII_PROJECT_VERSION));
     r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}},
                     "Ring meg pa +47 912 34 567, +46 70 123 45 67 eller +45 20 12 34 56.\r\n");
     CHECK(r.Has(kQuarantine));

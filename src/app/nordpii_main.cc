@@ -15,6 +15,7 @@
 #include "batch/input_scan.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
+#include "nordpii_version.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
 #include "output/report_sink.h"
@@ -442,6 +443,8 @@ int RunTypes(const Common& c) {
 int main(int argc, char** argv) {
   CLI::App app{"nordpii — find and redact Nordic personal data in text"};
   app.require_subcommand(1);
+  app.set_version_flag("-V,--version", "nordpii " NORDPII_VERSION, "Print the version and exit");
+  auto* version = app.add_subcommand("version", "Print the version");
   Common c;
   std::vector<std::string> paths;
   std::string format = "auto";
@@ -504,6 +507,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  if (*version) return std::puts("nordpii " NORDPII_VERSION) < 0 ? 2 : 0;
   if (*scan) return RunScan(c, paths, format, reveal);
   if (*redact) return RunRedact(c, rpath, out, style);
   if (*types) return RunTypes(c);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/utf8.h"
+#include "nordpii_version.h"
 
 namespace nordpii::milter {
 
@@ -202,7 +203,7 @@ void MilterSession::ErrorAction(const std::string& why, const std::string& count
     out += ReplyCodePacket("451", "4.7.1", "nordpii: the message could not be checked for personal data; try again later");
     action = "tempfail(error)";
   } else {
-    out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned");
+    out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned; version=" NORDPII_VERSION);
     Encode(kContinue, "", out);
     action = "accept(error)";
   }
@@ -246,7 +247,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     Verdict v = Evaluate(pol, env, sink.findings);
     if (!v.rule.empty()) rule = v.rule;
     std::string verdict = std::string(" ") + ActionName(v.action) + "; rule=" + rule +
-                          "; findings=" + std::to_string(total) + "; types=" + counts;
+                          "; findings=" + std::to_string(total) + "; types=" + counts + "; version=" NORDPII_VERSION;
     switch (v.action) {
       case Action::kNone:
         Encode(kContinue, "", out);
