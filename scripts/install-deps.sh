@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages nordpii needs to build, test and benchmark.
 # Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing (Debian 12), builds everything (Release), runs
 # the whole test suite with CTest and a bounded fuzz run — the README's second
 # command; .ci/run calls it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Milter: the protocol codec, the policy (parsing, errors naming keys,
 // evaluation), a session driven packet by packet (each action, aborts, many
 // messages, huge bodies, unknown commands, missing macros, limits, timeouts),

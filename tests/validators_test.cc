@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validators, driven by shared/spec examples.json (copied to tests/data).
 #include <catch2/catch.hpp>
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nordpii — command line: scan | redact | types.
 // grep conventions: exit 0 = nothing found, 1 = found, 2 = an error happened
 // (an unreadable file is reported with its path; the others are still scanned).
