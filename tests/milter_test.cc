@@ -360,7 +360,7 @@ TEST_CASE("milter session: over the size limit or the time limit -> on_error", "
   CHECK_FALSE(r.Has(kReplBody));  // never half-redacted: accepted unchanged, with the error verdict
   const Packet* h = r.First(kAddHeader);
   REQUIRE(h);
-  CHECK(std::string(SplitNul(h->data)[1]) == " error; reason=not scanned");
+  CHECK(std::string(SplitNul(h->data)[1]) == " error; reason=not scanned; version=" NORDPII_PROJECT_VERSION);
   CHECK(r.packets.back().cmd == kContinue);
 }
 
