@@ -84,7 +84,9 @@ if ls /etc/apt/sources.list.d/*.sources >/dev/null 2>&1; then
   awk '/^URIs:/{u=$2} /^Suites:/{for(i=2;i<=NF;i++) s[u]=s[u]" "$i} END{for(k in s){n=split(s[k],a," "); for(i=1;i<=n;i++) print "deb " k " " a[i] " main"}}' \
     /etc/apt/sources.list.d/*.sources >> "$SRCLIST"
 fi
-grep -h '^deb ' /etc/apt/sources.list 2>/dev/null >> "$SRCLIST" || true
+cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep '^deb ' >> "$SRCLIST" || true
+# (mmdebstrap, as fresh-check.sh runs it, writes the one-line form to sources.list.d/*.list)
+[ -s "$SRCLIST" ] || echo "deb http://deb.debian.org/debian bookworm main" > "$SRCLIST"
 echo "install_test: building a minimal Debian 12 root, apt-get install ./nordpii.deb, checking" >&2
 set +e
 mmdebstrap --quiet --variant=apt --include=ca-certificates \
