@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "mail/mail_scanner.h"
+#include "milter/metrics.h"
 #include "milter/milter_protocol.h"
 #include "milter/policy.h"
 #include "pipeline/scanner.h"
@@ -56,8 +57,11 @@ class EngineHolder {
     std::lock_guard<std::mutex> l(mu_);
     cur_ = std::move(e);
   }
+  // The process's counters (kept across reloads).
+  Metrics& metrics() const { return metrics_; }
 
  private:
+  mutable Metrics metrics_;
   mutable std::mutex mu_;
   std::shared_ptr<const MilterEngine> cur_;
 };
@@ -97,6 +101,7 @@ class MilterSession {
   std::map<char, std::map<std::string, std::string>> macros_;
   std::string sender_;
   std::vector<std::string> recipients_;
+  std::string client_addr_;  // from the connect packet (lasts the connection)
   std::string msg_;          // the message as received: headers, blank line, body
   bool in_body_ = false;
   bool too_large_ = false;
