@@ -34,7 +34,8 @@ namespace {
 std::mutex log_mu;
 bool log_syslog = false;
 
-// Syslog priority from the line's content (our lines are fixed phrases).
+// Syslog priority from the line's content (our lines are fixed phrases;
+// a message line with error= is an error).
 int Priority(const std::string& line) {
   if (line.find("error") != std::string::npos || line.find("refused") != std::string::npos ||
       line.find("cannot") != std::string::npos)
@@ -46,9 +47,9 @@ int Priority(const std::string& line) {
 // syslog(3) (journald reads /dev/log, with the priority) or stderr, each
 // line stamped with an RFC 5424 timestamp (UTC, microseconds), the pid and
 // the level.
-void Log(const std::string& line) {
+void Log(const std::string& line, int prio) {
   std::lock_guard<std::mutex> l(log_mu);
-  int prio = Priority(line);
+  if (prio < 0) prio = Priority(line);
   if (log_syslog) {
     ::syslog(prio, "%s", line.c_str());
     return;
@@ -64,6 +65,8 @@ void Log(const std::string& line) {
   std::fprintf(stderr, "%s nordpii[%d]: %s: %s\n", stamp, static_cast<int>(::getpid()), level, line.c_str());
   std::fflush(stderr);
 }
+
+void Log(const std::string& line) { Log(line, -1); }
 
 // log = auto: syslog when systemd started us ($JOURNAL_STREAM) or stderr
 // goes nowhere (closed or /dev/null, a daemon started without a terminal);
@@ -154,7 +157,11 @@ int RunMilter(const MilterOptions& o) {
   milter::EngineHolder engines;
   auto e = BuildEngine(o);
   if (!e) {
-    Log("nordpii milter: error: " + e.error().message());
+    if (o.check) {
+      std::fprintf(stderr, "nordpii milter: %s\n", e.error().message().c_str());
+      return 2;
+    }
+    Log("nordpii milter: " + e.error().message(), LOG_ERR);
     return 2;
   }
   const milter::Policy& pol = (*e)->policy;
@@ -177,22 +184,22 @@ int RunMilter(const MilterOptions& o) {
   }
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
       pol.max_connections + 64 > nofile.rlim_cur)
-    Log("nordpii milter: warning: milter.max_connections = " + std::to_string(pol.max_connections) +
-        " but only " + std::to_string(nofile.rlim_cur) + " descriptors (LimitNOFILE)");
+    Log("nordpii milter: milter.max_connections = " + std::to_string(pol.max_connections) +
+        " but only " + std::to_string(nofile.rlim_cur) + " descriptors (LimitNOFILE)", LOG_WARNING);
   milter::SocketOptions so;
   so.mode = pol.socket_mode;
   so.owner = pol.socket_owner;
   so.group = pol.socket_group;
   auto server = milter::MilterServer::Listen(o.listen, so);
   if (!server) {
-    Log("nordpii milter: error: " + server.error().message());
+    Log("nordpii milter: " + server.error().message(), LOG_ERR);
     return 2;
   }
   std::unique_ptr<milter::MetricsServer> metrics;
   if (!pol.metrics_listen.empty()) {
     auto m = milter::MetricsServer::Listen(pol.metrics_listen, engines.metrics());
     if (!m) {
-      Log("nordpii milter: error: " + m.error().message());
+      Log("nordpii milter: " + m.error().message(), LOG_ERR);
       return 2;
     }
     metrics = std::move(*m);
@@ -204,7 +211,7 @@ int RunMilter(const MilterOptions& o) {
     int fd = ::open(pol.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     std::string pid = std::to_string(::getpid()) + "\n";
     if (fd < 0 || ::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) {
-      Log("nordpii milter: error: milter.pid_file " + pol.pid_file + ": " + std::strerror(errno));
+      Log("nordpii milter: milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_ERR);
       if (fd >= 0) ::close(fd);
       return 2;
     }
@@ -212,10 +219,10 @@ int RunMilter(const MilterOptions& o) {
   }
   auto remove_pid = [&] {
     if (!pol.pid_file.empty() && ::unlink(pol.pid_file.c_str()) != 0)
-      Log("nordpii milter: warning: cannot remove milter.pid_file " + pol.pid_file + ": " + std::strerror(errno));
+      Log("nordpii milter: cannot remove milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_WARNING);
   };
   if (Status s = DropPrivileges(pol); !s.ok()) {
-    Log("nordpii milter: error: " + s.message());
+    Log("nordpii milter: " + s.message(), LOG_ERR);
     remove_pid();
     return 2;
   }
@@ -226,7 +233,7 @@ int RunMilter(const MilterOptions& o) {
       (pol.monitor ? ", monitor mode" : "") +
       (metrics ? ", metrics on " + pol.metrics_listen + " port " + std::to_string(metrics->port()) : "") +
       (pol.user.empty() ? "" : ", running as " + pol.user) + ")");
-  std::thread acceptor([&] { (*server)->Run(engines, Log, workers); });
+  std::thread acceptor([&] { (*server)->Run(engines, [](const std::string& l) { Log(l, -1); }, workers); });
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
@@ -234,7 +241,7 @@ int RunMilter(const MilterOptions& o) {
     if (sig == SIGHUP) {
       auto n = BuildEngine(o);
       if (!n) {
-        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message());
+        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message(), LOG_ERR);
       } else {
         engines.Set(*n);
         Log("nordpii milter: configuration reloaded");
