@@ -350,6 +350,16 @@ if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=everything-e
   pass "per-recipient rule: another recipient falls through to the next rule (flag)"
 else fail "per-recipient fall-through: $(echo "$out" | grep '<\*\*' | tail -1)"; fi
 scrape=$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics")
+# A client rule: Postfix's connect packet carries the SMTP client's address (127.0.0.1).
+{ sed -n '1,/^\[\[rule\]\]/p' "$LAB/enforce.toml" | sed '$d'
+  printf '[[rule]]\nname = "loopback-client"\nclients = ["127.0.0.0/8", "::1"]\ncategories = ["national-id"]\naction = "flag"\n'
+  sed -n '/^\[\[rule\]\]/,$p' "$LAB/enforce.toml"; } > "$LAB/client.toml"
+use_policy client
+out=$(send_to support@pii.test "client rule" "fnr 15108695088")
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=loopback-client' "$f"; then
+  pass "client rule: 127.0.0.0/8 matched the SMTP client's address (first match before the reject)"
+else fail "client rule: $(echo "$out" | grep '<\*\*' | tail -1)"; fi
 if echo "$scrape" | grep -qx 'nordpii_milter_messages_total{action="flag"} 2' &&
    echo "$scrape" | grep -qx 'nordpii_milter_messages_total{action="reject"} 1' &&
    echo "$scrape" | grep -qx 'nordpii_milter_findings_total{type="no.fnr"} 3' &&
