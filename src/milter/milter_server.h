@@ -21,6 +21,9 @@
 //     reply / header changes / body replacement)
 //   EngineHolder: the current MilterEngine (scanner + policy + key),
 //   swapped atomically on SIGHUP; a message keeps the engine it started with.
+//   It also holds the process's Metrics (metrics.h), kept across reloads:
+//   sessions count messages, findings, scan times and errors; the server
+//   counts connections.
 #ifndef NORDPII_MILTER_MILTER_SERVER_H_
 #define NORDPII_MILTER_MILTER_SERVER_H_
 

@@ -9,7 +9,11 @@
 # byte-identical body; quarantined mail is on hold; with nordpii killed
 # Postfix applies milter_default_action (tempfail) and mail submitted
 # locally stays queued and is delivered once nordpii is back (no mail lost);
-# a bad policy on SIGHUP is refused while the old one keeps working.
+# a bad policy on SIGHUP is refused while the old one keeps working;
+# operations: `--check` on a good and a bad file, monitor mode, a
+# per-recipient and a client-address rule (first match wins), nordpii run as
+# nobody (Uid/Gid in /proc/PID/status) with a pid file, and a Prometheus
+# scrape after messages through Postfix.
 #
 # Usage: postfix_e2e.sh NORDPII_BINARY SOURCE_DIR
 # Needs root (Postfix's master starts as root); exits 77 (CTest: skipped)
