@@ -209,7 +209,7 @@ TEST_CASE("issue 12: a write error on standard output is exit 2 with a message",
   }
   // batch: findings.jsonl on a full disk (a resumed run writes through the
   // link to /dev/full); the input is not checkpointed.
-  r = Bash(d, "mkdir rep && ln -s /dev/full rep/findings.jsonl && touch cp && $N batch -q --checkpoint cp --report rep '" +
+  r = Bash(d, "mkdir rep && ln -s /dev/full rep/findings.jsonl && touch cp && timeout 20 $N batch -q --checkpoint cp --report rep '" +
                   root + "/samples/variants.txt'; echo rc=$?");
   CHECK_THAT(r.out, Catch::Contains("findings.jsonl: write failed"));
   CHECK_THAT(r.out, Catch::Contains("rc=2"));

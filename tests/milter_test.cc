@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -890,4 +891,346 @@ TEST_CASE("milter daemon: idle connections keep no message buffer", "[milter][da
   CHECK(grown < 32 * 1024);
   for (int fd : fds) close(fd);
   close(warm);
+}
+
+// ---- Operations: envelope rules, monitor mode, oversize, --check, log
+// line, metrics, privilege drop and pid file.
+
+TEST_CASE("milter policy: envelope conditions, first match wins, monitor mode", "[milter][policy]") {
+  const char* text = R"(
+[policy]
+match = "first"
+[direction]
+internal_domains = ["example.no"]
+outbound_daemons = ["ORIGINATING"]
+[[rule]]
+name = "trusted-relay"
+clients = ["192.0.2.0/24", "2001:db8::/32"]
+action = "flag"
+[[rule]]
+name = "support-inbound"
+recipients = ["support@example.no"]
+categories = ["national-id"]
+action = "reject"
+[[rule]]
+name = "from-partner"
+senders = ["@partner.se"]
+categories = ["national-id"]
+action = "quarantine"
+[[rule]]
+name = "outbound-authenticated"
+sasl_users = ["*"]
+categories = ["national-id"]
+action = "redact"
+[[rule]]
+name = "catch-all"
+categories = ["national-id"]
+action = "discard"
+)";
+  auto p = Policy::Parse(text, "t.toml");
+  REQUIRE(p);
+  Finding f;
+  f.type = "no.fnr";
+  f.category = "national-id";
+  f.confidence = Confidence::kHigh;
+  std::vector<Finding> fs{f};
+  auto eval = [&](const Envelope& env) { return Evaluate(*p, env, fs); };
+  Envelope support{"a@x.org", {"support@example.no"}, "", "203.0.113.5", ""};
+  CHECK(eval(support).action == Action::kReject);
+  CHECK(eval(support).rule == "support-inbound");
+  CHECK(eval(support).fired.size() == 1);  // first match: the catch-all did not fire
+  Envelope relay = support;
+  relay.client_addr = "192.0.2.77";
+  CHECK(eval(relay).rule == "trusted-relay");  // first rule wins although reject is stricter
+  relay.client_addr = "[IPv6:2001:db8::1]";
+  CHECK(eval(relay).rule == "trusted-relay");
+  relay.client_addr = "::ffff:192.0.2.1";
+  CHECK(eval(relay).rule == "trusted-relay");
+  relay.client_addr = "192.0.3.1";
+  CHECK(eval(relay).rule == "support-inbound");
+  Envelope partner{"<Kari@Partner.SE>", {"kari@example.no"}, "", "", ""};
+  CHECK(eval(partner).action == Action::kQuarantine);
+  Envelope outbound{"kari@example.no", {"x@elsewhere.org"}, "ORIGINATING", "198.51.100.1", "kari"};
+  CHECK(eval(outbound).action == Action::kRedact);
+  outbound.sasl_user = "";
+  CHECK(eval(outbound).rule == "catch-all");
+  // The same policy in monitor mode: flag, remembering what enforcing would do.
+  auto m = Policy::Parse(std::string("[policy]\nmode = \"monitor\"\nmatch = \"first\"") + (std::strstr(text, "[direction]") - 1),
+                         "m.toml");
+  REQUIRE(m);
+  Verdict v = Evaluate(*m, support, fs);
+  CHECK(v.action == Action::kFlag);
+  CHECK(v.would == Action::kReject);
+  CHECK(v.rule == "support-inbound");
+  // Without match = "first": every rule fires, the strictest wins.
+  auto s = Policy::Parse(std::strstr(text, "[direction]"), "s.toml");
+  REQUIRE(s);
+  CHECK(Evaluate(*s, support, fs).action == Action::kDiscard);
+  // Errors name file, line and key.
+  auto bad = Policy::Parse("[[rule]]\nname = \"x\"\naction = \"flag\"\nclients = [\"10.0.0.0/33\"]\n", "b.toml");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("b.toml:4: rule[1].clients: '10.0.0.0/33'"));
+  bad = Policy::Parse("[policy]\nmode = \"dry\"\n", "b.toml");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("b.toml:2: policy.mode"));
+  bad = Policy::Parse("[[rule]]\nname = \"x\"\naction = \"flag\"\nrecipients = [\"example.no\"]\n", "b.toml");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("b.toml:4: rule[1].recipients"));
+}
+
+TEST_CASE("milter session: client address from connect, SASL user from macros, monitor header", "[milter]") {
+  std::string pol = R"(
+[policy]
+mode = "monitor"
+match = "first"
+[[rule]]
+name = "lan"
+clients = ["10.1.0.0/16"]
+categories = ["national-id"]
+action = "discard"
+[[rule]]
+name = "authenticated"
+sasl_users = ["kari"]
+categories = ["national-id"]
+action = "reject"
+)";
+  FakeMta mta(pol);
+  // Connect: hostname, family '4', port, address.
+  mta.Send(Pkt(kConnect, std::string("client.example") + '\0' + "4" + std::string("\x00\x19", 2) + "10.1.2.3" + '\0'));
+  Replies r = mta.Message("a@x.org", "b@y.org", {{"Subject", "x"}}, "fnr 15108695088\r\n");
+  const Packet* h = r.First(kAddHeader);
+  REQUIRE(h);
+  CHECK_THAT(std::string(SplitNul(h->data)[1]), Catch::StartsWith(" flag; rule=lan;"));
+  CHECK_THAT(std::string(SplitNul(h->data)[1]), Catch::EndsWith("; monitor=discard"));
+  CHECK_FALSE(r.Has(kDiscard));
+  CHECK_THAT(mta.log.back(), Catch::Contains("action=flag rule=lan") && Catch::Contains("monitor=discard"));
+  // A new connection from elsewhere, authenticated (Postfix sends {auth_authen} with MAIL).
+  FakeMta auth(pol);
+  auth.Send(Pkt(kConnect, std::string("c") + '\0' + "4" + std::string("\x00\x19", 2) + "192.0.2.9" + '\0'));
+  auth.Send(Pkt(kMacro, std::string(1, kMail) + Nul({"{auth_authen}", "kari"})));
+  std::string pre = Pkt(kMail, Nul({"<kari@example.no>"})) + Pkt(kRcpt, Nul({"<x@y.org>"})) + Pkt(kEoh, "") +
+                    Pkt(kBody, "fnr 15108695088\r\n");
+  auth.Send(pre);
+  r = auth.Send(Pkt(kBodyEob, ""));
+  CHECK_FALSE(r.Has(kReplyCode));  // monitor: never a reject
+  CHECK_THAT(auth.log.back(), Catch::Contains("action=flag rule=authenticated") && Catch::Contains("monitor=reject"));
+}
+
+TEST_CASE("milter session: on_oversize answers 552 5.3.4 or 452 4.3.4", "[milter]") {
+  for (auto [mode, code] : {std::pair<const char*, const char*>{"reject", "552 5.3.4"}, {"tempfail", "452 4.3.4"}}) {
+    std::string pol = std::string(kPolicy);
+    pol.replace(pol.find("max_message_bytes = 20000000"), 28,
+                std::string("max_message_bytes = 4096\non_oversize = \"") + mode + "\"");
+    FakeMta mta(pol);
+    Replies r = mta.Message("a@partner.se", "k@example.no", {{"Subject", "x"}}, std::string(10000, 'a'));
+    REQUIRE(r.packets.size() == 1);
+    REQUIRE(r.packets[0].cmd == kReplyCode);
+    CHECK_THAT(ReplyText(r.packets[0]), Catch::StartsWith(code));
+    CHECK_THAT(mta.log.back(), Catch::Contains(std::string("(oversize)")));
+    // A message within the limit is scanned as usual.
+    r = mta.Message("a@partner.se", "k@example.no", {{"Subject", "x"}}, "hei\r\n");
+    CHECK(r.packets.back().cmd == kContinue);
+  }
+  auto bad = Policy::Parse("[limits]\non_oversize = \"bounce\"\n", "b.toml");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("b.toml:2: limits.on_oversize"));
+}
+
+namespace {
+
+// Runs `nordpii ARGS...` and returns its exit code; stdout and stderr into the strings.
+int RunNordpii(const std::vector<std::string>& args, std::string& out, std::string& err) {
+  char tmpl[] = "/tmp/nordpii-run-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int o = ::open((dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = ::open((dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    setenv("NORDPII_CACHE_DIR", "off", 1);
+    std::vector<char*> argv{const_cast<char*>("nordpii")};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(NORDPII_BINARY, argv.data());
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  out = ReadFile(dir + "/out");
+  err = ReadFile(dir + "/err");
+  std::filesystem::remove_all(dir);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// One whole message over a daemon connection; returns the end-of-message reply.
+Packet DaemonMessage(int fd, const std::string& body, const std::string& queue = "QOPS1") {
+  Packet p;
+  REQUIRE(Await(fd, OptNeg(), 2000));
+  send(fd, Pkt(kMacro, std::string(1, kMail) + Nul({"i", queue})).data(),
+       Pkt(kMacro, std::string(1, kMail) + Nul({"i", queue})).size(), MSG_NOSIGNAL);
+  REQUIRE(Await(fd, Pkt(kMail, Nul({"<a@partner.se>"})), 2000));
+  REQUIRE(Await(fd, Pkt(kRcpt, Nul({"<kari@example.no>"})), 2000));
+  REQUIRE(Await(fd, Pkt(kEoh, ""), 2000));
+  REQUIRE(Await(fd, Pkt(kBody, body), 2000));
+  // Every reply packet up to the final one (continue, reply code, discard).
+  std::string eob = Pkt(kBodyEob, "");
+  REQUIRE(send(fd, eob.data(), eob.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(eob.size()));
+  std::string buf;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    auto got = Decode(buf, p);
+    REQUIRE(static_cast<bool>(got));
+    if (*got) {
+      if (p.cmd == kContinue || p.cmd == kReplyCode || p.cmd == kDiscard || p.cmd == kTempfail) return p;
+      continue;
+    }
+    pollfd pf{fd, POLLIN, 0};
+    if (poll(&pf, 1, 20) <= 0) continue;
+    char b[4096];
+    ssize_t r = recv(fd, b, sizeof b, 0);
+    REQUIRE(r > 0);
+    buf.append(b, static_cast<size_t>(r));
+  }
+  FAIL("no final reply to end of message");
+  return p;
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string resp;
+  char b[4096];
+  ssize_t r;
+  while ((r = recv(fd, b, sizeof b, 0)) > 0) resp.append(b, static_cast<size_t>(r));
+  close(fd);
+  return resp;
+}
+
+}  // namespace
+
+TEST_CASE("milter --check: good config prints the effective policy, bad config exits 2 with file:line: key",
+          "[milter][cli]") {
+  std::string out, err;
+  std::string pat = SourceDir() + "/patterns";
+  std::string good = SourceDir() + "/conf/nordpii-milter.toml";
+  CHECK(RunNordpii({"milter", "--check", "--config", good, "--patterns", pat}, out, err) == 0);
+  CHECK_THAT(out, Catch::Contains("[milter]\nmax_connections = 1000\n"));
+  CHECK_THAT(out, Catch::Contains("mode = \"enforce\""));
+  CHECK_THAT(out, Catch::Contains("name = \"national-id-outbound\""));
+  CHECK_THAT(err, Catch::Contains(": OK ("));
+  // The printed policy is itself a valid policy with the same meaning.
+  char tmpl[] = "/tmp/nordpii-check-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::ofstream(dir + "/printed.toml") << out;
+  std::string out2;
+  CHECK(RunNordpii({"milter", "--check", "--config", dir + "/printed.toml", "--patterns", pat}, out2, err) == 0);
+  CHECK(out2.substr(out2.find('\n')) == out.substr(out.find('\n')));
+  std::ofstream(dir + "/bad.toml") << "[milter]\nmax_connections = 10\n\n[[rule]]\nname = \"r\"\naction = \"explode\"\n";
+  CHECK(RunNordpii({"milter", "--check", "--config", dir + "/bad.toml", "--patterns", pat}, out, err) == 2);
+  CHECK_THAT(err, Catch::Contains(dir + "/bad.toml:6: rule[1].action"));
+  CHECK(out.empty());
+  std::ofstream(dir + "/nouser.toml") << "[milter]\nuser = \"no-such-user-nordpii\"\n";
+  CHECK(RunNordpii({"milter", "--check", "--config", dir + "/nouser.toml", "--patterns", pat}, out, err) == 2);
+  CHECK_THAT(err, Catch::Contains("milter.user: no user 'no-such-user-nordpii'"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("milter daemon: one log line per message with RFC 5424 time, queue id, action, types, no value",
+          "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nlog = \"stderr\"\n") + kPolicy);
+  int fd = d.Connect();
+  Packet p = DaemonMessage(fd, "fnr 15108695088 og passord: Sommer2026!\r\n", "QLOG42");
+  CHECK(p.cmd == kContinue);
+  close(fd);
+  std::string log = ReadFile(d.log);
+  size_t at = log.find("queue=QLOG42");
+  REQUIRE(at != std::string::npos);
+  size_t bol = log.rfind('\n', at);
+  bol = bol == std::string::npos ? 0 : bol + 1;
+  std::string line = log.substr(bol, log.find('\n', at) - bol);
+  INFO(line);
+  // 2026-12-03T10:29:34.123456Z nordpii[PID]: info: nordpii milter: queue=...
+  REQUIRE(line.size() > 28);
+  CHECK(line[4] == '-');
+  CHECK(line[10] == 'T');
+  CHECK(line[19] == '.');
+  CHECK(line[26] == 'Z');
+  CHECK_THAT(line, Catch::Contains(" nordpii[" + std::to_string(d.pid) + "]: info: "));
+  CHECK_THAT(line, Catch::Contains("action=redact rule=id-in findings=2 types=no.fnr:1,password:1"));
+  CHECK_THAT(line, Catch::Contains(" ms="));
+  CHECK(log.find("15108695088") == std::string::npos);
+  CHECK(log.find("Sommer2026") == std::string::npos);
+}
+
+TEST_CASE("milter daemon: Prometheus metrics scraped over HTTP", "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
+  std::string log = ReadFile(d.log);
+  size_t at = log.find(" port ");
+  REQUIRE(at != std::string::npos);
+  int port = std::atoi(log.c_str() + at + 6);
+  REQUIRE(port > 0);
+  int fd = d.Connect();
+  DaemonMessage(fd, "fnr 15108695088\r\n", "QM1");
+  Packet p = DaemonMessage(fd, "hei\r\n", "QM2");
+  CHECK(p.cmd == kContinue);
+  std::string m = HttpGet(port, "/metrics");
+  INFO(m);
+  CHECK_THAT(m, Catch::StartsWith("HTTP/1.0 200 OK\r\n"));
+  CHECK_THAT(m, Catch::Contains("Content-Type: text/plain; version=0.0.4"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_messages_total{action=\"redact\"} 1\n"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_messages_total{action=\"accept\"} 1\n"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_findings_total{type=\"no.fnr\"} 1\n"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_scan_seconds_count 2\n"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_scan_seconds_bucket{le=\"+Inf\"} 2\n"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_connections_current 1\n"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_connections_total 1\n"));
+  CHECK(m.find("15108695088") == std::string::npos);
+  close(fd);
+}
+
+TEST_CASE("milter daemon: privilege drop after bind, pid file written and removed", "[milter][daemon]") {
+  if (geteuid() != 0) {
+    WARN("not root: privilege drop not tested");
+    return;
+  }
+  const passwd* pw = getpwnam("nobody");
+  const group* gr = getgrnam("nogroup");
+  REQUIRE(pw);
+  REQUIRE(gr);
+  char tmpl[] = "/tmp/nordpii-pid-XXXXXX";
+  std::string run = mkdtemp(tmpl);
+  REQUIRE(chown(run.c_str(), pw->pw_uid, gr->gr_gid) == 0);
+  std::string pidf = run + "/milter.pid";
+  {
+    Daemon d("[milter]\nuser = \"nobody\"\ngroup = \"nogroup\"\npid_file = \"" + pidf + "\"\n" + kPolicy);
+    REQUIRE_THAT(ReadFile(d.log), Catch::Contains("running as nobody"));
+    CHECK(ReadFile(pidf) == std::to_string(d.pid) + "\n");
+    std::string status = ReadFile("/proc/" + std::to_string(d.pid) + "/status");
+    std::string uid = std::to_string(pw->pw_uid), gid = std::to_string(gr->gr_gid);
+    CHECK_THAT(status, Catch::Contains("\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n"));
+    CHECK_THAT(status, Catch::Contains("\nGid:\t" + gid + "\t" + gid + "\t" + gid + "\t" + gid + "\n"));
+    CHECK_THAT(status, Catch::Contains("\nCapEff:\t0000000000000000\n"));
+    int fd = d.Connect();  // still serving after the drop
+    CHECK(DaemonMessage(fd, "fnr 15108695088\r\n").cmd == kContinue);
+    close(fd);
+  }  // SIGTERM
+  CHECK_FALSE(std::filesystem::exists(pidf));
+  // user = root is refused.
+  std::string out, err;
+  std::ofstream(run + "/root.toml") << "[milter]\nuser = \"root\"\n";
+  CHECK(RunNordpii({"milter", "--listen", "inet:0@127.0.0.1", "--config", run + "/root.toml", "--patterns",
+                    SourceDir() + "/patterns"},
+                   out, err) == 2);
+  CHECK_THAT(err, Catch::Contains("refusing to run as root"));
+  std::filesystem::remove_all(run);
 }

@@ -6,12 +6,23 @@
 // scanned and exit once the scans in progress have answered.
 #include "app/milter_main.h"
 
+#include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iostream>
 #include <mutex>
 #include <thread>
 
@@ -22,10 +33,100 @@ namespace nordpii {
 namespace {
 
 std::mutex log_mu;
-void Log(const std::string& line) {
+bool log_syslog = false;
+
+// Syslog priority from the line's content (our lines are fixed phrases;
+// a message line with error= is an error).
+int Priority(const std::string& line) {
+  if (line.find("error") != std::string::npos || line.find("refused") != std::string::npos ||
+      line.find("cannot") != std::string::npos)
+    return LOG_ERR;
+  if (line.find("warning") != std::string::npos) return LOG_WARNING;
+  return LOG_INFO;
+}
+
+// syslog(3) (journald reads /dev/log, with the priority) or stderr, each
+// line stamped with an RFC 5424 timestamp (UTC, microseconds), the pid and
+// the level.
+void Log(const std::string& line, int prio) {
   std::lock_guard<std::mutex> l(log_mu);
-  std::fprintf(stderr, "%s\n", line.c_str());
+  if (prio < 0) prio = Priority(line);
+  if (log_syslog) {
+    ::syslog(prio, "%s", line.c_str());
+    return;
+  }
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  ::gmtime_r(&ts.tv_sec, &t);
+  char stamp[40];
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000);
+  const char* level = prio == LOG_ERR ? "error" : prio == LOG_WARNING ? "warning" : "info";
+  std::fprintf(stderr, "%s nordpii[%d]: %s: %s\n", stamp, static_cast<int>(::getpid()), level, line.c_str());
   std::fflush(stderr);
+}
+
+void Log(const std::string& line) { Log(line, -1); }
+
+// log = auto: syslog when systemd started us ($JOURNAL_STREAM) or stderr
+// goes nowhere (closed or /dev/null, a daemon started without a terminal);
+// stderr (a terminal, a file, a pipe) otherwise.
+void SetUpLog(milter::Policy::LogTo to) {
+  bool sys = to == milter::Policy::LogTo::kSyslog;
+  if (to == milter::Policy::LogTo::kAuto) {
+    struct stat st{};
+    bool devnull = ::fstat(2, &st) != 0 || (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3);
+    sys = std::getenv("JOURNAL_STREAM") != nullptr || devnull;
+  }
+  if (sys) ::openlog("nordpii", LOG_PID | LOG_NDELAY, LOG_MAIL);
+  std::lock_guard<std::mutex> l(log_mu);
+  log_syslog = sys;
+}
+
+// Switches to policy.user / policy.group (with the user's supplementary
+// groups). Needs root, or already being that user; afterwards neither uid
+// nor gid may be 0 and setuid(0) must fail.
+Status DropPrivileges(const milter::Policy& pol) {
+  if (pol.user.empty()) return Status::Ok();
+  const passwd* pw = ::getpwnam(pol.user.c_str());
+  if (!pw) return Error(ErrorCode::kInvalidArgument, "milter.user: no user '" + pol.user + "'");
+  if (pw->pw_uid == 0) return Error(ErrorCode::kInvalidArgument, "milter.user: refusing to run as root ('" + pol.user + "')");
+  uid_t uid = pw->pw_uid;
+  gid_t gid = pw->pw_gid;
+  std::string name = pw->pw_name;
+  if (!pol.group.empty()) {
+    const group* gr = ::getgrnam(pol.group.c_str());
+    if (!gr) return Error(ErrorCode::kInvalidArgument, "milter.group: no group '" + pol.group + "'");
+    gid = gr->gr_gid;
+  }
+  if (gid == 0) return Error(ErrorCode::kInvalidArgument, "milter.group: refusing to run with group root");
+  if (::geteuid() != 0) {
+    if (::geteuid() == uid && ::getuid() == uid && ::getegid() == gid) return Status::Ok();  // e.g. systemd User=
+    return Error(ErrorCode::kInvalidArgument,
+                 "milter.user: cannot switch to '" + pol.user + "': not started as root (nor as that user)");
+  }
+  auto fail = [&](const char* what) {
+    return Error(ErrorCode::kInternal, std::string("privilege drop: ") + what + ": " + std::strerror(errno));
+  };
+  if (::initgroups(name.c_str(), gid) != 0) return fail("initgroups");
+  if (::setgid(gid) != 0) return fail("setgid");
+  if (::setuid(uid) != 0) return fail("setuid");
+  if (::getuid() != uid || ::geteuid() != uid || ::getgid() != gid || ::getegid() != gid || ::setuid(0) == 0)
+    return Error(ErrorCode::kInternal, "privilege drop: still privileged after setuid; refusing to run");
+  return Status::Ok();
+}
+
+Status CheckNames(const milter::Policy& pol) {
+  for (const auto& [key, name] : {std::pair<const char*, std::string>{"milter.user", pol.user},
+                                  {"milter.socket_owner", pol.socket_owner}})
+    if (!name.empty() && !::getpwnam(name.c_str()))
+      return Error(ErrorCode::kInvalidArgument, std::string(key) + ": no user '" + name + "'");
+  for (const auto& [key, name] : {std::pair<const char*, std::string>{"milter.group", pol.group},
+                                  {"milter.socket_group", pol.socket_group}})
+    if (!name.empty() && !::getgrnam(name.c_str()))
+      return Error(ErrorCode::kInvalidArgument, std::string(key) + ": no group '" + name + "'");
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOptions& o) {
@@ -57,11 +158,25 @@ int RunMilter(const MilterOptions& o) {
   milter::EngineHolder engines;
   auto e = BuildEngine(o);
   if (!e) {
-    Log("nordpii milter: " + e.error().message());
+    if (o.check) {
+      std::fprintf(stderr, "nordpii milter: %s\n", e.error().message().c_str());
+      return 2;
+    }
+    Log("nordpii milter: " + e.error().message(), LOG_ERR);
     return 2;
   }
-  engines.Set(*e);
   const milter::Policy& pol = (*e)->policy;
+  if (o.check) {
+    if (Status s = CheckNames(pol); !s.ok()) {
+      std::fprintf(stderr, "nordpii milter: %s: %s\n", o.config.c_str(), s.message().c_str());
+      return 2;
+    }
+    std::cout << "# effective policy of " << o.config << "\n" << milter::Describe(pol);
+    std::fprintf(stderr, "nordpii milter: %s: OK (%zu rules)\n", o.config.c_str(), pol.rules.size());
+    return 0;
+  }
+  SetUpLog(pol.log);
+  engines.Set(*e);
   // Every connection is a descriptor: the soft limit goes up to the hard one.
   rlimit nofile{};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -70,21 +185,56 @@ int RunMilter(const MilterOptions& o) {
   }
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
       pol.max_connections + 64 > nofile.rlim_cur)
-    Log("nordpii milter: warning: milter.max_connections = " + std::to_string(pol.max_connections) +
-        " but only " + std::to_string(nofile.rlim_cur) + " descriptors (LimitNOFILE)");
+    Log("nordpii milter: milter.max_connections = " + std::to_string(pol.max_connections) +
+        " but only " + std::to_string(nofile.rlim_cur) + " descriptors (LimitNOFILE)", LOG_WARNING);
   milter::SocketOptions so;
   so.mode = pol.socket_mode;
   so.owner = pol.socket_owner;
   so.group = pol.socket_group;
   auto server = milter::MilterServer::Listen(o.listen, so);
   if (!server) {
-    Log("nordpii milter: " + server.error().message());
+    Log("nordpii milter: " + server.error().message(), LOG_ERR);
     return 2;
   }
+  std::unique_ptr<milter::MetricsServer> metrics;
+  if (!pol.metrics_listen.empty()) {
+    auto m = milter::MetricsServer::Listen(pol.metrics_listen, engines.metrics());
+    if (!m) {
+      Log("nordpii milter: " + m.error().message(), LOG_ERR);
+      return 2;
+    }
+    metrics = std::move(*m);
+  }
+  // Bound: the pid file (before the drop, so it may live where only root
+  // writes; remove it on exit needs a directory the user can write, e.g.
+  // systemd's RuntimeDirectory), then the privilege drop.
+  if (!pol.pid_file.empty()) {
+    int fd = ::open(pol.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (fd < 0 || ::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) {
+      Log("nordpii milter: milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_ERR);
+      if (fd >= 0) ::close(fd);
+      return 2;
+    }
+    ::close(fd);
+  }
+  auto remove_pid = [&] {
+    if (!pol.pid_file.empty() && ::unlink(pol.pid_file.c_str()) != 0)
+      Log("nordpii milter: cannot remove milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_WARNING);
+  };
+  if (Status s = DropPrivileges(pol); !s.ok()) {
+    Log("nordpii milter: " + s.message(), LOG_ERR);
+    remove_pid();
+    return 2;
+  }
+  if (metrics) metrics->Start();
   size_t workers = pol.scan_workers ? pol.scan_workers : std::max(2u, std::thread::hardware_concurrency());
   Log("nordpii milter: listening on " + o.listen + " (max " + std::to_string(pol.max_connections) +
-      " connections, " + std::to_string(workers) + " scan workers, policy " + o.config + ")");
-  std::thread acceptor([&] { (*server)->Run(engines, Log, workers); });
+      " connections, " + std::to_string(workers) + " scan workers, policy " + o.config +
+      (pol.monitor ? ", monitor mode" : "") +
+      (metrics ? ", metrics on " + pol.metrics_listen + " port " + std::to_string(metrics->port()) : "") +
+      (pol.user.empty() ? "" : ", running as " + pol.user) + ")");
+  std::thread acceptor([&] { (*server)->Run(engines, [](const std::string& l) { Log(l, -1); }, workers); });
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
@@ -92,7 +242,7 @@ int RunMilter(const MilterOptions& o) {
     if (sig == SIGHUP) {
       auto n = BuildEngine(o);
       if (!n) {
-        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message());
+        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message(), LOG_ERR);
       } else {
         engines.Set(*n);
         Log("nordpii milter: configuration reloaded");
@@ -104,6 +254,8 @@ int RunMilter(const MilterOptions& o) {
     break;
   }
   acceptor.join();
+  metrics.reset();
+  remove_pid();
   return 0;
 }
 

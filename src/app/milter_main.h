@@ -12,9 +12,13 @@ struct MilterOptions {
   std::string config;        // policy TOML
   std::string patterns_dir;  // pattern files
   std::string key_file;      // HMAC key (else $NORDPII_KEY, else random)
+  bool check = false;        // --check: validate, print the effective policy, exit 0/2
 };
 
 // Runs until SIGTERM/SIGINT; returns the exit code (2 on a start-up error).
+// With o.check: loads patterns and policy, checks that the users and groups
+// named exist, prints the effective policy on stdout and returns 0 (good)
+// or 2 (the error, with file:line: key, on stderr) without listening.
 int RunMilter(const MilterOptions& o);
 
 }  // namespace nordpii

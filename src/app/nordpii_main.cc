@@ -568,6 +568,7 @@ int main(int argc, char** argv) {
   milter->add_option("--config", mo.config, "Policy file (TOML; example: conf/nordpii-milter.toml)")->required();
   milter->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
   milter->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else random)");
+  milter->add_flag("--check", mo.check, "Validate patterns and policy, print the effective policy, exit 0/2");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

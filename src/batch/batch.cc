@@ -583,7 +583,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     // findings.jsonl shows paths masked; the checkpoint keeps them as given.
     std::set<std::string> done_shown;
     for (const auto& p : done) done_shown.insert(error_masker.Mask(p));
-    std::ifstream old(findings_path, std::ios::binary);
+    // Only a regular file holds earlier findings: a device or FIFO in its
+    // place (a report written to /dev/full) would be read without end.
+    std::ifstream old;
+    if (fs::is_regular_file(findings_path, ec)) old.open(findings_path, std::ios::binary);
     auto kept = OutputFile::Open(findings_path);
     Status st = kept ? Status::Ok() : Status(kept.error());
     for (std::string l; st.ok() && std::getline(old, l);)

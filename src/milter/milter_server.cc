@@ -139,7 +139,17 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       for (auto& [k, v] : m.pairs) macros_[m.for_cmd][k] = v;
       return true;  // no reply
     }
-    case kConnect:
+    case kConnect: {
+      // hostname NUL, family ('4', '6', 'L', 'U'), port (2 bytes), address NUL
+      size_t nul = p.data.find('\0');
+      client_addr_.clear();
+      if (nul != std::string_view::npos && nul + 4 <= p.data.size() && (p.data[nul + 1] == '4' || p.data[nul + 1] == '6')) {
+        std::string_view a = p.data.substr(nul + 4);
+        client_addr_ = std::string(a.substr(0, a.find('\0')));
+      }
+      cont();
+      return true;
+    }
     case kHelo:
     case kData:
     case kUnknown:
@@ -221,6 +231,16 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
 
 void MilterSession::ErrorAction(const std::string& why, const std::string& counts, std::string& out,
                                 std::string& action) {
+  if (engine_ && too_large_ && engine_->policy.on_oversize != Policy::OnOversize::kOnError) {
+    if (engine_->policy.on_oversize == Policy::OnOversize::kReject) {
+      out += ReplyCodePacket("552", "5.3.4", "nordpii: message too large to be checked for personal data");
+      action = "reject(oversize)";
+    } else {
+      out += ReplyCodePacket("452", "4.3.4", "nordpii: message too large to be checked for personal data now");
+      action = "tempfail(oversize)";
+    }
+    return;
+  }
   if (!engine_ || engine_->policy.on_error == Policy::OnError::kTempfail) {
     out += ReplyCodePacket("451", "4.7.1", "nordpii: the message could not be checked for personal data; try again later");
     action = "tempfail(error)";
@@ -238,21 +258,26 @@ void MilterSession::EndOfMessage(std::string& out) {
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   std::string queue = Macro("i").empty() ? "-" : Macro("i");
-  std::string action, rule = "-", counts, error;
+  std::string action, rule = "-", counts, error, reason, would;
   size_t total = 0;
   if (!engine_) {
     ErrorAction("no engine", "", out, action);
+    engines_.metrics().Error("config");
     log_("nordpii milter: queue=" + queue + " action=" + action + " error=no configuration");
     return;
   }
   const Policy& pol = engine_->policy;
-  Envelope env{sender_, recipients_, Macro("daemon_name")};
+  // Macro names are stored without braces ({client_addr} -> client_addr).
+  std::string client = Macro("client_addr").empty() ? client_addr_ : Macro("client_addr");
+  Envelope env{sender_, recipients_, Macro("daemon_name"), client, Macro("auth_authen")};
   Collect sink;
   std::unique_ptr<MailScanner> ms;
   if (too_large_) {
     error = "message larger than limits.max_message_bytes";
+    reason = "oversize";
   } else if (!forged_.empty() && !chg_headers_) {
     error = "X-Nordpii headers from outside cannot be removed (the MTA did not offer header changes)";
+    reason = "forged";
   } else {
     // One scan context per thread (the scratch space is large; an idle
     // connection must stay cheap), rebuilt when the engine changed.
@@ -267,7 +292,10 @@ void MilterSession::EndOfMessage(std::string& out) {
     lim.max_decoded_bytes = std::max(lim.max_decoded_bytes, pol.max_message_bytes * 4);
     ms = std::make_unique<MailScanner>(*ctx_, lim);
     ms->set_deadline(t0 + std::chrono::milliseconds(pol.scan_timeout_ms));
-    if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) error = s.message();
+    if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {
+      error = s.message();
+      reason = error.find("timeout") != std::string::npos ? "timeout" : "scan";
+    }
   }
   counts = Counts(sink.findings, total);
   if (!error.empty()) {
@@ -277,6 +305,10 @@ void MilterSession::EndOfMessage(std::string& out) {
     if (!v.rule.empty()) rule = v.rule;
     std::string verdict = std::string(" ") + ActionName(v.action) + "; rule=" + rule +
                           "; findings=" + std::to_string(total) + "; types=" + counts + "; version=" NORDPII_VERSION;
+    if (v.would != Action::kNone) {  // monitor mode: what enforcing would have done
+      would = ActionName(v.would);
+      verdict += "; monitor=" + would;
+    }
     switch (v.action) {
       case Action::kNone:
         DropForged(out);
@@ -294,6 +326,8 @@ void MilterSession::EndOfMessage(std::string& out) {
         RedactSummary sum;
         Status rs = ms->Redact(msg_, v.redact_filter, pol.style, red, sum);
         if (!rs.ok() || sum.incomplete) {
+          reason = "redact";
+          error = rs.ok() ? "redaction incomplete" : rs.message();
           ErrorAction(rs.ok() ? "redaction incomplete" : rs.message(), counts, out, action);
           break;
         }
@@ -356,11 +390,17 @@ void MilterSession::EndOfMessage(std::string& out) {
         break;
     }
   }
-  auto ms_taken = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  auto taken = Clock::now() - t0;
+  auto ms_taken = std::chrono::duration_cast<std::chrono::milliseconds>(taken).count();
   std::string line = "nordpii milter: queue=" + queue + " action=" + action + " rule=" + rule +
                      " findings=" + std::to_string(total) + " types=" + (counts.empty() ? "-" : counts) +
                      " size=" + std::to_string(size_) + " ms=" + std::to_string(ms_taken);
+  if (!would.empty()) line += " monitor=" + would;
   if (!error.empty()) line += " error=\"" + error + "\"";
+  std::map<std::string, size_t> by_type;
+  for (const auto& f : sink.findings) ++by_type[f.type];
+  if (!reason.empty()) engines_.metrics().Error(reason);
+  engines_.metrics().Message(action, by_type, std::chrono::duration<double>(taken).count());
   log_(line);
 }
 
@@ -523,6 +563,7 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     ::close(c->fd);
     c->dead = true;
     --open;
+    engines.metrics().ConnectionClosed();
   };
   auto timeout_s = [&] {
     auto e = engines.Get();
@@ -702,6 +743,7 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
           conn->owed_since = Clock::now();
           conns.push_back(std::move(conn));
           ++open;
+          engines.metrics().ConnectionOpened();
         }
       }
     }

@@ -22,6 +22,9 @@
 //     reply / header changes / body replacement)
 //   EngineHolder: the current MilterEngine (scanner + policy + key),
 //   swapped atomically on SIGHUP; a message keeps the engine it started with.
+//   It also holds the process's Metrics (metrics.h), kept across reloads:
+//   sessions count messages, findings, scan times and errors; the server
+//   counts connections.
 #ifndef NORDPII_MILTER_MILTER_SERVER_H_
 #define NORDPII_MILTER_MILTER_SERVER_H_
 
@@ -35,6 +38,7 @@
 #include <vector>
 
 #include "mail/mail_scanner.h"
+#include "milter/metrics.h"
 #include "milter/milter_protocol.h"
 #include "milter/policy.h"
 #include "pipeline/scanner.h"
@@ -57,8 +61,11 @@ class EngineHolder {
     std::lock_guard<std::mutex> l(mu_);
     cur_ = std::move(e);
   }
+  // The process's counters (kept across reloads).
+  Metrics& metrics() const { return metrics_; }
 
  private:
+  mutable Metrics metrics_;
   mutable std::mutex mu_;
   std::shared_ptr<const MilterEngine> cur_;
 };
@@ -98,6 +105,7 @@ class MilterSession {
   std::map<char, std::map<std::string, std::string>> macros_;
   std::string sender_;
   std::vector<std::string> recipients_;
+  std::string client_addr_;  // from the connect packet (lasts the connection)
   std::string msg_;          // the message as received: headers, blank line, body
   bool in_body_ = false;
   bool too_large_ = false;

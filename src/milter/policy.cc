@@ -2,8 +2,13 @@
 // The milter's toml++ user; toml++ throws toml::parse_error, caught here.
 #include "milter/policy.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -137,7 +142,7 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   }
   Ctx c{name};
   Policy p;
-  if (Status s = c.Unknown(root, "", {"milter", "limits", "direction", "allow", "reject", "redact", "rule"}); !s.ok())
+  if (Status s = c.Unknown(root, "", {"milter", "policy", "limits", "direction", "allow", "reject", "redact", "rule"}); !s.ok())
     return s;
   auto table = [&](const char* key, const toml::table*& out) -> Status {
     out = nullptr;
@@ -152,7 +157,7 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   if (t) {
     if (Status s = c.Unknown(*t, "milter.",
                              {"max_connections", "scan_workers", "read_timeout_s", "socket_mode", "socket_owner",
-                              "socket_group"});
+                              "socket_group", "user", "group", "pid_file", "log", "metrics_listen"});
         !s.ok())
       return s;
     if (Status s = c.Number(*t, "milter.", "max_connections", p.max_connections, 1, 100000); !s.ok()) return s;
@@ -169,10 +174,42 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     }
     if (Status s = c.String(*t, "milter.", "socket_owner", p.socket_owner); !s.ok()) return s;
     if (Status s = c.String(*t, "milter.", "socket_group", p.socket_group); !s.ok()) return s;
+    if (Status s = c.String(*t, "milter.", "user", p.user); !s.ok()) return s;
+    if (Status s = c.String(*t, "milter.", "group", p.group); !s.ok()) return s;
+    if (!p.group.empty() && p.user.empty()) return c.Bad(*t->get("group"), "milter.group", "needs milter.user");
+    if (Status s = c.String(*t, "milter.", "pid_file", p.pid_file); !s.ok()) return s;
+    if (!p.pid_file.empty() && p.pid_file[0] != '/')
+      return c.Bad(*t->get("pid_file"), "milter.pid_file", "expected an absolute path");
+    std::string log;
+    if (Status s = c.String(*t, "milter.", "log", log); !s.ok()) return s;
+    if (log == "stderr") p.log = LogTo::kStderr;
+    else if (log == "syslog") p.log = LogTo::kSyslog;
+    else if (!log.empty() && log != "auto") return c.Bad(*t->get("log"), "milter.log", "expected auto, stderr or syslog");
+    if (Status s = c.String(*t, "milter.", "metrics_listen", p.metrics_listen); !s.ok()) return s;
+    if (!p.metrics_listen.empty()) {
+      size_t colon = p.metrics_listen.rfind(':');
+      std::string port = colon == std::string::npos ? "" : p.metrics_listen.substr(colon + 1);
+      if (colon == 0 || port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
+          std::stol(port) > 65535)
+        return c.Bad(*t->get("metrics_listen"), "milter.metrics_listen", "expected HOST:PORT such as 127.0.0.1:9899");
+    }
+  }
+  if (Status s = table("policy", t); !s.ok()) return s;
+  if (t) {
+    if (Status s = c.Unknown(*t, "policy.", {"mode", "match"}); !s.ok()) return s;
+    std::string mode, match;
+    if (Status s = c.String(*t, "policy.", "mode", mode); !s.ok()) return s;
+    if (mode == "monitor") p.monitor = true;
+    else if (!mode.empty() && mode != "enforce")
+      return c.Bad(*t->get("mode"), "policy.mode", "expected enforce or monitor");
+    if (Status s = c.String(*t, "policy.", "match", match); !s.ok()) return s;
+    if (match == "first") p.first_match = true;
+    else if (!match.empty() && match != "strictest")
+      return c.Bad(*t->get("match"), "policy.match", "expected strictest or first");
   }
   if (Status s = table("limits", t); !s.ok()) return s;
   if (t) {
-    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error"}); !s.ok()) return s;
+    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize"}); !s.ok()) return s;
     if (Status s = c.Number(*t, "limits.", "max_message_bytes", p.max_message_bytes, 1024, 1LL << 31); !s.ok())
       return s;
     if (Status s = c.Number(*t, "limits.", "scan_timeout_ms", p.scan_timeout_ms, 0, 3600000); !s.ok()) return s;
@@ -181,6 +218,12 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     if (oe == "accept") p.on_error = OnError::kAccept;
     else if (!oe.empty() && oe != "tempfail")
       return c.Bad(*t->get("on_error"), "limits.on_error", "expected \"tempfail\" or \"accept\"");
+    std::string oo;
+    if (Status s = c.String(*t, "limits.", "on_oversize", oo); !s.ok()) return s;
+    if (oo == "reject") p.on_oversize = OnOversize::kReject;
+    else if (oo == "tempfail") p.on_oversize = OnOversize::kTempfail;
+    else if (!oo.empty() && oo != "on_error")
+      return c.Bad(*t->get("on_oversize"), "limits.on_oversize", "expected reject, tempfail or on_error");
   }
   if (Status s = table("direction", t); !s.ok()) return s;
   if (t) {
@@ -231,7 +274,8 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       std::string where = "rule[" + std::to_string(i + 1) + "].";
       if (!rt) return c.Bad((*rules)[i], "rule[" + std::to_string(i + 1) + "]", "expected a table");
       if (Status s = c.Unknown(*rt, where,
-                               {"name", "categories", "types", "min_confidence", "min_count", "direction", "action"});
+                               {"name", "categories", "types", "min_confidence", "min_count", "direction", "action", "recipients",
+                                "senders", "clients", "sasl_users"});
           !s.ok())
         return s;
       Rule r;
@@ -262,11 +306,95 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       auto a = ParseAction(act);
       if (!a) return c.Bad(*rt->get("action"), where + "action", a.error().message());
       r.action = *a;
+      if (Status s = c.Strings(*rt, where, "recipients", r.recipients, true); !s.ok()) return s;
+      if (Status s = c.Strings(*rt, where, "senders", r.senders, true); !s.ok()) return s;
+      if (Status s = c.Strings(*rt, where, "sasl_users", r.sasl_users, false); !s.ok()) return s;
+      for (const auto* list : {&r.recipients, &r.senders})
+        for (const auto& e : *list)
+          if (e.find('@') == std::string::npos)
+            return c.Bad(*rt->get(list == &r.recipients ? "recipients" : "senders"),
+                         where + (list == &r.recipients ? "recipients" : "senders"),
+                         "'" + e + "': expected user@domain or @domain");
+      if (Status s = c.Strings(*rt, where, "clients", r.client_texts, false); !s.ok()) return s;
+      for (const auto& e : r.client_texts) {
+        Rule::Cidr cidr;
+        if (!ParseCidr(e, cidr))
+          return c.Bad(*rt->get("clients"), where + "clients", "'" + e + "': expected an IP address or CIDR block");
+        r.clients.push_back(cidr);
+      }
       p.rules.push_back(std::move(r));
     }
   }
   return p;
 }
+
+bool ParseCidr(const std::string& s, Rule::Cidr& out) {
+  std::string addr = s;
+  int bits = -1;
+  size_t slash = s.find('/');
+  if (slash != std::string::npos) {
+    std::string b = s.substr(slash + 1);
+    if (b.empty() || b.size() > 3 || b.find_first_not_of("0123456789") != std::string::npos) return false;
+    bits = std::stoi(b);
+    addr = s.substr(0, slash);
+  }
+  out = Rule::Cidr{};
+  if (::inet_pton(AF_INET, addr.c_str(), out.addr) == 1) out.family = AF_INET;
+  else if (::inet_pton(AF_INET6, addr.c_str(), out.addr) == 1) out.family = AF_INET6;
+  else return false;
+  int max = out.family == AF_INET ? 32 : 128;
+  if (bits > max) return false;
+  out.bits = bits < 0 ? max : bits;
+  return true;
+}
+
+bool CidrContains(const Rule::Cidr& c, const std::string& text) {
+  std::string a = text;
+  if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+  if (a.rfind("IPv6:", 0) == 0 || a.rfind("ipv6:", 0) == 0) a = a.substr(5);  // Sendmail's form
+  unsigned char b[16] = {};
+  int fam = 0;
+  if (::inet_pton(AF_INET, a.c_str(), b) == 1) fam = AF_INET;
+  else if (::inet_pton(AF_INET6, a.c_str(), b) == 1) fam = AF_INET6;
+  else return false;
+  if (fam == AF_INET6 && c.family == AF_INET) {  // an IPv4-mapped IPv6 address
+    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(b, kMapped, 12) != 0) return false;
+    std::memmove(b, b + 12, 4);
+    fam = AF_INET;
+  }
+  if (fam != c.family) return false;
+  int full = c.bits / 8, rest = c.bits % 8;
+  if (std::memcmp(b, c.addr, static_cast<size_t>(full)) != 0) return false;
+  if (rest == 0) return true;
+  unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (b[full] & mask) == (c.addr[full] & mask);
+}
+
+namespace {
+
+bool EnvelopeMatches(const Rule& r, const Envelope& env) {
+  if (!r.senders.empty() && !Listed(r.senders, env.sender)) return false;
+  if (!r.recipients.empty()) {
+    bool any = false;
+    for (const auto& rc : env.recipients) any = any || Listed(r.recipients, rc);
+    if (!any) return false;
+  }
+  if (!r.clients.empty()) {
+    bool any = false;
+    for (const auto& c : r.clients) any = any || CidrContains(c, env.client_addr);
+    if (!any) return false;
+  }
+  if (!r.sasl_users.empty()) {
+    if (env.sasl_user.empty()) return false;
+    bool any = false;
+    for (const auto& u : r.sasl_users) any = any || u == "*" || u == env.sasl_user;
+    if (!any) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Verdict Evaluate(const Policy& p, const Envelope& env, const std::vector<Finding>& findings) {
   Verdict v;
@@ -294,9 +422,11 @@ Verdict Evaluate(const Policy& p, const Envelope& env, const std::vector<Finding
   for (const Rule& r : p.rules) {
     if (r.direction == Rule::Direction::kInbound && v.outbound) continue;
     if (r.direction == Rule::Direction::kOutbound && !v.outbound) continue;
+    if (!EnvelopeMatches(r, env)) continue;
     size_t n = 0;
     for (const Finding& f : findings) n += r.Matches(f);
     if (n < r.min_count) continue;
+    if (p.first_match && !v.fired.empty()) break;
     v.fired.push_back(r.name);
     if (r.action == Action::kRedact) {
       v.redact_filter.categories.insert(r.categories.begin(), r.categories.end());
@@ -310,6 +440,10 @@ Verdict Evaluate(const Policy& p, const Envelope& env, const std::vector<Finding
     }
   }
   if (redact_all) v.redact_filter.categories.clear(), v.redact_filter.types.clear();
+  if (p.monitor && v.action != Action::kNone) {
+    v.would = v.action;
+    v.action = Action::kFlag;
+  }
   return v;
 }
 
@@ -350,6 +484,87 @@ std::string RejectText(const Policy& p, const Envelope& env, const std::vector<s
   for (char& ch : out)
     if (static_cast<unsigned char>(ch) > 126) ch = '?';
   return out;
+}
+
+}  // namespace nordpii::milter
+
+namespace nordpii::milter {
+
+namespace {
+
+std::string Quote(const std::string& s) {
+  std::string o = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') o += '\\';
+    o += ch;
+  }
+  return o + "\"";
+}
+
+template <class C>
+std::string List(const C& c) {
+  std::string o = "[";
+  for (const auto& e : c) o += (o.size() > 1 ? ", " : "") + Quote(e);
+  return o + "]";
+}
+
+}  // namespace
+
+std::string Describe(const Policy& p) {
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", p.socket_mode);
+  std::string o;
+  o += "[milter]\n";
+  o += "max_connections = " + std::to_string(p.max_connections) + "\n";
+  o += "scan_workers = " + std::to_string(p.scan_workers) + "\n";
+  o += "read_timeout_s = " + std::to_string(p.read_timeout_s) + "\n";
+  o += "socket_mode = " + Quote(mode) + "\n";
+  o += "socket_owner = " + Quote(p.socket_owner) + "\n";
+  o += "socket_group = " + Quote(p.socket_group) + "\n";
+  o += "user = " + Quote(p.user) + "\n";
+  o += "group = " + Quote(p.group) + "\n";
+  o += "pid_file = " + Quote(p.pid_file) + "\n";
+  o += std::string("log = ") +
+       (p.log == Policy::LogTo::kStderr ? "\"stderr\"" : p.log == Policy::LogTo::kSyslog ? "\"syslog\"" : "\"auto\"") +
+       "\n";
+  o += "metrics_listen = " + Quote(p.metrics_listen) + "\n\n";
+  o += "[policy]\n";
+  o += std::string("mode = ") + (p.monitor ? "\"monitor\"" : "\"enforce\"") + "\n";
+  o += std::string("match = ") + (p.first_match ? "\"first\"" : "\"strictest\"") + "\n\n";
+  o += "[limits]\n";
+  o += "max_message_bytes = " + std::to_string(p.max_message_bytes) + "\n";
+  o += "scan_timeout_ms = " + std::to_string(p.scan_timeout_ms) + "\n";
+  o += std::string("on_error = ") + (p.on_error == Policy::OnError::kAccept ? "\"accept\"" : "\"tempfail\"") + "\n";
+  o += std::string("on_oversize = ") +
+       (p.on_oversize == Policy::OnOversize::kReject     ? "\"reject\""
+        : p.on_oversize == Policy::OnOversize::kTempfail ? "\"tempfail\""
+                                                         : "\"on_error\"") +
+       "\n\n";
+  o += "[direction]\ninternal_domains = " + List(p.internal_domains) + "\noutbound_daemons = " +
+       List(p.outbound_daemons) + "\n\n";
+  o += "[allow]\nsenders = " + List(p.allow_senders) + "\nrecipients = " + List(p.allow_recipients) + "\n\n";
+  o += "[reject]\nsecure_url = " + Quote(p.secure_url) + "\ndefault_language = " + Quote(p.default_language) +
+       "\n[reject.languages]\n";
+  for (const auto& [d, l] : p.languages) o += Quote(d) + " = " + Quote(l) + "\n";
+  o += std::string("\n[redact]\nstyle = ") +
+       (p.style == RedactStyle::kMask ? "\"mask\"" : p.style == RedactStyle::kHmac ? "\"hmac\"" : "\"label\"") + "\n";
+  for (const Rule& r : p.rules) {
+    o += "\n[[rule]]\nname = " + Quote(r.name) + "\n";
+    o += "categories = " + List(r.categories) + "\ntypes = " + List(r.types) + "\n";
+    o += std::string("min_confidence = ") + Quote(ConfidenceName(r.min_confidence)) + "\n";
+    o += "min_count = " + std::to_string(r.min_count) + "\n";
+    o += std::string("direction = ") +
+         (r.direction == Rule::Direction::kInbound    ? "\"inbound\""
+          : r.direction == Rule::Direction::kOutbound ? "\"outbound\""
+                                                      : "\"any\"") +
+         "\n";
+    if (!r.recipients.empty()) o += "recipients = " + List(r.recipients) + "\n";
+    if (!r.senders.empty()) o += "senders = " + List(r.senders) + "\n";
+    if (!r.client_texts.empty()) o += "clients = " + List(r.client_texts) + "\n";
+    if (!r.sasl_users.empty()) o += "sasl_users = " + List(r.sasl_users) + "\n";
+    o += std::string("action = ") + Quote(ActionName(r.action)) + "\n";
+  }
+  return o;
 }
 
 }  // namespace nordpii::milter

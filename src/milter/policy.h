@@ -11,8 +11,16 @@
 // "outbound" when the MTA's {daemon_name} macro is one of
 // direction.outbound_daemons, or when any recipient is outside
 // direction.internal_domains (if that list is set); otherwise "inbound".
-// Every rule that matches fires; the strictest action wins:
+// Rules may also be limited by envelope: recipients / senders ("user@dom"
+// or "@dom"; a rule matches when any recipient is listed), clients (IPv4 /
+// IPv6 addresses or CIDR blocks, from the connect packet or {client_addr})
+// and sasl_users ({auth_authen}; "*" = any authenticated user).
+// policy.match = "strictest" (default): every rule that matches fires and
+// the strictest action wins:
 //   none < flag < redact < quarantine < tempfail < reject < discard.
+// policy.match = "first": the first rule that matches decides alone.
+// policy.mode = "monitor": whatever the rules decide becomes flag (a verdict
+// header and the log line naming the action that would have been taken).
 // Allow-listed senders (or messages whose every recipient is allow-listed)
 // get no action.
 #ifndef NORDPII_MILTER_POLICY_H_
@@ -40,8 +48,21 @@ struct Rule {
   size_t min_count = 1;
   enum class Direction { kAny, kInbound, kOutbound } direction = Direction::kAny;
   Action action = Action::kFlag;
+  // Envelope conditions (empty = any).
+  std::vector<std::string> recipients, senders, sasl_users;
+  struct Cidr {
+    int family = 0;                // AF_INET or AF_INET6
+    unsigned char addr[16] = {};
+    int bits = 0;
+  };
+  std::vector<Cidr> clients;
+  std::vector<std::string> client_texts;  // as written, for --check
   bool Matches(const Finding& f) const;
 };
+
+// Parses "192.0.2.1", "192.0.2.0/24", "2001:db8::/32" (false if invalid).
+bool ParseCidr(const std::string& s, Rule::Cidr& out);
+bool CidrContains(const Rule::Cidr& c, const std::string& addr);
 
 struct Policy {
   // [milter]
@@ -57,10 +78,23 @@ struct Policy {
   // unix: sockets: mode, owner and group (empty = the process's); read at start.
   unsigned socket_mode = 0660;
   std::string socket_owner, socket_group;
+  // Read at start: user/group to run as after binding (needs root; "" =
+  // stay), the pid file (written after binding, removed on exit), the log
+  // destination (auto: syslog when run by systemd ($JOURNAL_STREAM set),
+  // else stderr with RFC 5424 timestamps) and the Prometheus endpoint
+  // ("HOST:PORT", "" = none).
+  std::string user, group, pid_file;
+  enum class LogTo { kAuto, kStderr, kSyslog } log = LogTo::kAuto;
+  std::string metrics_listen;
+  // [policy]
+  bool monitor = false;       // mode = "monitor"
+  bool first_match = false;   // match = "first"
   // [limits]
   size_t max_message_bytes = 25u << 20;
   int scan_timeout_ms = 10000;
   enum class OnError { kTempfail, kAccept } on_error = OnError::kTempfail;  // accept = with a verdict header
+  // Larger than max_message_bytes: on_error (default), or 552 5.3.4 / 452 4.3.4.
+  enum class OnOversize { kOnError, kReject, kTempfail } on_oversize = OnOversize::kOnError;
   // [direction]
   std::vector<std::string> internal_domains, outbound_daemons;
   // [allow]
@@ -81,6 +115,8 @@ struct Envelope {
   std::string sender;
   std::vector<std::string> recipients;
   std::string daemon_name;
+  std::string client_addr = "";  // "" = unknown
+  std::string sasl_user = "";    // {auth_authen}, "" = not authenticated
 };
 
 struct Verdict {
@@ -89,6 +125,7 @@ struct Verdict {
   std::vector<std::string> fired;   // every rule that matched
   FindingFilter redact_filter;      // what to redact (redact action)
   bool outbound = false;
+  Action would = Action::kNone;  // monitor mode: the action the rules chose
 };
 
 Verdict Evaluate(const Policy& p, const Envelope& env, const std::vector<Finding>& findings);
@@ -97,6 +134,8 @@ Verdict Evaluate(const Policy& p, const Envelope& env, const std::vector<Finding
 // ASCII only (SMTP reply text is 7-bit): Nordic letters are transliterated.
 std::string RejectText(const Policy& p, const Envelope& env, const std::vector<std::string>& types);
 std::string LanguageFor(const Policy& p, const Envelope& env);
+// The effective policy (every key, defaults filled in) as TOML, for --check.
+std::string Describe(const Policy& p);
 
 }  // namespace nordpii::milter
 

@@ -10,7 +10,11 @@
 # byte-identical body; quarantined mail is on hold; with nordpii killed
 # Postfix applies milter_default_action (tempfail) and mail submitted
 # locally stays queued and is delivered once nordpii is back (no mail lost);
-# a bad policy on SIGHUP is refused while the old one keeps working.
+# a bad policy on SIGHUP is refused while the old one keeps working;
+# operations: `--check` on a good and a bad file, monitor mode, a
+# per-recipient and a client-address rule (first match wins), nordpii run as
+# nobody (Uid/Gid in /proc/PID/status) with a pid file, and a Prometheus
+# scrape after messages through Postfix.
 #
 # Usage: postfix_e2e.sh NORDPII_BINARY SOURCE_DIR
 # Needs root (Postfix's master starts as root); exits 77 (CTest: skipped)
@@ -284,6 +288,93 @@ if [ "$(stat -c '%a %G' "$SOCK" 2>/dev/null)" = "660 postfix" ] && f=$(wait_deli
    grep -q '^X-Nordpii-Verdict: flag' "$f"; then
   pass "unix socket (0660, group postfix, relative to the queue directory): Postfix connects"
 else fail "unix socket: $(stat -c '%a %G' "$SOCK" 2>&1) $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+
+# 9. Operations: --check on good and bad files; a policy in monitor mode with
+#    a per-recipient rule (first match wins), run as nobody with a pid file
+#    and a metrics endpoint; then enforced; then a real scrape.
+kill "$MPID"; wait "$MPID" 2>/dev/null; MPID=
+postconf -c "$C" "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
+postfix -c "$C" reload >/dev/null 2>&1
+METRICS_PORT=$(lab_free_port)
+mkdir -p "$LAB/run"; chown nobody:nogroup "$LAB/run"
+cat > "$LAB/ops.toml" <<EOF
+[milter]
+user = "nobody"
+group = "nogroup"
+pid_file = "$LAB/run/milter.pid"
+metrics_listen = "127.0.0.1:$METRICS_PORT"
+log = "stderr"
+[policy]
+mode = "monitor"
+match = "first"
+[[rule]]
+name = "support-inbound"
+recipients = ["support@pii.test"]
+categories = ["national-id"]
+action = "reject"
+[[rule]]
+name = "everything-else"
+categories = ["national-id"]
+action = "flag"
+EOF
+chmod 644 "$LAB/ops.toml"
+if chk=$("$BIN" milter --check --config "$LAB/ops.toml" --patterns "$SRC/patterns" 2>&1) &&
+   echo "$chk" | grep -q '^mode = "monitor"' && echo "$chk" | grep -q '^recipients = \["support@pii.test"\]'; then
+  pass "--check: good policy, exit 0, effective policy printed"
+else fail "--check good: $chk"; fi
+chk=$("$BIN" milter --check --config "$LAB/bad.toml" --patterns "$SRC/patterns" 2>&1); rc=$?
+if [ $rc = 2 ] && echo "$chk" | grep -q "bad.toml:1: rule\[1\].name"; then
+  pass "--check: bad policy, exit 2 with file:line: key"
+else fail "--check bad: rc=$rc $chk"; fi
+cp "$LAB/ops.toml" "$LAB/active.toml"
+start_milter
+sleep 0.2
+NOBODY_UID=$(id -u nobody); NOGROUP_GID=$(getent group nogroup | cut -d: -f3)
+if grep -q "^Uid:[[:space:]]*$NOBODY_UID[[:space:]]*$NOBODY_UID[[:space:]]*$NOBODY_UID[[:space:]]*$NOBODY_UID\$" "/proc/$MPID/status" &&
+   grep -q "^Gid:[[:space:]]*$NOGROUP_GID[[:space:]]*$NOGROUP_GID[[:space:]]*$NOGROUP_GID[[:space:]]*$NOGROUP_GID\$" "/proc/$MPID/status" &&
+   [ "$(cat "$LAB/run/milter.pid" 2>/dev/null)" = "$MPID" ]; then
+  pass "privilege drop: /proc/$MPID/status Uid/Gid nobody/nogroup; pid file holds the pid"
+else fail "privilege drop: $(grep -E '^(Uid|Gid)' /proc/$MPID/status | tr '\n' ' ') pid file: $(cat "$LAB/run/milter.pid" 2>&1)"; fi
+send_to() {  # recipient subject body
+  swaks --server "127.0.0.1:$SMTP_PORT" --from kari@example.org --to "$1" --header "Subject: $2" --body "$3" 2>&1
+}
+out=$(send_to support@pii.test "monitor" "fnr 15108695088")
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=support-inbound; .*; monitor=reject' "$f" &&
+   grep -q 'action=flag rule=support-inbound .*monitor=reject' "$MILTER_LOG"; then
+  pass "monitor mode: a reject rule delivers with a flag header naming it"
+else fail "monitor mode: $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+sed 's/^mode = "monitor"/mode = "enforce"/' "$LAB/ops.toml" > "$LAB/enforce.toml"
+use_policy enforce
+out=$(send_to support@pii.test "enforced" "fnr 15108695088")
+if echo "$out" | grep -q '<\*\* *550 5.7.1'; then pass "per-recipient rule: support@ gets 550 5.7.1"
+else fail "per-recipient rule: $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+out=$(send_to inbox@pii.test "other recipient" "fnr 15108695088")
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=everything-else' "$f"; then
+  pass "per-recipient rule: another recipient falls through to the next rule (flag)"
+else fail "per-recipient fall-through: $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+scrape=$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics")
+# A client rule: Postfix's connect packet carries the SMTP client's address (127.0.0.1).
+{ sed -n '1,/^\[\[rule\]\]/p' "$LAB/enforce.toml" | sed '$d'
+  printf '[[rule]]\nname = "loopback-client"\nclients = ["127.0.0.0/8", "::1"]\ncategories = ["national-id"]\naction = "flag"\n'
+  sed -n '/^\[\[rule\]\]/,$p' "$LAB/enforce.toml"; } > "$LAB/client.toml"
+use_policy client
+out=$(send_to support@pii.test "client rule" "fnr 15108695088")
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=loopback-client' "$f"; then
+  pass "client rule: 127.0.0.0/8 matched the SMTP client's address (first match before the reject)"
+else fail "client rule: $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+if echo "$scrape" | grep -qx 'nordpii_milter_messages_total{action="flag"} 2' &&
+   echo "$scrape" | grep -qx 'nordpii_milter_messages_total{action="reject"} 1' &&
+   echo "$scrape" | grep -qx 'nordpii_milter_findings_total{type="no.fnr"} 3' &&
+   echo "$scrape" | grep -qx 'nordpii_milter_scan_seconds_count 3' &&
+   echo "$scrape" | grep -q '^nordpii_milter_connections_total [1-9]' &&
+   ! echo "$scrape" | grep -q 15108695088; then
+  pass "metrics: scraped after messages through Postfix (actions, types, histogram, connections)"
+else fail "metrics: $(echo "$scrape" | grep -v '^#' | tr '\n' ' ')"; fi
+kill "$MPID"; wait "$MPID" 2>/dev/null; MPID=
+if [ ! -e "$LAB/run/milter.pid" ]; then pass "pid file removed on exit"; else fail "pid file left behind"; fi
 
 # Logs never contain a raw identifier or message text.
 if grep -q -e 15108695088 -e Sommer2026 "$MILTER_LOG"; then fail "milter log contains a raw value"

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "milter/metrics.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace nordpii::milter {
+
+void Metrics::Message(const std::string& action, const std::map<std::string, size_t>& types, double seconds) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++actions_[action];
+  for (const auto& [t, n] : types) types_[t] += n;
+  for (size_t i = 0; i < sizeof kBuckets / sizeof kBuckets[0]; ++i)
+    if (seconds <= kBuckets[i]) ++bucket_[i];
+  ++count_;
+  sum_ += seconds;
+}
+
+void Metrics::Error(const std::string& reason) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++errors_[reason];
+}
+
+std::string Metrics::Render() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string o;
+  char buf[64];
+  o += "# HELP nordpii_milter_messages_total Messages answered, by action.\n# TYPE nordpii_milter_messages_total counter\n";
+  for (const auto& [a, n] : actions_) o += "nordpii_milter_messages_total{action=\"" + a + "\"} " + std::to_string(n) + "\n";
+  o += "# HELP nordpii_milter_findings_total Findings, by identifier type.\n# TYPE nordpii_milter_findings_total counter\n";
+  for (const auto& [t, n] : types_) o += "nordpii_milter_findings_total{type=\"" + t + "\"} " + std::to_string(n) + "\n";
+  o += "# HELP nordpii_milter_errors_total Messages not scanned, by reason.\n# TYPE nordpii_milter_errors_total counter\n";
+  for (const auto& [r, n] : errors_) o += "nordpii_milter_errors_total{reason=\"" + r + "\"} " + std::to_string(n) + "\n";
+  o += "# HELP nordpii_milter_scan_seconds Time from end of message to the answer.\n# TYPE nordpii_milter_scan_seconds histogram\n";
+  for (size_t i = 0; i < sizeof kBuckets / sizeof kBuckets[0]; ++i) {
+    std::snprintf(buf, sizeof buf, "%g", kBuckets[i]);
+    o += "nordpii_milter_scan_seconds_bucket{le=\"" + std::string(buf) + "\"} " + std::to_string(bucket_[i]) + "\n";
+  }
+  o += "nordpii_milter_scan_seconds_bucket{le=\"+Inf\"} " + std::to_string(count_) + "\n";
+  std::snprintf(buf, sizeof buf, "%.6f", sum_);
+  o += "nordpii_milter_scan_seconds_sum " + std::string(buf) + "\n";
+  o += "nordpii_milter_scan_seconds_count " + std::to_string(count_) + "\n";
+  o += "# HELP nordpii_milter_connections_current Open MTA connections.\n# TYPE nordpii_milter_connections_current gauge\n";
+  o += "nordpii_milter_connections_current " + std::to_string(conn_current_.load()) + "\n";
+  o += "# HELP nordpii_milter_connections_total MTA connections accepted.\n# TYPE nordpii_milter_connections_total counter\n";
+  o += "nordpii_milter_connections_total " + std::to_string(conn_total_.load()) + "\n";
+  return o;
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::Listen(const std::string& host_port, const Metrics& m) {
+  auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::kInvalidArgument, "milter.metrics_listen " + host_port + ": " + why);
+  };
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) return bad("expected HOST:PORT");
+  std::string host = host_port.substr(0, colon), port = host_port.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) return bad(::gai_strerror(rc));
+  std::unique_ptr<MetricsServer> s(new MetricsServer(m));
+  std::string why = "no address";
+  for (addrinfo* ai = res; ai && s->fd_ < 0; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 16) != 0) {
+      why = std::strerror(errno);
+      ::close(fd);
+      continue;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    s->port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                        : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    s->fd_ = fd;
+  }
+  ::freeaddrinfo(res);
+  if (s->fd_ < 0) return bad(why);
+  if (::pipe2(s->wake_, O_CLOEXEC) != 0) return bad(std::strerror(errno));
+  return s;
+}
+
+void MetricsServer::Start() {
+  thread_ = std::thread([this] {
+    for (;;) {
+      pollfd p[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      if (::poll(p, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (p[1].revents) return;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      timeval tv{2, 0};  // a scraper that sends nothing does not hold the thread
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      std::string req;
+      char buf[1024];
+      while (req.find("\r\n\r\n") == std::string::npos && req.find("\n\n") == std::string::npos && req.size() < 8192) {
+        ssize_t r = ::recv(c, buf, sizeof buf, 0);
+        if (r <= 0) break;
+        req.append(buf, static_cast<size_t>(r));
+      }
+      std::string resp;
+      if (req.rfind("GET ", 0) == 0) {
+        std::string body = metrics_.Render();
+        resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      } else {
+        resp = "HTTP/1.0 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      }
+      std::string_view s = resp;
+      while (!s.empty()) {
+        ssize_t w = ::send(c, s.data(), s.size(), MSG_NOSIGNAL);
+        if (w <= 0) break;
+        s.remove_prefix(static_cast<size_t>(w));
+      }
+      ::close(c);
+    }
+  });
+}
+
+MetricsServer::~MetricsServer() {
+  if (thread_.joinable()) {
+    char x = 1;
+    [[maybe_unused]] ssize_t w = ::write(wake_[1], &x, 1);
+    thread_.join();
+  }
+  for (int fd : {fd_, wake_[0], wake_[1]})
+    if (fd >= 0) ::close(fd);
+}
+
+}  // namespace nordpii::milter
