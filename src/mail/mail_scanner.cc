@@ -242,8 +242,8 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
                                ? std::string_view(u.transfer.bytes) : body;
   u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024));
   if (u.doc_format == DocFormat::kNone) {
-    notes.push_back("part " + u.part + ": named or typed as a document but its bytes are not one; not scanned");
-    incomplete = true;
+    // Listed as an attachment that is not scanned, as any other binary part.
+    notes.push_back("part " + u.part + ": named or typed as a document but its bytes are not one; not extracted");
     return false;
   }
   ExtractLimits lim;
@@ -467,6 +467,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
   std::string eol = "\n";
   uint32_t header_end = 0;
   bool have_tree = false;
+  size_t replaced = 0;  // document attachments replaced by a notice
   Walk(msg, filter, sum.notes, sum.incomplete, [&](const MimeTree& tree, Unit& u) {
     if (!have_tree) {
       eol = tree.eol;
@@ -475,6 +476,33 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
       have_tree = true;
     }
     if (u.findings.empty()) return;
+    if (u.doc) {
+      // A PDF/OOXML/ODF file cannot be rewritten faithfully: the whole part
+      // (its headers too) becomes a short text/plain notice naming the types.
+      const MimeEntity& e = *u.entity;
+      if (e.message_root) {  // the document is the whole message: no part to swap
+        sum.notes.push_back("part " + u.part + ": a document that is the whole message cannot be replaced");
+        sum.incomplete = true;
+        return;
+      }
+      std::set<std::string> types;
+      for (const Finding& f : u.findings) types.insert(f.type), sum.types.insert(f.type);
+      sum.redacted += u.findings.size();
+      std::string list;
+      for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
+      std::string notice = "Content-Type: text/plain; charset=utf-8" + eol +
+                           "Content-Disposition: attachment; filename=\"nordpii-removed-attachment.txt\"" + eol +
+                           "Content-Transfer-Encoding: 8bit" + eol + eol + "nordpii removed the attachment '" +
+                           SafeName(e.filename) + "' (" + DocFormatName(u.doc_format) + ", " +
+                           std::to_string(u.region_end - u.region) + " bytes encoded): it contained " +
+                           std::to_string(u.findings.size()) + " identifier(s) of type(s) " + list + "." + eol;
+      edits.erase(std::remove_if(edits.begin(), edits.end(),
+                                 [&](const Edit& ed) { return ed.start >= e.start && ed.end <= e.end; }),
+                  edits.end());
+      edits.push_back({e.start, e.end, std::move(notice)});
+      ++replaced;
+      return;
+    }
     std::vector<Edit> ranges;  // in the unit's region (header) or decoded bytes (body)
     const std::vector<const OffsetMap*> to_bytes =
         u.header ? u.maps : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
@@ -540,6 +568,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
   std::string types;
   for (const auto& t : sum.types) types += (types.empty() ? "" : ",") + t;
   std::string hdr = std::string(kNordpiiHeader) + ": redacted=" + std::to_string(sum.redacted) + "; types=" + types;
+  if (replaced > 0) hdr += "; attachments-replaced=" + std::to_string(replaced);
   if (header_end > 0 && msg[header_end - 1] != '\n') hdr = eol + hdr;
   edits.insert(edits.begin(), Edit{header_end, header_end, hdr + eol});
   std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
