@@ -72,6 +72,9 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
   // The bytes must agree with the claimed type; anything else is listed by
   // the caller as an attachment that is not scanned.
   if (f == DocFormat::kPdf) return head.find("%PDF") != std::string_view::npos ? f : DocFormat::kNone;
+  // An encrypted OOXML file is an OLE2 container: kept as the document it
+  // claims to be, so extracting it fails (closed) instead of it being listed.
+  if (head.substr(0, 8) == std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) return f;
   return head.substr(0, 4) == std::string_view("PK\3\4", 4) ? f : DocFormat::kNone;
 }
 

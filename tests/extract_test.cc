@@ -1,0 +1,96 @@
+// The Extractor seam (src/extract): format detection, the location map, and
+// containment of a helper that crashes or hangs (issue 16).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+#include "extract/extractor.h"
+
+using namespace nordpii;
+
+namespace {
+
+// A minimal .docx whose document.xml is `xml` (stored zip, no compression):
+// built by hand so the test needs no generator.
+std::string StoredZip(const std::string& name, const std::string& data) {
+  auto le16 = [](std::string& s, unsigned v) { s += char(v & 0xff), s += char((v >> 8) & 0xff); };
+  auto le32 = [&](std::string& s, unsigned v) { le16(s, v & 0xffff), le16(s, v >> 16); };
+  unsigned crc = 0xffffffffu;
+  for (unsigned char c : data) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xffffffffu;
+  std::string z = "PK\3\4";
+  le16(z, 20), le16(z, 0), le16(z, 0), le16(z, 0), le16(z, 0), le32(z, crc), le32(z, data.size()),
+      le32(z, data.size()), le16(z, name.size()), le16(z, 0);
+  z += name + data;
+  unsigned cd = z.size();
+  z += "PK\1\2";
+  le16(z, 20), le16(z, 20), le16(z, 0), le16(z, 0), le16(z, 0), le16(z, 0), le32(z, crc), le32(z, data.size()),
+      le32(z, data.size()), le16(z, name.size()), le16(z, 0), le16(z, 0), le16(z, 0), le16(z, 0), le32(z, 0),
+      le32(z, 0);
+  z += name;
+  unsigned cd_size = z.size() - cd;
+  z += "PK\5\6";
+  le16(z, 0), le16(z, 0), le16(z, 1), le16(z, 1), le32(z, cd_size), le32(z, cd), le16(z, 0);
+  return z;
+}
+
+const char* kDoc =
+    "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>"
+    "<w:p><w:r><w:t>Intro</w:t></w:r></w:p>"
+    "<w:p><w:r><w:t>Fødselsnummer 151086</w:t></w:r><w:r><w:t>95088</w:t></w:r></w:p>"
+    "</w:body></w:document>";
+
+}  // namespace
+
+TEST_CASE("extractor: formats from type, name and magic bytes", "[extract]") {
+  CHECK(DetectDocFormat("application/pdf", "", "%PDF-1.4") == DocFormat::kPdf);
+  CHECK(DetectDocFormat("application/octet-stream", "Lønn.XLSX", "PK\3\4") == DocFormat::kXlsx);
+  CHECK(DetectDocFormat("application/vnd.oasis.opendocument.text", "", "PK\3\4") == DocFormat::kOdt);
+  CHECK(DetectDocFormat("application/pdf", "x.pdf", "GIF89a") == DocFormat::kNone);  // bytes disagree: listed
+  CHECK(DetectDocFormat("image/png", "x.docx", "PK\3\4") == DocFormat::kNone);  // a specific other type wins
+  CHECK(DetectDocFormat("", "notes.txt", "") == DocFormat::kNone);
+}
+
+TEST_CASE("extractor: docx runs joined per paragraph, offsets map to the paragraph", "[extract]") {
+  auto r = ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx);
+  REQUIRE(r);
+  size_t at = r->text.find("15108695088");
+  REQUIRE(at != std::string::npos);
+  CHECK(r->Location(at) == "p2");
+  CHECK(r->Location(0) == "p1");
+}
+
+TEST_CASE("extractor: a helper that crashes or hangs is an error, not a crash", "[extract]") {
+  const std::string doc = StoredZip("word/document.xml", kDoc);
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
+  auto crashed = ExtractDocument(doc, DocFormat::kDocx);
+  REQUIRE_FALSE(crashed);
+  CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
+  ExtractLimits lim;
+  lim.timeout_ms = 300;
+  auto t0 = std::chrono::steady_clock::now();
+  auto hung = ExtractDocument(doc, DocFormat::kDocx, lim);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  REQUIRE_FALSE(hung);
+  CHECK(hung.error().message().find("timed out") != std::string::npos);
+  CHECK(ms < 3000);
+  CHECK(ExtractDocument(doc, DocFormat::kDocx));  // and the next document works
+}
+
+TEST_CASE("extractor: limits on text and input size", "[extract]") {
+  ExtractLimits lim;
+  lim.max_text = 8;
+  auto r = ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx, lim);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("limit") != std::string::npos);
+  lim = ExtractLimits();
+  lim.max_input = 10;
+  CHECK_FALSE(ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx, lim));
+}
