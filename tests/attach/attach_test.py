@@ -11,6 +11,8 @@ import base64
 import json
 import os
 import random
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -165,6 +167,112 @@ CTYPES = {
 }
 
 
+def _pkt(cmd, data=b""):
+    return struct.pack(">I", len(data) + 1) + cmd + data
+
+
+def _read_pkt(sock):
+    hdr = b""
+    while len(hdr) < 4:
+        b = sock.recv(4 - len(hdr))
+        if not b:
+            raise EOFError
+        hdr += b
+    n = struct.unpack(">I", hdr)[0]
+    data = b""
+    while len(data) < n:
+        b = sock.recv(n - len(data))
+        if not b:
+            raise EOFError
+        data += b
+    return data[:1], data[1:]
+
+
+def milter_message(port, raw):
+    """Sends one message (raw RFC 5322 bytes) through the milter; returns the
+    end-of-message replies as [(cmd, data)]."""
+    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    headers = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and headers:
+            headers[-1][1] += b"\r\n" + line
+        else:
+            n, _, v = line.partition(b":")
+            headers.append([n, v])
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(_pkt(b"O", struct.pack(">III", 6, 0x1FF, 0)))
+    assert _read_pkt(s)[0] == b"O"
+    steps = [_pkt(b"M", b"<kari@example.no>\0"), _pkt(b"R", b"<x@partner.se>\0")]
+    steps += [_pkt(b"L", n + b"\0" + v + b"\0") for n, v in headers]
+    steps += [_pkt(b"N")]
+    body = body.replace(b"\n", b"\r\n")
+    steps += [_pkt(b"B", body[i:i + 65535]) for i in range(0, len(body), 65535)]
+    for p in steps:
+        s.sendall(p)
+        c, d = _read_pkt(s)
+        assert c == b"c", (c, d)
+    s.sendall(_pkt(b"E"))
+    out = []
+    while True:
+        c, d = _read_pkt(s)
+        out.append((c, d))
+        if c in (b"c", b"a", b"r", b"t", b"d", b"y"):
+            break
+    s.close()
+    return out
+
+
+def milter_checks(tmp, mails, docs):
+    pol = os.path.join(tmp, "policy.toml")
+    with open(pol, "w") as f:
+        f.write('[limits]\non_error = "tempfail"\n[[rule]]\nname = "ids"\ncategories = ["national-id"]\n'
+                'action = "reject"\n')
+    clean = os.path.join(mails, "clean-doc.eml.txt")
+    redact_pol = os.path.join(tmp, "policy-redact.toml")
+    with open(redact_pol, "w") as f:
+        f.write('[[rule]]\nname = "ids"\ncategories = ["national-id"]\naction = "redact"\n')
+    for crash in ("", "1", "redact"):
+        if crash == "redact":
+            pol = redact_pol
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = dict(os.environ)
+        if crash == "1":
+            env["NORDPII_EXTRACT_TEST_CRASH"] = crash
+        proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            for f in ("sheet0.xlsx", "letter0.docx", "scan0.pdf", "deck0.odp"):
+                r = milter_message(port, open(os.path.join(mails, f + ".eml"), "rb").read())
+                final = r[-1]
+                if crash == "redact":
+                    body = b"".join(d for c, d in r if c == b"b")
+                    hdrs = b"".join(d for c, d in r if c == b"h")
+                    check(final[0] == b"c" and b"nordpii removed the attachment" in body and
+                          b"attachments-replaced=1" in hdrs,
+                          "milter redact replaces the %s attachment by a notice" % f)
+                elif crash:
+                    check(final[0] == b"y" and final[1].startswith(b"451"),
+                          "milter, extractor crash in %s: on_error tempfail (%r)" % (f, final[1][:40]))
+                else:
+                    check(final[0] == b"y" and final[1].startswith(b"550"),
+                          "milter rejects a message whose %s attachment has ids (%r)" % (f, final[1][:40]))
+            if crash == "":
+                r = milter_message(port, open(clean, "rb").read())
+                check(r[-1][0] == b"c", "milter accepts a message with a clean docx attachment (%r)" % (r[-1],))
+            check(proc.poll() is None, "the milter is still running (crash=%r)" % crash)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def main():
     keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
     tmp = keep or tempfile.mkdtemp(prefix="nordpii-attach-")
@@ -264,6 +372,10 @@ def main():
               (f.rsplit(".", 1)[1], rc, err.strip()[:160]))
     rc, out, err, _ = run(["scan", mails], env={"NORDPII_EXTRACT_TEST_CRASH": "1"})
     check(rc == 2 and out.count('"event":"note"') >= len(suite), "injected crash: every mail still reported, exit 2")
+
+    # 8. The milter acts on attachment findings as on body findings, and an
+    # extractor crash gets the policy's on_error action (tempfail).
+    milter_checks(tmp, mails, docs)
 
     print("suite: %d documents, %d planted identifiers, directory recall %.3f" % (len(suite), n, tp / n))
     if failures:
