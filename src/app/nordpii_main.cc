@@ -13,6 +13,7 @@
 #include "app/milter_main.h"
 #include "batch/batch.h"
 #include "batch/input_scan.h"
+#include "extract/extractor.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "output/identifier_masker.h"
@@ -215,6 +216,11 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
     return 2;  // any temporary output is removed; the targets are untouched
   };
+  // A PDF/OOXML/ODF file cannot be rewritten faithfully: never written
+  // through as if it were text (its ids sit in compressed streams).
+  if (DocFormat df = DetectDocFormat("", path, ""); df != DocFormat::kNone && c.input == "auto")
+    return fail(path + ": " + DocFormatName(df) +
+                " documents cannot be redacted (scan them; in mail, redact replaces them with a notice); nothing written");
   if (fmt == InputFormat::kText) {
     auto src = OpenPath(path);
     if (!src) return fail(src.error().message());

@@ -339,6 +339,12 @@ def main():
     rc, out, err, _ = run(["redact", "--input", "eml", cm, "-o", red2])
     check(rc == 0 and open(red2, "rb").read() == open(cm, "rb").read(), "a clean document attachment is kept unchanged")
 
+    # A document file itself cannot be redacted: exit 2, nothing written.
+    for f in ("sheet0.xlsx", "scan0.pdf", "note0.odt"):
+        out = os.path.join(tmp, "redacted-" + f)
+        rc, _o, err, _t = run(["redact", os.path.join(docs, f), "-o", out])
+        check(rc == 2 and not os.path.exists(out), "redact of the file %s fails closed, nothing written (%d)" % (f, rc))
+
     # 6. Hostile documents: an error for that document (exit 2), bounded.
     g.zip_bomb_xlsx(os.path.join(hostile, "bomb.xlsx"))
     g.billion_laughs_xlsx(os.path.join(hostile, "laughs.xlsx"))
