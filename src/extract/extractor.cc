@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,6 +184,9 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     return Error(ErrorCode::kIo, fmt + ": fork failed");
   }
   if (pid == 0) {
+    sigset_t none;  // the milter blocks signals in every thread; the child starts clean
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     struct rlimit r;
     r.rlim_cur = r.rlim_max = mem;
     setrlimit(RLIMIT_AS, &r);
@@ -197,6 +201,10 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     dup2(out[1], 1);
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0) dup2(devnull, 2);  // library warnings may quote content
+    // Nothing else of the parent's (other milter connections' sockets, files
+    // of other threads) reaches the child, CLOEXEC or not.
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+      for (int fd = 3; fd < 4096; ++fd) close(fd);
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -255,8 +263,10 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   close(out[0]);
   int st = 0;
   if (timed_out || too_much) kill(pid, SIGKILL);
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  pid_t reaped;
+  while ((reaped = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
   }
+  if (reaped != pid) return Error(ErrorCode::kInternal, fmt + ": extractor exit status lost (SIGCHLD ignored?)");
   if (timed_out) return Error(ErrorCode::kLimit, fmt + ": extraction timed out (child killed)");
   if (too_much) return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
   if (WIFSIGNALED(st))
