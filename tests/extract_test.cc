@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string>
 
 #include "extract/extractor.h"
@@ -93,4 +96,23 @@ TEST_CASE("extractor: limits on text and input size", "[extract]") {
   lim = ExtractLimits();
   lim.max_input = 10;
   CHECK_FALSE(ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx, lim));
+}
+
+TEST_CASE("extractor: a helper that exits without reading is an error, no SIGPIPE", "[extract]") {
+  char dir[] = "/tmp/nordpii-extract-test-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  const std::string helper = std::string(dir) + "/nordpii-extract";
+  FILE* f = std::fopen(helper.c_str(), "w");
+  REQUIRE(f);
+  std::fputs("#!/bin/sh\nexit 0\n", f);
+  std::fclose(f);
+  chmod(helper.c_str(), 0755);
+  setenv("NORDPII_EXTRACT_DIR", dir, 1);
+  std::string big = "PK\3\4" + std::string(8u << 20, 'x');  // far more than a pipe buffer
+  auto r = ExtractDocument(big, DocFormat::kXlsx);
+  unsetenv("NORDPII_EXTRACT_DIR");
+  std::remove(helper.c_str());
+  rmdir(dir);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("truncated") != std::string::npos);
 }

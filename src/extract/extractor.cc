@@ -235,13 +235,14 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
       sigaddset(&pipe_set, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
       ssize_t w = write(in[1], bytes.data() + written, std::min<size_t>(bytes.size() - written, 1 << 16));
-      if (w < 0 && errno == EPIPE) {
+      const int werr = errno;
+      if (w < 0 && werr == EPIPE) {
         timespec zero{0, 0};
         sigtimedwait(&pipe_set, nullptr, &zero);
       }
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
       if (w > 0) written += static_cast<size_t>(w);
-      if (w < 0 && errno != EAGAIN && errno != EINTR) written = bytes.size();  // child stopped reading
+      if (w < 0 && werr != EAGAIN && werr != EINTR) written = bytes.size();  // child stopped reading
       if (written == bytes.size()) close(in[1]), in_open = false;
     }
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
