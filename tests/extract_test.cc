@@ -116,3 +116,35 @@ TEST_CASE("extractor: a helper that exits without reading is an error, no SIGPIP
   REQUIRE_FALSE(r);
   CHECK(r.error().message().find("truncated") != std::string::npos);
 }
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "extract/office_extract.h"
+#include "fuzz/office_input.h"
+
+TEST_CASE("office fuzzer crash files and seeds replay cleanly", "[extract][fuzz]") {
+  size_t files = 0, extracted = 0;
+  for (const char* dir : {"/tests/fuzz/office_crashes", "/tests/fuzz/office_seeds"}) {
+    for (const auto& e : std::filesystem::directory_iterator(std::string(NORDPII_SOURCE_DIR) + dir)) {
+      if (e.path().filename().string()[0] == '.') continue;
+      std::ifstream f(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      auto [fmt, doc] = test::OfficeInput(ss.str());
+      office::Limits lim;
+      lim.max_text = 1 << 20;
+      std::string text;
+      ++files;
+      try {
+        office::Extract(fmt, doc, lim, [&](const std::string&, const std::string& t) { text += t + "\n"; });
+        ++extracted;
+      } catch (const office::Failure&) {
+      }
+      CHECK(text.size() <= lim.max_text);
+    }
+  }
+  CHECK(files >= 8);
+  CHECK(extracted >= 8);  // every seed is a valid document
+}
