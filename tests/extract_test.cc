@@ -56,6 +56,8 @@ TEST_CASE("extractor: formats from type, name and magic bytes", "[extract]") {
   CHECK(DetectDocFormat("application/vnd.oasis.opendocument.text", "", "PK\3\4") == DocFormat::kOdt);
   CHECK(DetectDocFormat("application/pdf", "x.pdf", "GIF89a") == DocFormat::kNone);  // bytes disagree: listed
   CHECK(DetectDocFormat("image/png", "x.docx", "PK\3\4") == DocFormat::kNone);  // a specific other type wins
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xlsx", "PK\3\4") == DocFormat::kXlsx);  // mislabelled
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xls", "\xD0\xCF") == DocFormat::kNone);  // binary .xls
   CHECK(DetectDocFormat("", "notes.txt", "") == DocFormat::kNone);
 }
 

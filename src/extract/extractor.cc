@@ -65,8 +65,13 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
   };
   for (const auto& e : kTable)
     if (t == e.type) f = e.f;
+  // Generic or commonly mislabelled types (an .xlsx sent as
+  // application/vnd.ms-excel): the name decides, the bytes must agree.
   if (f == DocFormat::kNone && (t.empty() || t == "application/octet-stream" || t == "application/zip" ||
-                                t == "application/x-zip-compressed" || t == "binary/octet-stream"))
+                                t == "binary/octet-stream" || t == "application/msword" ||
+                                t.rfind("application/x-", 0) == 0 || t.rfind("application/vnd.ms-", 0) == 0 ||
+                                t.rfind("application/vnd.openxmlformats", 0) == 0 ||
+                                t.rfind("application/vnd.oasis.opendocument", 0) == 0))
     for (const auto& e : kTable)
       if (EndsWith(n, e.ext)) f = e.f;
   if (f == DocFormat::kNone || head.empty()) return f;
