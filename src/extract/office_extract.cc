@@ -178,7 +178,9 @@ struct Sheet {
   std::string name;
   int header_row = -1;
   std::map<int, std::string> header;
-  void Cell(int row, int col, const std::string& value, bool number) {
+  // `width`: a number format of only zeros ("00000000000", how a sheet
+  // shows an id with its leading zero) pads a number to that many digits.
+  void Cell(int row, int col, const std::string& value, bool number, size_t width = 0) {
     if (value.find_first_not_of(" \t\r\n") == std::string::npos) return;
     std::string loc = name + "!" + ColName(col) + std::to_string(row + 1);
     if (header_row < 0) header_row = row;
@@ -188,6 +190,8 @@ struct Sheet {
     }
     auto h = header.find(col);
     std::string v = number ? NumberText(value) : value;
+    if (number && width > v.size() && width <= 20 && v.find_first_not_of("0123456789") == std::string::npos)
+      v.insert(0, width - v.size(), '0');
     std::string text = h != header.end() ? h->second + ": " + v : v;
     // A number in an id column that lost its leading zero (01018012345
     // stored as 1018012345): the zero-padded form is scanned too.
@@ -229,6 +233,8 @@ int ColIndex(const std::string& ref) {
 struct Worksheet : Xml {
   Sheet sheet;
   const std::vector<std::string>* sst = nullptr;
+  const std::vector<size_t>* widths = nullptr;  // per cell style (xf): zero-padding width
+  size_t width = 0;
   std::string t, v, is;
   int row = -1, col = -1, in_v = 0, in_is = 0, in_t = 0;
   void Start(xmlTextReaderPtr r, const std::string& n) override {
@@ -241,6 +247,9 @@ struct Worksheet : Xml {
       int c = ColIndex(ref);
       col = c >= 0 ? c : col + 1;
       t = Attr(r, "t");
+      std::string st = Attr(r, "s");
+      size_t xf = st.empty() ? 0 : std::strtoul(st.c_str(), nullptr, 10);
+      width = widths && xf < widths->size() ? (*widths)[xf] : 0;
       v.clear(), is.clear();
     } else if (n == "v") ++in_v;
     else if (n == "is") ++in_is;
@@ -259,13 +268,39 @@ struct Worksheet : Xml {
       } else if (t == "str") {
         sheet.Cell(row, col, v, false);
       } else if (t.empty() || t == "n") {
-        sheet.Cell(row, col, v, true);
+        sheet.Cell(row, col, v, true, width);
       }  // b (boolean), e (error), d (date) carry no text
     }
   }
   void Text(const char* s) override {
     if (in_v > 0) v += s;
     else if (in_is > 0 && in_t > 0) is += s;
+  }
+};
+
+// xl/styles.xml: for each cell style (cellXfs/xf, by index) the width of
+// its number format if that format is only zeros ("00000000000"), else 0.
+struct Styles : Xml {
+  std::map<std::string, std::string> formats;  // numFmtId -> formatCode
+  std::vector<std::string> xf_fmt;
+  int in_cellxfs = 0;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "numFmt") formats[Attr(r, "numFmtId")] = Attr(r, "formatCode");
+    else if (n == "cellXfs") ++in_cellxfs;
+    else if (n == "xf" && in_cellxfs > 0) xf_fmt.push_back(Attr(r, "numFmtId"));
+  }
+  void End(const std::string& n) override {
+    if (n == "cellXfs") --in_cellxfs;
+  }
+  void Text(const char*) override {}
+  std::vector<size_t> Widths() const {
+    std::vector<size_t> w;
+    for (const auto& id : xf_fmt) {
+      auto f = formats.find(id);
+      std::string code = f == formats.end() ? "" : f->second;
+      w.push_back(!code.empty() && code.find_first_not_of('0') == std::string::npos ? code.size() : 0);
+    }
+    return w;
   }
 };
 
@@ -290,10 +325,14 @@ struct Rels : Xml {
 void Xlsx(const std::string& data) {
   Entries z = ReadZip(data, [](const std::string& n) {
     return n == "xl/workbook.xml" || n == "xl/_rels/workbook.xml.rels" || n == "xl/sharedStrings.xml" ||
+           n == "xl/styles.xml" ||
            (n.rfind("xl/worksheets/", 0) == 0 && n.find('/', 14) == std::string::npos);
   });
   SharedStrings sst;
   if (z.count("xl/sharedStrings.xml")) ParseXml(z["xl/sharedStrings.xml"], sst);
+  Styles styles;
+  if (z.count("xl/styles.xml")) ParseXml(z["xl/styles.xml"], styles);
+  const std::vector<size_t> widths = styles.Widths();
   Workbook wb;
   Rels rels;
   if (z.count("xl/workbook.xml")) ParseXml(z["xl/workbook.xml"], wb);
@@ -315,6 +354,7 @@ void Xlsx(const std::string& data) {
   for (auto& [name, entry] : order) {
     Worksheet ws;
     ws.sst = &sst.s;
+    ws.widths = &widths;
     ws.sheet.name = name;
     ParseXml(z[entry], ws);
   }

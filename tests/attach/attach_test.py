@@ -66,6 +66,13 @@ def build_suite(d, rng):
                 n = "%.10E" % int(v)  # scientific notation
             num_rows.append(["P%d" % k, n])
         inline_rows = [["Navn", "Personnummer"]] + [["Q%d" % k, v] for k, (_l, v, _k) in enumerate(b)]
+        # A sheet showing ids through the number format "00000000000" under a
+        # header that is not an id label: the format restores the leading zero.
+        zf = [x for x in ids(40) if x[0] == "Fødselsnummer" and x[1].startswith("0")][:3]
+        f = "format%d.xlsx" % i
+        g.xlsx(os.path.join(d, f), [["Navn", "Nr"]] + [["Z%d" % k, str(int(v))] for k, (_l, v, _k) in enumerate(zf)],
+               numeric_cols=(1,), zero_format_cols=(1,))
+        suite[f] = ("xlsx", [x[2] for x in zf])
         f = "sheet%d.xlsx" % i
         g.xlsx(os.path.join(d, f), rows, extra_sheets=[("Tall", num_rows, (1,), ()), ("Inline", inline_rows, (), (1,))])
         suite[f] = ("xlsx", [x[2] for x in a + b + fnr])

@@ -74,10 +74,12 @@ def _zip(path, files, mimetype=None):
 CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-def xlsx(path, rows, sheet="Ansatte", numeric_cols=(), inline_cols=(), extra_sheets=None):
+def xlsx(path, rows, sheet="Ansatte", numeric_cols=(), inline_cols=(), extra_sheets=None, zero_format_cols=()):
     """rows: list of lists of str; the first row is the header. Cells in
     numeric_cols are written as numbers (<v>), inline_cols as inline strings,
-    the rest as shared strings (every third one as rich text runs)."""
+    the rest as shared strings (every third one as rich text runs). Numbers in
+    zero_format_cols (of the first sheet) get the custom number format
+    "00000000000" (cell style 1), as a sheet that shows an id's leading zero."""
     sst, idx = [], {}
     sheets = [(sheet, rows, numeric_cols, inline_cols)] + (extra_sheets or [])
     sheet_xml = []
@@ -88,7 +90,8 @@ def xlsx(path, rows, sheet="Ansatte", numeric_cols=(), inline_cols=(), extra_she
             for c, val in enumerate(row):
                 ref = chr(ord("A") + c) + str(r)
                 if r > 1 and c in ncols:
-                    cells.append('<c r="%s"><v>%s</v></c>' % (ref, val))
+                    style = ' s="1"' if rws is rows and c in zero_format_cols else ""
+                    cells.append('<c r="%s"%s><v>%s</v></c>' % (ref, style, val))
                 elif r > 1 and c in icols:
                     cells.append('<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, escape(val)))
                 else:
@@ -113,6 +116,10 @@ def xlsx(path, rows, sheet="Ansatte", numeric_cols=(), inline_cols=(), extra_she
         "xl/_rels/workbook.xml.rels": CT + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">%s'
         '</Relationships>' % "".join('<Relationship Id="rId%d" Target="worksheets/sheet%d.xml" Type="ws"/>' % (i + 1, i + 1)
                                      for i in range(len(sheets))),
+        "xl/styles.xml": CT + '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="00000000000"/></numFmts>'
+        '<cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs></styleSheet>',
         "xl/sharedStrings.xml": CT + '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">%s</sst>'
         % "".join(sst),
     }
