@@ -150,3 +150,18 @@ TEST_CASE("office fuzzer crash files and seeds replay cleanly", "[extract][fuzz]
   CHECK(files >= 8);
   CHECK(extracted >= 8);  // every seed is a valid document
 }
+
+TEST_CASE("office extractor: a docx text box is its own paragraph, its VML fallback copy is skipped", "[extract]") {
+  const std::string doc =
+      "<w:document xmlns:w=\"w\" xmlns:mc=\"mc\"><w:body><w:p><w:r><w:t>Before </w:t></w:r><w:r>"
+      "<mc:AlternateContent><mc:Choice><w:txbxContent><w:p><w:r><w:t>Box 151086</w:t></w:r><w:r><w:t>95088</w:t>"
+      "</w:r></w:p></w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent><w:p><w:r><w:t>Box 15108695088</w:t>"
+      "</w:r></w:p></w:txbxContent></mc:Fallback></mc:AlternateContent></w:r><w:r><w:t>after</w:t></w:r></w:p>"
+      "</w:body></w:document>";
+  std::vector<std::pair<std::string, std::string>> segs;
+  office::Extract("docx", test::StoredZip({{"word/document.xml", doc}}), office::Limits(),
+                  [&](const std::string& loc, const std::string& t) { segs.emplace_back(loc, t); });
+  REQUIRE(segs.size() == 2);
+  CHECK(segs[0] == std::make_pair(std::string("p1"), std::string("Box 15108695088")));
+  CHECK(segs[1] == std::make_pair(std::string("p2"), std::string("Before after")));
+}

@@ -363,30 +363,42 @@ void Xlsx(const std::string& data) {
 // ---- docx ------------------------------------------------------------------
 
 struct Docx : Xml {
-  std::string prefix, para, cell, row;
-  int in_t = 0, in_r = 0, tbl = 0, tables = 0, rows = 0, paras = 0;
+  // Open paragraphs, innermost last: a text box (w:txbxContent) holds
+  // paragraphs inside a run of the outer one; each is its own segment.
+  std::vector<std::string> paras_open;
+  std::string prefix, cell, row;
+  int in_t = 0, in_r = 0, tbl = 0, tables = 0, rows = 0, paras = 0, fallback = 0;
+  std::string* para() { return paras_open.empty() ? nullptr : &paras_open.back(); }
   void Start(xmlTextReaderPtr, const std::string& n) override {
-    if (n == "p") para.clear();
+    if (n == "Fallback") ++fallback;  // mc:Fallback repeats mc:Choice (VML copy of a text box)
+    if (fallback) return;
+    if (n == "p") paras_open.emplace_back();
     else if (n == "r") ++in_r;
     else if (n == "t" || n == "delText") ++in_t;  // a deletion is still in the file
-    else if (in_r && n == "tab") para += '\t';
-    else if (in_r && (n == "br" || n == "cr")) para += ' ';
+    else if (in_r && n == "tab" && para()) *para() += '\t';
+    else if (in_r && (n == "br" || n == "cr") && para()) *para() += ' ';
     else if (n == "tbl") {
       if (tbl++ == 0) ++tables, rows = 0;
     } else if (n == "tr" && tbl == 1) row.clear(), ++rows;
     else if (n == "tc" && tbl == 1) cell.clear();
   }
   void End(const std::string& n) override {
+    if (n == "Fallback") {
+      --fallback;
+      return;
+    }
+    if (fallback) return;
     if (n == "r") --in_r;
     else if (n == "t" || n == "delText") --in_t;
-    else if (n == "p") {
-      if (tbl > 0) {
-        if (!cell.empty() && !para.empty()) cell += ' ';
-        cell += para;
+    else if (n == "p" && !paras_open.empty()) {
+      std::string text = std::move(paras_open.back());
+      paras_open.pop_back();
+      if (tbl > 0 && paras_open.empty()) {
+        if (!cell.empty() && !text.empty()) cell += ' ';
+        cell += text;
       } else {
-        Seg(prefix + "p" + std::to_string(++paras), para);
+        Seg(prefix + "p" + std::to_string(++paras), text);
       }
-      para.clear();
     } else if (n == "tc" && tbl == 1) {
       if (!row.empty() && !cell.empty()) row += ' ';
       row += cell;
@@ -397,7 +409,7 @@ struct Docx : Xml {
     }
   }
   void Text(const char* v) override {
-    if (in_t > 0) para += v;
+    if (in_t > 0 && !fallback && para()) *para() += v;
   }
 };
 
