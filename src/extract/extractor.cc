@@ -98,15 +98,19 @@ std::string ExtractHelperPath(DocFormat format) {
   if (const char* d = std::getenv("NORDPII_EXTRACT_DIR"); d && *d) dirs.push_back(d);
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string exe_dir;
   if (n > 0) {
     std::string p(self, static_cast<size_t>(n));
-    dirs.push_back(p.substr(0, p.rfind('/')));
+    exe_dir = p.substr(0, p.rfind('/'));
+    dirs.push_back(exe_dir);
   }
 #ifdef NORDPII_LIBEXECDIR
   dirs.push_back(NORDPII_LIBEXECDIR);
 #endif
-#ifdef NORDPII_BUILD_EXTRACT_DIR
-  dirs.push_back(NORDPII_BUILD_EXTRACT_DIR);
+#if defined(NORDPII_BUILD_DIR) && defined(NORDPII_BUILD_EXTRACT_DIR)
+  // Programs of the build tree (the test binary in build/tests) find the
+  // helpers in build/src; an installed nordpii never looks into a build tree.
+  if (exe_dir.rfind(NORDPII_BUILD_DIR "/", 0) == 0) dirs.push_back(NORDPII_BUILD_EXTRACT_DIR);
 #endif
   for (const auto& d : dirs) {
     std::string p = d + "/" + name;
