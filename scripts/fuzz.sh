@@ -7,17 +7,19 @@
 #                        (seeds: tests/fuzz/mail_seeds + CPython's email test data)
 #   nordpii_ticket_fuzzer JSONL / JSON / CSV readers, ticket scan/redact
 #                        (seeds: tests/fuzz/ticket_seeds)
+#   nordpii_office_fuzzer OOXML / ODF extractor (seeds: tests/fuzz/office_seeds;
+#                        finds go to tests/fuzz/office_crashes/)
 # A crash leaves its input in build-fuzz/artifacts/; copy it to
 # tests/fuzz/crashes/ (text), tests/fuzz/mail_crashes/ (mail) or
 # tests/fuzz/ticket_crashes/ (tickets) so the test
-# suite replays it. Usage: scripts/fuzz.sh [SECONDS] [scan|mail|tickets|all]
+# suite replays it. Usage: scripts/fuzz.sh [SECONDS] [scan|mail|tickets|office|all]
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 WHICH=${2:-all}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORDPII_FUZZ=ON \
   -DNORDPII_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer nordpii_mail_fuzzer nordpii_ticket_fuzzer
+cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer nordpii_mail_fuzzer nordpii_ticket_fuzzer nordpii_office_fuzzer
 mkdir -p build-fuzz/artifacts
 run() {  # target corpus-dir seed-dirs...
   target=$1; corpus=$2; shift 2
@@ -36,4 +38,7 @@ if [ "$WHICH" = all ] || [ "$WHICH" = mail ]; then
 fi
 if [ "$WHICH" = all ] || [ "$WHICH" = tickets ]; then
   run nordpii_ticket_fuzzer build-fuzz/ticket-corpus tests/fuzz/ticket_seeds
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = office ]; then
+  MAX_LEN=65536 run nordpii_office_fuzzer build-fuzz/office-corpus tests/fuzz/office_seeds
 fi

@@ -5,7 +5,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
 libcli11-dev libtomlplusplus-dev catch2 nlohmann-json3-dev libbenchmark-dev \
-libmimetic-dev libpython3.11-testsuite postfix swaks libsimdjson-dev libarchive-dev chromium \
+libmimetic-dev libpython3.11-testsuite postfix swaks libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev chromium \
 python3 python3-stdnum ripgrep"
 # --package: also what the Debian package and its install test need
 # (packaging/build-deb.sh, tests/package/install_test.sh); scripts/test.sh asks

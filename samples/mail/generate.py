@@ -73,7 +73,14 @@ encoders.encode_base64(a)
 a.add_header("Content-Disposition", "attachment", filename=("utf-8", "", "kunder-\u00e5r.csv"))
 m.attach(a)
 pdf = MIMEBase("application", "pdf")
-pdf.set_payload(b"%PDF-1.4\n% synthetic\n" + bytes(range(256)))
+# A real PDF without identifiers (a FlateDecode page, tests/attach/gen_docs.py):
+# it is extracted and scanned, nothing is found.
+import sys, tempfile
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "attach"))
+import gen_docs
+with tempfile.NamedTemporaryFile(suffix=".pdf") as tmp:
+    gen_docs.pdf(tmp.name, [["Kvittering 2026", "Takk for handelen."]])
+    pdf.set_payload(open(tmp.name, "rb").read())
 encoders.encode_base64(pdf)
 pdf.add_header("Content-Disposition", "attachment", filename="kvittering.pdf")
 m.attach(pdf)

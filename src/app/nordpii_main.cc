@@ -15,6 +15,7 @@
 #include "app/milter_main.h"
 #include "batch/batch.h"
 #include "batch/input_scan.h"
+#include "extract/extractor.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "nordpii_version.h"
@@ -258,6 +259,11 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
     return 2;  // any temporary output is removed; the targets are untouched
   };
+  // A PDF/OOXML/ODF file cannot be rewritten faithfully: never written
+  // through as if it were text (its ids sit in compressed streams).
+  if (DocFormat df = DetectDocFormat("", path, ""); df != DocFormat::kNone && c.input == "auto")
+    return fail(path + ": " + DocFormatName(df) +
+                " documents cannot be redacted (scan them; in mail, redact replaces them with a notice); nothing written");
   // A signal removes the temporary output (partial, maybe unredacted).
   InstallTempCleanup("\nnordpii: interrupted; nothing written\n");
   // The input is opened once (a pipe or <(...) cannot be read twice) and its

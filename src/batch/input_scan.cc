@@ -9,6 +9,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "extract/extractor.h"
+
 namespace fs = std::filesystem;
 
 namespace nordpii {
@@ -153,6 +155,37 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
   }
 }
 
+// Findings in a document's extracted text: the field names the format and
+// the place in the document ("xlsx:Ansatte!B7", "pdf:page 2"), the range is
+// the whole file.
+struct DocumentSink : StreamSink {
+  StreamSink& to;
+  const Extracted& doc;
+  std::string fmt;
+  uint64_t size;
+  DocumentSink(StreamSink& t, const Extracted& d, DocFormat f, uint64_t n) : to(t), doc(d), fmt(DocFormatName(f)), size(n) {}
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    Finding g = f;
+    g.part = fmt;
+    g.field = fmt + ":" + doc.Location(f.start);
+    g.part_offset = static_cast<int64_t>(f.start);
+    g.start = 0, g.end = size, g.line = 1, g.column = 1;
+    return to.OnFinding(g, raw);
+  }
+};
+
+// A document file (OOXML, ODF, PDF) in a directory or archive: extracted in
+// a child process (extractor.h); an extraction error is an error for it.
+void ScanDocument(const std::string& path, std::string_view bytes, DocFormat df, InputScanners& s,
+                  const FindingFilter& filter, ReportSink& sink, const std::function<void(const std::string&)>& error) {
+  sink.SetPath(path);
+  auto doc = ExtractDocument(bytes, df);
+  if (!doc) return error(path + ": not scanned: " + doc.error().message());
+  DocumentSink ds(sink, *doc, df, bytes.size());
+  auto src = StringSource(doc->text, path);
+  if (Status st = s.ctx.Scan(*src, filter, ds); !st.ok()) error(path + ": " + st.message());
+}
+
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -230,6 +263,10 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
       if (used > budget) return;
       continue;
     }
+    if (DocFormat df = DetectDocFormat("", label, std::string_view(data).substr(0, 1024)); df != DocFormat::kNone) {
+      ScanDocument(label, data, df, s, filter, sink, error);
+      continue;
+    }
     InputFormat f = DetectFormatOf(label, std::string_view(data).substr(0, 8192));
     if (f == InputFormat::kArchive) {
       sink.SetPath(label);
@@ -270,6 +307,24 @@ class CountingSource : public ByteSource {
 
 uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error) {
+  // A document (PDF, OOXML, ODF) named as one: extracted and scanned. Only
+  // a regular file (a pipe is read once, by its content below).
+  if (DocFormat df = DetectDocFormat("", in.path, ""); df != DocFormat::kNone && in.path != "-" && !in.stream) {
+    auto dsrc = OpenPath(in.path);
+    auto bytes = dsrc ? ReadAll(**dsrc, in.path, max_message) : Result<std::string>(dsrc.error());
+    if (!bytes) {
+      sink.SetPath(in.path);
+      error(bytes.error().message());
+      return 0;
+    }
+    if (DetectDocFormat("", in.path, std::string_view(*bytes).substr(0, 1024)) == df) {
+      ScanDocument(in.path, *bytes, df, s, filter, sink, error);
+      if (!s.progress) return 0;
+      *s.progress += bytes->size();
+      return bytes->size();
+    }
+    // Named like a document but it is not one: scanned by its content below.
+  }
   InputFormat format = in.format;
   std::unique_ptr<ByteSource> src;
   if (in.stream || format != InputFormat::kArchive) {

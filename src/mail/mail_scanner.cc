@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "core/utf8.h"
+#include "extract/extractor.h"
 #include "mail/mail_encode.h"
 #include "normalize/html_text.h"
 #include "normalize/transfer_decode.h"
@@ -263,8 +265,53 @@ struct MailScanner::Unit {
   // Bodies: the transfer-decoded bytes and how the text maps to them.
   Decoded transfer, charset, html;
   bool is_html = false;
+  // Attachments (docx/xlsx/.../pdf): the extracted text; findings name the
+  // location in the document (field "xlsx:Sheet1!C4") and the whole part.
+  std::shared_ptr<Extracted> doc;
+  DocFormat doc_format = DocFormat::kNone;
   std::string charset_label;
 };
+
+// A document attachment (OOXML, ODF, PDF): transfer-decoded and extracted
+// in a child process (extractor.h). False (the part is listed as not
+// scanned) for other types; an extraction error is also false and makes the
+// scan incomplete, so it fails closed.
+bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, Unit& u, size_t& decoded_total,
+                                    std::vector<std::string>& notes, bool& incomplete) {
+  const std::string type = e.type + "/" + e.subtype;
+  if (DetectDocFormat(type, e.filename, "") == DocFormat::kNone) return false;
+  if (body.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
+    notes.push_back("part " + u.part + ": decoded size limit reached, attachment not scanned");
+    incomplete = true;
+    return false;
+  }
+  if (e.encoding == "quoted-printable") u.transfer = DecodeQuotedPrintable(body);
+  else if (e.encoding == "base64") u.transfer = DecodeBase64(body);
+  std::string_view bytes = (e.encoding == "quoted-printable" || e.encoding == "base64")
+                               ? std::string_view(u.transfer.bytes) : body;
+  u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024));
+  if (u.doc_format == DocFormat::kNone) {
+    // Listed as an attachment that is not scanned, as any other binary part.
+    notes.push_back("part " + u.part + ": named or typed as a document but its bytes are not one; not extracted");
+    return false;
+  }
+  ExtractLimits lim;
+  if (deadline_ != std::chrono::steady_clock::time_point::max()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+    lim.timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.timeout_ms));
+  }
+  auto r = ExtractDocument(bytes, u.doc_format, lim);
+  if (!r) {
+    notes.push_back("part " + u.part + ": attachment not scanned: " + r.error().message());
+    incomplete = true;
+    return false;
+  }
+  u.doc = std::make_shared<Extracted>(std::move(*r));
+  decoded_total += bytes.size() + u.doc->text.size();
+  u.text = u.doc->text;
+  u.maps.clear();
+  return true;
+}
 
 template <class Visit>
 void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::vector<std::string>& notes,
@@ -350,7 +397,14 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     u.region_end = std::max(e.body, e.end);
     std::string_view body = msg.substr(u.region, u.region_end - u.region);
     if (!TextLikePart(e)) {
-      visit(tree, u);  // an attachment: listed, not scanned
+      if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
+        if (Status s = run(u); !s.ok()) {
+          notes.push_back("part " + u.part + ": " + s.message());
+          incomplete = true;
+          continue;
+        }
+      }
+      visit(tree, u);  // an attachment: scanned (u.doc) or listed as not scanned
       continue;
     }
     if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
@@ -414,9 +468,27 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
   bool stop = false;
   Walk(msg, filter, notes, incomplete, [&](const MimeTree&, Unit& u) {
     if (stop) return;
-    if (u.header == nullptr && !TextLikePart(*u.entity)) {
+    if (u.header == nullptr && !TextLikePart(*u.entity) && !u.doc) {
       std::string type = u.entity->type + "/" + u.entity->subtype;
       sink.OnAttachment(u.part, type, SafeName(u.entity->filename), u.region_end - u.region);
+      return;
+    }
+    if (u.doc) {  // findings in a document: the whole part is their range
+      lines.To(u.region);
+      for (Finding& f : u.findings) {
+        std::string_view value = u.text.substr(f.start, f.end - f.start);
+        f.part = u.part;
+        f.field = std::string(DocFormatName(u.doc_format)) + ":" + u.doc->Location(f.start);
+        f.part_offset = static_cast<int64_t>(f.start);
+        f.line = base_line + lines.line;
+        f.column = u.region - lines.line_start + 1;
+        f.start = base_offset + u.region;
+        f.end = base_offset + u.region_end;
+        if (!sink.OnFinding(f, value)) {
+          stop = true;
+          return;
+        }
+      }
       return;
     }
     for (Finding& f : u.findings) {
@@ -561,6 +633,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
   std::string eol = "\n";
   uint32_t header_end = 0;
   bool have_tree = false;
+  size_t replaced = 0;  // document attachments replaced by a notice
   Walk(msg, filter, sum.notes, sum.incomplete, [&](const MimeTree& tree, Unit& u) {
     if (!have_tree) {
       eol = tree.eol;
@@ -569,6 +642,33 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
       have_tree = true;
     }
     if (u.findings.empty()) return;
+    if (u.doc) {
+      // A PDF/OOXML/ODF file cannot be rewritten faithfully: the whole part
+      // (its headers too) becomes a short text/plain notice naming the types.
+      const MimeEntity& e = *u.entity;
+      if (e.message_root) {  // the document is the whole message: no part to swap
+        sum.notes.push_back("part " + u.part + ": a document that is the whole message cannot be replaced");
+        sum.incomplete = true;
+        return;
+      }
+      std::set<std::string> types;
+      for (const Finding& f : u.findings) types.insert(f.type), sum.types.insert(f.type);
+      sum.redacted += u.findings.size();
+      std::string list;
+      for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
+      std::string notice = "Content-Type: text/plain; charset=utf-8" + eol +
+                           "Content-Disposition: attachment; filename=\"nordpii-removed-attachment.txt\"" + eol +
+                           "Content-Transfer-Encoding: 8bit" + eol + eol + "nordpii removed the attachment '" +
+                           SafeName(e.filename) + "' (" + DocFormatName(u.doc_format) + ", " +
+                           std::to_string(u.region_end - u.region) + " bytes encoded): it contained " +
+                           std::to_string(u.findings.size()) + " identifier(s) of type(s) " + list + "." + eol;
+      edits.erase(std::remove_if(edits.begin(), edits.end(),
+                                 [&](const Edit& ed) { return ed.start >= e.start && ed.end <= e.end; }),
+                  edits.end());
+      edits.push_back({e.start, e.end, std::move(notice)});
+      ++replaced;
+      return;
+    }
     std::vector<Edit> ranges;  // in the unit's region (header) or decoded bytes (body)
     const std::vector<const OffsetMap*> to_bytes =
         u.header ? u.maps : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
@@ -647,6 +747,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
   std::string types;
   for (const auto& t : sum.types) types += (types.empty() ? "" : ",") + t;
   std::string hdr = std::string(kNordpiiHeader) + ": redacted=" + std::to_string(sum.redacted) + "; types=" + types;
+  if (replaced > 0) hdr += "; attachments-replaced=" + std::to_string(replaced);
   if (header_end > 0 && msg[header_end - 1] != '\n') hdr = eol + hdr;
   edits.insert(edits.begin(), Edit{header_end, header_end, hdr + eol});
   std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });

@@ -66,6 +66,8 @@ class MailScanner {
 
  private:
   struct Unit;
+  bool ExtractAttachment(const MimeEntity& e, std::string_view body, Unit& u, size_t& decoded_total,
+                         std::vector<std::string>& notes, bool& incomplete);
   template <class Visit>
   void Walk(std::string_view msg, const FindingFilter& filter, std::vector<std::string>& notes, bool& incomplete,
             Visit&& visit);

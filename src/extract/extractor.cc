@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "extract/extractor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+namespace nordpii {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return o;
+}
+
+bool EndsWith(std::string_view s, std::string_view suf) {
+  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+}  // namespace
+
+const char* DocFormatName(DocFormat f) {
+  switch (f) {
+    case DocFormat::kDocx: return "docx";
+    case DocFormat::kXlsx: return "xlsx";
+    case DocFormat::kPptx: return "pptx";
+    case DocFormat::kOdt: return "odt";
+    case DocFormat::kOds: return "ods";
+    case DocFormat::kOdp: return "odp";
+    case DocFormat::kPdf: return "pdf";
+    default: return "";
+  }
+}
+
+DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head) {
+  const std::string t = Lower(mime_type), n = Lower(filename);
+  DocFormat f = DocFormat::kNone;
+  static const struct {
+    const char* type;
+    const char* ext;
+    DocFormat f;
+  } kTable[] = {
+      {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", DocFormat::kDocx},
+      {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx", DocFormat::kXlsx},
+      {"application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx", DocFormat::kPptx},
+      {"application/vnd.oasis.opendocument.text", ".odt", DocFormat::kOdt},
+      {"application/vnd.oasis.opendocument.spreadsheet", ".ods", DocFormat::kOds},
+      {"application/vnd.oasis.opendocument.presentation", ".odp", DocFormat::kOdp},
+      {"application/pdf", ".pdf", DocFormat::kPdf},
+      {"application/x-pdf", ".pdf", DocFormat::kPdf},
+  };
+  for (const auto& e : kTable)
+    if (t == e.type) f = e.f;
+  // Generic or commonly mislabelled types (an .xlsx sent as
+  // application/vnd.ms-excel): the name decides, the bytes must agree.
+  if (f == DocFormat::kNone && (t.empty() || t == "application/octet-stream" || t == "application/zip" ||
+                                t == "binary/octet-stream" || t == "application/msword" ||
+                                t.rfind("application/x-", 0) == 0 || t.rfind("application/vnd.ms-", 0) == 0 ||
+                                t.rfind("application/vnd.openxmlformats", 0) == 0 ||
+                                t.rfind("application/vnd.oasis.opendocument", 0) == 0))
+    for (const auto& e : kTable)
+      if (EndsWith(n, e.ext)) f = e.f;
+  if (f == DocFormat::kNone || head.empty()) return f;
+  // The bytes must agree with the claimed type; anything else is listed by
+  // the caller as an attachment that is not scanned.
+  if (f == DocFormat::kPdf) return head.find("%PDF") != std::string_view::npos ? f : DocFormat::kNone;
+  // An encrypted OOXML file is an OLE2 container: kept as the document it
+  // claims to be, so extracting it fails (closed) instead of it being listed.
+  if (head.substr(0, 8) == std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) return f;
+  return head.substr(0, 4) == std::string_view("PK\3\4", 4) ? f : DocFormat::kNone;
+}
+
+std::string Extracted::Location(uint64_t offset) const {
+  auto it = std::upper_bound(segments.begin(), segments.end(), offset,
+                             [](uint64_t o, const Segment& s) { return o < s.start; });
+  if (it == segments.begin()) return "";
+  --it;
+  return offset <= it->end ? it->loc : "";
+}
+
+std::string ExtractHelperPath(DocFormat format) {
+  const char* name = format == DocFormat::kPdf ? "nordpii-extract-pdf" : "nordpii-extract";
+  std::vector<std::string> dirs;
+  if (const char* d = std::getenv("NORDPII_EXTRACT_DIR"); d && *d) dirs.push_back(d);
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string exe_dir;
+  if (n > 0) {
+    std::string p(self, static_cast<size_t>(n));
+    exe_dir = p.substr(0, p.rfind('/'));
+    dirs.push_back(exe_dir);
+  }
+#ifdef NORDPII_LIBEXECDIR
+  dirs.push_back(NORDPII_LIBEXECDIR);
+#endif
+#if defined(NORDPII_BUILD_DIR) && defined(NORDPII_BUILD_EXTRACT_DIR)
+  // Programs of the build tree (the test binary in build/tests) find the
+  // helpers in build/src; an installed nordpii never looks into a build tree.
+  if (exe_dir.rfind(NORDPII_BUILD_DIR "/", 0) == 0) dirs.push_back(NORDPII_BUILD_EXTRACT_DIR);
+#endif
+  for (const auto& d : dirs) {
+    std::string p = d + "/" + name;
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return "";
+}
+
+namespace {
+
+// Parses the helper's output: "S<loclen> <textlen>\n<loc><text>" per
+// segment, then "D\n" (done) or "E<len>\n<message>" (error).
+Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& lim, Extracted& doc) {
+  const std::string fmt = DocFormatName(format);
+  size_t i = 0;
+  while (i < out.size()) {
+    char tag = out[i];
+    size_t nl = out.find('\n', i);
+    if (nl == std::string_view::npos) break;
+    if (tag == 'D') return Status::Ok();
+    if (tag == 'E') {
+      std::string msg(out.substr(nl + 1, std::min<size_t>(200, out.size() - nl - 1)));
+      for (char& c : msg)
+        if (static_cast<unsigned char>(c) < 32) c = ' ';
+      return Error(ErrorCode::kLimit, fmt + ": " + msg);
+    }
+    if (tag != 'S') break;
+    unsigned long a = 0, b = 0;
+    if (std::sscanf(std::string(out.substr(i + 1, nl - i - 1)).c_str(), "%lu %lu", &a, &b) != 2) break;
+    if (nl + 1 + a + b > out.size()) break;
+    std::string_view loc = out.substr(nl + 1, a), text = out.substr(nl + 1 + a, b);
+    if (doc.text.size() + text.size() + 1 > lim.max_text)
+      return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
+    if (!doc.text.empty()) doc.text.push_back('\n');
+    Extracted::Segment s;
+    s.start = static_cast<uint32_t>(doc.text.size());
+    doc.text.append(text);
+    s.end = static_cast<uint32_t>(doc.text.size());
+    s.loc.assign(loc);
+    doc.segments.push_back(std::move(s));
+    i = nl + 1 + a + b;
+  }
+  return Error(ErrorCode::kLimit, fmt + ": extractor output truncated (crashed or killed)");
+}
+
+}  // namespace
+
+Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, const ExtractLimits& lim) {
+  const std::string fmt = DocFormatName(format);
+  if (format == DocFormat::kNone) return Error(ErrorCode::kInvalidArgument, "not a document");
+  if (bytes.size() > lim.max_input) return Error(ErrorCode::kLimit, fmt + ": document larger than the limit");
+  const std::string helper = ExtractHelperPath(format);
+  if (helper.empty())
+    return Error(ErrorCode::kNotFound, fmt + ": extractor program " +
+                                           (format == DocFormat::kPdf ? "nordpii-extract-pdf" : "nordpii-extract") +
+                                           " not found");
+  // Everything the child needs is prepared before fork: between fork and
+  // exec only system calls (the milter is multi-threaded).
+  std::vector<std::string> args = {helper,
+                                   fmt,
+                                   std::to_string(lim.max_text),
+                                   std::to_string(lim.max_unpacked),
+                                   std::to_string(lim.max_entries),
+                                   std::to_string(lim.max_xml_depth),
+                                   std::to_string(lim.max_pages)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const rlim_t cpu = static_cast<rlim_t>(lim.timeout_ms / 1000 + 1);
+  const rlim_t mem = static_cast<rlim_t>(lim.max_memory);
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, fmt + ": pipe failed");
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    close(in[0]), close(in[1]);
+    return Error(ErrorCode::kIo, fmt + ": pipe failed");
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+    return Error(ErrorCode::kIo, fmt + ": fork failed");
+  }
+  if (pid == 0) {
+    sigset_t none;  // the milter blocks signals in every thread; the child starts clean
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct rlimit r;
+    r.rlim_cur = r.rlim_max = mem;
+    setrlimit(RLIMIT_AS, &r);
+    r.rlim_cur = r.rlim_max = cpu;
+    setrlimit(RLIMIT_CPU, &r);
+    r.rlim_cur = r.rlim_max = 0;
+    setrlimit(RLIMIT_CORE, &r);
+    setrlimit(RLIMIT_FSIZE, &r);  // writes no files
+    r.rlim_cur = r.rlim_max = 0;
+    setrlimit(RLIMIT_NPROC, &r);  // starts no processes (fails harmlessly as root)
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2);  // library warnings may quote content
+    // Nothing else of the parent's (other milter connections' sockets, files
+    // of other threads) reaches the child, CLOEXEC or not.
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+      for (int fd = 3; fd < 4096; ++fd) close(fd);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  std::string output;
+  const size_t max_output = lim.max_text * 2 + (1u << 20);
+  size_t written = 0;
+  bool in_open = true, timed_out = false, too_much = false;
+  if (bytes.empty()) close(in[1]), in_open = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lim.timeout_ms);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p[2] = {{out[0], POLLIN, 0}, {in_open ? in[1] : -1, POLLOUT, 0}};
+    int r = poll(p, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (r < 0 && errno != EINTR) break;
+    if (in_open && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      // A child that died makes write() raise SIGPIPE: blocked for this
+      // thread around the write, and a pending one consumed.
+      sigset_t pipe_set, old;
+      sigemptyset(&pipe_set);
+      sigaddset(&pipe_set, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+      ssize_t w = write(in[1], bytes.data() + written, std::min<size_t>(bytes.size() - written, 1 << 16));
+      const int werr = errno;
+      if (w < 0 && werr == EPIPE) {
+        timespec zero{0, 0};
+        sigtimedwait(&pipe_set, nullptr, &zero);
+      }
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      if (w > 0) written += static_cast<size_t>(w);
+      if (w < 0 && werr != EAGAIN && werr != EINTR) written = bytes.size();  // child stopped reading
+      if (written == bytes.size()) close(in[1]), in_open = false;
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char buf[1 << 16];
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n == 0) break;
+      if (n > 0) {
+        output.append(buf, static_cast<size_t>(n));
+        if (output.size() > max_output) {
+          too_much = true;
+          break;
+        }
+      } else if (errno != EAGAIN && errno != EINTR) {
+        break;
+      }
+    }
+  }
+  if (in_open) close(in[1]);
+  close(out[0]);
+  int st = 0;
+  if (timed_out || too_much) kill(pid, SIGKILL);
+  pid_t reaped;
+  while ((reaped = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+  }
+  if (reaped != pid) return Error(ErrorCode::kInternal, fmt + ": extractor exit status lost (SIGCHLD ignored?)");
+  if (timed_out) return Error(ErrorCode::kLimit, fmt + ": extraction timed out (child killed)");
+  if (too_much) return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
+  if (WIFSIGNALED(st))
+    return Error(ErrorCode::kLimit, fmt + ": extractor crashed (signal " + std::to_string(WTERMSIG(st)) + ")");
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && output.empty())
+    return Error(ErrorCode::kNotFound, fmt + ": extractor program could not be started");
+  Extracted doc;
+  if (Status s = ParseOutput(output, format, lim, doc); !s.ok()) return s;
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return Error(ErrorCode::kLimit, fmt + ": extractor failed (exit " + std::to_string(WEXITSTATUS(st)) + ")");
+  return doc;
+}
+
+}  // namespace nordpii

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: extractor.h
+//
+// Extractor: the decode/normalise stage for documents (attachments and files
+// in directory scans). Bytes + content type / file name -> UTF-8 text with a
+// map back to the document's own structure (sheet/cell, paragraph, table row,
+// slide, page):
+//
+//   document bytes --helper process--> segments (location, text)
+//                                  --> one text, Segment ranges into it
+//
+// Parsing never happens in the calling process. The document is written to a
+// child process over a pipe and the text read back (ExtractDocument):
+//   nordpii-extract      OOXML / OpenDocument (libarchive + libxml2), Apache-2.0
+//   nordpii-extract-pdf  PDF (poppler-cpp), GPL-2.0-or-later, a separate program
+// The child runs with rlimits (address space, CPU time, no files written, no
+// core dumps) and a wall-clock timeout; a crash, hang, limit or malformed file
+// is an Error for that document — never a crash of the milter or batch.
+#ifndef NORDPII_EXTRACT_EXTRACTOR_H_
+#define NORDPII_EXTRACT_EXTRACTOR_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace nordpii {
+
+enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf };
+
+// "docx", "xlsx", ... ("" for kNone): the prefix of a finding's field.
+const char* DocFormatName(DocFormat f);
+// From a MIME type (lower-case "type/subtype", may be empty or
+// application/octet-stream) and a file name; the name decides only when the
+// type is generic. `head` (the first bytes, may be empty) must agree: a zip
+// ("PK\3\4") for OOXML/ODF, "%PDF" for PDF (else kNone: the caller lists it).
+DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head);
+
+struct ExtractLimits {
+  size_t max_input = 64u << 20;           // document bytes
+  size_t max_text = 32u << 20;            // extracted text
+  uint64_t max_unpacked = 256u << 20;     // all zip entries read, decompressed
+  size_t max_entries = 10000;             // zip entries
+  int max_xml_depth = 256;                // element nesting
+  int max_pages = 5000;                   // PDF pages
+  uint64_t max_memory = 1024ull << 20;    // child address space (RLIMIT_AS)
+  int timeout_ms = 20000;                 // wall clock, child killed after it
+};
+
+struct Extracted {
+  struct Segment {
+    uint32_t start = 0, end = 0;  // in text
+    std::string loc;              // e.g. "Sheet1!C4", "p12", "table1 row3", "page 2", "slide1 p2"
+  };
+  std::string text;  // segments joined by '\n'
+  std::vector<Segment> segments;
+  // The location of a text offset ("" if none).
+  std::string Location(uint64_t offset) const;
+};
+
+// Runs the helper for `format` over `bytes`. Errors name the format and the
+// reason only (never document content).
+Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, const ExtractLimits& limits = {});
+
+// Where the helpers are looked for: $NORDPII_EXTRACT_DIR, the directory of
+// the running executable, then the install libexec directory.
+std::string ExtractHelperPath(DocFormat format);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_EXTRACT_EXTRACTOR_H_

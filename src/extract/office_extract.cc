@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text of an OOXML (.docx .xlsx .pptx) or OpenDocument
+// (.odt .ods .odp) file as segments (location + text), for nordpii-extract
+// (office_main.cc) and so for ExtractDocument (extractor.h). Run only as a child
+// of nordpii, under rlimits and a timeout; it trusts nothing in its input:
+//   - the zip (libarchive, seekable zip reader over memory): at most
+//     max_entries entries, max_unpacked decompressed bytes in all, only the
+//     entries that carry text are read;
+//   - XML (libxml2's streaming xmlTextReader: memory stays bounded for a
+//     large sheet, and the nesting depth is visible): no network, no DTD
+//     loading, no entity substitution, and any DOCTYPE is refused (OOXML
+//     and ODF never have one) — so no billion laughs, no external entities;
+//     nesting deeper than max_xml_depth is refused.
+// Why libxml2 over pugixml: pugixml builds the whole DOM in memory (a 2 MB
+// sheet of shared strings is fine, a 200 MB one is not); the xmlTextReader
+// streams. libxml2 is already on every Debian mail server.
+//
+// The parsing lives here (office_extract.h) so the fuzzer and the replay test
+// run it in-process; office_main.cc is the program around it.
+#include "extract/office_extract.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <libxml/xmlreader.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nordpii::office {
+
+namespace {
+
+// One extraction at a time per thread.
+thread_local size_t g_max_text = 32u << 20, g_text = 0, g_max_entries = 10000;
+thread_local unsigned long long g_max_unpacked = 256ull << 20;
+thread_local int g_max_depth = 256;
+thread_local const SegmentFn* g_seg = nullptr;
+
+[[noreturn]] void Fail(const std::string& msg) { throw Failure(msg); }
+
+void Seg(const std::string& loc, const std::string& text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return;
+  g_text += text.size() + 1;
+  if (g_text > g_max_text) Fail("extracted text larger than the limit");
+  (*g_seg)(loc, text);
+}
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct ReaderFree {
+  void operator()(xmlTextReader* r) const { xmlFreeTextReader(r); }
+};
+
+// ---- zip -------------------------------------------------------------------
+
+using Entries = std::map<std::string, std::string>;
+
+Entries ReadZip(const std::string& data, const std::function<bool(const std::string&)>& wanted) {
+  Entries out;
+  std::unique_ptr<archive, ArchiveFree> owner(archive_read_new());
+  archive* a = owner.get();
+  archive_read_support_format_zip_seekable(a);
+  if (archive_read_open_memory(a, data.data(), data.size()) != ARCHIVE_OK)
+    Fail("not a zip archive (an encrypted Office file is not one either)");
+  archive_entry* e = nullptr;
+  size_t entries = 0;
+  unsigned long long used = 0;
+  for (;;) {
+    int r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) Fail("damaged zip archive");
+    if (++entries > g_max_entries) Fail("more zip entries than the limit");
+    const char* n = archive_entry_pathname(e);
+    if (!n || !wanted(n)) continue;
+    if (archive_entry_is_encrypted(e)) Fail("encrypted zip entry");
+    std::string& buf = out[n];
+    char chunk[1 << 16];
+    for (;;) {
+      la_ssize_t k = archive_read_data(a, chunk, sizeof chunk);
+      if (k < 0) Fail("damaged zip entry");
+      if (k == 0) break;
+      used += static_cast<unsigned long long>(k);
+      if (used > g_max_unpacked) Fail("decompressed size larger than the limit (zip bomb?)");
+      buf.append(chunk, static_cast<size_t>(k));
+    }
+  }
+  return out;
+}
+
+// ---- XML -------------------------------------------------------------------
+
+struct Xml {
+  virtual ~Xml() = default;
+  virtual void Start(xmlTextReaderPtr, const std::string& name) = 0;
+  virtual void End(const std::string& name) = 0;
+  virtual void Text(const char* s) = 0;
+};
+
+std::string Attr(xmlTextReaderPtr r, const char* qname) {
+  xmlChar* v = xmlTextReaderGetAttribute(r, reinterpret_cast<const xmlChar*>(qname));
+  if (!v) return "";
+  std::string s(reinterpret_cast<const char*>(v));
+  xmlFree(v);
+  return s;
+}
+
+void ParseXml(const std::string& doc, Xml& h) {
+  if (doc.size() > static_cast<size_t>(INT32_MAX)) Fail("XML entry too large");
+  std::unique_ptr<xmlTextReader, ReaderFree> owner(xmlReaderForMemory(
+      doc.data(), static_cast<int>(doc.size()), nullptr, nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+  xmlTextReaderPtr r = owner.get();
+  if (!r) Fail("XML reader failed");
+  int rc;
+  while ((rc = xmlTextReaderRead(r)) == 1) {
+    int type = xmlTextReaderNodeType(r);
+    if (type == XML_READER_TYPE_DOCUMENT_TYPE || type == XML_READER_TYPE_ENTITY_REFERENCE)
+      Fail("XML with a DOCTYPE or entity reference refused");
+    if (xmlTextReaderDepth(r) > g_max_depth) Fail("XML nested deeper than the limit");
+    if (type == XML_READER_TYPE_ELEMENT) {
+      const char* ln = reinterpret_cast<const char*>(xmlTextReaderConstLocalName(r));
+      std::string name = ln ? ln : "";
+      bool empty = xmlTextReaderIsEmptyElement(r);
+      h.Start(r, name);
+      if (empty) h.End(name);
+    } else if (type == XML_READER_TYPE_END_ELEMENT) {
+      const char* ln = reinterpret_cast<const char*>(xmlTextReaderConstLocalName(r));
+      h.End(ln ? ln : "");
+    } else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
+               type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
+      const char* v = reinterpret_cast<const char*>(xmlTextReaderConstValue(r));
+      if (v) h.Text(v);
+    }
+  }
+  if (rc < 0) Fail("malformed XML");
+}
+
+// ---- spreadsheets (shared by xlsx and ods) ---------------------------------
+
+std::string ColName(int col) {  // 0 -> A
+  std::string s;
+  for (++col; col > 0; col = (col - 1) / 26) s.insert(s.begin(), static_cast<char>('A' + (col - 1) % 26));
+  return s;
+}
+
+bool IdLabel(std::string h) {
+  for (char& c : h)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  if (h == "id") return true;
+  static const char* const kWords[] = {"person", "fødsel", "fodsel", "födelse", "fnr", "pnr", "cpr", "hetu",
+                                       "henkilö", "henkilo", "kennitala", "ssn", "d-nummer", "id-nummer",
+                                       "identitet", "social security", "syntym"};
+  for (const char* w : kWords)
+    if (h.find(w) != std::string::npos) return true;
+  return false;
+}
+
+// A numeric cell as digits: "1.018012345E10" / "1018012345.0" -> "1018012345"
+// (integral values below 1e16); anything else unchanged.
+std::string NumberText(const std::string& v) {
+  if (v.find_first_of("eE.") == std::string::npos) return v;
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (!end || *end || !std::isfinite(d) || d < 0 || d >= 1e16 || std::floor(d) != d) return v;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", d);
+  return buf;
+}
+
+struct Sheet {
+  std::string name;
+  int header_row = -1;
+  std::map<int, std::string> header;
+  // `width`: a number format of only zeros ("00000000000", how a sheet
+  // shows an id with its leading zero) pads a number to that many digits.
+  void Cell(int row, int col, const std::string& value, bool number, size_t width = 0) {
+    if (value.find_first_not_of(" \t\r\n") == std::string::npos) return;
+    std::string loc = name + "!" + ColName(col) + std::to_string(row + 1);
+    if (header_row < 0) header_row = row;
+    if (row == header_row) {
+      header[col] = value;
+      return Seg(loc, value);
+    }
+    auto h = header.find(col);
+    std::string v = number ? NumberText(value) : value;
+    if (number && width > v.size() && width <= 20 && v.find_first_not_of("0123456789") == std::string::npos)
+      v.insert(0, width - v.size(), '0');
+    std::string text = h != header.end() ? h->second + ": " + v : v;
+    // A number in an id column that lost its leading zero (01018012345
+    // stored as 1018012345): the zero-padded form is scanned too.
+    if (number && h != header.end() && IdLabel(h->second) && (v.size() == 9 || v.size() == 10) &&
+        v.find_first_not_of("0123456789") == std::string::npos)
+      text += "\n" + h->second + ": 0" + v;
+    Seg(loc, text);
+  }
+};
+
+// ---- xlsx ------------------------------------------------------------------
+
+struct SharedStrings : Xml {
+  std::vector<std::string> s;
+  std::string cur;
+  int in_t = 0, in_rph = 0;
+  void Start(xmlTextReaderPtr, const std::string& n) override {
+    if (n == "si") cur.clear();
+    else if (n == "t") ++in_t;
+    else if (n == "rPh") ++in_rph;  // phonetic guide, not text
+  }
+  void End(const std::string& n) override {
+    if (n == "si") s.push_back(cur);
+    else if (n == "t") --in_t;
+    else if (n == "rPh") --in_rph;
+  }
+  void Text(const char* v) override {
+    if (in_t > 0 && in_rph == 0) cur += v;
+  }
+};
+
+int ColIndex(const std::string& ref) {
+  int c = 0;
+  size_t i = 0;
+  for (; i < ref.size() && ref[i] >= 'A' && ref[i] <= 'Z' && i < 4; ++i) c = c * 26 + (ref[i] - 'A' + 1);
+  return i == 0 ? -1 : c - 1;
+}
+
+struct Worksheet : Xml {
+  Sheet sheet;
+  const std::vector<std::string>* sst = nullptr;
+  const std::vector<size_t>* widths = nullptr;  // per cell style (xf): zero-padding width
+  size_t width = 0;
+  std::string t, v, is;
+  int row = -1, col = -1, in_v = 0, in_is = 0, in_t = 0;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "row") {
+      std::string rr = Attr(r, "r");
+      row = rr.empty() ? row + 1 : std::atoi(rr.c_str()) - 1;
+      col = -1;
+    } else if (n == "c") {
+      std::string ref = Attr(r, "r");
+      int c = ColIndex(ref);
+      col = c >= 0 ? c : col + 1;
+      t = Attr(r, "t");
+      std::string st = Attr(r, "s");
+      size_t xf = st.empty() ? 0 : std::strtoul(st.c_str(), nullptr, 10);
+      width = widths && xf < widths->size() ? (*widths)[xf] : 0;
+      v.clear(), is.clear();
+    } else if (n == "v") ++in_v;
+    else if (n == "is") ++in_is;
+    else if (n == "t") ++in_t;
+  }
+  void End(const std::string& n) override {
+    if (n == "v") --in_v;
+    else if (n == "is") --in_is;
+    else if (n == "t") --in_t;
+    else if (n == "c") {
+      if (t == "s") {
+        size_t i = static_cast<size_t>(std::strtoul(v.c_str(), nullptr, 10));
+        if (sst && i < sst->size()) sheet.Cell(row, col, (*sst)[i], false);
+      } else if (t == "inlineStr") {
+        sheet.Cell(row, col, is, false);
+      } else if (t == "str") {
+        sheet.Cell(row, col, v, false);
+      } else if (t.empty() || t == "n") {
+        sheet.Cell(row, col, v, true, width);
+      }  // b (boolean), e (error), d (date) carry no text
+    }
+  }
+  void Text(const char* s) override {
+    if (in_v > 0) v += s;
+    else if (in_is > 0 && in_t > 0) is += s;
+  }
+};
+
+// xl/styles.xml: for each cell style (cellXfs/xf, by index) the width of
+// its number format if that format is only zeros ("00000000000"), else 0.
+struct Styles : Xml {
+  std::map<std::string, std::string> formats;  // numFmtId -> formatCode
+  std::vector<std::string> xf_fmt;
+  int in_cellxfs = 0;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "numFmt") formats[Attr(r, "numFmtId")] = Attr(r, "formatCode");
+    else if (n == "cellXfs") ++in_cellxfs;
+    else if (n == "xf" && in_cellxfs > 0) xf_fmt.push_back(Attr(r, "numFmtId"));
+  }
+  void End(const std::string& n) override {
+    if (n == "cellXfs") --in_cellxfs;
+  }
+  void Text(const char*) override {}
+  std::vector<size_t> Widths() const {
+    std::vector<size_t> w;
+    for (const auto& id : xf_fmt) {
+      auto f = formats.find(id);
+      std::string code = f == formats.end() ? "" : f->second;
+      w.push_back(!code.empty() && code.find_first_not_of('0') == std::string::npos ? code.size() : 0);
+    }
+    return w;
+  }
+};
+
+struct Workbook : Xml {
+  std::vector<std::pair<std::string, std::string>> sheets;  // name, rId
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "sheet") sheets.emplace_back(Attr(r, "name"), Attr(r, "r:id"));
+  }
+  void End(const std::string&) override {}
+  void Text(const char*) override {}
+};
+
+struct Rels : Xml {
+  std::map<std::string, std::string> target;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "Relationship") target[Attr(r, "Id")] = Attr(r, "Target");
+  }
+  void End(const std::string&) override {}
+  void Text(const char*) override {}
+};
+
+void Xlsx(const std::string& data) {
+  Entries z = ReadZip(data, [](const std::string& n) {
+    return n == "xl/workbook.xml" || n == "xl/_rels/workbook.xml.rels" || n == "xl/sharedStrings.xml" ||
+           n == "xl/styles.xml" ||
+           (n.rfind("xl/worksheets/", 0) == 0 && n.find('/', 14) == std::string::npos);
+  });
+  SharedStrings sst;
+  if (z.count("xl/sharedStrings.xml")) ParseXml(z["xl/sharedStrings.xml"], sst);
+  Styles styles;
+  if (z.count("xl/styles.xml")) ParseXml(z["xl/styles.xml"], styles);
+  const std::vector<size_t> widths = styles.Widths();
+  Workbook wb;
+  Rels rels;
+  if (z.count("xl/workbook.xml")) ParseXml(z["xl/workbook.xml"], wb);
+  if (z.count("xl/_rels/workbook.xml.rels")) ParseXml(z["xl/_rels/workbook.xml.rels"], rels);
+  std::vector<std::pair<std::string, std::string>> order;  // name, entry
+  std::map<std::string, bool> done;
+  for (auto& [name, rid] : wb.sheets) {
+    std::string t = rels.target[rid];
+    if (t.empty()) continue;
+    std::string entry = t[0] == '/' ? t.substr(1) : "xl/" + t;
+    if (z.count(entry) && !done[entry]) order.emplace_back(name, entry), done[entry] = true;
+  }
+  for (auto& [entry, body] : z)  // sheets the workbook does not name are scanned too
+    if (entry.rfind("xl/worksheets/", 0) == 0 && !done[entry]) {
+      std::string base = entry.substr(14);
+      order.emplace_back(base.substr(0, base.rfind('.')), entry);
+    }
+  if (order.empty()) Fail("no worksheet found");
+  for (auto& [name, entry] : order) {
+    Worksheet ws;
+    ws.sst = &sst.s;
+    ws.widths = &widths;
+    ws.sheet.name = name;
+    ParseXml(z[entry], ws);
+  }
+}
+
+// ---- docx ------------------------------------------------------------------
+
+struct Docx : Xml {
+  // Open paragraphs, innermost last: a text box (w:txbxContent) holds
+  // paragraphs inside a run of the outer one; each is its own segment.
+  std::vector<std::string> paras_open;
+  std::string prefix, cell, row;
+  int in_t = 0, in_r = 0, tbl = 0, tables = 0, rows = 0, paras = 0, fallback = 0;
+  std::string* para() { return paras_open.empty() ? nullptr : &paras_open.back(); }
+  void Start(xmlTextReaderPtr, const std::string& n) override {
+    if (n == "Fallback") ++fallback;  // mc:Fallback repeats mc:Choice (VML copy of a text box)
+    if (fallback) return;
+    if (n == "p") paras_open.emplace_back();
+    else if (n == "r") ++in_r;
+    else if (n == "t" || n == "delText") ++in_t;  // a deletion is still in the file
+    else if (in_r && n == "tab" && para()) *para() += '\t';
+    else if (in_r && (n == "br" || n == "cr") && para()) *para() += ' ';
+    else if (n == "tbl") {
+      if (tbl++ == 0) ++tables, rows = 0;
+    } else if (n == "tr" && tbl == 1) row.clear(), ++rows;
+    else if (n == "tc" && tbl == 1) cell.clear();
+  }
+  void End(const std::string& n) override {
+    if (n == "Fallback") {
+      --fallback;
+      return;
+    }
+    if (fallback) return;
+    if (n == "r") --in_r;
+    else if (n == "t" || n == "delText") --in_t;
+    else if (n == "p" && !paras_open.empty()) {
+      std::string text = std::move(paras_open.back());
+      paras_open.pop_back();
+      if (tbl > 0 && paras_open.empty()) {
+        if (!cell.empty() && !text.empty()) cell += ' ';
+        cell += text;
+      } else {
+        Seg(prefix + "p" + std::to_string(++paras), text);
+      }
+    } else if (n == "tc" && tbl == 1) {
+      if (!row.empty() && !cell.empty()) row += ' ';
+      row += cell;
+    } else if (n == "tr" && tbl == 1) {
+      Seg(prefix + "table" + std::to_string(tables) + " row" + std::to_string(rows), row);
+    } else if (n == "tbl") {
+      --tbl;
+    }
+  }
+  void Text(const char* v) override {
+    if (in_t > 0 && !fallback && para()) *para() += v;
+  }
+};
+
+void DocxFile(const std::string& data) {
+  auto part = [](const std::string& n) {
+    if (n.rfind("word/", 0) != 0 || n.find('/', 5) != std::string::npos) return false;
+    std::string b = n.substr(5);
+    return b == "document.xml" || b == "footnotes.xml" || b == "endnotes.xml" || b == "comments.xml" ||
+           b.rfind("header", 0) == 0 || b.rfind("footer", 0) == 0;
+  };
+  Entries z = ReadZip(data, part);
+  if (!z.count("word/document.xml")) Fail("no word/document.xml");
+  {
+    Docx d;
+    ParseXml(z["word/document.xml"], d);
+  }
+  for (auto& [n, body] : z)
+    if (n != "word/document.xml") {
+      Docx d;
+      std::string b = n.substr(5);
+      d.prefix = b.substr(0, b.rfind('.')) + " ";
+      ParseXml(body, d);
+    }
+}
+
+// ---- pptx ------------------------------------------------------------------
+
+struct Slide : Xml {
+  std::string prefix, para;
+  int in_t = 0, paras = 0;
+  void Start(xmlTextReaderPtr, const std::string& n) override {
+    if (n == "p") para.clear();
+    else if (n == "t") ++in_t;
+    else if (n == "br") para += ' ';
+  }
+  void End(const std::string& n) override {
+    if (n == "t") --in_t;
+    else if (n == "p") Seg(prefix + "p" + std::to_string(++paras), para), para.clear();
+  }
+  void Text(const char* v) override {
+    if (in_t > 0) para += v;
+  }
+};
+
+int TrailingNumber(const std::string& s) {
+  size_t e = s.rfind('.'), b = e;
+  while (b > 0 && s[b - 1] >= '0' && s[b - 1] <= '9') --b;
+  return std::atoi(s.substr(b, e - b).c_str());
+}
+
+void Pptx(const std::string& data) {
+  Entries z = ReadZip(data, [](const std::string& n) {
+    return (n.rfind("ppt/slides/slide", 0) == 0 || n.rfind("ppt/notesSlides/notesSlide", 0) == 0) &&
+           std::count(n.begin(), n.end(), '/') == 2 && n.size() > 4 && n.substr(n.size() - 4) == ".xml";
+  });
+  std::vector<std::pair<int, std::string>> slides, notes;
+  for (auto& [n, b] : z) (n.find("notes") != std::string::npos ? notes : slides).emplace_back(TrailingNumber(n), n);
+  if (slides.empty()) Fail("no slide found");
+  std::sort(slides.begin(), slides.end());
+  std::sort(notes.begin(), notes.end());
+  for (auto& [i, n] : slides) {
+    Slide s;
+    s.prefix = "slide" + std::to_string(i) + " ";
+    ParseXml(z[n], s);
+  }
+  for (auto& [i, n] : notes) {
+    Slide s;
+    s.prefix = "notes" + std::to_string(i) + " ";
+    ParseXml(z[n], s);
+  }
+}
+
+// ---- OpenDocument (content.xml) --------------------------------------------
+
+struct Odf : Xml {
+  char kind = 't';  // t(ext), s(preadsheet), p(resentation)
+  std::vector<std::string> paras;  // open text:p / text:h, innermost last
+  int paras_n = 0, slide = 0, tables = 0, table_depth = 0, rows = 0;
+  std::string row, cell, cell_value;
+  bool cell_number = false;
+  int in_cell = 0, col = 0, col_repeat = 1, row_idx = -1, row_repeat = 1;
+  Sheet sheet;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "p" || n == "h") paras.emplace_back();
+    else if (n == "s" && !paras.empty()) {
+      int c = std::max(1, std::min(1000, std::atoi(Attr(r, "text:c").c_str())));
+      paras.back().append(static_cast<size_t>(c), ' ');
+    } else if (n == "tab" && !paras.empty()) paras.back() += '\t';
+    else if (n == "line-break" && !paras.empty()) paras.back() += ' ';
+    else if (n == "page") ++slide, paras_n = 0;
+    else if (n == "table") {
+      if (table_depth++ == 0) {
+        ++tables, rows = 0, row_idx = -1;
+        sheet = Sheet();
+        sheet.name = Attr(r, "table:name");
+        if (sheet.name.empty()) sheet.name = "Sheet" + std::to_string(tables);
+      }
+    } else if (n == "table-row" && table_depth == 1) {
+      row.clear(), ++rows, col = 0;
+      row_idx += row_repeat;
+      row_repeat = std::max(1, std::min(1 << 20, std::atoi(Attr(r, "table:number-rows-repeated").c_str())));
+    } else if ((n == "table-cell" || n == "covered-table-cell") && table_depth == 1) {
+      ++in_cell;
+      cell.clear();
+      col_repeat = std::max(1, std::min(1 << 14, std::atoi(Attr(r, "table:number-columns-repeated").c_str())));
+      std::string vt = Attr(r, "office:value-type");
+      cell_number = vt == "float" || vt == "percentage" || vt == "currency";
+      cell_value = cell_number ? Attr(r, "office:value") : "";
+    }
+  }
+  void End(const std::string& n) override {
+    if ((n == "p" || n == "h") && !paras.empty()) {
+      std::string t = std::move(paras.back());
+      paras.pop_back();
+      if (!paras.empty()) {
+        paras.back() += ' ' + t;  // a note or frame inside a paragraph
+      } else if (in_cell > 0) {
+        if (!cell.empty() && !t.empty()) cell += ' ';
+        cell += t;
+      } else if (kind == 'p') {
+        Seg("slide" + std::to_string(slide) + " p" + std::to_string(++paras_n), t);
+      } else {
+        Seg("p" + std::to_string(++paras_n), t);
+      }
+    } else if ((n == "table-cell" || n == "covered-table-cell") && table_depth == 1) {
+      --in_cell;
+      if (kind == 's') {
+        if (!cell.empty() || !cell_value.empty())
+          sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number);
+      } else {
+        if (!row.empty() && !cell.empty()) row += ' ';
+        row += cell;
+      }
+      col += col_repeat;
+    } else if (n == "table-row" && table_depth == 1 && kind != 's') {
+      std::string loc = "table" + std::to_string(tables) + " row" + std::to_string(rows);
+      Seg(kind == 'p' ? "slide" + std::to_string(slide) + " " + loc : loc, row);
+    } else if (n == "table") {
+      --table_depth;
+    }
+  }
+  void Text(const char* v) override {
+    if (!paras.empty()) paras.back() += v;
+  }
+};
+
+void OdfFile(const std::string& data, char kind) {
+  Entries z = ReadZip(data, [](const std::string& n) { return n == "content.xml"; });
+  if (!z.count("content.xml")) Fail("no content.xml (an encrypted OpenDocument file has none readable)");
+  Odf o;
+  o.kind = kind;
+  ParseXml(z["content.xml"], o);
+}
+
+}  // namespace
+
+void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg) {
+  g_max_text = lim.max_text;
+  g_max_unpacked = lim.max_unpacked;
+  g_max_entries = lim.max_entries;
+  g_max_depth = lim.max_depth;
+  g_text = 0;
+  g_seg = &seg;
+  xmlInitParser();
+  if (fmt == "xlsx") Xlsx(data);
+  else if (fmt == "docx") DocxFile(data);
+  else if (fmt == "pptx") Pptx(data);
+  else if (fmt == "odt") OdfFile(data, 't');
+  else if (fmt == "ods") OdfFile(data, 's');
+  else if (fmt == "odp") OdfFile(data, 'p');
+  else Fail("unknown format");
+}
+
+}  // namespace nordpii::office

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: office_extract.h
+//
+// The OOXML / OpenDocument parser behind nordpii-extract (office_main.cc):
+// zip via libarchive, XML via libxml2's streaming reader, with the limits
+// described in office_extract.cc. Runs inside the helper process (and
+// in-process only in the fuzzer and the seed replay test).
+#ifndef NORDPII_EXTRACT_OFFICE_EXTRACT_H_
+#define NORDPII_EXTRACT_OFFICE_EXTRACT_H_
+
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace nordpii::office {
+
+struct Limits {
+  size_t max_text = 32u << 20;
+  unsigned long long max_unpacked = 256ull << 20;
+  size_t max_entries = 10000;
+  int max_depth = 256;
+};
+
+// A malformed, hostile or over-limit document; the message has no content.
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Receives one segment: its location ("Sheet1!C4", "p3", ...) and text.
+using SegmentFn = std::function<void(const std::string& loc, const std::string& text)>;
+
+// fmt: docx | xlsx | pptx | odt | ods | odp. Throws Failure.
+void Extract(const std::string& fmt, const std::string& data, const Limits& limits, const SegmentFn& seg);
+
+}  // namespace nordpii::office
+
+#endif  // NORDPII_EXTRACT_OFFICE_EXTRACT_H_

@@ -1,0 +1,296 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Generated attachment suite (issue 16): minimal but real-shaped OOXML and
+OpenDocument zips (written here with zipfile), PDFs with FlateDecode content
+streams (written here with zlib), and hostile samples. Every identifier is
+synthetic and validated with python-stdnum (Debian's /usr/bin/python3).
+
+Each document gets a list of planted identifiers; write_suite() returns
+[(file name, format, [planted values as digits only])]."""
+import random
+import zipfile
+import zlib
+from xml.sax.saxutils import escape
+
+from stdnum.dk import cpr
+from stdnum.fi import hetu
+from stdnum.no import fodselsnummer
+from stdnum.se import personnummer
+
+
+def _digits(s):
+    return "".join(c for c in s if c.isalnum())
+
+
+def make_ids(rng, n):
+    """n synthetic valid ids of four types: (label, written value, key)."""
+    out = []
+    while len(out) < n:
+        kind = len(out) % 4
+        d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(40, 99)
+        if kind == 0:  # Norwegian fodselsnummer; some with a leading 0 day
+            base = "%02d%02d%02d%03d" % (d, m, y, rng.randint(500, 749) if y < 40 else rng.randint(0, 499))
+            for k1 in range(10):
+                for k2 in range(10):
+                    v = base + str(k1) + str(k2)
+                    if fodselsnummer.is_valid(v):
+                        break
+                else:
+                    continue
+                break
+            else:
+                continue
+            out.append(("Fødselsnummer", v, v))
+        elif kind == 1:
+            v = "%02d%02d%02d-%03d" % (y, m, d, rng.randint(0, 999))
+            for c in range(10):
+                if personnummer.is_valid(v + str(c)):
+                    v += str(c)
+                    break
+            else:
+                continue
+            out.append(("Personnummer", v, _digits(v)))
+        elif kind == 2:
+            v = "%02d%02d%02d-%04d" % (d, m, y, rng.randint(0, 9999))
+            if not cpr.is_valid(v):
+                continue
+            out.append(("CPR-nummer", v, _digits(v)))
+        else:
+            v = "%02d%02d%02d-%03d" % (d, m, y, rng.randint(2, 899))
+            v += "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(_digits(v)[:6] + v[-3:]) % 31]
+            if not hetu.is_valid(v):
+                continue
+            out.append(("Henkilötunnus", v, _digits(v)))
+    return out
+
+
+def _zip(path, files, mimetype=None):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        if mimetype:
+            z.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        for name, body in files.items():
+            z.writestr(name, body)
+
+
+CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def xlsx(path, rows, sheet="Ansatte", numeric_cols=(), inline_cols=(), extra_sheets=None, zero_format_cols=()):
+    """rows: list of lists of str; the first row is the header. Cells in
+    numeric_cols are written as numbers (<v>), inline_cols as inline strings,
+    the rest as shared strings (every third one as rich text runs). Numbers in
+    zero_format_cols (of the first sheet) get the custom number format
+    "00000000000" (cell style 1), as a sheet that shows an id's leading zero."""
+    sst, idx = [], {}
+    sheets = [(sheet, rows, numeric_cols, inline_cols)] + (extra_sheets or [])
+    sheet_xml = []
+    for _name, rws, ncols, icols in sheets:
+        out = []
+        for r, row in enumerate(rws, 1):
+            cells = []
+            for c, val in enumerate(row):
+                ref = chr(ord("A") + c) + str(r)
+                if r > 1 and c in ncols:
+                    style = ' s="1"' if rws is rows and c in zero_format_cols else ""
+                    cells.append('<c r="%s"%s><v>%s</v></c>' % (ref, style, val))
+                elif r > 1 and c in icols:
+                    cells.append('<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, escape(val)))
+                else:
+                    if val not in idx:
+                        idx[val] = len(sst)
+                        if len(sst) % 3 == 2 and len(val) > 4:  # rich text: the value in two runs
+                            h = len(val) // 2
+                            sst.append('<si><r><rPr><b/></rPr><t>%s</t></r><r><t>%s</t></r></si>' %
+                                       (escape(val[:h]), escape(val[h:])))
+                        else:
+                            sst.append('<si><t xml:space="preserve">%s</t></si>' % escape(val))
+                    cells.append('<c r="%s" t="s"><v>%d</v></c>' % (ref, idx[val]))
+            out.append('<row r="%d">%s</row>' % (r, "".join(cells)))
+        sheet_xml.append(CT + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                         '<sheetData>%s</sheetData></worksheet>' % "".join(out))
+    files = {
+        "[Content_Types].xml": CT + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        "xl/workbook.xml": CT + '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>%s</sheets></workbook>'
+        % "".join('<sheet name="%s" sheetId="%d" r:id="rId%d"/>' % (escape(s[0]), i + 1, i + 1)
+                  for i, s in enumerate(sheets)),
+        "xl/_rels/workbook.xml.rels": CT + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">%s'
+        '</Relationships>' % "".join('<Relationship Id="rId%d" Target="worksheets/sheet%d.xml" Type="ws"/>' % (i + 1, i + 1)
+                                     for i in range(len(sheets))),
+        "xl/styles.xml": CT + '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="00000000000"/></numFmts>'
+        '<cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs></styleSheet>',
+        "xl/sharedStrings.xml": CT + '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">%s</sst>'
+        % "".join(sst),
+    }
+    for i, x in enumerate(sheet_xml):
+        files["xl/worksheets/sheet%d.xml" % (i + 1)] = x
+    _zip(path, files)
+
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _runs(text, pieces):
+    """text split into `pieces` runs (a number split across <w:r>)."""
+    step = max(1, len(text) // pieces)
+    parts = [text[i:i + step] for i in range(0, len(text), step)]
+    return "".join('<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">%s</w:t></w:r>' % escape(p) for p in parts)
+
+
+def docx(path, paragraphs, table_rows=()):
+    """paragraphs: strings (each written as 3 runs); table_rows: lists of cells."""
+    body = "".join('<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr>%s</w:p>' % _runs(p, 3)
+                   for p in paragraphs)
+    if table_rows:
+        body += "<w:tbl>" + "".join(
+            "<w:tr>" + "".join("<w:tc><w:p>%s</w:p></w:tc>" % _runs(c, 2) for c in row) + "</w:tr>"
+            for row in table_rows) + "</w:tbl>"
+    _zip(path, {
+        "[Content_Types].xml": CT + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        "word/document.xml": CT + '<w:document %s><w:body>%s</w:body></w:document>' % (W, body),
+    })
+
+
+def pptx(path, slides):
+    files = {"[Content_Types].xml": CT + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'}
+    for i, paras in enumerate(slides, 1):
+        ps = "".join('<a:p><a:r><a:t>%s</a:t></a:r><a:r><a:t>%s</a:t></a:r></a:p>' %
+                     (escape(p[:len(p) // 2]), escape(p[len(p) // 2:])) for p in paras)
+        files["ppt/slides/slide%d.xml" % i] = CT + (
+            '<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><p:cSld><p:spTree><p:sp><p:txBody>'
+            '%s</p:txBody></p:sp></p:spTree></p:cSld></p:sld>' % ps)
+    _zip(path, files)
+
+
+ODF_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"')
+
+
+def _odf(path, kind, body):
+    mt = "application/vnd.oasis.opendocument." + kind
+    _zip(path, {
+        "META-INF/manifest.xml": CT + '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
+        "content.xml": CT + '<office:document-content %s><office:body>%s</office:body></office:document-content>'
+        % (ODF_NS, body),
+    }, mimetype=mt)
+
+
+def _spans(p):
+    h = len(p) // 2
+    return '<text:span>%s</text:span><text:span>%s</text:span>' % (escape(p[:h]), escape(p[h:]))
+
+
+def odt(path, paragraphs, table_rows=()):
+    body = "".join("<text:p>%s</text:p>" % _spans(p) for p in paragraphs)
+    if table_rows:
+        body += "<table:table>" + "".join(
+            "<table:table-row>" + "".join("<table:table-cell><text:p>%s</text:p></table:table-cell>" % escape(c)
+                                          for c in row) + "</table:table-row>" for row in table_rows) + "</table:table>"
+    _odf(path, "text", "<office:text>%s</office:text>" % body)
+
+
+def ods(path, rows, numeric_cols=(), sheet="Ansatte"):
+    out = []
+    for r, row in enumerate(rows):
+        cells = []
+        for c, v in enumerate(row):
+            if r > 0 and c in numeric_cols:
+                cells.append('<table:table-cell office:value-type="float" office:value="%s"><text:p>%s</text:p>'
+                             '</table:table-cell>' % (v, v))
+            else:
+                cells.append('<table:table-cell office:value-type="string"><text:p>%s</text:p></table:table-cell>'
+                             % escape(v))
+        out.append("<table:table-row>%s</table:table-row>" % "".join(cells))
+    _odf(path, "spreadsheet", '<office:spreadsheet><table:table table:name="%s">%s</table:table></office:spreadsheet>'
+         % (escape(sheet), "".join(out)))
+
+
+def odp(path, slides):
+    body = "".join('<draw:page draw:name="s%d"><draw:frame><draw:text-box>%s</draw:text-box></draw:frame></draw:page>' %
+                   (i, "".join("<text:p>%s</text:p>" % _spans(p) for p in paras)) for i, paras in enumerate(slides, 1))
+    _odf(path, "presentation", "<office:presentation>%s</office:presentation>" % body)
+
+
+def _pdf_str(s):
+    return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def pdf(path, pages, encrypt=False, truncate=False):
+    """pages: lists of lines; each line written in a FlateDecode stream, the
+    last digits of every line as a separate positioned glyph run (TJ)."""
+    objs = []
+    kids = []
+    font_id = 3
+    objs.append(None)  # 1 catalog
+    objs.append(None)  # 2 pages
+    objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    for lines in pages:
+        ops = ["BT /F1 11 Tf 14 TL 50 780 Td"]
+        for ln in lines:
+            h = len(ln) - 5 if len(ln) > 8 else len(ln)
+            ops.append("[(%s) -20 (%s)] TJ T*" % (_pdf_str(ln[:h]), _pdf_str(ln[h:])))
+        ops.append("ET")
+        data = zlib.compress("\n".join(ops).encode("latin-1"))
+        objs.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
+        content_id = len(objs)
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> "
+                    b"/Contents %d 0 R >>" % (font_id, content_id))
+        kids.append(len(objs))
+    objs[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    enc = b""
+    if encrypt:  # standard security handler, a password nobody knows
+        offs.append(len(out))
+        n = len(objs) + 1
+        out += (b"%d 0 obj\n<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>\nendobj\n" %
+                (n, b"11" * 32, b"22" * 32))
+        enc = b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (n, b"33" * 16, b"33" * 16)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, enc, xref)
+    if truncate:
+        out = out[: len(out) // 3]
+    with open(path, "wb") as f:
+        f.write(bytes(out))
+
+
+# ---- hostile samples -------------------------------------------------------
+
+def zip_bomb_xlsx(path, mb=600):
+    """A sheet entry of `mb` MB of zeros inside a small zip (a zip bomb)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("xl/workbook.xml", CT + "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            f.write(b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+            block = b"0" * (1 << 20)
+            for _ in range(mb):
+                f.write(block)
+            f.write(b"</t></is></c></row></sheetData></worksheet>")
+
+
+def billion_laughs_xlsx(path):
+    lol = '<!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(
+        '<!ENTITY lol%d "%s">' % (i, ("&lol%s;" % ("" if i == 1 else i - 1)) * 10) for i in range(1, 10)) + "]>"
+    _zip(path, {
+        "xl/workbook.xml": CT + "<workbook/>",
+        "xl/sharedStrings.xml": CT + lol + "<sst><si><t>&lol9;</t></si></sst>",
+        "xl/worksheets/sheet1.xml": CT + '<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        "</sheetData></worksheet>",
+    })
+
+
+def deep_docx(path, depth=100000):
+    _zip(path, {"word/document.xml": CT + "<w:document %s><w:body>" % W + "<w:p>" * depth + "</w:p>" * depth +
+                "</w:body></w:document>"})

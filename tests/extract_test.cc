@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Extractor seam (src/extract): format detection, the location map, and
+// containment of a helper that crashes or hangs (issue 16).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <string>
+
+#include "extract/extractor.h"
+
+using namespace nordpii;
+
+namespace {
+
+// A minimal .docx whose document.xml is `xml` (stored zip, no compression):
+// built by hand so the test needs no generator.
+std::string StoredZip(const std::string& name, const std::string& data) {
+  auto le16 = [](std::string& s, unsigned v) { s += char(v & 0xff), s += char((v >> 8) & 0xff); };
+  auto le32 = [&](std::string& s, unsigned v) { le16(s, v & 0xffff), le16(s, v >> 16); };
+  unsigned crc = 0xffffffffu;
+  for (unsigned char c : data) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xffffffffu;
+  std::string z = "PK\3\4";
+  le16(z, 20), le16(z, 0), le16(z, 0), le16(z, 0), le16(z, 0), le32(z, crc), le32(z, data.size()),
+      le32(z, data.size()), le16(z, name.size()), le16(z, 0);
+  z += name + data;
+  unsigned cd = z.size();
+  z += "PK\1\2";
+  le16(z, 20), le16(z, 20), le16(z, 0), le16(z, 0), le16(z, 0), le16(z, 0), le32(z, crc), le32(z, data.size()),
+      le32(z, data.size()), le16(z, name.size()), le16(z, 0), le16(z, 0), le16(z, 0), le16(z, 0), le32(z, 0),
+      le32(z, 0);
+  z += name;
+  unsigned cd_size = z.size() - cd;
+  z += "PK\5\6";
+  le16(z, 0), le16(z, 0), le16(z, 1), le16(z, 1), le32(z, cd_size), le32(z, cd), le16(z, 0);
+  return z;
+}
+
+const char* kDoc =
+    "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>"
+    "<w:p><w:r><w:t>Intro</w:t></w:r></w:p>"
+    "<w:p><w:r><w:t>Fødselsnummer 151086</w:t></w:r><w:r><w:t>95088</w:t></w:r></w:p>"
+    "</w:body></w:document>";
+
+}  // namespace
+
+TEST_CASE("extractor: formats from type, name and magic bytes", "[extract]") {
+  CHECK(DetectDocFormat("application/pdf", "", "%PDF-1.4") == DocFormat::kPdf);
+  CHECK(DetectDocFormat("application/octet-stream", "Lønn.XLSX", "PK\3\4") == DocFormat::kXlsx);
+  CHECK(DetectDocFormat("application/vnd.oasis.opendocument.text", "", "PK\3\4") == DocFormat::kOdt);
+  CHECK(DetectDocFormat("application/pdf", "x.pdf", "GIF89a") == DocFormat::kNone);  // bytes disagree: listed
+  CHECK(DetectDocFormat("image/png", "x.docx", "PK\3\4") == DocFormat::kNone);  // a specific other type wins
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xlsx", "PK\3\4") == DocFormat::kXlsx);  // mislabelled
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xls", "\xD0\xCF") == DocFormat::kNone);  // binary .xls
+  CHECK(DetectDocFormat("", "notes.txt", "") == DocFormat::kNone);
+}
+
+TEST_CASE("extractor: docx runs joined per paragraph, offsets map to the paragraph", "[extract]") {
+  auto r = ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx);
+  REQUIRE(r);
+  size_t at = r->text.find("15108695088");
+  REQUIRE(at != std::string::npos);
+  CHECK(r->Location(at) == "p2");
+  CHECK(r->Location(0) == "p1");
+}
+
+TEST_CASE("extractor: a helper that crashes or hangs is an error, not a crash", "[extract]") {
+  const std::string doc = StoredZip("word/document.xml", kDoc);
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
+  auto crashed = ExtractDocument(doc, DocFormat::kDocx);
+  REQUIRE_FALSE(crashed);
+  CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
+  ExtractLimits lim;
+  lim.timeout_ms = 300;
+  auto t0 = std::chrono::steady_clock::now();
+  auto hung = ExtractDocument(doc, DocFormat::kDocx, lim);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  REQUIRE_FALSE(hung);
+  CHECK(hung.error().message().find("timed out") != std::string::npos);
+  CHECK(ms < 3000);
+  CHECK(ExtractDocument(doc, DocFormat::kDocx));  // and the next document works
+}
+
+TEST_CASE("extractor: limits on text and input size", "[extract]") {
+  ExtractLimits lim;
+  lim.max_text = 8;
+  auto r = ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx, lim);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("limit") != std::string::npos);
+  lim = ExtractLimits();
+  lim.max_input = 10;
+  CHECK_FALSE(ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx, lim));
+}
+
+TEST_CASE("extractor: a helper that exits without reading is an error, no SIGPIPE", "[extract]") {
+  char dir[] = "/tmp/nordpii-extract-test-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  const std::string helper = std::string(dir) + "/nordpii-extract";
+  FILE* f = std::fopen(helper.c_str(), "w");
+  REQUIRE(f);
+  std::fputs("#!/bin/sh\nexit 0\n", f);
+  std::fclose(f);
+  chmod(helper.c_str(), 0755);
+  setenv("NORDPII_EXTRACT_DIR", dir, 1);
+  std::string big = "PK\3\4" + std::string(8u << 20, 'x');  // far more than a pipe buffer
+  auto r = ExtractDocument(big, DocFormat::kXlsx);
+  unsetenv("NORDPII_EXTRACT_DIR");
+  std::remove(helper.c_str());
+  rmdir(dir);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("truncated") != std::string::npos);
+}
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "extract/office_extract.h"
+#include "fuzz/office_input.h"
+
+TEST_CASE("office fuzzer crash files and seeds replay cleanly", "[extract][fuzz]") {
+  size_t files = 0, extracted = 0;
+  for (const char* dir : {"/tests/fuzz/office_crashes", "/tests/fuzz/office_seeds"}) {
+    for (const auto& e : std::filesystem::directory_iterator(std::string(NORDPII_SOURCE_DIR) + dir)) {
+      if (e.path().filename().string()[0] == '.') continue;
+      std::ifstream f(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      auto [fmt, doc] = test::OfficeInput(ss.str());
+      office::Limits lim;
+      lim.max_text = 1 << 20;
+      std::string text;
+      ++files;
+      try {
+        office::Extract(fmt, doc, lim, [&](const std::string&, const std::string& t) { text += t + "\n"; });
+        ++extracted;
+      } catch (const office::Failure&) {
+      }
+      CHECK(text.size() <= lim.max_text);
+    }
+  }
+  CHECK(files >= 8);
+  CHECK(extracted >= 8);  // every seed is a valid document
+}
+
+TEST_CASE("office extractor: a docx text box is its own paragraph, its VML fallback copy is skipped", "[extract]") {
+  const std::string doc =
+      "<w:document xmlns:w=\"w\" xmlns:mc=\"mc\"><w:body><w:p><w:r><w:t>Before </w:t></w:r><w:r>"
+      "<mc:AlternateContent><mc:Choice><w:txbxContent><w:p><w:r><w:t>Box 151086</w:t></w:r><w:r><w:t>95088</w:t>"
+      "</w:r></w:p></w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent><w:p><w:r><w:t>Box 15108695088</w:t>"
+      "</w:r></w:p></w:txbxContent></mc:Fallback></mc:AlternateContent></w:r><w:r><w:t>after</w:t></w:r></w:p>"
+      "</w:body></w:document>";
+  std::vector<std::pair<std::string, std::string>> segs;
+  office::Extract("docx", test::StoredZip({{"word/document.xml", doc}}), office::Limits(),
+                  [&](const std::string& loc, const std::string& t) { segs.emplace_back(loc, t); });
+  REQUIRE(segs.size() == 2);
+  CHECK(segs[0] == std::make_pair(std::string("p1"), std::string("Box 15108695088")));
+  CHECK(segs[1] == std::make_pair(std::string("p2"), std::string("Before after")));
+}
