@@ -73,7 +73,8 @@ def main():
                            ("b64", "base64", base64.encodebytes)):
         body = enc(b)
         if len(body) > size:
-            body = enc(text(int(size * size / len(body))).encode())
+            cut = b.rfind(b"\n", 0, int(len(b) * size / len(body))) + 1
+            body = enc(b[:cut])
         with open(os.path.join(outdir, "dense-%s.eml" % name), "wb") as f:
             f.write((head + "Content-Transfer-Encoding: %s\n\n" % cte).encode())
             f.write(body)
