@@ -423,17 +423,22 @@ class PartEncoder {
     if (kind_ == kBase64) {
       cut = buf_.size() / 57 * 57;
     } else {
-      size_t nl = buf_.rfind('\n');
-      cut = nl == std::string::npos ? 0 : nl + 1;  // no line break yet: keep buffering
+      // Only bytes not searched before (a long line must not be searched
+      // again on every call).
+      const void* nl = memrchr(buf_.data() + no_break_, '\n', buf_.size() - no_break_);
+      cut = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf_.data()) + 1 : 0;
+      no_break_ = buf_.size();  // after the cut, the rest has no line break
     }
     if (cut == 0) return Status::Ok();
     Status s = Encode(std::string_view(buf_).substr(0, cut));
     buf_.erase(0, cut);
+    no_break_ = kind_ == kBase64 ? 0 : buf_.size();
     return s;
   }
   Status Finish() {
     Status s = buf_.empty() ? Status::Ok() : Encode(buf_);
     buf_.clear();
+    no_break_ = 0;
     return s;
   }
   bool wrote() const { return wrote_; }
@@ -458,6 +463,7 @@ class PartEncoder {
   std::string_view eol_;
   const Write& write_;
   std::string buf_;
+  size_t no_break_ = 0;  // buf_[0, no_break_) has no line break (quoted-printable)
   bool wrote_ = false;
   char last_ = 0;
 };
