@@ -690,7 +690,7 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
 Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, const Write& write,
                            RedactSummary& sum) {
   if (msg.size() <= kRedactInMemoryBytes) {
-    std::string out;
+    std::string& out = scratch_;  // keeps its capacity from message to message
     if (Status s = Redact(msg, filter, style, out, sum); !s.ok()) return s;
     return sum.incomplete ? Status::Ok() : write(out);
   }

@@ -89,6 +89,7 @@ class MailScanner {
   ScanContext& ctx_;
   MailLimits limits_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::string scratch_;  // a small message's redacted copy (Redact to a Write)
 };
 
 // True for parts we scan as text (text/*, JSON/XML/CSV, message/* reports,
