@@ -1,7 +1,7 @@
 // File: contact_validators.cc
 //
 // Contact data: Nordic phone numbers (phone) and e-mail addresses (email).
-// Phone rules follow shared/spec identifiers.md §7.3 (national significant
+// Phone rules follow docs/identifiers.md §7.3 (national significant
 // number lengths and leading digits, as libphonenumber checks them).
 #include <strings.h>
 

@@ -1,7 +1,7 @@
 // File: dk_validators.cc
 //
 // Danish validators: CPR-nummer (dk_cpr) and CVR-nummer (dk_cvr).
-// Rules: shared/spec identifiers.md §4. Modulus 11 on CPR only raises
+// Rules: docs/identifiers.md §4. Modulus 11 on CPR only raises
 // confidence: numbers without it have been issued since 2007.
 #include "checksum.h"
 

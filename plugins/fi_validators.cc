@@ -2,7 +2,7 @@
 //
 // Finnish validators: henkilötunnus (fi_hetu, all century signs incl. the
 // 2023 ones, mod-31 check character, temporary 900-999) and Y-tunnus
-// (fi_ytunnus). Rules: shared/spec identifiers.md §5.
+// (fi_ytunnus). Rules: docs/identifiers.md §5.
 #include "checksum.h"
 
 namespace {

@@ -1,7 +1,7 @@
 // File: financial_validators.cc
 //
 // IBAN (mod 97, country lengths, national check for NO) and payment cards
-// (13-19 digits, Luhn, IIN ranges). Rules: shared/spec identifiers.md §7.1-7.2.
+// (13-19 digits, Luhn, IIN ranges). Rules: docs/identifiers.md §7.1-7.2.
 #include "checksum.h"
 
 namespace {

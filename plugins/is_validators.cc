@@ -3,7 +3,7 @@
 // Icelandic kennitala (is_kt): persons (is.kt) and organisations (is.kt_org,
 // day + 40). A failing check digit lowers confidence but no longer rejects
 // (Registers Iceland, 2026-02-18). Kerfiskennitala (first digit 8/9, random)
-// are reported only with a keyword. Rules: shared/spec identifiers.md §6.
+// are reported only with a keyword. Rules: docs/identifiers.md §6.
 #include "checksum.h"
 
 namespace {

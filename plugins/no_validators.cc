@@ -1,7 +1,7 @@
 // File: no_validators.cc
 //
 // Norwegian validators: fødselsnummer family (no_person), organisasjonsnummer
-// (no_orgnr) and bank kontonummer (no_account). Rules: shared/spec
+// (no_orgnr) and bank kontonummer (no_account). Rules: docs/
 // identifiers.md §2 (1964 and 2032 check-digit rules, D/H/FH/Tenor kinds).
 #include "checksum.h"
 

@@ -1,7 +1,7 @@
 // File: se_validators.cc
 //
 // Swedish validators: personnummer/samordningsnummer (se_person) and
-// organisationsnummer (se_orgnr). Rules: shared/spec identifiers.md §3.
+// organisationsnummer (se_orgnr). Rules: docs/identifiers.md §3.
 #include "checksum.h"
 
 namespace {

@@ -138,15 +138,27 @@ TEST_CASE("mail samples: scan output equals the golden JSONL (eml, mbox, Maildir
 
 TEST_CASE("mail: --input forces a format, a message over the size limit is an error, others still scanned",
           "[cli][mail]") {
-  Run r = Exec("scan --format text --input mbox --max-message-size 100 samples/mail/archive.mbox");
+  // The smallest limit the option takes is 1 KiB: a 2 KiB message is over it.
+  const std::string dir = "/tmp/nordpii-maxsize-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string big = "From: a@example.no\nSubject: stor\n\n" + std::string(2000, 'x') + "\nfnr 15108695088\n";
+  {
+    std::ofstream(dir + "/box.mbox") << "From a@example.no Mon Nov 23 10:00:01 2026\n" << big
+                                     << "\nFrom b@example.no Mon Nov 23 10:00:02 2026\nFrom: b@example.no\n"
+                                        "Subject: liten\n\nfnr 15108695088\n";
+    std::ofstream(dir + "/big.eml") << big;
+  }
+  Run r = Exec("scan --format text --input mbox --max-message-size 1024 " + dir + "/box.mbox");
   CHECK(r.code == 2);
   CHECK(r.out.find("message 1 (") != std::string::npos);
   CHECK(r.out.find("larger than --max-message-size") != std::string::npos);
+  CHECK(r.out.find("no.fnr") != std::string::npos);
   r = Exec("scan --format text --input text samples/mail/qp-softbreak.eml");
   CHECK(r.out.find("(part") == std::string::npos);  // read as plain text: no part locations
-  r = Exec("scan --format text --max-message-size 100 samples/mail/clean.eml samples/variants.txt");
+  r = Exec("scan --format text --max-message-size 1024 " + dir + "/big.eml samples/variants.txt");
   CHECK(r.code == 2);
   CHECK(r.out.find("samples/variants.txt:") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("mail: redact an mbox and a Maildir through the command line", "[cli][mail][redact]") {

@@ -60,6 +60,23 @@ TEST_CASE("a third-party validator loads from a shared object", "[plugins]") {
   CHECK_THAT(bad.error().message(), Catch::Contains("/nonexistent/plugin.so"));
 }
 
+TEST_CASE("a plugin built against a newer header with appended fields loads", "[plugins]") {
+  // Its validators are larger than ours: the registry steps through its
+  // array by the plugin's struct_size (a wrong stride breaks the second).
+  auto reg = PluginRegistry::Create({NORDPII_NEWER_ABI_PLUGIN});
+  REQUIRE(reg);
+  for (auto [name, len] : {std::pair<const char*, size_t>{"newer_seven", 7}, {"newer_nine", 9}}) {
+    INFO(name);
+    const nordpii_validator* v = (*reg)->Find(name);
+    REQUIRE(v != nullptr);
+    nordpii_input in{sizeof(nordpii_input), "123456789", len, 2026, 1, 1, 0};
+    nordpii_verdict out{};
+    out.struct_size = sizeof(out);
+    REQUIRE(v->validate(&in, &out) == 0);
+    CHECK(out.status == NORDPII_VALID);
+  }
+}
+
 TEST_CASE("JSON strings are escaped", "[output]") {
   std::string out;
   AppendJsonString(out, std::string("a\"b\\c\n\x01\x7f\xc3\xb8", 10));

@@ -293,7 +293,7 @@ TEST_CASE("mail limits: deep nesting, many parts, missing delimiters, huge heade
     bool noted = false;
     for (auto& n : t.notes) noted = noted || n.find("nesting") != std::string::npos;
     CHECK(noted);
-    auto c = ScanMail(msg);  // no crash; the opaque rest is scanned as text
+    CHECK(t.truncated);
   }
   SECTION("part count limit") {
     std::string msg = "Content-Type: multipart/mixed; boundary=x\n\n";
@@ -304,6 +304,7 @@ TEST_CASE("mail limits: deep nesting, many parts, missing delimiters, huge heade
     MimeTree t = ParseMime(msg, lim);
     CHECK(t.entities.size() == 100);
     CHECK_FALSE(t.notes.empty());
+    CHECK(t.truncated);
   }
   SECTION("closing delimiter missing; delimiter before any part; no headers") {
     auto c = ScanMail("Content-Type: multipart/mixed; boundary=x\n\n--x\n\nfnr 15108695088\n");
@@ -319,6 +320,34 @@ TEST_CASE("mail limits: deep nesting, many parts, missing delimiters, huge heade
     std::string msg = "Subject: a\n\n" + std::string(200, 'x') + " 15108695088\n";
     std::string out = RedactMail(msg, &sum, lim);
     CHECK(sum.incomplete);
+  }
+}
+
+// Issue 12, item 1: what a MIME limit left unparsed was silently skipped
+// (scan exit 0, redact wrote the raw identifier, the milter accepted).
+TEST_CASE("mail limits fail closed: a part past the part or depth limit makes Scan and Redact fail (issue 12)",
+          "[mail][limits][issue12]") {
+  std::string many = "Subject: many\nContent-Type: multipart/mixed; boundary=x\n\n";
+  for (int i = 1; i <= 1100; ++i)
+    many += "--x\nContent-Type: text/plain\n\n" + std::string(i == 1051 ? "fnr 15108695088" : "hei") + "\n";
+  many += "--x--\n";
+  std::string deep = "Subject: deep\n";
+  for (int i = 0; i < 40; ++i)
+    deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\n\n--b" + std::to_string(i) + "\n";
+  deep += "Content-Type: text/plain\n\nfnr 15108695088\n";
+  for (const std::string* msg : {&many, &deep}) {
+    auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+    MailScanner ms(*ctx);
+    MailCollect c;
+    Status s = ms.Scan(*msg, 0, 1, FindingFilter{}, c);
+    CHECK_FALSE(s.ok());
+    CHECK(s.code() == ErrorCode::kLimit);
+    FindingFilter filter;
+    filter.categories = {"national-id"};
+    std::string out;
+    RedactSummary sum;
+    REQUIRE(ms.Redact(*msg, filter, RedactStyle::kLabel, out, sum).ok());
+    CHECK(sum.incomplete);  // the milter's on_error and redact's "nothing written" key on this
   }
 }
 

@@ -5,7 +5,7 @@ python3-stdnum 1.18, an independent implementation).
 For each identifier type, N random candidates are generated (half built to
 pass the checksum, so both sides of every rule are exercised), validated by
 `nordpii_validate` (our plugins) and by python-stdnum, and every disagreement
-must be one of the documented rule differences (shared/spec identifiers.md
+must be one of the documented rule differences (docs/identifiers.md
 §11). Any other disagreement fails the test with examples.
 
 Documented differences (ours vs python-stdnum 1.18):

@@ -17,6 +17,7 @@
 
 #include "batch/input_scan.h"
 #include "tickets/ticket_scanner.h"
+#include "output/identifier_masker.h"
 #include "test_util.h"
 
 using namespace nordpii;
@@ -556,7 +557,8 @@ TEST_CASE("batch: progress counts the bytes of an input as they are read", "[bat
   InputScanners s(*ctx, MailLimits{}, TicketOptions{});
   std::atomic<uint64_t> progress{0};
   s.progress = &progress;
-  ReportSink sink(std::fopen("/dev/null", "w"), ReportFormat::kJsonl, false);
+  IdentifierMasker masker(*scanner, KeyedHasher("k"));
+  ReportSink sink(std::fopen("/dev/null", "w"), ReportFormat::kJsonl, false, masker);
   std::vector<std::string> errors;
   uint64_t added = ScanInput({path, InputFormat::kJsonl, size}, s, {}, sink, 1 << 20,
                              [&](const std::string& e) { errors.push_back(e); });
@@ -565,4 +567,23 @@ TEST_CASE("batch: progress counts the bytes of an input as they are read", "[bat
   CHECK(progress.load() == size);
   CHECK(sink.count() == 3000);
   fs::remove(path);
+}
+
+TEST_CASE("batch: exit status counts findings, not report lines (an attachment alone is none)", "[batch]") {
+  std::string dir = "/tmp/nordpii-batch-exit-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/in");
+  {
+    std::ofstream f(dir + "/in/only-attachment.eml", std::ios::binary);
+    f << "From: a@example.no\r\nSubject: vedlegg\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSe vedlegg.\r\n"
+         "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=x.bin\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--b--\r\n";
+  }
+  Run scan = Exec("scan --format jsonl " + dir + "/in");
+  CHECK(scan.code == 0);
+  Run batch = Exec("batch -q " + dir + "/in --report " + dir + "/rep");
+  CHECK(batch.code == 0);  // was 1: the attachment event made findings.jsonl non-empty
+  CHECK_THAT(ReadFile(dir + "/rep/findings.jsonl"), Catch::Contains("\"event\":\"attachment\""));
+  fs::remove_all(dir);
 }

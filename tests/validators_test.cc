@@ -1,4 +1,4 @@
-// Validators, driven by shared/spec examples.json (copied to tests/data).
+// Validators, driven by the verified examples of docs/identifiers.md (tests/data/spec_examples.json).
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <nlohmann/json.hpp>

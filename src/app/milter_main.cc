@@ -1,12 +1,15 @@
 // `nordpii milter`: builds the engine (patterns + policy + key), listens, and
 // handles signals: SIGHUP reloads patterns and policy atomically (a bad new
 // configuration is refused and logged; the old one stays in force), SIGTERM
-// and SIGINT stop accepting and exit once open connections have ended.
+// and SIGINT stop accepting, close the connections that are not being
+// scanned and exit once the scans in progress have answered.
 #include "app/milter_main.h"
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -57,14 +60,30 @@ int RunMilter(const MilterOptions& o) {
     return 2;
   }
   engines.Set(*e);
-  auto server = milter::MilterServer::Listen(o.listen);
+  const milter::Policy& pol = (*e)->policy;
+  // Every connection is a descriptor: the soft limit goes up to the hard one.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+      pol.max_connections + 64 > nofile.rlim_cur)
+    Log("nordpii milter: warning: milter.max_connections = " + std::to_string(pol.max_connections) +
+        " but only " + std::to_string(nofile.rlim_cur) + " descriptors (LimitNOFILE)");
+  milter::SocketOptions so;
+  so.mode = pol.socket_mode;
+  so.owner = pol.socket_owner;
+  so.group = pol.socket_group;
+  auto server = milter::MilterServer::Listen(o.listen, so);
   if (!server) {
     Log("nordpii milter: " + server.error().message());
     return 2;
   }
-  Log("nordpii milter: listening on " + o.listen + " (max " + std::to_string((*e)->policy.max_connections) +
-      " connections, policy " + o.config + ")");
-  std::thread acceptor([&] { (*server)->Run(engines, Log); });
+  size_t workers = pol.scan_workers ? pol.scan_workers : std::max(2u, std::thread::hardware_concurrency());
+  Log("nordpii milter: listening on " + o.listen + " (max " + std::to_string(pol.max_connections) +
+      " connections, " + std::to_string(workers) + " scan workers, policy " + o.config + ")");
+  std::thread acceptor([&] { (*server)->Run(engines, Log, workers); });
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;

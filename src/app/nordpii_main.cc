@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
 #include "output/report_sink.h"
+#include "output/temp_cleanup.h"
 #include "pipeline/scanner.h"
 #include "tickets/ticket_scanner.h"
 
@@ -56,6 +58,49 @@ struct Common {
   }
 };
 
+// Numeric and date options are checked in one place, here, for every
+// command: CLI11 validators run while parsing, so a bad value is an error
+// (exit 2, naming the option) before any command starts, and the commands
+// read the parsed values only (ParseDate is the one date parser).
+constexpr size_t kMaxJobs = 1024;
+constexpr size_t kMaxMessageLimit = size_t{2} << 30;  // 2 GiB: MIME offsets are 32-bit
+
+// YYYY-MM-DD, a real calendar date between 1900 and 2999 (2023-02-30 and
+// 2026-13-45x are refused).
+bool ParseDate(const std::string& s, int& y, int& m, int& d) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  y = std::stoi(s.substr(0, 4));
+  m = std::stoi(s.substr(5, 2));
+  d = std::stoi(s.substr(8, 2));
+  if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1) return false;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[m - 1] + (m == 2 && leap);
+}
+
+const CLI::Validator kDate(
+    [](std::string& s) {
+      int y, m, d;
+      return ParseDate(s, y, m, d) ? std::string() : "expected a date YYYY-MM-DD, got '" + s + "'";
+    },
+    "DATE");
+
+// A whole number in [lo, hi] (CLI::Range also takes "1e3" and "-0").
+CLI::Validator Count(uint64_t lo, uint64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) {
+        uint64_t v = 0;
+        bool ok = !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+        if (ok) v = std::stoull(s);
+        if (ok && v >= lo && v <= hi) return std::string();
+        return "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got '" +
+               s + "'";
+      },
+      "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
+}
+
 // Patterns: --patterns, $NORDPII_PATTERNS, <exe>/../share/nordpii/patterns,
 // <exe>/../patterns (build tree), ./patterns.
 std::string FindPatterns(const std::string& given) {
@@ -85,7 +130,8 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else a random per-run key)");
   app->add_option("--reference-date", c.reference_date,
                   "Date the text was written, YYYY-MM-DD (default: today): decides the century of "
-                  "10-digit Swedish numbers and which birth dates lie in the future");
+                  "10-digit Swedish numbers and which birth dates lie in the future")
+      ->check(kDate);
   app->add_option("--input", c.input, "Input format: auto, text, eml, mbox, maildir, jsonl, json, csv")
       ->check(CLI::IsMember({"auto", "text", "eml", "mbox", "maildir", "jsonl", "json", "csv"}));
   app->add_option("--fields", c.fields, "Ticket exports: JSON paths to scan, e.g. subject,comments[].body,custom.*");
@@ -93,8 +139,12 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--ticket-map", c.ticket_map, "Field map: auto, zendesk, freshdesk, jira, all")
       ->check(CLI::IsMember({"auto", "zendesk", "freshdesk", "jira", "all"}));
   app->add_option("--max-message-size", c.max_message,
-                  "Largest mail message read, in bytes (default 64 MiB); larger ones are reported");
-  app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")->group("");
+                  "Largest mail message or ticket record read, in bytes (1 KiB to 2 GiB, default 64 MiB); "
+                  "larger ones are reported as errors")
+      ->check(Count(1024, kMaxMessageLimit));
+  app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")
+      ->check(Count(1, 1u << 30))
+      ->group("");
 }
 
 std::set<std::string> SplitSet(const std::string& s) {
@@ -131,15 +181,8 @@ std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<Identi
   }
   auto ctx = (*scanner)->NewContext(*hasher);
   if (masker) *masker = std::make_unique<IdentifierMasker>(**scanner, *hasher);
-  if (!c.reference_date.empty()) {
-    int y = 0, m = 0, d = 0;
-    char tail = 0;
-    if (std::sscanf(c.reference_date.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1900 ||
-        y > 2999 || m < 1 || m > 12 || d < 1 || d > 31) {
-      std::fprintf(stderr, "nordpii: --reference-date: expected YYYY-MM-DD, got '%s'\n",
-                   c.reference_date.c_str());
-      return nullptr;
-    }
+  int y = 0, m = 0, d = 0;
+  if (!c.reference_date.empty() && ParseDate(c.reference_date, y, m, d)) {  // checked by kDate
     ctx->detect_options().ref_year = y;
     ctx->detect_options().ref_month = m;
     ctx->detect_options().ref_day = d;
@@ -166,7 +209,6 @@ ReportFormat OutputFormat(const std::string& format) {
 int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
             ReportSink& sink, IdentifierMasker& masker) {
   int errors = 0;
-  sink.SetMasker(&masker);
   auto fail = [&](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", masker.Mask(msg).c_str());
     ++errors;
@@ -175,7 +217,6 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
   std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
   for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
   sink.Finish(inputs.size(), static_cast<size_t>(errors));
-  std::fflush(stdout);
   if (errors) return 2;
   return sink.count() ? 1 : 0;
 }
@@ -192,7 +233,7 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
-  ReportSink sink(stdout, OutputFormat(format), reveal);
+  ReportSink sink(stdout, OutputFormat(format), reveal, *masker);
   if (paths.empty()) paths.push_back("-");
   return ScanAll(c, *ctx, paths, filter, sink, *masker);
 }
@@ -211,32 +252,42 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   }
   filter.min_confidence = ParseConfidence(c.min_confidence);
   RedactStyle st = style == "mask" ? RedactStyle::kMask : style == "hmac" ? RedactStyle::kHmac : RedactStyle::kLabel;
-  InputFormat fmt = c.input == "auto" ? DetectInputFormat(path) : *ParseInputFormat(c.input);
   auto fail = [](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
     return 2;  // any temporary output is removed; the targets are untouched
   };
+  // A signal removes the temporary output (partial, maybe unredacted).
+  InstallTempCleanup("\nnordpii: interrupted; nothing written\n");
+  // The input is opened once (a pipe or <(...) cannot be read twice) and its
+  // format recognised from the bytes read; a Maildir is a directory.
+  InputFormat fmt = InputFormat::kMaildir;
+  std::unique_ptr<ByteSource> src;
+  if (!(c.input == "maildir" || (c.input == "auto" && IsMaildir(path)))) {
+    auto opened = OpenInput(path, c.input);
+    if (!opened) return fail(opened.error().message());
+    fmt = opened->format;
+    src = std::move(opened->source);
+  }
+  if (fmt == InputFormat::kArchive)
+    return fail(path + ": is an archive (tar, tar.gz or zip); redact does not rewrite archives: extract it, "
+                       "redact the files, pack them again; nothing written");
   if (fmt == InputFormat::kText) {
-    auto src = OpenPath(path);
-    if (!src) return fail(src.error().message());
     auto out = OutputFile::Open(out_path);
     if (!out) return fail(out.error().message());
     Redactor red(**out, st);
-    Status s = ctx->Scan(**src, filter, red);
+    Status s = ctx->Scan(*src, filter, red);
     if (s.ok()) s = (*out)->Commit();
     if (!s.ok()) return fail(s.message());
     std::fprintf(stderr, "nordpii: redacted %zu finding(s)\n", red.redacted());
     return 0;
   }
   if (fmt == InputFormat::kJsonl || fmt == InputFormat::kJson || fmt == InputFormat::kCsv) {
-    auto src = OpenPath(path);
-    if (!src) return fail(src.error().message());
     auto out = OutputFile::Open(out_path);
     if (!out) return fail(out.error().message());
     TicketFormat tf = fmt == InputFormat::kJsonl ? TicketFormat::kJsonl
                       : fmt == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
     TicketScanner tickets(*ctx, c.Tickets());
-    TicketReader rd(**src, tf, c.max_message);
+    TicketReader rd(*src, tf, c.max_message);
     TicketRecord rec;
     std::string red;
     size_t n = 0, records = 0, changed_records = 0;
@@ -279,7 +330,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     return Status::Ok();
   };
   if (fmt == InputFormat::kEml) {
-    auto msg = ReadMessageFile(path, c.max_message);
+    auto msg = ReadAll(*src, path, c.max_message);
     if (!msg) return fail(msg.error().message());
     auto out = OutputFile::Open(out_path);
     if (!out) return fail(out.error().message());
@@ -287,11 +338,9 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     if (s.ok()) s = (*out)->Commit();
     if (!s.ok()) return fail(s.message());
   } else if (fmt == InputFormat::kMbox) {
-    auto src = OpenPath(path);
-    if (!src) return fail(src.error().message());
     auto out = OutputFile::Open(out_path);
     if (!out) return fail(out.error().message());
-    MboxReader rd(**src, c.max_message);
+    MboxReader rd(*src, c.max_message);
     MboxMessage m;
     for (;;) {
       auto more = rd.Next(m);
@@ -307,10 +356,13 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
   } else {  // Maildir tree in, Maildir tree out
     if (out_path == "-") return fail("redact of a Maildir needs -o DIR (the output Maildir)");
+    std::string unreadable;
+    const std::vector<std::string> files = MaildirFiles(path, &unreadable);
+    if (!unreadable.empty()) return fail(unreadable + "; nothing written");
     std::error_code ec;
     for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(fs::path(out_path) / sub, ec);
     if (ec) return fail(out_path + ": " + ec.message());
-    for (const auto& rel : MaildirFiles(path)) {
+    for (const auto& rel : files) {
       std::string in = (fs::path(path) / rel).string();
       auto msg = ReadMessageFile(in, c.max_message);
       if (!msg) return fail(msg.error().message());
@@ -331,15 +383,7 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
     return 2;
   }
-  if (!retention.empty()) {
-    char unit = 0;
-    int n = -1;
-    if (std::sscanf(retention.c_str(), "%d%c", &n, &unit) != 2 || n < 0 || unit != 'd') {
-      std::fprintf(stderr, "nordpii: --retention: expected days like 90d, got '%s'\n", retention.c_str());
-      return 2;
-    }
-    o.retention_days = n;
-  }
+  if (!retention.empty()) o.retention_days = std::stoi(retention.substr(0, retention.size() - 1));  // kRetention
   auto scanner = Build(c);
   if (!scanner) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
@@ -351,12 +395,8 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
   o.tickets = c.Tickets();
   o.input = c.input;
   o.key_file = c.key_file;
-  if (!c.reference_date.empty() &&
-      std::sscanf(c.reference_date.c_str(), "%4d-%2d-%2d", &o.ref_year, &o.ref_month, &o.ref_day) != 3) {
-    std::fprintf(stderr, "nordpii: --reference-date: expected YYYY-MM-DD\n");
-    return 2;
-  }
-  if (!c.reference_date.empty()) o.today = c.reference_date;
+  if (!c.reference_date.empty() && ParseDate(c.reference_date, o.ref_year, o.ref_month, o.ref_day))  // checked by kDate
+    o.today = c.reference_date;
   return RunBatch(*scanner, o);
 }
 
@@ -370,8 +410,8 @@ struct CollectFindings : StreamSink {
 // Reports only the findings whose keyed hash is one of the subject's.
 class SubjectSink : public ReportSink {
  public:
-  SubjectSink(std::FILE* out, ReportFormat f, std::set<std::string> hashes)
-      : ReportSink(out, f, false), hashes_(std::move(hashes)) {}
+  SubjectSink(std::FILE* out, ReportFormat f, std::set<std::string> hashes, IdentifierMasker& masker)
+      : ReportSink(out, f, false, masker), hashes_(std::move(hashes)) {}
   bool OnFinding(const Finding& f, std::string_view raw) override {
     return hashes_.count(f.hash) ? ReportSink::OnFinding(f, raw) : true;
   }
@@ -418,7 +458,7 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     std::fprintf(stderr, "nordpii: find-subject needs --id or --hash\n");
     return 2;
   }
-  SubjectSink sink(stdout, OutputFormat(format), wanted);
+  SubjectSink sink(stdout, OutputFormat(format), wanted, *masker);
   return ScanAll(c, *ctx, paths, FindingFilter{}, sink, *masker);
 }
 
@@ -432,6 +472,22 @@ int RunTypes(const Common& c) {
     std::printf("%-18s %-12s %-7s %s\n", d.id.c_str(), d.category.c_str(), d.redact ? "redact" : "report",
                 d.validator.c_str());
   return 0;
+}
+
+// Every write error on standard output is an error (a full disk, /dev/full,
+// a closed pipe): the report or redacted text is incomplete, so the exit
+// code is 2 with a message, whatever the command found.
+int CheckStdout(int rc) {
+  errno = 0;
+  bool failed = std::fflush(stdout) != 0;
+  int err = errno;
+  failed = failed || std::ferror(stdout);
+  if (failed) {
+    std::fprintf(stderr, "nordpii: cannot write to standard output%s%s; the output is incomplete\n",
+                 err ? ": " : "", err ? std::strerror(err) : "");
+    return 2;
+  }
+  return rc;
 }
 
 }  // namespace
@@ -480,12 +536,21 @@ int main(int argc, char** argv) {
   batch->add_option("paths", bo.paths, "Files and directories")->required();
   batch->add_option("--report", bo.report_dir, "Report directory (findings.jsonl, summary.json, report.html)")
       ->required();
-  batch->add_option("-j,--jobs", bo.jobs, "Worker threads (default: all cores)");
+  batch->add_option("-j,--jobs", bo.jobs, "Worker threads, 1 to 1024 (default: all cores)")
+      ->check(Count(1, kMaxJobs));
   batch->add_option("--checkpoint", bo.checkpoint, "Record finished inputs here; a rerun resumes");
   batch->add_option("--held-bytes", bo.held_bytes, "Findings per input kept in memory before a spill file (testing)")
+      ->check(Count(1, size_t{1} << 30))
       ->group("");
   batch->add_flag("-q,--quiet", bo.quiet, "No progress output");
-  batch->add_option("--retention", retention, "Retention audit: list tickets/messages with personal data older than e.g. 90d");
+  batch->add_option("--retention", retention, "Retention audit: list tickets/messages with personal data older than e.g. 90d")
+      ->check(CLI::Validator(
+          [](std::string& s) {
+            bool ok = s.size() >= 2 && s.size() <= 6 && s.back() == 'd' &&
+                      s.find_first_not_of("0123456789") == s.size() - 1;
+            return ok ? std::string() : "expected days from 0d to 99999d, e.g. 90d, got '" + s + "'";
+          },
+          "DAYS"));
   batch->add_option("--date-field", bo.date_field, "Retention date: created, updated or closed (default: closed, else updated)")
       ->check(CLI::IsMember({"created", "updated", "closed"}));
 
@@ -501,11 +566,11 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (*scan) return RunScan(c, paths, format, reveal);
-  if (*redact) return RunRedact(c, rpath, out, style);
-  if (*types) return RunTypes(c);
-  if (*batch) return RunBatchCommand(c, bo, retention);
-  if (*subject) return RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format);
+  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal));
+  if (*redact) return CheckStdout(RunRedact(c, rpath, out, style));
+  if (*types) return CheckStdout(RunTypes(c));
+  if (*batch) return CheckStdout(RunBatchCommand(c, bo, retention));
+  if (*subject) return CheckStdout(RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format));
   if (*milter) {
     mo.patterns_dir = FindPatterns(c.patterns);
     mo.key_file = c.key_file;

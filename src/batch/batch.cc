@@ -27,6 +27,7 @@
 #include "batch/input_scan.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
+#include "output/temp_cleanup.h"
 
 namespace fs = std::filesystem;
 
@@ -87,6 +88,13 @@ std::string LinePath(std::string_view line) {
   std::string_view v;
   if (d["path"].get_string().get(v)) return "";
   return std::string(v);
+}
+
+// Whether a date starts "YYYY-MM" (a month key of the summary; anything
+// else is "unknown", never a copy of what the date field held).
+bool IsYearMonth(std::string_view d) {
+  auto dig = [&](size_t i) { return d[i] >= '0' && d[i] <= '9'; };
+  return d.size() >= 7 && dig(0) && dig(1) && dig(2) && dig(3) && d[4] == '-' && dig(5) && dig(6);
 }
 
 // Whether a findings line's path belongs to a finished input: the input
@@ -237,7 +245,7 @@ class BatchSummary : public ReportObserver {
     type_slot_.Bump(by_type, type);
     category_slot_.Bump(by_category, category);
     std::string_view date = !created.empty() ? created : updated;
-    month_slot_.Bump(by_month, date.size() >= 7 ? date.substr(0, 7) : std::string_view("unknown"));
+    month_slot_.Bump(by_month, IsYearMonth(date) ? date.substr(0, 7) : std::string_view("unknown"));
     std::string_view id = !ticket_id.empty() ? ticket_id : message_id;
     // Findings come grouped by document: most skip the lookup.
     if (last_doc_ == nullptr || last_doc_->id != id || last_doc_->path != path) last_doc_ = &Find(path, id);
@@ -255,10 +263,8 @@ class BatchSummary : public ReportObserver {
 
   // ReportObserver: the sink's context is what its line says.
   void Recorded(const ReportSink& sink, const Finding& f) override {
-    const auto& t = sink.ticket();
-    static const std::string kNone;
-    AddFinding(sink.path(), f.type, f.category, t.empty() ? kNone : t[2], t.empty() ? kNone : t[3],
-               t.empty() ? kNone : t[4], t.empty() ? kNone : t[1], sink.message_id());
+    AddFinding(sink.path().str(), f.type, f.category, sink.created().str(), sink.updated().str(),
+               sink.closed().str(), sink.ticket_id().str(), sink.message_id().str());
   }
   void RecordedEvent(std::string_view kind, std::string_view content_type) override { AddEvent(kind, content_type); }
 
@@ -479,6 +485,7 @@ class HeldOutput {
     if (spill_) {
       std::fclose(spill_);
       std::remove(path_.c_str());
+      UnregisterTemp(slot_);
     }
   }
   std::FILE* file() { return f_; }
@@ -503,6 +510,7 @@ class HeldOutput {
   bool Append(const char* b, size_t n) {
     if (!spill_ && mem_.size() + n > limit_) {
       spill_ = std::fopen(path_.c_str(), "w+b");
+      if (spill_) slot_ = RegisterTemp(path_);  // removed on SIGINT/SIGTERM/SIGHUP
       if (!spill_ || std::fwrite(mem_.data(), 1, mem_.size(), spill_) != mem_.size()) return false;
       mem_.clear();
     }
@@ -515,12 +523,17 @@ class HeldOutput {
   size_t limit_;
   std::string& mem_;  // below `limit`, so the kept capacity is bounded
   std::FILE* spill_ = nullptr;
+  int slot_ = -1;  // temp_cleanup registration of the spill file
   std::FILE* f_ = nullptr;
 };
 
 }  // namespace
 
 int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
+  // A signal removes the spill and temporary report files; findings.jsonl
+  // and the checkpoint hold only finished inputs, so a rerun resumes.
+  InstallTempCleanup(o.checkpoint.empty() ? "\nnordpii: interrupted\n"
+                                          : "\nnordpii: interrupted; rerun to resume (same --checkpoint)\n");
   std::error_code ec;
   fs::create_directories(o.report_dir, ec);
   if (ec) {
@@ -646,8 +659,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           error(tmp + ": cannot write");
           break;
         }
-        ReportSink sink(f, ReportFormat::kJsonl, false);
-        sink.SetMasker(&masker);
+        ReportSink sink(f, ReportFormat::kJsonl, false, masker);
         sink.SetObserver(sums[w].get());
         std::string input_errors;  // for the checkpoint line
         auto input_error = [&](const std::string& e) {
@@ -667,13 +679,22 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             std::fprintf(stderr, "nordpii: %s\n", e.c_str());
             errors.push_back(e);
           }
-          std::fflush(out);
+          if (copied && std::fflush(out) != 0) {  // a full disk: findings lost, not checkpointed
+            copied = false;
+            std::string e = error_masker.Mask(findings_path + ": write failed: " + std::strerror(errno));
+            std::fprintf(stderr, "nordpii: %s\n", e.c_str());
+            errors.push_back(e);
+          }
           // The worst moment for a crash: this input's findings are in
           // findings.jsonl, its checkpoint line is not.
           if (kill_after > 0 && checkpointed == kill_after) raise(SIGKILL);
           if (cp && copied) {
             std::fprintf(cp, "%s%s\n", in->path.c_str(), input_errors.c_str());
-            std::fflush(cp);
+            if (std::fflush(cp) != 0 || std::ferror(cp)) {
+              std::string e = o.checkpoint + ": write failed: " + std::strerror(errno);
+              std::fprintf(stderr, "nordpii: %s\n", error_masker.Mask(e).c_str());
+              errors.push_back(error_masker.Mask(e));
+            }
             ++checkpointed;
           }
         }
@@ -714,8 +735,12 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   for (auto& t : workers) t.join();
   finished = true;
   progress.join();
-  std::fclose(out);
-  if (cp) std::fclose(cp);
+  // Every write error is an error (exit 2): a report missing findings must
+  // not look complete.
+  // (ferror is sticky: a failure already reported above is not repeated.)
+  const bool out_reported = std::ferror(out), cp_reported = cp && std::ferror(cp);
+  if (std::fclose(out) != 0 && !out_reported) error(findings_path + ": write failed");
+  if (cp && std::fclose(cp) != 0 && !cp_reported) error(o.checkpoint + ": write failed");
   for (auto& w : sums) summary.Merge(std::move(*w));
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
                               o.today.empty() ? Today() : o.today);
@@ -726,9 +751,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   if (!o.quiet)
     std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html)\n", o.report_dir.c_str());
   if (!errors.empty()) return 2;
-  std::ifstream f(findings_path);
-  std::string first;
-  return std::getline(f, first) ? 1 : 0;
+  // Findings counted (kept from a resumed run's finished inputs plus this
+  // run's), not "findings.jsonl has a line": an attachment event alone is
+  // not a finding, as for `scan`.
+  return summary.total ? 1 : 0;
 }
 
 }  // namespace nordpii

@@ -1,6 +1,7 @@
 #include "batch/input_scan.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <memory>
 
@@ -46,7 +47,13 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
     std::error_code ec;
     bool dir = p != "-" && fs::is_directory(p, ec);
     if (dir && (forced == "maildir" || (forced == "auto" && IsMaildir(p)))) {
-      for (const auto& rel : MaildirFiles(p)) add((fs::path(p) / rel).string(), InputFormat::kEml);
+      std::string unreadable;
+      for (const auto& rel : MaildirFiles(p, &unreadable)) add((fs::path(p) / rel).string(), InputFormat::kEml);
+      if (!unreadable.empty()) error(unreadable);
+      continue;
+    }
+    if (!dir && p != "-" && forced == "auto" && IsStream(p)) {
+      out.push_back({p, InputFormat::kText, 0, true});  // recognised when read (once)
       continue;
     }
     if (!dir) {
@@ -54,11 +61,23 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
       add(p, f == InputFormat::kMaildir ? InputFormat::kEml : f);
       continue;
     }
+    // Every directory that cannot be read is an error (it was not looked
+    // at), and the walk goes on with the others. Symlinked directories are
+    // not followed; only regular files (also through a symlink) are inputs.
     std::vector<std::string> files;
-    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec)) files.push_back(it->path().string());
-    if (ec) error(p + ": " + ec.message());
+    std::vector<fs::path> dirs = {p};
+    while (!dirs.empty()) {
+      fs::path at = std::move(dirs.back());
+      dirs.pop_back();
+      std::error_code dec;
+      fs::directory_iterator it(at, dec), end;
+      for (; !dec && it != end; it.increment(dec)) {
+        std::error_code fec;
+        if (it->is_directory(fec) && !it->is_symlink(fec)) dirs.push_back(it->path());
+        else if (it->is_regular_file(fec)) files.push_back(it->path().string());
+      }
+      if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
+    }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       InputFormat fmt = forced == "auto" ? DetectInputFormat(f) : *ParseInputFormat(forced);
@@ -137,14 +156,36 @@ struct ArchiveDeleter {
 // chunks, so a lying size header cannot exceed it), the whole archive by
 // 64 x that and 100 000 entries (zip bombs); links are not followed and
 // archives inside archives are listed, not opened.
-void ScanArchive(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink, size_t max_message,
-                 const std::function<void(const std::string&)>& error) {
+// libarchive reading from a ByteSource (an archive arriving through a pipe,
+// already partly read to recognise it).
+struct ArchiveStream {
+  ByteSource* src;
+  char buf[1 << 16];
+  static la_ssize_t Read(archive* a, void* self, const void** out) {
+    auto* st = static_cast<ArchiveStream*>(self);
+    auto r = st->src->Read(st->buf, sizeof st->buf);
+    if (!r) {
+      archive_set_error(a, EIO, "%s", r.error().message().c_str());
+      return -1;
+    }
+    *out = st->buf;
+    return static_cast<la_ssize_t>(*r);
+  }
+};
+
+// `stream`: read the archive from it instead of opening in.path (a stream
+// input is opened only once).
+void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const FindingFilter& filter,
+                 ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error) {
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), in.path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return error(in.path + ": " + archive_error_string(a.get()));
+  auto streamed = std::make_unique<ArchiveStream>();
+  streamed->src = stream;
+  int opened = stream ? archive_read_open(a.get(), streamed.get(), nullptr, &ArchiveStream::Read, nullptr)
+                      : archive_read_open_filename(a.get(), in.path.c_str(), 1 << 16);
+  if (opened != ARCHIVE_OK) return error(in.path + ": " + archive_error_string(a.get()));
   const uint64_t budget = static_cast<uint64_t>(max_message) * 64;
   uint64_t used = 0;
   size_t entries = 0;
@@ -222,22 +263,28 @@ class CountingSource : public ByteSource {
 
 uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error) {
-  if (in.format == InputFormat::kArchive) {
-    ScanArchive(in, s, filter, sink, max_message, error);
-    return 0;
+  InputFormat format = in.format;
+  std::unique_ptr<ByteSource> src;
+  if (in.stream || format != InputFormat::kArchive) {
+    auto opened = OpenInput(in.path, in.stream ? "auto" : InputFormatName(format));
+    if (!opened) {
+      sink.SetPath(in.path);
+      error(opened.error().message());
+      return 0;
+    }
+    src = std::move(opened->source);
+    format = opened->format;
   }
-  auto src = OpenPath(in.path);
-  if (!src) {
-    sink.SetPath(in.path);
-    error(src.error().message());
+  if (format == InputFormat::kArchive) {
+    ScanArchive(in, src.get(), s, filter, sink, max_message, error);
     return 0;
   }
   if (!s.progress) {
-    ScanSource(in.path, in.format, **src, s, filter, sink, max_message, error);
+    ScanSource(in.path, format, *src, s, filter, sink, max_message, error);
     return 0;
   }
-  CountingSource counted(**src, *s.progress);
-  ScanSource(in.path, in.format, counted, s, filter, sink, max_message, error);
+  CountingSource counted(*src, *s.progress);
+  ScanSource(in.path, format, counted, s, filter, sink, max_message, error);
   return counted.added();
 }
 

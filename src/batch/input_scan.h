@@ -23,6 +23,10 @@ struct Input {
   std::string path;
   InputFormat format = InputFormat::kText;
   uint64_t size = 0;
+  // A pipe, FIFO, /dev/stdin or <(...) under --input auto: opened once when
+  // scanned, its format recognised from the bytes read (`format` is unknown
+  // until then).
+  bool stream = false;
 };
 
 // Expands paths into inputs: a Maildir (or any directory with --input

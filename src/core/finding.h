@@ -2,7 +2,7 @@
 //
 // Finding: one detected value, as every later stage sees it. It carries
 // ranges into the input, the verdict, a masked preview and a keyed hash of
-// the normalised value — never the raw value itself (STYLE §3.8). Only the
+// the normalised value — never the raw value itself (no raw identifier in any output unless --reveal). Only the
 // redactor reads the raw bytes, through the ranges, from the input.
 #ifndef NORDPII_CORE_FINDING_H_
 #define NORDPII_CORE_FINDING_H_

@@ -1,7 +1,7 @@
 // File: status.h
 //
 // Status and Result<T>: how nordpii reports errors without exceptions across
-// module boundaries (STYLE §3.1). Both are [[nodiscard]]; the names follow
+// module boundaries (as RE2 and Abseil do). Both are [[nodiscard]]; the names follow
 // std::expected so that C++23 is a rename.
 #ifndef NORDPII_CORE_STATUS_H_
 #define NORDPII_CORE_STATUS_H_

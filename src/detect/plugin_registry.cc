@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <cstddef>
+
 #define NORDPII_PLUGIN(name) extern "C" const nordpii_validator nordpii_validator_##name;
 #include "plugin_list.h"
 #undef NORDPII_PLUGIN
@@ -39,9 +41,17 @@ Result<std::shared_ptr<const PluginRegistry>> PluginRegistry::Create(
       return Error(ErrorCode::kInvalidArgument,
                    "plugin " + path + ": does not support ABI version " +
                        std::to_string(NORDPII_PLUGIN_ABI_VERSION));
+    // The plugin's struct may be larger than ours (built against a newer
+    // minor that appended fields) or, once ours grows, smaller: step by its
+    // struct_size and read only the fields every version has (up to
+    // `validate`); a field appended later is read only where struct_size
+    // shows the plugin has it.
+    constexpr size_t kMinSize = offsetof(nordpii_validator, validate) + sizeof(nordpii_validate_fn);
+    const size_t stride = count ? list[0].struct_size : 0;
     for (size_t i = 0; i < count; ++i) {
-      const nordpii_validator* v = &list[i];
-      if (v->struct_size < sizeof(nordpii_validator) ||
+      const nordpii_validator* v =
+          reinterpret_cast<const nordpii_validator*>(reinterpret_cast<const char*>(list) + i * stride);
+      if (v->struct_size < kMinSize || v->struct_size != stride ||
           v->abi_version / 100 != NORDPII_PLUGIN_ABI_VERSION / 100 || !v->name || !v->validate)
         return Error(ErrorCode::kInvalidArgument,
                      "plugin " + path + ": validator " + std::to_string(i) + " has a bad header");

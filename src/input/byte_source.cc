@@ -53,7 +53,39 @@ class StrSource : public ByteSource {
   std::string name_;
 };
 
+class PrefixSource : public ByteSource {
+ public:
+  PrefixSource(std::string prefix, std::unique_ptr<ByteSource> rest)
+      : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (pos_ < prefix_.size()) {
+      size_t k = std::min(n, prefix_.size() - pos_);
+      std::memcpy(buf, prefix_.data() + pos_, k);
+      pos_ += k;
+      return k;
+    }
+    return rest_->Read(buf, n);
+  }
+  const std::string& name() const override { return rest_->name(); }
+
+ private:
+  std::string prefix_;
+  size_t pos_ = 0;
+  std::unique_ptr<ByteSource> rest_;
+};
+
 }  // namespace
+
+bool IsStream(const std::string& path) {
+  if (path == "-") return true;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return false;
+  return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+std::unique_ptr<ByteSource> WithPrefix(std::string prefix, std::unique_ptr<ByteSource> rest) {
+  return std::make_unique<PrefixSource>(std::move(prefix), std::move(rest));
+}
 
 Result<std::unique_ptr<ByteSource>> OpenPath(const std::string& path) {
   if (path == "-") return std::unique_ptr<ByteSource>(new FdSource(0, "-", false));

@@ -40,6 +40,19 @@ Result<std::unique_ptr<ByteSource>> OpenPath(const std::string& path);
 // when the source has no more.
 Status ReadMore(ByteSource& in, std::string& buf, size_t& head, bool& eof, size_t chunk = 1 << 20);
 
+// True when `path` names something that can be read only once: stdin
+// ("-"), a FIFO, a character device, a socket, /dev/stdin, /dev/fd/N (process
+// substitution <(...)). Such inputs are opened exactly once; their format
+// is recognised from the bytes already read (see OpenInput in
+// mail_source.h). Directories and regular files (also through a symlink)
+// are not streams; a path that cannot be examined is not either (opening
+// it reports why).
+bool IsStream(const std::string& path);
+
+// A source that first returns `prefix` (bytes already read from `rest`,
+// e.g. to recognise the format), then the rest of `rest`.
+std::unique_ptr<ByteSource> WithPrefix(std::string prefix, std::unique_ptr<ByteSource> rest);
+
 // Reads from a string the caller keeps alive.
 std::unique_ptr<ByteSource> StringSource(std::string_view data, std::string name = "<buffer>");
 

@@ -42,15 +42,18 @@ bool IsMaildir(const std::string& path) {
          (fs::is_directory(fs::path(path) / "cur", ec) || fs::is_directory(fs::path(path) / "new", ec));
 }
 
-std::vector<std::string> MaildirFiles(const std::string& dir) {
+std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error) {
   std::vector<std::string> out;
   for (const char* sub : {"cur", "new"}) {
     std::error_code ec;
     fs::path p = fs::path(dir) / sub;
     if (!fs::is_directory(p, ec)) continue;
     std::vector<std::string> files;
-    for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec)) files.push_back(std::string(sub) + "/" + it->path().filename().string());
+    for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      std::error_code fec;
+      if (it->is_regular_file(fec)) files.push_back(std::string(sub) + "/" + it->path().filename().string());
+    }
+    if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";
     std::sort(files.begin(), files.end());
     out.insert(out.end(), files.begin(), files.end());
   }
@@ -102,12 +105,41 @@ bool LooksLikeHeaders(std::string_view s) {
 }  // namespace
 
 InputFormat DetectInputFormat(const std::string& path) {
-  if (path == "-") return InputFormat::kText;
+  if (path == "-" || IsStream(path)) return InputFormat::kText;  // never opened twice
   if (IsMaildir(path)) return InputFormat::kMaildir;
   std::ifstream f(path, std::ios::binary);
   char buf[8192];
   f.read(buf, sizeof buf);
   return DetectFormatOf(path, std::string_view(buf, static_cast<size_t>(f.gcount())));
+}
+
+Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced) {
+  OpenedInput in;
+  if (forced != "auto") {
+    auto f = ParseInputFormat(forced);
+    if (!f) return f.error();
+    in.format = *f;
+  } else if (path != "-" && !IsStream(path)) {
+    in.format = DetectInputFormat(path);  // a regular file: reading its head twice is harmless
+  }
+  auto src = OpenPath(path);
+  if (!src) return src.error();
+  in.source = std::move(*src);
+  if (forced == "auto" && path != "-" && IsStream(path)) {
+    // Recognise the format from the stream's first bytes and replay them.
+    std::string head(8192, '\0');
+    size_t have = 0;
+    while (have < head.size()) {
+      auto r = in.source->Read(head.data() + have, head.size() - have);
+      if (!r) return r.error();
+      if (*r == 0) break;
+      have += *r;
+    }
+    head.resize(have);
+    in.format = DetectFormatOf(path, head);
+    in.source = WithPrefix(std::move(head), std::move(in.source));
+  }
+  return in;
 }
 
 InputFormat DetectFormatOf(const std::string& path, std::string_view s) {

@@ -35,12 +35,25 @@ const char* InputFormatName(InputFormat f);
 // JSON object ({...}: JSON Lines) or that starts with '[' (a JSON array);
 // anything else is text.
 // *.tar, *.tar.gz, *.tgz, *.zip (or tar/gzip/zip magic) are archives.
+// A stream (IsStream: a FIFO, /dev/stdin, <(...)) is not opened here: it
+// gives kText; use OpenInput, which recognises it from the bytes it reads.
 InputFormat DetectInputFormat(const std::string& path);
+// Opens an input exactly once. `forced` is --input ("auto" recognises the
+// format from the first 8 KiB of the same stream, which the returned source
+// replays); "-" (stdin) is text unless forced. A pipe, FIFO, /dev/stdin or
+// process substitution is therefore read once, from its first byte.
+struct OpenedInput {
+  std::unique_ptr<ByteSource> source;
+  InputFormat format = InputFormat::kText;
+};
+Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced);
 // The same from a name and the first bytes (archive entries).
 InputFormat DetectFormatOf(const std::string& name, std::string_view head);
 bool IsMaildir(const std::string& path);
 // The message files of a Maildir (cur/ and new/, sorted), relative to it.
-std::vector<std::string> MaildirFiles(const std::string& dir);
+// A cur/ or new/ that exists but cannot be read is named in `*error` (when
+// given): its messages were not looked at.
+std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error = nullptr);
 
 // Reads a whole file (a message) of at most `max` bytes; larger files give a
 // kLimit error naming the path and the limit.

@@ -148,4 +148,79 @@ std::string FromUtf8(std::string_view utf8, std::string_view charset) {
   return std::string(buf.data(), static_cast<size_t>(n));
 }
 
+std::vector<ParamValue> ParamValues(std::string_view raw) {
+  // Own code: mimetic parses parameters but gives no byte ranges of the raw
+  // value, and the redactor edits raw bytes in place.
+  std::vector<ParamValue> out;
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t i = 0;
+  const size_t n = raw.size();
+  auto skip_quoted = [&](size_t j) {  // j at the opening quote; returns the closing quote's index (or n)
+    for (++j; j < n && raw[j] != '"'; ++j)
+      if (raw[j] == '\\' && j + 1 < n) ++j;
+    return j;
+  };
+  while (i < n && raw[i] != ';') i = raw[i] == '"' ? skip_quoted(i) + 1 : i + 1;  // the type itself
+  while (i < n) {
+    ++i;  // past ';'
+    while (i < n && ws(raw[i])) ++i;
+    size_t name_start = i;
+    while (i < n && raw[i] != '=' && raw[i] != ';' && !ws(raw[i])) ++i;
+    size_t name_end = i;
+    while (i < n && ws(raw[i])) ++i;
+    if (i >= n || raw[i] != '=') {
+      while (i < n && raw[i] != ';') ++i;
+      continue;
+    }
+    ++i;
+    while (i < n && ws(raw[i])) ++i;
+    ParamValue v;
+    v.name_start = name_start;
+    v.name_end = name_end;
+    if (i < n && raw[i] == '"') {
+      v.kind = ParamValue::kQuoted;
+      v.start = i + 1;
+      i = skip_quoted(i);
+      v.end = std::min(i, n);
+      if (i < n) ++i;
+    } else {
+      v.kind = name_end > name_start && raw[name_end - 1] == '*' ? ParamValue::kExtended : ParamValue::kToken;
+      v.start = i;
+      while (i < n && raw[i] != ';' && !ws(raw[i])) ++i;
+      v.end = i;
+    }
+    v.full_end = i;
+    out.push_back(v);
+    while (i < n && raw[i] != ';') i = raw[i] == '"' ? skip_quoted(i) + 1 : i + 1;
+  }
+  return out;
+}
+
+std::string PercentEncodeAttr(std::string_view bytes) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : bytes) {
+    bool attr = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    if (attr) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string QuoteParam(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 }  // namespace nordpii

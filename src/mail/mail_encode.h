@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nordpii {
 
@@ -30,6 +31,24 @@ std::string EncodeHeaderField(std::string_view name, std::string_view utf8_value
 std::string FromUtf8(std::string_view utf8, std::string_view charset);
 // True when ASCII text is written as ASCII bytes in the charset.
 bool AsciiCompatible(std::string_view charset);
+
+// The parameter values of a MIME header value ("type/sub; a=b;
+// c=\"d;e\"; f*=utf-8''%C3%A5"), as byte ranges of the raw (possibly
+// folded) value: a quoted-string without its quotes, a token, or an RFC
+// 2231 extended value (the parameter name ends in '*').
+struct ParamValue {
+  size_t start = 0, end = 0;
+  enum Kind { kToken, kQuoted, kExtended } kind = kToken;
+  size_t name_start = 0, name_end = 0;  // the parameter's name
+  size_t full_end = 0;                  // past the value and its closing quote
+};
+std::vector<ParamValue> ParamValues(std::string_view raw);
+// Bytes written inside an RFC 2231 extended value: every byte that is not
+// an attribute-char (RFC 2231 section 7, RFC 5987 section 3.2.1: ALPHA
+// DIGIT and !#$&+-.^_`|~) becomes %XX.
+std::string PercentEncodeAttr(std::string_view bytes);
+// A quoted-string ("..." with '"' and '\\' escaped).
+std::string QuoteParam(std::string_view s);
 
 }  // namespace nordpii
 

@@ -228,6 +228,9 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
                        bool& incomplete, Handler& h) {
   MimeTree tree = ParseMime(msg, limits_);
   for (auto& n : tree.notes) notes.push_back(n);
+  // Structure below a limit was not looked at: the message is not fully
+  // scanned, whatever the parts before the limit held (fail closed).
+  if (tree.truncated) incomplete = true;
   size_t decoded_total = 0;
   OffsetMap unfold_map;
   std::string unfolded;
@@ -404,6 +407,91 @@ std::string ApplyRanges(std::string_view in, std::vector<Edit> ranges, bool keep
   return out;
 }
 
+// Headers whose values carry MIME parameters (file names).
+bool ParamHeader(std::string_view name) {
+  static const char* const kParam[] = {"content-type", "content-disposition"};
+  return HeaderIn(name, kParam);
+}
+
+// Replacements that fall in a MIME parameter value are written in its
+// syntax: percent-encoded in an RFC 2231 extended value ("[NO-FNR]" is not
+// made of attribute-chars), and a token value becomes a quoted-string
+// (brackets are tspecials). Quoted values take the label as it is.
+std::vector<Edit> EncodeInParams(std::string_view raw, std::vector<Edit> ranges) {
+  for (const ParamValue& pv : ParamValues(raw)) {
+    if (pv.kind == ParamValue::kQuoted) continue;
+    auto inside = [&](const Edit& e) { return e.start >= pv.start && e.end <= pv.end; };
+    if (pv.kind == ParamValue::kExtended) {
+      for (Edit& e : ranges)
+        if (inside(e)) e.bytes = PercentEncodeAttr(e.bytes);
+      continue;
+    }
+    std::string value;
+    size_t pos = pv.start;
+    bool any = false;
+    std::vector<Edit> kept;
+    for (Edit& e : ranges) {
+      if (!inside(e)) {
+        kept.push_back(std::move(e));
+        continue;
+      }
+      any = true;
+      value.append(raw.substr(pos, e.start - pos));
+      value += e.bytes;
+      pos = e.end;
+    }
+    if (!any) {
+      ranges = std::move(kept);
+      continue;
+    }
+    value.append(raw.substr(pos, pv.end - pos));
+    kept.push_back({static_cast<uint32_t>(pv.start), static_cast<uint32_t>(pv.end), QuoteParam(value)});
+    std::sort(kept.begin(), kept.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
+    ranges = std::move(kept);
+  }
+  return ranges;
+}
+
+// A finding in a header: its raw range in the header value, the decoded
+// text it matched and its replacement.
+struct ParamHit {
+  uint32_t start, end;
+  std::string_view value;
+  std::string rep;
+};
+
+// Parameters whose values hold RFC 2047 encoded words (not allowed there by
+// the RFC, common in practice: `filename="=?UTF-8?Q?...?="`): each value
+// with a finding is decoded, redacted and written back as an RFC 2231
+// value (`filename*=UTF-8''...`), or quoted when it is ASCII. False when a
+// finding lies outside the parameter values (the caller re-encodes the
+// whole header then).
+bool RebuildParams(std::string_view raw, const std::vector<ParamHit>& hits, std::vector<Edit>& out) {
+  std::vector<ParamValue> pvs = ParamValues(raw);
+  std::vector<std::vector<const ParamHit*>> per(pvs.size());
+  for (const ParamHit& h : hits) {
+    size_t i = 0;
+    while (i < pvs.size() && !(h.start >= pvs[i].start && h.end <= pvs[i].end)) ++i;
+    if (i == pvs.size() || pvs[i].kind == ParamValue::kExtended) return false;
+    per[i].push_back(&h);
+  }
+  for (size_t i = 0; i < pvs.size(); ++i) {
+    if (per[i].empty()) continue;
+    const ParamValue& pv = pvs[i];
+    std::string v = DecodeEncodedWords(UnfoldHeader(raw.substr(pv.start, pv.end - pv.start))).bytes;
+    for (const ParamHit* h : per[i]) {
+      size_t at = v.find(h->value);
+      if (h->value.empty() || at == std::string::npos) return false;
+      for (; at != std::string::npos; at = v.find(h->value, at + h->rep.size())) v.replace(at, h->value.size(), h->rep);
+    }
+    std::string name(raw.substr(pv.name_start, pv.name_end - pv.name_start));
+    bool ascii = std::all_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    out.push_back({static_cast<uint32_t>(pv.name_start), static_cast<uint32_t>(pv.full_end),
+                   ascii ? name + "=" + QuoteParam(v) : name + "*=UTF-8''" + PercentEncodeAttr(v)});
+  }
+  return true;
+}
+
 using Write = std::function<Status(std::string_view)>;
 
 // Re-encodes a part's edited bytes as they come, in pieces of about 1 MiB,
@@ -497,6 +585,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     size_t count = 0;
     std::vector<std::string> types;
     std::vector<Edit> ranges, in_text;  // headers: in the region / in the text
+    std::vector<ParamHit> hits;         // headers: each finding's raw range, text and label
     bool rebuild = false;
     std::vector<const OffsetMap*> to_bytes;
     std::unique_ptr<PartEncoder> enc;  // bodies: set once the first finding comes
@@ -549,6 +638,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       types.clear();
       ranges.clear();
       in_text.clear();
+      hits.clear();
       rebuild = false;
       enc.reset();
       bpos = 0;
@@ -567,6 +657,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       if (u.header) {
         std::string_view raw = msg.substr(u.region + r.start, r.end - r.start);
         if (raw.find("=?") != std::string_view::npos || raw.find("?=") != std::string_view::npos) rebuild = true;
+        hits.push_back({r.start, r.end, value, rep});
         in_text.push_back({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end), rep});
         if (!ranges.empty() && r.start < ranges.back().end) {  // snapped ranges touch: merge
           ranges.back().end = std::max(ranges.back().end, r.end);
@@ -616,10 +707,23 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       for (auto& t : types) sum.types.insert(t);
       if (u.header) {
         const HeaderField& h = *u.header;
-        if (rebuild)
+        std::string_view raw = msg.substr(u.region, u.region_end - u.region);
+        if (rebuild && ParamHeader(h.name)) {
+          // Encoded words inside parameters: only those parameters are
+          // rewritten; the header keeps its type and other parameters (never
+          // re-encoded whole: an encoded Content-Type is no Content-Type).
+          // Where a value cannot be decoded apart, each finding's whole
+          // encoded word is replaced by the label, in the parameter's syntax.
+          std::vector<Edit> params;
+          if (!RebuildParams(raw, hits, params)) params = EncodeInParams(raw, std::move(ranges));
+          std::stable_sort(params.begin(), params.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
+          for (const Edit& r : params) Emit(u.region + r.start, u.region + r.end, r.bytes);
+        } else if (rebuild) {
           Emit(h.start, h.end, EncodeHeaderField(h.name, ApplyRanges(u.text, std::move(in_text), false), eol));
-        else
+        } else {
+          if (ParamHeader(h.name)) ranges = EncodeInParams(raw, std::move(ranges));
           for (const Edit& r : ranges) Emit(u.region + r.start, u.region + r.end, r.bytes);
+        }
         return;
       }
       FlushPending(u);

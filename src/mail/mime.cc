@@ -83,6 +83,7 @@ class Parser {
     MimeEntity& e = t_.entities[idx];
     if ((e.type == "multipart" || e.message()) && static_cast<size_t>(depth) >= lim_.max_depth) {
       e.opaque = true;
+      t_.truncated = true;
       t_.notes.push_back("nesting deeper than " + std::to_string(lim_.max_depth) + " levels at part " +
                          e.body_path() + ": not parsed further");
       return;
@@ -109,6 +110,7 @@ class Parser {
   bool Room(size_t idx) {
     if (t_.entities.size() < lim_.max_parts) return true;
     t_.entities[idx].opaque = true;
+    t_.truncated = true;
     if (!limit_noted_) {
       t_.notes.push_back("more than " + std::to_string(lim_.max_parts) + " parts: the rest is not parsed");
       limit_noted_ = true;
@@ -396,6 +398,7 @@ MimeTree ParseMime(std::string_view raw, const MailLimits& limits) {
     t.entities.emplace_back();
     t.entities[0].opaque = true;
     t.entities[0].end = 0;
+    t.truncated = true;
     t.notes.push_back("message too large to parse");
     return t;
   }

@@ -15,10 +15,12 @@
 // line ends, ending in a newline), the way the reference recommends.
 //
 // Limits (MailLimits) are enforced here: nesting depth and part count; the
-// caller bounds the message size and decoded bytes. A limit hit is not an
-// error: the remaining structure is kept as an opaque leaf and a note says
-// so, so the message is still scanned as far as allowed and rewritten
-// faithfully.
+// caller bounds the message size and decoded bytes. A limit hit keeps the
+// remaining structure as an opaque leaf, a note says so, and the tree is
+// marked `truncated`: the structure is still rewritten faithfully, but
+// what lies below an opaque leaf was not looked at, so scanners must treat
+// a truncated tree as not fully scanned (fail closed: MailScanner reports a
+// kLimit error, redaction writes nothing, the milter applies on_error).
 //
 // Parsing is linear in the message size (each line is looked at a bounded
 // number of times per nesting level, and depth is bounded). Thread-safe: pure
@@ -78,6 +80,7 @@ struct MimeTree {
   std::vector<MimeEntity> entities;     // entities[0] is the top message
   std::vector<std::string> notes;       // limits hit, structural defects; no content
   std::string eol = "\n";               // line ending the message uses ("\r\n" or "\n")
+  bool truncated = false;               // a limit (depth, part count, size) left structure unparsed
 };
 
 // Parses `raw` (one message, without an mbox "From " line). Never fails: a

@@ -1,6 +1,11 @@
 #include "milter/milter_server.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -11,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <thread>
 
 #include "core/utf8.h"
@@ -98,9 +104,20 @@ void MilterSession::NewMessage() {
   sender_.clear();
   recipients_.clear();
   msg_.clear();
+  // An idle connection keeps no message buffer (it would hold up to
+  // max_message_bytes per connection between messages).
+  if (msg_.capacity() > (64u << 10)) std::string().swap(msg_);
   in_body_ = false;
   too_large_ = false;
   size_ = 0;
+  header_count_.clear();
+  forged_.clear();
+}
+
+void MilterSession::DropForged(std::string& out) const {
+  // Highest index first: whether the MTA renumbers after a deletion or not,
+  // the lower indexes still name the same headers.
+  for (auto it = forged_.rbegin(); it != forged_.rend(); ++it) out += HeaderPacket(kChgHeader, it->second, it->first, "");
 }
 
 bool MilterSession::Handle(const PacketView& p, std::string& out) {
@@ -125,6 +142,7 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
                           kProtoNrUnkn | kProtoNrEoh | kProtoNrBody;
       uint32_t want_proto = proto & (kProtoNoHelo | kProtoNoUnknown | kProtoNoData | kProtoHdrLeadSpc | nr);
       leadspc_ = (want_proto & kProtoHdrLeadSpc) != 0;
+      chg_headers_ = (want_act & kActChgHdrs) != 0;
       noreply_ = want_proto & nr;
       out += OptNegReply(want_act, want_proto);
       return true;
@@ -160,6 +178,9 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
     case kHeader: {
       auto nv = SplitNul(p.data);
       std::string_view name = nv.size() > 0 ? nv[0] : "", value = nv.size() > 1 ? nv[1] : "";
+      std::string lower = AsciiLower(name);
+      uint32_t index = ++header_count_[lower];
+      if (lower == "x-nordpii" || lower == "x-nordpii-verdict") forged_.emplace_back(std::string(name), index);
       size_ += name.size() + value.size() + 4;
       if (!engine_ || size_ > engine_->policy.max_message_bytes) {
         too_large_ = true;
@@ -219,6 +240,7 @@ void MilterSession::ErrorAction(const std::string& why, const std::string& count
     out += ReplyCodePacket("451", "4.7.1", "nordpii: the message could not be checked for personal data; try again later");
     action = "tempfail(error)";
   } else {
+    DropForged(out);
     out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned");
     Encode(kContinue, "", out);
     action = "accept(error)";
@@ -244,10 +266,16 @@ void MilterSession::EndOfMessage(std::string& out) {
   std::unique_ptr<MailScanner> ms;
   if (too_large_) {
     error = "message larger than limits.max_message_bytes";
+  } else if (!forged_.empty() && !chg_headers_) {
+    error = "X-Nordpii headers from outside cannot be removed (the MTA did not offer header changes)";
   } else {
-    if (!ctx_ || ctx_engine_ != engine_) {
+    // One scan context per thread (the scratch space is large; an idle
+    // connection must stay cheap), rebuilt when the engine changed.
+    thread_local std::shared_ptr<const MilterEngine> ctx_engine;
+    thread_local std::unique_ptr<ScanContext> ctx_;
+    if (!ctx_ || ctx_engine != engine_) {
       ctx_ = engine_->scanner->NewContext(engine_->hasher);
-      ctx_engine_ = engine_;
+      ctx_engine = engine_;
     }
     MailLimits lim;
     lim.max_message_bytes = pol.max_message_bytes;
@@ -266,10 +294,12 @@ void MilterSession::EndOfMessage(std::string& out) {
                           "; findings=" + std::to_string(total) + "; types=" + counts;
     switch (v.action) {
       case Action::kNone:
+        DropForged(out);
         Encode(kContinue, "", out);
         action = "accept";
         break;
       case Action::kFlag:
+        DropForged(out);
         out += HeaderPacket(kAddHeader, 0, kVerdictHeader, verdict);
         Encode(kContinue, "", out);
         action = "flag";
@@ -282,7 +312,9 @@ void MilterSession::EndOfMessage(std::string& out) {
           ErrorAction(rs.ok() ? "redaction incomplete" : rs.message(), counts, out, action);
           break;
         }
-        // Header changes by index, added headers, then the body.
+        // Forged verdict headers deleted, header changes by index, added
+        // headers, then the body.
+        DropForged(out);
         MailLimits one;
         one.max_parts = 1;
         MimeTree a = ParseMime(msg_, one), b = ParseMime(red, one);
@@ -315,6 +347,7 @@ void MilterSession::EndOfMessage(std::string& out) {
         std::string reason = "nordpii: rule " + rule;
         reason.push_back('\0');
         Encode(kQuarantine, reason, out);
+        DropForged(out);
         out += HeaderPacket(kAddHeader, 0, kVerdictHeader, verdict);
         Encode(kContinue, "", out);
         action = "quarantine";
@@ -348,44 +381,95 @@ void MilterSession::EndOfMessage(std::string& out) {
 
 MilterServer::~MilterServer() {
   if (fd_ >= 0) ::close(fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
-Result<std::unique_ptr<MilterServer>> MilterServer::Listen(const std::string& spec) {
+Result<std::unique_ptr<MilterServer>> MilterServer::Listen(const std::string& spec, const SocketOptions& so) {
   std::unique_ptr<MilterServer> s(new MilterServer());
   auto bad = [&](const std::string& why) { return Error(ErrorCode::kInvalidArgument, "--listen " + spec + ": " + why); };
+  s->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (s->wake_fd_ < 0) return bad(std::string("eventfd: ") + std::strerror(errno));
   if (spec.rfind("unix:", 0) == 0 || spec.rfind("local:", 0) == 0) {
     std::string path = spec.substr(spec.find(':') + 1);
     sockaddr_un a{};
     if (path.empty() || path.size() >= sizeof(a.sun_path)) return bad("socket path empty or too long");
+    uid_t uid = static_cast<uid_t>(-1);
+    gid_t gid = static_cast<gid_t>(-1);
+    if (!so.owner.empty()) {
+      const passwd* pw = ::getpwnam(so.owner.c_str());
+      if (!pw) return bad("milter.socket_owner: no user '" + so.owner + "'");
+      uid = pw->pw_uid;
+    }
+    if (!so.group.empty()) {
+      const group* gr = ::getgrnam(so.group.c_str());
+      if (!gr) return bad("milter.socket_group: no group '" + so.group + "'");
+      gid = gr->gr_gid;
+    }
     a.sun_family = AF_UNIX;
     std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-    s->fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ::unlink(path.c_str());  // a stale socket from an earlier run
-    if (s->fd_ < 0 || ::bind(s->fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-      return bad(std::strerror(errno));
+    s->fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s->fd_ < 0) return bad(std::strerror(errno));
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) return bad("exists and is not a socket");
+      ::unlink(path.c_str());  // a stale socket from an earlier run
+    }
+    // Created owner-only (the umask is process-wide, but no other thread
+    // runs yet), then given its mode and owner: never reachable by others
+    // in between.
+    mode_t old = ::umask(0177);
+    int b = ::bind(s->fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    int bind_errno = errno;
+    ::umask(old);
+    if (b != 0) return bad(std::strerror(bind_errno));
     s->unix_path_ = path;
-  } else if (spec.rfind("inet:", 0) == 0) {
-    std::string rest = spec.substr(5), host = "127.0.0.1";
+    if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && ::chown(path.c_str(), uid, gid) != 0)
+      return bad(std::string("chown: ") + std::strerror(errno));
+    if (::chmod(path.c_str(), so.mode) != 0) return bad(std::string("chmod: ") + std::strerror(errno));
+  } else if (spec.rfind("inet:", 0) == 0 || spec.rfind("inet6:", 0) == 0) {
+    bool v6 = spec.rfind("inet6:", 0) == 0;
+    std::string rest = spec.substr(v6 ? 6 : 5), host = v6 ? "::1" : "127.0.0.1";
     size_t at = rest.find('@');
     if (at != std::string::npos) host = rest.substr(at + 1), rest = rest.substr(0, at);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     char* end = nullptr;
     long port = std::strtol(rest.c_str(), &end, 10);
-    if (rest.empty() || *end || port < 0 || port > 65535) return bad("expected inet:PORT@HOST");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    if (::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) return bad("host must be an IPv4 address");
-    s->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(s->fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (s->fd_ < 0 || ::bind(s->fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-      return bad(std::strerror(errno));
-    socklen_t len = sizeof a;
-    ::getsockname(s->fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    s->port_ = ntohs(a.sin_port);
+    if (rest.empty() || *end || port < 0 || port > 65535 || host.empty())
+      return bad(v6 ? "expected inet6:PORT@HOST" : "expected inet:PORT@HOST");
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = v6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (int rc = ::getaddrinfo(host.c_str(), rest.c_str(), &hints, &res); rc != 0)
+      return bad("host '" + host + "': " + ::gai_strerror(rc));
+    std::string why = "no address";
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {  // the first address that binds
+      int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      if (fd < 0) {
+        why = std::strerror(errno);
+        continue;
+      }
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (ai->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        why = std::strerror(errno);
+        ::close(fd);
+        continue;
+      }
+      s->fd_ = fd;
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+      s->port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                          : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+      break;
+    }
+    ::freeaddrinfo(res);
+    if (s->fd_ < 0) return bad(why);
   } else {
-    return bad("expected inet:PORT@HOST or unix:/path");
+    return bad("expected inet:PORT@HOST, inet6:PORT@HOST or unix:/path");
   }
   if (::listen(s->fd_, 128) != 0) return bad(std::strerror(errno));
   return s;
@@ -393,98 +477,268 @@ Result<std::unique_ptr<MilterServer>> MilterServer::Listen(const std::string& sp
 
 void MilterServer::Stop() {
   stop_ = true;
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
-  cv_.notify_all();
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t w = ::write(wake_fd_, &one, sizeof one);
 }
 
-void MilterServer::Run(const EngineHolder& engines, LogFn log) {
-  while (!stop_) {
-    {
-      // Bounded concurrency: wait for a free slot before accepting.
-      std::unique_lock<std::mutex> l(mu_);
-      auto cap = [&] {
-        auto e = engines.Get();
-        return e ? e->policy.max_connections : size_t{64};
-      };
-      cv_.wait(l, [&] { return stop_ || active_ < cap(); });
-      if (stop_) break;
-    }
-    pollfd pfd{fd_, POLLIN, 0};
-    int pr = ::poll(&pfd, 1, 500);
-    if (pr <= 0) continue;
-    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
-      if (stop_) break;
-      log("nordpii milter: accept: " + std::string(std::strerror(errno)));
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      continue;
-    }
-    int one = 1;  // replies are small and each one is awaited: no Nagle delay
-    ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      ++active_;
-    }
-    std::thread([this, c, &engines, log] {
-      Serve(c, engines, log);
-      ::close(c);
-      std::lock_guard<std::mutex> l(mu_);
-      --active_;
-      cv_.notify_all();
-    }).detach();
-  }
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return active_ == 0; });
-}
+// One MTA connection. The loop thread owns it, except while `busy` (a
+// worker handles its end of message; the loop does not touch it then).
+struct MilterServer::Conn {
+  int fd = -1;
+  std::unique_ptr<MilterSession> session;
+  std::string in;            // bytes received and not yet handled: at most one partial packet
+  bool negotiated = false;   // OPTNEG seen
+  std::chrono::steady_clock::time_point owed_since;  // since when the MTA owes us bytes
+  bool busy = false;
+  bool dead = false;
+  Packet eob;                // for the worker
+  bool keep = true, write_ok = true;  // the worker's outcome
+};
 
-void MilterServer::Serve(int fd, const EngineHolder& engines, LogFn log) {
-  MilterSession session(engines, log);
-  std::string in, out;
-  std::vector<char> buf(1 << 16);
-  for (;;) {
+void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
+  using Clock = std::chrono::steady_clock;
+  if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<Conn>> conns;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Conn*> jobs;
+  std::vector<Conn*> done;
+  bool quit = false;
+  size_t busy = 0;
+
+  std::vector<std::thread> pool;
+  for (size_t i = 0; i < workers; ++i)
+    pool.emplace_back([&] {
+      std::string out;
+      for (;;) {
+        Conn* c;
+        {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait(l, [&] { return quit || !jobs.empty(); });
+          if (jobs.empty()) return;
+          c = jobs.front();
+          jobs.pop_front();
+        }
+        out.clear();
+        c->keep = c->session->Handle(PacketView{c->eob.cmd, c->eob.data}, out);
+        c->eob = Packet{};
+        c->write_ok = out.empty() || WriteAll(c->fd, out);  // blocking, SO_SNDTIMEO bounds it
+        {
+          std::lock_guard<std::mutex> l(mu);
+          done.push_back(c);
+        }
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t w = ::write(wake_fd_, &one, sizeof one);
+      }
+    });
+
+  size_t open = 0;  // live connections
+  auto close_conn = [&](Conn* c) {
+    if (c->dead) return;
+    ::close(c->fd);
+    c->dead = true;
+    --open;
+  };
+  auto timeout_s = [&] {
     auto e = engines.Get();
-    int timeout_ms = (e ? e->policy.read_timeout_s : 300) * 1000;
-    // ACK at once: after a packet that needs no reply (macros), the MTA's
-    // next small packet waits for our ACK under Nagle, and a delayed ACK
-    // adds 40 ms per message. Linux leaves quick-ACK mode whenever we send,
-    // so it is set again before every read.
-    int quick = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &quick, sizeof quick);
-    pollfd pfd{fd, POLLIN, 0};
-    int pr = ::poll(&pfd, 1, stop_ ? 1000 : timeout_ms);
-    if (pr == 0) {
-      if (stop_ && in.empty()) return;
-      log("nordpii milter: connection idle for " + std::to_string(timeout_ms / 1000) + " s; closed");
-      return;
+    return e ? e->policy.read_timeout_s : 300;
+  };
+  // Replies to stage commands are a few bytes and the MTA reads each one
+  // before its next command: a peer whose socket buffer is full is not
+  // reading and is closed (the loop never blocks on one connection).
+  auto send_now = [&](Conn* c, std::string_view s) {
+    while (!s.empty()) {
+      ssize_t w = ::send(c->fd, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{c->fd, POLLOUT, 0};
+        if (::poll(&p, 1, 1000) == 1) continue;
+      }
+      if (w <= 0) return false;
+      s.remove_prefix(static_cast<size_t>(w));
     }
-    if (pr < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    ssize_t r = ::recv(fd, buf.data(), buf.size(), 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return;  // the MTA closed (or dropped) the connection
-
-    in.append(buf.data(), static_cast<size_t>(r));
-    // Packets are handled as views of `in`; the bytes they took are
-    // dropped once per read (not once per packet).
-    PacketView p;
+    return true;
+  };
+  std::string out;
+  // Handles every complete packet buffered for `c`; the end of message goes
+  // to a worker. `was_owed`: the MTA owed us bytes before these arrived
+  // (then the wait keeps its start; otherwise a new wait starts now).
+  auto process = [&](Conn* c, bool was_owed) {
     size_t pos = 0;
+    PacketView p;
     for (;;) {
-      auto got = DecodeAt(in, pos, p);
+      auto got = DecodeAt(c->in, pos, p);
       if (!got) {
         log("nordpii milter: " + got.error().message() + "; connection closed");
+        close_conn(c);
         return;
       }
       if (!*got) break;
+      if (p.cmd == kOptNeg) c->negotiated = true;
+      if (p.cmd == kBodyEob) {
+        c->eob = Packet{p.cmd, std::string(p.data)};
+        c->in.erase(0, pos);
+        c->busy = true;
+        ++busy;
+        {
+          std::lock_guard<std::mutex> l(mu);
+          jobs.push_back(c);
+        }
+        cv.notify_one();
+        return;
+      }
       out.clear();
-      bool keep = session.Handle(p, out);
-      if (!out.empty() && !WriteAll(fd, out)) return;
-      if (!keep) return;
+      bool keep = c->session->Handle(p, out);
+      if (!out.empty() && !send_now(c, out)) {
+        log("nordpii milter: the MTA does not read our replies; connection closed");
+        close_conn(c);
+        return;
+      }
+      if (!keep) {
+        close_conn(c);
+        return;
+      }
     }
-    in.erase(0, pos);
+    c->in.erase(0, pos);
+    if (c->in.empty() && c->in.capacity() > (64u << 10)) std::string().swap(c->in);  // idle: give it back
+    bool owed = !c->in.empty() || !c->negotiated;
+    if (owed && !was_owed) c->owed_since = Clock::now();
+  };
+
+  std::vector<char> buf(1 << 16);
+  std::vector<pollfd> pfds;
+  std::vector<Conn*> polled;
+  bool listening = true;
+  Clock::time_point accept_pause{};
+  for (;;) {
+    {  // scans that have answered: the connection returns to the loop
+      std::vector<Conn*> back;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        back.swap(done);
+      }
+      for (Conn* c : back) {
+        c->busy = false;
+        --busy;
+        if (!c->write_ok || !c->keep || stop_) close_conn(c);
+        else process(c, false);
+      }
+    }
+    if (stop_ && listening) {
+      listening = false;
+      size_t idle = 0;
+      for (auto& c : conns)
+        if (!c->busy && !c->dead) close_conn(c.get()), ++idle;
+      log("nordpii milter: stopping: " + std::to_string(idle) + " connection(s) closed, " + std::to_string(busy) +
+          " scan(s) finishing");
+    }
+    conns.erase(std::remove_if(conns.begin(), conns.end(), [](const auto& c) { return c->dead; }), conns.end());
+    if (stop_ && busy == 0) break;
+
+    pfds.clear();
+    polled.clear();
+    pfds.push_back({wake_fd_, POLLIN, 0});
+    auto now = Clock::now();
+    bool accepting = listening && now >= accept_pause;
+    if (accepting) pfds.push_back({fd_, POLLIN, 0});
+    const auto limit = std::chrono::seconds(timeout_s());
+    int wait_ms = accepting || !listening ? -1 : 100;
+    for (auto& c : conns) {
+      if (c->busy) continue;
+      pfds.push_back({c->fd, POLLIN, 0});
+      polled.push_back(c.get());
+      if (!c->in.empty() || !c->negotiated) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c->owed_since + limit - now).count();
+        left = std::max<long long>(left, 0) + 1;
+        if (wait_ms < 0 || left < wait_ms) wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
+      }
+    }
+    int pr = ::poll(pfds.data(), pfds.size(), wait_ms);
+    if (pr < 0 && errno != EINTR) {
+      log("nordpii milter: poll: " + std::string(std::strerror(errno)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    if (pr > 0 && (pfds[0].revents & POLLIN)) {
+      uint64_t n;
+      [[maybe_unused]] ssize_t r = ::read(wake_fd_, &n, sizeof n);
+    }
+    const size_t first = accepting ? 2 : 1;
+    for (size_t i = first; pr > 0 && i < pfds.size(); ++i) {
+      if (!pfds[i].revents) continue;
+      Conn* c = polled[i - first];
+      ssize_t r = ::recv(c->fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (r <= 0) {  // the MTA closed (or dropped) the connection
+        close_conn(c);
+        continue;
+      }
+      const bool was_owed = !c->in.empty() || !c->negotiated;
+      c->in.append(buf.data(), static_cast<size_t>(r));
+      process(c, was_owed);
+      // ACK at once: after a packet that needs no reply (macros), the MTA's
+      // next small packet waits for our ACK under Nagle, and a delayed ACK
+      // adds 40 ms per message. Linux leaves quick-ACK mode whenever we
+      // send, so it is set again after every read.
+      if (!c->dead && !c->busy) {
+        int quick = 1;
+        ::setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &quick, sizeof quick);
+      }
+    }
+    // New connections after the reads: a connection the MTA has just
+    // closed no longer counts against max_connections.
+    if (accepting) {
+      if (pfds[1].revents & POLLIN) {
+        for (;;) {
+          int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+          if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+              log("nordpii milter: accept: " + std::string(std::strerror(errno)));
+              accept_pause = Clock::now() + std::chrono::milliseconds(100);  // e.g. out of descriptors
+            }
+            break;
+          }
+          auto e = engines.Get();
+          size_t cap = e ? e->policy.max_connections : 1000;
+          if (open >= cap) {
+            log("nordpii milter: " + std::to_string(cap) +
+                " connections open (milter.max_connections); a new one was closed");
+            ::close(c);
+            continue;
+          }
+          int one = 1;  // replies are small and each one is awaited: no Nagle delay
+          ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          timeval tv{timeout_s(), 0};  // bounds a worker's write to a peer that stopped reading
+          ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+          auto conn = std::make_unique<Conn>();
+          conn->fd = c;
+          conn->session = std::make_unique<MilterSession>(engines, log);
+          conn->owed_since = Clock::now();
+          conns.push_back(std::move(conn));
+          ++open;
+        }
+      }
+    }
+    now = Clock::now();
+    const auto limit2 = std::chrono::seconds(timeout_s());
+    for (auto& c : conns) {
+      if (c->busy || c->dead || (c->in.empty() && c->negotiated)) continue;
+      if (now - c->owed_since >= limit2) {
+        log(std::string("nordpii milter: ") + (c->negotiated ? "a packet begun" : "no negotiation") + " for " +
+            std::to_string(timeout_s()) + " s (milter.read_timeout_s); connection closed");
+        close_conn(c.get());
+      }
+    }
   }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    quit = true;
+  }
+  cv.notify_all();
+  for (auto& t : pool) t.join();
+  for (auto& c : conns)
+    if (!c->dead) ::close(c->fd);
 }
 
 }  // namespace nordpii::milter

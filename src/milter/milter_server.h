@@ -1,20 +1,24 @@
 // File: milter_server.h
 //
 // `nordpii milter`: our own implementation of the milter protocol (v6) —
-// not libmilter — for three reasons measured against the issue: Debian's
-// libmilter starts a new thread whenever no worker is idle, with no upper
-// bound (a connection flood exhausts the machine), while here at most
-// policy.max_connections connections are served and the rest wait in the
-// listen backlog until the MTA's own connect timeout applies its
-// milter_default_action; libmilter owns the process (smfi_main, one filter,
-// its own signal handling), which makes an atomic SIGHUP reload of patterns
-// and policy awkward; and the protocol is small enough (milter_protocol.h)
-// to test packet by packet without an MTA.
+// not libmilter — for three reasons: Debian's libmilter starts a thread per
+// connection with no upper bound (a connection flood exhausts the machine)
+// and keeps it while the SMTP session is idle; libmilter owns the process
+// (smfi_main, one filter, its own signal handling), which makes an atomic
+// SIGHUP reload of patterns and policy awkward; and the protocol is small
+// enough (milter_protocol.h) to test packet by packet without an MTA.
 //
-//   MilterServer (listen, accept, bounded threads, per-connection timeout)
-//     -> MilterSession (one connection: protocol state, the message as
-//        received, at end of message: MailScanner scan -> policy Evaluate ->
-//        reply / header changes / body replacement)
+//   MilterServer: one event-loop thread (poll) holds every MTA connection
+//     and handles the cheap packets (negotiation, macros, envelope, headers,
+//     body chunks appended to the message); the end-of-message packet goes
+//     to a pool of policy.scan_workers threads, which scan, answer and hand
+//     the connection back. An idle connection (an SMTP session between
+//     commands, or waiting for DATA) costs its MilterSession and a socket,
+//     never a thread: idle sessions cannot starve active ones.
+//     Timeouts apply only while the MTA owes us bytes (see Policy).
+//   MilterSession (one connection: protocol state, the message as
+//     received, at end of message: MailScanner scan -> policy Evaluate ->
+//     reply / header changes / body replacement)
 //   EngineHolder: the current MilterEngine (scanner + policy + key),
 //   swapped atomically on SIGHUP; a message keeps the engine it started with.
 #ifndef NORDPII_MILTER_MILTER_SERVER_H_
@@ -76,6 +80,9 @@ class MilterSession {
 
  private:
   void NewMessage();
+  // CHGHEADER packets deleting every X-Nordpii / X-Nordpii-Verdict that
+  // came with the message.
+  void DropForged(std::string& out) const;
   void EndOfMessage(std::string& out);
   std::string Macro(const std::string& name) const;
   void ErrorAction(const std::string& why, const std::string& counts, std::string& out, std::string& action);
@@ -83,8 +90,6 @@ class MilterSession {
   const EngineHolder& engines_;
   LogFn log_;
   std::shared_ptr<const MilterEngine> engine_;  // for the current message
-  std::shared_ptr<const MilterEngine> ctx_engine_;
-  std::unique_ptr<ScanContext> ctx_;
   bool leadspc_ = false;
   uint32_t noreply_ = 0;  // stages the MTA expects no reply for (SMFIP_NR_*)
   // Macros by the stage they were sent for (connect-stage ones last the
@@ -96,31 +101,43 @@ class MilterSession {
   bool in_body_ = false;
   bool too_large_ = false;
   uint64_t size_ = 0;
+  bool chg_headers_ = false;  // SMFIF_CHGHDRS negotiated
+  // Header occurrences by lower-case name in this message (the MTA's
+  // CHGHEADER index), and the indexes of our own headers arriving from
+  // outside (forged or left by an earlier hop): each is deleted.
+  std::map<std::string, uint32_t> header_count_;
+  std::vector<std::pair<std::string, uint32_t>> forged_;
+};
+
+struct SocketOptions {
+  unsigned mode = 0660;           // unix: sockets only
+  std::string owner, group;       // user and group names ("" = unchanged)
 };
 
 class MilterServer {
  public:
-  // "inet:PORT@HOST", "inet:PORT" (127.0.0.1), "unix:/path" or "local:/path".
-  static Result<std::unique_ptr<MilterServer>> Listen(const std::string& spec);
+  // "inet:PORT@HOST" (HOST: an IPv4 address, "[IPv6]" or a host name;
+  // default 127.0.0.1), "inet6:PORT@HOST" (default ::1), "unix:/path" or
+  // "local:/path" (created with `so`'s mode, owner and group).
+  static Result<std::unique_ptr<MilterServer>> Listen(const std::string& spec, const SocketOptions& so = {});
   ~MilterServer();
-  // Accepts and serves connections until Stop(); at most
-  // policy.max_connections at once (read from the current engine).
-  void Run(const EngineHolder& engines, LogFn log);
-  // Stops accepting; Run() returns once the open connections have ended
-  // (each within its read timeout).
+  // Serves connections until Stop(): at most policy.max_connections open
+  // (read from the current engine; one more is closed at once), scans on
+  // `workers` threads (0 = one per CPU).
+  void Run(const EngineHolder& engines, LogFn log, size_t workers);
+  // Stops accepting and closes every connection not being scanned; Run()
+  // returns once the scans in progress have answered. Safe from any thread.
   void Stop();
   int port() const { return port_; }
 
  private:
+  struct Conn;
   MilterServer() = default;
-  void Serve(int fd, const EngineHolder& engines, LogFn log);
   int fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: Stop() and finished scans wake the loop
   int port_ = 0;
   std::string unix_path_;
   std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t active_ = 0;
 };
 
 }  // namespace nordpii::milter

@@ -2,6 +2,7 @@
 #include "milter/policy.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -148,9 +149,25 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   const toml::table* t;
   if (Status s = table("milter", t); !s.ok()) return s;
   if (t) {
-    if (Status s = c.Unknown(*t, "milter.", {"max_connections", "read_timeout_s"}); !s.ok()) return s;
-    if (Status s = c.Number(*t, "milter.", "max_connections", p.max_connections, 1, 10000); !s.ok()) return s;
+    if (Status s = c.Unknown(*t, "milter.",
+                             {"max_connections", "scan_workers", "read_timeout_s", "socket_mode", "socket_owner",
+                              "socket_group"});
+        !s.ok())
+      return s;
+    if (Status s = c.Number(*t, "milter.", "max_connections", p.max_connections, 1, 100000); !s.ok()) return s;
+    if (Status s = c.Number(*t, "milter.", "scan_workers", p.scan_workers, 0, 256); !s.ok()) return s;
     if (Status s = c.Number(*t, "milter.", "read_timeout_s", p.read_timeout_s, 1, 86400); !s.ok()) return s;
+    std::string mode;
+    if (Status s = c.String(*t, "milter.", "socket_mode", mode); !s.ok()) return s;
+    if (!mode.empty()) {
+      char* end = nullptr;
+      unsigned long m = std::strtoul(mode.c_str(), &end, 8);
+      if (*end || m > 0777 || mode.find_first_not_of("01234567") != std::string::npos)
+        return c.Bad(*t->get("socket_mode"), "milter.socket_mode", "expected an octal mode such as \"0660\"");
+      p.socket_mode = static_cast<unsigned>(m);
+    }
+    if (Status s = c.String(*t, "milter.", "socket_owner", p.socket_owner); !s.ok()) return s;
+    if (Status s = c.String(*t, "milter.", "socket_group", p.socket_group); !s.ok()) return s;
   }
   if (Status s = table("limits", t); !s.ok()) return s;
   if (t) {

@@ -44,8 +44,18 @@ struct Rule {
 
 struct Policy {
   // [milter]
-  size_t max_connections = 64;   // concurrent MTA connections served; more wait in the backlog
-  int read_timeout_s = 300;      // an idle connection is closed after this
+  // Open MTA connections (idle ones cost a few KiB each, see README); one
+  // more is accepted and closed at once (the MTA applies its default action).
+  size_t max_connections = 1000;
+  // Threads that scan at end of message (0 = one per CPU); read at start.
+  size_t scan_workers = 0;
+  // A packet the MTA owes (the rest of a packet begun, or the negotiation
+  // after connecting) must arrive within this; between packets (the MTA is
+  // waiting for its SMTP client) there is no timeout.
+  int read_timeout_s = 300;
+  // unix: sockets: mode, owner and group (empty = the process's); read at start.
+  unsigned socket_mode = 0660;
+  std::string socket_owner, socket_group;
   // [limits]
   size_t max_message_bytes = 25u << 20;
   int scan_timeout_ms = 10000;

@@ -6,7 +6,7 @@
 //     skipped;
 //   - Unicode NFKC (ICU): full-width digits become ASCII digits, compatibility
 //     spaces become U+0020;
-//   - separator folding (shared/spec identifiers.md §1.2): dashes U+2010-2015,
+//   - separator folding (docs/identifiers.md §1.2): dashes U+2010-2015,
 //     U+2212 -> '-'; zero-width characters, word joiner, BOM and soft hyphen
 //     are deleted.
 // Fast path: text made only of ASCII and characters that NFKC and the folds

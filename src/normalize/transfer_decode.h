@@ -18,7 +18,7 @@
 // bytes per input byte; ToUtf8 needs about 12 bytes of scratch per input
 // byte, so callers bound part sizes (ScanLimits) before converting.
 //
-// Groundwork for the mail reader (issue 3); used by the engine's tests.
+// Used by the mail reader and the engine's tests.
 #ifndef NORDPII_NORMALIZE_TRANSFER_DECODE_H_
 #define NORDPII_NORMALIZE_TRANSFER_DECODE_H_
 

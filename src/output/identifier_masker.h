@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "output/shown_text.h"
 #include "pipeline/scanner.h"
 
 namespace nordpii {
@@ -30,8 +31,13 @@ class IdentifierMasker {
   // has fewer), so ticket ids and short names cost a digit count.
   // Not thread-safe: one masker per thread.
   std::string Mask(std::string_view text);
+  // The gate for everything written about an input (see shown_text.h):
+  // `text` masked, or as it is when the run reveals values (--reveal).
+  ShownText Show(std::string_view text) { return ShownText(reveal_ ? std::string(text) : Mask(text)); }
+  void SetReveal(bool reveal) { reveal_ = reveal; }
 
  private:
+  bool reveal_ = false;
   std::unique_ptr<ScanContext> ctx_;
   FindingFilter filter_;
   std::string spaced_;  // scratch

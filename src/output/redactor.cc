@@ -6,9 +6,11 @@
 
 #include <cerrno>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/utf8.h"
+#include "output/temp_cleanup.h"
 
 namespace nordpii {
 
@@ -68,38 +70,74 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path) {
   std::unique_ptr<OutputFile> o(new OutputFile());
   o->path_ = path;
   if (path == "-") {
+    o->path_ = "standard output";
     o->f_ = stdout;
     return o;
   }
-  o->tmp_ = path + ".nordpii-XXXXXX";
+  std::string target = path;
+  struct stat lst;
+  if (lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    // Replace the link's target, not the link.
+    char* real = realpath(path.c_str(), nullptr);
+    if (!real) return Error(ErrorCode::kIo, path + ": symbolic link to a missing file; nothing written");
+    target = real;
+    std::free(real);
+  }
+  struct stat st;
+  const bool exists = stat(target.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) return Error(ErrorCode::kIo, path + ": is a directory");
+  if (exists && !S_ISREG(st.st_mode)) {
+    // A FIFO, a device, a socket: write through it, never replace it.
+    int fd = ::open(target.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return Error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+    o->f_ = fdopen(fd, "wb");
+    if (!o->f_) {
+      close(fd);
+      return Error(ErrorCode::kIo, path + ": fdopen failed");
+    }
+    o->through_ = true;
+    return o;
+  }
+  if (exists && st.st_nlink > 1)
+    return Error(ErrorCode::kIo, path + ": has " + std::to_string(st.st_nlink) +
+                                     " hard links; replacing it would leave the other names with the old "
+                                     "content; nothing written");
+  o->path_ = target;
+  o->tmp_ = target + ".nordpii-XXXXXX";
   int fd = mkstemp(o->tmp_.data());
   if (fd < 0) return Error(ErrorCode::kIo, path + ": cannot create temporary file: " + std::strerror(errno));
-  // mkstemp creates 0600: give the output the mode an ordinary create would
-  // (or the mode of the file it replaces).
-  struct stat st;
+  o->slot_ = RegisterTemp(o->tmp_);
+  auto fail = [&](const std::string& why) -> Status {
+    close(fd);
+    unlink(o->tmp_.c_str());
+    UnregisterTemp(o->slot_);
+    o->slot_ = -1;
+    return Error(ErrorCode::kIo, path + ": " + why + "; nothing written");
+  };
+  // mkstemp creates 0600 owned by us: give the output the mode an ordinary
+  // create would, or the mode, owner and group of the file it replaces.
   mode_t mode;
-  if (stat(path.c_str(), &st) == 0) {
+  if (exists) {
     mode = st.st_mode & 07777;
+    if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(fd, st.st_uid, st.st_gid) != 0)
+      return fail(std::string("cannot keep the file's owner and group: ") + std::strerror(errno));
   } else {
     mode_t mask = umask(0);
     umask(mask);
     mode = 0666 & ~mask;
   }
-  fchmod(fd, mode);
+  if (fchmod(fd, mode) != 0) return fail(std::string("cannot set the file mode: ") + std::strerror(errno));
   o->f_ = fdopen(fd, "wb");
-  if (!o->f_) {
-    close(fd);
-    unlink(o->tmp_.c_str());
-    return Error(ErrorCode::kIo, path + ": fdopen failed");
-  }
+  if (!o->f_) return fail("fdopen failed");
   return o;
 }
 
 OutputFile::~OutputFile() {
   if (f_ && f_ != stdout) {
     std::fclose(f_);
-    if (!committed_) unlink(tmp_.c_str());
+    if (!committed_ && !through_) unlink(tmp_.c_str());
   }
+  UnregisterTemp(slot_);
 }
 
 Status OutputFile::Write(std::string_view bytes) {
@@ -110,16 +148,30 @@ Status OutputFile::Write(std::string_view bytes) {
 }
 
 Status OutputFile::Commit() {
-  if (std::fflush(f_) != 0) return Error(ErrorCode::kIo, path_ + ": write failed: " + std::strerror(errno));
+  if (std::fflush(f_) != 0 || std::ferror(f_))
+    return Error(ErrorCode::kIo, path_ + ": write failed: " + std::strerror(errno));
   if (f_ == stdout) return Status::Ok();
+  if (through_) {
+    int r = std::fclose(f_);
+    f_ = nullptr;
+    if (r != 0) return Error(ErrorCode::kIo, path_ + ": write failed: " + std::strerror(errno));
+    committed_ = true;
+    return Status::Ok();
+  }
   if (fsync(fileno(f_)) != 0) return Error(ErrorCode::kIo, path_ + ": fsync failed: " + std::strerror(errno));
-  std::fclose(f_);
+  int r = std::fclose(f_);
   f_ = nullptr;
+  if (r != 0) {
+    unlink(tmp_.c_str());
+    return Error(ErrorCode::kIo, path_ + ": write failed: " + std::strerror(errno));
+  }
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     unlink(tmp_.c_str());
     return Error(ErrorCode::kIo, path_ + ": rename failed: " + std::strerror(errno));
   }
   committed_ = true;
+  UnregisterTemp(slot_);
+  slot_ = -1;
   return Status::Ok();
 }
 

@@ -27,8 +27,21 @@ enum class RedactStyle { kLabel, kMask, kHmac };
 // The replacement text for a finding in a style (raw = its input bytes).
 std::string Replacement(const Finding& f, std::string_view raw, RedactStyle style);
 
-// A destination that is either stdout (streamed) or a file written through a
-// temporary file in the same directory and renamed on Commit().
+// A destination: stdout ("-"), a regular file, or something that is not a
+// regular file (a FIFO, a character device such as /dev/null or a tty).
+//  - A regular file (new or existing) is written to a temporary file in the
+//    same directory and renamed over it on Commit(): never half-written. An
+//    existing file keeps its mode, owner and group (Open fails when the
+//    owner cannot be kept). A file with more than one hard link is refused:
+//    the rename would give this name the new content and leave the other
+//    names with the old one (for in-place redaction: the raw data).
+//  - A symbolic link is followed: its target is replaced (the link stays a
+//    link); a dangling link is refused.
+//  - A FIFO or device is written through (opened for writing, never
+//    replaced or renamed over; what was written before a failure cannot be
+//    taken back). Directories are refused.
+// The temporary file is registered with temp_cleanup.h, so a signal
+// removes it.
 class OutputFile {
  public:
   static Result<std::unique_ptr<OutputFile>> Open(const std::string& path);  // "-" = stdout
@@ -41,6 +54,8 @@ class OutputFile {
   std::string path_, tmp_;
   std::FILE* f_ = nullptr;
   bool committed_ = false;
+  bool through_ = false;  // written directly (a FIFO or device), no rename
+  int slot_ = -1;         // temp_cleanup registration of tmp_
 };
 
 class Redactor : public StreamSink {

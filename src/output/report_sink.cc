@@ -82,36 +82,42 @@ std::string SafeUtf8(std::string_view raw) {
 
 }  // namespace
 
-ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal)
-    : out_(out), format_(format), reveal_(reveal) {
+ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal, IdentifierMasker& masker)
+    : out_(out), format_(format), reveal_(reveal), masker_(masker) {
+  masker_.SetReveal(reveal);
   if (format_ == ReportFormat::kJson) std::fputs("{\"findings\":[", out_);
 }
 
-std::string ReportSink::Shown(std::string_view v) {
-  return masker_ && !reveal_ ? masker_->Mask(v) : std::string(v);
-}
-
-void ReportSink::SetPath(std::string path) {
-  path_ = Shown(path);
+void ReportSink::SetPath(std::string_view path) {
+  path_ = masker_.Show(path);
   path_json_.clear();
   message_index_ = 0;
-  ticket_.clear();
-  message_id_.clear();
+  record_ = 0;
+  for (auto& t : ticket_) t = ShownText();
+  message_id_ = ShownText();
 }
 
-void ReportSink::SetMessage(size_t index, std::string message_id) {
+void ReportSink::SetMessage(size_t index, std::string_view message_id) {
   message_index_ = index;
-  message_id_ = Shown(message_id);
+  message_id_ = masker_.Show(message_id);
 }
 
 void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                            std::string_view closed) {
-  ticket_.resize(5);  // assigned in place: the strings keep their capacity from ticket to ticket
-  ticket_[0] = std::to_string(record);
-  ticket_[1] = Shown(id);
-  ticket_[2] = created;
-  ticket_[3] = updated;
-  ticket_[4] = closed;
+  record_ = record;
+  ticket_[0] = masker_.Show(id);
+  ticket_[1] = masker_.Show(created);
+  ticket_[2] = masker_.Show(updated);
+  ticket_[3] = masker_.Show(closed);
+}
+
+const ShownText& ReportSink::Field(const std::string& raw) {
+  if (!field_valid_ || raw != field_raw_) {
+    field_raw_ = raw;
+    field_shown_ = masker_.Show(raw);
+    field_valid_ = true;
+  }
+  return field_shown_;
 }
 
 bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
@@ -128,15 +134,16 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     // One finding per line: a value written across a line break shows "\n".
     for (size_t k = 0; (k = value.find_first_of("\r\n\t", k)) != std::string::npos;)
       value.replace(k, 1, value[k] == '\n' ? "\\n" : value[k] == '\r' ? "\\r" : "\\t"), k += 2;
-    line_ = path_ + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type +
+    line_ = path_.str() + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type +
             " " + ConfidenceName(f.confidence) + " " + value;
     if (f.part_offset >= 0) {
       line_ += " (";
       if (message_index_ > 0) line_ += "message " + std::to_string(message_index_) + ", ";
-      if (!ticket_.empty())
-        line_ += "ticket " + (ticket_[1].empty() ? "#" + ticket_[0] : ticket_[1]) + " " + f.field + ")";
+      if (has_ticket())
+        line_ += "ticket " + (ticket_[0].empty() ? "#" + std::to_string(record_) : ticket_[0].str()) + " " +
+                 Field(f.field).str() + ")";
       else
-        line_ += (f.part.empty() ? std::string("header") : "part " + f.part) + " " + f.field + ")";
+        line_ += (f.part.empty() ? std::string("header") : "part " + f.part) + " " + Field(f.field).str() + ")";
     }
     line_ += "\n";
   } else {
@@ -181,25 +188,25 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       line_ += ",\"message_id\":";
       AppendJsonString(line_, message_id_);
     }
-    if (!ticket_.empty()) {
+    if (has_ticket()) {
       line_ += ",\"record\":";
-      line_ += ticket_[0];
+      AppendNumber(line_, record_);
       static const char* const kKeys[] = {"ticket_id", "created", "updated", "closed"};
       for (int k = 0; k < 4; ++k) {
-        if (ticket_[k + 1].empty()) continue;
+        if (ticket_[k].empty()) continue;
         line_ += ",\"";
         line_ += kKeys[k];
         line_ += "\":";
-        AppendJsonString(line_, ticket_[k + 1]);
+        AppendJsonString(line_, ticket_[k]);
       }
     }
     if (f.part_offset >= 0) {
-      if (ticket_.empty()) {
+      if (!has_ticket()) {
         line_ += ",\"part\":";
-        AppendJsonString(line_, f.part);
+        AppendJsonString(line_, std::string_view(f.part));  // part numbers: made by the MIME reader
       }
       line_ += ",\"field\":";
-      AppendJsonString(line_, f.field);
+      AppendJsonString(line_, Field(f.field));
       line_ += ",\"part_offset\":";
       AppendNumber(line_, f.part_offset);
     }
@@ -219,7 +226,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
 void ReportSink::Event(std::string_view kind, std::string_view part, const std::string& rest_json,
                        const std::string& text) {
   if (format_ == ReportFormat::kText) {
-    std::string l = path_ + ": ";
+    std::string l = path_.str() + ": ";
     if (message_index_ > 0) l += "message " + std::to_string(message_index_) + ": ";
     l += text + "\n";
     std::fputs(l.c_str(), out_);
@@ -246,24 +253,27 @@ void ReportSink::Event(std::string_view kind, std::string_view part, const std::
 }
 
 void ReportSink::OnNote(std::string_view part, std::string_view text) {
+  // A note quotes the input (a charset name, a file name): shown masked.
+  ShownText shown = masker_.Show(text);
   std::string rest = ",\"text\":";
-  AppendJsonString(rest, text);
-  Event("note", part, rest, "note: " + std::string(text));
+  AppendJsonString(rest, shown);
+  Event("note", part, rest, "note: " + shown.str());
   if (observer_) observer_->RecordedEvent("note", "");
 }
 
 void ReportSink::OnAttachment(std::string_view part, std::string_view type, std::string_view name,
                               uint64_t size) {
+  ShownText shown_type = masker_.Show(type), shown_name = masker_.Show(name);
   std::string rest = ",\"content_type\":";
-  AppendJsonString(rest, type);
+  AppendJsonString(rest, shown_type);
   rest += ",\"name\":";
-  AppendJsonString(rest, name);
+  AppendJsonString(rest, shown_name);
   rest += ",\"size\":" + std::to_string(size) + ",\"scanned\":false";
   ++attachments_;
   Event("attachment", part, rest,
-        "attachment part " + std::string(part) + " " + std::string(type) + " '" + std::string(name) + "' (" +
+        "attachment part " + std::string(part) + " " + shown_type.str() + " '" + shown_name.str() + "' (" +
             std::to_string(size) + " bytes) not scanned");
-  if (observer_) observer_->RecordedEvent("attachment", type);
+  if (observer_) observer_->RecordedEvent("attachment", shown_type.str());
 }
 
 void ReportSink::Finish(size_t files, size_t errors) {

@@ -44,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "output/shown_text.h"
 #include "pipeline/scanner.h"
 
 namespace nordpii {
@@ -64,14 +65,15 @@ class ReportObserver {
 class ReportSink : public StreamSink {
  public:
   // Writes to `out` (not owned). `reveal` adds the raw value (--reveal).
-  ReportSink(std::FILE* out, ReportFormat format, bool reveal);
-  // With a masker (not owned), identifiers in the path, Message-ID and
-  // ticket id are masked before they are written (unless `reveal`).
-  void SetMasker(IdentifierMasker* m) { masker_ = m; }
-  void SetPath(std::string path);
+  // Everything written about the input passes `masker` (not owned; one per
+  // thread): identifiers in paths, Message-IDs, ticket ids and dates, field
+  // and header names, notes and attachment types and names are masked
+  // (unless `reveal`).
+  ReportSink(std::FILE* out, ReportFormat format, bool reveal, IdentifierMasker& masker);
+  void SetPath(std::string_view path);
   // The message being scanned (mail): index in an mbox (0 = not an mbox)
   // and its Message-ID.
-  void SetMessage(size_t index, std::string message_id);
+  void SetMessage(size_t index, std::string_view message_id);
   // The ticket being scanned (ticket exports): record number, id, dates.
   void SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                  std::string_view closed);
@@ -85,21 +87,23 @@ class ReportSink : public StreamSink {
   size_t count() const { return count_; }
   const std::map<std::string, size_t>& by_type() const { return by_type_; }
   void SetObserver(ReportObserver* o) { observer_ = o; }
-  // The context written with each finding.
-  const std::string& path() const { return path_; }
-  const std::string& message_id() const { return message_id_; }
-  // record, id, created, updated, closed; empty when not a ticket.
-  const std::vector<std::string>& ticket() const { return ticket_; }
+  // The context written with each finding (as shown).
+  const ShownText& path() const { return path_; }
+  const ShownText& message_id() const { return message_id_; }
+  // A ticket's id, created, updated, closed (as shown); has_ticket() false
+  // when the input is not a ticket export.
+  bool has_ticket() const { return record_ > 0; }
+  const ShownText& ticket_id() const { return ticket_[0]; }
+  const ShownText& created() const { return ticket_[1]; }
+  const ShownText& updated() const { return ticket_[2]; }
+  const ShownText& closed() const { return ticket_[3]; }
 
  private:
   std::FILE* out_;
   ReportFormat format_;
   bool reveal_;
-  IdentifierMasker* masker_ = nullptr;
-  // What is written about the input: `v` with identifiers masked (with a
-  // masker, unless `reveal`).
-  std::string Shown(std::string_view v);
-  std::string path_;
+  IdentifierMasker& masker_;
+  ShownText path_;
   std::string path_json_;  // path_ as a JSON string, made on first use
   size_t count_ = 0;
   std::map<std::string, size_t> by_type_;
@@ -108,16 +112,27 @@ class ReportSink : public StreamSink {
   std::string rules_;  // scratch
   std::string line_;
   size_t message_index_ = 0;
-  std::vector<std::string> ticket_;  // record, id, created, updated, closed (empty = none)
-  std::string message_id_;
+  size_t record_ = 0;         // ticket record number (0 = not a ticket)
+  ShownText ticket_[4];       // id, created, updated, closed
+  ShownText message_id_;
+  // A finding's field (a JSON key path, a CSV header, a mail header name)
+  // as shown, for the last raw field seen (fields repeat from finding to
+  // finding).
+  std::string field_raw_;
+  ShownText field_shown_;
+  bool field_valid_ = false;
   std::vector<std::string> events_;  // JSON format: written by Finish
   size_t attachments_ = 0;
   ReportObserver* observer_ = nullptr;
+  const ShownText& Field(const std::string& raw);
   void Event(std::string_view kind, std::string_view part, const std::string& rest_json, const std::string& text);
 };
 
-// Appends s as a JSON string literal (quoted, escaped) to out.
+// Appends s as a JSON string literal (quoted, escaped) to out. Text that
+// came from an input goes in as a ShownText (the overload), program text
+// (type ids, categories, rule names, part numbers) as a string_view.
 void AppendJsonString(std::string& out, std::string_view s);
+inline void AppendJsonString(std::string& out, const ShownText& s) { AppendJsonString(out, std::string_view(s.str())); }
 
 }  // namespace nordpii
 

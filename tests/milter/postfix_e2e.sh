@@ -115,6 +115,66 @@ if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=flag-rule; f
   pass "flag: delivered with X-Nordpii-Verdict"
 else fail "flag: $out"; fi
 
+# 1b. forged verdict headers from outside are deleted; ours is the only one
+printf 'From: kari@example.org\r\nTo: inbox@pii.test\r\nX-Nordpii-Verdict: accept; rule=-; findings=0\r\nSubject: forged\r\nX-Nordpii: redacted=0\r\nx-nordpii-verdict: none\r\n\r\nMitt fnr er 15108695088.\r\n' > "$LAB/forged.eml"
+swaks --server "127.0.0.1:$SMTP_PORT" --from kari@example.org --to inbox@pii.test --data "$LAB/forged.eml" >/dev/null 2>&1
+N=$((N + 1))
+if f=$(wait_delivery $N) && [ "$(grep -ci '^X-Nordpii' "$f")" = 1 ] &&
+   grep -q '^X-Nordpii-Verdict: flag; rule=flag-rule' "$f" && grep -q '^Subject: forged' "$f"; then
+  pass "forged X-Nordpii headers removed, only nordpii's verdict arrives"
+else fail "forged headers: $(grep -i '^x-nordpii' "$f" 2>/dev/null | tr '\n' '|')"; fi
+
+# 1c. a slow SMTP client: pauses between EHLO and MAIL and inside DATA,
+#     each longer than read_timeout_s (1 s here): Postfix sends the milter
+#     nothing meanwhile, and the message must still be accepted.
+{ cat "$LAB/flag.toml"; printf '[milter]\nread_timeout_s = 1\n'; } > "$LAB/slow.toml"
+use_policy slow
+slow_out=$(/usr/bin/python3 - "$SMTP_PORT" 2>&1 <<'EOF'
+import smtplib, sys, time
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("slow.example")
+time.sleep(2.5)
+s.mail("kari@example.org")
+s.rcpt("inbox@pii.test")
+s.putcmd("data")
+assert s.getreply()[0] == 354
+for line in [b"Subject: slow client\r\n", b"\r\n", b"line one\r\n"]:
+    s.send(line)
+    time.sleep(1.5)
+s.send(b"fnr 15108695088\r\n.\r\n")
+code, msg = s.getreply()
+print(code, msg.decode())
+s.quit()
+EOF
+)
+N=$((N + 1))
+if echo "$slow_out" | grep -q '^250' && f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag' "$f"; then
+  pass "slow SMTP client (pauses > read_timeout_s): accepted and flagged"
+else fail "slow SMTP client: $slow_out"; fi
+
+# 1d. SIGTERM with an idle SMTP session open (Postfix holds its milter
+#     connection while the client says nothing): nordpii exits within 2 s.
+use_policy flag  # the default read_timeout_s (300 s)
+/usr/bin/python3 - "$SMTP_PORT" >/dev/null 2>&1 <<'EOF' &
+import smtplib, sys, time
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("idle.example")
+time.sleep(8)
+EOF
+IDLE_PID=$!
+sleep 1
+t0=$(date +%s%N)
+kill -TERM "$MPID"
+for _ in $(seq 100); do kill -0 "$MPID" 2>/dev/null || break; sleep 0.05; done
+t1=$(date +%s%N)
+if ! kill -0 "$MPID" 2>/dev/null && [ $(((t1 - t0) / 1000000)) -lt 2000 ]; then
+  pass "SIGTERM with an idle SMTP session: stopped in $(((t1 - t0) / 1000000)) ms"
+else fail "SIGTERM with an idle SMTP session: still running after $(((t1 - t0) / 1000000)) ms"; kill -9 "$MPID"; fi
+wait "$MPID" 2>/dev/null
+kill "$IDLE_PID" 2>/dev/null; wait "$IDLE_PID" 2>/dev/null
+cp "$LAB/flag.toml" "$LAB/active.toml"
+start_milter
+
 # 2. clean mail: body byte-identical
 printf 'Hei,\r\nordre 4500012345 er sendt.\r\n\r\nHilsen\r\n' > "$LAB/clean.txt"
 swaks --server "127.0.0.1:$SMTP_PORT" --from kari@example.org --to inbox@pii.test --header "Subject: clean" \
@@ -198,6 +258,31 @@ N=$((N + 1))
 if f=$(wait_delivery $N) && grep -q 'queued while down' "$f" && grep -q '\[NO-FNR\]' "$f"; then
   pass "milter back: queued mail delivered, redacted"
 else fail "milter back: queued mail not delivered"; fi
+
+# 8. a unix socket where a chrooted smtpd finds it: under the queue
+#    directory, named relative to it in main.cf (Postfix daemons run in the
+#    queue directory, chrooted or not), mode 0660 group postfix from
+#    milter.socket_mode/socket_group (root's umask would leave it 0755:
+#    "Permission denied" for smtpd).
+kill "$MPID"; wait "$MPID" 2>/dev/null; MPID=
+mkdir -p "$LAB/queue/nordpii"
+chgrp postfix "$LAB/queue/nordpii"
+chmod 0750 "$LAB/queue/nordpii"
+{ cat "$LAB/flag.toml"; printf '[milter]\nsocket_mode = "0660"\nsocket_group = "postfix"\n'; } > "$LAB/active.toml"
+SOCK=$LAB/queue/nordpii/milter.sock
+NORDPII_KEY=e2e-key NORDPII_CACHE_DIR=off "$BIN" milter --listen "unix:$SOCK" --config "$LAB/active.toml" \
+  --patterns "$SRC/patterns" >>"$MILTER_LOG" 2>&1 &
+MPID=$!
+for _ in $(seq 50); do grep -q "listening on unix:$SOCK" "$MILTER_LOG" && break; sleep 0.1; done
+postconf -c "$C" "smtpd_milters = unix:nordpii/milter.sock"
+postfix -c "$C" reload >/dev/null 2>&1
+sleep 1
+out=$(send "unix socket" "fnr 15108695088")
+N=$((N + 1))
+if [ "$(stat -c '%a %G' "$SOCK" 2>/dev/null)" = "660 postfix" ] && f=$(wait_delivery $N) &&
+   grep -q '^X-Nordpii-Verdict: flag' "$f"; then
+  pass "unix socket (0660, group postfix, relative to the queue directory): Postfix connects"
+else fail "unix socket: $(stat -c '%a %G' "$SOCK" 2>&1) $(echo "$out" | grep '<\*\*' | tail -1)"; fi
 
 # Logs never contain a raw identifier or message text.
 if grep -q -e 15108695088 -e Sommer2026 "$MILTER_LOG"; then fail "milter log contains a raw value"

@@ -4,6 +4,10 @@
 # Traps it avoids (each makes Postfix fail silently): data_directory owned by
 # postfix; maillog_file's directory listed in maillog_file_prefixes; no
 # comment at the end of a main.cf line. Postfix's master must start as root.
+# Nothing of the system's Postfix configuration is assumed: a fresh Debian
+# (the postfix package with debconf "No configuration") has no
+# /etc/postfix/main.cf, on which `postconf -h` fails; no /etc/mailname and no
+# aliases are needed (myhostname, alias_maps and mydestination are set here).
 #
 #   lab_start LAB SMTP_PORT MILTER   (MILTER: "inet:127.0.0.1:PORT" or "" for none)
 #   lab_stop LAB
@@ -16,8 +20,14 @@ lab_start() {
   mkdir -p "$c" "$lab/queue" "$lab/data" "$lab/mail"
   chown postfix:postfix "$lab/data"
   chown nobody:nogroup "$lab/mail"
-  cp "$(postconf -h config_directory)/master.cf.proto" "$c/master.cf" 2>/dev/null ||
-    cp "$(postconf -h config_directory)/master.cf" "$c/master.cf"
+  # Compiled-in defaults (-d): they need no main.cf.
+  local sys
+  sys=$(postconf -dh config_directory) || return 1
+  local m
+  for m in "$sys/master.cf.proto" "$sys/master.cf" /usr/share/postfix/master.cf.dist; do
+    [ -s "$m" ] && cp "$m" "$c/master.cf" && break
+  done
+  [ -s "$c/master.cf" ] || { echo "postfix_lab: no master.cf template found" >&2; return 1; }
   cat > "$c/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $lab/queue

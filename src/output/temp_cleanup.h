@@ -1,0 +1,36 @@
+// File: temp_cleanup.h
+//
+// Temporary files removed when a terminating signal arrives. `redact`
+// writes FILE.nordpii-XXXXXX (partial output that may still hold raw
+// data) and `batch` spills findings to .worker-N.jsonl; SIGINT, SIGTERM or
+// SIGHUP must not leave them behind.
+//
+// The registry is a fixed table of path buffers, so the signal handler only
+// reads memory that already exists and calls async-signal-safe functions
+// (unlink, write, signal, raise): it unlinks every registered path, writes
+// the message given to InstallTempCleanup, restores the default action and
+// re-raises the signal (the exit status still says which signal ended the
+// process). Slots are claimed with lock-free atomics: thread-safe.
+#ifndef NORDPII_OUTPUT_TEMP_CLEANUP_H_
+#define NORDPII_OUTPUT_TEMP_CLEANUP_H_
+
+#include <string>
+
+namespace nordpii {
+
+// Installs the handler for SIGINT, SIGTERM and SIGHUP (a signal that was
+// ignored when the process started stays ignored). `message` (a full
+// line, copied; may be empty) is written to stderr when a signal arrives.
+// Call once from the command's thread before creating temporary files.
+void InstallTempCleanup(const std::string& message);
+
+// Registers a path (at most 4095 bytes) to unlink on a signal; returns a
+// slot for UnregisterTemp, or -1 when the table is full or the path too long
+// (the file is then not cleaned up on a signal; never an error).
+int RegisterTemp(const std::string& path);
+// Forgets a slot (-1 is ignored): call before the file is renamed or removed.
+void UnregisterTemp(int slot);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_OUTPUT_TEMP_CLEANUP_H_

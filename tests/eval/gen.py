@@ -1,0 +1,968 @@
+#!/usr/bin/python3
+"""Adversarial recall corpus for nordpii (issue 11).
+
+    /usr/bin/python3 tests/eval/gen.py --seed 11 --count 600 --out /tmp/eval
+
+Writes tickets, mails and exports in nb/nn/sv/da/fi/is/en with planted
+identifiers (every type nordpii redacts by default, in every written variant,
+carrier and label kind) and hard decoys, plus one ground-truth manifest per
+corpus file (`<file>.manifest.json`). Deterministic per seed. Standard library
+and Debian python3-stdnum only. Scored by score.py; see README "Recall evaluation".
+
+Fairness rules (checked here, a value that breaks them is regenerated):
+- every planted value is valid by shared/spec/identifiers.md and cross-checked
+  with python-stdnum where it has a validator (ids.STDNUM_DISAGREES lists the
+  documented disagreements);
+- unlabelled values only for types whose checksum + date evidence the spec
+  calls strong enough (UNLABELLED_OK);
+- decoys never pass a strong validator (ids.strong_any), so a correct engine
+  must keep them;
+- every planted value's and decoy's alphanumeric normal form occurs exactly
+  once in its document, so the scorer can tell by presence whether it survived.
+"""
+
+import argparse
+import base64
+import html
+import json
+import os
+import random
+import sys
+import unicodedata
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ids  # noqa: E402
+from lang import (LABELS, NEUTRAL, GREETING, FILLER, CLOSING, QUOTE_HEAD, SUBJECT,  # noqa: E402
+                  DECOY_LABELS, LANGS)
+
+REFERENCE_DATE = "2026-12-01"
+WRAP = "\ue000"  # placeholder for a line break inside a value
+
+# type -> (label family, languages it is planted in)
+TYPES = {
+    "no.fnr": ("no", ("nb", "nn", "en")),
+    "no.dnr": ("dnr", ("nb", "nn", "en")),
+    "no.hnr": ("hnr", ("nb", "nn", "en")),
+    "se.pnr": ("se", ("sv", "en")),
+    "se.snr": ("snr", ("sv", "en")),
+    "dk.cpr": ("dk", ("da", "en")),
+    "dk.cpr-nomod11": ("dk", ("da", "en")),
+    "fi.hetu": ("fi", ("fi", "sv", "en")),
+    "fi.hetu-2023": ("fi", ("fi", "sv", "en")),
+    "is.kt": ("is", ("is", "en")),
+    "passport.no": ("pass", ("nb", "nn", "en")),
+    "passport.se": ("pass", ("sv", "en")),
+    "passport.dk": ("pass", ("da", "en")),
+    "passport.fi": ("pass", ("fi", "en")),
+    "passport.is": ("pass", ("is", "en")),
+    "no.account": ("acct", ("nb", "nn", "en")),
+    "iban.no": ("iban", ("nb", "nn", "en")),
+    "iban.se": ("iban", ("sv", "en")),
+    "iban.dk": ("iban", ("da", "en")),
+    "iban.fi": ("iban", ("fi", "en")),
+    "iban.is": ("iban", ("is", "en")),
+    "card": ("card", LANGS),
+    "password": ("pw", LANGS),
+    "partial-id": (None, LANGS),  # label family of the language's national id
+}
+PARTIAL_FAMILY = {"nb": "no", "nn": "no", "en": "no", "sv": "se", "da": "dk", "fi": "fi", "is": "is"}
+
+NO_VARIANTS = ["compact", "hyphen", "space", "grouped", "dots", "nbsp", "thin", "zw", "fullwidth", "ndash",
+               "wrap", "quoted", "quoted_wrap"]
+DKIS_VARIANTS = ["hyphen", "compact", "space", "nbsp", "ndash", "zw", "fullwidth", "wrap", "quoted", "quoted_wrap"]
+VARIANTS = {
+    "no.fnr": NO_VARIANTS, "no.dnr": [x for x in NO_VARIANTS if x != "dots"],
+    "no.hnr": [x for x in NO_VARIANTS if x != "dots"],  # DD.MM.YY only for real dates
+    "se.pnr": ["hyphen", "compact", "space", "century12", "century12c", "nbsp", "ndash", "zw", "fullwidth", "wrap",
+               "quoted", "quoted_wrap"],
+    "dk.cpr": DKIS_VARIANTS, "dk.cpr-nomod11": DKIS_VARIANTS, "is.kt": DKIS_VARIANTS,
+    "fi.hetu": ["standard", "lower", "fullwidth", "zw", "quoted"],
+    "no.account": ["compact", "dots", "space", "nbsp", "fullwidth", "wrap", "quoted", "quoted_wrap"],
+    "iban": ["compact", "space", "nbsp", "wrap", "quoted", "quoted_wrap"],
+    "card": ["compact", "space", "hyphen", "nbsp", "thin", "fullwidth", "wrap", "quoted", "quoted_wrap"],
+    "passport": ["standard", "fullwidth", "quoted"],
+    "password": ["standard", "quoted"],
+}
+VARIANTS["partial-id"] = ["stars", "xs"]
+VARIANTS["se.snr"] = VARIANTS["se.pnr"]
+VARIANTS["fi.hetu-2023"] = VARIANTS["fi.hetu"]
+
+# Without any label, only where the spec's base rates make the value itself
+# strong evidence (section 9/10): NO 11 digits with both mod-11 checks and a
+# date; SE Luhn + date written with its hyphen or as 12 digits; DK with mod 11
+# and IS with its check digit written with the hyphen; HETU (century sign +
+# check character); IBAN (country + mod 97); cards written in groups.
+UNLABELLED_OK = {
+    "no.fnr": set(NO_VARIANTS), "no.dnr": set(NO_VARIANTS), "no.hnr": set(NO_VARIANTS),
+    "se.pnr": {"hyphen", "century12", "century12c", "ndash", "fullwidth", "quoted"},
+    "se.snr": {"hyphen", "century12", "century12c", "ndash", "fullwidth", "quoted"},
+    "dk.cpr": {"hyphen", "ndash", "fullwidth", "quoted"},
+    "is.kt": {"hyphen", "ndash", "fullwidth", "quoted"},
+    "fi.hetu": set(VARIANTS["fi.hetu"]), "fi.hetu-2023": set(VARIANTS["fi.hetu"]),
+    "iban": set(VARIANTS["iban"]),
+    "card": {"space", "hyphen", "nbsp", "thin", "fullwidth", "quoted"},
+}
+
+# Written variants that an 8-bit charset can carry.
+LATIN1_VARIANTS = {"compact", "hyphen", "space", "grouped", "dots", "nbsp", "wrap", "quoted", "quoted_wrap",
+                   "century12", "century12c", "standard", "lower"}
+CP1252_VARIANTS = LATIN1_VARIANTS | {"ndash"}
+
+CARRIERS = ["text", "mail_plain", "mail_qp", "mail_b64", "mail_html", "mail_cp1252", "mail_latin1",
+            "mail_rfc822", "mail_subject", "mail_csv", "ticket_jsonl", "ticket_json", "csv"]
+
+
+def vclass(t):
+    if t.startswith("iban."):
+        return "iban"
+    if t.startswith("passport."):
+        return "passport"
+    return t
+
+
+def fullwidth(s):
+    """Full-width forms of ASCII digits, letters and '-' (NFKC maps them back)."""
+    return "".join(chr(ord(c) - 0x21 + 0xFF01) if ("0" <= c <= "9" or "A" <= c <= "Z" or "a" <= c <= "z" or c == "-")
+                   else c for c in s)
+
+
+def norm(s):
+    """The scorer's normal form: NFKC, upper case, ASCII letters and digits only."""
+    s = unicodedata.normalize("NFKC", s).upper()
+    return "".join(c for c in s if ("0" <= c <= "9") or ("A" <= c <= "Z"))
+
+
+def masked(t, n):
+    if t == "password":
+        return "********"
+    if t == "partial-id":
+        return n[:2] + "*" * (len(n) - 2)
+    keep = 2 if t.startswith("passport") else 4 if t == "no.account" else 6
+    return n[:keep] + "*" * max(0, len(n) - keep)
+
+
+# ------------------------------------------------------------ planted values
+def make_value(rng, t, lang):
+    """Returns (canonical compact value for stdnum, groups, extra)."""
+    if t in ("no.fnr", "no.dnr", "no.hnr"):
+        v, g = ids.no_person(rng, t)
+        return v, g, {}
+    if t in ("se.pnr", "se.snr"):
+        v, g, century = ids.se_person(rng, t)
+        return v, g, {"century": century}
+    if t == "dk.cpr":
+        v, g = ids.dk_cpr(rng)
+        return v, g, {}
+    if t == "dk.cpr-nomod11":
+        v, g = ids.dk_cpr(rng, nomod11=True)
+        return v, g, {}
+    if t in ("fi.hetu", "fi.hetu-2023"):
+        v, g = ids.fi_hetu(rng, t == "fi.hetu-2023")
+        return v, g, {}
+    if t == "is.kt":
+        v, g = ids.is_kt(rng)
+        return v, g, {}
+    if t.startswith("passport."):
+        v, g = ids.passport(rng, t.split(".")[1])
+        return v, g, {}
+    if t == "no.account":
+        v, g = ids.no_account(rng)
+        return v, g, {}
+    if t.startswith("iban."):
+        v, g = ids.iban(rng, t.split(".")[1].upper())
+        return v, g, {}
+    if t == "card":
+        v, g = ids.card(rng)
+        return v, g, {}
+    if t == "password":
+        v, g = ids.password(rng, lang)
+        return v, g, {}
+    if t == "partial-id":  # a national id with its individual part masked (spec 1.6)
+        fam = PARTIAL_FAMILY[lang]
+        d = ids._date(rng, 1940, 2020)
+        if fam == "se":
+            date = ("%04d" % d.year if rng.random() < 0.5 else "%02d" % (d.year % 100)) + "%02d%02d" % (d.month, d.day)
+        else:
+            date = "%02d%02d%02d" % (d.day, d.month, d.year % 100)
+        n = {"no": 5}.get(fam, 4)
+        return date, [date], {"n": n, "sep": rng.choice(("-", "-", " ")) if fam != "fi" else "-"}
+    raise ValueError(t)
+
+
+def written(rng, t, v, groups, extra, variant):
+    """The value as written (WRAP marks a line break inside it)."""
+    vc = vclass(t)
+    if vc == "partial-id":
+        return v + extra["sep"] + ("*" if variant == "stars" else rng.choice("Xx")) * extra["n"]
+    if vc in ("passport", "password"):
+        return fullwidth(v) if variant == "fullwidth" else v
+    if vc in ("fi.hetu", "fi.hetu-2023"):
+        if variant == "lower":
+            return v.lower()
+        if variant == "fullwidth":
+            return fullwidth(v)
+        if variant == "zw":
+            return v[:6] + "\u200b" + v[6:]
+        return v
+    if variant == "century12":
+        return extra["century"] + groups[0] + "-" + groups[1]
+    if variant == "century12c":
+        return extra["century"] + v
+    if variant == "grouped":  # 151086 95 088
+        return v[:6] + " " + v[6:8] + " " + v[8:]
+    if variant == "dots":
+        if t == "no.account":
+            return ".".join(groups)
+        return v[:2] + "." + v[2:4] + "." + v[4:6] + " " + v[6:]
+    default = {"no.account": " ", "iban": " ", "card": " "}.get(vc, "-")
+    if vc in ("no.fnr", "no.dnr", "no.hnr") and default == "-":
+        default = rng.choice(("-", " ", ""))
+    sep = {
+        "compact": "", "hyphen": "-", "space": " ", "nbsp": "\u00a0", "thin": rng.choice(("\u2009", "\u202f")),
+        "zw": "\u200b", "ndash": "\u2013", "fullwidth": default, "quoted": default, "wrap": default,
+        "quoted_wrap": default,
+    }[variant]
+    if vc == "card" and variant == "compact":
+        sep = ""
+    parts = list(groups)
+    out = parts[0]
+    mid = len(parts) // 2
+    for i, p in enumerate(parts[1:], 1):
+        s = sep
+        if variant in ("wrap", "quoted_wrap") and i == mid:
+            s = WRAP
+        elif variant in ("wrap", "quoted_wrap") and vc in ("iban", "card", "no.account"):
+            s = " " if vc != "no.account" else "."
+        out += s + p
+    if variant == "fullwidth":
+        out = fullwidth(out)
+    return out
+
+
+def pick_label_kind(rng, t, variant, structural):
+    """structural: 'column' / 'json_key' / 'custom_field' / None (free text)."""
+    ok_none = variant in UNLABELLED_OK.get(vclass(t) if vclass(t) in ("iban",) else t, ())
+    if structural == "custom_field":
+        return "none" if ok_none else None
+    if structural in ("column", "json_key"):
+        return structural
+    kinds = ["same_line", "same_line", "prev_line", "phrase", "phrase"]
+    if ok_none:
+        kinds += ["none", "none"]
+    return rng.choice(kinds)
+
+
+def make_planted(rng, lang, structural=None, carrier=""):
+    for _ in range(200):
+        candidates = [t for t, (_, langs) in TYPES.items() if lang in langs]
+        t = rng.choice(candidates)
+        variants = VARIANTS[vclass(t)]
+        if structural:  # a field value: no quote prefix
+            variants = [x for x in variants if x not in ("quoted", "quoted_wrap")]
+        if carrier == "mail_latin1":
+            variants = [x for x in variants if x in LATIN1_VARIANTS]
+        elif carrier == "mail_cp1252":
+            variants = [x for x in variants if x in CP1252_VARIANTS]
+        if carrier == "mail_subject" and structural == "subject":
+            variants = [x for x in variants if "wrap" not in x and "quoted" not in x]
+        if not variants:
+            continue
+        variant = rng.choice(variants)
+        kind = pick_label_kind(rng, t, variant, structural if structural != "subject" else None)
+        if kind is None:
+            continue
+        if structural == "subject" and kind == "prev_line":
+            kind = "same_line"
+        v, groups, extra = make_value(rng, t, lang)
+        oracle = ids.stdnum_check(t, v)
+        if oracle is False and t not in ids.STDNUM_DISAGREES:
+            raise AssertionError("generated value rejected by python-stdnum: type %s" % t)
+        w = written(rng, t, v, groups, extra, variant)
+        fam = TYPES[t][0] or PARTIAL_FAMILY[lang]
+        labels = LABELS[fam][lang]
+        item = {"role": "planted", "type": t, "variant": variant, "label_kind": kind, "lang": lang,
+                "norm": norm(w.replace(WRAP, "")), "masked": "", "stdnum": oracle, "written": w}
+        if kind == "same_line":
+            item["template"] = rng.choice(labels["same"])
+        elif kind == "phrase":
+            item["template"] = rng.choice(labels["phrase"])
+        elif kind == "prev_line":
+            item["template"] = rng.choice(labels["prev"]) + "\n{v}"
+        elif kind in ("column", "json_key"):
+            item["key"] = rng.choice(labels["key"])
+            item["template"] = "{v}"
+        elif structural == "custom_field":
+            item["template"] = "{v}"
+        else:
+            item["template"] = rng.choice(NEUTRAL[lang])
+        if t == "password" and item["template"].endswith("{v}.") :
+            item["template"] = item["template"][:-1]
+        item["masked"] = masked(t, item["norm"])
+        return item
+    raise RuntimeError("no plantable type for %s/%s" % (lang, structural))
+
+
+# ------------------------------------------------------------------- decoys
+def _digits(rng, n, first="123456789"):
+    return rng.choice(first) + "".join(str(rng.randint(0, 9)) for _ in range(n - 1))
+
+
+def _orgnr_no(rng):
+    while True:
+        base = rng.choice("89") + "".join(str(rng.randint(0, 9)) for _ in range(7))
+        k = ids._mod11((3, 2, 7, 6, 5, 4, 3, 2), base)
+        if k != 10:
+            v = base + str(k)
+            return v[:3] + " " + v[3:6] + " " + v[6:]
+
+
+def decoy_value(rng, kind, lang):
+    if kind == "order":
+        return _digits(rng, rng.choice((8, 9, 10, 11, 12)))
+    if kind == "invoice":
+        return rng.choice(("2026-%06d" % rng.randint(1, 999999), _digits(rng, 10), "F%07d" % rng.randint(1, 9999999)))
+    if kind == "kid":
+        p = _digits(rng, rng.choice((9, 10, 12, 14)))
+        return p + ids.luhn_check_digit(p)
+    if kind == "customer":
+        return _digits(rng, rng.choice((6, 7, 10, 11)))
+    if kind == "timestamp":
+        ts = rng.randint(1700000000, 1830000000)
+        return rng.choice((str(ts), "2026-%02d-%02d %02d:%02d:%02d" % (rng.randint(1, 12), rng.randint(1, 28),
+                                                                         rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59)),
+                           "2026%02d%02d%02d%02d%02d" % (rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                                                         rng.randint(0, 59), rng.randint(0, 59))))
+    if kind == "phone":
+        c = {"nb": "no", "nn": "no", "sv": "se", "da": "dk", "fi": "fi", "is": "is"}.get(lang, rng.choice(("no", "se", "dk")))
+        if c == "no":
+            d = rng.choice("49") + "".join(str(rng.randint(0, 9)) for _ in range(7))
+            return rng.choice(("+47 %s %s %s" % (d[:3], d[3:5], d[5:]), "%s %s %s %s" % (d[:2], d[2:4], d[4:6], d[6:]), d))
+        if c == "se":
+            d = "".join(str(rng.randint(0, 9)) for _ in range(7))
+            pre = rng.choice(("070", "072", "073", "076", "079"))
+            return rng.choice(("%s-%s %s %s" % (pre, d[:3], d[3:5], d[5:]), "+46 (0)%s %s %s %s" % (pre[1:], d[:3], d[3:5], d[5:]),
+                               "%s-%s" % (pre, d)))
+        if c == "dk":
+            d = str(rng.randint(2, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(7))
+            return rng.choice(("+45 %s %s %s %s" % (d[:2], d[2:4], d[4:6], d[6:]), "%s %s" % (d[:4], d[4:])))
+        if c == "fi":
+            d = "".join(str(rng.randint(0, 9)) for _ in range(7))
+            return rng.choice(("04%d %s %s" % (rng.randint(0, 8), d[:3], d[3:]), "+358 4%d %s" % (rng.randint(0, 8), d)))
+        d = rng.choice("678") + "".join(str(rng.randint(0, 9)) for _ in range(6))
+        return rng.choice(("+354 %s %s" % (d[:3], d[3:]), "%s %s" % (d[:3], d[3:])))
+    if kind == "amount":
+        a = rng.randint(1000, 9999999)
+        cents = rng.randint(0, 99)
+        s = "{:,}".format(a)
+        return rng.choice(("kr " + s.replace(",", " ") + ",%02d" % cents, s.replace(",", " ") + ",%02d NOK" % cents,
+                           s.replace(",", ".") + ",%02d SEK" % cents, "EUR " + s + ".%02d" % cents))
+    if kind == "ip":
+        return "%d.%d.%d.%d" % (rng.choice((10, 192, 172, 185, 151)), rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254))
+    if kind == "oneoff":
+        base = rng.choice(("no", "se", "dk", "iban", "card"))
+        if base == "no":
+            v, _ = ids.no_person(rng, "no.fnr")
+        elif base == "se":
+            v, _, _ = ids.se_person(rng, "se.pnr")
+            v = v[:6] + "-" + v[6:]
+        elif base == "dk":
+            v, _ = ids.dk_cpr(rng)
+            v = v[:6] + "-" + v[6:]
+        elif base == "iban":
+            v, _ = ids.iban(rng, "NO")
+        else:
+            v, _ = ids.card(rng)
+        pos = [i for i, c in enumerate(v) if c.isdigit() and i >= 2]
+        i = rng.choice(pos)
+        return v[:i] + str((int(v[i]) + rng.randint(1, 9)) % 10) + v[i + 1:]
+    if kind == "longrun":
+        v, _ = ids.no_person(rng, "no.fnr") if rng.random() < 0.5 else ids.se_person(rng, "se.pnr")[:2]
+        if rng.random() < 0.5:
+            return _digits(rng, rng.randint(2, 4)) + v + "".join(str(rng.randint(0, 9)) for _ in range(rng.randint(0, 3)))
+        return rng.choice(("SN", "AB", "X", "REF")) + v + rng.choice(("", "NO", "X", "SE"))
+    if kind == "tracking":
+        return rng.choice("ACELRUV") + rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") + _digits(rng, 9, "0123456789") + rng.choice(("NO", "SE", "DK", "FI", "IS"))
+    if kind == "version":
+        return "%d.%d.%d.%d" % (rng.randint(1, 20), rng.randint(0, 9), rng.randint(0, 9), rng.randint(1000, 9999))
+    if kind == "date":
+        return rng.choice(("%02d.%02d.2026 kl. %02d:%02d" % (rng.randint(1, 28), rng.randint(1, 12), rng.randint(8, 16), rng.choice((0, 15, 30, 45))),
+                           "%02d.%02d.%d" % (rng.randint(1, 28), rng.randint(1, 12), rng.randint(2020, 2027))))
+    if kind == "dob":  # a birth date alone is not an identifier
+        d = ids._date(rng, 1940, 2020)
+        return rng.choice((d.strftime("%d.%m.%Y"), d.isoformat(), d.strftime("%d.%m.%y")))
+    if kind == "giro":  # SE bankgiro / plusgiro: Luhn over the number
+        p = _digits(rng, rng.choice((6, 7)))
+        v = p + ids.luhn_check_digit(p)
+        return v[:-4] + "-" + v[-4:] if len(v) >= 7 else v[:-1] + "-" + v[-1]
+    if kind == "orgnr":
+        if lang == "sv":
+            while True:
+                p = "55" + "".join(str(rng.randint(0, 9)) for _ in range(7))
+                if int(p[2]) >= 2:
+                    v = p + ids.luhn_check_digit(p)
+                    return v[:6] + "-" + v[6:]
+        if lang == "da":
+            while True:
+                p = _digits(rng, 7)
+                s = sum(w * int(c) for w, c in zip((2, 7, 6, 5, 4, 3, 2), p))
+                k = (-s) % 11
+                if k < 10:
+                    return p + str(k)
+        if lang == "fi":
+            while True:
+                p = _digits(rng, 7)
+                r = sum(w * int(c) for w, c in zip((7, 9, 10, 5, 8, 4, 2), p)) % 11
+                if r != 1:
+                    return p + "-" + str(0 if r == 0 else 11 - r)
+        if lang == "is":
+            return "%05d" % rng.randint(10000, 99999)
+        return _orgnr_no(rng)
+    raise ValueError(kind)
+
+
+DECOY_KINDS = ["order", "invoice", "kid", "customer", "timestamp", "phone", "amount", "ip", "oneoff", "longrun",
+               "tracking", "version", "date", "orgnr", "dob", "giro"]
+
+
+def decoy_fair(kind, value):
+    """A decoy must not be a value a correct engine may redact."""
+    digits = "".join(c for c in value if c.isdigit())
+    if kind == "oneoff":
+        # One digit off a valid id: must fail every validator, the date-only ones too.
+        if any(c.isalpha() for c in value):
+            return not ids.iban_ok(value)
+        return not ids.strong_any(digits) and not ids.weak_any(digits) and not ids.luhn_ok(digits)
+    if kind == "longrun":
+        return not ids.strong_any(digits) and not ids.weak_any(digits)
+    if ids.strong_any(digits):
+        return False
+    # every digit group (a value may be read without its separators) too
+    for g in value.replace("-", " ").replace(".", " ").split():
+        g = "".join(c for c in g if c.isdigit())
+        if g and ids.strong_any(g):
+            return False
+    return True
+
+
+def make_decoy(rng, lang, structural=None):
+    for _ in range(500):
+        kind = rng.choice(DECOY_KINDS)
+        if structural and kind in ("oneoff",):
+            continue
+        v = decoy_value(rng, kind, lang)
+        if not decoy_fair(kind, v):
+            continue
+        n = norm(v)
+        if len(n) < 5:
+            continue
+        item = {"role": "decoy", "type": kind, "variant": "-", "lang": lang, "norm": n, "written": v,
+                "label_kind": "column" if structural == "column" else "json_key" if structural == "json_key" else "same_line",
+                "masked": n[:4] + "*" * max(0, len(n) - 4)}
+        item["template"] = rng.choice(DECOY_LABELS[kind][lang]) .replace("{d}", "{v}") if not structural else "{v}"
+        item["key"] = {"order": "ordrenr", "invoice": "fakturanr", "kid": "kid", "customer": "kundenr",
+                       "timestamp": "timestamp", "phone": "telefon", "amount": "belop", "ip": "ip",
+                       "longrun": "sporingsnr", "tracking": "sendingsnr", "version": "versjon", "date": "dato",
+                       "orgnr": "orgnr", "dob": "fodselsdato", "giro": "bankgiro"}.get(kind, kind)
+        return item
+    raise RuntimeError("no decoy")
+
+
+# ------------------------------------------------------------- text bodies
+def item_lines(item, quote_head):
+    """Text lines for one item in free text (WRAP becomes a line break)."""
+    text = item["template"].replace("{v}", item["written"]).replace(WRAP, "\n")
+    lines = text.split("\n")
+    if item.get("variant") in ("quoted", "quoted_wrap"):
+        return [quote_head] + ["> " + l for l in lines]
+    return lines
+
+
+def body_lines(rng, lang, items):
+    lines = [rng.choice(GREETING[lang]), ""]
+    order = list(items)
+    rng.shuffle(order)
+    for it in order:
+        if rng.random() < 0.35:
+            lines.append(rng.choice(FILLER[lang]))
+        lines += item_lines(it, QUOTE_HEAD[lang])
+        lines.append("")
+    lines += rng.choice(CLOSING[lang]).split("\n")
+    return lines
+
+
+# ------------------------------------------------------------------ mail
+def qp_encode(data, forced_breaks=()):
+    """Quoted-printable with soft breaks at the given byte offsets (and at 76)."""
+    out, line = [], ""
+    forced = set(forced_breaks)
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if b == 0x0A:
+            out.append(line + "\n")
+            line = ""
+            i += 1
+            continue
+        nxt = data[i + 1] if i + 1 < len(data) else 0x0A
+        if (33 <= b <= 126 and b != 0x3D) or (b in (0x20, 0x09) and nxt != 0x0A):
+            tok = chr(b)
+        else:
+            tok = "=%02X" % b
+        if i in forced and line:
+            out.append(line + "=\n")
+            line = ""
+        if len(line) + len(tok) > 75:
+            out.append(line + "=\n")
+            line = ""
+        line += tok
+        i += 1
+    out.append(line)
+    return "".join(out)
+
+
+def b64_lines(data):
+    s = base64.b64encode(data).decode()
+    return "\n".join(s[i:i + 76] for i in range(0, len(s), 76)) + "\n"
+
+
+def rfc2047(text, rng):
+    raw = text.encode("utf-8")
+    if rng.random() < 0.5:
+        return "=?utf-8?B?" + base64.b64encode(raw).decode() + "?="
+    q = "".join(chr(b) if (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122) else "_" if b == 32 else "=%02X" % b for b in raw)
+    return "=?utf-8?Q?" + q + "?="
+
+
+HTML_ENT = {"\u00a0": "&nbsp;", "\u2009": "&thinsp;", "\u202f": "&#8239;", "\u200b": "&#8203;", "\u2013": "&ndash;",
+            "ø": "&oslash;", "å": "&aring;", "æ": "&aelig;", "ö": "&ouml;", "ä": "&auml;"}
+
+
+def html_text(s, rng):
+    s = html.escape(s, quote=False)
+    for k, v in HTML_ENT.items():
+        if k in s and (len(k) == 1 and ord(k) > 0x2000 or k == "\u00a0" or rng.random() < 0.5):
+            s = s.replace(k, v)
+    return s
+
+
+def html_body(rng, lang, items):
+    parts = ["<html><head><style>td{padding:2px}</style></head><body>", "<p>%s</p>" % html_text(rng.choice(GREETING[lang]), rng)]
+    order = list(items)
+    rng.shuffle(order)
+    table = []
+    for it in order:
+        lines = item_lines(it, QUOTE_HEAD[lang])
+        if it["label_kind"] == "same_line" and ":" in it["template"] and it.get("variant") not in ("quoted", "quoted_wrap") \
+                and "\n" not in it["template"] and rng.random() < 0.5:
+            label, _, rest = it["template"].partition(":")
+            val = rest.replace("{v}", it["written"]).strip().replace(WRAP, "\n")
+            cell = "<br>\n".join(html_text(x, rng) for x in val.split("\n"))
+            table.append("<tr><td>%s:</td><td>%s</td></tr>" % (html_text(label, rng), cell))
+            continue
+        if it.get("variant") in ("quoted", "quoted_wrap"):
+            parts.append("<blockquote>" + "<br>\n".join(html_text(l, rng) for l in lines) + "</blockquote>")
+            continue
+        joined = "<br>\n".join(html_text(l, rng) for l in lines)
+        if it["role"] == "planted" and rng.random() < 0.3 and it["written"][:6].isdigit():
+            head = html_text(it["written"][:6], rng)
+            i = joined.find(head)
+            if i >= 0:
+                joined = joined[:i] + "<span>" + head + "</span>" + joined[i + len(head):]
+        parts.append("<p>" + joined + "</p>")
+    if table:
+        parts.append("<table>" + "\n".join(table) + "</table>")
+    parts.append("<p>" + "<br>".join(html_text(x, rng) for x in rng.choice(CLOSING[lang]).split("\n")) + "</p></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def headers(doc_id, subject, rng, extra=()):
+    if not subject.isascii():  # as mail clients send it
+        subject = rfc2047(subject, rng)
+    h = ["From: Kunde <kunde@example.no>", "To: support@example.com", "Subject: " + subject,
+         "Date: Thu, %02d Nov 2026 10:%02d:00 +0100" % (rng.randint(1, 28), rng.randint(0, 59)),
+         "Message-ID: <%s@eval.example>" % doc_id, "X-Eval-Doc: " + doc_id, "MIME-Version: 1.0"]
+    return "\n".join(list(h) + list(extra)) + "\n"
+
+
+def mail_message(rng, doc_id, lang, carrier, items, subject_item, text):
+    subject = SUBJECT[lang]
+    if subject_item is not None:
+        subject = rfc2047(SUBJECT[lang] + " - " + subject_item["template"].replace("{v}", subject_item["written"]), rng)
+    if carrier in ("mail_plain", "mail_subject"):
+        return headers(doc_id, subject, rng, ["Content-Type: text/plain; charset=utf-8",
+                                              "Content-Transfer-Encoding: 8bit"]) + "\n" + text
+    if carrier == "mail_qp":
+        data = text.encode("utf-8")
+        forced = []
+        for it in items:
+            w = it["written"].replace(WRAP, "\n").encode("utf-8")
+            pos = data.find(w)
+            if pos >= 0 and len(w) > 1:
+                k = 1 + (it["_seq"] % (len(w) - 1))
+                it["qp_split"] = k
+                forced.append(pos + k)
+        return headers(doc_id, subject, rng, ["Content-Type: text/plain; charset=utf-8",
+                                              "Content-Transfer-Encoding: quoted-printable"]) + "\n" + qp_encode(data, forced)
+    if carrier == "mail_b64":
+        return headers(doc_id, subject, rng, ["Content-Type: text/plain; charset=utf-8",
+                                              "Content-Transfer-Encoding: base64"]) + "\n" + b64_lines(text.encode("utf-8"))
+    if carrier == "mail_html":
+        body = html_body(rng, lang, items)
+        text = body
+        if rng.random() < 0.5:
+            return headers(doc_id, subject, rng, ["Content-Type: text/html; charset=utf-8",
+                                                  "Content-Transfer-Encoding: quoted-printable"]) + "\n" + qp_encode(body.encode("utf-8"))
+        b = "b-" + doc_id
+        return headers(doc_id, subject, rng, ['Content-Type: multipart/alternative; boundary="%s"' % b]) + "\n" + \
+            "--%s\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n%s\n--%s--\n" % (b, body, b)
+    if carrier in ("mail_cp1252", "mail_latin1"):
+        cs = "windows-1252" if carrier == "mail_cp1252" else "iso-8859-1"
+        data = text.encode("cp1252" if carrier == "mail_cp1252" else "latin-1")
+        if rng.random() < 0.5:
+            return (headers(doc_id, subject, rng, ["Content-Type: text/plain; charset=" + cs,
+                                                   "Content-Transfer-Encoding: quoted-printable"]) + "\n" + qp_encode(data))
+        return headers(doc_id, subject, rng, ["Content-Type: text/plain; charset=" + cs,
+                                              "Content-Transfer-Encoding: 8bit"]).encode() + b"\n" + data
+    if carrier == "mail_rfc822":
+        inner = headers(doc_id + "-inner", subject, rng, ["Content-Type: text/plain; charset=utf-8",
+                                                           "Content-Transfer-Encoding: quoted-printable"]) + "\n" + qp_encode(text.encode("utf-8"))
+        inner = inner.replace("X-Eval-Doc: %s-inner\n" % doc_id, "")
+        b = "fwd-" + doc_id
+        fwd = {"nb": "Videresender henvendelsen under.", "nn": "Sender vidare.", "sv": "Vidarebefordrar ärendet.",
+               "da": "Videresender henvendelsen.", "fi": "Välitän viestin eteenpäin.", "is": "Áframsendi erindið.",
+               "en": "Forwarding the message below."}[lang]
+        return headers(doc_id, "Fwd: " + SUBJECT[lang], rng, ['Content-Type: multipart/mixed; boundary="%s"' % b]) + "\n" + \
+            "--%s\nContent-Type: text/plain; charset=utf-8\n\n%s\n\n--%s\nContent-Type: message/rfc822\n" \
+            "Content-Disposition: attachment; filename=\"henvendelse.eml\"\n\n%s\n--%s--\n" % (b, fwd, b, inner, b)
+    raise ValueError(carrier)
+
+
+def csv_cell(s):
+    if any(c in s for c in ',"\n;'):
+        return '"' + s.replace('"', '""') + '"'
+    return s
+
+
+def mail_with_csv(rng, doc_id, lang, csv_items, text):
+    keys = [it["key"] for it in csv_items]
+    rows = [",".join(["navn"] + [csv_cell(k) for k in keys])]
+    rows.append(",".join(["Kari Nordmann"] + [csv_cell(it["written"].replace(WRAP, "\n")) for it in csv_items]))
+    data = ("\n".join(rows) + "\n").encode("utf-8")
+    b = "csv-" + doc_id
+    enc = rng.choice(("base64", "8bit", "quoted-printable"))
+    payload = b64_lines(data) if enc == "base64" else qp_encode(data) if enc == "quoted-printable" else data.decode()
+    return headers(doc_id, SUBJECT[lang], rng, ['Content-Type: multipart/mixed; boundary="%s"' % b]) + "\n" + \
+        "--%s\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n%s\n--%s\n" \
+        "Content-Type: text/csv; charset=utf-8; name=\"eksport.csv\"\nContent-Disposition: attachment; filename=\"eksport.csv\"\n" \
+        "Content-Transfer-Encoding: %s\n\n%s\n--%s--\n" % (b, text, b, enc, payload, b)
+
+
+# ---------------------------------------------------------------- generation
+class Corpus:
+    def __init__(self, out):
+        self.out = out
+        self.files = {}  # name -> {"carrier", "docs": [], "chunks": []}
+
+    def add(self, name, carrier, doc, chunk):
+        f = self.files.setdefault(name, {"carrier": carrier, "docs": [], "chunks": []})
+        f["docs"].append(doc)
+        f["chunks"].append(chunk)
+
+
+def check_unique(doc_text, items):
+    n = norm(doc_text)
+    return all(n.count(it["norm"]) == 1 for it in items)
+
+
+def strip_private(it):
+    return {k: v for k, v in it.items() if not k.startswith("_") and k != "written"}
+
+
+def generate(seed, count, out):
+    rng = random.Random(seed)
+    os.makedirs(out, exist_ok=True)
+    files = {}  # name -> list of (doc manifest, raw bytes chunk)
+    csv_groups = {}
+    seq = 0
+    for n in range(count):
+        carrier = CARRIERS[n % len(CARRIERS)]
+        lang = LANGS[(n // len(CARRIERS)) % len(LANGS)] if rng.random() < 0.5 else rng.choice(LANGS)
+        doc_id = "d%05d" % n
+        for attempt in range(50):
+            planted, decoys, structured = [], [], []
+            n_p, n_d = rng.randint(4, 7), rng.randint(4, 7)
+            if carrier == "mail_csv":
+                cols = [make_planted(rng, lang, "column") for _ in range(rng.randint(1, 3))] + \
+                       [make_decoy(rng, lang, "column") for _ in range(rng.randint(1, 2))]
+                rng.shuffle(cols)
+                structured = cols
+            elif carrier == "ticket_jsonl":
+                structured = [make_planted(rng, lang, "custom_field") for _ in range(rng.randint(1, 2))] + \
+                    [make_decoy(rng, lang, "custom_field") for _ in range(rng.randint(1, 2))]
+            elif carrier == "ticket_json":
+                structured = [make_planted(rng, lang, "json_key") for _ in range(rng.randint(1, 3))] + \
+                    [make_decoy(rng, lang, "json_key") for _ in range(rng.randint(1, 2))]
+            elif carrier == "csv":
+                structured = []  # per-file columns, below
+            subject_item = make_planted(rng, lang, "subject", carrier) if carrier == "mail_subject" else None
+            planted = [make_planted(rng, lang, None, carrier) for _ in range(n_p - len([s for s in structured if s["role"] == "planted"]) - (1 if subject_item else 0))]
+            decoys = [make_decoy(rng, lang) for _ in range(n_d)]
+            free = planted + decoys
+            for it in free + structured + ([subject_item] if subject_item else []):
+                it["_seq"] = seq
+                seq += 1
+            rec = build_doc(rng, doc_id, lang, carrier, free, structured, subject_item, csv_groups)
+            all_items = free + structured + ([subject_item] if subject_item else [])
+            if check_unique(rec["logical"], all_items):
+                break
+        else:
+            raise RuntimeError("could not make %s unique" % doc_id)
+        where = {id(it): "body" for it in free}
+        for it in structured:
+            where[id(it)] = rec["where"].get(id(it), "field")
+        if subject_item:
+            where[id(subject_item)] = "subject"
+        items = []
+        for k, it in enumerate(all_items):
+            m = strip_private(it)
+            m["id"] = "%s.%d" % (doc_id, k)
+            m["carrier"] = carrier
+            m["field"] = where[id(it)]
+            items.append(m)
+        doc = {"doc": doc_id, "lang": lang, "carrier": carrier, "items": items}
+        files.setdefault(rec["file"], []).append((doc, rec["raw"]))
+    # CSV exports: one file per language group, header from its first row
+    write_files(out, files, csv_groups)
+    write_issue_cases(out)
+    return files
+
+
+def build_doc(rng, doc_id, lang, carrier, free, structured, subject_item, csv_groups):
+    where = {}
+    if carrier == "text":
+        lines = body_lines(rng, lang, free)
+        raw = "\n".join(lines) + "\n"
+        return {"file": "text.txt", "raw": raw, "logical": raw, "where": where}
+    if carrier.startswith("mail_"):
+        text = "\n".join(body_lines(rng, lang, free)) + "\n"
+        logical = text
+        if carrier == "mail_csv":
+            raw = mail_with_csv(rng, doc_id, lang, structured, text)
+            for it in structured:
+                where[id(it)] = "attachment"
+            logical += "\n" + " ".join(it["key"] + " " + it["written"] for it in structured)
+        else:
+            raw = mail_message(rng, doc_id, lang, carrier, free, subject_item, text)
+            if subject_item is not None:
+                logical += "\n" + SUBJECT[lang] + " - " + subject_item["template"].replace("{v}", subject_item["written"])
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        return {"file": "%s.mbox" % carrier, "raw": raw, "logical": logical.replace(WRAP, "\n"), "where": where}
+    if carrier in ("ticket_jsonl", "ticket_json"):
+        text_items = list(free)
+        rng.shuffle(text_items)
+        half = len(text_items) // 2
+        desc = "\n".join(body_lines(rng, lang, text_items[:half]))
+        comment = "\n".join(body_lines(rng, lang, text_items[half:]))
+        created = "2026-11-%02dT10:00:00Z" % rng.randint(1, 28)
+        if carrier == "ticket_jsonl":
+            # Zendesk shape: custom_fields carry bare values (no label at all).
+            rec = {"id": int(doc_id[1:]) + 1000, "subject": SUBJECT[lang], "requester_id": 4242,
+                   "via": {"channel": "email"}, "created_at": created,
+                   "tags": [rng.choice(("faktura", "vip", "ordre", "kunde", "konto"))],
+                   "description": desc, "comments": [{"id": 1, "body": comment}], "custom_fields": []}
+            for k, it in enumerate(structured):
+                rec["custom_fields"].append({"id": 360000 + k, "value": it["written"].replace(WRAP, "\n")})
+                where[id(it)] = "custom_fields"
+            tags = " ".join(rec["tags"])
+        else:
+            # Generic export: the JSON key is the label.
+            kunde = {"navn": "Kari Nordmann"}
+            for it in structured:
+                while it["key"] in kunde:  # one value per key
+                    it["key"] += "2"
+                kunde[it["key"]] = it["written"].replace(WRAP, "\n")
+                where[id(it)] = "json_key"
+            rec = {"ticket_id": doc_id, "opprettet": created, "emne": SUBJECT[lang], "kunde": kunde,
+                   "meldinger": [{"tekst": desc}, {"tekst": comment}]}
+            tags = ""
+        raw = json.dumps(rec, ensure_ascii=rng.random() < 0.3)
+        logical = desc + "\n" + comment + "\n" + " ".join(
+            it.get("key", "") + " " + it["written"] for it in structured) + " " + tags
+        name = "tickets.jsonl" if carrier == "ticket_jsonl" else "tickets.json"
+        return {"file": name, "raw": raw, "logical": logical.replace(WRAP, "\n"), "where": where}
+    if carrier == "csv":
+        group = csv_groups.setdefault(lang, None)
+        if group is None:
+            # columns for this language's export, fixed for the file
+            cols = []
+            for _ in range(3):
+                cols.append(make_planted(rng, lang, "column"))
+            cols.append(make_decoy(rng, lang, "column"))
+            group = csv_groups[lang] = {"keys": [c["key"] for c in cols], "types": [(c["role"], c["type"]) for c in cols]}
+        row_items = []
+        for (role, t), key in zip(group["types"], group["keys"]):
+            if role == "planted":
+                it = make_planted_type(rng, lang, t, key)
+            else:
+                it = make_decoy_kind(rng, lang, t, key)
+            row_items.append(it)
+            where[id(it)] = "column"
+        structured.extend(row_items)
+        for it in structured:
+            it["_seq"] = 0
+        comment = "\n".join(body_lines(rng, lang, free))
+        cells = [doc_id, "2026-11-%02d" % rng.randint(1, 28), SUBJECT[lang], comment] + \
+            [it["written"].replace(WRAP, "\n") for it in row_items]
+        raw = ",".join(csv_cell(c) for c in cells) + "\n"
+        logical = comment + "\n" + " ".join(it["written"] for it in row_items) + " " + " ".join(group["keys"])
+        return {"file": "export_%s.csv" % lang, "raw": raw, "logical": logical.replace(WRAP, "\n"), "where": where,
+                "header": ["ticket_id", "created", "subject", "comment"] + group["keys"]}
+    raise ValueError(carrier)
+
+
+def make_planted_type(rng, lang, t, key):
+    for _ in range(500):
+        it = make_planted(rng, lang, "column")
+        if it["type"] == t:
+            it["key"] = key
+            return it
+    raise RuntimeError(t)
+
+
+def make_decoy_kind(rng, lang, kind, key):
+    for _ in range(2000):
+        it = make_decoy(rng, lang, "column")
+        if it["type"] == kind:
+            it["key"] = key
+            return it
+    raise RuntimeError(kind)
+
+
+def write_files(out, files, csv_groups):
+    for name in sorted(files):
+        entries = files[name]
+        path = os.path.join(out, name)
+        docs = []
+        with open(path, "wb") as f:
+            if name.endswith(".mbox"):
+                for k, (doc, raw) in enumerate(entries, 1):
+                    f.write(b"From eval@example.invalid Thu Nov 12 10:00:00 2026\n")
+                    f.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                    f.write(b"\n")
+                    doc["index"] = k
+                    docs.append(doc)
+            elif name.endswith(".jsonl"):
+                for k, (doc, raw) in enumerate(entries, 1):
+                    f.write(raw.encode("utf-8") + b"\n")
+                    doc["index"] = k
+                    docs.append(doc)
+            elif name.endswith(".json"):
+                f.write(b"[\n")
+                for k, (doc, raw) in enumerate(entries, 1):
+                    f.write(raw.encode("utf-8") + (b",\n" if k < len(entries) else b"\n"))
+                    doc["index"] = k
+                    docs.append(doc)
+                f.write(b"]\n")
+            elif name.endswith(".csv"):
+                lang = name[len("export_"):-len(".csv")]
+                keys = csv_groups[lang]["keys"]
+                f.write((",".join(csv_cell(c) for c in ["ticket_id", "created", "subject", "comment"] + keys) + "\n").encode())
+                for k, (doc, raw) in enumerate(entries, 1):
+                    f.write(raw.encode("utf-8"))
+                    doc["index"] = k
+                    docs.append(doc)
+            else:  # text: documents separated by a rule line naming the doc
+                line = 1
+                for doc, raw in entries:
+                    head = "\n===== %s =====\n\n" % doc["doc"]
+                    f.write(head.encode())
+                    line += head.count("\n")
+                    doc["lines"] = [line, line + raw.count("\n") - 1]
+                    f.write(raw.encode("utf-8"))
+                    line += raw.count("\n")
+                    docs.append(doc)
+        with open(path + ".manifest.json", "w", encoding="utf-8") as f:
+            json.dump({"file": name, "reference_date": REFERENCE_DATE, "docs": docs}, f, ensure_ascii=False, indent=0)
+
+
+# The reproducible misses quoted in issue 11 (synthetic numbers, valid by the spec),
+# always part of the corpus as carrier "issue11": (type, variant, label kind, lang, text or shape).
+ISSUE_CASES = [
+    ("no.hnr", "compact", "none", "nb", "Fakturaen kom i går.\nDet gjelder {v}.", "12438440052"),
+    ("password", "standard", "phrase", "nb", "Passordet mitt er {v}", "Fjord2025!"),
+    ("passport.se", "standard", "phrase", "sv", "Mitt passnummer är {v}.", "91234567"),
+    ("passport.dk", "standard", "phrase", "da", "Mit pasnummer er {v}.", "204567891"),
+    ("se.pnr", "compact", "phrase", "sv", "Personnumret är {v}.", "8803200016"),
+    ("no.fnr", "compact", "phrase", "nb", "Fødselsnummeret mitt er {v}.", "15108695088"),
+    ("se.pnr", "wrap", "same_line", "sv", "Personnummer: {v}", "760412\n1009"),
+    ("no.fnr", "grouped", "same_line", "nb", "Fødselsnummer: {v}", "151086 95 088"),
+]
+
+
+def write_issue_cases(out):
+    """issue11.txt / .jsonl / .csv with the issue's own examples, one document each."""
+    def item(doc, t, variant, kind, lang, template, w, field):
+        n = norm(w)
+        return {"role": "planted", "type": t, "variant": variant, "label_kind": kind, "lang": lang, "norm": n,
+                "masked": masked(t, n), "stdnum": ids.stdnum_check(t, n), "template": template,
+                "id": doc + ".0", "carrier": "issue11", "field": field}
+    docs, raw, line = [], "", 1
+    for k, (t, variant, kind, lang, template, w) in enumerate(ISSUE_CASES):
+        doc = "d9%04d" % k
+        head = "\n===== %s =====\n\n" % doc
+        body = template.replace("{v}", w) + "\n"
+        line += head.count("\n")
+        docs.append({"doc": doc, "lang": lang, "carrier": "issue11", "lines": [line, line + body.count("\n") - 1],
+                     "items": [item(doc, t, variant, kind, lang, template, w, "body")]})
+        raw += head + body
+        line += body.count("\n")
+    with open(os.path.join(out, "issue11.txt"), "w", encoding="utf-8") as f:
+        f.write(raw)
+    _manifest(out, "issue11.txt", docs)
+    # A HETU in a custom field with no label, next to a negative tag in another field.
+    doc = "d90100"
+    rec = {"id": 7, "requester_id": 1, "via": {"channel": "web"}, "subject": "Yhteydenotto", "description": "Moi",
+           "tags": ["faktura"], "custom_fields": [{"id": 1, "value": "070389-1004"}]}
+    with open(os.path.join(out, "issue11.jsonl"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(rec) + "\n")
+    _manifest(out, "issue11.jsonl", [{"doc": doc, "lang": "fi", "carrier": "issue11", "index": 1,
+                                      "items": [item(doc, "fi.hetu", "standard", "none", "fi", "{v}", "070389-1004", "custom_fields")]}])
+    # A Danish CPR issued without modulus 11, in a column headed cpr.
+    doc = "d90200"
+    with open(os.path.join(out, "issue11.csv"), "w", encoding="utf-8") as f:
+        f.write("navn,cpr,by\nMette Hansen,010165-4321,Aarhus\n")
+    it = item(doc, "dk.cpr-nomod11", "hyphen", "column", "da", "{v}", "010165-4321", "column")
+    it["key"] = "cpr"
+    _manifest(out, "issue11.csv", [{"doc": doc, "lang": "da", "carrier": "issue11", "index": 1, "items": [it]}])
+
+
+def _manifest(out, name, docs):
+    with open(os.path.join(out, name + ".manifest.json"), "w", encoding="utf-8") as f:
+        json.dump({"file": name, "reference_date": REFERENCE_DATE, "docs": docs}, f, ensure_ascii=False, indent=0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--count", type=int, default=600, help="documents (each 4-7 planted values and 4-7 decoys)")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    files = generate(a.seed, a.count, a.out)
+    planted = sum(1 for e in files.values() for d, _ in e for it in d["items"] if it["role"] == "planted")
+    decoys = sum(1 for e in files.values() for d, _ in e for it in d["items"] if it["role"] == "decoy")
+    print("gen: %d documents in %d files, %d planted, %d decoys -> %s" % (a.count, len(files), planted, decoys, a.out))
+    verdicts = {}
+    for e in files.values():
+        for d, _ in e:
+            for it in d["items"]:
+                if it["role"] == "planted":
+                    verdicts.setdefault(it["stdnum"], set()).add(it["type"])
+                    verdicts[("n", it["stdnum"])] = verdicts.get(("n", it["stdnum"]), 0) + 1
+    print("python-stdnum: %d accepted, %d rejected (documented: %s), %d without a stdnum validator (%s)" % (
+        verdicts.get(("n", True), 0), verdicts.get(("n", False), 0), ", ".join(sorted(verdicts.get(False, ()))),
+        verdicts.get(("n", None), 0), ", ".join(sorted(verdicts.get(None, ())))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+// Issue 12 (fail closed, leak nothing, lose nothing): the command-line
+// regressions for what a limit leaves unscanned, inputs that can be read
+// only once, redaction targets that are not regular files, signals, write
+// errors, archives given to redact, and option validation. Each case failed
+// before its fix. Shell features (FIFOs, <(...), signals) run through bash.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using nordpii::test::Exec;
+using nordpii::test::ReadFile;
+using nordpii::test::Run;
+
+namespace {
+
+// A fresh directory for one test case.
+std::string TempDir(const std::string& name) {
+  std::string d = "/tmp/nordpii-issue12-" + name + "-" + std::to_string(getpid());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// Runs a bash script in `dir` with $N = the nordpii binary and the sample
+// key; stdout and stderr together.
+Run Bash(const std::string& dir, const std::string& script) {
+  WriteFile(dir + "/script.sh", "set -u\ncd '" + dir + "'\nN='" + std::string(NORDPII_BINARY) + "'\n" + script);
+  std::string cmd = "NORDPII_KEY=sample-key /bin/bash '" + dir + "/script.sh' 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// A file of 9 000 bytes of filler, then an identifier: past the 8 KiB that
+// format recognition reads first.
+std::string LateId() { return std::string(9000, 'x') + "\nfnr 15108695088\n"; }
+
+}  // namespace
+
+TEST_CASE("issue 12: a message past the MIME part or depth limit is an error for scan and redact", "[cli][issue12]") {
+  std::string d = TempDir("limits");
+  std::string many = "From: a@example.no\nSubject: many\nContent-Type: multipart/mixed; boundary=x\n\n";
+  for (int i = 1; i <= 1100; ++i)
+    many += "--x\nContent-Type: text/plain\n\n" + std::string(i == 1051 ? "fnr 15108695088" : "hei") + "\n";
+  many += "--x--\n";
+  std::string deep = "From: a@example.no\nSubject: deep\n";
+  for (int i = 0; i < 40; ++i)
+    deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\n\n--b" + std::to_string(i) + "\n";
+  deep += "Content-Type: text/plain\n\nfnr 15108695088\n";
+  WriteFile(d + "/many.eml", many);
+  WriteFile(d + "/deep.eml", deep);
+  for (const char* name : {"many.eml", "deep.eml"}) {
+    INFO(name);
+    Run r = Exec("scan --format jsonl " + d + "/" + name);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains("not fully scanned"));
+    CHECK(r.out.find("15108695088") == std::string::npos);
+    r = Exec("redact " + d + "/" + name + " -o " + d + "/out.eml");
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains("nothing written"));
+    CHECK_FALSE(fs::exists(d + "/out.eml"));
+    // The same message inside an mbox and a batch.
+    r = Exec("batch -q --report " + d + "/rep " + d + "/" + name);
+    CHECK(r.code == 2);
+  }
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 12: pipes, FIFOs and process substitution are read once", "[cli][issue12]") {
+  std::string d = TempDir("pipes");
+  WriteFile(d + "/ids.txt", LateId());
+  // <(...): the finding after the first 8 KiB is found.
+  Run r = Bash(d, "$N scan --format jsonl <(cat ids.txt); echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("\"type\":\"no.fnr\""));
+  CHECK_THAT(r.out, Catch::Contains("rc=1"));
+  // /dev/stdin: nothing of the first 8 KiB is lost.
+  r = Bash(d, "cat ids.txt | $N redact /dev/stdin -o out.txt; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("rc=0"));
+  CHECK(ReadFile(d + "/out.txt") == std::string(9000, 'x') + "\nfnr [NO-FNR]\n");
+  // A named pipe: no hang (timeout), the finding is reported.
+  r = Bash(d, "mkfifo p; (cat ids.txt > p &); timeout 20 $N scan --format jsonl p; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("rc=1"));
+  // A message through a pipe is still recognised as a message.
+  WriteFile(d + "/m.eml", "From: a@example.no\nSubject: x\nContent-Transfer-Encoding: base64\n\n" +
+                              std::string("Zm5yIDE1MTA4Njk1MDg4Cg==\n"));
+  r = Bash(d, "$N scan --format jsonl <(cat m.eml); echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("\"part\":\"1\""));
+  CHECK_THAT(r.out, Catch::Contains("rc=1"));
+  // An archive through a pipe is opened from the bytes already read.
+  r = Bash(d, "tar czf a.tgz ids.txt && $N scan --format jsonl <(cat a.tgz); echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("ids.txt"));
+  CHECK_THAT(r.out, Catch::Contains("rc=1"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 12: redact -o writes through devices and FIFOs, follows symlinks, keeps owner and mode",
+          "[cli][issue12][redact]") {
+  std::string d = TempDir("targets");
+  WriteFile(d + "/ids.txt", "fnr 15108695088\n");
+  // A character device (a private null device when we may create one, else
+  // /dev/null itself only when we are not root: a root run of the old code
+  // replaced it).
+  std::string dev = d + "/null";
+  if (mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) dev = geteuid() == 0 ? "" : "/dev/null";
+  if (!dev.empty()) {
+    Run r = Exec("redact " + d + "/ids.txt -o " + dev);
+    CHECK(r.code == 0);
+    CHECK(fs::is_character_file(dev));
+  }
+  // A FIFO: written through, still a FIFO.
+  Run r = Bash(d, "mkfifo f; timeout 10 cat f > f.out & timeout 10 $N redact ids.txt -o f; echo rc=$?; wait; cat f.out");
+  CHECK_THAT(r.out, Catch::Contains("rc=0"));
+  CHECK_THAT(r.out, Catch::Contains("fnr [NO-FNR]"));
+  CHECK(fs::is_fifo(d + "/f"));
+  // A symlink: its target gets the output, the link stays a link.
+  WriteFile(d + "/target.txt", "old\n");
+  fs::create_symlink("target.txt", d + "/link.txt");
+  r = Exec("redact " + d + "/ids.txt -o " + d + "/link.txt");
+  CHECK(r.code == 0);
+  CHECK(fs::is_symlink(d + "/link.txt"));
+  CHECK(ReadFile(d + "/target.txt") == "fnr [NO-FNR]\n");
+  // A dangling link is refused.
+  fs::create_symlink("missing.txt", d + "/dangling.txt");
+  CHECK(Exec("redact " + d + "/ids.txt -o " + d + "/dangling.txt").code == 2);
+  CHECK_FALSE(fs::exists(d + "/missing.txt"));
+  // A file with another hard link is refused (the other name would keep the old content).
+  WriteFile(d + "/h1.txt", "old\n");
+  fs::create_hard_link(d + "/h1.txt", d + "/h2.txt");
+  r = Exec("redact " + d + "/ids.txt -o " + d + "/h1.txt");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("hard links"));
+  CHECK(ReadFile(d + "/h1.txt") == "old\n");
+  // In place: mode kept (and owner and group, which only root can change).
+  WriteFile(d + "/own.txt", "fnr 15108695088\n");
+  chmod((d + "/own.txt").c_str(), 0640);
+  bool root = geteuid() == 0;
+  if (root) REQUIRE(chown((d + "/own.txt").c_str(), 1234, 1235) == 0);
+  r = Exec("redact " + d + "/own.txt -o " + d + "/own.txt");
+  CHECK(r.code == 0);
+  struct stat st;
+  REQUIRE(stat((d + "/own.txt").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+  if (root) CHECK((st.st_uid == 1234 && st.st_gid == 1235));
+  CHECK(ReadFile(d + "/own.txt") == "fnr [NO-FNR]\n");
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 12: a signal during redact or batch removes the temporary files", "[cli][issue12]") {
+  std::string d = TempDir("signals");
+  // redact: the input is a FIFO whose writer stays open, so redact is
+  // still running (its temporary output exists) when the signal comes.
+  Run r = Bash(d,
+               "mkfifo in; (printf 'fnr 15108695088\\n'; sleep 4) > in &\n"
+               "$N redact --input text in -o out.txt & p=$!; sleep 1; kill -TERM $p; wait $p; echo rc=$?\n"
+               "ls -a; wait");
+  CHECK_THAT(r.out, Catch::Contains("rc=143"));  // the signal is re-raised
+  CHECK_THAT(r.out, Catch::Contains("interrupted"));
+  CHECK(r.out.find(".nordpii-") == std::string::npos);
+  CHECK(r.out.find("out.txt") == std::string::npos);
+  // batch: one worker holding findings in a spill file, blocked on a FIFO.
+  std::string ids;
+  for (int i = 0; i < 3000; ++i) ids += "fnr 15108695088\n";
+  WriteFile(d + "/ids.txt", ids);
+  r = Bash(d,
+           "mkfifo in2; (cat ids.txt; sleep 4) > in2 &\n"
+           "$N batch -q --input text --jobs 1 --chunk-size 4096 --held-bytes 1 --checkpoint cp --report rep in2 & p=$!\n"
+           "for i in $(seq 50); do [ -e rep/.worker-0.jsonl ] && break; sleep 0.1; done\n"
+           "ls -a rep | grep -c worker; kill -TERM $p; wait $p; echo rc=$?; echo left:; ls -a rep; wait");
+  CHECK_THAT(r.out, Catch::StartsWith("1\n"));  // the spill file existed: the kill interrupted the run
+  CHECK_THAT(r.out, Catch::Contains("interrupted; rerun to resume"));
+  CHECK_THAT(r.out, Catch::Contains("rc=143"));
+  CHECK(r.out.substr(r.out.find("left:")).find(".worker-") == std::string::npos);
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 12: a write error on standard output is exit 2 with a message", "[cli][issue12]") {
+  std::string d = TempDir("full");
+  const std::string root = nordpii::test::SourceDir();
+  auto run = [&](const std::string& args) {
+    return Bash(d, "cd '" + root + "'; $N " + args + " 2>&1 >/dev/full; echo rc=$?");
+  };
+  Run r = run("scan --format jsonl samples/variants.txt");
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("cannot write to standard output"));
+  r = run("scan --format jsonl /dev/null");  // nothing to write, nothing lost
+  CHECK_THAT(r.out, Catch::Contains("rc=0"));
+  for (const char* args : {"redact samples/variants.txt", "types", "find-subject --id 15108695088 samples/variants.txt"}) {
+    INFO(args);
+    r = run(args);
+    CHECK_THAT(r.out, Catch::Contains("rc=2"));
+    CHECK_THAT(r.out, Catch::Contains("standard output"));
+  }
+  // batch: findings.jsonl on a full disk (a resumed run writes through the
+  // link to /dev/full); the input is not checkpointed.
+  r = Bash(d, "mkdir rep && ln -s /dev/full rep/findings.jsonl && touch cp && $N batch -q --checkpoint cp --report rep '" +
+                  root + "/samples/variants.txt'; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("findings.jsonl: write failed"));
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK(ReadFile(d + "/cp").empty());
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 12: redact refuses archives and creates nothing", "[cli][issue12][redact]") {
+  std::string d = TempDir("archive");
+  WriteFile(d + "/ids.txt", "fnr 15108695088\n");
+  Run r = Bash(d, "tar czf export.tar.gz ids.txt && $N redact export.tar.gz -o x.tar.gz; echo rc=$?; ls");
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("is an archive"));
+  CHECK_FALSE(fs::exists(d + "/x.tar.gz"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 12: numeric and date options are validated the same way by every command", "[cli][issue12]") {
+  for (const char* bad : {"--reference-date 2023-02-30", "--reference-date 2026-13-45x", "--reference-date 2026-1-5",
+                          "--max-message-size -1", "--max-message-size 0", "--max-message-size 99999999999999"}) {
+    INFO(bad);
+    for (std::string cmd : {"scan", "redact", "find-subject --id 15108695088", "batch --report /tmp/nordpii-i12-r"}) {
+      INFO(cmd);
+      Run r = Exec(cmd + " " + bad + " samples/variants.txt");
+      CHECK(r.code == 2);
+      CHECK_THAT(r.out, Catch::Contains(std::string(bad).substr(0, std::string(bad).find(' '))));
+    }
+  }
+  // (Bounded: before the fix --jobs -1 started threads until memory ran out.)
+  std::string d = TempDir("options");
+  for (const char* bad : {"--jobs -1", "--jobs 0", "--jobs 100000", "--jobs 2x", "--retention -5d", "--retention 5"}) {
+    INFO(bad);
+    Run r = Bash(d, "ulimit -v 2000000; timeout 20 $N batch -q --report rep " + std::string(bad) + " '" +
+                        nordpii::test::SourceDir() + "/samples/variants.txt'; echo rc=$?");
+    CHECK_THAT(r.out, Catch::Contains("rc=2"));
+    CHECK_THAT(r.out, Catch::Contains(std::string(bad).substr(0, std::string(bad).find(' '))));
+  }
+  fs::remove_all(d);
+  CHECK(Exec("scan --reference-date 2024-02-29 samples/variants.txt").code == 1);  // a leap day is a date
+  CHECK(Exec("batch -q --jobs 2 --retention 90d --reference-date 2024-02-29 --report /tmp/nordpii-i12-r "
+             "samples/variants.txt")
+            .code == 1);
+  fs::remove_all("/tmp/nordpii-i12-r");
+}
+
+TEST_CASE("issue 12: a directory that cannot be read is an error, the rest is scanned", "[cli][issue12]") {
+  std::string d = TempDir("walk");
+  fs::create_directories(d + "/in/sub");
+  WriteFile(d + "/in/a.txt", "fnr 15108695088\n");
+  WriteFile(d + "/in/sub/b.txt", "fnr 15108695088\n");
+  chmod((d + "/in/sub").c_str(), 0);
+  chmod(d.c_str(), 0755);
+  // Root reads every directory: run as nobody then.
+  std::string as = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  Run r = Bash(d, as + "$N scan --format text in; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("in/a.txt:1:5 no.fnr"));
+  CHECK_THAT(r.out, Catch::Contains("in/sub: Permission denied"));
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  chmod((d + "/in/sub").c_str(), 0755);
+  // A Maildir whose cur/ cannot be read.
+  fs::create_directories(d + "/md/cur");
+  fs::create_directories(d + "/md/new");
+  WriteFile(d + "/md/cur/1.eml", "From: a@example.no\nSubject: x\n\nfnr 15108695088\n");
+  chmod((d + "/md/cur").c_str(), 0);
+  r = Bash(d, as + "$N scan --format text md; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("md/cur: Permission denied"));
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  chmod(d.c_str(), 0777);
+  r = Bash(d, as + "$N redact md -o out; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_FALSE(fs::exists(d + "/out"));
+  chmod((d + "/md/cur").c_str(), 0755);
+  fs::remove_all(d);
+}
