@@ -12,6 +12,11 @@ import tomllib
 
 
 def sep_class(seps):
+    # rg reads line by line: a line break never matches, and a class of only
+    # "\n" is refused, so a shape that may break only at a line end gets none.
+    if set(seps) <= {'\n'}:
+        return ''
+
     def esc(c):
         return {'\n': '\\n', '\t': '\\t', '-': '\\-', ']': '\\]', '\\': '\\\\', '^': '\\^'}.get(c, c)
     chars = ''.join(esc(c) for c in sorted(set(seps)))
@@ -20,12 +25,14 @@ def sep_class(seps):
 
 def shape_regex(digits, breaks, seps, any_breaks):
     if any_breaks:
-        return r'\d(?:%s?\d){%d}' % (sep_class(seps), digits - 1)
+        cls = sep_class(seps)
+        return r'\d(?:%s?\d){%d}' % (cls, digits - 1) if cls else r'\d{%d}' % digits
     out, prev = [], 0
     for b in sorted(breaks) + [digits]:
         out.append(r'\d{%d}' % (b - prev))
         prev = b
-    return (sep_class(seps) + '?').join(out)
+    cls = sep_class(seps)
+    return (cls + '?' if cls else '').join(out)
 
 
 def main():

@@ -32,6 +32,7 @@ int ValidateIsKt(const nordpii_input* in, nordpii_verdict* out) {
   int conf = NORDPII_CONF_MEDIUM;
   if (check_ok) {
     rules |= NORDPII_RULE_CHECKSUM;
+    if (!(in->flags & NORDPII_INPUT_SEPARATED)) conf = NORDPII_CONF_LOW;  // as dk_cpr
   } else {
     rules |= NORDPII_RULE_NO_CHECKSUM | NORDPII_RULE_NEEDS_CONTEXT;
     conf = NORDPII_CONF_LOW;

@@ -65,6 +65,7 @@ typedef struct nordpii_input {
 
 #define NORDPII_INPUT_PLUS_SEPARATOR 0x1u /* a `+` was written between groups */
 #define NORDPII_INPUT_COUNTRY_PREFIX 0x2u /* value starts with a country code */
+#define NORDPII_INPUT_SEPARATED 0x4u      /* written with separators between its digit groups */
 
 typedef struct nordpii_verdict {
   uint32_t struct_size;

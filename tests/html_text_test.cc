@@ -63,3 +63,19 @@ TEST_CASE("the linear fallback gives the same text for ordinary markup", "[html]
   ByteRange r = MapBack({static_cast<uint32_t>(fs[0].start), static_cast<uint32_t>(fs[0].end)}, {&d.map});
   CHECK(deep.substr(r.start, r.end - r.start) == "151086</b>&nbsp;95088");
 }
+
+TEST_CASE("white space at the start of a line is not rendered: a value wrapped after <br> is one line break",
+          "[html][context]") {
+  // Issue 11 (HTML mail, values wrapped inside a table cell or paragraph).
+  std::string html = "<p>Hei</p>\n<table><tr><td>CPR:</td><td>211062<br>\n  5629</td></tr></table>";
+  Decoded d = HtmlToText(html);
+  CHECK(d.bytes.find("211062\n5629") != std::string::npos);
+  for (const char* engine : {"hyperscan", "re2"}) {
+    auto fs = test::Scan(test::MakeScanner(engine), d.bytes);
+    REQUIRE(fs.size() == 1);
+    CHECK(fs[0].type == "dk.cpr");
+    ByteRange r = MapBack({static_cast<uint32_t>(fs[0].start), static_cast<uint32_t>(fs[0].end)}, {&d.map});
+    CHECK(html.substr(r.start, r.end - r.start) == "211062<br>\n  5629");
+  }
+  CHECK(HtmlToTextGumbo(html).bytes == d.bytes);
+}

@@ -539,3 +539,20 @@ TEST_CASE("mail redact: a large message is streamed, equal to in-memory redactio
   CHECK(whole.find("\n\n" + text_red + "--BB--\n") != std::string::npos);
   for (const char* id : ids) CHECK(whole.find(id) == std::string::npos);
 }
+
+TEST_CASE("mail scan: a CSV attachment's column header labels every cell of the column, cells are documents",
+          "[mail][context]") {
+  // Issue 11: a CPR without modulus 11 (needs a label) in a column headed
+  // "cpr"; the text of another cell ("faktura") is no context for it.
+  std::string msg =
+      "From: a@example.dk\nTo: b@example.dk\nSubject: liste\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nSe vedlagt.\n"
+      "--b\nContent-Type: text/csv; name=kunder.csv\nContent-Disposition: attachment; filename=kunder.csv\n\n"
+      "navn;note;cpr;passnr\nJens;faktura;0101801234;204567891\nAne;\"ny\nadresse\";010180-1234;\n--b--\n";
+  auto c = ScanMail(msg);
+  std::vector<std::string> types;
+  for (const auto& f : c.findings) types.push_back(f.type + "@" + f.part);
+  CHECK(types == std::vector<std::string>{"dk.cpr@2", "passport@2", "dk.cpr@2"});
+  // The same numbers in the body, unlabelled, are not reported.
+  CHECK(ScanMail("From: a@example.dk\nSubject: x\n\nJens 0101801234 204567891\n").findings.empty());
+}

@@ -587,3 +587,71 @@ TEST_CASE("batch: exit status counts findings, not report lines (an attachment a
   CHECK_THAT(ReadFile(dir + "/rep/findings.jsonl"), Catch::Contains("\"event\":\"attachment\""));
   fs::remove_all(dir);
 }
+
+namespace {
+
+// Findings of an export given as a string.
+std::vector<Finding> ScanText(const std::string& data, TicketFormat fmt) {
+  static auto scanner = test::MakeScanner();
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  auto src = StringSource(data);
+  TicketReader rd(*src, fmt, 1 << 20);
+  TicketScanner ts(*ctx, {});
+  Got g;
+  TicketRecord r;
+  while (*rd.Next(r)) {
+    if (fmt == TicketFormat::kCsv) ts.set_csv(rd.header(), rd.delimiter());
+    TicketInfo info;
+    CHECK(ts.Scan(r, fmt, {}, g, info).ok());
+  }
+  return g.f;
+}
+
+}  // namespace
+
+TEST_CASE("tickets: each field is its own document, no context across fields, its key is its label",
+          "[tickets][context]") {
+  // Issue 11: the tag "faktura" (negative context) hid the HETU in a custom
+  // field, the tag "vip" did not.
+  for (std::string tag : {"faktura", "vip"}) {
+    INFO(tag);
+    auto f = ScanText("{\"id\":7,\"tags\":[\"" + tag + "\"],\"custom_fields\":[{\"id\":1,\"value\":\"070389-1004\"}]}\n",
+                      TicketFormat::kJsonl);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].category == "national-id");
+    CHECK(f[0].field == "custom_fields[0].value");
+  }
+  // A label in one field does not label the next field's value (CPR
+  // without modulus 11 needs a label), nor does it reach the next record.
+  CHECK(ScanText("{\"subject\":\"CPR\",\"description\":\"0101801234 x\"}\n", TicketFormat::kJsonl).empty());
+  CHECK(ScanText("id,note\n1,cpr\n2,0101801234\n", TicketFormat::kCsv).empty());
+  // The key or column header that names the identifier labels every value
+  // in the field, wherever it stands in it.
+  auto csv = ScanText("id,navn,cpr\n1,Jens,0101801234\n2,Ane,\"ny adresse.\nGammel: 010180-1234\"\n",
+                      TicketFormat::kCsv);
+  REQUIRE(csv.size() == 2);
+  CHECK(csv[0].type == "dk.cpr");
+  CHECK(csv[1].type == "dk.cpr");
+  CHECK(csv[1].field == "cpr");
+  for (std::string key : {"cpr", "cpr_nummer", "customerCpr", "cf_cpr-nr"}) {
+    INFO(key);
+    auto j = ScanText("{\"id\":1,\"custom_fields\":{\"" + key + "\":\"010180-1234\"}}\n", TicketFormat::kJsonl);
+    REQUIRE(j.size() == 1);
+    CHECK(j[0].type == "dk.cpr");
+  }
+  CHECK(ScanText("{\"id\":1,\"custom_fields\":{\"cprice\":\"010180-1234\"}}\n", TicketFormat::kJsonl).empty());
+}
+
+TEST_CASE("tickets: a field named by a password or passport label holding one token is that value",
+          "[tickets][context]") {
+  auto j = ScanText("{\"id\":1,\"custom_fields\":{\"passord\":\"Fjord2025!\",\"passport_no\":\"FH1234567\","
+                    "\"note\":\"XP7654321\",\"lykilord\":\"two words\"}}\n",
+                    TicketFormat::kJsonl);
+  std::vector<std::string> got;
+  for (auto& f : j) got.push_back(f.field + ":" + f.type);
+  CHECK(got == std::vector<std::string>{"custom_fields.passord:password", "custom_fields.passport_no:passport"});
+  auto c = ScanText("id,losenord,passinumero\n1,Kesä2024!,XP1234567\n", TicketFormat::kCsv);
+  REQUIRE(c.size() == 2);
+  CHECK(c[0].type == "password");
+  CHECK(c[1].type == "passport");
+}

@@ -62,11 +62,13 @@ struct DetectorSet::Impl {
     uint32_t breaks;
     uint32_t seps;
     bool any_breaks;
+    bool grouping_is_label;
   };
   std::vector<std::vector<ShapeMask>> shapes_by_len = std::vector<std::vector<ShapeMask>>(kMaxDigits + 1);
   std::vector<uint32_t> hetu, iban, phone, masked, join_date;  // detectors by digit form
   std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
   LabelIndex labels;
+  LabelIndex triggers;  // credential/passport keywords, for field names only
 };
 
 DetectorSet::~DetectorSet() = default;
@@ -81,6 +83,7 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
   Impl& im = *ds->impl_;
   im.by_trigger.resize(set.keywords.size());
   im.labels.Build(set);
+  im.triggers.BuildTriggers(set);
   for (size_t i = 0; i < set.detectors.size(); ++i) {
     const DetectorSpec& d = set.detectors[i];
     Det det;
@@ -116,7 +119,7 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
       if (d.form == DigitForm::kPlain || d.form == DigitForm::kPhone) {
         for (const Shape& sh : d.shapes) {
           if (sh.digits > kMaxDigits) continue;
-          Impl::ShapeMask m{static_cast<uint32_t>(i), 0, 0, sh.any_breaks};
+          Impl::ShapeMask m{static_cast<uint32_t>(i), 0, 0, sh.any_breaks, sh.grouping_is_label};
           for (int b : sh.breaks) m.breaks |= 1u << b;
           for (char c : sh.separators) m.seps |= SepCode(c);
           im.shapes_by_len[static_cast<size_t>(sh.digits)].push_back(m);
@@ -147,14 +150,25 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, u
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
   size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
   size_t seg = start;  // just after the last digit before the value
-  while (seg > floor && !IsDigitC(text[seg - 1])) --seg;
+  while (seg > floor && !IsDigitC(text[seg - 1])) {
+    --seg;
+    // A parenthesis between the label and the value is about the label
+    // ("Fødselsnummer (11 siffer): ...", "CPR-nr. (10 cifre): ..."): its
+    // digits do not stand between them.
+    if (text[seg] == ')') {
+      size_t open = seg;
+      while (open > floor && text[open - 1] != '(' && text[open - 1] != '\n' && seg - open < 24) --open;
+      if (open > floor && text[open - 1] == '(') seg = open - 1;
+    }
+  }
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
-  // A label right after the value counts too ("995 525 828 MVA", "... (fnr)"),
-  // unless a number follows the label: then it labels that number.
+  // A label right after the value on the same line counts too ("995 525 828
+  // MVA", "... (fnr)"), unless a number follows the label: then it labels
+  // that number. The next line's first word is not about this value.
   size_t to = std::min(text.size(), end + kLabelAfterBytes + idx.max_len());
   size_t last_start = end;
   while (last_start < end + kLabelAfterBytes && last_start < text.size() &&
-         !IsDigitC(text[last_start]))
+         !IsDigitC(text[last_start]) && text[last_start] != '\n')
     ++last_start;
   size_t max_end = 0;
   uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
@@ -231,9 +245,28 @@ class DetectorSet::CandidateBuilder {
     }
   }
 
+  // A field named by a password or passport label ("passord", "passnummer",
+  // "passport_no") that holds one token: the token is the value.
+  void FromFieldName() {
+    size_t b = 0, e = text_.size();
+    while (b < e && IsSoftSeparator(text_[b])) ++b;
+    while (e > b && (IsSoftSeparator(text_[e - 1]) || text_[e - 1] == '\r')) --e;
+    if (b == e) return;
+    for (size_t i = b; i < e; ++i)
+      if (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r') return;
+    for (size_t g = 0; g < im_.by_trigger.size(); ++g) {
+      if ((im_.triggers.GroupBit(g) & opt_.doc_triggers) == 0) continue;
+      for (uint32_t d : im_.by_trigger[g])
+        if (ds_.set_.detectors[d].source == DetectorSource::kAfterKeyword)
+          Try(d, text_.data() + b, e - b, 0, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+    }
+  }
+
  private:
   // Validates `value` for detector d and keeps it, with context applied.
-  void Try(uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start, uint32_t end) {
+  // `grouped`: written in a shape whose grouping counts as context.
+  void Try(uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start, uint32_t end,
+           bool grouped = false) {
     const Det& det = im_.dets[d];
     const DetectorSpec& spec = ds_.set_.detectors[d];
     nordpii_input in{sizeof(nordpii_input), value, len, opt_.ref_year, opt_.ref_month, opt_.ref_day, flags};
@@ -253,14 +286,33 @@ class DetectorSet::CandidateBuilder {
       ctx_all_ = Context(text_, im_.labels, start, end, spec.window);
       ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
     }
-    if (ctx_all_ & det.label_mask) {
+    // The field's own name (JSON key, CSV header) counts as context for
+    // every value in it.
+    const uint64_t ctx = ctx_all_ | opt_.doc_labels;
+    if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
+      conf = std::min(conf + 1, 3);
+    } else if (grouped && !(ctx & det.negative_mask)) {
+      // Written in its own grouping (a shape with grouping_is_label), as
+      // telling as a label — but negative context still drops it.
       conf = std::min(conf + 1, 3);
     } else {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
-      // label: the number is taken for what the text says it is.
-      if (ctx_all_ & det.negative_mask) return;
+      // label: the number is taken for what the text says it is — unless
+      // its own evidence is strong: a check digit and a real date (cards:
+      // Luhn and an issuer range) and a validator confidence of medium or
+      // more, which a random number passes at 0.1-0.7 % (README,
+      // Confidence). Then the word only lowers confidence: "Fakturaen kom i
+      // går. Det gjelder <fnr>" is still a fødselsnummer.
+      if (ctx & det.negative_mask) {
+        const bool strong = v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM) &&
+                            (rules & (NORDPII_RULE_DATE | NORDPII_RULE_FORMAT)) &&
+                            v.confidence >= NORDPII_CONF_MEDIUM;
+        if (!strong) return;
+        rules |= kRuleNegativeContext;
+        conf = std::max(conf - 1, 1);
+      }
     }
     TextFinding f;
     f.detector = d;
@@ -349,7 +401,11 @@ class DetectorSet::CandidateBuilder {
           if (sm.detector == last_det) continue;
           if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
           last_det = sm.detector;
-          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags, GroupStart(gi), GroupEnd(gj));
+          // Separated = written with a separator other than a line break.
+          const bool separated = (seps & ~SepCode('\n')) != 0;
+          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags | (separated ? NORDPII_INPUT_SEPARATED : 0u),
+              GroupStart(gi), GroupEnd(gj),
+              sm.grouping_is_label && brk == sm.breaks && (seps & SepCode('\n')) == 0);
         }
       }
     }
@@ -451,7 +507,7 @@ class DetectorSet::CandidateBuilder {
     v[0] = static_cast<char>(text_[run.start - 2] & ~0x20);
     v[1] = static_cast<char>(text_[run.start - 1] & ~0x20);
     for (int gj = 0; gj < ng_; ++gj) {
-      if (gj > 0 && gr_[gj].sep != ' ') break;
+      if (gj > 0 && gr_[gj].sep != ' ' && gr_[gj].sep != '\n') break;
       int n = gr_[gj].first + gr_[gj].count;
       if (n + 2 > 34) break;
       if (n < 13 || !EndOk(gj)) continue;
@@ -531,6 +587,30 @@ class DetectorSet::CandidateBuilder {
   uint64_t ctx_all_ = 0;
 };
 
+namespace {
+
+uint64_t NameKeywords(const LabelIndex& idx, std::string_view name) {
+  if (name.empty()) return 0;
+  auto find = [&](std::string_view t) { return t.empty() ? 0 : idx.Find(t, 0, t.size() - 1, t.size(), 0); };
+  uint64_t bits = find(name);
+  std::string spaced, camel;
+  spaced.reserve(name.size());
+  camel.reserve(name.size() + 8);
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool sep = c == '_' || c == '.' || c == '-' || c == '[' || c == ']' || c == '/' || c == ':' || IsDigitC(c);
+    spaced += sep ? ' ' : c;
+    if (i > 0 && c >= 'A' && c <= 'Z' && name[i - 1] >= 'a' && name[i - 1] <= 'z') camel += ' ';
+    camel += sep ? ' ' : c;
+  }
+  return bits | find(spaced) | find(camel);
+}
+
+}  // namespace
+
+uint64_t DetectorSet::NameLabels(std::string_view name) const { return NameKeywords(impl_->labels, name); }
+uint64_t DetectorSet::NameTriggers(std::string_view name) const { return NameKeywords(impl_->triggers, name); }
+
 void DetectorSet::Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
                          DetectScratch& sc, std::vector<TextFinding>& out) const {
   auto& cands = sc.cands;
@@ -539,6 +619,7 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
   builder.FromRuns(m.runs);
   builder.FromRegex(m.regex);
   builder.FromKeywords(m.keywords);
+  if (opt.doc_triggers) builder.FromFieldName();
   ResolveOverlaps(cands, sc, out);
 }
 

@@ -40,6 +40,15 @@ struct TextFinding {
 
 struct DetectOptions {
   int ref_year = 2026, ref_month = 1, ref_day = 1;  // century reference for SE
+  // Structural label of the whole text: the context keyword groups (label
+  // and negative, LabelIndex bits from DetectorSet::NameLabels) named by the
+  // JSON key or CSV column header the text is the value of. They apply to
+  // every value in the text, wherever it stands. 0 = none.
+  uint64_t doc_labels = 0;
+  // The after-keyword triggers (password, passport labels) the field name
+  // names: the whole field, when it is one token, is that detector's value
+  // (a column "passnummer", a key "password"). DetectorSet::NameTriggers.
+  uint64_t doc_triggers = 0;
 };
 
 // Per-thread buffers of DetectorSet::Detect (reused across calls).
@@ -67,6 +76,13 @@ class DetectorSet {
   // Appends findings for `text` (sorted by start) to `out`.
   void Detect(std::string_view text, const MatchResults& m, const DetectOptions& opt,
               DetectScratch& scratch, std::vector<TextFinding>& out) const;
+
+  // The context keyword groups a field name names ("cpr", "cf_fodselsnummer",
+  // "customerCpr", "order_no"): looked up in the name as written, with
+  // '_' '.' '-' '[' ']' '/' ':' and digits read as spaces, and with camelCase
+  // split. For DetectOptions::doc_labels.
+  uint64_t NameLabels(std::string_view name) const;
+  uint64_t NameTriggers(std::string_view name) const;
 
   const PatternSet& patterns() const { return set_; }
   const DetectorSpec& spec(uint32_t detector) const { return set_.detectors[detector]; }

@@ -18,7 +18,12 @@ inline unsigned char Fold(unsigned char prev, unsigned char b) {
 
 }  // namespace
 
-void LabelIndex::Build(const PatternSet& set) {
+void LabelIndex::Build(const PatternSet& set) { BuildRoles(set, KeywordRole::kLabel, KeywordRole::kNegative); }
+void LabelIndex::BuildTriggers(const PatternSet& set) {
+  BuildRoles(set, KeywordRole::kCredential, KeywordRole::kPassport);
+}
+
+void LabelIndex::BuildRoles(const PatternSet& set, KeywordRole role_a, KeywordRole role_b) {
   // Build with a map-based trie first, then flatten into sorted edge arrays.
   struct TmpNode {
     std::map<unsigned char, uint32_t> next;
@@ -29,7 +34,7 @@ void LabelIndex::Build(const PatternSet& set) {
   int bit = 0;
   for (size_t g = 0; g < set.keywords.size(); ++g) {
     const KeywordGroup& kg = set.keywords[g];
-    if (kg.role != KeywordRole::kLabel && kg.role != KeywordRole::kNegative) continue;
+    if (kg.role != role_a && kg.role != role_b) continue;
     if (bit >= 64) break;
     bits_[g] = uint64_t{1} << bit++;
     for (const Keyword& k : kg.words) {

@@ -31,6 +31,9 @@ class LabelIndex {
   // Indexes every keyword group with role label or negative. At most 64
   // such groups (GroupBit() returns 0 for others).
   void Build(const PatternSet& set);
+  // Indexes the groups with role credential or passport instead (the
+  // triggers of after-keyword detectors), for field names.
+  void BuildTriggers(const PatternSet& set);
   // Bit for a keyword group (index into PatternSet::keywords), 0 if none.
   uint64_t GroupBit(size_t group) const { return group < bits_.size() ? bits_[group] : 0; }
   // Length in bytes of the longest indexed keyword.
@@ -53,6 +56,7 @@ class LabelIndex {
     uint32_t child;
   };
   uint32_t Child(uint32_t node, unsigned char b) const;
+  void BuildRoles(const PatternSet& set, KeywordRole a, KeywordRole b);
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::vector<uint64_t> bits_;

@@ -132,11 +132,65 @@ struct UnitSink : StreamSink {
   Handler* h;
   Unit* u;
   bool drop_email = false;  // address headers: their addresses are not a leak
+  uint64_t shift = 0;       // the scanned text's offset in the unit's text (a CSV cell)
+  Finding shifted;          // reused
   bool OnFinding(const Finding& f, std::string_view) override {
     if (drop_email && f.type == "email") return true;
-    return h->Found(*u, f);
+    if (shift == 0) return h->Found(*u, f);
+    shifted = f;
+    shifted.start += shift;
+    shifted.end += shift;
+    return h->Found(*u, shifted);
   }
 };
+
+// A CSV attachment's cells: [begin, end) in the text (inside the quotes of
+// a quoted cell; "" escapes left as they are) and the column. The header
+// row's cells are the column names. RFC 4180 quoting; the delimiter is the
+// most frequent of , ; and tab on the first line.
+struct CsvCell {
+  size_t begin, end, column, row;
+};
+void CsvCells(std::string_view t, std::vector<CsvCell>& out) {
+  size_t nl = t.find('\n');
+  std::string_view first = t.substr(0, nl);
+  char delim = ',';
+  size_t best = static_cast<size_t>(std::count(first.begin(), first.end(), ','));
+  for (char d : {';', '\t'}) {
+    size_t n = static_cast<size_t>(std::count(first.begin(), first.end(), d));
+    if (n > best) best = n, delim = d;
+  }
+  size_t i = 0, col = 0, row = 0;
+  while (i <= t.size()) {
+    size_t b = i, e;
+    if (i < t.size() && t[i] == '"') {
+      b = ++i;
+      while (i < t.size() && !(t[i] == '"' && (i + 1 >= t.size() || t[i + 1] != '"'))) i += (t[i] == '"') ? 2 : 1;
+      e = std::min(i, t.size());
+      if (i < t.size()) ++i;  // closing quote
+      while (i < t.size() && t[i] != delim && t[i] != '\n') ++i;
+    } else {
+      while (i < t.size() && t[i] != delim && t[i] != '\n') ++i;
+      e = i;
+      if (e > b && t[e - 1] == '\r') --e;
+    }
+    out.push_back({b, e, col, row});
+    if (i >= t.size()) break;
+    if (t[i] == delim) {
+      ++col;
+    } else {
+      col = 0;
+      ++row;
+    }
+    ++i;
+  }
+}
+
+bool CsvPart(const MimeEntity& e) {
+  const std::string fn = AsciiLower(e.filename);
+  return e.subtype == "csv" || e.subtype == "x-csv" || e.subtype == "tab-separated-values" ||
+         EndsWith(fn, ".csv") || EndsWith(fn, ".tsv");
+}
 
 // Counts lines in a message incrementally (findings come mostly in order).
 struct LineCounter {
@@ -234,16 +288,41 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   size_t decoded_total = 0;
   OffsetMap unfold_map;
   std::string unfolded;
+  auto scan = [&](std::string_view text, StreamSink& c) -> Status {
+    auto src = StringSource(text, "");
+    if (deadline_ == std::chrono::steady_clock::time_point::max()) return ctx_.Scan(*src, filter, c);
+    DeadlineSource timed(*src, deadline_);
+    return ctx_.Scan(timed, filter, c);
+  };
+  std::vector<CsvCell> cells;
   // Scans a unit; its findings go to h.Found as they are produced.
   auto run = [&](Unit& u) -> Status {
     UnitSink<Handler, Unit> c;
     c.h = &h;
     c.u = &u;
     c.drop_email = u.header != nullptr && AddressHeader(u.header->name);
-    auto src = StringSource(u.text, "");
-    if (deadline_ == std::chrono::steady_clock::time_point::max()) return ctx_.Scan(*src, filter, c);
-    DeadlineSource timed(*src, deadline_);
-    return ctx_.Scan(timed, filter, c);
+    if (!u.header && !u.is_html && CsvPart(*u.entity)) {
+      // A CSV attachment: each cell is its own document, labelled by its
+      // column's header (as in ticket exports).
+      cells.clear();
+      CsvCells(u.text, cells);
+      std::vector<std::string_view> names;
+      for (const CsvCell& cell : cells) {
+        if (cell.row == 0) names.push_back(u.text.substr(cell.begin, cell.end - cell.begin));
+        if (cell.end == cell.begin) continue;
+        // Header cells are scanned too, unlabelled (a name can hold an id).
+        ctx_.set_field_name(cell.row > 0 && cell.column < names.size() ? names[cell.column] : std::string_view());
+        c.shift = cell.begin;  // findings are offsets in the cell
+        Status st = scan(u.text.substr(cell.begin, cell.end - cell.begin), c);
+        if (!st.ok()) {
+          ctx_.set_field_name("");
+          return st;
+        }
+      }
+      ctx_.set_field_name("");
+      return Status::Ok();
+    }
+    return scan(u.text, c);
   };
   for (const MimeEntity& e : tree.entities) {
     for (const HeaderField& hf : e.headers) {

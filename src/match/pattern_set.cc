@@ -75,7 +75,7 @@ Status LoadKeywords(const std::string& file, const toml::table& t, KeywordGroup&
 }
 
 Status LoadShape(const std::string& file, const toml::table& t, const std::string& owner, Shape& sh) {
-  static const std::set<std::string> kKeys = {"digits", "breaks", "separators"};
+  static const std::set<std::string> kKeys = {"digits", "breaks", "separators", "grouping_is_label"};
   if (Status s = CheckKeys(file, t, kKeys, owner); !s.ok()) return s;
   auto d = t["digits"].value<int64_t>();
   if (!d || *d < 1 || *d > 32) return Bad(file, t, owner + ": shape needs 'digits' in 1..32");
@@ -96,6 +96,7 @@ Status LoadShape(const std::string& file, const toml::table& t, const std::strin
     }
   }
   sh.separators = t["separators"].value_or(std::string(" .-/\n\t"));
+  sh.grouping_is_label = t["grouping_is_label"].value_or(false);
   return Status::Ok();
 }
 

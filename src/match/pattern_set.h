@@ -12,7 +12,7 @@
 //   [[type]]      id, category, redact: finer types validators return
 //   [[detector]]  id, category, validator, source = digits|regex|after-keyword|keyword,
 //                 form = plain|hetu|iban|phone|masked (digits), [[detector.shape]]
-//                 digits + breaks + separators (digits), regex (regex),
+//                 digits + breaks + separators + grouping_is_label (digits), regex (regex),
 //                 trigger = [keyword ids] + value (after-keyword, keyword),
 //                 keywords / negative = [keyword ids], window, redact, join_date,
 //                 examples = { match = [...], no_match = [...] }
@@ -35,6 +35,11 @@ struct Shape {
   std::vector<int> breaks;     // digit offsets where a separator may stand
   std::string separators;      // allowed separator characters ('\n' = line break)
   bool any_breaks = false;     // breaks = "any"
+  // Written with a separator (not a line break) at every one of its breaks,
+  // the grouping is as telling as a label (one level up; a value that needs
+  // context is reported), unless negative context stands next to it
+  // ("1234.56.78903" is a kontonummer's own form).
+  bool grouping_is_label = false;
 };
 
 struct Keyword {

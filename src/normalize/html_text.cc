@@ -225,7 +225,15 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
     }
     JumpTo(d, cursor, ev.offset);
     std::string_view raw = html.substr(ev.offset, ev.length);
-    for (size_t i = 0; i < raw.size();) {
+    size_t i = 0;
+    // White space at the start of a line is not rendered: "<br>\n0000" is
+    // one line break, so a value wrapped there ("4571 3100<br>\n0000 0007")
+    // reads as a value broken by one line end, as in plain text.
+    if (!d.bytes.empty() && d.bytes.back() == '\n') {
+      while (i < raw.size() && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\r' || raw[i] == '\t')) ++i;
+      JumpTo(d, cursor, ev.offset + static_cast<uint32_t>(i));
+    }
+    while (i < raw.size()) {
       // Gumbo merges character tokens on both sides of "</body>", "</html>"
       // into one text node whose original text spans those tags: markup
       // inside a text node is skipped, not emitted as text.

@@ -46,6 +46,23 @@ ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher has
 
 ScanContext::~ScanContext() = default;
 
+void ScanContext::set_field_name(std::string_view name) {
+  if (name.empty()) {
+    detect_opt_.doc_labels = detect_opt_.doc_triggers = 0;
+    return;
+  }
+  // Every record of an export has the same few names.
+  auto it = name_labels_.find(std::string(name));
+  if (it == name_labels_.end()) {
+    std::pair<uint64_t, uint64_t> bits{scanner_->detectors().NameLabels(name),
+                                       scanner_->detectors().NameTriggers(name)};
+    if (name_labels_.size() >= 4096) name_labels_.clear();
+    it = name_labels_.emplace(std::string(name), bits).first;
+  }
+  detect_opt_.doc_labels = it->second.first;
+  detect_opt_.doc_triggers = it->second.second;
+}
+
 namespace {
 
 // Largest prefix length <= n that does not end inside a UTF-8 sequence.

@@ -17,6 +17,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/finding.h"
@@ -129,6 +130,10 @@ class ScanContext {
   // Streams `in` to `sink`. `path` is copied into each Finding's report.
   Status Scan(ByteSource& in, const FindingFilter& filter, StreamSink& sink);
   DetectOptions& detect_options() { return detect_opt_; }
+  // The name of the field the next Scan()s read as one document (a JSON
+  // key, a CSV column header): the context keywords it names label every
+  // value in it (DetectOptions::doc_labels). "" = none (plain text, mail).
+  void set_field_name(std::string_view name);
   uint64_t bytes_scanned() const { return bytes_; }
 
  private:
@@ -144,6 +149,8 @@ class ScanContext {
   std::vector<TextFinding> tfind_;
   Finding finding_;
   uint64_t bytes_ = 0;
+  // set_field_name: labels and triggers per name, bounded
+  std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> name_labels_;
 };
 
 }  // namespace nordpii

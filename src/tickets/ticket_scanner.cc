@@ -195,9 +195,11 @@ struct TicketScanner::Extracted {
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
   size_t used = 0;
   std::string_view record;
+  bool csv = false;  // segment paths are CSV column names (else JSON paths)
 
   // Ready for the next record, keeping every buffer's capacity.
   void Reset() {
+    csv = false;
     text.clear();
     used = 0;
     record = {};
@@ -483,6 +485,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     finish(s, html);
   };
   if (f == TicketFormat::kCsv) {
+    x.csv = true;
     info.map = "csv";
     auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
     for (size_t i = 0; i < fields.size(); ++i) {
@@ -594,6 +597,19 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
 
 namespace {
 
+// The name a JSON field's value goes under: the last key of its path
+// ("custom_fields[0].cf_fodselsnummer" -> "cf_fodselsnummer", "tags[2]" ->
+// "tags").
+std::string_view LeafKey(std::string_view path) {
+  while (!path.empty() && path.back() == ']') {
+    size_t open = path.rfind('[');
+    if (open == std::string_view::npos) break;
+    path = path.substr(0, open);
+  }
+  size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
 // Hands each finding of a record's text to `emit` as (field, offset in the
 // field, bytes in the record) the moment the engine produces it, in record
 // order, with the findings of mirrored fields repeated for them: those
@@ -605,6 +621,8 @@ struct LocatingSink : StreamSink {
   const TicketScanner::Extracted* x = nullptr;
   bool mirrors = false;
   Emit* emit = nullptr;
+  uint64_t shift = 0;  // the scanned field's offset in the record's text
+  Finding shifted;     // reused
   std::vector<std::pair<Located, Finding>> waiting;
   bool Flush(size_t before) {
     if (waiting.empty()) return true;
@@ -621,7 +639,11 @@ struct LocatingSink : StreamSink {
     waiting.erase(waiting.begin(), waiting.begin() + static_cast<ptrdiff_t>(n));
     return go;
   }
-  bool OnFinding(const Finding& f, std::string_view) override {
+  bool OnFinding(const Finding& found, std::string_view) override {
+    shifted = found;
+    shifted.start += shift;
+    shifted.end += shift;
+    const Finding& f = shifted;
     Located l{0, 0, {}, &f};
     const auto* seg = x->Locate(f, l.in_record, l.in_field);
     if (!seg) return true;
@@ -641,16 +663,27 @@ struct LocatingSink : StreamSink {
 
 }  // namespace
 
+// Each field is its own document: scanned alone, so no text of another field
+// (a tag "faktura", a subject "CPR") is context for its values, and its name
+// (the JSON key, the CSV column header) labels every value in it.
 template <class Emit>
 Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit) {
   LocatingSink<std::remove_reference_t<Emit>> sink;
   sink.x = &x;
   sink.mirrors = x.HasMirrors();
   sink.emit = &emit;
-  auto src = StringSource(x.text, "");
-  Status s = ctx_.Scan(*src, filter, sink);
-  if (s.ok()) sink.Flush(SIZE_MAX);
-  return s;
+  Status st = Status::Ok();
+  for (size_t k = 0; k < x.used && st.ok(); ++k) {
+    const Extracted::Segment& seg = x.segments[k];
+    if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
+    ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
+    sink.shift = seg.text_begin;
+    auto src = StringSource(x.TextOf(seg), "");
+    st = ctx_.Scan(*src, filter, sink);
+  }
+  ctx_.set_field_name("");
+  if (st.ok()) sink.Flush(SIZE_MAX);
+  return st;
 }
 
 Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
