@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates a deterministic corpus of ticket-like text for the benchmark.
 
 Mixed Norwegian/Swedish/Danish/Finnish/English support-ticket prose with the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Messages for the milter load benchmark: sizes 5-200 KB (uniform), plain
 text / QP / base64 mix, 10 % carrying a synthetic national id.
 Usage: gen_mail_load.py OUTDIR COUNT [SEED]"""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates a deterministic mbox for the mail benchmark from the ticket text
 corpus: messages of 2-50 KB of ticket prose wrapped the ways mail really
 comes — quoted-printable UTF-8 text (40 %), base64 text (15 %), 8bit text

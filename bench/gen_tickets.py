@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A Zendesk-style JSONL ticket export for the batch benchmark, made from the
 ticket text corpus: each ticket has a subject, a description and 1-4
 comments (body + html_body), ids and dates; written as FILES files (exports

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes bench/shapes.txt: the identifier shapes nordpii looks for, as plain
 regexes for `rg -f` (no checksums, no context), generated from patterns/*.toml
 so the baseline searches for the same shapes the engine does:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """SMTP load client for bench/milter_load.sh: sends the messages in DIR to
 127.0.0.1:PORT with THREADS parallel clients (one SMTP session each, many
 messages per session), timing each message from MAIL FROM to the reply to

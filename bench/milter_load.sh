@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Milter load benchmark (not a test): N messages (5-200 KB, 10 % with an
 # identifier) through a private Postfix on loopback with CLIENTS parallel SMTP
 # clients — without a milter (baseline), with a null milter (bench/null_milter.c

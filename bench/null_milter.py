@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A null milter for bench/milter_load.sh: speaks milter v6 like nordpii does
 (the same negotiation: no replies before end of message), stores nothing and
 accepts every message, so Postfix's own cost of passing mail through a milter

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Measurements the README quotes that are not part of bench/run*.sh:
 #   start-up     wall time of `nordpii scan` on an empty input (median of 50)
 #   compile      Hyperscan database build without the on-disk cache

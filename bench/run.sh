@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Whole-process benchmark: nordpii scan against `cat` and `rg -c -f` with the
 # same identifier shapes (bench/shapes.txt, generated from patterns/ by
 # bench/make_shapes.py; no checksums, no context), all on the same

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Batch benchmark: whole-process `nordpii batch` MB/s with 1 and 2 jobs on a
 # generated Zendesk-style JSONL export (16 files) and on the mail benchmark's
 # mbox split into 8 files, beside `nordpii scan` of the plain-text corpus

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Mail benchmark: whole-process `nordpii scan` and `nordpii redact` on a
 # generated mbox (mixed QP / base64 / 8bit / HTML / binary attachments),
 # beside `nordpii scan` on the plain-text ticket corpus it was made from, in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stage benchmarks (scenario x implementation, as simdjson's benchmark/).
 // Input: $NORDPII_BENCH_CORPUS (default bench/corpus/tickets.txt, made by
 // bench/run.sh); the first 64 MiB are loaded into memory. Every benchmark

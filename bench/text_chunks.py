@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Consecutive pieces of the ticket text corpus for the benchmark generators
 (gen_mbox.py, gen_tickets.py): wraps around at the end."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared timing for the whole-process benchmarks (sourced by bench/run*.sh).
 # The machine's shared vCPUs swing single runs by +-10-25 %: callers run
 # every command ROUNDS times, interleaved round by round so that each meets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* File: checksum.h
  *
  * Small, allocation-free helpers shared by the validators: digit access,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: contact_validators.cc
 //
 // Contact data: Nordic phone numbers (phone) and e-mail addresses (email).

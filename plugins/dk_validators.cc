@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: dk_validators.cc
 //
 // Danish validators: CPR-nummer (dk_cpr) and CVR-nummer (dk_cvr).

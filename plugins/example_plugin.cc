@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: example_plugin.cc
 //
 // A third-party validator plugin, built as a shared object: validates an

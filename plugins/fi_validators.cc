@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: fi_validators.cc
 //
 // Finnish validators: henkilötunnus (fi_hetu, all century signs incl. the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: financial_validators.cc
 //
 // IBAN (mod 97, country lengths, national check for NO) and payment cards

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: is_validators.cc
 //
 // Icelandic kennitala (is_kt): persons (is.kt) and organisations (is.kt_org,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: no_validators.cc
 //
 // Norwegian validators: fødselsnummer family (no_person), organisasjonsnummer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* File: nordpii_plugin.h
  *
  * The versioned C ABI between nordpii and its validator plugins. Built-in

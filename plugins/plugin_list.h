@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* File: plugin_list.h
  *
  * THE registry of built-in validators: one line each. Included twice by

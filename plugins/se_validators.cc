@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: se_validators.cc
 //
 // Swedish validators: personnummer/samordningsnummer (se_person) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: text_validators.cc
 //
 // Validators for values found after a keyword rather than by shape:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets with clang + ASan + UBSan and runs each for a
 # bounded time (default 60 s) on its seed corpus:
 #   nordpii_scan_fuzzer  text engine, decoders, HTML text (seeds: tests/fuzz/seeds)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing (Debian 12), builds nordpii (Release) and scans the
 # bundled samples/ — the README's first command.
 set -eu

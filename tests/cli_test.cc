@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nordpii command line: exit codes, golden JSONL on samples/, no raw
 // values without --reveal, atomic redaction output, pattern errors.
 #include <sys/stat.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every Catch2 test case is exactly one CTest entry, and every CTest entry
 # is a Catch2 test case or a script test registered with add_test() in
 # tests/CMakeLists.txt. Guards against names that catch_discover_tests

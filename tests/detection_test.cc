@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end detection on text: written variants, hard negatives, engine
 // equivalence, exact original ranges, redaction properties, bad input.
 #include <catch2/catch.hpp>

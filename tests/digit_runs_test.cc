@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SIMD digit-run scanner must find exactly what the RE2 definition finds.
 #include <catch2/catch.hpp>
 #include <random>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 12 (fail closed, leak nothing, lose nothing): the command-line
 // regressions for what a limit leaves unscanned, inputs that can be read
 // only once, redaction targets that are not regular files, signals, write

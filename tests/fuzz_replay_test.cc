@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays fuzzer finds (tests/fuzz/crashes) and seeds through both engines:
 // no crash, both engines agree, every byte reaches the sink once.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTML to visible text with an offset map back to the HTML bytes.
 #include <catch2/catch.hpp>
 

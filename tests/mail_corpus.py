@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Real-world mail nobody here wrote: every message of CPython's email test
 data (Debian libpython3.11-testsuite) plus our samples goes through
 `nordpii scan` and `nordpii redact` (each with a timeout: no crash, no hang),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Mail: MIME structure, decoding per part, findings with locations, exact
 // redacted bytes, limits, encoders, and mimetic as an independent oracle for
 // the part tree.

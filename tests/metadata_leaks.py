@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """No raw identifier in any output, including what nordpii echoes about its
 inputs (issue 12 #3): identifiers are planted in every metadata position of
 every input format — file and directory names, archive member and nested

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Milter: the protocol codec, the policy (parsing, errors naming keys,
 // evaluation), a session driven packet by packet (each action, aborts, many
 // messages, huge bodies, unknown commands, missing macros, limits, timeouts),
@@ -289,6 +290,7 @@ TEST_CASE("milter session: each action at end of message", "[milter]") {
     REQUIRE(h);
     CHECK(SplitNul(h->data)[0] == "X-Nordpii-Verdict");
     CHECK_THAT(std::string(SplitNul(h->data)[1]), Catch::StartsWith(" flag; rule=special"));
+    CHECK_THAT(std::string(SplitNul(h->data)[1]), Catch::EndsWith("; version=" NORDPII_PROJECT_VERSION));
     r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}},
                     "Ring meg pa +47 912 34 567, +46 70 123 45 67 eller +45 20 12 34 56.\r\n");
     CHECK(r.Has(kQuarantine));
@@ -362,7 +364,7 @@ TEST_CASE("milter session: over the size limit or the time limit -> on_error", "
   CHECK_FALSE(r.Has(kReplBody));  // never half-redacted: accepted unchanged, with the error verdict
   const Packet* h = r.First(kAddHeader);
   REQUIRE(h);
-  CHECK(std::string(SplitNul(h->data)[1]) == " error; reason=not scanned");
+  CHECK(std::string(SplitNul(h->data)[1]) == " error; reason=not scanned; version=" NORDPII_PROJECT_VERSION);
   CHECK(r.packets.back().cmd == kContinue);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pattern files: each bad file in patterns/bad/ fails with the error its
 // first line announces; every detector's inline examples hold in both engines.
 #include <catch2/catch.hpp>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The batch report opens in a real browser: headless Chromium (Debian
 # `chromium`) loads report.html from a batch over samples/, and the DOM it
 # builds must hold the charts and tables; a screenshot must be written.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Differential test of nordpii's validators against python-stdnum (Debian
 python3-stdnum 1.18, an independent implementation).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Streaming: chunk boundaries never change the result; huge single lines
 // stream in bounded memory.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: test_util.h — helpers shared by the Catch2 tests.
 #ifndef NORDPII_TESTS_TEST_UTIL_H_
 #define NORDPII_TESTS_TEST_UTIL_H_

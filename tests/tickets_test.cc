@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Ticket exports: record splitting (JSONL, JSON arrays and wrappers, CSV
 // with quotes and line breaks), field maps, findings with ticket ids and
 // field paths, exact format-preserving redaction, malformed input; and the

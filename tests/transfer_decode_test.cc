@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transfer decoders: decoded bytes, offset maps back to the encoded input,
 // and a finding found through a decoder mapping to the exact encoded bytes.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nordpii_validate: reads "validator<TAB>value" lines on stdin and prints
 // "status<TAB>rules<TAB>type" per line, using the built-in validator plugins
 // with the same compaction the scanner applies. Used by stdnum_diff.py.

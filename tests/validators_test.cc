@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validators, driven by the verified examples of docs/identifiers.md (tests/data/spec_examples.json).
 #include <catch2/catch.hpp>
 #include <cstring>

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the synthetic sample mail in this directory (committed; rerun only
 to change them). Every identifier is synthetic: checksum-valid numbers made
 for tests (no real person). Uses Python's email package so the encodings are

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the synthetic ticket exports in this directory (committed; rerun
 only to change them). Every identifier is synthetic (checksum-valid test
 numbers, no real person)."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `nordpii milter`: builds the engine (patterns + policy + key), listens, and
 // handles signals: SIGHUP reloads patterns and policy atomically (a bad new
 // configuration is refused and logged; the old one stays in force), SIGTERM

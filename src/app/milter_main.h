@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: milter_main.h — the `nordpii milter` subcommand (see milter_server.h).
 #ifndef NORDPII_APP_MILTER_MAIN_H_
 #define NORDPII_APP_MILTER_MAIN_H_

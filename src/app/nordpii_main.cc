@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nordpii — command line: scan | redact | types.
 // grep conventions: exit 0 = nothing found, 1 = found, 2 = an error happened
 // (an unreadable file is reported with its path; the others are still scanned).
@@ -16,6 +17,7 @@
 #include "batch/input_scan.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
+#include "nordpii_version.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
 #include "output/report_sink.h"
@@ -495,6 +497,8 @@ int CheckStdout(int rc) {
 int main(int argc, char** argv) {
   CLI::App app{"nordpii — find and redact Nordic personal data in text"};
   app.require_subcommand(1);
+  app.set_version_flag("-V,--version", "nordpii " NORDPII_VERSION, "Print the version and exit");
+  auto* version = app.add_subcommand("version", "Print the version");
   Common c;
   std::vector<std::string> paths;
   std::string format = "auto";
@@ -566,6 +570,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  if (*version) return CheckStdout(std::puts("nordpii " NORDPII_VERSION) < 0 ? 2 : 0);
   if (*scan) return CheckStdout(RunScan(c, paths, format, reveal));
   if (*redact) return CheckStdout(RunRedact(c, rpath, out, style));
   if (*types) return CheckStdout(RunTypes(c));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "batch/batch.h"
 
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include <unordered_map>
 
 #include "batch/input_scan.h"
+#include "nordpii_version.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
 #include "output/temp_cleanup.h"
@@ -396,7 +398,7 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
     for (auto& [k, v] : m) s += (s.size() > 1 ? "," : "") + JsonStr(k) + ":" + std::to_string(v);
     return s + "}";
   };
-  std::string js = "{\"inputs\":" + std::to_string(inputs) + ",\"bytes\":" + std::to_string(bytes) +
+  std::string js = "{\"nordpii_version\":\"" NORDPII_VERSION "\",\"inputs\":" + std::to_string(inputs) + ",\"bytes\":" + std::to_string(bytes) +
                    ",\"findings\":" + std::to_string(total) + ",\"events\":" + std::to_string(events) +
                    ",\"documents_with_findings\":" + std::to_string(docs.size()) + ",\"by_type\":" + types_json(by_type) +
                    ",\"by_category\":" + types_json(by_category) + ",\"by_month\":" + types_json(by_month) +
@@ -459,7 +461,7 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
     for (auto& e : errors) h += "<li>" + Html(e) + "</li>";
     h += "</ul>";
   }
-  h += "</body></html>\n";
+  h += "<footer><p>nordpii " NORDPII_VERSION "</p></footer></body></html>\n";
   if (Status st = WriteWhole(dir + "/report.html", h); !st.ok()) return st;
   return Status::Ok();
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: batch.h
 //
 // `nordpii batch PATH... --jobs N --report DIR`: scans every input below the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: input_scan.h
 //
 // One input file through the right reader: text (streamed), a message

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: bytes.h
 //
 // Byte searches every reader and the scanner share, 64 bytes per step with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: finding.h
 //
 // Finding: one detected value, as every later stage sees it. It carries

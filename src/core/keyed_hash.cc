@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HMAC-SHA256 (RFC 2104) over OpenSSL's SHA-256 (Debian libssl); the only
 // OpenSSL user. The low-level SHA256_* calls are deprecated in OpenSSL 3 but
 // let us keep the keyed states as plain structs (no allocation per hash).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: keyed_hash.h
 //
 // KeyedHasher: HMAC-SHA256 of normalised values, so reports can link the

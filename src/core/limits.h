@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: limits.h
 //
 // Every bound the engine enforces, with its default, in one place.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: offset_map.h
 //
 // OffsetMap maps byte offsets in normalised text back to the bytes of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: simd.h
 //
 // What the byte scanners may use. The build targets x86-64-v2 (SSE4.2,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: status.h
 //
 // Status and Result<T>: how nordpii reports errors without exceptions across

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: utf8.h
 //
 // Minimal UTF-8 helpers shared by the normaliser and the matchers: decoding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: detectors.h
 //
 // DetectorSet turns matcher output (keyword hits, regex spans, digit runs)

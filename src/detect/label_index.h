@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: label_index.h
 //
 // LabelIndex: finds context keywords (roles label and negative: "fnr",

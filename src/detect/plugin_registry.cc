@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "detect/plugin_registry.h"
 
 #include <dlfcn.h>

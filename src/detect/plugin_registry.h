@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: plugin_registry.h
 //
 // PluginRegistry: the validators nordpii can call, by name. Built-ins come

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: byte_source.h
 //
 // ByteSource: a pull-model stream of raw input bytes (a file, stdin, or a

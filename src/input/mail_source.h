@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: mail_source.h
 //
 // Where messages come from: a single .eml file, an mbox file (mboxo and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mail/mail_encode.h"
 
 #include <unicode/ucnv.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: mail_encode.h
 //
 // Encoders for writing a redacted part or header back in the form it came

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: mail_scanner.h
 //
 // MailScanner: runs the text engine over every scannable piece of one MIME

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Our own structural MIME parser with offsets; see mime.h for why.
 #include "mail/mime.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: mime.h
 //
 // MimeTree: the structure of one RFC 5322 / MIME message as byte ranges into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: digit_runs.h
 //
 // Digit runs: the candidates for every numeric identifier. A run is a

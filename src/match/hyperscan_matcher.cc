@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Hyperscan engine: global keywords and regex detectors in one block-mode
 // database; end offsets only (no SOM: see shared/reference §3), every repeat
 // bounded (checked with hs_expression_info). RE2 confirms regex spans in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: matcher.h
 //
 // Matcher: finds, in normalised text, everything the detectors start from:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: matcher_internal.h
 //
 // Pieces both engines share, so that they cannot drift apart: the flat

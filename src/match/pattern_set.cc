@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The only toml++ user. toml++ throws toml::parse_error; it is caught here.
 #include "match/pattern_set.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: pattern_set.h
 //
 // PatternSet: the detectors and keyword lists, loaded from patterns/*.toml

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pure-RE2 engine: slower, and the reference the Hyperscan engine is
 // compared with. Keywords: an anchored RE2::Set tried at every word start.
 #include <re2/re2.h>

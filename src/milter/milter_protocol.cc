@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "milter/milter_protocol.h"
 
 #include <cstring>

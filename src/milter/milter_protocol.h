@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: milter_protocol.h
 //
 // The milter wire protocol (version 6, as Postfix and Sendmail speak it):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "milter/milter_server.h"
 
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@
 #include <thread>
 
 #include "core/utf8.h"
+#include "nordpii_version.h"
 
 namespace nordpii::milter {
 
@@ -241,7 +243,7 @@ void MilterSession::ErrorAction(const std::string& why, const std::string& count
     action = "tempfail(error)";
   } else {
     DropForged(out);
-    out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned");
+    out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned; version=" NORDPII_VERSION);
     Encode(kContinue, "", out);
     action = "accept(error)";
   }
@@ -291,7 +293,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     Verdict v = Evaluate(pol, env, sink.findings);
     if (!v.rule.empty()) rule = v.rule;
     std::string verdict = std::string(" ") + ActionName(v.action) + "; rule=" + rule +
-                          "; findings=" + std::to_string(total) + "; types=" + counts;
+                          "; findings=" + std::to_string(total) + "; types=" + counts + "; version=" NORDPII_VERSION;
     switch (v.action) {
       case Action::kNone:
         DropForged(out);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: milter_server.h
 //
 // `nordpii milter`: our own implementation of the milter protocol (v6) —

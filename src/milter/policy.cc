@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The milter's toml++ user; toml++ throws toml::parse_error, caught here.
 #include "milter/policy.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: policy.h
 //
 // The milter's policy: which findings in which mail lead to which action,

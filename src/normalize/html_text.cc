@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The only Gumbo user.
 #include "normalize/html_text.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: html_text.h
 //
 // HtmlToText: the visible text of an HTML document or fragment, with an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: normalizer.h
 //
 // Normalizer turns input bytes into the canonical UTF-8 text every matcher

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "normalize/transfer_decode.h"
 
 #include <unicode/ucnv.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: transfer_decode.h
 //
 // Bounded decoders for the encodings mail and tickets wrap text in, each

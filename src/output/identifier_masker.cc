@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "output/identifier_masker.h"
 
 #include <algorithm>

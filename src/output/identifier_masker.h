@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: identifier_masker.h
 //
 // What nordpii writes about its inputs — file paths (archive members

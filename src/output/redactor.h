@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: redactor.h
 //
 // Redactor: a StreamSink that writes the input with every accepted finding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON is written by hand: the schema is flat and output-only, and a small
 // escaper is faster than building a DOM per finding.
 #include "output/report_sink.h"

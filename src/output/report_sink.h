@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: report_sink.h
 //
 // Report sinks: print findings as text, JSON Lines or one JSON document.

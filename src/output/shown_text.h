@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: shown_text.h
 //
 // ShownText: text that may be written about an input. Whatever nordpii

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: temp_cleanup.h
 //
 // Temporary files removed when a terminating signal arrives. `redact`

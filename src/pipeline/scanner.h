@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: scanner.h
 //
 // Scanner: the compiled engine (patterns, plugins, matcher, normaliser) —

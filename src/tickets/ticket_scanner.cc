@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The only simdjson user (on-demand API over one record at a time).
 #include "tickets/ticket_scanner.h"
 

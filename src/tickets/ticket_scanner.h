@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: ticket_scanner.h
 //
 // TicketScanner: the text fields of one ticket record (JSON via simdjson's

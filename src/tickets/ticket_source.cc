@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tickets/ticket_source.h"
 
 #include <cstring>

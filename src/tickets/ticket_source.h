@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: ticket_source.h
 //
 // Ticket exports as a stream of records, each the exact bytes of one ticket

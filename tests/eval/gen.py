@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Adversarial recall corpus for nordpii (issue 11).
 
     /usr/bin/python3 tests/eval/gen.py --seed 11 --count 600 --out /tmp/eval

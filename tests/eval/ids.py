@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Synthetic identifier values and validators for the recall evaluation.
 
 Every generator builds a value by the rules of shared/spec/identifiers.md

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Phrasing for the recall evaluation, per language (nb nn sv da fi is en).
 
 Labels follow how Nordic public bodies and helpdesks write to and about people

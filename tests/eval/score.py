@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Score nordpii's recall on the adversarial corpus of gen.py (issue 11).
 
     /usr/bin/python3 tests/eval/score.py --nordpii build/src/nordpii --seed 11 --count 600

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: fuzz_common.h — pieces the mail and ticket fuzz targets and their
 // invariant checks share: a sink that keeps findings, and the engine's
 // context built once per fuzzing process.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the mail reader: MIME structure, per-part decoding,
 // header decoding, scan and redact, the mbox splitter — checked against the
 // invariants in mail_invariants.h. It also feeds mimetic's parser (used only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: mail_invariants.h — what must hold for any input to the mail reader;
 // shared by the libFuzzer target and the replay test.
 //   - scan and redact never fail on malformed mail;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the text engine: normaliser, both matcher engines,
 // detectors, streaming with a small chunk size, redaction, and the transfer
 // decoders (quoted-printable, base64, RFC 2047, charsets) and HTML to text. Checks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the ticket readers (JSONL, JSON arrays and wrappers,
 // CSV) and the ticket scanner/redactor, checked against ticket_invariants.h.
 // Build and run: scripts/fuzz.sh (clang, ASan + UBSan).

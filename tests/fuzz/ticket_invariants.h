@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: ticket_invariants.h — what must hold for any input to the ticket
 // readers (JSONL, JSON, CSV); shared by the libFuzzer target and the replay
 // test:

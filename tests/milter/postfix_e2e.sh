@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end test of `nordpii milter` with a real Postfix (Debian's postfix
 # package) and swaks: a private Postfix instance on loopback (the system
 # configuration is not touched) with smtpd_milters and non_smtpd_milters

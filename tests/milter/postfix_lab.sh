@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by tests/milter/postfix_e2e.sh and bench/milter_load.sh: a private
 # Postfix instance on loopback (the system configuration is not touched),
 # delivering every recipient @pii.test to $LAB/mail/inbox (Maildir).

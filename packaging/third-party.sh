@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Writes THIRD-PARTY: the copyright and license notices of the code that ends up
+# inside the nordpii executable, taken verbatim from the Debian packages it was
+# built with (/usr/share/doc/<package>/copyright). Rerun after a dependency
+# changes: packaging/third-party.sh > THIRD-PARTY
+set -eu
+cat <<'HEAD'
+nordpii third-party notices
+===========================
+
+nordpii itself is licensed under the Apache License 2.0 (LICENSE).
+
+The nordpii executable contains code from the libraries below. The default
+build (NORDPII_STATIC_DEPS=ON) links Hyperscan, RE2, ICU, Gumbo, libstdc++
+and libgcc statically; CLI11, toml++ and the inline parts of simdjson are
+header code compiled into every build; OpenSSL (libcrypto), libarchive and
+simdjson are shared libraries in every build. Their BSD, MIT, ICU and Apache
+licenses require these notices to accompany binary copies: install this file
+with the binary (cmake --install puts it in share/doc/nordpii/).
+
+libstdc++ and libgcc (GCC, GPL-3.0-or-later WITH GCC-exception-3.1): the GCC
+Runtime Library Exception allows distributing the statically linked result
+under nordpii's own license, without notices (the compiler is GCC, an
+"Eligible Compilation Process"). Their license: /usr/share/doc/libstdc++6/copyright.
+
+Not in the executable (build and test only): Catch2 (BSL-1.0), mimetic (MIT),
+nlohmann-json (MIT), Google Benchmark (Apache-2.0).
+
+Each section below is the Debian copyright file of the package named.
+HEAD
+for p in libhyperscan5 libre2-9 libicu72 libgumbo1 libcli11-dev libtomlplusplus-dev libsimdjson14 libarchive13 libssl3; do
+  f=/usr/share/doc/$p/copyright
+  [ -r "$f" ] || { echo "third-party.sh: $f missing (install the package)" >&2; exit 1; }
+  v=$(dpkg-query -W -f='${Version}' "$p")
+  printf '\n\n======================================================================\n%s %s (Debian: %s)\n======================================================================\n\n' "$p" "$v" "$f"
+  cat "$f"
+done
