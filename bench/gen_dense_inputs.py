@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
 Usage: gen_dense_inputs.py OUTDIR MB

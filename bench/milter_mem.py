@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Peak memory of `nordpii milter` with N messages at once (issue 12 #9).
 
 Usage: milter_mem.py NORDPII POLICY.toml MESSAGE.eml N [PORT]

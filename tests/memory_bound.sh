@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12 #9: peak memory must not grow with the number of findings.
 # Generates inputs dense with valid synthetic national ids (one per ~29
 # bytes; bench/gen_dense_inputs.py) — plain text, .eml with an 8bit,

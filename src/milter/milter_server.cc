@@ -33,7 +33,7 @@ uint32_t Get32(std::string_view d, size_t at) {
 }
 
 // What the policy needs of a message's findings, in memory that does not
-// grow with their number (issue 12 #9): exact counts by type, and of each
+// grow with their number: exact counts by type, and of each
 // (type, category, confidence) — all a rule matches on — the first `keep`
 // findings in order, `keep` being the largest min_count of the policy's
 // rules, so Evaluate counts every rule to the same verdict as with all of
