@@ -483,6 +483,65 @@ TEST_CASE("oracle: part trees agree with mimetic on samples and CPython's email 
   CHECK(agreed + differ.size() == compared);
 }
 
+// Issue 12 #9: a message over MailScanner::kRedactInMemoryBytes is redacted
+// in two passes and written in pieces; its parts are edited and re-encoded
+// as a stream, cut at 57-byte (base64) and line (quoted-printable) bounds.
+// The streamed output must equal the in-memory redaction and, part by part,
+// the whole-part encoders applied to the expected edited text.
+TEST_CASE("mail redact: a large message is streamed, equal to in-memory redaction and whole-part encoding", "[mail][memory]") {
+  const char* ids[] = {"01015000070", "01015000747", "01015002162"};
+  auto make = [&](size_t lines, bool newline, const std::string& with) {
+    std::string t;
+    for (size_t i = 0; i < lines; ++i) {
+      t += "Kunde " + std::to_string(i % 1000) + " fødselsnummer " + (with.empty() ? ids[i % 3] : with);
+      t += newline ? "\n" : " og = ";
+    }
+    return t;
+  };
+  const size_t n = 60000;  // ~2 MiB of text per part: more than one 1 MiB encoder piece
+  std::string text = make(n, true, ""), text_red = make(n, true, "[NO-FNR]");
+  std::string line = make(n / 2, false, ""), line_red = make(n / 2, false, "[NO-FNR]");  // one long line
+  std::string msg =
+      "From: a@example.org\nTo: b@example.org\nSubject: fnr 01015000070\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=\"BB\"\n\n--BB\n"
+      "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n" +
+      EncodeQuotedPrintable(text, "\n") + "\n--BB\n" +
+      "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" + EncodeBase64(text, "\n") +
+      "\n--BB\n" + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n" +
+      EncodeQuotedPrintable(line, "\n") + "\n--BB\n" +
+      "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + text + "--BB--\n";
+  REQUIRE(msg.size() > MailScanner::kRedactInMemoryBytes);
+
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx);
+  FindingFilter filter;
+  filter.categories = {"national-id"};
+  std::string whole;
+  RedactSummary s1;
+  REQUIRE(ms.Redact(msg, filter, RedactStyle::kLabel, whole, s1).ok());
+  std::string streamed;
+  size_t writes = 0;
+  MailScanner::Write w = [&](std::string_view b) {
+    streamed.append(b);
+    ++writes;
+    return Status::Ok();
+  };
+  RedactSummary s2;
+  REQUIRE(ms.Redact(msg, filter, RedactStyle::kLabel, w, s2).ok());
+  CHECK_FALSE(s1.incomplete);
+  CHECK(s1.redacted == 1 + 3 * n + n / 2);
+  CHECK(s2.redacted == s1.redacted);
+  CHECK(writes > 10);  // written in pieces, not as one string
+  CHECK(streamed == whole);
+  CHECK(whole.find("X-Nordpii: redacted=" + std::to_string(s1.redacted) + "; types=no.fnr\n") != std::string::npos);
+  CHECK(whole.find("Subject: fnr [NO-FNR]\n") != std::string::npos);
+  CHECK(whole.find("\n\n" + EncodeQuotedPrintable(text_red, "\n") + "\n--BB\n") != std::string::npos);
+  CHECK(whole.find("\n\n" + EncodeBase64(text_red, "\n") + "\n--BB\n") != std::string::npos);
+  CHECK(whole.find("\n\n" + EncodeQuotedPrintable(line_red, "\n") + "\n--BB\n") != std::string::npos);
+  CHECK(whole.find("\n\n" + text_red + "--BB--\n") != std::string::npos);
+  for (const char* id : ids) CHECK(whole.find(id) == std::string::npos);
+}
+
 TEST_CASE("mail scan: a CSV attachment's column header labels every cell of the column, cells are documents",
           "[mail][context]") {
   // Issue 11: a CPR without modulus 11 (needs a label) in a column headed

@@ -323,9 +323,11 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   size_t total = 0, changed = 0, messages = 0;
   // Redacts one message; a limit that left a part unscanned is an error
   // (writing it out could pass unredacted data on).
-  auto redact_one = [&](std::string_view msg, const std::string& where, std::string& out) -> Status {
+  // The output is streamed to `out` (a large message is never held twice).
+  auto redact_one = [&](std::string_view msg, const std::string& where, OutputFile& out) -> Status {
     RedactSummary sum;
-    if (Status s = mail.Redact(msg, filter, st, out, sum); !s.ok()) return s;
+    MailScanner::Write write = [&](std::string_view b) { return out.Write(b); };
+    if (Status s = mail.Redact(msg, filter, st, write, sum); !s.ok()) return s;
     if (sum.incomplete) {
       std::string why = sum.notes.empty() ? "a limit was hit" : sum.notes.back();
       return Error(ErrorCode::kLimit, where + ": not fully scanned (" + why + "); nothing written");
@@ -340,9 +342,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     if (!msg) return fail(msg.error().message());
     auto out = OutputFile::Open(out_path);
     if (!out) return fail(out.error().message());
-    std::string red;
-    Status s = redact_one(*msg, path, red);
-    if (s.ok()) s = (*out)->Write(red);
+    Status s = redact_one(*msg, path, **out);
     if (s.ok()) s = (*out)->Commit();
     if (!s.ok()) return fail(s.message());
   } else if (fmt == InputFormat::kMbox) {
@@ -350,7 +350,6 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     if (!out) return fail(out.error().message());
     MboxReader rd(*src, c.max_message);
     MboxMessage m;
-    std::string red;
     for (;;) {
       auto more = rd.Next(m);
       if (!more) return fail(more.error().message());
@@ -358,9 +357,8 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
       if (m.too_large)
         return fail(path + ": message " + std::to_string(m.index) + " (" + std::to_string(m.size) +
                     " bytes) is larger than --max-message-size; nothing written");
-      Status s = redact_one(m.bytes, path + ": message " + std::to_string(m.index), red);
-      if (s.ok()) s = (*out)->Write(m.from_line);
-      if (s.ok()) s = (*out)->Write(red);
+      Status s = (*out)->Write(m.from_line);
+      if (s.ok()) s = redact_one(m.bytes, path + ": message " + std::to_string(m.index), **out);
       if (!s.ok()) return fail(s.message());
     }
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
@@ -372,15 +370,13 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     std::error_code ec;
     for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(fs::path(out_path) / sub, ec);
     if (ec) return fail(out_path + ": " + ec.message());
-    std::string red;
     for (const auto& rel : files) {
       std::string in = (fs::path(path) / rel).string();
       auto msg = ReadMessageFile(in, c.max_message);
       if (!msg) return fail(msg.error().message());
       auto out = OutputFile::Open((fs::path(out_path) / rel).string());
       if (!out) return fail(out.error().message());
-      Status s = redact_one(*msg, in, red);
-      if (s.ok()) s = (*out)->Write(red);
+      Status s = redact_one(*msg, in, **out);
       if (s.ok()) s = (*out)->Commit();
       if (!s.ok()) return fail(s.message());
     }

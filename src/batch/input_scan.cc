@@ -17,30 +17,22 @@ namespace nordpii {
 
 namespace {
 
-// Keeps one record's findings (with their values) until the record's
-// details (ticket id, dates) are known, then forwards them.
-// A record's findings, held until its ticket id and dates are known. The
-// first `n` entries are the record's; the others keep their strings'
-// capacity for the next record (a Finding has several heap strings: freeing
-// and making them again per record was measurable in a batch).
-struct HeldFindings : StreamSink {
-  std::vector<Finding> f;
-  std::vector<std::string> v;
-  size_t n = 0;
-  bool OnFinding(const Finding& x, std::string_view raw) override {
-    if (n == f.size()) {
-      f.push_back(x);
-      v.emplace_back(raw);
-    } else {
-      f[n] = x;
-      v[n].assign(raw);
-    }
-    ++n;
-    return true;
+// Streams one record's findings to the report: TicketScanner::Scan fills
+// the ticket id and dates before it scans, so they are set on the report
+// just before the record's first finding (and again after the record, for
+// one without findings). Nothing is held per finding.
+struct TicketFindings : StreamSink {
+  ReportSink* sink = nullptr;
+  const TicketRecord* rec = nullptr;
+  const TicketInfo* info = nullptr;
+  bool set = false;
+  void Set() {
+    sink->SetTicket(rec->index, info->id, info->created, info->updated, info->closed);
+    set = true;
   }
-  void Forward(StreamSink& to) {
-    for (size_t i = 0; i < n; ++i) to.OnFinding(f[i], v[i]);
-    n = 0;
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    if (!set) Set();
+    return sink->OnFinding(f, raw);
   }
 };
 
@@ -137,17 +129,19 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
                         : format == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
       TicketReader rd(src, tf, max_message);
       TicketRecord rec;
-      HeldFindings held;
       for (;;) {
         auto more = rd.Next(rec);
         if (!more) return error(path + ": " + more.error().message());
         if (!*more) return;
         if (tf == TicketFormat::kCsv) s.tickets.set_csv(rd.header(), rd.delimiter());
         TicketInfo info;
-        Status st = s.tickets.Scan(rec, tf, filter, held, info);
+        TicketFindings to_report;
+        to_report.sink = &sink;
+        to_report.rec = &rec;
+        to_report.info = &info;
+        Status st = s.tickets.Scan(rec, tf, filter, to_report, info);
+        if (!to_report.set) to_report.Set();
         if (!st.ok()) error(path + ": " + st.message());  // the rest of the file is still scanned
-        sink.SetTicket(rec.index, info.id, info.created, info.updated, info.closed);
-        held.Forward(sink);
       }
     }
     default:

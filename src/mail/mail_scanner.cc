@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "core/utf8.h"
@@ -126,11 +127,22 @@ class DeadlineSource : public ByteSource {
   std::chrono::steady_clock::time_point d_;
 };
 
-struct Collector : StreamSink {
-  std::vector<Finding>* out;
+// Hands the findings of one unit to a Walk handler as the engine produces
+// them (nothing is collected: memory does not grow with the findings).
+template <class Handler, class Unit>
+struct UnitSink : StreamSink {
+  Handler* h;
+  Unit* u;
+  bool drop_email = false;  // address headers: their addresses are not a leak
+  uint64_t shift = 0;       // the scanned text's offset in the unit's text (a CSV cell)
+  Finding shifted;          // reused
   bool OnFinding(const Finding& f, std::string_view) override {
-    out->push_back(f);
-    return true;
+    if (drop_email && f.type == "email") return true;
+    if (shift == 0) return h->Found(*u, f);
+    shifted = f;
+    shifted.start += shift;
+    shifted.end += shift;
+    return h->Found(*u, shifted);
   }
 };
 
@@ -261,7 +273,6 @@ struct MailScanner::Unit {
   std::string_view bytes;               // bodies: transfer-decoded bytes (view of msg or transfer)
   std::string_view utf8;                // bodies: bytes as UTF-8 (view of bytes or charset)
   std::vector<const OffsetMap*> maps;   // text -> region, innermost first
-  std::vector<Finding> findings;        // offsets in text
   // Bodies: the transfer-decoded bytes and how the text maps to them.
   Decoded transfer, charset, html;
   bool is_html = false;
@@ -313,9 +324,9 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
   return true;
 }
 
-template <class Visit>
+template <class Handler>
 void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::vector<std::string>& notes,
-                       bool& incomplete, Visit&& visit) {
+                       bool& incomplete, Handler& h) {
   MimeTree tree = ParseMime(msg, limits_);
   for (auto& n : tree.notes) notes.push_back(n);
   // Structure below a limit was not looked at: the message is not fully
@@ -324,17 +335,19 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   size_t decoded_total = 0;
   OffsetMap unfold_map;
   std::string unfolded;
-  auto scan = [&](std::string_view text, Collector& c) -> Status {
+  auto scan = [&](std::string_view text, StreamSink& c) -> Status {
     auto src = StringSource(text, "");
     if (deadline_ == std::chrono::steady_clock::time_point::max()) return ctx_.Scan(*src, filter, c);
     DeadlineSource timed(*src, deadline_);
     return ctx_.Scan(timed, filter, c);
   };
   std::vector<CsvCell> cells;
+  // Scans a unit; its findings go to h.Found as they are produced.
   auto run = [&](Unit& u) -> Status {
-    u.findings.clear();
-    Collector c;
-    c.out = &u.findings;
+    UnitSink<Handler, Unit> c;
+    c.h = &h;
+    c.u = &u;
+    c.drop_email = u.header != nullptr && AddressHeader(u.header->name);
     if (!u.header && !u.is_html && CsvPart(*u.entity)) {
       // A CSV attachment: each cell is its own document, labelled by its
       // column's header (as in ticket exports).
@@ -346,12 +359,8 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         if (cell.end == cell.begin) continue;
         // Header cells are scanned too, unlabelled (a name can hold an id).
         ctx_.set_field_name(cell.row > 0 && cell.column < names.size() ? names[cell.column] : std::string_view());
-        const size_t first = u.findings.size();
+        c.shift = cell.begin;  // findings are offsets in the cell
         Status st = scan(u.text.substr(cell.begin, cell.end - cell.begin), c);
-        for (size_t k = first; k < u.findings.size(); ++k) {
-          u.findings[k].start += cell.begin;
-          u.findings[k].end += cell.begin;
-        }
         if (!st.ok()) {
           ctx_.set_field_name("");
           return st;
@@ -363,29 +372,27 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     return scan(u.text, c);
   };
   for (const MimeEntity& e : tree.entities) {
-    for (const HeaderField& h : e.headers) {
-      if (!ScannedHeader(h.name)) continue;
+    for (const HeaderField& hf : e.headers) {
+      if (!ScannedHeader(hf.name)) continue;
       Unit u;
       u.entity = &e;
-      u.header = &h;
+      u.header = &hf;
       u.part = e.path;
-      u.field = h.name;
-      u.region = h.value;
-      u.region_end = h.end;
-      Unfold(msg.substr(h.value, h.end - h.value), unfolded, unfold_map);
+      u.field = hf.name;
+      u.region = hf.value;
+      u.region_end = hf.end;
+      Unfold(msg.substr(hf.value, hf.end - hf.value), unfolded, unfold_map);
       u.transfer = DecodeEncodedWords(unfolded);
       u.text = u.transfer.bytes;
       u.maps = {&u.transfer.map, &unfold_map};
+      h.Begin(tree, u);
       if (Status s = run(u); !s.ok()) {
-        notes.push_back("header " + h.name + " of part " + e.path + ": " + s.message());
+        notes.push_back("header " + hf.name + " of part " + e.path + ": " + s.message());
         incomplete = true;
+        h.End(u, false);
         continue;
       }
-      if (AddressHeader(h.name))
-        u.findings.erase(std::remove_if(u.findings.begin(), u.findings.end(),
-                                        [](const Finding& f) { return f.type == "email"; }),
-                         u.findings.end());
-      visit(tree, u);
+      h.End(u, true);
     }
     bool leaf = !e.multipart() && !e.message();
     if (!leaf) continue;
@@ -398,13 +405,20 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     std::string_view body = msg.substr(u.region, u.region_end - u.region);
     if (!TextLikePart(e)) {
       if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
+        // A document: its extracted text is scanned; findings name the
+        // location in it (Handler::Found, u.doc).
+        h.Begin(tree, u);
         if (Status s = run(u); !s.ok()) {
           notes.push_back("part " + u.part + ": " + s.message());
           incomplete = true;
+          h.End(u, false);
           continue;
         }
+        h.End(u, true);
+        continue;
       }
-      visit(tree, u);  // an attachment: scanned (u.doc) or listed as not scanned
+      h.Begin(tree, u);  // an attachment: listed, not scanned
+      h.End(u, true);
       continue;
     }
     if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
@@ -451,64 +465,68 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.maps = {&u.charset.map, &u.transfer.map};
     }
     decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
+    h.Begin(tree, u);
     if (Status s = run(u); !s.ok()) {
       notes.push_back("part " + u.part + ": " + s.message());
       incomplete = true;
+      h.End(u, false);
       continue;
     }
-    visit(tree, u);
+    h.End(u, true);
   }
 }
 
 Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t base_line,
                          const FindingFilter& filter, StreamSink& sink) {
-  std::vector<std::string> notes;
-  bool incomplete = false;
-  LineCounter lines{msg};
-  bool stop = false;
-  Walk(msg, filter, notes, incomplete, [&](const MimeTree&, Unit& u) {
-    if (stop) return;
-    if (u.header == nullptr && !TextLikePart(*u.entity) && !u.doc) {
+  // Each finding is mapped to the raw bytes and handed on as it is found.
+  struct Handler {
+    Handler(StreamSink& s, std::string_view m, uint64_t bo, uint64_t bl)
+        : sink(s), lines{m}, base_offset(bo), base_line(bl) {}
+    StreamSink& sink;
+    LineCounter lines;
+    uint64_t base_offset, base_line;
+    Finding f;  // reused: its strings keep their capacity
+    bool stop = false;
+    void Begin(const MimeTree&, Unit& u) {
+      if (stop || u.header != nullptr || TextLikePart(*u.entity) || u.doc) return;
       std::string type = u.entity->type + "/" + u.entity->subtype;
       sink.OnAttachment(u.part, type, SafeName(u.entity->filename), u.region_end - u.region);
-      return;
     }
-    if (u.doc) {  // findings in a document: the whole part is their range
-      lines.To(u.region);
-      for (Finding& f : u.findings) {
-        std::string_view value = u.text.substr(f.start, f.end - f.start);
+    bool Found(Unit& u, const Finding& found) {
+      if (stop) return false;
+      f = found;
+      if (u.doc) {  // a finding in a document: the whole part is its range
+        std::string_view value = u.text.substr(found.start, found.end - found.start);
+        lines.To(u.region);
         f.part = u.part;
-        f.field = std::string(DocFormatName(u.doc_format)) + ":" + u.doc->Location(f.start);
-        f.part_offset = static_cast<int64_t>(f.start);
+        f.field = std::string(DocFormatName(u.doc_format)) + ":" + u.doc->Location(found.start);
+        f.part_offset = static_cast<int64_t>(found.start);
         f.line = base_line + lines.line;
         f.column = u.region - lines.line_start + 1;
         f.start = base_offset + u.region;
         f.end = base_offset + u.region_end;
-        if (!sink.OnFinding(f, value)) {
-          stop = true;
-          return;
-        }
+        if (!sink.OnFinding(f, value)) stop = true;
+        return !stop;
       }
-      return;
-    }
-    for (Finding& f : u.findings) {
-      ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, u.maps);
-      std::string_view value = u.text.substr(f.start, f.end - f.start);
+      ByteRange r = MapBack({static_cast<uint32_t>(found.start), static_cast<uint32_t>(found.end)}, u.maps);
+      std::string_view value = u.text.substr(found.start, found.end - found.start);
       f.part = u.part;
       f.field = u.field;
-      f.part_offset = static_cast<int64_t>(f.start);
+      f.part_offset = static_cast<int64_t>(found.start);
       uint64_t s = u.region + r.start, en = u.region + r.end;
       lines.To(s);
       f.line = base_line + lines.line;
       f.column = s - lines.line_start + 1;
       f.start = base_offset + s;
       f.end = base_offset + en;
-      if (!sink.OnFinding(f, value)) {
-        stop = true;
-        return;
-      }
+      if (!sink.OnFinding(f, value)) stop = true;
+      return !stop;
     }
-  });
+    void End(Unit&, bool) {}
+  } h(sink, msg, base_offset, base_line);
+  std::vector<std::string> notes;
+  bool incomplete = false;
+  Walk(msg, filter, notes, incomplete, h);
   for (const auto& n : notes) sink.OnNote("", n);
   if (incomplete)
     return Error(ErrorCode::kLimit, "message not fully scanned (" + (notes.empty() ? std::string("limit") : notes.back()) + ")");
@@ -523,7 +541,8 @@ struct Edit {
 };
 
 // Replaces ranges of `in` (sorted, merged) by replacements; in HTML the tags
-// inside a replaced range are kept after the replacement.
+// inside a replaced range are kept after the replacement. (Header values
+// only: bodies are edited as a stream, see BodyEditor.)
 std::string ApplyRanges(std::string_view in, std::vector<Edit> ranges, bool keep_tags) {
   std::sort(ranges.begin(), ranges.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
   std::string out;
@@ -625,142 +644,396 @@ bool RebuildParams(std::string_view raw, const std::vector<ParamHit>& hits, std:
   return true;
 }
 
+using Write = std::function<Status(std::string_view)>;
+
+// Re-encodes a part's edited bytes as they come, in pieces of about 1 MiB,
+// with exactly the output EncodeBase64 / EncodeQuotedPrintable give for the
+// whole: base64 is cut at multiples of 57 bytes (one 76-character line),
+// quoted-printable after a line break (its encoder starts every line afresh).
+class PartEncoder {
+ public:
+  enum Kind { kIdentity, kBase64, kQuotedPrintable };
+  PartEncoder(Kind k, std::string_view eol, const Write& w) : kind_(k), eol_(eol), write_(w) {}
+  Status Put(std::string_view b) {
+    if (b.empty()) return Status::Ok();
+    if (kind_ == kIdentity) return Out(b);
+    buf_.append(b);
+    if (buf_.size() < kPiece) return Status::Ok();
+    size_t cut = 0;
+    if (kind_ == kBase64) {
+      cut = buf_.size() / 57 * 57;
+    } else {
+      // Only bytes not searched before (a long line must not be searched
+      // again on every call).
+      const void* nl = memrchr(buf_.data() + no_break_, '\n', buf_.size() - no_break_);
+      cut = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf_.data()) + 1 : 0;
+      no_break_ = buf_.size();  // after the cut, the rest has no line break
+    }
+    if (cut == 0) return Status::Ok();
+    Status s = Encode(std::string_view(buf_).substr(0, cut));
+    buf_.erase(0, cut);
+    no_break_ = kind_ == kBase64 ? 0 : buf_.size();
+    return s;
+  }
+  Status Finish() {
+    Status s = buf_.empty() ? Status::Ok() : Encode(buf_);
+    buf_.clear();
+    no_break_ = 0;
+    return s;
+  }
+  bool wrote() const { return wrote_; }
+  char last() const { return last_; }
+
+ private:
+  static constexpr size_t kPiece = 1 << 20;
+  Status Encode(std::string_view piece) {
+    std::string enc = kind_ == kBase64 ? EncodeBase64(piece, eol_) : EncodeQuotedPrintable(piece, eol_);
+    // Base64 lines are joined by eol without a final one: join the pieces.
+    if (kind_ == kBase64 && wrote_ && !enc.empty())
+      if (Status s = Out(eol_); !s.ok()) return s;
+    return Out(enc);
+  }
+  Status Out(std::string_view b) {
+    if (b.empty()) return Status::Ok();
+    wrote_ = true;
+    last_ = b.back();
+    return write_(b);
+  }
+  Kind kind_;
+  std::string_view eol_;
+  const Write& write_;
+  std::string buf_;
+  size_t no_break_ = 0;  // buf_[0, no_break_) has no line break (quoted-printable)
+  bool wrote_ = false;
+  char last_ = 0;
+};
+
+}  // namespace
+
+// One pass of redaction: findings are turned into edits as the engine
+// produces them and the output is written in message order through
+// `write` — a changed body is edited and re-encoded as a stream, so memory
+// does not grow with the number of findings. `header_point` is called where
+// the X-Nordpii header belongs (after the top-level header); the caller
+// writes it (a second pass, when the count is known) or inserts it later.
+Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter, RedactStyle style,
+                               const Write& write, const std::function<Status(std::string_view eol)>& header_point,
+                               RedactSummary& sum) {
+  struct Handler {
+    Handler(std::string_view m, RedactStyle st, RedactSummary& su, const Write& w,
+            const std::function<Status(std::string_view)>& hp)
+        : msg(m), style(st), sum(su), write(w), header_point(hp) {}
+    std::string_view msg;
+    RedactStyle style;
+    RedactSummary& sum;
+    const Write& write;
+    const std::function<Status(std::string_view)>& header_point;
+    std::string eol = "\n";
+    uint32_t header_end = 0;
+    bool have_tree = false, header_done = false;
+    uint32_t pos = 0;  // message bytes before this are written
+    Status status = Status::Ok();
+    // The unit being scanned.
+    size_t count = 0;
+    std::vector<std::string> types;
+    std::vector<Edit> ranges, in_text;  // headers: in the region / in the text
+    std::vector<ParamHit> hits;         // headers: each finding's raw range, text and label
+    bool rebuild = false;
+    std::vector<const OffsetMap*> to_bytes;
+    std::unique_ptr<PartEncoder> enc;  // bodies: set once the first finding comes
+    uint32_t bpos = 0;                 // bytes of u.bytes before this are written
+    Edit pending{0, 0, {}};
+    bool have_pending = false;
+    // Header edits of a part whose body is a document attachment wait for
+    // its body: a document with findings replaces the whole part (headers
+    // included) by a notice, one without gets them as they are.
+    const MimeEntity* deferred_entity = nullptr;
+    std::vector<Edit> deferred;
+
+    void Fail(Status s) {
+      if (status.ok()) status = std::move(s);
+    }
+    void HeaderPoint() {
+      header_done = true;
+      if (status.ok() && pos < header_end) Fail(write(msg.substr(pos, header_end - pos)));
+      pos = std::max(pos, header_end);
+      if (status.ok()) Fail(header_point(eol));
+    }
+    // Message bytes up to `start`, then `bytes` in place of [start, end).
+    void Emit(uint32_t start, uint32_t end, std::string_view bytes) {
+      if (!header_done && start >= header_end) HeaderPoint();
+      if (!status.ok()) return;
+      if (start < pos) return Fail(Error(ErrorCode::kInternal, "overlapping mail edits"));
+      if (start > pos) Fail(write(msg.substr(pos, start - pos)));
+      if (!bytes.empty() && status.ok()) Fail(write(bytes));
+      pos = end;
+    }
+    void Put(std::string_view b) {
+      if (status.ok()) Fail(enc->Put(b));
+    }
+    static bool DocumentPart(const MimeEntity& e) {
+      return !e.multipart() && !e.message() && !TextLikePart(e) &&
+             DetectDocFormat(e.type + "/" + e.subtype, e.filename, "") != DocFormat::kNone;
+    }
+    // A header edit: held back while its part may still be replaced.
+    void HeaderEdit(const Unit& u, uint32_t start, uint32_t end, std::string_view bytes) {
+      if (DocumentPart(*u.entity)) {
+        deferred_entity = u.entity;
+        deferred.push_back({start, end, std::string(bytes)});
+        return;
+      }
+      Emit(start, end, bytes);
+    }
+    void FlushDeferred() {
+      for (const Edit& ed : deferred) Emit(ed.start, ed.end, ed.bytes);
+      deferred.clear();
+      deferred_entity = nullptr;
+    }
+    void FlushPending(Unit& u) {
+      if (!have_pending) return;
+      Put(u.bytes.substr(bpos, pending.start - bpos));
+      Put(pending.bytes);
+      if (u.is_html) {
+        std::string tags;
+        AppendTags(u.bytes.substr(pending.start, pending.end - pending.start), tags);
+        Put(tags);
+      }
+      bpos = pending.end;
+      have_pending = false;
+    }
+
+    void Begin(const MimeTree& tree, Unit& u) {
+      if (!have_tree) {
+        eol = tree.eol;
+        const MimeEntity& root = tree.entities[0];
+        header_end = root.headers.empty() ? 0 : root.headers.back().next;
+        have_tree = true;
+      }
+      count = 0;
+      types.clear();
+      ranges.clear();
+      in_text.clear();
+      hits.clear();
+      rebuild = false;
+      enc.reset();
+      bpos = 0;
+      have_pending = false;
+      to_bytes = u.header ? u.maps
+                          : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
+                                       : std::vector<const OffsetMap*>{&u.charset.map});
+    }
+    bool Found(Unit& u, const Finding& f) {
+      if (!status.ok()) return false;
+      if (u.doc) {  // a document attachment: replaced whole at its end
+        ++count;
+        if (std::find(types.begin(), types.end(), f.type) == types.end()) types.push_back(f.type);
+        return true;
+      }
+      std::string_view value = u.text.substr(f.start, f.end - f.start);
+      std::string rep = Replacement(f, value, style);
+      ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
+      ++count;
+      if (std::find(types.begin(), types.end(), f.type) == types.end()) types.push_back(f.type);
+      if (u.header) {
+        std::string_view raw = msg.substr(u.region + r.start, r.end - r.start);
+        if (raw.find("=?") != std::string_view::npos || raw.find("?=") != std::string_view::npos) rebuild = true;
+        hits.push_back({r.start, r.end, value, rep});
+        in_text.push_back({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end), rep});
+        if (!ranges.empty() && r.start < ranges.back().end) {  // snapped ranges touch: merge
+          ranges.back().end = std::max(ranges.back().end, r.end);
+          ranges.back().bytes += rep;
+        } else {
+          ranges.push_back({r.start, r.end, std::move(rep)});
+        }
+        return true;
+      }
+      if (!AsciiCompatible(u.charset_label)) rep = FromUtf8(rep, u.charset_label);
+      if (!enc) {  // the part changes: write the message up to it, then stream it
+        const std::string& te = u.entity->encoding;
+        PartEncoder::Kind k = te == "base64"             ? PartEncoder::kBase64
+                              : te == "quoted-printable" ? PartEncoder::kQuotedPrintable
+                                                         : PartEncoder::kIdentity;
+        enc = std::make_unique<PartEncoder>(k, eol, write);
+        Emit(u.region, u.region, {});
+      }
+      if (have_pending && r.start < pending.end) {  // snapped ranges touch: merge
+        if (r.start < pending.start) {
+          if (r.start < bpos) {
+            Fail(Error(ErrorCode::kInternal, "mail edits out of order"));
+            return false;
+          }
+          pending.start = r.start;
+        }
+        pending.end = std::max(pending.end, r.end);
+        pending.bytes += rep;
+      } else {
+        FlushPending(u);
+        if (r.start < bpos) {
+          Fail(Error(ErrorCode::kInternal, "mail edits out of order"));
+          return false;
+        }
+        pending = {r.start, r.end, std::move(rep)};
+        have_pending = true;
+      }
+      return status.ok();
+    }
+    void End(Unit& u, bool scanned) {
+      if (!u.header && (u.doc || deferred_entity == u.entity)) {
+        if (u.doc && scanned && count > 0) {
+          // A PDF/OOXML/ODF file cannot be rewritten faithfully: the whole
+          // part (its headers too) becomes a short text/plain notice.
+          const MimeEntity& e = *u.entity;
+          deferred.clear();
+          deferred_entity = nullptr;
+          if (e.message_root) {  // the document is the whole message: no part to swap
+            sum.notes.push_back("part " + u.part + ": a document that is the whole message cannot be replaced");
+            sum.incomplete = true;
+            return;
+          }
+          sum.redacted += count;
+          for (auto& t : types) sum.types.insert(t);
+          ++sum.attachments_replaced;
+          std::string list;
+          for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
+          std::string notice = "Content-Type: text/plain; charset=utf-8" + eol +
+                               "Content-Disposition: attachment; filename=\"nordpii-removed-attachment.txt\"" + eol +
+                               "Content-Transfer-Encoding: 8bit" + eol + eol + "nordpii removed the attachment '" +
+                               SafeName(e.filename) + "' (" + DocFormatName(u.doc_format) + ", " +
+                               std::to_string(u.region_end - u.region) + " bytes encoded): it contained " +
+                               std::to_string(count) + " identifier(s) of type(s) " + list + "." + eol;
+          Emit(e.start, e.end, notice);
+          return;
+        }
+        FlushDeferred();
+        if (u.doc) return;
+      }
+      if (!scanned) {  // the walk marks the message incomplete; nothing of it counts
+        if (enc) Fail(Error(ErrorCode::kLimit, "part " + u.part + " not fully scanned"));
+        return;
+      }
+      if (count == 0) return;
+      sum.redacted += count;
+      for (auto& t : types) sum.types.insert(t);
+      if (u.header) {
+        const HeaderField& h = *u.header;
+        std::string_view raw = msg.substr(u.region, u.region_end - u.region);
+        if (rebuild && ParamHeader(h.name)) {
+          // Encoded words inside parameters: only those parameters are
+          // rewritten; the header keeps its type and other parameters (never
+          // re-encoded whole: an encoded Content-Type is no Content-Type).
+          // Where a value cannot be decoded apart, each finding's whole
+          // encoded word is replaced by the label, in the parameter's syntax.
+          std::vector<Edit> params;
+          if (!RebuildParams(raw, hits, params)) params = EncodeInParams(raw, std::move(ranges));
+          std::stable_sort(params.begin(), params.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
+          for (const Edit& r : params) HeaderEdit(u, u.region + r.start, u.region + r.end, r.bytes);
+        } else if (rebuild) {
+          HeaderEdit(u, h.start, h.end, EncodeHeaderField(h.name, ApplyRanges(u.text, std::move(in_text), false), eol));
+        } else {
+          if (ParamHeader(h.name)) ranges = EncodeInParams(raw, std::move(ranges));
+          for (const Edit& r : ranges) HeaderEdit(u, u.region + r.start, u.region + r.end, r.bytes);
+        }
+        return;
+      }
+      FlushPending(u);
+      Put(u.bytes.substr(bpos));
+      if (status.ok()) Fail(enc->Finish());
+      std::string_view region = msg.substr(u.region, u.region_end - u.region);
+      const std::string& te = u.entity->encoding;
+      if (te == "base64") {
+        if (status.ok()) Fail(write(TrailingSpace(region)));
+      } else if (te == "quoted-printable") {
+        // A QP body that ended in a soft break or without a line break keeps
+        // that ending.
+        if (!region.empty() && region.back() == '\n' && (!enc->wrote() || enc->last() != '\n') && status.ok())
+          Fail(write(eol));
+      }
+      pos = u.region_end;
+      enc.reset();
+    }
+  } h(msg, style, sum, write, header_point);
+  Walk(msg, filter, sum.notes, sum.incomplete, h);
+  h.FlushDeferred();  // (a walk cut short before a document part's body)
+  if (!h.header_done) h.HeaderPoint();
+  if (h.status.ok() && h.pos < msg.size()) h.Fail(write(msg.substr(h.pos)));
+  return h.status;
+}
+
+namespace {
+
+// "X-Nordpii: redacted=N; types=a,b" and a line break (and one before it
+// when the header before it does not end in one).
+std::string NordpiiHeader(const RedactSummary& sum, bool break_before, std::string_view eol) {
+  std::string types;
+  for (const auto& t : sum.types) types += (types.empty() ? "" : ",") + t;
+  std::string hdr = std::string(kNordpiiHeader) + ": redacted=" + std::to_string(sum.redacted) + "; types=" + types;
+  if (sum.attachments_replaced > 0) hdr += "; attachments-replaced=" + std::to_string(sum.attachments_replaced);
+  if (break_before) hdr = std::string(eol) + hdr;
+  return hdr + std::string(eol);
+}
+
 }  // namespace
 
 Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, std::string& out,
                            RedactSummary& sum) {
-  std::vector<Edit> edits;
+  // One pass into memory; the X-Nordpii header is inserted afterwards.
+  out.clear();
+  out.reserve(msg.size() + 256);
+  size_t at_out = 0;
   std::string eol = "\n";
-  uint32_t header_end = 0;
-  bool have_tree = false;
-  size_t replaced = 0;  // document attachments replaced by a notice
-  Walk(msg, filter, sum.notes, sum.incomplete, [&](const MimeTree& tree, Unit& u) {
-    if (!have_tree) {
-      eol = tree.eol;
-      const MimeEntity& root = tree.entities[0];
-      header_end = root.headers.empty() ? 0 : root.headers.back().next;
-      have_tree = true;
-    }
-    if (u.findings.empty()) return;
-    if (u.doc) {
-      // A PDF/OOXML/ODF file cannot be rewritten faithfully: the whole part
-      // (its headers too) becomes a short text/plain notice naming the types.
-      const MimeEntity& e = *u.entity;
-      if (e.message_root) {  // the document is the whole message: no part to swap
-        sum.notes.push_back("part " + u.part + ": a document that is the whole message cannot be replaced");
-        sum.incomplete = true;
-        return;
-      }
-      std::set<std::string> types;
-      for (const Finding& f : u.findings) types.insert(f.type), sum.types.insert(f.type);
-      sum.redacted += u.findings.size();
-      std::string list;
-      for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
-      std::string notice = "Content-Type: text/plain; charset=utf-8" + eol +
-                           "Content-Disposition: attachment; filename=\"nordpii-removed-attachment.txt\"" + eol +
-                           "Content-Transfer-Encoding: 8bit" + eol + eol + "nordpii removed the attachment '" +
-                           SafeName(e.filename) + "' (" + DocFormatName(u.doc_format) + ", " +
-                           std::to_string(u.region_end - u.region) + " bytes encoded): it contained " +
-                           std::to_string(u.findings.size()) + " identifier(s) of type(s) " + list + "." + eol;
-      edits.erase(std::remove_if(edits.begin(), edits.end(),
-                                 [&](const Edit& ed) { return ed.start >= e.start && ed.end <= e.end; }),
-                  edits.end());
-      edits.push_back({e.start, e.end, std::move(notice)});
-      ++replaced;
-      return;
-    }
-    std::vector<Edit> ranges;  // in the unit's region (header) or decoded bytes (body)
-    const std::vector<const OffsetMap*> to_bytes =
-        u.header ? u.maps : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
-                                       : std::vector<const OffsetMap*>{&u.charset.map});
-    bool rebuild = false;
-    std::vector<ParamHit> hits;  // headers: each finding's raw range, text and label
-    for (const Finding& f : u.findings) {
-      std::string_view value = u.text.substr(f.start, f.end - f.start);
-      std::string rep = Replacement(f, value, style);
-      ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
-      if (u.header) {
-        hits.push_back({r.start, r.end, value, rep});
-        std::string_view raw = msg.substr(u.region + r.start, r.end - r.start);
-        if (raw.find("=?") != std::string_view::npos || raw.find("?=") != std::string_view::npos) rebuild = true;
-      } else if (!AsciiCompatible(u.charset_label)) {
-        rep = FromUtf8(rep, u.charset_label);
-      }
-      if (!ranges.empty() && r.start < ranges.back().end) {  // snapped ranges touch: merge
-        ranges.back().end = std::max(ranges.back().end, r.end);
-        ranges.back().bytes += rep;
-      } else {
-        ranges.push_back({r.start, r.end, std::move(rep)});
-      }
-      ++sum.redacted;
-      sum.types.insert(f.type);
-    }
-    if (u.header) {
-      const HeaderField& h = *u.header;
-      if (rebuild && ParamHeader(h.name)) {
-        // Encoded words inside parameters: only those parameters are
-        // rewritten; the header keeps its type and other parameters (never
-        // re-encoded whole: an encoded Content-Type is no Content-Type).
-        // Where a value cannot be decoded apart, each finding's whole
-        // encoded word is replaced by the label, in the parameter's syntax.
-        std::string_view raw = msg.substr(u.region, u.region_end - u.region);
-        std::vector<Edit> params;
-        if (!RebuildParams(raw, hits, params)) params = EncodeInParams(raw, std::move(ranges));
-        for (Edit& r : params) edits.push_back({u.region + r.start, u.region + r.end, std::move(r.bytes)});
-      } else if (rebuild) {
-        std::vector<Edit> in_text;
-        for (const Finding& f : u.findings)
-          in_text.push_back({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end),
-                             Replacement(f, u.text.substr(f.start, f.end - f.start), style)});
-        edits.push_back({h.start, h.end, EncodeHeaderField(h.name, ApplyRanges(u.text, in_text, false), eol)});
-      } else {
-        if (ParamHeader(h.name)) ranges = EncodeInParams(msg.substr(u.region, u.region_end - u.region), std::move(ranges));
-        for (Edit& r : ranges) edits.push_back({u.region + r.start, u.region + r.end, std::move(r.bytes)});
-      }
-      return;
-    }
-    const MimeEntity& e = *u.entity;
-    if (e.encoding == "quoted-printable" || e.encoding == "base64") {
-      std::string bytes = ApplyRanges(u.bytes, std::move(ranges), u.is_html);
-      std::string_view region = msg.substr(u.region, u.region_end - u.region);
-      std::string enc;
-      if (e.encoding == "base64") {
-        enc = EncodeBase64(bytes, eol);
-        enc += TrailingSpace(region);
-      } else {
-        enc = EncodeQuotedPrintable(bytes, eol);
-        // A QP body that ended in a soft break or without a line break keeps
-        // that ending.
-        if (!region.empty() && region.back() == '\n' && (enc.empty() || enc.back() != '\n')) enc += eol;
-      }
-      edits.push_back({u.region, u.region_end, std::move(enc)});
-    } else {
-      // Identity encodings: the decoded bytes are the raw bytes.
-      std::string bytes = ApplyRanges(u.bytes, std::move(ranges), u.is_html);
-      edits.push_back({u.region, u.region_end, std::move(bytes)});
-    }
-  });
-  if (edits.empty()) {
+  Write w = [&](std::string_view b) {
+    out.append(b);
+    return Status::Ok();
+  };
+  Status s = RedactPass(
+      msg, filter, style, w,
+      [&](std::string_view e) {
+        at_out = out.size();
+        eol = e;
+        return Status::Ok();
+      },
+      sum);
+  if (!s.ok()) return s;
+  if (sum.redacted == 0) {
     out.assign(msg.data(), msg.size());
     return Status::Ok();
   }
-  std::string types;
-  for (const auto& t : sum.types) types += (types.empty() ? "" : ",") + t;
-  std::string hdr = std::string(kNordpiiHeader) + ": redacted=" + std::to_string(sum.redacted) + "; types=" + types;
-  if (replaced > 0) hdr += "; attachments-replaced=" + std::to_string(replaced);
-  if (header_end > 0 && msg[header_end - 1] != '\n') hdr = eol + hdr;
-  edits.insert(edits.begin(), Edit{header_end, header_end, hdr + eol});
-  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.start < b.start; });
-  out.clear();
-  out.reserve(msg.size() + 256);
-  uint32_t pos = 0;
-  for (const Edit& ed : edits) {
-    if (ed.start < pos) return Error(ErrorCode::kInternal, "overlapping mail edits");
-    out.append(msg.substr(pos, ed.start - pos));
-    out += ed.bytes;
-    pos = ed.end;
+  out.insert(at_out, NordpiiHeader(sum, at_out > 0 && out[at_out - 1] != '\n', eol));
+  return Status::Ok();
+}
+
+Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, const Write& write,
+                           RedactSummary& sum) {
+  if (msg.size() <= kRedactInMemoryBytes) {
+    std::string& out = scratch_;  // keeps its capacity from message to message
+    if (Status s = Redact(msg, filter, style, out, sum); !s.ok()) return s;
+    return sum.incomplete ? Status::Ok() : write(out);
   }
-  out.append(msg.substr(pos));
+  // A large message: a first pass counts (its output is discarded), the
+  // second writes the X-Nordpii header with the count and streams the rest,
+  // so the redacted message is never held in memory.
+  RedactSummary first;
+  Write discard = [](std::string_view) { return Status::Ok(); };
+  auto nothing = [](std::string_view) { return Status::Ok(); };
+  if (Status s = RedactPass(msg, filter, style, discard, nothing, first); !s.ok()) return s;
+  if (first.incomplete || first.redacted == 0) {
+    sum = std::move(first);
+    return sum.incomplete ? Status::Ok() : write(msg);
+  }
+  size_t written = 0;
+  char last = 0;
+  Write counted = [&](std::string_view b) {
+    written += b.size();
+    if (!b.empty()) last = b.back();
+    return write(b);
+  };
+  Status s = RedactPass(
+      msg, filter, style, counted,
+      [&](std::string_view eol) { return write(NordpiiHeader(first, written > 0 && last != '\n', eol)); },
+      sum);
+  if (!s.ok()) return s;
+  if (!sum.incomplete && (sum.redacted != first.redacted || sum.types != first.types))
+    return Error(ErrorCode::kInternal, "redaction passes disagree");
   return Status::Ok();
 }
 

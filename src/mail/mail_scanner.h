@@ -22,6 +22,7 @@
 #define NORDPII_MAIL_MAIL_SCANNER_H_
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -34,6 +35,7 @@ namespace nordpii {
 
 struct RedactSummary {
   size_t redacted = 0;
+  size_t attachments_replaced = 0;  // document attachments replaced by a notice
   std::set<std::string> types;
   bool incomplete = false;  // a limit left some part unscanned (see notes)
   std::vector<std::string> notes;
@@ -53,9 +55,19 @@ class MailScanner {
   // everything that was scanned).
   Status Scan(std::string_view msg, uint64_t base_offset, uint64_t base_line, const FindingFilter& filter,
               StreamSink& sink);
-  // Writes the redacted message to `out`.
+  // Writes the redacted message to `out`. Memory: the message, its largest
+  // decoded part and `out` (findings and edits are streamed, not kept).
   Status Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, std::string& out,
                 RedactSummary& summary);
+  // The same, written through `write` in pieces. A message larger than
+  // kRedactInMemoryBytes is redacted in two passes (the first counts for the
+  // X-Nordpii header, the second streams), so the output is never held in
+  // memory. An incomplete summary means the output must be discarded (the
+  // first pass writes nothing; a deadline in the second may leave a part).
+  using Write = std::function<Status(std::string_view)>;
+  Status Redact(std::string_view msg, const FindingFilter& filter, RedactStyle style, const Write& write,
+                RedactSummary& summary);
+  static constexpr size_t kRedactInMemoryBytes = 4u << 20;
 
   // Scanning stops (the summary is incomplete / the scan fails) once this
   // time has passed; checked per part and per 1 MiB of text. Default: none.
@@ -68,13 +80,20 @@ class MailScanner {
   struct Unit;
   bool ExtractAttachment(const MimeEntity& e, std::string_view body, Unit& u, size_t& decoded_total,
                          std::vector<std::string>& notes, bool& incomplete);
-  template <class Visit>
+  // Scans every unit of a message; the handler gets Begin(tree, unit) before
+  // a unit is scanned (attachments: listed only), Found(unit, finding) for
+  // each finding as the engine produces it (offsets in unit.text; false
+  // stops) and End(unit, scanned) after it.
+  template <class Handler>
   void Walk(std::string_view msg, const FindingFilter& filter, std::vector<std::string>& notes, bool& incomplete,
-            Visit&& visit);
+            Handler& h);
+  Status RedactPass(std::string_view msg, const FindingFilter& filter, RedactStyle style, const Write& write,
+                    const std::function<Status(std::string_view eol)>& header_point, RedactSummary& summary);
 
   ScanContext& ctx_;
   MailLimits limits_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::string scratch_;  // a small message's redacted copy (Redact to a Write)
 };
 
 // True for parts we scan as text (text/*, JSON/XML/CSV, message/* reports,

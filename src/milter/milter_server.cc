@@ -32,21 +32,38 @@ uint32_t Get32(std::string_view d, size_t at) {
   return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
 }
 
+// What the policy needs of a message's findings, in memory that does not
+// grow with their number: exact counts by type, and of each
+// (type, category, confidence) — all a rule matches on — the first `keep`
+// findings in order, `keep` being the largest min_count of the policy's
+// rules, so Evaluate counts every rule to the same verdict as with all of
+// them, and the reject text lists the types in the order first seen.
 struct Collect : StreamSink {
+  explicit Collect(size_t k) : keep(std::max<size_t>(k, 1)) {}
+  size_t keep;
   std::vector<Finding> findings;
+  std::map<std::string, size_t> by_type, by_class;
+  size_t total = 0;
   bool OnFinding(const Finding& f, std::string_view) override {
-    findings.push_back(f);
+    ++total;
+    ++by_type[f.type];
+    size_t& n = by_class[f.type + '\0' + f.category + '\0' + ConfidenceName(f.confidence)];
+    if (n++ < keep) findings.push_back(f);
     return true;
   }
 };
 
+size_t MaxMinCount(const Policy& p) {
+  size_t k = 1;
+  for (const auto& r : p.rules) k = std::max<size_t>(k, r.min_count);
+  return k;
+}
+
 // "no.fnr:2,se.pnr:1" — counts by type, sorted.
-std::string Counts(const std::vector<Finding>& fs, size_t& total) {
-  std::map<std::string, size_t> by;
-  for (const auto& f : fs) ++by[f.type];
+std::string Counts(const Collect& c, size_t& total) {
   std::string s;
-  total = fs.size();
-  for (const auto& [t, n] : by) s += (s.empty() ? "" : ",") + t + ":" + std::to_string(n);
+  total = c.total;
+  for (const auto& [t, n] : c.by_type) s += (s.empty() ? "" : ",") + t + ":" + std::to_string(n);
   return s;
 }
 
@@ -270,7 +287,7 @@ void MilterSession::EndOfMessage(std::string& out) {
   // Macro names are stored without braces ({client_addr} -> client_addr).
   std::string client = Macro("client_addr").empty() ? client_addr_ : Macro("client_addr");
   Envelope env{sender_, recipients_, Macro("daemon_name"), client, Macro("auth_authen")};
-  Collect sink;
+  Collect sink(MaxMinCount(pol));
   std::unique_ptr<MailScanner> ms;
   if (too_large_) {
     error = "message larger than limits.max_message_bytes";
@@ -297,7 +314,7 @@ void MilterSession::EndOfMessage(std::string& out) {
       reason = error.find("timeout") != std::string::npos ? "timeout" : "scan";
     }
   }
-  counts = Counts(sink.findings, total);
+  counts = Counts(sink, total);
   if (!error.empty()) {
     ErrorAction(error, counts, out, action);
   } else {

@@ -156,19 +156,6 @@ Decoded DecodeCsvField(std::string_view v, bool quoted) {
   return d;
 }
 
-// Keeps the findings of one record in `out`, whose first `*used` entries
-// are this record's; the others keep their strings' capacity for the next.
-struct Collect : StreamSink {
-  std::vector<Finding>* out;
-  size_t* used;
-  bool OnFinding(const Finding& f, std::string_view) override {
-    if (*used < out->size()) (*out)[*used] = f;
-    else out->push_back(f);
-    ++*used;
-    return true;
-  }
-};
-
 }  // namespace
 
 // Whether a field path is scanned, and as HTML.
@@ -208,8 +195,6 @@ struct TicketScanner::Extracted {
   std::string text;
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
   size_t used = 0;
-  std::vector<Finding> findings;  // the first `nfindings` are this record's
-  size_t nfindings = 0;
   std::string_view record;
   bool csv = false;  // segment paths are CSV column names (else JSON paths)
 
@@ -218,7 +203,6 @@ struct TicketScanner::Extracted {
     csv = false;
     text.clear();
     used = 0;
-    nfindings = 0;
     record = {};
   }
   Segment& Next() {
@@ -255,32 +239,10 @@ struct TicketScanner::Extracted {
     return &s;
   }
 
-  // Every finding as (field, offset in the field, bytes in the record), in
-  // record order, with the findings of mirrored fields repeated for them.
-  using Located = TicketScanner::LocatedFinding;
-  void LocateAll(std::vector<Located>& out) const {
-    out.clear();
-    bool mirrors = false;
-    for (size_t k = 0; k < used; ++k) mirrors = mirrors || segments[k].mirror_of >= 0;
-    for (size_t fi = 0; fi < nfindings; ++fi) {
-      const Finding& f = findings[fi];
-      Located l{0, 0, {}, &f};
-      const Segment* seg = Locate(f, l.in_record, l.in_field);
-      if (!seg) continue;
-      l.seg_index = static_cast<size_t>(seg - segments.data());
-      out.push_back(l);
-      if (!mirrors) continue;
-      for (size_t k = l.seg_index + 1; k < used && segments[k].mirror_of >= 0; ++k) {
-        if (static_cast<size_t>(segments[k].mirror_of) != l.seg_index) continue;
-        uint32_t len = static_cast<uint32_t>(f.end - f.start);
-        uint32_t at = static_cast<uint32_t>(static_cast<int64_t>(l.in_field) + segments[k].mirror_shift);
-        out.push_back({k, at, InRecord(segments[k], at, at + len), &f});
-      }
-    }
-    if (mirrors)
-      std::stable_sort(out.begin(), out.end(), [](const Located& a, const Located& b) {
-        return a.seg_index != b.seg_index ? a.seg_index < b.seg_index : a.in_field < b.in_field;
-      });
+  bool HasMirrors() const {
+    for (size_t k = 0; k < used; ++k)
+      if (segments[k].mirror_of >= 0) return true;
+    return false;
   }
 };
 
@@ -649,30 +611,79 @@ std::string_view LeafKey(std::string_view path) {
   return dot == std::string_view::npos ? path : path.substr(dot + 1);
 }
 
+// Hands each finding of a record's text to `emit` as (field, offset in the
+// field, bytes in the record) the moment the engine produces it, in record
+// order, with the findings of mirrored fields repeated for them: those
+// copies wait (kept here) until the scan has passed the mirror's place, so
+// only findings of mirrored fields (html_body beside body) are held.
+template <class Emit>
+struct LocatingSink : StreamSink {
+  using Located = TicketScanner::LocatedFinding;
+  const TicketScanner::Extracted* x = nullptr;
+  bool mirrors = false;
+  Emit* emit = nullptr;
+  uint64_t shift = 0;  // the scanned field's offset in the record's text
+  Finding shifted;     // reused
+  std::vector<std::pair<Located, Finding>> waiting;
+  bool Flush(size_t before) {
+    if (waiting.empty()) return true;
+    std::stable_sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) {
+      return a.first.seg_index != b.first.seg_index ? a.first.seg_index < b.first.seg_index
+                                                    : a.first.in_field < b.first.in_field;
+    });
+    size_t n = 0;
+    bool go = true;
+    for (; n < waiting.size() && waiting[n].first.seg_index < before; ++n) {
+      waiting[n].first.f = &waiting[n].second;
+      if (go && !(*emit)(waiting[n].first)) go = false;
+    }
+    waiting.erase(waiting.begin(), waiting.begin() + static_cast<ptrdiff_t>(n));
+    return go;
+  }
+  bool OnFinding(const Finding& found, std::string_view) override {
+    shifted = found;
+    shifted.start += shift;
+    shifted.end += shift;
+    const Finding& f = shifted;
+    Located l{0, 0, {}, &f};
+    const auto* seg = x->Locate(f, l.in_record, l.in_field);
+    if (!seg) return true;
+    l.seg_index = static_cast<size_t>(seg - x->segments.data());
+    if (mirrors && !Flush(l.seg_index)) return false;
+    if (!(*emit)(l)) return false;
+    if (!mirrors) return true;
+    for (size_t k = l.seg_index + 1; k < x->used && x->segments[k].mirror_of >= 0; ++k) {
+      if (static_cast<size_t>(x->segments[k].mirror_of) != l.seg_index) continue;
+      uint32_t len = static_cast<uint32_t>(f.end - f.start);
+      uint32_t at = static_cast<uint32_t>(static_cast<int64_t>(l.in_field) + x->segments[k].mirror_shift);
+      waiting.push_back({{k, at, x->InRecord(x->segments[k], at, at + len), nullptr}, f});
+    }
+    return true;
+  }
+};
+
 }  // namespace
 
 // Each field is its own document: scanned alone, so no text of another field
 // (a tag "faktura", a subject "CPR") is context for its values, and its name
 // (the JSON key, the CSV column header) labels every value in it.
-Status TicketScanner::Run(Extracted& x, const FindingFilter& filter) {
-  x.nfindings = 0;
-  Collect c;
-  c.out = &x.findings;
-  c.used = &x.nfindings;
+template <class Emit>
+Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit) {
+  LocatingSink<std::remove_reference_t<Emit>> sink;
+  sink.x = &x;
+  sink.mirrors = x.HasMirrors();
+  sink.emit = &emit;
   Status st = Status::Ok();
   for (size_t k = 0; k < x.used && st.ok(); ++k) {
     const Extracted::Segment& seg = x.segments[k];
     if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
     ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
-    const size_t first = x.nfindings;
+    sink.shift = seg.text_begin;
     auto src = StringSource(x.TextOf(seg), "");
-    st = ctx_.Scan(*src, filter, c);
-    for (size_t i = first; i < x.nfindings; ++i) {
-      x.findings[i].start += seg.text_begin;
-      x.findings[i].end += seg.text_begin;
-    }
+    st = ctx_.Scan(*src, filter, sink);
   }
   ctx_.set_field_name("");
+  if (st.ok()) sink.Flush(SIZE_MAX);
   return st;
 }
 
@@ -695,10 +706,8 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
     x.text = r.bytes;
     seg.text_end = static_cast<uint32_t>(x.text.size());
   }
-  if (Status s = Run(x, filter); !s.ok()) return s;
-  x.LocateAll(located_);
   Finding& fd = finding_;  // reused: its strings keep their capacity
-  for (const auto& l : located_) {
+  auto emit = [&](const LocatedFinding& l) {
     fd = *l.f;
     std::string_view value = std::string_view(x.text).substr(l.f->start, l.f->end - l.f->start);
     fd.part_offset = l.in_field;
@@ -708,8 +717,9 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
     fd.end = r.offset + l.in_record.end;
     fd.line = r.index;
     fd.column = l.in_record.start + 1;
-    if (!sink.OnFinding(fd, value)) break;
-  }
+    return sink.OnFinding(fd, value);
+  };
+  if (Status s = Run(x, filter, emit); !s.ok()) return s;
   return parsed;
 }
 
@@ -719,30 +729,26 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
   x.Reset();
   TicketInfo info;
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
-  if (Status s = Run(x, filter); !s.ok()) return s;
-  struct Edit {
-    uint32_t start, end;
-    std::string bytes;
-  };
-  std::vector<Edit> edits;
-  x.LocateAll(located_);
-  for (const auto& l : located_) {
-    const Finding& fd = *l.f;
-    const ByteRange& in_record = l.in_record;
-    std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
-    if (x.segments[l.seg_index].is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
-    uint32_t st = in_record.start, en = in_record.end;
-    if (!edits.empty() && st < edits.back().end) continue;
-    edits.push_back({st, en, std::move(rep)});
-    ++redacted;
-  }
+  // Edits are applied as the findings come, in record order: `out` holds the
+  // record's bytes up to `pos` with every replacement made.
   out.clear();
   uint32_t pos = 0;
-  for (const Edit& e : edits) {
-    out.append(r.bytes, pos, e.start - pos);
-    out += e.bytes;
-    pos = e.end;
-  }
+  bool any = false;
+  auto emit = [&](const LocatedFinding& l) {
+    const Finding& fd = *l.f;
+    const ByteRange& in_record = l.in_record;
+    uint32_t st = in_record.start, en = in_record.end;
+    if (any && st < pos) return true;  // inside the previous replacement
+    std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
+    if (x.segments[l.seg_index].is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
+    out.append(r.bytes, pos, st - pos);
+    out += rep;
+    pos = en;
+    any = true;
+    ++redacted;
+    return true;
+  };
+  if (Status s = Run(x, filter, emit); !s.ok()) return s;
   out.append(r.bytes, pos, std::string::npos);
   return Status::Ok();
 }

@@ -62,18 +62,22 @@ class TicketScanner {
   Status Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
                 std::string& out, size_t& redacted);
 
- private:
+  // Internal (used by the locating sink in ticket_scanner.cc).
+  struct LocatedFinding;
   struct Extracted;
+
+ private:
   Status Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info);
-  Status Run(Extracted& x, const FindingFilter& filter);
+  // Scans the record's text; each finding goes to emit(LocatedFinding) as
+  // it is produced (see LocatingSink).
+  template <class Emit>
+  Status Run(Extracted& x, const FindingFilter& filter, Emit&& emit);
 
   ScanContext& ctx_;
   TicketOptions opt_;
   struct Json;                 // the simdjson parser and a padded buffer, reused per record
   std::unique_ptr<Json> json_;
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
-  struct LocatedFinding;
-  std::vector<LocatedFinding> located_;
   Finding finding_;  // the finding handed to the sink, reused
 };
 

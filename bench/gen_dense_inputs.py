@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
+
+Usage: gen_dense_inputs.py OUTDIR MB
+
+Each file is about MB megabytes.
+
+OUTDIR/dense.txt          plain text, one "fødselsnummer NNNNNNNNNNN" per line
+OUTDIR/dense-8bit.eml     one text/plain part, 8bit
+OUTDIR/dense-qp.eml       one text/plain part, quoted-printable
+OUTDIR/dense-b64.eml      one text/plain part, base64
+OUTDIR/dense.jsonl        one Zendesk-style ticket whose description holds the text
+
+Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
+1950-1999, individual numbers 000-499): about one finding per 29 bytes.
+"""
+import base64
+import json
+import os
+import quopri
+import sys
+
+W1 = [3, 7, 6, 1, 8, 9, 4, 5, 2]
+W2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
+
+
+def fnr_ids():
+    while True:
+        for yy in range(50, 100):
+            for mm in range(1, 13):
+                for dd in range(1, 29):
+                    for ind in range(0, 500, 7):
+                        d = [int(c) for c in "%02d%02d%02d%03d" % (dd, mm, yy, ind)]
+                        k1 = 11 - sum(a * b for a, b in zip(W1, d)) % 11
+                        if k1 == 11:
+                            k1 = 0
+                        if k1 == 10:
+                            continue
+                        d.append(k1)
+                        k2 = 11 - sum(a * b for a, b in zip(W2, d)) % 11
+                        if k2 == 11:
+                            k2 = 0
+                        if k2 == 10:
+                            continue
+                        d.append(k2)
+                        yield "".join(map(str, d))
+
+
+def text(nbytes):
+    out, n = [], 0
+    for i, fnr in enumerate(fnr_ids()):
+        line = "Kunde %d fødselsnummer %s\n" % (i % 1000, fnr)
+        out.append(line)
+        n += len(line.encode())
+        if n >= nbytes:
+            break
+    return "".join(out)
+
+
+def main():
+    outdir, mb = sys.argv[1], float(sys.argv[2])
+    os.makedirs(outdir, exist_ok=True)
+    size = int(mb * 1024 * 1024)
+    t = text(size)
+    b = t.encode()
+    with open(os.path.join(outdir, "dense.txt"), "wb") as f:
+        f.write(b)
+    head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
+            "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n")
+    # Each file is about MB: the encoded variants hold less text.
+    for name, cte, enc in (("8bit", "8bit", lambda x: x),
+                           ("qp", "quoted-printable", quopri.encodestring),
+                           ("b64", "base64", base64.encodebytes)):
+        body = enc(b)
+        if len(body) > size:
+            cut = b.rfind(b"\n", 0, int(len(b) * size / len(body))) + 1
+            body = enc(b[:cut])
+        with open(os.path.join(outdir, "dense-%s.eml" % name), "wb") as f:
+            f.write((head + "Content-Transfer-Encoding: %s\n\n" % cte).encode())
+            f.write(body)
+    rec = {"id": 1, "subject": "dense", "description": t, "created_at": "2024-01-02T03:04:05Z"}
+    with open(os.path.join(outdir, "dense.jsonl"), "w") as f:
+        f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
