@@ -6,6 +6,12 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libgumbo-dev lib
 libcli11-dev libtomlplusplus-dev catch2 nlohmann-json3-dev libbenchmark-dev \
 libmimetic-dev libpython3.11-testsuite postfix swaks libsimdjson-dev libarchive-dev chromium \
 python3 python3-stdnum ripgrep"
+# --test: also what only the tests and CI need (scripts/test.sh asks for
+# them, scripts/quickstart.sh does not): a NATS JetStream server and the C
+# client for `nordpii submit/worker/collect` and their loopback tests.
+for a in "$@"; do
+  [ "$a" = --test ] && PKGS="$PKGS nats-server libnats-dev"
+done
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -64,7 +64,16 @@ class Nats {
   Status Connect(const NatsOptions& o) {
     timeout_ms_ = o.timeout_ms;
     natsStatus s = natsOptions_Create(&opts_);
-    if (s == NATS_OK) s = natsOptions_SetURL(opts_, o.url.c_str());
+    // A comma-separated list: every server of a cluster.
+    std::vector<std::string> urls;
+    for (size_t at = 0; at <= o.url.size();) {
+      size_t comma = std::min(o.url.find(',', at), o.url.size());
+      if (comma > at) urls.push_back(o.url.substr(at, comma - at));
+      at = comma + 1;
+    }
+    std::vector<const char*> ptrs;
+    for (auto& u : urls) ptrs.push_back(u.c_str());
+    if (s == NATS_OK) s = natsOptions_SetServers(opts_, ptrs.data(), static_cast<int>(ptrs.size()));
     // Keep trying while a cluster node restarts; the client moves to another.
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts_, -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts_, 250);
@@ -278,12 +287,14 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
 
   Nats n;
   if (Status s = n.Connect(o.nats); !s.ok()) return Log(me + ": " + s.message()), 2;
-  // Fault injection for the tests: an item whose path contains
-  // $NORDPII_TEST_WORKER_SLEEP is held for $NORDPII_TEST_WORKER_SLEEP_S
-  // seconds (default: until killed) with heartbeats going, before results.
+  // Fault injection for the tests: on its first delivery, an item whose
+  // path contains $NORDPII_TEST_WORKER_SLEEP is held for
+  // $NORDPII_TEST_WORKER_SLEEP_S seconds (default: until killed) with
+  // heartbeats going, before its results are published.
   const char* sleep_on = std::getenv("NORDPII_TEST_WORKER_SLEEP");
   const char* sleep_s_env = std::getenv("NORDPII_TEST_WORKER_SLEEP_S");
   const int sleep_s = sleep_s_env ? std::atoi(sleep_s_env) : 0;
+  const char* die_on = std::getenv("NORDPII_TEST_WORKER_DIE_BEFORE_ACK");
 
   natsSubscription* sub = nullptr;
   int64_t ack_wait_ns = 30LL * 1000000000LL;
@@ -313,11 +324,11 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     jsConsumerInfo* ci = nullptr;
     jsOptions jo = n.Opts();
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    if (natsSubscription_GetConsumerInfo(&ci, sub, &jo, &jerr) == NATS_OK && ci) {
-      if (ci->Config->AckWait > 0) ack_wait_ns = ci->Config->AckWait;
-      if (ci->Config->MaxDeliver > 0) max_deliver = ci->Config->MaxDeliver;
-      jsConsumerInfo_Destroy(ci);
-    }
+    natsStatus s = js_GetConsumerInfo(&ci, n.js(), o.nats.stream.c_str(), kConsumer, &jo, &jerr);
+    if (s != NATS_OK || !ci) return Log(me + ": consumer info: " + NatsError(s, jerr)), 2;
+    if (ci->Config->AckWait > 0) ack_wait_ns = ci->Config->AckWait;
+    if (ci->Config->MaxDeliver > 0) max_deliver = ci->Config->MaxDeliver;
+    jsConsumerInfo_Destroy(ci);
   }
   if (!b.quiet) Log(me + ": ready");
   size_t done_items = 0;
@@ -436,7 +447,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     }
     std::string out(buf, buf_len);
     std::free(buf);
-    if (sleep_on && *sleep_on && path.find(sleep_on) != std::string::npos) {
+    if (sleep_on && *sleep_on && delivered == 1 && path.find(sleep_on) != std::string::npos) {
       Log(me + ": " + tag + ": test sleep");
       for (int t = 0; sleep_s == 0 || t < sleep_s * 10; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -467,6 +478,11 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       st = n.Publish(results, id + "/" + std::to_string(p), msgdata);
     }
     stop_heartbeat();
+    // Fault injection for the tests: dies (SIGKILL) on the first delivery of
+    // an item whose path contains $NORDPII_TEST_WORKER_DIE_BEFORE_ACK, after
+    // its results are published and before the ack: the worst moment (the
+    // item is redelivered and its results are published twice).
+    if (die_on && *die_on && delivered == 1 && path.find(die_on) != std::string::npos) raise(SIGKILL);
     if (!st.ok()) {
       Log(me + ": " + tag + ": " + st.message() + "; given back");
       natsMsg_NakWithDelay(msg, 1000, nullptr);

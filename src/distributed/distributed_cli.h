@@ -52,6 +52,7 @@ inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::
   d.submit->add_option("--job", d.so.job, "Job id (default: generated); resubmitting the same id adds nothing");
   d.submit->add_option("--replicas", d.so.replicas, "Stream replicas when the streams are created (3 on a cluster)");
   d.submit->add_option("--ack-wait", d.so.ack_wait_s, "Seconds before an unacknowledged item is redelivered (default 30)");
+  d.submit->add_flag("-q,--quiet", bo.quiet, "Print only the job id");
   d.submit->add_option("--max-deliver", d.so.max_deliver, "Deliveries before an item goes to the dead-letter subject (default 3)");
 
   d.worker = app.add_subcommand("worker", "Scan work items from NATS JetStream (same options as batch)");
@@ -59,6 +60,7 @@ inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::
   AddNatsOptions(d.worker, d.wo.nats);
   d.worker->add_option("--idle-exit", d.wo.idle_exit_s, "Exit after this many seconds without work (default: run until SIGTERM)");
   d.worker->add_option("--name", d.wo.name, "Worker name in logs");
+  d.worker->add_flag("-q,--quiet", bo.quiet, "Log only problems, not every item");
 
   d.collect = app.add_subcommand("collect", "Gather a job's results from NATS JetStream into a batch report");
   AddNatsOptions(d.collect, d.co.nats);
