@@ -304,7 +304,8 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     return o.idle_exit_s > 0 &&
            std::chrono::steady_clock::now() - idle_since > std::chrono::seconds(o.idle_exit_s);
   };
-  // The consumer is made by the first submit: wait for it.
+  // The consumer is made by the first submit: wait for it (and for a
+  // cluster to elect its leader after a node is lost).
   while (!g_stop && !sub) {
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -312,24 +313,21 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     so.Consumer = kConsumer;
     jsOptions jo = n.Opts();
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    std::string subj = o.nats.stream + ".work.*";
-    natsStatus s = js_PullSubscribe(&sub, n.js(), subj.c_str(), kConsumer, &jo, &so, &jerr);
-    if (s == NATS_OK) break;
+    jsConsumerInfo* ci = nullptr;
+    natsStatus s = js_GetConsumerInfo(&ci, n.js(), o.nats.stream.c_str(), kConsumer, &jo, &jerr);
+    if (s == NATS_OK && ci) {
+      if (ci->Config->AckWait > 0) ack_wait_ns = ci->Config->AckWait;
+      if (ci->Config->MaxDeliver > 0) max_deliver = ci->Config->MaxDeliver;
+      jsConsumerInfo_Destroy(ci);
+      std::string subj = o.nats.stream + ".work.*";
+      s = js_PullSubscribe(&sub, n.js(), subj.c_str(), kConsumer, &jo, &so, &jerr);
+      if (s == NATS_OK) break;
+    }
     sub = nullptr;
     if (idle_over()) return Log(me + ": no consumer " + o.nats.stream + "/" + kConsumer + ": " + NatsError(s, jerr)), 2;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   if (!sub) return 0;
-  {
-    jsConsumerInfo* ci = nullptr;
-    jsOptions jo = n.Opts();
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetConsumerInfo(&ci, n.js(), o.nats.stream.c_str(), kConsumer, &jo, &jerr);
-    if (s != NATS_OK || !ci) return Log(me + ": consumer info: " + NatsError(s, jerr)), 2;
-    if (ci->Config->AckWait > 0) ack_wait_ns = ci->Config->AckWait;
-    if (ci->Config->MaxDeliver > 0) max_deliver = ci->Config->MaxDeliver;
-    jsConsumerInfo_Destroy(ci);
-  }
   if (!b.quiet) Log(me + ": ready");
   size_t done_items = 0;
   int rc = 0;

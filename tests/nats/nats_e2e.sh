@@ -97,7 +97,7 @@ if [ "$MODE" = cluster ]; then
   kill -9 "${SPID[1]}"  # a server node dies mid-run; R3 streams keep going on two
 fi
 eval "kill -9 \$W$SLEEPER"  # a worker dies mid-item
-"$N" worker --nats "$URL" --name D --idle-exit 8 > workerD.log 2>&1 &
+"$N" worker --nats "$URL" --name D --idle-exit 60 > workerD.log 2>&1 &
 PIDS+=($!)
 
 "$N" collect --nats "$URL" --job e2e --report dist --timeout 90 > collect.out 2> collect.log
