@@ -272,6 +272,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   if (!o.name.empty()) me += " " + o.name;
   struct sigaction sa{};
   sa.sa_handler = OnSignal;
+  sa.sa_flags = SA_RESTART;  // reads of the item in hand go on; the loop checks g_stop
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
