@@ -133,6 +133,10 @@ class Nats {
 
 std::string WorkSubject(const NatsOptions& o, const std::string& job) { return o.stream + ".work." + job; }
 std::string ResultsStream(const NatsOptions& o) { return o.stream + "_RESULTS"; }
+// The server's advisory when an item reached max_deliver without an ack.
+std::string MaxDeliveriesSubject(const NatsOptions& o) {
+  return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + o.stream + "." + kConsumer;
+}
 
 // Creates the two streams and the workers' consumer when they do not exist
 // (an existing one is used as it is).
@@ -140,9 +144,10 @@ Status EnsureStreams(Nats& n, const NatsOptions& o, const SubmitOptions& so) {
   jsOptions jo = n.Opts();
   const std::string work_subj = o.stream + ".work.*";
   const std::string res = o.stream + ".res.*.*";  // NAME.res.<job>.{result,dead,job}
+  const std::string advisory = MaxDeliveriesSubject(o);
   const std::string results = ResultsStream(o);
   for (int which = 0; which < 2; ++which) {
-    const char* subjects[1];
+    const char* subjects[2];
     jsStreamConfig sc;
     jsStreamConfig_Init(&sc);
     if (which == 0) {
@@ -153,7 +158,8 @@ Status EnsureStreams(Nats& n, const NatsOptions& o, const SubmitOptions& so) {
     } else {
       sc.Name = results.c_str();
       subjects[0] = res.c_str();
-      sc.SubjectsLen = 1;
+      subjects[1] = advisory.c_str();  // kept, so collect sees items whose worker died each time
+      sc.SubjectsLen = 2;
       sc.Retention = js_LimitsPolicy;
     }
     sc.Subjects = subjects;
@@ -174,19 +180,22 @@ Status EnsureStreams(Nats& n, const NatsOptions& o, const SubmitOptions& so) {
   cc.AckWait = static_cast<int64_t>(so.ack_wait_s) * 1000000000LL;
   cc.MaxDeliver = so.max_deliver;
   cc.FilterSubject = work_subj.c_str();
+  // An existing consumer is kept as it is (a create request with another
+  // ack_wait would update it under running workers).
   jsConsumerInfo* ci = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddConsumer(&ci, n.js(), o.stream.c_str(), &cc, &jo, &jerr);
-  if (ci) jsConsumerInfo_Destroy(ci), ci = nullptr;
-  if (s != NATS_OK) {
-    natsStatus g = js_GetConsumerInfo(&ci, n.js(), o.stream.c_str(), kConsumer, &jo, &jerr);
-    if (g != NATS_OK) return Error(ErrorCode::kIo, std::string("consumer ") + kConsumer + ": " + NatsError(s, jerr));
+  if (js_GetConsumerInfo(&ci, n.js(), o.stream.c_str(), kConsumer, &jo, &jerr) == NATS_OK && ci) {
     if (ci->Config->AckWait != cc.AckWait || ci->Config->MaxDeliver != cc.MaxDeliver)
       Log("consumer " + o.stream + "/" + kConsumer + " exists: its ack_wait " +
           std::to_string(ci->Config->AckWait / 1000000000LL) + " s and max_deliver " +
-          std::to_string(ci->Config->MaxDeliver) + " are kept");
+          std::to_string(ci->Config->MaxDeliver) + " are kept (--ack-wait/--max-deliver apply to a new consumer)");
     jsConsumerInfo_Destroy(ci);
+    return Status::Ok();
   }
+  jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddConsumer(&ci, n.js(), o.stream.c_str(), &cc, &jo, &jerr);
+  if (ci) jsConsumerInfo_Destroy(ci);
+  if (s != NATS_OK) return Error(ErrorCode::kIo, std::string("consumer ") + kConsumer + ": " + NatsError(s, jerr));
   return Status::Ok();
 }
 
@@ -296,6 +305,9 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   const char* sleep_s_env = std::getenv("NORDPII_TEST_WORKER_SLEEP_S");
   const int sleep_s = sleep_s_env ? std::atoi(sleep_s_env) : 0;
   const char* die_on = std::getenv("NORDPII_TEST_WORKER_DIE_BEFORE_ACK");
+  // ... and on every delivery of an item whose path contains
+  // $NORDPII_TEST_WORKER_CRASH, dies before publishing anything.
+  const char* crash_on = std::getenv("NORDPII_TEST_WORKER_CRASH");
 
   natsSubscription* sub = nullptr;
   int64_t ack_wait_ns = 30LL * 1000000000LL;
@@ -450,6 +462,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       Log(me + ": " + tag + ": test sleep");
       for (int t = 0; sleep_s == 0 || t < sleep_s * 10; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    if (crash_on && *crash_on && path.find(crash_on) != std::string::npos) raise(SIGKILL);
     // Parts of at most kPartBytes, cut at line ends.
     std::vector<std::string_view> parts;
     for (size_t at = 0; at < out.size() || parts.empty();) {
@@ -501,8 +514,11 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   return rc;
 }
 
-int RunCollect(std::shared_ptr<const Scanner>, const BatchOptions& b, const CollectOptions& o) {
+int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const CollectOptions& o) {
   if (!ValidJob(o.job)) return Log("--job: the id printed by submit"), 2;
+  auto hasher = KeyedHasher::FromEnvironment(b.key_file);
+  if (!hasher) return Log(hasher.error().message()), 2;
+  IdentifierMasker masker(*scanner, *hasher);  // paths of items that never got a result
   std::error_code ec;
   fs::create_directories(b.report_dir, ec);
   if (ec) return Log(b.report_dir + ": " + ec.message()), 2;
@@ -530,6 +546,24 @@ int RunCollect(std::shared_ptr<const Scanner>, const BatchOptions& b, const Coll
     sub = nullptr;
     if (timed_out()) return Log("collect: " + results + ": " + NatsError(s, jerr)), 2;
     std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  // The max-deliveries advisories: an item whose worker crashed or hung on
+  // every delivery (so no worker published a dead letter for it).
+  natsSubscription* adv = nullptr;
+  {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = results.c_str();
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverAll;
+    jsOptions jo = n.Opts();
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    std::string subj = MaxDeliveriesSubject(o.nats);
+    if (js_SubscribeSync(&adv, n.js(), subj.c_str(), &jo, &so, &jerr) != NATS_OK) {
+      adv = nullptr;
+      Log("collect: no max-deliveries advisories in " + results + " (made by an older nordpii?): items whose "
+          "worker crashed on every delivery show as missing");
+    }
   }
   std::optional<size_t> total;
   uint64_t total_bytes = 0;
@@ -568,6 +602,30 @@ int RunCollect(std::shared_ptr<const Scanner>, const BatchOptions& b, const Coll
   };
   bool complete = false;
   while (!complete) {
+    natsMsg* am = nullptr;
+    while (adv && natsSubscription_NextMsg(&am, adv, 1) == NATS_OK && am) {
+      try {
+        auto a = nlohmann::json::parse(std::string_view(natsMsg_GetData(am), static_cast<size_t>(natsMsg_GetDataLength(am))));
+        uint64_t seq = a.at("stream_seq").get<uint64_t>(), deliveries = a.at("deliveries").get<uint64_t>();
+        natsMsg* wm = nullptr;
+        jsOptions jo = n.Opts();
+        if (js_GetMsg(&wm, n.js(), o.nats.stream.c_str(), seq, &jo, nullptr) == NATS_OK && wm) {
+          auto w = nlohmann::json::parse(std::string_view(natsMsg_GetData(wm), static_cast<size_t>(natsMsg_GetDataLength(wm))));
+          size_t item = w.at("item").get<size_t>();
+          if (w.at("job").get<std::string>() == o.job && !dead.count(item)) {
+            bool was = is_done(item);
+            dead[item] = masker.Mask(w.at("path").get<std::string>()) + ": no result after " + std::to_string(deliveries) +
+                         " deliveries (its workers crashed or hung; dead-letter)";
+            if (!was && is_done(item)) ++finished;
+          }
+          natsMsg_Destroy(wm);
+        }
+      } catch (const std::exception&) {
+        Log("collect: skipped a malformed advisory");
+      }
+      natsMsg_Destroy(am);
+      am = nullptr;
+    }
     natsMsg* m = nullptr;
     natsStatus s = natsSubscription_NextMsg(&m, sub, 500);
     if (s == NATS_OK && m) {
@@ -620,6 +678,7 @@ int RunCollect(std::shared_ptr<const Scanner>, const BatchOptions& b, const Coll
     if (!complete && timed_out()) break;
   }
   natsSubscription_Destroy(sub);
+  if (adv) natsSubscription_Destroy(adv);
   show(true);
   if (!b.quiet && tty) std::fprintf(stderr, "\n");
   std::vector<std::string> errors = submit_errors;

@@ -43,6 +43,7 @@ cp in/ticket-no.txt in/slow-item.txt
 cp in/ticket-no.txt poison/gone.txt
 
 declare -A SPID
+WPIDS=()
 if [ "$MODE" = cluster ]; then
   P=(); C=()
   for i in 1 2 3; do P[$i]=$(freeport); C[$i]=$(freeport); done
@@ -84,7 +85,7 @@ rm poison/gone.txt  # the poison item: unreadable on every delivery
 FAULTS=(env NORDPII_TEST_WORKER_SLEEP=slow-item NORDPII_TEST_WORKER_DIE_BEFORE_ACK=in/ticket-se.txt)
 for w in A B C; do
   "${FAULTS[@]}" "$N" worker --nats "$URL" --name $w --idle-exit 8 > worker$w.log 2>&1 &
-  eval "W$w=$!"; PIDS+=($!)
+  eval "W$w=$!"; PIDS+=($!); WPIDS+=($!)
 done
 wait_grep "test sleep" workerA.log workerB.log workerC.log || fail "no worker took the slow item"
 SLEEPER=$(grep -l "test sleep" workerA.log workerB.log workerC.log | head -1 | sed 's/worker\(.\)\.log/\1/')
@@ -98,7 +99,7 @@ if [ "$MODE" = cluster ]; then
 fi
 eval "kill -9 \$W$SLEEPER"  # a worker dies mid-item
 "$N" worker --nats "$URL" --name D --idle-exit 60 > workerD.log 2>&1 &
-PIDS+=($!)
+PIDS+=($!); WPIDS+=($!)
 
 "$N" collect --nats "$URL" --job e2e --report dist --timeout 90 > collect.out 2> collect.log
 rc=$?
@@ -133,4 +134,21 @@ assert "dead-letter" in html and "poison/gone.txt" in html
 print("summary ok: %d findings, error: %s" % (d["findings"], d["errors"][0]))
 PY
 grep -q "131052\|151086[0-9]" collect.log collect.out && fail "raw identifier in collect output"
+
+if [ "$MODE" = single ]; then
+  # An item on which every worker crashes: no worker can dead-letter it; the
+  # server's max-deliveries advisory (kept in the results stream) does.
+  for p in "${WPIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  cp in/ticket-no.txt poison/crash.txt
+  "$N" submit poison/crash.txt --nats "$URL" --job crash -q > /dev/null 2>> submit.log || fail "submit crash job"
+  for w in E F G; do  # two die on its two deliveries; the third pulls, so the server gives up on it
+    NORDPII_TEST_WORKER_CRASH=poison/crash.txt "$N" worker --nats "$URL" --name $w --idle-exit 30 > worker$w.log 2>&1 &
+    PIDS+=($!)
+  done
+  "$N" collect --nats "$URL" --job crash --report crash --timeout 40 > /dev/null 2> collect-crash.log
+  rc=$?
+  [ $rc = 2 ] || fail "crash job: collect exit $rc, expected 2"
+  grep -q 'poison/crash.txt: no result after 2 deliveries' crash/summary.json || fail "crashing item not dead-lettered"
+  grep -q "item crash/0 delivery" workerE.log workerF.log workerG.log && fail "crashing item got a result"
+fi
 echo "PASS ($MODE): $(wc -l < dist.sorted) findings lines equal batch's; slow item $SLOW redelivered; $dies redeliveries"
