@@ -135,6 +135,36 @@ print("summary ok: %d findings, error: %s" % (d["findings"], d["errors"][0]))
 PY
 grep -q "131052\|151086[0-9]" collect.log collect.out && fail "raw identifier in collect output"
 
+# No raw identifier on the wire or in the broker's storage: every national-id
+# and financial value of the inputs (from scan --reveal), as written and as
+# digits only, searched for in the JetStream store files (work items carry
+# paths; results masked values and hashes).
+"$N" scan --reveal --format jsonl in > reveal.jsonl 2> /dev/null
+/usr/bin/python3 - "$T" <<'PY' || fail "raw identifier in the JetStream store"
+import json, os, sys
+t = sys.argv[1]
+vals = set()
+for line in open(os.path.join(t, "reveal.jsonl")):
+    f = json.loads(line)
+    if f.get("category") in ("national-id", "financial") and "value" in f:
+        v = f["value"]
+        d = "".join(c for c in v if c.isdigit())
+        if len(d) >= 8:
+            vals.update({v.encode(), d.encode()})
+assert len(vals) > 10, len(vals)
+blobs = 0
+for root, _, files in os.walk(t):
+    if "/js" not in root:
+        continue
+    for name in files:
+        data = open(os.path.join(root, name), "rb").read()
+        blobs += len(data)
+        for v in vals:
+            assert v not in data, "raw value in %s" % os.path.join(root, name)
+assert blobs > 10000, blobs
+print("store: %d bytes searched for %d raw values: none found" % (blobs, len(vals)))
+PY
+
 if [ "$MODE" = single ]; then
   # An item on which every worker crashes: no worker can dead-letter it; the
   # server's max-deliveries advisory (kept in the results stream) does.
