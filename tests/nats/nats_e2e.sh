@@ -9,6 +9,7 @@
 # subject. Then: the collected findings equal a single-machine `batch` over the
 # same inputs (sorted, byte for byte: nothing lost, nothing duplicated), the
 # summary equals batch's but for the poison item, listed as an error (exit 2).
+# And no raw national-id/financial value of the inputs in the JetStream store.
 # Exit 77 (skipped) without nats-server or a nordpii built with libnats.
 set -u
 N=$(realpath "$1"); SAMPLES=$(realpath "$2"); MODE=${3:-single}
