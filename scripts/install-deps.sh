@@ -3,14 +3,23 @@
 # Installs the Debian 12 packages nordpii needs to build, test and benchmark.
 # Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
 set -eu
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
-libcli11-dev libtomlplusplus-dev catch2 nlohmann-json3-dev libbenchmark-dev \
-libmimetic-dev libpython3.11-testsuite postfix swaks libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev chromium \
-python3 python3-stdnum ripgrep"
+# What building nordpii and scanning needs (scripts/quickstart.sh): the
+# libraries, and poppler for the PDF helper program.
+PKGS="build-essential cmake pkg-config libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
+libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev"
+# --test: also what only the tests and CI need (scripts/test.sh asks for
+# them, scripts/quickstart.sh does not): a NATS JetStream server and the C
+# client for `nordpii submit/worker/collect` and their loopback tests.
 # --package: also what the Debian package and its install test need
-# (packaging/build-deb.sh, tests/package/install_test.sh); scripts/test.sh asks
-# for them, scripts/quickstart.sh does not.
-[ "${1:-}" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
+# (packaging/build-deb.sh, tests/package/install_test.sh).
+for a in "$@"; do
+  # Tests, fuzzers, benchmarks and their oracles: Catch2, clang's fuzzer
+  # runtime, mimetic, CPython's mail corpus and stdnum, Postfix and swaks
+  # (milter e2e), Chromium (report rendering), ripgrep (benchmark baseline).
+  [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 nlohmann-json3-dev libbenchmark-dev libmimetic-dev \
+libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev"
+  [ "$a" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
+done
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

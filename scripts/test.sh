@@ -5,8 +5,8 @@
 # command; .ci/run calls it.
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh --package
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+./scripts/install-deps.sh --test --package
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DNORDPII_BUILD_TESTS=ON -DNORDPII_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$(nproc)"
 (cd build && ctest -j"$(nproc)" --output-on-failure)
 # The Debian package, installed in a fresh Debian 12 root (as root; skipped

@@ -16,6 +16,7 @@
 #include "batch/batch.h"
 #include "batch/input_scan.h"
 #include "extract/extractor.h"
+#include "distributed/distributed_cli.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "nordpii_version.h"
@@ -385,7 +386,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   return 0;
 }
 
-int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retention) {
+int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retention, const BatchRunner& run = RunBatch) {
   auto cats = SplitSet(c.categories);
   if (Status s = CheckCategories(cats); !s.ok()) {
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
@@ -405,7 +406,7 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
   o.key_file = c.key_file;
   if (!c.reference_date.empty() && ParseDate(c.reference_date, o.ref_year, o.ref_month, o.ref_day))  // checked by kDate
     o.today = c.reference_date;
-  return RunBatch(*scanner, o);
+  return run(*scanner, o);
 }
 
 struct CollectFindings : StreamSink {
@@ -564,6 +565,9 @@ int main(int argc, char** argv) {
   batch->add_option("--date-field", bo.date_field, "Retention date: created, updated or closed (default: closed, else updated)")
       ->check(CLI::IsMember({"created", "updated", "closed"}));
 
+  DistributedCli dist;  // submit, worker, collect (src/distributed)
+  AddDistributedCommands(app, dist, [&](CLI::App* a) { AddCommon(a, c); }, bo, retention);
+
   MilterOptions mo;
   auto* milter = app.add_subcommand("milter", "Run as a milter for Postfix/Sendmail (SIGHUP reloads)");
   milter->add_option("--listen", mo.listen, "inet:PORT@HOST or unix:/path (default inet:8899@127.0.0.1)");
@@ -582,6 +586,8 @@ int main(int argc, char** argv) {
   if (*redact) return CheckStdout(RunRedact(c, rpath, out, style));
   if (*types) return CheckStdout(RunTypes(c));
   if (*batch) return CheckStdout(RunBatchCommand(c, bo, retention));
+  if (dist.selected())
+    return CheckStdout(dist.Run([&](const BatchRunner& run) { return RunBatchCommand(c, bo, retention, run); }));
   if (*subject) return CheckStdout(RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format));
   if (*milter) {
     mo.patterns_dir = FindPatterns(c.patterns);

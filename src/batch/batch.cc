@@ -531,6 +531,18 @@ class HeldOutput {
 
 }  // namespace
 
+Status WriteBatchReport(const std::string& dir, const std::vector<std::string>& errors, size_t inputs,
+                        uint64_t bytes, int retention_days, const std::string& date_field,
+                        const std::string& today, size_t* findings) {
+  BatchSummary summary(date_field);
+  std::ifstream in(dir + "/findings.jsonl", std::ios::binary);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) summary.AddLine(l);
+  if (in.bad()) return Error(ErrorCode::kIo, dir + "/findings.jsonl: read error");
+  if (findings) *findings = summary.total;
+  return WriteSummary(dir, summary, errors, inputs, bytes, retention_days, date_field, today.empty() ? Today() : today);
+}
+
 int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   // A signal removes the spill and temporary report files; findings.jsonl
   // and the checkpoint hold only finished inputs, so a rerun resumes.

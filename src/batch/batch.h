@@ -58,6 +58,15 @@ struct BatchOptions {
 // other inputs are still scanned; errors are listed in summary.json).
 int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o);
 
+// Writes DIR/summary.json and DIR/report.html from DIR/findings.jsonl (as a
+// resumed batch does for the findings it keeps), with the given (already
+// masked) errors and input totals: `nordpii collect` builds the same report
+// as batch from findings gathered from workers. *findings gets the number
+// of findings (0/1 exit status as batch).
+Status WriteBatchReport(const std::string& dir, const std::vector<std::string>& errors, size_t inputs,
+                        uint64_t bytes, int retention_days, const std::string& date_field,
+                        const std::string& today, size_t* findings);
+
 }  // namespace nordpii
 
 #endif  // NORDPII_BATCH_BATCH_H_

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Distributed batch benchmark (issue 17): items/s and MB/s of
+# submit + N workers + collect over one local NATS JetStream server, against
+# `nordpii batch --jobs N` on the same inputs, on this machine; and the
+# per-item cost of the broker path on tiny items (1 KiB files: scan time ~0,
+# so items/s is what publish + fetch + results + ack cost).
+# Usage: bench/run_nats.sh [MB] [WORKERS...]   (default 64 MB; 1 2 workers)
+set -eu
+cd "$(dirname "$0")/.."
+MB=${1:-64}; shift || true
+WORKERS=${*:-1 2}
+command -v nats-server >/dev/null || { echo "needs nats-server (scripts/install-deps.sh --test)"; exit 1; }
+TEXT=bench/corpus/tickets-typical-200.txt
+DATA=bench/corpus/nats-$MB
+TINY=bench/corpus/nats-tiny
+mkdir -p bench/corpus
+[ -s "$TEXT" ] || /usr/bin/python3 bench/gen_corpus.py "$TEXT" 200 42 typical
+if [ ! -d "$DATA" ]; then  # 64 files cut from the text corpus, repeated to MB in total
+  mkdir -p "$DATA"
+  /usr/bin/python3 - "$TEXT" "$DATA" "$MB" <<'PY'
+import sys
+src, out, mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
+data = open(src, "rb").read()
+per = mb * 1024 * 1024 // 64
+for i in range(64):
+    buf = bytearray()
+    while len(buf) < per:
+        buf += data
+    cut = buf.rfind(b"\n", 0, per) + 1
+    open("%s/part-%02d.txt" % (out, i), "wb").write(buf[:cut])
+PY
+fi
+if [ ! -d "$TINY" ]; then
+  mkdir -p "$TINY"
+  head -c 1024 "$TEXT" > /tmp/nordpii-tiny.txt
+  for i in $(seq -w 1 1000); do cp /tmp/nordpii-tiny.txt "$TINY/t$i.txt"; done
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target nordpii >/dev/null
+N=$(realpath build/src/nordpii)
+export NORDPII_KEY=bench-key
+T=$(mktemp -d)
+PORT=$(/usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$PORT" > "$T/server.log" 2>&1 &
+SRV=$!
+trap 'kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
+sleep 1
+URL=nats://127.0.0.1:$PORT
+now() { date +%s.%N; }
+row() { /usr/bin/python3 -c "import sys; n,b,t=int(sys.argv[2]),int(sys.argv[3]),float(sys.argv[4]); print('%-28s %6d items %8.1f MB %7.2f s %8.1f items/s %7.1f MB/s' % (sys.argv[1], n, b/1e6, t, n/t, b/1e6/t))" "$@"; }
+run_set() {  # NAME DIR
+  local name=$1 dir=$2 items bytes
+  items=$(ls "$dir" | wc -l); bytes=$(cat "$dir"/* | wc -c)
+  cat "$dir"/* > /dev/null
+  for j in $WORKERS; do
+    t0=$(now); "$N" batch "$dir" --report "$T/b" -q -j "$j" > /dev/null 2>&1 || true; t1=$(now)
+    row "$name batch -j$j" "$items" "$bytes" "$(echo "$t1 - $t0" | bc)"
+  done
+  for w in $WORKERS; do
+    job=$name-$w-$RANDOM
+    t0=$(now)
+    "$N" submit "$dir" --nats "$URL" --job "$job" -q > /dev/null
+    pids=()
+    for i in $(seq "$w"); do "$N" worker --nats "$URL" --idle-exit 2 -q > /dev/null 2>&1 & pids+=($!); done
+    "$N" collect --nats "$URL" --job "$job" --report "$T/c" -q > /dev/null 2>&1 || true
+    t1=$(now)
+    row "$name nats $w worker(s)" "$items" "$bytes" "$(echo "$t1 - $t0" | bc)"
+    wait "${pids[@]}" 2>/dev/null || true
+    cmp <(sort "$T/b/findings.jsonl") <(sort "$T/c/findings.jsonl") > /dev/null || echo "  (findings differ from batch!)"
+  done
+}
+echo "machine: $(nproc) cores; nats-server $(nats-server --version | awk '{print $2}'); one server, file storage"
+run_set "text-$MB" "$DATA"
+run_set "tiny-1KiB" "$TINY"

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: distributed.h
+//
+// Scale-out of `nordpii batch` over NATS JetStream (issue 17):
+//   nordpii submit PATH... --nats URL   splits the inputs into work items and
+//                                       publishes them to a work-queue stream;
+//   nordpii worker --nats URL           pull consumer: scans items with the
+//                                       batch engine, publishes the (masked)
+//                                       findings, then acks;
+//   nordpii collect --nats URL --job ID --report DIR
+//                                       gathers a job's results and writes
+//                                       the same report files as batch.
+//
+// Streams (NAME = --stream, default NORDPII):
+//   NAME          work queue, subjects NAME.work.<job>; durable pull
+//                 consumer "workers" (ack explicit, ack_wait, max_deliver).
+//   NAME_RESULTS  limits retention, subjects NAME.res.<job>.result (findings
+//                 of an item, in parts of <= 512 KiB), NAME.res.<job>.dead (an
+//                 item given up after max_deliver, with its masked error) and
+//                 NAME.res.<job>.job (the job manifest, published last).
+// Every message has a Nats-Msg-Id (job/item[/part]): a resubmit or a
+// redelivered item is dropped by the stream's duplicate window, and the
+// collector keeps one result per (item, part) whatever the window.
+//
+// Items carry a path, never the bytes: workers read the inputs from a
+// shared path (same mount on every machine), so no customer data is copied
+// into the broker's storage. Results carry masked values and keyed hashes
+// only (the ReportSink lines batch writes), so every worker must use the
+// same key (--key-file or $NORDPII_KEY; a worker refuses a random key).
+#ifndef NORDPII_DISTRIBUTED_DISTRIBUTED_H_
+#define NORDPII_DISTRIBUTED_DISTRIBUTED_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "batch/batch.h"
+#include "pipeline/scanner.h"
+
+namespace nordpii {
+
+struct NatsOptions {
+  std::string url = "nats://127.0.0.1:4222";  // comma-separated list of servers
+  std::string stream = "NORDPII";
+  std::string creds;    // --nats-creds: NATS credentials file (JWT + nkey seed)
+  std::string tls_ca;   // --tls-ca: CA certificate(s) to verify the servers (implies TLS)
+  std::string tls_cert, tls_key;  // --tls-cert/--tls-key: client certificate (mutual TLS)
+  int timeout_ms = 5000;          // JetStream API and publish-ack timeout
+};
+
+struct SubmitOptions {
+  NatsOptions nats;
+  std::string job;        // "" = generated; printed on stdout
+  int replicas = 1;       // stream replicas (3 on a 3-node cluster)
+  int ack_wait_s = 30;    // a worker silent this long loses its item
+  int max_deliver = 3;    // then the item goes to the dead-letter subject
+};
+
+struct WorkerOptions {
+  NatsOptions nats;
+  int idle_exit_s = 0;    // exit after this long without work (0 = run until SIGTERM/SIGINT)
+  std::string name;       // shown in logs
+};
+
+struct CollectOptions {
+  NatsOptions nats;
+  std::string job;
+  int timeout_s = 0;      // 0 = wait until every item is in
+};
+
+int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const SubmitOptions& o);
+int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const WorkerOptions& o);
+int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const CollectOptions& o);
+
+}  // namespace nordpii
+
+#endif  // NORDPII_DISTRIBUTED_DISTRIBUTED_H_

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: distributed_cli.h
+//
+// The `submit`, `worker` and `collect` subcommands on nordpii's CLI11 app:
+// nordpii_main.cc registers them with its common scan options and runs the
+// selected one through its batch option handling (so a worker scans with
+// exactly the options `batch` would).
+#ifndef NORDPII_DISTRIBUTED_DISTRIBUTED_CLI_H_
+#define NORDPII_DISTRIBUTED_DISTRIBUTED_CLI_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "distributed/distributed.h"
+
+namespace nordpii {
+
+using BatchRunner = std::function<int(std::shared_ptr<const Scanner>, const BatchOptions&)>;
+
+struct DistributedCli {
+  CLI::App *submit = nullptr, *worker = nullptr, *collect = nullptr;
+  SubmitOptions so;
+  WorkerOptions wo;
+  CollectOptions co;
+  bool selected() const { return *submit || *worker || *collect; }
+  // Calls `with_options` (which turns the common options into BatchOptions
+  // and a scanner) with the runner of the selected subcommand.
+  int Run(const std::function<int(const BatchRunner&)>& with_options) {
+    if (*submit) return with_options([this](auto s, const BatchOptions& b) { return RunSubmit(s, b, so); });
+    if (*worker) return with_options([this](auto s, const BatchOptions& b) { return RunWorker(s, b, wo); });
+    return with_options([this](auto s, const BatchOptions& b) { return RunCollect(s, b, co); });
+  }
+};
+
+inline void AddNatsOptions(CLI::App* a, NatsOptions& n) {
+  a->add_option("--nats", n.url, "NATS server URL(s), comma-separated (default nats://127.0.0.1:4222)");
+  a->add_option("--stream", n.stream, "JetStream stream name (default NORDPII; results in NAME_RESULTS)");
+  a->add_option("--nats-creds", n.creds, "NATS credentials file (user JWT + nkey seed)");
+  a->add_option("--tls-ca", n.tls_ca, "CA certificate file to verify the NATS servers (turns TLS on)");
+  a->add_option("--tls-cert", n.tls_cert, "Client certificate for mutual TLS");
+  a->add_option("--tls-key", n.tls_key, "Client private key for mutual TLS");
+  a->add_option("--nats-timeout", n.timeout_ms, "JetStream request timeout in ms (default 5000)");
+}
+
+// `add_common` adds the scan options shared with batch; bo and retention
+// are the batch option variables of nordpii_main.cc.
+inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::function<void(CLI::App*)>& add_common,
+                                   BatchOptions& bo, std::string& retention) {
+  d.submit = app.add_subcommand("submit", "Publish a batch job's work items to NATS JetStream (prints the job id)");
+  add_common(d.submit);
+  AddNatsOptions(d.submit, d.so.nats);
+  d.submit->add_option("paths", bo.paths, "Files and directories (read by the workers from the same path)")->required();
+  d.submit->add_option("--job", d.so.job, "Job id (default: generated); resubmitting the same id adds nothing");
+  d.submit->add_option("--replicas", d.so.replicas, "Stream replicas when the streams are created (3 on a cluster)");
+  d.submit->add_option("--ack-wait", d.so.ack_wait_s, "Seconds before an unacknowledged item is redelivered (default 30)");
+  d.submit->add_flag("-q,--quiet", bo.quiet, "Print only the job id");
+  d.submit->add_option("--max-deliver", d.so.max_deliver, "Deliveries before an item goes to the dead-letter subject (default 3)");
+
+  d.worker = app.add_subcommand("worker", "Scan work items from NATS JetStream (same options as batch)");
+  add_common(d.worker);
+  AddNatsOptions(d.worker, d.wo.nats);
+  d.worker->add_option("--idle-exit", d.wo.idle_exit_s, "Exit after this many seconds without work (default: run until SIGTERM)");
+  d.worker->add_option("--name", d.wo.name, "Worker name in logs");
+  d.worker->add_flag("-q,--quiet", bo.quiet, "Log only problems, not every item");
+
+  d.collect = app.add_subcommand("collect", "Gather a job's results from NATS JetStream into a batch report");
+  AddNatsOptions(d.collect, d.co.nats);
+  add_common(d.collect);
+  d.collect->add_option("--job", d.co.job, "Job id printed by submit")->required();
+  d.collect->add_option("--report", bo.report_dir, "Report directory (findings.jsonl, summary.json, report.html)")->required();
+  d.collect->add_option("--timeout", d.co.timeout_s, "Give up after this many seconds (default: wait for every item)");
+  d.collect->add_flag("-q,--quiet", bo.quiet, "No progress output");
+  d.collect->add_option("--retention", retention, "Retention audit, as batch (e.g. 90d)");
+  d.collect->add_option("--date-field", bo.date_field, "Retention date: created, updated or closed")
+      ->check(CLI::IsMember({"created", "updated", "closed"}));
+}
+
+}  // namespace nordpii
+
+#endif  // NORDPII_DISTRIBUTED_DISTRIBUTED_CLI_H_
