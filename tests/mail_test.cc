@@ -312,6 +312,7 @@ TEST_CASE("mail limits: deep nesting, many parts, missing delimiters, huge heade
     auto c = ScanMail("Content-Type: multipart/mixed; boundary=x\n\n--x\n\nfnr 15108695088\n");
     CHECK(FindType(c, "no.fnr"));
     c = ScanMail("Content-Type: multipart/mixed; boundary=x\n\n--x--\n--x\n\n");
+    CHECK(c.findings.empty());  // nothing there, and no crash
     c = ScanMail("fnr 15108695088 without any header\n");
     CHECK(FindType(c, "no.fnr"));
   }
