@@ -17,7 +17,7 @@ for a in "$@"; do
   # runtime, mimetic, CPython's mail corpus and stdnum, Postfix and swaks
   # (milter e2e), Chromium (report rendering), ripgrep (benchmark baseline).
   [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 nlohmann-json3-dev libbenchmark-dev libmimetic-dev \
-libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev"
+libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time"
   [ "$a" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
 done
 missing=""

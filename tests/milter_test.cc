@@ -765,7 +765,9 @@ TEST_CASE("milter listen: unix socket mode and group, IPv6, host names", "[milte
   };
   auto v4 = MilterServer::Listen("inet:0@localhost");
   REQUIRE(static_cast<bool>(v4));
-  CHECK(reach((*v4)->port(), false));
+  // "localhost" is 127.0.0.1 or, where /etc/hosts lists ::1 first or is
+  // missing (a minimal root), ::1: either loopback must answer.
+  CHECK((reach((*v4)->port(), false) || reach((*v4)->port(), true)));
   bool have_v6 = ReadFile("/proc/net/if_inet6").find("00000000000000000000000000000001") != std::string::npos;
   if (!have_v6) {
     WARN("no IPv6 loopback here: inet6 listening not tested");
