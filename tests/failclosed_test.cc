@@ -284,3 +284,30 @@ TEST_CASE("issue 12: a directory that cannot be read is an error, the rest is sc
   chmod((d + "/md/cur").c_str(), 0755);
   fs::remove_all(d);
 }
+
+TEST_CASE("issue 12 review: encoded rfc822 parts, compressed files and empty list items fail closed",
+          "[cli][issue12]") {
+  std::string d = TempDir("review");
+  // A message/rfc822 part in base64 (its parts are not parsed): exit 2,
+  // redact writes nothing.
+  WriteFile(d + "/rfc822.eml",
+            "Subject: fwd\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=a\n\n--a\n"
+            "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogaW4KCmZuciAxNTEwODY5NTA4OAo=\n--a--\n");
+  WriteFile(d + "/blank.eml", "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n\n\n");
+  WriteFile(d + "/t.txt", "fnr 15108695088\n");
+  Run r = Bash(d, "for f in rfc822; do $N scan $f.eml >/dev/null 2>&1; echo $f=$?; "
+                  "$N redact $f.eml -o $f.out >/dev/null 2>&1; echo $f-redact=$?; done; ls; "
+                  "$N scan blank.eml >/dev/null 2>&1; echo blank=$?; "
+                  "tar cJf t.tar.xz t.txt && xz -k t.txt && bzip2 -k t.txt; "
+                  "$N scan t.tar.xz >/dev/null 2>&1; echo tarxz=$?; "
+                  "for f in t.txt.xz t.txt.bz2; do $N scan $f >/dev/null 2>&1; echo $f=$?; done; "
+                  "$N redact t.tar.xz -o x.tar.xz >/dev/null 2>&1; echo redact-xz=$?; ls x.tar.xz 2>&1; "
+                  "for o in '--categories ,' '--columns 0' '--fields ,a'; do $N scan $o t.txt >/dev/null 2>&1; echo \"$o=$?\"; done");
+  for (const char* want : {"rfc822=2", "rfc822-redact=2", "blank=0", "tarxz=1",
+                           "t.txt.xz=2", "t.txt.bz2=2", "redact-xz=2", "--categories ,=2", "--columns 0=2",
+                           "--fields ,a=2"})
+    CHECK_THAT(r.out, Catch::Contains(want));
+  CHECK_THAT(r.out, !Catch::Contains("rfc822.out"));
+  CHECK_THAT(r.out, Catch::Contains("cannot access 'x.tar.xz'"));
+  fs::remove_all(d);
+}

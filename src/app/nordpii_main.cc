@@ -127,8 +127,39 @@ void AddCommon(CLI::App* app, Common& c) {
       ->check(CLI::IsMember({"auto", "hyperscan", "re2"}));
   app->add_option("--plugin", c.plugins, "Load validator plugin shared object (repeatable)")
       ->allow_extra_args(false);  // "--plugin a.so file.txt": file.txt is a path
+  // A comma-separated list must name something in every item: "--categories ,"
+  // or "--columns 0" must not quietly mean "all" or "none".
+  static const CLI::Validator kList(
+      [](std::string& v) -> std::string {
+        if (v.empty()) return "empty list";
+        size_t i = 0;
+        while (i <= v.size()) {
+          size_t j = v.find(',', i);
+          if (j == std::string::npos) j = v.size();
+          if (j == i) return "empty item in '" + v + "'";
+          i = j + 1;
+        }
+        return "";
+      },
+      "LIST");
+  static const CLI::Validator kColumns(
+      [](std::string& v) -> std::string {
+        if (std::string e = kList(v); !e.empty()) return e;
+        for (size_t i = 0; i <= v.size();) {
+          size_t j = v.find(',', i);
+          if (j == std::string::npos) j = v.size();
+          std::string item = v.substr(i, j - i);
+          bool number = item.find_first_not_of("-0123456789") == std::string::npos;
+          if (number && (item.size() > 6 || std::atol(item.c_str()) < 1))
+            return "column number '" + item + "' is not a 1-based column";
+          i = j + 1;
+        }
+        return "";
+      },
+      "COLUMNS");
   app->add_option("--categories", c.categories,
-                  "Comma-separated categories: national-id,financial,credential,business,contact,special");
+                  "Comma-separated categories: national-id,financial,credential,business,contact,special")
+      ->check(kList);
   app->add_option("--min-confidence", c.min_confidence, "low, medium or high")
       ->check(CLI::IsMember({"low", "medium", "high"}));
   app->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else a random per-run key)");
@@ -138,8 +169,10 @@ void AddCommon(CLI::App* app, Common& c) {
       ->check(kDate);
   app->add_option("--input", c.input, "Input format: auto, text, eml, mbox, maildir, jsonl, json, csv")
       ->check(CLI::IsMember({"auto", "text", "eml", "mbox", "maildir", "jsonl", "json", "csv"}));
-  app->add_option("--fields", c.fields, "Ticket exports: JSON paths to scan, e.g. subject,comments[].body,custom.*");
-  app->add_option("--columns", c.columns, "CSV exports: columns to scan (names or 1-based numbers)");
+  app->add_option("--fields", c.fields, "Ticket exports: JSON paths to scan, e.g. subject,comments[].body,custom.*")
+      ->check(kList);
+  app->add_option("--columns", c.columns, "CSV exports: columns to scan (names or 1-based numbers)")
+      ->check(kColumns);
   app->add_option("--ticket-map", c.ticket_map, "Field map: auto, zendesk, freshdesk, jira, all")
       ->check(CLI::IsMember({"auto", "zendesk", "freshdesk", "jira", "all"}));
   app->add_option("--max-message-size", c.max_message,

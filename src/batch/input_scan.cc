@@ -213,6 +213,9 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
                  ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error) {
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_filter_bzip2(a.get());
+  archive_read_support_filter_zstd(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_zip(a.get());
   auto streamed = std::make_unique<ArchiveStream>();

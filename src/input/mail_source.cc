@@ -145,11 +145,15 @@ Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced
 
 InputFormat DetectFormatOf(const std::string& path, std::string_view s) {
   const std::string lower = AsciiLower(path);
-  for (const char* a : {".tar", ".tar.gz", ".tgz", ".zip"})
+  for (const char* a : {".tar", ".tar.gz", ".tgz", ".zip", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst", ".gz",
+                        ".xz", ".bz2", ".zst"})
     if (lower.size() > std::strlen(a) && lower.compare(lower.size() - std::strlen(a), std::strlen(a), a) == 0)
       return InputFormat::kArchive;
+  // zip, tar, and the compressions libarchive reads (gzip, xz, bzip2, zstd):
+  // never read as text (an id inside would pass unseen).
   if (s.substr(0, 4) == "PK\x03\x04" || (s.size() > 262 && s.substr(257, 5) == "ustar") ||
-      s.substr(0, 2) == "\x1f\x8b")
+      s.substr(0, 2) == "\x1f\x8b" || s.substr(0, 6) == std::string_view("\xFD" "7zXZ\x00", 6) ||
+      (s.substr(0, 3) == "BZh" && s.size() > 3 && s[3] >= '1' && s[3] <= '9') || s.substr(0, 4) == "\x28\xB5\x2F\xFD")
     return InputFormat::kArchive;
   if (s.substr(0, 5) == "From ") {
     size_t nl = s.find('\n');

@@ -94,6 +94,7 @@ class Parser {
     } else if (e.message()) {
       if (e.encoding != "7bit" && e.encoding != "8bit" && e.encoding != "binary") {
         t_.entities[idx].opaque = true;  // RFC 2046 forbids other encodings here
+        t_.truncated = true;             // its parts were not looked at: fail closed
         t_.notes.push_back("message/rfc822 with " + e.encoding + " encoding at part " + e.path +
                            ": not parsed further");
         return;

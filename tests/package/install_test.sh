@@ -18,6 +18,7 @@
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${1:-$SRC/build-deb}
+case "$B" in /*) ;; *) B="$(pwd)/$B" ;; esac  # absolute: used after a cd
 [ "$(id -u)" -eq 0 ] || { echo "install_test: SKIP: needs root (mmdebstrap, chroot)" >&2; exit 77; }
 for t in mmdebstrap dpkg-shlibdeps; do
   command -v $t >/dev/null || { echo "install_test: $t missing: run scripts/install-deps.sh" >&2; exit 1; }
