@@ -534,15 +534,20 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   natsSubscription* sub = nullptr;
   const std::string results = ResultsStream(o.nats);
   const std::string filter = o.nats.stream + ".res." + o.job + ".*";
-  while (!sub) {
+  // An ordered consumer on `subject` of the results stream, from its start.
+  auto subscribe_ordered = [&](natsSubscription** out, const std::string& subject, jsErrCode* jerr) {
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Stream = results.c_str();
     so.Ordered = true;
     so.Config.DeliverPolicy = js_DeliverAll;
     jsOptions jo = n.Opts();
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_SubscribeSync(&sub, n.js(), filter.c_str(), &jo, &so, &jerr);
+    *jerr = static_cast<jsErrCode>(0);
+    return js_SubscribeSync(out, n.js(), subject.c_str(), &jo, &so, jerr);
+  };
+  while (!sub) {
+    jsErrCode jerr;
+    natsStatus s = subscribe_ordered(&sub, filter, &jerr);
     if (s == NATS_OK) break;
     sub = nullptr;
     if (timed_out()) return Log("collect: " + results + ": " + NatsError(s, jerr)), 2;
@@ -552,15 +557,8 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   // every delivery (so no worker published a dead letter for it).
   natsSubscription* adv = nullptr;
   {
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = results.c_str();
-    so.Ordered = true;
-    so.Config.DeliverPolicy = js_DeliverAll;
-    jsOptions jo = n.Opts();
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    std::string subj = MaxDeliveriesSubject(o.nats);
-    if (js_SubscribeSync(&adv, n.js(), subj.c_str(), &jo, &so, &jerr) != NATS_OK) {
+    jsErrCode jerr;
+    if (subscribe_ordered(&adv, MaxDeliveriesSubject(o.nats), &jerr) != NATS_OK) {
       adv = nullptr;
       Log("collect: no max-deliveries advisories in " + results + " (made by an older nordpii?): items whose "
           "worker crashed on every delivery show as missing");

@@ -371,6 +371,18 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     return scan(u.text, c);
   };
+  // Begin, scan, End for one unit; a scan error (a deadline) is noted as
+  // `where` and makes the message incomplete.
+  auto visit = [&](Unit& u, const std::string& where) {
+    h.Begin(tree, u);
+    if (Status s = run(u); !s.ok()) {
+      notes.push_back(where + ": " + s.message());
+      incomplete = true;
+      h.End(u, false);
+      return;
+    }
+    h.End(u, true);
+  };
   for (const MimeEntity& e : tree.entities) {
     for (const HeaderField& hf : e.headers) {
       if (!ScannedHeader(hf.name)) continue;
@@ -385,14 +397,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.transfer = DecodeEncodedWords(unfolded);
       u.text = u.transfer.bytes;
       u.maps = {&u.transfer.map, &unfold_map};
-      h.Begin(tree, u);
-      if (Status s = run(u); !s.ok()) {
-        notes.push_back("header " + hf.name + " of part " + e.path + ": " + s.message());
-        incomplete = true;
-        h.End(u, false);
-        continue;
-      }
-      h.End(u, true);
+      visit(u, "header " + hf.name + " of part " + e.path);
     }
     bool leaf = !e.multipart() && !e.message();
     if (!leaf) continue;
@@ -407,14 +412,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
         // A document: its extracted text is scanned; findings name the
         // location in it (Handler::Found, u.doc).
-        h.Begin(tree, u);
-        if (Status s = run(u); !s.ok()) {
-          notes.push_back("part " + u.part + ": " + s.message());
-          incomplete = true;
-          h.End(u, false);
-          continue;
-        }
-        h.End(u, true);
+        visit(u, "part " + u.part);
         continue;
       }
       h.Begin(tree, u);  // an attachment: listed, not scanned
@@ -465,14 +463,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.maps = {&u.charset.map, &u.transfer.map};
     }
     decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
-    h.Begin(tree, u);
-    if (Status s = run(u); !s.ok()) {
-      notes.push_back("part " + u.part + ": " + s.message());
-      incomplete = true;
-      h.End(u, false);
-      continue;
-    }
-    h.End(u, true);
+    visit(u, "part " + u.part);
   }
 }
 
