@@ -559,3 +559,21 @@ TEST_CASE("mail scan: a CSV attachment's column header labels every cell of the 
   // The same numbers in the body, unlabelled, are not reported.
   CHECK(ScanMail("From: a@example.dk\nSubject: x\n\nJens 0101801234 204567891\n").findings.empty());
 }
+
+TEST_CASE("mail redact: an identifier inside the MIME type is not rewritten, the redaction is incomplete",
+          "[mail][redact]") {
+  // Redacting "text/<id>" would change the part's type (a mail fuzzer
+  // invariant): the message is not written (fail closed) instead.
+  RedactSummary sum;
+  std::string out = RedactMail("Subject: x\nMIME-Version: 1.0\nContent-Type: text/15108695088\n\nhei\n", &sum);
+  CHECK(sum.incomplete);
+  bool noted = false;
+  for (const auto& n : sum.notes) noted = noted || n.find("type itself") != std::string::npos;
+  CHECK(noted);
+  // A value in a parameter is still redacted in place.
+  RedactSummary sum2;
+  std::string out2 = RedactMail("Subject: x\nMIME-Version: 1.0\nContent-Type: text/plain; name=\"15108695088.txt\"\n\nhei\n", &sum2);
+  CHECK_FALSE(sum2.incomplete);
+  CHECK(out2.find("15108695088") == std::string::npos);
+  CHECK(out2.find("Content-Type: text/plain;") != std::string::npos);
+}

@@ -908,6 +908,19 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       if (u.header) {
         const HeaderField& h = *u.header;
         std::string_view raw = msg.substr(u.region, u.region_end - u.region);
+        if (ParamHeader(h.name)) {
+          // A value inside the MIME type itself ("text/<id>", before the
+          // first ';'): replacing it would change the part's type, keeping
+          // it would leave the id: the redaction is incomplete (fail closed).
+          const size_t type_end = std::min(raw.find(';'), raw.size());
+          for (const Edit& r : ranges)
+            if (r.start < type_end) {
+              sum.notes.push_back("part " + u.part + ": an identifier in the " + h.name +
+                                  " type itself cannot be redacted without changing the part's type");
+              sum.incomplete = true;
+              return;
+            }
+        }
         if (rebuild && ParamHeader(h.name)) {
           // Encoded words inside parameters: only those parameters are
           // rewritten; the header keeps its type and other parameters (never
