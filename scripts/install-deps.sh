@@ -15,9 +15,10 @@ libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libp
 for a in "$@"; do
   # Tests, fuzzers, benchmarks and their oracles: Catch2, clang's fuzzer
   # runtime, mimetic, CPython's mail corpus and stdnum, Postfix and swaks
-  # (milter e2e), Chromium (report rendering), ripgrep (benchmark baseline).
+  # (milter e2e), Chromium (report rendering), ripgrep (benchmark baseline),
+  # openssl and python3-cryptography (NATS TLS and credentials test).
   [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 nlohmann-json3-dev libbenchmark-dev libmimetic-dev \
-libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time"
+libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time openssl python3-cryptography"
   [ "$a" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
 done
 missing=""
