@@ -62,6 +62,21 @@ TEST_CASE("extractor: formats from type, name and magic bytes", "[extract]") {
   CHECK(DetectDocFormat("", "notes.txt", "") == DocFormat::kNone);
 }
 
+TEST_CASE("extractor: images are documents only with OCR, and only with an image signature", "[extract]") {
+  const std::string png("\x89PNG\r\n\x1a\n", 8);
+  CHECK(DetectDocFormat("image/png", "a.png", png) == DocFormat::kNone);  // --ocr off: listed, as before
+  CHECK(DetectDocFormat("image/png", "a.png", png, true) == DocFormat::kImage);
+  CHECK(DetectDocFormat("image/jpeg", "", "\xFF\xD8\xFF\xE0", true) == DocFormat::kImage);
+  CHECK(DetectDocFormat("", "scan.TIF", std::string("II*\0", 4), true) == DocFormat::kImage);
+  CHECK(DetectDocFormat("application/octet-stream", "pass.webp", std::string("RIFF\x10\0\0\0WEBPVP8 ", 16), true) ==
+        DocFormat::kImage);
+  CHECK(DetectDocFormat("image/webp", "", "RIFF", true) == DocFormat::kNone);  // short head: no signature
+  CHECK(DetectDocFormat("", "notes.png", "Personnummer: ", true) == DocFormat::kNone);  // text named .png
+  CHECK(DetectDocFormat("image/png", "", "", true) == DocFormat::kImage);               // before the bytes
+  CHECK(DetectDocFormat("application/pdf", "x.png", "%PDF-1.4", true) == DocFormat::kPdf);
+  CHECK(std::string(DocFormatName(DocFormat::kImage)) == "image");
+}
+
 TEST_CASE("extractor: docx runs joined per paragraph, offsets map to the paragraph", "[extract]") {
   auto r = ExtractDocument(StoredZip("word/document.xml", kDoc), DocFormat::kDocx);
   REQUIRE(r);

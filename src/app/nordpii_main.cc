@@ -44,6 +44,7 @@ struct Common {
   size_t chunk = 1 << 20;
   size_t max_message = MailLimits().max_message_bytes;
   std::string fields, columns, ticket_map = "auto";
+  bool ocr = false;  // image files and attachments are read with OCR
   TicketOptions Tickets() const {
     TicketOptions t;
     t.map = ticket_map;
@@ -58,6 +59,7 @@ struct Common {
     MailLimits l;
     l.max_message_bytes = max_message;
     l.max_decoded_bytes = std::max(l.max_decoded_bytes, max_message * 4);
+    l.ocr = ocr;
     return l;
   }
 };
@@ -179,6 +181,9 @@ void AddCommon(CLI::App* app, Common& c) {
                   "Largest mail message or ticket record read, in bytes (1 KiB to 2 GiB, default 64 MiB); "
                   "larger ones are reported as errors")
       ->check(Count(1024, kMaxMessageLimit));
+  app->add_flag("--ocr", c.ocr,
+                "Read text in images (PNG, JPEG, TIFF, GIF, BMP, WebP: files and attachments) with Tesseract OCR; "
+                "slow (about 1-3 s per page), bounded per image");
   app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")
       ->check(Count(1, 1u << 30))
       ->group("");
@@ -295,7 +300,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   };
   // A PDF/OOXML/ODF file cannot be rewritten faithfully: never written
   // through as if it were text (its ids sit in compressed streams).
-  if (DocFormat df = DetectDocFormat("", path, ""); df != DocFormat::kNone && c.input == "auto")
+  if (DocFormat df = DetectDocFormat("", path, "", c.ocr); df != DocFormat::kNone && c.input == "auto")
     return fail(path + ": " + DocFormatName(df) +
                 " documents cannot be redacted (scan them; in mail, redact replaces them with a notice); nothing written");
   // A signal removes the temporary output (partial, maybe unredacted).

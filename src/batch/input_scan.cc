@@ -260,7 +260,7 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
       if (used > budget) return;
       continue;
     }
-    if (DocFormat df = DetectDocFormat("", label, std::string_view(data).substr(0, 1024)); df != DocFormat::kNone) {
+    if (DocFormat df = DetectDocFormat("", label, std::string_view(data).substr(0, 1024), s.ocr); df != DocFormat::kNone) {
       ScanDocument(label, data, df, s, filter, sink, error);
       continue;
     }
@@ -306,7 +306,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
                    size_t max_message, const std::function<void(const std::string&)>& error) {
   // A document (PDF, OOXML, ODF) named as one: extracted and scanned. Only
   // a regular file (a pipe is read once, by its content below).
-  if (DocFormat df = DetectDocFormat("", in.path, ""); df != DocFormat::kNone && in.path != "-" && !in.stream) {
+  if (DocFormat df = DetectDocFormat("", in.path, "", s.ocr); df != DocFormat::kNone && in.path != "-" && !in.stream) {
     auto dsrc = OpenPath(in.path);
     auto bytes = dsrc ? ReadAll(**dsrc, in.path, max_message) : Result<std::string>(dsrc.error());
     if (!bytes) {
@@ -314,7 +314,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
       error(bytes.error().message());
       return 0;
     }
-    if (DetectDocFormat("", in.path, std::string_view(*bytes).substr(0, 1024)) == df) {
+    if (DetectDocFormat("", in.path, std::string_view(*bytes).substr(0, 1024), s.ocr) == df) {
       ScanDocument(in.path, *bytes, df, s, filter, sink, error);
       if (!s.progress) return 0;
       *s.progress += bytes->size();

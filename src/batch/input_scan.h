@@ -40,10 +40,12 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
 
 // The readers of one thread.
 struct InputScanners {
-  InputScanners(ScanContext& c, const MailLimits& lim, const TicketOptions& t) : ctx(c), mail(c, lim), tickets(c, t) {}
+  InputScanners(ScanContext& c, const MailLimits& lim, const TicketOptions& t)
+      : ctx(c), mail(c, lim), tickets(c, t), ocr(lim.ocr) {}
   ScanContext& ctx;
   MailScanner mail;
   TicketScanner tickets;
+  bool ocr = false;  // image files are documents (OCR), as image attachments in mail
   // When set, bytes read from an input file are added here as they are
   // read (a progress bar that moves inside one large file); ScanInput
   // returns how many it added for the input.

@@ -43,12 +43,48 @@ const char* DocFormatName(DocFormat f) {
     case DocFormat::kOds: return "ods";
     case DocFormat::kOdp: return "odp";
     case DocFormat::kPdf: return "pdf";
+    case DocFormat::kImage: return "image";
     default: return "";
   }
 }
 
-DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head) {
+namespace {
+
+// Image file signatures Leptonica reads.
+bool IsImageHead(std::string_view h) {
+  auto starts = [&](std::string_view m) { return h.substr(0, m.size()) == m; };
+  return starts(std::string_view("\x89PNG\r\n\x1a\n", 8)) || starts("\xFF\xD8\xFF") ||
+         starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4)) || starts("GIF87a") ||
+         starts("GIF89a") || starts("BM") || (starts("RIFF") && h.size() >= 12 && h.substr(8, 4) == "WEBP") ||
+         (h.size() > 2 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' && (h[2] == '\n' || h[2] == ' ' || h[2] == '\r'));
+}
+
+DocFormat DetectImage(const std::string& t, const std::string& n, std::string_view head) {
+  static const char* const kTypes[] = {"image/png",  "image/jpeg", "image/jpg",  "image/pjpeg", "image/tiff",
+                                       "image/gif",  "image/bmp",  "image/x-ms-bmp", "image/webp",
+                                       "image/x-portable-anymap", "image/x-portable-graymap",
+                                       "image/x-portable-pixmap", "image/x-portable-bitmap"};
+  static const char* const kExts[] = {".png", ".jpg", ".jpeg", ".jfif", ".tif", ".tiff", ".gif",
+                                      ".bmp", ".webp", ".pnm", ".pgm", ".ppm", ".pbm"};
+  bool named = false;
+  for (const char* e : kTypes)
+    if (t == e) named = true;
+  if (!named && (t.empty() || t == "application/octet-stream" || t == "binary/octet-stream" ||
+                 t.rfind("image/", 0) == 0))
+    for (const char* e : kExts)
+      if (EndsWith(n, e)) named = true;
+  if (!named) return DocFormat::kNone;
+  if (head.empty() || IsImageHead(head)) return DocFormat::kImage;
+  return DocFormat::kNone;
+}
+
+}  // namespace
+
+DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head,
+                          bool images) {
   const std::string t = Lower(mime_type), n = Lower(filename);
+  if (images)
+    if (DocFormat img = DetectImage(t, n, head); img != DocFormat::kNone) return img;
   DocFormat f = DocFormat::kNone;
   static const struct {
     const char* type;
@@ -94,7 +130,9 @@ std::string Extracted::Location(uint64_t offset) const {
 }
 
 std::string ExtractHelperPath(DocFormat format) {
-  const char* name = format == DocFormat::kPdf ? "nordpii-extract-pdf" : "nordpii-extract";
+  const char* name = format == DocFormat::kPdf     ? "nordpii-extract-pdf"
+                     : format == DocFormat::kImage ? "nordpii-extract-ocr"
+                                                   : "nordpii-extract";
   std::vector<std::string> dirs;
   if (const char* d = std::getenv("NORDPII_EXTRACT_DIR"); d && *d) dirs.push_back(d);
   char self[PATH_MAX];
@@ -164,10 +202,12 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   if (format == DocFormat::kNone) return Error(ErrorCode::kInvalidArgument, "not a document");
   if (bytes.size() > lim.max_input) return Error(ErrorCode::kLimit, fmt + ": document larger than the limit");
   const std::string helper = ExtractHelperPath(format);
-  if (helper.empty())
-    return Error(ErrorCode::kNotFound, fmt + ": extractor program " +
-                                           (format == DocFormat::kPdf ? "nordpii-extract-pdf" : "nordpii-extract") +
-                                           " not found");
+  if (helper.empty()) {
+    const char* name = format == DocFormat::kPdf     ? "nordpii-extract-pdf"
+                       : format == DocFormat::kImage ? "nordpii-extract-ocr"
+                                                     : "nordpii-extract";
+    return Error(ErrorCode::kNotFound, fmt + ": extractor program " + name + " not found");
+  }
   // Everything the child needs is prepared before fork: between fork and
   // exec only system calls (the milter is multi-threaded).
   std::vector<std::string> args = {helper,
@@ -176,11 +216,14 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
                                    std::to_string(lim.max_unpacked),
                                    std::to_string(lim.max_entries),
                                    std::to_string(lim.max_xml_depth),
-                                   std::to_string(lim.max_pages)};
+                                   std::to_string(lim.max_pages),
+                                   std::to_string(lim.max_pixels),
+                                   lim.ocr_languages};
+  const int timeout_ms = format == DocFormat::kImage ? lim.ocr_timeout_ms : lim.timeout_ms;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const rlim_t cpu = static_cast<rlim_t>(lim.timeout_ms / 1000 + 1);
+  const rlim_t cpu = static_cast<rlim_t>(timeout_ms / 1000 + 1);
   const rlim_t mem = static_cast<rlim_t>(lim.max_memory);
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, fmt + ": pipe failed");
@@ -227,7 +270,7 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   size_t written = 0;
   bool in_open = true, timed_out = false, too_much = false;
   if (bytes.empty()) close(in[1]), in_open = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lim.timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {

@@ -307,6 +307,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     MailLimits lim;
     lim.max_message_bytes = pol.max_message_bytes;
     lim.max_decoded_bytes = std::max(lim.max_decoded_bytes, pol.max_message_bytes * 4);
+    lim.ocr = pol.ocr;
     ms = std::make_unique<MailScanner>(*ctx_, lim);
     ms->set_deadline(t0 + std::chrono::milliseconds(pol.scan_timeout_ms));
     if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {

@@ -209,7 +209,11 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   }
   if (Status s = table("limits", t); !s.ok()) return s;
   if (t) {
-    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize"}); !s.ok()) return s;
+    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize", "ocr"}); !s.ok()) return s;
+    if (const toml::node* n = t->get("ocr")) {
+      if (!n->is_boolean()) return c.Bad(*n, "limits.ocr", "expected true or false");
+      p.ocr = n->value_or(false);
+    }
     if (Status s = c.Number(*t, "limits.", "max_message_bytes", p.max_message_bytes, 1024, 1LL << 31); !s.ok())
       return s;
     if (Status s = c.Number(*t, "limits.", "scan_timeout_ms", p.scan_timeout_ms, 0, 3600000); !s.ok()) return s;
@@ -534,6 +538,7 @@ std::string Describe(const Policy& p) {
   o += "[limits]\n";
   o += "max_message_bytes = " + std::to_string(p.max_message_bytes) + "\n";
   o += "scan_timeout_ms = " + std::to_string(p.scan_timeout_ms) + "\n";
+  o += std::string("ocr = ") + (p.ocr ? "true" : "false") + "\n";
   o += std::string("on_error = ") + (p.on_error == Policy::OnError::kAccept ? "\"accept\"" : "\"tempfail\"") + "\n";
   o += std::string("on_oversize = ") +
        (p.on_oversize == Policy::OnOversize::kReject     ? "\"reject\""

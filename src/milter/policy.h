@@ -92,6 +92,7 @@ struct Policy {
   // [limits]
   size_t max_message_bytes = 25u << 20;
   int scan_timeout_ms = 10000;
+  bool ocr = false;  // image attachments read with OCR (Tesseract), within scan_timeout_ms
   enum class OnError { kTempfail, kAccept } on_error = OnError::kTempfail;  // accept = with a verdict header
   // Larger than max_message_bytes: on_error (default), or 552 5.3.4 / 452 4.3.4.
   enum class OnOversize { kOnError, kReject, kTempfail } on_oversize = OnOversize::kOnError;
