@@ -173,7 +173,9 @@ struct DocumentSink : StreamSink {
 void ScanDocument(const std::string& path, std::string_view bytes, DocFormat df, InputScanners& s,
                   const FindingFilter& filter, ReportSink& sink, const std::function<void(const std::string&)>& error) {
   sink.SetPath(path);
-  auto doc = ExtractDocument(bytes, df);
+  ExtractLimits lim;
+  lim.ocr = s.ocr;  // scanned PDF pages
+  auto doc = ExtractDocument(bytes, df, lim);
   if (!doc) return error(path + ": not scanned: " + doc.error().message());
   DocumentSink ds(sink, *doc, df, bytes.size());
   auto src = StringSource(doc->text, path);

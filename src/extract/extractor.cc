@@ -160,9 +160,16 @@ std::string ExtractHelperPath(DocFormat format) {
 
 namespace {
 
+struct PageImage {
+  std::string loc;
+  std::string_view bytes;  // in the helper's output
+};
+
 // Parses the helper's output: "S<loclen> <textlen>\n<loc><text>" per
-// segment, then "D\n" (done) or "E<len>\n<message>" (error).
-Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& lim, Extracted& doc) {
+// segment, "I<loclen> <len>\n<loc><image>" per page image to be read by
+// OCR (scanned PDF pages), then "D\n" (done) or "E<len>\n<message>" (error).
+Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& lim, Extracted& doc,
+                   std::vector<PageImage>& images) {
   const std::string fmt = DocFormatName(format);
   size_t i = 0;
   while (i < out.size()) {
@@ -176,11 +183,16 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
         if (static_cast<unsigned char>(c) < 32) c = ' ';
       return Error(ErrorCode::kLimit, fmt + ": " + msg);
     }
-    if (tag != 'S') break;
+    if (tag != 'S' && !(tag == 'I' && lim.ocr)) break;
     unsigned long a = 0, b = 0;
     if (std::sscanf(std::string(out.substr(i + 1, nl - i - 1)).c_str(), "%lu %lu", &a, &b) != 2) break;
     if (nl + 1 + a + b > out.size()) break;
     std::string_view loc = out.substr(nl + 1, a), text = out.substr(nl + 1 + a, b);
+    if (tag == 'I') {
+      images.push_back({std::string(loc), text});
+      i = nl + 1 + a + b;
+      continue;
+    }
     if (doc.text.size() + text.size() + 1 > lim.max_text)
       return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
     if (!doc.text.empty()) doc.text.push_back('\n');
@@ -218,7 +230,10 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
                                    std::to_string(lim.max_xml_depth),
                                    std::to_string(lim.max_pages),
                                    std::to_string(lim.max_pixels),
-                                   lim.ocr_languages};
+                                   lim.ocr_languages,
+                                   lim.ocr ? "1" : "0",
+                                   std::to_string(lim.max_ocr_pages)};
+  const auto started = std::chrono::steady_clock::now();
   const int timeout_ms = format == DocFormat::kImage ? lim.ocr_timeout_ms : lim.timeout_ms;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -266,7 +281,9 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   fcntl(in[1], F_SETFL, O_NONBLOCK);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   std::string output;
-  const size_t max_output = lim.max_text * 2 + (1u << 20);
+  // Rendered scanned pages (PGM, at most 16 MiB each) come on top of the text.
+  const size_t max_output = lim.max_text * 2 + (1u << 20) +
+                            (lim.ocr && format == DocFormat::kPdf ? static_cast<size_t>(lim.max_ocr_pages) * (17u << 20) : 0);
   size_t written = 0;
   bool in_open = true, timed_out = false, too_much = false;
   if (bytes.empty()) close(in[1]), in_open = false;
@@ -328,9 +345,34 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && output.empty())
     return Error(ErrorCode::kNotFound, fmt + ": extractor program could not be started");
   Extracted doc;
-  if (Status s = ParseOutput(output, format, lim, doc); !s.ok()) return s;
+  std::vector<PageImage> images;
+  if (Status s = ParseOutput(output, format, lim, doc, images); !s.ok()) return s;
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
     return Error(ErrorCode::kLimit, fmt + ": extractor failed (exit " + std::to_string(WEXITSTATUS(st)) + ")");
+  // Scanned pages: each read by the OCR helper within what is left of the
+  // OCR time; its lines become segments "page 3 line 2" after the text pages.
+  for (const PageImage& img : images) {
+    ExtractLimits il = lim;
+    il.ocr = false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        started + std::chrono::milliseconds(lim.ocr_timeout_ms) - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Error(ErrorCode::kLimit, fmt + ": OCR of the scanned pages timed out");
+    il.ocr_timeout_ms = static_cast<int>(left.count());
+    auto r = ExtractDocument(img.bytes, DocFormat::kImage, il);
+    if (!r) return Error(r.error().code(), fmt + ": " + img.loc + ": " + r.error().message());
+    for (const auto& seg : r->segments) {
+      std::string_view text = std::string_view(r->text).substr(seg.start, seg.end - seg.start);
+      if (doc.text.size() + text.size() + 1 > lim.max_text)
+        return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
+      if (!doc.text.empty()) doc.text.push_back('\n');
+      Extracted::Segment s;
+      s.start = static_cast<uint32_t>(doc.text.size());
+      doc.text.append(text);
+      s.end = static_cast<uint32_t>(doc.text.size());
+      s.loc = img.loc + " " + seg.loc;
+      doc.segments.push_back(std::move(s));
+    }
+  }
   return doc;
 }
 

@@ -56,6 +56,11 @@ struct ExtractLimits {
   uint64_t max_pixels = 50'000'000;
   int ocr_timeout_ms = 60000;
   std::string ocr_languages = "nor+swe+dan+fin+isl+eng";
+  // PDF pages without a text layer (scans) rendered and read by OCR, at
+  // most max_ocr_pages per document (more is an error), all of them within
+  // ocr_timeout_ms. Set from --ocr / the milter's ocr switch.
+  bool ocr = false;
+  int max_ocr_pages = 10;
 };
 
 struct Extracted {

@@ -307,6 +307,7 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     return false;
   }
   ExtractLimits lim;
+  lim.ocr = limits_.ocr;  // scanned PDF pages
   if (deadline_ != std::chrono::steady_clock::time_point::max()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
     lim.timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.timeout_ms));

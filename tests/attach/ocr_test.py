@@ -148,6 +148,26 @@ def body(tmp):
     check(rc == 2 and not os.path.exists(os.path.join(tmp, "x.png")) and "cannot be redacted" in err,
           "redact --ocr of an image file: refused, nothing written (exit %d)" % rc)
 
+    # 3b. A scanned PDF (pages are images, no text layer): page 2 holds ids.
+    pdf_ids = g.make_ids(rng, 4)
+    scan = os.path.join(tmp, "scanned.pdf")
+    p1 = render(["Side 1", "Vedlagt skannet skjema."])
+    p2 = render(["%s: %s" % (label, value) for label, value, _ in pdf_ids], photo=True)
+    p1.save(scan, save_all=True, append_images=[p2], resolution=150.0)
+    rc, out, err, _ = run(["scan", "--ocr", "--format", "jsonl", "--reveal", scan], timeout=300)
+    fs = [json.loads(l) for l in out.splitlines()]
+    vals = {a.key(f["value"]) for f in fs if f["category"] == "national-id"}
+    check(rc == 1 and all(a.key(k) in vals for _, _, k in pdf_ids) and
+          all(f["field"].startswith("pdf:page 2 line ") for f in fs if f["category"] == "national-id"),
+          "scanned PDF: %d/4 ids found by OCR on page 2 (exit %d)" % (sum(a.key(k) in vals for _, _, k in pdf_ids), rc))
+    rc, out, err, _ = run(["scan", "--format", "jsonl", scan])
+    check(rc == 0 and "national-id" not in out, "scanned PDF without --ocr: pages not read (exit %d)" % rc)
+    many = os.path.join(tmp, "many-scans.pdf")
+    blank = Image.new("L", (600, 800), 255)
+    blank.save(many, save_all=True, append_images=[blank] * 10)
+    rc, out, err, _ = run(["scan", "--ocr", many], timeout=300)
+    check(rc == 2 and "OCR limit" in err, "a PDF with 11 scanned pages (limit 10): exit 2 (%d)" % rc)
+
     # 4. Hostile: past the pixel limit (8000 x 8000), a crashing helper, a
     # text file named .png: errors (exit 2), or scanned as text.
     big = os.path.join(tmp, "big.png")

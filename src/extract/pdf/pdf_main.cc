@@ -8,13 +8,23 @@
 // attachment). Reads the PDF from stdin, writes
 //   "S<loclen> <textlen>\n<loc><text>" per page, then "D\n",
 // or "E<len>\n<message>" and exit status 3 (encrypted, damaged, too many pages).
+// With OCR (argument 9 is "1"), a page without a text layer (a scan: fewer
+// than 8 non-blank characters) is rendered at 200 dpi in grey (less when the
+// page would pass MAX_PIXELS) and written as a PGM image,
+//   "I<loclen> <len>\n<loc><pgm>",
+// for nordpii to pass to the OCR helper (Tesseract is not linked here); at
+// most MAX_OCR_PAGES (argument 10) such pages, more is an error.
 //
 // Test hook: NORDPII_EXTRACT_TEST_CRASH=1 aborts after reading the input.
 #include <poppler-document.h>
 #include <poppler-global.h>
+#include <poppler-image.h>
+#include <poppler-page-renderer.h>
 #include <poppler-page.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,12 +42,48 @@ namespace {
 
 void Quiet(const std::string&, void*) {}  // poppler's messages may quote content
 
+// A page with fewer than 8 non-blank characters has no text layer to speak of.
+bool Blank(const std::string& text) {
+  int n = 0;
+  for (unsigned char c : text)
+    if (c > ' ' && ++n >= 8) return false;
+  return true;
+}
+
+// At most 16 megapixels per rendered page (A4 at 200 dpi is 3.9): nordpii
+// holds the rendered pages of one PDF in memory until they are recognised.
+constexpr unsigned long long kMaxRenderPixels = 16ull << 20;
+
+// The page as a grey PGM at up to 200 dpi, within max_pixels.
+std::string RenderPgm(const poppler::page& p, unsigned long long max_pixels) {
+  max_pixels = std::min(max_pixels, kMaxRenderPixels);
+  poppler::rectf r = p.page_rect();
+  double w_in = std::max(r.width(), 1.0) / 72.0, h_in = std::max(r.height(), 1.0) / 72.0;
+  double dpi = 200.0;
+  if (w_in * dpi * h_in * dpi > static_cast<double>(max_pixels)) dpi = std::sqrt(max_pixels / (w_in * h_in));
+  if (dpi < 20) Fail("page too large to render for OCR");
+  poppler::page_renderer pr;
+  pr.set_render_hint(poppler::page_renderer::antialiasing, true);
+  pr.set_render_hint(poppler::page_renderer::text_antialiasing, true);
+  pr.set_image_format(poppler::image::format_gray8);
+  poppler::image img = pr.render_page(&p, dpi, dpi);
+  if (!img.is_valid() || img.width() <= 0 || img.height() <= 0) Fail("page could not be rendered for OCR");
+  std::string pgm = "P5\n" + std::to_string(img.width()) + " " + std::to_string(img.height()) + "\n255\n";
+  const char* d = img.const_data();
+  for (int y = 0; y < img.height(); ++y) pgm.append(d + static_cast<size_t>(y) * img.bytes_per_row(), img.width());
+  return pgm;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 7) Fail("usage: nordpii-extract-pdf pdf MAX_TEXT MAX_UNPACKED MAX_ENTRIES MAX_DEPTH MAX_PAGES");
   size_t max_text = std::strtoull(argv[2], nullptr, 10);
   int max_pages = std::atoi(argv[6]);
+  const unsigned long long max_pixels = argc > 7 ? std::strtoull(argv[7], nullptr, 10) : 0;
+  const bool ocr = argc > 9 && std::strcmp(argv[9], "1") == 0;
+  const int max_ocr_pages = argc > 10 ? std::atoi(argv[10]) : 0;
+  int ocr_pages = 0;
   std::vector<char> data;
   char buf[1 << 16];
   for (;;) {
@@ -67,6 +113,14 @@ int main(int argc, char** argv) {
     total += text.size() + 1;
     if (total > max_text) Fail("extracted text larger than the limit");
     std::string loc = "page " + std::to_string(i + 1);
+    if (ocr && Blank(text)) {
+      if (++ocr_pages > max_ocr_pages) Fail("more pages without a text layer than the OCR limit");
+      std::string pgm = RenderPgm(*p, max_pixels);
+      std::printf("I%zu %zu\n", loc.size(), pgm.size());
+      std::fwrite(loc.data(), 1, loc.size(), stdout);
+      std::fwrite(pgm.data(), 1, pgm.size(), stdout);
+      continue;
+    }
     std::printf("S%zu %zu\n", loc.size(), text.size());
     std::fwrite(loc.data(), 1, loc.size(), stdout);
     std::fwrite(text.data(), 1, text.size(), stdout);
