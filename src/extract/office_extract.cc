@@ -40,7 +40,8 @@ namespace {
 
 // One extraction at a time per thread.
 thread_local size_t g_max_text = 32u << 20, g_text = 0, g_max_entries = 10000;
-thread_local unsigned long long g_max_unpacked = 256ull << 20;
+thread_local unsigned long long g_max_unpacked = 256ull << 20, g_unpacked = 0;
+thread_local int g_embed_depth = 0;  // documents embedded in documents
 thread_local int g_max_depth = 256;
 thread_local const SegmentFn* g_seg = nullptr;
 
@@ -73,7 +74,7 @@ Entries ReadZip(const std::string& data, const std::function<bool(const std::str
     Fail("not a zip archive (an encrypted Office file is not one either)");
   archive_entry* e = nullptr;
   size_t entries = 0;
-  unsigned long long used = 0;
+  unsigned long long& used = g_unpacked;  // one budget for every pass over the file
   for (;;) {
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
@@ -352,12 +353,153 @@ void Xlsx(const std::string& data) {
       order.emplace_back(base.substr(0, base.rfind('.')), entry);
     }
   if (order.empty()) Fail("no worksheet found");
+  for (auto& [name, rid] : wb.sheets) Seg("workbook sheet name", name);
   for (auto& [name, entry] : order) {
     Worksheet ws;
     ws.sst = &sst.s;
     ws.widths = &widths;
     ws.sheet.name = name;
     ParseXml(z[entry], ws);
+  }
+}
+
+// ---- parts besides the main text (metadata, comments, drawings, links) -----
+
+// A drawing's alternative text and title (wp:docPr, p:cNvPr, xdr:cNvPr).
+void AltText(xmlTextReaderPtr r, const std::string& prefix) {
+  for (const char* a : {"descr", "title"}) {
+    std::string v = Attr(r, a);
+    if (!v.empty()) Seg(prefix + "alt text", v);
+  }
+}
+
+// Every text node of a part, one segment each (the element's name in the
+// location), and drawings' alternative text: for parts whose structure
+// does not matter (document properties, comments, charts, custom XML).
+struct AllText : Xml {
+  std::string prefix;
+  std::vector<std::string> open;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    open.push_back(n);
+    if (n == "docPr" || n == "cNvPr") AltText(r, prefix);
+  }
+  void End(const std::string&) override {
+    if (!open.empty()) open.pop_back();
+  }
+  void Text(const char* v) override { Seg(prefix + (open.empty() ? "" : open.back()), v); }
+};
+
+// External link targets of a relationships part (hyperlinks: a mailto: or a
+// URL with an id in its query).
+struct ExternalLinks : Xml {
+  std::string prefix;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "Relationship" && Attr(r, "TargetMode") == "External") Seg(prefix + "link", Attr(r, "Target"));
+  }
+  void End(const std::string&) override {}
+  void Text(const char*) override {}
+};
+
+// Printable runs of a binary part (an OLE object, a legacy .doc/.xls
+// embedded in a document): ASCII/Latin-1 runs and UTF-16LE runs of at least
+// 6 characters, as UTF-8, one segment per run. Numbers stored in binary
+// (an .xls NUMBER record) are not seen: the fallback for what has no parser.
+void BinaryStrings(const std::string& data, const std::string& loc) {
+  std::string run;
+  auto flush = [&] {
+    if (run.size() >= 6) Seg(loc, run);
+    run.clear();
+  };
+  auto put = [&](unsigned c) {  // Latin-1 code point to UTF-8
+    if (c < 0x80) run += static_cast<char>(c);
+    else run += static_cast<char>(0xC0 | (c >> 6)), run += static_cast<char>(0x80 | (c & 0x3F));
+  };
+  auto printable = [](unsigned c) { return (c >= 0x20 && c < 0x7F) || c == '\t' || (c >= 0xC0 && c <= 0xFF); };
+  for (size_t i = 0; i < data.size(); ++i) {  // 8-bit
+    unsigned c = static_cast<unsigned char>(data[i]);
+    if (printable(c)) put(c);
+    else flush();
+  }
+  flush();
+  for (size_t start = 0; start < 2; ++start) {  // UTF-16LE, both alignments
+    for (size_t i = start; i + 1 < data.size(); i += 2) {
+      unsigned c = static_cast<unsigned char>(data[i]) | (static_cast<unsigned char>(data[i + 1]) << 8);
+      if (c < 0x100 && printable(c)) put(c);
+      else flush();
+    }
+    flush();
+  }
+}
+
+const char* EmbeddedFormat(const std::string& name) {
+  std::string n = name;
+  for (char& c : n)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (const char* f : {"docx", "xlsx", "pptx", "odt", "ods", "odp"})
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, std::string(".") + f) == 0) return f;
+  if (n.size() > 5 && (n.compare(n.size() - 5, 5, ".xlsm") == 0 || n.compare(n.size() - 5, 5, ".docm") == 0))
+    return n.compare(n.size() - 5, 5, ".xlsm") == 0 ? "xlsx" : "docx";
+  return nullptr;
+}
+
+void ExtractFormat(const std::string& fmt, const std::string& data);
+
+// The parts of an OOXML/ODF file besides its main text: document properties
+// and custom XML (OOXML docProps/, customXml/; ODF meta.xml), comments of
+// sheets and slides, drawings and charts, header/footer styles (ODF
+// styles.xml), external link targets, and embedded files — an embedded
+// OOXML/ODF document is extracted as one (two levels deep at most), any
+// other embedded file by its printable runs. The main parts are read by the
+// format's own parser; these go through AllText.
+void OtherParts(const std::string& data, bool odf) {
+  auto lower_ends = [](const std::string& n, const char* suf) {
+    size_t k = std::strlen(suf);
+    return n.size() >= k && n.compare(n.size() - k, k, suf) == 0;
+  };
+  auto embedded = [](const std::string& n) {
+    return n.find("/embeddings/") != std::string::npos || n.rfind("Object ", 0) == 0;
+  };
+  auto wanted = [&](const std::string& n) {
+    if (odf) return n == "meta.xml" || n == "styles.xml" || (n.rfind("Object ", 0) == 0 && lower_ends(n, ".xml"));
+    if (embedded(n)) return true;
+    if (lower_ends(n, ".rels")) return true;
+    if (!lower_ends(n, ".xml")) return false;
+    return n.rfind("docProps/", 0) == 0 || n.rfind("customXml/item", 0) == 0 ||
+           n.rfind("xl/comments", 0) == 0 || n.rfind("xl/threadedComments/", 0) == 0 ||
+           n.rfind("ppt/comments/", 0) == 0 || n.rfind("xl/drawings/drawing", 0) == 0 ||
+           n.find("/charts/chart") != std::string::npos || n.rfind("word/glossary/document", 0) == 0;
+  };
+  Entries z = ReadZip(data, wanted);
+  for (auto& [n, body] : z) {
+    std::string base = n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1);
+    if (!odf && embedded(n)) {
+      std::string loc = "embedded " + base;
+      if (const char* f = EmbeddedFormat(base); f && g_embed_depth < 2) {
+        ++g_embed_depth;
+        SegmentFn outer = *g_seg;
+        const SegmentFn* saved = g_seg;
+        SegmentFn inner = [&](const std::string& l, const std::string& t) { outer(loc + " " + l, t); };
+        g_seg = &inner;
+        try {
+          ExtractFormat(f, body);
+        } catch (...) {
+          g_seg = saved;
+          --g_embed_depth;
+          throw;
+        }
+        g_seg = saved;
+        --g_embed_depth;
+      } else {
+        BinaryStrings(body, loc);
+      }
+    } else if (lower_ends(n, ".rels")) {
+      ExternalLinks l;
+      ParseXml(body, l);
+    } else {
+      AllText t;
+      t.prefix = base.substr(0, base.rfind('.')) + " ";
+      ParseXml(body, t);
+    }
   }
 }
 
@@ -370,12 +512,14 @@ struct Docx : Xml {
   std::string prefix, cell, row;
   int in_t = 0, in_r = 0, tbl = 0, tables = 0, rows = 0, paras = 0, fallback = 0;
   std::string* para() { return paras_open.empty() ? nullptr : &paras_open.back(); }
-  void Start(xmlTextReaderPtr, const std::string& n) override {
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
     if (n == "Fallback") ++fallback;  // mc:Fallback repeats mc:Choice (VML copy of a text box)
     if (fallback) return;
+    if (n == "docPr" || n == "cNvPr") AltText(r, prefix);
     if (n == "p") paras_open.emplace_back();
     else if (n == "r") ++in_r;
-    else if (n == "t" || n == "delText") ++in_t;  // a deletion is still in the file
+    else if (n == "t" || n == "delText" || n == "instrText") ++in_t;  // a deletion is still in the file;
+    // a field code (HYPERLINK "mailto:...", MERGEFIELD) is text too
     else if (in_r && n == "tab" && para()) *para() += '\t';
     else if (in_r && (n == "br" || n == "cr") && para()) *para() += ' ';
     else if (n == "tbl") {
@@ -390,7 +534,7 @@ struct Docx : Xml {
     }
     if (fallback) return;
     if (n == "r") --in_r;
-    else if (n == "t" || n == "delText") --in_t;
+    else if (n == "t" || n == "delText" || n == "instrText") --in_t;
     else if (n == "p" && !paras_open.empty()) {
       std::string text = std::move(paras_open.back());
       paras_open.pop_back();
@@ -441,7 +585,8 @@ void DocxFile(const std::string& data) {
 struct Slide : Xml {
   std::string prefix, para;
   int in_t = 0, paras = 0;
-  void Start(xmlTextReaderPtr, const std::string& n) override {
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "cNvPr") AltText(r, prefix);
     if (n == "p") para.clear();
     else if (n == "t") ++in_t;
     else if (n == "br") para += ' ';
@@ -565,6 +710,17 @@ void OdfFile(const std::string& data, char kind) {
   ParseXml(z["content.xml"], o);
 }
 
+void ExtractFormat(const std::string& fmt, const std::string& data) {
+  if (fmt == "xlsx") Xlsx(data);
+  else if (fmt == "docx") DocxFile(data);
+  else if (fmt == "pptx") Pptx(data);
+  else if (fmt == "odt") OdfFile(data, 't');
+  else if (fmt == "ods") OdfFile(data, 's');
+  else if (fmt == "odp") OdfFile(data, 'p');
+  else Fail("unknown format");
+  OtherParts(data, fmt[0] == 'o');
+}
+
 }  // namespace
 
 void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg) {
@@ -574,14 +730,10 @@ void Extract(const std::string& fmt, const std::string& data, const Limits& lim,
   g_max_depth = lim.max_depth;
   g_text = 0;
   g_seg = &seg;
+  g_unpacked = 0;
+  g_embed_depth = 0;
   xmlInitParser();
-  if (fmt == "xlsx") Xlsx(data);
-  else if (fmt == "docx") DocxFile(data);
-  else if (fmt == "pptx") Pptx(data);
-  else if (fmt == "odt") OdfFile(data, 't');
-  else if (fmt == "ods") OdfFile(data, 's');
-  else if (fmt == "odp") OdfFile(data, 'p');
-  else Fail("unknown format");
+  ExtractFormat(fmt, data);
 }
 
 }  // namespace nordpii::office

@@ -220,9 +220,11 @@ def _pdf_str(s):
     return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def pdf(path, pages, encrypt=False, truncate=False):
+def pdf(path, pages, encrypt=False, truncate=False, info=None, attachments=()):
     """pages: lists of lines; each line written in a FlateDecode stream, the
-    last digits of every line as a separate positioned glyph run (TJ)."""
+    last digits of every line as a separate positioned glyph run (TJ).
+    info: a document information dict ({"Title": ...}); attachments:
+    (name, bytes) embedded files."""
     objs = []
     kids = []
     font_id = 3
@@ -241,7 +243,18 @@ def pdf(path, pages, encrypt=False, truncate=False):
         objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> "
                     b"/Contents %d 0 R >>" % (font_id, content_id))
         kids.append(len(objs))
-    objs[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    names = []
+    for name, data in attachments:
+        objs.append(b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+        objs.append(b"<< /Type /Filespec /F (%s) /EF << /F %d 0 R >> >>" % (_pdf_str(name).encode("latin-1"), len(objs)))
+        names.append(b"(%s) %d 0 R" % (_pdf_str(name).encode("latin-1"), len(objs)))
+    info_ref = b""
+    if info:
+        objs.append(b"<< " + b" ".join(b"/%s (%s)" % (k.encode(), _pdf_str(v).encode("latin-1"))
+                                        for k, v in info.items()) + b" >>")
+        info_ref = b" /Info %d 0 R" % len(objs)
+    objs[0] = (b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [%s] >> >> >>" % b" ".join(names)
+               if names else b"<< /Type /Catalog /Pages 2 0 R >>")
     objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offs = []
@@ -259,7 +272,7 @@ def pdf(path, pages, encrypt=False, truncate=False):
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
     for o in offs:
         out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, enc, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, enc, info_ref, xref)
     if truncate:
         out = out[: len(out) // 3]
     with open(path, "wb") as f:

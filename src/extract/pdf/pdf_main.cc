@@ -17,6 +17,7 @@
 //
 // Test hook: NORDPII_EXTRACT_TEST_CRASH=1 aborts after reading the input.
 #include <poppler-document.h>
+#include <poppler-embedded-file.h>
 #include <poppler-global.h>
 #include <poppler-image.h>
 #include <poppler-page-renderer.h>
@@ -103,6 +104,33 @@ int main(int argc, char** argv) {
   int pages = doc->pages();
   if (pages > max_pages) Fail("more pages than the limit");
   size_t total = 0;
+  auto emit = [&](const std::string& loc, const std::string& text) {
+    total += text.size() + 1;
+    if (total > max_text) Fail("extracted text larger than the limit");
+    std::printf("S%zu %zu\n", loc.size(), text.size());
+    std::fwrite(loc.data(), 1, loc.size(), stdout);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  };
+  // The document information (Title, Author, Subject, Keywords, ...).
+  for (const std::string& k : doc->info_keys()) {
+    poppler::byte_array a = doc->info_key(k).to_utf8();
+    std::string v(a.begin(), a.end());
+    if (v.find_first_not_of(" \t\r\n") != std::string::npos) emit("metadata " + k, v);
+  }
+  // Embedded files: a text one (an XML e-invoice, a CSV) is read as text;
+  // a binary one is not read, so the PDF is an error (fail closed).
+  if (doc->has_embedded_files()) {
+    int n = 0;
+    for (poppler::embedded_file* f : doc->embedded_files()) {
+      ++n;
+      if (!f || !f->is_valid()) Fail("damaged embedded file");
+      emit("attached file " + std::to_string(n) + " name", f->name());
+      poppler::byte_array a = f->data();
+      std::string d(a.begin(), a.end());
+      if (d.find('\0') != std::string::npos) Fail("PDF with an embedded binary file (not read)");
+      emit("attached file " + std::to_string(n), d);
+    }
+  }
   for (int i = 0; i < pages; ++i) {
     std::unique_ptr<poppler::page> p(doc->create_page(i));
     if (!p) continue;
@@ -110,8 +138,6 @@ int main(int argc, char** argv) {
     std::string text(a.begin(), a.end());
     for (char& c : text)
       if (c == '\f') c = '\n';
-    total += text.size() + 1;
-    if (total > max_text) Fail("extracted text larger than the limit");
     std::string loc = "page " + std::to_string(i + 1);
     if (ocr && Blank(text)) {
       if (++ocr_pages > max_ocr_pages) Fail("more pages without a text layer than the OCR limit");
@@ -121,9 +147,7 @@ int main(int argc, char** argv) {
       std::fwrite(pgm.data(), 1, pgm.size(), stdout);
       continue;
     }
-    std::printf("S%zu %zu\n", loc.size(), text.size());
-    std::fwrite(loc.data(), 1, loc.size(), stdout);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    emit(loc, text);
   }
   std::printf("D\n");
   std::fflush(stdout);
