@@ -281,9 +281,10 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   fcntl(in[1], F_SETFL, O_NONBLOCK);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   std::string output;
-  // Rendered scanned pages (PGM, at most 16 MiB each) come on top of the text.
+  // Rendered scanned pages and document pictures for OCR (at most 16 MiB
+  // each) come on top of the text.
   const size_t max_output = lim.max_text * 2 + (1u << 20) +
-                            (lim.ocr && format == DocFormat::kPdf ? static_cast<size_t>(lim.max_ocr_pages) * (17u << 20) : 0);
+                            (lim.ocr ? static_cast<size_t>(lim.max_ocr_pages) * (17u << 20) : 0);
   size_t written = 0;
   bool in_open = true, timed_out = false, too_much = false;
   if (bytes.empty()) close(in[1]), in_open = false;
@@ -349,8 +350,9 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   if (Status s = ParseOutput(output, format, lim, doc, images); !s.ok()) return s;
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
     return Error(ErrorCode::kLimit, fmt + ": extractor failed (exit " + std::to_string(WEXITSTATUS(st)) + ")");
-  // Scanned pages: each read by the OCR helper within what is left of the
-  // OCR time; its lines become segments "page 3 line 2" after the text pages.
+  // Scanned pages and pictures: each read by the OCR helper within what is
+  // left of the OCR time; its lines become segments "page 3 line 2" /
+  // "picture image1.png line 2" after the text.
   for (const PageImage& img : images) {
     ExtractLimits il = lim;
     il.ocr = false;

@@ -44,6 +44,8 @@ thread_local unsigned long long g_max_unpacked = 256ull << 20, g_unpacked = 0;
 thread_local int g_embed_depth = 0;  // documents embedded in documents
 thread_local int g_max_depth = 256;
 thread_local const SegmentFn* g_seg = nullptr;
+thread_local const ImageFn* g_images = nullptr;
+thread_local int g_max_images = 10, g_image_count = 0;
 
 [[noreturn]] void Fail(const std::string& msg) { throw Failure(msg); }
 
@@ -459,7 +461,25 @@ void OtherParts(const std::string& data, bool odf) {
   auto embedded = [](const std::string& n) {
     return n.find("/embeddings/") != std::string::npos || n.rfind("Object ", 0) == 0;
   };
+  // Pictures: raster ones for OCR (when asked for), vector ones by their
+  // text (SVG is XML; EMF/WMF text records are UTF-16LE/8-bit runs).
+  auto media = [](const std::string& n) {
+    return n.find("/media/") != std::string::npos || n.rfind("Pictures/", 0) == 0;
+  };
+  auto raster = [&](const std::string& n) {
+    std::string l = n;
+    for (char& c : l)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    for (const char* e : {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
+      if (lower_ends(l, e)) return true;
+    return false;
+  };
+  auto vector_pic = [&](const std::string& n) {
+    return lower_ends(n, ".emf") || lower_ends(n, ".wmf") || lower_ends(n, ".svg") || lower_ends(n, ".EMF") ||
+           lower_ends(n, ".WMF");
+  };
   auto wanted = [&](const std::string& n) {
+    if (media(n) && (vector_pic(n) || (g_images && raster(n)))) return true;
     if (odf) return n == "meta.xml" || n == "styles.xml" || (n.rfind("Object ", 0) == 0 && lower_ends(n, ".xml"));
     if (embedded(n)) return true;
     if (lower_ends(n, ".rels")) return true;
@@ -472,6 +492,20 @@ void OtherParts(const std::string& data, bool odf) {
   Entries z = ReadZip(data, wanted);
   for (auto& [n, body] : z) {
     std::string base = n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1);
+    if (media(n)) {
+      if (lower_ends(n, ".svg")) {
+        AllText t;
+        t.prefix = "picture " + base + " ";
+        ParseXml(body, t);
+      } else if (vector_pic(n)) {
+        BinaryStrings(body, "picture " + base);
+      } else if (g_images) {
+        if (++g_image_count > g_max_images) Fail("more pictures than the OCR limit");
+        if (body.size() > (16u << 20)) Fail("picture larger than the OCR limit (16 MiB)");
+        (*g_images)("picture " + base, body);
+      }
+      continue;
+    }
     if (!odf && embedded(n)) {
       std::string loc = "embedded " + base;
       if (const char* f = EmbeddedFormat(base); f && g_embed_depth < 2) {
@@ -723,7 +757,11 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
 
 }  // namespace
 
-void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg) {
+void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg,
+             const ImageFn* images) {
+  g_images = images;
+  g_max_images = lim.max_images;
+  g_image_count = 0;
   g_max_text = lim.max_text;
   g_max_unpacked = lim.max_unpacked;
   g_max_entries = lim.max_entries;

@@ -45,12 +45,24 @@ int main(int argc, char** argv) {
       for (;;) pause();
     std::abort();
   }
+  // With OCR (argument 9 is "1"): raster pictures as "I<loclen> <len>\n<loc><bytes>"
+  // for nordpii to pass to the OCR helper, at most MAX_OCR_PAGES (argument 10).
+  const bool ocr = argc > 9 && std::strcmp(argv[9], "1") == 0;
+  if (argc > 10) lim.max_images = std::atoi(argv[10]);
+  const nordpii::office::ImageFn images = [](const std::string& loc, const std::string& bytes) {
+    std::printf("I%zu %zu\n", loc.size(), bytes.size());
+    std::fwrite(loc.data(), 1, loc.size(), stdout);
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  };
   try {
-    nordpii::office::Extract(argv[1], data, lim, [](const std::string& loc, const std::string& text) {
-      std::printf("S%zu %zu\n", loc.size(), text.size());
-      std::fwrite(loc.data(), 1, loc.size(), stdout);
-      std::fwrite(text.data(), 1, text.size(), stdout);
-    });
+    nordpii::office::Extract(
+        argv[1], data, lim,
+        [](const std::string& loc, const std::string& text) {
+          std::printf("S%zu %zu\n", loc.size(), text.size());
+          std::fwrite(loc.data(), 1, loc.size(), stdout);
+          std::fwrite(text.data(), 1, text.size(), stdout);
+        },
+        ocr ? &images : nullptr);
   } catch (const nordpii::office::Failure& e) {
     Fail(e.what());
   } catch (const std::bad_alloc&) {

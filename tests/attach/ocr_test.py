@@ -168,6 +168,30 @@ def body(tmp):
     rc, out, err, _ = run(["scan", "--ocr", many], timeout=300)
     check(rc == 2 and "OCR limit" in err, "a PDF with 11 scanned pages (limit 10): exit 2 (%d)" % rc)
 
+    # 3c. A picture inside a Word document (word/media/image1.png) and an
+    # ODF one (Pictures/...): read with --ocr, not without.
+    import zipfile
+    pic_ids = g.make_ids(rng, 2)
+    buf = os.path.join(tmp, "pic.png")
+    render(["%s: %s" % (label, value) for label, value, _ in pic_ids[:1]]).save(buf)
+    docx = os.path.join(tmp, "med-bilde.docx")
+    g.docx(docx, ["Se bildet."])
+    with zipfile.ZipFile(docx, "a") as z:
+        z.write(buf, "word/media/image1.png")
+    render(["%s: %s" % (label, value) for label, value, _ in pic_ids[1:]]).save(buf)
+    odt = os.path.join(tmp, "med-bilde.odt")
+    g.odt(odt, ["Se bildet."])
+    with zipfile.ZipFile(odt, "a") as z:
+        z.write(buf, "Pictures/100000000000.png")
+    for doc, (_, _, k), prefix in ((docx, pic_ids[0], "docx:picture image1.png line "),
+                                   (odt, pic_ids[1], "odt:picture 100000000000.png line ")):
+        rc, out, err, _ = run(["scan", "--ocr", "--format", "jsonl", "--reveal", doc], timeout=300)
+        fs = [json.loads(l) for l in out.splitlines()]
+        check(rc == 1 and any(a.key(f["value"]) == a.key(k) and f["field"].startswith(prefix) for f in fs),
+              "picture in %s read by OCR (exit %d, %s)" % (os.path.basename(doc), rc, [f["field"] for f in fs][:2]))
+        rc, out, err, _ = run(["scan", "--format", "jsonl", doc])
+        check(rc == 0 and "national-id" not in out, "picture in %s not read without --ocr (exit %d)" % (os.path.basename(doc), rc))
+
     # 4. Hostile: past the pixel limit (8000 x 8000), a crashing helper, a
     # text file named .png: errors (exit 2), or scanned as text.
     big = os.path.join(tmp, "big.png")
