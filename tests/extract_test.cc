@@ -58,7 +58,13 @@ TEST_CASE("extractor: formats from type, name and magic bytes", "[extract]") {
   CHECK(DetectDocFormat("application/pdf", "x.pdf", "GIF89a") == DocFormat::kNone);  // bytes disagree: listed
   CHECK(DetectDocFormat("image/png", "x.docx", "PK\3\4") == DocFormat::kNone);  // a specific other type wins
   CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xlsx", "PK\3\4") == DocFormat::kXlsx);  // mislabelled
-  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xls", "\xD0\xCF") == DocFormat::kNone);  // binary .xls
+  const std::string ole("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xls", ole) == DocFormat::kXls);  // binary .xls
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "", ole) == DocFormat::kXls);
+  CHECK(DetectDocFormat("application/octet-stream", "Brev.DOC", ole) == DocFormat::kDoc);
+  CHECK(DetectDocFormat("application/vnd.ms-powerpoint", "x", ole) == DocFormat::kPpt);
+  CHECK(DetectDocFormat("application/msword", "brev.doc", "{\\rtf1") == DocFormat::kNone);  // RTF named .doc: text
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xlsx", ole) == DocFormat::kXlsx);  // encrypted OOXML
   CHECK(DetectDocFormat("", "notes.txt", "") == DocFormat::kNone);
 }
 

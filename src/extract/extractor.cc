@@ -44,6 +44,9 @@ const char* DocFormatName(DocFormat f) {
     case DocFormat::kOdp: return "odp";
     case DocFormat::kPdf: return "pdf";
     case DocFormat::kImage: return "image";
+    case DocFormat::kDoc: return "doc";
+    case DocFormat::kXls: return "xls";
+    case DocFormat::kPpt: return "ppt";
     default: return "";
   }
 }
@@ -111,13 +114,36 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
                                 t.rfind("application/vnd.oasis.opendocument", 0) == 0))
     for (const auto& e : kTable)
       if (EndsWith(n, e.ext)) f = e.f;
-  if (f == DocFormat::kNone || head.empty()) return f;
+  const std::string_view kOle("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  if (f == DocFormat::kNone) {
+    // Legacy binary Office (Word/Excel/PowerPoint 97-2003): by type, or by
+    // name when the type is generic; the bytes must be an OLE2 compound file.
+    static const struct {
+      const char* type;
+      const char* ext[2];
+      DocFormat f;
+    } kLegacy[] = {{"application/msword", {".doc", ".dot"}, DocFormat::kDoc},
+                   {"application/vnd.ms-excel", {".xls", ".xlt"}, DocFormat::kXls},
+                   {"application/vnd.ms-powerpoint", {".ppt", ".pps"}, DocFormat::kPpt}};
+    const bool generic = t.empty() || t == "application/octet-stream" || t == "binary/octet-stream" ||
+                         t == "application/vnd.ms-office" || t.rfind("application/x-", 0) == 0;
+    for (const auto& e : kLegacy)
+      if (EndsWith(n, e.ext[0]) || EndsWith(n, e.ext[1])) {
+        if (generic || t.rfind("application/vnd.ms-", 0) == 0 || t == "application/msword") f = e.f;
+      }
+    if (f == DocFormat::kNone)
+      for (const auto& e : kLegacy)
+        if (t == e.type) f = e.f;
+    if (f == DocFormat::kNone || head.empty()) return f;
+    return head.substr(0, 8) == kOle ? f : DocFormat::kNone;
+  }
+  if (head.empty()) return f;
   // The bytes must agree with the claimed type; anything else is listed by
   // the caller as an attachment that is not scanned.
   if (f == DocFormat::kPdf) return head.find("%PDF") != std::string_view::npos ? f : DocFormat::kNone;
   // An encrypted OOXML file is an OLE2 container: kept as the document it
   // claims to be, so extracting it fails (closed) instead of it being listed.
-  if (head.substr(0, 8) == std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) return f;
+  if (head.substr(0, 8) == kOle) return f;
   return head.substr(0, 4) == std::string_view("PK\3\4", 4) ? f : DocFormat::kNone;
 }
 

@@ -29,14 +29,15 @@
 
 namespace nordpii {
 
-enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage };
+enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt };
 
 // "docx", "xlsx", ... ("" for kNone): the prefix of a finding's field.
 const char* DocFormatName(DocFormat f);
 // From a MIME type (lower-case "type/subtype", may be empty or
 // application/octet-stream) and a file name; the name decides only when the
 // type is generic. `head` (the first bytes, may be empty) must agree: a zip
-// ("PK\3\4") for OOXML/ODF, "%PDF" for PDF, an image signature for images
+// ("PK\3\4") for OOXML/ODF, "%PDF" for PDF, an OLE2 compound file for the
+// legacy binary formats (.doc .xls .ppt), an image signature for images
 // (else kNone: the caller lists it). Images (PNG, JPEG, TIFF, GIF, BMP,
 // WebP, PNM) are documents only when `images` is set (OCR, --ocr).
 DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head,

@@ -21,6 +21,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <gsf/gsf-infile-msole.h>
+#include <gsf/gsf-infile.h>
+#include <gsf/gsf-input-memory.h>
+#include <gsf/gsf-input.h>
+#include <gsf/gsf-utils.h>
 #include <libxml/xmlreader.h>
 #include <unistd.h>
 
@@ -28,6 +33,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -744,6 +750,284 @@ void OdfFile(const std::string& data, char kind) {
   ParseXml(z["content.xml"], o);
 }
 
+// ---- legacy binary Office (OLE2 compound files: .doc .xls .ppt) -----------
+// The compound file is read with libgsf (GNOME's structured file library,
+// LGPL-2.1, in Debian); .xls cells from the BIFF8 records of the Workbook
+// stream (written here: no Debian library parses BIFF); .doc and .ppt text
+// by the printable runs of their main stream (Word 97 stores text as
+// cp1252 or UTF-16LE pieces, PowerPoint as text atoms of either kind).
+// Encrypted files (an .xls FILEPASS record, the .doc fEncrypted flag, an
+// encrypted PowerPoint stream) are errors.
+
+struct GObjectFree {
+  void operator()(void* p) const {
+    if (p) g_object_unref(p);
+  }
+};
+
+std::string OleStream(GsfInfile* ole, const char* name, bool required) {
+  std::unique_ptr<GsfInput, GObjectFree> in(gsf_infile_child_by_name(ole, name));
+  if (!in) {
+    if (required) Fail(std::string("no ") + name + " stream");
+    return "";
+  }
+  gsf_off_t size = gsf_input_size(in.get());
+  if (size < 0 || static_cast<unsigned long long>(size) > g_max_unpacked - std::min(g_max_unpacked, g_unpacked))
+    Fail("stream larger than the limit");
+  g_unpacked += static_cast<unsigned long long>(size);
+  std::string out(static_cast<size_t>(size), '\0');
+  if (size > 0 && !gsf_input_read(in.get(), static_cast<size_t>(size), reinterpret_cast<guint8*>(out.data())))
+    Fail("damaged stream");
+  return out;
+}
+
+void AppendUtf8(std::string& out, unsigned c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6)), out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (c >> 12)), out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// BIFF8 record payloads, with CONTINUE records joined to the record before
+// and the joins remembered (a string's characters that cross one restart
+// with a new flags byte).
+struct BiffReader {
+  const std::string& s;
+  size_t pos = 0;
+  explicit BiffReader(const std::string& d) : s(d) {}
+  bool Next(uint16_t& type, std::string& body, std::vector<size_t>& joins, size_t& offset) {
+    if (pos + 4 > s.size()) return false;
+    offset = pos;
+    type = U16(pos);
+    size_t len = U16(pos + 2);
+    if (pos + 4 + len > s.size()) Fail("truncated BIFF record");
+    body.assign(s, pos + 4, len);
+    joins.clear();
+    pos += 4 + len;
+    while (pos + 4 <= s.size() && U16(pos) == 0x003C) {  // CONTINUE
+      size_t l = U16(pos + 2);
+      if (pos + 4 + l > s.size()) Fail("truncated BIFF record");
+      joins.push_back(body.size());
+      body.append(s, pos + 4, l);
+      pos += 4 + l;
+    }
+    return true;
+  }
+  uint16_t U16(size_t i) const {
+    return static_cast<uint16_t>(static_cast<unsigned char>(s[i]) | (static_cast<unsigned char>(s[i + 1]) << 8));
+  }
+};
+
+struct Cursor {
+  const std::string& b;
+  const std::vector<size_t>& joins;
+  size_t i = 0;
+  void Need(size_t n) const {
+    if (i + n > b.size()) Fail("truncated BIFF string");
+  }
+  unsigned U8() { return Need(1), static_cast<unsigned char>(b[i++]); }
+  unsigned U16() {
+    Need(2);
+    unsigned v = static_cast<unsigned char>(b[i]) | (static_cast<unsigned char>(b[i + 1]) << 8);
+    i += 2;
+    return v;
+  }
+  uint32_t U32() {
+    uint32_t lo = U16();
+    return lo | (static_cast<uint32_t>(U16()) << 16);
+  }
+  void Skip(size_t n) { Need(n), i += n; }
+  // cch characters, 8-bit (Latin-1) or UTF-16LE by `high`; a CONTINUE join
+  // inside them starts with a new flags byte.
+  std::string Chars(size_t cch, bool high) {
+    std::string out;
+    for (size_t k = 0; k < cch; ++k) {
+      if (k > 0 && std::find(joins.begin(), joins.end(), i) != joins.end()) high = (U8() & 1) != 0;
+      unsigned c = high ? U16() : U8();
+      if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;  // surrogate halves: not text we need
+      AppendUtf8(out, c);
+    }
+    return out;
+  }
+  // XLUnicodeRichExtendedString (SST) or XLUnicodeString (rich = false).
+  std::string String(bool rich) {
+    size_t cch = U16();
+    unsigned flags = U8();
+    size_t runs = 0, ext = 0;
+    if (rich && (flags & 0x8)) runs = U16();
+    if (rich && (flags & 0x4)) ext = U32();
+    std::string t = Chars(cch, (flags & 1) != 0);
+    Skip(runs * 4);
+    Skip(ext);
+    return t;
+  }
+};
+
+double RkValue(uint32_t rk) {
+  double v;
+  if (rk & 2) {
+    v = static_cast<double>(static_cast<int32_t>(rk) >> 2);
+  } else {
+    uint64_t bits = static_cast<uint64_t>(rk & 0xFFFFFFFCu) << 32;
+    std::memcpy(&v, &bits, sizeof v);
+  }
+  return (rk & 1) ? v / 100 : v;
+}
+
+std::string NumberString(double d) {
+  char buf[40];
+  if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 1e16) std::snprintf(buf, sizeof buf, "%.0f", d);
+  else std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+// The cells of a BIFF8 Workbook stream.
+void XlsBiff(const std::string& wb) {
+  BiffReader r(wb);
+  uint16_t type;
+  std::string body;
+  std::vector<size_t> joins;
+  size_t offset = 0;
+  std::vector<std::string> sst;
+  std::map<size_t, std::string> sheet_at;  // BOF offset -> sheet name
+  Sheet sheet;
+  bool in_sheet = false, want_string = false;
+  int string_row = 0, string_col = 0, bofs = 0;
+  while (r.Next(type, body, joins, offset)) {
+    Cursor c{body, joins};
+    switch (type) {
+      case 0x002F: Fail("encrypted workbook (FILEPASS)");
+      case 0x0809:  // BOF
+        if (bofs++ > 0) {
+          sheet = Sheet();
+          auto it = sheet_at.find(offset);
+          sheet.name = it != sheet_at.end() ? it->second : "Sheet" + std::to_string(bofs - 1);
+          in_sheet = true;
+        }
+        break;
+      case 0x000A: in_sheet = false; break;  // EOF
+      case 0x0085: {  // BOUNDSHEET: position of its BOF, name
+        uint32_t at = c.U32();
+        c.Skip(2);
+        size_t cch = c.U8();
+        bool high = (c.U8() & 1) != 0;
+        std::string name = c.Chars(cch, high);
+        Seg("workbook sheet name", name);
+        sheet_at[at] = name;
+        break;
+      }
+      case 0x00FC: {  // SST
+        c.Skip(8);
+        while (c.i < body.size()) sst.push_back(c.String(true));
+        break;
+      }
+      case 0x00FD:  // LABELSST
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          uint32_t k = c.U32();
+          if (k < sst.size()) sheet.Cell(row, col, sst[k], false);
+        }
+        break;
+      case 0x0204:  // LABEL
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          sheet.Cell(row, col, c.String(false), false);
+        }
+        break;
+      case 0x0203:  // NUMBER
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          c.Need(8);
+          double d;
+          std::memcpy(&d, body.data() + c.i, 8);
+          sheet.Cell(row, col, NumberString(d), true);
+        }
+        break;
+      case 0x027E:  // RK
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          sheet.Cell(row, col, NumberString(RkValue(c.U32())), true);
+        }
+        break;
+      case 0x00BD:  // MULRK
+        if (in_sheet && body.size() >= 6) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          while (c.i + 6 <= body.size() - 2) {
+            c.Skip(2);
+            sheet.Cell(row, col++, NumberString(RkValue(c.U32())), true);
+          }
+        }
+        break;
+      case 0x0006:  // FORMULA: a cached number, or a string in the next STRING record
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          c.Need(8);
+          const auto* v = reinterpret_cast<const unsigned char*>(body.data() + c.i);
+          if (v[6] == 0xFF && v[7] == 0xFF) {
+            want_string = v[0] == 0;
+            string_row = row, string_col = col;
+          } else {
+            double d;
+            std::memcpy(&d, v, 8);
+            sheet.Cell(row, col, NumberString(d), true);
+          }
+        }
+        break;
+      case 0x0207:  // STRING (a formula's cached text)
+        if (in_sheet && want_string) sheet.Cell(string_row, string_col, c.String(false), false);
+        want_string = false;
+        break;
+      default: break;
+    }
+  }
+}
+
+void XlsFile(GsfInfile* ole) {
+  std::string wb = OleStream(ole, "Workbook", false);
+  if (wb.empty()) wb = OleStream(ole, "Book", false);
+  if (wb.empty()) Fail("no Workbook stream");
+  XlsBiff(wb);
+}
+
+void LegacyFile(const std::string& fmt, const std::string& data) {
+  static const bool inited = (gsf_init(), true);
+  (void)inited;
+  std::unique_ptr<GsfInput, GObjectFree> mem(
+      gsf_input_memory_new(reinterpret_cast<const guint8*>(data.data()), static_cast<gsf_off_t>(data.size()), FALSE));
+  if (!mem) Fail("cannot read the file");
+  GError* err = nullptr;
+  std::unique_ptr<GsfInfile, GObjectFree> ole(gsf_infile_msole_new(mem.get(), &err));
+  if (err) g_error_free(err);
+  if (!ole) Fail("not an OLE2 compound file");
+  auto has = [&](const char* name) {
+    return std::unique_ptr<GsfInput, GObjectFree>(gsf_infile_child_by_name(ole.get(), name)) != nullptr;
+  };
+  if (has("EncryptedPackage") || has("EncryptionInfo")) Fail("encrypted Office file");
+  if (fmt == "xls") {
+    XlsFile(ole.get());
+  } else if (fmt == "doc") {
+    std::string wd = OleStream(ole.get(), "WordDocument", true);
+    if (wd.size() < 12 || static_cast<unsigned char>(wd[0]) != 0xEC || static_cast<unsigned char>(wd[1]) != 0xA5)
+      Fail("not a Word 97-2003 document");
+    if (static_cast<unsigned char>(wd[11]) & 0x01) Fail("encrypted Word document");  // FIB fEncrypted
+    BinaryStrings(wd, "text");
+  } else {
+    if (has("EncryptedSummary")) Fail("encrypted presentation");
+    BinaryStrings(OleStream(ole.get(), "PowerPoint Document", true), "text");
+  }
+  for (const char* props : {"\x05SummaryInformation", "\x05DocumentSummaryInformation"})
+    BinaryStrings(OleStream(ole.get(), props, false), "properties");
+}
+
 void ExtractFormat(const std::string& fmt, const std::string& data) {
   if (fmt == "xlsx") Xlsx(data);
   else if (fmt == "docx") DocxFile(data);
@@ -751,6 +1035,8 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
   else if (fmt == "odt") OdfFile(data, 't');
   else if (fmt == "ods") OdfFile(data, 's');
   else if (fmt == "odp") OdfFile(data, 'p');
+  else if (fmt == "doc" || fmt == "xls" || fmt == "ppt") return LegacyFile(fmt, data);
+  else if (fmt == "biff") return XlsBiff(data);  // a bare Workbook stream: the fuzzer
   else Fail("unknown format");
   OtherParts(data, fmt[0] == 'o');
 }

@@ -36,7 +36,8 @@ using SegmentFn = std::function<void(const std::string& loc, const std::string& 
 // not read (OCR is off).
 using ImageFn = std::function<void(const std::string& loc, const std::string& bytes)>;
 
-// fmt: docx | xlsx | pptx | odt | ods | odp. Throws Failure.
+// fmt: docx | xlsx | pptx | odt | ods | odp | doc | xls | ppt (and "biff":
+// a bare BIFF8 Workbook stream, for the fuzzer). Throws Failure.
 void Extract(const std::string& fmt, const std::string& data, const Limits& limits, const SegmentFn& seg,
              const ImageFn* images = nullptr);
 

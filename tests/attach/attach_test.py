@@ -381,6 +381,36 @@ def other_parts(d):
                    '</Words><AppVersion>16.0000</AppVersion></Properties>'})
     rc, out, err, _ = run(["scan", clean])
     check(rc == 0, "a clean document with properties stays clean (exit %d)" % rc)
+    # Legacy binary Office: .xls cells (SST split by CONTINUE, NUMBER/RK/
+    # FORMULA numbers under an id header), .doc and .ppt text; encrypted
+    # ones are errors; an .xls mail attachment is found and redacted away.
+    leg = g.make_ids(random.Random(22), 12)
+    rows = [["Navn", "Fødselsnummer", "Notat"]] + [["Ola Nordmann", leg[i][2], "ok"] for i in (0, 4, 8)] + \
+           [["Kari Østby", "", "%s: %s" % leg[i][:2]] for i in (1, 2, 3)]
+    xl = os.path.join(d, "liste.xls"); g.xls(xl, rows, numeric_cols=(1,))
+    dc = os.path.join(d, "brev.doc"); g.doc(dc, ["Hei.", "%s: %s" % leg[5][:2]])
+    dc8 = os.path.join(d, "brev8.doc"); g.doc(dc8, ["Hei.", "%s: %s" % leg[6][:2]], wide=False)
+    pp = os.path.join(d, "lysark.ppt"); g.ppt(pp, ["Lysbilde", "%s: %s" % leg[7][:2]])
+    want = {xl: [leg[i][2] for i in (0, 1, 2, 3, 4, 8)], dc: [leg[5][2]], dc8: [leg[6][2]], pp: [leg[7][2]]}
+    for p, ks in want.items():
+        rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", p])
+        vals = {key(json.loads(l).get("value", "")) for l in out.splitlines()}
+        got = sum(key(k) in vals for k in ks)
+        check(rc == 1 and got == len(ks), "legacy %s: %d/%d ids (exit %d)" % (os.path.basename(p), got, len(ks), rc))
+    for name, make in (("enc.xls", lambda p: g.xls(p, rows, encrypt=True)),
+                       ("enc.doc", lambda p: g.doc(p, ["%s: %s" % leg[5][:2]], encrypt=True))):
+        p = os.path.join(d, name)
+        make(p)
+        rc, out, err, _ = run(["scan", p])
+        check(rc == 2 and "encrypted" in err, "encrypted legacy %s: exit 2 (%d)" % (name, rc))
+    m = os.path.join(d, "liste.eml")
+    eml(m, xl, "application/vnd.ms-excel")
+    rc, out, err, _ = run(["scan", "--format", "jsonl", m])
+    check(rc == 1 and '"field":"xls:Ansatte!B' in out, "an .xls mail attachment is read (exit %d)" % rc)
+    red = os.path.join(d, "liste-red.eml")
+    rc, out, err, _ = run(["redact", m, "-o", red])
+    check(rc == 0 and b"nordpii removed the attachment 'liste.xls' (xls" in open(red, "rb").read(),
+          "redact replaces an .xls attachment with findings by a notice (exit %d)" % rc)
     binpdf = os.path.join(d, "binary-attached.pdf")
     g.pdf(binpdf, [["Hei."]], attachments=[("bilde.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")])
     rc, out, err, _ = run(["scan", binpdf])
