@@ -212,7 +212,7 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     root = toml::parse(text, name);
   } catch (const toml::parse_error& e) {
     return Error(ErrorCode::kInvalidArgument, name + ":" + std::to_string(e.source().begin.line) + ": " +
-                                                  std::string(e.description()));
+                                                  EscapeControls(e.description()));
   }
   Ctx c{name};
   Policy p;
