@@ -50,11 +50,12 @@ int Priority(const std::string& line) {
 
 void Emit(const std::string& line, int prio);
 
-// Rate limit: a line identical to the previous one within kRepeatWindow is
-// counted, not written (a connection flood, a reload loop, a peer sending
-// garbage in a loop would fill the disk); the count is written as "previous
-// line repeated N times" before the next different line or, for the same
-// line, once the window has passed.
+// Rate limit, for the lines an outsider can repeat at will (the server's:
+// connection floods, garbage, timeouts; refused reloads) but not for the
+// per-message lines, each of which is written: a line identical to the
+// previous limited one within kRepeatWindow is counted, not written; the
+// count is written as "previous line repeated N more time(s)" before the
+// next different line or, for the same line, once the window has passed.
 constexpr auto kRepeatWindow = std::chrono::seconds(10);
 std::string last_line;
 int last_prio = 0;
@@ -64,10 +65,14 @@ std::chrono::steady_clock::time_point last_at{};
 // syslog(3) (journald reads /dev/log, with the priority) or stderr, each
 // line stamped with an RFC 5424 timestamp (UTC, microseconds), the pid and
 // the level. Control characters are escaped (one event, one line).
-void Log(const std::string& raw, int prio) {
+void Log(const std::string& raw, int prio, bool limit) {
   std::string line = milter::EscapeControls(raw);
   std::lock_guard<std::mutex> l(log_mu);
   if (prio < 0) prio = Priority(line);
+  if (!limit || line.rfind("nordpii milter: queue=", 0) == 0) {  // one line per message, always
+    Emit(line, prio);
+    return;
+  }
   auto now = std::chrono::steady_clock::now();
   if (line == last_line && now - last_at < kRepeatWindow) {
     ++repeated;
@@ -99,7 +104,8 @@ void Emit(const std::string& line, int prio) {
   std::fflush(stderr);
 }
 
-void Log(const std::string& line) { Log(line, -1); }
+void Log(const std::string& line, int prio) { Log(line, prio, false); }
+void Log(const std::string& line) { Log(line, -1, false); }
 
 // log = auto: syslog when systemd started us ($JOURNAL_STREAM) or stderr
 // goes nowhere (closed or /dev/null, a daemon started without a terminal);
@@ -361,7 +367,7 @@ int RunMilter(const MilterOptions& o) {
       (pol.monitor ? ", monitor mode" : "") +
       (metrics ? ", metrics on " + pol.metrics_listen + " port " + std::to_string(metrics->port()) : "") +
       (pol.user.empty() ? "" : ", running as " + pol.user) + ")");
-  std::thread acceptor([&] { (*server)->Run(engines, [](const std::string& l) { Log(l, -1); }, workers); });
+  std::thread acceptor([&] { (*server)->Run(engines, [](const std::string& l) { Log(l, -1, true); }, workers); });
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
@@ -369,7 +375,7 @@ int RunMilter(const MilterOptions& o) {
     if (sig == SIGHUP) {
       auto n = BuildEngine(o);
       if (!n) {
-        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message(), LOG_ERR);
+        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message(), LOG_ERR, true);
       } else {
         for (const auto& key : milter::StartOnlyChanges(pol, (*n)->policy))
           Log("nordpii milter: warning: " + key + " changed: read only at start, takes effect after a restart " +
