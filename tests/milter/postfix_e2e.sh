@@ -410,9 +410,14 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOF
 AUTH_PID=$!
+# A secure_url long enough that the 550 text exceeds one 512-octet SMTP
+# line: Postfix must pass it on as a multi-line reply.
+LONG_URL="https://pii.test/upload/$(printf 'x%.0s' $(seq 600))"
 cat > "$LAB/sasl.toml" <<EOF
 [policy]
 match = "first"
+[reject]
+secure_url = "$LONG_URL"
 [[rule]]
 name = "sasl-alice"
 sasl_users = ["alice"]
@@ -435,6 +440,10 @@ if echo "$out" | grep -q '<- *235 ' && echo "$out" | grep -q '<\*\* *550 5.7.1' 
    grep -q 'action=reject rule=sasl-alice ' "$MILTER_LOG"; then
   pass "SASL-user rule: alice authenticated via Postfix SMTP AUTH gets 550 5.7.1 (rule sasl-alice)"
 else fail "SASL-user rule: $(echo "$out" | grep -E '<(-|\*\*) *[0-9]{3}' | tr '\n' ' ')"; fi
+if echo "$out" | grep -q '<\*\* *550-5.7.1 ' && [ "$(echo "$out" | grep '<\*\* *550' | awk '{ if (length($0) > m) m = length($0) } END { print m }')" -le 520 ] &&
+   [ "$(echo "$out" | grep '<\*\* *550' | sed 's/^.*550[- ]5\.7\.1 //' | tr -d ' \n' | grep -c "$LONG_URL")" = 1 ]; then
+  pass "long 550 text: a multi-line reply through Postfix, every line within 512 octets, the URL whole"
+else fail "long 550 text: $(echo "$out" | grep '<\*\*' | cut -c1-80 | tr '\n' ' ')"; fi
 out=$(send "no auth" "fnr 15108695088")
 N=$((N + 1))
 if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=unauthenticated' "$f"; then
