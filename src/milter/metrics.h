@@ -29,7 +29,7 @@ class Metrics {
   // One message answered: its action ("accept", "flag", ..., "tempfail(error)"),
   // the findings by type, and the scan time.
   void Message(const std::string& action, const std::map<std::string, size_t>& types, double seconds);
-  void Error(const std::string& reason);  // reason: oversize, timeout, scan, redact, forged, config
+  void Error(const std::string& reason);  // reason: oversize, timeout, scan, redact, forged, negotiation, config
   void ConnectionOpened() { ++conn_total_, ++conn_current_; }
   void ConnectionClosed() { --conn_current_; }
   std::string Render() const;  // Prometheus text format 0.0.4
