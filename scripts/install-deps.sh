@@ -4,10 +4,11 @@
 # Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
 set -eu
 # What building nordpii and scanning needs (scripts/quickstart.sh): the
-# libraries, poppler for the PDF helper program, libgsf for legacy .doc/.xls/.ppt, Tesseract and its Nordic and
+# libraries, poppler for the PDF helper program, libgsf for legacy .doc/.xls/.ppt,
+# libseccomp for the helpers' sandbox, Tesseract and its Nordic and
 # English language data for the OCR helper (--ocr).
 PKGS="build-essential cmake pkg-config libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
-libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libgsf-1-dev \
+libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libgsf-1-dev libseccomp-dev \
 libtesseract-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
 # --test: also what only the tests and CI need (scripts/test.sh asks for
 # them, scripts/quickstart.sh does not): a NATS JetStream server and the C

@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "extract/extractor.h"
 
@@ -186,4 +188,32 @@ TEST_CASE("office extractor: a docx text box is its own paragraph, its VML fallb
   REQUIRE(segs.size() == 2);
   CHECK(segs[0] == std::make_pair(std::string("p1"), std::string("Box 15108695088")));
   CHECK(segs[1] == std::make_pair(std::string("p2"), std::string("Before after")));
+}
+
+TEST_CASE("extractor: every helper parses inside a seccomp sandbox (no open, socket or exec)", "[extract]") {
+  // A minimal valid PDF (poppler rebuilds the cross-reference table) and a
+  // 1x1 grey image: enough for each helper to reach its parser.
+  const std::string pdf =
+      "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+      "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+      "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >> endobj\n"
+      "trailer << /Root 1 0 R >>\n%%EOF\n";
+  const std::string pgm = std::string("P5\n1 1\n255\n") + '\xff';
+  struct Case {
+    DocFormat f;
+    std::string bytes;
+  } cases[] = {{DocFormat::kDocx, StoredZip("word/document.xml", kDoc)}, {DocFormat::kPdf, pdf}};
+  std::vector<Case> all(std::begin(cases), std::end(cases));
+  ExtractLimits lim;
+  lim.ocr_languages = "eng";
+  if (!ExtractHelperPath(DocFormat::kImage).empty()) all.push_back({DocFormat::kImage, pgm});
+  setenv("NORDPII_EXTRACT_TEST_SANDBOX", "1", 1);
+  for (const auto& c : all) {
+    INFO(DocFormatName(c.f));
+    auto r = ExtractDocument(c.bytes, c.f, lim);
+    REQUIRE(r);
+    CHECK(r->text.find("open=denied socket=denied exec=denied") != std::string::npos);
+    CHECK(r->Location(0) == "sandbox");
+  }
+  unsetenv("NORDPII_EXTRACT_TEST_SANDBOX");
 }

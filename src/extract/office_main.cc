@@ -14,6 +14,7 @@
 #include <string>
 
 #include "extract/office_extract.h"
+#include "extract/sandbox.h"
 
 namespace {
 
@@ -39,6 +40,11 @@ int main(int argc, char** argv) {
     if (n < 0) Fail("read failed");
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
+  }
+  if (!nordpii::sandbox::Enter()) Fail("cannot enter the seccomp sandbox (NORDPII_EXTRACT_NO_SECCOMP=1 skips it)");
+  if (std::getenv("NORDPII_EXTRACT_TEST_SANDBOX")) {
+    const std::string probe = nordpii::sandbox::Probe();
+    std::printf("S7 %zu\nsandbox%s", probe.size(), probe.c_str());
   }
   if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH")) {
     if (std::strcmp(t, "hang") == 0)

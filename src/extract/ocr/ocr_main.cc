@@ -20,6 +20,8 @@
 #include <tesseract/baseapi.h>
 #include <unistd.h>
 
+#include "extract/sandbox.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -74,6 +76,16 @@ int main(int argc, char** argv) {
       for (;;) pause();
     std::abort();
   }
+  // Tesseract opens its language data first; then the sandbox, then the
+  // image is parsed.
+  tesseract::TessBaseAPI api;
+  if (api.Init(nullptr, languages) != 0) Fail(std::string("OCR language data missing (") + languages + ")");
+  api.SetPageSegMode(tesseract::PSM_AUTO);
+  if (!nordpii::sandbox::Enter()) Fail("cannot enter the seccomp sandbox (NORDPII_EXTRACT_NO_SECCOMP=1 skips it)");
+  if (std::getenv("NORDPII_EXTRACT_TEST_SANDBOX")) {
+    const std::string probe = nordpii::sandbox::Probe();
+    Emit("sandbox", probe);
+  }
   setMsgSeverity(L_SEVERITY_NONE);
   const auto* bytes = reinterpret_cast<const l_uint8*>(data.data());
   l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
@@ -102,9 +114,6 @@ int main(int argc, char** argv) {
   }
   const l_int32 npages = pages ? pixaGetCount(pages.get()) : 0;
   if (npages <= 0) Fail("image could not be decoded");
-  tesseract::TessBaseAPI api;
-  if (api.Init(nullptr, languages) != 0) Fail(std::string("OCR language data missing (") + languages + ")");
-  api.SetPageSegMode(tesseract::PSM_AUTO);
   size_t total = 0;
   for (l_int32 i = 0; i < npages; ++i) {
     std::unique_ptr<PIX, PixFree> pix(pixaGetPix(pages.get(), i, L_CLONE));

@@ -24,6 +24,8 @@
 #include <poppler-page.h>
 #include <unistd.h>
 
+#include "extract/sandbox.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -42,6 +44,32 @@ namespace {
 }
 
 void Quiet(const std::string&, void*) {}  // poppler's messages may quote content
+
+// poppler reads its data directories (nameToUnicode, cMap, ...) when the
+// first document is loaded, and iconv its gconv modules at the first text
+// conversion: done here on a built-in one-glyph PDF, before the sandbox
+// forbids opening files.
+void Warm() {
+  static const char kPdf[] =
+      "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 20 20]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+      "4 0 obj<</Length 27>>stream\nBT /F1 9 Tf 2 5 Td (a) Tj ET\nendstream endobj\n"
+      "5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica/Encoding/WinAnsiEncoding>>endobj\n"
+      "trailer<</Root 1 0 R>>\n%%EOF\n";
+  const std::vector<char> d(kPdf, kPdf + sizeof kPdf - 1);
+  // Kept to the end: poppler-cpp frees its global state with the last document.
+  static std::vector<char> keep;
+  keep = d;
+  static std::unique_ptr<poppler::document> doc;
+  doc.reset(poppler::document::load_from_raw_data(keep.data(), static_cast<int>(keep.size())));
+  if (!doc || doc->pages() < 1) return;
+  std::unique_ptr<poppler::page> p(doc->create_page(0));
+  if (!p) return;
+  (void)p->text().to_utf8();
+  poppler::page_renderer pr;
+  pr.set_image_format(poppler::image::format_gray8);
+  (void)pr.render_page(p.get(), 72, 72);
+}
 
 // A page with fewer than 8 non-blank characters has no text layer to speak of.
 bool Blank(const std::string& text) {
@@ -92,6 +120,12 @@ int main(int argc, char** argv) {
     if (n < 0) Fail("read failed");
     if (n == 0) break;
     data.insert(data.end(), buf, buf + n);
+  }
+  Warm();
+  if (!nordpii::sandbox::Enter()) Fail("cannot enter the seccomp sandbox (NORDPII_EXTRACT_NO_SECCOMP=1 skips it)");
+  if (std::getenv("NORDPII_EXTRACT_TEST_SANDBOX")) {
+    const std::string probe = nordpii::sandbox::Probe();
+    std::printf("S7 %zu\nsandbox%s", probe.size(), probe.c_str());
   }
   if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH")) {
     if (std::strcmp(t, "hang") == 0) for (;;) pause();
