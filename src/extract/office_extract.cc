@@ -723,8 +723,16 @@ struct Odf : Xml {
     } else if ((n == "table-cell" || n == "covered-table-cell") && table_depth == 1) {
       --in_cell;
       if (kind == 's') {
+        // A number shown with leading zeros (a number style of 11 digits:
+        // how a sheet keeps an id's leading zero) is scanned as shown.
+        size_t width = 0;
+        if (cell_number && !cell.empty() && cell.size() <= 20 &&
+            cell.find_first_not_of("0123456789") == std::string::npos && cell[0] == '0' &&
+            cell.substr(cell.find_first_not_of('0') == std::string::npos ? cell.size() : cell.find_first_not_of('0')) ==
+                NumberText(cell_value))
+          width = cell.size();
         if (!cell.empty() || !cell_value.empty())
-          sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number);
+          sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number, width);
       } else {
         if (!row.empty() && !cell.empty()) row += ' ';
         row += cell;

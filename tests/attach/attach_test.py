@@ -411,6 +411,15 @@ def other_parts(d):
     rc, out, err, _ = run(["redact", m, "-o", red])
     check(rc == 0 and b"nordpii removed the attachment 'liste.xls' (xls" in open(red, "rb").read(),
           "redact replaces an .xls attachment with findings by a notice (exit %d)" % rc)
+    # ODS: a float cell shown with its leading zero under a header that names
+    # no identifier (the number style keeps the zero; the value lost it).
+    zero = [i for i in g.make_ids(random.Random(23), 40) if i[2].isdigit() and i[2][0] == "0" and len(i[2]) == 11][:2]
+    od = os.path.join(d, "kunder.ods")
+    g.ods(od, [["Kunde", "Nummer"]] + [["Ola", z[2]] for z in zero], shown_cols=(1,))
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", od])
+    vals = {json.loads(l).get("value", "") for l in out.splitlines()}
+    check(len(zero) == 2 and rc == 1 and all(z[2] in vals for z in zero),
+          "ods: numbers shown with their leading zero are found as shown (exit %d)" % rc)
     binpdf = os.path.join(d, "binary-attached.pdf")
     g.pdf(binpdf, [["Hei."]], attachments=[("bilde.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")])
     rc, out, err, _ = run(["scan", binpdf])

@@ -195,12 +195,17 @@ def odt(path, paragraphs, table_rows=()):
     _odf(path, "text", "<office:text>%s</office:text>" % body)
 
 
-def ods(path, rows, numeric_cols=(), sheet="Ansatte"):
+def ods(path, rows, numeric_cols=(), sheet="Ansatte", shown_cols=()):
+    """numeric_cols: float cells; shown_cols: float cells whose value lost its
+    leading zeros while the cell shows them (an 11-digit number style)."""
     out = []
     for r, row in enumerate(rows):
         cells = []
         for c, v in enumerate(row):
-            if r > 0 and c in numeric_cols:
+            if r > 0 and c in shown_cols:
+                cells.append('<table:table-cell office:value-type="float" office:value="%s"><text:p>%s</text:p>'
+                             '</table:table-cell>' % (int(v), v))
+            elif r > 0 and c in numeric_cols:
                 cells.append('<table:table-cell office:value-type="float" office:value="%s"><text:p>%s</text:p>'
                              '</table:table-cell>' % (v, v))
             else:
