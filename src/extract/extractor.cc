@@ -191,6 +191,21 @@ struct PageImage {
   std::string_view bytes;  // in the helper's output
 };
 
+// Appends one segment (joined by '\n') within the text limit.
+Status AppendSegment(Extracted& doc, std::string_view text, std::string loc, const ExtractLimits& lim,
+                     const std::string& fmt) {
+  if (doc.text.size() + text.size() + 1 > lim.max_text)
+    return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
+  if (!doc.text.empty()) doc.text.push_back('\n');
+  Extracted::Segment s;
+  s.start = static_cast<uint32_t>(doc.text.size());
+  doc.text.append(text);
+  s.end = static_cast<uint32_t>(doc.text.size());
+  s.loc = std::move(loc);
+  doc.segments.push_back(std::move(s));
+  return Status::Ok();
+}
+
 // Parses the helper's output: "S<loclen> <textlen>\n<loc><text>" per
 // segment, "I<loclen> <len>\n<loc><image>" per page image to be read by
 // OCR (scanned PDF pages), then "D\n" (done) or "E<len>\n<message>" (error).
@@ -219,15 +234,7 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
       i = nl + 1 + a + b;
       continue;
     }
-    if (doc.text.size() + text.size() + 1 > lim.max_text)
-      return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
-    if (!doc.text.empty()) doc.text.push_back('\n');
-    Extracted::Segment s;
-    s.start = static_cast<uint32_t>(doc.text.size());
-    doc.text.append(text);
-    s.end = static_cast<uint32_t>(doc.text.size());
-    s.loc.assign(loc);
-    doc.segments.push_back(std::move(s));
+    if (Status st = AppendSegment(doc, text, std::string(loc), lim, fmt); !st.ok()) return st;
     i = nl + 1 + a + b;
   }
   return Error(ErrorCode::kLimit, fmt + ": extractor output truncated (crashed or killed)");
@@ -388,18 +395,11 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     il.ocr_timeout_ms = static_cast<int>(left.count());
     auto r = ExtractDocument(img.bytes, DocFormat::kImage, il);
     if (!r) return Error(r.error().code(), fmt + ": " + img.loc + ": " + r.error().message());
-    for (const auto& seg : r->segments) {
-      std::string_view text = std::string_view(r->text).substr(seg.start, seg.end - seg.start);
-      if (doc.text.size() + text.size() + 1 > lim.max_text)
-        return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
-      if (!doc.text.empty()) doc.text.push_back('\n');
-      Extracted::Segment s;
-      s.start = static_cast<uint32_t>(doc.text.size());
-      doc.text.append(text);
-      s.end = static_cast<uint32_t>(doc.text.size());
-      s.loc = img.loc + " " + seg.loc;
-      doc.segments.push_back(std::move(s));
-    }
+    for (const auto& seg : r->segments)
+      if (Status st = AppendSegment(doc, std::string_view(r->text).substr(seg.start, seg.end - seg.start),
+                                    img.loc + " " + seg.loc, lim, fmt);
+          !st.ok())
+        return st;
   }
   return doc;
 }

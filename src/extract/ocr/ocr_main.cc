@@ -20,6 +20,7 @@
 #include <tesseract/baseapi.h>
 #include <unistd.h>
 
+#include "extract/helper_io.h"
 #include "extract/sandbox.h"
 
 #include <cstdio>
@@ -30,17 +31,9 @@
 
 namespace {
 
-[[noreturn]] void Fail(const std::string& msg) {
-  std::printf("E%zu\n%s", msg.size(), msg.c_str());
-  std::fflush(stdout);
-  std::exit(3);
-}
+using nordpii::helper::Fail;
 
-void Emit(const std::string& loc, const std::string& text) {
-  std::printf("S%zu %zu\n", loc.size(), text.size());
-  std::fwrite(loc.data(), 1, loc.size(), stdout);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-}
+void Emit(const std::string& loc, const std::string& text) { nordpii::helper::Put('S', loc, text); }
 
 struct PixFree {
   void operator()(PIX* p) const { pixDestroy(&p); }
@@ -63,19 +56,7 @@ int main(int argc, char** argv) {
   const long max_pages = std::atol(argv[6]);
   const unsigned long long max_pixels = std::strtoull(argv[7], nullptr, 10);
   const char* languages = argv[8];
-  std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = read(0, buf, sizeof buf);
-    if (n < 0) Fail("read failed");
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH")) {
-    if (std::strcmp(t, "hang") == 0)
-      for (;;) pause();
-    std::abort();
-  }
+  std::string data = nordpii::helper::ReadInput();
   // Tesseract opens its language data first; then the sandbox, then the
   // image is parsed.
   tesseract::TessBaseAPI api;
@@ -140,7 +121,6 @@ int main(int argc, char** argv) {
     api.Clear();
   }
   api.End();
-  std::printf("D\n");
-  std::fflush(stdout);
+  nordpii::helper::Done();
   return 0;
 }

@@ -24,6 +24,7 @@
 #include <poppler-page.h>
 #include <unistd.h>
 
+#include "extract/helper_io.h"
 #include "extract/sandbox.h"
 
 #include <algorithm>
@@ -37,11 +38,7 @@
 
 namespace {
 
-[[noreturn]] void Fail(const std::string& msg) {
-  std::printf("E%zu\n%s", msg.size(), msg.c_str());
-  std::fflush(stdout);
-  std::exit(3);
-}
+using nordpii::helper::Fail;
 
 void Quiet(const std::string&, void*) {}  // poppler's messages may quote content
 
@@ -113,24 +110,11 @@ int main(int argc, char** argv) {
   const bool ocr = argc > 9 && std::strcmp(argv[9], "1") == 0;
   const int max_ocr_pages = argc > 10 ? std::atoi(argv[10]) : 0;
   int ocr_pages = 0;
-  std::vector<char> data;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = read(0, buf, sizeof buf);
-    if (n < 0) Fail("read failed");
-    if (n == 0) break;
-    data.insert(data.end(), buf, buf + n);
-  }
+  const std::string input = nordpii::helper::ReadInput();
+  std::vector<char> data(input.begin(), input.end());
   Warm();
   if (!nordpii::sandbox::Enter()) Fail("cannot enter the seccomp sandbox (NORDPII_EXTRACT_NO_SECCOMP=1 skips it)");
-  if (std::getenv("NORDPII_EXTRACT_TEST_SANDBOX")) {
-    const std::string probe = nordpii::sandbox::Probe();
-    std::printf("S7 %zu\nsandbox%s", probe.size(), probe.c_str());
-  }
-  if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH")) {
-    if (std::strcmp(t, "hang") == 0) for (;;) pause();
-    std::abort();
-  }
+  if (std::getenv("NORDPII_EXTRACT_TEST_SANDBOX")) nordpii::helper::Put('S', "sandbox", nordpii::sandbox::Probe());
   poppler::set_debug_error_function(Quiet, nullptr);
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())));
   if (!doc) Fail("damaged or encrypted PDF (cannot be opened)");
@@ -141,9 +125,7 @@ int main(int argc, char** argv) {
   auto emit = [&](const std::string& loc, const std::string& text) {
     total += text.size() + 1;
     if (total > max_text) Fail("extracted text larger than the limit");
-    std::printf("S%zu %zu\n", loc.size(), text.size());
-    std::fwrite(loc.data(), 1, loc.size(), stdout);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    nordpii::helper::Put('S', loc, text);
   };
   // The document information (Title, Author, Subject, Keywords, ...).
   for (const std::string& k : doc->info_keys()) {
@@ -176,14 +158,11 @@ int main(int argc, char** argv) {
     if (ocr && Blank(text)) {
       if (++ocr_pages > max_ocr_pages) Fail("more pages without a text layer than the OCR limit");
       std::string pgm = RenderPgm(*p, max_pixels);
-      std::printf("I%zu %zu\n", loc.size(), pgm.size());
-      std::fwrite(loc.data(), 1, loc.size(), stdout);
-      std::fwrite(pgm.data(), 1, pgm.size(), stdout);
+      nordpii::helper::Put('I', loc, pgm);
       continue;
     }
     emit(loc, text);
   }
-  std::printf("D\n");
-  std::fflush(stdout);
+  nordpii::helper::Done();
   return 0;
 }
