@@ -102,3 +102,43 @@ TEST_CASE("inputs: every string of a ticket record is read, also fields outside 
   CHECK(Bash(d, "$N scan --format jsonl --fields description z.jsonl").code == 0);
   fs::remove_all(d);
 }
+
+TEST_CASE("inputs: --columns and --fields that name nothing are errors naming the option, never the data",
+          "[inputs][cli]") {
+  std::string d = TempDir("options");
+  WriteFile(d + "/c.csv", "navn,notat\nOla,fnr 15108695088\n");
+  WriteFile(d + "/j.jsonl", "{\"notat\":\"fnr 15108695088\",\"n\":null}\n{\"notat\":\"x\"}\n");
+  // Usage errors, before anything is read.
+  for (const char* o : {"--fields ']]'", "--fields a..b", "--fields '.x'", "--fields 'a[]]'", "--fields '*'"}) {
+    INFO(o);
+    Run r = Bash(d, std::string("$N scan j.jsonl ") + o);
+    CHECK(r.code == 2);
+    CHECK(r.out.find("--fields") != std::string::npos);
+  }
+  // Known once the header or the records are read: exit 2, the option named.
+  for (const char* o : {"--columns 99", "--columns nosuch", "--columns notat,nosuch"}) {
+    INFO(o);
+    Run r = Bash(d, std::string("$N scan c.csv ") + o);
+    CHECK(r.code == 2);
+    CHECK(r.out.find("--columns") != std::string::npos);
+    CHECK(r.out.find("navn") == std::string::npos);  // header names are data
+    CHECK(r.out.find("15108695088") == std::string::npos);
+    CHECK(Bash(d, std::string("$N redact c.csv -o out.csv ") + o).code == 2);
+    CHECK_FALSE(fs::exists(d + "/out.csv"));
+  }
+  for (const char* o : {"--fields nosuch", "--fields notat,nosuch", "--fields 'notat.*'"}) {
+    INFO(o);
+    Run r = Bash(d, std::string("$N scan j.jsonl ") + o);
+    CHECK(r.code == 2);
+    CHECK(r.out.find("--fields") != std::string::npos);
+    CHECK(Bash(d, std::string("$N redact j.jsonl -o out.jsonl ") + o).code == 2);
+    CHECK_FALSE(fs::exists(d + "/out.jsonl"));
+    CHECK(Bash(d, std::string("$N batch --report rep j.jsonl ") + o + " >/dev/null").code == 2);
+  }
+  // What names something works; a path present only as null counts.
+  CHECK(Bash(d, "$N scan c.csv --columns notat").code == 1);
+  CHECK(Bash(d, "$N scan c.csv --columns 2").code == 1);
+  CHECK(Bash(d, "$N scan j.jsonl --fields notat,n").code == 1);
+  CHECK(Bash(d, "$N scan j.jsonl --fields 'comments[].body,notat,fields.customfield_*' ").code == 2);
+  fs::remove_all(d);
+}

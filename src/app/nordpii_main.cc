@@ -105,6 +105,26 @@ CLI::Validator Count(uint64_t lo, uint64_t hi) {
       "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
 }
 
+// A --fields path: keys joined by '.', each may be followed by "[]" (array
+// elements); the last key may end in '*' (a prefix), or the path in ".*"
+// (everything below). A key is not empty and holds no '[', ']', '.' or '*'.
+bool ValidFieldPath(std::string_view p) {
+  auto ends = [](std::string_view s, std::string_view t) {
+    return s.size() >= t.size() && s.substr(s.size() - t.size()) == t;
+  };
+  if (ends(p, ".*")) p.remove_suffix(2);
+  for (size_t a = 0;;) {
+    const size_t b = p.find('.', a);
+    const bool last = b == std::string_view::npos;
+    std::string_view key = p.substr(a, last ? std::string_view::npos : b - a);
+    while (ends(key, "[]")) key.remove_suffix(2);
+    if (last && ends(key, "*")) key.remove_suffix(1);
+    if (key.empty() || key.find_first_of("[]*") != std::string_view::npos) return false;
+    if (last) return true;
+    a = b + 1;
+  }
+}
+
 // Patterns: --patterns, $NORDPII_PATTERNS, <exe>/../share/nordpii/patterns,
 // <exe>/../patterns (build tree), ./patterns.
 std::string FindPatterns(const std::string& given) {
@@ -157,6 +177,26 @@ void AddCommon(CLI::App* app, Common& c) {
         return "";
       },
       "COLUMNS");
+  // JSON paths: keys joined by '.', a key may be followed by "[]" (array
+  // elements); the last may end in '*' (a prefix) or be ".*" (everything
+  // below). A key holds no '[', ']' or '.' ("]]" and "a..b" are refused).
+  static const CLI::Validator kFields(
+      [](std::string& v) -> std::string {
+        if (std::string e = kList(v); !e.empty()) return e;
+        size_t n = 0;
+        for (size_t i = 0; i <= v.size(); ++n) {
+          size_t j = v.find(',', i);
+          if (j == std::string::npos) j = v.size();
+          const std::string item = v.substr(i, j - i);
+          i = j + 1;
+          const bool ok = ValidFieldPath(item);
+          if (!ok) return "'" + item + "' is not a field path (keys joined by '.', 'key[]' for array elements, "
+                                       "a final '.*' or '*')";
+        }
+        if (n > 64) return "more than 64 field paths";
+        return "";
+      },
+      "PATHS");
   app->add_option("--categories", c.categories,
                   "Comma-separated categories: national-id,financial,credential,business,contact,special")
       ->check(kList);
@@ -170,7 +210,7 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--input", c.input, "Input format: auto, text, eml, mbox, maildir, jsonl, json, csv")
       ->check(CLI::IsMember({"auto", "text", "eml", "mbox", "maildir", "jsonl", "json", "csv"}));
   app->add_option("--fields", c.fields, "Ticket exports: JSON paths to scan, e.g. subject,comments[].body,custom.*")
-      ->check(kList);
+      ->check(kFields);
   app->add_option("--columns", c.columns, "CSV exports: columns to scan (names or 1-based numbers)")
       ->check(kColumns);
   app->add_option("--ticket-map", c.ticket_map, "Field map: auto, zendesk, freshdesk, jira, all")
@@ -333,6 +373,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     TicketRecord rec;
     std::string red;
     size_t n = 0, records = 0, changed_records = 0;
+    tickets.BeginInput();
     for (;;) {
       auto more = rd.Next(rec);
       if (!more) return fail(path + ": " + more.error().message() + "; nothing written");
@@ -349,6 +390,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
       ++records;
       changed_records += k > 0;
     }
+    if (Status s = tickets.EndInput(tf, rd.header()); !s.ok()) return fail(path + ": " + s.message() + "; nothing written");
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
     std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu record(s)\n", n, changed_records, records);
     return 0;

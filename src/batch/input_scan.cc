@@ -129,10 +129,15 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
                         : format == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
       TicketReader rd(src, tf, max_message);
       TicketRecord rec;
+      s.tickets.BeginInput();
       for (;;) {
         auto more = rd.Next(rec);
         if (!more) return error(path + ": " + more.error().message());
-        if (!*more) return;
+        if (!*more) {
+          // --fields / --columns that named nothing here: not scanned as asked.
+          if (Status st = s.tickets.EndInput(tf, rd.header()); !st.ok()) error(path + ": " + st.message());
+          return;
+        }
         if (tf == TicketFormat::kCsv) s.tickets.set_csv(rd.header(), rd.delimiter());
         TicketInfo info;
         TicketFindings to_report;

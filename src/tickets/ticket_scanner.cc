@@ -162,6 +162,7 @@ Decoded DecodeCsvField(std::string_view v, bool quoted) {
 // Whether a field path is scanned, and as HTML.
 struct PathChoice {
   bool selected, html;
+  uint64_t matched;  // bit i: --fields pattern i matches the path
 };
 
 struct TicketScanner::Json {
@@ -268,11 +269,13 @@ struct JsonWalk {
   std::function<void(std::string_view token, uint32_t raw_begin, const std::string& path)> emit_number;
   int depth = 0;
 
-  bool Selected(const std::string& norm) const {
-    if (!include) return true;
-    for (const auto& p : *include)
-      if (PathMatches(p, norm)) return true;
-    return false;
+  // Bit i set: include pattern i matches (all bits when there is no list).
+  uint64_t Selected(const std::string& norm) const {
+    if (!include) return ~uint64_t{0};
+    uint64_t m = 0;
+    for (size_t i = 0; i < include->size() && i < 64; ++i)
+      if (PathMatches((*include)[i], norm)) m |= uint64_t{1} << i;
+    return m;
   }
   bool Html(const std::string& norm) const {
     if (html)
@@ -284,12 +287,19 @@ struct JsonWalk {
   // the same few paths (bounded, so a hostile export cannot grow it).
   using Choice = PathChoice;
   std::unordered_map<std::string, Choice>* memo = nullptr;
+  // The --fields patterns that matched a path of this input (Choose).
+  uint64_t* seen = nullptr;
   Choice Choose(const std::string& norm) const {
     if (memo) {
       auto it = memo->find(norm);
-      if (it != memo->end()) return it->second;
+      if (it != memo->end()) {
+        *seen |= it->second.matched;
+        return it->second;
+      }
     }
-    Choice c{Selected(norm), Html(norm)};
+    const uint64_t m = Selected(norm);
+    Choice c{m != 0, Html(norm), m};
+    *seen |= m;
     if (memo && memo->size() < 4096) memo->emplace(norm, c);
     return c;
   }
@@ -394,7 +404,9 @@ struct JsonWalk {
         while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\n' || tok.back() == '\r'))
           tok.remove_suffix(1);
         if (depth <= 3) Capture(norm, tok);
-        if (tok.size() >= kMinNumberChars && tok.data() >= base &&
+        const bool long_enough = tok.size() >= kMinNumberChars;
+        if (include && !long_enough) Choose(norm);  // a path --fields names (checked per input)
+        if (long_enough && tok.data() >= base &&
             static_cast<size_t>(tok.data() - base) + tok.size() <= record.size() && Choose(norm).selected)
           emit_number(record.substr(static_cast<size_t>(tok.data() - base), tok.size()),
                       static_cast<uint32_t>(tok.data() - base), path);
@@ -403,12 +415,14 @@ struct JsonWalk {
       case od::json_type::boolean: {
         bool b;
         if ((err = v.get_bool().get(b))) return err;
+        if (include) Choose(norm);
         break;
       }
       default: {
         bool is_null = false;
         if ((err = v.is_null().get(is_null))) return err;
         if (!is_null) return simdjson::INCORRECT_TYPE;
+        if (include) Choose(norm);
         break;
       }
     }
@@ -514,7 +528,8 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
         info.closed = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       if (!opt_.columns.empty()) {
         bool want = false;
-        for (const auto& c : opt_.columns) want = want || c == name || c == std::to_string(i + 1);
+        for (size_t k = 0; k < opt_.columns.size(); ++k)
+          want = want || opt_.columns[k] == name || opt_.columns[k] == std::to_string(i + 1);
         if (!want) continue;
       }
       add(fields[i].start, name, false, DecodeCsvField(v, fields[i].quoted));
@@ -559,6 +574,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.html = map ? &map->html : nullptr;
   // One memo per field map (the map can change from record to record).
   w.memo = &json_->choices[info.map];
+  w.seen = &fields_seen_;
   w.base = padded.data();
   w.record = r.bytes;
   w.info = &info;
@@ -745,10 +761,37 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
   return st;
 }
 
+void TicketScanner::BeginInput() {
+  fields_seen_ = 0;
+  records_ = 0;
+}
+
+Status TicketScanner::EndInput(TicketFormat f, const std::vector<std::string>& header) const {
+  const bool csv = f == TicketFormat::kCsv;
+  const std::vector<std::string>& asked = csv ? opt_.columns : opt_.fields;
+  if (asked.empty() || (csv && header.empty())) return Status::Ok();  // an empty file
+  std::string missing;
+  for (size_t k = 0; k < asked.size() && k < 64; ++k) {
+    // CSV: the header decides (a short row does not unname a column).
+    bool found = !csv && ((fields_seen_ >> k) & 1);
+    for (size_t i = 0; csv && i < header.size() && !found; ++i)
+      found = asked[k] == header[i] || asked[k] == std::to_string(i + 1);
+    if (!found && (csv || records_ > 0)) missing += (missing.empty() ? "'" : ", '") + asked[k] + "'";
+  }
+  if (missing.empty()) return Status::Ok();
+  if (csv)
+    return Error(ErrorCode::kInvalidArgument,
+                 "--columns " + missing + ": no such column in the header (" + std::to_string(header.size()) +
+                     " columns); nothing of the input was scanned for it");
+  return Error(ErrorCode::kInvalidArgument, "--fields " + missing + ": matches no field in any of the " +
+                                                std::to_string(records_) + " record(s)");
+}
+
 Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
                            TicketInfo& info) {
   Extracted& x = *x_;
   x.Reset();
+  ++records_;
   Status parsed = Extract(r, f, x, info);
   if (!parsed.ok()) {
     // A record that does not parse is still scanned, as plain text, so a
@@ -785,6 +828,7 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
                              std::string& out, size_t& redacted) {
   Extracted& x = *x_;
   x.Reset();
+  ++records_;
   TicketInfo info;
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
   // Edits are applied as the findings come, in record order: `out` holds the

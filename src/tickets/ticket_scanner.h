@@ -62,6 +62,13 @@ class TicketScanner {
   Status Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
                 std::string& out, size_t& redacted);
 
+  // Around the records of one input file: EndInput is an error naming the
+  // option when a --fields path matched no field of any record (JSON), or a
+  // --columns name or number is not in the header (CSV) — what was asked
+  // for was not scanned. `header`: the CSV header (TicketReader::header()).
+  void BeginInput();
+  Status EndInput(TicketFormat f, const std::vector<std::string>& header) const;
+
   // Internal (used by the locating sink in ticket_scanner.cc).
   struct LocatedFinding;
   struct Extracted;
@@ -79,6 +86,8 @@ class TicketScanner {
   std::unique_ptr<Json> json_;
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
   Finding finding_;  // the finding handed to the sink, reused
+  uint64_t fields_seen_ = 0;  // bit i: --fields / --columns item i matched in this input
+  size_t records_ = 0;        // records of this input
 };
 
 }  // namespace nordpii
