@@ -142,3 +142,54 @@ TEST_CASE("inputs: --columns and --fields that name nothing are errors naming th
   CHECK(Bash(d, "$N scan j.jsonl --fields 'comments[].body,notat,fields.customfield_*' ").code == 2);
   fs::remove_all(d);
 }
+
+TEST_CASE("inputs: UTF-16 text and TSV are decoded, offsets map to the file, redact writes UTF-16 back",
+          "[inputs][utf16]") {
+  std::string d = TempDir("utf16");
+  Run mk = Bash(d,
+                "printf 'fnr 15108695088\\n' | iconv -t UTF-16 > bom.txt\n"             // BOM (FF FE on this machine)
+                "printf 'navn\\tnotat\\nOla\\tfnr 15108695088\\n' | iconv -t UTF-16 > excel.tsv\n"
+                "printf 'x \\xc3\\xb8 fnr 15108695088\\n' | iconv -t UTF-16LE > le.txt\n"  // no BOM
+                "printf 'x \\xc3\\xb8 fnr 15108695088\\n' | iconv -t UTF-16BE > be.txt\n"
+                "printf 'fnr 15108695088\\n' | iconv -t UTF-16BE | (printf '\\xfe\\xff'; cat) > bombe.txt\n"
+                "cp excel.tsv in.tsv && zip -q z.zip in.tsv\n");
+  REQUIRE(mk.code == 0);
+  Run r = Bash(d, "$N scan --format jsonl bom.txt excel.tsv le.txt be.txt bombe.txt z.zip");
+  CHECK(r.code == 1);
+  std::vector<nlohmann::json> f;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] == '{') f.push_back(nlohmann::json::parse(line));
+  REQUIRE(f.size() == 6);
+  for (auto& j : f) CHECK(j["type"] == "no.fnr");
+  // Offsets are the file's bytes: the BOM and two bytes per character.
+  CHECK(f[0]["start"] == 2 + 2 * 4);
+  CHECK(f[0]["end"] == 2 + 2 * 15);
+  CHECK(f[1]["field"] == "notat");
+  CHECK(f[2]["start"] == 2 * 8);  // "x ø fnr "
+  CHECK(f[3]["start"] == 2 * 8);
+  CHECK(f[5]["field"] == "notat");
+  CHECK(r.out.find("15108695088") == std::string::npos);
+  // Redacted in the input's encoding, BOM as it was.
+  for (const char* name : {"bom.txt", "excel.tsv", "le.txt", "be.txt", "bombe.txt"}) {
+    INFO(name);
+    REQUIRE(Bash(d, std::string("$N redact ") + name + " -o out-" + name).code == 0);
+    std::string a = ReadFile(d + "/" + name), b = ReadFile(d + "/out-" + name);
+    CHECK(a.substr(0, 2) == b.substr(0, 2));
+    std::string enc = std::string(name) == "le.txt" ? "UTF-16LE" : std::string(name) == "be.txt" ? "UTF-16BE" : "UTF-16";
+    Run back = Bash(d, "iconv -f " + enc + " -t UTF-8 out-" + std::string(name));
+    CHECK(back.code == 0);
+    CHECK(back.out.find("fnr [NO-FNR]") != std::string::npos);
+    CHECK(back.out.find("15108695088") == std::string::npos);
+  }
+  CHECK(Bash(d, "iconv -f UTF-16LE -t UTF-8 out-le.txt").out == "x \xc3\xb8 fnr [NO-FNR]\n");
+  // From a pipe too; larger than --max-message-size: an error, nothing written.
+  CHECK(Bash(d, "cat bom.txt | $N redact - -o - | iconv -f UTF-16 -t UTF-8").out.find("fnr [NO-FNR]") !=
+        std::string::npos);
+  Run big = Bash(d, "{ cat bom.txt; head -c 3000 /dev/zero | tr '\\0' 'a' | iconv -t UTF-16LE; } > big.txt\n"
+                    "$N scan --max-message-size 1024 big.txt; echo rc=$?; $N redact --max-message-size 1024 big.txt -o o.txt; echo rc=$?");
+  CHECK(big.out.find("rc=2\n") != std::string::npos);
+  CHECK(big.out.find("rc=0") == std::string::npos);
+  CHECK_FALSE(fs::exists(d + "/o.txt"));
+  fs::remove_all(d);
+}

@@ -344,17 +344,37 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   // format recognised from the bytes read; a Maildir is a directory.
   InputFormat fmt = InputFormat::kMaildir;
   std::unique_ptr<ByteSource> src;
+  Utf16Kind opened_utf16;
   if (!(c.input == "maildir" || (c.input == "auto" && IsMaildir(path)))) {
     auto opened = OpenInput(path, c.input);
     if (!opened) return fail(opened.error().message());
     fmt = opened->format;
     src = std::move(opened->source);
+    opened_utf16 = opened->utf16;
   }
+  // UTF-16 text, CSV or JSON: decoded whole (up to --max-message-size),
+  // redacted as UTF-8 and written back as UTF-16 in the same byte order,
+  // with the BOM if it had one.
+  Utf16Kind utf16;
+  std::string utf16_text;
+  if (src && opened_utf16.utf16) {
+    utf16 = opened_utf16;
+    auto raw = ReadAll(*src, path, c.max_message);
+    if (!raw) return fail(raw.error().message() + " (UTF-16 text is read whole); nothing written");
+    Utf16ToUtf8(std::string_view(*raw).substr(utf16.bom ? std::min<size_t>(2, raw->size()) : 0), utf16.big_endian,
+                utf16_text);
+    src = StringSource(utf16_text, path);
+  }
+  auto open_out = [&]() {
+    auto o = OutputFile::Open(out_path);
+    if (o && utf16.utf16) (*o)->EncodeUtf16(utf16.big_endian, utf16.bom);
+    return o;
+  };
   if (fmt == InputFormat::kArchive)
     return fail(path + ": is an archive (tar, tar.gz or zip); redact does not rewrite archives: extract it, "
                        "redact the files, pack them again; nothing written");
   if (fmt == InputFormat::kText) {
-    auto out = OutputFile::Open(out_path);
+    auto out = open_out();
     if (!out) return fail(out.error().message());
     Redactor red(**out, st);
     Status s = ctx->Scan(*src, filter, red);
@@ -364,7 +384,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     return 0;
   }
   if (fmt == InputFormat::kJsonl || fmt == InputFormat::kJson || fmt == InputFormat::kCsv) {
-    auto out = OutputFile::Open(out_path);
+    auto out = open_out();
     if (!out) return fail(out.error().message());
     TicketFormat tf = fmt == InputFormat::kJsonl ? TicketFormat::kJsonl
                       : fmt == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;

@@ -25,14 +25,38 @@ struct TicketFindings : StreamSink {
   ReportSink* sink = nullptr;
   const TicketRecord* rec = nullptr;
   const TicketInfo* info = nullptr;
+  Utf16Offsets* utf16 = nullptr;  // a UTF-16 export: offsets back to its bytes
   bool set = false;
+  Finding mapped;
   void Set() {
     sink->SetTicket(rec->index, info->id, info->created, info->updated, info->closed);
     set = true;
   }
   bool OnFinding(const Finding& f, std::string_view raw) override {
     if (!set) Set();
-    return sink->OnFinding(f, raw);
+    if (!utf16) return sink->OnFinding(f, raw);
+    mapped = f;
+    mapped.start = utf16->Map(f.start);
+    mapped.end = utf16->Map(f.end);
+    return sink->OnFinding(mapped, raw);
+  }
+};
+
+// Findings of UTF-16 text, their offsets mapped back to the file's bytes.
+struct Utf16Findings : StreamSink {
+  StreamSink& to;
+  Utf16Offsets& map;
+  Finding mapped;
+  Utf16Findings(StreamSink& t, Utf16Offsets& m) : to(t), map(m) {}
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    mapped = f;
+    mapped.start = map.Map(f.start);
+    mapped.end = map.Map(f.end);
+    return to.OnFinding(mapped, raw);
+  }
+  void OnNote(std::string_view part, std::string_view text) override { to.OnNote(part, text); }
+  void OnAttachment(std::string_view part, std::string_view type, std::string_view name, uint64_t size) override {
+    to.OnAttachment(part, type, name, size);
   }
 };
 
@@ -55,7 +79,7 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
       if (!unreadable.empty()) error(unreadable);
       continue;
     }
-    if (!dir && p != "-" && forced == "auto" && IsStream(p)) {
+    if (!dir && forced == "auto" && (p == "-" || IsStream(p))) {
       out.push_back({p, InputFormat::kText, 0, true});  // recognised when read (once)
       continue;
     }
@@ -93,9 +117,10 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
 namespace {
 
 // Scans one stream of a known format (a file, or an archive entry).
+// `utf16`: the stream is text decoded from UTF-16, findings are mapped back.
 void ScanSource(const std::string& path, InputFormat format, ByteSource& src, InputScanners& s,
                 const FindingFilter& filter, ReportSink& sink, size_t max_message,
-                const std::function<void(const std::string&)>& error) {
+                const std::function<void(const std::string&)>& error, Utf16Offsets* utf16 = nullptr) {
   sink.SetPath(path);
   switch (format) {
     case InputFormat::kEml:
@@ -144,13 +169,22 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
         to_report.sink = &sink;
         to_report.rec = &rec;
         to_report.info = &info;
+        to_report.utf16 = utf16;
         Status st = s.tickets.Scan(rec, tf, filter, to_report, info);
         if (!to_report.set) to_report.Set();
         if (!st.ok()) error(path + ": " + st.message());  // the rest of the file is still scanned
       }
     }
-    default:
-      if (Status st = s.ctx.Scan(src, filter, sink); !st.ok()) error(path + ": " + st.message());
+    default: {
+      Status st;
+      if (utf16) {
+        Utf16Findings mapped(sink, *utf16);
+        st = s.ctx.Scan(src, filter, mapped);
+      } else {
+        st = s.ctx.Scan(src, filter, sink);
+      }
+      if (!st.ok()) error(path + ": " + st.message());
+    }
   }
 }
 
@@ -275,6 +309,15 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
       sink.OnAttachment("", "archive", name ? name : "?", data.size());  // nested archives: listed only
       continue;
     }
+    if (Utf16Kind k = SniffUtf16(std::string_view(data).substr(0, 8192)); k.utf16) {
+      std::string text;
+      const size_t bom = k.bom ? 2 : 0;
+      Utf16ToUtf8(std::string_view(data).substr(std::min(bom, data.size())), k.big_endian, text);
+      Utf16Offsets map(text, bom);
+      auto src = StringSource(text, label);
+      ScanSource(label, f, *src, s, filter, sink, max_message, error, &map);
+      continue;
+    }
     auto src = StringSource(data, label);
     ScanSource(label, f, *src, s, filter, sink, max_message, error);
   }
@@ -329,6 +372,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   }
   InputFormat format = in.format;
   std::unique_ptr<ByteSource> src;
+  Utf16Kind opened_utf16;
   if (in.stream || format != InputFormat::kArchive) {
     auto opened = OpenInput(in.path, in.stream ? "auto" : InputFormatName(format));
     if (!opened) {
@@ -338,10 +382,29 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     }
     src = std::move(opened->source);
     format = opened->format;
+    opened_utf16 = opened->utf16;
   }
   if (format == InputFormat::kArchive) {
     ScanArchive(in, src.get(), s, filter, sink, max_message, error);
     return 0;
+  }
+  if (src && opened_utf16.utf16) {
+    // UTF-16: read whole (up to --max-message-size; larger is an error,
+    // not a partial scan), decoded to UTF-8, findings mapped back.
+    auto raw = ReadAll(*src, in.path, max_message);
+    if (!raw) {
+      sink.SetPath(in.path);
+      error(raw.error().message() + " (UTF-16 text is read whole); not scanned");
+      return 0;
+    }
+    std::string text;
+    const size_t bom = opened_utf16.bom ? 2 : 0;
+    Utf16ToUtf8(std::string_view(*raw).substr(std::min(bom, raw->size())), opened_utf16.big_endian, text);
+    Utf16Offsets map(text, bom);
+    auto dsrc = StringSource(text, in.path);
+    ScanSource(in.path, format, *dsrc, s, filter, sink, max_message, error, &map);
+    if (s.progress) *s.progress += raw->size();
+    return s.progress ? raw->size() : 0;
   }
   if (!s.progress) {
     ScanSource(in.path, format, *src, s, filter, sink, max_message, error);

@@ -8,6 +8,7 @@
 
 #include "core/bytes.h"
 #include "core/utf8.h"
+#include "input/utf16.h"
 
 namespace fs = std::filesystem;
 
@@ -120,30 +121,40 @@ Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced
     auto f = ParseInputFormat(forced);
     if (!f) return f.error();
     in.format = *f;
-  } else if (path != "-" && !IsStream(path)) {
-    in.format = DetectInputFormat(path);  // a regular file: reading its head twice is harmless
   }
   auto src = OpenPath(path);
   if (!src) return src.error();
   in.source = std::move(*src);
-  if (forced == "auto" && path != "-" && IsStream(path)) {
-    // Recognise the format from the stream's first bytes and replay them.
-    std::string head(8192, '\0');
-    size_t have = 0;
-    while (have < head.size()) {
-      auto r = in.source->Read(head.data() + have, head.size() - have);
-      if (!r) return r.error();
-      if (*r == 0) break;
-      have += *r;
-    }
-    head.resize(have);
-    in.format = DetectFormatOf(path, head);
-    in.source = WithPrefix(std::move(head), std::move(in.source));
+  // The format (and a UTF-16 encoding) from the first bytes of the stream
+  // opened — a file, stdin, a pipe alike — which the source then replays:
+  // nothing is opened or read twice.
+  std::string head(8192, '\0');
+  size_t have = 0;
+  while (have < head.size()) {
+    auto r = in.source->Read(head.data() + have, head.size() - have);
+    if (!r) return r.error();
+    if (*r == 0) break;
+    have += *r;
   }
+  head.resize(have);
+  if (forced == "auto") in.format = DetectFormatOf(path, head);
+  // Mail is bytes with its own charsets (never re-encoded as a whole).
+  if (in.format != InputFormat::kEml && in.format != InputFormat::kMbox && in.format != InputFormat::kMaildir &&
+      in.format != InputFormat::kArchive)
+    in.utf16 = SniffUtf16(head);
+  in.source = WithPrefix(std::move(head), std::move(in.source));
   return in;
 }
 
 InputFormat DetectFormatOf(const std::string& path, std::string_view s) {
+  if (Utf16Kind k = SniffUtf16(s); k.utf16) {
+    // UTF-16 text: recognised by what it says once decoded (a UTF-16 TSV
+    // is a CSV export, JSON is JSON); never mail or an archive.
+    std::string head;
+    Utf16ToUtf8(s.substr(k.bom ? 2 : 0), k.big_endian, head);
+    InputFormat f = DetectFormatOf(path, head);
+    return f == InputFormat::kEml || f == InputFormat::kMbox || f == InputFormat::kArchive ? InputFormat::kText : f;
+  }
   const std::string lower = AsciiLower(path);
   for (const char* a : {".tar", ".tar.gz", ".tgz", ".zip", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst", ".gz",
                         ".xz", ".bz2", ".zst"})

@@ -19,6 +19,7 @@
 
 #include "core/status.h"
 #include "input/byte_source.h"
+#include "input/utf16.h"
 
 namespace nordpii {
 
@@ -41,11 +42,15 @@ const char* InputFormatName(InputFormat f);
 InputFormat DetectInputFormat(const std::string& path);
 // Opens an input exactly once. `forced` is --input ("auto" recognises the
 // format from the first 8 KiB of the same stream, which the returned source
-// replays); "-" (stdin) is text unless forced. A pipe, FIFO, /dev/stdin or
-// process substitution is therefore read once, from its first byte.
+// replays), also for "-" (stdin). A pipe, FIFO, /dev/stdin or process
+// substitution is therefore read once, from its first byte.
+// Text, CSV and JSON in UTF-16 (utf16.h) are recognised too: `utf16` says
+// so, `source` gives the raw UTF-16 bytes and `format` is what the decoded
+// text is (never mail or an archive).
 struct OpenedInput {
   std::unique_ptr<ByteSource> source;
   InputFormat format = InputFormat::kText;
+  Utf16Kind utf16;
 };
 Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced);
 // The same from a name and the first bytes (archive entries).
