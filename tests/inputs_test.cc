@@ -193,3 +193,26 @@ TEST_CASE("inputs: UTF-16 text and TSV are decoded, offsets map to the file, red
   CHECK_FALSE(fs::exists(d + "/o.txt"));
   fs::remove_all(d);
 }
+
+TEST_CASE("inputs: archives inside archives are scanned, deeper than 4 levels is an error", "[inputs][archives]") {
+  std::string d = TempDir("nested");
+  Run mk = Bash(d,
+                "printf 'x\\nfnr 15108695088\\n' > t.txt && zip -q in.zip t.txt && zip -q l2.zip in.zip\n"
+                "zip -q l3.zip l2.zip && zip -q l4.zip l3.zip && zip -q l5.zip l4.zip && tar czf l3.tar.gz l2.zip\n"
+                "head -c 3000000 /dev/zero > zeros.txt && zip -q bomb.zip zeros.txt && zip -q outer.zip bomb.zip in.zip\n");
+  REQUIRE(mk.code == 0);
+  Run r = Bash(d, "$N scan --format text l2.zip l4.zip l3.tar.gz");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("l2.zip!/in.zip!/t.txt:2:5 no.fnr"));
+  CHECK_THAT(r.out, Catch::Contains("l4.zip!/l3.zip!/l2.zip!/in.zip!/t.txt:2:5 no.fnr"));
+  CHECK_THAT(r.out, Catch::Contains("l3.tar.gz!/l2.zip!/in.zip!/t.txt:2:5 no.fnr"));
+  Run deep = Bash(d, "$N scan --format text l5.zip");
+  CHECK(deep.code == 2);
+  CHECK_THAT(deep.out, Catch::Contains("nested more than 4 levels deep; not scanned"));
+  // The entry limit holds inside a nested archive; the rest is still scanned.
+  Run bomb = Bash(d, "$N scan --format text --max-message-size 1000000 outer.zip");
+  CHECK(bomb.code == 2);
+  CHECK_THAT(bomb.out, Catch::Contains("outer.zip!/bomb.zip!/zeros.txt: larger than --max-message-size"));
+  CHECK_THAT(bomb.out, Catch::Contains("outer.zip!/in.zip!/t.txt:2:5 no.fnr"));
+  fs::remove_all(d);
+}

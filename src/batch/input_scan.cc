@@ -227,8 +227,10 @@ struct ArchiveDeleter {
 // in it, in memory: nothing is extracted, so entry names ("../x", "/etc/y")
 // are only labels. Bounded: each entry by --max-message-size (read in
 // chunks, so a lying size header cannot exceed it), the whole archive by
-// 64 x that and 100 000 entries (zip bombs); links are not followed and
-// archives inside archives are listed, not opened.
+// 64 x that and 100 000 entries (zip bombs), counted over the archive and
+// every archive inside it; links are not followed. Archives inside archives
+// are opened (in memory) down to kMaxArchiveDepth levels; a deeper one is an
+// error (not scanned), never skipped silently.
 // libarchive reading from a ByteSource (an archive arriving through a pipe,
 // already partly read to recognise it).
 struct ArchiveStream {
@@ -246,10 +248,21 @@ struct ArchiveStream {
   }
 };
 
-// `stream`: read the archive from it instead of opening in.path (a stream
-// input is opened only once).
-void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const FindingFilter& filter,
-                 ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error) {
+constexpr int kMaxArchiveDepth = 4;  // an archive in an archive in ... : 4 levels in all
+
+// Shared by an archive and the archives inside it.
+struct ArchiveBudget {
+  uint64_t bytes = 0, used = 0;
+  size_t entries = 0;
+  bool exhausted = false;  // the whole budget is spent: stop every level
+};
+
+// `stream`: read the archive from it instead of opening `path` (a stream
+// input is opened only once; a nested archive is in memory). `depth`: 1 for
+// an archive given as input.
+void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, const FindingFilter& filter,
+                 ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error,
+                 ArchiveBudget& budget_left, int depth) {
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_xz(a.get());
@@ -260,20 +273,23 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
   auto streamed = std::make_unique<ArchiveStream>();
   streamed->src = stream;
   int opened = stream ? archive_read_open(a.get(), streamed.get(), nullptr, &ArchiveStream::Read, nullptr)
-                      : archive_read_open_filename(a.get(), in.path.c_str(), 1 << 16);
-  if (opened != ARCHIVE_OK) return error(in.path + ": " + archive_error_string(a.get()));
-  const uint64_t budget = static_cast<uint64_t>(max_message) * 64;
-  uint64_t used = 0;
-  size_t entries = 0;
+                      : archive_read_open_filename(a.get(), path.c_str(), 1 << 16);
+  if (opened != ARCHIVE_OK) return error(path + ": " + archive_error_string(a.get()));
+  const uint64_t budget = budget_left.bytes;
+  uint64_t& used = budget_left.used;
+  size_t& entries = budget_left.entries;
   archive_entry* e = nullptr;
   std::string data;
   for (;;) {
     int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF) return;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(in.path + ": " + archive_error_string(a.get()));
-    if (++entries > 100000) return error(in.path + ": more than 100 000 entries; the rest is not scanned");
+    if (r == ARCHIVE_EOF || budget_left.exhausted) return;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(path + ": " + archive_error_string(a.get()));
+    if (++entries > 100000) {
+      budget_left.exhausted = true;
+      return error(path + ": more than 100 000 entries; the rest is not scanned");
+    }
     const char* name = archive_entry_pathname(e);
-    std::string label = in.path + "!/" + (name ? name : "?");
+    std::string label = path + "!/" + (name ? name : "?");
     for (char& c : label)
       if (static_cast<unsigned char>(c) < 32) c = '?';
     if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) continue;  // dirs, links
@@ -296,7 +312,10 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
     }
     if (too_big) {
       error(label + ": larger than --max-message-size (or the archive's total budget); not scanned");
-      if (used > budget) return;
+      if (used > budget) {
+        budget_left.exhausted = true;
+        return;
+      }
       continue;
     }
     if (DocFormat df = DetectDocFormat("", label, std::string_view(data).substr(0, 1024)); df != DocFormat::kNone) {
@@ -305,8 +324,14 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
     }
     InputFormat f = DetectFormatOf(label, std::string_view(data).substr(0, 8192));
     if (f == InputFormat::kArchive) {
-      sink.SetPath(label);
-      sink.OnAttachment("", "archive", name ? name : "?", data.size());  // nested archives: listed only
+      if (depth >= kMaxArchiveDepth) {
+        sink.SetPath(label);
+        error(label + ": an archive nested more than " + std::to_string(kMaxArchiveDepth) +
+              " levels deep; not scanned");
+        continue;
+      }
+      auto nested = StringSource(data, label);
+      ScanArchive(label, nested.get(), s, filter, sink, max_message, error, budget_left, depth + 1);
       continue;
     }
     if (Utf16Kind k = SniffUtf16(std::string_view(data).substr(0, 8192)); k.utf16) {
@@ -385,7 +410,9 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     opened_utf16 = opened->utf16;
   }
   if (format == InputFormat::kArchive) {
-    ScanArchive(in, src.get(), s, filter, sink, max_message, error);
+    ArchiveBudget budget;
+    budget.bytes = static_cast<uint64_t>(max_message) * 64;
+    ScanArchive(in.path, src.get(), s, filter, sink, max_message, error, budget, 1);
     return 0;
   }
   if (src && opened_utf16.utf16) {
