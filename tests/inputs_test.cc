@@ -216,3 +216,37 @@ TEST_CASE("inputs: archives inside archives are scanned, deeper than 4 levels is
   CHECK_THAT(bomb.out, Catch::Contains("outer.zip!/in.zip!/t.txt:2:5 no.fnr"));
   fs::remove_all(d);
 }
+
+TEST_CASE("inputs: Maildir++ folders, symlinked directories (loops once) and FIFOs in a walk are never skipped silently",
+          "[inputs][walk]") {
+  std::string d = TempDir("walk");
+  Run mk = Bash(d,
+                "mkdir -p md/cur md/new md/tmp md/.Sent/cur md/.Arkiv.2024/new\n"
+                "printf 'Subject: x\\n\\nfnr 15108695088\\n' > md/.Sent/cur/1:2,S\n"
+                "printf 'Subject: y\\n\\nfnr 15108695088\\n' > md/.Arkiv.2024/new/2\n"
+                "printf 'Subject: z\\n\\nfnr 15108695088\\n' > md/tmp/3\n"
+                "mkdir -p walk real && printf 'fnr 15108695088\\n' > real/a.txt && ln -s ../real walk/link\n"
+                "ln -s ../walk real/back\n"  // a loop: walk/link/back -> walk
+                "mkdir fifo && printf 'fnr 15108695088\\n' > fifo/a.txt && mkfifo fifo/p\n");
+  REQUIRE(mk.code == 0);
+  Run md = Bash(d, "$N scan --format text md");
+  CHECK(md.code == 1);
+  CHECK_THAT(md.out, Catch::Contains("md/.Sent/cur/1:2,S:3:5 no.fnr"));
+  CHECK_THAT(md.out, Catch::Contains("md/.Arkiv.2024/new/2:3:5 no.fnr"));
+  CHECK_THAT(md.out, Catch::Contains("md/tmp/3:3:5 no.fnr"));
+  // Redacted into the same folder layout.
+  REQUIRE(Bash(d, "$N redact md -o out").code == 0);
+  CHECK_THAT(ReadFile(d + "/out/.Sent/cur/1:2,S"), Catch::Contains("fnr [NO-FNR]"));
+  CHECK_THAT(ReadFile(d + "/out/.Arkiv.2024/new/2"), Catch::Contains("fnr [NO-FNR]"));
+  // A symlinked directory is followed, a loop is walked once.
+  Run w = Bash(d, "timeout 20 $N scan --format text walk");
+  CHECK(w.code == 1);
+  CHECK_THAT(w.out, Catch::Contains("walk/link/a.txt:1:5 no.fnr"));
+  CHECK(w.out.find("back/link") == std::string::npos);
+  // A FIFO is not opened (no hang) but it is an error; the rest is scanned.
+  Run f = Bash(d, "timeout 20 $N scan --format text fifo");
+  CHECK(f.code == 2);
+  CHECK_THAT(f.out, Catch::Contains("fifo/p: not a regular file"));
+  CHECK_THAT(f.out, Catch::Contains("fifo/a.txt:1:5 no.fnr"));
+  fs::remove_all(d);
+}

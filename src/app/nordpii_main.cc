@@ -470,6 +470,8 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
       std::string in = (fs::path(path) / rel).string();
       auto msg = ReadMessageFile(in, c.max_message);
       if (!msg) return fail(msg.error().message());
+      fs::create_directories((fs::path(out_path) / rel).parent_path(), ec);  // Maildir++ folders
+      if (ec) return fail(out_path + ": " + ec.message());
       auto out = OutputFile::Open((fs::path(out_path) / rel).string());
       if (!out) return fail(out.error().message());
       Status s = redact_one(*msg, in, **out);

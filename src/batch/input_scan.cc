@@ -5,6 +5,9 @@
 #include <cerrno>
 #include <filesystem>
 #include <memory>
+#include <set>
+
+#include <sys/stat.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -90,18 +93,27 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
     }
     // Every directory that cannot be read is an error (it was not looked
     // at), and the walk goes on with the others. Symlinked directories are
-    // not followed; only regular files (also through a symlink) are inputs.
+    // followed; a directory already walked (same device and inode: a link
+    // loop, or two links to one place) is not walked again. Regular files
+    // (also through a symlink) are inputs; a FIFO, socket or device is not
+    // opened (reading it could block forever) and is an error.
     std::vector<std::string> files;
     std::vector<fs::path> dirs = {p};
+    std::set<std::pair<dev_t, ino_t>> walked;
     while (!dirs.empty()) {
       fs::path at = std::move(dirs.back());
       dirs.pop_back();
+      struct stat st;
+      if (::stat(at.c_str(), &st) == 0 && !walked.insert({st.st_dev, st.st_ino}).second) continue;
       std::error_code dec;
       fs::directory_iterator it(at, dec), end;
       for (; !dec && it != end; it.increment(dec)) {
         std::error_code fec;
-        if (it->is_directory(fec) && !it->is_symlink(fec)) dirs.push_back(it->path());
-        else if (it->is_regular_file(fec)) files.push_back(it->path().string());
+        const fs::file_status fst = it->status(fec);  // through symlinks
+        if (fs::is_directory(fst)) dirs.push_back(it->path());
+        else if (fs::is_regular_file(fst)) files.push_back(it->path().string());
+        else if (fs::exists(fst)) error(it->path().string() + ": not a regular file (FIFO, socket or device); not scanned");
+        // else: a dangling symlink (nothing to read)
       }
       if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
     }

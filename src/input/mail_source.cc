@@ -46,18 +46,42 @@ bool IsMaildir(const std::string& path) {
 
 std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error) {
   std::vector<std::string> out;
-  for (const char* sub : {"cur", "new"}) {
+  // The folders: the root, and every Maildir++ folder (".Sent", ".Arkiv.2024":
+  // a directory at the root whose name starts with '.' and that has cur/ or
+  // new/).
+  std::vector<std::string> folders = {""};
+  {
     std::error_code ec;
-    fs::path p = fs::path(dir) / sub;
-    if (!fs::is_directory(p, ec)) continue;
-    std::vector<std::string> files;
-    for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-      std::error_code fec;
-      if (it->is_regular_file(fec)) files.push_back(std::string(sub) + "/" + it->path().filename().string());
+    std::vector<std::string> sub;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.size() < 2 || name[0] != '.' || name == "..") continue;
+      if (IsMaildir(it->path().string())) sub.push_back(name + "/");
     }
-    if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";
-    std::sort(files.begin(), files.end());
-    out.insert(out.end(), files.begin(), files.end());
+    if (ec && error) *error = dir + ": " + ec.message() + "; not scanned";
+    std::sort(sub.begin(), sub.end());
+    folders.insert(folders.end(), sub.begin(), sub.end());
+  }
+  // tmp/ too: a message a crashed delivery left there is still data.
+  for (const auto& folder : folders) {
+    for (const char* sub : {"cur", "new", "tmp"}) {
+      std::error_code ec;
+      fs::path p = fs::path(dir) / (folder + sub);
+      if (!fs::is_directory(p, ec)) continue;
+      std::vector<std::string> files;
+      for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        std::error_code fec;
+        if (it->is_regular_file(fec)) {
+          files.push_back(folder + sub + "/" + it->path().filename().string());
+        } else if (!it->is_directory(fec) && it->exists(fec) && error) {
+          // A FIFO, socket or device is not read (it could block forever).
+          *error = it->path().string() + ": not a regular file; not scanned";
+        }
+      }
+      if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";
+      std::sort(files.begin(), files.end());
+      out.insert(out.end(), files.begin(), files.end());
+    }
   }
   return out;
 }

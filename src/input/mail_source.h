@@ -56,9 +56,11 @@ Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced
 // The same from a name and the first bytes (archive entries).
 InputFormat DetectFormatOf(const std::string& name, std::string_view head);
 bool IsMaildir(const std::string& path);
-// The message files of a Maildir (cur/ and new/, sorted), relative to it.
-// A cur/ or new/ that exists but cannot be read is named in `*error` (when
-// given): its messages were not looked at.
+// The message files of a Maildir, relative to it ("cur/1:2,S",
+// ".Sent/new/2"): cur/, new/ and tmp/ of the root and of every Maildir++
+// folder (".Name" with cur/ or new/), each sorted. A folder that cannot be
+// read, or a FIFO/socket/device in one, is named in `*error` (when given):
+// it was not looked at.
 std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error = nullptr);
 
 // Reads a whole file (a message) of at most `max` bytes; larger files give a
