@@ -250,3 +250,29 @@ TEST_CASE("inputs: Maildir++ folders, symlinked directories (loops once) and FIF
   CHECK_THAT(f.out, Catch::Contains("fifo/a.txt:1:5 no.fnr"));
   fs::remove_all(d);
 }
+
+TEST_CASE("inputs: stdin is recognised by its bytes like a file, read once", "[inputs][stdin]") {
+  std::string d = TempDir("stdin");
+  WriteFile(d + "/j.jsonl", "{\"id\":1,\"notat\":\"x\",\"fnr\":15108695088}\n");
+  WriteFile(d + "/m.mbox", "From a@b Mon Jan  5 10:00:00 2026\nFrom: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  REQUIRE(Bash(d, "printf 'x\\nfnr 15108695088\\n' > t.txt && zip -q t.zip t.txt").code == 0);
+  Run j = Bash(d, "cat j.jsonl | $N scan --format jsonl");
+  CHECK(j.code == 1);
+  CHECK(Fields(j.out) == std::vector<std::string>{"fnr:no.fnr"});
+  Run m = Bash(d, "cat m.mbox | $N scan --format text");
+  CHECK(m.code == 1);
+  CHECK_THAT(m.out, Catch::Contains("body"));  // scanned as a message
+  Run z = Bash(d, "cat t.zip | $N scan --format text -");
+  CHECK(z.code == 1);
+  CHECK_THAT(z.out, Catch::Contains("-!/t.txt:2:5 no.fnr"));
+  // Redact: a JSON Lines export through a pipe stays JSON Lines.
+  Run r = Bash(d, "cat j.jsonl | $N redact 2>/dev/null");
+  CHECK(r.code == 0);
+  CHECK(r.out == "{\"id\":1,\"notat\":\"x\",\"fnr\":\"[NO-FNR]\"}\n");
+  // --input still forces a format.
+  Run t = Bash(d, "cat j.jsonl | $N scan --format jsonl --input text");
+  CHECK(t.code == 1);
+  CHECK(j.out.find("\"field\"") != std::string::npos);
+  CHECK(t.out.find("\"field\"") == std::string::npos);
+  fs::remove_all(d);
+}
