@@ -31,10 +31,12 @@ struct Input {
 };
 
 // Expands paths into inputs: a Maildir (or any directory with --input
-// maildir) gives its message files; other directories are walked
-// recursively (symlinked directories are not followed, so there are no
-// loops), sorted; "-" is stdin. `forced` is --input ("auto" detects per
-// file). Unreadable directories are reported through `error`.
+// maildir) gives its message files (Maildir++ folders included); other
+// directories are walked recursively (symlinked directories are followed,
+// each directory walked once by device and inode, so links cannot loop),
+// sorted; "-" is stdin. `forced` is --input ("auto" detects per file).
+// Unreadable directories and FIFOs, sockets and devices found in a walk
+// (not opened: reading could block) are reported through `error`.
 std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
                                 const std::function<void(const std::string&)>& error);
 
