@@ -9,8 +9,8 @@
 # single byte of output. Not a timed test.
 # Usage: scan_profiles_golden.sh NORDPII SOURCE_DIR [--update]
 set -eu
-NP=$1
-SRC=$2
+NP=$(realpath "$1")
+SRC=$(realpath "$2")
 GOLDEN=$SRC/tests/data/scan_profiles.golden
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -2,7 +2,8 @@
 // The Hyperscan engine: global keywords and regex detectors in one block-mode
 // database; end offsets only (no SOM: see shared/reference §3), every repeat
 // bounded (checked with hs_expression_info). RE2 confirms regex spans in
-// [end - max_width, end]; keyword starts follow from the keyword length.
+// [end - max_width, end] (the e-mail regex: internal::FindEmail); keyword
+// starts follow from the keyword length.
 #include <hs/hs.h>
 #include <re2/re2.h>
 
@@ -138,7 +139,8 @@ class HyperscanMatcher : public internal::MatcherCommon {
       size_t wb = e[0] > w ? e[0] - w : 0, we = e[0];
       for (size_t k = 1; k <= e.size(); ++k) {
         if (k < e.size() && (e[k] > w ? e[k] - w : 0) <= we) { we = e[k]; continue; }
-        FindRegex(text, r, wb, we, out.regex);
+        if (regexes_[r].email) internal::FindEmail(text, wb, we, regexes_[r].detector, out.regex);
+        else FindRegex(text, r, wb, we, out.regex);
         if (k < e.size()) { wb = e[k] > w ? e[k] - w : 0; we = e[k]; }
       }
     }
