@@ -2,8 +2,8 @@
 // The Hyperscan engine: global keywords and regex detectors in one block-mode
 // database; end offsets only (no SOM: see shared/reference §3), every repeat
 // bounded (checked with hs_expression_info). RE2 confirms regex spans in
-// [end - max_width, end] (the e-mail regex: internal::FindEmail); keyword
-// starts follow from the keyword length.
+// [end - max_width, end]; the e-mail regex is not in the database but found
+// by internal::FindEmail; keyword starts follow from the keyword length.
 #include <hs/hs.h>
 #include <re2/re2.h>
 
@@ -60,6 +60,9 @@ class HyperscanMatcher : public internal::MatcherCommon {
       ids.push_back(static_cast<unsigned>(i));
     }
     for (size_t r = 0; r < regexes_.size(); ++r) {
+      // The e-mail regex is found by internal::FindEmail over the whole
+      // text (a memchr for '@'): no Hyperscan pattern needed.
+      if (regexes_[r].email) continue;
       const DetectorSpec& d = set.detectors[regexes_[r].detector];
       hs_expr_info_t* info = nullptr;
       hs_compile_error_t* err = nullptr;
@@ -132,6 +135,13 @@ class HyperscanMatcher : public internal::MatcherCommon {
       else AddKeywordHit(text, h.id, h.to, out.keywords);
     }
     for (size_t r = 0; r < regexes_.size(); ++r) {
+      if (regexes_[r].email) {
+        // The same matches as RE2 confirming each Hyperscan end in its
+        // window: a window [first end - max_width, last end) holds every
+        // match that ends in it, and no match crosses into it.
+        internal::FindEmail(text, 0, text.size(), regexes_[r].detector, out.regex);
+        continue;
+      }
       auto& e = ends[r];
       if (e.empty()) continue;
       std::sort(e.begin(), e.end());
@@ -139,8 +149,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
       size_t wb = e[0] > w ? e[0] - w : 0, we = e[0];
       for (size_t k = 1; k <= e.size(); ++k) {
         if (k < e.size() && (e[k] > w ? e[k] - w : 0) <= we) { we = e[k]; continue; }
-        if (regexes_[r].email) internal::FindEmail(text, wb, we, regexes_[r].detector, out.regex);
-        else FindRegex(text, r, wb, we, out.regex);
+        FindRegex(text, r, wb, we, out.regex);
         if (k < e.size()) { wb = e[k] > w ? e[k] - w : 0; we = e[k]; }
       }
     }
