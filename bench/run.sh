@@ -27,7 +27,7 @@ for PROFILE in $PROFILES; do
   BYTES=$(stat -c %s "$CORPUS")
   cat "$CORPUS" >/dev/null  # page cache
   timing_init
-  expect_output np build/src/nordpii scan --format jsonl "$CORPUS"
+  expect_output np build/src/nordpii scan --input text --format jsonl "$CORPUS"
   i=0
   while [ $i -lt "$ROUNDS" ]; do
     run cat cat "$CORPUS"
