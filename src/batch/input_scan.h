@@ -48,6 +48,10 @@ struct InputScanners {
   // read (a progress bar that moves inside one large file); ScanInput
   // returns how many it added for the input.
   std::atomic<uint64_t>* progress = nullptr;
+  // `scan --threads N`: a large regular text file is scanned by N threads
+  // (batch/parallel_text.h); other inputs by this one.
+  int threads = 1;
+  uint64_t thread_range = 16 << 20;  // bytes per thread and round (testing: smaller)
 };
 
 // Scans one input to `sink` (which gets SetPath/SetMessage/SetTicket).

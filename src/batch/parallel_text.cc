@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "batch/parallel_text.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "core/bytes.h"
+
+namespace nordpii {
+namespace {
+
+// pread() of [pos, end) of a shared descriptor: one per thread.
+class RangeSource : public ByteSource {
+ public:
+  RangeSource(int fd, uint64_t pos, uint64_t end, const std::string& name) : fd_(fd), pos_(pos), end_(end), name_(name) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    n = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
+    while (n > 0) {
+      ssize_t r = pread(fd_, buf, n, static_cast<off_t>(pos_));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Error(ErrorCode::kIo, std::string("read failed: ") + std::strerror(errno));
+      if (r == 0) return Error(ErrorCode::kIo, "the file shrank while it was scanned");
+      pos_ += static_cast<uint64_t>(r);
+      return static_cast<size_t>(r);
+    }
+    return size_t{0};
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  uint64_t pos_, end_;
+  const std::string& name_;
+};
+
+struct Collected {
+  Finding f;
+  std::string raw;
+};
+
+struct CollectSink : StreamSink {
+  std::vector<Collected>* out = nullptr;
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    out->push_back({f, std::string(raw)});
+    return true;
+  }
+};
+
+// Newlines in [pos, end) of the file; `last` gets the offset of the last.
+Result<uint64_t> CountLines(int fd, uint64_t pos, uint64_t end, const std::string& name, std::vector<char>& buf,
+                            uint64_t& last) {
+  uint64_t n = 0, p = pos;
+  RangeSource src(fd, pos, end, name);
+  for (;;) {
+    auto r = src.Read(buf.data(), buf.size());
+    if (!r) return r.error();
+    if (*r == 0) return n;
+    uint64_t k = CountNewlines(buf.data(), buf.data() + *r);
+    if (k) {
+      n += k;
+      last = p + static_cast<uint64_t>(static_cast<const char*>(memrchr(buf.data(), '\n', *r)) - buf.data());
+    }
+    p += *r;
+  }
+}
+
+// One range's work: findings starting in [a, b), offsets relative to the
+// file, lines relative to the range start (line 1 = the line starting at a).
+struct Range {
+  uint64_t a = 0, b = 0;
+  std::vector<Collected> found;
+  uint64_t newlines = 0;  // in [a, b)
+  uint64_t last_newline = 0;  // offset of the last of them
+  Status status = Status::Ok();
+};
+
+void ScanRange(int fd, uint64_t size, const std::string& path, ScanContext& ctx, const FindingFilter& filter,
+               size_t margin, Range& r) {
+  r.found.clear();
+  const uint64_t s0 = r.a >= margin ? r.a - margin : 0;
+  const uint64_t e0 = std::min(size, r.b + margin);
+  std::vector<char> buf(1 << 16);
+  uint64_t unused = 0;
+  auto pre = CountLines(fd, s0, r.a, path, buf, unused);
+  if (!pre) { r.status = pre.error(); return; }
+  auto in = CountLines(fd, r.a, r.b, path, buf, r.last_newline);
+  if (!in) { r.status = in.error(); return; }
+  r.newlines = *in;
+  RangeSource src(fd, s0, e0, path);
+  CollectSink sink;
+  sink.out = &r.found;
+  ctx.set_report_from(r.a - s0);
+  r.status = ctx.Scan(src, filter, sink);
+  ctx.set_report_from(0);
+  if (!r.status.ok()) return;
+  // Keep what starts in [a, b); move to file offsets and range lines.
+  size_t k = 0;
+  for (size_t i = 0; i < r.found.size(); ++i) {
+    Collected& c = r.found[i];
+    c.f.start += s0;
+    c.f.end += s0;
+    if (c.f.start < r.a || c.f.start >= r.b) continue;
+    c.f.line -= *pre;  // the stream counted lines from s0
+    if (k != i) r.found[k] = std::move(c);
+    ++k;
+  }
+  r.found.resize(k);
+}
+
+// The first offset >= pos just after a '\n' (a line start), looking at most
+// `limit` bytes ahead; 0 when there is none there (no cut).
+Result<uint64_t> LineStartAfter(int fd, uint64_t pos, uint64_t size, uint64_t limit, const std::string& path) {
+  std::vector<char> buf(1 << 16);
+  uint64_t p = pos, stop = std::min(size, pos + limit);
+  RangeSource src(fd, pos, stop, path);
+  for (;;) {
+    auto r = src.Read(buf.data(), buf.size());
+    if (!r) return r.error();
+    if (*r == 0) return uint64_t{0};
+    if (const void* nl = std::memchr(buf.data(), '\n', *r))
+      return p + static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+    p += *r;
+  }
+}
+
+}  // namespace
+
+Status ScanTextParallel(const std::string& path, uint64_t size, ScanContext& ctx, int threads,
+                        const FindingFilter& filter, StreamSink& sink, uint64_t range_bytes) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(ErrorCode::kIo, std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  const size_t margin = ctx.overlap_bytes();  // as much as the stream's chunks overlap
+  std::vector<std::unique_ptr<ScanContext>> ctxs;
+  for (int t = 1; t < threads; ++t) ctxs.push_back(ctx.Clone());
+  std::vector<Range> ranges(static_cast<size_t>(threads));
+  uint64_t next = 0;       // start of the next range
+  uint64_t line = 1;       // line number at `next`
+  uint64_t line_start = 0;  // offset of that line's start
+  uint64_t last_end = 0;   // end of the last finding handed to the sink
+  while (next < size) {
+    // Cut up to `threads` line-aligned ranges.
+    size_t n = 0;
+    while (n < ranges.size() && next < size) {
+      uint64_t b = size;
+      if (size - next > range_bytes + range_bytes / 2) {
+        // At a line start (a record of a text export) near the nominal
+        // cut; without a line break there, at the nominal cut (columns of
+        // findings on the line crossing it are fixed below).
+        auto cut = LineStartAfter(fd, next + range_bytes, size, range_bytes / 2, path);
+        if (!cut) return cut.error();
+        b = *cut != 0 && *cut < size ? *cut : next + range_bytes;
+      }
+      ranges[n].a = next;
+      ranges[n].b = b;
+      ++n;
+      next = b;
+    }
+    std::vector<std::thread> pool;
+    for (size_t i = 1; i < n; ++i)
+      pool.emplace_back([&, i] { ScanRange(fd, size, path, *ctxs[i - 1], filter, margin, ranges[i]); });
+    ScanRange(fd, size, path, ctx, filter, margin, ranges[0]);
+    for (auto& t : pool) t.join();
+    for (size_t i = 0; i < n; ++i) {
+      Range& r = ranges[i];
+      if (!r.status.ok()) return r.status;
+      for (Collected& c : r.found) {
+        if (c.f.start < last_end) continue;  // starts inside the last one (the stream's rule)
+        // On the range's first line: the line may have started before the
+        // bytes the thread saw.
+        if (c.f.line == 1) c.f.column = c.f.start - line_start + 1;
+        c.f.line += line - 1;
+        last_end = c.f.end;
+        if (!sink.OnFinding(c.f, c.raw)) return Status::Ok();
+      }
+      line += r.newlines;
+      if (r.newlines) line_start = r.last_newline + 1;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace nordpii
