@@ -555,7 +555,7 @@ int main(int argc, char** argv) {
   scan->add_flag("--reveal", reveal, "Print raw values (never use for logs or reports)");
   int scan_threads = 1;
   scan->add_option("--threads", scan_threads,
-                   "Threads for one large text file (>= 32 MiB), split at line starts; same findings and order")
+                   "Threads for one large text file (8 MiB or more), split at line starts; same findings and order")
       ->check(CLI::Range(1, static_cast<int>(kMaxJobs)));
   size_t thread_range = kParallelRangeBytes;
   scan->add_option("--thread-range", thread_range, "Bytes per thread and round (testing)")

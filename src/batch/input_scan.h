@@ -51,7 +51,7 @@ struct InputScanners {
   // `scan --threads N`: a large regular text file is scanned by N threads
   // (batch/parallel_text.h); other inputs by this one.
   int threads = 1;
-  uint64_t thread_range = 16 << 20;  // bytes per thread and round (testing: smaller)
+  uint64_t thread_range = 4 << 20;  // bytes per range (testing: smaller)
 };
 
 // Scans one input to `sink` (which gets SetPath/SetMessage/SetTicket).

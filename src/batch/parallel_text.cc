@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -71,6 +74,25 @@ Result<uint64_t> CountLines(int fd, uint64_t pos, uint64_t end, const std::strin
   }
 }
 
+// Offset of the last '\n' in [a, b) (there is one), read backwards.
+Result<uint64_t> LastNewline(int fd, uint64_t a, uint64_t b, const std::string& name, std::vector<char>& buf) {
+  uint64_t end = b;
+  while (end > a) {
+    uint64_t from = end - std::min<uint64_t>(end - a, buf.size());
+    RangeSource src(fd, from, end, name);
+    size_t got = 0;
+    while (got < end - from) {
+      auto r = src.Read(buf.data() + got, static_cast<size_t>(end - from) - got);
+      if (!r) return r.error();
+      got += *r;
+    }
+    if (const void* nl = memrchr(buf.data(), '\n', got))
+      return from + static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data());
+    end = from;
+  }
+  return Error(ErrorCode::kInternal, "line count and line breaks disagree");
+}
+
 // One range's work: findings starting in [a, b), offsets relative to the
 // file, lines relative to the range start (line 1 = the line starting at a).
 struct Range {
@@ -90,9 +112,8 @@ void ScanRange(int fd, uint64_t size, const std::string& path, ScanContext& ctx,
   uint64_t unused = 0;
   auto pre = CountLines(fd, s0, r.a, path, buf, unused);
   if (!pre) { r.status = pre.error(); return; }
-  auto in = CountLines(fd, r.a, r.b, path, buf, r.last_newline);
-  if (!in) { r.status = in.error(); return; }
-  r.newlines = *in;
+  auto post = CountLines(fd, r.b, e0, path, buf, unused);
+  if (!post) { r.status = post.error(); return; }
   RangeSource src(fd, s0, e0, path);
   CollectSink sink;
   sink.out = &r.found;
@@ -100,6 +121,14 @@ void ScanRange(int fd, uint64_t size, const std::string& path, ScanContext& ctx,
   r.status = ctx.Scan(src, filter, sink);
   ctx.set_report_from(0);
   if (!r.status.ok()) return;
+  // The stream counted the line breaks of [s0, e0): those of [a, b) are
+  // what is left without the margins (no second pass over the range).
+  r.newlines = ctx.newlines() - *pre - *post;
+  if (r.newlines) {
+    auto last = LastNewline(fd, r.a, r.b, path, buf);
+    if (!last) { r.status = last.error(); return; }
+    r.last_newline = *last;
+  }
   // Keep what starts in [a, b); move to file offsets and range lines.
   size_t k = 0;
   for (size_t i = 0; i < r.found.size(); ++i) {
@@ -141,51 +170,102 @@ Status ScanTextParallel(const std::string& path, uint64_t size, ScanContext& ctx
     ~Closer() { close(fd); }
   } closer{fd};
   const size_t margin = ctx.overlap_bytes();  // as much as the stream's chunks overlap
+
+  // Ranges are cut here, in order, at most threads + 1 ahead of the one
+  // being reported (memory stays bounded); `threads` workers scan them; this
+  // thread hands each range's findings to the sink as soon as it and all
+  // before it are done, while the workers go on.
+  struct Slot {
+    Range r;
+    int state = 0;  // 0 queued, 1 scanning, 2 done
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<Slot>> slots;
+  bool quit = false;
+  auto worker = [&](ScanContext* c) {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      Slot* job = nullptr;
+      cv.wait(lock, [&] {
+        if (quit) return true;
+        for (auto& sl : slots)
+          if (sl->state == 0) { job = sl.get(); return true; }
+        return false;
+      });
+      if (!job) return;  // quit
+      job->state = 1;
+      lock.unlock();
+      ScanRange(fd, size, path, *c, filter, margin, job->r);
+      lock.lock();
+      job->state = 2;
+      cv.notify_all();
+    }
+  };
   std::vector<std::unique_ptr<ScanContext>> ctxs;
+  std::vector<std::thread> pool;
+  struct Joiner {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& quit;
+    std::vector<std::thread>& pool;
+    ~Joiner() {
+      {
+        std::lock_guard<std::mutex> g(mu);
+        quit = true;
+      }
+      cv.notify_all();
+      for (auto& t : pool) t.join();
+    }
+  } joiner{mu, cv, quit, pool};
+  ctxs.push_back(ctx.Clone());  // `ctx` stays with the caller's thread
   for (int t = 1; t < threads; ++t) ctxs.push_back(ctx.Clone());
-  std::vector<Range> ranges(static_cast<size_t>(threads));
-  uint64_t next = 0;       // start of the next range
-  uint64_t line = 1;       // line number at `next`
+  for (auto& c : ctxs) pool.emplace_back(worker, c.get());
+
+  const size_t ahead = static_cast<size_t>(threads) + 1;
+  uint64_t next = 0;        // start of the next range to cut
+  uint64_t line = 1;        // line number at the start of the next range to report
   uint64_t line_start = 0;  // offset of that line's start
-  uint64_t last_end = 0;   // end of the last finding handed to the sink
-  while (next < size) {
-    // Cut up to `threads` line-aligned ranges.
-    size_t n = 0;
-    while (n < ranges.size() && next < size) {
-      uint64_t b = size;
-      if (size - next > range_bytes + range_bytes / 2) {
-        // At a line start (a record of a text export) near the nominal
-        // cut; without a line break there, at the nominal cut (columns of
-        // findings on the line crossing it are fixed below).
-        auto cut = LineStartAfter(fd, next + range_bytes, size, range_bytes / 2, path);
-        if (!cut) return cut.error();
-        b = *cut != 0 && *cut < size ? *cut : next + range_bytes;
+  uint64_t last_end = 0;    // end of the last finding handed to the sink
+  for (;;) {
+    std::unique_ptr<Slot> done;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      while (slots.size() < ahead && next < size) {
+        uint64_t b = size;
+        if (size - next > range_bytes + range_bytes / 2) {
+          // At a line start (a record of a text export) near the nominal
+          // cut; without a line break there, at the nominal cut (columns
+          // of findings on the line crossing it are fixed below).
+          auto cut = LineStartAfter(fd, next + range_bytes, size, range_bytes / 2, path);
+          if (!cut) return cut.error();
+          b = *cut != 0 && *cut < size ? *cut : next + range_bytes;
+        }
+        auto sl = std::make_unique<Slot>();
+        sl->r.a = next;
+        sl->r.b = b;
+        slots.push_back(std::move(sl));
+        next = b;
+        cv.notify_all();
       }
-      ranges[n].a = next;
-      ranges[n].b = b;
-      ++n;
-      next = b;
+      if (slots.empty()) break;
+      cv.wait(lock, [&] { return slots.front()->state == 2; });
+      done = std::move(slots.front());
+      slots.pop_front();
     }
-    std::vector<std::thread> pool;
-    for (size_t i = 1; i < n; ++i)
-      pool.emplace_back([&, i] { ScanRange(fd, size, path, *ctxs[i - 1], filter, margin, ranges[i]); });
-    ScanRange(fd, size, path, ctx, filter, margin, ranges[0]);
-    for (auto& t : pool) t.join();
-    for (size_t i = 0; i < n; ++i) {
-      Range& r = ranges[i];
-      if (!r.status.ok()) return r.status;
-      for (Collected& c : r.found) {
-        if (c.f.start < last_end) continue;  // starts inside the last one (the stream's rule)
-        // On the range's first line: the line may have started before the
-        // bytes the thread saw.
-        if (c.f.line == 1) c.f.column = c.f.start - line_start + 1;
-        c.f.line += line - 1;
-        last_end = c.f.end;
-        if (!sink.OnFinding(c.f, c.raw)) return Status::Ok();
-      }
-      line += r.newlines;
-      if (r.newlines) line_start = r.last_newline + 1;
+    Range& r = done->r;
+    if (!r.status.ok()) return r.status;
+    for (Collected& c : r.found) {
+      if (c.f.start < last_end) continue;  // starts inside the last one (the stream's rule)
+      // On the range's first line: the line may have started before the
+      // bytes the thread saw.
+      if (c.f.line == 1) c.f.column = c.f.start - line_start + 1;
+      c.f.line += line - 1;
+      last_end = c.f.end;
+      if (!sink.OnFinding(c.f, c.raw)) return Status::Ok();
     }
+    line += r.newlines;
+    if (r.newlines) line_start = r.last_newline + 1;
   }
   return Status::Ok();
 }

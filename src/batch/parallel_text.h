@@ -8,7 +8,7 @@
 // finding that starts in the range is computed with the same surroundings
 // the one-thread stream gives it (the stream's chunks overlap by the same
 // bound: core/limits.h). Findings are handed to the sink in input order,
-// round by round (threads x 16 MiB at a time, so memory stays bounded),
+// range by range (4 MiB each, at most threads + 1 in flight: bounded memory),
 // with byte offsets and line/column numbers of the whole file, and the
 // stream's rule that a finding starting inside the previous one is not
 // reported applied across range seams. Same findings and order as one job
@@ -25,7 +25,7 @@ namespace nordpii {
 
 // Bytes per thread and round. Files smaller than two ranges are scanned by
 // one thread (input_scan.cc).
-inline constexpr uint64_t kParallelRangeBytes = uint64_t{16} << 20;
+inline constexpr uint64_t kParallelRangeBytes = uint64_t{4} << 20;
 
 // Scans the regular file `path` (`size` bytes) as text with `threads`
 // threads, `ctx` and its clones; an error (open, read) stops the scan and is

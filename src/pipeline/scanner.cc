@@ -191,6 +191,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
     if (!viewed) buf_.erase_front(keep_from - base);
     base = keep_from;
   }
+  newlines_ = line - 1;
   if (stop) {  // pass the unread rest through untouched
     if (committed - base < have) {
       if (Status st = sink.OnData(committed, std::string_view(data + (committed - base), base + have - committed));

@@ -144,6 +144,9 @@ class ScanContext {
   // date), for another thread.
   std::unique_ptr<ScanContext> Clone() const;
   size_t overlap_bytes() const { return scanner_->limits().overlap_bytes; }
+  // Line breaks in the input of the last Scan() (all of it unless the sink
+  // stopped it).
+  uint64_t newlines() const { return newlines_; }
 
  private:
   std::shared_ptr<const Scanner> scanner_;
@@ -159,6 +162,7 @@ class ScanContext {
   Finding finding_;
   uint64_t bytes_ = 0;
   uint64_t report_from_ = 0;
+  uint64_t newlines_ = 0;
   // set_field_name: labels and triggers per name, bounded
   std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> name_labels_;
 };
