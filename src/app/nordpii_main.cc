@@ -274,6 +274,11 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
+  // A report is written in 64 KiB blocks, not stdio's 4 KiB (a mail export
+  // gives a line of ~300 bytes per 600 input bytes: the write() calls were
+  // ~3 % of a scan); a terminal still gets each line at once.
+  static char out_buf[1 << 16];
+  if (!isatty(STDOUT_FILENO)) std::setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
   ReportSink sink(stdout, OutputFormat(format), reveal, *masker);
   if (paths.empty()) paths.push_back("-");
   return ScanAll(c, *ctx, paths, filter, sink, *masker, threads, thread_range);
