@@ -7,6 +7,7 @@
 #include <re2/re2.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -103,4 +104,26 @@ TEST_CASE("the e-mail detector in patterns/contact.toml uses the regex the match
   std::stringstream ss;
   ss << in.rdbuf();
   CHECK(ss.str().find(std::string("regex = '") + internal::kEmailRegex + "'") != std::string::npos);
+}
+
+TEST_CASE("a pattern set with only the e-mail detector scans (no Hyperscan database left)", "[email][cli]") {
+  // The e-mail regex is not compiled into Hyperscan any more; a pattern set
+  // with nothing else for Hyperscan must still scan (it failed with "no
+  // Hyperscan scratch" once).
+  std::string dir = test::SourceDir() + "/build-email-only-patterns";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string contact = test::ReadFile(test::SourceDir() + "/patterns/contact.toml");
+  size_t first = contact.find("[[detector]]");
+  size_t second = contact.find("[[detector]]", first + 1);
+  REQUIRE(second != std::string::npos);
+  std::ofstream(dir + "/contact.toml") << contact.substr(0, second);
+  std::ofstream(dir + "/in.txt") << "skriv til kari.nordmann@example.no i dag\n";
+  for (const char* engine : {"hyperscan", "re2"}) {
+    test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --patterns " + dir + " " + dir + "/in.txt");
+    INFO(engine << ": " << r.out);
+    CHECK(r.code == 1);
+    CHECK(r.out.find("\"type\":\"email\"") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
 }

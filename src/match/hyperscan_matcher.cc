@@ -121,7 +121,9 @@ class HyperscanMatcher : public internal::MatcherCommon {
   Status Scan(std::string_view text, MatcherScratch& scratch, MatchResults& out) const override {
     auto& sc = static_cast<HsScratch&>(scratch);
     out.Clear();
-    if (!sc.scratch) return Error(ErrorCode::kInternal, "no Hyperscan scratch");
+    // No database: a pattern set whose only regex is the e-mail one and that
+    // has no trigger keywords (FindEmail needs no Hyperscan).
+    if (global_ && !sc.scratch) return Error(ErrorCode::kInternal, "no Hyperscan scratch");
     sc.hits.clear();
     if (!text.empty() && global_) {
       hs_error_t rc = hs_scan(global_.get(), text.data(), static_cast<unsigned>(text.size()), 0,
