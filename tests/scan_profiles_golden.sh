@@ -7,6 +7,10 @@
 # findings per type, recorded with the scanner before the speed work).
 # The speed-ups (lazy context, the hand e-mail matcher, ...) must not move a
 # single byte of output. Not a timed test.
+# A change that is meant to change findings (patterns, validators, context
+# rules) or the generator must record the new digest in the same commit:
+#   tests/scan_profiles_golden.sh build/src/nordpii . --update
+# and say in the commit message why the findings moved.
 # Usage: scan_profiles_golden.sh NORDPII SOURCE_DIR [--update]
 set -eu
 NP=$(realpath "$1")
