@@ -224,13 +224,21 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
         if (static_cast<unsigned char>(c) < 32) c = ' ';
       return Error(ErrorCode::kLimit, fmt + ": " + msg);
     }
-    if (tag != 'S' && !(tag == 'I' && lim.ocr)) break;
+    if (tag != 'S' && tag != 'W' && !(tag == 'I' && lim.ocr)) break;
     unsigned long a = 0, b = 0;
     if (std::sscanf(std::string(out.substr(i + 1, nl - i - 1)).c_str(), "%lu %lu", &a, &b) != 2) break;
     if (nl + 1 + a + b > out.size()) break;
     std::string_view loc = out.substr(nl + 1, a), text = out.substr(nl + 1 + a, b);
     if (tag == 'I') {
       images.push_back({std::string(loc), text});
+      i = nl + 1 + a + b;
+      continue;
+    }
+    if (tag == 'W') {
+      std::string msg(text.substr(0, 200));
+      for (char& c : msg)
+        if (static_cast<unsigned char>(c) < 32) c = ' ';
+      if (doc.incomplete.empty()) doc.incomplete = fmt + ": " + msg;
       i = nl + 1 + a + b;
       continue;
     }
@@ -391,10 +399,16 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     il.ocr = false;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         started + std::chrono::milliseconds(lim.ocr_timeout_ms) - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Error(ErrorCode::kLimit, fmt + ": OCR of the scanned pages timed out");
+    if (left.count() <= 0) {
+      if (doc.incomplete.empty()) doc.incomplete = fmt + ": OCR time limit reached at " + img.loc + "; the rest not read";
+      break;
+    }
     il.ocr_timeout_ms = static_cast<int>(left.count());
     auto r = ExtractDocument(img.bytes, DocFormat::kImage, il);
-    if (!r) return Error(r.error().code(), fmt + ": " + img.loc + ": " + r.error().message());
+    if (!r) {  // one picture or page not read: the rest of the document still is
+      if (doc.incomplete.empty()) doc.incomplete = fmt + ": " + img.loc + ": " + r.error().message();
+      continue;
+    }
     for (const auto& seg : r->segments)
       if (Status st = AppendSegment(doc, std::string_view(r->text).substr(seg.start, seg.end - seg.start),
                                     img.loc + " " + seg.loc, lim, fmt);

@@ -71,6 +71,11 @@ struct Extracted {
   };
   std::string text;  // segments joined by '\n'
   std::vector<Segment> segments;
+  // Set when part of the document was not read (more pictures or scanned
+  // pages than the OCR limit, OCR time up, an embedded binary file): the
+  // text is still scanned, and the document is reported as partly scanned
+  // (an error: exit 2, the milter's on_error). No document content.
+  std::string incomplete;
   // The location of a text offset ("" if none).
   std::string Location(uint64_t offset) const;
 };

@@ -51,9 +51,16 @@ thread_local int g_embed_depth = 0;  // documents embedded in documents
 thread_local int g_max_depth = 256;
 thread_local const SegmentFn* g_seg = nullptr;
 thread_local const ImageFn* g_images = nullptr;
+thread_local const WarnFn* g_warn = nullptr;
 thread_local int g_max_images = 10, g_image_count = 0;
 
 [[noreturn]] void Fail(const std::string& msg) { throw Failure(msg); }
+
+// Something left unread in a document that is otherwise read.
+void Warn(const std::string& msg) {
+  if (!g_warn) Fail(msg);
+  (*g_warn)(msg);
+}
 
 void Seg(const std::string& loc, const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return;
@@ -506,9 +513,14 @@ void OtherParts(const std::string& data, bool odf) {
       } else if (vector_pic(n)) {
         BinaryStrings(body, "picture " + base);
       } else if (g_images) {
-        if (++g_image_count > g_max_images) Fail("more pictures than the OCR limit");
-        if (body.size() > (16u << 20)) Fail("picture larger than the OCR limit (16 MiB)");
-        (*g_images)("picture " + base, body);
+        if (++g_image_count == g_max_images + 1)
+          Warn("more pictures than the OCR limit (" + std::to_string(g_max_images) + "); the rest not read");
+        else if (g_image_count > g_max_images)
+          ;
+        else if (body.size() > (16u << 20))
+          Warn("picture " + std::to_string(g_image_count) + " larger than the OCR limit (16 MiB); not read");
+        else
+          (*g_images)("picture " + base, body);
       }
       continue;
     }
@@ -1052,8 +1064,9 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
 }  // namespace
 
 void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg,
-             const ImageFn* images) {
+             const ImageFn* images, const WarnFn* warn) {
   g_images = images;
+  g_warn = warn;
   g_max_images = lim.max_images;
   g_image_count = 0;
   g_max_text = lim.max_text;

@@ -38,8 +38,13 @@ using ImageFn = std::function<void(const std::string& loc, const std::string& by
 
 // fmt: docx | xlsx | pptx | odt | ods | odp | doc | xls | ppt (and "biff":
 // a bare BIFF8 Workbook stream, for the fuzzer). Throws Failure.
+// Receives what was left unread in a document that is otherwise read (more
+// pictures than the OCR limit): the caller reports the document as partly
+// scanned. Without one, such a limit is a Failure.
+using WarnFn = std::function<void(const std::string& message)>;
+
 void Extract(const std::string& fmt, const std::string& data, const Limits& limits, const SegmentFn& seg,
-             const ImageFn* images = nullptr);
+             const ImageFn* images = nullptr, const WarnFn* warn = nullptr);
 
 }  // namespace nordpii::office
 

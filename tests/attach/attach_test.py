@@ -422,8 +422,10 @@ def other_parts(d):
           "ods: numbers shown with their leading zero are found as shown (exit %d)" % rc)
     binpdf = os.path.join(d, "binary-attached.pdf")
     g.pdf(binpdf, [["Hei."]], attachments=[("bilde.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")])
-    rc, out, err, _ = run(["scan", binpdf])
-    check(rc == 2 and "embedded binary file" in err, "a PDF with an embedded binary file: exit 2 (%d)" % rc)
+    g.pdf(binpdf, [["Fødselsnummer " + leg[9][1]]], attachments=[("bilde.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")])
+    rc, out, err, _ = run(["scan", "--format", "jsonl", binpdf])
+    check(rc == 2 and "partly scanned" in err and "is binary" in err and '"national-id"' in out,
+          "a PDF with an embedded binary file: its text is still reported, and exit 2 (%d)" % rc)
 
 
 def main():
