@@ -5,6 +5,7 @@
 // the document is read from stdin; the text goes to stdout as
 //   "S<loclen> <textlen>\n<loc><text>"   a segment
 //   "I<loclen> <len>\n<loc><bytes>"      an image for OCR (scanned page, picture)
+//   "F<loclen> <len>\n<loc><bytes>"      a PDF inside the document, for the PDF helper
 //   "W0 <len>\n<message>"                 something left unread (the rest is read:
 //                                        the document is partly scanned)
 //   "D\n"                                done
