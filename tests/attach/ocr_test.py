@@ -75,7 +75,15 @@ def build(d, rng):
         else:
             render(lines, size=24 if photo else 28, photo=photo).save(path, **({"quality": 80} if fmt == "jpeg" else {}))
         suite[path] = [k for _, _, k in mine]
-    return suite, ids
+    # Photographed sideways and upside down: read in the orientation that
+    # gives the most confident reading.
+    turned = g.make_ids(rng, 4)
+    for i, angle in enumerate((90, 180)):
+        mine = turned[2 * i:2 * i + 2]
+        path = os.path.join(d, "snudd%d.png" % angle)
+        render(["Hei!"] + ["%s: %s" % (label, value) for label, value, _ in mine]).rotate(angle, expand=True).save(path)
+        suite[path] = [k for _, _, k in mine]
+    return suite, ids + turned
 
 
 def found_keys(out):
