@@ -440,3 +440,36 @@ def ppt(path, lines):
     """A PowerPoint Document stream with each line as a TextCharsAtom (UTF-16LE)."""
     body = b"".join(struct.pack("<HHI", 0, 0x0FA0, len(t) * 2) + t.encode("utf-16-le") for t in lines)
     ole(path, {"PowerPoint Document": body, "Current User": b"\0" * 32})
+
+
+def scanned_pdf(path, jpeg_path, footer):
+    """One A4 page: a JPEG drawn over the page (a scan) and a short text line
+    (a scanner's stamped footer) in Helvetica."""
+    from PIL import Image
+    w, h = Image.open(jpeg_path).size
+    data = open(jpeg_path, "rb").read()
+    dh = 555.0 * h / w  # the scan across the page width, at the top, its aspect kept
+    content = ("q 555 0 0 %.2f 20 %.2f cm /Im0 Do Q BT /F1 8 Tf 30 15 Td (%s) Tj ET" %
+               (dh, 822 - dh, _pdf_str(footer))).encode("latin-1")
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im0 5 0 R >> /Font << /F1 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /DCTDecode /Length %d >>\nstream\n" % (w, h, len(data)) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
+    with open(path, "wb") as f:
+        f.write(bytes(out))

@@ -163,6 +163,7 @@ def body(tmp):
     p1 = render(["Side 1", "Vedlagt skannet skjema."])
     p2 = render(["%s: %s" % (label, value) for label, value, _ in pdf_ids], photo=True)
     p1.save(scan, save_all=True, append_images=[p2], resolution=150.0)
+
     rc, out, err, _ = run(["scan", "--ocr", "--format", "jsonl", "--reveal", scan], timeout=300)
     fs = [json.loads(l) for l in out.splitlines()]
     vals = {a.key(f["value"]) for f in fs if f["category"] == "national-id"}
@@ -171,6 +172,16 @@ def body(tmp):
           "scanned PDF: %d/4 ids found by OCR on page 2 (exit %d)" % (sum(a.key(k) in vals for _, _, k in pdf_ids), rc))
     rc, out, err, _ = run(["scan", "--format", "jsonl", scan])
     check(rc == 0 and "national-id" not in out, "scanned PDF without --ocr: pages not read (exit %d)" % rc)
+    # A scan with a stamped text footer ("Side 1 av 1 ...") on the same page.
+    footer_ids = g.make_ids(rng, 2)
+    stamped = os.path.join(tmp, "stamped.pdf")
+    jpg = os.path.join(tmp, "stamped.jpg")
+    render(["%s: %s" % (label, value) for label, value, _ in footer_ids], photo=True).save(jpg, quality=85)
+    g.scanned_pdf(stamped, jpg, "Side 1 av 1 - skannet 2026-11-23 kl. 10:15")
+    rc, out, err, _ = run(["scan", "--ocr", "--format", "jsonl", "--reveal", stamped], timeout=300)
+    vals = {a.key(json.loads(l)["value"]) for l in out.splitlines()}
+    check(rc == 1 and all(a.key(k) in vals for _, _, k in footer_ids),
+          "a scan with a stamped text footer is OCR'd too (exit %d)" % rc)
     many = os.path.join(tmp, "many-scans.pdf")
     blank = Image.new("L", (600, 800), 255)
     blank.save(many, save_all=True, append_images=[blank] * 10)

@@ -46,8 +46,11 @@ struct Reading {
   std::vector<std::pair<int, std::string>> lines;  // line number, text
 };
 
-Reading Read(tesseract::TessBaseAPI& api, PIX* pix) {
+// method: Tesseract's thresholding_method, 0 global Otsu (the default), 1
+// adaptive Otsu (text on a grey or coloured box that global Otsu turns black).
+Reading Read(tesseract::TessBaseAPI& api, PIX* pix, int method = 0) {
   Reading out;
+  api.SetVariable("thresholding_method", method ? "1" : "0");
   api.SetImage(pix);
   if (api.Recognize(nullptr) != 0) Fail("recognition failed");
   std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
@@ -131,17 +134,23 @@ int main(int argc, char** argv) {
     if (!pix) Fail("image page could not be decoded");
     if (static_cast<unsigned long long>(pixGetWidth(pix.get())) * pixGetHeight(pix.get()) > max_pixels)
       Fail("image page larger than the pixel limit");
-    // Upright first; a page read with low confidence (a photo taken sideways,
+    // Upright first, then (low confidence) with adaptive thresholding; a page
+    // still read with low confidence (a photo taken sideways,
     // a scan upside down, a phone JPEG's EXIF rotation) is read again turned
     // by 90, 180 and 270 degrees and the most confident reading is kept.
     // (Tesseract's own orientation detection loads osd.traineddata during
     // recognition, which the sandbox forbids.)
     Reading best = Read(api, pix.get());
+    int method = 0;
+    if (best.confidence < kUprightConfidence) {  // a grey or coloured background?
+      Reading r = Read(api, pix.get(), 1);
+      if (r.confidence > best.confidence) best = std::move(r), method = 1;
+    }
     const bool turn = best.confidence < kUprightConfidence;  // then all three turns (upside-down text
     for (int quarter = 1; quarter <= 3 && turn; ++quarter) {  // can read with a fair confidence too)
       std::unique_ptr<PIX, PixFree> turned(pixRotateOrth(pix.get(), quarter));
       if (!turned) continue;
-      Reading r = Read(api, turned.get());
+      Reading r = Read(api, turned.get(), method);
       if (r.confidence > best.confidence) best = std::move(r);
     }
     for (auto& [line, text] : best.lines) {

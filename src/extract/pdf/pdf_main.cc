@@ -8,8 +8,8 @@
 // attachment). Reads the PDF from stdin, writes
 //   "S<loclen> <textlen>\n<loc><text>" per page, then "D\n",
 // or "E<len>\n<message>" and exit status 3 (encrypted, damaged, too many pages).
-// With OCR (argument 9 is "1"), a page without a text layer (a scan: fewer
-// than 8 non-blank characters) is rendered at 200 dpi in grey (less when the
+// With OCR (argument 9 is "1"), a page with little text (a scan, perhaps
+// with a stamped footer: fewer than 200 non-blank characters) is rendered at 200 dpi in grey (less when the
 // page would pass MAX_PIXELS) and written as a PGM image,
 //   "I<loclen> <len>\n<loc><pgm>",
 // for nordpii to pass to the OCR helper (Tesseract is not linked here); at
@@ -68,11 +68,12 @@ void Warm() {
   (void)pr.render_page(p.get(), 72, 72);
 }
 
-// A page with fewer than 8 non-blank characters has no text layer to speak of.
-bool Blank(const std::string& text) {
+// A page with fewer than 200 non-blank characters of text may be a scan
+// with a stamped page number or footer: with OCR it is read both ways.
+bool Sparse(const std::string& text) {
   int n = 0;
   for (unsigned char c : text)
-    if (c > ' ' && ++n >= 8) return false;
+    if (c > ' ' && ++n >= 200) return false;
   return true;
 }
 
@@ -158,7 +159,8 @@ int main(int argc, char** argv) {
     for (char& c : text)
       if (c == '\f') c = '\n';
     std::string loc = "page " + std::to_string(i + 1);
-    if (ocr && Blank(text)) {
+    if (ocr && Sparse(text)) {
+      emit(loc, text);
       if (++ocr_pages > max_ocr_pages) {
         if (ocr_pages == max_ocr_pages + 1)
           nordpii::helper::Put('W', "", "more scanned pages than the OCR limit (" + std::to_string(max_ocr_pages) +
