@@ -474,6 +474,10 @@ TEST_CASE("oracle: part trees agree with mimetic on samples and CPython's email 
       {"msg_39.txt", "mimetic differs, ours agrees with CPython's email"},
       {"msg_37.txt", "empty and header-less parts: the three readers count them differently"},
       {"msg_41.txt", "multipart without a usable boundary: one text leaf for us, a defect for CPython"},
+      {"msg_17.txt", "multipart with no delimiter line: one text/plain leaf for us, one leaf (str payload, "
+                     "StartBoundaryNotFoundDefect) for CPython, a multipart for mimetic"},
+      {"msg_31.txt", "multipart with no delimiter line: one text/plain leaf for us, one leaf (str payload, "
+                     "StartBoundaryNotFoundDefect) for CPython, a multipart for mimetic"},
       {"msg_43.txt", "message/delivery-status: one leaf for us, header blocks for CPython"},
   };
   std::set<std::string> allowed_to_differ, differ_names;
@@ -576,4 +580,56 @@ TEST_CASE("mail redact: an identifier inside the MIME type is not rewritten, the
   CHECK_FALSE(sum2.incomplete);
   CHECK(out2.find("15108695088") == std::string::npos);
   CHECK(out2.find("Content-Type: text/plain;") != std::string::npos);
+}
+
+// Hostile review 2026-12-03 (issues 11/12): a multipart whose body has no
+// delimiter line was never read; preamble and epilogue were not scanned.
+TEST_CASE("mail scan: a multipart without any delimiter line is read as text/plain, scanned and redacted",
+          "[mail][issue12]") {
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n\nfnr 15108695088\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].type == "no.fnr");
+  CHECK(c.findings[0].part == "1");
+  CHECK(msg.substr(c.findings[0].start, 11) == "15108695088");
+  bool noted = false;
+  for (const auto& n : c.notes) noted = noted || n.find("no delimiter line") != std::string::npos;
+  CHECK(noted);
+  RedactSummary sum;
+  std::string out = RedactMail(msg, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(out == "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n"
+               "X-Nordpii: redacted=1; types=no.fnr\n\nfnr [NO-FNR]\n");
+  // Nested: the inner multipart without a delimiter is a text part 2.
+  const std::string nested =
+      "Subject: x\nContent-Type: multipart/mixed; boundary=A\n\n--A\nContent-Type: text/plain\n\nhei\n"
+      "--A\nContent-Type: multipart/alternative; boundary=B\n\nfnr 15108695088\n--A--\n";
+  c = ScanMail(nested);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].part == "2");
+}
+
+TEST_CASE("mail scan: multipart preamble and epilogue are scanned and redacted byte-exactly", "[mail][issue12]") {
+  const std::string msg =
+      "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\nfnr 15108695088\r\n"
+      "--BB\r\nContent-Type: multipart/alternative; boundary=CC\r\n\r\npre fnr 15108695088\r\n--CC\r\n\r\nhei\r\n"
+      "--CC--\r\ninner epilog fnr 15108695088\r\n--BB\r\nContent-Type: text/plain\r\n\r\nhei\r\n--BB--\r\n"
+      "fnr 15108695088\r\n";
+  auto c = ScanMail(msg);
+  std::vector<std::string> where;
+  for (const auto& f : c.findings) {
+    where.push_back(f.part + ":" + f.field);
+    CHECK(msg.substr(f.start, f.end - f.start) == "15108695088");
+  }
+  CHECK(where == std::vector<std::string>{":preamble", "1:preamble", "1:epilogue", ":epilogue"});
+  RedactSummary sum;
+  std::string out = RedactMail(msg, &sum);
+  CHECK_FALSE(sum.incomplete);
+  std::string want = msg;
+  for (size_t at; (at = want.find("15108695088")) != std::string::npos;) want.replace(at, 11, "[NO-FNR]");
+  want.insert(want.find("\r\n\r\n") + 2, "X-Nordpii: redacted=4; types=no.fnr\r\n");
+  CHECK(out == want);
+  // Clean preamble and epilogue: byte-identical.
+  const std::string clean = "Content-Type: multipart/mixed; boundary=BB\n\nThis is MIME.\n--BB\n\nhei\n--BB--\nbye\n";
+  CHECK(RedactMail(clean) == clean);
 }

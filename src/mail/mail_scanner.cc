@@ -281,6 +281,8 @@ struct MailScanner::Unit {
   std::shared_ptr<Extracted> doc;
   DocFormat doc_format = DocFormat::kNone;
   std::string charset_label;
+  std::string encoding;     // bodies: the transfer encoding the bytes are written back in
+  bool attachment = false;  // listed as an attachment (not a text part)
 };
 
 // A document attachment (OOXML, ODF, PDF): transfer-decoded and extracted
@@ -383,7 +385,79 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     h.End(u, true);
   };
+  // Transfer-decodes and charset-converts a text body into u (text, maps,
+  // encoding); false when the decoded size limit is reached (noted, the
+  // message incomplete).
+  auto decode_text = [&](Unit& u, std::string_view body, const std::string& encoding, const std::string& charset,
+                         bool is_html) -> bool {
+    if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
+      notes.push_back("part " + u.part + ": decoded size limit (" + std::to_string(limits_.max_decoded_bytes) +
+                      " bytes per message) reached, not scanned");
+      incomplete = true;
+      return false;
+    }
+    u.encoding = encoding;
+    if (encoding == "quoted-printable") {
+      u.transfer = DecodeQuotedPrintable(body);
+    } else if (encoding == "base64") {
+      u.transfer = DecodeBase64(body);
+    } else {
+      if (encoding != "7bit" && encoding != "8bit" && encoding != "binary")
+        notes.push_back("part " + u.part + ": unknown transfer encoding '" + encoding + "' read as 8bit");
+    }
+    u.bytes = (encoding == "quoted-printable" || encoding == "base64") ? std::string_view(u.transfer.bytes) : body;
+    for (auto& n : u.transfer.notes) notes.push_back("part " + u.part + ": " + n);
+    std::string cs = charset;
+    if (cs.empty() || cs == "us-ascii" || cs == "ascii") {
+      if (ValidUtf8(u.bytes)) cs = "utf-8";
+    }
+    if ((cs == "utf-16" || cs == "utf16") && u.bytes.size() >= 2 &&
+        static_cast<unsigned char>(u.bytes[0]) == 0xFF && static_cast<unsigned char>(u.bytes[1]) == 0xFE)
+      cs = "utf-16le";
+    u.charset_label = cs;
+    if (cs == "utf-8" || cs == "utf8") {
+      u.utf8 = u.bytes;  // invalid bytes: the normaliser's windows-1252 fallback
+    } else {
+      u.charset = ToUtf8(u.bytes, cs);
+      u.utf8 = u.charset.bytes;
+    }
+    for (auto& n : u.charset.notes) notes.push_back("part " + u.part + ": " + n);
+    u.is_html = is_html;
+    if (u.is_html) {
+      u.html = HtmlToText(u.utf8);
+      for (auto& n : u.html.notes) notes.push_back("part " + u.part + ": " + n);
+      u.text = u.html.bytes;
+      u.maps = {&u.html.map, &u.charset.map, &u.transfer.map};
+    } else {
+      u.text = u.utf8;
+      u.maps = {&u.charset.map, &u.transfer.map};
+    }
+    decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
+    return true;
+  };
+  // A multipart's preamble or epilogue: plain text in no charset.
+  auto structural_text = [&](const MimeEntity& e, uint32_t from, uint32_t to, const char* what) {
+    if (to <= from) return;
+    Unit u;
+    u.entity = &e;
+    u.part = e.path;
+    u.field = what;
+    u.region = from;
+    u.region_end = to;
+    if (decode_text(u, msg.substr(from, to - from), "7bit", "", false)) visit(u, std::string(what) + " of part " + e.path);
+  };
+  // Epilogues wait until the parts before them are done (units go in
+  // message order): innermost last-in, first out.
+  std::vector<const MimeEntity*> epilogues;
+  auto flush_epilogues = [&](uint32_t before) {
+    while (!epilogues.empty() && epilogues.back()->epilogue <= before) {
+      const MimeEntity& m = *epilogues.back();
+      epilogues.pop_back();
+      structural_text(m, m.epilogue, m.end, "epilogue");
+    }
+  };
   for (const MimeEntity& e : tree.entities) {
+    flush_epilogues(e.start);
     for (const HeaderField& hf : e.headers) {
       if (!ScannedHeader(hf.name)) continue;
       Unit u;
@@ -398,6 +472,10 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.text = u.transfer.bytes;
       u.maps = {&u.transfer.map, &unfold_map};
       visit(u, "header " + hf.name + " of part " + e.path);
+    }
+    if (e.multipart()) {
+      structural_text(e, e.body, e.preamble_end, "preamble");
+      if (e.epilogue < e.end) epilogues.push_back(&e);
     }
     bool leaf = !e.multipart() && !e.message();
     if (!leaf) continue;
@@ -415,56 +493,16 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         visit(u, "part " + u.part);
         continue;
       }
+      u.attachment = true;
       h.Begin(tree, u);  // an attachment: listed, not scanned
       h.End(u, true);
       continue;
     }
-    if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
-      notes.push_back("part " + u.part + ": decoded size limit (" + std::to_string(limits_.max_decoded_bytes) +
-                      " bytes per message) reached, not scanned");
-      incomplete = true;
-      continue;
-    }
-    if (e.encoding == "quoted-printable") {
-      u.transfer = DecodeQuotedPrintable(body);
-    } else if (e.encoding == "base64") {
-      u.transfer = DecodeBase64(body);
-    } else {
-      if (e.encoding != "7bit" && e.encoding != "8bit" && e.encoding != "binary")
-        notes.push_back("part " + u.part + ": unknown transfer encoding '" + e.encoding + "' read as 8bit");
-    }
-    u.bytes = (e.encoding == "quoted-printable" || e.encoding == "base64") ? std::string_view(u.transfer.bytes)
-                                                                            : body;
-    for (auto& n : u.transfer.notes) notes.push_back("part " + u.part + ": " + n);
-    std::string cs = e.charset;
-    if (cs.empty() || cs == "us-ascii" || cs == "ascii") {
-      if (ValidUtf8(u.bytes)) cs = "utf-8";
-    }
-    if ((cs == "utf-16" || cs == "utf16") && u.bytes.size() >= 2 &&
-        static_cast<unsigned char>(u.bytes[0]) == 0xFF && static_cast<unsigned char>(u.bytes[1]) == 0xFE)
-      cs = "utf-16le";
-    u.charset_label = cs;
-    if (cs == "utf-8" || cs == "utf8") {
-      u.utf8 = u.bytes;  // invalid bytes: the normaliser's windows-1252 fallback
-    } else {
-      u.charset = ToUtf8(u.bytes, cs);
-      u.utf8 = u.charset.bytes;
-    }
-    for (auto& n : u.charset.notes) notes.push_back("part " + u.part + ": " + n);
     const std::string fn = AsciiLower(e.filename);
-    u.is_html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
-    if (u.is_html) {
-      u.html = HtmlToText(u.utf8);
-      for (auto& n : u.html.notes) notes.push_back("part " + u.part + ": " + n);
-      u.text = u.html.bytes;
-      u.maps = {&u.html.map, &u.charset.map, &u.transfer.map};
-    } else {
-      u.text = u.utf8;
-      u.maps = {&u.charset.map, &u.transfer.map};
-    }
-    decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
-    visit(u, "part " + u.part);
+    bool html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
+    if (decode_text(u, body, e.encoding, e.charset, html)) visit(u, "part " + u.part);
   }
+  flush_epilogues(UINT32_MAX);
 }
 
 Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t base_line,
@@ -479,7 +517,7 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
     Finding f;  // reused: its strings keep their capacity
     bool stop = false;
     void Begin(const MimeTree&, Unit& u) {
-      if (stop || u.header != nullptr || TextLikePart(*u.entity) || u.doc) return;
+      if (stop || !u.attachment) return;
       std::string type = u.entity->type + "/" + u.entity->subtype;
       sink.OnAttachment(u.part, type, SafeName(u.entity->filename), u.region_end - u.region);
     }
@@ -840,7 +878,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       }
       if (!AsciiCompatible(u.charset_label)) rep = FromUtf8(rep, u.charset_label);
       if (!enc) {  // the part changes: write the message up to it, then stream it
-        const std::string& te = u.entity->encoding;
+        const std::string& te = u.encoding;
         PartEncoder::Kind k = te == "base64"             ? PartEncoder::kBase64
                               : te == "quoted-printable" ? PartEncoder::kQuotedPrintable
                                                          : PartEncoder::kIdentity;
@@ -943,7 +981,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       Put(u.bytes.substr(bpos));
       if (status.ok()) Fail(enc->Finish());
       std::string_view region = msg.substr(u.region, u.region_end - u.region);
-      const std::string& te = u.entity->encoding;
+      const std::string& te = u.encoding;
       if (te == "base64") {
         if (status.ok()) Fail(write(TrailingSpace(region)));
       } else if (te == "quoted-printable") {
