@@ -633,3 +633,54 @@ TEST_CASE("mail scan: multipart preamble and epilogue are scanned and redacted b
   const std::string clean = "Content-Type: multipart/mixed; boundary=BB\n\nThis is MIME.\n--BB\n\nhei\n--BB--\nbye\n";
   CHECK(RedactMail(clean) == clean);
 }
+
+// Hostile review: an application/octet-stream part with "fnr <id>" in it was
+// listed as an attachment not scanned (exit 0) and the id passed.
+TEST_CASE("mail scan: attachments no extractor reads are scanned as text or by their printable runs",
+          "[mail][issue12][attachments]") {
+  const std::string text_part = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+                                "--B\nContent-Type: text/plain\n\nhei\n--B\nContent-Type: application/octet-stream; "
+                                "name=a.bin\nContent-Transfer-Encoding: base64\n\n" +
+                                EncodeBase64("fnr 15108695088\n", "\n") + "\n--B--\n";
+  auto c = ScanMail(text_part);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].part == "2");
+  CHECK(c.attachments.empty());  // scanned, so not listed as "not scanned"
+  // Redacted in place, re-encoded in base64.
+  RedactSummary sum;
+  std::string out = RedactMail(text_part, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(out.find(EncodeBase64("fnr [NO-FNR]\n", "\n")) != std::string::npos);
+  CHECK(out.find("name=a.bin") != std::string::npos);
+
+  std::string bin("\x00\x01\x02\x89PNG\x00\xff\x10Personnummer:\x00 15108695088\x00\x07\x07\xe6\xf8", 38);
+  const std::string bin_part = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+                               "--B\nContent-Type: text/plain\n\nhei\n--B\nContent-Type: image/png; name=a.png\n"
+                               "Content-Transfer-Encoding: base64\n\n" +
+                               EncodeBase64(bin, "\n") + "\n--B--\n";
+  c = ScanMail(bin_part);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].field == "strings");
+  CHECK(c.values[0] == "15108695088");
+  bool noted = false;
+  for (const auto& n : c.notes) noted = noted || n.find("printable text runs") != std::string::npos;
+  CHECK(noted);
+  // Binary data cannot be edited in place: the part becomes a notice.
+  out = RedactMail(bin_part, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(sum.attachments_replaced == 1);
+  CHECK(out.find("nordpii-removed-attachment.txt") != std::string::npos);
+  CHECK(out.find(EncodeBase64(bin, "\n")) == std::string::npos);
+  // The same binary without an id is kept byte for byte.
+  std::string clean = bin_part;
+  clean.replace(clean.find(EncodeBase64(bin, "\n")), EncodeBase64(bin, "\n").size(),
+                EncodeBase64(std::string(bin).replace(bin.find("15108695088"), 11, "15108695089"), "\n"));
+  CHECK(RedactMail(clean) == clean);
+  // Printable runs: Latin-1 converted, offsets lead back to the bytes.
+  Decoded runs = PrintableRuns(std::string("ab\x00S\xf8knad 1234\x01xyz", 18));
+  CHECK(runs.bytes == "S\xc3\xb8knad 1234");
+  ByteRange r = MapBack({static_cast<uint32_t>(runs.bytes.find("1234")), static_cast<uint32_t>(runs.bytes.size())},
+                        {&runs.map});
+  CHECK(r.start == 10);
+  CHECK(r.end == 14);
+}

@@ -283,6 +283,9 @@ struct MailScanner::Unit {
   std::string charset_label;
   std::string encoding;     // bodies: the transfer encoding the bytes are written back in
   bool attachment = false;  // listed as an attachment (not a text part)
+  // Bodies replaced whole by a notice when they have findings (a document,
+  // binary data): what they are, for the notice. Empty for text.
+  std::string whole;
 };
 
 // A document attachment (OOXML, ODF, PDF): transfer-decoded and extracted
@@ -320,6 +323,7 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     return false;
   }
   u.doc = std::make_shared<Extracted>(std::move(*r));
+  u.whole = DocFormatName(u.doc_format);
   decoded_total += bytes.size() + u.doc->text.size();
   u.text = u.doc->text;
   u.maps.clear();
@@ -487,9 +491,52 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     u.region_end = std::max(e.body, e.end);
     std::string_view body = msg.substr(u.region, u.region_end - u.region);
     if (!TextLikePart(e)) {
+      const bool was_incomplete = incomplete;
       if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
         // A document: its extracted text is scanned; findings name the
         // location in it (Handler::Found, u.doc).
+        visit(u, "part " + u.part);
+        continue;
+      }
+      if (incomplete == was_incomplete && body.size() > 0) {
+        // No extractor reads it: its decoded bytes are scanned as text when
+        // they are text, else their printable text runs (like strings(1)),
+        // so text hidden in an octet-stream is not passed unseen.
+        if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
+          notes.push_back("part " + u.part + ": decoded size limit (" + std::to_string(limits_.max_decoded_bytes) +
+                          " bytes per message) reached, not scanned");
+          incomplete = true;
+          continue;
+        }
+        Decoded transfer;
+        if (e.encoding == "quoted-printable") transfer = DecodeQuotedPrintable(body);
+        else if (e.encoding == "base64") transfer = DecodeBase64(body);
+        const bool encoded = e.encoding == "quoted-printable" || e.encoding == "base64";
+        std::string_view bytes = encoded ? std::string_view(transfer.bytes) : body;
+        const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+        const bool utf16 = bytes.size() >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF));
+        if (utf16 || LooksLikeText(bytes)) {
+          notes.push_back("part " + u.part + ": attachment with no text extractor read as text");
+          if (decode_text(u, body, e.encoding, utf16 ? "utf-16" : "utf-8", false)) visit(u, "part " + u.part);
+          continue;
+        }
+        u.transfer = std::move(transfer);
+        u.encoding = e.encoding;
+        u.bytes = encoded ? std::string_view(u.transfer.bytes) : body;
+        u.charset = PrintableRuns(u.bytes);
+        if (u.charset.bytes.empty()) {  // no text in it at all: listed as before
+          u.attachment = true;
+          h.Begin(tree, u);
+          h.End(u, true);
+          continue;
+        }
+        u.utf8 = u.text = u.charset.bytes;
+        u.maps = {&u.charset.map, &u.transfer.map};
+        u.field = "strings";
+        u.whole = "binary data";  // redaction replaces the part by a notice
+        notes.push_back("part " + u.part + ": binary attachment with no text extractor: its printable text runs (" +
+                        std::to_string(u.text.size()) + " bytes) were scanned");
+        decoded_total += u.bytes.size() + u.charset.bytes.size();
         visit(u, "part " + u.part);
         continue;
       }
@@ -800,10 +847,8 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     void Put(std::string_view b) {
       if (status.ok()) Fail(enc->Put(b));
     }
-    static bool DocumentPart(const MimeEntity& e) {
-      return !e.multipart() && !e.message() && !TextLikePart(e) &&
-             DetectDocFormat(e.type + "/" + e.subtype, e.filename, "") != DocFormat::kNone;
-    }
+    // A part that may be replaced whole (a document or binary attachment).
+    static bool DocumentPart(const MimeEntity& e) { return !e.multipart() && !e.message() && !TextLikePart(e); }
     // A header edit: held back while its part may still be replaced.
     void HeaderEdit(const Unit& u, uint32_t start, uint32_t end, std::string_view bytes) {
       if (DocumentPart(*u.entity)) {
@@ -853,7 +898,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     }
     bool Found(Unit& u, const Finding& f) {
       if (!status.ok()) return false;
-      if (u.doc) {  // a document attachment: replaced whole at its end
+      if (!u.whole.empty()) {  // a document or binary attachment: replaced whole at its end
         ++count;
         if (std::find(types.begin(), types.end(), f.type) == types.end()) types.push_back(f.type);
         return true;
@@ -883,6 +928,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
                               : te == "quoted-printable" ? PartEncoder::kQuotedPrintable
                                                          : PartEncoder::kIdentity;
         enc = std::make_unique<PartEncoder>(k, eol, write);
+        if (deferred_entity == u.entity) FlushDeferred();  // an attachment read as text: edited in place
         Emit(u.region, u.region, {});
       }
       if (have_pending && r.start < pending.end) {  // snapped ranges touch: merge
@@ -907,8 +953,8 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       return status.ok();
     }
     void End(Unit& u, bool scanned) {
-      if (!u.header && (u.doc || deferred_entity == u.entity)) {
-        if (u.doc && scanned && count > 0) {
+      if (!u.header && (!u.whole.empty() || deferred_entity == u.entity)) {
+        if (!u.whole.empty() && scanned && count > 0) {
           // A PDF/OOXML/ODF file cannot be rewritten faithfully: the whole
           // part (its headers too) becomes a short text/plain notice.
           const MimeEntity& e = *u.entity;
@@ -927,14 +973,14 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
           std::string notice = "Content-Type: text/plain; charset=utf-8" + eol +
                                "Content-Disposition: attachment; filename=\"nordpii-removed-attachment.txt\"" + eol +
                                "Content-Transfer-Encoding: 8bit" + eol + eol + "nordpii removed the attachment '" +
-                               SafeName(e.filename) + "' (" + DocFormatName(u.doc_format) + ", " +
+                               SafeName(e.filename) + "' (" + u.whole + ", " +
                                std::to_string(u.region_end - u.region) + " bytes encoded): it contained " +
                                std::to_string(count) + " identifier(s) of type(s) " + list + "." + eol;
           Emit(e.start, e.end, notice);
           return;
         }
         FlushDeferred();
-        if (u.doc) return;
+        if (!u.whole.empty()) return;
       }
       if (!scanned) {  // the walk marks the message incomplete; nothing of it counts
         if (enc) Fail(Error(ErrorCode::kLimit, "part " + u.part + " not fully scanned"));

@@ -292,6 +292,87 @@ Decoded DecodeEncodedWords(std::string_view value) {
   return d;
 }
 
+Decoded PrintableRuns(std::string_view in, size_t min_chars) {
+  Decoded d;
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size();
+  std::string run;                  // the current run as UTF-8
+  std::vector<OffsetMap::Piece> conv;  // its Latin-1 conversions (dst relative to the run)
+  size_t run_start = 0, chars = 0, prev_end = 0;
+  auto end_run = [&](size_t run_end) {
+    if (chars >= min_chars) {
+      const uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      if (at > 0) {
+        d.bytes.push_back('\n');  // stands for the bytes between the runs
+        d.map.Add(at, at + 1, static_cast<uint32_t>(prev_end), static_cast<uint32_t>(run_start));
+      } else if (run_start > 0) {
+        d.map.Add(0, 0, 0, static_cast<uint32_t>(run_start));  // bytes before the first run
+      }
+      const uint32_t base = static_cast<uint32_t>(d.bytes.size());
+      for (const auto& c : conv) d.map.Add(base + c.dst_begin, base + c.dst_end, c.src_begin, c.src_end);
+      d.bytes += run;
+      prev_end = run_end;
+    }
+    run.clear();
+    conv.clear();
+    chars = 0;
+  };
+  for (size_t i = 0; i < n;) {
+    const unsigned char b = p[i];
+    size_t len = 0;
+    bool latin1 = false;
+    if ((b >= 0x20 && b < 0x7F) || b == '\t') {
+      len = 1;
+    } else if (b >= 0x80) {
+      uint32_t cp = 0;
+      int k = DecodeUtf8(p, n, i, cp);
+      if (k > 1 && cp >= 0xA0 && cp != 0xFFFD && cp != 0xFEFF && !(cp >= 0xD800 && cp < 0xE000)) {
+        len = static_cast<size_t>(k);
+      } else if (b >= 0xA0) {
+        len = 1;
+        latin1 = true;
+      }
+    }
+    if (len == 0) {
+      end_run(i);
+      ++i;
+      continue;
+    }
+    if (chars == 0) run_start = i;
+    if (latin1) {
+      const uint32_t at = static_cast<uint32_t>(run.size());
+      run.push_back(static_cast<char>(0xC0 | (b >> 6)));
+      run.push_back(static_cast<char>(0x80 | (b & 0x3F)));
+      conv.push_back({at, at + 2, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)});
+    } else {
+      run.append(in.substr(i, len));
+    }
+    ++chars;
+    i += len;
+  }
+  end_run(n);
+  return d;
+}
+
+bool LooksLikeText(std::string_view in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  size_t controls = 0;
+  for (size_t i = 0; i < in.size();) {
+    const unsigned char b = p[i];
+    if (b >= 0x80) {
+      uint32_t cp = 0;
+      int k = DecodeUtf8(p, in.size(), i, cp);
+      if (k <= 0) return false;
+      i += static_cast<size_t>(k);
+      continue;
+    }
+    if (b == 0) return false;
+    if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f') || b == 0x7F) ++controls;
+    ++i;
+  }
+  return controls * 100 <= in.size();
+}
+
 ByteRange MapBack(ByteRange r, const std::vector<const OffsetMap*>& maps) {
   for (const OffsetMap* m : maps) {
     uint32_t s = m->Start(r.start);
