@@ -684,3 +684,27 @@ TEST_CASE("mail scan: attachments no extractor reads are scanned as text or by t
   CHECK(r.start == 10);
   CHECK(r.end == 14);
 }
+
+TEST_CASE("mail: ids in HTML attributes, comments and across a hidden span are found and redacted in place",
+          "[mail][html][issue11]") {
+  const std::string head = "Subject: x\nMIME-Version: 1.0\nContent-Type: text/html\n";
+  const std::string attr = head + "\n<img alt=\"fnr 15108695088\"><!-- fnr 15108695088 -->\n"
+                                  "<a href=\"mailto:a@b.no?subject=fnr%2015108695088\">k</a>\n";
+  auto c = ScanMail(attr);
+  size_t fnr = 0;
+  for (const auto& f : c.findings)
+    if (f.type == "no.fnr") {
+      ++fnr;
+      CHECK(attr.substr(f.start, f.end - f.start) == "15108695088");
+    }
+  CHECK(fnr == 3);
+  CHECK(RedactMail(attr) == head + "X-Nordpii: redacted=3; types=no.fnr\n\n<img alt=\"fnr [NO-FNR]\"><!-- fnr [NO-FNR] -->\n"
+                                   "<a href=\"mailto:a@b.no?subject=fnr%20[NO-FNR]\">k</a>\n");
+  const std::string hidden = head + "\n<p>fnr 151086<span style=\"display:none\">x</span>95088</p>\n";
+  c = ScanMail(hidden);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.values[0] == "15108695088");
+  // The tags inside the replaced range are kept after the label.
+  CHECK(RedactMail(hidden) ==
+        head + "X-Nordpii: redacted=1; types=no.fnr\n\n<p>fnr [NO-FNR]<span style=\"display:none\"></span></p>\n");
+}

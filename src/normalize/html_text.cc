@@ -17,12 +17,72 @@
 namespace nordpii {
 namespace {
 
+bool IsSpaceChar(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
+  return -1;
+}
+
+// What an event with text is: a visible text node, or text that is not shown
+// but is in the message all the same — a text-bearing attribute value, a URL
+// attribute (percent-encoding decoded too), a comment, the content of a
+// hidden element — written on a line of its own so that it neither joins
+// nor splits the visible text around it.
+enum : uint8_t { kVisible = 0, kAttr = 1, kUrl = 2, kAside = 3 };
+
 struct Event {
   uint32_t offset;       // source offset
   uint32_t length;       // text: raw length; separator: 0
   const char* sep;       // separator text, or nullptr for a text node
+  uint8_t kind = kVisible;
   bool operator<(const Event& o) const { return offset < o.offset; }
 };
+
+// Text that is not shown (attributes, comments, hidden elements) is emitted
+// only when it holds at least this many digits (or numeric character
+// references): identifiers have more, and ordinary markup (widths, MSO
+// conditional comments, colours) stays out of the scanned text.
+constexpr size_t kAsideDigits = 6;
+bool AsideWorthy(std::string_view raw) {
+  size_t d = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] >= '0' && raw[i] <= '9') ++d;
+    else if (raw[i] == '&' && i + 1 < raw.size() && raw[i + 1] == '#') ++d;
+    if (d >= kAsideDigits) return true;
+  }
+  return false;
+}
+
+// Attributes whose values are text people write or read (alt text, titles,
+// form values, data attributes) or URLs (mailto: and query strings).
+uint8_t AttrKind(std::string_view name) {
+  auto eq = [&](const char* w) {
+    size_t k = std::strlen(w);
+    if (name.size() != k) return false;
+    for (size_t j = 0; j < k; ++j)
+      if ((name[j] | 0x20) != w[j]) return false;
+    return true;
+  };
+  if (eq("href") || eq("src") || eq("action") || eq("cite") || eq("background")) return kUrl;
+  if (eq("alt") || eq("title") || eq("value") || eq("placeholder") || eq("aria-label") || eq("label") ||
+      eq("summary") || eq("content") || eq("abbr"))
+    return kAttr;
+  if (name.size() > 5 && (name[0] | 0x20) == 'd' && (name[1] | 0x20) == 'a' && (name[2] | 0x20) == 't' &&
+      (name[3] | 0x20) == 'a' && name[4] == '-')
+    return kAttr;
+  return kVisible;  // not a text attribute
+}
+
+// An inline style or attribute that hides the element: display:none,
+// visibility:hidden, mso-hide:all, or the hidden attribute.
+bool HidingStyle(std::string_view style) {
+  std::string s;
+  for (char c : style)
+    if (!IsSpaceChar(c)) s.push_back(static_cast<char>(c | ((c >= 'A' && c <= 'Z') ? 0x20 : 0)));
+  return s.find("display:none") != std::string::npos || s.find("visibility:hidden") != std::string::npos ||
+         s.find("mso-hide:all") != std::string::npos;
+}
 
 bool Skipped(GumboTag t) {
   return t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE || t == GUMBO_TAG_TEMPLATE ||
@@ -224,9 +284,41 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
       d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset, ev.offset);  // inserted
       continue;
     }
+    if (ev.kind != kVisible && !d.bytes.empty() && d.bytes.back() != '\n') {  // a line of its own
+      JumpTo(d, cursor, ev.offset);
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes.push_back('\n');
+      d.map.Add(at, at + 1, ev.offset, ev.offset);
+    }
     JumpTo(d, cursor, ev.offset);
     std::string_view raw = html.substr(ev.offset, ev.length);
     size_t i = 0;
+    if (ev.kind == kAttr || ev.kind == kUrl) {  // an attribute value: entities (and %XX in a URL)
+      while (i < raw.size()) {
+        uint32_t cp;
+        size_t len = raw[i] == '&' ? Entity(raw, i, cp) : 0;
+        if (len == 0 && ev.kind == kUrl && i + 2 < raw.size() && (raw[i] == '%' || raw[i] == '+')) {
+          int hi = HexDigit(raw[i + 1]), lo = HexDigit(raw[i + 2]);
+          if (raw[i] == '+') cp = ' ', len = 1;
+          else if (hi >= 0 && lo >= 0 && hi < 8 && hi * 16 + lo >= 0x20) cp = static_cast<uint32_t>(hi * 16 + lo), len = 3;
+        }
+        if (len == 0) {
+          d.bytes.push_back(raw[i]);
+          ++i;
+          continue;
+        }
+        uint32_t at = static_cast<uint32_t>(d.bytes.size());
+        AppendUtf8(cp, d.bytes);
+        d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset + static_cast<uint32_t>(i),
+                  ev.offset + static_cast<uint32_t>(i + len));
+        i += len;
+      }
+      cursor = ev.offset + ev.length;
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes.push_back('\n');
+      d.map.Add(at, at + 1, cursor, cursor);
+      continue;
+    }
     // White space at the start of a line is not rendered: "<br>\n0000" is
     // one line break, so a value wrapped there ("4571 3100<br>\n0000 0007")
     // reads as a value broken by one line end, as in plain text.
@@ -269,8 +361,14 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
       i += len;
     }
     cursor = ev.offset + ev.length;
+    if (ev.kind == kAside && !d.bytes.empty() && d.bytes.back() != '\n') {
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes.push_back('\n');
+      d.map.Add(at, at + 1, cursor, cursor);
+    }
   }
 }
+
 
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
@@ -392,6 +490,7 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
     return v % 32;
   };
   size_t text_start = 0;
+  std::vector<Event> aside_buf;  // a tag's attribute events
   auto text = [&](size_t from, size_t to) -> bool {
     if (to <= from) return true;
     bool ws = true;
@@ -418,6 +517,11 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
         if (e == std::string_view::npos) return false;
         if (h.substr(j + 4, e - j - 4).find("--!>") != std::string_view::npos) return false;
         end = e + 3;
+        if (AsideWorthy(h.substr(j + 4, e - j - 4))) {  // a comment with a number in it
+          if (in_head || !text(text_start, j)) return false;  // Gumbo does not walk <head>
+          ev.push_back({static_cast<uint32_t>(j + 4), static_cast<uint32_t>(e - j - 4), nullptr, kAside});
+          text_start = j;  // (nothing between: text() above emitted it)
+        }
       } else {
         size_t e = h.find('>', j + 2);
         if (e == std::string_view::npos) return false;
@@ -435,25 +539,69 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
       size_t k = j + (close ? 2 : 1), name0 = k;
       while (k < n && !IsSpace(h[k]) && h[k] != '/' && h[k] != '>') ++k;
       std::string_view name = h.substr(name0, k - name0);
-      // Attributes (quoted values may contain '>').
+      // Attributes (quoted values may contain '>'). Text attribute values
+      // with a number in them become events; a hidden element goes to
+      // Gumbo (its end is found by the tree builder).
+      size_t attr_events = ev.size();
+      bool hidden = false;
+      std::string_view names[16];  // attribute names so far (the tree builder keeps the first of a name)
+      size_t n_names = 0;
+      bool many = false;
       for (;;) {
         while (k < n && (IsSpace(h[k]) || h[k] == '/')) ++k;
         if (k >= n) return false;
         if (h[k] == '>') break;
+        size_t an = k;
         ++k;
         while (k < n && !IsSpace(h[k]) && h[k] != '/' && h[k] != '>' && h[k] != '=') ++k;
+        std::string_view aname = h.substr(an, k - an);
         while (k < n && IsSpace(h[k])) ++k;
+        size_t v0 = k, v1 = k;
         if (k < n && h[k] == '=') {
           ++k;
           while (k < n && IsSpace(h[k])) ++k;
           if (k < n && (h[k] == '"' || h[k] == '\'')) {
             size_t q = h.find(h[k], k + 1);
             if (q == std::string_view::npos) return false;
+            v0 = k + 1, v1 = q;
             k = q + 1;
           } else {
+            v0 = k;
             while (k < n && !IsSpace(h[k]) && h[k] != '>') ++k;
+            v1 = k;
           }
         }
+        if (close) continue;
+        std::string_view aval = h.substr(v0, v1 - v0);
+        bool dup = false;
+        for (size_t q = 0; q < n_names && !dup; ++q) {
+          dup = names[q].size() == aname.size();
+          for (size_t c2 = 0; c2 < aname.size() && dup; ++c2) dup = (names[q][c2] | 0x20) == (aname[c2] | 0x20);
+        }
+        if (n_names < 16) names[n_names++] = aname;
+        else many = true;
+        auto is = [&](const char* w) {
+          size_t wl = std::strlen(w);
+          if (aname.size() != wl) return false;
+          for (size_t c2 = 0; c2 < wl; ++c2)
+            if ((aname[c2] | 0x20) != w[c2]) return false;
+          return true;
+        };
+        if (is("hidden")) hidden = true;
+        else if (is("style") && (HidingStyle(aval) || aval.find('&') != std::string_view::npos)) hidden = true;
+        if (uint8_t ak = AttrKind(aname); ak != kVisible && AsideWorthy(aval)) {
+          if (dup || many) return false;  // which of two values counts: Gumbo decides
+          ev.push_back({static_cast<uint32_t>(v0), static_cast<uint32_t>(v1 - v0), nullptr, ak});
+        }
+      }
+      if (hidden) return false;
+      if (ev.size() > attr_events) {
+        // Attribute events must follow the tag's own separator (pushed
+        // below): kept aside and appended after it.
+        aside_buf.assign(ev.begin() + static_cast<std::ptrdiff_t>(attr_events), ev.end());
+        ev.resize(attr_events);
+      } else {
+        aside_buf.clear();
       }
       end = k + 1;
       if (!text(text_start, j)) return false;
@@ -462,6 +610,9 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
       if (kind == Kind::kBail) return false;
       if (after_body && !(close && kind == Kind::kHtml)) return false;
       if (close && kind == Kind::kBody) after_body = true;
+      if (!aside_buf.empty() && (in_head || kind == Kind::kHeadOnly || kind == Kind::kRawSkip ||
+                                 kind == Kind::kTitle || kind == Kind::kHead))
+        return false;  // attributes of elements Gumbo's walk may skip
       if (!close) {
         if (in_head && kind != Kind::kHeadOnly && kind != Kind::kRawSkip && kind != Kind::kTitle) return false;
         switch (kind) {
@@ -574,6 +725,7 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
             return false;
         }
       }
+      ev.insert(ev.end(), aside_buf.begin(), aside_buf.end());  // after the tag's separator
     } else {
       i = j + 1;  // '<' not starting markup: text
       continue;
@@ -646,6 +798,17 @@ Decoded HtmlToTextGumbo(std::string_view html) {
                           static_cast<uint32_t>(t.original_text.length), nullptr});
       continue;
     }
+    if (n->type == GUMBO_NODE_COMMENT) {  // "<!--" text "-->": the text, when it holds a number
+      const GumboStringPiece& o = n->v.text.original_text;
+      if (o.data >= html.data() && o.data + o.length <= html.data() + html.size() && o.length >= 7 &&
+          std::string_view(o.data, 4) == "<!--" && std::string_view(o.data + o.length - 3, 3) == "-->") {
+        std::string_view inner(o.data + 4, o.length - 7);
+        if (AsideWorthy(inner))
+          events.push_back({static_cast<uint32_t>(inner.data() - html.data()), static_cast<uint32_t>(inner.size()),
+                            nullptr, kAside});
+      }
+      continue;
+    }
     if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE &&
         n->type != GUMBO_NODE_DOCUMENT)
       continue;
@@ -657,6 +820,32 @@ Decoded HtmlToTextGumbo(std::string_view html) {
       if (Skipped(e.tag)) continue;
       bool has_start = e.original_tag.length > 0;
       bool has_end = e.original_end_tag.length > 0;
+      bool hidden = false;
+      for (unsigned a = 0; a < e.attributes.length; ++a) {
+        const auto* at = static_cast<const GumboAttribute*>(e.attributes.data[a]);
+        std::string_view name(at->name);
+        if (name == "hidden" || (name == "style" && HidingStyle(at->value))) hidden = true;
+        const GumboStringPiece& o = at->original_value;
+        if (!has_start || o.length == 0 || o.data < html.data() || o.data + o.length > html.data() + html.size())
+          continue;
+        std::string_view raw(o.data, o.length);
+        if (raw.size() >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw.back() == raw[0])
+          raw = raw.substr(1, raw.size() - 2);
+        uint8_t ak = AttrKind(name);
+        if (ak != kVisible && AsideWorthy(raw))
+          events.push_back({static_cast<uint32_t>(raw.data() - html.data()), static_cast<uint32_t>(raw.size()),
+                            nullptr, ak});
+      }
+      if (hidden && has_start && has_end) {
+        // Not shown: dropped from the visible text (so "151086<span
+        // hidden>x</span>95088" reads as one number), but its text is
+        // scanned on a line of its own when it holds a number.
+        uint32_t from = e.start_pos.offset + static_cast<uint32_t>(e.original_tag.length);
+        uint32_t to = e.end_pos.offset;
+        if (to > from && to <= html.size() && AsideWorthy(html.substr(from, to - from)))
+          events.push_back({from, to - from, nullptr, kAside});
+        continue;
+      }
       if (e.tag == GUMBO_TAG_BR && has_start) events.push_back({e.start_pos.offset, 0, "\n"});
       if (Block(e.tag)) {
         if (has_start) events.push_back({e.start_pos.offset, 0, "\n"});
