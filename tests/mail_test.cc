@@ -708,3 +708,36 @@ TEST_CASE("mail: ids in HTML attributes, comments and across a hidden span are f
   CHECK(RedactMail(hidden) ==
         head + "X-Nordpii: redacted=1; types=no.fnr\n\n<p>fnr [NO-FNR]<span style=\"display:none\"></span></p>\n");
 }
+
+// Hostile review: an id split over RFC 2231 continuations or percent-encoded
+// in an extended parameter was not seen.
+TEST_CASE("mail: RFC 2231 continuations and percent-encoded parameters are scanned joined and rewritten whole",
+          "[mail][issue12][rfc2231]") {
+  const std::string cont = "Subject: x\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Disposition: attachment;"
+                           " filename*0=\"kunde-151086\";\n filename*1=\"95088.txt\"\n\nhei\n";
+  auto c = ScanMail(cont);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].field == "Content-Disposition");
+  CHECK(c.values[0] == "15108695088");
+  CHECK(RedactMail(cont) == "Subject: x\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Disposition: attachment;"
+                            " filename*=UTF-8''kunde-%5BNO-FNR%5D.txt\nX-Nordpii: redacted=1; types=no.fnr\n\nhei\n");
+  const std::string pct = "Subject: x\nContent-Type: text/plain; charset=utf-8;\n name*=UTF-8''s%C3%B8knad%20%31%35%31%30"
+                          "%38%36%39%35%30%38%38.txt\n\nhei\n";
+  c = ScanMail(pct);
+  REQUIRE(c.findings.size() == 1);
+  std::string out = RedactMail(pct);
+  CHECK(out.find("name*=UTF-8''s%C3%B8knad%20%5BNO-FNR%5D.txt\n") != std::string::npos);
+  CHECK(out.find("Content-Type: text/plain; charset=utf-8;\n name*=") != std::string::npos);
+  CHECK(ParseParams(UnfoldHeader(out.substr(out.find("text/plain"), out.find("\nX-") - out.find("text/plain"))))
+            .Get("name") == "s\xc3\xb8knad [NO-FNR].txt");
+  // Segments out of order (or apart): not rewritable safely, fail closed.
+  RedactSummary sum;
+  RedactMail("Subject: x\nContent-Type: text/plain\nContent-Disposition: attachment; filename*1=\"95088.txt\";"
+             " filename*0=\"kunde-151086\"\n\nhei\n",
+             &sum);
+  CHECK(sum.incomplete);
+  // A plain parameter value is unchanged by this (clean: byte-identical).
+  const std::string clean = "Subject: x\nContent-Type: text/plain\nContent-Disposition: attachment; filename*0=\"a\";"
+                            " filename*1=\"b.txt\"\n\nhei\n";
+  CHECK(RedactMail(clean) == clean);
+}

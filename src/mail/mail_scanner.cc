@@ -42,6 +42,102 @@ bool ScannedHeader(std::string_view name) {
   return !HeaderIn(name, kSkip);
 }
 
+// Headers whose values carry MIME parameters (file names).
+bool ParamHeader(std::string_view name) {
+  static const char* const kParam[] = {"content-type", "content-disposition"};
+  return HeaderIn(name, kParam);
+}
+
+// An RFC 2231 parameter in a Content-Type/-Disposition value whose value is
+// split in continuations (`filename*0="kunde-151086"; filename*1="95088.txt"`)
+// or percent-encoded (`filename*=UTF-8''%31%35...`): in the scanned text its
+// segments are replaced by `name="joined value"` (one atomic piece of the
+// map), so the value is scanned as the reader sees it.
+struct JoinedParam {
+  uint32_t start = 0, end = 0;  // raw header value range the joined text maps to
+  std::string name;             // "filename"
+  std::string value;            // joined, decoded (UTF-8)
+  bool safe = false;            // its segments are adjacent and in order: rewritable as one parameter
+};
+
+// Builds the text with joined parameters (`out`, mapped to `raw`); false
+// when nothing needed joining.
+bool JoinRfc2231(std::string_view raw, Decoded& out, std::vector<JoinedParam>& joined) {
+  std::vector<ParamValue> pvs = ParamValues(raw);
+  struct Seg {
+    size_t pv;
+    int index;
+  };
+  std::vector<std::pair<std::string, std::vector<Seg>>> groups;
+  for (size_t k = 0; k < pvs.size(); ++k) {
+    std::string name = AsciiLower(raw.substr(pvs[k].name_start, pvs[k].name_end - pvs[k].name_start));
+    size_t star = name.find('*');
+    if (star == std::string::npos || star == 0) continue;
+    std::string_view rest = std::string_view(name).substr(star + 1);
+    if (!rest.empty() && rest.back() == '*') rest.remove_suffix(1);
+    int index = 0;
+    if (rest.size() > 3) continue;
+    for (char c : rest) index = (c >= '0' && c <= '9' && index >= 0) ? index * 10 + (c - '0') : -1;
+    if (index < 0) continue;
+    std::string base = name.substr(0, star);
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == base; });
+    if (g == groups.end()) groups.push_back({base, {}}), g = groups.end() - 1;
+    g->second.push_back({k, index});
+  }
+  std::vector<std::pair<size_t, size_t>> drop;  // [name_start, full_end) of segments folded into another
+  std::vector<std::pair<size_t, JoinedParam>> put;  // segment ranges replaced by the joined text
+  for (auto& [base, segs] : groups) {
+    bool pct = false;
+    for (const Seg& sg : segs)
+      pct = pct || (pvs[sg.pv].kind == ParamValue::kExtended &&
+                    raw.substr(pvs[sg.pv].start, pvs[sg.pv].end - pvs[sg.pv].start).find('%') != std::string_view::npos);
+    if (segs.size() < 2 && !pct) continue;
+    JoinedParam jp;
+    jp.name = base;
+    jp.value = ParseParams(UnfoldHeader(raw)).Get(base);
+    jp.safe = true;
+    for (size_t k = 0; k < segs.size() && jp.safe; ++k) {
+      if (segs[k].index != static_cast<int>(k)) jp.safe = false;
+      if (k == 0) continue;
+      std::string_view between = raw.substr(pvs[segs[k - 1].pv].full_end,
+                                            pvs[segs[k].pv].name_start - pvs[segs[k - 1].pv].full_end);
+      for (char c : between)
+        if (c != ';' && c != ' ' && c != '\t' && c != '\r' && c != '\n') jp.safe = false;
+    }
+    const ParamValue& first = pvs[segs.front().pv];
+    jp.start = static_cast<uint32_t>(first.name_start);
+    jp.end = static_cast<uint32_t>(jp.safe ? pvs[segs.back().pv].full_end : first.full_end);
+    if (!jp.safe)
+      for (size_t k = 1; k < segs.size(); ++k) drop.push_back({pvs[segs[k].pv].name_start, pvs[segs[k].pv].full_end});
+    put.push_back({jp.start, jp});
+  }
+  if (put.empty()) return false;
+  // Write the text: replaced ranges and dropped segments in source order.
+  struct Cut {
+    size_t start, end;
+    const JoinedParam* jp;
+  };
+  std::vector<Cut> cuts;
+  for (const auto& [at, jp] : put) cuts.push_back({jp.start, jp.end, &jp});
+  for (const auto& d : drop) cuts.push_back({d.first, d.second, nullptr});
+  std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.start < b.start; });
+  out.bytes.clear();
+  out.map.Clear();
+  size_t pos = 0;
+  for (const Cut& c : cuts) {
+    if (c.start < pos) continue;
+    out.bytes.append(raw.substr(pos, c.start - pos));
+    uint32_t at = static_cast<uint32_t>(out.bytes.size());
+    if (c.jp) out.bytes += c.jp->name + "=\"" + c.jp->value + "\"";
+    out.map.Add(at, static_cast<uint32_t>(out.bytes.size()), static_cast<uint32_t>(c.start),
+                static_cast<uint32_t>(c.end));
+    pos = c.end;
+  }
+  out.bytes.append(raw.substr(pos));
+  for (auto& [at, jp] : put) joined.push_back(std::move(jp));
+  return true;
+}
+
 // Address headers: the addresses in them route the message and are not a
 // leak; e-mail findings there are dropped (other findings, e.g. a number in
 // a display name, are kept).
@@ -283,6 +379,7 @@ struct MailScanner::Unit {
   std::string charset_label;
   std::string encoding;     // bodies: the transfer encoding the bytes are written back in
   bool attachment = false;  // listed as an attachment (not a text part)
+  std::vector<JoinedParam> joined;  // headers: RFC 2231 parameters scanned joined
   // Bodies replaced whole by a notice when they have findings (a document,
   // binary data): what they are, for the notice. Empty for text.
   std::string whole;
@@ -471,10 +568,14 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.field = hf.name;
       u.region = hf.value;
       u.region_end = hf.end;
-      Unfold(msg.substr(hf.value, hf.end - hf.value), unfolded, unfold_map);
+      std::string_view value = msg.substr(hf.value, hf.end - hf.value);
+      if (ParamHeader(hf.name) && value.find('*') != std::string_view::npos &&
+          JoinRfc2231(value, u.charset, u.joined))
+        value = u.charset.bytes;  // RFC 2231 values joined (u.charset: that stage's text and map)
+      Unfold(value, unfolded, unfold_map);
       u.transfer = DecodeEncodedWords(unfolded);
       u.text = u.transfer.bytes;
-      u.maps = {&u.transfer.map, &unfold_map};
+      u.maps = {&u.transfer.map, &unfold_map, &u.charset.map};
       visit(u, "header " + hf.name + " of part " + e.path);
     }
     if (e.multipart()) {
@@ -635,11 +736,6 @@ std::string ApplyRanges(std::string_view in, std::vector<Edit> ranges, bool keep
   return out;
 }
 
-// Headers whose values carry MIME parameters (file names).
-bool ParamHeader(std::string_view name) {
-  static const char* const kParam[] = {"content-type", "content-disposition"};
-  return HeaderIn(name, kParam);
-}
 
 // Replacements that fall in a MIME parameter value are written in its
 // syntax: percent-encoded in an RFC 2231 extended value ("[NO-FNR]" is not
@@ -1004,6 +1100,33 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
               sum.incomplete = true;
               return;
             }
+        }
+        // RFC 2231 parameters scanned joined: a finding there is written
+        // back as one extended parameter (`filename*=UTF-8''kunde-%5BNO-FNR%5D.txt`)
+        // in place of all its segments; segments that are not adjacent and in
+        // order cannot be rewritten safely: the redaction is incomplete.
+        for (Edit& r : ranges) {
+          for (const JoinedParam& jp : u.joined) {
+            if (!(r.start < jp.end && jp.start < r.end)) continue;
+            std::string v = jp.value;
+            bool ok = jp.safe && r.start == jp.start && r.end == jp.end;
+            for (const ParamHit& hit : hits) {
+              if (!ok) break;
+              if (!(hit.start >= jp.start && hit.end <= jp.end)) continue;
+              size_t at = hit.value.empty() ? std::string::npos : v.find(hit.value);
+              if (at == std::string::npos) ok = false;
+              for (; at != std::string::npos; at = v.find(hit.value, at + hit.rep.size()))
+                v.replace(at, hit.value.size(), hit.rep);
+            }
+            if (!ok) {
+              sum.notes.push_back("part " + u.part + ": an identifier in a " + h.name +
+                                  " parameter split over RFC 2231 continuations that are not adjacent and in order"
+                                  " cannot be redacted safely");
+              sum.incomplete = true;
+              return;
+            }
+            r.bytes = jp.name + "*=UTF-8''" + PercentEncodeAttr(v);
+          }
         }
         if (rebuild && ParamHeader(h.name)) {
           // Encoded words inside parameters: only those parameters are
