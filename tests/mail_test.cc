@@ -741,3 +741,43 @@ TEST_CASE("mail: RFC 2231 continuations and percent-encoded parameters are scann
                             " filename*1=\"b.txt\"\n\nhei\n";
   CHECK(RedactMail(clean) == clean);
 }
+
+// Hostile review: an X-Nordpii header from the sender was not scanned (it was
+// skipped as our own) and was kept beside ours.
+TEST_CASE("mail: an inbound X-Nordpii header is scanned, redacted, and removed when we add ours", "[mail][issue12][forged]") {
+  const std::string msg = "Subject: x\nX-Nordpii: redacted=1; fnr 15108695088\nX-Nordpii-Verdict: clean\n\nhei\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].field == "X-Nordpii");
+  // Library default (the milter deletes them itself): redacted in place.
+  CHECK(RedactMail(msg) == "Subject: x\nX-Nordpii: redacted=1; fnr [NO-FNR]\nX-Nordpii-Verdict: clean\n"
+                           "X-Nordpii: redacted=1; types=no.fnr\n\nhei\n");
+  // The redact command: removed, ours alone.
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx);
+  ms.set_remove_forged_headers(true);
+  FindingFilter filter;
+  filter.categories = {"national-id"};
+  std::string out;
+  RedactSummary sum;
+  REQUIRE(ms.Redact(msg, filter, RedactStyle::kLabel, out, sum).ok());
+  CHECK(out == "Subject: x\nX-Nordpii: redacted=1; types=no.fnr\n\nhei\n");
+  const std::string body = "Subject: x\nX-Nordpii: redacted=7; types=none\n\nfnr 15108695088\n";
+  REQUIRE(ms.Redact(body, filter, RedactStyle::kLabel, out, sum).ok());
+  CHECK(out == "Subject: x\nX-Nordpii: redacted=1; types=no.fnr\n\nfnr [NO-FNR]\n");
+  // Streamed (two passes) gives the same.
+  std::string streamed;
+  RedactSummary sum2;
+  MailScanner::Write w = [&](std::string_view b) {
+    streamed.append(b);
+    return Status::Ok();
+  };
+  std::string big = "Subject: x\nX-Nordpii: forged\n\n" + std::string(MailScanner::kRedactInMemoryBytes, 'a') +
+                    "\nfnr 15108695088\n";
+  REQUIRE(ms.Redact(big, filter, RedactStyle::kLabel, w, sum2).ok());
+  CHECK(streamed.substr(0, 50).find("Subject: x\nX-Nordpii: redacted=1; types=no.fnr\n\n") == 0);
+  // Nothing found: the message is left byte for byte, header and all.
+  const std::string clean = "Subject: x\nX-Nordpii: redacted=7\n\nhei\n";
+  REQUIRE(ms.Redact(clean, filter, RedactStyle::kLabel, out, sum).ok());
+  CHECK(out == clean);
+}

@@ -36,7 +36,7 @@ bool ScannedHeader(std::string_view name) {
   static const char* const kSkip[] = {
       "received", "dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
       "authentication-results", "received-spf", "message-id", "references", "in-reply-to", "date",
-      "mime-version", "content-transfer-encoding", "content-id", "x-nordpii", "x-nordpii-verdict",
+      "mime-version", "content-transfer-encoding", "content-id",
       "domainkey-signature", "x-google-dkim-signature", "x-ms-exchange-organization-network-message-id",
       "delivered-to", "resent-date", "resent-message-id"};
   return !HeaderIn(name, kSkip);
@@ -136,6 +136,23 @@ bool JoinRfc2231(std::string_view raw, Decoded& out, std::vector<JoinedParam>& j
   out.bytes.append(raw.substr(pos));
   for (auto& [at, jp] : put) joined.push_back(std::move(jp));
   return true;
+}
+
+// Our own headers (a message arriving with them brought them itself).
+bool OwnHeader(std::string_view name) {
+  static const char* const kOwn[] = {"x-nordpii", "x-nordpii-verdict"};
+  return HeaderIn(name, kOwn);
+}
+
+// True when the top message's header block has an X-Nordpii header.
+bool HasNordpiiHeader(std::string_view msg) {
+  MailLimits lim;
+  lim.max_parts = 1;
+  MimeTree t = ParseMime(msg, lim);
+  if (t.entities.empty()) return false;
+  for (const HeaderField& h : t.entities[0].headers)
+    if (OwnHeader(h.name)) return true;
+  return false;
 }
 
 // Address headers: the addresses in them route the message and are not a
@@ -895,6 +912,8 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     Handler(std::string_view m, RedactStyle st, RedactSummary& su, const Write& w,
             const std::function<Status(std::string_view)>& hp)
         : msg(m), style(st), sum(su), write(w), header_point(hp) {}
+    bool drop_forged = false;
+    const MimeEntity* root = nullptr;
     std::string_view msg;
     RedactStyle style;
     RedactSummary& sum;
@@ -977,6 +996,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
         eol = tree.eol;
         const MimeEntity& root = tree.entities[0];
         header_end = root.headers.empty() ? 0 : root.headers.back().next;
+        this->root = &root;
         have_tree = true;
       }
       count = 0;
@@ -1049,6 +1069,16 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       return status.ok();
     }
     void End(Unit& u, bool scanned) {
+      if (u.header && drop_forged && u.entity == root && OwnHeader(u.header->name)) {
+        // An X-Nordpii header that came with the message: removed (its
+        // findings still count, as in the pass that counted them).
+        if (scanned && count > 0) {
+          sum.redacted += count;
+          for (auto& t : types) sum.types.insert(t);
+        }
+        Emit(u.header->start, u.header->next, {});
+        return;
+      }
       if (!u.header && (!u.whole.empty() || deferred_entity == u.entity)) {
         if (!u.whole.empty() && scanned && count > 0) {
           // A PDF/OOXML/ODF file cannot be rewritten faithfully: the whole
@@ -1163,6 +1193,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       enc.reset();
     }
   } h(msg, style, sum, write, header_point);
+  h.drop_forged = drop_forged_;
   Walk(msg, filter, sum.notes, sum.incomplete, h);
   h.FlushDeferred();  // (a walk cut short before a document part's body)
   if (!h.header_done) h.HeaderPoint();
@@ -1196,14 +1227,25 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
     out.append(b);
     return Status::Ok();
   };
-  Status s = RedactPass(
-      msg, filter, style, w,
-      [&](std::string_view e) {
-        at_out = out.size();
-        eol = e;
-        return Status::Ok();
-      },
-      sum);
+  auto pass = [&](bool drop_forged) {
+    out.clear();
+    drop_forged_ = drop_forged;
+    Status st = RedactPass(
+        msg, filter, style, w,
+        [&](std::string_view e) {
+          at_out = out.size();
+          eol = e;
+          return Status::Ok();
+        },
+        sum);
+    drop_forged_ = false;
+    return st;
+  };
+  Status s = pass(false);
+  if (s.ok() && remove_forged_ && sum.redacted > 0 && !sum.incomplete && HasNordpiiHeader(msg)) {
+    sum = RedactSummary{};  // again, without the X-Nordpii headers that came with it
+    s = pass(true);
+  }
   if (!s.ok()) return s;
   if (sum.redacted == 0) {
     out.assign(msg.data(), msg.size());
@@ -1238,10 +1280,12 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
     if (!b.empty()) last = b.back();
     return write(b);
   };
+  drop_forged_ = remove_forged_ && HasNordpiiHeader(msg);
   Status s = RedactPass(
       msg, filter, style, counted,
       [&](std::string_view eol) { return write(NordpiiHeader(first, written > 0 && last != '\n', eol)); },
       sum);
+  drop_forged_ = false;
   if (!s.ok()) return s;
   if (!sum.incomplete && (sum.redacted != first.redacted || sum.types != first.types))
     return Error(ErrorCode::kInternal, "redaction passes disagree");
