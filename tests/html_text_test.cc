@@ -105,6 +105,8 @@ TEST_CASE("html: text attributes, URLs, comments and hidden elements, the same o
       {"<div data-fnr=\"15108695088\">z</div>", "15108695088\nz\n"},
       {"<p><input value=15108695088></p>", "15108695088\n"},
       {"<p>x<img alt=\"logo\" width=\"600\">y</p>", "xy\n"},  // no number: nothing added
+      {"<img alt=\"\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\">",
+       "\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\n"},  // full-width digits count
   };
   for (const Case& c : cases) {
     INFO(c.html);

@@ -40,15 +40,21 @@ struct Event {
 };
 
 // Text that is not shown (attributes, comments, hidden elements) is emitted
-// only when it holds at least this many digits (or numeric character
-// references): identifiers have more, and ordinary markup (widths, MSO
+// only when it holds at least this many digits (ASCII or full-width, numeric
+// character references, %3X in URLs): identifiers have more, and ordinary markup (widths, MSO
 // conditional comments, colours) stays out of the scanned text.
 constexpr size_t kAsideDigits = 6;
 bool AsideWorthy(std::string_view raw) {
   size_t d = 0;
   for (size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] >= '0' && raw[i] <= '9') ++d;
-    else if (raw[i] == '&' && i + 1 < raw.size() && raw[i + 1] == '#') ++d;
+    else if (raw[i] == '&' && i + 1 < raw.size() && raw[i + 1] == '#') ++d;  // a character reference
+    else if (raw[i] == '%' && i + 2 < raw.size() && raw[i + 1] == '3' && raw[i + 2] >= '0' && raw[i + 2] <= '9')
+      ++d;  // %30-%39 in a URL
+    else if (static_cast<unsigned char>(raw[i]) == 0xEF && i + 2 < raw.size() &&
+             static_cast<unsigned char>(raw[i + 1]) == 0xBC && (static_cast<unsigned char>(raw[i + 2]) & 0xF0) == 0x90 &&
+             (static_cast<unsigned char>(raw[i + 2]) & 0x0F) <= 9)
+      ++d;  // a full-width digit (U+FF10-FF19)
     if (d >= kAsideDigits) return true;
   }
   return false;
