@@ -524,7 +524,8 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
         if (h.substr(j + 4, e - j - 4).find("--!>") != std::string_view::npos) return false;
         end = e + 3;
         if (AsideWorthy(h.substr(j + 4, e - j - 4))) {  // a comment with a number in it
-          if (in_head || !text(text_start, j)) return false;  // Gumbo does not walk <head>
+          // Gumbo does not walk <head> (explicit, or implied before the body starts)
+          if (in_head || !body_started || !text(text_start, j)) return false;
           ev.push_back({static_cast<uint32_t>(j + 4), static_cast<uint32_t>(e - j - 4), nullptr, kAside});
           text_start = j;  // (nothing between: text() above emitted it)
         }
@@ -792,7 +793,7 @@ Decoded HtmlToTextGumbo(std::string_view html) {
   // Collect text nodes and separators with their source offsets, iteratively
   // (no recursion: hostile nesting depth cannot exhaust the stack).
   std::vector<Event> events;
-  std::vector<const GumboNode*> stack = {out->root};
+  std::vector<const GumboNode*> stack = {out->document};  // (comments before <html> are its children)
   while (!stack.empty()) {
     const GumboNode* n = stack.back();
     stack.pop_back();
