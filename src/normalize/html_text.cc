@@ -63,31 +63,95 @@ bool AsideWorthy(std::string_view raw) {
 // Attributes whose values are text people write or read (alt text, titles,
 // form values, data attributes) or URLs (mailto: and query strings).
 uint8_t AttrKind(std::string_view name) {
+  // By length and first letter first: most attributes (class, style, lang,
+  // width, ...) are rejected without a comparison.
+  const size_t n = name.size();
+  if (n < 3) return kVisible;
   auto eq = [&](const char* w) {
-    size_t k = std::strlen(w);
-    if (name.size() != k) return false;
-    for (size_t j = 0; j < k; ++j)
+    for (size_t j = 0; j < n; ++j)
       if ((name[j] | 0x20) != w[j]) return false;
     return true;
   };
-  if (eq("href") || eq("src") || eq("action") || eq("cite") || eq("background")) return kUrl;
-  if (eq("alt") || eq("title") || eq("value") || eq("placeholder") || eq("aria-label") || eq("label") ||
-      eq("summary") || eq("content") || eq("abbr"))
-    return kAttr;
-  if (name.size() > 5 && (name[0] | 0x20) == 'd' && (name[1] | 0x20) == 'a' && (name[2] | 0x20) == 't' &&
-      (name[3] | 0x20) == 'a' && name[4] == '-')
-    return kAttr;
-  return kVisible;  // not a text attribute
+  switch (name[0] | 0x20) {
+    case 'a':
+      if (n == 3) return eq("alt") ? kAttr : kVisible;
+      if (n == 4) return eq("abbr") ? kAttr : kVisible;
+      if (n == 6) return eq("action") ? kUrl : kVisible;
+      if (n == 10) return eq("aria-label") ? kAttr : kVisible;
+      return kVisible;
+    case 'b': return n == 10 && eq("background") ? kUrl : kVisible;
+    case 'c':
+      if (n == 4) return eq("cite") ? kUrl : kVisible;
+      if (n == 7) return eq("content") ? kAttr : kVisible;
+      return kVisible;
+    case 'd': return n > 5 && (name[1] | 0x20) == 'a' && (name[2] | 0x20) == 't' && (name[3] | 0x20) == 'a' &&
+                     name[4] == '-' ? kAttr : kVisible;
+    case 'h': return n == 4 && eq("href") ? kUrl : kVisible;
+    case 'l': return n == 5 && eq("label") ? kAttr : kVisible;
+    case 'p': return n == 11 && eq("placeholder") ? kAttr : kVisible;
+    case 's':
+      if (n == 3) return eq("src") ? kUrl : kVisible;
+      if (n == 7) return eq("summary") ? kAttr : kVisible;
+      return kVisible;
+    case 't': return n == 5 && eq("title") ? kAttr : kVisible;
+    case 'v': return n == 5 && eq("value") ? kAttr : kVisible;
+    default: return kVisible;
+  }
 }
 
-// An inline style or attribute that hides the element: display:none,
-// visibility:hidden, mso-hide:all, or the hidden attribute.
+bool EqNoCase(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (static_cast<char>(a[i] | ((a[i] >= 'A' && a[i] <= 'Z') ? 0x20 : 0)) != lower[i]) return false;
+  return true;
+}
+
+bool FindNoCase(std::string_view hay, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    size_t k = 0;
+    while (k < needle.size() && (hay[i + k] | 0x20) == (needle[k] | 0x20)) ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && IsSpaceChar(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpaceChar(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// An inline style that hides the element: display:none, visibility:hidden,
+// mso-hide:all (each declaration's property and value, any case).
 bool HidingStyle(std::string_view style) {
-  std::string s;
-  for (char c : style)
-    if (!IsSpaceChar(c)) s.push_back(static_cast<char>(c | ((c >= 'A' && c <= 'Z') ? 0x20 : 0)));
-  return s.find("display:none") != std::string::npos || s.find("visibility:hidden") != std::string::npos ||
-         s.find("mso-hide:all") != std::string::npos;
+  // Cheap test first: some declaration value starts with n, h or a.
+  // (A plain byte loop: style values are short, a library call per ':'
+  // cost more than the loop.)
+  bool maybe = false;
+  for (size_t c = 0; c + 1 < style.size() && !maybe; ++c) {
+    if (style[c] != ':') continue;
+    size_t v = c + 1;
+    while (v < style.size() && IsSpaceChar(style[v])) ++v;
+    char f = v < style.size() ? static_cast<char>(style[v] | 0x20) : 0;
+    maybe = f == 'n' || f == 'h' || f == 'a';
+  }
+  if (!maybe) return false;
+  size_t i = 0;
+  while (i < style.size()) {
+    size_t semi = style.find(';', i);
+    if (semi == std::string_view::npos) semi = style.size();
+    std::string_view decl = style.substr(i, semi - i);
+    size_t colon = decl.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view prop = TrimSpace(decl.substr(0, colon)), val = TrimSpace(decl.substr(colon + 1));
+      if (val.size() > 10 && val.substr(val.size() - 10) == "!important") val = TrimSpace(val.substr(0, val.size() - 10));
+      if ((EqNoCase(prop, "display") && EqNoCase(val, "none")) ||
+          (EqNoCase(prop, "visibility") && EqNoCase(val, "hidden")) || (EqNoCase(prop, "mso-hide") && EqNoCase(val, "all")))
+        return true;
+    }
+    i = semi + 1;
+  }
+  return false;
 }
 
 bool Skipped(GumboTag t) {
@@ -551,9 +615,6 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
       // Gumbo (its end is found by the tree builder).
       size_t attr_events = ev.size();
       bool hidden = false;
-      std::string_view names[16];  // attribute names so far (the tree builder keeps the first of a name)
-      size_t n_names = 0;
-      bool many = false;
       for (;;) {
         while (k < n && (IsSpace(h[k]) || h[k] == '/')) ++k;
         if (k >= n) return false;
@@ -580,25 +641,17 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
         }
         if (close) continue;
         std::string_view aval = h.substr(v0, v1 - v0);
-        bool dup = false;
-        for (size_t q = 0; q < n_names && !dup; ++q) {
-          dup = names[q].size() == aname.size();
-          for (size_t c2 = 0; c2 < aname.size() && dup; ++c2) dup = (names[q][c2] | 0x20) == (aname[c2] | 0x20);
-        }
-        if (n_names < 16) names[n_names++] = aname;
-        else many = true;
-        auto is = [&](const char* w) {
-          size_t wl = std::strlen(w);
-          if (aname.size() != wl) return false;
-          for (size_t c2 = 0; c2 < wl; ++c2)
-            if ((aname[c2] | 0x20) != w[c2]) return false;
-          return true;
-        };
-        if (is("hidden")) hidden = true;
-        else if (is("style") && (HidingStyle(aval) || aval.find('&') != std::string_view::npos)) hidden = true;
-        if (uint8_t ak = AttrKind(aname); ak != kVisible && AsideWorthy(aval)) {
-          if (dup || many) return false;  // which of two values counts: Gumbo decides
-          ev.push_back({static_cast<uint32_t>(v0), static_cast<uint32_t>(v1 - v0), nullptr, ak});
+        const size_t al = aname.size();
+        if (al == 6 && EqNoCase(aname, "hidden")) hidden = true;
+        else if (al == 5 && EqNoCase(aname, "style") && (HidingStyle(aval) || aval.find('&') != std::string_view::npos))
+          hidden = true;
+        if (aval.size() >= kAsideDigits) {
+          if (uint8_t ak = AttrKind(aname); ak != kVisible && AsideWorthy(aval)) {
+            // The same name earlier in the tag: the tree builder keeps the
+            // first value; Gumbo decides (a conservative substring test).
+            if (FindNoCase(h.substr(name0, an - name0), aname)) return false;
+            ev.push_back({static_cast<uint32_t>(v0), static_cast<uint32_t>(v1 - v0), nullptr, ak});
+          }
         }
       }
       if (hidden) return false;
