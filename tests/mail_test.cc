@@ -781,3 +781,14 @@ TEST_CASE("mail: an inbound X-Nordpii header is scanned, redacted, and removed w
   REQUIRE(ms.Redact(clean, filter, RedactStyle::kLabel, out, sum).ok());
   CHECK(out == clean);
 }
+
+// Hold-out miss (issue 11): a Danish CPR (no modulus 11, so it needs a label)
+// in a column headed by the generic "Identitet".
+TEST_CASE("mail scan: a CPR in a CSV column headed Identitet is found", "[mail][context][issue11]") {
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+                          "Content-Type: text/plain\n\nSe vedlagt.\n--b\nContent-Type: text/csv; name=k.csv\n\n"
+                          "navn;Identitet;by\nMette;010165-4321;Aarhus\n--b--\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].type == "dk.cpr");
+}
