@@ -50,7 +50,9 @@ Decoded DecodeEncodedWords(std::string_view value);
 // the printable text runs in them, like strings(1) — printable ASCII and
 // tab, valid UTF-8 sequences of printable code points, and Latin-1 bytes
 // 0xA0-0xFF that are not UTF-8 (converted to UTF-8) — of at least
-// `min_chars` characters, joined by '\n'. The map leads each run back to its
+// `min_chars` characters of which at least half are ASCII letters or digits
+// (or UTF-8 characters), 4 ASCII ones in a row (so random or compressed bytes give little), joined by
+// '\n'. The map leads each run back to its
 // bytes (a '\n' stands for the bytes between two runs). Own code: GNU
 // strings keeps no offsets and is a separate process; this is one linear pass.
 Decoded PrintableRuns(std::string_view in, size_t min_chars = 4);
