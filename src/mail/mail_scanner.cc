@@ -574,7 +574,23 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       structural_text(m, m.epilogue, m.end, "epilogue");
     }
   };
+  // The note that says why the message is incomplete goes last (callers
+  // quote the last note as the reason): the first one added by the step
+  // that made it so.
+  size_t reason = incomplete ? (tree.notes.empty() ? SIZE_MAX : tree.notes.size() - 1) : SIZE_MAX;
   for (const MimeEntity& e : tree.entities) {
+    const bool was_incomplete = incomplete;
+    const size_t notes_before = notes.size();
+    struct Mark {  // on every way out of this iteration
+      std::vector<std::string>& notes;
+      const bool& incomplete;
+      bool was;
+      size_t before;
+      size_t& reason;
+      ~Mark() {
+        if (!was && incomplete && reason == SIZE_MAX && notes.size() > before) reason = before;
+      }
+    } mark{notes, incomplete, was_incomplete, notes_before, reason};
     flush_epilogues(e.start);
     for (const HeaderField& hf : e.headers) {
       if (!ScannedHeader(hf.name)) continue;
@@ -667,7 +683,17 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     bool html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
     if (decode_text(u, body, e.encoding, e.charset, html)) visit(u, "part " + u.part);
   }
-  flush_epilogues(UINT32_MAX);
+  {
+    const bool was_incomplete = incomplete;
+    const size_t notes_before = notes.size();
+    flush_epilogues(UINT32_MAX);
+    if (!was_incomplete && incomplete && reason == SIZE_MAX && notes.size() > notes_before) reason = notes_before;
+  }
+  if (incomplete && reason < notes.size() && reason + 1 < notes.size()) {
+    std::string why = std::move(notes[reason]);
+    notes.erase(notes.begin() + static_cast<std::ptrdiff_t>(reason));
+    notes.push_back(std::move(why));
+  }
 }
 
 Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t base_line,
