@@ -802,3 +802,17 @@ TEST_CASE("mail scan: a CPR in a CSV column headed Identitet is found", "[mail][
   REQUIRE(c.findings.size() == 1);
   CHECK(c.findings[0].type == "dk.cpr");
 }
+
+TEST_CASE("mail scan: the error names the note that made the message incomplete", "[mail][limits]") {
+  MailLimits lim;
+  lim.max_decoded_bytes = 300;
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n--B\n"
+                          "Content-Type: text/plain\n\n" + std::string(200, 'x') + "\n--B\n"
+                          "Content-Type: application/octet-stream\n\nhei\n--B--\n";
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx, lim);
+  MailCollect c;
+  Status s = ms.Scan(msg, 0, 1, FindingFilter{}, c);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("decoded size limit") != std::string::npos);
+}
