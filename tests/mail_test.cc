@@ -816,3 +816,21 @@ TEST_CASE("mail scan: the error names the note that made the message incomplete"
   REQUIRE_FALSE(s.ok());
   CHECK(s.message().find("decoded size limit") != std::string::npos);
 }
+
+TEST_CASE("mail redact: an attachment over the decoded limit with an id in its name is incomplete, not an error",
+          "[mail][limits]") {
+  MailLimits lim;
+  lim.max_decoded_bytes = 600;
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n--B\n"
+                          "Content-Type: application/octet-stream; name=\"15108695088.bin\"\n\n" +
+                          std::string(300, 'x') + "\n--B\nContent-Type: text/plain\n\nfnr 15108695088\n--B--\n";
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx, lim);
+  FindingFilter filter;
+  filter.categories = {"national-id"};
+  std::string out;
+  RedactSummary sum;
+  Status s = ms.Redact(msg, filter, RedactStyle::kLabel, out, sum);
+  CHECK(s.ok());
+  CHECK(sum.incomplete);
+}

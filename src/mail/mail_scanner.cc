@@ -640,6 +640,8 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
           notes.push_back("part " + u.part + ": decoded size limit (" + std::to_string(limits_.max_decoded_bytes) +
                           " bytes per message) reached, not scanned");
           incomplete = true;
+          h.Begin(tree, u);  // (the handler settles the part's held-back header edits)
+          h.End(u, false);
           continue;
         }
         Decoded transfer;
