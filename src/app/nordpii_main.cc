@@ -349,7 +349,8 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   };
   // A PDF/OOXML/ODF file cannot be rewritten faithfully: never written
   // through as if it were text (its ids sit in compressed streams).
-  if (DocFormat df = DetectDocFormat("", path, "", c.ocr); df != DocFormat::kNone && c.input == "auto")
+  // An image too, with or without --ocr (its text cannot be rewritten).
+  if (DocFormat df = DetectDocFormat("", path, "", true); df != DocFormat::kNone && c.input == "auto")
     return fail(path + ": " + DocFormatName(df) +
                 " documents cannot be redacted (scan them; in mail, redact replaces them with a notice); nothing written");
   // A signal removes the temporary output (partial, maybe unredacted).

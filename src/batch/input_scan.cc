@@ -235,6 +235,7 @@ void ScanDocument(const std::string& path, std::string_view bytes, DocFormat df,
   DocumentSink ds(sink, *doc, df, bytes.size());
   auto src = StringSource(doc->text, path);
   if (Status st = s.ctx.Scan(*src, filter, ds); !st.ok()) error(path + ": " + st.message());
+  if (!doc->incomplete.empty()) error(path + ": partly scanned: " + doc->incomplete);
 }
 
 struct ArchiveDeleter {

@@ -47,6 +47,8 @@ const char* DocFormatName(DocFormat f) {
     case DocFormat::kDoc: return "doc";
     case DocFormat::kXls: return "xls";
     case DocFormat::kPpt: return "ppt";
+    case DocFormat::kZip: return "zip";
+    case DocFormat::kOle: return "ole";
     default: return "";
   }
 }
@@ -102,6 +104,20 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
       {"application/vnd.oasis.opendocument.presentation", ".odp", DocFormat::kOdp},
       {"application/pdf", ".pdf", DocFormat::kPdf},
       {"application/x-pdf", ".pdf", DocFormat::kPdf},
+      // Templates, macro-enabled and show variants: the same parts.
+      {"application/vnd.openxmlformats-officedocument.wordprocessingml.template", ".dotx", DocFormat::kDocx},
+      {"application/vnd.ms-word.document.macroenabled.12", ".docm", DocFormat::kDocx},
+      {"application/vnd.ms-word.template.macroenabled.12", ".dotm", DocFormat::kDocx},
+      {"application/vnd.openxmlformats-officedocument.spreadsheetml.template", ".xltx", DocFormat::kXlsx},
+      {"application/vnd.ms-excel.sheet.macroenabled.12", ".xlsm", DocFormat::kXlsx},
+      {"application/vnd.ms-excel.template.macroenabled.12", ".xltm", DocFormat::kXlsx},
+      {"application/vnd.openxmlformats-officedocument.presentationml.slideshow", ".ppsx", DocFormat::kPptx},
+      {"application/vnd.openxmlformats-officedocument.presentationml.template", ".potx", DocFormat::kPptx},
+      {"application/vnd.ms-powerpoint.presentation.macroenabled.12", ".pptm", DocFormat::kPptx},
+      {"application/vnd.ms-powerpoint.slideshow.macroenabled.12", ".ppsm", DocFormat::kPptx},
+      {"application/vnd.oasis.opendocument.text-template", ".ott", DocFormat::kOdt},
+      {"application/vnd.oasis.opendocument.spreadsheet-template", ".ots", DocFormat::kOds},
+      {"application/vnd.oasis.opendocument.presentation-template", ".otp", DocFormat::kOdp},
   };
   for (const auto& e : kTable)
     if (t == e.type) f = e.f;
@@ -147,6 +163,13 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
   return head.substr(0, 4) == std::string_view("PK\3\4", 4) ? f : DocFormat::kNone;
 }
 
+DocFormat SniffDocFormat(std::string_view head) {
+  if (head.substr(0, 4) == std::string_view("PK\3\4", 4)) return DocFormat::kZip;
+  if (head.substr(0, 8) == std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) return DocFormat::kOle;
+  if (head.substr(0, 5) == "%PDF-") return DocFormat::kPdf;
+  return DocFormat::kNone;
+}
+
 std::string Extracted::Location(uint64_t offset) const {
   auto it = std::upper_bound(segments.begin(), segments.end(), offset,
                              [](uint64_t o, const Segment& s) { return o < s.start; });
@@ -189,6 +212,7 @@ namespace {
 struct PageImage {
   std::string loc;
   std::string_view bytes;  // in the helper's output
+  bool pdf = false;        // an "F" record: a PDF inside the document, else an image for OCR
 };
 
 // Appends one segment (joined by '\n') within the text limit.
@@ -224,13 +248,21 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
         if (static_cast<unsigned char>(c) < 32) c = ' ';
       return Error(ErrorCode::kLimit, fmt + ": " + msg);
     }
-    if (tag != 'S' && !(tag == 'I' && lim.ocr)) break;
+    if (tag != 'S' && tag != 'W' && tag != 'F' && !(tag == 'I' && lim.ocr)) break;
     unsigned long a = 0, b = 0;
     if (std::sscanf(std::string(out.substr(i + 1, nl - i - 1)).c_str(), "%lu %lu", &a, &b) != 2) break;
     if (nl + 1 + a + b > out.size()) break;
     std::string_view loc = out.substr(nl + 1, a), text = out.substr(nl + 1 + a, b);
-    if (tag == 'I') {
-      images.push_back({std::string(loc), text});
+    if (tag == 'I' || tag == 'F') {
+      images.push_back({std::string(loc), text, tag == 'F'});
+      i = nl + 1 + a + b;
+      continue;
+    }
+    if (tag == 'W') {
+      std::string msg(text.substr(0, 200));
+      for (char& c : msg)
+        if (static_cast<unsigned char>(c) < 32) c = ' ';
+      if (doc.incomplete.empty()) doc.incomplete = fmt + ": " + msg;
       i = nl + 1 + a + b;
       continue;
     }
@@ -316,7 +348,9 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   std::string output;
   // Rendered scanned pages and document pictures for OCR (at most 16 MiB
   // each) come on top of the text.
-  const size_t max_output = lim.max_text * 2 + (1u << 20) +
+  // PDFs found inside a document or archive ("F", read by the PDF helper
+  // afterwards) at most max_input in all.
+  const size_t max_output = lim.max_text * 2 + (1u << 20) + lim.max_input +
                             (lim.ocr ? static_cast<size_t>(lim.max_ocr_pages) * (17u << 20) : 0);
   size_t written = 0;
   bool in_open = true, timed_out = false, too_much = false;
@@ -387,14 +421,34 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   // left of the OCR time; its lines become segments "page 3 line 2" /
   // "picture image1.png line 2" after the text.
   for (const PageImage& img : images) {
+    if (img.pdf) {  // a PDF inside an archive or document: the PDF helper, as any PDF
+      auto r = ExtractDocument(img.bytes, DocFormat::kPdf, lim);
+      if (!r) {
+        if (doc.incomplete.empty()) doc.incomplete = fmt + ": " + img.loc + ": " + r.error().message();
+        continue;
+      }
+      if (!r->incomplete.empty() && doc.incomplete.empty()) doc.incomplete = fmt + ": " + img.loc + ": " + r->incomplete;
+      for (const auto& seg : r->segments)
+        if (Status st = AppendSegment(doc, std::string_view(r->text).substr(seg.start, seg.end - seg.start),
+                                      img.loc + " " + seg.loc, lim, fmt);
+            !st.ok())
+          return st;
+      continue;
+    }
     ExtractLimits il = lim;
     il.ocr = false;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         started + std::chrono::milliseconds(lim.ocr_timeout_ms) - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Error(ErrorCode::kLimit, fmt + ": OCR of the scanned pages timed out");
+    if (left.count() <= 0) {
+      if (doc.incomplete.empty()) doc.incomplete = fmt + ": OCR time limit reached at " + img.loc + "; the rest not read";
+      break;
+    }
     il.ocr_timeout_ms = static_cast<int>(left.count());
     auto r = ExtractDocument(img.bytes, DocFormat::kImage, il);
-    if (!r) return Error(r.error().code(), fmt + ": " + img.loc + ": " + r.error().message());
+    if (!r) {  // one picture or page not read: the rest of the document still is
+      if (doc.incomplete.empty()) doc.incomplete = fmt + ": " + img.loc + ": " + r.error().message();
+      continue;
+    }
     for (const auto& seg : r->segments)
       if (Status st = AppendSegment(doc, std::string_view(r->text).substr(seg.start, seg.end - seg.start),
                                     img.loc + " " + seg.loc, lim, fmt);

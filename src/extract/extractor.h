@@ -29,7 +29,9 @@
 
 namespace nordpii {
 
-enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt };
+// kZip / kOle: a zip or OLE2 file whose kind the helper decides from its
+// parts or streams (OOXML/ODF/legacy Office, else an archive or an object).
+enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt, kZip, kOle };
 
 // "docx", "xlsx", ... ("" for kNone): the prefix of a finding's field.
 const char* DocFormatName(DocFormat f);
@@ -42,6 +44,10 @@ const char* DocFormatName(DocFormat f);
 // WebP, PNM) are documents only when `images` is set (OCR, --ocr).
 DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head,
                           bool images = false);
+
+// By the bytes alone (a mail attachment whose type and name say nothing, or
+// lie): a zip (kZip), an OLE2 file (kOle), a PDF; else kNone.
+DocFormat SniffDocFormat(std::string_view head);
 
 struct ExtractLimits {
   size_t max_input = 64u << 20;           // document bytes
@@ -71,6 +77,11 @@ struct Extracted {
   };
   std::string text;  // segments joined by '\n'
   std::vector<Segment> segments;
+  // Set when part of the document was not read (more pictures or scanned
+  // pages than the OCR limit, OCR time up, an embedded binary file): the
+  // text is still scanned, and the document is reported as partly scanned
+  // (an error: exit 2, the milter's on_error). No document content.
+  std::string incomplete;
   // The location of a text offset ("" if none).
   std::string Location(uint64_t offset) const;
 };

@@ -5,6 +5,9 @@
 // the document is read from stdin; the text goes to stdout as
 //   "S<loclen> <textlen>\n<loc><text>"   a segment
 //   "I<loclen> <len>\n<loc><bytes>"      an image for OCR (scanned page, picture)
+//   "F<loclen> <len>\n<loc><bytes>"      a PDF inside the document, for the PDF helper
+//   "W0 <len>\n<message>"                 something left unread (the rest is read:
+//                                        the document is partly scanned)
 //   "D\n"                                done
 //   "E<len>\n<message>"                  error (exit status 3).
 // Test hook NORDPII_EXTRACT_TEST_CRASH: "1" aborts after the input is read,

@@ -51,9 +51,17 @@ thread_local int g_embed_depth = 0;  // documents embedded in documents
 thread_local int g_max_depth = 256;
 thread_local const SegmentFn* g_seg = nullptr;
 thread_local const ImageFn* g_images = nullptr;
+thread_local const WarnFn* g_warn = nullptr;
+thread_local const ImageFn* g_files = nullptr;
 thread_local int g_max_images = 10, g_image_count = 0;
 
 [[noreturn]] void Fail(const std::string& msg) { throw Failure(msg); }
+
+// Something left unread in a document that is otherwise read.
+void Warn(const std::string& msg) {
+  if (!g_warn) Fail(msg);
+  (*g_warn)(msg);
+}
 
 void Seg(const std::string& loc, const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return;
@@ -443,14 +451,64 @@ const char* EmbeddedFormat(const std::string& name) {
   std::string n = name;
   for (char& c : n)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  for (const char* f : {"docx", "xlsx", "pptx", "odt", "ods", "odp"})
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, std::string(".") + f) == 0) return f;
-  if (n.size() > 5 && (n.compare(n.size() - 5, 5, ".xlsm") == 0 || n.compare(n.size() - 5, 5, ".docm") == 0))
-    return n.compare(n.size() - 5, 5, ".xlsm") == 0 ? "xlsx" : "docx";
+  static const struct {
+    const char* ext;
+    const char* fmt;
+  } kExt[] = {{".docx", "docx"}, {".docm", "docx"}, {".dotx", "docx"}, {".dotm", "docx"}, {".xlsx", "xlsx"},
+              {".xlsm", "xlsx"}, {".xltx", "xlsx"}, {".xltm", "xlsx"}, {".pptx", "pptx"}, {".pptm", "pptx"},
+              {".ppsx", "pptx"}, {".ppsm", "pptx"}, {".potx", "pptx"}, {".odt", "odt"},   {".ott", "odt"},
+              {".ods", "ods"},   {".ots", "ods"},   {".odp", "odp"},   {".otp", "odp"},   {".xls", "xls"},
+              {".doc", "doc"},   {".ppt", "ppt"}};
+  for (const auto& e : kExt) {
+    const size_t k = std::strlen(e.ext);
+    if (n.size() > k && n.compare(n.size() - k, k, e.ext) == 0) return e.fmt;
+  }
   return nullptr;
 }
 
 void ExtractFormat(const std::string& fmt, const std::string& data);
+
+// The format of a file inside a document or an archive, by its bytes first
+// (a zip: OOXML/ODF or an archive, "zip"; an OLE2 file: legacy Office or an
+// OLE object, "ole"; "%PDF"), else by its name; nullptr: not a document.
+const char* NestedFormat(const std::string& name, const std::string& body) {
+  if (body.compare(0, 4, "PK\3\4") == 0) return "zip";
+  if (body.compare(0, 8, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") == 0) return "ole";
+  if (body.compare(0, 5, "%PDF-") == 0) return "pdf";
+  return EmbeddedFormat(name);
+}
+
+// A file inside a document (word/embeddings/...) or an archive: a document
+// is extracted as one (its locations prefixed by `loc`), two levels deep at
+// most (deeper: not read, the document is partly scanned); a PDF cannot be
+// read here (poppler runs only in its own helper): partly scanned; text is
+// scanned as it is; anything else by its printable runs.
+void Nested(const std::string& loc, const std::string& name, const std::string& body) {
+  const char* f = NestedFormat(name, body);
+  if (f && std::strcmp(f, "pdf") == 0) {
+    if (g_files) return (*g_files)(loc, body);
+    return Warn(loc + ": a PDF inside a document or archive is not read");
+  }
+  if (!f) {
+    const bool text = body.find('\0') == std::string::npos;
+    return text ? Seg(loc, body) : BinaryStrings(body, loc);
+  }
+  if (g_embed_depth >= 2) return Warn(loc + ": nested deeper than 2 levels; not read");
+  ++g_embed_depth;
+  SegmentFn outer = *g_seg;
+  const SegmentFn* saved = g_seg;
+  SegmentFn inner = [&](const std::string& l, const std::string& t) { outer(loc + " " + l, t); };
+  g_seg = &inner;
+  try {
+    ExtractFormat(f, body);
+  } catch (...) {
+    g_seg = saved;
+    --g_embed_depth;
+    throw;
+  }
+  g_seg = saved;
+  --g_embed_depth;
+}
 
 // The parts of an OOXML/ODF file besides its main text: document properties
 // and custom XML (OOXML docProps/, customXml/; ODF meta.xml), comments of
@@ -506,32 +564,19 @@ void OtherParts(const std::string& data, bool odf) {
       } else if (vector_pic(n)) {
         BinaryStrings(body, "picture " + base);
       } else if (g_images) {
-        if (++g_image_count > g_max_images) Fail("more pictures than the OCR limit");
-        if (body.size() > (16u << 20)) Fail("picture larger than the OCR limit (16 MiB)");
-        (*g_images)("picture " + base, body);
+        if (++g_image_count == g_max_images + 1)
+          Warn("more pictures than the OCR limit (" + std::to_string(g_max_images) + "); the rest not read");
+        else if (g_image_count > g_max_images)
+          ;
+        else if (body.size() > (16u << 20))
+          Warn("picture " + std::to_string(g_image_count) + " larger than the OCR limit (16 MiB); not read");
+        else
+          (*g_images)("picture " + base, body);
       }
       continue;
     }
     if (!odf && embedded(n)) {
-      std::string loc = "embedded " + base;
-      if (const char* f = EmbeddedFormat(base); f && g_embed_depth < 2) {
-        ++g_embed_depth;
-        SegmentFn outer = *g_seg;
-        const SegmentFn* saved = g_seg;
-        SegmentFn inner = [&](const std::string& l, const std::string& t) { outer(loc + " " + l, t); };
-        g_seg = &inner;
-        try {
-          ExtractFormat(f, body);
-        } catch (...) {
-          g_seg = saved;
-          --g_embed_depth;
-          throw;
-        }
-        g_seg = saved;
-        --g_embed_depth;
-      } else {
-        BinaryStrings(body, loc);
-      }
+      Nested("embedded " + base, base, body);
     } else if (lower_ends(n, ".rels")) {
       ExternalLinks l;
       ParseXml(body, l);
@@ -1036,6 +1081,50 @@ void LegacyFile(const std::string& fmt, const std::string& data) {
     BinaryStrings(OleStream(ole.get(), props, false), "properties");
 }
 
+// A zip of unknown kind (an attachment's bytes, an embedded object): an
+// OOXML or OpenDocument file by its parts, else an archive whose members are
+// read one by one (Nested): documents as documents, text as text, the rest
+// by printable runs; an encrypted member fails the whole file.
+void ZipAuto(const std::string& data) {
+  std::vector<std::string> names;
+  ReadZip(data, [&](const std::string& n) {
+    names.push_back(n);
+    return n == "mimetype";
+  });
+  auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  if (has("word/document.xml")) return ExtractFormat("docx", data);
+  if (has("xl/workbook.xml")) return ExtractFormat("xlsx", data);
+  if (has("ppt/presentation.xml")) return ExtractFormat("pptx", data);
+  if (has("content.xml") && has("mimetype")) {
+    Entries m = ReadZip(data, [](const std::string& n) { return n == "mimetype"; });
+    const std::string& t = m["mimetype"];
+    return ExtractFormat(t.find("spreadsheet") != std::string::npos    ? "ods"
+                         : t.find("presentation") != std::string::npos ? "odp"
+                                                                        : "odt",
+                         data);
+  }
+  Entries z = ReadZip(data, [](const std::string& n) { return !n.empty() && n.back() != '/'; });
+  for (auto& [n, body] : z) Nested(n, n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1), body);
+}
+
+// An OLE2 file of unknown kind: legacy Office by its streams, else (an OLE
+// object such as an embedded package) by its printable runs.
+void OleAuto(const std::string& data) {
+  std::unique_ptr<GsfInput, GObjectFree> mem(
+      gsf_input_memory_new(reinterpret_cast<const guint8*>(data.data()), static_cast<gsf_off_t>(data.size()), FALSE));
+  GError* err = nullptr;
+  std::unique_ptr<GsfInfile, GObjectFree> ole(mem ? gsf_infile_msole_new(mem.get(), &err) : nullptr);
+  if (err) g_error_free(err);
+  auto has = [&](const char* name) {
+    return ole && std::unique_ptr<GsfInput, GObjectFree>(gsf_infile_child_by_name(ole.get(), name)) != nullptr;
+  };
+  if (has("Workbook") || has("Book")) return LegacyFile("xls", data);
+  if (has("WordDocument")) return LegacyFile("doc", data);
+  if (has("PowerPoint Document")) return LegacyFile("ppt", data);
+  if (has("EncryptedPackage")) Fail("encrypted Office file");
+  BinaryStrings(data, "ole object");
+}
+
 void ExtractFormat(const std::string& fmt, const std::string& data) {
   if (fmt == "xlsx") Xlsx(data);
   else if (fmt == "docx") DocxFile(data);
@@ -1045,6 +1134,8 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
   else if (fmt == "odp") OdfFile(data, 'p');
   else if (fmt == "doc" || fmt == "xls" || fmt == "ppt") return LegacyFile(fmt, data);
   else if (fmt == "biff") return XlsBiff(data);  // a bare Workbook stream: the fuzzer
+  else if (fmt == "zip") return ZipAuto(data);
+  else if (fmt == "ole") return OleAuto(data);
   else Fail("unknown format");
   OtherParts(data, fmt[0] == 'o');
 }
@@ -1052,8 +1143,10 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
 }  // namespace
 
 void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg,
-             const ImageFn* images) {
+             const ImageFn* images, const WarnFn* warn, const ImageFn* files) {
   g_images = images;
+  g_warn = warn;
+  g_files = files;
   g_max_images = lim.max_images;
   g_image_count = 0;
   g_max_text = lim.max_text;

@@ -38,8 +38,16 @@ using ImageFn = std::function<void(const std::string& loc, const std::string& by
 
 // fmt: docx | xlsx | pptx | odt | ods | odp | doc | xls | ppt (and "biff":
 // a bare BIFF8 Workbook stream, for the fuzzer). Throws Failure.
+// Receives what was left unread in a document that is otherwise read (more
+// pictures than the OCR limit): the caller reports the document as partly
+// scanned. Without one, such a limit is a Failure.
+using WarnFn = std::function<void(const std::string& message)>;
+
+// `files` receives a PDF found inside a document or archive (read by the
+// PDF helper, not here); without one such a PDF leaves the document partly
+// scanned (WarnFn).
 void Extract(const std::string& fmt, const std::string& data, const Limits& limits, const SegmentFn& seg,
-             const ImageFn* images = nullptr);
+             const ImageFn* images = nullptr, const WarnFn* warn = nullptr, const ImageFn* files = nullptr);
 
 }  // namespace nordpii::office
 

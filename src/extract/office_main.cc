@@ -30,10 +30,14 @@ int main(int argc, char** argv) {
   const nordpii::office::ImageFn images = [](const std::string& loc, const std::string& bytes) {
     nordpii::helper::Put('I', loc, bytes);
   };
+  const nordpii::office::WarnFn warn = [](const std::string& msg) { nordpii::helper::Put('W', "", msg); };
+  const nordpii::office::ImageFn files = [](const std::string& loc, const std::string& bytes) {
+    nordpii::helper::Put('F', loc, bytes);
+  };
   try {
     nordpii::office::Extract(
         argv[1], data, lim, [](const std::string& loc, const std::string& text) { nordpii::helper::Put('S', loc, text); },
-        ocr ? &images : nullptr);
+        ocr ? &images : nullptr, &warn, &files);
   } catch (const nordpii::office::Failure& e) {
     Fail(e.what());
   } catch (const std::bad_alloc&) {

@@ -440,6 +440,10 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
   }
   u.doc = std::make_shared<Extracted>(std::move(*r));
   u.whole = DocFormatName(u.doc_format);
+  if (!u.doc->incomplete.empty()) {  // what was read is scanned; the rest makes the scan incomplete
+    notes.push_back("part " + u.part + ": attachment partly scanned: " + u.doc->incomplete);
+    incomplete = true;
+  }
   decoded_total += bytes.size() + u.doc->text.size();
   u.text = u.doc->text;
   u.maps.clear();

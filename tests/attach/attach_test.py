@@ -411,6 +411,31 @@ def other_parts(d):
     rc, out, err, _ = run(["redact", m, "-o", red])
     check(rc == 0 and b"nordpii removed the attachment 'liste.xls' (xls" in open(red, "rb").read(),
           "redact replaces an .xls attachment with findings by a notice (exit %d)" % rc)
+    # A PDF embedded in a docx is read by the PDF helper; documents nested
+    # deeper than two levels leave the outer one partly scanned (exit 2); a
+    # macro-enabled workbook sent with its own MIME type is read.
+    inner_pdf = os.path.join(d, "inner.pdf"); g.pdf(inner_pdf, [["%s %s" % leg[10][:2]]])
+    wp = os.path.join(d, "with-pdf.docx"); g.docx(wp, ["Se vedlegg."])
+    _rezip(wp, {"word/embeddings/oleObject1.pdf": open(inner_pdf, "rb").read()})
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", wp])
+    check(rc == 1 and '"field":"docx:embedded oleObject1.pdf page 1"' in out and key(leg[10][2]) in key(out),
+          "a PDF embedded in a docx is read (exit %d)" % rc)
+    os.remove(inner_pdf)
+    level = os.path.join(d, "level0.docx"); g.docx(level, ["%s %s" % leg[11][:2]])
+    for i in range(1, 4):
+        nxt_doc = os.path.join(d, "level%d.docx" % i); g.docx(nxt_doc, ["Nivå %d." % i])
+        _rezip(nxt_doc, {"word/embeddings/inner.docx": open(level, "rb").read()})
+        os.remove(level)
+        level = nxt_doc
+    rc, out, err, _ = run(["scan", level])
+    check(rc == 2 and "nested deeper than 2 levels" in err, "documents nested 3 levels deep: partly scanned, exit 2 (%d)" % rc)
+    os.remove(level)
+    xm = os.path.join(d, "makro.xlsm"); g.xlsx(xm, [["Navn", "Notat"], ["Ola", "%s: %s" % leg[9][:2]]])
+    mm = os.path.join(d, "makro.eml")
+    eml(mm, xm, "application/vnd.ms-excel.sheet.macroEnabled.12")
+    rc, out, err, _ = run(["scan", "--format", "jsonl", mm])
+    check(rc == 1 and '"field":"xlsx:Ansatte!B2"' in out, "an .xlsm attachment with its macro-enabled type is read (exit %d)" % rc)
+
     # ODS: a float cell shown with its leading zero under a header that names
     # no identifier (the number style keeps the zero; the value lost it).
     zero = [i for i in g.make_ids(random.Random(23), 40) if i[2].isdigit() and i[2][0] == "0" and len(i[2]) == 11][:2]
@@ -422,8 +447,10 @@ def other_parts(d):
           "ods: numbers shown with their leading zero are found as shown (exit %d)" % rc)
     binpdf = os.path.join(d, "binary-attached.pdf")
     g.pdf(binpdf, [["Hei."]], attachments=[("bilde.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")])
-    rc, out, err, _ = run(["scan", binpdf])
-    check(rc == 2 and "embedded binary file" in err, "a PDF with an embedded binary file: exit 2 (%d)" % rc)
+    g.pdf(binpdf, [["Fødselsnummer " + leg[9][1]]], attachments=[("bilde.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")])
+    rc, out, err, _ = run(["scan", "--format", "jsonl", binpdf])
+    check(rc == 2 and "partly scanned" in err and "is binary" in err and '"national-id"' in out,
+          "a PDF with an embedded binary file: its text is still reported, and exit 2 (%d)" % rc)
 
 
 def main():

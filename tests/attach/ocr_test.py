@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -74,7 +75,15 @@ def build(d, rng):
         else:
             render(lines, size=24 if photo else 28, photo=photo).save(path, **({"quality": 80} if fmt == "jpeg" else {}))
         suite[path] = [k for _, _, k in mine]
-    return suite, ids
+    # Photographed sideways and upside down: read in the orientation that
+    # gives the most confident reading.
+    turned = g.make_ids(rng, 4)
+    for i, angle in enumerate((90, 180)):
+        mine = turned[2 * i:2 * i + 2]
+        path = os.path.join(d, "snudd%d.png" % angle)
+        render(["Hei!"] + ["%s: %s" % (label, value) for label, value, _ in mine]).rotate(angle, expand=True).save(path)
+        suite[path] = [k for _, _, k in mine]
+    return suite, ids + turned
 
 
 def found_keys(out):
@@ -170,7 +179,6 @@ def body(tmp):
 
     # 3c. A picture inside a Word document (word/media/image1.png) and an
     # ODF one (Pictures/...): read with --ocr, not without.
-    import zipfile
     pic_ids = g.make_ids(rng, 2)
     buf = os.path.join(tmp, "pic.png")
     render(["%s: %s" % (label, value) for label, value, _ in pic_ids[:1]]).save(buf)
@@ -191,6 +199,21 @@ def body(tmp):
               "picture in %s read by OCR (exit %d, %s)" % (os.path.basename(doc), rc, [f["field"] for f in fs][:2]))
         rc, out, err, _ = run(["scan", "--format", "jsonl", doc])
         check(rc == 0 and "national-id" not in out, "picture in %s not read without --ocr (exit %d)" % (os.path.basename(doc), rc))
+
+    # Over the picture limit: the text and the first 10 pictures are still
+    # read and reported; the document is partly scanned (exit 2).
+    eleven = os.path.join(tmp, "eleven.docx")
+    g.docx(eleven, ["Se bildene."])
+    with zipfile.ZipFile(eleven, "a") as z:
+        z.write(os.path.join(tmp, "pic.png"), "word/media/image00.png")  # holds pic_ids[1]
+        blank = os.path.join(tmp, "blank.png")
+        Image.new("L", (60, 20), 255).save(blank)
+        for i in range(1, 11):
+            z.write(blank, "word/media/image%02d.png" % i)
+    rc, out, err, _ = run(["scan", "--ocr", "--reveal", "--format", "jsonl", eleven], timeout=300)
+    vals = {a.key(json.loads(l)["value"]) for l in out.splitlines()}
+    check(rc == 2 and "partly scanned" in err and "OCR limit" in err and a.key(pic_ids[1][2]) in vals,
+          "11 pictures: the first ones read and reported, the document partly scanned, exit 2 (%d)" % rc)
 
     # 4. Hostile: past the pixel limit (8000 x 8000), a crashing helper, a
     # text file named .png: errors (exit 2), or scanned as text.

@@ -28,12 +28,42 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
 using nordpii::helper::Fail;
 
 void Emit(const std::string& loc, const std::string& text) { nordpii::helper::Put('S', loc, text); }
+
+// Below this mean word confidence (0-100) a page is tried in the other
+// three orientations.
+constexpr int kUprightConfidence = 80;
+
+struct Reading {
+  int confidence = -1;
+  std::vector<std::pair<int, std::string>> lines;  // line number, text
+};
+
+Reading Read(tesseract::TessBaseAPI& api, PIX* pix) {
+  Reading out;
+  api.SetImage(pix);
+  if (api.Recognize(nullptr) != 0) Fail("recognition failed");
+  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+  int line = 0;
+  if (it) do {
+      std::unique_ptr<char[]> t(it->GetUTF8Text(tesseract::RIL_TEXTLINE));
+      if (!t) continue;
+      std::string text(t.get());
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      ++line;
+      if (!text.empty()) out.lines.emplace_back(line, std::move(text));
+    } while (it->Next(tesseract::RIL_TEXTLINE));
+  out.confidence = out.lines.empty() ? 0 : api.MeanTextConf();
+  api.Clear();
+  return out;
+}
 
 struct PixFree {
   void operator()(PIX* p) const { pixDestroy(&p); }
@@ -101,24 +131,26 @@ int main(int argc, char** argv) {
     if (!pix) Fail("image page could not be decoded");
     if (static_cast<unsigned long long>(pixGetWidth(pix.get())) * pixGetHeight(pix.get()) > max_pixels)
       Fail("image page larger than the pixel limit");
-    api.SetImage(pix.get());
-    if (api.Recognize(nullptr) != 0) Fail("recognition failed");
-    std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
-    int line = 0;
-    if (it) do {
-        std::unique_ptr<char[]> t(it->GetUTF8Text(tesseract::RIL_TEXTLINE));
-        if (!t) continue;
-        std::string text(t.get());
-        while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-        ++line;
-        if (text.empty()) continue;
-        total += text.size() + 1;
-        if (total > max_text) Fail("recognised text larger than the limit");
-        Emit(npages > 1 ? "page " + std::to_string(i + 1) + " line " + std::to_string(line)
-                        : "line " + std::to_string(line),
-             text);
-      } while (it->Next(tesseract::RIL_TEXTLINE));
-    api.Clear();
+    // Upright first; a page read with low confidence (a photo taken sideways,
+    // a scan upside down, a phone JPEG's EXIF rotation) is read again turned
+    // by 90, 180 and 270 degrees and the most confident reading is kept.
+    // (Tesseract's own orientation detection loads osd.traineddata during
+    // recognition, which the sandbox forbids.)
+    Reading best = Read(api, pix.get());
+    const bool turn = best.confidence < kUprightConfidence;  // then all three turns (upside-down text
+    for (int quarter = 1; quarter <= 3 && turn; ++quarter) {  // can read with a fair confidence too)
+      std::unique_ptr<PIX, PixFree> turned(pixRotateOrth(pix.get(), quarter));
+      if (!turned) continue;
+      Reading r = Read(api, turned.get());
+      if (r.confidence > best.confidence) best = std::move(r);
+    }
+    for (auto& [line, text] : best.lines) {
+      total += text.size() + 1;
+      if (total > max_text) Fail("recognised text larger than the limit");
+      Emit(npages > 1 ? "page " + std::to_string(i + 1) + " line " + std::to_string(line)
+                      : "line " + std::to_string(line),
+           text);
+    }
   }
   api.End();
   nordpii::helper::Done();

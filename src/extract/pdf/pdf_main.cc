@@ -143,7 +143,10 @@ int main(int argc, char** argv) {
       emit("attached file " + std::to_string(n) + " name", f->name());
       poppler::byte_array a = f->data();
       std::string d(a.begin(), a.end());
-      if (d.find('\0') != std::string::npos) Fail("PDF with an embedded binary file (not read)");
+      if (d.find('\0') != std::string::npos) {
+        nordpii::helper::Put('W', "", "embedded file " + std::to_string(n) + " is binary; not read");
+        continue;
+      }
       emit("attached file " + std::to_string(n), d);
     }
   }
@@ -156,7 +159,12 @@ int main(int argc, char** argv) {
       if (c == '\f') c = '\n';
     std::string loc = "page " + std::to_string(i + 1);
     if (ocr && Blank(text)) {
-      if (++ocr_pages > max_ocr_pages) Fail("more pages without a text layer than the OCR limit");
+      if (++ocr_pages > max_ocr_pages) {
+        if (ocr_pages == max_ocr_pages + 1)
+          nordpii::helper::Put('W', "", "more scanned pages than the OCR limit (" + std::to_string(max_ocr_pages) +
+                                            "); the rest not read");
+        continue;
+      }
       std::string pgm = RenderPgm(*p, max_pixels);
       nordpii::helper::Put('I', loc, pgm);
       continue;
