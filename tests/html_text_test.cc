@@ -30,7 +30,10 @@ TEST_CASE("numeric entities, blocks, tables, and invisible content", "[html]") {
   CHECK(hidden.bytes.find("15108695088") == std::string::npos);
   CHECK(hidden.bytes.find("ok") != std::string::npos);
   CHECK(HtmlToText("a<br>b").bytes == "a\nb");
-  CHECK(HtmlToText("<!-- 15108695088 -->x").bytes == "x");
+  // A comment with a number in it is text in the message all the same:
+  // scanned on a line of its own (hostile review); one without stays out.
+  CHECK(HtmlToText("<!-- 15108695088 -->x").bytes == " 15108695088 \nx");
+  CHECK(HtmlToText("<!--[if mso]>w 600<![endif]-->x").bytes == "x");
 }
 
 TEST_CASE("broken HTML and deep nesting are handled", "[html]") {
@@ -79,4 +82,46 @@ TEST_CASE("white space at the start of a line is not rendered: a value wrapped a
     CHECK(html.substr(r.start, r.end - r.start) == "211062<br>\n  5629");
   }
   CHECK(HtmlToTextGumbo(html).bytes == d.bytes);
+}
+
+// Hostile review 2026-12-03: attribute values, comments and hidden inline
+// elements were invisible to the scan; a hidden span split a visible id.
+TEST_CASE("html: text attributes, URLs, comments and hidden elements, the same on both parsers", "[html][issue11]") {
+  struct Case {
+    const char* html;
+    const char* text;
+  };
+  const Case cases[] = {
+      {"<p>fnr 151086<span style=\"display:none\">x</span>95088</p>", "fnr 15108695088\n"},
+      {"<p>fnr 151086<span style=\"DISPLAY: none\">x</span>95088</p>", "fnr 15108695088\n"},
+      {"<p>fnr 151086<span hidden>x</span>95088</p>", "fnr 15108695088\n"},
+      {"<p>fnr 151086<b style=\"visibility:hidden\">x</b>95088</p>", "fnr 15108695088\n"},
+      // hidden text with a number: scanned on its own line
+      {"<p>a<span style=\"display:none\">fnr 15108695088</span>b</p>", "a\nfnr 15108695088\nb\n"},
+      {"<img alt=\"fnr 15108695088\"><!-- fnr 15108695088 -->", "fnr 15108695088\nfnr 15108695088 \n"},
+      {"<p>Hei <a href=\"mailto:a@b.no?subject=fnr%2015108695088\">x</a></p>",
+       "Hei \nmailto:a@b.no?subject=fnr 15108695088\nx\n"},
+      {"<p title=\"15108695088\">t</p>", "15108695088\nt\n"},
+      {"<div data-fnr=\"15108695088\">z</div>", "15108695088\nz\n"},
+      {"<p><input value=15108695088></p>", "15108695088\n"},
+      {"<p>x<img alt=\"logo\" width=\"600\">y</p>", "xy\n"},  // no number: nothing added
+      {"<img alt=\"\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\">",
+       "\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\n"},  // full-width digits count
+  };
+  for (const Case& c : cases) {
+    INFO(c.html);
+    Decoded fast = HtmlToText(c.html), gumbo = HtmlToTextGumbo(c.html);
+    CHECK(fast.bytes == c.text);
+    CHECK(gumbo.bytes == c.text);
+  }
+  // Offsets lead back into the attribute value; a URL's %20 is its own bytes.
+  std::string html = "<a href=\"mailto:k@x.no?subject=fnr%2015108695088\">k</a>";
+  Decoded d = HtmlToText(html);
+  size_t at = d.bytes.find("15108695088");
+  REQUIRE(at != std::string::npos);
+  ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+  CHECK(html.substr(r.start, r.end - r.start) == "15108695088");
+  at = d.bytes.find(" 1510");
+  r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 1)}, {&d.map});
+  CHECK(html.substr(r.start, r.end - r.start) == "%20");
 }

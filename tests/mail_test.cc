@@ -474,6 +474,10 @@ TEST_CASE("oracle: part trees agree with mimetic on samples and CPython's email 
       {"msg_39.txt", "mimetic differs, ours agrees with CPython's email"},
       {"msg_37.txt", "empty and header-less parts: the three readers count them differently"},
       {"msg_41.txt", "multipart without a usable boundary: one text leaf for us, a defect for CPython"},
+      {"msg_17.txt", "multipart with no delimiter line: one text/plain leaf for us, one leaf (str payload, "
+                     "StartBoundaryNotFoundDefect) for CPython, a multipart for mimetic"},
+      {"msg_31.txt", "multipart with no delimiter line: one text/plain leaf for us, one leaf (str payload, "
+                     "StartBoundaryNotFoundDefect) for CPython, a multipart for mimetic"},
       {"msg_43.txt", "message/delivery-status: one leaf for us, header blocks for CPython"},
   };
   std::set<std::string> allowed_to_differ, differ_names;
@@ -576,4 +580,257 @@ TEST_CASE("mail redact: an identifier inside the MIME type is not rewritten, the
   CHECK_FALSE(sum2.incomplete);
   CHECK(out2.find("15108695088") == std::string::npos);
   CHECK(out2.find("Content-Type: text/plain;") != std::string::npos);
+}
+
+// Hostile review 2026-12-03 (issues 11/12): a multipart whose body has no
+// delimiter line was never read; preamble and epilogue were not scanned.
+TEST_CASE("mail scan: a multipart without any delimiter line is read as text/plain, scanned and redacted",
+          "[mail][issue12]") {
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n\nfnr 15108695088\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].type == "no.fnr");
+  CHECK(c.findings[0].part == "1");
+  CHECK(msg.substr(c.findings[0].start, 11) == "15108695088");
+  bool noted = false;
+  for (const auto& n : c.notes) noted = noted || n.find("no delimiter line") != std::string::npos;
+  CHECK(noted);
+  RedactSummary sum;
+  std::string out = RedactMail(msg, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(out == "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n"
+               "X-Nordpii: redacted=1; types=no.fnr\n\nfnr [NO-FNR]\n");
+  // Nested: the inner multipart without a delimiter is a text part 2.
+  const std::string nested =
+      "Subject: x\nContent-Type: multipart/mixed; boundary=A\n\n--A\nContent-Type: text/plain\n\nhei\n"
+      "--A\nContent-Type: multipart/alternative; boundary=B\n\nfnr 15108695088\n--A--\n";
+  c = ScanMail(nested);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].part == "2");
+}
+
+TEST_CASE("mail scan: multipart preamble and epilogue are scanned and redacted byte-exactly", "[mail][issue12]") {
+  const std::string msg =
+      "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\nfnr 15108695088\r\n"
+      "--BB\r\nContent-Type: multipart/alternative; boundary=CC\r\n\r\npre fnr 15108695088\r\n--CC\r\n\r\nhei\r\n"
+      "--CC--\r\ninner epilog fnr 15108695088\r\n--BB\r\nContent-Type: text/plain\r\n\r\nhei\r\n--BB--\r\n"
+      "fnr 15108695088\r\n";
+  auto c = ScanMail(msg);
+  std::vector<std::string> where;
+  for (const auto& f : c.findings) {
+    where.push_back(f.part + ":" + f.field);
+    CHECK(msg.substr(f.start, f.end - f.start) == "15108695088");
+  }
+  CHECK(where == std::vector<std::string>{":preamble", "1:preamble", "1:epilogue", ":epilogue"});
+  RedactSummary sum;
+  std::string out = RedactMail(msg, &sum);
+  CHECK_FALSE(sum.incomplete);
+  std::string want = msg;
+  for (size_t at; (at = want.find("15108695088")) != std::string::npos;) want.replace(at, 11, "[NO-FNR]");
+  want.insert(want.find("\r\n\r\n") + 2, "X-Nordpii: redacted=4; types=no.fnr\r\n");
+  CHECK(out == want);
+  // Clean preamble and epilogue: byte-identical.
+  const std::string clean = "Content-Type: multipart/mixed; boundary=BB\n\nThis is MIME.\n--BB\n\nhei\n--BB--\nbye\n";
+  CHECK(RedactMail(clean) == clean);
+}
+
+// Hostile review: an application/octet-stream part with "fnr <id>" in it was
+// listed as an attachment not scanned (exit 0) and the id passed.
+TEST_CASE("mail scan: attachments no extractor reads are scanned as text or by their printable runs",
+          "[mail][issue12][attachments]") {
+  const std::string text_part = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+                                "--B\nContent-Type: text/plain\n\nhei\n--B\nContent-Type: application/octet-stream; "
+                                "name=a.bin\nContent-Transfer-Encoding: base64\n\n" +
+                                EncodeBase64("fnr 15108695088\n", "\n") + "\n--B--\n";
+  auto c = ScanMail(text_part);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].part == "2");
+  CHECK(c.attachments.empty());  // scanned, so not listed as "not scanned"
+  // Redacted in place, re-encoded in base64.
+  RedactSummary sum;
+  std::string out = RedactMail(text_part, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(out.find(EncodeBase64("fnr [NO-FNR]\n", "\n")) != std::string::npos);
+  CHECK(out.find("name=a.bin") != std::string::npos);
+
+  std::string bin("\x00\x01\x02\x89PNG\x00\xff\x10Personnummer:\x00 15108695088\x00\x07\x07\xe6\xf8", 38);
+  const std::string bin_part = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+                               "--B\nContent-Type: text/plain\n\nhei\n--B\nContent-Type: image/png; name=a.png\n"
+                               "Content-Transfer-Encoding: base64\n\n" +
+                               EncodeBase64(bin, "\n") + "\n--B--\n";
+  c = ScanMail(bin_part);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].field == "strings");
+  CHECK(c.values[0] == "15108695088");
+  bool noted = false;
+  for (const auto& n : c.notes) noted = noted || n.find("printable text runs") != std::string::npos;
+  CHECK(noted);
+  // Binary data cannot be edited in place: the part becomes a notice.
+  out = RedactMail(bin_part, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(sum.attachments_replaced == 1);
+  CHECK(out.find("nordpii-removed-attachment.txt") != std::string::npos);
+  CHECK(out.find(EncodeBase64(bin, "\n")) == std::string::npos);
+  // The same binary without an id is kept byte for byte.
+  std::string clean = bin_part;
+  clean.replace(clean.find(EncodeBase64(bin, "\n")), EncodeBase64(bin, "\n").size(),
+                EncodeBase64(std::string(bin).replace(bin.find("15108695088"), 11, "15108695089"), "\n"));
+  CHECK(RedactMail(clean) == clean);
+  // Printable runs: Latin-1 converted, offsets lead back to the bytes.
+  Decoded runs = PrintableRuns(std::string("ab\x00S\xf8knad 1234\x01xyz", 18));
+  CHECK(runs.bytes == "S\xc3\xb8knad 1234");
+  ByteRange r = MapBack({static_cast<uint32_t>(runs.bytes.find("1234")), static_cast<uint32_t>(runs.bytes.size())},
+                        {&runs.map});
+  CHECK(r.start == 10);
+  CHECK(r.end == 14);
+  // Random (compressed-looking) bytes give next to no text: no noise
+  // findings, and a binary part costs little to pass over.
+  std::mt19937 gen(7);
+  std::string noise(1 << 20, '\0');
+  for (char& ch : noise) ch = static_cast<char>(gen());
+  CHECK(PrintableRuns(noise).bytes.size() < noise.size() / 20);  // about 3 %
+  const std::string noisy = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n--B\n"
+                            "Content-Type: image/jpeg; name=a.jpg\nContent-Transfer-Encoding: base64\n\n" +
+                            EncodeBase64(noise, "\n") + "\n--B--\n";
+  CHECK(ScanMail(noisy).findings.empty());
+}
+
+TEST_CASE("mail: ids in HTML attributes, comments and across a hidden span are found and redacted in place",
+          "[mail][html][issue11]") {
+  const std::string head = "Subject: x\nMIME-Version: 1.0\nContent-Type: text/html\n";
+  const std::string attr = head + "\n<img alt=\"fnr 15108695088\"><!-- fnr 15108695088 -->\n"
+                                  "<a href=\"mailto:a@b.no?subject=fnr%2015108695088\">k</a>\n";
+  auto c = ScanMail(attr);
+  size_t fnr = 0;
+  for (const auto& f : c.findings)
+    if (f.type == "no.fnr") {
+      ++fnr;
+      CHECK(attr.substr(f.start, f.end - f.start) == "15108695088");
+    }
+  CHECK(fnr == 3);
+  CHECK(RedactMail(attr) == head + "X-Nordpii: redacted=3; types=no.fnr\n\n<img alt=\"fnr [NO-FNR]\"><!-- fnr [NO-FNR] -->\n"
+                                   "<a href=\"mailto:a@b.no?subject=fnr%20[NO-FNR]\">k</a>\n");
+  const std::string hidden = head + "\n<p>fnr 151086<span style=\"display:none\">x</span>95088</p>\n";
+  c = ScanMail(hidden);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.values[0] == "15108695088");
+  // The tags inside the replaced range are kept after the label.
+  CHECK(RedactMail(hidden) ==
+        head + "X-Nordpii: redacted=1; types=no.fnr\n\n<p>fnr [NO-FNR]<span style=\"display:none\"></span></p>\n");
+}
+
+// Hostile review: an id split over RFC 2231 continuations or percent-encoded
+// in an extended parameter was not seen.
+TEST_CASE("mail: RFC 2231 continuations and percent-encoded parameters are scanned joined and rewritten whole",
+          "[mail][issue12][rfc2231]") {
+  const std::string cont = "Subject: x\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Disposition: attachment;"
+                           " filename*0=\"kunde-151086\";\n filename*1=\"95088.txt\"\n\nhei\n";
+  auto c = ScanMail(cont);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].field == "Content-Disposition");
+  CHECK(c.values[0] == "15108695088");
+  CHECK(RedactMail(cont) == "Subject: x\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Disposition: attachment;"
+                            " filename*=UTF-8''kunde-%5BNO-FNR%5D.txt\nX-Nordpii: redacted=1; types=no.fnr\n\nhei\n");
+  const std::string pct = "Subject: x\nContent-Type: text/plain; charset=utf-8;\n name*=UTF-8''s%C3%B8knad%20%31%35%31%30"
+                          "%38%36%39%35%30%38%38.txt\n\nhei\n";
+  c = ScanMail(pct);
+  REQUIRE(c.findings.size() == 1);
+  std::string out = RedactMail(pct);
+  CHECK(out.find("name*=UTF-8''s%C3%B8knad%20%5BNO-FNR%5D.txt\n") != std::string::npos);
+  CHECK(out.find("Content-Type: text/plain; charset=utf-8;\n name*=") != std::string::npos);
+  CHECK(ParseParams(UnfoldHeader(out.substr(out.find("text/plain"), out.find("\nX-") - out.find("text/plain"))))
+            .Get("name") == "s\xc3\xb8knad [NO-FNR].txt");
+  // Segments out of order (or apart): not rewritable safely, fail closed.
+  RedactSummary sum;
+  RedactMail("Subject: x\nContent-Type: text/plain\nContent-Disposition: attachment; filename*1=\"95088.txt\";"
+             " filename*0=\"kunde-151086\"\n\nhei\n",
+             &sum);
+  CHECK(sum.incomplete);
+  // A plain parameter value is unchanged by this (clean: byte-identical).
+  const std::string clean = "Subject: x\nContent-Type: text/plain\nContent-Disposition: attachment; filename*0=\"a\";"
+                            " filename*1=\"b.txt\"\n\nhei\n";
+  CHECK(RedactMail(clean) == clean);
+}
+
+// Hostile review: an X-Nordpii header from the sender was not scanned (it was
+// skipped as our own) and was kept beside ours.
+TEST_CASE("mail: an inbound X-Nordpii header is scanned, redacted, and removed when we add ours", "[mail][issue12][forged]") {
+  const std::string msg = "Subject: x\nX-Nordpii: redacted=1; fnr 15108695088\nX-Nordpii-Verdict: clean\n\nhei\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].field == "X-Nordpii");
+  // Library default (the milter deletes them itself): redacted in place.
+  CHECK(RedactMail(msg) == "Subject: x\nX-Nordpii: redacted=1; fnr [NO-FNR]\nX-Nordpii-Verdict: clean\n"
+                           "X-Nordpii: redacted=1; types=no.fnr\n\nhei\n");
+  // The redact command: removed, ours alone.
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx);
+  ms.set_remove_forged_headers(true);
+  FindingFilter filter;
+  filter.categories = {"national-id"};
+  std::string out;
+  RedactSummary sum;
+  REQUIRE(ms.Redact(msg, filter, RedactStyle::kLabel, out, sum).ok());
+  CHECK(out == "Subject: x\nX-Nordpii: redacted=1; types=no.fnr\n\nhei\n");
+  const std::string body = "Subject: x\nX-Nordpii: redacted=7; types=none\n\nfnr 15108695088\n";
+  REQUIRE(ms.Redact(body, filter, RedactStyle::kLabel, out, sum).ok());
+  CHECK(out == "Subject: x\nX-Nordpii: redacted=1; types=no.fnr\n\nfnr [NO-FNR]\n");
+  // Streamed (two passes) gives the same.
+  std::string streamed;
+  RedactSummary sum2;
+  MailScanner::Write w = [&](std::string_view b) {
+    streamed.append(b);
+    return Status::Ok();
+  };
+  std::string big = "Subject: x\nX-Nordpii: forged\n\n" + std::string(MailScanner::kRedactInMemoryBytes, 'a') +
+                    "\nfnr 15108695088\n";
+  REQUIRE(ms.Redact(big, filter, RedactStyle::kLabel, w, sum2).ok());
+  CHECK(streamed.substr(0, 50).find("Subject: x\nX-Nordpii: redacted=1; types=no.fnr\n\n") == 0);
+  // Nothing found: the message is left byte for byte, header and all.
+  const std::string clean = "Subject: x\nX-Nordpii: redacted=7\n\nhei\n";
+  REQUIRE(ms.Redact(clean, filter, RedactStyle::kLabel, out, sum).ok());
+  CHECK(out == clean);
+}
+
+// Hold-out miss (issue 11): a Danish CPR (no modulus 11, so it needs a label)
+// in a column headed by the generic "Identitet".
+TEST_CASE("mail scan: a CPR in a CSV column headed Identitet is found", "[mail][context][issue11]") {
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+                          "Content-Type: text/plain\n\nSe vedlagt.\n--b\nContent-Type: text/csv; name=k.csv\n\n"
+                          "navn;Identitet;by\nMette;010165-4321;Aarhus\n--b--\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].type == "dk.cpr");
+}
+
+TEST_CASE("mail scan: the error names the note that made the message incomplete", "[mail][limits]") {
+  MailLimits lim;
+  lim.max_decoded_bytes = 300;
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n--B\n"
+                          "Content-Type: text/plain\n\n" + std::string(200, 'x') + "\n--B\n"
+                          "Content-Type: application/octet-stream\n\nhei\n--B--\n";
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx, lim);
+  MailCollect c;
+  Status s = ms.Scan(msg, 0, 1, FindingFilter{}, c);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("decoded size limit") != std::string::npos);
+}
+
+TEST_CASE("mail redact: an attachment over the decoded limit with an id in its name is incomplete, not an error",
+          "[mail][limits]") {
+  MailLimits lim;
+  lim.max_decoded_bytes = 600;
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n--B\n"
+                          "Content-Type: application/octet-stream; name=\"15108695088.bin\"\n\n" +
+                          std::string(300, 'x') + "\n--B\nContent-Type: text/plain\n\nfnr 15108695088\n--B--\n";
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
+  MailScanner ms(*ctx, lim);
+  FindingFilter filter;
+  filter.categories = {"national-id"};
+  std::string out;
+  RedactSummary sum;
+  Status s = ms.Redact(msg, filter, RedactStyle::kLabel, out, sum);
+  CHECK(s.ok());
+  CHECK(sum.incomplete);
 }

@@ -431,6 +431,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     return 0;
   }
   MailScanner mail(*ctx, c.Limits());
+  mail.set_remove_forged_headers(true);  // X-Nordpii headers that came with a message are not ours
   size_t total = 0, changed = 0, messages = 0;
   // Redacts one message; a limit that left a part unscanned is an error
   // (writing it out could pass unredacted data on).

@@ -36,10 +36,123 @@ bool ScannedHeader(std::string_view name) {
   static const char* const kSkip[] = {
       "received", "dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
       "authentication-results", "received-spf", "message-id", "references", "in-reply-to", "date",
-      "mime-version", "content-transfer-encoding", "content-id", "x-nordpii", "x-nordpii-verdict",
+      "mime-version", "content-transfer-encoding", "content-id",
       "domainkey-signature", "x-google-dkim-signature", "x-ms-exchange-organization-network-message-id",
       "delivered-to", "resent-date", "resent-message-id"};
   return !HeaderIn(name, kSkip);
+}
+
+// Headers whose values carry MIME parameters (file names).
+bool ParamHeader(std::string_view name) {
+  static const char* const kParam[] = {"content-type", "content-disposition"};
+  return HeaderIn(name, kParam);
+}
+
+// An RFC 2231 parameter in a Content-Type/-Disposition value whose value is
+// split in continuations (`filename*0="kunde-151086"; filename*1="95088.txt"`)
+// or percent-encoded (`filename*=UTF-8''%31%35...`): in the scanned text its
+// segments are replaced by `name="joined value"` (one atomic piece of the
+// map), so the value is scanned as the reader sees it.
+struct JoinedParam {
+  uint32_t start = 0, end = 0;  // raw header value range the joined text maps to
+  std::string name;             // "filename"
+  std::string value;            // joined, decoded (UTF-8)
+  bool safe = false;            // its segments are adjacent and in order: rewritable as one parameter
+};
+
+// Builds the text with joined parameters (`out`, mapped to `raw`); false
+// when nothing needed joining.
+bool JoinRfc2231(std::string_view raw, Decoded& out, std::vector<JoinedParam>& joined) {
+  std::vector<ParamValue> pvs = ParamValues(raw);
+  struct Seg {
+    size_t pv;
+    int index;
+  };
+  std::vector<std::pair<std::string, std::vector<Seg>>> groups;
+  for (size_t k = 0; k < pvs.size(); ++k) {
+    std::string name = AsciiLower(raw.substr(pvs[k].name_start, pvs[k].name_end - pvs[k].name_start));
+    size_t star = name.find('*');
+    if (star == std::string::npos || star == 0) continue;
+    std::string_view rest = std::string_view(name).substr(star + 1);
+    if (!rest.empty() && rest.back() == '*') rest.remove_suffix(1);
+    int index = 0;
+    if (rest.size() > 3) continue;
+    for (char c : rest) index = (c >= '0' && c <= '9' && index >= 0) ? index * 10 + (c - '0') : -1;
+    if (index < 0) continue;
+    std::string base = name.substr(0, star);
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == base; });
+    if (g == groups.end()) groups.push_back({base, {}}), g = groups.end() - 1;
+    g->second.push_back({k, index});
+  }
+  std::vector<std::pair<size_t, size_t>> drop;  // [name_start, full_end) of segments folded into another
+  std::vector<std::pair<size_t, JoinedParam>> put;  // segment ranges replaced by the joined text
+  for (auto& [base, segs] : groups) {
+    bool pct = false;
+    for (const Seg& sg : segs)
+      pct = pct || (pvs[sg.pv].kind == ParamValue::kExtended &&
+                    raw.substr(pvs[sg.pv].start, pvs[sg.pv].end - pvs[sg.pv].start).find('%') != std::string_view::npos);
+    if (segs.size() < 2 && !pct) continue;
+    JoinedParam jp;
+    jp.name = base;
+    jp.value = ParseParams(UnfoldHeader(raw)).Get(base);
+    jp.safe = true;
+    for (size_t k = 0; k < segs.size() && jp.safe; ++k) {
+      if (segs[k].index != static_cast<int>(k)) jp.safe = false;
+      if (k == 0) continue;
+      std::string_view between = raw.substr(pvs[segs[k - 1].pv].full_end,
+                                            pvs[segs[k].pv].name_start - pvs[segs[k - 1].pv].full_end);
+      for (char c : between)
+        if (c != ';' && c != ' ' && c != '\t' && c != '\r' && c != '\n') jp.safe = false;
+    }
+    const ParamValue& first = pvs[segs.front().pv];
+    jp.start = static_cast<uint32_t>(first.name_start);
+    jp.end = static_cast<uint32_t>(jp.safe ? pvs[segs.back().pv].full_end : first.full_end);
+    if (!jp.safe)
+      for (size_t k = 1; k < segs.size(); ++k) drop.push_back({pvs[segs[k].pv].name_start, pvs[segs[k].pv].full_end});
+    put.push_back({jp.start, jp});
+  }
+  if (put.empty()) return false;
+  // Write the text: replaced ranges and dropped segments in source order.
+  struct Cut {
+    size_t start, end;
+    const JoinedParam* jp;
+  };
+  std::vector<Cut> cuts;
+  for (const auto& [at, jp] : put) cuts.push_back({jp.start, jp.end, &jp});
+  for (const auto& d : drop) cuts.push_back({d.first, d.second, nullptr});
+  std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.start < b.start; });
+  out.bytes.clear();
+  out.map.Clear();
+  size_t pos = 0;
+  for (const Cut& c : cuts) {
+    if (c.start < pos) continue;
+    out.bytes.append(raw.substr(pos, c.start - pos));
+    uint32_t at = static_cast<uint32_t>(out.bytes.size());
+    if (c.jp) out.bytes += c.jp->name + "=\"" + c.jp->value + "\"";
+    out.map.Add(at, static_cast<uint32_t>(out.bytes.size()), static_cast<uint32_t>(c.start),
+                static_cast<uint32_t>(c.end));
+    pos = c.end;
+  }
+  out.bytes.append(raw.substr(pos));
+  for (auto& [at, jp] : put) joined.push_back(std::move(jp));
+  return true;
+}
+
+// Our own headers (a message arriving with them brought them itself).
+bool OwnHeader(std::string_view name) {
+  static const char* const kOwn[] = {"x-nordpii", "x-nordpii-verdict"};
+  return HeaderIn(name, kOwn);
+}
+
+// True when the top message's header block has an X-Nordpii header.
+bool HasNordpiiHeader(std::string_view msg) {
+  MailLimits lim;
+  lim.max_parts = 1;
+  MimeTree t = ParseMime(msg, lim);
+  if (t.entities.empty()) return false;
+  for (const HeaderField& h : t.entities[0].headers)
+    if (OwnHeader(h.name)) return true;
+  return false;
 }
 
 // Address headers: the addresses in them route the message and are not a
@@ -281,6 +394,12 @@ struct MailScanner::Unit {
   std::shared_ptr<Extracted> doc;
   DocFormat doc_format = DocFormat::kNone;
   std::string charset_label;
+  std::string encoding;     // bodies: the transfer encoding the bytes are written back in
+  bool attachment = false;  // listed as an attachment (not a text part)
+  std::vector<JoinedParam> joined;  // headers: RFC 2231 parameters scanned joined
+  // Bodies replaced whole by a notice when they have findings (a document,
+  // binary data): what they are, for the notice. Empty for text.
+  std::string whole;
 };
 
 // A document attachment (OOXML, ODF, PDF): transfer-decoded and extracted
@@ -320,6 +439,7 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     return false;
   }
   u.doc = std::make_shared<Extracted>(std::move(*r));
+  u.whole = DocFormatName(u.doc_format);
   if (!u.doc->incomplete.empty()) {  // what was read is scanned; the rest makes the scan incomplete
     notes.push_back("part " + u.part + ": attachment partly scanned: " + u.doc->incomplete);
     incomplete = true;
@@ -389,60 +509,29 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     h.End(u, true);
   };
-  for (const MimeEntity& e : tree.entities) {
-    for (const HeaderField& hf : e.headers) {
-      if (!ScannedHeader(hf.name)) continue;
-      Unit u;
-      u.entity = &e;
-      u.header = &hf;
-      u.part = e.path;
-      u.field = hf.name;
-      u.region = hf.value;
-      u.region_end = hf.end;
-      Unfold(msg.substr(hf.value, hf.end - hf.value), unfolded, unfold_map);
-      u.transfer = DecodeEncodedWords(unfolded);
-      u.text = u.transfer.bytes;
-      u.maps = {&u.transfer.map, &unfold_map};
-      visit(u, "header " + hf.name + " of part " + e.path);
-    }
-    bool leaf = !e.multipart() && !e.message();
-    if (!leaf) continue;
-    Unit u;
-    u.entity = &e;
-    u.part = e.body_path();
-    u.field = "body";
-    u.region = e.body;
-    u.region_end = std::max(e.body, e.end);
-    std::string_view body = msg.substr(u.region, u.region_end - u.region);
-    if (!TextLikePart(e)) {
-      if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
-        // A document: its extracted text is scanned; findings name the
-        // location in it (Handler::Found, u.doc).
-        visit(u, "part " + u.part);
-        continue;
-      }
-      h.Begin(tree, u);  // an attachment: listed, not scanned
-      h.End(u, true);
-      continue;
-    }
+  // Transfer-decodes and charset-converts a text body into u (text, maps,
+  // encoding); false when the decoded size limit is reached (noted, the
+  // message incomplete).
+  auto decode_text = [&](Unit& u, std::string_view body, const std::string& encoding, const std::string& charset,
+                         bool is_html) -> bool {
     if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
       notes.push_back("part " + u.part + ": decoded size limit (" + std::to_string(limits_.max_decoded_bytes) +
                       " bytes per message) reached, not scanned");
       incomplete = true;
-      continue;
+      return false;
     }
-    if (e.encoding == "quoted-printable") {
+    u.encoding = encoding;
+    if (encoding == "quoted-printable") {
       u.transfer = DecodeQuotedPrintable(body);
-    } else if (e.encoding == "base64") {
+    } else if (encoding == "base64") {
       u.transfer = DecodeBase64(body);
     } else {
-      if (e.encoding != "7bit" && e.encoding != "8bit" && e.encoding != "binary")
-        notes.push_back("part " + u.part + ": unknown transfer encoding '" + e.encoding + "' read as 8bit");
+      if (encoding != "7bit" && encoding != "8bit" && encoding != "binary")
+        notes.push_back("part " + u.part + ": unknown transfer encoding '" + encoding + "' read as 8bit");
     }
-    u.bytes = (e.encoding == "quoted-printable" || e.encoding == "base64") ? std::string_view(u.transfer.bytes)
-                                                                            : body;
+    u.bytes = (encoding == "quoted-printable" || encoding == "base64") ? std::string_view(u.transfer.bytes) : body;
     for (auto& n : u.transfer.notes) notes.push_back("part " + u.part + ": " + n);
-    std::string cs = e.charset;
+    std::string cs = charset;
     if (cs.empty() || cs == "us-ascii" || cs == "ascii") {
       if (ValidUtf8(u.bytes)) cs = "utf-8";
     }
@@ -457,8 +546,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.utf8 = u.charset.bytes;
     }
     for (auto& n : u.charset.notes) notes.push_back("part " + u.part + ": " + n);
-    const std::string fn = AsciiLower(e.filename);
-    u.is_html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
+    u.is_html = is_html;
     if (u.is_html) {
       u.html = HtmlToText(u.utf8);
       for (auto& n : u.html.notes) notes.push_back("part " + u.part + ": " + n);
@@ -469,7 +557,150 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       u.maps = {&u.charset.map, &u.transfer.map};
     }
     decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
-    visit(u, "part " + u.part);
+    return true;
+  };
+  // A multipart's preamble or epilogue: plain text in no charset.
+  auto structural_text = [&](const MimeEntity& e, uint32_t from, uint32_t to, const char* what) {
+    if (to <= from) return;
+    Unit u;
+    u.entity = &e;
+    u.part = e.path;
+    u.field = what;
+    u.region = from;
+    u.region_end = to;
+    if (decode_text(u, msg.substr(from, to - from), "7bit", "", false)) visit(u, std::string(what) + " of part " + e.path);
+  };
+  // Epilogues wait until the parts before them are done (units go in
+  // message order): innermost last-in, first out.
+  std::vector<const MimeEntity*> epilogues;
+  auto flush_epilogues = [&](uint32_t before) {
+    while (!epilogues.empty() && epilogues.back()->epilogue <= before) {
+      const MimeEntity& m = *epilogues.back();
+      epilogues.pop_back();
+      structural_text(m, m.epilogue, m.end, "epilogue");
+    }
+  };
+  // The note that says why the message is incomplete goes last (callers
+  // quote the last note as the reason): the first one added by the step
+  // that made it so.
+  size_t reason = incomplete ? (tree.notes.empty() ? SIZE_MAX : tree.notes.size() - 1) : SIZE_MAX;
+  for (const MimeEntity& e : tree.entities) {
+    const bool was_incomplete = incomplete;
+    const size_t notes_before = notes.size();
+    struct Mark {  // on every way out of this iteration
+      std::vector<std::string>& notes;
+      const bool& incomplete;
+      bool was;
+      size_t before;
+      size_t& reason;
+      ~Mark() {
+        if (!was && incomplete && reason == SIZE_MAX && notes.size() > before) reason = before;
+      }
+    } mark{notes, incomplete, was_incomplete, notes_before, reason};
+    flush_epilogues(e.start);
+    for (const HeaderField& hf : e.headers) {
+      if (!ScannedHeader(hf.name)) continue;
+      Unit u;
+      u.entity = &e;
+      u.header = &hf;
+      u.part = e.path;
+      u.field = hf.name;
+      u.region = hf.value;
+      u.region_end = hf.end;
+      std::string_view value = msg.substr(hf.value, hf.end - hf.value);
+      if (ParamHeader(hf.name) && value.find('*') != std::string_view::npos &&
+          JoinRfc2231(value, u.charset, u.joined))
+        value = u.charset.bytes;  // RFC 2231 values joined (u.charset: that stage's text and map)
+      Unfold(value, unfolded, unfold_map);
+      u.transfer = DecodeEncodedWords(unfolded);
+      u.text = u.transfer.bytes;
+      u.maps = {&u.transfer.map, &unfold_map, &u.charset.map};
+      visit(u, "header " + hf.name + " of part " + e.path);
+    }
+    if (e.multipart()) {
+      structural_text(e, e.body, e.preamble_end, "preamble");
+      if (e.epilogue < e.end) epilogues.push_back(&e);
+    }
+    bool leaf = !e.multipart() && !e.message();
+    if (!leaf) continue;
+    Unit u;
+    u.entity = &e;
+    u.part = e.body_path();
+    u.field = "body";
+    u.region = e.body;
+    u.region_end = std::max(e.body, e.end);
+    std::string_view body = msg.substr(u.region, u.region_end - u.region);
+    if (!TextLikePart(e)) {
+      const bool was_incomplete = incomplete;
+      if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
+        // A document: its extracted text is scanned; findings name the
+        // location in it (Handler::Found, u.doc).
+        visit(u, "part " + u.part);
+        continue;
+      }
+      if (incomplete == was_incomplete && body.size() > 0) {
+        // No extractor reads it: its decoded bytes are scanned as text when
+        // they are text, else their printable text runs (like strings(1)),
+        // so text hidden in an octet-stream is not passed unseen.
+        if (body.size() * 3 > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
+          notes.push_back("part " + u.part + ": decoded size limit (" + std::to_string(limits_.max_decoded_bytes) +
+                          " bytes per message) reached, not scanned");
+          incomplete = true;
+          h.Begin(tree, u);  // (the handler settles the part's held-back header edits)
+          h.End(u, false);
+          continue;
+        }
+        Decoded transfer;
+        if (e.encoding == "quoted-printable") transfer = DecodeQuotedPrintable(body);
+        else if (e.encoding == "base64") transfer = DecodeBase64(body);
+        const bool encoded = e.encoding == "quoted-printable" || e.encoding == "base64";
+        std::string_view bytes = encoded ? std::string_view(transfer.bytes) : body;
+        const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+        const bool utf16 = bytes.size() >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF));
+        if (utf16 || LooksLikeText(bytes)) {
+          notes.push_back("part " + u.part + ": attachment with no text extractor read as text");
+          if (decode_text(u, body, e.encoding, utf16 ? "utf-16" : "utf-8", false)) visit(u, "part " + u.part);
+          continue;
+        }
+        u.transfer = std::move(transfer);
+        u.encoding = e.encoding;
+        u.bytes = encoded ? std::string_view(u.transfer.bytes) : body;
+        u.charset = PrintableRuns(u.bytes);
+        if (u.charset.bytes.empty()) {  // no text in it at all: listed as before
+          u.attachment = true;
+          h.Begin(tree, u);
+          h.End(u, true);
+          continue;
+        }
+        u.utf8 = u.text = u.charset.bytes;
+        u.maps = {&u.charset.map, &u.transfer.map};
+        u.field = "strings";
+        u.whole = "binary data";  // redaction replaces the part by a notice
+        notes.push_back("part " + u.part + ": binary attachment with no text extractor: its printable text runs (" +
+                        std::to_string(u.text.size()) + " bytes) were scanned");
+        decoded_total += u.bytes.size() + u.charset.bytes.size();
+        visit(u, "part " + u.part);
+        continue;
+      }
+      u.attachment = true;
+      h.Begin(tree, u);  // an attachment: listed, not scanned
+      h.End(u, true);
+      continue;
+    }
+    const std::string fn = AsciiLower(e.filename);
+    bool html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
+    if (decode_text(u, body, e.encoding, e.charset, html)) visit(u, "part " + u.part);
+  }
+  {
+    const bool was_incomplete = incomplete;
+    const size_t notes_before = notes.size();
+    flush_epilogues(UINT32_MAX);
+    if (!was_incomplete && incomplete && reason == SIZE_MAX && notes.size() > notes_before) reason = notes_before;
+  }
+  if (incomplete && reason < notes.size() && reason + 1 < notes.size()) {
+    std::string why = std::move(notes[reason]);
+    notes.erase(notes.begin() + static_cast<std::ptrdiff_t>(reason));
+    notes.push_back(std::move(why));
   }
 }
 
@@ -485,7 +716,7 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
     Finding f;  // reused: its strings keep their capacity
     bool stop = false;
     void Begin(const MimeTree&, Unit& u) {
-      if (stop || u.header != nullptr || TextLikePart(*u.entity) || u.doc) return;
+      if (stop || !u.attachment) return;
       std::string type = u.entity->type + "/" + u.entity->subtype;
       sink.OnAttachment(u.part, type, SafeName(u.entity->filename), u.region_end - u.region);
     }
@@ -556,11 +787,6 @@ std::string ApplyRanges(std::string_view in, std::vector<Edit> ranges, bool keep
   return out;
 }
 
-// Headers whose values carry MIME parameters (file names).
-bool ParamHeader(std::string_view name) {
-  static const char* const kParam[] = {"content-type", "content-disposition"};
-  return HeaderIn(name, kParam);
-}
 
 // Replacements that fall in a MIME parameter value are written in its
 // syntax: percent-encoded in an RFC 2231 extended value ("[NO-FNR]" is not
@@ -720,6 +946,8 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     Handler(std::string_view m, RedactStyle st, RedactSummary& su, const Write& w,
             const std::function<Status(std::string_view)>& hp)
         : msg(m), style(st), sum(su), write(w), header_point(hp) {}
+    bool drop_forged = false;
+    const MimeEntity* root = nullptr;
     std::string_view msg;
     RedactStyle style;
     RedactSummary& sum;
@@ -768,11 +996,9 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     void Put(std::string_view b) {
       if (status.ok()) Fail(enc->Put(b));
     }
-    bool images = false;  // image parts are documents (OCR)
-    bool DocumentPart(const MimeEntity& e) const {
-      return !e.multipart() && !e.message() && !TextLikePart(e) &&
-             DetectDocFormat(e.type + "/" + e.subtype, e.filename, "", images) != DocFormat::kNone;
-    }
+    bool images = false;  // image parts are documents (OCR); every non-text leaf may be replaced anyway
+    // A part that may be replaced whole (a document or binary attachment).
+    bool DocumentPart(const MimeEntity& e) const { return !e.multipart() && !e.message() && !TextLikePart(e); }
     // A header edit: held back while its part may still be replaced.
     void HeaderEdit(const Unit& u, uint32_t start, uint32_t end, std::string_view bytes) {
       if (DocumentPart(*u.entity)) {
@@ -805,6 +1031,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
         eol = tree.eol;
         const MimeEntity& root = tree.entities[0];
         header_end = root.headers.empty() ? 0 : root.headers.back().next;
+        this->root = &root;
         have_tree = true;
       }
       count = 0;
@@ -822,7 +1049,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     }
     bool Found(Unit& u, const Finding& f) {
       if (!status.ok()) return false;
-      if (u.doc) {  // a document attachment: replaced whole at its end
+      if (!u.whole.empty()) {  // a document or binary attachment: replaced whole at its end
         ++count;
         if (std::find(types.begin(), types.end(), f.type) == types.end()) types.push_back(f.type);
         return true;
@@ -847,11 +1074,12 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       }
       if (!AsciiCompatible(u.charset_label)) rep = FromUtf8(rep, u.charset_label);
       if (!enc) {  // the part changes: write the message up to it, then stream it
-        const std::string& te = u.entity->encoding;
+        const std::string& te = u.encoding;
         PartEncoder::Kind k = te == "base64"             ? PartEncoder::kBase64
                               : te == "quoted-printable" ? PartEncoder::kQuotedPrintable
                                                          : PartEncoder::kIdentity;
         enc = std::make_unique<PartEncoder>(k, eol, write);
+        if (deferred_entity == u.entity) FlushDeferred();  // an attachment read as text: edited in place
         Emit(u.region, u.region, {});
       }
       if (have_pending && r.start < pending.end) {  // snapped ranges touch: merge
@@ -876,8 +1104,18 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       return status.ok();
     }
     void End(Unit& u, bool scanned) {
-      if (!u.header && (u.doc || deferred_entity == u.entity)) {
-        if (u.doc && scanned && count > 0) {
+      if (u.header && drop_forged && u.entity == root && OwnHeader(u.header->name)) {
+        // An X-Nordpii header that came with the message: removed (its
+        // findings still count, as in the pass that counted them).
+        if (scanned && count > 0) {
+          sum.redacted += count;
+          for (auto& t : types) sum.types.insert(t);
+        }
+        Emit(u.header->start, u.header->next, {});
+        return;
+      }
+      if (!u.header && (!u.whole.empty() || deferred_entity == u.entity)) {
+        if (!u.whole.empty() && scanned && count > 0) {
           // A PDF/OOXML/ODF file cannot be rewritten faithfully: the whole
           // part (its headers too) becomes a short text/plain notice.
           const MimeEntity& e = *u.entity;
@@ -896,14 +1134,14 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
           std::string notice = "Content-Type: text/plain; charset=utf-8" + eol +
                                "Content-Disposition: attachment; filename=\"nordpii-removed-attachment.txt\"" + eol +
                                "Content-Transfer-Encoding: 8bit" + eol + eol + "nordpii removed the attachment '" +
-                               SafeName(e.filename) + "' (" + DocFormatName(u.doc_format) + ", " +
+                               SafeName(e.filename) + "' (" + u.whole + ", " +
                                std::to_string(u.region_end - u.region) + " bytes encoded): it contained " +
                                std::to_string(count) + " identifier(s) of type(s) " + list + "." + eol;
           Emit(e.start, e.end, notice);
           return;
         }
         FlushDeferred();
-        if (u.doc) return;
+        if (!u.whole.empty()) return;
       }
       if (!scanned) {  // the walk marks the message incomplete; nothing of it counts
         if (enc) Fail(Error(ErrorCode::kLimit, "part " + u.part + " not fully scanned"));
@@ -928,6 +1166,33 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
               return;
             }
         }
+        // RFC 2231 parameters scanned joined: a finding there is written
+        // back as one extended parameter (`filename*=UTF-8''kunde-%5BNO-FNR%5D.txt`)
+        // in place of all its segments; segments that are not adjacent and in
+        // order cannot be rewritten safely: the redaction is incomplete.
+        for (Edit& r : ranges) {
+          for (const JoinedParam& jp : u.joined) {
+            if (!(r.start < jp.end && jp.start < r.end)) continue;
+            std::string v = jp.value;
+            bool ok = jp.safe && r.start == jp.start && r.end == jp.end;
+            for (const ParamHit& hit : hits) {
+              if (!ok) break;
+              if (!(hit.start >= jp.start && hit.end <= jp.end)) continue;
+              size_t at = hit.value.empty() ? std::string::npos : v.find(hit.value);
+              if (at == std::string::npos) ok = false;
+              for (; at != std::string::npos; at = v.find(hit.value, at + hit.rep.size()))
+                v.replace(at, hit.value.size(), hit.rep);
+            }
+            if (!ok) {
+              sum.notes.push_back("part " + u.part + ": an identifier in a " + h.name +
+                                  " parameter split over RFC 2231 continuations that are not adjacent and in order"
+                                  " cannot be redacted safely");
+              sum.incomplete = true;
+              return;
+            }
+            r.bytes = jp.name + "*=UTF-8''" + PercentEncodeAttr(v);
+          }
+        }
         if (rebuild && ParamHeader(h.name)) {
           // Encoded words inside parameters: only those parameters are
           // rewritten; the header keeps its type and other parameters (never
@@ -950,7 +1215,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       Put(u.bytes.substr(bpos));
       if (status.ok()) Fail(enc->Finish());
       std::string_view region = msg.substr(u.region, u.region_end - u.region);
-      const std::string& te = u.entity->encoding;
+      const std::string& te = u.encoding;
       if (te == "base64") {
         if (status.ok()) Fail(write(TrailingSpace(region)));
       } else if (te == "quoted-printable") {
@@ -963,6 +1228,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       enc.reset();
     }
   } h(msg, style, sum, write, header_point);
+  h.drop_forged = drop_forged_;
   h.images = limits_.ocr;
   Walk(msg, filter, sum.notes, sum.incomplete, h);
   h.FlushDeferred();  // (a walk cut short before a document part's body)
@@ -997,14 +1263,25 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
     out.append(b);
     return Status::Ok();
   };
-  Status s = RedactPass(
-      msg, filter, style, w,
-      [&](std::string_view e) {
-        at_out = out.size();
-        eol = e;
-        return Status::Ok();
-      },
-      sum);
+  auto pass = [&](bool drop_forged) {
+    out.clear();
+    drop_forged_ = drop_forged;
+    Status st = RedactPass(
+        msg, filter, style, w,
+        [&](std::string_view e) {
+          at_out = out.size();
+          eol = e;
+          return Status::Ok();
+        },
+        sum);
+    drop_forged_ = false;
+    return st;
+  };
+  Status s = pass(false);
+  if (s.ok() && remove_forged_ && sum.redacted > 0 && !sum.incomplete && HasNordpiiHeader(msg)) {
+    sum = RedactSummary{};  // again, without the X-Nordpii headers that came with it
+    s = pass(true);
+  }
   if (!s.ok()) return s;
   if (sum.redacted == 0) {
     out.assign(msg.data(), msg.size());
@@ -1039,10 +1316,12 @@ Status MailScanner::Redact(std::string_view msg, const FindingFilter& filter, Re
     if (!b.empty()) last = b.back();
     return write(b);
   };
+  drop_forged_ = remove_forged_ && HasNordpiiHeader(msg);
   Status s = RedactPass(
       msg, filter, style, counted,
       [&](std::string_view eol) { return write(NordpiiHeader(first, written > 0 && last != '\n', eol)); },
       sum);
+  drop_forged_ = false;
   if (!s.ok()) return s;
   if (!sum.incomplete && (sum.redacted != first.redacted || sum.types != first.types))
     return Error(ErrorCode::kInternal, "redaction passes disagree");

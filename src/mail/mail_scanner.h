@@ -16,6 +16,12 @@
 // kept so the HTML stays well-formed; everything else is copied byte for byte
 // and a message with nothing to redact comes out byte-identical. A redacted
 // message gets an "X-Nordpii: redacted=N; types=a,b" header (no values).
+// X-Nordpii / X-Nordpii-Verdict headers that came with the message are
+// untrusted input: scanned and redacted like any header; with
+// set_remove_forged_headers(true) (the redact command) they are removed from
+// a message that gets our own header (a forged claim must not stand beside
+// it). The milter leaves that off: it deletes them itself (DropForged) and
+// diffs headers by position.
 //
 // One MailScanner per thread (it borrows the thread's ScanContext).
 #ifndef NORDPII_MAIL_MAIL_SCANNER_H_
@@ -72,6 +78,7 @@ class MailScanner {
   // Scanning stops (the summary is incomplete / the scan fails) once this
   // time has passed; checked per part and per 1 MiB of text. Default: none.
   void set_deadline(std::chrono::steady_clock::time_point d) { deadline_ = d; }
+  void set_remove_forged_headers(bool on) { remove_forged_ = on; }
 
   // The Message-ID of a message (without <>), or "".
   static std::string MessageId(std::string_view msg);
@@ -94,6 +101,10 @@ class MailScanner {
   MailLimits limits_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::string scratch_;  // a small message's redacted copy (Redact to a Write)
+  // RedactPass removes the top message's X-Nordpii / X-Nordpii-Verdict
+  // headers that came with it (set when the message gets our own header).
+  bool drop_forged_ = false;
+  bool remove_forged_ = false;
 };
 
 // True for parts we scan as text (text/*, JSON/XML/CSV, message/* reports,

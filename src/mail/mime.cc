@@ -209,6 +209,9 @@ class Parser {
     bool open = false;  // inside a part that started at part_start
     uint32_t part_start = 0;
     bool closed = false;
+    bool seen = false;  // a delimiter line was found
+    t_.entities[idx].preamble_end = body;
+    t_.entities[idx].epilogue = end;
     // Delimiter lines: "--boundary" at the body's start or after a line break.
     const std::string_view within = raw_.substr(0, end);
     for (uint32_t p = body; p < end;) {
@@ -227,6 +230,13 @@ class Parser {
       bool close = rest.substr(0, 2) == "--";
       if (close) rest.remove_prefix(2);
       if (Trim(rest).empty()) {
+        if (!seen) {  // the preamble ends before the line break that precedes the delimiter
+          seen = true;
+          uint32_t pe = at;
+          if (pe > body && raw_[pe - 1] == '\n') --pe;
+          if (pe > body && raw_[pe - 1] == '\r') --pe;
+          t_.entities[idx].preamble_end = pe;
+        }
         if (open) {
           uint32_t pe = at;  // the line break before a delimiter belongs to it
           if (pe > part_start && raw_[pe - 1] == '\n') --pe;
@@ -235,12 +245,25 @@ class Parser {
         }
         if (close) {
           closed = true;
+          t_.entities[idx].epilogue = next;
           break;
         }
         open = true;
         part_start = next;
       }
       p = next;
+    }
+    if (!seen) {
+      // No delimiter line at all: the body is not split into parts. Mail
+      // clients (and Python's email package) show it as text; so do we, so
+      // that it is scanned and redacted like any text/plain part.
+      MimeEntity& e = t_.entities[idx];
+      e.type = "text";
+      e.subtype = "plain";
+      t_.notes.push_back("multipart at part " + e.body_path() + " has no delimiter line: read as text/plain");
+      e.boundary.clear();
+      e.preamble_end = e.epilogue = 0;
+      return;
     }
     if (open && !closed) {
       t_.notes.push_back("multipart at part " + t_.entities[idx].body_path() + " has no closing delimiter");

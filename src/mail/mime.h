@@ -68,6 +68,12 @@ struct MimeEntity {
   std::string filename;     // Content-Disposition filename / Content-Type name (RFC 2231/2047 decoded)
   std::vector<size_t> children;  // indexes into MimeTree::entities
   bool opaque = false;      // not parsed further (limit hit); scanned as a leaf if text-like
+  // A multipart's preamble [body, preamble_end) (before the first delimiter
+  // line and its line break) and epilogue [epilogue, end) (after the closing
+  // delimiter line); empty ranges when there are none. Mail clients do not
+  // show them but they are text anyone can put there: they are scanned.
+  uint32_t preamble_end = 0;
+  uint32_t epilogue = 0;
 
   bool multipart() const { return type == "multipart" && !boundary.empty() && !opaque; }
   bool message() const { return type == "message" && subtype == "rfc822" && !opaque; }
@@ -88,7 +94,8 @@ struct MimeTree {
 // Parses `raw` (one message, without an mbox "From " line). Never fails: a
 // malformed message gives the best structure it has (a header block ending
 // at the first line that is not a header, a multipart without a closing
-// delimiter running to the end of its parent).
+// delimiter running to the end of its parent; a multipart whose body holds
+// no delimiter line at all is read as text/plain, as mail clients show it).
 MimeTree ParseMime(std::string_view raw, const MailLimits& limits);
 
 // Header helpers (exposed for tests).

@@ -17,12 +17,142 @@
 namespace nordpii {
 namespace {
 
+bool IsSpaceChar(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
+  return -1;
+}
+
+// What an event with text is: a visible text node, or text that is not shown
+// but is in the message all the same — a text-bearing attribute value, a URL
+// attribute (percent-encoding decoded too), a comment, the content of a
+// hidden element — written on a line of its own so that it neither joins
+// nor splits the visible text around it.
+enum : uint8_t { kVisible = 0, kAttr = 1, kUrl = 2, kAside = 3 };
+
 struct Event {
   uint32_t offset;       // source offset
   uint32_t length;       // text: raw length; separator: 0
   const char* sep;       // separator text, or nullptr for a text node
+  uint8_t kind = kVisible;
   bool operator<(const Event& o) const { return offset < o.offset; }
 };
+
+// Text that is not shown (attributes, comments, hidden elements) is emitted
+// only when it holds at least this many digits (ASCII or full-width, numeric
+// character references, %3X in URLs): identifiers have more, and ordinary markup (widths, MSO
+// conditional comments, colours) stays out of the scanned text.
+constexpr size_t kAsideDigits = 6;
+bool AsideWorthy(std::string_view raw) {
+  size_t d = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] >= '0' && raw[i] <= '9') ++d;
+    else if (raw[i] == '&' && i + 1 < raw.size() && raw[i + 1] == '#') ++d;  // a character reference
+    else if (raw[i] == '%' && i + 2 < raw.size() && raw[i + 1] == '3' && raw[i + 2] >= '0' && raw[i + 2] <= '9')
+      ++d;  // %30-%39 in a URL
+    else if (static_cast<unsigned char>(raw[i]) == 0xEF && i + 2 < raw.size() &&
+             static_cast<unsigned char>(raw[i + 1]) == 0xBC && (static_cast<unsigned char>(raw[i + 2]) & 0xF0) == 0x90 &&
+             (static_cast<unsigned char>(raw[i + 2]) & 0x0F) <= 9)
+      ++d;  // a full-width digit (U+FF10-FF19)
+    if (d >= kAsideDigits) return true;
+  }
+  return false;
+}
+
+// Attributes whose values are text people write or read (alt text, titles,
+// form values, data attributes) or URLs (mailto: and query strings).
+uint8_t AttrKind(std::string_view name) {
+  // By length and first letter first: most attributes (class, style, lang,
+  // width, ...) are rejected without a comparison.
+  const size_t n = name.size();
+  if (n < 3) return kVisible;
+  auto eq = [&](const char* w) {
+    for (size_t j = 0; j < n; ++j)
+      if ((name[j] | 0x20) != w[j]) return false;
+    return true;
+  };
+  switch (name[0] | 0x20) {
+    case 'a':
+      if (n == 3) return eq("alt") ? kAttr : kVisible;
+      if (n == 4) return eq("abbr") ? kAttr : kVisible;
+      if (n == 6) return eq("action") ? kUrl : kVisible;
+      if (n == 10) return eq("aria-label") ? kAttr : kVisible;
+      return kVisible;
+    case 'b': return n == 10 && eq("background") ? kUrl : kVisible;
+    case 'c':
+      if (n == 4) return eq("cite") ? kUrl : kVisible;
+      if (n == 7) return eq("content") ? kAttr : kVisible;
+      return kVisible;
+    case 'd': return n > 5 && (name[1] | 0x20) == 'a' && (name[2] | 0x20) == 't' && (name[3] | 0x20) == 'a' &&
+                     name[4] == '-' ? kAttr : kVisible;
+    case 'h': return n == 4 && eq("href") ? kUrl : kVisible;
+    case 'l': return n == 5 && eq("label") ? kAttr : kVisible;
+    case 'p': return n == 11 && eq("placeholder") ? kAttr : kVisible;
+    case 's':
+      if (n == 3) return eq("src") ? kUrl : kVisible;
+      if (n == 7) return eq("summary") ? kAttr : kVisible;
+      return kVisible;
+    case 't': return n == 5 && eq("title") ? kAttr : kVisible;
+    case 'v': return n == 5 && eq("value") ? kAttr : kVisible;
+    default: return kVisible;
+  }
+}
+
+bool EqNoCase(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (static_cast<char>(a[i] | ((a[i] >= 'A' && a[i] <= 'Z') ? 0x20 : 0)) != lower[i]) return false;
+  return true;
+}
+
+bool FindNoCase(std::string_view hay, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    size_t k = 0;
+    while (k < needle.size() && (hay[i + k] | 0x20) == (needle[k] | 0x20)) ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && IsSpaceChar(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpaceChar(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// An inline style that hides the element: display:none, visibility:hidden,
+// mso-hide:all (each declaration's property and value, any case).
+bool HidingStyle(std::string_view style) {
+  // Cheap test first: some declaration value starts with n, h or a.
+  // (A plain byte loop: style values are short, a library call per ':'
+  // cost more than the loop.)
+  bool maybe = false;
+  for (size_t c = 0; c + 1 < style.size() && !maybe; ++c) {
+    if (style[c] != ':') continue;
+    size_t v = c + 1;
+    while (v < style.size() && IsSpaceChar(style[v])) ++v;
+    char f = v < style.size() ? static_cast<char>(style[v] | 0x20) : 0;
+    maybe = f == 'n' || f == 'h' || f == 'a';
+  }
+  if (!maybe) return false;
+  size_t i = 0;
+  while (i < style.size()) {
+    size_t semi = style.find(';', i);
+    if (semi == std::string_view::npos) semi = style.size();
+    std::string_view decl = style.substr(i, semi - i);
+    size_t colon = decl.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view prop = TrimSpace(decl.substr(0, colon)), val = TrimSpace(decl.substr(colon + 1));
+      if (val.size() > 10 && val.substr(val.size() - 10) == "!important") val = TrimSpace(val.substr(0, val.size() - 10));
+      if ((EqNoCase(prop, "display") && EqNoCase(val, "none")) ||
+          (EqNoCase(prop, "visibility") && EqNoCase(val, "hidden")) || (EqNoCase(prop, "mso-hide") && EqNoCase(val, "all")))
+        return true;
+    }
+    i = semi + 1;
+  }
+  return false;
+}
 
 bool Skipped(GumboTag t) {
   return t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE || t == GUMBO_TAG_TEMPLATE ||
@@ -224,9 +354,41 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
       d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset, ev.offset);  // inserted
       continue;
     }
+    if (ev.kind != kVisible && !d.bytes.empty() && d.bytes.back() != '\n') {  // a line of its own
+      JumpTo(d, cursor, ev.offset);
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes.push_back('\n');
+      d.map.Add(at, at + 1, ev.offset, ev.offset);
+    }
     JumpTo(d, cursor, ev.offset);
     std::string_view raw = html.substr(ev.offset, ev.length);
     size_t i = 0;
+    if (ev.kind == kAttr || ev.kind == kUrl) {  // an attribute value: entities (and %XX in a URL)
+      while (i < raw.size()) {
+        uint32_t cp;
+        size_t len = raw[i] == '&' ? Entity(raw, i, cp) : 0;
+        if (len == 0 && ev.kind == kUrl && i + 2 < raw.size() && (raw[i] == '%' || raw[i] == '+')) {
+          int hi = HexDigit(raw[i + 1]), lo = HexDigit(raw[i + 2]);
+          if (raw[i] == '+') cp = ' ', len = 1;
+          else if (hi >= 0 && lo >= 0 && hi < 8 && hi * 16 + lo >= 0x20) cp = static_cast<uint32_t>(hi * 16 + lo), len = 3;
+        }
+        if (len == 0) {
+          d.bytes.push_back(raw[i]);
+          ++i;
+          continue;
+        }
+        uint32_t at = static_cast<uint32_t>(d.bytes.size());
+        AppendUtf8(cp, d.bytes);
+        d.map.Add(at, static_cast<uint32_t>(d.bytes.size()), ev.offset + static_cast<uint32_t>(i),
+                  ev.offset + static_cast<uint32_t>(i + len));
+        i += len;
+      }
+      cursor = ev.offset + ev.length;
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes.push_back('\n');
+      d.map.Add(at, at + 1, cursor, cursor);
+      continue;
+    }
     // White space at the start of a line is not rendered: "<br>\n0000" is
     // one line break, so a value wrapped there ("4571 3100<br>\n0000 0007")
     // reads as a value broken by one line end, as in plain text.
@@ -269,8 +431,14 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
       i += len;
     }
     cursor = ev.offset + ev.length;
+    if (ev.kind == kAside && !d.bytes.empty() && d.bytes.back() != '\n') {
+      uint32_t at = static_cast<uint32_t>(d.bytes.size());
+      d.bytes.push_back('\n');
+      d.map.Add(at, at + 1, cursor, cursor);
+    }
   }
 }
+
 
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
@@ -392,6 +560,7 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
     return v % 32;
   };
   size_t text_start = 0;
+  std::vector<Event> aside_buf;  // a tag's attribute events
   auto text = [&](size_t from, size_t to) -> bool {
     if (to <= from) return true;
     bool ws = true;
@@ -418,6 +587,12 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
         if (e == std::string_view::npos) return false;
         if (h.substr(j + 4, e - j - 4).find("--!>") != std::string_view::npos) return false;
         end = e + 3;
+        if (AsideWorthy(h.substr(j + 4, e - j - 4))) {  // a comment with a number in it
+          // Gumbo does not walk <head> (explicit, or implied before the body starts)
+          if (in_head || !body_started || !text(text_start, j)) return false;
+          ev.push_back({static_cast<uint32_t>(j + 4), static_cast<uint32_t>(e - j - 4), nullptr, kAside});
+          text_start = j;  // (nothing between: text() above emitted it)
+        }
       } else {
         size_t e = h.find('>', j + 2);
         if (e == std::string_view::npos) return false;
@@ -435,25 +610,58 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
       size_t k = j + (close ? 2 : 1), name0 = k;
       while (k < n && !IsSpace(h[k]) && h[k] != '/' && h[k] != '>') ++k;
       std::string_view name = h.substr(name0, k - name0);
-      // Attributes (quoted values may contain '>').
+      // Attributes (quoted values may contain '>'). Text attribute values
+      // with a number in them become events; a hidden element goes to
+      // Gumbo (its end is found by the tree builder).
+      size_t attr_events = ev.size();
+      bool hidden = false;
       for (;;) {
         while (k < n && (IsSpace(h[k]) || h[k] == '/')) ++k;
         if (k >= n) return false;
         if (h[k] == '>') break;
+        size_t an = k;
         ++k;
         while (k < n && !IsSpace(h[k]) && h[k] != '/' && h[k] != '>' && h[k] != '=') ++k;
+        std::string_view aname = h.substr(an, k - an);
         while (k < n && IsSpace(h[k])) ++k;
+        size_t v0 = k, v1 = k;
         if (k < n && h[k] == '=') {
           ++k;
           while (k < n && IsSpace(h[k])) ++k;
           if (k < n && (h[k] == '"' || h[k] == '\'')) {
             size_t q = h.find(h[k], k + 1);
             if (q == std::string_view::npos) return false;
+            v0 = k + 1, v1 = q;
             k = q + 1;
           } else {
+            v0 = k;
             while (k < n && !IsSpace(h[k]) && h[k] != '>') ++k;
+            v1 = k;
           }
         }
+        if (close) continue;
+        std::string_view aval = h.substr(v0, v1 - v0);
+        const size_t al = aname.size();
+        if (al == 6 && EqNoCase(aname, "hidden")) hidden = true;
+        else if (al == 5 && EqNoCase(aname, "style") && (HidingStyle(aval) || aval.find('&') != std::string_view::npos))
+          hidden = true;
+        if (aval.size() >= kAsideDigits) {
+          if (uint8_t ak = AttrKind(aname); ak != kVisible && AsideWorthy(aval)) {
+            // The same name earlier in the tag: the tree builder keeps the
+            // first value; Gumbo decides (a conservative substring test).
+            if (FindNoCase(h.substr(name0, an - name0), aname)) return false;
+            ev.push_back({static_cast<uint32_t>(v0), static_cast<uint32_t>(v1 - v0), nullptr, ak});
+          }
+        }
+      }
+      if (hidden) return false;
+      if (ev.size() > attr_events) {
+        // Attribute events must follow the tag's own separator (pushed
+        // below): kept aside and appended after it.
+        aside_buf.assign(ev.begin() + static_cast<std::ptrdiff_t>(attr_events), ev.end());
+        ev.resize(attr_events);
+      } else {
+        aside_buf.clear();
       }
       end = k + 1;
       if (!text(text_start, j)) return false;
@@ -462,6 +670,9 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
       if (kind == Kind::kBail) return false;
       if (after_body && !(close && kind == Kind::kHtml)) return false;
       if (close && kind == Kind::kBody) after_body = true;
+      if (!aside_buf.empty() && (in_head || kind == Kind::kHeadOnly || kind == Kind::kRawSkip ||
+                                 kind == Kind::kTitle || kind == Kind::kHead))
+        return false;  // attributes of elements Gumbo's walk may skip
       if (!close) {
         if (in_head && kind != Kind::kHeadOnly && kind != Kind::kRawSkip && kind != Kind::kTitle) return false;
         switch (kind) {
@@ -574,6 +785,7 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
             return false;
         }
       }
+      ev.insert(ev.end(), aside_buf.begin(), aside_buf.end());  // after the tag's separator
     } else {
       i = j + 1;  // '<' not starting markup: text
       continue;
@@ -634,7 +846,7 @@ Decoded HtmlToTextGumbo(std::string_view html) {
   // Collect text nodes and separators with their source offsets, iteratively
   // (no recursion: hostile nesting depth cannot exhaust the stack).
   std::vector<Event> events;
-  std::vector<const GumboNode*> stack = {out->root};
+  std::vector<const GumboNode*> stack = {out->document};  // (comments before <html> are its children)
   while (!stack.empty()) {
     const GumboNode* n = stack.back();
     stack.pop_back();
@@ -644,6 +856,17 @@ Decoded HtmlToTextGumbo(std::string_view html) {
       if (p >= html.data() && p + t.original_text.length <= html.data() + html.size())
         events.push_back({static_cast<uint32_t>(p - html.data()),
                           static_cast<uint32_t>(t.original_text.length), nullptr});
+      continue;
+    }
+    if (n->type == GUMBO_NODE_COMMENT) {  // "<!--" text "-->": the text, when it holds a number
+      const GumboStringPiece& o = n->v.text.original_text;
+      if (o.data >= html.data() && o.data + o.length <= html.data() + html.size() && o.length >= 7 &&
+          std::string_view(o.data, 4) == "<!--" && std::string_view(o.data + o.length - 3, 3) == "-->") {
+        std::string_view inner(o.data + 4, o.length - 7);
+        if (AsideWorthy(inner))
+          events.push_back({static_cast<uint32_t>(inner.data() - html.data()), static_cast<uint32_t>(inner.size()),
+                            nullptr, kAside});
+      }
       continue;
     }
     if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE &&
@@ -657,6 +880,32 @@ Decoded HtmlToTextGumbo(std::string_view html) {
       if (Skipped(e.tag)) continue;
       bool has_start = e.original_tag.length > 0;
       bool has_end = e.original_end_tag.length > 0;
+      bool hidden = false;
+      for (unsigned a = 0; a < e.attributes.length; ++a) {
+        const auto* at = static_cast<const GumboAttribute*>(e.attributes.data[a]);
+        std::string_view name(at->name);
+        if (name == "hidden" || (name == "style" && HidingStyle(at->value))) hidden = true;
+        const GumboStringPiece& o = at->original_value;
+        if (!has_start || o.length == 0 || o.data < html.data() || o.data + o.length > html.data() + html.size())
+          continue;
+        std::string_view raw(o.data, o.length);
+        if (raw.size() >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw.back() == raw[0])
+          raw = raw.substr(1, raw.size() - 2);
+        uint8_t ak = AttrKind(name);
+        if (ak != kVisible && AsideWorthy(raw))
+          events.push_back({static_cast<uint32_t>(raw.data() - html.data()), static_cast<uint32_t>(raw.size()),
+                            nullptr, ak});
+      }
+      if (hidden && has_start && has_end) {
+        // Not shown: dropped from the visible text (so "151086<span
+        // hidden>x</span>95088" reads as one number), but its text is
+        // scanned on a line of its own when it holds a number.
+        uint32_t from = e.start_pos.offset + static_cast<uint32_t>(e.original_tag.length);
+        uint32_t to = e.end_pos.offset;
+        if (to > from && to <= html.size() && AsideWorthy(html.substr(from, to - from)))
+          events.push_back({from, to - from, nullptr, kAside});
+        continue;
+      }
       if (e.tag == GUMBO_TAG_BR && has_start) events.push_back({e.start_pos.offset, 0, "\n"});
       if (Block(e.tag)) {
         if (has_start) events.push_back({e.start_pos.offset, 0, "\n"});

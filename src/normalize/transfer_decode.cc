@@ -292,6 +292,125 @@ Decoded DecodeEncodedWords(std::string_view value) {
   return d;
 }
 
+namespace {
+// The length of the printable character at p[i] for PrintableRuns (0: not
+// printable); `latin1` when it is a Latin-1 byte that is not UTF-8.
+inline size_t PrintableAt(const unsigned char* p, size_t n, size_t i, bool& latin1) {
+  const unsigned char b = p[i];
+  latin1 = false;
+  if ((b >= 0x20 && b < 0x7F) || b == '\t') return 1;
+  if (b < 0xA0 && !(b >= 0xC2 && b <= 0xF4)) return 0;  // control, DEL, C1, stray continuation
+  if (b >= 0xC2 && b <= 0xF4) {
+    uint32_t cp = 0;
+    int k = DecodeUtf8(p, n, i, cp);
+    if (k > 1 && cp >= 0xA0 && cp != 0xFFFD && cp != 0xFEFF && !(cp >= 0xD800 && cp < 0xE000))
+      return static_cast<size_t>(k);
+  }
+  if (b >= 0xA0) {
+    latin1 = true;
+    return 1;
+  }
+  return 0;
+}
+}  // namespace
+
+Decoded PrintableRuns(std::string_view in, size_t min_chars) {
+  Decoded d;
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size();
+  static const auto kAlnum = [] {
+    std::array<uint8_t, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = 1;
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = t[static_cast<size_t>(c - 32)] = 1;
+    return t;
+  }();
+  size_t prev_end = 0;
+  // Writes run [s, e) when it is text, not noise: at least min_chars
+  // characters, at least half of them ASCII letters and digits or UTF-8
+  // characters, and 4 ASCII letters or digits in a row (random or compressed bytes are 75 % "printable" once
+  // Latin-1 counts; their runs would be scanned as text for nothing).
+  auto keep = [&](size_t s, size_t e, size_t chars, size_t alnum) {
+    if (chars < min_chars || alnum * 2 < chars) return;
+    const uint32_t at = static_cast<uint32_t>(d.bytes.size());
+    if (at > 0) {
+      d.bytes.push_back('\n');  // stands for the bytes between the runs
+      d.map.Add(at, at + 1, static_cast<uint32_t>(prev_end), static_cast<uint32_t>(s));
+    } else if (s > 0) {
+      d.map.Add(0, 0, 0, static_cast<uint32_t>(s));  // bytes before the first run
+    }
+    for (size_t i = s; i < e;) {
+      bool latin1;
+      size_t len = PrintableAt(p, n, i, latin1);
+      if (latin1) {
+        const uint32_t o = static_cast<uint32_t>(d.bytes.size());
+        d.bytes.push_back(static_cast<char>(0xC0 | (p[i] >> 6)));
+        d.bytes.push_back(static_cast<char>(0x80 | (p[i] & 0x3F)));
+        d.map.Add(o, o + 2, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1));
+      } else {
+        d.bytes.append(in.substr(i, len));
+      }
+      i += len;
+    }
+    prev_end = e;
+  };
+  size_t i = 0;
+  while (i < n) {
+    // A branch-free look for 4 ASCII letters or digits in a row: every
+    // kept run has them, and random bytes rarely do, so most of a binary
+    // part is passed over at this speed.
+    size_t c = n;
+    for (unsigned cnt = 0; i < n; ++i) {
+      cnt = (cnt + 1) * kAlnum[p[i]];
+      if (cnt >= 4) {
+        c = i;
+        break;
+      }
+    }
+    if (c == n) break;
+    // Back to the start of the run around it, then runs forward until one
+    // ends past it.
+    size_t s = c - 3;
+    while (s > prev_end && (p[s - 1] >= 0x80 || (p[s - 1] >= 0x20 && p[s - 1] != 0x7F) || p[s - 1] == '\t')) --s;
+    size_t run_start = s, chars = 0, alnum = 0, k = s;
+    for (; k < n;) {
+      bool latin1;
+      size_t len = PrintableAt(p, n, k, latin1);
+      if (len == 0) {
+        if (chars) keep(run_start, k, chars, alnum);
+        chars = alnum = 0;
+        ++k;
+        if (k > c) break;
+        continue;
+      }
+      if (chars++ == 0) run_start = k;
+      alnum += len == 1 ? kAlnum[p[k]] : !latin1;  // a UTF-8 character (full-width digit, letter) counts
+      k += len;
+    }
+    if (k >= n && chars) keep(run_start, n, chars, alnum);
+    i = k;
+  }
+  return d;
+}
+
+bool LooksLikeText(std::string_view in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  size_t controls = 0;
+  for (size_t i = 0; i < in.size();) {
+    const unsigned char b = p[i];
+    if (b >= 0x80) {
+      uint32_t cp = 0;
+      int k = DecodeUtf8(p, in.size(), i, cp);
+      if (k <= 0) return false;
+      i += static_cast<size_t>(k);
+      continue;
+    }
+    if (b == 0) return false;
+    if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f') || b == 0x7F) ++controls;
+    ++i;
+  }
+  return controls * 100 <= in.size();
+}
+
 ByteRange MapBack(ByteRange r, const std::vector<const OffsetMap*>& maps) {
   for (const OffsetMap* m : maps) {
     uint32_t s = m->Start(r.start);

@@ -46,6 +46,20 @@ Decoded ToUtf8(std::string_view in, std::string_view charset);
 // dropped; each encoded word maps back as a whole.
 Decoded DecodeEncodedWords(std::string_view value);
 
+// Binary bytes no extractor reads (an application/octet-stream attachment):
+// the printable text runs in them, like strings(1) — printable ASCII and
+// tab, valid UTF-8 sequences of printable code points, and Latin-1 bytes
+// 0xA0-0xFF that are not UTF-8 (converted to UTF-8) — of at least
+// `min_chars` characters of which at least half are ASCII letters or digits
+// (or UTF-8 characters), 4 ASCII ones in a row (so random or compressed bytes give little), joined by
+// '\n'. The map leads each run back to its
+// bytes (a '\n' stands for the bytes between two runs). Own code: GNU
+// strings keeps no offsets and is a separate process; this is one linear pass.
+Decoded PrintableRuns(std::string_view in, size_t min_chars = 4);
+// True when `in` reads as text: valid UTF-8, no NUL, at most 1 % other
+// control characters (tab, line breaks and form feed do not count).
+bool LooksLikeText(std::string_view in);
+
 // Maps a range of the last stage's output back through the maps of earlier
 // stages (given outermost first): [start, end) -> input range.
 struct ByteRange {

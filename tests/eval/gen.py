@@ -30,6 +30,7 @@ import os
 import random
 import sys
 import unicodedata
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ids  # noqa: E402
@@ -732,6 +733,7 @@ def generate(seed, count, out):
             items.append(m)
         doc = {"doc": doc_id, "lang": lang, "carrier": carrier, "items": items}
         files.setdefault(rec["file"], []).append((doc, rec["raw"]))
+    hidden_mail_cases(random.Random(seed * 7919 + 1), files)
     # CSV exports: one file per language group, header from its first row
     write_files(out, files, csv_groups)
     write_issue_cases(out)
@@ -821,6 +823,140 @@ def build_doc(rng, doc_id, lang, carrier, free, structured, subject_item, csv_gr
         return {"file": "export_%s.csv" % lang, "raw": raw, "logical": logical.replace(WRAP, "\n"), "where": where,
                 "header": ["ticket_id", "created", "subject", "comment"] + group["keys"]}
     raise ValueError(carrier)
+
+
+# ------------------------------------------- mail carriers readers do not show
+# Text that is in a message but not in its visible body (hostile review
+# 2026-12-03): HTML attribute values, comments, a value split by a hidden
+# span, an RFC 2231 file name (continuations / percent-encoded), a multipart
+# preamble and epilogue, a multipart with no delimiter line, and an
+# application/octet-stream part (text, or text runs inside binary bytes).
+HIDDEN_CARRIERS = ["mail_html_attr", "mail_html_comment", "mail_html_hidden", "mail_rfc2231", "mail_preamble",
+                   "mail_nodelim", "mail_octet"]
+HIDDEN_DOCS_PER_CARRIER = 9
+
+
+def _hidden_planted(rng, lang, carrier):
+    """A planted item that fits the carrier: at least 6 digits (attribute and
+    comment text is read when it holds a number); a file name holds the value
+    alone, so only values strong enough without a label."""
+    for _ in range(500):
+        it = make_planted(rng, lang, None, carrier)
+        if it["type"] == "password" or sum(c.isdigit() for c in it["norm"]) < 6:
+            continue
+        if carrier == "mail_rfc2231" and (it["label_kind"] != "none" or it["variant"] in ("quoted", "quoted_wrap")
+                                          or "wrap" in it["variant"]):
+            continue
+        if carrier == "mail_html_hidden" and (it["variant"] in ("quoted", "quoted_wrap") or "wrap" in it["variant"]
+                                              or not any(c.isdigit() for c in it["written"][:3])):
+            continue
+        return it
+    raise RuntimeError("no planted value for " + carrier)
+
+
+def _hidden_doc(rng, doc_id, lang, carrier, items):
+    """The raw message (bytes) and its logical text for one document."""
+    text = "\n".join(body_lines(rng, lang, items)).replace(WRAP, "\n") + "\n"
+    b = "h-" + doc_id
+    greet = html.escape(rng.choice(GREETING[lang]))
+    if carrier in ("mail_html_attr", "mail_html_comment"):
+        parts = ["<html><body><p>%s</p>" % greet]
+        for k, it in enumerate(items):
+            line = html.escape("\n".join(item_lines(it, QUOTE_HEAD[lang])), quote=True)
+            if carrier == "mail_html_comment":
+                parts.append("<!-- %s -->" % line.replace("--", "- -"))
+            elif k % 4 == 0:
+                parts.append('<p><img src="cid:logo" alt="%s"></p>' % line)
+            elif k % 4 == 1:
+                parts.append('<p><span title="%s">Se vedlegg.</span></p>' % line)
+            elif k % 4 == 2:
+                parts.append('<div data-note="%s">OK</div>' % line)
+            else:
+                q = urllib.parse.quote("\n".join(item_lines(it, QUOTE_HEAD[lang])), safe="")
+                parts.append('<p><a href="mailto:support@example.com?subject=%s">Svar</a></p>' % q)
+        body = "\n".join(parts) + "\n</body></html>\n"
+        raw = headers(doc_id, SUBJECT[lang], rng, ["Content-Type: text/html; charset=utf-8",
+                                                   "Content-Transfer-Encoding: 8bit"]) + "\n" + body
+        return raw.encode("utf-8"), text
+    if carrier == "mail_html_hidden":
+        parts = ["<html><body><p>%s</p>" % greet]
+        for it in items:
+            w = it["written"]
+            k = 1 + it["_seq"] % max(1, min(len(w) - 1, 8))
+            hidden = '<span style="display:none">%s</span>' % rng.choice(("x", "&nbsp;", "0", "-"))
+            line = html.escape(it["template"].replace("{v}", "\ue001")).replace(
+                "\ue001", html.escape(w[:k]) + hidden + html.escape(w[k:]))
+            parts.append("<p>%s</p>" % line.replace("\n", "<br>\n"))
+        body = "\n".join(parts) + "\n</body></html>\n"
+        raw = headers(doc_id, SUBJECT[lang], rng, ["Content-Type: text/html; charset=utf-8",
+                                                   "Content-Transfer-Encoding: 8bit"]) + "\n" + body
+        return raw.encode("utf-8"), text
+    if carrier == "mail_rfc2231":
+        atts = []
+        for k, it in enumerate(items):
+            name = "kunde-%s.dat" % it["written"]
+            cut = len("kunde-") + max(1, len(it["written"]) // 2)
+            pct = lambda x: "".join("%%%02X" % c for c in x.encode("utf-8"))  # noqa: E731
+            if k % 3 == 0 and name.isascii():  # continuations, quoted
+                disp = 'attachment; filename*0="%s";\n filename*1="%s"' % (name[:cut], name[cut:])
+            elif k % 3 == 1:  # extended continuations, percent-encoded
+                disp = "attachment; filename*0*=UTF-8''%s;\n filename*1*=%s" % (pct(name[:cut]), pct(name[cut:]))
+            else:  # one extended value, every byte percent-encoded
+                disp = "attachment; filename*=UTF-8''%s" % pct(name)
+            atts.append("--%s\nContent-Type: application/octet-stream\nContent-Disposition: %s\n"
+                        "Content-Transfer-Encoding: base64\n\n%s\n" % (b, disp, b64_lines(b"\x00\x01\x02\x03")))
+        raw = headers(doc_id, SUBJECT[lang], rng, ['Content-Type: multipart/mixed; boundary="%s"' % b]) + "\n" + \
+            "--%s\nContent-Type: text/plain; charset=utf-8\n\n%s\n" % (b, greet) + "".join(atts) + "--%s--\n" % b
+        return raw.encode("utf-8"), " ".join("kunde-%s.dat" % it["written"] for it in items)
+    if carrier == "mail_preamble":
+        half = len(items) // 2
+        pre = "\n".join(body_lines(rng, lang, items[:half])).replace(WRAP, "\n")
+        epi = "\n".join(body_lines(rng, lang, items[half:])).replace(WRAP, "\n")
+        raw = headers(doc_id, SUBJECT[lang], rng, ['Content-Type: multipart/mixed; boundary="%s"' % b]) + "\n" + \
+            "%s\n--%s\nContent-Type: text/plain; charset=utf-8\n\n%s\n--%s--\n%s\n" % (pre, b, greet, b, epi)
+        return raw.encode("utf-8"), pre + "\n" + epi
+    if carrier == "mail_nodelim":
+        raw = headers(doc_id, SUBJECT[lang], rng, ['Content-Type: multipart/mixed; boundary="%s"' % b]) + "\n" + text
+        return raw.encode("utf-8"), text
+    if carrier == "mail_octet":
+        data = text.encode("utf-8")
+        if int(doc_id[1:]) % 2:  # the text as runs inside binary bytes
+            data = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00" + b"\x00\x07".join(data.split(b"\n")) + b"\x00\xff\x01"
+        raw = headers(doc_id, SUBJECT[lang], rng, ['Content-Type: multipart/mixed; boundary="%s"' % b]) + "\n" + \
+            "--%s\nContent-Type: text/plain; charset=utf-8\n\n%s\n--%s\nContent-Type: application/octet-stream; " \
+            "name=\"data.bin\"\nContent-Disposition: attachment; filename=\"data.bin\"\n" \
+            "Content-Transfer-Encoding: base64\n\n%s\n--%s--\n" % (b, greet, b, b64_lines(data), b)
+        return raw.encode("utf-8"), text
+    raise ValueError(carrier)
+
+
+def hidden_mail_cases(rng, files):
+    """Adds mail_hidden.mbox to `files`: HIDDEN_DOCS_PER_CARRIER documents per
+    hidden carrier, 3 planted values each (no decoys: those carriers add no
+    new way to keep one)."""
+    n = 0
+    for carrier in HIDDEN_CARRIERS:
+        for _ in range(HIDDEN_DOCS_PER_CARRIER):
+            lang = LANGS[n % len(LANGS)]
+            doc_id = "d8%04d" % n
+            n += 1
+            for attempt in range(50):
+                items = [_hidden_planted(rng, lang, carrier) for _ in range(3)]
+                for k, it in enumerate(items):
+                    it["_seq"] = rng.randint(0, 1000)
+                raw, logical = _hidden_doc(rng, doc_id, lang, carrier, items)
+                if check_unique(logical, items) and check_unique(logical + " " + SUBJECT[lang], items):
+                    break
+            else:
+                raise RuntimeError("could not make %s unique" % doc_id)
+            field = {"mail_rfc2231": "filename", "mail_octet": "attachment"}.get(carrier, "body")
+            manifest_items = []
+            for k, it in enumerate(items):
+                m = strip_private(it)
+                m.update({"id": "%s.%d" % (doc_id, k), "carrier": carrier, "field": field})
+                manifest_items.append(m)
+            files.setdefault("mail_hidden.mbox", []).append(
+                ({"doc": doc_id, "lang": lang, "carrier": carrier, "items": manifest_items}, raw))
 
 
 def make_planted_type(rng, lang, t, key):

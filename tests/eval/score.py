@@ -43,6 +43,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from collections import defaultdict
 from email.header import decode_header, make_header
 
@@ -55,10 +56,20 @@ DECOY_DIMENSIONS = ("type", "carrier", "field", "lang")
 TAG = re.compile(r"<[^>]*>")
 
 
+HIDDEN_SPAN = re.compile(r'(?is)<span style="display:none">[^<]*</span>')
+ATTR_VALUE = re.compile(r'(?is)\s(?:alt|title|data-[a-z-]+|value|href)="([^"]*)"')
+COMMENT = re.compile(r"(?s)<!--(.*?)-->")
+
+
 def html_to_text(s):
+    # Text a reader does not see but the message carries (gen.hidden_mail_cases):
+    # attribute values and comments on lines of their own, hidden spans gone.
+    aside = [html.unescape(urllib.parse.unquote(v)) for v in ATTR_VALUE.findall(s)] + \
+        [html.unescape(c) for c in COMMENT.findall(s)]
+    s = COMMENT.sub(" ", HIDDEN_SPAN.sub("", s))
     s = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", s)
     s = re.sub(r"(?i)<br\s*/?>|</p>|</tr>|</td>", "\n", s)
-    return html.unescape(TAG.sub("", s))
+    return html.unescape(TAG.sub("", s)) + "".join("\n" + x for x in aside)
 
 
 # ------------------------------------------------------------- decoding
@@ -72,6 +83,9 @@ def mail_text(msg):
                     out.append(str(make_header(decode_header(v))))
                 except Exception:  # noqa: BLE001 - keep the raw header
                     out.append(str(v))
+        for v in (part.get_filename(), part.preamble, part.epilogue):
+            if v:  # 8-bit text outside any part comes as surrogate escapes
+                out.append(str(v).encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
         if part.is_multipart() or part.get_content_type() == "message/rfc822":
             continue
         payload = part.get_payload(decode=True)
