@@ -439,6 +439,19 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
   o.key_file = c.key_file;
   if (!c.reference_date.empty() && ParseDate(c.reference_date, o.ref_year, o.ref_month, o.ref_day))  // checked by kDate
     o.today = c.reference_date;
+  // The report's header: options that shape the report (not --jobs or
+  // --checkpoint: a resumed or differently parallel run gives the same
+  // report), each value checked
+  // by its option (no input text, no paths).
+  auto opt = [&](const std::string& name, const std::string& v) {
+    if (!v.empty()) o.report_options += (o.report_options.empty() ? "" : " ") + name + " " + v;
+  };
+  opt("--retention", retention);
+  opt("--date-field", o.date_field);
+  opt("--reference-date", c.reference_date);
+  opt("--categories", c.categories);
+  opt("--min-confidence", c.min_confidence);
+  opt("--input", c.input == "auto" ? "" : c.input);
   return run(*scanner, o);
 }
 

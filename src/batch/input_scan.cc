@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <memory>
 
+#include <sys/stat.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "batch/mail_meta.h"
 #include "extract/extractor.h"
 
 namespace fs = std::filesystem;
@@ -93,9 +96,11 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
 namespace {
 
 // Scans one stream of a known format (a file, or an archive entry).
+// `mtime`: the file's (or entry's) modification time, the last source of a
+// message's date (-1: none).
 void ScanSource(const std::string& path, InputFormat format, ByteSource& src, InputScanners& s,
                 const FindingFilter& filter, ReportSink& sink, size_t max_message,
-                const std::function<void(const std::string&)>& error) {
+                const std::function<void(const std::string&)>& error, int64_t mtime) {
   sink.SetPath(path);
   switch (format) {
     case InputFormat::kEml:
@@ -103,6 +108,8 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
       auto msg = ReadAll(src, path, max_message);
       if (!msg) return error(msg.error().message());
       sink.SetMessage(0, MailScanner::MessageId(*msg));
+      MessageMeta meta = ReadMessageMeta(*msg, mtime);
+      sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
       if (Status st = s.mail.Scan(*msg, 0, 1, filter, sink); !st.ok()) error(path + ": " + st.message());
       return;
     }
@@ -119,6 +126,8 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
           continue;
         }
         sink.SetMessage(m.index, MailScanner::MessageId(m.bytes));
+        MessageMeta meta = ReadMessageMeta(m.bytes, mtime);
+        sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
         if (Status st = s.mail.Scan(m.bytes, m.offset, m.line, filter, sink); !st.ok()) error(path + ": " + st.message());
       }
     }
@@ -271,7 +280,8 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
       continue;
     }
     auto src = StringSource(data, label);
-    ScanSource(label, f, *src, s, filter, sink, max_message, error);
+    ScanSource(label, f, *src, s, filter, sink, max_message, error,
+               archive_entry_mtime_is_set(e) ? static_cast<int64_t>(archive_entry_mtime(e)) : -1);
   }
 }
 
@@ -338,12 +348,15 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     ScanArchive(in, src.get(), s, filter, sink, max_message, error);
     return 0;
   }
+  int64_t mtime = -1;
+  struct stat st;
+  if (!in.stream && in.path != "-" && stat(in.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) mtime = st.st_mtime;
   if (!s.progress) {
-    ScanSource(in.path, format, *src, s, filter, sink, max_message, error);
+    ScanSource(in.path, format, *src, s, filter, sink, max_message, error, mtime);
     return 0;
   }
   CountingSource counted(*src, *s.progress);
-  ScanSource(in.path, format, counted, s, filter, sink, max_message, error);
+  ScanSource(in.path, format, counted, s, filter, sink, max_message, error, mtime);
   return counted.added();
 }
 

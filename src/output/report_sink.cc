@@ -96,12 +96,26 @@ void ReportSink::SetPath(std::string_view path) {
   record_ = 0;
   for (auto& t : ticket_) t = ShownText();
   message_id_ = ShownText();
+  message_date_.clear();
+  date_source_.clear();
+  subject_ = ShownText();
 }
 
 void ReportSink::SetMessage(size_t index, std::string_view message_id) {
   message_index_ = index;
   message_id_ = masker_.Show(message_id);
+  message_date_.clear();
+  date_source_.clear();
+  subject_ = ShownText();
 }
+
+void ReportSink::SetMessageMeta(std::string_view date, std::string_view date_source, std::string_view subject) {
+  message_date_.assign(date);
+  date_source_.assign(date_source);
+  subject_ = masker_.Show(subject);
+}
+
+void ReportSink::SetSubject(std::string_view subject) { subject_ = masker_.Show(subject); }
 
 void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                            std::string_view closed) {
@@ -110,6 +124,7 @@ void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view 
   ticket_[1] = masker_.Show(created);
   ticket_[2] = masker_.Show(updated);
   ticket_[3] = masker_.Show(closed);
+  subject_ = ShownText();
 }
 
 const ShownText& ReportSink::Field(const std::string& raw) {
@@ -188,6 +203,16 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     if (!message_id_.empty()) {
       line_ += ",\"message_id\":";
       AppendJsonString(line_, message_id_);
+    }
+    if (!message_date_.empty()) {
+      line_ += ",\"date\":";
+      AppendJsonString(line_, message_date_);
+      line_ += ",\"date_source\":";
+      AppendJsonString(line_, date_source_);
+    }
+    if (!subject_.empty()) {
+      line_ += ",\"subject\":";
+      AppendJsonString(line_, subject_);
     }
     if (has_ticket()) {
       line_ += ",\"record\":";
