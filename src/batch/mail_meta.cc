@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Own date parser: glibc's strptime depends on the locale and knows neither
 // the obsolete zone names nor 2-digit years of RFC 5322 section 4.3, and
 // mimetic's DateTime (the MIME library Debian has) reports no errors, so a

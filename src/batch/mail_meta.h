@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: mail_meta.h
 //
 // What a report says about one message besides its findings: its date (for
