@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+// Issue 15 (an audit a data-protection officer can sign) and issue 12's
+// clean stop of `batch` on a signal: retention for mail by its dates, the
+// complete overdue list, find-subject's per-document answer, distinct
+// values, the report page. Each case failed before its change.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "batch/mail_meta.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using nordpii::test::Exec;
+using nordpii::test::ReadFile;
+using nordpii::test::Run;
+
+namespace {
+
+std::string TempDir(const std::string& name) {
+  std::string d = "/tmp/nordpii-audit-" + name + "-" + std::to_string(getpid());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> v;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+
+// Runs a bash script in `dir` with $N = the nordpii binary and the sample key.
+Run Bash(const std::string& dir, const std::string& script) {
+  WriteFile(dir + "/script.sh", "set -u\ncd '" + dir + "'\nN='" + std::string(NORDPII_BINARY) + "'\n" + script);
+  std::string cmd = "NORDPII_KEY=sample-key /bin/bash '" + dir + "/script.sh' 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string Date(std::string_view v) {
+  int y, m, d;
+  if (!nordpii::ParseMailDate(v, y, m, d)) return "none";
+  char b[16];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02d", y, m, d);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("issue 15: mail dates in RFC 5322 forms, obsolete ones included, to the UTC day", "[audit][mail]") {
+  CHECK(Date("Tue, 1 Jul 2003 10:52:37 +0200") == "2003-07-01");
+  CHECK(Date("Tue, 1 Jul 2003 00:30:00 +0200") == "2003-06-30");  // UTC day
+  CHECK(Date("Mon, 31 Dec 2029 23:30 -0100") == "2030-01-01");
+  CHECK(Date("1 Jul 03 10:52:37 GMT") == "2003-07-01");           // no weekday, 2-digit year
+  CHECK(Date("Fri, 21 Nov 97 09:55:06 EST") == "1997-11-21");
+  CHECK(Date("Thu, 29 Feb 2024 10:00:00 +0000 (UTC)") == "2024-02-29");
+  CHECK(Date("  Wed,\t 5 MAR 2025 08:00:00 CET") == "2025-03-05");
+  CHECK(Date("Thu, 29 Feb 2023 10:00:00 +0000") == "none");       // no such day
+  CHECK(Date("Tue, 1 Jul 2003 25:00:00 +0200") == "none");
+  CHECK(Date("2025-03-05T08:00:00Z") == "none");
+  CHECK(Date("15108695088") == "none");
+  CHECK(Date("") == "none");
+  auto meta = nordpii::ReadMessageMeta(
+      "Received: from a by b; Mon, 3 Mar 2025 10:00:00 +0000\n"
+      "Received: from c by a; Sun, 2 Mar 2025 23:30:00 -0500\n"
+      "Subject: =?utf-8?Q?S=C3=B8knad?=\n\nbody\n",
+      -1);
+  CHECK(meta.date == "2025-03-03");
+  CHECK(meta.date_source == "received");
+  CHECK(meta.subject == "S\xC3\xB8knad");
+  meta = nordpii::ReadMessageMeta("Date: garbage\nSubject: x\n\nbody\n", 1700000000);
+  CHECK(meta.date == "2023-11-14");
+  CHECK(meta.date_source == "mtime");
+}
+
+TEST_CASE("issue 15: batch --retention on mail uses Date, Received, file time, by_month has months",
+          "[audit][batch][retention]") {
+  std::string d = TempDir("mailret");
+  WriteFile(d + "/in/a.eml",
+            "From: a@example.com\nSubject: Sak fnr 15108695088, \"haster\"\nDate: Tue, 1 Jul 2025 10:52:37 +0200\n"
+            "Message-ID: <a1@example.com>\n\nMitt fnr er 15108695088.\n");
+  WriteFile(d + "/in/maildir/cur/1.eml",
+            "Received: from x by y; Mon, 3 Mar 2025 10:00:00 +0000\nSubject: no date\n"
+            "Message-ID: <b2@example.com>\n\nfnr 15108695088\n");
+  WriteFile(d + "/in/maildir/new/.keep", "");
+  fs::create_directories(d + "/in/maildir/tmp");
+  WriteFile(d + "/in/box.mbox",
+            "From a Mon Jan  1 00:00:00 2024\nSubject: m1\nDate: 5 Jan 24 12:00 GMT\n\nfnr 15108695088\n\n"
+            "From b Mon Jan  1 00:00:00 2024\nSubject: m2\n\npersonnummer 15108695088\n\n"
+            "From c Mon Jan  1 00:00:00 2024\nSubject: fresh\nDate: Mon, 30 Nov 2026 08:00:00 +0000\n\nfnr 15108695088\n");
+  REQUIRE(std::system(("touch -d '2025-06-01 12:00 UTC' " + d + "/in/box.mbox").c_str()) == 0);
+  fs::remove(d + "/in/maildir/new/.keep");
+  Run r = Exec("batch -q --jobs 1 --retention 90d --reference-date 2026-12-01 " + d + "/in --report " + d + "/rep");
+  INFO(r.out);
+  CHECK(r.code == 1);
+  auto s = nlohmann::json::parse(ReadFile(d + "/rep/summary.json"));
+  CHECK(s["retention"]["overdue"] == 4);  // all but the fresh message
+  CHECK(s["by_month"].count("unknown") == 0);
+  CHECK(s["by_month"]["2024-01"] == 1);
+  CHECK(s["by_month"]["2025-07"] == 2);
+  CHECK(s["by_month"]["2025-03"] == 1);
+  CHECK(s["by_month"]["2025-06"] == 1);
+  std::map<std::string, std::string> source;
+  for (auto& it : s["retention"]["items"]) source[it["id"].get<std::string>()] = it["date_source"];
+  CHECK(source["a1@example.com"] == "date");
+  CHECK(source["b2@example.com"] == "received");
+  CHECK(source["#1"] == "date");
+  CHECK(source["#2"] == "mtime");
+  // Each finding line of mail says the date and where it came from.
+  CHECK_THAT(ReadFile(d + "/rep/findings.jsonl"), Catch::Contains("\"date\":\"2025-03-03\",\"date_source\":\"received\""));
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 15: overdue.csv is complete, sorted by days overdue, quoted, masked, summary says shown of total",
+          "[audit][batch][retention]") {
+  std::string d = TempDir("overdue");
+  // 1 200 overdue tickets (more than the page shows), dated over two years.
+  {
+    fs::create_directories(d + "/in");
+    std::ofstream f(d + "/in/t.jsonl");
+    for (int i = 0; i < 1200; ++i) {
+      char date[32];
+      std::snprintf(date, sizeof date, "20%02d-%02d-%02dT10:00:00Z", 23 + i % 2, 1 + i % 12, 1 + i % 28);
+      f << "{\"id\":" << 5000 + i << ",\"subject\":\"x\",\"updated_at\":\"" << date
+        << "\",\"description\":\"fnr 15108695088\"}\n";
+    }
+  }
+  // A message whose subject needs quoting, starts like a formula and holds an id.
+  WriteFile(d + "/in/q.eml", "Subject: =SUM(1), \"fnr\" 15108695088\nDate: 1 Jan 2020 00:00:00 +0000\n\nfnr 15108695088\n");
+  Run r = Exec("batch -q --retention 30d --reference-date 2026-12-01 " + d + "/in --report " + d + "/rep");
+  INFO(r.out);
+  CHECK(r.code == 1);
+  std::string csv = ReadFile(d + "/rep/overdue.csv");
+  CHECK(csv.find("15108695088") == std::string::npos);
+  auto lines = Lines(csv);
+  REQUIRE(lines.size() == 1 + 1201);
+  CHECK(lines[0] == "input,id,subject,date,date_source,age_days,days_overdue,findings,distinct_values,types\r");
+  // The oldest first: the message from 2020, quoted, formula-guarded, masked.
+  CHECK_THAT(lines[1], Catch::Contains(",\"'=SUM(1), \"\"fnr\"\" 151086*****\",2020-01-01,date,"));
+  long prev = 1 << 30;
+  bool sorted = true;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    // days_overdue is the 7th column; ids and dates hold no commas here.
+    std::string l = lines[i];
+    size_t p = l.rfind(',');  // types
+    for (int k = 0; k < 3; ++k) p = l.rfind(',', p - 1);
+    long days = std::stol(l.substr(p + 1));
+    sorted = sorted && days <= prev;
+    prev = days;
+  }
+  CHECK(sorted);
+  auto s = nlohmann::json::parse(ReadFile(d + "/rep/summary.json"));
+  CHECK(s["retention"]["overdue"] == 1201);
+  CHECK(s["retention"]["complete_list"] == "overdue.csv");
+  CHECK(s["retention"]["items"][0]["days_overdue"] > s["retention"]["items"][1200]["days_overdue"]);
+  std::string html = ReadFile(d + "/rep/report.html");
+  CHECK_THAT(html, Catch::Contains("Showing the 1000 most overdue of 1201"));
+  CHECK_THAT(html, Catch::Contains("href=\"overdue.csv\""));
+  // The overdue section comes before the charts.
+  CHECK(html.find("id=\"overdue\"") < html.find("Findings per type"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 15: one value in four fields of a ticket is four findings and one distinct value",
+          "[audit][batch]") {
+  std::string d = TempDir("distinct");
+  WriteFile(d + "/in/z.jsonl",
+            "{\"id\":7,\"updated_at\":\"2024-01-01T00:00:00Z\",\"description\":\"fnr 15108695088\","
+            "\"comments\":[{\"body\":\"fnr 15108695088\",\"html_body\":\"<p>fnr 15108695088</p>\","
+            "\"plain_body\":\"fnr 15108695088\"}]}\n");
+  Run r = Exec("batch -q --retention 90d --reference-date 2026-12-01 " + d + "/in --report " + d + "/rep");
+  INFO(r.out);
+  auto s = nlohmann::json::parse(ReadFile(d + "/rep/summary.json"));
+  REQUIRE(s["top"].size() == 1);
+  CHECK(s["top"][0]["findings"] == 4);
+  CHECK(s["top"][0]["distinct_values"] == 1);
+  CHECK(s["retention"]["items"][0]["distinct_values"] == 1);
+  CHECK_THAT(ReadFile(d + "/rep/overdue.csv"), Catch::Contains(",4,1,no.fnr 4"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 15: the report page names run date, version, options, key id, a type legend, confidence",
+          "[audit][batch]") {
+  std::string d = TempDir("page");
+  WriteFile(d + "/in/a.txt", "fnr 15108695088\nkontonummer 1234.56.78903\n");
+  Run r = Exec("batch -q --retention 90d --reference-date 2026-12-01 " + d + "/in --report " + d + "/rep");
+  INFO(r.out);
+  std::string html = ReadFile(d + "/rep/report.html");
+  CHECK_THAT(html, Catch::Contains("2025-12-01 00:00:00 UTC"));  // SOURCE_DATE_EPOCH of the tests
+  CHECK_THAT(html, Catch::Contains("--retention 90d --reference-date 2026-12-01"));
+  CHECK_THAT(html, Catch::Contains("<dt>key id</dt><dd>"));
+  CHECK_THAT(html, Catch::Contains("id=\"by-confidence\""));
+  CHECK_THAT(html, Catch::Contains("id=\"by-category\""));
+  CHECK_THAT(html, Catch::Contains("<td>no.fnr</td><td>Norwegian fødselsnummer</td>"));
+  CHECK_THAT(html, Catch::Contains(" B;"));  // sizes in human units
+  auto s = nlohmann::json::parse(ReadFile(d + "/rep/summary.json"));
+  CHECK(s["run"]["key_id"].get<std::string>().size() == 16);
+  CHECK(s["run"]["random_key"] == false);
+  CHECK(s["by_confidence"].size() >= 1);
+  // The key id depends on the key, never shows it.
+  Run other = Exec("batch -q " + d + "/in --report " + d + "/rep2", "NORDPII_KEY=another-key");
+  auto s2 = nlohmann::json::parse(ReadFile(d + "/rep2/summary.json"));
+  CHECK(s2["run"]["key_id"] != s["run"]["key_id"]);
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 12: SIGTERM during batch without a checkpoint stops cleanly, report marked interrupted, exit 2",
+          "[audit][batch][issue12]") {
+  std::string d = TempDir("sigterm");
+  for (int i = 0; i < 60; ++i) {
+    std::string body;
+    for (int k = 0; k < 200; ++k) body += "fnr 15108695088 og fnr 15108695088\n";
+    WriteFile(d + "/in/f" + std::to_string(100 + i) + ".txt", body);
+  }
+  // A pause after each input (test hook), so the signal lands while inputs remain.
+  Run r = Bash(d,
+               "NORDPII_TEST_INPUT_DELAY_MS=100 $N batch -q --jobs 2 --held-bytes 1 in --report rep & p=$!\n"
+               "for i in $(seq 100); do [ -s rep/findings.jsonl ] && break; sleep 0.05; done\n"
+               "kill -TERM $p; wait $p; echo rc=$?; ls -a rep");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("interrupted; the report covers"));
+  CHECK(r.out.find(".worker-") == std::string::npos);
+  auto s = nlohmann::json::parse(ReadFile(d + "/rep/summary.json"));
+  CHECK(s["interrupted"] == true);
+  CHECK(s["run"]["interrupted"] == true);
+  CHECK(s["inputs"] == 60);
+  CHECK(s["inputs_done"] < 60);  // the signal interrupted the run
+  CHECK(s["inputs_done"] > 0);
+  // Every line whole, and whole inputs only: the same findings per input.
+  std::string findings = ReadFile(d + "/rep/findings.jsonl");
+  REQUIRE(!findings.empty());
+  CHECK(findings.back() == '\n');
+  size_t n = 0;
+  bool parsed = true;
+  std::map<std::string, size_t> per_input;
+  for (const auto& l : Lines(findings)) {
+    parsed = parsed && nlohmann::json::accept(l);
+    if (parsed) ++per_input[nlohmann::json::parse(l)["path"].get<std::string>()];
+    ++n;
+  }
+  CHECK(parsed);
+  CHECK(n == s["findings"].get<size_t>());
+  CHECK(per_input.size() == s["inputs_done"].get<size_t>());
+  for (auto& [path, count] : per_input) CHECK(count == 400);
+  CHECK(ReadFile(d + "/rep/report.html").find("id=\"interrupted\"") != std::string::npos);
+  fs::remove_all(d);
+}
