@@ -264,3 +264,61 @@ TEST_CASE("issue 12: SIGTERM during batch without a checkpoint stops cleanly, re
   CHECK(ReadFile(d + "/rep/report.html").find("id=\"interrupted\"") != std::string::npos);
   fs::remove_all(d);
 }
+
+TEST_CASE("issue 15: find-subject answers with one row per ticket or message and writes a report", "[audit][subject]") {
+  std::string d = TempDir("subject");
+  WriteFile(d + "/in/t.jsonl",
+            "{\"id\":41,\"updated_at\":\"2025-01-02T00:00:00Z\",\"description\":\"fnr 15108695088\","
+            "\"comments\":[{\"body\":\"fnr 15108695088\",\"plain_body\":\"fnr 15108695088\"}]}\n"
+            "{\"id\":42,\"description\":\"ingen\"}\n");
+  WriteFile(d + "/in/m.eml",
+            "Subject: Innsyn 15108695088\nDate: Tue, 1 Jul 2025 10:00:00 +0000\nMessage-ID: <x9@example.no>\n\n"
+            "Mitt fnr er 151086 95088.\n");
+  Run r = Exec("find-subject --format text --id 15108695088 " + d + "/in --report " + d + "/rep");
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(r.out.find("15108695088") == std::string::npos);
+  CHECK(r.out.find("151086 95088") == std::string::npos);
+  auto rows = Lines(r.out);
+  // header, two documents, the count line
+  CHECK_THAT(r.out, Catch::Contains("input\tid\tdate\tsubject\tfields\tfindings\ttypes\n"));
+  CHECK_THAT(r.out, Catch::Contains("/in/t.jsonl\t41\t2025-01-02\t-\tdescription,comments[0].body,comments[0].plain_body\t3\tno.fnr 3\n"));
+  CHECK_THAT(r.out, Catch::Contains("/in/m.eml\tx9@example.no\t2025-07-01\tInnsyn 151086*****\tSubject,body\t2\tno.fnr 2\n"));
+  CHECK_THAT(r.out, Catch::Contains("5 finding(s) in 2 ticket(s)/message(s)/file(s)"));
+  for (const char* f : {"/rep/subject.csv", "/rep/subject.json", "/rep/subject.html", "/rep/findings.jsonl"}) {
+    INFO(f);
+    REQUIRE(fs::exists(d + f));
+    CHECK(ReadFile(d + f).find("15108695088") == std::string::npos);
+  }
+  auto j = nlohmann::json::parse(ReadFile(d + "/rep/subject.json"));
+  CHECK(j["documents"] == 2);
+  CHECK(j["findings"] == 5);
+  REQUIRE(j["searched_hashes"].size() == 1);
+  std::string hash = j["searched_hashes"][0];
+  CHECK(j["items"][0]["hashes"][0] == hash);
+  CHECK(j["run"]["key_id"].get<std::string>().size() == 16);
+  CHECK_THAT(ReadFile(d + "/rep/subject.html"), Catch::Contains(hash));
+  CHECK(Lines(ReadFile(d + "/rep/subject.csv")).size() == 3);
+  // The hash from the report finds the same documents (erasure check).
+  Run h = Exec("find-subject --format jsonl --hash " + hash + " " + d + "/in");
+  CHECK(h.code == 1);
+  CHECK_THAT(h.out, Catch::Contains("\"id\":\"41\""));
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 15: find-subject with a mistyped id names the types tried, exit 2, never the value",
+          "[audit][subject]") {
+  for (const char* id : {"15108695077", "151086-95077", "not a number"}) {
+    Run r = Exec(std::string("find-subject --id '") + id + "' samples/tickets");
+    INFO(r.out);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains("is not a valid identifier of any type tried ("));
+    CHECK_THAT(r.out, Catch::Contains("no.fnr"));
+    CHECK_THAT(r.out, Catch::Contains("se.pnr"));
+    CHECK(r.out.find(id) == std::string::npos);
+    CHECK(r.out.find("95077") == std::string::npos);
+  }
+  Run bad = Exec("find-subject --hash 15108695077 samples/tickets");
+  CHECK(bad.code == 2);
+  CHECK(bad.out.find("15108695077") == std::string::npos);
+}

@@ -15,6 +15,7 @@
 #include "app/milter_main.h"
 #include "batch/batch.h"
 #include "batch/input_scan.h"
+#include "batch/subject_report.h"
 #include "extract/extractor.h"
 #include "distributed/distributed_cli.h"
 #include "input/mail_source.h"
@@ -205,18 +206,22 @@ Result<std::shared_ptr<const Scanner>> Build(const Common& c) {
 // The scanner and a context with the configured key, or nullptr after
 // printing why; with `masker`, also a masker for what reports say about
 // the inputs (paths, Message-IDs, ticket ids, errors).
-std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<IdentifierMasker>* masker = nullptr) {
+std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<IdentifierMasker>* masker = nullptr,
+                                         std::shared_ptr<const Scanner>* scanner_out = nullptr,
+                                         std::string* key_id = nullptr) {
   auto scanner = Build(c);
   if (!scanner) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
     return nullptr;
   }
+  if (scanner_out) *scanner_out = *scanner;
   auto hasher = KeyedHasher::FromEnvironment(c.key_file);
   if (!hasher) {
     std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
     return nullptr;
   }
   auto ctx = (*scanner)->NewContext(*hasher);
+  if (key_id) *key_id = KeyId(*hasher);
   if (masker) *masker = std::make_unique<IdentifierMasker>(**scanner, *hasher);
   int y = 0, m = 0, d = 0;
   if (!c.reference_date.empty() && ParseDate(c.reference_date, y, m, d)) {  // checked by kDate
@@ -462,28 +467,72 @@ struct CollectFindings : StreamSink {
     return true;
   }
 };
-// Reports only the findings whose keyed hash is one of the subject's.
+// Collects, per ticket / message / file, the findings whose keyed hash is
+// one of the subject's; each such finding is also written as a `scan`
+// JSONL line to `out` (findings.jsonl with --report, else /dev/null).
 class SubjectSink : public ReportSink {
  public:
-  SubjectSink(std::FILE* out, ReportFormat f, std::set<std::string> hashes, IdentifierMasker& masker)
-      : ReportSink(out, f, false, masker), hashes_(std::move(hashes)) {}
+  SubjectSink(std::FILE* out, std::set<std::string> hashes, IdentifierMasker& masker)
+      : ReportSink(out, ReportFormat::kJsonl, false, masker), hashes_(std::move(hashes)), gate_(masker) {}
   bool OnFinding(const Finding& f, std::string_view raw) override {
-    return hashes_.count(f.hash) ? ReportSink::OnFinding(f, raw) : true;
+    if (!hashes_.count(f.hash)) return true;
+    ReportSink::OnFinding(f, raw);
+    std::string id = !ticket_id().empty() ? ticket_id().str() : message_id().str();
+    if (id.empty() && (record() > 0 || message_index() > 0))
+      id = "#" + std::to_string(record() > 0 ? record() : message_index());
+    auto key = std::make_pair(path().str(), id);
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      it = index_.emplace(key, docs_.size()).first;
+      SubjectDoc d;
+      d.path = path();
+      d.id = gate_.Show(id);  // already shown; "#N" is ours
+      if (has_ticket()) {
+        const ShownText* date = !closed().empty() ? &closed() : !updated().empty() ? &updated() : &created();
+        d.date = *date;
+        d.date_source = date->empty() ? "" : date == &closed() ? "closed" : date == &updated() ? "updated" : "created";
+      } else if (!message_date().empty()) {
+        d.date = gate_.Show(message_date());
+        d.date_source = date_source();
+      }
+      d.subject = subject();
+      docs_.push_back(std::move(d));
+    }
+    SubjectDoc& d = docs_[it->second];
+    ++d.findings;
+    ++d.types[f.type];
+    d.hashes.insert(f.hash);
+    ShownText where = gate_.Show(f.part_offset >= 0 ? f.field : "line " + std::to_string(f.line));
+    if (d.fields.size() < 20 && std::find(d.fields.begin(), d.fields.end(), where) == d.fields.end())
+      d.fields.push_back(where);
+    return true;
   }
   void OnNote(std::string_view, std::string_view) override {}
   void OnAttachment(std::string_view, std::string_view, std::string_view, uint64_t) override {}
+  const std::vector<SubjectDoc>& docs() const { return docs_; }
 
  private:
   std::set<std::string> hashes_;
+  IdentifierMasker& gate_;
+  std::vector<SubjectDoc> docs_;  // in the order found
+  std::map<std::pair<std::string, std::string>, size_t> index_;
 };
 
 // nordpii find-subject: every ticket and message mentioning one person's
-// identifiers, in any written variant, for an access or erasure request.
+// identifiers, in any written variant, for an access or erasure request:
+// one row per document (subject_report.h).
 int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const std::vector<std::string>& hashes,
-                   std::vector<std::string> paths, const std::string& format) {
+                   std::vector<std::string> paths, const std::string& format, const std::string& report_dir) {
   std::unique_ptr<IdentifierMasker> masker;
-  auto ctx = MakeContext(c, &masker);
+  std::shared_ptr<const Scanner> scanner;
+  std::string key_id;
+  auto ctx = MakeContext(c, &masker, &scanner, &key_id);
   if (!ctx) return 2;
+  for (size_t i = 0; i < hashes.size(); ++i)
+    if (hashes[i].size() != 64 || hashes[i].find_first_not_of("0123456789abcdef") != std::string::npos) {
+      std::fprintf(stderr, "nordpii: --hash #%zu is not a keyed hash from a report (64 lower-case hex digits)\n", i + 1);
+      return 2;
+    }
   std::set<std::string> wanted(hashes.begin(), hashes.end());
   CollectFindings probe;
   for (const auto& id : ids) {
@@ -504,8 +553,15 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
       if (found) break;
     }
     if (!found) {
-      std::fprintf(stderr, "nordpii: --id #%zu is not recognised as an identifier (value not shown)\n",
-                   static_cast<size_t>(&id - &ids[0]) + 1);
+      // A typo (a wrong check digit, a date that does not exist) is a usage
+      // error: say which types were tried, never the value.
+      std::string tried;
+      for (const auto& d : scanner->detectors().patterns().detectors)
+        if (d.category != "special") tried += (tried.empty() ? "" : ", ") + d.id;
+      std::fprintf(stderr,
+                   "nordpii: --id #%zu is not a valid identifier of any type tried (%s), alone or after a label; "
+                   "check it for a typo (the value is not shown)\n",
+                   static_cast<size_t>(&id - &ids[0]) + 1, tried.c_str());
       return 2;
     }
   }
@@ -513,8 +569,58 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     std::fprintf(stderr, "nordpii: find-subject needs --id or --hash\n");
     return 2;
   }
-  SubjectSink sink(stdout, OutputFormat(format), wanted, *masker);
-  return ScanAll(c, *ctx, paths, FindingFilter{}, sink, *masker);
+  std::FILE* lines = nullptr;
+  if (!report_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(report_dir, ec);
+    if (!ec) lines = std::fopen((report_dir + "/findings.jsonl").c_str(), "wb");
+    if (!lines) {
+      std::fprintf(stderr, "nordpii: cannot write %s/findings.jsonl\n", report_dir.c_str());
+      return 2;
+    }
+  } else {
+    lines = std::fopen("/dev/null", "wb");
+    if (!lines) {
+      std::fprintf(stderr, "nordpii: cannot open /dev/null\n");
+      return 2;
+    }
+  }
+  SubjectSink sink(lines, wanted, *masker);
+  int errors = 0;
+  auto fail = [&](const std::string& msg) {
+    std::fprintf(stderr, "nordpii: %s\n", masker->Mask(msg).c_str());
+    ++errors;
+  };
+  InputScanners scanners(*ctx, c.Limits(), c.Tickets());
+  std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
+  for (const Input& in : inputs) ScanInput(in, scanners, FindingFilter{}, sink, c.max_message, fail);
+  if (std::fclose(lines) != 0 && !report_dir.empty()) fail(report_dir + "/findings.jsonl: write failed");
+  SubjectRun run;
+  run.run_date = ReportRunDate();
+  run.key_id = key_id;
+  run.random_key = c.key_file.empty() && std::getenv("NORDPII_KEY") == nullptr;
+  run.searched.assign(wanted.begin(), wanted.end());
+  run.inputs = inputs.size();
+  run.errors = static_cast<size_t>(errors);
+  const auto& docs = sink.docs();
+  ReportFormat f = OutputFormat(format);
+  if (f == ReportFormat::kJson) {
+    std::fputs(SubjectJsonDocument(docs, run).c_str(), stdout);
+  } else {
+    if (f == ReportFormat::kText && !docs.empty()) std::printf("%s\n", SubjectTextHeader().c_str());
+    for (const auto& d : docs)
+      std::printf("%s\n", (f == ReportFormat::kText ? SubjectTextRow(d) : SubjectJson(d)).c_str());
+  }
+  if (!report_dir.empty()) {
+    if (Status st = WriteSubjectReport(report_dir, docs, run); !st.ok()) fail(st.message());
+  }
+  std::fprintf(stderr, "nordpii: %zu finding(s) in %zu ticket(s)/message(s)/file(s) of %zu input(s)%s%s\n",
+               sink.count(), docs.size(), inputs.size(), report_dir.empty() ? "" : "; report in ",
+               report_dir.c_str());
+  if (run.random_key)
+    std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the hashes match only in this run\n");
+  if (errors) return 2;
+  return docs.empty() ? 0 : 1;
 }
 
 int RunTypes(const Common& c) {
@@ -583,8 +689,11 @@ int main(int argc, char** argv) {
   subject->add_option("--hash", subject_hashes, "A keyed hash from a report (same key), instead of --id (repeatable)")
       ->allow_extra_args(false);
   subject->add_option("paths", subject_paths, "Files and directories")->required();
-  subject->add_option("--format", subject_format, "text, jsonl, json")
+  subject->add_option("--format", subject_format, "text, jsonl, json (one row per ticket/message/file)")
       ->check(CLI::IsMember({"auto", "text", "jsonl", "json"}));
+  std::string subject_report;
+  subject->add_option("--report", subject_report,
+                      "Also write DIR/subject.csv, subject.json, subject.html and findings.jsonl");
 
   BatchOptions bo;
   std::string retention;
@@ -634,7 +743,7 @@ int main(int argc, char** argv) {
   if (*batch) return CheckStdout(RunBatchCommand(c, bo, retention));
   if (dist.selected())
     return CheckStdout(dist.Run([&](const BatchRunner& run) { return RunBatchCommand(c, bo, retention, run); }));
-  if (*subject) return CheckStdout(RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format));
+  if (*subject) return CheckStdout(RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format, subject_report));
   if (*milter) {
     mo.patterns_dir = FindPatterns(c.patterns);
     mo.key_file = c.key_file;

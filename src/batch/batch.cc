@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "batch/input_scan.h"
+#include "batch/report_util.h"
 #include "nordpii_version.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
@@ -483,26 +484,8 @@ std::string HumanBytes(uint64_t n) {
   return b;
 }
 
-// One CSV cell (RFC 4180): quoted, with quotes doubled, when it holds a
-// comma, a quote or a line break. A cell a spreadsheet would run as a
-// formula (starting with = + - @ or a tab) gets a leading apostrophe.
-// Written here, not with a library: Debian's libcsv writes the quoting but
-// not the formula guard, and this is the whole of it.
-std::string CsvCell(std::string_view s) {
-  std::string v;
-  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
-    v = "'";
-  v.append(s);
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string q = "\"";
-  for (char c : v) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
+}  // namespace
 
-// What a type id means (the report's legend). Program text.
 std::string_view TypeMeaning(std::string_view type) {
   static const std::pair<std::string_view, std::string_view> kTypes[] = {
       {"no.fnr", "Norwegian fødselsnummer"},
@@ -531,6 +514,8 @@ std::string_view TypeMeaning(std::string_view type) {
   if (type.substr(0, 8) == "special.") return "special category of personal data (GDPR Art. 9/10)";
   return "defined by a pattern file";
 }
+
+namespace {
 
 constexpr size_t kOverdueJsonRows = 10000, kOverdueHtmlRows = 1000;
 
@@ -800,6 +785,8 @@ Status WriteBatchReport(const std::string& dir, const std::vector<std::string>& 
   return WriteSummary(dir, summary, errors, inputs, bytes, retention_days, date_field, today.empty() ? Today() : today,
                       info);
 }
+
+std::string ReportRunDate() { return Now(); }
 
 std::string KeyId(const KeyedHasher& hasher) { return hasher.Hex("nordpii key id").substr(0, 16); }
 

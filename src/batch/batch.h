@@ -82,6 +82,10 @@ Status WriteBatchReport(const std::string& dir, const std::vector<std::string>& 
                         uint64_t bytes, int retention_days, const std::string& date_field,
                         const std::string& today, size_t* findings, const BatchReportInfo& info = {});
 
+// The run's date and time for a report header: UTC "YYYY-MM-DD HH:MM:SS"
+// (SOURCE_DATE_EPOCH, when set, fixes it: reproducible reports).
+std::string ReportRunDate();
+
 // The key id shown in reports (see BatchReportInfo::key_id).
 std::string KeyId(const KeyedHasher& hasher);
 
