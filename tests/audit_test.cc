@@ -322,3 +322,22 @@ TEST_CASE("issue 15: find-subject with a mistyped id names the types tried, exit
   CHECK(bad.code == 2);
   CHECK(bad.out.find("15108695077") == std::string::npos);
 }
+
+TEST_CASE("issue 15: ticket subjects (JSON unescaped, CSV) reach the overdue list masked", "[audit][batch][retention]") {
+  std::string d = TempDir("tsubject");
+  WriteFile(d + "/in/z.jsonl",
+            "{\"id\":9,\"subject\":\"S\\u00f8knad \\\"fnr\\\" 15108695088\",\"updated_at\":\"2024-01-01T00:00:00Z\","
+            "\"description\":\"fnr 15108695088\"}\n");
+  WriteFile(d + "/in/c.csv", "id,subject,updated_at,body\n77,Konto,2024-03-01,fnr 15108695088\n");
+  Run r = Exec("batch -q --retention 90d --reference-date 2026-12-01 " + d + "/in --report " + d + "/rep");
+  INFO(r.out);
+  std::string csv = ReadFile(d + "/rep/overdue.csv");
+  INFO(csv);
+  CHECK_THAT(csv, Catch::Contains(",9,\"S\xC3\xB8knad \"\"fnr\"\" 151086*****\",2024-01-01"));
+  CHECK_THAT(csv, Catch::Contains(",77,Konto,2024-03-01"));
+  CHECK(csv.find("15108695088") == std::string::npos);
+  // Jira: fields.summary.
+  Run j = Exec("scan --format jsonl samples/tickets/jira.json");
+  CHECK_THAT(j.out, Catch::Contains("\"subject\":\"Kunde sendte IBAN NO93***********\""));
+  fs::remove_all(d);
+}

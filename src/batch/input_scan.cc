@@ -31,6 +31,7 @@ struct TicketFindings : StreamSink {
   bool set = false;
   void Set() {
     sink->SetTicket(rec->index, info->id, info->created, info->updated, info->closed);
+    sink->SetSubject(info->subject);
     set = true;
   }
   bool OnFinding(const Finding& f, std::string_view raw) override {
