@@ -341,3 +341,48 @@ TEST_CASE("issue 15: ticket subjects (JSON unescaped, CSV) reach the overdue lis
   CHECK_THAT(j.out, Catch::Contains("\"subject\":\"Kunde sendte IBAN NO93***********\""));
   fs::remove_all(d);
 }
+
+TEST_CASE("issue 15: scan -l, -c, --stats, --glob as rg users expect", "[audit][cli]") {
+  std::string d = TempDir("rg");
+  WriteFile(d + "/in/a.txt", "fnr 15108695088\nfnr 15108695088\n");
+  WriteFile(d + "/in/b.log", "fnr 15108695088\n");
+  WriteFile(d + "/in/c.txt", "nothing here\n");
+  WriteFile(d + "/in/kunde-15108695088.txt", "fnr 15108695088\n");
+  Run l = Exec("scan -l " + d + "/in");
+  CHECK(l.code == 1);
+  CHECK(Lines(l.out) == std::vector<std::string>{d + "/in/a.txt", d + "/in/b.log", d + "/in/kunde-151086*****.txt"});
+  Run c = Exec("scan -c " + d + "/in");
+  CHECK(Lines(c.out) ==
+        std::vector<std::string>{d + "/in/a.txt:2", d + "/in/b.log:1", d + "/in/kunde-151086*****.txt:1"});
+  Run g = Exec("scan -c --glob '*.txt' --glob '!kunde*' " + d + "/in");
+  CHECK(Lines(g.out) == std::vector<std::string>{d + "/in/a.txt:2"});
+  Run given = Exec("scan -c --glob '*.txt' " + d + "/in/b.log");  // a file given by name is always scanned
+  CHECK(Lines(given.out) == std::vector<std::string>{d + "/in/b.log:1"});
+  Run none = Exec("scan -l " + d + "/in/c.txt");
+  CHECK(none.code == 0);
+  CHECK(none.out.empty());
+  Run st = Exec("scan --format jsonl --stats " + d + "/in");
+  CHECK_THAT(st.out, Catch::Contains("nordpii: 4 findings in 3 of 4 inputs"));
+  CHECK_THAT(st.out, Catch::Contains("no.fnr 4"));
+  CHECK(st.out.find("15108695088") == std::string::npos);
+  fs::remove_all(d);
+}
+
+TEST_CASE("issue 15: single .gz, .xz, .zst files are scanned, a file only named so is an error", "[audit][cli]") {
+  std::string d = TempDir("gz");
+  WriteFile(d + "/ids.txt", "fnr 15108695088\n");
+  WriteFile(d + "/m.eml", "Subject: hei\nDate: 1 Jan 2024 00:00 +0000\n\nfnr 15108695088\n");
+  WriteFile(d + "/fake.txt.gz", "fnr 15108695088\n");
+  Run r = Bash(d, "gzip -k ids.txt && xz -k ids.txt && zstd -q -k ids.txt && gzip -k m.eml && "
+                  "for f in ids.txt.gz ids.txt.xz ids.txt.zst m.eml.gz; do $N scan --format text $f; echo $f=$?; done; "
+                  "$N scan fake.txt.gz; echo fake=$?");
+  INFO(r.out);
+  for (const char* want : {"ids.txt.gz!/ids.txt:1:5 no.fnr", "ids.txt.gz=1", "ids.txt.xz!/ids.txt:1:5 no.fnr",
+                           "ids.txt.xz=1", "ids.txt.zst!/ids.txt:1:5 no.fnr", "ids.txt.zst=1",
+                           "m.eml.gz!/m.eml:4:5 no.fnr", "m.eml.gz=1", "fake=2"})
+    CHECK_THAT(r.out, Catch::Contains(want));
+  // The message inside keeps its date in batch reports.
+  Run b = Exec("batch -q --retention 30d --reference-date 2026-12-01 " + d + "/m.eml.gz --report " + d + "/rep");
+  CHECK_THAT(ReadFile(d + "/rep/overdue.csv"), Catch::Contains(",hei,2024-01-01,date,"));
+  fs::remove_all(d);
+}

@@ -2,14 +2,18 @@
 // nordpii — command line: scan | redact | types.
 // grep conventions: exit 0 = nothing found, 1 = found, 2 = an error happened
 // (an unreadable file is reported with its path; the others are still scanned).
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "app/milter_main.h"
@@ -248,8 +252,46 @@ ReportFormat OutputFormat(const std::string& format) {
 
 // Scans every input below `paths` into `sink`; grep exit codes: 0 nothing
 // found, 1 found, 2 an error happened (the other inputs are still scanned).
+// rg-like options of `scan`.
+struct ScanView {
+  bool files_with_matches = false;  // -l
+  bool count = false;               // -c
+  bool stats = false;               // --stats
+  std::vector<std::string> globs;   // --glob GLOB / --glob '!GLOB'
+};
+
+// Whether a file found in a directory walk passes --glob: a glob without
+// '/' is matched against the file name, one with '/' against the path;
+// '!GLOB' excludes. With include globs, a file must match one of them.
+// Paths given on the command line are always scanned (as rg does).
+bool GlobKeeps(const std::vector<std::string>& globs, const std::string& path) {
+  bool has_include = false, included = false;
+  const std::string name = fs::path(path).filename().string();
+  for (const auto& g : globs) {
+    bool exclude = !g.empty() && g[0] == '!';
+    std::string pat = exclude ? g.substr(1) : g;
+    const std::string& subject = pat.find('/') == std::string::npos ? name : path;
+    bool match = fnmatch(pat.c_str(), subject.c_str(), 0) == 0;
+    if (exclude && match) return false;
+    if (!exclude) has_include = true, included = included || match;
+  }
+  return !has_include || included;
+}
+
+// Counts findings per input as shown (-l, -c, --stats).
+struct PerFile : ReportObserver {
+  std::vector<std::pair<std::string, size_t>> files;  // in the order scanned
+  std::map<std::string, size_t> by_type;
+  void Recorded(const ReportSink& sink, const Finding& f) override {
+    if (files.empty() || files.back().first != sink.path().str()) files.emplace_back(sink.path().str(), 0);
+    ++files.back().second;
+    ++by_type[f.type];
+  }
+  void RecordedEvent(std::string_view, std::string_view) override {}
+};
+
 int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
-            ReportSink& sink, IdentifierMasker& masker) {
+            ReportSink& sink, IdentifierMasker& masker, const ScanView& view = {}) {
   int errors = 0;
   auto fail = [&](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", masker.Mask(msg).c_str());
@@ -257,13 +299,52 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
   };
   InputScanners scanners(ctx, c.Limits(), c.Tickets());
   std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
-  for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
+  if (!view.globs.empty()) {
+    const std::set<std::string> given(paths.begin(), paths.end());
+    std::erase_if(inputs, [&](const Input& in) { return !given.count(in.path) && !GlobKeeps(view.globs, in.path); });
+  }
+  PerFile per_file;
+  const bool per_file_view = view.files_with_matches || view.count || view.stats;
+  if (per_file_view) sink.SetObserver(&per_file);
+  const auto t0 = std::chrono::steady_clock::now();
+  uint64_t bytes = 0;
+  for (const Input& in : inputs) {
+    ScanInput(in, scanners, filter, sink, c.max_message, fail);
+    bytes += in.size;
+  }
+  if (view.files_with_matches || view.count) {
+    // One line per file with findings (rg -l / rg -c); the paths as shown
+    // (identifiers masked).
+    std::map<std::string, size_t> merged;  // an input seen twice (archive members interleave) counted once
+    std::vector<std::string> order;
+    for (const auto& [p, n] : per_file.files) {
+      if (!merged.count(p)) order.push_back(p);
+      merged[p] += n;
+    }
+    for (const auto& p : order) {
+      if (view.count) std::printf("%s:%zu\n", p.c_str(), merged[p]);
+      else std::printf("%s\n", p.c_str());
+    }
+  }
+  if (view.stats) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::set<std::string> with;
+    for (const auto& f : per_file.files) with.insert(f.first);
+    std::string types;
+    for (const auto& [t, n] : per_file.by_type) types += (types.empty() ? "" : ", ") + t + " " + std::to_string(n);
+    std::fprintf(stderr,
+                 "nordpii: %zu findings in %zu of %zu inputs (%.1f MB, %.2f s, %.1f MB/s); %d errors%s%s\n",
+                 sink.count(), with.size(), inputs.size(), static_cast<double>(bytes) / 1e6, secs,
+                 secs > 0 ? static_cast<double>(bytes) / 1e6 / secs : 0.0, errors, types.empty() ? "" : "; ",
+                 types.c_str());
+  }
   sink.Finish(inputs.size(), static_cast<size_t>(errors));
   if (errors) return 2;
   return sink.count() ? 1 : 0;
 }
 
-int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal) {
+int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal,
+            const ScanView& view = {}) {
   auto cats = SplitSet(c.categories);
   if (Status s = CheckCategories(cats); !s.ok()) {
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
@@ -275,9 +356,20 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
-  ReportSink sink(stdout, OutputFormat(format), reveal, *masker);
+  // -l / -c print one line per file instead of the findings.
+  std::FILE* out = stdout;
+  if (view.files_with_matches || view.count) {
+    out = std::fopen("/dev/null", "wb");
+    if (!out) {
+      std::fprintf(stderr, "nordpii: cannot open /dev/null\n");
+      return 2;
+    }
+  }
+  ReportSink sink(out, OutputFormat(format), reveal, *masker);
   if (paths.empty()) paths.push_back("-");
-  return ScanAll(c, *ctx, paths, filter, sink, *masker);
+  int rc = ScanAll(c, *ctx, paths, filter, sink, *masker, view);
+  if (out != stdout) std::fclose(out);
+  return rc;
 }
 
 int RunRedact(const Common& c, const std::string& path, const std::string& out_path,
@@ -668,6 +760,14 @@ int main(int argc, char** argv) {
   scan->add_option("--format", format, "text, jsonl, json (default: text on a terminal, else jsonl)")
       ->check(CLI::IsMember({"auto", "text", "jsonl", "json"}));
   scan->add_flag("--reveal", reveal, "Print raw values (never use for logs or reports)");
+  ScanView view;
+  scan->add_flag("-l,--files-with-matches", view.files_with_matches, "Print only the paths of inputs with findings");
+  scan->add_flag("-c,--count", view.count, "Print PATH:COUNT for each input with findings");
+  scan->add_flag("--stats", view.stats, "Print counts, bytes and time to stderr at the end");
+  scan->add_option("-g,--glob", view.globs,
+                   "Only files below a directory that match GLOB ('!GLOB' excludes; repeatable; "
+                   "without '/' matched against the file name)")
+      ->allow_extra_args(false);
 
   std::string rpath = "-", out = "-", style = "label";
   auto* redact = app.add_subcommand("redact", "Write the input with findings replaced");
@@ -737,7 +837,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (*version) return CheckStdout(std::puts("nordpii " NORDPII_VERSION) < 0 ? 2 : 0);
-  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal));
+  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal, view));
   if (*redact) return CheckStdout(RunRedact(c, rpath, out, style));
   if (*types) return CheckStdout(RunTypes(c));
   if (*batch) return CheckStdout(RunBatchCommand(c, bo, retention));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -228,6 +229,11 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
   archive_read_support_filter_zstd(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_zip(a.get());
+  // A single compressed file (x.txt.gz, mail.eml.xz, export.jsonl.zst):
+  // libarchive's raw format gives its decompressed bytes as one entry,
+  // scanned as "x.txt.gz!/x.txt" by the name without the compression
+  // suffix and by its content. Bids lowest: tar and zip win.
+  archive_read_support_format_raw(a.get());
   auto streamed = std::make_unique<ArchiveStream>();
   streamed->src = stream;
   int opened = stream ? archive_read_open(a.get(), streamed.get(), nullptr, &ArchiveStream::Read, nullptr)
@@ -244,6 +250,20 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(in.path + ": " + archive_error_string(a.get()));
     if (++entries > 100000) return error(in.path + ": more than 100 000 entries; the rest is not scanned");
     const char* name = archive_entry_pathname(e);
+    std::string raw_name;
+    if (archive_format(a.get()) == ARCHIVE_FORMAT_RAW) {
+      // Raw without a compression filter: not an archive nor a compressed
+      // file (only named like one): an error, never read as something else.
+      if (archive_filter_count(a.get()) < 2)
+        return error(in.path + ": not a tar/zip archive nor a gzip/xz/bzip2/zstd compressed file; not scanned");
+      raw_name = fs::path(in.path).filename().string();
+      for (const char* x : {".gz", ".xz", ".bz2", ".zst", ".GZ", ".XZ", ".BZ2", ".ZST"})
+        if (raw_name.size() > std::strlen(x) && raw_name.compare(raw_name.size() - std::strlen(x), std::string::npos, x) == 0) {
+          raw_name.resize(raw_name.size() - std::strlen(x));
+          break;
+        }
+      name = raw_name.c_str();
+    }
     std::string label = in.path + "!/" + (name ? name : "?");
     for (char& c : label)
       if (static_cast<unsigned char>(c) < 32) c = '?';
