@@ -219,6 +219,11 @@ TEST_CASE("issue 15: the report page names run date, version, options, key id, a
   Run other = Exec("batch -q " + d + "/in --report " + d + "/rep2", "NORDPII_KEY=another-key");
   auto s2 = nlohmann::json::parse(ReadFile(d + "/rep2/summary.json"));
   CHECK(s2["run"]["key_id"] != s["run"]["key_id"]);
+  // No key: a random one, said once on stderr and in the report.
+  Run random = Exec("batch -q " + d + "/in --report " + d + "/rep3", "env -u NORDPII_KEY");
+  CHECK_THAT(random.out, Catch::Contains("random key"));
+  CHECK(nlohmann::json::parse(ReadFile(d + "/rep3/summary.json"))["run"]["random_key"] == true);
+  CHECK_THAT(ReadFile(d + "/rep3/report.html"), Catch::Contains("random key"));
   fs::remove_all(d);
 }
 

@@ -690,7 +690,7 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
   SubjectRun run;
   run.run_date = ReportRunDate();
   run.key_id = key_id;
-  run.random_key = c.key_file.empty() && std::getenv("NORDPII_KEY") == nullptr;
+  run.random_key = c.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
   run.searched.assign(wanted.begin(), wanted.end());
   run.inputs = inputs.size();
   run.errors = static_cast<size_t>(errors);

@@ -287,7 +287,7 @@ class BatchSummary : public ReportObserver {
     ++total;
     type_slot_.Bump(by_type, r.type);
     category_slot_.Bump(by_category, r.category);
-    if (!r.confidence.empty()) Bump(by_confidence, r.confidence);
+    if (!r.confidence.empty()) confidence_slot_.Bump(by_confidence, r.confidence);
     std::string_view date = !r.created.empty() ? r.created : !r.updated.empty() ? r.updated : r.date;
     month_slot_.Bump(by_month, IsYearMonth(date) ? date.substr(0, 7) : std::string_view("unknown"));
     // A document is a ticket or message: by its id, else by its place in
@@ -411,7 +411,7 @@ class BatchSummary : public ReportObserver {
       total = o.total;
       events = o.events;
       last_doc_ = nullptr;
-      type_slot_ = category_slot_ = month_slot_ = LastSlot();
+      type_slot_ = category_slot_ = month_slot_ = confidence_slot_ = LastSlot();
       return;
     }
     total += o.total;
@@ -430,7 +430,7 @@ class BatchSummary : public ReportObserver {
       d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
     }
     last_doc_ = nullptr;
-    type_slot_ = category_slot_ = month_slot_ = LastSlot();
+    type_slot_ = category_slot_ = month_slot_ = confidence_slot_ = LastSlot();
   }
 
  private:
@@ -447,7 +447,7 @@ class BatchSummary : public ReportObserver {
       ++*count;
     }
   };
-  LastSlot type_slot_, category_slot_, month_slot_;
+  LastSlot type_slot_, category_slot_, month_slot_, confidence_slot_;
   // A date source as program text (a view that outlives the line it came from).
   static std::string_view StaticSource(std::string_view s) {
     for (std::string_view k : {"closed", "updated", "created", "date", "received", "mtime"})
@@ -1031,7 +1031,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   BatchReportInfo info;
   info.options = o.report_options;
   info.key_id = KeyId(*hasher);
-  info.random_key = o.key_file.empty() && std::getenv("NORDPII_KEY") == nullptr;
+  info.random_key = o.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
   info.interrupted = stop.load() != 0;  // a signal came before the workers were done
   info.inputs_done = docs_done.load();
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
@@ -1040,6 +1040,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
     return 2;
   }
+  if (info.random_key)
+    std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the report's hashes match only "
+                         "within this report (key id %s)\n", info.key_id.c_str());
   if (!o.quiet)
     std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html%s)\n", o.report_dir.c_str(),
                  o.retention_days >= 0 ? ", overdue.csv" : "");
