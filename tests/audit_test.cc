@@ -391,3 +391,27 @@ TEST_CASE("issue 15: single .gz, .xz, .zst files are scanned, a file only named 
   CHECK_THAT(ReadFile(d + "/rep/overdue.csv"), Catch::Contains(",hei,2024-01-01,date,"));
   fs::remove_all(d);
 }
+
+TEST_CASE("issue 12: a second signal aborts batch at once, findings.jsonl keeps whole lines", "[audit][batch][issue12]") {
+  std::string d = TempDir("sigtwice");
+  for (int i = 0; i < 5; ++i) {
+    std::string body;
+    for (int k = 0; k < 300; ++k) body += "fnr 15108695088\n";
+    WriteFile(d + "/in/f" + std::to_string(i) + ".txt", body);
+  }
+  Run r = Bash(d,
+               "NORDPII_TEST_INPUT_DELAY_MS=3000 $N batch -q --jobs 1 --held-bytes 1 in --report rep & p=$!\n"
+               "for i in $(seq 100); do [ -s rep/findings.jsonl ] && break; sleep 0.05; done\n"
+               "kill -TERM $p; sleep 0.3; kill -TERM $p; wait $p; echo rc=$?; ls -a rep");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("stopping: finishing the inputs in progress"));
+  CHECK_THAT(r.out, Catch::Contains("rc=143"));  // the second signal is re-raised
+  CHECK(r.out.find(".worker-") == std::string::npos);
+  std::string findings = ReadFile(d + "/rep/findings.jsonl");
+  REQUIRE(!findings.empty());
+  CHECK(findings.back() == '\n');
+  size_t n = 0;
+  for (const auto& l : Lines(findings)) n += nlohmann::json::accept(l) ? 1 : 0;
+  CHECK(n == 300);  // the one input finished before the signals
+  fs::remove_all(d);
+}
