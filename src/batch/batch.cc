@@ -206,9 +206,11 @@ class BatchSummary : public ReportObserver {
       date_len_ = static_cast<uint8_t>(std::min(d.size(), sizeof date_));
       std::memcpy(date_, d.data(), date_len_);
     }
-    // Distinct values: the first 64 bits of each keyed hash, sorted. One
-    // value written in description, body, html_body and plain_body is one
-    // value here (and four findings).
+    // Distinct values: the first 64 bits of each keyed hash. One value
+    // written in description, body, html_body and plain_body is one value
+    // here (and four findings). Appended, and sorted and deduplicated when
+    // the list has doubled since the last time (amortised O(n log n): a
+    // text file with a million different numbers is one document).
     void AddValue(std::string_view hash) {
       if (hash.size() < 16) return;
       uint64_t v = 0;
@@ -216,14 +218,17 @@ class BatchSummary : public ReportObserver {
         char c = hash[i];
         v = v << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
       }
-      auto it = std::lower_bound(values_.begin(), values_.end(), v);
-      if (it == values_.end() || *it != v) values_.insert(it, v);
+      if (!values_.empty() && values_.back() == v) return;  // the same value again
+      values_.push_back(v);
+      if (values_.size() >= 2 * dedup_at_) Dedup();
     }
-    size_t distinct() const { return values_.size(); }
+    size_t distinct() const {
+      Dedup();
+      return values_.size();
+    }
     void MergeValues(const Doc& o) {
-      std::vector<uint64_t> m;
-      std::set_union(values_.begin(), values_.end(), o.values_.begin(), o.values_.end(), std::back_inserter(m));
-      values_.swap(m);
+      values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+      Dedup();
     }
     // Counts by (interned) type: a document has a few types, kept inline.
     void Bump(std::string_view t, size_t n = 1) {
@@ -251,7 +256,13 @@ class BatchSummary : public ReportObserver {
     std::pair<std::string_view, size_t> few_[kFew];
     size_t nfew_ = 0;
     std::vector<std::pair<std::string_view, size_t>> more_;
-    std::vector<uint64_t> values_;
+    void Dedup() const {
+      std::sort(values_.begin(), values_.end());
+      values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
+      dedup_at_ = std::max<size_t>(values_.size(), 16);
+    }
+    mutable std::vector<uint64_t> values_;  // deduplicated up to dedup_at_ entries; distinct() finishes
+    mutable size_t dedup_at_ = 16;
     char date_[40];  // enough for any ISO 8601 form; longer values are cut
     uint8_t date_len_ = 0;
   };
