@@ -415,3 +415,25 @@ TEST_CASE("issue 12: a second signal aborts batch at once, findings.jsonl keeps 
   CHECK(n == 300);  // the one input finished before the signals
   fs::remove_all(d);
 }
+
+TEST_CASE("issue 15: scan -q, types with a header, walks skip .git and batch's own report", "[audit][cli]") {
+  std::string d = TempDir("walk");
+  WriteFile(d + "/in/a.txt", "fnr 15108695088\n");
+  WriteFile(d + "/in/.git/objects/x.txt", "fnr 15108695088\n");
+  Run q = Exec("scan -q " + d + "/in");
+  CHECK(q.code == 1);
+  CHECK(q.out.empty());
+  Run c = Exec("scan -c " + d + "/in");
+  CHECK(Lines(c.out) == std::vector<std::string>{d + "/in/a.txt:1"});  // not .git/
+  // A report directory inside the scanned tree: a rerun does not scan the last report.
+  Run b1 = Exec("batch -q " + d + "/in --report " + d + "/in/rep");
+  Run b2 = Exec("batch -q " + d + "/in --report " + d + "/in/rep");
+  CHECK(b2.code == 1);
+  auto s = nlohmann::json::parse(ReadFile(d + "/in/rep/summary.json"));
+  CHECK(s["inputs"] == 1);
+  Run t = Exec("types");
+  REQUIRE(!Lines(t.out).empty());
+  CHECK_THAT(Lines(t.out)[0], Catch::StartsWith("TYPE "));
+  CHECK_THAT(Lines(t.out)[0], Catch::Contains(" CATEGORY "));
+  fs::remove_all(d);
+}

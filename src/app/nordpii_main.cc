@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -257,6 +258,7 @@ struct ScanView {
   bool files_with_matches = false;  // -l
   bool count = false;               // -c
   bool stats = false;               // --stats
+  bool quiet = false;               // -q: exit status only
   std::vector<std::string> globs;   // --glob GLOB / --glob '!GLOB'
 };
 
@@ -312,7 +314,7 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
     ScanInput(in, scanners, filter, sink, c.max_message, fail);
     bytes += in.size;
   }
-  if (view.files_with_matches || view.count) {
+  if ((view.files_with_matches || view.count) && !view.quiet) {
     // One line per file with findings (rg -l / rg -c); the paths as shown
     // (identifiers masked).
     std::map<std::string, size_t> merged;  // an input seen twice (archive members interleave) counted once
@@ -358,7 +360,7 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   filter.min_confidence = ParseConfidence(c.min_confidence);
   // -l / -c print one line per file instead of the findings.
   std::FILE* out = stdout;
-  if (view.files_with_matches || view.count) {
+  if (view.files_with_matches || view.count || view.quiet) {
     out = std::fopen("/dev/null", "wb");
     if (!out) {
       std::fprintf(stderr, "nordpii: cannot open /dev/null\n");
@@ -721,9 +723,18 @@ int RunTypes(const Common& c) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
     return 2;
   }
-  for (const auto& d : (*scanner)->detectors().patterns().detectors)
-    std::printf("%-18s %-12s %-7s %s\n", d.id.c_str(), d.category.c_str(), d.redact ? "redact" : "report",
-                d.validator.c_str());
+  // A header and columns as wide as their longest entry (pattern files of
+  // one's own can have long ids).
+  const auto& ds = (*scanner)->detectors().patterns().detectors;
+  int wid = 4, wcat = 8;
+  for (const auto& d : ds) {
+    wid = std::max(wid, static_cast<int>(d.id.size()));
+    wcat = std::max(wcat, static_cast<int>(d.category.size()));
+  }
+  std::printf("%-*s  %-*s  %-7s  %s\n", wid, "TYPE", wcat, "CATEGORY", "DEFAULT", "VALIDATOR");
+  for (const auto& d : ds)
+    std::printf("%-*s  %-*s  %-7s  %s\n", wid, d.id.c_str(), wcat, d.category.c_str(), d.redact ? "redact" : "report",
+                d.validator.empty() ? "-" : d.validator.c_str());
   return 0;
 }
 
@@ -764,6 +775,7 @@ int main(int argc, char** argv) {
   scan->add_flag("-l,--files-with-matches", view.files_with_matches, "Print only the paths of inputs with findings");
   scan->add_flag("-c,--count", view.count, "Print PATH:COUNT for each input with findings");
   scan->add_flag("--stats", view.stats, "Print counts, bytes and time to stderr at the end");
+  scan->add_flag("-q,--quiet", view.quiet, "Print no findings: the exit status says (0 none, 1 found, 2 error)");
   scan->add_option("-g,--glob", view.globs,
                    "Only files below a directory that match GLOB ('!GLOB' excludes; repeatable; "
                    "without '/' matched against the file name)")

@@ -842,7 +842,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
     errors.push_back(std::move(shown));
   };
-  std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error);
+  std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error, {o.report_dir});
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
   // The summary starts from the findings kept; each worker adds its own.

@@ -44,8 +44,22 @@ struct TicketFindings : StreamSink {
 }  // namespace
 
 std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
-                                const std::function<void(const std::string&)>& error) {
+                                const std::function<void(const std::string&)>& error,
+                                const std::vector<std::string>& skip) {
   std::vector<Input> out;
+  std::vector<fs::path> skipped;
+  for (const auto& p : skip) {
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(p, ec);
+    if (!ec) skipped.push_back(c);
+  }
+  auto skip_dir = [&](const fs::path& d) {
+    if (d.filename() == ".git") return true;
+    if (skipped.empty()) return false;
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(d, ec);
+    return !ec && std::find(skipped.begin(), skipped.end(), c) != skipped.end();
+  };
   auto add = [&](const std::string& p, InputFormat f) {
     std::error_code ec;
     uint64_t size = p == "-" ? 0 : static_cast<uint64_t>(fs::file_size(p, ec));
@@ -81,8 +95,11 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
       fs::directory_iterator it(at, dec), end;
       for (; !dec && it != end; it.increment(dec)) {
         std::error_code fec;
-        if (it->is_directory(fec) && !it->is_symlink(fec)) dirs.push_back(it->path());
-        else if (it->is_regular_file(fec)) files.push_back(it->path().string());
+        if (it->is_directory(fec) && !it->is_symlink(fec)) {
+          if (!skip_dir(it->path())) dirs.push_back(it->path());
+        } else if (it->is_regular_file(fec)) {
+          files.push_back(it->path().string());
+        }
       }
       if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
     }

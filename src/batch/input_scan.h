@@ -34,9 +34,12 @@ struct Input {
 // maildir) gives its message files; other directories are walked
 // recursively (symlinked directories are not followed, so there are no
 // loops), sorted; "-" is stdin. `forced` is --input ("auto" detects per
-// file). Unreadable directories are reported through `error`.
+// file). Unreadable directories are reported through `error`. A walk skips
+// `.git` directories and the directories in `skip` (batch: its own report
+// directory, so a rerun does not scan its last report).
 std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
-                                const std::function<void(const std::string&)>& error);
+                                const std::function<void(const std::string&)>& error,
+                                const std::vector<std::string>& skip = {});
 
 // The readers of one thread.
 struct InputScanners {
