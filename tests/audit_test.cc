@@ -437,3 +437,15 @@ TEST_CASE("issue 15: scan -q, types with a header, walks skip .git and batch's o
   CHECK_THAT(Lines(t.out)[0], Catch::Contains(" CATEGORY "));
   fs::remove_all(d);
 }
+
+TEST_CASE("issue 15: a mistyped command gets a did-you-mean, never an echo of what was typed", "[audit][cli]") {
+  Run r = Exec("scna samples/variants.txt");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("unknown command; did you mean 'scan'?"));
+  Run f = Exec("find-subjet --id 15108695088 samples/tickets");
+  CHECK_THAT(f.out, Catch::Contains("did you mean 'find-subject'?"));
+  Run n = Exec("15108695088");
+  CHECK(n.code == 2);
+  CHECK_THAT(n.out, Catch::Contains("unknown command (commands: version, scan, redact"));
+  CHECK(n.out.find("15108695088") == std::string::npos);
+}

@@ -842,6 +842,34 @@ int main(int argc, char** argv) {
   milter->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
   milter->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else random)");
   milter->add_flag("--check", mo.check, "Validate patterns and policy, print the effective policy, exit 0/2");
+  // A mistyped command: the nearest one (edit distance at most 2), without
+  // echoing what was typed (it could be a number pasted in the wrong place).
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string typed = argv[1];
+    std::string best, names;
+    size_t best_d = 3;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      const std::string& name = sub->get_name();
+      names += (names.empty() ? "" : ", ") + name;
+      if (name == typed) known = true;
+      // Levenshtein distance, two rows.
+      std::vector<size_t> prev(name.size() + 1), cur(name.size() + 1);
+      for (size_t j = 0; j <= name.size(); ++j) prev[j] = j;
+      for (size_t i = 1; i <= typed.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= name.size(); ++j)
+          cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (typed[i - 1] == name[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+      }
+      if (prev[name.size()] < best_d) best_d = prev[name.size()], best = name;
+    }
+    if (!known) {
+      std::fprintf(stderr, "nordpii: unknown command%s%s%s (commands: %s; --help for more)\n",
+                   best.empty() ? "" : "; did you mean '", best.c_str(), best.empty() ? "" : "'?", names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
