@@ -361,6 +361,8 @@ TEST_CASE("issue 15: scan -l, -c, --stats, --glob as rg users expect", "[audit][
         std::vector<std::string>{d + "/in/a.txt:2", d + "/in/b.log:1", d + "/in/kunde-151086*****.txt:1"});
   Run g = Exec("scan -c --glob '*.txt' --glob '!kunde*' " + d + "/in");
   CHECK(Lines(g.out) == std::vector<std::string>{d + "/in/a.txt:2"});
+  Run ex = Exec("scan -c --exclude 'kunde*' --exclude '*.log' " + d + "/in");
+  CHECK(Lines(ex.out) == std::vector<std::string>{d + "/in/a.txt:2"});
   Run given = Exec("scan -c --glob '*.txt' " + d + "/in/b.log");  // a file given by name is always scanned
   CHECK(Lines(given.out) == std::vector<std::string>{d + "/in/b.log:1"});
   Run none = Exec("scan -l " + d + "/in/c.txt");

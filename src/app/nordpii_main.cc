@@ -260,6 +260,7 @@ struct ScanView {
   bool stats = false;               // --stats
   bool quiet = false;               // -q: exit status only
   std::vector<std::string> globs;   // --glob GLOB / --glob '!GLOB'
+  std::vector<std::string> excludes;  // --exclude GLOB (= --glob '!GLOB')
 };
 
 // Whether a file found in a directory walk passes --glob: a glob without
@@ -301,9 +302,11 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
   };
   InputScanners scanners(ctx, c.Limits(), c.Tickets());
   std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
-  if (!view.globs.empty()) {
+  std::vector<std::string> globs = view.globs;
+  for (const auto& e : view.excludes) globs.push_back("!" + e);
+  if (!globs.empty()) {
     const std::set<std::string> given(paths.begin(), paths.end());
-    std::erase_if(inputs, [&](const Input& in) { return !given.count(in.path) && !GlobKeeps(view.globs, in.path); });
+    std::erase_if(inputs, [&](const Input& in) { return !given.count(in.path) && !GlobKeeps(globs, in.path); });
   }
   PerFile per_file;
   const bool per_file_view = view.files_with_matches || view.count || view.stats;
@@ -779,6 +782,8 @@ int main(int argc, char** argv) {
   scan->add_option("-g,--glob", view.globs,
                    "Only files below a directory that match GLOB ('!GLOB' excludes; repeatable; "
                    "without '/' matched against the file name)")
+      ->allow_extra_args(false);
+  scan->add_option("--exclude", view.excludes, "Skip files below a directory that match GLOB (as --glob '!GLOB')")
       ->allow_extra_args(false);
 
   std::string rpath = "-", out = "-", style = "label";
