@@ -451,3 +451,28 @@ TEST_CASE("issue 15: a mistyped command gets a did-you-mean, never an echo of wh
   CHECK_THAT(n.out, Catch::Contains("unknown command (commands: version, scan, redact"));
   CHECK(n.out.find("15108695088") == std::string::npos);
 }
+
+TEST_CASE("issue 15: scan --format csv: one row per finding, RFC 4180, masked, events as rows", "[audit][cli]") {
+  std::string d = TempDir("csv");
+  WriteFile(d + "/in/kunde-15108695088, \"x\".eml",
+            "Subject: =x, \"sak\" 15108695088\nDate: 1 Jan 2024 00:00 +0000\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nfnr 15108695088\n"
+            "--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=a.bin\n\nxx\n--b--\n");
+  WriteFile(d + "/in/t.csv", "id,subject,body\n5,Konto,fnr 15108695088\n");
+  Run r = Bash(d, "$N scan --format csv in > out.csv; echo rc=$?; /usr/bin/python3 -c \"\n"
+                  "import csv\n"
+                  "rows = list(csv.reader(open('out.csv', newline='')))\n"
+                  "print('widths', sorted(set(len(r) for r in rows)))\n"
+                  "print('header', ','.join(rows[0]))\n"
+                  "for r in rows[1:]: print('row', r[0].split('/')[-1], r[3], r[6], r[9], r[10], r[11], r[13])\n\"");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("rc=1"));
+  CHECK_THAT(r.out, Catch::Contains("widths [14]"));
+  CHECK_THAT(r.out, Catch::Contains("header path,line,column,type,category,confidence,masked,hash,message_id,ticket_id,"
+                                    "date,subject,part,field"));
+  CHECK_THAT(r.out, Catch::Contains("row kunde-151086*****, \"x\".eml no.fnr 151086*****  2024-01-01 '=x, \"sak\" 151086***** Subject"));
+  CHECK_THAT(r.out, Catch::Contains("row t.csv no.fnr 151086***** 5  Konto body"));
+  CHECK_THAT(r.out, Catch::Contains("event:attachment"));
+  CHECK(ReadFile(d + "/out.csv").find("15108695088") == std::string::npos);
+  fs::remove_all(d);
+}

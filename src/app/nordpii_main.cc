@@ -248,6 +248,7 @@ Status CheckCategories(const std::set<std::string>& cats) {
 // --format: text on a terminal unless asked otherwise, else JSON Lines.
 ReportFormat OutputFormat(const std::string& format) {
   if (format == "text" || (format == "auto" && isatty(STDOUT_FILENO))) return ReportFormat::kText;
+  if (format == "csv") return ReportFormat::kCsv;
   return format == "json" ? ReportFormat::kJson : ReportFormat::kJsonl;
 }
 
@@ -771,8 +772,8 @@ int main(int argc, char** argv) {
   auto* scan = app.add_subcommand("scan", "Report findings (exit 0: none, 1: found, 2: error)");
   AddCommon(scan, c);
   scan->add_option("paths", paths, "Files or directories ('-' = stdin)");
-  scan->add_option("--format", format, "text, jsonl, json (default: text on a terminal, else jsonl)")
-      ->check(CLI::IsMember({"auto", "text", "jsonl", "json"}));
+  scan->add_option("--format", format, "text, jsonl, json, csv (default: text on a terminal, else jsonl)")
+      ->check(CLI::IsMember({"auto", "text", "jsonl", "json", "csv"}));
   scan->add_flag("--reveal", reveal, "Print raw values (never use for logs or reports)");
   ScanView view;
   scan->add_flag("-l,--files-with-matches", view.files_with_matches, "Print only the paths of inputs with findings");

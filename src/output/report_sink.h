@@ -40,6 +40,12 @@
 //    (digit runs of 6+ masked), "size", "scanned": false}
 // Text format: "path:line:column type confidence masked [(part P field)]".
 // JSON format: {"findings": [...], ["events": [...]], "summary": {...}}.
+// CSV format (RFC 4180, CRLF, cells quoted by CsvCell with its formula
+// guard): a header row, then one row per finding:
+//   path,line,column,type,category,confidence,masked,hash,message_id,
+//   ticket_id,date,subject,part,field[,value]
+// and one per event, with type "event:note" or "event:attachment" and the
+// note or the attachment's description in `field`.
 #ifndef NORDPII_OUTPUT_REPORT_SINK_H_
 #define NORDPII_OUTPUT_REPORT_SINK_H_
 
@@ -55,7 +61,7 @@
 
 namespace nordpii {
 
-enum class ReportFormat { kText, kJsonl, kJson };
+enum class ReportFormat { kText, kJsonl, kJson, kCsv };
 
 class ReportSink;
 class IdentifierMasker;
