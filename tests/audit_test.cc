@@ -474,5 +474,9 @@ TEST_CASE("issue 15: scan --format csv: one row per finding, RFC 4180, masked, e
   CHECK_THAT(r.out, Catch::Contains("row t.csv no.fnr 151086***** 5  Konto body"));
   CHECK_THAT(r.out, Catch::Contains("event:attachment"));
   CHECK(ReadFile(d + "/out.csv").find("15108695088") == std::string::npos);
+  // A random key is said once on stderr when the output has hashes.
+  Run rnd = Bash(d, "env -u NORDPII_KEY $N scan --format jsonl in/t.csv 2>&1 >/dev/null | grep -c 'random key'; "
+                    "env -u NORDPII_KEY $N scan --format text in/t.csv 2>&1 >/dev/null | grep -c 'random key'");
+  CHECK(rnd.out == "1\n0\n");
   fs::remove_all(d);
 }

@@ -375,6 +375,12 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   if (paths.empty()) paths.push_back("-");
   int rc = ScanAll(c, *ctx, paths, filter, sink, *masker, view);
   if (out != stdout) std::fclose(out);
+  // Hashes made with a random key link nothing outside this output: said
+  // once, when the output holds hashes.
+  if (out == stdout && OutputFormat(format) != ReportFormat::kText && sink.count() > 0 && c.key_file.empty() &&
+      (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY")))
+    std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the hashes match only within "
+                         "this output\n");
   return rc;
 }
 
