@@ -79,6 +79,10 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/nordpii/nordpii")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postfix | sendmail-bin")
+# --ocr reads images with Tesseract: its language data for the Nordic
+# languages and English (the helper fails closed without them).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
+  "tesseract-ocr-nor, tesseract-ocr-swe, tesseract-ocr-dan, tesseract-ocr-fin, tesseract-ocr-isl, tesseract-ocr-eng")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${NORDPII_PKG_DIR}/debian/conffiles ${NORDPII_PKG_DIR}/debian/postinst ${NORDPII_PKG_DIR}/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -4,9 +4,12 @@
 # Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
 set -eu
 # What building nordpii and scanning needs (scripts/quickstart.sh): the
-# libraries, and poppler for the PDF helper program.
+# libraries, poppler for the PDF helper program, libgsf for legacy .doc/.xls/.ppt,
+# libseccomp for the helpers' sandbox, Tesseract and its Nordic and
+# English language data for the OCR helper (--ocr).
 PKGS="build-essential cmake pkg-config libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
-libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev"
+libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libgsf-1-dev libseccomp-dev \
+libtesseract-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
 # --test: also what only the tests and CI need (scripts/test.sh asks for
 # them, scripts/quickstart.sh does not): a NATS JetStream server and the C
 # client for `nordpii submit/worker/collect` and their loopback tests.
@@ -15,9 +18,11 @@ libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libp
 for a in "$@"; do
   # Tests, fuzzers, benchmarks and their oracles: Catch2, clang's fuzzer
   # runtime, mimetic, CPython's mail corpus and stdnum, Postfix and swaks
-  # (milter e2e), Chromium (report rendering), ripgrep (benchmark baseline).
+  # (milter e2e), Chromium (report rendering), ripgrep (benchmark baseline),
+  # openssl and python3-cryptography (NATS TLS and credentials test), PIL and
+  # DejaVu fonts (images rendered for the OCR test).
   [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 nlohmann-json3-dev libbenchmark-dev libmimetic-dev \
-libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time"
+libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time openssl python3-cryptography python3-pil fonts-dejavu-core"
   [ "$a" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
 done
 missing=""

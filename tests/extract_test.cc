@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "extract/extractor.h"
 
@@ -58,8 +60,29 @@ TEST_CASE("extractor: formats from type, name and magic bytes", "[extract]") {
   CHECK(DetectDocFormat("application/pdf", "x.pdf", "GIF89a") == DocFormat::kNone);  // bytes disagree: listed
   CHECK(DetectDocFormat("image/png", "x.docx", "PK\3\4") == DocFormat::kNone);  // a specific other type wins
   CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xlsx", "PK\3\4") == DocFormat::kXlsx);  // mislabelled
-  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xls", "\xD0\xCF") == DocFormat::kNone);  // binary .xls
+  const std::string ole("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xls", ole) == DocFormat::kXls);  // binary .xls
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "", ole) == DocFormat::kXls);
+  CHECK(DetectDocFormat("application/octet-stream", "Brev.DOC", ole) == DocFormat::kDoc);
+  CHECK(DetectDocFormat("application/vnd.ms-powerpoint", "x", ole) == DocFormat::kPpt);
+  CHECK(DetectDocFormat("application/msword", "brev.doc", "{\\rtf1") == DocFormat::kNone);  // RTF named .doc: text
+  CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xlsx", ole) == DocFormat::kXlsx);  // encrypted OOXML
   CHECK(DetectDocFormat("", "notes.txt", "") == DocFormat::kNone);
+}
+
+TEST_CASE("extractor: images are documents only with OCR, and only with an image signature", "[extract]") {
+  const std::string png("\x89PNG\r\n\x1a\n", 8);
+  CHECK(DetectDocFormat("image/png", "a.png", png) == DocFormat::kNone);  // --ocr off: listed, as before
+  CHECK(DetectDocFormat("image/png", "a.png", png, true) == DocFormat::kImage);
+  CHECK(DetectDocFormat("image/jpeg", "", "\xFF\xD8\xFF\xE0", true) == DocFormat::kImage);
+  CHECK(DetectDocFormat("", "scan.TIF", std::string("II*\0", 4), true) == DocFormat::kImage);
+  CHECK(DetectDocFormat("application/octet-stream", "pass.webp", std::string("RIFF\x10\0\0\0WEBPVP8 ", 16), true) ==
+        DocFormat::kImage);
+  CHECK(DetectDocFormat("image/webp", "", "RIFF", true) == DocFormat::kNone);  // short head: no signature
+  CHECK(DetectDocFormat("", "notes.png", "Personnummer: ", true) == DocFormat::kNone);  // text named .png
+  CHECK(DetectDocFormat("image/png", "", "", true) == DocFormat::kImage);               // before the bytes
+  CHECK(DetectDocFormat("application/pdf", "x.png", "%PDF-1.4", true) == DocFormat::kPdf);
+  CHECK(std::string(DocFormatName(DocFormat::kImage)) == "image");
 }
 
 TEST_CASE("extractor: docx runs joined per paragraph, offsets map to the paragraph", "[extract]") {
@@ -165,4 +188,32 @@ TEST_CASE("office extractor: a docx text box is its own paragraph, its VML fallb
   REQUIRE(segs.size() == 2);
   CHECK(segs[0] == std::make_pair(std::string("p1"), std::string("Box 15108695088")));
   CHECK(segs[1] == std::make_pair(std::string("p2"), std::string("Before after")));
+}
+
+TEST_CASE("extractor: every helper parses inside a seccomp sandbox (no open, socket or exec)", "[extract]") {
+  // A minimal valid PDF (poppler rebuilds the cross-reference table) and a
+  // 1x1 grey image: enough for each helper to reach its parser.
+  const std::string pdf =
+      "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+      "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+      "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >> endobj\n"
+      "trailer << /Root 1 0 R >>\n%%EOF\n";
+  const std::string pgm = std::string("P5\n1 1\n255\n") + '\xff';
+  struct Case {
+    DocFormat f;
+    std::string bytes;
+  } cases[] = {{DocFormat::kDocx, StoredZip("word/document.xml", kDoc)}, {DocFormat::kPdf, pdf}};
+  std::vector<Case> all(std::begin(cases), std::end(cases));
+  ExtractLimits lim;
+  lim.ocr_languages = "eng";
+  if (!ExtractHelperPath(DocFormat::kImage).empty()) all.push_back({DocFormat::kImage, pgm});
+  setenv("NORDPII_EXTRACT_TEST_SANDBOX", "1", 1);
+  for (const auto& c : all) {
+    INFO(DocFormatName(c.f));
+    auto r = ExtractDocument(c.bytes, c.f, lim);
+    REQUIRE(r);
+    CHECK(r->text.find("open=denied socket=denied exec=denied") != std::string::npos);
+    CHECK(r->Location(0) == "sandbox");
+  }
+  unsetenv("NORDPII_EXTRACT_TEST_SANDBOX");
 }

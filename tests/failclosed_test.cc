@@ -304,7 +304,8 @@ TEST_CASE("issue 12 review: encoded rfc822 parts, compressed files and empty lis
                   "$N redact t.tar.xz -o x.tar.xz >/dev/null 2>&1; echo redact-xz=$?; ls x.tar.xz 2>&1; "
                   "for o in '--categories ,' '--columns 0' '--fields ,a'; do $N scan $o t.txt >/dev/null 2>&1; echo \"$o=$?\"; done");
   for (const char* want : {"rfc822=2", "rfc822-redact=2", "blank=0", "tarxz=1",
-                           "t.txt.xz=1", "t.txt.bz2=1", "redact-xz=2",  // single compressed files: read (issue 15) "--categories ,=2", "--columns 0=2",
+                           // single compressed files are read (issue 15)
+                           "t.txt.xz=1", "t.txt.bz2=1", "redact-xz=2", "--categories ,=2", "--columns 0=2",
                            "--fields ,a=2"})
     CHECK_THAT(r.out, Catch::Contains(want));
   CHECK_THAT(r.out, !Catch::Contains("rfc822.out"));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -114,10 +115,11 @@ struct FakeMta {
   EngineHolder engines;
   std::vector<std::string> log;
   std::unique_ptr<MilterSession> s;
-  explicit FakeMta(const std::string& policy = kPolicy, uint32_t offered_proto = 0x1FFFFF) {
+  explicit FakeMta(const std::string& policy = kPolicy, uint32_t offered_proto = 0x1FFFFF,
+                   uint32_t offered_actions = 0x1FF) {
     engines.Set(MakeEngine(policy));
     s = std::make_unique<MilterSession>(engines, [this](const std::string& l) { log.push_back(l); });
-    Replies r = Send(Pkt(kOptNeg, Be32(6) + Be32(0x1FF) + Be32(offered_proto)));
+    Replies r = Send(Pkt(kOptNeg, Be32(6) + Be32(offered_actions) + Be32(offered_proto)));
     REQUIRE(r.packets.size() == 1);
     REQUIRE(r.packets[0].cmd == kOptNeg);
   }
@@ -359,8 +361,13 @@ TEST_CASE("milter session: over the size limit or the time limit -> on_error", "
   CHECK_THAT(small.log.back(), Catch::Contains("action=tempfail(error)"));
 
   std::string timeout = std::string(kPolicy);
-  timeout.replace(timeout.find("[limits]\n"), 9, "[limits]\nscan_timeout_ms = 0\non_error = \"accept\"\n");
+  timeout.replace(timeout.find("[limits]\n"), 9, "[limits]\non_error = \"accept\"\n");
   FakeMta slow(timeout);
+  {  // a deadline already past (the policy file refuses scan_timeout_ms below 100)
+    auto e = std::make_shared<MilterEngine>(*MakeEngine(timeout));
+    e->policy.scan_timeout_ms = 0;
+    slow.engines.Set(e);
+  }
   r = slow.Message("a@partner.se", "k@example.no", {{"Subject", "x"}}, std::string(3 << 20, 'a') + " fnr 15108695088\r\n");
   CHECK_FALSE(r.Has(kReplBody));  // never half-redacted: accepted unchanged, with the error verdict
   const Packet* h = r.First(kAddHeader);
@@ -740,7 +747,7 @@ TEST_CASE("milter listen: unix socket mode and group, IPv6, host names", "[milte
   REQUIRE_FALSE(static_cast<bool>(bad));
   CHECK_THAT(bad.error().message(), Catch::Contains("milter.socket_group: no group 'no-such-group-nordpii'"));
   std::filesystem::remove_all(dir);
-  auto pol = Policy::Parse("[milter]\nsocket_mode = \"0640\"\nsocket_group = \"postfix\"\n", "t.toml");
+  auto pol = Policy::Parse("[milter]\nsocket_mode = \"0640\"\nsocket_group = \"postfix\"\n[[rule]]\nname = \"r\"\naction = \"flag\"\n", "t.toml");
   REQUIRE(static_cast<bool>(pol));
   CHECK(pol->socket_mode == 0640);
   CHECK(pol->socket_group == "postfix");
@@ -1141,7 +1148,7 @@ TEST_CASE("milter --check: good config prints the effective policy, bad config e
   CHECK(RunNordpii({"milter", "--check", "--config", dir + "/bad.toml", "--patterns", pat}, out, err) == 2);
   CHECK_THAT(err, Catch::Contains(dir + "/bad.toml:6: rule[1].action"));
   CHECK(out.empty());
-  std::ofstream(dir + "/nouser.toml") << "[milter]\nuser = \"no-such-user-nordpii\"\n";
+  std::ofstream(dir + "/nouser.toml") << "[milter]\nuser = \"no-such-user-nordpii\"\n[[rule]]\nname = \"r\"\naction = \"flag\"\n";
   CHECK(RunNordpii({"milter", "--check", "--config", dir + "/nouser.toml", "--patterns", pat}, out, err) == 2);
   CHECK_THAT(err, Catch::Contains("milter.user: no user 'no-such-user-nordpii'"));
   std::filesystem::remove_all(dir);
@@ -1229,10 +1236,451 @@ TEST_CASE("milter daemon: privilege drop after bind, pid file written and remove
   CHECK_FALSE(std::filesystem::exists(pidf));
   // user = root is refused.
   std::string out, err;
-  std::ofstream(run + "/root.toml") << "[milter]\nuser = \"root\"\n";
+  std::ofstream(run + "/root.toml") << "[milter]\nuser = \"root\"\n[[rule]]\nname = \"r\"\naction = \"flag\"\n";
   CHECK(RunNordpii({"milter", "--listen", "inet:0@127.0.0.1", "--config", run + "/root.toml", "--patterns",
                     SourceDir() + "/patterns"},
                    out, err) == 2);
   CHECK_THAT(err, Catch::Contains("refusing to run as root"));
   std::filesystem::remove_all(run);
+}
+
+// ---- Hostile operator review (2026-12-03): each defect, a regression test ----
+
+namespace {
+
+// Runs `nordpii ARGS...` for at most `ms`; returns its exit code, or -1 if it
+// was still running (then it is killed): a daemon that should have refused
+// to start.
+int RunNordpiiFor(const std::vector<std::string>& args, std::string& err, int ms) {
+  char tmpl[] = "/tmp/nordpii-run-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int e = ::open((dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int o = ::open("/dev/null", O_WRONLY);
+    dup2(o, 1);
+    dup2(e, 2);
+    setenv("NORDPII_CACHE_DIR", "off", 1);
+    setenv("NORDPII_KEY", "k", 1);
+    std::vector<char*> argv{const_cast<char*>("nordpii")};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(NORDPII_BINARY, argv.data());
+    _exit(127);
+  }
+  int st = 0, rc = -1;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid) {
+      rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      break;
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  err = ReadFile(dir + "/err");
+  std::filesystem::remove_all(dir);
+  return rc;
+}
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/nordpii-ops-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+// Waits until `needle` occurs `n` times in the daemon's log.
+bool AwaitLog(const Daemon& d, const std::string& needle, size_t n = 1, int ms = 5000) {
+  for (int i = 0; i < ms / 50; ++i) {
+    std::string log = ReadFile(d.log);
+    size_t count = 0;
+    for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++count;
+    if (count >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+const char* kOneRule = "[[rule]]\nname = \"r\"\ncategories = [\"national-id\"]\naction = \"reject\"\n";
+
+}  // namespace
+
+TEST_CASE("milter policy file: empty, a directory, /dev/zero, over 1 MiB: refused at --check and at start",
+          "[milter][cli]") {
+  std::string dir = TempDir(), pat = SourceDir() + "/patterns", out, err;
+  std::ofstream(dir + "/empty.toml") << "";
+  std::ofstream(dir + "/norules.toml") << "[policy]\nmode = \"monitor\"\n";
+  {
+    std::ofstream big(dir + "/big.toml");
+    big << kOneRule;
+    for (int i = 0; i < 20000; ++i) big << "# " << std::string(60, 'x') << "\n";
+  }
+  std::filesystem::create_symlink("/dev/zero", dir + "/zero.toml");
+  struct Case {
+    std::string file, msg;
+  } cases[] = {{dir + "/empty.toml", "no [[rule]]"},
+               {dir + "/norules.toml", "no [[rule]]"},
+               {dir, "not a regular file"},
+               {dir + "/zero.toml", "not a regular file"},
+               {dir + "/big.toml", "larger than 1 MiB"}};
+  for (const auto& c : cases) {
+    INFO(c.file);
+    CHECK(RunNordpiiFor({"milter", "--check", "--config", c.file, "--patterns", pat}, err, 10000) == 2);
+    CHECK_THAT(err, Catch::Contains(c.msg));
+    CHECK(RunNordpiiFor({"milter", "--listen", "unix:" + dir + "/s.sock", "--config", c.file, "--patterns", pat}, err,
+                        10000) == 2);
+    CHECK_THAT(err, Catch::Contains(c.msg));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("milter policy file: TOML syntax errors are a clean exit 2 (no abort), at --check and in scan --patterns",
+          "[milter][cli]") {
+  std::string dir = TempDir(), pat = SourceDir() + "/patterns", err;
+  struct Case {
+    const char *text, *msg;
+  } cases[] = {
+      {"[[rule]]\nname = \"unterminated\naction = \"reject\"\n", "bad.toml:2:"},
+      {"[limits]\nscan_timeout_ms = 99999999999999999999\n", "bad.toml:2:"},
+      {"[[rule]]\nname = \"a\nb\"\naction = \"reject\"\n", "bad.toml:2:"},
+      {"[milter]\nmetrics_listen = \"127.0.0.1:99999999999999999999\"\n", "bad.toml:2: milter.metrics_listen"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    std::ofstream(dir + "/bad.toml") << c.text;
+    CHECK(RunNordpiiFor({"milter", "--check", "--config", dir + "/bad.toml", "--patterns", pat}, err, 10000) == 2);
+    CHECK_THAT(err, Catch::Contains(c.msg));
+  }
+  // The pattern files (read by the milter at start and on SIGHUP) go through the same parser.
+  std::filesystem::create_directory(dir + "/pat");
+  std::ofstream(dir + "/pat/a.toml") << "x = \"unterminated\n";
+  std::ofstream(dir + "/t.txt") << "hei\n";
+  CHECK(RunNordpiiFor({"scan", "--patterns", dir + "/pat", dir + "/t.txt"}, err, 10000) == 2);
+  CHECK_THAT(err, Catch::Contains("a.toml:1:"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("milter SIGHUP: an empty file, a directory-like error or a TOML syntax error keeps the old policy",
+          "[milter][daemon]") {
+  Daemon d(kPolicy);
+  REQUIRE(AwaitLog(d, "listening"));
+  const char* bad[] = {"", "[[rule]]\nname = \"unterminated\naction = \"reject\"\n",
+                       "[limits]\nscan_timeout_ms = 99999999999999999999\n"};
+  size_t n = 0;
+  for (const char* text : bad) {
+    INFO(text);
+    std::ofstream(d.config) << text;
+    kill(d.pid, SIGHUP);
+    CHECK(AwaitLog(d, "reload refused, old configuration stays in force", ++n));
+    REQUIRE(kill(d.pid, 0) == 0);  // still running
+    int fd = d.Connect();
+    Packet p;
+    REQUIRE(Await(fd, OptNeg(), 2000));
+    REQUIRE(Await(fd, Pkt(kMail, Nul({"<kari@example.no>"})), 2000));
+    REQUIRE(Await(fd, Pkt(kRcpt, Nul({"<x@partner.se>"})), 2000));
+    REQUIRE(Await(fd, Pkt(kEoh, ""), 2000));
+    REQUIRE(Await(fd, Pkt(kBody, "fnr 15108695088\r\n"), 2000));
+    REQUIRE(Await(fd, Pkt(kBodyEob, ""), 5000, &p));
+    CHECK(p.cmd == kReplyCode);  // the old policy still rejects
+    CHECK_THAT(ReplyText(p), Catch::StartsWith("550 5.7.1 "));
+    close(fd);
+  }
+  CHECK_THAT(ReadFile(d.log), Catch::Contains("no [[rule]]"));
+}
+
+TEST_CASE("milter policy: control characters refused in every string, what is echoed is escaped",
+          "[milter][policy]") {
+  const char* bad[] = {
+      "[[rule]]\nname = \"r\\r\\nX-Injected: yes\"\naction = \"flag\"\n",
+      "[[rule]]\nname = \"r\\u0000x\"\naction = \"flag\"\n",
+      "[[rule]]\nname = \"r\\tx\"\naction = \"flag\"\n",
+      "[reject]\nsecure_url = \"https://x\\r\\n250 ok\"\n[[rule]]\nname = \"r\"\naction = \"flag\"\n",
+      "[direction]\noutbound_daemons = [\"a\\nb\"]\n[[rule]]\nname = \"r\"\naction = \"flag\"\n",
+      "[reject.languages]\n\"a\\nb.no\" = \"sv\"\n[[rule]]\nname = \"r\"\naction = \"flag\"\n",
+      "[[rule]]\nname = \"r\"\naction = \"flag\"\nsasl_users = [\"u\\u007f\"]\n",
+  };
+  for (const char* text : bad) {
+    INFO(text);
+    auto r = Policy::Parse(text, "t.toml");
+    REQUIRE_FALSE(static_cast<bool>(r));
+    CHECK_THAT(r.error().message(), Catch::Contains("control character"));
+    CHECK(r.error().message().find_first_of(std::string("\r\n\t\x7f\0", 5)) == std::string::npos);
+  }
+  // --check output (Describe) is TOML that reads back the same, whatever the strings hold.
+  auto p = Policy::Parse(
+      "[reject]\nsecure_url = \"https://x.no/\\\"q\\\"\\\\ø\"\n[[rule]]\nname = \"r \\\"1\\\" \\\\ æ\"\naction = \"flag\"\n",
+      "t.toml");
+  REQUIRE(static_cast<bool>(p));
+  auto back = Policy::Parse(Describe(*p), "described.toml");
+  REQUIRE(static_cast<bool>(back));
+  CHECK(back->secure_url == p->secure_url);
+  CHECK(back->rules.at(0).name == p->rules.at(0).name);
+  // A queue id (from the MTA) with CR/LF is escaped in the log line.
+  FakeMta mta;
+  std::string pre = Pkt(kMacro, std::string(1, kMail) + Nul({"i", "Q1\r\nnordpii milter: forged"}));
+  mta.Send(pre);
+  mta.Send(Pkt(kMail, Nul({"<a@partner.se>"})) + Pkt(kRcpt, Nul({"<kari@example.no>"})) + Pkt(kEoh, "") +
+           Pkt(kBody, "hei\r\n"));
+  mta.Send(Pkt(kBodyEob, ""));
+  REQUIRE_FALSE(mta.log.empty());
+  CHECK(mta.log.back().find_first_of("\r\n") == std::string::npos);
+  CHECK_THAT(mta.log.back(), Catch::Contains("queue=Q1\\r\\nnordpii"));
+}
+
+TEST_CASE("milter listen: a second instance does not take over a live unix socket", "[milter][daemon]") {
+  Daemon d(kPolicy);
+  REQUIRE(AwaitLog(d, "listening"));
+  std::string err;
+  CHECK(RunNordpiiFor({"milter", "--listen", "unix:" + d.sock, "--config", d.config, "--patterns",
+                       SourceDir() + "/patterns"},
+                      err, 10000) == 2);
+  CHECK_THAT(err, Catch::Contains("another process is listening"));
+  int fd = d.Connect();  // the first one still owns and serves its socket
+  CHECK(Await(fd, OptNeg(), 2000));
+  close(fd);
+  // A stale socket (nobody listening) is replaced.
+  std::string dir = TempDir(), sock = dir + "/stale.sock";
+  {
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strcpy(a.sun_path, sock.c_str());
+    REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    close(s);
+  }
+  CHECK(RunNordpiiFor({"milter", "--listen", "unix:" + sock, "--config", d.config, "--patterns",
+                       SourceDir() + "/patterns"},
+                      err, 3000) == -1);  // still running: it started
+  CHECK_THAT(err, Catch::Contains("listening"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("milter pid file: never overwrites a file or a live instance's pid, replaces a stale one, removes only its own",
+          "[milter][daemon]") {
+  std::string dir = TempDir(), pidf = dir + "/m.pid", err, pat = SourceDir() + "/patterns";
+  std::string conf = dir + "/p.toml";
+  std::ofstream(conf) << "[milter]\npid_file = \"" << pidf << "\"\n" << kPolicy;
+  auto start = [&](int ms) {
+    return RunNordpiiFor({"milter", "--listen", "unix:" + dir + "/s.sock", "--config", conf, "--patterns", pat}, err, ms);
+  };
+  // A regular file that is not a pid file.
+  std::ofstream(pidf) << "precious data\n";
+  CHECK(start(10000) == 2);
+  CHECK_THAT(err, Catch::Contains("milter.pid_file"));
+  CHECK(ReadFile(pidf) == "precious data\n");
+  // A live process's pid (this test's).
+  std::ofstream(pidf) << getpid() << "\n";
+  CHECK(start(10000) == 2);
+  CHECK_THAT(err, Catch::Contains("running"));
+  CHECK(ReadFile(pidf) == std::to_string(getpid()) + "\n");
+  // A stale pid (a process that has exited): replaced, and removed at exit.
+  pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  waitpid(gone, nullptr, 0);
+  std::ofstream(pidf) << gone << "\n";
+  {
+    Daemon d("[milter]\npid_file = \"" + pidf + "\"\n" + kPolicy);
+    REQUIRE(AwaitLog(d, "listening"));
+    CHECK(ReadFile(pidf) == std::to_string(d.pid) + "\n");
+  }
+  CHECK_FALSE(std::filesystem::exists(pidf));
+  // Replaced by someone else while running: left alone at exit.
+  {
+    Daemon d("[milter]\npid_file = \"" + pidf + "\"\n" + kPolicy);
+    REQUIRE(AwaitLog(d, "listening"));
+    std::filesystem::remove(pidf);
+    std::ofstream(pidf) << "someone else\n";
+  }
+  CHECK(ReadFile(pidf) == "someone else\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("milter session: an action the MTA did not grant is never sent, on_error applies", "[milter]") {
+  const char* flag_body = "Jeg er sykemeldt med diagnose F32.\r\n";
+  {
+    FakeMta mta(kPolicy, 0x1FFFFF, 0x1FF & ~kActAddHdrs);
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}}, flag_body);
+    CHECK_FALSE(r.Has(kAddHeader));
+    REQUIRE(r.packets.back().cmd == kReplyCode);
+    CHECK_THAT(ReplyText(r.packets.back()), Catch::StartsWith("451 4.7.1"));
+    CHECK_THAT(mta.log.back(), Catch::Contains("not granted"));
+  }
+  {
+    FakeMta mta(kPolicy, 0x1FFFFF, 0x1FF & ~kActChgBody);
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}}, "fnr 15108695088\r\n");
+    CHECK_FALSE(r.Has(kReplBody));
+    CHECK_FALSE(r.Has(kAddHeader));
+    CHECK_FALSE(r.Has(kChgHeader));
+    REQUIRE(r.packets.back().cmd == kReplyCode);
+    CHECK_THAT(ReplyText(r.packets.back()), Catch::StartsWith("451 4.7.1"));
+  }
+  {
+    FakeMta mta(kPolicy, 0x1FFFFF, 0x1FF & ~kActQuarantine);
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}},
+                            "Ring meg pa +47 912 34 567, +46 70 123 45 67 eller +45 20 12 34 56.\r\n");
+    CHECK_FALSE(r.Has(kQuarantine));
+    REQUIRE(r.packets.back().cmd == kReplyCode);
+  }
+  {  // on_error = accept without header additions: accepted, and no header sent
+    std::string acc = std::string("[limits]\non_error = \"accept\"\n") + kPolicy;
+    acc.erase(acc.find("[limits]\nmax_message_bytes"), 9);
+    FakeMta mta(acc, 0x1FFFFF, 0x1FF & ~kActAddHdrs);
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "x"}}, flag_body);
+    CHECK_FALSE(r.Has(kAddHeader));
+    REQUIRE(r.packets.size() == 1);
+    CHECK(r.packets.back().cmd == kContinue);
+  }
+}
+
+TEST_CASE("milter policy: numeric ranges, allow entries, CIDR host bits, duplicate names", "[milter][policy]") {
+  struct Bad {
+    const char *text, *msg;
+  } bad[] = {
+      {"[limits]\nscan_timeout_ms = 0\n", "limits.scan_timeout_ms: expected an integer from 100"},
+      {"[limits]\nscan_timeout_ms = -5\n", "limits.scan_timeout_ms: expected an integer"},
+      {"[milter]\nread_timeout_s = 0\n", "milter.read_timeout_s: expected an integer"},
+      {"[milter]\nmax_connections = 0\n", "milter.max_connections: expected an integer"},
+      {"[milter]\nmetrics_listen = \"127.0.0.1:99999999999999999999\"\n", "milter.metrics_listen"},
+      {"[allow]\nsenders = [\"@\"]\n", "allow.senders: '@'"},
+      {"[allow]\nrecipients = [\"postmaster\"]\n", "allow.recipients: 'postmaster'"},
+      {"[[rule]]\nname = \"r\"\naction = \"flag\"\nsenders = [\"user@\"]\n", "rule[1].senders: 'user@'"},
+      {"[[rule]]\nname = \"r\"\naction = \"flag\"\nclients = [\"192.0.2.1/24\"]\n", "host bits set"},
+      {"[[rule]]\nname = \"r\"\naction = \"flag\"\nclients = [\"2001:db8::1/32\"]\n", "host bits set"},
+      {"[[rule]]\nname = \"r\"\naction = \"flag\"\n[[rule]]\nname = \"r\"\naction = \"reject\"\n",
+       "t.toml:5: rule[2].name: 'r' is also the name of rule[1]"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.text);
+    std::string text = std::string(b.text) + (std::strstr(b.text, "[[rule]]") ? "" : kOneRule);
+    auto r = Policy::Parse(text, "t.toml");
+    REQUIRE_FALSE(static_cast<bool>(r));
+    CHECK_THAT(r.error().message(), Catch::Contains(b.msg));
+  }
+  auto ok = Policy::Parse(std::string("[limits]\nscan_timeout_ms = 100\n[[rule]]\nname = \"r\"\naction = \"flag\"\n"
+                                      "clients = [\"192.0.2.0/24\", \"2001:db8::/32\", \"192.0.2.7\"]\n"),
+                          "t.toml");
+  CHECK(static_cast<bool>(ok));
+}
+
+TEST_CASE("milter --check: unknown type ids, user root, missing pid directory fail, open socket or metrics warn",
+          "[milter][cli]") {
+  std::string dir = TempDir(), pat = SourceDir() + "/patterns", out, err;
+  auto check = [&](const std::string& text) {
+    std::ofstream(dir + "/c.toml") << text;
+    std::string o, e;
+    int rc = RunNordpii({"milter", "--check", "--config", dir + "/c.toml", "--patterns", pat}, out, err);
+    return rc;
+  };
+  CHECK(check("[[rule]]\nname = \"r\"\ntypes = [\"no.fnrr\"]\naction = \"reject\"\n") == 2);
+  CHECK_THAT(err, Catch::Contains("rule[1] 'r': types: unknown type 'no.fnrr'"));
+  CHECK(check(std::string("[milter]\nuser = \"root\"\n") + kOneRule) == 2);
+  CHECK_THAT(err, Catch::Contains("milter.user: refusing to run as root"));
+  CHECK(check("[milter]\npid_file = \"" + dir + "/nodir/m.pid\"\n" + kOneRule) == 2);
+  CHECK_THAT(err, Catch::Contains("milter.pid_file: directory " + dir + "/nodir"));
+  CHECK(check(std::string("[milter]\nsocket_mode = \"0777\"\nmetrics_listen = \"0.0.0.0:9899\"\n") + kOneRule) == 0);
+  CHECK_THAT(err, Catch::Contains("warning: milter.socket_mode 0777"));
+  CHECK_THAT(err, Catch::Contains("warning: milter.metrics_listen 0.0.0.0:9899"));
+  CHECK(check(std::string("[milter]\nsocket_mode = \"0660\"\nmetrics_listen = \"127.0.0.1:9899\"\n") + kOneRule) == 0);
+  CHECK(err.find("warning") == std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("milter daemon: a stalled metrics client does not block a scrape", "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
+  std::string log = ReadFile(d.log);
+  size_t at = log.find(" port ");
+  REQUIRE(at != std::string::npos);
+  int port = std::atoi(log.c_str() + at + 6);
+  std::vector<int> stalled;
+  for (int i = 0; i < 3; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    if (i == 1) send(fd, "GET /metr", 9, MSG_NOSIGNAL);  // half a request, then nothing
+    stalled.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto t0 = std::chrono::steady_clock::now();
+  std::string m = HttpGet(port, "/metrics");
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  CHECK_THAT(m, Catch::StartsWith("HTTP/1.0 200 OK\r\n"));
+  CHECK(ms < 500);
+  // The stalled ones are closed after the per-connection timeout.
+  for (int fd : stalled) {
+    CHECK(Closed(fd, 4000));
+    close(fd);
+  }
+}
+
+TEST_CASE("milter SIGHUP: a changed start-only key is named in a warning", "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
+  REQUIRE(AwaitLog(d, "listening"));
+  std::ofstream(d.config) << "[milter]\nmetrics_listen = \"127.0.0.1:1\"\nsocket_mode = \"0600\"\n" << kPolicy;
+  kill(d.pid, SIGHUP);
+  REQUIRE(AwaitLog(d, "configuration reloaded"));
+  std::string log = ReadFile(d.log);
+  CHECK_THAT(log, Catch::Contains("milter.metrics_listen changed"));
+  CHECK_THAT(log, Catch::Contains("milter.socket_mode changed"));
+  CHECK_THAT(log, Catch::Contains("restart"));
+  CHECK(log.find("milter.user changed") == std::string::npos);
+}
+
+TEST_CASE("milter reply: a text longer than one SMTP line becomes a multi-line reply of lines up to 512 octets",
+          "[milter]") {
+  std::string text;
+  for (int i = 0; i < 150; ++i) text += "word" + std::to_string(i) + " ";
+  text += std::string(700, 'u');  // one word longer than a line
+  std::string pkt = ReplyCodePacket("550", "5.7.1", text);
+  Packet p;
+  REQUIRE(*Decode(pkt, p));
+  REQUIRE(p.cmd == kReplyCode);
+  std::string data = ReplyText(p);
+  std::vector<std::string> lines;
+  for (size_t pos = 0;;) {
+    size_t e = data.find("\r\n", pos);
+    lines.push_back(data.substr(pos, e == std::string::npos ? std::string::npos : e - pos));
+    if (e == std::string::npos) break;
+    pos = e + 2;
+  }
+  REQUIRE(lines.size() >= 3);
+  std::string joined;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    INFO(lines[i]);
+    CHECK(lines[i].size() + 2 <= 512);
+    CHECK_THAT(lines[i], Catch::StartsWith(i + 1 < lines.size() ? "550-5.7.1 " : "550 5.7.1 "));
+    joined += lines[i].substr(10);
+  }
+  std::string squeezed = text;
+  squeezed.erase(std::remove(squeezed.begin(), squeezed.end(), ' '), squeezed.end());
+  joined.erase(std::remove(joined.begin(), joined.end(), ' '), joined.end());
+  CHECK(joined == squeezed);
+  // A short text stays one line.
+  pkt = ReplyCodePacket("550", "5.7.1", "short");
+  REQUIRE(*Decode(pkt, p));
+  CHECK(ReplyText(p) == "550 5.7.1 short");
+}
+
+TEST_CASE("milter daemon: a repeated identical log line is rate-limited", "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nmax_connections = 1\nlog = \"stderr\"\n") + kPolicy);
+  REQUIRE(AwaitLog(d, "listening"));
+  int a = d.Connect();
+  REQUIRE(Await(a, OptNeg(), 2000));
+  std::vector<int> flood;
+  for (int i = 0; i < 40; ++i) flood.push_back(d.Connect());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int f : flood) close(f);
+  std::string log = ReadFile(d.log);
+  size_t n = 0;
+  for (size_t at = log.find("a new one was closed"); at != std::string::npos; at = log.find("a new one was closed", at + 1))
+    ++n;
+  CHECK(n >= 1);
+  CHECK(n <= 2);
+  close(a);
 }

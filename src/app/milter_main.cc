@@ -20,12 +20,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <set>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <mutex>
 #include <thread>
 
+#include "detect/detectors.h"
 #include "milter/milter_server.h"
 
 namespace nordpii {
@@ -45,12 +48,46 @@ int Priority(const std::string& line) {
   return LOG_INFO;
 }
 
+void Emit(const std::string& line, int prio);
+
+// Rate limit, for the lines an outsider can repeat at will (the server's:
+// connection floods, garbage, timeouts; refused reloads) but not for the
+// per-message lines, each of which is written: a line identical to the
+// previous limited one within kRepeatWindow is counted, not written; the
+// count is written as "previous line repeated N more time(s)" before the
+// next different line or, for the same line, once the window has passed.
+constexpr auto kRepeatWindow = std::chrono::seconds(10);
+std::string last_line;
+int last_prio = 0;
+size_t repeated = 0;
+std::chrono::steady_clock::time_point last_at{};
+
 // syslog(3) (journald reads /dev/log, with the priority) or stderr, each
 // line stamped with an RFC 5424 timestamp (UTC, microseconds), the pid and
-// the level.
-void Log(const std::string& line, int prio) {
+// the level. Control characters are escaped (one event, one line).
+void Log(const std::string& raw, int prio, bool limit) {
+  std::string line = milter::EscapeControls(raw);
   std::lock_guard<std::mutex> l(log_mu);
   if (prio < 0) prio = Priority(line);
+  if (!limit || line.rfind("nordpii milter: queue=", 0) == 0) {  // one line per message, always
+    Emit(line, prio);
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (line == last_line && now - last_at < kRepeatWindow) {
+    ++repeated;
+    return;
+  }
+  if (repeated > 0)
+    Emit("nordpii milter: previous line repeated " + std::to_string(repeated) + " more time(s)", last_prio);
+  repeated = 0;
+  last_line = line;
+  last_prio = prio;
+  last_at = now;
+  Emit(line, prio);
+}
+
+void Emit(const std::string& line, int prio) {
   if (log_syslog) {
     ::syslog(prio, "%s", line.c_str());
     return;
@@ -67,7 +104,8 @@ void Log(const std::string& line, int prio) {
   std::fflush(stderr);
 }
 
-void Log(const std::string& line) { Log(line, -1); }
+void Log(const std::string& line, int prio) { Log(line, prio, false); }
+void Log(const std::string& line) { Log(line, -1, false); }
 
 // log = auto: syslog when systemd started us ($JOURNAL_STREAM) or stderr
 // goes nowhere (closed or /dev/null, a daemon started without a terminal);
@@ -129,6 +167,74 @@ Status CheckNames(const milter::Policy& pol) {
   return Status::Ok();
 }
 
+// What would fail only at start, found by --check too: user root, the pid
+// file's directory missing.
+Status CheckStart(const milter::Policy& pol) {
+  if (!pol.user.empty()) {
+    const passwd* pw = ::getpwnam(pol.user.c_str());
+    if (pw && pw->pw_uid == 0)
+      return Error(ErrorCode::kInvalidArgument, "milter.user: refusing to run as root ('" + pol.user + "')");
+  }
+  if (!pol.group.empty()) {
+    const group* gr = ::getgrnam(pol.group.c_str());
+    if (gr && gr->gr_gid == 0) return Error(ErrorCode::kInvalidArgument, "milter.group: refusing to run with group root");
+  }
+  if (!pol.pid_file.empty()) {
+    std::string dir = pol.pid_file.substr(0, pol.pid_file.rfind('/'));
+    if (dir.empty()) dir = "/";
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return Error(ErrorCode::kInvalidArgument, "milter.pid_file: directory " + dir + " does not exist");
+  }
+  return Status::Ok();
+}
+
+// The pid file, created exclusively (O_EXCL): an existing file is never
+// overwritten unless it holds the pid of a process that is gone (a stale
+// file from a crash); one holding a live pid means another instance runs,
+// anything else is not ours. Returns the file's identity, for removing it
+// at exit only if it is still ours.
+Result<std::pair<dev_t, ino_t>> WritePidFile(const std::string& path) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0) {
+      std::string pid = std::to_string(::getpid()) + "\n";
+      struct stat st{};
+      bool ok = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size()) && ::fstat(fd, &st) == 0;
+      int e = errno;
+      ::close(fd);
+      if (!ok) {
+        ::unlink(path.c_str());
+        return Error(ErrorCode::kInternal, "milter.pid_file " + path + ": " + std::strerror(e));
+      }
+      return std::make_pair(st.st_dev, st.st_ino);
+    }
+    if (errno != EEXIST) return Error(ErrorCode::kInternal, "milter.pid_file " + path + ": " + std::strerror(errno));
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 32)
+      return Error(ErrorCode::kInvalidArgument,
+                   "milter.pid_file " + path + ": exists and is not a pid file; not replaced");
+    std::string text;
+    {
+      int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      char buf[40];
+      ssize_t r = rfd >= 0 ? ::read(rfd, buf, sizeof buf) : -1;
+      if (rfd >= 0) ::close(rfd);
+      if (r > 0) text.assign(buf, static_cast<size_t>(r));
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
+      return Error(ErrorCode::kInvalidArgument,
+                   "milter.pid_file " + path + ": exists and does not hold a pid; not replaced");
+    long pid = std::stol(text);
+    if (pid > 0 && pid <= 0x7fffffff && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
+      return Error(ErrorCode::kInvalidArgument, "milter.pid_file " + path + ": process " + text +
+                                                    " is running (another nordpii milter?); not started");
+    ::unlink(path.c_str());  // stale: the process is gone
+  }
+  return Error(ErrorCode::kInternal, "milter.pid_file " + path + ": created by someone else meanwhile");
+}
+
 Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOptions& o) {
   auto policy = milter::Policy::Load(o.config);
   if (!policy) return policy.error();
@@ -136,6 +242,10 @@ Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOpti
   so.patterns_dir = o.patterns_dir;
   auto scanner = Scanner::Create(so);
   if (!scanner) return scanner.error();
+  std::set<std::string> known;
+  for (const auto& d : (*scanner)->detectors().patterns().detectors) known.insert(d.id);
+  for (const auto& t : (*scanner)->detectors().patterns().types) known.insert(t.id);
+  if (Status s = milter::CheckTypes(*policy, known, o.config); !s.ok()) return s;
   auto hasher = KeyedHasher::FromEnvironment(o.key_file);
   if (!hasher) return hasher.error();
   auto e = std::make_shared<milter::MilterEngine>();
@@ -167,15 +277,23 @@ int RunMilter(const MilterOptions& o) {
   }
   const milter::Policy& pol = (*e)->policy;
   if (o.check) {
-    if (Status s = CheckNames(pol); !s.ok()) {
-      std::fprintf(stderr, "nordpii milter: %s: %s\n", o.config.c_str(), s.message().c_str());
-      return 2;
-    }
+    for (Status s : {CheckNames(pol), CheckStart(pol)})
+      if (!s.ok()) {
+        std::fprintf(stderr, "nordpii milter: %s: %s\n", o.config.c_str(), s.message().c_str());
+        return 2;
+      }
+    for (const auto& w : milter::Warnings(pol))
+      std::fprintf(stderr, "nordpii milter: %s: warning: %s\n", o.config.c_str(), w.c_str());
     std::cout << "# effective policy of " << o.config << "\n" << milter::Describe(pol);
     std::fprintf(stderr, "nordpii milter: %s: OK (%zu rules)\n", o.config.c_str(), pol.rules.size());
     return 0;
   }
   SetUpLog(pol.log);
+  if (Status s = CheckStart(pol); !s.ok()) {
+    Log("nordpii milter: " + s.message(), LOG_ERR);
+    return 2;
+  }
+  for (const auto& w : milter::Warnings(pol)) Log("nordpii milter: warning: " + w, LOG_WARNING);
   engines.Set(*e);
   // Every connection is a descriptor: the soft limit goes up to the hard one.
   rlimit nofile{};
@@ -208,18 +326,33 @@ int RunMilter(const MilterOptions& o) {
   // Bound: the pid file (before the drop, so it may live where only root
   // writes; remove it on exit needs a directory the user can write, e.g.
   // systemd's RuntimeDirectory), then the privilege drop.
+  std::pair<dev_t, ino_t> pid_id{};
   if (!pol.pid_file.empty()) {
-    int fd = ::open(pol.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (fd < 0 || ::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) {
-      Log("nordpii milter: milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_ERR);
-      if (fd >= 0) ::close(fd);
+    auto w = WritePidFile(pol.pid_file);
+    if (!w) {
+      Log("nordpii milter: " + w.error().message(), LOG_ERR);
       return 2;
     }
-    ::close(fd);
+    pid_id = *w;
   }
+  // Only our own pid file: the same file (device, inode) still holding our pid.
   auto remove_pid = [&] {
-    if (!pol.pid_file.empty() && ::unlink(pol.pid_file.c_str()) != 0)
+    if (pol.pid_file.empty()) return;
+    struct stat st{};
+    std::string text;
+    if (::lstat(pol.pid_file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == pid_id.first &&
+        st.st_ino == pid_id.second) {
+      int fd = ::open(pol.pid_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      char buf[40];
+      ssize_t r = fd >= 0 ? ::read(fd, buf, sizeof buf) : -1;
+      if (fd >= 0) ::close(fd);
+      if (r > 0) text.assign(buf, static_cast<size_t>(r));
+    }
+    if (text != std::to_string(::getpid()) + "\n") {
+      Log("nordpii milter: milter.pid_file " + pol.pid_file + " is no longer ours; left in place", LOG_WARNING);
+      return;
+    }
+    if (::unlink(pol.pid_file.c_str()) != 0)
       Log("nordpii milter: cannot remove milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_WARNING);
   };
   if (Status s = DropPrivileges(pol); !s.ok()) {
@@ -234,7 +367,7 @@ int RunMilter(const MilterOptions& o) {
       (pol.monitor ? ", monitor mode" : "") +
       (metrics ? ", metrics on " + pol.metrics_listen + " port " + std::to_string(metrics->port()) : "") +
       (pol.user.empty() ? "" : ", running as " + pol.user) + ")");
-  std::thread acceptor([&] { (*server)->Run(engines, [](const std::string& l) { Log(l, -1); }, workers); });
+  std::thread acceptor([&] { (*server)->Run(engines, [](const std::string& l) { Log(l, -1, true); }, workers); });
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
@@ -242,8 +375,12 @@ int RunMilter(const MilterOptions& o) {
     if (sig == SIGHUP) {
       auto n = BuildEngine(o);
       if (!n) {
-        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message(), LOG_ERR);
+        Log("nordpii milter: reload refused, old configuration stays in force: " + n.error().message(), LOG_ERR, true);
       } else {
+        for (const auto& key : milter::StartOnlyChanges(pol, (*n)->policy))
+          Log("nordpii milter: warning: " + key + " changed: read only at start, takes effect after a restart " +
+                  "(the running value stays)",
+              LOG_WARNING);
         engines.Set(*n);
         Log("nordpii milter: configuration reloaded");
       }

@@ -50,6 +50,7 @@ struct Common {
   size_t chunk = 1 << 20;
   size_t max_message = MailLimits().max_message_bytes;
   std::string fields, columns, ticket_map = "auto";
+  bool ocr = false;  // image files and attachments are read with OCR
   TicketOptions Tickets() const {
     TicketOptions t;
     t.map = ticket_map;
@@ -64,6 +65,7 @@ struct Common {
     MailLimits l;
     l.max_message_bytes = max_message;
     l.max_decoded_bytes = std::max(l.max_decoded_bytes, max_message * 4);
+    l.ocr = ocr;
     return l;
   }
 };
@@ -109,6 +111,26 @@ CLI::Validator Count(uint64_t lo, uint64_t hi) {
                s + "'";
       },
       "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
+}
+
+// A --fields path: keys joined by '.', each may be followed by "[]" (array
+// elements); the last key may end in '*' (a prefix), or the path in ".*"
+// (everything below). A key is not empty and holds no '[', ']', '.' or '*'.
+bool ValidFieldPath(std::string_view p) {
+  auto ends = [](std::string_view s, std::string_view t) {
+    return s.size() >= t.size() && s.substr(s.size() - t.size()) == t;
+  };
+  if (ends(p, ".*")) p.remove_suffix(2);
+  for (size_t a = 0;;) {
+    const size_t b = p.find('.', a);
+    const bool last = b == std::string_view::npos;
+    std::string_view key = p.substr(a, last ? std::string_view::npos : b - a);
+    while (ends(key, "[]")) key.remove_suffix(2);
+    if (last && ends(key, "*")) key.remove_suffix(1);
+    if (key.empty() || key.find_first_of("[]*") != std::string_view::npos) return false;
+    if (last) return true;
+    a = b + 1;
+  }
 }
 
 // Patterns: --patterns, $NORDPII_PATTERNS, <exe>/../share/nordpii/patterns,
@@ -163,6 +185,26 @@ void AddCommon(CLI::App* app, Common& c) {
         return "";
       },
       "COLUMNS");
+  // JSON paths: keys joined by '.', a key may be followed by "[]" (array
+  // elements); the last may end in '*' (a prefix) or be ".*" (everything
+  // below). A key holds no '[', ']' or '.' ("]]" and "a..b" are refused).
+  static const CLI::Validator kFields(
+      [](std::string& v) -> std::string {
+        if (std::string e = kList(v); !e.empty()) return e;
+        size_t n = 0;
+        for (size_t i = 0; i <= v.size(); ++n) {
+          size_t j = v.find(',', i);
+          if (j == std::string::npos) j = v.size();
+          const std::string item = v.substr(i, j - i);
+          i = j + 1;
+          const bool ok = ValidFieldPath(item);
+          if (!ok) return "'" + item + "' is not a field path (keys joined by '.', 'key[]' for array elements, "
+                                       "a final '.*' or '*')";
+        }
+        if (n > 64) return "more than 64 field paths";
+        return "";
+      },
+      "PATHS");
   app->add_option("--categories", c.categories,
                   "Comma-separated categories: national-id,financial,credential,business,contact,special")
       ->check(kList);
@@ -176,7 +218,7 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--input", c.input, "Input format: auto, text, eml, mbox, maildir, jsonl, json, csv")
       ->check(CLI::IsMember({"auto", "text", "eml", "mbox", "maildir", "jsonl", "json", "csv"}));
   app->add_option("--fields", c.fields, "Ticket exports: JSON paths to scan, e.g. subject,comments[].body,custom.*")
-      ->check(kList);
+      ->check(kFields);
   app->add_option("--columns", c.columns, "CSV exports: columns to scan (names or 1-based numbers)")
       ->check(kColumns);
   app->add_option("--ticket-map", c.ticket_map, "Field map: auto, zendesk, freshdesk, jira, all")
@@ -185,6 +227,9 @@ void AddCommon(CLI::App* app, Common& c) {
                   "Largest mail message or ticket record read, in bytes (1 KiB to 2 GiB, default 64 MiB); "
                   "larger ones are reported as errors")
       ->check(Count(1024, kMaxMessageLimit));
+  app->add_flag("--ocr", c.ocr,
+                "Read text in images (PNG, JPEG, TIFF, GIF, BMP, WebP: files and attachments) with Tesseract OCR; "
+                "slow (about 1-3 s per page), bounded per image");
   app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")
       ->check(Count(1, 1u << 30))
       ->group("");
@@ -404,7 +449,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   };
   // A PDF/OOXML/ODF file cannot be rewritten faithfully: never written
   // through as if it were text (its ids sit in compressed streams).
-  if (DocFormat df = DetectDocFormat("", path, ""); df != DocFormat::kNone && c.input == "auto")
+  if (DocFormat df = DetectDocFormat("", path, "", c.ocr); df != DocFormat::kNone && c.input == "auto")
     return fail(path + ": " + DocFormatName(df) +
                 " documents cannot be redacted (scan them; in mail, redact replaces them with a notice); nothing written");
   // A signal removes the temporary output (partial, maybe unredacted).
@@ -413,17 +458,37 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   // format recognised from the bytes read; a Maildir is a directory.
   InputFormat fmt = InputFormat::kMaildir;
   std::unique_ptr<ByteSource> src;
+  Utf16Kind opened_utf16;
   if (!(c.input == "maildir" || (c.input == "auto" && IsMaildir(path)))) {
     auto opened = OpenInput(path, c.input);
     if (!opened) return fail(opened.error().message());
     fmt = opened->format;
     src = std::move(opened->source);
+    opened_utf16 = opened->utf16;
   }
+  // UTF-16 text, CSV or JSON: decoded whole (up to --max-message-size),
+  // redacted as UTF-8 and written back as UTF-16 in the same byte order,
+  // with the BOM if it had one.
+  Utf16Kind utf16;
+  std::string utf16_text;
+  if (src && opened_utf16.utf16) {
+    utf16 = opened_utf16;
+    auto raw = ReadAll(*src, path, c.max_message);
+    if (!raw) return fail(raw.error().message() + " (UTF-16 text is read whole); nothing written");
+    Utf16ToUtf8(std::string_view(*raw).substr(utf16.bom ? std::min<size_t>(2, raw->size()) : 0), utf16.big_endian,
+                utf16_text);
+    src = StringSource(utf16_text, path);
+  }
+  auto open_out = [&]() {
+    auto o = OutputFile::Open(out_path);
+    if (o && utf16.utf16) (*o)->EncodeUtf16(utf16.big_endian, utf16.bom);
+    return o;
+  };
   if (fmt == InputFormat::kArchive)
     return fail(path + ": is an archive (tar, tar.gz or zip); redact does not rewrite archives: extract it, "
                        "redact the files, pack them again; nothing written");
   if (fmt == InputFormat::kText) {
-    auto out = OutputFile::Open(out_path);
+    auto out = open_out();
     if (!out) return fail(out.error().message());
     Redactor red(**out, st);
     Status s = ctx->Scan(*src, filter, red);
@@ -433,7 +498,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     return 0;
   }
   if (fmt == InputFormat::kJsonl || fmt == InputFormat::kJson || fmt == InputFormat::kCsv) {
-    auto out = OutputFile::Open(out_path);
+    auto out = open_out();
     if (!out) return fail(out.error().message());
     TicketFormat tf = fmt == InputFormat::kJsonl ? TicketFormat::kJsonl
                       : fmt == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
@@ -442,6 +507,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     TicketRecord rec;
     std::string red;
     size_t n = 0, records = 0, changed_records = 0;
+    tickets.BeginInput();
     for (;;) {
       auto more = rd.Next(rec);
       if (!more) return fail(path + ": " + more.error().message() + "; nothing written");
@@ -458,6 +524,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
       ++records;
       changed_records += k > 0;
     }
+    if (Status s = tickets.EndInput(tf, rd.header()); !s.ok()) return fail(path + ": " + s.message() + "; nothing written");
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
     std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu record(s)\n", n, changed_records, records);
     return 0;
@@ -517,6 +584,8 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
       std::string in = (fs::path(path) / rel).string();
       auto msg = ReadMessageFile(in, c.max_message);
       if (!msg) return fail(msg.error().message());
+      fs::create_directories((fs::path(out_path) / rel).parent_path(), ec);  // Maildir++ folders
+      if (ec) return fail(out_path + ": " + ec.message());
       auto out = OutputFile::Open((fs::path(out_path) / rel).string());
       if (!out) return fail(out.error().message());
       Status s = redact_one(*msg, in, **out);

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <set>
+
+#include <sys/stat.h>
 
 #include <sys/stat.h>
 
@@ -29,7 +32,9 @@ struct TicketFindings : StreamSink {
   ReportSink* sink = nullptr;
   const TicketRecord* rec = nullptr;
   const TicketInfo* info = nullptr;
+  Utf16Offsets* utf16 = nullptr;  // a UTF-16 export: offsets back to its bytes
   bool set = false;
+  Finding mapped;
   void Set() {
     sink->SetTicket(rec->index, info->id, info->created, info->updated, info->closed);
     sink->SetSubject(info->subject);
@@ -37,7 +42,29 @@ struct TicketFindings : StreamSink {
   }
   bool OnFinding(const Finding& f, std::string_view raw) override {
     if (!set) Set();
-    return sink->OnFinding(f, raw);
+    if (!utf16) return sink->OnFinding(f, raw);
+    mapped = f;
+    mapped.start = utf16->Map(f.start);
+    mapped.end = utf16->Map(f.end);
+    return sink->OnFinding(mapped, raw);
+  }
+};
+
+// Findings of UTF-16 text, their offsets mapped back to the file's bytes.
+struct Utf16Findings : StreamSink {
+  StreamSink& to;
+  Utf16Offsets& map;
+  Finding mapped;
+  Utf16Findings(StreamSink& t, Utf16Offsets& m) : to(t), map(m) {}
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    mapped = f;
+    mapped.start = map.Map(f.start);
+    mapped.end = map.Map(f.end);
+    return to.OnFinding(mapped, raw);
+  }
+  void OnNote(std::string_view part, std::string_view text) override { to.OnNote(part, text); }
+  void OnAttachment(std::string_view part, std::string_view type, std::string_view name, uint64_t size) override {
+    to.OnAttachment(part, type, name, size);
   }
 };
 
@@ -74,7 +101,7 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
       if (!unreadable.empty()) error(unreadable);
       continue;
     }
-    if (!dir && p != "-" && forced == "auto" && IsStream(p)) {
+    if (!dir && forced == "auto" && (p == "-" || IsStream(p))) {
       out.push_back({p, InputFormat::kText, 0, true});  // recognised when read (once)
       continue;
     }
@@ -85,21 +112,31 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
     }
     // Every directory that cannot be read is an error (it was not looked
     // at), and the walk goes on with the others. Symlinked directories are
-    // not followed; only regular files (also through a symlink) are inputs.
+    // followed; a directory already walked (same device and inode: a link
+    // loop, or two links to one place) is not walked again. Regular files
+    // (also through a symlink) are inputs; a FIFO, socket or device is not
+    // opened (reading it could block forever) and is an error.
     std::vector<std::string> files;
     std::vector<fs::path> dirs = {p};
+    std::set<std::pair<dev_t, ino_t>> walked;
     while (!dirs.empty()) {
       fs::path at = std::move(dirs.back());
       dirs.pop_back();
+      struct stat st;
+      if (::stat(at.c_str(), &st) == 0 && !walked.insert({st.st_dev, st.st_ino}).second) continue;
       std::error_code dec;
       fs::directory_iterator it(at, dec), end;
       for (; !dec && it != end; it.increment(dec)) {
         std::error_code fec;
-        if (it->is_directory(fec) && !it->is_symlink(fec)) {
+        const fs::file_status fst = it->status(fec);  // through symlinks
+        if (fs::is_directory(fst)) {
           if (!skip_dir(it->path())) dirs.push_back(it->path());
-        } else if (it->is_regular_file(fec)) {
+        } else if (fs::is_regular_file(fst)) {
           files.push_back(it->path().string());
+        } else if (fs::exists(fst)) {
+          error(it->path().string() + ": not a regular file (FIFO, socket or device); not scanned");
         }
+        // else: a dangling symlink (nothing to read)
       }
       if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
     }
@@ -116,10 +153,12 @@ namespace {
 
 // Scans one stream of a known format (a file, or an archive entry).
 // `mtime`: the file's (or entry's) modification time, the last source of a
-// message's date (-1: none).
+// message's date (-1: none). `utf16`: the stream is text decoded from
+// UTF-16, findings are mapped back.
 void ScanSource(const std::string& path, InputFormat format, ByteSource& src, InputScanners& s,
                 const FindingFilter& filter, ReportSink& sink, size_t max_message,
-                const std::function<void(const std::string&)>& error, int64_t mtime) {
+                const std::function<void(const std::string&)>& error, int64_t mtime,
+                Utf16Offsets* utf16 = nullptr) {
   sink.SetPath(path);
   switch (format) {
     case InputFormat::kEml:
@@ -157,23 +196,37 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
                         : format == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
       TicketReader rd(src, tf, max_message);
       TicketRecord rec;
+      s.tickets.BeginInput();
       for (;;) {
         auto more = rd.Next(rec);
         if (!more) return error(path + ": " + more.error().message());
-        if (!*more) return;
+        if (!*more) {
+          // --fields / --columns that named nothing here: not scanned as asked.
+          if (Status st = s.tickets.EndInput(tf, rd.header()); !st.ok()) error(path + ": " + st.message());
+          return;
+        }
         if (tf == TicketFormat::kCsv) s.tickets.set_csv(rd.header(), rd.delimiter());
         TicketInfo info;
         TicketFindings to_report;
         to_report.sink = &sink;
         to_report.rec = &rec;
         to_report.info = &info;
+        to_report.utf16 = utf16;
         Status st = s.tickets.Scan(rec, tf, filter, to_report, info);
         if (!to_report.set) to_report.Set();
         if (!st.ok()) error(path + ": " + st.message());  // the rest of the file is still scanned
       }
     }
-    default:
-      if (Status st = s.ctx.Scan(src, filter, sink); !st.ok()) error(path + ": " + st.message());
+    default: {
+      Status st;
+      if (utf16) {
+        Utf16Findings mapped(sink, *utf16);
+        st = s.ctx.Scan(src, filter, mapped);
+      } else {
+        st = s.ctx.Scan(src, filter, sink);
+      }
+      if (!st.ok()) error(path + ": " + st.message());
+    }
   }
 }
 
@@ -201,7 +254,9 @@ struct DocumentSink : StreamSink {
 void ScanDocument(const std::string& path, std::string_view bytes, DocFormat df, InputScanners& s,
                   const FindingFilter& filter, ReportSink& sink, const std::function<void(const std::string&)>& error) {
   sink.SetPath(path);
-  auto doc = ExtractDocument(bytes, df);
+  ExtractLimits lim;
+  lim.ocr = s.ocr;  // scanned PDF pages
+  auto doc = ExtractDocument(bytes, df, lim);
   if (!doc) return error(path + ": not scanned: " + doc.error().message());
   DocumentSink ds(sink, *doc, df, bytes.size());
   auto src = StringSource(doc->text, path);
@@ -216,8 +271,10 @@ struct ArchiveDeleter {
 // in it, in memory: nothing is extracted, so entry names ("../x", "/etc/y")
 // are only labels. Bounded: each entry by --max-message-size (read in
 // chunks, so a lying size header cannot exceed it), the whole archive by
-// 64 x that and 100 000 entries (zip bombs); links are not followed and
-// archives inside archives are listed, not opened.
+// 64 x that and 100 000 entries (zip bombs), counted over the archive and
+// every archive inside it; links are not followed. Archives inside archives
+// are opened (in memory) down to kMaxArchiveDepth levels; a deeper one is an
+// error (not scanned), never skipped silently.
 // libarchive reading from a ByteSource (an archive arriving through a pipe,
 // already partly read to recognise it).
 struct ArchiveStream {
@@ -235,10 +292,21 @@ struct ArchiveStream {
   }
 };
 
-// `stream`: read the archive from it instead of opening in.path (a stream
-// input is opened only once).
-void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const FindingFilter& filter,
-                 ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error) {
+constexpr int kMaxArchiveDepth = 4;  // an archive in an archive in ... : 4 levels in all
+
+// Shared by an archive and the archives inside it.
+struct ArchiveBudget {
+  uint64_t bytes = 0, used = 0;
+  size_t entries = 0;
+  bool exhausted = false;  // the whole budget is spent: stop every level
+};
+
+// `stream`: read the archive from it instead of opening `path` (a stream
+// input is opened only once; a nested archive is in memory). `depth`: 1 for
+// an archive given as input.
+void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, const FindingFilter& filter,
+                 ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error,
+                 ArchiveBudget& budget_left, int depth) {
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_xz(a.get());
@@ -254,26 +322,29 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
   auto streamed = std::make_unique<ArchiveStream>();
   streamed->src = stream;
   int opened = stream ? archive_read_open(a.get(), streamed.get(), nullptr, &ArchiveStream::Read, nullptr)
-                      : archive_read_open_filename(a.get(), in.path.c_str(), 1 << 16);
-  if (opened != ARCHIVE_OK) return error(in.path + ": " + archive_error_string(a.get()));
-  const uint64_t budget = static_cast<uint64_t>(max_message) * 64;
-  uint64_t used = 0;
-  size_t entries = 0;
+                      : archive_read_open_filename(a.get(), path.c_str(), 1 << 16);
+  if (opened != ARCHIVE_OK) return error(path + ": " + archive_error_string(a.get()));
+  const uint64_t budget = budget_left.bytes;
+  uint64_t& used = budget_left.used;
+  size_t& entries = budget_left.entries;
   archive_entry* e = nullptr;
   std::string data;
   for (;;) {
     int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF) return;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(in.path + ": " + archive_error_string(a.get()));
-    if (++entries > 100000) return error(in.path + ": more than 100 000 entries; the rest is not scanned");
+    if (r == ARCHIVE_EOF || budget_left.exhausted) return;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(path + ": " + archive_error_string(a.get()));
+    if (++entries > 100000) {
+      budget_left.exhausted = true;
+      return error(path + ": more than 100 000 entries; the rest is not scanned");
+    }
     const char* name = archive_entry_pathname(e);
     std::string raw_name;
     if (archive_format(a.get()) == ARCHIVE_FORMAT_RAW) {
       // Raw without a compression filter: not an archive nor a compressed
       // file (only named like one): an error, never read as something else.
       if (archive_filter_count(a.get()) < 2)
-        return error(in.path + ": not a tar/zip archive nor a gzip/xz/bzip2/zstd compressed file; not scanned");
-      raw_name = fs::path(in.path).filename().string();
+        return error(path + ": not a tar/zip archive nor a gzip/xz/bzip2/zstd compressed file; not scanned");
+      raw_name = fs::path(path).filename().string();
       for (const char* x : {".gz", ".xz", ".bz2", ".zst", ".GZ", ".XZ", ".BZ2", ".ZST"})
         if (raw_name.size() > std::strlen(x) && raw_name.compare(raw_name.size() - std::strlen(x), std::string::npos, x) == 0) {
           raw_name.resize(raw_name.size() - std::strlen(x));
@@ -281,7 +352,7 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
         }
       name = raw_name.c_str();
     }
-    std::string label = in.path + "!/" + (name ? name : "?");
+    std::string label = path + "!/" + (name ? name : "?");
     for (char& c : label)
       if (static_cast<unsigned char>(c) < 32) c = '?';
     if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) continue;  // dirs, links
@@ -304,17 +375,35 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
     }
     if (too_big) {
       error(label + ": larger than --max-message-size (or the archive's total budget); not scanned");
-      if (used > budget) return;
+      if (used > budget) {
+        budget_left.exhausted = true;
+        return;
+      }
       continue;
     }
-    if (DocFormat df = DetectDocFormat("", label, std::string_view(data).substr(0, 1024)); df != DocFormat::kNone) {
+    if (DocFormat df = DetectDocFormat("", label, std::string_view(data).substr(0, 1024), s.ocr); df != DocFormat::kNone) {
       ScanDocument(label, data, df, s, filter, sink, error);
       continue;
     }
     InputFormat f = DetectFormatOf(label, std::string_view(data).substr(0, 8192));
     if (f == InputFormat::kArchive) {
-      sink.SetPath(label);
-      sink.OnAttachment("", "archive", name ? name : "?", data.size());  // nested archives: listed only
+      if (depth >= kMaxArchiveDepth) {
+        sink.SetPath(label);
+        error(label + ": an archive nested more than " + std::to_string(kMaxArchiveDepth) +
+              " levels deep; not scanned");
+        continue;
+      }
+      auto nested = StringSource(data, label);
+      ScanArchive(label, nested.get(), s, filter, sink, max_message, error, budget_left, depth + 1);
+      continue;
+    }
+    if (Utf16Kind k = SniffUtf16(std::string_view(data).substr(0, 8192)); k.utf16) {
+      std::string text;
+      const size_t bom = k.bom ? 2 : 0;
+      Utf16ToUtf8(std::string_view(data).substr(std::min(bom, data.size())), k.big_endian, text);
+      Utf16Offsets map(text, bom);
+      auto src = StringSource(text, label);
+      ScanSource(label, f, *src, s, filter, sink, max_message, error, -1, &map);
       continue;
     }
     auto src = StringSource(data, label);
@@ -354,7 +443,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
                    size_t max_message, const std::function<void(const std::string&)>& error) {
   // A document (PDF, OOXML, ODF) named as one: extracted and scanned. Only
   // a regular file (a pipe is read once, by its content below).
-  if (DocFormat df = DetectDocFormat("", in.path, ""); df != DocFormat::kNone && in.path != "-" && !in.stream) {
+  if (DocFormat df = DetectDocFormat("", in.path, "", s.ocr); df != DocFormat::kNone && in.path != "-" && !in.stream) {
     auto dsrc = OpenPath(in.path);
     auto bytes = dsrc ? ReadAll(**dsrc, in.path, max_message) : Result<std::string>(dsrc.error());
     if (!bytes) {
@@ -362,7 +451,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
       error(bytes.error().message());
       return 0;
     }
-    if (DetectDocFormat("", in.path, std::string_view(*bytes).substr(0, 1024)) == df) {
+    if (DetectDocFormat("", in.path, std::string_view(*bytes).substr(0, 1024), s.ocr) == df) {
       ScanDocument(in.path, *bytes, df, s, filter, sink, error);
       if (!s.progress) return 0;
       *s.progress += bytes->size();
@@ -372,6 +461,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   }
   InputFormat format = in.format;
   std::unique_ptr<ByteSource> src;
+  Utf16Kind opened_utf16;
   if (in.stream || format != InputFormat::kArchive) {
     auto opened = OpenInput(in.path, in.stream ? "auto" : InputFormatName(format));
     if (!opened) {
@@ -381,14 +471,35 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     }
     src = std::move(opened->source);
     format = opened->format;
+    opened_utf16 = opened->utf16;
   }
   if (format == InputFormat::kArchive) {
-    ScanArchive(in, src.get(), s, filter, sink, max_message, error);
+    ArchiveBudget budget;
+    budget.bytes = static_cast<uint64_t>(max_message) * 64;
+    ScanArchive(in.path, src.get(), s, filter, sink, max_message, error, budget, 1);
     return 0;
   }
   int64_t mtime = -1;
   struct stat st;
   if (!in.stream && in.path != "-" && stat(in.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) mtime = st.st_mtime;
+  if (src && opened_utf16.utf16) {
+    // UTF-16: read whole (up to --max-message-size; larger is an error,
+    // not a partial scan), decoded to UTF-8, findings mapped back.
+    auto raw = ReadAll(*src, in.path, max_message);
+    if (!raw) {
+      sink.SetPath(in.path);
+      error(raw.error().message() + " (UTF-16 text is read whole); not scanned");
+      return 0;
+    }
+    std::string text;
+    const size_t bom = opened_utf16.bom ? 2 : 0;
+    Utf16ToUtf8(std::string_view(*raw).substr(std::min(bom, raw->size())), opened_utf16.big_endian, text);
+    Utf16Offsets map(text, bom);
+    auto dsrc = StringSource(text, in.path);
+    ScanSource(in.path, format, *dsrc, s, filter, sink, max_message, error, mtime, &map);
+    if (s.progress) *s.progress += raw->size();
+    return s.progress ? raw->size() : 0;
+  }
   if (!s.progress) {
     ScanSource(in.path, format, *src, s, filter, sink, max_message, error, mtime);
     return 0;

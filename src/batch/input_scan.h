@@ -31,22 +31,26 @@ struct Input {
 };
 
 // Expands paths into inputs: a Maildir (or any directory with --input
-// maildir) gives its message files; other directories are walked
-// recursively (symlinked directories are not followed, so there are no
-// loops), sorted; "-" is stdin. `forced` is --input ("auto" detects per
-// file). Unreadable directories are reported through `error`. A walk skips
-// `.git` directories and the directories in `skip` (batch: its own report
-// directory, so a rerun does not scan its last report).
+// maildir) gives its message files (Maildir++ folders included); other
+// directories are walked recursively (symlinked directories are followed,
+// each directory walked once by device and inode, so links cannot loop),
+// sorted; "-" is stdin. `forced` is --input ("auto" detects per file).
+// Unreadable directories and FIFOs, sockets and devices found in a walk
+// (not opened: reading could block) are reported through `error`. A walk
+// skips `.git` directories and the directories in `skip` (batch: its own
+// report directory, so a rerun does not scan its last report).
 std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
                                 const std::function<void(const std::string&)>& error,
                                 const std::vector<std::string>& skip = {});
 
 // The readers of one thread.
 struct InputScanners {
-  InputScanners(ScanContext& c, const MailLimits& lim, const TicketOptions& t) : ctx(c), mail(c, lim), tickets(c, t) {}
+  InputScanners(ScanContext& c, const MailLimits& lim, const TicketOptions& t)
+      : ctx(c), mail(c, lim), tickets(c, t), ocr(lim.ocr) {}
   ScanContext& ctx;
   MailScanner mail;
   TicketScanner tickets;
+  bool ocr = false;  // image files are documents (OCR), as image attachments in mail
   // When set, bytes read from an input file are added here as they are
   // read (a progress bar that moves inside one large file); ScanInput
   // returns how many it added for the input.

@@ -43,12 +43,51 @@ const char* DocFormatName(DocFormat f) {
     case DocFormat::kOds: return "ods";
     case DocFormat::kOdp: return "odp";
     case DocFormat::kPdf: return "pdf";
+    case DocFormat::kImage: return "image";
+    case DocFormat::kDoc: return "doc";
+    case DocFormat::kXls: return "xls";
+    case DocFormat::kPpt: return "ppt";
     default: return "";
   }
 }
 
-DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head) {
+namespace {
+
+// Image file signatures Leptonica reads.
+bool IsImageHead(std::string_view h) {
+  auto starts = [&](std::string_view m) { return h.substr(0, m.size()) == m; };
+  return starts(std::string_view("\x89PNG\r\n\x1a\n", 8)) || starts("\xFF\xD8\xFF") ||
+         starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4)) || starts("GIF87a") ||
+         starts("GIF89a") || starts("BM") || (starts("RIFF") && h.size() >= 12 && h.substr(8, 4) == "WEBP") ||
+         (h.size() > 2 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' && (h[2] == '\n' || h[2] == ' ' || h[2] == '\r'));
+}
+
+DocFormat DetectImage(const std::string& t, const std::string& n, std::string_view head) {
+  static const char* const kTypes[] = {"image/png",  "image/jpeg", "image/jpg",  "image/pjpeg", "image/tiff",
+                                       "image/gif",  "image/bmp",  "image/x-ms-bmp", "image/webp",
+                                       "image/x-portable-anymap", "image/x-portable-graymap",
+                                       "image/x-portable-pixmap", "image/x-portable-bitmap"};
+  static const char* const kExts[] = {".png", ".jpg", ".jpeg", ".jfif", ".tif", ".tiff", ".gif",
+                                      ".bmp", ".webp", ".pnm", ".pgm", ".ppm", ".pbm"};
+  bool named = false;
+  for (const char* e : kTypes)
+    if (t == e) named = true;
+  if (!named && (t.empty() || t == "application/octet-stream" || t == "binary/octet-stream" ||
+                 t.rfind("image/", 0) == 0))
+    for (const char* e : kExts)
+      if (EndsWith(n, e)) named = true;
+  if (!named) return DocFormat::kNone;
+  if (head.empty() || IsImageHead(head)) return DocFormat::kImage;
+  return DocFormat::kNone;
+}
+
+}  // namespace
+
+DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head,
+                          bool images) {
   const std::string t = Lower(mime_type), n = Lower(filename);
+  if (images)
+    if (DocFormat img = DetectImage(t, n, head); img != DocFormat::kNone) return img;
   DocFormat f = DocFormat::kNone;
   static const struct {
     const char* type;
@@ -75,13 +114,36 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
                                 t.rfind("application/vnd.oasis.opendocument", 0) == 0))
     for (const auto& e : kTable)
       if (EndsWith(n, e.ext)) f = e.f;
-  if (f == DocFormat::kNone || head.empty()) return f;
+  const std::string_view kOle("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  if (f == DocFormat::kNone) {
+    // Legacy binary Office (Word/Excel/PowerPoint 97-2003): by type, or by
+    // name when the type is generic; the bytes must be an OLE2 compound file.
+    static const struct {
+      const char* type;
+      const char* ext[2];
+      DocFormat f;
+    } kLegacy[] = {{"application/msword", {".doc", ".dot"}, DocFormat::kDoc},
+                   {"application/vnd.ms-excel", {".xls", ".xlt"}, DocFormat::kXls},
+                   {"application/vnd.ms-powerpoint", {".ppt", ".pps"}, DocFormat::kPpt}};
+    const bool generic = t.empty() || t == "application/octet-stream" || t == "binary/octet-stream" ||
+                         t == "application/vnd.ms-office" || t.rfind("application/x-", 0) == 0;
+    for (const auto& e : kLegacy)
+      if (EndsWith(n, e.ext[0]) || EndsWith(n, e.ext[1])) {
+        if (generic || t.rfind("application/vnd.ms-", 0) == 0 || t == "application/msword") f = e.f;
+      }
+    if (f == DocFormat::kNone)
+      for (const auto& e : kLegacy)
+        if (t == e.type) f = e.f;
+    if (f == DocFormat::kNone || head.empty()) return f;
+    return head.substr(0, 8) == kOle ? f : DocFormat::kNone;
+  }
+  if (head.empty()) return f;
   // The bytes must agree with the claimed type; anything else is listed by
   // the caller as an attachment that is not scanned.
   if (f == DocFormat::kPdf) return head.find("%PDF") != std::string_view::npos ? f : DocFormat::kNone;
   // An encrypted OOXML file is an OLE2 container: kept as the document it
   // claims to be, so extracting it fails (closed) instead of it being listed.
-  if (head.substr(0, 8) == std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) return f;
+  if (head.substr(0, 8) == kOle) return f;
   return head.substr(0, 4) == std::string_view("PK\3\4", 4) ? f : DocFormat::kNone;
 }
 
@@ -94,7 +156,9 @@ std::string Extracted::Location(uint64_t offset) const {
 }
 
 std::string ExtractHelperPath(DocFormat format) {
-  const char* name = format == DocFormat::kPdf ? "nordpii-extract-pdf" : "nordpii-extract";
+  const char* name = format == DocFormat::kPdf     ? "nordpii-extract-pdf"
+                     : format == DocFormat::kImage ? "nordpii-extract-ocr"
+                                                   : "nordpii-extract";
   std::vector<std::string> dirs;
   if (const char* d = std::getenv("NORDPII_EXTRACT_DIR"); d && *d) dirs.push_back(d);
   char self[PATH_MAX];
@@ -122,9 +186,31 @@ std::string ExtractHelperPath(DocFormat format) {
 
 namespace {
 
+struct PageImage {
+  std::string loc;
+  std::string_view bytes;  // in the helper's output
+};
+
+// Appends one segment (joined by '\n') within the text limit.
+Status AppendSegment(Extracted& doc, std::string_view text, std::string loc, const ExtractLimits& lim,
+                     const std::string& fmt) {
+  if (doc.text.size() + text.size() + 1 > lim.max_text)
+    return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
+  if (!doc.text.empty()) doc.text.push_back('\n');
+  Extracted::Segment s;
+  s.start = static_cast<uint32_t>(doc.text.size());
+  doc.text.append(text);
+  s.end = static_cast<uint32_t>(doc.text.size());
+  s.loc = std::move(loc);
+  doc.segments.push_back(std::move(s));
+  return Status::Ok();
+}
+
 // Parses the helper's output: "S<loclen> <textlen>\n<loc><text>" per
-// segment, then "D\n" (done) or "E<len>\n<message>" (error).
-Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& lim, Extracted& doc) {
+// segment, "I<loclen> <len>\n<loc><image>" per page image to be read by
+// OCR (scanned PDF pages), then "D\n" (done) or "E<len>\n<message>" (error).
+Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& lim, Extracted& doc,
+                   std::vector<PageImage>& images) {
   const std::string fmt = DocFormatName(format);
   size_t i = 0;
   while (i < out.size()) {
@@ -138,20 +224,17 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
         if (static_cast<unsigned char>(c) < 32) c = ' ';
       return Error(ErrorCode::kLimit, fmt + ": " + msg);
     }
-    if (tag != 'S') break;
+    if (tag != 'S' && !(tag == 'I' && lim.ocr)) break;
     unsigned long a = 0, b = 0;
     if (std::sscanf(std::string(out.substr(i + 1, nl - i - 1)).c_str(), "%lu %lu", &a, &b) != 2) break;
     if (nl + 1 + a + b > out.size()) break;
     std::string_view loc = out.substr(nl + 1, a), text = out.substr(nl + 1 + a, b);
-    if (doc.text.size() + text.size() + 1 > lim.max_text)
-      return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
-    if (!doc.text.empty()) doc.text.push_back('\n');
-    Extracted::Segment s;
-    s.start = static_cast<uint32_t>(doc.text.size());
-    doc.text.append(text);
-    s.end = static_cast<uint32_t>(doc.text.size());
-    s.loc.assign(loc);
-    doc.segments.push_back(std::move(s));
+    if (tag == 'I') {
+      images.push_back({std::string(loc), text});
+      i = nl + 1 + a + b;
+      continue;
+    }
+    if (Status st = AppendSegment(doc, text, std::string(loc), lim, fmt); !st.ok()) return st;
     i = nl + 1 + a + b;
   }
   return Error(ErrorCode::kLimit, fmt + ": extractor output truncated (crashed or killed)");
@@ -164,10 +247,12 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   if (format == DocFormat::kNone) return Error(ErrorCode::kInvalidArgument, "not a document");
   if (bytes.size() > lim.max_input) return Error(ErrorCode::kLimit, fmt + ": document larger than the limit");
   const std::string helper = ExtractHelperPath(format);
-  if (helper.empty())
-    return Error(ErrorCode::kNotFound, fmt + ": extractor program " +
-                                           (format == DocFormat::kPdf ? "nordpii-extract-pdf" : "nordpii-extract") +
-                                           " not found");
+  if (helper.empty()) {
+    const char* name = format == DocFormat::kPdf     ? "nordpii-extract-pdf"
+                       : format == DocFormat::kImage ? "nordpii-extract-ocr"
+                                                     : "nordpii-extract";
+    return Error(ErrorCode::kNotFound, fmt + ": extractor program " + name + " not found");
+  }
   // Everything the child needs is prepared before fork: between fork and
   // exec only system calls (the milter is multi-threaded).
   std::vector<std::string> args = {helper,
@@ -176,11 +261,17 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
                                    std::to_string(lim.max_unpacked),
                                    std::to_string(lim.max_entries),
                                    std::to_string(lim.max_xml_depth),
-                                   std::to_string(lim.max_pages)};
+                                   std::to_string(lim.max_pages),
+                                   std::to_string(lim.max_pixels),
+                                   lim.ocr_languages,
+                                   lim.ocr ? "1" : "0",
+                                   std::to_string(lim.max_ocr_pages)};
+  const auto started = std::chrono::steady_clock::now();
+  const int timeout_ms = format == DocFormat::kImage ? lim.ocr_timeout_ms : lim.timeout_ms;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const rlim_t cpu = static_cast<rlim_t>(lim.timeout_ms / 1000 + 1);
+  const rlim_t cpu = static_cast<rlim_t>(timeout_ms / 1000 + 1);
   const rlim_t mem = static_cast<rlim_t>(lim.max_memory);
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, fmt + ": pipe failed");
@@ -223,11 +314,14 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   fcntl(in[1], F_SETFL, O_NONBLOCK);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   std::string output;
-  const size_t max_output = lim.max_text * 2 + (1u << 20);
+  // Rendered scanned pages and document pictures for OCR (at most 16 MiB
+  // each) come on top of the text.
+  const size_t max_output = lim.max_text * 2 + (1u << 20) +
+                            (lim.ocr ? static_cast<size_t>(lim.max_ocr_pages) * (17u << 20) : 0);
   size_t written = 0;
   bool in_open = true, timed_out = false, too_much = false;
   if (bytes.empty()) close(in[1]), in_open = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lim.timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -285,9 +379,28 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && output.empty())
     return Error(ErrorCode::kNotFound, fmt + ": extractor program could not be started");
   Extracted doc;
-  if (Status s = ParseOutput(output, format, lim, doc); !s.ok()) return s;
+  std::vector<PageImage> images;
+  if (Status s = ParseOutput(output, format, lim, doc, images); !s.ok()) return s;
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
     return Error(ErrorCode::kLimit, fmt + ": extractor failed (exit " + std::to_string(WEXITSTATUS(st)) + ")");
+  // Scanned pages and pictures: each read by the OCR helper within what is
+  // left of the OCR time; its lines become segments "page 3 line 2" /
+  // "picture image1.png line 2" after the text.
+  for (const PageImage& img : images) {
+    ExtractLimits il = lim;
+    il.ocr = false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        started + std::chrono::milliseconds(lim.ocr_timeout_ms) - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Error(ErrorCode::kLimit, fmt + ": OCR of the scanned pages timed out");
+    il.ocr_timeout_ms = static_cast<int>(left.count());
+    auto r = ExtractDocument(img.bytes, DocFormat::kImage, il);
+    if (!r) return Error(r.error().code(), fmt + ": " + img.loc + ": " + r.error().message());
+    for (const auto& seg : r->segments)
+      if (Status st = AppendSegment(doc, std::string_view(r->text).substr(seg.start, seg.end - seg.start),
+                                    img.loc + " " + seg.loc, lim, fmt);
+          !st.ok())
+        return st;
+  }
   return doc;
 }
 

@@ -13,6 +13,7 @@
 // child process over a pipe and the text read back (ExtractDocument):
 //   nordpii-extract      OOXML / OpenDocument (libarchive + libxml2), Apache-2.0
 //   nordpii-extract-pdf  PDF (poppler-cpp), GPL-2.0-or-later, a separate program
+//   nordpii-extract-ocr  images (Tesseract OCR + Leptonica), only with --ocr
 // The child runs with rlimits (address space, CPU time, no files written, no
 // core dumps) and a wall-clock timeout; a crash, hang, limit or malformed file
 // is an Error for that document — never a crash of the milter or batch.
@@ -28,15 +29,19 @@
 
 namespace nordpii {
 
-enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf };
+enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt };
 
 // "docx", "xlsx", ... ("" for kNone): the prefix of a finding's field.
 const char* DocFormatName(DocFormat f);
 // From a MIME type (lower-case "type/subtype", may be empty or
 // application/octet-stream) and a file name; the name decides only when the
 // type is generic. `head` (the first bytes, may be empty) must agree: a zip
-// ("PK\3\4") for OOXML/ODF, "%PDF" for PDF (else kNone: the caller lists it).
-DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head);
+// ("PK\3\4") for OOXML/ODF, "%PDF" for PDF, an OLE2 compound file for the
+// legacy binary formats (.doc .xls .ppt), an image signature for images
+// (else kNone: the caller lists it). Images (PNG, JPEG, TIFF, GIF, BMP,
+// WebP, PNM) are documents only when `images` is set (OCR, --ocr).
+DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head,
+                          bool images = false);
 
 struct ExtractLimits {
   size_t max_input = 64u << 20;           // document bytes
@@ -47,6 +52,16 @@ struct ExtractLimits {
   int max_pages = 5000;                   // PDF pages
   uint64_t max_memory = 1024ull << 20;    // child address space (RLIMIT_AS)
   int timeout_ms = 20000;                 // wall clock, child killed after it
+  // Images (OCR): pixels per image/page (checked from the header before
+  // decoding), the wall clock instead of timeout_ms, Tesseract's languages.
+  uint64_t max_pixels = 50'000'000;
+  int ocr_timeout_ms = 60000;
+  std::string ocr_languages = "nor+swe+dan+fin+isl+eng";
+  // PDF pages without a text layer (scans) rendered and read by OCR, at
+  // most max_ocr_pages per document (more is an error), all of them within
+  // ocr_timeout_ms. Set from --ocr / the milter's ocr switch.
+  bool ocr = false;
+  int max_ocr_pages = 10;
 };
 
 struct Extracted {

@@ -21,6 +21,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <gsf/gsf-infile-msole.h>
+#include <gsf/gsf-infile.h>
+#include <gsf/gsf-input-memory.h>
+#include <gsf/gsf-input.h>
+#include <gsf/gsf-utils.h>
 #include <libxml/xmlreader.h>
 #include <unistd.h>
 
@@ -28,6 +33,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -40,9 +46,12 @@ namespace {
 
 // One extraction at a time per thread.
 thread_local size_t g_max_text = 32u << 20, g_text = 0, g_max_entries = 10000;
-thread_local unsigned long long g_max_unpacked = 256ull << 20;
+thread_local unsigned long long g_max_unpacked = 256ull << 20, g_unpacked = 0;
+thread_local int g_embed_depth = 0;  // documents embedded in documents
 thread_local int g_max_depth = 256;
 thread_local const SegmentFn* g_seg = nullptr;
+thread_local const ImageFn* g_images = nullptr;
+thread_local int g_max_images = 10, g_image_count = 0;
 
 [[noreturn]] void Fail(const std::string& msg) { throw Failure(msg); }
 
@@ -73,7 +82,7 @@ Entries ReadZip(const std::string& data, const std::function<bool(const std::str
     Fail("not a zip archive (an encrypted Office file is not one either)");
   archive_entry* e = nullptr;
   size_t entries = 0;
-  unsigned long long used = 0;
+  unsigned long long& used = g_unpacked;  // one budget for every pass over the file
   for (;;) {
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
@@ -352,12 +361,185 @@ void Xlsx(const std::string& data) {
       order.emplace_back(base.substr(0, base.rfind('.')), entry);
     }
   if (order.empty()) Fail("no worksheet found");
+  for (auto& [name, rid] : wb.sheets) Seg("workbook sheet name", name);
   for (auto& [name, entry] : order) {
     Worksheet ws;
     ws.sst = &sst.s;
     ws.widths = &widths;
     ws.sheet.name = name;
     ParseXml(z[entry], ws);
+  }
+}
+
+// ---- parts besides the main text (metadata, comments, drawings, links) -----
+
+// A drawing's alternative text and title (wp:docPr, p:cNvPr, xdr:cNvPr).
+void AltText(xmlTextReaderPtr r, const std::string& prefix) {
+  for (const char* a : {"descr", "title"}) {
+    std::string v = Attr(r, a);
+    if (!v.empty()) Seg(prefix + "alt text", v);
+  }
+}
+
+// Every text node of a part, one segment each (the element's name in the
+// location), and drawings' alternative text: for parts whose structure
+// does not matter (document properties, comments, charts, custom XML).
+struct AllText : Xml {
+  std::string prefix;
+  std::vector<std::string> open;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    open.push_back(n);
+    if (n == "docPr" || n == "cNvPr") AltText(r, prefix);
+  }
+  void End(const std::string&) override {
+    if (!open.empty()) open.pop_back();
+  }
+  void Text(const char* v) override { Seg(prefix + (open.empty() ? "" : open.back()), v); }
+};
+
+// External link targets of a relationships part (hyperlinks: a mailto: or a
+// URL with an id in its query).
+struct ExternalLinks : Xml {
+  std::string prefix;
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "Relationship" && Attr(r, "TargetMode") == "External") Seg(prefix + "link", Attr(r, "Target"));
+  }
+  void End(const std::string&) override {}
+  void Text(const char*) override {}
+};
+
+// Printable runs of a binary part (an OLE object, a legacy .doc/.xls
+// embedded in a document): ASCII/Latin-1 runs and UTF-16LE runs of at least
+// 6 characters, as UTF-8, one segment per run. Numbers stored in binary
+// (an .xls NUMBER record) are not seen: the fallback for what has no parser.
+void BinaryStrings(const std::string& data, const std::string& loc) {
+  std::string run;
+  auto flush = [&] {
+    if (run.size() >= 6) Seg(loc, run);
+    run.clear();
+  };
+  auto put = [&](unsigned c) {  // Latin-1 code point to UTF-8
+    if (c < 0x80) run += static_cast<char>(c);
+    else run += static_cast<char>(0xC0 | (c >> 6)), run += static_cast<char>(0x80 | (c & 0x3F));
+  };
+  auto printable = [](unsigned c) { return (c >= 0x20 && c < 0x7F) || c == '\t' || (c >= 0xC0 && c <= 0xFF); };
+  for (size_t i = 0; i < data.size(); ++i) {  // 8-bit
+    unsigned c = static_cast<unsigned char>(data[i]);
+    if (printable(c)) put(c);
+    else flush();
+  }
+  flush();
+  for (size_t start = 0; start < 2; ++start) {  // UTF-16LE, both alignments
+    for (size_t i = start; i + 1 < data.size(); i += 2) {
+      unsigned c = static_cast<unsigned char>(data[i]) | (static_cast<unsigned char>(data[i + 1]) << 8);
+      if (c < 0x100 && printable(c)) put(c);
+      else flush();
+    }
+    flush();
+  }
+}
+
+const char* EmbeddedFormat(const std::string& name) {
+  std::string n = name;
+  for (char& c : n)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (const char* f : {"docx", "xlsx", "pptx", "odt", "ods", "odp"})
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, std::string(".") + f) == 0) return f;
+  if (n.size() > 5 && (n.compare(n.size() - 5, 5, ".xlsm") == 0 || n.compare(n.size() - 5, 5, ".docm") == 0))
+    return n.compare(n.size() - 5, 5, ".xlsm") == 0 ? "xlsx" : "docx";
+  return nullptr;
+}
+
+void ExtractFormat(const std::string& fmt, const std::string& data);
+
+// The parts of an OOXML/ODF file besides its main text: document properties
+// and custom XML (OOXML docProps/, customXml/; ODF meta.xml), comments of
+// sheets and slides, drawings and charts, header/footer styles (ODF
+// styles.xml), external link targets, and embedded files — an embedded
+// OOXML/ODF document is extracted as one (two levels deep at most), any
+// other embedded file by its printable runs. The main parts are read by the
+// format's own parser; these go through AllText.
+void OtherParts(const std::string& data, bool odf) {
+  auto lower_ends = [](const std::string& n, const char* suf) {
+    size_t k = std::strlen(suf);
+    return n.size() >= k && n.compare(n.size() - k, k, suf) == 0;
+  };
+  auto embedded = [](const std::string& n) {
+    return n.find("/embeddings/") != std::string::npos || n.rfind("Object ", 0) == 0;
+  };
+  // Pictures: raster ones for OCR (when asked for), vector ones by their
+  // text (SVG is XML; EMF/WMF text records are UTF-16LE/8-bit runs).
+  auto media = [](const std::string& n) {
+    return n.find("/media/") != std::string::npos || n.rfind("Pictures/", 0) == 0;
+  };
+  auto raster = [&](const std::string& n) {
+    std::string l = n;
+    for (char& c : l)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    for (const char* e : {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
+      if (lower_ends(l, e)) return true;
+    return false;
+  };
+  auto vector_pic = [&](const std::string& n) {
+    return lower_ends(n, ".emf") || lower_ends(n, ".wmf") || lower_ends(n, ".svg") || lower_ends(n, ".EMF") ||
+           lower_ends(n, ".WMF");
+  };
+  auto wanted = [&](const std::string& n) {
+    if (media(n) && (vector_pic(n) || (g_images && raster(n)))) return true;
+    if (odf) return n == "meta.xml" || n == "styles.xml" || (n.rfind("Object ", 0) == 0 && lower_ends(n, ".xml"));
+    if (embedded(n)) return true;
+    if (lower_ends(n, ".rels")) return true;
+    if (!lower_ends(n, ".xml")) return false;
+    return n.rfind("docProps/", 0) == 0 || n.rfind("customXml/item", 0) == 0 ||
+           n.rfind("xl/comments", 0) == 0 || n.rfind("xl/threadedComments/", 0) == 0 ||
+           n.rfind("ppt/comments/", 0) == 0 || n.rfind("xl/drawings/drawing", 0) == 0 ||
+           n.find("/charts/chart") != std::string::npos || n.rfind("word/glossary/document", 0) == 0;
+  };
+  Entries z = ReadZip(data, wanted);
+  for (auto& [n, body] : z) {
+    std::string base = n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1);
+    if (media(n)) {
+      if (lower_ends(n, ".svg")) {
+        AllText t;
+        t.prefix = "picture " + base + " ";
+        ParseXml(body, t);
+      } else if (vector_pic(n)) {
+        BinaryStrings(body, "picture " + base);
+      } else if (g_images) {
+        if (++g_image_count > g_max_images) Fail("more pictures than the OCR limit");
+        if (body.size() > (16u << 20)) Fail("picture larger than the OCR limit (16 MiB)");
+        (*g_images)("picture " + base, body);
+      }
+      continue;
+    }
+    if (!odf && embedded(n)) {
+      std::string loc = "embedded " + base;
+      if (const char* f = EmbeddedFormat(base); f && g_embed_depth < 2) {
+        ++g_embed_depth;
+        SegmentFn outer = *g_seg;
+        const SegmentFn* saved = g_seg;
+        SegmentFn inner = [&](const std::string& l, const std::string& t) { outer(loc + " " + l, t); };
+        g_seg = &inner;
+        try {
+          ExtractFormat(f, body);
+        } catch (...) {
+          g_seg = saved;
+          --g_embed_depth;
+          throw;
+        }
+        g_seg = saved;
+        --g_embed_depth;
+      } else {
+        BinaryStrings(body, loc);
+      }
+    } else if (lower_ends(n, ".rels")) {
+      ExternalLinks l;
+      ParseXml(body, l);
+    } else {
+      AllText t;
+      t.prefix = base.substr(0, base.rfind('.')) + " ";
+      ParseXml(body, t);
+    }
   }
 }
 
@@ -370,12 +552,14 @@ struct Docx : Xml {
   std::string prefix, cell, row;
   int in_t = 0, in_r = 0, tbl = 0, tables = 0, rows = 0, paras = 0, fallback = 0;
   std::string* para() { return paras_open.empty() ? nullptr : &paras_open.back(); }
-  void Start(xmlTextReaderPtr, const std::string& n) override {
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
     if (n == "Fallback") ++fallback;  // mc:Fallback repeats mc:Choice (VML copy of a text box)
     if (fallback) return;
+    if (n == "docPr" || n == "cNvPr") AltText(r, prefix);
     if (n == "p") paras_open.emplace_back();
     else if (n == "r") ++in_r;
-    else if (n == "t" || n == "delText") ++in_t;  // a deletion is still in the file
+    else if (n == "t" || n == "delText" || n == "instrText") ++in_t;  // a deletion is still in the file;
+    // a field code (HYPERLINK "mailto:...", MERGEFIELD) is text too
     else if (in_r && n == "tab" && para()) *para() += '\t';
     else if (in_r && (n == "br" || n == "cr") && para()) *para() += ' ';
     else if (n == "tbl") {
@@ -390,7 +574,7 @@ struct Docx : Xml {
     }
     if (fallback) return;
     if (n == "r") --in_r;
-    else if (n == "t" || n == "delText") --in_t;
+    else if (n == "t" || n == "delText" || n == "instrText") --in_t;
     else if (n == "p" && !paras_open.empty()) {
       std::string text = std::move(paras_open.back());
       paras_open.pop_back();
@@ -441,7 +625,8 @@ void DocxFile(const std::string& data) {
 struct Slide : Xml {
   std::string prefix, para;
   int in_t = 0, paras = 0;
-  void Start(xmlTextReaderPtr, const std::string& n) override {
+  void Start(xmlTextReaderPtr r, const std::string& n) override {
+    if (n == "cNvPr") AltText(r, prefix);
     if (n == "p") para.clear();
     else if (n == "t") ++in_t;
     else if (n == "br") para += ' ';
@@ -538,8 +723,16 @@ struct Odf : Xml {
     } else if ((n == "table-cell" || n == "covered-table-cell") && table_depth == 1) {
       --in_cell;
       if (kind == 's') {
+        // A number shown with leading zeros (a number style of 11 digits:
+        // how a sheet keeps an id's leading zero) is scanned as shown.
+        size_t width = 0;
+        if (cell_number && !cell.empty() && cell.size() <= 20 &&
+            cell.find_first_not_of("0123456789") == std::string::npos && cell[0] == '0' &&
+            cell.substr(cell.find_first_not_of('0') == std::string::npos ? cell.size() : cell.find_first_not_of('0')) ==
+                NumberText(cell_value))
+          width = cell.size();
         if (!cell.empty() || !cell_value.empty())
-          sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number);
+          sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number, width);
       } else {
         if (!row.empty() && !cell.empty()) row += ' ';
         row += cell;
@@ -565,23 +758,314 @@ void OdfFile(const std::string& data, char kind) {
   ParseXml(z["content.xml"], o);
 }
 
-}  // namespace
+// ---- legacy binary Office (OLE2 compound files: .doc .xls .ppt) -----------
+// The compound file is read with libgsf (GNOME's structured file library,
+// LGPL-2.1, in Debian); .xls cells from the BIFF8 records of the Workbook
+// stream (written here: no Debian library parses BIFF); .doc and .ppt text
+// by the printable runs of their main stream (Word 97 stores text as
+// cp1252 or UTF-16LE pieces, PowerPoint as text atoms of either kind).
+// Encrypted files (an .xls FILEPASS record, the .doc fEncrypted flag, an
+// encrypted PowerPoint stream) are errors.
 
-void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg) {
-  g_max_text = lim.max_text;
-  g_max_unpacked = lim.max_unpacked;
-  g_max_entries = lim.max_entries;
-  g_max_depth = lim.max_depth;
-  g_text = 0;
-  g_seg = &seg;
-  xmlInitParser();
+struct GObjectFree {
+  void operator()(void* p) const {
+    if (p) g_object_unref(p);
+  }
+};
+
+std::string OleStream(GsfInfile* ole, const char* name, bool required) {
+  std::unique_ptr<GsfInput, GObjectFree> in(gsf_infile_child_by_name(ole, name));
+  if (!in) {
+    if (required) Fail(std::string("no ") + name + " stream");
+    return "";
+  }
+  gsf_off_t size = gsf_input_size(in.get());
+  if (size < 0 || static_cast<unsigned long long>(size) > g_max_unpacked - std::min(g_max_unpacked, g_unpacked))
+    Fail("stream larger than the limit");
+  g_unpacked += static_cast<unsigned long long>(size);
+  std::string out(static_cast<size_t>(size), '\0');
+  if (size > 0 && !gsf_input_read(in.get(), static_cast<size_t>(size), reinterpret_cast<guint8*>(out.data())))
+    Fail("damaged stream");
+  return out;
+}
+
+void AppendUtf8(std::string& out, unsigned c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6)), out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (c >> 12)), out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// BIFF8 record payloads, with CONTINUE records joined to the record before
+// and the joins remembered (a string's characters that cross one restart
+// with a new flags byte).
+struct BiffReader {
+  const std::string& s;
+  size_t pos = 0;
+  explicit BiffReader(const std::string& d) : s(d) {}
+  bool Next(uint16_t& type, std::string& body, std::vector<size_t>& joins, size_t& offset) {
+    if (pos + 4 > s.size()) return false;
+    offset = pos;
+    type = U16(pos);
+    size_t len = U16(pos + 2);
+    if (pos + 4 + len > s.size()) Fail("truncated BIFF record");
+    body.assign(s, pos + 4, len);
+    joins.clear();
+    pos += 4 + len;
+    while (pos + 4 <= s.size() && U16(pos) == 0x003C) {  // CONTINUE
+      size_t l = U16(pos + 2);
+      if (pos + 4 + l > s.size()) Fail("truncated BIFF record");
+      joins.push_back(body.size());
+      body.append(s, pos + 4, l);
+      pos += 4 + l;
+    }
+    return true;
+  }
+  uint16_t U16(size_t i) const {
+    return static_cast<uint16_t>(static_cast<unsigned char>(s[i]) | (static_cast<unsigned char>(s[i + 1]) << 8));
+  }
+};
+
+struct Cursor {
+  const std::string& b;
+  const std::vector<size_t>& joins;
+  size_t i = 0;
+  void Need(size_t n) const {
+    if (i + n > b.size()) Fail("truncated BIFF string");
+  }
+  unsigned U8() { return Need(1), static_cast<unsigned char>(b[i++]); }
+  unsigned U16() {
+    Need(2);
+    unsigned v = static_cast<unsigned char>(b[i]) | (static_cast<unsigned char>(b[i + 1]) << 8);
+    i += 2;
+    return v;
+  }
+  uint32_t U32() {
+    uint32_t lo = U16();
+    return lo | (static_cast<uint32_t>(U16()) << 16);
+  }
+  void Skip(size_t n) { Need(n), i += n; }
+  // cch characters, 8-bit (Latin-1) or UTF-16LE by `high`; a CONTINUE join
+  // inside them starts with a new flags byte.
+  std::string Chars(size_t cch, bool high) {
+    std::string out;
+    for (size_t k = 0; k < cch; ++k) {
+      if (k > 0 && std::find(joins.begin(), joins.end(), i) != joins.end()) high = (U8() & 1) != 0;
+      unsigned c = high ? U16() : U8();
+      if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;  // surrogate halves: not text we need
+      AppendUtf8(out, c);
+    }
+    return out;
+  }
+  // XLUnicodeRichExtendedString (SST) or XLUnicodeString (rich = false).
+  std::string String(bool rich) {
+    size_t cch = U16();
+    unsigned flags = U8();
+    size_t runs = 0, ext = 0;
+    if (rich && (flags & 0x8)) runs = U16();
+    if (rich && (flags & 0x4)) ext = U32();
+    std::string t = Chars(cch, (flags & 1) != 0);
+    Skip(runs * 4);
+    Skip(ext);
+    return t;
+  }
+};
+
+double RkValue(uint32_t rk) {
+  double v;
+  if (rk & 2) {
+    v = static_cast<double>(static_cast<int32_t>(rk) >> 2);
+  } else {
+    uint64_t bits = static_cast<uint64_t>(rk & 0xFFFFFFFCu) << 32;
+    std::memcpy(&v, &bits, sizeof v);
+  }
+  return (rk & 1) ? v / 100 : v;
+}
+
+std::string NumberString(double d) {
+  char buf[40];
+  if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 1e16) std::snprintf(buf, sizeof buf, "%.0f", d);
+  else std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+// The cells of a BIFF8 Workbook stream.
+void XlsBiff(const std::string& wb) {
+  BiffReader r(wb);
+  uint16_t type;
+  std::string body;
+  std::vector<size_t> joins;
+  size_t offset = 0;
+  std::vector<std::string> sst;
+  std::map<size_t, std::string> sheet_at;  // BOF offset -> sheet name
+  Sheet sheet;
+  bool in_sheet = false, want_string = false;
+  int string_row = 0, string_col = 0, bofs = 0;
+  while (r.Next(type, body, joins, offset)) {
+    Cursor c{body, joins};
+    switch (type) {
+      case 0x002F: Fail("encrypted workbook (FILEPASS)");
+      case 0x0809:  // BOF
+        if (bofs++ > 0) {
+          sheet = Sheet();
+          auto it = sheet_at.find(offset);
+          sheet.name = it != sheet_at.end() ? it->second : "Sheet" + std::to_string(bofs - 1);
+          in_sheet = true;
+        }
+        break;
+      case 0x000A: in_sheet = false; break;  // EOF
+      case 0x0085: {  // BOUNDSHEET: position of its BOF, name
+        uint32_t at = c.U32();
+        c.Skip(2);
+        size_t cch = c.U8();
+        bool high = (c.U8() & 1) != 0;
+        std::string name = c.Chars(cch, high);
+        Seg("workbook sheet name", name);
+        sheet_at[at] = name;
+        break;
+      }
+      case 0x00FC: {  // SST
+        c.Skip(8);
+        while (c.i < body.size()) sst.push_back(c.String(true));
+        break;
+      }
+      case 0x00FD:  // LABELSST
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          uint32_t k = c.U32();
+          if (k < sst.size()) sheet.Cell(row, col, sst[k], false);
+        }
+        break;
+      case 0x0204:  // LABEL
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          sheet.Cell(row, col, c.String(false), false);
+        }
+        break;
+      case 0x0203:  // NUMBER
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          c.Need(8);
+          double d;
+          std::memcpy(&d, body.data() + c.i, 8);
+          sheet.Cell(row, col, NumberString(d), true);
+        }
+        break;
+      case 0x027E:  // RK
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          sheet.Cell(row, col, NumberString(RkValue(c.U32())), true);
+        }
+        break;
+      case 0x00BD:  // MULRK
+        if (in_sheet && body.size() >= 6) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          while (c.i + 6 <= body.size() - 2) {
+            c.Skip(2);
+            sheet.Cell(row, col++, NumberString(RkValue(c.U32())), true);
+          }
+        }
+        break;
+      case 0x0006:  // FORMULA: a cached number, or a string in the next STRING record
+        if (in_sheet) {
+          int row = static_cast<int>(c.U16()), col = static_cast<int>(c.U16());
+          c.Skip(2);
+          c.Need(8);
+          const auto* v = reinterpret_cast<const unsigned char*>(body.data() + c.i);
+          if (v[6] == 0xFF && v[7] == 0xFF) {
+            want_string = v[0] == 0;
+            string_row = row, string_col = col;
+          } else {
+            double d;
+            std::memcpy(&d, v, 8);
+            sheet.Cell(row, col, NumberString(d), true);
+          }
+        }
+        break;
+      case 0x0207:  // STRING (a formula's cached text)
+        if (in_sheet && want_string) sheet.Cell(string_row, string_col, c.String(false), false);
+        want_string = false;
+        break;
+      default: break;
+    }
+  }
+}
+
+void XlsFile(GsfInfile* ole) {
+  std::string wb = OleStream(ole, "Workbook", false);
+  if (wb.empty()) wb = OleStream(ole, "Book", false);
+  if (wb.empty()) Fail("no Workbook stream");
+  XlsBiff(wb);
+}
+
+void LegacyFile(const std::string& fmt, const std::string& data) {
+  static const bool inited = (gsf_init(), true);
+  (void)inited;
+  std::unique_ptr<GsfInput, GObjectFree> mem(
+      gsf_input_memory_new(reinterpret_cast<const guint8*>(data.data()), static_cast<gsf_off_t>(data.size()), FALSE));
+  if (!mem) Fail("cannot read the file");
+  GError* err = nullptr;
+  std::unique_ptr<GsfInfile, GObjectFree> ole(gsf_infile_msole_new(mem.get(), &err));
+  if (err) g_error_free(err);
+  if (!ole) Fail("not an OLE2 compound file");
+  auto has = [&](const char* name) {
+    return std::unique_ptr<GsfInput, GObjectFree>(gsf_infile_child_by_name(ole.get(), name)) != nullptr;
+  };
+  if (has("EncryptedPackage") || has("EncryptionInfo")) Fail("encrypted Office file");
+  if (fmt == "xls") {
+    XlsFile(ole.get());
+  } else if (fmt == "doc") {
+    std::string wd = OleStream(ole.get(), "WordDocument", true);
+    if (wd.size() < 12 || static_cast<unsigned char>(wd[0]) != 0xEC || static_cast<unsigned char>(wd[1]) != 0xA5)
+      Fail("not a Word 97-2003 document");
+    if (static_cast<unsigned char>(wd[11]) & 0x01) Fail("encrypted Word document");  // FIB fEncrypted
+    BinaryStrings(wd, "text");
+  } else {
+    if (has("EncryptedSummary")) Fail("encrypted presentation");
+    BinaryStrings(OleStream(ole.get(), "PowerPoint Document", true), "text");
+  }
+  for (const char* props : {"\x05SummaryInformation", "\x05DocumentSummaryInformation"})
+    BinaryStrings(OleStream(ole.get(), props, false), "properties");
+}
+
+void ExtractFormat(const std::string& fmt, const std::string& data) {
   if (fmt == "xlsx") Xlsx(data);
   else if (fmt == "docx") DocxFile(data);
   else if (fmt == "pptx") Pptx(data);
   else if (fmt == "odt") OdfFile(data, 't');
   else if (fmt == "ods") OdfFile(data, 's');
   else if (fmt == "odp") OdfFile(data, 'p');
+  else if (fmt == "doc" || fmt == "xls" || fmt == "ppt") return LegacyFile(fmt, data);
+  else if (fmt == "biff") return XlsBiff(data);  // a bare Workbook stream: the fuzzer
   else Fail("unknown format");
+  OtherParts(data, fmt[0] == 'o');
+}
+
+}  // namespace
+
+void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg,
+             const ImageFn* images) {
+  g_images = images;
+  g_max_images = lim.max_images;
+  g_image_count = 0;
+  g_max_text = lim.max_text;
+  g_max_unpacked = lim.max_unpacked;
+  g_max_entries = lim.max_entries;
+  g_max_depth = lim.max_depth;
+  g_text = 0;
+  g_seg = &seg;
+  g_unpacked = 0;
+  g_embed_depth = 0;
+  xmlInitParser();
+  ExtractFormat(fmt, data);
 }
 
 }  // namespace nordpii::office

@@ -20,6 +20,7 @@ struct Limits {
   unsigned long long max_unpacked = 256ull << 20;
   size_t max_entries = 10000;
   int max_depth = 256;
+  int max_images = 10;  // pictures handed to ImageFn; more is a Failure
 };
 
 // A malformed, hostile or over-limit document; the message has no content.
@@ -30,8 +31,15 @@ struct Failure : std::runtime_error {
 // Receives one segment: its location ("Sheet1!C4", "p3", ...) and text.
 using SegmentFn = std::function<void(const std::string& loc, const std::string& text)>;
 
-// fmt: docx | xlsx | pptx | odt | ods | odp. Throws Failure.
-void Extract(const std::string& fmt, const std::string& data, const Limits& limits, const SegmentFn& seg);
+// Receives a raster picture of the document (word/media/image1.png, ODF
+// Pictures/...) for OCR: its location and bytes. Without one, pictures are
+// not read (OCR is off).
+using ImageFn = std::function<void(const std::string& loc, const std::string& bytes)>;
+
+// fmt: docx | xlsx | pptx | odt | ods | odp | doc | xls | ppt (and "biff":
+// a bare BIFF8 Workbook stream, for the fuzzer). Throws Failure.
+void Extract(const std::string& fmt, const std::string& data, const Limits& limits, const SegmentFn& seg,
+             const ImageFn* images = nullptr);
 
 }  // namespace nordpii::office
 

@@ -8,6 +8,7 @@
 
 #include "core/bytes.h"
 #include "core/utf8.h"
+#include "input/utf16.h"
 
 namespace fs = std::filesystem;
 
@@ -45,18 +46,42 @@ bool IsMaildir(const std::string& path) {
 
 std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error) {
   std::vector<std::string> out;
-  for (const char* sub : {"cur", "new"}) {
+  // The folders: the root, and every Maildir++ folder (".Sent", ".Arkiv.2024":
+  // a directory at the root whose name starts with '.' and that has cur/ or
+  // new/).
+  std::vector<std::string> folders = {""};
+  {
     std::error_code ec;
-    fs::path p = fs::path(dir) / sub;
-    if (!fs::is_directory(p, ec)) continue;
-    std::vector<std::string> files;
-    for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-      std::error_code fec;
-      if (it->is_regular_file(fec)) files.push_back(std::string(sub) + "/" + it->path().filename().string());
+    std::vector<std::string> sub;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.size() < 2 || name[0] != '.' || name == "..") continue;
+      if (IsMaildir(it->path().string())) sub.push_back(name + "/");
     }
-    if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";
-    std::sort(files.begin(), files.end());
-    out.insert(out.end(), files.begin(), files.end());
+    if (ec && error) *error = dir + ": " + ec.message() + "; not scanned";
+    std::sort(sub.begin(), sub.end());
+    folders.insert(folders.end(), sub.begin(), sub.end());
+  }
+  // tmp/ too: a message a crashed delivery left there is still data.
+  for (const auto& folder : folders) {
+    for (const char* sub : {"cur", "new", "tmp"}) {
+      std::error_code ec;
+      fs::path p = fs::path(dir) / (folder + sub);
+      if (!fs::is_directory(p, ec)) continue;
+      std::vector<std::string> files;
+      for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        std::error_code fec;
+        if (it->is_regular_file(fec)) {
+          files.push_back(folder + sub + "/" + it->path().filename().string());
+        } else if (!it->is_directory(fec) && it->exists(fec) && error) {
+          // A FIFO, socket or device is not read (it could block forever).
+          *error = it->path().string() + ": not a regular file; not scanned";
+        }
+      }
+      if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";
+      std::sort(files.begin(), files.end());
+      out.insert(out.end(), files.begin(), files.end());
+    }
   }
   return out;
 }
@@ -120,30 +145,40 @@ Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced
     auto f = ParseInputFormat(forced);
     if (!f) return f.error();
     in.format = *f;
-  } else if (path != "-" && !IsStream(path)) {
-    in.format = DetectInputFormat(path);  // a regular file: reading its head twice is harmless
   }
   auto src = OpenPath(path);
   if (!src) return src.error();
   in.source = std::move(*src);
-  if (forced == "auto" && path != "-" && IsStream(path)) {
-    // Recognise the format from the stream's first bytes and replay them.
-    std::string head(8192, '\0');
-    size_t have = 0;
-    while (have < head.size()) {
-      auto r = in.source->Read(head.data() + have, head.size() - have);
-      if (!r) return r.error();
-      if (*r == 0) break;
-      have += *r;
-    }
-    head.resize(have);
-    in.format = DetectFormatOf(path, head);
-    in.source = WithPrefix(std::move(head), std::move(in.source));
+  // The format (and a UTF-16 encoding) from the first bytes of the stream
+  // opened — a file, stdin, a pipe alike — which the source then replays:
+  // nothing is opened or read twice.
+  std::string head(8192, '\0');
+  size_t have = 0;
+  while (have < head.size()) {
+    auto r = in.source->Read(head.data() + have, head.size() - have);
+    if (!r) return r.error();
+    if (*r == 0) break;
+    have += *r;
   }
+  head.resize(have);
+  if (forced == "auto") in.format = DetectFormatOf(path, head);
+  // Mail is bytes with its own charsets (never re-encoded as a whole).
+  if (in.format != InputFormat::kEml && in.format != InputFormat::kMbox && in.format != InputFormat::kMaildir &&
+      in.format != InputFormat::kArchive)
+    in.utf16 = SniffUtf16(head);
+  in.source = WithPrefix(std::move(head), std::move(in.source));
   return in;
 }
 
 InputFormat DetectFormatOf(const std::string& path, std::string_view s) {
+  if (Utf16Kind k = SniffUtf16(s); k.utf16) {
+    // UTF-16 text: recognised by what it says once decoded (a UTF-16 TSV
+    // is a CSV export, JSON is JSON); never mail or an archive.
+    std::string head;
+    Utf16ToUtf8(s.substr(k.bom ? 2 : 0), k.big_endian, head);
+    InputFormat f = DetectFormatOf(path, head);
+    return f == InputFormat::kEml || f == InputFormat::kMbox || f == InputFormat::kArchive ? InputFormat::kText : f;
+  }
   const std::string lower = AsciiLower(path);
   for (const char* a : {".tar", ".tar.gz", ".tgz", ".zip", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst", ".gz",
                         ".xz", ".bz2", ".zst"})

@@ -19,6 +19,7 @@
 
 #include "core/status.h"
 #include "input/byte_source.h"
+#include "input/utf16.h"
 
 namespace nordpii {
 
@@ -41,19 +42,25 @@ const char* InputFormatName(InputFormat f);
 InputFormat DetectInputFormat(const std::string& path);
 // Opens an input exactly once. `forced` is --input ("auto" recognises the
 // format from the first 8 KiB of the same stream, which the returned source
-// replays); "-" (stdin) is text unless forced. A pipe, FIFO, /dev/stdin or
-// process substitution is therefore read once, from its first byte.
+// replays), also for "-" (stdin). A pipe, FIFO, /dev/stdin or process
+// substitution is therefore read once, from its first byte.
+// Text, CSV and JSON in UTF-16 (utf16.h) are recognised too: `utf16` says
+// so, `source` gives the raw UTF-16 bytes and `format` is what the decoded
+// text is (never mail or an archive).
 struct OpenedInput {
   std::unique_ptr<ByteSource> source;
   InputFormat format = InputFormat::kText;
+  Utf16Kind utf16;
 };
 Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced);
 // The same from a name and the first bytes (archive entries).
 InputFormat DetectFormatOf(const std::string& name, std::string_view head);
 bool IsMaildir(const std::string& path);
-// The message files of a Maildir (cur/ and new/, sorted), relative to it.
-// A cur/ or new/ that exists but cannot be read is named in `*error` (when
-// given): its messages were not looked at.
+// The message files of a Maildir, relative to it ("cur/1:2,S",
+// ".Sent/new/2"): cur/, new/ and tmp/ of the root and of every Maildir++
+// folder (".Name" with cur/ or new/), each sorted. A folder that cannot be
+// read, or a FIFO/socket/device in one, is named in `*error` (when given):
+// it was not looked at.
 std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error = nullptr);
 
 // Reads a whole file (a message) of at most `max` bytes; larger files give a

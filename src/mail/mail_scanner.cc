@@ -290,7 +290,7 @@ struct MailScanner::Unit {
 bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, Unit& u, size_t& decoded_total,
                                     std::vector<std::string>& notes, bool& incomplete) {
   const std::string type = e.type + "/" + e.subtype;
-  if (DetectDocFormat(type, e.filename, "") == DocFormat::kNone) return false;
+  if (DetectDocFormat(type, e.filename, "", limits_.ocr) == DocFormat::kNone) return false;
   if (body.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
     notes.push_back("part " + u.part + ": decoded size limit reached, attachment not scanned");
     incomplete = true;
@@ -300,16 +300,18 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
   else if (e.encoding == "base64") u.transfer = DecodeBase64(body);
   std::string_view bytes = (e.encoding == "quoted-printable" || e.encoding == "base64")
                                ? std::string_view(u.transfer.bytes) : body;
-  u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024));
+  u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024), limits_.ocr);
   if (u.doc_format == DocFormat::kNone) {
     // Listed as an attachment that is not scanned, as any other binary part.
     notes.push_back("part " + u.part + ": named or typed as a document but its bytes are not one; not extracted");
     return false;
   }
   ExtractLimits lim;
+  lim.ocr = limits_.ocr;  // scanned PDF pages
   if (deadline_ != std::chrono::steady_clock::time_point::max()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
     lim.timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.timeout_ms));
+    lim.ocr_timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.ocr_timeout_ms));
   }
   auto r = ExtractDocument(bytes, u.doc_format, lim);
   if (!r) {
@@ -762,9 +764,10 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     void Put(std::string_view b) {
       if (status.ok()) Fail(enc->Put(b));
     }
-    static bool DocumentPart(const MimeEntity& e) {
+    bool images = false;  // image parts are documents (OCR)
+    bool DocumentPart(const MimeEntity& e) const {
       return !e.multipart() && !e.message() && !TextLikePart(e) &&
-             DetectDocFormat(e.type + "/" + e.subtype, e.filename, "") != DocFormat::kNone;
+             DetectDocFormat(e.type + "/" + e.subtype, e.filename, "", images) != DocFormat::kNone;
     }
     // A header edit: held back while its part may still be replaced.
     void HeaderEdit(const Unit& u, uint32_t start, uint32_t end, std::string_view bytes) {
@@ -956,6 +959,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       enc.reset();
     }
   } h(msg, style, sum, write, header_point);
+  h.images = limits_.ocr;
   Walk(msg, filter, sum.notes, sum.incomplete, h);
   h.FlushDeferred();  // (a walk cut short before a document part's body)
   if (!h.header_done) h.HeaderPoint();

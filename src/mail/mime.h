@@ -41,6 +41,7 @@ struct MailLimits {
   size_t max_parts = 1000;                    // entities per message
   size_t max_message_bytes = 64u << 20;       // larger messages are reported, not parsed
   size_t max_decoded_bytes = 256u << 20;      // decoded text per message, all parts
+  bool ocr = false;                           // image attachments are documents (OCR)
 };
 
 struct HeaderField {

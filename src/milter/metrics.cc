@@ -8,9 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 namespace nordpii::milter {
 
@@ -70,7 +73,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Listen(const std::string& 
   std::unique_ptr<MetricsServer> s(new MetricsServer(m));
   std::string why = "no address";
   for (addrinfo* ai = res; ai && s->fd_ < 0; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) continue;
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -92,43 +95,91 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Listen(const std::string& 
   return s;
 }
 
+// One poll loop for every scraper: a client that connects and sends
+// nothing (or half a request) holds only its slot, never the thread, and is
+// closed kClientSeconds after it connected; at most kMaxClients at once
+// (more are closed at once).
 void MetricsServer::Start() {
   thread_ = std::thread([this] {
+    using Clock = std::chrono::steady_clock;
+    constexpr int kClientSeconds = 2;
+    constexpr size_t kMaxClients = 32;
+    struct Client {
+      int fd;
+      Clock::time_point deadline;
+      std::string req, resp;
+      size_t sent = 0;
+    };
+    std::vector<Client> clients;
+    std::vector<pollfd> p;
     for (;;) {
-      pollfd p[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-      if (::poll(p, 2, -1) < 0) {
+      p.clear();
+      p.push_back({fd_, POLLIN, 0});
+      p.push_back({wake_[0], POLLIN, 0});
+      auto now = Clock::now();
+      int wait_ms = -1;
+      for (const Client& c : clients) {
+        p.push_back({c.fd, static_cast<short>(c.resp.empty() ? POLLIN : POLLOUT), 0});
+        long long left = std::chrono::duration_cast<std::chrono::milliseconds>(c.deadline - now).count() + 1;
+        left = std::max<long long>(left, 0);
+        if (wait_ms < 0 || left < wait_ms) wait_ms = static_cast<int>(left);
+      }
+      if (::poll(p.data(), p.size(), wait_ms) < 0) {
         if (errno == EINTR) continue;
-        return;
+        break;
       }
-      if (p[1].revents) return;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      timeval tv{2, 0};  // a scraper that sends nothing does not hold the thread
-      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      std::string req;
-      char buf[1024];
-      while (req.find("\r\n\r\n") == std::string::npos && req.find("\n\n") == std::string::npos && req.size() < 8192) {
-        ssize_t r = ::recv(c, buf, sizeof buf, 0);
-        if (r <= 0) break;
-        req.append(buf, static_cast<size_t>(r));
+      if (p[1].revents) break;
+      now = Clock::now();
+      for (size_t i = 0; i < clients.size(); ++i) {
+        Client& c = clients[i];
+        short ev = p[i + 2].revents;
+        bool done = false;
+        if (ev & (POLLERR | POLLNVAL)) {
+          done = true;
+        } else if (c.resp.empty() && (ev & (POLLIN | POLLHUP))) {
+          char buf[1024];
+          ssize_t r = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+          if (r > 0) c.req.append(buf, static_cast<size_t>(r));
+          bool complete = c.req.find("\r\n\r\n") != std::string::npos || c.req.find("\n\n") != std::string::npos ||
+                          c.req.size() >= 8192;
+          if (r == 0 || complete) {
+            if (c.req.rfind("GET ", 0) == 0) {
+              std::string body = metrics_.Render();
+              c.resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+            } else {
+              c.resp = "HTTP/1.0 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            }
+          } else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            done = true;
+          }
+        }
+        if (!done && !c.resp.empty() && c.sent < c.resp.size()) {
+          ssize_t w = ::send(c.fd, c.resp.data() + c.sent, c.resp.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+          if (w > 0) c.sent += static_cast<size_t>(w);
+          else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) done = true;
+          if (c.sent == c.resp.size()) done = true;
+        }
+        if (done || now >= c.deadline) {
+          ::close(c.fd);
+          c.fd = -1;
+        }
       }
-      std::string resp;
-      if (req.rfind("GET ", 0) == 0) {
-        std::string body = metrics_.Render();
-        resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-      } else {
-        resp = "HTTP/1.0 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      clients.erase(std::remove_if(clients.begin(), clients.end(), [](const Client& c) { return c.fd < 0; }),
+                    clients.end());
+      if (p[0].revents & POLLIN) {
+        for (;;) {
+          int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+          if (c < 0) break;
+          if (clients.size() >= kMaxClients) {
+            ::close(c);
+            continue;
+          }
+          clients.push_back({c, Clock::now() + std::chrono::seconds(kClientSeconds), {}, {}, 0});
+        }
       }
-      std::string_view s = resp;
-      while (!s.empty()) {
-        ssize_t w = ::send(c, s.data(), s.size(), MSG_NOSIGNAL);
-        if (w <= 0) break;
-        s.remove_prefix(static_cast<size_t>(w));
-      }
-      ::close(c);
     }
+    for (const Client& c : clients) ::close(c.fd);
   });
 }
 

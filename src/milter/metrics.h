@@ -7,7 +7,8 @@
 // names, identifier types and error reasons (a fixed, small set).
 //
 // The endpoint is a minimal HTTP/1.0 responder written here (one GET, one
-// response, then close) rather than a library: Debian's libmicrohttpd or
+// response, then close; every client in one poll loop with a 2 s deadline
+// each, so a stalled client never delays a scrape) rather than a library: Debian's libmicrohttpd or
 // prometheus-cpp would add a dependency and threads for ~60 lines of code.
 #ifndef NORDPII_MILTER_METRICS_H_
 #define NORDPII_MILTER_METRICS_H_
@@ -28,7 +29,7 @@ class Metrics {
   // One message answered: its action ("accept", "flag", ..., "tempfail(error)"),
   // the findings by type, and the scan time.
   void Message(const std::string& action, const std::map<std::string, size_t>& types, double seconds);
-  void Error(const std::string& reason);  // reason: oversize, timeout, scan, redact, forged, config
+  void Error(const std::string& reason);  // reason: oversize, timeout, scan, redact, forged, negotiation, config
   void ConnectionOpened() { ++conn_total_, ++conn_current_; }
   void ConnectionClosed() { --conn_current_; }
   std::string Render() const;  // Prometheus text format 0.0.4

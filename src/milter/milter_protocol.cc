@@ -80,16 +80,47 @@ std::string OptNegReply(uint32_t actions, uint32_t protocol) {
 }
 
 std::string ReplyCodePacket(std::string_view code, std::string_view xcode, std::string_view text) {
-  // One line, at most 980 characters, no CR/LF, '%' doubled (the MTA
-  // formats the text).
+  // RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with its CRLF.
+  // A longer text becomes a multi-line reply ("550-5.7.1 ...\r\n550 5.7.1
+  // ..."; Postfix and Sendmail pass it on as such), split at spaces where
+  // possible. No CR/LF/NUL from the text, '%' doubled (the MTA formats the
+  // text), at most 8 lines.
   std::string t;
   for (char c : text) {
-    if (c == '\r' || c == '\n') c = ' ';
-    if (c == '%') t += '%';
+    if (c == '\r' || c == '\n' || c == '\0') c = ' ';
     t += c;
   }
-  if (t.size() > 960) t.resize(960);
-  std::string data = std::string(code) + " " + std::string(xcode) + " " + t;
+  const std::string head = std::string(code) + " " + std::string(xcode) + " ";
+  const size_t room = 510 - head.size();  // octets of text per line (before '%' doubling)
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < t.size() && lines.size() < 8) {
+    size_t len = 0, cut = std::string::npos, width = 0;
+    for (; pos + len < t.size(); ++len) {  // as many octets as fit, '%' counting twice
+      size_t w = t[pos + len] == '%' ? 2 : 1;
+      if (width + w > room) break;
+      width += w;
+      if (t[pos + len] == ' ') cut = len;
+    }
+    if (pos + len < t.size() && cut != std::string::npos && cut > 0) len = cut;  // break at the last space
+    std::string line = t.substr(pos, len);
+    pos += len;
+    while (pos < t.size() && t[pos] == ' ') ++pos;
+    std::string esc;
+    for (char c : line) {
+      if (c == '%') esc += '%';
+      esc += c;
+    }
+    lines.push_back(esc);
+  }
+  if (lines.empty()) lines.emplace_back();
+  std::string data;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string h = head;
+    if (i + 1 < lines.size()) h[code.size()] = '-';
+    data += h + lines[i];
+    if (i + 1 < lines.size()) data += "\r\n";
+  }
   data.push_back('\0');
   std::string out;
   Encode(kReplyCode, data, out);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -117,6 +118,7 @@ void MilterSession::NewMessage() {
 }
 
 void MilterSession::DropForged(std::string& out) const {
+  if (!chg_headers_) return;  // not granted (a message with forged headers is then an error before any action)
   // Highest index first: whether the MTA renumbers after a deletion or not,
   // the lower indexes still name the same headers.
   for (auto it = forged_.rbegin(); it != forged_.rend(); ++it) out += HeaderPacket(kChgHeader, it->second, it->first, "");
@@ -145,6 +147,7 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       uint32_t want_proto = proto & (kProtoNoHelo | kProtoNoUnknown | kProtoNoData | kProtoHdrLeadSpc | nr);
       leadspc_ = (want_proto & kProtoHdrLeadSpc) != 0;
       chg_headers_ = (want_act & kActChgHdrs) != 0;
+      actions_ = want_act;
       noreply_ = want_proto & nr;
       out += OptNegReply(want_act, want_proto);
       return true;
@@ -263,7 +266,8 @@ void MilterSession::ErrorAction(const std::string& why, const std::string& count
     action = "tempfail(error)";
   } else {
     DropForged(out);
-    out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned; version=" NORDPII_VERSION);
+    if (actions_ & kActAddHdrs)  // without SMFIF_ADDHDRS: accepted without the header
+      out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned; version=" NORDPII_VERSION);
     Encode(kContinue, "", out);
     action = "accept(error)";
   }
@@ -274,8 +278,23 @@ void MilterSession::ErrorAction(const std::string& why, const std::string& count
 void MilterSession::EndOfMessage(std::string& out) {
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
-  std::string queue = Macro("i").empty() ? "-" : Macro("i");
+  std::string queue = Macro("i").empty() ? "-" : EscapeControls(Macro("i"));
   std::string action, rule = "-", counts, error, reason, would;
+  // The modifications in `need` the MTA did not grant, by name ("" = all granted).
+  auto missing = [&](uint32_t need) {
+    std::string m;
+    for (auto [bit, name] : {std::pair<uint32_t, const char*>{kActAddHdrs, "add header (SMFIF_ADDHDRS)"},
+                             {kActChgHdrs, "change header (SMFIF_CHGHDRS)"},
+                             {kActChgBody, "replace body (SMFIF_CHGBODY)"},
+                             {kActQuarantine, "quarantine (SMFIF_QUARANTINE)"}})
+      if ((need & bit) && !(actions_ & bit)) m += (m.empty() ? "" : ", ") + std::string(name);
+    return m;
+  };
+  auto not_granted = [&](const std::string& m, const char* what) {
+    reason = "negotiation";
+    error = std::string(what) + " needs " + m + ", not granted by the MTA in option negotiation";
+    ErrorAction(error, counts, out, action);
+  };
   size_t total = 0;
   if (!engine_) {
     ErrorAction("no engine", "", out, action);
@@ -307,6 +326,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     MailLimits lim;
     lim.max_message_bytes = pol.max_message_bytes;
     lim.max_decoded_bytes = std::max(lim.max_decoded_bytes, pol.max_message_bytes * 4);
+    lim.ocr = pol.ocr;
     ms = std::make_unique<MailScanner>(*ctx_, lim);
     ms->set_deadline(t0 + std::chrono::milliseconds(pol.scan_timeout_ms));
     if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {
@@ -333,6 +353,10 @@ void MilterSession::EndOfMessage(std::string& out) {
         action = "accept";
         break;
       case Action::kFlag:
+        if (std::string m = missing(kActAddHdrs); !m.empty()) {
+          not_granted(m, "flag");
+          break;
+        }
         DropForged(out);
         out += HeaderPacket(kAddHeader, 0, kVerdictHeader, verdict);
         Encode(kContinue, "", out);
@@ -349,8 +373,10 @@ void MilterSession::EndOfMessage(std::string& out) {
           break;
         }
         // Forged verdict headers deleted, header changes by index, added
-        // headers, then the body.
-        DropForged(out);
+        // headers, then the body: built aside, sent only if every kind of
+        // change it holds was granted.
+        std::string mods;
+        uint32_t need = kActAddHdrs;
         MailLimits one;
         one.max_parts = 1;
         MimeTree a = ParseMime(msg_, one), b = ParseMime(red, one);
@@ -362,27 +388,39 @@ void MilterSession::EndOfMessage(std::string& out) {
           if (i < ha.size()) {
             uint32_t idx = ++seen[AsciiLower(ha[i].name)];
             std::string_view na(msg_.data() + ha[i].value, ha[i].end - ha[i].value);
-            if (na != nb) out += HeaderPacket(kChgHeader, idx, ha[i].name, HeaderValue(nb, leadspc_));
+            if (na != nb) mods += HeaderPacket(kChgHeader, idx, ha[i].name, HeaderValue(nb, leadspc_)), need |= kActChgHdrs;
           } else {
-            out += HeaderPacket(kAddHeader, 0, hb[i].name, HeaderValue(nb, leadspc_));
+            mods += HeaderPacket(kAddHeader, 0, hb[i].name, HeaderValue(nb, leadspc_));
           }
         }
         std::string_view body_a = std::string_view(msg_).substr(a.entities[0].body);
         std::string_view body_b = std::string_view(red).substr(b.entities[0].body);
-        if (body_a != body_b)
+        if (body_a != body_b) {
+          need |= kActChgBody;
           for (size_t off = 0; off < body_b.size() || off == 0; off += kBodyChunk) {
-            Encode(kReplBody, body_b.substr(off, kBodyChunk), out);
+            Encode(kReplBody, body_b.substr(off, kBodyChunk), mods);
             if (body_b.empty()) break;
           }
+        }
+        if (std::string m = missing(need); !m.empty()) {
+          not_granted(m, "redact");
+          break;
+        }
+        DropForged(out);
+        out += mods;
         out += HeaderPacket(kAddHeader, 0, kVerdictHeader, verdict + "; redacted=" + std::to_string(sum.redacted));
         Encode(kContinue, "", out);
         action = "redact";
         break;
       }
       case Action::kQuarantine: {
-        std::string reason = "nordpii: rule " + rule;
-        reason.push_back('\0');
-        Encode(kQuarantine, reason, out);
+        if (std::string m = missing(kActQuarantine | kActAddHdrs); !m.empty()) {
+          not_granted(m, "quarantine");
+          break;
+        }
+        std::string why = "nordpii: rule " + rule;
+        why.push_back('\0');
+        Encode(kQuarantine, why, out);
         DropForged(out);
         out += HeaderPacket(kAddHeader, 0, kVerdictHeader, verdict);
         Encode(kContinue, "", out);
@@ -413,7 +451,7 @@ void MilterSession::EndOfMessage(std::string& out) {
                      " findings=" + std::to_string(total) + " types=" + (counts.empty() ? "-" : counts) +
                      " size=" + std::to_string(size_) + " ms=" + std::to_string(ms_taken);
   if (!would.empty()) line += " monitor=" + would;
-  if (!error.empty()) line += " error=\"" + error + "\"";
+  if (!error.empty()) line += " error=\"" + EscapeControls(error) + "\"";
   std::map<std::string, size_t> by_type;
   for (const auto& f : sink.findings) ++by_type[f.type];
   if (!reason.empty()) engines_.metrics().Error(reason);
@@ -455,7 +493,18 @@ Result<std::unique_ptr<MilterServer>> MilterServer::Listen(const std::string& sp
     struct stat st{};
     if (::lstat(path.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode)) return bad("exists and is not a socket");
-      ::unlink(path.c_str());  // a stale socket from an earlier run
+      // Stale (from an earlier run) only if nothing answers on it: a second
+      // instance must not take the socket of one that is running.
+      int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (probe < 0) return bad(std::strerror(errno));
+      int rc = ::connect(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      int probe_errno = errno;
+      ::close(probe);
+      if (rc == 0 || probe_errno == EAGAIN)
+        return bad("another process is listening on it (a second nordpii milter?); not replaced");
+      if (probe_errno != ECONNREFUSED && probe_errno != ENOENT)
+        return bad(std::string("exists and cannot be probed: ") + std::strerror(probe_errno));
+      ::unlink(path.c_str());
     }
     // Created owner-only (the umask is process-wide, but no other thread
     // runs yet), then given its mode and owner: never reachable by others

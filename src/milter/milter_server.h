@@ -111,6 +111,9 @@ class MilterSession {
   bool too_large_ = false;
   uint64_t size_ = 0;
   bool chg_headers_ = false;  // SMFIF_CHGHDRS negotiated
+  // The modification actions the MTA granted (SMFIF_*): an action needing
+  // one it did not grant is never sent; on_error applies instead.
+  uint32_t actions_ = 0;
   // Header occurrences by lower-case name in this message (the MTA's
   // CHGHEADER index), and the indexes of our own headers arriving from
   // outside (forged or left by an earlier hop): each is deleted.

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// The milter's toml++ user; toml++ throws toml::parse_error, caught here.
+// The milter's toml++ user; toml++ throws toml::parse_error, caught here
+// (toml++ is compiled into our code, header-only: see src/CMakeLists.txt).
 #include "milter/policy.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <toml++/toml.h>
 
 #include "core/utf8.h"
@@ -42,16 +45,35 @@ bool Listed(const std::vector<std::string>& list, std::string_view addr) {
   return false;
 }
 
+// The first control character (C0, DEL) in `s`, or npos. Every string of
+// the policy is echoed somewhere (rule names into the verdict header and the
+// log, secure_url into the SMTP reply, names into --check's TOML): a CR/LF
+// there would inject a header, a reply line or a log line; a NUL would cut
+// the milter packet's string.
+size_t ControlAt(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == 0x7f) return i;
+  return std::string_view::npos;
+}
+
 struct Ctx {
   std::string file;
   Status Bad(const toml::node& n, const std::string& key, const std::string& what) const {
     return Error(ErrorCode::kInvalidArgument,
-                 file + ":" + std::to_string(n.source().begin.line) + ": " + key + ": " + what);
+                 file + ":" + std::to_string(n.source().begin.line) + ": " + EscapeControls(key) + ": " +
+                     EscapeControls(what));
+  }
+  Status Plain(const toml::node& n, const std::string& key, const std::string& v) const {
+    if (ControlAt(v) != std::string_view::npos)
+      return Bad(n, key, "control character in '" + EscapeControls(v) + "' (CR, LF, tab, NUL... are not allowed)");
+    return Status::Ok();
   }
   Status Unknown(const toml::table& t, const std::string& where, std::initializer_list<const char*> allowed) const {
     for (const auto& [k, v] : t) {
       bool ok = false;
       for (const char* a : allowed) ok = ok || k.str() == a;
+      if (ControlAt(k.str()) != std::string_view::npos)
+        return Bad(v, where + std::string(k.str()), "control character in a key");
       if (!ok) return Bad(v, where + std::string(k.str()), "unknown key");
     }
     return Status::Ok();
@@ -65,6 +87,7 @@ struct Ctx {
     for (const toml::node& e : *a) {
       auto s = e.value<std::string>();
       if (!s) return Bad(e, where + key, "expected an array of strings");
+      if (Status st = Plain(e, where + key, *s); !st.ok()) return st;
       out.push_back(lower ? AsciiLower(*s) : *s);
     }
     return Status::Ok();
@@ -74,7 +97,7 @@ struct Ctx {
                 long long hi) const {
     const toml::node* n = t.get(key);
     if (!n) return Status::Ok();
-    auto v = n->value<long long>();
+    auto v = n->is_integer() ? n->value<long long>() : std::nullopt;
     if (!v || *v < lo || *v > hi)
       return Bad(*n, where + key, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
     out = static_cast<T>(*v);
@@ -85,6 +108,7 @@ struct Ctx {
     if (!n) return Status::Ok();
     auto v = n->value<std::string>();
     if (!v) return Bad(*n, where + key, "expected a string");
+    if (Status st = Plain(*n, where + key, *v); !st.ok()) return st;
     out = *v;
     return Status::Ok();
   }
@@ -104,7 +128,34 @@ Result<Action> ParseAction(const std::string& s) {
   return Error(ErrorCode::kInvalidArgument, "expected flag, redact, quarantine, tempfail, reject or discard");
 }
 
+// "user@domain" or "@domain": a domain after the '@', no space or '<>'.
+// "@" alone would match the null sender <> (every bounce).
+bool AddressEntry(const std::string& e) {
+  size_t at = e.rfind('@');
+  return at != std::string::npos && at + 1 < e.size() && e.find_first_of(" <>,;") == std::string::npos &&
+         e.find('@') == at;
+}
+
 }  // namespace
+
+std::string EscapeControls(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char ch : s) {
+    unsigned char u = static_cast<unsigned char>(ch);
+    if (ch == '\r') o += "\\r";
+    else if (ch == '\n') o += "\\n";
+    else if (ch == '\t') o += "\\t";
+    else if (u < 0x20 || u == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", u);
+      o += b;
+    } else {
+      o += ch;
+    }
+  }
+  return o;
+}
 
 const char* ActionName(Action a) {
   switch (a) {
@@ -125,11 +176,34 @@ bool Rule::Matches(const Finding& f) const {
 }
 
 Result<Policy> Policy::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kNotFound, path + ": cannot open policy file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Parse(ss.str(), path);
+  // A regular file of at most kMaxPolicyBytes: a directory, a FIFO or a
+  // device (/dev/zero behind a symlink) would read as empty or never end.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Error(ErrorCode::kNotFound, path + ": cannot open policy file: " + std::strerror(errno));
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::kInvalidArgument, path + ": not a regular file");
+  }
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      int e = errno;
+      ::close(fd);
+      return Error(ErrorCode::kInvalidArgument, path + ": cannot read policy file: " + std::strerror(e));
+    }
+    if (r == 0) break;
+    text.append(buf, static_cast<size_t>(r));
+    if (text.size() > kMaxPolicyBytes) {
+      ::close(fd);
+      return Error(ErrorCode::kInvalidArgument, path + ": larger than 1 MiB; not a policy file");
+    }
+  }
+  ::close(fd);
+  return Parse(text, path);
 }
 
 Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
@@ -138,7 +212,7 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     root = toml::parse(text, name);
   } catch (const toml::parse_error& e) {
     return Error(ErrorCode::kInvalidArgument, name + ":" + std::to_string(e.source().begin.line) + ": " +
-                                                  std::string(e.description()));
+                                                  EscapeControls(e.description()));
   }
   Ctx c{name};
   Policy p;
@@ -189,7 +263,7 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     if (!p.metrics_listen.empty()) {
       size_t colon = p.metrics_listen.rfind(':');
       std::string port = colon == std::string::npos ? "" : p.metrics_listen.substr(colon + 1);
-      if (colon == 0 || port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
+      if (colon == 0 || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
           std::stol(port) > 65535)
         return c.Bad(*t->get("metrics_listen"), "milter.metrics_listen", "expected HOST:PORT such as 127.0.0.1:9899");
     }
@@ -209,10 +283,14 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   }
   if (Status s = table("limits", t); !s.ok()) return s;
   if (t) {
-    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize"}); !s.ok()) return s;
+    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize", "ocr"}); !s.ok()) return s;
+    if (const toml::node* n = t->get("ocr")) {
+      if (!n->is_boolean()) return c.Bad(*n, "limits.ocr", "expected true or false");
+      p.ocr = n->value_or(false);
+    }
     if (Status s = c.Number(*t, "limits.", "max_message_bytes", p.max_message_bytes, 1024, 1LL << 31); !s.ok())
       return s;
-    if (Status s = c.Number(*t, "limits.", "scan_timeout_ms", p.scan_timeout_ms, 0, 3600000); !s.ok()) return s;
+    if (Status s = c.Number(*t, "limits.", "scan_timeout_ms", p.scan_timeout_ms, 100, 3600000); !s.ok()) return s;
     std::string oe;
     if (Status s = c.String(*t, "limits.", "on_error", oe); !s.ok()) return s;
     if (oe == "accept") p.on_error = OnError::kAccept;
@@ -236,6 +314,12 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     if (Status s = c.Unknown(*t, "allow.", {"senders", "recipients"}); !s.ok()) return s;
     if (Status s = c.Strings(*t, "allow.", "senders", p.allow_senders, true); !s.ok()) return s;
     if (Status s = c.Strings(*t, "allow.", "recipients", p.allow_recipients, true); !s.ok()) return s;
+    for (const auto* list : {&p.allow_senders, &p.allow_recipients})
+      for (const auto& e : *list)
+        if (!AddressEntry(e)) {
+          const char* key = list == &p.allow_senders ? "senders" : "recipients";
+          return c.Bad(*t->get(key), std::string("allow.") + key, "'" + e + "': expected user@domain or @domain");
+        }
   }
   if (Status s = table("reject", t); !s.ok()) return s;
   if (t) {
@@ -251,6 +335,8 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
         auto lang = v.value<std::string>();
         if (!lang || !Languages().count(*lang))
           return c.Bad(v, "reject.languages." + std::string(k.str()), "expected one of nb, nn, sv, da, fi, is, en");
+        if (ControlAt(k.str()) != std::string_view::npos)
+          return c.Bad(v, "reject.languages." + std::string(k.str()), "control character in a key");
         p.languages[AsciiLower(k.str())] = *lang;
       }
     }
@@ -281,6 +367,10 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       Rule r;
       if (Status s = c.String(*rt, where, "name", r.name); !s.ok()) return s;
       if (r.name.empty()) return c.Bad(*rt, where + "name", "every rule needs a name (it is logged)");
+      for (size_t j = 0; j < p.rules.size(); ++j)
+        if (p.rules[j].name == r.name)
+          return c.Bad(*rt->get("name"), where + "name",
+                       "'" + r.name + "' is also the name of rule[" + std::to_string(j + 1) + "] (names are logged: keep them unique)");
       std::vector<std::string> cats, types;
       if (Status s = c.Strings(*rt, where, "categories", cats, true); !s.ok()) return s;
       for (const auto& cat : cats)
@@ -311,7 +401,7 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       if (Status s = c.Strings(*rt, where, "sasl_users", r.sasl_users, false); !s.ok()) return s;
       for (const auto* list : {&r.recipients, &r.senders})
         for (const auto& e : *list)
-          if (e.find('@') == std::string::npos)
+          if (!AddressEntry(e))
             return c.Bad(*rt->get(list == &r.recipients ? "recipients" : "senders"),
                          where + (list == &r.recipients ? "recipients" : "senders"),
                          "'" + e + "': expected user@domain or @domain");
@@ -320,12 +410,26 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
         Rule::Cidr cidr;
         if (!ParseCidr(e, cidr))
           return c.Bad(*rt->get("clients"), where + "clients", "'" + e + "': expected an IP address or CIDR block");
+        if (!CidrHostBitsClear(cidr))
+          return c.Bad(*rt->get("clients"), where + "clients",
+                       "'" + e + "': host bits set after the /" + std::to_string(cidr.bits) + " prefix (a typo?)");
         r.clients.push_back(cidr);
       }
+      r.line = static_cast<int>(rt->source().begin.line);
       p.rules.push_back(std::move(r));
     }
   }
+  if (p.rules.empty())
+    return Error(ErrorCode::kInvalidArgument,
+                 name + ": no [[rule]]: every message would be accepted unchecked (an empty or truncated file?)");
   return p;
+}
+
+bool CidrHostBitsClear(const Rule::Cidr& c) {
+  int max = c.family == AF_INET ? 32 : 128;
+  for (int bit = c.bits; bit < max; ++bit)
+    if (c.addr[bit / 8] & (0x80 >> (bit % 8))) return false;
+  return true;
 }
 
 bool ParseCidr(const std::string& s, Rule::Cidr& out) {
@@ -492,11 +596,22 @@ namespace nordpii::milter {
 
 namespace {
 
+// A TOML basic string: quote and backslash escaped, control characters as
+// \uXXXX (none pass the parser, but --check's output stays TOML regardless).
 std::string Quote(const std::string& s) {
   std::string o = "\"";
   for (char ch : s) {
-    if (ch == '"' || ch == '\\') o += '\\';
-    o += ch;
+    unsigned char u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      o += '\\';
+      o += ch;
+    } else if (u < 0x20 || u == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", u);
+      o += b;
+    } else {
+      o += ch;
+    }
   }
   return o + "\"";
 }
@@ -509,6 +624,50 @@ std::string List(const C& c) {
 }
 
 }  // namespace
+
+Status CheckTypes(const Policy& p, const std::set<std::string>& known, const std::string& file) {
+  for (size_t i = 0; i < p.rules.size(); ++i)
+    for (const auto& t : p.rules[i].types)
+      if (!known.count(t))
+        return Error(ErrorCode::kInvalidArgument, file + ":" + std::to_string(p.rules[i].line) + ": rule[" +
+                                                      std::to_string(i + 1) + "] '" + p.rules[i].name +
+                                                      "': types: unknown type '" + t +
+                                                      "' (`nordpii types` lists them)");
+  return Status::Ok();
+}
+
+std::vector<std::string> Warnings(const Policy& p) {
+  std::vector<std::string> w;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", p.socket_mode);
+  if (p.socket_mode & 0007)
+    w.push_back(std::string("milter.socket_mode ") + mode +
+                ": every local user may connect to a unix socket and feed the milter (use 0660 and socket_group)");
+  if (!p.metrics_listen.empty()) {
+    std::string host = p.metrics_listen.substr(0, p.metrics_listen.rfind(':'));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    unsigned char a[16];
+    bool loop = host == "localhost" || (::inet_pton(AF_INET, host.c_str(), a) == 1 && a[0] == 127) || host == "::1";
+    if (!loop)
+      w.push_back("milter.metrics_listen " + p.metrics_listen +
+                  ": not a loopback address; the counters are readable from the network (use 127.0.0.1:PORT)");
+  }
+  return w;
+}
+
+std::vector<std::string> StartOnlyChanges(const Policy& a, const Policy& b) {
+  std::vector<std::string> k;
+  if (a.socket_mode != b.socket_mode) k.push_back("milter.socket_mode");
+  if (a.socket_owner != b.socket_owner) k.push_back("milter.socket_owner");
+  if (a.socket_group != b.socket_group) k.push_back("milter.socket_group");
+  if (a.user != b.user) k.push_back("milter.user");
+  if (a.group != b.group) k.push_back("milter.group");
+  if (a.pid_file != b.pid_file) k.push_back("milter.pid_file");
+  if (a.log != b.log) k.push_back("milter.log");
+  if (a.metrics_listen != b.metrics_listen) k.push_back("milter.metrics_listen");
+  if (a.scan_workers != b.scan_workers) k.push_back("milter.scan_workers");
+  return k;
+}
 
 std::string Describe(const Policy& p) {
   char mode[8];
@@ -534,6 +693,7 @@ std::string Describe(const Policy& p) {
   o += "[limits]\n";
   o += "max_message_bytes = " + std::to_string(p.max_message_bytes) + "\n";
   o += "scan_timeout_ms = " + std::to_string(p.scan_timeout_ms) + "\n";
+  o += std::string("ocr = ") + (p.ocr ? "true" : "false") + "\n";
   o += std::string("on_error = ") + (p.on_error == Policy::OnError::kAccept ? "\"accept\"" : "\"tempfail\"") + "\n";
   o += std::string("on_oversize = ") +
        (p.on_oversize == Policy::OnOversize::kReject     ? "\"reject\""

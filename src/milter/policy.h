@@ -29,6 +29,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/finding.h"
@@ -57,11 +58,20 @@ struct Rule {
   };
   std::vector<Cidr> clients;
   std::vector<std::string> client_texts;  // as written, for --check
+  int line = 0;                           // of its [[rule]] in the file
   bool Matches(const Finding& f) const;
 };
 
 // Parses "192.0.2.1", "192.0.2.0/24", "2001:db8::/32" (false if invalid).
 bool ParseCidr(const std::string& s, Rule::Cidr& out);
+// False for "192.0.2.1/24" (bits set after the prefix: refused, a typo for
+// either the address or the block).
+bool CidrHostBitsClear(const Rule::Cidr& c);
+// Control characters (C0, DEL) written as \r, \n, \t, \xNN: for every
+// string from outside (policy, MTA macros) that goes into a log line.
+std::string EscapeControls(std::string_view s);
+// Largest policy file read (a larger one is refused).
+inline constexpr size_t kMaxPolicyBytes = 1u << 20;
 bool CidrContains(const Rule::Cidr& c, const std::string& addr);
 
 struct Policy {
@@ -92,6 +102,7 @@ struct Policy {
   // [limits]
   size_t max_message_bytes = 25u << 20;
   int scan_timeout_ms = 10000;
+  bool ocr = false;  // image attachments read with OCR (Tesseract), within scan_timeout_ms
   enum class OnError { kTempfail, kAccept } on_error = OnError::kTempfail;  // accept = with a verdict header
   // Larger than max_message_bytes: on_error (default), or 552 5.3.4 / 452 4.3.4.
   enum class OnOversize { kOnError, kReject, kTempfail } on_oversize = OnOversize::kOnError;
@@ -107,9 +118,23 @@ struct Policy {
   RedactStyle style = RedactStyle::kLabel;
   std::vector<Rule> rules;
 
+  // Load: a regular file of at most kMaxPolicyBytes. Both refuse a policy
+  // without rules, control characters in any string, duplicate rule names,
+  // "@" or "user" address entries, CIDR blocks with host bits set and
+  // numbers out of range, naming the file, line and key.
   static Result<Policy> Load(const std::string& path);
   static Result<Policy> Parse(const std::string& text, const std::string& name);
 };
+
+// Every type id a rule names is one the loaded patterns define (`known`:
+// detector and [[type]] ids); an unknown one (a typo) is an error naming the rule.
+Status CheckTypes(const Policy& p, const std::set<std::string>& known, const std::string& file);
+// Legal but risky settings, one sentence each (for --check and the start
+// log): a socket others may write to, a metrics endpoint off loopback.
+std::vector<std::string> Warnings(const Policy& p);
+// The keys read only at start (socket, user, pid file, metrics, log,
+// workers) whose values differ: a SIGHUP reload cannot apply them.
+std::vector<std::string> StartOnlyChanges(const Policy& running, const Policy& reloaded);
 
 struct Envelope {
   std::string sender;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "output/redactor.h"
 
+#include "input/utf16.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -142,6 +144,17 @@ OutputFile::~OutputFile() {
 }
 
 Status OutputFile::Write(std::string_view bytes) {
+  if (utf16_ == 0 || bytes.empty()) return WriteRaw(bytes);
+  encoded_.clear();
+  if (bom_pending_) {
+    encoded_ += utf16_ == 2 ? "\xFE\xFF" : "\xFF\xFE";
+    bom_pending_ = false;
+  }
+  Utf8ToUtf16(bytes, utf16_ == 2, encoded_, carry_);
+  return WriteRaw(encoded_);
+}
+
+Status OutputFile::WriteRaw(std::string_view bytes) {
   if (bytes.empty()) return Status::Ok();
   if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
     return Error(ErrorCode::kIo, path_ + ": write failed: " + std::strerror(errno));
@@ -149,6 +162,11 @@ Status OutputFile::Write(std::string_view bytes) {
 }
 
 Status OutputFile::Commit() {
+  if (!carry_.empty()) return Error(ErrorCode::kIo, path_ + ": output ends inside a UTF-8 sequence; nothing written");
+  if (bom_pending_) {  // an empty text keeps its BOM
+    bom_pending_ = false;
+    if (Status s = WriteRaw(utf16_ == 2 ? "\xFE\xFF" : "\xFF\xFE"); !s.ok()) return s;
+  }
   if (std::fflush(f_) != 0 || std::ferror(f_))
     return Error(ErrorCode::kIo, path_ + ": write failed: " + std::strerror(errno));
   if (f_ == stdout) return Status::Ok();

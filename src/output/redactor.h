@@ -49,9 +49,20 @@ class OutputFile {
   ~OutputFile();  // removes the temporary file unless committed
   Status Write(std::string_view bytes);
   Status Commit();
+  // For text decoded from UTF-16 (input/utf16.h): the UTF-8 given to Write
+  // is written as UTF-16 in that byte order, after a BOM when `bom` — the
+  // same encoding as the input. Call before the first Write.
+  void EncodeUtf16(bool big_endian, bool bom) {
+    utf16_ = big_endian ? 2 : 1;
+    bom_pending_ = bom;
+  }
 
  private:
   OutputFile() = default;
+  Status WriteRaw(std::string_view bytes);
+  int utf16_ = 0;  // 0: as given, 1: UTF-16LE, 2: UTF-16BE
+  bool bom_pending_ = false;
+  std::string carry_, encoded_;  // a UTF-8 sequence cut between writes; scratch
   std::string path_, tmp_;
   std::FILE* f_ = nullptr;
   bool committed_ = false;

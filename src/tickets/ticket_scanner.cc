@@ -22,29 +22,31 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
+// What an export's map knows: which fields hold HTML. It does not choose
+// the fields read: every string and number in a record is scanned (issue 11:
+// a field outside a list, "metadata.note", went unread), each under its key
+// path; only --fields narrows that.
 struct FieldMap {
   const char* name;
-  std::vector<std::string> include;  // normalised paths ("a[].b"), ".*" = everything below
-  std::vector<std::string> html;     // paths whose values are HTML
+  std::vector<std::string> html;  // normalised paths ("a[].b") whose values are HTML
 };
 
 const std::vector<FieldMap>& Maps() {
   static const std::vector<FieldMap> k = {
-      {"zendesk",
-       {"subject", "raw_subject", "description", "comments[].body", "comments[].html_body", "comments[].plain_body",
-        "custom_fields[].value", "fields[].value", "tags[]"},
-       {"comments[].html_body"}},
-      {"freshdesk",
-       {"subject", "description", "description_text", "conversations[].body", "conversations[].body_text",
-        "custom_fields.*"},
-       {"description", "conversations[].body"}},
-      {"jira",
-       {"fields.summary", "fields.description", "fields.environment", "fields.comment.comments[].body",
-        "fields.customfield_*"},
-       {}},
+      {"zendesk", {"comments[].html_body"}},
+      {"freshdesk", {"description", "conversations[].body"}},
+      {"jira", {}},
   };
   return k;
 }
+
+// JSON numbers shorter than this are read and passed over: nothing the
+// detectors report is that short (national ids, accounts, cards, passports
+// have 8 digits or more; short Plusgiro and Icelandic VAT numbers are not
+// detected even as labelled strings), and a scan call for every "id": 7,
+// "priority": 2 of a ticket is measurable. Lower it if a detector for
+// shorter values is added.
+constexpr size_t kMinNumberChars = 6;
 
 bool PathMatches(const std::string& pattern, const std::string& path) {
   if (pattern == path) return true;
@@ -161,6 +163,7 @@ Decoded DecodeCsvField(std::string_view v, bool quoted) {
 // Whether a field path is scanned, and as HTML.
 struct PathChoice {
   bool selected, html;
+  uint64_t matched;  // bit i: --fields pattern i matches the path
 };
 
 struct TicketScanner::Json {
@@ -186,6 +189,9 @@ struct TicketScanner::Extracted {
     Decoded decoded;     // escapes removed; map -> raw content
     Decoded html;        // when the field is HTML: visible text; map -> decoded
     bool is_html = false;
+    // A JSON number: its token is its text; a redaction replaces the whole
+    // token by a JSON string (the record stays valid JSON).
+    bool is_number = false;
     // Index of the previous field when this field's text is the same
     // (Zendesk's html_body beside body): it is not scanned again, its
     // findings are that field's, mapped through this field's maps.
@@ -209,6 +215,7 @@ struct TicketScanner::Extracted {
     if (used == segments.size()) segments.emplace_back();
     Segment& s = segments[used++];
     s.is_html = false;
+    s.is_number = false;
     s.mirror_of = -1;
     s.mirror_shift = 0;
     return s;
@@ -259,13 +266,17 @@ struct JsonWalk {
   std::string_view record;
   TicketInfo* info = nullptr;
   std::function<void(std::string_view content, uint32_t raw_begin, const std::string& path, bool html)> emit;
+  // A number's token as written (never a reformatted double), e.g. 15108695088.
+  std::function<void(std::string_view token, uint32_t raw_begin, const std::string& path)> emit_number;
   int depth = 0;
 
-  bool Selected(const std::string& norm) const {
-    if (!include) return true;
-    for (const auto& p : *include)
-      if (PathMatches(p, norm)) return true;
-    return false;
+  // Bit i set: include pattern i matches (all bits when there is no list).
+  uint64_t Selected(const std::string& norm) const {
+    if (!include) return ~uint64_t{0};
+    uint64_t m = 0;
+    for (size_t i = 0; i < include->size() && i < 64; ++i)
+      if (PathMatches((*include)[i], norm)) m |= uint64_t{1} << i;
+    return m;
   }
   bool Html(const std::string& norm) const {
     if (html)
@@ -277,12 +288,19 @@ struct JsonWalk {
   // the same few paths (bounded, so a hostile export cannot grow it).
   using Choice = PathChoice;
   std::unordered_map<std::string, Choice>* memo = nullptr;
+  // The --fields patterns that matched a path of this input (Choose).
+  uint64_t* seen = nullptr;
   Choice Choose(const std::string& norm) const {
     if (memo) {
       auto it = memo->find(norm);
-      if (it != memo->end()) return it->second;
+      if (it != memo->end()) {
+        *seen |= it->second.matched;
+        return it->second;
+      }
     }
-    Choice c{Selected(norm), Html(norm)};
+    const uint64_t m = Selected(norm);
+    Choice c{m != 0, Html(norm), m};
+    *seen |= m;
     if (memo && memo->size() < 4096) memo->emplace(norm, c);
     return c;
   }
@@ -403,18 +421,29 @@ struct JsonWalk {
       case od::json_type::number: {
         od::number num;  // on-demand parses lazily: validate every token
         if ((err = v.get_number().get(num))) return err;
-        if (depth <= 3) Capture(norm, v.raw_json_token());
+        std::string_view tok = v.raw_json_token();
+        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\n' || tok.back() == '\r'))
+          tok.remove_suffix(1);
+        if (depth <= 3) Capture(norm, tok);
+        const bool long_enough = tok.size() >= kMinNumberChars;
+        if (include && !long_enough) Choose(norm);  // a path --fields names (checked per input)
+        if (long_enough && tok.data() >= base &&
+            static_cast<size_t>(tok.data() - base) + tok.size() <= record.size() && Choose(norm).selected)
+          emit_number(record.substr(static_cast<size_t>(tok.data() - base), tok.size()),
+                      static_cast<uint32_t>(tok.data() - base), path);
         break;
       }
       case od::json_type::boolean: {
         bool b;
         if ((err = v.get_bool().get(b))) return err;
+        if (include) Choose(norm);
         break;
       }
       default: {
         bool is_null = false;
         if ((err = v.is_null().get(is_null))) return err;
         if (!is_null) return simdjson::INCORRECT_TYPE;
+        if (include) Choose(norm);
         break;
       }
     }
@@ -524,7 +553,8 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
         info.closed = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       if (!opt_.columns.empty()) {
         bool want = false;
-        for (const auto& c : opt_.columns) want = want || c == name || c == std::to_string(i + 1);
+        for (size_t k = 0; k < opt_.columns.size(); ++k)
+          want = want || opt_.columns[k] == name || opt_.columns[k] == std::to_string(i + 1);
         if (!want) continue;
       }
       add(fields[i].start, name, false, DecodeCsvField(v, fields[i].quoted));
@@ -565,10 +595,11 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
                                                   std::to_string(r.offset) + ": " + simdjson::error_message(err));
   JsonWalk w;
-  w.include = !opt_.fields.empty() ? &opt_.fields : map ? &map->include : nullptr;
+  w.include = !opt_.fields.empty() ? &opt_.fields : nullptr;
   w.html = map ? &map->html : nullptr;
   // One memo per field map (the map can change from record to record).
   w.memo = &json_->choices[info.map];
+  w.seen = &fields_seen_;
   w.base = padded.data();
   w.record = r.bytes;
   w.info = &info;
@@ -608,6 +639,20 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       return;
     }
     s.text_begin = static_cast<uint32_t>(begin);
+    s.text_end = static_cast<uint32_t>(x.text.size());
+  };
+  // A number is its own field (never a mirror: its redaction differs).
+  w.emit_number = [&](std::string_view token, uint32_t raw_begin, const std::string& path) {
+    Extracted::Segment& s = x.Next();
+    s.raw_begin = raw_begin;
+    s.path = path;
+    s.is_number = true;
+    s.decoded.bytes.clear();
+    s.decoded.notes.clear();
+    s.decoded.map.Clear();
+    if (!x.text.empty()) x.text += "\n\n";
+    s.text_begin = static_cast<uint32_t>(x.text.size());
+    x.text += token;
     s.text_end = static_cast<uint32_t>(x.text.size());
   };
   od::value root;
@@ -688,6 +733,36 @@ struct LocatingSink : StreamSink {
 
 }  // namespace
 
+namespace {
+
+// One field's text as a source, on the stack: every string and number of a
+// record is scanned on its own, and a heap-allocated StringSource per field
+// was measurable on exports with many short fields.
+class FieldSource final : public ByteSource {
+ public:
+  explicit FieldSource(std::string_view d) : d_(d) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, d_.size() - pos_);
+    std::memcpy(buf, d_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  const std::string& name() const override {
+    static const std::string kNone;
+    return kNone;
+  }
+  bool CanView() const override { return true; }
+  std::string_view View(uint64_t offset, size_t n) const override {
+    return offset >= d_.size() ? std::string_view() : d_.substr(offset, n);
+  }
+
+ private:
+  std::string_view d_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
 // Each field is its own document: scanned alone, so no text of another field
 // (a tag "faktura", a subject "CPR") is context for its values, and its name
 // (the JSON key, the CSV column header) labels every value in it.
@@ -703,18 +778,45 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
     if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
     ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
     sink.shift = seg.text_begin;
-    auto src = StringSource(x.TextOf(seg), "");
-    st = ctx_.Scan(*src, filter, sink);
+    FieldSource src(x.TextOf(seg));
+    st = ctx_.Scan(src, filter, sink);
   }
   ctx_.set_field_name("");
   if (st.ok()) sink.Flush(SIZE_MAX);
   return st;
 }
 
+void TicketScanner::BeginInput() {
+  fields_seen_ = 0;
+  records_ = 0;
+}
+
+Status TicketScanner::EndInput(TicketFormat f, const std::vector<std::string>& header) const {
+  const bool csv = f == TicketFormat::kCsv;
+  const std::vector<std::string>& asked = csv ? opt_.columns : opt_.fields;
+  if (asked.empty() || (csv && header.empty())) return Status::Ok();  // an empty file
+  std::string missing;
+  for (size_t k = 0; k < asked.size() && k < 64; ++k) {
+    // CSV: the header decides (a short row does not unname a column).
+    bool found = !csv && ((fields_seen_ >> k) & 1);
+    for (size_t i = 0; csv && i < header.size() && !found; ++i)
+      found = asked[k] == header[i] || asked[k] == std::to_string(i + 1);
+    if (!found && (csv || records_ > 0)) missing += (missing.empty() ? "'" : ", '") + asked[k] + "'";
+  }
+  if (missing.empty()) return Status::Ok();
+  if (csv)
+    return Error(ErrorCode::kInvalidArgument,
+                 "--columns " + missing + ": no such column in the header (" + std::to_string(header.size()) +
+                     " columns); nothing of the input was scanned for it");
+  return Error(ErrorCode::kInvalidArgument, "--fields " + missing + ": matches no field in any of the " +
+                                                std::to_string(records_) + " record(s)");
+}
+
 Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,
                            TicketInfo& info) {
   Extracted& x = *x_;
   x.Reset();
+  ++records_;
   Status parsed = Extract(r, f, x, info);
   if (!parsed.ok()) {
     // A record that does not parse is still scanned, as plain text, so a
@@ -751,6 +853,7 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
                              std::string& out, size_t& redacted) {
   Extracted& x = *x_;
   x.Reset();
+  ++records_;
   TicketInfo info;
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
   // Edits are applied as the findings come, in record order: `out` holds the
@@ -761,9 +864,14 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
   auto emit = [&](const LocatedFinding& l) {
     const Finding& fd = *l.f;
     const ByteRange& in_record = l.in_record;
+    const Extracted::Segment& seg = x.segments[l.seg_index];
     uint32_t st = in_record.start, en = in_record.end;
+    if (seg.is_number) st = seg.raw_begin, en = seg.raw_begin + (seg.text_end - seg.text_begin);
     if (any && st < pos) return true;  // inside the previous replacement
     std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
+    // A number becomes a string: the whole token, quoted (a replacement
+    // holds no quote or backslash), so the record stays valid JSON.
+    if (seg.is_number) rep = "\"" + rep + "\"";
     if (x.segments[l.seg_index].is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
     out.append(r.bytes, pos, st - pos);
     out += rep;

@@ -11,14 +11,14 @@
 // valid JSON / CSV (replacements contain no quote, backslash, delimiter or
 // line break).
 //
-// Which fields: a field map — built in for Zendesk (subject, description,
-// comments[].body/html_body/plain_body, custom_fields[].value), Freshdesk
-// (subject, description_text, description (HTML), conversations[].body_text
-// / body (HTML), custom_fields.*), Jira (fields.summary, fields.description,
-// fields.environment, fields.comment.comments[].body, fields.customfield_*)
-// — chosen per record by its keys, or given as --fields (paths with "[]" for
-// array elements and ".*" for everything below); without one, every string
-// value is scanned. CSV: --columns (names or 1-based numbers), default all.
+// Which fields: every string and every number (as written, from 6
+// characters) in a record, each its own document labelled by its key path —
+// nothing in a record is left unread; --fields (paths with "[]" for array
+// elements and ".*" for everything below) narrows that. A redacted number
+// becomes a JSON string ("[NO-FNR]"): the record stays valid JSON, the
+// value's type changes. The export's field map (Zendesk, Freshdesk, Jira,
+// chosen per record by its keys) names the fields that hold HTML.
+// CSV: --columns (names or 1-based numbers), default all.
 // Ticket id and created / updated / closed dates are read when present.
 #ifndef NORDPII_TICKETS_TICKET_SCANNER_H_
 #define NORDPII_TICKETS_TICKET_SCANNER_H_
@@ -63,6 +63,13 @@ class TicketScanner {
   Status Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
                 std::string& out, size_t& redacted);
 
+  // Around the records of one input file: EndInput is an error naming the
+  // option when a --fields path matched no field of any record (JSON), or a
+  // --columns name or number is not in the header (CSV) — what was asked
+  // for was not scanned. `header`: the CSV header (TicketReader::header()).
+  void BeginInput();
+  Status EndInput(TicketFormat f, const std::vector<std::string>& header) const;
+
   // Internal (used by the locating sink in ticket_scanner.cc).
   struct LocatedFinding;
   struct Extracted;
@@ -80,6 +87,8 @@ class TicketScanner {
   std::unique_ptr<Json> json_;
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
   Finding finding_;  // the finding handed to the sink, reused
+  uint64_t fields_seen_ = 0;  // bit i: --fields / --columns item i matched in this input
+  size_t records_ = 0;        // records of this input
 };
 
 }  // namespace nordpii

@@ -281,6 +281,151 @@ def milter_checks(tmp, mails, docs):
             proc.wait(timeout=10)
 
 
+def _rezip(path, add, replace=None):
+    """Rewrites the zip at path with entries added (and bodies replaced)."""
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    for n, (old, new) in (replace or {}).items():
+        files[n] = files[n].replace(old.encode(), new.encode())
+    files.update({k: (v.encode() if isinstance(v, str) else v) for k, v in add.items()})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+
+
+def other_parts(d):
+    """Ids in document properties, alt text, field codes, comments, sheet
+    names, drawings, link targets, ODF meta/styles, embedded documents and
+    OLE objects, PDF information and embedded files: each found (exit 1).
+    A clean document with properties (author, dates) stays clean; a PDF with
+    an embedded binary file is an error (not read)."""
+    os.makedirs(d, exist_ok=True)
+    ids = g.make_ids(random.Random(21), 20)
+    it = iter(ids)
+    cases = {}
+
+    def nxt():
+        label, value, k = next(it)
+        return "%s %s" % (label, value), k
+
+    t, k = nxt()
+    p = os.path.join(d, "core.docx"); g.docx(p, ["Hei."])
+    _rezip(p, {"docProps/core.xml": g.CT + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+               'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>%s</dc:title>'
+               '</cp:coreProperties>' % t}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "custom.docx"); g.docx(p, ["Hei."])
+    _rezip(p, {"docProps/custom.xml": g.CT + '<Properties><property name="Kunde"><vt:lpwstr xmlns:vt="v">%s</vt:lpwstr>'
+               '</property></Properties>' % t}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "alt.docx"); g.docx(p, ["Bilde under."])
+    _rezip(p, {}, {"word/document.xml": ("</w:body>", '<w:p><w:r><w:drawing><wp:inline xmlns:wp="wp"><wp:docPr id="1" '
+                                          'name="Bilde 1" descr="%s"/></wp:inline></w:drawing></w:r></w:p></w:body>' % t)})
+    cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "field.docx"); g.docx(p, ["Se lenke."])
+    _rezip(p, {}, {"word/document.xml": ("</w:body>", '<w:p><w:r><w:instrText> MERGEFIELD %s </w:instrText></w:r></w:p>'
+                                          '</w:body>' % t)}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "link.docx"); g.docx(p, ["Se lenke."])
+    _rezip(p, {"word/_rels/document.xml.rels": g.CT + '<Relationships xmlns="r"><Relationship Id="rId9" Type="h" '
+               'Target="https://skjema.example.no/sak?fnr=%s" TargetMode="External"/></Relationships>' % k}); cases[p] = k
+    t, k = nxt()
+    inner = os.path.join(d, "inner.xlsx"); g.xlsx(inner, [["Navn", "Notat"], ["Ola", t]])
+    p = os.path.join(d, "embed.docx"); g.docx(p, ["Regneark under."])
+    _rezip(p, {"word/embeddings/Microsoft_Excel_Worksheet.xlsx": open(inner, "rb").read()}); cases[p] = k
+    os.remove(inner)
+    t, k = nxt()
+    p = os.path.join(d, "ole.docx"); g.docx(p, ["Objekt under."])
+    _rezip(p, {"word/embeddings/oleObject1.bin": b"\xd0\xcf\x11\xe0" + b"\0" * 64 + t.encode("utf-16-le") + b"\0" * 64})
+    cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "comment.xlsx"); g.xlsx(p, [["A"], ["hei"]])
+    _rezip(p, {"xl/comments1.xml": g.CT + '<comments><commentList><comment ref="A1"><text><t>%s</t></text></comment>'
+               '</commentList></comments>' % t}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "sheetname.xlsx"); g.xlsx(p, [["A"], ["hei"]], sheet=k); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "textbox.xlsx"); g.xlsx(p, [["A"], ["hei"]])
+    _rezip(p, {"xl/drawings/drawing1.xml": g.CT + '<xdr:wsDr xmlns:xdr="x" xmlns:a="a"><xdr:sp><xdr:txBody><a:p><a:r>'
+               '<a:t>%s</a:t></a:r></a:p></xdr:txBody></xdr:sp></xdr:wsDr>' % t}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "alt.pptx"); g.pptx(p, [["Lysbilde."]])
+    _rezip(p, {}, {"ppt/slides/slide1.xml": ("<p:sp>", '<p:sp><p:nvSpPr><p:cNvPr id="2" name="Bilde" descr="%s"/>'
+                                              '</p:nvSpPr>' % t)}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "meta.odt"); g.odt(p, ["Hei."])
+    _rezip(p, {"meta.xml": g.CT + '<office:document-meta xmlns:office="o" xmlns:dc="dc"><office:meta><dc:subject>%s'
+               '</dc:subject></office:meta></office:document-meta>' % t}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "header.odt"); g.odt(p, ["Hei."])
+    _rezip(p, {"styles.xml": g.CT + '<office:document-styles xmlns:office="o" xmlns:style="s" xmlns:text="t">'
+               '<office:master-styles><style:master-page><style:header><text:p>%s</text:p></style:header>'
+               '</style:master-page></office:master-styles></office:document-styles>' % t}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "info.pdf"); g.pdf(p, [["Hei."]], info={"Title": t}); cases[p] = k
+    t, k = nxt()
+    p = os.path.join(d, "attached.pdf"); g.pdf(p, [["Faktura."]], attachments=[("faktura.xml", ("<Kunde>%s</Kunde>" % t).encode())])
+    cases[p] = k
+    for p, k in cases.items():
+        rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", p])
+        vals = {key(json.loads(l).get("value", "")) for l in out.splitlines()}
+        check(rc == 1 and key(k) in vals, "id outside the body found: %s (exit %d)" % (os.path.basename(p), rc))
+    rc, out, err, _ = run(["scan", "--format", "jsonl", d])
+    check(not any(key(k) in key(out + err) for k in cases.values()), "no raw value from other parts without --reveal")
+    clean = os.path.join(d, "clean-props.docx"); g.docx(clean, ["Ingen nummer her."])
+    _rezip(clean, {"docProps/core.xml": g.CT + '<cp:coreProperties xmlns:cp="c" xmlns:dc="dc" xmlns:dcterms="t">'
+                   '<dc:creator>Kari Nordmann</dc:creator><dcterms:created>2026-11-23T10:15:00Z</dcterms:created>'
+                   '<cp:revision>12</cp:revision></cp:coreProperties>',
+                   "docProps/app.xml": g.CT + '<Properties><TotalTime>123</TotalTime><Pages>2</Pages><Words>1234567'
+                   '</Words><AppVersion>16.0000</AppVersion></Properties>'})
+    rc, out, err, _ = run(["scan", clean])
+    check(rc == 0, "a clean document with properties stays clean (exit %d)" % rc)
+    # Legacy binary Office: .xls cells (SST split by CONTINUE, NUMBER/RK/
+    # FORMULA numbers under an id header), .doc and .ppt text; encrypted
+    # ones are errors; an .xls mail attachment is found and redacted away.
+    leg = g.make_ids(random.Random(22), 12)
+    rows = [["Navn", "Fødselsnummer", "Notat"]] + [["Ola Nordmann", leg[i][2], "ok"] for i in (0, 4, 8)] + \
+           [["Kari Østby", "", "%s: %s" % leg[i][:2]] for i in (1, 2, 3)]
+    xl = os.path.join(d, "liste.xls"); g.xls(xl, rows, numeric_cols=(1,))
+    dc = os.path.join(d, "brev.doc"); g.doc(dc, ["Hei.", "%s: %s" % leg[5][:2]])
+    dc8 = os.path.join(d, "brev8.doc"); g.doc(dc8, ["Hei.", "%s: %s" % leg[6][:2]], wide=False)
+    pp = os.path.join(d, "lysark.ppt"); g.ppt(pp, ["Lysbilde", "%s: %s" % leg[7][:2]])
+    want = {xl: [leg[i][2] for i in (0, 1, 2, 3, 4, 8)], dc: [leg[5][2]], dc8: [leg[6][2]], pp: [leg[7][2]]}
+    for p, ks in want.items():
+        rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", p])
+        vals = {key(json.loads(l).get("value", "")) for l in out.splitlines()}
+        got = sum(key(k) in vals for k in ks)
+        check(rc == 1 and got == len(ks), "legacy %s: %d/%d ids (exit %d)" % (os.path.basename(p), got, len(ks), rc))
+    for name, make in (("enc.xls", lambda p: g.xls(p, rows, encrypt=True)),
+                       ("enc.doc", lambda p: g.doc(p, ["%s: %s" % leg[5][:2]], encrypt=True))):
+        p = os.path.join(d, name)
+        make(p)
+        rc, out, err, _ = run(["scan", p])
+        check(rc == 2 and "encrypted" in err, "encrypted legacy %s: exit 2 (%d)" % (name, rc))
+    m = os.path.join(d, "liste.eml")
+    eml(m, xl, "application/vnd.ms-excel")
+    rc, out, err, _ = run(["scan", "--format", "jsonl", m])
+    check(rc == 1 and '"field":"xls:Ansatte!B' in out, "an .xls mail attachment is read (exit %d)" % rc)
+    red = os.path.join(d, "liste-red.eml")
+    rc, out, err, _ = run(["redact", m, "-o", red])
+    check(rc == 0 and b"nordpii removed the attachment 'liste.xls' (xls" in open(red, "rb").read(),
+          "redact replaces an .xls attachment with findings by a notice (exit %d)" % rc)
+    # ODS: a float cell shown with its leading zero under a header that names
+    # no identifier (the number style keeps the zero; the value lost it).
+    zero = [i for i in g.make_ids(random.Random(23), 40) if i[2].isdigit() and i[2][0] == "0" and len(i[2]) == 11][:2]
+    od = os.path.join(d, "kunder.ods")
+    g.ods(od, [["Kunde", "Nummer"]] + [["Ola", z[2]] for z in zero], shown_cols=(1,))
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", od])
+    vals = {json.loads(l).get("value", "") for l in out.splitlines()}
+    check(len(zero) == 2 and rc == 1 and all(z[2] in vals for z in zero),
+          "ods: numbers shown with their leading zero are found as shown (exit %d)" % rc)
+    binpdf = os.path.join(d, "binary-attached.pdf")
+    g.pdf(binpdf, [["Hei."]], attachments=[("bilde.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")])
+    rc, out, err, _ = run(["scan", binpdf])
+    check(rc == 2 and "embedded binary file" in err, "a PDF with an embedded binary file: exit 2 (%d)" % rc)
+
+
 def main():
     keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
     tmp = keep or tempfile.mkdtemp(prefix="nordpii-attach-")
@@ -378,6 +523,9 @@ def main():
         rr = os.path.join(hostile, f + ".red")
         rc, out, err, secs = run(["redact", mp, "-o", rr])
         check(rc == 2 and not os.path.exists(rr), "hostile %s: redact fails closed, nothing written (%d)" % (f, rc))
+
+    # 6b. Text outside the main body: each document holds one id only there.
+    other_parts(os.path.join(tmp, "parts"))
 
     # 7. A crash injected into the extractor child is contained.
     for f in ("sheet0.xlsx", "scan0.pdf"):

@@ -8,6 +8,7 @@ synthetic and validated with python-stdnum (Debian's /usr/bin/python3).
 Each document gets a list of planted identifiers; write_suite() returns
 [(file name, format, [planted values as digits only])]."""
 import random
+import struct
 import zipfile
 import zlib
 from xml.sax.saxutils import escape
@@ -194,12 +195,17 @@ def odt(path, paragraphs, table_rows=()):
     _odf(path, "text", "<office:text>%s</office:text>" % body)
 
 
-def ods(path, rows, numeric_cols=(), sheet="Ansatte"):
+def ods(path, rows, numeric_cols=(), sheet="Ansatte", shown_cols=()):
+    """numeric_cols: float cells; shown_cols: float cells whose value lost its
+    leading zeros while the cell shows them (an 11-digit number style)."""
     out = []
     for r, row in enumerate(rows):
         cells = []
         for c, v in enumerate(row):
-            if r > 0 and c in numeric_cols:
+            if r > 0 and c in shown_cols:
+                cells.append('<table:table-cell office:value-type="float" office:value="%s"><text:p>%s</text:p>'
+                             '</table:table-cell>' % (int(v), v))
+            elif r > 0 and c in numeric_cols:
                 cells.append('<table:table-cell office:value-type="float" office:value="%s"><text:p>%s</text:p>'
                              '</table:table-cell>' % (v, v))
             else:
@@ -220,9 +226,11 @@ def _pdf_str(s):
     return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def pdf(path, pages, encrypt=False, truncate=False):
+def pdf(path, pages, encrypt=False, truncate=False, info=None, attachments=()):
     """pages: lists of lines; each line written in a FlateDecode stream, the
-    last digits of every line as a separate positioned glyph run (TJ)."""
+    last digits of every line as a separate positioned glyph run (TJ).
+    info: a document information dict ({"Title": ...}); attachments:
+    (name, bytes) embedded files."""
     objs = []
     kids = []
     font_id = 3
@@ -241,7 +249,18 @@ def pdf(path, pages, encrypt=False, truncate=False):
         objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> "
                     b"/Contents %d 0 R >>" % (font_id, content_id))
         kids.append(len(objs))
-    objs[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    names = []
+    for name, data in attachments:
+        objs.append(b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+        objs.append(b"<< /Type /Filespec /F (%s) /EF << /F %d 0 R >> >>" % (_pdf_str(name).encode("latin-1"), len(objs)))
+        names.append(b"(%s) %d 0 R" % (_pdf_str(name).encode("latin-1"), len(objs)))
+    info_ref = b""
+    if info:
+        objs.append(b"<< " + b" ".join(b"/%s (%s)" % (k.encode(), _pdf_str(v).encode("latin-1"))
+                                        for k, v in info.items()) + b" >>")
+        info_ref = b" /Info %d 0 R" % len(objs)
+    objs[0] = (b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [%s] >> >> >>" % b" ".join(names)
+               if names else b"<< /Type /Catalog /Pages 2 0 R >>")
     objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offs = []
@@ -259,7 +278,7 @@ def pdf(path, pages, encrypt=False, truncate=False):
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
     for o in offs:
         out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, enc, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, enc, info_ref, xref)
     if truncate:
         out = out[: len(out) // 3]
     with open(path, "wb") as f:
@@ -294,3 +313,130 @@ def billion_laughs_xlsx(path):
 def deep_docx(path, depth=100000):
     _zip(path, {"word/document.xml": CT + "<w:document %s><w:body>" % W + "<w:p>" * depth + "</w:p>" * depth +
                 "</w:body></w:document>"})
+
+
+# ---- legacy binary Office (OLE2 compound files) ----------------------------
+
+def ole(path, streams):
+    """A minimal OLE2 compound file (version 3, 512-byte sectors) holding
+    `streams` ({name: bytes}); each stream is padded to 4096 bytes so that
+    none lives in the mini stream."""
+    ENDOFCHAIN, FREESECT, FATSECT = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    names = sorted(streams, key=lambda n: (len(n), n.upper()))
+    data, fat, starts, sizes = b"", [], {}, {}
+    for n in names:
+        body = streams[n]
+        body += b"\0" * max(0, 4096 - len(body))
+        body += b"\0" * (-len(body) % 512)
+        first = len(fat)
+        k = len(body) // 512
+        fat += [first + i + 1 for i in range(k - 1)] + [ENDOFCHAIN]
+        starts[n], sizes[n] = first, len(body)
+        data += body
+
+    def entry(name, typ, child, right, start, size):
+        u = name.encode("utf-16-le")
+        return (u + b"\0" * (64 - len(u)) + struct.pack("<HBBIII", len(u) + 2, typ, 1, FREESECT, right, child) +
+                b"\0" * 16 + b"\0" * 4 + b"\0" * 16 + struct.pack("<IQ", start, size))
+    dirs = entry("Root Entry", 5, 1 if names else FREESECT, FREESECT, ENDOFCHAIN, 0)
+    for i, n in enumerate(names):
+        dirs += entry(n, 2, FREESECT, i + 2 if i + 1 < len(names) else FREESECT, starts[n], sizes[n])
+    dirs += b"\0" * (-len(dirs) % 512)
+    dir_start = len(fat)
+    k = len(dirs) // 512
+    fat += [dir_start + i + 1 for i in range(k - 1)] + [ENDOFCHAIN]
+    data += dirs
+    # FAT sectors: 128 entries each, themselves marked FATSECT.
+    nfat = 1
+    while len(fat) + nfat > 128 * nfat:
+        nfat += 1
+    fat_start = len(fat)
+    fat += [FATSECT] * nfat
+    fat += [FREESECT] * (128 * nfat - len(fat))
+    difat = [fat_start + i for i in range(nfat)] + [FREESECT] * (109 - nfat)
+    header = (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) +
+              b"\0" * 6 + struct.pack("<IIIIIIIII", 0, nfat, dir_start, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN, 0) +
+              struct.pack("<109I", *difat))
+    with open(path, "wb") as f:
+        f.write(header + data + struct.pack("<%dI" % len(fat), *fat))
+
+
+def _biff(typ, body):
+    return struct.pack("<HH", typ, len(body)) + body
+
+
+def _xlstr(s, rich=False):
+    """XLUnicodeString (UTF-16LE when a character is past Latin-1)."""
+    wide = any(ord(c) > 255 for c in s)
+    chars = s.encode("utf-16-le") if wide else s.encode("latin-1")
+    return struct.pack("<HB", len(s), 1 if wide else 0) + chars
+
+
+def xls(path, rows, sheet="Ansatte", numeric_cols=(), encrypt=False, split_sst=True):
+    """A BIFF8 workbook: strings through the SST (split by a CONTINUE record
+    inside a string when split_sst), numbers as NUMBER/RK/MULRK records and
+    one as a FORMULA with a cached STRING; rows: lists of cell strings."""
+    strings, cells = [], []
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if c in numeric_cols and r > 0 and v.isdigit():
+                cells.append((r, c, "num", (float(v), v)))
+            else:
+                if v not in strings:
+                    strings.append(v)
+                cells.append((r, c, "sst", strings.index(v)))
+    sst = b"".join(_xlstr(s) for s in strings)
+    head = struct.pack("<II", len(strings), len(strings))
+    g = _biff(0x0809, struct.pack("<HHHHII", 0x600, 5, 0, 0, 0, 0))
+    if encrypt:
+        g += _biff(0x002F, b"\0" * 6)
+    if split_sst and len(sst) > 40:  # CONTINUE inside a string: a new flags byte
+        cut = 40
+        # find a string boundary before cut, then split inside the next string's characters
+        pos, k = 0, 0
+        for s in strings:
+            n = len(_xlstr(s))
+            if pos + n > cut:
+                break
+            pos, k = pos + n, k + 1
+        part = _xlstr(strings[k]) if k < len(strings) else b""
+        wide = part[2:3] == b"\x01"
+        split_at = pos + 3 + (2 if wide else 1) * max(1, (len(strings[k]) // 2 if k < len(strings) else 0))
+        first, rest = sst[:split_at], sst[split_at:]
+        recs = _biff(0x00FC, head + first) + _biff(0x003C, (b"\x01" if wide else b"\x00") + rest)
+    else:
+        recs = _biff(0x00FC, head + sst)
+    name = _xlstr(sheet)[0:1] + _xlstr(sheet)[2:]  # ShortXLUnicodeString: 1-byte length
+    bs_len = len(_biff(0x0085, struct.pack("<IBB", 0, 0, 0) + name))
+    sheet_bof_at = len(g) + bs_len + len(recs) + 4  # + EOF record
+    g += _biff(0x0085, struct.pack("<IBB", sheet_bof_at, 0, 0) + name) + recs + _biff(0x000A, b"")
+    s = _biff(0x0809, struct.pack("<HHHHII", 0x600, 0x10, 0, 0, 0, 0))
+    for i, (r, c, kind, v) in enumerate(cells):
+        if kind == "sst":
+            s += _biff(0x00FD, struct.pack("<HHHI", r, c, 15, v))
+            continue
+        num, text = v
+        if i % 3 == 0:
+            s += _biff(0x0203, struct.pack("<HHHd", r, c, 15, num))
+        elif i % 3 == 1 and num < (1 << 29):
+            s += _biff(0x027E, struct.pack("<HHHI", r, c, 15, (int(num) << 2) | 2))
+        else:  # a formula whose cached result is the text (=TEXT(...))
+            s += _biff(0x0006, struct.pack("<HHH", r, c, 15) + b"\0\0\0\0\0\0\xff\xff" + b"\0" * 6) + \
+                 _biff(0x0207, _xlstr(text))
+    s += _biff(0x000A, b"")
+    ole(path, {"Workbook": g + s})
+
+
+def doc(path, paragraphs, encrypt=False, wide=True):
+    """A Word 97 WordDocument stream: a FIB start (wIdent, the fEncrypted flag)
+    and the text as UTF-16LE (or cp1252) pieces."""
+    fib = struct.pack("<HHHHHB", 0xA5EC, 0xC1, 0, 0, 0, 0) + bytes([0x01 if encrypt else 0x00]) + b"\0" * 500
+    text = "\r".join(paragraphs) + "\r"
+    ole(path, {"WordDocument": fib + (text.encode("utf-16-le") if wide else text.encode("cp1252")),
+               "1Table": b"\0" * 64})
+
+
+def ppt(path, lines):
+    """A PowerPoint Document stream with each line as a TextCharsAtom (UTF-16LE)."""
+    body = b"".join(struct.pack("<HHI", 0, 0x0FA0, len(t) * 2) + t.encode("utf-16-le") for t in lines)
+    ole(path, {"PowerPoint Document": body, "Current User": b"\0" * 32})

@@ -735,6 +735,7 @@ def generate(seed, count, out):
     # CSV exports: one file per language group, header from its first row
     write_files(out, files, csv_groups)
     write_issue_cases(out)
+    write_input_carriers(out, seed, count // 10)
     return files
 
 
@@ -936,6 +937,135 @@ def write_issue_cases(out):
     it = item(doc, "dk.cpr-nomod11", "hyphen", "column", "da", "{v}", "010165-4321", "column")
     it["key"] = "cpr"
     _manifest(out, "issue11.csv", [{"doc": doc, "lang": "da", "carrier": "issue11", "index": 1, "items": [it]}])
+
+
+# ------------------------------------------- non-mail input carriers (issues 11 and 12)
+# JSON numbers (a custom field or a labelled key holding a bare number), values in
+# ticket fields outside any export's field map, and UTF-16 text / Excel "Unicode
+# text" TSV. Own seed stream, so the documents above do not change.
+INPUT_CARRIERS = ["json_number", "ticket_unmapped", "utf16_text", "utf16_tsv"]
+NUMBER_TYPES = ["no.fnr", "no.dnr", "no.hnr", "se.pnr", "dk.cpr", "is.kt", "no.account", "card"]
+
+
+def _number_item(rng, lang, structural):
+    """A planted value written as a JSON number (digits, no leading zero), or None."""
+    for _ in range(200):
+        t = rng.choice([t for t in NUMBER_TYPES if lang in TYPES[t][1]] or NUMBER_TYPES)
+        if structural == "custom_field" and "compact" not in UNLABELLED_OK.get(t, ()):
+            continue
+        v, _, _ = make_value(rng, t, lang)
+        if not v.isdigit() or v[0] == "0":
+            continue
+        fam = TYPES[t][0] or PARTIAL_FAMILY[lang]
+        kind = "none" if structural == "custom_field" else "json_key"
+        item = {"role": "planted", "type": t, "variant": "json_number", "label_kind": kind, "lang": lang,
+                "norm": v, "masked": masked(t, v), "stdnum": ids.stdnum_check(t, v), "written": v, "template": "{v}"}
+        if kind == "json_key":
+            item["key"] = rng.choice(LABELS[fam][lang]["key"])
+        return item
+    return None
+
+
+def _number_decoy(rng, lang):
+    for _ in range(200):
+        d = make_decoy(rng, lang, "json_key")
+        if d["written"].isdigit() and d["written"][0] != "0":
+            d["variant"] = "json_number"
+            return d
+    return None
+
+
+def input_carrier_doc(rng, doc_id, lang, carrier):
+    """(file name, raw record or text, items with their field) for one document."""
+    free = [make_planted(rng, lang, None, "text") for _ in range(rng.randint(2, 4))] + \
+        [make_decoy(rng, lang) for _ in range(rng.randint(2, 4))]
+    if carrier in ("utf16_text", "utf16_tsv"):
+        # No line wraps in a TSV cell (Excel quotes them; kept simple here).
+        if carrier == "utf16_tsv":
+            free = [it for it in free if WRAP not in it["written"] and "\t" not in it["written"]]
+        text = "\n".join(body_lines(rng, lang, free)) + "\n"
+        if carrier == "utf16_text":
+            return "inputs_utf16.txt", text, [(it, "body") for it in free]
+        cell = text.rstrip("\n")
+        raw = doc_id + "\t" + ('"' + cell.replace('"', '""') + '"' if any(c in cell for c in '"\n\t') else cell) + "\n"
+        return "inputs_utf16.tsv", raw, [(it, "column") for it in free]
+    if carrier == "json_number":
+        nums = [x for x in (_number_item(rng, lang, rng.choice(("custom_field", "json_key"))) for _ in range(rng.randint(1, 3))) if x]
+        decs = [x for x in (_number_decoy(rng, lang) for _ in range(rng.randint(1, 2))) if x]
+        rec = {"id": int(doc_id[1:]), "requester_id": 4242, "via": {"channel": "web"}, "subject": SUBJECT[lang],
+               "description": "\n".join(body_lines(rng, lang, free)), "custom_fields": [], "kunde": {}}
+        fields = []
+        for k, it in enumerate(nums + decs):
+            if it.get("label_kind") == "none" or (it["role"] == "decoy" and rng.random() < 0.5):
+                rec["custom_fields"].append({"id": 360000 + k, "value": int(it["written"])})
+                fields.append((it, "json_number"))
+            else:
+                key = it["key"]
+                while key in rec["kunde"]:
+                    key += "2"
+                it["key"] = key
+                rec["kunde"][key] = int(it["written"])
+                fields.append((it, "json_number"))
+        return "inputs_numbers.jsonl", json.dumps(rec, ensure_ascii=False), [(it, "body") for it in free] + fields
+    if carrier == "ticket_unmapped":
+        # Zendesk-shaped (requester_id, via): the values sit only in fields no
+        # export map lists.
+        rng.shuffle(free)
+        k = len(free) // 2
+        rec = {"id": int(doc_id[1:]), "requester_id": 4242, "via": {"channel": "email", "source": {"rel": None}},
+               "subject": SUBJECT[lang], "description": rng.choice(GREETING[lang]),
+               "metadata": {"note": "\n".join(body_lines(rng, lang, free[:k]))},
+               "satisfaction_rating": {"score": "good", "comment": "\n".join(body_lines(rng, lang, free[k:]))}}
+        return "inputs_unmapped.jsonl", json.dumps(rec, ensure_ascii=rng.random() < 0.3), [(it, "unmapped") for it in free]
+    raise ValueError(carrier)
+
+
+def write_input_carriers(out, seed, count):
+    """The carriers above: count documents (at least 4 of each) in four files."""
+    rng = random.Random(seed * 1000003 + 12)
+    files = {}
+    for n in range(max(count, 4 * len(INPUT_CARRIERS))):
+        carrier = INPUT_CARRIERS[n % len(INPUT_CARRIERS)]
+        lang = LANGS[(n // len(INPUT_CARRIERS)) % len(LANGS)]
+        doc_id = "d8%04d" % n
+        for _ in range(50):
+            name, raw, placed = input_carrier_doc(rng, doc_id, lang, carrier)
+            logical = raw.replace(WRAP, "\n") + " " + " ".join(it.get("key", "") for it, _ in placed)
+            if check_unique(logical, [it for it, _ in placed]):
+                break
+        else:
+            raise RuntimeError("could not make %s unique" % doc_id)
+        items = []
+        for k, (it, field) in enumerate(placed):
+            m = strip_private(it)
+            m.update({"id": "%s.%d" % (doc_id, k), "carrier": carrier, "field": field})
+            items.append(m)
+        files.setdefault(name, []).append(({"doc": doc_id, "lang": lang, "carrier": carrier, "items": items}, raw))
+    for name, entries in sorted(files.items()):
+        docs, chunks, line = [], [], 1
+        for k, (doc, raw) in enumerate(entries, 1):
+            if name.endswith(".txt"):
+                head = "\n===== %s =====\n\n" % doc["doc"]
+                line += head.count("\n")
+                doc["lines"] = [line, line + raw.count("\n") - 1]
+                line += raw.count("\n")
+                chunks.append(head + raw)
+            else:
+                doc["index"] = k
+                chunks.append(raw if name.endswith(".tsv") else raw + "\n")
+            docs.append(doc)
+        data = "".join(chunks)
+        path = os.path.join(out, name)
+        if name.endswith(".tsv"):
+            data = "ticket_id\tnotat\n" + data
+        if name.startswith("inputs_utf16"):
+            # Excel's "Unicode text": UTF-16LE with a BOM; the text file without one.
+            blob = (b"\xff\xfe" if name.endswith(".tsv") else b"") + data.encode("utf-16-le")
+        else:
+            blob = data.encode("utf-8")
+        with open(path, "wb") as f:
+            f.write(blob)
+        _manifest(out, name, docs)
 
 
 def _manifest(out, name, docs):

@@ -98,7 +98,20 @@ def json_strings(x, out):
             json_strings(v, out)
     elif isinstance(x, str):
         out.append(x)
+    elif isinstance(x, int) and not isinstance(x, bool):  # a JSON number is a value too
+        out.append(str(x))
     return out
+
+
+def _encoding(path):
+    """utf-16 for a file with a UTF-16 BOM or NULs in every other byte (UTF-16 carriers), else utf-8."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    if len(head) >= 8 and head[1::2].count(0) * 10 >= len(head[1::2]) * 9 and head[0::2].count(0) == 0:
+        return "utf-16-le"
+    return "utf-8"
 
 
 def decode_docs(path, manifest):
@@ -120,14 +133,14 @@ def decode_docs(path, manifest):
         with open(path, encoding="utf-8") as f:
             for k, rec in enumerate(json.load(f), 1):
                 texts[docs[k - 1]["doc"]] = "\n".join(json_strings(rec, []))
-    elif name.endswith(".csv"):
-        with open(path, encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f))
+    elif name.endswith((".csv", ".tsv")):
+        with open(path, encoding=_encoding(path), newline="") as f:
+            rows = list(csv.reader(f, delimiter="\t" if name.endswith(".tsv") else ","))
         for k, row in enumerate(rows[1:], 1):
             texts[docs[k - 1]["doc"]] = "\n".join(row)
     else:
         cur, buf = None, []
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding=_encoding(path)) as f:
             for line in f:
                 m = re.match(r"^===== (d\d+) =====$", line.rstrip("\n"))
                 if m:
@@ -169,7 +182,7 @@ def finding_doc(f, manifest):
     name = manifest["file"]
     if name.endswith(".mbox"):
         k = f.get("message_index")
-    elif name.endswith((".jsonl", ".json", ".csv")):
+    elif name.endswith((".jsonl", ".json", ".csv", ".tsv")):
         k = f.get("record")
     else:
         line = f.get("line", 0)

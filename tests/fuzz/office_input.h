@@ -50,6 +50,13 @@ inline std::pair<std::string, std::string> OfficeInput(std::string_view in) {
   const unsigned char sel = static_cast<unsigned char>(in[0]);
   std::string fmt = kFmt[sel & 7];
   std::string rest(in.substr(1));
+  // Legacy binary Office: 0x40 a bare BIFF8 Workbook stream (the record
+  // parser), 0xC0 the whole input as an OLE2 file named .xls/.doc/.ppt.
+  if ((sel & 0xC0) == 0x40) return {"biff", rest};
+  if ((sel & 0xC0) == 0xC0) {
+    static const char* const kOle[] = {"xls", "doc", "ppt"};
+    return {kOle[(sel & 0x3F) % 3], rest};
+  }
   if (sel & 0x80) return {fmt, rest};
   std::vector<std::pair<std::string, std::string>> e;
   if (fmt == "docx") e = {{"word/document.xml", rest}, {"word/footer1.xml", rest}};

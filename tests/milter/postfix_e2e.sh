@@ -13,8 +13,9 @@
 # a bad policy on SIGHUP is refused while the old one keeps working;
 # operations: `--check` on a good and a bad file, monitor mode, a
 # per-recipient and a client-address rule (first match wins), nordpii run as
-# nobody (Uid/Gid in /proc/PID/status) with a pid file, and a Prometheus
-# scrape after messages through Postfix.
+# nobody (Uid/Gid in /proc/PID/status) with a pid file, a Prometheus
+# scrape after messages through Postfix, and a SASL-user rule with Postfix's
+# SMTP AUTH (dovecot SASL type against a minimal auth server in Python).
 #
 # Usage: postfix_e2e.sh NORDPII_BINARY SOURCE_DIR
 # Needs root (Postfix's master starts as root); exits 77 (CTest: skipped)
@@ -375,6 +376,82 @@ if echo "$scrape" | grep -qx 'nordpii_milter_messages_total{action="flag"} 2' &&
 else fail "metrics: $(echo "$scrape" | grep -v '^#' | tr '\n' ' ')"; fi
 kill "$MPID"; wait "$MPID" 2>/dev/null; MPID=
 if [ ! -e "$LAB/run/milter.pid" ]; then pass "pid file removed on exit"; else fail "pid file left behind"; fi
+
+# A SASL-user rule through Postfix's own SMTP AUTH: smtpd_sasl_type = dovecot
+# against a minimal Dovecot auth server (the protocol's handshake, PLAIN,
+# one user), so no SASL package is needed. Postfix sends {auth_authen} with
+# MAIL FROM; the rule names the user.
+AUTH_PORT=$(lab_free_port)
+/usr/bin/python3 - "$AUTH_PORT" <<'EOF' &
+import base64, socket, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(8); srv.settimeout(120)
+def serve(c):
+    f = c.makefile("rwb", buffering=0)
+    f.write(b"VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nSPID\t1\nCUID\t1\nCOOKIE\t" + b"0" * 32 + b"\nDONE\n")
+    pending = set()
+    for line in f:
+        p = line.rstrip(b"\n").split(b"\t")
+        if p[0] == b"AUTH" and len(p) > 2:
+            resp = next((x[5:] for x in p if x.startswith(b"resp=")), None)
+            if resp is None:
+                pending.add(p[1]); f.write(b"CONT\t" + p[1] + b"\t\n"); continue
+        elif p[0] == b"CONT" and len(p) > 1 and p[1] in pending:
+            resp = p[2] if len(p) > 2 else b""
+        else:
+            continue
+        parts = base64.b64decode(resp).split(b"\0")
+        ok = len(parts) == 3 and parts[1] == b"alice" and parts[2] == b"wonderland"
+        f.write((b"OK\t" if ok else b"FAIL\t") + p[1] + b"\tuser=" + (parts[1] if len(parts) == 3 else b"") + b"\n")
+    c.close()
+while True:
+    try: c, _ = srv.accept()
+    except OSError: break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+AUTH_PID=$!
+# A secure_url long enough that the 550 text exceeds one 512-octet SMTP
+# line: Postfix must pass it on as a multi-line reply.
+LONG_URL="https://pii.test/upload/$(printf 'x%.0s' $(seq 600))"
+cat > "$LAB/sasl.toml" <<EOF
+[policy]
+match = "first"
+[reject]
+secure_url = "$LONG_URL"
+[[rule]]
+name = "sasl-alice"
+sasl_users = ["alice"]
+categories = ["national-id"]
+action = "reject"
+[[rule]]
+name = "unauthenticated"
+categories = ["national-id"]
+action = "flag"
+EOF
+cp "$LAB/sasl.toml" "$LAB/active.toml"
+postconf -c "$C" "smtpd_sasl_auth_enable = yes" "smtpd_sasl_type = dovecot" \
+  "smtpd_sasl_path = inet:127.0.0.1:$AUTH_PORT" "smtpd_sasl_security_options = noanonymous"
+postfix -c "$C" reload >/dev/null 2>&1
+sleep 1
+start_milter
+out=$(swaks --server "127.0.0.1:$SMTP_PORT" --from alice@pii.test --to inbox@pii.test --auth PLAIN \
+  --auth-user alice --auth-password wonderland --header "Subject: sasl" --body "fnr 15108695088" 2>&1)
+if echo "$out" | grep -q '<- *235 ' && echo "$out" | grep -q '<\*\* *550 5.7.1' &&
+   grep -q 'action=reject rule=sasl-alice ' "$MILTER_LOG"; then
+  pass "SASL-user rule: alice authenticated via Postfix SMTP AUTH gets 550 5.7.1 (rule sasl-alice)"
+else fail "SASL-user rule: $(echo "$out" | grep -E '<(-|\*\*) *[0-9]{3}' | tr '\n' ' ')"; fi
+if echo "$out" | grep -q '<\*\* *550-5.7.1 ' && [ "$(echo "$out" | grep '<\*\* *550' | awk '{ if (length($0) > m) m = length($0) } END { print m }')" -le 520 ] &&
+   [ "$(echo "$out" | grep '<\*\* *550' | sed 's/^.*550[- ]5\.7\.1 //' | tr -d ' \n' | grep -c "$LONG_URL")" = 1 ]; then
+  pass "long 550 text: a multi-line reply through Postfix, every line within 512 octets, the URL whole"
+else fail "long 550 text: $(echo "$out" | grep '<\*\*' | cut -c1-80 | tr '\n' ' ')"; fi
+out=$(send "no auth" "fnr 15108695088")
+N=$((N + 1))
+if f=$(wait_delivery $N) && grep -q '^X-Nordpii-Verdict: flag; rule=unauthenticated' "$f"; then
+  pass "SASL-user rule: the same message without AUTH falls through (flag)"
+else fail "SASL fall-through: $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+kill "$MPID" "$AUTH_PID" 2>/dev/null; wait "$MPID" 2>/dev/null; MPID=
+postconf -c "$C" "smtpd_sasl_auth_enable = no"
+postfix -c "$C" reload >/dev/null 2>&1
 
 # Logs never contain a raw identifier or message text.
 if grep -q -e 15108695088 -e Sommer2026 "$MILTER_LOG"; then fail "milter log contains a raw value"

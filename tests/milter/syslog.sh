@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then echo "SKIP: need
 unshare -m --propagation private true 2>/dev/null || { echo "SKIP: unshare -m not possible here"; exit 77; }
 T=$(mktemp -d /tmp/nordpii-syslog.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-printf '[milter]\nlog = "auto"\n' > "$T/auto.toml"
+printf '[milter]\nlog = "auto"\n[[rule]]\nname = "r"\ncategories = ["national-id"]\naction = "reject"\n' > "$T/auto.toml"
 printf '[milter]\nlog = "syslog"\n[[rule]]\nname = "r"\ncategories = ["national-id"]\naction = "reject"\n' > "$T/p.toml"
 unshare -m --propagation private bash -c '
   set -u

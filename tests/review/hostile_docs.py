@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes hostile OOXML test files into the current directory (review 2026-12-03):
 # core.docx alt.docx instr.docx embed.docx comment.xlsx sheetname.xlsx -> `nordpii scan` exits 0 (ids missed).
 # Usage: cd $(mktemp -d) && python3 /path/tests/review/hostile_docs.py

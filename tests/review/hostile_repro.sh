@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Reproductions from the 2026-12-03 hostile review. Each case prints the
 # exit status of `nordpii scan`; every case holds a synthetic id, so the
 # expected status is 1 (found) or 2 (not scanned) -- never 0.

@@ -8,13 +8,27 @@
 // attachment). Reads the PDF from stdin, writes
 //   "S<loclen> <textlen>\n<loc><text>" per page, then "D\n",
 // or "E<len>\n<message>" and exit status 3 (encrypted, damaged, too many pages).
+// With OCR (argument 9 is "1"), a page without a text layer (a scan: fewer
+// than 8 non-blank characters) is rendered at 200 dpi in grey (less when the
+// page would pass MAX_PIXELS) and written as a PGM image,
+//   "I<loclen> <len>\n<loc><pgm>",
+// for nordpii to pass to the OCR helper (Tesseract is not linked here); at
+// most MAX_OCR_PAGES (argument 10) such pages, more is an error.
 //
 // Test hook: NORDPII_EXTRACT_TEST_CRASH=1 aborts after reading the input.
 #include <poppler-document.h>
+#include <poppler-embedded-file.h>
 #include <poppler-global.h>
+#include <poppler-image.h>
+#include <poppler-page-renderer.h>
 #include <poppler-page.h>
 #include <unistd.h>
 
+#include "extract/helper_io.h"
+#include "extract/sandbox.h"
+
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,13 +38,67 @@
 
 namespace {
 
-[[noreturn]] void Fail(const std::string& msg) {
-  std::printf("E%zu\n%s", msg.size(), msg.c_str());
-  std::fflush(stdout);
-  std::exit(3);
-}
+using nordpii::helper::Fail;
 
 void Quiet(const std::string&, void*) {}  // poppler's messages may quote content
+
+// poppler reads its data directories (nameToUnicode, cMap, ...) when the
+// first document is loaded, and iconv its gconv modules at the first text
+// conversion: done here on a built-in one-glyph PDF, before the sandbox
+// forbids opening files.
+void Warm() {
+  static const char kPdf[] =
+      "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 20 20]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+      "4 0 obj<</Length 27>>stream\nBT /F1 9 Tf 2 5 Td (a) Tj ET\nendstream endobj\n"
+      "5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica/Encoding/WinAnsiEncoding>>endobj\n"
+      "trailer<</Root 1 0 R>>\n%%EOF\n";
+  const std::vector<char> d(kPdf, kPdf + sizeof kPdf - 1);
+  // Kept to the end: poppler-cpp frees its global state with the last document.
+  static std::vector<char> keep;
+  keep = d;
+  static std::unique_ptr<poppler::document> doc;
+  doc.reset(poppler::document::load_from_raw_data(keep.data(), static_cast<int>(keep.size())));
+  if (!doc || doc->pages() < 1) return;
+  std::unique_ptr<poppler::page> p(doc->create_page(0));
+  if (!p) return;
+  (void)p->text().to_utf8();
+  poppler::page_renderer pr;
+  pr.set_image_format(poppler::image::format_gray8);
+  (void)pr.render_page(p.get(), 72, 72);
+}
+
+// A page with fewer than 8 non-blank characters has no text layer to speak of.
+bool Blank(const std::string& text) {
+  int n = 0;
+  for (unsigned char c : text)
+    if (c > ' ' && ++n >= 8) return false;
+  return true;
+}
+
+// At most 16 megapixels per rendered page (A4 at 200 dpi is 3.9): nordpii
+// holds the rendered pages of one PDF in memory until they are recognised.
+constexpr unsigned long long kMaxRenderPixels = 16ull << 20;
+
+// The page as a grey PGM at up to 200 dpi, within max_pixels.
+std::string RenderPgm(const poppler::page& p, unsigned long long max_pixels) {
+  max_pixels = std::min(max_pixels, kMaxRenderPixels);
+  poppler::rectf r = p.page_rect();
+  double w_in = std::max(r.width(), 1.0) / 72.0, h_in = std::max(r.height(), 1.0) / 72.0;
+  double dpi = 200.0;
+  if (w_in * dpi * h_in * dpi > static_cast<double>(max_pixels)) dpi = std::sqrt(max_pixels / (w_in * h_in));
+  if (dpi < 20) Fail("page too large to render for OCR");
+  poppler::page_renderer pr;
+  pr.set_render_hint(poppler::page_renderer::antialiasing, true);
+  pr.set_render_hint(poppler::page_renderer::text_antialiasing, true);
+  pr.set_image_format(poppler::image::format_gray8);
+  poppler::image img = pr.render_page(&p, dpi, dpi);
+  if (!img.is_valid() || img.width() <= 0 || img.height() <= 0) Fail("page could not be rendered for OCR");
+  std::string pgm = "P5\n" + std::to_string(img.width()) + " " + std::to_string(img.height()) + "\n255\n";
+  const char* d = img.const_data();
+  for (int y = 0; y < img.height(); ++y) pgm.append(d + static_cast<size_t>(y) * img.bytes_per_row(), img.width());
+  return pgm;
+}
 
 }  // namespace
 
@@ -38,18 +106,15 @@ int main(int argc, char** argv) {
   if (argc < 7) Fail("usage: nordpii-extract-pdf pdf MAX_TEXT MAX_UNPACKED MAX_ENTRIES MAX_DEPTH MAX_PAGES");
   size_t max_text = std::strtoull(argv[2], nullptr, 10);
   int max_pages = std::atoi(argv[6]);
-  std::vector<char> data;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = read(0, buf, sizeof buf);
-    if (n < 0) Fail("read failed");
-    if (n == 0) break;
-    data.insert(data.end(), buf, buf + n);
-  }
-  if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH")) {
-    if (std::strcmp(t, "hang") == 0) for (;;) pause();
-    std::abort();
-  }
+  const unsigned long long max_pixels = argc > 7 ? std::strtoull(argv[7], nullptr, 10) : 0;
+  const bool ocr = argc > 9 && std::strcmp(argv[9], "1") == 0;
+  const int max_ocr_pages = argc > 10 ? std::atoi(argv[10]) : 0;
+  int ocr_pages = 0;
+  const std::string input = nordpii::helper::ReadInput();
+  std::vector<char> data(input.begin(), input.end());
+  Warm();
+  if (!nordpii::sandbox::Enter()) Fail("cannot enter the seccomp sandbox (NORDPII_EXTRACT_NO_SECCOMP=1 skips it)");
+  if (std::getenv("NORDPII_EXTRACT_TEST_SANDBOX")) nordpii::helper::Put('S', "sandbox", nordpii::sandbox::Probe());
   poppler::set_debug_error_function(Quiet, nullptr);
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())));
   if (!doc) Fail("damaged or encrypted PDF (cannot be opened)");
@@ -57,6 +122,31 @@ int main(int argc, char** argv) {
   int pages = doc->pages();
   if (pages > max_pages) Fail("more pages than the limit");
   size_t total = 0;
+  auto emit = [&](const std::string& loc, const std::string& text) {
+    total += text.size() + 1;
+    if (total > max_text) Fail("extracted text larger than the limit");
+    nordpii::helper::Put('S', loc, text);
+  };
+  // The document information (Title, Author, Subject, Keywords, ...).
+  for (const std::string& k : doc->info_keys()) {
+    poppler::byte_array a = doc->info_key(k).to_utf8();
+    std::string v(a.begin(), a.end());
+    if (v.find_first_not_of(" \t\r\n") != std::string::npos) emit("metadata " + k, v);
+  }
+  // Embedded files: a text one (an XML e-invoice, a CSV) is read as text;
+  // a binary one is not read, so the PDF is an error (fail closed).
+  if (doc->has_embedded_files()) {
+    int n = 0;
+    for (poppler::embedded_file* f : doc->embedded_files()) {
+      ++n;
+      if (!f || !f->is_valid()) Fail("damaged embedded file");
+      emit("attached file " + std::to_string(n) + " name", f->name());
+      poppler::byte_array a = f->data();
+      std::string d(a.begin(), a.end());
+      if (d.find('\0') != std::string::npos) Fail("PDF with an embedded binary file (not read)");
+      emit("attached file " + std::to_string(n), d);
+    }
+  }
   for (int i = 0; i < pages; ++i) {
     std::unique_ptr<poppler::page> p(doc->create_page(i));
     if (!p) continue;
@@ -64,14 +154,15 @@ int main(int argc, char** argv) {
     std::string text(a.begin(), a.end());
     for (char& c : text)
       if (c == '\f') c = '\n';
-    total += text.size() + 1;
-    if (total > max_text) Fail("extracted text larger than the limit");
     std::string loc = "page " + std::to_string(i + 1);
-    std::printf("S%zu %zu\n", loc.size(), text.size());
-    std::fwrite(loc.data(), 1, loc.size(), stdout);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (ocr && Blank(text)) {
+      if (++ocr_pages > max_ocr_pages) Fail("more pages without a text layer than the OCR limit");
+      std::string pgm = RenderPgm(*p, max_pixels);
+      nordpii::helper::Put('I', loc, pgm);
+      continue;
+    }
+    emit(loc, text);
   }
-  std::printf("D\n");
-  std::fflush(stdout);
+  nordpii::helper::Done();
   return 0;
 }

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "input/utf16.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace nordpii {
+
+namespace {
+
+void PutUtf8(uint32_t c, std::string& out) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+void PutUnit(uint32_t u, bool be, std::string& out) {
+  char a = static_cast<char>(u & 0xFF), b = static_cast<char>(u >> 8);
+  if (be) std::swap(a, b);
+  out += a;
+  out += b;
+}
+
+}  // namespace
+
+Utf16Kind SniffUtf16(std::string_view h) {
+  Utf16Kind k;
+  if (h.size() >= 2 && static_cast<unsigned char>(h[0]) == 0xFF && static_cast<unsigned char>(h[1]) == 0xFE) {
+    k.utf16 = k.bom = true;
+    return k;
+  }
+  if (h.size() >= 2 && static_cast<unsigned char>(h[0]) == 0xFE && static_cast<unsigned char>(h[1]) == 0xFF) {
+    k.utf16 = k.bom = k.big_endian = true;
+    return k;
+  }
+  size_t units = std::min<size_t>(h.size(), 4096) / 2, zero_hi = 0, zero_lo = 0;
+  if (units < 4) return k;
+  for (size_t i = 0; i < units; ++i) {
+    zero_lo += h[2 * i] == 0;
+    zero_hi += h[2 * i + 1] == 0;
+  }
+  if (zero_hi * 10 >= units * 9 && zero_lo == 0) k.utf16 = true;  // little-endian ASCII
+  if (zero_lo * 10 >= units * 9 && zero_hi == 0) k.utf16 = k.big_endian = true;
+  return k;
+}
+
+void Utf16ToUtf8(std::string_view in, bool be, std::string& out) {
+  out.reserve(out.size() + in.size() / 2 + in.size() / 8);
+  auto unit = [&](size_t i) {
+    auto a = static_cast<unsigned char>(in[i]), b = static_cast<unsigned char>(in[i + 1]);
+    return be ? static_cast<uint32_t>(a << 8 | b) : static_cast<uint32_t>(b << 8 | a);
+  };
+  size_t i = 0;
+  for (; i + 1 < in.size(); i += 2) {
+    uint32_t u = unit(i);
+    if (u >= 0xD800 && u < 0xDC00 && i + 3 < in.size()) {
+      uint32_t lo = unit(i + 2);
+      if (lo >= 0xDC00 && lo < 0xE000) {
+        PutUtf8(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), out);
+        i += 2;
+        continue;
+      }
+    }
+    PutUtf8(u >= 0xD800 && u < 0xE000 ? 0xFFFD : u, out);
+  }
+  if (i < in.size()) PutUtf8(0xFFFD, out);  // an odd last byte
+}
+
+void Utf8ToUtf16(std::string_view in, bool be, std::string& out, std::string& carry) {
+  std::string joined;
+  if (!carry.empty()) {
+    joined = carry + std::string(in);
+    in = joined;
+    carry.clear();
+  }
+  size_t i = 0;
+  const size_t n = in.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(in[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0) {  // a stray continuation or invalid lead byte
+      PutUnit(0xFFFD, be, out);
+      ++i;
+      continue;
+    }
+    if (i + len > n) {  // cut: the rest comes with the next piece
+      carry.assign(in.substr(i));
+      return;
+    }
+    uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
+    bool ok = true;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(in[i + k]);
+      ok = ok && (cc & 0xC0) == 0x80;
+      cp = cp << 6 | (cc & 0x3F);
+    }
+    if (!ok) {
+      PutUnit(0xFFFD, be, out);
+      ++i;
+      continue;
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      PutUnit(0xD800 + (cp >> 10), be, out);
+      PutUnit(0xDC00 + (cp & 0x3FF), be, out);
+    } else {
+      PutUnit(cp, be, out);
+    }
+    i += len;
+  }
+}
+
+uint64_t Utf16Offsets::Map(uint64_t d) {
+  if (d < at8_) at8_ = at16_ = 0;
+  while (at8_ < d && at8_ < text_.size()) {
+    auto c = static_cast<unsigned char>(text_[at8_]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    at8_ += len;
+    at16_ += len == 4 ? 4 : 2;
+  }
+  return base_ + at16_;
+}
+
+}  // namespace nordpii
