@@ -77,6 +77,8 @@ TEST_CASE("fast scanner equals the RE2 definition across 64-byte windows", "[dig
     INFO("input: " << s);
     auto fast = Fast(s);
     REQUIRE(Same(fast, Slow(s)));
+    REQUIRE(Same(Fast(s, kMinRunDigits), Slow(s, kMinRunDigits)));  // with the short-run filter
+    REQUIRE(Same(Baseline(s, kMinRunDigits), Slow(s, kMinRunDigits)));
     REQUIRE(Same(Baseline(s), fast));  // the SSE path equals the AVX2 one
     REQUIRE(Same(Fast(s, kMinRunDigits), Slow(s, kMinRunDigits)));
     runs += fast.size();

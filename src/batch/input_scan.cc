@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "batch/input_scan.h"
 
+#include <sys/stat.h>
+
+#include "batch/parallel_text.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -499,6 +503,19 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     ScanSource(in.path, format, *dsrc, s, filter, sink, max_message, error, mtime, &map);
     if (s.progress) *s.progress += raw->size();
     return s.progress ? raw->size() : 0;
+  }
+  if (s.threads > 1 && !s.progress && format == InputFormat::kText && !in.stream && in.path != "-") {
+    struct stat st;
+    if (stat(in.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) >= 2 * s.thread_range) {
+      src.reset();
+      sink.SetPath(in.path);
+      if (Status r = ScanTextParallel(in.path, static_cast<uint64_t>(st.st_size), s.ctx, s.threads, filter, sink,
+                                     s.thread_range);
+          !r.ok())
+        error(in.path + ": " + r.message());
+      return 0;
+    }
   }
   if (!s.progress) {
     ScanSource(in.path, format, *src, s, filter, sink, max_message, error, mtime);

@@ -55,6 +55,10 @@ struct InputScanners {
   // read (a progress bar that moves inside one large file); ScanInput
   // returns how many it added for the input.
   std::atomic<uint64_t>* progress = nullptr;
+  // `scan --threads N`: a large regular text file is scanned by N threads
+  // (batch/parallel_text.h); other inputs by this one.
+  int threads = 1;
+  uint64_t thread_range = 4 << 20;  // bytes per range (testing: smaller)
 };
 
 // Scans one input to `sink` (which gets SetPath/SetMessage/SetTicket).

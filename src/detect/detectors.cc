@@ -282,14 +282,20 @@ class DetectorSet::CandidateBuilder {
     int conf = v.confidence;
     uint32_t rules = v.rules;
     if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
-    // Several detectors often validate the same bytes: compute context once.
-    if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
-      ctx_all_ = Context(text_, im_.labels, start, end, spec.window);
-      ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
+    // Context is looked up only for a candidate that validated, only when
+    // its detector has labels or negative context at all (an e-mail
+    // address has neither: most of a mail export's candidates), and once
+    // for the detectors that validate the same bytes.
+    uint64_t ctx = 0;
+    if (det.label_mask | det.negative_mask) {
+      if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
+        ctx_all_ = Context(text_, im_.labels, start, end, spec.window);
+        ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
+      }
+      // The field's own name (JSON key, CSV header) counts as context for
+      // every value in it.
+      ctx = ctx_all_ | opt_.doc_labels;
     }
-    // The field's own name (JSON key, CSV header) counts as context for
-    // every value in it.
-    const uint64_t ctx = ctx_all_ | opt_.doc_labels;
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
       conf = std::min(conf + 1, 3);

@@ -2,7 +2,8 @@
 // The Hyperscan engine: global keywords and regex detectors in one block-mode
 // database; end offsets only (no SOM: see shared/reference §3), every repeat
 // bounded (checked with hs_expression_info). RE2 confirms regex spans in
-// [end - max_width, end]; keyword starts follow from the keyword length.
+// [end - max_width, end]; the e-mail regex is not in the database but found
+// by internal::FindEmail; keyword starts follow from the keyword length.
 #include <hs/hs.h>
 #include <re2/re2.h>
 
@@ -59,6 +60,9 @@ class HyperscanMatcher : public internal::MatcherCommon {
       ids.push_back(static_cast<unsigned>(i));
     }
     for (size_t r = 0; r < regexes_.size(); ++r) {
+      // The e-mail regex is found by internal::FindEmail over the whole
+      // text (a memchr for '@'): no Hyperscan pattern needed.
+      if (regexes_[r].email) continue;
       const DetectorSpec& d = set.detectors[regexes_[r].detector];
       hs_expr_info_t* info = nullptr;
       hs_compile_error_t* err = nullptr;
@@ -117,7 +121,9 @@ class HyperscanMatcher : public internal::MatcherCommon {
   Status Scan(std::string_view text, MatcherScratch& scratch, MatchResults& out) const override {
     auto& sc = static_cast<HsScratch&>(scratch);
     out.Clear();
-    if (!sc.scratch) return Error(ErrorCode::kInternal, "no Hyperscan scratch");
+    // No database: a pattern set whose only regex is the e-mail one and that
+    // has no trigger keywords (FindEmail needs no Hyperscan).
+    if (global_ && !sc.scratch) return Error(ErrorCode::kInternal, "no Hyperscan scratch");
     sc.hits.clear();
     if (!text.empty() && global_) {
       hs_error_t rc = hs_scan(global_.get(), text.data(), static_cast<unsigned>(text.size()), 0,
@@ -131,6 +137,13 @@ class HyperscanMatcher : public internal::MatcherCommon {
       else AddKeywordHit(text, h.id, h.to, out.keywords);
     }
     for (size_t r = 0; r < regexes_.size(); ++r) {
+      if (regexes_[r].email) {
+        // The same matches as RE2 confirming each Hyperscan end in its
+        // window: a window [first end - max_width, last end) holds every
+        // match that ends in it, and no match crosses into it.
+        internal::FindEmail(text, 0, text.size(), regexes_[r].detector, out.regex);
+        continue;
+      }
       auto& e = ends[r];
       if (e.empty()) continue;
       std::sort(e.begin(), e.end());

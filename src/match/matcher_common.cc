@@ -86,7 +86,7 @@ Status MatcherCommon::InitCommon(const PatternSet& set) {
       return Error(ErrorCode::kInvalidArgument, spec.file + ":" + std::to_string(spec.line) +
                                                     ": detector '" + spec.id +
                                                     "': bad regex: " + re->error());
-    regexes_.push_back({static_cast<uint32_t>(d), std::move(re), 0});
+    regexes_.push_back({static_cast<uint32_t>(d), std::move(re), 0, spec.regex == kEmailRegex});
   }
   return Status::Ok();
 }

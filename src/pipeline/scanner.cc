@@ -47,6 +47,12 @@ ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher has
 
 ScanContext::~ScanContext() = default;
 
+std::unique_ptr<ScanContext> ScanContext::Clone() const {
+  auto c = std::make_unique<ScanContext>(scanner_, hasher_);
+  c->detect_opt_ = detect_opt_;
+  return c;
+}
+
 void ScanContext::set_field_name(std::string_view name) {
   if (name.empty()) {
     detect_opt_.doc_labels = detect_opt_.doc_triggers = 0;
@@ -90,7 +96,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
   const size_t cap = lim.chunk_bytes + lim.overlap_bytes;
   buf_.clear();
   bytes_ = 0;
-  uint64_t base = 0, committed = 0, last_end = 0;
+  uint64_t base = 0, committed = report_from_, last_end = 0;
   uint64_t line = 1, line_pos = 0, line_start = 0;
   bool eof = false, stop = false;
   auto advance_lines = [&](const char* data, uint64_t to) {
@@ -185,6 +191,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
     if (!viewed) buf_.erase_front(keep_from - base);
     base = keep_from;
   }
+  newlines_ = line - 1;
   if (stop) {  // pass the unread rest through untouched
     if (committed - base < have) {
       if (Status st = sink.OnData(committed, std::string_view(data + (committed - base), base + have - committed));

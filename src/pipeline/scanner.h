@@ -136,6 +136,17 @@ class ScanContext {
   // value in it (DetectOptions::doc_labels). "" = none (plain text, mail).
   void set_field_name(std::string_view name);
   uint64_t bytes_scanned() const { return bytes_; }
+  // Findings (and OnData) of the next Scan()s start at this input offset;
+  // the bytes before it are read as context only (a range of a larger file
+  // scanned by one of several threads: pipeline/parallel_text.h). 0 = all.
+  void set_report_from(uint64_t offset) { report_from_ = offset; }
+  // A context with the same scanner, key and detection options (reference
+  // date), for another thread.
+  std::unique_ptr<ScanContext> Clone() const;
+  size_t overlap_bytes() const { return scanner_->limits().overlap_bytes; }
+  // Line breaks in the input of the last Scan() (all of it unless the sink
+  // stopped it).
+  uint64_t newlines() const { return newlines_; }
 
  private:
   std::shared_ptr<const Scanner> scanner_;
@@ -150,6 +161,8 @@ class ScanContext {
   std::vector<TextFinding> tfind_;
   Finding finding_;
   uint64_t bytes_ = 0;
+  uint64_t report_from_ = 0;
+  uint64_t newlines_ = 0;
   // set_field_name: labels and triggers per name, bounded
   std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> name_labels_;
 };

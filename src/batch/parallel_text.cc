@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "batch/parallel_text.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/bytes.h"
+
+namespace nordpii {
+namespace {
+
+// pread() of [pos, end) of a shared descriptor: one per thread.
+class RangeSource : public ByteSource {
+ public:
+  RangeSource(int fd, uint64_t pos, uint64_t end, const std::string& name) : fd_(fd), pos_(pos), end_(end), name_(name) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    n = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
+    while (n > 0) {
+      ssize_t r = pread(fd_, buf, n, static_cast<off_t>(pos_));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Error(ErrorCode::kIo, std::string("read failed: ") + std::strerror(errno));
+      if (r == 0) return Error(ErrorCode::kIo, "the file shrank while it was scanned");
+      pos_ += static_cast<uint64_t>(r);
+      return static_cast<size_t>(r);
+    }
+    return size_t{0};
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  uint64_t pos_, end_;
+  const std::string& name_;
+};
+
+struct Collected {
+  Finding f;
+  std::string raw;
+};
+
+struct CollectSink : StreamSink {
+  std::vector<Collected>* out = nullptr;
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    out->push_back({f, std::string(raw)});
+    return true;
+  }
+};
+
+// Newlines in [pos, end) of the file; `last` gets the offset of the last.
+Result<uint64_t> CountLines(int fd, uint64_t pos, uint64_t end, const std::string& name, std::vector<char>& buf,
+                            uint64_t& last) {
+  uint64_t n = 0, p = pos;
+  RangeSource src(fd, pos, end, name);
+  for (;;) {
+    auto r = src.Read(buf.data(), buf.size());
+    if (!r) return r.error();
+    if (*r == 0) return n;
+    uint64_t k = CountNewlines(buf.data(), buf.data() + *r);
+    if (k) {
+      n += k;
+      last = p + static_cast<uint64_t>(static_cast<const char*>(memrchr(buf.data(), '\n', *r)) - buf.data());
+    }
+    p += *r;
+  }
+}
+
+// Offset of the last '\n' in [a, b) (there is one), read backwards.
+Result<uint64_t> LastNewline(int fd, uint64_t a, uint64_t b, const std::string& name, std::vector<char>& buf) {
+  uint64_t end = b;
+  while (end > a) {
+    uint64_t from = end - std::min<uint64_t>(end - a, buf.size());
+    RangeSource src(fd, from, end, name);
+    size_t got = 0;
+    while (got < end - from) {
+      auto r = src.Read(buf.data() + got, static_cast<size_t>(end - from) - got);
+      if (!r) return r.error();
+      got += *r;
+    }
+    if (const void* nl = memrchr(buf.data(), '\n', got))
+      return from + static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data());
+    end = from;
+  }
+  return Error(ErrorCode::kInternal, "line count and line breaks disagree");
+}
+
+// One range's work: findings starting in [a, b), offsets relative to the
+// file, lines relative to the range start (line 1 = the line starting at a).
+struct Range {
+  uint64_t a = 0, b = 0;
+  std::vector<Collected> found;
+  uint64_t newlines = 0;  // in [a, b)
+  uint64_t last_newline = 0;  // offset of the last of them
+  Status status = Status::Ok();
+};
+
+void ScanRange(int fd, uint64_t size, const std::string& path, ScanContext& ctx, const FindingFilter& filter,
+               size_t margin, Range& r) {
+  r.found.clear();
+  const uint64_t s0 = r.a >= margin ? r.a - margin : 0;
+  const uint64_t e0 = std::min(size, r.b + margin);
+  std::vector<char> buf(1 << 16);
+  uint64_t unused = 0;
+  auto pre = CountLines(fd, s0, r.a, path, buf, unused);
+  if (!pre) { r.status = pre.error(); return; }
+  auto post = CountLines(fd, r.b, e0, path, buf, unused);
+  if (!post) { r.status = post.error(); return; }
+  RangeSource src(fd, s0, e0, path);
+  CollectSink sink;
+  sink.out = &r.found;
+  ctx.set_report_from(r.a - s0);
+  r.status = ctx.Scan(src, filter, sink);
+  ctx.set_report_from(0);
+  if (!r.status.ok()) return;
+  // The stream counted the line breaks of [s0, e0): those of [a, b) are
+  // what is left without the margins (no second pass over the range).
+  r.newlines = ctx.newlines() - *pre - *post;
+  if (r.newlines) {
+    auto last = LastNewline(fd, r.a, r.b, path, buf);
+    if (!last) { r.status = last.error(); return; }
+    r.last_newline = *last;
+  }
+  // Keep what starts in [a, b); move to file offsets and range lines.
+  size_t k = 0;
+  for (size_t i = 0; i < r.found.size(); ++i) {
+    Collected& c = r.found[i];
+    c.f.start += s0;
+    c.f.end += s0;
+    if (c.f.start < r.a || c.f.start >= r.b) continue;
+    c.f.line -= *pre;  // the stream counted lines from s0
+    if (k != i) r.found[k] = std::move(c);
+    ++k;
+  }
+  r.found.resize(k);
+}
+
+// The first offset >= pos just after a '\n' (a line start), looking at most
+// `limit` bytes ahead; 0 when there is none there (no cut).
+Result<uint64_t> LineStartAfter(int fd, uint64_t pos, uint64_t size, uint64_t limit, const std::string& path) {
+  std::vector<char> buf(1 << 16);
+  uint64_t p = pos, stop = std::min(size, pos + limit);
+  RangeSource src(fd, pos, stop, path);
+  for (;;) {
+    auto r = src.Read(buf.data(), buf.size());
+    if (!r) return r.error();
+    if (*r == 0) return uint64_t{0};
+    if (const void* nl = std::memchr(buf.data(), '\n', *r))
+      return p + static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+    p += *r;
+  }
+}
+
+}  // namespace
+
+Status ScanTextParallel(const std::string& path, uint64_t size, ScanContext& ctx, int threads,
+                        const FindingFilter& filter, StreamSink& sink, uint64_t range_bytes) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(ErrorCode::kIo, std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  const size_t margin = ctx.overlap_bytes();  // as much as the stream's chunks overlap
+
+  // Ranges are cut here, in order, at most threads + 1 ahead of the one
+  // being reported (memory stays bounded); `threads` workers scan them; this
+  // thread hands each range's findings to the sink as soon as it and all
+  // before it are done, while the workers go on.
+  struct Slot {
+    Range r;
+    int state = 0;  // 0 queued, 1 scanning, 2 done
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<Slot>> slots;
+  bool quit = false;
+  auto worker = [&](ScanContext* c) {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      Slot* job = nullptr;
+      cv.wait(lock, [&] {
+        if (quit) return true;
+        for (auto& sl : slots)
+          if (sl->state == 0) { job = sl.get(); return true; }
+        return false;
+      });
+      if (!job) return;  // quit
+      job->state = 1;
+      lock.unlock();
+      ScanRange(fd, size, path, *c, filter, margin, job->r);
+      lock.lock();
+      job->state = 2;
+      cv.notify_all();
+    }
+  };
+  std::vector<std::unique_ptr<ScanContext>> ctxs;
+  std::vector<std::thread> pool;
+  struct Joiner {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& quit;
+    std::vector<std::thread>& pool;
+    ~Joiner() {
+      {
+        std::lock_guard<std::mutex> g(mu);
+        quit = true;
+      }
+      cv.notify_all();
+      for (auto& t : pool) t.join();
+    }
+  } joiner{mu, cv, quit, pool};
+  ctxs.push_back(ctx.Clone());  // `ctx` stays with the caller's thread
+  for (int t = 1; t < threads; ++t) ctxs.push_back(ctx.Clone());
+  for (auto& c : ctxs) pool.emplace_back(worker, c.get());
+
+  const size_t ahead = static_cast<size_t>(threads) + 1;
+  uint64_t next = 0;        // start of the next range to cut
+  uint64_t line = 1;        // line number at the start of the next range to report
+  uint64_t line_start = 0;  // offset of that line's start
+  uint64_t last_end = 0;    // end of the last finding handed to the sink
+  for (;;) {
+    std::unique_ptr<Slot> done;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      while (slots.size() < ahead && next < size) {
+        uint64_t b = size;
+        if (size - next > range_bytes + range_bytes / 2) {
+          // At a line start (a record of a text export) near the nominal
+          // cut; without a line break there, at the nominal cut (columns
+          // of findings on the line crossing it are fixed below).
+          auto cut = LineStartAfter(fd, next + range_bytes, size, range_bytes / 2, path);
+          if (!cut) return cut.error();
+          b = *cut != 0 && *cut < size ? *cut : next + range_bytes;
+        }
+        auto sl = std::make_unique<Slot>();
+        sl->r.a = next;
+        sl->r.b = b;
+        slots.push_back(std::move(sl));
+        next = b;
+        cv.notify_all();
+      }
+      if (slots.empty()) break;
+      cv.wait(lock, [&] { return slots.front()->state == 2; });
+      done = std::move(slots.front());
+      slots.pop_front();
+    }
+    Range& r = done->r;
+    if (!r.status.ok()) return r.status;
+    for (Collected& c : r.found) {
+      if (c.f.start < last_end) continue;  // starts inside the last one (the stream's rule)
+      // On the range's first line: the line may have started before the
+      // bytes the thread saw.
+      if (c.f.line == 1) c.f.column = c.f.start - line_start + 1;
+      c.f.line += line - 1;
+      last_end = c.f.end;
+      if (!sink.OnFinding(c.f, c.raw)) return Status::Ok();
+    }
+    line += r.newlines;
+    if (r.newlines) line_start = r.last_newline + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace nordpii
