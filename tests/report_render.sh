@@ -16,7 +16,8 @@ CHROME="chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage -
 timeout 120 $CHROME --dump-dom "file://$D/rep/report.html" > "$D/dom.html" 2>/dev/null
 timeout 120 $CHROME --window-size=1000,1400 --screenshot="$D/shot.png" "file://$D/rep/report.html" >/dev/null 2>&1
 fail=0
-for want in '<svg class="chart"' '<rect ' 'id="retention"' 'id="top"' 'findings in'; do
+for want in '<svg class="chart"' '<rect ' 'id="retention"' 'id="top"' 'findings in' 'id="overdue"' 'id="run"' \
+    'id="legend"' 'id="by-confidence"' 'most overdue of'; do
   grep -q "$want" "$D/dom.html" || { echo "FAIL: rendered DOM lacks $want"; fail=1; }
 done
 size=$(stat -c %s "$D/shot.png" 2>/dev/null || echo 0)

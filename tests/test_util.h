@@ -29,7 +29,9 @@ struct Run {
 };
 // `env` is put before the command: "NAME=value ..." for one run.
 inline Run Exec(const std::string& args, const std::string& env = "") {
-  std::string cmd = "NORDPII_KEY=sample-key " + env + " " + NORDPII_BINARY + " " + args + " 2>&1";
+  // SOURCE_DATE_EPOCH: batch reports name the run's time; fixed, two runs
+  // can be compared byte for byte.
+  std::string cmd = "NORDPII_KEY=sample-key SOURCE_DATE_EPOCH=1764547200 " + env + " " + NORDPII_BINARY + " " + args + " 2>&1";
   Run r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];

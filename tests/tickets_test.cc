@@ -345,13 +345,22 @@ TEST_CASE("find-subject: every variant of one person's id, never the value", "[b
   Run r = Exec("find-subject --format jsonl --id '151086 95088' samples/variants.txt samples/mail samples/tickets");
   CHECK(r.code == 1);
   CHECK(r.out.find("15108695088") == std::string::npos);
-  CHECK_THAT(r.out, Catch::Contains("\"ticket_id\":\"1001\""));
+  // One row per ticket / message / file (issue 15), the findings counted in it.
+  CHECK_THAT(r.out, Catch::Contains("\"path\":\"samples/tickets/zendesk.jsonl\",\"id\":\"1001\""));
   CHECK_THAT(r.out, Catch::Contains("qp-softbreak.eml"));
-  CHECK_THAT(r.out, Catch::Contains("\"message_index\":1"));
-  size_t lines = std::count(r.out.begin(), r.out.end(), '\n');
-  CHECK(lines >= 15);
+  CHECK_THAT(r.out, Catch::Contains("\"id\":\"mbox-1@example.no\""));
+  CHECK_THAT(r.out, Catch::Contains("\"path\":\"samples/variants.txt\",\"id\":\"\",\"date\":\"\",\"date_source\":\"\","
+                                    "\"subject\":\"\",\"fields\":[\"line 2\""));
+  size_t findings = 0;
+  std::string hash;
+  for (size_t at = 0, nl; (nl = r.out.find('\n', at)) != std::string::npos; at = nl + 1) {
+    if (r.out[at] != '{') continue;  // the count line on stderr
+    auto row = nlohmann::json::parse(r.out.substr(at, nl - at));
+    findings += row["findings"].get<size_t>();
+    hash = row["hashes"][0];
+  }
+  CHECK(findings >= 15);
   // By hash from a report instead of the number.
-  std::string hash = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')))["hash"];
   Run h = Exec("find-subject --format jsonl --hash " + hash + " samples/tickets");
   CHECK(h.code == 1);
   CHECK_THAT(h.out, Catch::Contains("zendesk.jsonl"));
@@ -414,7 +423,7 @@ TEST_CASE("tickets: a list key inside a ticket is not a wrapper, only a top-leve
 TEST_CASE("find-subject: an id that counts only next to a label (CPR without mod 11)", "[batch][subject]") {
   Run r = Exec("find-subject --format jsonl --id 010180-1234 samples/tickets");
   CHECK(r.code == 1);
-  CHECK_THAT(r.out, Catch::Contains("\"ticket_id\":\"2001\""));
+  CHECK_THAT(r.out, Catch::Contains("\"id\":\"2001\""));
   CHECK(r.out.find("010180-1234") == std::string::npos);
 }
 

@@ -2,19 +2,25 @@
 // nordpii — command line: scan | redact | types.
 // grep conventions: exit 0 = nothing found, 1 = found, 2 = an error happened
 // (an unreadable file is reported with its path; the others are still scanned).
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "app/milter_main.h"
 #include "batch/batch.h"
 #include "batch/input_scan.h"
+#include "batch/subject_report.h"
 #include "batch/parallel_text.h"
 #include "extract/extractor.h"
 #include "distributed/distributed_cli.h"
@@ -251,18 +257,22 @@ Result<std::shared_ptr<const Scanner>> Build(const Common& c) {
 // The scanner and a context with the configured key, or nullptr after
 // printing why; with `masker`, also a masker for what reports say about
 // the inputs (paths, Message-IDs, ticket ids, errors).
-std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<IdentifierMasker>* masker = nullptr) {
+std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<IdentifierMasker>* masker = nullptr,
+                                         std::shared_ptr<const Scanner>* scanner_out = nullptr,
+                                         std::string* key_id = nullptr) {
   auto scanner = Build(c);
   if (!scanner) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
     return nullptr;
   }
+  if (scanner_out) *scanner_out = *scanner;
   auto hasher = KeyedHasher::FromEnvironment(c.key_file);
   if (!hasher) {
     std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
     return nullptr;
   }
   auto ctx = (*scanner)->NewContext(*hasher);
+  if (key_id) *key_id = KeyId(*hasher);
   if (masker) *masker = std::make_unique<IdentifierMasker>(**scanner, *hasher);
   int y = 0, m = 0, d = 0;
   if (!c.reference_date.empty() && ParseDate(c.reference_date, y, m, d)) {  // checked by kDate
@@ -284,13 +294,55 @@ Status CheckCategories(const std::set<std::string>& cats) {
 // --format: text on a terminal unless asked otherwise, else JSON Lines.
 ReportFormat OutputFormat(const std::string& format) {
   if (format == "text" || (format == "auto" && isatty(STDOUT_FILENO))) return ReportFormat::kText;
+  if (format == "csv") return ReportFormat::kCsv;
   return format == "json" ? ReportFormat::kJson : ReportFormat::kJsonl;
 }
 
 // Scans every input below `paths` into `sink`; grep exit codes: 0 nothing
 // found, 1 found, 2 an error happened (the other inputs are still scanned).
+// rg-like options of `scan`.
+struct ScanView {
+  bool files_with_matches = false;  // -l
+  bool count = false;               // -c
+  bool stats = false;               // --stats
+  bool quiet = false;               // -q: exit status only
+  std::vector<std::string> globs;   // --glob GLOB / --glob '!GLOB'
+  std::vector<std::string> excludes;  // --exclude GLOB (= --glob '!GLOB')
+};
+
+// Whether a file found in a directory walk passes --glob: a glob without
+// '/' is matched against the file name, one with '/' against the path;
+// '!GLOB' excludes. With include globs, a file must match one of them.
+// Paths given on the command line are always scanned (as rg does).
+bool GlobKeeps(const std::vector<std::string>& globs, const std::string& path) {
+  bool has_include = false, included = false;
+  const std::string name = fs::path(path).filename().string();
+  for (const auto& g : globs) {
+    bool exclude = !g.empty() && g[0] == '!';
+    std::string pat = exclude ? g.substr(1) : g;
+    const std::string& subject = pat.find('/') == std::string::npos ? name : path;
+    bool match = fnmatch(pat.c_str(), subject.c_str(), 0) == 0;
+    if (exclude && match) return false;
+    if (!exclude) has_include = true, included = included || match;
+  }
+  return !has_include || included;
+}
+
+// Counts findings per input as shown (-l, -c, --stats).
+struct PerFile : ReportObserver {
+  std::vector<std::pair<std::string, size_t>> files;  // in the order scanned
+  std::map<std::string, size_t> by_type;
+  void Recorded(const ReportSink& sink, const Finding& f) override {
+    if (files.empty() || files.back().first != sink.path().str()) files.emplace_back(sink.path().str(), 0);
+    ++files.back().second;
+    ++by_type[f.type];
+  }
+  void RecordedEvent(std::string_view, std::string_view) override {}
+};
+
 int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
-            ReportSink& sink, IdentifierMasker& masker, int threads = 1, size_t thread_range = kParallelRangeBytes) {
+            ReportSink& sink, IdentifierMasker& masker, const ScanView& view = {}, int threads = 1,
+            size_t thread_range = kParallelRangeBytes) {
   int errors = 0;
   auto fail = [&](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", masker.Mask(msg).c_str());
@@ -300,14 +352,54 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
   scanners.threads = threads;
   scanners.thread_range = thread_range;
   std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
-  for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
+  std::vector<std::string> globs = view.globs;
+  for (const auto& e : view.excludes) globs.push_back("!" + e);
+  if (!globs.empty()) {
+    const std::set<std::string> given(paths.begin(), paths.end());
+    std::erase_if(inputs, [&](const Input& in) { return !given.count(in.path) && !GlobKeeps(globs, in.path); });
+  }
+  PerFile per_file;
+  const bool per_file_view = view.files_with_matches || view.count || view.stats;
+  if (per_file_view) sink.SetObserver(&per_file);
+  const auto t0 = std::chrono::steady_clock::now();
+  uint64_t bytes = 0;
+  for (const Input& in : inputs) {
+    ScanInput(in, scanners, filter, sink, c.max_message, fail);
+    bytes += in.size;
+  }
+  if ((view.files_with_matches || view.count) && !view.quiet) {
+    // One line per file with findings (rg -l / rg -c); the paths as shown
+    // (identifiers masked).
+    std::map<std::string, size_t> merged;  // an input seen twice (archive members interleave) counted once
+    std::vector<std::string> order;
+    for (const auto& [p, n] : per_file.files) {
+      if (!merged.count(p)) order.push_back(p);
+      merged[p] += n;
+    }
+    for (const auto& p : order) {
+      if (view.count) std::printf("%s:%zu\n", p.c_str(), merged[p]);
+      else std::printf("%s\n", p.c_str());
+    }
+  }
+  if (view.stats) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::set<std::string> with;
+    for (const auto& f : per_file.files) with.insert(f.first);
+    std::string types;
+    for (const auto& [t, n] : per_file.by_type) types += (types.empty() ? "" : ", ") + t + " " + std::to_string(n);
+    std::fprintf(stderr,
+                 "nordpii: %zu findings in %zu of %zu inputs (%.1f MB, %.2f s, %.1f MB/s); %d errors%s%s\n",
+                 sink.count(), with.size(), inputs.size(), static_cast<double>(bytes) / 1e6, secs,
+                 secs > 0 ? static_cast<double>(bytes) / 1e6 / secs : 0.0, errors, types.empty() ? "" : "; ",
+                 types.c_str());
+  }
   sink.Finish(inputs.size(), static_cast<size_t>(errors));
   if (errors) return 2;
   return sink.count() ? 1 : 0;
 }
 
 int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal, int threads,
-            size_t thread_range) {
+            size_t thread_range, const ScanView& view = {}) {
   auto cats = SplitSet(c.categories);
   if (Status s = CheckCategories(cats); !s.ok()) {
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
@@ -319,14 +411,31 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
+  // -l / -c print one line per file instead of the findings.
+  std::FILE* out = stdout;
+  if (view.files_with_matches || view.count || view.quiet) {
+    out = std::fopen("/dev/null", "wb");
+    if (!out) {
+      std::fprintf(stderr, "nordpii: cannot open /dev/null\n");
+      return 2;
+    }
+  }
   // A report is written in 64 KiB blocks, not stdio's 4 KiB (a mail export
   // gives a line of ~300 bytes per 600 input bytes: the write() calls were
   // ~3 % of a scan); a terminal still gets each line at once.
   static char out_buf[1 << 16];
-  if (!isatty(STDOUT_FILENO)) std::setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
-  ReportSink sink(stdout, OutputFormat(format), reveal, *masker);
+  if (out == stdout && !isatty(STDOUT_FILENO)) std::setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
+  ReportSink sink(out, OutputFormat(format), reveal, *masker);
   if (paths.empty()) paths.push_back("-");
-  return ScanAll(c, *ctx, paths, filter, sink, *masker, threads, thread_range);
+  int rc = ScanAll(c, *ctx, paths, filter, sink, *masker, view, threads, thread_range);
+  if (out != stdout) std::fclose(out);
+  // Hashes made with a random key link nothing outside this output: said
+  // once, when the output holds hashes.
+  if (out == stdout && OutputFormat(format) != ReportFormat::kText && sink.count() > 0 && c.key_file.empty() &&
+      (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY")))
+    std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the hashes match only within "
+                         "this output\n");
+  return rc;
 }
 
 int RunRedact(const Common& c, const std::string& path, const std::string& out_path,
@@ -519,6 +628,19 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
   o.key_file = c.key_file;
   if (!c.reference_date.empty() && ParseDate(c.reference_date, o.ref_year, o.ref_month, o.ref_day))  // checked by kDate
     o.today = c.reference_date;
+  // The report's header: options that shape the report (not --jobs or
+  // --checkpoint: a resumed or differently parallel run gives the same
+  // report), each value checked
+  // by its option (no input text, no paths).
+  auto opt = [&](const std::string& name, const std::string& v) {
+    if (!v.empty()) o.report_options += (o.report_options.empty() ? "" : " ") + name + " " + v;
+  };
+  opt("--retention", retention);
+  opt("--date-field", o.date_field);
+  opt("--reference-date", c.reference_date);
+  opt("--categories", c.categories);
+  opt("--min-confidence", c.min_confidence);
+  opt("--input", c.input == "auto" ? "" : c.input);
   return run(*scanner, o);
 }
 
@@ -529,28 +651,72 @@ struct CollectFindings : StreamSink {
     return true;
   }
 };
-// Reports only the findings whose keyed hash is one of the subject's.
+// Collects, per ticket / message / file, the findings whose keyed hash is
+// one of the subject's; each such finding is also written as a `scan`
+// JSONL line to `out` (findings.jsonl with --report, else /dev/null).
 class SubjectSink : public ReportSink {
  public:
-  SubjectSink(std::FILE* out, ReportFormat f, std::set<std::string> hashes, IdentifierMasker& masker)
-      : ReportSink(out, f, false, masker), hashes_(std::move(hashes)) {}
+  SubjectSink(std::FILE* out, std::set<std::string> hashes, IdentifierMasker& masker)
+      : ReportSink(out, ReportFormat::kJsonl, false, masker), hashes_(std::move(hashes)), gate_(masker) {}
   bool OnFinding(const Finding& f, std::string_view raw) override {
-    return hashes_.count(f.hash) ? ReportSink::OnFinding(f, raw) : true;
+    if (!hashes_.count(f.hash)) return true;
+    ReportSink::OnFinding(f, raw);
+    std::string id = !ticket_id().empty() ? ticket_id().str() : message_id().str();
+    if (id.empty() && (record() > 0 || message_index() > 0))
+      id = "#" + std::to_string(record() > 0 ? record() : message_index());
+    auto key = std::make_pair(path().str(), id);
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      it = index_.emplace(key, docs_.size()).first;
+      SubjectDoc d;
+      d.path = path();
+      d.id = gate_.Show(id);  // already shown; "#N" is ours
+      if (has_ticket()) {
+        const ShownText* date = !closed().empty() ? &closed() : !updated().empty() ? &updated() : &created();
+        d.date = *date;
+        d.date_source = date->empty() ? "" : date == &closed() ? "closed" : date == &updated() ? "updated" : "created";
+      } else if (!message_date().empty()) {
+        d.date = gate_.Show(message_date());
+        d.date_source = date_source();
+      }
+      d.subject = subject();
+      docs_.push_back(std::move(d));
+    }
+    SubjectDoc& d = docs_[it->second];
+    ++d.findings;
+    ++d.types[f.type];
+    d.hashes.insert(f.hash);
+    ShownText where = gate_.Show(f.part_offset >= 0 ? f.field : "line " + std::to_string(f.line));
+    if (d.fields.size() < 20 && std::find(d.fields.begin(), d.fields.end(), where) == d.fields.end())
+      d.fields.push_back(where);
+    return true;
   }
   void OnNote(std::string_view, std::string_view) override {}
   void OnAttachment(std::string_view, std::string_view, std::string_view, uint64_t) override {}
+  const std::vector<SubjectDoc>& docs() const { return docs_; }
 
  private:
   std::set<std::string> hashes_;
+  IdentifierMasker& gate_;
+  std::vector<SubjectDoc> docs_;  // in the order found
+  std::map<std::pair<std::string, std::string>, size_t> index_;
 };
 
 // nordpii find-subject: every ticket and message mentioning one person's
-// identifiers, in any written variant, for an access or erasure request.
+// identifiers, in any written variant, for an access or erasure request:
+// one row per document (subject_report.h).
 int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const std::vector<std::string>& hashes,
-                   std::vector<std::string> paths, const std::string& format) {
+                   std::vector<std::string> paths, const std::string& format, const std::string& report_dir) {
   std::unique_ptr<IdentifierMasker> masker;
-  auto ctx = MakeContext(c, &masker);
+  std::shared_ptr<const Scanner> scanner;
+  std::string key_id;
+  auto ctx = MakeContext(c, &masker, &scanner, &key_id);
   if (!ctx) return 2;
+  for (size_t i = 0; i < hashes.size(); ++i)
+    if (hashes[i].size() != 64 || hashes[i].find_first_not_of("0123456789abcdef") != std::string::npos) {
+      std::fprintf(stderr, "nordpii: --hash #%zu is not a keyed hash from a report (64 lower-case hex digits)\n", i + 1);
+      return 2;
+    }
   std::set<std::string> wanted(hashes.begin(), hashes.end());
   CollectFindings probe;
   for (const auto& id : ids) {
@@ -571,8 +737,15 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
       if (found) break;
     }
     if (!found) {
-      std::fprintf(stderr, "nordpii: --id #%zu is not recognised as an identifier (value not shown)\n",
-                   static_cast<size_t>(&id - &ids[0]) + 1);
+      // A typo (a wrong check digit, a date that does not exist) is a usage
+      // error: say which types were tried, never the value.
+      std::string tried;
+      for (const auto& d : scanner->detectors().patterns().detectors)
+        if (d.category != "special") tried += (tried.empty() ? "" : ", ") + d.id;
+      std::fprintf(stderr,
+                   "nordpii: --id #%zu is not a valid identifier of any type tried (%s), alone or after a label; "
+                   "check it for a typo (the value is not shown)\n",
+                   static_cast<size_t>(&id - &ids[0]) + 1, tried.c_str());
       return 2;
     }
   }
@@ -580,8 +753,58 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     std::fprintf(stderr, "nordpii: find-subject needs --id or --hash\n");
     return 2;
   }
-  SubjectSink sink(stdout, OutputFormat(format), wanted, *masker);
-  return ScanAll(c, *ctx, paths, FindingFilter{}, sink, *masker);
+  std::FILE* lines = nullptr;
+  if (!report_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(report_dir, ec);
+    if (!ec) lines = std::fopen((report_dir + "/findings.jsonl").c_str(), "wb");
+    if (!lines) {
+      std::fprintf(stderr, "nordpii: cannot write %s/findings.jsonl\n", report_dir.c_str());
+      return 2;
+    }
+  } else {
+    lines = std::fopen("/dev/null", "wb");
+    if (!lines) {
+      std::fprintf(stderr, "nordpii: cannot open /dev/null\n");
+      return 2;
+    }
+  }
+  SubjectSink sink(lines, wanted, *masker);
+  int errors = 0;
+  auto fail = [&](const std::string& msg) {
+    std::fprintf(stderr, "nordpii: %s\n", masker->Mask(msg).c_str());
+    ++errors;
+  };
+  InputScanners scanners(*ctx, c.Limits(), c.Tickets());
+  std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
+  for (const Input& in : inputs) ScanInput(in, scanners, FindingFilter{}, sink, c.max_message, fail);
+  if (std::fclose(lines) != 0 && !report_dir.empty()) fail(report_dir + "/findings.jsonl: write failed");
+  SubjectRun run;
+  run.run_date = ReportRunDate();
+  run.key_id = key_id;
+  run.random_key = c.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
+  run.searched.assign(wanted.begin(), wanted.end());
+  run.inputs = inputs.size();
+  run.errors = static_cast<size_t>(errors);
+  const auto& docs = sink.docs();
+  ReportFormat f = OutputFormat(format);
+  if (f == ReportFormat::kJson) {
+    std::fputs(SubjectJsonDocument(docs, run).c_str(), stdout);
+  } else {
+    if (f == ReportFormat::kText && !docs.empty()) std::printf("%s\n", SubjectTextHeader().c_str());
+    for (const auto& d : docs)
+      std::printf("%s\n", (f == ReportFormat::kText ? SubjectTextRow(d) : SubjectJson(d)).c_str());
+  }
+  if (!report_dir.empty()) {
+    if (Status st = WriteSubjectReport(report_dir, docs, run); !st.ok()) fail(st.message());
+  }
+  std::fprintf(stderr, "nordpii: %zu finding(s) in %zu ticket(s)/message(s)/file(s) of %zu input(s)%s%s\n",
+               sink.count(), docs.size(), inputs.size(), report_dir.empty() ? "" : "; report in ",
+               report_dir.c_str());
+  if (run.random_key)
+    std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the hashes match only in this run\n");
+  if (errors) return 2;
+  return docs.empty() ? 0 : 1;
 }
 
 int RunTypes(const Common& c) {
@@ -590,9 +813,18 @@ int RunTypes(const Common& c) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
     return 2;
   }
-  for (const auto& d : (*scanner)->detectors().patterns().detectors)
-    std::printf("%-18s %-12s %-7s %s\n", d.id.c_str(), d.category.c_str(), d.redact ? "redact" : "report",
-                d.validator.c_str());
+  // A header and columns as wide as their longest entry (pattern files of
+  // one's own can have long ids).
+  const auto& ds = (*scanner)->detectors().patterns().detectors;
+  int wid = 4, wcat = 8;
+  for (const auto& d : ds) {
+    wid = std::max(wid, static_cast<int>(d.id.size()));
+    wcat = std::max(wcat, static_cast<int>(d.category.size()));
+  }
+  std::printf("%-*s  %-*s  %-7s  %s\n", wid, "TYPE", wcat, "CATEGORY", "DEFAULT", "VALIDATOR");
+  for (const auto& d : ds)
+    std::printf("%-*s  %-*s  %-7s  %s\n", wid, d.id.c_str(), wcat, d.category.c_str(), d.redact ? "redact" : "report",
+                d.validator.empty() ? "-" : d.validator.c_str());
   return 0;
 }
 
@@ -626,9 +858,20 @@ int main(int argc, char** argv) {
   auto* scan = app.add_subcommand("scan", "Report findings (exit 0: none, 1: found, 2: error)");
   AddCommon(scan, c);
   scan->add_option("paths", paths, "Files or directories ('-' = stdin)");
-  scan->add_option("--format", format, "text, jsonl, json (default: text on a terminal, else jsonl)")
-      ->check(CLI::IsMember({"auto", "text", "jsonl", "json"}));
+  scan->add_option("--format", format, "text, jsonl, json, csv (default: text on a terminal, else jsonl)")
+      ->check(CLI::IsMember({"auto", "text", "jsonl", "json", "csv"}));
   scan->add_flag("--reveal", reveal, "Print raw values (never use for logs or reports)");
+  ScanView view;
+  scan->add_flag("-l,--files-with-matches", view.files_with_matches, "Print only the paths of inputs with findings");
+  scan->add_flag("-c,--count", view.count, "Print PATH:COUNT for each input with findings");
+  scan->add_flag("--stats", view.stats, "Print counts, bytes and time to stderr at the end");
+  scan->add_flag("-q,--quiet", view.quiet, "Print no findings: the exit status says (0 none, 1 found, 2 error)");
+  scan->add_option("-g,--glob", view.globs,
+                   "Only files below a directory that match GLOB ('!GLOB' excludes; repeatable; "
+                   "without '/' matched against the file name)")
+      ->allow_extra_args(false);
+  scan->add_option("--exclude", view.excludes, "Skip files below a directory that match GLOB (as --glob '!GLOB')")
+      ->allow_extra_args(false);
   int scan_threads = 1;
   scan->add_option("--threads", scan_threads,
                    "Threads for one large text file (8 MiB or more), split at line starts; same findings and order")
@@ -658,8 +901,11 @@ int main(int argc, char** argv) {
   subject->add_option("--hash", subject_hashes, "A keyed hash from a report (same key), instead of --id (repeatable)")
       ->allow_extra_args(false);
   subject->add_option("paths", subject_paths, "Files and directories")->required();
-  subject->add_option("--format", subject_format, "text, jsonl, json")
+  subject->add_option("--format", subject_format, "text, jsonl, json (one row per ticket/message/file)")
       ->check(CLI::IsMember({"auto", "text", "jsonl", "json"}));
+  std::string subject_report;
+  subject->add_option("--report", subject_report,
+                      "Also write DIR/subject.csv, subject.json, subject.html and findings.jsonl");
 
   BatchOptions bo;
   std::string retention;
@@ -696,6 +942,34 @@ int main(int argc, char** argv) {
   milter->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
   milter->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else random)");
   milter->add_flag("--check", mo.check, "Validate patterns and policy, print the effective policy, exit 0/2");
+  // A mistyped command: the nearest one (edit distance at most 2), without
+  // echoing what was typed (it could be a number pasted in the wrong place).
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string typed = argv[1];
+    std::string best, names;
+    size_t best_d = 3;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      const std::string& name = sub->get_name();
+      names += (names.empty() ? "" : ", ") + name;
+      if (name == typed) known = true;
+      // Levenshtein distance, two rows.
+      std::vector<size_t> prev(name.size() + 1), cur(name.size() + 1);
+      for (size_t j = 0; j <= name.size(); ++j) prev[j] = j;
+      for (size_t i = 1; i <= typed.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= name.size(); ++j)
+          cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (typed[i - 1] == name[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+      }
+      if (prev[name.size()] < best_d) best_d = prev[name.size()], best = name;
+    }
+    if (!known) {
+      std::fprintf(stderr, "nordpii: unknown command%s%s%s (commands: %s; --help for more)\n",
+                   best.empty() ? "" : "; did you mean '", best.c_str(), best.empty() ? "" : "'?", names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -703,13 +977,13 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (*version) return CheckStdout(std::puts("nordpii " NORDPII_VERSION) < 0 ? 2 : 0);
-  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal, scan_threads, thread_range));
+  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal, scan_threads, thread_range, view));
   if (*redact) return CheckStdout(RunRedact(c, rpath, out, style));
   if (*types) return CheckStdout(RunTypes(c));
   if (*batch) return CheckStdout(RunBatchCommand(c, bo, retention));
   if (dist.selected())
     return CheckStdout(dist.Run([&](const BatchRunner& run) { return RunBatchCommand(c, bo, retention, run); }));
-  if (*subject) return CheckStdout(RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format));
+  if (*subject) return CheckStdout(RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format, subject_report));
   if (*milter) {
     mo.patterns_dir = FindPatterns(c.patterns);
     mo.key_file = c.key_file;

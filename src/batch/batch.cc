@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "batch/input_scan.h"
+#include "batch/report_util.h"
 #include "nordpii_version.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
@@ -36,6 +37,19 @@ namespace fs = std::filesystem;
 namespace nordpii {
 
 namespace {
+
+// The run's date and time (UTC); SOURCE_DATE_EPOCH (the reproducible-builds
+// convention) fixes it, so two runs can give byte-identical reports.
+std::string Now() {
+  std::time_t now = std::time(nullptr);
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e && *e && std::strspn(e, "0123456789") == std::strlen(e))
+    now = static_cast<std::time_t>(std::strtoll(e, nullptr, 10));
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+  return b;
+}
 
 std::string Today() {
   std::time_t now = std::time(nullptr);
@@ -184,10 +198,37 @@ class BatchSummary : public ReportObserver {
     std::string_view path;  // interned
     std::string id;         // short: no heap block
     size_t findings = 0;
+    std::string subject;            // as shown (identifiers masked); "" = none
+    std::string_view date_source;   // program text: closed, updated, created (tickets),
+                                    // date, received, mtime (mail); "" = no date
     std::string_view date() const { return {date_, date_len_}; }
     void set_date(std::string_view d) {
       date_len_ = static_cast<uint8_t>(std::min(d.size(), sizeof date_));
       std::memcpy(date_, d.data(), date_len_);
+    }
+    // Distinct values: the first 64 bits of each keyed hash. One value
+    // written in description, body, html_body and plain_body is one value
+    // here (and four findings). Appended, and sorted and deduplicated when
+    // the list has doubled since the last time (amortised O(n log n): a
+    // text file with a million different numbers is one document).
+    void AddValue(std::string_view hash) {
+      if (hash.size() < 16) return;
+      uint64_t v = 0;
+      for (size_t i = 0; i < 16; ++i) {
+        char c = hash[i];
+        v = v << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+      }
+      if (!values_.empty() && values_.back() == v) return;  // the same value again
+      values_.push_back(v);
+      if (values_.size() >= 2 * dedup_at_) Dedup();
+    }
+    size_t distinct() const {
+      Dedup();
+      return values_.size();
+    }
+    void MergeValues(const Doc& o) {
+      values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+      Dedup();
     }
     // Counts by (interned) type: a document has a few types, kept inline.
     void Bump(std::string_view t, size_t n = 1) {
@@ -215,6 +256,13 @@ class BatchSummary : public ReportObserver {
     std::pair<std::string_view, size_t> few_[kFew];
     size_t nfew_ = 0;
     std::vector<std::pair<std::string_view, size_t>> more_;
+    void Dedup() const {
+      std::sort(values_.begin(), values_.end());
+      values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
+      dedup_at_ = std::max<size_t>(values_.size(), 16);
+    }
+    mutable std::vector<uint64_t> values_;  // deduplicated up to dedup_at_ entries; distinct() finishes
+    mutable size_t dedup_at_ = 16;
     char date_[40];  // enough for any ISO 8601 form; longer values are cut
     uint8_t date_len_ = 0;
   };
@@ -234,29 +282,49 @@ class BatchSummary : public ReportObserver {
     docs.reserve(1 << 14);  // no rehashing for the first 16 K documents with findings
   }
 
-  Counts by_type, by_category, by_month, attachments_by_type;
+  Counts by_type, by_category, by_confidence, by_month, attachments_by_type;
   // Per ticket / message / file: hashed, ordered by (path, id) where order
   // shows (the retention list).
   std::unordered_map<DocKey, Doc, DocKeyHash> docs;
   size_t total = 0, events = 0;
 
-  void AddFinding(std::string_view path, std::string_view type, std::string_view category,
-                  std::string_view created, std::string_view updated, std::string_view closed,
-                  std::string_view ticket_id, std::string_view message_id) {
+  // One finding as the report line has it (views valid for the call).
+  struct Row {
+    std::string_view path, type, category, confidence, created, updated, closed, ticket_id, message_id;
+    std::string_view date, date_source, subject, hash;  // date/date_source: mail; subject: mail, tickets
+    uint64_t record = 0, message_index = 0;
+  };
+  void AddFinding(const Row& r) {
     ++total;
-    type_slot_.Bump(by_type, type);
-    category_slot_.Bump(by_category, category);
-    std::string_view date = !created.empty() ? created : updated;
+    type_slot_.Bump(by_type, r.type);
+    category_slot_.Bump(by_category, r.category);
+    if (!r.confidence.empty()) confidence_slot_.Bump(by_confidence, r.confidence);
+    std::string_view date = !r.created.empty() ? r.created : !r.updated.empty() ? r.updated : r.date;
     month_slot_.Bump(by_month, IsYearMonth(date) ? date.substr(0, 7) : std::string_view("unknown"));
-    std::string_view id = !ticket_id.empty() ? ticket_id : message_id;
+    // A document is a ticket or message: by its id, else by its place in
+    // the file (messages of an mbox, records of an export without ids are
+    // documents of their own, with their own dates).
+    std::string_view id = !r.ticket_id.empty() ? r.ticket_id : r.message_id;
+    std::string numbered;
+    if (id.empty() && (r.record > 0 || r.message_index > 0))
+      id = numbered = "#" + std::to_string(r.record > 0 ? r.record : r.message_index);
     // Findings come grouped by document: most skip the lookup.
-    if (last_doc_ == nullptr || last_doc_->id != id || last_doc_->path != path) last_doc_ = &Find(path, id);
+    if (last_doc_ == nullptr || last_doc_->id != id || last_doc_->path != r.path) last_doc_ = &Find(r.path, id);
     Doc& doc = *last_doc_;
-    std::string_view rd = date_field_ == "created" ? created : date_field_ == "updated" ? updated
-                          : !closed.empty() ? closed : updated;
-    if (!rd.empty()) doc.set_date(rd);
+    std::string_view rd, src;
+    if (date_field_ == "created") rd = r.created, src = "created";
+    else if (date_field_ == "updated") rd = r.updated, src = "updated";
+    else if (!r.closed.empty()) rd = r.closed, src = "closed";
+    else rd = r.updated, src = "updated";
+    if (rd.empty() && !r.date.empty()) rd = r.date, src = r.date_source;  // mail
+    if (!rd.empty()) {
+      doc.set_date(rd);
+      doc.date_source = StaticSource(src);
+    }
+    if (!r.subject.empty() && doc.subject.empty()) doc.subject.assign(r.subject);
     ++doc.findings;
-    doc.Bump(types_.Get(type));
+    doc.Bump(types_.Get(r.type));
+    doc.AddValue(r.hash);
   }
   void AddEvent(std::string_view kind, std::string_view content_type) {
     ++events;
@@ -265,18 +333,37 @@ class BatchSummary : public ReportObserver {
 
   // ReportObserver: the sink's context is what its line says.
   void Recorded(const ReportSink& sink, const Finding& f) override {
-    AddFinding(sink.path().str(), f.type, f.category, sink.created().str(), sink.updated().str(),
-               sink.closed().str(), sink.ticket_id().str(), sink.message_id().str());
+    Row r;
+    r.path = sink.path().str();
+    r.type = f.type;
+    r.category = f.category;
+    r.confidence = ConfidenceName(f.confidence);
+    r.created = sink.created().str();
+    r.updated = sink.updated().str();
+    r.closed = sink.closed().str();
+    r.ticket_id = sink.ticket_id().str();
+    r.message_id = sink.message_id().str();
+    r.date = sink.message_date();
+    r.date_source = sink.date_source();
+    r.subject = sink.subject().str();
+    r.hash = f.hash;
+    r.record = sink.record();
+    r.message_index = sink.message_index();
+    AddFinding(r);
   }
   void RecordedEvent(std::string_view kind, std::string_view content_type) override { AddEvent(kind, content_type); }
 
   // One findings.jsonl line (`line` gets simdjson's padding as spare capacity).
   void AddLine(std::string& line) {
-    enum Field { kPath, kType, kCategory, kCreated, kUpdated, kClosed, kTicketId, kMessageId, kEvent, kContentType, kNumFields };
+    enum Field { kPath, kType, kCategory, kConfidence, kCreated, kUpdated, kClosed, kTicketId, kMessageId, kDate,
+                 kDateSource, kSubject, kHash, kEvent, kContentType, kRecord, kMessageIndex, kNumFields };
     static const std::pair<std::string_view, Field> kFields[] = {
-        {"path", kPath},          {"type", kType},         {"category", kCategory},    {"created", kCreated},
-        {"updated", kUpdated},    {"closed", kClosed},     {"ticket_id", kTicketId},   {"message_id", kMessageId},
-        {"event", kEvent},        {"content_type", kContentType}};
+        {"path", kPath},          {"type", kType},         {"category", kCategory},    {"confidence", kConfidence},
+        {"created", kCreated},    {"updated", kUpdated},   {"closed", kClosed},        {"ticket_id", kTicketId},
+        {"message_id", kMessageId}, {"date", kDate},       {"date_source", kDateSource}, {"subject", kSubject},
+        {"hash", kHash},          {"event", kEvent},       {"content_type", kContentType}, {"record", kRecord},
+        {"message_index", kMessageIndex}};
+    uint64_t num[kNumFields] = {};
     line.reserve(line.size() + simdjson::SIMDJSON_PADDING);
     simdjson::padded_string_view ps(line.data(), line.size(), line.capacity());
     simdjson::ondemand::document d;
@@ -292,19 +379,41 @@ class BatchSummary : public ReportObserver {
       for (const auto& [name, id] : kFields)
         if (name == k) which = &id;
       if (!which) continue;
-      if (field.value().get_string().get(v)) continue;  // numbers, arrays: not needed here
+      if (*which == kRecord || *which == kMessageIndex) {
+        uint64_t n;
+        if (!field.value().get_uint64().get(n)) num[*which] = n;
+        continue;
+      }
+      if (field.value().get_string().get(v)) continue;  // arrays: not needed here
       f[*which] = v;
       has[*which] = true;
     }
     if (has[kEvent]) return AddEvent(f[kEvent], f[kContentType]);
     if (!has[kType]) return;
-    AddFinding(f[kPath], f[kType], f[kCategory], f[kCreated], f[kUpdated], f[kClosed], f[kTicketId], f[kMessageId]);
+    Row r;
+    r.path = f[kPath];
+    r.type = f[kType];
+    r.category = f[kCategory];
+    r.confidence = f[kConfidence];
+    r.created = f[kCreated];
+    r.updated = f[kUpdated];
+    r.closed = f[kClosed];
+    r.ticket_id = f[kTicketId];
+    r.message_id = f[kMessageId];
+    r.date = f[kDate];
+    r.date_source = f[kDateSource];
+    r.subject = f[kSubject];
+    r.hash = f[kHash];
+    r.record = num[kRecord];
+    r.message_index = num[kMessageIndex];
+    AddFinding(r);
   }
 
   void Merge(BatchSummary&& o) {
     if (total == 0 && events == 0 && docs.empty()) {  // the first: take its tables whole
       by_type.swap(o.by_type);
       by_category.swap(o.by_category);
+      by_confidence.swap(o.by_confidence);
       by_month.swap(o.by_month);
       attachments_by_type.swap(o.attachments_by_type);
       docs.swap(o.docs);
@@ -313,23 +422,26 @@ class BatchSummary : public ReportObserver {
       total = o.total;
       events = o.events;
       last_doc_ = nullptr;
-      type_slot_ = category_slot_ = month_slot_ = LastSlot();
+      type_slot_ = category_slot_ = month_slot_ = confidence_slot_ = LastSlot();
       return;
     }
     total += o.total;
     events += o.events;
     for (auto& [k, v] : o.by_type) Bump(by_type, k, v);
     for (auto& [k, v] : o.by_category) Bump(by_category, k, v);
+    for (auto& [k, v] : o.by_confidence) Bump(by_confidence, k, v);
     for (auto& [k, v] : o.by_month) Bump(by_month, k, v);
     for (auto& [k, v] : o.attachments_by_type) Bump(attachments_by_type, k, v);
     for (auto& [k, d] : o.docs) {
       Doc& mine = Find(k.path, k.id);  // the same document from two sources: later lines win the date
       mine.findings += d.findings;
-      if (!d.date().empty()) mine.set_date(d.date());
+      if (!d.date().empty()) mine.set_date(d.date()), mine.date_source = d.date_source;
+      if (mine.subject.empty()) mine.subject = d.subject;
+      mine.MergeValues(d);
       d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
     }
     last_doc_ = nullptr;
-    type_slot_ = category_slot_ = month_slot_ = LastSlot();
+    type_slot_ = category_slot_ = month_slot_ = confidence_slot_ = LastSlot();
   }
 
  private:
@@ -346,7 +458,13 @@ class BatchSummary : public ReportObserver {
       ++*count;
     }
   };
-  LastSlot type_slot_, category_slot_, month_slot_;
+  LastSlot type_slot_, category_slot_, month_slot_, confidence_slot_;
+  // A date source as program text (a view that outlives the line it came from).
+  static std::string_view StaticSource(std::string_view s) {
+    for (std::string_view k : {"closed", "updated", "created", "date", "received", "mtime"})
+      if (s == k) return k;
+    return "";
+  }
   // The document of (path, id), made when new.
   Doc& Find(std::string_view path, std::string_view id) {
     DocKey k{paths_.Get(path), std::string(id)};
@@ -365,9 +483,56 @@ class BatchSummary : public ReportObserver {
 
 namespace {
 
+// Sizes in human units (decimal, as the progress line: 1 MB = 10^6 bytes).
+std::string HumanBytes(uint64_t n) {
+  static const char* const kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(n);
+  int i = 0;
+  while (v >= 1000 && i < 5) v /= 1000, ++i;
+  char b[32];
+  if (i == 0) std::snprintf(b, sizeof b, "%llu B", static_cast<unsigned long long>(n));
+  else std::snprintf(b, sizeof b, "%.1f %s", v, kUnits[i]);
+  return b;
+}
+
+}  // namespace
+
+std::string_view TypeMeaning(std::string_view type) {
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"no.fnr", "Norwegian fødselsnummer"},
+      {"no.dnr", "Norwegian D-nummer"},
+      {"no.hnr", "Norwegian H-nummer / FH-nummer"},
+      {"se.pnr", "Swedish personnummer"},
+      {"se.snr", "Swedish samordningsnummer"},
+      {"dk.cpr", "Danish CPR-nummer"},
+      {"fi.hetu", "Finnish henkilötunnus"},
+      {"is.kt", "Icelandic kennitala (person)"},
+      {"partial-id", "national id with its individual part masked (birth date still identifies)"},
+      {"iban", "IBAN (Nordic countries)"},
+      {"no.account", "Norwegian bank account number"},
+      {"card", "payment card number"},
+      {"password", "password after a label or in a password field"},
+      {"passport", "passport number after a label"},
+      {"no.orgnr", "Norwegian organisation number"},
+      {"se.orgnr", "Swedish organisation number"},
+      {"dk.cvr", "Danish CVR number"},
+      {"fi.ytunnus", "Finnish Y-tunnus"},
+      {"is.kt_org", "Icelandic kennitala (organisation)"},
+      {"email", "e-mail address"},
+      {"phone", "phone number"}};
+  for (const auto& [k, v] : kTypes)
+    if (k == type) return v;
+  if (type.substr(0, 8) == "special.") return "special category of personal data (GDPR Art. 9/10)";
+  return "defined by a pattern file";
+}
+
+namespace {
+
+constexpr size_t kOverdueJsonRows = 10000, kOverdueHtmlRows = 1000;
+
 Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::vector<std::string>& errors,
                     size_t inputs, uint64_t bytes, int retention_days, const std::string& date_field,
-                    const std::string& today) {
+                    const std::string& today, const BatchReportInfo& info) {
   using Doc = BatchSummary::Doc;
   const auto& docs = sum.docs;
   const auto& by_type = sum.by_type;
@@ -384,83 +549,171 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
   size_t ntop = std::min<size_t>(top.size(), 20);
   std::partial_sort(top.begin(), top.begin() + static_cast<ptrdiff_t>(ntop), top.end(), by_findings);
   top.resize(ntop);
-  std::vector<const Doc*> overdue;
-  long cutoff = retention_days >= 0 ? DayNumber(today) - retention_days : 0;
+  // Overdue: kept longer than the retention period after its date; the
+  // most overdue first, all of them (overdue.csv), the first in the summary.
+  struct Late {
+    const Doc* d;
+    long age;  // days since its date
+  };
+  std::vector<Late> overdue;
+  const long today_n = DayNumber(today);
   if (retention_days >= 0)
     for (auto& [k, d] : docs) {
       long day = DayNumber(d.date());
-      if (day >= 0 && day < cutoff) overdue.push_back(&d);
+      if (day >= 0 && day < today_n - retention_days) overdue.push_back({&d, today_n - day});
     }
-  std::sort(overdue.begin(), overdue.end(),
-            [](const Doc* a, const Doc* b) { return std::tie(a->path, a->id) < std::tie(b->path, b->id); });
+  std::sort(overdue.begin(), overdue.end(), [](const Late& a, const Late& b) {
+    if (a.age != b.age) return a.age > b.age;
+    return std::tie(a.d->path, a.d->id) < std::tie(b.d->path, b.d->id);
+  });
+  auto types_text = [](const Doc& d) {
+    std::string t;
+    for (auto& [k, v] : d.Types()) t += (t.empty() ? "" : "; ") + k + " " + std::to_string(v);
+    return t;
+  };
   auto types_json = [](const Counts& m) {
     std::string s = "{";
     for (auto& [k, v] : m) s += (s.size() > 1 ? "," : "") + JsonStr(k) + ":" + std::to_string(v);
     return s + "}";
   };
-  std::string js = "{\"nordpii_version\":\"" NORDPII_VERSION "\",\"inputs\":" + std::to_string(inputs) + ",\"bytes\":" + std::to_string(bytes) +
-                   ",\"findings\":" + std::to_string(total) + ",\"events\":" + std::to_string(events) +
-                   ",\"documents_with_findings\":" + std::to_string(docs.size()) + ",\"by_type\":" + types_json(by_type) +
-                   ",\"by_category\":" + types_json(by_category) + ",\"by_month\":" + types_json(by_month) +
-                   ",\"attachments_not_scanned\":" + types_json(attachments_by_type) + ",\"top\":[";
+  const std::string run_date = info.run_date.empty() ? Now() : info.run_date;
+  const std::string date_rule = date_field.empty() ? "closed, else updated; mail: Date, else newest Received, else file time"
+                                                   : date_field + "; mail: Date, else newest Received, else file time";
+  std::string js = "{\"nordpii_version\":\"" NORDPII_VERSION "\",\"run\":{\"date\":" + JsonStr(run_date) +
+                   ",\"options\":" + JsonStr(info.options) + ",\"key_id\":" + JsonStr(info.key_id) +
+                   ",\"random_key\":" + (info.random_key ? "true" : "false") +
+                   ",\"interrupted\":" + (info.interrupted ? "true" : "false") + "}";
+  if (info.interrupted) js += ",\"interrupted\":true,\"inputs_done\":" + std::to_string(info.inputs_done);
+  js += ",\"inputs\":" + std::to_string(inputs) + ",\"bytes\":" + std::to_string(bytes) + ",\"size\":" +
+        JsonStr(HumanBytes(bytes)) + ",\"findings\":" + std::to_string(total) + ",\"events\":" + std::to_string(events) +
+        ",\"documents_with_findings\":" + std::to_string(docs.size()) + ",\"by_type\":" + types_json(by_type) +
+        ",\"by_category\":" + types_json(by_category) + ",\"by_confidence\":" + types_json(sum.by_confidence) +
+        ",\"by_month\":" + types_json(by_month) + ",\"attachments_not_scanned\":" + types_json(attachments_by_type) +
+        ",\"top\":[";
   for (size_t i = 0; i < top.size(); ++i)
     js += (i ? "," : "") + std::string("{\"path\":") + JsonStr(top[i]->path) + ",\"id\":" + JsonStr(top[i]->id) +
-          ",\"findings\":" + std::to_string(top[i]->findings) + ",\"by_type\":" + types_json(top[i]->Types()) + "}";
+          ",\"findings\":" + std::to_string(top[i]->findings) + ",\"distinct_values\":" +
+          std::to_string(top[i]->distinct()) + ",\"by_type\":" + types_json(top[i]->Types()) + "}";
   js += "],\"errors\":[";
   for (size_t i = 0; i < errors.size(); ++i) js += (i ? "," : "") + JsonStr(errors[i]);
   js += "]";
+  const size_t json_rows = std::min(overdue.size(), kOverdueJsonRows);
   if (retention_days >= 0) {
     js += ",\"retention\":{\"days\":" + std::to_string(retention_days) + ",\"today\":" + JsonStr(today) +
-          ",\"date_field\":" + JsonStr(date_field.empty() ? "closed, else updated" : date_field) +
-          ",\"overdue\":" + std::to_string(overdue.size()) + ",\"items\":[";
-    for (size_t i = 0; i < overdue.size() && i < 10000; ++i)
-      js += (i ? "," : "") + std::string("{\"path\":") + JsonStr(overdue[i]->path) + ",\"id\":" +
-            JsonStr(overdue[i]->id) + ",\"date\":" + JsonStr(overdue[i]->date()) + ",\"by_type\":" +
-            types_json(overdue[i]->Types()) + "}";
+          ",\"date_field\":" + JsonStr(date_rule) + ",\"overdue\":" + std::to_string(overdue.size()) +
+          ",\"shown\":" + std::to_string(json_rows) + ",\"complete_list\":\"overdue.csv\",\"items\":[";
+    for (size_t i = 0; i < json_rows; ++i) {
+      const Doc& d = *overdue[i].d;
+      js += (i ? "," : "") + std::string("{\"path\":") + JsonStr(d.path) + ",\"id\":" + JsonStr(d.id) +
+            ",\"subject\":" + JsonStr(d.subject) + ",\"date\":" + JsonStr(d.date()) + ",\"date_source\":" +
+            JsonStr(d.date_source) + ",\"age_days\":" + std::to_string(overdue[i].age) + ",\"days_overdue\":" +
+            std::to_string(overdue[i].age - retention_days) + ",\"findings\":" + std::to_string(d.findings) +
+            ",\"distinct_values\":" + std::to_string(d.distinct()) + ",\"by_type\":" + types_json(d.Types()) + "}";
+    }
     js += "]}";
   }
   js += "}\n";
   if (Status st = WriteWhole(dir + "/summary.json", js); !st.ok()) return st;
+
+  if (retention_days >= 0) {
+    // Every overdue document, streamed (a list of millions need not be
+    // held as one string). The texts are the report's: masked when written
+    // to findings.jsonl (ShownText), never raw.
+    auto csv = OutputFile::Open(dir + "/overdue.csv");
+    if (!csv) return csv.error();
+    std::string buf = "input,id,subject,date,date_source,age_days,days_overdue,findings,distinct_values,types\r\n";
+    Status st;
+    for (const Late& l : overdue) {
+      const Doc& d = *l.d;
+      buf += CsvCell(d.path) + ',' + CsvCell(d.id) + ',' + CsvCell(d.subject) + ',' + CsvCell(d.date()) + ',' +
+             std::string(d.date_source) + ',' + std::to_string(l.age) + ',' + std::to_string(l.age - retention_days) +
+             ',' + std::to_string(d.findings) + ',' + std::to_string(d.distinct()) + ',' + CsvCell(types_text(d)) +
+             "\r\n";
+      if (buf.size() > (1 << 16)) {
+        if (st = (*csv)->Write(buf); !st.ok()) return st;
+        buf.clear();
+      }
+    }
+    if (st = (*csv)->Write(buf); !st.ok()) return st;
+    if (st = (*csv)->Commit(); !st.ok()) return st;
+  }
 
   auto rows = [](const Counts& m, bool by_count) {
     std::vector<std::pair<std::string, size_t>> v(m.begin(), m.end());
     if (by_count) std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
     return v;
   };
+  auto count_table = [&](const char* id, const char* what, const Counts& m) {
+    std::string t = std::string("<table id=\"") + id + "\" class=\"sortable\"><thead><tr><th>" + what +
+                    "</th><th>findings</th></tr></thead><tbody>";
+    for (auto& [k, v] : rows(m, true)) t += "<tr><td>" + Html(k) + "</td><td>" + std::to_string(v) + "</td></tr>";
+    return t + "</tbody></table>";
+  };
   std::string h =
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nordpii report</title><style>"
-      "body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}"
+      "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:.5em 0}"
       "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}.chart text{font-size:12px}"
+      "th{background:#eef;cursor:pointer}.warn{background:#fff3cd;border:1px solid #e0c060;padding:.5em}"
+      "dl.run{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dl.run dt{font-weight:bold}"
+      "dl.run dd{margin:0}"
       "</style></head><body><h1>nordpii report</h1>";
+  h += "<dl class=\"run\" id=\"run\"><dt>run</dt><dd>" + Html(run_date) + " UTC</dd><dt>version</dt><dd>nordpii " +
+       NORDPII_VERSION "</dd><dt>options</dt><dd>" + Html(info.options.empty() ? "(defaults)" : info.options) +
+       "</dd><dt>key id</dt><dd>" + Html(info.key_id.empty() ? "not recorded" : info.key_id) +
+       (info.random_key ? " (random key: hashes match only within this report)" : "") + "</dd></dl>";
+  if (info.interrupted)
+    h += "<p class=\"warn\" id=\"interrupted\">Interrupted: this report covers " + std::to_string(info.inputs_done) +
+         " of " + std::to_string(inputs) + " inputs.</p>";
   h += "<p id=\"totals\">" + std::to_string(total) + " findings in " + std::to_string(docs.size()) +
-       " tickets/messages/files; " + std::to_string(inputs) + " inputs, " + std::to_string(bytes) + " bytes; " +
+       " tickets/messages/files; " + std::to_string(inputs) + " inputs, " + HumanBytes(bytes) + "; " +
        std::to_string(errors.size()) + " errors. Values are never shown.</p>";
+  if (retention_days >= 0) {
+    const size_t html_rows = std::min(overdue.size(), kOverdueHtmlRows);
+    h += "<h2 id=\"overdue\">Retention: " + std::to_string(overdue.size()) +
+         " overdue (personal data kept more than " + std::to_string(retention_days) + " days after " +
+         Html(date_rule) + ")</h2><p id=\"overdue-shown\">Showing the " + std::to_string(html_rows) +
+         " most overdue of " + std::to_string(overdue.size()) +
+         "; the complete list is in <a href=\"overdue.csv\">overdue.csv</a>.</p>"
+         "<table id=\"retention\" class=\"sortable\"><thead><tr><th>input</th><th>id</th><th>subject</th><th>date</th>"
+         "<th>date source</th><th>days overdue</th><th>findings</th><th>distinct values</th><th>types</th></tr>"
+         "</thead><tbody>";
+    for (size_t i = 0; i < html_rows; ++i) {
+      const Doc& d = *overdue[i].d;
+      h += "<tr><td>" + Html(d.path) + "</td><td>" + Html(d.id) + "</td><td>" + Html(d.subject) + "</td><td>" +
+           Html(d.date().substr(0, 10)) + "</td><td>" + Html(d.date_source) + "</td><td>" +
+           std::to_string(overdue[i].age - retention_days) + "</td><td>" + std::to_string(d.findings) + "</td><td>" +
+           std::to_string(d.distinct()) + "</td><td>" + Html(types_text(d)) + "</td></tr>";
+    }
+    h += "</tbody></table>";
+  }
   h += "<h2>Findings per type</h2>" + Bars(rows(by_type, true));
+  h += "<h2>Findings per category and confidence</h2>" + count_table("by-category", "category", by_category) +
+       count_table("by-confidence", "confidence", sum.by_confidence);
   h += "<h2>Findings per month (ticket or message date)</h2>" + Bars(rows(by_month, false));
   std::vector<std::pair<std::string, size_t>> toprows;
   for (auto* d : top) toprows.push_back({d->id.empty() ? fs::path(d->path).filename().string() : d->id, d->findings});
   h += "<h2>Top tickets and messages</h2>" + Bars(toprows);
-  h += "<table id=\"top\"><tr><th>input</th><th>id</th><th>findings</th></tr>";
+  h += "<table id=\"top\" class=\"sortable\"><thead><tr><th>input</th><th>id</th><th>findings</th>"
+       "<th>distinct values</th></tr></thead><tbody>";
   for (auto* d : top)
-    h += "<tr><td>" + Html(d->path) + "</td><td>" + Html(d->id) + "</td><td>" + std::to_string(d->findings) + "</td></tr>";
-  h += "</table>";
-  if (retention_days >= 0) {
-    h += "<h2>Retention: personal data kept more than " + std::to_string(retention_days) + " days after " +
-         Html(date_field.empty() ? "closing (else last update)" : date_field) + "</h2><table id=\"retention\">"
-         "<tr><th>input</th><th>id</th><th>date</th><th>types</th></tr>";
-    for (size_t i = 0; i < overdue.size() && i < 1000; ++i) {
-      std::string t;
-      for (auto& [k, v] : overdue[i]->Types()) t += (t.empty() ? "" : ", ") + k + " " + std::to_string(v);
-      h += "<tr><td>" + Html(overdue[i]->path) + "</td><td>" + Html(overdue[i]->id) + "</td><td>" +
-           Html(overdue[i]->date()) + "</td><td>" + Html(t) + "</td></tr>";
-    }
-    h += "</table><p>" + std::to_string(overdue.size()) + " overdue.</p>";
-  }
+    h += "<tr><td>" + Html(d->path) + "</td><td>" + Html(d->id) + "</td><td>" + std::to_string(d->findings) +
+         "</td><td>" + std::to_string(d->distinct()) + "</td></tr>";
+  h += "</tbody></table>";
+  h += "<h2>Type ids</h2><table id=\"legend\"><thead><tr><th>type</th><th>what it is</th></tr></thead><tbody>";
+  for (auto& [k, v] : by_type) h += "<tr><td>" + Html(k) + "</td><td>" + Html(TypeMeaning(k)) + "</td></tr>";
+  h += "</tbody></table>";
   if (!errors.empty()) {
     h += "<h2>Errors</h2><ul>";
     for (auto& e : errors) h += "<li>" + Html(e) + "</li>";
     h += "</ul>";
   }
+  // Sortable tables: a click on a header sorts by that column (numbers as
+  // numbers). Inline, no external assets.
+  h += "<script>document.querySelectorAll('table.sortable th').forEach(function(th,i){th.addEventListener('click',"
+       "function(){var tb=th.closest('table').tBodies[0],r=Array.from(tb.rows),d=th.dataset.d=th.dataset.d=='a'?'d':'a';"
+       "r.sort(function(x,y){var a=x.cells[i].textContent,b=y.cells[i].textContent,n=parseFloat(a)-parseFloat(b);"
+       "var c=isNaN(n)?a.localeCompare(b):n;return d=='a'?c:-c;});r.forEach(function(e){tb.appendChild(e);});});});"
+       "</script>";
   h += "<footer><p>nordpii " NORDPII_VERSION "</p></footer></body></html>\n";
   if (Status st = WriteWhole(dir + "/report.html", h); !st.ok()) return st;
   return Status::Ok();
@@ -533,21 +786,41 @@ class HeldOutput {
 
 Status WriteBatchReport(const std::string& dir, const std::vector<std::string>& errors, size_t inputs,
                         uint64_t bytes, int retention_days, const std::string& date_field,
-                        const std::string& today, size_t* findings) {
+                        const std::string& today, size_t* findings, const BatchReportInfo& info) {
   BatchSummary summary(date_field);
   std::ifstream in(dir + "/findings.jsonl", std::ios::binary);
   for (std::string l; std::getline(in, l);)
     if (!l.empty()) summary.AddLine(l);
   if (in.bad()) return Error(ErrorCode::kIo, dir + "/findings.jsonl: read error");
   if (findings) *findings = summary.total;
-  return WriteSummary(dir, summary, errors, inputs, bytes, retention_days, date_field, today.empty() ? Today() : today);
+  return WriteSummary(dir, summary, errors, inputs, bytes, retention_days, date_field, today.empty() ? Today() : today,
+                      info);
 }
+
+std::string ReportRunDate() { return Now(); }
+
+std::string KeyId(const KeyedHasher& hasher) { return hasher.Hex("nordpii key id").substr(0, 16); }
 
 int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   // A signal removes the spill and temporary report files; findings.jsonl
   // and the checkpoint hold only finished inputs, so a rerun resumes.
   InstallTempCleanup(o.checkpoint.empty() ? "\nnordpii: interrupted\n"
                                           : "\nnordpii: interrupted; rerun to resume (same --checkpoint)\n");
+  // The first SIGINT/SIGTERM/SIGHUP stops the run cleanly: no new input is
+  // taken, the inputs in progress are finished (findings and checkpoint
+  // lines written whole), the report is written marked interrupted, exit 2.
+  // A second one aborts (temporary files removed, findings.jsonl cut back
+  // to its last complete input).
+  static std::atomic<int> stop{0};
+  stop = 0;
+  SetStopFlag(&stop, "\nnordpii: stopping: finishing the inputs in progress, then writing the report "
+                     "(signal again to abort)\n");
+  struct StopOff {
+    ~StopOff() {
+      SetStopFlag(nullptr, "");
+      SetAbortTruncate(-1, -1);
+    }
+  } stop_off;
   std::error_code ec;
   fs::create_directories(o.report_dir, ec);
   if (ec) {
@@ -569,7 +842,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
     errors.push_back(std::move(shown));
   };
-  std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error);
+  std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error, {o.report_dir});
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
   // The summary starts from the findings kept; each worker adds its own.
@@ -620,6 +893,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: cannot write %s\n", !out ? findings_path.c_str() : o.checkpoint.c_str());
     return 2;
   }
+  if (std::fseek(out, 0, SEEK_END) == 0) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
   uint64_t total_bytes = 0;
   std::deque<const Input*> queue;
   for (const Input& in : inputs) {
@@ -633,6 +907,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   // over before it).
   const char* kill_env = std::getenv("NORDPII_TEST_KILL_AFTER_CHECKPOINTS");
   const long kill_after = kill_env ? std::atol(kill_env) : 0;
+  // For the signal test: a pause after each input, so that a signal lands
+  // while inputs remain on any machine.
+  const char* delay_env = std::getenv("NORDPII_TEST_INPUT_DELAY_MS");
+  const long delay_ms = delay_env ? std::atol(delay_env) : 0;
   long checkpointed = 0;
   std::atomic<uint64_t> bytes_done{0};
   std::atomic<size_t> docs_done{0};
@@ -663,7 +941,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         const Input* in;
         {
           std::lock_guard<std::mutex> l(mu);
-          if (queue.empty()) break;
+          if (queue.empty() || stop.load()) break;
           in = queue.front();
           queue.pop_front();
         }
@@ -702,6 +980,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             std::fprintf(stderr, "nordpii: %s\n", e.c_str());
             errors.push_back(e);
           }
+          if (copied) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
           // The worst moment for a crash: this input's findings are in
           // findings.jsonl, its checkpoint line is not.
           if (kill_after > 0 && checkpointed == kill_after) raise(SIGKILL);
@@ -717,6 +996,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         }
         bytes_done += in->size > read_live ? in->size - read_live : 0;  // the rest of its size
         ++docs_done;
+        if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
       }
       std::remove(tmp.c_str());
     });
@@ -759,14 +1039,29 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   if (std::fclose(out) != 0 && !out_reported) error(findings_path + ": write failed");
   if (cp && std::fclose(cp) != 0 && !cp_reported) error(o.checkpoint + ": write failed");
   for (auto& w : sums) summary.Merge(std::move(*w));
+  BatchReportInfo info;
+  info.options = o.report_options;
+  info.key_id = KeyId(*hasher);
+  info.random_key = o.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
+  info.interrupted = stop.load() != 0;  // a signal came before the workers were done
+  info.inputs_done = docs_done.load();
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
-                              o.today.empty() ? Today() : o.today);
+                              o.today.empty() ? Today() : o.today, info);
       !s.ok()) {
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
     return 2;
   }
+  if (info.random_key)
+    std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the report's hashes match only "
+                         "within this report (key id %s)\n", info.key_id.c_str());
   if (!o.quiet)
-    std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html)\n", o.report_dir.c_str());
+    std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html%s)\n", o.report_dir.c_str(),
+                 o.retention_days >= 0 ? ", overdue.csv" : "");
+  if (info.interrupted) {
+    std::fprintf(stderr, "nordpii: interrupted; the report covers %zu of %zu inputs%s\n", info.inputs_done,
+                 inputs.size(), o.checkpoint.empty() ? "" : "; rerun to resume (same --checkpoint)");
+    return 2;
+  }
   if (!errors.empty()) return 2;
   // Findings counted (kept from a resumed run's finished inputs plus this
   // run's), not "findings.jsonl has a line": an attachment event alone is

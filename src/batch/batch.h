@@ -10,7 +10,9 @@
 //                       or message date, top tickets/messages, inputs with
 //                       errors, and the retention audit;
 //   DIR/report.html     the same as a self-contained page (inline CSS and
-//                       SVG charts, no external assets).
+//                       SVG charts, no external assets);
+//   DIR/overdue.csv     with --retention: every overdue ticket/message, the
+//                       most overdue first (summary and page show the first).
 // Never a raw value in any report file. Nothing is written outside DIR
 // (and the checkpoint file).
 //
@@ -51,7 +53,20 @@ struct BatchOptions {
   TicketOptions tickets;
   std::string key_file;
   int ref_year = 0, ref_month = 0, ref_day = 0;  // --reference-date
-  size_t held_bytes = 8u << 20;  // one input's findings kept in memory before spilling to a file
+  size_t held_bytes = 8u << 20;
+  std::string report_options;  // shown in the report's header (program text: option names and values)  // one input's findings kept in memory before spilling to a file
+};
+
+// What the report says about the run itself (report.html's header and
+// summary.json's "run"). All program text: no input text goes here.
+struct BatchReportInfo {
+  std::string run_date;     // UTC, "YYYY-MM-DD HH:MM:SS"; "" = now
+  std::string options;      // the options that shape the report (retention, filters, jobs)
+  std::string key_id;       // first 16 hex digits of the keyed hash of a fixed text: tells
+                            // which key the hashes were made with, never the key
+  bool random_key = false;  // no key given: hashes match only within this run
+  bool interrupted = false; // stopped by a signal: the report covers the inputs finished
+  size_t inputs_done = 0;   // inputs finished (when interrupted)
 };
 
 // Returns the exit code: 0 nothing found, 1 found, 2 errors happened (the
@@ -65,7 +80,14 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o);
 // of findings (0/1 exit status as batch).
 Status WriteBatchReport(const std::string& dir, const std::vector<std::string>& errors, size_t inputs,
                         uint64_t bytes, int retention_days, const std::string& date_field,
-                        const std::string& today, size_t* findings);
+                        const std::string& today, size_t* findings, const BatchReportInfo& info = {});
+
+// The run's date and time for a report header: UTC "YYYY-MM-DD HH:MM:SS"
+// (SOURCE_DATE_EPOCH, when set, fixes it: reproducible reports).
+std::string ReportRunDate();
+
+// The key id shown in reports (see BatchReportInfo::key_id).
+std::string KeyId(const KeyedHasher& hasher);
 
 }  // namespace nordpii
 

@@ -7,15 +7,19 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <set>
 
 #include <sys/stat.h>
 
+#include <sys/stat.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "batch/mail_meta.h"
 #include "extract/extractor.h"
 
 namespace fs = std::filesystem;
@@ -37,6 +41,7 @@ struct TicketFindings : StreamSink {
   Finding mapped;
   void Set() {
     sink->SetTicket(rec->index, info->id, info->created, info->updated, info->closed);
+    sink->SetSubject(info->subject);
     set = true;
   }
   bool OnFinding(const Finding& f, std::string_view raw) override {
@@ -70,8 +75,22 @@ struct Utf16Findings : StreamSink {
 }  // namespace
 
 std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
-                                const std::function<void(const std::string&)>& error) {
+                                const std::function<void(const std::string&)>& error,
+                                const std::vector<std::string>& skip) {
   std::vector<Input> out;
+  std::vector<fs::path> skipped;
+  for (const auto& p : skip) {
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(p, ec);
+    if (!ec) skipped.push_back(c);
+  }
+  auto skip_dir = [&](const fs::path& d) {
+    if (d.filename() == ".git") return true;
+    if (skipped.empty()) return false;
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(d, ec);
+    return !ec && std::find(skipped.begin(), skipped.end(), c) != skipped.end();
+  };
   auto add = [&](const std::string& p, InputFormat f) {
     std::error_code ec;
     uint64_t size = p == "-" ? 0 : static_cast<uint64_t>(fs::file_size(p, ec));
@@ -114,9 +133,13 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
       for (; !dec && it != end; it.increment(dec)) {
         std::error_code fec;
         const fs::file_status fst = it->status(fec);  // through symlinks
-        if (fs::is_directory(fst)) dirs.push_back(it->path());
-        else if (fs::is_regular_file(fst)) files.push_back(it->path().string());
-        else if (fs::exists(fst)) error(it->path().string() + ": not a regular file (FIFO, socket or device); not scanned");
+        if (fs::is_directory(fst)) {
+          if (!skip_dir(it->path())) dirs.push_back(it->path());
+        } else if (fs::is_regular_file(fst)) {
+          files.push_back(it->path().string());
+        } else if (fs::exists(fst)) {
+          error(it->path().string() + ": not a regular file (FIFO, socket or device); not scanned");
+        }
         // else: a dangling symlink (nothing to read)
       }
       if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
@@ -133,10 +156,13 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
 namespace {
 
 // Scans one stream of a known format (a file, or an archive entry).
-// `utf16`: the stream is text decoded from UTF-16, findings are mapped back.
+// `mtime`: the file's (or entry's) modification time, the last source of a
+// message's date (-1: none). `utf16`: the stream is text decoded from
+// UTF-16, findings are mapped back.
 void ScanSource(const std::string& path, InputFormat format, ByteSource& src, InputScanners& s,
                 const FindingFilter& filter, ReportSink& sink, size_t max_message,
-                const std::function<void(const std::string&)>& error, Utf16Offsets* utf16 = nullptr) {
+                const std::function<void(const std::string&)>& error, int64_t mtime,
+                Utf16Offsets* utf16 = nullptr) {
   sink.SetPath(path);
   switch (format) {
     case InputFormat::kEml:
@@ -144,6 +170,8 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
       auto msg = ReadAll(src, path, max_message);
       if (!msg) return error(msg.error().message());
       sink.SetMessage(0, MailScanner::MessageId(*msg));
+      MessageMeta meta = ReadMessageMeta(*msg, mtime);
+      sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
       if (Status st = s.mail.Scan(*msg, 0, 1, filter, sink); !st.ok()) error(path + ": " + st.message());
       return;
     }
@@ -160,6 +188,8 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
           continue;
         }
         sink.SetMessage(m.index, MailScanner::MessageId(m.bytes));
+        MessageMeta meta = ReadMessageMeta(m.bytes, mtime);
+        sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
         if (Status st = s.mail.Scan(m.bytes, m.offset, m.line, filter, sink); !st.ok()) error(path + ": " + st.message());
       }
     }
@@ -289,6 +319,11 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
   archive_read_support_filter_zstd(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_zip(a.get());
+  // A single compressed file (x.txt.gz, mail.eml.xz, export.jsonl.zst):
+  // libarchive's raw format gives its decompressed bytes as one entry,
+  // scanned as "x.txt.gz!/x.txt" by the name without the compression
+  // suffix and by its content. Bids lowest: tar and zip win.
+  archive_read_support_format_raw(a.get());
   auto streamed = std::make_unique<ArchiveStream>();
   streamed->src = stream;
   int opened = stream ? archive_read_open(a.get(), streamed.get(), nullptr, &ArchiveStream::Read, nullptr)
@@ -308,6 +343,20 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       return error(path + ": more than 100 000 entries; the rest is not scanned");
     }
     const char* name = archive_entry_pathname(e);
+    std::string raw_name;
+    if (archive_format(a.get()) == ARCHIVE_FORMAT_RAW) {
+      // Raw without a compression filter: not an archive nor a compressed
+      // file (only named like one): an error, never read as something else.
+      if (archive_filter_count(a.get()) < 2)
+        return error(path + ": not a tar/zip archive nor a gzip/xz/bzip2/zstd compressed file; not scanned");
+      raw_name = fs::path(path).filename().string();
+      for (const char* x : {".gz", ".xz", ".bz2", ".zst", ".GZ", ".XZ", ".BZ2", ".ZST"})
+        if (raw_name.size() > std::strlen(x) && raw_name.compare(raw_name.size() - std::strlen(x), std::string::npos, x) == 0) {
+          raw_name.resize(raw_name.size() - std::strlen(x));
+          break;
+        }
+      name = raw_name.c_str();
+    }
     std::string label = path + "!/" + (name ? name : "?");
     for (char& c : label)
       if (static_cast<unsigned char>(c) < 32) c = '?';
@@ -359,11 +408,12 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       Utf16ToUtf8(std::string_view(data).substr(std::min(bom, data.size())), k.big_endian, text);
       Utf16Offsets map(text, bom);
       auto src = StringSource(text, label);
-      ScanSource(label, f, *src, s, filter, sink, max_message, error, &map);
+      ScanSource(label, f, *src, s, filter, sink, max_message, error, -1, &map);
       continue;
     }
     auto src = StringSource(data, label);
-    ScanSource(label, f, *src, s, filter, sink, max_message, error);
+    ScanSource(label, f, *src, s, filter, sink, max_message, error,
+               archive_entry_mtime_is_set(e) ? static_cast<int64_t>(archive_entry_mtime(e)) : -1);
   }
 }
 
@@ -434,6 +484,9 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     ScanArchive(in.path, src.get(), s, filter, sink, max_message, error, budget, 1);
     return 0;
   }
+  int64_t mtime = -1;
+  struct stat st;
+  if (!in.stream && in.path != "-" && stat(in.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) mtime = st.st_mtime;
   if (src && opened_utf16.utf16) {
     // UTF-16: read whole (up to --max-message-size; larger is an error,
     // not a partial scan), decoded to UTF-8, findings mapped back.
@@ -448,7 +501,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     Utf16ToUtf8(std::string_view(*raw).substr(std::min(bom, raw->size())), opened_utf16.big_endian, text);
     Utf16Offsets map(text, bom);
     auto dsrc = StringSource(text, in.path);
-    ScanSource(in.path, format, *dsrc, s, filter, sink, max_message, error, &map);
+    ScanSource(in.path, format, *dsrc, s, filter, sink, max_message, error, mtime, &map);
     if (s.progress) *s.progress += raw->size();
     return s.progress ? raw->size() : 0;
   }
@@ -466,11 +519,11 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     }
   }
   if (!s.progress) {
-    ScanSource(in.path, format, *src, s, filter, sink, max_message, error);
+    ScanSource(in.path, format, *src, s, filter, sink, max_message, error, mtime);
     return 0;
   }
   CountingSource counted(*src, *s.progress);
-  ScanSource(in.path, format, counted, s, filter, sink, max_message, error);
+  ScanSource(in.path, format, counted, s, filter, sink, max_message, error, mtime);
   return counted.added();
 }
 

@@ -36,9 +36,12 @@ struct Input {
 // each directory walked once by device and inode, so links cannot loop),
 // sorted; "-" is stdin. `forced` is --input ("auto" detects per file).
 // Unreadable directories and FIFOs, sockets and devices found in a walk
-// (not opened: reading could block) are reported through `error`.
+// (not opened: reading could block) are reported through `error`. A walk
+// skips `.git` directories and the directories in `skip` (batch: its own
+// report directory, so a rerun does not scan its last report).
 std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
-                                const std::function<void(const std::string&)>& error);
+                                const std::function<void(const std::string&)>& error,
+                                const std::vector<std::string>& skip = {});
 
 // The readers of one thread.
 struct InputScanners {

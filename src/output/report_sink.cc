@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "output/identifier_masker.h"
+#include "output/report_text.h"
 
 namespace nordpii {
 
@@ -87,6 +88,10 @@ ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal, Identif
     : out_(out), format_(format), reveal_(reveal), masker_(masker) {
   masker_.SetReveal(reveal);
   if (format_ == ReportFormat::kJson) std::fputs("{\"findings\":[", out_);
+  if (format_ == ReportFormat::kCsv)
+    std::fputs(reveal_ ? "path,line,column,type,category,confidence,masked,hash,message_id,ticket_id,date,subject,part,field,value\r\n"
+                       : "path,line,column,type,category,confidence,masked,hash,message_id,ticket_id,date,subject,part,field\r\n",
+               out_);
 }
 
 void ReportSink::SetPath(std::string_view path) {
@@ -96,12 +101,26 @@ void ReportSink::SetPath(std::string_view path) {
   record_ = 0;
   for (auto& t : ticket_) t = ShownText();
   message_id_ = ShownText();
+  message_date_.clear();
+  date_source_.clear();
+  subject_ = ShownText();
 }
 
 void ReportSink::SetMessage(size_t index, std::string_view message_id) {
   message_index_ = index;
   message_id_ = masker_.Show(message_id);
+  message_date_.clear();
+  date_source_.clear();
+  subject_ = ShownText();
 }
+
+void ReportSink::SetMessageMeta(std::string_view date, std::string_view date_source, std::string_view subject) {
+  message_date_.assign(date);
+  date_source_.assign(date_source);
+  subject_ = masker_.Show(subject);
+}
+
+void ReportSink::SetSubject(std::string_view subject) { subject_ = masker_.Show(subject); }
 
 void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                            std::string_view closed) {
@@ -110,6 +129,7 @@ void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view 
   ticket_[1] = masker_.Show(created);
   ticket_[2] = masker_.Show(updated);
   ticket_[3] = masker_.Show(closed);
+  subject_ = ShownText();
 }
 
 const ShownText& ReportSink::Field(const std::string& raw) {
@@ -130,7 +150,20 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
   }
   ++*last_count_;
   line_.clear();
-  if (format_ == ReportFormat::kText) {
+  if (format_ == ReportFormat::kCsv) {
+    const std::string& date = !message_date_.empty() ? message_date_
+                              : !ticket_[3].empty()  ? ticket_[3].str()
+                              : !ticket_[2].empty()  ? ticket_[2].str()
+                                                     : ticket_[1].str();
+    line_ = CsvCell(path_.str()) + ',' + std::to_string(f.line) + ',' + std::to_string(f.column) + ',' +
+            CsvCell(f.type) + ',' + CsvCell(f.category) + ',' + ConfidenceName(f.confidence) + ',' +
+            CsvCell(f.masked) + ',' + f.hash + ',' + CsvCell(message_id_.str()) + ',' +
+            CsvCell(has_ticket() && ticket_[0].empty() ? "#" + std::to_string(record_) : ticket_[0].str()) + ',' +
+            CsvCell(date) + ',' + CsvCell(subject_.str()) + ',' + CsvCell(f.part_offset >= 0 ? f.part : "") + ',' +
+            CsvCell(f.part_offset >= 0 ? Field(f.field).str() : "");
+    if (reveal_) line_ += ',' + CsvCell(SafeUtf8(raw));
+    line_ += "\r\n";
+  } else if (format_ == ReportFormat::kText) {
     std::string value = reveal_ ? SafeUtf8(raw) : f.masked;
     // One finding per line: a value written across a line break shows "\n".
     for (size_t k = 0; (k = value.find_first_of("\r\n\t", k)) != std::string::npos;)
@@ -189,6 +222,16 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       line_ += ",\"message_id\":";
       AppendJsonString(line_, message_id_);
     }
+    if (!message_date_.empty()) {
+      line_ += ",\"date\":";
+      AppendJsonString(line_, message_date_);
+      line_ += ",\"date_source\":";
+      AppendJsonString(line_, date_source_);
+    }
+    if (!subject_.empty()) {
+      line_ += ",\"subject\":";
+      AppendJsonString(line_, subject_);
+    }
     if (has_ticket()) {
       line_ += ",\"record\":";
       AppendNumber(line_, record_);
@@ -226,6 +269,12 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
 
 void ReportSink::Event(std::string_view kind, std::string_view part, const std::string& rest_json,
                        const std::string& text) {
+  if (format_ == ReportFormat::kCsv) {
+    std::string l = CsvCell(path_.str()) + ",,,event:" + std::string(kind) + ",,,,," + CsvCell(message_id_.str()) +
+                    ",,,," + CsvCell(part) + ',' + CsvCell(text) + (reveal_ ? ",\r\n" : "\r\n");
+    std::fputs(l.c_str(), out_);
+    return;
+  }
   if (format_ == ReportFormat::kText) {
     std::string l = path_.str() + ": ";
     if (message_index_ > 0) l += "message " + std::to_string(message_index_) + ": ";

@@ -21,6 +21,11 @@
 //   temporary   bool    temporary id (HETU 900-999)
 //   message_index integer mbox only: 1-based message number in the file
 //   message_id  string  mail only: the Message-ID header (without <>)
+//   date        string  mail only: the message's date, YYYY-MM-DD (UTC), when known
+//   date_source string  mail only: where the date came from: "date" (the Date
+//                       header), "received" (the newest Received stamp) or
+//                       "mtime" (the file's modification time)
+//   subject     string  mail and tickets: the subject, identifiers masked
 //   part        string  mail only: MIME part number ("" = top message headers,
 //                       "1", "2.1", ... IMAP numbering)
 //   field       string  mail only: "body" or the header name ("Subject")
@@ -35,6 +40,12 @@
 //    (digit runs of 6+ masked), "size", "scanned": false}
 // Text format: "path:line:column type confidence masked [(part P field)]".
 // JSON format: {"findings": [...], ["events": [...]], "summary": {...}}.
+// CSV format (RFC 4180, CRLF, cells quoted by CsvCell with its formula
+// guard): a header row, then one row per finding:
+//   path,line,column,type,category,confidence,masked,hash,message_id,
+//   ticket_id,date,subject,part,field[,value]
+// and one per event, with type "event:note" or "event:attachment" and the
+// note or the attachment's description in `field`.
 #ifndef NORDPII_OUTPUT_REPORT_SINK_H_
 #define NORDPII_OUTPUT_REPORT_SINK_H_
 
@@ -50,7 +61,7 @@
 
 namespace nordpii {
 
-enum class ReportFormat { kText, kJsonl, kJson };
+enum class ReportFormat { kText, kJsonl, kJson, kCsv };
 
 class ReportSink;
 class IdentifierMasker;
@@ -75,6 +86,11 @@ class ReportSink : public StreamSink {
   // The message being scanned (mail): index in an mbox (0 = not an mbox)
   // and its Message-ID.
   void SetMessage(size_t index, std::string_view message_id);
+  // The message's date ("YYYY-MM-DD" or ""), its source and its subject
+  // (shown masked); reset by SetMessage and SetPath.
+  void SetMessageMeta(std::string_view date, std::string_view date_source, std::string_view subject);
+  // A ticket's subject (shown masked); reset by SetTicket and SetPath.
+  void SetSubject(std::string_view subject);
   // The ticket being scanned (ticket exports): record number, id, dates.
   void SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                  std::string_view closed);
@@ -91,9 +107,15 @@ class ReportSink : public StreamSink {
   // The context written with each finding (as shown).
   const ShownText& path() const { return path_; }
   const ShownText& message_id() const { return message_id_; }
+  // Mail: the date ("YYYY-MM-DD" or "") and its source (program text).
+  const std::string& message_date() const { return message_date_; }
+  const std::string& date_source() const { return date_source_; }
+  const ShownText& subject() const { return subject_; }
   // A ticket's id, created, updated, closed (as shown); has_ticket() false
   // when the input is not a ticket export.
   bool has_ticket() const { return record_ > 0; }
+  size_t record() const { return record_; }
+  size_t message_index() const { return message_index_; }
   const ShownText& ticket_id() const { return ticket_[0]; }
   const ShownText& created() const { return ticket_[1]; }
   const ShownText& updated() const { return ticket_[2]; }
@@ -116,6 +138,8 @@ class ReportSink : public StreamSink {
   size_t record_ = 0;         // ticket record number (0 = not a ticket)
   ShownText ticket_[4];       // id, created, updated, closed
   ShownText message_id_;
+  std::string message_date_, date_source_;  // made by nordpii (a parsed date), not input text
+  ShownText subject_;
   // A finding's field (a JSON key path, a CSV header, a mail header name)
   // as shown, for the last raw field seen (fields repeat from finding to
   // finding).

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cstring>
 
 namespace nordpii {
@@ -21,9 +22,33 @@ char g_path[kSlots][kPathMax];
 char g_message[512];
 std::atomic<size_t> g_message_len{0};
 
+std::atomic<std::atomic<int>*> g_stop{nullptr};
+char g_stop_message[512];
+std::atomic<size_t> g_stop_message_len{0};
+std::atomic<int> g_trunc_fd{-1};
+std::atomic<int64_t> g_trunc_len{-1};
+
 static_assert(std::atomic<int>::is_always_lock_free, "signal handlers need lock-free atomics");
+static_assert(std::atomic<int64_t>::is_always_lock_free, "signal handlers need lock-free atomics");
+static_assert(std::atomic<std::atomic<int>*>::is_always_lock_free, "signal handlers need lock-free atomics");
 
 void OnSignal(int sig) {
+  if (std::atomic<int>* stop = g_stop.load(); stop != nullptr && stop->load() == 0) {
+    stop->store(sig);
+    size_t n = g_stop_message_len.load();
+    if (n) {
+      ssize_t w = write(STDERR_FILENO, g_stop_message, n);
+      (void)w;
+    }
+    return;
+  }
+  if (int fd = g_trunc_fd.load(); fd >= 0) {
+    int64_t len = g_trunc_len.load();
+    if (len >= 0 && ftruncate(fd, static_cast<off_t>(len)) != 0) {
+      // Nothing more a signal handler can do; the checkpoint still tells a
+      // resumed run which findings are complete.
+    }
+  }
   for (int i = 0; i < kSlots; ++i)
     if (g_state[i].load() == 2) unlink(g_path[i]);
   size_t n = g_message_len.load();
@@ -66,6 +91,19 @@ int RegisterTemp(const std::string& path) {
     }
   }
   return -1;
+}
+
+void SetStopFlag(std::atomic<int>* flag, const std::string& message) {
+  size_t n = std::min(message.size(), sizeof g_stop_message);
+  g_stop_message_len.store(0);
+  std::memcpy(g_stop_message, message.data(), n);
+  g_stop_message_len.store(n);
+  g_stop.store(flag);
+}
+
+void SetAbortTruncate(int fd, int64_t length) {
+  g_trunc_len.store(length);
+  g_trunc_fd.store(fd);
 }
 
 void UnregisterTemp(int slot) {

@@ -15,6 +15,8 @@
 #ifndef NORDPII_OUTPUT_TEMP_CLEANUP_H_
 #define NORDPII_OUTPUT_TEMP_CLEANUP_H_
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 namespace nordpii {
@@ -31,6 +33,18 @@ void InstallTempCleanup(const std::string& message);
 int RegisterTemp(const std::string& path);
 // Forgets a slot (-1 is ignored): call before the file is renamed or removed.
 void UnregisterTemp(int slot);
+
+// A graceful stop (batch): with a flag set, the first signal only stores
+// its number in *flag and writes `message` (a full line); the command
+// stops taking work, finishes what is in progress and reports. A second
+// signal does what InstallTempCleanup's handler does (unlink, message,
+// re-raise). `flag` must outlive the handler; nullptr turns this off.
+void SetStopFlag(std::atomic<int>* flag, const std::string& message);
+// On the second signal (the abort), truncate file descriptor `fd` to
+// `length` bytes first: an append-only report file never ends in a
+// half-written line. Call again with the new length after each complete
+// write; fd -1 turns this off.
+void SetAbortTruncate(int fd, int64_t length);
 
 }  // namespace nordpii
 

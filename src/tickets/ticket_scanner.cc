@@ -307,6 +307,7 @@ struct JsonWalk {
   // Ids and dates of the ticket, by key; every other key is passed over at
   // the cost of a few length compares.
   void Capture(std::string_view norm, std::string_view token) {
+    if (norm == "subject" || norm == "title" || norm == "fields.summary") return CaptureSubject(token);
     enum Which { kId, kCreated, kUpdated, kClosed };
     static constexpr std::pair<std::string_view, Which> kKeys[] = {
         {"id", kId},           {"key", kId},          {"ticket_id", kId},     {"created_at", kCreated},
@@ -323,6 +324,25 @@ struct JsonWalk {
     v.assign(token.substr(0, 64));
     for (char& c : v)
       if (static_cast<unsigned char>(c) < 32 || c == '"' || c == '\\') c = ' ';
+  }
+  // The subject (for reports, shown masked): the JSON string unescaped by
+  // simdjson, control characters as spaces, cut at 200 bytes on a UTF-8
+  // boundary. The first one wins (a comment's title is not the ticket's).
+  void CaptureSubject(std::string_view token) {
+    if (!info->subject.empty()) return;
+    if (token.size() >= 2 && token.front() == '"') token = token.substr(1, token.size() - 2);  // numbers' tokens
+    thread_local od::parser parser;
+    simdjson::padded_string padded("\"" + std::string(token.substr(0, 4096)) + "\"");
+    std::string_view v;
+    auto doc = parser.iterate(padded);
+    if (doc.error() || doc.get_string().get(v)) return;
+    std::string sub(v.substr(0, 200));
+    if (sub.size() == 200)
+      while (!sub.empty() && (static_cast<unsigned char>(sub.back()) & 0xC0) == 0x80) sub.pop_back();
+    if (sub.size() < v.size() && !sub.empty() && static_cast<unsigned char>(sub.back()) >= 0xC0) sub.pop_back();
+    for (char& c : sub)
+      if (static_cast<unsigned char>(c) < 32 || c == 0x7F) c = ' ';
+    info->subject = std::move(sub);
   }
   simdjson::error_code Value(od::value v, std::string& norm, std::string& path) {
     if (++depth > 256) return simdjson::DEPTH_ERROR;
@@ -525,7 +545,11 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       else if (lname == "updated_at" || lname == "updated") info.updated = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
-      else if (lname == "closed_at" || lname == "closed" || lname == "solved_at" || lname == "resolved_at")
+      else if ((lname == "subject" || lname == "title" || lname == "summary") && info.subject.empty()) {
+        info.subject = CsvFieldText(r.bytes, fields[i]).substr(0, 200);
+        for (char& c : info.subject)
+          if (static_cast<unsigned char>(c) < 32 || c == 0x7F) c = ' ';
+      } else if (lname == "closed_at" || lname == "closed" || lname == "solved_at" || lname == "resolved_at")
         info.closed = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       if (!opt_.columns.empty()) {
         bool want = false;

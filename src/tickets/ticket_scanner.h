@@ -35,6 +35,7 @@ namespace nordpii {
 
 struct TicketInfo {
   std::string id, created, updated, closed;
+  std::string subject;  // subject / title / Jira summary, unescaped, at most 200 bytes; RAW: show masked
   std::string map;  // field map used: zendesk, freshdesk, jira, fields, all, csv
 };
 
