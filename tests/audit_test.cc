@@ -457,7 +457,8 @@ TEST_CASE("issue 15: scan --format csv: one row per finding, RFC 4180, masked, e
   WriteFile(d + "/in/kunde-15108695088, \"x\".eml",
             "Subject: =x, \"sak\" 15108695088\nDate: 1 Jan 2024 00:00 +0000\nMIME-Version: 1.0\n"
             "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nfnr 15108695088\n"
-            "--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=a.bin\n\nxx\n--b--\n");
+            "--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=a.bin\n"
+            "Content-Transfer-Encoding: base64\n\nAAECAwQFBgcICQ==\n--b--\n");  // no text in it: listed
   WriteFile(d + "/in/t.csv", "id,subject,body\n5,Konto,fnr 15108695088\n");
   Run r = Bash(d, "$N scan --format csv in > out.csv; echo rc=$?; /usr/bin/python3 -c \"\n"
                   "import csv\n"
