@@ -409,7 +409,17 @@ struct MailScanner::Unit {
 bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, Unit& u, size_t& decoded_total,
                                     std::vector<std::string>& notes, bool& incomplete) {
   const std::string type = e.type + "/" + e.subtype;
-  if (DetectDocFormat(type, e.filename, "", limits_.ocr) == DocFormat::kNone) return false;
+  if (DetectDocFormat(type, e.filename, "", limits_.ocr) == DocFormat::kNone) {
+    // Type and name say nothing (or something else): the first bytes decide
+    // — a zip (an Office file named .dat, a zip of documents), an OLE2 file
+    // (legacy Office), a PDF — so a renamed document is not passed unread.
+    std::string_view prefix = body.substr(0, std::min<size_t>(body.size(), 2048));
+    Decoded head;
+    if (e.encoding == "quoted-printable") head = DecodeQuotedPrintable(prefix);
+    else if (e.encoding == "base64") head = DecodeBase64(prefix);
+    const bool enc = e.encoding == "quoted-printable" || e.encoding == "base64";
+    if (SniffDocFormat(enc ? std::string_view(head.bytes) : prefix) == DocFormat::kNone) return false;
+  }
   if (body.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
     notes.push_back("part " + u.part + ": decoded size limit reached, attachment not scanned");
     incomplete = true;
@@ -420,6 +430,7 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
   std::string_view bytes = (e.encoding == "quoted-printable" || e.encoding == "base64")
                                ? std::string_view(u.transfer.bytes) : body;
   u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024), limits_.ocr);
+  if (u.doc_format == DocFormat::kNone) u.doc_format = SniffDocFormat(bytes.substr(0, 1024));
   if (u.doc_format == DocFormat::kNone) {
     // Listed as an attachment that is not scanned, as any other binary part.
     notes.push_back("part " + u.part + ": named or typed as a document but its bytes are not one; not extracted");

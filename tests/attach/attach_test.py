@@ -13,6 +13,7 @@ import json
 import os
 import random
 import socket
+import shutil
 import struct
 import subprocess
 import sys
@@ -435,6 +436,31 @@ def other_parts(d):
     eml(mm, xm, "application/vnd.ms-excel.sheet.macroEnabled.12")
     rc, out, err, _ = run(["scan", "--format", "jsonl", mm])
     check(rc == 1 and '"field":"xlsx:Ansatte!B2"' in out, "an .xlsm attachment with its macro-enabled type is read (exit %d)" % rc)
+
+    # Mail attachments whose type and name say nothing or lie: a zip of
+    # documents, an xlsx named .dat, an .xls sent as octet-stream without a
+    # name — recognised by their bytes and read.
+    zx = os.path.join(d, "vedlegg.zip")
+    inner_x = os.path.join(d, "liste-inner.xlsx"); g.xlsx(inner_x, [["Navn", "Notat"], ["Ola", "%s: %s" % leg[1][:2]]])
+    with zipfile.ZipFile(zx, "w") as z:
+        z.write(inner_x, "eksport/liste.xlsx")
+        z.writestr("eksport/notat.txt", "%s: %s\n" % leg[2][:2])
+    renamed = os.path.join(d, "liste.dat"); shutil.copy(inner_x, renamed)
+    for src, ctype, what in ((zx, "application/zip", "a zip attachment"),
+                             (renamed, "application/octet-stream", "an xlsx named .dat"),
+                             (xl, "application/octet-stream", "an .xls as octet-stream")):
+        m2 = os.path.join(d, os.path.basename(src) + ".eml")
+        eml(m2, src, ctype)
+        rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", m2])
+        check(rc == 1 and '"category":"national-id"' in out, "mail: %s is read by its bytes (exit %d)" % (what, rc))
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", os.path.join(d, "vedlegg.zip.eml")])
+    check(key(leg[1][2]) in key(out) and key(leg[2][2]) in key(out), "mail: both members of the zip attachment are read")
+    red = os.path.join(d, "zip-red.eml")
+    rc, out, err, _ = run(["redact", os.path.join(d, "vedlegg.zip.eml"), "-o", red])
+    check(rc == 0 and b"nordpii removed the attachment 'vedlegg.zip' (zip" in open(red, "rb").read(),
+          "redact replaces the zip attachment with findings by a notice (exit %d)" % rc)
+    for f in (zx, renamed, inner_x):
+        os.remove(f)
 
     # ODS: a float cell shown with its leading zero under a header that names
     # no identifier (the number style keeps the zero; the value lost it).
