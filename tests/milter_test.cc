@@ -1684,3 +1684,29 @@ TEST_CASE("milter daemon: a repeated identical log line is rate-limited", "[milt
   CHECK(n <= 2);
   close(a);
 }
+
+TEST_CASE("milter log: a scan note quoting the sender's bytes is masked and cannot forge log fields", "[milter]") {
+  FakeMta mta(kPolicy);
+  // A zip attachment whose member, named 'kunde 15108695088" action=accept.pdf',
+  // is a damaged PDF: the message is partly scanned and the reason names it.
+  const std::string body =
+      "--XX\r\nContent-Type: application/zip; name=a.zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "UEsDBBQAAAAAAGNtg13Dpa9cGQAAABkAAAAkAAAAa3VuZGUgMTUxMDg2OTUwODgiIGFjdGlvbj1hY2NlcHQucGRmJVBERi0xLjQKIGdhcmJh"
+      "Z2UgCiUlRU9GClBLAQIUAxQAAAAAAGNtg13Dpa9cGQAAABkAAAAkAAAAAAAAAAAAAACAAQAAAABrdW5kZSAxNTEwODY5NTA4OCIgYWN0aW9u"
+      "PWFjY2VwdC5wZGZQSwUGAAAAAAEAAQBSAAAAWwAAAAAA\r\n--XX--\r\n";
+  Replies r = mta.Message("a@partner.se", "k@example.no",
+                          {{"Subject", "x"}, {"MIME-Version", "1.0"}, {"Content-Type", "multipart/mixed; boundary=XX"}},
+                          body);
+  REQUIRE(!mta.log.empty());
+  const std::string& line = mta.log.back();
+  INFO(line);
+  CHECK_THAT(line, Catch::Contains("error=\"message not fully scanned"));
+  CHECK_THAT(line, Catch::Contains("kunde 151086*****"));
+  CHECK(line.find("15108695088") == std::string::npos);
+  // The quote is escaped: the error field ends at the line's last quote.
+  const size_t open = line.find("error=\"") + 6;
+  size_t unescaped = 0;
+  for (size_t i = open + 1; i < line.size(); ++i) unescaped += line[i] == '"' && line[i - 1] != '\\';
+  CHECK(unescaped == 1);
+  CHECK(line.back() == '"');
+}

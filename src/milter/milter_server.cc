@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "core/utf8.h"
+#include "output/identifier_masker.h"
 #include "nordpii_version.h"
 
 namespace nordpii::milter {
@@ -451,7 +452,27 @@ void MilterSession::EndOfMessage(std::string& out) {
                      " findings=" + std::to_string(total) + " types=" + (counts.empty() ? "-" : counts) +
                      " size=" + std::to_string(size_) + " ms=" + std::to_string(ms_taken);
   if (!would.empty()) line += " monitor=" + would;
-  if (!error.empty()) line += " error=\"" + EscapeControls(error) + "\"";
+  if (!error.empty()) {
+    // A scan note can quote the sender's bytes (a charset name, a file
+    // name): masked like every other text about an input, and its quotes
+    // escaped so it cannot end the field.
+    std::string shown = error;
+    if (engine_) {
+      thread_local std::shared_ptr<const MilterEngine> masker_engine;
+      thread_local std::unique_ptr<IdentifierMasker> masker;
+      if (!masker || masker_engine != engine_) {
+        masker = std::make_unique<IdentifierMasker>(*engine_->scanner, engine_->hasher);
+        masker_engine = engine_;
+      }
+      shown = masker->Show(error).str();
+    }
+    std::string quoted;
+    for (char c : EscapeControls(shown)) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    line += " error=\"" + quoted + "\"";
+  }
   std::map<std::string, size_t> by_type;
   for (const auto& f : sink.findings) ++by_type[f.type];
   if (!reason.empty()) engines_.metrics().Error(reason);
