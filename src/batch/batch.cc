@@ -573,7 +573,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error);
   // Work items: a file, or a record-aligned range of a large one, so one big
   // export is scanned by all the threads (work_items.h).
-  const std::vector<Input> items = SplitWorkItems(inputs, WorkRangeBytes());
+  const std::vector<Input> items = SplitWorkItems(inputs, WorkRangeBytes(), o.mail_limits.max_message_bytes);
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
   // The summary starts from the findings kept; each worker adds its own.
@@ -679,8 +679,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   uint64_t total_bytes = 0;
   std::deque<size_t> queue;  // indices into items
   for (const Input& in : inputs) total_bytes += in.size;
-  // Ranges of one file are written to findings.jsonl in file order (as one
-  // job writes them): prev[i] is the range before item i (or -1), and an
+  // Ranges (and archive members) of one file are written to findings.jsonl
+  // in file order (as one job writes them): prev[i] is the range before item i (or -1), and an
   // item waits until that one is written. Items are taken in order, so the
   // one waited for is already being scanned.
   std::vector<ptrdiff_t> prev(items.size(), -1);
@@ -688,7 +688,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::vector<std::string> item_ids;
   for (size_t i = 0; i < items.size(); ++i) {
     item_ids.push_back(WorkItemId(items[i]));
-    if (i > 0 && items[i].end > 0 && items[i].begin > 0 && items[i - 1].path == items[i].path)
+    if (i > 0 && (items[i].begin > 0 || items[i].member > 0) && items[i - 1].path == items[i].path)
       prev[i] = static_cast<ptrdiff_t>(i) - 1;
     if (done.count(item_ids[i])) written[i] = 1;
     else queue.push_back(i);

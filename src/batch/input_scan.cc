@@ -247,13 +247,21 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
   std::string data;
   for (;;) {
     int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF && in.member > entries)
+      return error(in.path + ": the archive changed since it was listed; member " + std::to_string(in.member) + " not scanned");
     if (r == ARCHIVE_EOF) return;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(in.path + ": " + archive_error_string(a.get()));
     if (++entries > 100000) return error(in.path + ": more than 100 000 entries; the rest is not scanned");
+    // A member item (work_items.h): only its entry; the others' data are
+    // skipped unread.
+    if (in.member > 0 && entries < in.member) continue;
+    if (in.member > 0 && entries > in.member) return;
     const char* name = archive_entry_pathname(e);
     std::string label = in.path + "!/" + (name ? name : "?");
     for (char& c : label)
       if (static_cast<unsigned char>(c) < 32) c = '?';
+    if (in.member > 0 && (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)))
+      return error(label + ": the archive changed since it was listed; not scanned");
     if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) continue;  // dirs, links
     data.clear();
     char buf[1 << 16];
@@ -269,6 +277,11 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
       if (data.size() + static_cast<size_t>(n) > max_message || used > budget) {
         too_big = true;
         break;
+      }
+      if (in.member > 0 && data.size() + static_cast<size_t>(n) > in.member_size) {
+        // More than the declared size the archive's budget was checked with.
+        error(label + ": more data than its declared size; not scanned");
+        return;
       }
       data.append(buf, static_cast<size_t>(n));
     }
@@ -289,6 +302,7 @@ void ScanArchive(const Input& in, ByteSource* stream, InputScanners& s, const Fi
     }
     auto src = StringSource(data, label);
     ScanSource(label, f, *src, s, filter, sink, max_message, error);
+    if (in.member > 0) return;  // its one entry
   }
 }
 

@@ -33,6 +33,11 @@ struct Input {
   // line at begin, records_before the JSONL records or mbox messages that
   // start before it, so findings are numbered as in a scan of the whole file.
   uint64_t begin = 0, end = 0, first_line = 1, records_before = 0;
+  // A work item that is one member of a zip or uncompressed tar: its entry
+  // number in the archive (1-based; 0: the whole file) and its declared
+  // size (more data than that is an error: the archive's budget was
+  // checked against the declared sizes when it was split).
+  uint64_t member = 0, member_size = 0;
 };
 
 // Expands paths into inputs: a Maildir (or any directory with --input

@@ -8,6 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <memory>
+
 #include "extract/extractor.h"
 
 namespace nordpii {
@@ -22,6 +27,7 @@ uint64_t WorkRangeBytes() {
 }
 
 std::string WorkItemId(const Input& item) {
+  if (item.member > 0) return item.path + "\x1e#" + std::to_string(item.member);
   if (item.end == 0) return item.path;
   return item.path + "\x1e" + std::to_string(item.begin) + "-" + std::to_string(item.end);
 }
@@ -106,9 +112,48 @@ bool Split(const Input& in, uint64_t range_bytes, std::vector<Input>& out) {
   return true;
 }
 
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// A zip or uncompressed tar (seekable: libarchive skips a member's data
+// without reading it): one item per regular file in it.
+bool SplitArchive(const Input& in, uint64_t max_message, std::vector<Input>& out) {
+  std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_zip(a.get());  // no decompression filters: compressed tars stay whole
+  if (archive_read_open_filename(a.get(), in.path.c_str(), 1 << 16) != ARCHIVE_OK) return false;
+  std::vector<std::pair<uint64_t, uint64_t>> members;  // entry number, declared size
+  uint64_t entries = 0, declared = 0;
+  archive_entry* e = nullptr;
+  for (;;) {
+    int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK || ++entries > 100000) return false;  // whole: its scan reports it
+    if (archive_filter_count(a.get()) > 1) return false;     // compressed (e.g. tar.gz)
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) continue;
+    if (!archive_entry_size_is_set(e)) return false;
+    const auto size = static_cast<uint64_t>(archive_entry_size(e));
+    if (size > max_message) return false;
+    declared += size;
+    members.emplace_back(entries, size);
+  }
+  if (members.size() < 2 || declared > max_message * 64) return false;
+  for (size_t i = 0; i < members.size(); ++i) {
+    Input m = in;
+    m.member = members[i].first;
+    m.member_size = members[i].second;
+    m.size = in.size * (i + 1) / members.size() - in.size * i / members.size();  // shares of the file
+    out.push_back(std::move(m));
+  }
+  return true;
+}
+
 }  // namespace
 
-std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes) {
+std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message) {
+  // NORDPII_WORK_ITEMS=whole: one item per input (tests compare with it).
+  if (const char* e = std::getenv("NORDPII_WORK_ITEMS"); e && std::strcmp(e, "whole") == 0) return inputs;
   std::vector<Input> out;
   out.reserve(inputs.size());
   for (const Input& in : inputs) {
@@ -117,6 +162,9 @@ std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t ran
                              in.format == InputFormat::kText) &&
                             DetectDocFormat("", in.path, "", true) == DocFormat::kNone;  // documents by name: whole
     if (splittable && range_bytes > 0 && in.size > range_bytes && Split(in, range_bytes, out)) continue;
+    if (!in.stream && in.path != "-" && in.end == 0 && in.member == 0 && in.format == InputFormat::kArchive &&
+        DetectDocFormat("", in.path, "", true) == DocFormat::kNone && SplitArchive(in, max_message, out))
+      continue;
     out.push_back(in);
   }
   return out;

@@ -33,14 +33,19 @@ uint64_t WorkRangeBytes();
 inline constexpr uint64_t kRangeLeadIn = 8192;
 
 // Splits inputs larger than range_bytes (regular JSONL, mbox and text files)
-// into ranges of about range_bytes, never inside a record; other inputs are
-// one item each. One sequential pass over each split file (counting lines,
-// records and messages). A file that cannot be read stays one item (its
-// scan reports the error). Items of one file are consecutive, in file order.
-std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes);
+// into ranges of about range_bytes, never inside a record; a zip or an
+// uncompressed tar with more than one file into one item per member (its
+// headers are listed; only when every member's declared size is within
+// max_message, their sum within the archive budget of 64 x max_message and
+// there are at most 100 000 entries — else it stays whole and its scan
+// reports the limit). Other inputs are one item each. One sequential pass
+// over each split file. A file that cannot be read stays one item (its scan
+// reports the error). Items of one file are consecutive, in file order.
+std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes,
+                                  uint64_t max_message = 64u << 20);
 
 // The item's id in a checkpoint: the path, or for a range
-// "path\x1e" "begin-end".
+// "path\x1e" "begin-end", for an archive member "path\x1e#N".
 std::string WorkItemId(const Input& item);
 
 }  // namespace nordpii

@@ -245,7 +245,7 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   std::vector<Input> files = ExpandInputs(b.paths, b.input, error);
   // One item per file, or per record-aligned range of a large JSONL, mbox
   // or text file (work_items.h, as batch --jobs splits them).
-  std::vector<Input> inputs = SplitWorkItems(files, WorkRangeBytes());
+  std::vector<Input> inputs = SplitWorkItems(files, WorkRangeBytes(), b.mail_limits.max_message_bytes);
   Nats n;
   if (Status s = n.Connect(o.nats); !s.ok()) return Log(s.message()), 2;
   if (Status s = EnsureStreams(n, o.nats, o); !s.ok()) return Log(s.message()), 2;
@@ -261,6 +261,8 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       item += ",\"begin\":" + std::to_string(in.begin) + ",\"end\":" + std::to_string(in.end) +
               ",\"first_line\":" + std::to_string(in.first_line) +
               ",\"records_before\":" + std::to_string(in.records_before);
+    if (in.member > 0)  // an archive member: the worker scans that entry only
+      item += ",\"member\":" + std::to_string(in.member) + ",\"member_size\":" + std::to_string(in.member_size);
     item += "}";
     if (Status s = n.Publish(subject, job + "/" + std::to_string(i), item); !s.ok()) return Log(s.message()), 2;
   }
@@ -378,7 +380,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     std::string job, path, format;
     size_t item = 0;
     uint64_t size = 0;
-    uint64_t begin = 0, end = 0, first_line = 1, records_before = 0;
+    uint64_t begin = 0, end = 0, first_line = 1, records_before = 0, member = 0, member_size = 0;
     try {
       auto j = nlohmann::json::parse(std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
       job = j.at("job").get<std::string>();
@@ -392,6 +394,10 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
         first_line = j.at("first_line").get<uint64_t>();
         records_before = j.at("records_before").get<uint64_t>();
         if (end <= begin || first_line < 1) throw std::invalid_argument("range");
+      }
+      if (j.contains("member")) {
+        member = j.at("member").get<uint64_t>();
+        member_size = j.at("member_size").get<uint64_t>();
       }
     } catch (const std::exception&) {
       Log(me + ": dropping a malformed work item (not from nordpii submit)");
@@ -465,6 +471,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       ReportSink sink(f, ReportFormat::kJsonl, false, masker);
       Input in{path, *fmt, size};
       in.begin = begin, in.end = end, in.first_line = first_line, in.records_before = records_before;
+      in.member = member, in.member_size = member_size;
       ScanInput(in, scanners, b.filter, sink, b.mail_limits.max_message_bytes,
                 [&](const std::string& e) { errors.push_back(error_masker.Mask(e)); });
       findings = sink.count();

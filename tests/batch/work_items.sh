@@ -5,7 +5,9 @@
 # boundaries fall between a label and its value, inside CRLF lines, next to
 # blank JSONL lines and quoted ">From " lines) and scanned by 3 threads give
 # findings.jsonl and summary.json byte-identical to one job over the whole
-# file; the three files in one batch give the same findings per file; a run
+# file; the three files in one batch give the same findings per file; a zip
+# and a tar are scanned member by member (a .tar.gz stays whole) with the
+# findings of the whole archive; a run
 # killed with SIGKILL between a range's findings and its checkpoint line and
 # then resumed ends with the same report.
 # Usage: work_items.sh NORDPII
@@ -62,3 +64,38 @@ for f in big.txt big.jsonl big.mbox; do  # and each file's ranges in file order
   cmp "$T/whole-$f/findings.jsonl" "$T/res-$f" || fail "$f after resume: order differs"
 done
 echo "ok resume after kill -9 mid-file"
+# Archives: one item per member of a zip and of a tar (a nested archive, a
+# directory entry, a document among them); a tar.gz stays one item.
+mkdir "$T/arc"
+/usr/bin/python3 - "$T/in" "$T/arc" <<'PY'
+import io, os, sys, tarfile, zipfile
+src, out = sys.argv[1], sys.argv[2]
+files = {n: open(os.path.join(src, n), "rb").read() for n in ("big.txt", "big.jsonl", "big.mbox")}
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, "w") as z:
+    z.writestr("inner.txt", b"fnr 01010112345")
+files["nested.zip"] = inner.getvalue()
+files["notes/small.txt"] = files["big.txt"][:3000]
+with zipfile.ZipFile(os.path.join(out, "a.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("notes/", b"")
+    for n, b in files.items():
+        z.writestr(n, b)
+for name, mode in (("a.tar", "w"), ("a.tar.gz", "w:gz")):
+    with tarfile.open(os.path.join(out, name), mode) as t:
+        d = tarfile.TarInfo("notes"); d.type = tarfile.DIRTYPE; t.addfile(d)
+        for n, b in files.items():
+            i = tarfile.TarInfo(n); i.size = len(b); t.addfile(i, io.BytesIO(b))
+PY
+for a in a.zip a.tar a.tar.gz; do
+  NORDPII_WORK_ITEMS=whole run 4099 1 "$T/whole-$a" "$T/arc/$a"
+  rm -f "$T/cp-$a"
+  run 4099 3 "$T/items-$a" "$T/arc/$a" --checkpoint "$T/cp-$a"
+  cmp "$T/whole-$a/findings.jsonl" "$T/items-$a/findings.jsonl" || fail "$a: member items differ from the whole archive"
+  cmp "$T/whole-$a/summary.json" "$T/items-$a/summary.json" || fail "$a: summary differs"
+  members=$(grep -c "$(printf '\036')#" "$T/cp-$a" || true)
+  case $a in
+    *.gz) [ "$members" -eq 0 ] || fail "$a: split into members" ;;
+    *) [ "$members" -eq 5 ] || fail "$a: $members member items, expected 5" ;;
+  esac
+done
+echo "ok zip and tar member by member (tar.gz whole), findings as the whole archive"
