@@ -428,7 +428,10 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       natsMsg_NakWithDelay(msg, 1000, nullptr);
     };
     idle_since = std::chrono::steady_clock::now();
-    auto fmt = ParseInputFormat(format);
+    // An archive is no --input choice, but submit names it (it was refused
+    // here before: archives could not be scanned by workers at all).
+    auto fmt = format == InputFormatName(InputFormat::kArchive) ? Result<InputFormat>(InputFormat::kArchive)
+                                                                : ParseInputFormat(format);
     if (!fmt) {
       fail("unknown format " + format);
       natsMsgList_Destroy(&list);

@@ -47,6 +47,10 @@ cp in/ticket-no.txt poison/gone.txt
 # Big files split into record-aligned ranges (work items; submit with
 # NORDPII_RANGE_BYTES=65537): a JSONL export, an mbox and a text file.
 /usr/bin/python3 "$HERE/../batch/gen_ranges.py" in/big || fail "gen_ranges.py"
+# ... and a zip scanned member by member (one item per member).
+/usr/bin/python3 -c 'import sys, zipfile
+with zipfile.ZipFile("in/members.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for n in ("ticket-no.txt", "ticket-se.txt", "big/big.mbox"): z.write("in/" + n, n)' || fail "zip"
 
 declare -A SPID
 WPIDS=()
@@ -116,7 +120,7 @@ rc=$?
 [ $rc = 2 ] || fail "collect exit $rc, expected 2 (the poison item)"
 items=$(sed -n 's/.*collect: job e2e: \([0-9]*\) items.*/\1/p' collect.log)
 files=$(( $(find in -type f | wc -l) + 1 ))
-[ "${items:-0}" -ge $((files + 6)) ] || fail "big files not split into range items ($items items, $files files)"
+[ "${items:-0}" -ge $((files + 8)) ] || fail "big files not split into range / member items ($items items, $files files)"
 grep -Eq "item e2e/$SLOW delivery [2-$MD]" worker?.log || fail "slow item not redelivered after its worker was killed"
 grep -q "dead-letter after $MD deliveries" worker?.log || fail "poison item not dead-lettered"
 dies=$(grep -c "delivery 2" worker?.log | awk -F: '{s+=$2} END {print s}')
@@ -130,11 +134,11 @@ sort dist/findings.jsonl > dist.sorted
 cmp single.sorted dist.sorted || fail "collected findings differ from batch's"
 # Each big file's findings, published as several range items, in file order
 # (as batch writes them), and each was split.
-for f in big.txt big.jsonl big.mbox; do
-  grep -F "\"path\":\"in/big/$f\"" single/findings.jsonl > single-$f
-  grep -F "\"path\":\"in/big/$f\"" dist/findings.jsonl > dist-$f
-  [ "$(wc -l < single-$f)" -gt 500 ] || fail "$f: few findings"
-  cmp single-$f dist-$f || fail "$f: collected range items differ from batch (order)"
+for f in big/big.txt big/big.jsonl big/big.mbox members.zip; do
+  grep -F "\"path\":\"in/$f" single/findings.jsonl > single-${f#*/}
+  grep -F "\"path\":\"in/$f" dist/findings.jsonl > dist-${f#*/}
+  [ "$(wc -l < single-${f#*/})" -gt 500 ] || fail "$f: few findings"
+  cmp single-${f#*/} dist-${f#*/} || fail "$f: collected range / member items differ from batch (order)"
 done
 [ "$(sort -u dist.sorted | wc -l)" = "$(wc -l < dist.sorted)" ] || fail "duplicated findings"
 /usr/bin/python3 - "$T" <<'PY' || fail "summary differs"
