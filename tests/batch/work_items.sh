@@ -54,6 +54,13 @@ NORDPII_TEST_KILL_AFTER_CHECKPOINTS=20 NORDPII_RANGE_BYTES=4099 "$BIN" batch -q 
   --retention 90d "$T/in" --report "$T/resumed" --checkpoint "$T/cp" 2>/dev/null || rc=$?
 [ "$rc" -eq 137 ] || fail "the killed run exited $rc"
 [ "$(wc -l < "$T/cp")" -eq 20 ] || fail "checkpoint lines after the kill: $(wc -l < "$T/cp")"
+# Killed again 15 checkpoint lines into the resumed run (its spans are in the
+# rewritten findings.jsonl), then resumed to the end.
+rc=0
+NORDPII_TEST_KILL_AFTER_CHECKPOINTS=15 NORDPII_RANGE_BYTES=4099 "$BIN" batch -q --jobs 2 --reference-date 2026-11-23 \
+  --retention 90d "$T/in" --report "$T/resumed" --checkpoint "$T/cp" 2>/dev/null || rc=$?
+[ "$rc" -eq 137 ] || fail "the second killed run exited $rc"
+[ "$(wc -l < "$T/cp")" -eq 35 ] || fail "checkpoint lines after the second kill: $(wc -l < "$T/cp")"
 run 4099 2 "$T/resumed" "$T/in" --checkpoint "$T/cp"
 sort "$T/clean/findings.jsonl" > "$T/a"
 sort "$T/resumed/findings.jsonl" > "$T/b"
