@@ -49,11 +49,20 @@ done
 # Resume: killed (SIGKILL) after the 20th checkpoint line, with the next
 # range's findings already in findings.jsonl; the rerun equals a clean run.
 run 4099 1 "$T/clean" "$T/in"
+sort "$T/clean/findings.jsonl" > "$T/a"
 rc=0
 NORDPII_TEST_KILL_AFTER_CHECKPOINTS=20 NORDPII_RANGE_BYTES=4099 "$BIN" batch -q --jobs 2 --reference-date 2026-11-23 \
   --retention 90d "$T/in" --report "$T/resumed" --checkpoint "$T/cp" 2>/dev/null || rc=$?
 [ "$rc" -eq 137 ] || fail "the killed run exited $rc"
 [ "$(wc -l < "$T/cp")" -eq 20 ] || fail "checkpoint lines after the kill: $(wc -l < "$T/cp")"
+# A checkpoint without findings spans (as an older nordpii wrote it): findings
+# are kept by path, ranges are scanned again; the same report.
+cp -r "$T/resumed" "$T/oldcp"
+sed 's/\x1d[0-9]*-[0-9]*$//' "$T/cp" > "$T/oldcp.cp"
+run 4099 2 "$T/oldcp" "$T/in" --checkpoint "$T/oldcp.cp"
+sort "$T/oldcp/findings.jsonl" > "$T/b"
+cmp "$T/a" "$T/b" || fail "resumed from a checkpoint without spans: findings differ from a clean run"
+cmp "$T/clean/summary.json" "$T/oldcp/summary.json" || fail "resumed from a checkpoint without spans: summary differs"
 # Killed again 15 checkpoint lines into the resumed run (its spans are in the
 # rewritten findings.jsonl), then resumed to the end.
 rc=0
