@@ -27,6 +27,7 @@
 
 #include "batch/input_scan.h"
 #include "batch/report_util.h"
+#include "batch/work_items.h"
 #include "nordpii_version.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
@@ -843,18 +844,47 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     errors.push_back(std::move(shown));
   };
   std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error, {o.report_dir});
+  // Work items: a file, or a record-aligned range of a large one, so one big
+  // export is scanned by all the threads (work_items.h).
+  const std::vector<Input> items = SplitWorkItems(inputs, WorkRangeBytes(), o.mail_limits.max_message_bytes);
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
   // The summary starts from the findings kept; each worker adds its own.
   BatchSummary summary(o.date_field);
   std::set<std::string> done;
   if (!o.checkpoint.empty()) {
-    // A checkpoint line is a finished input's path, then the errors it
-    // gave, each after a \x1f: a resumed run reports them as the
-    // uninterrupted run would have.
+    // A checkpoint line is a finished item's id (WorkItemId), then the
+    // errors it gave, each after a \x1f, then \x1d and the byte span of its
+    // lines in findings.jsonl ("start-end"): a resumed run reports the
+    // errors as the uninterrupted run would have, and keeps exactly the
+    // findings of finished items (ranges of one file cannot be told apart
+    // by path). Lines without a span (older runs) keep findings by path.
     std::ifstream cp(o.checkpoint);
+    struct Span {
+      uint64_t a, b;     // in the old findings.jsonl
+      size_t line;       // of cp_lines
+      uint64_t na = 0, nb = 0;  // in the kept one
+    };
+    std::vector<Span> spans;
+    std::vector<std::string> cp_lines;  // without their spans
+    bool spanless = false;
+    std::vector<std::string> all_lines;
     for (std::string l; std::getline(cp, l);) {
       if (l.empty()) continue;
+      if (size_t sp = l.rfind('\x1d'); sp != std::string::npos) {
+        unsigned long long a = 0, b = 0;
+        if (std::sscanf(l.c_str() + sp + 1, "%llu-%llu", &a, &b) == 2 && a <= b) spans.push_back({a, b, cp_lines.size()});
+        l.resize(sp);
+        cp_lines.push_back(l);
+      } else {
+        spanless = true;
+      }
+      all_lines.push_back(std::move(l));
+    }
+    for (const std::string& l : all_lines) {
+      // Kept by path (a checkpoint begun by an older nordpii): a range or
+      // member cannot be told apart there, so it is scanned again.
+      if (spanless && l.substr(0, l.find('\x1f')).find('\x1e') != std::string::npos) continue;
       size_t cut = l.find('\x1f');
       done.insert(l.substr(0, cut));
       while (cut != std::string::npos) {
@@ -874,7 +904,40 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     if (fs::is_regular_file(findings_path, ec)) old.open(findings_path, std::ios::binary);
     auto kept = OutputFile::Open(findings_path);
     Status st = kept ? Status::Ok() : Status(kept.error());
-    for (std::string l; st.ok() && std::getline(old, l);)
+    if (!spanless) {
+      std::sort(spans.begin(), spans.end(), [](const Span& x, const Span& y) { return x.a < y.a; });
+      uint64_t at = 0;       // read position in the old file
+      uint64_t wrote = 0;    // bytes in the kept one
+      bool moved = false;
+      std::string l;
+      for (Span& sp : spans) {
+        sp.na = sp.nb = wrote;
+        if (!st.ok() || sp.a < at) continue;
+        old.clear();
+        old.seekg(static_cast<std::streamoff>(sp.a));
+        at = sp.a;
+        while (st.ok() && at < sp.b && std::getline(old, l)) {
+          at += l.size() + 1;
+          if (l.empty()) continue;
+          st = (*kept)->Write(l + '\n');
+          wrote += l.size() + 1;
+          summary.AddLine(l);
+        }
+        sp.nb = wrote;
+        moved |= sp.na != sp.a || sp.nb != sp.b;
+      }
+      // Findings dropped between kept spans (an item whose findings were
+      // written but not checkpointed, before others that were): the spans
+      // move, and the checkpoint is rewritten with them.
+      if (moved && st.ok()) {
+        std::vector<std::string> span_of(cp_lines.size());
+        for (const Span& sp : spans) span_of[sp.line] = "\x1d" + std::to_string(sp.na) + "-" + std::to_string(sp.nb);
+        std::string text;
+        for (size_t i = 0; i < cp_lines.size(); ++i) text += cp_lines[i] + span_of[i] + "\n";
+        st = WriteWhole(o.checkpoint, text);
+      }
+    }
+    for (std::string l; spanless && st.ok() && std::getline(old, l);)
       if (!l.empty() && FromDoneInput(done_shown, LinePath(l))) {
         st = (*kept)->Write(l + '\n');
         summary.AddLine(l);
@@ -895,11 +958,23 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   }
   if (std::fseek(out, 0, SEEK_END) == 0) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
   uint64_t total_bytes = 0;
-  std::deque<const Input*> queue;
-  for (const Input& in : inputs) {
-    total_bytes += in.size;
-    if (!done.count(in.path)) queue.push_back(&in);
+  std::deque<size_t> queue;  // indices into items
+  for (const Input& in : inputs) total_bytes += in.size;
+  // Ranges (and archive members) of one file are written to findings.jsonl
+  // in file order (as one job writes them): prev[i] is the range before item i (or -1), and an
+  // item waits until that one is written. Items are taken in order, so the
+  // one waited for is already being scanned.
+  std::vector<ptrdiff_t> prev(items.size(), -1);
+  std::vector<char> written(items.size(), 0);
+  std::vector<std::string> item_ids;
+  for (size_t i = 0; i < items.size(); ++i) {
+    item_ids.push_back(WorkItemId(items[i]));
+    if (i > 0 && (items[i].begin > 0 || items[i].member > 0) && items[i - 1].path == items[i].path)
+      prev[i] = static_cast<ptrdiff_t>(i) - 1;
+    if (done.count(item_ids[i])) written[i] = 1;
+    else queue.push_back(i);
   }
+  std::condition_variable written_cv;
   // Fault injection for the resume test: after N checkpoint lines the
   // process kills itself with SIGKILL once the next input's findings are
   // written but before its checkpoint line, so that a kill lands in the
@@ -915,8 +990,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::atomic<uint64_t> bytes_done{0};
   std::atomic<size_t> docs_done{0};
   std::atomic<size_t> found{0};
-  for (const Input& in : inputs)
-    if (done.count(in.path)) bytes_done += in.size, ++docs_done;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (written[i]) bytes_done += items[i].size, ++docs_done;
   size_t jobs = o.jobs ? o.jobs : std::max<unsigned>(1, std::thread::hardware_concurrency());
   // Workers take inputs from the queue (the queue holds pointers into the
   // input list: bounded by the number of inputs, no file is opened before
@@ -939,12 +1014,18 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       std::string held_mem;
       for (;;) {
         const Input* in;
+        size_t item;
         {
           std::lock_guard<std::mutex> l(mu);
           if (queue.empty() || stop.load()) break;
-          in = queue.front();
+          item = queue.front();
+          in = &items[item];
           queue.pop_front();
         }
+        auto mark_written = [&] {  // under mu
+          written[item] = 1;
+          written_cv.notify_all();
+        };
         // One input's findings are held in memory and spill to a temporary
         // file past 8 MiB (findings written, read back and written again
         // were ~15 % of a batch over ticket exports).
@@ -952,6 +1033,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         std::FILE* f = held.file();
         if (!f) {
           error(tmp + ": cannot write");
+          std::lock_guard<std::mutex> l(mu);
+          mark_written();  // not checkpointed; the next range need not wait
           break;
         }
         ReportSink sink(f, ReportFormat::kJsonl, false, masker);
@@ -959,7 +1042,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         std::string input_errors;  // for the checkpoint line
         auto input_error = [&](const std::string& e) {
           input_errors += '\x1f';
-          for (char c : e) input_errors += (c == '\n' || c == '\r' || c == '\x1f') ? ' ' : c;
+          for (char c : e) input_errors += (c == '\n' || c == '\r' || c == '\x1f' || c == '\x1d') ? ' ' : c;
           error(e);
         };
         const uint64_t read_live = ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, input_error);
@@ -967,7 +1050,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         {
           // Findings first, then the checkpoint line: a crash between the
           // two re-scans this input on resume (its findings are dropped).
-          std::lock_guard<std::mutex> l(mu);
+          std::unique_lock<std::mutex> l(mu);
+          if (prev[item] >= 0) written_cv.wait(l, [&] { return written[static_cast<size_t>(prev[item])] != 0; });
+          const long span_start = std::ftell(out);
           bool copied = held.CopyTo(out);
           if (!copied) {  // not checkpointed: a resumed run scans the input again
             std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + in->path);
@@ -984,8 +1069,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           // The worst moment for a crash: this input's findings are in
           // findings.jsonl, its checkpoint line is not.
           if (kill_after > 0 && checkpointed == kill_after) raise(SIGKILL);
+          mark_written();
           if (cp && copied) {
-            std::fprintf(cp, "%s%s\n", in->path.c_str(), input_errors.c_str());
+            std::fprintf(cp, "%s%s\x1d%ld-%ld\n", item_ids[item].c_str(), input_errors.c_str(), span_start,
+                         std::ftell(out));
             if (std::fflush(cp) != 0 || std::ferror(cp)) {
               std::string e = o.checkpoint + ": write failed: " + std::strerror(errno);
               std::fprintf(stderr, "nordpii: %s\n", error_masker.Mask(e).c_str());
@@ -1018,7 +1105,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       double frac = total_bytes ? static_cast<double>(bytes_done) / static_cast<double>(total_bytes) : 1.0;
       char line[256];
       std::snprintf(line, sizeof line, "%zu/%zu inputs, %.1f/%.1f MB, %.1f MB/s, ETA %.0f s, %zu findings",
-                    docs_done.load(), inputs.size(), bytes_done / 1e6, total_bytes / 1e6, rate / 1e6, left, found.load());
+                    docs_done.load(), items.size(), bytes_done / 1e6, total_bytes / 1e6, rate / 1e6, left, found.load());
       if (tty) {
         int w = static_cast<int>(frac * 30);
         std::fprintf(stderr, "\r[%.*s%*s] %s", w, "##############################", 30 - w, "", line);

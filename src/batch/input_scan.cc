@@ -16,10 +16,17 @@
 
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "batch/mail_meta.h"
+#include "batch/work_items.h"
+#include "core/bytes.h"
 #include "extract/extractor.h"
 
 namespace fs = std::filesystem;
@@ -155,6 +162,12 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
 
 namespace {
 
+// Where a range of a file starts (work_items.h): its file offset, line and
+// the records / messages before it. All zero but line for a whole file.
+struct RangeBase {
+  uint64_t offset = 0, line = 1, records = 0;
+};
+
 // Scans one stream of a known format (a file, or an archive entry).
 // `mtime`: the file's (or entry's) modification time, the last source of a
 // message's date (-1: none). `utf16`: the stream is text decoded from
@@ -162,7 +175,7 @@ namespace {
 void ScanSource(const std::string& path, InputFormat format, ByteSource& src, InputScanners& s,
                 const FindingFilter& filter, ReportSink& sink, size_t max_message,
                 const std::function<void(const std::string&)>& error, int64_t mtime,
-                Utf16Offsets* utf16 = nullptr) {
+                Utf16Offsets* utf16 = nullptr, const RangeBase& base = {}) {
   sink.SetPath(path);
   switch (format) {
     case InputFormat::kEml:
@@ -182,6 +195,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
         auto more = rd.Next(m);
         if (!more) return error(path + ": " + more.error().message());
         if (!*more) return;
+        m.index += base.records, m.offset += base.offset, m.line += base.line - 1;
         if (m.too_large) {
           error(path + ": message " + std::to_string(m.index) + " (" + std::to_string(m.size) +
                 " bytes) is larger than --max-message-size; not scanned");
@@ -209,6 +223,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
           if (Status st = s.tickets.EndInput(tf, rd.header()); !st.ok()) error(path + ": " + st.message());
           return;
         }
+        rec.index += base.records, rec.offset += base.offset;
         if (tf == TicketFormat::kCsv) s.tickets.set_csv(rd.header(), rd.delimiter());
         TicketInfo info;
         TicketFindings to_report;
@@ -309,9 +324,10 @@ struct ArchiveBudget {
 // `stream`: read the archive from it instead of opening `path` (a stream
 // input is opened only once; a nested archive is in memory). `depth`: 1 for
 // an archive given as input.
+// member > 0: only that entry (1-based, of this archive's entries; a work item).
 void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, const FindingFilter& filter,
                  ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error,
-                 ArchiveBudget& budget_left, int depth) {
+                 ArchiveBudget& budget_left, int depth, size_t member = 0, uint64_t member_size = 0) {
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_xz(a.get());
@@ -332,16 +348,24 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
   const uint64_t budget = budget_left.bytes;
   uint64_t& used = budget_left.used;
   size_t& entries = budget_left.entries;
+  size_t index = 0;  // this archive's entries
   archive_entry* e = nullptr;
   std::string data;
   for (;;) {
     int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF && member > index)
+      return error(path + ": the archive changed since it was listed; member " + std::to_string(member) + " not scanned");
     if (r == ARCHIVE_EOF || budget_left.exhausted) return;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(path + ": " + archive_error_string(a.get()));
     if (++entries > 100000) {
       budget_left.exhausted = true;
       return error(path + ": more than 100 000 entries; the rest is not scanned");
     }
+    // A member item (work_items.h): only its entry; the others' data are
+    // skipped unread.
+    ++index;
+    if (member > 0 && index < member) continue;
+    if (member > 0 && index > member) return;
     const char* name = archive_entry_pathname(e);
     std::string raw_name;
     if (archive_format(a.get()) == ARCHIVE_FORMAT_RAW) {
@@ -360,6 +384,8 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
     std::string label = path + "!/" + (name ? name : "?");
     for (char& c : label)
       if (static_cast<unsigned char>(c) < 32) c = '?';
+    if (member > 0 && (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)))
+      return error(label + ": the archive changed since it was listed; not scanned");
     if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) continue;  // dirs, links
     data.clear();
     char buf[1 << 16];
@@ -375,6 +401,11 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       if (data.size() + static_cast<size_t>(n) > max_message || used > budget) {
         too_big = true;
         break;
+      }
+      if (member > 0 && data.size() + static_cast<size_t>(n) > member_size) {
+        // More than the declared size the archive's budget was checked with.
+        error(label + ": more data than its declared size; not scanned");
+        return;
       }
       data.append(buf, static_cast<size_t>(n));
     }
@@ -414,6 +445,7 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
     auto src = StringSource(data, label);
     ScanSource(label, f, *src, s, filter, sink, max_message, error,
                archive_entry_mtime_is_set(e) ? static_cast<int64_t>(archive_entry_mtime(e)) : -1);
+    if (member > 0) return;  // its one entry
   }
 }
 
@@ -444,8 +476,105 @@ class CountingSource : public ByteSource {
 
 }  // namespace
 
+namespace {
+
+// The bytes [from, to) of an open file (pread: no shared file position).
+class RangeSource : public ByteSource {
+ public:
+  RangeSource(int fd, uint64_t from, uint64_t to, std::string name) : fd_(fd), at_(from), to_(to), name_(std::move(name)) {}
+  ~RangeSource() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (at_ >= to_) return size_t{0};
+    n = static_cast<size_t>(std::min<uint64_t>(n, to_ - at_));
+    for (;;) {
+      ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(at_));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Error(ErrorCode::kIo, name_ + ": " + std::strerror(errno));
+      at_ += static_cast<uint64_t>(r);
+      return static_cast<size_t>(r);
+    }
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  uint64_t at_, to_;
+  std::string name_;
+};
+
+// A text range scanned with context around it: findings moved to file
+// offsets and lines, and only those starting in [keep_from, keep_to) kept
+// (the context's own findings belong to the neighbouring ranges).
+struct RangeSink : StreamSink {
+  StreamSink& to;
+  uint64_t shift, line_shift, keep_from, keep_to;
+  RangeSink(StreamSink& t, uint64_t s, uint64_t ls, uint64_t kf, uint64_t kt)
+      : to(t), shift(s), line_shift(ls), keep_from(kf), keep_to(kt) {}
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    const uint64_t at = f.start + shift;
+    if (at < keep_from || at >= keep_to) return true;
+    Finding g = f;
+    g.start += shift, g.end += shift, g.line += line_shift;
+    return to.OnFinding(g, raw);
+  }
+  void OnNote(std::string_view part, std::string_view text) override { to.OnNote(part, text); }
+  void OnAttachment(std::string_view part, std::string_view type, std::string_view name, uint64_t size) override {
+    to.OnAttachment(part, type, name, size);
+  }
+};
+
+// One range item (in.end > 0) of a JSONL, mbox or text file.
+uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
+                   size_t max_message, const std::function<void(const std::string&)>& error) {
+  sink.SetPath(in.path);
+  int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error(in.path + ": " + std::strerror(errno));
+    return 0;
+  }
+  if (in.format != InputFormat::kText) {
+    RangeSource src(fd, in.begin, in.end, in.path);
+    struct stat st;  // the file time: a message's date of last resort, as for the whole file
+    const int64_t mtime = fstat(fd, &st) == 0 ? static_cast<int64_t>(st.st_mtime) : -1;
+    ScanSource(in.path, in.format, src, s, filter, sink, max_message, error, mtime, nullptr,
+               RangeBase{in.begin, in.first_line, in.records_before});
+  } else {
+    // Context before the range: its lines are counted to number the
+    // range's own lines from first_line.
+    const uint64_t from = in.begin > kRangeLeadIn ? in.begin - kRangeLeadIn : 0;
+    std::string lead(static_cast<size_t>(in.begin - from), '\0');
+    size_t have = 0;
+    while (have < lead.size()) {
+      ssize_t r = ::pread(fd, lead.data() + have, lead.size() - have, static_cast<off_t>(from + have));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      have += static_cast<size_t>(r);
+    }
+    if (have < lead.size()) {
+      ::close(fd);
+      error(in.path + ": cannot read the range at offset " + std::to_string(in.begin));
+      return 0;
+    }
+    const uint64_t lead_lines = CountNewlines(lead.data(), lead.data() + lead.size());
+    if (lead_lines >= in.first_line) {  // the file changed since it was split
+      ::close(fd);
+      error(in.path + ": changed while it was scanned; not scanned");
+      return 0;
+    }
+    RangeSource src(fd, from, in.end + kRangeLeadIn, in.path);
+    RangeSink ranged(sink, from, in.first_line - lead_lines - 1, in.begin, in.end);
+    if (Status st = s.ctx.Scan(src, filter, ranged); !st.ok()) error(in.path + ": " + st.message());
+  }
+  if (!s.progress) return 0;
+  *s.progress += in.end - in.begin;
+  return in.end - in.begin;
+}
+
+}  // namespace
+
 uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error) {
+  if (in.end > 0) return ScanRange(in, s, filter, sink, max_message, error);
   // A document (PDF, OOXML, ODF) named as one: extracted and scanned. Only
   // a regular file (a pipe is read once, by its content below).
   if (DocFormat df = DetectDocFormat("", in.path, "", s.ocr); df != DocFormat::kNone && in.path != "-" && !in.stream) {
@@ -481,7 +610,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   if (format == InputFormat::kArchive) {
     ArchiveBudget budget;
     budget.bytes = static_cast<uint64_t>(max_message) * 64;
-    ScanArchive(in.path, src.get(), s, filter, sink, max_message, error, budget, 1);
+    ScanArchive(in.path, src.get(), s, filter, sink, max_message, error, budget, 1, in.member, in.member_size);
     return 0;
   }
   int64_t mtime = -1;

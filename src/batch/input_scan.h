@@ -28,6 +28,16 @@ struct Input {
   // scanned, its format recognised from the bytes read (`format` is unknown
   // until then).
   bool stream = false;
+  // A work item that is a record-aligned byte range [begin, end) of the
+  // file (work_items.h; end == 0: the whole file). first_line is the file
+  // line at begin, records_before the JSONL records or mbox messages that
+  // start before it, so findings are numbered as in a scan of the whole file.
+  uint64_t begin = 0, end = 0, first_line = 1, records_before = 0;
+  // A work item that is one member of a zip or uncompressed tar: its entry
+  // number in the archive (1-based; 0: the whole file) and its declared
+  // size (more data than that is an error: the archive's budget was
+  // checked against the declared sizes when it was split).
+  uint64_t member = 0, member_size = 0;
 };
 
 // Expands paths into inputs: a Maildir (or any directory with --input
@@ -64,6 +74,8 @@ struct InputScanners {
 // Scans one input to `sink` (which gets SetPath/SetMessage/SetTicket).
 // Problems are reported through `error` ("path: what"); the rest of the
 // input is still scanned where that is possible.
+// A range item (in.end > 0) reads only its range (text: plus kRangeLeadIn
+// of context either side) and reports the findings that start in it.
 // Returns the bytes it added to s.progress (0 without one).
 uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error);

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "batch/input_scan.h"
+#include "batch/work_items.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
 #include "output/report_sink.h"
@@ -241,7 +242,10 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   };
   for (const auto& p : b.paths)
     if (p == "-") return Log("submit: stdin cannot be shared with workers; give files"), 2;
-  std::vector<Input> inputs = ExpandInputs(b.paths, b.input, error);
+  std::vector<Input> files = ExpandInputs(b.paths, b.input, error);
+  // One item per file, or per record-aligned range of a large JSONL, mbox
+  // or text file (work_items.h, as batch --jobs splits them).
+  std::vector<Input> inputs = SplitWorkItems(files, WorkRangeBytes(), b.mail_limits.max_message_bytes);
   Nats n;
   if (Status s = n.Connect(o.nats); !s.ok()) return Log(s.message()), 2;
   if (Status s = EnsureStreams(n, o.nats, o); !s.ok()) return Log(s.message()), 2;
@@ -252,12 +256,20 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     bytes += in.size;
     std::string item = "{\"job\":" + JsonStr(job) + ",\"item\":" + std::to_string(i) + ",\"path\":" +
                        JsonStr(in.path) + ",\"format\":" + JsonStr(InputFormatName(in.format)) +
-                       ",\"size\":" + std::to_string(in.size) + "}";
+                       ",\"size\":" + std::to_string(in.size);
+    if (in.end > 0)  // a range: the worker scans [begin, end) only
+      item += ",\"begin\":" + std::to_string(in.begin) + ",\"end\":" + std::to_string(in.end) +
+              ",\"first_line\":" + std::to_string(in.first_line) +
+              ",\"records_before\":" + std::to_string(in.records_before);
+    if (in.member > 0)  // an archive member: the worker scans that entry only
+      item += ",\"member\":" + std::to_string(in.member) + ",\"member_size\":" + std::to_string(in.member_size);
+    item += "}";
     if (Status s = n.Publish(subject, job + "/" + std::to_string(i), item); !s.ok()) return Log(s.message()), 2;
   }
   // The manifest last: a collector waits for it, so a submit that died
   // half-way never looks like a finished job.
   std::string manifest = "{\"job\":" + JsonStr(job) + ",\"items\":" + std::to_string(inputs.size()) +
+                         ",\"inputs\":" + std::to_string(files.size()) +
                          ",\"bytes\":" + std::to_string(bytes) + ",\"errors\":[";
   for (size_t i = 0; i < errors.size(); ++i) {
     if (i) manifest += ',';
@@ -368,6 +380,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     std::string job, path, format;
     size_t item = 0;
     uint64_t size = 0;
+    uint64_t begin = 0, end = 0, first_line = 1, records_before = 0, member = 0, member_size = 0;
     try {
       auto j = nlohmann::json::parse(std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
       job = j.at("job").get<std::string>();
@@ -375,6 +388,17 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       path = j.at("path").get<std::string>();
       format = j.at("format").get<std::string>();
       size = j.at("size").get<uint64_t>();
+      if (j.contains("end")) {  // a range of the file
+        begin = j.at("begin").get<uint64_t>();
+        end = j.at("end").get<uint64_t>();
+        first_line = j.at("first_line").get<uint64_t>();
+        records_before = j.at("records_before").get<uint64_t>();
+        if (end <= begin || first_line < 1) throw std::invalid_argument("range");
+      }
+      if (j.contains("member")) {
+        member = j.at("member").get<uint64_t>();
+        member_size = j.at("member_size").get<uint64_t>();
+      }
     } catch (const std::exception&) {
       Log(me + ": dropping a malformed work item (not from nordpii submit)");
       natsMsg_Term(msg, nullptr);
@@ -404,7 +428,10 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       natsMsg_NakWithDelay(msg, 1000, nullptr);
     };
     idle_since = std::chrono::steady_clock::now();
-    auto fmt = ParseInputFormat(format);
+    // An archive is no --input choice, but submit names it (it was refused
+    // here before: archives could not be scanned by workers at all).
+    auto fmt = format == InputFormatName(InputFormat::kArchive) ? Result<InputFormat>(InputFormat::kArchive)
+                                                                : ParseInputFormat(format);
     if (!fmt) {
       fail("unknown format " + format);
       natsMsgList_Destroy(&list);
@@ -446,6 +473,8 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     if (f) {
       ReportSink sink(f, ReportFormat::kJsonl, false, masker);
       Input in{path, *fmt, size};
+      in.begin = begin, in.end = end, in.first_line = first_line, in.records_before = records_before;
+      in.member = member, in.member_size = member_size;
       ScanInput(in, scanners, b.filter, sink, b.mail_limits.max_message_bytes,
                 [&](const std::string& e) { errors.push_back(error_masker.Mask(e)); });
       findings = sink.count();
@@ -566,6 +595,7 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   }
   std::optional<size_t> total;
   uint64_t total_bytes = 0;
+  size_t total_inputs = 0;
   std::vector<std::string> submit_errors;
   struct ItemResult {
     std::vector<std::optional<std::string>> parts;
@@ -636,6 +666,8 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
           auto j = nlohmann::json::parse(data);
           total = j.at("items").get<size_t>();
           total_bytes = j.at("bytes").get<uint64_t>();
+          // Input files (items are files or ranges of them); older submits: items.
+          total_inputs = j.contains("inputs") ? j.at("inputs").get<size_t>() : *total;
           submit_errors = j.at("errors").get<std::vector<std::string>>();
         } else if (kind == "result") {
           size_t nl = data.find('\n');
@@ -703,7 +735,7 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   }
   if (Status st = (*out)->Commit(); !st.ok()) return Log(st.message()), 2;
   size_t found = 0;
-  if (Status st = WriteBatchReport(b.report_dir, errors, *total, total_bytes, b.retention_days, b.date_field, b.today, &found);
+  if (Status st = WriteBatchReport(b.report_dir, errors, total_inputs, total_bytes, b.retention_days, b.date_field, b.today, &found);
       !st.ok())
     return Log(st.message()), 2;
   for (const auto& e : errors) Log(e);
