@@ -20,39 +20,20 @@ namespace fs = std::filesystem;
 using nordpii::test::Exec;
 using nordpii::test::ReadFile;
 using nordpii::test::Run;
+using nordpii::test::Bash;
+using nordpii::test::WriteFile;
 
 namespace {
+std::string TempDir(const std::string& name) { return nordpii::test::TempDir("audit", name); }
+}  // namespace
 
-std::string TempDir(const std::string& name) {
-  std::string d = "/tmp/nordpii-audit-" + name + "-" + std::to_string(getpid());
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+namespace {
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> v;
   std::istringstream in(text);
   for (std::string l; std::getline(in, l);) v.push_back(l);
   return v;
-}
-
-// Runs a bash script in `dir` with $N = the nordpii binary and the sample key.
-Run Bash(const std::string& dir, const std::string& script) {
-  WriteFile(dir + "/script.sh", "set -u\ncd '" + dir + "'\nN='" + std::string(NORDPII_BINARY) + "'\n" + script);
-  std::string cmd = "NORDPII_KEY=sample-key /bin/bash '" + dir + "/script.sh' 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
 }
 
 std::string Date(std::string_view v) {

@@ -19,34 +19,14 @@ namespace fs = std::filesystem;
 using nordpii::test::Exec;
 using nordpii::test::ReadFile;
 using nordpii::test::Run;
+using nordpii::test::Bash;
+using nordpii::test::WriteFile;
 
 namespace {
+std::string TempDir(const std::string& name) { return nordpii::test::TempDir("issue12", name); }
+}  // namespace
 
-// A fresh directory for one test case.
-std::string TempDir(const std::string& name) {
-  std::string d = "/tmp/nordpii-issue12-" + name + "-" + std::to_string(getpid());
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-// Runs a bash script in `dir` with $N = the nordpii binary and the sample
-// key; stdout and stderr together.
-Run Bash(const std::string& dir, const std::string& script) {
-  WriteFile(dir + "/script.sh", "set -u\ncd '" + dir + "'\nN='" + std::string(NORDPII_BINARY) + "'\n" + script);
-  std::string cmd = "NORDPII_KEY=sample-key /bin/bash '" + dir + "/script.sh' 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+namespace {
 
 // A file of 9 000 bytes of filler, then an identifier: past the 8 KiB that
 // format recognition reads first.

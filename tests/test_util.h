@@ -4,8 +4,10 @@
 #define NORDPII_TESTS_TEST_UTIL_H_
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -48,6 +50,35 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A fresh directory for one test case: /tmp/nordpii-<prefix>-<name>-<pid>.
+inline std::string TempDir(const std::string& prefix, const std::string& name) {
+  std::string d = "/tmp/nordpii-" + prefix + "-" + name + "-" + std::to_string(getpid());
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+// Writes `bytes` to `path`, creating its directory.
+inline void WriteFile(const std::string& path, const std::string& bytes) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// Runs a bash script in `dir` with $N = the nordpii binary and the sample
+// key; stdout and stderr together.
+inline Run Bash(const std::string& dir, const std::string& script) {
+  WriteFile(dir + "/script.sh", "set -u\ncd '" + dir + "'\nN='" + std::string(NORDPII_BINARY) + "'\n" + script);
+  std::string cmd = "NORDPII_KEY=sample-key /bin/bash '" + dir + "/script.sh' 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
 }
 
 inline std::shared_ptr<const Scanner> MakeScanner(const std::string& engine = "auto",

@@ -31,6 +31,7 @@
 #include "nordpii_version.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
+#include "output/report_text.h"
 #include "output/temp_cleanup.h"
 
 namespace fs = std::filesystem;
@@ -74,19 +75,7 @@ long DayNumber(std::string_view d) {
   return era * 146097 + static_cast<long>(doe) - 719468;
 }
 
-std::string Html(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+std::string Html(std::string_view s) { return HtmlText(s); }
 
 // Writes a whole file through OutputFile (temporary file + rename).
 Status WriteWhole(const std::string& path, std::string_view bytes) {
