@@ -948,6 +948,18 @@ action = "discard"
   CHECK(eval(support).action == Action::kReject);
   CHECK(eval(support).rule == "support-inbound");
   CHECK(eval(support).fired.size() == 1);  // first match: the catch-all did not fire
+  // The same mailbox written differently: an address extension, a quoted
+  // local part, a trailing dot, upper case, angle brackets.
+  for (const char* rcpt : {"support+x@example.no", "\"support\"@example.no", "support@example.no.",
+                           "<SUPPORT@EXAMPLE.NO>", "<\"Support+urgent\"@Example.No.>"}) {
+    Envelope alias = support;
+    alias.recipients = {rcpt};
+    INFO(rcpt);
+    CHECK(eval(alias).rule == "support-inbound");
+  }
+  Envelope other = support;
+  other.recipients = {"supporter@example.no"};
+  CHECK(eval(other).rule != "support-inbound");
   Envelope relay = support;
   relay.client_addr = "192.0.2.77";
   CHECK(eval(relay).rule == "trusted-relay");  // first rule wins although reject is stricter

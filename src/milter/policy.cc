@@ -22,26 +22,48 @@ namespace nordpii::milter {
 
 namespace {
 
-std::string Domain(std::string_view addr) {
-  std::string a = AsciiLower(addr);
-  while (!a.empty() && (a.back() == '>' || a.back() == ' ')) a.pop_back();
-  size_t at = a.rfind('@');
-  return at == std::string::npos ? "" : a.substr(at + 1);
-}
-
+// An envelope address as rules compare it: lower case, without <>, the
+// local part unquoted ("support"@x is support@x) and the domain without a
+// trailing dot (x.example. is x.example), so a differently written address
+// cannot slip past a rule or an allow-list entry.
 std::string Bare(std::string_view addr) {
   std::string a = AsciiLower(addr);
   size_t lt = a.find('<');
   if (lt != std::string::npos) a = a.substr(lt + 1);
   size_t gt = a.find('>');
   if (gt != std::string::npos) a = a.substr(0, gt);
-  return a;
+  while (!a.empty() && a.back() == ' ') a.pop_back();
+  size_t at = a.rfind('@');
+  std::string local = at == std::string::npos ? a : a.substr(0, at);
+  std::string domain = at == std::string::npos ? "" : a.substr(at + 1);
+  if (local.size() >= 2 && local.front() == '"' && local.back() == '"') {
+    std::string u;
+    for (size_t i = 1; i + 1 < local.size(); ++i) {
+      if (local[i] == '\\' && i + 2 < local.size()) ++i;
+      u += local[i];
+    }
+    local = u;
+  }
+  while (!domain.empty() && domain.back() == '.') domain.pop_back();
+  return at == std::string::npos ? local : local + "@" + domain;
 }
 
+std::string Domain(std::string_view addr) {
+  std::string a = Bare(addr);
+  size_t at = a.rfind('@');
+  return at == std::string::npos ? "" : a.substr(at + 1);
+}
+
+// Listed as written, by domain ("@x"), or without an address extension
+// (support+x@y matches support@y: Postfix's recipient_delimiter "+" delivers
+// both to one mailbox).
 bool Listed(const std::vector<std::string>& list, std::string_view addr) {
   std::string a = Bare(addr), d = "@" + Domain(addr);
+  std::string base = a;
+  size_t plus = a.find('+'), at = a.rfind('@');
+  if (plus != std::string::npos && at != std::string::npos && plus < at) base = a.substr(0, plus) + a.substr(at);
   for (const auto& e : list)
-    if (e == a || e == d) return true;
+    if (e == a || e == d || e == base) return true;
   return false;
 }
 
@@ -492,7 +514,7 @@ bool EnvelopeMatches(const Rule& r, const Envelope& env) {
   if (!r.sasl_users.empty()) {
     if (env.sasl_user.empty()) return false;
     bool any = false;
-    for (const auto& u : r.sasl_users) any = any || u == "*" || u == env.sasl_user;
+    for (const auto& u : r.sasl_users) any = any || u == "*" || AsciiLower(u) == AsciiLower(env.sasl_user);
     if (!any) return false;
   }
   return true;
