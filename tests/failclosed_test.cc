@@ -292,3 +292,19 @@ TEST_CASE("issue 12 review: encoded rfc822 parts, compressed files and empty lis
   CHECK_THAT(r.out, Catch::Contains("cannot access 'x.tar.xz'"));
   fs::remove_all(d);
 }
+
+TEST_CASE("issue 18: a key file that is not a small regular file is refused at once (FIFO, /dev/zero, large)", "[failclosed]") {
+  std::string d = TempDir("keyfile");
+  WriteFile(d + "/in.txt", "fnr 15108695088\n");
+  Run r = Bash(d, "mkfifo fifo; head -c 10000 /dev/zero > big; printf 'key\\n' > ok\n"
+                  "for k in fifo /dev/zero big; do timeout 10 $N scan --key-file $k in.txt > /dev/null 2> err; "
+                  "echo \"$k rc=$?\"; cat err; done\n"
+                  "$N scan --key-file ok in.txt > /dev/null; echo \"ok rc=$?\"\n");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("fifo rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("/dev/zero rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("big rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("not a regular file"));
+  CHECK_THAT(r.out, Catch::Contains("larger than 4 KiB"));
+  CHECK_THAT(r.out, Catch::Contains("ok rc=1"));
+}

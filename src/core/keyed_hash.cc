@@ -5,6 +5,10 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include "core/keyed_hash.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/sha.h>
 #include <sys/random.h>
 
@@ -31,11 +35,25 @@ KeyedHasher KeyedHasher::Random() {
 
 Result<KeyedHasher> KeyedHasher::FromEnvironment(const std::string& key_file) {
   if (!key_file.empty()) {
-    std::ifstream in(key_file, std::ios::binary);
-    if (!in) return Error(ErrorCode::kIo, "cannot read key file " + key_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string key = ss.str();
+    // A regular file of at most 4 KiB (a key, not /dev/zero or a FIFO that
+    // would hang the milter's start or reload), opened without following
+    // into a FIFO: O_NONBLOCK, then checked.
+    int fd = ::open(key_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return Error(ErrorCode::kIo, "cannot read key file " + key_file);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return Error(ErrorCode::kInvalidArgument, "key file is not a regular file: " + key_file);
+    }
+    if (st.st_size > 4096) {
+      ::close(fd);
+      return Error(ErrorCode::kInvalidArgument, "key file larger than 4 KiB (not a key?): " + key_file);
+    }
+    std::string key(static_cast<size_t>(st.st_size), '\0');
+    ssize_t n = key.empty() ? 0 : ::read(fd, key.data(), key.size());
+    ::close(fd);
+    if (n < 0) return Error(ErrorCode::kIo, "cannot read key file " + key_file);
+    key.resize(static_cast<size_t>(n));
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
     if (key.empty()) return Error(ErrorCode::kInvalidArgument, "key file is empty: " + key_file);
     return KeyedHasher(std::move(key));
