@@ -1146,7 +1146,7 @@ TEST_CASE("milter --check: good config prints the effective policy, bad config e
   std::string good = SourceDir() + "/conf/nordpii-milter.toml";
   CHECK(RunNordpii({"milter", "--check", "--config", good, "--patterns", pat}, out, err) == 0);
   CHECK_THAT(out, Catch::Contains("[milter]\nmax_connections = 1000\n"));
-  CHECK_THAT(out, Catch::Contains("mode = \"enforce\""));
+  CHECK_THAT(out, Catch::Contains("mode = \"monitor\""));  // shipped as a dry run
   CHECK_THAT(out, Catch::Contains("name = \"national-id-outbound\""));
   CHECK_THAT(err, Catch::Contains(": OK ("));
   // The printed policy is itself a valid policy with the same meaning.
@@ -1721,4 +1721,17 @@ TEST_CASE("milter log: a scan note quoting the sender's bytes is masked and cann
   for (size_t i = open + 1; i < line.size(); ++i) unescaped += line[i] == '"' && line[i - 1] != '\\';
   CHECK(unescaped == 1);
   CHECK(line.back() == '"');
+}
+
+TEST_CASE("milter policy: internal_domains must be bare domains", "[milter]") {
+  for (const char* bad : {"\"@example.no\"", "\"a@example.no\"", "\"\"", "\"*.example.no\"", "\"example.no.\""}) {
+    INFO(bad);
+    auto p = Policy::Parse(std::string("[direction]\ninternal_domains = [") + bad +
+                               "]\n[[rule]]\nname = \"r\"\ncategories = [\"national-id\"]\naction = \"flag\"\n",
+                           "t.toml");
+    CHECK_FALSE(p);
+  }
+  auto ok = Policy::Parse("[direction]\ninternal_domains = [\"example.no\"]\n[[rule]]\nname = \"r\"\n"
+                          "categories = [\"national-id\"]\naction = \"flag\"\n", "t.toml");
+  CHECK(ok);
 }

@@ -329,6 +329,10 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   if (t) {
     if (Status s = c.Unknown(*t, "direction.", {"internal_domains", "outbound_daemons"}); !s.ok()) return s;
     if (Status s = c.Strings(*t, "direction.", "internal_domains", p.internal_domains, true); !s.ok()) return s;
+    for (const auto& dom : p.internal_domains)  // a bare domain: "example.no", not "@example.no" or an address
+      if (dom.empty() || dom.find_first_of("@*!? ") != std::string::npos || dom.front() == '.' || dom.back() == '.')
+        return c.Bad(*t->get("internal_domains"), "direction.internal_domains",
+                     "expected bare domains such as \"example.no\" (no @, wildcard or dot at either end)");
     if (Status s = c.Strings(*t, "direction.", "outbound_daemons", p.outbound_daemons, false); !s.ok()) return s;
   }
   if (Status s = table("allow", t); !s.ok()) return s;
