@@ -1201,7 +1201,9 @@ TEST_CASE("milter daemon: Prometheus metrics scraped over HTTP", "[milter][daemo
   int port = std::atoi(log.c_str() + at + 6);
   REQUIRE(port > 0);
   int fd = d.Connect();
-  DaemonMessage(fd, "fnr 15108695088\r\n", "QM1");
+  // Four findings of one type in one message: all four are counted (the
+  // session keeps only as many as the rules need for the verdict).
+  DaemonMessage(fd, "fnr 15108695088 og 15108695088, 15108695088 / 15108695088\r\n", "QM1");
   Packet p = DaemonMessage(fd, "hei\r\n", "QM2");
   CHECK(p.cmd == kContinue);
   std::string m = HttpGet(port, "/metrics");
@@ -1210,7 +1212,7 @@ TEST_CASE("milter daemon: Prometheus metrics scraped over HTTP", "[milter][daemo
   CHECK_THAT(m, Catch::Contains("Content-Type: text/plain; version=0.0.4"));
   CHECK_THAT(m, Catch::Contains("\nnordpii_milter_messages_total{action=\"redact\"} 1\n"));
   CHECK_THAT(m, Catch::Contains("\nnordpii_milter_messages_total{action=\"accept\"} 1\n"));
-  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_findings_total{type=\"no.fnr\"} 1\n"));
+  CHECK_THAT(m, Catch::Contains("\nnordpii_milter_findings_total{type=\"no.fnr\"} 4\n"));
   CHECK_THAT(m, Catch::Contains("\nnordpii_milter_scan_seconds_count 2\n"));
   CHECK_THAT(m, Catch::Contains("\nnordpii_milter_scan_seconds_bucket{le=\"+Inf\"} 2\n"));
   CHECK_THAT(m, Catch::Contains("\nnordpii_milter_connections_current 1\n"));
