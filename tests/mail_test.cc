@@ -834,3 +834,21 @@ TEST_CASE("mail redact: an attachment over the decoded limit with an id in its n
   CHECK(s.ok());
   CHECK(sum.incomplete);
 }
+
+TEST_CASE("mail: the multipart boundary is structure, never a finding nor redacted", "[mail][redact]") {
+  // Python's generated boundary: 19 digits that pass Luhn (a "card").
+  const std::string b = "===============4036932996670104480==";
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"" + b +
+                          "\"\n\n--" + b + "\nContent-Type: text/plain; name=\"kunde 15108695088.txt\"\n\nhei\n--" + b +
+                          "--\n";
+  MailCollect c = ScanMail(msg);
+  for (const auto& f : c.findings) {
+    INFO(f.type << " " << f.field);
+    CHECK(f.type != "card");
+  }
+  CHECK(FindType(c, "no.fnr"));  // an id in another parameter (a file name) is still found
+  std::string red = RedactMail(msg);
+  CHECK(red.find("boundary=\"" + b + "\"") != std::string::npos);
+  CHECK(red.find("\n--" + b + "--") != std::string::npos);
+  CHECK(red.find("15108695088") == std::string::npos);
+}

@@ -542,16 +542,32 @@ void OtherParts(const std::string& data, bool odf) {
     return lower_ends(n, ".emf") || lower_ends(n, ".wmf") || lower_ends(n, ".svg") || lower_ends(n, ".EMF") ||
            lower_ends(n, ".WMF");
   };
+  // The parts the format's own parser reads (read once, not again here).
+  auto main_part = [&](const std::string& n) {
+    if (odf) return n == "content.xml";
+    auto direct = [&](const char* dir) {
+      return n.rfind(dir, 0) == 0 && n.find('/', std::strlen(dir)) == std::string::npos;
+    };
+    if (direct("word/")) {
+      std::string b = n.substr(5);
+      return b == "document.xml" || b == "footnotes.xml" || b == "endnotes.xml" || b == "comments.xml" ||
+             b.rfind("header", 0) == 0 || b.rfind("footer", 0) == 0;
+    }
+    return n == "xl/sharedStrings.xml" || direct("xl/worksheets/") || direct("ppt/slides/") ||
+           direct("ppt/notesSlides/");
+  };
+  // Every other XML part (properties, custom XML, comments, drawings,
+  // charts, SmartArt data, slide layouts and masters, pivot caches, external
+  // link caches, glossary, ODF meta/styles/objects), HTML/MHT/text parts (a
+  // Word altChunk), link targets, pictures, embedded files.
+  auto text_part = [&](const std::string& n) {
+    return lower_ends(n, ".htm") || lower_ends(n, ".html") || lower_ends(n, ".mht") || lower_ends(n, ".txt");
+  };
   auto wanted = [&](const std::string& n) {
     if (media(n) && (vector_pic(n) || (g_images && raster(n)))) return true;
-    if (odf) return n == "meta.xml" || n == "styles.xml" || (n.rfind("Object ", 0) == 0 && lower_ends(n, ".xml"));
-    if (embedded(n)) return true;
-    if (lower_ends(n, ".rels")) return true;
-    if (!lower_ends(n, ".xml")) return false;
-    return n.rfind("docProps/", 0) == 0 || n.rfind("customXml/item", 0) == 0 ||
-           n.rfind("xl/comments", 0) == 0 || n.rfind("xl/threadedComments/", 0) == 0 ||
-           n.rfind("ppt/comments/", 0) == 0 || n.rfind("xl/drawings/drawing", 0) == 0 ||
-           n.find("/charts/chart") != std::string::npos || n.rfind("word/glossary/document", 0) == 0;
+    if (!odf && embedded(n)) return true;
+    if (main_part(n) || n == "[Content_Types].xml") return false;
+    return lower_ends(n, ".xml") || lower_ends(n, ".rels") || text_part(n);
   };
   Entries z = ReadZip(data, wanted);
   for (auto& [n, body] : z) {
@@ -580,6 +596,8 @@ void OtherParts(const std::string& data, bool odf) {
     } else if (lower_ends(n, ".rels")) {
       ExternalLinks l;
       ParseXml(body, l);
+    } else if (text_part(n)) {
+      Seg("part " + base, body);
     } else {
       AllText t;
       t.prefix = base.substr(0, base.rfind('.')) + " ";

@@ -48,6 +48,27 @@ bool ParamHeader(std::string_view name) {
   return HeaderIn(name, kParam);
 }
 
+// The multipart boundary is structure, not text: its value is blanked (same
+// length, so offsets hold) before the header is scanned. Generated
+// boundaries are long digit runs ("===============4573...==", one in ten
+// passes Luhn), and redacting one would cut the message from its parts.
+void BlankBoundary(std::string& text) {
+  std::string lower = AsciiLower(text);
+  for (size_t at = lower.find("boundary"); at != std::string::npos; at = lower.find("boundary", at + 8)) {
+    if (at > 0 && lower[at - 1] != ';' && lower[at - 1] != ' ' && lower[at - 1] != '\t') continue;
+    size_t i = at + 8;
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i >= text.size() || text[i] != '=') continue;
+    ++i;
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i < text.size() && text[i] == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) text[i] = ' ';
+    } else {
+      for (; i < text.size() && text[i] != ';' && text[i] != ' ' && text[i] != '\t'; ++i) text[i] = ' ';
+    }
+  }
+}
+
 // An RFC 2231 parameter in a Content-Type/-Disposition value whose value is
 // split in continuations (`filename*0="kunde-151086"; filename*1="95088.txt"`)
 // or percent-encoded (`filename*=UTF-8''%31%35...`): in the scanned text its
@@ -624,6 +645,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         value = u.charset.bytes;  // RFC 2231 values joined (u.charset: that stage's text and map)
       Unfold(value, unfolded, unfold_map);
       u.transfer = DecodeEncodedWords(unfolded);
+      if (ParamHeader(hf.name)) BlankBoundary(u.transfer.bytes);
       u.text = u.transfer.bytes;
       u.maps = {&u.transfer.map, &unfold_map, &u.charset.map};
       visit(u, "header " + hf.name + " of part " + e.path);
