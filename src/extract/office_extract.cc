@@ -192,13 +192,47 @@ std::string NumberText(const std::string& v) {
   return buf;
 }
 
+// A number format made of zero placeholders and literal separators only
+// ("00000000000", Danish CPR "000000\-0000" or "000000\"-\"0000",
+// "000000 00000"), as the pattern a number is shown by: '0' for a digit,
+// other characters as they are ("000000-0000"); "" for any other format.
+std::string ShownPattern(const std::string& code) {
+  std::string pattern;
+  for (size_t i = 0; i < code.size(); ++i) {
+    char c = code[i];
+    if (c == '0') pattern += '0';
+    else if (c == '\\' && i + 1 < code.size()) pattern += code[++i];
+    else if (c == '"') {
+      size_t q = code.find('"', i + 1);
+      if (q == std::string::npos) return "";
+      pattern += code.substr(i + 1, q - i - 1);
+      i = q;
+    } else if (c == '-' || c == ' ' || c == '.') pattern += c;
+    else return "";
+  }
+  return pattern.find('0') == std::string::npos ? "" : pattern;
+}
+
+// `digits` (no more than the pattern's zeros) shown by `pattern`: padded
+// with leading zeros, separators placed ("101801234", "000000-0000" ->
+// "010180-1234").
+std::string Shown(const std::string& digits, const std::string& pattern) {
+  size_t zeros = std::count(pattern.begin(), pattern.end(), '0');
+  if (digits.size() > zeros) return digits;
+  std::string d = std::string(zeros - digits.size(), '0') + digits, out;
+  size_t k = 0;
+  for (char c : pattern) out += c == '0' ? d[k++] : c;
+  return out;
+}
+
 struct Sheet {
   std::string name;
   int header_row = -1;
   std::map<int, std::string> header;
-  // `width`: a number format of only zeros ("00000000000", how a sheet
-  // shows an id with its leading zero) pads a number to that many digits.
-  void Cell(int row, int col, const std::string& value, bool number, size_t width = 0) {
+  // `pattern`: the cell's number format as ShownPattern gives it (zeros and
+  // separators: how a sheet shows an id with its leading zero or a CPR with
+  // its hyphen); a number is scanned as shown.
+  void Cell(int row, int col, const std::string& value, bool number, const std::string& pattern = "") {
     if (value.find_first_not_of(" \t\r\n") == std::string::npos) return;
     std::string loc = name + "!" + ColName(col) + std::to_string(row + 1);
     if (header_row < 0) header_row = row;
@@ -207,9 +241,15 @@ struct Sheet {
       return Seg(loc, value);
     }
     auto h = header.find(col);
+    // A title row above the header row ("Ansatte 2026" in A1 only): the
+    // first text in a column that has no header yet is that column's header.
+    if (h == header.end() && value.find_first_of("0123456789") == std::string::npos) {
+      header[col] = value;
+      return Seg(loc, value);
+    }
     std::string v = number ? NumberText(value) : value;
-    if (number && width > v.size() && width <= 20 && v.find_first_not_of("0123456789") == std::string::npos)
-      v.insert(0, width - v.size(), '0');
+    if (number && !pattern.empty() && pattern.size() <= 24 && v.find_first_not_of("0123456789") == std::string::npos)
+      v = Shown(v, pattern);
     std::string text = h != header.end() ? h->second + ": " + v : v;
     // A number in an id column that lost its leading zero (01018012345
     // stored as 1018012345): the zero-padded form is scanned too.
@@ -251,8 +291,8 @@ int ColIndex(const std::string& ref) {
 struct Worksheet : Xml {
   Sheet sheet;
   const std::vector<std::string>* sst = nullptr;
-  const std::vector<size_t>* widths = nullptr;  // per cell style (xf): zero-padding width
-  size_t width = 0;
+  const std::vector<std::string>* patterns = nullptr;  // per cell style (xf): ShownPattern
+  std::string pattern;
   std::string t, v, is;
   int row = -1, col = -1, in_v = 0, in_is = 0, in_t = 0;
   void Start(xmlTextReaderPtr r, const std::string& n) override {
@@ -267,7 +307,7 @@ struct Worksheet : Xml {
       t = Attr(r, "t");
       std::string st = Attr(r, "s");
       size_t xf = st.empty() ? 0 : std::strtoul(st.c_str(), nullptr, 10);
-      width = widths && xf < widths->size() ? (*widths)[xf] : 0;
+      pattern = patterns && xf < patterns->size() ? (*patterns)[xf] : std::string();
       v.clear(), is.clear();
     } else if (n == "v") ++in_v;
     else if (n == "is") ++in_is;
@@ -286,7 +326,7 @@ struct Worksheet : Xml {
       } else if (t == "str") {
         sheet.Cell(row, col, v, false);
       } else if (t.empty() || t == "n") {
-        sheet.Cell(row, col, v, true, width);
+        sheet.Cell(row, col, v, true, pattern);
       }  // b (boolean), e (error), d (date) carry no text
     }
   }
@@ -311,12 +351,11 @@ struct Styles : Xml {
     if (n == "cellXfs") --in_cellxfs;
   }
   void Text(const char*) override {}
-  std::vector<size_t> Widths() const {
-    std::vector<size_t> w;
+  std::vector<std::string> Patterns() const {
+    std::vector<std::string> w;
     for (const auto& id : xf_fmt) {
       auto f = formats.find(id);
-      std::string code = f == formats.end() ? "" : f->second;
-      w.push_back(!code.empty() && code.find_first_not_of('0') == std::string::npos ? code.size() : 0);
+      w.push_back(ShownPattern(f == formats.end() ? "" : f->second));
     }
     return w;
   }
@@ -350,7 +389,7 @@ void Xlsx(const std::string& data) {
   if (z.count("xl/sharedStrings.xml")) ParseXml(z["xl/sharedStrings.xml"], sst);
   Styles styles;
   if (z.count("xl/styles.xml")) ParseXml(z["xl/styles.xml"], styles);
-  const std::vector<size_t> widths = styles.Widths();
+  const std::vector<std::string> patterns = styles.Patterns();
   Workbook wb;
   Rels rels;
   if (z.count("xl/workbook.xml")) ParseXml(z["xl/workbook.xml"], wb);
@@ -373,7 +412,7 @@ void Xlsx(const std::string& data) {
   for (auto& [name, entry] : order) {
     Worksheet ws;
     ws.sst = &sst.s;
-    ws.widths = &widths;
+    ws.patterns = &patterns;
     ws.sheet.name = name;
     ParseXml(z[entry], ws);
   }
@@ -430,17 +469,22 @@ void BinaryStrings(const std::string& data, const std::string& loc) {
     if (c < 0x80) run += static_cast<char>(c);
     else run += static_cast<char>(0xC0 | (c >> 6)), run += static_cast<char>(0x80 | (c & 0x3F));
   };
-  auto printable = [](unsigned c) { return (c >= 0x20 && c < 0x7F) || c == '\t' || (c >= 0xC0 && c <= 0xFF); };
-  for (size_t i = 0; i < data.size(); ++i) {  // 8-bit
-    unsigned c = static_cast<unsigned char>(data[i]);
+  auto printable = [](unsigned c) { return (c >= 0x20 && c < 0x7F) || c == '\t' || (c >= 0xA0 && c <= 0xFF); };
+  // Word's own characters inside text: 0x1E non-breaking hyphen, 0x1F
+  // optional hyphen, 0x0B line break (a number split by one stays whole).
+  auto take = [&](unsigned c) {
     if (printable(c)) put(c);
-    else flush();
-  }
+    else if (c == 0x1E) put('-');
+    else if (c == 0x0B) put(' ');
+    else if (c != 0x1F) flush();
+  };
+  for (size_t i = 0; i < data.size(); ++i) take(static_cast<unsigned char>(data[i]));  // 8-bit
   flush();
   for (size_t start = 0; start < 2; ++start) {  // UTF-16LE, both alignments
     for (size_t i = start; i + 1 < data.size(); i += 2) {
       unsigned c = static_cast<unsigned char>(data[i]) | (static_cast<unsigned char>(data[i + 1]) << 8);
-      if (c < 0x100 && printable(c)) put(c);
+      if (c < 0x100) take(c);
+      else if (c == 0x2011) put('-');  // U+2011 non-breaking hyphen
       else flush();
     }
     flush();
@@ -795,7 +839,8 @@ struct Odf : Xml {
                 NumberText(cell_value))
           width = cell.size();
         if (!cell.empty() || !cell_value.empty())
-          sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number, width);
+          sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number,
+                     std::string(width, '0'));
       } else {
         if (!row.empty() && !cell.empty()) row += ' ';
         row += cell;
@@ -1056,6 +1101,19 @@ void XlsBiff(const std::string& wb) {
       case 0x0207:  // STRING (a formula's cached text)
         if (in_sheet && want_string) sheet.Cell(string_row, string_col, c.String(false), false);
         want_string = false;
+        break;
+      case 0x0014:  // HEADER, FOOTER (print header/footer text; empty when none)
+      case 0x0015:
+        if (in_sheet && body.size() >= 3) Seg(sheet.name + (type == 0x14 ? " header" : " footer"), c.String(false));
+        break;
+      case 0x01B6:  // TXO: a text box or comment; its text in the CONTINUE records after it
+        if (body.size() >= 12 && !joins.empty()) {
+          size_t cch = static_cast<unsigned char>(body[10]) | (static_cast<unsigned char>(body[11]) << 8);
+          Cursor t{body, joins};
+          t.i = joins[0];
+          bool high = (t.U8() & 1) != 0;
+          Seg((in_sheet ? sheet.name + " " : std::string()) + "text box", t.Chars(cch, high));
+        }
         break;
       default: break;
     }

@@ -462,6 +462,14 @@ def other_parts(d):
     for f in (zx, renamed, inner_x):
         os.remove(f)
 
+    # A title row above the header row: the id column is still recognised
+    # (the number lost its leading zero; the header restores it).
+    zid = [i for i in g.make_ids(random.Random(24), 60) if i[2].isdigit() and i[2][0] == "0" and len(i[2]) == 11][0]
+    tr = os.path.join(d, "tittel.xlsx")
+    g.xlsx(tr, [["Ansattliste 2026"], ["Navn", "Fødselsnummer"], ["Ola", str(int(zid[2]))]], numeric_cols=(1,))
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", tr])
+    check(rc == 1 and zid[2] in out, "xlsx with a title row above the header: the id column is found (exit %d)" % rc)
+
     # ODS: a float cell shown with its leading zero under a header that names
     # no identifier (the number style keeps the zero; the value lost it).
     zero = [i for i in g.make_ids(random.Random(23), 40) if i[2].isdigit() and i[2][0] == "0" and len(i[2]) == 11][:2]
