@@ -49,6 +49,7 @@ const char* DocFormatName(DocFormat f) {
     case DocFormat::kPpt: return "ppt";
     case DocFormat::kZip: return "zip";
     case DocFormat::kOle: return "ole";
+    case DocFormat::kRtf: return "rtf";
     default: return "";
   }
 }
@@ -131,6 +132,15 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
     for (const auto& e : kTable)
       if (EndsWith(n, e.ext)) f = e.f;
   const std::string_view kOle("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  if (f == DocFormat::kNone && (t == "application/rtf" || t == "text/rtf" || t == "text/richtext" ||
+                                ((t.empty() || t == "application/octet-stream" || t == "application/msword") &&
+                                 EndsWith(n, ".rtf")))) {
+    // RTF: by type or name; the bytes must start "{\rtf" (a Word file named
+    // .rtf is an OLE2 file: read as .doc).
+    if (head.empty() || head.substr(0, 5) == "{\\rtf") return DocFormat::kRtf;
+    if (head.substr(0, 8) == kOle) return DocFormat::kDoc;
+    return DocFormat::kNone;
+  }
   if (f == DocFormat::kNone) {
     // Legacy binary Office (Word/Excel/PowerPoint 97-2003): by type, or by
     // name when the type is generic; the bytes must be an OLE2 compound file.
@@ -167,6 +177,7 @@ DocFormat SniffDocFormat(std::string_view head) {
   if (head.substr(0, 4) == std::string_view("PK\3\4", 4)) return DocFormat::kZip;
   if (head.substr(0, 8) == std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) return DocFormat::kOle;
   if (head.substr(0, 5) == "%PDF-") return DocFormat::kPdf;
+  if (head.substr(0, 5) == "{\\rtf") return DocFormat::kRtf;
   return DocFormat::kNone;
 }
 

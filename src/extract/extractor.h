@@ -31,7 +31,7 @@ namespace nordpii {
 
 // kZip / kOle: a zip or OLE2 file whose kind the helper decides from its
 // parts or streams (OOXML/ODF/legacy Office, else an archive or an object).
-enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt, kZip, kOle };
+enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt, kZip, kOle, kRtf };
 
 // "docx", "xlsx", ... ("" for kNone): the prefix of a finding's field.
 const char* DocFormatName(DocFormat f);

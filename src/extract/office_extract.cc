@@ -1157,6 +1157,123 @@ void LegacyFile(const std::string& fmt, const std::string& data) {
     BinaryStrings(OleStream(ole.get(), props, false), "properties");
 }
 
+// ---- RTF --------------------------------------------------------------------
+// The text of an RTF document (written here: no Debian library reads RTF
+// into text without a whole word processor). Groups of destinations that are
+// not text (font and colour tables, style sheets, pictures, objects, themes,
+// `{\*\...}` ignorable destinations) are skipped; \par, \line, \cell and
+// \row end a line; \'hh is a cp1252 byte, \uN a Unicode character (its
+// \ucN fallback characters skipped); \_ is a hyphen, \~ a space, \- nothing.
+// The document information group (\info: title, author, subject, ...) is
+// read. Depth is bounded like XML.
+void RtfFile(const std::string& data) {
+  static const char* const kSkip[] = {"fonttbl",   "colortbl",  "stylesheet", "pict",     "object",
+                                      "themedata", "datastore", "latentstyles", "listtable", "listoverridetable",
+                                      "rsidtbl",   "generator", "xmlnstbl",   "mmathPr",  "filetbl",
+                                      "revtbl",    "pgdsctbl",  "bin",        "colorschememapping"};
+  struct Group {
+    bool skip = false;
+    int uc = 1;
+  };
+  std::vector<Group> stack(1);
+  std::string text, line;
+  int pending_skip = 0;  // \uN fallback characters still to skip
+  auto cp1252 = [](unsigned char b) -> unsigned {
+    static const unsigned short k80[32] = {0x20AC, 0x81,   0x201A, 0x192,  0x201E, 0x2026, 0x2020, 0x2021,
+                                           0x2C6,  0x2030, 0x160,  0x2039, 0x152,  0x8D,   0x17D,  0x8F,
+                                           0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                           0x2DC,  0x2122, 0x161,  0x203A, 0x153,  0x9D,   0x17E,  0x178};
+    return b >= 0x80 && b < 0xA0 ? k80[b - 0x80] : b;
+  };
+  auto emit_line = [&] {
+    if (line.find_first_not_of(" \t") != std::string::npos) Seg("text", line);
+    line.clear();
+  };
+  auto put = [&](unsigned c) {
+    if (stack.back().skip) return;
+    if (pending_skip > 0) {
+      --pending_skip;
+      return;
+    }
+    AppendUtf8(line, c);
+  };
+  bool first_in_group = false;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (c == '{') {
+      if (stack.size() > static_cast<size_t>(g_max_depth)) Fail("RTF nested deeper than the limit");
+      stack.push_back(stack.back());
+      first_in_group = true;
+      continue;
+    }
+    if (c == '}') {
+      if (stack.size() > 1) stack.pop_back();
+      first_in_group = false;
+      continue;
+    }
+    if (c == '\r' || c == '\n') continue;
+    if (c != '\\') {
+      first_in_group = false;
+      put(static_cast<unsigned char>(c));
+      continue;
+    }
+    if (++i >= data.size()) break;
+    c = data[i];
+    if (c == '\\' || c == '{' || c == '}') {
+      put(static_cast<unsigned char>(c));
+      continue;
+    }
+    if (c == '*') {  // an ignorable destination
+      if (first_in_group) stack.back().skip = true;
+      continue;
+    }
+    if (c == '\'') {
+      if (i + 2 < data.size()) {
+        unsigned v = static_cast<unsigned>(std::strtoul(data.substr(i + 1, 2).c_str(), nullptr, 16));
+        put(cp1252(static_cast<unsigned char>(v)));
+        i += 2;
+      }
+      continue;
+    }
+    if (c == '~') put(' ');
+    else if (c == '_') put('-');
+    else if (c == '-') {
+    } else if (c == '\r' || c == '\n') {
+      emit_line();
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      size_t b = i;
+      while (i < data.size() && ((data[i] >= 'a' && data[i] <= 'z') || (data[i] >= 'A' && data[i] <= 'Z'))) ++i;
+      std::string word = data.substr(b, i - b);
+      bool neg = i < data.size() && data[i] == '-';
+      if (neg) ++i;
+      size_t nb = i;
+      while (i < data.size() && data[i] >= '0' && data[i] <= '9' && i - nb < 10) ++i;
+      long num = i > nb ? std::strtol(data.substr(nb, i - nb).c_str(), nullptr, 10) * (neg ? -1 : 1) : 0;
+      bool has_num = i > nb;
+      if (i < data.size() && data[i] == ' ') {
+      } else {
+        --i;  // the delimiter is not part of the control word
+      }
+      if (first_in_group)
+        for (const char* k : kSkip)
+          if (word == k) stack.back().skip = true;
+      first_in_group = false;
+      if (word == "par" || word == "line" || word == "row" || word == "sect" || word == "page") emit_line();
+      else if (word == "cell" || word == "tab") put(' ');
+      else if (word == "uc" && has_num) stack.back().uc = static_cast<int>(num);
+      else if (word == "u" && has_num) {
+        if (num < 0) num += 65536;
+        put(static_cast<unsigned>(num));
+        pending_skip = stack.back().skip ? 0 : stack.back().uc;
+      } else if (word == "bin" && has_num && num > 0) {
+        i += static_cast<size_t>(num);  // binary data
+      }
+    }
+  }
+  emit_line();
+  (void)text;
+}
+
 // A zip of unknown kind (an attachment's bytes, an embedded object): an
 // OOXML or OpenDocument file by its parts, else an archive whose members are
 // read one by one (Nested): documents as documents, text as text, the rest
@@ -1211,6 +1328,7 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
   else if (fmt == "doc" || fmt == "xls" || fmt == "ppt") return LegacyFile(fmt, data);
   else if (fmt == "biff") return XlsBiff(data);  // a bare Workbook stream: the fuzzer
   else if (fmt == "zip") return ZipAuto(data);
+  else if (fmt == "rtf") return RtfFile(data);
   else if (fmt == "ole") return OleAuto(data);
   else Fail("unknown format");
   OtherParts(data, fmt[0] == 'o');

@@ -359,12 +359,12 @@ bool TextLikePart(const MimeEntity& e) {
   if (e.multipart() || e.message()) return false;
   const std::string& t = e.type;
   const std::string& s = e.subtype;
-  if (t == "text") return true;
+  if (t == "text") return s != "rtf" && s != "richtext";  // RTF: a document (its text extracted)
   if (t == "message") return s == "rfc822" || s == "delivery-status" || s == "disposition-notification" ||
                               s == "global" || s == "global-delivery-status";
   if (t == "application") {
     static const char* const kText[] = {"json", "xml", "csv", "x-csv", "javascript", "x-ndjson",
-                                        "jsonl", "x-jsonlines", "ld+json", "yaml", "x-yaml", "rtf",
+                                        "jsonl", "x-jsonlines", "ld+json", "yaml", "x-yaml",
                                         "pgp-signature", "x-sh", "sql", "ics", "mbox"};
     for (const char* k : kText)
       if (s == k) return true;

@@ -462,6 +462,29 @@ def other_parts(d):
     for f in (zx, renamed, inner_x):
         os.remove(f)
 
+    # RTF: an id split by formatting groups, a label with \'f8 (ø), a
+    # \u-escaped label, font table and picture skipped; as a file and as a
+    # text/rtf mail attachment (redact: a notice).
+    rtf_ids = g.make_ids(random.Random(25), 2)
+    v0, v1 = rtf_ids[0][1], rtf_ids[1][1]
+    rtf = os.path.join(d, "brev.rtf")
+    with open(rtf, "w") as f:
+        f.write("{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial 12345678901;}}{\\*\\generator Word 99887766554;}"
+                "{\\pict\\pngblip 89504e47 15108695088}\n"
+                "F\\'f8dselsnummer: {\\b %s}{\\b0 %s}\\par\n%s: %s\\par}" %
+                (v0[:6], v0[6:], rtf_ids[1][0].replace("ö", "\\u246?"), v1))
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", rtf])
+    vals = {key(json.loads(l).get("value", "")) for l in out.splitlines()}
+    check(rc == 1 and key(rtf_ids[0][2]) in vals and key(rtf_ids[1][2]) in vals and len(vals) == 2,
+          "rtf: ids split by groups and after escaped labels found, tables and pictures skipped (exit %d, %d values)" %
+          (rc, len(vals)))
+    mr = os.path.join(d, "brev.eml")
+    eml(mr, rtf, "text/rtf")
+    red = os.path.join(d, "brev-red.eml")
+    rc, out, err, _ = run(["redact", mr, "-o", red])
+    check(rc == 0 and b"nordpii removed the attachment 'brev.rtf' (rtf" in open(red, "rb").read(),
+          "rtf mail attachment: found and replaced by a notice (exit %d)" % rc)
+
     # A title row above the header row: the id column is still recognised
     # (the number lost its leading zero; the header restores it).
     zid = [i for i in g.make_ids(random.Random(24), 60) if i[2].isdigit() and i[2][0] == "0" and len(i[2]) == 11][0]

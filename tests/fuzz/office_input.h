@@ -45,7 +45,7 @@ inline std::string StoredZip(const std::vector<std::pair<std::string, std::strin
 }
 
 inline std::pair<std::string, std::string> OfficeInput(std::string_view in) {
-  static const char* const kFmt[] = {"docx", "xlsx", "pptx", "odt", "ods", "odp", "docx", "xlsx"};
+  static const char* const kFmt[] = {"docx", "xlsx", "pptx", "odt", "ods", "odp", "docx", "rtf"};
   if (in.empty()) return {"docx", ""};
   const unsigned char sel = static_cast<unsigned char>(in[0]);
   std::string fmt = kFmt[sel & 7];
@@ -57,7 +57,7 @@ inline std::pair<std::string, std::string> OfficeInput(std::string_view in) {
     static const char* const kOle[] = {"xls", "doc", "ppt"};
     return {kOle[(sel & 0x3F) % 3], rest};
   }
-  if (sel & 0x80) return {fmt, rest};
+  if ((sel & 0x80) || fmt == "rtf") return {fmt, rest};  // RTF is not zipped
   std::vector<std::pair<std::string, std::string>> e;
   if (fmt == "docx") e = {{"word/document.xml", rest}, {"word/footer1.xml", rest}};
   else if (fmt == "xlsx")
