@@ -331,6 +331,9 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     sigset_t none;  // the milter blocks signals in every thread; the child starts clean
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Past RLIMIT_FSIZE (0: no file writes) a write fails with EFBIG instead
+    // of killing the helper (a library writing a cache file, e.g. fontconfig).
+    signal(SIGXFSZ, SIG_IGN);
     struct rlimit r;
     r.rlim_cur = r.rlim_max = mem;
     setrlimit(RLIMIT_AS, &r);

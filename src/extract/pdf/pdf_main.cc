@@ -63,9 +63,9 @@ void Warm() {
   std::unique_ptr<poppler::page> p(doc->create_page(0));
   if (!p) return;
   (void)p->text().to_utf8();
-  poppler::page_renderer pr;
-  pr.set_image_format(poppler::image::format_gray8);
-  (void)pr.render_page(p.get(), 72, 72);
+  // Not rendered here: rendering text asks fontconfig for a font, which may
+  // write its cache; pages rendered for OCR later get no system fonts
+  // (inside the sandbox), which costs only the glyphs of their text layer.
 }
 
 // A page with fewer than 200 non-blank characters of text may be a scan
