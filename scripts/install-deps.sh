@@ -5,11 +5,13 @@
 set -eu
 # What building nordpii and scanning needs (scripts/quickstart.sh): the
 # libraries, poppler for the PDF helper program, libgsf for legacy .doc/.xls/.ppt,
-# libseccomp for the helpers' sandbox, Tesseract and its Nordic and
-# English language data for the OCR helper (--ocr).
+# libseccomp for the helpers' sandbox.
 PKGS="build-essential cmake pkg-config libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
-libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libgsf-1-dev libseccomp-dev \
-libtesseract-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
+libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libgsf-1-dev libseccomp-dev"
+# --ocr (implied by --test and --package): Tesseract and its Nordic and English
+# language data, to build the OCR helper (scan/batch/redact --ocr, milter ocr = true;
+# without them the helper is not built and --ocr is an error for every image).
+OCR="libtesseract-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
 # --test: also what only the tests and CI need (scripts/test.sh asks for
 # them, scripts/quickstart.sh does not): a NATS JetStream server and the C
 # client for `nordpii submit/worker/collect` and their loopback tests.
@@ -25,6 +27,7 @@ for a in "$@"; do
   [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 nlohmann-json3-dev libbenchmark-dev libmimetic-dev \
 libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time openssl python3-cryptography python3-pil fonts-dejavu-core zip zstd bzip2 xz-utils"
   [ "$a" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
+  case $a in --ocr|--test|--package) case " $PKGS " in *" libtesseract-dev "*) ;; *) PKGS="$PKGS $OCR" ;; esac ;; esac
 done
 missing=""
 for p in $PKGS; do
