@@ -25,7 +25,8 @@ run() {  # target corpus-dir seed-dirs...
   target=$1; corpus=$2; shift 2
   mkdir -p "$corpus"
   for s in "$@"; do cp "$s"/* "$corpus"/ 2>/dev/null || true; done
-  NORDPII_CACHE_DIR=off ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  NORDPII_CACHE_DIR=off ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "build-fuzz/tests/$target" -max_total_time="$SECS" -max_len="${MAX_LEN:-8192}" -timeout=10 \
     -seed="${FUZZ_SEED:-0}" -print_final_stats=1 \
     -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ "$corpus"
