@@ -189,10 +189,19 @@ std::string Extracted::Location(uint64_t offset) const {
   return offset <= it->end ? it->loc : "";
 }
 
+namespace {
+
+// The helper program that reads `format`.
+const char* HelperName(DocFormat format) {
+  return format == DocFormat::kPdf     ? "nordpii-extract-pdf"
+         : format == DocFormat::kImage ? "nordpii-extract-ocr"
+                                       : "nordpii-extract";
+}
+
+}  // namespace
+
 std::string ExtractHelperPath(DocFormat format) {
-  const char* name = format == DocFormat::kPdf     ? "nordpii-extract-pdf"
-                     : format == DocFormat::kImage ? "nordpii-extract-ocr"
-                                                   : "nordpii-extract";
+  const char* name = HelperName(format);
   std::vector<std::string> dirs;
   if (const char* d = std::getenv("NORDPII_EXTRACT_DIR"); d && *d) dirs.push_back(d);
   char self[PATH_MAX];
@@ -290,12 +299,8 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   if (format == DocFormat::kNone) return Error(ErrorCode::kInvalidArgument, "not a document");
   if (bytes.size() > lim.max_input) return Error(ErrorCode::kLimit, fmt + ": document larger than the limit");
   const std::string helper = ExtractHelperPath(format);
-  if (helper.empty()) {
-    const char* name = format == DocFormat::kPdf     ? "nordpii-extract-pdf"
-                       : format == DocFormat::kImage ? "nordpii-extract-ocr"
-                                                     : "nordpii-extract";
-    return Error(ErrorCode::kNotFound, fmt + ": extractor program " + name + " not found");
-  }
+  if (helper.empty())
+    return Error(ErrorCode::kNotFound, fmt + ": extractor program " + HelperName(format) + " not found");
   // Everything the child needs is prepared before fork: between fork and
   // exec only system calls (the milter is multi-threaded).
   std::vector<std::string> args = {helper,

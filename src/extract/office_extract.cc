@@ -1127,34 +1127,47 @@ void XlsFile(GsfInfile* ole) {
   XlsBiff(wb);
 }
 
-void LegacyFile(const std::string& fmt, const std::string& data) {
+// `data` opened as an OLE2 compound file (null when it is not one).
+std::unique_ptr<GsfInfile, GObjectFree> OpenOle(const std::string& data) {
   static const bool inited = (gsf_init(), true);
   (void)inited;
   std::unique_ptr<GsfInput, GObjectFree> mem(
       gsf_input_memory_new(reinterpret_cast<const guint8*>(data.data()), static_cast<gsf_off_t>(data.size()), FALSE));
-  if (!mem) Fail("cannot read the file");
+  if (!mem) return nullptr;
   GError* err = nullptr;
   std::unique_ptr<GsfInfile, GObjectFree> ole(gsf_infile_msole_new(mem.get(), &err));
   if (err) g_error_free(err);
-  if (!ole) Fail("not an OLE2 compound file");
-  auto has = [&](const char* name) {
-    return std::unique_ptr<GsfInput, GObjectFree>(gsf_infile_child_by_name(ole.get(), name)) != nullptr;
-  };
+  return ole;
+}
+
+bool HasStream(GsfInfile* ole, const char* name) {
+  return ole && std::unique_ptr<GsfInput, GObjectFree>(gsf_infile_child_by_name(ole, name)) != nullptr;
+}
+
+// A legacy Office file already opened (LegacyFile, OleAuto).
+void LegacyOle(const std::string& fmt, GsfInfile* ole) {
+  auto has = [&](const char* name) { return HasStream(ole, name); };
   if (has("EncryptedPackage") || has("EncryptionInfo")) Fail("encrypted Office file");
   if (fmt == "xls") {
-    XlsFile(ole.get());
+    XlsFile(ole);
   } else if (fmt == "doc") {
-    std::string wd = OleStream(ole.get(), "WordDocument", true);
+    std::string wd = OleStream(ole, "WordDocument", true);
     if (wd.size() < 12 || static_cast<unsigned char>(wd[0]) != 0xEC || static_cast<unsigned char>(wd[1]) != 0xA5)
       Fail("not a Word 97-2003 document");
     if (static_cast<unsigned char>(wd[11]) & 0x01) Fail("encrypted Word document");  // FIB fEncrypted
     BinaryStrings(wd, "text");
   } else {
     if (has("EncryptedSummary")) Fail("encrypted presentation");
-    BinaryStrings(OleStream(ole.get(), "PowerPoint Document", true), "text");
+    BinaryStrings(OleStream(ole, "PowerPoint Document", true), "text");
   }
   for (const char* props : {"\x05SummaryInformation", "\x05DocumentSummaryInformation"})
-    BinaryStrings(OleStream(ole.get(), props, false), "properties");
+    BinaryStrings(OleStream(ole, props, false), "properties");
+}
+
+void LegacyFile(const std::string& fmt, const std::string& data) {
+  auto ole = OpenOle(data);
+  if (!ole) Fail("not an OLE2 compound file");
+  LegacyOle(fmt, ole.get());
 }
 
 // ---- RTF --------------------------------------------------------------------
@@ -1176,7 +1189,7 @@ void RtfFile(const std::string& data) {
     int uc = 1;
   };
   std::vector<Group> stack(1);
-  std::string text, line;
+  std::string line;
   int pending_skip = 0;  // \uN fallback characters still to skip
   auto cp1252 = [](unsigned char b) -> unsigned {
     static const unsigned short k80[32] = {0x20AC, 0x81,   0x201A, 0x192,  0x201E, 0x2026, 0x2020, 0x2021,
@@ -1271,7 +1284,6 @@ void RtfFile(const std::string& data) {
     }
   }
   emit_line();
-  (void)text;
 }
 
 // A zip of unknown kind (an attachment's bytes, an embedded object): an
@@ -1303,17 +1315,11 @@ void ZipAuto(const std::string& data) {
 // An OLE2 file of unknown kind: legacy Office by its streams, else (an OLE
 // object such as an embedded package) by its printable runs.
 void OleAuto(const std::string& data) {
-  std::unique_ptr<GsfInput, GObjectFree> mem(
-      gsf_input_memory_new(reinterpret_cast<const guint8*>(data.data()), static_cast<gsf_off_t>(data.size()), FALSE));
-  GError* err = nullptr;
-  std::unique_ptr<GsfInfile, GObjectFree> ole(mem ? gsf_infile_msole_new(mem.get(), &err) : nullptr);
-  if (err) g_error_free(err);
-  auto has = [&](const char* name) {
-    return ole && std::unique_ptr<GsfInput, GObjectFree>(gsf_infile_child_by_name(ole.get(), name)) != nullptr;
-  };
-  if (has("Workbook") || has("Book")) return LegacyFile("xls", data);
-  if (has("WordDocument")) return LegacyFile("doc", data);
-  if (has("PowerPoint Document")) return LegacyFile("ppt", data);
+  auto ole = OpenOle(data);  // opened once, its kind taken from its streams
+  auto has = [&](const char* name) { return HasStream(ole.get(), name); };
+  if (has("Workbook") || has("Book")) return LegacyOle("xls", ole.get());
+  if (has("WordDocument")) return LegacyOle("doc", ole.get());
+  if (has("PowerPoint Document")) return LegacyOle("ppt", ole.get());
   if (has("EncryptedPackage")) Fail("encrypted Office file");
   BinaryStrings(data, "ole object");
 }
