@@ -3,6 +3,11 @@
 
 #include <fcntl.h>
 #include <nats/nats.h>
+#include <openssl/evp.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +21,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -105,13 +111,16 @@ class Nats {
 
   // Publishes with a Nats-Msg-Id and waits for the stream's ack (retried
   // while a cluster elects a new leader).
-  Status Publish(const std::string& subject, const std::string& id, std::string_view data) {
+  // An empty id: no Nats-Msg-Id; `rollup`: Nats-Rollup: sub (the message
+  // replaces the earlier ones on its subject: object-store metadata).
+  Status Publish(const std::string& subject, const std::string& id, std::string_view data, bool rollup = false) {
     natsStatus s = NATS_OK;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     for (int attempt = 0; attempt < 20; ++attempt) {
       natsMsg* m = nullptr;
       s = natsMsg_Create(&m, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
-      if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", id.c_str());
+      if (s == NATS_OK && !id.empty()) s = natsMsgHeader_Set(m, "Nats-Msg-Id", id.c_str());
+      if (s == NATS_OK && rollup) s = natsMsgHeader_Set(m, "Nats-Rollup", "sub");
       jsPubAck* pa = nullptr;
       jsPubOptions po;
       jsPubOptions_Init(&po);
@@ -201,6 +210,364 @@ Status EnsureStreams(Nats& n, const NatsOptions& o, const SubmitOptions& so) {
   return Status::Ok();
 }
 
+// ---------------------------------------------------------------------------
+// JetStream object store, as the NATS clients (nats.go, nats.py, the `nats`
+// CLI) lay it out — libnats 3.4 has no object-store API, so the protocol is
+// written here on plain JetStream calls, and a bucket made by `submit
+// --upload` can be listed and read with `nats object ls/get`:
+//   stream OBJ_<bucket>, subjects $O.<bucket>.C.> and $O.<bucket>.M.>,
+//   rollup and direct get allowed, discard new;
+//   an object's chunks (128 KiB) on $O.<bucket>.C.<nuid>;
+//   its metadata (JSON: name, bucket, nuid, size, chunks, mtime,
+//   digest "SHA-256=<base64url>") on $O.<bucket>.M.<base64url(name)>,
+//   published last with Nats-Rollup: sub (replacing an earlier version).
+constexpr size_t kChunkBytes = 128 << 10;
+
+std::string Base64Url(const unsigned char* p, size_t n) {  // padded, as Go's base64.URLEncoding
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string o;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = static_cast<uint32_t>(p[i]) << 16;
+    if (i + 1 < n) v |= static_cast<uint32_t>(p[i + 1]) << 8;
+    if (i + 2 < n) v |= p[i + 2];
+    o += k[(v >> 18) & 63];
+    o += k[(v >> 12) & 63];
+    o += i + 1 < n ? k[(v >> 6) & 63] : '=';
+    o += i + 2 < n ? k[v & 63] : '=';
+  }
+  return o;
+}
+
+// SHA-256 (OpenSSL), the object digest.
+class Sha256 {
+ public:
+  Sha256() : c_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(c_, EVP_sha256(), nullptr); }
+  ~Sha256() { EVP_MD_CTX_free(c_); }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Update(const void* p, size_t n) { EVP_DigestUpdate(c_, p, n); }
+  std::string Digest() {  // "SHA-256=<base64url>"
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(c_, md, &len);
+    return "SHA-256=" + Base64Url(md, len);
+  }
+
+ private:
+  EVP_MD_CTX* c_;
+};
+
+std::string ObjStream(const std::string& bucket) { return "OBJ_" + bucket; }
+std::string ObjMetaSubject(const std::string& bucket, const std::string& name) {
+  return "$O." + bucket + ".M." + Base64Url(reinterpret_cast<const unsigned char*>(name.data()), name.size());
+}
+
+std::string NewNuid() {  // 22 random base62 characters, as a NUID
+  static const char* k = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  unsigned char r[22];
+  if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+    for (auto& c : r) c = static_cast<unsigned char>(std::rand());
+  std::string o;
+  for (unsigned char c : r) o += k[c % 62];
+  return o;
+}
+
+Status EnsureBucket(Nats& n, const std::string& bucket, int replicas) {
+  jsOptions jo = n.Opts();
+  const std::string name = ObjStream(bucket), chunks = "$O." + bucket + ".C.>", meta = "$O." + bucket + ".M.>";
+  const char* subjects[2] = {chunks.c_str(), meta.c_str()};
+  jsStreamConfig sc;
+  jsStreamConfig_Init(&sc);
+  sc.Name = name.c_str();
+  sc.Subjects = subjects;
+  sc.SubjectsLen = 2;
+  sc.Storage = js_FileStorage;
+  sc.Replicas = replicas;
+  sc.Discard = js_DiscardNew;
+  sc.AllowRollup = true;
+  sc.AllowDirect = true;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsStreamInfo* si = nullptr;
+  natsStatus s = js_AddStream(&si, n.js(), &sc, &jo, &jerr);
+  if (si) jsStreamInfo_Destroy(si);
+  if (s != NATS_OK && jerr != JSStreamNameExistErr)
+    return Error(ErrorCode::kIo, "object store " + bucket + ": " + NatsError(s, jerr));
+  return Status::Ok();
+}
+
+// The metadata of an object, or nullopt when there is none (or it was deleted).
+std::optional<nlohmann::json> ObjectInfo(Nats& n, const std::string& bucket, const std::string& name) {
+  natsMsg* m = nullptr;
+  jsOptions jo = n.Opts();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (js_GetLastMsg(&m, n.js(), ObjStream(bucket).c_str(), ObjMetaSubject(bucket, name).c_str(), &jo, &jerr) != NATS_OK ||
+      !m)
+    return std::nullopt;
+  std::optional<nlohmann::json> info;
+  try {
+    auto j = nlohmann::json::parse(std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))));
+    if (!j.value("deleted", false)) info = std::move(j);
+  } catch (const std::exception&) {
+  }
+  natsMsg_Destroy(m);
+  return info;
+}
+
+// Puts the file at `path` as object `name` (unless an object of that name
+// with the same size and digest is there: a resubmit uploads nothing).
+Status PutObject(Nats& n, const std::string& bucket, const std::string& name, const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+  // The digest first (a second read; the object is only published when
+  // it is not there already).
+  Sha256 sha;
+  std::string buf(kChunkBytes, '\0');
+  uint64_t size = 0, chunks = 0;
+  for (;;) {
+    ssize_t r = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(size));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      ::close(fd);
+      return Error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+    }
+    if (r == 0) break;
+    sha.Update(buf.data(), static_cast<size_t>(r));
+    size += static_cast<uint64_t>(r);
+    ++chunks;
+  }
+  const std::string digest = sha.Digest();
+  if (auto old = ObjectInfo(n, bucket, name);
+      old && old->value("size", uint64_t{0}) == size && old->value("digest", std::string()) == digest) {
+    ::close(fd);
+    return Status::Ok();
+  }
+  const std::string nuid = NewNuid(), subject = "$O." + bucket + ".C." + nuid;
+  uint64_t at = 0;
+  for (uint64_t c = 0; c < chunks; ++c) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, size - at)), got = 0;
+    while (got < want) {
+      ssize_t r = ::pread(fd, buf.data() + got, want - got, static_cast<off_t>(at + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        ::close(fd);
+        return Error(ErrorCode::kIo, path + ": changed while it was uploaded");
+      }
+      got += static_cast<size_t>(r);
+    }
+    if (Status s = n.Publish(subject, nuid + "/" + std::to_string(c), std::string_view(buf.data(), want)); !s.ok()) {
+      ::close(fd);
+      return s;
+    }
+    at += want;
+  }
+  ::close(fd);
+  char mtime[40];
+  std::time_t now = std::time(nullptr);
+  std::strftime(mtime, sizeof mtime, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  nlohmann::json info = {{"name", name},     {"bucket", bucket}, {"nuid", nuid},   {"size", size},
+                         {"chunks", chunks}, {"mtime", mtime},   {"digest", digest},
+                         {"options", {{"max_chunk_size", kChunkBytes}}}};
+  return n.Publish(ObjMetaSubject(bucket, name), "", info.dump(), true);
+}
+
+// Reads object `name` into the file descriptor `fd` (checking its size and
+// digest).
+Status GetObject(Nats& n, const std::string& bucket, const std::string& name, int fd) {
+  auto info = ObjectInfo(n, bucket, name);
+  if (!info) return Error(ErrorCode::kNotFound, "object " + name + " not in bucket " + bucket);
+  uint64_t size = 0, chunks = 0;
+  std::string nuid, digest;
+  try {
+    size = info->at("size").get<uint64_t>();
+    chunks = info->at("chunks").get<uint64_t>();
+    nuid = info->at("nuid").get<std::string>();
+    digest = info->at("digest").get<std::string>();
+  } catch (const std::exception&) {
+    return Error(ErrorCode::kIo, "object " + name + ": malformed metadata");
+  }
+  Sha256 sha;
+  uint64_t got = 0;
+  if (chunks > 0) {
+    natsSubscription* sub = nullptr;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    const std::string stream = ObjStream(bucket), subject = "$O." + bucket + ".C." + nuid;
+    so.Stream = stream.c_str();
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverAll;
+    jsOptions jo = n.Opts();
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_SubscribeSync(&sub, n.js(), subject.c_str(), &jo, &so, &jerr);
+    if (s != NATS_OK) return Error(ErrorCode::kIo, "object " + name + ": " + NatsError(s, jerr));
+    Status st = Status::Ok();
+    for (uint64_t c = 0; c < chunks && st.ok(); ++c) {
+      natsMsg* m = nullptr;
+      s = natsSubscription_NextMsg(&m, sub, 10000);
+      if (s != NATS_OK || !m) {
+        st = Error(ErrorCode::kIo, "object " + name + ": chunk " + std::to_string(c) + ": " + NatsError(s));
+        break;
+      }
+      const char* d = natsMsg_GetData(m);
+      size_t len = static_cast<size_t>(natsMsg_GetDataLength(m));
+      sha.Update(d, len);
+      got += len;
+      for (size_t w = 0; w < len && st.ok();) {
+        ssize_t r = ::write(fd, d + w, len - w);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) st = Error(ErrorCode::kIo, std::string("spool: ") + std::strerror(errno));
+        else w += static_cast<size_t>(r);
+      }
+      natsMsg_Destroy(m);
+    }
+    natsSubscription_Destroy(sub);
+    if (!st.ok()) return st;
+  }
+  if (got != size || sha.Digest() != digest)
+    return Error(ErrorCode::kIo, "object " + name + ": size or digest differs from its metadata");
+  return Status::Ok();
+}
+
+// Deletes an object: its chunks and its metadata (purged; a rollup with
+// "deleted": true is what the Go client leaves, a purge leaves nothing).
+void DeleteObject(Nats& n, const std::string& bucket, const std::string& name) {
+  auto info = ObjectInfo(n, bucket, name);
+  if (!info) return;
+  for (const std::string& subject : {"$O." + bucket + ".C." + info->value("nuid", std::string("-")),
+                                     ObjMetaSubject(bucket, name)}) {
+    jsOptions jo = n.Opts();
+    jo.Stream.Purge.Subject = subject.c_str();
+    js_PurgeStream(n.js(), ObjStream(bucket).c_str(), &jo, nullptr);
+  }
+}
+
+void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+}
+
+// The extension of `path` when it is short letters and digits (kept on a
+// spool file: the document readers look at it), else "".
+std::string SafeExtension(const std::string& path) {
+  std::string e = fs::path(path).extension().string();
+  if (e.size() < 2 || e.size() > 11) return "";
+  bool letter = false;
+  for (size_t i = 1; i < e.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(e[i]);
+    if (!std::isalnum(c)) return "";
+    letter = letter || std::isalpha(c);
+  }
+  return letter ? e : "";
+}
+
+// A private spool directory under `base` (default $TMPDIR or /tmp), made once.
+Status MakeSpool(const std::string& base, std::string& dir) {
+  if (!dir.empty()) return Status::Ok();
+  std::string b = base;
+  if (b.empty()) b = std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+  std::string templ = b + "/nordpii-spool-XXXXXX";
+  if (!mkdtemp(templ.data())) return Error(ErrorCode::kIo, "spool " + b + ": " + std::strerror(errno));
+  dir = templ;
+  return Status::Ok();
+}
+
+// Where the redacted copy of `path` goes below --out-dir: the path as given
+// to submit without its root ("/srv/x/a.txt" -> "srv/x/a.txt"); a path that
+// would climb out ("..") is refused.
+Result<std::string> OutputRelPath(const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal().relative_path();
+  if (p.empty()) return Error(ErrorCode::kInvalidArgument, "no file name for the redacted copy");
+  for (const auto& c : p)
+    if (c == "..") return Error(ErrorCode::kInvalidArgument, "the path climbs out of --out-dir (..)");
+  return p.string();
+}
+
+// Runs `exe redact in -o out --style style args...` and waits; "" when it
+// wrote `out`, else why not (its last line on stderr). The child dies with
+// the worker (PR_SET_PDEATHSIG), leaving at most a staging file.
+std::string RunRedactChild(const std::string& exe, const std::string& in, const std::string& out,
+                           const std::string& style, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {exe, "redact", in, "-o", out, "--style", style};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> av;
+  for (auto& a : argv) av.push_back(a.data());
+  av.push_back(nullptr);
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    return std::string("fork: ") + std::strerror(errno);
+  }
+  if (pid == 0) {  // async-signal-safe calls only
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, STDIN_FILENO);
+      dup2(null, STDOUT_FILENO);
+    }
+    dup2(pipefd[1], STDERR_FILENO);
+    execv(av[0], av.data());
+    _exit(127);
+  }
+  ::close(pipefd[1]);
+  std::string err;
+  char b[4096];
+  for (;;) {
+    ssize_t r = ::read(pipefd[0], b, sizeof b);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    if (err.size() < (1 << 16)) err.append(b, static_cast<size_t>(r));
+  }
+  ::close(pipefd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  // The last line it printed, without "nordpii: ".
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  std::string last = err.substr(err.rfind('\n') == std::string::npos ? 0 : err.rfind('\n') + 1);
+  if (last.rfind("nordpii: ", 0) == 0) last.erase(0, 9);
+  if (last.empty())
+    last = WIFSIGNALED(status) ? "redact died (signal " + std::to_string(WTERMSIG(status)) + ")"
+                               : "redact failed (exit " + std::to_string(WEXITSTATUS(status)) + ")";
+  return last;
+}
+
+bool SameFileBytes(const std::string& a, const std::string& b) {
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  if (!fa || !fb) return false;
+  std::vector<char> ba(1 << 16), bb(1 << 16);
+  for (;;) {
+    fa.read(ba.data(), static_cast<std::streamsize>(ba.size()));
+    fb.read(bb.data(), static_cast<std::streamsize>(bb.size()));
+    if (fa.gcount() != fb.gcount()) return false;
+    if (std::memcmp(ba.data(), bb.data(), static_cast<size_t>(fa.gcount())) != 0) return false;
+    if (fa.gcount() == 0 || !fa || !fb) return !fa == !fb;
+  }
+}
+
+// Moves the staged copy to `target` without replacing a file there
+// (renameat2 RENAME_NOREPLACE, else link + unlink): "" when it is in place
+// or the same bytes were there already (a redelivered item), else why not.
+std::string PlaceNoReplace(const std::string& stage, const std::string& target) {
+  std::error_code ec;
+  fs::create_directories(fs::path(target).parent_path(), ec);
+  if (ec) return fs::path(target).parent_path().string() + ": " + ec.message();
+  int r = renameat2(AT_FDCWD, stage.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
+  if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {  // a file system without it
+    r = ::link(stage.c_str(), target.c_str());
+    if (r == 0) ::unlink(stage.c_str());
+  }
+  if (r == 0) return "";
+  if (errno != EEXIST) return target + ": " + std::strerror(errno);
+  if (SameFileBytes(stage, target)) return "";
+  return target + " exists with other content; not replaced";
+}
+
 bool ValidJob(const std::string& j) {
   if (j.empty() || j.size() > 64) return false;
   for (char c : j)
@@ -245,10 +612,18 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   std::vector<Input> files = ExpandInputs(b.paths, b.input, error);
   // One item per file, or per record-aligned range of a large JSONL, mbox
   // or text file (work_items.h, as batch --jobs splits them).
-  std::vector<Input> inputs = SplitWorkItems(files, WorkRangeBytes(), b.mail_limits.max_message_bytes);
+  // A redaction job or uploaded inputs: whole files only (a redacted copy
+  // is one file written by one worker; an uploaded file crosses the broker
+  // once, not once per range).
+  std::vector<Input> inputs = o.redact || o.upload ? files
+                                                   : SplitWorkItems(files, WorkRangeBytes(), b.mail_limits.max_message_bytes);
+  const std::string bucket = o.bucket.empty() ? o.nats.stream : o.bucket;
+  if (o.upload && !ValidJob(bucket)) return Log("--bucket: letters, digits, '-' and '_' only (up to 64)"), 2;
   Nats n;
   if (Status s = n.Connect(o.nats); !s.ok()) return Log(s.message()), 2;
   if (Status s = EnsureStreams(n, o.nats, o); !s.ok()) return Log(s.message()), 2;
+  if (o.upload)
+    if (Status s = EnsureBucket(n, bucket, o.replicas); !s.ok()) return Log(s.message()), 2;
   const std::string subject = WorkSubject(o.nats, job);
   uint64_t bytes = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -263,6 +638,17 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
               ",\"records_before\":" + std::to_string(in.records_before);
     if (in.member > 0)  // an archive member: the worker scans that entry only
       item += ",\"member\":" + std::to_string(in.member) + ",\"member_size\":" + std::to_string(in.member_size);
+    if (o.redact) item += ",\"redact\":true,\"style\":" + JsonStr(o.style);
+    if (o.upload) {
+      // The file into the object store (object "<job>/<item>"), then its
+      // item; a file that cannot be uploaded stops the submit (exit 2, no
+      // manifest: the job is never complete).
+      const std::string object = job + "/" + std::to_string(i);
+      if (Status s = PutObject(n, bucket, object, in.path); !s.ok()) return Log(masker.Mask(s.message())), 2;
+      struct stat st{};
+      int64_t mtime = ::stat(in.path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : -1;
+      item += ",\"bucket\":" + JsonStr(bucket) + ",\"object\":" + JsonStr(object) + ",\"mtime\":" + std::to_string(mtime);
+    }
     item += "}";
     if (Status s = n.Publish(subject, job + "/" + std::to_string(i), item); !s.ok()) return Log(s.message()), 2;
   }
@@ -270,7 +656,8 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   // half-way never looks like a finished job.
   std::string manifest = "{\"job\":" + JsonStr(job) + ",\"items\":" + std::to_string(inputs.size()) +
                          ",\"inputs\":" + std::to_string(files.size()) +
-                         ",\"bytes\":" + std::to_string(bytes) + ",\"errors\":[";
+                         ",\"bytes\":" + std::to_string(bytes) + (o.upload ? ",\"bucket\":" + JsonStr(bucket) : "") +
+                         ",\"errors\":[";
   for (size_t i = 0; i < errors.size(); ++i) {
     if (i) manifest += ',';
     AppendJsonString(manifest, errors[i]);
@@ -321,6 +708,17 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   // ... and on every delivery of an item whose path contains
   // $NORDPII_TEST_WORKER_CRASH, dies before publishing anything.
   const char* crash_on = std::getenv("NORDPII_TEST_WORKER_CRASH");
+  // ... and on the first delivery of a --redact item whose path contains
+  // $NORDPII_TEST_WORKER_DIE_MID_REDACT, dies with its copy staged.
+  const char* die_mid_redact = std::getenv("NORDPII_TEST_WORKER_DIE_MID_REDACT");
+  std::string spool_dir;  // made on the first object-store item
+  // `nordpii redact` for --redact items: this binary.
+  std::string self_exe = "/proc/self/exe";
+  {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) self_exe = p.string();
+  }
 
   natsSubscription* sub = nullptr;
   int64_t ack_wait_ns = 30LL * 1000000000LL;
@@ -381,6 +779,9 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     size_t item = 0;
     uint64_t size = 0;
     uint64_t begin = 0, end = 0, first_line = 1, records_before = 0, member = 0, member_size = 0;
+    bool redact = false;
+    std::string style = "label", bucket, object;
+    int64_t mtime = -1;
     try {
       auto j = nlohmann::json::parse(std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
       job = j.at("job").get<std::string>();
@@ -399,6 +800,16 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
         member = j.at("member").get<uint64_t>();
         member_size = j.at("member_size").get<uint64_t>();
       }
+      redact = j.value("redact", false);
+      style = j.value("style", std::string("label"));
+      if (style != "label" && style != "mask" && style != "hmac") throw std::invalid_argument("style");
+      if (j.contains("object")) {
+        bucket = j.at("bucket").get<std::string>();
+        object = j.at("object").get<std::string>();
+        mtime = j.value("mtime", int64_t{-1});
+        if (!ValidJob(bucket)) throw std::invalid_argument("bucket");
+      }
+      if (redact && (end > 0 || member > 0)) throw std::invalid_argument("a range is not redacted");
     } catch (const std::exception&) {
       Log(me + ": dropping a malformed work item (not from nordpii submit)");
       natsMsg_Term(msg, nullptr);
@@ -437,17 +848,18 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       natsMsgList_Destroy(&list);
       continue;
     }
-    // The shared path must be readable here; another worker (another
-    // mount) may see it, so this is a retry, then a dead letter.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      fail(std::strerror(errno));
-      natsMsgList_Destroy(&list);
-      continue;
-    }
-    ::close(fd);
+    // The input: on the shared path, or fetched from the object store into
+    // the spool (removed when the item is done, whatever happens).
+    std::string local = path;
+    struct SpoolFile {
+      std::string path;
+      ~SpoolFile() {
+        if (!path.empty()) ::unlink(path.c_str());
+      }
+    } spooled;
     // Heartbeats: "in progress" every third of ack_wait while the item is
-    // scanned, so a long item is not redelivered; a dead worker stops them.
+    // fetched, scanned and redacted, so a long item is not redelivered; a
+    // dead worker stops them.
     std::mutex hb_mu;
     std::condition_variable hb_cv;
     bool hb_stop = false;
@@ -457,6 +869,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       while (!hb_cv.wait_for(l, every, [&] { return hb_stop; })) natsMsg_InProgress(msg, nullptr);
     });
     auto stop_heartbeat = [&] {
+      if (!heartbeat.joinable()) return;
       {
         std::lock_guard<std::mutex> l(hb_mu);
         hb_stop = true;
@@ -464,6 +877,47 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       hb_cv.notify_all();
       heartbeat.join();
     };
+    if (!object.empty()) {
+      Status st = MakeSpool(o.spool, spool_dir);
+      if (st.ok()) {
+        local = spool_dir + "/" + job + "-" + std::to_string(item) + "-" + std::to_string(delivered) + SafeExtension(path);
+        int fd = ::open(local.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+          st = Error(ErrorCode::kIo, "spool " + local + ": " + std::strerror(errno));
+        } else {
+          spooled.path = local;
+          st = GetObject(n, bucket, object, fd);
+          if (st.ok() && mtime >= 0) {  // the file's time, as on the submitting machine (retention)
+            struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+            futimens(fd, ts);
+          }
+          if (::close(fd) != 0 && st.ok()) st = Error(ErrorCode::kIo, "spool " + local + ": " + std::strerror(errno));
+        }
+      }
+      if (!st.ok()) {
+        stop_heartbeat();
+        fail(st.message());
+        natsMsgList_Destroy(&list);
+        continue;
+      }
+    } else {
+      // The shared path must be readable here; another worker (another
+      // mount) may see it, so this is a retry, then a dead letter.
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        stop_heartbeat();
+        fail(std::strerror(errno));
+        natsMsgList_Destroy(&list);
+        continue;
+      }
+      ::close(fd);
+    }
+    if (redact && o.out_dir.empty()) {
+      stop_heartbeat();
+      fail("a --redact job, and this worker has no --out-dir");
+      natsMsgList_Destroy(&list);
+      continue;
+    }
     // Scan: exactly what a batch worker does with one input.
     char* buf = nullptr;
     size_t buf_len = 0;
@@ -472,7 +926,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     size_t findings = 0;
     if (f) {
       ReportSink sink(f, ReportFormat::kJsonl, false, masker);
-      Input in{path, *fmt, size};
+      Input in{local, *fmt, size};
       in.begin = begin, in.end = end, in.first_line = first_line, in.records_before = records_before;
       in.member = member, in.member_size = member_size;
       ScanInput(in, scanners, b.filter, sink, b.mail_limits.max_message_bytes,
@@ -488,6 +942,45 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     }
     std::string out(buf, buf_len);
     std::free(buf);
+    // A spooled object was scanned under its spool name (no identifier in
+    // it): its findings and errors name the input's path, as batch's do.
+    if (local != path) {
+      std::string from = JsonStr(local), to = JsonStr(masker.Mask(path));
+      ReplaceAll(out, from.substr(1, from.size() - 2), to.substr(1, to.size() - 2));
+      for (auto& e : errors) ReplaceAll(e, local, error_masker.Mask(path));
+    }
+    // Redaction: `nordpii redact` (this binary, the worker's scan options)
+    // writes a staging file under DIR/.nordpii-partial, which is then
+    // renamed to DIR/<job>/<path> without replacing anything there (each
+    // job has its own tree: one pool of workers serves every job); a redelivered
+    // item finds its copy there already (same bytes: kept; other bytes: an
+    // error). A copy redact refuses (an archive, a PDF...) is an error of
+    // the item in the report.
+    std::string redacted;
+    if (redact) {
+      auto rel = OutputRelPath(path);
+      std::string stage, why;
+      if (!rel) {
+        why = rel.error().message();
+      } else {
+        std::error_code ec;
+        const std::string partial = o.out_dir + "/.nordpii-partial";
+        fs::create_directories(partial, ec);
+        stage = partial + "/" + job + "." + std::to_string(item) + "." + std::to_string(getpid());
+        if (ec) why = partial + ": " + ec.message();
+        else why = RunRedactChild(self_exe, local, stage, style, o.redact_args);
+      }
+      if (why.empty() && die_mid_redact && *die_mid_redact && delivered == 1 && path.find(die_mid_redact) != std::string::npos)
+        raise(SIGKILL);  // fault injection: killed with the copy staged, not in place
+      if (why.empty()) why = PlaceNoReplace(stage, o.out_dir + "/" + job + "/" + *rel);
+      if (!stage.empty()) ::unlink(stage.c_str());
+      if (why.empty()) {
+        redacted = *rel;
+      } else {
+        ReplaceAll(why, local, path);
+        errors.push_back(error_masker.Mask(path + ": not redacted: " + why));
+      }
+    }
     if (sleep_on && *sleep_on && delivered == 1 && path.find(sleep_on) != std::string::npos) {
       Log(me + ": " + tag + ": test sleep");
       for (int t = 0; sleep_s == 0 || t < sleep_s * 10; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -509,6 +1002,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     for (size_t p = 0; p < parts.size() && st.ok(); ++p) {
       std::string msgdata = "{\"item\":" + std::to_string(item) + ",\"part\":" + std::to_string(p) +
                             ",\"parts\":" + std::to_string(parts.size()) + ",\"findings\":" + std::to_string(findings) +
+                            (p == 0 && !redacted.empty() ? ",\"redacted\":" + JsonStr(masker.Mask(redacted)) : "") +
                             ",\"errors\":[";
       if (p == 0)
         for (size_t i = 0; i < errors.size(); ++i) {
@@ -540,6 +1034,10 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     natsMsgList_Destroy(&list);
   }
   natsSubscription_Destroy(sub);
+  if (!spool_dir.empty()) {
+    std::error_code ec;
+    fs::remove_all(spool_dir, ec);
+  }
   if (!b.quiet) Log(me + ": stopped after " + std::to_string(done_items) + " items");
   return rc;
 }
@@ -605,7 +1103,8 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   };
   std::map<size_t, ItemResult> got;
   std::map<size_t, std::string> dead;
-  size_t duplicates = 0, finished = 0;
+  size_t duplicates = 0, finished = 0, redacted = 0;
+  std::string bucket;  // an --upload job's object store bucket
   auto is_done = [&](size_t i) {
     auto it = got.find(i);
     return (it != got.end() && it->second.complete()) || dead.count(i);
@@ -669,6 +1168,7 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
           // Input files (items are files or ranges of them); older submits: items.
           total_inputs = j.contains("inputs") ? j.at("inputs").get<size_t>() : *total;
           submit_errors = j.at("errors").get<std::vector<std::string>>();
+          bucket = j.value("bucket", std::string());
         } else if (kind == "result") {
           size_t nl = data.find('\n');
           auto h = nlohmann::json::parse(data.substr(0, nl));
@@ -683,6 +1183,7 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
             r.parts[part] = std::string(nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1));
             ++r.have;
             if (part == 0) r.errors = h.at("errors").get<std::vector<std::string>>();
+            if (part == 0 && h.contains("redacted")) ++redacted;
           }
           if (!was && is_done(item)) ++finished;
         } else if (kind == "dead") {
@@ -711,6 +1212,10 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   natsSubscription_Destroy(sub);
   if (adv) natsSubscription_Destroy(adv);
   show(true);
+  // An --upload job's inputs leave the broker once every item is in (not
+  // after a timeout: a late worker may still need them).
+  if (complete && total && !bucket.empty() && ValidJob(bucket) && !o.keep_objects)
+    for (size_t i = 0; i < *total; ++i) DeleteObject(n, bucket, o.job + "/" + std::to_string(i));
   if (!b.quiet && tty) std::fprintf(stderr, "\n");
   std::vector<std::string> errors = submit_errors;
   if (!total) {
@@ -742,7 +1247,8 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   if (!b.quiet)
     Log("collect: job " + o.job + ": " + std::to_string(*total) + " items, " + std::to_string(found) + " findings, " +
         std::to_string(dead.size()) + " dead-letter, " + std::to_string(duplicates) +
-        " duplicate result messages dropped; report in " + b.report_dir);
+        " duplicate result messages dropped" + (redacted ? ", " + std::to_string(redacted) + " redacted copies" : "") +
+        "; report in " + b.report_dir);
   if (!errors.empty()) return 2;
   return found ? 1 : 0;
 }

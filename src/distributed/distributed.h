@@ -22,9 +22,12 @@
 // redelivered item is dropped by the stream's duplicate window, and the
 // collector keeps one result per (item, part) whatever the window.
 //
-// Items carry a path, never the bytes: workers read the inputs from a
-// shared path (same mount on every machine), so no customer data is copied
-// into the broker's storage. Results carry masked values and keyed hashes
+// By default items carry a path, never the bytes: workers read the inputs
+// from a shared path (same mount on every machine), so no customer data is
+// copied into the broker's storage. With `submit --upload` the files are put
+// into a JetStream object store bucket (the object-store protocol of the
+// NATS clients, written here: libnats 3.4 has no object store API) and the
+// workers read them from there. Results carry masked values and keyed hashes
 // only (the ReportSink lines batch writes), so every worker must use the
 // same key (--key-file or $NORDPII_KEY; a worker refuses a random key).
 #ifndef NORDPII_DISTRIBUTED_DISTRIBUTED_H_
@@ -54,18 +57,39 @@ struct SubmitOptions {
   int replicas = 1;       // stream replicas (3 on a 3-node cluster)
   int ack_wait_s = 30;    // a worker silent this long loses its item
   int max_deliver = 3;    // then the item goes to the dead-letter subject
+  // --redact: the workers also write a redacted copy of every input (as
+  // `nordpii redact --style STYLE`); items are then whole files, never
+  // byte ranges or archive members (a redacted file is one output).
+  bool redact = false;
+  std::string style = "label";
+  // --upload: the inputs are put into the JetStream object store bucket
+  // `bucket` (default: the stream name; stream OBJ_<bucket>) and the workers
+  // read them from there instead of the shared path. Items are whole files.
+  bool upload = false;
+  std::string bucket;
 };
 
 struct WorkerOptions {
   NatsOptions nats;
   int idle_exit_s = 0;    // exit after this long without work (0 = run until SIGTERM/SIGINT)
   std::string name;       // shown in logs
+  // Redacted copies of a --redact job's inputs go to out_dir/<job>/<input path>
+  // (written atomically; an existing file is never replaced).
+  std::string out_dir;
+  // Where objects read from the object store are kept while scanned
+  // (default: $TMPDIR or /tmp); removed after each item.
+  std::string spool;
+  // The worker's scan options as `nordpii redact` arguments (distributed_cli.h):
+  // a redacted copy is made by running `nordpii redact` (this binary) on the
+  // item, so it is byte for byte what `nordpii redact` writes.
+  std::vector<std::string> redact_args;
 };
 
 struct CollectOptions {
   NatsOptions nats;
   std::string job;
   int timeout_s = 0;      // 0 = wait until every item is in
+  bool keep_objects = false;  // --upload jobs: keep the job's objects in the bucket after a complete collect
 };
 
 int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const SubmitOptions& o);

@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "distributed/distributed.h"
 
@@ -22,12 +24,26 @@ struct DistributedCli {
   SubmitOptions so;
   WorkerOptions wo;
   CollectOptions co;
+  std::vector<const CLI::Option*> worker_common;  // the scan options given to `worker`
   bool selected() const { return *submit || *worker || *collect; }
   // Calls `with_options` (which turns the common options into BatchOptions
   // and a scanner) with the runner of the selected subcommand.
   int Run(const std::function<int(const BatchRunner&)>& with_options) {
     if (*submit) return with_options([this](auto s, const BatchOptions& b) { return RunSubmit(s, b, so); });
-    if (*worker) return with_options([this](auto s, const BatchOptions& b) { return RunWorker(s, b, wo); });
+    if (*worker) {
+      // The worker's scan options, as given, for the `nordpii redact` it runs
+      // on a --redact job's items (same categories, key, limits...).
+      for (const CLI::Option* opt : worker_common) {
+        if (opt->count() == 0 || opt->get_lnames().empty()) continue;
+        const std::string name = "--" + opt->get_lnames().front();
+        if (opt->get_expected_min() == 0) {  // a flag
+          for (size_t i = 0; i < opt->count(); ++i) wo.redact_args.push_back(name);
+        } else {
+          for (const auto& v : opt->results()) wo.redact_args.push_back(name + "=" + v);
+        }
+      }
+      return with_options([this](auto s, const BatchOptions& b) { return RunWorker(s, b, wo); });
+    }
     return with_options([this](auto s, const BatchOptions& b) { return RunCollect(s, b, co); });
   }
 };
@@ -55,10 +71,23 @@ inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::
   d.submit->add_option("--ack-wait", d.so.ack_wait_s, "Seconds before an unacknowledged item is redelivered (default 30)");
   d.submit->add_flag("-q,--quiet", bo.quiet, "Print only the job id");
   d.submit->add_option("--max-deliver", d.so.max_deliver, "Deliveries before an item goes to the dead-letter subject (default 3)");
+  d.submit->add_flag("--redact", d.so.redact,
+                     "Workers also write redacted copies (worker --out-dir); items are whole files");
+  d.submit->add_option("--style", d.so.style, "Redaction style with --redact: label, mask or hmac")
+      ->check(CLI::IsMember({"label", "mask", "hmac"}));
+  d.submit->add_flag("--upload", d.so.upload,
+                     "Put the inputs into the JetStream object store (workers need no shared path); items are whole files");
+  d.submit->add_option("--bucket", d.so.bucket, "Object store bucket for --upload (default: the stream name)");
 
   d.worker = app.add_subcommand("worker", "Scan work items from NATS JetStream (same options as batch)");
+  const size_t before = d.worker->get_options().size();
   add_common(d.worker);
+  const auto all = d.worker->get_options();
+  for (size_t i = before; i < all.size(); ++i) d.worker_common.push_back(all[i]);
   AddNatsOptions(d.worker, d.wo.nats);
+  d.worker->add_option("--out-dir", d.wo.out_dir,
+                       "Directory for the redacted copies of --redact jobs (DIR/<job>/<input path>, never replaced)");
+  d.worker->add_option("--spool", d.wo.spool, "Directory for objects read from the object store (default $TMPDIR or /tmp)");
   d.worker->add_option("--idle-exit", d.wo.idle_exit_s, "Exit after this many seconds without work (default: run until SIGTERM)");
   d.worker->add_option("--name", d.wo.name, "Worker name in logs");
   d.worker->add_flag("-q,--quiet", bo.quiet, "Log only problems, not every item");
@@ -70,6 +99,7 @@ inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::
   d.collect->add_option("--report", bo.report_dir, "Report directory (findings.jsonl, summary.json, report.html)")->required();
   d.collect->add_option("--timeout", d.co.timeout_s, "Give up after this many seconds (default: wait for every item)");
   d.collect->add_flag("-q,--quiet", bo.quiet, "No progress output");
+  d.collect->add_flag("--keep-objects", d.co.keep_objects, "--upload jobs: keep the inputs in the object store");
   d.collect->add_option("--retention", retention, "Retention audit, as batch (e.g. 90d)");
   d.collect->add_option("--date-field", bo.date_field, "Retention date: created, updated or closed")
       ->check(CLI::IsMember({"created", "updated", "closed"}));

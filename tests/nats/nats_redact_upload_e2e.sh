@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Distributed redaction and the object-store input source (issue 17), with a
+# real JetStream server on loopback.
+#   nats_redact_upload_e2e.sh NORDPII SAMPLES_DIR
+# Job "red" (shared path, submit --redact): three workers with --out-dir; one
+# is killed (-9) mid-item with its redacted copy staged and not in place, one
+# dies after placing its copy and publishing its results and before the ack
+# (the redelivery finds the same bytes there); a fresh worker finishes. Then:
+# every redacted copy (OUT/red/<path>) equals `nordpii redact` of the same
+# input byte for byte, nothing else in the job's tree (the killed worker's
+# staging file stays in OUT/.nordpii-partial), a file already there is not
+# replaced (an error of its item), an archive (redact refuses it) is an error of its item, big files
+# are whole items (no ranges), findings equal `batch`.
+# Job "up" (submit --upload --redact): the inputs go into the object store and
+# are removed from disk before the workers start, in a directory where the
+# paths do not exist; one worker is killed mid-item (the object is fetched
+# again): findings equal `batch`, copies equal `nordpii redact`,
+# and collect empties the bucket.
+# Exit 77 (skipped) without nats-server or a nordpii built with libnats.
+set -u
+N=$(realpath "$1"); SAMPLES=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+command -v nats-server >/dev/null || { echo "SKIP: nats-server not installed (scripts/install-deps.sh --test)"; exit 77; }
+T=$(mktemp -d /tmp/nordpii-natsred.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for f in "$T"/*.log "$T"/w/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 15 "$f"; }; done
+  exit 1
+}
+freeport() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+export NORDPII_KEY=nats-redact-test-key
+cd "$T"
+if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then
+  echo "SKIP: nordpii built without libnats"; exit 77
+fi
+mkdir in
+cp -r "$SAMPLES"/. in/
+/usr/bin/python3 "$HERE/../batch/gen_ranges.py" in/big || fail "gen_ranges.py"
+/usr/bin/python3 -c 'import zipfile
+with zipfile.ZipFile("in/members.zip", "w") as z: z.write("in/ticket-no.txt", "ticket-no.txt")' || fail "zip"
+
+# What `nordpii redact` writes for each input (an archive: refused).
+refused=()
+while IFS= read -r f; do
+  mkdir -p "expected/$(dirname "$f")"
+  if ! "$N" redact "$f" -o "expected/$f" 2> /dev/null; then refused+=("$f"); fi
+done < <(find in -type f | sort)
+[ "${refused[*]}" = "in/members.zip" ] || fail "redact refused: ${refused[*]}"
+files=$(find in -type f | wc -l)
+
+P1=$(freeport)
+nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$P1" > server.log 2>&1 &
+PIDS+=($!)
+wait_port "$P1" || fail "server did not start"
+URL="nats://127.0.0.1:$P1"
+
+"$N" batch in --report single -q -j 2 > /dev/null 2> batch.log
+[ $? = 1 ] || fail "batch exit"
+sort single/findings.jsonl > single.sorted
+
+# --- Job red: shared path, --redact, workers killed mid-item ---------------
+mkdir -p out/red/in
+echo "precious, not ours" > out/red/in/hard-negatives.txt   # must not be replaced
+NORDPII_RANGE_BYTES=65537 "$N" submit in --nats "$URL" --job red --redact --ack-wait 3 --max-deliver 3 -q \
+  > job.txt 2> submit.log || fail "submit red"
+RED=()
+FAULTS=(env NORDPII_TEST_WORKER_DIE_MID_REDACT=in/ticket-no.txt NORDPII_TEST_WORKER_DIE_BEFORE_ACK=in/big/big.jsonl)
+for w in A B C; do
+  "${FAULTS[@]}" "$N" worker --nats "$URL" --name $w --out-dir "$T/out" --idle-exit 6 > worker$w.log 2>&1 &
+  PIDS+=($!); RED+=($!)
+done
+sleep 2
+"$N" worker --nats "$URL" --name D --out-dir "$T/out" --idle-exit 8 > workerD.log 2>&1 &
+PIDS+=($!); RED+=($!)
+"$N" collect --nats "$URL" --job red --report dist --timeout 60 > /dev/null 2> collect.log
+rc=$?
+[ $rc = 2 ] || fail "collect red: exit $rc, expected 2 (the archive and the existing file)"
+grep -q "red: $files items" collect.log || fail "a --redact job is not one item per file"
+grep -Eq "item red/[0-9]+ delivery [23]" worker?.log || fail "no redelivery"
+ls out/.nordpii-partial/red.* > /dev/null 2>&1 || fail "no staged copy of the worker killed mid-item"
+sort dist/findings.jsonl > dist.sorted
+cmp single.sorted dist.sorted || fail "red: findings differ from batch's"
+[ "$(cat out/red/in/hard-negatives.txt)" = "precious, not ours" ] || fail "an existing file was replaced"
+/usr/bin/python3 - dist/summary.json <<'PY' || fail "red: errors"
+import json, sys
+e = json.load(open(sys.argv[1]))["errors"]
+assert len(e) == 2, e
+assert any("in/members.zip: not redacted" in x and "archive" in x for x in e), e
+assert any("in/hard-negatives.txt: not redacted" in x and "not replaced" in x for x in e), e
+PY
+cp expected/in/hard-negatives.txt expected-hn.txt
+echo "precious, not ours" > expected/in/hard-negatives.txt
+diff -r expected out/red > diff.log || fail "red: redacted copies differ from nordpii redact ($(head -3 diff.log))"
+grep -q "$((files - 2)) redacted copies" collect.log || fail "red: redacted copies not counted"
+cp expected-hn.txt expected/in/hard-negatives.txt
+
+# --- Job up: --upload --redact; the inputs gone from disk -------------------
+for p in "${RED[@]}"; do kill -9 "$p" 2>/dev/null; done  # only workers that cannot see in/
+mkdir up w
+cp -a in up/in
+(cd up && "$N" submit in --nats "$URL" --job up --upload --redact -q > ../job-up.txt 2> ../submit-up.log) || fail "submit up"
+rm -rf up
+cd w   # no in/ here: a worker reading the shared path would fail
+for w in E F; do
+  NORDPII_TEST_WORKER_DIE_MID_REDACT=in/ticket-se.txt "$N" worker --nats "$URL" --name $w --out-dir "$T/out" \
+    --idle-exit 6 > worker$w.log 2>&1 &
+  PIDS+=($!)
+done
+sleep 1
+"$N" worker --nats "$URL" --name G --out-dir "$T/out" --idle-exit 8 > workerG.log 2>&1 &
+PIDS+=($!)
+"$N" collect --nats "$URL" --job up --report ../dist-up --timeout 60 > /dev/null 2> ../collect-up.log
+rc=$?
+cd ..
+[ $rc = 2 ] || fail "collect up: exit $rc, expected 2 (the archive)"
+sort dist-up/findings.jsonl > dist-up.sorted
+cmp single.sorted dist-up.sorted || fail "up: findings differ from batch's"
+/usr/bin/python3 - dist-up/summary.json single/summary.json <<'PY' || fail "up: summary"
+import json, sys
+d, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert len(d["errors"]) == 1 and "in/members.zip: not redacted" in d["errors"][0], d["errors"]
+for k in s:
+    if k not in ("errors", "run", "size"):
+        assert d[k] == s[k], (k, d[k], s[k])
+PY
+diff -r expected out/up > diff.log || fail "up: redacted copies differ from nordpii redact ($(head -3 diff.log))"
+grep -Eq "item up/[0-9]+ delivery 2" w/worker?.log || fail "up: no redelivery"
+grep -q "nordpii-spool" dist-up/findings.jsonl collect-up.log && fail "up: spool path in the report"
+ls /tmp/nordpii-spool-* > /dev/null 2>&1 && [ -n "$(find /tmp -maxdepth 2 -path '/tmp/nordpii-spool-*' -newer job.txt -type f 2>/dev/null)" ] &&
+  fail "up: spool files left behind"
+# The job's objects left the bucket once collected: no chunk or metadata
+# subject of OBJ_NORDPII holds data any more.
+/usr/bin/python3 - "$P1" <<'PY' || fail "up: objects left in the bucket"
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b'CONNECT {"verbose":false,"headers":true}\r\nSUB _r.1 1\r\nPUB $JS.API.STREAM.INFO.OBJ_NORDPII _r.1 0\r\n\r\n')
+buf = b""
+while True:
+    buf += s.recv(65536)
+    at = buf.find(b"MSG _r.1")
+    if at >= 0:
+        head_end = buf.find(b"\r\n", at)
+        n = int(buf[at:head_end].split()[-1])
+        while len(buf) < head_end + 2 + n:
+            buf += s.recv(65536)
+        info = json.loads(buf[head_end + 2:head_end + 2 + n])
+        break
+msgs = info["state"]["messages"]
+assert msgs == 0, "%d messages in OBJ_NORDPII after collect" % msgs
+PY
+echo "PASS: $files inputs redacted as nordpii redact does (shared path and object store), findings equal batch's"
