@@ -5,11 +5,16 @@
 # `nordpii batch --jobs N` on the same inputs, on this machine; and the
 # per-item cost of the broker path on tiny items (1 KiB files: scan time ~0,
 # so items/s is what publish + fetch + results + ack cost).
-# Usage: bench/run_nats.sh [MB] [WORKERS...]   (default 64 MB; 1 2 workers)
+# Also: the same text inputs with submit --upload (read from the object
+# store, not the shared path), the average size of a work-item and a result
+# message (stream info between submit and the workers), and the broker's
+# message rate on the tiny items (each item: a publish, a fetch, a results
+# publish, an ack and the collector's delivery).
+# Usage: bench/run_nats.sh [MB] [WORKERS...]   (default 64 MB; 1 2 4 workers)
 set -eu
 cd "$(dirname "$0")/.."
 MB=${1:-64}; shift || true
-WORKERS=${*:-1 2}
+WORKERS=${*:-1 2 4}
 command -v nats-server >/dev/null || { echo "needs nats-server (scripts/install-deps.sh --test)"; exit 1; }
 TEXT=bench/corpus/tickets-typical-200.txt
 DATA=bench/corpus/nats-$MB
@@ -48,6 +53,27 @@ trap 'kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
 sleep 1
 URL=nats://127.0.0.1:$PORT
 now() { date +%s.%N; }
+jsinfo() {  # STREAM -> "messages bytes" ($JS.API.STREAM.INFO over a raw NATS connection)
+  /usr/bin/python3 - "$PORT" "$1" <<'PY'
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b'CONNECT {"verbose":false}\r\nSUB _r.1 1\r\nPUB $JS.API.STREAM.INFO.%s _r.1 0\r\n\r\n' % sys.argv[2].encode())
+buf = b""
+while True:
+    buf += s.recv(65536)
+    at = buf.find(b"MSG _r.1")
+    if at >= 0:
+        e = buf.find(b"\r\n", at)
+        if e < 0:
+            continue
+        n = int(buf[at:e].split()[-1])
+        while len(buf) < e + 2 + n:
+            buf += s.recv(65536)
+        st = json.loads(buf[e + 2:e + 2 + n]).get("state", {})
+        print(st.get("messages", 0), st.get("bytes", 0))
+        break
+PY
+}
 row() { /usr/bin/python3 -c "import sys; n,b,t=int(sys.argv[2]),int(sys.argv[3]),float(sys.argv[4]); print('%-28s %6d items %8.1f MB %7.2f s %8.1f items/s %7.1f MB/s' % (sys.argv[1], n, b/1e6, t, n/t, b/1e6/t))" "$@"; }
 run_set() {  # NAME DIR
   local name=$1 dir=$2 items bytes
@@ -57,19 +83,26 @@ run_set() {  # NAME DIR
     t0=$(now); "$N" batch "$dir" --report "$T/b" -q -j "$j" > /dev/null 2>&1 || true; t1=$(now)
     row "$name batch -j$j" "$items" "$bytes" "$(echo "$t1 - $t0" | bc)"
   done
-  for w in $WORKERS; do
+  for w in $WORKERS ${UPLOAD:+up}; do
     job=$name-$w-$RANDOM
+    up=""; label="$w worker(s)"
+    [ "$w" = up ] && { up=--upload; w=2; label="--upload, 2 workers"; }
+    r0=$(jsinfo NORDPII_RESULTS 2>/dev/null || echo "0 0")
     t0=$(now)
-    "$N" submit "$dir" --nats "$URL" --job "$job" -q > /dev/null
+    "$N" submit "$dir" --nats "$URL" --job "$job" $up -q > /dev/null
+    wk=$(jsinfo NORDPII 2>/dev/null || echo "0 0")
     pids=()
     for i in $(seq "$w"); do "$N" worker --nats "$URL" --idle-exit 2 -q > /dev/null 2>&1 & pids+=($!); done
     "$N" collect --nats "$URL" --job "$job" --report "$T/c" -q > /dev/null 2>&1 || true
     t1=$(now)
-    row "$name nats $w worker(s)" "$items" "$bytes" "$(echo "$t1 - $t0" | bc)"
+    row "$name nats $label" "$items" "$bytes" "$(echo "$t1 - $t0" | bc)"
+    r1=$(jsinfo NORDPII_RESULTS 2>/dev/null || echo "0 0")
+    /usr/bin/python3 -c "import sys; wm,wb,a,b,c,d,n,t=map(float,sys.argv[1:]); print('  work items: %d msgs, %.0f B each; results: %d msgs, %.0f B each; %.0f acks/s, %.0f broker msgs/s' % (wm, wb/max(wm,1), c-a, (d-b)/max(c-a,1), n/t, (3*n+(c-a)*2)/t))" \
+      $wk $r0 $r1 "$items" "$(echo "$t1 - $t0" | bc)"
     wait "${pids[@]}" 2>/dev/null || true
     cmp <(sort "$T/b/findings.jsonl") <(sort "$T/c/findings.jsonl") > /dev/null || echo "  (findings differ from batch!)"
   done
 }
-echo "machine: $(nproc) cores; nats-server $(nats-server --version | awk '{print $2}'); one server, file storage"
-run_set "text-$MB" "$DATA"
+echo "machine: $(nproc) cores (load $(cut -d' ' -f1-3 /proc/loadavg): shared with other jobs); nats-server $(nats-server --version | awk '{print $2}'); one server, file storage"
+UPLOAD=1 run_set "text-$MB" "$DATA"
 run_set "tiny-1KiB" "$TINY"
