@@ -7,9 +7,10 @@
 # so items/s is what publish + fetch + results + ack cost).
 # Also: the same text inputs with submit --upload (read from the object
 # store, not the shared path), the average size of a work-item and a result
-# message (stream info between submit and the workers), and the broker's
-# message rate on the tiny items (each item: a publish, a fetch, a results
-# publish, an ack and the collector's delivery).
+# message (stream info between submit and the workers), the submit time,
+# and after it the acks/s and the broker's message rate (each item: a fetch
+# delivery and an ack, and per result message its publish and the
+# collector's delivery).
 # Usage: bench/run_nats.sh [MB] [WORKERS...]   (default 64 MB; 1 2 4 workers)
 set -eu
 cd "$(dirname "$0")/.."
@@ -90,6 +91,7 @@ run_set() {  # NAME DIR
     r0=$(jsinfo NORDPII_RESULTS 2>/dev/null || echo "0 0")
     t0=$(now)
     "$N" submit "$dir" --nats "$URL" --job "$job" $up -q > /dev/null
+    ts=$(now)
     wk=$(jsinfo NORDPII 2>/dev/null || echo "0 0")
     pids=()
     for i in $(seq "$w"); do "$N" worker --nats "$URL" --idle-exit 2 -q > /dev/null 2>&1 & pids+=($!); done
@@ -97,8 +99,10 @@ run_set() {  # NAME DIR
     t1=$(now)
     row "$name nats $label" "$items" "$bytes" "$(echo "$t1 - $t0" | bc)"
     r1=$(jsinfo NORDPII_RESULTS 2>/dev/null || echo "0 0")
-    /usr/bin/python3 -c "import sys; wm,wb,a,b,c,d,n,t=map(float,sys.argv[1:]); print('  work items: %d msgs, %.0f B each; results: %d msgs, %.0f B each; %.0f acks/s, %.0f broker msgs/s' % (wm, wb/max(wm,1), c-a, (d-b)/max(c-a,1), n/t, (3*n+(c-a)*2)/t))" \
-      $wk $r0 $r1 "$items" "$(echo "$t1 - $t0" | bc)"
+    # After submit (its synchronous publishes are one round trip per item):
+    # workers + collect only.
+    /usr/bin/python3 -c "import sys; wm,wb,a,b,c,d,n,t,sub=map(float,sys.argv[1:]); print('  submit %.2f s, then %.0f items/s; work items: %d msgs, %.0f B each; results: %d msgs, %.0f B each; %.0f acks/s, ~%.0f broker msgs/s' % (sub, n/(t-sub), wm, wb/max(wm,1), c-a, (d-b)/max(c-a,1), n/(t-sub), (2*n+(c-a)*2)/(t-sub)))" \
+      $wk $r0 $r1 "$items" "$(echo "$t1 - $t0" | bc)" "$(echo "$ts - $t0" | bc)"
     wait "${pids[@]}" 2>/dev/null || true
     cmp <(sort "$T/b/findings.jsonl") <(sort "$T/c/findings.jsonl") > /dev/null || echo "  (findings differ from batch!)"
   done
