@@ -1131,7 +1131,13 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   bool complete = false;
   while (!complete) {
     natsMsg* am = nullptr;
-    while (adv && natsSubscription_NextMsg(&am, adv, 1) == NATS_OK && am) {
+    // Only what is there (a 1 ms wait per result message made the collector
+    // the bottleneck at ~800 items/s).
+    auto adv_pending = [&] {
+      int msgs = 0, bytes = 0;
+      return adv && natsSubscription_GetPending(adv, &msgs, &bytes) == NATS_OK && msgs > 0;
+    };
+    while (adv_pending() && natsSubscription_NextMsg(&am, adv, 1) == NATS_OK && am) {
       try {
         auto a = nlohmann::json::parse(std::string_view(natsMsg_GetData(am), static_cast<size_t>(natsMsg_GetDataLength(am))));
         uint64_t seq = a.at("stream_seq").get<uint64_t>(), deliveries = a.at("deliveries").get<uint64_t>();
