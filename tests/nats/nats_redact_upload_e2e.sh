@@ -79,7 +79,8 @@ for w in A B C; do
   PIDS+=($!); RED+=($!)
 done
 sleep 2
-"$N" worker --nats "$URL" --name D --out-dir "$T/out" --idle-exit 8 > workerD.log 2>&1 &
+# (the faults strike on an item's first delivery, whoever takes it)
+"${FAULTS[@]}" "$N" worker --nats "$URL" --name D --out-dir "$T/out" --idle-exit 8 > workerD.log 2>&1 &
 PIDS+=($!); RED+=($!)
 "$N" collect --nats "$URL" --job red --report dist --timeout 60 > /dev/null 2> collect.log
 rc=$?
@@ -105,19 +106,17 @@ cp expected-hn.txt expected/in/hard-negatives.txt
 
 # --- Job up: --upload --redact; the inputs gone from disk -------------------
 for p in "${RED[@]}"; do kill -9 "$p" 2>/dev/null; done  # only workers that cannot see in/
-mkdir up w
+mkdir up w spool
+UPW=()
 cp -a in up/in
 (cd up && "$N" submit in --nats "$URL" --job up --upload --redact -q > ../job-up.txt 2> ../submit-up.log) || fail "submit up"
 rm -rf up
 cd w   # no in/ here: a worker reading the shared path would fail
-for w in E F; do
+for w in E F G; do
   NORDPII_TEST_WORKER_DIE_MID_REDACT=in/ticket-se.txt "$N" worker --nats "$URL" --name $w --out-dir "$T/out" \
-    --idle-exit 6 > worker$w.log 2>&1 &
-  PIDS+=($!)
+    --spool "$T/spool" --idle-exit 8 > worker$w.log 2>&1 &
+  PIDS+=($!); UPW+=($!)
 done
-sleep 1
-"$N" worker --nats "$URL" --name G --out-dir "$T/out" --idle-exit 8 > workerG.log 2>&1 &
-PIDS+=($!)
 "$N" collect --nats "$URL" --job up --report ../dist-up --timeout 60 > /dev/null 2> ../collect-up.log
 rc=$?
 cd ..
@@ -135,8 +134,13 @@ PY
 diff -r expected out/up > diff.log || fail "up: redacted copies differ from nordpii redact ($(head -3 diff.log))"
 grep -Eq "item up/[0-9]+ delivery 2" w/worker?.log || fail "up: no redelivery"
 grep -q "nordpii-spool" dist-up/findings.jsonl collect-up.log && fail "up: spool path in the report"
-ls /tmp/nordpii-spool-* > /dev/null 2>&1 && [ -n "$(find /tmp -maxdepth 2 -path '/tmp/nordpii-spool-*' -newer job.txt -type f 2>/dev/null)" ] &&
-  fail "up: spool files left behind"
+# Spool files: only the one of the worker killed mid-item is left (the others
+# are removed after each item, their directories when the workers exit).
+for p in "${UPW[@]}"; do kill -TERM "$p" 2>/dev/null; done
+for p in "${UPW[@]}"; do wait "$p" 2>/dev/null; done
+left=$(find spool -type f)
+[ "$(echo "$left" | grep -c .)" = 1 ] && echo "$left" | grep -q '/up-[0-9]*-1\.txt$' ||
+  fail "up: spool files: expected only the killed worker's, found: $left"
 # The job's objects left the bucket once collected: no chunk or metadata
 # subject of OBJ_NORDPII holds data any more.
 /usr/bin/python3 - "$P1" <<'PY' || fail "up: objects left in the bucket"
