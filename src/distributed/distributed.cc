@@ -483,10 +483,13 @@ Result<std::string> OutputRelPath(const std::string& path) {
 }
 
 // Runs `exe redact in -o out --style style args...` and waits; "" when it
-// wrote `out`, else why not (its last line on stderr). The child dies with
-// the worker (PR_SET_PDEATHSIG), leaving at most a staging file.
+// wrote `out`, else why not (its last line on stderr). *transient: it was
+// killed by a signal or could not start (the item is given back, not
+// reported as not redactable). The child dies with the worker
+// (PR_SET_PDEATHSIG), leaving at most a staging file.
 std::string RunRedactChild(const std::string& exe, const std::string& in, const std::string& out,
-                           const std::string& style, const std::vector<std::string>& args) {
+                           const std::string& style, const std::vector<std::string>& args, bool* transient) {
+  *transient = true;
   std::vector<std::string> argv = {exe, "redact", in, "-o", out, "--style", style};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> av;
@@ -527,6 +530,7 @@ std::string RunRedactChild(const std::string& exe, const std::string& in, const 
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  *transient = !WIFEXITED(status) || WEXITSTATUS(status) == 127;
   // The last line it printed, without "nordpii: ".
   while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
   std::string last = err.substr(err.rfind('\n') == std::string::npos ? 0 : err.rfind('\n') + 1);
@@ -960,6 +964,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     if (redact) {
       auto rel = OutputRelPath(path);
       std::string stage, why;
+      bool transient = false;
       if (!rel) {
         why = rel.error().message();
       } else {
@@ -968,7 +973,15 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
         fs::create_directories(partial, ec);
         stage = partial + "/" + job + "." + std::to_string(item) + "." + std::to_string(getpid());
         if (ec) why = partial + ": " + ec.message();
-        else why = RunRedactChild(self_exe, local, stage, style, o.redact_args);
+        else why = RunRedactChild(self_exe, local, stage, style, o.redact_args, &transient);
+      }
+      if (!why.empty() && transient) {  // killed (a stop signal to the group) or not started: given back
+        if (!stage.empty()) ::unlink(stage.c_str());
+        ReplaceAll(why, local, path);
+        stop_heartbeat();
+        fail("redact: " + why);
+        natsMsgList_Destroy(&list);
+        continue;
       }
       if (why.empty() && die_mid_redact && *die_mid_redact && delivered == 1 && path.find(die_mid_redact) != std::string::npos)
         raise(SIGKILL);  // fault injection: killed with the copy staged, not in place
