@@ -18,6 +18,11 @@
 //                 of an item, in parts of <= 512 KiB), NAME.res.<job>.dead (an
 //                 item given up after max_deliver, with its masked error) and
 //                 NAME.res.<job>.job (the job manifest, published last).
+//   OBJ_<bucket>  with submit --upload: the inputs, as a JetStream object
+//                 store bucket (objects "<job>/<item>"), emptied by collect.
+// With submit --redact, workers started with --out-dir DIR also write each
+// input's redacted copy (`nordpii redact`) to DIR/<job>/<path>, atomically
+// and never replacing a file.
 // Every message has a Nats-Msg-Id (job/item[/part]): a resubmit or a
 // redelivered item is dropped by the stream's duplicate window, and the
 // collector keeps one result per (item, part) whatever the window.

@@ -71,13 +71,16 @@ inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::
   d.submit->add_option("--ack-wait", d.so.ack_wait_s, "Seconds before an unacknowledged item is redelivered (default 30)");
   d.submit->add_flag("-q,--quiet", bo.quiet, "Print only the job id");
   d.submit->add_option("--max-deliver", d.so.max_deliver, "Deliveries before an item goes to the dead-letter subject (default 3)");
-  d.submit->add_flag("--redact", d.so.redact,
-                     "Workers also write redacted copies (worker --out-dir); items are whole files");
+  auto* redact = d.submit->add_flag("--redact", d.so.redact,
+                                    "Workers also write redacted copies (worker --out-dir); items are whole files");
   d.submit->add_option("--style", d.so.style, "Redaction style with --redact: label, mask or hmac")
-      ->check(CLI::IsMember({"label", "mask", "hmac"}));
+      ->check(CLI::IsMember({"label", "mask", "hmac"}))
+      ->needs(redact);
   d.submit->add_flag("--upload", d.so.upload,
                      "Put the inputs into the JetStream object store (workers need no shared path); items are whole files");
-  d.submit->add_option("--bucket", d.so.bucket, "Object store bucket for --upload (default: the stream name)");
+  auto* upload = d.submit->get_option("--upload");
+  d.submit->add_option("--bucket", d.so.bucket, "Object store bucket for --upload (default: the stream name)")
+      ->needs(upload);
 
   d.worker = app.add_subcommand("worker", "Scan work items from NATS JetStream (same options as batch)");
   const size_t before = d.worker->get_options().size();
