@@ -110,6 +110,49 @@ mkdir up w spool
 UPW=()
 cp -a in up/in
 (cd up && "$N" submit in --nats "$URL" --job up --upload --redact -q > ../job-up.txt 2> ../submit-up.log) || fail "submit up"
+# The bucket as the NATS object-store protocol lays it out (what nats.go and
+# the `nats` CLI read): item 0's metadata on $O.NORDPII.M.<base64url(name)>,
+# with its size, chunk count and SHA-256 digest, its chunks on
+# $O.NORDPII.C.<nuid>.
+/usr/bin/python3 - "$P1" up/in <<'PY' || fail "up: object store layout"
+import base64, hashlib, json, os, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b'CONNECT {"verbose":false}\r\nSUB _r.* 1\r\n')
+buf = b""
+def req(subject, body, n=[0]):
+    global buf
+    n[0] += 1
+    inbox = b"_r.%d" % n[0]
+    body = json.dumps(body).encode()
+    s.sendall(b"PUB %s %s %d\r\n%s\r\n" % (subject.encode(), inbox, len(body), body))
+    while True:
+        at = buf.find(b"MSG " + inbox + b" ")
+        e = buf.find(b"\r\n", at) if at >= 0 else -1
+        if e >= 0:
+            size = int(buf[at:e].split()[-1])
+            if len(buf) >= e + 2 + size:
+                r = json.loads(buf[e + 2:e + 2 + size])
+                buf = buf[e + 2 + size:]
+                return r
+        buf += s.recv(65536)
+meta = "$O.NORDPII.M." + base64.urlsafe_b64encode(b"up/0").decode()
+r = req("$JS.API.STREAM.MSG.GET.OBJ_NORDPII", {"last_by_subj": meta})
+info = json.loads(base64.b64decode(r["message"]["data"]))
+assert info["name"] == "up/0" and info["bucket"] == "NORDPII", info
+assert b"Nats-Rollup: sub" in base64.b64decode(r["message"]["hdrs"]), r
+digests = {}
+for root, _, files in os.walk(sys.argv[2]):
+    for f in files:
+        data = open(os.path.join(root, f), "rb").read()
+        digests["SHA-256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode()] = len(data)
+assert digests.get(info["digest"]) == info["size"], info
+assert info["chunks"] == (info["size"] + 131071) // 131072 and info["chunks"] > 1, info
+assert info["options"]["max_chunk_size"] == 131072, info
+chunks = "$O.NORDPII.C." + info["nuid"]
+st = req("$JS.API.STREAM.INFO.OBJ_NORDPII", {"subjects_filter": chunks})["state"]
+assert st["subjects"] == {chunks: info["chunks"]}, st["subjects"]
+print("object up/0: %d bytes in %d chunks, digest ok" % (info["size"], info["chunks"]))
+PY
 rm -rf up
 cd w   # no in/ here: a worker reading the shared path would fail
 for w in E F G; do
