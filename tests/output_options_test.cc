@@ -51,7 +51,7 @@ TEST_CASE("scan --color auto: colour on a terminal unless NO_COLOR is set", "[cl
   CHECK(no_color.out.find("151086*****") != std::string::npos);
 }
 
-TEST_CASE("--allow: listed values and keyed hashes are never reported nor redacted", "[cli][allow]") {
+TEST_CASE("allow-list --allow: listed values and keyed hashes are never reported nor redacted", "[cli][allow]") {
   const std::string d = TempDir("allow", "all");
   // Two people; the first is a known test person, listed as a value written
   // another way; the second is listed by the keyed hash a report gave.
@@ -111,7 +111,7 @@ TEST_CASE("--allow: listed values and keyed hashes are never reported nor redact
   CHECK(random.out.find("no.fnr") == std::string::npos);  // values do not depend on the key
 }
 
-TEST_CASE("--allow: a bad line is an error naming the line, never its text", "[cli][allow]") {
+TEST_CASE("allow-list --allow: a bad line is an error naming the line, never its text", "[cli][allow]") {
   const std::string d = TempDir("allow", "bad");
   WriteFile(d + "/a.txt", "fnr 15108695088\n");
   WriteFile(d + "/typo.txt", "# a typo'd number\n15108695077\n");
