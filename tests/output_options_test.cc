@@ -125,4 +125,9 @@ TEST_CASE("allow-list --allow: a bad line is an error naming the line, never its
   CHECK(hash.out.find("line 1: hmac: must be followed by a keyed hash") != std::string::npos);
   CHECK(Bash(d, "$N batch --allow missing.txt --report r a.txt").code == 2);
   CHECK(Bash(d, "$N scan --allow missing.txt a.txt").code == 2);
+  // Not a regular file: refused at once (a FIFO would block, /dev/zero never end).
+  Run fifo = Bash(d, "mkfifo f && timeout 10 $N scan --allow f a.txt; echo rc=$?");
+  CHECK(fifo.out.find("not a regular file") != std::string::npos);
+  CHECK(fifo.out.find("rc=2") != std::string::npos);
+  CHECK(Bash(d, "timeout 10 $N scan --allow /dev/zero a.txt").code == 2);
 }

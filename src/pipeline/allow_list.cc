@@ -4,6 +4,7 @@
 #include "pipeline/allow_list.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -52,6 +53,10 @@ std::vector<std::string> IdentifierHashes(ScanContext& ctx, std::string_view val
 Result<std::shared_ptr<const AllowList>> AllowList::Load(const std::string& path, const Scanner& scanner,
                                                          const DetectOptions& detect) {
   constexpr size_t kMaxBytes = 1 << 20, kMaxEntries = 100000;
+  // Only a regular file: a FIFO would block the start, /dev/zero never end.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Error(ErrorCode::kInvalidArgument, "--allow " + path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(ErrorCode::kIo, "--allow " + path + ": cannot open");
   std::string data(kMaxBytes + 1, '\0');
