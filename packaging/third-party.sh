@@ -27,6 +27,15 @@ under nordpii's own license, without notices (the compiler is GCC, an
 Not in the executable (build and test only): Catch2 (BSL-1.0), mimetic (MIT),
 nlohmann-json (MIT), Google Benchmark (Apache-2.0).
 
+docs/schema/sarif-2.1.0.json (not in the executable; the output_schemas test
+checks `scan --format sarif` against it): the SARIF Version 2.1.0 JSON schema
+(errata01), unmodified, from github.com/oasis-tcs/sarif-spec
+(sarif-2.1/schema/sarif-schema-2.1.0.json, commit e0583813964e). Copyright
+(c) OASIS Open. Governed by the OASIS Intellectual Property Rights Policy
+(https://www.oasis-open.org/policies-guidelines/ipr), SARIF TC IPR mode
+"RF on RAND Terms"; OASIS permits copying and distributing its specification
+documents, including their schemas, unmodified with this notice.
+
 Each section below is the Debian copyright file of the package named.
 HEAD
 for p in libhyperscan5 libre2-9 libicu72 libgumbo1 libcli11-dev libtomlplusplus-dev libsimdjson14 libarchive13 libssl3; do

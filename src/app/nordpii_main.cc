@@ -22,6 +22,7 @@
 #include "batch/input_scan.h"
 #include "batch/subject_report.h"
 #include "batch/parallel_text.h"
+#include "batch/report_util.h"
 #include "extract/extractor.h"
 #include "distributed/distributed_cli.h"
 #include "input/mail_source.h"
@@ -52,6 +53,7 @@ struct Common {
   size_t max_message = MailLimits().max_message_bytes;
   std::string fields, columns, ticket_map = "auto";
   bool ocr = false;  // image files and attachments are read with OCR
+  std::string allow;  // --allow FILE (pipeline/allow_list.h)
   TicketOptions Tickets() const {
     TicketOptions t;
     t.map = ticket_map;
@@ -231,6 +233,8 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_flag("--ocr", c.ocr,
                 "Read text in images (PNG, JPEG, TIFF, GIF, BMP, WebP: files and attachments) with Tesseract OCR; "
                 "slow (about 1-3 s per page), bounded per image");
+  app->add_option("--allow", c.allow,
+                  "Allow-list: a file of values and hmac:HASH lines whose findings are never reported nor redacted");
   app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")
       ->check(Count(1, 1u << 30))
       ->group("");
@@ -283,6 +287,26 @@ std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<Identi
   return ctx;
 }
 
+bool RandomKey(const Common& c) {
+  return c.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
+}
+
+// --allow FILE into `filter` (read with the run's scanner and reference
+// date); false after printing why (the file's line number, never its text).
+bool LoadAllow(const Common& c, const Scanner& scanner, const DetectOptions& detect, FindingFilter& filter) {
+  if (c.allow.empty()) return true;
+  auto list = AllowList::Load(c.allow, scanner, detect);
+  if (!list) {
+    std::fprintf(stderr, "nordpii: %s\n", list.error().message().c_str());
+    return false;
+  }
+  if ((*list)->hashes() > 0 && RandomKey(c))
+    std::fprintf(stderr, "nordpii: note: --allow has %zu keyed hash(es) but the key is random (no $NORDPII_KEY or "
+                         "--key-file): they match nothing\n", (*list)->hashes());
+  filter.allow = *list;
+  return true;
+}
+
 Status CheckCategories(const std::set<std::string>& cats) {
   static const std::set<std::string> kKnown = {"national-id", "financial", "credential",
                                                "business", "contact", "special"};
@@ -295,6 +319,7 @@ Status CheckCategories(const std::set<std::string>& cats) {
 ReportFormat OutputFormat(const std::string& format) {
   if (format == "text" || (format == "auto" && isatty(STDOUT_FILENO))) return ReportFormat::kText;
   if (format == "csv") return ReportFormat::kCsv;
+  if (format == "sarif") return ReportFormat::kSarif;
   return format == "json" ? ReportFormat::kJson : ReportFormat::kJsonl;
 }
 
@@ -392,25 +417,31 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
                  sink.count(), with.size(), inputs.size(), static_cast<double>(bytes) / 1e6, secs,
                  secs > 0 ? static_cast<double>(bytes) / 1e6 / secs : 0.0, errors, types.empty() ? "" : "; ",
                  types.c_str());
+    if (filter.allow)
+      std::fprintf(stderr, "nordpii: %llu finding(s) allowed by --allow (not shown)\n",
+                   static_cast<unsigned long long>(filter.allow->allowed()));
   }
+  if (filter.allow) sink.SetAllowed(filter.allow->allowed());
   sink.Finish(inputs.size(), static_cast<size_t>(errors));
   if (errors) return 2;
   return sink.count() ? 1 : 0;
 }
 
 int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal, int threads,
-            size_t thread_range, const ScanView& view = {}) {
+            size_t thread_range, const ScanView& view = {}, const std::string& color = "auto") {
   auto cats = SplitSet(c.categories);
   if (Status s = CheckCategories(cats); !s.ok()) {
     std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
     return 2;
   }
   std::unique_ptr<IdentifierMasker> masker;
-  auto ctx = MakeContext(c, &masker);
+  std::shared_ptr<const Scanner> scanner;
+  auto ctx = MakeContext(c, &masker, &scanner);
   if (!ctx) return 2;
   FindingFilter filter;
   filter.categories = cats;
   filter.min_confidence = ParseConfidence(c.min_confidence);
+  if (!LoadAllow(c, *scanner, ctx->detect_options(), filter)) return 2;
   // -l / -c print one line per file instead of the findings.
   std::FILE* out = stdout;
   if (view.files_with_matches || view.count || view.quiet) {
@@ -426,6 +457,13 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   static char out_buf[1 << 16];
   if (out == stdout && !isatty(STDOUT_FILENO)) std::setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
   ReportSink sink(out, OutputFormat(format), reveal, *masker);
+  sink.SetColor(out == stdout && ColorWanted(color, isatty(STDOUT_FILENO)));
+  if (OutputFormat(format) == ReportFormat::kSarif) {
+    std::map<std::string, std::string> meanings;
+    for (const auto& d : scanner->detectors().patterns().detectors) meanings[d.id] = TypeMeaning(d.id);
+    for (const auto& t : scanner->detectors().patterns().types) meanings[t.id] = TypeMeaning(t.id);
+    sink.SetTypeMeanings(std::move(meanings));
+  }
   if (paths.empty()) paths.push_back("-");
   int rc = ScanAll(c, *ctx, paths, filter, sink, *masker, view, threads, thread_range);
   if (out != stdout) std::fclose(out);
@@ -440,7 +478,8 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
 
 int RunRedact(const Common& c, const std::string& path, const std::string& out_path,
               const std::string& style) {
-  auto ctx = MakeContext(c);
+  std::shared_ptr<const Scanner> scanner;
+  auto ctx = MakeContext(c, nullptr, &scanner);
   if (!ctx) return 2;
   FindingFilter filter;
   filter.categories = c.categories.empty()
@@ -451,6 +490,11 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     return 2;
   }
   filter.min_confidence = ParseConfidence(c.min_confidence);
+  if (!LoadAllow(c, *scanner, ctx->detect_options(), filter)) return 2;
+  // Said with the count of what was redacted (the values are not shown).
+  auto allowed = [&]() -> std::string {
+    return filter.allow ? "; " + std::to_string(filter.allow->allowed()) + " allowed by --allow (kept)" : "";
+  };
   RedactStyle st = style == "mask" ? RedactStyle::kMask : style == "hmac" ? RedactStyle::kHmac : RedactStyle::kLabel;
   auto fail = [](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
@@ -504,7 +548,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     Status s = ctx->Scan(*src, filter, red);
     if (s.ok()) s = (*out)->Commit();
     if (!s.ok()) return fail(s.message());
-    std::fprintf(stderr, "nordpii: redacted %zu finding(s)\n", red.redacted());
+    std::fprintf(stderr, "nordpii: redacted %zu finding(s)%s\n", red.redacted(), allowed().c_str());
     return 0;
   }
   if (fmt == InputFormat::kJsonl || fmt == InputFormat::kJson || fmt == InputFormat::kCsv) {
@@ -536,7 +580,8 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     }
     if (Status s = tickets.EndInput(tf, rd.header()); !s.ok()) return fail(path + ": " + s.message() + "; nothing written");
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
-    std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu record(s)\n", n, changed_records, records);
+    std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu record(s)%s\n", n, changed_records, records,
+                 allowed().c_str());
     return 0;
   }
   MailScanner mail(*ctx, c.Limits());
@@ -604,7 +649,8 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
       if (!s.ok()) return fail(s.message());
     }
   }
-  std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu message(s)\n", total, changed, messages);
+  std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu message(s)%s\n", total, changed, messages,
+               allowed().c_str());
   return 0;
 }
 
@@ -622,6 +668,13 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
   }
   o.filter.categories = cats;
   o.filter.min_confidence = ParseConfidence(c.min_confidence);
+  {
+    auto probe = (*scanner)->NewContext(KeyedHasher::Random());
+    int y = 0, m = 0, d = 0;
+    if (!c.reference_date.empty() && ParseDate(c.reference_date, y, m, d))
+      probe->detect_options().ref_year = y, probe->detect_options().ref_month = m, probe->detect_options().ref_day = d;
+    if (!LoadAllow(c, **scanner, probe->detect_options(), o.filter)) return 2;
+  }
   o.mail_limits = c.Limits();
   o.tickets = c.Tickets();
   o.input = c.input;
@@ -641,6 +694,9 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
   opt("--categories", c.categories);
   opt("--min-confidence", c.min_confidence);
   opt("--input", c.input == "auto" ? "" : c.input);
+  if (o.filter.allow)
+    opt("--allow", std::to_string(o.filter.allow->values()) + " value(s), " + std::to_string(o.filter.allow->hashes()) +
+                       " hash(es)");
   return run(*scanner, o);
 }
 
@@ -770,6 +826,11 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     }
   }
   SubjectSink sink(lines, wanted, *masker);
+  FindingFilter filter;  // all findings, less the allowed ones
+  if (!LoadAllow(c, *scanner, ctx->detect_options(), filter)) {
+    std::fclose(lines);
+    return 2;
+  }
   int errors = 0;
   auto fail = [&](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", masker->Mask(msg).c_str());
@@ -777,7 +838,7 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
   };
   InputScanners scanners(*ctx, c.Limits(), c.Tickets());
   std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
-  for (const Input& in : inputs) ScanInput(in, scanners, FindingFilter{}, sink, c.max_message, fail);
+  for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
   if (std::fclose(lines) != 0 && !report_dir.empty()) fail(report_dir + "/findings.jsonl: write failed");
   SubjectRun run;
   run.run_date = ReportRunDate();
@@ -801,6 +862,9 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
   std::fprintf(stderr, "nordpii: %zu finding(s) in %zu ticket(s)/message(s)/file(s) of %zu input(s)%s%s\n",
                sink.count(), docs.size(), inputs.size(), report_dir.empty() ? "" : "; report in ",
                report_dir.c_str());
+  if (filter.allow)
+    std::fprintf(stderr, "nordpii: %llu finding(s) allowed by --allow (not shown)\n",
+                 static_cast<unsigned long long>(filter.allow->allowed()));
   if (run.random_key)
     std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the hashes match only in this run\n");
   if (errors) return 2;
@@ -858,8 +922,11 @@ int main(int argc, char** argv) {
   auto* scan = app.add_subcommand("scan", "Report findings (exit 0: none, 1: found, 2: error)");
   AddCommon(scan, c);
   scan->add_option("paths", paths, "Files or directories ('-' = stdin)");
-  scan->add_option("--format", format, "text, jsonl, json, csv (default: text on a terminal, else jsonl)")
-      ->check(CLI::IsMember({"auto", "text", "jsonl", "json", "csv"}));
+  scan->add_option("--format", format, "text, jsonl, json, csv, sarif (default: text on a terminal, else jsonl)")
+      ->check(CLI::IsMember({"auto", "text", "jsonl", "json", "csv", "sarif"}));
+  std::string color = "auto";
+  scan->add_option("--color", color, "Colour the text format: auto (a terminal, $NO_COLOR unset), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   scan->add_flag("--reveal", reveal, "Print raw values (never use for logs or reports)");
   ScanView view;
   scan->add_flag("-l,--files-with-matches", view.files_with_matches, "Print only the paths of inputs with findings");
@@ -977,7 +1044,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (*version) return CheckStdout(std::puts("nordpii " NORDPII_VERSION) < 0 ? 2 : 0);
-  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal, scan_threads, thread_range, view));
+  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal, scan_threads, thread_range, view, color));
   if (*redact) return CheckStdout(RunRedact(c, rpath, out, style));
   if (*types) return CheckStdout(RunTypes(c));
   if (*batch) return CheckStdout(RunBatchCommand(c, bo, retention));

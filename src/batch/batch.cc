@@ -572,7 +572,8 @@ Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::
   std::string js = "{\"nordpii_version\":\"" NORDPII_VERSION "\",\"run\":{\"date\":" + JsonStr(run_date) +
                    ",\"options\":" + JsonStr(info.options) + ",\"key_id\":" + JsonStr(info.key_id) +
                    ",\"random_key\":" + (info.random_key ? "true" : "false") +
-                   ",\"interrupted\":" + (info.interrupted ? "true" : "false") + "}";
+                   ",\"interrupted\":" + (info.interrupted ? "true" : "false") +
+                   (info.allowed >= 0 ? ",\"allowed\":" + std::to_string(info.allowed) : std::string()) + "}";
   if (info.interrupted) js += ",\"interrupted\":true,\"inputs_done\":" + std::to_string(info.inputs_done);
   js += ",\"inputs\":" + std::to_string(inputs) + ",\"bytes\":" + std::to_string(bytes) + ",\"size\":" +
         JsonStr(HumanBytes(bytes)) + ",\"findings\":" + std::to_string(total) + ",\"events\":" + std::to_string(events) +
@@ -1121,6 +1122,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   info.random_key = o.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
   info.interrupted = stop.load() != 0;  // a signal came before the workers were done
   info.inputs_done = docs_done.load();
+  if (o.filter.allow) info.allowed = static_cast<int64_t>(o.filter.allow->allowed());
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
                               o.today.empty() ? Today() : o.today, info);
       !s.ok()) {
@@ -1130,6 +1132,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   if (info.random_key)
     std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the report's hashes match only "
                          "within this report (key id %s)\n", info.key_id.c_str());
+  if (info.allowed >= 0 && !o.quiet)
+    std::fprintf(stderr, "nordpii: %lld finding(s) allowed by --allow (not in the report)\n",
+                 static_cast<long long>(info.allowed));
   if (!o.quiet)
     std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html%s)\n", o.report_dir.c_str(),
                  o.retention_days >= 0 ? ", overdue.csv" : "");

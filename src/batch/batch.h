@@ -67,6 +67,7 @@ struct BatchReportInfo {
   bool random_key = false;  // no key given: hashes match only within this run
   bool interrupted = false; // stopped by a signal: the report covers the inputs finished
   size_t inputs_done = 0;   // inputs finished (when interrupted)
+  int64_t allowed = -1;     // findings dropped by --allow in this run (-1 = no allow-list)
 };
 
 // Returns the exit code: 0 nothing found, 1 found, 2 errors happened (the

@@ -4,9 +4,11 @@
 #include "output/report_sink.h"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "output/identifier_masker.h"
 #include "output/report_text.h"
+#include "nordpii_version.h"
 
 namespace nordpii {
 
@@ -82,12 +84,52 @@ std::string SafeUtf8(std::string_view raw) {
   return out;
 }
 
+// A path as a URI reference (SARIF artifactLocation.uri): RFC 3986
+// unreserved characters and '/' as they are, every other byte %XX.
+std::string UriPath(std::string_view path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+const char* SarifLevel(Confidence c) {
+  return c == Confidence::kHigh ? "error" : c == Confidence::kMedium ? "warning" : "note";
+}
+
+// ANSI SGR sequences of the text format's colours.
+constexpr const char* kPathColor = "\x1b[35m";
+constexpr const char* kLineColor = "\x1b[32m";
+constexpr const char* kTypeColor = "\x1b[36m";
+constexpr const char* kValueColor = "\x1b[1;31m";
+constexpr const char* kReset = "\x1b[0m";
+
 }  // namespace
+
+bool ColorWanted(std::string_view when, bool tty) {
+  if (when == "always") return true;
+  if (when != "auto" || !tty) return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  return no_color == nullptr || *no_color == '\0';
+}
 
 ReportSink::ReportSink(std::FILE* out, ReportFormat format, bool reveal, IdentifierMasker& masker)
     : out_(out), format_(format), reveal_(reveal), masker_(masker) {
   masker_.SetReveal(reveal);
   if (format_ == ReportFormat::kJson) std::fputs("{\"findings\":[", out_);
+  if (format_ == ReportFormat::kSarif)
+    std::fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{"
+               "\"results\":[",
+               out_);
   if (format_ == ReportFormat::kCsv)
     std::fputs(reveal_ ? "path,line,column,type,category,confidence,masked,hash,message_id,ticket_id,date,subject,part,field,value\r\n"
                        : "path,line,column,type,category,confidence,masked,hash,message_id,ticket_id,date,subject,part,field\r\n",
@@ -150,7 +192,9 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
   }
   ++*last_count_;
   line_.clear();
-  if (format_ == ReportFormat::kCsv) {
+  if (format_ == ReportFormat::kSarif) {
+    SarifResult(f);
+  } else if (format_ == ReportFormat::kCsv) {
     const std::string& date = !message_date_.empty() ? message_date_
                               : !ticket_[3].empty()  ? ticket_[3].str()
                               : !ticket_[2].empty()  ? ticket_[2].str()
@@ -168,8 +212,13 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     // One finding per line: a value written across a line break shows "\n".
     for (size_t k = 0; (k = value.find_first_of("\r\n\t", k)) != std::string::npos;)
       value.replace(k, 1, value[k] == '\n' ? "\\n" : value[k] == '\r' ? "\\r" : "\\t"), k += 2;
-    line_ = path_.str() + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type +
-            " " + ConfidenceName(f.confidence) + " " + value;
+    if (color_)
+      line_ = kPathColor + path_.str() + kReset + ":" + kLineColor + std::to_string(f.line) + ":" +
+              std::to_string(f.column) + kReset + " " + kTypeColor + f.type + kReset + " " +
+              ConfidenceName(f.confidence) + " " + kValueColor + value + kReset;
+    else
+      line_ = path_.str() + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type + " " +
+              ConfidenceName(f.confidence) + " " + value;
     if (f.part_offset >= 0) {
       line_ += " (";
       if (message_index_ > 0) line_ += "message " + std::to_string(message_index_) + ", ";
@@ -275,6 +324,20 @@ void ReportSink::Event(std::string_view kind, std::string_view part, const std::
     std::fputs(l.c_str(), out_);
     return;
   }
+  if (format_ == ReportFormat::kSarif) {
+    // A toolExecutionNotification of the run's invocation (Finish).
+    std::string l = "{\"level\":\"warning\",\"descriptor\":{\"id\":";
+    AppendJsonString(l, "nordpii/" + std::string(kind));
+    l += "},\"message\":{\"text\":";
+    std::string msg = text;
+    if (message_index_ > 0) msg = "message " + std::to_string(message_index_) + ": " + msg;
+    AppendJsonString(l, msg);
+    l += "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":";
+    AppendJsonString(l, UriPath(path_.str()));
+    l += "}}}]}";
+    events_.push_back(std::move(l));
+    return;
+  }
   if (format_ == ReportFormat::kText) {
     std::string l = path_.str() + ": ";
     if (message_index_ > 0) l += "message " + std::to_string(message_index_) + ": ";
@@ -326,7 +389,88 @@ void ReportSink::OnAttachment(std::string_view part, std::string_view type, std:
   if (observer_) observer_->RecordedEvent("attachment", shown_type.str());
 }
 
+void ReportSink::SarifResult(const Finding& f) {
+  categories_.try_emplace(f.type, f.category);
+  if (count_ > 0) line_ += ",";
+  line_ += "{\"ruleId\":";
+  AppendJsonString(line_, f.type);
+  line_ += ",\"level\":\"";
+  line_ += SarifLevel(f.confidence);
+  line_ += "\",\"message\":{\"text\":";
+  AppendJsonString(line_, f.type + " (" + ConfidenceName(f.confidence) + " confidence): " + f.masked);
+  line_ += "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":";
+  if (path_json_.empty()) AppendJsonString(path_json_, UriPath(path_.str()));  // once per input
+  line_ += path_json_;
+  line_ += "},\"region\":{\"startLine\":";
+  AppendNumber(line_, f.line);
+  line_ += ",\"startColumn\":";
+  AppendNumber(line_, f.column);
+  line_ += ",\"byteOffset\":";
+  AppendNumber(line_, f.start);
+  line_ += ",\"byteLength\":";
+  AppendNumber(line_, f.end - f.start);
+  line_ += "}}}],\"partialFingerprints\":{\"nordpii/hash\":\"";
+  line_ += f.hash;
+  line_ += "\"},\"properties\":{\"category\":";
+  AppendJsonString(line_, f.category);
+  line_ += ",\"confidence\":\"";
+  line_ += ConfidenceName(f.confidence);
+  line_ += "\",\"masked\":";
+  AppendJsonString(line_, f.masked);
+  line_ += ",\"rules\":";
+  rules_ = RuleNames(f.rules);
+  AppendList(line_, rules_);
+  auto add = [&](const char* key, const ShownText& v) {
+    if (v.empty()) return;
+    line_ += ",\"";
+    line_ += key;
+    line_ += "\":";
+    AppendJsonString(line_, v);
+  };
+  add("message_id", message_id_);
+  add("ticket_id", ticket_[0]);
+  if (!message_date_.empty()) {
+    line_ += ",\"date\":";
+    AppendJsonString(line_, message_date_);
+  }
+  add("subject", subject_);
+  if (f.part_offset >= 0) {
+    if (!has_ticket()) {
+      line_ += ",\"part\":";
+      AppendJsonString(line_, std::string_view(f.part));
+    }
+    add("field", Field(f.field));
+  }
+  line_ += "}}";
+}
+
 void ReportSink::Finish(size_t files, size_t errors) {
+  if (format_ == ReportFormat::kSarif) {
+    std::string s = "],\"tool\":{\"driver\":{\"name\":\"nordpii\",\"version\":\"" NORDPII_VERSION
+                    "\",\"rules\":[";
+    bool first = true;
+    for (const auto& [type, category] : categories_) {
+      auto m = meanings_.find(type);
+      s += first ? "{\"id\":" : ",{\"id\":";
+      AppendJsonString(s, type);
+      s += ",\"shortDescription\":{\"text\":";
+      AppendJsonString(s, m != meanings_.end() ? m->second : type + " (" + category + ")");
+      s += "},\"properties\":{\"category\":";
+      AppendJsonString(s, category);
+      s += "}}";
+      first = false;
+    }
+    s += "]}},\"invocations\":[{\"executionSuccessful\":";
+    s += errors == 0 ? "true" : "false";
+    s += ",\"toolExecutionNotifications\":[";
+    for (size_t i = 0; i < events_.size(); ++i) s += (i ? "," : "") + events_[i];
+    s += "]}],\"properties\":{\"files\":" + std::to_string(files) + ",\"errors\":" + std::to_string(errors) +
+         ",\"findings\":" + std::to_string(count_);
+    if (allowed_ >= 0) s += ",\"allowed\":" + std::to_string(allowed_);
+    s += "}}]}\n";
+    std::fputs(s.c_str(), out_);
+    return;
+  }
   if (format_ != ReportFormat::kJson) return;
   std::string s = "]";
   if (!events_.empty()) {
@@ -336,7 +480,9 @@ void ReportSink::Finish(size_t files, size_t errors) {
   }
   s += ",\"summary\":{\"files\":" + std::to_string(files) +
                   ",\"errors\":" + std::to_string(errors) + ",\"findings\":" +
-                  std::to_string(count_) + ",\"by_type\":{";
+                  std::to_string(count_);
+  if (allowed_ >= 0) s += ",\"allowed\":" + std::to_string(allowed_);
+  s += ",\"by_type\":{";
   bool first = true;
   for (const auto& [t, n] : by_type_) {
     if (!first) s += ",";

@@ -46,6 +46,20 @@
 //   ticket_id,date,subject,part,field[,value]
 // and one per event, with type "event:note" or "event:attachment" and the
 // note or the attachment's description in `field`.
+// SARIF format (2.1.0, one document; validated against the OASIS schema in
+// docs/schema/sarif-2.1.0.json by the test sarif_schema): one run; tool.driver
+// has a rule per type found (id = type id, shortDescription = its meaning,
+// properties.category); one result per finding: ruleId, level (high
+// confidence = error, medium = warning, low = note), message "TYPE
+// (CONFIDENCE confidence): MASKED", a physicalLocation (uri = the path as
+// shown, percent-encoded; startLine; startColumn = the 1-based *byte*
+// column; byteOffset/byteLength = start/end), partialFingerprints
+// {"nordpii/hash": keyed hash} and properties (category, confidence,
+// masked, rules, message_id, ticket_id, date, subject, part, field). Events
+// are the invocation's toolExecutionNotifications. Never a raw value, even
+// with --reveal.
+// Colour (SetColor, text format only): path magenta, line:column green,
+// type cyan, masked value bold red (as rg shows a match).
 #ifndef NORDPII_OUTPUT_REPORT_SINK_H_
 #define NORDPII_OUTPUT_REPORT_SINK_H_
 
@@ -61,7 +75,11 @@
 
 namespace nordpii {
 
-enum class ReportFormat { kText, kJsonl, kJson, kCsv };
+enum class ReportFormat { kText, kJsonl, kJson, kCsv, kSarif };
+
+// --color: "always", "never" or "auto" (colour when `tty` — standard
+// output is a terminal — and $NO_COLOR is unset or empty, no-color.org).
+bool ColorWanted(std::string_view when, bool tty);
 
 class ReportSink;
 class IdentifierMasker;
@@ -99,7 +117,15 @@ class ReportSink : public StreamSink {
                     uint64_t size) override;
   size_t attachments() const { return attachments_; }
   bool OnFinding(const Finding& f, std::string_view raw) override;
-  // Closes the JSON document (json format); prints nothing for others.
+  // Text format: ANSI colours (see above). Other formats never colour.
+  void SetColor(bool on) { color_ = on && format_ == ReportFormat::kText; }
+  // Findings dropped by --allow: written in the JSON summary and SARIF run
+  // properties (call before Finish; unset = no allow-list, not written).
+  void SetAllowed(uint64_t n) { allowed_ = static_cast<int64_t>(n); }
+  // SARIF: what each type id means (rule shortDescription); a type not in
+  // the map is described by its id and category.
+  void SetTypeMeanings(std::map<std::string, std::string> m) { meanings_ = std::move(m); }
+  // Closes the JSON or SARIF document; prints nothing for the others.
   void Finish(size_t files, size_t errors);
   size_t count() const { return count_; }
   const std::map<std::string, size_t>& by_type() const { return by_type_; }
@@ -149,6 +175,11 @@ class ReportSink : public StreamSink {
   std::vector<std::string> events_;  // JSON format: written by Finish
   size_t attachments_ = 0;
   ReportObserver* observer_ = nullptr;
+  bool color_ = false;
+  int64_t allowed_ = -1;
+  std::map<std::string, std::string> meanings_;
+  std::map<std::string, std::string> categories_;  // SARIF: category of each type found
+  void SarifResult(const Finding& f);
   const ShownText& Field(const std::string& raw);
   void Event(std::string_view kind, std::string_view part, const std::string& rest_json, const std::string& text);
 };

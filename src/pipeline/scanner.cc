@@ -178,6 +178,9 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       MaskValueInto(f.category, f.type, tf.normalized, f.masked);
       hasher_.HexInto(tf.normalized, f.hash);
       last_end = e;
+      // Allowed (--allow): never reported nor redacted; its bytes stay
+      // covered, so no shorter finding inside it is reported instead.
+      if (filter.allow && filter.allow->Allows(tf.normalized, f.hash)) continue;
       if (!sink.OnFinding(f, std::string_view(data + (s - base), e - s))) { stop = true; break; }
     }
     if (stop) report_end = base + limit;  // hand over the rest unchanged

@@ -29,6 +29,7 @@
 #include "input/byte_source.h"
 #include "match/matcher.h"
 #include "normalize/normalizer.h"
+#include "pipeline/allow_list.h"
 
 namespace nordpii {
 
@@ -68,6 +69,9 @@ struct FindingFilter {
   std::set<std::string> categories;  // empty (and types empty) = all
   std::set<std::string> types;       // type ids accepted besides the categories
   Confidence min_confidence = Confidence::kLow;
+  // --allow: findings of these values are dropped (after validation and
+  // hashing, before the sink) and counted there. nullptr = none.
+  std::shared_ptr<const AllowList> allow;
   bool Accepts(const Finding& f) const {
     return f.confidence >= min_confidence &&
            ((categories.empty() && types.empty()) || categories.count(f.category) || types.count(f.type));
