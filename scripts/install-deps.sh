@@ -11,7 +11,7 @@ libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libp
 # --ocr (implied by --test and --package): Tesseract and its Nordic and English
 # language data, to build the OCR helper (scan/batch/redact --ocr, milter ocr = true;
 # without them the helper is not built and --ocr is an error for every image).
-OCR="libtesseract-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
+OCR="libtesseract-dev libgif-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
 # --test: also what only the tests and CI need (scripts/test.sh asks for
 # them, scripts/quickstart.sh does not): a NATS JetStream server and the C
 # client for `nordpii submit/worker/collect` and their loopback tests.
