@@ -3,8 +3,9 @@
 """Animated GIF frames with --ocr (issue 16): every frame is read (drawn over
 the ones before, a frame identical to the previous skipped), located as
 `image:frame 2 line 1`; a GIF with more than 10 frames is read up to the
-limit and reported partly scanned (exit 2). Skipped (77) without the OCR
-helper or PIL.
+limit and reported partly scanned (exit 2); a damaged TIFF that made
+Leptonica's multipage reader loop is answered within seconds. Skipped (77)
+without the OCR helper or PIL.
 
 usage: ocr_gif_test.py NORDPII"""
 import json
@@ -13,6 +14,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -71,6 +73,15 @@ def main():
     err = r.stderr.decode() + r.stdout.decode()
     check(r.returncode == 2 and "more frames than the limit" in err and '"national-id"' in r.stdout.decode(),
           "a GIF with 12 frames: read up to the limit, partly scanned (exit %d)" % r.returncode)
+    # A damaged TIFF (found by the OCR fuzzer) whose directory chain made
+    # Leptonica's multipage reader loop until the helper's timeout: now
+    # read page by page, an answer within seconds.
+    t0 = time.time()
+    r = subprocess.run([NORDPII, "scan", "--ocr", "--format", "jsonl",
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "ocr_crashes",
+                                     "tiff-directory-loop.tif")], capture_output=True, timeout=120)
+    check(r.returncode in (0, 2) and time.time() - t0 < 15,
+          "a TIFF with a looping directory chain: answered in %.1f s (exit %d)" % (time.time() - t0, r.returncode))
     if failures:
         print("%d failure(s)" % len(failures))
         sys.exit(1)

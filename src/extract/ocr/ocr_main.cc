@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "extract/helper_io.h"
+#include "extract/ocr/gif_frames.h"
 #include "extract/sandbox.h"
 
 #include <algorithm>
@@ -78,79 +79,6 @@ struct PixaFree {
   void operator()(PIXA* p) const { pixaDestroy(&p); }
 };
 
-// An animated GIF's frames (Leptonica reads only the first): each frame
-// drawn over the previous ones (transparent pixels keep what was there;
-// disposal methods are not applied, so no text drawn earlier is lost) on a
-// grey canvas of the GIF's screen size; a frame identical to the one
-// before is skipped. At most kMaxGifFrames frames are read: more leave the
-// image partly scanned ("W"). giflib (MIT, Debian libgif-dev; Leptonica's
-// own GIF reader uses it too), reading from memory.
-constexpr int kMaxGifFrames = 10;
-
-struct GifMem {
-  const std::string* data;
-  size_t pos = 0;
-};
-
-int GifRead(GifFileType* g, GifByteType* buf, int n) {
-  auto* m = static_cast<GifMem*>(g->UserData);
-  size_t k = std::min(static_cast<size_t>(n < 0 ? 0 : n), m->data->size() - m->pos);
-  std::memcpy(buf, m->data->data() + m->pos, k);
-  m->pos += k;
-  return static_cast<int>(k);
-}
-
-// The frames as 8-bit grey PIXes into `out`; false if the GIF has a single
-// frame (read as any image). Fails on a GIF giflib cannot read.
-bool GifFrames(const std::string& data, unsigned long long max_pixels, PIXA* out) {
-  GifMem mem{&data};
-  int err = 0;
-  GifFileType* g = DGifOpen(&mem, GifRead, &err);
-  if (!g) Fail("GIF could not be decoded");
-  std::unique_ptr<GifFileType, void (*)(GifFileType*)> owner(g, [](GifFileType* f) {
-    int e = 0;
-    DGifCloseFile(f, &e);
-  });
-  if (DGifSlurp(g) != GIF_OK || g->ImageCount < 1) Fail("GIF could not be decoded");
-  if (g->ImageCount == 1) return false;
-  const int W = g->SWidth, H = g->SHeight;
-  if (W <= 0 || H <= 0 || static_cast<unsigned long long>(W) * H > max_pixels) Fail("GIF larger than the pixel limit");
-  std::vector<l_uint8> canvas(static_cast<size_t>(W) * H, 255), last;
-  const int n = std::min(g->ImageCount, kMaxGifFrames);
-  if (g->ImageCount > kMaxGifFrames)
-    nordpii::helper::Put('W', "", "animated GIF with more frames than the limit (" + std::to_string(kMaxGifFrames) +
-                                      "); the rest not read");
-  for (int i = 0; i < n; ++i) {
-    const SavedImage& f = g->SavedImages[i];
-    const ColorMapObject* cm = f.ImageDesc.ColorMap ? f.ImageDesc.ColorMap : g->SColorMap;
-    if (!cm || !f.RasterBits) continue;
-    GraphicsControlBlock gcb;
-    gcb.TransparentColor = NO_TRANSPARENT_COLOR;
-    DGifSavedExtensionToGCB(g, i, &gcb);
-    const int fl = f.ImageDesc.Left, ft = f.ImageDesc.Top, fw = f.ImageDesc.Width, fh = f.ImageDesc.Height;
-    for (int y = 0; y < fh; ++y) {
-      const int cy = ft + y;
-      if (cy < 0 || cy >= H) continue;
-      for (int x = 0; x < fw; ++x) {
-        const int cx = fl + x;
-        if (cx < 0 || cx >= W) continue;
-        const int c = f.RasterBits[static_cast<size_t>(y) * fw + x];
-        if (c == gcb.TransparentColor || c >= cm->ColorCount) continue;
-        const GifColorType& rgb = cm->Colors[c];
-        canvas[static_cast<size_t>(cy) * W + cx] = static_cast<l_uint8>((rgb.Red * 299 + rgb.Green * 587 + rgb.Blue * 114) / 1000);
-      }
-    }
-    if (canvas == last) continue;
-    last = canvas;
-    PIX* pix = pixCreate(W, H, 8);
-    if (!pix) Fail("GIF frame could not be decoded");
-    for (int y = 0; y < H; ++y)
-      for (int x = 0; x < W; ++x) pixSetPixel(pix, x, y, canvas[static_cast<size_t>(y) * W + x]);
-    pixaAddPix(out, pix, L_INSERT);
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,9 +124,24 @@ int main(int argc, char** argv) {
     }
     std::fclose(f);
     if (n > max_pages) Fail("more TIFF pages than the limit");
-    pages.reset(pixaReadMemMultipageTiff(bytes, data.size()));
-  } else if (format == IFF_GIF && (pages.reset(pixaCreate(kMaxGifFrames)), GifFrames(data, max_pixels, pages.get()))) {
-    gif_frames = true;
+    // Page by page: Leptonica's pixaReadMemMultipageTiff follows a damaged
+    // directory offset forever (an 883-byte TIFF found by the OCR fuzzer).
+    pages.reset(pixaCreate(n));
+    for (l_int32 k = 0; k < n; ++k) {
+      PIX* p = pixReadMemTiff(bytes, data.size(), k);
+      if (!p) Fail("TIFF page " + std::to_string(k + 1) + " could not be decoded");
+      pixaAddPix(pages.get(), p, L_INSERT);
+    }
+  } else if (format == IFF_GIF) {
+    pages.reset(pixaCreate(nordpii::ocr::kMaxGifFrames));
+    std::string error;
+    bool truncated = false;
+    const int frames = nordpii::ocr::GifFrames(data, max_pixels, pages.get(), &truncated, &error);
+    if (frames < 0) Fail(error);
+    if (truncated)
+      nordpii::helper::Put('W', "", "animated GIF with more frames than the limit (" +
+                                        std::to_string(nordpii::ocr::kMaxGifFrames) + "); the rest not read");
+    gif_frames = frames > 1;
   } else {
     pages.reset(pixaCreate(1));
     PIX* p = pixReadMem(bytes, data.size());

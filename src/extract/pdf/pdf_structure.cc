@@ -3,6 +3,8 @@
 #include "extract/pdf/pdf_structure.h"
 
 #include <libxml/xmlreader.h>
+// No PointerHolder (qpdf 11's deprecated smart pointer).
+#define POINTERHOLDER_TRANSITION 4
 #include <qpdf/Pipeline.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFAcroFormDocumentHelper.hh>
