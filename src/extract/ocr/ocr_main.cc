@@ -142,6 +142,11 @@ int main(int argc, char** argv) {
       nordpii::helper::Put('W', "", "animated GIF with more frames than the limit (" +
                                         std::to_string(nordpii::ocr::kMaxGifFrames) + "); the rest not read");
     gif_frames = frames > 1;
+    if (frames == 1) {  // a still GIF: read as any image
+      PIX* p = pixReadMem(bytes, data.size());
+      if (!p) Fail("image could not be decoded");
+      pixaAddPix(pages.get(), p, L_INSERT);
+    }
   } else {
     pages.reset(pixaCreate(1));
     PIX* p = pixReadMem(bytes, data.size());
