@@ -7,8 +7,9 @@ free text, a link target, a text file attached to an annotation, bookmarks
 (one nested) and XMP metadata. Each id is found at its own location
 (`pdf:form field 1`, `pdf:xfa datasets`, `pdf:page 1 annotation 2`,
 `pdf:bookmarks`, `pdf:xmp`); no raw value without --reveal; a binary file
-attached to an annotation leaves the PDF partly scanned (exit 2); a PDF
-without those parts keeps its exit 0.
+attached to an annotation, XMP with a DOCTYPE and an XFA stream inflating past
+the limit leave the PDF partly scanned (exit 2); a PDF with a form, a comment
+and bookmarks but no id keeps its exit 0.
 
 usage: pdf_parts_test.py NORDPII"""
 import json
@@ -83,6 +84,22 @@ def main():
     rc, out, err = scan(p)
     check(rc == 2 and "partly scanned" in err and "binary" in err and '"national-id"' in out,
           "a binary file attached to an annotation: the page is still read, and exit 2 (%d)" % rc)
+    # Hostile parts: XMP with a DOCTYPE (billion laughs) is refused, a
+    # Flate bomb in an XFA packet stops at the stream limit — both leave the
+    # PDF partly scanned (exit 2) with its page text still read.
+    laughs = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+              '<x:xmpmeta xmlns:x="adobe:ns:meta/">&b;</x:xmpmeta>')
+    p = os.path.join(d, "laughs.pdf")
+    g.pdf_structured(p, [lab[10]], xmp=laughs)
+    rc, out, err = scan(p)
+    check(rc == 2 and "XMP metadata is not well-formed XML" in err and '"national-id"' in out,
+          "XMP with a DOCTYPE: refused, partly scanned, page still read (exit %d)" % rc)
+    p = os.path.join(d, "bomb.pdf")
+    g.pdf_structured(p, [lab[10]], xfa="<a>" + " " * (300 << 20) + "</a>")
+    rc, out, err = scan(p)
+    check(rc == 2 and "larger than the limit" in err and '"national-id"' in out,
+          "XFA stream inflating past 256 MiB: stopped, partly scanned (exit %d, %d KiB file)" %
+          (rc, os.path.getsize(p) >> 10))
     p = os.path.join(d, "clean.pdf")
     g.pdf_structured(p, ["Ingen nummer her."], fields=[("Navn", None, "Kari Nordmann")], outline=["Innledning"],
                      annots=[("Text", "Ser bra ut.", None)])
