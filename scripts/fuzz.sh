@@ -9,17 +9,22 @@
 #                        (seeds: tests/fuzz/ticket_seeds)
 #   nordpii_office_fuzzer OOXML / ODF extractor (seeds: tests/fuzz/office_seeds;
 #                        finds go to tests/fuzz/office_crashes/)
+#   nordpii_pdf_fuzzer   PDF helper's parsing: poppler-cpp text, qpdf forms,
+#                        annotations, bookmarks, XMP (seeds: tests/fuzz/pdf_seeds)
+#   nordpii_ocr_fuzzer   OCR helper's image decoding: Leptonica, TIFF pages,
+#                        animated GIF frames (seeds: tests/fuzz/ocr_seeds)
 # A crash leaves its input in build-fuzz/artifacts/; copy it to
 # tests/fuzz/crashes/ (text), tests/fuzz/mail_crashes/ (mail) or
 # tests/fuzz/ticket_crashes/ (tickets) so the test
-# suite replays it. Usage: scripts/fuzz.sh [SECONDS] [scan|mail|tickets|office|all]
+# suite replays it. Usage: scripts/fuzz.sh [SECONDS] [scan|mail|tickets|office|pdf|ocr|all]
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 WHICH=${2:-all}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORDPII_FUZZ=ON \
   -DNORDPII_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer nordpii_mail_fuzzer nordpii_ticket_fuzzer nordpii_office_fuzzer
+cmake --build build-fuzz -j"$(nproc)" --target nordpii_scan_fuzzer nordpii_mail_fuzzer nordpii_ticket_fuzzer nordpii_office_fuzzer \
+  nordpii_pdf_fuzzer nordpii_ocr_fuzzer
 mkdir -p build-fuzz/artifacts
 run() {  # target corpus-dir seed-dirs...
   target=$1; corpus=$2; shift 2
@@ -42,4 +47,10 @@ if [ "$WHICH" = all ] || [ "$WHICH" = tickets ]; then
 fi
 if [ "$WHICH" = all ] || [ "$WHICH" = office ]; then
   MAX_LEN=65536 run nordpii_office_fuzzer build-fuzz/office-corpus tests/fuzz/office_seeds
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = pdf ]; then
+  MAX_LEN=16384 run nordpii_pdf_fuzzer build-fuzz/pdf-corpus tests/fuzz/pdf_seeds
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = ocr ]; then
+  MAX_LEN=16384 run nordpii_ocr_fuzzer build-fuzz/ocr-corpus tests/fuzz/ocr_seeds
 fi

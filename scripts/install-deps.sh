@@ -4,14 +4,14 @@
 # Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
 set -eu
 # What building nordpii and scanning needs (scripts/quickstart.sh): the
-# libraries, poppler for the PDF helper program, libgsf for legacy .doc/.xls/.ppt,
+# libraries, poppler and qpdf for the PDF helper program, libgsf for legacy .doc/.xls/.ppt,
 # libseccomp for the helpers' sandbox.
 PKGS="build-essential cmake pkg-config libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
-libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libgsf-1-dev libseccomp-dev"
+libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libqpdf-dev libgsf-1-dev libseccomp-dev"
 # --ocr (implied by --test and --package): Tesseract and its Nordic and English
 # language data, to build the OCR helper (scan/batch/redact --ocr, milter ocr = true;
 # without them the helper is not built and --ocr is an error for every image).
-OCR="libtesseract-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
+OCR="libtesseract-dev libgif-dev tesseract-ocr-nor tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-isl tesseract-ocr-eng"
 # --test: also what only the tests and CI need (scripts/test.sh asks for
 # them, scripts/quickstart.sh does not): a NATS JetStream server and the C
 # client for `nordpii submit/worker/collect` and their loopback tests.

@@ -17,6 +17,7 @@ if [ "${NORDPII_PACKAGE_TEST:-1}" != 0 ]; then
   [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || exit "$rc"
 fi
 # Bounded fuzz runs under ASan+UBSan (fixed seed, so a CI failure
-# reproduces): the text engine, the mail reader and the ticket readers, 60 s
-# each; finds go to tests/fuzz/*crashes/ and are replayed above.
+# reproduces): the text engine, the mail reader, the ticket readers, the
+# office, PDF and OCR helpers' parsers, 60 s each (6 minutes in all); finds
+# go to tests/fuzz/*crashes/ and are replayed above.
 FUZZ_SEED=1 ./scripts/fuzz.sh "${NORDPII_FUZZ_SECONDS:-60}"

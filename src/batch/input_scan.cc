@@ -421,6 +421,10 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       ScanDocument(label, data, df, s, filter, sink, error);
       continue;
     }
+    if (!s.ocr && DetectDocFormat("", label, std::string_view(data).substr(0, 1024), true) == DocFormat::kImage) {
+      sink.SetPath(label);
+      sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
+    }
     InputFormat f = DetectFormatOf(label, std::string_view(data).substr(0, 8192));
     if (f == InputFormat::kArchive) {
       if (depth >= kMaxArchiveDepth) {
@@ -577,6 +581,12 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   if (in.end > 0) return ScanRange(in, s, filter, sink, max_message, error);
   // A document (PDF, OOXML, ODF) named as one: extracted and scanned. Only
   // a regular file (a pipe is read once, by its content below).
+  // An image file while OCR is off: said so (a note, counted in the batch
+  // summary); its bytes are still read below, as before.
+  if (!s.ocr && in.path != "-" && !in.stream && DetectDocFormat("", in.path, "", true) == DocFormat::kImage) {
+    sink.SetPath(in.path);
+    sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
+  }
   if (DocFormat df = DetectDocFormat("", in.path, "", s.ocr); df != DocFormat::kNone && in.path != "-" && !in.stream) {
     auto dsrc = OpenPath(in.path);
     auto bytes = dsrc ? ReadAll(**dsrc, in.path, max_message) : Result<std::string>(dsrc.error());

@@ -90,6 +90,12 @@ struct Extracted {
 // reason only (never document content).
 Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, const ExtractLimits& limits = {});
 
+// The end of the note for an image that is not read because OCR is off
+// (scan/batch without --ocr, the milter with ocr = false): "part 2:
+// image/png attachment not read: text in images is read only with --ocr".
+// The report counts such notes as attachments not scanned (ReportSink::OnNote).
+inline constexpr std::string_view kImageNotReadNote = "not read: text in images is read only with --ocr";
+
 // Where the helpers are looked for: $NORDPII_EXTRACT_DIR, the directory of
 // the running executable, then the install libexec directory.
 std::string ExtractHelperPath(DocFormat format);

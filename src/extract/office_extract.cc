@@ -30,14 +30,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nordpii::office {
@@ -130,7 +133,75 @@ std::string Attr(xmlTextReaderPtr r, const char* qname) {
   return s;
 }
 
-void ParseXml(const std::string& doc, Xml& h) {
+// Attributes whose value is human text, not structure: tooltips
+// (w:hyperlink, a:hlinkClick, an xlsx hyperlink's display text), data
+// validation prompts and error messages, docVars (w:docVar w:val, labelled
+// by w:name), legacy form-field defaults and help, content-control aliases,
+// tags and list items, field codes in w:fldSimple w:instr, pivot cache items
+// (<s v=..>, <n v=..>), custom property names, ODF string values, user
+// fields, link targets (xlink:href) and titles. Alternative text (docPr,
+// cNvPr descr/title) is read by AltText.
+bool HumanAttr(const char* elem, const char* a) {
+  auto is = [](const char* x, const char* y) { return std::strcmp(x, y) == 0; };
+  auto elem_in = [&](std::initializer_list<const char*> l) {
+    for (const char* e : l)
+      if (is(elem, e)) return true;
+    return false;
+  };
+  switch (a[0]) {
+    case 't':
+      return is(a, "tooltip") || (is(a, "title") && !elem_in({"docPr", "cNvPr"}));
+    case 'p':
+      return is(a, "prompt") || is(a, "promptTitle");
+    case 'e':
+      return is(a, "error") || is(a, "errorTitle");
+    case 'd':
+      return is(a, "display") || is(a, "displayText") || is(a, "description") ||
+             (is(a, "descr") && !elem_in({"docPr", "cNvPr"}));
+    case 's':
+      return is(a, "string-value");
+    case 'i':
+      return is(a, "instr");
+    case 'h':
+      return is(a, "href");
+    case 'v':
+      if (is(a, "val")) return elem_in({"docVar", "default", "helpText", "statusText", "alias", "tag"});
+      if (is(a, "v")) return elem_in({"s", "n"});
+      return is(a, "value") && elem_in({"listItem", "user-field-decl", "variable-set"});
+    case 'n':
+      return is(a, "name") && elem_in({"property", "user-defined"});
+    default:
+      return false;
+  }
+}
+
+// The human-text attributes of the current element (HumanAttr), each a
+// segment located as "<prefix><element> <attribute>"; a docVar's or user
+// field's value is labelled by its name ("Kunde: 010180…").
+void AttrText(xmlTextReaderPtr r, const char* elem, const std::string& prefix) {
+  if (xmlTextReaderHasAttributes(r) != 1) return;
+  std::string label;
+  std::vector<std::pair<std::string, std::string>> found;
+  if (xmlTextReaderMoveToFirstAttribute(r) == 1) {
+    do {
+      const char* ln = reinterpret_cast<const char*>(xmlTextReaderConstLocalName(r));
+      const char* v = reinterpret_cast<const char*>(xmlTextReaderConstValue(r));
+      if (!ln || !v || !*v) continue;
+      if (std::strcmp(ln, "name") == 0) label = v;
+      if (HumanAttr(elem, ln)) found.emplace_back(ln, v);
+    } while (xmlTextReaderMoveToNextAttribute(r) == 1);
+    xmlTextReaderMoveToElement(r);
+  }
+  for (auto& [a, v] : found) {
+    const bool labelled = !label.empty() && a != "name" && (std::strcmp(elem, "docVar") == 0 ||
+                                                           std::strcmp(elem, "user-field-decl") == 0 ||
+                                                           std::strcmp(elem, "variable-set") == 0);
+    Seg(prefix + elem + " " + a, labelled ? label + ": " + v : v);
+  }
+}
+
+// attr_prefix: also the human-text attributes (AttrText), located under it.
+void ParseXml(const std::string& doc, Xml& h, const std::string* attr_prefix = nullptr) {
   if (doc.size() > static_cast<size_t>(INT32_MAX)) Fail("XML entry too large");
   std::unique_ptr<xmlTextReader, ReaderFree> owner(xmlReaderForMemory(
       doc.data(), static_cast<int>(doc.size()), nullptr, nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
@@ -147,6 +218,7 @@ void ParseXml(const std::string& doc, Xml& h) {
       std::string name = ln ? ln : "";
       bool empty = xmlTextReaderIsEmptyElement(r);
       h.Start(r, name);
+      if (attr_prefix) AttrText(r, name.c_str(), *attr_prefix);
       if (empty) h.End(name);
     } else if (type == XML_READER_TYPE_END_ELEMENT) {
       const char* ln = reinterpret_cast<const char*>(xmlTextReaderConstLocalName(r));
@@ -238,6 +310,7 @@ struct Sheet {
     if (header_row < 0) header_row = row;
     if (row == header_row) {
       header[col] = value;
+      prev_row = row, prev_col = col, prev_date.clear();
       return Seg(loc, value);
     }
     auto h = header.find(col);
@@ -245,6 +318,7 @@ struct Sheet {
     // first text in a column that has no header yet is that column's header.
     if (h == header.end() && value.find_first_of("0123456789") == std::string::npos) {
       header[col] = value;
+      prev_row = row, prev_col = col, prev_date.clear();
       return Seg(loc, value);
     }
     std::string v = number ? NumberText(value) : value;
@@ -257,7 +331,50 @@ struct Sheet {
         v.find_first_not_of("0123456789") == std::string::npos)
       text += "\n" + h->second + ": 0" + v;
     Seg(loc, text);
+    // An id split across two adjacent cells: the date part (6 or 8 digits;
+    // a number cell that lost its leading zero: 5 or 7) in one, the serial
+    // (4 or 5 digits; a letter last for a hetu check character) in the next
+    // ("Fødselsdato | Personnr", "150886 | 95088"): the two joined are
+    // scanned as one value under both headers — 6+5 digits as one run (a
+    // Norwegian number), the rest with a hyphen (010180-1234, 19800101-1234).
+    // The validators decide; neither cell's text changes.
+    const bool left = prev_row == row && prev_col == col - 1;
+    std::string date = Joinable(v, number, true), serial = Joinable(v, number, false);
+    if (left && !prev_date.empty() && !serial.empty()) {
+      std::string labels;
+      auto hp = header.find(col - 1);
+      if (hp != header.end()) labels = hp->second;
+      if (h != header.end()) labels += (labels.empty() ? "" : " ") + h->second;
+      std::string joined = prev_date.size() == 6 && serial.size() == 5 && serial.back() >= '0' && serial.back() <= '9'
+                               ? prev_date + serial
+                               : prev_date + "-" + serial;
+      Seg(name + "!" + ColName(col - 1) + std::to_string(row + 1) + "+" + ColName(col) + std::to_string(row + 1),
+          (labels.empty() ? "" : labels + ": ") + joined);
+    }
+    prev_row = row, prev_col = col, prev_date = date;
   }
+
+ private:
+  // `v` as the date part (want_date: 6 or 8 digits) or the serial (4 or 5
+  // characters, digits with perhaps a letter last) of a split id, else "".
+  static std::string Joinable(const std::string& v, bool number, bool want_date) {
+    if (v.empty() || v.size() > 8) return "";
+    size_t digits = v.find_first_not_of("0123456789");
+    if (digits == std::string::npos) digits = v.size();
+    if (want_date) {
+      if (digits != v.size()) return "";
+      if (v.size() == 6 || v.size() == 8) return v;
+      if (number && (v.size() == 5 || v.size() == 7)) return "0" + v;
+      return "";
+    }
+    const bool letter_last = digits == v.size() - 1 && v.size() == 4 && std::isalpha(static_cast<unsigned char>(v.back()));
+    if (digits != v.size() && !letter_last) return "";
+    if (v.size() == 4 || v.size() == 5) return v;
+    if (number && v.size() < 4) return std::string(4 - v.size(), '0') + v;
+    return "";
+  }
+  int prev_row = -1, prev_col = -1;  // the last non-blank cell
+  std::string prev_date;               // its Joinable date part, if any
 };
 
 // ---- xlsx ------------------------------------------------------------------
@@ -414,7 +531,8 @@ void Xlsx(const std::string& data) {
     ws.sst = &sst.s;
     ws.patterns = &patterns;
     ws.sheet.name = name;
-    ParseXml(z[entry], ws);
+    const std::string at = name + "!";
+    ParseXml(z[entry], ws, &at);
   }
 }
 
@@ -620,7 +738,7 @@ void OtherParts(const std::string& data, bool odf) {
       if (lower_ends(n, ".svg")) {
         AllText t;
         t.prefix = "picture " + base + " ";
-        ParseXml(body, t);
+        ParseXml(body, t, &t.prefix);
       } else if (vector_pic(n)) {
         BinaryStrings(body, "picture " + base);
       } else if (g_images) {
@@ -645,7 +763,7 @@ void OtherParts(const std::string& data, bool odf) {
     } else {
       AllText t;
       t.prefix = base.substr(0, base.rfind('.')) + " ";
-      ParseXml(body, t);
+      ParseXml(body, t, &t.prefix);
     }
   }
 }
@@ -716,14 +834,14 @@ void DocxFile(const std::string& data) {
   if (!z.count("word/document.xml")) Fail("no word/document.xml");
   {
     Docx d;
-    ParseXml(z["word/document.xml"], d);
+    ParseXml(z["word/document.xml"], d, &d.prefix);
   }
   for (auto& [n, body] : z)
     if (n != "word/document.xml") {
       Docx d;
       std::string b = n.substr(5);
       d.prefix = b.substr(0, b.rfind('.')) + " ";
-      ParseXml(body, d);
+      ParseXml(body, d, &d.prefix);
     }
 }
 
@@ -766,12 +884,12 @@ void Pptx(const std::string& data) {
   for (auto& [i, n] : slides) {
     Slide s;
     s.prefix = "slide" + std::to_string(i) + " ";
-    ParseXml(z[n], s);
+    ParseXml(z[n], s, &s.prefix);
   }
   for (auto& [i, n] : notes) {
     Slide s;
     s.prefix = "notes" + std::to_string(i) + " ";
-    ParseXml(z[n], s);
+    ParseXml(z[n], s, &s.prefix);
   }
 }
 
@@ -863,7 +981,8 @@ void OdfFile(const std::string& data, char kind) {
   if (!z.count("content.xml")) Fail("no content.xml (an encrypted OpenDocument file has none readable)");
   Odf o;
   o.kind = kind;
-  ParseXml(z["content.xml"], o);
+  const std::string at;
+  ParseXml(z["content.xml"], o, &at);
 }
 
 // ---- legacy binary Office (OLE2 compound files: .doc .xls .ppt) -----------

@@ -699,6 +699,14 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         u.encoding = e.encoding;
         u.bytes = encoded ? std::string_view(u.transfer.bytes) : body;
         u.charset = PrintableRuns(u.bytes);
+        // An image while OCR is off: said so (its printable runs, EXIF or
+        // PNG text, are still scanned; with none it is listed as an attachment).
+        const bool image_unread = !limits_.ocr && !u.charset.bytes.empty() &&
+                                  DetectDocFormat(e.type + "/" + e.subtype, e.filename, u.bytes.substr(0, 1024), true) ==
+                                      DocFormat::kImage;
+        if (image_unread)
+          notes.push_back("part " + u.part + ": " + e.type + "/" + e.subtype + " attachment " +
+                          std::string(kImageNotReadNote));
         if (u.charset.bytes.empty()) {  // no text in it at all: listed as before
           u.attachment = true;
           h.Begin(tree, u);

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "extract/extractor.h"
 #include "output/identifier_masker.h"
 #include "output/report_text.h"
 #include "nordpii_version.h"
@@ -371,7 +372,11 @@ void ReportSink::OnNote(std::string_view part, std::string_view text) {
   std::string rest = ",\"text\":";
   AppendJsonString(rest, shown);
   Event("note", part, rest, "note: " + shown.str());
-  if (observer_) observer_->RecordedEvent("note", "");
+  // An image not read because OCR is off counts as an attachment not
+  // scanned (batch summary), under "image (no --ocr)".
+  const bool image = text.size() >= kImageNotReadNote.size() &&
+                     text.substr(text.size() - kImageNotReadNote.size()) == kImageNotReadNote;
+  if (observer_) observer_->RecordedEvent(image ? "attachment" : "note", image ? "image (no --ocr)" : "");
 }
 
 void ReportSink::OnAttachment(std::string_view part, std::string_view type, std::string_view name,

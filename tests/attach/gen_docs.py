@@ -473,3 +473,105 @@ def scanned_pdf(path, jpeg_path, footer):
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
     with open(path, "wb") as f:
         f.write(bytes(out))
+
+
+# ---- PDF content outside the page text (forms, XFA, annotations, outline, XMP)
+
+def _pdf_text(s):
+    """A PDF text string: UTF-16BE with a BOM, in hex (any language)."""
+    return b"<FEFF" + s.encode("utf-16-be").hex().upper().encode() + b">"
+
+
+def pdf_structured(path, lines, fields=(), xfa=None, annots=(), outline=(), xmp=None):
+    """A one-page PDF whose page text is `lines`, plus:
+    fields: (name, tooltip or None, value) text fields, widgets without
+      appearance streams (/NeedAppearances), so the values are not page text;
+    xfa: an XFA datasets packet (XML text), FlateDecode;
+    annots: (subtype, contents, extra) with subtype Text (plus a Popup),
+      FreeText, Link (extra: the URI), FileAttachment (extra: (name, bytes));
+    outline: bookmark titles, the last one nested under the first;
+    xmp: the catalog's XMP metadata (XML text), FlateDecode."""
+    objs = []
+
+    def add(o=None):
+        objs.append(o)
+        return len(objs)
+
+    cat, pages, font = add(), add(), add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                                         b"/Encoding /WinAnsiEncoding >>")
+    ops = ["BT /F1 11 Tf 14 TL 50 780 Td"] + ["(%s) Tj T*" % _pdf_str(ln) for ln in lines] + ["ET"]
+    data = zlib.compress("\n".join(ops).encode("latin-1"))
+    content = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
+    page = add()
+    annot_ids, field_ids = [], []
+    for i, (name, tip, value) in enumerate(fields):
+        o = (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T %s /V %s /Rect [50 %d 300 %d] /P %d 0 R /F 4"
+             % (_pdf_text(name), _pdf_text(value), 600 - 30 * i, 620 - 30 * i, page))
+        if tip:
+            o += b" /TU " + _pdf_text(tip)
+        field_ids.append(add(o + b" >>"))
+    annot_ids += field_ids
+    for subtype, contents, extra in annots:
+        body = b"/Type /Annot /Subtype /%s /Rect [300 300 400 400] /P %d 0 R" % (subtype.encode(), page)
+        if contents:
+            body += b" /Contents " + _pdf_text(contents)
+        if subtype == "Text":
+            a = add()
+            pop = add(b"<< /Type /Annot /Subtype /Popup /Rect [400 300 500 400] /Parent %d 0 R >>" % a)
+            objs[a - 1] = b"<< " + body + b" /T " + _pdf_text("Saksbehandler") + b" /Popup %d 0 R >>" % pop
+            annot_ids += [a, pop]
+        elif subtype == "FreeText":
+            annot_ids.append(add(b"<< " + body + b" /DA (/Helv 10 Tf 0 g) >>"))
+        elif subtype == "Link":
+            annot_ids.append(add(b"<< " + body + b" /A << /S /URI /URI (%s) >> >>" % _pdf_str(extra).encode()))
+        elif subtype == "FileAttachment":
+            name, fdata = extra
+            s = add(b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(fdata) + fdata + b"\nendstream")
+            annot_ids.append(add(b"<< " + body + b" /FS << /Type /Filespec /F (%s) /EF << /F %d 0 R >> >> >>"
+                                 % (_pdf_str(name).encode(), s)))
+    objs[page - 1] = (b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> "
+                      b"/Contents %d 0 R /Annots [%s] >>" % (pages, font, content,
+                                                            b" ".join(b"%d 0 R" % a for a in annot_ids)))
+    objs[pages - 1] = b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % page
+    extra_cat = b""
+    if fields or xfa:
+        acro = b"/Fields [%s] /NeedAppearances true" % b" ".join(b"%d 0 R" % f for f in field_ids)
+        if xfa:
+            x = zlib.compress(xfa.encode("utf-8"))
+            xs = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(x) + x + b"\nendstream")
+            acro += b" /XFA [(datasets) %d 0 R]" % xs
+        extra_cat += b" /AcroForm << " + acro + b" >>"
+    if outline:
+        root = add()
+        items = [add() for _ in outline]
+        top = items[:-1] if len(items) > 1 else items
+        for j, it in enumerate(top):
+            o = b"<< /Title %s /Parent %d 0 R /Dest [%d 0 R /Fit]" % (_pdf_text(outline[j]), root, page)
+            if j > 0:
+                o += b" /Prev %d 0 R" % top[j - 1]
+            if j + 1 < len(top):
+                o += b" /Next %d 0 R" % top[j + 1]
+            if j == 0 and len(items) > 1:
+                o += b" /First %d 0 R /Last %d 0 R /Count 1" % (items[-1], items[-1])
+            objs[it - 1] = o + b" >>"
+        if len(items) > 1:
+            objs[items[-1] - 1] = b"<< /Title %s /Parent %d 0 R >>" % (_pdf_text(outline[-1]), top[0])
+        objs[root - 1] = b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>" % (top[0], top[-1], len(items))
+        extra_cat += b" /Outlines %d 0 R" % root
+    if xmp:
+        x = zlib.compress(xmp.encode("utf-8"))
+        extra_cat += b" /Metadata %d 0 R" % add(b"<< /Type /Metadata /Subtype /XML /Length %d /Filter /FlateDecode >>"
+                                               b"\nstream\n" % len(x) + x + b"\nendstream")
+    objs[cat - 1] = b"<< /Type /Catalog /Pages %d 0 R%s >>" % (pages, extra_cat)
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
+    with open(path, "wb") as f:
+        f.write(bytes(out))

@@ -135,8 +135,11 @@ def body(tmp):
 
     # 2. Opt-in: without --ocr the images are not read.
     rc, out, err, _ = run(["scan", "--format", "jsonl", imgs])
-    check(rc == 0 and not any(json.loads(l)["category"] == "national-id" for l in out.splitlines()),
+    lines = [json.loads(l) for l in out.splitlines()]
+    check(rc == 0 and not any(l.get("category") == "national-id" for l in lines),
           "without --ocr images are not read (exit %d)" % rc)
+    noted = {l["path"] for l in lines if l.get("event") == "note" and "read only with --ocr" in l.get("text", "")}
+    check(len(noted) == len(suite), "without --ocr each image gets a note (%d of %d)" % (len(noted), len(suite)))
 
     # 3. Mail: a PNG attachment; scan finds, redact replaces it by a notice.
     png = next(p for p in suite if p.endswith(".png"))

@@ -3,7 +3,8 @@
 // read by Leptonica; both Apache/BSD-licensed). Reads an image (PNG, JPEG,
 // TIFF incl. multi-page, GIF, BMP, WebP, PNM) from stdin and writes one
 // segment per recognised text line, "S<loclen> <textlen>\n<loc><text>"
-// (loc "line 3", or "page 2 line 3" for multi-page TIFF), then "D\n"; or
+// (loc "line 3", or "page 2 line 3" for multi-page TIFF, "frame 2 line 3"
+// for an animated GIF), then "D\n"; or
 // "E<len>\n<message>" with exit status 3.
 //
 // Arguments: FORMAT MAX_TEXT MAX_UNPACKED MAX_ENTRIES MAX_DEPTH MAX_PAGES
@@ -16,13 +17,16 @@
 //
 // Test hook: NORDPII_EXTRACT_TEST_CRASH=1 makes it abort() after reading its
 // input, =hang makes it sleep forever (as nordpii-extract).
+#include <gif_lib.h>
 #include <leptonica/allheaders.h>
 #include <tesseract/baseapi.h>
 #include <unistd.h>
 
 #include "extract/helper_io.h"
+#include "extract/ocr/gif_frames.h"
 #include "extract/sandbox.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -110,6 +114,7 @@ int main(int argc, char** argv) {
   // Pages: one, or each page of a multi-page TIFF (each checked against the
   // pixel limit before recognition; the page count against MAX_PAGES).
   std::unique_ptr<PIXA, PixaFree> pages;
+  bool gif_frames = false;
   if (L_FORMAT_IS_TIFF(format)) {
     FILE* f = fmemopen(data.data(), data.size(), "rb");
     l_int32 n = 0;
@@ -119,7 +124,29 @@ int main(int argc, char** argv) {
     }
     std::fclose(f);
     if (n > max_pages) Fail("more TIFF pages than the limit");
-    pages.reset(pixaReadMemMultipageTiff(bytes, data.size()));
+    // Page by page: Leptonica's pixaReadMemMultipageTiff follows a damaged
+    // directory offset forever (an 883-byte TIFF found by the OCR fuzzer).
+    pages.reset(pixaCreate(n));
+    for (l_int32 k = 0; k < n; ++k) {
+      PIX* p = pixReadMemTiff(bytes, data.size(), k);
+      if (!p) Fail("TIFF page " + std::to_string(k + 1) + " could not be decoded");
+      pixaAddPix(pages.get(), p, L_INSERT);
+    }
+  } else if (format == IFF_GIF) {
+    pages.reset(pixaCreate(nordpii::ocr::kMaxGifFrames));
+    std::string error;
+    bool truncated = false;
+    const int frames = nordpii::ocr::GifFrames(data, max_pixels, pages.get(), &truncated, &error);
+    if (frames < 0) Fail(error);
+    if (truncated)
+      nordpii::helper::Put('W', "", "animated GIF with more frames than the limit (" +
+                                        std::to_string(nordpii::ocr::kMaxGifFrames) + "); the rest not read");
+    gif_frames = frames > 1;
+    if (frames == 1) {  // a still GIF: read as any image
+      PIX* p = pixReadMem(bytes, data.size());
+      if (!p) Fail("image could not be decoded");
+      pixaAddPix(pages.get(), p, L_INSERT);
+    }
   } else {
     pages.reset(pixaCreate(1));
     PIX* p = pixReadMem(bytes, data.size());
@@ -156,7 +183,7 @@ int main(int argc, char** argv) {
     for (auto& [line, text] : best.lines) {
       total += text.size() + 1;
       if (total > max_text) Fail("recognised text larger than the limit");
-      Emit(npages > 1 ? "page " + std::to_string(i + 1) + " line " + std::to_string(line)
+      Emit(npages > 1 ? (gif_frames ? "frame " : "page ") + std::to_string(i + 1) + " line " + std::to_string(line)
                       : "line " + std::to_string(line),
            text);
     }

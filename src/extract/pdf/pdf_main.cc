@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "extract/helper_io.h"
+#include "extract/pdf/pdf_structure.h"
 #include "extract/sandbox.h"
 
 #include <algorithm>
@@ -106,6 +107,8 @@ std::string RenderPgm(const poppler::page& p, unsigned long long max_pixels) {
 int main(int argc, char** argv) {
   if (argc < 7) Fail("usage: nordpii-extract-pdf pdf MAX_TEXT MAX_UNPACKED MAX_ENTRIES MAX_DEPTH MAX_PAGES");
   size_t max_text = std::strtoull(argv[2], nullptr, 10);
+  const size_t max_unpacked = std::strtoull(argv[3], nullptr, 10);
+  const size_t max_entries = std::strtoull(argv[4], nullptr, 10);
   int max_pages = std::atoi(argv[6]);
   const unsigned long long max_pixels = argc > 7 ? std::strtoull(argv[7], nullptr, 10) : 0;
   const bool ocr = argc > 9 && std::strcmp(argv[9], "1") == 0;
@@ -151,6 +154,10 @@ int main(int argc, char** argv) {
       emit("attached file " + std::to_string(n), d);
     }
   }
+  // Forms (AcroForm values, XFA), annotations, bookmarks, XMP: qpdf
+  // (pdf_structure.h). What it cannot read leaves the PDF partly scanned.
+  const std::string missed = nordpii::pdf::ReadStructure(input, max_unpacked, max_entries, emit);
+  if (!missed.empty()) nordpii::helper::Put('W', "", missed);
   for (int i = 0; i < pages; ++i) {
     std::unique_ptr<poppler::page> p(doc->create_page(i));
     if (!p) continue;

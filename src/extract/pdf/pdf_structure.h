@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// File: pdf_structure.h
+//
+// The parts of a PDF that are not page text and that poppler-cpp has no API
+// for, read with qpdf (libqpdf, Apache-2.0, Debian libqpdf-dev) inside the
+// PDF helper (nordpii-extract-pdf), after the seccomp sandbox is entered:
+//   AcroForm field values      "form field N"   "<field name>: <value>"
+//   XFA form packets (XML)     "xfa <packet>"   one "<element>: <text>" line per text node
+//   annotations (comments, pop-ups, free text, stamps, link URIs, attached files)
+//                              "page P annotation N"
+//   bookmarks (outline titles) "bookmarks"      one title per line, nested ones indented
+//   XMP metadata (XML)         "xmp"            one "<element>: <text>" line per text node
+// Locations never hold document content (a field's name is text, not a
+// location: it may itself be a value). Why qpdf and not poppler-glib: qpdf
+// gives object-level access, so one library reads all five (poppler-glib
+// has no XFA), it is Apache-2.0 and brings no GLib into the sandboxed process.
+#ifndef NORDPII_EXTRACT_PDF_PDF_STRUCTURE_H_
+#define NORDPII_EXTRACT_PDF_PDF_STRUCTURE_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace nordpii::pdf {
+
+using EmitFn = std::function<void(const std::string& loc, const std::string& text)>;
+
+// Emits the text of `pdf`'s forms, annotations, outline and XMP metadata.
+// Each decoded stream (XFA, XMP, rich text, an attached file) is at most
+// `max_stream` bytes. Returns "" when everything was read, else why not
+// (no document content): the caller reports the PDF as partly scanned.
+// `max_items` bounds fields, annotations and outline entries (each).
+std::string ReadStructure(const std::string& pdf, size_t max_stream, size_t max_items, const EmitFn& emit);
+
+// The text nodes of an XML document, one "<element>: <text>" line each
+// (entities decoded; no DTD, no network; a DOCTYPE is refused). Returns
+// false for XML that is malformed or too deep.
+bool XmlText(const std::string& xml, std::string* out);
+
+}  // namespace nordpii::pdf
+
+#endif  // NORDPII_EXTRACT_PDF_PDF_STRUCTURE_H_
