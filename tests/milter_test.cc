@@ -1737,3 +1737,102 @@ TEST_CASE("milter policy: internal_domains must be bare domains", "[milter]") {
                           "categories = [\"national-id\"]\naction = \"flag\"\n", "t.toml");
   CHECK(ok);
 }
+
+namespace {
+
+// A message whose redaction replaces a body of `bytes` (inbound: id-in
+// redacts), sent up to its end of message; the replies are never read.
+void SendLargeRedactNoRead(int fd, size_t bytes) {
+  REQUIRE(Await(fd, OptNeg(), 2000));
+  REQUIRE(Await(fd, Pkt(kMail, Nul({"<a@partner.se>"})), 2000));
+  REQUIRE(Await(fd, Pkt(kRcpt, Nul({"<kari@example.no>"})), 2000));
+  REQUIRE(Await(fd, Pkt(kEoh, ""), 2000));
+  std::string line = "fnr 15108695088 and some filler text to make a long line of mail body\r\n";
+  std::string chunk;
+  while (chunk.size() + line.size() < 60000) chunk += line;
+  for (size_t sent = 0; sent < bytes; sent += chunk.size()) REQUIRE(Await(fd, Pkt(kBody, chunk), 5000));
+  std::string eob = Pkt(kBodyEob, "");
+  REQUIRE(send(fd, eob.data(), eob.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(eob.size()));
+}
+
+}  // namespace
+
+// Hostile review 2, defect 4: a worker only scans; the loop writes the
+// answer. Two peers that never read a multi-megabyte answer (redact) and two
+// that stall in the middle of a message, with two scan workers: a normal
+// message is still answered at once.
+TEST_CASE("milter daemon: slow peers hold no scan worker, a normal message is answered at once",
+          "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nscan_workers = 2\nread_timeout_s = 60\n") + kPolicy);
+  REQUIRE(AwaitLog(d, "listening"));
+  std::vector<int> slow;
+  for (int i = 0; i < 2; ++i) {  // never read their answer
+    int fd = d.Connect();
+    SendLargeRedactNoRead(fd, 3u << 20);
+    slow.push_back(fd);
+  }
+  for (int i = 0; i < 2; ++i) {  // stall in the body, half a packet sent
+    int fd = d.Connect();
+    REQUIRE(Await(fd, OptNeg(), 2000));
+    REQUIRE(Await(fd, Pkt(kMail, Nul({"<a@partner.se>"})), 2000));
+    REQUIRE(Await(fd, Pkt(kRcpt, Nul({"<kari@example.no>"})), 2000));
+    REQUIRE(Await(fd, Pkt(kEoh, ""), 2000));
+    std::string body = Pkt(kBody, "fnr 15108695088\r\n");
+    REQUIRE(send(fd, body.data(), 7, MSG_NOSIGNAL) == 7);
+    slow.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the slow readers' scans are done
+  auto t0 = std::chrono::steady_clock::now();
+  int fd = d.Connect();
+  Packet p = DaemonMessage(fd, "fnr 15108695088\r\n");
+  CHECK(p.cmd == kContinue);  // redacted
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+  close(fd);
+  for (int s : slow) close(s);
+}
+
+// The per-connection time bounds: a reply not read, a message's content
+// that trickles in (a whole packet now and then), no packet at all.
+TEST_CASE("milter daemon: a reply not read, a trickled message and an idle connection are closed in time",
+          "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nread_timeout_s = 2\ncontent_timeout_s = 2\nidle_timeout_s = 3\n") + kPolicy);
+  REQUIRE(AwaitLog(d, "listening"));
+  int noread = d.Connect();
+  SendLargeRedactNoRead(noread, 3u << 20);
+  int trickle = d.Connect();
+  REQUIRE(Await(trickle, OptNeg(), 2000));
+  REQUIRE(Await(trickle, Pkt(kMail, Nul({"<a@partner.se>"})), 2000));
+  REQUIRE(Await(trickle, Pkt(kRcpt, Nul({"<kari@example.no>"})), 2000));
+  REQUIRE(Await(trickle, Pkt(kEoh, ""), 2000));
+  int idle = d.Connect();
+  REQUIRE(Await(idle, OptNeg(), 2000));
+  auto t0 = std::chrono::steady_clock::now();
+  bool trickle_closed = false;
+  for (int i = 0; i < 12 && !trickle_closed; ++i) {  // one body line every 0.5 s: each packet whole
+    std::string b = Pkt(kBody, "line\r\n");
+    if (send(trickle, b.data(), b.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(b.size())) break;
+    trickle_closed = Closed(trickle, 500);
+  }
+  CHECK((trickle_closed || Closed(trickle, 1000)));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(4500));
+  // The peer that does not read: closed once its reply waited 2 s (read
+  // now, after that).
+  std::this_thread::sleep_until(t0 + std::chrono::milliseconds(3000));
+  char b[4096];
+  bool reset = false;
+  for (int i = 0; i < 200 && !reset; ++i) {  // drain what was buffered; then the end
+    pollfd pf{noread, POLLIN, 0};
+    if (poll(&pf, 1, 50) <= 0) continue;
+    ssize_t r = recv(noread, b, sizeof b, 0);
+    reset = r <= 0;
+  }
+  CHECK(reset);
+  CHECK(Closed(idle, 4000));
+  std::string log = ReadFile(d.log);
+  CHECK_THAT(log, Catch::Contains("a message's content begun for 2 s (milter.content_timeout_s); connection closed"));
+  CHECK_THAT(log, Catch::Contains("a reply not read for 2 s (milter.read_timeout_s); connection closed"));
+  CHECK_THAT(log, Catch::Contains("no packet for 3 s (milter.idle_timeout_s); connection closed"));
+  close(noread);
+  close(trickle);
+  close(idle);
+}

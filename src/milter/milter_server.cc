@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <thread>
@@ -77,16 +78,6 @@ std::string HeaderValue(std::string_view raw, bool leadspc) {
     if (raw[i] != '\r' && raw[i] != '\n') v += raw[i];
   if (!leadspc && !v.empty() && v[0] == ' ') v.erase(0, 1);
   return v;
-}
-
-bool WriteAll(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t w = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    s.remove_prefix(static_cast<size_t>(w));
-  }
-  return true;
 }
 
 }  // namespace
@@ -243,10 +234,12 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       return true;
     case kQuit:
       return false;
-    default:
-      log_("nordpii milter: unknown command 0x" +
-           std::to_string(static_cast<unsigned>(static_cast<unsigned char>(p.cmd))) + " ignored");
+    default: {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(static_cast<unsigned char>(p.cmd)));
+      log_(std::string("nordpii milter: unknown command 0x") + hex + " ignored");
       return true;
+    }
   }
 }
 
@@ -594,17 +587,29 @@ void MilterServer::Stop() {
 }
 
 // One MTA connection. The loop thread owns it, except while `busy` (a
-// worker handles its end of message; the loop does not touch it then).
+// worker scans its message; the loop does not touch it then). A worker
+// only scans: it never reads from or writes to the socket, so a peer that
+// is slow to send or to read holds its own buffers, never a worker.
 struct MilterServer::Conn {
+  using Clock = std::chrono::steady_clock;
   int fd = -1;
   std::unique_ptr<MilterSession> session;
   std::string in;            // bytes received and not yet handled: at most one partial packet
+  std::string out;           // replies not yet written (the peer's socket buffer was full)
+  size_t out_sent = 0;
   bool negotiated = false;   // OPTNEG seen
-  std::chrono::steady_clock::time_point owed_since;  // since when the MTA owes us bytes
+  Clock::time_point owed_since;     // since when the MTA owes us bytes (a packet begun)
+  Clock::time_point out_since;      // since when replies wait for the MTA to read them (all of them
+                                    // must be read within read_timeout_s: reading a byte now and then
+                                    // does not stretch it)
+  Clock::time_point last_packet;    // the last complete packet (idle time)
+  Clock::time_point content_since{};  // the first header of the message being received ({} = none)
   bool busy = false;
   bool dead = false;
   Packet eob;                // for the worker
-  bool keep = true, write_ok = true;  // the worker's outcome
+  std::string reply;         // the worker's answer, written by the loop
+  bool keep = true;          // the worker's outcome
+  bool Pending() const { return out_sent < out.size(); }
 };
 
 void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
@@ -621,7 +626,6 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
   std::vector<std::thread> pool;
   for (size_t i = 0; i < workers; ++i)
     pool.emplace_back([&] {
-      std::string out;
       for (;;) {
         Conn* c;
         {
@@ -631,10 +635,9 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
           c = jobs.front();
           jobs.pop_front();
         }
-        out.clear();
-        c->keep = c->session->Handle(PacketView{c->eob.cmd, c->eob.data}, out);
+        c->reply.clear();
+        c->keep = c->session->Handle(PacketView{c->eob.cmd, c->eob.data}, c->reply);
         c->eob = Packet{};
-        c->write_ok = out.empty() || WriteAll(c->fd, out);  // blocking, SO_SNDTIMEO bounds it
         {
           std::lock_guard<std::mutex> l(mu);
           done.push_back(c);
@@ -652,34 +655,48 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     --open;
     engines.metrics().ConnectionClosed();
   };
-  auto timeout_s = [&] {
+  struct {
+    int read_timeout_s = 300, content_timeout_s = 300, idle_timeout_s = 7200;
+    size_t max_connections = 1000;
+  } lim;  // the limits in force (read from the current engine every loop turn)
+  auto refresh_limits = [&] {
     auto e = engines.Get();
-    return e ? e->policy.read_timeout_s : 300;
+    if (!e) return;
+    lim.read_timeout_s = e->policy.read_timeout_s;
+    lim.content_timeout_s = e->policy.content_timeout_s;
+    lim.idle_timeout_s = e->policy.idle_timeout_s;
+    lim.max_connections = e->policy.max_connections;
   };
-  // Replies to stage commands are a few bytes and the MTA reads each one
-  // before its next command: a peer whose socket buffer is full is not
-  // reading and is closed (the loop never blocks on one connection).
-  auto send_now = [&](Conn* c, std::string_view s) {
-    while (!s.empty()) {
-      ssize_t w = ::send(c->fd, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  // Writes what is pending without blocking; false: the peer is gone.
+  auto flush = [&](Conn* c) {
+    bool had = c->Pending();
+    while (c->Pending()) {
+      ssize_t w = ::send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd p{c->fd, POLLOUT, 0};
-        if (::poll(&p, 1, 1000) == 1) continue;
-      }
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (w <= 0) return false;
-      s.remove_prefix(static_cast<size_t>(w));
+      c->out_sent += static_cast<size_t>(w);
+    }
+    if (!c->Pending()) {
+      c->out.clear();
+      c->out_sent = 0;
+      if (c->out.capacity() > (64u << 10)) std::string().swap(c->out);  // e.g. a replaced body: give it back
+    } else if (!had) {
+      c->out_since = Clock::now();
     }
     return true;
   };
-  std::string out;
-  // Handles every complete packet buffered for `c`; the end of message goes
-  // to a worker. `was_owed`: the MTA owed us bytes before these arrived
-  // (then the wait keeps its start; otherwise a new wait starts now).
+  // Handles every complete packet buffered for `c`, queueing the replies;
+  // a complete message (end of message) goes to a worker. Nothing is
+  // handled while replies are pending: a peer that does not read stops
+  // being read (its bytes wait in its own socket buffer, not in ours).
+  // `was_owed`: the MTA owed us bytes before these arrived (then the wait
+  // keeps its start; otherwise a new wait starts now).
   auto process = [&](Conn* c, bool was_owed) {
     size_t pos = 0;
     PacketView p;
-    for (;;) {
+    const auto now = Clock::now();
+    while (!c->Pending()) {
       auto got = DecodeAt(c->in, pos, p);
       if (!got) {
         log("nordpii milter: " + got.error().message() + "; connection closed");
@@ -687,8 +704,13 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
         return;
       }
       if (!*got) break;
+      c->last_packet = now;
       if (p.cmd == kOptNeg) c->negotiated = true;
+      if ((p.cmd == kHeader || p.cmd == kEoh || p.cmd == kBody) && c->content_since == Clock::time_point{})
+        c->content_since = now;
+      if (p.cmd == kMail || p.cmd == kAbort || p.cmd == kQuitNewConn) c->content_since = {};
       if (p.cmd == kBodyEob) {
+        c->content_since = {};
         c->eob = Packet{p.cmd, std::string(p.data)};
         c->in.erase(0, pos);
         c->busy = true;
@@ -700,10 +722,8 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
         cv.notify_one();
         return;
       }
-      out.clear();
-      bool keep = c->session->Handle(p, out);
-      if (!out.empty() && !send_now(c, out)) {
-        log("nordpii milter: the MTA does not read our replies; connection closed");
+      bool keep = c->session->Handle(p, c->out);
+      if (!flush(c)) {
         close_conn(c);
         return;
       }
@@ -723,7 +743,25 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
   std::vector<Conn*> polled;
   bool listening = true;
   Clock::time_point accept_pause{};
+  // The next deadline of a connection (Clock::time_point::max() = none):
+  // a reply the MTA does not read, a packet begun, the content of a message
+  // begun, and the idle time between packets.
+  auto deadline = [&](const Conn* c, const char** why) {
+    auto d = Clock::time_point::max();
+    auto take = [&](Clock::time_point t, const char* w) {
+      if (t < d) d = t, *why = w;
+    };
+    if (c->Pending()) take(c->out_since + std::chrono::seconds(lim.read_timeout_s), "a reply not read");
+    else if (!c->in.empty() || !c->negotiated)
+      take(c->owed_since + std::chrono::seconds(lim.read_timeout_s),
+           c->negotiated ? "a packet begun" : "no negotiation");
+    if (c->content_since != Clock::time_point{})
+      take(c->content_since + std::chrono::seconds(lim.content_timeout_s), "a message's content begun");
+    if (lim.idle_timeout_s > 0) take(c->last_packet + std::chrono::seconds(lim.idle_timeout_s), "no packet");
+    return d;
+  };
   for (;;) {
+    refresh_limits();
     {  // scans that have answered: the connection returns to the loop
       std::vector<Conn*> back;
       {
@@ -733,8 +771,16 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
       for (Conn* c : back) {
         c->busy = false;
         --busy;
-        if (!c->write_ok || !c->keep || stop_) close_conn(c);
-        else process(c, false);
+        c->last_packet = Clock::now();
+        c->out += c->reply;
+        c->reply.clear();
+        if (c->reply.capacity() > (64u << 10)) std::string().swap(c->reply);
+        if (!flush(c) || !c->keep || stop_) {
+          // Stopping: the answer was written if the peer read it at once.
+          close_conn(c);
+        } else {
+          process(c, false);
+        }
       }
     }
     if (stop_ && listening) {
@@ -754,14 +800,16 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     auto now = Clock::now();
     bool accepting = listening && now >= accept_pause;
     if (accepting) pfds.push_back({fd_, POLLIN, 0});
-    const auto limit = std::chrono::seconds(timeout_s());
     int wait_ms = accepting || !listening ? -1 : 100;
     for (auto& c : conns) {
       if (c->busy) continue;
-      pfds.push_back({c->fd, POLLIN, 0});
+      // A peer owing us the reading of a reply is polled for that only.
+      pfds.push_back({c->fd, static_cast<short>(c->Pending() ? POLLOUT : POLLIN), 0});
       polled.push_back(c.get());
-      if (!c->in.empty() || !c->negotiated) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c->owed_since + limit - now).count();
+      const char* why = nullptr;
+      auto d = deadline(c.get(), &why);
+      if (d != Clock::time_point::max()) {
+        long long left = std::chrono::duration_cast<std::chrono::milliseconds>(d - now).count();
         left = std::max<long long>(left, 0) + 1;
         if (wait_ms < 0 || left < wait_ms) wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
       }
@@ -780,6 +828,14 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     for (size_t i = first; pr > 0 && i < pfds.size(); ++i) {
       if (!pfds[i].revents) continue;
       Conn* c = polled[i - first];
+      if (c->Pending()) {
+        if (!flush(c)) {
+          close_conn(c);
+          continue;
+        }
+        if (!c->Pending()) process(c, true);  // what was buffered meanwhile
+        continue;
+      }
       ssize_t r = ::recv(c->fd, buf.data(), buf.size(), MSG_DONTWAIT);
       if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
       if (r <= 0) {  // the MTA closed (or dropped) the connection
@@ -812,8 +868,7 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
             }
             break;
           }
-          auto e = engines.Get();
-          size_t cap = e ? e->policy.max_connections : 1000;
+          size_t cap = lim.max_connections;
           if (open >= cap) {
             log("nordpii milter: " + std::to_string(cap) +
                 " connections open (milter.max_connections); a new one was closed");
@@ -822,12 +877,10 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
           }
           int one = 1;  // replies are small and each one is awaited: no Nagle delay
           ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-          timeval tv{timeout_s(), 0};  // bounds a worker's write to a peer that stopped reading
-          ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
           auto conn = std::make_unique<Conn>();
           conn->fd = c;
           conn->session = std::make_unique<MilterSession>(engines, log);
-          conn->owed_since = Clock::now();
+          conn->owed_since = conn->last_packet = Clock::now();
           conns.push_back(std::move(conn));
           ++open;
           engines.metrics().ConnectionOpened();
@@ -835,12 +888,16 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
       }
     }
     now = Clock::now();
-    const auto limit2 = std::chrono::seconds(timeout_s());
     for (auto& c : conns) {
-      if (c->busy || c->dead || (c->in.empty() && c->negotiated)) continue;
-      if (now - c->owed_since >= limit2) {
-        log(std::string("nordpii milter: ") + (c->negotiated ? "a packet begun" : "no negotiation") + " for " +
-            std::to_string(timeout_s()) + " s (milter.read_timeout_s); connection closed");
+      if (c->busy || c->dead) continue;
+      const char* why = nullptr;
+      auto d = deadline(c.get(), &why);
+      if (d != Clock::time_point::max() && now >= d) {
+        const std::string w = why;
+        const bool content = w == "a message's content begun", idle = w == "no packet";
+        const int secs = content ? lim.content_timeout_s : idle ? lim.idle_timeout_s : lim.read_timeout_s;
+        log("nordpii milter: " + w + " for " + std::to_string(secs) + " s (milter." +
+            (content ? "content_timeout_s" : idle ? "idle_timeout_s" : "read_timeout_s") + "); connection closed");
         close_conn(c.get());
       }
     }
