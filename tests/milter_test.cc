@@ -1879,3 +1879,38 @@ TEST_CASE("milter start: with log = syslog, start-up errors also reach stderr", 
   CHECK_THAT(err, Catch::Contains("error: --listen unix:" + dir + "/no/such/dir/s.sock"));
   std::filesystem::remove_all(dir);
 }
+
+// Hostile review 2, defect 8: the log limiter works by category, not by
+// exact text: unknown commands that differ only in the byte (0x41, 0x42,
+// ...) are one flood; another category is still written.
+TEST_CASE("milter daemon: log lines varying only in numbers or details are rate-limited as one category",
+          "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nlog = \"stderr\"\nread_timeout_s = 1\n") + kPolicy);
+  REQUIRE(AwaitLog(d, "listening"));
+  int a = d.Connect();
+  REQUIRE(Await(a, OptNeg(), 2000));
+  std::string flood;
+  for (int i = 0; i < 40; ++i) flood += Pkt(static_cast<char>(0x80 + i), "x");
+  REQUIRE(send(a, flood.data(), flood.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(flood.size()));
+  // Packets over the limit, each with another length: one category too.
+  for (int i = 0; i < 10; ++i) {
+    int g = d.Connect();
+    std::string bad = Be32((5u << 20) + static_cast<uint32_t>(i)) + "O";
+    send(g, bad.data(), bad.size(), MSG_NOSIGNAL);
+    CHECK(Closed(g, 2000));
+    close(g);
+  }
+  int silent = d.Connect();  // another category: a negotiation that never comes
+  CHECK(Closed(silent, 3000));
+  close(silent);
+  std::string log = ReadFile(d.log);
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("unknown command 0x") == 1);
+  CHECK(count("out of range") == 1);
+  CHECK(count("no negotiation for 1 s") == 1);
+  close(a);
+}

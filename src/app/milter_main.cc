@@ -26,6 +26,9 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <string_view>
+#include <cctype>
 #include <mutex>
 #include <thread>
 
@@ -52,16 +55,69 @@ int Priority(const std::string& line) {
 void Emit(const std::string& line, int prio);
 
 // Rate limit, for the lines an outsider can repeat at will (the server's:
-// connection floods, garbage, timeouts; refused reloads) but not for the
-// per-message lines, each of which is written: a line identical to the
-// previous limited one within kRepeatWindow is counted, not written; the
-// count is written as "previous line repeated N more time(s)" before the
-// next different line or, for the same line, once the window has passed.
+// connection floods, garbage, timeouts, unknown commands; refused reloads)
+// but not for the per-message lines, each of which is written. Lines are
+// limited by category, not by exact text (a flood varying a number or the
+// detail after a colon is still one flood): the category is the line with
+// every number replaced by '#' and cut at the first ':' or quote after the
+// "nordpii milter: " prefix. Per category, the first line of a
+// kRepeatWindow is written and the others counted; the count is written as
+// "N similar line(s) suppressed ..." once the window has passed (at the next
+// line logged). Across all categories at most kWindowLines limited lines
+// per window are written (a backstop should a category ever depend on text
+// from outside).
 constexpr auto kRepeatWindow = std::chrono::seconds(10);
-std::string last_line;
-int last_prio = 0;
-size_t repeated = 0;
-std::chrono::steady_clock::time_point last_at{};
+constexpr size_t kWindowLines = 20;
+struct Limited {
+  std::chrono::steady_clock::time_point since;
+  size_t suppressed = 0;
+  int prio = LOG_INFO;
+};
+std::map<std::string, Limited> limited;
+std::chrono::steady_clock::time_point window_since{};
+size_t window_lines = 0, window_dropped = 0;
+
+std::string Category(const std::string& line) {
+  constexpr std::string_view kPrefix = "nordpii milter: ";
+  size_t i = line.rfind(kPrefix, 0) == 0 ? kPrefix.size() : 0;
+  std::string c;
+  while (i < line.size() && c.size() < 80) {
+    char ch = line[i];
+    if (ch == ':' || ch == '"' || ch == '\'') break;
+    if (ch >= '0' && ch <= '9') {
+      c += '#';
+      while (i < line.size() && (std::isxdigit(static_cast<unsigned char>(line[i])) || line[i] == 'x')) ++i;
+      continue;
+    }
+    c += ch;
+    ++i;
+  }
+  return c;
+}
+
+// The counts of the categories whose window has passed (log_mu held).
+void FlushSuppressed(std::chrono::steady_clock::time_point now) {
+  for (auto it = limited.begin(); it != limited.end();) {
+    if (now - it->second.since < kRepeatWindow) {
+      ++it;
+      continue;
+    }
+    if (it->second.suppressed > 0)
+      Emit("nordpii milter: " + std::to_string(it->second.suppressed) + " similar line(s) suppressed in " +
+               std::to_string(kRepeatWindow.count()) + " s: " + it->first + "...",
+           it->second.prio);
+    it = limited.erase(it);
+  }
+  if (now - window_since >= kRepeatWindow) {
+    if (window_dropped > 0)
+      Emit("nordpii milter: " + std::to_string(window_dropped) + " more line(s) suppressed in " +
+               std::to_string(kRepeatWindow.count()) + " s (over " + std::to_string(kWindowLines) +
+               " limited lines)",
+           LOG_WARNING);
+    window_since = now;
+    window_lines = window_dropped = 0;
+  }
+}
 
 // syslog(3) (journald reads /dev/log, with the priority) or stderr, each
 // line stamped with an RFC 5424 timestamp (UTC, microseconds), the pid and
@@ -70,21 +126,24 @@ void Log(const std::string& raw, int prio, bool limit) {
   std::string line = milter::EscapeControls(raw);
   std::lock_guard<std::mutex> l(log_mu);
   if (prio < 0) prio = Priority(line);
+  auto now = std::chrono::steady_clock::now();
+  FlushSuppressed(now);
   if (!limit || line.rfind("nordpii milter: queue=", 0) == 0) {  // one line per message, always
     Emit(line, prio);
     return;
   }
-  auto now = std::chrono::steady_clock::now();
-  if (line == last_line && now - last_at < kRepeatWindow) {
-    ++repeated;
+  auto [it, fresh] = limited.try_emplace(Category(line));
+  if (!fresh) {
+    ++it->second.suppressed;
     return;
   }
-  if (repeated > 0)
-    Emit("nordpii milter: previous line repeated " + std::to_string(repeated) + " more time(s)", last_prio);
-  repeated = 0;
-  last_line = line;
-  last_prio = prio;
-  last_at = now;
+  it->second.since = now;
+  it->second.prio = prio;
+  if (window_lines >= kWindowLines) {
+    ++window_dropped;
+    return;
+  }
+  ++window_lines;
   Emit(line, prio);
 }
 
