@@ -1914,3 +1914,34 @@ TEST_CASE("milter daemon: log lines varying only in numbers or details are rate-
   CHECK(count("no negotiation for 1 s") == 1);
   close(a);
 }
+
+// Hostile review 2, defect 9a: more idle (or slowloris) metrics clients
+// than the endpoint keeps at once do not lock a scrape out.
+TEST_CASE("milter daemon: 40 idle metrics connections, then a real scrape with curl answers", "[milter][daemon]") {
+  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
+  std::string log = ReadFile(d.log);
+  size_t at = log.find(" port ");
+  REQUIRE(at != std::string::npos);
+  int port = std::atoi(log.c_str() + at + 6);
+  std::vector<int> idle;
+  for (int i = 0; i < 45; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    if (i % 2) send(fd, "GET /", 5, MSG_NOSIGNAL);  // half a request
+    idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string dir = TempDir(), out = dir + "/scrape";
+  auto t0 = std::chrono::steady_clock::now();
+  std::string cmd = "curl -sS --max-time 5 -o " + out + " http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  CHECK(std::system(cmd.c_str()) == 0);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  CHECK_THAT(ReadFile(out), Catch::Contains("nordpii_milter_connections_total"));
+  CHECK(ms < 1000);
+  for (int fd : idle) close(fd);
+  std::filesystem::remove_all(dir);
+}
