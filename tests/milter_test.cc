@@ -1945,3 +1945,42 @@ TEST_CASE("milter daemon: 40 idle metrics connections, then a real scrape with c
   for (int fd : idle) close(fd);
   std::filesystem::remove_all(dir);
 }
+
+// Hostile review 2, defect 3: threading headers (Message-ID, In-Reply-To,
+// References) are read for national ids with strong evidence (validated,
+// high confidence); a bare number in a machine-made id is no finding;
+// redact deletes the header that holds one.
+TEST_CASE("milter session: a labelled national id in a threading header counts, a bare number in a message id does not",
+          "[milter]") {
+  {  // outbound: id-out rejects
+    FakeMta mta;
+    Replies r = mta.Message("kari@example.no", "x@partner.se",
+                            {{"Subject", "hei"}, {"In-Reply-To", "<fnr-15108695088@example.no>"}}, "ok\r\n");
+    REQUIRE(r.First(kReplyCode));
+    CHECK_THAT(ReplyText(*r.First(kReplyCode)), Catch::StartsWith("550 5.7.1 "));
+    CHECK(mta.log.back().find("15108695088") == std::string::npos);
+  }
+  {  // machine-made ids with digit runs: accepted (no false positive)
+    FakeMta mta;
+    Replies r = mta.Message("kari@example.no", "x@partner.se",
+                            {{"Subject", "hei"},
+                             {"Message-ID", "<20261203.15108695088.JavaMail@host.example.no>"},
+                             {"References", "<1733241234.15108695088@mail.example.no> <CAK15108695088xyz@mail.example.com>"}},
+                            "ok\r\n");
+    CHECK_FALSE(r.Has(kReplyCode));
+    CHECK(r.Has(kContinue));
+  }
+  {  // inbound: id-in redacts, the References header holding the id is deleted
+    FakeMta mta;
+    Replies r = mta.Message("a@partner.se", "kari@example.no",
+                            {{"Subject", "hei"},
+                             {"References", "<a1@partner.se>"},
+                             {"References", "<a2@partner.se> <fnr.15108695088@partner.se>"}},
+                            "ok\r\n");
+    bool deleted = false;
+    for (const auto& p : r.packets)
+      if (p.cmd == kChgHeader && p.data == Be32(2) + Nul({"References", ""})) deleted = true;
+    CHECK(deleted);
+    CHECK(r.Has(kContinue));
+  }
+}

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "core/utf8.h"
+#include "input/byte_source.h"
 #include "output/identifier_masker.h"
 #include "nordpii_version.h"
 
@@ -107,6 +108,7 @@ void MilterSession::NewMessage() {
   size_ = 0;
   header_count_.clear();
   forged_.clear();
+  threading_.clear();
 }
 
 void MilterSession::DropForged(std::string& out) const {
@@ -188,6 +190,9 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       std::string lower = AsciiLower(name);
       uint32_t index = ++header_count_[lower];
       if (lower == "x-nordpii" || lower == "x-nordpii-verdict") forged_.emplace_back(std::string(name), index);
+      if ((lower == "message-id" || lower == "in-reply-to" || lower == "references") && threading_.size() < 16 &&
+          value.size() <= 16384)  // longer: a References list of a long thread is cut, not read whole
+        threading_.push_back({std::string(name), index, std::string(value)});
       size_ += name.size() + value.size() + 4;
       if (!engine_ || size_ > engine_->policy.max_message_bytes) {
         too_large_ = true;
@@ -302,6 +307,7 @@ void MilterSession::EndOfMessage(std::string& out) {
   Envelope env{sender_, recipients_, Macro("daemon_name"), client, Macro("auth_authen")};
   Collect sink(MaxMinCount(pol));
   std::unique_ptr<MailScanner> ms;
+  std::vector<size_t> threading_hits;  // threading_ entries holding a national id
   if (too_large_) {
     error = "message larger than limits.max_message_bytes";
     reason = "oversize";
@@ -326,6 +332,32 @@ void MilterSession::EndOfMessage(std::string& out) {
     if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {
       error = s.message();
       reason = error.find("timeout") != std::string::npos ? "timeout" : "scan";
+    }
+    // Threading headers: message ids are machine-made (timestamps, hashes,
+    // counters), so a bare number there is no evidence. Only a validated
+    // national id with high confidence (a label such as "fnr-", a
+    // separator where the id has one) counts, as a finding of the message;
+    // redact deletes the header that holds it (rewriting an id inside it
+    // would break threading the same way).
+    struct Strong : StreamSink {
+      Collect* to = nullptr;
+      bool hit = false;
+      bool OnFinding(const Finding& f, std::string_view v) override {
+        if (f.category != "national-id" || f.confidence < Confidence::kHigh) return true;
+        hit = true;
+        return to->OnFinding(f, v);
+      }
+    };
+    for (size_t i = 0; error.empty() && i < threading_.size(); ++i) {
+      Strong strong;
+      strong.to = &sink;
+      ctx_->set_field_name("");
+      auto src = StringSource(threading_[i].value, "");
+      if (Status s = ctx_->Scan(*src, FindingFilter{}, strong); !s.ok()) {
+        error = s.message();
+        reason = "scan";
+      }
+      if (strong.hit) threading_hits.push_back(i);
     }
   }
   counts = Counts(sink, total);
@@ -387,6 +419,8 @@ void MilterSession::EndOfMessage(std::string& out) {
             mods += HeaderPacket(kAddHeader, 0, hb[i].name, HeaderValue(nb, leadspc_));
           }
         }
+        for (auto it = threading_hits.rbegin(); it != threading_hits.rend(); ++it)  // deleted, highest index first
+          mods += HeaderPacket(kChgHeader, threading_[*it].index, threading_[*it].name, ""), need |= kActChgHdrs;
         std::string_view body_a = std::string_view(msg_).substr(a.entities[0].body);
         std::string_view body_b = std::string_view(red).substr(b.entities[0].body);
         if (body_a != body_b) {

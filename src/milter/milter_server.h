@@ -118,6 +118,15 @@ class MilterSession {
   // CHGHEADER index), and the indexes of our own headers arriving from
   // outside (forged or left by an earlier hop): each is deleted.
   std::map<std::string, uint32_t> header_count_;
+  // Threading headers (Message-ID, In-Reply-To, References): the mail scan
+  // skips them (structure, not text); the milter reads them for national
+  // ids with strong evidence only (see EndOfMessage). Name, index, value.
+  struct Threading {
+    std::string name;
+    uint32_t index;
+    std::string value;
+  };
+  std::vector<Threading> threading_;
   std::vector<std::pair<std::string, uint32_t>> forged_;
 };
 
