@@ -80,6 +80,9 @@ size_t window_lines = 0, window_dropped = 0;
 std::string Category(const std::string& line) {
   constexpr std::string_view kPrefix = "nordpii milter: ";
   size_t i = line.rfind(kPrefix, 0) == 0 ? kPrefix.size() : 0;
+  // A refused reload comes from the operator (SIGHUP), not from outside:
+  // each different error is shown, only an identical one repeated is limited.
+  if (line.compare(i, 14, "reload refused") == 0) return line;
   std::string c;
   while (i < line.size() && c.size() < 80) {
     char ch = line[i];
