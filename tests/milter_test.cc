@@ -1426,7 +1426,7 @@ TEST_CASE("milter policy: control characters refused in every string, what is ec
   }
   // --check output (Describe) is TOML that reads back the same, whatever the strings hold.
   auto p = Policy::Parse(
-      "[reject]\nsecure_url = \"https://x.no/\\\"q\\\"\\\\ø\"\n[[rule]]\nname = \"r \\\"1\\\" \\\\ æ\"\naction = \"flag\"\n",
+      "[reject]\nsecure_url = \"https://x.no/\\\"q\\\"\\\\ø\"\n[[rule]]\nname = \"r.1_x-2\"\naction = \"flag\"\n",
       "t.toml");
   REQUIRE(static_cast<bool>(p));
   auto back = Policy::Parse(Describe(*p), "described.toml");
@@ -1983,4 +1983,19 @@ TEST_CASE("milter session: a labelled national id in a threading header counts, 
     CHECK(deleted);
     CHECK(r.Has(kContinue));
   }
+}
+
+// Hostile review 2, item 12: a rule name is echoed into the verdict header
+// ("rule=NAME; findings=N") and the log line ("rule=NAME findings=N"): a
+// space, ';', '=' or non-ASCII letter there would forge or break a field.
+TEST_CASE("milter policy: rule names limited to letters, digits, '.', '_' and '-'", "[milter][policy]") {
+  for (const char* name : {"a; findings=0", "a findings=0", "r=x", "blåbær", "a,b"}) {
+    INFO(name);
+    auto r = Policy::Parse(std::string("[[rule]]\nname = \"") + name + "\"\naction = \"flag\"\n", "t.toml");
+    REQUIRE_FALSE(static_cast<bool>(r));
+    CHECK_THAT(r.error().message(), Catch::Contains("t.toml:2: rule[1].name"));
+  }
+  CHECK(static_cast<bool>(Policy::Parse("[[rule]]\nname = \"Id-out.2_b\"\naction = \"flag\"\n", "t.toml")));
+  CHECK_FALSE(static_cast<bool>(
+      Policy::Parse("[[rule]]\nname = \"" + std::string(65, 'a') + "\"\naction = \"flag\"\n", "t.toml")));
 }

@@ -395,6 +395,16 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       Rule r;
       if (Status s = c.String(*rt, where, "name", r.name); !s.ok()) return s;
       if (r.name.empty()) return c.Bad(*rt, where + "name", "every rule needs a name (it is logged)");
+      // The name goes into the verdict header ("rule=NAME; findings=...")
+      // and the log line ("rule=NAME findings=..."): a space, ';' or '='
+      // would forge a field there, non-ASCII breaks a 7-bit header.
+      if (r.name.size() > 64 ||
+          r.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+              std::string::npos)
+        return c.Bad(*rt->get("name"), where + "name",
+                     ControlAt(r.name) == std::string::npos
+                         ? "expected letters, digits, '.', '_' and '-' only (at most 64; it goes into a header and the log)"
+                         : "control character in the value");
       for (size_t j = 0; j < p.rules.size(); ++j)
         if (p.rules[j].name == r.name)
           return c.Bad(*rt->get("name"), where + "name",
