@@ -1999,3 +1999,39 @@ TEST_CASE("milter policy: rule names limited to letters, digits, '.', '_' and '-
   CHECK_FALSE(static_cast<bool>(
       Policy::Parse("[[rule]]\nname = \"" + std::string(65, 'a') + "\"\naction = \"flag\"\n", "t.toml")));
 }
+
+// Own hostile review: what a peer sends is bounded per connection — macros
+// (64 KiB in all; beyond: every message on_error), recipients (1 MiB),
+// forged X-Nordpii headers (1024) — and each bound fails closed.
+TEST_CASE("milter session: huge macros, recipient and forged-header floods -> on_error, not unbounded memory",
+          "[milter]") {
+  {
+    FakeMta mta;
+    std::string big(8000, 'v');
+    std::string pre;
+    for (int i = 0; i < 20; ++i) pre += Pkt(kMacro, std::string(1, kConnect) + Nul({"m" + std::to_string(i), big}));
+    mta.Send(pre);
+    Replies r = mta.Message("a@partner.se", "kari@example.no", {{"Subject", "hei"}}, "ok\r\n");
+    REQUIRE(r.First(kReplyCode));
+    CHECK_THAT(ReplyText(*r.First(kReplyCode)), Catch::StartsWith("451 4.7.1"));
+    CHECK_THAT(mta.log.back(), Catch::Contains("macros over 64 KiB"));
+  }
+  {
+    FakeMta mta;
+    std::string pre = Pkt(kMail, Nul({"<a@partner.se>"}));
+    for (int i = 0; i < 20000; ++i) pre += Pkt(kRcpt, Nul({"<user" + std::to_string(i) + "-with-a-long-name@example.no>"}));
+    mta.Send(pre);
+    mta.Send(Pkt(kEoh, "") + Pkt(kBody, "ok\r\n"));
+    Replies r = mta.Send(Pkt(kBodyEob, ""));
+    REQUIRE(r.First(kReplyCode));
+    CHECK_THAT(ReplyText(*r.First(kReplyCode)), Catch::StartsWith("451 4.7.1"));
+    CHECK_THAT(mta.log.back(), Catch::Contains("recipients over 1 MiB"));
+  }
+  {
+    FakeMta mta;
+    std::vector<std::pair<std::string, std::string>> h(1100, {"X-Nordpii", "x"});
+    Replies r = mta.Message("a@partner.se", "kari@example.no", h, "ok\r\n");
+    REQUIRE(r.First(kReplyCode));
+    CHECK_THAT(mta.log.back(), Catch::Contains("more than 1024 X-Nordpii headers"));
+  }
+}

@@ -105,6 +105,8 @@ void MilterSession::NewMessage() {
   if (msg_.capacity() > (64u << 10)) std::string().swap(msg_);
   in_body_ = false;
   too_large_ = false;
+  over_.clear();
+  rcpt_bytes_ = 0;
   size_ = 0;
   header_count_.clear();
   forged_.clear();
@@ -150,7 +152,23 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       Macros m = ParseMacros(p.data);
       if (m.for_cmd == kMail)  // a new message: the previous one's macros are gone
         for (char st : {kMail, kRcpt, kData, kHeader, kEoh, kBody, kBodyEob}) macros_.erase(st);
-      for (auto& [k, v] : m.pairs) macros_[m.for_cmd][k] = v;
+      static constexpr char kStages[] = {kConnect, kHelo, kMail, kRcpt, kData, kHeader, kEoh, kBody, kBodyEob, kUnknown};
+      if (std::find(std::begin(kStages), std::end(kStages), m.for_cmd) == std::end(kStages)) return true;  // no stage
+      // Bounded: an MTA sends a few dozen short macros; more than
+      // kMaxMacroBytes in all is not kept, and every message of the
+      // connection then gets on_error (a macro the policy needs may be
+      // among those not kept).
+      size_t bytes = 0;
+      for (const auto& [st, mm] : macros_)
+        for (const auto& [k, v] : mm) bytes += k.size() + v.size();
+      for (auto& [k, v] : m.pairs) {
+        bytes += k.size() + v.size();
+        if (bytes > kMaxMacroBytes) {
+          macros_over_ = true;
+          break;
+        }
+        macros_[m.for_cmd][k] = v;
+      }
       return true;  // no reply
     }
     case kConnect: {
@@ -180,23 +198,33 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
     }
     case kRcpt: {
       auto args = SplitNul(p.data);
-      if (!args.empty()) recipients_.emplace_back(args[0]);
+      if (!args.empty()) {
+        rcpt_bytes_ += args[0].size() + 16;
+        if (rcpt_bytes_ > kMaxEnvelopeBytes) over_ = "recipients over 1 MiB in all";
+        else recipients_.emplace_back(args[0]);
+      }
       cont();
       return true;
     }
     case kHeader: {
       auto nv = SplitNul(p.data);
       std::string_view name = nv.size() > 0 ? nv[0] : "", value = nv.size() > 1 ? nv[1] : "";
-      std::string lower = AsciiLower(name);
-      uint32_t index = ++header_count_[lower];
-      if (lower == "x-nordpii" || lower == "x-nordpii-verdict") forged_.emplace_back(std::string(name), index);
-      if ((lower == "message-id" || lower == "in-reply-to" || lower == "references") && threading_.size() < 16 &&
-          value.size() <= 16384)  // longer: a References list of a long thread is cut, not read whole
-        threading_.push_back({std::string(name), index, std::string(value)});
+      std::string lower = AsciiLower(name.substr(0, 32));
+      const bool forged = name.size() < 32 && (lower == "x-nordpii" || lower == "x-nordpii-verdict");
+      const bool threading =
+          name.size() < 32 && (lower == "message-id" || lower == "in-reply-to" || lower == "references");
+      // Indexes (the MTA's CHGHEADER numbering) of the names we may change
+      // only: the map stays small whatever names arrive.
+      uint32_t index = forged || threading ? ++header_count_[lower] : 0;
+      if (forged) {
+        if (forged_.size() < 1024) forged_.emplace_back(std::string(name), index);
+        else over_ = "more than 1024 X-Nordpii headers";
+      }
       size_ += name.size() + value.size() + 4;
       if (!engine_ || size_ > engine_->policy.max_message_bytes) {
         too_large_ = true;
       } else {
+        if (threading) threading_.push_back({std::string(name), index, std::string(value)});
         msg_.append(name);
         msg_ += ':';
         if (!leadspc_) msg_ += ' ';
@@ -236,6 +264,7 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
     case kQuitNewConn:
       NewMessage();
       macros_.clear();
+      macros_over_ = false;
       return true;
     case kQuit:
       return false;
@@ -311,6 +340,9 @@ void MilterSession::EndOfMessage(std::string& out) {
   if (too_large_) {
     error = "message larger than limits.max_message_bytes";
     reason = "oversize";
+  } else if (!over_.empty() || macros_over_) {
+    error = !over_.empty() ? over_ : "MTA macros over 64 KiB in all (not all kept)";
+    reason = "limits";
   } else if (!forged_.empty() && !chg_headers_) {
     error = "X-Nordpii headers from outside cannot be removed (the MTA did not offer header changes)";
     reason = "forged";

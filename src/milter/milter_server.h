@@ -109,6 +109,13 @@ class MilterSession {
   std::string msg_;          // the message as received: headers, blank line, body
   bool in_body_ = false;
   bool too_large_ = false;
+  // A bound of the session other than the size was hit (recipients, forged
+  // headers): the message gets on_error with this reason.
+  std::string over_;
+  size_t rcpt_bytes_ = 0;
+  bool macros_over_ = false;  // macros over kMaxMacroBytes (lasts the connection)
+  static constexpr size_t kMaxMacroBytes = 64u << 10;
+  static constexpr size_t kMaxEnvelopeBytes = 1u << 20;
   uint64_t size_ = 0;
   bool chg_headers_ = false;  // SMFIF_CHGHDRS negotiated
   // The modification actions the MTA granted (SMFIF_*): an action needing
