@@ -1750,6 +1750,29 @@ void SendLargeRedactNoRead(int fd, size_t bytes) {
   REQUIRE(send(fd, eob.data(), eob.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(eob.size()));
 }
 
+// Reads the answer to an end of message up to its final continue; false if
+// the connection ends (or `s` seconds pass) before it.
+bool ReadAnswerToEnd(int fd, int s) {
+  std::string buf;
+  Packet p;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(s);
+  while (std::chrono::steady_clock::now() < until) {
+    auto got = Decode(buf, p);
+    if (!got) return false;
+    if (*got) {
+      if (p.cmd == kContinue) return true;
+      continue;
+    }
+    pollfd pf{fd, POLLIN, 0};
+    if (poll(&pf, 1, 50) <= 0) continue;
+    char b[65536];
+    ssize_t r = recv(fd, b, sizeof b, 0);
+    if (r <= 0) return false;
+    buf.append(b, static_cast<size_t>(r));
+  }
+  return false;
+}
+
 }  // namespace
 
 // Hostile review 2, defect 4: a worker only scans; the loop writes the
@@ -1783,6 +1806,8 @@ TEST_CASE("milter daemon: slow peers hold no scan worker, a normal message is an
   CHECK(p.cmd == kContinue);  // redacted
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
   close(fd);
+  // A slow reader that reads at last gets its whole answer.
+  CHECK(ReadAnswerToEnd(slow[0], 10));
   for (int s : slow) close(s);
 }
 
@@ -2034,4 +2059,24 @@ TEST_CASE("milter session: huge macros, recipient and forged-header floods -> on
     REQUIRE(r.First(kReplyCode));
     CHECK_THAT(mta.log.back(), Catch::Contains("more than 1024 X-Nordpii headers"));
   }
+}
+
+// Own hostile review: the loop writes answers without blocking, so on
+// SIGTERM an answer larger than the socket buffer (a redacted 3 MB body)
+// is still written in full before its connection is closed.
+TEST_CASE("milter daemon: SIGTERM while a large answer is being written: written in full, then exit",
+          "[milter][daemon]") {
+  auto d = std::make_unique<Daemon>(kPolicy);
+  REQUIRE(AwaitLog(*d, "listening"));
+  int fd = d->Connect();
+  SendLargeRedactNoRead(fd, 3u << 20);
+  REQUIRE(AwaitLog(*d, "action=redact"));
+  kill(d->pid, SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(ReadAnswerToEnd(fd, 10));
+  int st = 0;
+  CHECK(waitpid(d->pid, &st, 0) == d->pid);
+  d->pid = -1;
+  CHECK(WIFEXITED(st));
+  close(fd);
 }

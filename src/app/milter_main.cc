@@ -48,7 +48,9 @@ int Priority(const std::string& line) {
   if (line.find("error") != std::string::npos || line.find("refused") != std::string::npos ||
       line.find("cannot") != std::string::npos)
     return LOG_ERR;
-  if (line.find("warning") != std::string::npos) return LOG_WARNING;
+  if (line.find("warning") != std::string::npos || line.find("connection closed") != std::string::npos ||
+      line.find("a new one was closed") != std::string::npos || line.find("suppressed") != std::string::npos)
+    return LOG_WARNING;  // a peer misbehaving or a flood: not an error of ours, more than info
   return LOG_INFO;
 }
 

@@ -663,6 +663,7 @@ struct MilterServer::Conn {
   std::string in;            // bytes received and not yet handled: at most one partial packet
   std::string out;           // replies not yet written (the peer's socket buffer was full)
   size_t out_sent = 0;
+  bool out_waiting = false;  // out_since is set (replies pending since then)
   bool negotiated = false;   // OPTNEG seen
   Clock::time_point owed_since;     // since when the MTA owes us bytes (a packet begun)
   Clock::time_point out_since;      // since when replies wait for the MTA to read them (all of them
@@ -675,6 +676,7 @@ struct MilterServer::Conn {
   Packet eob;                // for the worker
   std::string reply;         // the worker's answer, written by the loop
   bool keep = true;          // the worker's outcome
+  bool closing = false;      // stopping: closed once the answer is written
   bool Pending() const { return out_sent < out.size(); }
 };
 
@@ -735,7 +737,6 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
   };
   // Writes what is pending without blocking; false: the peer is gone.
   auto flush = [&](Conn* c) {
-    bool had = c->Pending();
     while (c->Pending()) {
       ssize_t w = ::send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (w < 0 && errno == EINTR) continue;
@@ -746,8 +747,10 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     if (!c->Pending()) {
       c->out.clear();
       c->out_sent = 0;
+      c->out_waiting = false;
       if (c->out.capacity() > (64u << 10)) std::string().swap(c->out);  // e.g. a replaced body: give it back
-    } else if (!had) {
+    } else if (!c->out_waiting) {  // the wait for the peer to read starts now
+      c->out_waiting = true;
       c->out_since = Clock::now();
     }
     return true;
@@ -841,9 +844,12 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
         c->out += c->reply;
         c->reply.clear();
         if (c->reply.capacity() > (64u << 10)) std::string().swap(c->reply);
-        if (!flush(c) || !c->keep || stop_) {
-          // Stopping: the answer was written if the peer read it at once.
+        if (!flush(c) || !c->keep) {
           close_conn(c);
+        } else if (stop_) {
+          // Stopping: the answer is written (within read_timeout_s), then closed.
+          if (c->Pending()) c->closing = true;
+          else close_conn(c);
         } else {
           process(c, false);
         }
@@ -853,12 +859,15 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
       listening = false;
       size_t idle = 0;
       for (auto& c : conns)
-        if (!c->busy && !c->dead) close_conn(c.get()), ++idle;
+        if (!c->busy && !c->dead) {
+          if (c->Pending()) c->closing = true;  // an answer being written: closed once it is
+          else close_conn(c.get()), ++idle;
+        }
       log("nordpii milter: stopping: " + std::to_string(idle) + " connection(s) closed, " + std::to_string(busy) +
           " scan(s) finishing");
     }
     conns.erase(std::remove_if(conns.begin(), conns.end(), [](const auto& c) { return c->dead; }), conns.end());
-    if (stop_ && busy == 0) break;
+    if (stop_ && busy == 0 && std::none_of(conns.begin(), conns.end(), [](const auto& c) { return c->closing; })) break;
 
     pfds.clear();
     polled.clear();
@@ -899,7 +908,10 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
           close_conn(c);
           continue;
         }
-        if (!c->Pending()) process(c, true);  // what was buffered meanwhile
+        if (!c->Pending()) {
+          if (c->closing) close_conn(c);
+          else process(c, true);  // what was buffered meanwhile
+        }
         continue;
       }
       ssize_t r = ::recv(c->fd, buf.data(), buf.size(), MSG_DONTWAIT);
