@@ -2080,3 +2080,16 @@ TEST_CASE("milter daemon: SIGTERM while a large answer is being written: written
   CHECK(WIFEXITED(st));
   close(fd);
 }
+
+// Own hostile review: a body chunk sent with the end-of-message packet
+// counts against limits.max_message_bytes like any other.
+TEST_CASE("milter session: a body sent in the end-of-message packet is bounded by max_message_bytes", "[milter]") {
+  std::string strict = std::string(kPolicy);
+  strict.replace(strict.find("max_message_bytes = 20000000"), 28, "max_message_bytes = 4096");
+  FakeMta mta(strict);
+  mta.Send(Pkt(kMail, Nul({"<a@partner.se>"})) + Pkt(kRcpt, Nul({"<kari@example.no>"})) + Pkt(kEoh, ""));
+  Replies r = mta.Send(Pkt(kBodyEob, std::string(10000, 'a')));
+  REQUIRE(r.First(kReplyCode));
+  CHECK_THAT(ReplyText(*r.First(kReplyCode)), Catch::StartsWith("451 4.7.1"));
+  CHECK_THAT(mta.log.back(), Catch::Contains("larger than limits.max_message_bytes"));
+}

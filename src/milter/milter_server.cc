@@ -252,7 +252,16 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       cont();
       return true;
     case kBodyEob:
-      if (!p.data.empty() && !too_large_) msg_ += p.data;
+      if (!p.data.empty()) {  // a last body chunk: counted against the size limit like the others
+        size_ += p.data.size();
+        if (!in_body_) msg_ += "\r\n", in_body_ = true;
+        if (!engine_ || size_ > engine_->policy.max_message_bytes) {
+          too_large_ = true;
+          msg_.clear();
+        } else if (!too_large_) {
+          msg_ += p.data;
+        }
+      }
       EndOfMessage(out);
       NewMessage();
       for (char st : {kMail, kRcpt, kData, kHeader, kEoh, kBody, kBodyEob}) macros_.erase(st);
