@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -25,6 +26,9 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <string_view>
+#include <cctype>
 #include <mutex>
 #include <thread>
 
@@ -44,23 +48,81 @@ int Priority(const std::string& line) {
   if (line.find("error") != std::string::npos || line.find("refused") != std::string::npos ||
       line.find("cannot") != std::string::npos)
     return LOG_ERR;
-  if (line.find("warning") != std::string::npos) return LOG_WARNING;
+  if (line.find("warning") != std::string::npos || line.find("connection closed") != std::string::npos ||
+      line.find("a new one was closed") != std::string::npos || line.find("suppressed") != std::string::npos)
+    return LOG_WARNING;  // a peer misbehaving or a flood: not an error of ours, more than info
   return LOG_INFO;
 }
 
 void Emit(const std::string& line, int prio);
 
 // Rate limit, for the lines an outsider can repeat at will (the server's:
-// connection floods, garbage, timeouts; refused reloads) but not for the
-// per-message lines, each of which is written: a line identical to the
-// previous limited one within kRepeatWindow is counted, not written; the
-// count is written as "previous line repeated N more time(s)" before the
-// next different line or, for the same line, once the window has passed.
+// connection floods, garbage, timeouts, unknown commands; refused reloads)
+// but not for the per-message lines, each of which is written. Lines are
+// limited by category, not by exact text (a flood varying a number or the
+// detail after a colon is still one flood): the category is the line with
+// every number replaced by '#' and cut at the first ':' or quote after the
+// "nordpii milter: " prefix. Per category, the first line of a
+// kRepeatWindow is written and the others counted; the count is written as
+// "N similar line(s) suppressed ..." once the window has passed (at the next
+// line logged). Across all categories at most kWindowLines limited lines
+// per window are written (a backstop should a category ever depend on text
+// from outside).
 constexpr auto kRepeatWindow = std::chrono::seconds(10);
-std::string last_line;
-int last_prio = 0;
-size_t repeated = 0;
-std::chrono::steady_clock::time_point last_at{};
+constexpr size_t kWindowLines = 20;
+struct Limited {
+  std::chrono::steady_clock::time_point since;
+  size_t suppressed = 0;
+  int prio = LOG_INFO;
+};
+std::map<std::string, Limited> limited;
+std::chrono::steady_clock::time_point window_since{};
+size_t window_lines = 0, window_dropped = 0;
+
+std::string Category(const std::string& line) {
+  constexpr std::string_view kPrefix = "nordpii milter: ";
+  size_t i = line.rfind(kPrefix, 0) == 0 ? kPrefix.size() : 0;
+  // A refused reload comes from the operator (SIGHUP), not from outside:
+  // each different error is shown, only an identical one repeated is limited.
+  if (line.compare(i, 14, "reload refused") == 0) return line;
+  std::string c;
+  while (i < line.size() && c.size() < 80) {
+    char ch = line[i];
+    if (ch == ':' || ch == '"' || ch == '\'') break;
+    if (ch >= '0' && ch <= '9') {
+      c += '#';
+      while (i < line.size() && (std::isxdigit(static_cast<unsigned char>(line[i])) || line[i] == 'x')) ++i;
+      continue;
+    }
+    c += ch;
+    ++i;
+  }
+  return c;
+}
+
+// The counts of the categories whose window has passed (log_mu held).
+void FlushSuppressed(std::chrono::steady_clock::time_point now) {
+  for (auto it = limited.begin(); it != limited.end();) {
+    if (now - it->second.since < kRepeatWindow) {
+      ++it;
+      continue;
+    }
+    if (it->second.suppressed > 0)
+      Emit("nordpii milter: " + std::to_string(it->second.suppressed) + " similar line(s) suppressed in " +
+               std::to_string(kRepeatWindow.count()) + " s: " + it->first + "...",
+           it->second.prio);
+    it = limited.erase(it);
+  }
+  if (now - window_since >= kRepeatWindow) {
+    if (window_dropped > 0)
+      Emit("nordpii milter: " + std::to_string(window_dropped) + " more line(s) suppressed in " +
+               std::to_string(kRepeatWindow.count()) + " s (over " + std::to_string(kWindowLines) +
+               " limited lines)",
+           LOG_WARNING);
+    window_since = now;
+    window_lines = window_dropped = 0;
+  }
+}
 
 // syslog(3) (journald reads /dev/log, with the priority) or stderr, each
 // line stamped with an RFC 5424 timestamp (UTC, microseconds), the pid and
@@ -69,21 +131,24 @@ void Log(const std::string& raw, int prio, bool limit) {
   std::string line = milter::EscapeControls(raw);
   std::lock_guard<std::mutex> l(log_mu);
   if (prio < 0) prio = Priority(line);
+  auto now = std::chrono::steady_clock::now();
+  FlushSuppressed(now);
   if (!limit || line.rfind("nordpii milter: queue=", 0) == 0) {  // one line per message, always
     Emit(line, prio);
     return;
   }
-  auto now = std::chrono::steady_clock::now();
-  if (line == last_line && now - last_at < kRepeatWindow) {
-    ++repeated;
+  auto [it, fresh] = limited.try_emplace(Category(line));
+  if (!fresh) {
+    ++it->second.suppressed;
     return;
   }
-  if (repeated > 0)
-    Emit("nordpii milter: previous line repeated " + std::to_string(repeated) + " more time(s)", last_prio);
-  repeated = 0;
-  last_line = line;
-  last_prio = prio;
-  last_at = now;
+  it->second.since = now;
+  it->second.prio = prio;
+  if (window_lines >= kWindowLines) {
+    ++window_dropped;
+    return;
+  }
+  ++window_lines;
   Emit(line, prio);
 }
 
@@ -105,6 +170,33 @@ void Emit(const std::string& line, int prio) {
 }
 
 void Log(const std::string& line, int prio) { Log(line, prio, false); }
+
+// True when stderr is the journal's stream (systemd: $JOURNAL_STREAM names
+// its device and inode): a line there reaches the journal already.
+bool StderrIsJournal() {
+  const char* js = std::getenv("JOURNAL_STREAM");
+  struct stat st{};
+  if (!js || ::fstat(2, &st) != 0) return false;
+  unsigned long long dev = 0, ino = 0;
+  return std::sscanf(js, "%llu:%llu", &dev, &ino) == 2 && dev == st.st_dev && ino == st.st_ino;
+}
+
+// An error that stops the start: to the log and, with log = syslog, to
+// stderr as well (unless that is the journal): syslog(3) drops lines
+// silently when /dev/log is missing (a container, a chroot, journald not
+// running), and whoever started the daemon must see why it exited 2.
+void StartError(const std::string& line) {
+  Log(line, LOG_ERR);
+  bool sys;
+  {
+    std::lock_guard<std::mutex> l(log_mu);
+    sys = log_syslog;
+  }
+  if (sys && !StderrIsJournal()) {
+    std::fprintf(stderr, "nordpii milter: error: %s\n", milter::EscapeControls(line.substr(line.rfind("nordpii milter: ", 0) == 0 ? 16 : 0)).c_str());
+    std::fflush(stderr);
+  }
+}
 void Log(const std::string& line) { Log(line, -1, false); }
 
 // log = auto: syslog when systemd started us ($JOURNAL_STREAM) or stderr
@@ -189,50 +281,67 @@ Status CheckStart(const milter::Policy& pol) {
   return Status::Ok();
 }
 
-// The pid file, created exclusively (O_EXCL): an existing file is never
-// overwritten unless it holds the pid of a process that is gone (a stale
-// file from a crash); one holding a live pid means another instance runs,
-// anything else is not ours. Returns the file's identity, for removing it
-// at exit only if it is still ours.
-Result<std::pair<dev_t, ino_t>> WritePidFile(const std::string& path) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd >= 0) {
-      std::string pid = std::to_string(::getpid()) + "\n";
-      struct stat st{};
-      bool ok = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size()) && ::fstat(fd, &st) == 0;
+// The pid file, locked with flock(2) for the daemon's life: the lock, not
+// the pid written in it, says whether an instance runs (a pid from a crash
+// may since belong to any process, e.g. 1). Opened without following a
+// symbolic link; an existing file is taken over only if it is a regular file
+// that is empty or holds a pid (anything else is not ours: refused,
+// untouched). Returns the open descriptor (kept open: it holds the lock)
+// and the file's identity, for removing it at exit only if still ours.
+struct PidFile {
+  int fd = -1;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+Result<PidFile> WritePidFile(const std::string& path) {
+  auto fail = [&](const std::string& why, ErrorCode code = ErrorCode::kInvalidArgument) {
+    return Error(code, "milter.pid_file " + path + ": " + why);
+  };
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd < 0)
+      return fail(errno == ELOOP ? "is a symbolic link; not replaced" : std::strerror(errno), ErrorCode::kInternal);
+    struct stat st{};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return fail("exists and is not a pid file; not replaced");
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int e = errno;
+      char buf[40] = {};
+      ssize_t r = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      std::string who = r > 0 ? std::string(buf, static_cast<size_t>(r)) : "";
+      while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+      if (who.find_first_not_of("0123456789") != std::string::npos) who.clear();
+      if (e == EWOULDBLOCK)
+        return fail("locked by a running nordpii milter" + (who.empty() ? "" : " (pid " + who + ")") + "; not started");
+      return fail(std::string("flock: ") + std::strerror(e), ErrorCode::kInternal);
+    }
+    // The name may have been removed (an instance exiting) between open and
+    // lock: then the lock is on a file nobody else finds; start again.
+    struct stat now{};
+    if (::stat(path.c_str(), &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+      ::close(fd);
+      continue;
+    }
+    char buf[40];
+    ssize_t r = ::pread(fd, buf, sizeof buf, 0);
+    std::string text = r > 0 ? std::string(buf, static_cast<size_t>(r)) : "";
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (st.st_size > 32 || (!text.empty() && (text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos))) {
+      ::close(fd);
+      return fail("exists and does not hold a pid; not replaced");
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
       int e = errno;
       ::close(fd);
-      if (!ok) {
-        ::unlink(path.c_str());
-        return Error(ErrorCode::kInternal, "milter.pid_file " + path + ": " + std::strerror(e));
-      }
-      return std::make_pair(st.st_dev, st.st_ino);
+      return fail(std::strerror(e), ErrorCode::kInternal);
     }
-    if (errno != EEXIST) return Error(ErrorCode::kInternal, "milter.pid_file " + path + ": " + std::strerror(errno));
-    struct stat st{};
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 32)
-      return Error(ErrorCode::kInvalidArgument,
-                   "milter.pid_file " + path + ": exists and is not a pid file; not replaced");
-    std::string text;
-    {
-      int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-      char buf[40];
-      ssize_t r = rfd >= 0 ? ::read(rfd, buf, sizeof buf) : -1;
-      if (rfd >= 0) ::close(rfd);
-      if (r > 0) text.assign(buf, static_cast<size_t>(r));
-    }
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
-      return Error(ErrorCode::kInvalidArgument,
-                   "milter.pid_file " + path + ": exists and does not hold a pid; not replaced");
-    long pid = std::stol(text);
-    if (pid > 0 && pid <= 0x7fffffff && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
-      return Error(ErrorCode::kInvalidArgument, "milter.pid_file " + path + ": process " + text +
-                                                    " is running (another nordpii milter?); not started");
-    ::unlink(path.c_str());  // stale: the process is gone
+    return PidFile{fd, st.st_dev, st.st_ino};
   }
-  return Error(ErrorCode::kInternal, "milter.pid_file " + path + ": created by someone else meanwhile");
+  return fail("replaced by someone else meanwhile", ErrorCode::kInternal);
 }
 
 Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOptions& o) {
@@ -272,7 +381,7 @@ int RunMilter(const MilterOptions& o) {
       std::fprintf(stderr, "nordpii milter: %s\n", e.error().message().c_str());
       return 2;
     }
-    Log("nordpii milter: " + e.error().message(), LOG_ERR);
+    StartError("nordpii milter: " + e.error().message());
     return 2;
   }
   const milter::Policy& pol = (*e)->policy;
@@ -290,7 +399,7 @@ int RunMilter(const MilterOptions& o) {
   }
   SetUpLog(pol.log);
   if (Status s = CheckStart(pol); !s.ok()) {
-    Log("nordpii milter: " + s.message(), LOG_ERR);
+    StartError("nordpii milter: " + s.message());
     return 2;
   }
   for (const auto& w : milter::Warnings(pol)) Log("nordpii milter: warning: " + w, LOG_WARNING);
@@ -311,14 +420,14 @@ int RunMilter(const MilterOptions& o) {
   so.group = pol.socket_group;
   auto server = milter::MilterServer::Listen(o.listen, so);
   if (!server) {
-    Log("nordpii milter: " + server.error().message(), LOG_ERR);
+    StartError("nordpii milter: " + server.error().message());
     return 2;
   }
   std::unique_ptr<milter::MetricsServer> metrics;
   if (!pol.metrics_listen.empty()) {
     auto m = milter::MetricsServer::Listen(pol.metrics_listen, engines.metrics());
     if (!m) {
-      Log("nordpii milter: " + m.error().message(), LOG_ERR);
+      StartError("nordpii milter: " + m.error().message());
       return 2;
     }
     metrics = std::move(*m);
@@ -326,11 +435,11 @@ int RunMilter(const MilterOptions& o) {
   // Bound: the pid file (before the drop, so it may live where only root
   // writes; remove it on exit needs a directory the user can write, e.g.
   // systemd's RuntimeDirectory), then the privilege drop.
-  std::pair<dev_t, ino_t> pid_id{};
+  PidFile pid_id;
   if (!pol.pid_file.empty()) {
     auto w = WritePidFile(pol.pid_file);
     if (!w) {
-      Log("nordpii milter: " + w.error().message(), LOG_ERR);
+      StartError("nordpii milter: " + w.error().message());
       return 2;
     }
     pid_id = *w;
@@ -340,8 +449,8 @@ int RunMilter(const MilterOptions& o) {
     if (pol.pid_file.empty()) return;
     struct stat st{};
     std::string text;
-    if (::lstat(pol.pid_file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == pid_id.first &&
-        st.st_ino == pid_id.second) {
+    if (::lstat(pol.pid_file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == pid_id.dev &&
+        st.st_ino == pid_id.ino) {
       int fd = ::open(pol.pid_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
       char buf[40];
       ssize_t r = fd >= 0 ? ::read(fd, buf, sizeof buf) : -1;
@@ -350,13 +459,14 @@ int RunMilter(const MilterOptions& o) {
     }
     if (text != std::to_string(::getpid()) + "\n") {
       Log("nordpii milter: milter.pid_file " + pol.pid_file + " is no longer ours; left in place", LOG_WARNING);
-      return;
-    }
-    if (::unlink(pol.pid_file.c_str()) != 0)
+    } else if (::unlink(pol.pid_file.c_str()) != 0) {
       Log("nordpii milter: cannot remove milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_WARNING);
+    }
+    ::close(pid_id.fd);  // the lock goes with it (after the unlink: no one locks a file about to go)
+    pid_id.fd = -1;
   };
   if (Status s = DropPrivileges(pol); !s.ok()) {
-    Log("nordpii milter: " + s.message(), LOG_ERR);
+    StartError("nordpii milter: " + s.message());
     remove_pid();
     return 2;
   }

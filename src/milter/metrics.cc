@@ -77,7 +77,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Listen(const std::string& 
     if (fd < 0) continue;
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 16) != 0) {
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 64) != 0) {
       why = std::strerror(errno);
       ::close(fd);
       continue;
@@ -98,12 +98,13 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Listen(const std::string& 
 // One poll loop for every scraper: a client that connects and sends
 // nothing (or half a request) holds only its slot, never the thread, and is
 // closed kClientSeconds after it connected; at most kMaxClients at once
-// (more are closed at once).
+// (a new one beyond that replaces the oldest that has not sent a whole
+// request).
 void MetricsServer::Start() {
   thread_ = std::thread([this] {
     using Clock = std::chrono::steady_clock;
     constexpr int kClientSeconds = 2;
-    constexpr size_t kMaxClients = 32;
+    constexpr size_t kMaxClients = 32;  // descriptors are for the MTA
     struct Client {
       int fd;
       Clock::time_point deadline;
@@ -172,8 +173,16 @@ void MetricsServer::Start() {
           int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
           if (c < 0) break;
           if (clients.size() >= kMaxClients) {
-            ::close(c);
-            continue;
+            // Full (idle or slowloris clients): the oldest one still
+            // sending its request goes, not the newcomer — a scraper sends
+            // its request at once and is answered in the next turn, so
+            // clients that never complete one cannot lock scrapes out.
+            auto victim = clients.end();
+            for (auto it = clients.begin(); it != clients.end(); ++it)
+              if (it->resp.empty() && (victim == clients.end() || it->deadline < victim->deadline)) victim = it;
+            if (victim == clients.end()) victim = clients.begin();  // all being answered: the oldest
+            ::close(victim->fd);
+            clients.erase(victim);
           }
           clients.push_back({c, Clock::now() + std::chrono::seconds(kClientSeconds), {}, {}, 0});
         }

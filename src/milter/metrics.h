@@ -8,7 +8,8 @@
 //
 // The endpoint is a minimal HTTP/1.0 responder written here (one GET, one
 // response, then close; every client in one poll loop with a 2 s deadline
-// each, so a stalled client never delays a scrape) rather than a library: Debian's libmicrohttpd or
+// each, so a stalled client never delays a scrape; when 32 are open, a new
+// client replaces the oldest one that has not sent a whole request) rather than a library: Debian's libmicrohttpd or
 // prometheus-cpp would add a dependency and threads for ~60 lines of code.
 #ifndef NORDPII_MILTER_METRICS_H_
 #define NORDPII_MILTER_METRICS_H_

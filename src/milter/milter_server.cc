@@ -17,11 +17,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <thread>
 
 #include "core/utf8.h"
+#include "input/byte_source.h"
 #include "output/identifier_masker.h"
 #include "nordpii_version.h"
 
@@ -79,16 +81,6 @@ std::string HeaderValue(std::string_view raw, bool leadspc) {
   return v;
 }
 
-bool WriteAll(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t w = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    s.remove_prefix(static_cast<size_t>(w));
-  }
-  return true;
-}
-
 }  // namespace
 
 MilterSession::MilterSession(const EngineHolder& engines, LogFn log) : engines_(engines), log_(std::move(log)) {
@@ -113,9 +105,12 @@ void MilterSession::NewMessage() {
   if (msg_.capacity() > (64u << 10)) std::string().swap(msg_);
   in_body_ = false;
   too_large_ = false;
+  over_.clear();
+  rcpt_bytes_ = 0;
   size_ = 0;
   header_count_.clear();
   forged_.clear();
+  threading_.clear();
 }
 
 void MilterSession::DropForged(std::string& out) const {
@@ -157,7 +152,23 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       Macros m = ParseMacros(p.data);
       if (m.for_cmd == kMail)  // a new message: the previous one's macros are gone
         for (char st : {kMail, kRcpt, kData, kHeader, kEoh, kBody, kBodyEob}) macros_.erase(st);
-      for (auto& [k, v] : m.pairs) macros_[m.for_cmd][k] = v;
+      static constexpr char kStages[] = {kConnect, kHelo, kMail, kRcpt, kData, kHeader, kEoh, kBody, kBodyEob, kUnknown};
+      if (std::find(std::begin(kStages), std::end(kStages), m.for_cmd) == std::end(kStages)) return true;  // no stage
+      // Bounded: an MTA sends a few dozen short macros; more than
+      // kMaxMacroBytes in all is not kept, and every message of the
+      // connection then gets on_error (a macro the policy needs may be
+      // among those not kept).
+      size_t bytes = 0;
+      for (const auto& [st, mm] : macros_)
+        for (const auto& [k, v] : mm) bytes += k.size() + v.size();
+      for (auto& [k, v] : m.pairs) {
+        bytes += k.size() + v.size();
+        if (bytes > kMaxMacroBytes) {
+          macros_over_ = true;
+          break;
+        }
+        macros_[m.for_cmd][k] = v;
+      }
       return true;  // no reply
     }
     case kConnect: {
@@ -187,20 +198,33 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
     }
     case kRcpt: {
       auto args = SplitNul(p.data);
-      if (!args.empty()) recipients_.emplace_back(args[0]);
+      if (!args.empty()) {
+        rcpt_bytes_ += args[0].size() + 16;
+        if (rcpt_bytes_ > kMaxEnvelopeBytes) over_ = "recipients over 1 MiB in all";
+        else recipients_.emplace_back(args[0]);
+      }
       cont();
       return true;
     }
     case kHeader: {
       auto nv = SplitNul(p.data);
       std::string_view name = nv.size() > 0 ? nv[0] : "", value = nv.size() > 1 ? nv[1] : "";
-      std::string lower = AsciiLower(name);
-      uint32_t index = ++header_count_[lower];
-      if (lower == "x-nordpii" || lower == "x-nordpii-verdict") forged_.emplace_back(std::string(name), index);
+      std::string lower = AsciiLower(name.substr(0, 32));
+      const bool forged = name.size() < 32 && (lower == "x-nordpii" || lower == "x-nordpii-verdict");
+      const bool threading =
+          name.size() < 32 && (lower == "message-id" || lower == "in-reply-to" || lower == "references");
+      // Indexes (the MTA's CHGHEADER numbering) of the names we may change
+      // only: the map stays small whatever names arrive.
+      uint32_t index = forged || threading ? ++header_count_[lower] : 0;
+      if (forged) {
+        if (forged_.size() < 1024) forged_.emplace_back(std::string(name), index);
+        else over_ = "more than 1024 X-Nordpii headers";
+      }
       size_ += name.size() + value.size() + 4;
       if (!engine_ || size_ > engine_->policy.max_message_bytes) {
         too_large_ = true;
       } else {
+        if (threading) threading_.push_back({std::string(name), index, std::string(value)});
         msg_.append(name);
         msg_ += ':';
         if (!leadspc_) msg_ += ' ';
@@ -228,7 +252,16 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
       cont();
       return true;
     case kBodyEob:
-      if (!p.data.empty() && !too_large_) msg_ += p.data;
+      if (!p.data.empty()) {  // a last body chunk: counted against the size limit like the others
+        size_ += p.data.size();
+        if (!in_body_) msg_ += "\r\n", in_body_ = true;
+        if (!engine_ || size_ > engine_->policy.max_message_bytes) {
+          too_large_ = true;
+          msg_.clear();
+        } else if (!too_large_) {
+          msg_ += p.data;
+        }
+      }
       EndOfMessage(out);
       NewMessage();
       for (char st : {kMail, kRcpt, kData, kHeader, kEoh, kBody, kBodyEob}) macros_.erase(st);
@@ -240,13 +273,16 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
     case kQuitNewConn:
       NewMessage();
       macros_.clear();
+      macros_over_ = false;
       return true;
     case kQuit:
       return false;
-    default:
-      log_("nordpii milter: unknown command 0x" +
-           std::to_string(static_cast<unsigned>(static_cast<unsigned char>(p.cmd))) + " ignored");
+    default: {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(static_cast<unsigned char>(p.cmd)));
+      log_(std::string("nordpii milter: unknown command 0x") + hex + " ignored");
       return true;
+    }
   }
 }
 
@@ -309,9 +345,13 @@ void MilterSession::EndOfMessage(std::string& out) {
   Envelope env{sender_, recipients_, Macro("daemon_name"), client, Macro("auth_authen")};
   Collect sink(MaxMinCount(pol));
   std::unique_ptr<MailScanner> ms;
+  std::vector<size_t> threading_hits;  // threading_ entries holding a national id
   if (too_large_) {
     error = "message larger than limits.max_message_bytes";
     reason = "oversize";
+  } else if (!over_.empty() || macros_over_) {
+    error = !over_.empty() ? over_ : "MTA macros over 64 KiB in all (not all kept)";
+    reason = "limits";
   } else if (!forged_.empty() && !chg_headers_) {
     error = "X-Nordpii headers from outside cannot be removed (the MTA did not offer header changes)";
     reason = "forged";
@@ -333,6 +373,32 @@ void MilterSession::EndOfMessage(std::string& out) {
     if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {
       error = s.message();
       reason = error.find("timeout") != std::string::npos ? "timeout" : "scan";
+    }
+    // Threading headers: message ids are machine-made (timestamps, hashes,
+    // counters), so a bare number there is no evidence. Only a validated
+    // national id with high confidence (a label such as "fnr-", a
+    // separator where the id has one) counts, as a finding of the message;
+    // redact deletes the header that holds it (rewriting an id inside it
+    // would break threading the same way).
+    struct Strong : StreamSink {
+      Collect* to = nullptr;
+      bool hit = false;
+      bool OnFinding(const Finding& f, std::string_view v) override {
+        if (f.category != "national-id" || f.confidence < Confidence::kHigh) return true;
+        hit = true;
+        return to->OnFinding(f, v);
+      }
+    };
+    for (size_t i = 0; error.empty() && i < threading_.size(); ++i) {
+      Strong strong;
+      strong.to = &sink;
+      ctx_->set_field_name("");
+      auto src = StringSource(threading_[i].value, "");
+      if (Status s = ctx_->Scan(*src, FindingFilter{}, strong); !s.ok()) {
+        error = s.message();
+        reason = "scan";
+      }
+      if (strong.hit) threading_hits.push_back(i);
     }
   }
   counts = Counts(sink, total);
@@ -394,6 +460,8 @@ void MilterSession::EndOfMessage(std::string& out) {
             mods += HeaderPacket(kAddHeader, 0, hb[i].name, HeaderValue(nb, leadspc_));
           }
         }
+        for (auto it = threading_hits.rbegin(); it != threading_hits.rend(); ++it)  // deleted, highest index first
+          mods += HeaderPacket(kChgHeader, threading_[*it].index, threading_[*it].name, ""), need |= kActChgHdrs;
         std::string_view body_a = std::string_view(msg_).substr(a.entities[0].body);
         std::string_view body_b = std::string_view(red).substr(b.entities[0].body);
         if (body_a != body_b) {
@@ -594,17 +662,31 @@ void MilterServer::Stop() {
 }
 
 // One MTA connection. The loop thread owns it, except while `busy` (a
-// worker handles its end of message; the loop does not touch it then).
+// worker scans its message; the loop does not touch it then). A worker
+// only scans: it never reads from or writes to the socket, so a peer that
+// is slow to send or to read holds its own buffers, never a worker.
 struct MilterServer::Conn {
+  using Clock = std::chrono::steady_clock;
   int fd = -1;
   std::unique_ptr<MilterSession> session;
   std::string in;            // bytes received and not yet handled: at most one partial packet
+  std::string out;           // replies not yet written (the peer's socket buffer was full)
+  size_t out_sent = 0;
+  bool out_waiting = false;  // out_since is set (replies pending since then)
   bool negotiated = false;   // OPTNEG seen
-  std::chrono::steady_clock::time_point owed_since;  // since when the MTA owes us bytes
+  Clock::time_point owed_since;     // since when the MTA owes us bytes (a packet begun)
+  Clock::time_point out_since;      // since when replies wait for the MTA to read them (all of them
+                                    // must be read within read_timeout_s: reading a byte now and then
+                                    // does not stretch it)
+  Clock::time_point last_packet;    // the last complete packet (idle time)
+  Clock::time_point content_since{};  // the first header of the message being received ({} = none)
   bool busy = false;
   bool dead = false;
   Packet eob;                // for the worker
-  bool keep = true, write_ok = true;  // the worker's outcome
+  std::string reply;         // the worker's answer, written by the loop
+  bool keep = true;          // the worker's outcome
+  bool closing = false;      // stopping: closed once the answer is written
+  bool Pending() const { return out_sent < out.size(); }
 };
 
 void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
@@ -621,7 +703,6 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
   std::vector<std::thread> pool;
   for (size_t i = 0; i < workers; ++i)
     pool.emplace_back([&] {
-      std::string out;
       for (;;) {
         Conn* c;
         {
@@ -631,10 +712,9 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
           c = jobs.front();
           jobs.pop_front();
         }
-        out.clear();
-        c->keep = c->session->Handle(PacketView{c->eob.cmd, c->eob.data}, out);
+        c->reply.clear();
+        c->keep = c->session->Handle(PacketView{c->eob.cmd, c->eob.data}, c->reply);
         c->eob = Packet{};
-        c->write_ok = out.empty() || WriteAll(c->fd, out);  // blocking, SO_SNDTIMEO bounds it
         {
           std::lock_guard<std::mutex> l(mu);
           done.push_back(c);
@@ -652,34 +732,49 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     --open;
     engines.metrics().ConnectionClosed();
   };
-  auto timeout_s = [&] {
+  struct {
+    int read_timeout_s = 300, content_timeout_s = 300, idle_timeout_s = 7200;
+    size_t max_connections = 1000;
+  } lim;  // the limits in force (read from the current engine every loop turn)
+  auto refresh_limits = [&] {
     auto e = engines.Get();
-    return e ? e->policy.read_timeout_s : 300;
+    if (!e) return;
+    lim.read_timeout_s = e->policy.read_timeout_s;
+    lim.content_timeout_s = e->policy.content_timeout_s;
+    lim.idle_timeout_s = e->policy.idle_timeout_s;
+    lim.max_connections = e->policy.max_connections;
   };
-  // Replies to stage commands are a few bytes and the MTA reads each one
-  // before its next command: a peer whose socket buffer is full is not
-  // reading and is closed (the loop never blocks on one connection).
-  auto send_now = [&](Conn* c, std::string_view s) {
-    while (!s.empty()) {
-      ssize_t w = ::send(c->fd, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  // Writes what is pending without blocking; false: the peer is gone.
+  auto flush = [&](Conn* c) {
+    while (c->Pending()) {
+      ssize_t w = ::send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd p{c->fd, POLLOUT, 0};
-        if (::poll(&p, 1, 1000) == 1) continue;
-      }
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (w <= 0) return false;
-      s.remove_prefix(static_cast<size_t>(w));
+      c->out_sent += static_cast<size_t>(w);
+    }
+    if (!c->Pending()) {
+      c->out.clear();
+      c->out_sent = 0;
+      c->out_waiting = false;
+      if (c->out.capacity() > (64u << 10)) std::string().swap(c->out);  // e.g. a replaced body: give it back
+    } else if (!c->out_waiting) {  // the wait for the peer to read starts now
+      c->out_waiting = true;
+      c->out_since = Clock::now();
     }
     return true;
   };
-  std::string out;
-  // Handles every complete packet buffered for `c`; the end of message goes
-  // to a worker. `was_owed`: the MTA owed us bytes before these arrived
-  // (then the wait keeps its start; otherwise a new wait starts now).
+  // Handles every complete packet buffered for `c`, queueing the replies;
+  // a complete message (end of message) goes to a worker. Nothing is
+  // handled while replies are pending: a peer that does not read stops
+  // being read (its bytes wait in its own socket buffer, not in ours).
+  // `was_owed`: the MTA owed us bytes before these arrived (then the wait
+  // keeps its start; otherwise a new wait starts now).
   auto process = [&](Conn* c, bool was_owed) {
     size_t pos = 0;
     PacketView p;
-    for (;;) {
+    const auto now = Clock::now();
+    while (!c->Pending()) {
       auto got = DecodeAt(c->in, pos, p);
       if (!got) {
         log("nordpii milter: " + got.error().message() + "; connection closed");
@@ -687,8 +782,13 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
         return;
       }
       if (!*got) break;
+      c->last_packet = now;
       if (p.cmd == kOptNeg) c->negotiated = true;
+      if ((p.cmd == kHeader || p.cmd == kEoh || p.cmd == kBody) && c->content_since == Clock::time_point{})
+        c->content_since = now;
+      if (p.cmd == kMail || p.cmd == kAbort || p.cmd == kQuitNewConn) c->content_since = {};
       if (p.cmd == kBodyEob) {
+        c->content_since = {};
         c->eob = Packet{p.cmd, std::string(p.data)};
         c->in.erase(0, pos);
         c->busy = true;
@@ -700,10 +800,8 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
         cv.notify_one();
         return;
       }
-      out.clear();
-      bool keep = c->session->Handle(p, out);
-      if (!out.empty() && !send_now(c, out)) {
-        log("nordpii milter: the MTA does not read our replies; connection closed");
+      bool keep = c->session->Handle(p, c->out);
+      if (!flush(c)) {
         close_conn(c);
         return;
       }
@@ -723,7 +821,25 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
   std::vector<Conn*> polled;
   bool listening = true;
   Clock::time_point accept_pause{};
+  // The next deadline of a connection (Clock::time_point::max() = none):
+  // a reply the MTA does not read, a packet begun, the content of a message
+  // begun, and the idle time between packets.
+  auto deadline = [&](const Conn* c, const char** why) {
+    auto d = Clock::time_point::max();
+    auto take = [&](Clock::time_point t, const char* w) {
+      if (t < d) d = t, *why = w;
+    };
+    if (c->Pending()) take(c->out_since + std::chrono::seconds(lim.read_timeout_s), "a reply not read");
+    else if (!c->in.empty() || !c->negotiated)
+      take(c->owed_since + std::chrono::seconds(lim.read_timeout_s),
+           c->negotiated ? "a packet begun" : "no negotiation");
+    if (c->content_since != Clock::time_point{})
+      take(c->content_since + std::chrono::seconds(lim.content_timeout_s), "a message's content begun");
+    if (lim.idle_timeout_s > 0) take(c->last_packet + std::chrono::seconds(lim.idle_timeout_s), "no packet");
+    return d;
+  };
   for (;;) {
+    refresh_limits();
     {  // scans that have answered: the connection returns to the loop
       std::vector<Conn*> back;
       {
@@ -733,20 +849,34 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
       for (Conn* c : back) {
         c->busy = false;
         --busy;
-        if (!c->write_ok || !c->keep || stop_) close_conn(c);
-        else process(c, false);
+        c->last_packet = Clock::now();
+        c->out += c->reply;
+        c->reply.clear();
+        if (c->reply.capacity() > (64u << 10)) std::string().swap(c->reply);
+        if (!flush(c) || !c->keep) {
+          close_conn(c);
+        } else if (stop_) {
+          // Stopping: the answer is written (within read_timeout_s), then closed.
+          if (c->Pending()) c->closing = true;
+          else close_conn(c);
+        } else {
+          process(c, false);
+        }
       }
     }
     if (stop_ && listening) {
       listening = false;
       size_t idle = 0;
       for (auto& c : conns)
-        if (!c->busy && !c->dead) close_conn(c.get()), ++idle;
+        if (!c->busy && !c->dead) {
+          if (c->Pending()) c->closing = true;  // an answer being written: closed once it is
+          else close_conn(c.get()), ++idle;
+        }
       log("nordpii milter: stopping: " + std::to_string(idle) + " connection(s) closed, " + std::to_string(busy) +
           " scan(s) finishing");
     }
     conns.erase(std::remove_if(conns.begin(), conns.end(), [](const auto& c) { return c->dead; }), conns.end());
-    if (stop_ && busy == 0) break;
+    if (stop_ && busy == 0 && std::none_of(conns.begin(), conns.end(), [](const auto& c) { return c->closing; })) break;
 
     pfds.clear();
     polled.clear();
@@ -754,14 +884,16 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     auto now = Clock::now();
     bool accepting = listening && now >= accept_pause;
     if (accepting) pfds.push_back({fd_, POLLIN, 0});
-    const auto limit = std::chrono::seconds(timeout_s());
     int wait_ms = accepting || !listening ? -1 : 100;
     for (auto& c : conns) {
       if (c->busy) continue;
-      pfds.push_back({c->fd, POLLIN, 0});
+      // A peer owing us the reading of a reply is polled for that only.
+      pfds.push_back({c->fd, static_cast<short>(c->Pending() ? POLLOUT : POLLIN), 0});
       polled.push_back(c.get());
-      if (!c->in.empty() || !c->negotiated) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c->owed_since + limit - now).count();
+      const char* why = nullptr;
+      auto d = deadline(c.get(), &why);
+      if (d != Clock::time_point::max()) {
+        long long left = std::chrono::duration_cast<std::chrono::milliseconds>(d - now).count();
         left = std::max<long long>(left, 0) + 1;
         if (wait_ms < 0 || left < wait_ms) wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
       }
@@ -780,6 +912,17 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
     for (size_t i = first; pr > 0 && i < pfds.size(); ++i) {
       if (!pfds[i].revents) continue;
       Conn* c = polled[i - first];
+      if (c->Pending()) {
+        if (!flush(c)) {
+          close_conn(c);
+          continue;
+        }
+        if (!c->Pending()) {
+          if (c->closing) close_conn(c);
+          else process(c, true);  // what was buffered meanwhile
+        }
+        continue;
+      }
       ssize_t r = ::recv(c->fd, buf.data(), buf.size(), MSG_DONTWAIT);
       if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
       if (r <= 0) {  // the MTA closed (or dropped) the connection
@@ -812,8 +955,7 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
             }
             break;
           }
-          auto e = engines.Get();
-          size_t cap = e ? e->policy.max_connections : 1000;
+          size_t cap = lim.max_connections;
           if (open >= cap) {
             log("nordpii milter: " + std::to_string(cap) +
                 " connections open (milter.max_connections); a new one was closed");
@@ -822,12 +964,10 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
           }
           int one = 1;  // replies are small and each one is awaited: no Nagle delay
           ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-          timeval tv{timeout_s(), 0};  // bounds a worker's write to a peer that stopped reading
-          ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
           auto conn = std::make_unique<Conn>();
           conn->fd = c;
           conn->session = std::make_unique<MilterSession>(engines, log);
-          conn->owed_since = Clock::now();
+          conn->owed_since = conn->last_packet = Clock::now();
           conns.push_back(std::move(conn));
           ++open;
           engines.metrics().ConnectionOpened();
@@ -835,12 +975,16 @@ void MilterServer::Run(const EngineHolder& engines, LogFn log, size_t workers) {
       }
     }
     now = Clock::now();
-    const auto limit2 = std::chrono::seconds(timeout_s());
     for (auto& c : conns) {
-      if (c->busy || c->dead || (c->in.empty() && c->negotiated)) continue;
-      if (now - c->owed_since >= limit2) {
-        log(std::string("nordpii milter: ") + (c->negotiated ? "a packet begun" : "no negotiation") + " for " +
-            std::to_string(timeout_s()) + " s (milter.read_timeout_s); connection closed");
+      if (c->busy || c->dead) continue;
+      const char* why = nullptr;
+      auto d = deadline(c.get(), &why);
+      if (d != Clock::time_point::max() && now >= d) {
+        const std::string w = why;
+        const bool content = w == "a message's content begun", idle = w == "no packet";
+        const int secs = content ? lim.content_timeout_s : idle ? lim.idle_timeout_s : lim.read_timeout_s;
+        log("nordpii milter: " + w + " for " + std::to_string(secs) + " s (milter." +
+            (content ? "content_timeout_s" : idle ? "idle_timeout_s" : "read_timeout_s") + "); connection closed");
         close_conn(c.get());
       }
     }

@@ -109,6 +109,13 @@ class MilterSession {
   std::string msg_;          // the message as received: headers, blank line, body
   bool in_body_ = false;
   bool too_large_ = false;
+  // A bound of the session other than the size was hit (recipients, forged
+  // headers): the message gets on_error with this reason.
+  std::string over_;
+  size_t rcpt_bytes_ = 0;
+  bool macros_over_ = false;  // macros over kMaxMacroBytes (lasts the connection)
+  static constexpr size_t kMaxMacroBytes = 64u << 10;
+  static constexpr size_t kMaxEnvelopeBytes = 1u << 20;
   uint64_t size_ = 0;
   bool chg_headers_ = false;  // SMFIF_CHGHDRS negotiated
   // The modification actions the MTA granted (SMFIF_*): an action needing
@@ -118,6 +125,15 @@ class MilterSession {
   // CHGHEADER index), and the indexes of our own headers arriving from
   // outside (forged or left by an earlier hop): each is deleted.
   std::map<std::string, uint32_t> header_count_;
+  // Threading headers (Message-ID, In-Reply-To, References): the mail scan
+  // skips them (structure, not text); the milter reads them for national
+  // ids with strong evidence only (see EndOfMessage). Name, index, value.
+  struct Threading {
+    std::string name;
+    uint32_t index;
+    std::string value;
+  };
+  std::vector<Threading> threading_;
   std::vector<std::pair<std::string, uint32_t>> forged_;
 };
 

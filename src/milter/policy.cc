@@ -252,13 +252,15 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   if (Status s = table("milter", t); !s.ok()) return s;
   if (t) {
     if (Status s = c.Unknown(*t, "milter.",
-                             {"max_connections", "scan_workers", "read_timeout_s", "socket_mode", "socket_owner",
+                             {"max_connections", "scan_workers", "read_timeout_s", "content_timeout_s", "idle_timeout_s", "socket_mode", "socket_owner",
                               "socket_group", "user", "group", "pid_file", "log", "metrics_listen"});
         !s.ok())
       return s;
     if (Status s = c.Number(*t, "milter.", "max_connections", p.max_connections, 1, 100000); !s.ok()) return s;
     if (Status s = c.Number(*t, "milter.", "scan_workers", p.scan_workers, 0, 256); !s.ok()) return s;
     if (Status s = c.Number(*t, "milter.", "read_timeout_s", p.read_timeout_s, 1, 86400); !s.ok()) return s;
+    if (Status s = c.Number(*t, "milter.", "content_timeout_s", p.content_timeout_s, 1, 86400); !s.ok()) return s;
+    if (Status s = c.Number(*t, "milter.", "idle_timeout_s", p.idle_timeout_s, 0, 604800); !s.ok()) return s;
     std::string mode;
     if (Status s = c.String(*t, "milter.", "socket_mode", mode); !s.ok()) return s;
     if (!mode.empty()) {
@@ -393,6 +395,16 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       Rule r;
       if (Status s = c.String(*rt, where, "name", r.name); !s.ok()) return s;
       if (r.name.empty()) return c.Bad(*rt, where + "name", "every rule needs a name (it is logged)");
+      // The name goes into the verdict header ("rule=NAME; findings=...")
+      // and the log line ("rule=NAME findings=..."): a space, ';' or '='
+      // would forge a field there, non-ASCII breaks a 7-bit header.
+      if (r.name.size() > 64 ||
+          r.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+              std::string::npos)
+        return c.Bad(*rt->get("name"), where + "name",
+                     ControlAt(r.name) == std::string::npos
+                         ? "expected letters, digits, '.', '_' and '-' only (at most 64; it goes into a header and the log)"
+                         : "control character in the value");
       for (size_t j = 0; j < p.rules.size(); ++j)
         if (p.rules[j].name == r.name)
           return c.Bad(*rt->get("name"), where + "name",
@@ -703,6 +715,8 @@ std::string Describe(const Policy& p) {
   o += "max_connections = " + std::to_string(p.max_connections) + "\n";
   o += "scan_workers = " + std::to_string(p.scan_workers) + "\n";
   o += "read_timeout_s = " + std::to_string(p.read_timeout_s) + "\n";
+  o += "content_timeout_s = " + std::to_string(p.content_timeout_s) + "\n";
+  o += "idle_timeout_s = " + std::to_string(p.idle_timeout_s) + "\n";
   o += "socket_mode = " + Quote(mode) + "\n";
   o += "socket_owner = " + Quote(p.socket_owner) + "\n";
   o += "socket_group = " + Quote(p.socket_group) + "\n";

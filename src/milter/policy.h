@@ -85,6 +85,14 @@ struct Policy {
   // after connecting) must arrive within this; between packets (the MTA is
   // waiting for its SMTP client) there is no timeout.
   int read_timeout_s = 300;
+  // The content of a message (its first header to its end) must arrive
+  // within this: Postfix and Sendmail send it from their queue file once
+  // the SMTP client has sent it all, so a slow client never stretches it.
+  int content_timeout_s = 300;
+  // A connection with no packet for this long is closed (0 = never): longer
+  // than any pause an MTA makes between commands (Postfix smtpd_timeout
+  // 300 s, Sendmail Timeout.command 1 h).
+  int idle_timeout_s = 7200;
   // unix: sockets: mode, owner and group (empty = the process's); read at start.
   unsigned socket_mode = 0660;
   std::string socket_owner, socket_group;
