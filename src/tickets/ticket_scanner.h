@@ -73,6 +73,7 @@ class TicketScanner {
   // Internal (used by the locating sink in ticket_scanner.cc).
   struct LocatedFinding;
   struct Extracted;
+  struct QuietFields;
 
  private:
   Status Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info);
@@ -86,6 +87,7 @@ class TicketScanner {
   struct Json;                 // the simdjson parser and a padded buffer, reused per record
   std::unique_ptr<Json> json_;
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
+  std::unique_ptr<QuietFields> quiet_;  // short field texts that gave no finding (Run)
   Finding finding_;  // the finding handed to the sink, reused
   uint64_t fields_seen_ = 0;  // bit i: --fields / --columns item i matched in this input
   size_t records_ = 0;        // records of this input
