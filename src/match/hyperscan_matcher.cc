@@ -39,6 +39,9 @@ class HsScratch : public MatcherScratch {
  public:
   std::unique_ptr<hs_scratch_t, ScratchDeleter> scratch;
   std::vector<RawHit> hits;
+  // Regex ends per regex (Scan), kept with their capacity: a vector of
+  // vectors built per call was a malloc and free for every ticket field.
+  std::vector<std::vector<size_t>> ends;
 };
 
 int OnMatch(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
@@ -131,7 +134,9 @@ class HyperscanMatcher : public internal::MatcherCommon {
       if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hs_scan failed: " + std::to_string(rc));
     }
     // Regex ends: group per regex, merge windows, confirm with RE2.
-    std::vector<std::vector<size_t>> ends(regexes_.size());
+    auto& ends = sc.ends;
+    ends.resize(regexes_.size());
+    for (auto& e : ends) e.clear();
     for (const RawHit& h : sc.hits) {
       if (h.id >= kRegexIdBase) ends[h.id - kRegexIdBase].push_back(h.to);
       else AddKeywordHit(text, h.id, h.to, out.keywords);

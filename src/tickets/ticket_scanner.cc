@@ -151,12 +151,15 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
   out.resize(base + o);
 }
 
-// CSV field content to text ("" -> ") with a map back.
-Decoded DecodeCsvField(std::string_view v, bool quoted) {
-  Decoded d;
+// CSV field content to text ("" -> ") with a map back, into `d` (its
+// buffers reused from record to record).
+void DecodeCsvField(std::string_view v, bool quoted, Decoded& d) {
+  d.bytes.clear();
+  d.map.Clear();
+  d.notes.clear();
   if (!quoted) {
     d.bytes.assign(v);
-    return d;
+    return;
   }
   for (size_t i = 0; i < v.size(); ++i) {
     if (v[i] == '"' && i + 1 < v.size() && v[i + 1] == '"') {
@@ -168,7 +171,6 @@ Decoded DecodeCsvField(std::string_view v, bool quoted) {
     }
     d.bytes += v[i];
   }
-  return d;
 }
 
 }  // namespace
@@ -558,20 +560,28 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
     place(s, s.is_html ? s.html.bytes : s.decoded.bytes);
   };
-  auto add = [&](uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
-    Extracted::Segment& s = x.Next();
-    s.raw_begin = raw_begin;
-    s.path = path;
-    s.decoded = std::move(dec);
-    finish(s, html);
-  };
   if (f == TicketFormat::kCsv) {
     x.csv = true;
     info.map = "csv";
     auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
+    // Column names, lower-cased names and name labels: worked out once per
+    // header, not per cell.
+    while (csv_cols_.size() < fields.size()) {
+      const size_t i = csv_cols_.size();
+      CsvColumn col;
+      col.name = i < opt_.csv_header.size() ? opt_.csv_header[i] : std::to_string(i + 1);
+      col.lname = AsciiLower(col.name);
+      col.number = std::to_string(i + 1);
+      if (!col.name.empty()) {
+        col.labels = ctx_.detectors().NameLabels(col.name);
+        col.triggers = ctx_.detectors().NameTriggers(col.name);
+      }
+      csv_cols_.push_back(std::move(col));
+    }
     for (size_t i = 0; i < fields.size(); ++i) {
-      std::string name = i < opt_.csv_header.size() ? opt_.csv_header[i] : std::to_string(i + 1);
-      const std::string lname = AsciiLower(name);
+      const CsvColumn& col = csv_cols_[i];
+      const std::string& name = col.name;
+      const std::string& lname = col.lname;
       std::string_view v = std::string_view(r.bytes).substr(fields[i].start, fields[i].end - fields[i].start);
       if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
@@ -585,10 +595,17 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       if (!opt_.columns.empty()) {
         bool want = false;
         for (size_t k = 0; k < opt_.columns.size(); ++k)
-          want = want || opt_.columns[k] == name || opt_.columns[k] == std::to_string(i + 1);
+          want = want || opt_.columns[k] == name || opt_.columns[k] == col.number;
         if (!want) continue;
       }
-      add(fields[i].start, name, false, DecodeCsvField(v, fields[i].quoted));
+      Extracted::Segment& s = x.Next();
+      s.raw_begin = fields[i].start;
+      s.path = name;
+      s.has_labels = true;
+      s.labels = col.labels;
+      s.triggers = col.triggers;
+      DecodeCsvField(v, fields[i].quoted, s.decoded);
+      finish(s, false);
     }
     return Status::Ok();
   }
@@ -852,7 +869,8 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
     else
       ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
     const std::string_view text = x.TextOf(seg);
-    const bool short_text = text.size() <= QuietFields::kMaxText;
+    // Numbers (ids) rarely recur: not remembered, a lookup would only cost.
+    const bool short_text = text.size() <= QuietFields::kMaxText && !seg.is_number;
     if (short_text && quiet.Has(text, dopt.doc_labels, dopt.doc_triggers)) continue;
     sink.shift = seg.text_begin;
     sink.found = 0;
