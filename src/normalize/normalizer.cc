@@ -139,6 +139,16 @@ size_t Normalizer::FirstUnsafe(std::string_view in, bool baseline) const {
     // scan. A lead byte before the padding is flagged and rechecked below.
     if (!tail && n - i < 64) {
       tail = true;
+      size_t j = i;  // ASCII 8 bytes at a time first: most tails are
+      uint64_t w = 0;
+      for (; j + 8 <= n; j += 8) {
+        std::memcpy(&w, s + j, 8);
+        if (w & 0x8080808080808080ull) break;
+      }
+      if (j + 8 > n) {
+        while (j < n && s[j] < 0x80) ++j;
+        if (j == n) return n;
+      }
       alignas(64) unsigned char pad[64] = {};
       std::memcpy(pad, s + i, n - i);
       size_t p = SkipSafeBlocks(pad, 64, 0, baseline);
