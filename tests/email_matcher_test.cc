@@ -127,3 +127,28 @@ TEST_CASE("a pattern set with only the e-mail detector scans (no Hyperscan datab
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a keyword without a letter is found in a text without a letter (the letterless skip stays off)", "[match][speed]") {
+  // The Hyperscan engine skips its scan on a text with no letter and no
+  // non-ASCII byte only when every keyword holds one (issue 11: each ticket
+  // number is scanned alone). A keyword of digits and punctuation turns that
+  // skip off, so it is still found in such a text.
+  std::string dir = test::SourceDir() + "/build-letterless-patterns";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/special.toml") << "[[keywords]]\nid = \"art9.test\"\nrole = \"special\"\nsubcategory = \"health\"\n"
+                                          "words = [\"1-1-2\"]\n\n[[detector]]\nid = \"special.test\"\ncategory = \"special\"\n"
+                                          "subcategory = \"health\"\nvalidator = \"keyword\"\nsource = \"keyword\"\n"
+                                          "trigger = [\"art9.test\"]\n";
+  std::ofstream(dir + "/in.txt") << "1-1-2\n";
+  std::ofstream(dir + "/words.txt") << "ring 1-1-2 no\n";
+  for (const char* engine : {"hyperscan", "re2"}) {
+    for (const char* in : {"/in.txt", "/words.txt"}) {
+      test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --patterns " + dir + " " + dir + in);
+      INFO(engine << " " << in << ": " << r.out);
+      CHECK(r.code == 1);
+      CHECK(r.out.find("\"type\":\"special.test\"") != std::string::npos);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -39,7 +39,52 @@ class HsScratch : public MatcherScratch {
  public:
   std::unique_ptr<hs_scratch_t, ScratchDeleter> scratch;
   std::vector<RawHit> hits;
+  // Regex ends per regex (Scan), kept with their capacity: a vector of
+  // vectors built per call was a malloc and free for every ticket field.
+  std::vector<std::vector<size_t>> ends;
 };
+
+// Whether `c` is an ASCII letter or a byte of a non-ASCII character.
+inline bool LetterOrHigh(unsigned char c) {
+  return c >= 0x80 || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+bool HasLetterOrHigh(std::string_view t) {
+  for (char c : t)
+    if (LetterOrHigh(static_cast<unsigned char>(c))) return true;
+  return false;
+}
+
+// Whether every match of `re` holds an ASCII letter: it ends, outside any
+// group and with no alternation at the top level, in a letter class repeated
+// at least once ("...\.[A-Za-z]{2,10}", the obfuscated e-mail). Anything
+// else counts as "maybe not" (the scan is then never skipped).
+bool RegexNeedsLetter(const std::string& re) {
+  int depth = 0;
+  for (size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    if (c == '\\') { ++i; continue; }
+    if (c == '[') {  // skip the class
+      size_t j = i + 1;
+      if (j < re.size() && re[j] == '^') ++j;
+      if (j < re.size() && re[j] == ']') ++j;
+      while (j < re.size() && re[j] != ']') j += re[j] == '\\' ? 2 : 1;
+      i = j;
+      continue;
+    }
+    if (c == '(') ++depth;
+    else if (c == ')') --depth;
+    else if (c == '|' && depth == 0) return false;
+  }
+  static const std::string kTail = "[A-Za-z]{";
+  size_t at = re.rfind(kTail);
+  if (at == std::string::npos || re.back() != '}' || (at > 0 && re[at - 1] == '\\')) return false;
+  size_t k = at + kTail.size();
+  if (k >= re.size() || re[k] < '1' || re[k] > '9') return false;  // at least once
+  for (; k < re.size() - 1; ++k)
+    if (!(re[k] >= '0' && re[k] <= '9') && re[k] != ',') return false;
+  return true;
+}
 
 int OnMatch(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
             void* ctx) {
@@ -49,6 +94,7 @@ int OnMatch(unsigned id, unsigned long long /*from*/, unsigned long long to, uns
 
 class HyperscanMatcher : public internal::MatcherCommon {
  public:
+  bool letters_needed_ = true;  // see Scan
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
     std::vector<std::string> exprs;
@@ -56,6 +102,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
     for (size_t i = 0; i < entries_.size(); ++i) {
       if (entries_[i].context) continue;  // looked up by detect/label_index
       exprs.push_back(internal::KeywordExpression(entries_[i].text, false));
+      letters_needed_ = letters_needed_ && HasLetterOrHigh(entries_[i].text);
       flags.push_back(HS_FLAG_CASELESS);
       ids.push_back(static_cast<unsigned>(i));
     }
@@ -80,6 +127,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
                      d.file + ":" + std::to_string(d.line) + ": detector '" + d.id +
                          "': regex is unbounded or wider than 512 bytes; bound every repeat");
       regexes_[r].max_width = max_width;
+      letters_needed_ = letters_needed_ && RegexNeedsLetter(d.regex);
       exprs.push_back(d.regex);
       flags.push_back(0);
       ids.push_back(kRegexIdBase + static_cast<unsigned>(r));
@@ -125,13 +173,19 @@ class HyperscanMatcher : public internal::MatcherCommon {
     // has no trigger keywords (FindEmail needs no Hyperscan).
     if (global_ && !sc.scratch) return Error(ErrorCode::kInternal, "no Hyperscan scratch");
     sc.hits.clear();
-    if (!text.empty() && global_) {
+    // Every keyword holds a letter (or a non-ASCII character) and every
+    // regex needs a letter: a text without one has no Hyperscan match, and
+    // the call's fixed cost is skipped (a ticket's numbers, dates, ids are
+    // each scanned as a document of their own).
+    if (!text.empty() && global_ && (!letters_needed_ || HasLetterOrHigh(text))) {
       hs_error_t rc = hs_scan(global_.get(), text.data(), static_cast<unsigned>(text.size()), 0,
                               sc.scratch.get(), OnMatch, &sc.hits);
       if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hs_scan failed: " + std::to_string(rc));
     }
     // Regex ends: group per regex, merge windows, confirm with RE2.
-    std::vector<std::vector<size_t>> ends(regexes_.size());
+    auto& ends = sc.ends;
+    ends.resize(regexes_.size());
+    for (auto& e : ends) e.clear();
     for (const RawHit& h : sc.hits) {
       if (h.id >= kRegexIdBase) ends[h.id - kRegexIdBase].push_back(h.to);
       else AddKeywordHit(text, h.id, h.to, out.keywords);

@@ -2,6 +2,7 @@
 #include "output/identifier_masker.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "input/byte_source.h"
@@ -36,6 +37,19 @@ std::string IdentifierMasker::Mask(std::string_view text) {
   size_t digits = 0;
   for (char c : text) digits += c >= '0' && c <= '9';
   if (digits < 9) return std::string(text);
+  if (text.size() <= kMemoText) {
+    if (memo_.empty()) memo_.resize(kMemoSlots);
+    Memo& m = memo_[std::hash<std::string_view>()(text) & (kMemoSlots - 1)];
+    if (m.used && m.in == text) return m.out;
+    m.out = MaskScanned(text);
+    m.in.assign(text);
+    m.used = true;
+    return m.out;
+  }
+  return MaskScanned(text);
+}
+
+std::string IdentifierMasker::MaskScanned(std::string_view text) {
   // Two readings, byte for byte the same length as `text`, their findings
   // together: (1) punctuation that names and ids put between words
   // (". _ / @ < > : =" and the like) as a space, so a number glued to it

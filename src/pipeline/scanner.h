@@ -139,6 +139,13 @@ class ScanContext {
   // key, a CSV column header): the context keywords it names label every
   // value in it (DetectOptions::doc_labels). "" = none (plain text, mail).
   void set_field_name(std::string_view name);
+  // The same with the name's labels and triggers already worked out
+  // (DetectorSet::NameLabels, NameTriggers), e.g. once per JSON path.
+  void set_field_labels(uint64_t labels, uint64_t triggers) {
+    detect_opt_.doc_labels = labels;
+    detect_opt_.doc_triggers = triggers;
+  }
+  const DetectorSet& detectors() const { return scanner_->detectors(); }
   uint64_t bytes_scanned() const { return bytes_; }
   // Findings (and OnData) of the next Scan()s start at this input offset;
   // the bytes before it are read as context only (a range of a larger file

@@ -48,6 +48,19 @@ const std::vector<FieldMap>& Maps() {
 // shorter values is added.
 constexpr size_t kMinNumberChars = 6;
 
+// The name a JSON field's value goes under: the last key of its path
+// ("custom_fields[0].cf_fodselsnummer" -> "cf_fodselsnummer", "tags[2]" ->
+// "tags").
+std::string_view LeafKey(std::string_view path) {
+  while (!path.empty() && path.back() == ']') {
+    size_t open = path.rfind('[');
+    if (open == std::string_view::npos) break;
+    path = path.substr(0, open);
+  }
+  size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
 bool PathMatches(const std::string& pattern, const std::string& path) {
   if (pattern == path) return true;
   if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ".*") == 0)
@@ -138,12 +151,15 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
   out.resize(base + o);
 }
 
-// CSV field content to text ("" -> ") with a map back.
-Decoded DecodeCsvField(std::string_view v, bool quoted) {
-  Decoded d;
+// CSV field content to text ("" -> ") with a map back, into `d` (its
+// buffers reused from record to record).
+void DecodeCsvField(std::string_view v, bool quoted, Decoded& d) {
+  d.bytes.clear();
+  d.map.Clear();
+  d.notes.clear();
   if (!quoted) {
     d.bytes.assign(v);
-    return d;
+    return;
   }
   for (size_t i = 0; i < v.size(); ++i) {
     if (v[i] == '"' && i + 1 < v.size() && v[i + 1] == '"') {
@@ -155,7 +171,6 @@ Decoded DecodeCsvField(std::string_view v, bool quoted) {
     }
     d.bytes += v[i];
   }
-  return d;
 }
 
 }  // namespace
@@ -164,6 +179,9 @@ Decoded DecodeCsvField(std::string_view v, bool quoted) {
 struct PathChoice {
   bool selected, html;
   uint64_t matched;  // bit i: --fields pattern i matches the path
+  // DetectorSet::NameLabels / NameTriggers of the path's last key, worked
+  // out once per path (ScanContext::set_field_labels).
+  uint64_t labels, triggers;
 };
 
 struct TicketScanner::Json {
@@ -197,6 +215,10 @@ struct TicketScanner::Extracted {
     // findings are that field's, mapped through this field's maps.
     int mirror_of = -1;
     int mirror_shift = 0;  // offset in this text minus offset in the original's
+    // The labels and triggers of the field's name, when known (JSON paths,
+    // from PathChoice); else the name is looked up when the field is scanned.
+    bool has_labels = false;
+    uint64_t labels = 0, triggers = 0;
   };
   std::string text;
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
@@ -218,6 +240,7 @@ struct TicketScanner::Extracted {
     s.is_number = false;
     s.mirror_of = -1;
     s.mirror_shift = 0;
+    s.has_labels = false;
     return s;
   }
   std::string_view TextOf(const Segment& s) const {
@@ -254,7 +277,11 @@ struct TicketScanner::Extracted {
 };
 
 TicketScanner::TicketScanner(ScanContext& ctx, TicketOptions opt)
-    : ctx_(ctx), opt_(std::move(opt)), json_(std::make_unique<Json>()), x_(std::make_unique<Extracted>()) {}
+    : ctx_(ctx),
+      opt_(std::move(opt)),
+      json_(std::make_unique<Json>()),
+      x_(std::make_unique<Extracted>()),
+      quiet_(std::make_unique<QuietFields>()) {}
 TicketScanner::~TicketScanner() = default;
 
 namespace {
@@ -265,9 +292,11 @@ struct JsonWalk {
   const char* base = nullptr;  // padded copy of the record
   std::string_view record;
   TicketInfo* info = nullptr;
-  std::function<void(std::string_view content, uint32_t raw_begin, const std::string& path, bool html)> emit;
+  std::function<void(std::string_view content, uint32_t raw_begin, const std::string& path, const PathChoice& c)> emit;
   // A number's token as written (never a reformatted double), e.g. 15108695088.
-  std::function<void(std::string_view token, uint32_t raw_begin, const std::string& path)> emit_number;
+  std::function<void(std::string_view token, uint32_t raw_begin, const std::string& path, const PathChoice& c)>
+      emit_number;
+  const DetectorSet* detectors = nullptr;
   int depth = 0;
 
   // Bit i set: include pattern i matches (all bits when there is no list).
@@ -299,7 +328,9 @@ struct JsonWalk {
       }
     }
     const uint64_t m = Selected(norm);
-    Choice c{m != 0, Html(norm), m};
+    const std::string_view leaf = LeafKey(norm);
+    Choice c{m != 0, Html(norm), m, 0, 0};
+    if (!leaf.empty()) c.labels = detectors->NameLabels(leaf), c.triggers = detectors->NameTriggers(leaf);
     *seen |= m;
     if (memo && memo->size() < 4096) memo->emplace(norm, c);
     return c;
@@ -415,7 +446,7 @@ struct JsonWalk {
         k = std::min(k, record.size());
         if (depth <= 3) Capture(norm, record.substr(start, k - start));
         const Choice c = Choose(norm);
-        if (c.selected) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, c.html);
+        if (c.selected) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, c);
         break;
       }
       case od::json_type::number: {
@@ -427,10 +458,12 @@ struct JsonWalk {
         if (depth <= 3) Capture(norm, tok);
         const bool long_enough = tok.size() >= kMinNumberChars;
         if (include && !long_enough) Choose(norm);  // a path --fields names (checked per input)
-        if (long_enough && tok.data() >= base &&
-            static_cast<size_t>(tok.data() - base) + tok.size() <= record.size() && Choose(norm).selected)
-          emit_number(record.substr(static_cast<size_t>(tok.data() - base), tok.size()),
-                      static_cast<uint32_t>(tok.data() - base), path);
+        if (long_enough && tok.data() >= base && static_cast<size_t>(tok.data() - base) + tok.size() <= record.size()) {
+          const Choice c = Choose(norm);
+          if (c.selected)
+            emit_number(record.substr(static_cast<size_t>(tok.data() - base), tok.size()),
+                        static_cast<uint32_t>(tok.data() - base), path, c);
+        }
         break;
       }
       case od::json_type::boolean: {
@@ -527,20 +560,28 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
     place(s, s.is_html ? s.html.bytes : s.decoded.bytes);
   };
-  auto add = [&](uint32_t raw_begin, const std::string& path, bool html, Decoded dec) {
-    Extracted::Segment& s = x.Next();
-    s.raw_begin = raw_begin;
-    s.path = path;
-    s.decoded = std::move(dec);
-    finish(s, html);
-  };
   if (f == TicketFormat::kCsv) {
     x.csv = true;
     info.map = "csv";
     auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
+    // Column names, lower-cased names and name labels: worked out once per
+    // header, not per cell.
+    while (csv_cols_.size() < fields.size()) {
+      const size_t i = csv_cols_.size();
+      CsvColumn col;
+      col.name = i < opt_.csv_header.size() ? opt_.csv_header[i] : std::to_string(i + 1);
+      col.lname = AsciiLower(col.name);
+      col.number = std::to_string(i + 1);
+      if (!col.name.empty()) {
+        col.labels = ctx_.detectors().NameLabels(col.name);
+        col.triggers = ctx_.detectors().NameTriggers(col.name);
+      }
+      csv_cols_.push_back(std::move(col));
+    }
     for (size_t i = 0; i < fields.size(); ++i) {
-      std::string name = i < opt_.csv_header.size() ? opt_.csv_header[i] : std::to_string(i + 1);
-      const std::string lname = AsciiLower(name);
+      const CsvColumn& col = csv_cols_[i];
+      const std::string& name = col.name;
+      const std::string& lname = col.lname;
       std::string_view v = std::string_view(r.bytes).substr(fields[i].start, fields[i].end - fields[i].start);
       if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
       else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
@@ -554,10 +595,17 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       if (!opt_.columns.empty()) {
         bool want = false;
         for (size_t k = 0; k < opt_.columns.size(); ++k)
-          want = want || opt_.columns[k] == name || opt_.columns[k] == std::to_string(i + 1);
+          want = want || opt_.columns[k] == name || opt_.columns[k] == col.number;
         if (!want) continue;
       }
-      add(fields[i].start, name, false, DecodeCsvField(v, fields[i].quoted));
+      Extracted::Segment& s = x.Next();
+      s.raw_begin = fields[i].start;
+      s.path = name;
+      s.has_labels = true;
+      s.labels = col.labels;
+      s.triggers = col.triggers;
+      DecodeCsvField(v, fields[i].quoted, s.decoded);
+      finish(s, false);
     }
     return Status::Ok();
   }
@@ -603,10 +651,15 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.base = padded.data();
   w.record = r.bytes;
   w.info = &info;
-  w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, bool html) {
+  w.detectors = &ctx_.detectors();
+  w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
+    const bool html = c.html;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
     s.path = path;
+    s.has_labels = true;
+    s.labels = c.labels;
+    s.triggers = c.triggers;
     s.decoded.bytes.clear();
     s.decoded.notes.clear();
     if (html) {
@@ -642,10 +695,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     s.text_end = static_cast<uint32_t>(x.text.size());
   };
   // A number is its own field (never a mirror: its redaction differs).
-  w.emit_number = [&](std::string_view token, uint32_t raw_begin, const std::string& path) {
+  w.emit_number = [&](std::string_view token, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
     s.path = path;
+    s.has_labels = true;
+    s.labels = c.labels;
+    s.triggers = c.triggers;
     s.is_number = true;
     s.decoded.bytes.clear();
     s.decoded.notes.clear();
@@ -667,19 +723,6 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
 
 namespace {
 
-// The name a JSON field's value goes under: the last key of its path
-// ("custom_fields[0].cf_fodselsnummer" -> "cf_fodselsnummer", "tags[2]" ->
-// "tags").
-std::string_view LeafKey(std::string_view path) {
-  while (!path.empty() && path.back() == ']') {
-    size_t open = path.rfind('[');
-    if (open == std::string_view::npos) break;
-    path = path.substr(0, open);
-  }
-  size_t dot = path.rfind('.');
-  return dot == std::string_view::npos ? path : path.substr(dot + 1);
-}
-
 // Hands each finding of a record's text to `emit` as (field, offset in the
 // field, bytes in the record) the moment the engine produces it, in record
 // order, with the findings of mirrored fields repeated for them: those
@@ -692,6 +735,7 @@ struct LocatingSink : StreamSink {
   bool mirrors = false;
   Emit* emit = nullptr;
   uint64_t shift = 0;  // the scanned field's offset in the record's text
+  size_t found = 0;    // findings of the field being scanned (before Locate)
   Finding shifted;     // reused
   std::vector<std::pair<Located, Finding>> waiting;
   bool Flush(size_t before) {
@@ -710,6 +754,7 @@ struct LocatingSink : StreamSink {
     return go;
   }
   bool OnFinding(const Finding& found, std::string_view) override {
+    ++this->found;
     shifted = found;
     shifted.start += shift;
     shifted.end += shift;
@@ -763,6 +808,43 @@ class FieldSource final : public ByteSource {
 
 }  // namespace
 
+// Short field texts that gave no finding, by their text and the labels and
+// triggers of their field name: a field's findings depend only on those (and
+// on the filter and reference date, fixed for an input), so the same text
+// under the same labels is not scanned again. Statuses, channels, dates and
+// timestamps recur record after record; scanning each of them (a Hyperscan
+// call, the detectors, the normaliser) was most of what a JSONL scan lost
+// when every field became its own document. Direct-mapped and bounded: a
+// collision overwrites, a hostile export cannot grow it.
+struct TicketScanner::QuietFields {
+  static constexpr size_t kSlots = 4096, kMaxText = 64;
+  struct Slot {
+    uint64_t labels = 0, triggers = 0;
+    std::string text;
+    bool used = false;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(kSlots);
+  const FindingFilter* filter = nullptr;
+  static size_t SlotOf(std::string_view t, uint64_t labels, uint64_t triggers) {
+    uint64_t h = std::hash<std::string_view>()(t) ^ (labels * 0x9E3779B97F4A7C15ull) ^ (triggers * 0xC2B2AE3D27D4EB4Full);
+    return static_cast<size_t>((h ^ (h >> 29)) & (kSlots - 1));
+  }
+  bool Has(std::string_view t, uint64_t labels, uint64_t triggers) const {
+    const Slot& s = slots[SlotOf(t, labels, triggers)];
+    return s.used && s.labels == labels && s.triggers == triggers && s.text == t;
+  }
+  void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
+    Slot& s = slots[SlotOf(t, labels, triggers)];
+    s.used = true;
+    s.labels = labels;
+    s.triggers = triggers;
+    s.text.assign(t);
+  }
+  void Clear() {
+    for (Slot& s : slots) s.used = false;
+  }
+};
+
 // Each field is its own document: scanned alone, so no text of another field
 // (a tag "faktura", a subject "CPR") is context for its values, and its name
 // (the JSON key, the CSV column header) labels every value in it.
@@ -772,14 +854,29 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
   sink.x = &x;
   sink.mirrors = x.HasMirrors();
   sink.emit = &emit;
+  QuietFields& quiet = *quiet_;
+  if (quiet.filter != &filter) {  // the memo holds for one filter
+    quiet.Clear();
+    quiet.filter = &filter;
+  }
+  const DetectOptions& dopt = ctx_.detect_options();
   Status st = Status::Ok();
   for (size_t k = 0; k < x.used && st.ok(); ++k) {
     const Extracted::Segment& seg = x.segments[k];
     if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
-    ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
+    if (seg.has_labels)
+      ctx_.set_field_labels(seg.labels, seg.triggers);
+    else
+      ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
+    const std::string_view text = x.TextOf(seg);
+    // Numbers (ids) rarely recur: not remembered, a lookup would only cost.
+    const bool short_text = text.size() <= QuietFields::kMaxText && !seg.is_number;
+    if (short_text && quiet.Has(text, dopt.doc_labels, dopt.doc_triggers)) continue;
     sink.shift = seg.text_begin;
-    FieldSource src(x.TextOf(seg));
+    sink.found = 0;
+    FieldSource src(text);
     st = ctx_.Scan(src, filter, sink);
+    if (st.ok() && short_text && sink.found == 0) quiet.Add(text, dopt.doc_labels, dopt.doc_triggers);
   }
   ctx_.set_field_name("");
   if (st.ok()) sink.Flush(SIZE_MAX);
@@ -787,6 +884,7 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
 }
 
 void TicketScanner::BeginInput() {
+  quiet_->Clear();
   fields_seen_ = 0;
   records_ = 0;
 }

@@ -52,7 +52,10 @@ class TicketScanner {
   TicketScanner(ScanContext& ctx, TicketOptions opt);
   ~TicketScanner();
   void set_csv(const std::vector<std::string>& header, char delim) {
-    opt_.csv_header = header;
+    if (header != opt_.csv_header) {
+      opt_.csv_header = header;
+      csv_cols_.clear();
+    }
     opt_.csv_delimiter = delim;
   }
   // Findings carry field (the JSON path with indexes, or the CSV column) and
@@ -73,6 +76,7 @@ class TicketScanner {
   // Internal (used by the locating sink in ticket_scanner.cc).
   struct LocatedFinding;
   struct Extracted;
+  struct QuietFields;
 
  private:
   Status Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info);
@@ -86,6 +90,14 @@ class TicketScanner {
   struct Json;                 // the simdjson parser and a padded buffer, reused per record
   std::unique_ptr<Json> json_;
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
+  std::unique_ptr<QuietFields> quiet_;
+  // Per CSV column of opt_.csv_header: its name, lower-cased name, 1-based
+  // number and the name's labels and triggers (built as records need them).
+  struct CsvColumn {
+    std::string name, lname, number;
+    uint64_t labels = 0, triggers = 0;
+  };
+  std::vector<CsvColumn> csv_cols_;  // short field texts that gave no finding (Run)
   Finding finding_;  // the finding handed to the sink, reused
   uint64_t fields_seen_ = 0;  // bit i: --fields / --columns item i matched in this input
   size_t records_ = 0;        // records of this input
