@@ -135,7 +135,10 @@ uint64_t Utf16Offsets::Map(uint64_t d) {
 }
 
 Utf16Source::Utf16Source(std::unique_ptr<ByteSource> in, Utf16Kind kind, size_t keep)
-    : in_(std::move(in)), kind_(kind), keep_(keep) {}
+    : in_(std::move(in)), kind_(kind), keep_(keep) {
+  // The kept text, what one read adds, and room so it never reallocates.
+  hist_.reserve(keep_ + (2u << 20));
+}
 
 namespace {
 // Bytes of the UTF-8 character led by c; 1 for a stray byte (never made by
@@ -176,7 +179,7 @@ Status Utf16Source::Fill() {
   }
   // Drop the text behind the kept window (at a character start).
   const uint64_t unread_from = out8_ - hist8_;
-  if (unread_from > 2 * keep_) {
+  if (unread_from > keep_ + (512u << 10)) {
     size_t drop = static_cast<size_t>(unread_from - keep_);
     size_t k = 0;
     uint64_t units = 0;

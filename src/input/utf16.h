@@ -70,7 +70,7 @@ class Utf16Offsets {
 // file's size.
 class Utf16Source : public ByteSource {
  public:
-  Utf16Source(std::unique_ptr<ByteSource> in, Utf16Kind kind, size_t keep = 4u << 20);
+  Utf16Source(std::unique_ptr<ByteSource> in, Utf16Kind kind, size_t keep = 2u << 20);
   Result<size_t> Read(char* buf, size_t n) override;
   const std::string& name() const override { return in_->name(); }
   // The file offset of UTF-8 offset `d` (an offset inside a character maps

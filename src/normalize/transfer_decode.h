@@ -52,14 +52,14 @@ struct Base64State;
 // bytes stay mappable — older map pieces are dropped, so memory is one range
 // plus the map of `keep` bytes whatever the body's size. The scanner reads
 // it as a ByteSource; its findings lie within its last chunk and overlap,
-// far inside `keep` (4 MiB). Redaction replays the decoded bytes in order with a
+// far inside `keep` (2 MiB). Redaction replays the decoded bytes in order with a
 // second stream (CopyTo / CopyRest, no map). `in` must outlive the stream.
 class TransferStream : public ByteSource {
  public:
   enum Kind { kQuotedPrintable, kBase64 };
   static constexpr size_t kRange = 256 << 10;
   // `range`: input decoded per step (tests use a few bytes).
-  TransferStream(std::string_view in, Kind kind, bool with_map = true, size_t keep = 4u << 20,
+  TransferStream(std::string_view in, Kind kind, bool with_map = true, size_t keep = 2u << 20,
                  size_t range = kRange);
   ~TransferStream() override;
   Result<size_t> Read(char* buf, size_t n) override;
