@@ -33,7 +33,7 @@ check() {  # FILE BOUND_MB_SCAN BOUND_MB_REDACT
   local f=$1 bs=$2 br=$3 kb n red
   /usr/bin/time -f %M -o "$tmp/rss" "$bin" scan --format jsonl "$tmp/in/$f" > "$tmp/scan.out" 2> "$tmp/err"
   rc=$?
-  kb=$(tail -1 "$tmp/rss"); n=$(wc -l < "$tmp/scan.out"); scan_kb=$kb
+  kb=$(tail -1 "$tmp/rss"); n=$(wc -l < "$tmp/scan.out"); scan_kb=$kb scan_n=$n
   echo "scan   $f: exit $rc, $n findings, peak $((kb / 1024)) MB (bound $bs MB)"
   [ "$rc" = 1 ] && [ "$n" -gt $((mb * 20000)) ] || { echo "FAIL: scan $f did not report its findings"; cat "$tmp/err"; fail=1; }
   [ "$kb" -lt $((bs * 1024)) ] || { echo "FAIL: scan $f peak RSS over the bound"; fail=1; }
@@ -49,6 +49,12 @@ mbof() { echo $(( $(stat -c %s "$tmp/in/$1") / 1048576 + 1 )); }
 check dense.txt 48 48
 text_scan=$((scan_kb / 1024)) text_red=$((red_kb / 1024))
 check dense-utf16-all.txt $((text_scan + 8)) $((text_red + 8))
+# batch splits a text file over 16 MiB into ranges: a UTF-16 one must stay
+# whole (its ranges read as UTF-8 found nothing, exit 0)
+"$bin" batch --report "$tmp/rep" "$tmp/in/dense-utf16-all.txt" > /dev/null 2> "$tmp/err"
+rc=$?; nb=$(wc -l < "$tmp/rep/findings.jsonl" 2>/dev/null || echo 0)
+echo "batch  dense-utf16-all.txt: exit $rc, $nb findings"
+[ "$rc" = 1 ] && [ "$nb" = "$scan_n" ] || { echo "FAIL: batch of UTF-16 text did not report its findings"; cat "$tmp/err"; fail=1; }
 m=$(mbof dense-8bit.eml)
 check dense-8bit.eml $((32 + 4 * m)) $((32 + 4 * m))
 eml_scan=$((scan_kb / 1024)) eml_red=$((red_kb / 1024))

@@ -487,6 +487,7 @@ class CountingSource : public ByteSource {
     return r;
   }
   const std::string& name() const override { return in_.name(); }
+  uint64_t SizeHint() const override { return in_.SizeHint(); }
   uint64_t added() const { return added_; }
 
  private:
