@@ -115,16 +115,15 @@ size_t QpRange(std::string_view in, size_t i, size_t to, std::string& out, uint6
   return i;
 }
 
-int8_t Base64At(unsigned char c) {
+const std::array<int8_t, 256>& Base64Table() {
   static const auto kTable = [] {
     std::array<int8_t, 256> t{};
     t.fill(-1);
     for (int c = 0; c < 256; ++c) t[c] = static_cast<int8_t>(Base64Value(static_cast<unsigned char>(c)));
     return t;
   }();
-  return kTable[c];
+  return kTable;
 }
-
 
 // Base64, in[i, to) appended to `out` (offsets from `base`), one line at a
 // time; the map has one piece per line (a finding maps back to the base64
@@ -137,15 +136,21 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   const size_t n = in.size();
   const size_t o0 = outs.size();
+  // The table and the quantum in locals: stores through `out` (char) could
+  // alias the state, and a static's guard per character was measurable.
+  const int8_t* tab = Base64Table().data();
+  uint32_t acc = st.acc;
+  int have = st.have;
+  bool noise = st.noise;
   outs.resize(o0 + (to > i ? to - i : 0) / 4 * 3 + 12);
   char* out = outs.data();
   size_t o = o0;
   auto flush = [&] {
-    int bytes = st.have * 6 / 8;
-    uint32_t v = st.acc << (6 * (4 - st.have));
+    int bytes = have * 6 / 8;
+    uint32_t v = acc << (6 * (4 - have));
     for (int b = 0; b < bytes; ++b) out[o++] = static_cast<char>((v >> (16 - 8 * b)) & 0xFF);
-    st.acc = 0;
-    st.have = 0;
+    acc = 0;
+    have = 0;
   };
   while (i < to) {
     if (!st.in_line) {
@@ -160,8 +165,8 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
     const size_t content_end = st.content_end;
     const size_t seg_end = std::min(content_end, to);
     while (i < seg_end) {
-      if (st.have == 0 && i + 4 <= content_end) {  // whole quanta
-        int a0 = Base64At(s[i]), a1 = Base64At(s[i + 1]), a2 = Base64At(s[i + 2]), a3 = Base64At(s[i + 3]);
+      if (have == 0 && i + 4 <= content_end) {  // whole quanta
+        int a0 = tab[s[i]], a1 = tab[s[i + 1]], a2 = tab[s[i + 2]], a3 = tab[s[i + 3]];
         if ((a0 | a1 | a2 | a3) >= 0) {
           uint32_t v = (static_cast<uint32_t>(a0) << 18) | (static_cast<uint32_t>(a1) << 12) |
                        (static_cast<uint32_t>(a2) << 6) | static_cast<uint32_t>(a3);
@@ -173,19 +178,19 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
           continue;
         }
       }
-      int v = Base64At(s[i]);
+      int v = tab[s[i]];
       if (v < 0) {
         if (s[i] == '=') {
-          if (st.have >= 2) flush();
-          else st.have = 0, st.acc = 0;
+          if (have >= 2) flush();
+          else have = 0, acc = 0;
         } else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
-          st.noise = true;
+          noise = true;
         }
         ++i;
         continue;
       }
-      st.acc = (st.acc << 6) | static_cast<uint32_t>(v);
-      if (++st.have == 4) flush();
+      acc = (acc << 6) | static_cast<uint32_t>(v);
+      if (++have == 4) flush();
       ++i;
     }
     const uint32_t od = static_cast<uint32_t>(base + o);
@@ -226,6 +231,9 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
     i = e < n ? e + 1 : e;
     st.in_line = false;
   }
+  st.acc = acc;
+  st.have = have;
+  st.noise = noise;
   outs.resize(o);
   return i;
 }
