@@ -11,6 +11,7 @@ OUTDIR/dense-8bit.eml     one text/plain part, 8bit
 OUTDIR/dense-qp.eml       one text/plain part, quoted-printable
 OUTDIR/dense-b64.eml      one text/plain part, base64
 OUTDIR/dense.jsonl        one Zendesk-style ticket whose description holds the text
+OUTDIR/dense-utf16.txt    the first half of the text in UTF-16 (little-endian, BOM)
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
 1950-1999, individual numbers 000-499): about one finding per 29 bytes.
@@ -79,6 +80,9 @@ def main():
         with open(os.path.join(outdir, "dense-%s.eml" % name), "wb") as f:
             f.write((head + "Content-Transfer-Encoding: %s\n\n" % cte).encode())
             f.write(body)
+    with open(os.path.join(outdir, "dense-utf16.txt"), "wb") as f:
+        half = t[:t.rfind("\n", 0, len(t) // 2) + 1]
+        f.write(half.encode("utf-16"))
     rec = {"id": 1, "subject": "dense", "description": t, "created_at": "2024-01-02T03:04:05Z"}
     with open(os.path.join(outdir, "dense.jsonl"), "w") as f:
         f.write(json.dumps(rec, ensure_ascii=False) + "\n")

@@ -520,12 +520,15 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     src = std::move(opened->source);
     opened_utf16 = opened->utf16;
   }
-  // UTF-16 text, CSV or JSON: decoded whole (up to --max-message-size),
+  // UTF-16 text: decoded as it is read; CSV or JSON: decoded whole (up to --max-message-size);
   // redacted as UTF-8 and written back as UTF-16 in the same byte order,
   // with the BOM if it had one.
   Utf16Kind utf16;
   std::string utf16_text;
-  if (src && opened_utf16.utf16) {
+  if (src && opened_utf16.utf16 && fmt == InputFormat::kText) {
+    utf16 = opened_utf16;  // text: decoded as it is read (issue 12 #9)
+    src = std::make_unique<Utf16Source>(std::move(src), utf16);
+  } else if (src && opened_utf16.utf16) {
     utf16 = opened_utf16;
     auto raw = ReadAll(*src, path, c.max_message);
     if (!raw) return fail(raw.error().message() + " (UTF-16 text is read whole); nothing written");

@@ -79,6 +79,27 @@ struct Utf16Findings : StreamSink {
   }
 };
 
+// Findings of UTF-16 text decoded as it is read (Utf16Source).
+struct Utf16StreamFindings : StreamSink {
+  StreamSink& to;
+  Utf16Source& dec;
+  Finding mapped;
+  bool lost = false;  // an offset behind the kept window: never expected, fails closed
+  Utf16StreamFindings(StreamSink& t, Utf16Source& d) : to(t), dec(d) {}
+  bool OnFinding(const Finding& f, std::string_view raw) override {
+    mapped = f;
+    if (!dec.Map(f.start, mapped.start) || !dec.Map(f.end, mapped.end)) {
+      lost = true;
+      return false;
+    }
+    return to.OnFinding(mapped, raw);
+  }
+  void OnNote(std::string_view part, std::string_view text) override { to.OnNote(part, text); }
+  void OnAttachment(std::string_view part, std::string_view type, std::string_view name, uint64_t size) override {
+    to.OnAttachment(part, type, name, size);
+  }
+};
+
 }  // namespace
 
 std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std::string& forced,
@@ -470,6 +491,7 @@ class CountingSource : public ByteSource {
     return r;
   }
   const std::string& name() const override { return in_.name(); }
+  uint64_t SizeHint() const override { return in_.SizeHint(); }
   uint64_t added() const { return added_; }
 
  private:
@@ -626,8 +648,20 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   int64_t mtime = -1;
   struct stat st;
   if (!in.stream && in.path != "-" && stat(in.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) mtime = st.st_mtime;
+  if (src && opened_utf16.utf16 && format == InputFormat::kText) {
+    // UTF-16 text: decoded as it is read, findings mapped back to the
+    // file's bytes (Utf16Source; issue 12 #9).
+    sink.SetPath(in.path);
+    Utf16Source dec(std::move(src), opened_utf16);
+    Utf16StreamFindings mapped(sink, dec);
+    Status st = s.ctx.Scan(dec, filter, mapped);
+    if (st.ok() && mapped.lost) st = Error(ErrorCode::kInternal, "a finding fell behind the decoded UTF-16 window");
+    if (!st.ok()) error(in.path + ": " + st.message());
+    if (s.progress) *s.progress += dec.raw_bytes();
+    return s.progress ? dec.raw_bytes() : 0;
+  }
   if (src && opened_utf16.utf16) {
-    // UTF-16: read whole (up to --max-message-size; larger is an error,
+    // UTF-16 ticket exports: read whole (up to --max-message-size; larger is an error,
     // not a partial scan), decoded to UTF-8, findings mapped back.
     auto raw = ReadAll(*src, in.path, max_message);
     if (!raw) {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "extract/extractor.h"
+#include "input/utf16.h"
 
 namespace nordpii {
 
@@ -41,6 +42,18 @@ namespace {
 bool Split(const Input& in, uint64_t range_bytes, std::vector<Input>& out) {
   int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
+  {
+    // UTF-16 text is not split (its ranges would be read as UTF-8 and find
+    // nothing): one item, decoded as it is read (Utf16Source).
+    char head[8192];
+    ssize_t n;
+    do n = ::pread(fd, head, sizeof head, 0);
+    while (n < 0 && errno == EINTR);
+    if (n > 0 && SniffUtf16(std::string_view(head, static_cast<size_t>(n))).utf16) {
+      ::close(fd);
+      return false;
+    }
+  }
   const bool mbox = in.format == InputFormat::kMbox, jsonl = in.format == InputFormat::kJsonl;
   std::vector<Input> ranges;
   std::string buf;

@@ -26,6 +26,12 @@ class FdSource : public ByteSource {
     }
   }
   const std::string& name() const override { return name_; }
+  uint64_t SizeHint() const override {
+    struct stat st;
+    if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    off_t at = lseek(fd_, 0, SEEK_CUR);
+    return at >= 0 && at < st.st_size ? static_cast<uint64_t>(st.st_size - at) : 0;
+  }
 
  private:
   int fd_;
@@ -68,6 +74,10 @@ class PrefixSource : public ByteSource {
     return rest_->Read(buf, n);
   }
   const std::string& name() const override { return rest_->name(); }
+  uint64_t SizeHint() const override {
+    uint64_t rest = rest_->SizeHint();
+    return rest == 0 ? 0 : rest + (prefix_.size() - pos_);
+  }
 
  private:
   std::string prefix_;

@@ -31,6 +31,10 @@ class ByteSource {
   // much as the copy; see README, Performance.)
   virtual bool CanView() const { return false; }
   virtual std::string_view View(uint64_t /*offset*/, size_t /*n*/) const { return {}; }
+  // Bytes left to read when known (a regular file: its size less what was
+  // read), else 0. Only a hint for sizing a buffer (ReadAll): the file may
+  // change while it is read.
+  virtual uint64_t SizeHint() const { return 0; }
 };
 
 // Opens a file, or stdin for "-". Errors name the path and the reason.

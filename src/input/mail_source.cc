@@ -230,8 +230,11 @@ Result<std::string> ReadAll(ByteSource& in, const std::string& path, size_t max)
   ByteSource* src = &in;
   std::string out;
   size_t have = 0;
+  // A file is read into a buffer of its size (growing by doubling held up
+  // to twice a large message; issue 12 #9).
+  if (uint64_t hint = src->SizeHint(); hint > 0 && hint <= max) out.reserve(static_cast<size_t>(hint) + 1);
   for (;;) {
-    out.resize(have + (1 << 16));
+    out.resize(out.capacity() > have + (have > 0 ? 0 : 4096) ? out.capacity() : have + (1 << 16));
     auto r = src->Read(out.data() + have, out.size() - have);
     if (!r) return r.error();
     if (*r == 0) break;

@@ -2,6 +2,7 @@
 #include "input/utf16.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace nordpii {
@@ -131,6 +132,95 @@ uint64_t Utf16Offsets::Map(uint64_t d) {
     at16_ += len == 4 ? 4 : 2;
   }
   return base_ + at16_;
+}
+
+Utf16Source::Utf16Source(std::unique_ptr<ByteSource> in, Utf16Kind kind, size_t keep)
+    : in_(std::move(in)), kind_(kind), keep_(keep) {
+  // The kept text, what one read adds, and room so it never reallocates.
+  hist_.reserve(keep_ + (2u << 20));
+}
+
+namespace {
+// Bytes of the UTF-8 character led by c; 1 for a stray byte (never made by
+// Utf16ToUtf8, which writes valid UTF-8 only).
+inline size_t Utf8Len(unsigned char c) { return c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4; }
+}  // namespace
+
+Status Utf16Source::Fill() {
+  constexpr size_t kRead = 256 << 10;
+  const size_t have = raw_pending_.size();
+  raw_pending_.resize(have + kRead);
+  auto r = in_->Read(raw_pending_.data() + have, kRead);
+  if (!r) {
+    raw_pending_.resize(have);
+    return r.error();
+  }
+  raw_pending_.resize(have + *r);
+  raw_ += *r;
+  if (*r == 0) eof_ = true;
+  size_t from = 0;
+  if (!bom_skipped_) {
+    if (kind_.bom) {
+      if (raw_pending_.size() < 2 && !eof_) return Status::Ok();
+      from = std::min<size_t>(2, raw_pending_.size());
+      hist16_ = from;
+      at16_ = from;
+    }
+    bom_skipped_ = true;
+  }
+  size_t end = raw_pending_.size();
+  if (!eof_) {
+    end = from + (end - from) / 2 * 2;  // whole code units
+    if (end - from >= 2) {  // a high surrogate waits for its pair
+      auto a = static_cast<unsigned char>(raw_pending_[end - 2]), b = static_cast<unsigned char>(raw_pending_[end - 1]);
+      uint32_t u = kind_.big_endian ? static_cast<uint32_t>(a << 8 | b) : static_cast<uint32_t>(b << 8 | a);
+      if (u >= 0xD800 && u < 0xDC00) end -= 2;
+    }
+  }
+  // Drop the text behind the kept window (at a character start).
+  const uint64_t unread_from = out8_ - hist8_;
+  if (unread_from > keep_ + (512u << 10)) {
+    size_t drop = static_cast<size_t>(unread_from - keep_);
+    size_t k = 0;
+    uint64_t units = 0;
+    while (k < drop) {
+      size_t len = Utf8Len(static_cast<unsigned char>(hist_[k]));
+      k += len;
+      units += len == 4 ? 4 : 2;
+    }
+    hist_.erase(0, k);
+    hist8_ += k;
+    hist16_ += units;
+    if (at8_ < hist8_) at8_ = hist8_, at16_ = hist16_;
+  }
+  Utf16ToUtf8(std::string_view(raw_pending_).substr(from, end - from), kind_.big_endian, hist_);
+  raw_pending_.erase(0, end);
+  return Status::Ok();
+}
+
+Result<size_t> Utf16Source::Read(char* buf, size_t n) {
+  while (out8_ - hist8_ == hist_.size()) {
+    if (eof_) return size_t{0};
+    if (Status st = Fill(); !st.ok()) return st;
+  }
+  size_t at = static_cast<size_t>(out8_ - hist8_);
+  size_t k = std::min(n, hist_.size() - at);
+  std::memcpy(buf, hist_.data() + at, k);
+  out8_ += k;
+  return k;
+}
+
+bool Utf16Source::Map(uint64_t d, uint64_t& file_offset) {
+  if (d < hist8_) return false;
+  if (d < at8_) at8_ = hist8_, at16_ = hist16_;
+  const uint64_t end8 = hist8_ + hist_.size();
+  while (at8_ < d && at8_ < end8) {
+    size_t len = Utf8Len(static_cast<unsigned char>(hist_[static_cast<size_t>(at8_ - hist8_)]));
+    at8_ += len;
+    at16_ += len == 4 ? 4 : 2;
+  }
+  file_offset = at16_;
+  return true;
 }
 
 }  // namespace nordpii

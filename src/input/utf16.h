@@ -16,8 +16,11 @@
 #define NORDPII_INPUT_UTF16_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "input/byte_source.h"
 
 namespace nordpii {
 
@@ -54,6 +57,39 @@ class Utf16Offsets {
   std::string_view text_;
   uint64_t base_;
   uint64_t at8_ = 0, at16_ = 0;
+};
+
+// UTF-16 text decoded to UTF-8 as it is read (issue 12 #9: a UTF-16 file
+// was read and decoded whole, ~2.5x its size in memory): 256 KiB of input
+// at a time, a surrogate pair or an odd byte cut at a read's end waits for
+// the next; the same UTF-8 as Utf16ToUtf8 of the whole. The BOM (kind.bom)
+// is skipped. Offsets in the UTF-8 output map back to the file's bytes for
+// the newest `keep` bytes of output (the decoded text is kept that far back
+// and walked as Utf16Offsets does; findings lie in the scanner's last chunk
+// and overlap, far inside it): memory is `keep` plus one read, whatever the
+// file's size.
+class Utf16Source : public ByteSource {
+ public:
+  Utf16Source(std::unique_ptr<ByteSource> in, Utf16Kind kind, size_t keep = 2u << 20);
+  Result<size_t> Read(char* buf, size_t n) override;
+  const std::string& name() const override { return in_->name(); }
+  // The file offset of UTF-8 offset `d` (an offset inside a character maps
+  // after it); false when `d` is older than the kept text.
+  bool Map(uint64_t d, uint64_t& file_offset);
+  uint64_t raw_bytes() const { return raw_; }  // file bytes read so far
+
+ private:
+  Status Fill();
+  std::unique_ptr<ByteSource> in_;
+  Utf16Kind kind_;
+  size_t keep_;
+  bool eof_ = false, bom_skipped_ = false;
+  std::string raw_pending_;  // input bytes not decoded yet (a cut pair or byte)
+  std::string hist_;         // UTF-8 output from hist8_ on (the kept text and what is not read yet)
+  uint64_t hist8_ = 0, hist16_ = 0;  // hist_[0]'s UTF-8 offset and file offset
+  uint64_t out8_ = 0;                // UTF-8 bytes handed out (hist_ from out8_ - hist8_ is unread)
+  uint64_t at8_ = 0, at16_ = 0;      // the last Map position (walks go on from it)
+  uint64_t raw_ = 0;
 };
 
 }  // namespace nordpii

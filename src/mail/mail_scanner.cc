@@ -270,13 +270,18 @@ struct UnitSink : StreamSink {
   bool drop_email = false;  // address headers: their addresses are not a leak
   uint64_t shift = 0;       // the scanned text's offset in the unit's text (a CSV cell)
   Finding shifted;          // reused
-  bool OnFinding(const Finding& f, std::string_view) override {
+  bool lost = false;        // a finding behind a streamed part's mappable window
+  bool OnFinding(const Finding& f, std::string_view raw) override {
     if (drop_email && f.type == "email") return true;
-    if (shift == 0) return h->Found(*u, f);
+    if (u->stream && f.start < u->stream->mapped_from()) {  // never expected: fail closed
+      lost = true;
+      return false;
+    }
+    if (shift == 0) return h->Found(*u, f, raw);
     shifted = f;
     shifted.start += shift;
     shifted.end += shift;
-    return h->Found(*u, shifted);
+    return h->Found(*u, shifted, raw);
   }
 };
 
@@ -320,6 +325,30 @@ void CsvCells(std::string_view t, std::vector<CsvCell>& out) {
     }
     ++i;
   }
+}
+
+// True when a transfer-decoded body is valid UTF-8 (ValidUtf8 of the whole),
+// decoded a range at a time: a sequence cut at a range's end waits for the
+// next.
+bool StreamValidUtf8(std::string_view body, TransferStream::Kind kind) {
+  TransferStream ts(body, kind, false);
+  std::string carry;
+  bool ok = true;
+  Status s = ts.CopyRest([&](std::string_view b) {
+    if (!ok) return;
+    carry.append(b);
+    size_t cut = carry.size();
+    for (size_t k = 1; k <= 4 && k <= carry.size(); ++k) {
+      auto c = static_cast<unsigned char>(carry[carry.size() - k]);
+      if ((c & 0xC0) == 0x80) continue;  // a continuation byte
+      size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+      if (len > k) cut = carry.size() - k;
+      break;
+    }
+    ok = ValidUtf8(std::string_view(carry).substr(0, cut));
+    carry.erase(0, cut);
+  });
+  return s.ok() && ok && ValidUtf8(carry);
 }
 
 bool CsvPart(const MimeEntity& e) {
@@ -418,6 +447,12 @@ struct MailScanner::Unit {
   std::string encoding;     // bodies: the transfer encoding the bytes are written back in
   bool attachment = false;  // listed as an attachment (not a text part)
   std::vector<JoinedParam> joined;  // headers: RFC 2231 parameters scanned joined
+  // A large QP/base64 UTF-8 body scanned as a stream (MailLimits::
+  // stream_part_bytes): text, bytes and utf8 stay empty; the text is the
+  // stream's output (identical to the bytes) and maps through its map.
+  std::unique_ptr<TransferStream> stream;
+  std::string_view encoded;  // the body the stream decodes (redaction replays it)
+  TransferStream::Kind stream_kind = TransferStream::kBase64;
   // Bodies replaced whole by a notice when they have findings (a document,
   // binary data): what they are, for the notice. Empty for text.
   std::string whole;
@@ -493,11 +528,14 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   size_t decoded_total = 0;
   OffsetMap unfold_map;
   std::string unfolded;
+  auto scan_source = [&](ByteSource& src, StreamSink& c) -> Status {
+    if (deadline_ == std::chrono::steady_clock::time_point::max()) return ctx_.Scan(src, filter, c);
+    DeadlineSource timed(src, deadline_);
+    return ctx_.Scan(timed, filter, c);
+  };
   auto scan = [&](std::string_view text, StreamSink& c) -> Status {
     auto src = StringSource(text, "");
-    if (deadline_ == std::chrono::steady_clock::time_point::max()) return ctx_.Scan(*src, filter, c);
-    DeadlineSource timed(*src, deadline_);
-    return ctx_.Scan(timed, filter, c);
+    return scan_source(*src, c);
   };
   std::vector<CsvCell> cells;
   // Scans a unit; its findings go to h.Found as they are produced.
@@ -527,6 +565,12 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       ctx_.set_field_name("");
       return Status::Ok();
     }
+    if (u.stream) {
+      Status st = scan_source(*u.stream, c);
+      if (st.ok() && c.lost)
+        return Error(ErrorCode::kInternal, "a finding fell behind the decoded window of a streamed part");
+      return st;
+    }
     return scan(u.text, c);
   };
   // Begin, scan, End for one unit; a scan error (a deadline) is noted as
@@ -553,6 +597,26 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       return false;
     }
     u.encoding = encoding;
+    const bool encoded = encoding == "quoted-printable" || encoding == "base64";
+    if (encoded && body.size() > limits_.stream_part_bytes && !is_html && !CsvPart(*u.entity)) {
+      // A large UTF-8 part: decoded and scanned a range at a time.
+      const auto kind = encoding == "base64" ? TransferStream::kBase64 : TransferStream::kQuotedPrintable;
+      std::string cs = charset;
+      bool utf8 = cs == "utf-8" || cs == "utf8";
+      if (!utf8 && (cs.empty() || cs == "us-ascii" || cs == "ascii") && StreamValidUtf8(body, kind)) {
+        cs = "utf-8";
+        utf8 = true;
+      }
+      if (utf8) {
+        u.charset_label = cs;
+        u.is_html = false;
+        u.encoded = body;
+        u.stream_kind = kind;
+        u.stream = std::make_unique<TransferStream>(body, kind);
+        u.maps = {&u.charset.map, &u.stream->map()};
+        return true;
+      }
+    }
     if (encoding == "quoted-printable") {
       u.transfer = DecodeQuotedPrintable(body);
     } else if (encoding == "base64") {
@@ -590,6 +654,13 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
     return true;
+  };
+  // After a streamed part: its decoded size counts and its repair notes
+  // (known once it is decoded) are added.
+  auto streamed_done = [&](Unit& u) {
+    if (!u.stream) return;
+    decoded_total += u.stream->produced();
+    for (auto& n : u.stream->notes()) notes.push_back("part " + u.part + ": " + n);
   };
   // A multipart's preamble or epilogue: plain text in no charset.
   auto structural_text = [&](const MimeEntity& e, uint32_t from, uint32_t to, const char* what) {
@@ -692,7 +763,10 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         const bool utf16 = bytes.size() >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF));
         if (utf16 || LooksLikeText(bytes)) {
           notes.push_back("part " + u.part + ": attachment with no text extractor read as text");
-          if (decode_text(u, body, e.encoding, utf16 ? "utf-16" : "utf-8", false)) visit(u, "part " + u.part);
+          if (decode_text(u, body, e.encoding, utf16 ? "utf-16" : "utf-8", false)) {
+            visit(u, "part " + u.part);
+            streamed_done(u);
+          }
           continue;
         }
         u.transfer = std::move(transfer);
@@ -730,7 +804,10 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     const std::string fn = AsciiLower(e.filename);
     bool html = (e.type == "text" && e.subtype == "html") || EndsWith(fn, ".html") || EndsWith(fn, ".htm");
-    if (decode_text(u, body, e.encoding, e.charset, html)) visit(u, "part " + u.part);
+    if (decode_text(u, body, e.encoding, e.charset, html)) {
+      visit(u, "part " + u.part);
+      streamed_done(u);
+    }
   }
   {
     const bool was_incomplete = incomplete;
@@ -761,11 +838,10 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
       std::string type = u.entity->type + "/" + u.entity->subtype;
       sink.OnAttachment(u.part, type, SafeName(u.entity->filename), u.region_end - u.region);
     }
-    bool Found(Unit& u, const Finding& found) {
+    bool Found(Unit& u, const Finding& found, std::string_view value) {
       if (stop) return false;
       f = found;
       if (u.doc) {  // a finding in a document: the whole part is its range
-        std::string_view value = u.text.substr(found.start, found.end - found.start);
         lines.To(u.region);
         f.part = u.part;
         f.field = std::string(DocFormatName(u.doc_format)) + ":" + u.doc->Location(found.start);
@@ -778,7 +854,6 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
         return !stop;
       }
       ByteRange r = MapBack({static_cast<uint32_t>(found.start), static_cast<uint32_t>(found.end)}, u.maps);
-      std::string_view value = u.text.substr(found.start, found.end - found.start);
       f.part = u.part;
       f.field = u.field;
       f.part_offset = static_cast<int64_t>(found.start);
@@ -1054,9 +1129,24 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       deferred.clear();
       deferred_entity = nullptr;
     }
+    // The part's decoded bytes [from, to) to the encoder: a view of them,
+    // or for a streamed part a second decoding of the body in order.
+    std::unique_ptr<TransferStream> replay;
+    void PutBytes(Unit& u, uint64_t from, uint64_t to) {
+      if (!u.stream) return Put(u.bytes.substr(from, to - from));
+      if (!replay) replay = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false);
+      if (status.ok()) Fail(replay->CopyTo(from, nullptr));
+      if (status.ok()) Fail(replay->CopyTo(to, [&](std::string_view b) { Put(b); }));
+    }
+    void PutRest(Unit& u, uint64_t from) {
+      if (!u.stream) return Put(u.bytes.substr(from));
+      if (!replay) replay = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false);
+      if (status.ok()) Fail(replay->CopyTo(from, nullptr));
+      if (status.ok()) Fail(replay->CopyRest([&](std::string_view b) { Put(b); }));
+    }
     void FlushPending(Unit& u) {
       if (!have_pending) return;
-      Put(u.bytes.substr(bpos, pending.start - bpos));
+      PutBytes(u, bpos, pending.start);
       Put(pending.bytes);
       if (u.is_html) {
         std::string tags;
@@ -1082,20 +1172,20 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       hits.clear();
       rebuild = false;
       enc.reset();
+      replay.reset();
       bpos = 0;
       have_pending = false;
       to_bytes = u.header ? u.maps
                           : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
                                        : std::vector<const OffsetMap*>{&u.charset.map});
     }
-    bool Found(Unit& u, const Finding& f) {
+    bool Found(Unit& u, const Finding& f, std::string_view value) {
       if (!status.ok()) return false;
       if (!u.whole.empty()) {  // a document or binary attachment: replaced whole at its end
         ++count;
         if (std::find(types.begin(), types.end(), f.type) == types.end()) types.push_back(f.type);
         return true;
       }
-      std::string_view value = u.text.substr(f.start, f.end - f.start);
       std::string rep = Replacement(f, value, style);
       ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
       ++count;
@@ -1253,7 +1343,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
         return;
       }
       FlushPending(u);
-      Put(u.bytes.substr(bpos));
+      PutRest(u, bpos);
       if (status.ok()) Fail(enc->Finish());
       std::string_view region = msg.substr(u.region, u.region_end - u.region);
       const std::string& te = u.encoding;

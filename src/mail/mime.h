@@ -42,6 +42,10 @@ struct MailLimits {
   size_t max_message_bytes = 64u << 20;       // larger messages are reported, not parsed
   size_t max_decoded_bytes = 256u << 20;      // decoded text per message, all parts
   bool ocr = false;                           // image attachments are documents (OCR)
+  // A quoted-printable or base64 UTF-8 text part (not HTML, not CSV) whose
+  // encoded body is larger is decoded and scanned a range at a time
+  // (TransferStream), not held decoded; same findings and redaction.
+  size_t stream_part_bytes = 4u << 20;
 };
 
 struct HeaderField {

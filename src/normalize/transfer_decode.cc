@@ -46,16 +46,34 @@ struct ConverterDeleter {
 
 }  // namespace
 
-Decoded DecodeQuotedPrintable(std::string_view in) {
-  Decoded d;
-  d.bytes.reserve(in.size());
+// Base64 decoder state carried from one range to the next: the quantum in
+// progress and the line in progress (a line longer than a range keeps one
+// map piece, created with the line's final source end).
+struct Base64State {
+  uint32_t acc = 0;
+  int have = 0;
+  bool noise = false;
+  bool in_line = false, piece = false;
+  size_t line_src = 0, content_end = 0, line_end = 0;
+  uint64_t line_dst = 0;
+};
+
+namespace {
+
+// Quoted-printable, in[i, to) appended to `out` (its offsets start at
+// `base`): an escape or soft break that starts before `to` is taken whole
+// (lookahead reads up to in.size()), so decoding a body in consecutive
+// ranges gives exactly the bytes and map of decoding it at once. Returns
+// where it stopped (>= to). `map` may be null (bytes only).
+size_t QpRange(std::string_view in, size_t i, size_t to, std::string& out, uint64_t base, OffsetMap* map,
+               bool& malformed) {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  size_t n = in.size();
-  for (size_t i = 0; i < n;) {
+  const size_t n = in.size();
+  while (i < to) {
     if (s[i] != '=') {  // copy the run up to the next '=' at once
-      const void* eq = std::memchr(s + i, '=', n - i);
-      size_t e = eq ? static_cast<size_t>(static_cast<const unsigned char*>(eq) - s) : n;
-      d.bytes.append(reinterpret_cast<const char*>(s + i), e - i);
+      const void* eq = std::memchr(s + i, '=', to - i);
+      size_t e = eq ? static_cast<size_t>(static_cast<const unsigned char*>(eq) - s) : to;
+      out.append(reinterpret_cast<const char*>(s + i), e - i);
       i = e;
       continue;
     }
@@ -64,57 +82,69 @@ Decoded DecodeQuotedPrintable(std::string_view in) {
     while (k < n && (s[k] == ' ' || s[k] == '\t')) ++k;
     if (k < n && (s[k] == '\n' || (s[k] == '\r' && k + 1 < n && s[k + 1] == '\n'))) {
       size_t end = k + (s[k] == '\r' ? 2 : 1);
-      uint32_t at = static_cast<uint32_t>(d.bytes.size());
-      AddPiece(d.map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(end));
+      uint32_t at = static_cast<uint32_t>(base + out.size());
+      if (map) AddPiece(*map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(end));
       i = end;
       continue;
     }
     if (i + 2 < n) {
       int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
-        uint32_t at = static_cast<uint32_t>(d.bytes.size());
+        uint32_t at = static_cast<uint32_t>(base + out.size());
         unsigned char b = static_cast<unsigned char>(hi * 16 + lo);
-        d.bytes.push_back(static_cast<char>(b));
+        out.push_back(static_cast<char>(b));
         // A UTF-8 continuation byte right after another escape joins its
         // piece: one piece per encoded character ("=C3=A5" -> "å"), not per
         // byte (the map was most of the decoding time for Nordic text).
-        const auto& pc = d.map.pieces();
-        if ((b & 0xC0) == 0x80 && !pc.empty() && pc.back().dst_end == at && pc.back().src_end == i &&
-            pc.back().dst_end > pc.back().dst_begin)
-          d.map.ExtendLast(at + 1, static_cast<uint32_t>(i + 3));
-        else
-          d.map.Add(at, at + 1, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 3));
+        if (map) {
+          const auto& pc = map->pieces();
+          if ((b & 0xC0) == 0x80 && !pc.empty() && pc.back().dst_end == at && pc.back().src_end == i &&
+              pc.back().dst_end > pc.back().dst_begin)
+            map->ExtendLast(at + 1, static_cast<uint32_t>(i + 3));
+          else
+            map->Add(at, at + 1, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 3));
+        }
         i += 3;
         continue;
       }
     }
-    if (d.notes.empty()) d.notes.push_back("malformed quoted-printable escape kept literally");
-    d.bytes.push_back('=');
+    malformed = true;
+    out.push_back('=');
     ++i;
   }
-  return d;
+  return i;
 }
 
-Decoded DecodeBase64(std::string_view in) {
-  // Table-driven, one line at a time; the map has one piece per line (a
-  // finding maps back to the base64 line(s) holding it: exact offsets inside
-  // base64 mean nothing to a reader, and a piece per 4-character quantum made
-  // the map the main cost of decoding) plus a deletion per line break.
+const std::array<int8_t, 256>& Base64Table() {
   static const auto kTable = [] {
     std::array<int8_t, 256> t{};
     t.fill(-1);
     for (int c = 0; c < 256; ++c) t[c] = static_cast<int8_t>(Base64Value(static_cast<unsigned char>(c)));
     return t;
   }();
-  Decoded d;
+  return kTable;
+}
+
+// Base64, in[i, to) appended to `out` (offsets from `base`), one line at a
+// time; the map has one piece per line (a finding maps back to the base64
+// line(s) holding it: exact offsets inside base64 mean nothing to a reader,
+// and a piece per 4-character quantum made the map the main cost of
+// decoding) plus a deletion per line break. Consecutive ranges give the
+// bytes and map of decoding at once. Returns where it stopped (>= to).
+size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uint64_t base, OffsetMap* map,
+                Base64State& st) {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   const size_t n = in.size();
-  d.bytes.resize(n / 4 * 3 + 3);
-  char* out = d.bytes.data();
-  size_t o = 0;
-  uint32_t acc = 0;
-  int have = 0;
-  bool noise = false;
+  const size_t o0 = outs.size();
+  // The table and the quantum in locals: stores through `out` (char) could
+  // alias the state, and a static's guard per character was measurable.
+  const int8_t* tab = Base64Table().data();
+  uint32_t acc = st.acc;
+  int have = st.have;
+  bool noise = st.noise;
+  outs.resize(o0 + (to > i ? to - i : 0) / 4 * 3 + 12);
+  char* out = outs.data();
+  size_t o = o0;
   auto flush = [&] {
     int bytes = have * 6 / 8;
     uint32_t v = acc << (6 * (4 - have));
@@ -122,16 +152,21 @@ Decoded DecodeBase64(std::string_view in) {
     acc = 0;
     have = 0;
   };
-  size_t i = 0;
-  while (i < n) {
-    const size_t line_src = i;
-    const size_t line_dst = o;
-    const void* nl = std::memchr(s + i, '\n', n - i);
-    size_t e = nl ? static_cast<size_t>(static_cast<const unsigned char*>(nl) - s) : n;
-    size_t content_end = e > i && s[e - 1] == '\r' ? e - 1 : e;
-    while (i < content_end) {
+  while (i < to) {
+    if (!st.in_line) {
+      st.line_src = i;
+      st.line_dst = base + o;
+      const void* nl = std::memchr(s + i, '\n', n - i);
+      st.line_end = nl ? static_cast<size_t>(static_cast<const unsigned char*>(nl) - s) : n;
+      st.content_end = st.line_end > i && s[st.line_end - 1] == '\r' ? st.line_end - 1 : st.line_end;
+      st.in_line = true;
+      st.piece = false;
+    }
+    const size_t content_end = st.content_end;
+    const size_t seg_end = std::min(content_end, to);
+    while (i < seg_end) {
       if (have == 0 && i + 4 <= content_end) {  // whole quanta
-        int a0 = kTable[s[i]], a1 = kTable[s[i + 1]], a2 = kTable[s[i + 2]], a3 = kTable[s[i + 3]];
+        int a0 = tab[s[i]], a1 = tab[s[i + 1]], a2 = tab[s[i + 2]], a3 = tab[s[i + 3]];
         if ((a0 | a1 | a2 | a3) >= 0) {
           uint32_t v = (static_cast<uint32_t>(a0) << 18) | (static_cast<uint32_t>(a1) << 12) |
                        (static_cast<uint32_t>(a2) << 6) | static_cast<uint32_t>(a3);
@@ -143,7 +178,7 @@ Decoded DecodeBase64(std::string_view in) {
           continue;
         }
       }
-      int v = kTable[s[i]];
+      int v = tab[s[i]];
       if (v < 0) {
         if (s[i] == '=') {
           if (have >= 2) flush();
@@ -158,27 +193,167 @@ Decoded DecodeBase64(std::string_view in) {
       if (++have == 4) flush();
       ++i;
     }
-    if (o > line_dst || content_end > line_src)
-      d.map.Add(static_cast<uint32_t>(line_dst), static_cast<uint32_t>(o), static_cast<uint32_t>(line_src),
-                static_cast<uint32_t>(content_end));
-    if (e > content_end || e < n) {  // the line break: deleted
-      size_t brk_end = e < n ? e + 1 : e;
-      AddPiece(d.map, static_cast<uint32_t>(o), static_cast<uint32_t>(o), static_cast<uint32_t>(content_end),
-               static_cast<uint32_t>(brk_end));
+    const uint32_t od = static_cast<uint32_t>(base + o);
+    const size_t e = st.line_end;
+    const bool brk = e > content_end || e < n;
+    const size_t brk_end = e < n ? e + 1 : e;
+    if (i < content_end) {  // the line goes on in the next range
+      // Its piece gets its final source end now (the line break merges into
+      // it at the end, as AddPiece does below), so lookups in the part
+      // decoded so far equal the whole decoding's.
+      // Empty lines after it merge into it too (their breaks are deletions
+      // next to it): looked ahead here, undone when the line ends.
+      size_t ext = brk ? brk_end : content_end;
+      while (brk && ext < n) {
+        if (s[ext] == '\n') ++ext;
+        else if (s[ext] == '\r' && (ext + 1 == n || s[ext + 1] == '\n')) ext += ext + 1 == n ? 1 : 2;
+        else break;
+      }
+      const uint32_t src_end = static_cast<uint32_t>(ext);
+      if (map) {
+        if (!st.piece) map->Add(static_cast<uint32_t>(st.line_dst), od, static_cast<uint32_t>(st.line_src), src_end);
+        else map->ExtendLast(od, src_end);
+      }
+      st.piece = true;
+      break;
+    }
+    if (map) {
+      if (st.piece) {
+        map->ExtendLast(od, static_cast<uint32_t>(brk ? brk_end : content_end));  // break included
+      } else {
+        if (od > st.line_dst || content_end > st.line_src)
+          map->Add(static_cast<uint32_t>(st.line_dst), od, static_cast<uint32_t>(st.line_src),
+                   static_cast<uint32_t>(content_end));
+        if (brk)  // the line break: deleted (merged into the line's piece)
+          AddPiece(*map, od, od, static_cast<uint32_t>(content_end), static_cast<uint32_t>(brk_end));
+      }
     }
     i = e < n ? e + 1 : e;
+    st.in_line = false;
   }
-  if (have >= 2) {
-    flush();
-    d.notes.push_back("base64 without final padding");
-    auto& p = d.map.pieces();
-    if (!p.empty() && p.back().dst_end < o) d.map.ExtendLast(static_cast<uint32_t>(o), p.back().src_end);
-  } else if (have == 1) {
-    d.notes.push_back("base64 ends with a stray character");
+  st.acc = acc;
+  st.have = have;
+  st.noise = noise;
+  outs.resize(o);
+  return i;
+}
+
+// The end of a base64 body: a quantum cut short.
+void B64Finish(Base64State& st, std::string& out, uint64_t base, OffsetMap* map, std::vector<std::string>& notes) {
+  if (st.have >= 2) {
+    int bytes = st.have * 6 / 8;
+    uint32_t v = st.acc << (6 * (4 - st.have));
+    for (int b = 0; b < bytes; ++b) out.push_back(static_cast<char>((v >> (16 - 8 * b)) & 0xFF));
+    st.acc = 0;
+    st.have = 0;
+    notes.push_back("base64 without final padding");
+    const uint32_t o = static_cast<uint32_t>(base + out.size());
+    if (map) {
+      auto& p = map->pieces();
+      if (!p.empty() && p.back().dst_end < o) map->ExtendLast(o, p.back().src_end);
+    }
+  } else if (st.have == 1) {
+    notes.push_back("base64 ends with a stray character");
   }
-  d.bytes.resize(o);
-  if (noise) d.notes.push_back("base64 contained non-alphabet characters (skipped)");
+  if (st.noise) notes.push_back("base64 contained non-alphabet characters (skipped)");
+}
+
+constexpr const char* kQpMalformed = "malformed quoted-printable escape kept literally";
+
+}  // namespace
+
+Decoded DecodeQuotedPrintable(std::string_view in) {
+  Decoded d;
+  d.bytes.reserve(in.size());
+  bool malformed = false;
+  QpRange(in, 0, in.size(), d.bytes, 0, &d.map, malformed);
+  if (malformed) d.notes.push_back(kQpMalformed);
   return d;
+}
+
+Decoded DecodeBase64(std::string_view in) {
+  Decoded d;
+  Base64State st;
+  B64Range(in, 0, in.size(), d.bytes, 0, &d.map, st);
+  B64Finish(st, d.bytes, 0, &d.map, d.notes);
+  return d;
+}
+
+TransferStream::TransferStream(std::string_view in, Kind kind, bool with_map, size_t keep, size_t range)
+    : in_(in), kind_(kind), with_map_(with_map), keep_(keep), range_(std::max<size_t>(range, 1)), b64_(std::make_unique<Base64State>()) {}
+
+TransferStream::~TransferStream() = default;
+
+bool TransferStream::Decode() {
+  if (done_) return false;
+  buf_.clear();
+  off_ = 0;
+  OffsetMap* map = with_map_ ? &map_ : nullptr;
+  const size_t to = std::min(in_.size(), pos_ + range_);
+  if (kind_ == kQuotedPrintable) {
+    pos_ = QpRange(in_, pos_, to, buf_, produced_, map, malformed_);
+  } else {
+    pos_ = B64Range(in_, pos_, to, buf_, produced_, map, *b64_);
+  }
+  if (pos_ >= in_.size()) {
+    done_ = true;
+    if (kind_ == kBase64) B64Finish(*b64_, buf_, produced_, map, notes_);
+    else if (malformed_) notes_.push_back(kQpMalformed);
+  }
+  produced_ += buf_.size();
+  if (with_map_) Prune();
+  return true;
+}
+
+// Drops the pieces that end more than keep_ bytes behind the newest output
+// (the map is rebuilt when at least half of it can go, so the cost stays
+// linear); the last dropped piece's successor keeps lookups after it exact.
+void TransferStream::Prune() {
+  const auto& p = map_.pieces();
+  if (p.size() < 4096 || produced_ <= keep_) return;
+  const uint64_t keep_from = produced_ - keep_;
+  // Last piece that ends before keep_from: kept as the anchor.
+  auto it = std::lower_bound(p.begin(), p.end(), keep_from,
+                             [](const OffsetMap::Piece& x, uint64_t v) { return x.dst_end < v; });
+  if (it == p.begin()) return;
+  size_t j = static_cast<size_t>(it - p.begin()) - 1;
+  if (j < p.size() / 2) return;
+  OffsetMap kept;
+  for (size_t k = j; k < p.size(); ++k) kept.Add(p[k].dst_begin, p[k].dst_end, p[k].src_begin, p[k].src_end);
+  mapped_from_ = static_cast<uint64_t>(p[j].dst_begin) + 1;
+  map_ = std::move(kept);
+}
+
+Result<size_t> TransferStream::Read(char* buf, size_t n) {
+  while (off_ == buf_.size())
+    if (!Decode()) return size_t{0};
+  size_t k = std::min(n, buf_.size() - off_);
+  std::memcpy(buf, buf_.data() + off_, k);
+  off_ += k;
+  consumed_ += k;
+  return k;
+}
+
+Status TransferStream::CopyTo(uint64_t to, const std::function<void(std::string_view)>& put) {
+  while (consumed_ < to) {
+    while (off_ == buf_.size())
+      if (!Decode()) return Error(ErrorCode::kInternal, "decoded body shorter than expected");
+    size_t k = static_cast<size_t>(std::min<uint64_t>(to - consumed_, buf_.size() - off_));
+    if (put) put(std::string_view(buf_).substr(off_, k));
+    off_ += k;
+    consumed_ += k;
+  }
+  return Status::Ok();
+}
+
+Status TransferStream::CopyRest(const std::function<void(std::string_view)>& put) {
+  for (;;) {
+    while (off_ == buf_.size())
+      if (!Decode()) return Status::Ok();
+    if (put) put(std::string_view(buf_).substr(off_));
+    consumed_ += buf_.size() - off_;
+    off_ = buf_.size();
+  }
 }
 
 Decoded ToUtf8(std::string_view in, std::string_view charset) {

@@ -23,11 +23,15 @@
 #ifndef NORDPII_NORMALIZE_TRANSFER_DECODE_H_
 #define NORDPII_NORMALIZE_TRANSFER_DECODE_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/offset_map.h"
+#include "core/status.h"
+#include "input/byte_source.h"
 
 namespace nordpii {
 
@@ -39,6 +43,60 @@ struct Decoded {
 
 Decoded DecodeQuotedPrintable(std::string_view in);
 Decoded DecodeBase64(std::string_view in);
+struct Base64State;
+
+// A quoted-printable or base64 body decoded a range at a time (256 KiB of
+// input), for parts too large to hold decoded (issue 12 #9): the same bytes
+// and map as DecodeQuotedPrintable / DecodeBase64 give at once (both are
+// written on the same range decoders), but only the newest `keep` decoded
+// bytes stay mappable — older map pieces are dropped, so memory is one range
+// plus the map of `keep` bytes whatever the body's size. The scanner reads
+// it as a ByteSource; its findings lie within its last chunk and overlap,
+// far inside `keep` (2 MiB). Redaction replays the decoded bytes in order with a
+// second stream (CopyTo / CopyRest, no map). `in` must outlive the stream.
+class TransferStream : public ByteSource {
+ public:
+  enum Kind { kQuotedPrintable, kBase64 };
+  static constexpr size_t kRange = 256 << 10;
+  // `range`: input decoded per step (tests use a few bytes).
+  TransferStream(std::string_view in, Kind kind, bool with_map = true, size_t keep = 2u << 20,
+                 size_t range = kRange);
+  ~TransferStream() override;
+  Result<size_t> Read(char* buf, size_t n) override;
+  const std::string& name() const override { return name_; }
+  // Decoded offsets -> offsets in `in`; exact for offsets >= mapped_from()
+  // (older pieces were dropped).
+  const OffsetMap& map() const { return map_; }
+  uint64_t mapped_from() const { return mapped_from_; }
+  uint64_t produced() const { return produced_; }  // decoded bytes so far
+  bool done() const { return done_ && off_ == buf_.size(); }
+  // What was repaired; complete once the stream is read to its end.
+  const std::vector<std::string>& notes() const { return notes_; }
+  // Hands the decoded bytes up to offset `to` (from where the last call
+  // stopped) to `put` (null: skipped).
+  Status CopyTo(uint64_t to, const std::function<void(std::string_view)>& put);
+  // The rest of the decoded bytes.
+  Status CopyRest(const std::function<void(std::string_view)>& put);
+
+ private:
+  bool Decode();
+  void Prune();
+  std::string_view in_;
+  Kind kind_;
+  bool with_map_;
+  size_t keep_;
+  size_t range_;
+  std::string name_;
+  size_t pos_ = 0;  // input decoded so far
+  std::string buf_;  // the last range's decoded bytes
+  size_t off_ = 0;   // of buf_ handed out
+  uint64_t produced_ = 0, consumed_ = 0, mapped_from_ = 0;
+  OffsetMap map_;
+  bool done_ = false, malformed_ = false;
+  std::unique_ptr<Base64State> b64_;
+  std::vector<std::string> notes_;
+};
+
 // `charset` is the MIME label (case-insensitive); output is UTF-8.
 Decoded ToUtf8(std::string_view in, std::string_view charset);
 // Decodes every RFC 2047 encoded word ("=?utf-8?Q?...?=", "=?iso-8859-1?B?...?=")

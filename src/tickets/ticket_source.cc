@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tickets/ticket_source.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace nordpii {
@@ -45,7 +46,30 @@ void TicketReader::PassThrough(std::string_view bytes) {
   offset_ += bytes.size();
 }
 
-Status TicketReader::Fill() { return ReadMore(in_, buf_, head_, eof_); }
+// A record that grows past 8 MiB (one huge JSONL line or JSON element):
+// the buffer is sized once for the rest of the input, up to the record
+// limit, instead of doubling (each doubling held the old and the new copy:
+// 2x the record at its peak; issue 12 #9). Many small records never get
+// here.
+Status TicketReader::Fill() {
+  constexpr size_t kChunk = 1u << 20;
+  const size_t pending = buf_.size() - head_;
+  if (pending >= (8u << 20) && buf_.capacity() - buf_.size() < kChunk + kRecordPadding) {
+    const uint64_t rest = in_.SizeHint();
+    if (rest > 0) {
+      const uint64_t room = max_ > pending ? max_ - pending : 0;
+      const size_t want = pending + static_cast<size_t>(std::min<uint64_t>(rest, room)) + kChunk + kRecordPadding;
+      if (want > buf_.capacity()) {
+        if (head_ > 0) {
+          buf_.erase(0, head_);
+          head_ = 0;
+        }
+        buf_.reserve(want);
+      }
+    }
+  }
+  return ReadMore(in_, buf_, head_, eof_, kChunk);
+}
 
 Result<bool> TicketReader::Next(TicketRecord& r) {
   between_.clear();
@@ -57,10 +81,12 @@ Result<bool> TicketReader::Next(TicketRecord& r) {
 }
 
 Result<bool> TicketReader::NextJsonl(TicketRecord& r) {
+  size_t searched = 0;  // bytes of the pending input known to hold no line break
   for (;;) {
     std::string_view p = std::string_view(buf_).substr(head_);
-    size_t nl = p.find('\n');
+    size_t nl = p.find('\n', searched);
     if (nl == std::string_view::npos && !eof_) {
+      searched = p.size();  // (a long line is not searched again on every read)
       if (p.size() > max_)
         return Error(ErrorCode::kLimit, "line at offset " + std::to_string(offset_) + " is longer than the record limit");
       if (Status s = Fill(); !s.ok()) return s;
@@ -72,6 +98,7 @@ Result<bool> TicketReader::NextJsonl(TicketRecord& r) {
     size_t content = line.find_first_not_of(" \t\r\n");
     if (content == std::string_view::npos) {  // a blank line: passed through
       PassThrough(line);
+      searched = 0;
       continue;
     }
     TakeRecord(r, line, content, line.find_last_not_of(" \t\r\n") + 1);
