@@ -43,10 +43,7 @@ std::shared_ptr<const Scanner> Engine() {
 }
 
 MailCollect ScanMail(std::string_view msg, MailLimits lim = {}) {
-  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
-  ctx->detect_options().ref_year = 2026;
-  ctx->detect_options().ref_month = 11;
-  ctx->detect_options().ref_day = 23;
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"), ReferenceDate{2026, 11, 23});
   MailScanner ms(*ctx, lim);
   MailCollect c;
   REQUIRE(ms.Scan(msg, 0, 1, FindingFilter{}, c).ok());

@@ -29,20 +29,23 @@ Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& opt
   return std::shared_ptr<const Scanner>(std::move(s));
 }
 
-std::unique_ptr<ScanContext> Scanner::NewContext(const KeyedHasher& hasher) const {
-  return std::make_unique<ScanContext>(shared_from_this(), hasher);
+std::unique_ptr<ScanContext> Scanner::NewContext(const KeyedHasher& hasher, ReferenceDate date) const {
+  return std::make_unique<ScanContext>(shared_from_this(), hasher, date);
 }
 
-ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher)
+ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher, ReferenceDate date)
     : scanner_(std::move(scanner)), hasher_(std::move(hasher)) {
   mscratch_ = scanner_->matcher().NewScratch();
   dscratch_ = scanner_->detectors().NewScratch();
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  detect_opt_.ref_year = tm.tm_year + 1900;
-  detect_opt_.ref_month = tm.tm_mon + 1;
-  detect_opt_.ref_day = tm.tm_mday;
+  if (!date.set()) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    date = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+  }
+  detect_opt_.ref_year = date.year;
+  detect_opt_.ref_month = date.month;
+  detect_opt_.ref_day = date.day;
 }
 
 ScanContext::~ScanContext() = default;
