@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "input/input_format.h"
 #include "input/mail_source.h"
 #include "mail/mail_encode.h"
 #include "mail/mail_scanner.h"

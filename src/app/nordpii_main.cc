@@ -25,6 +25,7 @@
 #include "batch/parallel_text.h"
 #include "extract/extractor.h"
 #include "distributed/distributed_cli.h"
+#include "input/input_format.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "nordpii_version.h"
@@ -363,29 +364,22 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
   InstallTempCleanup("\nnordpii: interrupted; nothing written\n");
   // The input is opened once (a pipe or <(...) cannot be read twice) and its
   // format recognised from the bytes read; a Maildir is a directory.
+  // Through the one input module (input_format.h), as scan opens its inputs.
   InputFormat fmt = InputFormat::kMaildir;
-  std::unique_ptr<ByteSource> src;
-  Utf16Kind opened_utf16;
+  InputStream opened;
   if (!(c.input == "maildir" || (c.input == "auto" && IsMaildir(path)))) {
-    auto opened = OpenInput(path, c.input);
-    if (!opened) return fail(opened.error().message());
-    fmt = opened->format;
-    src = std::move(opened->source);
-    opened_utf16 = opened->utf16;
+    auto o = OpenInputStream(path, c.input);
+    if (!o) return fail(o.error().message());
+    opened = std::move(*o);
+    fmt = opened.format;
   }
+  std::unique_ptr<ByteSource>& src = opened.source;
   // UTF-16 text, CSV or JSON: decoded whole (up to --max-message-size),
   // redacted as UTF-8 and written back as UTF-16 in the same byte order,
   // with the BOM if it had one.
-  Utf16Kind utf16;
-  std::string utf16_text;
-  if (src && opened_utf16.utf16) {
-    utf16 = opened_utf16;
-    auto raw = ReadAll(*src, path, c.max_message);
-    if (!raw) return fail(raw.error().message() + " (UTF-16 text is read whole); nothing written");
-    Utf16ToUtf8(std::string_view(*raw).substr(utf16.bom ? std::min<size_t>(2, raw->size()) : 0), utf16.big_endian,
-                utf16_text);
-    src = StringSource(utf16_text, path);
-  }
+  const Utf16Kind utf16 = opened.utf16;
+  if (Status d = DecodeUtf16(opened, path, c.max_message); !d.ok())
+    return fail(d.message() + " (UTF-16 text is read whole); nothing written");
   auto open_out = [&]() {
     auto o = OutputFile::Open(out_path);
     if (o && utf16.utf16) (*o)->EncodeUtf16(utf16.big_endian, utf16.bom);
@@ -404,11 +398,10 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
     std::fprintf(stderr, "nordpii: redacted %zu finding(s)\n", red.redacted());
     return 0;
   }
-  if (fmt == InputFormat::kJsonl || fmt == InputFormat::kJson || fmt == InputFormat::kCsv) {
+  if (IsTicketFormat(fmt)) {
     auto out = open_out();
     if (!out) return fail(out.error().message());
-    TicketFormat tf = fmt == InputFormat::kJsonl ? TicketFormat::kJsonl
-                      : fmt == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
+    const TicketFormat tf = ToTicketFormat(fmt);
     TicketScanner tickets(*ctx, c.tickets);
     TicketReader rd(*src, tf, c.max_message);
     TicketRecord rec;
