@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <tuple>
 #include <toml++/toml.h>
 
 namespace nordpii {
@@ -257,6 +258,19 @@ int PatternSet::KeywordGroupIndex(const std::string& id) const {
 }
 
 Status PatternSet::Check(const std::vector<std::string>& validators) const {
+  // LabelIndex (detect/label_index.h) gives each label/negative group and
+  // each credential/passport group one bit of a 64-bit mask: a group past
+  // the 64th is refused here, never dropped.
+  for (const auto& [a, b, names] :
+       {std::tuple{KeywordRole::kLabel, KeywordRole::kNegative, "label or negative"},
+        std::tuple{KeywordRole::kCredential, KeywordRole::kPassport, "credential or passport"}}) {
+    size_t n = 0;
+    for (const KeywordGroup& g : keywords)
+      if ((g.role == a || g.role == b) && ++n > 64)
+        return Error(ErrorCode::kInvalidArgument, g.file + ":" + std::to_string(g.line) + ": keywords '" + g.id +
+                                                      "': more than 64 keyword groups with role " + names +
+                                                      " (LabelIndex keeps one bit per group)");
+  }
   std::set<std::string> ids;
   for (const KeywordGroup& g : keywords) {
     if (!ids.insert("kw:" + g.id).second)
