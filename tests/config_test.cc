@@ -118,3 +118,32 @@ TEST_CASE("milter: --engine and --plugin reach the milter through the settings",
   CHECK(bad.code == 2);
   CHECK_THAT(bad.out, Catch::Contains("/nonexistent/plugin.so"));
 }
+
+TEST_CASE("categories are data: patterns/categories.toml is the one list, redact's default set included", "[config][patterns]") {
+  namespace fs = std::filesystem;
+  std::string dir = test::TempDir("config", "categories");
+  fs::create_directories(dir + "/p");
+  for (const auto& e : fs::directory_iterator(test::SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir + "/p/" + e.path().filename().string());
+  const std::string in = dir + "/in.txt";
+  test::WriteFile(in, "kari.nordmann@example.no\n");
+  CHECK_THAT(Exec("scan --categories hr --patterns " + dir + "/p " + in).out, Catch::Contains("unknown category 'hr'"));
+  // Declared in the data: accepted by --categories; "contact" made a redact default.
+  std::string cats = test::ReadFile(dir + "/p/categories.toml");
+  cats.replace(cats.find("id = \"contact\"\n"), 15, "id = \"contact\"\nredact = true\n");
+  test::WriteFile(dir + "/p/categories.toml", cats + "\n[[category]]\nid = \"hr\"\n");
+  CHECK(Exec("scan --categories hr --patterns " + dir + "/p " + in).code == 0);
+  Run r = Exec("redact --patterns " + dir + "/p " + in);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, !Catch::Contains("kari.nordmann"));
+  r = Exec("redact " + in);  // the shipped data: contact is not redacted by default
+  CHECK_THAT(r.out, Catch::Contains("kari.nordmann@example.no"));
+  // A detector naming an undeclared category, in a file read before categories.toml.
+  test::WriteFile(dir + "/p/a.toml",
+                  "[[detector]]\nid = \"x.y\"\ncategory = \"nowhere\"\nvalidator = \"no_person\"\n"
+                  "  [[detector.shape]]\n  digits = 11\n");
+  r = Exec("scan --patterns " + dir + "/p " + in);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("a.toml:3: detector 'x.y': 'category' must be one of national-id"));
+  fs::remove_all(dir);
+}

@@ -118,6 +118,8 @@ TEST_CASE("a pattern set with only the e-mail detector scans (no Hyperscan datab
   size_t second = contact.find("[[detector]]", first + 1);
   REQUIRE(second != std::string::npos);
   std::ofstream(dir + "/contact.toml") << contact.substr(0, second);
+  // The categories are data too (a pattern directory declares them).
+  std::filesystem::copy_file(test::SourceDir() + "/patterns/categories.toml", dir + "/categories.toml");
   std::ofstream(dir + "/in.txt") << "skriv til kari.nordmann@example.no i dag\n";
   for (const char* engine : {"hyperscan", "re2"}) {
     test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --patterns " + dir + " " + dir + "/in.txt");

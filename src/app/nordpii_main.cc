@@ -348,7 +348,7 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
               const std::string& style) {
   auto ctx = MakeContext(c);
   if (!ctx) return 2;
-  const FindingFilter filter = c.Filter({"national-id", "financial", "credential"});
+  const FindingFilter filter = c.Filter(c.redact_categories);  // default: patterns/categories.toml
   RedactStyle st = style == "mask" ? RedactStyle::kMask : style == "hmac" ? RedactStyle::kHmac : RedactStyle::kLabel;
   auto fail = [](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", msg.c_str());

@@ -3,6 +3,8 @@
 
 #include <toml++/toml.h>
 
+#include "match/pattern_set.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -23,12 +25,6 @@ std::vector<std::string> SplitList(const std::string& s) {
 }
 
 }  // namespace
-
-const std::set<std::string>& KnownCategories() {
-  static const std::set<std::string> kKnown = {"national-id", "financial", "credential",
-                                               "business",    "contact",   "special"};
-  return kKnown;
-}
 
 MailLimits MailLimitsFor(size_t max_message, bool ocr) {
   MailLimits l;
@@ -80,10 +76,16 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   s->scanner.engine = c.engine;
   s->scanner.plugins = c.plugins;
   s->scanner.limits.chunk_bytes = std::max<size_t>(c.chunk, 1);
+  // The categories are data (patterns/categories.toml): --categories is
+  // checked against the pattern files' list, and redact's default set is
+  // the categories marked redact there.
+  auto patterns = PatternSet::LoadDir(s->scanner.patterns_dir);
+  if (!patterns) return patterns.error();
   for (const auto& cat : SplitList(c.categories)) {
-    if (!KnownCategories().count(cat)) return Error(ErrorCode::kInvalidArgument, "unknown category '" + cat + "'");
+    if (!patterns->HasCategory(cat)) return Error(ErrorCode::kInvalidArgument, "unknown category '" + cat + "'");
     s->categories.insert(cat);
   }
+  for (const auto& cat : patterns->RedactCategories()) s->redact_categories.insert(cat);
   s->categories_text = c.categories;
   s->min_confidence = ParseConfidence(c.min_confidence);
   if (s->min_confidence == Confidence::kNone)

@@ -57,7 +57,8 @@ struct Settings {
   std::string key_file;                    // as given (reports say whether a key was given)
   ReferenceDate reference_date;            // parsed once; unset = the day a context is made
   std::string reference_date_text;         // as given ("" = today)
-  std::set<std::string> categories;        // checked; empty = the command's default
+  std::set<std::string> categories;        // checked against the pattern files; empty = the command's default
+  std::set<std::string> redact_categories; // [[category]] redact = true: redact's default set
   std::string categories_text;             // as given
   Confidence min_confidence = Confidence::kLow;
   std::string min_confidence_text = "low";
@@ -72,7 +73,8 @@ struct Settings {
 };
 
 // Checks and resolves `flags`; errors name the option ("unknown category
-// 'x'", the key file's error). The key is read here, once.
+// 'x'": the categories are those the pattern files declare; the key file's
+// error). The key is read here, once.
 Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& flags);
 
 // Mail limits for a largest message of `max_message` bytes: the decoded
@@ -88,9 +90,6 @@ bool ParseReferenceDate(const std::string& text, ReferenceDate& out);
 // <exe>/../share/nordpii/patterns, <exe>/../patterns (build tree),
 // ./patterns.
 std::string FindPatterns(const std::string& given);
-
-// The known finding categories (--categories, the milter policy).
-const std::set<std::string>& KnownCategories();
 
 // One key of a config file: its values as text (a string as written, an
 // integer in decimal, a boolean as true/false; an array gives one value per

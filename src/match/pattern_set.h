@@ -10,6 +10,8 @@
 //   [[keywords]]  id, role = label|negative|special|credential|passport,
 //                 subcategory (special), words = ["fnr", "sykmeld*", ...]
 //                 (a trailing * matches a word stem; otherwise whole words)
+//   [[category]] id, redact (in `redact`'s default set), description: the
+//                 categories detectors and types may name (patterns/categories.toml)
 //   [[type]]      id, category, redact: finer types validators return
 //   [[detector]]  id, category, validator, source = digits|regex|after-keyword|keyword,
 //                 form = plain|hetu|iban|phone|masked (digits), [[detector.shape]]
@@ -60,6 +62,7 @@ struct KeywordGroup {
 struct DetectorSpec {
   std::string id;
   std::string category;
+  int category_line = 0;  // where 'category' is written (errors)
   std::string subcategory;
   std::string validator;
   DetectorSource source = DetectorSource::kDigits;
@@ -92,7 +95,18 @@ struct TypeSpec {
   int line = 0;
 };
 
+// A finding category (national-id, financial, ...): the one list every
+// command checks --categories against.
+struct CategorySpec {
+  std::string id;
+  bool redact = false;       // in `nordpii redact`'s default set
+  std::string description;
+  std::string file;
+  int line = 0;
+};
+
 struct PatternSet {
+  std::vector<CategorySpec> categories;
   std::vector<DetectorSpec> detectors;
   std::vector<TypeSpec> types;
   std::vector<KeywordGroup> keywords;
@@ -106,6 +120,10 @@ struct PatternSet {
   Status Check(const std::vector<std::string>& validators) const;
 
   int KeywordGroupIndex(const std::string& id) const;
+  // Whether `id` is a declared category.
+  bool HasCategory(const std::string& id) const;
+  // The categories with redact = true (redact's default set).
+  std::vector<std::string> RedactCategories() const;
 };
 
 }  // namespace nordpii
