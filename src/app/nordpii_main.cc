@@ -607,15 +607,17 @@ int RunFindSubject(const Settings& c, const std::vector<std::string>& ids, const
     // Some identifiers count only next to a label (a CPR number without the
     // modulus-11 check, a passport number): try the id alone, then after
     // each kind of label, keeping findings on the id's own bytes.
+    // The labels are data: [[probe]] in patterns/find_subject.toml.
     bool found = false;
-    for (const char* label : {"", "fnr ", "personnummer ", "CPR-nr. ", "hetu ", "kennitala ", "passport ",
-                              "konto ", "IBAN "}) {
+    std::vector<std::string> labels = {""};
+    for (const auto& l : scanner->detectors().patterns().probe_labels) labels.push_back(l + " ");
+    for (const std::string& label : labels) {
       probe.f.clear();
-      std::string text = std::string(label) + id;
+      std::string text = label + id;
       auto src = StringSource(text, "--id");
       if (!ctx->Scan(*src, FindingFilter{}, probe).ok()) continue;
       for (const auto& f : probe.f)
-        if (f.start >= std::strlen(label)) wanted.insert(f.hash), found = true;
+        if (f.start >= label.size()) wanted.insert(f.hash), found = true;
       if (found) break;
     }
     if (!found) {

@@ -209,15 +209,20 @@ Status PatternSet::LoadFile(const std::string& path) {
   }
   for (const auto& [k, v] : root) {
     std::string key(k.str());
-    if (key != "keywords" && key != "detector" && key != "type" && key != "category")
+    if (key != "keywords" && key != "detector" && key != "type" && key != "category" && key != "probe")
       return Bad(path, v, "unknown top-level key '" + key +
-                              "' (expected [[keywords]], [[detector]], [[type]] or [[category]])");
+                              "' (expected [[keywords]], [[detector]], [[type]], [[category]] or [[probe]])");
     const toml::array* a = v.as_array();
     if (!a) return Bad(path, v, "'" + key + "' must be an array of tables ([[" + key + "]])");
     for (const toml::node& e : *a) {
       const toml::table* t = e.as_table();
       if (!t) return Bad(path, e, "'" + key + "' entries must be tables");
-      if (key == "category") {
+      if (key == "probe") {
+        auto label = (*t)["label"].value<std::string>();
+        if (!label || label->empty() || label->size() > 64) return Bad(path, *t, "[[probe]] needs a string 'label' (1-64 bytes)");
+        if (Status s = CheckKeys(path, *t, {"label"}, "probe '" + *label + "'"); !s.ok()) return s;
+        probe_labels.push_back(*label);
+      } else if (key == "category") {
         CategorySpec c;
         c.file = path;
         c.line = static_cast<int>(t->source().begin.line);

@@ -12,6 +12,7 @@
 //                 (a trailing * matches a word stem; otherwise whole words)
 //   [[category]] id, redact (in `redact`'s default set), description: the
 //                 categories detectors and types may name (patterns/categories.toml)
+//   [[probe]]     label: find-subject writes it before an --id (in file order)
 //   [[type]]      id, category, redact: finer types validators return
 //   [[detector]]  id, category, validator, source = digits|regex|after-keyword|keyword,
 //                 form = plain|hetu|iban|phone|masked (digits), [[detector.shape]]
@@ -107,6 +108,9 @@ struct CategorySpec {
 
 struct PatternSet {
   std::vector<CategorySpec> categories;
+  // find-subject: labels tried before an --id ("fnr", "CPR-nr."), in order,
+  // after the id alone (some types count only next to a label).
+  std::vector<std::string> probe_labels;
   std::vector<DetectorSpec> detectors;
   std::vector<TypeSpec> types;
   std::vector<KeywordGroup> keywords;
