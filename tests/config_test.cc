@@ -131,7 +131,7 @@ TEST_CASE("categories are data: patterns/categories.toml is the one list, redact
   // Declared in the data: accepted by --categories; "contact" made a redact default.
   std::string cats = test::ReadFile(dir + "/p/categories.toml");
   cats.replace(cats.find("id = \"contact\"\n"), 15, "id = \"contact\"\nredact = true\n");
-  test::WriteFile(dir + "/p/categories.toml", cats + "\n[[category]]\nid = \"hr\"\n");
+  test::WriteFile(dir + "/p/categories.toml", cats + "\n[[category]]\nid = \"hr\"\nmask = \"hidden\"\n");
   CHECK(Exec("scan --categories hr --patterns " + dir + "/p " + in).code == 0);
   Run r = Exec("redact --patterns " + dir + "/p " + in);
   CHECK(r.code == 0);
@@ -145,5 +145,27 @@ TEST_CASE("categories are data: patterns/categories.toml is the one list, redact
   r = Exec("scan --patterns " + dir + "/p " + in);
   CHECK(r.code == 2);
   CHECK_THAT(r.out, Catch::Contains("a.toml:3: detector 'x.y': 'category' must be one of national-id"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("masking rules are data: a category or type's mask in patterns/ decides the preview", "[config][patterns]") {
+  namespace fs = std::filesystem;
+  std::string dir = test::TempDir("config", "masks");
+  fs::create_directories(dir + "/p");
+  for (const auto& e : fs::directory_iterator(test::SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir + "/p/" + e.path().filename().string());
+  const std::string in = dir + "/in.txt";
+  test::WriteFile(in, "fnr 15108695088\n");
+  CHECK_THAT(Exec("scan --format jsonl " + in).out, Catch::Contains("\"masked\":\"151086*****\""));
+  std::string cats = test::ReadFile(dir + "/p/categories.toml");
+  size_t at = cats.find("mask = \"keep-first-6\"");
+  REQUIRE(at != std::string::npos);
+  cats.replace(at, 21, "mask = \"hidden\"");
+  test::WriteFile(dir + "/p/categories.toml", cats);
+  CHECK_THAT(Exec("scan --format jsonl --patterns " + dir + "/p " + in).out, Catch::Contains("\"masked\":\"********\""));
+  test::WriteFile(dir + "/p/categories.toml", cats + "\n[[category]]\nid = \"hr\"\nmask = \"half\"\n");
+  Run r = Exec("scan --patterns " + dir + "/p " + in);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("category 'hr': needs 'mask'"));
   fs::remove_all(dir);
 }

@@ -2,6 +2,8 @@
 // The only toml++ user. toml++ throws toml::parse_error; it is caught here.
 #include "match/pattern_set.h"
 
+#include "core/finding.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -107,7 +109,7 @@ Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec&
   static const std::set<std::string> kKeys = {
       "id", "category", "subcategory", "validator", "source", "form", "shape", "regex",
       "trigger", "value", "keywords", "negative", "window", "redact", "priority", "examples",
-      "join_date"};
+      "join_date", "mask"};
   d.file = file;
   d.line = static_cast<int>(t.source().begin.line);
   auto id = t["id"].value<std::string>();
@@ -167,6 +169,9 @@ Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec&
   d.window = static_cast<int>(t["window"].value_or(int64_t{48}));
   if (d.window < 0 || d.window > 400) return Bad(file, *t.get("window"), owner + ": 'window' must be 0..400");
   d.redact = t["redact"].value_or(false);
+  d.mask = t["mask"].value_or(std::string());
+  if (MaskRule r; t.get("mask") && !ParseMaskRule(d.mask, r))
+    return Bad(file, *t.get("mask"), owner + ": unknown mask '" + d.mask + "' (keep-first-6, keep-first-4, keep-last-4, keep-last-2, email, hidden, none)");
   d.priority = static_cast<int>(t["priority"].value_or(int64_t{0}));
   d.join_date = t["join_date"].value_or(false);
   if (const toml::node* ex = t.get("examples")) {
@@ -228,8 +233,11 @@ Status PatternSet::LoadFile(const std::string& path) {
         c.line = static_cast<int>(t->source().begin.line);
         auto id = (*t)["id"].value<std::string>();
         if (!id || id->empty()) return Bad(path, *t, "[[category]] needs a string 'id'");
-        if (Status s = CheckKeys(path, *t, {"id", "redact", "description"}, "category '" + *id + "'"); !s.ok())
+        if (Status s = CheckKeys(path, *t, {"id", "redact", "mask", "description"}, "category '" + *id + "'"); !s.ok())
           return s;
+        c.mask = (*t)["mask"].value_or(std::string());
+        if (MaskRule r; !ParseMaskRule(c.mask, r))
+          return Bad(path, *t, "category '" + *id + "': needs 'mask' (keep-first-6, keep-first-4, keep-last-4, keep-last-2, email, hidden, none)");
         c.id = *id;
         c.redact = (*t)["redact"].value_or(false);
         c.description = (*t)["description"].value_or(std::string());
@@ -241,8 +249,11 @@ Status PatternSet::LoadFile(const std::string& path) {
         auto id = (*t)["id"].value<std::string>();
         auto cat = (*t)["category"].value<std::string>();
         if (!id || !cat) return Bad(path, *t, "[[type]] needs 'id' and 'category'");
-        if (Status s = CheckKeys(path, *t, {"id", "category", "redact"}, "type '" + *id + "'"); !s.ok())
+        if (Status s = CheckKeys(path, *t, {"id", "category", "redact", "mask"}, "type '" + *id + "'"); !s.ok())
           return s;
+        ts.mask = (*t)["mask"].value_or(std::string());
+        if (MaskRule r; !ts.mask.empty() && !ParseMaskRule(ts.mask, r))
+          return Bad(path, *t, "type '" + *id + "': unknown mask '" + ts.mask + "'");
         ts.id = *id;
         ts.category = *cat;
         ts.redact = (*t)["redact"].value_or(false);

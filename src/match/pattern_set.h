@@ -10,7 +10,7 @@
 //   [[keywords]]  id, role = label|negative|special|credential|passport,
 //                 subcategory (special), words = ["fnr", "sykmeld*", ...]
 //                 (a trailing * matches a word stem; otherwise whole words)
-//   [[category]] id, redact (in `redact`'s default set), description: the
+//   [[category]] id, redact (in `redact`'s default set), mask, description: the
 //                 categories detectors and types may name (patterns/categories.toml)
 //   [[probe]]     label: find-subject writes it before an --id (in file order)
 //   [[type]]      id, category, redact: finer types validators return
@@ -76,6 +76,7 @@ struct DetectorSpec {
   std::vector<std::string> negative;  // context that lowers confidence
   int window = 48;                    // bytes before the value searched for context
   bool redact = false;
+  std::string mask;  // masking rule (core/finding.h ParseMaskRule); "" = its category's
   int priority = 0;                   // tie-break among equal findings (higher wins)
   // Digits: the 11-digit value may be written as a birth date (DD.MM.YY or
   // DD.MM.YYYY) and, later on the same line after one of the detector's
@@ -92,6 +93,7 @@ struct TypeSpec {
   std::string id;
   std::string category;
   bool redact = false;
+  std::string mask;  // "" = its category's
   std::string file;
   int line = 0;
 };
@@ -101,6 +103,7 @@ struct TypeSpec {
 struct CategorySpec {
   std::string id;
   bool redact = false;       // in `nordpii redact`'s default set
+  std::string mask;          // masking rule of its findings (required)
   std::string description;
   std::string file;
   int line = 0;

@@ -20,6 +20,12 @@ Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& opt
   auto dets = DetectorSet::Create(*set, *reg);
   if (!dets) return dets.error();
   s->detectors_ = *dets;
+  // Masking rules are data: per category, overridden per detector or type.
+  for (const CategorySpec& c : set->categories) ParseMaskRule(c.mask, s->mask_by_category_[c.id]);  // checked
+  for (const DetectorSpec& d : set->detectors)
+    if (!d.mask.empty()) ParseMaskRule(d.mask, s->mask_by_type_[d.id]);
+  for (const TypeSpec& t : set->types)
+    if (!t.mask.empty()) ParseMaskRule(t.mask, s->mask_by_type_[t.id]);
   auto m = MakeMatcher(options.engine, *set);
   if (!m) return m.error();
   s->matcher_ = *m;
@@ -27,6 +33,12 @@ Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& opt
   if (!n) return n.error();
   s->normalizer_ = *n;
   return std::shared_ptr<const Scanner>(std::move(s));
+}
+
+MaskRule Scanner::MaskFor(const std::string& type, const std::string& category) const {
+  if (auto it = mask_by_type_.find(type); it != mask_by_type_.end()) return it->second;
+  if (auto it = mask_by_category_.find(category); it != mask_by_category_.end()) return it->second;
+  return MaskRule::kHidden;  // unreachable: every category declares its mask (PatternSet)
 }
 
 std::unique_ptr<ScanContext> Scanner::NewContext(const KeyedHasher& hasher, ReferenceDate date) const {
@@ -178,7 +190,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       advance_lines(data, s);
       f.line = line;
       f.column = s - line_start + 1;
-      MaskValueInto(f.category, f.type, tf.normalized, f.masked);
+      MaskValueInto(scanner_->MaskFor(f.type, f.category), tf.normalized, f.masked);
       hasher_.HexInto(tf.normalized, f.hash);
       last_end = e;
       if (!sink.OnFinding(f, std::string_view(data + (s - base), e - s))) { stop = true; break; }

@@ -95,6 +95,9 @@ class Scanner : public std::enable_shared_from_this<Scanner> {
   const Matcher& matcher() const { return *matcher_; }
   const Normalizer& normalizer() const { return *normalizer_; }
   const ScanLimits& limits() const { return options_.limits; }
+  // How findings of `type` are masked: the type's own `mask` in the pattern
+  // data, else its category's (patterns/categories.toml).
+  MaskRule MaskFor(const std::string& type, const std::string& category) const;
 
  private:
   Scanner() = default;
@@ -102,6 +105,7 @@ class Scanner : public std::enable_shared_from_this<Scanner> {
   std::shared_ptr<const Normalizer> normalizer_;
   std::shared_ptr<const Matcher> matcher_;
   std::shared_ptr<const DetectorSet> detectors_;
+  std::unordered_map<std::string, MaskRule> mask_by_type_, mask_by_category_;
 };
 
 // A growable byte buffer whose growth does not zero-fill the new bytes
