@@ -31,11 +31,11 @@ TEST_CASE("offset map snaps inside replacements and shifts after them", "[core][
 }
 
 TEST_CASE("masking never shows more than the allowed part", "[core][finding]") {
-  CHECK(MaskValue("national-id", "no.fnr", "15108695088") == "151086*****");
-  CHECK(MaskValue("financial", "card", "4111111111111111") == "************1111");
-  CHECK(MaskValue("credential", "password", "Sommer2024!") == "********");
-  CHECK(MaskValue("financial", "iban", "NO9386011117947") == "NO93***********");
-  CHECK(MaskValue("contact", "email", "kari@example.no") == "k***@example.no");
+  CHECK(MaskValue(MaskRule::kKeepFirst6, "15108695088") == "151086*****");
+  CHECK(MaskValue(MaskRule::kKeepLast4, "4111111111111111") == "************1111");
+  CHECK(MaskValue(MaskRule::kHidden, "Sommer2024!") == "********");
+  CHECK(MaskValue(MaskRule::kKeepFirst4, "NO9386011117947") == "NO93***********");
+  CHECK(MaskValue(MaskRule::kEmail, "kari@example.no") == "k***@example.no");
 }
 
 TEST_CASE("keyed hash is HMAC-SHA256 and depends on the key", "[core][hash]") {

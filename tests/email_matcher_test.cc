@@ -110,14 +110,14 @@ TEST_CASE("a pattern set with only the e-mail detector scans (no Hyperscan datab
   // The e-mail regex is not compiled into Hyperscan any more; a pattern set
   // with nothing else for Hyperscan must still scan (it failed with "no
   // Hyperscan scratch" once).
-  std::string dir = test::SourceDir() + "/build-email-only-patterns";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  std::string dir = test::TempDir("email", "only-patterns");
   std::string contact = test::ReadFile(test::SourceDir() + "/patterns/contact.toml");
   size_t first = contact.find("[[detector]]");
   size_t second = contact.find("[[detector]]", first + 1);
   REQUIRE(second != std::string::npos);
   std::ofstream(dir + "/contact.toml") << contact.substr(0, second);
+  // The categories are data too (a pattern directory declares them).
+  std::filesystem::copy_file(test::SourceDir() + "/patterns/categories.toml", dir + "/categories.toml");
   std::ofstream(dir + "/in.txt") << "skriv til kari.nordmann@example.no i dag\n";
   for (const char* engine : {"hyperscan", "re2"}) {
     test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --patterns " + dir + " " + dir + "/in.txt");
@@ -133,9 +133,8 @@ TEST_CASE("a keyword without a letter is found in a text without a letter (the l
   // non-ASCII byte only when every keyword holds one (issue 11: each ticket
   // number is scanned alone). A keyword of digits and punctuation turns that
   // skip off, so it is still found in such a text.
-  std::string dir = test::SourceDir() + "/build-letterless-patterns";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  std::string dir = test::TempDir("match", "letterless-patterns");
+  std::filesystem::copy_file(test::SourceDir() + "/patterns/categories.toml", dir + "/categories.toml");
   std::ofstream(dir + "/special.toml") << "[[keywords]]\nid = \"art9.test\"\nrole = \"special\"\nsubcategory = \"health\"\n"
                                           "words = [\"1-1-2\"]\n\n[[detector]]\nid = \"special.test\"\ncategory = \"special\"\n"
                                           "subcategory = \"health\"\nvalidator = \"keyword\"\nsource = \"keyword\"\n"

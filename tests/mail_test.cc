@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "input/input_format.h"
 #include "input/mail_source.h"
 #include "mail/mail_encode.h"
 #include "mail/mail_scanner.h"
@@ -43,10 +44,7 @@ std::shared_ptr<const Scanner> Engine() {
 }
 
 MailCollect ScanMail(std::string_view msg, MailLimits lim = {}) {
-  auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
-  ctx->detect_options().ref_year = 2026;
-  ctx->detect_options().ref_month = 11;
-  ctx->detect_options().ref_day = 23;
+  auto ctx = Engine()->NewContext(KeyedHasher("test-key"), ReferenceDate{2026, 11, 23});
   MailScanner ms(*ctx, lim);
   MailCollect c;
   REQUIRE(ms.Scan(msg, 0, 1, FindingFilter{}, c).ok());

@@ -347,20 +347,16 @@ Result<PidFile> WritePidFile(const std::string& path) {
 Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOptions& o) {
   auto policy = milter::Policy::Load(o.config);
   if (!policy) return policy.error();
-  ScannerOptions so;
-  so.patterns_dir = o.patterns_dir;
-  auto scanner = Scanner::Create(so);
+  auto scanner = Scanner::Create(o.settings->scanner);
   if (!scanner) return scanner.error();
   std::set<std::string> known;
   for (const auto& d : (*scanner)->detectors().patterns().detectors) known.insert(d.id);
   for (const auto& t : (*scanner)->detectors().patterns().types) known.insert(t.id);
   if (Status s = milter::CheckTypes(*policy, known, o.config); !s.ok()) return s;
-  auto hasher = KeyedHasher::FromEnvironment(o.key_file);
-  if (!hasher) return hasher.error();
   auto e = std::make_shared<milter::MilterEngine>();
   e->scanner = *scanner;
   e->policy = std::move(*policy);
-  e->hasher = std::move(*hasher);
+  e->hasher = *o.settings->hasher;
   return std::shared_ptr<const milter::MilterEngine>(std::move(e));
 }
 

@@ -3,15 +3,19 @@
 #ifndef NORDPII_APP_MILTER_MAIN_H_
 #define NORDPII_APP_MILTER_MAIN_H_
 
+#include <memory>
 #include <string>
+
+#include "config/settings.h"
 
 namespace nordpii {
 
 struct MilterOptions {
   std::string listen = "inet:8899@127.0.0.1";
   std::string config;        // policy TOML
-  std::string patterns_dir;  // pattern files
-  std::string key_file;      // HMAC key (else $NORDPII_KEY, else random)
+  // Patterns, engine, plugins and the HMAC key (loaded once, at start: a
+  // SIGHUP reloads patterns and policy, the key stays).
+  std::shared_ptr<const Settings> settings;
   bool check = false;        // --check: validate, print the effective policy, exit 0/2
 };
 

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "app/milter_main.h"
+#include "config/settings.h"
 #include "batch/batch.h"
 #include "batch/input_scan.h"
 #include "batch/subject_report.h"
@@ -25,6 +26,7 @@
 #include "batch/report_util.h"
 #include "extract/extractor.h"
 #include "distributed/distributed_cli.h"
+#include "input/input_format.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "nordpii_version.h"
@@ -40,65 +42,22 @@ using namespace nordpii;
 
 namespace {
 
-struct Common {
-  std::string patterns;
-  std::string engine = "auto";
-  std::vector<std::string> plugins;
-  std::string categories;
-  std::string min_confidence = "low";
-  std::string key_file;
-  std::string reference_date;  // YYYY-MM-DD; default today
-  std::string input = "auto";
-  size_t chunk = 1 << 20;
-  size_t max_message = MailLimits().max_message_bytes;
-  std::string fields, columns, ticket_map = "auto";
-  bool ocr = false;  // image files and attachments are read with OCR
-  std::string allow;  // --allow FILE (pipeline/allow_list.h)
-  TicketOptions Tickets() const {
-    TicketOptions t;
-    t.map = ticket_map;
-    std::stringstream a(fields), b(columns);
-    for (std::string x; std::getline(a, x, ',');)
-      if (!x.empty()) t.fields.push_back(x);
-    for (std::string x; std::getline(b, x, ',');)
-      if (!x.empty()) t.columns.push_back(x);
-    return t;
-  }
-  MailLimits Limits() const {
-    MailLimits l;
-    l.max_message_bytes = max_message;
-    l.max_decoded_bytes = std::max(l.max_decoded_bytes, max_message * 4);
-    l.ocr = ocr;
-    return l;
-  }
-};
+// The flags CLI11 fills (config/settings.h); BuildSettings turns them into
+// the one read-only Settings every command gets.
+using Common = SettingsFlags;
 
 // Numeric and date options are checked in one place, here, for every
 // command: CLI11 validators run while parsing, so a bad value is an error
 // (exit 2, naming the option) before any command starts, and the commands
-// read the parsed values only (ParseDate is the one date parser).
+// read the parsed values only (ParseReferenceDate, config/settings.h, is the
+// one date parser).
 constexpr size_t kMaxJobs = 1024;
 constexpr size_t kMaxMessageLimit = size_t{2} << 30;  // 2 GiB: MIME offsets are 32-bit
 
-// YYYY-MM-DD, a real calendar date between 1900 and 2999 (2023-02-30 and
-// 2026-13-45x are refused).
-bool ParseDate(const std::string& s, int& y, int& m, int& d) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (s[i] < '0' || s[i] > '9') return false;
-  y = std::stoi(s.substr(0, 4));
-  m = std::stoi(s.substr(5, 2));
-  d = std::stoi(s.substr(8, 2));
-  if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1) return false;
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return d <= kDays[m - 1] + (m == 2 && leap);
-}
-
 const CLI::Validator kDate(
     [](std::string& s) {
-      int y, m, d;
-      return ParseDate(s, y, m, d) ? std::string() : "expected a date YYYY-MM-DD, got '" + s + "'";
+      ReferenceDate date;
+      return ParseReferenceDate(s, date) ? std::string() : "expected a date YYYY-MM-DD, got '" + s + "'";
     },
     "DATE");
 
@@ -136,23 +95,10 @@ bool ValidFieldPath(std::string_view p) {
   }
 }
 
-// Patterns: --patterns, $NORDPII_PATTERNS, <exe>/../share/nordpii/patterns,
-// <exe>/../patterns (build tree), ./patterns.
-std::string FindPatterns(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("NORDPII_PATTERNS"); env && *env) return env;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (const char* rel : {"../share/nordpii/patterns", "../patterns", "../../patterns"}) {
-      fs::path p = exe.parent_path() / rel;
-      if (fs::is_directory(p, ec)) return fs::canonical(p, ec).string();
-    }
-  }
-  return "patterns";
-}
-
 void AddCommon(CLI::App* app, Common& c) {
+  app->add_option("--config", c.config,
+                  "Defaults for these options (TOML; default ~/.config/nordpii/config.toml if it exists); "
+                  "options given on the command line win");
   app->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
   app->add_option("--engine", c.engine, "Matching engine: auto, hyperscan, re2")
       ->check(CLI::IsMember({"auto", "hyperscan", "re2"}));
@@ -240,28 +186,13 @@ void AddCommon(CLI::App* app, Common& c) {
       ->group("");
 }
 
-std::set<std::string> SplitSet(const std::string& s) {
-  std::set<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.insert(item);
-  return out;
-}
+Result<std::shared_ptr<const Scanner>> Build(const Settings& c) { return Scanner::Create(c.scanner); }
 
-Result<std::shared_ptr<const Scanner>> Build(const Common& c) {
-  ScannerOptions opt;
-  opt.patterns_dir = FindPatterns(c.patterns);
-  opt.engine = c.engine;
-  opt.plugins = c.plugins;
-  opt.limits.chunk_bytes = std::max<size_t>(c.chunk, 1);
-  return Scanner::Create(opt);
-}
-
-// The scanner and a context with the configured key, or nullptr after
-// printing why; with `masker`, also a masker for what reports say about
-// the inputs (paths, Message-IDs, ticket ids, errors).
-std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<IdentifierMasker>* masker = nullptr,
+// The scanner and a context with the configured key and reference date
+// (both from the Settings, read once), or nullptr after printing why; with
+// `masker`, also a masker for what reports say about the inputs (paths,
+// Message-IDs, ticket ids, errors).
+std::unique_ptr<ScanContext> MakeContext(const Settings& c, std::unique_ptr<IdentifierMasker>* masker = nullptr,
                                          std::shared_ptr<const Scanner>* scanner_out = nullptr,
                                          std::string* key_id = nullptr) {
   auto scanner = Build(c);
@@ -270,49 +201,27 @@ std::unique_ptr<ScanContext> MakeContext(const Common& c, std::unique_ptr<Identi
     return nullptr;
   }
   if (scanner_out) *scanner_out = *scanner;
-  auto hasher = KeyedHasher::FromEnvironment(c.key_file);
-  if (!hasher) {
-    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
-    return nullptr;
-  }
-  auto ctx = (*scanner)->NewContext(*hasher);
-  if (key_id) *key_id = KeyId(*hasher);
-  if (masker) *masker = std::make_unique<IdentifierMasker>(**scanner, *hasher);
-  int y = 0, m = 0, d = 0;
-  if (!c.reference_date.empty() && ParseDate(c.reference_date, y, m, d)) {  // checked by kDate
-    ctx->detect_options().ref_year = y;
-    ctx->detect_options().ref_month = m;
-    ctx->detect_options().ref_day = d;
-  }
+  const KeyedHasher& hasher = *c.hasher;
+  auto ctx = (*scanner)->NewContext(hasher, c.reference_date);
+  if (key_id) *key_id = KeyId(hasher);
+  if (masker) *masker = std::make_unique<IdentifierMasker>(**scanner, hasher);
   return ctx;
-}
-
-bool RandomKey(const Common& c) {
-  return c.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
 }
 
 // --allow FILE into `filter` (read with the run's scanner and reference
 // date); false after printing why (the file's line number, never its text).
-bool LoadAllow(const Common& c, const Scanner& scanner, const DetectOptions& detect, FindingFilter& filter) {
+bool LoadAllow(const Settings& c, const Scanner& scanner, FindingFilter& filter) {
   if (c.allow.empty()) return true;
-  auto list = AllowList::Load(c.allow, scanner, detect);
+  auto list = AllowList::Load(c.allow, scanner, c.reference_date);
   if (!list) {
     std::fprintf(stderr, "nordpii: %s\n", list.error().message().c_str());
     return false;
   }
-  if ((*list)->hashes() > 0 && RandomKey(c))
+  if ((*list)->hashes() > 0 && c.random_key)
     std::fprintf(stderr, "nordpii: note: --allow has %zu keyed hash(es) but the key is random (no $NORDPII_KEY or "
                          "--key-file): they match nothing\n", (*list)->hashes());
   filter.allow = *list;
   return true;
-}
-
-Status CheckCategories(const std::set<std::string>& cats) {
-  static const std::set<std::string> kKnown = {"national-id", "financial", "credential",
-                                               "business", "contact", "special"};
-  for (const auto& c : cats)
-    if (!kKnown.count(c)) return Error(ErrorCode::kInvalidArgument, "unknown category '" + c + "'");
-  return Status::Ok();
 }
 
 // --format: text on a terminal unless asked otherwise, else JSON Lines.
@@ -365,7 +274,7 @@ struct PerFile : ReportObserver {
   void RecordedEvent(std::string_view, std::string_view) override {}
 };
 
-int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
+int ScanAll(const Settings& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
             ReportSink& sink, IdentifierMasker& masker, const ScanView& view = {}, int threads = 1,
             size_t thread_range = kParallelRangeBytes) {
   int errors = 0;
@@ -373,7 +282,7 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
     std::fprintf(stderr, "nordpii: %s\n", masker.Mask(msg).c_str());
     ++errors;
   };
-  InputScanners scanners(ctx, c.Limits(), c.Tickets());
+  InputScanners scanners(ctx, c.mail_limits, c.tickets);
   scanners.threads = threads;
   scanners.thread_range = thread_range;
   std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
@@ -427,21 +336,14 @@ int ScanAll(const Common& c, ScanContext& ctx, const std::vector<std::string>& p
   return sink.count() ? 1 : 0;
 }
 
-int RunScan(const Common& c, std::vector<std::string> paths, const std::string& format, bool reveal, int threads,
+int RunScan(const Settings& c, std::vector<std::string> paths, const std::string& format, bool reveal, int threads,
             size_t thread_range, const ScanView& view = {}, const std::string& color = "auto") {
-  auto cats = SplitSet(c.categories);
-  if (Status s = CheckCategories(cats); !s.ok()) {
-    std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
-    return 2;
-  }
   std::unique_ptr<IdentifierMasker> masker;
   std::shared_ptr<const Scanner> scanner;
   auto ctx = MakeContext(c, &masker, &scanner);
   if (!ctx) return 2;
-  FindingFilter filter;
-  filter.categories = cats;
-  filter.min_confidence = ParseConfidence(c.min_confidence);
-  if (!LoadAllow(c, *scanner, ctx->detect_options(), filter)) return 2;
+  FindingFilter filter = c.Filter();
+  if (!LoadAllow(c, *scanner, filter)) return 2;
   // -l / -c print one line per file instead of the findings.
   std::FILE* out = stdout;
   if (view.files_with_matches || view.count || view.quiet) {
@@ -469,28 +371,19 @@ int RunScan(const Common& c, std::vector<std::string> paths, const std::string& 
   if (out != stdout) std::fclose(out);
   // Hashes made with a random key link nothing outside this output: said
   // once, when the output holds hashes.
-  if (out == stdout && OutputFormat(format) != ReportFormat::kText && sink.count() > 0 && c.key_file.empty() &&
-      (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY")))
+  if (out == stdout && OutputFormat(format) != ReportFormat::kText && sink.count() > 0 && c.random_key)
     std::fprintf(stderr, "nordpii: note: random key (no $NORDPII_KEY or --key-file): the hashes match only within "
                          "this output\n");
   return rc;
 }
 
-int RunRedact(const Common& c, const std::string& path, const std::string& out_path,
+int RunRedact(const Settings& c, const std::string& path, const std::string& out_path,
               const std::string& style) {
   std::shared_ptr<const Scanner> scanner;
   auto ctx = MakeContext(c, nullptr, &scanner);
   if (!ctx) return 2;
-  FindingFilter filter;
-  filter.categories = c.categories.empty()
-                          ? std::set<std::string>{"national-id", "financial", "credential"}
-                          : SplitSet(c.categories);
-  if (Status s = CheckCategories(filter.categories); !s.ok()) {
-    std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
-    return 2;
-  }
-  filter.min_confidence = ParseConfidence(c.min_confidence);
-  if (!LoadAllow(c, *scanner, ctx->detect_options(), filter)) return 2;
+  FindingFilter filter = c.Filter(c.redact_categories);  // default: patterns/categories.toml
+  if (!LoadAllow(c, *scanner, filter)) return 2;
   // Said with the count of what was redacted (the values are not shown).
   auto allowed = [&]() -> std::string {
     return filter.allow ? "; " + std::to_string(filter.allow->allowed()) + " allowed by --allow (kept)" : "";
@@ -510,31 +403,24 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   InstallTempCleanup("\nnordpii: interrupted; nothing written\n");
   // The input is opened once (a pipe or <(...) cannot be read twice) and its
   // format recognised from the bytes read; a Maildir is a directory.
+  // Through the one input module (input_format.h), as scan opens its inputs.
   InputFormat fmt = InputFormat::kMaildir;
-  std::unique_ptr<ByteSource> src;
-  Utf16Kind opened_utf16;
+  InputStream opened;
   if (!(c.input == "maildir" || (c.input == "auto" && IsMaildir(path)))) {
-    auto opened = OpenInput(path, c.input);
-    if (!opened) return fail(opened.error().message());
-    fmt = opened->format;
-    src = std::move(opened->source);
-    opened_utf16 = opened->utf16;
+    auto o = OpenInputStream(path, c.input);
+    if (!o) return fail(o.error().message());
+    opened = std::move(*o);
+    fmt = opened.format;
   }
-  // UTF-16 text: decoded as it is read; CSV or JSON: decoded whole (up to --max-message-size);
-  // redacted as UTF-8 and written back as UTF-16 in the same byte order,
-  // with the BOM if it had one.
-  Utf16Kind utf16;
-  std::string utf16_text;
-  if (src && opened_utf16.utf16 && fmt == InputFormat::kText) {
-    utf16 = opened_utf16;  // text: decoded as it is read (issue 12 #9)
-    src = std::make_unique<Utf16Source>(std::move(src), utf16);
-  } else if (src && opened_utf16.utf16) {
-    utf16 = opened_utf16;
-    auto raw = ReadAll(*src, path, c.max_message);
-    if (!raw) return fail(raw.error().message() + " (UTF-16 text is read whole); nothing written");
-    Utf16ToUtf8(std::string_view(*raw).substr(utf16.bom ? std::min<size_t>(2, raw->size()) : 0), utf16.big_endian,
-                utf16_text);
-    src = StringSource(utf16_text, path);
+  std::unique_ptr<ByteSource>& src = opened.source;
+  // UTF-16 text: decoded as it is read; CSV or JSON: decoded whole (up to
+  // --max-message-size); redacted as UTF-8 and written back as UTF-16 in
+  // the same byte order, with the BOM if it had one.
+  const Utf16Kind utf16 = opened.utf16;
+  if (src && utf16.utf16 && fmt == InputFormat::kText) {
+    src = std::make_unique<Utf16Source>(std::move(src), utf16);  // text: decoded as it is read (issue 12 #9)
+  } else if (Status d = DecodeUtf16(opened, path, c.max_message); !d.ok()) {
+    return fail(d.message() + " (UTF-16 text is read whole); nothing written");
   }
   auto open_out = [&]() {
     auto o = OutputFile::Open(out_path);
@@ -554,12 +440,11 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
     std::fprintf(stderr, "nordpii: redacted %zu finding(s)%s\n", red.redacted(), allowed().c_str());
     return 0;
   }
-  if (fmt == InputFormat::kJsonl || fmt == InputFormat::kJson || fmt == InputFormat::kCsv) {
+  if (IsTicketFormat(fmt)) {
     auto out = open_out();
     if (!out) return fail(out.error().message());
-    TicketFormat tf = fmt == InputFormat::kJsonl ? TicketFormat::kJsonl
-                      : fmt == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
-    TicketScanner tickets(*ctx, c.Tickets());
+    const TicketFormat tf = ToTicketFormat(fmt);
+    TicketScanner tickets(*ctx, c.tickets);
     TicketReader rd(*src, tf, c.max_message);
     TicketRecord rec;
     std::string red;
@@ -587,7 +472,7 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
                  allowed().c_str());
     return 0;
   }
-  MailScanner mail(*ctx, c.Limits());
+  MailScanner mail(*ctx, c.mail_limits);
   mail.set_remove_forged_headers(true);  // X-Nordpii headers that came with a message are not ours
   size_t total = 0, changed = 0, messages = 0;
   // Redacts one message; a limit that left a part unscanned is an error
@@ -657,33 +542,19 @@ int RunRedact(const Common& c, const std::string& path, const std::string& out_p
   return 0;
 }
 
-int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retention, const BatchRunner& run = RunBatch) {
-  auto cats = SplitSet(c.categories);
-  if (Status s = CheckCategories(cats); !s.ok()) {
-    std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
-    return 2;
-  }
+int RunBatchCommand(const std::shared_ptr<const Settings>& settings, BatchOptions o, const std::string& retention,
+                    const BatchRunner& run = RunBatch) {
+  const Settings& c = *settings;
   if (!retention.empty()) o.retention_days = std::stoi(retention.substr(0, retention.size() - 1));  // kRetention
   auto scanner = Build(c);
   if (!scanner) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
     return 2;
   }
-  o.filter.categories = cats;
-  o.filter.min_confidence = ParseConfidence(c.min_confidence);
-  {
-    auto probe = (*scanner)->NewContext(KeyedHasher::Random());
-    int y = 0, m = 0, d = 0;
-    if (!c.reference_date.empty() && ParseDate(c.reference_date, y, m, d))
-      probe->detect_options().ref_year = y, probe->detect_options().ref_month = m, probe->detect_options().ref_day = d;
-    if (!LoadAllow(c, **scanner, probe->detect_options(), o.filter)) return 2;
-  }
-  o.mail_limits = c.Limits();
-  o.tickets = c.Tickets();
-  o.input = c.input;
-  o.key_file = c.key_file;
-  if (!c.reference_date.empty() && ParseDate(c.reference_date, o.ref_year, o.ref_month, o.ref_day))  // checked by kDate
-    o.today = c.reference_date;
+  o.filter = c.Filter();
+  if (!LoadAllow(c, **scanner, o.filter)) return 2;
+  o.settings = settings;
+  if (c.reference_date.set()) o.today = c.reference_date_text;
   // The report's header: options that shape the report (not --jobs or
   // --checkpoint: a resumed or differently parallel run gives the same
   // report), each value checked
@@ -693,9 +564,9 @@ int RunBatchCommand(const Common& c, BatchOptions o, const std::string& retentio
   };
   opt("--retention", retention);
   opt("--date-field", o.date_field);
-  opt("--reference-date", c.reference_date);
-  opt("--categories", c.categories);
-  opt("--min-confidence", c.min_confidence);
+  opt("--reference-date", c.reference_date_text);
+  opt("--categories", c.categories_text);
+  opt("--min-confidence", c.min_confidence_text);
   opt("--input", c.input == "auto" ? "" : c.input);
   if (o.filter.allow)
     opt("--allow", std::to_string(o.filter.allow->values()) + " value(s), " + std::to_string(o.filter.allow->hashes()) +
@@ -764,7 +635,7 @@ class SubjectSink : public ReportSink {
 // nordpii find-subject: every ticket and message mentioning one person's
 // identifiers, in any written variant, for an access or erasure request:
 // one row per document (subject_report.h).
-int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const std::vector<std::string>& hashes,
+int RunFindSubject(const Settings& c, const std::vector<std::string>& ids, const std::vector<std::string>& hashes,
                    std::vector<std::string> paths, const std::string& format, const std::string& report_dir) {
   std::unique_ptr<IdentifierMasker> masker;
   std::shared_ptr<const Scanner> scanner;
@@ -784,15 +655,17 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     // Some identifiers count only next to a label (a CPR number without the
     // modulus-11 check, a passport number): try the id alone, then after
     // each kind of label, keeping findings on the id's own bytes.
+    // The labels are data: [[probe]] in patterns/find_subject.toml.
     bool found = false;
-    for (const char* label : {"", "fnr ", "personnummer ", "CPR-nr. ", "hetu ", "kennitala ", "passport ",
-                              "konto ", "IBAN "}) {
+    std::vector<std::string> labels = {""};
+    for (const auto& l : scanner->detectors().patterns().probe_labels) labels.push_back(l + " ");
+    for (const std::string& label : labels) {
       probe.f.clear();
-      std::string text = std::string(label) + id;
+      std::string text = label + id;
       auto src = StringSource(text, "--id");
       if (!ctx->Scan(*src, FindingFilter{}, probe).ok()) continue;
       for (const auto& f : probe.f)
-        if (f.start >= std::strlen(label)) wanted.insert(f.hash), found = true;
+        if (f.start >= label.size()) wanted.insert(f.hash), found = true;
       if (found) break;
     }
     if (!found) {
@@ -830,7 +703,7 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
   }
   SubjectSink sink(lines, wanted, *masker);
   FindingFilter filter;  // all findings, less the allowed ones
-  if (!LoadAllow(c, *scanner, ctx->detect_options(), filter)) {
+  if (!LoadAllow(c, *scanner, filter)) {
     std::fclose(lines);
     return 2;
   }
@@ -839,14 +712,14 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
     std::fprintf(stderr, "nordpii: %s\n", masker->Mask(msg).c_str());
     ++errors;
   };
-  InputScanners scanners(*ctx, c.Limits(), c.Tickets());
+  InputScanners scanners(*ctx, c.mail_limits, c.tickets);
   std::vector<Input> inputs = ExpandInputs(paths, c.input, fail);
   for (const Input& in : inputs) ScanInput(in, scanners, filter, sink, c.max_message, fail);
   if (std::fclose(lines) != 0 && !report_dir.empty()) fail(report_dir + "/findings.jsonl: write failed");
   SubjectRun run;
   run.run_date = ReportRunDate();
   run.key_id = key_id;
-  run.random_key = c.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
+  run.random_key = c.random_key;
   run.searched.assign(wanted.begin(), wanted.end());
   run.inputs = inputs.size();
   run.errors = static_cast<size_t>(errors);
@@ -874,7 +747,7 @@ int RunFindSubject(const Common& c, const std::vector<std::string>& ids, const s
   return docs.empty() ? 0 : 1;
 }
 
-int RunTypes(const Common& c) {
+int RunTypes(const Settings& c) {
   auto scanner = Build(c);
   if (!scanner) {
     std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
@@ -892,6 +765,48 @@ int RunTypes(const Common& c) {
   for (const auto& d : ds)
     std::printf("%-*s  %-*s  %-7s  %s\n", wid, d.id.c_str(), wcat, d.category.c_str(), d.redact ? "redact" : "report",
                 d.validator.empty() ? "-" : d.validator.c_str());
+  return 0;
+}
+
+// The keys a config file may set: the long names of the common options.
+constexpr const char* kConfigKeys[] = {"patterns",   "engine",  "plugin",     "categories", "min-confidence",
+                                       "key-file",   "reference-date", "input", "fields",     "columns",
+                                       "ticket-map", "max-message-size", "ocr", "allow"};
+
+// Fills the common options of `sub` that the command line did not give from
+// the config file (`given`, else DefaultConfigPath() if it exists): each
+// value goes through the option's own checks, so a bad value is refused as
+// the flag would be, naming file, line and key. Returns 0, or 2 after
+// printing why (an unknown key, an unreadable or malformed file).
+int ApplyConfigFile(CLI::App* sub, const std::string& given) {
+  std::string path = given.empty() ? DefaultConfigPath() : given;
+  std::error_code ec;
+  if (path.empty() || (given.empty() && !fs::exists(path, ec))) return 0;
+  auto entries = ReadConfigFile(path);
+  if (!entries) {
+    std::fprintf(stderr, "nordpii: config file %s\n", entries.error().message().c_str());
+    return 2;
+  }
+  for (const ConfigEntry& e : *entries) {
+    const std::string where = path + ":" + std::to_string(e.line) + ": key '" + e.key + "'";
+    bool known = false;
+    for (const char* k : kConfigKeys) known = known || e.key == k;
+    CLI::Option* opt = known ? sub->get_option_no_throw("--" + e.key) : nullptr;
+    if (opt == nullptr) {
+      std::string keys;
+      for (const char* k : kConfigKeys) keys += (keys.empty() ? "" : ", ") + std::string(k);
+      std::fprintf(stderr, "nordpii: config file %s: unknown key (keys: %s)\n", where.c_str(), keys.c_str());
+      return 2;
+    }
+    if (opt->count() > 0) continue;  // the command line wins
+    try {
+      for (const auto& v : e.values) opt->add_result(v);
+      opt->run_callback();
+    } catch (const CLI::Error& x) {
+      std::fprintf(stderr, "nordpii: config file %s: %s\n", where.c_str(), x.what());
+      return 2;
+    }
+  }
   return 0;
 }
 
@@ -1010,7 +925,11 @@ int main(int argc, char** argv) {
   milter->add_option("--listen", mo.listen, "inet:PORT@HOST or unix:/path (default inet:8899@127.0.0.1)");
   milter->add_option("--config", mo.config, "Policy file (TOML; example: conf/nordpii-milter.toml)")->required();
   milter->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
-  milter->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else random)");
+  milter->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else random; read at start)");
+  milter->add_option("--engine", c.engine, "Matching engine: auto, hyperscan, re2")
+      ->check(CLI::IsMember({"auto", "hyperscan", "re2"}));
+  milter->add_option("--plugin", c.plugins, "Load validator plugin shared object (repeatable)")
+      ->allow_extra_args(false);
   milter->add_flag("--check", mo.check, "Validate patterns and policy, print the effective policy, exit 0/2");
   // A mistyped command: the nearest one (edit distance at most 2), without
   // echoing what was typed (it could be a number pasted in the wrong place).
@@ -1047,16 +966,28 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (*version) return CheckStdout(std::puts("nordpii " NORDPII_VERSION) < 0 ? 2 : 0);
-  if (*scan) return CheckStdout(RunScan(c, paths, format, reveal, scan_threads, thread_range, view, color));
-  if (*redact) return CheckStdout(RunRedact(c, rpath, out, style));
-  if (*types) return CheckStdout(RunTypes(c));
-  if (*batch) return CheckStdout(RunBatchCommand(c, bo, retention));
+  // The config file fills the common options not given (not the milter's:
+  // its --config is the policy file); then the one Settings of this run.
+  if (!*milter)
+    for (CLI::App* sub : app.get_subcommands())
+      if (sub->get_option_no_throw("--config") != nullptr)
+        if (int rc = ApplyConfigFile(sub, c.config); rc != 0) return rc;
+  auto built = BuildSettings(c);
+  if (!built) {
+    std::fprintf(stderr, "nordpii: %s\n", built.error().message().c_str());
+    return 2;
+  }
+  const std::shared_ptr<const Settings> settings = *built;
+  const Settings& st = *settings;
+  if (*scan) return CheckStdout(RunScan(st, paths, format, reveal, scan_threads, thread_range, view, color));
+  if (*redact) return CheckStdout(RunRedact(st, rpath, out, style));
+  if (*types) return CheckStdout(RunTypes(st));
+  if (*batch) return CheckStdout(RunBatchCommand(settings, bo, retention));
   if (dist.selected())
-    return CheckStdout(dist.Run([&](const BatchRunner& run) { return RunBatchCommand(c, bo, retention, run); }));
-  if (*subject) return CheckStdout(RunFindSubject(c, subject_ids, subject_hashes, subject_paths, subject_format, subject_report));
+    return CheckStdout(dist.Run([&](const BatchRunner& run) { return RunBatchCommand(settings, bo, retention, run); }));
+  if (*subject) return CheckStdout(RunFindSubject(st, subject_ids, subject_hashes, subject_paths, subject_format, subject_report));
   if (*milter) {
-    mo.patterns_dir = FindPatterns(c.patterns);
-    mo.key_file = c.key_file;
+    mo.settings = settings;
     return RunMilter(mo);
   }
   return 2;

@@ -818,11 +818,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: %s: %s\n", o.report_dir.c_str(), ec.message().c_str());
     return 2;
   }
-  auto hasher = KeyedHasher::FromEnvironment(o.key_file);
-  if (!hasher) {
-    std::fprintf(stderr, "nordpii: %s\n", hasher.error().message().c_str());
-    return 2;
-  }
+  const KeyedHasher* hasher = o.settings->hasher.get();  // loaded once, with the settings
   std::mutex mu;
   std::vector<std::string> errors;
   // Error messages name inputs: identifiers in a path are masked (under mu).
@@ -833,10 +829,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
     errors.push_back(std::move(shown));
   };
-  std::vector<Input> inputs = ExpandInputs(o.paths, o.input, error, {o.report_dir});
+  std::vector<Input> inputs = ExpandInputs(o.paths, o.settings->input, error, {o.report_dir});
   // Work items: a file, or a record-aligned range of a large one, so one big
   // export is scanned by all the threads (work_items.h).
-  const std::vector<Input> items = SplitWorkItems(inputs, WorkRangeBytes(), o.mail_limits.max_message_bytes);
+  const std::vector<Input> items = SplitWorkItems(inputs, WorkRangeBytes(), o.settings->mail_limits.max_message_bytes);
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
   // The summary starts from the findings kept; each worker adds its own.
@@ -991,13 +987,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::vector<std::thread> workers;
   for (size_t w = 0; w < jobs; ++w) {
     workers.emplace_back([&, w] {
-      auto ctx = scanner->NewContext(*hasher);
-      if (o.ref_year) {
-        ctx->detect_options().ref_year = o.ref_year;
-        ctx->detect_options().ref_month = o.ref_month;
-        ctx->detect_options().ref_day = o.ref_day;
-      }
-      InputScanners s(*ctx, o.mail_limits, o.tickets);
+      auto ctx = scanner->NewContext(*hasher, o.settings->reference_date);
+      InputScanners s(*ctx, o.settings->mail_limits, o.settings->tickets);
       s.progress = &bytes_done;  // the bar moves inside a large file too
       IdentifierMasker masker(*scanner, *hasher);  // paths, Message-IDs, ticket ids in the report
       std::string tmp = o.report_dir + "/.worker-" + std::to_string(w) + ".jsonl";
@@ -1035,7 +1026,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           for (char c : e) input_errors += (c == '\n' || c == '\r' || c == '\x1f' || c == '\x1d') ? ' ' : c;
           error(e);
         };
-        const uint64_t read_live = ScanInput(*in, s, o.filter, sink, o.mail_limits.max_message_bytes, input_error);
+        const uint64_t read_live = ScanInput(*in, s, o.filter, sink, o.settings->mail_limits.max_message_bytes, input_error);
         found += sink.count();
         {
           // Findings first, then the checkpoint line: a crash between the
@@ -1119,7 +1110,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   BatchReportInfo info;
   info.options = o.report_options;
   info.key_id = KeyId(*hasher);
-  info.random_key = o.key_file.empty() && (std::getenv("NORDPII_KEY") == nullptr || !*std::getenv("NORDPII_KEY"));
+  info.random_key = o.settings->random_key;
   info.interrupted = stop.load() != 0;  // a signal came before the workers were done
   info.inputs_done = docs_done.load();
   if (o.filter.allow) info.allowed = static_cast<int64_t>(o.filter.allow->allowed());

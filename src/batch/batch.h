@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "config/settings.h"
 #include "mail/mime.h"
 #include "pipeline/scanner.h"
 #include "tickets/ticket_scanner.h"
@@ -44,15 +45,13 @@ struct BatchOptions {
   std::string checkpoint;      // "" = not resumable
   size_t jobs = 0;             // 0 = all cores
   bool quiet = false;
-  std::string input = "auto";  // as --input
   int retention_days = -1;     // --retention Nd; -1 = no audit
   std::string date_field;      // --date-field: created | updated | closed (default: closed, else updated)
   std::string today;           // YYYY-MM-DD (for retention); default today
-  FindingFilter filter;
-  MailLimits mail_limits;
-  TicketOptions tickets;
-  std::string key_file;
-  int ref_year = 0, ref_month = 0, ref_day = 0;  // --reference-date
+  FindingFilter filter;        // Settings::Filter()
+  // The run's settings (input format, limits, ticket maps, key, reference
+  // date), built once by the command line; never null when run.
+  std::shared_ptr<const Settings> settings;
   size_t held_bytes = 8u << 20;
   std::string report_options;  // shown in the report's header (program text: option names and values)  // one input's findings kept in memory before spilling to a file
 };

@@ -231,8 +231,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
     case InputFormat::kJsonl:
     case InputFormat::kJson:
     case InputFormat::kCsv: {
-      TicketFormat tf = format == InputFormat::kJsonl ? TicketFormat::kJsonl
-                        : format == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
+      const TicketFormat tf = ToTicketFormat(format);
       TicketReader rd(src, tf, max_message);
       TicketRecord rec;
       s.tickets.BeginInput();
@@ -625,20 +624,21 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     }
     // Named like a document but it is not one: scanned by its content below.
   }
+  // Opened once, through the one input module (input_format.h), as redact
+  // opens its input; an archive given by name is opened by libarchive.
   InputFormat format = in.format;
-  std::unique_ptr<ByteSource> src;
-  Utf16Kind opened_utf16;
+  InputStream opened;
   if (in.stream || format != InputFormat::kArchive) {
-    auto opened = OpenInput(in.path, in.stream ? "auto" : InputFormatName(format));
-    if (!opened) {
+    auto o = OpenInputStream(in.path, in.stream ? "auto" : InputFormatName(format));
+    if (!o) {
       sink.SetPath(in.path);
-      error(opened.error().message());
+      error(o.error().message());
       return 0;
     }
-    src = std::move(opened->source);
-    format = opened->format;
-    opened_utf16 = opened->utf16;
+    opened = std::move(*o);
+    format = opened.format;
   }
+  std::unique_ptr<ByteSource>& src = opened.source;
   if (format == InputFormat::kArchive) {
     ArchiveBudget budget;
     budget.bytes = static_cast<uint64_t>(max_message) * 64;
@@ -648,11 +648,11 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   int64_t mtime = -1;
   struct stat st;
   if (!in.stream && in.path != "-" && stat(in.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) mtime = st.st_mtime;
-  if (src && opened_utf16.utf16 && format == InputFormat::kText) {
+  if (src && opened.utf16.utf16 && format == InputFormat::kText) {
     // UTF-16 text: decoded as it is read, findings mapped back to the
     // file's bytes (Utf16Source; issue 12 #9).
     sink.SetPath(in.path);
-    Utf16Source dec(std::move(src), opened_utf16);
+    Utf16Source dec(std::move(src), opened.utf16);
     Utf16StreamFindings mapped(sink, dec);
     Status st = s.ctx.Scan(dec, filter, mapped);
     if (st.ok() && mapped.lost) st = Error(ErrorCode::kInternal, "a finding fell behind the decoded UTF-16 window");
@@ -660,23 +660,18 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     if (s.progress) *s.progress += dec.raw_bytes();
     return s.progress ? dec.raw_bytes() : 0;
   }
-  if (src && opened_utf16.utf16) {
+  if (src && opened.utf16.utf16) {
     // UTF-16 ticket exports: read whole (up to --max-message-size; larger is an error,
     // not a partial scan), decoded to UTF-8, findings mapped back.
-    auto raw = ReadAll(*src, in.path, max_message);
-    if (!raw) {
+    if (Status d = DecodeUtf16(opened, in.path, max_message); !d.ok()) {
       sink.SetPath(in.path);
-      error(raw.error().message() + " (UTF-16 text is read whole); not scanned");
+      error(d.message() + " (UTF-16 text is read whole); not scanned");
       return 0;
     }
-    std::string text;
-    const size_t bom = opened_utf16.bom ? 2 : 0;
-    Utf16ToUtf8(std::string_view(*raw).substr(std::min(bom, raw->size())), opened_utf16.big_endian, text);
-    Utf16Offsets map(text, bom);
-    auto dsrc = StringSource(text, in.path);
-    ScanSource(in.path, format, *dsrc, s, filter, sink, max_message, error, mtime, &map);
-    if (s.progress) *s.progress += raw->size();
-    return s.progress ? raw->size() : 0;
+    Utf16Offsets map(*opened.decoded, opened.utf16.bom ? 2 : 0);
+    ScanSource(in.path, format, *src, s, filter, sink, max_message, error, mtime, &map);
+    if (s.progress) *s.progress += opened.raw_size;
+    return s.progress ? opened.raw_size : 0;
   }
   if (s.threads > 1 && !s.progress && format == InputFormat::kText && !in.stream && in.path != "-") {
     struct stat st;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "input/input_format.h"
 #include "input/mail_source.h"
 #include "mail/mail_scanner.h"
 #include "output/report_sink.h"

@@ -34,33 +34,45 @@ std::string RuleNames(uint32_t rules) {
   return out;
 }
 
-std::string MaskValue(std::string_view category, std::string_view type, std::string_view v) {
+bool ParseMaskRule(std::string_view n, MaskRule& out) {
+  static const std::pair<std::string_view, MaskRule> kRules[] = {
+      {"keep-first-6", MaskRule::kKeepFirst6}, {"keep-first-4", MaskRule::kKeepFirst4},
+      {"keep-last-4", MaskRule::kKeepLast4},   {"keep-last-2", MaskRule::kKeepLast2},
+      {"email", MaskRule::kEmail},             {"hidden", MaskRule::kHidden},
+      {"none", MaskRule::kNone}};
+  for (const auto& [name, rule] : kRules)
+    if (name == n) return out = rule, true;
+  return false;
+}
+
+std::string MaskValue(MaskRule rule, std::string_view v) {
   std::string out;
-  MaskValueInto(category, type, v, out);
+  MaskValueInto(rule, v, out);
   return out;
 }
 
-void MaskValueInto(std::string_view category, std::string_view type, std::string_view v,
-                   std::string& out) {
+void MaskValueInto(MaskRule rule, std::string_view v, std::string& out) {
   auto mask_range = [&](size_t from, size_t to) {
     for (size_t i = from; i < to && i < out.size(); ++i) out[i] = '*';
   };
-  if (category == "credential" || type == "password") {
+  if (rule == MaskRule::kHidden) {
     out.assign("********");  // never reveals the length
     return;
   }
   out.assign(v.data(), v.size());
-  if (category == "special" || category == "business") return;  // keywords; public registers
-  if (type == "email") {
-    size_t at = v.find('@');
-    if (at == std::string_view::npos) out.assign(v.size(), '*');
-    else mask_range(1, at);
-    return;
+  switch (rule) {
+    case MaskRule::kNone: return;
+    case MaskRule::kEmail: {
+      size_t at = v.find('@');
+      if (at == std::string_view::npos) out.assign(v.size(), '*');
+      else mask_range(1, at);
+      return;
+    }
+    case MaskRule::kKeepLast4: mask_range(0, v.size() >= 4 ? v.size() - 4 : 0); return;
+    case MaskRule::kKeepFirst4: mask_range(4, v.size()); return;
+    case MaskRule::kKeepFirst6: mask_range(6, v.size()); return;
+    default: mask_range(0, v.size() > 2 ? v.size() - 2 : v.size()); return;
   }
-  if (type == "card") { mask_range(0, v.size() >= 4 ? v.size() - 4 : 0); return; }
-  if (type == "iban") { mask_range(4, v.size()); return; }
-  if (category == "national-id") { mask_range(6, v.size()); return; }
-  mask_range(0, v.size() > 2 ? v.size() - 2 : v.size());
 }
 
 }  // namespace nordpii

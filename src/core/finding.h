@@ -58,14 +58,22 @@ struct Finding {
   int64_t part_offset = -1;
 };
 
-// Masked preview of a normalised value for a category: national ids keep
-// the first six characters (the date part), cards the last four, IBANs the
-// country and check digits, e-mails the first character and the domain;
-// everything else is fully masked. Credentials never reveal their length.
-std::string MaskValue(std::string_view category, std::string_view type, std::string_view value);
-// The same, written into `out` (reusing its capacity).
-void MaskValueInto(std::string_view category, std::string_view type, std::string_view value,
-                   std::string& out);
+// How a value is shown masked. Which rule a type gets is data: `mask` of
+// its [[category]], [[detector]] or [[type]] in patterns/ (Scanner::MaskFor).
+enum class MaskRule {
+  kKeepFirst6,  // "keep-first-6": national ids keep the date part
+  kKeepFirst4,  // "keep-first-4": IBANs keep country and check digits
+  kKeepLast4,   // "keep-last-4": cards
+  kKeepLast2,   // "keep-last-2": everything else masked but the last two
+  kEmail,       // "email": the first character and the domain
+  kHidden,      // "hidden": eight stars, never the length (credentials)
+  kNone,        // "none": shown as found (keywords, public registers)
+};
+// "keep-first-6" ... "none"; false on anything else.
+bool ParseMaskRule(std::string_view name, MaskRule& out);
+// Masked preview of a normalised value, written into `out` (reusing its capacity).
+void MaskValueInto(MaskRule rule, std::string_view value, std::string& out);
+std::string MaskValue(MaskRule rule, std::string_view value);
 
 }  // namespace nordpii
 

@@ -2,6 +2,7 @@
 #include "detect/label_index.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "core/utf8.h"
@@ -36,7 +37,7 @@ void LabelIndex::BuildRoles(const PatternSet& set, KeywordRole role_a, KeywordRo
   for (size_t g = 0; g < set.keywords.size(); ++g) {
     const KeywordGroup& kg = set.keywords[g];
     if (kg.role != role_a && kg.role != role_b) continue;
-    if (bit >= 64) break;
+    if (bit >= 64) std::abort();  // a broken invariant: PatternSet::Check refuses more groups
     bits_[g] = uint64_t{1} << bit++;
     for (const Keyword& k : kg.words) {
       uint32_t n = 0;

@@ -30,7 +30,8 @@ namespace nordpii {
 class LabelIndex {
  public:
   // Indexes every keyword group with role label or negative. At most 64
-  // such groups (GroupBit() returns 0 for others).
+  // such groups: PatternSet::Check refuses more (a pattern file error), and
+  // Build aborts if handed more (a broken invariant), never drops one.
   void Build(const PatternSet& set);
   // Indexes the groups with role credential or passport instead (the
   // triggers of after-keyword detectors), for field names.

@@ -598,8 +598,7 @@ struct PartHeader {
 }  // namespace
 
 int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const SubmitOptions& o) {
-  auto hasher = KeyedHasher::FromEnvironment(b.key_file);
-  if (!hasher) return Log(hasher.error().message()), 2;
+  const KeyedHasher* hasher = b.settings->hasher.get();  // loaded once, with the settings
   IdentifierMasker masker(*scanner, *hasher);
   const std::string job = o.job.empty() ? NewJobId() : o.job;
   if (!ValidJob(job)) return Log("--job: letters, digits, '-' and '_' only (up to 64)"), 2;
@@ -613,14 +612,14 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   };
   for (const auto& p : b.paths)
     if (p == "-") return Log("submit: stdin cannot be shared with workers; give files"), 2;
-  std::vector<Input> files = ExpandInputs(b.paths, b.input, error);
+  std::vector<Input> files = ExpandInputs(b.paths, b.settings->input, error);
   // One item per file, or per record-aligned range of a large JSONL, mbox
   // or text file (work_items.h, as batch --jobs splits them).
   // A redaction job or uploaded inputs: whole files only (a redacted copy
   // is one file written by one worker; an uploaded file crosses the broker
   // once, not once per range).
   std::vector<Input> inputs = o.redact || o.upload ? files
-                                                   : SplitWorkItems(files, WorkRangeBytes(), b.mail_limits.max_message_bytes);
+                                                   : SplitWorkItems(files, WorkRangeBytes(), b.settings->mail_limits.max_message_bytes);
   const std::string bucket = o.bucket.empty() ? o.nats.stream : o.bucket;
   if (o.upload && !ValidJob(bucket)) return Log("--bucket: letters, digits, '-' and '_' only (up to 64)"), 2;
   Nats n;
@@ -675,12 +674,10 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
 }
 
 int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const WorkerOptions& o) {
-  const char* env_key = std::getenv("NORDPII_KEY");
-  if (b.key_file.empty() && (!env_key || !*env_key))
+  if (b.settings->random_key)
     return Log("worker: needs the job's key (--key-file or $NORDPII_KEY): a random key would give each worker "
                "different hashes"), 2;
-  auto hasher = KeyedHasher::FromEnvironment(b.key_file);
-  if (!hasher) return Log(hasher.error().message()), 2;
+  const KeyedHasher* hasher = b.settings->hasher.get();  // loaded once, with the settings
   std::string me = "worker";
   if (!o.name.empty()) me += " " + o.name;
   struct sigaction sa{};
@@ -689,13 +686,8 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
-  auto ctx = scanner->NewContext(*hasher);
-  if (b.ref_year) {
-    ctx->detect_options().ref_year = b.ref_year;
-    ctx->detect_options().ref_month = b.ref_month;
-    ctx->detect_options().ref_day = b.ref_day;
-  }
-  InputScanners scanners(*ctx, b.mail_limits, b.tickets);
+  auto ctx = scanner->NewContext(*hasher, b.settings->reference_date);
+  InputScanners scanners(*ctx, b.settings->mail_limits, b.settings->tickets);
   IdentifierMasker masker(*scanner, *hasher);        // paths, ids in findings lines
   IdentifierMasker error_masker(*scanner, *hasher);  // error messages
 
@@ -933,7 +925,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       Input in{local, *fmt, size};
       in.begin = begin, in.end = end, in.first_line = first_line, in.records_before = records_before;
       in.member = member, in.member_size = member_size;
-      ScanInput(in, scanners, b.filter, sink, b.mail_limits.max_message_bytes,
+      ScanInput(in, scanners, b.filter, sink, b.settings->mail_limits.max_message_bytes,
                 [&](const std::string& e) { errors.push_back(error_masker.Mask(e)); });
       findings = sink.count();
       std::fclose(f);
@@ -1057,8 +1049,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
 
 int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, const CollectOptions& o) {
   if (!ValidJob(o.job)) return Log("--job: the id printed by submit"), 2;
-  auto hasher = KeyedHasher::FromEnvironment(b.key_file);
-  if (!hasher) return Log(hasher.error().message()), 2;
+  const KeyedHasher* hasher = b.settings->hasher.get();  // loaded once, with the settings
   IdentifierMasker masker(*scanner, *hasher);  // paths of items that never got a result
   std::error_code ec;
   fs::create_directories(b.report_dir, ec);

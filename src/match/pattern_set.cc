@@ -2,9 +2,12 @@
 // The only toml++ user. toml++ throws toml::parse_error; it is caught here.
 #include "match/pattern_set.h"
 
+#include "core/finding.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <tuple>
 #include <toml++/toml.h>
 
 namespace nordpii {
@@ -101,11 +104,12 @@ Status LoadShape(const std::string& file, const toml::table& t, const std::strin
   return Status::Ok();
 }
 
-Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec& d) {
+Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec& d,
+                    const std::vector<CategorySpec>& categories) {
   static const std::set<std::string> kKeys = {
       "id", "category", "subcategory", "validator", "source", "form", "shape", "regex",
       "trigger", "value", "keywords", "negative", "window", "redact", "priority", "examples",
-      "join_date"};
+      "join_date", "mask"};
   d.file = file;
   d.line = static_cast<int>(t.source().begin.line);
   auto id = t["id"].value<std::string>();
@@ -113,13 +117,21 @@ Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec&
   d.id = *id;
   std::string owner = "detector '" + d.id + "'";
   if (Status s = CheckKeys(file, t, kKeys, owner); !s.ok()) return s;
+  // Checked against the declared categories ([[category]]) once every
+  // file is read (PatternSet::Check).
   auto cat = t["category"].value<std::string>();
-  static const std::set<std::string> kCats = {"national-id", "financial", "credential",
-                                              "business", "contact", "special"};
-  if (!cat || !kCats.count(*cat))
-    return Bad(file, t.get("category") ? *t.get("category") : static_cast<const toml::node&>(t),
-               owner + ": 'category' must be one of national-id, financial, credential, "
-                       "business, contact, special");
+  d.category_line = static_cast<int>((t.get("category") ? *t.get("category") : static_cast<const toml::node&>(t))
+                                         .source().begin.line);
+  if (!cat) return Bad(file, t.get("category") ? *t.get("category") : static_cast<const toml::node&>(t),
+                       owner + ": needs a string 'category'");
+  // Categories declared by the files read so far (categories.toml sorts
+  // first) are checked here, at the key; the rest in PatternSet::Check.
+  if (!categories.empty() &&
+      std::none_of(categories.begin(), categories.end(), [&](const CategorySpec& c) { return c.id == *cat; })) {
+    std::string list;
+    for (const CategorySpec& c : categories) list += (list.empty() ? "" : ", ") + c.id;
+    return Bad(file, *t.get("category"), owner + ": 'category' must be one of " + list);
+  }
   d.category = *cat;
   d.subcategory = t["subcategory"].value_or(std::string());
   auto val = t["validator"].value<std::string>();
@@ -157,6 +169,9 @@ Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec&
   d.window = static_cast<int>(t["window"].value_or(int64_t{48}));
   if (d.window < 0 || d.window > 400) return Bad(file, *t.get("window"), owner + ": 'window' must be 0..400");
   d.redact = t["redact"].value_or(false);
+  d.mask = t["mask"].value_or(std::string());
+  if (MaskRule r; t.get("mask") && !ParseMaskRule(d.mask, r))
+    return Bad(file, *t.get("mask"), owner + ": unknown mask '" + d.mask + "' (keep-first-6, keep-first-4, keep-last-4, keep-last-2, email, hidden, none)");
   d.priority = static_cast<int>(t["priority"].value_or(int64_t{0}));
   d.join_date = t["join_date"].value_or(false);
   if (const toml::node* ex = t.get("examples")) {
@@ -199,23 +214,46 @@ Status PatternSet::LoadFile(const std::string& path) {
   }
   for (const auto& [k, v] : root) {
     std::string key(k.str());
-    if (key != "keywords" && key != "detector" && key != "type")
+    if (key != "keywords" && key != "detector" && key != "type" && key != "category" && key != "probe")
       return Bad(path, v, "unknown top-level key '" + key +
-                              "' (expected [[keywords]], [[detector]] or [[type]])");
+                              "' (expected [[keywords]], [[detector]], [[type]], [[category]] or [[probe]])");
     const toml::array* a = v.as_array();
     if (!a) return Bad(path, v, "'" + key + "' must be an array of tables ([[" + key + "]])");
     for (const toml::node& e : *a) {
       const toml::table* t = e.as_table();
       if (!t) return Bad(path, e, "'" + key + "' entries must be tables");
-      if (key == "type") {
+      if (key == "probe") {
+        auto label = (*t)["label"].value<std::string>();
+        if (!label || label->empty() || label->size() > 64) return Bad(path, *t, "[[probe]] needs a string 'label' (1-64 bytes)");
+        if (Status s = CheckKeys(path, *t, {"label"}, "probe '" + *label + "'"); !s.ok()) return s;
+        probe_labels.push_back(*label);
+      } else if (key == "category") {
+        CategorySpec c;
+        c.file = path;
+        c.line = static_cast<int>(t->source().begin.line);
+        auto id = (*t)["id"].value<std::string>();
+        if (!id || id->empty()) return Bad(path, *t, "[[category]] needs a string 'id'");
+        if (Status s = CheckKeys(path, *t, {"id", "redact", "mask", "description"}, "category '" + *id + "'"); !s.ok())
+          return s;
+        c.mask = (*t)["mask"].value_or(std::string());
+        if (MaskRule r; !ParseMaskRule(c.mask, r))
+          return Bad(path, *t, "category '" + *id + "': needs 'mask' (keep-first-6, keep-first-4, keep-last-4, keep-last-2, email, hidden, none)");
+        c.id = *id;
+        c.redact = (*t)["redact"].value_or(false);
+        c.description = (*t)["description"].value_or(std::string());
+        categories.push_back(std::move(c));
+      } else if (key == "type") {
         TypeSpec ts;
         ts.file = path;
         ts.line = static_cast<int>(t->source().begin.line);
         auto id = (*t)["id"].value<std::string>();
         auto cat = (*t)["category"].value<std::string>();
         if (!id || !cat) return Bad(path, *t, "[[type]] needs 'id' and 'category'");
-        if (Status s = CheckKeys(path, *t, {"id", "category", "redact"}, "type '" + *id + "'"); !s.ok())
+        if (Status s = CheckKeys(path, *t, {"id", "category", "redact", "mask"}, "type '" + *id + "'"); !s.ok())
           return s;
+        ts.mask = (*t)["mask"].value_or(std::string());
+        if (MaskRule r; !ts.mask.empty() && !ParseMaskRule(ts.mask, r))
+          return Bad(path, *t, "type '" + *id + "': unknown mask '" + ts.mask + "'");
         ts.id = *id;
         ts.category = *cat;
         ts.redact = (*t)["redact"].value_or(false);
@@ -226,7 +264,7 @@ Status PatternSet::LoadFile(const std::string& path) {
         keywords.push_back(std::move(g));
       } else {
         DetectorSpec d;
-        if (Status s = LoadDetector(path, *t, d); !s.ok()) return s;
+        if (Status s = LoadDetector(path, *t, d, categories); !s.ok()) return s;
         detectors.push_back(std::move(d));
       }
     }
@@ -250,6 +288,19 @@ Result<PatternSet> PatternSet::LoadDir(const std::string& dir) {
   return set;
 }
 
+bool PatternSet::HasCategory(const std::string& id) const {
+  for (const CategorySpec& c : categories)
+    if (c.id == id) return true;
+  return false;
+}
+
+std::vector<std::string> PatternSet::RedactCategories() const {
+  std::vector<std::string> out;
+  for (const CategorySpec& c : categories)
+    if (c.redact) out.push_back(c.id);
+  return out;
+}
+
 int PatternSet::KeywordGroupIndex(const std::string& id) const {
   for (size_t i = 0; i < keywords.size(); ++i)
     if (keywords[i].id == id) return static_cast<int>(i);
@@ -257,7 +308,37 @@ int PatternSet::KeywordGroupIndex(const std::string& id) const {
 }
 
 Status PatternSet::Check(const std::vector<std::string>& validators) const {
+  // LabelIndex (detect/label_index.h) gives each label/negative group and
+  // each credential/passport group one bit of a 64-bit mask: a group past
+  // the 64th is refused here, never dropped.
+  for (const auto& [a, b, names] :
+       {std::tuple{KeywordRole::kLabel, KeywordRole::kNegative, "label or negative"},
+        std::tuple{KeywordRole::kCredential, KeywordRole::kPassport, "credential or passport"}}) {
+    size_t n = 0;
+    for (const KeywordGroup& g : keywords)
+      if ((g.role == a || g.role == b) && ++n > 64)
+        return Error(ErrorCode::kInvalidArgument, g.file + ":" + std::to_string(g.line) + ": keywords '" + g.id +
+                                                      "': more than 64 keyword groups with role " + names +
+                                                      " (LabelIndex keeps one bit per group)");
+  }
   std::set<std::string> ids;
+  std::string cat_list;
+  for (const CategorySpec& c : categories) {
+    if (!ids.insert("cat:" + c.id).second)
+      return Error(ErrorCode::kInvalidArgument,
+                   c.file + ":" + std::to_string(c.line) + ": duplicate category id '" + c.id + "'");
+    cat_list += (cat_list.empty() ? "" : ", ") + c.id;
+  }
+  if (categories.empty())
+    return Error(ErrorCode::kInvalidArgument, "no [[category]] declared (patterns/categories.toml)");
+  for (const DetectorSpec& d : detectors)
+    if (!HasCategory(d.category))
+      return Error(ErrorCode::kInvalidArgument, d.file + ":" + std::to_string(d.category_line) + ": detector '" +
+                                                    d.id + "': 'category' must be one of " + cat_list);
+  for (const TypeSpec& t : types)
+    if (!HasCategory(t.category))
+      return Error(ErrorCode::kInvalidArgument, t.file + ":" + std::to_string(t.line) + ": type '" + t.id +
+                                                    "': 'category' must be one of " + cat_list);
   for (const KeywordGroup& g : keywords) {
     if (!ids.insert("kw:" + g.id).second)
       return Error(ErrorCode::kInvalidArgument,

@@ -10,6 +10,9 @@
 //   [[keywords]]  id, role = label|negative|special|credential|passport,
 //                 subcategory (special), words = ["fnr", "sykmeld*", ...]
 //                 (a trailing * matches a word stem; otherwise whole words)
+//   [[category]] id, redact (in `redact`'s default set), mask, description: the
+//                 categories detectors and types may name (patterns/categories.toml)
+//   [[probe]]     label: find-subject writes it before an --id (in file order)
 //   [[type]]      id, category, redact: finer types validators return
 //   [[detector]]  id, category, validator, source = digits|regex|after-keyword|keyword,
 //                 form = plain|hetu|iban|phone|masked (digits), [[detector.shape]]
@@ -60,6 +63,7 @@ struct KeywordGroup {
 struct DetectorSpec {
   std::string id;
   std::string category;
+  int category_line = 0;  // where 'category' is written (errors)
   std::string subcategory;
   std::string validator;
   DetectorSource source = DetectorSource::kDigits;
@@ -72,6 +76,7 @@ struct DetectorSpec {
   std::vector<std::string> negative;  // context that lowers confidence
   int window = 48;                    // bytes before the value searched for context
   bool redact = false;
+  std::string mask;  // masking rule (core/finding.h ParseMaskRule); "" = its category's
   int priority = 0;                   // tie-break among equal findings (higher wins)
   // Digits: the 11-digit value may be written as a birth date (DD.MM.YY or
   // DD.MM.YYYY) and, later on the same line after one of the detector's
@@ -88,11 +93,27 @@ struct TypeSpec {
   std::string id;
   std::string category;
   bool redact = false;
+  std::string mask;  // "" = its category's
+  std::string file;
+  int line = 0;
+};
+
+// A finding category (national-id, financial, ...): the one list every
+// command checks --categories against.
+struct CategorySpec {
+  std::string id;
+  bool redact = false;       // in `nordpii redact`'s default set
+  std::string mask;          // masking rule of its findings (required)
+  std::string description;
   std::string file;
   int line = 0;
 };
 
 struct PatternSet {
+  std::vector<CategorySpec> categories;
+  // find-subject: labels tried before an --id ("fnr", "CPR-nr."), in order,
+  // after the id alone (some types count only next to a label).
+  std::vector<std::string> probe_labels;
   std::vector<DetectorSpec> detectors;
   std::vector<TypeSpec> types;
   std::vector<KeywordGroup> keywords;
@@ -106,6 +127,10 @@ struct PatternSet {
   Status Check(const std::vector<std::string>& validators) const;
 
   int KeywordGroupIndex(const std::string& id) const;
+  // Whether `id` is a declared category.
+  bool HasCategory(const std::string& id) const;
+  // The categories with redact = true (redact's default set).
+  std::vector<std::string> RedactCategories() const;
 };
 
 }  // namespace nordpii

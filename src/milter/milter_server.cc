@@ -22,6 +22,7 @@
 #include <deque>
 #include <thread>
 
+#include "config/settings.h"
 #include "core/utf8.h"
 #include "input/byte_source.h"
 #include "output/identifier_masker.h"
@@ -364,11 +365,7 @@ void MilterSession::EndOfMessage(std::string& out) {
       ctx_ = engine_->scanner->NewContext(engine_->hasher);
       ctx_engine = engine_;
     }
-    MailLimits lim;
-    lim.max_message_bytes = pol.max_message_bytes;
-    lim.max_decoded_bytes = std::max(lim.max_decoded_bytes, pol.max_message_bytes * 4);
-    lim.ocr = pol.ocr;
-    ms = std::make_unique<MailScanner>(*ctx_, lim);
+    ms = std::make_unique<MailScanner>(*ctx_, MailLimitsFor(pol.max_message_bytes, pol.ocr));
     ms->set_deadline(t0 + std::chrono::milliseconds(pol.scan_timeout_ms));
     if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {
       error = s.message();

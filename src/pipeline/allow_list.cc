@@ -51,7 +51,7 @@ std::vector<std::string> IdentifierHashes(ScanContext& ctx, std::string_view val
 }
 
 Result<std::shared_ptr<const AllowList>> AllowList::Load(const std::string& path, const Scanner& scanner,
-                                                         const DetectOptions& detect) {
+                                                           const ReferenceDate& date) {
   constexpr size_t kMaxBytes = 1 << 20, kMaxEntries = 100000;
   // Only a regular file: a FIFO would block the start, /dev/zero never end.
   std::error_code ec;
@@ -65,8 +65,7 @@ Result<std::shared_ptr<const AllowList>> AllowList::Load(const std::string& path
   data.resize(static_cast<size_t>(in.gcount()));
   if (data.size() > kMaxBytes) return Error(ErrorCode::kLimit, "--allow " + path + ": larger than 1 MiB");
   std::shared_ptr<AllowList> list(new AllowList(KeyedHasher::Random()));
-  auto ctx = scanner.NewContext(list->own_);
-  ctx->detect_options() = detect;
+  auto ctx = scanner.NewContext(list->own_, date);
   std::stringstream lines(data);
   size_t n = 0;
   for (std::string line; std::getline(lines, line);) {

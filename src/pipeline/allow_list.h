@@ -36,6 +36,8 @@
 namespace nordpii {
 
 class Scanner;
+struct ReferenceDate;
+
 class ScanContext;
 
 // Keyed hashes of the findings on `value`'s own bytes: `value` scanned
@@ -46,11 +48,11 @@ std::vector<std::string> IdentifierHashes(ScanContext& ctx, std::string_view val
 
 class AllowList {
  public:
-  // Reads `path` (at most 1 MiB, 100,000 entries). `scanner` and `detect`
-  // (reference date) are the run's, so a value normalises as in the scan.
+  // Reads `path` (at most 1 MiB, 100,000 entries). `scanner` and `date`
+  // (the reference date) are the run's, so a value normalises as in the scan.
   // Errors name the file and line, never the line's text.
   static Result<std::shared_ptr<const AllowList>> Load(const std::string& path, const Scanner& scanner,
-                                                       const DetectOptions& detect);
+                                                       const ReferenceDate& date);
 
   // Whether a finding with normalised value `normalized` and keyed hash
   // `hash` (the run's key) is allowed; counts it when it is. Thread-safe.

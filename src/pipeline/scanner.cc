@@ -20,6 +20,12 @@ Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& opt
   auto dets = DetectorSet::Create(*set, *reg);
   if (!dets) return dets.error();
   s->detectors_ = *dets;
+  // Masking rules are data: per category, overridden per detector or type.
+  for (const CategorySpec& c : set->categories) ParseMaskRule(c.mask, s->mask_by_category_[c.id]);  // checked
+  for (const DetectorSpec& d : set->detectors)
+    if (!d.mask.empty()) ParseMaskRule(d.mask, s->mask_by_type_[d.id]);
+  for (const TypeSpec& t : set->types)
+    if (!t.mask.empty()) ParseMaskRule(t.mask, s->mask_by_type_[t.id]);
   auto m = MakeMatcher(options.engine, *set);
   if (!m) return m.error();
   s->matcher_ = *m;
@@ -29,20 +35,29 @@ Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& opt
   return std::shared_ptr<const Scanner>(std::move(s));
 }
 
-std::unique_ptr<ScanContext> Scanner::NewContext(const KeyedHasher& hasher) const {
-  return std::make_unique<ScanContext>(shared_from_this(), hasher);
+MaskRule Scanner::MaskFor(const std::string& type, const std::string& category) const {
+  if (auto it = mask_by_type_.find(type); it != mask_by_type_.end()) return it->second;
+  if (auto it = mask_by_category_.find(category); it != mask_by_category_.end()) return it->second;
+  return MaskRule::kHidden;  // unreachable: every category declares its mask (PatternSet)
 }
 
-ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher)
+std::unique_ptr<ScanContext> Scanner::NewContext(const KeyedHasher& hasher, ReferenceDate date) const {
+  return std::make_unique<ScanContext>(shared_from_this(), hasher, date);
+}
+
+ScanContext::ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher, ReferenceDate date)
     : scanner_(std::move(scanner)), hasher_(std::move(hasher)) {
   mscratch_ = scanner_->matcher().NewScratch();
   dscratch_ = scanner_->detectors().NewScratch();
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  detect_opt_.ref_year = tm.tm_year + 1900;
-  detect_opt_.ref_month = tm.tm_mon + 1;
-  detect_opt_.ref_day = tm.tm_mday;
+  if (!date.set()) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    date = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+  }
+  detect_opt_.ref_year = date.year;
+  detect_opt_.ref_month = date.month;
+  detect_opt_.ref_day = date.day;
 }
 
 ScanContext::~ScanContext() = default;
@@ -175,7 +190,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       advance_lines(data, s);
       f.line = line;
       f.column = s - line_start + 1;
-      MaskValueInto(f.category, f.type, tf.normalized, f.masked);
+      MaskValueInto(scanner_->MaskFor(f.type, f.category), tf.normalized, f.masked);
       hasher_.HexInto(tf.normalized, f.hash);
       last_end = e;
       // Allowed (--allow): never reported nor redacted; its bytes stay

@@ -33,6 +33,14 @@
 
 namespace nordpii {
 
+// The date the text was written (--reference-date): decides the century of
+// 10-digit Swedish numbers and which birth dates lie in the future. Unset
+// (year 0) = the UTC day the ScanContext is made.
+struct ReferenceDate {
+  int year = 0, month = 0, day = 0;
+  bool set() const { return year != 0; }
+};
+
 struct ScannerOptions {
   std::string patterns_dir;            // directory of *.toml pattern files
   std::string engine = "auto";         // hyperscan | re2 | auto
@@ -83,12 +91,17 @@ class ScanContext;
 class Scanner : public std::enable_shared_from_this<Scanner> {
  public:
   static Result<std::shared_ptr<const Scanner>> Create(const ScannerOptions& options);
-  std::unique_ptr<ScanContext> NewContext(const KeyedHasher& hasher) const;
+  // A context for one thread with the key and the reference date (fixed
+  // for the context's life: no setter).
+  std::unique_ptr<ScanContext> NewContext(const KeyedHasher& hasher, ReferenceDate date = {}) const;
 
   const DetectorSet& detectors() const { return *detectors_; }
   const Matcher& matcher() const { return *matcher_; }
   const Normalizer& normalizer() const { return *normalizer_; }
   const ScanLimits& limits() const { return options_.limits; }
+  // How findings of `type` are masked: the type's own `mask` in the pattern
+  // data, else its category's (patterns/categories.toml).
+  MaskRule MaskFor(const std::string& type, const std::string& category) const;
 
  private:
   Scanner() = default;
@@ -96,6 +109,7 @@ class Scanner : public std::enable_shared_from_this<Scanner> {
   std::shared_ptr<const Normalizer> normalizer_;
   std::shared_ptr<const Matcher> matcher_;
   std::shared_ptr<const DetectorSet> detectors_;
+  std::unordered_map<std::string, MaskRule> mask_by_type_, mask_by_category_;
 };
 
 // A growable byte buffer whose growth does not zero-fill the new bytes
@@ -130,11 +144,11 @@ class ByteBuffer {
 
 class ScanContext {
  public:
-  ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher);
+  ScanContext(std::shared_ptr<const Scanner> scanner, KeyedHasher hasher, ReferenceDate date = {});
   ~ScanContext();
   // Streams `in` to `sink`. `path` is copied into each Finding's report.
   Status Scan(ByteSource& in, const FindingFilter& filter, StreamSink& sink);
-  DetectOptions& detect_options() { return detect_opt_; }
+  const DetectOptions& detect_options() const { return detect_opt_; }
   // The name of the field the next Scan()s read as one document (a JSON
   // key, a CSV column header): the context keywords it names label every
   // value in it (DetectOptions::doc_labels). "" = none (plain text, mail).

@@ -23,10 +23,17 @@
 
 #include "core/status.h"
 #include "input/byte_source.h"
+#include "input/input_format.h"
 
 namespace nordpii {
 
 enum class TicketFormat { kJsonl, kJson, kCsv };
+
+// The ticket format of an input format; `f` must be one (IsTicketFormat):
+// the one place InputFormat becomes TicketFormat.
+inline TicketFormat ToTicketFormat(InputFormat f) {
+  return f == InputFormat::kJsonl ? TicketFormat::kJsonl : f == InputFormat::kJson ? TicketFormat::kJson : TicketFormat::kCsv;
+}
 
 // Bytes a record has readable past its end (TicketRecord::padding), so a
 // JSON parser that reads a little past the input (simdjson's padding) needs

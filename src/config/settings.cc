@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "config/settings.h"
+
+#include <toml++/toml.h>
+
+#include "match/pattern_set.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace nordpii {
+
+namespace {
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string x; std::getline(ss, x, ',');)
+    if (!x.empty()) out.push_back(x);
+  return out;
+}
+
+}  // namespace
+
+MailLimits MailLimitsFor(size_t max_message, bool ocr) {
+  MailLimits l;
+  l.max_message_bytes = max_message;
+  l.max_decoded_bytes = std::max(l.max_decoded_bytes, max_message * 4);
+  l.ocr = ocr;
+  return l;
+}
+
+bool ParseReferenceDate(const std::string& s, ReferenceDate& out) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  int y = std::stoi(s.substr(0, 4));
+  int m = std::stoi(s.substr(5, 2));
+  int d = std::stoi(s.substr(8, 2));
+  if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1) return false;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDays[m - 1] + (m == 2 && leap)) return false;
+  out.year = y, out.month = m, out.day = d;
+  return true;
+}
+
+std::string FindPatterns(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("NORDPII_PATTERNS"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const char* rel : {"../share/nordpii/patterns", "../patterns", "../../patterns"}) {
+      fs::path p = exe.parent_path() / rel;
+      if (fs::is_directory(p, ec)) return fs::canonical(p, ec).string();
+    }
+  }
+  return "patterns";
+}
+
+FindingFilter Settings::Filter(const std::set<std::string>& defaults) const {
+  FindingFilter f;
+  f.categories = categories.empty() ? defaults : categories;
+  f.min_confidence = min_confidence;
+  return f;
+}
+
+Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
+  auto s = std::make_shared<Settings>();
+  s->scanner.patterns_dir = FindPatterns(c.patterns);
+  s->scanner.engine = c.engine;
+  s->scanner.plugins = c.plugins;
+  s->scanner.limits.chunk_bytes = std::max<size_t>(c.chunk, 1);
+  // The categories are data (patterns/categories.toml): --categories is
+  // checked against the pattern files' list, and redact's default set is
+  // the categories marked redact there.
+  auto patterns = PatternSet::LoadDir(s->scanner.patterns_dir);
+  if (!patterns) return patterns.error();
+  for (const auto& cat : SplitList(c.categories)) {
+    if (!patterns->HasCategory(cat)) return Error(ErrorCode::kInvalidArgument, "unknown category '" + cat + "'");
+    s->categories.insert(cat);
+  }
+  for (const auto& cat : patterns->RedactCategories()) s->redact_categories.insert(cat);
+  s->categories_text = c.categories;
+  s->min_confidence = ParseConfidence(c.min_confidence);
+  if (s->min_confidence == Confidence::kNone)
+    return Error(ErrorCode::kInvalidArgument, "--min-confidence: expected low, medium or high");
+  s->min_confidence_text = c.min_confidence;
+  if (!c.reference_date.empty() && !ParseReferenceDate(c.reference_date, s->reference_date))
+    return Error(ErrorCode::kInvalidArgument,
+                 "--reference-date: expected a date YYYY-MM-DD, got '" + c.reference_date + "'");
+  s->reference_date_text = c.reference_date;
+  s->input = c.input;
+  s->max_message = c.max_message;
+  s->mail_limits = MailLimitsFor(c.max_message, c.ocr);
+  s->tickets.map = c.ticket_map;
+  s->tickets.fields = SplitList(c.fields);
+  s->tickets.columns = SplitList(c.columns);
+  auto hasher = KeyedHasher::FromEnvironment(c.key_file);
+  if (!hasher) return hasher.error();
+  s->hasher = std::make_shared<const KeyedHasher>(std::move(*hasher));
+  s->key_file = c.key_file;
+  s->allow = c.allow;
+  const char* env = std::getenv("NORDPII_KEY");
+  s->random_key = c.key_file.empty() && (env == nullptr || !*env);
+  return std::shared_ptr<const Settings>(std::move(s));
+}
+
+Result<std::vector<ConfigEntry>> ReadConfigFile(const std::string& path) {
+  // toml++ throws on a syntax error: caught here (no exception leaves this file).
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error(ErrorCode::kInvalidArgument, path + ":" + std::to_string(e.source().begin.line) + ": " +
+                                                  std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kIo, path + ": " + e.what());
+  }
+  auto scalar = [](const toml::node& n, std::string& out) {
+    if (auto v = n.value<std::string>(); v && n.is_string()) return out = *v, true;
+    if (n.is_integer()) return out = std::to_string(*n.value<int64_t>()), true;
+    if (n.is_boolean()) return out = *n.value<bool>() ? "true" : "false", true;
+    return false;
+  };
+  std::vector<ConfigEntry> out;
+  for (auto&& [k, node] : tbl) {
+    ConfigEntry e;
+    e.key = std::string(k.str());
+    e.line = static_cast<int>(node.source().begin.line);
+    const std::string where = path + ":" + std::to_string(e.line) + ": key '" + e.key + "'";
+    if (const toml::array* arr = node.as_array()) {
+      for (const toml::node& item : *arr) {
+        std::string v;
+        if (!scalar(item, v))
+          return Error(ErrorCode::kInvalidArgument, where + ": array items must be strings, integers or booleans");
+        e.values.push_back(v);
+      }
+    } else {
+      std::string v;
+      if (!scalar(node, v))
+        return Error(ErrorCode::kInvalidArgument, where + ": expected a string, integer, boolean or array");
+      e.values.push_back(v);
+    }
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(), [](const ConfigEntry& a, const ConfigEntry& b) { return a.line < b.line; });
+  return out;
+}
+
+std::string DefaultConfigPath() {
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x == '/') return std::string(x) + "/nordpii/config.toml";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.config/nordpii/config.toml";
+  return "";
+}
+
+}  // namespace nordpii
