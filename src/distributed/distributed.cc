@@ -575,10 +575,25 @@ bool SameFileBytes(const std::string& a, const std::string& b) {
 // Moves the staged copy to `target` without replacing a file there
 // (renameat2 RENAME_NOREPLACE, else link + unlink): "" when it is in place
 // or the same bytes were there already (a redelivered item), else why not.
-std::string PlaceNoReplace(const std::string& stage, const std::string& target) {
+// `root`: --out-dir; no directory below it on the way to `target` may be a
+// symlink (one planted in a shared --out-dir would send the copy elsewhere).
+// Checked after the directories are made: a symlink swapped in later is not
+// caught (that would need an openat() walk).
+bool NoSymlinkBelow(const std::string& root, const fs::path& dir) {
+  std::error_code ec;
+  fs::path r = fs::canonical(root, ec);
+  if (ec) return false;
+  fs::path d = fs::canonical(dir, ec);
+  if (ec) return false;
+  return d == (r / fs::path(dir).lexically_relative(root)).lexically_normal();
+}
+
+std::string PlaceNoReplace(const std::string& root, const std::string& stage, const std::string& target) {
   std::error_code ec;
   fs::create_directories(fs::path(target).parent_path(), ec);
   if (ec) return fs::path(target).parent_path().string() + ": " + ec.message();
+  if (!NoSymlinkBelow(root, fs::path(target).parent_path()))
+    return fs::path(target).parent_path().string() + ": a symlink below --out-dir; not written";
   int r = renameat2(AT_FDCWD, stage.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
   if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {  // a file system without it
     r = ::link(stage.c_str(), target.c_str());
@@ -1049,6 +1064,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
         fs::create_directories(partial, ec);
         stage = partial + "/" + job + "." + std::to_string(item) + "." + std::to_string(getpid());
         if (ec) why = partial + ": " + ec.message();
+        else if (!NoSymlinkBelow(o.out_dir, partial)) why = partial + ": a symlink below --out-dir; not written";
         else why = RunRedactChild(self_exe, local, stage, style, o.redact_args, &transient);
       }
       if (!why.empty() && transient) {  // killed (a stop signal to the group) or not started: given back
@@ -1061,7 +1077,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       }
       if (why.empty() && die_mid_redact && *die_mid_redact && delivered == 1 && path.find(die_mid_redact) != std::string::npos)
         raise(SIGKILL);  // fault injection: killed with the copy staged, not in place
-      if (why.empty()) why = PlaceNoReplace(stage, o.out_dir + "/" + job + "/" + *rel);
+      if (why.empty()) why = PlaceNoReplace(o.out_dir, stage, o.out_dir + "/" + job + "/" + *rel);
       if (!stage.empty()) ::unlink(stage.c_str());
       if (why.empty()) {
         redacted = *rel;

@@ -13,6 +13,7 @@
 # 3. A resubmit of the same job id: with the same items nothing is published
 #    (exit 0); with other items (a file added) it is refused (exit 2) instead
 #    of publishing items the collector never reports.
+# 4. A symlink in --out-dir (DIR/<job> pointing elsewhere) is not followed.
 # Exit 77 (skipped) without nats-server or a nordpii built with libnats.
 set -u
 N=$(realpath "$1")
@@ -99,4 +100,16 @@ rc=$?
 [ $rc = 1 ] || fail "collect rs: exit $rc, expected 1"
 "$N" batch rs --report rsbatch -q > /dev/null 2>&1
 cmp <(sort rsrep/findings.jsonl) <(sort rsbatch/findings.jsonl) || fail "rs: findings differ from batch's"
+# 4: a symlink planted in a shared --out-dir (DIR/<job> -> elsewhere): the
+# redacted copy is not written through it (an error of the item, exit 2).
+mkdir -p sl victim out2
+printf 'c: fødselsnummer 15108695088\n' > sl/c.txt
+"$N" submit sl --nats "$URL" --job sl --redact -q > /dev/null 2> sl.log || fail "submit sl"
+ln -s "$T/victim" out2/sl
+"$N" worker --nats "$URL" --out-dir "$T/out2/" --idle-exit 3 -q > worker-sl.log 2>&1
+[ -z "$(find victim -type f)" ] || fail "a redacted copy was written through a symlink in --out-dir: $(find victim -type f)"
+"$N" collect --nats "$URL" --job sl --report slrep --timeout 20 -q 2> collect-sl.log
+rc=$?
+[ $rc = 2 ] || fail "collect sl: exit $rc, expected 2 (the copy not written)"
+grep -q "symlink below --out-dir" slrep/summary.json || fail "sl: the symlink is not named in the report"
 echo "PASS"
