@@ -313,11 +313,29 @@ std::optional<nlohmann::json> ObjectInfo(Nats& n, const std::string& bucket, con
   return info;
 }
 
+// "" when `path` opens (non-blocking: a FIFO never blocks) as a regular
+// file, else why not.
+std::string CheckRegularFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return std::strerror(errno);
+  struct stat st{};
+  std::string why;
+  if (::fstat(fd, &st) != 0) why = std::strerror(errno);
+  else if (!S_ISREG(st.st_mode)) why = "not a regular file (FIFO, socket or device); not scanned";
+  ::close(fd);
+  return why;
+}
+
 // Puts the file at `path` as object `name` (unless an object of that name
 // with the same size and digest is there: a resubmit uploads nothing).
 Status PutObject(Nats& n, const std::string& bucket, const std::string& name, const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking and regular files only: open() of a FIFO waits for a writer.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return Error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+  if (struct stat st{}; ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::kInvalidArgument, path + ": not a regular file (FIFO, socket or device); not uploaded");
+  }
   // The digest first (a second read; the object is only published when
   // it is not there already).
   Sha256 sha;
@@ -557,10 +575,25 @@ bool SameFileBytes(const std::string& a, const std::string& b) {
 // Moves the staged copy to `target` without replacing a file there
 // (renameat2 RENAME_NOREPLACE, else link + unlink): "" when it is in place
 // or the same bytes were there already (a redelivered item), else why not.
-std::string PlaceNoReplace(const std::string& stage, const std::string& target) {
+// `root`: --out-dir; no directory below it on the way to `target` may be a
+// symlink (one planted in a shared --out-dir would send the copy elsewhere).
+// Checked after the directories are made: a symlink swapped in later is not
+// caught (that would need an openat() walk).
+bool NoSymlinkBelow(const std::string& root, const fs::path& dir) {
+  std::error_code ec;
+  fs::path r = fs::canonical(root, ec);
+  if (ec) return false;
+  fs::path d = fs::canonical(dir, ec);
+  if (ec) return false;
+  return d == (r / fs::path(dir).lexically_relative(root)).lexically_normal();
+}
+
+std::string PlaceNoReplace(const std::string& root, const std::string& stage, const std::string& target) {
   std::error_code ec;
   fs::create_directories(fs::path(target).parent_path(), ec);
   if (ec) return fs::path(target).parent_path().string() + ": " + ec.message();
+  if (!NoSymlinkBelow(root, fs::path(target).parent_path()))
+    return fs::path(target).parent_path().string() + ": a symlink below --out-dir; not written";
   int r = renameat2(AT_FDCWD, stage.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
   if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {  // a file system without it
     r = ::link(stage.c_str(), target.c_str());
@@ -613,6 +646,15 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   for (const auto& p : b.paths)
     if (p == "-") return Log("submit: stdin cannot be shared with workers; give files"), 2;
   std::vector<Input> files = ExpandInputs(b.paths, b.settings->input, error);
+  // A FIFO, socket or device named on the command line (batch reads it as a
+  // stream): a worker on another machine cannot read it, and opening it
+  // could block a worker (or an upload) for ever.
+  std::erase_if(files, [&](const Input& in) {
+    struct stat st{};
+    if (!in.stream && (::stat(in.path.c_str(), &st) != 0 || S_ISREG(st.st_mode))) return false;
+    error(in.path + ": not a regular file (FIFO, socket or device); workers cannot read it, not submitted");
+    return true;
+  });
   // One item per file, or per record-aligned range of a large JSONL, mbox
   // or text file (work_items.h, as batch --jobs splits them).
   // A redaction job or uploaded inputs: whole files only (a redacted copy
@@ -628,6 +670,13 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   if (o.upload)
     if (Status s = EnsureBucket(n, bucket, o.replicas); !s.ok()) return Log(s.message()), 2;
   const std::string subject = WorkSubject(o.nats, job);
+  // The items first (not yet published), and a digest of them in the
+  // manifest: a resubmit of the same job id with other items (a directory
+  // that changed, other options) would otherwise mix two lists under one
+  // manifest — items beyond the first manifest's count scanned and never
+  // reported, items of the same number kept from the first list.
+  std::vector<std::string> items;
+  Sha256 items_sha;
   uint64_t bytes = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Input& in = inputs[i];
@@ -643,23 +692,59 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       item += ",\"member\":" + std::to_string(in.member) + ",\"member_size\":" + std::to_string(in.member_size);
     if (o.redact) item += ",\"redact\":true,\"style\":" + JsonStr(o.style);
     if (o.upload) {
-      // The file into the object store (object "<job>/<item>"), then its
-      // item; a file that cannot be uploaded stops the submit (exit 2, no
-      // manifest: the job is never complete).
       const std::string object = job + "/" + std::to_string(i);
-      if (Status s = PutObject(n, bucket, object, in.path); !s.ok()) return Log(masker.Mask(s.message())), 2;
       struct stat st{};
       int64_t mtime = ::stat(in.path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : -1;
       item += ",\"bucket\":" + JsonStr(bucket) + ",\"object\":" + JsonStr(object) + ",\"mtime\":" + std::to_string(mtime);
     }
     item += "}";
-    if (Status s = n.Publish(subject, job + "/" + std::to_string(i), item); !s.ok()) return Log(s.message()), 2;
+    items_sha.Update(item.data(), item.size());
+    items_sha.Update("\n", 1);
+    items.push_back(std::move(item));
+  }
+  const std::string items_digest = items_sha.Digest();
+  {
+    // A manifest of this job already there: the same items -> nothing to
+    // do; other items -> refused (exit 2).
+    natsMsg* m = nullptr;
+    jsOptions jo = n.Opts();
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const std::string manifest_subject = o.nats.stream + ".res." + job + ".job";
+    natsStatus s = js_GetLastMsg(&m, n.js(), ResultsStream(o.nats).c_str(), manifest_subject.c_str(), &jo, &jerr);
+    if (s == NATS_OK && m) {
+      std::string old_digest;
+      try {
+        auto j = nlohmann::json::parse(std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))));
+        old_digest = j.value("items_digest", std::string());
+      } catch (const std::exception&) {
+      }
+      natsMsg_Destroy(m);
+      if (old_digest != items_digest)
+        return Log("job " + job + " was submitted before with other items (" +
+                   "the inputs or options changed); nothing published: use another --job"), 2;
+      if (!b.quiet) Log("job " + job + " was submitted before with the same items; nothing published");
+      std::printf("%s\n", job.c_str());
+      return errors.empty() ? 0 : 2;
+    }
+    if (s != NATS_NOT_FOUND && jerr != JSNoMessageFoundErr)
+      return Log("job " + job + ": cannot look up its manifest: " + NatsError(s, jerr)), 2;
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (o.upload) {
+      // The file into the object store (object "<job>/<item>"), then its
+      // item; a file that cannot be uploaded stops the submit (exit 2, no
+      // manifest: the job is never complete).
+      if (Status s = PutObject(n, bucket, job + "/" + std::to_string(i), inputs[i].path); !s.ok())
+        return Log(masker.Mask(s.message())), 2;
+    }
+    if (Status s = n.Publish(subject, job + "/" + std::to_string(i), items[i]); !s.ok()) return Log(s.message()), 2;
   }
   // The manifest last: a collector waits for it, so a submit that died
   // half-way never looks like a finished job.
   std::string manifest = "{\"job\":" + JsonStr(job) + ",\"items\":" + std::to_string(inputs.size()) +
                          ",\"inputs\":" + std::to_string(files.size()) +
                          ",\"bytes\":" + std::to_string(bytes) + (o.upload ? ",\"bucket\":" + JsonStr(bucket) : "") +
+                         ",\"items_digest\":" + JsonStr(items_digest) +
                          ",\"errors\":[";
   for (size_t i = 0; i < errors.size(); ++i) {
     if (i) manifest += ',';
@@ -781,6 +866,11 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     try {
       auto j = nlohmann::json::parse(std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
       job = j.at("job").get<std::string>();
+      // The job id names files (spool, DIR/<job>/..., the staging file) and
+      // subjects: only what submit makes, on the item's own subject (a
+      // "../.." from anyone who can publish to NAME.work.* would write the
+      // redacted copy outside --out-dir).
+      if (!ValidJob(job) || natsMsg_GetSubject(msg) != WorkSubject(o.nats, job)) throw std::invalid_argument("job");
       item = j.at("item").get<size_t>();
       path = j.at("path").get<std::string>();
       format = j.at("format").get<std::string>();
@@ -899,14 +989,15 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     } else {
       // The shared path must be readable here; another worker (another
       // mount) may see it, so this is a retry, then a dead letter.
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) {
+      // Non-blocking: a FIFO at the path would block open() for ever (with
+      // heartbeats going, the item never comes back).
+      const std::string why = CheckRegularFile(path);
+      if (!why.empty()) {
         stop_heartbeat();
-        fail(std::strerror(errno));
+        fail(why);
         natsMsgList_Destroy(&list);
         continue;
       }
-      ::close(fd);
     }
     if (redact && o.out_dir.empty()) {
       stop_heartbeat();
@@ -965,6 +1056,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
         fs::create_directories(partial, ec);
         stage = partial + "/" + job + "." + std::to_string(item) + "." + std::to_string(getpid());
         if (ec) why = partial + ": " + ec.message();
+        else if (!NoSymlinkBelow(o.out_dir, partial)) why = partial + ": a symlink below --out-dir; not written";
         else why = RunRedactChild(self_exe, local, stage, style, o.redact_args, &transient);
       }
       if (!why.empty() && transient) {  // killed (a stop signal to the group) or not started: given back
@@ -977,7 +1069,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       }
       if (why.empty() && die_mid_redact && *die_mid_redact && delivered == 1 && path.find(die_mid_redact) != std::string::npos)
         raise(SIGKILL);  // fault injection: killed with the copy staged, not in place
-      if (why.empty()) why = PlaceNoReplace(stage, o.out_dir + "/" + job + "/" + *rel);
+      if (why.empty()) why = PlaceNoReplace(o.out_dir, stage, o.out_dir + "/" + job + "/" + *rel);
       if (!stage.empty()) ::unlink(stage.c_str());
       if (why.empty()) {
         redacted = *rel;
