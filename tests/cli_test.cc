@@ -91,11 +91,11 @@ TEST_CASE("a third-party validator loads through the --plugin option", "[cli][pl
   }
   std::string input = (fs::temp_directory_path() / "nordpii-plugin-input.txt").string();
   { std::ofstream(input) << "ansattnr 77123453\n"; }
-  Run without = Exec("scan --format text --patterns " + dir.string() + " " + input);
+  Run without = Exec("scan --format text --no-builtin-patterns --patterns " + dir.string() + " " + input);
   CHECK(without.code == 2);  // the pattern names a validator nobody provides
   CHECK_THAT(without.out, Catch::Contains("unknown validator 'acme_employee'"));
   // The path right after --plugin's value is a path, not a second plugin.
-  Run with = Exec("scan --format text --patterns " + dir.string() + " --plugin " +
+  Run with = Exec("scan --format text --no-builtin-patterns --patterns " + dir.string() + " --plugin " +
                   std::string(NORDPII_EXAMPLE_PLUGIN) + " " + input);
   CHECK(with.code == 1);
   CHECK_THAT(with.out, Catch::Contains("acme.employee high"));

@@ -127,13 +127,13 @@ TEST_CASE("categories are data: patterns/categories.toml is the one list, redact
     if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir + "/p/" + e.path().filename().string());
   const std::string in = dir + "/in.txt";
   test::WriteFile(in, "kari.nordmann@example.no\n");
-  CHECK_THAT(Exec("scan --categories hr --patterns " + dir + "/p " + in).out, Catch::Contains("unknown category 'hr'"));
+  CHECK_THAT(Exec("scan --categories hr --no-builtin-patterns --patterns " + dir + "/p " + in).out, Catch::Contains("unknown category 'hr'"));
   // Declared in the data: accepted by --categories; "contact" made a redact default.
   std::string cats = test::ReadFile(dir + "/p/categories.toml");
   cats.replace(cats.find("id = \"contact\"\n"), 15, "id = \"contact\"\nredact = true\n");
   test::WriteFile(dir + "/p/categories.toml", cats + "\n[[category]]\nid = \"hr\"\nmask = \"hidden\"\n");
-  CHECK(Exec("scan --categories hr --patterns " + dir + "/p " + in).code == 0);
-  Run r = Exec("redact --patterns " + dir + "/p " + in);
+  CHECK(Exec("scan --categories hr --no-builtin-patterns --patterns " + dir + "/p " + in).code == 0);
+  Run r = Exec("redact --no-builtin-patterns --patterns " + dir + "/p " + in);
   CHECK(r.code == 0);
   CHECK_THAT(r.out, !Catch::Contains("kari.nordmann"));
   r = Exec("redact " + in);  // the shipped data: contact is not redacted by default
@@ -142,7 +142,7 @@ TEST_CASE("categories are data: patterns/categories.toml is the one list, redact
   test::WriteFile(dir + "/p/a.toml",
                   "[[detector]]\nid = \"x.y\"\ncategory = \"nowhere\"\nvalidator = \"no_person\"\n"
                   "  [[detector.shape]]\n  digits = 11\n");
-  r = Exec("scan --patterns " + dir + "/p " + in);
+  r = Exec("scan --no-builtin-patterns --patterns " + dir + "/p " + in);
   CHECK(r.code == 2);
   CHECK_THAT(r.out, Catch::Contains("a.toml:3: detector 'x.y': 'category' must be one of national-id"));
   fs::remove_all(dir);
@@ -162,9 +162,9 @@ TEST_CASE("masking rules are data: a category or type's mask in patterns/ decide
   REQUIRE(at != std::string::npos);
   cats.replace(at, 21, "mask = \"hidden\"");
   test::WriteFile(dir + "/p/categories.toml", cats);
-  CHECK_THAT(Exec("scan --format jsonl --patterns " + dir + "/p " + in).out, Catch::Contains("\"masked\":\"********\""));
+  CHECK_THAT(Exec("scan --format jsonl --no-builtin-patterns --patterns " + dir + "/p " + in).out, Catch::Contains("\"masked\":\"********\""));
   test::WriteFile(dir + "/p/categories.toml", cats + "\n[[category]]\nid = \"hr\"\nmask = \"half\"\n");
-  Run r = Exec("scan --patterns " + dir + "/p " + in);
+  Run r = Exec("scan --no-builtin-patterns --patterns " + dir + "/p " + in);
   CHECK(r.code == 2);
   CHECK_THAT(r.out, Catch::Contains("category 'hr': needs 'mask'"));
   fs::remove_all(dir);

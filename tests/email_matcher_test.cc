@@ -120,7 +120,7 @@ TEST_CASE("a pattern set with only the e-mail detector scans (no Hyperscan datab
   std::filesystem::copy_file(test::SourceDir() + "/patterns/categories.toml", dir + "/categories.toml");
   std::ofstream(dir + "/in.txt") << "skriv til kari.nordmann@example.no i dag\n";
   for (const char* engine : {"hyperscan", "re2"}) {
-    test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --patterns " + dir + " " + dir + "/in.txt");
+    test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --no-builtin-patterns --patterns " + dir + " " + dir + "/in.txt");
     INFO(engine << ": " << r.out);
     CHECK(r.code == 1);
     CHECK(r.out.find("\"type\":\"email\"") != std::string::npos);
@@ -143,7 +143,7 @@ TEST_CASE("a keyword without a letter is found in a text without a letter (the l
   std::ofstream(dir + "/words.txt") << "ring 1-1-2 no\n";
   for (const char* engine : {"hyperscan", "re2"}) {
     for (const char* in : {"/in.txt", "/words.txt"}) {
-      test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --patterns " + dir + " " + dir + in);
+      test::Run r = test::Exec(std::string("scan --engine ") + engine + " --format jsonl --no-builtin-patterns --patterns " + dir + " " + dir + in);
       INFO(engine << " " << in << ": " << r.out);
       CHECK(r.code == 1);
       CHECK(r.out.find("\"type\":\"special.test\"") != std::string::npos);

@@ -95,11 +95,21 @@ bool ValidFieldPath(std::string_view p) {
   }
 }
 
+// --patterns DIR (repeatable) adds DIR's pattern files to the built-in ones;
+// --no-builtin-patterns uses only the given directories (BuildSettings).
+void AddPatternOptions(CLI::App* app, Common& c) {
+  app->add_option("--patterns", c.patterns,
+                  "Directory of pattern files (*.toml) added to the built-in patterns (repeatable)")
+      ->allow_extra_args(false);  // "--patterns DIR file.txt": file.txt is a path
+  app->add_flag("--no-builtin-patterns", c.no_builtin_patterns,
+                "Use only the --patterns directories (they must declare the categories: categories.toml)");
+}
+
 void AddCommon(CLI::App* app, Common& c) {
   app->add_option("--config", c.config,
                   "Defaults for these options (TOML; default ~/.config/nordpii/config.toml if it exists); "
                   "options given on the command line win");
-  app->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
+  AddPatternOptions(app, c);
   app->add_option("--engine", c.engine, "Matching engine: auto, hyperscan, re2")
       ->check(CLI::IsMember({"auto", "hyperscan", "re2"}));
   app->add_option("--plugin", c.plugins, "Load validator plugin shared object (repeatable)")
@@ -769,7 +779,7 @@ int RunTypes(const Settings& c) {
 }
 
 // The keys a config file may set: the long names of the common options.
-constexpr const char* kConfigKeys[] = {"patterns",   "engine",  "plugin",     "categories", "min-confidence",
+constexpr const char* kConfigKeys[] = {"patterns",   "no-builtin-patterns", "engine",  "plugin",     "categories", "min-confidence",
                                        "key-file",   "reference-date", "input", "fields",     "columns",
                                        "ticket-map", "max-message-size", "ocr", "allow"};
 
@@ -924,7 +934,7 @@ int main(int argc, char** argv) {
   auto* milter = app.add_subcommand("milter", "Run as a milter for Postfix/Sendmail (SIGHUP reloads)");
   milter->add_option("--listen", mo.listen, "inet:PORT@HOST or unix:/path (default inet:8899@127.0.0.1)");
   milter->add_option("--config", mo.config, "Policy file (TOML; example: conf/nordpii-milter.toml)")->required();
-  milter->add_option("--patterns", c.patterns, "Directory of pattern files (*.toml)");
+  AddPatternOptions(milter, c);
   milter->add_option("--key-file", c.key_file, "HMAC key file (default: $NORDPII_KEY, else random; read at start)");
   milter->add_option("--engine", c.engine, "Matching engine: auto, hyperscan, re2")
       ->check(CLI::IsMember({"auto", "hyperscan", "re2"}));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -72,14 +73,34 @@ FindingFilter Settings::Filter(const std::set<std::string>& defaults) const {
 
 Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   auto s = std::make_shared<Settings>();
-  s->scanner.patterns_dir = FindPatterns(c.patterns);
+  // The pattern directories: the built-in one, then each --patterns DIR
+  // (adding to it); a directory already in the list counts once, so giving
+  // the built-in directory again changes nothing.
+  {
+    std::vector<std::string> dirs;
+    std::set<std::string> seen;
+    auto add = [&](const std::string& d) {
+      std::error_code ec;
+      fs::path key = fs::weakly_canonical(d, ec);
+      if (seen.insert(ec ? fs::absolute(d, ec).lexically_normal().string() : key.string()).second) dirs.push_back(d);
+    };
+    if (!c.no_builtin_patterns) add(FindPatterns(""));
+    for (const std::string& d : c.patterns) {
+      if (d.empty()) return Error(ErrorCode::kInvalidArgument, "--patterns: empty directory name");
+      add(d);
+    }
+    if (dirs.empty())
+      return Error(ErrorCode::kInvalidArgument, "--no-builtin-patterns needs at least one --patterns DIR");
+    s->scanner.patterns_dir = dirs.front();
+    s->scanner.more_patterns_dirs.assign(dirs.begin() + 1, dirs.end());
+  }
   s->scanner.engine = c.engine;
   s->scanner.plugins = c.plugins;
   s->scanner.limits.chunk_bytes = std::max<size_t>(c.chunk, 1);
   // The categories are data (patterns/categories.toml): --categories is
   // checked against the pattern files' list, and redact's default set is
   // the categories marked redact there.
-  auto patterns = PatternSet::LoadDir(s->scanner.patterns_dir);
+  auto patterns = PatternSet::LoadDirs(s->scanner.PatternDirs());
   if (!patterns) return patterns.error();
   for (const auto& cat : SplitList(c.categories)) {
     if (!patterns->HasCategory(cat)) return Error(ErrorCode::kInvalidArgument, "unknown category '" + cat + "'");

@@ -35,7 +35,11 @@ namespace nordpii {
 // The values of the options every scanning command takes, as given (CLI11
 // writes them; a config file fills those not given on the command line).
 struct SettingsFlags {
-  std::string patterns;                // "" = FindPatterns()
+  // --patterns DIR (repeatable): added to the built-in directory
+  // (FindPatterns("")); a directory given twice, or the built-in one given
+  // again, counts once. With no_builtin_patterns, only these.
+  std::vector<std::string> patterns;
+  bool no_builtin_patterns = false;    // --no-builtin-patterns
   std::string engine = "auto";
   std::vector<std::string> plugins;
   std::string categories;              // comma-separated; "" = the command's default
@@ -52,7 +56,7 @@ struct SettingsFlags {
 };
 
 struct Settings {
-  ScannerOptions scanner;                  // patterns directory (resolved), engine, plugins, chunk size
+  ScannerOptions scanner;                  // patterns directories (resolved, PatternDirs()), engine, plugins, chunk size
   std::shared_ptr<const KeyedHasher> hasher;  // the key, loaded once
   bool random_key = false;                 // no --key-file and no $NORDPII_KEY
   std::string key_file;                    // as given (reports say whether a key was given)
@@ -74,7 +78,11 @@ struct Settings {
   FindingFilter Filter(const std::set<std::string>& defaults = {}) const;
 };
 
-// Checks and resolves `flags`; errors name the option ("unknown category
+// Checks and resolves `flags`; the pattern directories are the built-in one
+// then each --patterns DIR not already in the list (same directory after
+// resolving symlinks and "..": ignored), or with --no-builtin-patterns only
+// the given ones (at least one; they must declare the [[category]] list).
+// Errors name the option ("unknown category
 // 'x'": the categories are those the pattern files declare; the key file's
 // error). The key is read here, once.
 Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& flags);
@@ -88,7 +96,7 @@ MailLimits MailLimitsFor(size_t max_message, bool ocr);
 // 2026-13-45x are refused). The one date parser of the options.
 bool ParseReferenceDate(const std::string& text, ReferenceDate& out);
 
-// The patterns directory: `given`, else $NORDPII_PATTERNS, else
+// The built-in patterns directory: `given`, else $NORDPII_PATTERNS, else
 // <exe>/../share/nordpii/patterns, <exe>/../patterns (build tree),
 // ./patterns.
 std::string FindPatterns(const std::string& given);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <tuple>
 #include <toml++/toml.h>
@@ -104,8 +105,7 @@ Status LoadShape(const std::string& file, const toml::table& t, const std::strin
   return Status::Ok();
 }
 
-Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec& d,
-                    const std::vector<CategorySpec>& categories) {
+Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec& d) {
   static const std::set<std::string> kKeys = {
       "id", "category", "subcategory", "validator", "source", "form", "shape", "regex",
       "trigger", "value", "keywords", "negative", "window", "redact", "priority", "examples",
@@ -118,20 +118,13 @@ Status LoadDetector(const std::string& file, const toml::table& t, DetectorSpec&
   std::string owner = "detector '" + d.id + "'";
   if (Status s = CheckKeys(file, t, kKeys, owner); !s.ok()) return s;
   // Checked against the declared categories ([[category]]) once every
-  // file is read (PatternSet::Check).
+  // file of every directory is read (PatternSet::Check): a --patterns
+  // directory may use a category it or the built-in directory declares.
   auto cat = t["category"].value<std::string>();
   d.category_line = static_cast<int>((t.get("category") ? *t.get("category") : static_cast<const toml::node&>(t))
                                          .source().begin.line);
   if (!cat) return Bad(file, t.get("category") ? *t.get("category") : static_cast<const toml::node&>(t),
                        owner + ": needs a string 'category'");
-  // Categories declared by the files read so far (categories.toml sorts
-  // first) are checked here, at the key; the rest in PatternSet::Check.
-  if (!categories.empty() &&
-      std::none_of(categories.begin(), categories.end(), [&](const CategorySpec& c) { return c.id == *cat; })) {
-    std::string list;
-    for (const CategorySpec& c : categories) list += (list.empty() ? "" : ", ") + c.id;
-    return Bad(file, *t.get("category"), owner + ": 'category' must be one of " + list);
-  }
   d.category = *cat;
   d.subcategory = t["subcategory"].value_or(std::string());
   auto val = t["validator"].value<std::string>();
@@ -264,7 +257,7 @@ Status PatternSet::LoadFile(const std::string& path) {
         keywords.push_back(std::move(g));
       } else {
         DetectorSpec d;
-        if (Status s = LoadDetector(path, *t, d, categories); !s.ok()) return s;
+        if (Status s = LoadDetector(path, *t, d); !s.ok()) return s;
         detectors.push_back(std::move(d));
       }
     }
@@ -272,18 +265,23 @@ Status PatternSet::LoadFile(const std::string& path) {
   return Status::Ok();
 }
 
-Result<PatternSet> PatternSet::LoadDir(const std::string& dir) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path().string());
-  }
-  if (ec) return Error(ErrorCode::kIo, "cannot read pattern directory " + dir + ": " + ec.message());
-  if (files.empty()) return Error(ErrorCode::kNotFound, "no *.toml pattern files in " + dir);
-  std::sort(files.begin(), files.end());
+Result<PatternSet> PatternSet::LoadDir(const std::string& dir) { return LoadDirs({dir}); }
+
+Result<PatternSet> PatternSet::LoadDirs(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return Error(ErrorCode::kInvalidArgument, "no pattern directory");
   PatternSet set;
-  for (const std::string& f : files) {
-    if (Status s = set.LoadFile(f); !s.ok()) return s;
+  for (const std::string& dir : dirs) {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path().string());
+    }
+    if (ec) return Error(ErrorCode::kIo, "cannot read pattern directory " + dir + ": " + ec.message());
+    if (files.empty()) return Error(ErrorCode::kNotFound, "no *.toml pattern files in " + dir);
+    std::sort(files.begin(), files.end());
+    for (const std::string& f : files) {
+      if (Status s = set.LoadFile(f); !s.ok()) return s;
+    }
   }
   return set;
 }
@@ -321,16 +319,30 @@ Status PatternSet::Check(const std::vector<std::string>& validators) const {
                                                       "': more than 64 keyword groups with role " + names +
                                                       " (LabelIndex keeps one bit per group)");
   }
-  std::set<std::string> ids;
+  // Ids are unique across every file of every pattern directory: a
+  // --patterns directory adds to the built-in one and may not redefine
+  // what it defines (the error names both places). Detectors and [[type]]s
+  // share one namespace (the type id of a finding).
+  std::map<std::string, std::string> ids;  // kind:id -> file:line of its first definition
+  auto unique = [&ids](const char* kind, const char* what, const std::string& id, const std::string& file,
+                       int line) -> Status {
+    const std::string at = file + ":" + std::to_string(line);
+    auto [it, fresh] = ids.emplace(std::string(kind) + ":" + id, at);
+    if (fresh) return Status::Ok();
+    return Error(ErrorCode::kInvalidArgument,
+                 at + ": " + what + " '" + id + "' is already defined at " + it->second +
+                     " (ids must be unique across all pattern files; --patterns DIR adds to the built-in "
+                     "patterns, --no-builtin-patterns replaces them)");
+  };
   std::string cat_list;
   for (const CategorySpec& c : categories) {
-    if (!ids.insert("cat:" + c.id).second)
-      return Error(ErrorCode::kInvalidArgument,
-                   c.file + ":" + std::to_string(c.line) + ": duplicate category id '" + c.id + "'");
+    if (Status s = unique("cat", "category", c.id, c.file, c.line); !s.ok()) return s;
     cat_list += (cat_list.empty() ? "" : ", ") + c.id;
   }
   if (categories.empty())
-    return Error(ErrorCode::kInvalidArgument, "no [[category]] declared (patterns/categories.toml)");
+    return Error(ErrorCode::kInvalidArgument,
+                 "no [[category]] declared (patterns/categories.toml; with --no-builtin-patterns one of the "
+                 "--patterns directories must declare the categories)");
   for (const DetectorSpec& d : detectors)
     if (!HasCategory(d.category))
       return Error(ErrorCode::kInvalidArgument, d.file + ":" + std::to_string(d.category_line) + ": detector '" +
@@ -339,15 +351,14 @@ Status PatternSet::Check(const std::vector<std::string>& validators) const {
     if (!HasCategory(t.category))
       return Error(ErrorCode::kInvalidArgument, t.file + ":" + std::to_string(t.line) + ": type '" + t.id +
                                                     "': 'category' must be one of " + cat_list);
-  for (const KeywordGroup& g : keywords) {
-    if (!ids.insert("kw:" + g.id).second)
-      return Error(ErrorCode::kInvalidArgument,
-                   g.file + ":" + std::to_string(g.line) + ": duplicate keywords id '" + g.id + "'");
-  }
+  for (const KeywordGroup& g : keywords)
+    if (Status s = unique("kw", "keywords", g.id, g.file, g.line); !s.ok()) return s;
+  for (const DetectorSpec& d : detectors)
+    if (Status s = unique("type", "detector", d.id, d.file, d.line); !s.ok()) return s;
+  for (const TypeSpec& t : types)
+    if (Status s = unique("type", "type", t.id, t.file, t.line); !s.ok()) return s;
   for (const DetectorSpec& d : detectors) {
     std::string where = d.file + ":" + std::to_string(d.line) + ": detector '" + d.id + "': ";
-    if (!ids.insert("det:" + d.id).second)
-      return Error(ErrorCode::kInvalidArgument, where + "duplicate detector id");
     if (std::find(validators.begin(), validators.end(), d.validator) == validators.end())
       return Error(ErrorCode::kInvalidArgument, where + "unknown validator '" + d.validator + "'");
     for (const auto* list : {&d.keywords, &d.negative, &d.trigger})

@@ -121,6 +121,11 @@ struct PatternSet {
   // Loads every *.toml in `dir` (sorted by name). Checks references between
   // files (keyword ids, duplicate ids) after all are read.
   static Result<PatternSet> LoadDir(const std::string& dir);
+  // Loads the *.toml of each directory in turn (each sorted by name), as one
+  // set: a later directory adds to the earlier ones (`--patterns DIR` adds to
+  // the built-in directory); an id defined twice is refused by Check, naming
+  // both files. Each directory must hold at least one *.toml.
+  static Result<PatternSet> LoadDirs(const std::vector<std::string>& dirs);
   // Loads one file into *this (no cross-reference checks).
   Status LoadFile(const std::string& path);
   // Checks cross-references; `validators` are the known validator names.

@@ -13,7 +13,7 @@ Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& opt
   std::shared_ptr<Scanner> s(new Scanner());
   s->options_ = options;
   if (s->options_.limits.chunk_bytes < 1) s->options_.limits.chunk_bytes = 1;
-  auto set = PatternSet::LoadDir(options.patterns_dir);
+  auto set = PatternSet::LoadDirs(options.PatternDirs());
   if (!set) return set.error();
   auto reg = PluginRegistry::Create(options.plugins);
   if (!reg) return reg.error();

@@ -42,7 +42,15 @@ struct ReferenceDate {
 };
 
 struct ScannerOptions {
-  std::string patterns_dir;            // directory of *.toml pattern files
+  std::string patterns_dir;            // directory of *.toml pattern files (the built-in one, or the
+                                       // first --patterns DIR with --no-builtin-patterns)
+  std::vector<std::string> more_patterns_dirs;  // loaded after it, adding to it (--patterns DIR)
+  // patterns_dir, then more_patterns_dirs: one PatternSet (PatternSet::LoadDirs).
+  std::vector<std::string> PatternDirs() const {
+    std::vector<std::string> dirs{patterns_dir};
+    dirs.insert(dirs.end(), more_patterns_dirs.begin(), more_patterns_dirs.end());
+    return dirs;
+  }
   std::string engine = "auto";         // hyperscan | re2 | auto
   std::vector<std::string> plugins;    // shared objects for --plugin
   ScanLimits limits;
