@@ -860,6 +860,8 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
     quiet.filter = &filter;
   }
   const DetectOptions& dopt = ctx_.detect_options();
+  // Line and column are the record's (set by Scan's emit), not the field's.
+  ctx_.set_count_lines(false);
   Status st = Status::Ok();
   for (size_t k = 0; k < x.used && st.ok(); ++k) {
     const Extracted::Segment& seg = x.segments[k];
@@ -879,6 +881,7 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
     if (st.ok() && short_text && sink.found == 0) quiet.Add(text, dopt.doc_labels, dopt.doc_triggers);
   }
   ctx_.set_field_name("");
+  ctx_.set_count_lines(true);
   if (st.ok()) sink.Flush(SIZE_MAX);
   return st;
 }
