@@ -821,11 +821,13 @@ struct TicketScanner::QuietFields {
   struct Slot {
     uint64_t labels = 0, triggers = 0;
     std::string text;
+    bool used = false;
   };
-  // tags[i]: the hash of slot i's key (0 = unused), in an array of its own
-  // (32 KiB): a text seen once (a subject, a timestamp) is told apart
-  // without loading the slot — that load missed the cache and was ~1 % of
-  // a JSONL ticket scan.
+  // tags[i]: the hash of the key last seen quiet in slot i (0 = none), in
+  // an array of its own (32 KiB). A text is written to its slot only when
+  // it is seen quiet a second time: most short texts seen once (a subject,
+  // a timestamp) never recur, and loading and writing their slots missed
+  // the cache (~1-2 % of a ticket scan, perf record).
   std::vector<uint64_t> tags = std::vector<uint64_t>(kSlots);
   std::vector<Slot> slots = std::vector<Slot>(kSlots);
   const FindingFilter* filter = nullptr;
@@ -834,23 +836,32 @@ struct TicketScanner::QuietFields {
     return (h ^ (h >> 29)) | 1;
   }
   static size_t SlotOf(uint64_t key) { return static_cast<size_t>(key >> 1) & (kSlots - 1); }
+  // True only for a text scanned quiet under these labels since Clear: the
+  // slot's content is compared, the tag only spares the load.
   bool Has(std::string_view t, uint64_t labels, uint64_t triggers) const {
     const uint64_t key = Key(t, labels, triggers);
     const size_t i = SlotOf(key);
     if (tags[i] != key) return false;
     const Slot& s = slots[i];
-    return s.labels == labels && s.triggers == triggers && s.text == t;
+    return s.used && s.labels == labels && s.triggers == triggers && s.text == t;
   }
   void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
     const uint64_t key = Key(t, labels, triggers);
     const size_t i = SlotOf(key);
-    tags[i] = key;
+    if (tags[i] != key) {  // first time quiet: remember the hash only
+      tags[i] = key;
+      return;
+    }
     Slot& s = slots[i];
+    s.used = true;
     s.labels = labels;
     s.triggers = triggers;
     s.text.assign(t);
   }
-  void Clear() { std::fill(tags.begin(), tags.end(), 0); }
+  void Clear() {
+    std::fill(tags.begin(), tags.end(), 0);
+    for (Slot& s : slots) s.used = false;
+  }
 };
 
 // Each field is its own document: scanned alone, so no text of another field
