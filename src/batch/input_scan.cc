@@ -37,8 +37,7 @@ namespace {
 
 // Streams one record's findings to the report: TicketScanner::Scan fills
 // the ticket id and dates before it scans, so they are set on the report
-// just before the record's first finding (and again after the record, for
-// one without findings). Nothing is held per finding.
+// just before the record's first finding. Nothing is held per finding.
 struct TicketFindings : StreamSink {
   ReportSink* sink = nullptr;
   const TicketRecord* rec = nullptr;
@@ -251,8 +250,10 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
         to_report.rec = &rec;
         to_report.info = &info;
         to_report.utf16 = utf16;
+        // The ticket's id, dates and subject are masked and set on the
+        // report at its first finding only: a record without findings
+        // writes nothing (masking them for every record was ~1 % of a scan).
         Status st = s.tickets.Scan(rec, tf, filter, to_report, info);
-        if (!to_report.set) to_report.Set();
         if (!st.ok()) error(path + ": " + st.message());  // the rest of the file is still scanned
       }
     }

@@ -114,7 +114,9 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
   uint64_t base = 0, committed = report_from_, last_end = 0;
   uint64_t line = 1, line_pos = 0, line_start = 0;
   bool eof = false, stop = false;
+  const bool count_lines = count_lines_;
   auto advance_lines = [&](const char* data, uint64_t to) {
+    if (!count_lines) return;
     const char* p = data + (line_pos - base);
     const char* e = data + (to - base);
     uint64_t n = CountNewlines(p, e);

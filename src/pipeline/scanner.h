@@ -180,6 +180,11 @@ class ScanContext {
   // Line breaks in the input of the last Scan() (all of it unless the sink
   // stopped it).
   uint64_t newlines() const { return newlines_; }
+  // Whether Scan() counts lines: Finding::line / column and newlines().
+  // Off for a caller that sets them itself (ticket fields: record number,
+  // column in the record), which saves a newline count over every byte of
+  // every field; then line is 1, column the offset + 1, newlines() 0.
+  void set_count_lines(bool on) { count_lines_ = on; }
 
  private:
   std::shared_ptr<const Scanner> scanner_;
@@ -196,6 +201,7 @@ class ScanContext {
   uint64_t bytes_ = 0;
   uint64_t report_from_ = 0;
   uint64_t newlines_ = 0;
+  bool count_lines_ = true;
   // set_field_name: labels and triggers per name, bounded
   std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> name_labels_;
 };
