@@ -900,7 +900,13 @@ struct Docx : Xml {
     // a field code (HYPERLINK "mailto:...", MERGEFIELD) is text too
     else if (in_r && n == "tab" && para()) *para() += '\t';
     else if (in_r && (n == "br" || n == "cr") && para()) *para() += ' ';
-    else if (n == "tbl") {
+    else if (in_r && n == "sym" && para()) {
+      // A character inserted as a symbol (w:char, hex; a symbol font's
+      // F0xx maps to its ASCII code): a digit of an id may be one.
+      unsigned long c = std::strtoul(Attr(r, "w:char").c_str(), nullptr, 16);
+      if (c >= 0xF020 && c < 0xF07F) c -= 0xF000;
+      if (c >= 0x20 && c < 0x7F) *para() += static_cast<char>(c);
+    } else if (n == "tbl") {
       if (tbl++ == 0) ++tables, rows = 0;
     } else if (n == "tr" && tbl == 1) row.clear(), ++rows;
     else if (n == "tc" && tbl == 1) cell.clear();

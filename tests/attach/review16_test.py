@@ -12,6 +12,8 @@ application reads it but nordpii did not (exit 0, no finding before the fix).
 - docx: an mc:AlternateContent whose Choice requires a namespace Word does not
   know, so Word shows the mc:Fallback (read now), and the main part named
   word/document2.xml (Word 365; was an error);
+- pdf: page labels, an OpenAction's JavaScript or URI, an empty form field's
+  name;
 - ods: a float cell shown with a CPR number style (010190-3217 for
   101903217), as an .xlsx 000000\\-0000 number format is;
 and one of them as a mail attachment (.eml). No raw id in any output.
@@ -124,6 +126,50 @@ z('h2_xlsx_cpr_style.xlsx', [('[Content_Types].xml', CT_X % ''), ('_rels/.rels',
 z('m_headerfooter.xlsx', [('[Content_Types].xml', CT_X % ''), ('_rels/.rels', RELS % 'xl/workbook.xml'),
   ('xl/workbook.xml', wb(['Ark1'])), ('xl/_rels/workbook.xml.rels', wbrels(['worksheets/sheet1.xml'])),
   ('xl/worksheets/sheet1.xml', sheet([[('is', 'Navn')], [('is', 'Ola')]]).replace('</worksheet>', '<headerFooter><oddHeader>&amp;L Fnr 15108695088</oddHeader></headerFooter></worksheet>'))])
+# Q: docx: one digit of the id inserted as a symbol (w:sym w:char="F039")
+z('q_sym.docx', [('[Content_Types].xml', CT_D), ('_rels/.rels', RELS % 'word/document.xml'),
+  ('word/document.xml', '<?xml version="1.0"?><w:document %s><w:body><w:p><w:r><w:t>Fødselsnummer 151086</w:t></w:r><w:r><w:sym w:font="Symbol" w:char="F039"/></w:r><w:r><w:t>5088</w:t></w:r></w:p></w:body></w:document>' % W)])
+
+
+# PDFs: an id only in the catalog's page labels, an OpenAction's JavaScript or
+# URI, and the name of an empty form field.
+import zlib  # noqa: E402
+
+
+def pdf(name, objs):
+    data = b"%PDF-1.4\n"
+    offs = []
+    for i, o in enumerate(objs):
+        offs.append(len(data))
+        data += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+    x = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offs)
+    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+
+
+def stream(data):
+    d = zlib.compress(data)
+    return b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(d) + d + b"\nendstream"
+
+
+FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >>%s >>"
+HEI = stream(b"BT /F1 12 Tf 72 700 Td (Hei) Tj ET")
+
+
+def page(extra):
+    return [b"<< /Type /Catalog /Pages 2 0 R" + extra + b" >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", PAGE % b"", HEI, FONT]
+
+
+pdf("p5_pagelabel.pdf", page(b" /PageLabels << /Nums [0 << /P (Fnr 15108695088 side ) >>] >>"))
+pdf("p6_js.pdf", page(b' /OpenAction << /S /JavaScript /JS (app.alert("Fnr 15108695088");) >>'))
+pdf("p10_uri.pdf", page(b" /OpenAction << /S /URI /URI (https://x.example/?fnr=15108695088) >>"))
+pdf("p9_fieldname.pdf", [b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] >> >>",
+                         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", PAGE % b" /Annots [6 0 R]", HEI, FONT,
+                         b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (Fnr 15108695088) /Rect [0 0 10 10] /P 3 0 R >>"])
+
 
 CASES = {  # file: the field the finding must be located at (a prefix)
     "a_sst_relocated.xlsx": "xlsx:Ark1!A2",
@@ -135,10 +181,17 @@ CASES = {  # file: the field the finding must be located at (a prefix)
     "g_document2.docx": "docx:p1",
     "h_ods_cpr_style.ods": "ods:Ark1!A2",
     "m_headerfooter.xlsx": "xlsx:Ark1 oddHeader",
+    "p5_pagelabel.pdf": "pdf:page labels",
+    "q_sym.docx": "docx:p1",
+    "p6_js.pdf": "pdf:actions",
+    "p10_uri.pdf": "pdf:actions",
+    "p9_fieldname.pdf": "pdf:form field 1",
 }
 for name, field in CASES.items():
     rc, out, err = scan(os.path.join(OUT, name))
-    check(rc == 1 and '"field":"' + field in out, "%s: found at %s (rc %d)" % (name, field, rc))
+    typ = "" if name.endswith(".ods") else '"type":"no.fnr"'  # the ods case: 050385-1008 (dk.cpr or se.snr)
+    found = [line for line in out.splitlines() if '"field":"' + field in line and typ in line]
+    check(rc == 1 and found, "%s: found at %s (rc %d)" % (name, field, rc))
     check(not any(v in out + err for v in RAW), name + ": no raw id in the output")
 
 # As a mail attachment (scan of an .eml, the milter's path).
