@@ -270,10 +270,20 @@ std::string NumberText(const std::string& v) {
 // ("00000000000", Danish CPR "000000\-0000" or "000000\"-\"0000",
 // "000000 00000"), as the pattern a number is shown by: '0' for a digit,
 // other characters as they are ("000000-0000"); "" for any other format.
+// The first section (positive numbers) of a format with sections
+// ("00000000000;@"), with locale and colour tags ("[$-414]", "[Red]")
+// dropped; a format with a condition ("[<=9999999]…") is not used.
 std::string ShownPattern(const std::string& code) {
   std::string pattern;
   for (size_t i = 0; i < code.size(); ++i) {
     char c = code[i];
+    if (c == ';') break;
+    if (c == '[') {
+      size_t e = code.find(']', i);
+      if (e == std::string::npos || e == i + 1 || std::strchr("<>=", code[i + 1])) return "";
+      i = e;
+      continue;
+    }
     if (c == '0') pattern += '0';
     else if (c == '\\' && i + 1 < code.size()) pattern += code[++i];
     else if (c == '"') {

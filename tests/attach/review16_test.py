@@ -130,6 +130,14 @@ z('m_headerfooter.xlsx', [('[Content_Types].xml', CT_X % ''), ('_rels/.rels', RE
 z('q_sym.docx', [('[Content_Types].xml', CT_D), ('_rels/.rels', RELS % 'word/document.xml'),
   ('word/document.xml', '<?xml version="1.0"?><w:document %s><w:body><w:p><w:r><w:t>Fødselsnummer 151086</w:t></w:r><w:r><w:sym w:font="Symbol" w:char="F039"/></w:r><w:r><w:t>5088</w:t></w:r></w:p></w:body></w:document>' % W)])
 
+# T: an .xlsx number format with sections or a locale tag ("00000000000;@",
+# "[$-414]00000000000"): 1010750160 shown as 01010750160 under "Ansatt"
+for tag, code in [('semi', '00000000000;@'), ('locale', '[$-414]00000000000')]:
+    z('t_fmt_%s.xlsx' % tag, [('[Content_Types].xml', CT_X % ''), ('_rels/.rels', RELS % 'xl/workbook.xml'),
+      ('xl/workbook.xml', wb(['Ark1'])), ('xl/_rels/workbook.xml.rels', wbrels(['worksheets/sheet1.xml'])),
+      ('xl/styles.xml', '<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="%s"/></numFmts><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs></styleSheet>' % code),
+      ('xl/worksheets/sheet1.xml', sheet([[('is', 'Ansatt')]]).replace('</sheetData>', '<row r="2"><c r="A2" s="1"><v>1010750160</v></c></row></sheetData>'))])
+
 
 # PDFs: an id only in the catalog's page labels, an OpenAction's JavaScript or
 # URI, and the name of an empty form field.
@@ -183,6 +191,8 @@ CASES = {  # file: the field the finding must be located at (a prefix)
     "m_headerfooter.xlsx": "xlsx:Ark1 oddHeader",
     "p5_pagelabel.pdf": "pdf:page labels",
     "q_sym.docx": "docx:p1",
+    "t_fmt_semi.xlsx": "xlsx:Ark1!A2",
+    "t_fmt_locale.xlsx": "xlsx:Ark1!A2",
     "p6_js.pdf": "pdf:actions",
     "p10_uri.pdf": "pdf:actions",
     "p9_fieldname.pdf": "pdf:form field 1",
