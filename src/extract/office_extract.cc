@@ -245,10 +245,11 @@ std::string ColName(int col) {  // 0 -> A
 bool IdLabel(std::string h) {
   for (char& c : h)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  if (h == "id") return true;
+  if (h == "id" || h == "kt" || h == "kt." || h == "id nr" || h == "id-nr" || h == "idnr" || h == "id nr.") return true;
   static const char* const kWords[] = {"person", "fødsel", "fodsel", "födelse", "fnr", "pnr", "cpr", "hetu",
-                                       "henkilö", "henkilo", "kennitala", "ssn", "d-nummer", "id-nummer",
-                                       "identitet", "social security", "syntym"};
+                                       "henkilö", "henkilo", "kennitala", "kennitölu", "ssn", "d-nummer", "id-nummer",
+                                       "identitet", "identity", "social security", "syntym", "samordning", "sotu",
+                                       "sosiaaliturva"};
   for (const char* w : kWords)
     if (h.find(w) != std::string::npos) return true;
   return false;

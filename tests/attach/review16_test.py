@@ -138,6 +138,10 @@ for tag, code in [('semi', '00000000000;@'), ('locale', '[$-414]00000000000')]:
       ('xl/styles.xml', '<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="%s"/></numFmts><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs></styleSheet>' % code),
       ('xl/worksheets/sheet1.xml', sheet([[('is', 'Ansatt')]]).replace('</sheetData>', '<row r="2"><c r="A2" s="1"><v>1010750160</v></c></row></sheetData>'))])
 
+# I: ods numbers that lost their leading zero under id headers the list did
+# not know ("ID nr", "Kt.", "Samordningsnummer")
+ods('i_ods_labels.ods', [[T('ID nr'), T('Kt.')], [F('1010750160', '1010750160'), F('101992048', '101992048')]])
+
 
 # PDFs: an id only in the catalog's page labels, an OpenAction's JavaScript or
 # URI, and the name of an empty form field.
@@ -192,6 +196,7 @@ CASES = {  # file: the field the finding must be located at (a prefix)
     "p5_pagelabel.pdf": "pdf:page labels",
     "q_sym.docx": "docx:p1",
     "t_fmt_semi.xlsx": "xlsx:Ark1!A2",
+    "i_ods_labels.ods": "ods:Ark1!A2",
     "t_fmt_locale.xlsx": "xlsx:Ark1!A2",
     "p6_js.pdf": "pdf:actions",
     "p10_uri.pdf": "pdf:actions",
@@ -199,10 +204,14 @@ CASES = {  # file: the field the finding must be located at (a prefix)
 }
 for name, field in CASES.items():
     rc, out, err = scan(os.path.join(OUT, name))
-    typ = "" if name.endswith(".ods") else '"type":"no.fnr"'  # the ods case: 050385-1008 (dk.cpr or se.snr)
+    typ = "" if name == "h_ods_cpr_style.ods" else '"type":"no.fnr"'  # the ods case: 050385-1008 (dk.cpr or se.snr)
     found = [line for line in out.splitlines() if '"field":"' + field in line and typ in line]
     check(rc == 1 and found, "%s: found at %s (rc %d)" % (name, field, rc))
     check(not any(v in out + err for v in RAW), name + ": no raw id in the output")
+
+rc, out, err = scan(os.path.join(OUT, "i_ods_labels.ods"))
+check(any('"field":"ods:Ark1!B2' in l and '"type":"is.kt"' in l for l in out.splitlines()),
+      "i_ods_labels.ods: kennitala under Kt. found")
 
 # As a mail attachment (scan of an .eml, the milter's path).
 msg = email.message.EmailMessage()
