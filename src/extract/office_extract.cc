@@ -885,15 +885,13 @@ struct Docx : Xml {
   static bool ChoiceShown(xmlTextReaderPtr r) {
     std::istringstream in(Attr(r, "Requires"));
     std::string prefix;
-    bool any = false;
-    while (in >> prefix) {
+    while (in >> prefix) {  // a Choice that requires nothing counts as shown
       xmlChar* ns = xmlTextReaderLookupNamespace(r, reinterpret_cast<const xmlChar*>(prefix.c_str()));
       const bool known = ns && KnownNamespace(reinterpret_cast<const char*>(ns));
       xmlFree(ns);
       if (!known) return false;
-      any = true;
     }
-    return any;
+    return true;
   }
   void Start(xmlTextReaderPtr r, const std::string& n) override {
     // mc:Fallback repeats a mc:Choice Word shows (the VML copy of a text
