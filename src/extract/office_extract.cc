@@ -37,6 +37,8 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <set>
+#include <sstream>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -243,10 +245,11 @@ std::string ColName(int col) {  // 0 -> A
 bool IdLabel(std::string h) {
   for (char& c : h)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  if (h == "id") return true;
+  if (h == "id" || h == "kt" || h == "kt." || h == "id nr" || h == "id-nr" || h == "idnr" || h == "id nr.") return true;
   static const char* const kWords[] = {"person", "fødsel", "fodsel", "födelse", "fnr", "pnr", "cpr", "hetu",
-                                       "henkilö", "henkilo", "kennitala", "ssn", "d-nummer", "id-nummer",
-                                       "identitet", "social security", "syntym"};
+                                       "henkilö", "henkilo", "kennitala", "kennitölu", "ssn", "d-nummer", "id-nummer",
+                                       "identitet", "identity", "social security", "syntym", "samordning", "sotu",
+                                       "sosiaaliturva"};
   for (const char* w : kWords)
     if (h.find(w) != std::string::npos) return true;
   return false;
@@ -268,10 +271,20 @@ std::string NumberText(const std::string& v) {
 // ("00000000000", Danish CPR "000000\-0000" or "000000\"-\"0000",
 // "000000 00000"), as the pattern a number is shown by: '0' for a digit,
 // other characters as they are ("000000-0000"); "" for any other format.
+// The first section (positive numbers) of a format with sections
+// ("00000000000;@"), with locale and colour tags ("[$-414]", "[Red]")
+// dropped; a format with a condition ("[<=9999999]…") is not used.
 std::string ShownPattern(const std::string& code) {
   std::string pattern;
   for (size_t i = 0; i < code.size(); ++i) {
     char c = code[i];
+    if (c == ';') break;
+    if (c == '[') {
+      size_t e = code.find(']', i);
+      if (e == std::string::npos || e == i + 1 || std::strchr("<>=", code[i + 1])) return "";
+      i = e;
+      continue;
+    }
     if (c == '0') pattern += '0';
     else if (c == '\\' && i + 1 < code.size()) pattern += code[++i];
     else if (c == '"') {
@@ -295,6 +308,22 @@ std::string Shown(const std::string& digits, const std::string& pattern) {
   size_t k = 0;
   for (char c : pattern) out += c == '0' ? d[k++] : c;
   return out;
+}
+
+// The pattern (as ShownPattern gives it) of an .ods float cell's shown
+// text when that text is its value with leading zeros, perhaps with
+// separators ("01018012345" or "010180-1234" for 1018012345 /
+// 101801234): digits become '0', separators stay; "" otherwise.
+std::string ShownLeadingZeros(const std::string& shown, const std::string& value) {
+  if (shown.empty() || shown.size() > 24 || shown[0] != '0') return "";
+  std::string pattern, digits;
+  for (char c : shown) {
+    if (c >= '0' && c <= '9') pattern += '0', digits += c;
+    else if (c == '-' || c == ' ' || c == '.') pattern += c;
+    else return "";
+  }
+  size_t nz = digits.find_first_not_of('0');
+  return nz != std::string::npos && digits.substr(nz) == NumberText(value) ? pattern : "";
 }
 
 struct Sheet {
@@ -412,8 +441,15 @@ struct Worksheet : Xml {
   std::string pattern;
   std::string t, v, is;
   int row = -1, col = -1, in_v = 0, in_is = 0, in_t = 0;
+  std::string hf;  // the text of a page header or footer (oddHeader, firstFooter, …)
+  int in_hf = 0;
+  static bool HeaderFooter(const std::string& n) {
+    return n == "oddHeader" || n == "oddFooter" || n == "evenHeader" || n == "evenFooter" || n == "firstHeader" ||
+           n == "firstFooter";
+  }
   void Start(xmlTextReaderPtr r, const std::string& n) override {
-    if (n == "row") {
+    if (HeaderFooter(n)) ++in_hf, hf.clear();
+    else if (n == "row") {
       std::string rr = Attr(r, "r");
       row = rr.empty() ? row + 1 : std::atoi(rr.c_str()) - 1;
       col = -1;
@@ -431,7 +467,10 @@ struct Worksheet : Xml {
     else if (n == "t") ++in_t;
   }
   void End(const std::string& n) override {
-    if (n == "v") --in_v;
+    if (HeaderFooter(n)) {
+      --in_hf;
+      Seg(sheet.name + " " + n, hf);
+    } else if (n == "v") --in_v;
     else if (n == "is") --in_is;
     else if (n == "t") --in_t;
     else if (n == "c") {
@@ -448,7 +487,8 @@ struct Worksheet : Xml {
     }
   }
   void Text(const char* s) override {
-    if (in_v > 0) v += s;
+    if (in_hf > 0) hf += s;
+    else if (in_v > 0) v += s;
     else if (in_is > 0 && in_t > 0) is += s;
   }
 };
@@ -488,40 +528,84 @@ struct Workbook : Xml {
 };
 
 struct Rels : Xml {
-  std::map<std::string, std::string> target;
+  std::map<std::string, std::string> target, type;
   void Start(xmlTextReaderPtr r, const std::string& n) override {
-    if (n == "Relationship") target[Attr(r, "Id")] = Attr(r, "Target");
+    if (n == "Relationship") target[Attr(r, "Id")] = Attr(r, "Target"), type[Attr(r, "Id")] = Attr(r, "Type");
   }
   void End(const std::string&) override {}
   void Text(const char*) override {}
 };
 
+// A relationship target of a part in xl/ as a zip entry name ("worksheets/
+// sheet1.xml" -> "xl/worksheets/sheet1.xml", "/xl/s.xml" -> "xl/s.xml",
+// "../x.xml" -> "x.xml").
+std::string XlPart(const std::string& t) {
+  std::vector<std::string> parts;
+  std::string path = t.empty() || t[0] != '/' ? "xl/" + t : t.substr(1), seg;
+  std::istringstream in(path);
+  while (std::getline(in, seg, '/'))
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!seg.empty() && seg != ".") parts.push_back(seg);
+  std::string out;
+  for (auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+// The parts the xlsx parser reads as worksheets or shared strings (found
+// by the workbook's relationships, whatever their names): not read again
+// as other parts.
+std::set<std::string> g_xlsx_parts;
+
+// The main part of a .docx by the package relationship (Word 365 writes
+// word/document2.xml), word/document.xml when there is none.
+std::string g_docx_main = "word/document.xml";
+
 void Xlsx(const std::string& data) {
-  Entries z = ReadZip(data, [](const std::string& n) {
+  // Excel finds the worksheets and the shared strings by the workbook's
+  // relationships, not by their names: a sheet or a string table under
+  // another name is read as one too.
+  Rels rels;
+  {
+    Entries r = ReadZip(data, [](const std::string& n) { return n == "xl/_rels/workbook.xml.rels"; });
+    if (r.count("xl/_rels/workbook.xml.rels")) ParseXml(r["xl/_rels/workbook.xml.rels"], rels);
+  }
+  std::string sst_part = "xl/sharedStrings.xml";
+  std::set<std::string> targets, sheet_targets;
+  for (auto& [id, type] : rels.type) {
+    auto ends = [&](const char* suf) {
+      size_t k = std::strlen(suf);
+      return type.size() >= k && type.compare(type.size() - k, k, suf) == 0;
+    };
+    if (ends("/worksheet")) targets.insert(XlPart(rels.target[id])), sheet_targets.insert(XlPart(rels.target[id]));
+    else if (ends("/sharedStrings")) targets.insert(sst_part = XlPart(rels.target[id]));
+  }
+  Entries z = ReadZip(data, [&](const std::string& n) {
     return n == "xl/workbook.xml" || n == "xl/_rels/workbook.xml.rels" || n == "xl/sharedStrings.xml" ||
-           n == "xl/styles.xml" ||
+           n == "xl/styles.xml" || targets.count(n) ||
            (n.rfind("xl/worksheets/", 0) == 0 && n.find('/', 14) == std::string::npos);
   });
+  g_xlsx_parts = targets;
+  g_xlsx_parts.insert(sst_part);
+  g_xlsx_parts.erase("xl/workbook.xml"), g_xlsx_parts.erase("xl/styles.xml");  // still read as other parts
   SharedStrings sst;
-  if (z.count("xl/sharedStrings.xml")) ParseXml(z["xl/sharedStrings.xml"], sst);
+  if (z.count(sst_part)) ParseXml(z[sst_part], sst);
   Styles styles;
   if (z.count("xl/styles.xml")) ParseXml(z["xl/styles.xml"], styles);
   const std::vector<std::string> patterns = styles.Patterns();
   Workbook wb;
-  Rels rels;
   if (z.count("xl/workbook.xml")) ParseXml(z["xl/workbook.xml"], wb);
-  if (z.count("xl/_rels/workbook.xml.rels")) ParseXml(z["xl/_rels/workbook.xml.rels"], rels);
   std::vector<std::pair<std::string, std::string>> order;  // name, entry
   std::map<std::string, bool> done;
   for (auto& [name, rid] : wb.sheets) {
     std::string t = rels.target[rid];
     if (t.empty()) continue;
-    std::string entry = t[0] == '/' ? t.substr(1) : "xl/" + t;
+    std::string entry = XlPart(t);
     if (z.count(entry) && !done[entry]) order.emplace_back(name, entry), done[entry] = true;
   }
   for (auto& [entry, body] : z)  // sheets the workbook does not name are scanned too
-    if (entry.rfind("xl/worksheets/", 0) == 0 && !done[entry]) {
-      std::string base = entry.substr(14);
+    if ((entry.rfind("xl/worksheets/", 0) == 0 || sheet_targets.count(entry)) && !done[entry]) {
+      std::string base = entry.substr(entry.rfind('/') + 1);
       order.emplace_back(base.substr(0, base.rfind('.')), entry);
     }
   if (order.empty()) Fail("no worksheet found");
@@ -712,10 +796,10 @@ void OtherParts(const std::string& data, bool odf) {
     };
     if (direct("word/")) {
       std::string b = n.substr(5);
-      return b == "document.xml" || b == "footnotes.xml" || b == "endnotes.xml" || b == "comments.xml" ||
+      return n == g_docx_main || b == "document.xml" || b == "footnotes.xml" || b == "endnotes.xml" || b == "comments.xml" ||
              b.rfind("header", 0) == 0 || b.rfind("footer", 0) == 0;
     }
-    return n == "xl/sharedStrings.xml" || direct("xl/worksheets/") || direct("ppt/slides/") ||
+    return n == "xl/sharedStrings.xml" || g_xlsx_parts.count(n) || direct("xl/worksheets/") || direct("ppt/slides/") ||
            direct("ppt/notesSlides/");
   };
   // Every other XML part (properties, custom XML, comments, drawings,
@@ -777,9 +861,47 @@ struct Docx : Xml {
   std::string prefix, cell, row;
   int in_t = 0, in_r = 0, tbl = 0, tables = 0, rows = 0, paras = 0, fallback = 0;
   std::string* para() { return paras_open.empty() ? nullptr : &paras_open.back(); }
+  // Per open mc:AlternateContent: whether one of its mc:Choice elements
+  // requires only namespaces Word knows, so that Word shows that Choice
+  // and not the mc:Fallback.
+  std::vector<bool> choice_shown;
+  static bool KnownNamespace(const std::string& ns) {
+    static const char* const kKnown[] = {
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingShape",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingGroup",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingCanvas",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingInk",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingDrawing",
+        "http://schemas.microsoft.com/office/word/2010/wordml",
+        "http://schemas.microsoft.com/office/word/2012/wordml",
+        "http://schemas.microsoft.com/office/word/2015/wordml/symex",
+        "http://schemas.microsoft.com/office/drawing/2010/main",
+        "http://schemas.microsoft.com/office/drawing/2016/ink",
+        "http://schemas.microsoft.com/office/drawing/2017/model3d"};
+    for (const char* k : kKnown)
+      if (ns == k) return true;
+    return ns.rfind("http://schemas.microsoft.com/office/drawing/", 0) == 0 && ns.find("/chartex") != std::string::npos;
+  }
+  static bool ChoiceShown(xmlTextReaderPtr r) {
+    std::istringstream in(Attr(r, "Requires"));
+    std::string prefix;
+    while (in >> prefix) {  // a Choice that requires nothing counts as shown
+      xmlChar* ns = xmlTextReaderLookupNamespace(r, reinterpret_cast<const xmlChar*>(prefix.c_str()));
+      const bool known = ns && KnownNamespace(reinterpret_cast<const char*>(ns));
+      xmlFree(ns);
+      if (!known) return false;
+    }
+    return true;
+  }
   void Start(xmlTextReaderPtr r, const std::string& n) override {
-    if (n == "Fallback") ++fallback;  // mc:Fallback repeats mc:Choice (VML copy of a text box)
+    // mc:Fallback repeats a mc:Choice Word shows (the VML copy of a text
+    // box) and is skipped then; when no Choice is one Word can show (it
+    // requires a namespace Word does not know), Word shows the Fallback,
+    // and it is read.
+    if (n == "Fallback" && (fallback || choice_shown.empty() || choice_shown.back())) ++fallback;
     if (fallback) return;
+    if (n == "AlternateContent") choice_shown.push_back(false);
+    else if (n == "Choice" && !choice_shown.empty() && ChoiceShown(r)) choice_shown.back() = true;
     if (n == "docPr" || n == "cNvPr") AltText(r, prefix);
     if (n == "p") paras_open.emplace_back();
     else if (n == "r") ++in_r;
@@ -787,18 +909,25 @@ struct Docx : Xml {
     // a field code (HYPERLINK "mailto:...", MERGEFIELD) is text too
     else if (in_r && n == "tab" && para()) *para() += '\t';
     else if (in_r && (n == "br" || n == "cr") && para()) *para() += ' ';
-    else if (n == "tbl") {
+    else if (in_r && n == "sym" && para()) {
+      // A character inserted as a symbol (w:char, hex; a symbol font's
+      // F0xx maps to its ASCII code): a digit of an id may be one.
+      unsigned long c = std::strtoul(Attr(r, "w:char").c_str(), nullptr, 16);
+      if (c >= 0xF020 && c < 0xF07F) c -= 0xF000;
+      if (c >= 0x20 && c < 0x7F) *para() += static_cast<char>(c);
+    } else if (n == "tbl") {
       if (tbl++ == 0) ++tables, rows = 0;
     } else if (n == "tr" && tbl == 1) row.clear(), ++rows;
     else if (n == "tc" && tbl == 1) cell.clear();
   }
   void End(const std::string& n) override {
-    if (n == "Fallback") {
+    if (n == "Fallback" && fallback) {
       --fallback;
       return;
     }
     if (fallback) return;
-    if (n == "r") --in_r;
+    if (n == "AlternateContent" && !choice_shown.empty()) choice_shown.pop_back();
+    else if (n == "r") --in_r;
     else if (n == "t" || n == "delText" || n == "instrText") --in_t;
     else if (n == "p" && !paras_open.empty()) {
       std::string text = std::move(paras_open.back());
@@ -824,20 +953,33 @@ struct Docx : Xml {
 };
 
 void DocxFile(const std::string& data) {
+  g_docx_main = "word/document.xml";
+  {
+    Entries r = ReadZip(data, [](const std::string& n) { return n == "_rels/.rels"; });
+    Rels rels;
+    if (r.count("_rels/.rels")) ParseXml(r["_rels/.rels"], rels);
+    for (auto& [id, type] : rels.type) {
+      const std::string suf = "/officeDocument", t = rels.target[id];
+      if (type.size() > suf.size() && type.compare(type.size() - suf.size(), suf.size(), suf) == 0 && !t.empty()) {
+        std::string main = t[0] == '/' ? t.substr(1) : t;
+        if (main.rfind("word/", 0) == 0 && main.find('/', 5) == std::string::npos) g_docx_main = main;
+      }
+    }
+  }
   auto part = [](const std::string& n) {
     if (n.rfind("word/", 0) != 0 || n.find('/', 5) != std::string::npos) return false;
     std::string b = n.substr(5);
-    return b == "document.xml" || b == "footnotes.xml" || b == "endnotes.xml" || b == "comments.xml" ||
-           b.rfind("header", 0) == 0 || b.rfind("footer", 0) == 0;
+    return n == g_docx_main || b == "document.xml" || b == "footnotes.xml" || b == "endnotes.xml" ||
+           b == "comments.xml" || b.rfind("header", 0) == 0 || b.rfind("footer", 0) == 0;
   };
   Entries z = ReadZip(data, part);
-  if (!z.count("word/document.xml")) Fail("no word/document.xml");
+  if (!z.count(g_docx_main)) Fail("no word/document.xml or main document part");
   {
     Docx d;
-    ParseXml(z["word/document.xml"], d, &d.prefix);
+    ParseXml(z[g_docx_main], d, &d.prefix);
   }
   for (auto& [n, body] : z)
-    if (n != "word/document.xml") {
+    if (n != g_docx_main) {
       Docx d;
       std::string b = n.substr(5);
       d.prefix = b.substr(0, b.rfind('.')) + " ";
@@ -873,11 +1015,13 @@ int TrailingNumber(const std::string& s) {
 
 void Pptx(const std::string& data) {
   Entries z = ReadZip(data, [](const std::string& n) {
-    return (n.rfind("ppt/slides/slide", 0) == 0 || n.rfind("ppt/notesSlides/notesSlide", 0) == 0) &&
+    // Every part in the slide folders, whatever its name (PowerPoint finds a
+    // slide by its relationship, not by a slideN.xml name).
+    return (n.rfind("ppt/slides/", 0) == 0 || n.rfind("ppt/notesSlides/", 0) == 0) &&
            std::count(n.begin(), n.end(), '/') == 2 && n.size() > 4 && n.substr(n.size() - 4) == ".xml";
   });
   std::vector<std::pair<int, std::string>> slides, notes;
-  for (auto& [n, b] : z) (n.find("notes") != std::string::npos ? notes : slides).emplace_back(TrailingNumber(n), n);
+  for (auto& [n, b] : z) (n.rfind("ppt/notesSlides/", 0) == 0 ? notes : slides).emplace_back(TrailingNumber(n), n);
   if (slides.empty()) Fail("no slide found");
   std::sort(slides.begin(), slides.end());
   std::sort(notes.begin(), notes.end());
@@ -948,17 +1092,13 @@ struct Odf : Xml {
     } else if ((n == "table-cell" || n == "covered-table-cell") && table_depth == 1) {
       --in_cell;
       if (kind == 's') {
-        // A number shown with leading zeros (a number style of 11 digits:
-        // how a sheet keeps an id's leading zero) is scanned as shown.
-        size_t width = 0;
-        if (cell_number && !cell.empty() && cell.size() <= 20 &&
-            cell.find_first_not_of("0123456789") == std::string::npos && cell[0] == '0' &&
-            cell.substr(cell.find_first_not_of('0') == std::string::npos ? cell.size() : cell.find_first_not_of('0')) ==
-                NumberText(cell_value))
-          width = cell.size();
+        // A number shown with leading zeros (a number style of 11 digits,
+        // or with separators as a Danish CPR "000000-0000": how a sheet
+        // keeps an id's leading zero) is scanned as shown, as an .xlsx
+        // number format is.
         if (!cell.empty() || !cell_value.empty())
           sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number,
-                     std::string(width, '0'));
+                     cell_number ? ShownLeadingZeros(cell, cell_value) : std::string());
       } else {
         if (!row.empty() && !cell.empty()) row += ' ';
         row += cell;

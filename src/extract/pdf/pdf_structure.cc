@@ -75,6 +75,7 @@ class Reader {
     Annotations(q);
     Outline(q);
     Xmp(root);
+    Catalog(root);
   }
 
   const std::string& missed() const { return missed_; }
@@ -147,7 +148,12 @@ class Reader {
       std::string text;
       for (const std::string& v : values)
         if (!Blank(v)) text += (text.empty() ? "" : "\n") + v;
-      if (text.empty()) continue;
+      if (text.empty()) {
+        // An empty field: its name or tooltip alone (a field named by an id).
+        std::string label = f.getAlternativeName();
+        if (!Blank(label)) emit_("form field " + std::to_string(n), label);
+        continue;
+      }
       // The field's name (or its tooltip, /TU) is the value's label, as a
       // column header is for a cell: "Fødselsnummer: 010180…".
       std::string label = f.getAlternativeName();
@@ -279,6 +285,40 @@ class Reader {
     QPDFObjectHandle m = root.getKey("/Metadata");
     std::string xml;
     if (m.isStream() && Data(m, "the XMP metadata", &xml)) EmitXml("xmp", xml, "the XMP metadata");
+  }
+
+  // The catalog's document actions (OpenAction, AA: a URI, JavaScript) and
+  // page labels (/PageLabels /Nums: the prefix a viewer shows as the page
+  // number).
+  void Catalog(QPDFObjectHandle root) {
+    std::string text;
+    auto action = [&](QPDFObjectHandle a) {
+      if (!a.isDictionary()) return;
+      text += Str(a.getKey("/URI")) + "\n";
+      QPDFObjectHandle js = a.getKey("/JS");
+      std::string data;
+      if (js.isString()) text += Str(js) + "\n";
+      else if (js.isStream() && Data(js, "a JavaScript action", &data)) text += data + "\n";
+    };
+    action(root.getKey("/OpenAction"));
+    QPDFObjectHandle aa = root.getKey("/AA");
+    if (aa.isDictionary())
+      for (const std::string& k : aa.getKeys()) action(aa.getKey(k));
+    if (!Blank(text)) emit_("actions", text);
+    std::string labels;
+    QPDFObjectHandle pl = root.getKey("/PageLabels");
+    QPDFObjectHandle nums = pl.isDictionary() ? pl.getKey("/Nums") : QPDFObjectHandle::newNull();
+    if (nums.isArray()) {
+      size_t n = 0;
+      for (QPDFObjectHandle e : nums.getArrayAsVector()) {
+        if (++n > max_items_) {
+          Miss("more page labels than the limit; the rest not read");
+          break;
+        }
+        if (e.isDictionary()) labels += Str(e.getKey("/P")) + "\n";
+      }
+    }
+    if (!Blank(labels)) emit_("page labels", labels);
   }
 
   size_t max_stream_, max_items_;
