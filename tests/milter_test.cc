@@ -2093,3 +2093,92 @@ TEST_CASE("milter session: a body sent in the end-of-message packet is bounded b
   CHECK_THAT(ReplyText(*r.First(kReplyCode)), Catch::StartsWith("451 4.7.1"));
   CHECK_THAT(mta.log.back(), Catch::Contains("larger than limits.max_message_bytes"));
 }
+
+TEST_CASE("milter session: on_error accept never passes findings a rule acts on (a part-way scan)", "[milter]") {
+  // 1001 parts: the scan stops part-way (an error), after the fnr in part 1.
+  std::string body = "--b\r\nContent-Type: text/plain\r\n\r\nfnr 15108695088\r\n";
+  for (int i = 0; i < 1100; ++i) body += "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n";
+  body += "--b--\r\n";
+  const std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "multipart/mixed; boundary=\"b\""}};
+  auto policy = [](const char* action) {
+    return std::string("[limits]\non_error = \"accept\"\n[[rule]]\nname = \"r\"\ncategories = [\"national-id\"]\naction = \"") +
+           action + "\"\n";
+  };
+  {
+    FakeMta mta(policy("reject"));
+    Replies r = mta.Message("a@partner.se", "k@example.no", h, body);
+    REQUIRE(r.packets.size() == 1);
+    CHECK_THAT(ReplyText(r.packets[0]), Catch::StartsWith("550 5.7.1"));
+    CHECK_THAT(mta.log.back(), Catch::Contains("action=reject rule=r ") && Catch::Contains("error=\""));
+  }
+  {
+    FakeMta mta(policy("redact"));
+    Replies r = mta.Message("a@partner.se", "k@example.no", h, body);
+    REQUIRE(r.packets.size() == 1);
+    CHECK_THAT(ReplyText(r.packets[0]), Catch::StartsWith("451 4.7.1"));
+    CHECK_FALSE(r.Has(kReplBody));
+    CHECK_THAT(mta.log.back(), Catch::Contains("action=tempfail(error)"));
+  }
+  {  // only a flag rule fires: accepted unchanged with the error verdict, as before
+    FakeMta mta(policy("flag"));
+    Replies r = mta.Message("a@partner.se", "k@example.no", h, body);
+    const Packet* v = r.First(kAddHeader);
+    REQUIRE(v);
+    CHECK(std::string(SplitNul(v->data)[1]) == " error; reason=not scanned; version=" NORDPII_PROJECT_VERSION);
+    CHECK(r.packets.back().cmd == kContinue);
+  }
+  {  // nothing found before the error: on_error accept as documented
+    FakeMta mta(policy("reject"));
+    std::string clean = body;
+    clean.replace(clean.find("fnr 15108695088"), 15, "hello there");
+    Replies r = mta.Message("a@partner.se", "k@example.no", h, clean);
+    CHECK(r.Has(kAddHeader));
+    CHECK(r.packets.back().cmd == kContinue);
+  }
+}
+
+TEST_CASE("milter policy: a source-routed address matches the mailbox Postfix delivers to", "[milter][policy]") {
+  // Postfix delivers RCPT TO:<@relay.example:support@example.no> to
+  // support@example.no (checked with a real Postfix): the rule must match.
+  auto p = Policy::Parse(R"([[rule]]
+name = "support"
+recipients = ["support@example.no"]
+categories = ["national-id"]
+action = "reject"
+[[rule]]
+name = "partner"
+senders = ["@partner.se"]
+categories = ["national-id"]
+action = "quarantine"
+)", "t.toml");
+  REQUIRE(p);
+  Finding f;
+  f.type = "no.fnr";
+  f.category = "national-id";
+  f.confidence = Confidence::kHigh;
+  std::vector<Finding> fs{f};
+  for (const char* rcpt : {"@relay.example:support@example.no", "<@relay.example:support@example.no>",
+                           "<@a.example,@b.example:Support+x@Example.No.>"}) {
+    INFO(rcpt);
+    Envelope env{"a@x.org", {rcpt}, "", "203.0.113.5", ""};
+    CHECK(Evaluate(*p, env, fs).action == Action::kReject);
+  }
+  Envelope from{"<@relay.example:kari@partner.se>", {"k@example.no"}, "", "", ""};
+  CHECK(Evaluate(*p, from, fs).action == Action::kQuarantine);
+}
+
+TEST_CASE("milter --check: a --listen that cannot work at start exits 2", "[milter][cli]") {
+  std::string out, err;
+  std::string pat = SourceDir() + "/patterns";
+  std::string good = SourceDir() + "/conf/nordpii-milter.toml";
+  for (const std::string& listen : std::vector<std::string>{"bogus:1", "inet:99999@127.0.0.1", "inet:8899@no-such-host.invalid", "inet:x@127.0.0.1",
+                             "unix:/no-such-dir-nordpii/m.sock", "unix:/" + std::string(200, 'a')}) {
+    INFO(listen);
+    CHECK(RunNordpii({"milter", "--check", "--config", good, "--patterns", pat, "--listen", listen}, out, err) == 2);
+    CHECK_THAT(err, Catch::Contains("--listen "));
+  }
+  for (const std::string& listen : std::vector<std::string>{"inet:8899@127.0.0.1", "inet6:8899@[::1]", "unix:/tmp/nordpii-check.sock"}) {
+    INFO(listen);
+    CHECK(RunNordpii({"milter", "--check", "--config", good, "--patterns", pat, "--listen", listen}, out, err) == 0);
+  }
+}

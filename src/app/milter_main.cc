@@ -382,7 +382,7 @@ int RunMilter(const MilterOptions& o) {
   }
   const milter::Policy& pol = (*e)->policy;
   if (o.check) {
-    for (Status s : {CheckNames(pol), CheckStart(pol)})
+    for (Status s : {CheckNames(pol), CheckStart(pol), milter::CheckListen(o.listen)})
       if (!s.ok()) {
         std::fprintf(stderr, "nordpii milter: %s: %s\n", o.config.c_str(), s.message().c_str());
         return 2;

@@ -399,10 +399,28 @@ void MilterSession::EndOfMessage(std::string& out) {
     }
   }
   counts = Counts(sink, total);
-  if (!error.empty()) {
-    ErrorAction(error, counts, out, action);
+  // on_error = "accept" lets through what could not be checked, never what
+  // was checked and a rule acts on: a message whose scan stopped part-way
+  // (an unreadable attachment, 1001 parts, nesting, the time limit) after
+  // findings that make a rule reject, tempfail, discard or quarantine gets
+  // that rule's answer; one a rule would redact is held back (451: a partly
+  // scanned message cannot be redacted whole). Otherwise anyone could pass
+  // an identifier through a reject rule by adding a part nordpii cannot read.
+  auto hold_back = [&] {
+    out += ReplyCodePacket("451", "4.7.1", "nordpii: the message could not be checked for personal data; try again later");
+    action = "tempfail(error)";
+  };
+  Verdict v;
+  bool decide = error.empty();
+  if (!error.empty() && ms && total > 0 && pol.on_error == Policy::OnError::kAccept) {
+    v = Evaluate(pol, env, sink.findings);
+    if (v.action == Action::kRedact) hold_back();
+    else if (static_cast<int>(v.action) > static_cast<int>(Action::kRedact)) decide = true;
+  }
+  if (!decide) {
+    if (action.empty()) ErrorAction(error, counts, out, action);
   } else {
-    Verdict v = Evaluate(pol, env, sink.findings);
+    if (error.empty()) v = Evaluate(pol, env, sink.findings);
     if (!v.rule.empty()) rule = v.rule;
     std::string verdict = std::string(" ") + ActionName(v.action) + "; rule=" + rule +
                           "; findings=" + std::to_string(total) + "; types=" + counts + "; version=" NORDPII_VERSION;
@@ -433,7 +451,10 @@ void MilterSession::EndOfMessage(std::string& out) {
         if (!rs.ok() || sum.incomplete) {
           reason = "redact";
           error = rs.ok() ? "redaction incomplete" : rs.message();
-          ErrorAction(rs.ok() ? "redaction incomplete" : rs.message(), counts, out, action);
+          // The findings a rule redacts are known: never delivered unchanged
+          // (on_error = "accept" is for what could not be checked).
+          if (pol.on_error == Policy::OnError::kAccept) hold_back();
+          else ErrorAction(error, counts, out, action);
           break;
         }
         // Forged verdict headers deleted, header changes by index, added
@@ -549,6 +570,39 @@ MilterServer::~MilterServer() {
   if (fd_ >= 0) ::close(fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+}
+
+Status CheckListen(const std::string& spec) {
+  auto bad = [&](const std::string& why) { return Error(ErrorCode::kInvalidArgument, "--listen " + spec + ": " + why); };
+  if (spec.rfind("unix:", 0) == 0 || spec.rfind("local:", 0) == 0) {
+    std::string path = spec.substr(spec.find(':') + 1);
+    if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path)) return bad("socket path empty or too long");
+    std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    if (dir.empty()) dir = "/";
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return bad("directory " + dir + " does not exist");
+    return Status::Ok();
+  }
+  if (spec.rfind("inet:", 0) == 0 || spec.rfind("inet6:", 0) == 0) {
+    bool v6 = spec.rfind("inet6:", 0) == 0;
+    std::string rest = spec.substr(v6 ? 6 : 5), host = v6 ? "::1" : "127.0.0.1";
+    size_t at = rest.find('@');
+    if (at != std::string::npos) host = rest.substr(at + 1), rest = rest.substr(0, at);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    char* end = nullptr;
+    long port = std::strtol(rest.c_str(), &end, 10);
+    if (rest.empty() || *end || port < 0 || port > 65535 || host.empty())
+      return bad(v6 ? "expected inet6:PORT@HOST" : "expected inet:PORT@HOST");
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = v6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (int rc = ::getaddrinfo(host.c_str(), rest.c_str(), &hints, &res); rc != 0)
+      return bad("host '" + host + "': " + ::gai_strerror(rc));
+    ::freeaddrinfo(res);
+    return Status::Ok();
+  }
+  return bad("expected inet:PORT@HOST, inet6:PORT@HOST or unix:/path");
 }
 
 Result<std::unique_ptr<MilterServer>> MilterServer::Listen(const std::string& spec, const SocketOptions& so) {

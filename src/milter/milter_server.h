@@ -142,6 +142,12 @@ struct SocketOptions {
   std::string owner, group;       // user and group names ("" = unchanged)
 };
 
+// What `--check` can tell of a --listen spec without binding: its form
+// (the prefix, a port 0-65535, a host that resolves, a unix path that fits
+// sun_path in an existing directory). Listen() fails on every spec this
+// refuses.
+Status CheckListen(const std::string& spec);
+
 class MilterServer {
  public:
   // "inet:PORT@HOST" (HOST: an IPv4 address, "[IPv6]" or a host name;

@@ -22,8 +22,8 @@ namespace nordpii::milter {
 
 namespace {
 
-// An envelope address as rules compare it: lower case, without <>, the
-// local part unquoted ("support"@x is support@x) and the domain without a
+// An envelope address as rules compare it: lower case, without <> and a
+// source route, the local part unquoted ("support"@x is support@x) and the domain without a
 // trailing dot (x.example. is x.example), so a differently written address
 // cannot slip past a rule or an allow-list entry.
 std::string Bare(std::string_view addr) {
@@ -33,6 +33,14 @@ std::string Bare(std::string_view addr) {
   size_t gt = a.find('>');
   if (gt != std::string::npos) a = a.substr(0, gt);
   while (!a.empty() && a.back() == ' ') a.pop_back();
+  // An RFC 5321 source route ("@relay.example,@b.example:support@x"):
+  // Postfix ignores it and delivers to the mailbox after the ':', so the
+  // route is dropped here too (otherwise a route would slip past a
+  // recipient or sender rule).
+  if (!a.empty() && a[0] == '@') {
+    size_t colon = a.find(':');
+    if (colon != std::string::npos) a = a.substr(colon + 1);
+  }
   size_t at = a.rfind('@');
   std::string local = at == std::string::npos ? a : a.substr(0, at);
   std::string domain = at == std::string::npos ? "" : a.substr(at + 1);

@@ -281,14 +281,21 @@ NORDPII_KEY=e2e-key NORDPII_CACHE_DIR=off "$BIN" milter --listen "unix:$SOCK" --
 MPID=$!
 for _ in $(seq 50); do grep -q "listening on unix:$SOCK" "$MILTER_LOG" && break; sleep 0.1; done
 postconf -c "$C" "smtpd_milters = unix:nordpii/milter.sock"
+# As Debian runs them: smtpd and cleanup chrooted in the queue directory.
+postconf -c "$C" -F "127.0.0.1:$SMTP_PORT/inet/chroot = y" "cleanup/unix/chroot = y"
 postfix -c "$C" reload >/dev/null 2>&1
 sleep 1
 out=$(send "unix socket" "fnr 15108695088")
 N=$((N + 1))
+chrooted=0  # an smtpd and a cleanup of this lab whose root is the queue directory
+for p in $(pgrep -x smtpd) $(pgrep -x cleanup); do
+  [ "$(readlink "/proc/$p/root")" = "$LAB/queue" ] && chrooted=$((chrooted + 1))
+done
 if [ "$(stat -c '%a %G' "$SOCK" 2>/dev/null)" = "660 postfix" ] && f=$(wait_delivery $N) &&
-   grep -q '^X-Nordpii-Verdict: flag' "$f"; then
-  pass "unix socket (0660, group postfix, relative to the queue directory): Postfix connects"
-else fail "unix socket: $(stat -c '%a %G' "$SOCK" 2>&1) $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+   grep -q '^X-Nordpii-Verdict: flag' "$f" && [ "$chrooted" -ge 2 ]; then
+  pass "unix socket (0660, group postfix, relative to the queue directory): chrooted smtpd and cleanup connect"
+else fail "unix socket: $(stat -c '%a %G' "$SOCK" 2>&1) chrooted=$chrooted $(echo "$out" | grep '<\*\*' | tail -1)"; fi
+postconf -c "$C" -F "127.0.0.1:$SMTP_PORT/inet/chroot = n" "cleanup/unix/chroot = n"
 
 # 9. Operations: --check on good and bad files; a policy in monitor mode with
 #    a per-recipient rule (first match wins), run as nobody with a pid file
