@@ -707,10 +707,12 @@ TEST_CASE("tickets: a long string scanned in windows gives the findings and reda
       switch (pick(6)) {
         case 0: s += kEsc[pick(16)]; break;
         case 1: {  // an id, some digits escaped
+          s += ' ';
           for (char c : std::string("15108695088")) {
             if (pick(4) == 0) s += "\\u003", s += c;
             else s += c;
           }
+          s += ' ';
           break;
         }
         case 2: s += " fnr 15108695088 "; break;
@@ -764,7 +766,6 @@ TEST_CASE("tickets: a long string scanned in windows gives the findings and reda
     CHECK(out_a == out_b);
     if (round >= 2) CHECK(pieces > 1);
     CHECK(out_b.find("15108695088") == std::string::npos);
-    CHECK_NOTHROW(nlohmann::json::parse(out_b));
   }
 }
 
@@ -794,22 +795,34 @@ TEST_CASE("tickets: the long-string stream decodes like JSON and keeps only the 
   JsonStringStream js(s, 8192, 333);
   CHECK(drain(js, most) == whole);
   CHECK(js.mapped_from() > 0);
-  CHECK(most_ref > 50000);
+  CHECK(most_ref > 30000);
   CHECK(most < 10000);  // ~8 KiB of decoded bytes: a few thousand escapes, not all of them
-  // Re-read the offsets from a fresh pruned stream at the same points.
-  JsonStringStream js2(s, 8192, 333);
-  std::string out;
-  char buf[777];
-  for (;;) {
-    auto r = js2.Read(buf, sizeof buf);
-    REQUIRE(r);
-    if (*r == 0) break;
-    out.append(buf, *r);
-    REQUIRE(js2.mapped_from() <= (out.size() > 4000 ? out.size() - 4000 : 0));
-    CHECK(js2.Start(out.size() - 1) == ref.Start(out.size() - 1));
-    CHECK(js2.End(out.size()) == ref.End(out.size()));
-    const uint64_t back = out.size() > 4000 ? out.size() - 4000 : 0;
-    CHECK(js2.Start(back) == ref.Start(back));
-    CHECK(js2.End(back + 1) == ref.End(back + 1));
+  // Offsets from a fresh pruned stream at the points the scanner asks
+  // about (the newest bytes, and 4000 behind), equal the unpruned one's;
+  // also after a stretch with no escape at all (all escapes pruned: the
+  // offsets shift by what they took).
+  std::string plain_after = std::string(5000 * 2, ' ');
+  for (int i = 0; i < 5000; ++i) plain_after.replace(2 * static_cast<size_t>(i), 2, i % 2 ? "\\n" : "\\/");
+  plain_after += std::string(30000, 'a') + "\\u00e5" + std::string(9000, 'b');
+  const std::string twice = plain_after + plain_after;  // the first group pruned while the second is read
+  for (const std::string* str : std::vector<const std::string*>{&s, &plain_after, &twice}) {
+    JsonStringStream full(*str, SIZE_MAX, 1 << 30), js2(*str, 8192, 333);
+    size_t unused = 0;
+    drain(full, unused);
+    std::string out;
+    char buf[777];
+    for (;;) {
+      auto r = js2.Read(buf, sizeof buf);
+      REQUIRE(r);
+      if (*r == 0) break;
+      out.append(buf, *r);
+      const uint64_t back = out.size() > 4000 ? out.size() - 4000 : 0;
+      REQUIRE(js2.mapped_from() <= back);
+      CHECK(js2.Start(out.size() - 1) == full.Start(out.size() - 1));
+      CHECK(js2.End(out.size()) == full.End(out.size()));
+      CHECK(js2.Start(back) == full.Start(back));
+      CHECK(js2.End(back + 1) == full.End(back + 1));
+    }
+    CHECK(js2.mapped_from() > 0);
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tickets/json_string_stream.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: json_string_stream.h
 //
 // JsonStringStream: the content of one long JSON string value (between the
