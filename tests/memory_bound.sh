@@ -15,7 +15,11 @@
 #   UTF-16 text (the text file in UTF-16, twice its size): the UTF-8 text's
 #          peak + 8 MB (decoded as it is read; before: +25..36 MB, the file and
 #          its decoded copy were held)
-#   JSONL: 32 MB + 5 x the record (record, text, JSON-escape map, output)
+#   JSONL: 38 MB + 1 x the record (scan, redact), 60 MB + 1 x the record
+#          (batch): the record is held (simdjson parses it in place), a long
+#          string value in it is decoded and scanned a range at a time and the
+#          redacted record written in pieces (before: 32 MB + 5 x the record;
+#          at 12 MB scan 62, redact 86, batch 81 MB)
 # Before the fix (16 MB inputs) a message peaked at 218-249 MB and the record at 306-450 MB
 # (a Finding with its strings per finding, held per message / record).
 # Also checks that every finding was reported and redacted.
@@ -61,6 +65,12 @@ eml_scan=$((scan_kb / 1024)) eml_red=$((red_kb / 1024))
 check dense-qp.eml $((eml_scan + 6)) $((eml_red + 9))
 check dense-b64.eml $((eml_scan + 6)) $((eml_red + 9))
 j=$(mbof dense.jsonl)
-check dense.jsonl $((32 + 5 * j)) $((32 + 5 * j))
+check dense.jsonl $((38 + j)) $((38 + j))
+rm -rf "$tmp/rep"
+/usr/bin/time -f %M -o "$tmp/rss" "$bin" batch --report "$tmp/rep" "$tmp/in/dense.jsonl" > /dev/null 2> "$tmp/err"
+rc=$?; nb=$(wc -l < "$tmp/rep/findings.jsonl" 2>/dev/null || echo 0); kb=$(tail -1 "$tmp/rss")
+echo "batch  dense.jsonl: exit $rc, $nb findings, peak $((kb / 1024)) MB (bound $((60 + j)) MB)"
+[ "$rc" = 1 ] && [ "$nb" = "$scan_n" ] || { echo "FAIL: batch of the JSONL record did not report its findings"; cat "$tmp/err"; fail=1; }
+[ "$kb" -lt $(((60 + j) * 1024)) ] || { echo "FAIL: batch dense.jsonl peak RSS over the bound"; fail=1; }
 [ $fail = 0 ] && echo "PASS"
 exit $fail

@@ -14,9 +14,11 @@
 #include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "batch/input_scan.h"
+#include "tickets/json_string_stream.h"
 #include "tickets/ticket_scanner.h"
 #include "output/identifier_masker.h"
 #include "test_util.h"
@@ -685,4 +687,145 @@ TEST_CASE("tickets: a short text that gave nothing under one key is scanned agai
                     TicketFormat::kCsv);
   REQUIRE(c.size() == 1);
   CHECK(c[0].field == "cpr");
+}
+
+TEST_CASE("tickets: a long string scanned in windows gives the findings and redaction of the whole string",
+          "[tickets][redact][stream]") {
+  // Issue 12 #9: a long string value is decoded and scanned a range at a
+  // time (TicketOptions::stream_from) with a map of only the newest
+  // escapes. With random escapes everywhere (digits of ids written as
+  // \u003X, surrogate pairs, lone surrogates, malformed \u, \n, \/), tiny
+  // ranges and a small scan chunk (so the map is pruned many times), every
+  // finding's field, offsets and the redacted record equal the whole-string
+  // path's.
+  static auto scanner = test::MakeScanner("auto", 4096);
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  std::mt19937 rng(12);
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  auto text = [&](size_t len) {
+    static const char* const kEsc[] = {"\\n", "\\t", "\\\"", "\\\\", "\\/", "\\u00e5", "\\u00F8", "\\ud83d\\ude00",
+                                       "\\ud800", "\\udc00x", "\\u12", "\\uZZZZ", "\\r", "\\b", "\\f", "\\u0020"};
+    std::string s;
+    while (s.size() < len) {
+      switch (pick(6)) {
+        case 0: s += kEsc[pick(16)]; break;
+        case 1: {  // an id, some digits escaped
+          s += ' ';
+          for (char c : std::string("15108695088")) {
+            if (pick(4) == 0) s += "\\u003", s += c;
+            else s += c;
+          }
+          s += ' ';
+          break;
+        }
+        case 2: s += " fnr 15108695088 "; break;
+        case 3: s += pick(2) ? " kari@example.no " : " f\\u00f8dselsnummer "; break;
+        default: s += "Kunde hei p\xC3\xA5 deg "; break;
+      }
+    }
+    return s;
+  };
+  for (int round = 0; round < 4; ++round) {
+    const std::string body = text(round < 2 ? 3000 : 200000);
+    const std::string rec = "{\"id\":1,\"requester_id\":2,\"subject\":\"" + text(40) + "\",\"description\":\"" + body +
+                            "\",\"tags\":[\"fnr 15108695088\"]}";
+    TicketRecord r;
+    r.bytes = rec;
+    r.index = 1;
+    TicketOptions whole_opt;
+    whole_opt.stream_from = SIZE_MAX;
+    TicketOptions win_opt;
+    win_opt.stream_from = round % 2 ? 0 : 100;  // 0: every string (the short ones too) streamed
+    win_opt.stream_range = 1 + pick(50);
+    TicketScanner whole(*ctx, whole_opt), win(*ctx, win_opt);
+    Got a, b;
+    TicketInfo ia, ib;
+    REQUIRE(whole.Scan(r, TicketFormat::kJsonl, {}, a, ia).ok());
+    REQUIRE(win.Scan(r, TicketFormat::kJsonl, {}, b, ib).ok());
+    auto key = [&](const std::vector<Finding>& v) {
+      std::vector<std::string> k;
+      for (const Finding& f : v)
+        k.push_back(f.type + "@" + f.field + ":" + std::to_string(f.part_offset) + ":" + std::to_string(f.start) + "-" +
+                    std::to_string(f.end) + ":" + f.hash);
+      std::sort(k.begin(), k.end());
+      return k;
+    };
+    CHECK(a.f.size() > 10);
+    CHECK(key(a.f) == key(b.f));
+    std::string out_a, out_b;
+    size_t na = 0, nb = 0;
+    REQUIRE(whole.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel, out_a, na).ok());
+    // In pieces through `put`, as the redact command writes.
+    size_t pieces = 0;
+    REQUIRE(win.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel,
+                       [&](std::string_view p) {
+                         out_b.append(p);
+                         ++pieces;
+                         return Status::Ok();
+                       },
+                       nb)
+                .ok());
+    CHECK(na == nb);
+    CHECK(out_a == out_b);
+    if (round >= 2) CHECK(pieces > 1);
+    CHECK(out_b.find("15108695088") == std::string::npos);
+  }
+}
+
+TEST_CASE("tickets: the long-string stream decodes like JSON and keeps only the newest escapes",
+          "[tickets][stream]") {
+  // Bytes equal a whole decode whatever the range; offsets from a pruned
+  // stream equal an unpruned one's from mapped_from() on; the map holds a
+  // bounded number of escapes.
+  std::string s;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 60000; ++i) s += (rng() % 3 == 0) ? "\\u00e5" : (rng() % 2 ? "\\n" : "ab");
+  auto drain = [](JsonStringStream& js, size_t& most) {
+    std::string out;
+    char buf[777];
+    for (;;) {
+      auto r = js.Read(buf, sizeof buf);
+      REQUIRE(r);
+      if (*r == 0) break;
+      out.append(buf, *r);
+      most = std::max(most, js.escapes_held());
+    }
+    return out;
+  };
+  size_t most_ref = 0, most = 0;
+  JsonStringStream ref(s, SIZE_MAX, 1 << 30);
+  const std::string whole = drain(ref, most_ref);
+  JsonStringStream js(s, 8192, 333);
+  CHECK(drain(js, most) == whole);
+  CHECK(js.mapped_from() > 0);
+  CHECK(most_ref > 30000);
+  CHECK(most < 10000);  // ~8 KiB of decoded bytes: a few thousand escapes, not all of them
+  // Offsets from a fresh pruned stream at the points the scanner asks
+  // about (the newest bytes, and 4000 behind), equal the unpruned one's;
+  // also after a stretch with no escape at all (all escapes pruned: the
+  // offsets shift by what they took).
+  std::string plain_after = std::string(5000 * 2, ' ');
+  for (int i = 0; i < 5000; ++i) plain_after.replace(2 * static_cast<size_t>(i), 2, i % 2 ? "\\n" : "\\/");
+  plain_after += std::string(30000, 'a') + "\\u00e5" + std::string(9000, 'b');
+  const std::string twice = plain_after + plain_after;  // the first group pruned while the second is read
+  for (const std::string* str : std::vector<const std::string*>{&s, &plain_after, &twice}) {
+    JsonStringStream full(*str, SIZE_MAX, 1 << 30), js2(*str, 8192, 333);
+    size_t unused = 0;
+    drain(full, unused);
+    std::string out;
+    char buf[777];
+    for (;;) {
+      auto r = js2.Read(buf, sizeof buf);
+      REQUIRE(r);
+      if (*r == 0) break;
+      out.append(buf, *r);
+      const uint64_t back = out.size() > 4000 ? out.size() - 4000 : 0;
+      REQUIRE(js2.mapped_from() <= back);
+      CHECK(js2.Start(out.size() - 1) == full.Start(out.size() - 1));
+      CHECK(js2.End(out.size()) == full.End(out.size()));
+      CHECK(js2.Start(back) == full.Start(back));
+      CHECK(js2.End(back + 1) == full.End(back + 1));
+    }
+    CHECK(js2.mapped_from() > 0);
+  }
 }

@@ -457,7 +457,6 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
     TicketScanner tickets(*ctx, c.tickets);
     TicketReader rd(*src, tf, c.max_message);
     TicketRecord rec;
-    std::string red;
     size_t n = 0, records = 0, changed_records = 0;
     tickets.BeginInput();
     for (;;) {
@@ -467,11 +466,12 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
       if (!*more) break;
       if (tf == TicketFormat::kCsv) tickets.set_csv(rd.header(), rd.delimiter());
       size_t k = 0;
-      Status s = tickets.Redact(rec, tf, filter, st, red, k);
-      // A record that cannot be parsed is not written unredacted.
+      // Written in pieces as it is redacted (a 60 MB record is not held
+      // twice). A record that cannot be parsed is not written unredacted
+      // (it fails before its first piece); on any error the output is not
+      // committed.
+      Status s = tickets.Redact(rec, tf, filter, st, [&](std::string_view piece) { return (*out)->Write(piece); }, k);
       if (!s.ok()) return fail(path + ": " + s.message() + "; nothing written");
-      if (s.ok()) s = (*out)->Write(red);
-      if (!s.ok()) return fail(s.message());
       n += k;
       ++records;
       changed_records += k > 0;

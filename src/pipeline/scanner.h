@@ -177,6 +177,7 @@ class ScanContext {
   // date), for another thread.
   std::unique_ptr<ScanContext> Clone() const;
   size_t overlap_bytes() const { return scanner_->limits().overlap_bytes; }
+  const ScanLimits& limits() const { return scanner_->limits(); }
   // Line breaks in the input of the last Scan() (all of it unless the sink
   // stopped it).
   uint64_t newlines() const { return newlines_; }

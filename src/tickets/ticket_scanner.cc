@@ -15,6 +15,7 @@
 #include "core/utf8.h"
 #include "normalize/html_text.h"
 #include "normalize/transfer_decode.h"
+#include "tickets/json_string_stream.h"
 
 namespace nordpii {
 
@@ -151,6 +152,16 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
   out.resize(base + o);
 }
 
+// Whether a long JSON string can be scanned as a JsonStringStream: only when
+// its decoding cannot look like HTML (LooksHtml wants a '<' among the first
+// 8 decoded bytes, which come from at most the first 96 raw ones; a '<' is
+// either written or an escape "\<" / "\u003c"), so the choice is exactly
+// the whole-string path's.
+bool Streamable(std::string_view content) {
+  std::string_view head = content.substr(0, 8 * 12);
+  return head.find('<') == std::string_view::npos && head.find("\\u") == std::string_view::npos;
+}
+
 // CSV field content to text ("" -> ") with a map back, into `d` (its
 // buffers reused from record to record).
 void DecodeCsvField(std::string_view v, bool quoted, Decoded& d) {
@@ -187,6 +198,7 @@ struct PathChoice {
 struct TicketScanner::Json {
   od::parser parser;
   std::string buf;  // the record plus SIMDJSON_PADDING bytes of capacity
+  std::string pending;  // Redact: output gathered before it goes to `put`
   // Per field map: the choice for each path seen (JsonWalk::Choose).
   std::map<std::string, std::unordered_map<std::string, PathChoice>> choices;
 };
@@ -197,6 +209,7 @@ struct TicketScanner::LocatedFinding {
   uint32_t in_field;   // offset in the field's text
   ByteRange in_record;
   const Finding* f;
+  std::string_view value;  // the finding's decoded bytes (valid during the emit)
 };
 
 struct TicketScanner::Extracted {
@@ -219,6 +232,10 @@ struct TicketScanner::Extracted {
     // from PathChoice); else the name is looked up when the field is scanned.
     bool has_labels = false;
     uint64_t labels = 0, triggers = 0;
+    // A long string value (TicketOptions::stream_from): its raw content,
+    // decoded and scanned a range at a time in Run; nothing of it is in
+    // `text` (text_begin == text_end).
+    std::string_view stream;
   };
   std::string text;
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
@@ -241,6 +258,7 @@ struct TicketScanner::Extracted {
     s.mirror_of = -1;
     s.mirror_shift = 0;
     s.has_labels = false;
+    s.stream = {};
     return s;
   }
   std::string_view TextOf(const Segment& s) const {
@@ -674,6 +692,12 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       HtmlToText(content, s.html);
       return place(s, s.html.bytes);
     }
+    if (content.size() >= opt_.stream_from && Streamable(content)) {
+      s.decoded.map.Clear();
+      s.stream = content;
+      s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
+      return;
+    }
     // Decoded straight into the scan text (a copy less for most fields),
     // taken back out when it turns out to be HTML or a mirror.
     const size_t mark = x.text.size();
@@ -736,6 +760,9 @@ struct LocatingSink : StreamSink {
   Emit* emit = nullptr;
   uint64_t shift = 0;  // the scanned field's offset in the record's text
   size_t found = 0;    // findings of the field being scanned (before Locate)
+  // The long string being streamed (Segment::stream) and its index.
+  const JsonStringStream* stream = nullptr;
+  size_t stream_seg = 0;
   Finding shifted;     // reused
   std::vector<std::pair<Located, Finding>> waiting;
   bool Flush(size_t before) {
@@ -753,13 +780,20 @@ struct LocatingSink : StreamSink {
     waiting.erase(waiting.begin(), waiting.begin() + static_cast<ptrdiff_t>(n));
     return go;
   }
-  bool OnFinding(const Finding& found, std::string_view) override {
+  bool OnFinding(const Finding& found, std::string_view raw) override {
     ++this->found;
+    if (stream) {  // offsets are in the string's decoded bytes
+      const auto& seg = x->segments[stream_seg];
+      Located l{stream_seg, static_cast<uint32_t>(found.start),
+                {seg.raw_begin + stream->Start(found.start), seg.raw_begin + stream->End(found.end)}, &found, raw};
+      if (mirrors && !Flush(stream_seg)) return false;
+      return (*emit)(l);
+    }
     shifted = found;
     shifted.start += shift;
     shifted.end += shift;
     const Finding& f = shifted;
-    Located l{0, 0, {}, &f};
+    Located l{0, 0, {}, &f, raw};
     const auto* seg = x->Locate(f, l.in_record, l.in_field);
     if (!seg) return true;
     l.seg_index = static_cast<size_t>(seg - x->segments.data());
@@ -770,7 +804,7 @@ struct LocatingSink : StreamSink {
       if (static_cast<size_t>(x->segments[k].mirror_of) != l.seg_index) continue;
       uint32_t len = static_cast<uint32_t>(f.end - f.start);
       uint32_t at = static_cast<uint32_t>(static_cast<int64_t>(l.in_field) + x->segments[k].mirror_shift);
-      waiting.push_back({{k, at, x->InRecord(x->segments[k], at, at + len), nullptr}, f});
+      waiting.push_back({{k, at, x->InRecord(x->segments[k], at, at + len), nullptr, raw}, f});
     }
     return true;
   }
@@ -884,6 +918,10 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
   Status st = Status::Ok();
   for (size_t k = 0; k < x.used && st.ok(); ++k) {
     const Extracted::Segment& seg = x.segments[k];
+    if (!seg.stream.empty()) {
+      st = RunStream(x, k, filter, sink);
+      continue;
+    }
     if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
     if (seg.has_labels)
       ctx_.set_field_labels(seg.labels, seg.triggers);
@@ -902,6 +940,25 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
   ctx_.set_field_name("");
   ctx_.set_count_lines(true);
   if (st.ok()) sink.Flush(SIZE_MAX);
+  return st;
+}
+
+// A long string (Segment::stream) decoded and scanned a range at a time:
+// the map keeps the escapes of the bytes the scanner can still report from
+// (its chunk and overlap behind the newest bytes read, and the range decoded
+// ahead), so memory is bounded whatever the string's length.
+template <class Sink>
+Status TicketScanner::RunStream(const Extracted& x, size_t k, const FindingFilter& filter, Sink& sink) {
+  const Extracted::Segment& seg = x.segments[k];
+  ctx_.set_field_labels(seg.labels, seg.triggers);
+  const ScanLimits& lim = ctx_.limits();
+  const size_t keep = 2 * (lim.chunk_bytes + lim.overlap_bytes) + 4 * opt_.stream_range + 4096;
+  JsonStringStream js(seg.stream, keep, opt_.stream_range);
+  sink.stream = &js;
+  sink.stream_seg = k;
+  sink.shift = 0;
+  Status st = ctx_.Scan(js, filter, sink);
+  sink.stream = nullptr;
   return st;
 }
 
@@ -955,7 +1012,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
   Finding& fd = finding_;  // reused: its strings keep their capacity
   auto emit = [&](const LocatedFinding& l) {
     fd = *l.f;
-    std::string_view value = std::string_view(x.text).substr(l.f->start, l.f->end - l.f->start);
+    std::string_view value = l.value;
     fd.part_offset = l.in_field;
     fd.field = x.segments[l.seg_index].path;
     fd.part.clear();
@@ -971,14 +1028,38 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
 
 Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
                              std::string& out, size_t& redacted) {
+  out.clear();
+  return Redact(r, f, filter, style, [&](std::string_view piece) { out.append(piece); return Status::Ok(); }, redacted);
+}
+
+Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
+                             const std::function<Status(std::string_view)>& put, size_t& redacted) {
   Extracted& x = *x_;
   x.Reset();
   ++records_;
   TicketInfo info;
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
-  // Edits are applied as the findings come, in record order: `out` holds the
-  // record's bytes up to `pos` with every replacement made.
-  out.clear();
+  // Edits are applied as the findings come, in record order: the record's
+  // bytes up to `pos` with every replacement made have gone to `put`,
+  // through `pending` (short pieces gathered; a long stretch without
+  // findings goes straight from the record).
+  constexpr size_t kPiece = 64 << 10;
+  std::string& pending = json_->pending;
+  pending.clear();
+  Status wst = Status::Ok();
+  auto write = [&](std::string_view b) {
+    if (!wst.ok()) return;
+    if (pending.size() + b.size() <= kPiece) {
+      pending.append(b);
+      return;
+    }
+    if (!pending.empty()) wst = put(pending);
+    pending.clear();
+    if (!wst.ok()) return;
+    if (b.size() >= kPiece) wst = put(b);
+    else pending.append(b);
+  };
+  const std::string_view rec = r.bytes;
   uint32_t pos = 0;
   bool any = false;
   auto emit = [&](const LocatedFinding& l) {
@@ -988,21 +1069,24 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
     uint32_t st = in_record.start, en = in_record.end;
     if (seg.is_number) st = seg.raw_begin, en = seg.raw_begin + (seg.text_end - seg.text_begin);
     if (any && st < pos) return true;  // inside the previous replacement
-    std::string rep = Replacement(fd, std::string_view(x.text).substr(fd.start, fd.end - fd.start), style);
+    std::string rep = Replacement(fd, l.value, style);
     // A number becomes a string: the whole token, quoted (a replacement
     // holds no quote or backslash), so the record stays valid JSON.
     if (seg.is_number) rep = "\"" + rep + "\"";
-    if (x.segments[l.seg_index].is_html) AppendTags(std::string_view(r.bytes).substr(in_record.start, in_record.end - in_record.start), rep);
-    out.append(r.bytes, pos, st - pos);
-    out += rep;
+    if (x.segments[l.seg_index].is_html) AppendTags(rec.substr(in_record.start, in_record.end - in_record.start), rep);
+    write(rec.substr(pos, st - pos));
+    write(rep);
     pos = en;
     any = true;
     ++redacted;
-    return true;
+    return wst.ok();
   };
-  if (Status s = Run(x, filter, emit); !s.ok()) return s;
-  out.append(r.bytes, pos, std::string::npos);
-  return Status::Ok();
+  if (Status s = Run(x, filter, emit); !s.ok()) return wst.ok() ? s : wst;
+  if (!wst.ok()) return wst;
+  write(rec.substr(std::min<size_t>(pos, rec.size())));
+  if (wst.ok() && !pending.empty()) wst = put(pending);
+  pending.clear();
+  return wst;
 }
 
 }  // namespace nordpii

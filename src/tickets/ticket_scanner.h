@@ -23,6 +23,7 @@
 #ifndef NORDPII_TICKETS_TICKET_SCANNER_H_
 #define NORDPII_TICKETS_TICKET_SCANNER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,12 @@ struct TicketOptions {
   std::vector<std::string> columns;    // --columns (CSV names or 1-based numbers)
   std::vector<std::string> csv_header;
   char csv_delimiter = ',';
+  // A JSON string value whose content (escapes included) is at least this
+  // long is not decoded whole: it is decoded and scanned a range at a time
+  // (JsonStringStream), its findings mapped as they come (issue 12 #9).
+  // HTML values (and values that may be HTML) are read whole. Tests lower it.
+  size_t stream_from = 4u << 20;
+  size_t stream_range = 256u << 10;  // raw bytes decoded per step of such a value
 };
 
 class TicketScanner {
@@ -65,6 +72,11 @@ class TicketScanner {
   // The record with accepted findings replaced; `redacted` counts them.
   Status Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
                 std::string& out, size_t& redacted);
+  // The same, handed to `put` in pieces as it is made (a long record is not
+  // held redacted); a failing put stops it with that status. Pieces end
+  // only after the record is known to parse.
+  Status Redact(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, RedactStyle style,
+                const std::function<Status(std::string_view)>& put, size_t& redacted);
 
   // Around the records of one input file: EndInput is an error naming the
   // option when a --fields path matched no field of any record (JSON), or a
@@ -84,6 +96,8 @@ class TicketScanner {
   // it is produced (see LocatingSink).
   template <class Emit>
   Status Run(Extracted& x, const FindingFilter& filter, Emit&& emit);
+  template <class Sink>
+  Status RunStream(const Extracted& x, size_t k, const FindingFilter& filter, Sink& sink);
 
   ScanContext& ctx_;
   TicketOptions opt_;
