@@ -68,10 +68,11 @@ struct Got : StreamSink {
   }
 };
 
-std::vector<Finding> ScanFile(const std::string& name, TicketFormat fmt, TicketOptions opt = {}) {
-  static auto scanner = test::MakeScanner();
+std::vector<Finding> ScanData(const std::string& data, TicketFormat fmt, TicketOptions opt = {},
+                              std::shared_ptr<const Scanner> with = nullptr) {
+  static auto default_scanner = test::MakeScanner();
+  const auto& scanner = with ? with : default_scanner;
   auto ctx = scanner->NewContext(KeyedHasher("k"));
-  std::string data = ReadFile(SourceDir() + "/samples/tickets/" + name);
   auto src = StringSource(data);
   TicketReader rd(*src, fmt, 1 << 20);
   TicketScanner ts(*ctx, opt);
@@ -90,8 +91,71 @@ std::vector<Finding> ScanFile(const std::string& name, TicketFormat fmt, TicketO
   return g.f;
 }
 
+std::vector<Finding> ScanFile(const std::string& name, TicketFormat fmt, TicketOptions opt = {},
+                              std::shared_ptr<const Scanner> with = nullptr) {
+  return ScanData(ReadFile(SourceDir() + "/samples/tickets/" + name), fmt, opt, with);
+}
+
 
 }  // namespace
+
+TEST_CASE("tickets: field maps are data (patterns/ticket_maps.toml), loaded and checked with the patterns",
+          "[tickets][patterns]") {
+  // A pattern folder whose ticket_maps.toml declares a map of its own.
+  const std::string dir = test::TempDir("ticket-maps", "data");
+  for (const auto& e : fs::directory_iterator(SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir + "/" + e.path().filename().string());
+  test::WriteFile(dir + "/ticket_maps.toml", "[[ticket_map]]\nid = \"acme\"\nhtml = [\"comments[].html_body\"]\n");
+  ScannerOptions so;
+  so.patterns_dir = dir;
+  auto scanner = Scanner::Create(so);
+  REQUIRE(static_cast<bool>(scanner));
+  TicketOptions acme;
+  acme.map = "acme";
+  auto a = ScanFile("zendesk.jsonl", TicketFormat::kJsonl, acme, *scanner);
+  REQUIRE(a.size() == 5);
+  CHECK(a[0].subcategory == "acme");  // the map named in the data is the one used
+  std::string data = ReadFile(SourceDir() + "/samples/tickets/zendesk.jsonl");
+  CHECK(a[2].field == "comments[0].html_body");
+  CHECK(data.substr(a[2].start, a[2].end - a[2].start) == "8601</b>.11.17947");  // read as HTML
+  // Only a map says a field is HTML when no tag opens in its first bytes:
+  // the account number split by a tag is one number in HTML text only.
+  const std::string note = "{\"id\": 1, \"note\": \"Kontonummer: <b>8601</b>.11.17947</p>\"}\n";
+  test::WriteFile(dir + "/ticket_maps.toml", "[[ticket_map]]\nid = \"acme\"\nhtml = [\"note\"]\n");
+  auto with_note = Scanner::Create(so);
+  REQUIRE(static_cast<bool>(with_note));
+  auto h = ScanData(note, TicketFormat::kJsonl, acme, *with_note);
+  REQUIRE(h.size() == 1);
+  CHECK(h[0].type == "no.account");
+  CHECK(note.substr(h[0].start, h[0].end - h[0].start) == "8601</b>.11.17947");
+  CHECK(ScanData(note, TicketFormat::kJsonl, acme, *scanner).empty());  // acme without "note"
+  // A map the data does not declare: no map (every field, HTML by its looks).
+  TicketOptions none;
+  none.map = "nosuch";
+  auto n = ScanFile("zendesk.jsonl", TicketFormat::kJsonl, none, *scanner);
+  REQUIRE_FALSE(n.empty());
+  CHECK(n[0].subcategory == "all");
+
+  // Bad maps are refused naming file and line, like any pattern error.
+  struct Bad {
+    const char* text;
+    const char* msg;
+  } bad[] = {
+      {"[[ticket_map]]\nid = \"all\"\n", "ticket_maps.toml:1: ticket_map 'all': reserved name"},
+      {"[[ticket_map]]\nid = \"x\"\nhtml = \"body\"\n", "'html' must be an array"},
+      {"[[ticket_map]]\nid = \"x\"\nhtml = [\"a b\"]\n", "field paths"},
+      {"[[ticket_map]]\nid = \"x\"\nhtm = []\n", "unknown key"},
+      {"[[ticket_map]]\nid = \"x\"\n[[ticket_map]]\nid = \"x\"\n", "ticket_map 'x' is already defined at"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.text);
+    test::WriteFile(dir + "/ticket_maps.toml", b.text);
+    auto s = Scanner::Create(so);
+    REQUIRE_FALSE(static_cast<bool>(s));
+    CHECK_THAT(s.error().message(), Catch::Contains(b.msg));
+  }
+  fs::remove_all(dir);
+}
 
 TEST_CASE("tickets: records of every export shape, every byte belongs to one place", "[tickets]") {
   for (const char* name : {"zendesk.jsonl", "freshdesk.json", "jira.json", "tickets.csv"}) {

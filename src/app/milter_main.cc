@@ -353,6 +353,7 @@ Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOpti
   for (const auto& d : (*scanner)->detectors().patterns().detectors) known.insert(d.id);
   for (const auto& t : (*scanner)->detectors().patterns().types) known.insert(t.id);
   if (Status s = milter::CheckTypes(*policy, known, o.config); !s.ok()) return s;
+  if (Status s = milter::CheckCategories(*policy, (*scanner)->detectors().patterns(), o.config); !s.ok()) return s;
   auto e = std::make_shared<milter::MilterEngine>();
   e->scanner = *scanner;
   e->policy = std::move(*policy);

@@ -180,8 +180,9 @@ void AddCommon(CLI::App* app, Common& c) {
       ->check(kFields);
   app->add_option("--columns", c.columns, "CSV exports: columns to scan (names or 1-based numbers)")
       ->check(kColumns);
-  app->add_option("--ticket-map", c.ticket_map, "Field map: auto, zendesk, freshdesk, jira, all")
-      ->check(CLI::IsMember({"auto", "zendesk", "freshdesk", "jira", "all"}));
+  // Checked against the maps in the pattern files (BuildSettings).
+  app->add_option("--ticket-map", c.ticket_map,
+                  "Field map: auto, all, or a [[ticket_map]] of the patterns (zendesk, freshdesk, jira)");
   app->add_option("--max-message-size", c.max_message,
                   "Largest mail message or ticket record read, in bytes (1 KiB to 2 GiB, default 64 MiB); "
                   "larger ones are reported as errors")

@@ -119,6 +119,13 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   s->input = c.input;
   s->max_message = c.max_message;
   s->mail_limits = MailLimitsFor(c.max_message, c.ocr);
+  // The field maps are data too (patterns/ticket_maps.toml).
+  if (c.ticket_map != "auto" && c.ticket_map != "all" && !patterns->TicketMap(c.ticket_map)) {
+    std::string names = "auto, all";
+    for (const TicketMapSpec& m : patterns->ticket_maps) names += ", " + m.id;
+    return Error(ErrorCode::kInvalidArgument,
+                 "--ticket-map: unknown map '" + c.ticket_map + "' (expected " + names + ")");
+  }
   s->tickets.map = c.ticket_map;
   s->tickets.fields = SplitList(c.fields);
   s->tickets.columns = SplitList(c.columns);

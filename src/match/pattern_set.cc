@@ -207,9 +207,11 @@ Status PatternSet::LoadFile(const std::string& path) {
   }
   for (const auto& [k, v] : root) {
     std::string key(k.str());
-    if (key != "keywords" && key != "detector" && key != "type" && key != "category" && key != "probe")
+    if (key != "keywords" && key != "detector" && key != "type" && key != "category" && key != "probe" &&
+        key != "ticket_map")
       return Bad(path, v, "unknown top-level key '" + key +
-                              "' (expected [[keywords]], [[detector]], [[type]], [[category]] or [[probe]])");
+                              "' (expected [[keywords]], [[detector]], [[type]], [[category]], [[probe]] or "
+                              "[[ticket_map]])");
     const toml::array* a = v.as_array();
     if (!a) return Bad(path, v, "'" + key + "' must be an array of tables ([[" + key + "]])");
     for (const toml::node& e : *a) {
@@ -220,6 +222,33 @@ Status PatternSet::LoadFile(const std::string& path) {
         if (!label || label->empty() || label->size() > 64) return Bad(path, *t, "[[probe]] needs a string 'label' (1-64 bytes)");
         if (Status s = CheckKeys(path, *t, {"label"}, "probe '" + *label + "'"); !s.ok()) return s;
         probe_labels.push_back(*label);
+      } else if (key == "ticket_map") {
+        TicketMapSpec m;
+        m.file = path;
+        m.line = static_cast<int>(t->source().begin.line);
+        auto id = (*t)["id"].value<std::string>();
+        // A map's name is a --ticket-map value; auto, all, fields and csv
+        // name what is used without a map.
+        if (!id || id->empty() || id->size() > 32 ||
+            id->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+          return Bad(path, *t, "[[ticket_map]] needs a string 'id' (1-32 of a-z, 0-9, '_', '-')");
+        if (*id == "auto" || *id == "all" || *id == "fields" || *id == "csv")
+          return Bad(path, *t, "ticket_map '" + *id + "': reserved name (auto, all, fields, csv)");
+        if (Status s = CheckKeys(path, *t, {"id", "html", "description"}, "ticket_map '" + *id + "'"); !s.ok())
+          return s;
+        m.id = *id;
+        if (const toml::node* h = t->get("html")) {
+          const toml::array* a = h->as_array();
+          if (!a) return Bad(path, *h, "ticket_map '" + *id + "': 'html' must be an array of field paths");
+          for (const toml::node& e : *a) {
+            auto f = e.value<std::string>();
+            if (!f || f->empty() || f->size() > 256 ||
+                std::any_of(f->begin(), f->end(), [](char c) { return static_cast<unsigned char>(c) <= ' '; }))
+              return Bad(path, e, "ticket_map '" + *id + "': 'html' entries are field paths (1-256 bytes, no spaces)");
+            m.html.push_back(*f);
+          }
+        }
+        ticket_maps.push_back(std::move(m));
       } else if (key == "category") {
         CategorySpec c;
         c.file = path;
@@ -286,6 +315,12 @@ Result<PatternSet> PatternSet::LoadDirs(const std::vector<std::string>& dirs) {
   return set;
 }
 
+const TicketMapSpec* PatternSet::TicketMap(std::string_view id) const {
+  for (const TicketMapSpec& m : ticket_maps)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
 bool PatternSet::HasCategory(const std::string& id) const {
   for (const CategorySpec& c : categories)
     if (c.id == id) return true;
@@ -343,6 +378,8 @@ Status PatternSet::Check(const std::vector<std::string>& validators) const {
     return Error(ErrorCode::kInvalidArgument,
                  "no [[category]] declared (patterns/categories.toml; with --no-builtin-patterns one of the "
                  "--patterns directories must declare the categories)");
+  for (const TicketMapSpec& m : ticket_maps)
+    if (Status s = unique("ticket_map", "ticket_map", m.id, m.file, m.line); !s.ok()) return s;
   for (const DetectorSpec& d : detectors)
     if (!HasCategory(d.category))
       return Error(ErrorCode::kInvalidArgument, d.file + ":" + std::to_string(d.category_line) + ": detector '" +

@@ -10,6 +10,7 @@
 //   [[keywords]]  id, role = label|negative|special|credential|passport,
 //                 subcategory (special), words = ["fnr", "sykmeld*", ...]
 //                 (a trailing * matches a word stem; otherwise whole words)
+//   [[ticket_map]] id, html: a ticket export's field map (patterns/ticket_maps.toml)
 //   [[category]] id, redact (in `redact`'s default set), mask, description: the
 //                 categories detectors and types may name (patterns/categories.toml)
 //   [[probe]]     label: find-subject writes it before an --id (in file order)
@@ -24,6 +25,7 @@
 #define NORDPII_MATCH_PATTERN_SET_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -109,8 +111,19 @@ struct CategorySpec {
   int line = 0;
 };
 
+// A ticket export's field map (patterns/ticket_maps.toml): which fields
+// hold HTML. It does not choose the fields read: every string and number of
+// a record is scanned under its key path; only --fields narrows that.
+struct TicketMapSpec {
+  std::string id;                 // the --ticket-map name: zendesk, freshdesk, jira, ...
+  std::vector<std::string> html;  // normalised paths ("a[].b", "a.*", "a_*") whose values are HTML
+  std::string file;
+  int line = 0;
+};
+
 struct PatternSet {
   std::vector<CategorySpec> categories;
+  std::vector<TicketMapSpec> ticket_maps;
   // find-subject: labels tried before an --id ("fnr", "CPR-nr."), in order,
   // after the id alone (some types count only next to a label).
   std::vector<std::string> probe_labels;
@@ -132,6 +145,8 @@ struct PatternSet {
   Status Check(const std::vector<std::string>& validators) const;
 
   int KeywordGroupIndex(const std::string& id) const;
+  // The ticket map named `id`, or nullptr.
+  const TicketMapSpec* TicketMap(std::string_view id) const;
   // Whether `id` is a declared category.
   bool HasCategory(const std::string& id) const;
   // The categories with redact = true (redact's default set).

@@ -389,8 +389,6 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   if (const toml::node* n = root.get("rule")) {
     const toml::array* rules = n->as_array();
     if (!rules) return c.Bad(*n, "rule", "expected [[rule]] tables");
-    static const std::set<std::string> kCats = {"national-id", "financial", "credential", "business", "contact",
-                                                "special"};
     for (size_t i = 0; i < rules->size(); ++i) {
       const toml::table* rt = (*rules)[i].as_table();
       std::string where = "rule[" + std::to_string(i + 1) + "].";
@@ -419,9 +417,8 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
                        "'" + r.name + "' is also the name of rule[" + std::to_string(j + 1) + "] (names are logged: keep them unique)");
       std::vector<std::string> cats, types;
       if (Status s = c.Strings(*rt, where, "categories", cats, true); !s.ok()) return s;
-      for (const auto& cat : cats)
-        if (!kCats.count(cat))
-          return c.Bad(*rt->get("categories"), where + "categories", "unknown category '" + cat + "'");
+      // Which categories exist is the patterns' to say (CheckCategories).
+      if (const toml::node* cn = rt->get("categories")) r.categories_line = static_cast<int>(cn->source().begin.line);
       if (Status s = c.Strings(*rt, where, "types", types, true); !s.ok()) return s;
       r.categories.insert(cats.begin(), cats.end());
       r.types.insert(types.begin(), types.end());
@@ -679,6 +676,21 @@ Status CheckTypes(const Policy& p, const std::set<std::string>& known, const std
                                                       std::to_string(i + 1) + "] '" + p.rules[i].name +
                                                       "': types: unknown type '" + t +
                                                       "' (`nordpii types` lists them)");
+  return Status::Ok();
+}
+
+Status CheckCategories(const Policy& p, const PatternSet& patterns, const std::string& file) {
+  for (size_t i = 0; i < p.rules.size(); ++i)
+    for (const auto& cat : p.rules[i].categories)
+      if (!patterns.HasCategory(cat)) {
+        std::string list;
+        for (const CategorySpec& c : patterns.categories) list += (list.empty() ? "" : ", ") + c.id;
+        const Rule& r = p.rules[i];
+        return Error(ErrorCode::kInvalidArgument,
+                     file + ":" + std::to_string(r.categories_line ? r.categories_line : r.line) + ": rule[" +
+                         std::to_string(i + 1) + "].categories: unknown category '" + cat + "' (expected one of " +
+                         list + ")");
+      }
   return Status::Ok();
 }
 

@@ -34,6 +34,7 @@
 
 #include "core/finding.h"
 #include "core/status.h"
+#include "match/pattern_set.h"
 #include "output/redactor.h"
 #include "pipeline/scanner.h"
 
@@ -59,6 +60,7 @@ struct Rule {
   std::vector<Cidr> clients;
   std::vector<std::string> client_texts;  // as written, for --check
   int line = 0;                           // of its [[rule]] in the file
+  int categories_line = 0;                // of its `categories` key (0 = none)
   bool Matches(const Finding& f) const;
 };
 
@@ -137,6 +139,10 @@ struct Policy {
 // Every type id a rule names is one the loaded patterns define (`known`:
 // detector and [[type]] ids); an unknown one (a typo) is an error naming the rule.
 Status CheckTypes(const Policy& p, const std::set<std::string>& known, const std::string& file);
+// Every category a rule names is one the loaded patterns declare
+// (PatternSet::HasCategory: patterns/categories.toml is the one list); an
+// unknown one is an error naming the file, line and rule.
+Status CheckCategories(const Policy& p, const PatternSet& patterns, const std::string& file);
 // Legal but risky settings, one sentence each (for --check and the start
 // log): a socket others may write to, a metrics endpoint off loopback.
 std::vector<std::string> Warnings(const Policy& p);

@@ -142,7 +142,7 @@ void ReportSink::SetPath(std::string_view path) {
   path_json_.clear();
   message_index_ = 0;
   record_ = 0;
-  for (auto& t : ticket_) t = ShownText();
+  ticket_ = TicketContext();
   message_id_ = ShownText();
   message_date_.clear();
   date_source_.clear();
@@ -168,10 +168,10 @@ void ReportSink::SetSubject(std::string_view subject) { subject_ = masker_.Show(
 void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                            std::string_view closed) {
   record_ = record;
-  ticket_[0] = masker_.Show(id);
-  ticket_[1] = masker_.Show(created);
-  ticket_[2] = masker_.Show(updated);
-  ticket_[3] = masker_.Show(closed);
+  ticket_.id = masker_.Show(id);
+  ticket_.created = masker_.Show(created);
+  ticket_.updated = masker_.Show(updated);
+  ticket_.closed = masker_.Show(closed);
   subject_ = ShownText();
 }
 
@@ -197,13 +197,13 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     SarifResult(f);
   } else if (format_ == ReportFormat::kCsv) {
     const std::string& date = !message_date_.empty() ? message_date_
-                              : !ticket_[3].empty()  ? ticket_[3].str()
-                              : !ticket_[2].empty()  ? ticket_[2].str()
-                                                     : ticket_[1].str();
+                              : !ticket_.closed.empty()  ? ticket_.closed.str()
+                              : !ticket_.updated.empty()  ? ticket_.updated.str()
+                                                     : ticket_.created.str();
     line_ = CsvCell(path_.str()) + ',' + std::to_string(f.line) + ',' + std::to_string(f.column) + ',' +
             CsvCell(f.type) + ',' + CsvCell(f.category) + ',' + ConfidenceName(f.confidence) + ',' +
             CsvCell(f.masked) + ',' + f.hash + ',' + CsvCell(message_id_.str()) + ',' +
-            CsvCell(has_ticket() && ticket_[0].empty() ? "#" + std::to_string(record_) : ticket_[0].str()) + ',' +
+            CsvCell(has_ticket() && ticket_.id.empty() ? "#" + std::to_string(record_) : ticket_.id.str()) + ',' +
             CsvCell(date) + ',' + CsvCell(subject_.str()) + ',' + CsvCell(f.part_offset >= 0 ? f.part : "") + ',' +
             CsvCell(f.part_offset >= 0 ? Field(f.field).str() : "");
     if (reveal_) line_ += ',' + CsvCell(SafeUtf8(raw));
@@ -224,7 +224,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       line_ += " (";
       if (message_index_ > 0) line_ += "message " + std::to_string(message_index_) + ", ";
       if (has_ticket())
-        line_ += "ticket " + (ticket_[0].empty() ? "#" + std::to_string(record_) : ticket_[0].str()) + " " +
+        line_ += "ticket " + (ticket_.id.empty() ? "#" + std::to_string(record_) : ticket_.id.str()) + " " +
                  Field(f.field).str() + ")";
       else
         line_ += (f.part.empty() ? std::string("header") : "part " + f.part) + " " + Field(f.field).str() + ")";
@@ -285,13 +285,15 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     if (has_ticket()) {
       line_ += ",\"record\":";
       AppendNumber(line_, record_);
-      static const char* const kKeys[] = {"ticket_id", "created", "updated", "closed"};
-      for (int k = 0; k < 4; ++k) {
-        if (ticket_[k].empty()) continue;
+      const std::pair<const char*, const ShownText*> kKeys[] = {
+          {"ticket_id", &ticket_.id}, {"created", &ticket_.created}, {"updated", &ticket_.updated},
+          {"closed", &ticket_.closed}};
+      for (const auto& [key, value] : kKeys) {
+        if (value->empty()) continue;
         line_ += ",\"";
-        line_ += kKeys[k];
+        line_ += key;
         line_ += "\":";
-        AppendJsonString(line_, ticket_[k]);
+        AppendJsonString(line_, *value);
       }
     }
     if (f.part_offset >= 0) {
@@ -433,7 +435,7 @@ void ReportSink::SarifResult(const Finding& f) {
     AppendJsonString(line_, v);
   };
   add("message_id", message_id_);
-  add("ticket_id", ticket_[0]);
+  add("ticket_id", ticket_.id);
   if (!message_date_.empty()) {
     line_ += ",\"date\":";
     AppendJsonString(line_, message_date_);

@@ -142,10 +142,10 @@ class ReportSink : public StreamSink {
   bool has_ticket() const { return record_ > 0; }
   size_t record() const { return record_; }
   size_t message_index() const { return message_index_; }
-  const ShownText& ticket_id() const { return ticket_[0]; }
-  const ShownText& created() const { return ticket_[1]; }
-  const ShownText& updated() const { return ticket_[2]; }
-  const ShownText& closed() const { return ticket_[3]; }
+  const ShownText& ticket_id() const { return ticket_.id; }
+  const ShownText& created() const { return ticket_.created; }
+  const ShownText& updated() const { return ticket_.updated; }
+  const ShownText& closed() const { return ticket_.closed; }
 
  private:
   std::FILE* out_;
@@ -162,7 +162,11 @@ class ReportSink : public StreamSink {
   std::string line_;
   size_t message_index_ = 0;
   size_t record_ = 0;         // ticket record number (0 = not a ticket)
-  ShownText ticket_[4];       // id, created, updated, closed
+  // A ticket's context, as shown (masked), by name.
+  struct TicketContext {
+    ShownText id, created, updated, closed;
+  };
+  TicketContext ticket_;
   ShownText message_id_;
   std::string message_date_, date_source_;  // made by nordpii (a parsed date), not input text
   ShownText subject_;

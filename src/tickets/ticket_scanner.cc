@@ -23,23 +23,9 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// What an export's map knows: which fields hold HTML. It does not choose
-// the fields read: every string and number in a record is scanned (issue 11:
-// a field outside a list, "metadata.note", went unread), each under its key
-// path; only --fields narrows that.
-struct FieldMap {
-  const char* name;
-  std::vector<std::string> html;  // normalised paths ("a[].b") whose values are HTML
-};
-
-const std::vector<FieldMap>& Maps() {
-  static const std::vector<FieldMap> k = {
-      {"zendesk", {"comments[].html_body"}},
-      {"freshdesk", {"description", "conversations[].body"}},
-      {"jira", {}},
-  };
-  return k;
-}
+// The export field maps (which fields hold HTML) are data:
+// patterns/ticket_maps.toml, loaded with the patterns (TicketMapSpec,
+// PatternSet::ticket_maps) and chosen per record below.
 
 // JSON numbers shorter than this are read and passed over: nothing the
 // detectors report is that short (national ids, accounts, cards, passports
@@ -628,7 +614,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     return Status::Ok();
   }
   // JSON: choose the field map.
-  const FieldMap* map = nullptr;
+  const TicketMapSpec* map = nullptr;
   if (!opt_.fields.empty()) {
     info.map = "fields";
   } else if (opt_.map == "all") {
@@ -638,9 +624,8 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (want == "auto") {
       want = DetectExport(r.bytes);
     }
-    for (const auto& m : Maps())
-      if (want == m.name) map = &m;
-    info.map = map ? map->name : "all";
+    map = ctx_.detectors().patterns().TicketMap(want);  // patterns/ticket_maps.toml
+    info.map = map ? map->id : "all";
   }
   // Reused parser: a new parser per record costs page faults. The bytes
   // past the record in the reader's buffer are the padding (TicketRecord::

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: batch_summary.h
+//
+// BatchSummary: the counts a batch report shows (summary.json, report.html,
+// overdue.csv), accumulated one finding at a time, either live from the
+// workers' report sinks (ReportObserver) or from findings.jsonl lines (a
+// resumed run, `nordpii collect`). Internal to src/batch: the runner fills
+// one per worker and merges them; the summary writers (summary_writer.h)
+// read it. Not thread-safe: one per thread, merged after the threads end.
+#ifndef NORDPII_BATCH_BATCH_SUMMARY_H_
+#define NORDPII_BATCH_BATCH_SUMMARY_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "output/report_sink.h"
+
+namespace nordpii {
+
+using Counts = std::map<std::string, size_t, std::less<>>;  // looked up by string_view
+// The count for k, made 0 when new.
+inline size_t& Slot(Counts& m, std::string_view k) {
+  auto it = m.find(k);
+  if (it == m.end()) it = m.emplace(std::string(k), 0).first;
+  return it->second;
+}
+inline void Bump(Counts& m, std::string_view k, size_t n = 1) { Slot(m, k) += n; }
+
+// What summary.json and report.html show, accumulated one finding at a
+// time: live from the workers' sinks (ReportObserver), and from the lines of
+// findings.jsonl kept when a run resumes. Both ways give the same summary
+// (tested: a fresh run's report equals one rebuilt from its findings.jsonl).
+class BatchSummary : public ReportObserver {
+ public:
+  // Strings many documents share (input paths, finding types), kept once;
+  // views of them stay valid as long as the table (std::set nodes do not move).
+  class Interned {
+   public:
+    std::string_view Get(std::string_view v) {
+      if (last_ != nullptr && *last_ == v) return *last_;
+      auto it = set_.find(v);
+      if (it == set_.end()) it = set_.emplace(v).first;
+      last_ = &*it;
+      return *last_;
+    }
+    void swap(Interned& o) {
+      set_.swap(o.set_);
+      std::swap(last_, o.last_);
+    }
+
+   private:
+    std::set<std::string, std::less<>> set_;
+    const std::string* last_ = nullptr;
+  };
+  // One ticket / message / file with findings. Small and with few heap
+  // blocks: a batch over an export has tens of thousands of them, and
+  // building and freeing them (five strings and a vector each) cost ~8 % of
+  // a batch over an export.
+  struct Doc {
+    std::string_view path;  // interned
+    std::string id;         // short: no heap block
+    size_t findings = 0;
+    std::string subject;            // as shown (identifiers masked); "" = none
+    std::string_view date_source;   // program text: closed, updated, created (tickets),
+                                    // date, received, mtime (mail); "" = no date
+    std::string_view date() const { return {date_, date_len_}; }
+    void set_date(std::string_view d) {
+      date_len_ = static_cast<uint8_t>(std::min(d.size(), sizeof date_));
+      std::memcpy(date_, d.data(), date_len_);
+    }
+    // Distinct values: the first 64 bits of each keyed hash. One value
+    // written in description, body, html_body and plain_body is one value
+    // here (and four findings). Appended, and sorted and deduplicated when
+    // the list has doubled since the last time (amortised O(n log n): a
+    // text file with a million different numbers is one document).
+    void AddValue(std::string_view hash) {
+      if (hash.size() < 16) return;
+      uint64_t v = 0;
+      for (size_t i = 0; i < 16; ++i) {
+        char c = hash[i];
+        v = v << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+      }
+      if (!values_.empty() && values_.back() == v) return;  // the same value again
+      values_.push_back(v);
+      if (values_.size() >= 2 * dedup_at_) Dedup();
+    }
+    size_t distinct() const {
+      Dedup();
+      return values_.size();
+    }
+    void MergeValues(const Doc& o) {
+      values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+      Dedup();
+    }
+    // Counts by (interned) type: a document has a few types, kept inline.
+    void Bump(std::string_view t, size_t n = 1) {
+      for (size_t i = 0; i < nfew_; ++i)
+        if (few_[i].first.data() == t.data()) { few_[i].second += n; return; }
+      for (auto& [k, v] : more_)
+        if (k.data() == t.data()) { v += n; return; }
+      if (nfew_ < kFew) few_[nfew_++] = {t, n};
+      else more_.emplace_back(t, n);
+    }
+    // Types ordered by name.
+    Counts Types() const {
+      Counts c;
+      ForEachType([&](std::string_view k, size_t v) { nordpii::Bump(c, k, v); });
+      return c;
+    }
+    template <typename F>
+    void ForEachType(F f) const {
+      for (size_t i = 0; i < nfew_; ++i) f(few_[i].first, few_[i].second);
+      for (auto& [k, v] : more_) f(k, v);
+    }
+
+   private:
+    static constexpr size_t kFew = 4;
+    std::pair<std::string_view, size_t> few_[kFew];
+    size_t nfew_ = 0;
+    std::vector<std::pair<std::string_view, size_t>> more_;
+    void Dedup() const {
+      std::sort(values_.begin(), values_.end());
+      values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
+      dedup_at_ = std::max<size_t>(values_.size(), 16);
+    }
+    mutable std::vector<uint64_t> values_;  // deduplicated up to dedup_at_ entries; distinct() finishes
+    mutable size_t dedup_at_ = 16;
+    char date_[40];  // enough for any ISO 8601 form; longer values are cut
+    uint8_t date_len_ = 0;
+  };
+  // A document's key: its input path (interned: compared by address) and id.
+  struct DocKey {
+    std::string_view path;
+    std::string id;
+    bool operator==(const DocKey& o) const { return path.data() == o.path.data() && id == o.id; }
+  };
+  struct DocKeyHash {
+    size_t operator()(const DocKey& k) const {
+      return std::hash<std::string>()(k.id) * 31 + std::hash<const void*>()(k.path.data());
+    }
+  };
+
+  explicit BatchSummary(std::string date_field);
+  ~BatchSummary() override;
+  BatchSummary(const BatchSummary&) = delete;
+  BatchSummary& operator=(const BatchSummary&) = delete;
+
+  Counts by_type, by_category, by_confidence, by_month, attachments_by_type;
+  // Per ticket / message / file: hashed, ordered by (path, id) where order
+  // shows (the retention list).
+  std::unordered_map<DocKey, Doc, DocKeyHash> docs;
+  size_t total = 0, events = 0;
+
+  // One finding as the report line has it (views valid for the call).
+  struct Row {
+    std::string_view path, type, category, confidence, created, updated, closed, ticket_id, message_id;
+    std::string_view date, date_source, subject, hash;  // date/date_source: mail; subject: mail, tickets
+    uint64_t record = 0, message_index = 0;
+  };
+  void AddFinding(const Row& r);
+  void AddEvent(std::string_view kind, std::string_view content_type) {
+    ++events;
+    if (kind == "attachment") Bump(attachments_by_type, content_type);
+  }
+
+  // ReportObserver: the sink's context is what its line says.
+  void Recorded(const ReportSink& sink, const Finding& f) override;
+  void RecordedEvent(std::string_view kind, std::string_view content_type) override { AddEvent(kind, content_type); }
+
+  // One findings.jsonl line (`line` gets simdjson's padding as spare capacity).
+  void AddLine(std::string& line);
+
+  // Adds another summary (a worker's) into this one; `o` is left empty or spent.
+  void Merge(BatchSummary&& o);
+
+ private:
+  // The count bumped last in one of the tables: findings come in runs of the
+  // same type, category and month, so most bumps skip the tree search.
+  struct LastSlot {
+    std::string key;
+    size_t* count = nullptr;
+    void Bump(Counts& m, std::string_view k) {
+      if (count == nullptr || k != key) {
+        key.assign(k);
+        count = &Slot(m, k);
+      }
+      ++*count;
+    }
+  };
+  LastSlot type_slot_, category_slot_, month_slot_, confidence_slot_;
+  // A date source as program text (a view that outlives the line it came from).
+  static std::string_view StaticSource(std::string_view s);
+  // The document of (path, id), made when new.
+  Doc& Find(std::string_view path, std::string_view id);
+  Interned paths_, types_;
+  std::string date_field_;
+  Doc* last_doc_ = nullptr;
+  struct LineParser;  // simdjson's parser (batch_summary.cc)
+  std::unique_ptr<LineParser> parser_;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_BATCH_BATCH_SUMMARY_H_

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: held_output.h
+//
+// HeldOutput: one work item's findings, held while the item is scanned and
+// then appended whole to findings.jsonl (items finish out of order; a
+// findings file must hold whole items only, for the checkpoint spans).
+#ifndef NORDPII_BATCH_HELD_OUTPUT_H_
+#define NORDPII_BATCH_HELD_OUTPUT_H_
+
+#include <sys/types.h>
+
+#include <cstdio>
+#include <string>
+
+#include "output/temp_cleanup.h"
+
+namespace nordpii {
+
+// A FILE* whose bytes stay in memory up to `limit`, then go to a temporary
+// file (fopencookie: ReportSink writes through stdio as for any file).
+// `mem` is the worker's buffer, reused from input to input (a new one per
+// input paid for its growth and page faults again each time).
+class HeldOutput {
+ public:
+  // Not copyable (the FILE* cookie points at this object).
+  HeldOutput(const HeldOutput&) = delete;
+  HeldOutput& operator=(const HeldOutput&) = delete;
+  HeldOutput(std::string spill_path, size_t limit, std::string& mem)
+      : path_(std::move(spill_path)), limit_(limit), mem_(mem) {
+    mem_.clear();
+    cookie_io_functions_t io{};
+    io.write = [](void* c, const char* b, size_t n) -> ssize_t {
+      return static_cast<HeldOutput*>(c)->Write(b, n) ? static_cast<ssize_t>(n) : -1;
+    };
+    f_ = fopencookie(this, "w", io);
+    if (f_) std::setvbuf(f_, nullptr, _IOFBF, 1 << 16);
+  }
+  ~HeldOutput() {
+    if (f_) std::fclose(f_);
+    if (spill_) {
+      std::fclose(spill_);
+      std::remove(path_.c_str());
+      UnregisterTemp(slot_);
+    }
+  }
+  std::FILE* file() { return f_; }
+  // Appends everything written so far to `out`.
+  bool CopyTo(std::FILE* out) {
+    if (std::fflush(f_) != 0 || failed_) return false;
+    if (spill_) {
+      if (std::fflush(spill_) != 0) return false;
+      std::rewind(spill_);
+      char buf[1 << 16];
+      for (size_t n; (n = std::fread(buf, 1, sizeof buf, spill_)) > 0;)
+        if (std::fwrite(buf, 1, n, out) != n) return false;
+    }
+    return mem_.empty() || std::fwrite(mem_.data(), 1, mem_.size(), out) == mem_.size();
+  }
+
+ private:
+  bool Write(const char* b, size_t n) {
+    if (!failed_ && !Append(b, n)) failed_ = true;
+    return !failed_;
+  }
+  bool Append(const char* b, size_t n) {
+    if (!spill_ && mem_.size() + n > limit_) {
+      spill_ = std::fopen(path_.c_str(), "w+b");
+      if (spill_) slot_ = RegisterTemp(path_);  // removed on SIGINT/SIGTERM/SIGHUP
+      if (!spill_ || std::fwrite(mem_.data(), 1, mem_.size(), spill_) != mem_.size()) return false;
+      mem_.clear();
+    }
+    if (spill_) return std::fwrite(b, 1, n, spill_) == n;
+    mem_.append(b, n);
+    return true;
+  }
+  bool failed_ = false;  // a write was lost: the held findings are incomplete
+  std::string path_;
+  size_t limit_;
+  std::string& mem_;  // below `limit`, so the kept capacity is bounded
+  std::FILE* spill_ = nullptr;
+  int slot_ = -1;  // temp_cleanup registration of the spill file
+  std::FILE* f_ = nullptr;
+};
+
+}  // namespace nordpii
+
+#endif  // NORDPII_BATCH_HELD_OUTPUT_H_
