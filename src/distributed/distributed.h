@@ -23,9 +23,10 @@
 // With submit --redact, workers started with --out-dir DIR also write each
 // input's redacted copy (`nordpii redact`) to DIR/<job>/<path>, atomically
 // and never replacing a file.
-// Every message has a Nats-Msg-Id (job/item[/part]): a resubmit or a
-// redelivered item is dropped by the stream's duplicate window, and the
-// collector keeps one result per (item, part) whatever the window.
+// Every message has a Nats-Msg-Id (job/item, job/item/attempt/part): a
+// resubmit is dropped by the stream's duplicate window; each delivery of an
+// item publishes its own result set and the collector keeps the first
+// complete set of each item (never parts of two attempts).
 //
 // By default items carry a path, never the bytes: workers read the inputs
 // from a shared path (same mount on every machine), so no customer data is
