@@ -25,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "batch/input_scan.h"
@@ -102,6 +103,9 @@ class Nats {
     return Status::Ok();
   }
   jsCtx* js() { return js_; }
+  void Flush() { natsConnection_FlushTimeout(nc_, 2000); }
+  // False while the client is reconnecting (the broker is unreachable).
+  bool Connected() { return nc_ && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; }
   jsOptions Opts() {
     jsOptions jo;
     jsOptions_Init(&jo);
@@ -619,8 +623,55 @@ std::string NewJobId() {
   return b;
 }
 
+// Fault injection for the tests (NORDPII_TEST_WORKER_*): compiled only into
+// the test binary nordpii-testhooks (CMake: NORDPII_TEST_HOOKS), so the
+// installed nordpii ignores these variables.
+const char* TestHook(const char* name) {
+#ifdef NORDPII_TEST_HOOKS
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+#else
+  (void)name;
+  return nullptr;
+#endif
+}
+
+std::string HostName() {
+  char h[256] = {};
+  if (gethostname(h, sizeof h - 1) != 0 || !*h) return "host";
+  std::string o;
+  for (const char* c = h; *c; ++c) o += std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' ? *c : '_';
+  return o;
+}
+
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
+
+// The report options of a collect: "--retention R --date-field F" as given
+// to collect (they come first in batch's order), then the job's scan
+// options from its manifest (or collect's own, when the manifest has none).
+// Options are "--name value" pairs (values have no spaces: each is checked
+// by its option).
+std::string MergeReportOptions(const std::string& collect, const std::string& manifest) {
+  auto pairs = [](const std::string& s) {
+    std::vector<std::pair<std::string, std::string>> o;
+    std::istringstream in(s);
+    for (std::string k, v; in >> k >> v;) o.emplace_back(k, v);
+    return o;
+  };
+  auto report_own = [](const std::string& k) { return k == "--retention" || k == "--date-field"; };
+  std::string out;
+  auto add = [&](const std::pair<std::string, std::string>& p) { out += (out.empty() ? "" : " ") + p.first + " " + p.second; };
+  for (const auto& p : pairs(collect))
+    if (report_own(p.first)) add(p);
+  bool from_manifest = false;
+  for (const auto& p : pairs(manifest))
+    if (!report_own(p.first)) add(p), from_manifest = true;
+  if (!from_manifest)
+    for (const auto& p : pairs(collect))
+      if (!report_own(p.first)) add(p);
+  return out;
+}
 
 // Header of a result part: the first line of its payload.
 struct PartHeader {
@@ -745,6 +796,7 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
                          ",\"inputs\":" + std::to_string(files.size()) +
                          ",\"bytes\":" + std::to_string(bytes) + (o.upload ? ",\"bucket\":" + JsonStr(bucket) : "") +
                          ",\"items_digest\":" + JsonStr(items_digest) +
+                         ",\"options\":" + JsonStr(b.report_options) +
                          ",\"errors\":[";
   for (size_t i = 0; i < errors.size(); ++i) {
     if (i) manifest += ',';
@@ -782,16 +834,27 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
   // path contains $NORDPII_TEST_WORKER_SLEEP is held for
   // $NORDPII_TEST_WORKER_SLEEP_S seconds (default: until killed) with
   // heartbeats going, before its results are published.
-  const char* sleep_on = std::getenv("NORDPII_TEST_WORKER_SLEEP");
-  const char* sleep_s_env = std::getenv("NORDPII_TEST_WORKER_SLEEP_S");
+  const char* sleep_on = TestHook("NORDPII_TEST_WORKER_SLEEP");
+  const char* sleep_s_env = TestHook("NORDPII_TEST_WORKER_SLEEP_S");
   const int sleep_s = sleep_s_env ? std::atoi(sleep_s_env) : 0;
-  const char* die_on = std::getenv("NORDPII_TEST_WORKER_DIE_BEFORE_ACK");
+  const char* die_on = TestHook("NORDPII_TEST_WORKER_DIE_BEFORE_ACK");
   // ... and on every delivery of an item whose path contains
   // $NORDPII_TEST_WORKER_CRASH, dies before publishing anything.
-  const char* crash_on = std::getenv("NORDPII_TEST_WORKER_CRASH");
+  const char* crash_on = TestHook("NORDPII_TEST_WORKER_CRASH");
+  // ... and on every delivery of an item whose path contains
+  // $NORDPII_TEST_WORKER_HANG, the scan hangs (a stuck read) until killed.
+  const char* hang_on = TestHook("NORDPII_TEST_WORKER_HANG");
+  // ... and on the first delivery of an item whose path contains
+  // $NORDPII_TEST_WORKER_DIE_AFTER_PART0, dies after publishing part 0 of
+  // its results; $NORDPII_TEST_WORKER_PART_BYTES sets the part size.
+  const char* die_after_part0 = TestHook("NORDPII_TEST_WORKER_DIE_AFTER_PART0");
+  const size_t part_bytes = TestHook("NORDPII_TEST_WORKER_PART_BYTES")
+                                ? std::max<size_t>(1, std::strtoull(TestHook("NORDPII_TEST_WORKER_PART_BYTES"), nullptr, 10))
+                                : kPartBytes;
+  const std::string host = HostName();
   // ... and on the first delivery of a --redact item whose path contains
   // $NORDPII_TEST_WORKER_DIE_MID_REDACT, dies with its copy staged.
-  const char* die_mid_redact = std::getenv("NORDPII_TEST_WORKER_DIE_MID_REDACT");
+  const char* die_mid_redact = TestHook("NORDPII_TEST_WORKER_DIE_MID_REDACT");
   std::string spool_dir;  // made on the first object-store item
   // `nordpii redact` for --redact items: this binary.
   std::string self_exe = "/proc/self/exe";
@@ -833,6 +896,8 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   if (!sub) return 0;
+  // --item-timeout: default 20 x ack_wait (10 min with the default 30 s).
+  const int64_t item_timeout_ns = o.item_timeout_s < 0 ? 20 * ack_wait_ns : o.item_timeout_s * 1000000000LL;
   if (!b.quiet) Log(me + ": ready");
   size_t done_items = 0;
   int rc = 0;
@@ -949,10 +1014,49 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     std::mutex hb_mu;
     std::condition_variable hb_cv;
     bool hb_stop = false;
+    // The same thread is the item's watchdog: a scan still running after
+    // --item-timeout (a pathological input, a hung NFS read) would keep the
+    // item for ever with heartbeats going. The heartbeats stop, the item is
+    // given back (or, on its last delivery, dead-lettered with the error:
+    // "not scanned" in the report) and the worker exits with status 3 for
+    // its supervisor (systemd Restart=on-failure) to start a fresh one: a
+    // thread stuck in a read cannot be abandoned in-process, and a child
+    // process per item would cost a fork and a copy of the results for
+    // every (mostly small) item.
+    const std::string masked_path = error_masker.Mask(path);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(item_timeout_ns);
     std::thread heartbeat([&] {
       std::unique_lock<std::mutex> l(hb_mu);
       auto every = std::chrono::nanoseconds(std::max<int64_t>(ack_wait_ns / 3, 100000000));
-      while (!hb_cv.wait_for(l, every, [&] { return hb_stop; })) natsMsg_InProgress(msg, nullptr);
+      for (;;) {
+        auto wait = every;
+        if (item_timeout_ns > 0)
+          wait = std::min<std::chrono::nanoseconds>(
+              every, std::max<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now(),
+                                                        std::chrono::nanoseconds(0)));
+        if (hb_cv.wait_for(l, wait, [&] { return hb_stop; })) return;
+        if (item_timeout_ns > 0 && std::chrono::steady_clock::now() >= deadline) break;
+        natsMsg_InProgress(msg, nullptr);
+      }
+      // Timed out (the lock is held: the scan thread cannot ack meanwhile).
+      const std::string secs = std::to_string(item_timeout_ns / 1000000000LL);
+      const std::string err = masked_path + ": not scanned: the scan did not finish within --item-timeout " + secs +
+                              " s (a stuck input or storage)";
+      bool dead_lettered = false;
+      if (static_cast<int64_t>(delivered) >= max_deliver) {
+        std::string dead = "{\"item\":" + std::to_string(item) + ",\"deliveries\":" + std::to_string(delivered) +
+                           ",\"error\":" + JsonStr(err) + "}";
+        if (n.Publish(o.nats.stream + ".res." + job + ".dead", id + "/dead", dead).ok()) {
+          natsMsg_AckSync(msg, nullptr, nullptr);
+          dead_lettered = true;
+        }
+      }
+      if (!dead_lettered) natsMsg_NakWithDelay(msg, 1000, nullptr);
+      n.Flush();
+      Log(me + ": " + tag + ": " + err + (dead_lettered ? "; dead-letter" : "; given back") +
+          "; the worker exits (status 3) to be restarted by its supervisor");
+      std::fflush(nullptr);
+      _exit(3);
     });
     auto stop_heartbeat = [&] {
       if (!heartbeat.joinable()) return;
@@ -1005,6 +1109,10 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       natsMsgList_Destroy(&list);
       continue;
     }
+    if (hang_on && path.find(hang_on) != std::string::npos) {
+      Log(me + ": " + tag + ": test hang");
+      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
     // Scan: exactly what a batch worker does with one input.
     char* buf = nullptr;
     size_t buf_len = 0;
@@ -1054,7 +1162,10 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
         std::error_code ec;
         const std::string partial = o.out_dir + "/.nordpii-partial";
         fs::create_directories(partial, ec);
-        stage = partial + "/" + job + "." + std::to_string(item) + "." + std::to_string(getpid());
+        // Host, pid and a random part: workers on several machines may
+        // share --out-dir (pids alone collide across machines).
+        stage = partial + "/" + job + "." + std::to_string(item) + "." + host + "." + std::to_string(getpid()) + "." +
+                NewNuid().substr(0, 10);
         if (ec) why = partial + ": " + ec.message();
         else if (!NoSymlinkBelow(o.out_dir, partial)) why = partial + ": a symlink below --out-dir; not written";
         else why = RunRedactChild(self_exe, local, stage, style, o.redact_args, &transient);
@@ -1086,7 +1197,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     // Parts of at most kPartBytes, cut at line ends.
     std::vector<std::string_view> parts;
     for (size_t at = 0; at < out.size() || parts.empty();) {
-      size_t end = std::min(out.size(), at + kPartBytes);
+      size_t end = std::min(out.size(), at + part_bytes);
       if (end < out.size()) {
         size_t nl = out.rfind('\n', end - 1);
         end = nl != std::string::npos && nl >= at ? nl + 1 : std::min(out.size(), out.find('\n', end) + 1);
@@ -1095,9 +1206,17 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       at = end;
       if (at >= out.size()) break;
     }
+    // One result set per delivery attempt (its own Nats-Msg-Ids): a
+    // redelivery whose output differs (the input changed, a worker died
+    // after part 0) never mixes its parts with an earlier attempt's; the
+    // collector keeps the first complete set of each item.
+    const std::string attempt = std::to_string(delivered) + "-" + NewNuid().substr(0, 10);
     Status st = Status::Ok();
     for (size_t p = 0; p < parts.size() && st.ok(); ++p) {
-      std::string msgdata = "{\"item\":" + std::to_string(item) + ",\"part\":" + std::to_string(p) +
+      if (p == 1 && die_after_part0 && delivered == 1 && path.find(die_after_part0) != std::string::npos)
+        raise(SIGKILL);  // fault injection: part 0 published, the rest not
+      std::string msgdata = "{\"item\":" + std::to_string(item) + ",\"attempt\":" + JsonStr(attempt) +
+                            ",\"part\":" + std::to_string(p) +
                             ",\"parts\":" + std::to_string(parts.size()) + ",\"findings\":" + std::to_string(findings) +
                             (p == 0 && !redacted.empty() ? ",\"redacted\":" + JsonStr(masker.Mask(redacted)) : "") +
                             ",\"errors\":[";
@@ -1108,7 +1227,7 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
         }
       msgdata += "]}\n";
       msgdata += parts[p];
-      st = n.Publish(results, id + "/" + std::to_string(p), msgdata);
+      st = n.Publish(results, id + "/" + attempt + "/" + std::to_string(p), msgdata);
     }
     stop_heartbeat();
     // Fault injection for the tests: dies (SIGKILL) on the first delivery of
@@ -1152,6 +1271,32 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   auto timed_out = [&] {
     return o.timeout_s > 0 && std::chrono::steady_clock::now() - t0 > std::chrono::seconds(o.timeout_s);
   };
+  // Without --timeout, collect must still end when the broker is gone
+  // (kill -9, network): exit 2 after it is unreachable for
+  // --broker-timeout; and it says so when the job has no manifest (a
+  // mistyped --job waited silently for ever).
+  std::optional<std::chrono::steady_clock::time_point> down_since;
+  bool broker_lost = false;
+  auto broker_gone = [&] {
+    auto now = std::chrono::steady_clock::now();
+    if (n.Connected()) {
+      down_since.reset();
+      return false;
+    }
+    if (!down_since) down_since = now;
+    if (now - *down_since < std::chrono::seconds(o.broker_timeout_s)) return false;
+    broker_lost = true;
+    return true;
+  };
+  auto next_manifest_warn = t0 + std::chrono::seconds(o.manifest_warn_s);
+  auto warn_no_manifest = [&] {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_manifest_warn) return;
+    next_manifest_warn = now + std::chrono::seconds(o.manifest_warn_s);
+    Log("collect: warning: no manifest for job " + o.job + " in " + ResultsStream(o.nats) + " after " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - t0).count()) +
+        " s: a mistyped --job or --stream, or submit has not finished; still waiting (--timeout to give up)");
+  };
   // An ordered consumer over the job's subjects in the results stream:
   // every message from the start, re-created by the client after a gap.
   natsSubscription* sub = nullptr;
@@ -1174,6 +1319,9 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
     if (s == NATS_OK) break;
     sub = nullptr;
     if (timed_out()) return Log("collect: " + results + ": " + NatsError(s, jerr)), 2;
+    if (broker_gone())
+      return Log("collect: the broker has been unreachable for " + std::to_string(o.broker_timeout_s) + " s"), 2;
+    warn_no_manifest();
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   // The max-deliveries advisories: an item whose worker crashed or hung on
@@ -1195,15 +1343,20 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
     std::vector<std::optional<std::string>> parts;
     size_t have = 0;
     std::vector<std::string> errors;
+    bool redacted = false;
     bool complete() const { return !parts.empty() && have == parts.size(); }
   };
+  // Result sets by item and delivery attempt; `got`: the first complete
+  // set of each item (the one reported; later sets are duplicates).
+  std::map<size_t, std::map<std::string, ItemResult>> sets;
   std::map<size_t, ItemResult> got;
+  std::string manifest_options;  // the job's scan options (submit's report options)
   std::map<size_t, std::string> dead;
   size_t duplicates = 0, finished = 0, redacted = 0;
   std::string bucket;  // an --upload job's object store bucket
   auto is_done = [&](size_t i) {
     auto it = got.find(i);
-    return (it != got.end() && it->second.complete()) || dead.count(i);
+    return it != got.end() || dead.count(i);
   };
   bool tty = isatty(STDERR_FILENO);
   auto last_line = t0;
@@ -1271,21 +1424,31 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
           total_inputs = j.contains("inputs") ? j.at("inputs").get<size_t>() : *total;
           submit_errors = j.at("errors").get<std::vector<std::string>>();
           bucket = j.value("bucket", std::string());
+          manifest_options = j.value("options", std::string());
         } else if (kind == "result") {
           size_t nl = data.find('\n');
           auto h = nlohmann::json::parse(data.substr(0, nl));
           size_t item = h.at("item").get<size_t>(), part = h.at("part").get<size_t>(),
                  parts = h.at("parts").get<size_t>();
-          ItemResult& r = got[item];
           bool was = is_done(item);
-          if (r.parts.empty()) r.parts.resize(parts);
-          if (part >= r.parts.size() || parts != r.parts.size() || r.parts[part]) {
+          if (got.count(item)) {
             ++duplicates;  // a redelivered item's results: kept once
           } else {
-            r.parts[part] = std::string(nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1));
-            ++r.have;
-            if (part == 0) r.errors = h.at("errors").get<std::vector<std::string>>();
-            if (part == 0 && h.contains("redacted")) ++redacted;
+            ItemResult& r = sets[item][h.value("attempt", std::string())];
+            if (r.parts.empty()) r.parts.resize(parts);
+            if (part >= r.parts.size() || parts != r.parts.size() || r.parts[part]) {
+              ++duplicates;
+            } else {
+              r.parts[part] = std::string(nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1));
+              ++r.have;
+              if (part == 0) r.errors = h.at("errors").get<std::vector<std::string>>();
+              if (part == 0 && h.contains("redacted")) r.redacted = true;
+            }
+            if (r.complete()) {
+              if (r.redacted) ++redacted;
+              got[item] = std::move(r);
+              sets.erase(item);  // other attempts' parts: never mixed in
+            }
           }
           if (!was && is_done(item)) ++finished;
         } else if (kind == "dead") {
@@ -1304,6 +1467,12 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
     } else if (s != NATS_TIMEOUT) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // reconnecting
     }
+    if (broker_gone()) {
+      Log("collect: the broker has been unreachable for " + std::to_string(o.broker_timeout_s) +
+          " s; giving up (the report lists the items not in)");
+      break;
+    }
+    if (!total) warn_no_manifest();
     if (total && finished >= *total) {
       complete = true;
       for (size_t i = 0; i < *total && complete; ++i) complete = is_done(i);
@@ -1320,8 +1489,12 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
     for (size_t i = 0; i < *total; ++i) DeleteObject(n, bucket, o.job + "/" + std::to_string(i));
   if (!b.quiet && tty) std::fprintf(stderr, "\n");
   std::vector<std::string> errors = submit_errors;
+  if (broker_lost)
+    errors.push_back("job " + o.job + ": the NATS broker was unreachable for " + std::to_string(o.broker_timeout_s) +
+                     " s; collect gave up");
   if (!total) {
-    errors.push_back("job " + o.job + ": no manifest after " + std::to_string(o.timeout_s) + " s (not submitted, or submit did not finish)");
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
+    errors.push_back("job " + o.job + ": no manifest after " + std::to_string(secs) + " s (not submitted, or submit did not finish)");
     total = 0;
   }
   // findings.jsonl in item order (batch's order is its threads'; the lines
@@ -1330,7 +1503,7 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   if (!out) return Log(out.error().message()), 2;
   for (size_t i = 0; i < *total; ++i) {
     auto it = got.find(i);
-    if (it != got.end() && it->second.complete()) {
+    if (it != got.end()) {
       for (auto& p : it->second.parts)
         if (Status st = (*out)->Write(*p); !st.ok()) return Log(st.message()), 2;
       for (auto& e : it->second.errors) errors.push_back(e);
@@ -1342,7 +1515,15 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   }
   if (Status st = (*out)->Commit(); !st.ok()) return Log(st.message()), 2;
   size_t found = 0;
-  if (Status st = WriteBatchReport(b.report_dir, errors, total_inputs, total_bytes, b.retention_days, b.date_field, b.today, &found);
+  // The run's options and key id, as batch records them: the report's own
+  // (--retention, --date-field: given to collect) then the job's scan
+  // options (given to submit, carried in the manifest).
+  BatchReportInfo info;
+  info.options = MergeReportOptions(b.report_options, manifest_options);
+  info.key_id = KeyId(*hasher);
+  info.random_key = b.settings->random_key;
+  if (Status st = WriteBatchReport(b.report_dir, errors, total_inputs, total_bytes, b.retention_days, b.date_field, b.today,
+                                   &found, info);
       !st.ok())
     return Log(st.message()), 2;
   for (const auto& e : errors) Log(e);

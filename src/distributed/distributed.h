@@ -23,9 +23,10 @@
 // With submit --redact, workers started with --out-dir DIR also write each
 // input's redacted copy (`nordpii redact`) to DIR/<job>/<path>, atomically
 // and never replacing a file.
-// Every message has a Nats-Msg-Id (job/item[/part]): a resubmit or a
-// redelivered item is dropped by the stream's duplicate window, and the
-// collector keeps one result per (item, part) whatever the window.
+// Every message has a Nats-Msg-Id (job/item, job/item/attempt/part): a
+// resubmit is dropped by the stream's duplicate window; each delivery of an
+// item publishes its own result set and the collector keeps the first
+// complete set of each item (never parts of two attempts).
 //
 // By default items carry a path, never the bytes: workers read the inputs
 // from a shared path (same mount on every machine), so no customer data is
@@ -77,6 +78,10 @@ struct SubmitOptions {
 struct WorkerOptions {
   NatsOptions nats;
   int idle_exit_s = 0;    // exit after this long without work (0 = run until SIGTERM/SIGINT)
+  // A scan still running after this many seconds is abandoned: the item is
+  // given back (dead-lettered on its last delivery) and the worker exits
+  // with status 3 for its supervisor to restart it. -1: 20 x ack_wait; 0: no cap.
+  int item_timeout_s = -1;
   std::string name;       // shown in logs
   // Redacted copies of a --redact job's inputs go to out_dir/<job>/<input path>
   // (written atomically; an existing file is never replaced).
@@ -94,6 +99,8 @@ struct CollectOptions {
   NatsOptions nats;
   std::string job;
   int timeout_s = 0;      // 0 = wait until every item is in
+  int manifest_warn_s = 30;   // warn (and repeat) while the job has no manifest this long
+  int broker_timeout_s = 60;  // exit 2 after the broker is unreachable this long
   bool keep_objects = false;  // --upload jobs: keep the job's objects in the bucket after a complete collect
 };
 

@@ -93,6 +93,10 @@ inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::
   d.worker->add_option("--spool", d.wo.spool, "Directory for objects read from the object store (default $TMPDIR or /tmp)");
   d.worker->add_option("--idle-exit", d.wo.idle_exit_s, "Exit after this many seconds without work (default: run until SIGTERM)");
   d.worker->add_option("--name", d.wo.name, "Worker name in logs");
+  d.worker->add_option("--item-timeout", d.wo.item_timeout_s,
+                       "Seconds one item may take; then it is given back or dead-lettered and the worker exits 3 "
+                       "(default 20 x ack_wait; 0 = no cap)")
+      ->check(CLI::Range(-1, 1 << 30));
   d.worker->add_flag("-q,--quiet", bo.quiet, "Log only problems, not every item");
 
   d.collect = app.add_subcommand("collect", "Gather a job's results from NATS JetStream into a batch report");
@@ -102,6 +106,12 @@ inline void AddDistributedCommands(CLI::App& app, DistributedCli& d, const std::
   d.collect->add_option("--report", bo.report_dir, "Report directory (findings.jsonl, summary.json, report.html)")->required();
   d.collect->add_option("--timeout", d.co.timeout_s, "Give up after this many seconds (default: wait for every item)");
   d.collect->add_flag("-q,--quiet", bo.quiet, "No progress output");
+  d.collect->add_option("--manifest-warn", d.co.manifest_warn_s,
+                        "Warn after this many seconds without the job's manifest (mistyped --job?) (default 30)")
+      ->check(CLI::Range(1, 1 << 30));
+  d.collect->add_option("--broker-timeout", d.co.broker_timeout_s,
+                        "Fail (exit 2) after the broker is unreachable this many seconds (default 60)")
+      ->check(CLI::Range(1, 1 << 30));
   d.collect->add_flag("--keep-objects", d.co.keep_objects, "--upload jobs: keep the inputs in the object store");
   d.collect->add_option("--retention", retention, "Retention audit, as batch (e.g. 90d)");
   d.collect->add_option("--date-field", bo.date_field, "Retention date: created, updated or closed")
