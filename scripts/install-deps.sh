@@ -5,9 +5,9 @@
 set -eu
 # What building nordpii and scanning needs (scripts/quickstart.sh): the
 # libraries, poppler and qpdf for the PDF helper program, libgsf for legacy .doc/.xls/.ppt,
-# libseccomp for the helpers' sandbox.
+# libseccomp for the helpers' sandbox, nlohmann-json for the batch report's JSON.
 PKGS="build-essential cmake pkg-config libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
-libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libqpdf-dev libgsf-1-dev libseccomp-dev"
+libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libqpdf-dev libgsf-1-dev libseccomp-dev nlohmann-json3-dev"
 # --ocr (implied by --test and --package): Tesseract and its Nordic and English
 # language data, to build the OCR helper (scan/batch/redact --ocr, milter ocr = true;
 # without them the helper is not built and --ocr is an error for every image).
@@ -25,7 +25,7 @@ for a in "$@"; do
   # DejaVu fonts (images rendered for the OCR test), zip/zstd/bzip2/xz (archive and
   # compressed-file fixtures), python3-jsonschema (SARIF and JSONL output checked against
 # their schemas).
-  [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 nlohmann-json3-dev libbenchmark-dev libmimetic-dev \
+  [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 libbenchmark-dev libmimetic-dev \
 libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time openssl python3-cryptography python3-pil fonts-dejavu-core zip zstd bzip2 xz-utils python3-jsonschema"
   [ "$a" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
   case $a in --ocr|--test|--package) case " $PKGS " in *" libtesseract-dev "*) ;; *) PKGS="$PKGS $OCR" ;; esac ;; esac
