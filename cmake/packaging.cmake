@@ -33,17 +33,43 @@ install(FILES ${PROJECT_SOURCE_DIR}/THIRD-PARTY ${PROJECT_SOURCE_DIR}/CHANGELOG.
 install(FILES ${PROJECT_SOURCE_DIR}/conf/nordpii-milter.toml ${PROJECT_SOURCE_DIR}/conf/postfix-main.cf.snippet
   DESTINATION ${NORDPII_DOCDIR}/examples)
 
+# The milter's unit (from conf/, pointed at the installed binary and at the
+# policy and key under the configuration directory: /etc for the package and
+# --prefix /usr, PREFIX/etc otherwise) and the sysusers.d entry for its user;
+# systemd reads both from /usr/lib and /usr/local/lib. Written at install
+# time, so `cmake --install --prefix P` gets P's paths.
+install(FILES ${NORDPII_PKG_DIR}/sysusers.d/nordpii.conf DESTINATION lib/sysusers.d)
+install(CODE "
+  if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
+    set(etc /etc)
+  else()
+    set(etc \"\${CMAKE_INSTALL_PREFIX}/etc\")
+  endif()
+  file(READ \"${PROJECT_SOURCE_DIR}/conf/nordpii-milter.service\" unit)
+  string(REPLACE \"/usr/local/bin/nordpii\" \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/nordpii\" unit \"\${unit}\")
+  string(REPLACE \"/etc/nordpii/\" \"\${etc}/nordpii/\" unit \"\${unit}\")
+  string(REPLACE \"[Unit]\\n\" \"[Unit]\\nDocumentation=man:nordpii(1)\\n\" unit \"\${unit}\")
+  set(u \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/systemd/system/nordpii-milter.service\")
+  message(STATUS \"Installing: \${u}\")
+  file(WRITE \"\${u}\" \"\${unit}\")
+  if(NOT ${NORDPII_DEBIAN})
+    # The commented default policy (monitor mode), only where there is none:
+    # a reinstall never replaces an operator's policy (the package's is a conffile).
+    set(p \"\$ENV{DESTDIR}\${etc}/nordpii/milter.toml\")
+    if(EXISTS \"\${p}\")
+      message(STATUS \"Kept (not replaced): \${p}\")
+    else()
+      message(STATUS \"Installing: \${p}\")
+      file(INSTALL \"${PROJECT_SOURCE_DIR}/conf/nordpii-milter.toml\" DESTINATION \"\${etc}/nordpii\"
+           RENAME milter.toml PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+    endif()
+  endif()
+")
+
 if(NORDPII_DEBIAN)
   # The license is in copyright (Debian's place for it); changelog.gz is the
   # Debian changelog of this native package, CHANGELOG.md the project's.
   install(FILES ${NORDPII_PKG_DIR}/copyright ${NORDPII_PKG_OUT}/changelog.gz DESTINATION ${NORDPII_DOCDIR})
-  # The unit from conf/, pointed at the packaged binary and policy.
-  file(READ ${PROJECT_SOURCE_DIR}/conf/nordpii-milter.service unit)
-  string(REPLACE "/usr/local/bin/nordpii" "${CMAKE_INSTALL_FULL_BINDIR}/nordpii" unit "${unit}")
-  string(REPLACE "[Unit]\n" "[Unit]\nDocumentation=man:nordpii(1)\n" unit "${unit}")
-  file(WRITE ${NORDPII_PKG_OUT}/nordpii-milter.service "${unit}")
-  install(FILES ${NORDPII_PKG_OUT}/nordpii-milter.service DESTINATION lib/systemd/system)
-  install(FILES ${NORDPII_PKG_DIR}/sysusers.d/nordpii.conf DESTINATION lib/sysusers.d)
   install(FILES ${PROJECT_SOURCE_DIR}/conf/nordpii-milter.toml DESTINATION /etc/nordpii RENAME milter.toml)
   # CPack strips with a plain strip, which keeps GCC's .comment section
   # (lintian: binary-has-unneeded-section); dh_strip would remove it. Runs
