@@ -29,6 +29,8 @@ add_custom_target(nordpii_docs ALL DEPENDS ${NORDPII_PKG_OUT}/nordpii.1.gz ${NOR
 install(FILES ${NORDPII_PKG_OUT}/nordpii.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${NORDPII_PKG_DIR}/bash-completion/nordpii
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+install(FILES ${NORDPII_PKG_DIR}/zsh-completion/_nordpii
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
 install(FILES ${PROJECT_SOURCE_DIR}/THIRD-PARTY ${PROJECT_SOURCE_DIR}/CHANGELOG.md DESTINATION ${NORDPII_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/conf/nordpii-milter.toml ${PROJECT_SOURCE_DIR}/conf/postfix-main.cf.snippet
   DESTINATION ${NORDPII_DOCDIR}/examples)
