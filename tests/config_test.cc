@@ -2,6 +2,8 @@
 // One Settings built once from flags and the config file (config/settings.h).
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "config/settings.h"
@@ -168,4 +170,49 @@ TEST_CASE("masking rules are data: a category or type's mask in patterns/ decide
   CHECK(r.code == 2);
   CHECK_THAT(r.out, Catch::Contains("category 'hr': needs 'mask'"));
   fs::remove_all(dir);
+}
+
+TEST_CASE("config file: only a bounded regular file is read, and its values are never echoed", "[config][cli]") {
+  std::string dir = test::TempDir("config", "hostile");
+  const std::string input = dir + "/in.txt";
+  test::WriteFile(input, "fnr 15108695088\n");
+  // A directory, a device, a FIFO: not a config file (exit 2, never a silent
+  // run without it, never a hang on a FIFO nobody writes).
+  Run r = Exec("scan --config " + dir + " " + input);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("not a regular file"));
+  CHECK(Exec("scan --config /dev/zero " + input).code == 2);
+  REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);
+  CHECK(Exec("scan --config " + dir + "/fifo " + input, "timeout 20").code == 2);
+  // A symlink to a regular file is followed.
+  test::WriteFile(dir + "/real.toml", "min-confidence = \"high\"\n");
+  std::filesystem::create_symlink(dir + "/real.toml", dir + "/link.toml");
+  CHECK(Exec("scan --config " + dir + "/link.toml " + input).code == 1);
+  // Larger than 1 MiB: refused before it is parsed.
+  test::WriteFile(dir + "/big.toml", std::string((1 << 20) + 1, '\n'));
+  r = Exec("scan --config " + dir + "/big.toml " + input);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("larger than 1 MiB"));
+  // A value the option refuses is not shown (it may be an identifier pasted
+  // in the wrong place); file, line, key and the accepted values are.
+  for (const char* kv : {"min-confidence = \"15108695088\"", "engine = \"15108695088\"",
+                         "reference-date = \"15108695088\"", "ocr = \"no15108695088\"",
+                         "max-message-size = \"15108695088\"", "input = \"15108695088\""}) {
+    test::WriteFile(dir + "/v.toml", std::string("# x\n") + kv + "\n");
+    r = Exec("scan --config " + dir + "/v.toml " + input);
+    INFO(kv << " -> " << r.out);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains("v.toml:2: key '"));
+    CHECK_THAT(r.out, !Catch::Contains("15108695088"));
+    CHECK_THAT(r.out, !Catch::Contains("151086"));
+  }
+  // An unknown category is named only when it looks like one.
+  test::WriteFile(dir + "/v.toml", "categories = [\"15108695088\"]\n");
+  for (const std::string& args : {"--config " + dir + "/v.toml", std::string("--categories 15108695088")}) {
+    r = Exec("scan " + args + " " + input);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains("unknown category"));
+    CHECK_THAT(r.out, !Catch::Contains("151086"));
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -141,3 +141,16 @@ TEST_CASE("pattern dirs: the built-in pattern directory given again, or a direct
   CHECK(milter.code == 0);
   std::filesystem::remove_all(d.root);
 }
+
+TEST_CASE("pattern dirs: --no-builtin-patterns with no [[detector]] at all is an error, not a scan that finds nothing", "[patterns][cli]") {
+  Dirs d = Make("nodetector");
+  // d.cats holds only the [[category]] list: nothing would be looked for.
+  for (const char* cmd : {"scan", "redact", "types"}) {
+    const std::string in = std::string(cmd) == "types" ? "" : " " + d.in;
+    Run r = Exec(std::string(cmd) + " --no-builtin-patterns --patterns " + d.cats + in + " </dev/null");
+    INFO(cmd << ": " << r.out);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains("define no [[detector]]"));
+  }
+  std::filesystem::remove_all(d.root);
+}

@@ -814,7 +814,21 @@ int ApplyConfigFile(CLI::App* sub, const std::string& given) {
       for (const auto& v : e.values) opt->add_result(v);
       opt->run_callback();
     } catch (const CLI::Error& x) {
-      std::fprintf(stderr, "nordpii: config file %s: %s\n", where.c_str(), x.what());
+      // The option's message without the value (it may be an identifier
+      // pasted into the wrong place): CLI11's checks quote it as 'V',
+      // "--opt: V not in {...}" or "Could not convert: --opt = V".
+      std::string msg = x.what();
+      for (const auto& v : e.values) {
+        if (v.empty()) continue;
+        for (const std::string& form : {"'" + v + "'", ": " + v + " ", "= " + v}) {
+          const std::string by = form[0] == '\'' ? "(value not shown)"
+                                 : form[0] == ':' ? ": (value not shown) "
+                                                  : "= (value not shown)";
+          for (size_t at = msg.find(form); at != std::string::npos; at = msg.find(form, at + by.size()))
+            msg.replace(at, form.size(), by);
+        }
+      }
+      std::fprintf(stderr, "nordpii: config file %s: %s\n", where.c_str(), msg.c_str());
       return 2;
     }
   }

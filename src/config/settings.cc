@@ -5,8 +5,15 @@
 
 #include "match/pattern_set.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -102,8 +109,22 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   // the categories marked redact there.
   auto patterns = PatternSet::LoadDirs(s->scanner.PatternDirs());
   if (!patterns) return patterns.error();
+  // Fail closed: pattern files without one [[detector]] (--no-builtin-patterns
+  // with a directory holding only categories.toml) would "scan" and exit 0.
+  if (patterns->detectors.empty())
+    return Error(ErrorCode::kInvalidArgument,
+                 "the pattern files define no [[detector]]: nothing would be looked for (with "
+                 "--no-builtin-patterns, the --patterns directories must define the detectors)");
   for (const auto& cat : SplitList(c.categories)) {
-    if (!patterns->HasCategory(cat)) return Error(ErrorCode::kInvalidArgument, "unknown category '" + cat + "'");
+    if (!patterns->HasCategory(cat)) {
+      // Echoed only when it looks like a category name (letters and '-'): a
+      // number or address typed into the wrong place is not printed.
+      const bool name = cat.size() <= 64 && std::all_of(cat.begin(), cat.end(), [](unsigned char ch) {
+                          return std::isalpha(ch) || ch == '-' || ch == '_';
+                        });
+      return Error(ErrorCode::kInvalidArgument,
+                   name ? "unknown category '" + cat + "'" : std::string("unknown category (the value is not shown)"));
+    }
     s->categories.insert(cat);
   }
   for (const auto& cat : patterns->RedactCategories()) s->redact_categories.insert(cat);
@@ -139,11 +160,38 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   return std::shared_ptr<const Settings>(std::move(s));
 }
 
+namespace {
+constexpr off_t kMaxConfigBytes = 1 << 20;
+}  // namespace
+
 Result<std::vector<ConfigEntry>> ReadConfigFile(const std::string& path) {
   // toml++ throws on a syntax error: caught here (no exception leaves this file).
+  // Read here, not by toml::parse_file: only a regular file (a symlink is
+  // followed) of at most kMaxConfigBytes is a config file. O_NONBLOCK: a FIFO
+  // is refused after the open instead of blocking it; a directory or device
+  // is refused instead of parsing as an empty table (a silent run without it).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Error(ErrorCode::kIo, path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  std::string text;
+  std::string bad;
+  if (::fstat(fd, &st) != 0) bad = std::string("cannot stat: ") + std::strerror(errno);
+  else if (!S_ISREG(st.st_mode)) bad = "not a regular file";
+  else if (st.st_size > kMaxConfigBytes) bad = "larger than 1 MiB";
+  while (bad.empty()) {
+    char buf[65536];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) bad = std::string("read error: ") + std::strerror(errno);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > static_cast<size_t>(kMaxConfigBytes)) bad = "larger than 1 MiB";
+  }
+  ::close(fd);
+  if (!bad.empty()) return Error(ErrorCode::kInvalidArgument, path + ": " + bad);
   toml::table tbl;
   try {
-    tbl = toml::parse_file(path);
+    tbl = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Error(ErrorCode::kInvalidArgument, path + ":" + std::to_string(e.source().begin.line) + ": " +
                                                   std::string(e.description()));

@@ -113,7 +113,8 @@ struct ConfigEntry {
 // Reads a TOML config file (flat keys; see README "Config file"). Errors
 // name the file and line (a syntax error) or the key (a value that is not a
 // string, integer, boolean or array of them). Values are not checked here:
-// the caller feeds them through the same checks as the flags.
+// the caller feeds them through the same checks as the flags. Only a
+// regular file (symlinks followed) of at most 1 MiB is read.
 Result<std::vector<ConfigEntry>> ReadConfigFile(const std::string& path);
 
 // $XDG_CONFIG_HOME/nordpii/config.toml, else ~/.config/nordpii/config.toml
