@@ -15,8 +15,12 @@ for w in $(grep -o -- '--[a-z][a-z-]*' "$b" | sort -u) scan redact batch find-su
   case $w in --version|--help) continue ;; esac
   grep -qE -- "(^|[' )*])$w(=?\[|:)" "$z" || { echo "zsh completion lacks $w" >&2; fail=1; }
 done
-# Loads in a real zsh with compinit and defines the function.
-out=$(ZDOTDIR=/nonexistent zsh -f -c "fpath=($src/packaging/zsh-completion \$fpath); autoload -Uz compinit; compinit -u -d /dev/null; print -r -- \$_comps[nordpii]")
+# Loads in a real zsh with compinit and defines the function. The dump goes
+# to a file of our own: compinit replaces its dump file with mv, so
+# `-d /dev/null` would turn /dev/null into a regular file (as root).
+t=$(mktemp -d /tmp/nordpii-zsh.XXXXXX)
+trap 'rm -rf "$t"' EXIT
+out=$(ZDOTDIR=/nonexistent zsh -f -c "fpath=($src/packaging/zsh-completion \$fpath); autoload -Uz compinit; compinit -u -d $t/zcompdump; print -r -- \$_comps[nordpii]")
 [ "$out" = _nordpii ] || { echo "compinit does not bind _nordpii to nordpii (got '$out')" >&2; fail=1; }
 [ $fail = 0 ] && echo "zsh completion ok"
 exit $fail
