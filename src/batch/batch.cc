@@ -184,7 +184,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           written_cv.notify_all();
         };
         // One input's findings are held in memory and spill to a temporary
-        // file past 8 MiB (findings written, read back and written again
+        // file past 256 KiB (findings written, read back and written again
         // were ~15 % of a batch over ticket exports).
         HeldOutput held(tmp, o.held_bytes, held_mem);
         std::FILE* f = held.file();

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -133,7 +134,10 @@ class BatchSummary : public ReportObserver {
       values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
       dedup_at_ = std::max<size_t>(values_.size(), 16);
     }
-    mutable std::vector<uint64_t> values_;  // deduplicated up to dedup_at_ entries; distinct() finishes
+    // A deque, not a vector: it grows a block at a time, without the
+    // vector's copy to twice the size (a 60 MB record with 1.7 M findings
+    // held the old and the new array at once: +8..16 MB peak).
+    mutable std::deque<uint64_t> values_;  // deduplicated up to dedup_at_ entries; distinct() finishes
     mutable size_t dedup_at_ = 16;
     char date_[40];  // enough for any ISO 8601 form; longer values are cut
     uint8_t date_len_ = 0;
