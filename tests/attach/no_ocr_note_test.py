@@ -43,8 +43,8 @@ def png(path, text):
 def scanned_pdf(path):
     """Two pages: page 1 a text layer (over 200 characters), page 2 only an
     image (a scan, no text). Uncompressed, written by hand (no PIL needed)."""
-    text = " ".join(["Dette er en vanlig side med tekst i et tekstlag."] * 6)
-    c1 = ("BT /F1 9 Tf 30 800 Td (%s) Tj ET" % text).encode("latin-1")
+    line = "(Dette er en vanlig side med tekst i et tekstlag.) Tj 0 -14 Td "
+    c1 = ("BT /F1 11 Tf 30 800 Td " + line * 10 + "ET").encode("latin-1")
     w = h = 64
     img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
     c2 = b"q 400 0 0 400 100 300 cm /Im0 Do Q"
