@@ -5,6 +5,8 @@
 
 #include <simdjson.h>
 
+#include "extract/extractor.h"
+
 namespace nordpii {
 
 namespace {
@@ -84,13 +86,13 @@ void BatchSummary::Recorded(const ReportSink& sink, const Finding& f) {
 
 void BatchSummary::AddLine(std::string& line) {
   enum Field { kPath, kType, kCategory, kConfidence, kCreated, kUpdated, kClosed, kTicketId, kMessageId, kDate,
-               kDateSource, kSubject, kHash, kEvent, kContentType, kRecord, kMessageIndex, kNumFields };
+               kDateSource, kSubject, kHash, kEvent, kContentType, kRecord, kMessageIndex, kText, kNumFields };
   static const std::pair<std::string_view, Field> kFields[] = {
       {"path", kPath},          {"type", kType},         {"category", kCategory},    {"confidence", kConfidence},
       {"created", kCreated},    {"updated", kUpdated},   {"closed", kClosed},        {"ticket_id", kTicketId},
       {"message_id", kMessageId}, {"date", kDate},       {"date_source", kDateSource}, {"subject", kSubject},
       {"hash", kHash},          {"event", kEvent},       {"content_type", kContentType}, {"record", kRecord},
-      {"message_index", kMessageIndex}};
+      {"message_index", kMessageIndex}, {"text", kText}};
   uint64_t num[kNumFields] = {};
   line.reserve(line.size() + simdjson::SIMDJSON_PADDING);
   simdjson::padded_string_view ps(line.data(), line.size(), line.capacity());
@@ -116,6 +118,11 @@ void BatchSummary::AddLine(std::string& line) {
     f[*which] = v;
     has[*which] = true;
   }
+  // A note about an image (or scanned PDF page) not read without --ocr
+  // counts as an attachment not scanned, as ReportSink::OnNote records it
+  // live (so a resumed batch counts it the same).
+  if (has[kEvent] && f[kEvent] == "note" && f[kText].ends_with(kImageNotReadNote))
+    return AddEvent("attachment", "image (no --ocr)");
   if (has[kEvent]) return AddEvent(f[kEvent], f[kContentType]);
   if (!has[kType]) return;
   Row r;

@@ -301,6 +301,7 @@ void ScanDocument(const std::string& path, std::string_view bytes, DocFormat df,
   DocumentSink ds(sink, *doc, df, bytes.size());
   auto src = StringSource(doc->text, path);
   if (Status st = s.ctx.Scan(*src, filter, ds); !st.ok()) error(path + ": " + st.message());
+  for (const std::string& n : doc->notes) sink.OnNote("", n);  // scanned PDF pages without --ocr
   if (!doc->incomplete.empty()) error(path + ": partly scanned: " + doc->incomplete);
 }
 

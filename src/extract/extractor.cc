@@ -268,13 +268,21 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
         if (static_cast<unsigned char>(c) < 32) c = ' ';
       return Error(ErrorCode::kLimit, fmt + ": " + msg);
     }
-    if (tag != 'S' && tag != 'W' && tag != 'F' && !(tag == 'I' && lim.ocr)) break;
+    if (tag != 'S' && tag != 'W' && tag != 'N' && tag != 'F' && !(tag == 'I' && lim.ocr)) break;
     unsigned long a = 0, b = 0;
     if (std::sscanf(std::string(out.substr(i + 1, nl - i - 1)).c_str(), "%lu %lu", &a, &b) != 2) break;
     if (nl + 1 + a + b > out.size()) break;
     std::string_view loc = out.substr(nl + 1, a), text = out.substr(nl + 1 + a, b);
     if (tag == 'I' || tag == 'F') {
       images.push_back({std::string(loc), text, tag == 'F'});
+      i = nl + 1 + a + b;
+      continue;
+    }
+    if (tag == 'N') {  // scanned pages while OCR is off: a note, not an error
+      std::string msg(text.substr(0, 200));
+      for (char& c : msg)
+        if (static_cast<unsigned char>(c) < 32) c = ' ';
+      doc.notes.push_back(fmt + ":" + msg + " " + std::string(kImageNotReadNote));
       i = nl + 1 + a + b;
       continue;
     }
@@ -447,6 +455,7 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
         continue;
       }
       if (!r->incomplete.empty() && doc.incomplete.empty()) doc.incomplete = fmt + ": " + img.loc + ": " + r->incomplete;
+      for (const std::string& n : r->notes) doc.notes.push_back(fmt + ":" + img.loc + " " + n);
       for (const auto& seg : r->segments)
         if (Status st = AppendSegment(doc, std::string_view(r->text).substr(seg.start, seg.end - seg.start),
                                       img.loc + " " + seg.loc, lim, fmt);

@@ -82,6 +82,11 @@ struct Extracted {
   // text is still scanned, and the document is reported as partly scanned
   // (an error: exit 2, the milter's on_error). No document content.
   std::string incomplete;
+  // Notes that are not errors, each ending in kImageNotReadNote: PDF pages
+  // without a text layer (scans) while OCR is off, e.g. "pdf:page 3 not
+  // read: text in images is read only with --ocr". The pages' little text
+  // is still scanned. No document content (page numbers only).
+  std::vector<std::string> notes;
   // The location of a text offset ("" if none).
   std::string Location(uint64_t offset) const;
 };

@@ -8,6 +8,9 @@
 //   "F<loclen> <len>\n<loc><bytes>"      a PDF inside the document, for the PDF helper
 //   "W0 <len>\n<message>"                 something left unread (the rest is read:
 //                                        the document is partly scanned)
+//   "N0 <len>\n<pages>"                   a note: PDF pages without a text layer
+//                                        left unread because OCR is off ("page 3",
+//                                        "pages 2, 5"; never document text)
 //   "D\n"                                done
 //   "E<len>\n<message>"                  error (exit status 3).
 // Test hook NORDPII_EXTRACT_TEST_CRASH: "1" aborts after the input is read,

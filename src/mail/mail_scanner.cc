@@ -511,6 +511,10 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     notes.push_back("part " + u.part + ": attachment partly scanned: " + u.doc->incomplete);
     incomplete = true;
   }
+  // Scanned PDF pages while OCR is off (after the note above: the first note
+  // added is the reason the message is incomplete).
+  for (const std::string& n : u.doc->notes)  // scanned PDF pages while OCR is off
+    notes.push_back("part " + u.part + ": attachment " + n);
   decoded_total += bytes.size() + u.doc->text.size();
   u.text = u.doc->text;
   u.maps.clear();

@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   const bool ocr = argc > 9 && std::strcmp(argv[9], "1") == 0;
   const int max_ocr_pages = argc > 10 ? std::atoi(argv[10]) : 0;
   int ocr_pages = 0;
+  std::vector<int> unread;  // scanned pages while OCR is off (the "N" note)
   const std::string input = nordpii::helper::ReadInput();
   std::vector<char> data(input.begin(), input.end());
   Warm();
@@ -178,7 +179,16 @@ int main(int argc, char** argv) {
       nordpii::helper::Put('I', loc, pgm);
       continue;
     }
+    if (!ocr && Sparse(text)) unread.push_back(i + 1);
     emit(loc, text);
+  }
+  // Pages without a text layer while OCR is off: one note naming them (page
+  // numbers only, never document text); nordpii adds why (kImageNotReadNote).
+  if (!unread.empty()) {
+    std::string pages = unread.size() == 1 ? "page " : "pages ";
+    for (size_t k = 0; k < unread.size() && k < 10; ++k) pages += (k ? ", " : "") + std::to_string(unread[k]);
+    if (unread.size() > 10) pages += " and " + std::to_string(unread.size() - 10) + " more";
+    nordpii::helper::Put('N', "", pages);
   }
   nordpii::helper::Done();
   return 0;
