@@ -573,9 +573,10 @@ void Xlsx(const std::string& data) {
   std::string sst_part = "xl/sharedStrings.xml";
   std::set<std::string> targets, sheet_targets;
   for (auto& [id, type] : rels.type) {
-    auto ends = [&](const char* suf) {
+    const std::string& t = type;  // clang 14 cannot capture a structured binding
+    auto ends = [&t](const char* suf) {
       size_t k = std::strlen(suf);
-      return type.size() >= k && type.compare(type.size() - k, k, suf) == 0;
+      return t.size() >= k && t.compare(t.size() - k, k, suf) == 0;
     };
     if (ends("/worksheet")) targets.insert(XlPart(rels.target[id])), sheet_targets.insert(XlPart(rels.target[id]));
     else if (ends("/sharedStrings")) targets.insert(sst_part = XlPart(rels.target[id]));

@@ -770,7 +770,9 @@ struct LocatingSink : StreamSink {
     if (stream) {  // offsets are in the string's decoded bytes
       const auto& seg = x->segments[stream_seg];
       Located l{stream_seg, static_cast<uint32_t>(found.start),
-                {seg.raw_begin + stream->Start(found.start), seg.raw_begin + stream->End(found.end)}, &found, raw};
+                {static_cast<uint32_t>(seg.raw_begin + stream->Start(found.start)),
+                 static_cast<uint32_t>(seg.raw_begin + stream->End(found.end))},
+                &found, raw};
       if (mirrors && !Flush(stream_seg)) return false;
       return (*emit)(l);
     }
