@@ -51,7 +51,7 @@ fi
 if [ "$WHICH" = all ] || [ "$WHICH" = pdf ]; then
   # poppler itself can take over 10 s on one input under ASan; in nordpii the
   # PDF helper is stopped after 60 s (an error, never a pass): the same bound here.
-  UNIT_TIMEOUT=60 MAX_LEN=16384 run nordpii_pdf_fuzzer build-fuzz/pdf-corpus tests/fuzz/pdf_seeds
+  UNIT_TIMEOUT=60 MAX_LEN=16384 run nordpii_pdf_fuzzer build-fuzz/pdf-corpus tests/fuzz/pdf_seeds tests/fuzz/pdf_crashes
 fi
 if [ "$WHICH" = all ] || [ "$WHICH" = ocr ]; then
   MAX_LEN=16384 run nordpii_ocr_fuzzer build-fuzz/ocr-corpus tests/fuzz/ocr_seeds

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the PDF helper's parsing (nordpii-extract-pdf), in
-// process: poppler-cpp opens the document and reads its information,
+// process: qpdf takes off annotations poppler would draw without an
+// appearance stream (WithoutGeneratedAppearances), poppler-cpp opens the document and reads its information,
 // embedded files and the text of up to 20 pages, then qpdf reads its forms,
 // XFA, annotations, bookmarks and XMP (pdf_structure.h) with small limits;
 // any input is read or refused — never a crash, leak or an unbounded
@@ -28,7 +29,9 @@ void Quiet(const std::string&, void*) {}
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   poppler::set_debug_error_function(Quiet, nullptr);
   const std::string input(reinterpret_cast<const char*>(d), n);
-  std::vector<char> data(input.begin(), input.end());
+  std::string drawn;  // as the helper: poppler never generates an appearance
+  const bool rewritten = nordpii::pdf::WithoutGeneratedAppearances(input, &drawn);
+  std::vector<char> data = rewritten ? std::vector<char>(drawn.begin(), drawn.end()) : std::vector<char>(input.begin(), input.end());
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())));
   if (doc && !doc->is_locked()) {
     for (const std::string& k : doc->info_keys()) (void)doc->info_key(k).to_utf8();

@@ -37,6 +37,16 @@ std::string ReadStructure(const std::string& pdf, size_t max_stream, size_t max_
 // false for XML that is malformed or too deep.
 bool XmlText(const std::string& xml, std::string* out);
 
+// `pdf` for poppler's page text: every annotation without a normal
+// appearance stream (/AP /N) is taken off its page, and AcroForm
+// /NeedAppearances is dropped, so poppler draws only appearance streams the
+// document has and never builds one itself (its generated appearances are
+// where a 1.6 KB fuzzed FreeText annotation made it loop for minutes). The
+// text of those annotations and field values is read by ReadStructure.
+// Returns false (and leaves *out alone) when nothing needs removing or qpdf
+// cannot rewrite the document: the caller then hands poppler `pdf` as it is.
+bool WithoutGeneratedAppearances(const std::string& pdf, std::string* out);
+
 }  // namespace nordpii::pdf
 
 #endif  // NORDPII_EXTRACT_PDF_PDF_STRUCTURE_H_
