@@ -30,9 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   poppler::set_debug_error_function(Quiet, nullptr);
   const std::string input(reinterpret_cast<const char*>(d), n);
   std::string drawn;  // as the helper: poppler never generates an appearance
-  const bool rewritten = nordpii::pdf::WithoutGeneratedAppearances(input, &drawn);
-  std::vector<char> data = rewritten ? std::vector<char>(drawn.begin(), drawn.end()) : std::vector<char>(input.begin(), input.end());
-  std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())));
+  const bool readable = nordpii::pdf::WithoutGeneratedAppearances(input, &drawn).empty();
+  std::vector<char> data(drawn.begin(), drawn.end());
+  std::unique_ptr<poppler::document> doc(
+      readable ? poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())) : nullptr);
   if (doc && !doc->is_locked()) {
     for (const std::string& k : doc->info_keys()) (void)doc->info_key(k).to_utf8();
     if (doc->has_embedded_files())

@@ -121,8 +121,10 @@ int main(int argc, char** argv) {
   if (!nordpii::sandbox::Enter()) Fail("cannot enter the seccomp sandbox (NORDPII_EXTRACT_NO_SECCOMP=1 skips it)");
   if (std::getenv("NORDPII_EXTRACT_TEST_SANDBOX")) nordpii::helper::Put('S', "sandbox", nordpii::sandbox::Probe());
   poppler::set_debug_error_function(Quiet, nullptr);
-  std::string drawn;  // poppler never generates an appearance (pdf_structure.h)
-  if (nordpii::pdf::WithoutGeneratedAppearances(input, &drawn)) data.assign(drawn.begin(), drawn.end());
+  std::string drawn;  // qpdf's copy: poppler never generates an appearance (pdf_structure.h)
+  const std::string refused = nordpii::pdf::WithoutGeneratedAppearances(input, &drawn);
+  if (!refused.empty()) Fail(refused);
+  data.assign(drawn.begin(), drawn.end());
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())));
   if (!doc) Fail("damaged or encrypted PDF (cannot be opened)");
   if (doc->is_locked()) Fail("encrypted PDF");

@@ -388,46 +388,40 @@ std::string ReadStructure(const std::string& pdf, size_t max_stream, size_t max_
   return reader.missed();
 }
 
-bool WithoutGeneratedAppearances(const std::string& pdf, std::string* out) {
+std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out) {
   try {
     QPDF q;
     q.setSuppressWarnings(true);
     q.processMemoryFile("document", pdf.data(), pdf.size());
-    bool changed = false;
     QPDFObjectHandle root = q.getRoot();
     QPDFObjectHandle acro = root.isDictionary() ? root.getKey("/AcroForm") : QPDFObjectHandle::newNull();
-    if (acro.isDictionary() && acro.hasKey("/NeedAppearances")) {
-      acro.removeKey("/NeedAppearances");
-      changed = true;
-    }
+    if (acro.isDictionary()) acro.removeKey("/NeedAppearances");
     for (QPDFObjectHandle page : q.getAllPages()) {
       QPDFObjectHandle annots = page.getKey("/Annots");
       if (annots.isNull()) continue;
       if (!annots.isArray()) {
         page.removeKey("/Annots");
-        changed = true;
         continue;
       }
       std::vector<QPDFObjectHandle> keep;
       for (QPDFObjectHandle a : annots.getArrayAsVector()) {
         QPDFObjectHandle ap = a.isDictionary() ? a.getKey("/AP") : QPDFObjectHandle::newNull();
         QPDFObjectHandle n = ap.isDictionary() ? ap.getKey("/N") : QPDFObjectHandle::newNull();
-        if (n.isStream() || n.isDictionary())
-          keep.push_back(a);
-        else
-          changed = true;
+        if (n.isStream() || n.isDictionary()) keep.push_back(a);
       }
       if (keep.size() != static_cast<size_t>(annots.getArrayNItems())) page.replaceKey("/Annots", QPDFObjectHandle::newArray(keep));
     }
-    if (!changed) return false;
     QPDFWriter w(q);
     w.setOutputMemory();
     w.write();
     std::shared_ptr<Buffer> b = w.getBufferSharedPointer();
     out->assign(reinterpret_cast<const char*>(b->getBuffer()), b->getSize());
-    return true;
+    return "";
+  } catch (const QPDFExc& e) {
+    if (e.getErrorCode() == qpdf_e_password) return "encrypted PDF";
+    return "damaged PDF (its object structure cannot be recovered)";
   } catch (const std::exception&) {
-    return false;
+    return "damaged PDF (its object structure cannot be recovered)";
   }
 }
 

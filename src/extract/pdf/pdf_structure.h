@@ -37,15 +37,17 @@ std::string ReadStructure(const std::string& pdf, size_t max_stream, size_t max_
 // false for XML that is malformed or too deep.
 bool XmlText(const std::string& xml, std::string* out);
 
-// `pdf` for poppler's page text: every annotation without a normal
-// appearance stream (/AP /N) is taken off its page, and AcroForm
-// /NeedAppearances is dropped, so poppler draws only appearance streams the
-// document has and never builds one itself (its generated appearances are
-// where a 1.6 KB fuzzed FreeText annotation made it loop for minutes). The
-// text of those annotations and field values is read by ReadStructure.
-// Returns false (and leaves *out alone) when nothing needs removing or qpdf
-// cannot rewrite the document: the caller then hands poppler `pdf` as it is.
-bool WithoutGeneratedAppearances(const std::string& pdf, std::string* out);
+// `pdf` as qpdf reads it, for poppler's page text: every annotation
+// without a normal appearance stream (/AP /N) is taken off its page and
+// AcroForm /NeedAppearances is dropped, so poppler draws only appearance
+// streams the document has and never builds one itself (its generated
+// appearances are where 1.6 KB fuzzed FreeText annotations made it loop for
+// minutes); the text of those annotations and of field values is read by
+// ReadStructure. poppler always gets this copy, never the input, so it sees
+// only what qpdf recovered. Returns "" on success, else why the PDF cannot
+// be read ("encrypted PDF", or damage qpdf cannot recover): the helper then
+// refuses the PDF (an error for the attachment, never a pass).
+std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out);
 
 }  // namespace nordpii::pdf
 
