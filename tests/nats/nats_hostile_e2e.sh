@@ -18,22 +18,7 @@
 set -u
 N=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-command -v nats-server >/dev/null || { echo "SKIP: nats-server not installed (scripts/install-deps.sh --test)"; exit 77; }
-T=$(mktemp -d /tmp/nordpii-natshostile.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 15 "$f"; }; done
-  exit 1
-}
-freeport() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+. "$(dirname "$0")/lib.sh" nordpii-natshostile
 # A raw NATS publish with a Nats-Msg-Id (what any client allowed to publish
 # to the work subject can send).
 pub() {

@@ -21,23 +21,13 @@
 set -u
 N=$(realpath "$1")
 PROD=$(realpath "${2:-$1}")
-command -v nats-server >/dev/null || { echo "SKIP: nats-server not installed (scripts/install-deps.sh --test)"; exit 77; }
-T=$(mktemp -d /tmp/nordpii-natsreview2.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh" nordpii-natsreview2
 FAILED=()
-fail() {
+fail() {  # every case runs and reports (instead of lib.sh's exit)
   echo "FAIL: $*"
   FAILED+=("$1")
 }
 logs() { for f in "$@"; do [ -f "$f" ] && { echo "== $f"; tail -n 8 "$f"; }; done; }
-freeport() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 export NORDPII_KEY=nats-review2-test-key
 cd "$T"
 if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then

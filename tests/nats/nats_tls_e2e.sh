@@ -14,23 +14,8 @@
 # Exit 77 (skipped) without nats-server, openssl or a nordpii built with libnats.
 set -u
 N=$(realpath "$1"); SAMPLES=$(realpath "$2"); HERE=$(dirname "$(realpath "$0")")
-command -v nats-server >/dev/null || { echo "SKIP: nats-server not installed (scripts/install-deps.sh --test)"; exit 77; }
+. "$(dirname "$0")/lib.sh" nordpii-nats-tls
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
-T=$(mktemp -d /tmp/nordpii-nats-tls.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$T"/*.log; do echo "== $f"; tail -n 15 "$f"; done
-  exit 1
-}
-freeport() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 export NORDPII_KEY=nats-tls-test-key
 cd "$T"
 if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then
