@@ -8,6 +8,10 @@ images is read only with --ocr`), counted in the batch summary's
 A PDF page without a text layer (a scan: under 200 non-blank characters of
 text) gets the same kind of note, one per document naming the pages
 (`pdf:page 2 not read: …`), as a file, as a mail attachment and in batch.
+The milter (a real `nordpii milter` over the milter protocol) says which
+parts were not read — `not_read=2:image` in its log line, `not-read=2:pdf`
+in a verdict header it adds (flag), and with `limits.not_read = "header"` in
+one added to a message it accepts otherwise; never a file name or MIME type.
 
 usage: no_ocr_note_test.py NORDPII"""
 import base64
@@ -17,7 +21,9 @@ import subprocess
 import sys
 import tempfile
 import zlib
+import socket
 import struct
+import time
 
 NORDPII = sys.argv[1]
 NOTE = "not read: text in images is read only with --ocr"
@@ -73,6 +79,65 @@ def scanned_pdf(path):
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
     with open(path, "wb") as f:
         f.write(bytes(out))
+
+
+def milter_checks(d, mails):
+    """mails: {name: (path, want not-read entry)}."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import attach_test as t
+    for mode in ("log", "header"):
+        pol = os.path.join(d, "policy-%s.toml" % mode)
+        with open(pol, "w") as f:
+            f.write('[limits]\nnot_read = "%s"\n[[rule]]\nname = "ids"\ncategories = ["national-id"]\n'
+                    'action = "flag"\n' % mode)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        log = os.path.join(d, "milter-%s.log" % mode)
+        env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
+        with open(log, "w") as lf:
+            proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
+                                    stdout=subprocess.DEVNULL, stderr=lf, env=env)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            headers = {}
+            for name, (path, want) in mails.items():
+                r = t.milter_message(port, open(path, "rb").read())
+                hs = [dd for c, dd in r if c == b"h"]
+                headers[name] = b"".join(hs).decode("utf-8", "replace")
+                final = r[-1][0]
+                if name == "flagged":  # an id in the text, an image attachment: flag names the image
+                    check(final == b"c" and ("; not-read=%s;" % want) in headers[name].rstrip("\0") + ";" and
+                          headers[name].startswith("X-Nordpii-Verdict\0 flag;"),
+                          "milter (%s): a flagged message's verdict header says not-read=%s (%r)" %
+                          (mode, want, headers[name][:160]))
+                elif mode == "header":
+                    check(final == b"c" and headers[name].startswith("X-Nordpii-Verdict\0 accept;") and
+                          headers[name].rstrip("\0").endswith("; not-read=%s" % want),
+                          "milter (not_read = header): accepted %s gets a verdict header not-read=%s (%r)" %
+                          (name, want, headers[name][:160]))
+                else:
+                    check(final == b"c" and headers[name] == "",
+                          "milter (not_read = log): accepted %s unchanged, no header (%r)" % (name, headers[name][:120]))
+            r = t.milter_message(port, open(mails["image"][0], "rb").read().replace(b"image/png", b"text/plain", 1))
+            check(not any(c == b"h" for c, _d in r), "milter (%s): a message read whole gets no not-read" % mode)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        text = open(log, encoding="utf-8", errors="replace").read()
+        lines = [l for l in text.splitlines() if "nordpii milter: queue=" in l]
+        for name, (_p, want) in mails.items():
+            check(any(("not_read=" + want) in l for l in lines),
+                  "milter log (%s) names the part not read: not_read=%s" % (mode, want))
+        check(len(lines) == len(mails) + 1 and sum("not_read=" in l for l in lines) == len(mails),
+              "milter log (%s): one line per message, not_read only where something was not read" % mode)
+        check("skann" not in text and "image/png" not in text and "skann" not in "".join(headers.values()),
+              "milter (%s): no file name or MIME type in the log or the headers" % mode)
 
 
 def run(args):
@@ -132,6 +197,12 @@ def main():
     check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 2,
           "batch summary counts the PDF file and the PDF attachment (exit %d): %s"
           % (rc, summary.get("attachments_not_scanned")))
+    # The milter: which parts it did not read, in its log and verdict header.
+    flagged = os.path.join(d, "flagged.eml")
+    with open(flagged, "w") as f:
+        f.write(open(eml).read().replace("Se bilde.", "Fødselsnummer 15108695088, se bilde."))
+    milter_checks(d, {"image": (eml, "2:image"), "pdf": (os.path.join(pdfs, "pdf.eml"), "2:pdf"),
+                      "flagged": (flagged, "2:image")})
     if failures:
         print("%d failure(s)" % len(failures))
         sys.exit(1)
