@@ -7,7 +7,9 @@ images is read only with --ocr`), counted in the batch summary's
 `attachments_not_scanned` as "image (no --ocr)". Exit status unchanged (0).
 A PDF page without a text layer (a scan: under 200 non-blank characters of
 text) gets the same kind of note, one per document naming the pages
-(`pdf:page 2 not read: …`), as a file, as a mail attachment and in batch.
+(`pdf:page 2 not read: …`), as a file, as a mail attachment and in batch —
+only if the page has an image (an image XObject or an inline image): a
+one-line letter or a blank page gets no note.
 The milter (a real `nordpii milter` over the milter protocol) says which
 parts were not read — `not_read=2:image` in its log line, `not-read=2:pdf`
 in a verdict header it adds (flag), and with `limits.not_read = "header"` in
@@ -140,6 +142,59 @@ def milter_checks(d, mails):
               "milter (%s): no file name or MIME type in the log or the headers" % mode)
 
 
+def simple_pdf(path, pages):
+    """pages: content streams (bytes), each page with Helvetica as /F1 and
+    the 64x64 grey image as /Im0 in its resources only if it uses it."""
+    w = h = 64
+    img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
+    n = len(pages)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (5 + 2 * i) for i in range(n)), n),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+            b"/Length %d >>\nstream\n" % (w, h, len(img)) + img + b"\nendstream"]
+    for c in pages:
+        res = b"/Font << /F1 3 0 R >>" + (b" /XObject << /Im0 4 0 R >>" if b"/Im0" in c else b"")
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources << %s >> >>"
+                    % (len(objs) + 2, res))
+        objs.append(b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
+    with open(path, "wb") as f:
+        f.write(bytes(out))
+
+
+def short_pdfs(d):
+    """Pages with little text: only those with an image are scans (a note);
+    a one-line letter, a blank page and a page with a few words are not."""
+    letter = b"BT /F1 11 Tf 50 780 Td (Hei, takk for sist. Hilsen Kari) Tj ET"
+    scan = b"q 400 0 0 400 100 300 cm /Im0 Do Q BT /F1 8 Tf 30 15 Td (Side 2) Tj ET"
+    inline = (b"q 400 0 0 400 100 300 cm BI /W 8 /H 8 /CS /G /BPC 8 ID " + bytes(range(64)) + b" EI Q")
+    cases = {
+        "letter.pdf": ([letter], []),
+        "blank.pdf": ([b"", letter], []),
+        "scan.pdf": ([letter, scan], [2]),
+        "inline.pdf": ([inline, letter], [1]),
+    }
+    for name, (pages, want) in cases.items():
+        p = os.path.join(d, name)
+        simple_pdf(p, pages)
+        rc, out, err = run(["scan", "--format", "jsonl", p])
+        notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+        expect = ["pdf:%s %s" % ("page %d" % want[0] if len(want) == 1 else "pages " + ", ".join(map(str, want)), NOTE)] \
+            if want else []
+        check(rc == 0 and notes == expect, "%s: a note only for pages with little text and an image, %s (exit %d, %s)"
+              % (name, want or "none", rc, notes))
+
+
 def run(args):
     p = subprocess.run([NORDPII] + args, capture_output=True, timeout=60)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
@@ -197,6 +252,7 @@ def main():
     check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 2,
           "batch summary counts the PDF file and the PDF attachment (exit %d): %s"
           % (rc, summary.get("attachments_not_scanned")))
+    short_pdfs(pdfs)
     # The milter: which parts it did not read, in its log and verdict header.
     flagged = os.path.join(d, "flagged.eml")
     with open(flagged, "w") as f:
