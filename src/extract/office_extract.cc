@@ -59,6 +59,7 @@ thread_local const ImageFn* g_images = nullptr;
 thread_local const WarnFn* g_warn = nullptr;
 thread_local const ImageFn* g_files = nullptr;
 thread_local int g_max_images = 10, g_image_count = 0;
+thread_local size_t g_unread_pictures = 0;  // raster pictures skipped while OCR is off
 
 [[noreturn]] void Fail(const std::string& msg) { throw Failure(msg); }
 
@@ -828,6 +829,10 @@ void OtherParts(const std::string& data, bool odf) {
   };
   auto wanted = [&](const std::string& n) {
     if (media(n) && (vector_pic(n) || (g_images && raster(n)))) return true;
+    if (media(n) && !g_images && raster(n)) {  // not read: counted for the caller's note
+      ++g_unread_pictures;
+      return false;
+    }
     if (!odf && embedded(n)) return true;
     if (main_part(n) || n == "[Content_Types].xml") return false;
     return lower_ends(n, ".xml") || lower_ends(n, ".rels") || text_part(n);
@@ -1619,7 +1624,8 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
 }  // namespace
 
 void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg,
-             const ImageFn* images, const WarnFn* warn, const ImageFn* files) {
+             const ImageFn* images, const WarnFn* warn, const ImageFn* files, const WarnFn* note) {
+  g_unread_pictures = 0;
   g_images = images;
   g_warn = warn;
   g_files = files;
@@ -1635,6 +1641,8 @@ void Extract(const std::string& fmt, const std::string& data, const Limits& lim,
   g_embed_depth = 0;
   xmlInitParser();
   ExtractFormat(fmt, data);
+  if (note && g_unread_pictures)
+    (*note)(std::to_string(g_unread_pictures) + (g_unread_pictures == 1 ? " picture" : " pictures"));
 }
 
 }  // namespace nordpii::office

@@ -9,7 +9,8 @@ A PDF page without a text layer (a scan: under 200 non-blank characters of
 text) gets the same kind of note, one per document naming the pages
 (`pdf:page 2 not read: …`), as a file, as a mail attachment and in batch —
 only if the page has an image (an image XObject or an inline image): a
-one-line letter or a blank page gets no note.
+one-line letter or a blank page gets no note. Raster pictures inside an
+OOXML/ODF document: one note with their number (`docx:2 pictures not read: …`).
 The milter (a real `nordpii milter` over the milter protocol) says which
 parts were not read — `not_read=2:image` in its log line, `not-read=2:pdf`
 in a verdict header it adds (flag), and with `limits.not_read = "header"` in
@@ -138,7 +139,7 @@ def milter_checks(d, mails):
                   "milter log (%s) names the part not read: not_read=%s" % (mode, want))
         check(len(lines) == len(mails) + 1 and sum("not_read=" in l for l in lines) == len(mails),
               "milter log (%s): one line per message, not_read only where something was not read" % mode)
-        check("skann" not in text and "image/png" not in text and "skann" not in "".join(headers.values()),
+        check("skann" not in text and "skjema" not in text and "image/png" not in text and "skann" not in "".join(headers.values()),
               "milter (%s): no file name or MIME type in the log or the headers" % mode)
 
 
@@ -253,12 +254,51 @@ def main():
           "batch summary counts the PDF file and the PDF attachment (exit %d): %s"
           % (rc, summary.get("attachments_not_scanned")))
     short_pdfs(pdfs)
+    # Raster pictures inside a document (a scanned form pasted into Word):
+    # one note per document with their number, no names.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gen_docs as g
+    import zipfile
+    pics = os.path.join(d, "pics")
+    os.makedirs(pics)
+    docx = os.path.join(pics, "skjema.docx")
+    g.docx(docx, ["Skjema vedlagt."])
+    with zipfile.ZipFile(docx, "a") as z:
+        z.writestr("word/media/image1.png", open(img, "rb").read())
+        z.writestr("word/media/image2.png", open(img, "rb").read())
+        z.writestr("word/media/image3.emf", b"\x01\0\0\0" + b"\0" * 60)  # vector: read by its text
+    rc, out, err = run(["scan", "--format", "jsonl", docx])
+    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    check(rc == 0 and notes == ["docx:2 pictures " + NOTE],
+          "docx with 2 raster pictures without --ocr: one note with their number (exit %d, %s)" % (rc, notes))
+    odt = os.path.join(pics, "brev.odt")
+    g.odt(odt, ["Brev."])
+    with zipfile.ZipFile(odt, "a") as z:
+        z.writestr("Pictures/1000.png", open(img, "rb").read())
+    deml = os.path.join(pics, "docx.eml")
+    with open(deml, "w") as f:
+        f.write("From: a@example.no\nTo: b@example.no\nSubject: skjema\nMIME-Version: 1.0\n"
+                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe vedlegg.\n--B\n"
+                "Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document; "
+                "name=\"skjema.docx\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
+                % base64.encodebytes(open(docx, "rb").read()).decode())
+    rc, out, err = run(["scan", "--format", "jsonl", deml])
+    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    check(rc == 0 and notes == ["part 2: attachment docx:2 pictures " + NOTE],
+          "docx attachment with pictures without --ocr: a note naming the part (exit %d, %s)" % (rc, notes))
+    rep = os.path.join(d, "rep-pics")
+    rc, out, err = run(["batch", "--report", rep, pics])
+    summary = json.load(open(os.path.join(rep, "summary.json")))
+    check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 3,
+          "batch summary counts the docx, the odt and the docx attachment (exit %d): %s"
+          % (rc, summary.get("attachments_not_scanned")))
+
     # The milter: which parts it did not read, in its log and verdict header.
     flagged = os.path.join(d, "flagged.eml")
     with open(flagged, "w") as f:
         f.write(open(eml).read().replace("Se bilde.", "Fødselsnummer 15108695088, se bilde."))
     milter_checks(d, {"image": (eml, "2:image"), "pdf": (os.path.join(pdfs, "pdf.eml"), "2:pdf"),
-                      "flagged": (flagged, "2:image")})
+                      "docx": (deml, "2:docx"), "flagged": (flagged, "2:image")})
     if failures:
         print("%d failure(s)" % len(failures))
         sys.exit(1)
