@@ -7,7 +7,8 @@ samples (zip bomb, billion laughs, deep XML, truncated and encrypted PDF, an
 extractor that crashes) are errors for that document, never a crash; redact
 replaces a document attachment with findings by a notice.
 
-usage: attach_test.py NORDPII [--keep DIR]"""
+usage: attach_test.py NORDPII [--keep DIR] [--matrix-only]
+(--matrix-only: only the type x format recall matrix, as files and in mail)"""
 import base64
 import json
 import os
