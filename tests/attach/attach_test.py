@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Attachment suite (issue 16): generated documents of every format with
 planted synthetic identifiers, scanned as files in a directory, inside a zip
-archive and as mail attachments; recall per format (gate 0.98); hostile
+archive and as mail attachments; recall per format and, for every identifier
+type nordpii reports, per (type, format) cell (gate 0.98 each); hostile
 samples (zip bomb, billion laughs, deep XML, truncated and encrypted PDF, an
 extractor that crashes) are errors for that document, never a crash; redact
 replaces a document attachment with findings by a notice.
