@@ -59,6 +59,7 @@ thread_local const ImageFn* g_images = nullptr;
 thread_local const WarnFn* g_warn = nullptr;
 thread_local const ImageFn* g_files = nullptr;
 thread_local int g_max_images = 10, g_image_count = 0;
+thread_local size_t g_unread_pictures = 0;  // raster pictures skipped while OCR is off
 
 [[noreturn]] void Fail(const std::string& msg) { throw Failure(msg); }
 
@@ -247,12 +248,28 @@ bool IdLabel(std::string h) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   if (h == "id" || h == "kt" || h == "kt." || h == "id nr" || h == "id-nr" || h == "idnr" || h == "id nr.") return true;
   static const char* const kWords[] = {"person", "fødsel", "fodsel", "födelse", "fnr", "pnr", "cpr", "hetu",
-                                       "henkilö", "henkilo", "kennitala", "kennitölu", "ssn", "d-nummer", "id-nummer",
+                                       "henkilö", "henkilo", "kennitala", "kennitölu", "ssn", "d-nummer", "h-nummer",
+                                       "d-nr", "h-nr", "id-nummer",
                                        "identitet", "identity", "social security", "syntym", "samordning", "sotu",
                                        "sosiaaliturva"};
   for (const char* w : kWords)
     if (h.find(w) != std::string::npos) return true;
   return false;
+}
+
+// What joins two adjacent cells of a text table row (docx, odt, odp): a
+// space, but a hyphen between a date part (6 digits) and a 4-character
+// serial of 3 digits and a digit or letter ("131052 | 308T", "251078 |
+// 1837"): "131052 308T" is no HETU form (its sign is a separator that names
+// the century), "131052-308T" is one — as a spreadsheet row's split cells
+// are joined (Sheet::Cell); for SE/DK/IS ids the hyphen is their usual form.
+// The validators decide. 5-digit serials need nothing ("151086 95088").
+const char* CellSep(const std::string& prev, const std::string& cell) {
+  const bool date = prev.size() >= 6 && prev.find_first_not_of("0123456789", prev.size() - 6) == std::string::npos &&
+                    (prev.size() == 6 || prev[prev.size() - 7] == ' ');
+  const bool serial = cell.size() >= 4 && cell.find_first_not_of("0123456789") >= 3 &&
+                      std::isalnum(static_cast<unsigned char>(cell[3])) && (cell.size() == 4 || cell[4] == ' ');
+  return date && serial ? "-" : " ";
 }
 
 // A numeric cell as digits: "1.018012345E10" / "1018012345.0" -> "1018012345"
@@ -812,6 +829,10 @@ void OtherParts(const std::string& data, bool odf) {
   };
   auto wanted = [&](const std::string& n) {
     if (media(n) && (vector_pic(n) || (g_images && raster(n)))) return true;
+    if (media(n) && !g_images && raster(n)) {  // not read: counted for the caller's note
+      ++g_unread_pictures;
+      return false;
+    }
     if (!odf && embedded(n)) return true;
     if (main_part(n) || n == "[Content_Types].xml") return false;
     return lower_ends(n, ".xml") || lower_ends(n, ".rels") || text_part(n);
@@ -940,7 +961,7 @@ struct Docx : Xml {
         Seg(prefix + "p" + std::to_string(++paras), text);
       }
     } else if (n == "tc" && tbl == 1) {
-      if (!row.empty() && !cell.empty()) row += ' ';
+      if (!row.empty() && !cell.empty()) row += CellSep(row, cell);
       row += cell;
     } else if (n == "tr" && tbl == 1) {
       Seg(prefix + "table" + std::to_string(tables) + " row" + std::to_string(rows), row);
@@ -1101,7 +1122,7 @@ struct Odf : Xml {
           sheet.Cell(row_idx, col, cell_number && !cell_value.empty() ? cell_value : cell, cell_number,
                      cell_number ? ShownLeadingZeros(cell, cell_value) : std::string());
       } else {
-        if (!row.empty() && !cell.empty()) row += ' ';
+        if (!row.empty() && !cell.empty()) row += CellSep(row, cell);
         row += cell;
       }
       col += col_repeat;
@@ -1603,7 +1624,8 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
 }  // namespace
 
 void Extract(const std::string& fmt, const std::string& data, const Limits& lim, const SegmentFn& seg,
-             const ImageFn* images, const WarnFn* warn, const ImageFn* files) {
+             const ImageFn* images, const WarnFn* warn, const ImageFn* files, const WarnFn* note) {
+  g_unread_pictures = 0;
   g_images = images;
   g_warn = warn;
   g_files = files;
@@ -1619,6 +1641,8 @@ void Extract(const std::string& fmt, const std::string& data, const Limits& lim,
   g_embed_depth = 0;
   xmlInitParser();
   ExtractFormat(fmt, data);
+  if (note && g_unread_pictures)
+    (*note)(std::to_string(g_unread_pictures) + (g_unread_pictures == 1 ? " picture" : " pictures"));
 }
 
 }  // namespace nordpii::office

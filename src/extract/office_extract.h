@@ -46,8 +46,12 @@ using WarnFn = std::function<void(const std::string& message)>;
 // `files` receives a PDF found inside a document or archive (read by the
 // PDF helper, not here); without one such a PDF leaves the document partly
 // scanned (WarnFn).
+// `note` receives, without OCR (no `images`), how many raster pictures were
+// not read ("2 pictures"; no names, no content), once per document: the
+// caller says so as for an image attachment (kImageNotReadNote).
 void Extract(const std::string& fmt, const std::string& data, const Limits& limits, const SegmentFn& seg,
-             const ImageFn* images = nullptr, const WarnFn* warn = nullptr, const ImageFn* files = nullptr);
+             const ImageFn* images = nullptr, const WarnFn* warn = nullptr, const ImageFn* files = nullptr,
+             const WarnFn* note = nullptr);
 
 }  // namespace nordpii::office
 

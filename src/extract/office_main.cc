@@ -31,13 +31,16 @@ int main(int argc, char** argv) {
     nordpii::helper::Put('I', loc, bytes);
   };
   const nordpii::office::WarnFn warn = [](const std::string& msg) { nordpii::helper::Put('W', "", msg); };
+  // Raster pictures not read while OCR is off: a note ("2 pictures"), as a
+  // scanned PDF page gets; nordpii adds why (kImageNotReadNote).
+  const nordpii::office::WarnFn note = [](const std::string& msg) { nordpii::helper::Put('N', "", msg); };
   const nordpii::office::ImageFn files = [](const std::string& loc, const std::string& bytes) {
     nordpii::helper::Put('F', loc, bytes);
   };
   try {
     nordpii::office::Extract(
         argv[1], data, lim, [](const std::string& loc, const std::string& text) { nordpii::helper::Put('S', loc, text); },
-        ocr ? &images : nullptr, &warn, &files);
+        ocr ? &images : nullptr, &warn, &files, ocr ? nullptr : &note);
   } catch (const nordpii::office::Failure& e) {
     Fail(e.what());
   } catch (const std::bad_alloc&) {

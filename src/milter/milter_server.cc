@@ -24,6 +24,7 @@
 
 #include "config/settings.h"
 #include "core/utf8.h"
+#include "extract/extractor.h"
 #include "input/byte_source.h"
 #include "output/identifier_masker.h"
 #include "nordpii_version.h"
@@ -43,18 +44,64 @@ uint32_t Get32(std::string_view d, size_t at) {
 // findings in order, `keep` being the largest min_count of the policy's
 // rules, so Evaluate counts every rule to the same verdict as with all of
 // them, and the reject text lists the types in the order first seen.
+// One entry of the verdict's not-read list for a scan note about content not
+// read because OCR is off (kImageNotReadNote): "2:image" (an image
+// attachment), "3:pdf" (a document's scanned pages; its format). Part ids
+// and the format only: never the note's MIME type, file or member name,
+// which are the sender's bytes ("part 2: image/png attachment not read: …",
+// "part 3: attachment pdf:pages 2, 3 not read: …").
+std::string NotReadEntry(std::string_view note) {
+  std::string part = "?", kind = "image";
+  if (note.substr(0, 5) == "part ") {
+    size_t colon = note.find(':', 5);
+    std::string_view id = note.substr(5, colon == std::string_view::npos ? 0 : colon - 5);
+    if (!id.empty() && id.size() <= 32 && id.find_first_not_of("0123456789.") == std::string_view::npos)
+      part = std::string(id);
+    std::string_view rest = colon == std::string_view::npos ? std::string_view() : note.substr(colon + 1);
+    if (rest.substr(0, 12) == " attachment ") {  // a document's pages or pictures: its format
+      rest.remove_prefix(12);
+      size_t end = rest.find(':');
+      std::string_view fmt = rest.substr(0, end);
+      kind = end != std::string_view::npos && !fmt.empty() && fmt.size() <= 8 &&
+                     fmt.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string_view::npos
+                 ? std::string(fmt)
+                 : "document";
+    }
+  }
+  return part + ":" + kind;
+}
+
 struct Collect : StreamSink {
   explicit Collect(size_t k) : keep(std::max<size_t>(k, 1)) {}
   size_t keep;
   std::vector<Finding> findings;
   std::map<std::string, size_t> by_type, by_class;
   size_t total = 0;
+  std::vector<std::string> not_read;  // NotReadEntry of each note, at most 10
+  size_t not_read_more = 0;           // past those
   bool OnFinding(const Finding& f, std::string_view) override {
     ++total;
     ++by_type[f.type];
     size_t& n = by_class[f.type + '\0' + f.category + '\0' + ConfidenceName(f.confidence)];
     if (n++ < keep) findings.push_back(f);
     return true;
+  }
+  // Scan notes: only those about content not read because OCR is off are
+  // kept (the others are limits and repairs; an error decides on its own).
+  void OnNote(std::string_view, std::string_view text) override {
+    if (text.size() < kImageNotReadNote.size() || text.substr(text.size() - kImageNotReadNote.size()) != kImageNotReadNote)
+      return;
+    std::string e = NotReadEntry(text);
+    if (std::find(not_read.begin(), not_read.end(), e) != not_read.end()) return;
+    if (not_read.size() < 10) not_read.push_back(std::move(e));
+    else ++not_read_more;
+  }
+  // "2:image,3:pdf" (",+N" past 10), "" when everything was read.
+  std::string NotRead() const {
+    std::string s;
+    for (const auto& e : not_read) s += (s.empty() ? "" : ",") + e;
+    if (not_read_more) s += ",+" + std::to_string(not_read_more);
+    return s;
   }
 };
 
@@ -399,6 +446,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     }
   }
   counts = Counts(sink, total);
+  const std::string not_read = sink.NotRead();
   // on_error = "accept" lets through what could not be checked, never what
   // was checked and a rule acts on: a message whose scan stopped part-way
   // (an unreadable attachment, 1001 parts, nesting, the time limit) after
@@ -428,9 +476,15 @@ void MilterSession::EndOfMessage(std::string& out) {
       would = ActionName(v.would);
       verdict += "; monitor=" + would;
     }
+    // Content not read because OCR is off (an image, a scanned PDF page):
+    // in every verdict header, and with limits.not_read = "header" also in
+    // one added to a message that is accepted otherwise.
+    if (!not_read.empty()) verdict += "; not-read=" + not_read;
     switch (v.action) {
       case Action::kNone:
         DropForged(out);
+        if (!not_read.empty() && pol.not_read == Policy::NotRead::kHeader && (actions_ & kActAddHdrs))
+          out += HeaderPacket(kAddHeader, 0, kVerdictHeader, verdict);
         Encode(kContinue, "", out);
         action = "accept";
         break;
@@ -538,6 +592,7 @@ void MilterSession::EndOfMessage(std::string& out) {
                      " findings=" + std::to_string(total) + " types=" + (counts.empty() ? "-" : counts) +
                      " size=" + std::to_string(size_) + " ms=" + std::to_string(ms_taken);
   if (!would.empty()) line += " monitor=" + would;
+  if (!not_read.empty()) line += " not_read=" + not_read;
   if (!error.empty()) {
     // A scan note can quote the sender's bytes (a charset name, a file
     // name): masked like every other text about an input, and its quotes

@@ -315,7 +315,10 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   }
   if (Status s = table("limits", t); !s.ok()) return s;
   if (t) {
-    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize", "ocr"}); !s.ok()) return s;
+    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize", "ocr",
+                                           "not_read"});
+        !s.ok())
+      return s;
     if (const toml::node* n = t->get("ocr")) {
       if (!n->is_boolean()) return c.Bad(*n, "limits.ocr", "expected true or false");
       p.ocr = n->value_or(false);
@@ -328,6 +331,11 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     if (oe == "accept") p.on_error = OnError::kAccept;
     else if (!oe.empty() && oe != "tempfail")
       return c.Bad(*t->get("on_error"), "limits.on_error", "expected \"tempfail\" or \"accept\"");
+    std::string nr;
+    if (Status s = c.String(*t, "limits.", "not_read", nr); !s.ok()) return s;
+    if (nr == "header") p.not_read = Policy::NotRead::kHeader;
+    else if (!nr.empty() && nr != "log")
+      return c.Bad(*t->get("not_read"), "limits.not_read", "expected \"log\" or \"header\"");
     std::string oo;
     if (Status s = c.String(*t, "limits.", "on_oversize", oo); !s.ok()) return s;
     if (oo == "reject") p.on_oversize = OnOversize::kReject;
@@ -754,6 +762,7 @@ std::string Describe(const Policy& p) {
   o += "max_message_bytes = " + std::to_string(p.max_message_bytes) + "\n";
   o += "scan_timeout_ms = " + std::to_string(p.scan_timeout_ms) + "\n";
   o += std::string("ocr = ") + (p.ocr ? "true" : "false") + "\n";
+  o += std::string("not_read = ") + (p.not_read == Policy::NotRead::kHeader ? "\"header\"" : "\"log\"") + "\n";
   o += std::string("on_error = ") + (p.on_error == Policy::OnError::kAccept ? "\"accept\"" : "\"tempfail\"") + "\n";
   o += std::string("on_oversize = ") +
        (p.on_oversize == Policy::OnOversize::kReject     ? "\"reject\""

@@ -113,6 +113,10 @@ struct Policy {
   size_t max_message_bytes = 25u << 20;
   int scan_timeout_ms = 10000;
   bool ocr = false;  // image attachments read with OCR (Tesseract), within scan_timeout_ms
+  // Content not read because OCR is off (an image, a scanned PDF page): always
+  // in the log line and in a verdict header that is added anyway ("log"), or
+  // also in a verdict header added to a message accepted otherwise ("header").
+  enum class NotRead { kLog, kHeader } not_read = NotRead::kLog;
   enum class OnError { kTempfail, kAccept } on_error = OnError::kTempfail;  // accept = with a verdict header
   // Larger than max_message_bytes: on_error (default), or 552 5.3.4 / 452 4.3.4.
   enum class OnOversize { kOnError, kReject, kTempfail } on_oversize = OnOversize::kOnError;

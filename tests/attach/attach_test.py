@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Attachment suite (issue 16): generated documents of every format with
 planted synthetic identifiers, scanned as files in a directory, inside a zip
-archive and as mail attachments; recall per format (gate 0.98); hostile
+archive and as mail attachments; recall per format and, for every identifier
+type nordpii reports, per (type, format) cell (gate 0.98 each); hostile
 samples (zip bomb, billion laughs, deep XML, truncated and encrypted PDF, an
 extractor that crashes) are errors for that document, never a crash; redact
 replaces a document attachment with findings by a notice.
 
-usage: attach_test.py NORDPII [--keep DIR]"""
+usage: attach_test.py NORDPII [--keep DIR] [--matrix-only]
+(--matrix-only: only the type x format recall matrix, as files and in mail)"""
 import base64
 import json
 import os
@@ -114,6 +116,176 @@ def build_suite(d, rng):
                                     ["%s %s" % (l, v) for l, v, _k in pg[5:]]])
         suite[f] = ("pdf", [x[2] for x in pg])
     return suite
+
+
+# ---- every type x every format ---------------------------------------------
+# Per (type, format) cell K planted ids, spread over the format's variants:
+# paragraphs with the value split across runs/spans, table cells, a national
+# id split into a date cell and a serial cell, spreadsheet shared strings
+# (some as rich-text runs), inline strings and number cells (the leading
+# zero lost, some in scientific notation), PDF lines in FlateDecode streams
+# with the value's last digits in a separate TJ glyph run.
+MATRIX_K = 12
+MATRIX_FORMATS = ["docx", "xlsx", "pptx", "odt", "ods", "odp", "pdf"]
+VARIANTS = {
+    "docx": ["para", "table", "split"],
+    "xlsx": ["shared", "inline", "numeric", "split"],
+    "pptx": ["para"],
+    "odt": ["para", "table", "split"],
+    "ods": ["string", "numeric", "split"],
+    "odp": ["para"],
+    "pdf": ["line"],
+}
+
+
+def _numeric_form(value):
+    """A value as a spreadsheet number, or None (letters; a card's 16
+    digits are past a double's 15): the leading zero is lost. (A HETU whose
+    check character is a digit is not one: without its sign it is no HETU.)"""
+    d = g._digits(value)
+    if not d.isdigit() or len(d) > 15:
+        return None
+    return str(int(d))
+
+
+def build_matrix(d, rng):
+    """Writes the matrix documents; returns {file: (fmt, [(type, key)])}."""
+    suite = {}
+    types = [t[0] for t in g.ALL_TYPES]
+    kinds = {t[0]: t[3] for t in g.ALL_TYPES}
+    ids = g.typed_ids(rng, MATRIX_K * len(MATRIX_FORMATS))
+    pool = {t: [x for x in ids if x[0] == t] for t in types}
+    for fmt in MATRIX_FORMATS:
+        by_variant = {v: [] for v in VARIANTS[fmt]}
+        for t in types:
+            mine = [pool[t].pop() for _ in range(MATRIX_K)]
+            ok = [v for v in VARIANTS[fmt]
+                  if not (v == "split" and kinds[t] != "person") and not (v == "numeric")]
+            for i, x in enumerate(mine):
+                v = VARIANTS[fmt][i % len(VARIANTS[fmt])]
+                if (v == "split" and (kinds[t] != "person" or g.split_person(x[2]) is None)) or \
+                        (v == "numeric" and (t == "fi.hetu" or _numeric_form(x[2]) is None)):
+                    v = ok[i % len(ok)]
+                    if v == "split" and g.split_person(x[2]) is None:
+                        v = ok[0]
+                by_variant[v].append(x)
+        rng.shuffle(types)
+        for v, xs in by_variant.items():
+            if not xs:
+                continue
+            base = os.path.join(d, "m-%s-%s" % (v, fmt))
+            f = os.path.basename(base) + "." + fmt
+            path = base + "." + fmt
+            planted = [(x[0], x[3]) for x in xs]
+            if fmt in ("docx", "odt"):
+                if v == "para":
+                    paras = [("Vedlagt ", "%s: %s" % (x[1], x[2][:len(x[2]) // 2]), x[2][len(x[2]) // 2:], " for saken.")
+                             for x in xs]
+                    (g.docx if fmt == "docx" else g.odt)(path, paras)
+                elif v == "table":
+                    (g.docx if fmt == "docx" else g.odt)(path, ["Liste:"], [[x[1], x[2]] for x in xs])
+                else:
+                    (g.docx if fmt == "docx" else g.odt)(path, ["Liste:"],
+                                                         [[x[1]] + list(g.split_person(x[2])) for x in xs])
+            elif fmt in ("pptx", "odp"):
+                paras = [("%s " % x[1], x[2][:len(x[2]) // 2], x[2][len(x[2]) // 2:]) for x in xs]
+                (g.pptx if fmt == "pptx" else g.odp)(path, [paras[i:i + 6] for i in range(0, len(paras), 6)])
+            elif fmt == "pdf":
+                lines = ["%s: %s" % (x[1], x[2]) for x in xs]
+                g.pdf(path, [lines[i:i + 20] for i in range(0, len(lines), 20)])
+            elif fmt in ("xlsx", "ods"):
+                # One column per type under its label; rows as many as the
+                # longest column. Split: a sheet (an ods file) per type.
+                if v == "split":
+                    groups = {}
+                    for x in xs:
+                        groups.setdefault(x[1], []).append(x)
+                    sheets = [("Deling%d" % i, [["Navn", "Fødselsdato", lab]] +
+                               [["P%d" % k] + list(g.split_person(x[2])) for k, x in enumerate(grp)], (), ())
+                              for i, (lab, grp) in enumerate(sorted(groups.items()))]
+                    if fmt == "xlsx":
+                        g.xlsx(path, sheets[0][1], sheet=sheets[0][0], extra_sheets=sheets[1:])
+                        suite[f] = (fmt, planted)
+                    else:
+                        for i, (name, rows, _n, _i) in enumerate(sheets):
+                            fi = "%s-%d.ods" % (os.path.basename(base), i)
+                            g.ods(os.path.join(d, fi), rows, sheet=name)
+                            labs = rows[0][2]
+                            suite[fi] = (fmt, [(x[0], x[3]) for x in xs if x[1] == labs])
+                    continue
+                cols = {}
+                for x in xs:
+                    cols.setdefault(x[1], []).append(x)
+                labels = sorted(cols)
+                n = max(len(c) for c in cols.values())
+                rows = [["Navn"] + labels]
+                for r in range(n):
+                    row = ["Person %d" % r]
+                    for k, lab in enumerate(labels):
+                        if r >= len(cols[lab]):
+                            row.append("")
+                            continue
+                        val = cols[lab][r][2]
+                        if v == "numeric":
+                            val = _numeric_form(val)
+                            if fmt == "xlsx" and r % 3 == 2:  # scientific notation, exact
+                                val = "%.*E" % (len(val) - 1, int(val))
+                        row.append(val)
+                    rows.append(row)
+                numeric = tuple(range(1, len(labels) + 1)) if v == "numeric" else ()
+                if fmt == "xlsx":
+                    g.xlsx(path, rows, sheet="Liste", numeric_cols=numeric,
+                           inline_cols=tuple(range(1, len(labels) + 1)) if v == "inline" else ())
+                else:
+                    g.ods(path, rows, numeric_cols=numeric, sheet="Liste")
+            suite[f] = (fmt, planted)
+    return suite
+
+
+def matrix_recall(suite, got, name_of):
+    """{(type, fmt): [found, planted, wrong type]}; prints what was missed."""
+    cells = {}
+    for f, (fmt, planted) in suite.items():
+        rs = got.get(name_of(f), [])
+        vals = {}
+        for r in rs:
+            vals.setdefault(key(r["value"]), set()).add(r["type"])
+        for t, k in planted:
+            c = cells.setdefault((t, fmt), [0, 0, 0])
+            c[1] += 1
+            if k in vals:
+                c[0] += 1
+                if t not in vals[k]:
+                    c[2] += 1
+                    print("     %s: %s found as %s" % (f, t, ",".join(sorted(vals[k]))))
+            else:
+                print("     missed in %s: a %s" % (f, t))
+    return cells
+
+
+def print_matrix(cells, what):
+    types = [t[0] for t in g.ALL_TYPES]
+    print("     recall per type x format (%s), found/planted:" % what)
+    print("     %-11s" % "type" + "".join("%9s" % f for f in MATRIX_FORMATS) + "      all")
+    worst = 1.0
+    for t in types:
+        line = "     %-11s" % t
+        a = b = 0
+        for fmt in MATRIX_FORMATS:
+            c = cells.get((t, fmt), [0, 0, 0])
+            a, b = a + c[0], b + c[1]
+            line += "%9s" % ("%d/%d" % (c[0], c[1]))
+            if c[1]:
+                worst = min(worst, c[0] / c[1])
+        print(line + "%9s" % ("%d/%d" % (a, b)))
+    for (t, fmt), c in sorted(cells.items()):
+        if c[1] == 0 or c[0] / c[1] < GATE:
+            check(False, "%s recall of %s in %s: %d/%d < %.2f" % (what, t, fmt, c[0], c[1], GATE))
+    wrong = sum(c[2] for c in cells.values())
+    check(all(c[1] >= MATRIX_K for c in cells.values()) and len(cells) == len(types) * len(MATRIX_FORMATS),
+          "%s: every type planted %d+ times in every format (%d cells)" % (what, MATRIX_K, len(cells)))
+    check(worst >= GATE, "%s: recall >= %.2f in every (type, format) cell (worst %.3f)" % (what, GATE, worst))
+    check(wrong == 0, "%s: every found id has its own type (%d not)" % (what, wrong))
 
 
 def found_by_file(out):
@@ -525,6 +697,24 @@ def main():
     check(rc == 1, "directory scan exits 1 (found), got %d %s" % (rc, err.strip()[:200]))
     per = recall(suite, found_by_file(out), lambda f: os.path.join(docs, f))
     tp, n = report(per, "directory")
+
+    # 1b. Every identifier type in every format: recall per (type, format)
+    # cell, as files and as mail attachments.
+    mdir = os.path.join(tmp, "matrix")
+    mmail = os.path.join(tmp, "matrix-mail")
+    os.makedirs(mdir, exist_ok=True)
+    os.makedirs(mmail, exist_ok=True)
+    msuite = build_matrix(mdir, random.Random(1616))
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", mdir])
+    check(rc == 1, "matrix directory scan exits 1 (found), got %d %s" % (rc, err.strip()[:200]))
+    print_matrix(matrix_recall(msuite, found_by_file(out), lambda f: os.path.join(mdir, f)), "matrix files")
+    for f, (fmt, _k) in msuite.items():
+        eml(os.path.join(mmail, f + ".eml"), os.path.join(mdir, f), CTYPES[fmt])
+    rc, out, err, _ = run(["scan", "--reveal", "--format", "jsonl", mmail])
+    check(rc == 1, "matrix mail scan exits 1 (found), got %d %s" % (rc, err.strip()[:200]))
+    print_matrix(matrix_recall(msuite, found_by_file(out), lambda f: os.path.join(mmail, f + ".eml")), "matrix mail")
+    if "--matrix-only" in sys.argv:
+        return 1 if failures else 0
 
     # 2. The same files inside a zip archive.
     arc = os.path.join(tmp, "docs.zip")

@@ -134,7 +134,10 @@ W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
 def _runs(text, pieces):
-    """text split into `pieces` runs (a number split across <w:r>)."""
+    """text split into `pieces` runs (a number split across <w:r>); a tuple
+    or list of strings: one run each."""
+    if isinstance(text, (tuple, list)):
+        return "".join('<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">%s</w:t></w:r>' % escape(p) for p in text)
     step = max(1, len(text) // pieces)
     parts = [text[i:i + step] for i in range(0, len(text), step)]
     return "".join('<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">%s</w:t></w:r>' % escape(p) for p in parts)
@@ -157,8 +160,9 @@ def docx(path, paragraphs, table_rows=()):
 def pptx(path, slides):
     files = {"[Content_Types].xml": CT + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'}
     for i, paras in enumerate(slides, 1):
-        ps = "".join('<a:p><a:r><a:t>%s</a:t></a:r><a:r><a:t>%s</a:t></a:r></a:p>' %
-                     (escape(p[:len(p) // 2]), escape(p[len(p) // 2:])) for p in paras)
+        ps = "".join('<a:p>%s</a:p>' % "".join('<a:r><a:t>%s</a:t></a:r>' % escape(x) for x in
+                                               (p if isinstance(p, (tuple, list)) else (p[:len(p) // 2], p[len(p) // 2:])))
+                     for p in paras)
         files["ppt/slides/slide%d.xml" % i] = CT + (
             '<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
             'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><p:cSld><p:spTree><p:sp><p:txBody>'
@@ -182,6 +186,8 @@ def _odf(path, kind, body):
 
 
 def _spans(p):
+    if isinstance(p, (tuple, list)):  # one span per piece
+        return "".join('<text:span>%s</text:span>' % escape(x) for x in p)
     h = len(p) // 2
     return '<text:span>%s</text:span><text:span>%s</text:span>' % (escape(p[:h]), escape(p[h:]))
 
@@ -575,3 +581,217 @@ def pdf_structured(path, lines, fields=(), xfa=None, annots=(), outline=(), xmp=
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
     with open(path, "wb") as f:
         f.write(bytes(out))
+
+
+# ---- every identifier type (the per type x format recall matrix) -----------
+
+def _mod11(digits, weights):
+    """The mod-11 check digit (k = 11 - S mod 11, 11 -> 0); None for 10."""
+    k = 11 - sum(int(d) * w for d, w in zip(digits, weights)) % 11
+    return None if k == 10 else (0 if k == 11 else k)
+
+
+def _luhn_digit(payload):
+    from stdnum import luhn
+    return luhn.calc_check_digit(payload)
+
+
+def _no_person(rng, day_off=0, month_off=0):
+    """NO fødselsnummer family (1964 rule): D-nummer day + 40, H-nummer
+    month + 40. Individual number 000-499 with a year 40-99 (1900s)."""
+    from stdnum.no import fodselsnummer
+    while True:
+        d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(40, 99)
+        base = "%02d%02d%02d%03d" % (d + day_off, m + month_off, y, rng.randint(0, 499))
+        k1 = _mod11(base, (3, 7, 6, 1, 8, 9, 4, 5, 2))
+        if k1 is None:
+            continue
+        k2 = _mod11(base + str(k1), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
+        if k2 is None:
+            continue
+        v = base + str(k1) + str(k2)
+        assert fodselsnummer.is_valid(v), v
+        return v
+
+
+def _se_person(rng, coordination=False, long_form=False):
+    """SE personnummer YYMMDD-NNNC (or YYYYMMDD-NNNC); samordningsnummer:
+    day + 60 (python-stdnum 1.18 rejects those: its Luhn checked alone)."""
+    from stdnum import luhn
+    from stdnum.se import personnummer
+    while True:
+        d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(40, 99)
+        ten = "%02d%02d%02d%03d" % (y, m, d + (60 if coordination else 0), rng.randint(0, 999))
+        ten += _luhn_digit(ten)
+        assert luhn.is_valid(ten)
+        if not coordination:
+            assert personnummer.is_valid(ten), ten
+        v = ten[:6] + "-" + ten[6:]
+        return ("19" + v) if long_form else v
+
+
+def _dk_cpr(rng):
+    """DDMMYY-SSSS, 1900s (7th digit 0-3), with the mod-11 check."""
+    from stdnum.dk import cpr
+    while True:
+        v = "%02d%02d%02d%04d" % (rng.randint(1, 28), rng.randint(1, 12), rng.randint(40, 99), rng.randint(0, 3999))
+        if sum(int(c) * w for c, w in zip(v, (4, 3, 2, 7, 6, 5, 4, 3, 2, 1))) % 11 == 0:
+            v = v[:6] + "-" + v[6:]
+            assert cpr.is_valid(v), v
+            return v
+
+
+def _fi_hetu(rng, sign=None):
+    from stdnum.fi import hetu
+    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(0, 99)
+    sign = sign or rng.choice("-A")
+    z = rng.randint(2, 899)
+    q = "0123456789ABCDEFHJKLMNPRSTUVWXY"[int("%02d%02d%02d%03d" % (d, m, y, z)) % 31]
+    v = "%02d%02d%02d%s%03d%s" % (d, m, y, sign, z, q)
+    assert hetu.is_valid(v), v
+    return v
+
+
+def _is_kt(rng, company=False):
+    """Kennitala DDMMYY-RRCÖ (Ö 9: 1900s); a company's day + 40."""
+    from stdnum.is_ import kennitala
+    while True:
+        base = "%02d%02d%02d%02d" % (rng.randint(1, 28) + (40 if company else 0), rng.randint(1, 12),
+                                     rng.randint(40, 99), rng.randint(20, 99))
+        c = _mod11(base, (3, 2, 7, 6, 5, 4, 3, 2))
+        if c is None:
+            continue
+        v = base[:6] + "-" + base[6:] + str(c) + "9"
+        assert kennitala.is_valid(v), v
+        return v
+
+
+def _no_kontonr(rng):
+    from stdnum.no import kontonr
+    while True:
+        base = "%04d%02d%04d" % (rng.randint(1000, 9999), rng.randint(0, 99), rng.randint(0, 9999))
+        k = _mod11(base, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
+        if k is None:
+            continue
+        v = base + str(k)
+        assert kontonr.is_valid(v), v
+        return v
+
+
+def _iban(rng, country):
+    """An IBAN of the country (NO: its BBAN a valid kontonummer; IS: it ends
+    with a kennitala), written in groups of 4."""
+    from stdnum import iban
+    if country == "NO":
+        bban = _no_kontonr(rng)
+    elif country == "IS":
+        bban = "%04d%02d%06d" % (rng.randint(100, 999), rng.randint(0, 99), rng.randint(0, 999999)) + \
+            _digits(_is_kt(rng))
+    else:
+        n = {"SE": 20, "DK": 14, "FI": 14}[country]
+        bban = "".join(str(rng.randint(0, 9)) for _ in range(n))
+    check = 98 - int("".join(str(int(c, 36)) for c in bban + country + "00")) % 97
+    v = "%s%02d%s" % (country, check, bban)
+    assert iban.is_valid(v), v
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+
+
+def _card(rng):
+    from stdnum import luhn
+    prefix = rng.choice(["4", "51", "52", "53", "54", "55"])
+    payload = prefix + "".join(str(rng.randint(0, 9)) for _ in range(15 - len(prefix)))
+    v = payload + _luhn_digit(payload)
+    assert luhn.is_valid(v)
+    return " ".join(v[i:i + 4] for i in range(0, 16, 4))
+
+
+def _no_orgnr(rng):
+    from stdnum.no import orgnr
+    while True:
+        base = str(rng.randint(8, 9)) + "%07d" % rng.randint(0, 9999999)
+        k = _mod11(base, (3, 2, 7, 6, 5, 4, 3, 2))
+        if k is not None:
+            assert orgnr.is_valid(base + str(k))
+            v = base + str(k)
+            return "%s %s %s" % (v[:3], v[3:6], v[6:])
+
+
+def _se_orgnr(rng):
+    from stdnum.se import orgnr
+    base = "5%d%d%06d" % (rng.randint(5, 9), rng.randint(2, 9), rng.randint(0, 999999))
+    v = base + _luhn_digit(base)
+    assert orgnr.is_valid(v), v
+    return v[:6] + "-" + v[6:]
+
+
+def _dk_cvr(rng):
+    from stdnum.dk import cvr
+    while True:
+        v = "%d%07d" % (rng.randint(1, 9), rng.randint(0, 9999999))
+        if sum(int(c) * w for c, w in zip(v, (2, 7, 6, 5, 4, 3, 2, 1))) % 11 == 0:
+            assert cvr.is_valid(v), v
+            return v
+
+
+def _fi_ytunnus(rng):
+    from stdnum.fi import ytunnus
+    while True:
+        base = "%07d" % rng.randint(1000000, 9999999)
+        r = sum(int(c) * w for c, w in zip(base, (7, 9, 10, 5, 8, 4, 2))) % 11
+        if r == 1:
+            continue
+        v = base + "-" + str(0 if r == 0 else 11 - r)
+        assert ytunnus.is_valid(v), v
+        return v
+
+
+# type id (nordpii's output contract) -> (label, generator, kind); kind
+# "person" ids may also be split into a date cell and a serial cell, and
+# every type whose written form is digits (and separators) may be stored as
+# a spreadsheet number.
+ALL_TYPES = [
+    ("no.fnr", "Fødselsnummer", lambda r: _no_person(r), "person"),
+    ("no.dnr", "D-nummer", lambda r: _no_person(r, day_off=40), "person"),
+    ("no.hnr", "H-nummer", lambda r: _no_person(r, month_off=40), "person"),
+    ("se.pnr", "Personnummer", lambda r: _se_person(r, long_form=r.random() < 0.3), "person"),
+    ("se.snr", "Samordningsnummer", lambda r: _se_person(r, coordination=True), "person"),
+    ("dk.cpr", "CPR-nummer", _dk_cpr, "person"),
+    ("fi.hetu", "Henkilötunnus", _fi_hetu, "person"),
+    ("is.kt", "Kennitala", _is_kt, "person"),
+    ("iban", "IBAN", lambda r: _iban(r, r.choice(["NO", "SE", "DK", "FI", "IS"])), "bank"),
+    ("no.account", "Kontonummer", lambda r: (lambda v: r.choice([v, v[:4] + "." + v[4:6] + "." + v[6:],
+                                                                  v[:4] + " " + v[4:6] + " " + v[6:]]))(_no_kontonr(r)),
+     "bank"),
+    ("card", "Kortnummer", _card, "bank"),
+    ("no.orgnr", "Org.nr.", _no_orgnr, "business"),
+    ("se.orgnr", "Organisationsnummer", _se_orgnr, "business"),
+    ("dk.cvr", "CVR-nr.", _dk_cvr, "business"),
+    ("fi.ytunnus", "Y-tunnus", _fi_ytunnus, "business"),
+    ("is.kt_org", "Kennitala fyrirtækis", lambda r: _is_kt(r, company=True), "business"),
+]
+
+
+def typed_ids(rng, per_type):
+    """per_type synthetic valid ids of every type in ALL_TYPES:
+    [(type, label, written value, key)], key = letters and digits only."""
+    out = []
+    for t, label, gen, _kind in ALL_TYPES:
+        for _ in range(per_type):
+            v = gen(rng)
+            out.append((t, label, v, _digits(v).upper()))
+    return out
+
+
+def split_person(value):
+    """A national id as a date cell and a serial cell ("151086", "95088";
+    "19880320", "0016"; a HETU's sign is lost: "131052", "308T"), or None."""
+    d = _digits(value)
+    if len(d) == 11 and d.isdigit():
+        return d[:6], d[6:]
+    if len(d) == 12 and d.isdigit():
+        return d[:8], d[8:]
+    if len(d) == 10 and d.isdigit():
+        return d[:6], d[6:]
+    if len(d) == 10:  # HETU without its sign
+        return d[:6], d[6:]
+    return None

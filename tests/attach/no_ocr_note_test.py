@@ -7,7 +7,14 @@ images is read only with --ocr`), counted in the batch summary's
 `attachments_not_scanned` as "image (no --ocr)". Exit status unchanged (0).
 A PDF page without a text layer (a scan: under 200 non-blank characters of
 text) gets the same kind of note, one per document naming the pages
-(`pdf:page 2 not read: …`), as a file, as a mail attachment and in batch.
+(`pdf:page 2 not read: …`), as a file, as a mail attachment and in batch —
+only if the page has an image (an image XObject or an inline image): a
+one-line letter or a blank page gets no note. Raster pictures inside an
+OOXML/ODF document: one note with their number (`docx:2 pictures not read: …`).
+The milter (a real `nordpii milter` over the milter protocol) says which
+parts were not read — `not_read=2:image` in its log line, `not-read=2:pdf`
+in a verdict header it adds (flag), and with `limits.not_read = "header"` in
+one added to a message it accepts otherwise; never a file name or MIME type.
 
 usage: no_ocr_note_test.py NORDPII"""
 import base64
@@ -17,7 +24,9 @@ import subprocess
 import sys
 import tempfile
 import zlib
+import socket
 import struct
+import time
 
 NORDPII = sys.argv[1]
 NOTE = "not read: text in images is read only with --ocr"
@@ -73,6 +82,118 @@ def scanned_pdf(path):
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
     with open(path, "wb") as f:
         f.write(bytes(out))
+
+
+def milter_checks(d, mails):
+    """mails: {name: (path, want not-read entry)}."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import attach_test as t
+    for mode in ("log", "header"):
+        pol = os.path.join(d, "policy-%s.toml" % mode)
+        with open(pol, "w") as f:
+            f.write('[limits]\nnot_read = "%s"\n[[rule]]\nname = "ids"\ncategories = ["national-id"]\n'
+                    'action = "flag"\n' % mode)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        log = os.path.join(d, "milter-%s.log" % mode)
+        env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
+        with open(log, "w") as lf:
+            proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
+                                    stdout=subprocess.DEVNULL, stderr=lf, env=env)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            headers = {}
+            for name, (path, want) in mails.items():
+                r = t.milter_message(port, open(path, "rb").read())
+                hs = [dd for c, dd in r if c == b"h"]
+                headers[name] = b"".join(hs).decode("utf-8", "replace")
+                final = r[-1][0]
+                if name == "flagged":  # an id in the text, an image attachment: flag names the image
+                    check(final == b"c" and ("; not-read=%s;" % want) in headers[name].rstrip("\0") + ";" and
+                          headers[name].startswith("X-Nordpii-Verdict\0 flag;"),
+                          "milter (%s): a flagged message's verdict header says not-read=%s (%r)" %
+                          (mode, want, headers[name][:160]))
+                elif mode == "header":
+                    check(final == b"c" and headers[name].startswith("X-Nordpii-Verdict\0 accept;") and
+                          headers[name].rstrip("\0").endswith("; not-read=%s" % want),
+                          "milter (not_read = header): accepted %s gets a verdict header not-read=%s (%r)" %
+                          (name, want, headers[name][:160]))
+                else:
+                    check(final == b"c" and headers[name] == "",
+                          "milter (not_read = log): accepted %s unchanged, no header (%r)" % (name, headers[name][:120]))
+            r = t.milter_message(port, open(mails["image"][0], "rb").read().replace(b"image/png", b"text/plain", 1))
+            check(not any(c == b"h" for c, _d in r), "milter (%s): a message read whole gets no not-read" % mode)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        text = open(log, encoding="utf-8", errors="replace").read()
+        lines = [l for l in text.splitlines() if "nordpii milter: queue=" in l]
+        for name, (_p, want) in mails.items():
+            check(any(("not_read=" + want) in l for l in lines),
+                  "milter log (%s) names the part not read: not_read=%s" % (mode, want))
+        check(len(lines) == len(mails) + 1 and sum("not_read=" in l for l in lines) == len(mails),
+              "milter log (%s): one line per message, not_read only where something was not read" % mode)
+        check("skann" not in text and "skjema" not in text and "image/png" not in text and "skann" not in "".join(headers.values()),
+              "milter (%s): no file name or MIME type in the log or the headers" % mode)
+
+
+def simple_pdf(path, pages):
+    """pages: content streams (bytes), each page with Helvetica as /F1 and
+    the 64x64 grey image as /Im0 in its resources only if it uses it."""
+    w = h = 64
+    img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
+    n = len(pages)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (5 + 2 * i) for i in range(n)), n),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+            b"/Length %d >>\nstream\n" % (w, h, len(img)) + img + b"\nendstream"]
+    for c in pages:
+        res = b"/Font << /F1 3 0 R >>" + (b" /XObject << /Im0 4 0 R >>" if b"/Im0" in c else b"")
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources << %s >> >>"
+                    % (len(objs) + 2, res))
+        objs.append(b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
+    with open(path, "wb") as f:
+        f.write(bytes(out))
+
+
+def short_pdfs(d):
+    """Pages with little text: only those with an image are scans (a note);
+    a one-line letter, a blank page and a page with a few words are not."""
+    letter = b"BT /F1 11 Tf 50 780 Td (Hei, takk for sist. Hilsen Kari) Tj ET"
+    scan = b"q 400 0 0 400 100 300 cm /Im0 Do Q BT /F1 8 Tf 30 15 Td (Side 2) Tj ET"
+    inline = (b"q 400 0 0 400 100 300 cm BI /W 8 /H 8 /CS /G /BPC 8 ID " + bytes(range(64)) + b" EI Q")
+    cases = {
+        "letter.pdf": ([letter], []),
+        "blank.pdf": ([b"", letter], []),
+        "scan.pdf": ([letter, scan], [2]),
+        "inline.pdf": ([inline, letter], [1]),
+    }
+    for name, (pages, want) in cases.items():
+        p = os.path.join(d, name)
+        simple_pdf(p, pages)
+        rc, out, err = run(["scan", "--format", "jsonl", p])
+        notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+        expect = ["pdf:%s %s" % ("page %d" % want[0] if len(want) == 1 else "pages " + ", ".join(map(str, want)), NOTE)] \
+            if want else []
+        check(rc == 0 and notes == expect, "%s: a note only for pages with little text and an image, %s (exit %d, %s)"
+              % (name, want or "none", rc, notes))
 
 
 def run(args):
@@ -132,6 +253,52 @@ def main():
     check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 2,
           "batch summary counts the PDF file and the PDF attachment (exit %d): %s"
           % (rc, summary.get("attachments_not_scanned")))
+    short_pdfs(pdfs)
+    # Raster pictures inside a document (a scanned form pasted into Word):
+    # one note per document with their number, no names.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gen_docs as g
+    import zipfile
+    pics = os.path.join(d, "pics")
+    os.makedirs(pics)
+    docx = os.path.join(pics, "skjema.docx")
+    g.docx(docx, ["Skjema vedlagt."])
+    with zipfile.ZipFile(docx, "a") as z:
+        z.writestr("word/media/image1.png", open(img, "rb").read())
+        z.writestr("word/media/image2.png", open(img, "rb").read())
+        z.writestr("word/media/image3.emf", b"\x01\0\0\0" + b"\0" * 60)  # vector: read by its text
+    rc, out, err = run(["scan", "--format", "jsonl", docx])
+    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    check(rc == 0 and notes == ["docx:2 pictures " + NOTE],
+          "docx with 2 raster pictures without --ocr: one note with their number (exit %d, %s)" % (rc, notes))
+    odt = os.path.join(pics, "brev.odt")
+    g.odt(odt, ["Brev."])
+    with zipfile.ZipFile(odt, "a") as z:
+        z.writestr("Pictures/1000.png", open(img, "rb").read())
+    deml = os.path.join(pics, "docx.eml")
+    with open(deml, "w") as f:
+        f.write("From: a@example.no\nTo: b@example.no\nSubject: skjema\nMIME-Version: 1.0\n"
+                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe vedlegg.\n--B\n"
+                "Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document; "
+                "name=\"skjema.docx\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
+                % base64.encodebytes(open(docx, "rb").read()).decode())
+    rc, out, err = run(["scan", "--format", "jsonl", deml])
+    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    check(rc == 0 and notes == ["part 2: attachment docx:2 pictures " + NOTE],
+          "docx attachment with pictures without --ocr: a note naming the part (exit %d, %s)" % (rc, notes))
+    rep = os.path.join(d, "rep-pics")
+    rc, out, err = run(["batch", "--report", rep, pics])
+    summary = json.load(open(os.path.join(rep, "summary.json")))
+    check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 3,
+          "batch summary counts the docx, the odt and the docx attachment (exit %d): %s"
+          % (rc, summary.get("attachments_not_scanned")))
+
+    # The milter: which parts it did not read, in its log and verdict header.
+    flagged = os.path.join(d, "flagged.eml")
+    with open(flagged, "w") as f:
+        f.write(open(eml).read().replace("Se bilde.", "Fødselsnummer 15108695088, se bilde."))
+    milter_checks(d, {"image": (eml, "2:image"), "pdf": (os.path.join(pdfs, "pdf.eml"), "2:pdf"),
+                      "docx": (deml, "2:docx"), "flagged": (flagged, "2:image")})
     if failures:
         print("%d failure(s)" % len(failures))
         sys.exit(1)

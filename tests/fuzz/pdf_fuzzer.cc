@@ -3,7 +3,8 @@
 // process: qpdf takes off annotations poppler would draw without an
 // appearance stream (WithoutGeneratedAppearances), poppler-cpp opens the document and reads its information,
 // embedded files and the text of up to 20 pages, then qpdf reads its forms,
-// XFA, annotations, bookmarks and XMP (pdf_structure.h) with small limits;
+// XFA, annotations, bookmarks and XMP (pdf_structure.h) with small limits
+// and which pages have images (PagesWithImages);
 // any input is read or refused — never a crash, leak or an unbounded
 // stream. GPL like the helper (it links poppler). Rendering for OCR is not
 // fuzzed (slow; poppler's renderer has its own OSS-Fuzz coverage).
@@ -53,6 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   (void)missed;
   std::string xml;
   (void)nordpii::pdf::XmlText(input, &xml);
+  // Which pages have an image (the no --ocr note), at most 20 pages.
+  (void)nordpii::pdf::PagesWithImages(input, 20);
   if (text > 64u * max_stream + 64u * n + (1u << 20)) {  // each text is bounded by a stream or the input
     std::fprintf(stderr, "pdf structure: more text than the limits allow\n");
     std::abort();

@@ -70,7 +70,9 @@ void Warm() {
 }
 
 // A page with fewer than 200 non-blank characters of text may be a scan
-// with a stamped page number or footer: with OCR it is read both ways.
+// with a stamped page number or footer: with OCR it is read both ways;
+// without, it gets the "not read" note only if it has an image
+// (PagesWithImages).
 bool Sparse(const std::string& text) {
   int n = 0;
   for (unsigned char c : text)
@@ -188,6 +190,14 @@ int main(int argc, char** argv) {
   }
   // Pages without a text layer while OCR is off: one note naming them (page
   // numbers only, never document text); nordpii adds why (kImageNotReadNote).
+  // Only pages with an image are scans: a short text page (a one-line
+  // letter, a blank page) has nothing more to read. When qpdf cannot tell
+  // (a damaged structure), every sparse page is noted.
+  if (!unread.empty()) {
+    const std::vector<bool> images = nordpii::pdf::PagesWithImages(input, pages);
+    if (images.size() == static_cast<size_t>(pages))
+      unread.erase(std::remove_if(unread.begin(), unread.end(), [&](int p) { return !images[p - 1]; }), unread.end());
+  }
   if (!unread.empty()) {
     std::string pages = unread.size() == 1 ? "page " : "pages ";
     for (size_t k = 0; k < unread.size() && k < 10; ++k) pages += (k ? ", " : "") + std::to_string(unread[k]);

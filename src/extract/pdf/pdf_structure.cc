@@ -388,6 +388,54 @@ std::string ReadStructure(const std::string& pdf, size_t max_stream, size_t max_
   return reader.missed();
 }
 
+namespace {
+
+// Stops at the first inline image of a content stream.
+class InlineImageFinder : public QPDFObjectHandle::ParserCallbacks {
+ public:
+  void handleObject(QPDFObjectHandle o) override {
+    if (o.isInlineImage()) {
+      found = true;
+      terminateParsing();
+    }
+  }
+  void handleEOF() override {}
+  bool found = false;
+};
+
+}  // namespace
+
+std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages) {
+  try {
+    QPDF q;
+    q.setSuppressWarnings(true);
+    q.processMemoryFile("document", pdf.data(), pdf.size());
+    std::vector<QPDFPageObjectHelper> pages = QPDFPageDocumentHelper(q).getAllPages();
+    if (pages.size() > static_cast<size_t>(std::max(max_pages, 0))) return {};
+    std::vector<bool> out;
+    out.reserve(pages.size());
+    for (QPDFPageObjectHelper& page : pages) {
+      bool image = false;
+      page.forEachImage(true, [&](QPDFObjectHandle&, QPDFObjectHandle&, std::string const&) { image = true; });
+      if (!image) {
+        InlineImageFinder f;
+        try {
+          page.parseContents(&f);
+        } catch (const std::exception&) {
+          // A content stream qpdf cannot parse: poppler read what it could;
+          // whether it holds an image is unknown, so it counts as one.
+          f.found = true;
+        }
+        image = f.found;
+      }
+      out.push_back(image);
+    }
+    return out;
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out) {
   try {
     QPDF q;

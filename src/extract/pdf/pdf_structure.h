@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace nordpii::pdf {
 
@@ -48,6 +49,15 @@ bool XmlText(const std::string& xml, std::string* out);
 // be read ("encrypted PDF", or damage qpdf cannot recover): the helper then
 // refuses the PDF (an error for the attachment, never a pass).
 std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out);
+
+// For each page of `pdf` in document order, whether it has an image: an
+// image XObject in its resources or in those of a form XObject it uses
+// (nested, qpdf's forEachImage), or an inline image (BI ... EI) in its content
+// stream. A page with little text and an image is a scan; one with little
+// text and no image is a short text page (a one-line letter, a blank page).
+// Empty when qpdf cannot read the document or it has more than `max_pages`
+// pages: the caller then cannot tell and treats every sparse page as a scan.
+std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages);
 
 }  // namespace nordpii::pdf
 
