@@ -52,6 +52,10 @@ struct TicketOptions {
   // HTML values (and values that may be HTML) are read whole. Tests lower it.
   size_t stream_from = 4u << 20;
   size_t stream_range = 256u << 10;  // raw bytes decoded per step of such a value
+  // HTML is converted to text whole (a tree of it is built): the HTML values
+  // of one record may hold at most this many bytes in all; past it the
+  // record is not scanned and Scan / Redact return a kLimit error (exit 2).
+  size_t max_html_bytes = 4u << 20;
 };
 
 class TicketScanner {
