@@ -962,3 +962,44 @@ TEST_CASE("tickets: HTML over the per-record limit is an error, the record not s
     }
   }
 }
+
+TEST_CASE("tickets: a record with more fields than the limit is an error, not scanned nor written",
+          "[tickets][redact][memory]") {
+  // Issue 12 #9: every field is held until the record is scanned (~400
+  // bytes each); 1.5 M short fields in a 50 MB record took 700 MB.
+  static auto scanner = test::MakeScanner("auto", 4096);
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  TicketOptions opt;
+  opt.max_fields = 10;
+  TicketScanner ts(*ctx, opt);
+  auto record = [](int n) {
+    std::string s = "{\"id\":1,\"comments\":[";
+    for (int i = 0; i < n; ++i) s += std::string(i ? "," : "") + "{\"body\":\"fnr 15108695088\",\"n\":" + std::to_string(i) + "}";
+    return s + "]}";
+  };
+  for (int n : {3, 4, 20}) {
+    TicketRecord r;
+    const std::string rec = record(n);
+    r.bytes = rec;
+    r.index = 1;
+    Got got;
+    TicketInfo info;
+    Status s = ts.Scan(r, TicketFormat::kJsonl, {}, got, info);
+    std::string out;
+    size_t k = 0;
+    Status rs = ts.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel, out, k);
+    const bool over = 1 + 2 * n > 10;  // id, and a body and a number per comment
+    INFO(n);
+    CHECK(s.ok() == !over);
+    CHECK(rs.ok() == !over);
+    if (over) {
+      CHECK(s.code() == ErrorCode::kLimit);
+      CHECK(s.message().find("field limit") != std::string::npos);
+      CHECK(got.f.empty());
+      CHECK(out.empty());
+    } else {
+      CHECK(got.f.size() == static_cast<size_t>(n));
+      CHECK(out.find("15108695088") == std::string::npos);
+    }
+  }
+}
