@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
+r"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
-Usage: gen_dense_inputs.py OUTDIR MB
+Usage: gen_dense_inputs.py OUTDIR MB [hostile]   (hostile: only the last three)
 
 Each file is about MB megabytes.
 
@@ -12,6 +12,15 @@ OUTDIR/dense-qp.eml       one text/plain part, quoted-printable
 OUTDIR/dense-b64.eml      one text/plain part, base64
 OUTDIR/dense.jsonl        one Zendesk-style ticket whose description holds the text
 OUTDIR/dense-utf16.txt    the first half of the text in UTF-16 (little-endian, BOM)
+
+The hostile review's shapes (issue 12 #9), each about MB megabytes too:
+OUTDIR/dense-jsonesc.jsonl  one ticket whose description is escape-dense: per id
+                            "Kunde \\ f\u00f8dselsnummer " + every digit as \u003X + "\n"
+OUTDIR/dense-qpall.eml      a quoted-printable part where every byte is =XX, soft
+                            line breaks every 72 characters (they cut ids)
+OUTDIR/dense-html.jsonl     one ticket whose description is HTML:
+                            "<p>Kunde <b>fødselsnummer</b> ID</p>" repeated
+OUTDIR/dense-hostile.counts the number of ids planted in each of these three
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
 1950-1999, individual numbers 000-499): about one finding per 29 bytes.
@@ -59,16 +68,73 @@ def text(nbytes):
     return "".join(out)
 
 
+def jsonesc(size):
+    """The escape-dense JSON string: an offset map entry per escape."""
+    parts, n, cnt = [], 0, 0
+    for fnr in fnr_ids():
+        if n >= size - 200:
+            break
+        p = "Kunde \\\\ f\\u00f8dselsnummer " + "".join("\\u%04x" % ord(c) for c in fnr) + "\\n"
+        parts.append(p)
+        n += len(p)
+        cnt += 1
+    rec = '{"id":1,"subject":"x","description":"' + "".join(parts) + '","created_at":"2024-01-02T03:04:05Z"}\n'
+    return rec.encode(), cnt
+
+
+def qpall(head, size):
+    """Every byte an =XX escape, soft breaks every 72 characters."""
+    out, n, cnt = [], 0, 0
+    for fnr in fnr_ids():
+        if n >= size // 3 - 1000:
+            break
+        line = "Kunde fødselsnummer %s\n" % fnr
+        out.append(line)
+        n += len(line.encode())
+        cnt += 1
+    enc = "".join("=%02X" % b for b in "".join(out).encode())
+    body = "=\n".join(enc[i:i + 72] for i in range(0, len(enc), 72)) + "\n"
+    return (head + "Content-Transfer-Encoding: quoted-printable\n\n" + body).encode(), cnt
+
+
+def html(size):
+    """An HTML description (converted whole: over the HTML limit)."""
+    out, n, cnt = [], 0, 0
+    for fnr in fnr_ids():
+        if n >= size - 200:
+            break
+        p = "<p>Kunde <b>fødselsnummer</b> %s</p>" % fnr
+        out.append(p)
+        n += len(p.encode())
+        cnt += 1
+    rec = {"id": 1, "subject": "x", "description": "<html><body>" + "".join(out) + "</body></html>",
+           "created_at": "2024-01-02T03:04:05Z"}
+    return (json.dumps(rec, ensure_ascii=False) + "\n").encode(), cnt
+
+
 def main():
     outdir, mb = sys.argv[1], float(sys.argv[2])
     os.makedirs(outdir, exist_ok=True)
     size = int(mb * 1024 * 1024)
+    head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
+            "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n")
+    if len(sys.argv) < 4 or sys.argv[3] != "hostile":
+        common(outdir, size, head)
+    counts = []
+    for name, (data, cnt) in (("dense-jsonesc.jsonl", jsonesc(size)), ("dense-qpall.eml", qpall(head, size)),
+                              ("dense-html.jsonl", html(size))):
+        with open(os.path.join(outdir, name), "wb") as f:
+            f.write(data)
+        counts.append("%s %d\n" % (name, cnt))
+    with open(os.path.join(outdir, "dense-hostile.counts"), "w") as f:
+        f.writelines(counts)
+
+
+def common(outdir, size, head):
     t = text(size)
     b = t.encode()
     with open(os.path.join(outdir, "dense.txt"), "wb") as f:
         f.write(b)
-    head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
-            "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n")
     # Each file is about MB: the encoded variants hold less text.
     for name, cte, enc in (("8bit", "8bit", lambda x: x),
                            ("qp", "quoted-printable", quopri.encodestring),

@@ -26,7 +26,7 @@
 # Before the fix (16 MB inputs) a message peaked at 218-249 MB and the record at 306-450 MB
 # (a Finding with its strings per finding, held per message / record).
 # Also checks that every finding was reported and redacted.
-# Usage: memory_bound.sh NORDPII SOURCE_DIR [MB]
+# Usage: memory_bound.sh NORDPII SOURCE_DIR [MB] [HOSTILE_MB]
 set -u
 bin=$1 src=$2 mb=${3:-12}
 [ -x /usr/bin/time ] || { echo "SKIP: /usr/bin/time missing"; exit 77; }
@@ -75,5 +75,69 @@ rc=$?; nb=$(wc -l < "$tmp/rep/findings.jsonl" 2>/dev/null || echo 0); kb=$(tail 
 echo "batch  dense.jsonl: exit $rc, $nb findings, peak $((kb / 1024)) MB (bound $((40 + j * 5 / 4)) MB)"
 [ "$rc" = 1 ] && [ "$nb" = "$scan_n" ] || { echo "FAIL: batch of the JSONL record did not report its findings"; cat "$tmp/err"; fail=1; }
 [ "$kb" -lt $(((40 + j * 5 / 4) * 1024)) ] || { echo "FAIL: batch dense.jsonl peak RSS over the bound"; fail=1; }
+# The hostile review's shapes (issue 12 #9), at HOSTILE_MB (4th argument,
+# default 30: each was over 128 MB there before the fix): an escape-dense
+# JSON string (scan 207 MB at 30 MB, 399 MB at 60: the escapes of the whole
+# string were mapped), a quoted-printable part with every byte escaped (217 MB
+# at 60: the map of the newest 2 MiB, 16 bytes a byte) and an HTML
+# description (525-567 MB at 60 and no error). Each command's peak must stay
+# under 128 MB; the first two report and redact every planted id (the
+# redacted copy is the input with exactly the ids replaced: JSON byte for
+# byte, the QP part decoded), the HTML record is refused (exit 2, the HTML
+# limit named, nothing written).
+hmb=${4:-30}
+/usr/bin/python3 "$src/bench/gen_dense_inputs.py" "$tmp/h" "$hmb" hostile || { echo "FAIL: generator (hostile)"; exit 1; }
+hrun() {  # KIND FILE: scan, redact and batch; sets h_scan h_red h_bat (exit codes) and prints the peaks
+  local f=$1 what kb
+  /usr/bin/time -f %M -o "$tmp/rss" "$bin" scan --format jsonl "$tmp/h/$f" > "$tmp/h.scan" 2> "$tmp/h.scanerr"
+  h_scan=$?; kb=$(tail -1 "$tmp/rss"); h_scan_kb=$kb
+  /usr/bin/time -f %M -o "$tmp/rss" "$bin" redact "$tmp/h/$f" -o "$tmp/h.red" 2> "$tmp/h.rederr"
+  h_red=$?; h_red_kb=$(tail -1 "$tmp/rss")
+  rm -rf "$tmp/hrep"
+  /usr/bin/time -f %M -o "$tmp/rss" "$bin" batch -q --report "$tmp/hrep" "$tmp/h/$f" > /dev/null 2> "$tmp/h.baterr"
+  h_bat=$?; h_bat_kb=$(tail -1 "$tmp/rss")
+  echo "hostile $f ($hmb MB): scan exit $h_scan $((h_scan_kb / 1024)) MB, redact exit $h_red $((h_red_kb / 1024)) MB, batch exit $h_bat $((h_bat_kb / 1024)) MB (bound 128 MB)"
+  for what in scan red bat; do
+    eval "kb=\$h_${what}_kb"
+    [ "$kb" -lt $((128 * 1024)) ] || { echo "FAIL: $what $f peak RSS $((kb / 1024)) MB >= 128 MB (scan, red: redact, bat: batch)"; fail=1; }
+  done
+}
+for f in dense-jsonesc.jsonl dense-qpall.eml; do
+  hrun "$f"
+  want=$(sed -n "s/^$f //p" "$tmp/h/dense-hostile.counts")
+  n=$(wc -l < "$tmp/h.scan"); nb=$(wc -l < "$tmp/hrep/findings.jsonl" 2>/dev/null || echo 0)
+  red=$(sed -n 's/.*redacted \([0-9]*\) finding.*/\1/p' "$tmp/h.rederr")
+  [ "$h_scan" = 1 ] && [ "$n" = "$want" ] || { echo "FAIL: scan $f: exit $h_scan, $n of $want ids"; cat "$tmp/h.scanerr"; fail=1; }
+  [ "$h_bat" = 1 ] && [ "$nb" = "$want" ] || { echo "FAIL: batch $f: exit $h_bat, $nb of $want ids"; cat "$tmp/h.baterr"; fail=1; }
+  [ "$h_red" = 0 ] && [ "$red" = "$want" ] || { echo "FAIL: redact $f: exit $h_red, $red of $want ids"; cat "$tmp/h.rederr"; fail=1; }
+  # The redacted copy: the input with each finding's bytes (JSON: the raw
+  # escapes) replaced by the label and nothing else changed; no id left.
+  /usr/bin/python3 - "$tmp/h/$f" "$tmp/h.red" "$tmp/h.scan" <<'PY' || { echo "FAIL: redacted $f is not the input with exactly its ids replaced"; fail=1; }
+import json, quopri, re, sys
+src, red, scan = (open(p, "rb").read() for p in sys.argv[1:4])
+spans = sorted((d["start"], d["end"]) for d in map(json.loads, scan.splitlines()))
+if sys.argv[1].endswith(".jsonl"):
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(src[pos:a]); out.append(b"[NO-FNR]"); pos = b
+    out.append(src[pos:])
+    ok = b"".join(out) == red
+    text = json.loads(red)["description"]
+else:  # the part is re-encoded: compare the decoded text
+    h1, b1 = src.split(b"\n\n", 1); h2, b2 = red.split(b"\n\n", 1)
+    d1, d2 = quopri.decodestring(b1), quopri.decodestring(b2)
+    ok = d2 == re.sub(rb"\d{11}", b"[NO-FNR]", d1) and len(spans) == len(re.findall(rb"\d{11}", d1))
+    ok = ok and h2.split(b"\nX-Nordpii:")[0] == h1
+    text = d2.decode()
+sys.exit(0 if ok and not re.search(r"\d{6}", text) else 1)
+PY
+  rm -f "$tmp/h.red"
+done
+hrun dense-html.jsonl
+for what in scan red bat; do
+  eval "rc=\$h_$what"
+  [ "$rc" = 2 ] && grep -q "HTML limit" "$tmp/h.${what}err" || { echo "FAIL: $what dense-html.jsonl: exit $rc, not the HTML limit error"; cat "$tmp/h.${what}err"; fail=1; }
+done
+[ ! -e "$tmp/h.red" ] || { echo "FAIL: redact dense-html.jsonl wrote an output"; fail=1; }
 [ $fail = 0 ] && echo "PASS"
 exit $fail

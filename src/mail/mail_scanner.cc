@@ -857,6 +857,7 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
         if (!sink.OnFinding(f, value)) stop = true;
         return !stop;
       }
+      if (u.stream) u.stream->Cover(found.start, found.end);  // a streamed QP part: its map for these bytes
       ByteRange r = MapBack({static_cast<uint32_t>(found.start), static_cast<uint32_t>(found.end)}, u.maps);
       f.part = u.part;
       f.field = u.field;

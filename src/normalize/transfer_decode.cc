@@ -290,7 +290,16 @@ bool TransferStream::Decode() {
   off_ = 0;
   OffsetMap* map = with_map_ ? &map_ : nullptr;
   const size_t to = std::min(in_.size(), pos_ + range_);
-  if (kind_ == kQuotedPrintable) {
+  if (marks()) {
+    marks_.push_back({produced_, pos_, last_, has_last_});
+    scratch_.Clear();
+    if (has_last_) scratch_.Add(last_.dst_begin, last_.dst_end, last_.src_begin, last_.src_end);
+    pos_ = QpRange(in_, pos_, to, buf_, produced_, &scratch_, malformed_);
+    if (!scratch_.pieces().empty()) {
+      last_ = scratch_.pieces().back();
+      has_last_ = true;
+    }
+  } else if (kind_ == kQuotedPrintable) {
     pos_ = QpRange(in_, pos_, to, buf_, produced_, map, malformed_);
   } else {
     pos_ = B64Range(in_, pos_, to, buf_, produced_, map, *b64_);
@@ -301,8 +310,57 @@ bool TransferStream::Decode() {
     else if (malformed_) notes_.push_back(kQpMalformed);
   }
   produced_ += buf_.size();
-  if (with_map_) Prune();
+  if (with_map_ && !marks()) Prune();
   return true;
+}
+
+size_t TransferStream::RangeOf(uint64_t d) const {
+  auto it = std::upper_bound(marks_.begin(), marks_.end(), d, [](uint64_t v, const Mark& m) { return v < m.dst; });
+  return it == marks_.begin() ? 0 : static_cast<size_t>(it - marks_.begin()) - 1;
+}
+
+// The pieces of a range are made again from its raw bytes, seeded with the
+// piece before it as it was then: the same pieces as decoding at once.
+// Findings come in order, so each range is usually gone over once more.
+void TransferStream::Cover(uint64_t a, uint64_t b) {
+  if (!marks() || marks_.empty()) return;
+  size_t k0 = RangeOf(a), k1 = RangeOf(b > a ? b - 1 : a);
+  // The ranges after k1 may extend its last piece (a soft break or UTF-8
+  // continuation bytes at their start), as long as they add no piece.
+  auto last_after = [&](size_t j) -> const OffsetMap::Piece* {
+    if (j + 1 < marks_.size()) return marks_[j + 1].has_last ? &marks_[j + 1].last : nullptr;
+    return has_last_ ? &last_ : nullptr;
+  };
+  if (const OffsetMap::Piece* l = last_after(k1)) {
+    while (k1 + 1 < marks_.size()) {
+      const OffsetMap::Piece* l2 = last_after(++k1);
+      if (!l2 || l2->dst_begin != l->dst_begin || l2->src_begin != l->src_begin) break;  // a new piece: l is final
+    }
+  }
+  if (held0_ <= held1_ && k0 >= held0_ && k1 <= held1_) return;
+  constexpr size_t kMaxHeld = 4;
+  if (held0_ <= held1_ && k0 <= held1_ + 1 && k1 + 1 >= held0_ &&
+      std::max(k1, held1_) - std::min(k0, held0_) < kMaxHeld) {
+    k0 = std::min(k0, held0_);
+    k1 = std::max(k1, held1_);
+  }
+  map_.Clear();
+  const Mark& m0 = marks_[k0];
+  if (m0.has_last) {
+    const OffsetMap::Piece& p = m0.last;
+    // The shift before it (an end at its start, when it is a deletion there,
+    // is looked up in the piece before): an empty piece one byte earlier.
+    if (p.dst_begin > 0 && p.src_begin > 0) map_.Add(p.dst_begin - 1, p.dst_begin - 1, p.src_begin - 1, p.src_begin - 1);
+    map_.Add(p.dst_begin, p.dst_end, p.src_begin, p.src_end);
+  }
+  bool malformed = false;
+  for (size_t k = k0; k <= k1; ++k) {
+    scratch_bytes_.clear();
+    QpRange(in_, marks_[k].src, std::min(in_.size(), marks_[k].src + range_), scratch_bytes_, marks_[k].dst, &map_,
+            malformed);
+  }
+  held0_ = k0;
+  held1_ = k1;
 }
 
 // Drops the pieces that end more than keep_ bytes behind the newest output

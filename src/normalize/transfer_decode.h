@@ -48,12 +48,18 @@ struct Base64State;
 // A quoted-printable or base64 body decoded a range at a time (256 KiB of
 // input), for parts too large to hold decoded (issue 12 #9): the same bytes
 // and map as DecodeQuotedPrintable / DecodeBase64 give at once (both are
-// written on the same range decoders), but only the newest `keep` decoded
-// bytes stay mappable — older map pieces are dropped, so memory is one range
-// plus the map of `keep` bytes whatever the body's size. The scanner reads
-// it as a ByteSource; its findings lie within its last chunk and overlap,
-// far inside `keep` (2 MiB). Redaction replays the decoded bytes in order with a
-// second stream (CopyTo / CopyRest, no map). `in` must outlive the stream.
+// written on the same range decoders), with memory bounded by the range.
+// Base64 (a map piece per line): only the newest `keep` decoded bytes stay
+// mappable, older pieces are dropped. Quoted-printable (a piece per escape,
+// 16 bytes for every decoded byte of an all-escape body): the map is kept in
+// pieces per range — only where each range starts (and the map piece it may
+// extend) is remembered, and Cover(a, b) rebuilds map() for the range(s)
+// holding decoded [a, b) from the raw bytes (at most 4 ranges held), so
+// every offset stays mappable (before: the pieces of the newest 2 MiB, and a
+// 60 MB all-escape body took 217 MB). The scanner reads it as a ByteSource;
+// its findings lie within its last chunk and overlap, far inside `keep`
+// (2 MiB). Redaction replays the decoded bytes in order with a second
+// stream (CopyTo / CopyRest, no map). `in` must outlive the stream.
 class TransferStream : public ByteSource {
  public:
   enum Kind { kQuotedPrintable, kBase64 };
@@ -65,9 +71,14 @@ class TransferStream : public ByteSource {
   Result<size_t> Read(char* buf, size_t n) override;
   const std::string& name() const override { return name_; }
   // Decoded offsets -> offsets in `in`; exact for offsets >= mapped_from()
-  // (older pieces were dropped).
+  // (older pieces were dropped). Quoted-printable: call Cover first; map()
+  // then maps decoded [a, b) exactly (mapped_from() is 0).
   const OffsetMap& map() const { return map_; }
   uint64_t mapped_from() const { return mapped_from_; }
+  // Quoted-printable with a map: makes map() hold the pieces of the ranges
+  // holding decoded [a, b) (b <= produced()), and of the range after them
+  // when decoded (a break there may extend their last piece). No-op for base64.
+  void Cover(uint64_t a, uint64_t b);
   uint64_t produced() const { return produced_; }  // decoded bytes so far
   bool done() const { return done_ && off_ == buf_.size(); }
   // What was repaired; complete once the stream is read to its end.
@@ -95,6 +106,23 @@ class TransferStream : public ByteSource {
   bool done_ = false, malformed_ = false;
   std::unique_ptr<Base64State> b64_;
   std::vector<std::string> notes_;
+  // Quoted-printable with a map: where each range starts, with the last map
+  // piece before it (a soft break or a UTF-8 continuation at the range's
+  // start extends it).
+  struct Mark {
+    uint64_t dst;
+    size_t src;
+    OffsetMap::Piece last;
+    bool has_last;
+  };
+  bool marks() const { return kind_ == kQuotedPrintable && with_map_; }
+  size_t RangeOf(uint64_t d) const;
+  std::vector<Mark> marks_;
+  OffsetMap::Piece last_{};
+  bool has_last_ = false;
+  OffsetMap scratch_;     // the map of the range being decoded
+  std::string scratch_bytes_;
+  size_t held0_ = 1, held1_ = 0;  // ranges map_ holds (none when held1_ < held0_)
 };
 
 // `charset` is the MIME label (case-insensitive); output is UTF-8.

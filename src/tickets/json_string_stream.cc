@@ -53,41 +53,78 @@ size_t JsonEscape(const char* src, size_t i, size_t n, char* out, size_t& out_le
   }
 }
 
-JsonStringStream::JsonStringStream(std::string_view content, size_t keep, size_t range)
-    : in_(content), keep_(keep), range_(std::max<size_t>(range, 1)) {}
+JsonStringStream::JsonStringStream(std::string_view content, size_t /*keep*/, size_t range)
+    : in_(content), range_(std::max<size_t>(range, 1)) {}
 
 const std::string& JsonStringStream::name() const {
   static const std::string kNone;
   return kNone;
 }
 
-bool JsonStringStream::Decode() {
+size_t JsonStringStream::DecodeRange(size_t from, size_t to, uint64_t dst, std::string* out,
+                                     std::vector<Esc>* esc) const {
   const size_t n = in_.size();
-  if (pos_ >= n) return false;
-  const size_t to = std::min(n, pos_ + range_);
-  buf_.clear();
-  off_ = 0;
   const char* src = in_.data();
-  size_t i = pos_;
+  size_t i = from;
+  uint64_t o = dst;
   // Whole escapes: one that starts before `to` is decoded even when it ends
   // past it.
   while (i < to) {
     const void* q = std::memchr(src + i, '\\', to - i);
     size_t e = q ? static_cast<size_t>(static_cast<const char*>(q) - src) : to;
-    buf_.append(src + i, e - i);
+    if (out) out->append(src + i, e - i);
+    o += e - i;
     i = e;
     if (i >= to) break;
     char tmp[4];
     size_t dl = 0;
     size_t len = JsonEscape(src, i, n, tmp, dl);
-    esc_.push_back({static_cast<uint32_t>(produced_ + buf_.size()), static_cast<uint32_t>(i)});
-    buf_.append(tmp, dl);
+    if (esc) esc->push_back({static_cast<uint32_t>(o), static_cast<uint32_t>(i)});
+    if (out) out->append(tmp, dl);
+    o += dl;
     i += len;
   }
-  pos_ = i;
+  return i;
+}
+
+bool JsonStringStream::Decode() {
+  const size_t n = in_.size();
+  if (pos_ >= n) return false;
+  buf_.clear();
+  off_ = 0;
+  marks_.push_back({produced_, pos_});
+  pos_ = DecodeRange(pos_, std::min(n, pos_ + range_), produced_, &buf_, nullptr);
   produced_ += buf_.size();
-  Prune();
   return true;
+}
+
+size_t JsonStringStream::RangeOf(uint64_t d) const {
+  auto it = std::upper_bound(marks_.begin(), marks_.end(), d, [](uint64_t v, const Mark& m) { return v < m.dst; });
+  return it == marks_.begin() ? 0 : static_cast<size_t>(it - marks_.begin()) - 1;
+}
+
+// The escapes of a range are found again from its raw bytes (a range is
+// decoded from where it started, so they are the ones Decode met). Findings
+// come in order, so each range is usually gone over once more; a held
+// neighbour is kept when the ranges asked for join it.
+void JsonStringStream::Hold(size_t k0, size_t k1) const {
+  if (marks_.empty()) return;
+  k1 = std::min(k1, marks_.size() - 1);
+  if (held0_ <= held1_ && k0 >= held0_ && k1 <= held1_) return;
+  if (held0_ <= held1_ && k0 <= held1_ + 1 && k1 + 1 >= held0_ &&
+      std::max(k1, held1_) - std::min(k0, held0_) < kMaxHeld) {
+    k0 = std::min(k0, held0_);
+    k1 = std::max(k1, held1_);
+  }
+  esc_.clear();
+  for (size_t k = k0; k <= k1; ++k) {
+    const size_t to = k + 1 < marks_.size() ? static_cast<size_t>(marks_[k + 1].src) : pos_;
+    DecodeRange(static_cast<size_t>(marks_[k].src), std::min(to, static_cast<size_t>(marks_[k].src) + range_),
+                marks_[k].dst, nullptr, &esc_);
+  }
+  held0_ = k0;
+  held1_ = k1;
+  anchor_ = static_cast<int64_t>(marks_[k0].src) - static_cast<int64_t>(marks_[k0].dst);
 }
 
 void JsonStringStream::Ends(const Esc& e, uint64_t& dst_end, uint64_t& src_end) const {
@@ -98,23 +135,9 @@ void JsonStringStream::Ends(const Esc& e, uint64_t& dst_end, uint64_t& src_end) 
   src_end = e.src + len;
 }
 
-// Drops the escapes that end more than keep_ decoded bytes behind the newest
-// (in place, when at least half can go: linear overall, no reallocation).
-void JsonStringStream::Prune() {
-  if (esc_.size() < 4096 || produced_ <= keep_) return;
-  const uint64_t keep_from = produced_ - keep_;
-  auto it = std::lower_bound(esc_.begin(), esc_.end(), keep_from,
-                             [](const Esc& x, uint64_t v) { return x.dst + 4u < v; });
-  size_t j = static_cast<size_t>(it - esc_.begin());
-  if (j < esc_.size() / 2) return;
-  uint64_t de = 0, se = 0;
-  Ends(esc_[j - 1], de, se);
-  anchor_ = static_cast<int64_t>(se) - static_cast<int64_t>(de);
-  mapped_from_ = de;
-  esc_.erase(esc_.begin(), it);
-}
-
 uint64_t JsonStringStream::Start(uint64_t a) const {
+  const size_t k = RangeOf(a);
+  Hold(k, k);
   auto it = std::upper_bound(esc_.begin(), esc_.end(), a, [](uint64_t v, const Esc& e) { return v < e.dst; });
   if (it == esc_.begin()) return static_cast<uint64_t>(static_cast<int64_t>(a) + anchor_);
   uint64_t de = 0, se = 0;
@@ -124,6 +147,9 @@ uint64_t JsonStringStream::Start(uint64_t a) const {
 }
 
 uint64_t JsonStringStream::End(uint64_t b) const {
+  // The escapes before b: those of the range holding b - 1.
+  const size_t k = RangeOf(b > 0 ? b - 1 : 0);
+  Hold(k, k);
   auto it = std::lower_bound(esc_.begin(), esc_.end(), b, [](const Esc& e, uint64_t v) { return e.dst < v; });
   if (it == esc_.begin()) return static_cast<uint64_t>(static_cast<int64_t>(b) + anchor_);
   uint64_t de = 0, se = 0;

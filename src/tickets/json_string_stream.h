@@ -6,10 +6,13 @@
 // the scanner streams (issue 12 #9: a 60 MB ticket description was held
 // decoded, with a 16-byte map piece per escape, beside the record). Same
 // bytes as the whole-string decoder in ticket_scanner.cc (same escape rules:
-// JsonEscape), and Map gives the same offsets, for decoded offsets at or
-// after mapped_from(): only the escapes of the newest `keep` decoded bytes
-// are remembered, 8 bytes each (their decoded and raw starts; an escape's
-// lengths are read again from the raw bytes when a lookup needs them).
+// JsonEscape), and Start / End give the same offsets for any decoded offset.
+// The map is kept in pieces per range: only where each decoded range starts
+// (decoded and raw offset, 16 bytes a range) is remembered; when a finding
+// is mapped, the escapes of the range(s) it lies in are found again from the
+// raw bytes (8 bytes each, at most 4 ranges held), so memory is bounded by
+// the range, not the string (before: the escapes of the newest ~3 MiB were
+// held, 8 bytes each, and an escape-dense 60 MB string took 110-400 MB).
 // `content` must outlive the stream.
 #ifndef NORDPII_TICKETS_JSON_STRING_STREAM_H_
 #define NORDPII_TICKETS_JSON_STRING_STREAM_H_
@@ -32,37 +35,50 @@ size_t JsonEscape(const char* content, size_t i, size_t n, char* out, size_t& ou
 class JsonStringStream final : public ByteSource {
  public:
   static constexpr size_t kRange = 256 << 10;
-  // `keep`: decoded bytes behind the newest ones whose offsets stay mappable
-  // (the scanner's findings lie within its chunk and overlap of the newest
-  // bytes it read); `range`: raw bytes decoded per step (tests: a few).
+  // `range`: raw bytes decoded per step (tests: a few); `keep` is unused
+  // (every offset stays mappable), kept for the callers' signature.
   explicit JsonStringStream(std::string_view content, size_t keep = 4u << 20, size_t range = kRange);
   Result<size_t> Read(char* buf, size_t n) override;
   const std::string& name() const override;
   // Decoded [a, b) -> raw [start, end) in content (an end or start inside an
-  // escape snaps to the escape's raw bytes). Exact for a >= mapped_from().
+  // escape snaps to the escape's raw bytes), for any a, b decoded so far.
   uint64_t Start(uint64_t a) const;
   uint64_t End(uint64_t b) const;
-  uint64_t mapped_from() const { return mapped_from_; }
+  uint64_t mapped_from() const { return 0; }
   size_t escapes_held() const { return esc_.size(); }
 
  private:
   struct Esc {
     uint32_t dst, src;  // decoded and raw offset of the escape
   };
+  struct Mark {
+    uint64_t dst, src;  // where a decoded range starts
+  };
+  static constexpr size_t kMaxHeld = 4;  // ranges whose escapes are held at once
   bool Decode();
-  void Prune();
+  // Decodes raw [from, to) (escapes whole) into buf_ (when `out`) and, when
+  // `esc`, records the escapes, their decoded offsets from `dst`; returns
+  // where it stopped.
+  size_t DecodeRange(size_t from, size_t to, uint64_t dst, std::string* out, std::vector<Esc>* esc) const;
+  // The range holding decoded offset d (the last that starts at or before d).
+  size_t RangeOf(uint64_t d) const;
+  // Makes esc_ hold the escapes of ranges [k0, k1].
+  void Hold(size_t k0, size_t k1) const;
   // Raw end and decoded end of the escape e.
   void Ends(const Esc& e, uint64_t& dst_end, uint64_t& src_end) const;
 
   std::string_view in_;
-  size_t keep_, range_;
+  size_t range_;
   size_t pos_ = 0;          // next raw byte to decode
   uint64_t produced_ = 0;   // decoded bytes so far (buf_ included)
   std::string buf_;         // the last range decoded
   size_t off_ = 0;          // read position in buf_
-  std::vector<Esc> esc_;    // escapes, in order; older ones pruned
-  int64_t anchor_ = 0;      // raw minus decoded offset before esc_.front() (after the pruned ones)
-  uint64_t mapped_from_ = 0;
+  std::vector<Mark> marks_;  // one per range decoded
+  // The escapes of ranges [held0_, held1_] (none when held1_ < held0_), and
+  // raw minus decoded offset at the start of range held0_.
+  mutable std::vector<Esc> esc_;
+  mutable size_t held0_ = 1, held1_ = 0;
+  mutable int64_t anchor_ = 0;
 };
 
 }  // namespace nordpii

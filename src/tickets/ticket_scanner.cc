@@ -138,14 +138,38 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
   out.resize(base + o);
 }
 
-// Whether a long JSON string can be scanned as a JsonStringStream: only when
-// its decoding cannot look like HTML (LooksHtml wants a '<' among the first
-// 8 decoded bytes, which come from at most the first 96 raw ones; a '<' is
-// either written or an escape "\<" / "\u003c"), so the choice is exactly
-// the whole-string path's.
+// Whether a long JSON string can be scanned as a JsonStringStream: exactly
+// when its decoding does not look like HTML (LooksHtml: a '<' among the
+// first 8 decoded bytes and a "</" at or after it), so the choice is the
+// whole-string path's; worked out on the decoded bytes, a range at a time
+// (before: a '<' or any "\u" escape among the first 96 raw bytes sent the
+// string to the whole path, and an escape-dense 60 MB description took
+// 400 MB there).
 bool Streamable(std::string_view content) {
-  std::string_view head = content.substr(0, 8 * 12);
-  return head.find('<') == std::string_view::npos && head.find("\\u") == std::string_view::npos;
+  JsonStringStream head(content, 0, 96);
+  std::string h;
+  char buf[8];
+  while (h.size() < 8) {
+    auto r = head.Read(buf, 8 - h.size());
+    if (!r || *r == 0) break;
+    h.append(buf, *r);
+  }
+  const size_t lt = h.find('<');
+  if (lt == std::string::npos) return true;
+  // A "</" at or after lt, in the decoded bytes.
+  JsonStringStream js(content);
+  std::vector<char> chunk(64 << 10);
+  uint64_t at = 0;
+  bool prev_lt = false;
+  for (;;) {
+    auto r = js.Read(chunk.data(), chunk.size());
+    if (!r || *r == 0) return true;
+    for (size_t i = 0; i < *r; ++i, ++at) {
+      if (at < lt) continue;
+      if (prev_lt && chunk[i] == '/') return false;
+      prev_lt = chunk[i] == '<';
+    }
+  }
 }
 
 // CSV field content to text ("" -> ") with a map back, into `d` (its
@@ -559,8 +583,46 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   };
   // Appends a field whose decoded content is in s.decoded (HTML: the text
   // of its markup).
+  // HTML is converted whole (Gumbo builds a tree of it: ~8 bytes of memory
+  // per byte of HTML), so the HTML of one record is bounded
+  // (TicketOptions::max_html_bytes): past it the record is not scanned and
+  // that is an error naming the field (fail closed; issue 12 #9).
+  uint64_t html_bytes = 0;
+  Status over = Status::Ok();
+  auto html_fits = [&](Extracted::Segment& s, size_t n) {
+    html_bytes += n;
+    if (html_bytes <= opt_.max_html_bytes) return true;
+    if (over.ok())
+      over = Error(ErrorCode::kLimit,
+                   "record " + std::to_string(r.index) + " at offset " + std::to_string(r.offset) + ": " + std::to_string(html_bytes) +
+                       " bytes of HTML, over the per-record HTML limit of " + std::to_string(opt_.max_html_bytes) +
+                       " bytes (HTML is converted whole); record not scanned");  // no field path: it may hold an id
+    s.is_html = false;
+    s.decoded.map.Clear();
+    s.decoded.bytes.clear();
+    s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
+    return false;
+  };
+  // A field is held (its path, its decoded text and maps: ~400 bytes) until
+  // the record is scanned, so their number is bounded too
+  // (TicketOptions::max_fields; 1.5 M short fields in a 50 MB record took
+  // 700 MB): past it, a kLimit error and the record is not scanned.
+  auto field_fits = [&] {
+    if (x.used < opt_.max_fields) return true;
+    if (over.ok())
+      over = Error(ErrorCode::kLimit, "record " + std::to_string(r.index) + " at offset " + std::to_string(r.offset) +
+                                          ": more than " + std::to_string(opt_.max_fields) +
+                                          " fields, over the per-record field limit; record not scanned");
+    return false;
+  };
+  // Strings decoded whole (text and a 16-byte map piece per escape) are
+  // bounded per record too: once stream_from bytes of them are held, every
+  // further string that is not HTML is streamed like a long one (same
+  // findings; 15 escape-dense strings just under 4 MiB took 260 MB).
+  uint64_t whole_bytes = 0;
   auto finish = [&](Extracted::Segment& s, bool html) {
     s.is_html = html || LooksHtml(s.decoded.bytes);
+    if (s.is_html && !html_fits(s, s.decoded.bytes.size())) return;
     if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
     place(s, s.is_html ? s.html.bytes : s.decoded.bytes);
   };
@@ -602,6 +664,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
           want = want || opt_.columns[k] == name || opt_.columns[k] == col.number;
         if (!want) continue;
       }
+      if (!field_fits()) break;
       Extracted::Segment& s = x.Next();
       s.raw_begin = fields[i].start;
       s.path = name;
@@ -657,6 +720,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.detectors = &ctx_.detectors();
   w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
     const bool html = c.html;
+    if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
     s.path = path;
@@ -665,6 +729,14 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     s.triggers = c.triggers;
     s.decoded.bytes.clear();
     s.decoded.notes.clear();
+    const bool long_value = content.size() >= opt_.stream_from || whole_bytes >= opt_.stream_from;
+    if (!long_value) whole_bytes += content.size();
+    const bool streamable = long_value && !html && Streamable(content);
+    // A long value that is HTML: the limit checked before it is decoded
+    // (its raw size bounds its decoded one).
+    if (long_value && !streamable && html_bytes + content.size() > opt_.max_html_bytes &&
+        !html_fits(s, content.size()))
+      return;
     if (html) {
       if (content.find('\\') != std::string_view::npos) {
         DecodeJsonString(content, s.decoded.bytes, s.decoded.map);
@@ -674,10 +746,11 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       // in place by the HTML stage instead of being copied.
       s.decoded.map.Clear();
       s.is_html = true;
+      if (!html_fits(s, content.size())) return;
       HtmlToText(content, s.html);
       return place(s, s.html.bytes);
     }
-    if (content.size() >= opt_.stream_from && Streamable(content)) {
+    if (streamable) {
       s.decoded.map.Clear();
       s.stream = content;
       s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
@@ -705,6 +778,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   };
   // A number is its own field (never a mirror: its redaction differs).
   w.emit_number = [&](std::string_view token, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
+    if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
     s.path = path;
@@ -727,7 +801,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   if (err)
     return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
                                                   std::to_string(r.offset) + ": " + simdjson::error_message(err));
-  return Status::Ok();
+  return over;
 }
 
 namespace {
@@ -982,6 +1056,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
   x.Reset();
   ++records_;
   Status parsed = Extract(r, f, x, info);
+  if (parsed.code() == ErrorCode::kLimit) return parsed;  // too large to scan: not scanned at all
   if (!parsed.ok()) {
     // A record that does not parse is still scanned, as plain text, so a
     // broken export does not hide what it holds; the error is returned.

@@ -49,9 +49,17 @@ struct TicketOptions {
   // A JSON string value whose content (escapes included) is at least this
   // long is not decoded whole: it is decoded and scanned a range at a time
   // (JsonStringStream), its findings mapped as they come (issue 12 #9).
-  // HTML values (and values that may be HTML) are read whole. Tests lower it.
+  // HTML values are read whole. Once a record holds this many bytes of
+  // strings decoded whole, every further string is streamed too. Tests lower it.
   size_t stream_from = 4u << 20;
   size_t stream_range = 256u << 10;  // raw bytes decoded per step of such a value
+  // HTML is converted to text whole (a tree of it is built): the HTML values
+  // of one record may hold at most this many bytes in all; past it the
+  // record is not scanned and Scan / Redact return a kLimit error (exit 2).
+  size_t max_html_bytes = 4u << 20;
+  // Fields of one record (strings and numbers scanned): each is held until
+  // the record is scanned; past it the record is not scanned (kLimit error).
+  size_t max_fields = 65536;
 };
 
 class TicketScanner {
