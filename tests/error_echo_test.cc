@@ -155,23 +155,23 @@ TEST_CASE("plugins: an empty path or a directory is refused, never the program i
   const std::string dir = test::TempDir("echo", "plugin");
   const std::string in = dir + "/in.txt";
   test::WriteFile(in, "hei\n");
-  Run r = Exec("scan --plugin '' " + in);
-  CHECK(r.code == 2);
-  CHECK_THAT(r.out, Catch::Contains("--plugin: empty path"));
-  r = Exec("scan --plugin " + dir + " " + in);
-  CHECK(r.code == 2);
-  CHECK_THAT(r.out, Catch::Contains("not a regular file"));
   test::WriteFile(dir + "/c.toml", "plugin = [\"\"]\n");
-  r = Exec("scan --config " + dir + "/c.toml " + in);
-  CHECK(r.code == 2);
-  CHECK_THAT(r.out, Catch::Contains("--plugin: empty path"));
-  r = Exec("milter --check --plugin '' --config conf/nordpii-milter.toml");
-  CHECK(r.code == 2);
-  CHECK_THAT(r.out, Catch::Contains("--plugin: empty path"));
+  // {command line, what the error says}: the command line, the config
+  // file and the milter.
+  for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"scan --plugin '' " + in, "--plugin: empty path"},
+           {"scan --plugin " + dir + " " + in, "not a regular file"},
+           {"scan --config " + dir + "/c.toml " + in, "--plugin: empty path"},
+           {"milter --check --plugin '' --config conf/nordpii-milter.toml", "--plugin: empty path"}}) {
+    Run r = Exec(args);
+    INFO(args << "\n" << r.out);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains(says));
+  }
   // A bare file name is the file in the working directory (not a library
   // path search).
   std::filesystem::copy_file(NORDPII_EXAMPLE_PLUGIN, dir + "/example.so");
-  r = test::Bash(dir, "\"$N\" scan --plugin example.so in.txt");
+  Run r = test::Bash(dir, "\"$N\" scan --plugin example.so in.txt");
   CHECK(r.code == 0);
   std::filesystem::remove_all(dir);
 }
