@@ -141,6 +141,17 @@ TEST_CASE("config file: a flag takes a TOML boolean only, refused values are not
     CHECK(r.out.find("15108695088") == std::string::npos);
     CHECK(r.out.find("4111111111111111") == std::string::npos);
   }
+  // Keys and values the file's parser quotes: no number shown either.
+  for (const std::string& id : kIds) {
+    for (const std::string& kv : {"\"" + id + "\" = 1", "x = 1" + id + id + id, "engine = { \"" + id + "\" = 1 }"}) {
+      test::WriteFile(dir + "/c.toml", kv + "\n");
+      Run r = Exec("scan --config " + dir + "/c.toml " + in);
+      INFO(kv << "\n" << r.out);
+      CHECK(r.code == 2);
+      CHECK_THAT(r.out, Catch::Contains("c.toml:1"));
+      CHECK_FALSE(Shows(r.out, id));
+    }
+  }
   for (const char* kv : {"ocr = true", "ocr = false", "no-builtin-patterns = false",
                          "categories = [\"national-id\", \"financial\"]"}) {
     test::WriteFile(dir + "/c.toml", std::string(kv) + "\n");

@@ -817,11 +817,12 @@ int ApplyConfigFile(CLI::App* sub, const std::string& given) {
   if (path.empty() || (given.empty() && !fs::exists(path, ec))) return 0;
   auto entries = ReadConfigFile(path);
   if (!entries) {
-    std::fprintf(stderr, "nordpii: config file %s\n", entries.error().message().c_str());
+    // Keys and values quoted from the file: no number is shown (the path is).
+    std::fprintf(stderr, "nordpii: config file %s\n", HideDigitRuns(entries.error().message(), {path}).c_str());
     return 2;
   }
   for (const ConfigEntry& e : *entries) {
-    const std::string where = path + ":" + std::to_string(e.line) + ": key '" + e.key + "'";
+    const std::string where = path + ":" + std::to_string(e.line) + ": key '" + HideDigitRuns(e.key) + "'";
     bool known = false;
     for (const char* k : kConfigKeys) known = known || e.key == k;
     CLI::Option* opt = known ? sub->get_option_no_throw("--" + e.key) : nullptr;
