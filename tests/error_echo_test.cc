@@ -53,6 +53,8 @@ TEST_CASE("hide digit runs: numbers of 6 digits or more, grouped or not, outside
   CHECK(HideDigitRuns("key '151086 95088' and '4111 1111 1111 1111'") ==
         "key '(number not shown)' and '(number not shown)'");
   CHECK(HideDigitRuns("id '880320-0016' line 12345") == "id '(number not shown)' line 12345");
+  CHECK(HideDigitRuns("client '192.0.2.100/24', '10.1.2.3'") == "client '192.0.2.100/24', '10.1.2.3'");
+  CHECK(HideDigitRuns("account '8601.11.17947'") == "account '(number not shown)'");
   CHECK(HideDigitRuns("/tmp/p-1234567/a.toml:1234567: id '1234567'", {"/tmp/p-1234567"}) ==
         "/tmp/p-1234567/a.toml:1234567: id '(number not shown)'");
 }
@@ -213,5 +215,26 @@ TEST_CASE("pattern-file errors show no number from the file, only the file and l
   Run r = Exec("scan --patterns " + dir + "/p " + in);
   CHECK(r.code == 2);
   CHECK(r.out.find("15108695088") == std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("milter policy errors show no number from the file, addresses and file:line stay", "[milter][privacy]") {
+  const std::string dir = test::TempDir("echo", "policy");
+  for (const std::string& id : kIds) {
+    for (const std::string& text :
+         {"[[rule]]\nname = \"a\"\nrecipients = [\"" + id + "\"]\naction = \"flag\"\n",
+          "[reject]\n\"" + id + "\" = 1\n[[rule]]\nname = \"a\"\naction = \"flag\"\n",
+          "[[rule]]\nname = \"a\"\ntypes = [\"" + id + "\"]\naction = \"flag\"\n",
+          "[[rule]]\nname = \"a\"\nsenders = [\"" + id + "@\"]\naction = \"flag\"\n"}) {
+      test::WriteFile(dir + "/p.toml", text);
+      Run r = Exec("milter --check --config " + dir + "/p.toml");
+      INFO(text << "\n" << r.out);
+      CHECK(r.code == 2);
+      CHECK_THAT(r.out, Catch::Contains(dir + "/p.toml:"));
+      CHECK_FALSE(Shows(r.out, id));
+    }
+  }
+  test::WriteFile(dir + "/p.toml", "[[rule]]\nname = \"a\"\nclients = [\"192.0.2.1/24\"]\naction = \"flag\"\n");
+  CHECK_THAT(Exec("milter --check --config " + dir + "/p.toml").out, Catch::Contains("'192.0.2.1/24'"));
   std::filesystem::remove_all(dir);
 }

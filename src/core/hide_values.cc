@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace nordpii {
 
@@ -66,12 +67,20 @@ std::string HideDigitRuns(std::string_view message, const std::vector<std::strin
     }
     // A number: digit groups joined by single separators, none of it kept.
     size_t j = i, digits = 0, end = i;
+    std::vector<size_t> groups;
+    std::string seps;
     while (j < message.size() && !kept[j] && IsDigit(message[j])) {
+      const size_t g = j;
       while (j < message.size() && !kept[j] && IsDigit(message[j])) ++j, ++digits;
+      groups.push_back(j - g);
       end = j;
-      if (j + 1 < message.size() && sep(message[j]) && !kept[j + 1] && IsDigit(message[j + 1])) ++j;
+      if (j + 1 < message.size() && sep(message[j]) && !kept[j + 1] && IsDigit(message[j + 1])) seps += message[j++];
     }
-    if (digits >= 6) out += kNumberNotShown;
+    // An IPv4 address or CIDR block (a policy's client list) is no
+    // identifier: four groups of 1-3 digits joined by '.', then "/BITS".
+    const bool ipv4 = (seps == "..." || seps == ".../") &&
+                      std::all_of(groups.begin(), groups.end(), [](size_t n) { return n <= 3; });
+    if (digits >= 6 && !ipv4) out += kNumberNotShown;
     else out.append(message.substr(i, end - i));
     i = end;
   }

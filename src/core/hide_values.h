@@ -31,7 +31,8 @@ std::string HideValues(std::string_view message, const std::vector<std::string>&
 // one ' ', '-', '.' or '/' count as one number: "151086 95088",
 // "4111 1111 1111 1111") replaced by kNumberNotShown, except inside the
 // `keep` texts (file paths: each occurrence, up to the next white space,
-// stays as written, with the ":LINE" after it).
+// stays as written, with the ":LINE" after it). An IPv4 address or CIDR
+// block ("192.0.2.10", "192.0.2.0/24") stays as written.
 std::string HideDigitRuns(std::string_view message, const std::vector<std::string>& keep = {});
 
 }  // namespace nordpii
