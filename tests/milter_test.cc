@@ -445,6 +445,31 @@ struct Daemon {
   }
 };
 
+// A daemon with the Prometheus endpoint on a free loopback port; `port` is
+// the one it logged (0 if none).
+struct MetricsDaemon : Daemon {
+  int port = 0;
+  MetricsDaemon() : Daemon(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy) {
+    std::string text = ReadFile(log);
+    size_t at = text.find(" port ");
+    if (at != std::string::npos) port = std::atoi(text.c_str() + at + 6);
+  }
+};
+
+// A TCP connection to 127.0.0.1:port (the metrics endpoint), or -1.
+int ConnectLoopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // Sends bytes and waits up to `ms` for one reply packet.
 bool Await(int fd, const std::string& bytes, int ms, Packet* out = nullptr) {
   if (!bytes.empty() && send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
@@ -1155,15 +1180,8 @@ Packet DaemonMessage(int fd, const std::string& body, const std::string& queue =
 }
 
 std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return "";
-  }
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return "";
   std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
   send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string resp;
@@ -1231,11 +1249,8 @@ TEST_CASE("milter daemon: one log line per message with RFC 5424 time, queue id,
 }
 
 TEST_CASE("milter daemon: Prometheus metrics scraped over HTTP", "[milter][daemon]") {
-  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
-  std::string log = ReadFile(d.log);
-  size_t at = log.find(" port ");
-  REQUIRE(at != std::string::npos);
-  int port = std::atoi(log.c_str() + at + 6);
+  MetricsDaemon d;
+  const int port = d.port;
   REQUIRE(port > 0);
   int fd = d.Connect();
   // Four findings of one type in one message: all four are counted (the
@@ -1636,19 +1651,13 @@ TEST_CASE("milter --check: unknown type ids, user root, missing pid directory fa
 }
 
 TEST_CASE("milter daemon: a stalled metrics client does not block a scrape", "[milter][daemon]") {
-  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
-  std::string log = ReadFile(d.log);
-  size_t at = log.find(" port ");
-  REQUIRE(at != std::string::npos);
-  int port = std::atoi(log.c_str() + at + 6);
+  MetricsDaemon d;
+  const int port = d.port;
+  REQUIRE(port > 0);
   std::vector<int> stalled;
   for (int i = 0; i < 3; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    int fd = ConnectLoopback(port);
+    REQUIRE(fd >= 0);
     if (i == 1) send(fd, "GET /metr", 9, MSG_NOSIGNAL);  // half a request, then nothing
     stalled.push_back(fd);
   }
@@ -1666,7 +1675,7 @@ TEST_CASE("milter daemon: a stalled metrics client does not block a scrape", "[m
 }
 
 TEST_CASE("milter SIGHUP: a changed start-only key is named in a warning", "[milter][daemon]") {
-  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
+  MetricsDaemon d;
   REQUIRE(AwaitLog(d, "listening"));
   std::ofstream(d.config) << "[milter]\nmetrics_listen = \"127.0.0.1:1\"\nsocket_mode = \"0600\"\n" << kPolicy;
   kill(d.pid, SIGHUP);
@@ -1980,19 +1989,13 @@ TEST_CASE("milter daemon: log lines varying only in numbers or details are rate-
 // Hostile review 2, defect 9a: more idle (or slowloris) metrics clients
 // than the endpoint keeps at once do not lock a scrape out.
 TEST_CASE("milter daemon: 40 idle metrics connections, then a real scrape with curl answers", "[milter][daemon]") {
-  Daemon d(std::string("[milter]\nmetrics_listen = \"127.0.0.1:0\"\n") + kPolicy);
-  std::string log = ReadFile(d.log);
-  size_t at = log.find(" port ");
-  REQUIRE(at != std::string::npos);
-  int port = std::atoi(log.c_str() + at + 6);
+  MetricsDaemon d;
+  const int port = d.port;
+  REQUIRE(port > 0);
   std::vector<int> idle;
   for (int i = 0; i < 45; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    int fd = ConnectLoopback(port);
+    REQUIRE(fd >= 0);
     if (i % 2) send(fd, "GET /", 5, MSG_NOSIGNAL);  // half a request
     idle.push_back(fd);
   }
@@ -2045,6 +2048,36 @@ TEST_CASE("milter session: a labelled national id in a threading header counts, 
     CHECK(deleted);
     CHECK(r.Has(kContinue));
   }
+}
+
+// Hostile review 3: the categories read in threading headers are data
+// (`threading = true` in patterns/categories.toml), not "national-id" in
+// the milter's code: without the mark the labelled id above is not counted.
+TEST_CASE("milter session: the categories counted in threading headers come from the pattern data", "[milter][patterns]") {
+  std::string dir = TempDir();
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") std::filesystem::copy_file(e.path(), dir + "/" + e.path().filename().string());
+  std::string cats = ReadFile(dir + "/categories.toml");
+  const size_t at = cats.find("\nthreading = true\n");
+  REQUIRE(at != std::string::npos);
+  cats.erase(at, 17);
+  REQUIRE(cats.find("\nthreading = true") == std::string::npos);
+  std::ofstream(dir + "/categories.toml") << cats;
+  ScannerOptions opt;
+  opt.patterns_dir = dir;
+  auto scanner = Scanner::Create(opt);
+  REQUIRE(scanner);
+  auto engine = std::make_shared<MilterEngine>();
+  engine->scanner = *scanner;
+  engine->policy = *Policy::Parse(kPolicy, "test.toml");
+  engine->hasher = KeyedHasher("test-key");
+  FakeMta mta;
+  mta.engines.Set(engine);
+  Replies r = mta.Message("kari@example.no", "x@partner.se",
+                          {{"Subject", "hei"}, {"In-Reply-To", "<fnr-15108695088@example.no>"}}, "ok\r\n");
+  CHECK_FALSE(r.Has(kReplyCode));
+  CHECK(r.Has(kContinue));
+  std::filesystem::remove_all(dir);
 }
 
 // Hostile review 2, item 12: a rule name is echoed into the verdict header

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/hide_values.h"
 #include "detect/detectors.h"
 #include "milter/milter_server.h"
 
@@ -344,7 +345,18 @@ Result<PidFile> WritePidFile(const std::string& path) {
   return fail("replaced by someone else meanwhile", ErrorCode::kInternal);
 }
 
+Result<std::shared_ptr<const milter::MilterEngine>> BuildEngineUnhidden(const MilterOptions& o);
+
 Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOptions& o) {
+  auto made = BuildEngineUnhidden(o);
+  if (made) return made;
+  // Values quoted from the policy file (an address, a rule name, a type id:
+  // it may hold an identifier) show no number; the file and line do. For
+  // --check, the start and a SIGHUP reload alike.
+  return Error(made.error().code(), HideDigitRuns(made.error().message(), {o.config}));
+}
+
+Result<std::shared_ptr<const milter::MilterEngine>> BuildEngineUnhidden(const MilterOptions& o) {
   auto policy = milter::Policy::Load(o.config);
   if (!policy) return policy.error();
   auto scanner = Scanner::Create(o.settings->scanner);

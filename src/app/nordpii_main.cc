@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -19,6 +20,7 @@
 
 #include "app/milter_main.h"
 #include "config/settings.h"
+#include "core/hide_values.h"
 #include "batch/batch.h"
 #include "batch/input_scan.h"
 #include "batch/subject_report.h"
@@ -779,6 +781,26 @@ int RunTypes(const Settings& c) {
   return 0;
 }
 
+// The command-line values an error must not show: every argument that is
+// not an option name (a path, an option's value, a stray word), and the
+// value of "--opt=V" and "-oV", when it holds a digit or an '@' (what every
+// identifier, card number and address has). Names of commands and options,
+// and words such as "jsonl", stay readable in the messages.
+std::vector<std::string> ArgValues(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 1 && a[0] == '-') {
+      const size_t eq = a.find('=');
+      if (eq != std::string::npos) a = a.substr(eq + 1);
+      else if (a[1] != '-' && a.size() > 2) a = a.substr(2);  // -j15108695088
+      else continue;
+    }
+    if (a.find_first_of("0123456789@") != std::string::npos) out.push_back(a);
+  }
+  return out;
+}
+
 // The keys a config file may set: the long names of the common options.
 constexpr const char* kConfigKeys[] = {"patterns",   "no-builtin-patterns", "engine",  "plugin",     "categories", "min-confidence",
                                        "key-file",   "reference-date", "input", "fields",     "columns",
@@ -795,11 +817,12 @@ int ApplyConfigFile(CLI::App* sub, const std::string& given) {
   if (path.empty() || (given.empty() && !fs::exists(path, ec))) return 0;
   auto entries = ReadConfigFile(path);
   if (!entries) {
-    std::fprintf(stderr, "nordpii: config file %s\n", entries.error().message().c_str());
+    // Keys and values quoted from the file: no number is shown (the path is).
+    std::fprintf(stderr, "nordpii: config file %s\n", HideDigitRuns(entries.error().message(), {path}).c_str());
     return 2;
   }
   for (const ConfigEntry& e : *entries) {
-    const std::string where = path + ":" + std::to_string(e.line) + ": key '" + e.key + "'";
+    const std::string where = path + ":" + std::to_string(e.line) + ": key '" + HideDigitRuns(e.key) + "'";
     bool known = false;
     for (const char* k : kConfigKeys) known = known || e.key == k;
     CLI::Option* opt = known ? sub->get_option_no_throw("--" + e.key) : nullptr;
@@ -810,25 +833,33 @@ int ApplyConfigFile(CLI::App* sub, const std::string& given) {
       return 2;
     }
     if (opt->count() > 0) continue;  // the command line wins
+    // ... and the environment wins over the file: command line >
+    // $NORDPII_KEY > key-file in the file > a random key.
+    if (e.key == "key-file")
+      if (const char* env = std::getenv("NORDPII_KEY"); env && *env) continue;
+    // A flag (ocr, no-builtin-patterns) takes a TOML boolean, one; other
+    // keys take no boolean (CLI11 would read any number as true).
+    const bool flag = opt->get_expected_max() == 0;
+    if (flag ? (e.values.size() != 1 || e.booleans != 1) : e.booleans != 0) {
+      std::fprintf(stderr, "nordpii: config file %s: %s (the value is not shown)\n", where.c_str(),
+                   flag ? "expected true or false (a TOML boolean, unquoted)" : "expected a string or number, not true/false");
+      return 2;
+    }
     try {
-      for (const auto& v : e.values) opt->add_result(v);
+      // An array for a one-value option is its comma-separated list
+      // (categories = ["national-id", "financial"]).
+      if (opt->get_items_expected_max() == 1 && e.values.size() > 1) {
+        std::string joined;
+        for (const auto& v : e.values) joined += (joined.empty() ? "" : ",") + v;
+        opt->add_result(joined);
+      } else {
+        for (const auto& v : e.values) opt->add_result(v);
+      }
       opt->run_callback();
     } catch (const CLI::Error& x) {
       // The option's message without the value (it may be an identifier
-      // pasted into the wrong place): CLI11's checks quote it as 'V',
-      // "--opt: V not in {...}" or "Could not convert: --opt = V".
-      std::string msg = x.what();
-      for (const auto& v : e.values) {
-        if (v.empty()) continue;
-        for (const std::string& form : {"'" + v + "'", ": " + v + " ", "= " + v}) {
-          const std::string by = form[0] == '\'' ? "(value not shown)"
-                                 : form[0] == ':' ? ": (value not shown) "
-                                                  : "= (value not shown)";
-          for (size_t at = msg.find(form); at != std::string::npos; at = msg.find(form, at + by.size()))
-            msg.replace(at, form.size(), by);
-        }
-      }
-      std::fprintf(stderr, "nordpii: config file %s: %s\n", where.c_str(), msg.c_str());
+      // pasted into the wrong place): every value of the key is hidden.
+      std::fprintf(stderr, "nordpii: config file %s: %s\n", where.c_str(), HideValues(x.what(), e.values).c_str());
       return 2;
     }
   }
@@ -984,11 +1015,17 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The one parse-error handler, for every command: CLI11 quotes the value
+  // it refuses ("--jobs: Value V not in range", "got 'V'", "arguments were
+  // not expected: V"); a value that could be an identifier is not shown
+  // (ArgValues), the option name is.
+  const std::vector<std::string> arg_values = ArgValues(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "%s\nRun with --help for more information.\n", HideValues(e.what(), arg_values).c_str());
+    return 2;
   }
   if (*version) return CheckStdout(std::puts("nordpii " NORDPII_VERSION) < 0 ? 2 : 0);
   // The config file fills the common options not given (not the milter's:

@@ -3,6 +3,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/hide_values.h"
 #include "match/pattern_set.h"
 
 #include <fcntl.h>
@@ -30,6 +31,15 @@ std::vector<std::string> SplitList(const std::string& s) {
   for (std::string x; std::getline(ss, x, ',');)
     if (!x.empty()) out.push_back(x);
   return out;
+}
+
+// A refused name, quoted, when it looks like a name (letters, '-', '_', at
+// most 64): a number or address typed into the wrong place is not printed.
+std::string Quoted(const std::string& v) {
+  const bool name = v.size() <= 64 && std::all_of(v.begin(), v.end(), [](unsigned char ch) {
+                      return std::isalpha(ch) || ch == '-' || ch == '_';
+                    });
+  return name ? "'" + v + "'" : std::string("(the value is not shown)");
 }
 
 }  // namespace
@@ -108,7 +118,8 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   // checked against the pattern files' list, and redact's default set is
   // the categories marked redact there.
   auto patterns = PatternSet::LoadDirs(s->scanner.PatternDirs());
-  if (!patterns) return patterns.error();
+  if (!patterns)  // as Scanner::Create: no number from the files is shown
+    return Error(patterns.error().code(), HideDigitRuns(patterns.error().message(), s->scanner.PatternDirs()));
   // Fail closed: pattern files without one [[detector]] (--no-builtin-patterns
   // with a directory holding only categories.toml) would "scan" and exit 0.
   if (patterns->detectors.empty())
@@ -116,15 +127,7 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
                  "the pattern files define no [[detector]]: nothing would be looked for (with "
                  "--no-builtin-patterns, the --patterns directories must define the detectors)");
   for (const auto& cat : SplitList(c.categories)) {
-    if (!patterns->HasCategory(cat)) {
-      // Echoed only when it looks like a category name (letters and '-'): a
-      // number or address typed into the wrong place is not printed.
-      const bool name = cat.size() <= 64 && std::all_of(cat.begin(), cat.end(), [](unsigned char ch) {
-                          return std::isalpha(ch) || ch == '-' || ch == '_';
-                        });
-      return Error(ErrorCode::kInvalidArgument,
-                   name ? "unknown category '" + cat + "'" : std::string("unknown category (the value is not shown)"));
-    }
+    if (!patterns->HasCategory(cat)) return Error(ErrorCode::kInvalidArgument, "unknown category " + Quoted(cat));
     s->categories.insert(cat);
   }
   for (const auto& cat : patterns->RedactCategories()) s->redact_categories.insert(cat);
@@ -145,7 +148,7 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
     std::string names = "auto, all";
     for (const TicketMapSpec& m : patterns->ticket_maps) names += ", " + m.id;
     return Error(ErrorCode::kInvalidArgument,
-                 "--ticket-map: unknown map '" + c.ticket_map + "' (expected " + names + ")");
+                 "--ticket-map: unknown map " + Quoted(c.ticket_map) + " (expected " + names + ")");
   }
   s->tickets.map = c.ticket_map;
   s->tickets.fields = SplitList(c.fields);
@@ -204,6 +207,8 @@ Result<std::vector<ConfigEntry>> ReadConfigFile(const std::string& path) {
     if (n.is_boolean()) return out = *n.value<bool>() ? "true" : "false", true;
     return false;
   };
+  // TOML booleans only (not the strings "true"/"false").
+  auto boolean = [](const toml::node& n) { return n.is_boolean() ? size_t{1} : size_t{0}; };
   std::vector<ConfigEntry> out;
   for (auto&& [k, node] : tbl) {
     ConfigEntry e;
@@ -216,12 +221,14 @@ Result<std::vector<ConfigEntry>> ReadConfigFile(const std::string& path) {
         if (!scalar(item, v))
           return Error(ErrorCode::kInvalidArgument, where + ": array items must be strings, integers or booleans");
         e.values.push_back(v);
+        e.booleans += boolean(item);
       }
     } else {
       std::string v;
       if (!scalar(node, v))
         return Error(ErrorCode::kInvalidArgument, where + ": expected a string, integer, boolean or array");
       e.values.push_back(v);
+      e.booleans += boolean(node);
     }
     out.push_back(std::move(e));
   }

@@ -103,10 +103,13 @@ std::string FindPatterns(const std::string& given);
 
 // One key of a config file: its values as text (a string as written, an
 // integer in decimal, a boolean as true/false; an array gives one value per
-// element) and its line, for errors.
+// element), how many of them were TOML booleans (a flag such as `ocr` takes
+// only a boolean: `ocr = 15108695088` or `ocr = "yes"` is refused, not read
+// as true) and its line, for errors.
 struct ConfigEntry {
   std::string key;
   std::vector<std::string> values;
+  size_t booleans = 0;
   int line = 0;
 };
 

@@ -2,6 +2,7 @@
 #include "detect/plugin_registry.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <cstddef>
 
@@ -28,7 +29,16 @@ Result<std::shared_ptr<const PluginRegistry>> PluginRegistry::Create(
     const std::vector<std::string>& plugin_paths) {
   std::shared_ptr<PluginRegistry> reg(new PluginRegistry());
   for (const nordpii_validator* v : kBuiltins) reg->validators_.push_back(v);
-  for (const std::string& path : plugin_paths) {
+  for (const std::string& given : plugin_paths) {
+    // A plugin is a file: dlopen("") returns the program itself and a name
+    // without '/' is searched for in the library path, so an empty path or
+    // a directory is refused here, and a bare name is taken in the working
+    // directory ("./name"), as written.
+    if (given.empty()) return Error(ErrorCode::kInvalidArgument, "--plugin: empty path (a plugin is a shared object file)");
+    struct stat st {};
+    if (::stat(given.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      return Error(ErrorCode::kInvalidArgument, "plugin " + given + ": not a regular file (a plugin is a shared object file)");
+    const std::string path = given.find('/') == std::string::npos ? "./" + given : given;
     void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) return Error(ErrorCode::kInvalidArgument, "plugin " + path + ": " + dlerror());
     reg->handles_.push_back(h);

@@ -6,7 +6,8 @@
 // third-party validators come from shared objects given with --plugin PATH,
 // which export `nordpii_plugin_validators` (plugins/nordpii_plugin.h). A
 // plugin whose ABI major differs, or whose validator names clash, is refused
-// with an error naming the file. Immutable and thread-safe after Create();
+// with an error naming the file; so is an empty path or one that is not a
+// regular file (dlopen("") would return the program itself). Immutable and thread-safe after Create();
 // keeps loaded objects open for its lifetime.
 #ifndef NORDPII_DETECT_PLUGIN_REGISTRY_H_
 #define NORDPII_DETECT_PLUGIN_REGISTRY_H_

@@ -255,13 +255,18 @@ Status PatternSet::LoadFile(const std::string& path) {
         c.line = static_cast<int>(t->source().begin.line);
         auto id = (*t)["id"].value<std::string>();
         if (!id || id->empty()) return Bad(path, *t, "[[category]] needs a string 'id'");
-        if (Status s = CheckKeys(path, *t, {"id", "redact", "mask", "description"}, "category '" + *id + "'"); !s.ok())
+        if (Status s = CheckKeys(path, *t, {"id", "redact", "mask", "description", "threading"}, "category '" + *id + "'");
+            !s.ok())
           return s;
+        for (const char* flag : {"redact", "threading"})
+          if (const toml::node* n = t->get(flag); n && !n->is_boolean())
+            return Bad(path, *n, "category '" + *id + "': '" + flag + "' must be true or false");
         c.mask = (*t)["mask"].value_or(std::string());
         if (MaskRule r; !ParseMaskRule(c.mask, r))
           return Bad(path, *t, "category '" + *id + "': needs 'mask' (keep-first-6, keep-first-4, keep-last-4, keep-last-2, email, hidden, none)");
         c.id = *id;
         c.redact = (*t)["redact"].value_or(false);
+        c.threading = (*t)["threading"].value_or(false);
         c.description = (*t)["description"].value_or(std::string());
         categories.push_back(std::move(c));
       } else if (key == "type") {

@@ -105,6 +105,10 @@ struct TypeSpec {
 struct CategorySpec {
   std::string id;
   bool redact = false;       // in `nordpii redact`'s default set
+  // The milter counts this category's high-confidence findings in the
+  // threading headers (Message-ID, In-Reply-To, References), which are
+  // otherwise machine-made numbers; redact deletes such a header.
+  bool threading = false;
   std::string mask;          // masking rule of its findings (required)
   std::string description;
   std::string file;

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <set>
 #include <thread>
 
 #include "config/settings.h"
@@ -420,15 +421,20 @@ void MilterSession::EndOfMessage(std::string& out) {
     }
     // Threading headers: message ids are machine-made (timestamps, hashes,
     // counters), so a bare number there is no evidence. Only a validated
-    // national id with high confidence (a label such as "fnr-", a
-    // separator where the id has one) counts, as a finding of the message;
-    // redact deletes the header that holds it (rewriting an id inside it
-    // would break threading the same way).
+    // finding with high confidence (a label such as "fnr-", a separator
+    // where the id has one) of a category marked `threading = true` in the
+    // pattern files (patterns/categories.toml: national-id) counts, as a
+    // finding of the message; redact deletes the header that holds it
+    // (rewriting an id inside it would break threading the same way).
+    std::set<std::string> threading_categories;
+    for (const CategorySpec& c : engine_->scanner->detectors().patterns().categories)
+      if (c.threading) threading_categories.insert(c.id);
     struct Strong : StreamSink {
       Collect* to = nullptr;
+      const std::set<std::string>* categories = nullptr;
       bool hit = false;
       bool OnFinding(const Finding& f, std::string_view v) override {
-        if (f.category != "national-id" || f.confidence < Confidence::kHigh) return true;
+        if (!categories->count(f.category) || f.confidence < Confidence::kHigh) return true;
         hit = true;
         return to->OnFinding(f, v);
       }
@@ -436,6 +442,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     for (size_t i = 0; error.empty() && i < threading_.size(); ++i) {
       Strong strong;
       strong.to = &sink;
+      strong.categories = &threading_categories;
       ctx_->set_field_name("");
       auto src = StringSource(threading_[i].value, "");
       if (Status s = ctx_->Scan(*src, FindingFilter{}, strong); !s.ok()) {
@@ -627,6 +634,35 @@ MilterServer::~MilterServer() {
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
+namespace {
+
+// inet:PORT@HOST or inet6:PORT@HOST (HOST: the loopback address when not
+// given; "[::1]" brackets taken off), resolved for a passive TCP socket.
+// The one parser of the inet forms, for CheckListen and Listen; on success
+// the caller frees *res with freeaddrinfo.
+Status ParseInetSpec(const std::string& spec, addrinfo** res) {
+  auto bad = [&](const std::string& why) { return Error(ErrorCode::kInvalidArgument, "--listen " + spec + ": " + why); };
+  bool v6 = spec.rfind("inet6:", 0) == 0;
+  std::string rest = spec.substr(v6 ? 6 : 5), host = v6 ? "::1" : "127.0.0.1";
+  size_t at = rest.find('@');
+  if (at != std::string::npos) host = rest.substr(at + 1), rest = rest.substr(0, at);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  char* end = nullptr;
+  long port = std::strtol(rest.c_str(), &end, 10);
+  if (rest.empty() || *end || port < 0 || port > 65535 || host.empty())
+    return bad(v6 ? "expected inet6:PORT@HOST" : "expected inet:PORT@HOST");
+  addrinfo hints{};
+  hints.ai_family = v6 ? AF_INET6 : AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  *res = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), rest.c_str(), &hints, res); rc != 0)
+    return bad("host '" + host + "': " + ::gai_strerror(rc));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status CheckListen(const std::string& spec) {
   auto bad = [&](const std::string& why) { return Error(ErrorCode::kInvalidArgument, "--listen " + spec + ": " + why); };
   if (spec.rfind("unix:", 0) == 0 || spec.rfind("local:", 0) == 0) {
@@ -639,21 +675,8 @@ Status CheckListen(const std::string& spec) {
     return Status::Ok();
   }
   if (spec.rfind("inet:", 0) == 0 || spec.rfind("inet6:", 0) == 0) {
-    bool v6 = spec.rfind("inet6:", 0) == 0;
-    std::string rest = spec.substr(v6 ? 6 : 5), host = v6 ? "::1" : "127.0.0.1";
-    size_t at = rest.find('@');
-    if (at != std::string::npos) host = rest.substr(at + 1), rest = rest.substr(0, at);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    char* end = nullptr;
-    long port = std::strtol(rest.c_str(), &end, 10);
-    if (rest.empty() || *end || port < 0 || port > 65535 || host.empty())
-      return bad(v6 ? "expected inet6:PORT@HOST" : "expected inet:PORT@HOST");
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_family = v6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if (int rc = ::getaddrinfo(host.c_str(), rest.c_str(), &hints, &res); rc != 0)
-      return bad("host '" + host + "': " + ::gai_strerror(rc));
+    addrinfo* res = nullptr;
+    if (Status st = ParseInetSpec(spec, &res); !st.ok()) return st;
     ::freeaddrinfo(res);
     return Status::Ok();
   }
@@ -714,21 +737,8 @@ Result<std::unique_ptr<MilterServer>> MilterServer::Listen(const std::string& sp
       return bad(std::string("chown: ") + std::strerror(errno));
     if (::chmod(path.c_str(), so.mode) != 0) return bad(std::string("chmod: ") + std::strerror(errno));
   } else if (spec.rfind("inet:", 0) == 0 || spec.rfind("inet6:", 0) == 0) {
-    bool v6 = spec.rfind("inet6:", 0) == 0;
-    std::string rest = spec.substr(v6 ? 6 : 5), host = v6 ? "::1" : "127.0.0.1";
-    size_t at = rest.find('@');
-    if (at != std::string::npos) host = rest.substr(at + 1), rest = rest.substr(0, at);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    char* end = nullptr;
-    long port = std::strtol(rest.c_str(), &end, 10);
-    if (rest.empty() || *end || port < 0 || port > 65535 || host.empty())
-      return bad(v6 ? "expected inet6:PORT@HOST" : "expected inet:PORT@HOST");
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_family = v6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if (int rc = ::getaddrinfo(host.c_str(), rest.c_str(), &hints, &res); rc != 0)
-      return bad("host '" + host + "': " + ::gai_strerror(rc));
+    addrinfo* res = nullptr;
+    if (Status st = ParseInetSpec(spec, &res); !st.ok()) return st;
     std::string why = "no address";
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {  // the first address that binds
       int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -6,10 +6,22 @@
 #include <ctime>
 
 #include "core/bytes.h"
+#include "core/hide_values.h"
 
 namespace nordpii {
 
 Result<std::shared_ptr<const Scanner>> Scanner::Create(const ScannerOptions& options) {
+  auto made = CreateUnhidden(options);
+  if (made) return made;
+  // Pattern-file, plugin and regex errors quote keys, ids and regexes from
+  // the files (which may hold an identifier): numbers are not shown there,
+  // the directories' and plugins' paths (and ":LINE") are.
+  std::vector<std::string> keep = options.PatternDirs();
+  keep.insert(keep.end(), options.plugins.begin(), options.plugins.end());
+  return Error(made.error().code(), HideDigitRuns(made.error().message(), keep));
+}
+
+Result<std::shared_ptr<const Scanner>> Scanner::CreateUnhidden(const ScannerOptions& options) {
   std::shared_ptr<Scanner> s(new Scanner());
   s->options_ = options;
   if (s->options_.limits.chunk_bytes < 1) s->options_.limits.chunk_bytes = 1;

@@ -98,6 +98,8 @@ class ScanContext;
 
 class Scanner : public std::enable_shared_from_this<Scanner> {
  public:
+  // Errors of the pattern files, plugins and regexes show no number of 6 or
+  // more digits outside the files' paths (core/hide_values.h).
   static Result<std::shared_ptr<const Scanner>> Create(const ScannerOptions& options);
   // A context for one thread with the key and the reference date (fixed
   // for the context's life: no setter).
@@ -113,6 +115,7 @@ class Scanner : public std::enable_shared_from_this<Scanner> {
 
  private:
   Scanner() = default;
+  static Result<std::shared_ptr<const Scanner>> CreateUnhidden(const ScannerOptions& options);
   ScannerOptions options_;
   std::shared_ptr<const Normalizer> normalizer_;
   std::shared_ptr<const Matcher> matcher_;
