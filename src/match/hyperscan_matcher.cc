@@ -44,6 +44,7 @@ class HsScratch : public MatcherScratch {
   // vectors built per call was a malloc and free for every ticket field.
   std::vector<std::vector<size_t>> ends;
   std::vector<DigitRun> runs;  // ScanFields: the runs of all fields
+  std::vector<RegexMatch> emails;  // ScanFields: the e-mail addresses of all fields
 };
 
 // Whether `c` is an ASCII letter or a byte of a non-ASCII character.
@@ -276,23 +277,50 @@ class HyperscanMatcher : public internal::MatcherCommon {
     auto& runs = sc.runs;
     runs.clear();
     FindDigitRuns(all, runs);
+    // E-mail addresses over the whole span at once: FindEmail's matches
+    // are decided by the character runs around each '@', none of which
+    // holds a line break, so each field gets those it would get alone.
+    auto& emails = sc.emails;
+    emails.clear();
+    for (size_t r = 0; r < regexes_.size(); ++r)
+      if (regexes_[r].email) internal::FindEmail(all, 0, all.size(), regexes_[r].detector, emails);
+    if (emails.size() > 1)
+      std::stable_sort(emails.begin(), emails.end(),
+                       [](const RegexMatch& a, const RegexMatch& b) { return a.start < b.start; });
     if (out.size() < fields.size()) out.resize(fields.size());
     auto& ends = sc.ends;
     ends.resize(regexes_.size());
-    size_t h = 0, d = 0;
+    for (auto& e : ends) e.clear();
+    size_t h = 0, d = 0, m = 0;
     for (size_t i = 0; i < fields.size(); ++i) {
       MatchResults& o = out[i];
       o.Clear();
       const size_t fb = fields[i].begin - lo, fe = fields[i].end - lo;
       const std::string_view field = all.substr(fb, fe - fb);
-      for (auto& e : ends) e.clear();
+      bool regex_ends = false;
       while (h < sc.hits.size() && sc.hits[h].to <= fb) ++h;
       for (; h < sc.hits.size() && sc.hits[h].to <= fe; ++h) {
         const RawHit& hit = sc.hits[h];
-        if (hit.id >= kRegexIdBase) ends[hit.id - kRegexIdBase].push_back(hit.to - fb);
-        else AddKeywordHit(field, hit.id, hit.to - fb, o.keywords);
+        if (hit.id >= kRegexIdBase) {
+          ends[hit.id - kRegexIdBase].push_back(hit.to - fb);
+          regex_ends = true;
+        } else {
+          AddKeywordHit(field, hit.id, hit.to - fb, o.keywords);
+        }
       }
-      ConfirmRegexes(field, ends, o);
+      if (regex_ends) {
+        ConfirmRegexes(field, ends, o, /*emails=*/false);
+        for (auto& e : ends) e.clear();
+      }
+      while (m < emails.size() && emails[m].start < fb) {
+        if (emails[m].end > fb) return false;  // across a field's start: cannot be (see above)
+        ++m;
+      }
+      for (; m < emails.size() && emails[m].start < fe; ++m) {
+        if (emails[m].end > fe) return false;
+        o.regex.push_back({emails[m].detector, static_cast<uint32_t>(emails[m].start - fb),
+                           static_cast<uint32_t>(emails[m].end - fb)});
+      }
       while (d < runs.size() && runs[d].start < fb) {
         if (runs[d].end > fb) return false;  // across a field's start: cannot be (see above)
         ++d;
@@ -301,7 +329,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
         if (runs[d].end > fe) return false;
         o.runs.push_back({static_cast<uint32_t>(runs[d].start - fb), static_cast<uint32_t>(runs[d].end - fb)});
       }
-      SortResults(o);
+      if (o.keywords.size() > 1 || o.regex.size() > 1) SortResults(o);
     }
     return true;
   }
@@ -310,9 +338,11 @@ class HyperscanMatcher : public internal::MatcherCommon {
  private:
   // Regex ends (per regex, offsets in `text`) to confirmed matches: merge
   // windows, confirm with RE2; e-mail by FindEmail over the whole text.
-  void ConfirmRegexes(std::string_view text, std::vector<std::vector<size_t>>& ends, MatchResults& out) const {
+  void ConfirmRegexes(std::string_view text, std::vector<std::vector<size_t>>& ends, MatchResults& out,
+                      bool emails = true) const {
     for (size_t r = 0; r < regexes_.size(); ++r) {
       if (regexes_[r].email) {
+        if (!emails) continue;
         // The same matches as RE2 confirming each Hyperscan end in its
         // window: a window [first end - max_width, last end) holds every
         // match that ends in it, and no match crosses into it.

@@ -238,8 +238,9 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
 }
 
 Result<bool> ScanContext::ScanFields(std::string_view text, const std::vector<Field>& fields,
-                                     const FindingFilter& filter, StreamSink& sink, std::vector<uint32_t>& found) {
-  found.assign(fields.size(), 0);
+                                     const FindingFilter& filter, StreamSink& sink, std::vector<uint32_t>& found,
+                                     FieldSkip* skip) {
+  found.assign(fields.size(), kNotDetected);
   if (fields.empty()) return true;
   if (!batch_fields_ || count_lines_ || report_from_ != 0 || text.size() > scanner_->limits().chunk_bytes) return false;
   // Every field normalised as is (the common case): the normaliser leaves
@@ -260,6 +261,8 @@ Result<bool> ScanContext::ScanFields(std::string_view text, const std::vector<Fi
     // No candidate (digit run, regex match, keyword, field-name trigger):
     // Detect would find nothing.
     if (m.runs.empty() && m.regex.empty() && m.keywords.empty() && fields[i].triggers == 0) continue;
+    if (skip && skip->Skip(i)) continue;
+    found[i] = 0;
     const std::string_view field = text.substr(fields[i].begin, fields[i].end - fields[i].begin);
     opt.doc_labels = fields[i].labels;
     opt.doc_triggers = fields[i].triggers;

@@ -193,7 +193,10 @@ class ScanContext {
   // counted — offsets in the field plus `begin` — but the normaliser check
   // and the matcher run once over the text (Matcher::ScanFields) and the
   // detectors only for fields with a candidate. found[i] counts the
-  // findings handed to the sink for field i. A finding the sink refuses
+  // findings handed to the sink for field i, kNotDetected for a field the
+  // detectors did not see (no candidate, or `skip` said so: a caller's memo
+  // of texts known to give nothing, asked only for fields with a candidate).
+  // A finding the sink refuses
   // (OnFinding false) ends its field's findings, as it ends a Scan().
   // Returns false, having reported nothing, where that cannot be
   // guaranteed (text longer than a chunk or not normalised as is, lines
@@ -206,8 +209,14 @@ class ScanContext {
   // Off: ScanFields always declines (tests compare it with field-by-field
   // scanning).
   void set_batch_fields(bool on) { batch_fields_ = on; }
+  static constexpr uint32_t kNotDetected = UINT32_MAX;
+  class FieldSkip {
+   public:
+    virtual ~FieldSkip() = default;
+    virtual bool Skip(size_t field) = 0;
+  };
   Result<bool> ScanFields(std::string_view text, const std::vector<Field>& fields, const FindingFilter& filter,
-                          StreamSink& sink, std::vector<uint32_t>& found);
+                          StreamSink& sink, std::vector<uint32_t>& found, FieldSkip* skip = nullptr);
 
  private:
   std::shared_ptr<const Scanner> scanner_;

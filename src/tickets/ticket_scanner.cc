@@ -923,14 +923,27 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
         ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
         labels = dopt.doc_labels, triggers = dopt.doc_triggers;
       }
-      const std::string_view text = x.TextOf(seg);
-      const bool short_text = text.size() <= QuietFields::kMaxText && !seg.is_number;
-      if (short_text && quiet.Has(text, labels, triggers)) continue;
       fields.push_back({seg.text_begin, seg.text_end, labels, triggers});
       which.push_back(k);
     }
+    // The memo is asked only about fields with a candidate: the others cost
+    // the detectors nothing, and a lookup (a hash and a likely cache miss)
+    // per status, channel and subject was more than it saved.
+    struct QuietSkip : ScanContext::FieldSkip {
+      const Extracted* x;
+      const std::vector<ScanContext::Field>* fields;
+      const std::vector<size_t>* which;
+      QuietFields* quiet;
+      bool Skip(size_t i) override {
+        const Extracted::Segment& seg = x->segments[(*which)[i]];
+        const std::string_view text = x->TextOf(seg);
+        return text.size() <= QuietFields::kMaxText && !seg.is_number &&
+               quiet->Has(text, (*fields)[i].labels, (*fields)[i].triggers);
+      }
+    } skip;
+    skip.x = &x, skip.fields = &fields, skip.which = &which, skip.quiet = &quiet;
     sink.shift = 0;
-    auto r = ctx_.ScanFields(x.text, fields, filter, sink, batch_found_);
+    auto r = ctx_.ScanFields(x.text, fields, filter, sink, batch_found_, &skip);
     if (!r) {
       st = r.error();
       batched = true;
