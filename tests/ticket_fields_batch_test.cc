@@ -5,7 +5,11 @@
 // identifiers, labels, keywords, e-mail addresses (plain and obfuscated),
 // numbers, timestamps and separators at field edges, compared finding by
 // finding with batching switched off.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -133,4 +137,41 @@ TEST_CASE("tickets: fields scanned in one pass give the findings of one scan per
     total += batched.size();
   }
   CHECK(total > 600);
+}
+
+TEST_CASE("tickets: fields are matched in one pass only when no regex detector can match a line break",
+          "[tickets][batch_fields]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("nordpii-batch-fields-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir / "crossing.toml");
+    f << "[[detector]]\nid = \"test.crossing\"\ncategory = \"contact\"\nvalidator = \"phone\"\nsource = \"regex\"\n"
+         "regex = 'KUNDE\\s{1,3}[0-9]{4}'\n";
+  }
+  const std::string text = "KUNDE\n\n1234 ola.nordmann@example.no";
+  const std::vector<Matcher::FieldRange> fields = {{0, 5}, {7, static_cast<uint32_t>(text.size())}};
+  std::vector<MatchResults> out;
+  // Built-in patterns: every regex is line-break free, the pass is taken.
+  auto builtin = test::MakeScanner();
+  auto s1 = builtin->matcher().NewScratch();
+  auto r1 = builtin->matcher().ScanFields(text, fields, *s1, out);
+  REQUIRE(r1);
+  CHECK(*r1 == HyperscanAvailable());
+  // A regex with \s: declined (the fields are then scanned one by one).
+  ScannerOptions opt;
+  opt.patterns_dir = test::SourceDir() + "/patterns";
+  opt.more_patterns_dirs = {dir.string()};
+  auto withs = Scanner::Create(opt);
+  fs::remove_all(dir);
+  REQUIRE(withs);
+  auto s2 = (*withs)->matcher().NewScratch();
+  auto r2 = (*withs)->matcher().ScanFields(text, fields, *s2, out);
+  REQUIRE(r2);
+  CHECK_FALSE(*r2);
+  // Fields not separated by a blank line: declined too.
+  const std::vector<Matcher::FieldRange> glued = {{0, 5}, {6, static_cast<uint32_t>(text.size())}};
+  auto r3 = builtin->matcher().ScanFields(text, glued, *s1, out);
+  REQUIRE(r3);
+  CHECK_FALSE(*r3);
 }
