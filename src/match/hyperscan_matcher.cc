@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -42,6 +43,8 @@ class HsScratch : public MatcherScratch {
   // Regex ends per regex (Scan), kept with their capacity: a vector of
   // vectors built per call was a malloc and free for every ticket field.
   std::vector<std::vector<size_t>> ends;
+  std::vector<DigitRun> runs;  // ScanFields: the runs of all fields
+  std::vector<RegexMatch> emails;  // ScanFields: the e-mail addresses of all fields
 };
 
 // Whether `c` is an ASCII letter or a byte of a non-ASCII character.
@@ -86,6 +89,46 @@ bool RegexNeedsLetter(const std::string& re) {
   return true;
 }
 
+// Whether no match of `re` can hold a line break ('\n'), by its syntax:
+// literals, escaped punctuation, \d \w \b \B, groups, alternation, bounded
+// repeats and classes of those. Anything else — '.', a negated class, \s,
+// \W, \D, \x.., \p{..}, anchors, flags, control bytes — counts as "maybe"
+// (ScanFields then leaves the fields to Scan one by one).
+bool RegexCannotMatchLineBreak(const std::string& re) {
+  for (size_t i = 0; i < re.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(re[i]);
+    if (c < 0x20 || c == 0x7F) return false;
+    if (c == '\\') {
+      if (i + 1 >= re.size()) return false;
+      const char n = re[++i];
+      const bool ok = n == 'd' || n == 'w' || n == 'b' || n == 'B' || std::ispunct(static_cast<unsigned char>(n));
+      if (!ok) return false;
+      continue;
+    }
+    if (c == '.' || c == '^' || c == '$') return false;
+    if (c == '(' && i + 1 < re.size() && re[i + 1] == '?' && !(i + 2 < re.size() && re[i + 2] == ':')) return false;
+    if (c == '[') {
+      if (i + 1 < re.size() && re[i + 1] == '^') return false;
+      // A class: its members by the same rules ('.' and '$' are literal in it).
+      size_t j = i + 1;
+      if (j < re.size() && re[j] == ']') ++j;
+      for (; j < re.size() && re[j] != ']'; ++j) {
+        const unsigned char m = static_cast<unsigned char>(re[j]);
+        if (m < 0x20 || m == 0x7F) return false;
+        if (m == '[') return false;  // [:class:] and the like
+        if (m == '\\') {
+          if (j + 1 >= re.size()) return false;
+          const char n = re[++j];
+          if (!(n == 'd' || n == 'w' || std::ispunct(static_cast<unsigned char>(n)))) return false;
+        }
+      }
+      if (j >= re.size()) return false;
+      i = j;
+    }
+  }
+  return true;
+}
+
 int OnMatch(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
             void* ctx) {
   static_cast<std::vector<RawHit>*>(ctx)->push_back({id, to});
@@ -95,6 +138,7 @@ int OnMatch(unsigned id, unsigned long long /*from*/, unsigned long long to, uns
 class HyperscanMatcher : public internal::MatcherCommon {
  public:
   bool letters_needed_ = true;  // see Scan
+  bool fields_ok_ = true;       // see ScanFields
   Status Init(const PatternSet& set) {
     if (Status s = InitCommon(set); !s.ok()) return s;
     std::vector<std::string> exprs;
@@ -128,6 +172,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
                          "': regex is unbounded or wider than 512 bytes; bound every repeat");
       regexes_[r].max_width = max_width;
       letters_needed_ = letters_needed_ && RegexNeedsLetter(d.regex);
+      fields_ok_ = fields_ok_ && RegexCannotMatchLineBreak(d.regex);
       exprs.push_back(d.regex);
       flags.push_back(0);
       ids.push_back(kRegexIdBase + static_cast<unsigned>(r));
@@ -190,8 +235,114 @@ class HyperscanMatcher : public internal::MatcherCommon {
       if (h.id >= kRegexIdBase) ends[h.id - kRegexIdBase].push_back(h.to);
       else AddKeywordHit(text, h.id, h.to, out.keywords);
     }
+    ConfirmRegexes(text, ends, out);
+    FindDigitRuns(text, out.runs);
+    SortResults(out);
+    return Status::Ok();
+  }
+
+  // One Hyperscan call and one digit-run pass over the fields' span; each
+  // field then gets the hits that end in it, checked and confirmed on the
+  // field's text alone exactly as Scan() would (keyword boundaries, RE2
+  // windows, e-mail), so its results are Scan()'s of the field. The only
+  // difference a single pass could make is a match that starts in one field
+  // and ends in the next: the "\n\n" between fields rules that out for
+  // keywords (a hit must start inside the field: AddKeywordHit on the
+  // field's text drops one that would not), digit runs (at most one line
+  // break between two digits) and regexes (fields_ok_: none can match a
+  // line break).
+  Result<bool> ScanFields(std::string_view text, const std::vector<FieldRange>& fields, MatcherScratch& scratch,
+                          std::vector<MatchResults>& out) const override {
+    if (!fields_ok_ || fields.empty()) return false;
+    auto& sc = static_cast<HsScratch&>(scratch);
+    if (global_ && !sc.scratch) return Error(ErrorCode::kInternal, "no Hyperscan scratch");
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const FieldRange& f = fields[i];
+      if (f.begin >= f.end || f.end > text.size() || (i > 0 && f.begin < fields[i - 1].end + 2)) return false;
+      if (i > 0 && text.compare(f.begin - 2, 2, "\n\n") != 0) return false;
+      if (i + 1 < fields.size() && text.compare(f.end, 2, "\n\n") != 0) return false;
+    }
+    const uint32_t lo = fields.front().begin;
+    const std::string_view all = text.substr(lo, fields.back().end - lo);
+    sc.hits.clear();
+    if (global_ && (!letters_needed_ || HasLetterOrHigh(all))) {
+      hs_error_t rc = hs_scan(global_.get(), all.data(), static_cast<unsigned>(all.size()), 0, sc.scratch.get(),
+                              OnMatch, &sc.hits);
+      if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hs_scan failed: " + std::to_string(rc));
+      // Hyperscan reports in end order as a rule; sorted only if not.
+      auto by_end = [](const RawHit& a, const RawHit& b) { return a.to < b.to; };
+      if (!std::is_sorted(sc.hits.begin(), sc.hits.end(), by_end))
+        std::stable_sort(sc.hits.begin(), sc.hits.end(), by_end);
+    }
+    auto& runs = sc.runs;
+    runs.clear();
+    FindDigitRuns(all, runs);
+    // E-mail addresses over the whole span at once: FindEmail's matches
+    // are decided by the character runs around each '@', none of which
+    // holds a line break, so each field gets those it would get alone.
+    auto& emails = sc.emails;
+    emails.clear();
+    for (size_t r = 0; r < regexes_.size(); ++r)
+      if (regexes_[r].email) internal::FindEmail(all, 0, all.size(), regexes_[r].detector, emails);
+    if (emails.size() > 1)
+      std::stable_sort(emails.begin(), emails.end(),
+                       [](const RegexMatch& a, const RegexMatch& b) { return a.start < b.start; });
+    if (out.size() < fields.size()) out.resize(fields.size());
+    auto& ends = sc.ends;
+    ends.resize(regexes_.size());
+    for (auto& e : ends) e.clear();
+    size_t h = 0, d = 0, m = 0;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      MatchResults& o = out[i];
+      o.Clear();
+      const size_t fb = fields[i].begin - lo, fe = fields[i].end - lo;
+      const std::string_view field = all.substr(fb, fe - fb);
+      bool regex_ends = false;
+      while (h < sc.hits.size() && sc.hits[h].to <= fb) ++h;
+      for (; h < sc.hits.size() && sc.hits[h].to <= fe; ++h) {
+        const RawHit& hit = sc.hits[h];
+        if (hit.id >= kRegexIdBase) {
+          ends[hit.id - kRegexIdBase].push_back(hit.to - fb);
+          regex_ends = true;
+        } else {
+          AddKeywordHit(field, hit.id, hit.to - fb, o.keywords);
+        }
+      }
+      if (regex_ends) {
+        ConfirmRegexes(field, ends, o, /*emails=*/false);
+        for (auto& e : ends) e.clear();
+      }
+      while (m < emails.size() && emails[m].start < fb) {
+        if (emails[m].end > fb) return false;  // across a field's start: cannot be (see above)
+        ++m;
+      }
+      for (; m < emails.size() && emails[m].start < fe; ++m) {
+        if (emails[m].end > fe) return false;
+        o.regex.push_back({emails[m].detector, static_cast<uint32_t>(emails[m].start - fb),
+                           static_cast<uint32_t>(emails[m].end - fb)});
+      }
+      while (d < runs.size() && runs[d].start < fb) {
+        if (runs[d].end > fb) return false;  // across a field's start: cannot be (see above)
+        ++d;
+      }
+      for (; d < runs.size() && runs[d].start < fe; ++d) {
+        if (runs[d].end > fe) return false;
+        o.runs.push_back({static_cast<uint32_t>(runs[d].start - fb), static_cast<uint32_t>(runs[d].end - fb)});
+      }
+      if (o.keywords.size() > 1 || o.regex.size() > 1) SortResults(o);
+    }
+    return true;
+  }
+
+
+ private:
+  // Regex ends (per regex, offsets in `text`) to confirmed matches: merge
+  // windows, confirm with RE2; e-mail by FindEmail over the whole text.
+  void ConfirmRegexes(std::string_view text, std::vector<std::vector<size_t>>& ends, MatchResults& out,
+                      bool emails = true) const {
     for (size_t r = 0; r < regexes_.size(); ++r) {
       if (regexes_[r].email) {
+        if (!emails) continue;
         // The same matches as RE2 confirming each Hyperscan end in its
         // window: a window [first end - max_width, last end) holds every
         // match that ends in it, and no match crosses into it.
@@ -209,13 +360,8 @@ class HyperscanMatcher : public internal::MatcherCommon {
         if (k < e.size()) { wb = e[k] > w ? e[k] - w : 0; we = e[k]; }
       }
     }
-    FindDigitRuns(text, out.runs);
-    SortResults(out);
-    return Status::Ok();
   }
 
-
- private:
   // Compiling the database takes ~80 ms; like rspamd's hs_helper we keep it
   // serialised in a cache directory, keyed by the Hyperscan version, the
   // host platform and every expression. A missing, stale or unreadable cache

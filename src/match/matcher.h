@@ -63,6 +63,22 @@ class Matcher {
   // NewScratch() and is used by one thread at a time.
   virtual Status Scan(std::string_view text, MatcherScratch& scratch, MatchResults& out) const = 0;
 
+  // Fields of one text (a ticket record's fields, each its own document):
+  // out[i] (resized to fields.size()) gets exactly what Scan() of
+  // text[fields[i].begin, fields[i].end) alone gives, offsets in the field,
+  // from one pass of the engine over the text. Fields are in order, not
+  // empty, and each is followed and preceded, where the text goes on, by
+  // "\n\n" (checked): no keyword, digit run or (checked when the engine is
+  // built) regex match can cross that. Returns false when this engine or
+  // pattern set cannot guarantee it (then scan the fields one by one).
+  struct FieldRange {
+    uint32_t begin, end;
+  };
+  virtual Result<bool> ScanFields(std::string_view text, const std::vector<FieldRange>& fields,
+                                  MatcherScratch& scratch, std::vector<MatchResults>& out) const {
+    (void)text, (void)fields, (void)scratch, (void)out;
+    return false;
+  }
 };
 
 // The engine names accepted by MakeMatcher: "hyperscan", "re2", "auto"

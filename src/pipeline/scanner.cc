@@ -249,4 +249,72 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
   return Status::Ok();
 }
 
+Result<bool> ScanContext::ScanFields(std::string_view text, const std::vector<Field>& fields,
+                                     const FindingFilter& filter, StreamSink& sink, std::vector<uint32_t>& found,
+                                     FieldSkip* skip) {
+  found.assign(fields.size(), kNotDetected);
+  if (fields.empty()) return true;
+  if (!batch_fields_ || count_lines_ || report_from_ != 0 || text.size() > scanner_->limits().chunk_bytes) return false;
+  // Every field normalised as is (the common case): the normaliser leaves
+  // the span unchanged and each field's map is the identity, as Scan()'s.
+  const std::string_view span = text.substr(fields.front().begin, fields.back().end - fields.front().begin);
+  if (scanner_->normalizer().FirstUnsafe(span) != span.size()) return false;
+  ranges_.resize(fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) ranges_[i] = {fields[i].begin, fields[i].end};
+  auto ok = scanner_->matcher().ScanFields(text, ranges_, *mscratch_, field_results_);
+  if (!ok) return ok.error();
+  if (!*ok) return false;
+  const DetectorSet& dets = scanner_->detectors();
+  DetectOptions opt = detect_opt_;
+  bytes_ = text.size();
+  newlines_ = 0;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const MatchResults& m = field_results_[i];
+    // No candidate (digit run, regex match, keyword, field-name trigger):
+    // Detect would find nothing.
+    if (m.runs.empty() && m.regex.empty() && m.keywords.empty() && fields[i].triggers == 0) continue;
+    if (skip && skip->Skip(i)) continue;
+    found[i] = 0;
+    const std::string_view field = text.substr(fields[i].begin, fields[i].end - fields[i].begin);
+    opt.doc_labels = fields[i].labels;
+    opt.doc_triggers = fields[i].triggers;
+    tfind_.clear();
+    dets.Detect(field, m, opt, *dscratch_, tfind_);
+    // As Scan()'s findings loop for one chunk at the end of the input, the
+    // map the identity and lines not counted (line 1, column offset + 1).
+    uint64_t last_end = 0;
+    for (const TextFinding& tf : tfind_) {
+      const uint64_t s = tf.start, e = tf.end;
+      if (s < last_end || s >= field.size()) continue;
+      const DetectorSpec& spec = dets.spec(tf.detector);
+      Finding& f = finding_;
+      f.type = tf.type;
+      f.category = spec.category;
+      f.subcategory = spec.subcategory;
+      f.redact = spec.redact;
+      if (f.type != spec.id) {
+        if (const TypeSpec* ts = dets.FindType(f.type)) {
+          f.category = ts->category;
+          f.redact = ts->redact;
+        }
+      }
+      f.confidence = tf.confidence;
+      f.rules = tf.rules;
+      f.start = fields[i].begin + s;
+      f.end = fields[i].begin + e;
+      f.also = tf.also;
+      if (!filter.Accepts(f)) continue;
+      f.line = 1;
+      f.column = s + 1;
+      MaskValueInto(scanner_->MaskFor(f.type, f.category), tf.normalized, f.masked);
+      hasher_.HexInto(tf.normalized, f.hash);
+      last_end = e;
+      if (filter.allow && filter.allow->Allows(tf.normalized, f.hash)) continue;
+      ++found[i];
+      if (!sink.OnFinding(f, field.substr(s, e - s))) break;
+    }
+  }
+  return true;
+}
+
 }  // namespace nordpii

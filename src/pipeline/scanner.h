@@ -190,6 +190,37 @@ class ScanContext {
   // every field; then line is 1, column the offset + 1, newlines() 0.
   void set_count_lines(bool on) { count_lines_ = on; }
 
+  // Fields of one text, each its own document (ticket fields): the
+  // findings of each, in field order, are exactly those of Scan() over the
+  // field's text alone with set_field_labels(labels, triggers) and lines not
+  // counted — offsets in the field plus `begin` — but the normaliser check
+  // and the matcher run once over the text (Matcher::ScanFields) and the
+  // detectors only for fields with a candidate. found[i] counts the
+  // findings handed to the sink for field i, kNotDetected for a field the
+  // detectors did not see (no candidate, or `skip` said so: a caller's memo
+  // of texts known to give nothing, asked only for fields with a candidate).
+  // A finding the sink refuses
+  // (OnFinding false) ends its field's findings, as it ends a Scan().
+  // Returns false, having reported nothing, where that cannot be
+  // guaranteed (text longer than a chunk or not normalised as is, lines
+  // counted, set_report_from, an engine or pattern set without
+  // Matcher::ScanFields): then scan the fields one by one.
+  struct Field {
+    uint32_t begin, end;
+    uint64_t labels, triggers;
+  };
+  // Off: ScanFields always declines (tests compare it with field-by-field
+  // scanning).
+  void set_batch_fields(bool on) { batch_fields_ = on; }
+  static constexpr uint32_t kNotDetected = UINT32_MAX;
+  class FieldSkip {
+   public:
+    virtual ~FieldSkip() = default;
+    virtual bool Skip(size_t field) = 0;
+  };
+  Result<bool> ScanFields(std::string_view text, const std::vector<Field>& fields, const FindingFilter& filter,
+                          StreamSink& sink, std::vector<uint32_t>& found, FieldSkip* skip = nullptr);
+
  private:
   std::shared_ptr<const Scanner> scanner_;
   KeyedHasher hasher_;
@@ -206,6 +237,9 @@ class ScanContext {
   uint64_t report_from_ = 0;
   uint64_t newlines_ = 0;
   bool count_lines_ = true;
+  bool batch_fields_ = true;
+  std::vector<Matcher::FieldRange> ranges_;    // ScanFields
+  std::vector<MatchResults> field_results_;    // ScanFields, per field
   // set_field_name: labels and triggers per name, bounded
   std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> name_labels_;
 };

@@ -977,7 +977,61 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
   // Line and column are the record's (set by Scan's emit), not the field's.
   ctx_.set_count_lines(false);
   Status st = Status::Ok();
-  for (size_t k = 0; k < x.used && st.ok(); ++k) {
+  // All fields in one pass of the normaliser check and the matcher
+  // (ScanContext::ScanFields), the same findings as one Scan per field; a
+  // record with a streamed string, or where ScanFields declines, is
+  // scanned field by field below.
+  bool batched = false;
+  bool streams = false;
+  for (size_t k = 0; k < x.used && !streams; ++k) streams = !x.segments[k].stream.empty();
+  if (!streams && !x.text.empty()) {
+    auto& fields = batch_fields_;
+    auto& which = batch_segs_;
+    fields.clear();
+    which.clear();
+    for (size_t k = 0; k < x.used; ++k) {
+      const Extracted::Segment& seg = x.segments[k];
+      if (seg.mirror_of >= 0 || seg.text_end == seg.text_begin) continue;
+      uint64_t labels = seg.labels, triggers = seg.triggers;
+      if (!seg.has_labels) {
+        ctx_.set_field_name(x.csv ? std::string_view(seg.path) : LeafKey(seg.path));
+        labels = dopt.doc_labels, triggers = dopt.doc_triggers;
+      }
+      fields.push_back({seg.text_begin, seg.text_end, labels, triggers});
+      which.push_back(k);
+    }
+    // The memo is asked only about fields with a candidate: the others cost
+    // the detectors nothing, and a lookup (a hash and a likely cache miss)
+    // per status, channel and subject was more than it saved.
+    struct QuietSkip : ScanContext::FieldSkip {
+      const Extracted* x;
+      const std::vector<ScanContext::Field>* fields;
+      const std::vector<size_t>* which;
+      QuietFields* quiet;
+      bool Skip(size_t i) override {
+        const Extracted::Segment& seg = x->segments[(*which)[i]];
+        const std::string_view text = x->TextOf(seg);
+        return text.size() <= QuietFields::kMaxText && !seg.is_number &&
+               quiet->Has(text, (*fields)[i].labels, (*fields)[i].triggers);
+      }
+    } skip;
+    skip.x = &x, skip.fields = &fields, skip.which = &which, skip.quiet = &quiet;
+    sink.shift = 0;
+    auto r = ctx_.ScanFields(x.text, fields, filter, sink, batch_found_, &skip);
+    if (!r) {
+      st = r.error();
+      batched = true;
+    } else if (*r) {
+      batched = true;
+      for (size_t i = 0; i < fields.size(); ++i) {
+        const Extracted::Segment& seg = x.segments[which[i]];
+        const std::string_view text = x.TextOf(seg);
+        if (batch_found_[i] == 0 && text.size() <= QuietFields::kMaxText && !seg.is_number)
+          quiet.Add(text, fields[i].labels, fields[i].triggers);
+      }
+    }
+  }
+  for (size_t k = 0; k < x.used && st.ok() && !batched; ++k) {
     const Extracted::Segment& seg = x.segments[k];
     if (!seg.stream.empty()) {
       st = RunStream(x, k, filter, sink);

@@ -121,6 +121,11 @@ class TicketScanner {
   };
   std::vector<CsvColumn> csv_cols_;  // short field texts that gave no finding (Run)
   Finding finding_;  // the finding handed to the sink, reused
+  // Run: the fields of a record scanned in one ScanContext::ScanFields
+  // call, their segment indexes and findings per field (reused).
+  std::vector<ScanContext::Field> batch_fields_;
+  std::vector<size_t> batch_segs_;
+  std::vector<uint32_t> batch_found_;
   uint64_t fields_seen_ = 0;  // bit i: --fields / --columns item i matched in this input
   size_t records_ = 0;        // records of this input
 };
