@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include "batch/parallel_records.h"
 #include "batch/parallel_text.h"
 
 #include <algorithm>
@@ -693,6 +694,20 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
           !r.ok())
         error(in.path + ": " + r.message());
       return 0;
+    }
+  }
+  if (s.threads > 1 && s.range_report && !s.progress && !in.stream && in.path != "-" &&
+      (format == InputFormat::kJsonl || format == InputFormat::kMbox)) {
+    // One large JSONL or mbox file on s.threads threads, in record-aligned
+    // ranges (batch/parallel_records.h); false: nowhere to cut, read below.
+    struct stat rs;
+    if (stat(in.path.c_str(), &rs) == 0 && S_ISREG(rs.st_mode) &&
+        static_cast<uint64_t>(rs.st_size) >= 2 * s.thread_range) {
+      Input whole = in;
+      whole.format = format;
+      whole.size = static_cast<uint64_t>(rs.st_size);
+      sink.SetPath(in.path);
+      if (ScanRecordsParallel(whole, s, filter, sink, max_message, error)) return 0;
     }
   }
   if (!s.progress) {
