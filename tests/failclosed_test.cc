@@ -227,6 +227,15 @@ TEST_CASE("issue 12: numeric and date options are validated the same way by ever
     CHECK_THAT(r.out, Catch::Contains("rc=2"));
     CHECK_THAT(r.out, Catch::Contains(std::string(bad).substr(0, std::string(bad).find(' '))));
   }
+  // scan --threads as --jobs (CLI::Range took "+2" and "0x2" as numbers).
+  for (const char* bad : {"--threads 0", "--threads -0", "--threads +2", "--threads 0x2", "--threads 1025",
+                          "--threads 2x", "--threads 1.5"}) {
+    INFO(bad);
+    Run r = Exec("scan " + std::string(bad) + " samples/variants.txt");
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains("--threads"));
+  }
+  CHECK(Exec("scan --threads 2 samples/variants.txt").code == 1);
   fs::remove_all(d);
   CHECK(Exec("scan --reference-date 2024-02-29 samples/variants.txt").code == 1);  // a leap day is a date
   CHECK(Exec("batch -q --jobs 2 --retention 90d --reference-date 2024-02-29 --report /tmp/nordpii-i12-r "

@@ -289,7 +289,8 @@ struct PerFile : ReportObserver {
 
 int ScanAll(const Settings& c, ScanContext& ctx, const std::vector<std::string>& paths, const FindingFilter& filter,
             ReportSink& sink, IdentifierMasker& masker, const ScanView& view = {}, int threads = 1,
-            size_t thread_range = kParallelRangeBytes) {
+            size_t thread_range = kParallelRangeBytes,
+            std::function<std::unique_ptr<ReportSink>(std::FILE*)> range_report = {}) {
   int errors = 0;
   auto fail = [&](const std::string& msg) {
     std::fprintf(stderr, "nordpii: %s\n", masker.Mask(msg).c_str());
@@ -308,6 +309,10 @@ int ScanAll(const Settings& c, ScanContext& ctx, const std::vector<std::string>&
   PerFile per_file;
   const bool per_file_view = view.files_with_matches || view.count || view.stats;
   if (per_file_view) sink.SetObserver(&per_file);
+  // Several threads on a JSONL or mbox file need reports of the output's
+  // format made apart and appended in order (JSONL and text only; -l, -c,
+  // --stats count per file as findings are written: one thread).
+  if (!per_file_view) scanners.range_report = std::move(range_report);
   const auto t0 = std::chrono::steady_clock::now();
   uint64_t bytes = 0;
   for (const Input& in : inputs) {
@@ -380,7 +385,29 @@ int RunScan(const Settings& c, std::vector<std::string> paths, const std::string
     sink.SetTypeMeanings(std::move(meanings));
   }
   if (paths.empty()) paths.push_back("-");
-  int rc = ScanAll(c, *ctx, paths, filter, sink, *masker, view, threads, thread_range);
+  // --threads on a JSONL or mbox file: each worker writes its ranges'
+  // report with a sink of its own (its own masker), in the output's format
+  // and colours (batch/parallel_records.h).
+  std::function<std::unique_ptr<ReportSink>(std::FILE*)> range_report;
+  const ReportFormat report_format = OutputFormat(format);
+  if (threads > 1 && (report_format == ReportFormat::kJsonl || report_format == ReportFormat::kText)) {
+    struct MaskerOf {
+      std::unique_ptr<IdentifierMasker> masker;
+    };
+    struct OwningSink : MaskerOf, ReportSink {
+      OwningSink(std::unique_ptr<IdentifierMasker> m, std::FILE* f, ReportFormat rf, bool rv)
+          : MaskerOf{std::move(m)}, ReportSink(f, rf, rv, *masker) {}
+    };
+    const bool colored = out == stdout && ColorWanted(color, isatty(STDOUT_FILENO));
+    const KeyedHasher* hasher = c.hasher.get();
+    range_report = [scanner, hasher, report_format, reveal, colored](std::FILE* f) -> std::unique_ptr<ReportSink> {
+      auto part = std::make_unique<OwningSink>(std::make_unique<IdentifierMasker>(*scanner, *hasher), f,
+                                               report_format, reveal);
+      part->SetColor(colored);
+      return part;
+    };
+  }
+  int rc = ScanAll(c, *ctx, paths, filter, sink, *masker, view, threads, thread_range, std::move(range_report));
   if (out != stdout) std::fclose(out);
   // Hashes made with a random key link nothing outside this output: said
   // once, when the output holds hashes.
@@ -915,8 +942,9 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   int scan_threads = 1;
   scan->add_option("--threads", scan_threads,
-                   "Threads for one large text file (8 MiB or more), split at line starts; same findings and order")
-      ->check(CLI::Range(1, static_cast<int>(kMaxJobs)));
+                   "Threads for one large text, JSONL or mbox file (8 MiB or more), split at line/record starts; "
+                   "same findings and order, 1 to 1024")
+      ->check(Count(1, kMaxJobs));
   size_t thread_range = kParallelRangeBytes;
   scan->add_option("--thread-range", thread_range, "Bytes per thread and round (testing)")
       ->check(Count(4096, 1u << 30))

@@ -96,9 +96,6 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     errors.push_back(std::move(shown));
   };
   std::vector<Input> inputs = ExpandInputs(o.paths, o.settings->input, error, {o.report_dir});
-  // Work items: a file, or a record-aligned range of a large one, so one big
-  // export is scanned by all the threads (work_items.h).
-  const std::vector<Input> items = SplitWorkItems(inputs, WorkRangeBytes(), o.settings->mail_limits.max_message_bytes);
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
   // The summary starts from the findings kept; each worker adds its own.
@@ -120,22 +117,32 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   }
   if (std::fseek(out, 0, SEEK_END) == 0) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
   uint64_t total_bytes = 0;
-  std::deque<size_t> queue;  // indices into items
   for (const Input& in : inputs) total_bytes += in.size;
+  // Work items: a file, or a record-aligned range of a large one, so one big
+  // export is scanned by all the threads (work_items.h). This thread finds
+  // them (one pass over each large file) while the workers already scan
+  // the ones found: the pass is not a serial step before the scan. All
+  // below under mu; items is a deque (an element never moves).
+  std::deque<Input> items;
+  std::deque<size_t> queue;  // indices into items
+  bool split_done = false;
+  std::condition_variable queue_cv;
+  std::atomic<size_t> items_known{0};
   // Ranges (and archive members) of one file are written to findings.jsonl
   // in file order (as one job writes them): prev[i] is the range before item i (or -1), and an
   // item waits until that one is written. Items are taken in order, so the
   // one waited for is already being scanned.
-  std::vector<ptrdiff_t> prev(items.size(), -1);
-  std::vector<char> written(items.size(), 0);
-  std::vector<std::string> item_ids;
-  for (size_t i = 0; i < items.size(); ++i) {
-    item_ids.push_back(WorkItemId(items[i]));
-    if (i > 0 && (items[i].begin > 0 || items[i].member > 0) && items[i - 1].path == items[i].path)
-      prev[i] = static_cast<ptrdiff_t>(i) - 1;
-    if (done.count(item_ids[i])) written[i] = 1;
-    else queue.push_back(i);
-  }
+  std::deque<ptrdiff_t> prev;
+  std::deque<char> written;
+  std::deque<std::string> item_ids;
+  // --fields over the ranges of a JSONL file, in file order: checked once,
+  // when its last range is written (a field in one range only is no error).
+  // A resumed run sees only the ranges it scans itself.
+  struct FieldsSeen {
+    uint64_t bits = 0;
+    size_t records = 0;
+  };
+  std::map<std::string, FieldsSeen> file_fields;
   std::condition_variable written_cv;
   // Fault injection for the resume test: after N checkpoint lines the
   // process kills itself with SIGKILL once the next input's findings are
@@ -152,8 +159,6 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::atomic<uint64_t> bytes_done{0};
   std::atomic<size_t> docs_done{0};
   std::atomic<size_t> found{0};
-  for (size_t i = 0; i < items.size(); ++i)
-    if (written[i]) bytes_done += items[i].size, ++docs_done;
   size_t jobs = o.jobs ? o.jobs : std::max<unsigned>(1, std::thread::hardware_concurrency());
   // Workers take inputs from the queue (the queue holds pointers into the
   // input list: bounded by the number of inputs, no file is opened before
@@ -166,6 +171,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       auto ctx = scanner->NewContext(*hasher, o.settings->reference_date);
       InputScanners s(*ctx, o.settings->mail_limits, o.settings->tickets);
       s.progress = &bytes_done;  // the bar moves inside a large file too
+      s.defer_fields_check = true;  // checked over a file's ranges (file_fields)
       IdentifierMasker masker(*scanner, *hasher);  // paths, Message-IDs, ticket ids in the report
       std::string tmp = o.report_dir + "/.worker-" + std::to_string(w) + ".jsonl";
       std::string held_mem;
@@ -173,7 +179,11 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         const Input* in;
         size_t item;
         {
-          std::lock_guard<std::mutex> l(mu);
+          std::unique_lock<std::mutex> l(mu);
+          // The splitter is notified of a signal when it finds its next
+          // item; the timeout covers a long pass without one.
+          while (queue.empty() && !split_done && !stop.load())
+            queue_cv.wait_for(l, std::chrono::milliseconds(100));
           if (queue.empty() || stop.load()) break;
           item = queue.front();
           in = &items[item];
@@ -222,6 +232,21 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             errors.push_back(e);
           }
           if (copied) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
+          if (in->end > 0 && in->format == InputFormat::kJsonl) {
+            FieldsSeen& seen = file_fields[in->path];
+            seen.bits |= s.range_fields_seen;
+            seen.records += s.range_records;
+            if (in->last_range) {
+              if (Status st = s.tickets.EndInput(TicketFormat::kJsonl, {}, seen.bits, seen.records); !st.ok()) {
+                const std::string e = in->path + ": " + st.message();  // as error() does, under mu
+                AppendCheckpointError(input_errors, e);
+                std::string shown = error_masker.Mask(e);
+                std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
+                errors.push_back(std::move(shown));
+              }
+              file_fields.erase(in->path);
+            }
+          }
           // The worst moment for a crash: this input's findings are in
           // findings.jsonl, its checkpoint line is not.
           if (kill_after > 0 && checkpointed == kill_after) raise(SIGKILL);
@@ -260,7 +285,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       double frac = total_bytes ? static_cast<double>(bytes_done) / static_cast<double>(total_bytes) : 1.0;
       char line[256];
       std::snprintf(line, sizeof line, "%zu/%zu inputs, %.1f/%.1f MB, %.1f MB/s, ETA %.0f s, %zu findings",
-                    docs_done.load(), items.size(), bytes_done / 1e6, total_bytes / 1e6, rate / 1e6, left, found.load());
+                    docs_done.load(), items_known.load(), bytes_done / 1e6, total_bytes / 1e6, rate / 1e6, left, found.load());
       if (tty) {
         int w = static_cast<int>(frac * 30);
         std::fprintf(stderr, "\r[%.*s%*s] %s", w, "##############################", 30 - w, "", line);
@@ -271,6 +296,31 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     }
     if (tty) std::fprintf(stderr, "\n");
   });
+  SplitWorkItems(
+      inputs, WorkRangeBytes(), o.settings->mail_limits.max_message_bytes,
+      [&](Input in) {
+        std::lock_guard<std::mutex> l(mu);
+        if (stop.load()) return false;
+        const size_t i = items.size();
+        items.push_back(std::move(in));
+        item_ids.push_back(WorkItemId(items[i]));
+        prev.push_back(i > 0 && (items[i].begin > 0 || items[i].member > 0) && items[i - 1].path == items[i].path
+                           ? static_cast<ptrdiff_t>(i) - 1
+                           : -1);
+        const bool was_done = done.count(item_ids[i]) != 0;
+        written.push_back(was_done ? 1 : 0);
+        if (was_done) bytes_done += items[i].size, ++docs_done;
+        else queue.push_back(i);
+        items_known = items.size();
+        queue_cv.notify_one();
+        return true;
+      },
+      error);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    split_done = true;
+  }
+  queue_cv.notify_all();
   for (auto& t : workers) t.join();
   finished = true;
   progress.join();

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include "batch/parallel_records.h"
 #include "batch/parallel_text.h"
 
 #include <algorithm>
@@ -186,6 +187,7 @@ namespace {
 // the records / messages before it. All zero but line for a whole file.
 struct RangeBase {
   uint64_t offset = 0, line = 1, records = 0;
+  bool defer_fields_check = false;  // InputScanners::defer_fields_check, for a range
 };
 
 // Scans one stream of a known format (a file, or an archive entry).
@@ -236,9 +238,14 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
       s.tickets.BeginInput();
       for (;;) {
         auto more = rd.Next(rec);
+        if (base.defer_fields_check) {  // the caller checks over all ranges of the file
+          s.range_fields_seen = s.tickets.fields_seen();
+          s.range_records = s.tickets.records();
+        }
         if (!more) return error(path + ": " + more.error().message());
         if (!*more) {
           // --fields / --columns that named nothing here: not scanned as asked.
+          if (base.defer_fields_check) return;
           if (Status st = s.tickets.EndInput(tf, rd.header()); !st.ok()) error(path + ": " + st.message());
           return;
         }
@@ -554,6 +561,7 @@ struct RangeSink : StreamSink {
 uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error) {
   sink.SetPath(in.path);
+  s.range_fields_seen = 0, s.range_records = 0;
   int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error(in.path + ": " + std::strerror(errno));
@@ -564,7 +572,7 @@ uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filte
     struct stat st;  // the file time: a message's date of last resort, as for the whole file
     const int64_t mtime = fstat(fd, &st) == 0 ? static_cast<int64_t>(st.st_mtime) : -1;
     ScanSource(in.path, in.format, src, s, filter, sink, max_message, error, mtime, nullptr,
-               RangeBase{in.begin, in.first_line, in.records_before});
+               RangeBase{in.begin, in.first_line, in.records_before, s.defer_fields_check});
   } else {
     // Context before the range: its lines are counted to number the
     // range's own lines from first_line.
@@ -686,6 +694,20 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
           !r.ok())
         error(in.path + ": " + r.message());
       return 0;
+    }
+  }
+  if (s.threads > 1 && s.range_report && !s.progress && !in.stream && in.path != "-" &&
+      (format == InputFormat::kJsonl || format == InputFormat::kMbox)) {
+    // One large JSONL or mbox file on s.threads threads, in record-aligned
+    // ranges (batch/parallel_records.h); false: nowhere to cut, read below.
+    struct stat rs;
+    if (stat(in.path.c_str(), &rs) == 0 && S_ISREG(rs.st_mode) &&
+        static_cast<uint64_t>(rs.st_size) >= 2 * s.thread_range) {
+      Input whole = in;
+      whole.format = format;
+      whole.size = static_cast<uint64_t>(rs.st_size);
+      sink.SetPath(in.path);
+      if (ScanRecordsParallel(whole, s, filter, sink, max_message, error)) return 0;
     }
   }
   if (!s.progress) {

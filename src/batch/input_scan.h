@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ struct Input {
   // line at begin, records_before the JSONL records or mbox messages that
   // start before it, so findings are numbered as in a scan of the whole file.
   uint64_t begin = 0, end = 0, first_line = 1, records_before = 0;
+  bool last_range = false;  // the file's last range (not sent to distributed workers)
   // A work item that is one member of a zip or uncompressed tar: its entry
   // number in the archive (1-based; 0: the whole file) and its declared
   // size (more data than that is an error: the archive's budget was
@@ -57,7 +59,7 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
 // The readers of one thread.
 struct InputScanners {
   InputScanners(ScanContext& c, const MailLimits& lim, const TicketOptions& t)
-      : ctx(c), mail(c, lim), tickets(c, t), ocr(lim.ocr) {}
+      : ctx(c), mail(c, lim), tickets(c, t), ocr(lim.ocr), mail_limits(lim), ticket_options(t) {}
   ScanContext& ctx;
   MailScanner mail;
   TicketScanner tickets;
@@ -70,6 +72,21 @@ struct InputScanners {
   // (batch/parallel_text.h); other inputs by this one.
   int threads = 1;
   uint64_t thread_range = 4 << 20;  // bytes per range (testing: smaller)
+  // A JSONL range item: with defer_fields_check, the --fields check
+  // (TicketScanner::EndInput) is left to the caller, which ORs and adds
+  // range_fields_seen / range_records (set by ScanInput) over the file's
+  // ranges and checks once (batch, scan --threads); without, each range is
+  // checked alone (distributed workers).
+  bool defer_fields_check = false;
+  uint64_t range_fields_seen = 0;
+  size_t range_records = 0;
+  // `scan --threads N` on a JSONL or mbox file: a report like the caller's
+  // (same format, its own masker) writing into `out`, for one worker; the
+  // caller's sink gets each range's report in file order (AppendPart).
+  // Unset: those files are scanned by one thread.
+  std::function<std::unique_ptr<ReportSink>(std::FILE* out)> range_report;
+  MailLimits mail_limits;
+  TicketOptions ticket_options;
 };
 
 // Scans one input to `sink` (which gets SetPath/SetMessage/SetTicket).

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -39,7 +40,13 @@ namespace {
 // line and record counts there. Written here (not a library): it must agree
 // exactly with TicketReader's JSONL lines (a blank line is no record) and
 // MboxReader's message starts (offset 0 and every line starting "From ").
-bool Split(const Input& in, uint64_t range_bytes, std::vector<Input>& out) {
+// Each range is handed to `emit` as soon as the pass has found where it
+// ends (the first at the first cut: then there are at least two); false
+// when there is no cut (one item: the caller's). A read error after the
+// first cut is reported through `error` and the rest of the file is one
+// last range (its scan meets the error again).
+bool Split(const Input& in, uint64_t range_bytes, const std::function<bool(Input)>& emit_item,
+           const std::function<void(const std::string&)>& error) {
   int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   {
@@ -55,35 +62,42 @@ bool Split(const Input& in, uint64_t range_bytes, std::vector<Input>& out) {
     }
   }
   const bool mbox = in.format == InputFormat::kMbox, jsonl = in.format == InputFormat::kJsonl;
-  std::vector<Input> ranges;
-  std::string buf;
+  size_t emitted = 0;
+  bool go_on = true;  // emit_item asked to stop (batch: a signal)
+  // A 1 MiB read buffer, allocated once (a std::string resized per read
+  // zero-filled every MiB: a memset of the whole file).
+  constexpr size_t kRead = 1 << 20;
+  std::unique_ptr<char[]> storage(new char[kRead + 8]);
+  std::string_view buf(storage.get(), 0);
   size_t pos = 0;
   uint64_t base = 0;  // file offset of buf[0]
   bool eof = false, line_start = true, nonblank = false;
   uint64_t line = 1, records = 0;
   uint64_t cur_begin = 0, cur_line = 1, cur_records = 0, target = range_bytes;
   bool ok = true;
-  auto emit = [&](uint64_t end) {
+  auto emit = [&](uint64_t end, bool last) {
     Input r = in;
     r.begin = cur_begin, r.end = end, r.size = end - cur_begin;
     r.first_line = cur_line, r.records_before = cur_records;
-    ranges.push_back(std::move(r));
+    r.last_range = last;
+    ++emitted;
+    go_on = emit_item(std::move(r));
   };
-  for (;;) {
+  for (; go_on;) {
     if (buf.size() - pos < 8 && !eof) {
-      buf.erase(0, pos);
+      std::memmove(storage.get(), buf.data() + pos, buf.size() - pos);  // fewer than 8 bytes
+      buf = std::string_view(storage.get(), buf.size() - pos);
       base += pos;
       pos = 0;
       size_t have = buf.size();
-      buf.resize(have + (1 << 20));
       ssize_t n;
-      do n = ::read(fd, buf.data() + have, 1 << 20);
+      do n = ::read(fd, storage.get() + have, kRead);
       while (n < 0 && errno == EINTR);
       if (n < 0) {
         ok = false;
         break;
       }
-      buf.resize(have + static_cast<size_t>(n));
+      buf = std::string_view(storage.get(), have + static_cast<size_t>(n));
       if (n == 0) eof = true;
       continue;
     }
@@ -93,7 +107,7 @@ bool Split(const Input& in, uint64_t range_bytes, std::vector<Input>& out) {
       const bool from = buf.compare(pos, 5, "From ") == 0;
       const bool record_start = !mbox || off == 0 || from;
       if (record_start && off >= target && off > cur_begin) {
-        emit(off);
+        emit(off, false);
         cur_begin = off, cur_line = line, cur_records = records;
         target = off + range_bytes;
       }
@@ -117,11 +131,17 @@ bool Split(const Input& in, uint64_t range_bytes, std::vector<Input>& out) {
       pos += seg;
     }
   }
+  const int read_errno = errno;
   ::close(fd);
-  if (!ok) return false;
-  emit(base + pos);
-  if (ranges.size() < 2) return false;  // nothing to split at: one item
-  for (auto& r : ranges) out.push_back(std::move(r));
+  if (emitted == 0) return false;  // nothing to split at (or unreadable): one item
+  if (!go_on) return true;
+  if (!ok) {
+    error(in.path + ": read failed while splitting it into ranges at offset " + std::to_string(base + pos) + ": " +
+          std::strerror(read_errno));
+    emit(std::max(in.size, cur_begin + 1), true);
+    return true;
+  }
+  emit(base + pos, true);
   return true;
 }
 
@@ -164,21 +184,51 @@ bool SplitArchive(const Input& in, uint64_t max_message, std::vector<Input>& out
 
 }  // namespace
 
-std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message) {
+void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message,
+                    const std::function<bool(Input)>& emit, const std::function<void(const std::string&)>& error) {
   // NORDPII_WORK_ITEMS=whole: one item per input (tests compare with it).
-  if (const char* e = std::getenv("NORDPII_WORK_ITEMS"); e && std::strcmp(e, "whole") == 0) return inputs;
-  std::vector<Input> out;
-  out.reserve(inputs.size());
+  const char* e = std::getenv("NORDPII_WORK_ITEMS");
+  const bool whole = e && std::strcmp(e, "whole") == 0;
   for (const Input& in : inputs) {
-    const bool splittable = !in.stream && in.path != "-" && in.end == 0 &&
+    const bool splittable = !whole && !in.stream && in.path != "-" && in.end == 0 &&
                             (in.format == InputFormat::kJsonl || in.format == InputFormat::kMbox ||
                              in.format == InputFormat::kText) &&
                             DetectDocFormat("", in.path, "", true) == DocFormat::kNone;  // documents by name: whole
-    if (splittable && range_bytes > 0 && in.size > range_bytes && Split(in, range_bytes, out)) continue;
-    if (!in.stream && in.path != "-" && in.end == 0 && in.member == 0 && in.format == InputFormat::kArchive &&
-        DetectDocFormat("", in.path, "", true) == DocFormat::kNone && SplitArchive(in, max_message, out))
+    bool go_on = true;
+    auto emit_range = [&](Input r) { return go_on = emit(std::move(r)); };
+    if (splittable && range_bytes > 0 && in.size > range_bytes && Split(in, range_bytes, emit_range, error)) {
+      if (!go_on) return;
       continue;
-    out.push_back(in);
+    }
+    std::vector<Input> members;
+    if (!whole && !in.stream && in.path != "-" && in.end == 0 && in.member == 0 &&
+        in.format == InputFormat::kArchive && DetectDocFormat("", in.path, "", true) == DocFormat::kNone &&
+        SplitArchive(in, max_message, members)) {
+      for (Input& m : members)
+        if (!emit(std::move(m))) return;
+      continue;
+    }
+    if (!emit(in)) return;
+  }
+}
+
+std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message) {
+  std::vector<Input> out;
+  out.reserve(inputs.size());
+  for (const Input& in : inputs) {
+    const size_t mark = out.size();
+    bool failed = false;
+    SplitWorkItems(
+        {in}, range_bytes, max_message,
+        [&](Input r) {
+          out.push_back(std::move(r));
+          return true;
+        },
+        [&](const std::string&) { failed = true; });
+    if (failed) {  // one item: its scan reports the error
+      out.resize(mark);
+      out.push_back(in);
+    }
   }
   return out;
 }

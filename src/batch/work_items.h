@@ -43,6 +43,14 @@ inline constexpr uint64_t kRangeLeadIn = 8192;
 // reports the error). Items of one file are consecutive, in file order.
 std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes,
                                   uint64_t max_message = 64u << 20);
+// The same items, each handed to `emit` as soon as it is known — a file's
+// ranges while the pass over it goes on — so that scanning starts with the
+// first range instead of after a pass over the whole file (batch runs this
+// beside its workers). `emit` returns false to stop. A read error during a
+// pass that already emitted ranges goes to `error` (the rest of the file is
+// one last range). The vector form above keeps such errors to the scan.
+void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message,
+                    const std::function<bool(Input)>& emit, const std::function<void(const std::string&)>& error);
 
 // The item's id in a checkpoint: the path, or for a range
 // "path\x1e" "begin-end", for an archive member "path\x1e#N".

@@ -149,6 +149,13 @@ void ReportSink::SetPath(std::string_view path) {
   subject_ = ShownText();
 }
 
+void ReportSink::AppendPart(std::string_view bytes, const ReportSink& part) {
+  if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), out_);
+  count_ += part.count_;
+  attachments_ += part.attachments_;
+  for (const auto& [type, n] : part.by_type_) by_type_[type] += n;
+}
+
 void ReportSink::SetMessage(size_t index, std::string_view message_id) {
   message_index_ = index;
   message_id_ = masker_.Show(message_id);

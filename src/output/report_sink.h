@@ -125,6 +125,11 @@ class ReportSink : public StreamSink {
   // SARIF: what each type id means (rule shortDescription); a type not in
   // the map is described by its id and category.
   void SetTypeMeanings(std::map<std::string, std::string> m) { meanings_ = std::move(m); }
+  // `scan --threads` (batch/parallel_records.h): the report of one range of
+  // a file, written by `part` (another sink of this format, JSONL or text)
+  // as `bytes`, appended to this output as if this sink had written it,
+  // its counts added to this sink's.
+  void AppendPart(std::string_view bytes, const ReportSink& part);
   // Closes the JSON or SARIF document; prints nothing for the others.
   void Finish(size_t files, size_t errors);
   size_t count() const { return count_; }

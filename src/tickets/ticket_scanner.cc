@@ -1084,16 +1084,21 @@ void TicketScanner::BeginInput() {
 }
 
 Status TicketScanner::EndInput(TicketFormat f, const std::vector<std::string>& header) const {
+  return EndInput(f, header, fields_seen_, records_);
+}
+
+Status TicketScanner::EndInput(TicketFormat f, const std::vector<std::string>& header, uint64_t fields_seen,
+                               size_t records) const {
   const bool csv = f == TicketFormat::kCsv;
   const std::vector<std::string>& asked = csv ? opt_.columns : opt_.fields;
   if (asked.empty() || (csv && header.empty())) return Status::Ok();  // an empty file
   std::string missing;
   for (size_t k = 0; k < asked.size() && k < 64; ++k) {
     // CSV: the header decides (a short row does not unname a column).
-    bool found = !csv && ((fields_seen_ >> k) & 1);
+    bool found = !csv && ((fields_seen >> k) & 1);
     for (size_t i = 0; csv && i < header.size() && !found; ++i)
       found = asked[k] == header[i] || asked[k] == std::to_string(i + 1);
-    if (!found && (csv || records_ > 0)) missing += (missing.empty() ? "'" : ", '") + asked[k] + "'";
+    if (!found && (csv || records > 0)) missing += (missing.empty() ? "'" : ", '") + asked[k] + "'";
   }
   if (missing.empty()) return Status::Ok();
   if (csv)
@@ -1101,7 +1106,7 @@ Status TicketScanner::EndInput(TicketFormat f, const std::vector<std::string>& h
                  "--columns " + missing + ": no such column in the header (" + std::to_string(header.size()) +
                      " columns); nothing of the input was scanned for it");
   return Error(ErrorCode::kInvalidArgument, "--fields " + missing + ": matches no field in any of the " +
-                                                std::to_string(records_) + " record(s)");
+                                                std::to_string(records) + " record(s)");
 }
 
 Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingFilter& filter, StreamSink& sink,

@@ -92,6 +92,13 @@ class TicketScanner {
   // for was not scanned. `header`: the CSV header (TicketReader::header()).
   void BeginInput();
   Status EndInput(TicketFormat f, const std::vector<std::string>& header) const;
+  // A file scanned in record-aligned ranges (work_items.h): each range
+  // gives its fields_seen() and records(), OR-ed and added over the file,
+  // and the check is made once with them (a field found in one range only
+  // is no error).
+  uint64_t fields_seen() const { return fields_seen_; }
+  size_t records() const { return records_; }
+  Status EndInput(TicketFormat f, const std::vector<std::string>& header, uint64_t fields_seen, size_t records) const;
 
   // Internal (used by the locating sink in ticket_scanner.cc).
   struct LocatedFinding;

@@ -41,6 +41,22 @@ for f in big.txt big.jsonl big.mbox; do
   cmp "$T/whole-$f/findings.jsonl" "$T/j1-$f/findings.jsonl" || fail "$f: ranges, 1 job: findings differ"
   echo "ok $f: $n findings, identical for ranges of 997-65537 bytes on 3 jobs"
 done
+# --fields over a file's ranges: a field only in the first records is found
+# (no error in the ranges without it), one that no record has is one error,
+# as for one job over the whole file.
+head -c 3000 "$T/in/big.jsonl" | head -n 2 | sed 's/"description"/"special"/' > "$T/fields.jsonl"
+cat "$T/in/big.jsonl" >> "$T/fields.jsonl"
+for fl in special,description nosuch,description; do
+  for rb in 1000000000 4099; do
+    rc=0
+    NORDPII_RANGE_BYTES=$rb "$BIN" batch -q --jobs 3 --reference-date 2026-11-23 --fields $fl "$T/fields.jsonl" \
+      --report "$T/fields-$rb" 2> "$T/fields-$rb.err" || rc=$?
+    echo "rc $rc" >> "$T/fields-$rb.err"
+  done
+  cmp "$T/fields-1000000000.err" "$T/fields-4099.err" || fail "--fields $fl: errors over ranges differ from one job: $(head -c 300 "$T/fields-4099.err")"
+  cmp "$T/fields-1000000000/findings.jsonl" "$T/fields-4099/findings.jsonl" || fail "--fields $fl: findings differ"
+done
+echo "ok --fields checked over all ranges of a file"
 # All three in one batch: each file's lines in the same order as its own run.
 run 4099 3 "$T/all" "$T/in"
 for f in big.txt big.jsonl big.mbox; do

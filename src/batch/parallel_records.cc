@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "batch/parallel_records.h"
+
+#include <stdio.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "batch/work_items.h"
+
+namespace nordpii {
+namespace {
+
+// One range and what its scan gave.
+struct Slot {
+  Input range;
+  int state = 0;  // 0 queued, 1 scanning, 2 done
+  std::unique_ptr<ReportSink> report;  // its counts
+  std::string text;                    // its report
+  std::vector<std::string> errors;     // in the order given
+  uint64_t fields_seen = 0;
+  size_t records = 0;
+};
+
+// One worker's readers (a context of its own).
+struct Worker {
+  std::unique_ptr<ScanContext> ctx;
+  std::unique_ptr<InputScanners> s;
+};
+
+void ScanSlot(Worker& w, const InputScanners& parent, const FindingFilter& filter, size_t max_message, Slot& slot) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* f = open_memstream(&buf, &len);
+  if (!f) {
+    slot.errors.push_back(slot.range.path + ": cannot buffer the report of a range (out of memory)");
+    return;
+  }
+  slot.report = parent.range_report(f);
+  ScanInput(slot.range, *w.s, filter, *slot.report, max_message,
+            [&](const std::string& e) { slot.errors.push_back(e); });
+  if (std::fclose(f) != 0)
+    slot.errors.push_back(slot.range.path + ": cannot buffer the report of a range (out of memory)");
+  slot.text.assign(buf ? buf : "", len);
+  std::free(buf);
+  slot.fields_seen = w.s->range_fields_seen;
+  slot.records = w.s->range_records;
+}
+
+}  // namespace
+
+bool ScanRecordsParallel(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
+                         size_t max_message, const std::function<void(const std::string&)>& error) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<Slot>> slots;
+  bool quit = false;
+  const int threads = s.threads;
+  std::vector<Worker> workers(static_cast<size_t>(threads));
+  for (Worker& w : workers) {
+    w.ctx = s.ctx.Clone();
+    w.s = std::make_unique<InputScanners>(*w.ctx, s.mail_limits, s.ticket_options);
+    w.s->ocr = s.ocr;
+    w.s->defer_fields_check = true;  // checked below over all ranges
+  }
+  auto work = [&](Worker* w) {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      Slot* job = nullptr;
+      cv.wait(lock, [&] {
+        if (quit) return true;
+        for (auto& sl : slots)
+          if (sl->state == 0) {
+            job = sl.get();
+            return true;
+          }
+        return false;
+      });
+      if (!job) return;  // quit
+      job->state = 1;
+      lock.unlock();
+      ScanSlot(*w, s, filter, max_message, *job);
+      lock.lock();
+      job->state = 2;
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  struct Joiner {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& quit;
+    std::vector<std::thread>& pool;
+    ~Joiner() {
+      {
+        std::lock_guard<std::mutex> g(mu);
+        quit = true;
+      }
+      cv.notify_all();
+      for (auto& t : pool) t.join();
+    }
+  } joiner{mu, cv, quit, pool};
+  for (Worker& w : workers) pool.emplace_back(work, &w);
+
+  // This thread finds the ranges (one pass over the file) and hands each
+  // range's report to `sink` once it and all before it are done.
+  uint64_t fields_seen = 0;
+  size_t records = 0;
+  auto deliver = [&](Slot& done) {
+    for (const std::string& e : done.errors) error(e);
+    if (done.report) sink.AppendPart(done.text, *done.report);
+    fields_seen |= done.fields_seen;
+    records += done.records;
+  };
+  auto deliver_front = [&](std::unique_lock<std::mutex>& lock) {
+    cv.wait(lock, [&] { return slots.front()->state == 2; });
+    std::unique_ptr<Slot> done = std::move(slots.front());
+    slots.pop_front();
+    lock.unlock();
+    deliver(*done);
+    lock.lock();
+  };
+  const size_t ahead = static_cast<size_t>(threads) + 1;
+  bool split = true;
+  SplitWorkItems(
+      {in}, s.thread_range, max_message,
+      [&](Input r) {
+        if (r.end == 0) {  // no place to cut: one item
+          split = false;
+          return false;
+        }
+        std::unique_lock<std::mutex> lock(mu);
+        while (slots.size() >= ahead) deliver_front(lock);
+        auto sl = std::make_unique<Slot>();
+        sl->range = std::move(r);
+        slots.push_back(std::move(sl));
+        cv.notify_all();
+        return true;
+      },
+      error);
+  if (!split) return false;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!slots.empty()) deliver_front(lock);
+  }
+  if (in.format == InputFormat::kJsonl)
+    if (Status st = s.tickets.EndInput(TicketFormat::kJsonl, {}, fields_seen, records); !st.ok())
+      error(in.path + ": " + st.message());
+  return true;
+}
+
+}  // namespace nordpii
