@@ -146,6 +146,9 @@ TEST_CASE("tickets: field maps are data (patterns/ticket_maps.toml), loaded and 
       {"[[ticket_map]]\nid = \"x\"\nhtml = [\"a b\"]\n", "field paths"},
       {"[[ticket_map]]\nid = \"x\"\nhtm = []\n", "unknown key"},
       {"[[ticket_map]]\nid = \"x\"\n[[ticket_map]]\nid = \"x\"\n", "ticket_map 'x' is already defined at"},
+      {"[[ticket_map]]\nid = \"x\"\ndetect = [\"a\"]\n", "'detect' is an array of arrays"},
+      {"[[ticket_map]]\nid = \"x\"\ndetect = [[]]\n", "'detect' is an array of arrays"},
+      {"[[ticket_map]]\nid = \"x\"\ndetect = [[\"a\\\"b\"]]\n", "'detect' is an array of arrays"},
   };
   for (const auto& b : bad) {
     INFO(b.text);
@@ -154,6 +157,50 @@ TEST_CASE("tickets: field maps are data (patterns/ticket_maps.toml), loaded and 
     REQUIRE_FALSE(static_cast<bool>(s));
     CHECK_THAT(s.error().message(), Catch::Contains(b.msg));
   }
+  fs::remove_all(dir);
+}
+
+// --ticket-map auto: which export a record is from is data too (`detect`
+// groups of names in ticket_maps.toml, maps tried in file order).
+TEST_CASE("tickets: export recognition for auto is the maps' detect names, first map in file order wins",
+          "[tickets][patterns]") {
+  const std::string dir = test::TempDir("ticket-detect", "data");
+  for (const auto& e : fs::directory_iterator(SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir + "/" + e.path().filename().string());
+  test::WriteFile(dir + "/ticket_maps.toml",
+                  "[[ticket_map]]\nid = \"acme\"\nhtml = [\"note\"]\ndetect = [[\"acme_id\", \"note\"]]\n"
+                  "[[ticket_map]]\nid = \"other\"\nhtml = []\ndetect = [[\"note\"]]\n");
+  ScannerOptions so;
+  so.patterns_dir = dir;
+  auto scanner = Scanner::Create(so);
+  REQUIRE(static_cast<bool>(scanner));
+  TicketOptions automap;  // map = "auto"
+  REQUIRE(automap.map == "auto");
+  // Both names: acme (first in the file) even though "other" matches too;
+  // its html list makes the tag-split account number one number.
+  const std::string both = "{\"acme_id\": 7, \"note\": \"Kontonummer: <b>8601</b>.11.17947</p>\"}\n";
+  auto a = ScanData(both, TicketFormat::kJsonl, automap, *scanner);
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].subcategory == "acme");
+  CHECK(a[0].type == "no.account");
+  // Only "note": the second map; no name at all: no map.
+  const std::string note = "{\"id\": 7, \"note\": \"Kontonummer: 8601.11.17947\"}\n";
+  auto o = ScanData(note, TicketFormat::kJsonl, automap, *scanner);
+  REQUIRE(o.size() == 1);
+  CHECK(o[0].subcategory == "other");
+  auto n = ScanData("{\"id\": 7, \"text\": \"Kontonummer: 8601.11.17947\"}\n", TicketFormat::kJsonl, automap, *scanner);
+  REQUIRE(n.size() == 1);
+  CHECK(n[0].subcategory == "all");
+  // The built-in maps: a Freshdesk record with "via" is Freshdesk (first).
+  auto f = ScanData("{\"via\": \"web\", \"description_text\": \"fnr 15108695088\"}\n", TicketFormat::kJsonl, automap);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].subcategory == "freshdesk");
+  auto z = ScanData("{\"via\": \"web\", \"text\": \"fnr 15108695088\"}\n", TicketFormat::kJsonl, automap);
+  REQUIRE(z.size() == 1);
+  CHECK(z[0].subcategory == "zendesk");
+  auto j = ScanData("{\"key\": \"X-1\", \"fields\": {\"summary\": \"fnr 15108695088\"}}\n", TicketFormat::kJsonl, automap);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0].subcategory == "jira");
   fs::remove_all(dir);
 }
 

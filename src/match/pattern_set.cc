@@ -234,7 +234,7 @@ Status PatternSet::LoadFile(const std::string& path) {
           return Bad(path, *t, "[[ticket_map]] needs a string 'id' (1-32 of a-z, 0-9, '_', '-')");
         if (*id == "auto" || *id == "all" || *id == "fields" || *id == "csv")
           return Bad(path, *t, "ticket_map '" + *id + "': reserved name (auto, all, fields, csv)");
-        if (Status s = CheckKeys(path, *t, {"id", "html", "description"}, "ticket_map '" + *id + "'"); !s.ok())
+        if (Status s = CheckKeys(path, *t, {"id", "html", "detect", "description"}, "ticket_map '" + *id + "'"); !s.ok())
           return s;
         m.id = *id;
         if (const toml::node* h = t->get("html")) {
@@ -246,6 +246,27 @@ Status PatternSet::LoadFile(const std::string& path) {
                 std::any_of(f->begin(), f->end(), [](char c) { return static_cast<unsigned char>(c) <= ' '; }))
               return Bad(path, e, "ticket_map '" + *id + "': 'html' entries are field paths (1-256 bytes, no spaces)");
             m.html.push_back(*f);
+          }
+        }
+        if (const toml::node* d = t->get("detect")) {
+          const char* bad = "ticket_map '%s': 'detect' is an array of arrays of JSON key names (1-64 bytes, no quotes, backslashes or spaces)";
+          std::string msg = bad;
+          msg.replace(msg.find("%s"), 2, *id);
+          const toml::array* a = d->as_array();
+          if (!a) return Bad(path, *d, msg);
+          for (const toml::node& g : *a) {
+            const toml::array* ga = g.as_array();
+            if (!ga || ga->empty()) return Bad(path, g, msg);
+            std::vector<std::string> group;
+            for (const toml::node& e : *ga) {
+              auto k = e.value<std::string>();
+              if (!k || k->empty() || k->size() > 64 || std::any_of(k->begin(), k->end(), [](char c) {
+                    return static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '\\';
+                  }))
+                return Bad(path, e, msg);
+              group.push_back(*k);
+            }
+            m.detect.push_back(std::move(group));
           }
         }
         ticket_maps.push_back(std::move(m));

@@ -121,6 +121,10 @@ struct CategorySpec {
 struct TicketMapSpec {
   std::string id;                 // the --ticket-map name: zendesk, freshdesk, jira, ...
   std::vector<std::string> html;  // normalised paths ("a[].b", "a.*", "a_*") whose values are HTML
+  // `--ticket-map auto`: the export is this map's when a record has every
+  // name of any one group as a JSON string (key or value); maps are tried in
+  // file order (ticket_scanner/export_detect.h).
+  std::vector<std::vector<std::string>> detect;
   std::string file;
   int line = 0;
 };

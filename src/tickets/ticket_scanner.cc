@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The only simdjson user (on-demand API over one record at a time).
 #include "tickets/ticket_scanner.h"
+#include "tickets/export_detect.h"
 
 #include <simdjson.h>
 
@@ -309,7 +310,8 @@ TicketScanner::TicketScanner(ScanContext& ctx, TicketOptions opt)
       opt_(std::move(opt)),
       json_(std::make_unique<Json>()),
       x_(std::make_unique<Extracted>()),
-      quiet_(std::make_unique<QuietFields>()) {}
+      quiet_(std::make_unique<QuietFields>()),
+      detect_(std::make_unique<ExportDetector>(ctx_.detectors().patterns().ticket_maps)) {}
 TicketScanner::~TicketScanner() = default;
 
 namespace {
@@ -515,35 +517,6 @@ struct JsonWalk {
 
 }  // namespace
 
-namespace {
-
-// The export a JSON record comes from, by the keys it has: one pass over its
-// quotes (seven string searches over every record cost ~8 % of a scan).
-std::string DetectExport(std::string_view b) {
-  bool freshdesk = false, fields = false, summary = false, zendesk = false;
-  auto key = [&](size_t at, std::string_view k) { return b.compare(at, k.size(), k) == 0; };
-  for (size_t i = b.find('"'); i != std::string_view::npos && i + 1 < b.size(); i = b.find('"', i + 1)) {
-    size_t at = i + 1;
-    switch (b[at]) {
-      case 'd': freshdesk = freshdesk || key(at, "description_text\""); break;
-      case 'c': freshdesk = freshdesk || key(at, "conversations\""); break;
-      case 'f': fields = fields || key(at, "fields\""); break;
-      case 's': summary = summary || key(at, "summary\""); break;
-      case 'r': zendesk = zendesk || key(at, "requester_id\""); break;
-      case 'h': zendesk = zendesk || key(at, "html_body\""); break;
-      case 'v': zendesk = zendesk || key(at, "via\""); break;
-      default: break;
-    }
-    if (freshdesk) break;  // decides whatever else is there
-  }
-  if (freshdesk) return "freshdesk";
-  if (fields && summary) return "jira";
-  if (zendesk) return "zendesk";
-  return "auto";
-}
-
-}  // namespace
-
 Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info) {
   x.record = r.bytes;
   // Appends a field: `s` has its decoded content; its visible text (HTML
@@ -683,11 +656,9 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   } else if (opt_.map == "all") {
     info.map = "all";
   } else {
-    std::string want = opt_.map;
-    if (want == "auto") {
-      want = DetectExport(r.bytes);
-    }
-    map = ctx_.detectors().patterns().TicketMap(want);  // patterns/ticket_maps.toml
+    // patterns/ticket_maps.toml: the map named, or for auto the one whose
+    // `detect` names the record has.
+    map = opt_.map == "auto" ? detect_->Detect(r.bytes) : ctx_.detectors().patterns().TicketMap(opt_.map);
     info.map = map ? map->id : "all";
   }
   // Reused parser: a new parser per record costs page faults. The bytes

@@ -62,6 +62,8 @@ struct TicketOptions {
   size_t max_fields = 65536;
 };
 
+class ExportDetector;
+
 class TicketScanner {
  public:
   TicketScanner(ScanContext& ctx, TicketOptions opt);
@@ -120,6 +122,7 @@ class TicketScanner {
   std::unique_ptr<Json> json_;
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
   std::unique_ptr<QuietFields> quiet_;
+  std::unique_ptr<ExportDetector> detect_;  // --ticket-map auto (export_detect.h)
   // Per CSV column of opt_.csv_header: its name, lower-cased name, 1-based
   // number and the name's labels and triggers (built as records need them).
   struct CsvColumn {

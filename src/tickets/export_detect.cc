@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tickets/export_detect.h"
+
+namespace nordpii {
+
+ExportDetector::ExportDetector(const std::vector<TicketMapSpec>& maps) {
+  for (const TicketMapSpec& m : maps) {
+    for (const std::vector<std::string>& g : m.detect) {
+      uint64_t need = 0;
+      bool ok = true;
+      for (const std::string& n : g) {
+        const std::string quoted = n + "\"";
+        size_t i = 0;
+        while (i < names_.size() && names_[i] != quoted) ++i;
+        if (i == names_.size()) {
+          if (names_.size() == 64) {
+            ok = false;
+            break;
+          }
+          names_.push_back(quoted);
+          by_first_[static_cast<unsigned char>(quoted[0])].push_back(static_cast<uint8_t>(i));
+        }
+        need |= uint64_t{1} << i;
+      }
+      if (ok) groups_.push_back({&m, need});
+    }
+  }
+}
+
+const TicketMapSpec* ExportDetector::Detect(std::string_view b) const {
+  if (groups_.empty()) return nullptr;
+  const TicketMapSpec* first = groups_.front().map;
+  uint64_t seen = 0;
+  for (size_t q = b.find('"'); q != std::string_view::npos && q + 1 < b.size(); q = b.find('"', q + 1)) {
+    const size_t at = q + 1;
+    const std::vector<uint8_t>& cand = by_first_[static_cast<unsigned char>(b[at])];
+    if (cand.empty()) continue;
+    bool added = false;
+    for (uint8_t i : cand) {
+      if (seen >> i & 1) continue;
+      if (b.compare(at, names_[i].size(), names_[i]) == 0) seen |= uint64_t{1} << i, added = true;
+    }
+    if (!added) continue;
+    // The first map matching decides whatever else is there: stop early.
+    for (const Group& g : groups_) {
+      if (g.map != first) break;
+      if ((seen & g.need) == g.need) return first;
+    }
+  }
+  for (const Group& g : groups_)
+    if ((seen & g.need) == g.need) return g.map;
+  return nullptr;
+}
+
+}  // namespace nordpii
