@@ -28,6 +28,9 @@ import socket
 import struct
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_docs as g  # noqa: E402  (the hand-written PDF writer, docx/odt)
+
 NORDPII = sys.argv[1]
 NOTE = "not read: text in images is read only with --ocr"
 failures = []
@@ -54,8 +57,6 @@ def scanned_pdf(path):
     image (a scan, no text). Uncompressed, written by hand (no PIL needed)."""
     line = "(Dette er en vanlig side med tekst i et tekstlag.) Tj 0 -14 Td "
     c1 = ("BT /F1 11 Tf 30 800 Td " + line * 10 + "ET").encode("latin-1")
-    w = h = 64
-    img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
     c2 = b"q 400 0 0 400 100 300 cm /Im0 Do Q"
     objs = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -67,26 +68,13 @@ def scanned_pdf(path):
         b"<< /Length %d >>\nstream\n" % len(c1) + c1 + b"\nendstream",
         b"<< /Length %d >>\nstream\n" % len(c2) + c2 + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
-        b"/Length %d >>\nstream\n" % (w, h, len(img)) + img + b"\nendstream",
+        g.grey_image_obj(),
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
-    with open(path, "wb") as f:
-        f.write(bytes(out))
+    g.write_pdf(path, objs)
 
 
 def milter_checks(d, mails):
     """mails: {name: (path, want not-read entry)}."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import attach_test as t
     for mode in ("log", "header"):
         pol = os.path.join(d, "policy-%s.toml" % mode)
@@ -146,31 +134,17 @@ def milter_checks(d, mails):
 def simple_pdf(path, pages):
     """pages: content streams (bytes), each page with Helvetica as /F1 and
     the 64x64 grey image as /Im0 in its resources only if it uses it."""
-    w = h = 64
-    img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
     n = len(pages)
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (5 + 2 * i) for i in range(n)), n),
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
-            b"/Length %d >>\nstream\n" % (w, h, len(img)) + img + b"\nendstream"]
+            g.grey_image_obj()]
     for c in pages:
         res = b"/Font << /F1 3 0 R >>" + (b" /XObject << /Im0 4 0 R >>" if b"/Im0" in c else b"")
         objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources << %s >> >>"
                     % (len(objs) + 2, res))
         objs.append(b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
-    with open(path, "wb") as f:
-        f.write(bytes(out))
+    g.write_pdf(path, objs)
 
 
 def short_pdfs(d):
@@ -196,6 +170,16 @@ def short_pdfs(d):
               % (name, want or "none", rc, notes))
 
 
+def mail_with(path, subject, text, ctype, name, doc):
+    """A two-part message: `text`, then the file `doc` base64 as `ctype`
+    named `name` (no Content-Disposition)."""
+    with open(path, "w") as f:
+        f.write("From: a@example.no\nTo: b@example.no\nSubject: %s\nMIME-Version: 1.0\n"
+                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n%s\n--B\n"
+                "Content-Type: %s; name=\"%s\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
+                % (subject, text, ctype, name, base64.encodebytes(open(doc, "rb").read()).decode()))
+
+
 def run(args):
     p = subprocess.run([NORDPII] + args, capture_output=True, timeout=60)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
@@ -213,11 +197,7 @@ def main():
     rc, out, err = run(["scan", "--format", "text", img])
     check(NOTE in out + err, "image file without --ocr: the note in the text output")
     eml = os.path.join(files, "bilde.eml")
-    with open(eml, "w") as f:
-        f.write("From: a@example.no\nTo: b@example.no\nSubject: bilde\nMIME-Version: 1.0\n"
-                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe bilde.\n--B\n"
-                "Content-Type: image/png; name=\"skann.png\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
-                % base64.encodebytes(open(img, "rb").read()).decode())
+    mail_with(eml, "bilde", "Se bilde.", "image/png", "skann.png", img)
     rc, out, err = run(["scan", "--format", "jsonl", eml])
     notes = [json.loads(l) for l in out.splitlines() if '"event":"note"' in l]
     check(rc == 0 and any(n["text"].endswith("image/png attachment " + NOTE) for n in notes),
@@ -238,11 +218,7 @@ def main():
           "scanned PDF page without --ocr: a note naming the page, exit 0 (exit %d, %s)" % (rc, notes))
     rc, out, err = run(["scan", "--format", "text", pdf])
     check(rc == 0 and ("pdf:page 2 " + NOTE) in out + err, "scanned PDF page: the note in the text output")
-    with open(os.path.join(pdfs, "pdf.eml"), "w") as f:
-        f.write("From: a@example.no\nTo: b@example.no\nSubject: skann\nMIME-Version: 1.0\n"
-                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe vedlegg.\n--B\n"
-                "Content-Type: application/pdf; name=\"skannet.pdf\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
-                % base64.encodebytes(open(pdf, "rb").read()).decode())
+    mail_with(os.path.join(pdfs, "pdf.eml"), "skann", "Se vedlegg.", "application/pdf", "skannet.pdf", pdf)
     rc, out, err = run(["scan", "--format", "jsonl", os.path.join(pdfs, "pdf.eml")])
     notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
     check(rc == 0 and notes == ["part 2: attachment pdf:page 2 " + NOTE],
@@ -256,8 +232,6 @@ def main():
     short_pdfs(pdfs)
     # Raster pictures inside a document (a scanned form pasted into Word):
     # one note per document with their number, no names.
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import gen_docs as g
     import zipfile
     pics = os.path.join(d, "pics")
     os.makedirs(pics)
@@ -276,12 +250,8 @@ def main():
     with zipfile.ZipFile(odt, "a") as z:
         z.writestr("Pictures/1000.png", open(img, "rb").read())
     deml = os.path.join(pics, "docx.eml")
-    with open(deml, "w") as f:
-        f.write("From: a@example.no\nTo: b@example.no\nSubject: skjema\nMIME-Version: 1.0\n"
-                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe vedlegg.\n--B\n"
-                "Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document; "
-                "name=\"skjema.docx\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
-                % base64.encodebytes(open(docx, "rb").read()).decode())
+    mail_with(deml, "skjema", "Se vedlegg.",
+              "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "skjema.docx", docx)
     rc, out, err = run(["scan", "--format", "jsonl", deml])
     notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
     check(rc == 0 and notes == ["part 2: attachment docx:2 pictures " + NOTE],
