@@ -24,9 +24,7 @@ import subprocess
 import sys
 import tempfile
 import zlib
-import socket
 import struct
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_docs as g  # noqa: E402  (the hand-written PDF writer, docx/odt)
@@ -81,21 +79,11 @@ def milter_checks(d, mails):
         with open(pol, "w") as f:
             f.write('[limits]\nnot_read = "%s"\n[[rule]]\nname = "ids"\ncategories = ["national-id"]\n'
                     'action = "flag"\n' % mode)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         log = os.path.join(d, "milter-%s.log" % mode)
         env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
         with open(log, "w") as lf:
-            proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
-                                    stdout=subprocess.DEVNULL, stderr=lf, env=env)
+            proc, port = t.start_milter(pol, stderr=lf, env=env)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
             headers = {}
             for name, (path, want) in mails.items():
                 r = t.milter_message(port, open(path, "rb").read())
