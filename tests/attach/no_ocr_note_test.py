@@ -150,8 +150,7 @@ def short_pdfs(d):
     for name, (pages, want) in cases.items():
         p = os.path.join(d, name)
         simple_pdf(p, pages)
-        rc, out, err = run(["scan", "--format", "jsonl", p])
-        notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+        rc, notes = scan_notes(p)
         expect = ["pdf:%s %s" % ("page %d" % want[0] if len(want) == 1 else "pages " + ", ".join(map(str, want)), NOTE)] \
             if want else []
         check(rc == 0 and notes == expect, "%s: a note only for pages with little text and an image, %s (exit %d, %s)"
@@ -168,6 +167,18 @@ def mail_with(path, subject, text, ctype, name, doc):
                 % (subject, text, ctype, name, base64.encodebytes(open(doc, "rb").read()).decode()))
 
 
+def scan_notes(path):
+    """`scan --format jsonl path`: (exit status, the notes' texts)."""
+    rc, out, _err = run(["scan", "--format", "jsonl", path])
+    return rc, [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+
+
+def batch_not_scanned(rep, path):
+    """`batch --report rep path`: (exit status, summary.json's attachments_not_scanned)."""
+    rc, _out, _err = run(["batch", "--report", rep, path])
+    return rc, json.load(open(os.path.join(rep, "summary.json"))).get("attachments_not_scanned", {})
+
+
 def run(args):
     p = subprocess.run([NORDPII] + args, capture_output=True, timeout=60)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
@@ -179,44 +190,38 @@ def main():
     os.makedirs(files)
     img = os.path.join(files, "skann.png")
     png(img, "Skannet av kontoret")
-    rc, out, err = run(["scan", "--format", "jsonl", img])
-    notes = [json.loads(l) for l in out.splitlines() if '"event":"note"' in l]
-    check(rc == 0 and any(n["text"].endswith(NOTE) for n in notes), "image file without --ocr: a note (exit %d)" % rc)
+    rc, notes = scan_notes(img)
+    check(rc == 0 and any(n.endswith(NOTE) for n in notes), "image file without --ocr: a note (exit %d)" % rc)
     rc, out, err = run(["scan", "--format", "text", img])
     check(NOTE in out + err, "image file without --ocr: the note in the text output")
     eml = os.path.join(files, "bilde.eml")
     mail_with(eml, "bilde", "Se bilde.", "image/png", "skann.png", img)
-    rc, out, err = run(["scan", "--format", "jsonl", eml])
-    notes = [json.loads(l) for l in out.splitlines() if '"event":"note"' in l]
-    check(rc == 0 and any(n["text"].endswith("image/png attachment " + NOTE) for n in notes),
-          "image attachment without --ocr: a note naming the part (exit %d, %s)" % (rc, [n["text"] for n in notes]))
+    rc, notes = scan_notes(eml)
+    check(rc == 0 and any(n.endswith("image/png attachment " + NOTE) for n in notes),
+          "image attachment without --ocr: a note naming the part (exit %d, %s)" % (rc, notes))
     rep = os.path.join(d, "rep")
-    rc, out, err = run(["batch", "--report", rep, files])
-    summary = json.load(open(os.path.join(rep, "summary.json")))
-    check(summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 2,
-          "batch summary counts both images as not scanned: %s" % summary.get("attachments_not_scanned"))
+    rc, skipped = batch_not_scanned(rep, files)
+    check(skipped.get("image (no --ocr)") == 2,
+          "batch summary counts both images as not scanned: %s" % skipped)
     # A scanned PDF page (no text layer) without --ocr: the same kind of note.
     pdfs = os.path.join(d, "pdf")
     os.makedirs(pdfs)
     pdf = os.path.join(pdfs, "skannet.pdf")
     scanned_pdf(pdf)
-    rc, out, err = run(["scan", "--format", "jsonl", pdf])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    rc, notes = scan_notes(pdf)
     check(rc == 0 and notes == ["pdf:page 2 " + NOTE],
           "scanned PDF page without --ocr: a note naming the page, exit 0 (exit %d, %s)" % (rc, notes))
     rc, out, err = run(["scan", "--format", "text", pdf])
     check(rc == 0 and ("pdf:page 2 " + NOTE) in out + err, "scanned PDF page: the note in the text output")
     mail_with(os.path.join(pdfs, "pdf.eml"), "skann", "Se vedlegg.", "application/pdf", "skannet.pdf", pdf)
-    rc, out, err = run(["scan", "--format", "jsonl", os.path.join(pdfs, "pdf.eml")])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    rc, notes = scan_notes(os.path.join(pdfs, "pdf.eml"))
     check(rc == 0 and notes == ["part 2: attachment pdf:page 2 " + NOTE],
           "scanned PDF attachment without --ocr: a note naming the part and page (exit %d, %s)" % (rc, notes))
     rep = os.path.join(d, "rep-pdf")
-    rc, out, err = run(["batch", "--report", rep, pdfs])
-    summary = json.load(open(os.path.join(rep, "summary.json")))
-    check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 2,
+    rc, skipped = batch_not_scanned(rep, pdfs)
+    check(rc == 0 and skipped.get("image (no --ocr)") == 2,
           "batch summary counts the PDF file and the PDF attachment (exit %d): %s"
-          % (rc, summary.get("attachments_not_scanned")))
+          % (rc, skipped))
     short_pdfs(pdfs)
     # Raster pictures inside a document (a scanned form pasted into Word):
     # one note per document with their number, no names.
@@ -229,8 +234,7 @@ def main():
         z.writestr("word/media/image1.png", open(img, "rb").read())
         z.writestr("word/media/image2.png", open(img, "rb").read())
         z.writestr("word/media/image3.emf", b"\x01\0\0\0" + b"\0" * 60)  # vector: read by its text
-    rc, out, err = run(["scan", "--format", "jsonl", docx])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    rc, notes = scan_notes(docx)
     check(rc == 0 and notes == ["docx:2 pictures " + NOTE],
           "docx with 2 raster pictures without --ocr: one note with their number (exit %d, %s)" % (rc, notes))
     odt = os.path.join(pics, "brev.odt")
@@ -240,16 +244,14 @@ def main():
     deml = os.path.join(pics, "docx.eml")
     mail_with(deml, "skjema", "Se vedlegg.",
               "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "skjema.docx", docx)
-    rc, out, err = run(["scan", "--format", "jsonl", deml])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    rc, notes = scan_notes(deml)
     check(rc == 0 and notes == ["part 2: attachment docx:2 pictures " + NOTE],
           "docx attachment with pictures without --ocr: a note naming the part (exit %d, %s)" % (rc, notes))
     rep = os.path.join(d, "rep-pics")
-    rc, out, err = run(["batch", "--report", rep, pics])
-    summary = json.load(open(os.path.join(rep, "summary.json")))
-    check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 3,
+    rc, skipped = batch_not_scanned(rep, pics)
+    check(rc == 0 and skipped.get("image (no --ocr)") == 3,
           "batch summary counts the docx, the odt and the docx attachment (exit %d): %s"
-          % (rc, summary.get("attachments_not_scanned")))
+          % (rc, skipped))
 
     # The milter: which parts it did not read, in its log and verdict header.
     flagged = os.path.join(d, "flagged.eml")
