@@ -16,12 +16,8 @@ set -eu
 cd "$(dirname "$0")/.."
 MB=${1:-90}; ROUNDS=${2:-7}; shift 2
 [ $# -ge 1 ] || { echo "usage: bench/ab_tickets.sh MB ROUNDS TREE..." >&2; exit 2; }
-TEXT=bench/corpus/tickets-typical-200.txt
-DIR=bench/corpus/tickets-export-$MB
-mkdir -p bench/corpus
-[ -s "$TEXT" ] || /usr/bin/python3 bench/gen_corpus.py "$TEXT" 200 42 typical
-[ -s "$DIR/export-000.jsonl" ] || /usr/bin/python3 bench/gen_tickets.py "$TEXT" "$DIR" "$MB" 1 jsonl
-[ -s "$DIR/export-000.csv" ] || /usr/bin/python3 bench/gen_tickets.py "$TEXT" "$DIR" "$MB" 1 csv
+. bench/lib.sh
+tickets_export "$MB" jsonl csv
 export NORDPII_KEY=${NORDPII_KEY:-0123456789abcdef0123456789abcdef}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cat "$DIR"/export-000.* >/dev/null

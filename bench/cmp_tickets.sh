@@ -11,12 +11,8 @@ cd "$(dirname "$0")/.."
 MB=90
 case "${1:-}" in [0-9]*) MB=$1; shift ;; esac
 [ $# -eq 2 ] || { echo "usage: bench/cmp_tickets.sh [MB] TREE_A TREE_B" >&2; exit 2; }
-TEXT=bench/corpus/tickets-typical-200.txt
-DIR=bench/corpus/tickets-export-$MB
-mkdir -p bench/corpus
-[ -s "$TEXT" ] || /usr/bin/python3 bench/gen_corpus.py "$TEXT" 200 42 typical
-[ -s "$DIR/export-000.jsonl" ] || /usr/bin/python3 bench/gen_tickets.py "$TEXT" "$DIR" "$MB" 1 jsonl
-[ -s "$DIR/export-000.csv" ] || /usr/bin/python3 bench/gen_tickets.py "$TEXT" "$DIR" "$MB" 1 csv
+. bench/lib.sh
+tickets_export "$MB" jsonl csv
 export NORDPII_KEY=${NORDPII_KEY:-0123456789abcdef0123456789abcdef}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 status=0

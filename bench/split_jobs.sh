@@ -21,12 +21,8 @@ MB=${1:-1000}
 ROUNDS=${ROUNDS:-3}
 BIN=${NORDPII:-build/src/nordpii}
 if [ -z "${FILE:-}" ]; then
-  TEXT=bench/corpus/tickets-typical-200.txt
-  DIR=bench/corpus/bigfile-$MB
-  mkdir -p bench/corpus
-  [ -s "$TEXT" ] || /usr/bin/python3 bench/gen_corpus.py "$TEXT" 200 42 typical
-  [ -d "$DIR" ] || /usr/bin/python3 bench/gen_tickets.py "$TEXT" "$DIR" "$MB" 1
-  FILE=$(ls "$DIR"/*.jsonl | head -1)
+  . bench/lib.sh
+  tickets_bigfile "$MB"
 fi
 SIZE=$(stat -c %s "$FILE")
 export NORDPII_KEY=${NORDPII_KEY:-bench-key}

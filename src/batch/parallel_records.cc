@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "batch/slot_pool.h"
 #include "batch/work_items.h"
 
 namespace nordpii {
@@ -69,42 +70,10 @@ bool ScanRecordsParallel(const Input& in, InputScanners& s, const FindingFilter&
     w.s->defer_fields_check = true;  // checked below over all ranges
   }
   auto work = [&](Worker* w) {
-    std::unique_lock<std::mutex> lock(mu);
-    for (;;) {
-      Slot* job = nullptr;
-      cv.wait(lock, [&] {
-        if (quit) return true;
-        for (auto& sl : slots)
-          if (sl->state == 0) {
-            job = sl.get();
-            return true;
-          }
-        return false;
-      });
-      if (!job) return;  // quit
-      job->state = 1;
-      lock.unlock();
-      ScanSlot(*w, s, filter, max_message, *job);
-      lock.lock();
-      job->state = 2;
-      cv.notify_all();
-    }
+    SlotWorkerLoop(mu, cv, slots, quit, [&](Slot& job) { ScanSlot(*w, s, filter, max_message, job); });
   };
   std::vector<std::thread> pool;
-  struct Joiner {
-    std::mutex& mu;
-    std::condition_variable& cv;
-    bool& quit;
-    std::vector<std::thread>& pool;
-    ~Joiner() {
-      {
-        std::lock_guard<std::mutex> g(mu);
-        quit = true;
-      }
-      cv.notify_all();
-      for (auto& t : pool) t.join();
-    }
-  } joiner{mu, cv, quit, pool};
+  PoolJoiner joiner{mu, cv, quit, pool};
   for (Worker& w : workers) pool.emplace_back(work, &w);
 
   // This thread finds the ranges (one pass over the file) and hands each

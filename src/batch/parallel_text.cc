@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "batch/slot_pool.h"
 #include "core/bytes.h"
 
 namespace nordpii {
@@ -184,40 +185,11 @@ Status ScanTextParallel(const std::string& path, uint64_t size, ScanContext& ctx
   std::deque<std::unique_ptr<Slot>> slots;
   bool quit = false;
   auto worker = [&](ScanContext* c) {
-    std::unique_lock<std::mutex> lock(mu);
-    for (;;) {
-      Slot* job = nullptr;
-      cv.wait(lock, [&] {
-        if (quit) return true;
-        for (auto& sl : slots)
-          if (sl->state == 0) { job = sl.get(); return true; }
-        return false;
-      });
-      if (!job) return;  // quit
-      job->state = 1;
-      lock.unlock();
-      ScanRange(fd, size, path, *c, filter, margin, job->r);
-      lock.lock();
-      job->state = 2;
-      cv.notify_all();
-    }
+    SlotWorkerLoop(mu, cv, slots, quit, [&](Slot& job) { ScanRange(fd, size, path, *c, filter, margin, job.r); });
   };
   std::vector<std::unique_ptr<ScanContext>> ctxs;
   std::vector<std::thread> pool;
-  struct Joiner {
-    std::mutex& mu;
-    std::condition_variable& cv;
-    bool& quit;
-    std::vector<std::thread>& pool;
-    ~Joiner() {
-      {
-        std::lock_guard<std::mutex> g(mu);
-        quit = true;
-      }
-      cv.notify_all();
-      for (auto& t : pool) t.join();
-    }
-  } joiner{mu, cv, quit, pool};
+  PoolJoiner joiner{mu, cv, quit, pool};
   ctxs.push_back(ctx.Clone());  // `ctx` stays with the caller's thread
   for (int t = 1; t < threads; ++t) ctxs.push_back(ctx.Clone());
   for (auto& c : ctxs) pool.emplace_back(worker, c.get());

@@ -369,9 +369,9 @@ def _read_pkt(sock):
     return data[:1], data[1:]
 
 
-def milter_message(port, raw):
-    """Sends one message (raw RFC 5322 bytes) through the milter; returns the
-    end-of-message replies as [(cmd, data)]."""
+def milter_open(port, raw, timeout=30):
+    """Connects to the milter on 127.0.0.1:port and sends one message (raw
+    RFC 5322 bytes) up to, not including, end of message; returns the socket."""
     head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
     headers = []
     for line in head.split(b"\n"):
@@ -380,7 +380,7 @@ def milter_message(port, raw):
         else:
             n, _, v = line.partition(b":")
             headers.append([n, v])
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.sendall(_pkt(b"O", struct.pack(">III", 6, 0x1FF, 0)))
     assert _read_pkt(s)[0] == b"O"
     steps = [_pkt(b"M", b"<kari@example.no>\0"), _pkt(b"R", b"<x@partner.se>\0")]
@@ -392,6 +392,11 @@ def milter_message(port, raw):
         s.sendall(p)
         c, d = _read_pkt(s)
         assert c == b"c", (c, d)
+    return s
+
+
+def milter_eom(s):
+    """Sends end of message; returns the replies up to the final one as [(cmd, data)]."""
     s.sendall(_pkt(b"E"))
     out = []
     while True:
@@ -399,8 +404,34 @@ def milter_message(port, raw):
         out.append((c, d))
         if c in (b"c", b"a", b"r", b"t", b"d", b"y"):
             break
+    return out
+
+
+def milter_message(port, raw):
+    """Sends one message (raw RFC 5322 bytes) through the milter; returns the
+    end-of-message replies as [(cmd, data)]."""
+    s = milter_open(port, raw)
+    out = milter_eom(s)
     s.close()
     return out
+
+
+def start_milter(config, stderr=subprocess.DEVNULL, env=None):
+    """Starts `nordpii milter --config config` on a free 127.0.0.1 port and
+    waits (up to about 10 s) until it accepts connections; returns (proc, port).
+    The caller terminates proc."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", config],
+                            stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc, port
 
 
 def milter_checks(tmp, mails, docs):
@@ -415,21 +446,11 @@ def milter_checks(tmp, mails, docs):
     for crash in ("", "1", "redact"):
         if crash == "redact":
             pol = redact_pol
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         env = dict(os.environ)
         if crash == "1":
             env["NORDPII_EXTRACT_TEST_CRASH"] = crash
-        proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        proc, port = start_milter(pol, env=env)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
             for f in ("sheet0.xlsx", "letter0.docx", "scan0.pdf", "deck0.odp"):
                 r = milter_message(port, open(os.path.join(mails, f + ".eml"), "rb").read())
                 final = r[-1]

@@ -62,21 +62,10 @@ p = os.path.join(d, "two-mb.xlsx")
 g.xlsx(p, rows(45000))
 m = os.path.join(d, "two-mb.eml")
 t.eml(m, p, t.CTYPES["xlsx"])
-import socket  # noqa: E402
 pol = os.path.join(d, "policy.toml")
 open(pol, "w").write('[[rule]]\nname = "ids"\ncategories = ["national-id"]\naction = "reject"\n')
-with socket.socket() as probe:
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+proc, port = t.start_milter(pol)
 try:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
     raw = open(m, "rb").read()
     lat = []
     for _ in range(3):

@@ -448,6 +448,30 @@ def ppt(path, lines):
     ole(path, {"PowerPoint Document": body, "Current User": b"\0" * 32})
 
 
+def write_pdf(path, objs, header=b"%PDF-1.4\n"):
+    """Writes objects 1..n (`objs`, each the bytes between "N 0 obj" and
+    "endobj"; object 1 the catalog) as a PDF with a classic xref table."""
+    out = bytearray(header)
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
+    with open(path, "wb") as f:
+        f.write(bytes(out))
+
+
+def grey_image_obj(w=64, h=64):
+    """An uncompressed 8-bit DeviceGray image XObject (a horizontal ramp)."""
+    img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
+    return (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+            b"/Length %d >>\nstream\n" % (w, h, len(img)) + img + b"\nendstream")
+
+
 def scanned_pdf(path, jpeg_path, footer):
     """One A4 page: a JPEG drawn over the page (a scan) and a short text line
     (a scanner's stamped footer) in Helvetica."""
@@ -467,18 +491,7 @@ def scanned_pdf(path, jpeg_path, footer):
         b"/Filter /DCTDecode /Length %d >>\nstream\n" % (w, h, len(data)) + data + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
-    with open(path, "wb") as f:
-        f.write(bytes(out))
+    write_pdf(path, objs)
 
 
 # ---- PDF content outside the page text (forms, XFA, annotations, outline, XMP)
@@ -569,18 +582,7 @@ def pdf_structured(path, lines, fields=(), xfa=None, annots=(), outline=(), xmp=
         extra_cat += b" /Metadata %d 0 R" % add(b"<< /Type /Metadata /Subtype /XML /Length %d /Filter /FlateDecode >>"
                                                b"\nstream\n" % len(x) + x + b"\nendstream")
     objs[cat - 1] = b"<< /Type /Catalog /Pages %d 0 R%s >>" % (pages, extra_cat)
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
-    with open(path, "wb") as f:
-        f.write(bytes(out))
+    write_pdf(path, objs, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
 
 # ---- every identifier type (the per type x format recall matrix) -----------

@@ -22,10 +22,7 @@ CTest attachments_milter_latency runs it with RUNS = 2 for the answers only."""
 import os
 import random
 import shutil
-import socket
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -69,32 +66,10 @@ def two_mb(path, with_ids):
 
 def timed(port, raw):
     """(end of message to reply, whole exchange) in seconds, and the reply."""
-    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
-    headers = []
-    for line in head.split(b"\n"):
-        if line[:1] in (b" ", b"\t") and headers:
-            headers[-1][1] += b"\r\n" + line
-        else:
-            n, _, v = line.partition(b":")
-            headers.append([n, v])
     t0 = time.perf_counter()
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s.sendall(t._pkt(b"O", struct.pack(">III", 6, 0x1FF, 0)))
-    assert t._read_pkt(s)[0] == b"O"
-    steps = [t._pkt(b"M", b"<kari@example.no>\0"), t._pkt(b"R", b"<x@partner.se>\0")]
-    steps += [t._pkt(b"L", n + b"\0" + v + b"\0") for n, v in headers] + [t._pkt(b"N")]
-    body = body.replace(b"\n", b"\r\n")
-    steps += [t._pkt(b"B", body[i:i + 65535]) for i in range(0, len(body), 65535)]
-    for p in steps:
-        s.sendall(p)
-        c, _d = t._read_pkt(s)
-        assert c == b"c", c
+    s = t.milter_open(port, raw, timeout=60)
     t1 = time.perf_counter()
-    s.sendall(t._pkt(b"E"))
-    while True:
-        c, data = t._read_pkt(s)
-        if c in (b"c", b"a", b"r", b"t", b"d", b"y"):
-            break
+    c, data = t.milter_eom(s)[-1]
     t2 = time.perf_counter()
     s.close()
     return t2 - t1, t2 - t0, (c, data[:3])
@@ -118,19 +93,9 @@ def main():
     with open(pol, "w") as f:
         f.write('[[rule]]\nname = "ids"\ncategories = ["national-id"]\n'
                 'action = "reject"\n')
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = t.start_milter(pol)
     bad = 0
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         raws = {k: open(p, "rb").read() for k, (p, _w) in msgs.items()}
         for k in raws:  # one warm-up each (page cache, the helper's first start)
             timed(port, raws[k])

@@ -24,9 +24,10 @@ import subprocess
 import sys
 import tempfile
 import zlib
-import socket
 import struct
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_docs as g  # noqa: E402  (the hand-written PDF writer, docx/odt)
 
 NORDPII = sys.argv[1]
 NOTE = "not read: text in images is read only with --ocr"
@@ -54,8 +55,6 @@ def scanned_pdf(path):
     image (a scan, no text). Uncompressed, written by hand (no PIL needed)."""
     line = "(Dette er en vanlig side med tekst i et tekstlag.) Tj 0 -14 Td "
     c1 = ("BT /F1 11 Tf 30 800 Td " + line * 10 + "ET").encode("latin-1")
-    w = h = 64
-    img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
     c2 = b"q 400 0 0 400 100 300 cm /Im0 Do Q"
     objs = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -67,47 +66,24 @@ def scanned_pdf(path):
         b"<< /Length %d >>\nstream\n" % len(c1) + c1 + b"\nendstream",
         b"<< /Length %d >>\nstream\n" % len(c2) + c2 + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
-        b"/Length %d >>\nstream\n" % (w, h, len(img)) + img + b"\nendstream",
+        g.grey_image_obj(),
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
-    with open(path, "wb") as f:
-        f.write(bytes(out))
+    g.write_pdf(path, objs)
 
 
 def milter_checks(d, mails):
     """mails: {name: (path, want not-read entry)}."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import attach_test as t
     for mode in ("log", "header"):
         pol = os.path.join(d, "policy-%s.toml" % mode)
         with open(pol, "w") as f:
             f.write('[limits]\nnot_read = "%s"\n[[rule]]\nname = "ids"\ncategories = ["national-id"]\n'
                     'action = "flag"\n' % mode)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         log = os.path.join(d, "milter-%s.log" % mode)
         env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
         with open(log, "w") as lf:
-            proc = subprocess.Popen([NORDPII, "milter", "--listen", "inet:%d@127.0.0.1" % port, "--config", pol],
-                                    stdout=subprocess.DEVNULL, stderr=lf, env=env)
+            proc, port = t.start_milter(pol, stderr=lf, env=env)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
             headers = {}
             for name, (path, want) in mails.items():
                 r = t.milter_message(port, open(path, "rb").read())
@@ -146,31 +122,17 @@ def milter_checks(d, mails):
 def simple_pdf(path, pages):
     """pages: content streams (bytes), each page with Helvetica as /F1 and
     the 64x64 grey image as /Im0 in its resources only if it uses it."""
-    w = h = 64
-    img = bytes((x * 4) & 0xff for _ in range(h) for x in range(w))
     n = len(pages)
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (5 + 2 * i) for i in range(n)), n),
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
-            b"/Length %d >>\nstream\n" % (w, h, len(img)) + img + b"\nendstream"]
+            g.grey_image_obj()]
     for c in pages:
         res = b"/Font << /F1 3 0 R >>" + (b" /XObject << /Im0 4 0 R >>" if b"/Im0" in c else b"")
         objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources << %s >> >>"
                     % (len(objs) + 2, res))
         objs.append(b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offs) + 1, xref)
-    with open(path, "wb") as f:
-        f.write(bytes(out))
+    g.write_pdf(path, objs)
 
 
 def short_pdfs(d):
@@ -188,12 +150,33 @@ def short_pdfs(d):
     for name, (pages, want) in cases.items():
         p = os.path.join(d, name)
         simple_pdf(p, pages)
-        rc, out, err = run(["scan", "--format", "jsonl", p])
-        notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+        rc, notes = scan_notes(p)
         expect = ["pdf:%s %s" % ("page %d" % want[0] if len(want) == 1 else "pages " + ", ".join(map(str, want)), NOTE)] \
             if want else []
         check(rc == 0 and notes == expect, "%s: a note only for pages with little text and an image, %s (exit %d, %s)"
               % (name, want or "none", rc, notes))
+
+
+def mail_with(path, subject, text, ctype, name, doc):
+    """A two-part message: `text`, then the file `doc` base64 as `ctype`
+    named `name` (no Content-Disposition)."""
+    with open(path, "w") as f:
+        f.write("From: a@example.no\nTo: b@example.no\nSubject: %s\nMIME-Version: 1.0\n"
+                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n%s\n--B\n"
+                "Content-Type: %s; name=\"%s\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
+                % (subject, text, ctype, name, base64.encodebytes(open(doc, "rb").read()).decode()))
+
+
+def scan_notes(path):
+    """`scan --format jsonl path`: (exit status, the notes' texts)."""
+    rc, out, _err = run(["scan", "--format", "jsonl", path])
+    return rc, [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+
+
+def batch_not_scanned(rep, path):
+    """`batch --report rep path`: (exit status, summary.json's attachments_not_scanned)."""
+    rc, _out, _err = run(["batch", "--report", rep, path])
+    return rc, json.load(open(os.path.join(rep, "summary.json"))).get("attachments_not_scanned", {})
 
 
 def run(args):
@@ -207,57 +190,41 @@ def main():
     os.makedirs(files)
     img = os.path.join(files, "skann.png")
     png(img, "Skannet av kontoret")
-    rc, out, err = run(["scan", "--format", "jsonl", img])
-    notes = [json.loads(l) for l in out.splitlines() if '"event":"note"' in l]
-    check(rc == 0 and any(n["text"].endswith(NOTE) for n in notes), "image file without --ocr: a note (exit %d)" % rc)
+    rc, notes = scan_notes(img)
+    check(rc == 0 and any(n.endswith(NOTE) for n in notes), "image file without --ocr: a note (exit %d)" % rc)
     rc, out, err = run(["scan", "--format", "text", img])
     check(NOTE in out + err, "image file without --ocr: the note in the text output")
     eml = os.path.join(files, "bilde.eml")
-    with open(eml, "w") as f:
-        f.write("From: a@example.no\nTo: b@example.no\nSubject: bilde\nMIME-Version: 1.0\n"
-                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe bilde.\n--B\n"
-                "Content-Type: image/png; name=\"skann.png\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
-                % base64.encodebytes(open(img, "rb").read()).decode())
-    rc, out, err = run(["scan", "--format", "jsonl", eml])
-    notes = [json.loads(l) for l in out.splitlines() if '"event":"note"' in l]
-    check(rc == 0 and any(n["text"].endswith("image/png attachment " + NOTE) for n in notes),
-          "image attachment without --ocr: a note naming the part (exit %d, %s)" % (rc, [n["text"] for n in notes]))
+    mail_with(eml, "bilde", "Se bilde.", "image/png", "skann.png", img)
+    rc, notes = scan_notes(eml)
+    check(rc == 0 and any(n.endswith("image/png attachment " + NOTE) for n in notes),
+          "image attachment without --ocr: a note naming the part (exit %d, %s)" % (rc, notes))
     rep = os.path.join(d, "rep")
-    rc, out, err = run(["batch", "--report", rep, files])
-    summary = json.load(open(os.path.join(rep, "summary.json")))
-    check(summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 2,
-          "batch summary counts both images as not scanned: %s" % summary.get("attachments_not_scanned"))
+    rc, skipped = batch_not_scanned(rep, files)
+    check(skipped.get("image (no --ocr)") == 2,
+          "batch summary counts both images as not scanned: %s" % skipped)
     # A scanned PDF page (no text layer) without --ocr: the same kind of note.
     pdfs = os.path.join(d, "pdf")
     os.makedirs(pdfs)
     pdf = os.path.join(pdfs, "skannet.pdf")
     scanned_pdf(pdf)
-    rc, out, err = run(["scan", "--format", "jsonl", pdf])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    rc, notes = scan_notes(pdf)
     check(rc == 0 and notes == ["pdf:page 2 " + NOTE],
           "scanned PDF page without --ocr: a note naming the page, exit 0 (exit %d, %s)" % (rc, notes))
     rc, out, err = run(["scan", "--format", "text", pdf])
     check(rc == 0 and ("pdf:page 2 " + NOTE) in out + err, "scanned PDF page: the note in the text output")
-    with open(os.path.join(pdfs, "pdf.eml"), "w") as f:
-        f.write("From: a@example.no\nTo: b@example.no\nSubject: skann\nMIME-Version: 1.0\n"
-                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe vedlegg.\n--B\n"
-                "Content-Type: application/pdf; name=\"skannet.pdf\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
-                % base64.encodebytes(open(pdf, "rb").read()).decode())
-    rc, out, err = run(["scan", "--format", "jsonl", os.path.join(pdfs, "pdf.eml")])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    mail_with(os.path.join(pdfs, "pdf.eml"), "skann", "Se vedlegg.", "application/pdf", "skannet.pdf", pdf)
+    rc, notes = scan_notes(os.path.join(pdfs, "pdf.eml"))
     check(rc == 0 and notes == ["part 2: attachment pdf:page 2 " + NOTE],
           "scanned PDF attachment without --ocr: a note naming the part and page (exit %d, %s)" % (rc, notes))
     rep = os.path.join(d, "rep-pdf")
-    rc, out, err = run(["batch", "--report", rep, pdfs])
-    summary = json.load(open(os.path.join(rep, "summary.json")))
-    check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 2,
+    rc, skipped = batch_not_scanned(rep, pdfs)
+    check(rc == 0 and skipped.get("image (no --ocr)") == 2,
           "batch summary counts the PDF file and the PDF attachment (exit %d): %s"
-          % (rc, summary.get("attachments_not_scanned")))
+          % (rc, skipped))
     short_pdfs(pdfs)
     # Raster pictures inside a document (a scanned form pasted into Word):
     # one note per document with their number, no names.
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import gen_docs as g
     import zipfile
     pics = os.path.join(d, "pics")
     os.makedirs(pics)
@@ -267,8 +234,7 @@ def main():
         z.writestr("word/media/image1.png", open(img, "rb").read())
         z.writestr("word/media/image2.png", open(img, "rb").read())
         z.writestr("word/media/image3.emf", b"\x01\0\0\0" + b"\0" * 60)  # vector: read by its text
-    rc, out, err = run(["scan", "--format", "jsonl", docx])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    rc, notes = scan_notes(docx)
     check(rc == 0 and notes == ["docx:2 pictures " + NOTE],
           "docx with 2 raster pictures without --ocr: one note with their number (exit %d, %s)" % (rc, notes))
     odt = os.path.join(pics, "brev.odt")
@@ -276,22 +242,16 @@ def main():
     with zipfile.ZipFile(odt, "a") as z:
         z.writestr("Pictures/1000.png", open(img, "rb").read())
     deml = os.path.join(pics, "docx.eml")
-    with open(deml, "w") as f:
-        f.write("From: a@example.no\nTo: b@example.no\nSubject: skjema\nMIME-Version: 1.0\n"
-                "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nSe vedlegg.\n--B\n"
-                "Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document; "
-                "name=\"skjema.docx\"\nContent-Transfer-Encoding: base64\n\n%s--B--\n"
-                % base64.encodebytes(open(docx, "rb").read()).decode())
-    rc, out, err = run(["scan", "--format", "jsonl", deml])
-    notes = [json.loads(l)["text"] for l in out.splitlines() if '"event":"note"' in l]
+    mail_with(deml, "skjema", "Se vedlegg.",
+              "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "skjema.docx", docx)
+    rc, notes = scan_notes(deml)
     check(rc == 0 and notes == ["part 2: attachment docx:2 pictures " + NOTE],
           "docx attachment with pictures without --ocr: a note naming the part (exit %d, %s)" % (rc, notes))
     rep = os.path.join(d, "rep-pics")
-    rc, out, err = run(["batch", "--report", rep, pics])
-    summary = json.load(open(os.path.join(rep, "summary.json")))
-    check(rc == 0 and summary.get("attachments_not_scanned", {}).get("image (no --ocr)") == 3,
+    rc, skipped = batch_not_scanned(rep, pics)
+    check(rc == 0 and skipped.get("image (no --ocr)") == 3,
           "batch summary counts the docx, the odt and the docx attachment (exit %d): %s"
-          % (rc, summary.get("attachments_not_scanned")))
+          % (rc, skipped))
 
     # The milter: which parts it did not read, in its log and verdict header.
     flagged = os.path.join(d, "flagged.eml")
