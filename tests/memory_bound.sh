@@ -152,7 +152,8 @@ for f in dense-fields.jsonl:"JSON separators" dense-html.eml:"HTML part limit"; 
   for what in scan red bat; do
     eval "rc=\$h_$what"
     [ "$rc" = 2 ] && grep -q "$why" "$tmp/h.${what}err" || { echo "FAIL: $what $f: exit $rc, not the '$why' error"; cat "$tmp/h.${what}err"; fail=1; }
-    ! grep -qE "[0-9]{11}" "$tmp/h.${what}err" || { echo "FAIL: $what $f: an id in the error"; fail=1; }
+    # (the random key's id, 16 hex digits, may hold 11 decimal ones)
+    ! grep -v "key id" "$tmp/h.${what}err" | grep -qE "[0-9]{11}" || { echo "FAIL: $what $f: an id in the error"; fail=1; }
   done
   ! grep -q "\"start\"" "$tmp/h.scan" || { echo "FAIL: scan $f reported findings of a refused input"; fail=1; }
   [ ! -e "$tmp/h.red" ] || { echo "FAIL: redact $f wrote an output"; fail=1; }
