@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
-Usage: gen_dense_inputs.py OUTDIR MB [hostile]   (hostile: only the last three)
+Usage: gen_dense_inputs.py OUTDIR MB [hostile]   (hostile: only the last five)
 
 Each file is about MB megabytes.
 
@@ -20,7 +20,10 @@ OUTDIR/dense-qpall.eml      a quoted-printable part where every byte is =XX, sof
                             line breaks every 72 characters (they cut ids)
 OUTDIR/dense-html.jsonl     one ticket whose description is HTML:
                             "<p>Kunde <b>fødselsnummer</b> ID</p>" repeated
-OUTDIR/dense-hostile.counts the number of ids planted in each of these three
+OUTDIR/dense-fields.jsonl   one ticket of many tiny fields: custom_fields is a list
+                            of {"id":N,"value":"ID"} (about 40 bytes, 2 fields each)
+OUTDIR/dense-html.eml       a text/html part (8bit): the HTML of dense-html.jsonl
+OUTDIR/dense-hostile.counts the number of ids planted in each of these
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
 1950-1999, individual numbers 000-499): about one finding per 29 bytes.
@@ -112,6 +115,35 @@ def html(size):
     return (json.dumps(rec, ensure_ascii=False) + "\n").encode(), cnt
 
 
+def fields(size):
+    """One record of many tiny fields (refused before simdjson indexes it)."""
+    out, n, cnt = [], 0, 0
+    for fnr in fnr_ids():
+        if n >= size - 200:
+            break
+        p = '{"id":%d,"value":"%s"},' % (cnt, fnr)
+        out.append(p)
+        n += len(p)
+        cnt += 1
+    rec = '{"id":1,"subject":"x","custom_fields":[' + "".join(out).rstrip(",") + '],"created_at":"2024-01-02T03:04:05Z"}\n'
+    return rec.encode(), cnt
+
+
+def html_mail(size):
+    """A text/html mail part (over the HTML part limit)."""
+    out, n, cnt = [], 0, 0
+    for fnr in fnr_ids():
+        if n >= size - 400:
+            break
+        p = "<p>Kunde <b>fødselsnummer</b> %s</p>\n" % fnr
+        out.append(p)
+        n += len(p.encode())
+        cnt += 1
+    head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
+            "MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n")
+    return (head + "<html><body>" + "".join(out) + "</body></html>\n").encode(), cnt
+
+
 def main():
     outdir, mb = sys.argv[1], float(sys.argv[2])
     os.makedirs(outdir, exist_ok=True)
@@ -122,7 +154,8 @@ def main():
         common(outdir, size, head)
     counts = []
     for name, (data, cnt) in (("dense-jsonesc.jsonl", jsonesc(size)), ("dense-qpall.eml", qpall(head, size)),
-                              ("dense-html.jsonl", html(size))):
+                              ("dense-html.jsonl", html(size)), ("dense-fields.jsonl", fields(size)),
+                              ("dense-html.eml", html_mail(size))):
         with open(os.path.join(outdir, name), "wb") as f:
             f.write(data)
         counts.append("%s %d\n" % (name, cnt))

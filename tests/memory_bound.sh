@@ -84,7 +84,8 @@ echo "batch  dense.jsonl: exit $rc, $nb findings, peak $((kb / 1024)) MB (bound 
 # under 128 MB; the first two report and redact every planted id (the
 # redacted copy is the input with exactly the ids replaced: JSON byte for
 # byte, the QP part decoded), the HTML record is refused (exit 2, the HTML
-# limit named, nothing written).
+# limit named, nothing written). So are a record of many tiny fields and an
+# HTML mail part over 8 MiB (below).
 hmb=${4:-30}
 /usr/bin/python3 "$src/bench/gen_dense_inputs.py" "$tmp/h" "$hmb" hostile || { echo "FAIL: generator (hostile)"; exit 1; }
 hrun() {  # KIND FILE: scan, redact and batch; sets h_scan h_red h_bat (exit codes) and prints the peaks
@@ -139,5 +140,23 @@ for what in scan red bat; do
   [ "$rc" = 2 ] && grep -q "HTML limit" "$tmp/h.${what}err" || { echo "FAIL: $what dense-html.jsonl: exit $rc, not the HTML limit error"; cat "$tmp/h.${what}err"; fail=1; }
 done
 [ ! -e "$tmp/h.red" ] || { echo "FAIL: redact dense-html.jsonl wrote an output"; fail=1; }
+# Two more (issue 12 #9, second round), refused with exit 2 under 128 MB:
+# a record of many tiny fields (simdjson indexed all its structural
+# characters before the field limit refused it: 137 MB at 60 MB) is counted
+# and refused before it is parsed; an HTML mail part (converted whole, ~8 x
+# its size: 169 MB at 20 MB) over the HTML part limit (8 MiB) is not
+# scanned and the message is incomplete.
+for f in dense-fields.jsonl:"JSON separators" dense-html.eml:"HTML part limit"; do
+  why=${f#*:} f=${f%%:*}
+  hrun "$f"
+  for what in scan red bat; do
+    eval "rc=\$h_$what"
+    [ "$rc" = 2 ] && grep -q "$why" "$tmp/h.${what}err" || { echo "FAIL: $what $f: exit $rc, not the '$why' error"; cat "$tmp/h.${what}err"; fail=1; }
+    # (the random key's id, 16 hex digits, may hold 11 decimal ones)
+    ! grep -v "key id" "$tmp/h.${what}err" | grep -qE "[0-9]{11}" || { echo "FAIL: $what $f: an id in the error"; fail=1; }
+  done
+  ! grep -q "\"start\"" "$tmp/h.scan" || { echo "FAIL: scan $f reported findings of a refused input"; fail=1; }
+  [ ! -e "$tmp/h.red" ] || { echo "FAIL: redact $f wrote an output"; fail=1; }
+done
 [ $fail = 0 ] && echo "PASS"
 exit $fail

@@ -2252,3 +2252,19 @@ TEST_CASE("milter --check: a --listen that cannot work at start exits 2", "[milt
     CHECK(RunNordpii({"milter", "--check", "--config", good, "--patterns", pat, "--listen", listen}, out, err) == 0);
   }
 }
+
+TEST_CASE("milter session: an HTML part over the HTML part limit -> on_error, never passed unscanned", "[milter][memory]") {
+  // Issue 12 #9: HTML is converted whole (~8 bytes per byte), so a part over
+  // MailLimits::max_html_part_bytes (8 MiB decoded) makes the message
+  // incomplete: the default on_error (tempfail), not an accept.
+  FakeMta mta(kPolicy);
+  std::string html = "<html><body><p>fnr 15108695088</p>";
+  while (html.size() < (9u << 20)) html += "<p>Kunde hei hei hei hei hei hei hei hei</p>\r\n";
+  html += "</body></html>\r\n";
+  Replies r = mta.Message("a@partner.se", "k@example.no",
+                          {{"Subject", "x"}, {"MIME-Version", "1.0"}, {"Content-Type", "text/html; charset=utf-8"}}, html);
+  REQUIRE(r.packets.size() == 1);
+  CHECK_THAT(ReplyText(r.packets[0]), Catch::StartsWith("451 4.7.1"));
+  CHECK_THAT(mta.log.back(), Catch::Contains("action=tempfail(error)"));
+  CHECK_THAT(mta.log.back(), !Catch::Contains("15108695088"));
+}

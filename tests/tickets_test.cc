@@ -1050,3 +1050,55 @@ TEST_CASE("tickets: a record with more fields than the limit is an error, not sc
     }
   }
 }
+
+TEST_CASE("tickets: a large record dense with JSON separators is refused before it is parsed",
+          "[tickets][redact][memory]") {
+  // Issue 12 #9: simdjson indexes every structural character of a record (4
+  // bytes each) before max_fields is reached: a 60 MB record of 1.5 M tiny
+  // fields peaked at 137 MB. A record over precheck_from with more than
+  // kSeparatorsPerField x max_fields separators is refused unparsed; one of
+  // the same size with few separators (a long string, commas in it) is not.
+  static auto scanner = test::MakeScanner("auto", 4096);
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  TicketOptions opt;
+  opt.max_fields = 10;
+  opt.precheck_from = 1000;
+  TicketScanner ts(*ctx, opt);
+  struct Case {
+    std::string rec;
+    bool refused;
+  };
+  std::string dense = "{\"id\":1,\"description\":\"fnr 15108695088\",\"n\":[";
+  for (size_t i = 0; i < 2000; ++i) dense += i ? ",1" : "1";
+  dense += "]}";
+  // Separators inside strings (escaped quotes too) do not count.
+  std::string quiet = "{\"id\":1,\"description\":\"fnr 15108695088 ";
+  for (size_t i = 0; i < 2000; ++i) quiet += ",:{[\\\"";
+  quiet += "\"}";
+  const std::vector<Case> cases = {{dense, true}, {quiet, false}};
+  for (const Case& c : cases) {
+    TicketRecord r;
+    r.bytes = c.rec;
+    r.index = 1;
+    Got got;
+    TicketInfo info;
+    Status s = ts.Scan(r, TicketFormat::kJsonl, {}, got, info);
+    std::string out;
+    size_t k = 0;
+    Status rs = ts.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel, out, k);
+    INFO(c.rec.substr(0, 60));
+    REQUIRE(c.rec.size() > opt.precheck_from);
+    CHECK(s.ok() == !c.refused);
+    CHECK(rs.ok() == !c.refused);
+    if (c.refused) {
+      CHECK(s.code() == ErrorCode::kLimit);
+      CHECK(s.message().find("JSON separators") != std::string::npos);
+      CHECK(s.message().find("15108695088") == std::string::npos);
+      CHECK(got.f.empty());
+      CHECK(out.empty());
+    } else {
+      CHECK(got.f.size() == 1);
+      CHECK(out.find("15108695088") == std::string::npos);
+    }
+  }
+}

@@ -647,6 +647,15 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     for (auto& n : u.charset.notes) notes.push_back("part " + u.part + ": " + n);
     u.is_html = is_html;
+    if (u.is_html && u.utf8.size() > limits_.max_html_part_bytes) {
+      // HTML is converted whole (a tree of it: ~8 bytes per byte), so a
+      // large HTML part is an error, never a silent pass (issue 12 #9).
+      notes.push_back("part " + u.part + ": " + std::to_string(u.utf8.size()) +
+                      " bytes of HTML, over the HTML part limit (" + std::to_string(limits_.max_html_part_bytes) +
+                      " bytes; HTML is converted whole), not scanned");
+      incomplete = true;
+      return false;
+    }
     if (u.is_html) {
       u.html = HtmlToText(u.utf8);
       for (auto& n : u.html.notes) notes.push_back("part " + u.part + ": " + n);

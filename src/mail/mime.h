@@ -46,6 +46,11 @@ struct MailLimits {
   // encoded body is larger is decoded and scanned a range at a time
   // (TransferStream), not held decoded; same findings and redaction.
   size_t stream_part_bytes = 4u << 20;
+  // An HTML part is converted to text whole (Gumbo builds a tree: ~8 bytes
+  // of memory per byte): a part whose decoded HTML is larger is not scanned
+  // and makes the message incomplete (scan / redact exit 2, the milter
+  // on_error), so one message stays under ~128 MB (issue 12 #9).
+  size_t max_html_part_bytes = 8u << 20;
 };
 
 struct HeaderField {

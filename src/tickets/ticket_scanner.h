@@ -60,6 +60,12 @@ struct TicketOptions {
   // Fields of one record (strings and numbers scanned): each is held until
   // the record is scanned; past it the record is not scanned (kLimit error).
   size_t max_fields = 65536;
+  // A JSON record larger than this is counted before it is parsed: more
+  // than kSeparatorsPerField x max_fields separators ('{' '[' ',' ':'
+  // outside strings) and it is refused (kLimit) before simdjson builds its
+  // index of the record (4 bytes per structural character). Tests lower it.
+  size_t precheck_from = 1u << 20;
+  static constexpr size_t kSeparatorsPerField = 8;
 };
 
 class ExportDetector;
