@@ -13,6 +13,8 @@
 
 namespace nordpii {
 
+using namespace std::string_view_literals;
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -238,87 +240,92 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     }
     line_ += "\n";
   } else {
-    if (format_ == ReportFormat::kJson && count_ > 0) line_ += ",";
-    line_ += "{\"path\":";
+    if (format_ == ReportFormat::kJson && count_ > 0) line_ += ","sv;
+    line_ += "{\"path\":"sv;
     if (path_json_.empty()) AppendJsonString(path_json_, path_);  // once per input
     line_ += path_json_;
-    line_ += ",\"type\":";
+    line_ += ",\"type\":"sv;
     AppendJsonString(line_, f.type);
-    line_ += ",\"category\":";
+    line_ += ",\"category\":"sv;
     AppendJsonString(line_, f.category);
     if (!f.subcategory.empty()) {
-      line_ += ",\"subcategory\":";
+      line_ += ",\"subcategory\":"sv;
       AppendJsonString(line_, f.subcategory);
     }
-    line_ += ",\"confidence\":\"";
+    line_ += ",\"confidence\":\""sv;
     line_ += ConfidenceName(f.confidence);
-    line_ += "\",\"start\":";
+    line_ += "\",\"start\":"sv;
     AppendNumber(line_, f.start);
-    line_ += ",\"end\":";
+    line_ += ",\"end\":"sv;
     AppendNumber(line_, f.end);
-    line_ += ",\"line\":";
+    line_ += ",\"line\":"sv;
     AppendNumber(line_, f.line);
-    line_ += ",\"column\":";
+    line_ += ",\"column\":"sv;
     AppendNumber(line_, f.column);
-    line_ += ",\"masked\":";
+    line_ += ",\"masked\":"sv;
     AppendJsonString(line_, f.masked);
-    line_ += ",\"rules\":";
-    rules_ = RuleNames(f.rules);
-    AppendList(line_, rules_);
-    line_ += ",\"hash\":\"";
+    line_ += ",\"rules\":"sv;
+    // Findings come with few distinct rule sets: the list is built once per set.
+    if (f.rules != rules_json_of_ || rules_json_.empty()) {
+      rules_json_.clear();
+      AppendList(rules_json_, RuleNames(f.rules));
+      rules_json_of_ = f.rules;
+    }
+    line_ += rules_json_;
+    line_ += ",\"hash\":\""sv;
     line_ += f.hash;
-    line_ += "\",\"also\":";
+    line_ += "\",\"also\":"sv;
     AppendList(line_, f.also);
-    line_ += (f.rules & kRuleTest) ? ",\"test\":true" : ",\"test\":false";
-    line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true" : ",\"temporary\":false";
+    line_ += (f.rules & kRuleTest) ? ",\"test\":true"sv : ",\"test\":false"sv;
+    line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true"sv : ",\"temporary\":false"sv;
     if (message_index_ > 0) {
-      line_ += ",\"message_index\":";
+      line_ += ",\"message_index\":"sv;
       AppendNumber(line_, message_index_);
     }
     if (!message_id_.empty()) {
-      line_ += ",\"message_id\":";
+      line_ += ",\"message_id\":"sv;
       AppendJsonString(line_, message_id_);
     }
     if (!message_date_.empty()) {
-      line_ += ",\"date\":";
+      line_ += ",\"date\":"sv;
       AppendJsonString(line_, message_date_);
-      line_ += ",\"date_source\":";
+      line_ += ",\"date_source\":"sv;
       AppendJsonString(line_, date_source_);
     }
     if (!subject_.empty()) {
-      line_ += ",\"subject\":";
+      line_ += ",\"subject\":"sv;
       AppendJsonString(line_, subject_);
     }
     if (has_ticket()) {
-      line_ += ",\"record\":";
+      line_ += ",\"record\":"sv;
       AppendNumber(line_, record_);
       const std::pair<const char*, const ShownText*> kKeys[] = {
           {"ticket_id", &ticket_.id}, {"created", &ticket_.created}, {"updated", &ticket_.updated},
           {"closed", &ticket_.closed}};
       for (const auto& [key, value] : kKeys) {
         if (value->empty()) continue;
-        line_ += ",\"";
+        line_ += ",\""sv;
         line_ += key;
-        line_ += "\":";
+        line_ += "\":"sv;
         AppendJsonString(line_, *value);
       }
     }
     if (f.part_offset >= 0) {
       if (!has_ticket()) {
-        line_ += ",\"part\":";
+        line_ += ",\"part\":"sv;
         AppendJsonString(line_, std::string_view(f.part));  // part numbers: made by the MIME reader
       }
-      line_ += ",\"field\":";
+      line_ += ",\"field\":"sv;
       AppendJsonString(line_, Field(f.field));
-      line_ += ",\"part_offset\":";
+      line_ += ",\"part_offset\":"sv;
       AppendNumber(line_, f.part_offset);
     }
     if (reveal_) {
-      line_ += ",\"value\":";
+      line_ += ",\"value\":"sv;
       AppendJsonString(line_, SafeUtf8(raw));
     }
-    line_ += "}";
-    if (format_ == ReportFormat::kJsonl) line_ += "\n";
+    line_ += "}"sv;
+    if (format_ == ReportFormat::kJsonl) line_ += '\n';
   }
   std::fwrite(line_.data(), 1, line_.size(), out_);
   ++count_;

@@ -164,6 +164,8 @@ class ReportSink : public StreamSink {
   const std::string* last_type_ = nullptr;  // entry of by_type_ counted last
   size_t* last_count_ = nullptr;
   std::string rules_;  // scratch
+  std::string rules_json_;  // JSON list of the rules `rules_json_of_` (built once per set)
+  uint32_t rules_json_of_ = 0;
   std::string line_;
   size_t message_index_ = 0;
   size_t record_ = 0;         // ticket record number (0 = not a ticket)
