@@ -165,9 +165,19 @@ int main(int argc, char** argv) {
   // (pdf_structure.h). What it cannot read leaves the PDF partly scanned.
   const std::string missed = nordpii::pdf::ReadStructure(input, max_unpacked, max_entries, emit);
   if (!missed.empty()) nordpii::helper::Put('W', "", missed);
+  // Pages whose content stream or fonts cannot be decoded: poppler reads
+  // what it can (often nothing, silently), so each is reported as not read
+  // (the PDF is partly scanned), never as a scan or as read.
+  const std::vector<int> broken = nordpii::pdf::UndecodablePages(input, pages);
+  auto is_broken = [&](int page) { return std::find(broken.begin(), broken.end(), page) != broken.end(); };
+  for (int n : broken)
+    nordpii::helper::Put('W', "", "page " + std::to_string(n) + " not read (its content or fonts cannot be decoded)");
   for (int i = 0; i < pages; ++i) {
     std::unique_ptr<poppler::page> p(doc->create_page(i));
-    if (!p) continue;
+    if (!p) {
+      if (!is_broken(i + 1)) nordpii::helper::Put('W', "", "page " + std::to_string(i + 1) + " not read (cannot be opened)");
+      continue;
+    }
     poppler::byte_array a = p->text().to_utf8();
     std::string text(a.begin(), a.end());
     for (char& c : text)
@@ -185,7 +195,7 @@ int main(int argc, char** argv) {
       nordpii::helper::Put('I', loc, pgm);
       continue;
     }
-    if (!ocr && Sparse(text)) unread.push_back(i + 1);
+    if (!ocr && Sparse(text) && !is_broken(i + 1)) unread.push_back(i + 1);
     emit(loc, text);
   }
   // Pages without a text layer while OCR is off: one note naming them (page

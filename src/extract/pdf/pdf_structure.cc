@@ -436,6 +436,98 @@ std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages) {
   }
 }
 
+namespace {
+
+// Whether `s` decodes without an error or a warning from qpdf (which warns
+// rather than throws for some filter failures).
+bool Decodes(QPDF& q, QPDFObjectHandle s) {
+  if (!s.isStream()) return false;
+  const size_t before = q.numWarnings();
+  try {
+    (void)s.getStreamData(qpdf_dl_generalized);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return q.numWarnings() == before;
+}
+
+// The font names a content stream selects (the name operand of each Tf).
+class FontNames : public QPDFObjectHandle::ParserCallbacks {
+ public:
+  void handleObject(QPDFObjectHandle o) override {
+    if (o.isOperator()) {
+      if (o.getOperatorValue() == "Tf" && prev_.isName()) names.insert(prev_.getName());
+      prev_ = last_ = QPDFObjectHandle::newNull();
+      return;
+    }
+    prev_ = last_;
+    last_ = o;
+  }
+  void handleEOF() override {}
+  // Tf takes "/F1 11": the name is the operand before the size.
+  std::set<std::string> names;
+
+ private:
+  QPDFObjectHandle prev_ = QPDFObjectHandle::newNull(), last_ = QPDFObjectHandle::newNull();
+};
+
+bool PageDecodes(QPDF& q, QPDFPageObjectHelper& page) {
+  QPDFObjectHandle contents = page.getObjectHandle().getKey("/Contents");
+  if (contents.isArray()) {
+    for (QPDFObjectHandle c : contents.getArrayAsVector())
+      if (!Decodes(q, c)) return false;
+  } else if (!contents.isNull() && !Decodes(q, contents)) {
+    return false;
+  }
+  // Every font the content selects must be a font dictionary: qpdf drops a
+  // font object it cannot parse (the key then reads as absent) and poppler
+  // silently draws no text with it.
+  FontNames used;
+  page.parseContents(&used);
+  QPDFObjectHandle res = page.getAttribute("/Resources", false);
+  if (res.isNull()) return used.names.empty();
+  if (!res.isDictionary()) return false;
+  QPDFObjectHandle fonts = res.getKey("/Font");
+  if (fonts.isNull()) return used.names.empty();
+  if (!fonts.isDictionary()) return false;
+  for (const std::string& k : used.names)
+    if (!fonts.getKey(k).isDictionary()) return false;
+  for (const std::string& k : fonts.getKeys()) {
+    QPDFObjectHandle f = fonts.getKey(k);
+    if (!f.isDictionary()) return false;
+    QPDFObjectHandle tu = f.getKey("/ToUnicode");
+    if (!tu.isNull() && !tu.isName() && !Decodes(q, tu)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<int> UndecodablePages(const std::string& pdf, int pages) {
+  std::vector<int> all;
+  for (int i = 1; i <= pages; ++i) all.push_back(i);
+  try {
+    QPDF q;
+    q.setSuppressWarnings(true);
+    q.processMemoryFile("document", pdf.data(), pdf.size());
+    std::vector<QPDFPageObjectHelper> ps = QPDFPageDocumentHelper(q).getAllPages();
+    if (ps.size() != static_cast<size_t>(pages)) return all;
+    std::vector<int> out;
+    for (size_t i = 0; i < ps.size(); ++i) {
+      bool ok = false;
+      try {
+        ok = PageDecodes(q, ps[i]);
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      if (!ok) out.push_back(static_cast<int>(i) + 1);
+    }
+    return out;
+  } catch (const std::exception&) {
+    return all;
+  }
+}
+
 std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out) {
   try {
     QPDF q;
