@@ -169,6 +169,8 @@ int main(int argc, char** argv) {
   // what it can (often nothing, silently), so each is reported as not read
   // (the PDF is partly scanned), never as a scan or as read.
   const std::vector<int> broken = nordpii::pdf::UndecodablePages(input, pages);
+  // No page at all: a damaged catalog or page tree (a real PDF has one).
+  if (pages == 0 && broken.empty()) nordpii::helper::Put('W', "", "no page could be read (damaged page tree)");
   auto is_broken = [&](int page) { return std::find(broken.begin(), broken.end(), page) != broken.end(); };
   for (int n : broken)
     nordpii::helper::Put('W', "", "page " + std::to_string(n) + " not read (its content or fonts cannot be decoded)");

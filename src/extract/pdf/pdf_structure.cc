@@ -490,8 +490,10 @@ bool PageDecodes(QPDF& q, QPDFPageObjectHelper& page) {
   QPDFObjectHandle fonts = res.getKey("/Font");
   if (fonts.isNull()) return used.names.empty();
   if (!fonts.isDictionary()) return false;
-  for (const std::string& k : used.names)
-    if (!fonts.getKey(k).isDictionary()) return false;
+  for (const std::string& k : used.names) {
+    QPDFObjectHandle f = fonts.getKey(k);
+    if (!f.isDictionary() || !f.getKey("/Subtype").isName()) return false;  // poppler cannot make the font
+  }
   for (const std::string& k : fonts.getKeys()) {
     QPDFObjectHandle f = fonts.getKey(k);
     if (!f.isDictionary()) return false;
@@ -511,7 +513,12 @@ std::vector<int> UndecodablePages(const std::string& pdf, int pages) {
     q.setSuppressWarnings(true);
     q.processMemoryFile("document", pdf.data(), pdf.size());
     std::vector<QPDFPageObjectHelper> ps = QPDFPageDocumentHelper(q).getAllPages();
-    if (ps.size() != static_cast<size_t>(pages)) return all;
+    // poppler (reading qpdf's copy) and qpdf disagree on the pages (a damaged
+    // page tree or catalog): every page either of them counts is in doubt.
+    if (ps.size() != static_cast<size_t>(pages)) {
+      for (int i = pages + 1; i <= static_cast<int>(ps.size()); ++i) all.push_back(i);
+      return all;
+    }
     std::vector<int> out;
     for (size_t i = 0; i < ps.size(); ++i) {
       bool ok = false;

@@ -66,7 +66,9 @@ std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages);
 // be decoded. Damage qpdf repairs elsewhere (the xref table, offsets) does
 // not count: only what these pages' text is made of. The helper reports each
 // such page as not read ('W': the PDF is partly scanned), never as a scan.
-// Every page when qpdf cannot read the document at all.
+// Every page when qpdf cannot read the document at all, and every page either
+// counts when qpdf's page count differs from `pages` (poppler's).
+// Pages in the result may be past `pages`.
 std::vector<int> UndecodablePages(const std::string& pdf, int pages);
 
 }  // namespace nordpii::pdf
