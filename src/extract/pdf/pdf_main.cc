@@ -41,7 +41,11 @@ namespace {
 
 using nordpii::helper::Fail;
 
-void Quiet(const std::string&, void*) {}  // poppler's messages may quote content
+// poppler's messages may quote content: never printed, only counted. An
+// error while a page's text is extracted (an unknown operator, a font it
+// cannot load) means the page was not fully read.
+int g_errors = 0;
+void Quiet(const std::string&, void*) { ++g_errors; }
 
 // poppler reads its data directories (nameToUnicode, cMap, ...) when the
 // first document is loaded, and iconv its gconv modules at the first text
@@ -180,7 +184,10 @@ int main(int argc, char** argv) {
       if (!is_broken(i + 1)) nordpii::helper::Put('W', "", "page " + std::to_string(i + 1) + " not read (cannot be opened)");
       continue;
     }
+    g_errors = 0;
     poppler::byte_array a = p->text().to_utf8();
+    if (g_errors > 0 && !is_broken(i + 1))
+      nordpii::helper::Put('W', "", "page " + std::to_string(i + 1) + " not fully read (poppler could not decode part of it)");
     std::string text(a.begin(), a.end());
     for (char& c : text)
       if (c == '\f') c = '\n';

@@ -440,7 +440,14 @@ namespace {
 
 // Whether `s` decodes without an error or a warning from qpdf (which warns
 // rather than throws for some filter failures).
-bool Decodes(QPDF& q, QPDFObjectHandle s) {
+// The objects a page's text is made of, as qpdf names them in warnings.
+using ObjSet = std::set<std::string>;
+void Note(ObjSet* objs, const QPDFObjectHandle& o) {
+  if (o.isIndirect()) objs->insert("object " + std::to_string(o.getObjectID()) + " " + std::to_string(o.getGeneration()));
+}
+
+bool Decodes(QPDF& q, QPDFObjectHandle s, ObjSet* objs) {
+  Note(objs, s);
   if (!s.isStream()) return false;
   const size_t before = q.numWarnings();
   try {
@@ -471,12 +478,13 @@ class FontNames : public QPDFObjectHandle::ParserCallbacks {
   QPDFObjectHandle prev_ = QPDFObjectHandle::newNull(), last_ = QPDFObjectHandle::newNull();
 };
 
-bool PageDecodes(QPDF& q, QPDFPageObjectHelper& page) {
+bool PageDecodes(QPDF& q, QPDFPageObjectHelper& page, ObjSet* objs) {
+  Note(objs, page.getObjectHandle());
   QPDFObjectHandle contents = page.getObjectHandle().getKey("/Contents");
   if (contents.isArray()) {
     for (QPDFObjectHandle c : contents.getArrayAsVector())
-      if (!Decodes(q, c)) return false;
-  } else if (!contents.isNull() && !Decodes(q, contents)) {
+      if (!Decodes(q, c, objs)) return false;
+  } else if (!contents.isNull() && !Decodes(q, contents, objs)) {
     return false;
   }
   // Every font the content selects must be a font dictionary: qpdf drops a
@@ -485,20 +493,23 @@ bool PageDecodes(QPDF& q, QPDFPageObjectHelper& page) {
   FontNames used;
   page.parseContents(&used);
   QPDFObjectHandle res = page.getAttribute("/Resources", false);
+  Note(objs, res);
   if (res.isNull()) return used.names.empty();
   if (!res.isDictionary()) return false;
   QPDFObjectHandle fonts = res.getKey("/Font");
+  Note(objs, fonts);
   if (fonts.isNull()) return used.names.empty();
   if (!fonts.isDictionary()) return false;
   for (const std::string& k : used.names) {
     QPDFObjectHandle f = fonts.getKey(k);
+    Note(objs, f);
     if (!f.isDictionary() || !f.getKey("/Subtype").isName()) return false;  // poppler cannot make the font
   }
   for (const std::string& k : fonts.getKeys()) {
     QPDFObjectHandle f = fonts.getKey(k);
     if (!f.isDictionary()) return false;
     QPDFObjectHandle tu = f.getKey("/ToUnicode");
-    if (!tu.isNull() && !tu.isName() && !Decodes(q, tu)) return false;
+    if (!tu.isNull() && !tu.isName() && !Decodes(q, tu, objs)) return false;
   }
   return true;
 }
@@ -520,15 +531,33 @@ std::vector<int> UndecodablePages(const std::string& pdf, int pages) {
       return all;
     }
     std::vector<int> out;
+    std::vector<ObjSet> objs(ps.size());
     for (size_t i = 0; i < ps.size(); ++i) {
       bool ok = false;
       try {
-        ok = PageDecodes(q, ps[i]);
+        ok = PageDecodes(q, ps[i], &objs[i]);
       } catch (const std::exception&) {
         ok = false;
       }
       if (!ok) out.push_back(static_cast<int>(i) + 1);
     }
+    // A warning about one of a page's own objects (its dictionary, content,
+    // resources, fonts) means qpdf parsed that object only in part (a key
+    // lost to a damaged token): the page is in doubt. Warnings about the
+    // xref table or other objects leave it alone.
+    std::set<std::string> warned;
+    for (const QPDFExc& w : q.getWarnings())
+      if (!w.getObject().empty()) warned.insert(w.getObject());
+    for (size_t i = 0; i < ps.size(); ++i) {
+      const int n = static_cast<int>(i) + 1;
+      if (std::find(out.begin(), out.end(), n) != out.end()) continue;
+      for (const std::string& o : objs[i])
+        if (warned.count(o)) {
+          out.push_back(n);
+          break;
+        }
+    }
+    std::sort(out.begin(), out.end());
     return out;
   } catch (const std::exception&) {
     return all;
