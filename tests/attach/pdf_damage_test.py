@@ -5,7 +5,8 @@
 dictionary damaged by one byte ("<<" -> "<\\x01"): exit 2 as a file and inside
 a mail, where the undamaged file finds no.fnr (exit 1); (b) the page's content
 stream replaced by zero bytes of the same length: exit 2 with the page named,
-and no "text in images" note (the page has no image); (c) a PDF whose xref
+and no "text in images" note (the page has no image); both in batch: exit 2,
+listed as errors, not counted as "image (no --ocr)"; (c) a PDF whose xref
 qpdf has to repair but whose pages decode still finds the id (exit 1);
 (d) 30 seeded 1-3 byte mutations (past the header) of a generated PDF with
 an id: each either finds the id or exits 2, never 0.
@@ -81,6 +82,18 @@ def main():
     check(rc == 2, "zeroed content stream: exit 2 (rc=%d)" % rc)
     check("page 1" in out + err, "zeroed content stream: page 1 named")
     check("--ocr" not in out + err, "zeroed content stream: no 'text in images' note")
+
+    # (a) and (b) in batch: exit 2, both listed as errors, neither counted as an image
+    bd = os.path.join(d, "batch")
+    os.mkdir(bd)
+    write(os.path.join(bd, "font.pdf"), open(font, "rb").read())
+    write(os.path.join(bd, "zero.pdf"), open(zero, "rb").read())
+    rep = os.path.join(d, "report")
+    p = subprocess.run([NORDPII, "batch", "--report", rep, bd], capture_output=True, timeout=120)
+    summary = open(os.path.join(rep, "summary.json"), encoding="utf-8").read()
+    check(p.returncode == 2, "batch: exit 2 (rc=%d)" % p.returncode)
+    check(summary.count("not read (its content or fonts cannot be decoded)") == 2, "batch: both PDFs listed as errors")
+    check("image (no --ocr)" not in summary, "batch: nothing counted as 'image (no --ocr)'")
 
     # (c) a wrong startxref offset: qpdf repairs the xref, the page decodes
     j = src.rindex(b"startxref\n") + len(b"startxref\n")
