@@ -41,7 +41,11 @@ namespace {
 
 using nordpii::helper::Fail;
 
-void Quiet(const std::string&, void*) {}  // poppler's messages may quote content
+// poppler's messages may quote content: never printed, only counted. An
+// error while a page's text is extracted (an unknown operator, a font it
+// cannot load) means the page was not fully read.
+int g_errors = 0;
+void Quiet(const std::string&, void*) { ++g_errors; }
 
 // poppler reads its data directories (nameToUnicode, cMap, ...) when the
 // first document is loaded, and iconv its gconv modules at the first text
@@ -165,10 +169,25 @@ int main(int argc, char** argv) {
   // (pdf_structure.h). What it cannot read leaves the PDF partly scanned.
   const std::string missed = nordpii::pdf::ReadStructure(input, max_unpacked, max_entries, emit);
   if (!missed.empty()) nordpii::helper::Put('W', "", missed);
+  // Pages whose content stream or fonts cannot be decoded: poppler reads
+  // what it can (often nothing, silently), so each is reported as not read
+  // (the PDF is partly scanned), never as a scan or as read.
+  const std::vector<int> broken = nordpii::pdf::UndecodablePages(input, pages);
+  // No page at all: a damaged catalog or page tree (a real PDF has one).
+  if (pages == 0 && broken.empty()) nordpii::helper::Put('W', "", "no page could be read (damaged page tree)");
+  auto is_broken = [&](int page) { return std::find(broken.begin(), broken.end(), page) != broken.end(); };
+  for (int n : broken)
+    nordpii::helper::Put('W', "", "page " + std::to_string(n) + " not read (its content or fonts cannot be decoded)");
   for (int i = 0; i < pages; ++i) {
     std::unique_ptr<poppler::page> p(doc->create_page(i));
-    if (!p) continue;
+    if (!p) {
+      if (!is_broken(i + 1)) nordpii::helper::Put('W', "", "page " + std::to_string(i + 1) + " not read (cannot be opened)");
+      continue;
+    }
+    g_errors = 0;
     poppler::byte_array a = p->text().to_utf8();
+    if (g_errors > 0 && !is_broken(i + 1))
+      nordpii::helper::Put('W', "", "page " + std::to_string(i + 1) + " not fully read (poppler could not decode part of it)");
     std::string text(a.begin(), a.end());
     for (char& c : text)
       if (c == '\f') c = '\n';
@@ -185,7 +204,7 @@ int main(int argc, char** argv) {
       nordpii::helper::Put('I', loc, pgm);
       continue;
     }
-    if (!ocr && Sparse(text)) unread.push_back(i + 1);
+    if (!ocr && Sparse(text) && !is_broken(i + 1)) unread.push_back(i + 1);
     emit(loc, text);
   }
   // Pages without a text layer while OCR is off: one note naming them (page

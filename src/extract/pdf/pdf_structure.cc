@@ -436,6 +436,134 @@ std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages) {
   }
 }
 
+namespace {
+
+// Whether `s` decodes without an error or a warning from qpdf (which warns
+// rather than throws for some filter failures).
+// The objects a page's text is made of, as qpdf names them in warnings.
+using ObjSet = std::set<std::string>;
+void Note(ObjSet* objs, const QPDFObjectHandle& o) {
+  if (o.isIndirect()) objs->insert("object " + std::to_string(o.getObjectID()) + " " + std::to_string(o.getGeneration()));
+}
+
+bool Decodes(QPDF& q, QPDFObjectHandle s, ObjSet* objs) {
+  Note(objs, s);
+  if (!s.isStream()) return false;
+  const size_t before = q.numWarnings();
+  try {
+    (void)s.getStreamData(qpdf_dl_generalized);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return q.numWarnings() == before;
+}
+
+// The font names a content stream selects (the name operand of each Tf).
+class FontNames : public QPDFObjectHandle::ParserCallbacks {
+ public:
+  void handleObject(QPDFObjectHandle o) override {
+    if (o.isOperator()) {
+      if (o.getOperatorValue() == "Tf" && prev_.isName()) names.insert(prev_.getName());
+      prev_ = last_ = QPDFObjectHandle::newNull();
+      return;
+    }
+    prev_ = last_;
+    last_ = o;
+  }
+  void handleEOF() override {}
+  // Tf takes "/F1 11": the name is the operand before the size.
+  std::set<std::string> names;
+
+ private:
+  QPDFObjectHandle prev_ = QPDFObjectHandle::newNull(), last_ = QPDFObjectHandle::newNull();
+};
+
+bool PageDecodes(QPDF& q, QPDFPageObjectHelper& page, ObjSet* objs) {
+  Note(objs, page.getObjectHandle());
+  QPDFObjectHandle contents = page.getObjectHandle().getKey("/Contents");
+  if (contents.isArray()) {
+    for (QPDFObjectHandle c : contents.getArrayAsVector())
+      if (!Decodes(q, c, objs)) return false;
+  } else if (!contents.isNull() && !Decodes(q, contents, objs)) {
+    return false;
+  }
+  // Every font the content selects must be a font dictionary: qpdf drops a
+  // font object it cannot parse (the key then reads as absent) and poppler
+  // silently draws no text with it.
+  FontNames used;
+  page.parseContents(&used);
+  QPDFObjectHandle res = page.getAttribute("/Resources", false);
+  Note(objs, res);
+  if (res.isNull()) return used.names.empty();
+  if (!res.isDictionary()) return false;
+  QPDFObjectHandle fonts = res.getKey("/Font");
+  Note(objs, fonts);
+  if (fonts.isNull()) return used.names.empty();
+  if (!fonts.isDictionary()) return false;
+  for (const std::string& k : used.names) {
+    QPDFObjectHandle f = fonts.getKey(k);
+    Note(objs, f);
+    if (!f.isDictionary() || !f.getKey("/Subtype").isName()) return false;  // poppler cannot make the font
+  }
+  for (const std::string& k : fonts.getKeys()) {
+    QPDFObjectHandle f = fonts.getKey(k);
+    if (!f.isDictionary()) return false;
+    QPDFObjectHandle tu = f.getKey("/ToUnicode");
+    if (!tu.isNull() && !tu.isName() && !Decodes(q, tu, objs)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<int> UndecodablePages(const std::string& pdf, int pages) {
+  std::vector<int> all;
+  for (int i = 1; i <= pages; ++i) all.push_back(i);
+  try {
+    QPDF q;
+    q.setSuppressWarnings(true);
+    q.processMemoryFile("document", pdf.data(), pdf.size());
+    std::vector<QPDFPageObjectHelper> ps = QPDFPageDocumentHelper(q).getAllPages();
+    // poppler (reading qpdf's copy) and qpdf disagree on the pages (a damaged
+    // page tree or catalog): every page either of them counts is in doubt.
+    if (ps.size() != static_cast<size_t>(pages)) {
+      for (int i = pages + 1; i <= static_cast<int>(ps.size()); ++i) all.push_back(i);
+      return all;
+    }
+    std::vector<int> out;
+    std::vector<ObjSet> objs(ps.size());
+    for (size_t i = 0; i < ps.size(); ++i) {
+      bool ok = false;
+      try {
+        ok = PageDecodes(q, ps[i], &objs[i]);
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      if (!ok) out.push_back(static_cast<int>(i) + 1);
+    }
+    // A warning about one of a page's own objects (its dictionary, content,
+    // resources, fonts) means qpdf parsed that object only in part (a key
+    // lost to a damaged token): the page is in doubt. Warnings about the
+    // xref table or other objects leave it alone.
+    std::set<std::string> warned;
+    for (const QPDFExc& w : q.getWarnings())
+      if (!w.getObject().empty()) warned.insert(w.getObject());
+    for (size_t i = 0; i < ps.size(); ++i) {
+      const int n = static_cast<int>(i) + 1;
+      if (std::find(out.begin(), out.end(), n) != out.end()) continue;
+      for (const std::string& o : objs[i])
+        if (warned.count(o)) {
+          out.push_back(n);
+          break;
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  } catch (const std::exception&) {
+    return all;
+  }
+}
+
 std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out) {
   try {
     QPDF q;

@@ -59,6 +59,18 @@ std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out
 // pages: the caller then cannot tell and treats every sparse page as a scan.
 std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages);
 
+// The pages of `pdf` (1-based, document order) whose text poppler cannot
+// fully read: a content stream that cannot be decoded (a broken filter,
+// damaged data), or a font in the page's resources that is not a font
+// dictionary (an object qpdf could not parse) or whose /ToUnicode map cannot
+// be decoded. Damage qpdf repairs elsewhere (the xref table, offsets) does
+// not count: only what these pages' text is made of. The helper reports each
+// such page as not read ('W': the PDF is partly scanned), never as a scan.
+// Every page when qpdf cannot read the document at all, and every page either
+// counts when qpdf's page count differs from `pages` (poppler's).
+// Pages in the result may be past `pages`.
+std::vector<int> UndecodablePages(const std::string& pdf, int pages);
+
 }  // namespace nordpii::pdf
 
 #endif  // NORDPII_EXTRACT_PDF_PDF_STRUCTURE_H_
