@@ -794,7 +794,7 @@ TEST_CASE("milter listen: unix socket mode and group, IPv6, host names", "[milte
   so.group = "no-such-group-nordpii";
   auto bad = MilterServer::Listen("unix:" + dir + "/n.sock", so);
   REQUIRE_FALSE(static_cast<bool>(bad));
-  CHECK_THAT(bad.error().message(), Catch::Contains("milter.socket_group: no group 'no-such-group-nordpii'"));
+  CHECK_THAT(bad.error().message(), Catch::Contains("milter.socket_group: no such group (the name is not shown)"));
   std::filesystem::remove_all(dir);
   auto pol = Policy::Parse("[milter]\nsocket_mode = \"0640\"\nsocket_group = \"postfix\"\n[[rule]]\nname = \"r\"\naction = \"flag\"\n", "t.toml");
   REQUIRE(static_cast<bool>(pol));
@@ -1217,7 +1217,7 @@ TEST_CASE("milter --check: good config prints the effective policy, bad config e
   CHECK(out.empty());
   std::ofstream(dir + "/nouser.toml") << "[milter]\nuser = \"no-such-user-nordpii\"\n[[rule]]\nname = \"r\"\naction = \"flag\"\n";
   CHECK(RunNordpii({"milter", "--check", "--config", dir + "/nouser.toml", "--patterns", pat}, out, err) == 2);
-  CHECK_THAT(err, Catch::Contains("milter.user: no user 'no-such-user-nordpii'"));
+  CHECK_THAT(err, Catch::Contains("milter.user: no such user (the name is not shown)"));
   std::filesystem::remove_all(dir);
 }
 
@@ -1644,7 +1644,7 @@ TEST_CASE("milter --check: unknown type ids, user root, missing pid directory fa
   CHECK_THAT(err, Catch::Contains("milter.pid_file: directory " + dir + "/nodir"));
   CHECK(check(std::string("[milter]\nsocket_mode = \"0777\"\nmetrics_listen = \"0.0.0.0:9899\"\n") + kOneRule) == 0);
   CHECK_THAT(err, Catch::Contains("warning: milter.socket_mode 0777"));
-  CHECK_THAT(err, Catch::Contains("warning: milter.metrics_listen 0.0.0.0:9899"));
+  CHECK_THAT(err, Catch::Contains("warning: milter.metrics_listen: not a loopback address"));
   CHECK(check(std::string("[milter]\nsocket_mode = \"0660\"\nmetrics_listen = \"127.0.0.1:9899\"\n") + kOneRule) == 0);
   CHECK(err.find("warning") == std::string::npos);
   std::filesystem::remove_all(dir);

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <thread>
 
+#include "config/settings.h"
 #include "core/hide_values.h"
 #include "detect/detectors.h"
 #include "milter/milter_server.h"
@@ -186,7 +187,10 @@ bool StderrIsJournal() {
 // stderr as well (unless that is the journal): syslog(3) drops lines
 // silently when /dev/log is missing (a container, a chroot, journald not
 // running), and whoever started the daemon must see why it exited 2.
-void StartError(const std::string& line) {
+void StartError(const std::string& raw) {
+  // Names a file of the policy (pid_file, the policy itself): masked as
+  // scan masks its inputs.
+  const std::string line = MaskPathsInMessage(raw);
   Log(line, LOG_ERR);
   bool sys;
   {
@@ -221,21 +225,21 @@ void SetUpLog(milter::Policy::LogTo to) {
 Status DropPrivileges(const milter::Policy& pol) {
   if (pol.user.empty()) return Status::Ok();
   const passwd* pw = ::getpwnam(pol.user.c_str());
-  if (!pw) return Error(ErrorCode::kInvalidArgument, "milter.user: no user '" + pol.user + "'");
-  if (pw->pw_uid == 0) return Error(ErrorCode::kInvalidArgument, "milter.user: refusing to run as root ('" + pol.user + "')");
+  if (!pw) return Error(ErrorCode::kInvalidArgument, "milter.user: no such user (the name is not shown)");
+  if (pw->pw_uid == 0) return Error(ErrorCode::kInvalidArgument, "milter.user: refusing to run as root");
   uid_t uid = pw->pw_uid;
   gid_t gid = pw->pw_gid;
   std::string name = pw->pw_name;
   if (!pol.group.empty()) {
     const group* gr = ::getgrnam(pol.group.c_str());
-    if (!gr) return Error(ErrorCode::kInvalidArgument, "milter.group: no group '" + pol.group + "'");
+    if (!gr) return Error(ErrorCode::kInvalidArgument, "milter.group: no such group (the name is not shown)");
     gid = gr->gr_gid;
   }
   if (gid == 0) return Error(ErrorCode::kInvalidArgument, "milter.group: refusing to run with group root");
   if (::geteuid() != 0) {
     if (::geteuid() == uid && ::getuid() == uid && ::getegid() == gid) return Status::Ok();  // e.g. systemd User=
     return Error(ErrorCode::kInvalidArgument,
-                 "milter.user: cannot switch to '" + pol.user + "': not started as root (nor as that user)");
+                 "milter.user: cannot switch to that user: not started as root (nor as that user)");
   }
   auto fail = [&](const char* what) {
     return Error(ErrorCode::kInternal, std::string("privilege drop: ") + what + ": " + std::strerror(errno));
@@ -252,11 +256,11 @@ Status CheckNames(const milter::Policy& pol) {
   for (const auto& [key, name] : {std::pair<const char*, std::string>{"milter.user", pol.user},
                                   {"milter.socket_owner", pol.socket_owner}})
     if (!name.empty() && !::getpwnam(name.c_str()))
-      return Error(ErrorCode::kInvalidArgument, std::string(key) + ": no user '" + name + "'");
+      return Error(ErrorCode::kInvalidArgument, std::string(key) + ": no such user (the name is not shown)");
   for (const auto& [key, name] : {std::pair<const char*, std::string>{"milter.group", pol.group},
                                   {"milter.socket_group", pol.socket_group}})
     if (!name.empty() && !::getgrnam(name.c_str()))
-      return Error(ErrorCode::kInvalidArgument, std::string(key) + ": no group '" + name + "'");
+      return Error(ErrorCode::kInvalidArgument, std::string(key) + ": no such group (the name is not shown)");
   return Status::Ok();
 }
 
@@ -266,7 +270,7 @@ Status CheckStart(const milter::Policy& pol) {
   if (!pol.user.empty()) {
     const passwd* pw = ::getpwnam(pol.user.c_str());
     if (pw && pw->pw_uid == 0)
-      return Error(ErrorCode::kInvalidArgument, "milter.user: refusing to run as root ('" + pol.user + "')");
+      return Error(ErrorCode::kInvalidArgument, "milter.user: refusing to run as root");
   }
   if (!pol.group.empty()) {
     const group* gr = ::getgrnam(pol.group.c_str());
@@ -387,7 +391,7 @@ int RunMilter(const MilterOptions& o) {
   auto e = BuildEngine(o);
   if (!e) {
     if (o.check) {
-      std::fprintf(stderr, "nordpii milter: %s\n", e.error().message().c_str());
+      std::fprintf(stderr, "nordpii milter: %s\n", MaskPathsInMessage(e.error().message()).c_str());
       return 2;
     }
     StartError("nordpii milter: " + e.error().message());
@@ -397,13 +401,13 @@ int RunMilter(const MilterOptions& o) {
   if (o.check) {
     for (Status s : {CheckNames(pol), CheckStart(pol), milter::CheckListen(o.listen)})
       if (!s.ok()) {
-        std::fprintf(stderr, "nordpii milter: %s: %s\n", o.config.c_str(), s.message().c_str());
+        std::fprintf(stderr, "%s\n", MaskPathsInMessage("nordpii milter: " + o.config + ": " + s.message()).c_str());
         return 2;
       }
     for (const auto& w : milter::Warnings(pol))
-      std::fprintf(stderr, "nordpii milter: %s: warning: %s\n", o.config.c_str(), w.c_str());
-    std::cout << "# effective policy of " << o.config << "\n" << milter::Describe(pol);
-    std::fprintf(stderr, "nordpii milter: %s: OK (%zu rules)\n", o.config.c_str(), pol.rules.size());
+      std::fprintf(stderr, "%s\n", MaskPathsInMessage("nordpii milter: " + o.config + ": warning: " + w).c_str());
+    std::cout << MaskPathsInMessage("# effective policy of " + o.config + "\n" + milter::Describe(pol));
+    std::fprintf(stderr, "nordpii milter: %s: OK (%zu rules)\n", MaskPathsInMessage(o.config).c_str(), pol.rules.size());
     return 0;
   }
   SetUpLog(pol.log);
@@ -467,9 +471,9 @@ int RunMilter(const MilterOptions& o) {
       if (r > 0) text.assign(buf, static_cast<size_t>(r));
     }
     if (text != std::to_string(::getpid()) + "\n") {
-      Log("nordpii milter: milter.pid_file " + pol.pid_file + " is no longer ours; left in place", LOG_WARNING);
+      Log(MaskPathsInMessage("nordpii milter: milter.pid_file " + pol.pid_file + " is no longer ours; left in place"), LOG_WARNING);
     } else if (::unlink(pol.pid_file.c_str()) != 0) {
-      Log("nordpii milter: cannot remove milter.pid_file " + pol.pid_file + ": " + std::strerror(errno), LOG_WARNING);
+      Log(MaskPathsInMessage("nordpii milter: cannot remove milter.pid_file " + pol.pid_file + ": " + std::strerror(errno)), LOG_WARNING);
     }
     ::close(pid_id.fd);  // the lock goes with it (after the unlink: no one locks a file about to go)
     pid_id.fd = -1;
@@ -481,11 +485,11 @@ int RunMilter(const MilterOptions& o) {
   }
   if (metrics) metrics->Start();
   size_t workers = pol.scan_workers ? pol.scan_workers : std::max(2u, std::thread::hardware_concurrency());
-  Log("nordpii milter: listening on " + o.listen + " (max " + std::to_string(pol.max_connections) +
+  Log(MaskPathsInMessage("nordpii milter: listening on " + o.listen + " (max " + std::to_string(pol.max_connections) +
       " connections, " + std::to_string(workers) + " scan workers, policy " + o.config +
       (pol.monitor ? ", monitor mode" : "") +
       (metrics ? ", metrics on " + pol.metrics_listen + " port " + std::to_string(metrics->port()) : "") +
-      (pol.user.empty() ? "" : ", running as " + pol.user) + ")");
+      (pol.user.empty() ? "" : ", running as " + pol.user) + ")"));
   std::thread acceptor([&] { (*server)->Run(engines, [](const std::string& l) { Log(l, -1, true); }, workers); });
   for (;;) {
     int sig = 0;

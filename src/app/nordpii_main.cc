@@ -210,7 +210,7 @@ std::unique_ptr<ScanContext> MakeContext(const Settings& c, std::unique_ptr<Iden
                                          std::string* key_id = nullptr) {
   auto scanner = Build(c);
   if (!scanner) {
-    std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
+    std::fprintf(stderr, "nordpii: %s\n", MaskPathsInMessage(scanner.error().message()).c_str());
     return nullptr;
   }
   if (scanner_out) *scanner_out = *scanner;
@@ -227,7 +227,7 @@ bool LoadAllow(const Settings& c, const Scanner& scanner, FindingFilter& filter)
   if (c.allow.empty()) return true;
   auto list = AllowList::Load(c.allow, scanner, c.reference_date);
   if (!list) {
-    std::fprintf(stderr, "nordpii: %s\n", list.error().message().c_str());
+    std::fprintf(stderr, "nordpii: %s\n", MaskPathsInMessage(list.error().message()).c_str());
     return false;
   }
   if ((*list)->hashes() > 0 && c.random_key)
@@ -588,7 +588,7 @@ int RunBatchCommand(const std::shared_ptr<const Settings>& settings, BatchOption
   if (!retention.empty()) o.retention_days = std::stoi(retention.substr(0, retention.size() - 1));  // kRetention
   auto scanner = Build(c);
   if (!scanner) {
-    std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
+    std::fprintf(stderr, "nordpii: %s\n", MaskPathsInMessage(scanner.error().message()).c_str());
     return 2;
   }
   o.filter = c.Filter();
@@ -731,7 +731,7 @@ int RunFindSubject(const Settings& c, const std::vector<std::string>& ids, const
     fs::create_directories(report_dir, ec);
     if (!ec) lines = std::fopen((report_dir + "/findings.jsonl").c_str(), "wb");
     if (!lines) {
-      std::fprintf(stderr, "nordpii: cannot write %s/findings.jsonl\n", report_dir.c_str());
+      std::fprintf(stderr, "nordpii: %s\n", masker->Mask("cannot write " + report_dir + "/findings.jsonl").c_str());
       return 2;
     }
   } else {
@@ -777,7 +777,7 @@ int RunFindSubject(const Settings& c, const std::vector<std::string>& ids, const
   }
   std::fprintf(stderr, "nordpii: %zu finding(s) in %zu ticket(s)/message(s)/file(s) of %zu input(s)%s%s\n",
                sink.count(), docs.size(), inputs.size(), report_dir.empty() ? "" : "; report in ",
-               report_dir.c_str());
+               masker->Mask(report_dir).c_str());
   if (filter.allow)
     std::fprintf(stderr, "nordpii: %llu finding(s) allowed by --allow (not shown)\n",
                  static_cast<unsigned long long>(filter.allow->allowed()));
@@ -790,7 +790,7 @@ int RunFindSubject(const Settings& c, const std::vector<std::string>& ids, const
 int RunTypes(const Settings& c) {
   auto scanner = Build(c);
   if (!scanner) {
-    std::fprintf(stderr, "nordpii: %s\n", scanner.error().message().c_str());
+    std::fprintf(stderr, "nordpii: %s\n", MaskPathsInMessage(scanner.error().message()).c_str());
     return 2;
   }
   // A header and columns as wide as their longest entry (pattern files of
@@ -810,15 +810,21 @@ int RunTypes(const Settings& c) {
 
 // The command-line values an error must not show: every argument that is
 // not an option name (a path, an option's value, a stray word), and the
-// value of "--opt=V" and "-oV", when it holds a digit or an '@' (what every
-// identifier, card number and address has). Names of commands and options,
-// and words such as "jsonl", stay readable in the messages.
+// value of "--opt=V" and "-oV", and each "--NAME" whose name holds one,
+// when it holds a digit or an '@' (what every identifier, card number and
+// address has). Names of commands and options, and words such as "jsonl",
+// stay readable in the messages.
 std::vector<std::string> ArgValues(int argc, char** argv) {
   std::vector<std::string> out;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.size() > 1 && a[0] == '-') {
       const size_t eq = a.find('=');
+      // An option NAME with a digit is no option of nordpii: an identifier
+      // typed as "--15108695088" or "--880320-0016" ("argument was not
+      // expected: --V") is hidden as a value is.
+      if (const std::string name = a.substr(0, eq); a[1] == '-' && name.find_first_of("0123456789@") != std::string::npos)
+        out.push_back(name.substr(2));
       if (eq != std::string::npos) a = a.substr(eq + 1);
       else if (a[1] != '-' && a.size() > 2) a = a.substr(2);  // -j15108695088
       else continue;
@@ -844,19 +850,23 @@ int ApplyConfigFile(CLI::App* sub, const std::string& given) {
   if (path.empty() || (given.empty() && !fs::exists(path, ec))) return 0;
   auto entries = ReadConfigFile(path);
   if (!entries) {
-    // Keys and values quoted from the file: no number is shown (the path is).
-    std::fprintf(stderr, "nordpii: config file %s\n", HideDigitRuns(entries.error().message(), {path}).c_str());
+    // Keys and values quoted from the file: no number is shown; the path is
+    // masked as scan masks its inputs.
+    std::fprintf(stderr, "nordpii: config file %s\n", MaskPathsInMessage(HideDigitRuns(entries.error().message(), {path})).c_str());
     return 2;
   }
   for (const ConfigEntry& e : *entries) {
-    const std::string where = path + ":" + std::to_string(e.line) + ": key '" + HideDigitRuns(e.key) + "'";
+    // Only on an error: masking the path builds a scanner.
+    auto where = [&] {
+      return MaskPathsInMessage(path) + ":" + std::to_string(e.line) + ": key '" + HideDigitRuns(e.key) + "'";
+    };
     bool known = false;
     for (const char* k : kConfigKeys) known = known || e.key == k;
     CLI::Option* opt = known ? sub->get_option_no_throw("--" + e.key) : nullptr;
     if (opt == nullptr) {
       std::string keys;
       for (const char* k : kConfigKeys) keys += (keys.empty() ? "" : ", ") + std::string(k);
-      std::fprintf(stderr, "nordpii: config file %s: unknown key (keys: %s)\n", where.c_str(), keys.c_str());
+      std::fprintf(stderr, "nordpii: config file %s: unknown key (keys: %s)\n", where().c_str(), keys.c_str());
       return 2;
     }
     if (opt->count() > 0) continue;  // the command line wins
@@ -868,7 +878,7 @@ int ApplyConfigFile(CLI::App* sub, const std::string& given) {
     // keys take no boolean (CLI11 would read any number as true).
     const bool flag = opt->get_expected_max() == 0;
     if (flag ? (e.values.size() != 1 || e.booleans != 1) : e.booleans != 0) {
-      std::fprintf(stderr, "nordpii: config file %s: %s (the value is not shown)\n", where.c_str(),
+      std::fprintf(stderr, "nordpii: config file %s: %s (the value is not shown)\n", where().c_str(),
                    flag ? "expected true or false (a TOML boolean, unquoted)" : "expected a string or number, not true/false");
       return 2;
     }
@@ -886,7 +896,7 @@ int ApplyConfigFile(CLI::App* sub, const std::string& given) {
     } catch (const CLI::Error& x) {
       // The option's message without the value (it may be an identifier
       // pasted into the wrong place): every value of the key is hidden.
-      std::fprintf(stderr, "nordpii: config file %s: %s\n", where.c_str(), HideValues(x.what(), e.values).c_str());
+      std::fprintf(stderr, "nordpii: config file %s: %s\n", where().c_str(), HideValues(x.what(), e.values).c_str());
       return 2;
     }
   }
@@ -1064,7 +1074,7 @@ int main(int argc, char** argv) {
         if (int rc = ApplyConfigFile(sub, c.config); rc != 0) return rc;
   auto built = BuildSettings(c);
   if (!built) {
-    std::fprintf(stderr, "nordpii: %s\n", built.error().message().c_str());
+    std::fprintf(stderr, "nordpii: %s\n", MaskPathsInMessage(built.error().message()).c_str());
     return 2;
   }
   const std::shared_ptr<const Settings> settings = *built;

@@ -33,6 +33,7 @@
 #include "batch/input_scan.h"
 #include "batch/summary_writer.h"
 #include "batch/work_items.h"
+#include "config/settings.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
 #include "output/temp_cleanup.h"
@@ -81,7 +82,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::error_code ec;
   fs::create_directories(o.report_dir, ec);
   if (ec) {
-    std::fprintf(stderr, "nordpii: %s: %s\n", o.report_dir.c_str(), ec.message().c_str());
+    std::fprintf(stderr, "nordpii: %s: %s\n", MaskPathsInMessage(o.report_dir).c_str(), ec.message().c_str());
     return 2;
   }
   const KeyedHasher* hasher = o.settings->hasher.get();  // loaded once, with the settings
@@ -103,7 +104,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::set<std::string> done;
   if (!o.checkpoint.empty()) {
     if (Status st = ResumeFromCheckpoint(o.checkpoint, findings_path, error_masker, error, summary, done); !st.ok()) {
-      std::fprintf(stderr, "nordpii: %s\n", st.message().c_str());
+      std::fprintf(stderr, "nordpii: %s\n", error_masker.Mask(st.message()).c_str());
       return 2;
     }
   } else {
@@ -112,7 +113,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::FILE* out = std::fopen(findings_path.c_str(), "ab");
   std::FILE* cp = o.checkpoint.empty() ? nullptr : std::fopen(o.checkpoint.c_str(), "ab");
   if (!out || (!o.checkpoint.empty() && !cp)) {
-    std::fprintf(stderr, "nordpii: cannot write %s\n", !out ? findings_path.c_str() : o.checkpoint.c_str());
+    std::fprintf(stderr, "nordpii: cannot write %s\n", error_masker.Mask(!out ? findings_path : o.checkpoint).c_str());
     return 2;
   }
   if (std::fseek(out, 0, SEEK_END) == 0) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
@@ -341,7 +342,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
                               o.today.empty() ? TodayUtc() : o.today, info);
       !s.ok()) {
-    std::fprintf(stderr, "nordpii: %s\n", s.message().c_str());
+    std::fprintf(stderr, "nordpii: %s\n", error_masker.Mask(s.message()).c_str());
     return 2;
   }
   if (info.random_key)
@@ -351,7 +352,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::fprintf(stderr, "nordpii: %lld finding(s) allowed by --allow (not in the report)\n",
                  static_cast<long long>(info.allowed));
   if (!o.quiet)
-    std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html%s)\n", o.report_dir.c_str(),
+    std::fprintf(stderr, "nordpii: report in %s (findings.jsonl, summary.json, report.html%s)\n",
+                 error_masker.Mask(o.report_dir).c_str(),
                  o.retention_days >= 0 ? ", overdue.csv" : "");
   if (info.interrupted) {
     std::fprintf(stderr, "nordpii: interrupted; the report covers %zu of %zu inputs%s\n", info.inputs_done,

@@ -5,6 +5,7 @@
 
 #include "core/hide_values.h"
 #include "match/pattern_set.h"
+#include "output/identifier_masker.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -79,6 +82,25 @@ std::string FindPatterns(const std::string& given) {
     }
   }
   return "patterns";
+}
+
+std::string MaskPathsInMessage(std::string_view message) {
+  static std::mutex mu;
+  static std::shared_ptr<const Scanner> scanner;
+  static const KeyedHasher hasher = KeyedHasher::Random();
+  static std::unique_ptr<IdentifierMasker> masker;
+  static bool tried = false;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!tried) {
+    tried = true;
+    ScannerOptions o;
+    o.patterns_dir = FindPatterns("");
+    if (auto made = Scanner::Create(o)) {
+      scanner = *made;
+      masker = std::make_unique<IdentifierMasker>(*scanner, hasher);
+    }
+  }
+  return masker ? masker->Mask(message) : HideDigitRuns(message);
 }
 
 FindingFilter Settings::Filter(const std::set<std::string>& defaults) const {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/finding.h"
@@ -100,6 +101,15 @@ bool ParseReferenceDate(const std::string& text, ReferenceDate& out);
 // <exe>/../share/nordpii/patterns, <exe>/../patterns (build tree),
 // ./patterns.
 std::string FindPatterns(const std::string& given);
+
+// `message` (an error or log line that names a file the user gave:
+// --allow, --key-file, --config, --patterns, --plugin, a pid file, a report
+// directory) with its identifiers masked exactly as scan masks its input
+// paths ("x15108695088" -> "x151086*****"): IdentifierMasker with the
+// built-in patterns and a random key, built once. If those patterns cannot
+// be loaded, every number of 6 or more digits is hidden (HideDigitRuns)
+// instead. Thread-safe.
+std::string MaskPathsInMessage(std::string_view message);
 
 // One key of a config file: its values as text (a string as written, an
 // integer in decimal, a boolean as true/false; an array gives one value per

@@ -1531,7 +1531,7 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
     Log("collect: job " + o.job + ": " + std::to_string(*total) + " items, " + std::to_string(found) + " findings, " +
         std::to_string(dead.size()) + " dead-letter, " + std::to_string(duplicates) +
         " duplicate result messages dropped" + (redacted ? ", " + std::to_string(redacted) + " redacted copies" : "") +
-        "; report in " + b.report_dir);
+        "; report in " + masker.Mask(b.report_dir));
   if (!errors.empty()) return 2;
   return found ? 1 : 0;
 }

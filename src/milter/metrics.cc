@@ -60,7 +60,7 @@ std::string Metrics::Render() const {
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Listen(const std::string& host_port, const Metrics& m) {
   auto bad = [&](const std::string& why) {
-    return Error(ErrorCode::kInvalidArgument, "milter.metrics_listen " + host_port + ": " + why);
+    return Error(ErrorCode::kInvalidArgument, "milter.metrics_listen: " + why);  // the value is not shown
   };
   size_t colon = host_port.rfind(':');
   if (colon == std::string::npos) return bad("expected HOST:PORT");

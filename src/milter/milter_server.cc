@@ -696,12 +696,12 @@ Result<std::unique_ptr<MilterServer>> MilterServer::Listen(const std::string& sp
     gid_t gid = static_cast<gid_t>(-1);
     if (!so.owner.empty()) {
       const passwd* pw = ::getpwnam(so.owner.c_str());
-      if (!pw) return bad("milter.socket_owner: no user '" + so.owner + "'");
+      if (!pw) return bad("milter.socket_owner: no such user (the name is not shown)");
       uid = pw->pw_uid;
     }
     if (!so.group.empty()) {
       const group* gr = ::getgrnam(so.group.c_str());
-      if (!gr) return bad("milter.socket_group: no group '" + so.group + "'");
+      if (!gr) return bad("milter.socket_group: no such group (the name is not shown)");
       gid = gr->gr_gid;
     }
     a.sun_family = AF_UNIX;

@@ -298,6 +298,24 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       if (colon == 0 || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
           std::stol(port) > 65535)
         return c.Bad(*t->get("metrics_listen"), "milter.metrics_listen", "expected HOST:PORT such as 127.0.0.1:9899");
+      // The host: a dotted-quad IPv4 address, an IPv6 address in brackets,
+      // or a host name with a letter in it. getaddrinfo would also take
+      // "2110625629" or "1.2" as IPv4 (inet_aton forms): refused, not echoed.
+      std::string host = p.metrics_listen.substr(0, colon);
+      unsigned char a[16];
+      bool ok = false;
+      if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        ok = ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), a) == 1;
+      else if (host.find_first_not_of("0123456789.") == std::string::npos)
+        ok = ::inet_pton(AF_INET, host.c_str(), a) == 1;
+      else
+        ok = host.size() <= 253 && host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+                                       std::string::npos &&
+             host.front() != '.' && host.front() != '-' && host.find("..") == std::string::npos;
+      if (!ok)
+        return c.Bad(*t->get("metrics_listen"), "milter.metrics_listen",
+                     "expected HOST:PORT with HOST a dotted-quad IPv4 address, [IPv6] or a host name, such as "
+                     "127.0.0.1:9899");
     }
   }
   if (Status s = table("policy", t); !s.ok()) return s;
@@ -715,7 +733,7 @@ std::vector<std::string> Warnings(const Policy& p) {
     unsigned char a[16];
     bool loop = host == "localhost" || (::inet_pton(AF_INET, host.c_str(), a) == 1 && a[0] == 127) || host == "::1";
     if (!loop)
-      w.push_back("milter.metrics_listen " + p.metrics_listen +
+      w.push_back("milter.metrics_listen"
                   ": not a loopback address; the counters are readable from the network (use 127.0.0.1:PORT)");
   }
   return w;
