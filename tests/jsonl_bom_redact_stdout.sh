@@ -22,7 +22,7 @@ printf '\357\273\277{"id":1,"description":"fnr %s"}\n{"id":2,"description":"fnr 
 rc=0; np scan --format jsonl bom.jsonl > scan.jsonl 2> scan.err || rc=$?
 [ "$rc" = 1 ] || bad "scan bom.jsonl: rc=$rc ($(cat scan.err))"
 [ "$(grep -c . scan.jsonl)" = 2 ] || bad "scan bom.jsonl: $(grep -c . scan.jsonl) findings, want 2"
-start=$(head -1 scan.jsonl | /usr/bin/python3 -c 'import json,sys; f=json.loads(sys.stdin.readline()); print(f["start"], f["end"])')
+start=$(head -1 scan.jsonl | /usr/bin/python3 -c 'import json,sys; f=json.loads(sys.stdin.readline()); print(f["start"], f["end"])' 2>/dev/null) || start=none
 want=$(/usr/bin/python3 -c "b=open('bom.jsonl','rb').read(); i=b.index(b'$ID'); print(i, i+11)")
 [ "$start" = "$want" ] || bad "scan bom.jsonl: first finding at $start, the id is at $want"
 grep -q 'unparsed' scan.jsonl && bad "scan bom.jsonl: an unparsed record"
