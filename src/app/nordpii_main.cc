@@ -429,7 +429,18 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
     return filter.allow ? "; " + std::to_string(filter.allow->allowed()) + " allowed by --allow (kept)" : "";
   };
   RedactStyle st = style == "mask" ? RedactStyle::kMask : style == "hmac" ? RedactStyle::kHmac : RedactStyle::kLabel;
-  auto fail = [](const std::string& msg) {
+  // The output being written: on stdout (or a FIFO) what was written
+  // before an error cannot be taken back, and the message says so instead
+  // of "nothing written".
+  OutputFile* written_to = nullptr;
+  auto fail = [&written_to](std::string msg) {
+    if (written_to && written_to->through() && written_to->written() > 0) {
+      static constexpr std::string_view kNothing = "; nothing written";
+      if (msg.size() >= kNothing.size() && msg.compare(msg.size() - kNothing.size(), kNothing.size(), kNothing) == 0)
+        msg.resize(msg.size() - kNothing.size());
+      msg += "; the output is incomplete: " + std::to_string(written_to->written()) +
+             " byte(s) were written before the error";
+    }
     std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
     return 2;  // any temporary output is removed; the targets are untouched
   };
@@ -473,6 +484,7 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
   if (fmt == InputFormat::kText) {
     auto out = open_out();
     if (!out) return fail(out.error().message());
+    written_to = out->get();
     Redactor red(**out, st);
     Status s = ctx->Scan(*src, filter, red);
     if (s.ok()) s = (*out)->Commit();
@@ -483,6 +495,7 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
   if (IsTicketFormat(fmt)) {
     auto out = open_out();
     if (!out) return fail(out.error().message());
+    written_to = out->get();
     const TicketFormat tf = ToTicketFormat(fmt);
     TicketScanner tickets(*ctx, c.tickets);
     TicketReader rd(*src, tf, c.max_message);
@@ -536,12 +549,14 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
     if (!msg) return fail(msg.error().message());
     auto out = OutputFile::Open(out_path);
     if (!out) return fail(out.error().message());
+    written_to = out->get();
     Status s = redact_one(*msg, path, **out);
     if (s.ok()) s = (*out)->Commit();
     if (!s.ok()) return fail(s.message());
   } else if (fmt == InputFormat::kMbox) {
     auto out = OutputFile::Open(out_path);
     if (!out) return fail(out.error().message());
+    written_to = out->get();
     MboxReader rd(*src, c.max_message);
     MboxMessage m;
     for (;;) {

@@ -234,6 +234,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
     case InputFormat::kCsv: {
       const TicketFormat tf = ToTicketFormat(format);
       TicketReader rd(src, tf, max_message);
+      if (base.offset > 0) rd.set_inside_file();  // a range after the file's first byte
       TicketRecord rec;
       s.tickets.BeginInput();
       for (;;) {

@@ -114,6 +114,9 @@ bool Split(const Input& in, uint64_t range_bytes, const std::function<bool(Input
       if (mbox && record_start) ++records;  // a message starts here
       line_start = false;
       nonblank = false;
+      // A UTF-8 BOM at the start of a JSONL file is no content
+      // (TicketReader passes it through).
+      if (jsonl && off == 0 && buf.compare(pos, 3, "\xEF\xBB\xBF") == 0) pos += 3;
     }
     const char* p = buf.data() + pos;
     const size_t left = buf.size() - pos;

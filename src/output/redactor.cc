@@ -75,6 +75,7 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path) {
   if (path == "-") {
     o->path_ = "standard output";
     o->f_ = stdout;
+    o->through_ = true;
     return o;
   }
   std::string target = path;
@@ -158,6 +159,7 @@ Status OutputFile::WriteRaw(std::string_view bytes) {
   if (bytes.empty()) return Status::Ok();
   if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
     return Error(ErrorCode::kIo, path_ + ": write failed: " + std::strerror(errno));
+  written_ += bytes.size();
   return Status::Ok();
 }
 

@@ -49,6 +49,10 @@ class OutputFile {
   ~OutputFile();  // removes the temporary file unless committed
   Status Write(std::string_view bytes);
   Status Commit();
+  // Written through (stdout, a FIFO, a device): what was written before a
+  // failure stays written. `written()`: bytes handed to it so far.
+  bool through() const { return through_; }
+  uint64_t written() const { return written_; }
   // For text decoded from UTF-16 (input/utf16.h): the UTF-8 given to Write
   // is written as UTF-16 in that byte order, after a BOM when `bom` — the
   // same encoding as the input. Call before the first Write.
@@ -66,7 +70,8 @@ class OutputFile {
   std::string path_, tmp_;
   std::FILE* f_ = nullptr;
   bool committed_ = false;
-  bool through_ = false;  // written directly (a FIFO or device), no rename
+  bool through_ = false;  // written directly (stdout, a FIFO or device), no rename
+  uint64_t written_ = 0;
   int slot_ = -1;         // temp_cleanup registration of tmp_
 };
 

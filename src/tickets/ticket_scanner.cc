@@ -515,6 +515,18 @@ struct JsonWalk {
   }
 };
 
+// A record simdjson rejects, in words for the user: its own messages are
+// API hints ("Use get_bool() ...") for some errors. No record bytes are
+// quoted (they may hold identifiers).
+std::string JsonRecordError(simdjson::error_code err) {
+  switch (err) {
+    case simdjson::UTF8_ERROR: return "not valid UTF-8";
+    case simdjson::DEPTH_ERROR: return "not valid JSON (nested too deeply)";
+    case simdjson::CAPACITY: return "too large for the JSON parser";
+    default: return "not valid JSON";
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -713,7 +725,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   od::document doc;
   if (auto err = json_->parser.iterate(padded).get(doc))
     return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
-                                                  std::to_string(r.offset) + ": " + simdjson::error_message(err));
+                                                  std::to_string(r.offset) + ": " + JsonRecordError(err));
   JsonWalk w;
   w.include = !opt_.fields.empty() ? &opt_.fields : nullptr;
   w.html = map ? &map->html : nullptr;
@@ -806,7 +818,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   if (!err) err = w.Value(root, norm, path);
   if (err)
     return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
-                                                  std::to_string(r.offset) + ": " + simdjson::error_message(err));
+                                                  std::to_string(r.offset) + ": " + JsonRecordError(err));
   return over;
 }
 

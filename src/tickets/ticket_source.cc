@@ -81,6 +81,15 @@ Result<bool> TicketReader::Next(TicketRecord& r) {
 }
 
 Result<bool> TicketReader::NextJsonl(TicketRecord& r) {
+  if (file_start_) {
+    // A UTF-8 byte-order mark at the start of the file is no part of
+    // record 1: passed through like a separator (a writer copies it, the
+    // records keep their file offsets).
+    file_start_ = false;
+    while (!eof_ && buf_.size() - head_ < 3)
+      if (Status s = Fill(); !s.ok()) return s;
+    if (std::string_view(buf_).substr(head_, 3) == "\xEF\xBB\xBF") PassThrough(std::string_view(buf_).substr(head_, 3));
+  }
   size_t searched = 0;  // bytes of the pending input known to hold no line break
   for (;;) {
     std::string_view p = std::string_view(buf_).substr(head_);

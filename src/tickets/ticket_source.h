@@ -64,6 +64,9 @@ class TicketReader {
   // CSV: the header field names and the delimiter (after the first Next()).
   const std::vector<std::string>& header() const { return header_; }
   char delimiter() const { return delim_; }
+  // The input is a range that starts inside a file (batch, scan --threads):
+  // a UTF-8 byte-order mark at its start is not the file's (JSONL).
+  void set_inside_file() { file_start_ = false; }
 
  private:
   Status Fill();
@@ -84,6 +87,7 @@ class TicketReader {
   bool eof_ = false;
   size_t index_ = 0;
   std::string between_;
+  bool file_start_ = true;  // JSONL: a UTF-8 BOM here is passed through
   // JSON splitter state.
   bool json_started_ = false, json_done_ = false;
   int element_depth_ = 1;
