@@ -58,6 +58,9 @@ TEST_CASE("extractor: formats from type, name and magic bytes", "[extract]") {
   CHECK(DetectDocFormat("application/octet-stream", "Lønn.XLSX", "PK\3\4") == DocFormat::kXlsx);
   CHECK(DetectDocFormat("application/vnd.oasis.opendocument.text", "", "PK\3\4") == DocFormat::kOdt);
   CHECK(DetectDocFormat("application/pdf", "x.pdf", "GIF89a") == DocFormat::kNone);  // bytes disagree: listed
+  // A damaged "%PDF-" header is still tried as a PDF (an error if unreadable).
+  CHECK(DetectDocFormat("application/pdf", "x.pdf", "%PDX-1.4\n1 0 obj") == DocFormat::kPdf);
+  CHECK(DetectDocFormat("", "x.pdf", "%PDX-1.4\n1 0 obj") == DocFormat::kPdf);
   CHECK(DetectDocFormat("image/png", "x.docx", "PK\3\4") == DocFormat::kNone);  // a specific other type wins
   CHECK(DetectDocFormat("application/vnd.ms-excel", "liste.xlsx", "PK\3\4") == DocFormat::kXlsx);  // mislabelled
   const std::string ole("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);

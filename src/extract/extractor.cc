@@ -166,7 +166,19 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
   if (head.empty()) return f;
   // The bytes must agree with the claimed type; anything else is listed by
   // the caller as an attachment that is not scanned.
-  if (f == DocFormat::kPdf) return head.find("%PDF") != std::string_view::npos ? f : DocFormat::kNone;
+  // A claimed PDF is read as one unless its bytes are another known format
+  // (an image, a zip, an OLE2 file, RTF: listed and scanned by the caller):
+  // a PDF with a damaged "%PDF-" header is tried, and is an error (exit 2)
+  // when the PDF helper cannot read it — never scanned as printable runs,
+  // where text in compressed streams would pass unseen.
+  if (f == DocFormat::kPdf) {
+    if (head.find("%PDF") != std::string_view::npos) return f;
+    for (std::string_view magic : {std::string_view("GIF8"), std::string_view("\x89PNG", 4), std::string_view("\xFF\xD8\xFF", 3),
+                                   std::string_view("PK\3\4", 4), std::string_view("II*\0", 4), std::string_view("MM\0*", 4),
+                                   std::string_view("{\\rtf"), kOle})
+      if (head.substr(0, magic.size()) == magic) return DocFormat::kNone;
+    return f;
+  }
   // An encrypted OOXML file is an OLE2 container: kept as the document it
   // claims to be, so extracting it fails (closed) instead of it being listed.
   if (head.substr(0, 8) == kOle) return f;

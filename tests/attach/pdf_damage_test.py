@@ -116,6 +116,15 @@ def main():
         if not ((rc == 1 and "no.fnr" in out) or rc == 2):
             bad.append("m%02d rc=%d" % (n, rc))
     check(not bad, "30 mutations: each finds no.fnr or exits 2 (%s)" % ", ".join(bad))
+    # (e) a damaged "%PDF-" header: still read as a PDF (extractor.cc), so the
+    # id is found or the file is an error; never printable runs and exit 0
+    hdr = []
+    for n, junk in enumerate([b"%PDX", b"%pdf", b"\0PDF", b"XXXX"]):
+        p = write(os.path.join(d, "h%d.pdf" % n), junk + src[4:])
+        rc, out, err = scan(p)
+        if not ((rc == 1 and "no.fnr" in out) or rc == 2):
+            hdr.append("h%d rc=%d" % (n, rc))
+    check(not hdr, "damaged header: each finds no.fnr or exits 2 (%s)" % ", ".join(hdr))
 
     if failures:
         print("%d failure(s)" % len(failures))
