@@ -18,9 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/lib.sh" nordpii-nats
 export NORDPII_KEY=nats-e2e-test-key
 cd "$T"
-if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then
-  echo "SKIP: nordpii built without libnats"; exit 77
-fi
+require_libnats "$N"
 mkdir in poison
 cp -r "$SAMPLES"/. in/
 cp in/ticket-no.txt in/slow-item.txt
@@ -54,11 +52,8 @@ CONF
   URL="nats://127.0.0.1:${P[1]},nats://127.0.0.1:${P[2]},nats://127.0.0.1:${P[3]}"
   REPL="--replicas 3"
 else
-  P1=$(freeport)
-  nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$P1" > server1.log 2>&1 &
-  SPID[1]=$!; PIDS+=($!)
-  wait_port "$P1" || fail "server did not start"
-  URL="nats://127.0.0.1:$P1"
+  start_js_server js server1.log || fail "server did not start"
+  SPID[1]=$SERVER_PID
   REPL=""
 fi
 

@@ -34,14 +34,9 @@ PY
 }
 export NORDPII_KEY=nats-hostile-test-key
 cd "$T"
-if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then
-  echo "SKIP: nordpii built without libnats"; exit 77
-fi
-P1=$(freeport)
-nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$P1" > server.log 2>&1 &
-PIDS+=($!)
-wait_port "$P1" || fail "server did not start"
-URL="nats://127.0.0.1:$P1"
+require_libnats "$N"
+start_js_server js server.log || fail "server did not start"
+P1=$PORT
 mkdir -p in out
 printf 'Kunde fødselsnummer 15108695088 ringte.\n' > in/a.txt
 "$N" submit in --nats "$URL" --job setup --ack-wait 2 --max-deliver 2 -q > /dev/null 2> submit.log || fail "submit setup"

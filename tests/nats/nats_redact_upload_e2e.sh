@@ -24,9 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/lib.sh" nordpii-natsred
 export NORDPII_KEY=nats-redact-test-key
 cd "$T"
-if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then
-  echo "SKIP: nordpii built without libnats"; exit 77
-fi
+require_libnats "$N"
 mkdir in
 cp -r "$SAMPLES"/. in/
 /usr/bin/python3 "$HERE/../batch/gen_ranges.py" in/big || fail "gen_ranges.py"
@@ -42,11 +40,8 @@ done < <(find in -type f | sort)
 [ "${refused[*]}" = "in/members.zip" ] || fail "redact refused: ${refused[*]}"
 files=$(find in -type f | wc -l)
 
-P1=$(freeport)
-nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$P1" > server.log 2>&1 &
-PIDS+=($!)
-wait_port "$P1" || fail "server did not start"
-URL="nats://127.0.0.1:$P1"
+start_js_server js server.log || fail "server did not start"
+P1=$PORT
 
 "$N" batch in --report single -q -j 2 > /dev/null 2> batch.log
 [ $? = 1 ] || fail "batch exit"

@@ -30,14 +30,8 @@ fail() {  # every case runs and reports (instead of lib.sh's exit)
 logs() { for f in "$@"; do [ -f "$f" ] && { echo "== $f"; tail -n 8 "$f"; }; done; }
 export NORDPII_KEY=nats-review2-test-key
 cd "$T"
-if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then
-  echo "SKIP: nordpii built without libnats"; exit 77
-fi
-P1=$(freeport)
-nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$P1" > server.log 2>&1 &
-PIDS+=($!)
-wait_port "$P1" || { echo "FAIL: server did not start"; exit 1; }
-URL="nats://127.0.0.1:$P1"
+require_libnats "$N"
+start_js_server js server.log || { echo "FAIL: server did not start"; exit 1; }
 mkdir -p hang ok mix out
 printf 'Kunde fødselsnummer 15108695088 ringte.\n' > hang/ok.txt
 printf 'Kunde fødselsnummer 01017010170 skrev.\n' > hang/hang-item.txt

@@ -18,9 +18,7 @@ N=$(realpath "$1"); SAMPLES=$(realpath "$2"); HERE=$(dirname "$(realpath "$0")")
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
 export NORDPII_KEY=nats-tls-test-key
 cd "$T"
-if "$N" submit x --nats nats://127.0.0.1:1 2>&1 | grep -q "built without NATS"; then
-  echo "SKIP: nordpii built without libnats"; exit 77
-fi
+require_libnats "$N"
 
 # --- certificates: a CA, a server certificate for 127.0.0.1/localhost, a
 # client certificate, and a second CA that signed nothing we use.
