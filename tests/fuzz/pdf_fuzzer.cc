@@ -48,14 +48,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   }
   const size_t max_stream = 1 << 20;
   size_t text = 0;
-  std::string missed = nordpii::pdf::ReadStructure(input, max_stream, 200, [&](const std::string&, const std::string& t) {
+  nordpii::pdf::Document parsed(input);
+  std::string missed = nordpii::pdf::ReadStructure(parsed, max_stream, 200, [&](const std::string&, const std::string& t) {
     text += t.size();
   });
   (void)missed;
   std::string xml;
   (void)nordpii::pdf::XmlText(input, &xml);
   // Which pages have an image (the no --ocr note), at most 20 pages.
-  (void)nordpii::pdf::PagesWithImages(input, 20);
+  (void)nordpii::pdf::PagesWithImages(parsed, 20);
   if (text > 64u * max_stream + 64u * n + (1u << 20)) {  // each text is bounded by a stream or the input
     std::fprintf(stderr, "pdf structure: more text than the limits allow\n");
     std::abort();

@@ -167,12 +167,13 @@ int main(int argc, char** argv) {
   }
   // Forms (AcroForm values, XFA), annotations, bookmarks, XMP: qpdf
   // (pdf_structure.h). What it cannot read leaves the PDF partly scanned.
-  const std::string missed = nordpii::pdf::ReadStructure(input, max_unpacked, max_entries, emit);
+  nordpii::pdf::Document parsed(input);  // one qpdf parse for the three readers below
+  const std::string missed = nordpii::pdf::ReadStructure(parsed, max_unpacked, max_entries, emit);
   if (!missed.empty()) nordpii::helper::Put('W', "", missed);
   // Pages whose content stream or fonts cannot be decoded: poppler reads
   // what it can (often nothing, silently), so each is reported as not read
   // (the PDF is partly scanned), never as a scan or as read.
-  const std::vector<int> broken = nordpii::pdf::UndecodablePages(input, pages);
+  const std::vector<int> broken = nordpii::pdf::UndecodablePages(parsed, pages);
   // No page at all: a damaged catalog or page tree (a real PDF has one).
   if (pages == 0 && broken.empty()) nordpii::helper::Put('W', "", "no page could be read (damaged page tree)");
   auto is_broken = [&](int page) { return std::find(broken.begin(), broken.end(), page) != broken.end(); };
@@ -213,7 +214,7 @@ int main(int argc, char** argv) {
   // letter, a blank page) has nothing more to read. When qpdf cannot tell
   // (a damaged structure), every sparse page is noted.
   if (!unread.empty()) {
-    const std::vector<bool> images = nordpii::pdf::PagesWithImages(input, pages);
+    const std::vector<bool> images = nordpii::pdf::PagesWithImages(parsed, pages);
     if (images.size() == static_cast<size_t>(pages))
       unread.erase(std::remove_if(unread.begin(), unread.end(), [&](int p) { return !images[p - 1]; }), unread.end());
   }

@@ -22,6 +22,7 @@
 #include <exception>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -375,13 +376,28 @@ bool XmlText(const std::string& xml, std::string* out) {
   return ret == 0;
 }
 
-std::string ReadStructure(const std::string& pdf, size_t max_stream, size_t max_items, const EmitFn& emit) {
+struct Document::Impl {
+  QPDF q;
+};
+
+Document::Document(const std::string& pdf) {
+  try {
+    auto impl = std::make_unique<Impl>();
+    impl->q.setSuppressWarnings(true);
+    impl->q.processMemoryFile("document", pdf.data(), pdf.size());
+    impl_ = std::move(impl);
+  } catch (const std::exception&) {
+    impl_.reset();
+  }
+}
+
+Document::~Document() = default;
+
+std::string ReadStructure(Document& doc, size_t max_stream, size_t max_items, const EmitFn& emit) {
   Reader reader(max_stream, max_items, emit);
   try {
-    QPDF q;
-    q.setSuppressWarnings(true);
-    q.processMemoryFile("document", pdf.data(), pdf.size());
-    reader.Run(q);
+    if (!doc.impl_) throw std::runtime_error("unreadable");
+    reader.Run(doc.impl_->q);
   } catch (const std::exception&) {
     return "its forms, annotations, bookmarks and XMP metadata could not be read (damaged structure)";
   }
@@ -405,11 +421,10 @@ class InlineImageFinder : public QPDFObjectHandle::ParserCallbacks {
 
 }  // namespace
 
-std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages) {
+std::vector<bool> PagesWithImages(Document& doc, int max_pages) {
+  if (!doc.impl_) return {};
   try {
-    QPDF q;
-    q.setSuppressWarnings(true);
-    q.processMemoryFile("document", pdf.data(), pdf.size());
+    QPDF& q = doc.impl_->q;
     std::vector<QPDFPageObjectHelper> pages = QPDFPageDocumentHelper(q).getAllPages();
     if (pages.size() > static_cast<size_t>(std::max(max_pages, 0))) return {};
     std::vector<bool> out;
@@ -516,13 +531,12 @@ bool PageDecodes(QPDF& q, QPDFPageObjectHelper& page, ObjSet* objs) {
 
 }  // namespace
 
-std::vector<int> UndecodablePages(const std::string& pdf, int pages) {
+std::vector<int> UndecodablePages(Document& doc, int pages) {
   std::vector<int> all;
   for (int i = 1; i <= pages; ++i) all.push_back(i);
+  if (!doc.impl_) return all;
   try {
-    QPDF q;
-    q.setSuppressWarnings(true);
-    q.processMemoryFile("document", pdf.data(), pdf.size());
+    QPDF& q = doc.impl_->q;
     std::vector<QPDFPageObjectHelper> ps = QPDFPageDocumentHelper(q).getAllPages();
     // poppler (reading qpdf's copy) and qpdf disagree on the pages (a damaged
     // page tree or catalog): every page either of them counts is in doubt.

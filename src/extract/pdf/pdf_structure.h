@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,34 @@ namespace nordpii::pdf {
 
 using EmitFn = std::function<void(const std::string& loc, const std::string& text)>;
 
+// One qpdf parse of a PDF, shared by the readers below (ReadStructure,
+// UndecodablePages, PagesWithImages): qpdf reads each object when it is first
+// used, so the document is parsed once however many of them run. `pdf` must
+// outlive the Document (qpdf reads it in place). A document qpdf cannot read
+// at all counts as damaged in each reader. Readers only read; the copy
+// poppler gets (WithoutGeneratedAppearances) is made from a parse of its own
+// because it changes the document.
+class Document {
+ public:
+  explicit Document(const std::string& pdf);
+  ~Document();
+  Document(const Document&) = delete;
+  Document& operator=(const Document&) = delete;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  friend std::string ReadStructure(Document&, size_t, size_t, const EmitFn&);
+  friend std::vector<bool> PagesWithImages(Document&, int);
+  friend std::vector<int> UndecodablePages(Document&, int);
+};
+
 // Emits the text of `pdf`'s forms, annotations, outline and XMP metadata.
 // Each decoded stream (XFA, XMP, rich text, an attached file) is at most
 // `max_stream` bytes. Returns "" when everything was read, else why not
 // (no document content): the caller reports the PDF as partly scanned.
 // `max_items` bounds fields, annotations and outline entries (each).
-std::string ReadStructure(const std::string& pdf, size_t max_stream, size_t max_items, const EmitFn& emit);
+std::string ReadStructure(Document& pdf, size_t max_stream, size_t max_items, const EmitFn& emit);
 
 // The text nodes of an XML document, one "<element>: <text>" line each
 // (entities decoded; no DTD, no network; a DOCTYPE is refused). Returns
@@ -57,7 +80,7 @@ std::string WithoutGeneratedAppearances(const std::string& pdf, std::string* out
 // text and no image is a short text page (a one-line letter, a blank page).
 // Empty when qpdf cannot read the document or it has more than `max_pages`
 // pages: the caller then cannot tell and treats every sparse page as a scan.
-std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages);
+std::vector<bool> PagesWithImages(Document& pdf, int max_pages);
 
 // The pages of `pdf` (1-based, document order) whose text poppler cannot
 // fully read: a content stream that cannot be decoded (a broken filter,
@@ -69,7 +92,7 @@ std::vector<bool> PagesWithImages(const std::string& pdf, int max_pages);
 // Every page when qpdf cannot read the document at all, and every page either
 // counts when qpdf's page count differs from `pages` (poppler's).
 // Pages in the result may be past `pages`.
-std::vector<int> UndecodablePages(const std::string& pdf, int pages);
+std::vector<int> UndecodablePages(Document& pdf, int pages);
 
 }  // namespace nordpii::pdf
 
