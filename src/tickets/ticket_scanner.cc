@@ -238,7 +238,7 @@ struct TicketScanner::LocatedFinding {
   size_t seg_index;    // into Extracted::segments
   uint32_t in_field;   // offset in the field's text
   ByteRange in_record;
-  const Finding* f;
+  const Finding* f;        // its start/end are the scan's: the place is in_record / in_field
   std::string_view value;  // the finding's decoded bytes (valid during the emit)
 };
 
@@ -303,15 +303,16 @@ struct TicketScanner::Extracted {
   // The field holding a finding, the finding's bytes in the record and its
   // offset in the field's text; null when it spans the blank line between
   // two fields (not a real finding).
-  const Segment* Locate(const Finding& f, ByteRange& in_record, uint32_t& in_field) const {
-    auto it = std::upper_bound(segments.begin(), segments.begin() + static_cast<ptrdiff_t>(used), f.start,
+  // [start, end): the finding's bytes in the record's text.
+  const Segment* Locate(uint64_t start, uint64_t end, ByteRange& in_record, uint32_t& in_field) const {
+    auto it = std::upper_bound(segments.begin(), segments.begin() + static_cast<ptrdiff_t>(used), start,
                                [](uint64_t v, const Segment& s) { return v < s.text_begin; });
     // Mirrors hold no text of their own (empty range at their original's end).
     while (it != segments.begin() && (it - 1)->mirror_of >= 0) --it;
     if (it == segments.begin()) return nullptr;
     const Segment& s = *(it - 1);
-    if (f.end > s.text_end) return nullptr;
-    uint32_t a = static_cast<uint32_t>(f.start - s.text_begin), b = static_cast<uint32_t>(f.end - s.text_begin);
+    if (end > s.text_end) return nullptr;
+    uint32_t a = static_cast<uint32_t>(start - s.text_begin), b = static_cast<uint32_t>(end - s.text_begin);
     in_record = InRecord(s, a, b);
     in_field = a;
     return &s;
@@ -409,6 +410,11 @@ struct JsonWalk {
   // Ids and dates of the ticket, by key; every other key is passed over at
   // the cost of a few length compares.
   void Capture(std::string_view norm, std::string_view token) {
+    // The lengths of the keys below (bit n: a key of n bytes): most paths
+    // are passed over by their length alone.
+    constexpr uint32_t kLengths = (1u << 2) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 9) | (1u << 10) |
+                                  (1u << 11) | (1u << 14) | (1u << 21);
+    if (norm.size() > 21 || !((kLengths >> norm.size()) & 1)) return;
     if (norm == "subject" || norm == "title" || norm == "fields.summary") return CaptureSubject(token);
     enum Which { kId, kCreated, kUpdated, kClosed };
     static constexpr std::pair<std::string_view, Which> kKeys[] = {
@@ -894,7 +900,6 @@ struct LocatingSink : StreamSink {
   // The long string being streamed (Segment::stream) and its index.
   const JsonStringStream* stream = nullptr;
   size_t stream_seg = 0;
-  Finding shifted;     // reused
   std::vector<std::pair<Located, Finding>> waiting;
   bool Flush(size_t before) {
     if (waiting.empty()) return true;
@@ -922,12 +927,11 @@ struct LocatingSink : StreamSink {
       if (mirrors && !Flush(stream_seg)) return false;
       return (*emit)(l);
     }
-    shifted = found;
-    shifted.start += shift;
-    shifted.end += shift;
-    const Finding& f = shifted;
+    // The finding goes on as the scan gave it (its start/end are not the
+    // record's): `emit` takes the place from Located (no copy per finding).
+    const Finding& f = found;
     Located l{0, 0, {}, &f, raw};
-    const auto* seg = x->Locate(f, l.in_record, l.in_field);
+    const auto* seg = x->Locate(f.start + shift, f.end + shift, l.in_record, l.in_field);
     if (!seg) return true;
     l.seg_index = static_cast<size_t>(seg - x->segments.data());
     if (mirrors && !Flush(l.seg_index)) return false;
