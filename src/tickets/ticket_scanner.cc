@@ -801,7 +801,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
-    s.path = path;
+    if (s.path != path) s.path = path;  // the same as the last record's field here, as a rule
     s.has_labels = true;
     s.labels = c.labels;
     s.triggers = c.triggers;
@@ -859,7 +859,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
-    s.path = path;
+    if (s.path != path) s.path = path;  // the same as the last record's field here, as a rule
     s.has_labels = true;
     s.labels = c.labels;
     s.triggers = c.triggers;
