@@ -38,13 +38,24 @@ std::string IdentifierMasker::Mask(std::string_view text) {
   for (char c : text) digits += c >= '0' && c <= '9';
   if (digits < 9) return std::string(text);
   if (text.size() <= kMemoText) {
-    if (memo_.empty()) memo_.resize(kMemoSlots);
-    Memo& m = memo_[std::hash<std::string_view>()(text) & (kMemoSlots - 1)];
+    if (memo_.empty()) memo_.resize(kMemoSlots), memo_tags_.resize(kMemoSlots);
+    const size_t h = std::hash<std::string_view>()(text);
+    const size_t i = h & (kMemoSlots - 1);
+    Memo& m = memo_[i];
     if (m.used && m.in == text) return m.out;
-    m.out = MaskScanned(text);
+    std::string out = MaskScanned(text);
+    // Kept only when seen a second time (the slot's tag says so): a text
+    // seen once (a ticket's subject) does not evict one that recurs (its
+    // created / updated timestamps).
+    const uint64_t tag = static_cast<uint64_t>(h) | 1;
+    if (memo_tags_[i] != tag) {
+      memo_tags_[i] = tag;
+      return out;
+    }
+    m.out = out;
     m.in.assign(text);
     m.used = true;
-    return m.out;
+    return out;
   }
   return MaskScanned(text);
 }

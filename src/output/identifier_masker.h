@@ -39,7 +39,7 @@ class IdentifierMasker {
   void SetReveal(bool reveal) { reveal_ = reveal; }
 
  private:
-  static constexpr size_t kMemoSlots = 1024, kMemoText = 64;
+  static constexpr size_t kMemoSlots = 4096, kMemoText = 64;
   std::string MaskScanned(std::string_view text);
   bool reveal_ = false;
   std::unique_ptr<ScanContext> ctx_;
@@ -54,6 +54,7 @@ class IdentifierMasker {
     bool used = false;
   };
   std::vector<Memo> memo_;
+  std::vector<uint64_t> memo_tags_;  // per slot: the hash of the text last masked there (| 1)
 };
 
 }  // namespace nordpii

@@ -149,6 +149,7 @@ void ReportSink::SetPath(std::string_view path) {
   message_date_.clear();
   date_source_.clear();
   subject_ = ShownText();
+  ticket_json_valid_ = false;
 }
 
 void ReportSink::AppendPart(std::string_view bytes, const ReportSink& part) {
@@ -164,15 +165,20 @@ void ReportSink::SetMessage(size_t index, std::string_view message_id) {
   message_date_.clear();
   date_source_.clear();
   subject_ = ShownText();
+  ticket_json_valid_ = false;
 }
 
 void ReportSink::SetMessageMeta(std::string_view date, std::string_view date_source, std::string_view subject) {
   message_date_.assign(date);
   date_source_.assign(date_source);
   subject_ = masker_.Show(subject);
+  ticket_json_valid_ = false;
 }
 
-void ReportSink::SetSubject(std::string_view subject) { subject_ = masker_.Show(subject); }
+void ReportSink::SetSubject(std::string_view subject) {
+  subject_ = masker_.Show(subject);
+  ticket_json_valid_ = false;
+}
 
 void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view created, std::string_view updated,
                            std::string_view closed) {
@@ -182,6 +188,7 @@ void ReportSink::SetTicket(size_t record, std::string_view id, std::string_view 
   ticket_.updated = masker_.Show(updated);
   ticket_.closed = masker_.Show(closed);
   subject_ = ShownText();
+  ticket_json_valid_ = false;
 }
 
 const ShownText& ReportSink::Field(const std::string& raw) {
@@ -292,24 +299,32 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       line_ += ",\"date_source\":"sv;
       AppendJsonString(line_, date_source_);
     }
-    if (!subject_.empty()) {
-      line_ += ",\"subject\":"sv;
-      AppendJsonString(line_, subject_);
-    }
-    if (has_ticket()) {
-      line_ += ",\"record\":"sv;
-      AppendNumber(line_, record_);
-      const std::pair<const char*, const ShownText*> kKeys[] = {
-          {"ticket_id", &ticket_.id}, {"created", &ticket_.created}, {"updated", &ticket_.updated},
-          {"closed", &ticket_.closed}};
-      for (const auto& [key, value] : kKeys) {
-        if (value->empty()) continue;
-        line_ += ",\""sv;
-        line_ += key;
-        line_ += "\":"sv;
-        AppendJsonString(line_, *value);
+    // The subject and the ticket's keys are the same for every finding of
+    // a ticket: written as JSON once (ticket_json_), then copied.
+    if (!ticket_json_valid_) {
+      std::string& tj = ticket_json_;
+      tj.clear();
+      if (!subject_.empty()) {
+        tj += ",\"subject\":"sv;
+        AppendJsonString(tj, subject_);
       }
+      if (has_ticket()) {
+        tj += ",\"record\":"sv;
+        AppendNumber(tj, record_);
+        const std::pair<const char*, const ShownText*> kKeys[] = {
+            {"ticket_id", &ticket_.id}, {"created", &ticket_.created}, {"updated", &ticket_.updated},
+            {"closed", &ticket_.closed}};
+        for (const auto& [key, value] : kKeys) {
+          if (value->empty()) continue;
+          tj += ",\""sv;
+          tj += key;
+          tj += "\":"sv;
+          AppendJsonString(tj, *value);
+        }
+      }
+      ticket_json_valid_ = true;
     }
+    line_ += ticket_json_;
     if (f.part_offset >= 0) {
       if (!has_ticket()) {
         line_ += ",\"part\":"sv;

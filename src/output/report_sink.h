@@ -177,6 +177,10 @@ class ReportSink : public StreamSink {
   ShownText message_id_;
   std::string message_date_, date_source_;  // made by nordpii (a parsed date), not input text
   ShownText subject_;
+  // The JSON line's "subject" and ticket keys (record, ticket_id, dates)
+  // as written, valid until one of them is set again.
+  std::string ticket_json_;
+  bool ticket_json_valid_ = false;
   // A finding's field (a JSON key path, a CSV header, a mail header name)
   // as shown, for the last raw field seen (fields repeat from finding to
   // finding).

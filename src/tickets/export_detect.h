@@ -37,6 +37,7 @@ class ExportDetector {
   };
   std::vector<std::string> names_;  // each followed by '"' (the closing quote)
   std::vector<uint8_t> by_first_[256];  // indexes into names_ by first byte
+  uint64_t first_bits_[4] = {0, 0, 0, 0};  // bit c: by_first_[c] is not empty
   std::vector<Group> groups_;       // in map order
 };
 

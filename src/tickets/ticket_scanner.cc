@@ -58,6 +58,18 @@ bool PathMatches(const std::string& pattern, const std::string& path) {
   return false;
 }
 
+// `v` without blank space (" \t\r\n") at either end; `lead`: the bytes
+// dropped at the start (left as it is when nothing remains).
+std::string_view TrimBlank(std::string_view v, size_t& lead) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t a = 0, b = v.size();
+  while (a < b && blank(v[a])) ++a;
+  if (a == b) return std::string_view();
+  while (blank(v[b - 1])) --b;
+  lead = a;
+  return std::string_view(v.data() + a, b - a);
+}
+
 // A field not named as HTML is taken for HTML when a tag opens within its
 // first 8 bytes and a closing tag follows.
 bool LooksHtml(std::string_view v) {
@@ -210,8 +222,15 @@ struct TicketScanner::Json {
   od::parser parser;
   std::string buf;  // the record plus SIMDJSON_PADDING bytes of capacity
   std::string pending;  // Redact: output gathered before it goes to `put`
-  // Per field map: the choice for each path seen (JsonWalk::Choose).
-  std::map<std::string, std::unordered_map<std::string, PathChoice>> choices;
+  // Per field map: the choice for each path seen (JsonWalk::Choose), and the
+  // paths of the last record in the order they were asked about (records
+  // of an export have the same paths in the same order: a string compare
+  // with the path asked at the same position spares the hash lookup).
+  struct Choices {
+    std::unordered_map<std::string, PathChoice> memo;
+    std::vector<std::pair<std::string, PathChoice>> by_position;
+  };
+  std::map<std::string, Choices> choices;
 };
 
 
@@ -219,7 +238,7 @@ struct TicketScanner::LocatedFinding {
   size_t seg_index;    // into Extracted::segments
   uint32_t in_field;   // offset in the field's text
   ByteRange in_record;
-  const Finding* f;
+  const Finding* f;        // its start/end are the scan's: the place is in_record / in_field
   std::string_view value;  // the finding's decoded bytes (valid during the emit)
 };
 
@@ -284,15 +303,16 @@ struct TicketScanner::Extracted {
   // The field holding a finding, the finding's bytes in the record and its
   // offset in the field's text; null when it spans the blank line between
   // two fields (not a real finding).
-  const Segment* Locate(const Finding& f, ByteRange& in_record, uint32_t& in_field) const {
-    auto it = std::upper_bound(segments.begin(), segments.begin() + static_cast<ptrdiff_t>(used), f.start,
+  // [start, end): the finding's bytes in the record's text.
+  const Segment* Locate(uint64_t start, uint64_t end, ByteRange& in_record, uint32_t& in_field) const {
+    auto it = std::upper_bound(segments.begin(), segments.begin() + static_cast<ptrdiff_t>(used), start,
                                [](uint64_t v, const Segment& s) { return v < s.text_begin; });
     // Mirrors hold no text of their own (empty range at their original's end).
     while (it != segments.begin() && (it - 1)->mirror_of >= 0) --it;
     if (it == segments.begin()) return nullptr;
     const Segment& s = *(it - 1);
-    if (f.end > s.text_end) return nullptr;
-    uint32_t a = static_cast<uint32_t>(f.start - s.text_begin), b = static_cast<uint32_t>(f.end - s.text_begin);
+    if (end > s.text_end) return nullptr;
+    uint32_t a = static_cast<uint32_t>(start - s.text_begin), b = static_cast<uint32_t>(end - s.text_begin);
     in_record = InRecord(s, a, b);
     in_field = a;
     return &s;
@@ -347,9 +367,31 @@ struct JsonWalk {
   // the same few paths (bounded, so a hostile export cannot grow it).
   using Choice = PathChoice;
   std::unordered_map<std::string, Choice>* memo = nullptr;
+  // The last record's paths by position (TicketScanner::Json::Choices);
+  // `asked`: the Choose calls of this record so far.
+  std::vector<std::pair<std::string, Choice>>* by_position = nullptr;
+  size_t asked = 0;
   // The --fields patterns that matched a path of this input (Choose).
   uint64_t* seen = nullptr;
-  Choice Choose(const std::string& norm) const {
+  Choice Choose(const std::string& norm) {
+    const size_t at = asked++;
+    if (by_position && at < by_position->size() && (*by_position)[at].first == norm) {
+      const Choice& c = (*by_position)[at].second;
+      *seen |= c.matched;
+      return c;
+    }
+    const Choice c = Lookup(norm);
+    if (by_position) {
+      if (at < by_position->size()) {
+        (*by_position)[at].first.assign(norm);
+        (*by_position)[at].second = c;
+      } else if (at == by_position->size() && at < 4096) {
+        by_position->emplace_back(norm, c);
+      }
+    }
+    return c;
+  }
+  Choice Lookup(const std::string& norm) const {
     if (memo) {
       auto it = memo->find(norm);
       if (it != memo->end()) {
@@ -368,6 +410,11 @@ struct JsonWalk {
   // Ids and dates of the ticket, by key; every other key is passed over at
   // the cost of a few length compares.
   void Capture(std::string_view norm, std::string_view token) {
+    // The lengths of the keys below (bit n: a key of n bytes): most paths
+    // are passed over by their length alone.
+    constexpr uint32_t kLengths = (1u << 2) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 9) | (1u << 10) |
+                                  (1u << 11) | (1u << 14) | (1u << 21);
+    if (norm.size() > 21 || !((kLengths >> norm.size()) & 1)) return;
     if (norm == "subject" || norm == "title" || norm == "fields.summary") return CaptureSubject(token);
     enum Which { kId, kCreated, kUpdated, kClosed };
     static constexpr std::pair<std::string_view, Which> kKeys[] = {
@@ -392,11 +439,22 @@ struct JsonWalk {
   void CaptureSubject(std::string_view token) {
     if (!info->subject.empty()) return;
     if (token.size() >= 2 && token.front() == '"') token = token.substr(1, token.size() - 2);  // numbers' tokens
-    thread_local od::parser parser;
-    simdjson::padded_string padded("\"" + std::string(token.substr(0, 4096)) + "\"");
     std::string_view v;
-    auto doc = parser.iterate(padded);
-    if (doc.error() || doc.get_string().get(v)) return;
+    // Without escapes or control bytes the string is its own unescaping
+    // (the record's UTF-8 was checked when it was parsed; a cut at 4096
+    // bytes may split a character: that case goes to simdjson): no parser
+    // run for the subject of every record.
+    const bool plain = token.size() <= 4096 && std::none_of(token.begin(), token.end(), [](char c) {
+                         return c == '\\' || static_cast<unsigned char>(c) < 0x20;
+                       });
+    if (plain) {
+      v = token;
+    } else {
+      thread_local od::parser parser;
+      simdjson::padded_string padded("\"" + std::string(token.substr(0, 4096)) + "\"");
+      auto doc = parser.iterate(padded);
+      if (doc.error() || doc.get_string().get(v)) return;
+    }
     std::string sub(v.substr(0, 200));
     if (sub.size() == 200)
       while (!sub.empty() && (static_cast<unsigned char>(sub.back()) & 0xC0) == 0x80) sub.pop_back();
@@ -559,21 +617,21 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   // same as the previous field's, up to blank space at either end
   // (html_body rendered from body: "<p>...</p>" adds a line break): then it
   // is scanned once and its findings repeated here (LocateAll).
+  // (Asked for every field: the blank space is trimmed by a byte loop, the
+  // longer text is not trimmed when the other is known to differ; a
+  // find_first_not_of per field was ~2 % of a JSONL scan.)
   auto mirrors_previous = [&](Extracted::Segment& s, std::string_view t) {
     if (x.used < 2 || t.empty()) return false;
     size_t prev = x.used - 2;
     while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
     const Extracted::Segment& p = x.segments[prev];
-    auto core = [](std::string_view v, size_t& lead) {
-      size_t a = v.find_first_not_of(" \t\r\n");
-      if (a == std::string_view::npos) return std::string_view();
-      size_t b = v.find_last_not_of(" \t\r\n");
-      lead = a;
-      return v.substr(a, b + 1 - a);
-    };
+    if (p.mirror_of >= 0) return false;
     size_t lead_p = 0, lead_t = 0;
-    std::string_view cp = core(x.TextOf(p), lead_p), ct = core(t, lead_t);
-    if (p.mirror_of >= 0 || ct.empty() || cp != ct) return false;
+    const std::string_view ct = TrimBlank(t, lead_t);
+    const std::string_view pt = x.TextOf(p);
+    if (ct.empty() || pt.size() < ct.size()) return false;
+    const std::string_view cp = TrimBlank(pt, lead_p);
+    if (cp != ct) return false;
     s.mirror_of = static_cast<int>(prev);
     s.mirror_shift = static_cast<int>(lead_t) - static_cast<int>(lead_p);
     return true;
@@ -583,7 +641,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
       return;
     }
-    if (!x.text.empty()) x.text += "\n\n";
+    if (!x.text.empty()) x.text.append("\n\n", 2);
     s.text_begin = static_cast<uint32_t>(x.text.size());
     x.text += t;
     s.text_end = static_cast<uint32_t>(x.text.size());
@@ -730,7 +788,9 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.include = !opt_.fields.empty() ? &opt_.fields : nullptr;
   w.html = map ? &map->html : nullptr;
   // One memo per field map (the map can change from record to record).
-  w.memo = &json_->choices[info.map];
+  Json::Choices& choices = json_->choices[info.map];
+  w.memo = &choices.memo;
+  w.by_position = &choices.by_position;
   w.seen = &fields_seen_;
   w.base = padded.data();
   w.record = r.bytes;
@@ -741,7 +801,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
-    s.path = path;
+    if (s.path != path) s.path = path;  // the same as the last record's field here, as a rule
     s.has_labels = true;
     s.labels = c.labels;
     s.triggers = c.triggers;
@@ -777,7 +837,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     // Decoded straight into the scan text (a copy less for most fields),
     // taken back out when it turns out to be HTML or a mirror.
     const size_t mark = x.text.size();
-    if (mark) x.text += "\n\n";
+    if (mark) x.text.append("\n\n", 2);
     const size_t begin = x.text.size();
     DecodeJsonString(content, x.text, s.decoded.map);
     std::string_view t = std::string_view(x.text).substr(begin);
@@ -799,7 +859,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
-    s.path = path;
+    if (s.path != path) s.path = path;  // the same as the last record's field here, as a rule
     s.has_labels = true;
     s.labels = c.labels;
     s.triggers = c.triggers;
@@ -807,7 +867,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     s.decoded.bytes.clear();
     s.decoded.notes.clear();
     s.decoded.map.Clear();
-    if (!x.text.empty()) x.text += "\n\n";
+    if (!x.text.empty()) x.text.append("\n\n", 2);
     s.text_begin = static_cast<uint32_t>(x.text.size());
     x.text += token;
     s.text_end = static_cast<uint32_t>(x.text.size());
@@ -840,7 +900,6 @@ struct LocatingSink : StreamSink {
   // The long string being streamed (Segment::stream) and its index.
   const JsonStringStream* stream = nullptr;
   size_t stream_seg = 0;
-  Finding shifted;     // reused
   std::vector<std::pair<Located, Finding>> waiting;
   bool Flush(size_t before) {
     if (waiting.empty()) return true;
@@ -868,12 +927,11 @@ struct LocatingSink : StreamSink {
       if (mirrors && !Flush(stream_seg)) return false;
       return (*emit)(l);
     }
-    shifted = found;
-    shifted.start += shift;
-    shifted.end += shift;
-    const Finding& f = shifted;
+    // The finding goes on as the scan gave it (its start/end are not the
+    // record's): `emit` takes the place from Located (no copy per finding).
+    const Finding& f = found;
     Located l{0, 0, {}, &f, raw};
-    const auto* seg = x->Locate(f, l.in_record, l.in_field);
+    const auto* seg = x->Locate(f.start + shift, f.end + shift, l.in_record, l.in_field);
     if (!seg) return true;
     l.seg_index = static_cast<size_t>(seg - x->segments.data());
     if (mirrors && !Flush(l.seg_index)) return false;
@@ -931,10 +989,14 @@ class FieldSource final : public ByteSource {
 // collision overwrites, a hostile export cannot grow it.
 struct TicketScanner::QuietFields {
   static constexpr size_t kSlots = 4096, kMaxText = 64;
+  // The text is held in the slot (a heap string's bytes were one more
+  // cache miss per lookup).
   struct Slot {
     uint64_t labels = 0, triggers = 0;
-    std::string text;
+    uint8_t size = 0;
     bool used = false;
+    char text[kMaxText];
+    std::string_view view() const { return std::string_view(text, size); }
   };
   // tags[i]: the hash of the key last seen quiet in slot i (0 = none), in
   // an array of its own (32 KiB). A text is written to its slot only when
@@ -956,9 +1018,10 @@ struct TicketScanner::QuietFields {
     const size_t i = SlotOf(key);
     if (tags[i] != key) return false;
     const Slot& s = slots[i];
-    return s.used && s.labels == labels && s.triggers == triggers && s.text == t;
+    return s.used && s.labels == labels && s.triggers == triggers && s.view() == t;
   }
   void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
+    if (t.size() > kMaxText) return;
     const uint64_t key = Key(t, labels, triggers);
     const size_t i = SlotOf(key);
     if (tags[i] != key) {  // first time quiet: remember the hash only
@@ -969,7 +1032,8 @@ struct TicketScanner::QuietFields {
     s.used = true;
     s.labels = labels;
     s.triggers = triggers;
-    s.text.assign(t);
+    s.size = static_cast<uint8_t>(t.size());  // t.size() <= kMaxText (the callers' test)
+    std::memcpy(s.text, t.data(), t.size());
   }
   void Clear() {
     std::fill(tags.begin(), tags.end(), 0);
