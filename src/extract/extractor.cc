@@ -193,6 +193,15 @@ DocFormat SniffDocFormat(std::string_view head) {
   return DocFormat::kNone;
 }
 
+DocFormat SniffDocumentBytes(std::string_view head, bool plain_text) {
+  if (DocFormat f = SniffDocFormat(head); f == DocFormat::kPdf || f == DocFormat::kOle) return f;
+  if (!plain_text) return DocFormat::kNone;
+  head = head.substr(0, 1024);
+  for (size_t p = head.find("%PDF-"); p != std::string_view::npos; p = head.find("%PDF-", p + 1))
+    if (p + 5 < head.size() && head[p + 5] >= '1' && head[p + 5] <= '9') return DocFormat::kPdf;
+  return DocFormat::kNone;
+}
+
 std::string Extracted::Location(uint64_t offset) const {
   auto it = std::upper_bound(segments.begin(), segments.end(), offset,
                              [](uint64_t o, const Segment& s) { return o < s.start; });
