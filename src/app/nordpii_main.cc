@@ -441,7 +441,9 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
       msg += "; the output is incomplete: " + std::to_string(written_to->written()) +
              " byte(s) were written before the error";
     }
-    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
+    // Paths (the input, -o) named with their identifiers masked, as scan
+    // masks its input paths (redact has no --reveal).
+    std::fprintf(stderr, "nordpii: %s\n", MaskPathsInMessage(msg).c_str());
     return 2;  // any temporary output is removed; the targets are untouched
   };
   // A PDF/OOXML/ODF file cannot be rewritten faithfully: never written
