@@ -271,6 +271,41 @@ Status AppendSegment(Extracted& doc, std::string_view text, std::string loc, con
   return Status::Ok();
 }
 
+// Bytes before a PDF's "%PDF-" header or after its last "%%EOF": a PDF
+// reader ignores them, so text or a zip appended to a PDF travels unseen
+// in a file that opens as the PDF. Their text (printable ASCII, lines cut at
+// line breaks and NULs) is scanned as the segment "outside the PDF"; any
+// other byte there (a zip, compressed data) cannot be read, so the PDF is
+// partly scanned (exit 2). Written here, not in the helper: it is the
+// container's bytes, not PDF syntax.
+Status ReadOutsidePdf(std::string_view bytes, Extracted& doc, const ExtractLimits& lim, const std::string& fmt) {
+  size_t head = bytes.substr(0, 65536).find("%PDF-");  // readers look further than 1024 bytes
+  if (head == std::string_view::npos) head = 0;
+  const size_t eof = bytes.rfind("%%EOF");
+  const size_t tail = eof == std::string_view::npos || eof < head ? bytes.size() : eof + 5;
+  std::string text;
+  uint64_t binary = 0;
+  for (std::string_view part : {bytes.substr(0, head), bytes.substr(tail)}) {
+    for (unsigned char c : part) {
+      if ((c >= 0x20 && c < 0x7f) || c == '\t') text.push_back(static_cast<char>(c));
+      else if (c == '\n' || c == '\r' || c == '\f' || c == 0) {
+        if (!text.empty() && text.back() != '\n') text.push_back('\n');
+      } else {
+        ++binary;
+        if (!text.empty() && text.back() != '\n') text.push_back('\n');
+      }
+    }
+    if (!text.empty() && text.back() != '\n') text.push_back('\n');
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t')) text.pop_back();
+  if (!text.empty())
+    if (Status st = AppendSegment(doc, text, "outside the PDF", lim, fmt); !st.ok()) return st;
+  if (binary > 0 && doc.incomplete.empty())
+    doc.incomplete = fmt + ": " + std::to_string(binary) +
+                     " binary byte(s) before its header or after its %%EOF (appended data) not read";
+  return Status::Ok();
+}
+
 // Parses the helper's output: "S<loclen> <textlen>\n<loc><text>" per
 // segment, "I<loclen> <len>\n<loc><image>" per page image to be read by
 // OCR (scanned PDF pages), then "D\n" (done) or "E<len>\n<message>" (error).
@@ -504,6 +539,8 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
           !st.ok())
         return st;
   }
+  if (format == DocFormat::kPdf)
+    if (Status st = ReadOutsidePdf(bytes, doc, lim, fmt); !st.ok()) return st;
   return doc;
 }
 

@@ -6,7 +6,9 @@ name, on stdin, in a tar, or sent in mail as text/plain or application/json
 was scanned as text and passed with exit 0 -- the id sits in a compressed
 stream). Each must find the id (exit 1), or be an error (exit 2) when it
 cannot be read; redact refuses it (exit 2, nothing written); batch with
-the file split into ranges finds the id once.
+the file split into ranges finds the id once. Bytes a PDF reader ignores
+(before "%PDF-", after the last "%%EOF": appended text or a zip) are read as
+text, or are an error (exit 2) when binary; padding (blanks, NULs) is not.
 
 usage: pdf_by_bytes_test.py NORDPII"""
 import base64
@@ -104,6 +106,27 @@ def main():
             body = open(red).read() if os.path.exists(red) else ""
             check(rc == 0 and "attachments-replaced=1" in body and "JVBERi0" not in body,
                   "redact mail, PDF as %s: the part replaced (rc %d)" % (ctype, rc))
+        # bytes outside the PDF (before %PDF-, after the last %%EOF): text
+        # scanned, binary (an appended zip) is exit 2, padding is nothing
+        g.pdf(os.path.join(d, "clean.pdf"), [["hei"]])
+        clean = open(os.path.join(d, "clean.pdf"), "rb").read()
+        zpath = os.path.join(d, "z.zip")
+        import zipfile
+        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("a.txt", "fnr " + FNR)
+        for name, data, want in (("text-after.pdf", clean + b"\nfnr " + FNR.encode() + b"\n", 1),
+                                 ("text-before.pdf", b"fnr " + FNR.encode() + b"\n" + b"x" * 2000 + b"\n" + clean, 1),
+                                 ("zip-after.pdf", clean + open(zpath, "rb").read(), 2),
+                                 ("padding.pdf", clean + b"\r\n\0\0  \n", 0)):
+            p = os.path.join(d, name)
+            with open(p, "wb") as f:
+                f.write(data)
+            rc, out, err = run(["scan", "--format", "jsonl", p])
+            check(rc == want and (want != 1 or "outside the PDF" in out) and (want != 2 or "appended data" in err),
+                  "%s: exit %d (rc %d)" % (name, want, rc))
+            m = mail_with(os.path.join(d, "m.eml"), data, "application/pdf")
+            rc, out, err = run(["scan", "--format", "jsonl", m])
+            check(rc == want, "%s in mail: exit %d (rc %d)" % (name, want, rc))
     finally:
         shutil.rmtree(d, ignore_errors=True)
     if failures:
