@@ -68,6 +68,9 @@ check redact.input "$N" redact "$D/nonexist-$FNR.txt"
 must_hold redact.input.masked "151086*****" "$N" redact "$D/nonexist-$FNR.txt"
 check redact.-o "$N" redact in.txt -o "$D/nodir-$FNR/out.txt"
 check redact.-o.eml "$N" redact "$R/samples/mail/qp-softbreak.eml" -o "$D/nodir-$FNR/out.eml"
+# 5 collect --report DIR that cannot be made (before: echoed raw)
+touch "f$FNR"
+if "$N" --help 2>&1 | grep -q "^  collect"; then check collect.--report "$N" collect --job j1 --report "$D/f$FNR/r"; fi
 printf 'fnr %s\n' $FNR > id.txt
 out=$("$N" batch --report "$D/r$FNR" id.txt 2>&1)
 if printf '%s' "$out" | grep -q $FNR; then echo "FAIL batch --report echoed:"; printf '%s\n' "$out"; fail=1
