@@ -194,7 +194,8 @@ DocFormat SniffDocFormat(std::string_view head) {
 }
 
 DocFormat SniffDocumentBytes(std::string_view head, bool plain_text) {
-  if (DocFormat f = SniffDocFormat(head); f == DocFormat::kPdf || f == DocFormat::kOle) return f;
+  if (DocFormat f = SniffDocFormat(head); f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kRtf)
+    return f;
   if (!plain_text) return DocFormat::kNone;
   head = head.substr(0, 1024);
   for (size_t p = head.find("%PDF-"); p != std::string_view::npos; p = head.find("%PDF-", p + 1))

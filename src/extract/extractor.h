@@ -49,8 +49,8 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
 // lie): a zip (kZip), an OLE2 file (kOle), a PDF; else kNone.
 DocFormat SniffDocFormat(std::string_view head);
 // A file or stream whose name says nothing (or says text, CSV, mail...):
-// a PDF or an OLE2 file by its bytes — "%PDF-" or the OLE2 signature at the
-// start, or, when the bytes would otherwise be read as plain text
+// a PDF, an OLE2 or an RTF file by its bytes — "%PDF-", the OLE2 signature or
+// "{\\rtf" at the start, or, when the bytes would otherwise be read as plain text
 // (`plain_text`), "%PDF-" and a version digit within the first 1024 bytes
 // (PDF readers accept bytes before the header). Else kNone. Such a file is
 // extracted (or is an error), never scanned as text, where the text in its

@@ -10,6 +10,9 @@ the file split into ranges finds the id once. Bytes a PDF reader ignores
 (before "%PDF-", after the last "%%EOF": appended text or a zip) are read as
 text, or are an error (exit 2) when binary; padding (blanks, NULs) is not.
 
+An RTF file named .txt or with no name is read as RTF (before: taken for
+JSON by its "{" and refused as not valid JSON).
+
 usage: pdf_by_bytes_test.py NORDPII"""
 import base64
 import os
@@ -60,7 +63,9 @@ def main():
         g.pdf(os.path.join(d, "t.pdf"), [["Kunde fnr " + FNR]], truncate=True)
         truncated = open(os.path.join(d, "t.pdf"), "rb").read()
         files = {"pdf-as.txt": pdf, "pdf-noext": pdf, "pdf-as.eml": pdf, "pdf-as.csv": pdf, "pdf-as.jsonl": pdf,
-                 "junk-before.txt": b"x" * 500 + b"\n" + pdf, "doc-as.txt": ole}
+                 "junk-before.txt": b"x" * 500 + b"\n" + pdf, "doc-as.txt": ole,
+                 "rtf-as.txt": b"{\\rtf1\\ansi Kunde fnr \\b " + FNR.encode() + b"\\b0\\par}",
+                 "rtf-noext": b"{\\rtf1\\ansi Kunde fnr \\b " + FNR.encode() + b"\\b0\\par}"}
         for name, data in files.items():
             p = os.path.join(d, name)
             with open(p, "wb") as f:
