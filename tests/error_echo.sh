@@ -4,7 +4,7 @@
 # milter policy names (user, socket_group, metrics_listen), an id typed as
 # an option NAME, and file paths given to --allow, --key-file, --config,
 # --patterns, --plugin (and the config keys), the milter's pid_file and
-# batch --report. Paths are masked as scan masks its inputs (151086*****).
+# batch --report, redact input and -o. Paths are masked as scan masks its inputs (151086*****).
 # Usage: tests/error_echo.sh path/to/nordpii repo-root
 set -u
 N=$(realpath "$1"); R=$(realpath "$2")
@@ -63,6 +63,14 @@ printf 'key-file = "%s/k%s"\n' "$D" $FNR > k.toml;     check config.key-file "$N
 printf 'plugin = ["%s/l%s.so"]\n' "$D" $FNR > l.toml;  check config.plugin "$N" scan --config l.toml in.txt
 printf 'patterns = ["%s/p%s"]\n' "$D" $FNR > q.toml;   check config.patterns "$N" scan --config q.toml in.txt
 printf 'x = 1\n' > "c$FNR.toml";                        check config.unknown-key "$N" scan --config "c$FNR.toml" in.txt
+# 4 redact: the input and -o paths (review 2026-12-03 night: echoed raw)
+check redact.input "$N" redact "$D/nonexist-$FNR.txt"
+must_hold redact.input.masked "151086*****" "$N" redact "$D/nonexist-$FNR.txt"
+check redact.-o "$N" redact in.txt -o "$D/nodir-$FNR/out.txt"
+check redact.-o.eml "$N" redact "$R/samples/mail/qp-softbreak.eml" -o "$D/nodir-$FNR/out.eml"
+# 5 collect --report DIR that cannot be made (before: echoed raw)
+touch "f$FNR"
+if "$N" --help 2>&1 | grep -q "^  collect"; then check collect.--report "$N" collect --job j1 --report "$D/f$FNR/r"; fi
 printf 'fnr %s\n' $FNR > id.txt
 out=$("$N" batch --report "$D/r$FNR" id.txt 2>&1)
 if printf '%s' "$out" | grep -q $FNR; then echo "FAIL batch --report echoed:"; printf '%s\n' "$out"; fail=1

@@ -441,7 +441,9 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
       msg += "; the output is incomplete: " + std::to_string(written_to->written()) +
              " byte(s) were written before the error";
     }
-    std::fprintf(stderr, "nordpii: %s\n", msg.c_str());
+    // Paths (the input, -o) named with their identifiers masked, as scan
+    // masks its input paths (redact has no --reveal).
+    std::fprintf(stderr, "nordpii: %s\n", MaskPathsInMessage(msg).c_str());
     return 2;  // any temporary output is removed; the targets are untouched
   };
   // A PDF/OOXML/ODF file cannot be rewritten faithfully: never written
@@ -464,6 +466,14 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
     fmt = opened.format;
   }
   std::unique_ptr<ByteSource>& src = opened.source;
+  // A document by its bytes (a PDF named .txt, or on stdin): refused as one
+  // named as a document is, never written through unredacted.
+  if (DocFormat df = SniffDocumentBytes(opened.head, fmt == InputFormat::kText);
+      df != DocFormat::kNone && c.input == "auto" && !opened.utf16.utf16 && fmt != InputFormat::kArchive &&
+      fmt != InputFormat::kMaildir)
+    return fail(path + ": " + DocFormatName(df) +
+                " document by its bytes; documents cannot be redacted (scan them; in mail, redact replaces them "
+                "with a notice); nothing written");
   // UTF-16 text: decoded as it is read; CSV or JSON: decoded whole (up to
   // --max-message-size); redacted as UTF-8 and written back as UTF-16 in
   // the same byte order, with the BOM if it had one.

@@ -451,11 +451,17 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       ScanDocument(label, data, df, s, filter, sink, error);
       continue;
     }
+    InputFormat f = DetectFormatOf(label, std::string_view(data).substr(0, 8192));
+    // A document by its bytes (a PDF named .txt): extracted, never text.
+    if (DocFormat df = SniffDocumentBytes(std::string_view(data).substr(0, 1024), f == InputFormat::kText);
+        df != DocFormat::kNone && f != InputFormat::kArchive) {
+      ScanDocument(label, data, df, s, filter, sink, error);
+      continue;
+    }
     if (!s.ocr && DetectDocFormat("", label, std::string_view(data).substr(0, 1024), true) == DocFormat::kImage) {
       sink.SetPath(label);
       sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
     }
-    InputFormat f = DetectFormatOf(label, std::string_view(data).substr(0, 8192));
     if (f == InputFormat::kArchive) {
       if (depth >= kMaxArchiveDepth) {
         sink.SetPath(label);
@@ -568,6 +574,27 @@ uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filte
     error(in.path + ": " + std::strerror(errno));
     return 0;
   }
+  if (in.format == InputFormat::kText) {
+    // A document by its bytes (a large PDF named .txt, split into ranges by
+    // size): the first range extracts it whole, the others add nothing.
+    char head[1024];
+    ssize_t n;
+    do n = ::pread(fd, head, sizeof head, 0);
+    while (n < 0 && errno == EINTR);
+    if (DocFormat df = SniffDocumentBytes(std::string_view(head, n > 0 ? static_cast<size_t>(n) : 0), true);
+        df != DocFormat::kNone) {
+      ::close(fd);
+      if (in.begin == 0) {
+        auto dsrc = OpenPath(in.path);
+        auto bytes = dsrc ? ReadAll(**dsrc, in.path, max_message) : Result<std::string>(dsrc.error());
+        if (!bytes) error(bytes.error().message());
+        else ScanDocument(in.path, *bytes, df, s, filter, sink, error);
+      }
+      if (!s.progress) return 0;
+      *s.progress += in.end - in.begin;
+      return in.end - in.begin;
+    }
+  }
   if (in.format != InputFormat::kText) {
     RangeSource src(fd, in.begin, in.end, in.path);
     struct stat st;  // the file time: a message's date of last resort, as for the whole file
@@ -650,6 +677,21 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     format = opened.format;
   }
   std::unique_ptr<ByteSource>& src = opened.source;
+  // A document by its bytes (a PDF or OLE2 file named .txt, .eml, or read
+  // from stdin): extracted, never scanned as text (SniffDocumentBytes).
+  if (src && !opened.utf16.utf16 && format != InputFormat::kArchive && format != InputFormat::kMaildir)
+    if (DocFormat df = SniffDocumentBytes(opened.head, format == InputFormat::kText); df != DocFormat::kNone) {
+      auto bytes = ReadAll(*src, in.path, max_message);
+      if (!bytes) {
+        sink.SetPath(in.path);
+        error(bytes.error().message());
+        return 0;
+      }
+      ScanDocument(in.path, *bytes, df, s, filter, sink, error);
+      if (!s.progress) return 0;
+      *s.progress += bytes->size();
+      return bytes->size();
+    }
   if (format == InputFormat::kArchive) {
     ArchiveBudget budget;
     budget.bytes = static_cast<uint64_t>(max_message) * 64;

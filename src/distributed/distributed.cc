@@ -1264,7 +1264,7 @@ int RunCollect(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, co
   IdentifierMasker masker(*scanner, *hasher);  // paths of items that never got a result
   std::error_code ec;
   fs::create_directories(b.report_dir, ec);
-  if (ec) return Log(b.report_dir + ": " + ec.message()), 2;
+  if (ec) return Log(masker.Mask(b.report_dir + ": " + ec.message())), 2;
   Nats n;
   if (Status s = n.Connect(o.nats); !s.ok()) return Log(s.message()), 2;
   const auto t0 = std::chrono::steady_clock::now();

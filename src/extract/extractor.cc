@@ -193,6 +193,16 @@ DocFormat SniffDocFormat(std::string_view head) {
   return DocFormat::kNone;
 }
 
+DocFormat SniffDocumentBytes(std::string_view head, bool plain_text) {
+  if (DocFormat f = SniffDocFormat(head); f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kRtf)
+    return f;
+  if (!plain_text) return DocFormat::kNone;
+  head = head.substr(0, 1024);
+  for (size_t p = head.find("%PDF-"); p != std::string_view::npos; p = head.find("%PDF-", p + 1))
+    if (p + 5 < head.size() && head[p + 5] >= '1' && head[p + 5] <= '9') return DocFormat::kPdf;
+  return DocFormat::kNone;
+}
+
 std::string Extracted::Location(uint64_t offset) const {
   auto it = std::upper_bound(segments.begin(), segments.end(), offset,
                              [](uint64_t o, const Segment& s) { return o < s.start; });
@@ -259,6 +269,41 @@ Status AppendSegment(Extracted& doc, std::string_view text, std::string loc, con
   s.end = static_cast<uint32_t>(doc.text.size());
   s.loc = std::move(loc);
   doc.segments.push_back(std::move(s));
+  return Status::Ok();
+}
+
+// Bytes before a PDF's "%PDF-" header or after its last "%%EOF": a PDF
+// reader ignores them, so text or a zip appended to a PDF travels unseen
+// in a file that opens as the PDF. Their text (printable ASCII, lines cut at
+// line breaks and NULs) is scanned as the segment "outside the PDF"; any
+// other byte there (a zip, compressed data) cannot be read, so the PDF is
+// partly scanned (exit 2). Written here, not in the helper: it is the
+// container's bytes, not PDF syntax.
+Status ReadOutsidePdf(std::string_view bytes, Extracted& doc, const ExtractLimits& lim, const std::string& fmt) {
+  size_t head = bytes.substr(0, 65536).find("%PDF-");  // readers look further than 1024 bytes
+  if (head == std::string_view::npos) head = 0;
+  const size_t eof = bytes.rfind("%%EOF");
+  const size_t tail = eof == std::string_view::npos || eof < head ? bytes.size() : eof + 5;
+  std::string text;
+  uint64_t binary = 0;
+  for (std::string_view part : {bytes.substr(0, head), bytes.substr(tail)}) {
+    for (unsigned char c : part) {
+      if ((c >= 0x20 && c < 0x7f) || c == '\t') text.push_back(static_cast<char>(c));
+      else if (c == '\n' || c == '\r' || c == '\f' || c == 0) {
+        if (!text.empty() && text.back() != '\n') text.push_back('\n');
+      } else {
+        ++binary;
+        if (!text.empty() && text.back() != '\n') text.push_back('\n');
+      }
+    }
+    if (!text.empty() && text.back() != '\n') text.push_back('\n');
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t')) text.pop_back();
+  if (!text.empty())
+    if (Status st = AppendSegment(doc, text, "outside the PDF", lim, fmt); !st.ok()) return st;
+  if (binary > 0 && doc.incomplete.empty())
+    doc.incomplete = fmt + ": " + std::to_string(binary) +
+                     " binary byte(s) before its header or after its %%EOF (appended data) not read";
   return Status::Ok();
 }
 
@@ -495,6 +540,8 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
           !st.ok())
         return st;
   }
+  if (format == DocFormat::kPdf)
+    if (Status st = ReadOutsidePdf(bytes, doc, lim, fmt); !st.ok()) return st;
   return doc;
 }
 

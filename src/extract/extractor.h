@@ -48,6 +48,14 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
 // By the bytes alone (a mail attachment whose type and name say nothing, or
 // lie): a zip (kZip), an OLE2 file (kOle), a PDF; else kNone.
 DocFormat SniffDocFormat(std::string_view head);
+// A file or stream whose name says nothing (or says text, CSV, mail...):
+// a PDF, an OLE2 or an RTF file by its bytes — "%PDF-", the OLE2 signature or
+// "{\\rtf" at the start, or, when the bytes would otherwise be read as plain text
+// (`plain_text`), "%PDF-" and a version digit within the first 1024 bytes
+// (PDF readers accept bytes before the header). Else kNone. Such a file is
+// extracted (or is an error), never scanned as text, where the text in its
+// compressed streams would pass unseen.
+DocFormat SniffDocumentBytes(std::string_view head, bool plain_text);
 
 struct ExtractLimits {
   size_t max_input = 64u << 20;           // document bytes

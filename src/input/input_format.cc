@@ -113,6 +113,7 @@ Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced
     have += *r;
   }
   head.resize(have);
+  in.head = head.substr(0, 1024);
   if (forced == "auto") in.format = DetectFormatOf(path, head);
   // Mail is bytes with its own charsets (never re-encoded as a whole).
   if (in.format != InputFormat::kEml && in.format != InputFormat::kMbox && in.format != InputFormat::kMaildir &&
@@ -178,6 +179,7 @@ Result<InputStream> OpenInputStream(const std::string& path, const std::string& 
   InputStream in;
   in.format = opened->format;
   in.utf16 = opened->utf16;
+  in.head = std::move(opened->head);
   in.source = std::move(opened->source);
   return in;
 }

@@ -49,6 +49,7 @@ struct OpenedInput {
   std::unique_ptr<ByteSource> source;
   InputFormat format = InputFormat::kText;
   Utf16Kind utf16;
+  std::string head;  // the first bytes read (up to 1024): a document by its bytes (SniffDocumentBytes)
 };
 Result<OpenedInput> OpenInput(const std::string& path, const std::string& forced);
 // The same from a name and the first bytes (archive entries).
@@ -67,6 +68,7 @@ struct InputStream {
   Utf16Kind utf16;                       // the file is UTF-16 (source reads *decoded)
   std::unique_ptr<std::string> decoded;  // UTF-16 input as UTF-8 (read whole)
   uint64_t raw_size = 0;                 // bytes read from the file for a decoded input
+  std::string head;                      // the first bytes read (up to 1024), as OpenedInput::head
 };
 
 // OpenInput into an InputStream. Then DecodeUtf16 reads a UTF-16 input

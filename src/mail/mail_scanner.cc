@@ -409,6 +409,21 @@ bool TextLikePart(const MimeEntity& e) {
   return false;
 }
 
+// A text part (text/plain, application/json, a .txt octet-stream) whose
+// decoded bytes start as a PDF, an OLE2 file or a zip: a document or archive
+// sent under a text type (and saved by the recipient under its own name),
+// extracted as an attachment instead of being scanned as text, where the
+// text in its compressed streams would pass unseen.
+static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body) {
+  std::string_view prefix = body.substr(0, std::min<size_t>(body.size(), 256));
+  Decoded head;
+  if (e.encoding == "quoted-printable") head = DecodeQuotedPrintable(prefix);
+  else if (e.encoding == "base64") head = DecodeBase64(prefix);
+  const bool enc = e.encoding == "quoted-printable" || e.encoding == "base64";
+  const DocFormat f = SniffDocFormat(enc ? std::string_view(head.bytes) : prefix);
+  return f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kZip;
+}
+
 std::string MailScanner::MessageId(std::string_view msg) {
   MailLimits lim;
   lim.max_parts = 1;
@@ -747,7 +762,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     u.region = e.body;
     u.region_end = std::max(e.body, e.end);
     std::string_view body = msg.substr(u.region, u.region_end - u.region);
-    if (!TextLikePart(e)) {
+    if (!TextLikePart(e) || BinaryDocumentInTextPart(e, body)) {
       const bool was_incomplete = incomplete;
       if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
         // A document: its extracted text is scanned; findings name the
@@ -1128,7 +1143,11 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     }
     bool images = false;  // image parts are documents (OCR); every non-text leaf may be replaced anyway
     // A part that may be replaced whole (a document or binary attachment).
-    bool DocumentPart(const MimeEntity& e) const { return !e.multipart() && !e.message() && !TextLikePart(e); }
+    bool DocumentPart(const MimeEntity& e) const {
+      return !e.multipart() && !e.message() &&
+             (!TextLikePart(e) ||
+              BinaryDocumentInTextPart(e, msg.substr(e.body, std::max(e.body, e.end) - e.body)));
+    }
     // A header edit: held back while its part may still be replaced.
     void HeaderEdit(const Unit& u, uint32_t start, uint32_t end, std::string_view bytes) {
       if (DocumentPart(*u.entity)) {
