@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
-Usage: gen_dense_inputs.py OUTDIR MB [hostile|extra]
-       (hostile: only the hostile review's five; extra: only the shapes below them)
+Usage: gen_dense_inputs.py OUTDIR MB [hostile|extra [NAME...]]
+       (hostile: only the hostile review's five; extra: only the shapes below them,
+       or only the NAMEs given of them)
 
 Each file is about MB megabytes.
 
@@ -164,7 +165,7 @@ def main():
     head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
             "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n")
     if len(sys.argv) >= 4 and sys.argv[3] == "extra":
-        extra(outdir, size, head)
+        extra(outdir, size, head, sys.argv[4:])
         return
     if len(sys.argv) < 4 or sys.argv[3] != "hostile":
         common(outdir, size, head)
@@ -179,16 +180,21 @@ def main():
         f.writelines(counts)
 
 
-def extra(outdir, size, head):
+def extra(outdir, size, head, only):
     t = text(size).encode()
-    w = lambda name, data: open(os.path.join(outdir, name), "wb").write(data)
+
+    def w(name, data):
+        if not only or name in only or name.split("/")[0] in only:
+            with open(os.path.join(outdir, name), "wb") as f:
+                f.write(data)
     small = head.encode() + b"Content-Transfer-Encoding: 8bit\n\nHei\n"
     msg = head.encode() + b"Content-Transfer-Encoding: 8bit\n\n" + t
     w("dense.mbox", b"From a@example.org Mon Jan  1 00:00:00 2024\n" + small +
       b"\nFrom a@example.org Mon Jan  1 00:00:00 2024\n" + msg +
       b"\nFrom a@example.org Mon Jan  1 00:00:00 2024\n" + small)
     for sub in ("cur", "new", "tmp"):
-        os.makedirs(os.path.join(outdir, "dense-maildir", sub), exist_ok=True)
+        if not only or "dense-maildir" in only:
+            os.makedirs(os.path.join(outdir, "dense-maildir", sub), exist_ok=True)
     w("dense-maildir/cur/1.dense:2,S", msg)
     mhead = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMIME-Version: 1.0\n"
              "Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain; charset=utf-8\n\n"

@@ -468,6 +468,47 @@ TEST_CASE("ReadAll and the mbox reader: over the limit refused, large messages n
   CHECK_FALSE(*rd.Next(m));
 }
 
+// Issue 12 #9: header fields are bounded — their number per part and one
+// field's bytes; past either the message is incomplete (fail closed), the
+// body still found.
+TEST_CASE("MIME header limits: field count and field size, the rest not scanned", "[mail]") {
+  MailLimits lim;
+  auto msg = [](size_t fields, size_t long_bytes) {
+    std::string m = "From: a@example.org\n";
+    for (size_t i = 1; i < fields; ++i) m += "X-N: " + std::to_string(i) + "\n";
+    if (long_bytes) {
+      m += "Subject:";
+      while (m.size() < long_bytes + 21) m += " fnr 15108695088\n";
+    }
+    return m + "Content-Type: text/plain\n\nthe body\n";
+  };
+  for (size_t n : {lim.max_header_fields - 1, lim.max_header_fields, lim.max_header_fields + 1}) {
+    INFO(n + 1 << " fields");
+    std::string m = msg(n, 0);
+    MimeTree t = ParseMime(m, lim);
+    REQUIRE(t.entities.size() == 1);
+    CHECK(m.substr(t.entities[0].body) == "the body\n");
+    CHECK(t.truncated == (n + 1 > lim.max_header_fields));
+    CHECK(t.entities[0].headers.size() == std::min(n + 1, lim.max_header_fields));
+    if (t.truncated) CHECK(t.notes.back().find("header fields") != std::string::npos);
+  }
+  // A Subject folded over many lines: at the limit kept, over it dropped (the
+  // fields after it still read).
+  for (size_t bytes : {lim.max_header_bytes - 200, lim.max_header_bytes + 200}) {
+    std::string m = msg(1, bytes);
+    MimeTree t = ParseMime(m, lim);
+    REQUIRE(t.entities.size() == 1);
+    CHECK(m.substr(t.entities[0].body) == "the body\n");
+    CHECK(t.truncated == (bytes > lim.max_header_bytes));
+    CHECK((t.entities[0].Find("Subject") != nullptr) == (bytes < lim.max_header_bytes));
+    CHECK(t.entities[0].Find("Content-Type") != nullptr);
+    if (t.truncated) {
+      CHECK(t.notes.back().find("header field limit") != std::string::npos);
+      CHECK(t.notes.back().find("15108695088") == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("input format detection", "[mail]") {
   std::string d = SourceDir() + "/samples/";
   CHECK(DetectInputFormat(d + "mail/archive.mbox") == InputFormat::kMbox);

@@ -197,5 +197,36 @@ for f in dense-fields.jsonl:"JSON separators" dense-html.eml:"HTML part limit"; 
   ! grep -q "\"start\"" "$tmp/h.scan" || { echo "FAIL: scan $f reported findings of a refused input"; fail=1; }
   [ ! -e "$tmp/h.red" ] || { echo "FAIL: redact $f wrote an output"; fail=1; }
 done
+# Header shapes (issue 12 #9, third round; `gen_dense_inputs.py DIR MB extra`):
+# HOSTILE_MB of short header lines (each a HeaderField: 151 MB at 60 MB),
+# one Subject line of the size and a Subject of folded RFC 2047 encoded
+# words (unfolded and decoded whole: 214 / 414 and 330 / 563 MB scan /
+# redact at 60 MB). Refused (exit 2, the limit named, nothing written) within
+# 24 MB + 1.5 x the message (the message is held).
+/usr/bin/python3 "$src/bench/gen_dense_inputs.py" "$tmp/x" "$hmb" extra dense-headers.eml dense-hline.eml dense-rfc2047.eml ||
+  { echo "FAIL: generator (extra)"; exit 1; }
+cp -r "$tmp/x/." "$tmp/h/"
+for f in dense-headers.eml:"header fields" dense-hline.eml:"header field limit" dense-rfc2047.eml:"header field limit"; do
+  why=${f#*:} f=${f%%:*}
+  hrun "$f"
+  m=$(( $(stat -c %s "$tmp/h/$f") / 1048576 + 1 ))
+  for what in scan red bat; do
+    eval "rc=\$h_$what kb=\$h_${what}_kb"
+    [ "$rc" = 2 ] && grep -q "$why" "$tmp/h.${what}err" || { echo "FAIL: $what $f: exit $rc, not the '$why' error"; cat "$tmp/h.${what}err"; fail=1; }
+    [ "$kb" -lt $(((24 + m * 3 / 2) * 1024)) ] || { echo "FAIL: $what $f: peak $((kb / 1024)) MB over $((24 + m * 3 / 2)) MB"; fail=1; }
+  done
+  [ ! -e "$tmp/h.red" ] || { echo "FAIL: redact $f wrote an output"; fail=1; }
+done
+# A JSON array export of many small tickets with findings (HOSTILE_MB, 244 k
+# at 30 MB): `batch` keeps a summary per document (~460 bytes each: not
+# within the 128 MB target, documented); an empty distinct-value deque cost
+# ~600 more bytes each (273 MB at 30 MB, 522 MB at 60; now 144 / 271).
+/usr/bin/python3 "$src/bench/gen_dense_inputs.py" "$tmp/x" "$hmb" extra dense.json || { echo "FAIL: generator (json)"; exit 1; }
+rm -rf "$tmp/hrep"
+/usr/bin/time -f %M -o "$tmp/rss" "$bin" batch -q --report "$tmp/hrep" "$tmp/x/dense.json" > /dev/null 2> "$tmp/err"
+rc=$?; kb=$(tail -1 "$tmp/rss"); docs=$(grep -c '"description"' "$tmp/x/dense.json"); nb=$(wc -l < "$tmp/hrep/findings.jsonl")
+echo "batch dense.json ($hmb MB, $docs tickets): exit $rc, $nb findings, peak $((kb / 1024)) MB (bound $((40 + docs * 520 / 1048576)) MB)"
+[ "$rc" = 1 ] && [ "$nb" = "$docs" ] || { echo "FAIL: batch dense.json: exit $rc, $nb of $docs findings"; cat "$tmp/err"; fail=1; }
+[ "$kb" -lt $(((40 + docs * 520 / 1048576) * 1024)) ] || { echo "FAIL: batch dense.json peak over the bound"; fail=1; }
 [ $fail = 0 ] && echo "PASS"
 exit $fail
