@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
-Usage: gen_dense_inputs.py OUTDIR MB [hostile]   (hostile: only the last five)
+Usage: gen_dense_inputs.py OUTDIR MB [hostile|extra [NAME...]]
+       (hostile: only the hostile review's five; extra: only the shapes below them,
+       or only the NAMEs given of them)
 
 Each file is about MB megabytes.
 
@@ -24,6 +26,18 @@ OUTDIR/dense-fields.jsonl   one ticket of many tiny fields: custom_fields is a l
                             of {"id":N,"value":"ID"} (about 40 bytes, 2 fields each)
 OUTDIR/dense-html.eml       a text/html part (8bit): the HTML of dense-html.jsonl
 OUTDIR/dense-hostile.counts the number of ids planted in each of these
+
+Further shapes (issue 12 #9, third round; `extra`), each about MB megabytes:
+OUTDIR/dense.mbox           an mbox: a small message, one MB message (8bit), a small one
+OUTDIR/dense-maildir/       a Maildir whose cur/ holds that MB message
+OUTDIR/dense-csvatt.eml     multipart/mixed: a short text part and a base64
+                            text/csv attachment (id;navn;fnr rows)
+OUTDIR/dense-jsonatt.eml    the same with a base64 application/json attachment
+OUTDIR/dense-headers.eml    MB of header lines ("X-Kunde-N: fødselsnummer ID"), short body
+OUTDIR/dense-hline.eml      one Subject header line of MB, no folding
+OUTDIR/dense-rfc2047.eml    a Subject of RFC 2047 encoded words (=?utf-8?B?...?=), folded
+OUTDIR/dense.json           a JSON array (not JSON Lines) of small tickets
+OUTDIR/dense-longline.eml   a text/plain 8bit body that is one line of MB (no line breaks)
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
 1950-1999, individual numbers 000-499): about one finding per 29 bytes.
@@ -150,6 +164,9 @@ def main():
     size = int(mb * 1024 * 1024)
     head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
             "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n")
+    if len(sys.argv) >= 4 and sys.argv[3] == "extra":
+        extra(outdir, size, head, sys.argv[4:])
+        return
     if len(sys.argv) < 4 or sys.argv[3] != "hostile":
         common(outdir, size, head)
     counts = []
@@ -161,6 +178,64 @@ def main():
         counts.append("%s %d\n" % (name, cnt))
     with open(os.path.join(outdir, "dense-hostile.counts"), "w") as f:
         f.writelines(counts)
+
+
+def extra(outdir, size, head, only):
+    t = text(size).encode()
+
+    def w(name, data):
+        if not only or name in only or name.split("/")[0] in only:
+            with open(os.path.join(outdir, name), "wb") as f:
+                f.write(data)
+    small = head.encode() + b"Content-Transfer-Encoding: 8bit\n\nHei\n"
+    msg = head.encode() + b"Content-Transfer-Encoding: 8bit\n\n" + t
+    w("dense.mbox", b"From a@example.org Mon Jan  1 00:00:00 2024\n" + small +
+      b"\nFrom a@example.org Mon Jan  1 00:00:00 2024\n" + msg +
+      b"\nFrom a@example.org Mon Jan  1 00:00:00 2024\n" + small)
+    for sub in ("cur", "new", "tmp"):
+        if not only or "dense-maildir" in only:
+            os.makedirs(os.path.join(outdir, "dense-maildir", sub), exist_ok=True)
+    w("dense-maildir/cur/1.dense:2,S", msg)
+    mhead = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMIME-Version: 1.0\n"
+             "Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain; charset=utf-8\n\n"
+             "Se vedlegg.\n--b1\n")
+    ids = [l.split()[-1] for l in t.decode().splitlines()]
+    csv = "".join("%d;Kunde %d;%s\n" % (i, i % 1000, f) for i, f in enumerate(ids)).encode()
+    csv = b"id;navn;fnr\n" + csv[:size * 3 // 4]
+    csv = csv[:csv.rfind(b"\n") + 1]
+    w("dense-csvatt.eml", (mhead + "Content-Type: text/csv; charset=utf-8; name=\"kunder.csv\"\n"
+      "Content-Disposition: attachment; filename=\"kunder.csv\"\nContent-Transfer-Encoding: base64\n\n").encode() +
+      base64.encodebytes(csv) + b"--b1--\n")
+    js = json.dumps([{"id": i, "navn": "Kunde %d" % (i % 1000), "fnr": f} for i, f in enumerate(ids)]).encode()
+    js = js[:size * 3 // 4]
+    js = js[:js.rfind(b"},") + 1] + b"]"
+    w("dense-jsonatt.eml", (mhead + "Content-Type: application/json; name=\"kunder.json\"\n"
+      "Content-Disposition: attachment; filename=\"kunder.json\"\nContent-Transfer-Encoding: base64\n\n").encode() +
+      base64.encodebytes(js) + b"--b1--\n")
+    hdr = "".join("X-Kunde-%d: fødselsnummer %s\n" % (i, f) for i, f in enumerate(ids)).encode()
+    w("dense-headers.eml", head.encode() + hdr[:size] .rsplit(b"\n", 1)[0] + b"\n\nHei\n")
+    one = " ".join("fødselsnummer %s" % f for f in ids).encode()[:size]
+    w("dense-hline.eml", b"From: a@example.org\nTo: b@example.org\nSubject: " + one +
+      b"\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nHei\n")
+    words, n = [], 0
+    for f in ids:
+        ew = "=?utf-8?B?%s?=" % base64.b64encode(("fødselsnummer %s " % f).encode()).decode()
+        words.append(ew)
+        n += len(ew) + 2
+        if n >= size:
+            break
+    w("dense-rfc2047.eml", b"From: a@example.org\nTo: b@example.org\nSubject: " + "\n ".join(words).encode() +
+      b"\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nHei\n")
+    recs, n = [], 0
+    for i, f in enumerate(ids):
+        r = json.dumps({"id": i, "subject": "Sak %d" % i, "description": "Kunde fødselsnummer %s" % f,
+                        "created_at": "2024-01-02T03:04:05Z"}, ensure_ascii=False)
+        recs.append(r)
+        n += len(r.encode()) + 2
+        if n >= size:
+            break
+    w("dense.json", ("[\n" + ",\n".join(recs) + "\n]\n").encode())
+    w("dense-longline.eml", head.encode() + b"Content-Transfer-Encoding: 8bit\n\n" + one + b"\n")
 
 
 def common(outdir, size, head):

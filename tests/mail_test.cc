@@ -4,7 +4,9 @@
 // the part tree.
 #include <mimetic/mimetic.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -382,6 +384,129 @@ TEST_CASE("mbox reader: separators, quoting kept, offsets, too-large messages", 
   CHECK_FALSE(m.too_large);
   CHECK(m.bytes == "Subject: 2\n\nfnr\n");
   CHECK_FALSE(*rd2.Next(m));
+}
+
+namespace {
+// A pipe-like source: reads of random length, an optional size hint (a
+// regular file's), and the bytes it was asked for counted.
+class ChunkySource : public ByteSource {
+ public:
+  ChunkySource(std::string d, uint64_t hint, unsigned seed) : d_(std::move(d)), hint_(hint), rng_(seed) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min({n, d_.size() - pos_, static_cast<size_t>(1 + rng_() % 100000)});
+    std::memcpy(buf, d_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+  uint64_t SizeHint() const override { return hint_; }
+  size_t pos_ = 0;
+
+ private:
+  std::string d_, name_ = "chunky";
+  uint64_t hint_;
+  std::mt19937 rng_;
+};
+}  // namespace
+
+// Issue 12 #9: a message over --max-message-size is refused without holding
+// more than the limit (a file by its size, unread; a stream read to the limit
+// and one byte); a large mbox message takes over the reader's buffer.
+TEST_CASE("ReadAll and the mbox reader: over the limit refused, large messages not copied", "[mail]") {
+  const std::string body(3 << 20, 'x');
+  for (uint64_t hint : {uint64_t{0}, uint64_t{1}}) {
+    const size_t max = body.size();
+    ChunkySource exact(body, hint ? body.size() : 0, 1);
+    auto r = ReadAll(exact, "p", max);
+    REQUIRE(static_cast<bool>(r));
+    CHECK(*r == body);
+    ChunkySource over(body + "y", hint ? body.size() + 1 : 0, 2);
+    auto o = ReadAll(over, "p", max);
+    REQUIRE_FALSE(static_cast<bool>(o));
+    CHECK(o.error().code() == ErrorCode::kLimit);
+    CHECK(o.error().message().find("--max-message-size") != std::string::npos);
+    // A file (its size known) is refused unread; a stream is read to the
+    // limit and one byte, never further.
+    CHECK(over.pos_ == (hint ? 0 : max + 1));
+    ChunkySource far(body + body + body, 0, 3);
+    CHECK_FALSE(static_cast<bool>(ReadAll(far, "p", max)));
+    CHECK(far.pos_ == max + 1);
+  }
+  // An mbox of small messages, large ones (over MboxReader::kHandOver: the
+  // buffer handed over) and ones over the limit (dropped), read in random
+  // chunks: every message as written, its offset and line.
+  std::mt19937 rng(5);
+  const size_t limit = 7u << 20;
+  std::vector<size_t> sizes = {10, 5u << 20, 300, 9u << 20, 20, 6u << 20, (7u << 20) - 40, 8u << 20, 50, 5u << 20};
+  std::string mbox;
+  std::vector<std::string> msgs;
+  for (size_t sz : sizes) {
+    std::string m = "Subject: " + std::to_string(sz) + "\n\n";
+    while (m.size() < sz) m += "line " + std::to_string(rng() % 1000) + "\n";
+    m.resize(sz);
+    m.back() = '\n';
+    mbox += "From a@example.org Mon Jan  1 00:00:00 2024\n" + m;
+    msgs.push_back(m);
+  }
+  ChunkySource src(mbox, 0, 4);
+  MboxReader rd(src, limit);
+  MboxMessage m;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    INFO("message " << i + 1 << " of " << sizes[i] << " bytes");
+    auto more = rd.Next(m);
+    REQUIRE(static_cast<bool>(more));
+    REQUIRE(*more);
+    CHECK(m.index == i + 1);
+    CHECK(m.size == sizes[i]);
+    CHECK(m.too_large == (sizes[i] > limit));
+    if (!m.too_large) {
+      CHECK(m.bytes == msgs[i]);
+      CHECK(mbox.compare(m.offset, m.bytes.size(), m.bytes) == 0);
+      CHECK(m.line == 1 + static_cast<uint64_t>(std::count(mbox.begin(), mbox.begin() + static_cast<long>(m.offset), '\n')));
+    }
+  }
+  CHECK_FALSE(*rd.Next(m));
+}
+
+// Issue 12 #9: header fields are bounded — their number per part and one
+// field's bytes; past either the message is incomplete (fail closed), the
+// body still found.
+TEST_CASE("MIME header limits: field count and field size, the rest not scanned", "[mail]") {
+  MailLimits lim;
+  auto msg = [](size_t fields, size_t long_bytes) {
+    std::string m = "From: a@example.org\n";
+    for (size_t i = 1; i < fields; ++i) m += "X-N: " + std::to_string(i) + "\n";
+    if (long_bytes) {
+      m += "Subject:";
+      while (m.size() < long_bytes + 21) m += " fnr 15108695088\n";
+    }
+    return m + "Content-Type: text/plain\n\nthe body\n";
+  };
+  for (size_t n : {lim.max_header_fields - 1, lim.max_header_fields, lim.max_header_fields + 1}) {
+    INFO(n + 1 << " fields");
+    std::string m = msg(n, 0);
+    MimeTree t = ParseMime(m, lim);
+    REQUIRE(t.entities.size() == 1);
+    CHECK(m.substr(t.entities[0].body) == "the body\n");
+    CHECK(t.truncated == (n + 1 > lim.max_header_fields));
+    CHECK(t.entities[0].headers.size() == std::min(n + 1, lim.max_header_fields));
+    if (t.truncated) CHECK(t.notes.back().find("header fields") != std::string::npos);
+  }
+  // A Subject folded over many lines: at the limit kept, over it dropped (the
+  // fields after it still read).
+  for (size_t bytes : {lim.max_header_bytes - 200, lim.max_header_bytes + 200}) {
+    std::string m = msg(1, bytes);
+    MimeTree t = ParseMime(m, lim);
+    REQUIRE(t.entities.size() == 1);
+    CHECK(m.substr(t.entities[0].body) == "the body\n");
+    CHECK(t.truncated == (bytes > lim.max_header_bytes));
+    CHECK((t.entities[0].Find("Subject") != nullptr) == (bytes < lim.max_header_bytes));
+    CHECK(t.entities[0].Find("Content-Type") != nullptr);
+    if (t.truncated) {
+      CHECK(t.notes.back().find("header field limit") != std::string::npos);
+      CHECK(t.notes.back().find("15108695088") == std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("input format detection", "[mail]") {

@@ -587,6 +587,14 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
     const std::vector<std::string> files = MaildirFiles(path, &unreadable);
     if (!unreadable.empty()) return fail(unreadable + "; nothing written");
     std::error_code ec;
+    // A message over the limit is refused before anything is written (the
+    // output tree is not begun; ReadMessageFile would refuse it later).
+    for (const auto& rel : files) {
+      std::string in = (fs::path(path) / rel).string();
+      if (uintmax_t size = fs::file_size(in, ec); !ec && size > c.max_message)
+        return fail(in + ": message larger than the limit of " + std::to_string(c.max_message) +
+                    " bytes (--max-message-size); nothing written");
+    }
     for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(fs::path(out_path) / sub, ec);
     if (ec) return fail(out_path + ": " + ec.message());
     for (const auto& rel : files) {

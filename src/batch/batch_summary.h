@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -84,6 +85,17 @@ class BatchSummary : public ReportObserver {
     // here (and four findings). Appended, and sorted and deduplicated when
     // the list has doubled since the last time (amortised O(n log n): a
     // text file with a million different numbers is one document).
+    // (On: f on the values' container; Grow: the vector into the deque; see
+    // values_ below.)
+    static constexpr size_t kSmallValues = 64;
+    template <typename F>
+    decltype(auto) On(F f) const {
+      return big_ ? f(*big_) : f(values_);
+    }
+    void Grow() const {
+      big_.emplace(values_.begin(), values_.end());
+      std::vector<uint64_t>().swap(values_);
+    }
     void AddValue(std::string_view hash) {
       if (hash.size() < 16) return;
       uint64_t v = 0;
@@ -91,16 +103,18 @@ class BatchSummary : public ReportObserver {
         char c = hash[i];
         v = v << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
       }
-      if (!values_.empty() && values_.back() == v) return;  // the same value again
-      values_.push_back(v);
-      if (values_.size() >= 2 * dedup_at_) Dedup();
+      if (On([&](auto& c) { return !c.empty() && c.back() == v; })) return;  // the same value again
+      On([&](auto& c) { c.push_back(v); });
+      if (!big_ && values_.size() > kSmallValues) Grow();
+      if (On([](auto& c) { return c.size(); }) >= 2 * dedup_at_) Dedup();
     }
     size_t distinct() const {
       Dedup();
-      return values_.size();
+      return On([](auto& c) { return c.size(); });
     }
     void MergeValues(const Doc& o) {
-      values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+      o.On([&](auto& oc) { On([&](auto& c) { c.insert(c.end(), oc.begin(), oc.end()); }); });
+      if (!big_ && values_.size() > kSmallValues) Grow();
       Dedup();
     }
     // Counts by (interned) type: a document has a few types, kept inline.
@@ -130,14 +144,17 @@ class BatchSummary : public ReportObserver {
     size_t nfew_ = 0;
     std::vector<std::pair<std::string_view, size_t>> more_;
     void Dedup() const {
-      std::sort(values_.begin(), values_.end());
-      values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
-      dedup_at_ = std::max<size_t>(values_.size(), 16);
+      On([](auto& c) { c.erase(std::unique((std::sort(c.begin(), c.end()), c.begin()), c.end()), c.end()); });
+      dedup_at_ = std::max<size_t>(On([](auto& c) { return c.size(); }), 16);
     }
-    // A deque, not a vector: it grows a block at a time, without the
-    // vector's copy to twice the size (a 60 MB record with 1.7 M findings
-    // held the old and the new array at once: +8..16 MB peak).
-    mutable std::deque<uint64_t> values_;  // deduplicated up to dedup_at_ entries; distinct() finishes
+    // The values: a vector while there are few, then a deque, which grows a
+    // block at a time, without the vector's copy to twice the size (a 60 MB
+    // record with 1.7 M findings held the old and the new array at once:
+    // +8..16 MB peak). Not a deque from the start: an empty one holds ~600
+    // bytes (its map and first block), and an export of 485 k small tickets
+    // with findings held 489 MB of them in `batch` (issue 12 #9).
+    mutable std::vector<uint64_t> values_;  // deduplicated up to dedup_at_ entries; distinct() finishes
+    mutable std::optional<std::deque<uint64_t>> big_;  // all of them, once more than kSmallValues
     mutable size_t dedup_at_ = 16;
     char date_[40];  // enough for any ISO 8601 form; longer values are cut
     uint8_t date_len_ = 0;

@@ -419,8 +419,11 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
     if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) continue;  // dirs, links
     data.clear();
     char buf[1 << 16];
-    bool too_big = false;
-    for (;;) {
+    // An entry whose declared size is over the limit is refused unread (its
+    // data skipped; issue 12 #9); a size that lies is caught as it is read.
+    bool too_big = archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+                   static_cast<uint64_t>(archive_entry_size(e)) > max_message;
+    for (; !too_big;) {
       la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
       if (n < 0) {
         error(label + ": " + archive_error_string(a.get()));

@@ -55,6 +55,10 @@ class MboxReader {
 
  private:
   Status Fill();  // reads more into buf_; sets eof_
+  // A message of at least kHandOver bytes takes over the buffer instead of
+  // being copied out of it; the buffer of one that long is given room for
+  // the limit and a read (ReadMore's chunk, and the 5 bytes kept) at once.
+  static constexpr size_t kHandOver = 4u << 20, kReadAhead = (1u << 20) + 64;
   ByteSource& in_;
   size_t max_;
   std::string buf_;

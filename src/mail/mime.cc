@@ -79,6 +79,7 @@ class Parser {
       e.start = start;
       e.end = end;
       ReadHeaders(e, root && start == 0);
+      DropLongFields(e);
       Interpret(e);
     }
     MimeEntity& e = t_.entities[idx];
@@ -135,7 +136,7 @@ class Parser {
   void ReadHeaders(MimeEntity& e, bool top) {
     uint32_t p = e.start;
     e.body = e.end;
-    bool first = true;
+    bool first = true, over = false;
     while (p < e.end) {
       uint32_t le, next;
       NextLine(p, e.end, le, next);
@@ -144,7 +145,17 @@ class Parser {
         e.body = next;
         return;
       }
-      if ((line[0] == ' ' || line[0] == '\t') && !e.headers.empty()) {
+      if (over && line[0] != ' ' && line[0] != '\t' && HeaderNameLength(line)) {
+        // Past the header field limit: the block's end is still found, its
+        // fields not kept (nor scanned: the message is incomplete).
+      } else if (over && (line[0] == ' ' || line[0] == '\t')) {
+      } else if (!over && e.headers.size() >= lim_.max_header_fields && line[0] != ' ' && line[0] != '\t' &&
+                 HeaderNameLength(line)) {
+        over = true;
+        t_.truncated = true;
+        t_.notes.push_back("more than " + std::to_string(lim_.max_header_fields) + " header fields at part " +
+                           e.body_path() + ": the rest is not scanned");
+      } else if ((line[0] == ' ' || line[0] == '\t') && !e.headers.empty()) {
         e.headers.back().end = le;
         e.headers.back().next = next;
       } else if (size_t n = HeaderNameLength(line)) {
@@ -165,6 +176,26 @@ class Parser {
       first = false;
       p = next;
     }
+  }
+
+  // A header field over max_header_bytes (folded lines included) is not
+  // kept, nor scanned: unfolding and decoding it cost several times its size
+  // (one 60 MB Subject: 214 MB scan, 414 MB redact; of encoded words: 330 /
+  // 563 MB). The message is incomplete.
+  void DropLongFields(MimeEntity& e) {
+    size_t kept = 0;
+    for (size_t i = 0; i < e.headers.size(); ++i) {
+      if (e.headers[i].next - e.headers[i].start <= lim_.max_header_bytes) {
+        if (kept != i) e.headers[kept] = std::move(e.headers[i]);
+        ++kept;
+        continue;
+      }
+      t_.truncated = true;
+      t_.notes.push_back("a header field of " + std::to_string(e.headers[i].next - e.headers[i].start) +
+                         " bytes at part " + e.body_path() + ", over the header field limit (" +
+                         std::to_string(lim_.max_header_bytes) + " bytes): not scanned");
+    }
+    e.headers.resize(kept);
   }
 
   void Interpret(MimeEntity& e) {

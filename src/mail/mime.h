@@ -51,6 +51,15 @@ struct MailLimits {
   // and makes the message incomplete (scan / redact exit 2, the milter
   // on_error), so one message stays under ~128 MB (issue 12 #9).
   size_t max_html_part_bytes = 8u << 20;
+  // Header fields kept per part (each ~48 bytes and its share of the
+  // vector's growth: 60 MB of short header lines held 151 MB): past it the
+  // rest of the header block is not scanned and the message is incomplete.
+  size_t max_header_fields = 10000;
+  // One header field's bytes, folded lines included (Postfix cuts a header
+  // at 100 KiB, header_size_limit): a longer field is not scanned and the
+  // message is incomplete (unfolding and decoding it cost several times its
+  // size).
+  size_t max_header_bytes = 1u << 20;
 };
 
 struct HeaderField {
