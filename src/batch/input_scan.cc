@@ -559,19 +559,27 @@ struct RangeSink : StreamSink {
 };
 
 // One range item (in.end > 0) of a JSONL, mbox or text file.
-uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
+uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error) {
-  sink.SetPath(in.path);
+  sink.SetPath(cut.path);
   s.range_fields_seen = 0, s.range_records = 0;
+  Input in = cut;
   int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error(in.path + ": " + std::strerror(errno));
     return 0;
   }
+  // A range cut by seeking: its line and record numbers are counted now.
+  if (cut.numbering)
+    if (Status st = cut.numbering->Number(in); !st.ok()) {
+      ::close(fd);
+      error(in.path + ": " + st.message());
+      return 0;
+    }
   if (in.format != InputFormat::kText) {
-    RangeSource src(fd, in.begin, in.end, in.path);
     struct stat st;  // the file time: a message's date of last resort, as for the whole file
     const int64_t mtime = fstat(fd, &st) == 0 ? static_cast<int64_t>(st.st_mtime) : -1;
+    RangeSource src(fd, in.begin, in.end, in.path);
     ScanSource(in.path, in.format, src, s, filter, sink, max_message, error, mtime, nullptr,
                RangeBase{in.begin, in.first_line, in.records_before, s.defer_fields_check});
   } else {
