@@ -117,6 +117,25 @@ void CheckSeekSameAsPass(const std::string& name, const std::string& bytes, Inpu
       [&](const std::string& e) { errors += e; });
   CHECK(errors.empty());
   REQUIRE(seek.size() == pass.size());
+  // One job: ranges numbered in order, each publishing what its scan
+  // counted (nothing read twice) — on a second split of the file.
+  std::vector<Input> again;
+  SplitWorkItems(
+      {Input{p.string(), f, bytes.size()}}, range, 64u << 20,
+      [&](Input r) {
+        again.push_back(std::move(r));
+        return true;
+      },
+      [&](const std::string&) {});
+  for (size_t k = 0; k < again.size() && again[k].numbering; ++k) {
+    Input n = again[k];
+    REQUIRE(n.numbering->Number(n).ok());
+    CHECK(n.first_line == pass[k].first_line);
+    CHECK(n.records_before == pass[k].records_before);
+    RangeCounter counter(f, n.begin);
+    counter.Add(bytes.data() + n.begin, static_cast<size_t>(n.end - n.begin));
+    n.numbering->Publish(k, counter.counts());
+  }
   for (size_t k = seek.size(); k-- > 0;) {
     INFO(name << " range " << k << " of " << seek.size() << " (" << range << " bytes)");
     CHECK(seek[k].begin == pass[k].begin);
@@ -200,6 +219,16 @@ TEST_CASE("work items: CountRange counts lines and records across its 128 KiB re
         INFO("piece " << piece << ", d " << d << (fmt == InputFormat::kMbox ? " mbox" : " jsonl"));
         CHECK(got->lines == want.lines);
         CHECK(got->records == want.records);
+        // As a range's scan counts what it reads: pieces of any size.
+        for (size_t step : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{7}, size_t{4093}}) {
+          RangeCounter counter(fmt, 0);
+          for (size_t at = 0; at < bytes.size(); at += step)
+            counter.Add(bytes.data() + at, std::min(step, bytes.size() - at));
+          INFO("pieces of " << step);
+          CHECK(counter.at() == bytes.size());
+          CHECK(counter.counts().lines == want.lines);
+          CHECK(counter.counts().records == want.records);
+        }
       }
     }
   }

@@ -340,72 +340,75 @@ std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t ran
   return out;
 }
 
-namespace {
-
-// The counting of CountRange, piece by piece.
-struct Counter {
-  bool mbox, jsonl;
-  RangeCounts c;
-  bool line_start = true, nonblank = false;  // JSONL
-  Counter(InputFormat format) : mbox(format == InputFormat::kMbox), jsonl(format == InputFormat::kJsonl) {
-    if (mbox) c.records = 1;  // the range's start starts a message (offset 0 or a cut)
-  }
-  // The n bytes at b + keep, file offset p; b[0, keep) are the (up to 5)
-  // bytes before them (mbox). Returns the new `keep` (moved to b[0]).
-  size_t Piece(char* b, size_t keep, size_t n, uint64_t p) {
-    const char* d = b + keep;
-    if (jsonl) {
-      // As Split: per line, memchr to its '\n' (ticket lines are long).
-      for (size_t pos = 0; pos < n;) {
-        if (line_start) {
-          line_start = false;
-          nonblank = false;
-          if (p + pos == 0 && n - pos >= 3 && std::memcmp(d + pos, "\xEF\xBB\xBF", 3) == 0) pos += 3;
-          continue;
-        }
-        const char* q = d + pos;
-        const size_t left = n - pos;
-        const char* nl = static_cast<const char*>(std::memchr(q, '\n', left));
-        const size_t seg = nl ? static_cast<size_t>(nl - q) : left;
-        for (size_t i = 0; i < seg && !nonblank; ++i) nonblank = q[i] != ' ' && q[i] != '\t' && q[i] != '\r';
-        if (nl) {
-          ++c.lines;
-          line_start = true;
-          if (nonblank) ++c.records;
-          pos += seg + 1;
-        } else {
-          pos += seg;
-        }
+void RangeCounter::Add(const char* d, size_t n) {
+  if (jsonl_) {
+    // As Split: per line, memchr to its '\n' (ticket lines are long).
+    for (size_t pos = 0; pos < n;) {
+      if (line_start_) {
+        line_start_ = false;
+        nonblank_ = false;
+        if (at_ + pos == 0 && n - pos >= 3 && std::memcmp(d + pos, "\xEF\xBB\xBF", 3) == 0) pos += 3;
+        continue;
       }
-    } else {
-      c.lines += CountNewlines(d, d + n);
+      const char* q = d + pos;
+      const size_t left = n - pos;
+      const char* nl = static_cast<const char*>(std::memchr(q, '\n', left));
+      const size_t seg = nl ? static_cast<size_t>(nl - q) : left;
+      for (size_t i = 0; i < seg && !nonblank_; ++i) nonblank_ = q[i] != ' ' && q[i] != '\t' && q[i] != '\r';
+      if (nl) {
+        ++c_.lines;
+        line_start_ = true;
+        if (nonblank_) ++c_.records;
+        pos += seg + 1;
+      } else {
+        pos += seg;
+      }
     }
-    if (!mbox) return 0;
-    // Line starts with "From " after the range's start: view = kept bytes +
-    // new ones; a hit not wholly inside the last view (i + 5 > keep) is new.
-    const std::string_view v(b, keep + n);
-    size_t from = keep > 4 ? keep - 4 : 1;
-    for (size_t i; (i = FindAtLineStart(v, from, "From ")) != std::string_view::npos; from = i + 1) ++c.records;
-    keep = std::min<size_t>(5, v.size());
-    std::memmove(b, v.data() + v.size() - keep, keep);
-    return keep;
+  } else {
+    c_.lines += CountNewlines(d, d + n);
   }
-};
-
-}  // namespace
+  if (mbox_ && n > 0) {
+    // Line starts with "From " after the range's start. Those at or just
+    // before this piece's first byte (p in [at_ - 4, at_]): in the last
+    // bytes before it (tail_) and the first ones of it, when the 5 bytes
+    // are there; those that do not fit yet are found with the next piece.
+    char st[10];
+    std::memcpy(st, tail_, keep_);
+    const size_t head = std::min<size_t>(5, n);
+    std::memcpy(st + keep_, d, head);
+    const std::string_view v(st, keep_ + head);
+    for (size_t i = keep_ > 4 ? keep_ - 4 : 1; i <= keep_; ++i)
+      if (v[i - 1] == '\n' && v.compare(i, 5, "From ") == 0 && i + 5 <= v.size()) ++c_.records;
+    // Those after the first byte that lie inside the piece.
+    const std::string_view w(d, n);
+    for (size_t from = 1, i; (i = FindAtLineStart(w, from, "From ")) != std::string_view::npos; from = i + 1) ++c_.records;
+    // The last 5 bytes so far.
+    if (n >= 5) {
+      std::memcpy(tail_, d + n - 5, 5);
+      keep_ = 5;
+    } else {
+      const size_t all = keep_ + n, k = std::min<size_t>(5, all);
+      char t[10];
+      std::memcpy(t, tail_, keep_);
+      std::memcpy(t + keep_, d, n);
+      std::memcpy(tail_, t + all - k, k);
+      keep_ = k;
+    }
+  }
+  at_ += n;
+}
 
 Result<RangeCounts> CountRange(int fd, InputFormat format, uint64_t begin, uint64_t end) {
-  Counter counter(format);
-  std::unique_ptr<char[]> storage(new char[kPiece + 8]);
-  size_t keep = 0;
+  RangeCounter counter(format, begin);
+  std::unique_ptr<char[]> storage(new char[kPiece]);
   static const std::string kName = "range";
   for (uint64_t p = begin; p < end;) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece, end - p));
-    if (Status st = ReadAt(fd, storage.get() + keep, n, p, kName); !st.ok()) return st;
-    keep = counter.Piece(storage.get(), keep, n, p);
+    if (Status st = ReadAt(fd, storage.get(), n, p, kName); !st.ok()) return st;
+    counter.Add(storage.get(), n);
     p += n;
   }
-  return counter.c;
+  return counter.counts();
 }
 
 size_t RangeNumbering::Add(uint64_t begin, uint64_t end) {
@@ -414,6 +417,19 @@ size_t RangeNumbering::Add(uint64_t begin, uint64_t end) {
   r.begin = begin, r.end = end;
   ranges_.push_back(std::move(r));
   return ranges_.size() - 1;
+}
+
+void RangeNumbering::Publish(size_t i, const RangeCounts& c) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (i >= ranges_.size() || ranges_[i].state != 0) return;  // counted by another thread
+  ranges_[i].lines = c.lines, ranges_[i].records = c.records;
+  ranges_[i].state = 2;
+  cv_.notify_all();
+}
+
+bool RangeNumbering::Wanted(size_t i) {
+  std::lock_guard<std::mutex> g(mu_);
+  return i < ranges_.size() && ranges_[i].state == 0;
 }
 
 void RangeNumbering::Count(std::unique_lock<std::mutex>& lock, size_t i) {
@@ -442,17 +458,11 @@ Status RangeNumbering::Number(Input& in) {
   const size_t i = in.range_index;
   std::unique_lock<std::mutex> lock(mu_);
   if (i >= ranges_.size()) return Error(ErrorCode::kInternal, "range " + std::to_string(i) + " unknown");
-  // This range first (others may be waiting for it), then those before it.
-  if (ranges_[i].state == 0) {
-    ranges_[i].state = 1;
-    Count(lock, i);
-  }
-  if (ranges_[i].state == 3)
-    return Error(ErrorCode::kIo, "cannot read the range at offset " + std::to_string(ranges_[i].begin) + " (" +
-                                     ranges_[i].error + ")");
+  // The ranges before this one: counted by their scans (Publish), or here
+  // (a range whose scan has not published its counts: read once more).
   while (prefix_ < i) {
     Range& r = ranges_[prefix_];
-    if (r.state == 0) {  // nobody has taken it: counted here
+    if (r.state == 0) {  // not published (its scan goes on, or it is done in an earlier run): counted here
       r.state = 1;
       Count(lock, prefix_);
       continue;

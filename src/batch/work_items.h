@@ -60,15 +60,49 @@ std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t ran
 void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message,
                     const std::function<bool(Input)>& emit, const std::function<void(const std::string&)>& error);
 
+// The counts of [begin, end) of a file as the splitter defines them: line
+// breaks, and JSONL records (lines with anything but ' ', '\t', '\r' before
+// their '\n'; a UTF-8 BOM at offset 0 is no content) or mbox messages
+// starting in it (at `begin`, a record start, and at every line starting
+// "From "). Text: records 0.
+struct RangeCounts {
+  uint64_t lines = 0, records = 0;
+};
+// Counted as the bytes come, in pieces of any size (a range's scan counts
+// the bytes it reads; CountRange reads them itself).
+class RangeCounter {
+ public:
+  RangeCounter(InputFormat format, uint64_t begin)
+      : mbox_(format == InputFormat::kMbox), jsonl_(format == InputFormat::kJsonl), at_(begin) {
+    if (mbox_) c_.records = 1;  // `begin` starts a message (offset 0 or a cut)
+  }
+  void Add(const char* d, size_t n);  // the next n bytes
+  const RangeCounts& counts() const { return c_; }
+  uint64_t at() const { return at_; }  // file offset after the bytes added
+
+ private:
+  bool mbox_, jsonl_;
+  uint64_t at_;
+  RangeCounts c_;
+  bool line_start_ = true, nonblank_ = false;  // JSONL
+  char tail_[5] = {};                          // mbox: the last bytes added
+  size_t keep_ = 0;
+};
+Result<RangeCounts> CountRange(int fd, InputFormat format, uint64_t begin, uint64_t end);
+
 // Line and record counts of one file's ranges cut by seeking, shared by the
 // threads that scan them (issue 14: no pass over the file before the scan,
-// and none that one job would not make). Each range's scan first counts its
-// own range (CountRange: one read of it in 128 KiB pieces) and publishes
-// the counts, then adds up those of the ranges before it — waiting for a
-// range another thread is counting (they count before they scan, so the
-// wait is short) and counting itself a range nobody has taken (one a
-// resumed batch does not scan again). A range that cannot be read makes
-// every later range an error (fail closed: they cannot be numbered).
+// and none at all with one job). A range's scan counts the bytes it reads
+// and publishes the counts when it is done (Publish); before it starts, it
+// adds up the counts of the ranges before it (Number): one that is not
+// published yet (being scanned by another thread, or done in an earlier
+// run of a resumed batch) is counted there by reading it once more
+// (CountRange, 128 KiB pieces), or waited for when another thread is
+// already counting it that way (a short wait: counting is ~15x faster than
+// scanning). With one job every range before has been scanned: nothing is
+// read twice; with N jobs each range is read about once more. A range that
+// cannot be read makes every later range an error (fail closed: they
+// cannot be numbered).
 class RangeNumbering {
  public:
   RangeNumbering(std::string path, InputFormat format) : path_(std::move(path)), format_(format) {}
@@ -76,6 +110,10 @@ class RangeNumbering {
   size_t Add(uint64_t begin, uint64_t end);
   // Sets in.first_line and in.records_before of range in.range_index.
   Status Number(Input& in);
+  // The counts of range i from its scan (all of its bytes read).
+  void Publish(size_t i, const RangeCounts& c);
+  // False once another thread counts range i itself (its scan need not).
+  bool Wanted(size_t i);
 
  private:
   struct Range {
@@ -94,16 +132,6 @@ class RangeNumbering {
   size_t prefix_ = 0;         // ranges [0, prefix_) counted, their sums:
   uint64_t prefix_lines_ = 0, prefix_records_ = 0;
 };
-
-// The counts of [begin, end) of a file as the splitter defines them: line
-// breaks, and JSONL records (lines with anything but ' ', '\t', '\r' before
-// their '\n'; a UTF-8 BOM at offset 0 is no content) or mbox messages
-// starting in it (at `begin`, a record start, and at every line starting
-// "From "). Text: records 0.
-struct RangeCounts {
-  uint64_t lines = 0, records = 0;
-};
-Result<RangeCounts> CountRange(int fd, InputFormat format, uint64_t begin, uint64_t end);
 
 // The item's id in a checkpoint: the path, or for a range
 // "path\x1e" "begin-end", for an archive member "path\x1e#N".
