@@ -9,7 +9,7 @@
 #                               what the machine gives two processes, the
 #                               ceiling for --jobs 2 on a shared host
 # and prints, per command, wall seconds (best, median), MB/s at the best,
-# CPU seconds (user + system) and peak RSS, the speed-ups of 2 over 1, and
+# CPU seconds (user + system, median) and peak RSS, the speed-ups of 2 over 1, and
 # checks that 1 and 2 give the same findings byte for byte (batch:
 # findings.jsonl and summary.json; scan: its JSONL output). Target: >= 1.8x
 # for 2 jobs on a quiet 2-core machine.
@@ -62,17 +62,19 @@ for r in $(seq "$ROUNDS"); do
 done
 echo "one $((SIZE / 1000000)) MB JSONL file, $(wc -l < "$OUT/b1/findings.jsonl") findings;" \
   "output identical for 1 and 2 jobs/threads in every round; $(uptime | sed 's/.*load/load/')"
-printf '%-34s %8s %8s %8s %8s %8s\n' "whole process, $ROUNDS rounds" "best s" "median s" "MB/s" "CPU s" "RSS MB"
+printf '%-34s %8s %8s %8s %8s %8s\n' "whole process, $ROUNDS rounds" "best s" "median s" "MB/s" "CPU s*" "RSS MB"
 for n in batch1 batch2 scan1 scan2 pair; do
   case $n in
     batch1) label="batch --jobs 1" ;; batch2) label="batch --jobs 2" ;;
     scan1) label="scan --threads 1" ;; scan2) label="scan --threads 2" ;;
     pair) label="two 1-job processes (per file)" ;;
   esac
-  sort -n "$OUT/$n.t" | awk -v l="$label" -v sz="$SIZE" '{w[NR] = $1; c[NR] = $2; m[NR] = $3}
-    END {printf "%-34s %8.2f %8.2f %8.0f %8.2f %8.0f\n", l, w[1], w[int((NR + 1) / 2)], sz / w[1] / 1e6, c[1], m[1] / 1024}'
+  cpu=$(cut -d' ' -f2 "$OUT/$n.t" | sort -n | awk '{c[NR] = $1} END {print c[int((NR + 1) / 2)]}')
+  sort -n "$OUT/$n.t" | awk -v l="$label" -v sz="$SIZE" -v cpu="$cpu" '{w[NR] = $1; m[NR] = $3}
+    END {printf "%-34s %8.2f %8.2f %8.0f %8.2f %8.0f\n", l, w[1], w[int((NR + 1) / 2)], sz / w[1] / 1e6, cpu, m[1] / 1024}'
   sort -n "$OUT/$n.t" | head -1 | cut -d' ' -f1 > "$OUT/$n.best"
 done
+echo "* CPU s: median user + system over the rounds, the figure that does not depend on the host's load"
 ratio() { awk -v a="$(cat "$OUT/$1.best")" -v b="$(cat "$OUT/$2.best")" 'BEGIN {printf "%.2f", a / b}'; }
 echo "speed-up, best wall: batch --jobs 2 x$(ratio batch1 batch2), scan --threads 2 x$(ratio scan1 scan2)," \
   "two processes x$(ratio batch1 pair) (the machine's own scaling; target for --jobs 2: >= 1.8)"

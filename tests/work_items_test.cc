@@ -2,6 +2,9 @@
 // Work items (src/batch/work_items.h): where a big file is split.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -91,4 +94,143 @@ TEST_CASE("work items: small files, one long line and CSV stay whole", "[batch][
   CHECK(text[1].begin == 301);
   CHECK(text[1].first_line == 2);
   CHECK(WorkItemId(text[1]) == text[1].path + "\x1e" "301-602");
+}
+
+namespace {
+
+// The callback form (cuts by seeking, numbers counted by RangeNumbering)
+// against the pass (SplitFile above): the same ranges, and after Number
+// (called last range first, so that ranges are counted by a later one) the
+// same first_line and records_before.
+void CheckSeekSameAsPass(const std::string& name, const std::string& bytes, InputFormat f, uint64_t range) {
+  fs::path p = fs::temp_directory_path() / ("nordpii-work-items-seek-" + name);
+  std::ofstream(p, std::ios::binary) << bytes;
+  const std::vector<Input> pass = SplitWorkItems({Input{p.string(), f, bytes.size()}}, range);
+  std::vector<Input> seek;
+  std::string errors;
+  SplitWorkItems(
+      {Input{p.string(), f, bytes.size()}}, range, 64u << 20,
+      [&](Input r) {
+        seek.push_back(std::move(r));
+        return true;
+      },
+      [&](const std::string& e) { errors += e; });
+  CHECK(errors.empty());
+  REQUIRE(seek.size() == pass.size());
+  // One job: ranges numbered in order, each publishing what its scan
+  // counted (nothing read twice) — on a second split of the file.
+  std::vector<Input> again;
+  SplitWorkItems(
+      {Input{p.string(), f, bytes.size()}}, range, 64u << 20,
+      [&](Input r) {
+        again.push_back(std::move(r));
+        return true;
+      },
+      [&](const std::string&) {});
+  for (size_t k = 0; k < again.size() && again[k].numbering; ++k) {
+    Input n = again[k];
+    REQUIRE(n.numbering->Number(n).ok());
+    CHECK(n.first_line == pass[k].first_line);
+    CHECK(n.records_before == pass[k].records_before);
+    RangeCounter counter(f, n.begin);
+    counter.Add(bytes.data() + n.begin, static_cast<size_t>(n.end - n.begin));
+    n.numbering->Publish(k, counter.counts());
+  }
+  for (size_t k = seek.size(); k-- > 0;) {
+    INFO(name << " range " << k << " of " << seek.size() << " (" << range << " bytes)");
+    CHECK(seek[k].begin == pass[k].begin);
+    CHECK(seek[k].end == pass[k].end);
+    CHECK(seek[k].last_range == pass[k].last_range);
+    if (!seek[k].numbering) {
+      CHECK(seek[k].end == 0);
+      continue;
+    }
+    Input n = seek[k];
+    n.first_line = 0, n.records_before = 99999;
+    REQUIRE(n.numbering->Number(n).ok());
+    CHECK(n.first_line == pass[k].first_line);
+    CHECK(n.records_before == pass[k].records_before);
+  }
+  fs::remove(p);
+}
+
+}  // namespace
+
+TEST_CASE("work items: ranges cut by seeking equal the pass, numbers counted by the ranges", "[batch][workitems]") {
+  // JSONL: blank lines of spaces, tabs and CR, CRLF, a BOM, a last line
+  // without a line break; lines of many lengths around the read pieces.
+  std::string jsonl = "\xEF\xBB\xBF{\"id\":0}\n";
+  for (int i = 1; i < 3000; ++i) {
+    jsonl += "{\"id\":" + std::to_string(i) + ",\"body\":\"" + std::string(static_cast<size_t>(i * 37 % 211), 'x') +
+             "\"}" + (i % 5 == 0 ? "\r\n" : "\n");
+    if (i % 7 == 0) jsonl += i % 2 ? " \t\r\n" : "\n";
+  }
+  jsonl += "{\"id\":\"last\"}";
+  // mbox: "From " lines, ">From " and "From" inside lines, and messages
+  // long enough that "From " lines fall on the 128 KiB read pieces' and
+  // the cut search's edges for some range sizes.
+  std::string mbox;
+  for (int i = 0; i < 2500; ++i)
+    mbox += "From a@example.no Mon Jan  5 10:00:00 2026\nSubject: " + std::to_string(i) + "\n\n" +
+            std::string(static_cast<size_t>(i * 53 % 331), 'b') + "\n>From quoted\nnot From at the start\nFrom\n\n";
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += std::string(static_cast<size_t>(i * 31 % 97), 't') + "\n";
+  for (uint64_t range : {1ull, 97ull, 1000ull, 4099ull, 8191ull, 65537ull, 131071ull, 131072ull}) {
+    CheckSeekSameAsPass("a.jsonl", jsonl, InputFormat::kJsonl, range);
+    CheckSeekSameAsPass("a.mbox", mbox, InputFormat::kMbox, range);
+    CheckSeekSameAsPass("a.txt", text, InputFormat::kText, range);
+  }
+  // Shifting the mbox by 1..6 bytes moves its "From " lines across every
+  // piece edge.
+  for (int shift = 1; shift <= 6; ++shift)
+    CheckSeekSameAsPass("s.mbox", "From x\n" + std::string(static_cast<size_t>(shift), 'y') + "\n" + mbox,
+                        InputFormat::kMbox, 300000);
+  CheckSeekSameAsPass("g.mbox", "no From line first\n" + mbox, InputFormat::kMbox, 4099);
+}
+
+TEST_CASE("work items: CountRange counts lines and records across its 128 KiB read pieces", "[batch][workitems]") {
+  fs::path p = fs::temp_directory_path() / "nordpii-work-items-count";
+  // Brute force, as the pass defines them.
+  auto expect = [](const std::string& f, InputFormat fmt) {
+    RangeCounts c;
+    if (fmt == InputFormat::kMbox) c.records = 1;
+    for (size_t i = 0, s = 0; i < f.size(); ++i) {
+      if (fmt == InputFormat::kMbox && i > 0 && f[i - 1] == '\n' && f.compare(i, 5, "From ") == 0) ++c.records;
+      if (f[i] != '\n') continue;
+      ++c.lines;
+      if (fmt == InputFormat::kJsonl && f.substr(s, i - s).find_first_not_of(" \t\r") != std::string::npos) ++c.records;
+      s = i + 1;
+    }
+    return c;
+  };
+  for (size_t piece : {size_t{128} << 10, size_t{256} << 10}) {
+    for (size_t d = 0; d < 9; ++d) {
+      // A "From " line and a blank JSONL line starting d bytes before a piece edge.
+      std::string mbox = "From a\n" + std::string(piece - d - 1 - 7, 'm') + "\nFrom b\nx\n";
+      std::string jsonl = "{}\n" + std::string(piece - d - 1 - 3, 'j') + "\n \r\n{}\n  \n";
+      for (auto [bytes, fmt] : {std::pair{mbox, InputFormat::kMbox}, std::pair{jsonl, InputFormat::kJsonl}}) {
+        std::ofstream(p, std::ios::binary) << bytes;
+        int fd = ::open(p.c_str(), O_RDONLY);
+        REQUIRE(fd >= 0);
+        auto got = CountRange(fd, fmt, 0, bytes.size());
+        ::close(fd);
+        REQUIRE(got);
+        const RangeCounts want = expect(bytes, fmt);
+        INFO("piece " << piece << ", d " << d << (fmt == InputFormat::kMbox ? " mbox" : " jsonl"));
+        CHECK(got->lines == want.lines);
+        CHECK(got->records == want.records);
+        // As a range's scan counts what it reads: pieces of any size.
+        for (size_t step : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{7}, size_t{4093}}) {
+          RangeCounter counter(fmt, 0);
+          for (size_t at = 0; at < bytes.size(); at += step)
+            counter.Add(bytes.data() + at, std::min(step, bytes.size() - at));
+          INFO("pieces of " << step);
+          CHECK(counter.at() == bytes.size());
+          CHECK(counter.counts().lines == want.lines);
+          CHECK(counter.counts().records == want.records);
+        }
+      }
+    }
+  }
+  fs::remove(p);
 }

@@ -120,9 +120,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   uint64_t total_bytes = 0;
   for (const Input& in : inputs) total_bytes += in.size;
   // Work items: a file, or a record-aligned range of a large one, so one big
-  // export is scanned by all the threads (work_items.h). This thread finds
-  // them (one pass over each large file) while the workers already scan
-  // the ones found: the pass is not a serial step before the scan. All
+  // export is scanned by all the threads (work_items.h). This thread cuts
+  // them by seeking (no pass over the file: each range's worker counts its
+  // lines and records) while the workers already scan the ones found. All
   // below under mu; items is a deque (an element never moves).
   std::deque<Input> items;
   std::deque<size_t> queue;  // indices into items
@@ -130,9 +130,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::condition_variable queue_cv;
   std::atomic<size_t> items_known{0};
   // Ranges (and archive members) of one file are written to findings.jsonl
-  // in file order (as one job writes them): prev[i] is the range before item i (or -1), and an
-  // item waits until that one is written. Items are taken in order, so the
-  // one waited for is already being scanned.
+  // in file order (as one job writes them): prev[i] is the range before item
+  // i (or -1); an item done before it is parked (below) and written right
+  // after it. Items are taken in order, so the one before is already being
+  // scanned.
   std::deque<ptrdiff_t> prev;
   std::deque<char> written;
   std::deque<std::string> item_ids;
@@ -166,6 +167,76 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   // a worker takes it).
   std::vector<std::unique_ptr<BatchSummary>> sums;
   for (size_t w = 0; w < jobs; ++w) sums.push_back(std::make_unique<BatchSummary>(o.date_field));
+  // Writes item `item`'s findings (`copy`) and its checkpoint line; under
+  // mu, once the item before it in its file is written.
+  auto write_out = [&](size_t item, const std::function<bool(std::FILE*)>& copy, const std::string& tmp,
+                       std::string& input_errors, uint64_t fields_bits, size_t records, TicketScanner& tickets) {
+    const long span_start = std::ftell(out);
+    bool copied = copy(out);
+    if (!copied) {  // not checkpointed: a resumed run scans the input again
+      std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + items[item].path);
+      std::fprintf(stderr, "nordpii: %s\n", e.c_str());
+      errors.push_back(e);
+    }
+    if (copied && std::fflush(out) != 0) {  // a full disk: findings lost, not checkpointed
+      copied = false;
+      std::string e = error_masker.Mask(findings_path + ": write failed: " + std::strerror(errno));
+      std::fprintf(stderr, "nordpii: %s\n", e.c_str());
+      errors.push_back(e);
+    }
+    if (copied) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
+    if (items[item].end > 0 && items[item].format == InputFormat::kJsonl) {
+      FieldsSeen& seen = file_fields[items[item].path];
+      seen.bits |= fields_bits;
+      seen.records += records;
+      if (items[item].last_range) {
+        if (Status st = tickets.EndInput(TicketFormat::kJsonl, {}, seen.bits, seen.records); !st.ok()) {
+          const std::string e = items[item].path + ": " + st.message();  // as error() does, under mu
+          AppendCheckpointError(input_errors, e);
+          std::string shown = error_masker.Mask(e);
+          std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
+          errors.push_back(std::move(shown));
+        }
+        file_fields.erase(items[item].path);
+      }
+    }
+    // The worst moment for a crash: this input's findings are in
+    // findings.jsonl, its checkpoint line is not.
+    if (kill_after > 0 && checkpointed == kill_after) raise(SIGKILL);
+    written[item] = 1;
+    written_cv.notify_all();
+    if (cp && copied) {
+      std::fputs(CheckpointLine(item_ids[item], input_errors, span_start, std::ftell(out)).c_str(), cp);
+      if (std::fflush(cp) != 0 || std::ferror(cp)) {
+        std::string e = o.checkpoint + ": write failed: " + std::strerror(errno);
+        std::fprintf(stderr, "nordpii: %s\n", error_masker.Mask(e).c_str());
+        errors.push_back(error_masker.Mask(e));
+      }
+      ++checkpointed;
+    }
+  };
+  // A range done before the range in front of it (they finish out of
+  // order) is parked, findings in memory, and written by the thread that
+  // writes the one before it; its worker takes the next item instead of
+  // waiting (at most 4 per job; one whose findings spilled to a file waits).
+  struct Parked {
+    std::string findings, tmp, errors;
+    uint64_t fields_bits = 0;
+    size_t records = 0;
+  };
+  std::map<size_t, Parked> parked;
+  auto write_parked = [&](size_t item, TicketScanner& tickets) {  // under mu: after `item` was written
+    for (auto it = parked.find(item + 1); it != parked.end() && prev[it->first] == static_cast<ptrdiff_t>(item);
+         it = parked.find(item + 1)) {
+      Parked& p = it->second;
+      item = it->first;
+      write_out(
+          item,
+          [&](std::FILE* o) { return p.findings.empty() || std::fwrite(p.findings.data(), 1, p.findings.size(), o) == p.findings.size(); },
+          p.tmp, p.errors, p.fields_bits, p.records, tickets);
+      parked.erase(it);
+    }
+  };
   std::vector<std::thread> workers;
   for (size_t w = 0; w < jobs; ++w) {
     workers.emplace_back([&, w] {
@@ -203,6 +274,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           error(tmp + ": cannot write");
           std::lock_guard<std::mutex> l(mu);
           mark_written();  // not checkpointed; the next range need not wait
+          write_parked(item, s.tickets);
           break;
         }
         ReportSink sink(f, ReportFormat::kJsonl, false, masker);
@@ -217,49 +289,21 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         {
           // Findings first, then the checkpoint line: a crash between the
           // two re-scans this input on resume (its findings are dropped).
+          // A range whose range before is not written yet is parked.
           std::unique_lock<std::mutex> l(mu);
-          if (prev[item] >= 0) written_cv.wait(l, [&] { return written[static_cast<size_t>(prev[item])] != 0; });
-          const long span_start = std::ftell(out);
-          bool copied = held.CopyTo(out);
-          if (!copied) {  // not checkpointed: a resumed run scans the input again
-            std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + in->path);
-            std::fprintf(stderr, "nordpii: %s\n", e.c_str());
-            errors.push_back(e);
-          }
-          if (copied && std::fflush(out) != 0) {  // a full disk: findings lost, not checkpointed
-            copied = false;
-            std::string e = error_masker.Mask(findings_path + ": write failed: " + std::strerror(errno));
-            std::fprintf(stderr, "nordpii: %s\n", e.c_str());
-            errors.push_back(e);
-          }
-          if (copied) SetAbortTruncate(fileno(out), static_cast<int64_t>(std::ftell(out)));
-          if (in->end > 0 && in->format == InputFormat::kJsonl) {
-            FieldsSeen& seen = file_fields[in->path];
-            seen.bits |= s.range_fields_seen;
-            seen.records += s.range_records;
-            if (in->last_range) {
-              if (Status st = s.tickets.EndInput(TicketFormat::kJsonl, {}, seen.bits, seen.records); !st.ok()) {
-                const std::string e = in->path + ": " + st.message();  // as error() does, under mu
-                AppendCheckpointError(input_errors, e);
-                std::string shown = error_masker.Mask(e);
-                std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
-                errors.push_back(std::move(shown));
-              }
-              file_fields.erase(in->path);
-            }
-          }
-          // The worst moment for a crash: this input's findings are in
-          // findings.jsonl, its checkpoint line is not.
-          if (kill_after > 0 && checkpointed == kill_after) raise(SIGKILL);
-          mark_written();
-          if (cp && copied) {
-            std::fputs(CheckpointLine(item_ids[item], input_errors, span_start, std::ftell(out)).c_str(), cp);
-            if (std::fflush(cp) != 0 || std::ferror(cp)) {
-              std::string e = o.checkpoint + ": write failed: " + std::strerror(errno);
-              std::fprintf(stderr, "nordpii: %s\n", error_masker.Mask(e).c_str());
-              errors.push_back(error_masker.Mask(e));
-            }
-            ++checkpointed;
+          const bool ready = prev[item] < 0 || written[static_cast<size_t>(prev[item])] != 0;
+          Parked p;
+          if (!ready && parked.size() < 4 * jobs && held.Take(p.findings)) {
+            p.tmp = tmp;
+            p.errors = std::move(input_errors);
+            p.fields_bits = s.range_fields_seen;
+            p.records = s.range_records;
+            parked.emplace(item, std::move(p));
+          } else {
+            if (!ready) written_cv.wait(l, [&] { return written[static_cast<size_t>(prev[item])] != 0; });
+            write_out(item, [&](std::FILE* o) { return held.CopyTo(o); }, tmp, input_errors, s.range_fields_seen,
+                      s.range_records, s.tickets);
+            write_parked(item, s.tickets);
           }
         }
         bytes_done += in->size > read_live ? in->size - read_live : 0;  // the rest of its size

@@ -56,6 +56,13 @@ class HeldOutput {
     }
     return mem_.empty() || std::fwrite(mem_.data(), 1, mem_.size(), out) == mem_.size();
   }
+  // Moves everything written so far into `to` (empty), when it is all in
+  // memory; false when it spilled to the file or a write failed.
+  bool Take(std::string& to) {
+    if (std::fflush(f_) != 0 || failed_ || spill_) return false;
+    to.swap(mem_);
+    return true;
+  }
 
  private:
   bool Write(const char* b, size_t n) {

@@ -567,11 +567,41 @@ struct RangeSink : StreamSink {
   }
 };
 
+// A range's bytes counted as its scan reads them (the source reads file
+// offsets [from, ...); those in [range.begin, range.end) are counted).
+class RangeCountSource : public ByteSource {
+ public:
+  RangeCountSource(ByteSource& in, RangeCounter& c, const Input& range, uint64_t from)
+      : in_(in), c_(c), range_(range), at_(from), counting_(range.numbering != nullptr) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    auto r = in_.Read(buf, n);
+    if (r && *r > 0) {
+      // Not counted once the range after it has counted this one itself
+      // (N jobs: it does, as they run side by side).
+      if (counting_ && !range_.numbering->Wanted(range_.range_index)) counting_ = false;
+      const uint64_t a = std::max(at_, range_.begin), b = std::min(at_ + *r, range_.end);
+      if (counting_ && a < b && a == c_.at()) c_.Add(buf + (a - at_), static_cast<size_t>(b - a));
+      at_ += *r;
+    }
+    return r;
+  }
+  const std::string& name() const override { return in_.name(); }
+  uint64_t SizeHint() const override { return in_.SizeHint(); }
+
+ private:
+  ByteSource& in_;
+  RangeCounter& c_;
+  const Input& range_;
+  uint64_t at_;
+  bool counting_;  // a range cut by seeking, still wanted
+};
+
 // One range item (in.end > 0) of a JSONL, mbox or text file.
-uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
+uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                    size_t max_message, const std::function<void(const std::string&)>& error) {
-  sink.SetPath(in.path);
+  sink.SetPath(cut.path);
   s.range_fields_seen = 0, s.range_records = 0;
+  Input in = cut;
   int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error(in.path + ": " + std::strerror(errno));
@@ -598,10 +628,20 @@ uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filte
       return in.end - in.begin;
     }
   }
+  // A range cut by seeking: its line and record numbers are counted now.
+  if (cut.numbering)
+    if (Status st = cut.numbering->Number(in); !st.ok()) {
+      ::close(fd);
+      error(in.path + ": " + st.message());
+      return 0;
+    }
+  // Its own counts, for the ranges after it: counted as it is read.
+  RangeCounter counter(in.format, in.begin);
   if (in.format != InputFormat::kText) {
-    RangeSource src(fd, in.begin, in.end, in.path);
     struct stat st;  // the file time: a message's date of last resort, as for the whole file
     const int64_t mtime = fstat(fd, &st) == 0 ? static_cast<int64_t>(st.st_mtime) : -1;
+    RangeSource range(fd, in.begin, in.end, in.path);
+    RangeCountSource src(range, counter, in, in.begin);
     ScanSource(in.path, in.format, src, s, filter, sink, max_message, error, mtime, nullptr,
                RangeBase{in.begin, in.first_line, in.records_before, s.defer_fields_check});
   } else {
@@ -627,10 +667,13 @@ uint64_t ScanRange(const Input& in, InputScanners& s, const FindingFilter& filte
       error(in.path + ": changed while it was scanned; not scanned");
       return 0;
     }
-    RangeSource src(fd, from, in.end + kRangeLeadIn, in.path);
+    RangeSource range(fd, from, in.end + kRangeLeadIn, in.path);
+    RangeCountSource src(range, counter, in, from);
     RangeSink ranged(sink, from, in.first_line - lead_lines - 1, in.begin, in.end);
     if (Status st = s.ctx.Scan(src, filter, ranged); !st.ok()) error(in.path + ": " + st.message());
   }
+  // All of it read: the ranges after it need not read it again.
+  if (cut.numbering && counter.at() == in.end) cut.numbering->Publish(in.range_index, counter.counts());
   if (!s.progress) return 0;
   *s.progress += in.end - in.begin;
   return in.end - in.begin;

@@ -22,6 +22,8 @@
 
 namespace nordpii {
 
+class RangeNumbering;  // work_items.h
+
 struct Input {
   std::string path;
   InputFormat format = InputFormat::kText;
@@ -36,6 +38,11 @@ struct Input {
   // start before it, so findings are numbered as in a scan of the whole file.
   uint64_t begin = 0, end = 0, first_line = 1, records_before = 0;
   bool last_range = false;  // the file's last range (not sent to distributed workers)
+  // A range cut by seeking (batch, scan --threads): first_line and
+  // records_before are not known when it is cut; the range's scan counts
+  // them through `numbering` (shared by the file's ranges) before it starts.
+  std::shared_ptr<RangeNumbering> numbering = nullptr;
+  size_t range_index = 0;  // this range's place in `numbering`
   // A work item that is one member of a zip or uncompressed tar: its entry
   // number in the archive (1-based; 0: the whole file) and its declared
   // size (more data than that is an error: the archive's budget was

@@ -22,7 +22,9 @@ struct Slot {
   Input range;
   int state = 0;  // 0 queued, 1 scanning, 2 done
   std::unique_ptr<ReportSink> report;  // its counts
-  std::string text;                    // its report
+  char* text = nullptr;                // its report (open_memstream's buffer,
+  size_t len = 0;                      // handed over as it is, not copied)
+  ~Slot() { std::free(text); }
   std::vector<std::string> errors;     // in the order given
   uint64_t fields_seen = 0;
   size_t records = 0;
@@ -35,9 +37,7 @@ struct Worker {
 };
 
 void ScanSlot(Worker& w, const InputScanners& parent, const FindingFilter& filter, size_t max_message, Slot& slot) {
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* f = open_memstream(&buf, &len);
+  std::FILE* f = open_memstream(&slot.text, &slot.len);
   if (!f) {
     slot.errors.push_back(slot.range.path + ": cannot buffer the report of a range (out of memory)");
     return;
@@ -47,8 +47,6 @@ void ScanSlot(Worker& w, const InputScanners& parent, const FindingFilter& filte
             [&](const std::string& e) { slot.errors.push_back(e); });
   if (std::fclose(f) != 0)
     slot.errors.push_back(slot.range.path + ": cannot buffer the report of a range (out of memory)");
-  slot.text.assign(buf ? buf : "", len);
-  std::free(buf);
   slot.fields_seen = w.s->range_fields_seen;
   slot.records = w.s->range_records;
 }
@@ -76,13 +74,14 @@ bool ScanRecordsParallel(const Input& in, InputScanners& s, const FindingFilter&
   PoolJoiner joiner{mu, cv, quit, pool};
   for (Worker& w : workers) pool.emplace_back(work, &w);
 
-  // This thread finds the ranges (one pass over the file) and hands each
-  // range's report to `sink` once it and all before it are done.
+  // This thread cuts the ranges (by seeking: no pass over the file; each
+  // worker counts the lines and records of its range, work_items.h) and
+  // hands each range's report to `sink` once it and all before it are done.
   uint64_t fields_seen = 0;
   size_t records = 0;
   auto deliver = [&](Slot& done) {
     for (const std::string& e : done.errors) error(e);
-    if (done.report) sink.AppendPart(done.text, *done.report);
+    if (done.report) sink.AppendPart(std::string_view(done.text ? done.text : "", done.len), *done.report);
     fields_seen |= done.fields_seen;
     records += done.records;
   };
@@ -94,7 +93,10 @@ bool ScanRecordsParallel(const Input& in, InputScanners& s, const FindingFilter&
     deliver(*done);
     lock.lock();
   };
-  const size_t ahead = static_cast<size_t>(threads) + 1;
+  // Ranges cut ahead of the one being reported: with two per worker, a
+  // worker done before the range in front of it takes the next one instead
+  // of waiting (the ranges' reports are held meanwhile).
+  const size_t ahead = 2 * static_cast<size_t>(threads) + 2;
   bool split = true;
   SplitWorkItems(
       {in}, s.thread_range, max_message,

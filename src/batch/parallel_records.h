@@ -2,14 +2,14 @@
 // File: parallel_records.h
 //
 // One large JSONL or mbox file on several cores (`scan --threads N`, issue
-// 14). The file is cut into record-aligned byte ranges by the pass batch
-// uses (SplitWorkItems, work_items.h: JSONL at line starts, mbox at the
-// "From " lines where MboxReader starts a message), each range knowing the
-// file line and the records / messages before it; N workers scan ranges
-// (ScanInput of a range item, as a batch worker does) into a report of the
-// caller's format in memory (InputScanners::range_report), and the calling
-// thread appends each range's report to its own in file order
-// (ReportSink::AppendPart) while it finds the next ranges. At most N + 1
+// 14). The file is cut into record-aligned byte ranges as batch cuts it
+// (SplitWorkItems, work_items.h: by seeking, JSONL at line starts, mbox at
+// the "From " lines where MboxReader starts a message); N workers scan
+// ranges (ScanInput of a range item, as a batch worker does: it first counts
+// the lines and records of its range and adds up those before it) into a
+// report of the caller's format in memory (InputScanners::range_report),
+// and the calling thread appends each range's report (its buffer, not a
+// copy) to its own in file order (ReportSink::AppendPart). At most 2N + 2
 // ranges are in flight (memory: their reports). Errors of a range are
 // reported in file order through `error`; --fields is checked once over all
 // ranges. Same output and exit status as one thread (tests/scan_threads.sh).

@@ -2,6 +2,7 @@
 #include "batch/work_items.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include <memory>
 
+#include "core/bytes.h"
 #include "extract/extractor.h"
 #include "input/utf16.h"
 
@@ -148,6 +150,96 @@ bool Split(const Input& in, uint64_t range_bytes, const std::function<bool(Input
   return true;
 }
 
+// Reads exactly n bytes at `at` (the file may not end before them).
+Status ReadAt(int fd, char* buf, size_t n, uint64_t at, const std::string& path) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, buf + got, n - got, static_cast<off_t>(at + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0)
+      return Error(ErrorCode::kIo, path + ": read failed at offset " + std::to_string(at + got) + ": " +
+                                       std::strerror(errno));
+    if (r == 0)
+      return Error(ErrorCode::kIo, path + ": the file shrank while it was scanned (offset " +
+                                       std::to_string(at + got) + ")");
+    got += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+constexpr size_t kPiece = 128 << 10;  // read pieces: they stay in the core's cache
+
+// The first record start at or after `target` (> 0) and before `size`
+// (JSONL, text: just after a '\n'; mbox: a line starting "From "), found
+// by reading from target - 1 on; 0 when there is none.
+Result<uint64_t> NextCut(int fd, bool mbox, uint64_t target, uint64_t size, const std::string& path,
+                         std::vector<char>& buf) {
+  uint64_t q = target - 1;
+  while (q < size) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - q));
+    if (Status st = ReadAt(fd, buf.data(), n, q, path); !st.ok()) return st;
+    if (!mbox) {
+      if (const void* nl = std::memchr(buf.data(), '\n', n)) {
+        const uint64_t cut = q + static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+        return cut < size ? cut : 0;
+      }
+      q += n;
+      continue;
+    }
+    // View position 0 is q = target - 1 or a re-read byte: hits from 1 on
+    // are line starts >= target whose "From " lies inside the view.
+    const size_t at = FindAtLineStart(std::string_view(buf.data(), n), 1, "From ");
+    if (at != std::string_view::npos) return q + at;
+    if (q + n >= size) break;
+    q += n - 5;  // a "From " cut off at the end is found in the next piece
+  }
+  return uint64_t{0};
+}
+
+// Ranges cut by seeking (the callback form of SplitWorkItems); false when
+// there is no cut (one item: the caller's).
+bool SeekSplit(const Input& in, uint64_t range_bytes, const std::function<bool(Input)>& emit_item,
+               const std::function<void(const std::string&)>& error) {
+  int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  std::vector<char> buf(8192);
+  {
+    // UTF-16 text is not split (its ranges would be read as UTF-8 and find
+    // nothing): one item, decoded as it is read (Utf16Source).
+    ssize_t n;
+    do n = ::pread(fd, buf.data(), buf.size(), 0);
+    while (n < 0 && errno == EINTR);
+    if (n > 0 && SniffUtf16(std::string_view(buf.data(), static_cast<size_t>(n))).utf16) return false;
+  }
+  const bool mbox = in.format == InputFormat::kMbox;
+  auto numbering = std::make_shared<RangeNumbering>(in.path, in.format);
+  uint64_t begin = 0;
+  bool first = true;
+  for (;;) {
+    Result<uint64_t> cut = begin + range_bytes < size ? NextCut(fd, mbox, begin + range_bytes, size, in.path, buf)
+                                                      : Result<uint64_t>(uint64_t{0});
+    if (!cut && first) return false;  // one item: its scan reports the error
+    if (!cut) error(in.path + ": read failed while cutting it into ranges: " + cut.error().message());
+    const uint64_t end = cut && *cut > 0 ? *cut : size;
+    if (first && end == size) return false;  // no place to cut
+    Input r = in;
+    r.begin = begin, r.end = end, r.size = end - begin;
+    r.last_range = end == size;
+    r.numbering = numbering;
+    r.range_index = numbering->Add(begin, end);
+    first = false;
+    if (!emit_item(std::move(r)) || end == size) return true;
+    begin = end;
+  }
+}
+
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -187,8 +279,12 @@ bool SplitArchive(const Input& in, uint64_t max_message, std::vector<Input>& out
 
 }  // namespace
 
-void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message,
-                    const std::function<bool(Input)>& emit, const std::function<void(const std::string&)>& error) {
+namespace {
+
+// Both forms: `seek` cuts by seeking (numbers left to the scans), else by
+// one pass (numbers in every range).
+void SplitItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message, bool seek,
+                const std::function<bool(Input)>& emit, const std::function<void(const std::string&)>& error) {
   // NORDPII_WORK_ITEMS=whole: one item per input (tests compare with it).
   const char* e = std::getenv("NORDPII_WORK_ITEMS");
   const bool whole = e && std::strcmp(e, "whole") == 0;
@@ -199,7 +295,8 @@ void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint
                             DetectDocFormat("", in.path, "", true) == DocFormat::kNone;  // documents by name: whole
     bool go_on = true;
     auto emit_range = [&](Input r) { return go_on = emit(std::move(r)); };
-    if (splittable && range_bytes > 0 && in.size > range_bytes && Split(in, range_bytes, emit_range, error)) {
+    if (splittable && range_bytes > 0 && in.size > range_bytes &&
+        (seek ? SeekSplit(in, range_bytes, emit_range, error) : Split(in, range_bytes, emit_range, error))) {
       if (!go_on) return;
       continue;
     }
@@ -215,14 +312,21 @@ void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint
   }
 }
 
+}  // namespace
+
+void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message,
+                    const std::function<bool(Input)>& emit, const std::function<void(const std::string&)>& error) {
+  SplitItems(inputs, range_bytes, max_message, true, emit, error);
+}
+
 std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message) {
   std::vector<Input> out;
   out.reserve(inputs.size());
   for (const Input& in : inputs) {
     const size_t mark = out.size();
     bool failed = false;
-    SplitWorkItems(
-        {in}, range_bytes, max_message,
+    SplitItems(
+        {in}, range_bytes, max_message, false,
         [&](Input r) {
           out.push_back(std::move(r));
           return true;
@@ -234,6 +338,153 @@ std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t ran
     }
   }
   return out;
+}
+
+void RangeCounter::Add(const char* d, size_t n) {
+  if (jsonl_) {
+    // As Split: per line, memchr to its '\n' (ticket lines are long).
+    for (size_t pos = 0; pos < n;) {
+      if (line_start_) {
+        line_start_ = false;
+        nonblank_ = false;
+        if (at_ + pos == 0 && n - pos >= 3 && std::memcmp(d + pos, "\xEF\xBB\xBF", 3) == 0) pos += 3;
+        continue;
+      }
+      const char* q = d + pos;
+      const size_t left = n - pos;
+      const char* nl = static_cast<const char*>(std::memchr(q, '\n', left));
+      const size_t seg = nl ? static_cast<size_t>(nl - q) : left;
+      for (size_t i = 0; i < seg && !nonblank_; ++i) nonblank_ = q[i] != ' ' && q[i] != '\t' && q[i] != '\r';
+      if (nl) {
+        ++c_.lines;
+        line_start_ = true;
+        if (nonblank_) ++c_.records;
+        pos += seg + 1;
+      } else {
+        pos += seg;
+      }
+    }
+  } else {
+    c_.lines += CountNewlines(d, d + n);
+  }
+  if (mbox_ && n > 0) {
+    // Line starts with "From " after the range's start. Those at or just
+    // before this piece's first byte (p in [at_ - 4, at_]): in the last
+    // bytes before it (tail_) and the first ones of it, when the 5 bytes
+    // are there; those that do not fit yet are found with the next piece.
+    char st[10];
+    std::memcpy(st, tail_, keep_);
+    const size_t head = std::min<size_t>(5, n);
+    std::memcpy(st + keep_, d, head);
+    const std::string_view v(st, keep_ + head);
+    for (size_t i = keep_ > 4 ? keep_ - 4 : 1; i <= keep_; ++i)
+      if (v[i - 1] == '\n' && v.compare(i, 5, "From ") == 0 && i + 5 <= v.size()) ++c_.records;
+    // Those after the first byte that lie inside the piece.
+    const std::string_view w(d, n);
+    for (size_t from = 1, i; (i = FindAtLineStart(w, from, "From ")) != std::string_view::npos; from = i + 1) ++c_.records;
+    // The last 5 bytes so far.
+    if (n >= 5) {
+      std::memcpy(tail_, d + n - 5, 5);
+      keep_ = 5;
+    } else {
+      const size_t all = keep_ + n, k = std::min<size_t>(5, all);
+      char t[10];
+      std::memcpy(t, tail_, keep_);
+      std::memcpy(t + keep_, d, n);
+      std::memcpy(tail_, t + all - k, k);
+      keep_ = k;
+    }
+  }
+  at_ += n;
+}
+
+Result<RangeCounts> CountRange(int fd, InputFormat format, uint64_t begin, uint64_t end) {
+  RangeCounter counter(format, begin);
+  std::unique_ptr<char[]> storage(new char[kPiece]);
+  static const std::string kName = "range";
+  for (uint64_t p = begin; p < end;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece, end - p));
+    if (Status st = ReadAt(fd, storage.get(), n, p, kName); !st.ok()) return st;
+    counter.Add(storage.get(), n);
+    p += n;
+  }
+  return counter.counts();
+}
+
+size_t RangeNumbering::Add(uint64_t begin, uint64_t end) {
+  std::lock_guard<std::mutex> g(mu_);
+  Range r;
+  r.begin = begin, r.end = end;
+  ranges_.push_back(std::move(r));
+  return ranges_.size() - 1;
+}
+
+void RangeNumbering::Publish(size_t i, const RangeCounts& c) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (i >= ranges_.size() || ranges_[i].state != 0) return;  // counted by another thread
+  ranges_[i].lines = c.lines, ranges_[i].records = c.records;
+  ranges_[i].state = 2;
+  cv_.notify_all();
+}
+
+bool RangeNumbering::Wanted(size_t i) {
+  std::lock_guard<std::mutex> g(mu_);
+  return i < ranges_.size() && ranges_[i].state == 0;
+}
+
+void RangeNumbering::Count(std::unique_lock<std::mutex>& lock, size_t i) {
+  Range& r = ranges_[i];
+  lock.unlock();
+  Result<RangeCounts> c = Error(ErrorCode::kIo, "");
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    c = Error(ErrorCode::kIo, std::strerror(errno));
+  } else {
+    c = CountRange(fd, format_, r.begin, r.end);
+    ::close(fd);
+  }
+  lock.lock();
+  if (c) {
+    r.lines = c->lines, r.records = c->records;
+    r.state = 2;
+  } else {
+    r.error = c.error().message();
+    r.state = 3;
+  }
+  cv_.notify_all();
+}
+
+Status RangeNumbering::Number(Input& in) {
+  const size_t i = in.range_index;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (i >= ranges_.size()) return Error(ErrorCode::kInternal, "range " + std::to_string(i) + " unknown");
+  // The ranges before this one: counted by their scans (Publish), or here
+  // (a range whose scan has not published its counts: read once more).
+  while (prefix_ < i) {
+    Range& r = ranges_[prefix_];
+    if (r.state == 0) {  // not published (its scan goes on, or it is done in an earlier run): counted here
+      r.state = 1;
+      Count(lock, prefix_);
+      continue;
+    }
+    if (r.state == 1) {
+      cv_.wait(lock);
+      continue;
+    }
+    if (r.state == 3)
+      return Error(ErrorCode::kIo, "cannot number the range at offset " + std::to_string(ranges_[i].begin) +
+                                       ": the range at offset " + std::to_string(r.begin) + " could not be read (" +
+                                       r.error + "); not scanned");
+    prefix_lines_ += r.lines, prefix_records_ += r.records;
+    ++prefix_;
+  }
+  // prefix_ may have passed i (another thread numbered a later range): sum
+  // back from it.
+  uint64_t lines = prefix_lines_, records = prefix_records_;
+  for (size_t j = prefix_; j > i; --j) lines -= ranges_[j - 1].lines, records -= ranges_[j - 1].records;
+  in.first_line = 1 + lines;
+  in.records_before = records;
+  return Status::Ok();
 }
 
 }  // namespace nordpii
