@@ -146,8 +146,10 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
 // (before: a '<' or any "\u" escape among the first 96 raw bytes sent the
 // string to the whole path, and an escape-dense 60 MB description took
 // 400 MB there).
-bool Streamable(std::string_view content) {
-  JsonStringStream head(content, 0, 96);
+// The same for a long CSV cell (`escapes`: Escapes::kCsv or kNone), whose
+// whole path is DecodeCsvField then LooksHtml.
+bool Streamable(std::string_view content, Escapes escapes = Escapes::kJson) {
+  JsonStringStream head(content, 0, 96, escapes);
   std::string h;
   char buf[8];
   while (h.size() < 8) {
@@ -158,7 +160,7 @@ bool Streamable(std::string_view content) {
   const size_t lt = h.find('<');
   if (lt == std::string::npos) return true;
   // A "</" at or after lt, in the decoded bytes.
-  JsonStringStream js(content);
+  JsonStringStream js(content, 0, JsonStringStream::kRange, escapes);
   std::vector<char> chunk(64 << 10);
   uint64_t at = 0;
   bool prev_lt = false;
@@ -247,6 +249,7 @@ struct TicketScanner::Extracted {
     // decoded and scanned a range at a time in Run; nothing of it is in
     // `text` (text_begin == text_end).
     std::string_view stream;
+    Escapes stream_escapes = Escapes::kJson;  // how `stream` is written (JSON string, CSV cell)
   };
   std::string text;
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
@@ -270,6 +273,7 @@ struct TicketScanner::Extracted {
     s.mirror_shift = 0;
     s.has_labels = false;
     s.stream = {};
+    s.stream_escapes = Escapes::kJson;
     return s;
   }
   std::string_view TextOf(const Segment& s) const {
@@ -636,7 +640,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   if (f == TicketFormat::kCsv) {
     x.csv = true;
     info.map = "csv";
-    auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
+    // Cells past max_fields are not split out (each is held: its range and
+    // its column), the record is refused (issue 12 #9).
+    auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter, opt_.max_fields);
+    if (fields.size() > opt_.max_fields)
+      return Error(ErrorCode::kLimit, "record " + std::to_string(r.index) + " at offset " + std::to_string(r.offset) +
+                                          ": more than " + std::to_string(opt_.max_fields) +
+                                          " cells, over the per-record field limit; record not scanned");
     // Column names, lower-cased names and name labels: worked out once per
     // header, not per cell.
     while (csv_cols_.size() < fields.size()) {
@@ -651,20 +661,20 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       }
       csv_cols_.push_back(std::move(col));
     }
-    for (size_t i = 0; i < fields.size(); ++i) {
+    for (size_t i = 0; i < fields.size() && over.ok(); ++i) {
       const CsvColumn& col = csv_cols_[i];
       const std::string& name = col.name;
       const std::string& lname = col.lname;
       std::string_view v = std::string_view(r.bytes).substr(fields[i].start, fields[i].end - fields[i].start);
-      if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
-      else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
-      else if (lname == "updated_at" || lname == "updated") info.updated = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+      if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i], 64);
+      else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i], 64);
+      else if (lname == "updated_at" || lname == "updated") info.updated = CsvFieldText(r.bytes, fields[i], 64);
       else if ((lname == "subject" || lname == "title" || lname == "summary") && info.subject.empty()) {
-        info.subject = CsvFieldText(r.bytes, fields[i]).substr(0, 200);
+        info.subject = CsvFieldText(r.bytes, fields[i], 200);
         for (char& c : info.subject)
           if (static_cast<unsigned char>(c) < 32 || c == 0x7F) c = ' ';
       } else if (lname == "closed_at" || lname == "closed" || lname == "solved_at" || lname == "resolved_at")
-        info.closed = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+        info.closed = CsvFieldText(r.bytes, fields[i], 64);
       if (!opt_.columns.empty()) {
         bool want = false;
         for (size_t k = 0; k < opt_.columns.size(); ++k)
@@ -678,10 +688,28 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       s.has_labels = true;
       s.labels = col.labels;
       s.triggers = col.triggers;
+      // A long cell (or any once stream_from bytes of cells are held
+      // decoded) is decoded and scanned a range at a time, as a long JSON
+      // string is (same findings, offsets and redaction; issue 12 #9: a
+      // 46 MB cell was held decoded twice beside the record, ~350 MB).
+      const bool long_value = v.size() >= opt_.stream_from || whole_bytes >= opt_.stream_from;
+      if (!long_value) whole_bytes += v.size();
+      const Escapes esc = fields[i].quoted ? Escapes::kCsv : Escapes::kNone;
+      if (long_value && Streamable(v, esc)) {
+        s.decoded.bytes.clear();
+        s.decoded.notes.clear();
+        s.decoded.map.Clear();
+        s.stream = v;
+        s.stream_escapes = esc;
+        s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
+        continue;
+      }
+      // A long cell that is HTML: the limit checked before it is decoded.
+      if (long_value && html_bytes + v.size() > opt_.max_html_bytes && !html_fits(s, v.size())) break;
       DecodeCsvField(v, fields[i].quoted, s.decoded);
       finish(s, false);
     }
-    return Status::Ok();
+    return over;
   }
   // JSON: choose the field map.
   const TicketMapSpec* map = nullptr;
@@ -1086,7 +1114,7 @@ Status TicketScanner::RunStream(const Extracted& x, size_t k, const FindingFilte
   ctx_.set_field_labels(seg.labels, seg.triggers);
   const ScanLimits& lim = ctx_.limits();
   const size_t keep = 2 * (lim.chunk_bytes + lim.overlap_bytes) + 4 * opt_.stream_range + 4096;
-  JsonStringStream js(seg.stream, keep, opt_.stream_range);
+  JsonStringStream js(seg.stream, keep, opt_.stream_range, seg.stream_escapes);
   sink.stream = &js;
   sink.stream_seg = k;
   sink.shift = 0;

@@ -290,7 +290,11 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
       delim_ = semis > commas && semis >= tabs ? ';' : tabs > commas ? '\t' : ',';
       std::string_view content = h;
       while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
-      for (const CsvField& f : SplitCsvRecord(content, delim_)) header_.push_back(CsvFieldText(content, f));
+      const std::vector<CsvField> cols = SplitCsvRecord(content, delim_, kMaxCsvColumns);
+      if (cols.size() > kMaxCsvColumns)
+        return Error(ErrorCode::kLimit, "CSV header at offset " + std::to_string(offset_) + ": more than " +
+                                            std::to_string(kMaxCsvColumns) + " columns, over the column limit; not scanned");
+      for (const CsvField& f : cols) header_.push_back(CsvFieldText(content, f));
       PassThrough(rec);
       csv_header_done_ = true;
       continue;
@@ -306,10 +310,11 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
   }
 }
 
-std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim) {
+std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim, size_t limit) {
   std::vector<CsvField> out;
   size_t i = 0, n = rec.size();
   for (;;) {
+    if (out.size() > limit) break;
     if (i < n && rec[i] == '"') {
       size_t k = i + 1;
       while (k < n) {
@@ -334,11 +339,11 @@ std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim) {
   return out;
 }
 
-std::string CsvFieldText(std::string_view rec, const CsvField& f) {
+std::string CsvFieldText(std::string_view rec, const CsvField& f, size_t max) {
   std::string_view v = rec.substr(f.start, f.end - f.start);
-  if (!f.quoted) return std::string(v);
+  if (!f.quoted) return std::string(v.substr(0, max));
   std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
+  for (size_t i = 0; i < v.size() && out.size() < max; ++i) {
     out += v[i];
     if (v[i] == '"' && i + 1 < v.size() && v[i + 1] == '"') ++i;
   }

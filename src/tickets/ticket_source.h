@@ -103,9 +103,16 @@ struct CsvField {
   uint32_t start, end;
   bool quoted;
 };
-std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim);
-// A field's text ("" -> ").
-std::string CsvFieldText(std::string_view rec, const CsvField& f);
+// At most `limit` + 1 fields are returned: more than `limit` means the
+// record has more (callers refuse it: a vector entry per cell of a 60 MB
+// record of empty cells was 360 MB; issue 12 #9).
+std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim, size_t limit = SIZE_MAX - 1);
+// A field's text ("" -> "), at most `max` bytes of it (a long cell's head
+// is decoded, not the whole cell).
+std::string CsvFieldText(std::string_view rec, const CsvField& f, size_t max = SIZE_MAX);
+// A CSV header may name at most this many columns (each column's name is
+// held); a longer header is an error (kLimit) and the input is not read.
+inline constexpr size_t kMaxCsvColumns = 65536;
 
 Result<TicketFormat> ParseTicketFormat(const std::string& name);
 
