@@ -94,6 +94,8 @@ class TicketReader {
   // CSV.
   bool csv_header_done_ = false;
   char delim_ = ',';
+  size_t csv_searched_ = 0;  // CsvRecordLength: bytes past head_ already gone over
+  bool csv_quoted_ = false;  // and whether they end inside quotes
   std::vector<std::string> header_;
 };
 
