@@ -870,8 +870,12 @@ struct LocatingSink : StreamSink {
   size_t stream_seg = 0;
   Finding shifted;     // reused
   std::vector<std::pair<Located, Finding>> waiting;
+  size_t waiting_min = SIZE_MAX;  // the lowest seg_index in waiting
+  // Called per finding: returns at once unless a waiting copy is due (it
+  // sorted the waiting copies every time: a CSV record of identical long
+  // cells took CPU minutes, quadratic in the findings).
   bool Flush(size_t before) {
-    if (waiting.empty()) return true;
+    if (waiting.empty() || waiting_min >= before) return true;
     std::stable_sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) {
       return a.first.seg_index != b.first.seg_index ? a.first.seg_index < b.first.seg_index
                                                     : a.first.in_field < b.first.in_field;
@@ -883,6 +887,7 @@ struct LocatingSink : StreamSink {
       if (go && !(*emit)(waiting[n].first)) go = false;
     }
     waiting.erase(waiting.begin(), waiting.begin() + static_cast<ptrdiff_t>(n));
+    waiting_min = waiting.empty() ? SIZE_MAX : waiting.front().first.seg_index;
     return go;
   }
   bool OnFinding(const Finding& found, std::string_view raw) override {
@@ -912,6 +917,7 @@ struct LocatingSink : StreamSink {
       uint32_t len = static_cast<uint32_t>(f.end - f.start);
       uint32_t at = static_cast<uint32_t>(static_cast<int64_t>(l.in_field) + x->segments[k].mirror_shift);
       waiting.push_back({{k, at, x->InRecord(x->segments[k], at, at + len), nullptr, raw}, f});
+      waiting_min = std::min(waiting_min, k);
     }
     return true;
   }
