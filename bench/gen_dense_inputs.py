@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
-Usage: gen_dense_inputs.py OUTDIR MB [hostile]   (hostile: only the last eight)
+Usage: gen_dense_inputs.py OUTDIR MB [hostile]   (hostile: only the last nine)
 
 Each file is about MB megabytes.
 
@@ -29,6 +29,7 @@ OUTDIR/dense-cell.csv      a CSV export (id,subject,description,created_at) of o
 OUTDIR/dense-cells.csv     one CSV record of many cells of about 3 MB each (just under
                             the 4 MiB streaming threshold), the same text
 OUTDIR/dense-tiny.csv      one CSV record of many tiny cells (an id each, then empty ones)
+OUTDIR/dense-cellsame.csv  one CSV record of identical cells of about 3 MB each
 OUTDIR/dense-hostile.counts the number of ids planted in each of these
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
@@ -183,6 +184,14 @@ def csv_cells(size):
     return (head + "\n1," + ",".join(cells) + "\n").encode(), cnt
 
 
+def csv_cells_same(size):
+    """One CSV record of identical cells of about 3 MB each (mirrors of the first)."""
+    t, c = csv_text(3 * 2**20)
+    n = max(2, size // (len(t.encode()) + 3))
+    head = ",".join(["id"] + ["note%d" % i for i in range(n)])
+    return (head + "\n1," + ",".join(['"' + t + '"'] * n) + "\n").encode(), c * n
+
+
 def csv_tiny(size):
     """One CSV record of many tiny cells: an id each, then empty cells."""
     out, n, cnt = ["1"], 1, 0
@@ -208,7 +217,8 @@ def main():
     for name, (data, cnt) in (("dense-jsonesc.jsonl", jsonesc(size)), ("dense-qpall.eml", qpall(head, size)),
                               ("dense-html.jsonl", html(size)), ("dense-fields.jsonl", fields(size)),
                               ("dense-html.eml", html_mail(size)), ("dense-cell.csv", csv_cell(size)),
-                              ("dense-cells.csv", csv_cells(size)), ("dense-tiny.csv", csv_tiny(size))):
+                              ("dense-cells.csv", csv_cells(size)), ("dense-tiny.csv", csv_tiny(size)),
+                              ("dense-cellsame.csv", csv_cells_same(size))):
         with open(os.path.join(outdir, name), "wb") as f:
             f.write(data)
         counts.append("%s %d\n" % (name, cnt))

@@ -106,8 +106,11 @@ hrun() {  # KIND FILE: scan, redact and batch; sets h_scan h_red h_bat (exit cod
 # CSV (issue 12 #9, CSV): one record whose quoted description cell holds
 # the text with "" escapes and line breaks (312 / 312 / 322 MB at 60 MB:
 # the cell was decoded whole, twice, beside the record), and one record of
-# ~3 MB cells: each long cell is streamed like a long JSON string.
-for f in dense-jsonesc.jsonl dense-qpall.eml dense-cell.csv dense-cells.csv; do
+# ~3 MB cells: each long cell is streamed like a long JSON string (254 /
+# 254 / 259 MB at 60 MB). The same with identical cells: a field whose text
+# is another's was a mirror whatever its length, a copy of each of the
+# other's findings held (166-171 MB at 60 MB); now only up to 1 MiB.
+for f in dense-jsonesc.jsonl dense-qpall.eml dense-cell.csv dense-cells.csv dense-cellsame.csv; do
   hrun "$f"
   want=$(sed -n "s/^$f //p" "$tmp/h/dense-hostile.counts")
   n=$(wc -l < "$tmp/h.scan"); nb=$(wc -l < "$tmp/hrep/findings.jsonl" 2>/dev/null || echo 0)

@@ -563,8 +563,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   // same as the previous field's, up to blank space at either end
   // (html_body rendered from body: "<p>...</p>" adds a line break): then it
   // is scanned once and its findings repeated here (LocateAll).
+  // A mirror's findings are held until the scan reaches it (a copy of each
+  // of the original's), so only a text up to kMaxMirror bytes is taken for
+  // a mirror; a longer one is scanned on its own (issue 12 #9: 19 identical
+  // 3 MB CSV cells held ~60 MB of copies).
+  constexpr size_t kMaxMirror = 1u << 20;
   auto mirrors_previous = [&](Extracted::Segment& s, std::string_view t) {
-    if (x.used < 2 || t.empty()) return false;
+    if (x.used < 2 || t.empty() || t.size() > kMaxMirror) return false;
     size_t prev = x.used - 2;
     while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
     const Extracted::Segment& p = x.segments[prev];
