@@ -277,6 +277,9 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
   for (;;) {
     bool incomplete = false;
     size_t len = CsvRecordLength(incomplete);
+    if (!csv_header_done_ && (incomplete ? buf_.size() - head_ : len) > kMaxCsvHeaderBytes)
+      return Error(ErrorCode::kLimit, "CSV header at offset " + std::to_string(offset_) + ": longer than " +
+                                          std::to_string(kMaxCsvHeaderBytes) + " bytes, over the header limit; not scanned");
     if (incomplete) {
       if (buf_.size() - head_ > max_)
         return Error(ErrorCode::kLimit, "CSV record at offset " + std::to_string(offset_) + " is larger than the record limit (unbalanced quote?)");

@@ -115,6 +115,9 @@ std::string CsvFieldText(std::string_view rec, const CsvField& f, size_t max = S
 // A CSV header may name at most this many columns (each column's name is
 // held); a longer header is an error (kLimit) and the input is not read.
 inline constexpr size_t kMaxCsvColumns = 65536;
+// And it may be at most this long (each column's name is held, and copied
+// per column and per finding: a 30 MB header cell took 475 MB).
+inline constexpr size_t kMaxCsvHeaderBytes = 1u << 20;
 
 Result<TicketFormat> ParseTicketFormat(const std::string& name);
 
