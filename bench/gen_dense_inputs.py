@@ -3,7 +3,7 @@
 r"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
 Usage: gen_dense_inputs.py OUTDIR MB [hostile|extra [NAME...]]
-       (hostile: only the hostile review's five; extra: only the shapes below them,
+       (hostile: only the hostile review's nine; extra: only the shapes below them,
        or only the NAMEs given of them)
 
 Each file is about MB megabytes.
@@ -25,6 +25,13 @@ OUTDIR/dense-html.jsonl     one ticket whose description is HTML:
 OUTDIR/dense-fields.jsonl   one ticket of many tiny fields: custom_fields is a list
                             of {"id":N,"value":"ID"} (about 40 bytes, 2 fields each)
 OUTDIR/dense-html.eml       a text/html part (8bit): the HTML of dense-html.jsonl
+OUTDIR/dense-cell.csv      a CSV export (id,subject,description,created_at) of one
+                            record whose quoted description cell holds the text, with
+                            "" escapes (a quoted word per line) and CRLF line breaks
+OUTDIR/dense-cells.csv     one CSV record of many cells of about 3 MB each (just under
+                            the 4 MiB streaming threshold), the same text
+OUTDIR/dense-tiny.csv      one CSV record of many tiny cells (an id each, then empty ones)
+OUTDIR/dense-cellsame.csv  one CSV record of identical cells of about 3 MB each
 OUTDIR/dense-hostile.counts the number of ids planted in each of these
 
 Further shapes (issue 12 #9, third round; `extra`), each about MB megabytes:
@@ -158,6 +165,60 @@ def html_mail(size):
     return (head + "<html><body>" + "".join(out) + "</body></html>\n").encode(), cnt
 
 
+def csv_text(size, ids=None):
+    """Cell text with "" escapes and line breaks (CRLF and LF)."""
+    parts, n, cnt = [], 0, 0
+    for fnr in ids or fnr_ids():
+        if n >= size:
+            break
+        p = 'Kunde ""%d"" fødselsnummer %s\r\n' % (cnt % 1000, fnr) if cnt % 2 else "Kunde fødselsnummer %s\n" % fnr
+        parts.append(p)
+        n += len(p.encode())
+        cnt += 1
+    return "".join(parts), cnt
+
+
+def csv_cell(size):
+    """One CSV record whose description cell holds the whole text."""
+    t, cnt = csv_text(size - 200)
+    rec = 'id,subject,description,created_at\r\n1,"dense ""x""","' + t + '",2024-01-02T03:04:05Z\r\n'
+    return rec.encode(), cnt
+
+
+def csv_cells(size):
+    """One CSV record of many cells of about 3 MB each."""
+    cells, total, cnt = [], 0, 0
+    ids = fnr_ids()  # each cell its own ids (identical cells would be mirrors)
+    while total < size - 3 * 2**20:
+        t, c = csv_text(3 * 2**20, ids)
+        cells.append('"' + t + '"')
+        total += len(t.encode()) + 3
+        cnt += c
+    head = ",".join(["id"] + ["note%d" % i for i in range(len(cells))])
+    return (head + "\n1," + ",".join(cells) + "\n").encode(), cnt
+
+
+def csv_cells_same(size):
+    """One CSV record of identical cells of about 3 MB each (mirrors of the first)."""
+    t, c = csv_text(3 * 2**20)
+    n = max(2, size // (len(t.encode()) + 3))
+    head = ",".join(["id"] + ["note%d" % i for i in range(n)])
+    return (head + "\n1," + ",".join(['"' + t + '"'] * n) + "\n").encode(), c * n
+
+
+def csv_tiny(size):
+    """One CSV record of many tiny cells: an id each, then empty cells."""
+    out, n, cnt = ["1"], 1, 0
+    for fnr in fnr_ids():
+        if n >= size // 2:
+            break
+        out.append(fnr)
+        n += 12
+        cnt += 1
+    body = ",".join(out) + "," * (size - n - 100)
+    return ("id,description\n" + body + "\n").encode(), cnt
+
+
 def main():
     outdir, mb = sys.argv[1], float(sys.argv[2])
     os.makedirs(outdir, exist_ok=True)
@@ -172,7 +233,9 @@ def main():
     counts = []
     for name, (data, cnt) in (("dense-jsonesc.jsonl", jsonesc(size)), ("dense-qpall.eml", qpall(head, size)),
                               ("dense-html.jsonl", html(size)), ("dense-fields.jsonl", fields(size)),
-                              ("dense-html.eml", html_mail(size))):
+                              ("dense-html.eml", html_mail(size)), ("dense-cell.csv", csv_cell(size)),
+                              ("dense-cells.csv", csv_cells(size)), ("dense-tiny.csv", csv_tiny(size)),
+                              ("dense-cellsame.csv", csv_cells_same(size))):
         with open(os.path.join(outdir, name), "wb") as f:
             f.write(data)
         counts.append("%s %d\n" % (name, cnt))

@@ -53,8 +53,17 @@ size_t JsonEscape(const char* src, size_t i, size_t n, char* out, size_t& out_le
   }
 }
 
-JsonStringStream::JsonStringStream(std::string_view content, size_t /*keep*/, size_t range)
-    : in_(content), range_(std::max<size_t>(range, 1)) {}
+JsonStringStream::JsonStringStream(std::string_view content, size_t /*keep*/, size_t range, Escapes escapes)
+    : in_(content), range_(std::max<size_t>(range, 1)), escapes_(escapes) {}
+
+// CSV: "" is one '"' (a lone '"', which a quoted cell's content never holds,
+// stays itself, as in DecodeCsvField).
+size_t JsonStringStream::Escape(size_t i, char* out, size_t& out_len) const {
+  if (escapes_ == Escapes::kJson) return JsonEscape(in_.data(), i, in_.size(), out, out_len);
+  out[0] = '"';
+  out_len = 1;
+  return i + 1 < in_.size() && in_[i + 1] == '"' ? 2 : 1;
+}
 
 const std::string& JsonStringStream::name() const {
   static const std::string kNone;
@@ -63,14 +72,18 @@ const std::string& JsonStringStream::name() const {
 
 size_t JsonStringStream::DecodeRange(size_t from, size_t to, uint64_t dst, std::string* out,
                                      std::vector<Esc>* esc) const {
-  const size_t n = in_.size();
   const char* src = in_.data();
   size_t i = from;
   uint64_t o = dst;
+  if (escapes_ == Escapes::kNone) {  // an unquoted CSV cell: no escapes
+    if (out) out->append(src + from, to - from);
+    return to;
+  }
+  const char lead = escapes_ == Escapes::kJson ? '\\' : '"';
   // Whole escapes: one that starts before `to` is decoded even when it ends
   // past it.
   while (i < to) {
-    const void* q = std::memchr(src + i, '\\', to - i);
+    const void* q = std::memchr(src + i, lead, to - i);
     size_t e = q ? static_cast<size_t>(static_cast<const char*>(q) - src) : to;
     if (out) out->append(src + i, e - i);
     o += e - i;
@@ -78,7 +91,7 @@ size_t JsonStringStream::DecodeRange(size_t from, size_t to, uint64_t dst, std::
     if (i >= to) break;
     char tmp[4];
     size_t dl = 0;
-    size_t len = JsonEscape(src, i, n, tmp, dl);
+    size_t len = Escape(i, tmp, dl);
     if (esc) esc->push_back({static_cast<uint32_t>(o), static_cast<uint32_t>(i)});
     if (out) out->append(tmp, dl);
     o += dl;
@@ -130,7 +143,7 @@ void JsonStringStream::Hold(size_t k0, size_t k1) const {
 void JsonStringStream::Ends(const Esc& e, uint64_t& dst_end, uint64_t& src_end) const {
   char tmp[4];
   size_t dl = 0;
-  size_t len = JsonEscape(in_.data(), e.src, in_.size(), tmp, dl);
+  size_t len = Escape(e.src, tmp, dl);
   dst_end = e.dst + dl;
   src_end = e.src + len;
 }

@@ -13,6 +13,10 @@
 // raw bytes (8 bytes each, at most 4 ranges held), so memory is bounded by
 // the range, not the string (before: the escapes of the newest ~3 MiB were
 // held, 8 bytes each, and an escape-dense 60 MB string took 110-400 MB).
+// The same stream reads a long CSV cell (issue 12 #9, CSV): Escapes::kCsv
+// (a quoted cell's content: "" is one '"', the rules of DecodeCsvField in
+// ticket_scanner.cc) or Escapes::kNone (an unquoted cell: its bytes as
+// they are).
 // `content` must outlive the stream.
 #ifndef NORDPII_TICKETS_JSON_STRING_STREAM_H_
 #define NORDPII_TICKETS_JSON_STRING_STREAM_H_
@@ -32,12 +36,17 @@ namespace nordpii {
 // takes; `out_len` gets the decoded length (always >= 1).
 size_t JsonEscape(const char* content, size_t i, size_t n, char* out, size_t& out_len);
 
+// How a streamed string's content is written: a JSON string's (backslash
+// escapes), a quoted CSV cell's ("" for '"') or as it is (an unquoted cell).
+enum class Escapes { kJson, kCsv, kNone };
+
 class JsonStringStream final : public ByteSource {
  public:
   static constexpr size_t kRange = 256 << 10;
   // `range`: raw bytes decoded per step (tests: a few); `keep` is unused
   // (every offset stays mappable), kept for the callers' signature.
-  explicit JsonStringStream(std::string_view content, size_t keep = 4u << 20, size_t range = kRange);
+  explicit JsonStringStream(std::string_view content, size_t keep = 4u << 20, size_t range = kRange,
+                            Escapes escapes = Escapes::kJson);
   Result<size_t> Read(char* buf, size_t n) override;
   const std::string& name() const override;
   // Decoded [a, b) -> raw [start, end) in content (an end or start inside an
@@ -67,8 +76,12 @@ class JsonStringStream final : public ByteSource {
   // Raw end and decoded end of the escape e.
   void Ends(const Esc& e, uint64_t& dst_end, uint64_t& src_end) const;
 
+  // The escape at in_[i]: its decoded bytes into out, its raw length.
+  size_t Escape(size_t i, char* out, size_t& out_len) const;
+
   std::string_view in_;
   size_t range_;
+  Escapes escapes_;
   size_t pos_ = 0;          // next raw byte to decode
   uint64_t produced_ = 0;   // decoded bytes so far (buf_ included)
   std::string buf_;         // the last range decoded

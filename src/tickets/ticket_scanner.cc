@@ -158,8 +158,10 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
 // (before: a '<' or any "\u" escape among the first 96 raw bytes sent the
 // string to the whole path, and an escape-dense 60 MB description took
 // 400 MB there).
-bool Streamable(std::string_view content) {
-  JsonStringStream head(content, 0, 96);
+// The same for a long CSV cell (`escapes`: Escapes::kCsv or kNone), whose
+// whole path is DecodeCsvField then LooksHtml.
+bool Streamable(std::string_view content, Escapes escapes = Escapes::kJson) {
+  JsonStringStream head(content, 0, 96, escapes);
   std::string h;
   char buf[8];
   while (h.size() < 8) {
@@ -170,7 +172,7 @@ bool Streamable(std::string_view content) {
   const size_t lt = h.find('<');
   if (lt == std::string::npos) return true;
   // A "</" at or after lt, in the decoded bytes.
-  JsonStringStream js(content);
+  JsonStringStream js(content, 0, JsonStringStream::kRange, escapes);
   std::vector<char> chunk(64 << 10);
   uint64_t at = 0;
   bool prev_lt = false;
@@ -266,6 +268,7 @@ struct TicketScanner::Extracted {
     // decoded and scanned a range at a time in Run; nothing of it is in
     // `text` (text_begin == text_end).
     std::string_view stream;
+    Escapes stream_escapes = Escapes::kJson;  // how `stream` is written (JSON string, CSV cell)
   };
   std::string text;
   std::vector<Segment> segments;  // the first `used` are this record's; the rest keep their buffers
@@ -289,6 +292,7 @@ struct TicketScanner::Extracted {
     s.mirror_shift = 0;
     s.has_labels = false;
     s.stream = {};
+    s.stream_escapes = Escapes::kJson;
     return s;
   }
   std::string_view TextOf(const Segment& s) const {
@@ -620,8 +624,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   // (Asked for every field: the blank space is trimmed by a byte loop, the
   // longer text is not trimmed when the other is known to differ; a
   // find_first_not_of per field was ~2 % of a JSONL scan.)
+  // A mirror's findings are held until the scan reaches it (a copy of each
+  // of the original's), so only a text up to kMaxMirror bytes is taken for
+  // a mirror; a longer one is scanned on its own (issue 12 #9: 19 identical
+  // 3 MB CSV cells held ~60 MB of copies).
+  constexpr size_t kMaxMirror = 1u << 20;
   auto mirrors_previous = [&](Extracted::Segment& s, std::string_view t) {
-    if (x.used < 2 || t.empty()) return false;
+    if (x.used < 2 || t.empty() || t.size() > kMaxMirror) return false;
     size_t prev = x.used - 2;
     while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
     const Extracted::Segment& p = x.segments[prev];
@@ -694,7 +703,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   if (f == TicketFormat::kCsv) {
     x.csv = true;
     info.map = "csv";
-    auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter);
+    // Cells past max_fields are not split out (each is held: its range and
+    // its column), the record is refused (issue 12 #9).
+    auto fields = SplitCsvRecord(r.bytes, opt_.csv_delimiter, opt_.max_fields);
+    if (fields.size() > opt_.max_fields)
+      return Error(ErrorCode::kLimit, "record " + std::to_string(r.index) + " at offset " + std::to_string(r.offset) +
+                                          ": more than " + std::to_string(opt_.max_fields) +
+                                          " cells, over the per-record field limit; record not scanned");
     // Column names, lower-cased names and name labels: worked out once per
     // header, not per cell.
     while (csv_cols_.size() < fields.size()) {
@@ -709,20 +724,20 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       }
       csv_cols_.push_back(std::move(col));
     }
-    for (size_t i = 0; i < fields.size(); ++i) {
+    for (size_t i = 0; i < fields.size() && over.ok(); ++i) {
       const CsvColumn& col = csv_cols_[i];
       const std::string& name = col.name;
       const std::string& lname = col.lname;
       std::string_view v = std::string_view(r.bytes).substr(fields[i].start, fields[i].end - fields[i].start);
-      if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
-      else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
-      else if (lname == "updated_at" || lname == "updated") info.updated = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+      if (lname == "id" || lname == "ticket_id" || lname == "key") info.id = CsvFieldText(r.bytes, fields[i], 64);
+      else if (lname == "created_at" || lname == "created") info.created = CsvFieldText(r.bytes, fields[i], 64);
+      else if (lname == "updated_at" || lname == "updated") info.updated = CsvFieldText(r.bytes, fields[i], 64);
       else if ((lname == "subject" || lname == "title" || lname == "summary") && info.subject.empty()) {
-        info.subject = CsvFieldText(r.bytes, fields[i]).substr(0, 200);
+        info.subject = CsvFieldText(r.bytes, fields[i], 200);
         for (char& c : info.subject)
           if (static_cast<unsigned char>(c) < 32 || c == 0x7F) c = ' ';
       } else if (lname == "closed_at" || lname == "closed" || lname == "solved_at" || lname == "resolved_at")
-        info.closed = CsvFieldText(r.bytes, fields[i]).substr(0, 64);
+        info.closed = CsvFieldText(r.bytes, fields[i], 64);
       if (!opt_.columns.empty()) {
         bool want = false;
         for (size_t k = 0; k < opt_.columns.size(); ++k)
@@ -736,10 +751,28 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       s.has_labels = true;
       s.labels = col.labels;
       s.triggers = col.triggers;
+      // A long cell (or any once stream_from bytes of cells are held
+      // decoded) is decoded and scanned a range at a time, as a long JSON
+      // string is (same findings, offsets and redaction; issue 12 #9: a
+      // 46 MB cell was held decoded twice beside the record, ~350 MB).
+      const bool long_value = v.size() >= opt_.stream_from || whole_bytes >= opt_.stream_from;
+      if (!long_value) whole_bytes += v.size();
+      const Escapes esc = fields[i].quoted ? Escapes::kCsv : Escapes::kNone;
+      if (long_value && Streamable(v, esc)) {
+        s.decoded.bytes.clear();
+        s.decoded.notes.clear();
+        s.decoded.map.Clear();
+        s.stream = v;
+        s.stream_escapes = esc;
+        s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
+        continue;
+      }
+      // A long cell that is HTML: the limit checked before it is decoded.
+      if (long_value && html_bytes + v.size() > opt_.max_html_bytes && !html_fits(s, v.size())) break;
       DecodeCsvField(v, fields[i].quoted, s.decoded);
       finish(s, false);
     }
-    return Status::Ok();
+    return over;
   }
   // JSON: choose the field map.
   const TicketMapSpec* map = nullptr;
@@ -901,8 +934,12 @@ struct LocatingSink : StreamSink {
   const JsonStringStream* stream = nullptr;
   size_t stream_seg = 0;
   std::vector<std::pair<Located, Finding>> waiting;
+  size_t waiting_min = SIZE_MAX;  // the lowest seg_index in waiting
+  // Called per finding: returns at once unless a waiting copy is due (it
+  // sorted the waiting copies every time: a CSV record of identical long
+  // cells took CPU minutes, quadratic in the findings).
   bool Flush(size_t before) {
-    if (waiting.empty()) return true;
+    if (waiting.empty() || waiting_min >= before) return true;
     std::stable_sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) {
       return a.first.seg_index != b.first.seg_index ? a.first.seg_index < b.first.seg_index
                                                     : a.first.in_field < b.first.in_field;
@@ -914,6 +951,7 @@ struct LocatingSink : StreamSink {
       if (go && !(*emit)(waiting[n].first)) go = false;
     }
     waiting.erase(waiting.begin(), waiting.begin() + static_cast<ptrdiff_t>(n));
+    waiting_min = waiting.empty() ? SIZE_MAX : waiting.front().first.seg_index;
     return go;
   }
   bool OnFinding(const Finding& found, std::string_view raw) override {
@@ -942,6 +980,7 @@ struct LocatingSink : StreamSink {
       uint32_t len = static_cast<uint32_t>(f.end - f.start);
       uint32_t at = static_cast<uint32_t>(static_cast<int64_t>(l.in_field) + x->segments[k].mirror_shift);
       waiting.push_back({{k, at, x->InRecord(x->segments[k], at, at + len), nullptr, raw}, f});
+      waiting_min = std::min(waiting_min, k);
     }
     return true;
   }
@@ -1150,7 +1189,7 @@ Status TicketScanner::RunStream(const Extracted& x, size_t k, const FindingFilte
   ctx_.set_field_labels(seg.labels, seg.triggers);
   const ScanLimits& lim = ctx_.limits();
   const size_t keep = 2 * (lim.chunk_bytes + lim.overlap_bytes) + 4 * opt_.stream_range + 4096;
-  JsonStringStream js(seg.stream, keep, opt_.stream_range);
+  JsonStringStream js(seg.stream, keep, opt_.stream_range, seg.stream_escapes);
   sink.stream = &js;
   sink.stream_seg = k;
   sink.shift = 0;

@@ -251,18 +251,25 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
   }
 }
 
+// Resumes where the last call stopped (csv_searched_ bytes past head_, in
+// quotes or not): a long record is not scanned again from its start on
+// every read (a 60 MB record, read 1 MiB at a time, was gone over ~60 times).
 size_t TicketReader::CsvRecordLength(bool& incomplete) {
   std::string_view p = std::string_view(buf_).substr(head_);
-  bool q = false;
-  for (size_t k = 0; k < p.size(); ++k) {
+  bool q = csv_quoted_;
+  for (size_t k = csv_searched_; k < p.size(); ++k) {
     char c = p[k];
     if (c == '"') q = !q;  // "" inside quotes toggles twice
     else if (c == '\n' && !q) {
       incomplete = false;
+      csv_searched_ = 0;
+      csv_quoted_ = false;
       return k + 1;
     }
   }
   incomplete = !eof_;
+  csv_searched_ = eof_ ? 0 : p.size();
+  csv_quoted_ = eof_ ? false : q;
   return eof_ ? p.size() : 0;
 }
 
@@ -270,6 +277,9 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
   for (;;) {
     bool incomplete = false;
     size_t len = CsvRecordLength(incomplete);
+    if (!csv_header_done_ && (incomplete ? buf_.size() - head_ : len) > kMaxCsvHeaderBytes)
+      return Error(ErrorCode::kLimit, "CSV header at offset " + std::to_string(offset_) + ": longer than " +
+                                          std::to_string(kMaxCsvHeaderBytes) + " bytes, over the header limit; not scanned");
     if (incomplete) {
       if (buf_.size() - head_ > max_)
         return Error(ErrorCode::kLimit, "CSV record at offset " + std::to_string(offset_) + " is larger than the record limit (unbalanced quote?)");
@@ -290,7 +300,11 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
       delim_ = semis > commas && semis >= tabs ? ';' : tabs > commas ? '\t' : ',';
       std::string_view content = h;
       while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
-      for (const CsvField& f : SplitCsvRecord(content, delim_)) header_.push_back(CsvFieldText(content, f));
+      const std::vector<CsvField> cols = SplitCsvRecord(content, delim_, kMaxCsvColumns);
+      if (cols.size() > kMaxCsvColumns)
+        return Error(ErrorCode::kLimit, "CSV header at offset " + std::to_string(offset_) + ": more than " +
+                                            std::to_string(kMaxCsvColumns) + " columns, over the column limit; not scanned");
+      for (const CsvField& f : cols) header_.push_back(CsvFieldText(content, f));
       PassThrough(rec);
       csv_header_done_ = true;
       continue;
@@ -306,10 +320,11 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
   }
 }
 
-std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim) {
+std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim, size_t limit) {
   std::vector<CsvField> out;
   size_t i = 0, n = rec.size();
   for (;;) {
+    if (out.size() > limit) break;
     if (i < n && rec[i] == '"') {
       size_t k = i + 1;
       while (k < n) {
@@ -334,11 +349,11 @@ std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim) {
   return out;
 }
 
-std::string CsvFieldText(std::string_view rec, const CsvField& f) {
+std::string CsvFieldText(std::string_view rec, const CsvField& f, size_t max) {
   std::string_view v = rec.substr(f.start, f.end - f.start);
-  if (!f.quoted) return std::string(v);
+  if (!f.quoted) return std::string(v.substr(0, max));
   std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
+  for (size_t i = 0; i < v.size() && out.size() < max; ++i) {
     out += v[i];
     if (v[i] == '"' && i + 1 < v.size() && v[i + 1] == '"') ++i;
   }

@@ -94,6 +94,8 @@ class TicketReader {
   // CSV.
   bool csv_header_done_ = false;
   char delim_ = ',';
+  size_t csv_searched_ = 0;  // CsvRecordLength: bytes past head_ already gone over
+  bool csv_quoted_ = false;  // and whether they end inside quotes
   std::vector<std::string> header_;
 };
 
@@ -103,9 +105,19 @@ struct CsvField {
   uint32_t start, end;
   bool quoted;
 };
-std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim);
-// A field's text ("" -> ").
-std::string CsvFieldText(std::string_view rec, const CsvField& f);
+// At most `limit` + 1 fields are returned: more than `limit` means the
+// record has more (callers refuse it: a vector entry per cell of a 60 MB
+// record of empty cells was 360 MB; issue 12 #9).
+std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim, size_t limit = SIZE_MAX - 1);
+// A field's text ("" -> "), at most `max` bytes of it (a long cell's head
+// is decoded, not the whole cell).
+std::string CsvFieldText(std::string_view rec, const CsvField& f, size_t max = SIZE_MAX);
+// A CSV header may name at most this many columns (each column's name is
+// held); a longer header is an error (kLimit) and the input is not read.
+inline constexpr size_t kMaxCsvColumns = 65536;
+// And it may be at most this long (each column's name is held, and copied
+// per column and per finding: a 30 MB header cell took 475 MB).
+inline constexpr size_t kMaxCsvHeaderBytes = 1u << 20;
 
 Result<TicketFormat> ParseTicketFormat(const std::string& name);
 
