@@ -687,6 +687,25 @@ TEST_CASE("mail scan: a CSV attachment's column header labels every cell of the 
   CHECK(ScanMail("From: a@example.dk\nSubject: x\n\nJens 0101801234 204567891\n").findings.empty());
 }
 
+TEST_CASE("mail scan: bytes after a CSV cell's closing quote are scanned, and a text part about PDFs is text",
+          "[mail][csv]") {
+  // Review: `"a"b 15108695088` (malformed: text after the closing quote)
+  // was skipped to the delimiter, never scanned; a text/plain body that
+  // begins "%PDF-1.4" without a PDF's body was refused as a damaged PDF.
+  std::string msg =
+      "From: a@example.no\nSubject: liste\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nSe vedlagt.\n"
+      "--b\nContent-Type: text/csv; name=k.csv\nContent-Disposition: attachment; filename=k.csv\n\n"
+      "id,body,c\n1,\"a\"b 15108695088,z\n--b--\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].type == "no.fnr");
+  auto t = ScanMail("From: a@example.no\nSubject: x\nContent-Type: text/plain\n\n%PDF-1.4 discussion: fnr 15108695088\n");
+  CHECK(t.notes.empty());
+  REQUIRE(t.findings.size() == 1);
+  CHECK(t.findings[0].type == "no.fnr");
+}
+
 TEST_CASE("mail redact: an identifier inside the MIME type is not rewritten, the redaction is incomplete",
           "[mail][redact]") {
   // Redacting "text/<id>" would change the part's type (a mail fuzzer

@@ -800,6 +800,22 @@ TEST_CASE("tickets: a short text that gave nothing under one key is scanned agai
   CHECK(c[0].field == "cpr");
 }
 
+TEST_CASE("tickets: bytes after a CSV cell's closing quote are in the cell and scanned", "[tickets][csv]") {
+  // Review: `"a"b 15108695088` (text after the closing quote) was in no
+  // field: never scanned, and `redact` kept the id with exit 0. The whole
+  // cell is now one unquoted field of its raw bytes.
+  const std::string rec = "1,\"a\"b 15108695088,z,\"ok \"\"x\"\"\" ";
+  auto f = SplitCsvRecord(rec, ',');
+  REQUIRE(f.size() == 4);
+  CHECK(rec.substr(f[1].start, f[1].end - f[1].start) == "\"a\"b 15108695088");
+  CHECK_FALSE(f[1].quoted);
+  CHECK(f[3].quoted);  // blanks after the quote are not text
+  CHECK(CsvFieldText(rec, f[3]) == "ok \"x\"");
+  auto c = ScanText("id,body,c\n1,\"a\"b 15108695088,z\n", TicketFormat::kCsv);
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].type == "no.fnr");
+}
+
 TEST_CASE("tickets: a long string scanned in windows gives the findings and redaction of the whole string",
           "[tickets][redact][stream]") {
   // Issue 12 #9: a long string value is decoded and scanned a range at a

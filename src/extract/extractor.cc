@@ -193,13 +193,42 @@ DocFormat SniffDocFormat(std::string_view head) {
   return DocFormat::kNone;
 }
 
+namespace {
+
+// Whether the bytes after a "%PDF-" header at `p` look like a PDF's body: an
+// object ("1 0 obj") or the binary comment line writers put after the header
+// (a '%' and four bytes over 127). Text that only mentions "%PDF-1.7" (a
+// note, a log, a mail about PDF files) has neither, and is read as text
+// (review: such a note was refused as a damaged PDF, exit 2).
+bool PdfBodyFollows(std::string_view head, size_t p) {
+  const size_t nl = head.find_first_of("\r\n", p);
+  if (nl != std::string_view::npos) {
+    size_t c = head.find_first_not_of("\r\n", nl);
+    if (c != std::string_view::npos && c + 5 <= head.size() && head[c] == '%') {
+      int high = 0;
+      for (size_t k = c + 1; k < c + 5; ++k) high += static_cast<unsigned char>(head[k]) > 127;
+      if (high == 4) return true;
+    }
+  }
+  for (size_t o = head.find("obj", p); o != std::string_view::npos; o = head.find("obj", o + 1)) {
+    size_t k = o;
+    auto blanks = [&] { size_t n = 0; while (k > p && std::string_view(" \t\r\n\f").find(head[k - 1]) != std::string_view::npos) --k, ++n; return n; };
+    auto digits = [&] { size_t n = 0; while (k > p && head[k - 1] >= '0' && head[k - 1] <= '9') --k, ++n; return n; };
+    if (blanks() > 0 && digits() > 0 && blanks() > 0 && digits() > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 DocFormat SniffDocumentBytes(std::string_view head, bool plain_text) {
-  if (DocFormat f = SniffDocFormat(head); f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kRtf)
-    return f;
-  if (!plain_text) return DocFormat::kNone;
+  DocFormat f = SniffDocFormat(head);
+  if (f == DocFormat::kOle || f == DocFormat::kRtf) return f;
   head = head.substr(0, 1024);
+  if (f == DocFormat::kPdf) return PdfBodyFollows(head, 0) ? f : DocFormat::kNone;
+  if (!plain_text) return DocFormat::kNone;
   for (size_t p = head.find("%PDF-"); p != std::string_view::npos; p = head.find("%PDF-", p + 1))
-    if (p + 5 < head.size() && head[p + 5] >= '1' && head[p + 5] <= '9') return DocFormat::kPdf;
+    if (p + 5 < head.size() && head[p + 5] >= '1' && head[p + 5] <= '9' && PdfBodyFollows(head, p)) return DocFormat::kPdf;
   return DocFormat::kNone;
 }
 

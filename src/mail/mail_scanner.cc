@@ -313,7 +313,11 @@ bool CsvCells(std::string_view t, OnCell&& on) {
       while (i < t.size() && !(t[i] == '"' && (i + 1 >= t.size() || t[i + 1] != '"'))) i += (t[i] == '"') ? 2 : 1;
       e = std::min(i, t.size());
       if (i < t.size()) ++i;  // closing quote
-      while (i < t.size() && t[i] != delim && t[i] != '\n') ++i;
+      bool trailing = false;
+      while (i < t.size() && t[i] != delim && t[i] != '\n') trailing |= t[i] != ' ' && t[i] != '\t' && t[i] != '\r', ++i;
+      // Bytes after the closing quote (`"a"b 1234`, malformed): the cell
+      // runs to the delimiter, so they are scanned too (review).
+      if (trailing) e = i;
     } else {
       while (i < t.size() && t[i] != delim && t[i] != '\n') ++i;
       e = i;
@@ -420,13 +424,16 @@ bool TextLikePart(const MimeEntity& e) {
 // extracted as an attachment instead of being scanned as text, where the
 // text in its compressed streams would pass unseen.
 static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body) {
-  std::string_view prefix = body.substr(0, std::min<size_t>(body.size(), 256));
+  std::string_view prefix = body.substr(0, std::min<size_t>(body.size(), 1400));
   Decoded head;
   if (e.encoding == "quoted-printable") head = DecodeQuotedPrintable(prefix);
   else if (e.encoding == "base64") head = DecodeBase64(prefix);
   const bool enc = e.encoding == "quoted-printable" || e.encoding == "base64";
-  const DocFormat f = SniffDocFormat(enc ? std::string_view(head.bytes) : prefix);
-  return f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kZip;
+  const std::string_view h = enc ? std::string_view(head.bytes) : prefix;
+  // A PDF only with a PDF's body after its header (SniffDocumentBytes): a
+  // mail that begins "%PDF-1.4 ..." about PDF files is text (review).
+  const DocFormat f = SniffDocumentBytes(h, false);
+  return f == DocFormat::kPdf || f == DocFormat::kOle || SniffDocFormat(h) == DocFormat::kZip;
 }
 
 std::string MailScanner::MessageId(std::string_view msg) {

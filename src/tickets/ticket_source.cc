@@ -334,8 +334,17 @@ std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim, size_t li
         }
         ++k;
       }
-      out.push_back({static_cast<uint32_t>(i + 1), static_cast<uint32_t>(std::min(k, n)), true});
       size_t d = rec.find(delim, std::min(k + 1, n));
+      const size_t e = d == std::string_view::npos ? n : d;
+      // Bytes between the closing quote and the delimiter (`"a"b 1234`,
+      // malformed, but spreadsheet programs keep them as part of the cell)
+      // would be in no field: then the whole cell, quotes and all, is one
+      // unquoted field, scanned and redacted as its raw bytes (review: an id
+      // there was never scanned, and `redact` kept it with exit 0).
+      bool trailing = false;
+      for (size_t t = std::min(k + 1, n); t < e && !trailing; ++t) trailing = rec[t] != ' ' && rec[t] != '\t' && rec[t] != '\r';
+      if (trailing) out.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(e), false});
+      else out.push_back({static_cast<uint32_t>(i + 1), static_cast<uint32_t>(std::min(k, n)), true});
       if (d == std::string_view::npos) break;
       i = d + 1;
     } else {

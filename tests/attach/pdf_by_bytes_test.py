@@ -65,7 +65,11 @@ def main():
         files = {"pdf-as.txt": pdf, "pdf-noext": pdf, "pdf-as.eml": pdf, "pdf-as.csv": pdf, "pdf-as.jsonl": pdf,
                  "junk-before.txt": b"x" * 500 + b"\n" + pdf, "doc-as.txt": ole,
                  "rtf-as.txt": b"{\\rtf1\\ansi Kunde fnr \\b " + FNR.encode() + b"\\b0\\par}",
-                 "rtf-noext": b"{\\rtf1\\ansi Kunde fnr \\b " + FNR.encode() + b"\\b0\\par}"}
+                 "rtf-noext": b"{\\rtf1\\ansi Kunde fnr \\b " + FNR.encode() + b"\\b0\\par}",
+                 # Text that only mentions a PDF header (no object, no binary
+                 # comment after it) is text, not a damaged PDF (review).
+                 "pdf-mention.md": b"# notes\nOur generator writes %PDF-1.7 headers.\nKunde fnr " + FNR.encode() + b"\n",
+                 "pdf-mention-start.txt": b"%PDF-1.4 discussion\nKunde fnr " + FNR.encode() + b"\n"}
         for name, data in files.items():
             p = os.path.join(d, name)
             with open(p, "wb") as f:
