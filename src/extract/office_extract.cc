@@ -1455,7 +1455,10 @@ void LegacyFile(const std::string& fmt, const std::string& data) {
 // The text of an RTF document (written here: no Debian library reads RTF
 // into text without a whole word processor). Groups of destinations that are
 // not text (font and colour tables, style sheets, pictures, objects, themes,
-// `{\*\...}` ignorable destinations) are skipped; \par, \line, \cell and
+// hex data) are skipped; other `{\*\...}` ignorable destinations (field
+// instructions with link targets, bookmarks, company, generator, ...) are
+// read, like hidden text (\v): a reader skips them, but the bytes are in the
+// file (review: an id there passed with exit 0); \par, \line, \cell and
 // \row end a line; \'hh is a cp1252 byte, \uN a Unicode character (its
 // \ucN fallback characters skipped); \_ is a hyphen, \~ a space, \- nothing.
 // The document information group (\info: title, author, subject, ...) is
@@ -1463,8 +1466,9 @@ void LegacyFile(const std::string& fmt, const std::string& data) {
 void RtfFile(const std::string& data) {
   static const char* const kSkip[] = {"fonttbl",   "colortbl",  "stylesheet", "pict",     "object",
                                       "themedata", "datastore", "latentstyles", "listtable", "listoverridetable",
-                                      "rsidtbl",   "generator", "xmlnstbl",   "mmathPr",  "filetbl",
-                                      "revtbl",    "pgdsctbl",  "bin",        "colorschememapping"};
+                                      "rsidtbl",   "xmlnstbl",  "mmathPr",    "filetbl",  "revtbl",
+                                      "pgdsctbl",  "bin",       "colorschememapping", "blipuid", "panose",
+                                      "passwordhash", "password", "objdata",  "shppict", "nonshppict"};
   struct Group {
     bool skip = false;
     int uc = 1;
@@ -1517,10 +1521,7 @@ void RtfFile(const std::string& data) {
       put(static_cast<unsigned char>(c));
       continue;
     }
-    if (c == '*') {  // an ignorable destination
-      if (first_in_group) stack.back().skip = true;
-      continue;
-    }
+    if (c == '*') continue;  // an ignorable destination: its control word decides (kSkip)
     if (c == '\'') {
       if (i + 2 < data.size()) {
         unsigned v = static_cast<unsigned>(std::strtoul(data.substr(i + 1, 2).c_str(), nullptr, 16));
@@ -1553,7 +1554,9 @@ void RtfFile(const std::string& data) {
           if (word == k) stack.back().skip = true;
       first_in_group = false;
       if (word == "par" || word == "line" || word == "row" || word == "sect" || word == "page") emit_line();
-      else if (word == "cell" || word == "tab") put(' ');
+      // Hidden text (\v ... \v0) is read as a word of its own: a reader
+      // shows "a b" for "a \v 1234\v0 b", the file holds "1234b".
+      else if (word == "cell" || word == "tab" || word == "v") put(' ');
       else if (word == "uc" && has_num) stack.back().uc = static_cast<int>(num);
       else if (word == "u" && has_num) {
         if (num < 0) num += 65536;

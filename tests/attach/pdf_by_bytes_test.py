@@ -69,7 +69,13 @@ def main():
                  # Text that only mentions a PDF header (no object, no binary
                  # comment after it) is text, not a damaged PDF (review).
                  "pdf-mention.md": b"# notes\nOur generator writes %PDF-1.7 headers.\nKunde fnr " + FNR.encode() + b"\n",
-                 "pdf-mention-start.txt": b"%PDF-1.4 discussion\nKunde fnr " + FNR.encode() + b"\n"}
+                 "pdf-mention-start.txt": b"%PDF-1.4 discussion\nKunde fnr " + FNR.encode() + b"\n",
+                 # RTF text a reader hides is read too (review: exit 0 before):
+                 # ignorable destinations, hidden text, field instructions.
+                 "rtf-generator.txt": b"{\\rtf1 hello {\\*\\generator fnr " + FNR.encode() + b"} x}",
+                 "rtf-hidden.rtf": b"{\\rtf1 a \\v " + FNR.encode() + b"\\v0 b}",
+                 "rtf-fldinst.rtf": b"{\\rtf1 {\\field{\\*\\fldinst HYPERLINK \"https://x/?fnr=" + FNR.encode() +
+                                    b"\"}{\\fldrslt link}}}"}
         for name, data in files.items():
             p = os.path.join(d, name)
             with open(p, "wb") as f:
