@@ -816,6 +816,43 @@ TEST_CASE("tickets: bytes after a CSV cell's closing quote are in the cell and s
   CHECK(c[0].type == "no.fnr");
 }
 
+TEST_CASE("tickets: a CSV header row that holds personal data makes the input an error, not a pass",
+          "[tickets][csv]") {
+  // Review: a CSV export without a header row had its first record taken
+  // for the column names, never scanned (`redact` kept its id, exit 0).
+  static auto scanner = test::MakeScanner();
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  auto run = [&](const std::string& data, size_t* records) {
+    auto src = StringSource(data);
+    TicketReader rd(*src, TicketFormat::kCsv, 1 << 20);
+    TicketScanner ts(*ctx, {});
+    ts.BeginInput();
+    Got g;
+    TicketRecord r;
+    Status st = Status::Ok();
+    *records = 0;
+    while (st.ok() && *rd.Next(r)) {
+      ts.set_csv(rd.header(), rd.delimiter());
+      TicketInfo info;
+      st = ts.Scan(r, TicketFormat::kCsv, {}, g, info);
+      ++*records;
+    }
+    if (st.ok()) st = ts.EndInput(TicketFormat::kCsv, rd.header());
+    return st;
+  };
+  size_t n = 0;
+  Status st = run("1,Kari Nordmann,15108695088\n2,Ola Nordmann,01010750160\n", &n);
+  CHECK(n == 1);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.code() == ErrorCode::kLimit);
+  CHECK(st.message().find("column 3") != std::string::npos);
+  CHECK(st.message().find("15108695088") == std::string::npos);
+  st = run("id,15108695088\n", &n);  // only a header row: EndInput
+  CHECK(n == 0);
+  CHECK_FALSE(st.ok());
+  CHECK(run("id,navn,fnr\n1,Kari,15108695088\n", &n).ok());
+}
+
 TEST_CASE("tickets: a long string scanned in windows gives the findings and redaction of the whole string",
           "[tickets][redact][stream]") {
   // Issue 12 #9: a long string value is decoded and scanned a range at a

@@ -613,7 +613,27 @@ size_t CountJsonSeparators(std::string_view s, size_t stop) {
 }
 }  // namespace
 
+std::string TicketScanner::CsvHeaderError(const std::vector<std::string>& header) const {
+  struct Any : StreamSink {
+    bool found = false;
+    bool OnFinding(const Finding&, std::string_view) override {
+      found = true;
+      return false;
+    }
+  } any;
+  for (size_t i = 0; i < header.size(); ++i) {
+    auto src = StringSource(header[i], "");
+    (void)ctx_.Scan(*src, FindingFilter{}, any);
+    if (any.found)
+      return "CSV header: column " + std::to_string(i + 1) +
+             " holds what looks like personal data (a file without a header row?); the first row is read as the "
+             "column names and never scanned, so the input is not scanned — add a header row";
+  }
+  return "";
+}
+
 Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& x, TicketInfo& info) {
+  if (f == TicketFormat::kCsv && !csv_header_error_.empty()) return Error(ErrorCode::kLimit, csv_header_error_);
   x.record = r.bytes;
   // Appends a field: `s` has its decoded content; its visible text (HTML
   // fields: the text of the markup) goes into x.text.
@@ -1211,6 +1231,8 @@ Status TicketScanner::EndInput(TicketFormat f, const std::vector<std::string>& h
 Status TicketScanner::EndInput(TicketFormat f, const std::vector<std::string>& header, uint64_t fields_seen,
                                size_t records) const {
   const bool csv = f == TicketFormat::kCsv;
+  if (csv && records == 0)  // (with records, each of them was the error)
+    if (std::string e = CsvHeaderError(header); !e.empty()) return Error(ErrorCode::kLimit, e);
   const std::vector<std::string>& asked = csv ? opt_.columns : opt_.fields;
   if (asked.empty() || (csv && header.empty())) return Status::Ok();  // an empty file
   std::string missing;

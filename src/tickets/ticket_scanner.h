@@ -78,6 +78,7 @@ class TicketScanner {
     if (header != opt_.csv_header) {
       opt_.csv_header = header;
       csv_cols_.clear();
+      csv_header_error_ = CsvHeaderError(header);
     }
     opt_.csv_delimiter = delim;
   }
@@ -123,6 +124,13 @@ class TicketScanner {
   Status RunStream(const Extracted& x, size_t k, const FindingFilter& filter, Sink& sink);
 
   ScanContext& ctx_;
+  // The CSV header row is read as the column names, never scanned as a
+  // record: a header cell the engine finds something in (an export without
+  // a header row, whose first record was taken for one) makes every record
+  // an error, so the input is not passed with its first row unread.
+  // (EndInput: a file of only such a header row is an error too.)
+  std::string CsvHeaderError(const std::vector<std::string>& header) const;
+  std::string csv_header_error_;
   TicketOptions opt_;
   struct Json;                 // the simdjson parser and a padded buffer, reused per record
   std::unique_ptr<Json> json_;
