@@ -595,19 +595,35 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
         return fail(in + ": message larger than the limit of " + std::to_string(c.max_message) +
                     " bytes (--max-message-size); nothing written");
     }
+    // A message that fails later (a header limit, a part not scanned) must
+    // not leave the messages before it written while we say "nothing
+    // written" (review): on a failure the tree is taken back — the whole
+    // output directory when this run made it, else the files it added.
+    const bool made_root = !fs::exists(out_path, ec);
+    std::vector<std::string> added;
+    auto take_back = [&](const std::string& why) {
+      std::error_code rm;
+      if (made_root) fs::remove_all(out_path, rm);
+      else
+        for (const std::string& f : added) fs::remove(f, rm);
+      return fail(why);
+    };
     for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(fs::path(out_path) / sub, ec);
-    if (ec) return fail(out_path + ": " + ec.message());
+    if (ec) return take_back(out_path + ": " + ec.message());
     for (const auto& rel : files) {
       std::string in = (fs::path(path) / rel).string();
       auto msg = ReadMessageFile(in, c.max_message);
-      if (!msg) return fail(msg.error().message());
+      if (!msg) return take_back(msg.error().message());
       fs::create_directories((fs::path(out_path) / rel).parent_path(), ec);  // Maildir++ folders
-      if (ec) return fail(out_path + ": " + ec.message());
-      auto out = OutputFile::Open((fs::path(out_path) / rel).string());
-      if (!out) return fail(out.error().message());
+      if (ec) return take_back(out_path + ": " + ec.message());
+      const std::string dest = (fs::path(out_path) / rel).string();
+      const bool existed = fs::exists(dest, ec);
+      auto out = OutputFile::Open(dest);
+      if (!out) return take_back(out.error().message());
       Status s = redact_one(*msg, in, **out);
       if (s.ok()) s = (*out)->Commit();
-      if (!s.ok()) return fail(s.message());
+      if (!s.ok()) return take_back(s.message());
+      if (!existed) added.push_back(dest);
     }
   }
   std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu message(s)%s\n", total, changed, messages,
