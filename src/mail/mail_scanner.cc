@@ -423,13 +423,17 @@ bool TextLikePart(const MimeEntity& e) {
 // sent under a text type (and saved by the recipient under its own name),
 // extracted as an attachment instead of being scanned as text, where the
 // text in its compressed streams would pass unseen.
+// The first bytes of a part's body, transfer-decoded: from the first `n`
+// bytes as sent (what the bytes of a part say it is, before it is decoded).
+static std::string DecodedPrefix(const MimeEntity& e, std::string_view body, size_t n) {
+  std::string_view prefix = body.substr(0, std::min(body.size(), n));
+  if (e.encoding == "quoted-printable") return DecodeQuotedPrintable(prefix).bytes;
+  if (e.encoding == "base64") return DecodeBase64(prefix).bytes;
+  return std::string(prefix);
+}
+
 static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body) {
-  std::string_view prefix = body.substr(0, std::min<size_t>(body.size(), 1400));
-  Decoded head;
-  if (e.encoding == "quoted-printable") head = DecodeQuotedPrintable(prefix);
-  else if (e.encoding == "base64") head = DecodeBase64(prefix);
-  const bool enc = e.encoding == "quoted-printable" || e.encoding == "base64";
-  const std::string_view h = enc ? std::string_view(head.bytes) : prefix;
+  const std::string h = DecodedPrefix(e, body, 1400);
   // A PDF only with a PDF's body after its header (SniffDocumentBytes): a
   // mail that begins "%PDF-1.4 ..." about PDF files is text (review).
   const DocFormat f = SniffDocumentBytes(h, false);
@@ -496,12 +500,7 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     // Type and name say nothing (or something else): the first bytes decide
     // — a zip (an Office file named .dat, a zip of documents), an OLE2 file
     // (legacy Office), a PDF — so a renamed document is not passed unread.
-    std::string_view prefix = body.substr(0, std::min<size_t>(body.size(), 2048));
-    Decoded head;
-    if (e.encoding == "quoted-printable") head = DecodeQuotedPrintable(prefix);
-    else if (e.encoding == "base64") head = DecodeBase64(prefix);
-    const bool enc = e.encoding == "quoted-printable" || e.encoding == "base64";
-    if (SniffDocFormat(enc ? std::string_view(head.bytes) : prefix) == DocFormat::kNone) return false;
+    if (SniffDocFormat(DecodedPrefix(e, body, 2048)) == DocFormat::kNone) return false;
   }
   if (body.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
     notes.push_back("part " + u.part + ": decoded size limit reached, attachment not scanned");
