@@ -28,14 +28,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_docs as g  # noqa: E402
 
 NORDPII = sys.argv[1]
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, failures = checklib.check, checklib.failures
 GATE = 0.98
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def key(v):

@@ -20,7 +20,6 @@ usage: no_ocr_note_test.py NORDPII"""
 import base64
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import zlib
@@ -30,14 +29,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_docs as g  # noqa: E402  (the hand-written PDF writer, docx/odt)
 
 NORDPII = sys.argv[1]
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, failures = checklib.check, checklib.failures
 NOTE = "not read: text in images is read only with --ocr"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def png(path, text):
@@ -180,8 +175,7 @@ def batch_not_scanned(rep, path):
 
 
 def run(args):
-    p = subprocess.run([NORDPII] + args, capture_output=True, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    return checklib.run(args, timeout=60)
 
 
 def main():
@@ -259,10 +253,7 @@ def main():
         f.write(open(eml).read().replace("Se bilde.", "Fødselsnummer 15108695088, se bilde."))
     milter_checks(d, {"image": (eml, "2:image"), "pdf": (os.path.join(pdfs, "pdf.eml"), "2:pdf"),
                       "docx": (deml, "2:docx"), "flagged": (flagged, "2:image")})
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
-    print("all ok")
+    checklib.finish()
 
 
 if __name__ == "__main__":

@@ -25,14 +25,10 @@ except ImportError:
 import gen_docs as g  # noqa: E402
 
 NORDPII = sys.argv[1]
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, failures = checklib.check, checklib.failures
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def key(v):
@@ -82,10 +78,7 @@ def main():
                                      "tiff-directory-loop.tif")], capture_output=True, timeout=120)
     check(r.returncode in (0, 2) and time.time() - t0 < 15,
           "a TIFF with a looping directory chain: answered in %.1f s (exit %d)" % (time.time() - t0, r.returncode))
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
-    print("all ok")
+    checklib.finish()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ usage: office_attrs_test.py NORDPII"""
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -27,23 +26,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_docs as g  # noqa: E402
 
 NORDPII = sys.argv[1]
-failures = []
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, scan = checklib.check, checklib.scan
+failures = checklib.failures
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def key(v):
     return "".join(c for c in v if c.isalnum()).upper()
-
-
-def scan(path, *extra):
-    p = subprocess.run([NORDPII, "scan", "--format", "jsonl"] + list(extra) + [path], capture_output=True, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
 def rezip(path, add, replace=None):
@@ -162,10 +153,7 @@ def main():
                ["150886", "95089", "C3"]])
     rc, out, err = scan(p)
     check(rc == 0, "order numbers next to quantities (and a date next to an invalid serial) stay clean (exit %d)" % rc)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
-    print("all ok")
+    checklib.finish()
 
 
 if __name__ == "__main__":

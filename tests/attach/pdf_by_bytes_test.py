@@ -17,7 +17,6 @@ usage: pdf_by_bytes_test.py NORDPII"""
 import base64
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -26,20 +25,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_docs as g  # noqa: E402
 
 NORDPII = sys.argv[1]
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, run = checklib.check, checklib.run
+failures = checklib.failures
 FNR = "15108695088"  # synthetic, valid (spec/examples.json)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(args, stdin=None, env=None):
-    p = subprocess.run([NORDPII] + args, input=stdin, capture_output=True, timeout=120,
-                       env=dict(os.environ, **(env or {})))
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
 def mail_with(path, pdf, ctype):
@@ -144,9 +134,7 @@ def main():
             check(rc == want, "%s in mail: exit %d (rc %d)" % (name, want, rc))
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
+    checklib.finish()
 
 
 main()

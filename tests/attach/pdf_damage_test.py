@@ -23,19 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_docs as g  # noqa: E402
 
 NORDPII = sys.argv[1]
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, scan = checklib.check, checklib.scan
+failures = checklib.failures
 FNR = "15108695088"  # synthetic, valid (spec/examples.json)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def scan(path):
-    p = subprocess.run([NORDPII, "scan", "--format", "jsonl", path], capture_output=True, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
 def write(path, data):

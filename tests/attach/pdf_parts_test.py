@@ -15,7 +15,6 @@ usage: pdf_parts_test.py NORDPII"""
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 
@@ -23,22 +22,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_docs as g  # noqa: E402
 
 NORDPII = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, scan = checklib.check, checklib.scan
+failures = checklib.failures
 
 
 def key(v):
     return "".join(c for c in v if c.isalnum()).upper()
-
-
-def scan(path, *extra):
-    p = subprocess.run([NORDPII, "scan", "--format", "jsonl"] + list(extra) + [path], capture_output=True, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
 def main():
@@ -105,10 +96,7 @@ def main():
                      annots=[("Text", "Ser bra ut.", None)])
     rc, out, err = scan(p)
     check(rc == 0, "a PDF with a form, a comment and bookmarks but no id stays clean (exit %d %s)" % (rc, err.strip()))
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
-    print("all ok")
+    checklib.finish()
 
 
 if __name__ == "__main__":

@@ -21,25 +21,16 @@ and one of them as a mail attachment (.eml). No raw id in any output.
 usage: review16_test.py NORDPII"""
 import email.message
 import os
-import subprocess
 import sys
 import tempfile
 import zipfile
 
 NORDPII = sys.argv[1]
-failures = []
+import checklib  # noqa: E402
+checklib.NORDPII = NORDPII
+check, scan = checklib.check, checklib.scan
+failures = checklib.failures
 RAW = ["15108695088", "01010750160", "1010750160", "050385-1008", "0503851008", "503851008"]
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def scan(path):
-    p = subprocess.run([NORDPII, "scan", "--format", "jsonl", path], capture_output=True, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
 OUT = tempfile.mkdtemp(prefix='review16_')
@@ -226,7 +217,4 @@ with open(eml, "wb") as f:
 rc, out, err = scan(eml)
 check(rc == 1 and '"field":"xlsx:Ark1!A2' in out, "b_sst_bin.xlsx as a mail attachment: found (rc %d)" % rc)
 
-if failures:
-    print("%d failure(s)" % len(failures))
-    sys.exit(1)
-print("all ok")
+checklib.finish()

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What the attachment script tests share: a check that records its
+failure and goes on (so one run lists every failing case), nordpii run as a
+subprocess, and the exit status at the end.
+
+    import checklib as c
+    c.NORDPII = sys.argv[1]
+    c.check(rc == 1, "what was expected")
+    rc, out, err = c.scan(path)      # scan --format jsonl [extra...] path
+    c.finish()                       # exit 1 if any check failed"""
+import os
+import subprocess
+import sys
+
+NORDPII = None
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run(args, stdin=None, env=None, timeout=120):
+    """nordpii ARGS: (exit status, stdout, stderr) as text."""
+    p = subprocess.run([NORDPII] + list(args), input=stdin, capture_output=True, timeout=timeout,
+                       env=dict(os.environ, **(env or {})))
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def scan(path, *extra):
+    return run(["scan", "--format", "jsonl"] + list(extra) + [path], timeout=60)
+
+
+def finish():
+    if failures:
+        print("%d failure(s)" % len(failures))
+        sys.exit(1)
+    print("all ok")
