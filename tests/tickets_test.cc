@@ -461,6 +461,13 @@ TEST_CASE("batch: report files, no raw values, resume after kill -9 gives the sa
   CHECK(again.code == 1);
   CHECK(ReadFile(dir + "/part/summary.json") == summary_live);
   CHECK(ReadFile(dir + "/part/report.html") == html_live);
+  // The same, rebuilt from findings.jsonl with the documents spilled at
+  // every new one.
+  Run again_runs = Exec("batch -q --jobs 2 --summary-bytes 1 --reference-date 2026-11-23 --retention 90d " + dir +
+                        "/in --report " + dir + "/part --checkpoint " + dir + "/cp");
+  CHECK(again_runs.code == 1);
+  CHECK(ReadFile(dir + "/part/summary.json") == summary_live);
+  CHECK(ReadFile(dir + "/part/report.html") == html_live);
   CHECK(nlohmann::json::parse(ReadFile(dir + "/part/summary.json"))["findings"] == a["findings"]);
   fs::remove_all(dir);
 }
