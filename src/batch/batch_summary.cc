@@ -68,7 +68,11 @@ using DocRow = BatchSummary::DocRow;
 // Reads one run (a byte range of a spill file) through a buffer.
 class RunReader {
  public:
-  RunReader(const SpillRun& r) : f_(r.file.get()), pos_(r.begin), end_(r.end) {}
+  // `runs`: how many are read at once; their buffers share 16 MiB (64 KiB
+  // each at most, 4 KiB at least).
+  RunReader(const SpillRun& r, size_t runs)
+      : f_(r.file.get()), pos_(r.begin), end_(r.end),
+        buf_size_(std::clamp<size_t>((16u << 20) / std::max<size_t>(runs, 1), 4u << 10, 64u << 10)) {}
   bool AtEnd() const { return at_ == len_ && pos_ == end_; }
   bool Read(void* p, size_t n) {
     char* out = static_cast<char*>(p);
@@ -88,7 +92,7 @@ class RunReader {
       error_ = f_->dir + ": the summary's spill file: a run ends early";
       return false;
     }
-    if (buf_.empty()) buf_.resize(1 << 16);
+    if (buf_.empty()) buf_.resize(buf_size_);
     size_t want = static_cast<size_t>(std::min<uint64_t>(buf_.size(), end_ - pos_));
     ssize_t n;
     do n = ::pread(f_->fd, buf_.data(), want, static_cast<off_t>(pos_));
@@ -104,6 +108,7 @@ class RunReader {
   }
   const SpillFile* f_;
   uint64_t pos_, end_;
+  size_t buf_size_;
   std::string buf_;
   size_t at_ = 0, len_ = 0;
   std::string error_;
@@ -503,7 +508,7 @@ Status BatchSummary::ForEachDoc(const std::function<Status(DocRow&)>& f) {
   };
   const size_t n = runs_.size() + 1;
   std::vector<Source> src(n);
-  for (size_t i = 0; i < runs_.size(); ++i) src[i].rd = std::make_unique<RunReader>(runs_[i]);
+  for (size_t i = 0; i < runs_.size(); ++i) src[i].rd = std::make_unique<RunReader>(runs_[i], runs_.size());
   std::string error;
   auto advance = [&](size_t i) {  // false: this source is done (or an error)
     Source& s = src[i];
@@ -636,7 +641,7 @@ Status DocRowsByAge::ForEach(const std::function<bool(const BatchSummary::DocRow
   };
   const size_t n = runs_.size() + 1;
   std::vector<Source> src(n);
-  for (size_t i = 0; i < runs_.size(); ++i) src[i].rd = std::make_unique<RunReader>(runs_[i]);
+  for (size_t i = 0; i < runs_.size(); ++i) src[i].rd = std::make_unique<RunReader>(runs_[i], runs_.size());
   std::string error;
   auto advance = [&](size_t i) {
     Source& s = src[i];
