@@ -7,6 +7,9 @@
 // resumed run, `nordpii collect`). Internal to src/batch: the runner fills
 // one per worker and merges them; the summary writers (summary_writer.h)
 // read it. Not thread-safe: one per thread, merged after the threads end.
+// Memory is bounded: past a byte estimate the documents held are written,
+// sorted, as a run to an unlinked temporary file, and merged back when the
+// report is written (ForEachDoc; issue 12 #9).
 #ifndef NORDPII_BATCH_BATCH_SUMMARY_H_
 #define NORDPII_BATCH_BATCH_SUMMARY_H_
 
@@ -216,8 +219,8 @@ class BatchSummary : public ReportObserver {
   BatchSummary& operator=(const BatchSummary&) = delete;
 
   Counts by_type, by_category, by_confidence, by_month, attachments_by_type;
-  // Per ticket / message / file: hashed, ordered by (path, id) where order
-  // shows (the retention list).
+  // Per ticket / message / file: the ones held (since the last run was
+  // spilled); read every document through ForEachDoc.
   std::unordered_map<DocKey, Doc, DocKeyHash> docs;
   size_t total = 0, events = 0;
 
