@@ -197,8 +197,10 @@ bool DecodeRow(R& in, DocRow& r, long* age) {
   return in.Read(r.values.data(), n * sizeof(uint64_t));
 }
 
-// A held document as a row.
-void ToRow(const BatchSummary::Doc& d, DocRow& r) {
+// A held document as a row; without its values (only their number) unless
+// `values`: a document of a 60 MB text holds 1.7 M of them, not copied when
+// nothing is combined with it.
+void ToRow(const BatchSummary::Doc& d, DocRow& r, bool values) {
   r.path.assign(d.path);
   r.id = d.id;
   r.subject = d.subject;
@@ -217,8 +219,8 @@ void ToRow(const BatchSummary::Doc& d, DocRow& r) {
       ++i;
     }
   r.values.clear();
-  d.ForEachValue([&](uint64_t v) { r.values.push_back(v); });
-  r.distinct = r.values.size();
+  if (values) d.ForEachValue([&](uint64_t v) { r.values.push_back(v); });
+  r.distinct = d.distinct();
 }
 
 // `next` (a later part of the same document) added to `acc`, as Merge adds
@@ -481,13 +483,24 @@ void BatchSummary::SpillHeld() {
   const uint64_t begin = file_->size;
   std::string buf;
   DocRow row;
+  auto flush = [&] {
+    if (buf.size() < (1u << 20)) return true;
+    if (!file_->Append(buf, spill_error_)) return false;
+    buf.clear();
+    return true;
+  };
   for (const Doc* d : Sorted(docs)) {
-    ToRow(*d, row);
-    EncodeRow(buf, row, nullptr);
-    if (buf.size() >= (1u << 20)) {
-      if (!file_->Append(buf, spill_error_)) return;
-      buf.clear();
-    }
+    // The values from the document to the file (in pieces: not copied whole).
+    ToRow(*d, row, false);
+    EncodeRow(buf, row, nullptr);  // with no values: their number is next
+    buf.resize(buf.size() - sizeof(uint64_t));
+    PutU64(buf, row.distinct);
+    bool ok = true;
+    d->ForEachValue([&](uint64_t v) {
+      PutU64(buf, v);
+      if (buf.size() >= (1u << 20)) ok = ok && flush();
+    });
+    if (!ok || !flush()) return;
   }
   if (!file_->Append(buf, spill_error_)) return;
   runs_.push_back({file_, begin, file_->size});
@@ -514,7 +527,7 @@ Status BatchSummary::ForEachDoc(const std::function<Status(DocRow&)>& f) {
     Source& s = src[i];
     if (!s.rd) {
       if (s.next == held.size()) return false;
-      ToRow(*held[s.next++], s.row);
+      ToRow(*held[s.next++], s.row, n > 1);  // values only when other sources may add to them
       return true;
     }
     if (s.rd->AtEnd()) return false;
@@ -548,11 +561,12 @@ Status BatchSummary::ForEachDoc(const std::function<Status(DocRow&)>& f) {
   };
   while (!heap.empty()) {
     take(acc, true);
+    bool combined = false;
     while (error.empty() && !heap.empty() && acc.path == src[heap.front()].row.path &&
            acc.id == src[heap.front()].row.id)
-      take(acc, false);
+      take(acc, false), combined = true;
     if (!error.empty()) return Error(ErrorCode::kIo, error);
-    acc.distinct = acc.values.size();
+    if (combined) acc.distinct = acc.values.size();
     if (Status st = f(acc); !st.ok()) return st;
   }
   return Status::Ok();
