@@ -44,6 +44,7 @@ OUTDIR/dense-headers.eml    MB of header lines ("X-Kunde-N: fødselsnummer ID"),
 OUTDIR/dense-hline.eml      one Subject header line of MB, no folding
 OUTDIR/dense-rfc2047.eml    a Subject of RFC 2047 encoded words (=?utf-8?B?...?=), folded
 OUTDIR/dense.json           a JSON array (not JSON Lines) of small tickets
+OUTDIR/dense-tickets.jsonl  the same tickets as JSON Lines
 OUTDIR/dense-longline.eml   a text/plain 8bit body that is one line of MB (no line breaks)
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
@@ -298,6 +299,7 @@ def extra(outdir, size, head, only):
         if n >= size:
             break
     w("dense.json", ("[\n" + ",\n".join(recs) + "\n]\n").encode())
+    w("dense-tickets.jsonl", ("\n".join(recs) + "\n").encode())
     w("dense-longline.eml", head.encode() + b"Content-Transfer-Encoding: 8bit\n\n" + one + b"\n")
 
 

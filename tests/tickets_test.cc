@@ -392,6 +392,17 @@ TEST_CASE("batch: report files, no raw values, resume after kill -9 gives the sa
   CHECK(ReadFile(dir + "/spill/summary.json") == ReadFile(dir + "/full/summary.json"));
   CHECK(ReadFile(dir + "/spill/findings.jsonl").size() == ReadFile(dir + "/full/findings.jsonl").size());
   CHECK(!fs::exists(dir + "/spill/.worker-0.jsonl"));
+  // The summary's documents spilled to sorted runs (a bound of 1 byte: a run
+  // per new document, each worker's, then merged; issue 12 #9): the same
+  // summary.json, report.html and overdue.csv, and no file left behind.
+  Run runs = Exec("batch -q --jobs 2 --summary-bytes 1 --reference-date 2026-11-23 --retention 90d " + dir +
+                  "/in --report " + dir + "/runs");
+  CHECK(runs.code == 1);
+  for (const char* f : {"/summary.json", "/report.html", "/overdue.csv"})
+    CHECK(ReadFile(dir + "/runs" + f) == ReadFile(dir + "/full" + f));
+  size_t left = 0;
+  for (auto& e : fs::directory_iterator(dir + "/runs")) left += e.path().filename().string()[0] == '.';
+  CHECK(left == 0);
   auto summary = nlohmann::json::parse(ReadFile(dir + "/full/summary.json"));
   CHECK(summary["findings"].get<int>() > 3000);
   CHECK(summary["retention"]["overdue"].get<int>() >= 600);
@@ -448,6 +459,13 @@ TEST_CASE("batch: report files, no raw values, resume after kill -9 gives the sa
   Run again = Exec("batch -q --jobs 2 --reference-date 2026-11-23 --retention 90d " + dir + "/in --report " + dir +
                    "/part --checkpoint " + dir + "/cp");
   CHECK(again.code == 1);
+  CHECK(ReadFile(dir + "/part/summary.json") == summary_live);
+  CHECK(ReadFile(dir + "/part/report.html") == html_live);
+  // The same, rebuilt from findings.jsonl with the documents spilled at
+  // every new one.
+  Run again_runs = Exec("batch -q --jobs 2 --summary-bytes 1 --reference-date 2026-11-23 --retention 90d " + dir +
+                        "/in --report " + dir + "/part --checkpoint " + dir + "/cp");
+  CHECK(again_runs.code == 1);
   CHECK(ReadFile(dir + "/part/summary.json") == summary_live);
   CHECK(ReadFile(dir + "/part/report.html") == html_live);
   CHECK(nlohmann::json::parse(ReadFile(dir + "/part/summary.json"))["findings"] == a["findings"]);

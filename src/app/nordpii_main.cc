@@ -1048,6 +1048,10 @@ int main(int argc, char** argv) {
   batch->add_option("--held-bytes", bo.held_bytes, "Findings per input kept in memory before a spill file (testing)")
       ->check(Count(1, size_t{1} << 30))
       ->group("");
+  batch->add_option("--summary-bytes", bo.summary_bytes,
+                    "Documents with findings the summary holds before it spills them to a file (testing)")
+      ->check(Count(1, size_t{1} << 40))
+      ->group("");
   batch->add_flag("-q,--quiet", bo.quiet, "No progress output");
   batch->add_option("--retention", retention, "Retention audit: list tickets/messages with personal data older than e.g. 90d")
       ->check(CLI::Validator(

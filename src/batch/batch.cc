@@ -45,7 +45,7 @@ namespace nordpii {
 Status WriteBatchReport(const std::string& dir, const std::vector<std::string>& errors, size_t inputs,
                         uint64_t bytes, int retention_days, const std::string& date_field,
                         const std::string& today, size_t* findings, const BatchReportInfo& info) {
-  BatchSummary summary(date_field);
+  BatchSummary summary(date_field, {dir, BatchSummary::kDefaultMaxBytes});
   std::ifstream in(dir + "/findings.jsonl", std::ios::binary);
   for (std::string l; std::getline(in, l);)
     if (!l.empty()) summary.AddLine(l);
@@ -100,7 +100,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   const std::string findings_path = o.report_dir + "/findings.jsonl";
   // Resume: finished inputs from the checkpoint; findings of others dropped.
   // The summary starts from the findings kept; each worker adds its own.
-  BatchSummary summary(o.date_field);
+  // Many documents with findings go to sorted runs in a temporary file
+  // (unlinked: nothing is left behind) instead of memory.
+  BatchSummary summary(o.date_field, {o.report_dir, o.summary_bytes});
   std::set<std::string> done;
   if (!o.checkpoint.empty()) {
     if (Status st = ResumeFromCheckpoint(o.checkpoint, findings_path, error_masker, error, summary, done); !st.ok()) {
@@ -166,7 +168,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   // input list: bounded by the number of inputs, no file is opened before
   // a worker takes it).
   std::vector<std::unique_ptr<BatchSummary>> sums;
-  for (size_t w = 0; w < jobs; ++w) sums.push_back(std::make_unique<BatchSummary>(o.date_field));
+  for (size_t w = 0; w < jobs; ++w)  // the bound shared by the workers (each a share, at least 1 MiB)
+    sums.push_back(std::make_unique<BatchSummary>(
+        o.date_field, BatchSummary::Spill{o.report_dir, std::max<size_t>(o.summary_bytes / jobs, std::min<size_t>(o.summary_bytes, 1u << 20))}));
   // Writes item `item`'s findings (`copy`) and its checkpoint line; under
   // mu, once the item before it in its file is written.
   auto write_out = [&](size_t item, const std::function<bool(std::FILE*)>& copy, const std::string& tmp,

@@ -55,6 +55,10 @@ struct BatchOptions {
   // 256 KiB: a larger buffer added its size and more (heap fragmentation)
   // to the peak of a batch over one large input (8 MiB: +10 MB at 60 MB).
   size_t held_bytes = 256u << 10;
+  // The documents with findings the summary holds (an estimate in bytes,
+  // shared by the workers) before it writes them, sorted, to a temporary
+  // file in the report directory (BatchSummary::Spill; testing).
+  size_t summary_bytes = 16u << 20;
   std::string report_options;  // shown in the report's header (program text: option names and values)  // one input's findings kept in memory before spilling to a file
 };
 

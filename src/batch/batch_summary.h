@@ -7,6 +7,9 @@
 // resumed run, `nordpii collect`). Internal to src/batch: the runner fills
 // one per worker and merges them; the summary writers (summary_writer.h)
 // read it. Not thread-safe: one per thread, merged after the threads end.
+// Memory is bounded: past a byte estimate the documents held are written,
+// sorted, as a run to an unlinked temporary file, and merged back when the
+// report is written (ForEachDoc; issue 12 #9).
 #ifndef NORDPII_BATCH_BATCH_SUMMARY_H_
 #define NORDPII_BATCH_BATCH_SUMMARY_H_
 
@@ -25,9 +28,18 @@
 #include <utility>
 #include <vector>
 
+#include "core/status.h"
 #include "output/report_sink.h"
 
 namespace nordpii {
+
+// An unlinked temporary file that sorted runs of report rows are appended
+// to (batch_summary.cc), and one run of it.
+struct SpillFile;
+struct SpillRun {
+  std::shared_ptr<SpillFile> file;
+  uint64_t begin = 0, end = 0;
+};
 
 using Counts = std::map<std::string, size_t, std::less<>>;  // looked up by string_view
 // The count for k, made 0 when new.
@@ -112,6 +124,14 @@ class BatchSummary : public ReportObserver {
       Dedup();
       return On([](auto& c) { return c.size(); });
     }
+    // The distinct values, in order.
+    template <typename F>
+    void ForEachValue(F f) const {
+      Dedup();
+      On([&](auto& c) {
+        for (uint64_t v : c) f(v);
+      });
+    }
     void MergeValues(const Doc& o) {
       o.On([&](auto& oc) { On([&](auto& c) { c.insert(c.end(), oc.begin(), oc.end()); }); });
       if (!big_ && values_.size() > kSmallValues) Grow();
@@ -171,14 +191,36 @@ class BatchSummary : public ReportObserver {
     }
   };
 
-  explicit BatchSummary(std::string date_field);
+  // A document as the report shows it, whether it was held or spilled:
+  // owns its strings, values sorted and distinct. ForEachDoc gives them.
+  struct DocRow {
+    std::string path, id, subject, date;  // date: at most 40 bytes, as Doc keeps it
+    std::string_view date_source;         // program text (StaticSource)
+    size_t findings = 0;
+    size_t distinct = 0;                  // values.size() once combined
+    std::vector<std::pair<std::string, size_t>> types;  // ordered by name
+    std::vector<uint64_t> values;         // sorted, distinct (empty in the overdue list)
+  };
+  // Where documents go when many are held (bounded memory, issue 12 #9):
+  // past `max_bytes` (an estimate of what the held documents take) they are
+  // written, ordered by (path, id), as a run to an unlinked temporary file in
+  // `dir` ("" = $TMPDIR, else /tmp), and the map starts again. A run of a few
+  // documents never touches the disk.
+  static constexpr size_t kDefaultMaxBytes = 16u << 20;
+  struct Spill {
+    std::string dir;
+    size_t max_bytes = kDefaultMaxBytes;
+  };
+
+  explicit BatchSummary(std::string date_field);  // spills to $TMPDIR past kDefaultMaxBytes
+  BatchSummary(std::string date_field, Spill spill);
   ~BatchSummary() override;
   BatchSummary(const BatchSummary&) = delete;
   BatchSummary& operator=(const BatchSummary&) = delete;
 
   Counts by_type, by_category, by_confidence, by_month, attachments_by_type;
-  // Per ticket / message / file: hashed, ordered by (path, id) where order
-  // shows (the retention list).
+  // Per ticket / message / file: the ones held (since the last run was
+  // spilled); read every document through ForEachDoc.
   std::unordered_map<DocKey, Doc, DocKeyHash> docs;
   size_t total = 0, events = 0;
 
@@ -204,6 +246,19 @@ class BatchSummary : public ReportObserver {
   // Adds another summary (a worker's) into this one; `o` is left empty or spent.
   void Merge(BatchSummary&& o);
 
+  // Every document once, ordered by (path, id): the held ones and the
+  // spilled runs merged (one document in several runs combined as if it had
+  // never been spilled: counts added, the later date, the first subject,
+  // the distinct values exact). An error when a run could not be written or
+  // read back: the report must not be written from part of the documents.
+  // May be called more than once.
+  Status ForEachDoc(const std::function<Status(DocRow&)>& f);
+  // Runs written so far (tests).
+  size_t spilled_runs() const { return runs_.size(); }
+  // The first spill error ("" = none).
+  const std::string& spill_error() const { return spill_error_; }
+  const Spill& spill() const { return spill_; }
+
  private:
   // The count bumped last in one of the tables: findings come in runs of the
   // same type, category and month, so most bumps skip the tree search.
@@ -226,8 +281,43 @@ class BatchSummary : public ReportObserver {
   Interned paths_, types_;
   std::string date_field_;
   Doc* last_doc_ = nullptr;
+  // Spilling (batch_summary.cc).
+  Spill spill_;
+  size_t held_ = 0;                   // estimated bytes of the held documents
+  std::vector<SpillRun> runs_;        // in the order the documents came: before the held ones
+  std::shared_ptr<SpillFile> file_;   // this summary's own (others' runs come with Merge)
+  std::string spill_error_;
+  void SpillHeld();                   // writes the held documents as a run
   struct LineParser;  // simdjson's parser (batch_summary.cc)
   std::unique_ptr<LineParser> parser_;
+};
+
+// Report rows ordered by age (the oldest first), then (path, id): the
+// retention list, which overdue.csv gives whole. Held up to the spill's
+// max_bytes, then written as sorted runs as BatchSummary's documents are,
+// and merged when read.
+class DocRowsByAge {
+ public:
+  explicit DocRowsByAge(BatchSummary::Spill spill);
+  ~DocRowsByAge();
+  DocRowsByAge(const DocRowsByAge&) = delete;
+  DocRowsByAge& operator=(const DocRowsByAge&) = delete;
+  // Adds a row (without its values: `distinct` is kept).
+  Status Add(const BatchSummary::DocRow& r, long age);
+  size_t size() const { return count_; }
+  size_t spilled_runs() const { return runs_.size(); }
+  // Every row in order while f returns true.
+  Status ForEach(const std::function<bool(const BatchSummary::DocRow&, long age)>& f);
+
+ private:
+  Status SpillHeld();
+  BatchSummary::Spill spill_;
+  std::string arena_;             // the held rows, encoded
+  std::vector<size_t> offsets_;   // where each starts in arena_
+  bool sorted_ = false;
+  std::vector<SpillRun> runs_;
+  std::shared_ptr<SpillFile> file_;
+  size_t count_ = 0;
 };
 
 }  // namespace nordpii

@@ -75,7 +75,6 @@ std::string_view TypeMeaning(std::string_view type) {
 Status WriteReportHtml(const std::string& dir, const ReportView& v) {
   const BatchSummary& sum = *v.sum;
   const BatchReportInfo& info = v.info;
-  const auto& docs = sum.docs;
   const auto& by_type = sum.by_type;
   const auto& by_category = sum.by_category;
   const auto& by_month = sum.by_month;
@@ -88,9 +87,9 @@ Status WriteReportHtml(const std::string& dir, const ReportView& v) {
   const auto& overdue = v.overdue;
   const auto& top = v.top;
   const std::vector<std::string>& errors = *v.errors;
-  auto types_text = [](const BatchSummary::Doc& d) {
+  auto types_text = [](const BatchSummary::DocRow& d) {
     std::string t;
-    for (auto& [k, n] : d.Types()) t += (t.empty() ? "" : "; ") + k + " " + std::to_string(n);
+    for (auto& [k, n] : d.types) t += (t.empty() ? "" : "; ") + k + " " + std::to_string(n);
     return t;
   };
   auto rows = [](const Counts& m, bool by_count) {
@@ -119,25 +118,25 @@ Status WriteReportHtml(const std::string& dir, const ReportView& v) {
   if (info.interrupted)
     h += "<p class=\"warn\" id=\"interrupted\">Interrupted: this report covers " + std::to_string(info.inputs_done) +
          " of " + std::to_string(inputs) + " inputs.</p>";
-  h += "<p id=\"totals\">" + std::to_string(total) + " findings in " + std::to_string(docs.size()) +
+  h += "<p id=\"totals\">" + std::to_string(total) + " findings in " + std::to_string(v.documents) +
        " tickets/messages/files; " + std::to_string(inputs) + " inputs, " + HumanBytes(bytes) + "; " +
        std::to_string(errors.size()) + " errors. Values are never shown.</p>";
   if (retention_days >= 0) {
-    const size_t html_rows = std::min(overdue.size(), kOverdueHtmlRows);
-    h += "<h2 id=\"overdue\">Retention: " + std::to_string(overdue.size()) +
+    const size_t html_rows = std::min(v.overdue_count, kOverdueHtmlRows);
+    h += "<h2 id=\"overdue\">Retention: " + std::to_string(v.overdue_count) +
          " overdue (personal data kept more than " + std::to_string(retention_days) + " days after " +
          Html(date_rule) + ")</h2><p id=\"overdue-shown\">Showing the " + std::to_string(html_rows) +
-         " most overdue of " + std::to_string(overdue.size()) +
+         " most overdue of " + std::to_string(v.overdue_count) +
          "; the complete list is in <a href=\"overdue.csv\">overdue.csv</a>.</p>"
          "<table id=\"retention\" class=\"sortable\"><thead><tr><th>input</th><th>id</th><th>subject</th><th>date</th>"
          "<th>date source</th><th>days overdue</th><th>findings</th><th>distinct values</th><th>types</th></tr>"
          "</thead><tbody>";
     for (size_t i = 0; i < html_rows; ++i) {
-      const BatchSummary::Doc& d = *overdue[i].d;
+      const BatchSummary::DocRow& d = overdue[i].d;
       h += "<tr><td>" + Html(d.path) + "</td><td>" + Html(d.id) + "</td><td>" + Html(d.subject) + "</td><td>" +
-           Html(d.date().substr(0, 10)) + "</td><td>" + Html(d.date_source) + "</td><td>" +
+           Html(std::string_view(d.date).substr(0, 10)) + "</td><td>" + Html(d.date_source) + "</td><td>" +
            std::to_string(overdue[i].age - retention_days) + "</td><td>" + std::to_string(d.findings) + "</td><td>" +
-           std::to_string(d.distinct()) + "</td><td>" + Html(types_text(d)) + "</td></tr>";
+           std::to_string(d.distinct) + "</td><td>" + Html(types_text(d)) + "</td></tr>";
     }
     h += "</tbody></table>";
   }
@@ -146,13 +145,13 @@ Status WriteReportHtml(const std::string& dir, const ReportView& v) {
        count_table("by-confidence", "confidence", sum.by_confidence);
   h += "<h2>Findings per month (ticket or message date)</h2>" + Bars(rows(by_month, false));
   std::vector<std::pair<std::string, size_t>> toprows;
-  for (auto* d : top) toprows.push_back({d->id.empty() ? fs::path(d->path).filename().string() : d->id, d->findings});
+  for (auto& d : top) toprows.push_back({d.id.empty() ? fs::path(d.path).filename().string() : d.id, d.findings});
   h += "<h2>Top tickets and messages</h2>" + Bars(toprows);
   h += "<table id=\"top\" class=\"sortable\"><thead><tr><th>input</th><th>id</th><th>findings</th>"
        "<th>distinct values</th></tr></thead><tbody>";
-  for (auto* d : top)
-    h += "<tr><td>" + Html(d->path) + "</td><td>" + Html(d->id) + "</td><td>" + std::to_string(d->findings) +
-         "</td><td>" + std::to_string(d->distinct()) + "</td></tr>";
+  for (auto& d : top)
+    h += "<tr><td>" + Html(d.path) + "</td><td>" + Html(d.id) + "</td><td>" + std::to_string(d.findings) +
+         "</td><td>" + std::to_string(d.distinct) + "</td></tr>";
   h += "</tbody></table>";
   h += "<h2>Type ids</h2><table id=\"legend\"><thead><tr><th>type</th><th>what it is</th></tr></thead><tbody>";
   for (auto& [k, v] : by_type) h += "<tr><td>" + Html(k) + "</td><td>" + Html(TypeMeaning(k)) + "</td></tr>";

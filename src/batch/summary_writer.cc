@@ -36,15 +36,16 @@ long DayNumber(std::string_view d) {
 
 constexpr size_t kOverdueJsonRows = 10000;
 
-Json CountsJson(const Counts& m) {
+template <typename M>
+Json CountsJson(const M& m) {
   Json o = Json::object();
   for (auto& [k, v] : m) o[k] = v;
   return o;
 }
 
-std::string TypesText(const BatchSummary::Doc& d) {
+std::string TypesText(const BatchSummary::DocRow& d) {
   std::string t;
-  for (auto& [k, v] : d.Types()) t += (t.empty() ? "" : "; ") + k + " " + std::to_string(v);
+  for (auto& [k, v] : d.types) t += (t.empty() ? "" : "; ") + k + " " + std::to_string(v);
   return t;
 }
 
@@ -88,11 +89,10 @@ std::string HumanBytes(uint64_t n) {
   return b;
 }
 
-ReportView MakeReportView(const BatchSummary& sum, const std::vector<std::string>& errors, size_t inputs,
-                          uint64_t bytes, int retention_days, const std::string& date_field, const std::string& today,
-                          const BatchReportInfo& info) {
-  using Doc = BatchSummary::Doc;
-  ReportView v;
+Status MakeReportView(BatchSummary& sum, const std::vector<std::string>& errors, size_t inputs, uint64_t bytes,
+                      int retention_days, const std::string& date_field, const std::string& today,
+                      const BatchReportInfo& info, ReportView& v) {
+  using DocRow = BatchSummary::DocRow;
   v.sum = &sum;
   v.errors = &errors;
   v.inputs = inputs;
@@ -103,28 +103,42 @@ ReportView MakeReportView(const BatchSummary& sum, const std::vector<std::string
   v.run_date = info.run_date.empty() ? NowUtc() : info.run_date;
   v.date_rule = date_field.empty() ? "closed, else updated; mail: Date, else newest Received, else file time"
                                    : date_field + "; mail: Date, else newest Received, else file time";
-  auto& top = v.top;
-  for (auto& [k, d] : sum.docs) top.push_back(&d);
-  auto by_findings = [](const Doc* a, const Doc* b) {
-    if (a->findings != b->findings) return a->findings > b->findings;
-    return std::tie(a->path, a->id) < std::tie(b->path, b->id);
+  // One pass over the documents, ordered by (path, id): counted, the top
+  // 20 kept (a short sorted list), the overdue ones to the retention list
+  // (held, or sorted in runs on disk past its bound).
+  auto by_findings = [](const DocRow& a, const DocRow& b) {
+    if (a.findings != b.findings) return a.findings > b.findings;
+    return std::tie(a.path, a.id) < std::tie(b.path, b.id);
   };
-  size_t ntop = std::min<size_t>(top.size(), 20);
-  std::partial_sort(top.begin(), top.begin() + static_cast<ptrdiff_t>(ntop), top.end(), by_findings);
-  top.resize(ntop);
+  constexpr size_t kTop = 20;
   // Overdue: kept longer than the retention period after its date; the
   // most overdue first, all of them (overdue.csv), the first in the summary.
   const long today_n = DayNumber(today);
-  if (retention_days >= 0)
-    for (auto& [k, d] : sum.docs) {
-      long day = DayNumber(d.date());
-      if (day >= 0 && day < today_n - retention_days) v.overdue.push_back({&d, today_n - day});
+  if (retention_days >= 0) v.overdue_all = std::make_shared<DocRowsByAge>(sum.spill());
+  Status st = sum.ForEachDoc([&](DocRow& d) {
+    ++v.documents;
+    if (v.top.size() < kTop || by_findings(d, v.top.back())) {
+      auto at = std::upper_bound(v.top.begin(), v.top.end(), d, by_findings);
+      DocRow c;
+      c.path = d.path, c.id = d.id, c.subject = d.subject, c.date = d.date, c.date_source = d.date_source;
+      c.findings = d.findings, c.distinct = d.distinct, c.types = d.types;
+      v.top.insert(at, std::move(c));
+      if (v.top.size() > kTop) v.top.pop_back();
     }
-  std::sort(v.overdue.begin(), v.overdue.end(), [](const ReportView::Late& a, const ReportView::Late& b) {
-    if (a.age != b.age) return a.age > b.age;
-    return std::tie(a.d->path, a.d->id) < std::tie(b.d->path, b.d->id);
+    if (retention_days >= 0) {
+      long day = DayNumber(d.date);
+      if (day >= 0 && day < today_n - retention_days) return v.overdue_all->Add(d, today_n - day);
+    }
+    return Status::Ok();
   });
-  return v;
+  if (!st.ok()) return st;
+  if (!v.overdue_all) return Status::Ok();
+  v.overdue_count = v.overdue_all->size();
+  return v.overdue_all->ForEach([&](const DocRow& d, long age) {
+    if (v.overdue.size() >= kOverdueJsonRows) return false;
+    v.overdue.push_back({d, age});
+    return true;
+  });
 }
 
 Status WriteSummaryJson(const std::string& dir, const ReportView& v) {
@@ -149,47 +163,47 @@ Status WriteSummaryJson(const std::string& dir, const ReportView& v) {
   js["size"] = HumanBytes(v.bytes);
   js["findings"] = sum.total;
   js["events"] = sum.events;
-  js["documents_with_findings"] = sum.docs.size();
+  js["documents_with_findings"] = v.documents;
   js["by_type"] = CountsJson(sum.by_type);
   js["by_category"] = CountsJson(sum.by_category);
   js["by_confidence"] = CountsJson(sum.by_confidence);
   js["by_month"] = CountsJson(sum.by_month);
   js["attachments_not_scanned"] = CountsJson(sum.attachments_by_type);
   Json top = Json::array();
-  for (const BatchSummary::Doc* d : v.top) {
+  for (const BatchSummary::DocRow& d : v.top) {
     Json t = Json::object();
-    t["path"] = d->path;
-    t["id"] = d->id;
-    t["findings"] = d->findings;
-    t["distinct_values"] = d->distinct();
-    t["by_type"] = CountsJson(d->Types());
+    t["path"] = d.path;
+    t["id"] = d.id;
+    t["findings"] = d.findings;
+    t["distinct_values"] = d.distinct;
+    t["by_type"] = CountsJson(d.types);
     top.push_back(std::move(t));
   }
   js["top"] = std::move(top);
   js["errors"] = *v.errors;
   if (v.retention_days >= 0) {
-    const size_t json_rows = std::min(v.overdue.size(), kOverdueJsonRows);
+    const size_t json_rows = std::min(v.overdue_count, kOverdueJsonRows);
     Json ret = Json::object();
     ret["days"] = v.retention_days;
     ret["today"] = v.today;
     ret["date_field"] = v.date_rule;
-    ret["overdue"] = v.overdue.size();
+    ret["overdue"] = v.overdue_count;
     ret["shown"] = json_rows;
     ret["complete_list"] = "overdue.csv";
     Json items = Json::array();
     for (size_t i = 0; i < json_rows; ++i) {
-      const BatchSummary::Doc& d = *v.overdue[i].d;
+      const BatchSummary::DocRow& d = v.overdue[i].d;
       Json it = Json::object();
       it["path"] = d.path;
       it["id"] = d.id;
       it["subject"] = d.subject;
-      it["date"] = d.date();
+      it["date"] = d.date;
       it["date_source"] = d.date_source;
       it["age_days"] = v.overdue[i].age;
       it["days_overdue"] = v.overdue[i].age - v.retention_days;
       it["findings"] = d.findings;
-      it["distinct_values"] = d.distinct();
-      it["by_type"] = CountsJson(d.Types());
+      it["distinct_values"] = d.distinct;
+      it["by_type"] = CountsJson(d.types);
       items.push_back(std::move(it));
     }
     ret["items"] = std::move(items);
@@ -211,24 +225,28 @@ Status WriteOverdueCsv(const std::string& dir, const ReportView& v) {
   if (!csv) return csv.error();
   std::string buf = "input,id,subject,date,date_source,age_days,days_overdue,findings,distinct_values,types\r\n";
   Status st;
-  for (const ReportView::Late& l : v.overdue) {
-    const BatchSummary::Doc& d = *l.d;
-    buf += CsvCell(d.path) + ',' + CsvCell(d.id) + ',' + CsvCell(d.subject) + ',' + CsvCell(d.date()) + ',' +
-           std::string(d.date_source) + ',' + std::to_string(l.age) + ',' + std::to_string(l.age - v.retention_days) +
-           ',' + std::to_string(d.findings) + ',' + std::to_string(d.distinct()) + ',' + CsvCell(TypesText(d)) + "\r\n";
+  Status read = v.overdue_all->ForEach([&](const BatchSummary::DocRow& d, long age) {
+    buf += CsvCell(d.path) + ',' + CsvCell(d.id) + ',' + CsvCell(d.subject) + ',' + CsvCell(d.date) + ',' +
+           std::string(d.date_source) + ',' + std::to_string(age) + ',' + std::to_string(age - v.retention_days) +
+           ',' + std::to_string(d.findings) + ',' + std::to_string(d.distinct) + ',' + CsvCell(TypesText(d)) + "\r\n";
     if (buf.size() > (1 << 16)) {
-      if (st = (*csv)->Write(buf); !st.ok()) return st;
+      if (st = (*csv)->Write(buf); !st.ok()) return false;
       buf.clear();
     }
-  }
+    return true;
+  });
+  if (!read.ok()) return read;
+  if (!st.ok()) return st;
   if (st = (*csv)->Write(buf); !st.ok()) return st;
   return (*csv)->Commit();
 }
 
-Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::vector<std::string>& errors,
+Status WriteSummary(const std::string& dir, BatchSummary& sum, const std::vector<std::string>& errors,
                     size_t inputs, uint64_t bytes, int retention_days, const std::string& date_field,
                     const std::string& today, const BatchReportInfo& info) {
-  const ReportView v = MakeReportView(sum, errors, inputs, bytes, retention_days, date_field, today, info);
+  ReportView v;
+  if (Status st = MakeReportView(sum, errors, inputs, bytes, retention_days, date_field, today, info, v); !st.ok())
+    return st;
   if (Status st = WriteSummaryJson(dir, v); !st.ok()) return st;
   if (Status st = WriteOverdueCsv(dir, v); !st.ok()) return st;
   return WriteReportHtml(dir, v);

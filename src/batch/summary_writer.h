@@ -11,6 +11,7 @@
 #define NORDPII_BATCH_SUMMARY_WRITER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,10 +22,11 @@
 
 namespace nordpii {
 
-// What every writer shows, computed once from the summary: the top
-// documents (most findings first) and the overdue ones (most overdue first).
+// What every writer shows, computed once from the summary (one pass over
+// its documents, held or spilled): the number of documents, the top ones
+// (most findings first) and the overdue ones (most overdue first).
 struct ReportView {
-  const BatchSummary* sum = nullptr;
+  const BatchSummary* sum = nullptr;  // the counts
   const std::vector<std::string>* errors = nullptr;  // already masked
   size_t inputs = 0;
   uint64_t bytes = 0;
@@ -33,18 +35,22 @@ struct ReportView {
   std::string run_date;     // UTC "YYYY-MM-DD HH:MM:SS"
   std::string date_rule;    // which date a document's age counts from (program text)
   BatchReportInfo info;
-  std::vector<const BatchSummary::Doc*> top;  // at most 20
+  size_t documents = 0;     // with findings
+  std::vector<BatchSummary::DocRow> top;  // at most 20 (without their values)
   struct Late {
-    const BatchSummary::Doc* d;
+    BatchSummary::DocRow d;
     long age;  // days since its date
   };
-  std::vector<Late> overdue;  // all of them
+  std::vector<Late> overdue;  // the first (as many as summary.json shows)
+  size_t overdue_count = 0;   // all of them
+  std::shared_ptr<DocRowsByAge> overdue_all;  // all of them, in order (overdue.csv)
 };
 
-// Builds the view (sorting is done here, once).
-ReportView MakeReportView(const BatchSummary& sum, const std::vector<std::string>& errors, size_t inputs,
-                          uint64_t bytes, int retention_days, const std::string& date_field, const std::string& today,
-                          const BatchReportInfo& info);
+// Builds the view (sorting is done here, once). An error when the
+// summary's spilled documents cannot be read back (or were not all written).
+Status MakeReportView(BatchSummary& sum, const std::vector<std::string>& errors, size_t inputs, uint64_t bytes,
+                      int retention_days, const std::string& date_field, const std::string& today,
+                      const BatchReportInfo& info, ReportView& v);
 
 // DIR/summary.json, DIR/overdue.csv (retention only), DIR/report.html.
 Status WriteSummaryJson(const std::string& dir, const ReportView& v);
@@ -52,7 +58,7 @@ Status WriteOverdueCsv(const std::string& dir, const ReportView& v);
 Status WriteReportHtml(const std::string& dir, const ReportView& v);  // report_html.cc
 
 // All three, in that order; the first error is returned.
-Status WriteSummary(const std::string& dir, const BatchSummary& sum, const std::vector<std::string>& errors,
+Status WriteSummary(const std::string& dir, BatchSummary& sum, const std::vector<std::string>& errors,
                     size_t inputs, uint64_t bytes, int retention_days, const std::string& date_field,
                     const std::string& today, const BatchReportInfo& info);
 
