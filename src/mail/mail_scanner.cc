@@ -273,7 +273,7 @@ struct UnitSink : StreamSink {
   bool lost = false;        // a finding behind a streamed part's mappable window
   bool OnFinding(const Finding& f, std::string_view raw) override {
     if (drop_email && f.type == "email") return true;
-    if (u->stream && f.start < u->stream->mapped_from()) {  // never expected: fail closed
+    if (u->stream && f.start + shift < u->stream->mapped_from()) {  // never expected: fail closed
       lost = true;
       return false;
     }
@@ -295,16 +295,32 @@ struct UnitSink : StreamSink {
 struct CsvCell {
   size_t begin, end, column, row;
 };
+// The delimiter: the most frequent of , ; and tab on the first line, counted
+// as the line comes (Add: true once the line is complete).
+struct CsvDelimiter {
+  size_t n[3] = {0, 0, 0};  // , ; tab
+  bool Add(std::string_view b) {
+    size_t nl = b.find('\n');
+    std::string_view line = b.substr(0, nl);
+    n[0] += static_cast<size_t>(std::count(line.begin(), line.end(), ','));
+    n[1] += static_cast<size_t>(std::count(line.begin(), line.end(), ';'));
+    n[2] += static_cast<size_t>(std::count(line.begin(), line.end(), '\t'));
+    return nl != std::string_view::npos;
+  }
+  char delim() const {
+    char d = ',';
+    size_t best = n[0];
+    if (n[1] > best) best = n[1], d = ';';
+    if (n[2] > best) d = '\t';
+    return d;
+  }
+};
+
 template <typename OnCell>
 bool CsvCells(std::string_view t, OnCell&& on) {
-  size_t nl = t.find('\n');
-  std::string_view first = t.substr(0, nl);
-  char delim = ',';
-  size_t best = static_cast<size_t>(std::count(first.begin(), first.end(), ','));
-  for (char d : {';', '\t'}) {
-    size_t n = static_cast<size_t>(std::count(first.begin(), first.end(), d));
-    if (n > best) best = n, delim = d;
-  }
+  CsvDelimiter cd;
+  cd.Add(t);
+  const char delim = cd.delim();
   size_t i = 0, col = 0, row = 0;
   while (i <= t.size()) {
     size_t b = i, e;
@@ -335,6 +351,214 @@ bool CsvCells(std::string_view t, OnCell&& on) {
   }
   return true;
 }
+
+// The cells of a streamed CSV part (issue 12 #9): the same cells, columns
+// and rows as CsvCells gives for the whole decoded text, cut from its
+// decoded bytes as they come from `in` (a TransferStream) — a cell may span
+// any number of its ranges. A cell is found in a window of `window` bytes
+// from its start and handed as a view (whole()); a longer one (a quoted
+// cell with line breaks, a long description) is handed as a ByteSource of
+// its bytes (cell()), found as it is read, so memory stays within the
+// window whatever the cells. The rules are CsvCells' own, worked a byte at
+// a time: a cell is [begin, end) of the text (inside the quotes of a quoted
+// cell, "" left as is; a '\r' before the line break is not in it; bytes
+// after the closing quote, other than blanks, make the cell run to the
+// delimiter). Blanks after a closing quote wait for the byte that decides
+// whether they belong to the cell: more than `window` (at least 64 KiB) of
+// them in a cell over the window is an error (fail closed), never a cut.
+// Own code: the cells must be the ones CsvCells gives (offsets, redaction),
+// and no CSV library keeps the offsets of cells read from a stream.
+class CsvStreamCells : public ByteSource {
+ public:
+  CsvStreamCells(ByteSource& in, char delim, size_t window, size_t read)
+      : in_(in), delim_(delim), window_(std::max<size_t>(window, 1)), read_(std::max<size_t>(read, 1)) {}
+  // The next cell; false at the end of the text or on an error (status()).
+  bool Next() {
+    if (done_ || !status_.ok()) return false;
+    if (started_) {
+      streamed_ = true;  // a streamed cell not read to its end: the rest is skipped
+      while (!ended_) {
+        out_ = keep_ = confirmed_;
+        if (!Step()) return false;
+      }
+      if (last_) {
+        done_ = true;
+        return false;
+      }
+      if (At(pos_) == delim_) {
+        ++col_;
+      } else {
+        col_ = 0;
+        ++row_;
+      }
+      ++pos_;
+    }
+    started_ = true;
+    streamed_ = false;
+    ended_ = last_ = false;
+    collect_ = nullptr;
+    keep_ = pos_;
+    if (Avail(pos_) && At(pos_) == '"') {
+      state_ = kQuoted;
+      ++pos_;
+    } else {
+      if (!status_.ok()) return false;
+      state_ = kUnquoted;
+    }
+    begin_ = confirmed_ = out_ = keep_ = pos_;
+    while (!ended_ && pos_ - begin_ <= window_)
+      if (!Step()) return false;
+    streamed_ = !ended_;
+    return true;
+  }
+  uint64_t begin() const { return begin_; }  // the cell's offset in the text
+  size_t column() const { return col_; }
+  size_t row() const { return row_; }
+  bool whole() const { return !streamed_; }
+  std::string_view view() const { return std::string_view(buf_).substr(begin_ - base_, end_ - begin_); }
+  // A streamed cell's bytes (from its start), read as a ByteSource; with
+  // `collect`, also appended there (the header row's names), at most `cap`.
+  ByteSource& cell(std::string* collect, size_t cap) {
+    collect_ = collect;
+    cap_ = cap;
+    return *this;
+  }
+  const Status& status() const { return status_; }
+  Result<size_t> Read(char* b, size_t n) override {
+    while (!ended_ && (confirmed_ == out_ || (confirmed_ - out_ < n && pos_ < base_ + buf_.size())))
+      if (!Step()) return status_;
+    size_t k = static_cast<size_t>(std::min<uint64_t>(n, confirmed_ - out_));
+    if (k == 0) return size_t{0};
+    std::memcpy(b, buf_.data() + (out_ - base_), k);
+    if (collect_) {
+      if (collect_->size() + k > cap_) {
+        status_ = Error(ErrorCode::kLimit, "a CSV header cell over " + std::to_string(cap_) + " bytes");
+        return status_;
+      }
+      collect_->append(b, k);
+    }
+    out_ += k;
+    keep_ = out_;
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  enum State { kUnquoted, kQuoted, kAfterQuote, kTrailing };
+  // Byte p of the text is in buf_ (read when needed); false past its end or
+  // on an error.
+  bool Avail(uint64_t p) {
+    while (p >= base_ + buf_.size()) {
+      if (eof_ || !status_.ok()) return false;
+      Fill();
+    }
+    return true;
+  }
+  char At(uint64_t p) const { return buf_[p - base_]; }
+  void Fill() {
+    if (keep_ - base_ > 0 && keep_ - base_ >= buf_.size() / 2) {
+      buf_.erase(0, keep_ - base_);
+      base_ = keep_;
+    }
+    size_t old = buf_.size();
+    buf_.resize(old + read_);
+    auto r = in_.Read(buf_.data() + old, read_);
+    if (!r) {
+      buf_.resize(old);
+      status_ = r.error();
+      return;
+    }
+    buf_.resize(old + *r);
+    if (*r == 0) eof_ = true;
+  }
+  void Term(uint64_t end, bool last) {
+    end_ = confirmed_ = end;
+    ended_ = true;
+    last_ = last;
+  }
+  // One byte of the cell (or its end); false on an error.
+  bool Step() {
+    if (streamed_ && pos_ - confirmed_ > held_) {
+      status_ = Error(ErrorCode::kLimit, "over " + std::to_string(held_) +
+                                             " blank bytes after the closing quote of a CSV cell");
+      return false;
+    }
+    if (!Avail(pos_)) {
+      if (!status_.ok()) return false;
+      switch (state_) {  // the end of the text
+        case kUnquoted: Term(confirmed_, true); break;  // (a '\r' held back is left out)
+        case kAfterQuote: Term(quote_, true); break;
+        default: Term(pos_, true);
+      }
+      return true;
+    }
+    const char c = At(pos_);
+    const bool stop = c == delim_ || c == '\n';
+    switch (state_) {
+      case kUnquoted:
+        if (stop) {
+          Term(confirmed_, false);  // (a '\r' held back is left out)
+          return true;
+        }
+        ++pos_;
+        confirmed_ = c == '\r' ? pos_ - 1 : pos_;  // a '\r' waits for the byte after it
+        return true;
+      case kQuoted:
+        if (c == '"') {
+          if (Avail(pos_ + 1) && At(pos_ + 1) == '"') {
+            pos_ += 2;
+            confirmed_ = pos_;
+            return true;
+          }
+          if (!status_.ok()) return false;
+          quote_ = pos_++;
+          state_ = kAfterQuote;
+          return true;
+        }
+        confirmed_ = ++pos_;
+        return true;
+      case kAfterQuote:
+        if (stop) {
+          Term(quote_, false);
+          return true;
+        }
+        ++pos_;
+        if (c != ' ' && c != '\t' && c != '\r') {  // text after the closing quote: the cell runs to the delimiter
+          state_ = kTrailing;
+          confirmed_ = pos_;
+        }
+        return true;
+      case kTrailing:
+        if (stop) {
+          Term(pos_, false);
+          return true;
+        }
+        confirmed_ = ++pos_;
+        return true;
+    }
+    return true;
+  }
+
+  ByteSource& in_;
+  const char delim_;
+  const size_t window_, read_;
+  const size_t held_ = std::max<size_t>(window_, 64 << 10);  // blanks held back at most
+  std::string name_ = "csv cell";
+  std::string buf_;     // text [base_, base_ + size)
+  uint64_t base_ = 0;
+  uint64_t keep_ = 0;   // bytes before this may be dropped
+  uint64_t pos_ = 0;    // the next byte to look at
+  uint64_t begin_ = 0, end_ = 0;
+  uint64_t confirmed_ = 0;  // the cell's bytes before this are known to be in it
+  uint64_t out_ = 0;        // a streamed cell's bytes before this were read
+  uint64_t quote_ = 0;      // the closing quote
+  State state_ = kUnquoted;
+  size_t col_ = 0, row_ = 0;
+  bool eof_ = false, started_ = false, ended_ = false, last_ = false, done_ = false, streamed_ = false;
+  std::string* collect_ = nullptr;
+  size_t cap_ = 0;
+  Status status_ = Status::Ok();
+};
 
 // True when a transfer-decoded body is valid UTF-8 (ValidUtf8 of the whole),
 // decoded a range at a time: a sequence cut at a range's end waits for the
@@ -567,12 +791,70 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     auto src = StringSource(text, "");
     return scan_source(*src, c);
   };
+  // A streamed CSV attachment (decode_text): its cells as they are cut from
+  // the decoded ranges (CsvStreamCells), each scanned as in `run` below,
+  // with the findings, labels and offsets the whole text gives.
+  auto scan_csv_stream = [&](Unit& u, UnitSink<Handler, Unit>& c) -> Status {
+    char delim;
+    {  // the first line decides the delimiter: decoded once more, up to its end
+      TransferStream head(u.encoded, u.stream_kind, false, 0, limits_.stream_range);
+      CsvDelimiter cd;
+      std::string b(64 << 10, '\0');
+      for (;;) {
+        auto r = head.Read(b.data(), b.size());
+        if (!r) return r.error();
+        if (*r == 0 || cd.Add(std::string_view(b.data(), *r))) break;
+      }
+      delim = cd.delim();
+    }
+    // The header row's names: only the labels and triggers of those that
+    // name something (a row of a million columns costs nothing).
+    struct Named {
+      size_t column;
+      uint64_t labels, triggers;
+    };
+    std::vector<Named> named;
+    auto add_name = [&](size_t column, std::string_view name) {
+      uint64_t l = ctx_.detectors().NameLabels(name), t = ctx_.detectors().NameTriggers(name);
+      if (l || t) named.push_back({column, l, t});
+    };
+    size_t at = 0, row = 0;
+    std::string name;  // a streamed header cell
+    CsvStreamCells cells(*u.stream, delim, limits_.csv_window, std::min<size_t>(limits_.csv_window, 64 << 10));
+    while (cells.Next()) {
+      if (cells.row() != row) row = cells.row(), at = 0;
+      while (at < named.size() && named[at].column < cells.column()) ++at;
+      if (row > 0 && at < named.size() && named[at].column == cells.column())
+        ctx_.set_field_labels(named[at].labels, named[at].triggers);
+      else
+        ctx_.set_field_labels(0, 0);  // header cells are scanned too, unlabelled
+      c.shift = cells.begin();
+      if (cells.whole()) {
+        std::string_view v = cells.view();
+        if (row == 0) add_name(cells.column(), v);
+        if (v.empty()) continue;
+        if (Status st = scan(v, c); !st.ok()) return st;
+        continue;
+      }
+      name.clear();
+      if (Status st = scan_source(cells.cell(row == 0 ? &name : nullptr, 1u << 20), c); !st.ok()) return st;
+      if (row == 0) add_name(cells.column(), name);
+    }
+    return cells.status();
+  };
   // Scans a unit; its findings go to h.Found as they are produced.
   auto run = [&](Unit& u) -> Status {
     UnitSink<Handler, Unit> c;
     c.h = &h;
     c.u = &u;
     c.drop_email = u.header != nullptr && AddressHeader(u.header->name);
+    if (!u.header && !u.is_html && CsvPart(*u.entity) && u.stream) {
+      Status st = scan_csv_stream(u, c);
+      ctx_.set_field_name("");
+      if (st.ok() && c.lost)
+        return Error(ErrorCode::kInternal, "a finding fell behind the decoded window of a streamed part");
+      return st;
+    }
     if (!u.header && !u.is_html && CsvPart(*u.entity)) {
       // A CSV attachment: each cell is its own document, labelled by its
       // column's header (as in ticket exports).
@@ -623,8 +905,9 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     u.encoding = encoding;
     const bool encoded = encoding == "quoted-printable" || encoding == "base64";
-    if (encoded && body.size() > limits_.stream_part_bytes && !is_html && !CsvPart(*u.entity)) {
-      // A large UTF-8 part: decoded and scanned a range at a time.
+    if (encoded && body.size() > limits_.stream_part_bytes && !is_html) {
+      // A large UTF-8 part: decoded and scanned a range at a time (a CSV
+      // attachment: its cells cut from the ranges as they come).
       const auto kind = encoding == "base64" ? TransferStream::kBase64 : TransferStream::kQuotedPrintable;
       std::string cs = charset;
       bool utf8 = cs == "utf-8" || cs == "utf8";
@@ -637,7 +920,14 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         u.is_html = false;
         u.encoded = body;
         u.stream_kind = kind;
-        u.stream = std::make_unique<TransferStream>(body, kind);
+        // Base64 keeps the map of the newest `keep` decoded bytes: a finding
+        // lies in the engine's last chunk and overlap, the stream's range
+        // and, in a CSV part, the window a cell is found in.
+        const ScanLimits& sl = ctx_.limits();
+        const size_t keep = std::max<size_t>(2u << 20, 2 * (sl.chunk_bytes + sl.overlap_bytes) +
+                                                           (CsvPart(*u.entity) ? 2 * limits_.csv_window : 0) +
+                                                           4 * limits_.stream_range + 4096);
+        u.stream = std::make_unique<TransferStream>(body, kind, true, keep, limits_.stream_range);
         u.maps = {&u.charset.map, &u.stream->map()};
         return true;
       }

@@ -42,10 +42,15 @@ struct MailLimits {
   size_t max_message_bytes = 64u << 20;       // larger messages are reported, not parsed
   size_t max_decoded_bytes = 256u << 20;      // decoded text per message, all parts
   bool ocr = false;                           // image attachments are documents (OCR)
-  // A quoted-printable or base64 UTF-8 text part (not HTML, not CSV) whose
-  // encoded body is larger is decoded and scanned a range at a time
-  // (TransferStream), not held decoded; same findings and redaction.
+  // A quoted-printable or base64 UTF-8 text part (not HTML) whose encoded
+  // body is larger is decoded and scanned a range at a time
+  // (TransferStream), not held decoded; same findings and redaction. A CSV
+  // attachment too: its cells are cut from the decoded ranges as they come
+  // (a cell may span ranges); a cell longer than `csv_window` decoded bytes
+  // is scanned as a stream itself (issue 12 #9).
   size_t stream_part_bytes = 4u << 20;
+  size_t stream_range = 256u << 10;  // encoded bytes decoded per step (tests use a few)
+  size_t csv_window = 1u << 20;      // see above (tests use a few bytes)
   // An HTML part is converted to text whole (Gumbo builds a tree: ~8 bytes
   // of memory per byte): a part whose decoded HTML is larger is not scanned
   // and makes the message incomplete (scan / redact exit 2, the milter

@@ -560,19 +560,28 @@ void MilterSession::EndOfMessage(std::string& out) {
           mods += HeaderPacket(kChgHeader, threading_[*it].index, threading_[*it].name, ""), need |= kActChgHdrs;
         std::string_view body_a = std::string_view(msg_).substr(a.entities[0].body);
         std::string_view body_b = std::string_view(red).substr(b.entities[0].body);
-        if (body_a != body_b) {
-          need |= kActChgBody;
-          for (size_t off = 0; off < body_b.size() || off == 0; off += kBodyChunk) {
-            Encode(kReplBody, body_b.substr(off, kBodyChunk), mods);
-            if (body_b.empty()) break;
-          }
-        }
+        const bool new_body = body_a != body_b;
+        if (new_body) need |= kActChgBody;
         if (std::string m = missing(need); !m.empty()) {
           not_granted(m, "redact");
           break;
         }
         DropForged(out);
         out += mods;
+        if (new_body) {
+          // The body packets go straight into the reply, sized once, and the
+          // message is dropped first (it is not needed past here): the
+          // message, its redacted copy and the packets were held at once,
+          // the packets twice over while they grew and were copied (one
+          // 24 MB message with 0.7 M ids redacted: 164-169 MB, issue 12 #9).
+          std::string().swap(msg_);
+          out.reserve(out.size() + body_b.size() + (body_b.size() / kBodyChunk + 1) * 5 + 1024);
+          for (size_t off = 0; off < body_b.size() || off == 0; off += kBodyChunk) {
+            Encode(kReplBody, body_b.substr(off, kBodyChunk), out);
+            if (body_b.empty()) break;
+          }
+          std::string().swap(red);
+        }
         out += HeaderPacket(kAddHeader, 0, kVerdictHeader, verdict + "; redacted=" + std::to_string(sum.redacted));
         Encode(kContinue, "", out);
         action = "redact";
