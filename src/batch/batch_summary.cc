@@ -24,9 +24,9 @@ struct BatchSummary::LineParser {
   simdjson::ondemand::parser p;
 };
 
-BatchSummary::BatchSummary(std::string date_field)
+BatchSummary::BatchSummary(std::string date_field, size_t reserve)
     : date_field_(std::move(date_field)), parser_(std::make_unique<LineParser>()) {
-  docs.reserve(1 << 14);  // no rehashing for the first 16 K documents with findings
+  docs.reserve(reserve);  // default: no rehashing for the first 16 K documents with findings
 }
 
 BatchSummary::~BatchSummary() = default;
@@ -48,6 +48,7 @@ void BatchSummary::AddFinding(const Row& r) {
   // Findings come grouped by document: most skip the lookup.
   if (last_doc_ == nullptr || last_doc_->id != id || last_doc_->path != r.path) last_doc_ = &Find(r.path, id);
   Doc& doc = *last_doc_;
+  if (!numbered.empty()) doc.numbered = true;
   std::string_view rd, src;
   if (date_field_ == "created") rd = r.created, src = "created";
   else if (date_field_ == "updated") rd = r.updated, src = "updated";
@@ -167,16 +168,33 @@ void BatchSummary::Merge(BatchSummary&& o) {
   for (auto& [k, v] : o.by_confidence) Bump(by_confidence, k, v);
   for (auto& [k, v] : o.by_month) Bump(by_month, k, v);
   for (auto& [k, v] : o.attachments_by_type) Bump(attachments_by_type, k, v);
-  for (auto& [k, d] : o.docs) {
-    Doc& mine = Find(k.path, k.id);  // the same document from two sources: later lines win the date
-    mine.findings += d.findings;
-    if (!d.date().empty()) mine.set_date(d.date()), mine.date_source = d.date_source;
-    if (mine.subject.empty()) mine.subject = d.subject;
-    mine.MergeValues(d);
-    d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
-  }
+  for (auto& [k, d] : o.docs) MergeDoc(Find(k.path, k.id), d);
   last_doc_ = nullptr;
   type_slot_ = category_slot_ = month_slot_ = confidence_slot_ = LastSlot();
+}
+
+void BatchSummary::MergeDoc(Doc& mine, const Doc& d) {
+  // The same document from two sources: later lines win the date.
+  mine.findings += d.findings;
+  if (!d.date().empty()) mine.set_date(d.date()), mine.date_source = d.date_source;
+  if (mine.subject.empty()) mine.subject = d.subject;
+  mine.MergeValues(d);
+  d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
+  if (d.numbered) mine.numbered = true;
+}
+
+void BatchSummary::MergeRange(BatchSummary&& o, uint64_t records) {
+  if (records > 0)
+    for (auto it = o.docs.begin(); it != o.docs.end();) {
+      if (!it->second.numbered) {
+        ++it;
+        continue;
+      }
+      const std::string id = "#" + std::to_string(std::stoull(it->first.id.substr(1)) + records);
+      MergeDoc(Find(it->first.path, id), it->second);
+      it = o.docs.erase(it);
+    }
+  Merge(std::move(o));
 }
 
 std::string_view BatchSummary::StaticSource(std::string_view s) {

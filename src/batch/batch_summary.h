@@ -158,6 +158,9 @@ class BatchSummary : public ReportObserver {
     mutable size_t dedup_at_ = 16;
     char date_[40];  // enough for any ISO 8601 form; longer values are cut
     uint8_t date_len_ = 0;
+
+   public:
+    bool numbered = false;  // id is "#N": a record or message number (MergeRange); in date_len_'s padding
   };
   // A document's key: its input path (interned: compared by address) and id.
   struct DocKey {
@@ -171,7 +174,8 @@ class BatchSummary : public ReportObserver {
     }
   };
 
-  explicit BatchSummary(std::string date_field);
+  // `reserve`: documents expected (a range's summary: few).
+  explicit BatchSummary(std::string date_field, size_t reserve = 1 << 14);
   ~BatchSummary() override;
   BatchSummary(const BatchSummary&) = delete;
   BatchSummary& operator=(const BatchSummary&) = delete;
@@ -203,6 +207,10 @@ class BatchSummary : public ReportObserver {
 
   // Adds another summary (a worker's) into this one; `o` is left empty or spent.
   void Merge(BatchSummary&& o);
+  // The same for the summary of a range scanned with numbers relative to
+  // its start (work_items.h): a document known by its number ("#N": no
+  // ticket or message id) is "#(N + records)" here.
+  void MergeRange(BatchSummary&& o, uint64_t records);
 
  private:
   // The count bumped last in one of the tables: findings come in runs of the
@@ -223,6 +231,7 @@ class BatchSummary : public ReportObserver {
   static std::string_view StaticSource(std::string_view s);
   // The document of (path, id), made when new.
   Doc& Find(std::string_view path, std::string_view id);
+  void MergeDoc(Doc& mine, const Doc& d);  // d's counts into mine
   Interned paths_, types_;
   std::string date_field_;
   Doc* last_doc_ = nullptr;
