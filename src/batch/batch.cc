@@ -185,13 +185,16 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     }
     return true;
   };
+  // The summaries of relative ranges (their documents known by number:
+  // "#N", renumbered), merged as they are written (in file order, under mu).
+  BatchSummary ranges_summary(o.date_field);
   // What a relative range's scan leaves for its writer.
   struct Ranged {
     std::vector<NumberPatch> patches;  // the numbers in its findings
     uint64_t lines = 0, records = 0;   // its own counts
     bool counted = false;
     std::string count_error;
-    std::unique_ptr<BatchSummary> summary;  // numbered from its start
+    std::unique_ptr<BatchSummary> summary;  // its documents known by number, numbered from its start
     std::vector<std::string> errors;        // numbered from its start, not reported yet
   };
   // Fault injection for the resume test: after N checkpoint lines the
@@ -220,7 +223,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   using Put = std::function<bool(const char*, size_t)>;
   auto write_out = [&](size_t item, const std::function<bool(const Put&)>& copy, const std::string& tmp,
                        std::string& input_errors, uint64_t fields_bits, size_t records, TicketScanner& tickets,
-                       Ranged* ranged, BatchSummary& sum) {
+                       Ranged* ranged) {
     auto report = [&](const std::string& e) {  // as error() does, under mu
       std::string shown = error_masker.Mask(e);
       std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
@@ -244,7 +247,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           AppendCheckpointError(input_errors, fixed);
           report(fixed);
         }
-        if (ranged->summary) sum.MergeRange(std::move(*ranged->summary), records_before);
+        if (ranged->summary) ranges_summary.MergeRange(std::move(*ranged->summary), records_before);
         if (ranged->counted) {
           n.lines = ranged->lines, n.records = ranged->records;
           n.lines_after = lines_before + n.lines, n.records_after = records_before + n.records;
@@ -318,16 +321,28 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::unique_ptr<Ranged> ranged;
   };
   std::map<size_t, Parked> parked;
-  // (under mu: after `item` was written; `sum`: the writing thread's)
-  auto write_parked = [&](size_t item, TicketScanner& tickets, BatchSummary& sum) {
+  auto write_parked = [&](size_t item, TicketScanner& tickets) {  // under mu: after `item` was written
     for (auto it = parked.find(item + 1); it != parked.end() && prev[it->first] == static_cast<ptrdiff_t>(item);
          it = parked.find(item + 1)) {
       Parked& p = it->second;
       item = it->first;
       write_out(
           item, [&](const Put& put) { return p.findings.empty() || put(p.findings.data(), p.findings.size()); }, p.tmp,
-          p.errors, p.fields_bits, p.records, tickets, p.ranged.get(), sum);
+          p.errors, p.fields_bits, p.records, tickets, p.ranged.get());
       parked.erase(it);
+    }
+  };
+  // A relative range's findings: those of a document known by its number
+  // go to the range's own summary (renumbered when it is written), the
+  // rest (tickets and messages with ids: most) to the worker's.
+  struct RangeObserver : ReportObserver {
+    BatchSummary* worker = nullptr;
+    BatchSummary* range = nullptr;
+    void Recorded(const ReportSink& sink, const Finding& f) override {
+      (BatchSummary::Numbered(sink) ? range : worker)->Recorded(sink, f);
+    }
+    void RecordedEvent(std::string_view kind, std::string_view content_type) override {
+      worker->RecordedEvent(kind, content_type);
     }
   };
   std::vector<std::thread> workers;
@@ -368,17 +383,19 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           std::lock_guard<std::mutex> l(mu);
           if (in->relative) nums[item].state = 3, nums[item].why = "its findings could not be kept";
           mark_written();  // not checkpointed; the next range need not wait
-          write_parked(item, s.tickets, *sums[w]);
+          write_parked(item, s.tickets);
           break;
         }
         ReportSink sink(f, ReportFormat::kJsonl, false, masker);
         // A range cut by seeking: numbered from its start; its findings,
         // summary and errors are fixed up when it is written (write_out).
         std::unique_ptr<Ranged> ranged;
+        RangeObserver observer;
         if (in->relative) {
           ranged = std::make_unique<Ranged>();
           ranged->summary = std::make_unique<BatchSummary>(o.date_field, 64);
-          sink.SetObserver(ranged->summary.get());
+          observer.worker = sums[w].get(), observer.range = ranged->summary.get();
+          sink.SetObserver(&observer);
           sink.SetPatches(&ranged->patches);
         } else {
           sink.SetObserver(sums[w].get());
@@ -413,8 +430,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           } else {
             if (!ready) written_cv.wait(l, [&] { return written[static_cast<size_t>(prev[item])] != 0; });
             write_out(item, [&](const Put& put) { return held.CopyTo(put); }, tmp, input_errors, s.range_fields_seen,
-                      s.range_records, s.tickets, ranged.get(), *sums[w]);
-            write_parked(item, s.tickets, *sums[w]);
+                      s.range_records, s.tickets, ranged.get());
+            write_parked(item, s.tickets);
           }
         }
         bytes_done += in->size > read_live ? in->size - read_live : 0;  // the rest of its size
@@ -501,6 +518,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   if (std::fclose(out) != 0 && !out_reported) error(findings_path + ": write failed");
   if (cp && std::fclose(cp) != 0 && !cp_reported) error(o.checkpoint + ": write failed");
   for (auto& w : sums) summary.Merge(std::move(*w));
+  summary.Merge(std::move(ranges_summary));
   BatchReportInfo info;
   info.options = o.report_options;
   info.key_id = KeyId(*hasher);

@@ -198,6 +198,11 @@ class BatchSummary : public ReportObserver {
     if (kind == "attachment") Bump(attachments_by_type, content_type);
   }
 
+  // Whether the sink's current finding belongs to a document known by its
+  // number ("#N": a ticket record or mbox message without an id).
+  static bool Numbered(const ReportSink& sink) {
+    return sink.ticket_id().empty() && sink.message_id().empty() && (sink.record() > 0 || sink.message_index() > 0);
+  }
   // ReportObserver: the sink's context is what its line says.
   void Recorded(const ReportSink& sink, const Finding& f) override;
   void RecordedEvent(std::string_view kind, std::string_view content_type) override { AddEvent(kind, content_type); }
