@@ -607,9 +607,10 @@ uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filt
     s.range_count_error = std::strerror(errno);
     return 0;
   }
-  if (in.format == InputFormat::kText) {
+  if (in.format == InputFormat::kText && !in.relative) {
     // A document by its bytes (a large PDF named .txt, split into ranges by
-    // size): the first range extracts it whole, the others add nothing.
+    // size by a submitter that did not sniff it: SplitWorkItems now keeps
+    // it whole): the first range extracts it whole, the others add nothing.
     char head[1024];
     ssize_t n;
     do n = ::pread(fd, head, sizeof head, 0);

@@ -59,7 +59,11 @@ bool Split(const Input& in, uint64_t range_bytes, const std::function<bool(Input
     ssize_t n;
     do n = ::pread(fd, head, sizeof head, 0);
     while (n < 0 && errno == EINTR);
-    if (n > 0 && SniffUtf16(std::string_view(head, static_cast<size_t>(n))).utf16) {
+    // Nor is a document by its bytes (a PDF named .txt: extracted whole, as
+    // ScanInput does with one item; sniffed here once, not by every range).
+    const std::string_view h(head, n > 0 ? static_cast<size_t>(n) : 0);
+    if (n > 0 && (SniffUtf16(h).utf16 || (in.format == InputFormat::kText &&
+                                          SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone))) {
       ::close(fd);
       return false;
     }
@@ -217,7 +221,12 @@ bool SeekSplit(const Input& in, uint64_t range_bytes, const std::function<bool(I
     ssize_t n;
     do n = ::pread(fd, buf.data(), buf.size(), 0);
     while (n < 0 && errno == EINTR);
-    if (n > 0 && SniffUtf16(std::string_view(buf.data(), static_cast<size_t>(n))).utf16) return false;
+    // Nor is a document by its bytes (a PDF named .txt: extracted whole, as
+    // ScanInput does with one item; sniffed here once, not by every range).
+    const std::string_view h(buf.data(), n > 0 ? static_cast<size_t>(n) : 0);
+    if (n > 0 && (SniffUtf16(h).utf16 || (in.format == InputFormat::kText &&
+                                          SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone)))
+      return false;
   }
   const bool mbox = in.format == InputFormat::kMbox;
   uint64_t begin = 0;

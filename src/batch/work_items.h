@@ -40,7 +40,8 @@ inline constexpr uint64_t kRangeLeadIn = 8192;
 // headers are listed; only when every member's declared size is within
 // max_message, their sum within the archive budget of 64 x max_message and
 // there are at most 100 000 entries — else it stays whole and its scan
-// reports the limit). Other inputs are one item each. A file that cannot be
+// reports the limit). Other inputs are one item each, and so is UTF-16
+// text and a document by its bytes (a PDF named .txt: sniffed once here). A file that cannot be
 // read stays one item (its scan reports the error). Items of one file are
 // consecutive, in file order.
 // This form (distributed work) makes one sequential pass over each split
