@@ -263,7 +263,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     if (numbered) {
       if (ranged && !ranged->patches.empty()) {
         PatchedCopy fix(out, ranged->patches, lines_before, records_before);
-        copied = copy([&](const char* d, size_t k) { return fix.Write(d, k); }) && fix.Done();
+        copied = copy([&](const char* d, size_t k) { return fix.Write(d, k); }) && fix.Finish();
       } else {
         copied = copy([&](const char* d, size_t k) { return std::fwrite(d, 1, k, out) == k; });
       }

@@ -154,8 +154,20 @@ void ReportSink::SetPath(std::string_view path) {
   ticket_json_valid_ = false;
 }
 
+bool PatchedCopy::Finish() {
+  const bool ok = buf_.empty() || std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
+  buf_.clear();
+  return ok && next_ == patches_.size() && skip_ == 0;
+}
+
 bool PatchedCopy::Write(const char* d, size_t n) {
+  constexpr size_t kBlock = 1 << 16;
+  if (buf_.capacity() < kBlock + 32) buf_.reserve(kBlock + 32);
   while (n > 0) {
+    if (buf_.size() >= kBlock) {
+      if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) return false;
+      buf_.clear();
+    }
     if (skip_ > 0) {  // the old digits of the number just written
       const size_t k = static_cast<size_t>(std::min<uint64_t>(skip_, n));
       skip_ -= k, at_ += k, d += k, n -= k;
@@ -164,16 +176,15 @@ bool PatchedCopy::Write(const char* d, size_t n) {
     const uint64_t until = next_ < patches_.size() ? patches_[next_].at : UINT64_MAX;
     if (until < at_) return false;  // patches out of order: never written so
     if (until > at_) {
-      const size_t k = static_cast<size_t>(std::min<uint64_t>(until - at_, n));
-      if (std::fwrite(d, 1, k, out_) != k) return false;
+      const size_t k = static_cast<size_t>(std::min<uint64_t>({until - at_, n, kBlock}));
+      buf_.append(d, k);
       at_ += k, d += k, n -= k;
       continue;
     }
     const NumberPatch& p = patches_[next_++];
     char b[24];
     auto r = std::to_chars(b, b + sizeof b, p.value + (p.record ? records_ : lines_));
-    const size_t k = static_cast<size_t>(r.ptr - b);
-    if (std::fwrite(b, 1, k, out_) != k) return false;
+    buf_.append(b, static_cast<size_t>(r.ptr - b));
     skip_ = p.len;
   }
   return true;
@@ -195,6 +206,7 @@ void ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, cons
   if (patches && !patches->empty()) {
     PatchedCopy copy(out_, *patches, lines, records);
     copy.Write(bytes.data(), bytes.size());
+    copy.Finish();
   } else if (!bytes.empty()) {
     std::fwrite(bytes.data(), 1, bytes.size(), out_);
   }

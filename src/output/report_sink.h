@@ -102,11 +102,13 @@ class PatchedCopy {
   PatchedCopy(std::FILE* out, const std::vector<NumberPatch>& patches, uint64_t lines, uint64_t records)
       : out_(out), patches_(patches), lines_(lines), records_(records) {}
   bool Write(const char* d, size_t n);  // the next n bytes; false: a write failed
-  // All numbers found where the patches said (false: the report and its
-  // patches disagree).
-  bool Done() const { return next_ == patches_.size() && skip_ == 0; }
+  // Writes what is still buffered; false: a write failed, or the numbers
+  // were not all where the patches said (the report and its patches
+  // disagree).
+  bool Finish();
 
  private:
+  std::string buf_;  // gathered here, written in blocks (not an fwrite per piece)
   std::FILE* out_;
   const std::vector<NumberPatch>& patches_;
   uint64_t lines_, records_;
