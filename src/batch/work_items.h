@@ -6,10 +6,12 @@
 // item, except a large JSONL, mbox or plain-text file, which is split into
 // record-aligned byte ranges (Input::begin/end): JSONL at line starts, mbox
 // at the "From " lines where MboxReader starts a message, text at line
-// starts. Each range carries the file line at its start and the number of
-// records (JSONL) or messages (mbox) before it, so its findings carry the
-// same offsets, lines and record / message numbers as a scan of the whole
-// file. A text range is scanned with kRangeLeadIn bytes of context on both
+// starts. A range cut by one pass (distributed work) carries the file line
+// at its start and the number of records (JSONL) or messages (mbox) before
+// it; one cut by seeking (batch, scan --threads) is numbered from its own
+// start and fixed up when written in file order (Input::relative). Either
+// way its findings carry the same offsets, lines and record / message
+// numbers as a scan of the whole file. A text range is scanned with kRangeLeadIn bytes of context on both
 // sides (labels before a value, the widest finding), and keeps only the
 // findings that start inside it: each finding belongs to exactly one range.
 #ifndef NORDPII_BATCH_WORK_ITEMS_H_
