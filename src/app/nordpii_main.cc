@@ -386,23 +386,32 @@ int RunScan(const Settings& c, std::vector<std::string> paths, const std::string
   }
   if (paths.empty()) paths.push_back("-");
   // --threads on a JSONL or mbox file: each worker writes its ranges'
-  // report with a sink of its own (its own masker), in the output's format
-  // and colours (batch/parallel_records.h).
+  // report with a sink of its own per range, in the output's format and
+  // colours (batch/parallel_records.h), and one masker per worker thread,
+  // kept from range to range (a new one per range built a scan context and
+  // started with a cold memo: ~1.5 % of a 2-thread scan).
   std::function<std::unique_ptr<ReportSink>(std::FILE*)> range_report;
   const ReportFormat report_format = OutputFormat(format);
   if (threads > 1 && (report_format == ReportFormat::kJsonl || report_format == ReportFormat::kText)) {
     struct MaskerOf {
-      std::unique_ptr<IdentifierMasker> masker;
+      std::shared_ptr<IdentifierMasker> masker;
     };
     struct OwningSink : MaskerOf, ReportSink {
-      OwningSink(std::unique_ptr<IdentifierMasker> m, std::FILE* f, ReportFormat rf, bool rv)
+      OwningSink(std::shared_ptr<IdentifierMasker> m, std::FILE* f, ReportFormat rf, bool rv)
           : MaskerOf{std::move(m)}, ReportSink(f, rf, rv, *masker) {}
     };
     const bool colored = out == stdout && ColorWanted(color, isatty(STDOUT_FILENO));
     const KeyedHasher* hasher = c.hasher.get();
     range_report = [scanner, hasher, report_format, reveal, colored](std::FILE* f) -> std::unique_ptr<ReportSink> {
-      auto part = std::make_unique<OwningSink>(std::make_unique<IdentifierMasker>(*scanner, *hasher), f,
-                                               report_format, reveal);
+      // This worker thread's masker (for this scanner and key); a sink
+      // keeps it alive while its range's report waits to be appended.
+      thread_local std::shared_ptr<IdentifierMasker> mine;
+      thread_local std::pair<const void*, const void*> of{nullptr, nullptr};
+      if (!mine || of != std::pair<const void*, const void*>(scanner.get(), hasher)) {
+        mine = std::make_shared<IdentifierMasker>(*scanner, *hasher);
+        of = {scanner.get(), hasher};
+      }
+      auto part = std::make_unique<OwningSink>(mine, f, report_format, reveal);
       part->SetColor(colored);
       return part;
     };

@@ -5,6 +5,7 @@
 // (summary_writer.h) are their own files.
 #include "batch/batch.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -148,6 +149,62 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   };
   std::map<std::string, FieldsSeen> file_fields;
   std::condition_variable written_cv;
+  // Ranges cut by seeking (Input::relative) are scanned with numbers
+  // relative to their start; when range i is written, those of the ranges
+  // before it are known (all written, or done in an earlier run and
+  // counted when cut), and its report, summary and errors are fixed up by
+  // them (work_items.h). nums[i]: state 0 not known yet, 1 its own counts
+  // known (done in an earlier run), 2 the totals after it known, 3 it could
+  // not be counted (why): the ranges after it cannot be numbered.
+  struct RangeNums {
+    uint64_t lines = 0, records = 0, lines_after = 0, records_after = 0;
+    int state = 0;
+    std::string why;
+  };
+  std::deque<RangeNums> nums;
+  // The lines and records before relative range i (under mu); false: a
+  // range before it could not be counted (`why`).
+  auto numbers_before = [&](size_t i, uint64_t& lines, uint64_t& records, std::string& why) {
+    lines = records = 0;
+    std::vector<size_t> chain;  // done in an earlier run, not summed yet
+    ptrdiff_t j = prev[i];
+    for (; j >= 0 && nums[static_cast<size_t>(j)].state == 1; j = prev[static_cast<size_t>(j)])
+      chain.push_back(static_cast<size_t>(j));
+    if (j >= 0) {
+      const RangeNums& n = nums[static_cast<size_t>(j)];
+      if (n.state != 2) {
+        why = n.state == 3 ? n.why : "the range at offset " + std::to_string(items[static_cast<size_t>(j)].begin) +
+                                         " was not scanned";
+        return false;
+      }
+      lines = n.lines_after, records = n.records_after;
+    }
+    for (auto k = chain.rbegin(); k != chain.rend(); ++k) {
+      RangeNums& n = nums[*k];
+      lines += n.lines, records += n.records;
+      n.lines_after = lines, n.records_after = records;
+      n.state = 2;
+    }
+    return true;
+  };
+  // The summaries of relative ranges (their documents known by number:
+  // "#N", renumbered), merged as they are written (in file order, under mu).
+  size_t jobs = o.jobs ? o.jobs : std::max<unsigned>(1, std::thread::hardware_concurrency());
+  // The summaries' bound on held documents, shared by the workers (each a
+  // share, at least 1 MiB); a range's own summary and the ranges' summary
+  // are bounded by a share too (they hold documents known by number).
+  const BatchSummary::Spill share{o.report_dir,
+                                  std::max<size_t>(o.summary_bytes / jobs, std::min<size_t>(o.summary_bytes, 1u << 20))};
+  BatchSummary ranges_summary(o.date_field, share);
+  // What a relative range's scan leaves for its writer.
+  struct Ranged {
+    std::vector<NumberPatch> patches;  // the numbers in its findings
+    uint64_t lines = 0, records = 0;   // its own counts
+    bool counted = false;
+    std::string count_error;
+    std::unique_ptr<BatchSummary> summary;  // its documents known by number, numbered from its start
+    std::vector<std::string> errors;        // numbered from its start, not reported yet
+  };
   // Fault injection for the resume test: after N checkpoint lines the
   // process kills itself with SIGKILL once the next input's findings are
   // written but before its checkpoint line, so that a kill lands in the
@@ -163,21 +220,62 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   std::atomic<uint64_t> bytes_done{0};
   std::atomic<size_t> docs_done{0};
   std::atomic<size_t> found{0};
-  size_t jobs = o.jobs ? o.jobs : std::max<unsigned>(1, std::thread::hardware_concurrency());
   // Workers take inputs from the queue (the queue holds pointers into the
   // input list: bounded by the number of inputs, no file is opened before
   // a worker takes it).
   std::vector<std::unique_ptr<BatchSummary>> sums;
-  for (size_t w = 0; w < jobs; ++w)  // the bound shared by the workers (each a share, at least 1 MiB)
-    sums.push_back(std::make_unique<BatchSummary>(
-        o.date_field, BatchSummary::Spill{o.report_dir, std::max<size_t>(o.summary_bytes / jobs, std::min<size_t>(o.summary_bytes, 1u << 20))}));
+  for (size_t w = 0; w < jobs; ++w) sums.push_back(std::make_unique<BatchSummary>(o.date_field, share));
   // Writes item `item`'s findings (`copy`) and its checkpoint line; under
   // mu, once the item before it in its file is written.
-  auto write_out = [&](size_t item, const std::function<bool(std::FILE*)>& copy, const std::string& tmp,
-                       std::string& input_errors, uint64_t fields_bits, size_t records, TicketScanner& tickets) {
+  using Put = std::function<bool(const char*, size_t)>;
+  auto write_out = [&](size_t item, const std::function<bool(const Put&)>& copy, const std::string& tmp,
+                       std::string& input_errors, uint64_t fields_bits, size_t records, TicketScanner& tickets,
+                       Ranged* ranged) {
+    auto report = [&](const std::string& e) {  // as error() does, under mu
+      std::string shown = error_masker.Mask(e);
+      std::fprintf(stderr, "nordpii: %s\n", shown.c_str());
+      errors.push_back(std::move(shown));
+    };
+    // A relative range: its numbers fixed up by the ranges before it.
+    uint64_t lines_before = 0, records_before = 0;
+    bool numbered = true;
+    if (ranged) {
+      const Input& in = items[item];
+      RangeNums& n = nums[item];
+      std::string why;
+      numbered = numbers_before(item, lines_before, records_before, why);
+      if (!numbered) {
+        report(in.path + ": cannot number the range at offset " + std::to_string(in.begin) + ": " + why +
+               "; not scanned");
+        n.state = 3, n.why = why;
+      } else {
+        for (const std::string& e : ranged->errors) {
+          const std::string fixed = FixUpRangeError(e, in.path, records_before);
+          AppendCheckpointError(input_errors, fixed);
+          report(fixed);
+        }
+        if (ranged->summary) ranges_summary.MergeRange(std::move(*ranged->summary), records_before);
+        if (ranged->counted) {
+          n.lines = ranged->lines, n.records = ranged->records;
+          n.lines_after = lines_before + n.lines, n.records_after = records_before + n.records;
+          n.state = 2;
+        } else {
+          n.state = 3;
+          n.why = "the range at offset " + std::to_string(in.begin) + " could not be read (" + ranged->count_error + ")";
+        }
+      }
+    }
     const long span_start = std::ftell(out);
-    bool copied = copy(out);
-    if (!copied) {  // not checkpointed: a resumed run scans the input again
+    bool copied = false;
+    if (numbered) {
+      if (ranged && !ranged->patches.empty()) {
+        PatchedCopy fix(out, ranged->patches, lines_before, records_before);
+        copied = copy([&](const char* d, size_t k) { return fix.Write(d, k); }) && fix.Finish();
+      } else {
+        copied = copy([&](const char* d, size_t k) { return std::fwrite(d, 1, k, out) == k; });
+      }
+    }
+    if (numbered && !copied) {  // not checkpointed: a resumed run scans the input again
       std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + items[item].path);
       std::fprintf(stderr, "nordpii: %s\n", e.c_str());
       errors.push_back(e);
@@ -227,6 +325,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     std::string findings, tmp, errors;
     uint64_t fields_bits = 0;
     size_t records = 0;
+    std::unique_ptr<Ranged> ranged;
   };
   std::map<size_t, Parked> parked;
   auto write_parked = [&](size_t item, TicketScanner& tickets) {  // under mu: after `item` was written
@@ -235,10 +334,22 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       Parked& p = it->second;
       item = it->first;
       write_out(
-          item,
-          [&](std::FILE* o) { return p.findings.empty() || std::fwrite(p.findings.data(), 1, p.findings.size(), o) == p.findings.size(); },
-          p.tmp, p.errors, p.fields_bits, p.records, tickets);
+          item, [&](const Put& put) { return p.findings.empty() || put(p.findings.data(), p.findings.size()); }, p.tmp,
+          p.errors, p.fields_bits, p.records, tickets, p.ranged.get());
       parked.erase(it);
+    }
+  };
+  // A relative range's findings: those of a document known by its number
+  // go to the range's own summary (renumbered when it is written), the
+  // rest (tickets and messages with ids: most) to the worker's.
+  struct RangeObserver : ReportObserver {
+    BatchSummary* worker = nullptr;
+    BatchSummary* range = nullptr;
+    void Recorded(const ReportSink& sink, const Finding& f) override {
+      (BatchSummary::Numbered(sink) ? range : worker)->Recorded(sink, f);
+    }
+    void RecordedEvent(std::string_view kind, std::string_view content_type) override {
+      worker->RecordedEvent(kind, content_type);
     }
   };
   std::vector<std::thread> workers;
@@ -277,19 +388,38 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         if (!f) {
           error(tmp + ": cannot write");
           std::lock_guard<std::mutex> l(mu);
+          if (in->relative) nums[item].state = 3, nums[item].why = "its findings could not be kept";
           mark_written();  // not checkpointed; the next range need not wait
           write_parked(item, s.tickets);
           break;
         }
         ReportSink sink(f, ReportFormat::kJsonl, false, masker);
-        sink.SetObserver(sums[w].get());
+        // A range cut by seeking: numbered from its start; its findings,
+        // summary and errors are fixed up when it is written (write_out).
+        std::unique_ptr<Ranged> ranged;
+        RangeObserver observer;
+        if (in->relative) {
+          ranged = std::make_unique<Ranged>();
+          ranged->summary = std::make_unique<BatchSummary>(o.date_field, share, 64);
+          observer.worker = sums[w].get(), observer.range = ranged->summary.get();
+          sink.SetObserver(&observer);
+          sink.SetPatches(&ranged->patches);
+        } else {
+          sink.SetObserver(sums[w].get());
+        }
         std::string input_errors;  // for the checkpoint line
         auto input_error = [&](const std::string& e) {
+          if (ranged) return ranged->errors.push_back(e);
           AppendCheckpointError(input_errors, e);
           error(e);
         };
         const uint64_t read_live = ScanInput(*in, s, o.filter, sink, o.settings->mail_limits.max_message_bytes, input_error);
         found += sink.count();
+        if (ranged) {
+          ranged->lines = s.range_lines, ranged->records = s.range_record_starts;
+          ranged->counted = s.range_counted;
+          ranged->count_error = s.range_count_error;
+        }
         {
           // Findings first, then the checkpoint line: a crash between the
           // two re-scans this input on resume (its findings are dropped).
@@ -302,11 +432,12 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             p.errors = std::move(input_errors);
             p.fields_bits = s.range_fields_seen;
             p.records = s.range_records;
+            p.ranged = std::move(ranged);
             parked.emplace(item, std::move(p));
           } else {
             if (!ready) written_cv.wait(l, [&] { return written[static_cast<size_t>(prev[item])] != 0; });
-            write_out(item, [&](std::FILE* o) { return held.CopyTo(o); }, tmp, input_errors, s.range_fields_seen,
-                      s.range_records, s.tickets);
+            write_out(item, [&](const Put& put) { return held.CopyTo(put); }, tmp, input_errors, s.range_fields_seen,
+                      s.range_records, s.tickets, ranged.get());
             write_parked(item, s.tickets);
           }
         }
@@ -348,15 +479,29 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   SplitWorkItems(
       inputs, WorkRangeBytes(), o.settings->mail_limits.max_message_bytes,
       [&](Input in) {
+        std::string id = WorkItemId(in);
+        const bool was_done = done.count(id) != 0;  // (done: read only once the run starts)
+        // A range done in an earlier run: counted now, for the ranges after
+        // it (their numbers; outside the lock).
+        RangeNums n;
+        if (was_done && in.relative) {
+          int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+          Result<RangeCounts> c = fd < 0 ? Result<RangeCounts>(Error(ErrorCode::kIo, std::strerror(errno)))
+                                         : CountRange(fd, in.format, in.begin, in.end);
+          if (fd >= 0) ::close(fd);
+          if (c) n.lines = c->lines, n.records = c->records, n.state = 1;
+          else n.state = 3, n.why = "the range at offset " + std::to_string(in.begin) + " could not be read (" +
+                                    c.error().message() + ")";
+        }
         std::lock_guard<std::mutex> l(mu);
         if (stop.load()) return false;
         const size_t i = items.size();
         items.push_back(std::move(in));
-        item_ids.push_back(WorkItemId(items[i]));
+        item_ids.push_back(std::move(id));
+        nums.push_back(std::move(n));
         prev.push_back(i > 0 && (items[i].begin > 0 || items[i].member > 0) && items[i - 1].path == items[i].path
                            ? static_cast<ptrdiff_t>(i) - 1
                            : -1);
-        const bool was_done = done.count(item_ids[i]) != 0;
         written.push_back(was_done ? 1 : 0);
         if (was_done) bytes_done += items[i].size, ++docs_done;
         else queue.push_back(i);
@@ -380,6 +525,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   if (std::fclose(out) != 0 && !out_reported) error(findings_path + ": write failed");
   if (cp && std::fclose(cp) != 0 && !cp_reported) error(o.checkpoint + ": write failed");
   for (auto& w : sums) summary.Merge(std::move(*w));
+  summary.Merge(std::move(ranges_summary));
   BatchReportInfo info;
   info.options = o.report_options;
   info.key_id = KeyId(*hasher);

@@ -265,9 +265,9 @@ struct BatchSummary::LineParser {
 
 BatchSummary::BatchSummary(std::string date_field) : BatchSummary(std::move(date_field), Spill()) {}
 
-BatchSummary::BatchSummary(std::string date_field, Spill spill)
+BatchSummary::BatchSummary(std::string date_field, Spill spill, size_t reserve)
     : date_field_(std::move(date_field)), spill_(std::move(spill)), parser_(std::make_unique<LineParser>()) {
-  docs.reserve(1 << 14);  // no rehashing for the first 16 K documents with findings
+  docs.reserve(reserve);  // default: no rehashing for the first 16 K documents with findings
 }
 
 BatchSummary::~BatchSummary() = default;
@@ -289,6 +289,7 @@ void BatchSummary::AddFinding(const Row& r) {
   // Findings come grouped by document: most skip the lookup.
   if (last_doc_ == nullptr || last_doc_->id != id || last_doc_->path != r.path) last_doc_ = &Find(r.path, id);
   Doc& doc = *last_doc_;
+  if (!numbered.empty()) doc.numbered = true;
   std::string_view rd, src;
   if (date_field_ == "created") rd = r.created, src = "created";
   else if (date_field_ == "updated") rd = r.updated, src = "updated";
@@ -422,19 +423,67 @@ void BatchSummary::Merge(BatchSummary&& o) {
     runs_.insert(runs_.end(), o.runs_.begin(), o.runs_.end());
     o.runs_.clear();
   }
-  for (auto& [k, d] : o.docs) {
-    Doc& mine = Find(k.path, k.id);  // the same document from two sources: later lines win the date
-    mine.findings += d.findings;
-    if (!d.date().empty()) mine.set_date(d.date()), mine.date_source = d.date_source;
-    if (mine.subject.empty()) mine.subject = d.subject, held_ += mine.subject.capacity();
-    mine.MergeValues(d);
-    held_ += d.distinct() * sizeof(uint64_t);
-    d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
-  }
+  for (auto& [k, d] : o.docs) MergeDoc(Find(k.path, k.id), d);
   o.docs.clear();
   o.held_ = 0;
   last_doc_ = nullptr;
   type_slot_ = category_slot_ = month_slot_ = confidence_slot_ = LastSlot();
+}
+
+void BatchSummary::MergeDoc(Doc& mine, const Doc& d) {
+  // The same document from two sources: later lines win the date.
+  mine.findings += d.findings;
+  if (!d.date().empty()) mine.set_date(d.date()), mine.date_source = d.date_source;
+  if (mine.subject.empty()) mine.subject = d.subject, held_ += mine.subject.capacity();
+  mine.MergeValues(d);
+  held_ += d.distinct() * sizeof(uint64_t);
+  d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
+  if (d.numbered) mine.numbered = true;
+}
+
+void BatchSummary::MergeRow(const DocRow& r) {
+  Doc& mine = Find(r.path, r.id);
+  mine.findings += r.findings;
+  if (!r.date.empty()) mine.set_date(r.date), mine.date_source = r.date_source;
+  if (mine.subject.empty()) mine.subject = r.subject, held_ += mine.subject.capacity();
+  mine.AddValues(r.values);
+  held_ += r.values.size() * sizeof(uint64_t);
+  for (auto& [t, n] : r.types) mine.Bump(types_.Get(t), n);
+  mine.numbered = true;
+}
+
+namespace {
+std::string Renumbered(std::string_view id, uint64_t records) {
+  return "#" + std::to_string(std::stoull(std::string(id.substr(1))) + records);
+}
+}  // namespace
+
+void BatchSummary::MergeRange(BatchSummary&& o, uint64_t records) {
+  if (records > 0 && !o.runs_.empty()) {
+    // o spilled: its runs are ordered by its own numbers, which renumbering
+    // does not keep ("#9" + 1 sorts before "#2"), so its documents come back
+    // as rows, in o's order, and are added here renumbered (every document
+    // of a range's summary is numbered), spilled again as they must be.
+    Status st = o.ForEachDoc([&](DocRow& r) {
+      r.id = Renumbered(r.id, records);
+      MergeRow(r);
+      return Status::Ok();
+    });
+    if (!st.ok() && spill_error_.empty()) spill_error_ = st.message();
+    o.runs_.clear();
+    o.docs.clear();
+    o.held_ = 0;
+  } else if (records > 0) {
+    for (auto it = o.docs.begin(); it != o.docs.end();) {
+      if (!it->second.numbered) {
+        ++it;
+        continue;
+      }
+      MergeDoc(Find(it->first.path, Renumbered(it->first.id, records)), it->second);
+      it = o.docs.erase(it);
+    }
+  }
+  Merge(std::move(o));
 }
 
 std::string_view BatchSummary::StaticSource(std::string_view s) {

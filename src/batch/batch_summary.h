@@ -132,6 +132,11 @@ class BatchSummary : public ReportObserver {
         for (uint64_t v : c) f(v);
       });
     }
+    void AddValues(const std::vector<uint64_t>& v) {
+      On([&](auto& c) { c.insert(c.end(), v.begin(), v.end()); });
+      if (!big_ && values_.size() > kSmallValues) Grow();
+      Dedup();
+    }
     void MergeValues(const Doc& o) {
       o.On([&](auto& oc) { On([&](auto& c) { c.insert(c.end(), oc.begin(), oc.end()); }); });
       if (!big_ && values_.size() > kSmallValues) Grow();
@@ -178,6 +183,9 @@ class BatchSummary : public ReportObserver {
     mutable size_t dedup_at_ = 16;
     char date_[40];  // enough for any ISO 8601 form; longer values are cut
     uint8_t date_len_ = 0;
+
+   public:
+    bool numbered = false;  // id is "#N": a record or message number (MergeRange); in date_len_'s padding
   };
   // A document's key: its input path (interned: compared by address) and id.
   struct DocKey {
@@ -213,7 +221,8 @@ class BatchSummary : public ReportObserver {
   };
 
   explicit BatchSummary(std::string date_field);  // spills to $TMPDIR past kDefaultMaxBytes
-  BatchSummary(std::string date_field, Spill spill);
+  // `reserve`: documents expected (a range's summary: few).
+  BatchSummary(std::string date_field, Spill spill, size_t reserve = 1 << 14);
   ~BatchSummary() override;
   BatchSummary(const BatchSummary&) = delete;
   BatchSummary& operator=(const BatchSummary&) = delete;
@@ -236,6 +245,11 @@ class BatchSummary : public ReportObserver {
     if (kind == "attachment") Bump(attachments_by_type, content_type);
   }
 
+  // Whether the sink's current finding belongs to a document known by its
+  // number ("#N": a ticket record or mbox message without an id).
+  static bool Numbered(const ReportSink& sink) {
+    return sink.ticket_id().empty() && sink.message_id().empty() && (sink.record() > 0 || sink.message_index() > 0);
+  }
   // ReportObserver: the sink's context is what its line says.
   void Recorded(const ReportSink& sink, const Finding& f) override;
   void RecordedEvent(std::string_view kind, std::string_view content_type) override { AddEvent(kind, content_type); }
@@ -245,6 +259,10 @@ class BatchSummary : public ReportObserver {
 
   // Adds another summary (a worker's) into this one; `o` is left empty or spent.
   void Merge(BatchSummary&& o);
+  // The same for the summary of a range scanned with numbers relative to
+  // its start (work_items.h): a document known by its number ("#N": no
+  // ticket or message id) is "#(N + records)" here.
+  void MergeRange(BatchSummary&& o, uint64_t records);
 
   // Every document once, ordered by (path, id): the held ones and the
   // spilled runs merged (one document in several runs combined as if it had
@@ -278,6 +296,8 @@ class BatchSummary : public ReportObserver {
   static std::string_view StaticSource(std::string_view s);
   // The document of (path, id), made when new.
   Doc& Find(std::string_view path, std::string_view id);
+  void MergeDoc(Doc& mine, const Doc& d);  // d's counts into mine
+  void MergeRow(const DocRow& r);          // a (numbered) spilled document's counts into its held one
   Interned paths_, types_;
   std::string date_field_;
   Doc* last_doc_ = nullptr;

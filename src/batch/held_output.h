@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "output/temp_cleanup.h"
@@ -44,17 +45,18 @@ class HeldOutput {
     }
   }
   std::FILE* file() { return f_; }
-  // Appends everything written so far to `out`.
-  bool CopyTo(std::FILE* out) {
+  // Hands everything written so far to `put`, in order, in pieces (false
+  // from put: stop, failed).
+  bool CopyTo(const std::function<bool(const char*, size_t)>& put) {
     if (std::fflush(f_) != 0 || failed_) return false;
     if (spill_) {
       if (std::fflush(spill_) != 0) return false;
       std::rewind(spill_);
       char buf[1 << 16];
       for (size_t n; (n = std::fread(buf, 1, sizeof buf, spill_)) > 0;)
-        if (std::fwrite(buf, 1, n, out) != n) return false;
+        if (!put(buf, n)) return false;
     }
-    return mem_.empty() || std::fwrite(mem_.data(), 1, mem_.size(), out) == mem_.size();
+    return mem_.empty() || put(mem_.data(), mem_.size());
   }
   // Moves everything written so far into `to` (empty), when it is all in
   // memory; false when it spilled to the file or a write failed.

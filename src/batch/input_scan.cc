@@ -522,11 +522,11 @@ class CountingSource : public ByteSource {
 
 namespace {
 
-// The bytes [from, to) of an open file (pread: no shared file position).
+// The bytes [from, to) of an open file (pread: no shared file position;
+// the caller closes it).
 class RangeSource : public ByteSource {
  public:
   RangeSource(int fd, uint64_t from, uint64_t to, std::string name) : fd_(fd), at_(from), to_(to), name_(std::move(name)) {}
-  ~RangeSource() override { ::close(fd_); }
   Result<size_t> Read(char* buf, size_t n) override {
     if (at_ >= to_) return size_t{0};
     n = static_cast<size_t>(std::min<uint64_t>(n, to_ - at_));
@@ -572,13 +572,10 @@ struct RangeSink : StreamSink {
 class RangeCountSource : public ByteSource {
  public:
   RangeCountSource(ByteSource& in, RangeCounter& c, const Input& range, uint64_t from)
-      : in_(in), c_(c), range_(range), at_(from), counting_(range.numbering != nullptr) {}
+      : in_(in), c_(c), range_(range), at_(from), counting_(range.relative) {}
   Result<size_t> Read(char* buf, size_t n) override {
     auto r = in_.Read(buf, n);
     if (r && *r > 0) {
-      // Not counted once the range after it has counted this one itself
-      // (N jobs: it does, as they run side by side).
-      if (counting_ && !range_.numbering->Wanted(range_.range_index)) counting_ = false;
       const uint64_t a = std::max(at_, range_.begin), b = std::min(at_ + *r, range_.end);
       if (counting_ && a < b && a == c_.at()) c_.Add(buf + (a - at_), static_cast<size_t>(b - a));
       at_ += *r;
@@ -593,7 +590,7 @@ class RangeCountSource : public ByteSource {
   RangeCounter& c_;
   const Input& range_;
   uint64_t at_;
-  bool counting_;  // a range cut by seeking, still wanted
+  bool counting_;  // a range cut by seeking (numbered relative to its start)
 };
 
 // One range item (in.end > 0) of a JSONL, mbox or text file.
@@ -601,15 +598,19 @@ uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filt
                    size_t max_message, const std::function<void(const std::string&)>& error) {
   sink.SetPath(cut.path);
   s.range_fields_seen = 0, s.range_records = 0;
+  s.range_lines = 0, s.range_record_starts = 0, s.range_counted = false;
+  s.range_count_error.clear();
   Input in = cut;
   int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error(in.path + ": " + std::strerror(errno));
+    s.range_count_error = std::strerror(errno);
     return 0;
   }
-  if (in.format == InputFormat::kText) {
+  if (in.format == InputFormat::kText && !in.relative) {
     // A document by its bytes (a large PDF named .txt, split into ranges by
-    // size): the first range extracts it whole, the others add nothing.
+    // size by a submitter that did not sniff it: SplitWorkItems now keeps
+    // it whole): the first range extracts it whole, the others add nothing.
     char head[1024];
     ssize_t n;
     do n = ::pread(fd, head, sizeof head, 0);
@@ -617,6 +618,7 @@ uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filt
     if (DocFormat df = SniffDocumentBytes(std::string_view(head, n > 0 ? static_cast<size_t>(n) : 0), true);
         df != DocFormat::kNone) {
       ::close(fd);
+      s.range_counted = true;  // (no numbers: the first range reports the document, the others nothing)
       if (in.begin == 0) {
         auto dsrc = OpenPath(in.path);
         auto bytes = dsrc ? ReadAll(**dsrc, in.path, max_message) : Result<std::string>(dsrc.error());
@@ -628,14 +630,10 @@ uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filt
       return in.end - in.begin;
     }
   }
-  // A range cut by seeking: its line and record numbers are counted now.
-  if (cut.numbering)
-    if (Status st = cut.numbering->Number(in); !st.ok()) {
-      ::close(fd);
-      error(in.path + ": " + st.message());
-      return 0;
-    }
-  // Its own counts, for the ranges after it: counted as it is read.
+  // A range cut by seeking: numbered from its start (fixed up when its
+  // report is written), its own counts, for the ranges after it, counted as
+  // it is read.
+  if (cut.relative) in.first_line = 1, in.records_before = 0;
   RangeCounter counter(in.format, in.begin);
   if (in.format != InputFormat::kText) {
     struct stat st;  // the file time: a message's date of last resort, as for the whole file
@@ -659,21 +657,31 @@ uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filt
     if (have < lead.size()) {
       ::close(fd);
       error(in.path + ": cannot read the range at offset " + std::to_string(in.begin));
+      s.range_count_error = "cannot read it";
       return 0;
     }
     const uint64_t lead_lines = CountNewlines(lead.data(), lead.data() + lead.size());
-    if (lead_lines >= in.first_line) {  // the file changed since it was split
+    if (!in.relative && lead_lines >= in.first_line) {  // the file changed since it was split
       ::close(fd);
       error(in.path + ": changed while it was scanned; not scanned");
       return 0;
     }
     RangeSource range(fd, from, in.end + kRangeLeadIn, in.path);
     RangeCountSource src(range, counter, in, from);
+    // (Relative: line_shift wraps to -lead_lines; the kept findings lie after the lead.)
     RangeSink ranged(sink, from, in.first_line - lead_lines - 1, in.begin, in.end);
     if (Status st = s.ctx.Scan(src, filter, ranged); !st.ok()) error(in.path + ": " + st.message());
   }
-  // All of it read: the ranges after it need not read it again.
-  if (cut.numbering && counter.at() == in.end) cut.numbering->Publish(in.range_index, counter.counts());
+  if (cut.relative) {
+    // A scan that stopped early (an error): the rest is counted here.
+    if (Status st = CountOn(fd, counter, in.end); st.ok()) {
+      s.range_lines = counter.counts().lines, s.range_record_starts = counter.counts().records;
+      s.range_counted = true;
+    } else {
+      s.range_count_error = st.message();
+    }
+  }
+  ::close(fd);
   if (!s.progress) return 0;
   *s.progress += in.end - in.begin;
   return in.end - in.begin;

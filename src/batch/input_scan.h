@@ -22,8 +22,6 @@
 
 namespace nordpii {
 
-class RangeNumbering;  // work_items.h
-
 struct Input {
   std::string path;
   InputFormat format = InputFormat::kText;
@@ -39,10 +37,12 @@ struct Input {
   uint64_t begin = 0, end = 0, first_line = 1, records_before = 0;
   bool last_range = false;  // the file's last range (not sent to distributed workers)
   // A range cut by seeking (batch, scan --threads): first_line and
-  // records_before are not known when it is cut; the range's scan counts
-  // them through `numbering` (shared by the file's ranges) before it starts.
-  std::shared_ptr<RangeNumbering> numbering = nullptr;
-  size_t range_index = 0;  // this range's place in `numbering`
+  // records_before are not known when it is cut. It is scanned with numbers
+  // relative to its start (line 1, no records before), counts its own lines
+  // and records (InputScanners::range_counts), and its report is fixed up
+  // when it is written in file order, after the ranges before it
+  // (ReportSink::SetPatches, PatchedCopy; FixUpRangeError).
+  bool relative = false;
   // A work item that is one member of a zip or uncompressed tar: its entry
   // number in the archive (1-based; 0: the whole file) and its declared
   // size (more data than that is an error: the archive's budget was
@@ -87,6 +87,12 @@ struct InputScanners {
   bool defer_fields_check = false;
   uint64_t range_fields_seen = 0;
   size_t range_records = 0;
+  // A relative range item (Input::relative), set by ScanInput: its line
+  // breaks and records (range_counted), or why they could not be counted
+  // (range_count_error: the ranges after it cannot be numbered).
+  uint64_t range_lines = 0, range_record_starts = 0;
+  bool range_counted = false;
+  std::string range_count_error;
   // `scan --threads N` on a JSONL or mbox file: a report like the caller's
   // (same format, its own masker) writing into `out`, for one worker; the
   // caller's sink gets each range's report in file order (AppendPart).

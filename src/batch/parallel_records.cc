@@ -28,6 +28,13 @@ struct Slot {
   std::vector<std::string> errors;     // in the order given
   uint64_t fields_seen = 0;
   size_t records = 0;
+  // Numbered relative to the range's start (work_items.h): the numbers in
+  // its report, and its own line and record counts (counted false: unknown,
+  // count_error says why).
+  std::vector<NumberPatch> patches;
+  uint64_t lines = 0, record_starts = 0;
+  bool counted = false;
+  std::string count_error;
 };
 
 // One worker's readers (a context of its own).
@@ -43,12 +50,16 @@ void ScanSlot(Worker& w, const InputScanners& parent, const FindingFilter& filte
     return;
   }
   slot.report = parent.range_report(f);
+  if (slot.range.relative) slot.report->SetPatches(&slot.patches);
   ScanInput(slot.range, *w.s, filter, *slot.report, max_message,
             [&](const std::string& e) { slot.errors.push_back(e); });
   if (std::fclose(f) != 0)
     slot.errors.push_back(slot.range.path + ": cannot buffer the report of a range (out of memory)");
   slot.fields_seen = w.s->range_fields_seen;
   slot.records = w.s->range_records;
+  slot.lines = w.s->range_lines, slot.record_starts = w.s->range_record_starts;
+  slot.counted = w.s->range_counted;
+  slot.count_error = w.s->range_count_error;
 }
 
 }  // namespace
@@ -79,11 +90,32 @@ bool ScanRecordsParallel(const Input& in, InputScanners& s, const FindingFilter&
   // hands each range's report to `sink` once it and all before it are done.
   uint64_t fields_seen = 0;
   size_t records = 0;
+  // The lines and records before the next range (its report is fixed up
+  // by them); numbered false once a range could not be counted: the ranges
+  // after it cannot be numbered and are errors (fail closed).
+  uint64_t lines_before = 0, records_before = 0;
+  bool numbered = true;
+  std::string not_numbered;
   auto deliver = [&](Slot& done) {
-    for (const std::string& e : done.errors) error(e);
-    if (done.report) sink.AppendPart(std::string_view(done.text ? done.text : "", done.len), *done.report);
+    if (done.range.relative && !numbered) {
+      error(in.path + ": cannot number the range at offset " + std::to_string(done.range.begin) + ": " + not_numbered +
+            "; not scanned");
+      return;
+    }
+    for (const std::string& e : done.errors) error(FixUpRangeError(e, in.path, records_before));
+    if (done.report)
+      sink.AppendPart(std::string_view(done.text ? done.text : "", done.len), *done.report, &done.patches, lines_before,
+                      records_before);
     fields_seen |= done.fields_seen;
     records += done.records;
+    if (!done.range.relative) return;
+    if (done.counted) {
+      lines_before += done.lines, records_before += done.record_starts;
+    } else {
+      numbered = false;
+      not_numbered = "the range at offset " + std::to_string(done.range.begin) + " could not be read (" +
+                     done.count_error + ")";
+    }
   };
   auto deliver_front = [&](std::unique_lock<std::mutex>& lock) {
     cv.wait(lock, [&] { return slots.front()->state == 2; });

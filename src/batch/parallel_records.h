@@ -5,11 +5,13 @@
 // 14). The file is cut into record-aligned byte ranges as batch cuts it
 // (SplitWorkItems, work_items.h: by seeking, JSONL at line starts, mbox at
 // the "From " lines where MboxReader starts a message); N workers scan
-// ranges (ScanInput of a range item, as a batch worker does: it first counts
-// the lines and records of its range and adds up those before it) into a
+// ranges (ScanInput of a range item, as a batch worker does: numbered from
+// the range's start, its lines and records counted as it is read) into a
 // report of the caller's format in memory (InputScanners::range_report),
 // and the calling thread appends each range's report (its buffer, not a
-// copy) to its own in file order (ReportSink::AppendPart). At most 2N + 2
+// copy) to its own in file order (ReportSink::AppendPart), its line,
+// record and message numbers fixed up by the counts of the ranges before
+// it (no range reads another). At most 2N + 2
 // ranges are in flight (memory: their reports). Errors of a range are
 // reported in file order through `error`; --fields is checked once over all
 // ranges. Same output and exit status as one thread (tests/scan_threads.sh).

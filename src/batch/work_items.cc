@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -58,7 +59,11 @@ bool Split(const Input& in, uint64_t range_bytes, const std::function<bool(Input
     ssize_t n;
     do n = ::pread(fd, head, sizeof head, 0);
     while (n < 0 && errno == EINTR);
-    if (n > 0 && SniffUtf16(std::string_view(head, static_cast<size_t>(n))).utf16) {
+    // Nor is a document by its bytes (a PDF named .txt: extracted whole, as
+    // ScanInput does with one item; sniffed here once, not by every range).
+    const std::string_view h(head, n > 0 ? static_cast<size_t>(n) : 0);
+    if (n > 0 && (SniffUtf16(h).utf16 || (in.format == InputFormat::kText &&
+                                          SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone))) {
       ::close(fd);
       return false;
     }
@@ -216,10 +221,14 @@ bool SeekSplit(const Input& in, uint64_t range_bytes, const std::function<bool(I
     ssize_t n;
     do n = ::pread(fd, buf.data(), buf.size(), 0);
     while (n < 0 && errno == EINTR);
-    if (n > 0 && SniffUtf16(std::string_view(buf.data(), static_cast<size_t>(n))).utf16) return false;
+    // Nor is a document by its bytes (a PDF named .txt: extracted whole, as
+    // ScanInput does with one item; sniffed here once, not by every range).
+    const std::string_view h(buf.data(), n > 0 ? static_cast<size_t>(n) : 0);
+    if (n > 0 && (SniffUtf16(h).utf16 || (in.format == InputFormat::kText &&
+                                          SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone)))
+      return false;
   }
   const bool mbox = in.format == InputFormat::kMbox;
-  auto numbering = std::make_shared<RangeNumbering>(in.path, in.format);
   uint64_t begin = 0;
   bool first = true;
   for (;;) {
@@ -232,8 +241,7 @@ bool SeekSplit(const Input& in, uint64_t range_bytes, const std::function<bool(I
     Input r = in;
     r.begin = begin, r.end = end, r.size = end - begin;
     r.last_range = end == size;
-    r.numbering = numbering;
-    r.range_index = numbering->Add(begin, end);
+    r.relative = true;
     first = false;
     if (!emit_item(std::move(r)) || end == size) return true;
     begin = end;
@@ -398,93 +406,38 @@ void RangeCounter::Add(const char* d, size_t n) {
   at_ += n;
 }
 
-Result<RangeCounts> CountRange(int fd, InputFormat format, uint64_t begin, uint64_t end) {
-  RangeCounter counter(format, begin);
+Status CountOn(int fd, RangeCounter& c, uint64_t end) {
   std::unique_ptr<char[]> storage(new char[kPiece]);
   static const std::string kName = "range";
-  for (uint64_t p = begin; p < end;) {
+  for (uint64_t p = c.at(); p < end;) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece, end - p));
     if (Status st = ReadAt(fd, storage.get(), n, p, kName); !st.ok()) return st;
-    counter.Add(storage.get(), n);
+    c.Add(storage.get(), n);
     p += n;
   }
+  return Status::Ok();
+}
+
+Result<RangeCounts> CountRange(int fd, InputFormat format, uint64_t begin, uint64_t end) {
+  RangeCounter counter(format, begin);
+  if (Status st = CountOn(fd, counter, end); !st.ok()) return st;
   return counter.counts();
 }
 
-size_t RangeNumbering::Add(uint64_t begin, uint64_t end) {
-  std::lock_guard<std::mutex> g(mu_);
-  Range r;
-  r.begin = begin, r.end = end;
-  ranges_.push_back(std::move(r));
-  return ranges_.size() - 1;
-}
-
-void RangeNumbering::Publish(size_t i, const RangeCounts& c) {
-  std::lock_guard<std::mutex> g(mu_);
-  if (i >= ranges_.size() || ranges_[i].state != 0) return;  // counted by another thread
-  ranges_[i].lines = c.lines, ranges_[i].records = c.records;
-  ranges_[i].state = 2;
-  cv_.notify_all();
-}
-
-bool RangeNumbering::Wanted(size_t i) {
-  std::lock_guard<std::mutex> g(mu_);
-  return i < ranges_.size() && ranges_[i].state == 0;
-}
-
-void RangeNumbering::Count(std::unique_lock<std::mutex>& lock, size_t i) {
-  Range& r = ranges_[i];
-  lock.unlock();
-  Result<RangeCounts> c = Error(ErrorCode::kIo, "");
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    c = Error(ErrorCode::kIo, std::strerror(errno));
-  } else {
-    c = CountRange(fd, format_, r.begin, r.end);
-    ::close(fd);
-  }
-  lock.lock();
-  if (c) {
-    r.lines = c->lines, r.records = c->records;
-    r.state = 2;
-  } else {
-    r.error = c.error().message();
-    r.state = 3;
-  }
-  cv_.notify_all();
-}
-
-Status RangeNumbering::Number(Input& in) {
-  const size_t i = in.range_index;
-  std::unique_lock<std::mutex> lock(mu_);
-  if (i >= ranges_.size()) return Error(ErrorCode::kInternal, "range " + std::to_string(i) + " unknown");
-  // The ranges before this one: counted by their scans (Publish), or here
-  // (a range whose scan has not published its counts: read once more).
-  while (prefix_ < i) {
-    Range& r = ranges_[prefix_];
-    if (r.state == 0) {  // not published (its scan goes on, or it is done in an earlier run): counted here
-      r.state = 1;
-      Count(lock, prefix_);
-      continue;
-    }
-    if (r.state == 1) {
-      cv_.wait(lock);
-      continue;
-    }
-    if (r.state == 3)
-      return Error(ErrorCode::kIo, "cannot number the range at offset " + std::to_string(ranges_[i].begin) +
-                                       ": the range at offset " + std::to_string(r.begin) + " could not be read (" +
-                                       r.error + "); not scanned");
-    prefix_lines_ += r.lines, prefix_records_ += r.records;
-    ++prefix_;
-  }
-  // prefix_ may have passed i (another thread numbered a later range): sum
-  // back from it.
-  uint64_t lines = prefix_lines_, records = prefix_records_;
-  for (size_t j = prefix_; j > i; --j) lines -= ranges_[j - 1].lines, records -= ranges_[j - 1].records;
-  in.first_line = 1 + lines;
-  in.records_before = records;
-  return Status::Ok();
+std::string FixUpRangeError(const std::string& e, const std::string& path, uint64_t records) {
+  if (records == 0 || e.size() <= path.size() + 2 || e.compare(0, path.size(), path) != 0 ||
+      e.compare(path.size(), 2, ": ") != 0)
+    return e;
+  size_t at = path.size() + 2;
+  std::string_view tail;
+  if (e.compare(at, 7, "record ") == 0) at += 7, tail = " at offset ";
+  else if (e.compare(at, 8, "message ") == 0) at += 8, tail = " (";
+  else return e;
+  size_t end = at;
+  uint64_t n = 0;
+  while (end < e.size() && end - at < 19 && e[end] >= '0' && e[end] <= '9') n = n * 10 + static_cast<uint64_t>(e[end++] - '0');
+  if (end == at || e.compare(end, tail.size(), tail) != 0) return e;
+  return e.substr(0, at) + std::to_string(n + records) + e.substr(end);
 }
 
 }  // namespace nordpii

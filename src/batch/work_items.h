@@ -6,20 +6,19 @@
 // item, except a large JSONL, mbox or plain-text file, which is split into
 // record-aligned byte ranges (Input::begin/end): JSONL at line starts, mbox
 // at the "From " lines where MboxReader starts a message, text at line
-// starts. Each range carries the file line at its start and the number of
-// records (JSONL) or messages (mbox) before it, so its findings carry the
-// same offsets, lines and record / message numbers as a scan of the whole
-// file. A text range is scanned with kRangeLeadIn bytes of context on both
+// starts. A range cut by one pass (distributed work) carries the file line
+// at its start and the number of records (JSONL) or messages (mbox) before
+// it; one cut by seeking (batch, scan --threads) is numbered from its own
+// start and fixed up when written in file order (Input::relative). Either
+// way its findings carry the same offsets, lines and record / message
+// numbers as a scan of the whole file. A text range is scanned with kRangeLeadIn bytes of context on both
 // sides (labels before a value, the widest finding), and keeps only the
 // findings that start inside it: each finding belongs to exactly one range.
 #ifndef NORDPII_BATCH_WORK_ITEMS_H_
 #define NORDPII_BATCH_WORK_ITEMS_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,7 +42,8 @@ inline constexpr uint64_t kRangeLeadIn = 8192;
 // headers are listed; only when every member's declared size is within
 // max_message, their sum within the archive budget of 64 x max_message and
 // there are at most 100 000 entries — else it stays whole and its scan
-// reports the limit). Other inputs are one item each. A file that cannot be
+// reports the limit). Other inputs are one item each, and so is UTF-16
+// text and a document by its bytes (a PDF named .txt: sniffed once here). A file that cannot be
 // read stays one item (its scan reports the error). Items of one file are
 // consecutive, in file order.
 // This form (distributed work) makes one sequential pass over each split
@@ -53,8 +53,8 @@ std::vector<Input> SplitWorkItems(const std::vector<Input>& inputs, uint64_t ran
 // The same items, each handed to `emit` as soon as it is known (batch runs
 // this beside its workers). The cuts are found by seeking: a few KiB read
 // at each nominal cut, no pass over the file; a range's first_line and
-// records_before are left to its scan (Input::numbering, RangeNumbering
-// below), which ScanInput fills in before it scans the range. `emit`
+// records_before are not known (Input::relative: its numbers are fixed up
+// when its report is written in file order). `emit`
 // returns false to stop. A read error while cutting a file that already
 // emitted ranges goes to `error` (the rest of the file is one last range).
 void SplitWorkItems(const std::vector<Input>& inputs, uint64_t range_bytes, uint64_t max_message,
@@ -90,48 +90,18 @@ class RangeCounter {
 };
 Result<RangeCounts> CountRange(int fd, InputFormat format, uint64_t begin, uint64_t end);
 
-// Line and record counts of one file's ranges cut by seeking, shared by the
-// threads that scan them (issue 14: no pass over the file before the scan,
-// and none at all with one job). A range's scan counts the bytes it reads
-// and publishes the counts when it is done (Publish); before it starts, it
-// adds up the counts of the ranges before it (Number): one that is not
-// published yet (being scanned by another thread, or done in an earlier
-// run of a resumed batch) is counted there by reading it once more
-// (CountRange, 128 KiB pieces), or waited for when another thread is
-// already counting it that way (a short wait: counting is ~15x faster than
-// scanning). With one job every range before has been scanned: nothing is
-// read twice; with N jobs each range is read about once more. A range that
-// cannot be read makes every later range an error (fail closed: they
-// cannot be numbered).
-class RangeNumbering {
- public:
-  RangeNumbering(std::string path, InputFormat format) : path_(std::move(path)), format_(format) {}
-  // Range i = [begin, end), added in file order before it is handed out.
-  size_t Add(uint64_t begin, uint64_t end);
-  // Sets in.first_line and in.records_before of range in.range_index.
-  Status Number(Input& in);
-  // The counts of range i from its scan (all of its bytes read).
-  void Publish(size_t i, const RangeCounts& c);
-  // False once another thread counts range i itself (its scan need not).
-  bool Wanted(size_t i);
+// Counts the bytes [c.at(), end) of `fd` into `c` (128 KiB pieces): the
+// rest of a range whose scan stopped early.
+Status CountOn(int fd, RangeCounter& c, uint64_t end);
 
- private:
-  struct Range {
-    uint64_t begin = 0, end = 0;
-    int state = 0;  // 0 not counted, 1 being counted, 2 counted, 3 unreadable
-    uint64_t lines = 0, records = 0;
-    std::string error;
-  };
-  // Counts range i (state 1, set by the caller), outside the lock.
-  void Count(std::unique_lock<std::mutex>& lock, size_t i);
-  std::string path_;
-  InputFormat format_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Range> ranges_;  // references stay valid as it grows
-  size_t prefix_ = 0;         // ranges [0, prefix_) counted, their sums:
-  uint64_t prefix_lines_ = 0, prefix_records_ = 0;
-};
+// A range cut by seeking (Input::relative) is scanned with numbers relative
+// to its start (issue 14: no range reads another; with one job nothing is
+// read twice): its report is fixed up by PatchedCopy, its summary by
+// BatchSummary::MergeRange, and its errors here: "PATH: record N at offset"
+// (TicketScanner) and "PATH: message N (" (an mbox message over the limit),
+// the only errors that name a record or message number, get `records` (the
+// records or messages before the range) added to N.
+std::string FixUpRangeError(const std::string& e, const std::string& path, uint64_t records);
 
 // The item's id in a checkpoint: the path, or for a range
 // "path\x1e" "begin-end", for an archive member "path\x1e#N".

@@ -3,7 +3,9 @@
 // escaper is faster than building a DOM per finding.
 #include "output/report_sink.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 
 #include "extract/extractor.h"
@@ -152,8 +154,62 @@ void ReportSink::SetPath(std::string_view path) {
   ticket_json_valid_ = false;
 }
 
-void ReportSink::AppendPart(std::string_view bytes, const ReportSink& part) {
-  if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), out_);
+bool PatchedCopy::Finish() {
+  const bool ok = buf_.empty() || std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
+  buf_.clear();
+  return ok && next_ == patches_.size() && skip_ == 0;
+}
+
+bool PatchedCopy::Write(const char* d, size_t n) {
+  constexpr size_t kBlock = 1 << 16;
+  if (buf_.capacity() < kBlock + 32) buf_.reserve(kBlock + 32);
+  while (n > 0) {
+    if (buf_.size() >= kBlock) {
+      if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) return false;
+      buf_.clear();
+    }
+    if (skip_ > 0) {  // the old digits of the number just written
+      const size_t k = static_cast<size_t>(std::min<uint64_t>(skip_, n));
+      skip_ -= k, at_ += k, d += k, n -= k;
+      continue;
+    }
+    const uint64_t until = next_ < patches_.size() ? patches_[next_].at : UINT64_MAX;
+    if (until < at_) return false;  // patches out of order: never written so
+    if (until > at_) {
+      const size_t k = static_cast<size_t>(std::min<uint64_t>({until - at_, n, kBlock}));
+      buf_.append(d, k);
+      at_ += k, d += k, n -= k;
+      continue;
+    }
+    const NumberPatch& p = patches_[next_++];
+    char b[24];
+    auto r = std::to_chars(b, b + sizeof b, p.value + (p.record ? records_ : lines_));
+    buf_.append(b, static_cast<size_t>(r.ptr - b));
+    skip_ = p.len;
+  }
+  return true;
+}
+
+void ReportSink::Number(std::string& to, uint64_t v, bool record, uint64_t base) {
+  const size_t at = to.size();
+  AppendNumber(to, v);
+  if (patches_) patches_->push_back({base + at, v, static_cast<uint32_t>(to.size() - at), record});
+}
+
+void ReportSink::Write(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), out_);
+  written_ += s.size();
+}
+
+void ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, const std::vector<NumberPatch>* patches,
+                            uint64_t lines, uint64_t records) {
+  if (patches && !patches->empty()) {
+    PatchedCopy copy(out_, *patches, lines, records);
+    copy.Write(bytes.data(), bytes.size());
+    copy.Finish();
+  } else if (!bytes.empty()) {
+    std::fwrite(bytes.data(), 1, bytes.size(), out_);
+  }
   count_ += part.count_;
   attachments_ += part.attachments_;
   for (const auto& [type, n] : part.by_type_) by_type_[type] += n;
@@ -229,20 +285,34 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     // One finding per line: a value written across a line break shows "\n".
     for (size_t k = 0; (k = value.find_first_of("\r\n\t", k)) != std::string::npos;)
       value.replace(k, 1, value[k] == '\n' ? "\\n" : value[k] == '\r' ? "\\r" : "\\t"), k += 2;
-    if (color_)
-      line_ = kPathColor + path_.str() + kReset + ":" + kLineColor + std::to_string(f.line) + ":" +
-              std::to_string(f.column) + kReset + " " + kTypeColor + f.type + kReset + " " +
-              ConfidenceName(f.confidence) + " " + kValueColor + value + kReset;
-    else
-      line_ = path_.str() + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + " " + f.type + " " +
-              ConfidenceName(f.confidence) + " " + value;
+    // (Numbers through Number: noted for a range's fix-up, SetPatches.)
+    if (color_) {
+      line_ = kPathColor + path_.str() + kReset + ":" + kLineColor;
+      Number(line_, f.line, has_ticket(), written_);
+      line_ += ":" + std::to_string(f.column) + kReset + " " + kTypeColor + f.type + kReset + " " +
+               ConfidenceName(f.confidence) + " " + kValueColor + value + kReset;
+    } else {
+      line_ = path_.str() + ":";
+      Number(line_, f.line, has_ticket(), written_);
+      line_ += ":" + std::to_string(f.column) + " " + f.type + " " + ConfidenceName(f.confidence) + " " + value;
+    }
     if (f.part_offset >= 0) {
       line_ += " (";
-      if (message_index_ > 0) line_ += "message " + std::to_string(message_index_) + ", ";
-      if (has_ticket())
-        line_ += "ticket " + (ticket_.id.empty() ? "#" + std::to_string(record_) : ticket_.id.str()) + " " +
-                 Field(f.field).str() + ")";
-      else
+      if (message_index_ > 0) {
+        line_ += "message ";
+        Number(line_, message_index_, true, written_);
+        line_ += ", ";
+      }
+      if (has_ticket()) {
+        line_ += "ticket ";
+        if (ticket_.id.empty()) {
+          line_ += "#";
+          Number(line_, record_, true, written_);
+        } else {
+          line_ += ticket_.id.str();
+        }
+        line_ += " " + Field(f.field).str() + ")";
+      } else
         line_ += (f.part.empty() ? std::string("header") : "part " + f.part) + " " + Field(f.field).str() + ")";
     }
     line_ += "\n";
@@ -266,7 +336,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     line_ += ",\"end\":"sv;
     AppendNumber(line_, f.end);
     line_ += ",\"line\":"sv;
-    AppendNumber(line_, f.line);
+    Number(line_, f.line, has_ticket(), written_);  // a ticket's line is its record number
     line_ += ",\"column\":"sv;
     AppendNumber(line_, f.column);
     line_ += ",\"masked\":"sv;
@@ -287,7 +357,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true"sv : ",\"temporary\":false"sv;
     if (message_index_ > 0) {
       line_ += ",\"message_index\":"sv;
-      AppendNumber(line_, message_index_);
+      Number(line_, message_index_, true, written_);
     }
     if (!message_id_.empty()) {
       line_ += ",\"message_id\":"sv;
@@ -310,7 +380,9 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       }
       if (has_ticket()) {
         tj += ",\"record\":"sv;
+        ticket_record_at_ = tj.size();
         AppendNumber(tj, record_);
+        ticket_record_len_ = tj.size() - ticket_record_at_;
         const std::pair<const char*, const ShownText*> kKeys[] = {
             {"ticket_id", &ticket_.id}, {"created", &ticket_.created}, {"updated", &ticket_.updated},
             {"closed", &ticket_.closed}};
@@ -324,6 +396,9 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       }
       ticket_json_valid_ = true;
     }
+    if (patches_ && has_ticket())
+      patches_->push_back({written_ + line_.size() + ticket_record_at_, record_,
+                           static_cast<uint32_t>(ticket_record_len_), true});
     line_ += ticket_json_;
     if (f.part_offset >= 0) {
       if (!has_ticket()) {
@@ -342,7 +417,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     line_ += "}"sv;
     if (format_ == ReportFormat::kJsonl) line_ += '\n';
   }
-  std::fwrite(line_.data(), 1, line_.size(), out_);
+  Write(line_);
   ++count_;
   if (observer_) observer_->Recorded(*this, f);
   return true;
@@ -372,14 +447,21 @@ void ReportSink::Event(std::string_view kind, std::string_view part, const std::
   }
   if (format_ == ReportFormat::kText) {
     std::string l = path_.str() + ": ";
-    if (message_index_ > 0) l += "message " + std::to_string(message_index_) + ": ";
+    if (message_index_ > 0) {
+      l += "message ";
+      Number(l, message_index_, true, written_);
+      l += ": ";
+    }
     l += text + "\n";
-    std::fputs(l.c_str(), out_);
+    Write(std::string(l.c_str()));  // as fputs: up to a NUL
     return;
   }
   std::string l = "{\"path\":";
   AppendJsonString(l, path_);
-  if (message_index_ > 0) l += ",\"message_index\":" + std::to_string(message_index_);
+  if (message_index_ > 0) {
+    l += ",\"message_index\":";
+    Number(l, message_index_, true, written_);
+  }
   if (!message_id_.empty()) {
     l += ",\"message_id\":";
     AppendJsonString(l, message_id_);
@@ -391,7 +473,7 @@ void ReportSink::Event(std::string_view kind, std::string_view part, const std::
   l += rest_json + "}";
   if (format_ == ReportFormat::kJsonl) {
     l += "\n";
-    std::fputs(l.c_str(), out_);
+    Write(std::string(l.c_str()));  // as fputs: up to a NUL
   } else {
     events_.push_back(std::move(l));
   }

@@ -83,6 +83,39 @@ bool ColorWanted(std::string_view when, bool tty);
 
 class ReportSink;
 class IdentifierMasker;
+
+// A number a sink wrote relative to a range of its input (SetPatches): the
+// `len` digits at byte `at` of its output hold `value`, a line number
+// (record false) or a record / message number (record true).
+struct NumberPatch {
+  uint64_t at = 0, value = 0;
+  uint32_t len = 0;
+  bool record = false;
+};
+// Copies the report of a range scanned with numbers relative to its start
+// (line 1, record 1: batch/work_items.h) to `out`, its bytes handed over in
+// order in pieces of any size, each patched number given `lines` or
+// `records` more (the lines and records before the range, known once the
+// ranges before it are written).
+class PatchedCopy {
+ public:
+  PatchedCopy(std::FILE* out, const std::vector<NumberPatch>& patches, uint64_t lines, uint64_t records)
+      : out_(out), patches_(patches), lines_(lines), records_(records) {}
+  bool Write(const char* d, size_t n);  // the next n bytes; false: a write failed
+  // Writes what is still buffered; false: a write failed, or the numbers
+  // were not all where the patches said (the report and its patches
+  // disagree).
+  bool Finish();
+
+ private:
+  std::string buf_;  // gathered here, written in blocks (not an fwrite per piece)
+  std::FILE* out_;
+  const std::vector<NumberPatch>& patches_;
+  uint64_t lines_, records_;
+  uint64_t at_ = 0;   // report offset of the next byte handed over
+  size_t next_ = 0;   // next patch
+  uint64_t skip_ = 0; // digits of the patch just written still to skip
+};
 // Told of every finding and event a ReportSink writes (batch summaries are
 // accumulated so instead of re-reading the report).
 class ReportObserver {
@@ -129,7 +162,15 @@ class ReportSink : public StreamSink {
   // a file, written by `part` (another sink of this format, JSONL or text)
   // as `bytes`, appended to this output as if this sink had written it,
   // its counts added to this sink's.
-  void AppendPart(std::string_view bytes, const ReportSink& part);
+  // With `patches` (the part was scanned with numbers relative to a range:
+  // SetPatches), its numbers get `lines` and `records` more.
+  void AppendPart(std::string_view bytes, const ReportSink& part, const std::vector<NumberPatch>* patches = nullptr,
+                  uint64_t lines = 0, uint64_t records = 0);
+  // A range scanned with line and record numbers relative to its start
+  // (JSONL and text formats): each line, record and message number written
+  // is also noted in `patches` (not owned; nullptr: off), so that the
+  // report can be fixed up when it is written in file order (PatchedCopy).
+  void SetPatches(std::vector<NumberPatch>* patches) { patches_ = patches; }
   // Closes the JSON or SARIF document; prints nothing for the others.
   void Finish(size_t files, size_t errors);
   size_t count() const { return count_; }
@@ -156,6 +197,11 @@ class ReportSink : public StreamSink {
   std::FILE* out_;
   ReportFormat format_;
   bool reveal_;
+  std::vector<NumberPatch>* patches_ = nullptr;
+  uint64_t written_ = 0;  // bytes written to out_ (with patches_)
+  // line_ += the number v (a line or record number, noted for patches_).
+  void Number(std::string& to, uint64_t v, bool record, uint64_t base);
+  void Write(const std::string& s);  // to out_, counted in written_
   IdentifierMasker& masker_;
   ShownText path_;
   std::string path_json_;  // path_ as a JSON string, made on first use
@@ -181,6 +227,7 @@ class ReportSink : public StreamSink {
   // as written, valid until one of them is set again.
   std::string ticket_json_;
   bool ticket_json_valid_ = false;
+  size_t ticket_record_at_ = 0, ticket_record_len_ = 0;  // the record number in ticket_json_
   // A finding's field (a JSON key path, a CSV header, a mail header name)
   // as shown, for the last raw field seen (fields repeat from finding to
   // finding).
