@@ -55,6 +55,30 @@ MailCollect ScanMail(std::string_view msg, MailLimits lim = {}) {
   return c;
 }
 
+// The findings of one message scanned two ways (whole / streamed) are the
+// same: every position, label and value, in order; and the same notes.
+void CheckSameScan(MailCollect& a, MailCollect& b) {
+  REQUIRE(a.findings.size() == b.findings.size());
+  for (size_t i = 0; i < a.findings.size(); ++i) {
+    const Finding &x = a.findings[i], &y = b.findings[i];
+    INFO("finding " << i);
+    CHECK(x.type == y.type);
+    CHECK(x.start == y.start);
+    CHECK(x.end == y.end);
+    CHECK(x.line == y.line);
+    CHECK(x.column == y.column);
+    CHECK(x.part == y.part);
+    CHECK(x.field == y.field);
+    CHECK(x.part_offset == y.part_offset);
+    CHECK(x.confidence == y.confidence);
+    CHECK(x.rules == y.rules);
+    CHECK(a.values[i] == b.values[i]);
+  }
+  std::sort(a.notes.begin(), a.notes.end());
+  std::sort(b.notes.begin(), b.notes.end());
+  CHECK(a.notes == b.notes);
+}
+
 std::string RedactMail(std::string_view msg, RedactSummary* out_sum = nullptr, MailLimits lim = {}) {
   auto ctx = Engine()->NewContext(KeyedHasher("test-key"));
   MailScanner ms(*ctx, lim);
@@ -1038,24 +1062,8 @@ TEST_CASE("mail: parts decoded as a stream give the findings and redaction of pa
   for (size_t k = 0; k < inputs.size(); ++k) {
     INFO("input " << k);
     MailCollect a = ScanMail(inputs[k]), b = ScanMail(inputs[k], streamed);
-    REQUIRE(a.findings.size() == b.findings.size());
     if (k == 0) CHECK(a.findings.size() > 60000);
-    for (size_t i = 0; i < a.findings.size(); ++i) {
-      const Finding &x = a.findings[i], &y = b.findings[i];
-      INFO("finding " << i);
-      CHECK(x.type == y.type);
-      CHECK(x.start == y.start);
-      CHECK(x.end == y.end);
-      CHECK(x.line == y.line);
-      CHECK(x.column == y.column);
-      CHECK(x.part == y.part);
-      CHECK(x.field == y.field);
-      CHECK(x.part_offset == y.part_offset);
-      CHECK(a.values[i] == b.values[i]);
-    }
-    std::sort(a.notes.begin(), a.notes.end());
-    std::sort(b.notes.begin(), b.notes.end());
-    CHECK(a.notes == b.notes);
+    CheckSameScan(a, b);
     RedactSummary sa, sb;
     std::string ra = RedactMail(inputs[k], &sa), rb = RedactMail(inputs[k], &sb, streamed);
     CHECK(sa.redacted == sb.redacted);
@@ -1123,25 +1131,7 @@ TEST_CASE("mail: a CSV attachment decoded as a stream gives the findings and red
     lim.stream_range = range;
     lim.csv_window = window;
     MailCollect c = ScanMail(msg, lim);
-    REQUIRE(c.findings.size() == whole.findings.size());
-    for (size_t i = 0; i < c.findings.size(); ++i) {
-      const Finding &x = whole.findings[i], &y = c.findings[i];
-      INFO("finding " << i);
-      CHECK(x.type == y.type);
-      CHECK(x.start == y.start);
-      CHECK(x.end == y.end);
-      CHECK(x.line == y.line);
-      CHECK(x.column == y.column);
-      CHECK(x.part == y.part);
-      CHECK(x.field == y.field);
-      CHECK(x.part_offset == y.part_offset);
-      CHECK(x.confidence == y.confidence);
-      CHECK(x.rules == y.rules);
-      CHECK(whole.values[i] == c.values[i]);
-    }
-    std::sort(c.notes.begin(), c.notes.end());
-    std::sort(whole.notes.begin(), whole.notes.end());
-    CHECK(c.notes == whole.notes);
+    CheckSameScan(whole, c);
     RedactSummary ss;
     CHECK(RedactMail(msg, &ss, lim) == rw);
     CHECK(ss.redacted == sw.redacted);
