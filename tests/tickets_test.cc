@@ -201,6 +201,32 @@ TEST_CASE("tickets: export recognition for auto is the maps' detect names, first
   auto j = ScanData("{\"key\": \"X-1\", \"fields\": {\"summary\": \"fnr 15108695088\"}}\n", TicketFormat::kJsonl, automap);
   REQUIRE(j.size() == 1);
   CHECK(j[0].subcategory == "jira");
+  // Per record in one input: the scanner takes the last record's map and
+  // checks it against the names of the record it walks; a record of
+  // another export (or of none) is read with its own map — its HTML list
+  // decides whether the tag-split number is one.
+  const std::string html_note = "{\"note\": \"Kontonummer: <b>8601</b>.11.17947</p>\"}\n";
+  const std::string mixed = both + html_note + "{\"text\": \"Kontonummer: <b>8601</b>.11.17947</p>\"}\n" + both +
+                            html_note + both;
+  auto m = ScanData(mixed, TicketFormat::kJsonl, automap, *scanner);
+  std::vector<std::pair<size_t, std::string>> got;
+  for (const Finding& f : m) got.push_back({f.line, f.subcategory});
+  CHECK(got == std::vector<std::pair<size_t, std::string>>{{1, "acme"}, {4, "acme"}, {6, "acme"}});
+  {  // redact reads records the same way: only the acme records change
+    auto ctx = (*scanner)->NewContext(KeyedHasher("k"));
+    auto src = StringSource(mixed);
+    TicketReader rd(*src, TicketFormat::kJsonl, 1 << 20);
+    TicketScanner ts(*ctx, automap);
+    TicketRecord r;
+    std::vector<size_t> counts;
+    while (*rd.Next(r)) {
+      std::string out;
+      size_t n = 0;
+      REQUIRE(ts.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel, out, n).ok());
+      counts.push_back(n);
+    }
+    CHECK(counts == std::vector<size_t>{1, 0, 0, 1, 0, 1});
+  }
   fs::remove_all(dir);
 }
 

@@ -51,9 +51,7 @@ const TicketMapSpec* ExportDetector::Detect(std::string_view b) const {
       if ((seen & g.need) == g.need) return first;
     }
   }
-  for (const Group& g : groups_)
-    if ((seen & g.need) == g.need) return g.map;
-  return nullptr;
+  return Decide(seen);
 }
 
 }  // namespace nordpii

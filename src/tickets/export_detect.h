@@ -29,6 +29,26 @@ class ExportDetector {
   explicit ExportDetector(const std::vector<TicketMapSpec>& maps);
   // The map the record matches, or null (no map).
   const TicketMapSpec* Detect(std::string_view record) const;
+  // The same decision made during a walk over the record's JSON strings
+  // (TicketScanner: no pass of its own over the record's bytes): Names(s)
+  // for each key and each string value (its content as written) gives the
+  // bits of the names it equals, and Decide(the bits OR-ed) the map.
+  uint64_t Names(std::string_view s) const {
+    if (s.empty()) return 0;
+    const unsigned char c = static_cast<unsigned char>(s[0]);
+    if (!((first_bits_[c >> 6] >> (c & 63)) & 1)) return 0;
+    uint64_t bits = 0;
+    for (uint8_t i : by_first_[c]) {
+      const std::string& n = names_[i];  // the name and its closing quote
+      if (n.size() == s.size() + 1 && n.compare(0, s.size(), s) == 0) bits |= uint64_t{1} << i;
+    }
+    return bits;
+  }
+  const TicketMapSpec* Decide(uint64_t seen) const {
+    for (const Group& g : groups_)
+      if ((seen & g.need) == g.need) return g.map;
+    return nullptr;
+  }
 
  private:
   struct Group {
