@@ -33,16 +33,13 @@ class ExportDetector {
   // (TicketScanner: no pass of its own over the record's bytes): Names(s)
   // for each key and each string value (its content as written) gives the
   // bits of the names it equals, and Decide(the bits OR-ed) the map.
-  uint64_t Names(std::string_view s) const {
-    if (s.empty()) return 0;
+  // (By length and first byte first: most keys and values are no name's.)
+  [[gnu::always_inline]] uint64_t Names(std::string_view s) const {
+    if (s.size() < 64 ? !((lengths_ >> s.size()) & 1) : !long_names_) return 0;
+    if (s.empty()) return empty_name_;
     const unsigned char c = static_cast<unsigned char>(s[0]);
     if (!((first_bits_[c >> 6] >> (c & 63)) & 1)) return 0;
-    uint64_t bits = 0;
-    for (uint8_t i : by_first_[c]) {
-      const std::string& n = names_[i];  // the name and its closing quote
-      if (n.size() == s.size() + 1 && n.compare(0, s.size(), s) == 0) bits |= uint64_t{1} << i;
-    }
-    return bits;
+    return NamesOf(s);
   }
   const TicketMapSpec* Decide(uint64_t seen) const {
     for (const Group& g : groups_)
@@ -51,6 +48,7 @@ class ExportDetector {
   }
 
  private:
+  uint64_t NamesOf(std::string_view s) const;
   struct Group {
     const TicketMapSpec* map;
     uint64_t need;  // bits of names_
@@ -58,6 +56,9 @@ class ExportDetector {
   std::vector<std::string> names_;  // each followed by '"' (the closing quote)
   std::vector<uint8_t> by_first_[256];  // indexes into names_ by first byte
   uint64_t first_bits_[4] = {0, 0, 0, 0};  // bit c: by_first_[c] is not empty
+  uint64_t lengths_ = 0;     // bit n: a name of n bytes (n < 64)
+  bool long_names_ = false;  // a name of 64 bytes or more
+  uint64_t empty_name_ = 0;  // the bit of the name "", if it is one
   std::vector<Group> groups_;       // in map order
 };
 
