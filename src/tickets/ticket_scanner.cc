@@ -14,6 +14,7 @@
 
 #include "core/simd.h"
 #include "core/utf8.h"
+#include "match/digit_runs.h"
 #include "normalize/html_text.h"
 #include "normalize/transfer_decode.h"
 #include "tickets/json_string_stream.h"
@@ -619,6 +620,79 @@ size_t CountJsonSeparators(std::string_view s, size_t stop) {
 }
 }  // namespace
 
+// Short field texts that gave no finding, by their text and the labels and
+// triggers of their field name: a field's findings depend only on those (and
+// on the filter and reference date, fixed for an input), so the same text
+// under the same labels is not scanned again. Statuses, channels, dates and
+// timestamps recur record after record; scanning each of them (a Hyperscan
+// call, the detectors, the normaliser) was most of what a JSONL scan lost
+// when every field became its own document. Direct-mapped and bounded: a
+// collision overwrites, a hostile export cannot grow it.
+struct TicketScanner::QuietFields {
+  static constexpr size_t kSlots = 4096, kMaxText = 64;
+  // The text is held in the slot (a heap string's bytes were one more
+  // cache miss per lookup).
+  struct Slot {
+    uint64_t labels = 0, triggers = 0;
+    uint8_t size = 0;
+    bool used = false;
+    char text[kMaxText];
+    std::string_view view() const { return std::string_view(text, size); }
+  };
+  // tags[i]: the hash of the key last seen quiet in slot i (0 = none), in
+  // an array of its own (32 KiB). A text is written to its slot only when
+  // it is seen quiet a second time: most short texts seen once (a subject,
+  // a timestamp) never recur, and loading and writing their slots missed
+  // the cache (~1-2 % of a ticket scan, perf record).
+  std::vector<uint64_t> tags = std::vector<uint64_t>(kSlots);
+  std::vector<Slot> slots = std::vector<Slot>(kSlots);
+  const FindingFilter* filter = nullptr;
+  static uint64_t Key(std::string_view t, uint64_t labels, uint64_t triggers) {
+    uint64_t h = std::hash<std::string_view>()(t) ^ (labels * 0x9E3779B97F4A7C15ull) ^ (triggers * 0xC2B2AE3D27D4EB4Full);
+    return (h ^ (h >> 29)) | 1;
+  }
+  static size_t SlotOf(uint64_t key) { return static_cast<size_t>(key >> 1) & (kSlots - 1); }
+  static size_t Digits(std::string_view t) {
+    size_t n = 0;
+    for (char ch : t) n += static_cast<unsigned char>(ch - '0') < 10;
+    return n;
+  }
+  // The memo holds for one filter: called before a record is read.
+  void For(const FindingFilter& f) {
+    if (filter == &f) return;
+    Clear();
+    filter = &f;
+  }
+  // True only for a text scanned quiet under these labels since Clear: the
+  // slot's content is compared, the tag only spares the load.
+  bool Has(std::string_view t, uint64_t labels, uint64_t triggers) const {
+    const uint64_t key = Key(t, labels, triggers);
+    const size_t i = SlotOf(key);
+    if (tags[i] != key) return false;
+    const Slot& s = slots[i];
+    return s.used && s.labels == labels && s.triggers == triggers && s.view() == t;
+  }
+  void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
+    if (t.size() > kMaxText) return;
+    const uint64_t key = Key(t, labels, triggers);
+    const size_t i = SlotOf(key);
+    if (tags[i] != key) {  // first time quiet: remember the hash only
+      tags[i] = key;
+      return;
+    }
+    Slot& s = slots[i];
+    s.used = true;
+    s.labels = labels;
+    s.triggers = triggers;
+    s.size = static_cast<uint8_t>(t.size());  // t.size() <= kMaxText (the callers' test)
+    std::memcpy(s.text, t.data(), t.size());
+  }
+  void Clear() {
+    std::fill(tags.begin(), tags.end(), 0);
+    for (Slot& s : slots) s.used = false;
+  }
+};
+
 std::string TicketScanner::CsvHeaderError(const std::vector<std::string>& header) const {
   struct Any : StreamSink {
     bool found = false;
@@ -915,6 +989,18 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       s.text_begin = s.text_end = static_cast<uint32_t>(mark);
       return;
     }
+    // A short text known to give nothing under this field's labels
+    // (QuietFields: a timestamp, recurring record after record) is not
+    // put into the text at all: no digit runs, matcher bytes or per-field
+    // work for it. Asked only for texts with a run's worth of digits (the
+    // fields Run would ask about anyway; the others mostly have no
+    // candidate and are never looked up).
+    if (t.size() <= QuietFields::kMaxText && QuietFields::Digits(t) >= static_cast<size_t>(kMinRunDigits) &&
+        quiet_->Has(t, c.labels, c.triggers)) {
+      x.text.resize(mark);
+      s.text_begin = s.text_end = static_cast<uint32_t>(mark);
+      return;
+    }
     s.text_begin = static_cast<uint32_t>(begin);
     s.text_end = static_cast<uint32_t>(x.text.size());
   };
@@ -1082,68 +1168,6 @@ class FieldSource final : public ByteSource {
 
 }  // namespace
 
-// Short field texts that gave no finding, by their text and the labels and
-// triggers of their field name: a field's findings depend only on those (and
-// on the filter and reference date, fixed for an input), so the same text
-// under the same labels is not scanned again. Statuses, channels, dates and
-// timestamps recur record after record; scanning each of them (a Hyperscan
-// call, the detectors, the normaliser) was most of what a JSONL scan lost
-// when every field became its own document. Direct-mapped and bounded: a
-// collision overwrites, a hostile export cannot grow it.
-struct TicketScanner::QuietFields {
-  static constexpr size_t kSlots = 4096, kMaxText = 64;
-  // The text is held in the slot (a heap string's bytes were one more
-  // cache miss per lookup).
-  struct Slot {
-    uint64_t labels = 0, triggers = 0;
-    uint8_t size = 0;
-    bool used = false;
-    char text[kMaxText];
-    std::string_view view() const { return std::string_view(text, size); }
-  };
-  // tags[i]: the hash of the key last seen quiet in slot i (0 = none), in
-  // an array of its own (32 KiB). A text is written to its slot only when
-  // it is seen quiet a second time: most short texts seen once (a subject,
-  // a timestamp) never recur, and loading and writing their slots missed
-  // the cache (~1-2 % of a ticket scan, perf record).
-  std::vector<uint64_t> tags = std::vector<uint64_t>(kSlots);
-  std::vector<Slot> slots = std::vector<Slot>(kSlots);
-  const FindingFilter* filter = nullptr;
-  static uint64_t Key(std::string_view t, uint64_t labels, uint64_t triggers) {
-    uint64_t h = std::hash<std::string_view>()(t) ^ (labels * 0x9E3779B97F4A7C15ull) ^ (triggers * 0xC2B2AE3D27D4EB4Full);
-    return (h ^ (h >> 29)) | 1;
-  }
-  static size_t SlotOf(uint64_t key) { return static_cast<size_t>(key >> 1) & (kSlots - 1); }
-  // True only for a text scanned quiet under these labels since Clear: the
-  // slot's content is compared, the tag only spares the load.
-  bool Has(std::string_view t, uint64_t labels, uint64_t triggers) const {
-    const uint64_t key = Key(t, labels, triggers);
-    const size_t i = SlotOf(key);
-    if (tags[i] != key) return false;
-    const Slot& s = slots[i];
-    return s.used && s.labels == labels && s.triggers == triggers && s.view() == t;
-  }
-  void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
-    if (t.size() > kMaxText) return;
-    const uint64_t key = Key(t, labels, triggers);
-    const size_t i = SlotOf(key);
-    if (tags[i] != key) {  // first time quiet: remember the hash only
-      tags[i] = key;
-      return;
-    }
-    Slot& s = slots[i];
-    s.used = true;
-    s.labels = labels;
-    s.triggers = triggers;
-    s.size = static_cast<uint8_t>(t.size());  // t.size() <= kMaxText (the callers' test)
-    std::memcpy(s.text, t.data(), t.size());
-  }
-  void Clear() {
-    std::fill(tags.begin(), tags.end(), 0);
-    for (Slot& s : slots) s.used = false;
-  }
-};
-
 // Each field is its own document: scanned alone, so no text of another field
 // (a tag "faktura", a subject "CPR") is context for its values, and its name
 // (the JSON key, the CSV column header) labels every value in it.
@@ -1154,10 +1178,7 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
   sink.mirrors = x.HasMirrors();
   sink.emit = &emit;
   QuietFields& quiet = *quiet_;
-  if (quiet.filter != &filter) {  // the memo holds for one filter
-    quiet.Clear();
-    quiet.filter = &filter;
-  }
+  quiet.For(filter);  // (Scan and Redact did, before Extract asked it)
   const DetectOptions& dopt = ctx_.detect_options();
   // Line and column are the record's (set by Scan's emit), not the field's.
   ctx_.set_count_lines(false);
@@ -1301,6 +1322,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
   Extracted& x = *x_;
   x.Reset();
   ++records_;
+  quiet_->For(filter);
   Status parsed = Extract(r, f, x, info);
   if (parsed.code() == ErrorCode::kLimit) return parsed;  // too large to scan: not scanned at all
   if (!parsed.ok()) {
@@ -1346,6 +1368,7 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
   x.Reset();
   ++records_;
   TicketInfo info;
+  quiet_->For(filter);
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
   // Edits are applied as the findings come, in record order: the record's
   // bytes up to `pos` with every replacement made have gone to `put`,
