@@ -826,6 +826,49 @@ TEST_CASE("tickets: a short text that gave nothing under one key is scanned agai
   CHECK(c[0].field == "cpr");
 }
 
+TEST_CASE("tickets: a field of only digits is left out only where no detector could report it",
+          "[tickets][speed][recall]") {
+  // JSON numbers and strings of only digits shorter than every digit shape
+  // (ids, counts) are not scanned (issue 11 speed): ScanContext::
+  // DigitsOnlyQuietBelow, from the pattern set. A password/passport field
+  // name still makes such a value a finding, and a pattern set with a
+  // shorter shape scans them again.
+  {
+    static auto scanner = test::MakeScanner();
+    auto ctx = scanner->NewContext(KeyedHasher("k"));
+    CHECK(ctx->DigitsOnlyQuietBelow() == 8);  // the shortest shapes in patterns/ have 8 digits
+  }
+  auto j = ScanText("{\"id\":1234567,\"ref\":\"7654321\",\"custom_fields\":{\"password\":1234567,"
+                    "\"passord\":\"7654321\"},\"note\":\"1234567\"}\n",
+                    TicketFormat::kJsonl);
+  std::vector<std::string> got;
+  for (auto& f : j) got.push_back(f.field + ":" + f.type);
+  CHECK(got == std::vector<std::string>{"custom_fields.password:password", "custom_fields.passord:password"});
+  // A field left out still parts the fields around it: the cpr value is
+  // not taken for a copy of the same text two fields before (whose key
+  // labels nothing), it is scanned under its own key.
+  auto m = ScanText("{\"x\":\"0101801234\",\"id\":1234567,\"cpr\":\"0101801234\"}\n", TicketFormat::kJsonl);
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].field == "cpr");
+  // A 6-digit shape of our own: then 6- and 7-digit fields are scanned.
+  const std::string dir = test::TempDir("ticket-digits", "data");
+  for (const auto& e : fs::directory_iterator(SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir + "/" + e.path().filename().string());
+  test::WriteFile(dir + "/six.toml",
+                  "[[detector]]\nid = \"x.six\"\ncategory = \"national-id\"\nvalidator = \"partial_id\"\n"
+                  "redact = true\npriority = 1\n  [[detector.shape]]\n  digits = 6\n");
+  ScannerOptions so;
+  so.patterns_dir = dir;
+  auto six = Scanner::Create(so);
+  REQUIRE(static_cast<bool>(six));
+  CHECK((*six)->NewContext(KeyedHasher("k"))->DigitsOnlyQuietBelow() == 6);
+  auto s = ScanData("{\"id\":151086,\"ref\":\"151086\",\"n\":12345}\n", TicketFormat::kJsonl, {}, *six);
+  got.clear();
+  for (auto& f : s) got.push_back(f.field + ":" + f.type);
+  CHECK(got == std::vector<std::string>{"id:x.six", "ref:x.six"});
+  fs::remove_all(dir);
+}
+
 TEST_CASE("tickets: bytes after a CSV cell's closing quote are in the cell and scanned", "[tickets][csv]") {
   // Review: `"a"b 15108695088` (text after the closing quote) was in no
   // field: never scanned, and `redact` kept the id with exit 0. The whole

@@ -71,6 +71,18 @@ std::string_view TrimBlank(std::string_view v, size_t& lead) {
   return std::string_view(v.data() + a, b - a);
 }
 
+// Whether a field's text is only ASCII digits, not starting with "00", and
+// shorter than `below` (ScanContext::DigitsOnlyQuietBelow): with no
+// field-name trigger such a text gives no finding, and the field is left
+// out of the record's text (ids and counts: a number token is its own field,
+// and each was a segment, a digit run and a Detect call).
+bool QuietDigits(std::string_view t, size_t below) {
+  if (t.empty() || t.size() >= below || (t.size() >= 2 && t[0] == '0' && t[1] == '0')) return false;
+  for (char c : t)
+    if (static_cast<unsigned char>(c - '0') >= 10) return false;
+  return true;
+}
+
 // A field not named as HTML is taken for HTML when a tag opens within its
 // first 8 bytes and a closing tag follows.
 bool LooksHtml(std::string_view v) {
@@ -276,10 +288,14 @@ struct TicketScanner::Extracted {
   size_t used = 0;
   std::string_view record;
   bool csv = false;  // segment paths are CSV column names (else JSON paths)
+  // Segments before this one are never taken for the original of a mirror:
+  // a field left out (digits that cannot give a finding) stood between.
+  size_t mirror_floor = 0;
 
   // Ready for the next record, keeping every buffer's capacity.
   void Reset() {
     csv = false;
+    mirror_floor = 0;
     text.clear();
     used = 0;
     record = {};
@@ -336,7 +352,8 @@ TicketScanner::TicketScanner(ScanContext& ctx, TicketOptions opt)
       json_(std::make_unique<Json>()),
       x_(std::make_unique<Extracted>()),
       quiet_(std::make_unique<QuietFields>()),
-      detect_(std::make_unique<ExportDetector>(ctx_.detectors().patterns().ticket_maps)) {}
+      detect_(std::make_unique<ExportDetector>(ctx_.detectors().patterns().ticket_maps)),
+      digits_quiet_below_(ctx_.DigitsOnlyQuietBelow()) {}
 TicketScanner::~TicketScanner() = default;
 
 namespace {
@@ -734,7 +751,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     size_t prev = x.used - 2;
     while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
     const Extracted::Segment& p = x.segments[prev];
-    if (p.mirror_of >= 0) return false;
+    if (p.mirror_of >= 0 || prev < x.mirror_floor) return false;
     size_t lead_p = 0, lead_t = 0;
     const std::string_view ct = TrimBlank(t, lead_t);
     const std::string_view pt = x.TextOf(p);
@@ -936,6 +953,10 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.detectors = &ctx_.detectors();
   w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
     const bool html = c.html;
+    if (c.triggers == 0 && QuietDigits(content, digits_quiet_below_)) {
+      x.mirror_floor = x.used;
+      return;
+    }
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
@@ -1006,6 +1027,10 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   };
   // A number is its own field (never a mirror: its redaction differs).
   w.emit_number = [&](std::string_view token, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
+    if (c.triggers == 0 && QuietDigits(token, digits_quiet_below_)) {
+      x.mirror_floor = x.used;
+      return;
+    }
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;

@@ -142,6 +142,9 @@ class TicketScanner {
   // is walked again with its own map.
   const TicketMapSpec* guess_map_ = nullptr;
   bool guess_valid_ = false;
+  // JSON fields of only digits shorter than this are left out
+  // (ScanContext::DigitsOnlyQuietBelow).
+  size_t digits_quiet_below_ = 0;
   // Per CSV column of opt_.csv_header: its name, lower-cased name, 1-based
   // number and the name's labels and triggers (built as records need them).
   struct CsvColumn {
