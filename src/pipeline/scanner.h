@@ -54,6 +54,12 @@ struct ScannerOptions {
   std::string engine = "auto";         // hyperscan | re2 | auto
   std::vector<std::string> plugins;    // shared objects for --plugin
   ScanLimits limits;
+  // PatternDirs() as BuildSettings loaded them (it checks --categories and
+  // --ticket-map against them): Scanner::Create takes this set instead of
+  // reading and parsing the files a second time (~7 M instructions, ~1 ms
+  // of every run); the Scanner does not keep it. Null: the directories are
+  // loaded.
+  std::shared_ptr<const PatternSet> loaded;
 };
 
 // Receives the results of one stream, in input order.
