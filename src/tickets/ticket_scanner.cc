@@ -646,22 +646,24 @@ size_t CountJsonSeparators(std::string_view s, size_t stop) {
 // when every field became its own document. Direct-mapped and bounded: a
 // collision overwrites, a hostile export cannot grow it.
 struct TicketScanner::QuietFields {
-  static constexpr size_t kSlots = 4096, kMaxText = 64;
-  // The text is held in the slot (a heap string's bytes were one more
-  // cache miss per lookup).
-  struct Slot {
+  // A slot is one cache line: its key (the hash), the labels, triggers and
+  // the text itself (a lookup is one line, usually a miss: the memo is
+  // touched once per field and the record's bytes pass in between). Texts
+  // up to kMaxText bytes (timestamps, statuses, short codes; a subject
+  // seldom recurs and is not looked up).
+  static constexpr size_t kSlots = 4096, kMaxText = 38;
+  struct alignas(64) Slot {
+    uint64_t key = 0;  // Key() of the text last seen quiet here (0 = none)
     uint64_t labels = 0, triggers = 0;
     uint8_t size = 0;
-    bool used = false;
+    bool used = false;  // text, labels, triggers hold that text (seen quiet twice)
     char text[kMaxText];
     std::string_view view() const { return std::string_view(text, size); }
   };
-  // tags[i]: the hash of the key last seen quiet in slot i (0 = none), in
-  // an array of its own (32 KiB). A text is written to its slot only when
-  // it is seen quiet a second time: most short texts seen once (a subject,
-  // a timestamp) never recur, and loading and writing their slots missed
-  // the cache (~1-2 % of a ticket scan, perf record).
-  std::vector<uint64_t> tags = std::vector<uint64_t>(kSlots);
+  static_assert(sizeof(Slot) == 64, "one cache line");
+  // A text is written to its slot only when it is seen quiet a second
+  // time: most short texts seen once never recur, and a first sighting only
+  // sets the key.
   std::vector<Slot> slots = std::vector<Slot>(kSlots);
   const FindingFilter* filter = nullptr;
   static uint64_t Key(std::string_view t, uint64_t labels, uint64_t triggers) {
@@ -681,23 +683,21 @@ struct TicketScanner::QuietFields {
     filter = &f;
   }
   // True only for a text scanned quiet under these labels since Clear: the
-  // slot's content is compared, the tag only spares the load.
+  // slot's content is compared, the key only says where to look.
   bool Has(std::string_view t, uint64_t labels, uint64_t triggers) const {
     const uint64_t key = Key(t, labels, triggers);
-    const size_t i = SlotOf(key);
-    if (tags[i] != key) return false;
-    const Slot& s = slots[i];
-    return s.used && s.labels == labels && s.triggers == triggers && s.view() == t;
+    const Slot& s = slots[SlotOf(key)];
+    return s.key == key && s.used && s.labels == labels && s.triggers == triggers && s.view() == t;
   }
   void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
     if (t.size() > kMaxText) return;
     const uint64_t key = Key(t, labels, triggers);
-    const size_t i = SlotOf(key);
-    if (tags[i] != key) {  // first time quiet: remember the hash only
-      tags[i] = key;
+    Slot& s = slots[SlotOf(key)];
+    if (s.key != key) {  // first time quiet: remember the key only
+      s.key = key;
+      s.used = false;
       return;
     }
-    Slot& s = slots[i];
     s.used = true;
     s.labels = labels;
     s.triggers = triggers;
@@ -705,8 +705,7 @@ struct TicketScanner::QuietFields {
     std::memcpy(s.text, t.data(), t.size());
   }
   void Clear() {
-    std::fill(tags.begin(), tags.end(), 0);
-    for (Slot& s : slots) s.used = false;
+    for (Slot& s : slots) s.key = 0, s.used = false;
   }
 };
 
