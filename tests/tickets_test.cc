@@ -826,6 +826,25 @@ TEST_CASE("tickets: a short text that gave nothing under one key is scanned agai
   CHECK(c[0].field == "cpr");
 }
 
+TEST_CASE("tickets: a field with the text of the field before it is scanned under its own key",
+          "[tickets][context][recall]") {
+  // A field whose text repeats the previous field's (Zendesk html_body
+  // beside body) takes that field's findings instead of a scan of its own —
+  // only under the same key labels: a CPR without modulus 11 in a "cpr"
+  // field right after the same value under an unlabelled key was lost.
+  auto j = ScanText("{\"x\":\"0101801234\",\"cpr\":\"0101801234\"}\n", TicketFormat::kJsonl);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0].field == "cpr");
+  CHECK(j[0].type == "dk.cpr");
+  auto c = ScanText("note,cpr\n0101801234,0101801234\n", TicketFormat::kCsv);
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].field == "cpr");
+  // The same labels: still one scan, the finding repeated for the copy.
+  auto z = ScanText("{\"body\":\"fnr 15108695088\",\"html_body\":\"<p>fnr 15108695088</p>\"}\n", TicketFormat::kJsonl);
+  REQUIRE(z.size() == 2);
+  CHECK(z[1].field == "html_body");
+}
+
 TEST_CASE("tickets: a field of only digits is left out only where no detector could report it",
           "[tickets][speed][recall]") {
   // JSON numbers and strings of only digits shorter than every digit shape

@@ -751,6 +751,11 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
     const Extracted::Segment& p = x.segments[prev];
     if (p.mirror_of >= 0 || prev < x.mirror_floor) return false;
+    // Only under the same labels: a field's findings depend on its name's
+    // labels and triggers too ({"x": V, "cpr": V}: the cpr value was taken
+    // for a copy of the unlabelled one and its CPR without modulus 11 lost).
+    if (p.has_labels != s.has_labels || p.labels != s.labels || p.triggers != s.triggers) return false;
+    if (!p.has_labels && p.path != s.path) return false;
     size_t lead_p = 0, lead_t = 0;
     const std::string_view ct = TrimBlank(t, lead_t);
     const std::string_view pt = x.TextOf(p);
