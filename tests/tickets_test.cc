@@ -201,6 +201,32 @@ TEST_CASE("tickets: export recognition for auto is the maps' detect names, first
   auto j = ScanData("{\"key\": \"X-1\", \"fields\": {\"summary\": \"fnr 15108695088\"}}\n", TicketFormat::kJsonl, automap);
   REQUIRE(j.size() == 1);
   CHECK(j[0].subcategory == "jira");
+  // Per record in one input: the scanner takes the last record's map and
+  // checks it against the names of the record it walks; a record of
+  // another export (or of none) is read with its own map — its HTML list
+  // decides whether the tag-split number is one.
+  const std::string html_note = "{\"note\": \"Kontonummer: <b>8601</b>.11.17947</p>\"}\n";
+  const std::string mixed = both + html_note + "{\"text\": \"Kontonummer: <b>8601</b>.11.17947</p>\"}\n" + both +
+                            html_note + both;
+  auto m = ScanData(mixed, TicketFormat::kJsonl, automap, *scanner);
+  std::vector<std::pair<size_t, std::string>> got;
+  for (const Finding& f : m) got.push_back({f.line, f.subcategory});
+  CHECK(got == std::vector<std::pair<size_t, std::string>>{{1, "acme"}, {4, "acme"}, {6, "acme"}});
+  {  // redact reads records the same way: only the acme records change
+    auto ctx = (*scanner)->NewContext(KeyedHasher("k"));
+    auto src = StringSource(mixed);
+    TicketReader rd(*src, TicketFormat::kJsonl, 1 << 20);
+    TicketScanner ts(*ctx, automap);
+    TicketRecord r;
+    std::vector<size_t> counts;
+    while (*rd.Next(r)) {
+      std::string out;
+      size_t n = 0;
+      REQUIRE(ts.Redact(r, TicketFormat::kJsonl, {}, RedactStyle::kLabel, out, n).ok());
+      counts.push_back(n);
+    }
+    CHECK(counts == std::vector<size_t>{1, 0, 0, 1, 0, 1});
+  }
   fs::remove_all(dir);
 }
 
@@ -816,6 +842,68 @@ TEST_CASE("tickets: a short text that gave nothing under one key is scanned agai
                     TicketFormat::kCsv);
   REQUIRE(c.size() == 1);
   CHECK(c[0].field == "cpr");
+}
+
+TEST_CASE("tickets: a field with the text of the field before it is scanned under its own key",
+          "[tickets][context][recall]") {
+  // A field whose text repeats the previous field's (Zendesk html_body
+  // beside body) takes that field's findings instead of a scan of its own —
+  // only under the same key labels: a CPR without modulus 11 in a "cpr"
+  // field right after the same value under an unlabelled key was lost.
+  auto j = ScanText("{\"x\":\"0101801234\",\"cpr\":\"0101801234\"}\n", TicketFormat::kJsonl);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0].field == "cpr");
+  CHECK(j[0].type == "dk.cpr");
+  auto c = ScanText("note,cpr\n0101801234,0101801234\n", TicketFormat::kCsv);
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].field == "cpr");
+  // The same labels: still one scan, the finding repeated for the copy.
+  auto z = ScanText("{\"body\":\"fnr 15108695088\",\"html_body\":\"<p>fnr 15108695088</p>\"}\n", TicketFormat::kJsonl);
+  REQUIRE(z.size() == 2);
+  CHECK(z[1].field == "html_body");
+}
+
+TEST_CASE("tickets: a field of only digits is left out only where no detector could report it",
+          "[tickets][speed][recall]") {
+  // JSON numbers and strings of only digits shorter than every digit shape
+  // (ids, counts) are not scanned (issue 11 speed): ScanContext::
+  // DigitsOnlyQuietBelow, from the pattern set. A password/passport field
+  // name still makes such a value a finding, and a pattern set with a
+  // shorter shape scans them again.
+  {
+    static auto scanner = test::MakeScanner();
+    auto ctx = scanner->NewContext(KeyedHasher("k"));
+    CHECK(ctx->DigitsOnlyQuietBelow() == 8);  // the shortest shapes in patterns/ have 8 digits
+  }
+  auto j = ScanText("{\"id\":1234567,\"ref\":\"7654321\",\"custom_fields\":{\"password\":1234567,"
+                    "\"passord\":\"7654321\"},\"note\":\"1234567\"}\n",
+                    TicketFormat::kJsonl);
+  std::vector<std::string> got;
+  for (auto& f : j) got.push_back(f.field + ":" + f.type);
+  CHECK(got == std::vector<std::string>{"custom_fields.password:password", "custom_fields.passord:password"});
+  // A field left out still parts the fields around it: the cpr value is
+  // not taken for a copy of the same text two fields before (whose key
+  // labels nothing), it is scanned under its own key.
+  auto m = ScanText("{\"x\":\"0101801234\",\"id\":1234567,\"cpr\":\"0101801234\"}\n", TicketFormat::kJsonl);
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].field == "cpr");
+  // A 6-digit shape of our own: then 6- and 7-digit fields are scanned.
+  const std::string dir = test::TempDir("ticket-digits", "data");
+  for (const auto& e : fs::directory_iterator(SourceDir() + "/patterns"))
+    if (e.path().extension() == ".toml") fs::copy_file(e.path(), dir + "/" + e.path().filename().string());
+  test::WriteFile(dir + "/six.toml",
+                  "[[detector]]\nid = \"x.six\"\ncategory = \"national-id\"\nvalidator = \"partial_id\"\n"
+                  "redact = true\npriority = 1\n  [[detector.shape]]\n  digits = 6\n");
+  ScannerOptions so;
+  so.patterns_dir = dir;
+  auto six = Scanner::Create(so);
+  REQUIRE(static_cast<bool>(six));
+  CHECK((*six)->NewContext(KeyedHasher("k"))->DigitsOnlyQuietBelow() == 6);
+  auto s = ScanData("{\"id\":151086,\"ref\":\"151086\",\"n\":12345}\n", TicketFormat::kJsonl, {}, *six);
+  got.clear();
+  for (auto& f : s) got.push_back(f.field + ":" + f.type);
+  CHECK(got == std::vector<std::string>{"id:x.six", "ref:x.six"});
+  fs::remove_all(dir);
 }
 
 TEST_CASE("tickets: bytes after a CSV cell's closing quote are in the cell and scanned", "[tickets][csv]") {

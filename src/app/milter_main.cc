@@ -363,7 +363,11 @@ Result<std::shared_ptr<const milter::MilterEngine>> BuildEngine(const MilterOpti
 Result<std::shared_ptr<const milter::MilterEngine>> BuildEngineUnhidden(const MilterOptions& o) {
   auto policy = milter::Policy::Load(o.config);
   if (!policy) return policy.error();
-  auto scanner = Scanner::Create(o.settings->scanner);
+  // Read from the files every time: a SIGHUP reload must see changed
+  // pattern files (not the set BuildSettings loaded at the start).
+  ScannerOptions so = o.settings->scanner;
+  so.loaded.reset();
+  auto scanner = Scanner::Create(so);
   if (!scanner) return scanner.error();
   std::set<std::string> known;
   for (const auto& d : (*scanner)->detectors().patterns().detectors) known.insert(d.id);

@@ -173,6 +173,8 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
                  "--ticket-map: unknown map " + Quoted(c.ticket_map) + " (expected " + names + ")");
   }
   s->tickets.map = c.ticket_map;
+  // Scanner::Create uses this set, not a second load of the same files.
+  s->scanner.loaded = std::make_shared<const PatternSet>(std::move(*patterns));
   s->tickets.fields = SplitList(c.fields);
   s->tickets.columns = SplitList(c.columns);
   auto hasher = KeyedHasher::FromEnvironment(c.key_file);

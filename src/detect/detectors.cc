@@ -130,6 +130,11 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
     if (d.source == DetectorSource::kDigits && d.join_date) im.join_date.push_back(static_cast<uint32_t>(i));
     im.dets.push_back(std::move(det));
   }
+  for (size_t n = 0; n < im.shapes_by_len.size(); ++n)
+    if (!im.shapes_by_len[n].empty()) {
+      ds->min_shape_digits_ = static_cast<int>(n);
+      break;
+    }
   return std::shared_ptr<const DetectorSet>(std::move(ds));
 }
 

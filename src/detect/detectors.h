@@ -15,6 +15,7 @@
 #ifndef NORDPII_DETECT_DETECTORS_H_
 #define NORDPII_DETECT_DETECTORS_H_
 
+#include <climits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,6 +86,15 @@ class DetectorSet {
   uint64_t NameLabels(std::string_view name) const;
   uint64_t NameTriggers(std::string_view name) const;
 
+  // The fewest digits a candidate made from a digit run alone can have:
+  // the shortest shape of a plain or phone detector (INT_MAX: none). A text
+  // of only ASCII digits, not starting with "00", with fewer digits gives
+  // Detect no candidate from its run: the other digit forms need a byte
+  // that is not a digit in or beside the run (HETU sign or check letter,
+  // IBAN country letters, a mask, the separators of date-then-rest, '+' /
+  // "00" / "(0)" of an international phone number).
+  int MinShapeDigits() const { return min_shape_digits_; }
+
   const PatternSet& patterns() const { return set_; }
   const DetectorSpec& spec(uint32_t detector) const { return set_.detectors[detector]; }
   // The [[type]] entry for a finer type id, or nullptr.
@@ -105,6 +115,7 @@ class DetectorSet {
   PatternSet set_;
   std::shared_ptr<const PluginRegistry> registry_;
   std::unique_ptr<Impl> impl_;
+  int min_shape_digits_ = INT_MAX;
 };
 
 }  // namespace nordpii

@@ -205,6 +205,7 @@ class HyperscanMatcher : public internal::MatcherCommon {
     return Status::Ok();
   }
   const char* name() const override { return "hyperscan"; }
+  bool MatchesNeedLetter() const override { return letters_needed_; }
   std::unique_ptr<MatcherScratch> NewScratch() const override {
     auto s = std::make_unique<HsScratch>();
     hs_scratch_t* clone = nullptr;

@@ -62,6 +62,10 @@ class Matcher {
   // Fills `out` (cleared first). `scratch` must come from this matcher's
   // NewScratch() and is used by one thread at a time.
   virtual Status Scan(std::string_view text, MatcherScratch& scratch, MatchResults& out) const = 0;
+  // True when every keyword hit and regex match the engine reports holds
+  // an ASCII letter or a non-ASCII byte (e-mail addresses: an '@'), so a
+  // text of digits gets only its digit runs. False when not known.
+  virtual bool MatchesNeedLetter() const { return false; }
 
   // Fields of one text (a ticket record's fields, each its own document):
   // out[i] (resized to fields.size()) gets exactly what Scan() of

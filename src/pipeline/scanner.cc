@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "core/bytes.h"
 #include "core/hide_values.h"
@@ -25,8 +26,15 @@ Result<std::shared_ptr<const Scanner>> Scanner::CreateUnhidden(const ScannerOpti
   std::shared_ptr<Scanner> s(new Scanner());
   s->options_ = options;
   if (s->options_.limits.chunk_bytes < 1) s->options_.limits.chunk_bytes = 1;
-  auto set = PatternSet::LoadDirs(options.PatternDirs());
-  if (!set) return set.error();
+  s->options_.loaded.reset();  // (not held for the scanner's life)
+  std::optional<PatternSet> own;
+  const PatternSet* set = options.loaded.get();
+  if (!set) {
+    auto loaded = PatternSet::LoadDirs(options.PatternDirs());
+    if (!loaded) return loaded.error();
+    own = std::move(*loaded);
+    set = &*own;
+  }
   auto reg = PluginRegistry::Create(options.plugins);
   if (!reg) return reg.error();
   auto dets = DetectorSet::Create(*set, *reg);

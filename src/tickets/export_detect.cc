@@ -18,6 +18,9 @@ ExportDetector::ExportDetector(const std::vector<TicketMapSpec>& maps) {
             break;
           }
           names_.push_back(quoted);
+          if (n.size() < 64) lengths_ |= uint64_t{1} << n.size();
+          else long_names_ = true;
+          if (n.empty()) empty_name_ = uint64_t{1} << i;
           by_first_[static_cast<unsigned char>(quoted[0])].push_back(static_cast<uint8_t>(i));
           first_bits_[static_cast<unsigned char>(quoted[0]) >> 6] |= uint64_t{1} << (static_cast<unsigned char>(quoted[0]) & 63);
         }
@@ -26,6 +29,15 @@ ExportDetector::ExportDetector(const std::vector<TicketMapSpec>& maps) {
       if (ok) groups_.push_back({&m, need});
     }
   }
+}
+
+uint64_t ExportDetector::NamesOf(std::string_view s) const {
+  uint64_t bits = 0;
+  for (uint8_t i : by_first_[static_cast<unsigned char>(s[0])]) {
+    const std::string& n = names_[i];  // the name and its closing quote
+    if (n.size() == s.size() + 1 && n.compare(0, s.size(), s) == 0) bits |= uint64_t{1} << i;
+  }
+  return bits;
 }
 
 const TicketMapSpec* ExportDetector::Detect(std::string_view b) const {
@@ -51,9 +63,7 @@ const TicketMapSpec* ExportDetector::Detect(std::string_view b) const {
       if ((seen & g.need) == g.need) return first;
     }
   }
-  for (const Group& g : groups_)
-    if ((seen & g.need) == g.need) return g.map;
-  return nullptr;
+  return Decide(seen);
 }
 
 }  // namespace nordpii

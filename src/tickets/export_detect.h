@@ -29,8 +29,26 @@ class ExportDetector {
   explicit ExportDetector(const std::vector<TicketMapSpec>& maps);
   // The map the record matches, or null (no map).
   const TicketMapSpec* Detect(std::string_view record) const;
+  // The same decision made during a walk over the record's JSON strings
+  // (TicketScanner: no pass of its own over the record's bytes): Names(s)
+  // for each key and each string value (its content as written) gives the
+  // bits of the names it equals, and Decide(the bits OR-ed) the map.
+  // (By length and first byte first: most keys and values are no name's.)
+  [[gnu::always_inline]] uint64_t Names(std::string_view s) const {
+    if (s.size() < 64 ? !((lengths_ >> s.size()) & 1) : !long_names_) return 0;
+    if (s.empty()) return empty_name_;
+    const unsigned char c = static_cast<unsigned char>(s[0]);
+    if (!((first_bits_[c >> 6] >> (c & 63)) & 1)) return 0;
+    return NamesOf(s);
+  }
+  const TicketMapSpec* Decide(uint64_t seen) const {
+    for (const Group& g : groups_)
+      if ((seen & g.need) == g.need) return g.map;
+    return nullptr;
+  }
 
  private:
+  uint64_t NamesOf(std::string_view s) const;
   struct Group {
     const TicketMapSpec* map;
     uint64_t need;  // bits of names_
@@ -38,6 +56,9 @@ class ExportDetector {
   std::vector<std::string> names_;  // each followed by '"' (the closing quote)
   std::vector<uint8_t> by_first_[256];  // indexes into names_ by first byte
   uint64_t first_bits_[4] = {0, 0, 0, 0};  // bit c: by_first_[c] is not empty
+  uint64_t lengths_ = 0;     // bit n: a name of n bytes (n < 64)
+  bool long_names_ = false;  // a name of 64 bytes or more
+  uint64_t empty_name_ = 0;  // the bit of the name "", if it is one
   std::vector<Group> groups_;       // in map order
 };
 

@@ -14,6 +14,7 @@
 
 #include "core/simd.h"
 #include "core/utf8.h"
+#include "match/digit_runs.h"
 #include "normalize/html_text.h"
 #include "normalize/transfer_decode.h"
 #include "tickets/json_string_stream.h"
@@ -68,6 +69,18 @@ std::string_view TrimBlank(std::string_view v, size_t& lead) {
   while (blank(v[b - 1])) --b;
   lead = a;
   return std::string_view(v.data() + a, b - a);
+}
+
+// Whether a field's text is only ASCII digits, not starting with "00", and
+// shorter than `below` (ScanContext::DigitsOnlyQuietBelow): with no
+// field-name trigger such a text gives no finding, and the field is left
+// out of the record's text (ids and counts: a number token is its own field,
+// and each was a segment, a digit run and a Detect call).
+bool QuietDigits(std::string_view t, size_t below) {
+  if (t.empty() || t.size() >= below || (t.size() >= 2 && t[0] == '0' && t[1] == '0')) return false;
+  for (char c : t)
+    if (static_cast<unsigned char>(c - '0') >= 10) return false;
+  return true;
 }
 
 // A field not named as HTML is taken for HTML when a tag opens within its
@@ -275,10 +288,14 @@ struct TicketScanner::Extracted {
   size_t used = 0;
   std::string_view record;
   bool csv = false;  // segment paths are CSV column names (else JSON paths)
+  // Segments before this one are never taken for the original of a mirror:
+  // a field left out (digits that cannot give a finding) stood between.
+  size_t mirror_floor = 0;
 
   // Ready for the next record, keeping every buffer's capacity.
   void Reset() {
     csv = false;
+    mirror_floor = 0;
     text.clear();
     used = 0;
     record = {};
@@ -335,7 +352,8 @@ TicketScanner::TicketScanner(ScanContext& ctx, TicketOptions opt)
       json_(std::make_unique<Json>()),
       x_(std::make_unique<Extracted>()),
       quiet_(std::make_unique<QuietFields>()),
-      detect_(std::make_unique<ExportDetector>(ctx_.detectors().patterns().ticket_maps)) {}
+      detect_(std::make_unique<ExportDetector>(ctx_.detectors().patterns().ticket_maps)),
+      digits_quiet_below_(ctx_.DigitsOnlyQuietBelow()) {}
 TicketScanner::~TicketScanner() = default;
 
 namespace {
@@ -352,6 +370,10 @@ struct JsonWalk {
       emit_number;
   const DetectorSet* detectors = nullptr;
   int depth = 0;
+  // --ticket-map auto with the map guessed: the export names seen in the
+  // record's keys and string values (ExportDetector::Names), for Decide.
+  const ExportDetector* detect = nullptr;
+  uint64_t names = 0;
 
   // Bit i set: include pattern i matches (all bits when there is no list).
   uint64_t Selected(const std::string& norm) const {
@@ -479,6 +501,7 @@ struct JsonWalk {
         for (auto field : o) {
           std::string_view key;
           if ((err = field.unescaped_key().get(key))) return err;
+          if (detect) names |= detect->Names(key);
           size_t n0 = norm.size(), p0 = path.size();
           if (!norm.empty()) norm += '.', path += '.';
           norm.append(key);
@@ -536,6 +559,7 @@ struct JsonWalk {
           }
         }
         k = std::min(k, record.size());
+        if (detect) names |= detect->Names(record.substr(start, k - start));
         if (depth <= 3) Capture(norm, record.substr(start, k - start));
         const Choice c = Choose(norm);
         if (c.selected) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, c);
@@ -613,6 +637,78 @@ size_t CountJsonSeparators(std::string_view s, size_t stop) {
 }
 }  // namespace
 
+// Short field texts that gave no finding, by their text and the labels and
+// triggers of their field name: a field's findings depend only on those (and
+// on the filter and reference date, fixed for an input), so the same text
+// under the same labels is not scanned again. Statuses, channels, dates and
+// timestamps recur record after record; scanning each of them (a Hyperscan
+// call, the detectors, the normaliser) was most of what a JSONL scan lost
+// when every field became its own document. Direct-mapped and bounded: a
+// collision overwrites, a hostile export cannot grow it.
+struct TicketScanner::QuietFields {
+  // A slot is one cache line: its key (the hash), the labels, triggers and
+  // the text itself (a lookup is one line, usually a miss: the memo is
+  // touched once per field and the record's bytes pass in between). Texts
+  // up to kMaxText bytes (timestamps, statuses, short codes; a subject
+  // seldom recurs and is not looked up).
+  static constexpr size_t kSlots = 4096, kMaxText = 38;
+  struct alignas(64) Slot {
+    uint64_t key = 0;  // Key() of the text last seen quiet here (0 = none)
+    uint64_t labels = 0, triggers = 0;
+    uint8_t size = 0;
+    bool used = false;  // text, labels, triggers hold that text (seen quiet twice)
+    char text[kMaxText];
+    std::string_view view() const { return std::string_view(text, size); }
+  };
+  static_assert(sizeof(Slot) == 64, "one cache line");
+  // A text is written to its slot only when it is seen quiet a second
+  // time: most short texts seen once never recur, and a first sighting only
+  // sets the key.
+  std::vector<Slot> slots = std::vector<Slot>(kSlots);
+  const FindingFilter* filter = nullptr;
+  static uint64_t Key(std::string_view t, uint64_t labels, uint64_t triggers) {
+    uint64_t h = std::hash<std::string_view>()(t) ^ (labels * 0x9E3779B97F4A7C15ull) ^ (triggers * 0xC2B2AE3D27D4EB4Full);
+    return (h ^ (h >> 29)) | 1;
+  }
+  static size_t SlotOf(uint64_t key) { return static_cast<size_t>(key >> 1) & (kSlots - 1); }
+  static size_t Digits(std::string_view t) {
+    size_t n = 0;
+    for (char ch : t) n += static_cast<unsigned char>(ch - '0') < 10;
+    return n;
+  }
+  // The memo holds for one filter: called before a record is read.
+  void For(const FindingFilter& f) {
+    if (filter == &f) return;
+    Clear();
+    filter = &f;
+  }
+  // True only for a text scanned quiet under these labels since Clear: the
+  // slot's content is compared, the key only says where to look.
+  bool Has(std::string_view t, uint64_t labels, uint64_t triggers) const {
+    const uint64_t key = Key(t, labels, triggers);
+    const Slot& s = slots[SlotOf(key)];
+    return s.key == key && s.used && s.labels == labels && s.triggers == triggers && s.view() == t;
+  }
+  void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
+    if (t.size() > kMaxText) return;
+    const uint64_t key = Key(t, labels, triggers);
+    Slot& s = slots[SlotOf(key)];
+    if (s.key != key) {  // first time quiet: remember the key only
+      s.key = key;
+      s.used = false;
+      return;
+    }
+    s.used = true;
+    s.labels = labels;
+    s.triggers = triggers;
+    s.size = static_cast<uint8_t>(t.size());  // t.size() <= kMaxText (the callers' test)
+    std::memcpy(s.text, t.data(), t.size());
+  }
+  void Clear() {
+    for (Slot& s : slots) s.key = 0, s.used = false;
+  }
+};
+
 std::string TicketScanner::CsvHeaderError(const std::vector<std::string>& header) const {
   struct Any : StreamSink {
     bool found = false;
@@ -654,7 +750,12 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     size_t prev = x.used - 2;
     while (prev > 0 && x.segments[prev].mirror_of >= 0) --prev;
     const Extracted::Segment& p = x.segments[prev];
-    if (p.mirror_of >= 0) return false;
+    if (p.mirror_of >= 0 || prev < x.mirror_floor) return false;
+    // Only under the same labels: a field's findings depend on its name's
+    // labels and triggers too ({"x": V, "cpr": V}: the cpr value was taken
+    // for a copy of the unlabelled one and its CPR without modulus 11 lost).
+    if (p.has_labels != s.has_labels || p.labels != s.labels || p.triggers != s.triggers) return false;
+    if (!p.has_labels && p.path != s.path) return false;
     size_t lead_p = 0, lead_t = 0;
     const std::string_view ct = TrimBlank(t, lead_t);
     const std::string_view pt = x.TextOf(p);
@@ -796,14 +897,28 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   }
   // JSON: choose the field map.
   const TicketMapSpec* map = nullptr;
+  bool guessed = false;
   if (!opt_.fields.empty()) {
     info.map = "fields";
   } else if (opt_.map == "all") {
     info.map = "all";
   } else {
     // patterns/ticket_maps.toml: the map named, or for auto the one whose
-    // `detect` names the record has.
-    map = opt_.map == "auto" ? detect_->Detect(r.bytes) : ctx_.detectors().patterns().TicketMap(opt_.map);
+    // `detect` names the record has. Auto: the last record's map is taken
+    // and the walk below collects the names the record has (keys and string
+    // values it reads anyway): a record of another export is walked again
+    // with its own map. (A pass over every quote of every record for the
+    // names was ~2.5 % of a JSONL scan.)
+    if (opt_.map != "auto") {
+      map = ctx_.detectors().patterns().TicketMap(opt_.map);
+    } else if (guess_valid_) {
+      map = guess_map_;
+      guessed = true;
+    } else {
+      map = detect_->Detect(r.bytes);
+      guess_map_ = map;
+      guess_valid_ = true;
+    }
     info.map = map ? map->id : "all";
   }
   // Reused parser: a new parser per record costs page faults. The bytes
@@ -833,17 +948,8 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     cap = buf.capacity();
   }
   simdjson::padded_string_view padded(data, r.bytes.size(), cap);
-  od::document doc;
-  if (auto err = json_->parser.iterate(padded).get(doc))
-    return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
-                                                  std::to_string(r.offset) + ": " + JsonRecordError(err));
   JsonWalk w;
   w.include = !opt_.fields.empty() ? &opt_.fields : nullptr;
-  w.html = map ? &map->html : nullptr;
-  // One memo per field map (the map can change from record to record).
-  Json::Choices& choices = json_->choices[info.map];
-  w.memo = &choices.memo;
-  w.by_position = &choices.by_position;
   w.seen = &fields_seen_;
   w.base = padded.data();
   w.record = r.bytes;
@@ -851,6 +957,10 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   w.detectors = &ctx_.detectors();
   w.emit = [&](std::string_view content, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
     const bool html = c.html;
+    if (c.triggers == 0 && QuietDigits(content, digits_quiet_below_)) {
+      x.mirror_floor = x.used;
+      return;
+    }
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
@@ -904,11 +1014,27 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       s.text_begin = s.text_end = static_cast<uint32_t>(mark);
       return;
     }
+    // A short text known to give nothing under this field's labels
+    // (QuietFields: a timestamp, recurring record after record) is not
+    // put into the text at all: no digit runs, matcher bytes or per-field
+    // work for it. Asked only for texts with a run's worth of digits (the
+    // fields Run would ask about anyway; the others mostly have no
+    // candidate and are never looked up).
+    if (t.size() <= QuietFields::kMaxText && QuietFields::Digits(t) >= static_cast<size_t>(kMinRunDigits) &&
+        quiet_->Has(t, c.labels, c.triggers)) {
+      x.text.resize(mark);
+      s.text_begin = s.text_end = static_cast<uint32_t>(mark);
+      return;
+    }
     s.text_begin = static_cast<uint32_t>(begin);
     s.text_end = static_cast<uint32_t>(x.text.size());
   };
   // A number is its own field (never a mirror: its redaction differs).
   w.emit_number = [&](std::string_view token, uint32_t raw_begin, const std::string& path, const PathChoice& c) {
+    if (c.triggers == 0 && QuietDigits(token, digits_quiet_below_)) {
+      x.mirror_floor = x.used;
+      return;
+    }
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
@@ -925,14 +1051,47 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     x.text += token;
     s.text_end = static_cast<uint32_t>(x.text.size());
   };
-  od::value root;
-  std::string norm, path;
-  simdjson::error_code err = doc.get_value().get(root);
-  if (!err) err = w.Value(root, norm, path);
-  if (err)
-    return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
-                                                  std::to_string(r.offset) + ": " + JsonRecordError(err));
-  return over;
+  const TicketInfo info0 = guessed ? info : TicketInfo();  // (what a second walk starts from)
+  for (;;) {
+    od::document doc;
+    if (auto err = json_->parser.iterate(padded).get(doc))
+      return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
+                                                    std::to_string(r.offset) + ": " + JsonRecordError(err));
+    w.html = map ? &map->html : nullptr;
+    // One memo per field map (the map can change from record to record).
+    Json::Choices& choices = json_->choices[info.map];
+    w.memo = &choices.memo;
+    w.by_position = &choices.by_position;
+    w.asked = 0;
+    w.depth = 0;
+    w.detect = guessed ? detect_.get() : nullptr;
+    w.names = 0;
+    od::value root;
+    std::string norm, path;
+    simdjson::error_code err = doc.get_value().get(root);
+    if (!err) err = w.Value(root, norm, path);
+    if (err)
+      return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
+                                                    std::to_string(r.offset) + ": " + JsonRecordError(err));
+    if (guessed) {
+      // The map the record's names choose (ExportDetector::Detect's): when
+      // it is not the one guessed, the record is read again with it.
+      const TicketMapSpec* found = detect_->Decide(w.names);
+      guess_map_ = found;
+      if (found != map) {
+        map = found;
+        guessed = false;
+        x.Reset();
+        x.record = r.bytes;
+        html_bytes = whole_bytes = 0;
+        over = Status::Ok();
+        info = info0;
+        info.map = map ? map->id : "all";
+        continue;
+      }
+    }
+    return over;
+  }
 }
 
 namespace {
@@ -1038,68 +1197,6 @@ class FieldSource final : public ByteSource {
 
 }  // namespace
 
-// Short field texts that gave no finding, by their text and the labels and
-// triggers of their field name: a field's findings depend only on those (and
-// on the filter and reference date, fixed for an input), so the same text
-// under the same labels is not scanned again. Statuses, channels, dates and
-// timestamps recur record after record; scanning each of them (a Hyperscan
-// call, the detectors, the normaliser) was most of what a JSONL scan lost
-// when every field became its own document. Direct-mapped and bounded: a
-// collision overwrites, a hostile export cannot grow it.
-struct TicketScanner::QuietFields {
-  static constexpr size_t kSlots = 4096, kMaxText = 64;
-  // The text is held in the slot (a heap string's bytes were one more
-  // cache miss per lookup).
-  struct Slot {
-    uint64_t labels = 0, triggers = 0;
-    uint8_t size = 0;
-    bool used = false;
-    char text[kMaxText];
-    std::string_view view() const { return std::string_view(text, size); }
-  };
-  // tags[i]: the hash of the key last seen quiet in slot i (0 = none), in
-  // an array of its own (32 KiB). A text is written to its slot only when
-  // it is seen quiet a second time: most short texts seen once (a subject,
-  // a timestamp) never recur, and loading and writing their slots missed
-  // the cache (~1-2 % of a ticket scan, perf record).
-  std::vector<uint64_t> tags = std::vector<uint64_t>(kSlots);
-  std::vector<Slot> slots = std::vector<Slot>(kSlots);
-  const FindingFilter* filter = nullptr;
-  static uint64_t Key(std::string_view t, uint64_t labels, uint64_t triggers) {
-    uint64_t h = std::hash<std::string_view>()(t) ^ (labels * 0x9E3779B97F4A7C15ull) ^ (triggers * 0xC2B2AE3D27D4EB4Full);
-    return (h ^ (h >> 29)) | 1;
-  }
-  static size_t SlotOf(uint64_t key) { return static_cast<size_t>(key >> 1) & (kSlots - 1); }
-  // True only for a text scanned quiet under these labels since Clear: the
-  // slot's content is compared, the tag only spares the load.
-  bool Has(std::string_view t, uint64_t labels, uint64_t triggers) const {
-    const uint64_t key = Key(t, labels, triggers);
-    const size_t i = SlotOf(key);
-    if (tags[i] != key) return false;
-    const Slot& s = slots[i];
-    return s.used && s.labels == labels && s.triggers == triggers && s.view() == t;
-  }
-  void Add(std::string_view t, uint64_t labels, uint64_t triggers) {
-    if (t.size() > kMaxText) return;
-    const uint64_t key = Key(t, labels, triggers);
-    const size_t i = SlotOf(key);
-    if (tags[i] != key) {  // first time quiet: remember the hash only
-      tags[i] = key;
-      return;
-    }
-    Slot& s = slots[i];
-    s.used = true;
-    s.labels = labels;
-    s.triggers = triggers;
-    s.size = static_cast<uint8_t>(t.size());  // t.size() <= kMaxText (the callers' test)
-    std::memcpy(s.text, t.data(), t.size());
-  }
-  void Clear() {
-    std::fill(tags.begin(), tags.end(), 0);
-    for (Slot& s : slots) s.used = false;
-  }
-};
-
 // Each field is its own document: scanned alone, so no text of another field
 // (a tag "faktura", a subject "CPR") is context for its values, and its name
 // (the JSON key, the CSV column header) labels every value in it.
@@ -1110,10 +1207,7 @@ Status TicketScanner::Run(Extracted& x, const FindingFilter& filter, Emit&& emit
   sink.mirrors = x.HasMirrors();
   sink.emit = &emit;
   QuietFields& quiet = *quiet_;
-  if (quiet.filter != &filter) {  // the memo holds for one filter
-    quiet.Clear();
-    quiet.filter = &filter;
-  }
+  quiet.For(filter);  // (Scan and Redact did, before Extract asked it)
   const DetectOptions& dopt = ctx_.detect_options();
   // Line and column are the record's (set by Scan's emit), not the field's.
   ctx_.set_count_lines(false);
@@ -1257,6 +1351,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
   Extracted& x = *x_;
   x.Reset();
   ++records_;
+  quiet_->For(filter);
   Status parsed = Extract(r, f, x, info);
   if (parsed.code() == ErrorCode::kLimit) return parsed;  // too large to scan: not scanned at all
   if (!parsed.ok()) {
@@ -1302,6 +1397,7 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
   x.Reset();
   ++records_;
   TicketInfo info;
+  quiet_->For(filter);
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
   // Edits are applied as the findings come, in record order: the record's
   // bytes up to `pos` with every replacement made have gone to `put`,

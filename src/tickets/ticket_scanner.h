@@ -137,6 +137,14 @@ class TicketScanner {
   std::unique_ptr<Extracted> x_;  // reused from record to record (buffers keep their capacity)
   std::unique_ptr<QuietFields> quiet_;
   std::unique_ptr<ExportDetector> detect_;  // --ticket-map auto (export_detect.h)
+  // --ticket-map auto: the last record's map, taken for the next record's
+  // and checked by the walk (the names it saw); a record of another export
+  // is walked again with its own map.
+  const TicketMapSpec* guess_map_ = nullptr;
+  bool guess_valid_ = false;
+  // JSON fields of only digits shorter than this are left out
+  // (ScanContext::DigitsOnlyQuietBelow).
+  size_t digits_quiet_below_ = 0;
   // Per CSV column of opt_.csv_header: its name, lower-cased name, 1-based
   // number and the name's labels and triggers (built as records need them).
   struct CsvColumn {
