@@ -121,6 +121,16 @@ Status ReadMore(ByteSource& in, std::string& buf, size_t& head, bool& eof, size_
     head = 0;
   }
   size_t have = buf.size();
+#if __cpp_lib_string_resize_and_overwrite
+  // Read straight into the string's new room: resize() would zero the chunk
+  // first (a memset of 1 MiB per read, ~2 % of a ticket-export scan).
+  Result<size_t> r = size_t{0};
+  buf.resize_and_overwrite(have + chunk, [&](char* p, size_t) {
+    r = in.Read(p + have, chunk);
+    return r ? have + *r : have;
+  });
+  if (!r) return r.error();
+#else
   buf.resize(have + chunk);
   auto r = in.Read(buf.data() + have, chunk);
   if (!r) {
@@ -128,6 +138,7 @@ Status ReadMore(ByteSource& in, std::string& buf, size_t& head, bool& eof, size_
     return r.error();
   }
   buf.resize(have + *r);
+#endif
   if (*r == 0) eof = true;
   return Status::Ok();
 }
