@@ -47,7 +47,10 @@ TEST_CASE("mail fuzzer crash files and seeds replay cleanly", "[fuzz][mail]") {
     for (const auto& e : std::filesystem::directory_iterator(SourceDir() + dir)) {
       if (!e.is_regular_file() || e.path().filename() == ".gitkeep") continue;
       INFO(e.path().string());
-      CHECK(CheckMailInvariants(ReadFile(e.path().string()), *ctx, lim) == "");
+      const std::string msg = ReadFile(e.path().string());
+      CHECK(CheckMailInvariants(msg, *ctx, lim) == "");
+      for (size_t range : {1, 5, 16})
+        for (size_t window : {1, 3, 16}) CHECK(CheckStreamedEqualsWhole(msg, *ctx, lim, range, window) == "");
       ++files;
     }
   }

@@ -29,6 +29,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
     std::fprintf(stderr, "mail invariant broken: %s\n", why.c_str());
     std::abort();
   }
+  // Streamed parts as the whole part (ranges and CSV windows of 1-16 bytes,
+  // from the input's last byte so the corpus explores them).
+  if (n > 0) {
+    why = test::CheckStreamedEqualsWhole(in, ctx, lim, 1 + d[n - 1] % 16, 1 + (d[n - 1] >> 4));
+    if (!why.empty()) {
+      std::fprintf(stderr, "mail invariant broken: %s\n", why.c_str());
+      std::abort();
+    }
+  }
   // The mbox splitter gives back every byte exactly once.
   auto src = StringSource(in);
   MboxReader rd(*src, 1 << 16);

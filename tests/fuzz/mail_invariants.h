@@ -5,7 +5,10 @@
 //   - findings lie inside the message;
 //   - a message with nothing to redact comes out byte-identical, and a
 //     redacted one still has the same MIME entity count and types;
-//   - redacting twice changes nothing more than once (idempotent).
+//   - redacting twice changes nothing more than once (idempotent);
+//   - every QP/base64 text and CSV part decoded as a stream (in ranges of a
+//     few bytes, CSV cells cut across them) gives the findings and the
+//     redacted bytes of the part decoded whole (CheckStreamedEqualsWhole).
 #ifndef NORDPII_TESTS_FUZZ_MAIL_INVARIANTS_H_
 #define NORDPII_TESTS_FUZZ_MAIL_INVARIANTS_H_
 
@@ -48,6 +51,38 @@ inline std::string CheckMailInvariants(std::string_view msg, ScanContext& ctx, c
   // second pass returns it byte for byte (a change would be an identifier
   // the first pass left, or bytes the writer does not reproduce).
   if (!s2.incomplete && out2 != out) return "not idempotent: the second redaction changed the output";
+  return "";
+}
+
+// The streamed paths (TransferStream, CsvStreamCells: used for parts over
+// MailLimits::stream_part_bytes) against the whole-part path, with every
+// part streamed in ranges of `range` encoded bytes and CSV windows of
+// `window` bytes. "" when both agree (or either hit a limit), else what
+// differs.
+inline std::string CheckStreamedEqualsWhole(std::string_view msg, ScanContext& ctx, const MailLimits& lim,
+                                            size_t range, size_t window) {
+  MailLimits st = lim;
+  st.stream_part_bytes = 0;
+  st.stream_range = range;
+  st.csv_window = window;
+  MailScanner whole(ctx, lim), streamed(ctx, st);
+  FindingCollector a, b;
+  Status sa = whole.Scan(msg, 0, 1, {}, a), sb = streamed.Scan(msg, 0, 1, {}, b);
+  if (!sa.ok() || !sb.ok()) return "";
+  if (a.f.size() != b.f.size()) return "streamed: another number of findings";
+  for (size_t i = 0; i < a.f.size(); ++i)
+    if (a.f[i].start != b.f[i].start || a.f[i].end != b.f[i].end || a.f[i].type != b.f[i].type ||
+        a.f[i].part != b.f[i].part || a.f[i].field != b.f[i].field)
+      return "streamed: another finding";
+  FindingFilter filter;
+  filter.categories = {"national-id", "financial", "credential"};
+  std::string oa, ob;
+  RedactSummary ra, rb;
+  if (!whole.Redact(msg, filter, RedactStyle::kLabel, oa, ra).ok() ||
+      !streamed.Redact(msg, filter, RedactStyle::kLabel, ob, rb).ok())
+    return "";
+  if (ra.incomplete || rb.incomplete) return "";
+  if (oa != ob) return "streamed: other redacted bytes";
   return "";
 }
 
