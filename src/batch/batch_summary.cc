@@ -459,11 +459,14 @@ std::string Renumbered(std::string_view id, uint64_t records) {
 }  // namespace
 
 void BatchSummary::MergeRange(BatchSummary&& o, uint64_t records) {
-  if (records > 0 && !o.runs_.empty()) {
+  if (!o.runs_.empty()) {
     // o spilled: its runs are ordered by its own numbers, which renumbering
     // does not keep ("#9" + 1 sorts before "#2"), so its documents come back
     // as rows, in o's order, and are added here renumbered (every document
     // of a range's summary is numbered), spilled again as they must be.
+    // Also a file's first range (records 0): its runs are not kept, as they
+    // held its spill file open to the end of the batch — one descriptor per
+    // large file ("Too many open files" past `ulimit -n` large files).
     Status st = o.ForEachDoc([&](DocRow& r) {
       r.id = Renumbered(r.id, records);
       MergeRow(r);
