@@ -402,9 +402,13 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           ranged = std::make_unique<Ranged>();
           ranged->summary = std::make_unique<BatchSummary>(o.date_field, share, 64);
           observer.worker = sums[w].get(), observer.range = ranged->summary.get();
+          // (the date of a document's last part in file order, the subject of its first: BatchSummary::Doc)
+          sums[w]->set_position(in->begin + 1);
+          ranged->summary->set_position(in->begin + 1);
           sink.SetObserver(&observer);
           sink.SetPatches(&ranged->patches);
         } else {
+          sums[w]->set_position(0);
           sink.SetObserver(sums[w].get());
         }
         std::string input_errors;  // for the checkpoint line

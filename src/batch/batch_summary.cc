@@ -160,6 +160,8 @@ void EncodeRow(std::string& o, const DocRow& r, const long* age) {
     PutStr(o, k);
     PutU64(o, n);
   }
+  PutU64(o, r.date_pos);
+  PutU64(o, r.subject_pos);
   if (age) return;  // the retention list keeps no values
   PutU64(o, r.values.size());
   o.append(reinterpret_cast<const char*>(r.values.data()), r.values.size() * sizeof(uint64_t));
@@ -190,6 +192,7 @@ bool DecodeRow(R& in, DocRow& r, long* age) {
   r.types.resize(nt);
   for (auto& [k, c] : r.types)
     if (!GetStr(in, k) || !in.Read(&c, sizeof c)) return false;
+  if (!in.Read(&r.date_pos, sizeof r.date_pos) || !in.Read(&r.subject_pos, sizeof r.subject_pos)) return false;
   r.values.clear();
   if (age) return true;
   if (!in.Read(&n, sizeof n)) return false;
@@ -207,6 +210,7 @@ void ToRow(const BatchSummary::Doc& d, DocRow& r, bool values) {
   r.date.assign(d.date());
   r.date_source = d.date_source;
   r.findings = d.findings;
+  r.date_pos = d.date_pos, r.subject_pos = d.subject_pos;
   r.types.clear();
   d.ForEachType([&](std::string_view k, size_t n) { r.types.emplace_back(std::string(k), n); });
   std::sort(r.types.begin(), r.types.end());
@@ -227,8 +231,10 @@ void ToRow(const BatchSummary::Doc& d, DocRow& r, bool values) {
 // a later summary's document: the later date, the first subject.
 void Combine(DocRow& acc, DocRow& next) {
   acc.findings += next.findings;
-  if (!next.date.empty()) acc.date.swap(next.date), acc.date_source = next.date_source;
-  if (acc.subject.empty()) acc.subject.swap(next.subject);
+  if (!next.date.empty() && next.date_pos >= acc.date_pos)
+    acc.date.swap(next.date), acc.date_source = next.date_source, acc.date_pos = next.date_pos;
+  if (!next.subject.empty() && (acc.subject.empty() || next.subject_pos < acc.subject_pos))
+    acc.subject.swap(next.subject), acc.subject_pos = next.subject_pos;
   std::vector<std::pair<std::string, size_t>> t;
   t.reserve(acc.types.size() + next.types.size());
   for (size_t i = 0, j = 0; i < acc.types.size() || j < next.types.size();) {
@@ -299,8 +305,10 @@ void BatchSummary::AddFinding(const Row& r) {
   if (!rd.empty()) {
     doc.set_date(rd);
     doc.date_source = StaticSource(src);
+    doc.date_pos = pos_;
   }
-  if (!r.subject.empty() && doc.subject.empty()) {
+  if (!r.subject.empty() && (doc.subject.empty() || pos_ < doc.subject_pos)) {
+    doc.subject_pos = pos_;
     doc.subject.assign(r.subject);
     held_ += doc.subject.capacity();
   }
@@ -433,8 +441,10 @@ void BatchSummary::Merge(BatchSummary&& o) {
 void BatchSummary::MergeDoc(Doc& mine, const Doc& d) {
   // The same document from two sources: later lines win the date.
   mine.findings += d.findings;
-  if (!d.date().empty()) mine.set_date(d.date()), mine.date_source = d.date_source;
-  if (mine.subject.empty()) mine.subject = d.subject, held_ += mine.subject.capacity();
+  if (!d.date().empty() && d.date_pos >= mine.date_pos)
+    mine.set_date(d.date()), mine.date_source = d.date_source, mine.date_pos = d.date_pos;
+  if (!d.subject.empty() && (mine.subject.empty() || d.subject_pos < mine.subject_pos))
+    mine.subject = d.subject, mine.subject_pos = d.subject_pos, held_ += mine.subject.capacity();
   mine.MergeValues(d);
   held_ += d.distinct() * sizeof(uint64_t);
   d.ForEachType([&](std::string_view t, size_t n) { mine.Bump(types_.Get(t), n); });
@@ -444,8 +454,10 @@ void BatchSummary::MergeDoc(Doc& mine, const Doc& d) {
 void BatchSummary::MergeRow(const DocRow& r) {
   Doc& mine = Find(r.path, r.id);
   mine.findings += r.findings;
-  if (!r.date.empty()) mine.set_date(r.date), mine.date_source = r.date_source;
-  if (mine.subject.empty()) mine.subject = r.subject, held_ += mine.subject.capacity();
+  if (!r.date.empty() && r.date_pos >= mine.date_pos)
+    mine.set_date(r.date), mine.date_source = r.date_source, mine.date_pos = r.date_pos;
+  if (!r.subject.empty() && (mine.subject.empty() || r.subject_pos < mine.subject_pos))
+    mine.subject = r.subject, mine.subject_pos = r.subject_pos, held_ += mine.subject.capacity();
   mine.AddValues(r.values);
   held_ += r.values.size() * sizeof(uint64_t);
   for (auto& [t, n] : r.types) mine.Bump(types_.Get(t), n);
@@ -459,11 +471,14 @@ std::string Renumbered(std::string_view id, uint64_t records) {
 }  // namespace
 
 void BatchSummary::MergeRange(BatchSummary&& o, uint64_t records) {
-  if (records > 0 && !o.runs_.empty()) {
+  if (!o.runs_.empty()) {
     // o spilled: its runs are ordered by its own numbers, which renumbering
     // does not keep ("#9" + 1 sorts before "#2"), so its documents come back
     // as rows, in o's order, and are added here renumbered (every document
     // of a range's summary is numbered), spilled again as they must be.
+    // Also a file's first range (records 0): its runs are not kept, as they
+    // held its spill file open to the end of the batch — one descriptor per
+    // large file ("Too many open files" past `ulimit -n` large files).
     Status st = o.ForEachDoc([&](DocRow& r) {
       r.id = Renumbered(r.id, records);
       MergeRow(r);

@@ -186,6 +186,10 @@ class BatchSummary : public ReportObserver {
 
    public:
     bool numbered = false;  // id is "#N": a record or message number (MergeRange); in date_len_'s padding
+    // Where in its file the date and the subject were taken (set_position):
+    // parts of a document combined from several summaries keep the date
+    // of the last in file order and the subject of the first, as one job.
+    uint64_t date_pos = 0, subject_pos = 0;
   };
   // A document's key: its input path (interned: compared by address) and id.
   struct DocKey {
@@ -208,6 +212,7 @@ class BatchSummary : public ReportObserver {
     size_t distinct = 0;                  // values.size() once combined
     std::vector<std::pair<std::string, size_t>> types;  // ordered by name
     std::vector<uint64_t> values;         // sorted, distinct (empty in the overdue list)
+    uint64_t date_pos = 0, subject_pos = 0;  // Doc's
   };
   // Where documents go when many are held (bounded memory, issue 12 #9):
   // past `max_bytes` (an estimate of what the held documents take) they are
@@ -232,6 +237,11 @@ class BatchSummary : public ReportObserver {
   // spilled); read every document through ForEachDoc.
   std::unordered_map<DocKey, Doc, DocKeyHash> docs;
   size_t total = 0, events = 0;
+  // Where the findings that come next are in their file: 0 for a whole
+  // input (and lines of findings.jsonl), the start of a range + 1 for a
+  // range of a large file (one worker's summary gets ranges of one file
+  // out of order with the other workers').
+  void set_position(uint64_t p) { pos_ = p; }
 
   // One finding as the report line has it (views valid for the call).
   struct Row {
@@ -301,6 +311,7 @@ class BatchSummary : public ReportObserver {
   Interned paths_, types_;
   std::string date_field_;
   Doc* last_doc_ = nullptr;
+  uint64_t pos_ = 0;
   // Spilling (batch_summary.cc).
   Spill spill_;
   size_t held_ = 0;                   // estimated bytes of the held documents
