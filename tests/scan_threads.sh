@@ -72,6 +72,48 @@ for f in "$T/rec/big.jsonl" "$T/rec/big.mbox" broken.jsonl fields.jsonl; do
     done
   done
 done
+# A range whose report outgrows memory (1 MiB) goes to a file in a private
+# directory under $TMPDIR (the 2N + 2 ranges' reports held in memory were
+# 628 MB for a 20 MB mbox with 2 threads): the same output as one thread,
+# within a bound, and no directory left behind.
+/usr/bin/python3 -c '
+import sys
+l = "{\"subject\":\"s\",\"description\":\"" + " ".join(["fnr 15108695088"] * 20) + "\"}\n"
+sys.stdout.write(l * (6000000 // len(l)))' > dense.jsonl
+mkdir -p "$T/tmp"
+scan --format jsonl dense.jsonl > one.out 2> one.err || true
+for args in "--threads 2 --thread-range 1048576" "--threads 3 --thread-range 400000"; do
+  rc=0
+  # shellcheck disable=SC2086
+  TMPDIR="$T/tmp" /usr/bin/time -f %M -o "$T/rss" env NORDPII_KEY=threads-test "$NP" scan --patterns "$SRC/patterns" \
+    --reference-date 2026-11-23 --format jsonl $args dense.jsonl > many.out 2> many.err || rc=$?
+  kb=$(tail -1 "$T/rss")
+  left=$(find "$T/tmp" -mindepth 1 | wc -l)
+  if [ "$rc" != 1 ] || ! cmp -s one.out many.out || [ "$left" != 0 ] || [ "$kb" -gt $((96 * 1024)) ]; then
+    echo "FAIL: dense.jsonl $args: exit $rc, $(wc -l < many.out) lines (one thread: $(wc -l < one.out)), peak $((kb / 1024)) MB (bound 96), $left left in TMPDIR"
+    fail=1
+  else
+    echo "ok: dense.jsonl $args: $(wc -l < many.out) findings as one thread, peak $((kb / 1024)) MB, nothing left in TMPDIR"
+  fi
+done
+# Text: a range's findings are held compactly and text ranges are at most
+# 512 KiB (4 MiB ranges of Finding structs were 248 MB for 60 MB of text
+# with an id every 29 bytes, 2 threads; 237 MB for this one): 12 MB of such text
+# within 64 MB with 2 threads (57 MB; each further thread adds ~23 MB here).
+/usr/bin/python3 -c '
+import sys
+sys.stdout.write("Kunde fnr 15108695088 ok\n" * (12000000 // 25))' > dense-text.txt
+scan --format jsonl --input text dense-text.txt > one.out 2> one.err || true
+rc=0
+TMPDIR="$T/tmp" /usr/bin/time -f %M -o "$T/rss" env NORDPII_KEY=threads-test "$NP" scan --patterns "$SRC/patterns" \
+  --reference-date 2026-11-23 --format jsonl --input text --threads 2 dense-text.txt > many.out 2> many.err || rc=$?
+kb=$(tail -1 "$T/rss")
+if [ "$rc" != 1 ] || ! cmp -s one.out many.out || [ "$kb" -gt $((64 * 1024)) ]; then
+  echo "FAIL: dense-text.txt --threads 2: exit $rc, $(wc -l < many.out) lines (one thread: $(wc -l < one.out)), peak $((kb / 1024)) MB (bound 64)"
+  fail=1
+else
+  echo "ok: dense-text.txt --threads 2: $(wc -l < many.out) findings as one thread, peak $((kb / 1024)) MB"
+fi
 # An unreadable file is still an error with threads (fail closed).
 rc=0; scan --threads 2 "$T/missing.txt" > /dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || { echo "FAIL: missing file with --threads 2: exit $rc, want 2"; fail=1; }

@@ -27,8 +27,9 @@ namespace nordpii {
 
 // Scans `in` (a regular JSONL or mbox file, `in.format` known) with
 // s.threads workers in ranges of s.thread_range bytes. False, having read
-// and reported nothing, when the file has no place to cut (the caller scans
-// it with one thread).
+// and reported nothing, when the file has no place to cut or no temporary
+// directory can be made for the ranges' reports that outgrow memory ($TMPDIR,
+// else /tmp) (the caller scans it with one thread).
 bool ScanRecordsParallel(const Input& in, InputScanners& s, const FindingFilter& filter, ReportSink& sink,
                          size_t max_message, const std::function<void(const std::string&)>& error);
 

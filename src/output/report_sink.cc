@@ -201,18 +201,25 @@ void ReportSink::Write(const std::string& s) {
   written_ += s.size();
 }
 
-void ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, const std::vector<NumberPatch>* patches,
+bool ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, const std::vector<NumberPatch>* patches,
                             uint64_t lines, uint64_t records) {
+  return AppendPart([&](const Put& put) { return bytes.empty() || put(bytes.data(), bytes.size()); }, part, patches,
+                    lines, records);
+}
+
+bool ReportSink::AppendPart(const std::function<bool(const Put&)>& copy, const ReportSink& part,
+                            const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records) {
+  bool ok;
   if (patches && !patches->empty()) {
-    PatchedCopy copy(out_, *patches, lines, records);
-    copy.Write(bytes.data(), bytes.size());
-    copy.Finish();
-  } else if (!bytes.empty()) {
-    std::fwrite(bytes.data(), 1, bytes.size(), out_);
+    PatchedCopy fix(out_, *patches, lines, records);
+    ok = copy([&](const char* d, size_t n) { return fix.Write(d, n); }) && fix.Finish();
+  } else {
+    ok = copy([&](const char* d, size_t n) { return std::fwrite(d, 1, n, out_) == n; });
   }
   count_ += part.count_;
   attachments_ += part.attachments_;
   for (const auto& [type, n] : part.by_type_) by_type_[type] += n;
+  return ok;
 }
 
 void ReportSink::SetMessage(size_t index, std::string_view message_id) {

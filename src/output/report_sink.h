@@ -64,6 +64,7 @@
 #define NORDPII_OUTPUT_REPORT_SINK_H_
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -164,8 +165,15 @@ class ReportSink : public StreamSink {
   // its counts added to this sink's.
   // With `patches` (the part was scanned with numbers relative to a range:
   // SetPatches), its numbers get `lines` and `records` more.
-  void AppendPart(std::string_view bytes, const ReportSink& part, const std::vector<NumberPatch>* patches = nullptr,
+  // False when a write failed or the report and its patches disagree (the
+  // part's output is then incomplete: an error for the caller).
+  bool AppendPart(std::string_view bytes, const ReportSink& part, const std::vector<NumberPatch>* patches = nullptr,
                   uint64_t lines = 0, uint64_t records = 0);
+  // The same, the bytes handed over in pieces by `copy` (a part's report
+  // kept in a file); false when `copy` failed or a write failed.
+  using Put = std::function<bool(const char*, size_t)>;
+  bool AppendPart(const std::function<bool(const Put&)>& copy, const ReportSink& part,
+                  const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records);
   // A range scanned with line and record numbers relative to its start
   // (JSONL and text formats): each line, record and message number written
   // is also noted in `patches` (not owned; nullptr: off), so that the

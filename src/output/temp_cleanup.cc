@@ -51,6 +51,10 @@ void OnSignal(int sig) {
   }
   for (int i = 0; i < kSlots; ++i)
     if (g_state[i].load() == 2) unlink(g_path[i]);
+  // Then the directories registered (a private directory of spill files:
+  // empty once its files are gone; unlink does not remove a directory).
+  for (int i = 0; i < kSlots; ++i)
+    if (g_state[i].load() == 2) rmdir(g_path[i]);
   size_t n = g_message_len.load();
   if (n) {
     ssize_t w = write(STDERR_FILENO, g_message, n);
