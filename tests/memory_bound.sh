@@ -291,5 +291,17 @@ for f in dense-8bit.eml dense-b64.eml; do
   echo "$out" | grep -q "\['bch'\]" && [ -n "$mb_peak" ] && [ "$mb_peak" -lt $((40 + 3 * m)) ] ||
     { echo "FAIL: milter redact $f: not redacted or peak over the bound"; echo "$out" | grep -v "^20"; fail=1; }
 done
+# A windows-1252 text part (single-byte charsets are converted 64 KiB at a
+# time; whole, ICU's scratch was 12 bytes per byte: 458 MB for a 30 MB
+# message, 2026-12-04): 12 MB within 40 MB + 3 x the message.
+/usr/bin/python3 -c '
+import sys
+line = "Kunden skriver: f\xf8dselsnummer 15108695088, adresse Bj\xf8rnstadveien 12, \xe6rlig talt.\n"
+sys.stdout.buffer.write(b"From: a@example.org\nSubject: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=windows-1252\n\n"
+                        + (line * (12000000 // len(line))).encode("latin-1"))' > "$tmp/w1252.eml"
+/usr/bin/time -f %M -o "$tmp/rss" "$bin" scan -q "$tmp/w1252.eml" 2> "$tmp/err"; rc=$?
+kb=$(tail -1 "$tmp/rss")
+echo "scan w1252.eml (12 MB windows-1252): exit $rc, peak $((kb / 1024)) MB (bound 76 MB)"
+[ "$rc" = 1 ] && [ "$kb" -lt $((76 * 1024)) ] || { echo "FAIL: w1252.eml: exit $rc or peak over the bound"; cat "$tmp/err"; fail=1; }
 [ $fail = 0 ] && echo "PASS"
 exit $fail

@@ -16,8 +16,9 @@
 // These are our own decoders on purpose: mimetic's codecs carry out-of-bounds
 // reads in Debian's 0.9.8 (see shared/reference), and none of them keeps an
 // offset map. Every function is pure and thread-safe. Output is at most 3
-// bytes per input byte; ToUtf8 needs about 12 bytes of scratch per input
-// byte, so callers bound part sizes (ScanLimits) before converting.
+// bytes per input byte; ToUtf8 converts a single-byte charset 64 KiB of
+// input at a time (scratch ~1 MiB); a multi-byte one needs about 12 bytes of
+// scratch per input byte, so callers bound part sizes before converting.
 //
 // Used by the mail reader and the engine's tests.
 #ifndef NORDPII_NORMALIZE_TRANSFER_DECODE_H_
@@ -127,6 +128,9 @@ class TransferStream : public ByteSource {
 
 // `charset` is the MIME label (case-insensitive); output is UTF-8.
 Decoded ToUtf8(std::string_view in, std::string_view charset);
+// The same, converting a single-byte charset `chunk` input bytes at a time
+// (tests: any chunk gives the same bytes and map).
+Decoded ToUtf8(std::string_view in, std::string_view charset, size_t chunk);
 // Decodes every RFC 2047 encoded word ("=?utf-8?Q?...?=", "=?iso-8859-1?B?...?=")
 // of a header value to UTF-8; whitespace between adjacent encoded words is
 // dropped; each encoded word maps back as a whole.
