@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -267,6 +268,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     }
     const long span_start = std::ftell(out);
     bool copied = false;
+    errno = 0;  // (why a copy failed: a full disk, a spill file gone)
     if (numbered) {
       if (ranged && !ranged->patches.empty()) {
         PatchedCopy fix(out, ranged->patches, lines_before, records_before);
@@ -276,7 +278,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       }
     }
     if (numbered && !copied) {  // not checkpointed: a resumed run scans the input again
-      std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + items[item].path);
+      const int why = errno;
+      std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + items[item].path +
+                                        (why ? std::string(": ") + std::strerror(why) : std::string()));
       std::fprintf(stderr, "nordpii: %s\n", e.c_str());
       errors.push_back(e);
     }

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -48,7 +49,10 @@ class HeldOutput {
   // Hands everything written so far to `put`, in order, in pieces (false
   // from put: stop, failed).
   bool CopyTo(const std::function<bool(const char*, size_t)>& put) {
-    if (std::fflush(f_) != 0 || failed_) return false;
+    if (std::fflush(f_) != 0 || failed_) {
+      if (failed_ && error_) errno = error_;  // why the write was lost (a full disk), for the caller's message
+      return false;
+    }
     if (spill_) {
       if (std::fflush(spill_) != 0) return false;
       std::rewind(spill_);
@@ -68,7 +72,7 @@ class HeldOutput {
 
  private:
   bool Write(const char* b, size_t n) {
-    if (!failed_ && !Append(b, n)) failed_ = true;
+    if (!failed_ && !Append(b, n)) failed_ = true, error_ = errno;
     return !failed_;
   }
   bool Append(const char* b, size_t n) {
@@ -83,6 +87,7 @@ class HeldOutput {
     return true;
   }
   bool failed_ = false;  // a write was lost: the held findings are incomplete
+  int error_ = 0;        // its errno
   std::string path_;
   size_t limit_;
   std::string& mem_;  // below `limit`, so the kept capacity is bounded
