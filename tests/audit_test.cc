@@ -208,6 +208,28 @@ TEST_CASE("issue 15: the report page names run date, version, options, key id, a
   fs::remove_all(d);
 }
 
+TEST_CASE("batch: one file in ranges interrupted counts as one input, not as its ranges", "[audit][batch]") {
+  // (newcomer review 2026-12-04: "the report covers 2 of 1 inputs",
+  // "inputs_done": 2 of "inputs": 1.) An input is done when all its ranges
+  // are written.
+  std::string d = TempDir("sigterm-ranges");
+  std::string body;
+  for (int k = 0; k < 20000; ++k) body += "{\"id\":" + std::to_string(k) + ",\"description\":\"fnr 15108695088\"}\n";
+  WriteFile(d + "/in/big.jsonl", body);
+  Run r = Bash(d,
+               "NORDPII_RANGE_BYTES=20000 NORDPII_TEST_INPUT_DELAY_MS=100 $N batch -q --jobs 2 in --report rep & p=$!\n"
+               "for i in $(seq 100); do [ -s rep/findings.jsonl ] && break; sleep 0.05; done\n"
+               "kill -TERM $p; wait $p; echo rc=$?");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("the report covers 0 of 1 inputs"));
+  auto s = nlohmann::json::parse(ReadFile(d + "/rep/summary.json"));
+  CHECK(s["inputs"] == 1);
+  CHECK(s["inputs_done"] == 0);
+  CHECK(s["findings"].get<size_t>() > 0);  // some ranges were written
+  fs::remove_all(d);
+}
+
 TEST_CASE("issue 12: SIGTERM during batch without a checkpoint stops cleanly, report marked interrupted, exit 2",
           "[audit][batch][issue12]") {
   std::string d = TempDir("sigterm");

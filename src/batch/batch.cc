@@ -472,8 +472,13 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       double left = rate > 0 ? static_cast<double>(total_bytes - std::min<uint64_t>(bytes_done, total_bytes)) / rate : 0;
       double frac = total_bytes ? static_cast<double>(bytes_done) / static_cast<double>(total_bytes) : 1.0;
       char line[256];
-      std::snprintf(line, sizeof line, "%zu/%zu inputs, %.1f/%.1f MB, %.1f MB/s, ETA %.0f s, %zu findings",
-                    docs_done.load(), items_known.load(), bytes_done / 1e6, total_bytes / 1e6, rate / 1e6, left, found.load());
+      // (Work items: a big file's ranges and an archive's members count
+      // each; then they are "parts" of the inputs.)
+      const size_t known = items_known.load();
+      char what[64] = "inputs";
+      if (known != inputs.size()) std::snprintf(what, sizeof what, "parts of %zu inputs", inputs.size());
+      std::snprintf(line, sizeof line, "%zu/%zu %s, %.1f/%.1f MB, %.1f MB/s, ETA %.0f s, %zu findings",
+                    docs_done.load(), known, what, bytes_done / 1e6, total_bytes / 1e6, rate / 1e6, left, found.load());
       if (tty) {
         int w = static_cast<int>(frac * 30);
         std::fprintf(stderr, "\r[%.*s%*s] %s", w, "##############################", 30 - w, "", line);
@@ -484,6 +489,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     }
     if (tty) std::fprintf(stderr, "\n");
   });
+  bool cut_short = false;  // the splitter stopped before the last input (a signal)
   SplitWorkItems(
       inputs, WorkRangeBytes(), o.settings->mail_limits.max_message_bytes,
       [&](Input in) {
@@ -502,7 +508,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
                                     c.error().message() + ")";
         }
         std::lock_guard<std::mutex> l(mu);
-        if (stop.load()) return false;
+        if (stop.load()) return cut_short = true, false;
         const size_t i = items.size();
         items.push_back(std::move(in));
         item_ids.push_back(std::move(id));
@@ -539,7 +545,21 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   info.key_id = KeyId(*hasher);
   info.random_key = o.settings->random_key;
   info.interrupted = stop.load() != 0;  // a signal came before the workers were done
-  info.inputs_done = docs_done.load();
+  // An input is done when every item cut from it (a big file's ranges, an
+  // archive's members) is written, and it was cut to its end (the last one
+  // the splitter reached was not, when a signal stopped it): not the number
+  // of items done, which was "2 of 1 inputs" for one file in ranges.
+  {
+    size_t n = 0;
+    for (size_t i = 0; i < items.size();) {
+      size_t j = i;
+      bool all = true;
+      while (j < items.size() && items[j].path == items[i].path) all = all && written[j] != 0, ++j;
+      if (all && (j < items.size() || !cut_short)) ++n;
+      i = j;
+    }
+    info.inputs_done = std::min(n, inputs.size());
+  }
   if (o.filter.allow) info.allowed = static_cast<int64_t>(o.filter.allow->allowed());
   if (Status s = WriteSummary(o.report_dir, summary, errors, inputs.size(), total_bytes, o.retention_days, o.date_field,
                               o.today.empty() ? TodayUtc() : o.today, info);
