@@ -228,7 +228,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   for (size_t w = 0; w < jobs; ++w) sums.push_back(std::make_unique<BatchSummary>(o.date_field, share));
   // Writes item `item`'s findings (`copy`) and its checkpoint line; under
   // mu, once the item before it in its file is written.
-  using Put = std::function<bool(const char*, size_t)>;
+  using Put = PutBytes;
   auto write_out = [&](size_t item, const std::function<bool(const Put&)>& copy, const std::string& tmp,
                        std::string& input_errors, uint64_t fields_bits, size_t records, TicketScanner& tickets,
                        Ranged* ranged) {
@@ -269,14 +269,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     const long span_start = std::ftell(out);
     bool copied = false;
     errno = 0;  // (why a copy failed: a full disk, a spill file gone)
-    if (numbered) {
-      if (ranged && !ranged->patches.empty()) {
-        PatchedCopy fix(out, ranged->patches, lines_before, records_before);
-        copied = copy([&](const char* d, size_t k) { return fix.Write(d, k); }) && fix.Finish();
-      } else {
-        copied = copy([&](const char* d, size_t k) { return std::fwrite(d, 1, k, out) == k; });
-      }
-    }
+    if (numbered) copied = CopyPart(out, copy, ranged ? &ranged->patches : nullptr, lines_before, records_before);
     if (numbered && !copied) {  // not checkpointed: a resumed run scans the input again
       const int why = errno;
       std::string e = error_masker.Mask(tmp + ": cannot keep the findings of " + items[item].path +

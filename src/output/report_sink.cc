@@ -207,15 +207,18 @@ bool ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, cons
                     lines, records);
 }
 
+bool CopyPart(std::FILE* out, const std::function<bool(const PutBytes&)>& copy,
+              const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records) {
+  if (patches && !patches->empty()) {
+    PatchedCopy fix(out, *patches, lines, records);
+    return copy([&](const char* d, size_t n) { return fix.Write(d, n); }) && fix.Finish();
+  }
+  return copy([&](const char* d, size_t n) { return std::fwrite(d, 1, n, out) == n; });
+}
+
 bool ReportSink::AppendPart(const std::function<bool(const Put&)>& copy, const ReportSink& part,
                             const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records) {
-  bool ok;
-  if (patches && !patches->empty()) {
-    PatchedCopy fix(out_, *patches, lines, records);
-    ok = copy([&](const char* d, size_t n) { return fix.Write(d, n); }) && fix.Finish();
-  } else {
-    ok = copy([&](const char* d, size_t n) { return std::fwrite(d, 1, n, out_) == n; });
-  }
+  const bool ok = CopyPart(out_, copy, patches, lines, records);
   count_ += part.count_;
   attachments_ += part.attachments_;
   for (const auto& [type, n] : part.by_type_) by_type_[type] += n;

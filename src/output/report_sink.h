@@ -117,6 +117,14 @@ class PatchedCopy {
   size_t next_ = 0;   // next patch
   uint64_t skip_ = 0; // digits of the patch just written still to skip
 };
+// Copies a part's report to `out`: the bytes `copy` hands to its put
+// function, patched when `patches` has any (a range numbered from its start,
+// PatchedCopy), else as they are. False when `copy` or a write failed or the
+// patches disagree with the report. (batch's findings.jsonl and scan
+// --threads' output both copy ranges so.)
+using PutBytes = std::function<bool(const char*, size_t)>;
+bool CopyPart(std::FILE* out, const std::function<bool(const PutBytes&)>& copy,
+              const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records);
 // Told of every finding and event a ReportSink writes (batch summaries are
 // accumulated so instead of re-reading the report).
 class ReportObserver {
@@ -171,7 +179,7 @@ class ReportSink : public StreamSink {
                   uint64_t lines = 0, uint64_t records = 0);
   // The same, the bytes handed over in pieces by `copy` (a part's report
   // kept in a file); false when `copy` failed or a write failed.
-  using Put = std::function<bool(const char*, size_t)>;
+  using Put = PutBytes;
   bool AppendPart(const std::function<bool(const Put&)>& copy, const ReportSink& part,
                   const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records);
   // A range scanned with line and record numbers relative to its start
