@@ -488,7 +488,6 @@ Decoded ToUtf8(std::string_view in, std::string_view charset, size_t chunk) {
       const uint32_t de = static_cast<uint32_t>(d.bytes.size());
       const bool same = de - db == se - sb && d.bytes.compare(db, de - db, in.substr(sb, se - sb)) == 0;
       if (!same) AddPiece(d.map, db, de, sb, se);
-      if (i > keep) keep = i;  // (a surrogate pair across `keep`: taken whole)
     }
     carry = total - keep;
     std::copy(u.begin() + static_cast<ptrdiff_t>(keep), u.begin() + static_cast<ptrdiff_t>(total), u.begin());
