@@ -57,6 +57,11 @@ def build(root):
         f.write('{"id":"15108695088","created":"15108695088","updated":"811218-9876",'
                 '"closed":"131052-308T","subject":"hei","description":"fnr 15108695088",'
                 '"custom":{"811218-9876":"fnr 15108695088","120174-3399":"x"}}\n')
+    # An id glued to a file name by hyphens or a plus ("-1" made it one
+    # 12-digit number to the detectors, and the path was shown raw).
+    for name in ("sak-15108695088-1.txt", "svar+15108695088+2.txt"):
+        with open(os.path.join(d, name), "w") as f:
+            f.write("fnr 15108695088\n")
     with open(os.path.join(d, "export.json"), "w") as f:
         f.write('[{"id":"131052-308T","created_at":"120174-3399","fields":'
                 '{"kunde 15108695088":"personnummer 811218-9876"}}]\n')
@@ -110,7 +115,7 @@ def main():
         scan = subprocess.run([nordpii, "scan", "--format", "jsonl", src], env=env, capture_output=True,
                               text=True, timeout=120).stdout
         for what in ('"message_id":"151086*****', '"ticket_id":"151086*****', '"created":"151086*****',
-                     'kunde_151086*****', '"event":"attachment"', 'charset'):
+                     'kunde_151086*****', 'sak-151086*****-1.txt', '"event":"attachment"', 'charset'):
             if what not in scan:
                 failures.append("scan output lacks %s (position not reported)" % what)
     print("metadata_leaks: %d failures" % len(failures))

@@ -23,6 +23,24 @@ struct Spans : StreamSink {
   }
 };
 
+// A run of 9 or more digits with a '-' or '+' right before or after it.
+bool GluedBySign(std::string_view text) {
+  size_t run = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    const char c = i < text.size() ? text[i] : '\0';
+    if (c >= '0' && c <= '9') {
+      ++run;
+      continue;
+    }
+    if (run >= 9) {
+      const size_t b = i - run;
+      if (c == '-' || c == '+' || (b > 0 && (text[b - 1] == '-' || text[b - 1] == '+'))) return true;
+    }
+    run = 0;
+  }
+  return false;
+}
+
 }  // namespace
 
 IdentifierMasker::IdentifierMasker(const Scanner& scanner, const KeyedHasher& hasher)
@@ -61,21 +79,29 @@ std::string IdentifierMasker::Mask(std::string_view text) {
 }
 
 std::string IdentifierMasker::MaskScanned(std::string_view text) {
-  // Two readings, byte for byte the same length as `text`, their findings
+  // Two or three readings, byte for byte the same length as `text`, their findings
   // together: (1) punctuation that names and ids put between words
   // (". _ / @ < > : =" and the like) as a space, so a number glued to it
   // ("15108695088.1@host", "kunde_15108695088.pdf") stands on its own while
   // what is written inside identifiers (digits, letters, + - spaces) stays
   // (a HETU ends in a letter); (2) letters as spaces too, for a number glued
-  // to a word ("kunde15108695088").
+  // to a word ("kunde15108695088"); and (3), only where a run of 9 or more
+  // digits touches a '-' or '+' ("kunde-15108695088-1.jsonl": the digit runs
+  // read "15108695088-1" as one 12-digit number), those signs as a break
+  // that no number spans ('#'), letters as spaces.
   Spans found;
-  for (int reading = 0; reading < 2; ++reading) {
+  const int readings = GluedBySign(text) ? 3 : 2;
+  for (int reading = 0; reading < readings; ++reading) {
     spaced_.assign(text);
     for (char& c : spaced_) {
       unsigned char u = static_cast<unsigned char>(c);
       bool letter = ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || u >= 0x80;
-      bool keep = (u >= '0' && u <= '9') || u == '+' || u == '-' || u == ' ' || (letter && reading == 0);
-      if (!keep) c = ' ';
+      bool sign = u == '+' || u == '-';
+      bool keep = (u >= '0' && u <= '9') || (sign && reading < 2) || u == ' ' || (letter && reading == 0);
+      if (sign && reading == 2)
+        c = '#';
+      else if (!keep)
+        c = ' ';
     }
     auto src = StringSource(spaced_, "");
     if (!ctx_->Scan(*src, filter_, found).ok()) {
