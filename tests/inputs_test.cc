@@ -178,6 +178,32 @@ TEST_CASE("inputs: UTF-16 text and TSV are decoded, offsets map to the file, red
   fs::remove_all(d);
 }
 
+TEST_CASE("inputs: --max-html-part-size bounds the HTML part converted; past it exit 2, nothing written",
+          "[inputs][limits]") {
+  std::string d = TempDir("htmllimit");
+  Run mk = Bash(d,
+                "{ printf 'From: a@example.no\\nSubject: x\\nContent-Type: text/html; charset=utf-8\\n\\n<p>Hei</p>\\n';"
+                " for i in $(seq 4000); do printf '<p>Kunde <b>nr</b> 4242</p>\\n'; done;"
+                " printf '<p>fnr 15108695088</p>\\n'; } > m.eml");
+  REQUIRE(mk.code == 0);
+  Run dflt = Bash(d, "$N scan --format text m.eml");  // 8 MiB by default
+  CHECK(dflt.code == 1);
+  CHECK_THAT(dflt.out, Catch::Contains("no.fnr"));
+  Run small = Bash(d, "$N scan --format text --max-html-part-size 65536 m.eml 2>&1");
+  CHECK(small.code == 2);
+  CHECK_THAT(small.out, Catch::Contains("over the HTML part limit (65536 bytes"));
+  Run red = Bash(d, "$N redact --max-html-part-size 65536 m.eml -o o.eml; echo rc=$?; test -e o.eml && echo o.eml exists");
+  CHECK_THAT(red.out, Catch::Contains("rc=2"));
+  CHECK_THAT(red.out, !Catch::Contains("o.eml exists"));
+  // From a config file too, and the range is checked.
+  WriteFile(d + "/c.toml", "max-html-part-size = 65536\n");
+  Run cfg = Bash(d, "$N scan --config c.toml --format text m.eml 2>&1");
+  CHECK(cfg.code == 2);
+  CHECK_THAT(cfg.out, Catch::Contains("over the HTML part limit (65536 bytes"));
+  CHECK(Bash(d, "$N scan --max-html-part-size 100 m.eml >/dev/null 2>&1").code == 2);
+  fs::remove_all(d);
+}
+
 TEST_CASE("inputs: archives inside archives are scanned, deeper than 4 levels is an error", "[inputs][archives]") {
   std::string d = TempDir("nested");
   Run mk = Bash(d,

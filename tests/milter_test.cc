@@ -226,6 +226,7 @@ TEST_CASE("milter policy: the example parses, errors name file, line and key", "
       {"[reject.languages]\n\"a.no\" = \"xx\"\n", "reject.languages.a.no: expected one of"},
       {"[limits]\non_error = \"drop\"\n", "limits.on_error: expected \"tempfail\" or \"accept\""},
       {"[limits]\nmax_message_bytes = 5\n", "limits.max_message_bytes: expected an integer"},
+      {"[limits]\nmax_html_part_bytes = 100\n", "limits.max_html_part_bytes: expected an integer"},
       {"[milter]\nmax_connections = \"many\"\n", "milter.max_connections: expected an integer"},
       {"[surprise]\n", "t.toml:1: surprise: unknown key"},
       {"[[rule]\n", "t.toml:1:"},
@@ -373,6 +374,25 @@ TEST_CASE("milter session: aborts, many messages, huge bodies, unknown commands,
   r = mta.Message("a@partner.se", "k@example.no", {{"Subject", "x"}}, "fnr 15108695088\r\n", 65535, false);
   CHECK(r.Has(kReplBody));
   CHECK_THAT(mta.log.back(), Catch::Contains("queue=- action=redact"));
+}
+
+TEST_CASE("milter session: an HTML part over limits.max_html_part_bytes -> on_error, under it scanned", "[milter]") {
+  std::string html = "<p>Hei</p>";
+  while (html.size() < 100000) html += "<p>Kunde <b>nr</b> 4242</p>\r\n";
+  html += "<p>fnr 15108695088</p>\r\n";
+  const std::vector<std::pair<std::string, std::string>> hdr = {{"Subject", "x"},
+                                                                {"Content-Type", "text/html; charset=utf-8"}};
+  std::string small = std::string(kPolicy);
+  small.replace(small.find("[limits]\n"), 9, "[limits]\nmax_html_part_bytes = 65536\n");
+  FakeMta strict(small);
+  Replies r = strict.Message("a@partner.se", "k@example.no", hdr, html);
+  REQUIRE(r.packets.size() == 1);
+  CHECK_THAT(ReplyText(r.packets[0]), Catch::StartsWith("451 4.7.1"));
+  CHECK_THAT(strict.log.back(), Catch::Contains("action=tempfail(error)"));
+  FakeMta dflt(kPolicy);  // 8 MiB: scanned, the id found and redacted
+  r = dflt.Message("a@partner.se", "k@example.no", hdr, html);
+  CHECK(r.Has(kReplBody));
+  CHECK_THAT(dflt.log.back(), Catch::Contains("action=redact"));
 }
 
 TEST_CASE("milter session: over the size limit or the time limit -> on_error", "[milter]") {

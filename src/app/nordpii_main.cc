@@ -189,6 +189,10 @@ void AddCommon(CLI::App* app, Common& c) {
                   "Largest mail message or ticket record read, in bytes (1 KiB to 2 GiB, default 64 MiB); "
                   "larger ones are reported as errors")
       ->check(Count(1024, kMaxMessageLimit));
+  app->add_option("--max-html-part-size", c.max_html_part,
+                  "Largest HTML mail part converted to text, in bytes decoded (64 KiB to 2 GiB, default 8 MiB; "
+                  "it costs ~8 bytes of memory per byte); a larger one is not scanned: an error, exit 2")
+      ->check(Count(65536, kMaxMessageLimit));
   app->add_flag("--ocr", c.ocr,
                 "Read text in images (PNG, JPEG, TIFF, GIF, BMP, WebP: files and attachments) with Tesseract OCR; "
                 "slow (about 1-3 s per page), bounded per image");
@@ -895,7 +899,7 @@ std::vector<std::string> ArgValues(int argc, char** argv) {
 // The keys a config file may set: the long names of the common options.
 constexpr const char* kConfigKeys[] = {"patterns",   "no-builtin-patterns", "engine",  "plugin",     "categories", "min-confidence",
                                        "key-file",   "reference-date", "input", "fields",     "columns",
-                                       "ticket-map", "max-message-size", "ocr", "allow"};
+                                       "ticket-map", "max-message-size", "max-html-part-size", "ocr", "allow"};
 
 // Fills the common options of `sub` that the command line did not give from
 // the config file (`given`, else DefaultConfigPath() if it exists): each

@@ -47,8 +47,9 @@ std::string Quoted(const std::string& v) {
 
 }  // namespace
 
-MailLimits MailLimitsFor(size_t max_message, bool ocr) {
+MailLimits MailLimitsFor(size_t max_message, bool ocr, size_t max_html_part) {
   MailLimits l;
+  l.max_html_part_bytes = max_html_part;
   l.max_message_bytes = max_message;
   l.max_decoded_bytes = std::max(l.max_decoded_bytes, max_message * 4);
   l.ocr = ocr;
@@ -164,7 +165,7 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   s->reference_date_text = c.reference_date;
   s->input = c.input;
   s->max_message = c.max_message;
-  s->mail_limits = MailLimitsFor(c.max_message, c.ocr);
+  s->mail_limits = MailLimitsFor(c.max_message, c.ocr, c.max_html_part);
   // The field maps are data too (patterns/ticket_maps.toml).
   if (c.ticket_map != "auto" && c.ticket_map != "all" && !patterns->TicketMap(c.ticket_map)) {
     std::string names = "auto, all";

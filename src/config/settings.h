@@ -50,6 +50,7 @@ struct SettingsFlags {
   std::string input = "auto";
   size_t chunk = 1 << 20;
   size_t max_message = MailLimits().max_message_bytes;
+  size_t max_html_part = MailLimits().max_html_part_bytes;  // --max-html-part-size
   std::string fields, columns, ticket_map = "auto";
   bool ocr = false;
   std::string allow;                   // --allow FILE (pipeline/allow_list.h)
@@ -91,7 +92,7 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& flags
 // Mail limits for a largest message of `max_message` bytes: the decoded
 // text of all parts may be 4 times that (base64 of a long text part),
 // at least the default. The one place of this formula (CLI and milter).
-MailLimits MailLimitsFor(size_t max_message, bool ocr);
+MailLimits MailLimitsFor(size_t max_message, bool ocr, size_t max_html_part = MailLimits().max_html_part_bytes);
 
 // YYYY-MM-DD, a real calendar date between 1900 and 2999 (2023-02-30 and
 // 2026-13-45x are refused). The one date parser of the options.

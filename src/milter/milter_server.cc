@@ -430,7 +430,7 @@ void MilterSession::EndOfMessage(std::string& out) {
       ctx_ = engine_->scanner->NewContext(engine_->hasher);
       ctx_engine = engine_;
     }
-    ms = std::make_unique<MailScanner>(*ctx_, MailLimitsFor(pol.max_message_bytes, pol.ocr));
+    ms = std::make_unique<MailScanner>(*ctx_, MailLimitsFor(pol.max_message_bytes, pol.ocr, pol.max_html_part_bytes));
     ms->set_deadline(t0 + std::chrono::milliseconds(pol.scan_timeout_ms));
     if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {
       error = s.message();

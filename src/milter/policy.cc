@@ -333,8 +333,8 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
   }
   if (Status s = table("limits", t); !s.ok()) return s;
   if (t) {
-    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "scan_timeout_ms", "on_error", "on_oversize", "ocr",
-                                           "not_read"});
+    if (Status s = c.Unknown(*t, "limits.", {"max_message_bytes", "max_html_part_bytes", "scan_timeout_ms", "on_error",
+                                           "on_oversize", "ocr", "not_read"});
         !s.ok())
       return s;
     if (const toml::node* n = t->get("ocr")) {
@@ -342,6 +342,8 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
       p.ocr = n->value_or(false);
     }
     if (Status s = c.Number(*t, "limits.", "max_message_bytes", p.max_message_bytes, 1024, 1LL << 31); !s.ok())
+      return s;
+    if (Status s = c.Number(*t, "limits.", "max_html_part_bytes", p.max_html_part_bytes, 65536, 1LL << 31); !s.ok())
       return s;
     if (Status s = c.Number(*t, "limits.", "scan_timeout_ms", p.scan_timeout_ms, 100, 3600000); !s.ok()) return s;
     std::string oe;
@@ -778,6 +780,7 @@ std::string Describe(const Policy& p) {
   o += std::string("match = ") + (p.first_match ? "\"first\"" : "\"strictest\"") + "\n\n";
   o += "[limits]\n";
   o += "max_message_bytes = " + std::to_string(p.max_message_bytes) + "\n";
+  o += "max_html_part_bytes = " + std::to_string(p.max_html_part_bytes) + "\n";
   o += "scan_timeout_ms = " + std::to_string(p.scan_timeout_ms) + "\n";
   o += std::string("ocr = ") + (p.ocr ? "true" : "false") + "\n";
   o += std::string("not_read = ") + (p.not_read == Policy::NotRead::kHeader ? "\"header\"" : "\"log\"") + "\n";

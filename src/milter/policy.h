@@ -111,6 +111,7 @@ struct Policy {
   bool first_match = false;   // match = "first"
   // [limits]
   size_t max_message_bytes = 25u << 20;
+  size_t max_html_part_bytes = 8u << 20;  // an HTML part converted to text (~8 bytes per byte)
   int scan_timeout_ms = 10000;
   bool ocr = false;  // image attachments read with OCR (Tesseract), within scan_timeout_ms
   // Content not read because OCR is off (an image, a scanned PDF page): always
