@@ -373,12 +373,19 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     // resize instead of ~19 appends, each a call with a capacity check.
     if (path_json_.empty()) AppendJsonString(path_json_, path_);  // once per input
     // Findings come with few distinct rule sets: the list is built once per set.
-    if (f.rules != rules_json_of_ || rules_json_.empty()) {
-      rules_json_.clear();
-      AppendList(rules_json_, RuleNames(f.rules));
-      rules_json_of_ = f.rules;
+    const std::string* rules_json = nullptr;
+    for (const auto& [set, json] : rules_json_)
+      if (set == f.rules) {
+        rules_json = &json;
+        break;
+      }
+    if (!rules_json) {
+      if (rules_json_.size() >= 64) rules_json_.clear();
+      std::string json;
+      AppendList(json, RuleNames(f.rules));
+      rules_json = &rules_json_.emplace_back(f.rules, std::move(json)).second;
     }
-    const size_t room = 512 + path_json_.size() + rules_json_.size() + f.hash.size() +
+    const size_t room = 512 + path_json_.size() + rules_json->size() + f.hash.size() +
                         6 * (f.type.size() + f.category.size() + f.subcategory.size() + f.masked.size() +
                              f.also.size() + 1) + 3 * f.also.size();
     line_.resize(room);
@@ -414,7 +421,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     p = PutLit(p, ",\"masked\":");
     p = PutJsonString(p, f.masked);
     p = PutLit(p, ",\"rules\":");
-    p = PutView(p, rules_json_);
+    p = PutView(p, *rules_json);
     p = PutLit(p, ",\"hash\":\"");
     p = PutView(p, f.hash);
     p = PutLit(p, "\",\"also\":[");
