@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/simd.h"
 #include "core/utf8.h"
 #include "detect/label_index.h"
 #include "match/digit_runs.h"
@@ -152,6 +153,24 @@ namespace {
 // labels only 1).
 constexpr size_t kLabelAfterBytes = 3;
 
+// The largest p in [floor, seg] such that no byte in [p, seg) is a digit
+// or ')': where a byte-wise walk back from seg that stops at those stops.
+inline size_t SkipBackToDigitOrParen(const char* t, size_t floor, size_t seg) {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), paren = _mm_set1_epi8(')');
+  while (seg - floor >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + seg - 16));
+    __m128i x = _mm_sub_epi8(v, zero);
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x), _mm_cmpeq_epi8(v, paren));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (m) return seg - 16 + static_cast<size_t>(32 - __builtin_clz(m));
+    seg -= 16;
+  }
+#endif
+  while (seg > floor && !IsDigitC(t[seg - 1]) && t[seg - 1] != ')') --seg;
+  return seg;
+}
+
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
 // the value [start, end).
 uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, uint32_t end,
@@ -159,7 +178,12 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, u
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
   size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
   size_t seg = start;  // just after the last digit before the value
-  while (seg > floor && !IsDigitC(text[seg - 1])) {
+  for (;;) {
+    // 16 bytes at a time down to the last digit or ')' (the loop below
+    // stops at no other byte): usually the previous line's number or the
+    // floor, tens of bytes back.
+    seg = SkipBackToDigitOrParen(text.data(), floor, seg);
+    if (!(seg > floor && !IsDigitC(text[seg - 1]))) break;
     --seg;
     // A parenthesis between the label and the value is about the label
     // ("Fødselsnummer (11 siffer): ...", "CPR-nr. (10 cifre): ..."): its
