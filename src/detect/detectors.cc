@@ -353,16 +353,17 @@ class DetectorSet::CandidateBuilder {
         conf = std::max(conf - 1, 1);
       }
     }
-    TextFinding f;
+    // Built in place (no temporary string, no move of the finding).
+    TextFinding& f = sc_.cands.emplace_back();
     f.detector = d;
     f.start = start;
     f.end = end;
-    f.type = v.type_id[0] ? std::string(v.type_id) : spec.id;
+    if (v.type_id[0]) f.type.assign(v.type_id);
+    else f.type = spec.id;
     f.confidence = static_cast<Confidence>(std::clamp(conf, 1, 3));
     f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
     f.status = v.status;
-    f.normalized = v.normalized;
-    sc_.cands.push_back(std::move(f));
+    f.normalized.assign(v.normalized);
   }
 
   // Splits a run into digits (with their text offsets) and groups; false
