@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "detect/label_index.h"
+#include "match/pattern_set.h"
 #include "test_util.h"
 
 using namespace nordpii;
@@ -239,4 +241,43 @@ TEST_CASE("a parenthesis after the label does not separate it from the value", "
   CHECK(HasType(Scan(scanner, "Fødselsnummer (11 siffer): 080259 *****"), "partial-id"));
   // A number of its own still takes the label: "cpr 1 og 0101801234".
   CHECK_FALSE(HasType(Scan(scanner, "cpr 12 og 0101801234"), "dk.cpr"));
+}
+
+// LabelIndex::Find takes the word starts of a span of up to 128 bytes from
+// 64-byte masks (continuation bytes of their lead's class); FindBytewise is
+// the byte loop it replaced (and the path for longer spans and the text's
+// end). Both on random text of keywords, Nordic and other multi-byte letters,
+// punctuation, digits, stray continuation and lead bytes.
+TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
+  auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
+  REQUIRE(set);
+  LabelIndex labels, triggers;
+  labels.Build(*set);
+  triggers.BuildTriggers(*set);
+  const std::vector<std::string> pieces = {
+      "fnr", "Fødselsnummer", "FØDSELSNUMMER", "personnummer", "kontonr", "Konto", "ordre", "tlf", "Tlf.",
+      "faktura", "CPR-nr.", "passord", "Passnummer", "hetu", "henkilötunnus", "ÅR", "æøå", "ÆØÅ", "ä", "ö",
+      "Þ", "ð", "–", "…", "€", "😀", "\x80", "\xbf\xbf", "\xc3", "\xe2\x80", " ", "  ", "\n", "\t", ":", "(",
+      ")", ".", ",", "-", "_", "12", "7", "a", "Z", "x", "nr", "mva", "org", "orgnr"};
+  std::mt19937 rng(14);
+  for (int round = 0; round < 4000; ++round) {
+    std::string text;
+    const size_t n = 1 + rng() % 100;
+    for (size_t k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
+    for (const LabelIndex* idx : {&labels, &triggers}) {
+      for (int q = 0; q < 8; ++q) {
+        const size_t from = rng() % text.size();
+        const size_t last_start = from + rng() % 160;
+        const size_t to = std::min(text.size(), from + 1 + rng() % 180);
+        const size_t min_end = rng() % 2 ? 0 : from + rng() % 40;
+        size_t e1 = 0, e2 = 0;
+        const uint64_t a = idx->Find(text, from, last_start, to, min_end, &e1);
+        const uint64_t b = idx->FindBytewise(text, from, last_start, to, min_end, &e2);
+        INFO("text '" << text << "' from " << from << " last_start " << last_start << " to " << to << " min_end "
+                      << min_end);
+        REQUIRE(a == b);
+        REQUIRE(e1 == e2);
+      }
+    }
+  }
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/simd.h"
 #include "core/utf8.h"
 #include "detect/label_index.h"
 #include "match/digit_runs.h"
@@ -66,6 +67,7 @@ struct DetectorSet::Impl {
     bool grouping_is_label;
   };
   std::vector<std::vector<ShapeMask>> shapes_by_len = std::vector<std::vector<ShapeMask>>(kMaxDigits + 1);
+  uint64_t shape_lens = 0;  // bit n: shapes_by_len[n] is not empty (no vector load per sub-run)
   std::vector<uint32_t> hetu, iban, phone, masked, join_date;  // detectors by digit form
   std::vector<std::vector<uint32_t>> by_trigger;  // keyword group -> detectors
   LabelIndex labels;
@@ -131,6 +133,8 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
     im.dets.push_back(std::move(det));
   }
   for (size_t n = 0; n < im.shapes_by_len.size(); ++n)
+    if (!im.shapes_by_len[n].empty()) im.shape_lens |= uint64_t{1} << n;
+  for (size_t n = 0; n < im.shapes_by_len.size(); ++n)
     if (!im.shapes_by_len[n].empty()) {
       ds->min_shape_digits_ = static_cast<int>(n);
       break;
@@ -149,6 +153,24 @@ namespace {
 // labels only 1).
 constexpr size_t kLabelAfterBytes = 3;
 
+// The largest p in [floor, seg] such that no byte in [p, seg) is a digit
+// or ')': where a byte-wise walk back from seg that stops at those stops.
+inline size_t SkipBackToDigitOrParen(const char* t, size_t floor, size_t seg) {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), paren = _mm_set1_epi8(')');
+  while (seg - floor >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + seg - 16));
+    __m128i x = _mm_sub_epi8(v, zero);
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x), _mm_cmpeq_epi8(v, paren));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (m) return seg - 16 + static_cast<size_t>(32 - __builtin_clz(m));
+    seg -= 16;
+  }
+#endif
+  while (seg > floor && !IsDigitC(t[seg - 1]) && t[seg - 1] != ')') --seg;
+  return seg;
+}
+
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
 // the value [start, end).
 uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, uint32_t end,
@@ -156,7 +178,12 @@ uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, u
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
   size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
   size_t seg = start;  // just after the last digit before the value
-  while (seg > floor && !IsDigitC(text[seg - 1])) {
+  for (;;) {
+    // 16 bytes at a time down to the last digit or ')' (the loop below
+    // stops at no other byte): usually the previous line's number or the
+    // floor, tens of bytes back.
+    seg = SkipBackToDigitOrParen(text.data(), floor, seg);
+    if (!(seg > floor && !IsDigitC(text[seg - 1]))) break;
     --seg;
     // A parenthesis between the label and the value is about the label
     // ("Fødselsnummer (11 siffer): ...", "CPR-nr. (10 cifre): ..."): its
@@ -326,16 +353,17 @@ class DetectorSet::CandidateBuilder {
         conf = std::max(conf - 1, 1);
       }
     }
-    TextFinding f;
+    // Built in place (no temporary string, no move of the finding).
+    TextFinding& f = sc_.cands.emplace_back();
     f.detector = d;
     f.start = start;
     f.end = end;
-    f.type = v.type_id[0] ? std::string(v.type_id) : spec.id;
+    if (v.type_id[0]) f.type.assign(v.type_id);
+    else f.type = spec.id;
     f.confidence = static_cast<Confidence>(std::clamp(conf, 1, 3));
     f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
     f.status = v.status;
-    f.normalized = v.normalized;
-    sc_.cands.push_back(std::move(f));
+    f.normalized.assign(v.normalized);
   }
 
   // Splits a run into digits (with their text offsets) and groups; false
@@ -356,17 +384,25 @@ class DetectorSet::CandidateBuilder {
     // A group's digits are taken in an inner loop and its count stored once
     // (a count bumped in memory per digit was a store-to-load chain, the
     // hottest instruction of Detect on number-dense text; 3-5 % of a scan).
+    // The counts, the run's end and the arrays in locals: a store through
+    // a char pointer (dg) may alias any member, so with members the
+    // compiler reloaded them (and kept the digit count in memory) per digit.
     char pending_sep = 0;
     const char* t = text_.data();
-    for (uint32_t p = run.start; p < run.end;) {
+    char* dg = dg_;
+    uint32_t* dp = dp_;
+    Group* gr = gr_;
+    int nd = 0, ng = 0;
+    const uint32_t run_end = run.end;
+    for (uint32_t p = run.start; p < run_end;) {
       char c = t[p];
       if (IsDigitC(c)) {
-        const int first = nd_;
+        const int first = nd;
         do {
-          dg_[nd_] = t[p];
-          dp_[nd_++] = p++;
-        } while (p < run.end && IsDigitC(t[p]));
-        gr_[ng_++] = {first, nd_ - first, pending_sep};
+          dg[nd] = c;
+          dp[nd++] = p++;
+        } while (p < run_end && IsDigitC(c = t[p]));
+        gr[ng++] = {first, nd - first, pending_sep};
         pending_sep = 0;
         continue;
       }
@@ -377,6 +413,8 @@ class DetectorSet::CandidateBuilder {
       }
       ++p;
     }
+    nd_ = nd;
+    ng_ = ng;
     if (nd_ < kMinRunDigits) return false;
     left_glued_ = WordCharBefore(text_, run.start);
     right_glued_ = WordCharAt(text_, run.end);
@@ -406,8 +444,8 @@ class DetectorSet::CandidateBuilder {
           seps |= SepCode(last.sep);
           if (last.sep == '+') flags |= NORDPII_INPUT_PLUS_SEPARATOR;
         }
+        if (!((im_.shape_lens >> n) & 1) || !EndOk(gj)) continue;
         const auto& shapes = im_.shapes_by_len[static_cast<size_t>(n)];
-        if (shapes.empty() || !EndOk(gj)) continue;
         uint32_t last_det = UINT32_MAX;
         for (const Impl::ShapeMask& sm : shapes) {
           if (sm.detector == last_det) continue;

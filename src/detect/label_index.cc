@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "core/simd.h"
 #include "core/utf8.h"
 
 namespace nordpii {
@@ -96,13 +97,93 @@ uint32_t LabelIndex::Child(uint32_t node, unsigned char b) const {
   return 0;
 }
 
+void LabelIndex::WalkFrom(std::string_view text, size_t p, size_t to, size_t min_end, size_t* max_end,
+                          uint64_t& found) const {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char c = s[p];
+  unsigned char prev = p > 0 ? s[p - 1] : 0;
+  uint32_t n = root_[Fold(prev, c)];
+  if (n == 0) return;  // no keyword starts so
+  prev = c;
+  for (size_t q = p + 1;; ++q) {
+    size_t end = q;
+    if (end >= min_end) {
+      const Node& node = nodes_[n];
+      uint64_t hit = node.prefix;
+      if (node.whole && !WordCharAt(text, end)) hit |= node.whole;
+      if (hit) {
+        found |= hit;
+        if (max_end && end > *max_end) *max_end = end;
+      }
+    }
+    if (q >= to) break;
+    n = Child(n, Fold(prev, s[q]));
+    prev = s[q];
+    if (n == 0) break;
+  }
+}
+
 uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start, size_t to,
                           size_t min_end, size_t* max_end) const {
+  if (nodes_.empty()) return 0;
+  const size_t stop = std::min(last_start + 1, to);  // starts are in [from, stop)
+  if (from >= stop) return 0;
+#if defined(__SSE2__)
+  uint64_t found = 0;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  // Word starts of up to 128 bytes from 64-byte masks: ASCII word bytes by
+  // compare, a non-ASCII lead byte by WordCharAt, a continuation byte of the
+  // class of the byte before it (the byte loop below keeps the class of the
+  // last non-continuation byte); then only the starts are visited. Same
+  // starts as the byte loop, without its branch per byte.
+  const size_t span = stop - from, blocks = (span + 63) / 64;
+  if (blocks <= 2 && from + 64 * blocks <= text.size() && (s[from] & 0xC0) != 0x80) {
+    uint64_t carry = WordCharBefore(text, from) ? 1 : 0;
+    for (size_t k = 0; k < blocks; ++k) {
+      const size_t b = from + 64 * k;
+      uint64_t word = 0, high = 0, cont = 0;
+      const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), lower_a = _mm_set1_epi8('a'),
+                    z25 = _mm_set1_epi8(25), x20 = _mm_set1_epi8(0x20), top2 = _mm_set1_epi8(static_cast<char>(0xC0)),
+                    c80 = _mm_set1_epi8(static_cast<char>(0x80));
+      for (int l = 0; l < 4; ++l) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + b + 16 * l));
+        const __m128i d = _mm_sub_epi8(v, zero);
+        const __m128i a = _mm_sub_epi8(_mm_or_si128(v, x20), lower_a);
+        const __m128i w = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d), _mm_cmpeq_epi8(_mm_min_epu8(a, z25), a));
+        word |= Mask16(w, l);
+        high |= Mask16(v, l);  // top bit
+        cont |= Mask16(_mm_cmpeq_epi8(_mm_and_si128(v, top2), c80), l);
+      }
+      word &= ~high;  // (c | 0x20) - 'a' <= 25 also holds for some bytes >= 0x80
+      const size_t n = std::min<size_t>(64, stop - b);
+      const uint64_t valid = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+      for (uint64_t lead = high & ~cont & valid; lead; lead &= lead - 1) {
+        const unsigned i = static_cast<unsigned>(__builtin_ctzll(lead));
+        if (WordCharAt(text, b + i)) word |= uint64_t{1} << i;
+      }
+      for (;;) {  // continuation bytes take the class of the byte before
+        const uint64_t w = word | (((word << 1) | carry) & cont);
+        if (w == word) break;
+        word = w;
+      }
+      for (uint64_t st = word & ~((word << 1) | carry) & valid; st; st &= st - 1)
+        WalkFrom(text, b + static_cast<size_t>(__builtin_ctzll(st)), to, min_end, max_end, found);
+      carry = word >> 63;
+    }
+    return found;
+  }
+#endif
+  return FindBytewise(text, from, last_start, to, min_end, max_end);
+}
+
+uint64_t LabelIndex::FindBytewise(std::string_view text, size_t from, size_t last_start, size_t to,
+                                  size_t min_end, size_t* max_end) const {
   if (nodes_.empty()) return 0;
   uint64_t found = 0;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   bool prev_word = WordCharBefore(text, from);
-  for (size_t p = from; p <= last_start && p < to; ++p) {
+  const size_t stop = std::min(last_start + 1, to);
+  for (size_t p = from; p < stop; ++p) {
     unsigned char c = s[p];
     bool word;
     if (c < 0x80) word = IsWordCodepoint(c);
@@ -110,27 +191,7 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
     else word = WordCharAt(text, p);
     bool start = word && !prev_word;
     prev_word = word;
-    if (!start) continue;
-    unsigned char prev = p > 0 ? s[p - 1] : 0;
-    uint32_t n = root_[Fold(prev, c)];
-    if (n == 0) continue;  // no keyword starts so
-    prev = c;
-    for (size_t q = p + 1;; ++q) {
-      size_t end = q;
-      if (end >= min_end) {
-        const Node& node = nodes_[n];
-        uint64_t hit = node.prefix;
-        if (node.whole && !WordCharAt(text, end)) hit |= node.whole;
-        if (hit) {
-          found |= hit;
-          if (max_end && end > *max_end) *max_end = end;
-        }
-      }
-      if (q >= to) break;
-      n = Child(n, Fold(prev, s[q]));
-      prev = s[q];
-      if (n == 0) break;
-    }
+    if (start) WalkFrom(text, p, to, min_end, max_end, found);
   }
   return found;
 }

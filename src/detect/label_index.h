@@ -46,6 +46,10 @@ class LabelIndex {
   // `max_end`, if given, receives the largest end of a keyword found.
   uint64_t Find(std::string_view text, size_t from, size_t last_start, size_t to,
                 size_t min_end, size_t* max_end = nullptr) const;
+  // The same, a byte at a time (what Find does for a span of more than 128
+  // bytes or at the text's end; tests compare the two).
+  uint64_t FindBytewise(std::string_view text, size_t from, size_t last_start, size_t to, size_t min_end,
+                        size_t* max_end = nullptr) const;
 
  private:
   struct Node {
@@ -58,6 +62,9 @@ class LabelIndex {
     uint32_t child;
   };
   uint32_t Child(uint32_t node, unsigned char b) const;
+  // Keywords starting at the word start p: their groups into `found`.
+  void WalkFrom(std::string_view text, size_t p, size_t to, size_t min_end, size_t* max_end,
+                uint64_t& found) const;
   void BuildRoles(const PatternSet& set, KeywordRole a, KeywordRole b);
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;

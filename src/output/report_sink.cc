@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "extract/extractor.h"
 #include "output/identifier_masker.h"
@@ -56,6 +57,46 @@ void AppendNumber(std::string& out, Int v) {
   char b[24];
   auto r = std::to_chars(b, b + sizeof(b), v);
   out.append(b, static_cast<size_t>(r.ptr - b));
+}
+
+// Pointer writers for OnFinding's JSON line (room reserved by the caller).
+template <size_t N>
+inline char* PutLit(char* p, const char (&s)[N]) {
+  std::memcpy(p, s, N - 1);
+  return p + N - 1;
+}
+inline char* PutView(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+template <typename Int>
+inline char* PutNumber(char* p, Int v) {
+  return std::to_chars(p, p + 24, v).ptr;
+}
+// As AppendJsonString; at most 6 * s.size() + 2 bytes.
+char* PutJsonString(char* p, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) {
+      *p++ = static_cast<char>(c);
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
+      default:
+        p = PutLit(p, "u00");
+        *p++ = kHex[c >> 4];
+        *p++ = kHex[c & 15];
+    }
+  }
+  *p++ = '"';
+  return p;
 }
 
 void AppendList(std::string& out, const std::string& csv) {
@@ -327,44 +368,74 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     }
     line_ += "\n";
   } else {
-    if (format_ == ReportFormat::kJson && count_ > 0) line_ += ","sv;
-    line_ += "{\"path\":"sv;
+    // The line up to "temporary" is written through a pointer into room
+    // sized for its worst case (every string byte escaped as \u00XX): one
+    // resize instead of ~19 appends, each a call with a capacity check.
     if (path_json_.empty()) AppendJsonString(path_json_, path_);  // once per input
-    line_ += path_json_;
-    line_ += ",\"type\":"sv;
-    AppendJsonString(line_, f.type);
-    line_ += ",\"category\":"sv;
-    AppendJsonString(line_, f.category);
-    if (!f.subcategory.empty()) {
-      line_ += ",\"subcategory\":"sv;
-      AppendJsonString(line_, f.subcategory);
-    }
-    line_ += ",\"confidence\":\""sv;
-    line_ += ConfidenceName(f.confidence);
-    line_ += "\",\"start\":"sv;
-    AppendNumber(line_, f.start);
-    line_ += ",\"end\":"sv;
-    AppendNumber(line_, f.end);
-    line_ += ",\"line\":"sv;
-    Number(line_, f.line, has_ticket(), written_);  // a ticket's line is its record number
-    line_ += ",\"column\":"sv;
-    AppendNumber(line_, f.column);
-    line_ += ",\"masked\":"sv;
-    AppendJsonString(line_, f.masked);
-    line_ += ",\"rules\":"sv;
     // Findings come with few distinct rule sets: the list is built once per set.
-    if (f.rules != rules_json_of_ || rules_json_.empty()) {
-      rules_json_.clear();
-      AppendList(rules_json_, RuleNames(f.rules));
-      rules_json_of_ = f.rules;
+    const std::string* rules_json = nullptr;
+    for (const auto& [set, json] : rules_json_)
+      if (set == f.rules) {
+        rules_json = &json;
+        break;
+      }
+    if (!rules_json) {
+      if (rules_json_.size() >= 64) rules_json_.clear();
+      std::string json;
+      AppendList(json, RuleNames(f.rules));
+      rules_json = &rules_json_.emplace_back(f.rules, std::move(json)).second;
     }
-    line_ += rules_json_;
-    line_ += ",\"hash\":\""sv;
-    line_ += f.hash;
-    line_ += "\",\"also\":"sv;
-    AppendList(line_, f.also);
-    line_ += (f.rules & kRuleTest) ? ",\"test\":true"sv : ",\"test\":false"sv;
-    line_ += (f.rules & kRuleTemporary) ? ",\"temporary\":true"sv : ",\"temporary\":false"sv;
+    const size_t room = 512 + path_json_.size() + rules_json->size() + f.hash.size() +
+                        6 * (f.type.size() + f.category.size() + f.subcategory.size() + f.masked.size() +
+                             f.also.size() + 1) + 3 * f.also.size();
+    line_.resize(room);
+    char* const b = line_.data();
+    char* p = b;
+    if (format_ == ReportFormat::kJson && count_ > 0) *p++ = ',';
+    p = PutLit(p, "{\"path\":");
+    p = PutView(p, path_json_);
+    p = PutLit(p, ",\"type\":");
+    p = PutJsonString(p, f.type);
+    p = PutLit(p, ",\"category\":");
+    p = PutJsonString(p, f.category);
+    if (!f.subcategory.empty()) {
+      p = PutLit(p, ",\"subcategory\":");
+      p = PutJsonString(p, f.subcategory);
+    }
+    p = PutLit(p, ",\"confidence\":\"");
+    p = PutView(p, ConfidenceName(f.confidence));
+    p = PutLit(p, "\",\"start\":");
+    p = PutNumber(p, f.start);
+    p = PutLit(p, ",\"end\":");
+    p = PutNumber(p, f.end);
+    p = PutLit(p, ",\"line\":");
+    {  // a ticket's line is its record number (noted for patches_, as Number does)
+      char* at = p;
+      p = PutNumber(p, f.line);
+      if (patches_)
+        patches_->push_back({written_ + static_cast<uint64_t>(at - b), f.line, static_cast<uint32_t>(p - at),
+                             has_ticket()});
+    }
+    p = PutLit(p, ",\"column\":");
+    p = PutNumber(p, f.column);
+    p = PutLit(p, ",\"masked\":");
+    p = PutJsonString(p, f.masked);
+    p = PutLit(p, ",\"rules\":");
+    p = PutView(p, *rules_json);
+    p = PutLit(p, ",\"hash\":\"");
+    p = PutView(p, f.hash);
+    p = PutLit(p, "\",\"also\":[");
+    for (size_t i = 0; i < f.also.size();) {  // AppendList's
+      size_t j = f.also.find(',', i);
+      if (j == std::string::npos) j = f.also.size();
+      if (i > 0) *p++ = ',';
+      p = PutJsonString(p, std::string_view(f.also).substr(i, j - i));
+      i = j + 1;
+    }
+    *p++ = ']';
+    p = (f.rules & kRuleTest) ? PutLit(p, ",\"test\":true") : PutLit(p, ",\"test\":false");
+    p = (f.rules & kRuleTemporary) ? PutLit(p, ",\"temporary\":true") : PutLit(p, ",\"temporary\":false");
+    line_.resize(static_cast<size_t>(p - b));
     if (message_index_ > 0) {
       line_ += ",\"message_index\":"sv;
       Number(line_, message_index_, true, written_);

@@ -226,8 +226,9 @@ class ReportSink : public StreamSink {
   const std::string* last_type_ = nullptr;  // entry of by_type_ counted last
   size_t* last_count_ = nullptr;
   std::string rules_;  // scratch
-  std::string rules_json_;  // JSON list of the rules `rules_json_of_` (built once per set)
-  uint32_t rules_json_of_ = 0;
+  // JSON lists of the rule sets seen (a set's list built once; findings
+  // alternate between a few sets, so the last one alone was rebuilt often).
+  std::vector<std::pair<uint32_t, std::string>> rules_json_;
   std::string line_;
   size_t message_index_ = 0;
   size_t record_ = 0;         // ticket record number (0 = not a ticket)
