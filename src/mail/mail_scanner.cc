@@ -721,6 +721,7 @@ struct MailScanner::Unit {
   bool Behind(uint64_t d) {
     if (cstream) {
       if (d < cstream->mapped_from()) return true;
+      if (!stream) return false;
       cstream->Cover(d, d + 1);
       d = cstream->map().Start(static_cast<uint32_t>(d));
     }

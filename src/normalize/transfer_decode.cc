@@ -641,7 +641,7 @@ void CodePoints::Add(uint64_t sb, uint64_t se, size_t len, bool same) {
     PutVarint(sb - src_);
     src_ = sb;
   }
-  if ((++count_ & 1023) == 0) anchors_.push_back({rec_.size(), dst_, src_});
+  if ((++count_ & 63) == 0) anchors_.push_back({rec_.size(), dst_, src_});
   const uint64_t n = se - sb;
   rec_.push_back(static_cast<char>((len - 1) | (same ? 4 : 0) | (std::min<uint64_t>(n, 31) << 3)));
   if (n >= 31) PutVarint(n - 31);
@@ -679,7 +679,8 @@ size_t CodePoints::Next(size_t i, uint32_t& len, uint64_t& n, bool& same) const 
   return i;
 }
 
-void CodePoints::Cover(uint64_t a, uint64_t b, OffsetMap& map) const {
+void CodePoints::Cover(uint64_t a, uint64_t b, OffsetMap& map) {
+  if (cov_ && a >= cov_a_ && b <= cov_b_) return;  // (findings come in order: mostly already there)
   map.Clear();
   // The last anchor at or before a, then the code points up to the one
   // holding a: an empty piece there sets the shift, then the pieces of
@@ -704,8 +705,9 @@ void CodePoints::Cover(uint64_t a, uint64_t b, OffsetMap& map) const {
       map.Add(static_cast<uint32_t>(d), static_cast<uint32_t>(d), static_cast<uint32_t>(sp),
               static_cast<uint32_t>(sp));
       started = true;
+      cov_a_ = d;
     }
-    if (started && d >= b && len > 0) break;
+    if (started && d >= b + kAhead && len > 0) break;
     if (started && !same)
       map.Add(static_cast<uint32_t>(d), static_cast<uint32_t>(d + len), static_cast<uint32_t>(sp),
               static_cast<uint32_t>(sp + n));
@@ -713,8 +715,12 @@ void CodePoints::Cover(uint64_t a, uint64_t b, OffsetMap& map) const {
     sp += n;
     i = j;
   }
-  if (!started) map.Add(static_cast<uint32_t>(d), static_cast<uint32_t>(d), static_cast<uint32_t>(sp),
-                        static_cast<uint32_t>(sp));
+  if (!started) {
+    map.Add(static_cast<uint32_t>(d), static_cast<uint32_t>(d), static_cast<uint32_t>(sp), static_cast<uint32_t>(sp));
+    cov_a_ = d;
+  }
+  cov_ = true;
+  cov_b_ = d;  // exact for [cov_a_, cov_b_)
 }
 
 void CodePoints::DropBefore(uint64_t d) {
@@ -724,6 +730,7 @@ void CodePoints::DropBefore(uint64_t d) {
   --it;
   if (it->off < rec_.size() / 2) return;  // (at least half goes: linear)
   const size_t off = it->off;
+  cov_ = false;
   base_dst_ = it->dst;
   base_src_ = it->src;
   rec_.erase(0, off);

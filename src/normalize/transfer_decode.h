@@ -142,7 +142,9 @@ class CodePoints {
   void Add(uint64_t sb, uint64_t se, size_t len, bool same);
   // map = the pieces of the code points holding output [a, b), after an
   // empty piece setting the shift where they start: exact for [a, b).
-  void Cover(uint64_t a, uint64_t b, OffsetMap& map) const;
+  // The pieces up to 4 KiB past b are made too, and a range already
+  // covered returns at once (findings come in order).
+  void Cover(uint64_t a, uint64_t b, OffsetMap& map);
   // Forgets the code points before output offset ~d (when at least half of them can go).
   void DropBefore(uint64_t d);
   uint64_t from() const { return base_dst_; }  // output offsets before this are forgotten
@@ -155,8 +157,11 @@ class CodePoints {
   void PutVarint(uint64_t v);
   size_t Next(size_t i, uint32_t& len, uint64_t& n, bool& same) const;
   std::string rec_;
-  std::vector<Anchor> anchors_;  // every 1024 code points
+  static constexpr uint64_t kAhead = 4096;
+  std::vector<Anchor> anchors_;  // every 64 code points
   uint64_t count_ = 0, dst_ = 0, src_ = 0, base_dst_ = 0, base_src_ = 0;
+  bool cov_ = false;             // the map last made is exact for [cov_a_, cov_b_)
+  uint64_t cov_a_ = 0, cov_b_ = 0;
 };
 
 class Utf8Converter {
