@@ -641,7 +641,7 @@ void CodePoints::Add(uint64_t sb, uint64_t se, size_t len, bool same) {
     PutVarint(sb - src_);
     src_ = sb;
   }
-  if ((++count_ & 63) == 0) anchors_.push_back({rec_.size(), dst_, src_});
+  if ((++count_ & 255) == 0) anchors_.push_back({rec_.size(), dst_, src_});
   const uint64_t n = se - sb;
   rec_.push_back(static_cast<char>((len - 1) | (same ? 4 : 0) | (std::min<uint64_t>(n, 31) << 3)));
   if (n >= 31) PutVarint(n - 31);

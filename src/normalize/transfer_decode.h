@@ -158,7 +158,7 @@ class CodePoints {
   size_t Next(size_t i, uint32_t& len, uint64_t& n, bool& same) const;
   std::string rec_;
   static constexpr uint64_t kAhead = 4096;
-  std::vector<Anchor> anchors_;  // every 64 code points
+  std::vector<Anchor> anchors_;  // every 256 code points
   uint64_t count_ = 0, dst_ = 0, src_ = 0, base_dst_ = 0, base_src_ = 0;
   bool cov_ = false;             // the map last made is exact for [cov_a_, cov_b_)
   uint64_t cov_a_ = 0, cov_b_ = 0;
