@@ -553,10 +553,11 @@ Status Utf8Converter::Put(std::string_view in, bool last, std::string& out, Offs
         break;
       }
     }
-    // Units of bytes ICU held from the call before (offset -1; only when
-    // the call was cut inside a character again after its retry) start
-    // that many bytes before this one; -1 after a unit of this call (bytes
-    // ICU replays after an illegal sequence): with the unit before.
+    // Units of bytes ICU held from the call before (offset -1; only after
+    // more than kMaxHeld bytes without a place to cut) start that many
+    // bytes before this one — exact for the first, the next ones (a lone
+    // surrogate's neighbour) map with it; -1 after a unit of this call
+    // (bytes ICU replays after an illegal sequence): with the unit before.
     const size_t total = static_cast<size_t>(target - st.u.data());
     const uint64_t round0 = origin + p;
     bool own = false;  // a unit with an offset in this call seen
