@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Writes inputs dense with valid synthetic Norwegian national ids (issue 12 #9).
 
-Usage: gen_dense_inputs.py OUTDIR MB [hostile|extra [NAME...]]
+Usage: gen_dense_inputs.py OUTDIR MB [hostile|extra [NAME...]|charset]
        (hostile: only the hostile review's nine; extra: only the shapes below them,
-       or only the NAMEs given of them)
+       or only the NAMEs given of them; charset: only the charset shapes)
 
 Each file is about MB megabytes.
 
@@ -46,6 +46,15 @@ OUTDIR/dense-rfc2047.eml    a Subject of RFC 2047 encoded words (=?utf-8?B?...?=
 OUTDIR/dense.json           a JSON array (not JSON Lines) of small tickets
 OUTDIR/dense-tickets.jsonl  the same tickets as JSON Lines
 OUTDIR/dense-longline.eml   a text/plain 8bit body that is one line of MB (no line breaks)
+
+Text parts in other charsets (issue 12 #9, `charset`), each about MB megabytes:
+OUTDIR/dense-1252-8bit.eml  one text/plain part in windows-1252, 8bit ("fødselsnummer")
+OUTDIR/dense-1252-qp.eml    the same, quoted-printable
+OUTDIR/dense-1252-b64.eml   the same, base64
+OUTDIR/dense-sjis-b64.eml   one text/plain part in Shift_JIS, base64
+                            ("顧客 N 番号 fodselsnummer ID")
+OUTDIR/dense-utf16-b64.eml  one text/plain part in UTF-16 (BOM, little-endian), base64
+                            ("Kunde N fødselsnummer ID")
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
 1950-1999, individual numbers 000-499): about one finding per 29 bytes.
@@ -226,6 +235,9 @@ def main():
     size = int(mb * 1024 * 1024)
     head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
             "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n")
+    if len(sys.argv) >= 4 and sys.argv[3] == "charset":
+        charsets(outdir, size)
+        return
     if len(sys.argv) >= 4 and sys.argv[3] == "extra":
         extra(outdir, size, head, sys.argv[4:])
         return
@@ -301,6 +313,28 @@ def extra(outdir, size, head, only):
     w("dense.json", ("[\n" + ",\n".join(recs) + "\n]\n").encode())
     w("dense-tickets.jsonl", ("\n".join(recs) + "\n").encode())
     w("dense-longline.eml", head.encode() + b"Content-Transfer-Encoding: 8bit\n\n" + one + b"\n")
+
+
+def charsets(outdir, size):
+    """Text parts in windows-1252, Shift_JIS and UTF-16, each about `size` bytes."""
+    t = text(size)
+    sj = t.replace("Kunde", "\u9867\u5ba2").replace("f\u00f8dselsnummer", "\u756a\u53f7 fodselsnummer")
+    for name, cs, pycs, src, cte, enc in (
+            ("1252-8bit", "windows-1252", "cp1252", t, "8bit", lambda x: x),
+            ("1252-qp", "windows-1252", "cp1252", t, "quoted-printable", quopri.encodestring),
+            ("1252-b64", "windows-1252", "cp1252", t, "base64", base64.encodebytes),
+            ("sjis-b64", "shift_jis", "shift_jis", sj, "base64", base64.encodebytes),
+            ("utf16-b64", "utf-16", "utf-16", t, "base64", base64.encodebytes)):
+        b = src.encode(pycs)
+        body = enc(b)
+        if len(body) > size:  # each file about `size`: the encoded variants hold less text
+            cut = int(len(src) * size / len(body))
+            body = enc(src[:src.rfind("\n", 0, cut) + 1].encode(pycs))
+        head = ("From: a@example.org\nTo: b@example.org\nSubject: dense\nMessage-ID: <dense@example.org>\n"
+                "MIME-Version: 1.0\nContent-Type: text/plain; charset=%s\nContent-Transfer-Encoding: %s\n\n"
+                % (cs, cte))
+        with open(os.path.join(outdir, "dense-%s.eml" % name), "wb") as f:
+            f.write(head.encode() + body)
 
 
 def common(outdir, size, head):

@@ -1071,6 +1071,82 @@ TEST_CASE("mail: parts decoded as a stream give the findings and redaction of pa
   }
 }
 
+// Issue 12 #9: a text part in another charset than UTF-8 over
+// MailLimits::stream_part_bytes (8bit, QP or base64) is converted as it is
+// read (CharsetStream) and redacted in its own charset and encoding: with
+// every part streamed, in ranges of a few bytes (every character and id
+// cut somewhere) or of 64 KiB, the findings (offsets, lines, parts), notes
+// and redacted bytes equal those of the parts converted whole — single-byte,
+// multi-byte and stateful charsets, invalid sequences, a CSV attachment.
+TEST_CASE("mail: parts in other charsets converted as a stream give the findings and redaction of parts whole",
+          "[mail][memory]") {
+  const char* ids[] = {"01015000070", "01015000747", "01015002162"};
+  auto lines = [&](const std::string& word, const std::string& eol, int n, const std::string& odd = "") {
+    std::string t;
+    for (int i = 0; i < n; ++i)
+      t += "Kunde " + std::to_string(i) + " " + word + " " + ids[i % 3] + (i % 5 == 4 ? odd : "") + eol;
+    return t;
+  };
+  auto part = [](const std::string& ct, const std::string& cte, const std::string& body,
+                 const std::string& extra = "") {
+    return "--BB\nContent-Type: " + ct + "\n" + extra + "Content-Transfer-Encoding: " + cte + "\n\n" + body + "\n";
+  };
+  const std::string cp1252 = lines("f\xF8" "dselsnummer", "\n", 150, " \x80\x81");
+  const std::string utf8 = lines("f\xC3\xB8" "dselsnummer \xF0\x9F\x98\x80", "\r\n", 120);
+  const std::string sjis = lines("\x8C\xDA\x8B\x71 \x94\xD4\x8D\x86", "\r\n", 120, " \x81 \xB1");
+  const std::string gb = lines("\xC4\xE3\xBA\xC3 \x81\x30\x81\x30 \x95\x32\x82\x36", "\n", 120, " \xFF\x81\x30");
+  const std::string jis = lines("\x1B$B\x46\x7C\x4B\x5C\x1B(B", "\n", 120, " \x1B$B\x24");
+  const std::string euckr = lines("\xC7\xD1\xB1\xB9", "\n", 120, " \xC7");
+  const std::string csv = "navn;fnr;note\n" + [&] {
+    std::string t;
+    for (int i = 0; i < 80; ++i) t += "K\xF8" "re " + std::to_string(i) + ";" + ids[i % 3] + ";\"a;\nb\"\n";
+    return t;
+  }();
+  std::string u16 = FromUtf8(utf8, "UTF-16LE");
+  std::string u16csv = FromUtf8("navn,fnr\n\xC3\x85se," + std::string(ids[1]) + "\n", "UTF-16BE");
+  std::string msg = "From: a@example.org\nTo: b@example.org\nSubject: charsets\nMIME-Version: 1.0\n"
+                    "Content-Type: multipart/mixed; boundary=\"BB\"\n\n" +
+                    part("text/plain; charset=windows-1252", "8bit", cp1252) +
+                    part("text/plain; charset=iso-8859-1", "quoted-printable", EncodeQuotedPrintable(cp1252, "\n")) +
+                    part("text/plain; charset=windows-1252", "base64", EncodeBase64(cp1252, "\r\n")) +
+                    part("text/plain; charset=us-ascii", "7bit", cp1252) +  // not UTF-8: windows-1252
+                    part("text/plain; charset=x-no-such", "8bit", cp1252) +  // unknown label: noted
+                    part("text/plain; charset=koi8-r", "x-odd", "\xC6\xCE\xD2 " + std::string(ids[0]) + "\n") +
+                    part("text/plain; charset=shift_jis", "base64", EncodeBase64(sjis, "\n")) +
+                    part("text/plain; charset=Shift_JIS", "8bit", sjis) +
+                    part("text/plain; charset=utf-16", "base64", EncodeBase64("\xFF\xFE" + u16, "\n")) +
+                    part("text/plain; charset=utf-16le", "quoted-printable", EncodeQuotedPrintable(u16, "\n")) +
+                    part("text/plain; charset=utf-16be", "base64",
+                         EncodeBase64(FromUtf8(utf8, "UTF-16BE") + std::string("\xD8\x00\x00" "a", 4), "\n")) +
+                    part("text/plain; charset=gb18030", "quoted-printable", EncodeQuotedPrintable(gb, "\n")) +
+                    part("text/plain; charset=iso-2022-jp", "7bit", jis) +
+                    part("text/plain; charset=euc-kr", "base64", EncodeBase64(euckr, "\n")) +
+                    part("text/csv; charset=windows-1252", "base64", EncodeBase64(csv, "\n"),
+                         "Content-Disposition: attachment; filename=\"k.csv\"\n") +
+                    part("text/csv; charset=windows-1252", "8bit", csv,
+                         "Content-Disposition: attachment; filename=\"k.csv\"\n") +
+                    part("text/csv; charset=utf-16be", "base64", EncodeBase64(u16csv, "\n"),
+                         "Content-Disposition: attachment; filename=\"k.csv\"\n") +
+                    part("text/html; charset=windows-1252", "8bit", "<p>f\xF8" "dselsnummer " + std::string(ids[2])) +
+                    "--BB--\n";
+  MailCollect whole = ScanMail(msg);
+  RedactSummary sw;
+  const std::string rw = RedactMail(msg, &sw);
+  REQUIRE(whole.findings.size() > 1500);
+  for (const char* id : ids) CHECK(rw.find(id) == std::string::npos);
+  for (size_t range : {size_t{1}, size_t{3}, size_t{7}, size_t{4096}, size_t{256} << 10}) {
+    INFO("range " << range);
+    MailLimits lim;
+    lim.stream_part_bytes = 0;
+    lim.stream_range = range;
+    MailCollect c = ScanMail(msg, lim);
+    CheckSameScan(whole, c);
+    RedactSummary ss;
+    CHECK(RedactMail(msg, &ss, lim) == rw);
+    CHECK(ss.redacted == sw.redacted);
+  }
+}
+
 // Issue 12 #9: a QP/base64 CSV attachment over MailLimits::stream_part_bytes
 // is decoded a range at a time and its cells cut from the ranges as they
 // come (a cell spans ranges; one longer than csv_window is scanned as a

@@ -273,7 +273,7 @@ struct UnitSink : StreamSink {
   bool lost = false;        // a finding behind a streamed part's mappable window
   bool OnFinding(const Finding& f, std::string_view raw) override {
     if (drop_email && f.type == "email") return true;
-    if (u->stream && f.start + shift < u->stream->mapped_from()) {  // never expected: fail closed
+    if (u->Behind(f.start + shift)) {  // never expected: fail closed
       lost = true;
       return false;
     }
@@ -708,6 +708,25 @@ struct MailScanner::Unit {
   std::unique_ptr<TransferStream> stream;
   std::string_view encoded;  // the body the stream decodes (redaction replays it)
   TransferStream::Kind stream_kind = TransferStream::kBase64;
+  // A large part in another charset (any transfer encoding): converted to
+  // UTF-8 as it is read from `stream` (QP/base64) or `plain` (the 8bit
+  // body; bytes is then that body), its map leading the UTF-8 to the
+  // decoded bytes. Redaction edits the decoded bytes as for a whole part.
+  std::unique_ptr<ByteSource> plain;
+  std::unique_ptr<CharsetStream> cstream;
+  // What the engine reads for a streamed part (null: text).
+  ByteSource* source() const { return cstream ? static_cast<ByteSource*>(cstream.get()) : stream.get(); }
+  // A finding at text offset `d` lies behind the mappable window of a
+  // streamed part.
+  bool Behind(uint64_t d) {
+    if (cstream) {
+      if (d < cstream->mapped_from()) return true;
+      if (!stream) return false;
+      cstream->Cover(d, d + 1);
+      d = cstream->map().Start(static_cast<uint32_t>(d));
+    }
+    return stream && d < stream->mapped_from();
+  }
   // Bodies replaced whole by a notice when they have findings (a document,
   // binary data): what they are, for the notice. Empty for text.
   std::string whole;
@@ -797,11 +816,16 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   auto scan_csv_stream = [&](Unit& u, UnitSink<Handler, Unit>& c) -> Status {
     char delim;
     {  // the first line decides the delimiter: decoded once more, up to its end
-      TransferStream head(u.encoded, u.stream_kind, false, 0, limits_.stream_range);
+      std::unique_ptr<ByteSource> head;
+      if (u.stream) head = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false, 0, limits_.stream_range);
+      else head = StringSource(u.bytes, "");
+      std::unique_ptr<CharsetStream> head_utf8;
+      if (u.cstream) head_utf8 = std::make_unique<CharsetStream>(*head, u.charset_label, false);
+      ByteSource& first = head_utf8 ? static_cast<ByteSource&>(*head_utf8) : *head;
       CsvDelimiter cd;
       std::string b(64 << 10, '\0');
       for (;;) {
-        auto r = head.Read(b.data(), b.size());
+        auto r = first.Read(b.data(), b.size());
         if (!r) return r.error();
         if (*r == 0 || cd.Add(std::string_view(b.data(), *r))) break;
       }
@@ -820,7 +844,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     };
     size_t at = 0, row = 0;
     std::string name;  // a streamed header cell
-    CsvStreamCells cells(*u.stream, delim, limits_.csv_window, std::min<size_t>(limits_.csv_window, 64 << 10));
+    CsvStreamCells cells(*u.source(), delim, limits_.csv_window, std::min<size_t>(limits_.csv_window, 64 << 10));
     while (cells.Next()) {
       if (cells.row() != row) row = cells.row(), at = 0;
       while (at < named.size() && named[at].column < cells.column()) ++at;
@@ -848,7 +872,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     c.h = &h;
     c.u = &u;
     c.drop_email = u.header != nullptr && AddressHeader(u.header->name);
-    if (!u.header && !u.is_html && CsvPart(*u.entity) && u.stream) {
+    if (!u.header && !u.is_html && CsvPart(*u.entity) && u.source()) {
       Status st = scan_csv_stream(u, c);
       ctx_.set_field_name("");
       if (st.ok() && c.lost)
@@ -872,8 +896,8 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       ctx_.set_field_name("");
       return st;
     }
-    if (u.stream) {
-      Status st = scan_source(*u.stream, c);
+    if (u.source()) {
+      Status st = scan_source(*u.source(), c);
       if (st.ok() && c.lost)
         return Error(ErrorCode::kInternal, "a finding fell behind the decoded window of a streamed part");
       return st;
@@ -905,30 +929,60 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     u.encoding = encoding;
     const bool encoded = encoding == "quoted-printable" || encoding == "base64";
-    if (encoded && body.size() > limits_.stream_part_bytes && !is_html) {
-      // A large UTF-8 part: decoded and scanned a range at a time (a CSV
-      // attachment: its cells cut from the ranges as they come).
+    if (body.size() > limits_.stream_part_bytes && !is_html) {
+      // A large part: decoded and scanned a range at a time (a CSV
+      // attachment: its cells cut from the ranges as they come); in another
+      // charset than UTF-8, converted as it is read (any transfer encoding).
       const auto kind = encoding == "base64" ? TransferStream::kBase64 : TransferStream::kQuotedPrintable;
       std::string cs = charset;
       bool utf8 = cs == "utf-8" || cs == "utf8";
-      if (!utf8 && (cs.empty() || cs == "us-ascii" || cs == "ascii") && StreamValidUtf8(body, kind)) {
+      if (!utf8 && (cs.empty() || cs == "us-ascii" || cs == "ascii") &&
+          (encoded ? StreamValidUtf8(body, kind) : ValidUtf8(body))) {
         cs = "utf-8";
         utf8 = true;
       }
-      if (utf8) {
+      if (encoded || !utf8) {  // (an 8bit UTF-8 body is the text itself: nothing to hold)
+        if (cs == "utf-16" || cs == "utf16") {  // a little-endian BOM: read as UTF-16LE (as whole)
+          const std::string first = encoding == "base64" ? DecodeBase64(body.substr(0, 16)).bytes
+                                    : encoded            ? DecodeQuotedPrintable(body.substr(0, 16)).bytes
+                                                         : std::string(body.substr(0, 2));
+          if (first.size() >= 2 && static_cast<unsigned char>(first[0]) == 0xFF &&
+              static_cast<unsigned char>(first[1]) == 0xFE)
+            cs = "utf-16le";
+        }
         u.charset_label = cs;
         u.is_html = false;
-        u.encoded = body;
-        u.stream_kind = kind;
         // Base64 keeps the map of the newest `keep` decoded bytes: a finding
         // lies in the engine's last chunk and overlap, the stream's range
-        // and, in a CSV part, the window a cell is found in.
+        // and, in a CSV part, the window a cell is found in. Converted from
+        // another charset, the UTF-8 keeps that much (the converter reads
+        // 64 KiB ahead), and the decoded bytes twice as much and 1 MiB
+        // (UTF-16, GB18030: up to 2 bytes per UTF-8 byte; more — UTF-32,
+        // runs of escapes — can leave a finding behind: an error, never a
+        // wrong offset).
         const ScanLimits& sl = ctx_.limits();
         const size_t keep = std::max<size_t>(2u << 20, 2 * (sl.chunk_bytes + sl.overlap_bytes) +
                                                            (CsvPart(*u.entity) ? 2 * limits_.csv_window : 0) +
                                                            4 * limits_.stream_range + 4096);
-        u.stream = std::make_unique<TransferStream>(body, kind, true, keep, limits_.stream_range);
-        u.maps = {&u.charset.map, &u.stream->map()};
+        if (encoded) {
+          u.encoded = body;
+          u.stream_kind = kind;
+          u.stream = std::make_unique<TransferStream>(body, kind, true, utf8 ? keep : 2 * keep + (1u << 20),
+                                                      limits_.stream_range);
+        } else {
+          if (encoding != "7bit" && encoding != "8bit" && encoding != "binary")
+            notes.push_back("part " + u.part + ": unknown transfer encoding '" + encoding + "' read as 8bit");
+          u.bytes = body;
+          u.plain = StringSource(body, "");
+        }
+        if (utf8) {
+          u.maps = {&u.charset.map, &u.stream->map()};
+        } else {
+          ByteSource& in = u.stream ? static_cast<ByteSource&>(*u.stream) : *u.plain;
+          u.cstream = std::make_unique<CharsetStream>(in, cs, true, keep,
+                                                      std::min<size_t>(64u << 10, limits_.stream_range));
+          u.maps = {&u.cstream->map(), u.stream ? &u.stream->map() : &u.transfer.map};
+        }
         return true;
       }
     }
@@ -982,9 +1036,14 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   // After a streamed part: its decoded size counts and its repair notes
   // (known once it is decoded) are added.
   auto streamed_done = [&](Unit& u) {
-    if (!u.stream) return;
-    decoded_total += u.stream->produced();
-    for (auto& n : u.stream->notes()) notes.push_back("part " + u.part + ": " + n);
+    if (u.stream) {
+      decoded_total += u.stream->produced();
+      for (auto& n : u.stream->notes()) notes.push_back("part " + u.part + ": " + n);
+    }
+    if (u.cstream) {
+      decoded_total += (u.stream ? 0 : u.bytes.size()) + u.cstream->produced();
+      for (auto& n : u.cstream->notes()) notes.push_back("part " + u.part + ": " + n);
+    }
   };
   // A multipart's preamble or epilogue: plain text in no charset.
   auto structural_text = [&](const MimeEntity& e, uint32_t from, uint32_t to, const char* what) {
@@ -1177,7 +1236,12 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
         if (!sink.OnFinding(f, value)) stop = true;
         return !stop;
       }
-      if (u.stream) u.stream->Cover(found.start, found.end);  // a streamed QP part: its map for these bytes
+      if (u.cstream) u.cstream->Cover(found.start, found.end);  // a part in another charset: its map for these bytes
+      if (u.stream) {  // a streamed QP part: its map for these bytes (decoded offsets: through the charset's map)
+        ByteRange d{static_cast<uint32_t>(found.start), static_cast<uint32_t>(found.end)};
+        if (u.cstream) d = MapBack(d, {&u.cstream->map()});
+        u.stream->Cover(d.start, d.end);
+      }
       ByteRange r = MapBack({static_cast<uint32_t>(found.start), static_cast<uint32_t>(found.end)}, u.maps);
       f.part = u.part;
       f.field = u.field;
@@ -1504,9 +1568,10 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       replay.reset();
       bpos = 0;
       have_pending = false;
-      to_bytes = u.header ? u.maps
-                          : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
-                                       : std::vector<const OffsetMap*>{&u.charset.map});
+      to_bytes = u.header    ? u.maps
+                 : u.cstream ? std::vector<const OffsetMap*>{&u.cstream->map()}
+                 : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
+                              : std::vector<const OffsetMap*>{&u.charset.map});
     }
     bool Found(Unit& u, const Finding& f, std::string_view value) {
       if (!status.ok()) return false;
@@ -1516,6 +1581,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
         return true;
       }
       std::string rep = Replacement(f, value, style);
+      if (u.cstream) u.cstream->Cover(f.start, f.end);
       ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
       ++count;
       if (std::find(types.begin(), types.end(), f.type) == types.end()) types.push_back(f.type);

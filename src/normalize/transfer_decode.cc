@@ -46,6 +46,28 @@ struct ConverterDeleter {
 
 }  // namespace
 
+namespace {
+// Drops the pieces that end more than `keep` bytes behind the newest output
+// (the map is rebuilt when at least half of it can go, so the cost stays
+// linear); the last dropped piece's successor keeps lookups after it exact.
+void PruneMap(OffsetMap& map, uint64_t produced, size_t keep, uint64_t& mapped_from) {
+  const auto& p = map.pieces();
+  if (p.size() < 4096 || produced <= keep) return;
+  const uint64_t keep_from = produced - keep;
+  // Last piece that ends before keep_from: kept as the anchor.
+  auto it = std::lower_bound(p.begin(), p.end(), keep_from,
+                             [](const OffsetMap::Piece& x, uint64_t v) { return x.dst_end < v; });
+  if (it == p.begin()) return;
+  size_t j = static_cast<size_t>(it - p.begin()) - 1;
+  if (j < p.size() / 2) return;
+  OffsetMap kept;
+  for (size_t k = j; k < p.size(); ++k) kept.Add(p[k].dst_begin, p[k].dst_end, p[k].src_begin, p[k].src_end);
+  mapped_from = static_cast<uint64_t>(p[j].dst_begin) + 1;
+  map = std::move(kept);
+}
+
+}  // namespace
+
 // Base64 decoder state carried from one range to the next: the quantum in
 // progress and the line in progress (a line longer than a range keeps one
 // map piece, created with the line's final source end).
@@ -366,21 +388,7 @@ void TransferStream::Cover(uint64_t a, uint64_t b) {
 // Drops the pieces that end more than keep_ bytes behind the newest output
 // (the map is rebuilt when at least half of it can go, so the cost stays
 // linear); the last dropped piece's successor keeps lookups after it exact.
-void TransferStream::Prune() {
-  const auto& p = map_.pieces();
-  if (p.size() < 4096 || produced_ <= keep_) return;
-  const uint64_t keep_from = produced_ - keep_;
-  // Last piece that ends before keep_from: kept as the anchor.
-  auto it = std::lower_bound(p.begin(), p.end(), keep_from,
-                             [](const OffsetMap::Piece& x, uint64_t v) { return x.dst_end < v; });
-  if (it == p.begin()) return;
-  size_t j = static_cast<size_t>(it - p.begin()) - 1;
-  if (j < p.size() / 2) return;
-  OffsetMap kept;
-  for (size_t k = j; k < p.size(); ++k) kept.Add(p[k].dst_begin, p[k].dst_end, p[k].src_begin, p[k].src_end);
-  mapped_from_ = static_cast<uint64_t>(p[j].dst_begin) + 1;
-  map_ = std::move(kept);
-}
+void TransferStream::Prune() { PruneMap(map_, produced_, keep_, mapped_from_); }
 
 Result<size_t> TransferStream::Read(char* buf, size_t n) {
   while (off_ == buf_.size())
@@ -414,86 +422,377 @@ Status TransferStream::CopyRest(const std::function<void(std::string_view)>& put
   }
 }
 
-Decoded ToUtf8(std::string_view in, std::string_view charset) { return ToUtf8(in, charset, 1u << 16); }
+// ICU's converter, the code units of the code point held back (its end is
+// where the next one starts) and the input bytes not yet given to ICU.
+struct Utf8Converter::State {
+  std::unique_ptr<UConverter, ConverterDeleter> cnv;
+  bool multi = false;           // a multi-byte or stateful charset: cut only where ICU holds nothing
+  std::vector<UChar> u;         // code units of a round, the held-back ones at the front
+  std::vector<int32_t> offs;    // ICU's source offset of each (relative to the round's start)
+  std::vector<uint64_t> at;     // each unit's source offset in the whole input
+  size_t carry = 0;             // units held back at the front of u / at
+  uint32_t pending = 0;         // input bytes ICU holds (a round cut inside a character)
+  std::string held;             // input bytes of a character cut by the end of the last Put
+  std::string tail;             // the last input bytes converted (source bytes of a held-back code point)
+  uint64_t tail_from = 0;       // input offset of tail[0]
+};
 
-Decoded ToUtf8(std::string_view in, std::string_view charset, size_t chunk) {
-  Decoded d;
+Utf8Converter::Utf8Converter(std::string_view charset) : s_(std::make_unique<State>()) {
   std::string label = AsciiLower(charset);
-  if (label == "utf-8" || label == "utf8") {
-    d.bytes.assign(in.data(), in.size());  // invalid bytes: the normaliser's cp1252 fallback
-    return d;
-  }
-  if (label.empty() || label == "iso-8859-1" || label == "latin1" || label == "us-ascii" ||
-      label == "ascii" || label == "iso_8859-1") {
+  if (label == "utf-8" || label == "utf8") return;  // passed as it is (invalid bytes: the normaliser's cp1252 fallback)
+  if (label.empty() || label == "iso-8859-1" || label == "latin1" || label == "us-ascii" || label == "ascii" ||
+      label == "iso_8859-1")
     label = "windows-1252";
-  }
   UErrorCode err = U_ZERO_ERROR;
-  std::unique_ptr<UConverter, ConverterDeleter> cnv(ucnv_open(label.c_str(), &err));
-  if (U_FAILURE(err) || !cnv) {
-    d.notes.push_back("unknown charset '" + std::string(charset) + "', read as windows-1252");
+  s_->cnv.reset(ucnv_open(label.c_str(), &err));
+  if (U_FAILURE(err) || !s_->cnv) {
+    notes_.push_back("unknown charset '" + std::string(charset) + "', read as windows-1252");
     err = U_ZERO_ERROR;
-    cnv.reset(ucnv_open("windows-1252", &err));
-    if (U_FAILURE(err) || !cnv) {
-      d.bytes.assign(in.data(), in.size());
-      return d;
+    s_->cnv.reset(ucnv_open("windows-1252", &err));
+    if (U_FAILURE(err)) s_->cnv.reset();
+  }
+  if (s_->cnv) s_->multi = ucnv_getMaxCharSize(s_->cnv.get()) > 1 || ucnv_getType(s_->cnv.get()) != UCNV_SBCS;
+}
+
+Utf8Converter::~Utf8Converter() = default;
+
+bool Utf8Converter::passthrough() const { return !s_->cnv; }
+
+// Each round is given to ICU as one call, so each unit comes with its
+// source offset — except for bytes ICU holds from a call before (offset
+// -1). A round of a multi-byte or stateful charset that ends inside a
+// character is therefore done again from a copy of the converter, ending
+// where that character starts (ucnv_toUCountPending: the bytes ICU holds),
+// and the character's bytes wait for the next round: every round starts
+// on a character, and the units and offsets are those of the input
+// converted in one call. The last code point of a round waits too (its end
+// is where the next one starts), and with it a lead surrogate whose trail
+// is still to come.
+Status Utf8Converter::Put(std::string_view in, bool last, std::string& out, OffsetMap* map, CodePoints* cps) {
+  constexpr size_t kMaxHeld = 256u << 10;
+  State& st = *s_;
+  if (!st.cnv) {
+    out.append(in);
+    src_ += in.size();
+    produced_ += in.size();
+    return Status::Ok();
+  }
+  // The bytes of a character cut by the end of the last Put come first.
+  std::string joined;
+  const uint64_t origin = src_ - st.held.size();  // input offset of in[0]
+  if (!st.held.empty()) {
+    joined = st.held;
+    joined.append(in);
+    st.held.clear();
+    in = joined;
+  }
+  auto src_byte = [&](uint64_t off, unsigned char& b) {
+    if (off >= origin && off - origin < in.size()) return b = static_cast<unsigned char>(in[off - origin]), true;
+    if (off >= st.tail_from && off - st.tail_from < st.tail.size())
+      return b = static_cast<unsigned char>(st.tail[off - st.tail_from]), true;
+    return false;
+  };
+  const uint64_t end_all = origin + in.size();  // (the held bytes at the end of `in` included)
+  size_t p = 0;  // in[0, p) converted
+  for (;;) {
+    size_t end = in.size();
+    const size_t room = st.carry + 2 * (end - p) + 64;
+    if (st.u.size() < room) {
+      st.u.resize(room);
+      st.offs.resize(room);
+      st.at.resize(room);
+    }
+    std::unique_ptr<UConverter, ConverterDeleter> saved;
+    UErrorCode err = U_ZERO_ERROR;
+    if (st.multi && !last) {
+#if U_ICU_VERSION_MAJOR_NUM >= 71
+      saved.reset(ucnv_clone(st.cnv.get(), &err));
+#else
+      int32_t sz = 0;
+      saved.reset(ucnv_safeClone(st.cnv.get(), nullptr, &sz, &err));
+#endif
+      if (U_FAILURE(err)) return Error(ErrorCode::kInternal, "charset conversion failed");
+    }
+    UChar* target;
+    const char* source;
+    bool overflow;
+    for (int attempt = 0;; ++attempt) {
+      target = st.u.data() + st.carry;
+      source = in.data() + p;
+      err = U_ZERO_ERROR;
+      ucnv_toUnicode(st.cnv.get(), &target, st.u.data() + st.u.size(), &source, in.data() + end,
+                     st.offs.data() + st.carry, last && end == in.size(), &err);
+      overflow = err == U_BUFFER_OVERFLOW_ERROR;
+      if (U_FAILURE(err) && !overflow) return Error(ErrorCode::kInternal, "charset conversion failed");
+      if (!saved || overflow || attempt > 1) break;
+      UErrorCode e2 = U_ZERO_ERROR;
+      const int32_t pending = ucnv_toUCountPending(st.cnv.get(), &e2);
+      if (U_FAILURE(e2) || pending <= 0) break;
+      // ICU holds the start of a character: again from the copy, up to it;
+      // still inside one (a run of lone lead surrogates: each waits for the
+      // next), all of it waits for more input — up to kMaxHeld, then ICU
+      // keeps the bytes (the units made of them then map with the first).
+      const size_t stop = static_cast<size_t>(source - in.data());
+      size_t cut = stop >= p + static_cast<size_t>(pending) ? stop - static_cast<size_t>(pending) : p;
+      if (attempt == 1) {
+        if (in.size() - p > kMaxHeld) break;
+        cut = p;
+      }
+      err = U_ZERO_ERROR;
+#if U_ICU_VERSION_MAJOR_NUM >= 71
+      st.cnv.reset(ucnv_clone(saved.get(), &err));
+#else
+      int32_t sz = 0;
+      st.cnv.reset(ucnv_safeClone(saved.get(), nullptr, &sz, &err));
+#endif
+      if (U_FAILURE(err) || !st.cnv) return Error(ErrorCode::kInternal, "charset conversion failed");
+      end = cut;
+      if (end == p) {  // nothing before it: all of it waits
+        target = st.u.data() + st.carry;
+        source = in.data() + p;
+        break;
+      }
+    }
+    // Units of bytes ICU held from the call before (offset -1; only after
+    // more than kMaxHeld bytes without a place to cut) start that many
+    // bytes before this one — exact for the first, the next ones (a lone
+    // surrogate's neighbour) map with it; -1 after a unit of this call
+    // (bytes ICU replays after an illegal sequence): with the unit before.
+    const size_t total = static_cast<size_t>(target - st.u.data());
+    const uint64_t round0 = origin + p;
+    bool own = false;  // a unit with an offset in this call seen
+    for (size_t k = st.carry; k < total; ++k) {
+      if (st.offs[k] >= 0) {
+        st.at[k] = round0 + static_cast<uint64_t>(st.offs[k]);
+        own = true;
+      } else {
+        st.at[k] = own || k > st.carry ? st.at[k - 1] : round0 - std::min<uint64_t>(round0, st.pending);
+      }
+      if (k > 0 && st.at[k] < st.at[k - 1]) st.at[k] = st.at[k - 1];
+    }
+    {
+      UErrorCode e2 = U_ZERO_ERROR;
+      const int32_t pending = ucnv_toUCountPending(st.cnv.get(), &e2);
+      st.pending = U_SUCCESS(e2) && pending > 0 ? static_cast<uint32_t>(pending) : 0;
+    }
+    const size_t stop = static_cast<size_t>(source - in.data());
+    const bool final = last && !overflow && end == in.size() && stop == in.size();
+    size_t keep = total;  // units [keep, total) wait for the next round
+    if (!final && total > 0) {
+      keep = total - 1;
+      if (U16_IS_TRAIL(st.u[keep]) && keep > 0 && U16_IS_LEAD(st.u[keep - 1])) --keep;
+    }
+    for (size_t i = 0; i < keep;) {
+      const size_t start = i;
+      UChar32 c;
+      U16_NEXT(st.u.data(), i, total, c);
+      const uint64_t sb = st.at[start];
+      uint64_t se = i < total ? st.at[i] : end_all;
+      if (se < sb) se = sb;
+      const uint32_t db = static_cast<uint32_t>(produced_);
+      const size_t o = out.size();
+      AppendUtf8(static_cast<uint32_t>(c), out);
+      const size_t len = out.size() - o;
+      produced_ += len;
+      if (!map && !cps) continue;
+      bool same = len == se - sb;
+      for (size_t j = 0; same && j < len; ++j) {
+        unsigned char b;
+        same = src_byte(sb + j, b) && b == static_cast<unsigned char>(out[o + j]);
+      }
+      if (cps) cps->Add(sb, se, len, same);
+      if (!same && map)
+        AddPiece(*map, db, static_cast<uint32_t>(produced_), static_cast<uint32_t>(sb), static_cast<uint32_t>(se));
+    }
+    st.carry = total - keep;
+    std::copy(st.u.begin() + static_cast<ptrdiff_t>(keep), st.u.begin() + static_cast<ptrdiff_t>(total), st.u.begin());
+    std::copy(st.at.begin() + static_cast<ptrdiff_t>(keep), st.at.begin() + static_cast<ptrdiff_t>(total),
+              st.at.begin());
+    p = stop;
+    if (overflow) continue;
+    if (end < in.size()) {  // a character cut by the end of the input: its bytes wait for the next Put
+      if (last) continue;  // (cannot happen: the last round is not cut)
+      st.held.assign(in.data() + end, in.size() - end);
+      p = in.size();
+    }
+    break;
+  }
+  // The last input bytes, for the source bytes of the held-back code point.
+  constexpr size_t kTail = 64;
+  const size_t conv = in.size() - st.held.size();  // in[0, conv) given to ICU
+  std::string t;
+  const uint64_t t_from = origin + conv - std::min(conv, kTail);
+  if (conv < kTail && st.tail_from + st.tail.size() == origin) {
+    const size_t from_old = std::min(st.tail.size(), kTail - conv);
+    t.assign(st.tail, st.tail.size() - from_old, from_old);
+    t.append(in.data(), conv);
+    st.tail_from = origin - from_old;
+  } else {
+    t.assign(in.data() + conv - std::min(conv, kTail), std::min(conv, kTail));
+    st.tail_from = t_from;
+  }
+  st.tail = std::move(t);
+  src_ = end_all;
+  return Status::Ok();
+}
+
+void CodePoints::Add(uint64_t sb, uint64_t se, size_t len, bool same) {
+  if (sb != src_) {  // bytes before the first code point (a BOM, an escape): a gap
+    rec_.push_back(static_cast<char>(0xFF));
+    PutVarint(sb - src_);
+    src_ = sb;
+  }
+  if ((++count_ & 255) == 0) anchors_.push_back({rec_.size(), dst_, src_});
+  const uint64_t n = se - sb;
+  rec_.push_back(static_cast<char>((len - 1) | (same ? 4 : 0) | (std::min<uint64_t>(n, 31) << 3)));
+  if (n >= 31) PutVarint(n - 31);
+  dst_ += len;
+  src_ = se;
+}
+
+void CodePoints::PutVarint(uint64_t v) {
+  for (; v >= 0x80; v >>= 7) rec_.push_back(static_cast<char>(0x80 | (v & 0x7F)));
+  rec_.push_back(static_cast<char>(v));
+}
+
+// Reads the record at rec_[i]: its UTF-8 and source lengths (a gap: 0
+// UTF-8 bytes), `same` when the bytes are unchanged; returns the next.
+size_t CodePoints::Next(size_t i, uint32_t& len, uint64_t& n, bool& same) const {
+  const auto b = static_cast<unsigned char>(rec_[i++]);
+  auto varint = [&] {
+    uint64_t v = 0;
+    for (int sh = 0;; sh += 7) {
+      const auto c = static_cast<unsigned char>(rec_[i++]);
+      v |= static_cast<uint64_t>(c & 0x7F) << sh;
+      if (!(c & 0x80)) return v;
+    }
+  };
+  if (b == 0xFF) {
+    len = 0;
+    same = true;
+    n = varint();
+    return i;
+  }
+  len = (b & 3) + 1;
+  same = b & 4;
+  n = b >> 3;
+  if (n == 31) n += varint();
+  return i;
+}
+
+void CodePoints::Cover(uint64_t a, uint64_t b, OffsetMap& map) {
+  if (cov_ && a >= cov_a_ && b <= cov_b_) return;  // (findings come in order: mostly already there)
+  map.Clear();
+  // The last anchor at or before a, then the code points up to the one
+  // holding a: an empty piece there sets the shift, then the pieces of
+  // the changed code points up to b.
+  auto it = std::upper_bound(anchors_.begin(), anchors_.end(), a,
+                             [](uint64_t v, const Anchor& x) { return v < x.dst; });
+  size_t i = 0;
+  uint64_t d = base_dst_, sp = base_src_;
+  if (it != anchors_.begin()) {
+    --it;
+    i = it->off;
+    d = it->dst;
+    sp = it->src;
+  }
+  bool started = false;
+  while (i < rec_.size()) {
+    uint32_t len;
+    uint64_t n;
+    bool same;
+    const size_t j = Next(i, len, n, same);
+    if (!started && d + len > a) {
+      map.Add(static_cast<uint32_t>(d), static_cast<uint32_t>(d), static_cast<uint32_t>(sp),
+              static_cast<uint32_t>(sp));
+      started = true;
+      cov_a_ = d;
+    }
+    if (started && d >= b + kAhead && len > 0) break;
+    if (started && !same)
+      map.Add(static_cast<uint32_t>(d), static_cast<uint32_t>(d + len), static_cast<uint32_t>(sp),
+              static_cast<uint32_t>(sp + n));
+    d += len;
+    sp += n;
+    i = j;
+  }
+  if (!started) {
+    map.Add(static_cast<uint32_t>(d), static_cast<uint32_t>(d), static_cast<uint32_t>(sp), static_cast<uint32_t>(sp));
+    cov_a_ = d;
+  }
+  cov_ = true;
+  cov_b_ = d;  // exact for [cov_a_, cov_b_)
+}
+
+void CodePoints::DropBefore(uint64_t d) {
+  auto it = std::upper_bound(anchors_.begin(), anchors_.end(), d,
+                             [](uint64_t v, const Anchor& x) { return v < x.dst; });
+  if (it == anchors_.begin()) return;
+  --it;
+  if (it->off < rec_.size() / 2) return;  // (at least half goes: linear)
+  const size_t off = it->off;
+  cov_ = false;
+  base_dst_ = it->dst;
+  base_src_ = it->src;
+  rec_.erase(0, off);
+  anchors_.erase(anchors_.begin(), it + 1);
+  for (Anchor& x : anchors_) x.off -= off;
+}
+
+CharsetStream::CharsetStream(ByteSource& in, std::string_view charset, bool with_map, size_t keep, size_t block)
+    : in_(in), cv_(charset), with_map_(with_map), keep_(keep), block_(std::max<size_t>(block, 1)), name_(in.name()) {}
+
+Result<size_t> CharsetStream::Read(char* buf, size_t n) {
+  while (off_ == buf_.size()) {
+    if (done_) return size_t{0};
+    buf_.clear();
+    off_ = 0;
+    in_buf_.resize(block_);
+    auto r = in_.Read(in_buf_.data(), block_);
+    if (!r) return r.error();
+    consumed_in_ += *r;
+    done_ = *r == 0;
+    if (Status s = cv_.Put(std::string_view(in_buf_.data(), *r), done_, buf_, nullptr, with_map_ ? &cps_ : nullptr);
+        !s.ok())
+      return s;
+    if (with_map_ && cv_.produced() > keep_) {
+      cps_.DropBefore(cv_.produced() - keep_);
+      mapped_from_ = cps_.from();
     }
   }
-  // UTF-16 code units with the source offset of each, converted `chunk`
-  // input bytes at a time into buffers of that size (the whole input at
-  // once needed 12 bytes of scratch per byte: 458 MB for a 30 MB
-  // windows-1252 message). The last code point of a round waits for the
-  // next (its end is where the next one starts), and with it a lead
-  // surrogate whose trail is still to come.
-  // Only a single-byte charset (windows-125x, ISO-8859-x, KOI8-R: the
-  // large parts seen in practice) is cut: a multi-byte or stateful one
-  // (Shift_JIS, GB18030, ISO-2022-JP, UTF-16) is converted in one round, as
-  // ICU gives no source offset for a character begun in the round before.
-  chunk = ucnv_getMaxCharSize(cnv.get()) == 1 ? std::max<size_t>(chunk, 1) : std::max<size_t>(in.size(), 1);
-  std::vector<UChar> u(chunk * 2 + 8);
-  std::vector<int32_t> offs(u.size());
-  std::vector<uint32_t> at(u.size());  // each unit's source offset in `in`
+  const size_t k = std::min(n, buf_.size() - off_);
+  std::memcpy(buf, buf_.data() + off_, k);
+  off_ += k;
+  return k;
+}
+
+Decoded ToUtf8(std::string_view in, std::string_view charset) { return ToUtf8(in, charset, 1u << 16); }
+
+// UTF-16 code units with the source offset of each, converted `chunk`
+// input bytes at a time into buffers of that size (the whole input at once
+// needed 12 bytes of scratch per byte: 458 MB for a 30 MB windows-1252
+// message, ~500 MB for a 40 MB UTF-16 one).
+Decoded ToUtf8(std::string_view in, std::string_view charset, size_t chunk) {
+  Decoded d;
+  Utf8Converter cv(charset);
+  d.notes = cv.notes();
+  if (cv.passthrough()) {
+    d.bytes.assign(in.data(), in.size());
+    return d;
+  }
+  chunk = std::max<size_t>(chunk, 1);
   d.bytes.reserve(in.size() + in.size() / 8);
-  size_t carry = 0;  // units waiting from the last round, at the front
   for (size_t pos = 0;;) {
     const size_t n = std::min(chunk, in.size() - pos);
-    const bool flush = pos + n == in.size();
-    UChar* target = u.data() + carry;
-    const char* source = in.data() + pos;
-    err = U_ZERO_ERROR;
-    ucnv_toUnicode(cnv.get(), &target, u.data() + u.size(), &source, in.data() + pos + n, offs.data() + carry, flush,
-                   &err);
-    if (U_FAILURE(err)) {
+    const bool last = pos + n == in.size();
+    if (Status s = cv.Put(in.substr(pos, n), last, d.bytes, &d.map); !s.ok()) {
       d.notes.push_back("charset conversion failed; kept the bytes");
       d.bytes.assign(in.data(), in.size());
       d.map = OffsetMap();
       return d;
     }
-    const size_t total = static_cast<size_t>(target - u.data());
-    for (size_t k = carry; k < total; ++k)  // (-1: a unit of bytes begun in the last round)
-      at[k] = static_cast<uint32_t>(pos + static_cast<size_t>(std::max(offs[k], 0)));
-    size_t keep = total;  // units [keep, total) wait for the next round
-    if (!flush && total > 0) {
-      keep = total - 1;
-      if (U16_IS_TRAIL(u[keep]) && keep > 0 && U16_IS_LEAD(u[keep - 1])) --keep;
-    }
-    for (size_t i = 0; i < keep;) {
-      const size_t start = i;
-      UChar32 c;
-      U16_NEXT(u.data(), i, total, c);
-      const uint32_t sb = at[start];
-      uint32_t se = i < total ? at[i] : static_cast<uint32_t>(in.size());
-      if (se < sb) se = sb;
-      const uint32_t db = static_cast<uint32_t>(d.bytes.size());
-      AppendUtf8(static_cast<uint32_t>(c), d.bytes);
-      const uint32_t de = static_cast<uint32_t>(d.bytes.size());
-      const bool same = de - db == se - sb && d.bytes.compare(db, de - db, in.substr(sb, se - sb)) == 0;
-      if (!same) AddPiece(d.map, db, de, sb, se);
-    }
-    carry = total - keep;
-    std::copy(u.begin() + static_cast<ptrdiff_t>(keep), u.begin() + static_cast<ptrdiff_t>(total), u.begin());
-    std::copy(at.begin() + static_cast<ptrdiff_t>(keep), at.begin() + static_cast<ptrdiff_t>(total), at.begin());
     pos += n;
-    if (flush) break;
+    if (last) break;
   }
   return d;
 }

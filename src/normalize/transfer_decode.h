@@ -16,9 +16,8 @@
 // These are our own decoders on purpose: mimetic's codecs carry out-of-bounds
 // reads in Debian's 0.9.8 (see shared/reference), and none of them keeps an
 // offset map. Every function is pure and thread-safe. Output is at most 3
-// bytes per input byte; ToUtf8 converts a single-byte charset 64 KiB of
-// input at a time (scratch ~1 MiB); a multi-byte one needs about 12 bytes of
-// scratch per input byte, so callers bound part sizes before converting.
+// bytes per input byte; ToUtf8 converts 64 KiB of input at a time
+// (scratch ~1 MiB), any charset.
 //
 // Used by the mail reader and the engine's tests.
 #ifndef NORDPII_NORMALIZE_TRANSFER_DECODE_H_
@@ -126,10 +125,110 @@ class TransferStream : public ByteSource {
   size_t held0_ = 1, held1_ = 0;  // ranges map_ holds (none when held1_ < held0_)
 };
 
+// A charset converted to UTF-8 a piece of input at a time, with ICU's state
+// (shift states, a character cut between two pieces) carried across: the
+// bytes and map of the input converted in one ICU call, whatever the pieces
+// (issue 12 #9: one call needs ~12 bytes of scratch per input byte). A
+// multi-byte or stateful charset never leaves a character to ICU between
+// calls (ICU gives its units no source offset): a call that ends inside one
+// is done again from a copy of the converter, up to its start, and its bytes
+// wait. Labels as for ToUtf8; a UTF-8 label passes the bytes as they are.
+// The code points of a conversion, a byte or two each (UTF-8 and source
+// lengths, unchanged or not), from which the OffsetMap pieces of any range
+// are made again (Cover): 1 byte per character where a piece is 16 (UTF-16
+// text changes every character: a 3 MiB window of pieces took ~100 MB).
+class CodePoints {
+ public:
+  void Add(uint64_t sb, uint64_t se, size_t len, bool same);
+  // map = the pieces of the code points holding output [a, b), after an
+  // empty piece setting the shift where they start: exact for [a, b).
+  // The pieces up to 4 KiB past b are made too, and a range already
+  // covered returns at once (findings come in order).
+  void Cover(uint64_t a, uint64_t b, OffsetMap& map);
+  // Forgets the code points before output offset ~d (when at least half of them can go).
+  void DropBefore(uint64_t d);
+  uint64_t from() const { return base_dst_; }  // output offsets before this are forgotten
+
+ private:
+  struct Anchor {
+    size_t off;
+    uint64_t dst, src;
+  };
+  void PutVarint(uint64_t v);
+  size_t Next(size_t i, uint32_t& len, uint64_t& n, bool& same) const;
+  std::string rec_;
+  static constexpr uint64_t kAhead = 4096;
+  std::vector<Anchor> anchors_;  // every 256 code points
+  uint64_t count_ = 0, dst_ = 0, src_ = 0, base_dst_ = 0, base_src_ = 0;
+  bool cov_ = false;             // the map last made is exact for [cov_a_, cov_b_)
+  uint64_t cov_a_ = 0, cov_b_ = 0;
+};
+
+class Utf8Converter {
+ public:
+  explicit Utf8Converter(std::string_view charset);
+  ~Utf8Converter();
+  Utf8Converter(const Utf8Converter&) = delete;
+  Utf8Converter& operator=(const Utf8Converter&) = delete;
+  // Converts the next bytes of the input (`last`: the final ones), appending
+  // UTF-8 to `out` and, when `map` is set, its pieces (offsets in the whole
+  // output -> the whole input; pieces only where the bytes change). The
+  // scratch is ~10 bytes per byte of `in`. An error when ICU fails.
+  // `cps`: the code points recorded instead of (or as well as) the map.
+  Status Put(std::string_view in, bool last, std::string& out, OffsetMap* map, CodePoints* cps = nullptr);
+  bool passthrough() const;  // a UTF-8 label: bytes as they are, no map
+  uint64_t produced() const { return produced_; }  // UTF-8 bytes appended so far
+  const std::vector<std::string>& notes() const { return notes_; }  // an unknown label read as windows-1252
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+  uint64_t src_ = 0, produced_ = 0;
+  std::vector<std::string> notes_;
+};
+
+// A text part in a charset other than UTF-8 converted as it is read (issue
+// 12 #9): `in` (a TransferStream, or a StringSource of an 8bit body) is read
+// `block` bytes at a time and converted by a Utf8Converter, so the part is
+// never held whole, nor its UTF-8 — the bytes ToUtf8 gives at once. With a
+// map, Cover + map() lead the UTF-8 back to offsets in `in` (the pieces
+// ToUtf8 gives, made again from CodePoints); only about the newest `keep`
+// bytes stay mappable (mapped_from()).
+// An ICU failure is a read error (ToUtf8 kept the bytes). `in` must
+// outlive the stream.
+class CharsetStream : public ByteSource {
+ public:
+  CharsetStream(ByteSource& in, std::string_view charset, bool with_map = true, size_t keep = 2u << 20,
+                size_t block = 64u << 10);
+  Result<size_t> Read(char* buf, size_t n) override;
+  const std::string& name() const override { return name_; }
+  // Call Cover(a, b) first: map() then maps output [a, b) exactly.
+  const OffsetMap& map() const { return map_; }
+  void Cover(uint64_t a, uint64_t b) {
+    if (with_map_) cps_.Cover(a, b, map_);
+  }
+  uint64_t mapped_from() const { return mapped_from_; }
+  uint64_t produced() const { return cv_.produced(); }  // UTF-8 bytes so far
+  uint64_t consumed() const { return consumed_in_; }    // bytes of `in` read so far
+  const std::vector<std::string>& notes() const { return cv_.notes(); }
+
+ private:
+  ByteSource& in_;
+  Utf8Converter cv_;
+  bool with_map_;
+  size_t keep_, block_;
+  std::string name_, in_buf_, buf_;
+  size_t off_ = 0;
+  uint64_t mapped_from_ = 0, consumed_in_ = 0;
+  OffsetMap map_;
+  CodePoints cps_;
+  bool done_ = false;
+};
+
 // `charset` is the MIME label (case-insensitive); output is UTF-8.
 Decoded ToUtf8(std::string_view in, std::string_view charset);
-// The same, converting a single-byte charset `chunk` input bytes at a time
-// (tests: any chunk gives the same bytes and map).
+// The same, converting `chunk` input bytes at a time (tests: any chunk gives
+// the same bytes and map; chunk >= in.size() is one ICU call).
 Decoded ToUtf8(std::string_view in, std::string_view charset, size_t chunk);
 // Decodes every RFC 2047 encoded word ("=?utf-8?Q?...?=", "=?iso-8859-1?B?...?=")
 // of a header value to UTF-8; whitespace between adjacent encoded words is
