@@ -46,6 +46,8 @@ OUTDIR/dense-rfc2047.eml    a Subject of RFC 2047 encoded words (=?utf-8?B?...?=
 OUTDIR/dense.json           a JSON array (not JSON Lines) of small tickets
 OUTDIR/dense-tickets.jsonl  the same tickets as JSON Lines
 OUTDIR/dense-longline.eml   a text/plain 8bit body that is one line of MB (no line breaks)
+OUTDIR/dense-noid.jsonl     JSON Lines of tickets without an "id" field (each known by its
+                            record number), 20 ids in each description
 
 Every id is a valid Norwegian fødselsnummer (checksums computed here, dates
 1950-1999, individual numbers 000-499): about one finding per 29 bytes.
@@ -301,6 +303,15 @@ def extra(outdir, size, head, only):
     w("dense.json", ("[\n" + ",\n".join(recs) + "\n]\n").encode())
     w("dense-tickets.jsonl", ("\n".join(recs) + "\n").encode())
     w("dense-longline.eml", head.encode() + b"Content-Transfer-Encoding: 8bit\n\n" + one + b"\n")
+    recs, n = [], 0
+    for i in range(0, 1 << 40, 20):
+        r = json.dumps({"subject": "Sak %d" % i, "description": " ".join(
+            "fødselsnummer %s" % ids[k % len(ids)] for k in range(i, i + 20))}, ensure_ascii=False)
+        recs.append(r)
+        n += len(r.encode()) + 1
+        if n >= size:
+            break
+    w("dense-noid.jsonl", ("\n".join(recs) + "\n").encode())
 
 
 def common(outdir, size, head):
