@@ -54,7 +54,7 @@ struct HexTable {
 };
 constexpr HexTable kHex{};
 
-// A range's findings, encoded one after another (~60 bytes each for an id
+// A range's findings, encoded one after another (~70 bytes each for an id
 // in dense text: numbers as varints, from the finding before where they
 // grow; a string the same as the finding before's not repeated; the hash's
 // hex packed), in blocks of 64 KiB (no copy as they grow). A Finding with
