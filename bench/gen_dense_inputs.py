@@ -46,6 +46,8 @@ OUTDIR/dense-rfc2047.eml    a Subject of RFC 2047 encoded words (=?utf-8?B?...?=
 OUTDIR/dense.json           a JSON array (not JSON Lines) of small tickets
 OUTDIR/dense-tickets.jsonl  the same tickets as JSON Lines
 OUTDIR/dense-longline.eml   a text/plain 8bit body that is one line of MB (no line breaks)
+OUTDIR/dense-noid.jsonl     JSON Lines of tickets without an "id" field (each known by its
+                            record number), 20 ids in each description
 
 Text parts in other charsets (issue 12 #9, `charset`), each about MB megabytes:
 OUTDIR/dense-1252-8bit.eml  one text/plain part in windows-1252, 8bit ("fødselsnummer")
@@ -313,6 +315,15 @@ def extra(outdir, size, head, only):
     w("dense.json", ("[\n" + ",\n".join(recs) + "\n]\n").encode())
     w("dense-tickets.jsonl", ("\n".join(recs) + "\n").encode())
     w("dense-longline.eml", head.encode() + b"Content-Transfer-Encoding: 8bit\n\n" + one + b"\n")
+    recs, n = [], 0
+    for i in range(0, 1 << 40, 20):
+        r = json.dumps({"subject": "Sak %d" % i, "description": " ".join(
+            "fødselsnummer %s" % ids[k % len(ids)] for k in range(i, i + 20))}, ensure_ascii=False)
+        recs.append(r)
+        n += len(r.encode()) + 1
+        if n >= size:
+            break
+    w("dense-noid.jsonl", ("\n".join(recs) + "\n").encode())
 
 
 def charsets(outdir, size):

@@ -276,6 +276,36 @@ for f in dense.json dense-tickets.jsonl; do
     [ "$left" = 0 ] || { echo "FAIL: batch $f left $left temporary files"; fail=1; }
   done
 done
+# Ranges numbered from their start (scan --threads, batch's ranges of a big
+# file) noted each number they wrote for the fix-up in a 24-byte struct, two
+# per finding, grown by doubling: an mbox of one message of MB (one range)
+# with `scan --threads 2` peaked at ~2 x one thread (83 vs 44 MB at 12 MB,
+# 211 vs 90 MB at 60), a JSONL export without ticket ids (20 ids a record)
+# with `batch` in ranges of 4 MiB at 58 / 60 MB with 1 / 2 jobs at 12 MB
+# (130 / 153 MB at 60 MB in the default 16 MiB ranges). Now ~2 bytes a
+# number (2026-12-04): scan --threads 2 within one thread's peak + 12 MB
+# (+3 MB) and the same output; batch within 36 MB + 1 x the file (42 MB),
+# the same findings.jsonl with 1 and 2 jobs.
+/usr/bin/python3 "$src/bench/gen_dense_inputs.py" "$tmp/r" "$mb" extra dense.mbox dense-noid.jsonl || { echo "FAIL: generator (ranges)"; exit 1; }
+for t in 1 2; do
+  /usr/bin/time -f %M -o "$tmp/rss" env NORDPII_KEY=memory-bound "$bin" scan --threads $t --format jsonl "$tmp/r/dense.mbox" > "$tmp/mbox.t$t" 2> "$tmp/err"
+  rc=$?; kb=$(tail -1 "$tmp/rss"); eval "rc$t=$rc kb$t=$kb"
+done
+echo "scan --threads 1 / 2 dense.mbox ($mb MB): exit $rc1 / $rc2, peak $((kb1 / 1024)) / $((kb2 / 1024)) MB (bound $((kb1 / 1024 + 12)) MB)"
+[ "$rc1" = 1 ] && [ "$rc2" = 1 ] && cmp -s "$tmp/mbox.t1" "$tmp/mbox.t2" || { echo "FAIL: scan --threads 2 dense.mbox: not the output of one thread"; cat "$tmp/err"; fail=1; }
+[ "$kb2" -lt $((kb1 + 12 * 1024)) ] || { echo "FAIL: scan --threads 2 dense.mbox: peak over the bound"; fail=1; }
+rm -f "$tmp/mbox.t1" "$tmp/mbox.t2"
+m=$(( $(stat -c %s "$tmp/r/dense-noid.jsonl") / 1048576 + 1 )) want=$((20 * $(wc -l < "$tmp/r/dense-noid.jsonl")))
+for j in 1 2; do
+  rm -rf "$tmp/rep$j"
+  NORDPII_RANGE_BYTES=4194304 /usr/bin/time -f %M -o "$tmp/rss" env NORDPII_KEY=memory-bound "$bin" batch -q --jobs $j --report "$tmp/rep$j" "$tmp/r/dense-noid.jsonl" > /dev/null 2> "$tmp/err"
+  rc=$?; kb=$(tail -1 "$tmp/rss"); nb=$(wc -l < "$tmp/rep$j/findings.jsonl")
+  echo "batch --jobs $j dense-noid.jsonl ($mb MB, 4 MiB ranges): exit $rc, $nb findings, peak $((kb / 1024)) MB (bound $((36 + m)) MB)"
+  [ "$rc" = 1 ] && [ "$nb" = "$want" ] || { echo "FAIL: batch --jobs $j dense-noid.jsonl: exit $rc, $nb of $want ids"; cat "$tmp/err"; fail=1; }
+  [ "$kb" -lt $(((36 + m) * 1024)) ] || { echo "FAIL: batch --jobs $j dense-noid.jsonl: peak over the bound"; fail=1; }
+done
+cmp -s "$tmp/rep1/findings.jsonl" "$tmp/rep2/findings.jsonl" || { echo "FAIL: batch dense-noid.jsonl: findings differ between 1 and 2 jobs"; fail=1; }
+rm -rf "$tmp/rep1" "$tmp/rep2" "$tmp/r"
 # The milter redacting one message (issue 12 #9): it held the message, the
 # redacted copy and the replacement-body packets twice over (built aside,
 # grown by doubling, then copied into the reply): 97 MB for a 12 MB message,

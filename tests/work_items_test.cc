@@ -231,3 +231,66 @@ TEST_CASE("work items: CountRange counts lines and records across its 128 KiB re
   }
   fs::remove(p);
 }
+
+// A range's report fixed up when it is written (scan --threads, batch):
+// the numbers noted by NumberPatches (an offset each, their digits read back
+// from the report) get the lines or records before the range, for reports
+// handed over in pieces of any size, with enough numbers to fill several of
+// the list's 64 KiB blocks and distances of 1 to 5 varint bytes.
+TEST_CASE("work items: PatchedCopy fixes up the noted numbers in pieces of any size", "[batch][workitems][patches]") {
+  std::string report, want;
+  NumberPatches patches;
+  uint64_t seed = 12345;
+  auto rnd = [&](uint64_t n) { return ((seed = seed * 6364136223846793005ull + 1442695040888963407ull) >> 33) % n; };
+  for (int i = 0; i < 60000; ++i) {
+    const uint64_t gap = i % 5000 == 0 ? rnd(1u << 20) : rnd(40);
+    std::string filler(gap, 'x');
+    for (char& c : filler) c = "ab:,\"{ \n"[rnd(8)];
+    report += filler, want += filler;
+    const bool record = rnd(2) == 1;
+    const uint64_t v = i % 7 == 0 ? rnd(10) : i == 77 ? UINT64_MAX / 4 : rnd(1000000);
+    patches.Add(report.size(), record);
+    report += std::to_string(v), want += std::to_string(v + (record ? 7000000000ull : 42));
+    report += ',', want += ',';
+  }
+  CHECK(patches.size() == 60000);
+  CHECK(patches.bytes() < 60000 * 4 + (1u << 20) / 64);  // ~2-3 bytes a number (the 24-byte struct: 1.4 MB)
+  auto copy = [&](const NumberPatches& p, const std::string& bytes, size_t piece, std::string& out) {
+    char* buf = nullptr;
+    size_t len = 0;
+    std::FILE* f = open_memstream(&buf, &len);
+    PatchedCopy fix(f, p, 42, 7000000000ull);
+    bool ok = true;
+    for (size_t at = 0; ok && at < bytes.size(); at += piece)
+      ok = fix.Write(bytes.data() + at, std::min(piece, bytes.size() - at));
+    ok = fix.Finish() && ok;
+    std::fclose(f);
+    out.assign(buf, len);
+    std::free(buf);
+    return ok;
+  };
+  for (size_t piece : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{4096}, size_t{1} << 20, report.size()}) {
+    std::string out;
+    CHECK(copy(patches, report, piece, out));
+    CHECK(out == want);
+  }
+  // The report and its patches disagree: an error, never a wrong number.
+  std::string out;
+  NumberPatches none_there;
+  none_there.Add(1, false);
+  CHECK_FALSE(copy(none_there, "a:b", 1, out));  // no digit at the patch
+  NumberPatches past_end;
+  past_end.Add(10, false);
+  CHECK_FALSE(copy(past_end, "a:1", 2, out));  // never reached
+  NumberPatches back;
+  back.Add(5, false), back.Add(2, true);
+  CHECK_FALSE(back.empty());
+  CHECK_FALSE(copy(back, "a:1,b:2,c:3", 4, out));  // noted out of order
+  NumberPatches inside;
+  inside.Add(2, false), inside.Add(3, false);
+  CHECK_FALSE(copy(inside, "a:12,", 1, out));  // a patch inside the number before
+  NumberPatches at_end;
+  at_end.Add(2, true);
+  CHECK(copy(at_end, "a:12", 3, out));  // a number ending the report
+  CHECK(out == "a:7000000012");
+}

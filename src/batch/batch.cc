@@ -199,7 +199,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   BatchSummary ranges_summary(o.date_field, share);
   // What a relative range's scan leaves for its writer.
   struct Ranged {
-    std::vector<NumberPatch> patches;  // the numbers in its findings
+    NumberPatches patches;  // the numbers in its findings
     uint64_t lines = 0, records = 0;   // its own counts
     bool counted = false;
     std::string count_error;

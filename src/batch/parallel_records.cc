@@ -38,7 +38,7 @@ struct Slot {
   // Numbered relative to the range's start (work_items.h): the numbers in
   // its report, and its own line and record counts (counted false: unknown,
   // count_error says why).
-  std::vector<NumberPatch> patches;
+  NumberPatches patches;
   uint64_t lines = 0, record_starts = 0;
   bool counted = false;
   std::string count_error;

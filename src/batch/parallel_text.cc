@@ -44,63 +44,159 @@ class RangeSource : public ByteSource {
   const std::string& name_;
 };
 
-// A range's findings, encoded one after another (~150 bytes each: a
-// Finding with its eight strings and the raw value took ~800, and the
-// N + 1 ranges held were 248 MB for 60 MB of text with an id every 29
-// bytes, 2 threads).
+// Lower-case hex digits' values; 0x10 for any other byte.
+struct HexTable {
+  unsigned char v[256];
+  constexpr HexTable() : v() {
+    for (int c = 0; c < 256; ++c)
+      v[c] = static_cast<unsigned char>(c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0x10);
+  }
+};
+constexpr HexTable kHex{};
+
+// A range's findings, encoded one after another (~70 bytes each for an id
+// in dense text: numbers as varints, from the finding before where they
+// grow; a string the same as the finding before's not repeated; the hash's
+// hex packed), in blocks of 64 KiB (no copy as they grow). A Finding with
+// its eight strings and the raw value took ~800 bytes (248 MB for 60 MB of
+// text with an id every 29 bytes, 2 threads); fixed-width numbers and
+// strings in one string grown by doubling ~150 and up to twice that
+// (2026-12-04).
 class FindingArena {
  public:
-  void clear() { b_.clear(); }
+  void clear() {
+    blocks_.clear();
+    last_ = Finding();
+    last_start_ = last_line_ = 0;
+  }
   void Add(const Finding& f, std::string_view raw, uint64_t shift, uint64_t lines_before) {
-    PutU64(f.start + shift);
-    PutU64(f.end + shift);
-    PutU64(f.line - lines_before);
-    PutU64(f.column);
-    PutU64(static_cast<uint64_t>(f.part_offset));
-    PutU64(f.rules);
-    b_ += static_cast<char>(f.confidence);
-    b_ += static_cast<char>(f.redact);
-    for (const std::string* x : {&f.type, &f.category, &f.subcategory, &f.masked, &f.hash, &f.also, &f.part, &f.field})
-      PutStr(*x);
-    PutStr(raw);
+    const std::string* same[kSame] = {&f.type, &f.category, &f.subcategory, &f.also, &f.part, &f.field};
+    std::string* last[kSame] = {&last_.type, &last_.category, &last_.subcategory, &last_.also, &last_.part, &last_.field};
+    unsigned flags = 0;
+    size_t most = 2 + 6 * 10 + 3 * 10 + f.masked.size() + f.hash.size() + raw.size();
+    for (int i = 0; i < kSame; ++i) {
+      if (*same[i] == *last[i])
+        flags |= 1u << i;
+      else
+        most += 10 + same[i]->size();
+    }
+    const bool packed = PackableHash(f.hash);
+    if (packed) flags |= kPackedHash;
+    if (blocks_.empty() || blocks_.back().size() + most > blocks_.back().capacity()) {
+      blocks_.emplace_back();
+      blocks_.back().reserve(std::max(kBlock, most));
+    }
+    std::string& b = blocks_.back();
+    const size_t at = b.size();
+    b.resize(at + most);  // within the capacity: no copy
+    char* e = b.data() + at;
+    *e++ = static_cast<char>(flags);
+    *e++ = static_cast<char>(static_cast<unsigned>(f.confidence) << 1 | (f.redact ? 1u : 0u));
+    const uint64_t start = f.start + shift, line = f.line - lines_before;
+    e = PutVar(e, Zig(static_cast<int64_t>(start - last_start_)));
+    e = PutVar(e, f.end - f.start);
+    e = PutVar(e, Zig(static_cast<int64_t>(line - last_line_)));
+    e = PutVar(e, f.column);
+    e = PutVar(e, Zig(f.part_offset));
+    e = PutVar(e, f.rules);
+    last_start_ = start, last_line_ = line;
+    for (int i = 0; i < kSame; ++i)
+      if (!(flags & (1u << i))) {
+        e = PutStr(e, *same[i]);
+        last[i]->assign(*same[i]);
+      }
+    e = PutStr(e, f.masked);
+    if (packed) {
+      const auto* h = reinterpret_cast<const unsigned char*>(f.hash.data());
+      for (size_t k = 0; k < 64; k += 2) *e++ = static_cast<char>(kHex.v[h[k]] << 4 | kHex.v[h[k + 1]]);
+    } else {
+      e = PutStr(e, f.hash);
+    }
+    e = PutStr(e, raw);
+    b.resize(static_cast<size_t>(e - b.data()));
   }
   // fn(Finding&, raw) for each in order while it returns true.
   template <typename F>
   bool ForEach(F fn) const {
     Finding f;
     std::string raw;
-    for (size_t p = 0; p < b_.size();) {
-      f.start = U64(p), f.end = U64(p), f.line = U64(p), f.column = U64(p);
-      f.part_offset = static_cast<int64_t>(U64(p));
-      f.rules = static_cast<uint32_t>(U64(p));
-      f.confidence = static_cast<Confidence>(b_[p++]);
-      f.redact = b_[p++] != 0;
-      for (std::string* x : {&f.type, &f.category, &f.subcategory, &f.masked, &f.hash, &f.also, &f.part, &f.field})
-        Str(p, *x);
-      Str(p, raw);
-      if (!fn(f, raw)) return false;
+    uint64_t start = 0, line = 0;
+    for (const std::string& b : blocks_) {
+      const char* p = b.data();
+      const char* end = p + b.size();
+      while (p < end) {
+        const unsigned flags = static_cast<unsigned char>(*p++);
+        const unsigned cr = static_cast<unsigned char>(*p++);
+        f.confidence = static_cast<Confidence>(cr >> 1);
+        f.redact = (cr & 1) != 0;
+        start += static_cast<uint64_t>(Unzig(Var(p)));
+        f.start = start;
+        f.end = start + Var(p);
+        line += static_cast<uint64_t>(Unzig(Var(p)));
+        f.line = line;
+        f.column = Var(p);
+        f.part_offset = Unzig(Var(p));
+        f.rules = static_cast<uint32_t>(Var(p));
+        std::string* strs[kSame] = {&f.type, &f.category, &f.subcategory, &f.also, &f.part, &f.field};
+        for (int i = 0; i < kSame; ++i)
+          if (!(flags & (1u << i))) Str(p, *strs[i]);
+        Str(p, f.masked);
+        if (flags & kPackedHash) {
+          static const char kHexDigits[] = "0123456789abcdef";
+          f.hash.resize(64);
+          char* h = f.hash.data();
+          for (size_t k = 0; k < 32; ++k) {
+            const auto c = static_cast<unsigned char>(*p++);
+            h[2 * k] = kHexDigits[c >> 4], h[2 * k + 1] = kHexDigits[c & 15];
+          }
+        } else {
+          Str(p, f.hash);
+        }
+        Str(p, raw);
+        if (!fn(f, raw)) return false;
+      }
     }
     return true;
   }
 
  private:
-  void PutU64(uint64_t v) { b_.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void PutStr(std::string_view v) {
-    PutU64(v.size());
-    b_.append(v);
+  static constexpr int kSame = 6;  // strings that may be the same as the finding before's (a flag bit each)
+  static constexpr unsigned kPackedHash = 1u << 6;
+  static constexpr size_t kBlock = 1 << 16;
+  static uint64_t Zig(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+  static int64_t Unzig(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+  static bool PackableHash(const std::string& h) {
+    if (h.size() != 64) return false;
+    unsigned bad = 0;
+    for (unsigned char c : h) bad |= kHex.v[c];
+    return (bad & 0x10) == 0;
   }
-  uint64_t U64(size_t& p) const {
-    uint64_t v;
-    std::memcpy(&v, b_.data() + p, sizeof v);
-    p += sizeof v;
-    return v;
+  static char* PutVar(char* e, uint64_t v) {
+    for (; v >= 0x80; v >>= 7) *e++ = static_cast<char>((v & 0x7F) | 0x80);
+    *e++ = static_cast<char>(v);
+    return e;
   }
-  void Str(size_t& p, std::string& out) const {
-    const size_t n = static_cast<size_t>(U64(p));
-    out.assign(b_, p, n);
+  static uint64_t Var(const char*& p) {
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      const auto c = static_cast<unsigned char>(*p++);
+      v |= static_cast<uint64_t>(c & 0x7F) << shift;
+      if (c < 0x80) return v;
+    }
+  }
+  static char* PutStr(char* e, std::string_view v) {
+    e = PutVar(e, v.size());
+    if (!v.empty()) std::memcpy(e, v.data(), v.size());
+    return e + v.size();
+  }
+  static void Str(const char*& p, std::string& out) {
+    const size_t n = static_cast<size_t>(Var(p));
+    out.assign(p, n);
     p += n;
   }
-  std::string b_;
+  std::vector<std::string> blocks_;
+  Finding last_;     // the strings of the finding added before (kSame of them)
+  uint64_t last_start_ = 0, last_line_ = 0;
 };
 
 // Keeps what starts in [a, b) of the file (offsets from the range's read

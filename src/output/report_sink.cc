@@ -195,10 +195,64 @@ void ReportSink::SetPath(std::string_view path) {
   ticket_json_valid_ = false;
 }
 
+void NumberPatches::Add(uint64_t at, bool record) {
+  if (at < last_ || at - last_ >= (uint64_t{1} << 62)) {
+    broken_ = true;
+    return;
+  }
+  if (blocks_.empty() || blocks_.back().size() + 10 > kBlock) {
+    blocks_.emplace_back();
+    blocks_.back().reserve(blocks_.size() == 1 ? 256 : kBlock);  // a range of few findings: small
+  }
+  std::string& b = blocks_.back();
+  uint64_t v = (at - last_) << 1 | (record ? 1 : 0);
+  for (; v >= 0x80; v >>= 7) b.push_back(static_cast<char>((v & 0x7F) | 0x80));
+  b.push_back(static_cast<char>(v));
+  last_ = at;
+  ++count_;
+}
+
+size_t NumberPatches::bytes() const {
+  size_t n = blocks_.capacity() * sizeof(std::string);
+  for (const std::string& b : blocks_) n += b.capacity();
+  return n;
+}
+
+bool NumberPatches::Reader::Next(uint64_t& at, bool& record) {
+  if (p_.broken_) return false;
+  while (block_ < p_.blocks_.size() && pos_ >= p_.blocks_[block_].size()) ++block_, pos_ = 0;
+  if (block_ >= p_.blocks_.size()) return false;
+  const std::string& b = p_.blocks_[block_];
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto c = static_cast<unsigned char>(b[pos_++]);
+    v |= static_cast<uint64_t>(c & 0x7F) << shift;
+    if (c < 0x80) break;
+  }
+  at_ += v >> 1;
+  at = at_, record = (v & 1) != 0;
+  return true;
+}
+
+void PatchedCopy::NextPatch() {
+  if (!patches_.Next(until_, record_)) until_ = UINT64_MAX;
+}
+
+bool PatchedCopy::EndNumber() {
+  in_number_ = false;
+  if (digits_ == 0) return false;  // no number where the patch said
+  char b[24];
+  auto r = std::to_chars(b, b + sizeof b, value_ + (record_ ? records_ : lines_));
+  buf_.append(b, static_cast<size_t>(r.ptr - b));
+  NextPatch();
+  return true;
+}
+
 bool PatchedCopy::Finish() {
+  if (in_number_ && !EndNumber()) disagree_ = true;
   const bool ok = buf_.empty() || std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
   buf_.clear();
-  return ok && next_ == patches_.size() && skip_ == 0;
+  return ok && !disagree_ && until_ == UINT64_MAX && !patches_.broken();
 }
 
 bool PatchedCopy::Write(const char* d, size_t n) {
@@ -209,24 +263,24 @@ bool PatchedCopy::Write(const char* d, size_t n) {
       if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) return false;
       buf_.clear();
     }
-    if (skip_ > 0) {  // the old digits of the number just written
-      const size_t k = static_cast<size_t>(std::min<uint64_t>(skip_, n));
-      skip_ -= k, at_ += k, d += k, n -= k;
+    if (in_number_) {  // the relative number's digits (it may go on in the next piece)
+      size_t k = 0;
+      for (; k < n && d[k] >= '0' && d[k] <= '9'; ++k) {
+        if (++digits_ > 20) return disagree_ = true, false;
+        value_ = value_ * 10 + static_cast<uint64_t>(d[k] - '0');
+      }
+      at_ += k, d += k, n -= k;
+      if (n > 0 && !EndNumber()) return disagree_ = true, false;
       continue;
     }
-    const uint64_t until = next_ < patches_.size() ? patches_[next_].at : UINT64_MAX;
-    if (until < at_) return false;  // patches out of order: never written so
-    if (until > at_) {
-      const size_t k = static_cast<size_t>(std::min<uint64_t>({until - at_, n, kBlock}));
+    if (until_ < at_) return disagree_ = true, false;  // a patch inside the number before: never written so
+    if (until_ > at_) {
+      const size_t k = static_cast<size_t>(std::min<uint64_t>({until_ - at_, n, kBlock}));
       buf_.append(d, k);
       at_ += k, d += k, n -= k;
       continue;
     }
-    const NumberPatch& p = patches_[next_++];
-    char b[24];
-    auto r = std::to_chars(b, b + sizeof b, p.value + (p.record ? records_ : lines_));
-    buf_.append(b, static_cast<size_t>(r.ptr - b));
-    skip_ = p.len;
+    in_number_ = true, value_ = 0, digits_ = 0;
   }
   return true;
 }
@@ -234,7 +288,7 @@ bool PatchedCopy::Write(const char* d, size_t n) {
 void ReportSink::Number(std::string& to, uint64_t v, bool record, uint64_t base) {
   const size_t at = to.size();
   AppendNumber(to, v);
-  if (patches_) patches_->push_back({base + at, v, static_cast<uint32_t>(to.size() - at), record});
+  if (patches_) patches_->Add(base + at, record);
 }
 
 void ReportSink::Write(const std::string& s) {
@@ -242,14 +296,14 @@ void ReportSink::Write(const std::string& s) {
   written_ += s.size();
 }
 
-bool ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, const std::vector<NumberPatch>* patches,
+bool ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, const NumberPatches* patches,
                             uint64_t lines, uint64_t records) {
   return AppendPart([&](const Put& put) { return bytes.empty() || put(bytes.data(), bytes.size()); }, part, patches,
                     lines, records);
 }
 
 bool CopyPart(std::FILE* out, const std::function<bool(const PutBytes&)>& copy,
-              const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records) {
+              const NumberPatches* patches, uint64_t lines, uint64_t records) {
   if (patches && !patches->empty()) {
     PatchedCopy fix(out, *patches, lines, records);
     return copy([&](const char* d, size_t n) { return fix.Write(d, n); }) && fix.Finish();
@@ -258,7 +312,7 @@ bool CopyPart(std::FILE* out, const std::function<bool(const PutBytes&)>& copy,
 }
 
 bool ReportSink::AppendPart(const std::function<bool(const Put&)>& copy, const ReportSink& part,
-                            const std::vector<NumberPatch>* patches, uint64_t lines, uint64_t records) {
+                            const NumberPatches* patches, uint64_t lines, uint64_t records) {
   const bool ok = CopyPart(out_, copy, patches, lines, records);
   count_ += part.count_;
   attachments_ += part.attachments_;
@@ -463,7 +517,6 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
         tj += ",\"record\":"sv;
         ticket_record_at_ = tj.size();
         AppendNumber(tj, record_);
-        ticket_record_len_ = tj.size() - ticket_record_at_;
         const std::pair<const char*, const ShownText*> kKeys[] = {
             {"ticket_id", &ticket_.id}, {"created", &ticket_.created}, {"updated", &ticket_.updated},
             {"closed", &ticket_.closed}};
@@ -477,9 +530,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       }
       ticket_json_valid_ = true;
     }
-    if (patches_ && has_ticket())
-      patches_->push_back({written_ + line_.size() + ticket_record_at_, record_,
-                           static_cast<uint32_t>(ticket_record_len_), true});
+    if (patches_ && has_ticket()) patches_->Add(written_ + line_.size() + ticket_record_at_, true);
     line_ += ticket_json_;
     if (f.part_offset >= 0) {
       if (!has_ticket()) {
