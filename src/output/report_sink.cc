@@ -466,9 +466,7 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     {  // a ticket's line is its record number (noted for patches_, as Number does)
       char* at = p;
       p = PutNumber(p, f.line);
-      if (patches_)
-        patches_->push_back({written_ + static_cast<uint64_t>(at - b), f.line, static_cast<uint32_t>(p - at),
-                             has_ticket()});
+      if (patches_) patches_->Add(written_ + static_cast<uint64_t>(at - b), has_ticket());
     }
     p = PutLit(p, ",\"column\":");
     p = PutNumber(p, f.column);
