@@ -178,7 +178,7 @@ TEST_CASE("inputs: UTF-16 text and TSV are decoded, offsets map to the file, red
   fs::remove_all(d);
 }
 
-TEST_CASE("inputs: --max-html-part-size bounds the HTML part converted; past it exit 2, nothing written",
+TEST_CASE("inputs: --max-html-part-size bounds the HTML part converted: past it exit 2, nothing written",
           "[inputs][limits]") {
   std::string d = TempDir("htmllimit");
   Run mk = Bash(d,
