@@ -74,6 +74,11 @@ TEST_CASE("parse errors of every command name the option and never show an ident
       {"scan --columns V in.csv", "--columns"},
       {"scan --fields V in.jsonl", "--fields"},
       {"scan --max-message-size V in.txt", "--max-message-size"},
+      // A value after a dash ("-15108695088": a negative number to CLI11,
+      // quoted whole in its message) was shown raw.
+      {"scan --max-message-size -V in.txt", "--max-message-size"},
+      {"scan --max-html-part-size -V in.txt", "--max-html-part-size"},
+      {"scan --threads -V in.txt", "--threads"},
       {"scan --min-confidence V in.txt", "--min-confidence"},
       {"scan --ticket-map V in.txt", "--ticket-map"},
       {"scan --categories V in.txt", "category"},

@@ -881,6 +881,13 @@ std::vector<std::string> ArgValues(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.size() > 1 && a[0] == '-') {
+      // A dash then a digit is a value, not an option ("--max-message-size
+      // -15108695088": CLI11 quotes it whole as a negative number).
+      if (a[1] >= '0' && a[1] <= '9') {
+        out.push_back(a);
+        out.push_back(a.substr(1));
+        continue;
+      }
       const size_t eq = a.find('=');
       // An option NAME with a digit is no option of nordpii: an identifier
       // typed as "--15108695088" or "--880320-0016" ("argument was not

@@ -23,22 +23,62 @@ struct Spans : StreamSink {
   }
 };
 
-// A run of 9 or more digits with a '-' or '+' right before or after it.
-bool GluedBySign(std::string_view text) {
+bool IsSign(char c) { return c == '-' || c == '+'; }
+bool IsDigitByte(char c) { return c >= '0' && c <= '9'; }
+
+// Where a number may be glued to the text around it by signs, the signs
+// between two digits that an id may be written with ("811218-9876") in
+// `inner` (at most kMaxKeptSigns); false if nowhere. Glued: a run of 9 or
+// more digits touching a '-' or '+' ("sak-15108695088-1"), or a chain of
+// digits, signs and spaces of 11 or more digits with a sign between two
+// digits ("sak-811218-9876-1", "sak 151086 95088-1": the shortest id, 10
+// digits, and one more). Dates and times ("2026-12-04 10:00:00+01:00": 10
+// digits at most in a chain) do not pay the extra readings.
+constexpr size_t kMaxKeptSigns = 8;
+// The fewer of the digits right before and right after position `at`.
+size_t DigitsAround(std::string_view text, size_t at) {
+  size_t before = 0, after = 0;
+  while (before < at && IsDigitByte(text[at - 1 - before])) ++before;
+  while (at + 1 + after < text.size() && IsDigitByte(text[at + 1 + after])) ++after;
+  return std::min(before, after);
+}
+bool GluedBySign(std::string_view text, std::vector<size_t>& inner) {
+  bool glued = false;
   size_t run = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
     const char c = i < text.size() ? text[i] : '\0';
-    if (c >= '0' && c <= '9') {
+    if (IsDigitByte(c)) {
       ++run;
       continue;
     }
     if (run >= 9) {
       const size_t b = i - run;
-      if (c == '-' || c == '+' || (b > 0 && (text[b - 1] == '-' || text[b - 1] == '+'))) return true;
+      if (IsSign(c) || (b > 0 && IsSign(text[b - 1]))) glued = true;
     }
     run = 0;
   }
-  return false;
+  for (size_t i = 0; i < text.size();) {
+    if (!IsDigitByte(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t digits = 0, j = i;
+    const size_t first = inner.size();
+    bool sign = false;
+    for (; j < text.size() && (IsDigitByte(text[j]) || IsSign(text[j]) || text[j] == ' '); ++j) {
+      if (IsDigitByte(text[j])) ++digits;
+      else if (IsSign(text[j]) && IsDigitByte(text[j - 1]) && j + 1 < text.size() && IsDigitByte(text[j + 1])) {
+        sign = true;
+        // An id's sign has 3 or more digits on each side (6-4, 8-4, 6-3):
+        // "1-1-1-1-1-1-1-1-811218-9876-1" does not use up the readings.
+        if (inner.size() < kMaxKeptSigns && DigitsAround(text, j) >= 3) inner.push_back(j);
+      }
+    }
+    if (digits >= 11 && sign) glued = true;
+    else inner.resize(first);  // a chain too short for a glued id: its signs are no id's
+    i = j;
+  }
+  return glued;
 }
 
 }  // namespace
@@ -79,7 +119,7 @@ std::string IdentifierMasker::Mask(std::string_view text) {
 }
 
 std::string IdentifierMasker::MaskScanned(std::string_view text) {
-  // Two or three readings, byte for byte the same length as `text`, their findings
+  // Two or more readings, byte for byte the same length as `text`, their findings
   // together: (1) punctuation that names and ids put between words
   // (". _ / @ < > : =" and the like) as a space, so a number glued to it
   // ("15108695088.1@host", "kunde_15108695088.pdf") stands on its own while
@@ -90,7 +130,12 @@ std::string IdentifierMasker::MaskScanned(std::string_view text) {
   // read "15108695088-1" as one 12-digit number), those signs as a break
   // that no number spans ('#'), letters as spaces.
   Spans found;
-  const int readings = GluedBySign(text) ? 3 : 2;
+  // (3) only where a sign touches a digit: every sign a break; (4) and, for
+  // an id written with a sign inside ("sak-811218-9876-1": 6, 4 and 1
+  // digits to the detectors), one reading per sign between two digits with
+  // that sign kept and the others breaks.
+  std::vector<size_t> inner;
+  const int readings = GluedBySign(text, inner) ? 3 + static_cast<int>(inner.size()) : 2;
   for (int reading = 0; reading < readings; ++reading) {
     spaced_.assign(text);
     for (char& c : spaced_) {
@@ -98,11 +143,12 @@ std::string IdentifierMasker::MaskScanned(std::string_view text) {
       bool letter = ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || u >= 0x80;
       bool sign = u == '+' || u == '-';
       bool keep = (u >= '0' && u <= '9') || (sign && reading < 2) || u == ' ' || (letter && reading == 0);
-      if (sign && reading == 2)
+      if (sign && reading >= 2)
         c = '#';
       else if (!keep)
         c = ' ';
     }
+    if (reading >= 3) spaced_[inner[static_cast<size_t>(reading - 3)]] = text[inner[static_cast<size_t>(reading - 3)]];
     auto src = StringSource(spaced_, "");
     if (!ctx_->Scan(*src, filter_, found).ok()) {
       // Could not check it: every digit masked rather than a raw value shown.
