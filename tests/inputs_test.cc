@@ -191,7 +191,7 @@ TEST_CASE("inputs: --max-html-part-size bounds the HTML part converted (past it 
   CHECK_THAT(dflt.out, Catch::Contains("no.fnr"));
   Run small = Bash(d, "$N scan --format text --max-html-part-size 65536 m.eml 2>&1");
   CHECK(small.code == 2);
-  CHECK_THAT(small.out, Catch::Contains("over the HTML part limit (65536 bytes"));
+  CHECK_THAT(small.out, Catch::Contains("over the HTML part limit (65536 bytes, raised by --max-html-part-size"));
   Run red = Bash(d, "$N redact --max-html-part-size 65536 m.eml -o o.eml; echo rc=$?; test -e o.eml && echo o.eml exists");
   CHECK_THAT(red.out, Catch::Contains("rc=2"));
   CHECK_THAT(red.out, !Catch::Contains("o.eml exists"));

@@ -226,7 +226,7 @@ TEST_CASE("milter policy: the example parses, errors name file, line and key", "
       {"[reject.languages]\n\"a.no\" = \"xx\"\n", "reject.languages.a.no: expected one of"},
       {"[limits]\non_error = \"drop\"\n", "limits.on_error: expected \"tempfail\" or \"accept\""},
       {"[limits]\nmax_message_bytes = 5\n", "limits.max_message_bytes: expected an integer"},
-      {"[limits]\nmax_html_part_bytes = 100\n", "limits.max_html_part_bytes: expected an integer"},
+      {"[limits]\nmax_html_part_bytes = 100\n", "limits.max_html_part_bytes: expected an integer from 65536 to 2 GiB"},
       {"[milter]\nmax_connections = \"many\"\n", "milter.max_connections: expected an integer"},
       {"[surprise]\n", "t.toml:1: surprise: unknown key"},
       {"[[rule]\n", "t.toml:1:"},

@@ -190,7 +190,7 @@ void AddCommon(CLI::App* app, Common& c) {
                   "larger ones are reported as errors")
       ->check(Count(1024, kMaxMessageLimit));
   app->add_option("--max-html-part-size", c.max_html_part,
-                  "Largest HTML mail part converted to text, in bytes decoded (64 KiB to 2 GiB, default 8 MiB; "
+                  "Largest HTML mail part converted to text, in bytes of UTF-8 (64 KiB to 2 GiB, default 8 MiB; "
                   "it costs ~8 bytes of memory per byte); a larger one is not scanned: an error, exit 2")
       ->check(Count(65536, kMaxMessageLimit));
   app->add_flag("--ocr", c.ocr,

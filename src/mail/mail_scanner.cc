@@ -1017,7 +1017,8 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       // large HTML part is an error, never a silent pass (issue 12 #9).
       notes.push_back("part " + u.part + ": " + std::to_string(u.utf8.size()) +
                       " bytes of HTML, over the HTML part limit (" + std::to_string(limits_.max_html_part_bytes) +
-                      " bytes; HTML is converted whole), not scanned");
+                      " bytes, raised by --max-html-part-size or the milter's limits.max_html_part_bytes;"
+                      " HTML is converted whole), not scanned");
       incomplete = true;
       return false;
     }

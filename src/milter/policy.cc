@@ -122,6 +122,13 @@ struct Ctx {
     }
     return Status::Ok();
   }
+  // A bound as the error shows it: a whole number of GiB as such (the
+  // message filter hides digit runs long enough to be an identifier, and
+  // "2147483648" is one).
+  static std::string Bound(long long v) {
+    if (v >= (1LL << 30) && v % (1LL << 30) == 0) return std::to_string(v >> 30) + " GiB";
+    return std::to_string(v);
+  }
   template <class T>
   Status Number(const toml::table& t, const std::string& where, const char* key, T& out, long long lo,
                 long long hi) const {
@@ -129,7 +136,7 @@ struct Ctx {
     if (!n) return Status::Ok();
     auto v = n->is_integer() ? n->value<long long>() : std::nullopt;
     if (!v || *v < lo || *v > hi)
-      return Bad(*n, where + key, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return Bad(*n, where + key, "expected an integer from " + Bound(lo) + " to " + Bound(hi));
     out = static_cast<T>(*v);
     return Status::Ok();
   }
