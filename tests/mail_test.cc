@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -1345,5 +1346,35 @@ TEST_CASE("mail: redaction writes a UTF-16/32 part back in the byte order it was
       REQUIRE(at != std::string::npos);
       CHECK(DecodeBase64(out.substr(at + 2)).bytes == bom + FromUtf8(want, c.order));
     }
+  }
+}
+
+// The streamed path looks for the BOM in the first decoded bytes: a
+// quoted-printable body that starts with soft line breaks has its BOM past
+// the first 16 encoded bytes (before: the streamed part read it little-endian
+// through ICU but wrote the replacement big-endian; the whole part was right).
+TEST_CASE("mail: a streamed UTF-16 part finds its BOM after soft line breaks", "[mail][charset]") {
+  const std::string text = "Kunde fnr 01015000070 og fnr 01015000747\n";
+  const std::string want = "Kunde fnr [NO-FNR] og fnr [NO-FNR]\n";
+  const std::string body = "\xFF\xFE" + FromUtf8(text, "UTF-16LE");
+  std::string qp;
+  for (unsigned char ch : body) {
+    char b[4];
+    std::snprintf(b, sizeof b, "=%02X", ch);
+    qp += b;
+    if (qp.size() % 62 == 60) qp += "=\n";
+  }
+  const std::string msg = "From: a@example.org\nSubject: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-16\n"
+                          "Content-Transfer-Encoding: quoted-printable\n\n=\n=\n=\n=\n=\n=\n" + qp + "\n";
+  for (bool stream : {false, true}) {
+    INFO((stream ? "streamed" : "whole"));
+    MailLimits lim;
+    if (stream) lim.stream_part_bytes = 0;
+    RedactSummary s;
+    const std::string out = RedactMail(msg, &s, lim);
+    CHECK(s.redacted == 2);
+    const size_t at = out.find("\n\n");
+    REQUIRE(at != std::string::npos);
+    CHECK(DecodeQuotedPrintable(out.substr(at + 2)).bytes == "\xFF\xFE" + FromUtf8(want, "UTF-16LE") + "\n");
   }
 }

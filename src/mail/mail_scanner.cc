@@ -943,9 +943,22 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       }
       if (encoded || !utf8) {  // (an 8bit UTF-8 body is the text itself: nothing to hold)
         {  // a little-endian BOM: read as UTF-16LE / UTF-32LE (as whole)
-          const std::string first = encoding == "base64" ? DecodeBase64(body.substr(0, 16)).bytes
-                                    : encoded            ? DecodeQuotedPrintable(body.substr(0, 16)).bytes
-                                                         : std::string(body.substr(0, 4));
+          // (the first 4 decoded bytes, from a stream: soft line breaks or
+          // blank lines may come before them, however many)
+          std::string first(4, '\0');
+          size_t got = 0;
+          if (encoded) {
+            TransferStream head(body, kind, false, 0, limits_.stream_range);
+            while (got < first.size()) {
+              auto r = head.Read(first.data() + got, first.size() - got);
+              if (!r || *r == 0) break;
+              got += *r;
+            }
+          } else {
+            got = std::min<size_t>(4, body.size());
+            first.assign(body.data(), got);
+          }
+          first.resize(got);
           cs = ByteOrderLabel(cs, first);
         }
         u.charset_label = cs;
