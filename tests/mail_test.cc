@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -1307,5 +1308,73 @@ TEST_CASE("mail: an HTML part over the HTML part limit is an error, not scanned,
     CHECK(s.message().find("15108695088") == std::string::npos);
     RedactMail(message(500, cte), &sum, lim);
     CHECK(sum.incomplete);
+  }
+}
+
+// A UTF-32 part with a little-endian BOM is read little-endian (ICU follows
+// the BOM), so the replacement must be written little-endian too; a label
+// that is an ICU alias of UTF-16/UTF-32 (unicode, ucs-2, ucs-4,
+// x-utf-16le-bom) must not get ASCII bytes nor a BOM in the middle. Before:
+// utf-32 / ucs-4 wrote big-endian (misaligned: not UTF-32 any more), ucs-2 a
+// BOM before each replacement, unicode and x-utf-16le-bom ASCII bytes.
+TEST_CASE("mail: redaction writes a UTF-16/32 part back in the byte order it was read in, whatever the alias",
+          "[mail][charset]") {
+  const std::string text = "Kunde f\xC3\xB8" "dselsnummer 01015000070 og 01015000747\n";
+  const std::string want = "Kunde f\xC3\xB8" "dselsnummer [NO-FNR] og [NO-FNR]\n";
+  struct Case {
+    const char* label;
+    const char* bom;
+    size_t bom_len;
+    const char* order;
+  };
+  for (const Case& c : {Case{"utf-32", "\xFF\xFE\0\0", 4, "UTF-32LE"}, Case{"ucs-4", "\xFF\xFE\0\0", 4, "UTF-32LE"},
+                        Case{"utf-32", "\0\0\xFE\xFF", 4, "UTF-32BE"}, Case{"ucs-2", "\xFF\xFE", 2, "UTF-16LE"},
+                        Case{"unicode", "\xFF\xFE", 2, "UTF-16LE"}, Case{"x-utf-16le-bom", "\xFF\xFE", 2, "UTF-16LE"},
+                        Case{"utf-16", "\xFF\xFE", 2, "UTF-16LE"}}) {
+    const std::string bom(c.bom, c.bom_len);
+    const std::string body = bom + FromUtf8(text, c.order);
+    const std::string msg = std::string("From: a@example.org\nSubject: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=") +
+                            c.label + "\nContent-Transfer-Encoding: base64\n\n" + EncodeBase64(body, "\n");
+    for (bool stream : {false, true}) {
+      INFO(c.label << " " << c.order << (stream ? " streamed" : " whole"));
+      MailLimits lim;
+      if (stream) lim.stream_part_bytes = 0;
+      RedactSummary s;
+      const std::string out = RedactMail(msg, &s, lim);
+      CHECK(s.redacted == 2);
+      const size_t at = out.find("\n\n");
+      REQUIRE(at != std::string::npos);
+      CHECK(DecodeBase64(out.substr(at + 2)).bytes == bom + FromUtf8(want, c.order));
+    }
+  }
+}
+
+// The streamed path looks for the BOM in the first decoded bytes: a
+// quoted-printable body that starts with soft line breaks has its BOM past
+// the first 16 encoded bytes (before: the streamed part read it little-endian
+// through ICU but wrote the replacement big-endian; the whole part was right).
+TEST_CASE("mail: a streamed UTF-16 part finds its BOM after soft line breaks", "[mail][charset]") {
+  const std::string text = "Kunde fnr 01015000070 og fnr 01015000747\n";
+  const std::string want = "Kunde fnr [NO-FNR] og fnr [NO-FNR]\n";
+  const std::string body = "\xFF\xFE" + FromUtf8(text, "UTF-16LE");
+  std::string qp;
+  for (unsigned char ch : body) {
+    char b[4];
+    std::snprintf(b, sizeof b, "=%02X", ch);
+    qp += b;
+    if (qp.size() % 62 == 60) qp += "=\n";
+  }
+  const std::string msg = "From: a@example.org\nSubject: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-16\n"
+                          "Content-Transfer-Encoding: quoted-printable\n\n=\n=\n=\n=\n=\n=\n" + qp + "\n";
+  for (bool stream : {false, true}) {
+    INFO((stream ? "streamed" : "whole"));
+    MailLimits lim;
+    if (stream) lim.stream_part_bytes = 0;
+    RedactSummary s;
+    const std::string out = RedactMail(msg, &s, lim);
+    CHECK(s.redacted == 2);
+    const size_t at = out.find("\n\n");
+    REQUIRE(at != std::string::npos);
+    CHECK(DecodeQuotedPrintable(out.substr(at + 2)).bytes == "\xFF\xFE" + FromUtf8(want, "UTF-16LE") + "\n");
   }
 }

@@ -130,23 +130,51 @@ std::string EncodeHeaderField(std::string_view name, std::string_view value, std
   return out;
 }
 
+namespace {
+// ICU's canonical name of a charset label ("" when ICU does not know it).
+std::string IcuName(std::string_view charset) {
+  UErrorCode err = U_ZERO_ERROR;
+  const char* n = ucnv_getAlias(std::string(charset).c_str(), 0, &err);
+  return U_SUCCESS(err) && n ? std::string(n) : std::string();
+}
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+}  // namespace
+
 bool AsciiCompatible(std::string_view charset) {
   std::string l = AsciiLower(charset);
+  const std::string n = IcuName(l);  // (aliases: unicode, ucs-2, ucs-4, x-utf-16le-bom, …)
+  if (StartsWith(n, "UTF-16") || StartsWith(n, "UTF-32")) return false;
   return l.rfind("utf-16", 0) != 0 && l.rfind("utf-32", 0) != 0 && l.rfind("ucs-", 0) != 0 &&
          l != "utf16" && l != "utf32";
+}
+
+std::string ByteOrderLabel(std::string_view charset, std::string_view first) {
+  const std::string n = IcuName(AsciiLower(charset));
+  const auto* b = reinterpret_cast<const unsigned char*>(first.data());
+  if (n == "UTF-32")
+    return first.size() >= 4 && b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0 ? "utf-32le"
+                                                                                         : std::string(charset);
+  if (n == "UTF-16") return first.size() >= 2 && b[0] == 0xFF && b[1] == 0xFE ? "utf-16le" : std::string(charset);
+  return std::string(charset);
 }
 
 std::string FromUtf8(std::string_view utf8, std::string_view charset) {
   if (AsciiCompatible(charset)) return std::string(utf8);
   std::string name = AsciiLower(charset);
-  if (name == "utf-16" || name == "utf16") name = "UTF-16BE";  // no BOM in the middle of a part
-  if (name == "utf-32" || name == "utf32") name = "UTF-32BE";
+  const std::string n = IcuName(name);
+  // No BOM in the middle of a part: "UTF-16" / "UTF-32" (and ucs-2, ucs-4,
+  // unicode) read without a little-endian BOM are big-endian, and the
+  // ",version=1" names (x-utf-16le-bom) write a BOM every call.
+  if (n == "UTF-16" || n == "UTF-32") name = n + "BE";
+  else if (StartsWith(n, "UTF-16LE") || StartsWith(n, "UTF-16BE") || StartsWith(n, "UTF-32LE") ||
+           StartsWith(n, "UTF-32BE"))
+    name = n.substr(0, 8);
   UErrorCode err = U_ZERO_ERROR;
   std::vector<char> buf(utf8.size() * 4 + 8);
-  int32_t n = ucnv_convert(name.c_str(), "UTF-8", buf.data(), static_cast<int32_t>(buf.size()), utf8.data(),
-                           static_cast<int32_t>(utf8.size()), &err);
-  if (U_FAILURE(err) || n < 0) return std::string(utf8);
-  return std::string(buf.data(), static_cast<size_t>(n));
+  int32_t n2 = ucnv_convert(name.c_str(), "UTF-8", buf.data(), static_cast<int32_t>(buf.size()), utf8.data(),
+                            static_cast<int32_t>(utf8.size()), &err);
+  if (U_FAILURE(err) || n2 < 0) return std::string(utf8);
+  return std::string(buf.data(), static_cast<size_t>(n2));
 }
 
 std::vector<ParamValue> ParamValues(std::string_view raw) {

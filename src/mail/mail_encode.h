@@ -32,6 +32,11 @@ std::string EncodeHeaderField(std::string_view name, std::string_view utf8_value
 std::string FromUtf8(std::string_view utf8, std::string_view charset);
 // True when ASCII text is written as ASCII bytes in the charset.
 bool AsciiCompatible(std::string_view charset);
+// The label a UTF-16/32 part is read and written back as: ICU reads a
+// "utf-16" / "utf-32" label (and its aliases: unicode, ucs-2, ucs-4, …) in
+// the byte order of its BOM, so a little-endian BOM (`first`: the part's
+// first bytes) makes it "utf-16le" / "utf-32le"; other labels unchanged.
+std::string ByteOrderLabel(std::string_view charset, std::string_view first);
 
 // The parameter values of a MIME header value ("type/sub; a=b;
 // c=\"d;e\"; f*=utf-8''%C3%A5"), as byte ranges of the raw (possibly

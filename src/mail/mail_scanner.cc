@@ -942,13 +942,24 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         utf8 = true;
       }
       if (encoded || !utf8) {  // (an 8bit UTF-8 body is the text itself: nothing to hold)
-        if (cs == "utf-16" || cs == "utf16") {  // a little-endian BOM: read as UTF-16LE (as whole)
-          const std::string first = encoding == "base64" ? DecodeBase64(body.substr(0, 16)).bytes
-                                    : encoded            ? DecodeQuotedPrintable(body.substr(0, 16)).bytes
-                                                         : std::string(body.substr(0, 2));
-          if (first.size() >= 2 && static_cast<unsigned char>(first[0]) == 0xFF &&
-              static_cast<unsigned char>(first[1]) == 0xFE)
-            cs = "utf-16le";
+        {  // a little-endian BOM: read as UTF-16LE / UTF-32LE (as whole)
+          // (the first 4 decoded bytes, from a stream: soft line breaks or
+          // blank lines may come before them, however many)
+          std::string first(4, '\0');
+          size_t got = 0;
+          if (encoded) {
+            TransferStream head(body, kind, false, 0, limits_.stream_range);
+            while (got < first.size()) {
+              auto r = head.Read(first.data() + got, first.size() - got);
+              if (!r || *r == 0) break;
+              got += *r;
+            }
+          } else {
+            got = std::min<size_t>(4, body.size());
+            first.assign(body.data(), got);
+          }
+          first.resize(got);
+          cs = ByteOrderLabel(cs, first);
         }
         u.charset_label = cs;
         u.is_html = false;
@@ -1000,9 +1011,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     if (cs.empty() || cs == "us-ascii" || cs == "ascii") {
       if (ValidUtf8(u.bytes)) cs = "utf-8";
     }
-    if ((cs == "utf-16" || cs == "utf16") && u.bytes.size() >= 2 &&
-        static_cast<unsigned char>(u.bytes[0]) == 0xFF && static_cast<unsigned char>(u.bytes[1]) == 0xFE)
-      cs = "utf-16le";
+    cs = ByteOrderLabel(cs, u.bytes.substr(0, 4));
     u.charset_label = cs;
     if (cs == "utf-8" || cs == "utf8") {
       u.utf8 = u.bytes;  // invalid bytes: the normaliser's windows-1252 fallback
