@@ -125,15 +125,14 @@ std::string IdentifierMasker::MaskScanned(std::string_view text) {
   // ("15108695088.1@host", "kunde_15108695088.pdf") stands on its own while
   // what is written inside identifiers (digits, letters, + - spaces) stays
   // (a HETU ends in a letter); (2) letters as spaces too, for a number glued
-  // to a word ("kunde15108695088"); and (3), only where a run of 9 or more
-  // digits touches a '-' or '+' ("kunde-15108695088-1.jsonl": the digit runs
-  // read "15108695088-1" as one 12-digit number), those signs as a break
-  // that no number spans ('#'), letters as spaces.
+  // to a word ("kunde15108695088"); and, only where GluedBySign finds a
+  // number glued by signs: (3) every '-' and '+' as a break that no number
+  // spans ('#'), letters as spaces ("kunde-15108695088-1.jsonl": the digit
+  // runs read "15108695088-1" as one 12-digit number); (4) for an id written
+  // with a sign inside ("sak-811218-9876-1": 6, 4 and 1 digits to the
+  // detectors), one more reading per such sign, that sign kept and the
+  // others breaks.
   Spans found;
-  // (3) only where a sign touches a digit: every sign a break; (4) and, for
-  // an id written with a sign inside ("sak-811218-9876-1": 6, 4 and 1
-  // digits to the detectors), one reading per sign between two digits with
-  // that sign kept and the others breaks.
   std::vector<size_t> inner;
   const int readings = GluedBySign(text, inner) ? 3 + static_cast<int>(inner.size()) : 2;
   for (int reading = 0; reading < readings; ++reading) {
