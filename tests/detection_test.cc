@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "detect/detectors.h"
 #include "detect/label_index.h"
+#include "match/digit_runs.h"
 #include "match/pattern_set.h"
 #include "test_util.h"
 
@@ -280,4 +282,121 @@ TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
       }
     }
   }
+}
+
+// Issue 14: DetectorSet skips a digit run whose structure (digits as 'D')
+// no form can take, by a plan made once per structure, without parsing it.
+// The plan must never skip a run the parsing path would try a candidate
+// of: texts of digit groups with every separator, glued letters, the bytes
+// the other forms look at ('+', "00", "(0)", masks, HETU letters, a date
+// then a lone rest), each run on its own and the whole text, both paths.
+TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
+  auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
+  REQUIRE(set);
+  auto reg = PluginRegistry::Create({});
+  REQUIRE(reg);
+  auto ds = DetectorSet::Create(*set, *reg);
+  REQUIRE(ds);
+  const DetectorSet& d = **ds;
+  const std::vector<std::string> seps = {" ", "\t", ".", "-", "/", "+", "\n", "\r\n", "\n> ", "\r\n>> ", "\n>"};
+  const std::vector<std::string> others = {
+      "+",    "(0)",  " (0) ", "+46 (0)", "+47 ", "*****", "****", "XXXX", "-****", " xxxx", "-XXXXX*", "A",
+      "a",    "FI",   "NO",    "de",      "æ",    "ø",     "–",    "fnr ", "personnummer ", "kontonr: ", "tlf ",
+      "\n",   " ",    ",",     ":",       "x",    "Y",     "U",    "-",    ")",   "(",   "_",    "Ordre ", "00"};
+  std::mt19937 rng(1414);
+  auto digits = [&](int n) {
+    std::string g;
+    for (int i = 0; i < n; ++i) g += static_cast<char>('0' + (rng() % 3 == 0 ? 0 : rng() % 10));
+    return g;
+  };
+  auto same = [](const std::vector<TextFinding>& a, const std::vector<TextFinding>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].detector != b[i].detector || a[i].start != b[i].start || a[i].end != b[i].end ||
+          a[i].type != b[i].type || a[i].confidence != b[i].confidence || a[i].rules != b[i].rules ||
+          a[i].status != b[i].status || a[i].normalized != b[i].normalized || a[i].also != b[i].also)
+        return false;
+    return true;
+  };
+  auto fast = d.NewScratch(), slow = d.NewScratch();
+  slow->use_plans = false;
+  DetectOptions opt;
+  uint64_t runs = 0;
+  const std::vector<std::string> fixed = {
+      "Kunde 151086-*****, ", "Kunde 19880320-XXXX ", "Kunde 151086 xxxx.", "tlf +47 406 12 345", "tlf 0047 40 61 23 45",
+      "ring +46 (0)70 123 45 67", "ring +46(0)8 123 456 78", "hetu 131052-308T", "hetu 131052A308T.",
+      "født 15.10.86, personnummer 95088", "IBAN NO93 8601 1117 947", "kort 4111 1111 1111 1111"};
+  for (int round = 0; round < 3000 + static_cast<int>(fixed.size()); ++round) {
+    std::string text;
+    const int pieces = round < static_cast<int>(fixed.size()) ? 0 : 1 + static_cast<int>(rng() % 12);
+    if (!pieces) text = fixed[static_cast<size_t>(round)];
+    for (int k = 0; k < pieces; ++k) {
+      switch (rng() % 8) {
+        case 0:
+        case 1: {  // digit groups: the lengths identifiers are written in, or any
+          static const int lens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16};
+          const int groups = 1 + static_cast<int>(rng() % 5);
+          const std::string sep = seps[rng() % seps.size()];
+          for (int g = 0; g < groups; ++g) {
+            if (g) text += rng() % 4 ? sep : seps[rng() % seps.size()];
+            text += digits(lens[rng() % 14]);
+          }
+          break;
+        }
+        case 2: {  // a date, then (on the line) a label and a lone rest
+          text += digits(2) + "." + digits(2) + "." + digits(rng() % 2 ? 2 : 4);
+          if (rng() % 2) text += std::string(rng() % 2 ? ", personnummer " : " ") + digits(5);
+          break;
+        }
+        case 3: {  // HETU-like: 6 digits, a sign, 3 digits, a check character
+          static const char signs[] = "-+AaBFUYx";
+          static const char checks[] = "0123456789ABHYZaqI";
+          text += digits(6);
+          text += signs[rng() % 9];
+          text += digits(3);
+          if (rng() % 4) text += checks[rng() % 18];
+          break;
+        }
+        case 4: {  // a date group, then a mask: "151086-*****", "19880320 XXXX"
+          static const char* const before[] = {"-", "+", " ", "", "/"};
+          static const char* const masks[] = {"****", "*****", "XXXX", "xxxxx", "XXX", "******", "*X*x"};
+          text += digits(rng() % 2 ? 6 : 8) + before[rng() % 5] + masks[rng() % 7];
+          break;
+        }
+        case 5: {  // international phone prefixes before digit groups
+          static const char* const prefixes[] = {"+", "+47 ", "00", "0047 ", "+46 (0)", "+46(0)", "+358 (0) ", "(0)"};
+          text += prefixes[rng() % 8];
+          for (int g = 0, groups = 1 + static_cast<int>(rng() % 4); g < groups; ++g)
+            text += (g ? " " : "") + digits(1 + static_cast<int>(rng() % 4));
+          break;
+        }
+        default:
+          text += others[rng() % others.size()];
+      }
+    }
+    if (!pieces || rng() % 4) text += " and then the text goes on for a while.\n";  // plans need 32 bytes after a run
+    MatchResults m;
+    FindDigitRuns(text, m.runs);
+    std::vector<TextFinding> a, b;
+    d.Detect(text, m, opt, *fast, a);
+    d.Detect(text, m, opt, *slow, b);
+    INFO("text '" << text << "'");
+    REQUIRE(same(a, b));
+    for (const DigitRun& run : m.runs) {  // a skipped run: no candidate tried when parsed
+      MatchResults one;
+      one.runs.push_back(run);
+      const uint64_t skipped = fast->runs_skipped, tries = slow->tries;
+      a.clear();
+      b.clear();
+      d.Detect(text, one, opt, *fast, a);
+      d.Detect(text, one, opt, *slow, b);
+      INFO("run " << run.start << "-" << run.end);
+      if (fast->runs_skipped != skipped) REQUIRE(slow->tries == tries);
+      REQUIRE(same(a, b));
+      ++runs;
+    }
+  }
+  CHECK(slow->runs_skipped == 0);
+  CHECK(fast->runs_skipped > runs / 4);  // the plans do skip runs
+  CHECK(slow->tries > 1000);
 }
