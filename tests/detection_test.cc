@@ -253,10 +253,22 @@ TEST_CASE("a parenthesis after the label does not separate it from the value", "
 TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
   auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
   REQUIRE(set);
-  LabelIndex labels, triggers;
+  LabelIndex labels, triggers, own;
   labels.Build(*set);
   triggers.BuildTriggers(*set);
+  // Keywords of one byte, of one letter of two bytes, starting with a
+  // Nordic letter (Find's table of first byte pairs folds the second byte
+  // by the first).
+  PatternSet mine;
+  KeywordGroup g1, g2;
+  g1.id = "one", g2.id = "two";
+  g2.role = KeywordRole::kNegative;
+  g1.words = {{"x", false}, {"øre", false}, {"å", false}, {"ærlig", true}};
+  g2.words = {{"þú", false}, {"ölkonto", false}, {"7", false}, {"ø", true}};
+  mine.keywords = {g1, g2};
+  own.Build(mine);
   const std::vector<std::string> pieces = {
+      "øre", "ØRE", "Øre", "X", "Å", "å", "ærlig", "ÆRLIGE", "þú", "Þú", "ÖLKONTO", "Ø", "ø",
       "fnr", "Fødselsnummer", "FØDSELSNUMMER", "personnummer", "kontonr", "Konto", "ordre", "tlf", "Tlf.",
       "faktura", "CPR-nr.", "passord", "Passnummer", "hetu", "henkilötunnus", "ÅR", "æøå", "ÆØÅ", "ä", "ö",
       "Þ", "ð", "–", "…", "€", "😀", "\x80", "\xbf\xbf", "\xc3", "\xe2\x80", " ", "  ", "\n", "\t", ":", "(",
@@ -266,7 +278,7 @@ TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
     std::string text;
     const size_t n = 1 + rng() % 100;
     for (size_t k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
-    for (const LabelIndex* idx : {&labels, &triggers}) {
+    for (const LabelIndex* idx : {&labels, &triggers, &own}) {
       for (int q = 0; q < 8; ++q) {
         const size_t from = rng() % text.size();
         const size_t last_start = from + rng() % 160;
