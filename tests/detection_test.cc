@@ -297,11 +297,13 @@ TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
 }
 
 // Issue 14: DetectorSet skips a digit run whose structure (digits as 'D')
-// no form can take, by a plan made once per structure, without parsing it.
-// The plan must never skip a run the parsing path would try a candidate
-// of: texts of digit groups with every separator, glued letters, the bytes
-// the other forms look at ('+', "00", "(0)", masks, HETU letters, a date
-// then a lone rest), each run on its own and the whole text, both paths.
+// no form can take, by a plan made once per structure, without parsing it,
+// and tries the candidates the plan lists for a run only plain shapes can
+// take. A plan must never skip a run the parsing path would try a candidate
+// of, and its list must be the parsing path's tries: texts of digit groups
+// with every separator, glued letters, the bytes the other forms look at
+// ('+', "00", "(0)", masks, HETU letters, a date then a lone rest), each run
+// on its own and the whole text, both paths.
 TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
   auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
   REQUIRE(set);
@@ -321,6 +323,59 @@ TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
     for (int i = 0; i < n; ++i) g += static_cast<char>('0' + (rng() % 3 == 0 ? 0 : rng() % 10));
     return g;
   };
+  // Values that validate (synthetic: a check digit computed, a date made
+  // up), in the groupings the shapes list and with a label or not: a wrong
+  // digit, flag, grouping or span in a plan's list changes the findings.
+  auto mod11 = [&](std::string v, const std::vector<int>& w) {
+    for (;;) {
+      int sum = 0;
+      for (size_t i = 0; i < w.size(); ++i) sum += (v[i] - '0') * w[i];
+      const int c = (11 - sum % 11) % 11;
+      if (c < 10) return v + static_cast<char>('0' + c);
+      v[1] = static_cast<char>('0' + (v[1] - '0' + 1) % 10);
+    }
+  };
+  auto group = [&](const std::string& v, std::initializer_list<size_t> breaks, const std::string& sep) {
+    std::string out;
+    size_t from = 0;
+    for (size_t b : breaks) out += v.substr(from, b - from) + sep, from = b;
+    return out + v.substr(from);
+  };
+  auto valid = [&]() -> std::string {
+    static const std::vector<std::string> gaps = {" ", ".", "-", "", "\n", " "};
+    const std::string sep = gaps[rng() % gaps.size()];
+    switch (rng() % 5) {
+      case 0: {  // a date of birth and four digits: dk CPR, is kennitala, se personnummer
+        char date[7];
+        snprintf(date, sizeof date, "%02u%02u%02u", 1 + static_cast<unsigned>(rng() % 28),
+                 1 + static_cast<unsigned>(rng() % 12), static_cast<unsigned>(rng() % 100));
+        static const char* const labels[] = {"", "CPR: ", "kennitala ", "personnummer ", "tlf "};
+        return labels[rng() % 5] + (rng() % 2 ? group(date + digits(4), {2, 4, 6}, sep)
+                                              : std::string(date) + (rng() % 2 ? "-" : sep) + digits(4));
+      }
+      case 1: {  // no organisasjonsnummer
+        const std::string v = mod11("9" + digits(7), {3, 2, 7, 6, 5, 4, 3, 2});
+        return (rng() % 2 ? "orgnr " : "") + (rng() % 2 ? group(v, {3, 6}, sep) : v);
+      }
+      case 2: {  // no kontonummer, in its own grouping or not
+        const std::string v = mod11(digits(10), {5, 4, 3, 2, 7, 6, 5, 4, 3, 2});
+        return (rng() % 3 ? "" : "kontonr ") + (rng() % 3 ? group(v, {4, 6}, sep) : v);
+      }
+      case 3: {  // a card number (Luhn)
+        std::string v = "4" + digits(14);
+        int sum = 0;
+        for (size_t i = 0; i < 15; ++i) {
+          int x = v[14 - i] - '0';
+          if (i % 2 == 0) x = x * 2 > 9 ? x * 2 - 9 : x * 2;
+          sum += x;
+        }
+        v += static_cast<char>('0' + (10 - sum % 10) % 10);
+        return rng() % 2 ? group(v, {4, 8, 12}, sep) : v;
+      }
+      default:  // a Nordic phone number, with a label or not
+        return (rng() % 2 ? "tlf " : "") + group((rng() % 2 ? "4" : "9") + digits(7), {2, 4, 6}, rng() % 4 ? " " : sep);
+    }
+  };
   auto same = [](const std::vector<TextFinding>& a, const std::vector<TextFinding>& b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
@@ -333,17 +388,21 @@ TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
   auto fast = d.NewScratch(), slow = d.NewScratch();
   slow->use_plans = false;
   DetectOptions opt;
-  uint64_t runs = 0;
+  uint64_t runs = 0, nfind = 0;
   const std::vector<std::string> fixed = {
       "Kunde 151086-*****, ", "Kunde 19880320-XXXX ", "Kunde 151086 xxxx.", "tlf +47 406 12 345", "tlf 0047 40 61 23 45",
       "ring +46 (0)70 123 45 67", "ring +46(0)8 123 456 78", "hetu 131052-308T", "hetu 131052A308T.",
-      "født 15.10.86, personnummer 95088", "IBAN NO93 8601 1117 947", "kort 4111 1111 1111 1111"};
+      "født 15.10.86, personnummer 95088", "IBAN NO93 8601 1117 947", "kort 4111 1111 1111 1111",
+      "tlf 48 77 03 71, then 151086-*****, 48 77 03 71 and 131052-308T"};
   for (int round = 0; round < 3000 + static_cast<int>(fixed.size()); ++round) {
     std::string text;
     const int pieces = round < static_cast<int>(fixed.size()) ? 0 : 1 + static_cast<int>(rng() % 12);
-    if (!pieces) text = fixed[static_cast<size_t>(round)];
+    if (!pieces) {  // each with fresh buffers: a plan's candidates first, then a parsed run
+      text = fixed[static_cast<size_t>(round)];
+      fast = d.NewScratch();
+    }
     for (int k = 0; k < pieces; ++k) {
-      switch (rng() % 8) {
+      switch (rng() % 10) {
         case 0:
         case 1: {  // digit groups: the lengths identifiers are written in, or any
           static const int lens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16};
@@ -382,6 +441,10 @@ TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
             text += (g ? " " : "") + digits(1 + static_cast<int>(rng() % 4));
           break;
         }
+        case 6:
+        case 7:
+          text += valid();
+          break;
         default:
           text += others[rng() % others.size()];
       }
@@ -394,21 +457,24 @@ TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
     d.Detect(text, m, opt, *slow, b);
     INFO("text '" << text << "'");
     REQUIRE(same(a, b));
+    nfind += b.size();
     for (const DigitRun& run : m.runs) {  // a skipped run: no candidate tried when parsed
       MatchResults one;
       one.runs.push_back(run);
-      const uint64_t skipped = fast->runs_skipped, tries = slow->tries;
+      const uint64_t skipped = fast->runs_skipped, tries = slow->tries, fast_tries = fast->tries;
       a.clear();
       b.clear();
       d.Detect(text, one, opt, *fast, a);
       d.Detect(text, one, opt, *slow, b);
       INFO("run " << run.start << "-" << run.end);
       if (fast->runs_skipped != skipped) REQUIRE(slow->tries == tries);
+      REQUIRE(fast->tries - fast_tries == slow->tries - tries);  // a plan's candidates: the same
       REQUIRE(same(a, b));
       ++runs;
     }
   }
   CHECK(slow->runs_skipped == 0);
   CHECK(fast->runs_skipped > runs / 4);  // the plans do skip runs
+  CHECK(nfind > 100);  // values that validate: the lists' candidates are checked by their findings
   CHECK(slow->tries > 1000);
 }

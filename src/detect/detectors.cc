@@ -306,9 +306,16 @@ class DetectorSet::CandidateBuilder {
     const bool plans = sc_.use_plans;
     uint64_t skipped = 0;
     for (const DigitRun& run : runs) {
-      if (plans && NothingToTake(run)) {
-        ++skipped;
-        continue;
+      if (plans) {
+        const int k = Classify(run);
+        if (k == kSkip) {
+          ++skipped;
+          continue;
+        }
+        if (k == kPlain) {
+          TakePlain(run);
+          continue;
+        }
       }
       if (!Parse(run)) continue;
       PlainShapes();
@@ -472,14 +479,17 @@ class DetectorSet::CandidateBuilder {
     return true;
   }
 
-  // True when no form can make a candidate of `run`: told from its
-  // structure's plan (made on first sight of the structure, from the same
-  // structural tests the forms make) and the bytes beside it, without
-  // parsing it. False when a form may (the run is then parsed and every
-  // form tried), or when the run is longer than a plan covers.
-  bool NothingToTake(const DigitRun& run) {
+  // What Classify makes of a run: no form can take it; only plain shapes
+  // can, and the plan lists their candidates (TakePlain); parse it and try
+  // every form.
+  enum { kSkip, kPlain, kParse };
+  // Told from the run structure's plan (made on first sight of the
+  // structure, from the same structural tests the forms make) and the bytes
+  // beside the run, without parsing it. kParse for a run longer than a plan
+  // covers.
+  int Classify(const DigitRun& run) {
     const uint32_t len = run.end - run.start;
-    if (len > kPlanBytes || text_.size() - run.start < kPlanBytes) return false;
+    if (len > kPlanBytes || text_.size() - run.start < kPlanBytes) return kParse;
     uint64_t key[4];
     RunKey(text_.data() + run.start, len, key);
     const uint64_t h = key[0] * 0x9E3779B97F4A7C15ull + key[1] * 0xC2B2AE3D27D4EB4Full +
@@ -488,29 +498,46 @@ class DetectorSet::CandidateBuilder {
     if (plan.owner != ds_.id_ || ((plan.key[0] ^ key[0]) | (plan.key[1] ^ key[1]) | (plan.key[2] ^ key[2]) |
                                   (plan.key[3] ^ key[3])) != 0)
       MakePlan(key, len, plan);
-    if (plan.nd < kMinRunDigits) return true;  // Parse refuses it
+    if (plan.nd < kMinRunDigits) return kSkip;  // Parse refuses it
+    plan_ = &plan;
     const bool l = WordBefore(text_, run.start), r = WordAt(text_, run.end);
+    left_glued_ = l, right_glued_ = r;
     const unsigned g = (l ? 2u : 0u) | (r ? 1u : 0u);
-    if ((plan.parse >> g) & 1) return false;
     const char* t = text_.data();
     const size_t n = text_.size();
     // DateThenRest: the rest is looked for on the run's line.
-    if (((plan.date >> g) & 1) && run.end < n && t[run.end] != '\n') return false;
+    if (((plan.date >> g) & 1) && run.end < n && t[run.end] != '\n') return kParse;
     if ((plan.masked >> g) & 1) {  // MaskedRest: "-****", " XXXX", "xxxxx"
       size_t q = run.end;
       if (q < n && (t[q] == '-' || t[q] == '+' || t[q] == ' ')) ++q;
-      if (q < n && (t[q] == '*' || t[q] == 'X' || t[q] == 'x')) return false;
+      if (q < n && (t[q] == '*' || t[q] == 'X' || t[q] == 'x')) return kParse;
     }
     if (!im_.phone.empty()) {  // InternationalPhone: "+47 ...", "0047 ...", "+46 (0)70 ..."
-      if (run.start > 0 && t[run.start - 1] == '+') return false;
+      if (run.start > 0 && t[run.start - 1] == '+') return kParse;
       if (!l) {
-        if (t[run.start] == '0' && t[run.start + plan.second] == '0') return false;
+        if (t[run.start] == '0' && t[run.start + plan.second] == '0') return kParse;
         size_t q = run.start;
         if (q > 0 && t[q - 1] == ' ') --q;
-        if (q > 0 && t[q - 1] == ')') return false;
+        if (q > 0 && t[q - 1] == ')') return kParse;
       }
     }
-    return true;
+    if (!((plan.parse >> g) & 1)) return kSkip;
+    return ((plan.plain >> g) & 1) ? kPlain : kParse;
+  }
+
+  // The plain candidates of a run Classify found kPlain, from its plan: the
+  // Try calls Parse and PlainShapes make, in their order.
+  void TakePlain(const DigitRun& run) {
+    const DetectScratch::RunPlan& plan = *plan_;
+    char dg[kPlanBytes];
+    const char* t = text_.data() + run.start;
+    for (int i = 0; i < plan.nd; ++i) dg[i] = t[plan.digit_off[i]];
+    const unsigned glued = (left_glued_ ? 1u : 0u) | (right_glued_ ? 2u : 0u);
+    for (int k = 0; k < plan.ntake; ++k) {
+      const DetectScratch::RunPlan::Take& e = plan.take[k];
+      if (e.edges & glued) continue;
+      Try(e.detector, dg + e.first, e.count, e.flags, run.start + e.start_off, run.start + e.end_off, e.grouped);
+    }
   }
 
   // Fills `plan` for the run structure `key` (RunKey) of `len` bytes: the
@@ -530,6 +557,7 @@ class DetectorSet::CandidateBuilder {
     plan.owner = ds_.id_;
     plan.nd = static_cast<uint8_t>(nd);
     plan.second = static_cast<uint8_t>(nd > 1 ? dp[1] : 0);
+    for (int i = 0; i < nd; ++i) plan.digit_off[i] = static_cast<uint8_t>(dp[i]);
     if (nd < kMinRunDigits) return;
     // The builder's run state, lent to the structure.
     char* const save_dg = dg_;
@@ -538,10 +566,14 @@ class DetectorSet::CandidateBuilder {
     const int save_nd = nd_, save_ng = ng_;
     const bool save_l = left_glued_, save_r = right_glued_;
     dg_ = dg, dp_ = dp, gr_ = gr, nd_ = nd, ng_ = ng;
+    left_glued_ = right_glued_ = false;
+    const bool listed = PlainShapes<kRecord>(&plan);  // all edges free: every candidate
     for (unsigned g = 0; g < 4; ++g) {
       left_glued_ = (g & 2) != 0;
       right_glued_ = (g & 1) != 0;
-      if (PlainShapes<false>() || HetuShape() || IbanShape()) plan.parse |= static_cast<uint8_t>(1u << g);
+      const bool plain = PlainShapes<kProbe>(), other = HetuShape() || IbanShape();
+      if (plain || other) plan.parse |= static_cast<uint8_t>(1u << g);
+      if (plain && !other && listed) plan.plain |= static_cast<uint8_t>(1u << g);
       if (DateShape()) plan.date |= static_cast<uint8_t>(1u << g);
       if (MaskedShape()) plan.masked |= static_cast<uint8_t>(1u << g);
     }
@@ -557,10 +589,12 @@ class DetectorSet::CandidateBuilder {
   bool StartOk(int g) const { return g == 0 ? !left_glued_ : IsSoftSeparator(gr_[g].sep); }
   bool EndOk(int g) const { return g == ng_ - 1 ? !right_glued_ : IsSoftSeparator(gr_[g + 1].sep); }
 
-  // Digit groups gi..gj matched against the detectors' shapes. kTry =
-  // false: only whether a candidate would be tried (MakePlan).
-  template <bool kTry = true>
-  bool PlainShapes() {
+  // Digit groups gi..gj matched against the detectors' shapes. kProbe:
+  // only whether a candidate would be tried; kRecord: the candidates into
+  // `rec`, false if they do not fit (MakePlan).
+  enum PlainMode { kTry, kProbe, kRecord };
+  template <PlainMode kMode = kTry>
+  bool PlainShapes(DetectScratch::RunPlan* rec = nullptr) {
     for (int gi = 0; gi < ng_; ++gi) {
       if (!StartOk(gi)) continue;
       int a = gr_[gi].first;
@@ -580,17 +614,29 @@ class DetectorSet::CandidateBuilder {
         for (const Impl::ShapeMask& sm : shapes) {
           if (sm.detector == last_det) continue;
           if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
-          if constexpr (!kTry) return true;
+          if constexpr (kMode == kProbe) return true;
           last_det = sm.detector;
           // Separated = written with a separator other than a line break.
           const bool separated = (seps & ~SepCode('\n')) != 0;
-          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags | (separated ? NORDPII_INPUT_SEPARATED : 0u),
-              GroupStart(gi), GroupEnd(gj),
-              sm.grouping_is_label && brk == sm.breaks && (seps & SepCode('\n')) == 0);
+          const uint32_t f = flags | (separated ? NORDPII_INPUT_SEPARATED : 0u);
+          const bool grouped = sm.grouping_is_label && brk == sm.breaks && (seps & SepCode('\n')) == 0;
+          if constexpr (kMode == kRecord) {
+            if (rec->ntake == std::size(rec->take)) return false;
+            rec->take[rec->ntake++] = {sm.detector,
+                                       static_cast<uint8_t>(a),
+                                       static_cast<uint8_t>(n),
+                                       static_cast<uint8_t>(GroupStart(gi)),
+                                       static_cast<uint8_t>(GroupEnd(gj)),
+                                       static_cast<uint8_t>(f),
+                                       static_cast<uint8_t>((gi == 0 ? 1u : 0u) | (gj == ng_ - 1 ? 2u : 0u)),
+                                       grouped};
+          } else {
+            Try(sm.detector, dg_ + a, static_cast<size_t>(n), f, GroupStart(gi), GroupEnd(gj), grouped);
+          }
         }
       }
     }
-    return false;
+    return kMode == kRecord;
   }
 
   // "født 15.10.86, personnummer 95088": a date-shaped run, then on the same
@@ -792,6 +838,7 @@ class DetectorSet::CandidateBuilder {
   Group* gr_ = nullptr;
   int nd_ = 0, ng_ = 0;
   bool left_glued_ = false, right_glued_ = false;
+  const DetectScratch::RunPlan* plan_ = nullptr;  // the run's plan (Classify)
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;

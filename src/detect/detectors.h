@@ -80,6 +80,19 @@ class DetectScratch {
     uint8_t parse;   // a plain shape, HETU or IBAN candidate is possible
     uint8_t date;    // date-then-rest is, if a byte other than '\n' follows
     uint8_t masked;  // masked rest is, if a masking character follows
+    uint8_t plain;   // only plain shapes can take it: `take` is all there is to try
+    // The candidates PlainShapes tries, in its order, when neither edge is
+    // glued; `edges` bit 0 / 1: not when the left / right edge is glued.
+    struct Take {
+      uint32_t detector;
+      uint8_t first, count;         // digits (indexes into the run's digits)
+      uint8_t start_off, end_off;   // the candidate's bytes, from the run's start
+      uint8_t flags, edges;         // NORDPII_INPUT_*; edges as above
+      bool grouped;
+    };
+    uint8_t ntake;
+    uint8_t digit_off[32];  // offset of each digit from the run's start
+    Take take[4];
   };
   std::vector<RunPlan> plans;
   bool use_plans = true;      // false: every run parsed (tests compare the two)
