@@ -6,7 +6,8 @@
 // hits after the boundary checks of MatcherCommon::AddKeywordHit (count and
 // a checksum: forms with the same checksum give the same hits) and the
 // fastest of R rounds in CPU time of the scan alone and of scan + checks.
-// Not part of the build (research tool; bench/NOTES.md has the results):
+// Built with -DNORDPII_BUILD_BENCH=ON as nordpii_fdr_forms (a research tool;
+// bench/NOTES.md has the results), or by hand:
 //
 //   g++ -O2 -march=x86-64-v2 -std=c++20 -Isrc bench/fdr_forms.cc -o /tmp/fdr_forms
 //       build/src/libnordpii_match.a build/src/libnordpii_core.a -l:libhs.a -lre2 -licuuc
