@@ -87,3 +87,25 @@ TEST_CASE("fast scanner equals the RE2 definition across 64-byte windows", "[dig
   CHECK(runs > 100000);
   CHECK(long_runs > 800);
 }
+
+TEST_CASE("short runs are skipped without losing a run that goes on past the window's mask",
+          "[digit_runs][differential]") {
+  // Ticket-like lines: short runs (times, years, amounts) next to long ones,
+  // LF and CRLF line ends, quote prefixes, so that a short piece of a run
+  // ends right before "\n>", "\r\n" + digit or "\r\n>" at every position of
+  // a 64-byte window, for several minimum digit counts.
+  std::mt19937 rng(4242);
+  const char* pieces[] = {"12", "2026", "09:30", "1", "151086", "95088", " ", "\n", "\r\n", "\n> ", "\r\n>> ",
+                          "\n>", "x", "Tlf ", "-", ".", "kr 12,50 ", "\n\n", "ab\n"};
+  const int mins[] = {1, 2, 3, kMinRunDigits, 8, 11};
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s;
+    while (s.size() < 64 + rng() % 200) s += pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+    INFO("input: " << s);
+    for (int m : mins) {
+      INFO("min_digits " << m);
+      REQUIRE(Same(Fast(s, m), Slow(s, m)));
+      REQUIRE(Same(Baseline(s, m), Slow(s, m)));
+    }
+  }
+}
