@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "detect/detectors.h"
 #include "detect/label_index.h"
+#include "match/digit_runs.h"
 #include "match/pattern_set.h"
 #include "test_util.h"
 
@@ -251,10 +253,22 @@ TEST_CASE("a parenthesis after the label does not separate it from the value", "
 TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
   auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
   REQUIRE(set);
-  LabelIndex labels, triggers;
+  LabelIndex labels, triggers, own;
   labels.Build(*set);
   triggers.BuildTriggers(*set);
+  // Keywords of one byte, of one letter of two bytes, starting with a
+  // Nordic letter (Find's table of first byte pairs folds the second byte
+  // by the first).
+  PatternSet mine;
+  KeywordGroup g1, g2;
+  g1.id = "one", g2.id = "two";
+  g2.role = KeywordRole::kNegative;
+  g1.words = {{"x", false}, {"øre", false}, {"å", false}, {"ærlig", true}};
+  g2.words = {{"þú", false}, {"ölkonto", false}, {"7", false}, {"ø", true}};
+  mine.keywords = {g1, g2};
+  own.Build(mine);
   const std::vector<std::string> pieces = {
+      "øre", "ØRE", "Øre", "X", "Å", "å", "ærlig", "ÆRLIGE", "þú", "Þú", "ÖLKONTO", "Ø", "ø",
       "fnr", "Fødselsnummer", "FØDSELSNUMMER", "personnummer", "kontonr", "Konto", "ordre", "tlf", "Tlf.",
       "faktura", "CPR-nr.", "passord", "Passnummer", "hetu", "henkilötunnus", "ÅR", "æøå", "ÆØÅ", "ä", "ö",
       "Þ", "ð", "–", "…", "€", "😀", "\x80", "\xbf\xbf", "\xc3", "\xe2\x80", " ", "  ", "\n", "\t", ":", "(",
@@ -264,7 +278,7 @@ TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
     std::string text;
     const size_t n = 1 + rng() % 100;
     for (size_t k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
-    for (const LabelIndex* idx : {&labels, &triggers}) {
+    for (const LabelIndex* idx : {&labels, &triggers, &own}) {
       for (int q = 0; q < 8; ++q) {
         const size_t from = rng() % text.size();
         const size_t last_start = from + rng() % 160;
@@ -280,4 +294,187 @@ TEST_CASE("LabelIndex::Find equals the byte-wise search", "[detect][label]") {
       }
     }
   }
+}
+
+// Issue 14: DetectorSet skips a digit run whose structure (digits as 'D')
+// no form can take, by a plan made once per structure, without parsing it,
+// and tries the candidates the plan lists for a run only plain shapes can
+// take. A plan must never skip a run the parsing path would try a candidate
+// of, and its list must be the parsing path's tries: texts of digit groups
+// with every separator, glued letters, the bytes the other forms look at
+// ('+', "00", "(0)", masks, HETU letters, a date then a lone rest), each run
+// on its own and the whole text, both paths.
+TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
+  auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
+  REQUIRE(set);
+  auto reg = PluginRegistry::Create({});
+  REQUIRE(reg);
+  auto ds = DetectorSet::Create(*set, *reg);
+  REQUIRE(ds);
+  const DetectorSet& d = **ds;
+  const std::vector<std::string> seps = {" ", "\t", ".", "-", "/", "+", "\n", "\r\n", "\n> ", "\r\n>> ", "\n>"};
+  const std::vector<std::string> others = {
+      "+",    "(0)",  " (0) ", "+46 (0)", "+47 ", "*****", "****", "XXXX", "-****", " xxxx", "-XXXXX*", "A",
+      "a",    "FI",   "NO",    "de",      "æ",    "ø",     "–",    "fnr ", "personnummer ", "kontonr: ", "tlf ",
+      "\n",   " ",    ",",     ":",       "x",    "Y",     "U",    "-",    ")",   "(",   "_",    "Ordre ", "00"};
+  std::mt19937 rng(1414);
+  auto digits = [&](int n) {
+    std::string g;
+    for (int i = 0; i < n; ++i) g += static_cast<char>('0' + (rng() % 3 == 0 ? 0 : rng() % 10));
+    return g;
+  };
+  // Values that validate (synthetic: a check digit computed, a date made
+  // up), in the groupings the shapes list and with a label or not: a wrong
+  // digit, flag, grouping or span in a plan's list changes the findings.
+  auto mod11 = [&](std::string v, const std::vector<int>& w) {
+    for (;;) {
+      int sum = 0;
+      for (size_t i = 0; i < w.size(); ++i) sum += (v[i] - '0') * w[i];
+      const int c = (11 - sum % 11) % 11;
+      if (c < 10) return v + static_cast<char>('0' + c);
+      v[1] = static_cast<char>('0' + (v[1] - '0' + 1) % 10);
+    }
+  };
+  auto group = [&](const std::string& v, std::initializer_list<size_t> breaks, const std::string& sep) {
+    std::string out;
+    size_t from = 0;
+    for (size_t b : breaks) out += v.substr(from, b - from) + sep, from = b;
+    return out + v.substr(from);
+  };
+  auto valid = [&]() -> std::string {
+    static const std::vector<std::string> gaps = {" ", ".", "-", "", "\n", " "};
+    const std::string sep = gaps[rng() % gaps.size()];
+    switch (rng() % 5) {
+      case 0: {  // a date of birth and four digits: dk CPR, is kennitala, se personnummer
+        char date[7];
+        snprintf(date, sizeof date, "%02u%02u%02u", 1 + static_cast<unsigned>(rng() % 28),
+                 1 + static_cast<unsigned>(rng() % 12), static_cast<unsigned>(rng() % 100));
+        static const char* const labels[] = {"", "CPR: ", "kennitala ", "personnummer ", "tlf "};
+        return labels[rng() % 5] + (rng() % 2 ? group(date + digits(4), {2, 4, 6}, sep)
+                                              : std::string(date) + (rng() % 2 ? "-" : sep) + digits(4));
+      }
+      case 1: {  // no organisasjonsnummer
+        const std::string v = mod11("9" + digits(7), {3, 2, 7, 6, 5, 4, 3, 2});
+        return (rng() % 2 ? "orgnr " : "") + (rng() % 2 ? group(v, {3, 6}, sep) : v);
+      }
+      case 2: {  // no kontonummer, in its own grouping or not
+        const std::string v = mod11(digits(10), {5, 4, 3, 2, 7, 6, 5, 4, 3, 2});
+        return (rng() % 3 ? "" : "kontonr ") + (rng() % 3 ? group(v, {4, 6}, sep) : v);
+      }
+      case 3: {  // a card number (Luhn)
+        std::string v = "4" + digits(14);
+        int sum = 0;
+        for (size_t i = 0; i < 15; ++i) {
+          int x = v[14 - i] - '0';
+          if (i % 2 == 0) x = x * 2 > 9 ? x * 2 - 9 : x * 2;
+          sum += x;
+        }
+        v += static_cast<char>('0' + (10 - sum % 10) % 10);
+        return rng() % 2 ? group(v, {4, 8, 12}, sep) : v;
+      }
+      default:  // a Nordic phone number, with a label or not
+        return (rng() % 2 ? "tlf " : "") + group((rng() % 2 ? "4" : "9") + digits(7), {2, 4, 6}, rng() % 4 ? " " : sep);
+    }
+  };
+  auto same = [](const std::vector<TextFinding>& a, const std::vector<TextFinding>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].detector != b[i].detector || a[i].start != b[i].start || a[i].end != b[i].end ||
+          a[i].type != b[i].type || a[i].confidence != b[i].confidence || a[i].rules != b[i].rules ||
+          a[i].status != b[i].status || a[i].normalized != b[i].normalized || a[i].also != b[i].also)
+        return false;
+    return true;
+  };
+  auto fast = d.NewScratch(), slow = d.NewScratch();
+  slow->use_plans = false;
+  DetectOptions opt;
+  uint64_t runs = 0, nfind = 0;
+  const std::vector<std::string> fixed = {
+      "Kunde 151086-*****, ", "Kunde 19880320-XXXX ", "Kunde 151086 xxxx.", "tlf +47 406 12 345", "tlf 0047 40 61 23 45",
+      "ring +46 (0)70 123 45 67", "ring +46(0)8 123 456 78", "hetu 131052-308T", "hetu 131052A308T.",
+      "født 15.10.86, personnummer 95088", "IBAN NO93 8601 1117 947", "kort 4111 1111 1111 1111",
+      "tlf 48 77 03 71, then 151086-*****, 48 77 03 71 and 131052-308T"};
+  for (int round = 0; round < 3000 + static_cast<int>(fixed.size()); ++round) {
+    std::string text;
+    const int pieces = round < static_cast<int>(fixed.size()) ? 0 : 1 + static_cast<int>(rng() % 12);
+    if (!pieces) {  // each with fresh buffers: a plan's candidates first, then a parsed run
+      text = fixed[static_cast<size_t>(round)];
+      fast = d.NewScratch();
+    }
+    for (int k = 0; k < pieces; ++k) {
+      switch (rng() % 10) {
+        case 0:
+        case 1: {  // digit groups: the lengths identifiers are written in, or any
+          static const int lens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16};
+          const int groups = 1 + static_cast<int>(rng() % 5);
+          const std::string sep = seps[rng() % seps.size()];
+          for (int g = 0; g < groups; ++g) {
+            if (g) text += rng() % 4 ? sep : seps[rng() % seps.size()];
+            text += digits(lens[rng() % 14]);
+          }
+          break;
+        }
+        case 2: {  // a date, then (on the line) a label and a lone rest
+          text += digits(2) + "." + digits(2) + "." + digits(rng() % 2 ? 2 : 4);
+          if (rng() % 2) text += std::string(rng() % 2 ? ", personnummer " : " ") + digits(5);
+          break;
+        }
+        case 3: {  // HETU-like: 6 digits, a sign, 3 digits, a check character
+          static const char signs[] = "-+AaBFUYx";
+          static const char checks[] = "0123456789ABHYZaqI";
+          text += digits(6);
+          text += signs[rng() % 9];
+          text += digits(3);
+          if (rng() % 4) text += checks[rng() % 18];
+          break;
+        }
+        case 4: {  // a date group, then a mask: "151086-*****", "19880320 XXXX"
+          static const char* const before[] = {"-", "+", " ", "", "/"};
+          static const char* const masks[] = {"****", "*****", "XXXX", "xxxxx", "XXX", "******", "*X*x"};
+          text += digits(rng() % 2 ? 6 : 8) + before[rng() % 5] + masks[rng() % 7];
+          break;
+        }
+        case 5: {  // international phone prefixes before digit groups
+          static const char* const prefixes[] = {"+", "+47 ", "00", "0047 ", "+46 (0)", "+46(0)", "+358 (0) ", "(0)"};
+          text += prefixes[rng() % 8];
+          for (int g = 0, groups = 1 + static_cast<int>(rng() % 4); g < groups; ++g)
+            text += (g ? " " : "") + digits(1 + static_cast<int>(rng() % 4));
+          break;
+        }
+        case 6:
+        case 7:
+          text += valid();
+          break;
+        default:
+          text += others[rng() % others.size()];
+      }
+    }
+    if (!pieces || rng() % 4) text += " and then the text goes on for a while.\n";  // plans need 32 bytes after a run
+    MatchResults m;
+    FindDigitRuns(text, m.runs);
+    std::vector<TextFinding> a, b;
+    d.Detect(text, m, opt, *fast, a);
+    d.Detect(text, m, opt, *slow, b);
+    INFO("text '" << text << "'");
+    REQUIRE(same(a, b));
+    nfind += b.size();
+    for (const DigitRun& run : m.runs) {  // a skipped run: no candidate tried when parsed
+      MatchResults one;
+      one.runs.push_back(run);
+      const uint64_t skipped = fast->runs_skipped, tries = slow->tries, fast_tries = fast->tries;
+      a.clear();
+      b.clear();
+      d.Detect(text, one, opt, *fast, a);
+      d.Detect(text, one, opt, *slow, b);
+      INFO("run " << run.start << "-" << run.end);
+      if (fast->runs_skipped != skipped) REQUIRE(slow->tries == tries);
+      REQUIRE(fast->tries - fast_tries == slow->tries - tries);  // a plan's candidates: the same
+      REQUIRE(same(a, b));
+      ++runs;
+    }
+  }
+  CHECK(slow->runs_skipped == 0);
+  CHECK(fast->runs_skipped > runs / 4);  // the plans do skip runs
+  CHECK(nfind > 100);  // values that validate: the lists' candidates are checked by their findings
+  CHECK(slow->tries > 1000);
 }

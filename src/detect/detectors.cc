@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "core/simd.h"
@@ -52,6 +53,81 @@ bool IsHetuCheck(char c) {
 bool IsDigitC(char c) { return c >= '0' && c <= '9'; }
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
+// WordCharBefore / WordCharAt with the ASCII case inline (the edges of
+// every digit run).
+inline bool WordBefore(std::string_view t, size_t p) {
+  if (p > 0 && static_cast<unsigned char>(t[p - 1]) < 0x80) return kAsciiWord.word[static_cast<unsigned char>(t[p - 1])];
+  return WordCharBefore(t, p);
+}
+inline bool WordAt(std::string_view t, size_t p) {
+  if (p < t.size() && static_cast<unsigned char>(t[p]) < 0x80) return kAsciiWord.word[static_cast<unsigned char>(t[p])];
+  return WordCharAt(t, p);
+}
+
+// Splits the run t[start, end) into digits (with their offsets) and groups.
+inline void ParseGroups(const char* t, uint32_t start, uint32_t end, char* dg, uint32_t* dp, Group* gr, int& nd_out,
+                        int& ng_out) {
+  // A group's digits are taken in an inner loop and its count stored once
+  // (a count bumped in memory per digit was a store-to-load chain, the
+  // hottest instruction of Detect on number-dense text; 3-5 % of a scan).
+  // The counts in locals: a store through a char pointer (dg) may alias
+  // anything, so counts kept in members were reloaded per digit.
+  char pending_sep = 0;
+  int nd = 0, ng = 0;
+  for (uint32_t p = start; p < end;) {
+    char c = t[p];
+    if (IsDigitC(c)) {
+      const int first = nd;
+      do {
+        dg[nd] = c;
+        dp[nd++] = p++;
+      } while (p < end && IsDigitC(c = t[p]));
+      gr[ng++] = {first, nd - first, pending_sep};
+      pending_sep = 0;
+      continue;
+    }
+    if (!pending_sep) {
+      pending_sep = (c == '\r' || c == '\n' || c == '>') ? '\n' : c;
+    } else if (c == '\n') {
+      pending_sep = '\n';
+    }
+    ++p;
+  }
+  nd_out = nd;
+  ng_out = ng;
+}
+
+// Run plans (DetectScratch::RunPlan): runs of up to 32 bytes, keyed by
+// their bytes with digits as 'D' and zeros after the end, in a
+// direct-mapped table of 2^kPlanBits entries.
+constexpr uint32_t kPlanBytes = 32;
+constexpr int kPlanBits = 9;
+alignas(64) constexpr unsigned char kTailMask[64] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+// The plan key of the run s[0, len), len <= kPlanBytes; s[0, kPlanBytes)
+// must be readable.
+inline void RunKey(const char* s, uint32_t len, uint64_t key[4]) {
+#if defined(__SSE4_1__)
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), d = _mm_set1_epi8('D');
+  auto digits_as_d = [&](__m128i v) {
+    const __m128i x = _mm_sub_epi8(v, zero);
+    return _mm_blendv_epi8(v, d, _mm_cmpeq_epi8(_mm_min_epu8(x, nine), x));
+  };
+  const __m128i v0 = digits_as_d(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+  const __m128i v1 = digits_as_d(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(key),
+                   _mm_and_si128(v0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTailMask + 32 - len))));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(key + 2),
+                   _mm_and_si128(v1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTailMask + 48 - len))));
+#else
+  unsigned char b[kPlanBytes] = {};
+  for (uint32_t i = 0; i < len; ++i) b[i] = IsDigitC(s[i]) ? 'D' : static_cast<unsigned char>(s[i]);
+  std::memcpy(key, b, kPlanBytes);
+#endif
+}
+
 }  // namespace
 
 struct DetectorSet::Impl {
@@ -84,6 +160,8 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::Create(
   ds->registry_ = std::move(registry);
   ds->impl_ = std::make_unique<Impl>();
   Impl& im = *ds->impl_;
+  static std::atomic<uint64_t> last_id{0};
+  ds->id_ = ++last_id;
   im.by_trigger.resize(set.keywords.size());
   im.labels.Build(set);
   im.triggers.BuildTriggers(set);
@@ -225,7 +303,20 @@ class DetectorSet::CandidateBuilder {
       : ds_(ds), im_(*ds.impl_), text_(text), opt_(opt), sc_(sc) {}
 
   void FromRuns(const std::vector<DigitRun>& runs) {
+    const bool plans = sc_.use_plans;
+    uint64_t skipped = 0;
     for (const DigitRun& run : runs) {
+      if (plans) {
+        const int k = Classify(run);
+        if (k == kSkip) {
+          ++skipped;
+          continue;
+        }
+        if (k == kPlain) {
+          TakePlain(run);
+          continue;
+        }
+      }
       if (!Parse(run)) continue;
       PlainShapes();
       DateThenRest(run);
@@ -234,6 +325,7 @@ class DetectorSet::CandidateBuilder {
       IbanForm(run);
       InternationalPhone(run);
     }
+    sc_.runs_skipped += skipped;
   }
 
   void FromRegex(const std::vector<RegexMatch>& matches) {
@@ -300,6 +392,7 @@ class DetectorSet::CandidateBuilder {
   // `grouped`: written in a shape whose grouping counts as context.
   void Try(uint32_t d, const char* value, size_t len, uint32_t flags, uint32_t start, uint32_t end,
            bool grouped = false) {
+    ++sc_.tries;
     const Det& det = im_.dets[d];
     const DetectorSpec& spec = ds_.set_.detectors[d];
     nordpii_input in{sizeof(nordpii_input), value, len, opt_.ref_year, opt_.ref_month, opt_.ref_day, flags};
@@ -379,46 +472,113 @@ class DetectorSet::CandidateBuilder {
     dg_ = sc_.digits.data();
     dp_ = sc_.dpos.data();
     gr_ = sc_.groups.data();
-    nd_ = 0;
-    ng_ = 0;
-    // A group's digits are taken in an inner loop and its count stored once
-    // (a count bumped in memory per digit was a store-to-load chain, the
-    // hottest instruction of Detect on number-dense text; 3-5 % of a scan).
-    // The counts, the run's end and the arrays in locals: a store through
-    // a char pointer (dg) may alias any member, so with members the
-    // compiler reloaded them (and kept the digit count in memory) per digit.
-    char pending_sep = 0;
-    const char* t = text_.data();
-    char* dg = dg_;
-    uint32_t* dp = dp_;
-    Group* gr = gr_;
-    int nd = 0, ng = 0;
-    const uint32_t run_end = run.end;
-    for (uint32_t p = run.start; p < run_end;) {
-      char c = t[p];
-      if (IsDigitC(c)) {
-        const int first = nd;
-        do {
-          dg[nd] = c;
-          dp[nd++] = p++;
-        } while (p < run_end && IsDigitC(c = t[p]));
-        gr[ng++] = {first, nd - first, pending_sep};
-        pending_sep = 0;
-        continue;
-      }
-      if (!pending_sep) {
-        pending_sep = (c == '\r' || c == '\n' || c == '>') ? '\n' : c;
-      } else if (c == '\n') {
-        pending_sep = '\n';
-      }
-      ++p;
-    }
-    nd_ = nd;
-    ng_ = ng;
+    ParseGroups(text_.data(), run.start, run.end, dg_, dp_, gr_, nd_, ng_);
     if (nd_ < kMinRunDigits) return false;
-    left_glued_ = WordCharBefore(text_, run.start);
-    right_glued_ = WordCharAt(text_, run.end);
+    left_glued_ = WordBefore(text_, run.start);
+    right_glued_ = WordAt(text_, run.end);
     return true;
+  }
+
+  // What Classify makes of a run: no form can take it; only plain shapes
+  // can, and the plan lists their candidates (TakePlain); parse it and try
+  // every form.
+  enum { kSkip, kPlain, kParse };
+  // Told from the run structure's plan (made on first sight of the
+  // structure, from the same structural tests the forms make) and the bytes
+  // beside the run, without parsing it. kParse for a run longer than a plan
+  // covers.
+  int Classify(const DigitRun& run) {
+    const uint32_t len = run.end - run.start;
+    if (len > kPlanBytes || text_.size() - run.start < kPlanBytes) return kParse;
+    uint64_t key[4];
+    RunKey(text_.data() + run.start, len, key);
+    const uint64_t h = key[0] * 0x9E3779B97F4A7C15ull + key[1] * 0xC2B2AE3D27D4EB4Full +
+                       key[2] * 0x165667B19E3779F9ull + key[3] * 0xD6E8FEB86659FD93ull;
+    DetectScratch::RunPlan& plan = sc_.plans[h >> (64 - kPlanBits)];
+    if (plan.owner != ds_.id_ || ((plan.key[0] ^ key[0]) | (plan.key[1] ^ key[1]) | (plan.key[2] ^ key[2]) |
+                                  (plan.key[3] ^ key[3])) != 0)
+      MakePlan(key, len, plan);
+    if (plan.nd < kMinRunDigits) return kSkip;  // Parse refuses it
+    plan_ = &plan;
+    const bool l = WordBefore(text_, run.start), r = WordAt(text_, run.end);
+    left_glued_ = l, right_glued_ = r;
+    const unsigned g = (l ? 2u : 0u) | (r ? 1u : 0u);
+    const char* t = text_.data();
+    const size_t n = text_.size();
+    // DateThenRest: the rest is looked for on the run's line.
+    if (((plan.date >> g) & 1) && run.end < n && t[run.end] != '\n') return kParse;
+    if ((plan.masked >> g) & 1) {  // MaskedRest: "-****", " XXXX", "xxxxx"
+      size_t q = run.end;
+      if (q < n && (t[q] == '-' || t[q] == '+' || t[q] == ' ')) ++q;
+      if (q < n && (t[q] == '*' || t[q] == 'X' || t[q] == 'x')) return kParse;
+    }
+    if (!im_.phone.empty()) {  // InternationalPhone: "+47 ...", "0047 ...", "+46 (0)70 ..."
+      if (run.start > 0 && t[run.start - 1] == '+') return kParse;
+      if (!l) {
+        if (t[run.start] == '0' && t[run.start + plan.second] == '0') return kParse;
+        size_t q = run.start;
+        if (q > 0 && t[q - 1] == ' ') --q;
+        if (q > 0 && t[q - 1] == ')') return kParse;
+      }
+    }
+    if (!((plan.parse >> g) & 1)) return kSkip;
+    return ((plan.plain >> g) & 1) ? kPlain : kParse;
+  }
+
+  // The plain candidates of a run Classify found kPlain, from its plan: the
+  // Try calls Parse and PlainShapes make, in their order.
+  void TakePlain(const DigitRun& run) {
+    const DetectScratch::RunPlan& plan = *plan_;
+    char dg[kPlanBytes];
+    const char* t = text_.data() + run.start;
+    for (int i = 0; i < plan.nd; ++i) dg[i] = t[plan.digit_off[i]];
+    const unsigned glued = (left_glued_ ? 1u : 0u) | (right_glued_ ? 2u : 0u);
+    for (int k = 0; k < plan.ntake; ++k) {
+      const DetectScratch::RunPlan::Take& e = plan.take[k];
+      if (e.edges & glued) continue;
+      Try(e.detector, dg + e.first, e.count, e.flags, run.start + e.start_off, run.start + e.end_off, e.grouped);
+    }
+  }
+
+  // Fills `plan` for the run structure `key` (RunKey) of `len` bytes: the
+  // structural tests of PlainShapes, HetuForms, IbanForm, DateThenRest and
+  // MaskedRest for each of the four ways the run's edges can be glued.
+  void MakePlan(const uint64_t key[4], uint32_t len, DetectScratch::RunPlan& plan) {
+    char s[kPlanBytes], dg[kPlanBytes];
+    uint32_t dp[kPlanBytes];
+    Group gr[kPlanBytes];
+    std::memcpy(s, key, kPlanBytes);
+    for (char& c : s)
+      if (c == 'D') c = '0';
+    int nd = 0, ng = 0;
+    ParseGroups(s, 0, len, dg, dp, gr, nd, ng);
+    plan = {};
+    std::memcpy(plan.key, key, kPlanBytes);
+    plan.owner = ds_.id_;
+    plan.nd = static_cast<uint8_t>(nd);
+    plan.second = static_cast<uint8_t>(nd > 1 ? dp[1] : 0);
+    for (int i = 0; i < nd; ++i) plan.digit_off[i] = static_cast<uint8_t>(dp[i]);
+    if (nd < kMinRunDigits) return;
+    // The builder's run state, lent to the structure.
+    char* const save_dg = dg_;
+    uint32_t* const save_dp = dp_;
+    Group* const save_gr = gr_;
+    const int save_nd = nd_, save_ng = ng_;
+    const bool save_l = left_glued_, save_r = right_glued_;
+    dg_ = dg, dp_ = dp, gr_ = gr, nd_ = nd, ng_ = ng;
+    left_glued_ = right_glued_ = false;
+    const bool listed = PlainShapes<kRecord>(&plan);  // all edges free: every candidate
+    for (unsigned g = 0; g < 4; ++g) {
+      left_glued_ = (g & 2) != 0;
+      right_glued_ = (g & 1) != 0;
+      const bool plain = PlainShapes<kProbe>(), other = HetuShape() || IbanShape();
+      if (plain || other) plan.parse |= static_cast<uint8_t>(1u << g);
+      if (plain && !other && listed) plan.plain |= static_cast<uint8_t>(1u << g);
+      if (DateShape()) plan.date |= static_cast<uint8_t>(1u << g);
+      if (MaskedShape()) plan.masked |= static_cast<uint8_t>(1u << g);
+    }
+    dg_ = save_dg, dp_ = save_dp, gr_ = save_gr, nd_ = save_nd, ng_ = save_ng;
+    left_glued_ = save_l, right_glued_ = save_r;
   }
 
   uint32_t GroupStart(int g) const { return dp_[gr_[g].first]; }
@@ -429,8 +589,12 @@ class DetectorSet::CandidateBuilder {
   bool StartOk(int g) const { return g == 0 ? !left_glued_ : IsSoftSeparator(gr_[g].sep); }
   bool EndOk(int g) const { return g == ng_ - 1 ? !right_glued_ : IsSoftSeparator(gr_[g + 1].sep); }
 
-  // Digit groups gi..gj matched against the detectors' shapes.
-  void PlainShapes() {
+  // Digit groups gi..gj matched against the detectors' shapes. kProbe:
+  // only whether a candidate would be tried; kRecord: the candidates into
+  // `rec`, false if they do not fit (MakePlan).
+  enum PlainMode { kTry, kProbe, kRecord };
+  template <PlainMode kMode = kTry>
+  bool PlainShapes(DetectScratch::RunPlan* rec = nullptr) {
     for (int gi = 0; gi < ng_; ++gi) {
       if (!StartOk(gi)) continue;
       int a = gr_[gi].first;
@@ -450,26 +614,44 @@ class DetectorSet::CandidateBuilder {
         for (const Impl::ShapeMask& sm : shapes) {
           if (sm.detector == last_det) continue;
           if ((seps & ~sm.seps) != 0 || (!sm.any_breaks && (brk & ~sm.breaks) != 0)) continue;
+          if constexpr (kMode == kProbe) return true;
           last_det = sm.detector;
           // Separated = written with a separator other than a line break.
           const bool separated = (seps & ~SepCode('\n')) != 0;
-          Try(sm.detector, dg_ + a, static_cast<size_t>(n), flags | (separated ? NORDPII_INPUT_SEPARATED : 0u),
-              GroupStart(gi), GroupEnd(gj),
-              sm.grouping_is_label && brk == sm.breaks && (seps & SepCode('\n')) == 0);
+          const uint32_t f = flags | (separated ? NORDPII_INPUT_SEPARATED : 0u);
+          const bool grouped = sm.grouping_is_label && brk == sm.breaks && (seps & SepCode('\n')) == 0;
+          if constexpr (kMode == kRecord) {
+            if (rec->ntake == std::size(rec->take)) return false;
+            rec->take[rec->ntake++] = {sm.detector,
+                                       static_cast<uint8_t>(a),
+                                       static_cast<uint8_t>(n),
+                                       static_cast<uint8_t>(GroupStart(gi)),
+                                       static_cast<uint8_t>(GroupEnd(gj)),
+                                       static_cast<uint8_t>(f),
+                                       static_cast<uint8_t>((gi == 0 ? 1u : 0u) | (gj == ng_ - 1 ? 2u : 0u)),
+                                       grouped};
+          } else {
+            Try(sm.detector, dg_ + a, static_cast<size_t>(n), f, GroupStart(gi), GroupEnd(gj), grouped);
+          }
         }
       }
     }
+    return kMode == kRecord;
   }
 
   // "født 15.10.86, personnummer 95088": a date-shaped run, then on the same
   // line one of the detector's labels and a lone 5-digit number. The finding
   // is the 5 digits (the part that makes the date an identity); the value
   // validated and hashed is the whole 11-digit number.
-  void DateThenRest(const DigitRun& run) {
-    if (im_.join_date.empty() || ng_ != 3 || !StartOk(0) || !EndOk(2)) return;
-    if (gr_[0].count != 2 || gr_[1].count != 2 || (gr_[2].count != 2 && gr_[2].count != 4)) return;
+  // The run is a date (DD.MM.YY, DD-MM-YYYY, ...) with free edges.
+  bool DateShape() const {
+    if (im_.join_date.empty() || ng_ != 3 || !StartOk(0) || !EndOk(2)) return false;
+    if (gr_[0].count != 2 || gr_[1].count != 2 || (gr_[2].count != 2 && gr_[2].count != 4)) return false;
     char sep = gr_[1].sep;
-    if ((sep != '.' && sep != '-' && sep != '/') || gr_[2].sep != sep) return;
+    return (sep == '.' || sep == '-' || sep == '/') && gr_[2].sep == sep;
+  }
+  void DateThenRest(const DigitRun& run) {
+    if (!DateShape()) return;
     char v[11];
     std::memcpy(v, dg_, 4);
     std::memcpy(v + 4, dg_ + gr_[2].first + gr_[2].count - 2, 2);  // YY of YY or YYYY
@@ -495,11 +677,15 @@ class DetectorSet::CandidateBuilder {
   // A partly masked identifier: a birth-date group followed by masking
   // characters ("151086-*****", "19880320-XXXX"): the date still identifies.
   // The value handed to the validator is the date digits only.
-  void MaskedRest(const DigitRun& run) {
-    if (im_.masked.empty()) return;
+  // The run ends in a date group of 6 or 8 digits a value may start at.
+  bool MaskedShape() const {
+    if (im_.masked.empty()) return false;
     const Group& last = gr_[ng_ - 1];
-    if (last.count != 6 && last.count != 8) return;
-    if (!StartOk(ng_ - 1)) return;
+    return (last.count == 6 || last.count == 8) && StartOk(ng_ - 1);
+  }
+  void MaskedRest(const DigitRun& run) {
+    if (!MaskedShape()) return;
+    const Group& last = gr_[ng_ - 1];
     size_t p = run.end;
     if (p < text_.size() && (text_[p] == '-' || text_[p] == '+' || text_[p] == ' ')) ++p;
     size_t q = p;
@@ -509,6 +695,27 @@ class DetectorSet::CandidateBuilder {
     for (uint32_t d : im_.masked)
       Try(d, dg_ + last.first, static_cast<size_t>(last.count), 0, GroupStart(g), static_cast<uint32_t>(q));
   }
+
+  // HetuForms may try a candidate (its tests of the groups and edges; the
+  // letter forms are then checked on the bytes after the run).
+  bool HetuShape() const {
+    if (im_.hetu.empty()) return false;
+    for (int gi = 0; gi < ng_; ++gi) {
+      const Group& G = gr_[gi];
+      if (G.count != 6 || !StartOk(gi)) continue;
+      if (gi + 1 < ng_) {
+        const Group& H = gr_[gi + 1];
+        if (H.sep != '-' && H.sep != '+') continue;
+        if (H.count == 4 && EndOk(gi + 1)) return true;
+        if (H.count == 3 && gi + 2 == ng_ && right_glued_) return true;
+      } else if (right_glued_) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // IbanForm may try one: country letters glued before, 13+ digits.
+  bool IbanShape() const { return !im_.iban.empty() && left_glued_ && nd_ >= 13; }
 
   // HETU: DDMMYY{sign}ZZZ{check}, where a '-'/'+' sign is a run separator and
   // a letter sign or check character is glued to the run's end.
@@ -631,6 +838,7 @@ class DetectorSet::CandidateBuilder {
   Group* gr_ = nullptr;
   int nd_ = 0, ng_ = 0;
   bool left_glued_ = false, right_glued_ = false;
+  const DetectScratch::RunPlan* plan_ = nullptr;  // the run's plan (Classify)
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;
@@ -665,6 +873,7 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
                          DetectScratch& sc, std::vector<TextFinding>& out) const {
   auto& cands = sc.cands;
   cands.clear();
+  if (sc.plans.empty()) sc.plans.assign(size_t{1} << kPlanBits, DetectScratch::RunPlan{});
   CandidateBuilder builder(*this, text, opt, sc);
   builder.FromRuns(m.runs);
   builder.FromRegex(m.regex);

@@ -66,6 +66,38 @@ class DetectScratch {
   std::vector<Group> groups;
   std::vector<TextFinding> cands;
   std::vector<uint32_t> order, cluster, kept;
+  // What the forms make of a digit run's structure, by the structure (the
+  // run's bytes with its digits as 'D'): DetectorSet::Detect looks a run up
+  // here first and skips one that no form can take without parsing it.
+  // Filled by Detect (a direct-mapped cache; `owner` names the DetectorSet
+  // that filled an entry, 0 = empty).
+  struct RunPlan {
+    uint64_t key[4];
+    uint64_t owner;
+    uint8_t nd;      // digits in the run
+    uint8_t second;  // offset of its second digit
+    // Bit (left edge glued to a letter or digit) * 2 + (right edge glued):
+    uint8_t parse;   // a plain shape, HETU or IBAN candidate is possible
+    uint8_t date;    // date-then-rest is, if a byte other than '\n' follows
+    uint8_t masked;  // masked rest is, if a masking character follows
+    uint8_t plain;   // only plain shapes can take it: `take` is all there is to try
+    // The candidates PlainShapes tries, in its order, when neither edge is
+    // glued; `edges` bit 0 / 1: not when the left / right edge is glued.
+    struct Take {
+      uint32_t detector;
+      uint8_t first, count;         // digits (indexes into the run's digits)
+      uint8_t start_off, end_off;   // the candidate's bytes, from the run's start
+      uint8_t flags, edges;         // NORDPII_INPUT_*; edges as above
+      bool grouped;
+    };
+    uint8_t ntake;
+    uint8_t digit_off[32];  // offset of each digit from the run's start
+    Take take[4];
+  };
+  std::vector<RunPlan> plans;
+  bool use_plans = true;      // false: every run parsed (tests compare the two)
+  uint64_t runs_skipped = 0;  // runs the plans rejected unparsed (tests)
+  uint64_t tries = 0;         // candidates handed to a validator (tests)
 };
 
 class DetectorSet {
@@ -116,6 +148,7 @@ class DetectorSet {
   std::shared_ptr<const PluginRegistry> registry_;
   std::unique_ptr<Impl> impl_;
   int min_shape_digits_ = INT_MAX;
+  uint64_t id_ = 0;  // unique per DetectorSet (DetectScratch::RunPlan::owner)
 };
 
 }  // namespace nordpii

@@ -19,6 +19,8 @@ inline unsigned char Fold(unsigned char prev, unsigned char b) {
   return b;
 }
 
+constexpr size_t kBytewiseSpan = 16;
+
 }  // namespace
 
 void LabelIndex::Build(const PatternSet& set) { BuildRoles(set, KeywordRole::kLabel, KeywordRole::kNegative); }
@@ -85,6 +87,19 @@ void LabelIndex::BuildRoles(const PatternSet& set, KeywordRole role_a, KeywordRo
   }
   for (const KeywordGroup& kg : set.keywords)
     for (const Keyword& k : kg.words) max_len_ = std::max(max_len_, k.text.size());
+  // WalkFrom's first two steps for every pair of bytes. A word start is
+  // never a UTF-8 continuation byte, so its byte folds without the byte
+  // before it; the table says yes to a continuation byte all the same.
+  pair_.assign(256 * 256 / 64, 0);
+  for (unsigned b0 = 0; b0 < 256; ++b0) {
+    const bool cont = (b0 & 0xC0) == 0x80;
+    const uint32_t n = root_[Fold(0, static_cast<unsigned char>(b0))];
+    for (unsigned b1 = 0; b1 < 256; ++b1) {
+      const bool may = cont || (n != 0 && (nodes_[n].whole || nodes_[n].prefix ||
+                                           Child(n, Fold(static_cast<unsigned char>(b0), static_cast<unsigned char>(b1))) != 0));
+      if (may) pair_[(b0 << 8 | b1) >> 6] |= uint64_t{1} << (b1 & 63);
+    }
+  }
 }
 
 uint32_t LabelIndex::Child(uint32_t node, unsigned char b) const {
@@ -137,7 +152,9 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
   // last non-continuation byte); then only the starts are visited. Same
   // starts as the byte loop, without its branch per byte.
   const size_t span = stop - from, blocks = (span + 63) / 64;
-  if (blocks <= 2 && from + 64 * blocks <= text.size() && (s[from] & 0xC0) != 0x80) {
+  // A span of a few bytes (the look after a value, the label right before
+  // it) byte by byte: fewer instructions than the 64-byte masks.
+  if (span > kBytewiseSpan && blocks <= 2 && from + 64 * blocks <= text.size() && (s[from] & 0xC0) != 0x80) {
     uint64_t carry = WordCharBefore(text, from) ? 1 : 0;
     for (size_t k = 0; k < blocks; ++k) {
       const size_t b = from + 64 * k;
@@ -166,19 +183,29 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
         if (w == word) break;
         word = w;
       }
-      for (uint64_t st = word & ~((word << 1) | carry) & valid; st; st &= st - 1)
-        WalkFrom(text, b + static_cast<size_t>(__builtin_ctzll(st)), to, min_end, max_end, found);
+      for (uint64_t st = word & ~((word << 1) | carry) & valid; st; st &= st - 1) {
+        const size_t p = b + static_cast<size_t>(__builtin_ctzll(st));
+        // Most words start no keyword: no walk (a call, a node per byte).
+        if (p + 1 < text.size() && !PairMayStart(s[p], s[p + 1])) continue;
+        WalkFrom(text, p, to, min_end, max_end, found);
+      }
       carry = word >> 63;
     }
     return found;
   }
 #endif
-  return FindBytewise(text, from, last_start, to, min_end, max_end);
+  return FindBytes<true>(text, from, last_start, to, min_end, max_end);
 }
 
 uint64_t LabelIndex::FindBytewise(std::string_view text, size_t from, size_t last_start, size_t to,
                                   size_t min_end, size_t* max_end) const {
   if (nodes_.empty()) return 0;
+  return FindBytes<false>(text, from, last_start, to, min_end, max_end);
+}
+
+template <bool kPairs>
+uint64_t LabelIndex::FindBytes(std::string_view text, size_t from, size_t last_start, size_t to, size_t min_end,
+                               size_t* max_end) const {
   uint64_t found = 0;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   bool prev_word = WordCharBefore(text, from);
@@ -191,6 +218,7 @@ uint64_t LabelIndex::FindBytewise(std::string_view text, size_t from, size_t las
     else word = WordCharAt(text, p);
     bool start = word && !prev_word;
     prev_word = word;
+    if (kPairs && start && p + 1 < text.size() && !PairMayStart(c, s[p + 1])) continue;
     if (start) WalkFrom(text, p, to, min_end, max_end, found);
   }
   return found;

@@ -62,6 +62,11 @@ class LabelIndex {
     uint32_t child;
   };
   uint32_t Child(uint32_t node, unsigned char b) const;
+  // The byte loop of FindBytewise; kPairs: starts tested with PairMayStart
+  // first (Find's path for short spans).
+  template <bool kPairs>
+  uint64_t FindBytes(std::string_view text, size_t from, size_t last_start, size_t to, size_t min_end,
+                     size_t* max_end) const;
   // Keywords starting at the word start p: their groups into `found`.
   void WalkFrom(std::string_view text, size_t p, size_t to, size_t min_end, size_t* max_end,
                 uint64_t& found) const;
@@ -74,6 +79,14 @@ class LabelIndex {
   // [b]): the second step of almost every walk without an edge search.
   std::vector<uint32_t> dense_of_;                // per node: index + 1 into dense_, 0 = none
   std::vector<std::array<uint32_t, 256>> dense_;
+  // Bit (b0 << 8 | b1): a walk from a word start whose first two bytes are
+  // b0 b1 can find a keyword (the root's child for b0 has one, or has a
+  // child for the second byte). Find skips the walk from other starts.
+  std::vector<uint64_t> pair_;
+  bool PairMayStart(unsigned char b0, unsigned char b1) const {
+    const unsigned i = static_cast<unsigned>(b0) << 8 | b1;
+    return (pair_[i >> 6] >> (i & 63)) & 1;
+  }
   size_t max_len_ = 0;  // the root's children, direct (most lookups end there)
 };
 
