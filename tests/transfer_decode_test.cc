@@ -450,7 +450,7 @@ TEST_CASE("transfer decoders: the SIMD fast paths equal the scalar loops", "[dec
         body += qp_atoms[rng() % (sizeof qp_atoms / sizeof qp_atoms[0])];
       }
     }
-    std::vector<size_t> ranges = {1 + rng() % 80, 1 + rng() % 80, 1 + rng() % 300};
+    std::vector<size_t> ranges = {1 + rng() % 80, 1 + rng() % 80, 1 + rng() % 300, 64, 65, 97, 128};
     if (round < 8)
       for (size_t r = 1; r <= 80; ++r) ranges.push_back(r);
     CheckLevels(body, false, ranges);

@@ -274,6 +274,21 @@ size_t QpRange(std::string_view in, size_t i, size_t to, std::string& outs, uint
         uint32_t at = static_cast<uint32_t>(base + o);
         unsigned char b = static_cast<unsigned char>(hi * 16 + lo);
         out[o++] = static_cast<char>(b);
+        // A two-byte UTF-8 character ("=C3=A5": most escapes in Nordic
+        // text) taken at once: its lead byte starts a piece, the
+        // continuation escape right after it (when it starts before `to`)
+        // would extend it, as below. A fast path (level > 0: tested
+        // against the loop without it).
+        if (level > 0 && (b & 0xE0) == 0xC0 && i + 3 < to && i + 5 < n && s[i + 3] == '=') {
+          const int hi2 = hex[s[i + 4]], lo2 = hex[s[i + 5]];
+          const unsigned char b2 = static_cast<unsigned char>(hi2 * 16 + lo2);
+          if ((hi2 | lo2) >= 0 && (b2 & 0xC0) == 0x80) {
+            out[o++] = static_cast<char>(b2);
+            if (map) map->Add(at, at + 2, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 6));
+            i += 6;
+            continue;
+          }
+        }
         // A UTF-8 continuation byte right after another escape joins its
         // piece: one piece per encoded character ("=C3=A5" -> "å"), not per
         // byte (the map was most of the decoding time for Nordic text).
