@@ -137,20 +137,26 @@ inline __m128i B64Values(__m128i c, __m128i& bad) {
   return _mm_blendv_epi8(v, _mm_set1_epi8(63), m63);
 }
 
-// Whole blocks of 16 base64 characters from s (len available) decoded to 12
-// bytes each at out (16 bytes stored per block: out needs 4 bytes of room
-// past the output); stops at the first block with a byte outside the
-// alphabet. Returns the characters decoded (a multiple of 16).
-size_t B64BlocksSse(const unsigned char* s, size_t len, char* out) {
+// Quanta of base64 characters from s decoded, 16 characters to 12 bytes a
+// block (16 bytes stored per block: out needs 4 bytes of room past the
+// output): the quanta that start before `len`, all of whose characters are in
+// the alphabet, up to the first that is not (a line's end, '=', noise).
+// Loads stay below `avail` (>= len). Returns the characters decoded (a
+// multiple of 4); the bytes are 3 per 4.
+size_t B64BlocksSse(const unsigned char* s, size_t len, size_t avail, char* out) {
   size_t i = 0;
   const __m128i pack = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
-  for (; i + 16 <= len; i += 16, out += 12) {
+  for (; i < len && i + 16 <= avail; i += 16, out += 12) {
     __m128i bad;
     const __m128i v = B64Values(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), bad);
-    if (_mm_movemask_epi8(bad)) break;
     __m128i t = _mm_maddubs_epi16(v, _mm_set1_epi32(0x01400140));
     t = _mm_madd_epi16(t, _mm_set1_epi32(0x00011000));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(t, pack));
+    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(bad));
+    if (m || i + 16 > len) {  // the last block: its whole quanta before the first bad byte, before len
+      const size_t q = std::min<size_t>(m ? static_cast<size_t>(__builtin_ctz(m)) / 4 : 4, (len - i + 3) / 4);
+      return i + 4 * q;
+    }
   }
   return i;
 }
@@ -159,8 +165,8 @@ size_t B64BlocksSse(const unsigned char* s, size_t len, char* out) {
 #if NORDPII_HAVE_AVX2_PATH
 NORDPII_AVX2_BEGIN
 // B64BlocksSse for 32 characters (24 bytes, 32 stored: 8 bytes of room past
-// the output) a block, then one 16-character block.
-size_t B64BlocksAvx2(const unsigned char* s, size_t len, char* out) {
+// the output) a block, then B64BlocksSse for the rest.
+size_t B64BlocksAvx2(const unsigned char* s, size_t len, size_t avail, char* out) {
   size_t i = 0;
   const __m256i lo_lut = _mm256_setr_epi8(0x1A, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1C, 0x05,
                                           0x04, 0x05, 0x04, 0x0D, 0x1A, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E,
@@ -191,7 +197,7 @@ size_t B64BlocksAvx2(const unsigned char* s, size_t len, char* out) {
     t = _mm256_permutevar8x32_epi32(t, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), t);
   }
-  return i + B64BlocksSse(s + i, len - i, out);
+  return i + B64BlocksSse(s + i, len - i, avail - i, out);
 }
 NORDPII_AVX2_END
 #endif
@@ -374,16 +380,16 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
     const size_t seg_end = std::min(content_end, to);
     size_t simd_from = i;  // after a block the fast path refused: the scalar loop's
     while (i < seg_end) {
-      // Blocks of whole quanta that start before seg_end, all in the alphabet:
-      // what the whole-quanta step below does 4 or 8 at a time.
-      if (have == 0 && i >= simd_from && i + 16 <= seg_end && level > 0) {
+      // The whole quanta that start before seg_end, all in the alphabet:
+      // what the whole-quanta step below does, 4 or 8 at a time.
+      if (have == 0 && i >= simd_from && i + 16 <= n && level > 0) {
         size_t k = 0;
 #if NORDPII_HAVE_AVX2_PATH
-        if (level == 2) k = B64BlocksAvx2(s + i, seg_end - i, out + o);
+        if (level == 2) k = B64BlocksAvx2(s + i, seg_end - i, n - i, out + o);
         else
 #endif
 #if defined(__SSE4_1__) && defined(__SSSE3__)
-          k = B64BlocksSse(s + i, seg_end - i, out + o);
+          k = B64BlocksSse(s + i, seg_end - i, n - i, out + o);
 #endif
         o += k / 4 * 3;
         i += k;
