@@ -12,16 +12,27 @@
 #include "core/simd.h"
 #include "core/utf8.h"
 
+// The base64 blocks need SSSE3 (byte shuffles) and SSE4.1 (blends); their
+// AVX2 form needs those too (it ends with the SSE form).
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+#define NORDPII_B64_SIMD 1
+#else
+#define NORDPII_B64_SIMD 0
+#endif
+#define NORDPII_B64_AVX2 (NORDPII_B64_SIMD && NORDPII_HAVE_AVX2_PATH)
+
 namespace nordpii {
 
 namespace {
 // Which fast paths the range decoders may take: 0 none (the scalar loops
-// alone), 1 SSE (16 bytes at a time), 2 AVX2 where the CPU has it.
+// alone), 1 the SSE ones (quoted-printable runs 32 bytes a step and escape
+// pairs, base64 blocks of 16 characters), 2 those with base64 blocks of 32
+// (AVX2) where the CPU has it. A build without SSSE3 and SSE4.1 has none.
 int g_simd_cap = 2;
 
 int SimdLevel() {
-#if defined(__SSE4_1__) && defined(__SSSE3__)
-#if NORDPII_HAVE_AVX2_PATH
+#if NORDPII_B64_SIMD
+#if NORDPII_B64_AVX2
   if (g_simd_cap >= 2 && CpuHasAvx2()) return 2;
 #endif
   return g_simd_cap >= 1 ? 1 : 0;
@@ -115,7 +126,7 @@ namespace {
 // everything else, at the same offset, to the scalar loops below, so the
 // bytes and the map are those of the scalar loops (tested against them with
 // internal::SetTransferDecodeSimd(0)).
-#if defined(__SSE4_1__) && defined(__SSSE3__)
+#if NORDPII_B64_SIMD
 // The base64 characters of c (our alphabet: A-Z a-z 0-9 + / and the URL-safe
 // - _) as their 6-bit values; `bad` gets a byte 0xFF for every other byte.
 // The Muła/Lemire lookups by nibble: a byte is in the alphabet when the class
@@ -138,7 +149,7 @@ inline __m128i B64Values(__m128i c, __m128i& bad) {
 }
 
 // Quanta of base64 characters from s decoded, 16 characters to 12 bytes a
-// block (16 bytes stored per block: out needs 4 bytes of room past the
+// block (16 bytes stored per block: out needs 16 bytes of room past the
 // output): the quanta that start before `len`, all of whose characters are in
 // the alphabet, up to the first that is not (a line's end, '=', noise).
 // Loads stay below `avail` (>= len). Returns the characters decoded (a
@@ -162,10 +173,10 @@ size_t B64BlocksSse(const unsigned char* s, size_t len, size_t avail, char* out)
 }
 #endif
 
-#if NORDPII_HAVE_AVX2_PATH
+#if NORDPII_B64_AVX2
 NORDPII_AVX2_BEGIN
-// B64BlocksSse for 32 characters (24 bytes, 32 stored: 8 bytes of room past
-// the output) a block, then B64BlocksSse for the rest.
+// B64BlocksSse for 32 characters (24 bytes, 32 stored) a block, then
+// B64BlocksSse for the rest (out needs 16 bytes of room past the output).
 size_t B64BlocksAvx2(const unsigned char* s, size_t len, size_t avail, char* out) {
   size_t i = 0;
   const __m256i lo_lut = _mm256_setr_epi8(0x1A, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1C, 0x05,
@@ -384,11 +395,11 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
       // what the whole-quanta step below does, 4 or 8 at a time.
       if (have == 0 && i >= simd_from && i + 16 <= n && level > 0) {
         size_t k = 0;
-#if NORDPII_HAVE_AVX2_PATH
+#if NORDPII_B64_AVX2
         if (level == 2) k = B64BlocksAvx2(s + i, seg_end - i, n - i, out + o);
         else
 #endif
-#if defined(__SSE4_1__) && defined(__SSSE3__)
+#if NORDPII_B64_SIMD
           k = B64BlocksSse(s + i, seg_end - i, n - i, out + o);
 #endif
         o += k / 4 * 3;
