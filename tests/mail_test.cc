@@ -1378,3 +1378,106 @@ TEST_CASE("mail: a streamed UTF-16 part finds its BOM after soft line breaks", "
     CHECK(DecodeQuotedPrintable(out.substr(at + 2)).bytes == "\xFF\xFE" + FromUtf8(want, "UTF-16LE") + "\n");
   }
 }
+
+// Issue 14: EncodeQuotedPrintable writes through a pointer, 4 KiB of input at
+// a time; its output is the byte-at-a-time loop's (kept here as the
+// reference) for every eol, line ending, space or tab before a break, 'F' or
+// '.' at a line's start, escape at the 75th column, and CR LF cut by the
+// 4 KiB step.
+namespace {
+std::string ReferenceQp(std::string_view in, std::string_view eol) {
+  static const char hex[] = "0123456789ABCDEF";
+  std::string out;
+  size_t col = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '\n' || (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n')) {
+      if (c == '\r') ++i;
+      out += eol;
+      col = 0;
+      continue;
+    }
+    bool at_eol = i + 1 == in.size() || in[i + 1] == '\n' || (in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n');
+    bool escape = c == '=' || c < 32 || c > 126;
+    if ((c == ' ' || c == '\t') && at_eol) escape = true;
+    if ((c == ' ' || c == '\t') && !at_eol) escape = false;
+    if (col == 0 && (c == 'F' || c == '.')) escape = true;
+    size_t w = escape ? 3 : 1;
+    if (col + w > 75) {
+      out += '=';
+      out += eol;
+      col = 0;
+      if (c == 'F' || c == '.') escape = true, w = 3;
+    }
+    if (escape) {
+      out += '=';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+    col += w;
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("EncodeQuotedPrintable equals the byte-at-a-time reference", "[mail][encode]") {
+  std::mt19937 rng(1414);
+  static const char* atoms[] = {"a", "F", ".", " ", "\t", "=", "\n", "\r\n", "\r", "\xC3\xA5", "\x01", "~", "From "};
+  for (int round = 0; round < 400; ++round) {
+    std::string in;
+    const size_t n = round < 20 ? 4000 + rng() % 9000 : rng() % 700;
+    while (in.size() < n) {
+      if (rng() % 3 == 0) in += atoms[rng() % (sizeof atoms / sizeof atoms[0])];
+      else in += static_cast<char>(rng() % 4 ? 'a' + rng() % 26 : rng() % 256);
+    }
+    if (round % 7 == 0) in.insert(std::min<size_t>(in.size(), 4095), "\r\n");  // a CR LF across the 4 KiB step
+    for (std::string_view eol : {std::string_view("\n"), std::string_view("\r\n")}) {
+      INFO("round " << round << " size " << in.size() << " eol " << eol.size());
+      CHECK(EncodeQuotedPrintable(in, eol) == ReferenceQp(in, eol));
+    }
+  }
+}
+
+// Issue 14: EncodeBase64 writes a line of 19 quanta at a time; its output is
+// the character-at-a-time loop's (the reference) for every length around the
+// 57-byte line and every eol.
+TEST_CASE("EncodeBase64 equals the character-at-a-time reference", "[mail][encode]") {
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  auto reference = [&](std::string_view in, std::string_view eol) {
+    std::string out;
+    size_t col = 0;
+    auto put = [&](char ch) {
+      if (col == 76) {
+        out += eol;
+        col = 0;
+      }
+      out += ch;
+      ++col;
+    };
+    size_t i = 0;
+    const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+    for (; i + 3 <= in.size(); i += 3) {
+      uint32_t v = (s[i] << 16) | (s[i + 1] << 8) | s[i + 2];
+      put(b64[v >> 18]), put(b64[(v >> 12) & 63]), put(b64[(v >> 6) & 63]), put(b64[v & 63]);
+    }
+    if (in.size() - i == 1) {
+      uint32_t v = s[i] << 16;
+      put(b64[v >> 18]), put(b64[(v >> 12) & 63]), put('='), put('=');
+    } else if (in.size() - i == 2) {
+      uint32_t v = (s[i] << 16) | (s[i + 1] << 8);
+      put(b64[v >> 18]), put(b64[(v >> 12) & 63]), put(b64[(v >> 6) & 63]), put('=');
+    }
+    return out;
+  };
+  std::mt19937 rng(1415);
+  for (size_t n = 0; n < 400; ++n) {
+    std::string in;
+    for (size_t k = 0; k < n; ++k) in += static_cast<char>(rng() % 256);
+    for (std::string_view eol : {std::string_view("\n"), std::string_view("\r\n"), std::string_view("")}) {
+      INFO("size " << n << " eol " << eol.size());
+      CHECK(EncodeBase64(in, eol) == reference(in, eol));
+    }
+  }
+}

@@ -320,3 +320,147 @@ TEST_CASE("transfer stream: an all-escape quoted-printable body maps exactly wit
   CHECK(whole.map.pieces().size() > 500000);
   CHECK(most < 5 * 4096);  // at most 4 ranges of 4096 input bytes (and the one after), not the whole map
 }
+
+// Issue 14: the SIMD fast paths of the quoted-printable and base64 decoders
+// (SSE, AVX2) give the scalar loops' bytes, map and notes, whole and a range
+// at a time (every range size up to 80), on random and adversarial bodies:
+// a byte outside the alphabet, '=', a space or a line break at every offset
+// of a block, lines of every length, CRLF and LF, soft breaks, trailing
+// spaces, malformed escapes.
+namespace {
+struct SimdCap {
+  explicit SimdCap(int level) : old(internal::SetTransferDecodeSimd(level)) {}
+  ~SimdCap() { internal::SetTransferDecodeSimd(old); }
+  int old;
+};
+
+bool SameMap(const OffsetMap& a, const OffsetMap& b) {
+  if (a.pieces().size() != b.pieces().size()) return false;
+  for (size_t k = 0; k < a.pieces().size(); ++k) {
+    const auto &x = a.pieces()[k], &y = b.pieces()[k];
+    if (x.dst_begin != y.dst_begin || x.dst_end != y.dst_end || x.src_begin != y.src_begin || x.src_end != y.src_end)
+      return false;
+  }
+  return true;
+}
+
+Decoded DecodeAt(const std::string& body, bool b64, int level) {
+  SimdCap cap(level);
+  return b64 ? DecodeBase64(body) : DecodeQuotedPrintable(body);
+}
+
+// The body decoded `range` bytes at a time, its map made for every range.
+Decoded StreamAt(const std::string& body, bool b64, int level, size_t range) {
+  SimdCap cap(level);
+  TransferStream ts(body, b64 ? TransferStream::kBase64 : TransferStream::kQuotedPrintable, true, 1u << 30, range);
+  Decoded d;
+  char buf[4096];
+  for (;;) {
+    auto r = ts.Read(buf, sizeof buf);
+    REQUIRE(r);
+    if (*r == 0) break;
+    d.bytes.append(buf, *r);
+  }
+  ts.Cover(0, d.bytes.size());
+  for (const auto& p : ts.map().pieces()) d.map.Add(p.dst_begin, p.dst_end, p.src_begin, p.src_end);
+  d.notes = ts.notes();
+  return d;
+}
+
+void CheckLevels(const std::string& body, bool b64, const std::vector<size_t>& ranges) {
+  const Decoded ref = DecodeAt(body, b64, 0);
+  for (int level = 1; level <= 2; ++level) {
+    INFO((b64 ? "base64" : "quoted-printable") << " level " << level << " body size " << body.size());
+    const Decoded d = DecodeAt(body, b64, level);
+    CHECK(d.bytes == ref.bytes);
+    CHECK(SameMap(d.map, ref.map));
+    CHECK(d.notes == ref.notes);
+    for (size_t range : ranges) {
+      INFO("range " << range);
+      const Decoded st = StreamAt(body, b64, level, range);
+      CHECK(st.bytes == ref.bytes);
+      CHECK(SameMap(st.map, ref.map));
+      CHECK(st.notes == ref.notes);
+    }
+  }
+}
+
+const char kB64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+// Bytes next to the alphabet in each nibble class, and others.
+const char kB64Odd[] = {'=', ' ', '\t', '\r', '\n', '!', '.', ',', ':', '@', '[', '`', '{', '*', '\0', '\x7f',
+                        '\x80', '\xc3', '\xff', '\x2e', '\x3a', '\x40', '\x5b', '\x60', '\x7b', '\x1f'};
+}  // namespace
+
+TEST_CASE("transfer decoders: the SIMD fast paths equal the scalar loops", "[decode][simd]") {
+  std::mt19937 rng(14);
+  auto pick = [&](const char* set, size_t n) { return set[rng() % n]; };
+  // Adversarial base64: a line of 64-100 characters with one odd byte at
+  // every offset; lines of every length 0-100, LF and CRLF.
+  for (char odd : kB64Odd) {
+    std::string body;
+    for (size_t at = 0; at < 72; ++at) {
+      size_t len = 64 + rng() % 37;
+      std::string line;
+      for (size_t k = 0; k < len; ++k) line += pick(kB64Alphabet, 66);
+      line[at] = odd;
+      body += line + (rng() % 2 ? "\r\n" : "\n");
+    }
+    CheckLevels(body, true, {1, 3, 7, 16, 31, 32, 33, 77, 4096});
+  }
+  {
+    std::string body;
+    for (size_t len = 0; len <= 100; ++len) {
+      for (size_t k = 0; k < len; ++k) body += pick(kB64Alphabet, 64);
+      body += len % 3 ? "\n" : "\r\n";
+    }
+    std::vector<size_t> ranges;
+    for (size_t r = 1; r <= 80; ++r) ranges.push_back(r);
+    CheckLevels(body, true, ranges);
+    CheckLevels(body.substr(0, body.size() - 1), true, {5, 64});  // a last line without break
+  }
+  // Random base64: mostly the alphabet, sometimes odd bytes, quanta cut by
+  // '=' or noise so the fast path starts at every phase.
+  for (int round = 0; round < 150; ++round) {
+    std::string body;
+    const size_t n = 100 + rng() % 1500;
+    const int odd_rate = 1 + static_cast<int>(rng() % 200);
+    while (body.size() < n) {
+      const size_t len = rng() % 4 == 0 ? rng() % 300 : 60 + rng() % 20;
+      for (size_t k = 0; k < len; ++k)
+        body += static_cast<int>(rng() % 1000) < odd_rate ? pick(kB64Odd, sizeof kB64Odd)
+                                                          : pick(kB64Alphabet, 66);
+      body += rng() % 2 ? "\r\n" : "\n";
+    }
+    std::vector<size_t> ranges = {1 + rng() % 80, 1 + rng() % 80, 1 + rng() % 300};
+    CheckLevels(body, true, ranges);
+  }
+  // Quoted-printable: runs of every length without '=', escapes, soft
+  // breaks (CRLF, LF, with spaces), trailing spaces, malformed '='.
+  static const char* qp_atoms[] = {"=C3=A5", "=\n", "=\r\n", "= \t\n", "=  \r\n", "=ZZ", "=4", "=", "=3D",
+                                   "=C3", "\n", "\r\n", "  \n", " \t\r\n", "=\r", "=a5", "==", "=\n=\n"};
+  for (int round = 0; round < 200; ++round) {
+    std::string body;
+    const size_t n = 50 + rng() % 1200;
+    while (body.size() < n) {
+      if (rng() % 3) {
+        const size_t len = rng() % 4 == 0 ? rng() % 200 : rng() % 40;
+        for (size_t k = 0; k < len; ++k) body += static_cast<char>(rng() % 8 ? 'a' + rng() % 26 : rng() % 256);
+        // A '=' made by the random bytes stays: malformed or an escape.
+      } else {
+        body += qp_atoms[rng() % (sizeof qp_atoms / sizeof qp_atoms[0])];
+      }
+    }
+    std::vector<size_t> ranges = {1 + rng() % 80, 1 + rng() % 80, 1 + rng() % 300, 64, 65, 97, 128};
+    if (round < 8)
+      for (size_t r = 1; r <= 80; ++r) ranges.push_back(r);
+    CheckLevels(body, false, ranges);
+  }
+  // A '=' at every offset of a long run; a body ending in '=' or "=4".
+  for (size_t at = 0; at < 70; ++at) {
+    std::string body(100, 'x');
+    body[at] = '=';
+    CheckLevels(body, false, {1, 16, 32, 33});
+    CheckLevels(body.substr(0, at + 1), false, {1, 16, 32});
+    CheckLevels(body.substr(0, at + 1) + "4", false, {1, 2});
+  }
+}

@@ -61,11 +61,43 @@ uint64_t CountNewlines(const char* p, const char* e) {
   return CountNewlinesSse(p, e);
 }
 
+#if NORDPII_HAVE_AVX2_PATH
+NORDPII_AVX2_BEGIN
+// FindAtLineStart's 64-byte steps with two AVX2 compares per mask (issue 14:
+// the search was 4.5 % of a typical mbox's instructions, "From " lines and
+// boundaries); `i` is left where the caller's steps go on.
+static size_t FindAtLineStartAvx2(const char* s, size_t n, size_t& i, size_t from, std::string_view prefix) {
+  const __m256i nl = _mm256_set1_epi8('\n'), first = _mm256_set1_epi8(prefix[0]);
+  const size_t len = prefix.size();
+  while (i + 65 <= n) {
+    const uint64_t a =
+        Mask32(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)), nl), 0) |
+        Mask32(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i + 32)), nl), 1);
+    const uint64_t b =
+        Mask32(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i + 1)), first), 0) |
+        Mask32(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i + 33)), first), 1);
+    for (uint64_t m = a & b; m; m &= m - 1) {
+      size_t at = i + static_cast<size_t>(__builtin_ctzll(m)) + 1;
+      if (at >= from && at + len <= n && std::memcmp(s + at, prefix.data(), len) == 0) return at;
+    }
+    i += 64;
+  }
+  return std::string_view::npos;
+}
+NORDPII_AVX2_END
+#endif
+
 size_t FindAtLineStart(std::string_view text, size_t from, std::string_view prefix) {
   if (prefix.empty()) return std::string_view::npos;
   const char* s = text.data();
   const size_t n = text.size(), len = prefix.size();
   size_t i = from == 0 ? 0 : from - 1;  // the line break may be just before `from`
+#if NORDPII_HAVE_AVX2_PATH
+  if (CpuHasAvx2()) {
+    const size_t at = FindAtLineStartAvx2(s, n, i, from, prefix);
+    if (at != std::string_view::npos) return at;
+  }
+#endif
 #if defined(__SSE2__)
   const __m128i nl = _mm_set1_epi8('\n'), first = _mm_set1_epi8(prefix[0]);
   while (i + 65 <= n) {

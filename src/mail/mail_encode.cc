@@ -4,8 +4,10 @@
 #include <unicode/ucnv.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
+#include "core/simd.h"
 #include "core/utf8.h"
 
 namespace nordpii {
@@ -16,67 +18,117 @@ const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 
 }  // namespace
 
+// Written through a pointer into room made 4 KiB of input at a time (at most
+// 4 + eol bytes per input byte: an escape after a soft break): an append per
+// byte made this half of a typical mbox's redaction (issue 14). The output
+// is the byte loop's it replaced (tests: EncodeQuotedPrintable equals the
+// byte-at-a-time reference).
 std::string EncodeQuotedPrintable(std::string_view in, std::string_view eol) {
   std::string out;
   out.reserve(in.size() + in.size() / 8 + 16);
-  size_t col = 0;
-  for (size_t i = 0; i < in.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(in[i]);
-    if (c == '\n' || (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n')) {
-      if (c == '\r') ++i;
-      out += eol;
-      col = 0;
-      continue;
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size(), per = 4 + eol.size();
+  size_t o = 0, col = 0;
+  for (size_t i = 0; i < n;) {
+    const size_t end = std::min(n, i + 4096);
+    const size_t need = o + (end - i) * per + 16;
+    if (out.size() < need) out.resize(std::max(need, out.capacity()));
+    char* p = out.data();
+    for (; i < end; ++i) {
+#if defined(__SSE2__)
+      // Bytes written as they are, 16 at a time: printable ASCII but '=',
+      // and a space or tab not before a line break ('\r' counts as one),
+      // within the line's 75 columns, not at its start ('F', '.').
+      while (col > 0 && col < 75 && i + 17 <= n) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1));
+        const __m128i printable =
+            _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('=')),
+                             _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F))));
+        const __m128i blank = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+        const __m128i brk = _mm_or_si128(_mm_cmpeq_epi8(next, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(next, _mm_set1_epi8('\r')));
+        const unsigned plain =
+            static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(printable, _mm_andnot_si128(brk, blank))));
+        const size_t k = std::min<size_t>(static_cast<size_t>(__builtin_ctz(~plain)), 75 - col);
+        if (k == 0) break;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p + o), v);
+        o += k;
+        i += k;
+        col += k;
+        if (i >= end) break;
+      }
+      if (i >= end) break;
+#endif
+      const unsigned char c = s[i];
+      if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
+        if (c == '\r') ++i;
+        std::memcpy(p + o, eol.data(), eol.size());
+        o += eol.size();
+        col = 0;
+        continue;
+      }
+      bool escape;
+      if (c == ' ' || c == '\t')  // escaped only at a line's end
+        escape = i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
+      else
+        escape = c == '=' || c < 32 || c > 126;
+      if (col == 0 && (c == 'F' || c == '.')) escape = true;
+      size_t w = escape ? 3 : 1;
+      if (col + w > 75) {  // soft line break: "=" + eol, line stays <= 76
+        p[o++] = '=';
+        std::memcpy(p + o, eol.data(), eol.size());
+        o += eol.size();
+        col = 0;
+        if (c == 'F' || c == '.') escape = true, w = 3;
+      }
+      if (escape) {
+        p[o] = '=';
+        p[o + 1] = kHex[c >> 4];
+        p[o + 2] = kHex[c & 15];
+        o += 3;
+      } else {
+        p[o++] = static_cast<char>(c);
+      }
+      col += w;
     }
-    bool at_eol = i + 1 == in.size() || in[i + 1] == '\n' || (in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n');
-    bool escape = c == '=' || c < 32 || c > 126;
-    if ((c == ' ' || c == '\t') && at_eol) escape = true;
-    if ((c == ' ' || c == '\t') && !at_eol) escape = false;
-    if (col == 0 && (c == 'F' || c == '.')) escape = true;
-    size_t w = escape ? 3 : 1;
-    if (col + w > 75) {  // soft line break: "=" + eol, line stays <= 76
-      out += '=';
-      out += eol;
-      col = 0;
-      if (c == 'F' || c == '.') escape = true, w = 3;
-    }
-    if (escape) {
-      out += '=';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-    col += w;
   }
+  out.resize(o);
   return out;
 }
 
+// 76-character lines joined by eol (none after the last), written through a
+// pointer a line of 19 quanta at a time (a string append and a column test
+// per character were 9 % of a typical mbox's redaction after the QP encoder's
+// fix; tests: equals the character-at-a-time reference).
 std::string EncodeBase64(std::string_view in, std::string_view eol) {
-  std::string out;
-  out.reserve(in.size() * 4 / 3 + in.size() / 57 * eol.size() + 8);
-  size_t col = 0;
-  auto put = [&](char ch) {
+  const size_t n = in.size(), chars = (n + 2) / 3 * 4;
+  std::string out(chars + (chars > 0 ? (chars - 1) / 76 : 0) * eol.size(), '\0');
+  char* p = out.data();
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t i = 0, col = 0;
+  auto line_break = [&] {
     if (col == 76) {
-      out += eol;
+      std::memcpy(p, eol.data(), eol.size());
+      p += eol.size();
       col = 0;
     }
-    out += ch;
-    ++col;
   };
-  size_t i = 0;
-  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (s[i] << 16) | (s[i + 1] << 8) | s[i + 2];
-    put(kB64[v >> 18]), put(kB64[(v >> 12) & 63]), put(kB64[(v >> 6) & 63]), put(kB64[v & 63]);
+  while (i + 3 <= n) {
+    line_break();
+    const size_t groups = std::min((n - i) / 3, (76 - col) / 4);
+    for (size_t g = 0; g < groups; ++g, i += 3, p += 4) {
+      const uint32_t v = (s[i] << 16) | (s[i + 1] << 8) | s[i + 2];
+      p[0] = kB64[v >> 18], p[1] = kB64[(v >> 12) & 63], p[2] = kB64[(v >> 6) & 63], p[3] = kB64[v & 63];
+    }
+    col += 4 * groups;
   }
-  if (in.size() - i == 1) {
-    uint32_t v = s[i] << 16;
-    put(kB64[v >> 18]), put(kB64[(v >> 12) & 63]), put('='), put('=');
-  } else if (in.size() - i == 2) {
-    uint32_t v = (s[i] << 16) | (s[i + 1] << 8);
-    put(kB64[v >> 18]), put(kB64[(v >> 12) & 63]), put(kB64[(v >> 6) & 63]), put('=');
+  if (n - i > 0) {  // 1 or 2 bytes left: a quantum with padding
+    line_break();
+    const uint32_t v = (s[i] << 16) | (n - i == 2 ? s[i + 1] << 8 : 0);
+    p[0] = kB64[v >> 18], p[1] = kB64[(v >> 12) & 63], p[2] = n - i == 2 ? kB64[(v >> 6) & 63] : '=', p[3] = '=';
+    p += 4;
   }
+  out.resize(static_cast<size_t>(p - out.data()));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "core/bytes.h"
 #include "core/utf8.h"
 #include "extract/extractor.h"
 #include "mail/mail_encode.h"
@@ -590,18 +591,21 @@ bool CsvPart(const MimeEntity& e) {
          EndsWith(fn, ".csv") || EndsWith(fn, ".tsv");
 }
 
-// Counts lines in a message incrementally (findings come mostly in order).
+// Counts lines in a message incrementally (findings come mostly in order):
+// the line breaks counted 64 bytes at a time, the last one found from the
+// end (a memchr per line was 1 % of a typical mbox's instructions).
 struct LineCounter {
   std::string_view msg;
   uint64_t pos = 0, line = 0, line_start = 0;
   void To(uint64_t p) {
     if (p < pos) pos = line = line_start = 0;
-    for (const char* q = msg.data() + pos;;) {
-      const void* nl = std::memchr(q, '\n', msg.data() + p - q);
-      if (!nl) break;
-      ++line;
-      q = static_cast<const char*>(nl) + 1;
-      line_start = static_cast<uint64_t>(q - msg.data());
+    const char *b = msg.data() + pos, *e = msg.data() + p;
+    if (e > b) {
+      if (const uint64_t k = CountNewlines(b, e)) {
+        line += k;
+        const void* nl = memrchr(b, '\n', static_cast<size_t>(e - b));
+        line_start = static_cast<uint64_t>(static_cast<const char*>(nl) + 1 - msg.data());
+      }
     }
     pos = p;
   }

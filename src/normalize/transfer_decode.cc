@@ -9,9 +9,47 @@
 #include <cstring>
 #include <memory>
 
+#include "core/simd.h"
 #include "core/utf8.h"
 
+// The base64 blocks need SSSE3 (byte shuffles) and SSE4.1 (blends); their
+// AVX2 form needs those too (it ends with the SSE form).
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+#define NORDPII_B64_SIMD 1
+#else
+#define NORDPII_B64_SIMD 0
+#endif
+#define NORDPII_B64_AVX2 (NORDPII_B64_SIMD && NORDPII_HAVE_AVX2_PATH)
+
 namespace nordpii {
+
+namespace {
+// Which fast paths the range decoders may take: 0 none (the scalar loops
+// alone), 1 the SSE ones (quoted-printable runs 32 bytes a step and escape
+// pairs, base64 blocks of 16 characters), 2 those with base64 blocks of 32
+// (AVX2) where the CPU has it. A build without SSSE3 and SSE4.1 has none.
+int g_simd_cap = 2;
+
+int SimdLevel() {
+#if NORDPII_B64_SIMD
+#if NORDPII_B64_AVX2
+  if (g_simd_cap >= 2 && CpuHasAvx2()) return 2;
+#endif
+  return g_simd_cap >= 1 ? 1 : 0;
+#else
+  return 0;
+#endif
+}
+}  // namespace
+
+namespace internal {
+int SetTransferDecodeSimd(int level) {
+  const int old = g_simd_cap;
+  g_simd_cap = level;
+  return old;
+}
+}  // namespace internal
+
 namespace {
 
 int HexValue(unsigned char c) {
@@ -82,39 +120,192 @@ struct Base64State {
 
 namespace {
 
+// Fast paths of the range decoders (issue 14: QpRange and B64Range were ~19 %
+// of a typical mbox's scan). Hand-written: Debian 12 has no SIMD base64
+// library (libb64 is scalar). Each one only takes the plain case and leaves
+// everything else, at the same offset, to the scalar loops below, so the
+// bytes and the map are those of the scalar loops (tested against them with
+// internal::SetTransferDecodeSimd(0)).
+#if NORDPII_B64_SIMD
+// The base64 characters of c (our alphabet: A-Z a-z 0-9 + / and the URL-safe
+// - _) as their 6-bit values; `bad` gets a byte 0xFF for every other byte.
+// The Muła/Lemire lookups by nibble: a byte is in the alphabet when the class
+// bits of its low nibble and of its high nibble meet (bit 0: 0x2_, 1: 0x3_,
+// 2: 0x4_ and 0x6_, 3: 0x5_, 4: 0x7_; bytes >= 0x80 have no class).
+inline __m128i B64Values(__m128i c, __m128i& bad) {
+  const __m128i lo_lut = _mm_setr_epi8(0x1A, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1C, 0x05,
+                                       0x04, 0x05, 0x04, 0x0D);
+  const __m128i hi_lut = _mm_setr_epi8(0, 0, 0x01, 0x02, 0x04, 0x08, 0x04, 0x10, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i shift_lut = _mm_setr_epi8(0, 0, 0, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i nib = _mm_set1_epi8(0x0F);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi32(c, 4), nib), lo = _mm_and_si128(c, nib);
+  bad = _mm_cmpeq_epi8(_mm_and_si128(_mm_shuffle_epi8(lo_lut, lo), _mm_shuffle_epi8(hi_lut, hi)),
+                       _mm_setzero_si128());
+  __m128i v = _mm_add_epi8(c, _mm_shuffle_epi8(shift_lut, hi));
+  const __m128i m62 = _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('+')), _mm_cmpeq_epi8(c, _mm_set1_epi8('-')));
+  const __m128i m63 = _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('/')), _mm_cmpeq_epi8(c, _mm_set1_epi8('_')));
+  v = _mm_blendv_epi8(v, _mm_set1_epi8(62), m62);
+  return _mm_blendv_epi8(v, _mm_set1_epi8(63), m63);
+}
+
+// Quanta of base64 characters from s decoded, 16 characters to 12 bytes a
+// block (16 bytes stored per block: out needs 16 bytes of room past the
+// output): the quanta that start before `len`, all of whose characters are in
+// the alphabet, up to the first that is not (a line's end, '=', noise).
+// Loads stay below `avail` (>= len). Returns the characters decoded (a
+// multiple of 4); the bytes are 3 per 4.
+size_t B64BlocksSse(const unsigned char* s, size_t len, size_t avail, char* out) {
+  size_t i = 0;
+  const __m128i pack = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  for (; i < len && i + 16 <= avail; i += 16, out += 12) {
+    __m128i bad;
+    const __m128i v = B64Values(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), bad);
+    __m128i t = _mm_maddubs_epi16(v, _mm_set1_epi32(0x01400140));
+    t = _mm_madd_epi16(t, _mm_set1_epi32(0x00011000));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(t, pack));
+    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(bad));
+    if (m || i + 16 > len) {  // the last block: its whole quanta before the first bad byte, before len
+      const size_t q = std::min<size_t>(m ? static_cast<size_t>(__builtin_ctz(m)) / 4 : 4, (len - i + 3) / 4);
+      return i + 4 * q;
+    }
+  }
+  return i;
+}
+#endif
+
+#if NORDPII_B64_AVX2
+NORDPII_AVX2_BEGIN
+// B64BlocksSse for 32 characters (24 bytes, 32 stored) a block, then
+// B64BlocksSse for the rest (out needs 16 bytes of room past the output).
+size_t B64BlocksAvx2(const unsigned char* s, size_t len, size_t avail, char* out) {
+  size_t i = 0;
+  const __m256i lo_lut = _mm256_setr_epi8(0x1A, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1C, 0x05,
+                                          0x04, 0x05, 0x04, 0x0D, 0x1A, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E, 0x1E,
+                                          0x1E, 0x1E, 0x1C, 0x05, 0x04, 0x05, 0x04, 0x0D);
+  const __m256i hi_lut = _mm256_setr_epi8(0, 0, 0x01, 0x02, 0x04, 0x08, 0x04, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          0x01, 0x02, 0x04, 0x08, 0x04, 0x10, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i shift_lut = _mm256_setr_epi8(0, 0, 0, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4,
+                                             -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i pack = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2, 1, 0, 6, 5, 4,
+                                        10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  const __m256i nib = _mm256_set1_epi8(0x0F);
+  for (; i + 32 <= len; i += 32, out += 24) {
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i));
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), nib), lo = _mm256_and_si256(c, nib);
+    const __m256i bad = _mm256_cmpeq_epi8(
+        _mm256_and_si256(_mm256_shuffle_epi8(lo_lut, lo), _mm256_shuffle_epi8(hi_lut, hi)), _mm256_setzero_si256());
+    if (_mm256_movemask_epi8(bad)) break;
+    __m256i v = _mm256_add_epi8(c, _mm256_shuffle_epi8(shift_lut, hi));
+    const __m256i m62 =
+        _mm256_or_si256(_mm256_cmpeq_epi8(c, _mm256_set1_epi8('+')), _mm256_cmpeq_epi8(c, _mm256_set1_epi8('-')));
+    const __m256i m63 =
+        _mm256_or_si256(_mm256_cmpeq_epi8(c, _mm256_set1_epi8('/')), _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_')));
+    v = _mm256_blendv_epi8(v, _mm256_set1_epi8(62), m62);
+    v = _mm256_blendv_epi8(v, _mm256_set1_epi8(63), m63);
+    __m256i t = _mm256_maddubs_epi16(v, _mm256_set1_epi32(0x01400140));
+    t = _mm256_madd_epi16(t, _mm256_set1_epi32(0x00011000));
+    t = _mm256_shuffle_epi8(t, pack);
+    t = _mm256_permutevar8x32_epi32(t, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), t);
+  }
+  return i + B64BlocksSse(s + i, len - i, avail - i, out);
+}
+NORDPII_AVX2_END
+#endif
+
+// The room the fast paths need past their output.
+constexpr size_t kSimdRoom = 32;
+
+const std::array<int8_t, 256>& HexTable() {
+  static const auto kTable = [] {
+    std::array<int8_t, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = static_cast<int8_t>(HexValue(static_cast<unsigned char>(c)));
+    return t;
+  }();
+  return kTable;
+}
+
 // Quoted-printable, in[i, to) appended to `out` (its offsets start at
 // `base`): an escape or soft break that starts before `to` is taken whole
 // (lookahead reads up to in.size()), so decoding a body in consecutive
 // ranges gives exactly the bytes and map of decoding it at once. Returns
 // where it stopped (>= to). `map` may be null (bytes only).
-size_t QpRange(std::string_view in, size_t i, size_t to, std::string& out, uint64_t base, OffsetMap* map,
+size_t QpRange(std::string_view in, size_t i, size_t to, std::string& outs, uint64_t base, OffsetMap* map,
                bool& malformed) {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   const size_t n = in.size();
+  // The output is written through a pointer into room for the most it can
+  // be (a byte per input byte up to `to`, one more for an escape that
+  // crosses it) and the fast paths' stores.
+  const size_t o0 = outs.size();
+  outs.resize(o0 + (to > i ? to - i : 0) + 1 + kSimdRoom);
+  char* out = outs.data();
+  size_t o = o0;
+  const int level = SimdLevel();
+  const int8_t* hex = HexTable().data();
   while (i < to) {
-    if (s[i] != '=') {  // copy the run up to the next '=' at once
+    // The run up to the next '=' copied at once (often empty: "=C3=A5").
+    size_t k = 0;
+#if defined(__SSE2__)
+    if (level > 0) {
+      // 16 bytes at a time, inline: the runs between escapes are short (~10
+      // bytes in Nordic text), a call per run (memchr, memcpy) cost more
+      // than the copy.
+      // 32 bytes a step (one branch: a run usually ends in the first).
+      const __m128i eq = _mm_set1_epi8('=');
+      for (;;) {
+        if (to - i - k < 32) {
+          while (i + k < to && s[i + k] != '=') {
+            out[o + k] = static_cast<char>(s[i + k]);
+            ++k;
+          }
+          break;
+        }
+        const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + k));
+        const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + k + 16));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o + k), v0);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o + k + 16), v1);
+        const uint32_t m = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, eq))) |
+                           static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, eq))) << 16;
+        if (m) {
+          k += static_cast<size_t>(__builtin_ctz(m));
+          break;
+        }
+        k += 32;
+      }
+    } else
+#endif
+    {
       const void* eq = std::memchr(s + i, '=', to - i);
-      size_t e = eq ? static_cast<size_t>(static_cast<const unsigned char*>(eq) - s) : to;
-      out.append(reinterpret_cast<const char*>(s + i), e - i);
-      i = e;
-      continue;
+      k = eq ? static_cast<size_t>(static_cast<const unsigned char*>(eq) - s) - i : to - i;
+      std::memcpy(out + o, s + i, k);
     }
-    // Soft line break: '=' [spaces/tabs] CRLF or LF.
-    size_t k = i + 1;
-    while (k < n && (s[k] == ' ' || s[k] == '\t')) ++k;
-    if (k < n && (s[k] == '\n' || (s[k] == '\r' && k + 1 < n && s[k + 1] == '\n'))) {
-      size_t end = k + (s[k] == '\r' ? 2 : 1);
-      uint32_t at = static_cast<uint32_t>(base + out.size());
-      if (map) AddPiece(*map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(end));
-      i = end;
-      continue;
-    }
+    o += k;
+    i += k;
+    if (i >= to) break;
+    // An escape first (the common case; a soft break's '=' is followed by
+    // a space, tab or line break, never a hex digit).
     if (i + 2 < n) {
-      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      int hi = hex[s[i + 1]], lo = hex[s[i + 2]];
       if (hi >= 0 && lo >= 0) {
-        uint32_t at = static_cast<uint32_t>(base + out.size());
+        uint32_t at = static_cast<uint32_t>(base + o);
         unsigned char b = static_cast<unsigned char>(hi * 16 + lo);
-        out.push_back(static_cast<char>(b));
+        out[o++] = static_cast<char>(b);
+        // A two-byte UTF-8 character ("=C3=A5": most escapes in Nordic
+        // text) taken at once: its lead byte starts a piece, the
+        // continuation escape right after it (when it starts before `to`)
+        // would extend it, as below. A fast path (level > 0: tested
+        // against the loop without it).
+        if (level > 0 && (b & 0xE0) == 0xC0 && i + 3 < to && i + 5 < n && s[i + 3] == '=') {
+          const int hi2 = hex[s[i + 4]], lo2 = hex[s[i + 5]];
+          const unsigned char b2 = static_cast<unsigned char>(hi2 * 16 + lo2);
+          if ((hi2 | lo2) >= 0 && (b2 & 0xC0) == 0x80) {
+            out[o++] = static_cast<char>(b2);
+            if (map) map->Add(at, at + 2, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 6));
+            i += 6;
+            continue;
+          }
+        }
         // A UTF-8 continuation byte right after another escape joins its
         // piece: one piece per encoded character ("=C3=A5" -> "å"), not per
         // byte (the map was most of the decoding time for Nordic text).
@@ -130,10 +321,21 @@ size_t QpRange(std::string_view in, size_t i, size_t to, std::string& out, uint6
         continue;
       }
     }
+    // Soft line break: '=' [spaces/tabs] CRLF or LF.
+    size_t j = i + 1;
+    while (j < n && (s[j] == ' ' || s[j] == '\t')) ++j;
+    if (j < n && (s[j] == '\n' || (s[j] == '\r' && j + 1 < n && s[j + 1] == '\n'))) {
+      size_t end = j + (s[j] == '\r' ? 2 : 1);
+      uint32_t at = static_cast<uint32_t>(base + o);
+      if (map) AddPiece(*map, at, at, static_cast<uint32_t>(i), static_cast<uint32_t>(end));
+      i = end;
+      continue;
+    }
     malformed = true;
-    out.push_back('=');
+    out[o++] = '=';
     ++i;
   }
+  outs.resize(o);
   return i;
 }
 
@@ -164,9 +366,10 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
   uint32_t acc = st.acc;
   int have = st.have;
   bool noise = st.noise;
-  outs.resize(o0 + (to > i ? to - i : 0) / 4 * 3 + 12);
+  outs.resize(o0 + (to > i ? to - i : 0) / 4 * 3 + 12 + kSimdRoom);
   char* out = outs.data();
   size_t o = o0;
+  [[maybe_unused]] const int level = SimdLevel();
   auto flush = [&] {
     int bytes = have * 6 / 8;
     uint32_t v = acc << (6 * (4 - have));
@@ -186,7 +389,24 @@ size_t B64Range(std::string_view in, size_t i, size_t to, std::string& outs, uin
     }
     const size_t content_end = st.content_end;
     const size_t seg_end = std::min(content_end, to);
+    size_t simd_from = i;  // after a block the fast path refused: the scalar loop's
     while (i < seg_end) {
+      // The whole quanta that start before seg_end, all in the alphabet:
+      // what the whole-quanta step below does, 4 or 8 at a time.
+      if (have == 0 && i >= simd_from && i + 16 <= n && level > 0) {
+        size_t k = 0;
+#if NORDPII_B64_AVX2
+        if (level == 2) k = B64BlocksAvx2(s + i, seg_end - i, n - i, out + o);
+        else
+#endif
+#if NORDPII_B64_SIMD
+          k = B64BlocksSse(s + i, seg_end - i, n - i, out + o);
+#endif
+        o += k / 4 * 3;
+        i += k;
+        simd_from = i + 16;
+        if (i >= seg_end) break;
+      }
       if (have == 0 && i + 4 <= content_end) {  // whole quanta
         int a0 = tab[s[i]], a1 = tab[s[i + 1]], a2 = tab[s[i + 2]], a3 = tab[s[i + 3]];
         if ((a0 | a1 | a2 | a3) >= 0) {
@@ -286,7 +506,7 @@ constexpr const char* kQpMalformed = "malformed quoted-printable escape kept lit
 
 Decoded DecodeQuotedPrintable(std::string_view in) {
   Decoded d;
-  d.bytes.reserve(in.size());
+  d.bytes.reserve(in.size() + 1 + kSimdRoom);
   bool malformed = false;
   QpRange(in, 0, in.size(), d.bytes, 0, &d.map, malformed);
   if (malformed) d.notes.push_back(kQpMalformed);

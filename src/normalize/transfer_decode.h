@@ -256,6 +256,13 @@ struct ByteRange {
 };
 ByteRange MapBack(ByteRange r, const std::vector<const OffsetMap*>& maps);
 
+namespace internal {
+// Caps the fast paths the quoted-printable and base64 range decoders take:
+// 0 the scalar loops alone, 1 SSE, 2 AVX2 where the CPU has it (the
+// default). Returns the previous cap. For tests (not thread-safe).
+int SetTransferDecodeSimd(int level);
+}  // namespace internal
+
 }  // namespace nordpii
 
 #endif  // NORDPII_NORMALIZE_TRANSFER_DECODE_H_
