@@ -478,3 +478,56 @@ TEST_CASE("digit-run plans skip only runs no form tries", "[detect][plans]") {
   CHECK(nfind > 100);  // values that validate: the lists' candidates are checked by their findings
   CHECK(slow->tries > 1000);
 }
+
+// Review of issue 14: a scratch's run plans belong to the DetectorSet that
+// made them. Two sets in one process (the milter after a reload, `batch`
+// with --patterns) may use one scratch in turn; a plan made for a set that
+// has no shape for a structure (so: skip the run) must not be taken for a
+// set that has one, nor the other way round.
+TEST_CASE("run plans follow the DetectorSet a scratch is used with", "[detect][plans]") {
+  auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
+  REQUIRE(set);
+  PatternSet more = *set;
+  bool added = false;
+  for (DetectorSpec& spec : more.detectors)
+    if (spec.id == "no.account") {
+      spec.shapes.push_back(Shape{11, {2, 5, 8}, "/", false, false});
+      added = true;
+    }
+  REQUIRE(added);
+  auto reg = PluginRegistry::Create({});
+  REQUIRE(reg);
+  auto plain = DetectorSet::Create(*set, *reg);
+  auto extra = DetectorSet::Create(more, *reg);
+  REQUIRE(plain);
+  REQUIRE(extra);
+  // A kontonummer (synthetic, check digit computed) in the extra set's
+  // grouping only; 32 bytes and more after it, so plans are used.
+  const std::string text = "kontonr 86/011/117/947 and then the text goes on for a while.\n";
+  MatchResults m;
+  FindDigitRuns(text, m.runs);
+  REQUIRE(m.runs.size() == 1);
+  DetectOptions opt;
+  auto shared = (*plain)->NewScratch();
+  size_t found_extra = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (const DetectorSet* ds : {plain->get(), extra->get()}) {
+      std::vector<TextFinding> got, want;
+      ds->Detect(text, m, opt, *shared, got);
+      auto parsed = ds->NewScratch();
+      parsed->use_plans = false;
+      ds->Detect(text, m, opt, *parsed, want);
+      INFO("round " << round << ", set " << (ds == extra->get() ? "extra" : "plain"));
+      REQUIRE(got.size() == want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].detector == want[i].detector);
+        CHECK(got[i].start == want[i].start);
+        CHECK(got[i].end == want[i].end);
+        CHECK(got[i].normalized == want[i].normalized);
+      }
+      if (ds == extra->get()) found_extra += want.size();
+      else CHECK(want.empty());
+    }
+  }
+  CHECK(found_extra == 3);  // the extra shape does find it, each round
+}
