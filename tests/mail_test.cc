@@ -92,6 +92,19 @@ std::string RedactMail(std::string_view msg, RedactSummary* out_sum = nullptr, M
   return out;
 }
 
+// The still-encoded body of a one-part message after RedactMail, the part
+// decoded whole or (stream) as a TransferStream; checks the redaction count.
+std::string RedactedBody(std::string_view msg, bool stream, int redactions) {
+  MailLimits lim;
+  if (stream) lim.stream_part_bytes = 0;
+  RedactSummary s;
+  const std::string out = RedactMail(msg, &s, lim);
+  CHECK(s.redacted == redactions);
+  const size_t at = out.find("\n\n");
+  REQUIRE(at != std::string::npos);
+  return out.substr(at + 2);
+}
+
 std::string Sample(const std::string& name) { return ReadFile(SourceDir() + "/samples/mail/" + name); }
 
 const Finding* FindType(const MailCollect& c, const std::string& type) {
@@ -1337,14 +1350,7 @@ TEST_CASE("mail: redaction writes a UTF-16/32 part back in the byte order it was
                             c.label + "\nContent-Transfer-Encoding: base64\n\n" + EncodeBase64(body, "\n");
     for (bool stream : {false, true}) {
       INFO(c.label << " " << c.order << (stream ? " streamed" : " whole"));
-      MailLimits lim;
-      if (stream) lim.stream_part_bytes = 0;
-      RedactSummary s;
-      const std::string out = RedactMail(msg, &s, lim);
-      CHECK(s.redacted == 2);
-      const size_t at = out.find("\n\n");
-      REQUIRE(at != std::string::npos);
-      CHECK(DecodeBase64(out.substr(at + 2)).bytes == bom + FromUtf8(want, c.order));
+      CHECK(DecodeBase64(RedactedBody(msg, stream, 2)).bytes == bom + FromUtf8(want, c.order));
     }
   }
 }
@@ -1368,14 +1374,7 @@ TEST_CASE("mail: a streamed UTF-16 part finds its BOM after soft line breaks", "
                           "Content-Transfer-Encoding: quoted-printable\n\n=\n=\n=\n=\n=\n=\n" + qp + "\n";
   for (bool stream : {false, true}) {
     INFO((stream ? "streamed" : "whole"));
-    MailLimits lim;
-    if (stream) lim.stream_part_bytes = 0;
-    RedactSummary s;
-    const std::string out = RedactMail(msg, &s, lim);
-    CHECK(s.redacted == 2);
-    const size_t at = out.find("\n\n");
-    REQUIRE(at != std::string::npos);
-    CHECK(DecodeQuotedPrintable(out.substr(at + 2)).bytes == "\xFF\xFE" + FromUtf8(want, "UTF-16LE") + "\n");
+    CHECK(DecodeQuotedPrintable(RedactedBody(msg, stream, 2)).bytes == "\xFF\xFE" + FromUtf8(want, "UTF-16LE") + "\n");
   }
 }
 
