@@ -248,10 +248,10 @@ size_t QpRange(std::string_view in, size_t i, size_t to, std::string& outs, uint
     size_t k = 0;
 #if defined(__SSE2__)
     if (level > 0) {
-      // 16 bytes at a time, inline: the runs between escapes are short (~10
+      // 32 bytes a step (two 16-byte loads, one branch: a run usually ends
+      // in the first step), inline: the runs between escapes are short (~10
       // bytes in Nordic text), a call per run (memchr, memcpy) cost more
       // than the copy.
-      // 32 bytes a step (one branch: a run usually ends in the first).
       const __m128i eq = _mm_set1_epi8('=');
       for (;;) {
         if (to - i - k < 32) {
