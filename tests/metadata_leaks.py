@@ -62,7 +62,9 @@ def build(root):
     # Also an id written with its own separator ("811218-9876", "151086
     # 95088"): 6, 4 and 1 digits to the detectors, shown raw before.
     for name in ("sak-15108695088-1.txt", "svar+15108695088+2.txt", "sak-811218-9876-1.txt",
-                 "sak 151086 95088-1.txt", "sak-120174-3399-2.txt", "1-2-3-4-5-6-7-8-9-811218-9876-1.txt"):
+                 "sak 151086 95088-1.txt", "sak-120174-3399-2.txt", "1-2-3-4-5-6-7-8-9-811218-9876-1.txt",
+                 # dotted or slashed digit groups glued by a sign: shown raw before
+                 "sak-15.10.86.950.88-1.txt", "sak-151086.95088-1.txt", "sak-15.10.86 950.88-1.txt"):
         with open(os.path.join(d, name), "w") as f:
             f.write("fnr 15108695088\n")
     with open(os.path.join(d, "export.json"), "w") as f:

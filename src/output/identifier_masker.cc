@@ -25,15 +25,19 @@ struct Spans : StreamSink {
 
 bool IsSign(char c) { return c == '-' || c == '+'; }
 bool IsDigitByte(char c) { return c >= '0' && c <= '9'; }
+// What an id's digit groups are written apart with besides a sign
+// ("15.10.86 950.88", "15/10/86 95088"): part of a chain in GluedBySign.
+bool IsGroupBreak(char c) { return c == ' ' || c == '.' || c == '/'; }
 
 // Where a number may be glued to the text around it by signs, the signs
 // between two digits that an id may be written with ("811218-9876") in
 // `inner` (at most kMaxKeptSigns); false if nowhere. Glued: a run of 9 or
 // more digits touching a '-' or '+' ("sak-15108695088-1"), or a chain of
-// digits, signs and spaces of 11 or more digits with a sign between two
-// digits ("sak-811218-9876-1", "sak 151086 95088-1": the shortest id, 10
-// digits, and one more). Dates and times ("2026-12-04 10:00:00+01:00": 10
-// digits at most in a chain) do not pay the extra readings.
+// digits, signs and group breaks (' ', '.', '/') of 11 or more digits with
+// a sign between two digits ("sak-811218-9876-1", "sak 151086 95088-1",
+// "sak-15.10.86.950.88-1": the shortest id, 10 digits, and one more).
+// Dates and times ("2026-12-04 10:00:00+01:00": 10 digits at most in a
+// chain) do not pay the extra readings.
 constexpr size_t kMaxKeptSigns = 8;
 // The fewer of the digits right before and right after position `at`.
 size_t DigitsAround(std::string_view text, size_t at) {
@@ -65,7 +69,7 @@ bool GluedBySign(std::string_view text, std::vector<size_t>& inner) {
     size_t digits = 0, j = i;
     const size_t first = inner.size();
     bool sign = false;
-    for (; j < text.size() && (IsDigitByte(text[j]) || IsSign(text[j]) || text[j] == ' '); ++j) {
+    for (; j < text.size() && (IsDigitByte(text[j]) || IsSign(text[j]) || IsGroupBreak(text[j])); ++j) {
       if (IsDigitByte(text[j])) ++digits;
       else if (IsSign(text[j]) && IsDigitByte(text[j - 1]) && j + 1 < text.size() && IsDigitByte(text[j + 1])) {
         sign = true;
