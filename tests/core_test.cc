@@ -4,14 +4,18 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/bytes.h"
 #include "core/finding.h"
 #include "core/keyed_hash.h"
 #include "core/offset_map.h"
+#include "core/utf8.h"
 #include "detect/plugin_registry.h"
+#include "output/identifier_masker.h"
 #include "output/report_sink.h"
+#include "test_util.h"
 
 using namespace nordpii;
 
@@ -82,6 +86,60 @@ TEST_CASE("JSON strings are escaped", "[output]") {
   std::string out;
   AppendJsonString(out, std::string("a\"b\\c\n\x01\x7f\xc3\xb8", 10));
   CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\\u007f\xc3\xb8\"");
+}
+
+TEST_CASE("JSON strings are UTF-8: a byte outside a valid UTF-8 character is U+FFFD", "[output]") {
+  const std::string r = "\xEF\xBF\xBD";
+  const std::pair<std::string, std::string> cases[] = {
+      {"\xe5", r},                                   // Latin-1 'å'
+      {"sak-\xe5\xff.txt", "sak-" + r + r + ".txt"},  // and a byte no UTF-8 has
+      {"\xc3\xa5\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa5\xe2\x82\xac\xf0\x9f\x98\x80"},  // valid: as is
+      {"\xc0\xaf", r + r},                            // overlong '/'
+      {"\xed\xa0\x80", r + r + r},                    // a surrogate
+      {"\xf4\x90\x80\x80", r + r + r + r},            // past U+10FFFF
+      {"x\xc3", "x" + r},                             // cut short at the end
+      {"\x80\"", r + "\\\""},                         // a lone continuation byte, then an escape
+  };
+  for (const auto& [in, want] : cases) {
+    INFO(in);
+    std::string out;
+    AppendJsonString(out, in);
+    CHECK(out == "\"" + want + "\"");
+    CHECK(IsValidUtf8(out));
+    CHECK(IsValidUtf8(in) == (in == want));
+  }
+}
+
+TEST_CASE("a finding's JSON line is UTF-8 when its path and value are not", "[output]") {
+  // The path and the value shown come from the input; every format's line
+  // goes through OnFinding's pointer writer or AppendJsonString.
+  static auto scanner = test::MakeScanner();
+  IdentifierMasker masker(*scanner, KeyedHasher("k"));
+  for (ReportFormat format : {ReportFormat::kJsonl, ReportFormat::kJson, ReportFormat::kSarif}) {
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file != nullptr);
+    {
+      ReportSink sink(file, format, false, masker);
+      sink.SetPath("sak-\xe5.txt");
+      Finding f;
+      f.type = "special.health";
+      f.category = "special";
+      f.masked = "h\xe4lsa\xff";  // shown as found ("none"), a Latin-1 'ä' in it
+      f.hash = "00";
+      CHECK(sink.OnFinding(f, "h\xe4lsa\xff"));
+      sink.Finish(1, 0);
+    }
+    std::fflush(file);
+    std::rewind(file);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), file)) > 0;) out.append(buf, n);
+    std::fclose(file);
+    INFO(out);
+    CHECK(IsValidUtf8(out));
+    CHECK(out.find("h\xEF\xBF\xBDlsa\xEF\xBF\xBD") != std::string::npos);
+    if (format != ReportFormat::kSarif) CHECK(out.find("sak-\xEF\xBF\xBD.txt") != std::string::npos);
+  }
 }
 
 TEST_CASE("byte searches equal their one-byte-at-a-time definitions", "[core][bytes]") {

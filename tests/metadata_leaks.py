@@ -11,6 +11,7 @@ with and without separators.
 
 Usage: metadata_leaks.py NORDPII_BINARY"""
 import io
+import json
 import os
 import re
 import subprocess
@@ -67,6 +68,11 @@ def build(root):
                  "sak-15.10.86.950.88-1.txt", "sak-151086.95088-1.txt", "sak-15.10.86 950.88-1.txt"):
         with open(os.path.join(d, name), "w") as f:
             f.write("fnr 15108695088\n")
+    # A file name that is not UTF-8 (Latin-1 "å", a stray 0xFF), an id in it:
+    # JSON output writes such bytes as U+FFFD (it was written raw, and a
+    # strict reader refused the line).
+    with open(os.path.join(d, os.fsdecode(b"sak-\xe5\xff-15108695088.txt")), "w") as f:
+        f.write("fnr 15108695088\n")
     with open(os.path.join(d, "export.json"), "w") as f:
         f.write('[{"id":"131052-308T","created_at":"120174-3399","fields":'
                 '{"kunde 15108695088":"personnummer 811218-9876"}}]\n')
@@ -90,6 +96,18 @@ def leaks(text):
     return sorted(i for i in COMPACT if i in compact or i in text)
 
 
+def strict_json(name, raw, lines):
+    """Failures if `raw` is not UTF-8 JSON (one document per line if `lines`)."""
+    try:
+        text = raw.decode("utf-8")  # strict: a raw Latin-1 byte fails here
+        docs = [l for l in text.split("\n") if l] if lines else [text]
+        for d in docs:
+            json.loads(d)
+        return [] if docs else ["%s: no JSON" % name]
+    except ValueError as e:
+        return ["%s: not strict UTF-8 JSON (%s)" % (name, str(e)[:80])]
+
+
 def main():
     failures = []
     with tempfile.TemporaryDirectory() as root:
@@ -103,22 +121,28 @@ def main():
         runs.append(("batch", [nordpii, "batch", "-q", "--reference-date", "2026-11-23", "--retention", "90d",
                                src, "--report", rep, "--checkpoint", os.path.join(root, "cp")]))
         for name, cmd in runs:
-            r = subprocess.run(cmd, env=env, capture_output=True, text=True, errors="replace", timeout=120)
+            r = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
             if r.returncode not in (1, 2):
                 failures.append("%s: exit %d (expected findings)" % (name, r.returncode))
-            for stream, text in (("stdout", r.stdout), ("stderr", r.stderr)):
+            if "json" in name:
+                failures += strict_json(name, r.stdout, lines="jsonl" in name)
+            out, err = r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+            for stream, text in (("stdout", out), ("stderr", err)):
                 found = leaks(text)
                 if found:
                     failures.append("%s %s: raw identifier(s) %s" % (name, stream, [f[:6] + "…" for f in found]))
         for f in ("findings.jsonl", "summary.json", "report.html"):
-            text = open(os.path.join(rep, f), encoding="utf-8", errors="replace").read()
+            raw = open(os.path.join(rep, f), "rb").read()
+            if f.endswith("json") or f.endswith("jsonl"):
+                failures += strict_json("batch " + f, raw, lines=f.endswith("jsonl"))
+            text = raw.decode("utf-8", "replace")
             found = leaks(text)
             if found:
                 failures.append("batch %s: raw identifier(s) %s" % (f, [x[:6] + "…" for x in found]))
         # The positions were really reported (masked): the test is not
         # passing because nothing was written about them.
         scan = subprocess.run([nordpii, "scan", "--format", "jsonl", src], env=env, capture_output=True,
-                              text=True, timeout=120).stdout
+                              text=True, errors="replace", timeout=120).stdout
         for what in ('"message_id":"151086*****', '"ticket_id":"151086*****', '"created":"151086*****',
                      'kunde_151086*****', 'sak-151086*****-1.txt', '"event":"attachment"', 'charset'):
             if what not in scan:

@@ -28,6 +28,21 @@ int DecodeUtf8(const unsigned char* s, size_t n, size_t i, uint32_t& cp) {
   return 0;
 }
 
+bool IsValidUtf8(std::string_view s) {
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  uint32_t cp;
+  for (size_t i = 0; i < s.size();) {
+    if (b[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const int n = DecodeUtf8(b, s.size(), i, cp);
+    if (n == 0) return false;
+    i += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 size_t EncodeUtf8(uint32_t c, char* out) {
   if (c < 0x80) {
     out[0] = static_cast<char>(c);

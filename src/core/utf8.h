@@ -18,6 +18,10 @@ namespace nordpii {
 // or returns 0 for an invalid or truncated sequence.
 int DecodeUtf8(const unsigned char* s, size_t n, size_t i, uint32_t& cp);
 
+// True if every byte of s belongs to a valid UTF-8 character (DecodeUtf8's
+// rules: no overlong forms, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
 // True for ASCII letters/digits and for non-ASCII code points that are not
 // punctuation, symbols or spaces (a deliberately simple, table-free rule:
 // Latin-1 punctuation, General Punctuation, CJK punctuation, full-width

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "batch/input_scan.h"
+#include "core/utf8.h"
 #include "batch/work_items.h"
 #include "output/identifier_masker.h"
 #include "output/redactor.h"
@@ -47,6 +48,26 @@ constexpr int64_t kDuplicateWindowNs = 3600LL * 1000 * 1000 * 1000;  // 1 h
 std::string JsonStr(std::string_view s) {
   std::string o;
   AppendJsonString(o, s);
+  return o;
+}
+
+std::string HexBytes(std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string o;
+  for (unsigned char c : s) o += {kHex[c >> 4], kHex[c & 15]};
+  return o;
+}
+
+// HexBytes' inverse; throws on anything else (a malformed item).
+std::string BytesFromHex(std::string_view h) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw std::invalid_argument("path_hex");
+  };
+  if (h.size() % 2 != 0) throw std::invalid_argument("path_hex");
+  std::string o;
+  for (size_t i = 0; i < h.size(); i += 2) o.push_back(static_cast<char>(nibble(h[i]) * 16 + nibble(h[i + 1])));
   return o;
 }
 
@@ -735,6 +756,10 @@ int RunSubmit(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
     std::string item = "{\"job\":" + JsonStr(job) + ",\"item\":" + std::to_string(i) + ",\"path\":" +
                        JsonStr(in.path) + ",\"format\":" + JsonStr(InputFormatName(in.format)) +
                        ",\"size\":" + std::to_string(in.size);
+    // JSON strings are UTF-8 (a non-UTF-8 byte is written as U+FFFD): a
+    // file name in another encoding also goes as hex bytes, which the
+    // worker opens.
+    if (!IsValidUtf8(in.path)) item += ",\"path_hex\":" + JsonStr(HexBytes(in.path));
     if (in.end > 0)  // a range: the worker scans [begin, end) only
       item += ",\"begin\":" + std::to_string(in.begin) + ",\"end\":" + std::to_string(in.end) +
               ",\"first_line\":" + std::to_string(in.first_line) +
@@ -937,7 +962,8 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       // redacted copy outside --out-dir).
       if (!ValidJob(job) || natsMsg_GetSubject(msg) != WorkSubject(o.nats, job)) throw std::invalid_argument("job");
       item = j.at("item").get<size_t>();
-      path = j.at("path").get<std::string>();
+      path = j.contains("path_hex") ? BytesFromHex(j.at("path_hex").get<std::string>())
+                                    : j.at("path").get<std::string>();
       format = j.at("format").get<std::string>();
       size = j.at("size").get<uint64_t>();
       if (j.contains("end")) {  // a range of the file

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/utf8.h"
 #include "extract/extractor.h"
 #include "output/identifier_masker.h"
 #include "output/report_text.h"
@@ -18,6 +19,19 @@ namespace nordpii {
 
 using namespace std::string_view_literals;
 
+// A JSON text is UTF-8 (RFC 8259): a byte that does not start a valid UTF-8
+// character (a Latin-1 file name, a zip member named in CP437, a broken
+// Message-ID) is written as U+FFFD, so every line stays parseable by a
+// strict reader. Returns the bytes of the character at s[i] to copy as
+// they are, or 0 for one invalid byte.
+namespace {
+size_t Utf8CharAt(std::string_view s, size_t i) {
+  uint32_t cp;
+  return static_cast<size_t>(DecodeUtf8(reinterpret_cast<const unsigned char*>(s.data()), s.size(), i, cp));
+}
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -25,12 +39,12 @@ void AppendJsonString(std::string& out, std::string_view s) {
   size_t plain = 0;
   while (plain < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[plain]);
-    if (c < 0x20 || c == '"' || c == '\\' || c == 0x7F) break;
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7F) break;
     ++plain;
   }
   out.append(s.data(), plain);
-  s.remove_prefix(plain);
-  for (unsigned char c : s) {
+  for (size_t i = plain; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -42,8 +56,13 @@ void AppendJsonString(std::string& out, std::string_view s) {
           out += "\\u00";
           out.push_back(kHex[c >> 4]);
           out.push_back(kHex[c & 15]);
-        } else {
+        } else if (c < 0x80) {
           out.push_back(static_cast<char>(c));
+        } else if (const size_t n = Utf8CharAt(s, i); n > 0) {
+          out.append(s.data() + i, n);
+          i += n - 1;
+        } else {
+          out += kReplacement;
         }
     }
   }
@@ -77,9 +96,20 @@ inline char* PutNumber(char* p, Int v) {
 char* PutJsonString(char* p, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   *p++ = '"';
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7F) {
       *p++ = static_cast<char>(c);
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const size_t n = Utf8CharAt(s, i); n > 0) {
+        std::memcpy(p, s.data() + i, n);
+        p += n;
+        i += n - 1;
+      } else {
+        p = PutView(p, kReplacement);
+      }
       continue;
     }
     *p++ = '\\';
@@ -118,14 +148,14 @@ void AppendList(std::string& out, const std::string& csv) {
 std::string SafeUtf8(std::string_view raw) {
   std::string out;
   for (size_t i = 0; i < raw.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(raw[i]);
-    if (c < 0x80) { out.push_back(static_cast<char>(c)); continue; }
-    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    bool ok = need && i + need <= raw.size();
-    for (size_t k = 1; ok && k < need; ++k)
-      ok = (static_cast<unsigned char>(raw[i + k]) & 0xC0) == 0x80;
-    if (ok) { out.append(raw.substr(i, need)); i += need - 1; }
-    else out += "\xEF\xBF\xBD";
+    if (static_cast<unsigned char>(raw[i]) < 0x80) {
+      out.push_back(raw[i]);
+    } else if (const size_t n = Utf8CharAt(raw, i); n > 0) {
+      out.append(raw.substr(i, n));
+      i += n - 1;
+    } else {
+      out += kReplacement;
+    }
   }
   return out;
 }

@@ -22,6 +22,9 @@ require_libnats "$N"
 mkdir in poison
 cp -r "$SAMPLES"/. in/
 cp in/ticket-no.txt in/slow-item.txt
+# A file name that is not UTF-8 (Latin-1 "å"): its item carries the name's
+# bytes as path_hex (a JSON string would carry U+FFFD, a name no worker opens).
+cp in/ticket-no.txt "in/sak-$(printf '\345')-svar.txt"
 cp in/ticket-no.txt poison/gone.txt
 # Big files split into record-aligned ranges (work items; submit with
 # NORDPII_RANGE_BYTES=65537): a JSONL export, an mbox and a text file.
