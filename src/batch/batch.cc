@@ -217,6 +217,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
   // while inputs remain on any machine.
   const char* delay_env = std::getenv("NORDPII_TEST_INPUT_DELAY_MS");
   const long delay_ms = delay_env ? std::atol(delay_env) : 0;
+  // For the parking test: a pause before the first item's scan, so that the
+  // items after it are done before it on any machine.
+  const char* first_delay_env = std::getenv("NORDPII_TEST_FIRST_ITEM_DELAY_MS");
+  const long first_delay_ms = first_delay_env ? std::atol(first_delay_env) : 0;
   long checkpointed = 0;
   std::atomic<uint64_t> bytes_done{0};
   std::atomic<size_t> docs_done{0};
@@ -315,11 +319,16 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
     }
   };
   // A range done before the range in front of it (they finish out of
-  // order) is parked, findings in memory, and written by the thread that
-  // writes the one before it; its worker takes the next item instead of
-  // waiting (at most 4 per job; one whose findings spilled to a file waits).
+  // order) is parked with its held findings (in memory, or in their spill
+  // file, which it keeps open) and written by the thread that writes the one
+  // before it; its worker takes the next item instead of waiting (at most 4
+  // per job). A spilled range waited before: the ranges of a ticket export
+  // (~2 MB of findings per 16 MiB) all spill, so the two jobs went in
+  // lockstep, the first done waiting for the other at every range.
   struct Parked {
-    std::string findings, tmp, errors;
+    std::unique_ptr<std::string> mem;   // (before held: held's fclose may still write to it)
+    std::unique_ptr<HeldOutput> held;  // its findings
+    std::string tmp, errors;
     uint64_t fields_bits = 0;
     size_t records = 0;
     std::unique_ptr<Ranged> ranged;
@@ -330,9 +339,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
          it = parked.find(item + 1)) {
       Parked& p = it->second;
       item = it->first;
-      write_out(
-          item, [&](const Put& put) { return p.findings.empty() || put(p.findings.data(), p.findings.size()); }, p.tmp,
-          p.errors, p.fields_bits, p.records, tickets, p.ranged.get());
+      write_out(item, [&](const Put& put) { return p.held->CopyTo(put); }, p.tmp, p.errors, p.fields_bits, p.records,
+                tickets, p.ranged.get());
       parked.erase(it);
     }
   };
@@ -358,7 +366,10 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
       s.defer_fields_check = true;  // checked over a file's ranges (file_fields)
       IdentifierMasker masker(*scanner, *hasher);  // paths, Message-IDs, ticket ids in the report
       std::string tmp = o.report_dir + "/.worker-" + std::to_string(w) + ".jsonl";
-      std::string held_mem;
+      // The held findings' buffer, reused from item to item (a parked item
+      // takes it, and its spill file's name: the next gets new ones).
+      auto held_mem = std::make_unique<std::string>();
+      size_t parked_here = 0;
       for (;;) {
         const Input* in;
         size_t item;
@@ -373,6 +384,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           in = &items[item];
           queue.pop_front();
         }
+        if (item == 0 && first_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(first_delay_ms));
         auto mark_written = [&] {  // under mu
           written[item] = 1;
           written_cv.notify_all();
@@ -380,10 +392,12 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         // One input's findings are held in memory and spill to a temporary
         // file past 256 KiB (findings written, read back and written again
         // were ~15 % of a batch over ticket exports).
-        HeldOutput held(tmp, o.held_bytes, held_mem);
-        std::FILE* f = held.file();
+        const std::string spill =
+            parked_here == 0 ? tmp : tmp.substr(0, tmp.size() - 6) + "." + std::to_string(parked_here) + ".jsonl";
+        auto held = std::make_unique<HeldOutput>(spill, o.held_bytes, *held_mem);
+        std::FILE* f = held->file();
         if (!f) {
-          error(tmp + ": cannot write");
+          error(spill + ": cannot write");
           std::lock_guard<std::mutex> l(mu);
           if (in->relative) nums[item].state = 3, nums[item].why = "its findings could not be kept";
           mark_written();  // not checkpointed; the next range need not wait
@@ -427,9 +441,13 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           // A range whose range before is not written yet is parked.
           std::unique_lock<std::mutex> l(mu);
           const bool ready = prev[item] < 0 || written[static_cast<size_t>(prev[item])] != 0;
-          Parked p;
-          if (!ready && parked.size() < 4 * jobs && held.Take(p.findings)) {
-            p.tmp = tmp;
+          if (!ready && parked.size() < 4 * jobs) {
+            Parked p;
+            p.mem = std::move(held_mem);
+            p.held = std::move(held);
+            held_mem = std::make_unique<std::string>();
+            ++parked_here;
+            p.tmp = spill;
             p.errors = std::move(input_errors);
             p.fields_bits = s.range_fields_seen;
             p.records = s.range_records;
@@ -437,8 +455,8 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
             parked.emplace(item, std::move(p));
           } else {
             if (!ready) written_cv.wait(l, [&] { return written[static_cast<size_t>(prev[item])] != 0; });
-            write_out(item, [&](const Put& put) { return held.CopyTo(put); }, tmp, input_errors, s.range_fields_seen,
-                      s.range_records, s.tickets, ranged.get());
+            write_out(item, [&](const Put& put) { return held->CopyTo(put); }, spill, input_errors,
+                      s.range_fields_seen, s.range_records, s.tickets, ranged.get());
             write_parked(item, s.tickets);
           }
         }
