@@ -99,6 +99,50 @@ TEST_CASE("negative context lowers but never drops a national id with checksum a
   CHECK_FALSE(HasType(Scan(scanner, "tlf 0701740605"), "dk.cpr"));
 }
 
+TEST_CASE("a value that needs a label counts as labelled near a labelled copy of itself (repeat)", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // A CPR without mod 11 (010190-1234) needs a label; alone it is not reported.
+  REQUIRE(Scan(scanner, "Vi har sendt brev vedr. 010190-1234 i dag.").empty());
+  const std::string labelled = "Kundens CPR-nr.: 010190-1234\n";
+  auto count_repeats = [](const std::vector<Finding>& fs) {
+    return std::count_if(fs.begin(), fs.end(), [](const Finding& f) { return (f.rules & kRuleRepeat) != 0; });
+  };
+  SECTION("after and before its labelled copy, as confident, rule repeat") {
+    for (const std::string& text : {labelled + "Vi har sendt brev vedr. 010190-1234 i dag.",
+                                    "Brev vedr. 010190-1234 sendt.\n" + labelled}) {
+      INFO(text);
+      auto fs = Scan(scanner, text);
+      REQUIRE(fs.size() == 2);
+      CHECK(fs[0].type == "dk.cpr");
+      CHECK(fs[1].type == "dk.cpr");
+      CHECK(fs[0].confidence == fs[1].confidence);
+      CHECK(count_repeats(fs) == 1);
+      CHECK(RuleNames(fs[0].rules | fs[1].rules).find("repeat") != std::string::npos);
+      CHECK(Redact(scanner, text).find("010190-1234") == std::string::npos);
+    }
+  }
+  SECTION("not farther than kRepeatDistance input bytes, not another value, not beside negative context") {
+    // Distance between the two values' starts: exactly 512 input bytes is near, 513 is not.
+    const std::string head = "CPR-nr.: ";
+    for (size_t gap : {size_t{512}, size_t{513}}) {
+      std::string t = head + "010190-1234" + std::string(gap - 11 - 1, ' ') + "\n010190-1234";
+      // the second value starts gap bytes after the first
+      REQUIRE(t.find("010190-1234", head.size() + 1) - head.size() == gap);
+      INFO("gap " << gap);
+      CHECK(count_repeats(Scan(scanner, t)) == (gap <= kRepeatDistance ? 1 : 0));
+      // The distance is counted in input bytes: zero-width spaces (the
+      // normaliser drops them) do not bring the two closer.
+      std::string zw = head + "010190-1234";
+      while (zw.size() + 3 <= head.size() + gap - 1) zw += "\u200B";
+      zw.resize(head.size() + gap - 1, ' ');
+      zw += "\n010190-1234";
+      CHECK(count_repeats(Scan(scanner, zw)) == (gap <= kRepeatDistance ? 1 : 0));
+    }
+    CHECK(count_repeats(Scan(scanner, labelled + "Brev vedr. 020190-1234.")) == 0);
+    CHECK(Scan(scanner, labelled + "ordrenr. 010190-1234").size() == 1);
+  }
+}
+
 TEST_CASE("Hyperscan and RE2 engines give identical findings on every sample", "[detect][engines]") {
   auto hs = MakeScanner("hyperscan");
   auto re = MakeScanner("re2");

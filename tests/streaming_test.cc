@@ -3,6 +3,13 @@
 // stream in bounded memory.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
 #include "test_util.h"
 
 using namespace nordpii;
@@ -28,6 +35,39 @@ std::vector<std::string> Keys(const std::vector<Finding>& fs) {
   return k;
 }
 
+// Pairs of a labelled CPR without mod 11 and its unlabelled repeat at
+// distances around kRepeatDistance, before and after, with zero-width
+// spaces (dropped by the normaliser) and multi-byte letters between, so
+// that chunk, range and context cuts fall everywhere between the two.
+std::string RepeatCorpus(size_t& pairs) {
+  std::mt19937 rng(7);
+  std::string text;
+  pairs = 0;
+  const char* values[] = {"010190-1234", "020285-4321", "311299-9999", "150670-1111"};
+  while (text.size() < 200000) {
+    const std::string v = values[rng() % 4];
+    std::string filler;
+    const size_t gap = 400 + rng() % 160;
+    // One pair in three far apart in input bytes but near once normalised:
+    // 300-500 zero-width spaces (900-1500 bytes, none after normalising).
+    if (rng() % 3 == 0)
+      for (size_t k = 300 + rng() % 200; k > 0; --k) filler += "\u200B";
+    while (filler.size() < gap) {
+      switch (rng() % 4) {
+        case 0: filler += "\u200B"; break;
+        case 1: filler += "\xc3\xa6"; break;
+        case 2: filler += "\n"; break;
+        default: filler += "ord "; break;
+      }
+    }
+    if (rng() % 2) text += "CPR: " + v + " " + filler + " vedr. " + v + ".\n";
+    else text += "vedr. " + v + " " + filler + " CPR: " + v + ".\n";
+    text += std::string(rng() % 3000, 'z') + "\n";
+    ++pairs;
+  }
+  return text;
+}
+
 }  // namespace
 
 TEST_CASE("chunk size does not change findings, lines or redaction", "[streaming]") {
@@ -42,6 +82,40 @@ TEST_CASE("chunk size does not change findings, lines or redaction", "[streaming
     CHECK(Keys(Scan(s, text)) == want);
     CHECK(Redact(s, text) == want_red);
   }
+}
+
+TEST_CASE("chunk size does not change what the repeat rule finds", "[streaming]") {
+  size_t pairs = 0;
+  const std::string text = RepeatCorpus(pairs);
+  auto whole = MakeScanner("auto", 1 << 24);
+  auto all = Scan(whole, text);
+  const auto repeats = std::count_if(all.begin(), all.end(), [](const Finding& f) { return (f.rules & kRuleRepeat) != 0; });
+  INFO(pairs << " pairs, " << repeats << " repeats");
+  CHECK(repeats > static_cast<long>(pairs) / 8);       // some pairs are near enough ...
+  CHECK(repeats < static_cast<long>(pairs) * 9 / 10);  // ... and some are not
+  auto want = Keys(all);
+  for (size_t chunk : {1, 17, 333, 1000, 4096, 65536}) {
+    INFO("chunk " << chunk);
+    CHECK(Keys(Scan(MakeScanner("auto", chunk), text)) == want);
+  }
+}
+
+TEST_CASE("scan --threads 2 finds the same repeats as one thread, whatever the range size", "[streaming][cli]") {
+  size_t pairs = 0;
+  const std::string path = "/tmp/nordpii-repeat-" + std::to_string(getpid()) + ".txt";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << RepeatCorpus(pairs);
+  }
+  Run one = Exec("scan --input text --format jsonl " + path);
+  REQUIRE(one.code == 1);
+  REQUIRE(one.out.find("\"repeat\"") != std::string::npos);
+  for (const char* range : {"4096", "65537"}) {
+    INFO("range " << range);
+    CHECK(Exec("scan --input text --format jsonl --threads 2 --thread-range " + std::string(range) + " " + path).out ==
+          one.out);
+  }
+  std::remove(path.c_str());
 }
 
 TEST_CASE("a 100 MB line without newline streams and finds values at both ends", "[streaming][big]") {

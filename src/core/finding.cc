@@ -24,6 +24,7 @@ std::string RuleNames(uint32_t rules) {
       {kRuleChecksum, "checksum"}, {kRuleDate, "date"},       {kRuleFormat, "format"},
       {kRuleNoChecksum, "no-checksum"}, {kRuleTest, "test"},  {kRuleTemporary, "temporary"},
       {kRule2032, "rule-2032"},    {kRuleKeyword, "keyword"}, {kRuleNegativeContext, "negative-context"},
+      {kRuleRepeat, "repeat"},
   };
   std::string out;
   for (const auto& n : kNames) {

@@ -34,6 +34,7 @@ enum RuleBits : uint32_t {
   kRule2032 = 0x0080,
   kRuleKeyword = 0x0100,          // a context keyword was found nearby
   kRuleNegativeContext = 0x0200,  // order/invoice/... keyword nearby
+  kRuleRepeat = 0x0400,           // needs a label; the same value labelled nearby (DetectorSet)
 };
 
 // Comma-separated rule names for reports, e.g. "checksum,date,keyword".

@@ -395,15 +395,8 @@ class DetectorSet::CandidateBuilder {
     ++sc_.tries;
     const Det& det = im_.dets[d];
     const DetectorSpec& spec = ds_.set_.detectors[d];
-    nordpii_input in{sizeof(nordpii_input), value, len, opt_.ref_year, opt_.ref_month, opt_.ref_day, flags};
-    nordpii_verdict v;  // validators fill every field they report (ABI contract)
-    v.struct_size = sizeof(v);
-    v.status = NORDPII_INVALID;
-    v.type_id[0] = 0;
-    v.normalized[0] = 0;
-    if (det.validator->validate(&in, &v) != 0 || v.status == NORDPII_INVALID) return;
-    v.normalized[sizeof(v.normalized) - 1] = 0;
-    v.type_id[sizeof(v.type_id) - 1] = 0;
+    nordpii_verdict v;
+    if (!Validate(det, value, len, flags, v)) return;
     int conf = v.confidence;
     uint32_t rules = v.rules;
     if (rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
@@ -429,7 +422,16 @@ class DetectorSet::CandidateBuilder {
       // telling as a label — but negative context still drops it.
       conf = std::min(conf + 1, 3);
     } else {
-      if (rules & NORDPII_RULE_NEEDS_CONTEXT) return;
+      if (rules & NORDPII_RULE_NEEDS_CONTEXT) {
+        // Kept for the repeat rule (FromRepeats) unless negative context
+        // says what the number is.
+        if (!(ctx & det.negative_mask) && len <= sizeof(DetectScratch::Unlabelled::value)) {
+          DetectScratch::Unlabelled& u = sc_.unlabelled.emplace_back();
+          u = {d, start, end, flags, grouped, static_cast<uint8_t>(len), {}};
+          std::memcpy(u.value, value, len);
+        }
+        return;
+      }
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
       // label: the number is taken for what the text says it is — unless
       // its own evidence is strong: a check digit and a real date (cards:
@@ -457,7 +459,72 @@ class DetectorSet::CandidateBuilder {
     f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
     f.status = v.status;
     f.normalized.assign(v.normalized);
+    if ((rules & NORDPII_RULE_NEEDS_CONTEXT) && (ctx & det.label_mask))
+      sc_.labelled.push_back(static_cast<uint32_t>(sc_.cands.size() - 1));
   }
+
+  // The validator's verdict on `value`; false if it is not valid.
+  bool Validate(const Det& det, const char* value, size_t len, uint32_t flags, nordpii_verdict& v) const {
+    nordpii_input in{sizeof(nordpii_input), value, len, opt_.ref_year, opt_.ref_month, opt_.ref_day, flags};
+    // Validators fill every field they report (ABI contract).
+    v.struct_size = sizeof(v);
+    v.status = NORDPII_INVALID;
+    v.type_id[0] = 0;
+    v.normalized[0] = 0;
+    if (det.validator->validate(&in, &v) != 0 || v.status == NORDPII_INVALID) return false;
+    v.normalized[sizeof(v.normalized) - 1] = 0;
+    v.type_id[sizeof(v.type_id) - 1] = 0;
+    return true;
+  }
+
+ public:
+  // The repeat rule (kRepeatDistance): an unlabelled candidate of a type
+  // that needs a label is kept when a labelled candidate of the same type
+  // and value starts within kRepeatDistance input bytes of it, before or
+  // after — as confident as a labelled one, with the rule "repeat".
+  void FromRepeats() {
+    if (sc_.unlabelled.empty() || sc_.labelled.empty()) return;
+    auto raw = [&](uint32_t t) -> uint64_t { return opt_.raw_map ? opt_.raw_map->Start(t) : t; };
+    // The labelled ones by input offset; an unlabelled candidate is
+    // validated again only when one of its detector is near.
+    auto& near = sc_.near;
+    near.clear();
+    for (uint32_t l : sc_.labelled) near.push_back({raw(sc_.cands[l].start), l});
+    if (!std::is_sorted(near.begin(), near.end())) std::sort(near.begin(), near.end());  // runs come in text order
+    for (const DetectScratch::Unlabelled& u : sc_.unlabelled) {
+      const uint64_t at = raw(u.start);
+      const uint64_t lo = at > kRepeatDistance ? at - kRepeatDistance : 0;
+      auto it = std::lower_bound(near.begin(), near.end(), std::pair<uint64_t, uint32_t>{lo, 0});
+      bool candidate = false;
+      for (auto j = it; j != near.end() && j->first <= at + kRepeatDistance && !candidate; ++j)
+        candidate = sc_.cands[j->second].detector == u.detector;
+      if (!candidate) continue;
+      const Det& det = im_.dets[u.detector];
+      nordpii_verdict v;
+      if (!Validate(det, u.value, u.len, u.flags, v)) continue;  // it was valid: cannot happen
+      const DetectorSpec& spec = ds_.set_.detectors[u.detector];
+      const std::string_view type = v.type_id[0] ? std::string_view(v.type_id) : std::string_view(spec.id);
+      bool same = false;
+      for (auto j = it; j != near.end() && j->first <= at + kRepeatDistance && !same; ++j) {
+        const TextFinding& c = sc_.cands[j->second];
+        same = c.detector == u.detector && c.type == type && c.normalized == v.normalized;
+      }
+      if (!same) continue;
+      int conf = v.confidence;
+      if (v.rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
+      TextFinding& f = sc_.cands.emplace_back();
+      f.detector = u.detector;
+      f.start = u.start;
+      f.end = u.end;
+      f.type.assign(type);
+      f.confidence = static_cast<Confidence>(std::clamp(std::min(conf + 1, 3), 1, 3));
+      f.rules = (v.rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT)) | kRuleRepeat;
+      f.status = v.status;
+      f.normalized.assign(v.normalized);
+    }
+  }
+
+ private:
 
   // Splits a run into digits (with their text offsets) and groups; false
   // when it has fewer digits than any form needs.
@@ -873,12 +940,15 @@ void DetectorSet::Detect(std::string_view text, const MatchResults& m, const Det
                          DetectScratch& sc, std::vector<TextFinding>& out) const {
   auto& cands = sc.cands;
   cands.clear();
+  sc.unlabelled.clear();
+  sc.labelled.clear();
   if (sc.plans.empty()) sc.plans.assign(size_t{1} << kPlanBits, DetectScratch::RunPlan{});
   CandidateBuilder builder(*this, text, opt, sc);
   builder.FromRuns(m.runs);
   builder.FromRegex(m.regex);
   builder.FromKeywords(m.keywords);
   if (opt.doc_triggers) builder.FromFieldName();
+  builder.FromRepeats();
   ResolveOverlaps(cands, sc, out);
 }
 

@@ -18,9 +18,11 @@
 #include <climits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/finding.h"
+#include "core/offset_map.h"
 #include "core/status.h"
 #include "detect/plugin_registry.h"
 #include "match/matcher.h"
@@ -51,7 +53,19 @@ struct DetectOptions {
   // names: the whole field, when it is one token, is that detector's value
   // (a column "passnummer", a key "password"). DetectorSet::NameTriggers.
   uint64_t doc_triggers = 0;
+  // Where the text's offsets came from in the input (the normaliser's map;
+  // null = the same offsets): the repeat rule measures its distance in
+  // input bytes, so a chunk or range cut cannot change what it finds.
+  const OffsetMap* raw_map = nullptr;
 };
+
+// A value that needs a label repeated near a labelled copy of itself counts
+// as labelled (rule "repeat"): "CPR 010190-1234 … vedr. 010190-1234". Near =
+// this many input bytes between their starts: every streamed chunk or
+// parallel range that reports one of them holds the other and its label
+// (limits.h: a chunk keeps 1 KiB of context before and a 1 KiB guard after
+// what it reports; a label is at most kMaxContextBytes before its value).
+inline constexpr uint32_t kRepeatDistance = 512;
 
 // Per-thread buffers of DetectorSet::Detect (reused across calls).
 class DetectScratch {
@@ -65,6 +79,18 @@ class DetectScratch {
   std::vector<uint32_t> dpos;  // text offset of each digit
   std::vector<Group> groups;
   std::vector<TextFinding> cands;
+  // The repeat rule's two lists: candidates that validated but need a label
+  // and had none (their value bytes kept), and the candidates (indexes
+  // into `cands`) of such types that had one.
+  struct Unlabelled {
+    uint32_t detector, start, end, flags;
+    bool grouped;
+    uint8_t len;
+    char value[32];
+  };
+  std::vector<Unlabelled> unlabelled;
+  std::vector<uint32_t> labelled;
+  std::vector<std::pair<uint64_t, uint32_t>> near;  // FromRepeats: (input offset, index) of `labelled`
   std::vector<uint32_t> order, cluster, kept;
   // What the forms make of a digit run's structure, by the structure (the
   // run's bytes with its digits as 'D'): DetectorSet::Detect looks a run up

@@ -185,7 +185,9 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
     std::string_view text = scanner_->normalizer().Normalize(raw, norm_, map_);
     if (Status s = scanner_->matcher().Scan(text, *mscratch_, results_); !s.ok()) return s;
     tfind_.clear();
+    detect_opt_.raw_map = &map_;
     scanner_->detectors().Detect(text, results_, detect_opt_, *dscratch_, tfind_);
+    detect_opt_.raw_map = nullptr;
     uint64_t report_end = eof ? base + limit : std::max(committed, base + (limit > guard ? limit - guard : 0));
     for (const TextFinding& tf : tfind_) {
       uint64_t s = base + map_.Start(tf.start);
