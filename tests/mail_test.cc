@@ -1480,3 +1480,62 @@ TEST_CASE("EncodeBase64 equals the character-at-a-time reference", "[mail][encod
     }
   }
 }
+
+// Issue 14: Message-ID, Date and Subject are read through ParseTopHeaders
+// (the header block alone) instead of a whole ParseMime; its entity must hold
+// the header fields and offsets entities[0] of ParseMime holds, on the
+// samples, the fuzz seeds, CPython's corpus and edge cases (limits of field
+// count and size, no blank line, an envelope "From " line, CRLF, no headers).
+TEST_CASE("ParseTopHeaders equals the top entity of ParseMime", "[mail]") {
+  std::vector<std::string> msgs;
+  for (const char* dir : {"/samples/mail", "/tests/fuzz/mail_seeds", "/tests/fuzz/mail_crashes"}) {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(SourceDir() + dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      if (it->is_regular_file()) msgs.push_back(ReadFile(it->path().string()));
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/usr/lib/python3.11/test/test_email/data", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    if (it->path().filename().string().rfind("msg_", 0) == 0) msgs.push_back(ReadFile(it->path().string()));
+  REQUIRE(msgs.size() >= 20);
+  const std::vector<std::string> edge = {
+      "", "\n", "\r\n", "Subject: x", "Subject: x\n", "Subject: x\nbody without a blank line\n",
+      "From someone Mon Jan  1 00:00:00 2024\nMessage-ID: <a@b>\n\nbody\n",
+      "Message-ID: <a@b>\r\n  folded\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\n\r\nbody\r\n",
+      " leading continuation\nSubject: x\n\n", "Subject : spaced colon\n\nb",
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nSubject: inner\n\nx\n--b--\n",
+      "Content-Type: message/rfc822\n\nMessage-ID: <inner@x>\n\nbody\n"};
+  msgs.insert(msgs.end(), edge.begin(), edge.end());
+  MailLimits small;  // limits hit: field count and field size
+  small.max_header_fields = 3;
+  small.max_header_bytes = 40;
+  std::string many = "From: a@example.org\n";
+  for (int i = 0; i < 8; ++i) many += "X-N: " + std::to_string(i) + (i % 3 ? "\n" : "\n  folded over a line\n");
+  many += "Subject: a long one folded\n over more than forty bytes of header\n\nbody\n";
+  msgs.push_back(many);
+  size_t compared = 0;
+  for (const MailLimits& lim : {MailLimits{}, small}) {
+    for (const std::string& m : msgs) {
+      const MimeEntity top = ParseTopHeaders(m, lim);
+      const MimeTree tree = ParseMime(m, lim);
+      const MimeEntity& want = tree.entities.at(0);
+      INFO(m.substr(0, 200));
+      CHECK(top.start == want.start);
+      CHECK(top.body == want.body);
+      CHECK(top.end == want.end);
+      CHECK(top.message_root == want.message_root);
+      REQUIRE(top.headers.size() == want.headers.size());
+      for (size_t i = 0; i < top.headers.size(); ++i) {
+        CHECK(top.headers[i].name == want.headers[i].name);
+        CHECK(top.headers[i].start == want.headers[i].start);
+        CHECK(top.headers[i].value == want.headers[i].value);
+        CHECK(top.headers[i].end == want.headers[i].end);
+        CHECK(top.headers[i].next == want.headers[i].next);
+      }
+      ++compared;
+    }
+  }
+  CHECK(compared == 2 * msgs.size());
+  CHECK(MailScanner::MessageId(msgs[msgs.size() - 7]) == "a@b");
+}

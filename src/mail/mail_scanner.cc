@@ -669,11 +669,8 @@ static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body)
 }
 
 std::string MailScanner::MessageId(std::string_view msg) {
-  MailLimits lim;
-  lim.max_parts = 1;
-  MimeTree t = ParseMime(msg, lim);
-  if (t.entities.empty()) return "";
-  const HeaderField* h = t.entities[0].Find("Message-ID");
+  const MimeEntity top = ParseTopHeaders(msg, MailLimits{});
+  const HeaderField* h = top.Find("Message-ID");
   if (!h) return "";
   std::string v = UnfoldHeader(msg.substr(h->value, h->end - h->value));
   size_t a = v.find_first_not_of(" \t<"), b = v.find_last_not_of(" \t>");
