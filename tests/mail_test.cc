@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -1541,4 +1542,61 @@ TEST_CASE("ParseTopHeaders equals the top entity of ParseMime", "[mail]") {
   }
   CHECK(compared == 2 * msgs.size());
   CHECK(MailScanner::MessageId(msgs[msgs.size() - 7]) == "a@b");
+}
+
+// Issue 14: header names are matched against the lists in place (no
+// lower-cased copy); the class of every listed name in random case, with
+// trailing blanks, one byte changed, cut or added, and of other names, must
+// be the one the copy-and-compare reference gives.
+TEST_CASE("header classes: in-place matching equals lower-case-and-compare", "[mail]") {
+  const std::vector<std::vector<std::string>> lists = {
+      {"received", "dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
+       "authentication-results", "received-spf", "message-id", "references", "in-reply-to", "date", "mime-version",
+       "content-transfer-encoding", "content-id", "domainkey-signature", "x-google-dkim-signature",
+       "x-ms-exchange-organization-network-message-id", "delivered-to", "resent-date", "resent-message-id"},
+      {"content-type", "content-disposition"},
+      {"from", "to", "cc", "bcc", "reply-to", "sender", "return-path", "resent-from", "resent-to", "resent-cc",
+       "resent-sender", "x-original-to", "envelope-to", "delivered-to", "errors-to", "disposition-notification-to",
+       "mail-followup-to", "mail-reply-to"},
+      {"x-nordpii", "x-nordpii-verdict"}};
+  auto in = [](std::string_view name, const std::vector<std::string>& list) {
+    std::string l(name);
+    for (char& c : l)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
+    return std::find(list.begin(), list.end(), l) != list.end();
+  };
+  auto reference = [&](std::string_view name) {
+    return (in(name, lists[0]) ? 0u : 1u) | (in(name, lists[1]) ? 2u : 0u) | (in(name, lists[2]) ? 4u : 0u) |
+           (in(name, lists[3]) ? 8u : 0u);
+  };
+  std::mt19937 rng(14);
+  std::vector<std::string> names = {"", " ", "\t", "subject", "x-mailer", "Subject", "FROM\xC3", "\xC3\x85",
+                                    "to:", " to", "t o", "TO\r", "comments", "keywords"};
+  for (const auto& list : lists) {
+    for (const std::string& n : list) {
+      for (int k = 0; k < 6; ++k) {
+        std::string v = n;
+        for (char& c : v)
+          if (rng() % 2) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        names.push_back(v);
+        names.push_back(v + (k % 2 ? " " : "\t") + (k % 3 ? "" : " \t"));
+        std::string changed = v;
+        const size_t at = rng() % changed.size();
+        changed[at] = static_cast<char>(k % 2 ? changed[at] + 1 : changed[at] ^ 0x20);
+        names.push_back(changed);
+        names.push_back(v.substr(0, v.size() - 1));
+        names.push_back(v + static_cast<char>('a' + rng() % 26));
+        names.push_back(std::string(1, static_cast<char>(rng() % 256)) + v);
+      }
+    }
+  }
+  size_t listed = 0;
+  for (const std::string& n : names) {
+    INFO(n);
+    const unsigned want = reference(n);
+    CHECK(internal::HeaderClass(n) == want);
+    listed += want != 1u;
+  }
+  CHECK(listed > 400);  // the listed names (in their variants) were tried, not only others
 }
