@@ -671,8 +671,8 @@ bool TextLikePart(const MimeEntity& e) {
 // bytes as sent (what the bytes of a part say it is, before it is decoded).
 static std::string DecodedPrefix(const MimeEntity& e, std::string_view body, size_t n) {
   std::string_view prefix = body.substr(0, std::min(body.size(), n));
-  if (e.encoding == "quoted-printable") return DecodeQuotedPrintable(prefix).bytes;
-  if (e.encoding == "base64") return DecodeBase64(prefix).bytes;
+  if (e.encoding == "quoted-printable") return DecodeQuotedPrintableBytes(prefix);
+  if (e.encoding == "base64") return DecodeBase64Bytes(prefix);
   return std::string(prefix);
 }
 
@@ -767,8 +767,10 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     incomplete = true;
     return false;
   }
-  if (e.encoding == "quoted-printable") u.transfer = DecodeQuotedPrintable(body);
-  else if (e.encoding == "base64") u.transfer = DecodeBase64(body);
+  // The bytes alone: a document's findings are located in its extracted
+  // text, never mapped back through the transfer encoding.
+  if (e.encoding == "quoted-printable") u.transfer = Decoded{DecodeQuotedPrintableBytes(body), {}, {}};
+  else if (e.encoding == "base64") u.transfer = Decoded{DecodeBase64Bytes(body), {}, {}};
   std::string_view bytes = (e.encoding == "quoted-printable" || e.encoding == "base64")
                                ? std::string_view(u.transfer.bytes) : body;
   u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024), limits_.ocr);
