@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -70,6 +72,30 @@ TEST_CASE("issue 15: mail dates in RFC 5322 forms, obsolete ones included, to th
   meta = nordpii::ReadMessageMeta("Date: garbage\nSubject: x\n\nbody\n", 1700000000);
   CHECK(meta.date == "2023-11-14");
   CHECK(meta.date_source == "mtime");
+}
+
+// Issue 14: the date is written without snprintf; every day of 1970-2100,
+// the first days of a year up to 9999, the year 10000 and days before 1970
+// must read as snprintf("%04d-%02d-%02d") of gmtime gives them.
+TEST_CASE("issue 14: UtcDate equals snprintf of gmtime", "[audit][mail]") {
+  auto reference = [](int64_t secs) {
+    time_t t = static_cast<time_t>(secs);
+    struct tm tm {};
+    gmtime_r(&t, &tm);
+    char b[48];
+    std::snprintf(b, sizeof b, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return std::string(b);
+  };
+  std::vector<int64_t> secs;
+  for (int64_t day = -800; day < 47500; ++day) secs.push_back(day * 86400 + 3600 * (day % 24));
+  for (int64_t day = 47500; day < 2932897 + 400; day += 97) secs.push_back(day * 86400);
+  secs.push_back(int64_t{253402300799});  // 9999-12-31 23:59:59
+  secs.push_back(int64_t{253402300800});  // 10000-01-01
+  secs.push_back(-1);
+  for (int64_t s : secs) {
+    INFO(s);
+    REQUIRE(nordpii::UtcDate(s) == reference(s));
+  }
 }
 
 TEST_CASE("issue 15: batch --retention on mail uses Date, Received, file time, by_month has months",

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -407,8 +408,8 @@ TEST_CASE("mbox reader: separators, quoting kept, offsets, too-large messages", 
     if (!*more) break;
     ++n;
     CHECK(m.index == n);
-    CHECK(mbox.substr(m.offset, m.bytes.size()) == m.bytes);
-    rebuilt += m.from_line + m.bytes;
+    CHECK(mbox.substr(m.offset, m.text.size()) == m.text);
+    rebuilt += m.from_line + std::string(m.text);
   }
   CHECK(n == 3);
   CHECK(rebuilt == mbox);  // every byte belongs to exactly one message
@@ -422,7 +423,7 @@ TEST_CASE("mbox reader: separators, quoting kept, offsets, too-large messages", 
   CHECK(m.size > 5000);
   REQUIRE(*rd2.Next(m));
   CHECK_FALSE(m.too_large);
-  CHECK(m.bytes == "Subject: 2\n\nfnr\n");
+  CHECK(m.text == "Subject: 2\n\nfnr\n");
   CHECK_FALSE(*rd2.Next(m));
 }
 
@@ -500,8 +501,11 @@ TEST_CASE("ReadAll and the mbox reader: over the limit refused, large messages n
     CHECK(m.size == sizes[i]);
     CHECK(m.too_large == (sizes[i] > limit));
     if (!m.too_large) {
-      CHECK(m.bytes == msgs[i]);
-      CHECK(mbox.compare(m.offset, m.bytes.size(), m.bytes) == 0);
+      CHECK(m.text == msgs[i]);
+      CHECK(mbox.compare(m.offset, m.text.size(), m.text) == 0);
+      // A large message is the buffer it took over, a small one a view of
+      // the reader's buffer (never a copy).
+      CHECK((m.bytes.empty() ? m.text.size() < (4u << 20) : m.text.data() == m.bytes.data()));
       CHECK(m.line == 1 + static_cast<uint64_t>(std::count(mbox.begin(), mbox.begin() + static_cast<long>(m.offset), '\n')));
     }
   }
@@ -1479,4 +1483,120 @@ TEST_CASE("EncodeBase64 equals the character-at-a-time reference", "[mail][encod
       CHECK(EncodeBase64(in, eol) == reference(in, eol));
     }
   }
+}
+
+// Issue 14: Message-ID, Date and Subject are read through ParseTopHeaders
+// (the header block alone) instead of a whole ParseMime; its entity must hold
+// the header fields and offsets entities[0] of ParseMime holds, on the
+// samples, the fuzz seeds, CPython's corpus and edge cases (limits of field
+// count and size, no blank line, an envelope "From " line, CRLF, no headers).
+TEST_CASE("ParseTopHeaders equals the top entity of ParseMime", "[mail]") {
+  std::vector<std::string> msgs;
+  for (const char* dir : {"/samples/mail", "/tests/fuzz/mail_seeds", "/tests/fuzz/mail_crashes"}) {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(SourceDir() + dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      if (it->is_regular_file()) msgs.push_back(ReadFile(it->path().string()));
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/usr/lib/python3.11/test/test_email/data", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    if (it->path().filename().string().rfind("msg_", 0) == 0) msgs.push_back(ReadFile(it->path().string()));
+  REQUIRE(msgs.size() >= 20);
+  const std::vector<std::string> edge = {
+      "", "\n", "\r\n", "Subject: x", "Subject: x\n", "Subject: x\nbody without a blank line\n",
+      "From someone Mon Jan  1 00:00:00 2024\nMessage-ID: <a@b>\n\nbody\n",
+      "Message-ID: <a@b>\r\n  folded\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\n\r\nbody\r\n",
+      " leading continuation\nSubject: x\n\n", "Subject : spaced colon\n\nb",
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nSubject: inner\n\nx\n--b--\n",
+      "Content-Type: message/rfc822\n\nMessage-ID: <inner@x>\n\nbody\n"};
+  msgs.insert(msgs.end(), edge.begin(), edge.end());
+  MailLimits small;  // limits hit: field count and field size
+  small.max_header_fields = 3;
+  small.max_header_bytes = 40;
+  std::string many = "From: a@example.org\n";
+  for (int i = 0; i < 8; ++i) many += "X-N: " + std::to_string(i) + (i % 3 ? "\n" : "\n  folded over a line\n");
+  many += "Subject: a long one folded\n over more than forty bytes of header\n\nbody\n";
+  msgs.push_back(many);
+  size_t compared = 0;
+  for (const MailLimits& lim : {MailLimits{}, small}) {
+    for (const std::string& m : msgs) {
+      const MimeEntity top = ParseTopHeaders(m, lim);
+      const MimeTree tree = ParseMime(m, lim);
+      const MimeEntity& want = tree.entities.at(0);
+      INFO(m.substr(0, 200));
+      CHECK(top.start == want.start);
+      CHECK(top.body == want.body);
+      CHECK(top.end == want.end);
+      CHECK(top.message_root == want.message_root);
+      REQUIRE(top.headers.size() == want.headers.size());
+      for (size_t i = 0; i < top.headers.size(); ++i) {
+        CHECK(top.headers[i].name == want.headers[i].name);
+        CHECK(top.headers[i].start == want.headers[i].start);
+        CHECK(top.headers[i].value == want.headers[i].value);
+        CHECK(top.headers[i].end == want.headers[i].end);
+        CHECK(top.headers[i].next == want.headers[i].next);
+      }
+      ++compared;
+    }
+  }
+  CHECK(compared == 2 * msgs.size());
+  CHECK(MailScanner::MessageId(msgs[msgs.size() - 7]) == "a@b");
+}
+
+// Issue 14: header names are matched against the lists in place (no
+// lower-cased copy); the class of every listed name in random case, with
+// trailing blanks, one byte changed, cut or added, and of other names, must
+// be the one the copy-and-compare reference gives.
+TEST_CASE("header classes: in-place matching equals lower-case-and-compare", "[mail]") {
+  const std::vector<std::vector<std::string>> lists = {
+      {"received", "dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
+       "authentication-results", "received-spf", "message-id", "references", "in-reply-to", "date", "mime-version",
+       "content-transfer-encoding", "content-id", "domainkey-signature", "x-google-dkim-signature",
+       "x-ms-exchange-organization-network-message-id", "delivered-to", "resent-date", "resent-message-id"},
+      {"content-type", "content-disposition"},
+      {"from", "to", "cc", "bcc", "reply-to", "sender", "return-path", "resent-from", "resent-to", "resent-cc",
+       "resent-sender", "x-original-to", "envelope-to", "delivered-to", "errors-to", "disposition-notification-to",
+       "mail-followup-to", "mail-reply-to"},
+      {"x-nordpii", "x-nordpii-verdict"}};
+  auto in = [](std::string_view name, const std::vector<std::string>& list) {
+    std::string l(name);
+    for (char& c : l)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
+    return std::find(list.begin(), list.end(), l) != list.end();
+  };
+  auto reference = [&](std::string_view name) {
+    return (in(name, lists[0]) ? 0u : 1u) | (in(name, lists[1]) ? 2u : 0u) | (in(name, lists[2]) ? 4u : 0u) |
+           (in(name, lists[3]) ? 8u : 0u);
+  };
+  std::mt19937 rng(14);
+  std::vector<std::string> names = {"", " ", "\t", "subject", "x-mailer", "Subject", "FROM\xC3", "\xC3\x85",
+                                    "to:", " to", "t o", "TO\r", "comments", "keywords"};
+  for (const auto& list : lists) {
+    for (const std::string& n : list) {
+      for (int k = 0; k < 6; ++k) {
+        std::string v = n;
+        for (char& c : v)
+          if (rng() % 2) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        names.push_back(v);
+        names.push_back(v + (k % 2 ? " " : "\t") + (k % 3 ? "" : " \t"));
+        std::string changed = v;
+        const size_t at = rng() % changed.size();
+        changed[at] = static_cast<char>(k % 2 ? changed[at] + 1 : changed[at] ^ 0x20);
+        names.push_back(changed);
+        names.push_back(v.substr(0, v.size() - 1));
+        names.push_back(v + static_cast<char>('a' + rng() % 26));
+        names.push_back(std::string(1, static_cast<char>(rng() % 256)) + v);
+      }
+    }
+  }
+  size_t listed = 0;
+  for (const std::string& n : names) {
+    INFO(n);
+    const unsigned want = reference(n);
+    CHECK(internal::HeaderClass(n) == want);
+    listed += want != 1u;
+  }
+  CHECK(listed > 400);  // the listed names (in their variants) were tried, not only others
 }

@@ -590,7 +590,7 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
         return fail(path + ": message " + std::to_string(m.index) + " (" + std::to_string(m.size) +
                     " bytes) is larger than --max-message-size; nothing written");
       Status s = (*out)->Write(m.from_line);
-      if (s.ok()) s = redact_one(m.bytes, path + ": message " + std::to_string(m.index), **out);
+      if (s.ok()) s = redact_one(m.text, path + ": message " + std::to_string(m.index), **out);
       if (!s.ok()) return fail(s.message());
     }
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());

@@ -223,10 +223,10 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
                 " bytes) is larger than --max-message-size; not scanned");
           continue;
         }
-        sink.SetMessage(m.index, MailScanner::MessageId(m.bytes));
-        MessageMeta meta = ReadMessageMeta(m.bytes, mtime);
+        sink.SetMessage(m.index, MailScanner::MessageId(m.text));
+        MessageMeta meta = ReadMessageMeta(m.text, mtime);
         sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
-        if (Status st = s.mail.Scan(m.bytes, m.offset, m.line, filter, sink); !st.ok()) error(path + ": " + st.message());
+        if (Status st = s.mail.Scan(m.text, m.offset, m.line, filter, sink); !st.ok()) error(path + ": " + st.message());
       }
     }
     case InputFormat::kJsonl:

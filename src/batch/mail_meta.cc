@@ -60,6 +60,21 @@ std::string Lower(std::string_view s) {
   return o;
 }
 
+// "%04d-%02d-%02d" (snprintf per message was 0.6 % of an mbox scan, issue 14).
+std::string IsoDate(int y, int m, int d) {
+  if (y < 0 || y > 9999 || m < 0 || m > 99 || d < 0 || d > 99) {
+    char b[48];
+    std::snprintf(b, sizeof b, "%04d-%02d-%02d", y, m, d);
+    return b;
+  }
+  const char b[10] = {static_cast<char>('0' + y / 1000),     static_cast<char>('0' + y / 100 % 10),
+                      static_cast<char>('0' + y / 10 % 10),  static_cast<char>('0' + y % 10),
+                      '-',                                    static_cast<char>('0' + m / 10),
+                      static_cast<char>('0' + m % 10),       '-',
+                      static_cast<char>('0' + d / 10),       static_cast<char>('0' + d % 10)};
+  return std::string(b, sizeof b);
+}
+
 std::string HeaderValue(std::string_view msg, const HeaderField& h) {
   return UnfoldHeader(msg.substr(h.value, h.end - h.value));
 }
@@ -142,24 +157,17 @@ std::string UtcDate(int64_t seconds) {
   int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
   int y, m, d;
   CivilFromDays(days, y, m, d);
-  char b[32];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02d", y, m, d);
-  return b;
+  return IsoDate(y, m, d);
 }
 
 MessageMeta ReadMessageMeta(std::string_view msg, int64_t mtime) {
   MessageMeta meta;
-  MailLimits lim;
-  lim.max_parts = 1;
-  MimeTree t = ParseMime(msg, lim);
+  const MimeEntity top = ParseTopHeaders(msg, MailLimits{});
   auto set = [&](int y, int m, int d, const char* source) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%04d-%02d-%02d", y, m, d);
-    meta.date = b;
+    meta.date = IsoDate(y, m, d);
     meta.date_source = source;
   };
-  if (!t.entities.empty()) {
-    const MimeEntity& top = t.entities[0];
+  {
     int y, m, d;
     if (const HeaderField* h = top.Find("Date"); h && ParseMailDate(HeaderValue(msg, *h), y, m, d)) {
       set(y, m, d, "date");

@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace nordpii {
 
@@ -249,20 +250,29 @@ const char* HelperName(DocFormat format) {
                                        : "nordpii-extract";
 }
 
+// The directory of this program (none if /proc/self/exe cannot be read),
+// read once: the readlink was 3 % of an mbox scan where every PDF attachment
+// looked for a missing helper (issue 14). The helpers themselves are still
+// looked for on every call, so one installed while a milter runs is found.
+const std::optional<std::string>& ExeDir() {
+  static const std::optional<std::string> kDir = []() -> std::optional<std::string> {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return std::nullopt;
+    std::string p(self, static_cast<size_t>(n));
+    return p.substr(0, p.rfind('/'));
+  }();
+  return kDir;
+}
+
 }  // namespace
 
 std::string ExtractHelperPath(DocFormat format) {
   const char* name = HelperName(format);
   std::vector<std::string> dirs;
   if (const char* d = std::getenv("NORDPII_EXTRACT_DIR"); d && *d) dirs.push_back(d);
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string exe_dir;
-  if (n > 0) {
-    std::string p(self, static_cast<size_t>(n));
-    exe_dir = p.substr(0, p.rfind('/'));
-    dirs.push_back(exe_dir);
-  }
+  const std::string exe_dir = ExeDir().value_or("");
+  if (ExeDir()) dirs.push_back(exe_dir);
 #ifdef NORDPII_LIBEXECDIR
   dirs.push_back(NORDPII_LIBEXECDIR);
 #endif

@@ -111,9 +111,11 @@ Result<std::string> ReadAll(ByteSource& in, const std::string& path, size_t max)
 
 Status MboxReader::Fill() { return ReadMore(in_, buf_, head_, eof_); }
 
-// buf_[head_, size) holds the unread input; messages are copied out once.
+// buf_[head_, size) holds the unread input; a message is a view of it (of
+// the buffer it took over when large) until the next call.
 Result<bool> MboxReader::Next(MboxMessage& m) {
   m.from_line.clear();
+  m.text = {};
   m.bytes.clear();
   m.too_large = false;
   m.size = 0;
@@ -153,11 +155,12 @@ Result<bool> MboxReader::Next(MboxMessage& m) {
         if (head_ > 0) buf_.erase(0, head_);
         buf_.resize(len);
         m.bytes.swap(buf_);
+        m.text = m.bytes;
         buf_ = std::move(rest);
         head_ = 0;
         return true;
       }
-      if (!m.too_large) m.bytes.assign(p.substr(0, len));
+      if (!m.too_large) m.text = p.substr(0, len);
       head_ += len;
       return true;
     }

@@ -107,6 +107,12 @@ class MailScanner {
   bool remove_forged_ = false;
 };
 
+namespace internal {
+// How a header field name is treated (exposed for tests): bit 0 scanned, 1
+// carries MIME parameters, 2 an address header, 4 our own X-Nordpii header.
+unsigned HeaderClass(std::string_view name);
+}  // namespace internal
+
 // True for parts we scan as text (text/*, JSON/XML/CSV, message/* reports,
 // and .txt/.csv/.json/.xml/.html/... attachments typed octet-stream).
 bool TextLikePart(const MimeEntity& e);

@@ -109,6 +109,15 @@ class Parser {
     }
   }
 
+  // What Entity(0, size, 0, "", true) makes of entities[0]'s header block.
+  void TopHeaders(MimeEntity& e) {
+    e.message_root = true;
+    e.start = 0;
+    e.end = static_cast<uint32_t>(raw_.size());
+    ReadHeaders(e, true);
+    DropLongFields(e);
+  }
+
  private:
   bool Room(size_t idx) {
     if (t_.entities.size() < lim_.max_parts) return true;
@@ -460,6 +469,18 @@ MimeTree ParseMime(std::string_view raw, const MailLimits& limits) {
   }
   Parser(raw, limits, t).Entity(0, static_cast<uint32_t>(raw.size()), 0, "", true);
   return t;
+}
+
+MimeEntity ParseTopHeaders(std::string_view raw, const MailLimits& limits) {
+  MimeEntity e;
+  if (raw.size() > 0xFFFFFFF0u) {  // as ParseMime: an opaque entity without headers
+    e.opaque = true;
+    return e;
+  }
+  MimeTree t;
+  t.raw = raw;
+  Parser(raw, limits, t).TopHeaders(e);
+  return e;
 }
 
 }  // namespace nordpii

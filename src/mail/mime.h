@@ -120,6 +120,13 @@ struct MimeTree {
 // delimiter running to the end of its parent; a multipart whose body holds
 // no delimiter line at all is read as text/plain, as mail clients show it).
 MimeTree ParseMime(std::string_view raw, const MailLimits& limits);
+// The top message's header block alone: an entity whose headers, start, body
+// and end are those of ParseMime(raw, limits).entities[0] (the rest is left
+// at its defaults: the Content-Type is not read, the body not split). For
+// callers that only read header fields (Message-ID, Date, Subject): parsing
+// the whole message for them searched each message's body for boundaries
+// twice (issue 14).
+MimeEntity ParseTopHeaders(std::string_view raw, const MailLimits& limits);
 
 // Header helpers (exposed for tests).
 // Unfolds a raw header value (drops CRLF/LF before continuation whitespace).

@@ -521,6 +521,23 @@ Decoded DecodeBase64(std::string_view in) {
   return d;
 }
 
+std::string DecodeQuotedPrintableBytes(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() + 1 + kSimdRoom);
+  bool malformed = false;
+  QpRange(in, 0, in.size(), out, 0, nullptr, malformed);
+  return out;
+}
+
+std::string DecodeBase64Bytes(std::string_view in) {
+  std::string out;
+  Base64State st;
+  std::vector<std::string> notes;
+  B64Range(in, 0, in.size(), out, 0, nullptr, st);
+  B64Finish(st, out, 0, nullptr, notes);
+  return out;
+}
+
 TransferStream::TransferStream(std::string_view in, Kind kind, bool with_map, size_t keep, size_t range)
     : in_(in), kind_(kind), with_map_(with_map), keep_(keep), range_(std::max<size_t>(range, 1)), b64_(std::make_unique<Base64State>()) {}
 

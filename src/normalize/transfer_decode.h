@@ -43,6 +43,11 @@ struct Decoded {
 
 Decoded DecodeQuotedPrintable(std::string_view in);
 Decoded DecodeBase64(std::string_view in);
+// Their bytes alone, without the map and notes (for what reads only the
+// bytes: a document attachment handed to its extractor, the first bytes of a
+// part sniffed for a document; the map was a third of decoding them).
+std::string DecodeQuotedPrintableBytes(std::string_view in);
+std::string DecodeBase64Bytes(std::string_view in);
 struct Base64State;
 
 // A quoted-printable or base64 body decoded a range at a time (256 KiB of

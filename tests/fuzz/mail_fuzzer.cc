@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
     if (!more) std::abort();
     if (!*more) break;
     if (m.too_large) { rebuilt.clear(); break; }
-    rebuilt += m.from_line + m.bytes;
+    rebuilt += m.from_line;
+    rebuilt += m.text;
   }
   if (!rebuilt.empty() && rebuilt != in) std::abort();
   // mimetic on normalised input (LF only, final newline), as the oracle test.
