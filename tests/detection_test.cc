@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "detect/detectors.h"
 #include "detect/label_index.h"
@@ -574,4 +575,46 @@ TEST_CASE("run plans follow the DetectorSet a scratch is used with", "[detect][p
     }
   }
   CHECK(found_extra == 3);  // the extra shape does find it, each round
+}
+
+// Issue 14: ScanContext looks a finding's category, subcategory, redaction
+// default and mask rule up once per (detector, type) and keeps them. The
+// findings must be those of a lookup per finding: the samples (types with
+// their own [[type]] entry from the detector of another: is.kt_org from
+// is.kennitala, se.snr, ...) in several orders, on one context each way.
+TEST_CASE("a finding's category and mask follow its detector and type", "[detect][types]") {
+  auto scanner = MakeScanner();
+  std::vector<std::string> texts;
+  for (const std::string& path : SampleFiles()) texts.push_back(ReadFile(path));
+  REQUIRE(texts.size() >= 4);
+  auto kept = scanner->NewContext(KeyedHasher("test-key")), each = scanner->NewContext(KeyedHasher("test-key"));
+  each->set_type_facts(false);
+  std::mt19937 rng(14);
+  size_t n = 0;
+  std::set<std::string> types;
+  for (int round = 0; round < 6; ++round) {
+    std::shuffle(texts.begin(), texts.end(), rng);
+    std::string all;
+    for (const std::string& t : texts) all += t + "\n";
+    Collected a, b;
+    auto sa = StringSource(all), sb = StringSource(all);
+    REQUIRE(kept->Scan(*sa, {}, a).ok());
+    REQUIRE(each->Scan(*sb, {}, b).ok());
+    REQUIRE(a.findings.size() == b.findings.size());
+    for (size_t i = 0; i < a.findings.size(); ++i) {
+      const Finding &x = a.findings[i], &y = b.findings[i];
+      INFO("finding " << i << " " << y.type);
+      CHECK(x.type == y.type);
+      CHECK(x.category == y.category);
+      CHECK(x.subcategory == y.subcategory);
+      CHECK(x.redact == y.redact);
+      CHECK(x.masked == y.masked);
+      CHECK(x.hash == y.hash);
+      types.insert(y.type);
+    }
+    n += a.findings.size();
+  }
+  CHECK(n > 100);
+  CHECK(types.count("is.kt_org") == 1);  // a [[type]] of another category than its detector's
+  CHECK(types.count("is.kt") == 1);
 }

@@ -321,9 +321,11 @@ void ReportSink::Number(std::string& to, uint64_t v, bool record, uint64_t base)
   if (patches_) patches_->Add(base + at, record);
 }
 
-void ReportSink::Write(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), out_);
-  written_ += s.size();
+void ReportSink::Write(const std::string& s) { Write(s.data(), s.size()); }
+
+void ReportSink::Write(const char* d, size_t n) {
+  std::fwrite(d, 1, n, out_);
+  written_ += n;
 }
 
 bool ReportSink::AppendPart(std::string_view bytes, const ReportSink& part, const NumberPatches* patches,
@@ -469,23 +471,33 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
       AppendList(json, RuleNames(f.rules));
       rules_json = &rules_json_.emplace_back(f.rules, std::move(json)).second;
     }
-    const size_t room = 512 + path_json_.size() + rules_json->size() + f.hash.size() +
-                        6 * (f.type.size() + f.category.size() + f.subcategory.size() + f.masked.size() +
-                             f.also.size() + 1) + 3 * f.also.size();
-    line_.resize(room);
-    char* const b = line_.data();
+    const std::string* type_json = nullptr;
+    for (const TypeJson& t : type_json_)
+      if (t.type == f.type && t.category == f.category && t.subcategory == f.subcategory) {
+        type_json = &t.json;
+        break;
+      }
+    if (!type_json) {
+      if (type_json_.size() >= 64) type_json_.clear();
+      TypeJson& t = type_json_.emplace_back(TypeJson{f.type, f.category, f.subcategory, ",\"type\":"});
+      AppendJsonString(t.json, f.type);
+      t.json += ",\"category\":"sv;
+      AppendJsonString(t.json, f.category);
+      if (!f.subcategory.empty()) {
+        t.json += ",\"subcategory\":"sv;
+        AppendJsonString(t.json, f.subcategory);
+      }
+      type_json = &t.json;
+    }
+    const size_t room = 512 + path_json_.size() + rules_json->size() + type_json->size() + f.hash.size() +
+                        6 * (f.masked.size() + f.also.size() + 1) + 3 * f.also.size();
+    if (json_room_.size() < room) json_room_.resize(room);
+    char* const b = json_room_.data();
     char* p = b;
     if (format_ == ReportFormat::kJson && count_ > 0) *p++ = ',';
     p = PutLit(p, "{\"path\":");
     p = PutView(p, path_json_);
-    p = PutLit(p, ",\"type\":");
-    p = PutJsonString(p, f.type);
-    p = PutLit(p, ",\"category\":");
-    p = PutJsonString(p, f.category);
-    if (!f.subcategory.empty()) {
-      p = PutLit(p, ",\"subcategory\":");
-      p = PutJsonString(p, f.subcategory);
-    }
+    p = PutView(p, *type_json);  // ,"type":…,"category":…[,"subcategory":…]
     p = PutLit(p, ",\"confidence\":\"");
     p = PutView(p, ConfidenceName(f.confidence));
     p = PutLit(p, "\",\"start\":");
@@ -517,7 +529,16 @@ bool ReportSink::OnFinding(const Finding& f, std::string_view raw) {
     *p++ = ']';
     p = (f.rules & kRuleTest) ? PutLit(p, ",\"test\":true") : PutLit(p, ",\"test\":false");
     p = (f.rules & kRuleTemporary) ? PutLit(p, ",\"temporary\":true") : PutLit(p, ",\"temporary\":false");
-    line_.resize(static_cast<size_t>(p - b));
+    if (message_index_ == 0 && message_id_.empty() && message_date_.empty() && subject_.empty() && !has_ticket() &&
+        f.part_offset < 0 && !reveal_) {  // plain text: nothing more (the room has 512 bytes to spare)
+      *p++ = '}';
+      if (format_ == ReportFormat::kJsonl) *p++ = '\n';
+      Write(b, static_cast<size_t>(p - b));
+      ++count_;
+      if (observer_) observer_->Recorded(*this, f);
+      return true;
+    }
+    line_.assign(b, static_cast<size_t>(p - b));
     if (message_index_ > 0) {
       line_ += ",\"message_index\":"sv;
       Number(line_, message_index_, true, written_);

@@ -255,6 +255,7 @@ class ReportSink : public StreamSink {
   // line_ += the number v (a line or record number, noted for patches_).
   void Number(std::string& to, uint64_t v, bool record, uint64_t base);
   void Write(const std::string& s);  // to out_, counted in written_
+  void Write(const char* d, size_t n);
   IdentifierMasker& masker_;
   ShownText path_;
   std::string path_json_;  // path_ as a JSON string, made on first use
@@ -266,7 +267,16 @@ class ReportSink : public StreamSink {
   // JSON lists of the rule sets seen (a set's list built once; findings
   // alternate between a few sets, so the last one alone was rebuilt often).
   std::vector<std::pair<uint32_t, std::string>> rules_json_;
+  // The JSON keys "type", "category" and "subcategory" of the types seen
+  // (up to 64), each written once: findings come in few types.
+  struct TypeJson {
+    std::string type, category, subcategory, json;
+  };
+  std::vector<TypeJson> type_json_;
   std::string line_;
+  // Room the JSON line up to "temporary" is written in (its size only
+  // grows: no bytes cleared per finding).
+  std::string json_room_;
   size_t message_index_ = 0;
   size_t record_ = 0;         // ticket record number (0 = not a ticket)
   // A ticket's context, as shown (masked), by name.

@@ -124,6 +124,35 @@ size_t Utf8SafeCut(const char* b, size_t n) {
 
 }  // namespace
 
+MaskRule ScanContext::SetType(const TextFinding& tf, Finding& f) {
+  const TypeFacts* facts = nullptr;
+  if (use_type_facts_)
+    for (const TypeFacts& t : type_facts_)
+      if (t.detector == tf.detector && t.type == tf.type) {
+        facts = &t;
+        break;
+      }
+  if (!facts) {
+    const DetectorSet& dets = scanner_->detectors();
+    const DetectorSpec& spec = dets.spec(tf.detector);
+    TypeFacts t{tf.detector, tf.type, &spec.category, &spec.subcategory, spec.redact, MaskRule::kHidden};
+    if (tf.type != spec.id) {
+      if (const TypeSpec* ts = dets.FindType(tf.type)) {
+        t.category = &ts->category;
+        t.redact = ts->redact;
+      }
+    }
+    t.mask = scanner_->MaskFor(tf.type, *t.category);
+    if (type_facts_.size() >= 64) type_facts_.clear();
+    facts = &type_facts_.emplace_back(std::move(t));
+  }
+  f.type = tf.type;
+  f.category = *facts->category;
+  f.subcategory = *facts->subcategory;
+  f.redact = facts->redact;
+  return facts->mask;
+}
+
 Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink& sink) {
   const ScanLimits& lim = scanner_->limits();
   const size_t guard = lim.overlap_bytes / 2;        // widest finding
@@ -193,18 +222,8 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       uint64_t s = base + map_.Start(tf.start);
       uint64_t e = base + map_.End(tf.end);
       if (s < committed || s < last_end || s >= report_end) continue;
-      const DetectorSpec& spec = scanner_->detectors().spec(tf.detector);
       Finding& f = finding_;  // reused: its strings keep their capacity
-      f.type = tf.type;
-      f.category = spec.category;
-      f.subcategory = spec.subcategory;
-      f.redact = spec.redact;
-      if (f.type != spec.id) {
-        if (const TypeSpec* ts = scanner_->detectors().FindType(f.type)) {
-          f.category = ts->category;
-          f.redact = ts->redact;
-        }
-      }
+      const MaskRule mask = SetType(tf, f);
       f.confidence = tf.confidence;
       f.rules = tf.rules;
       f.start = s;
@@ -214,7 +233,7 @@ Status ScanContext::Scan(ByteSource& in, const FindingFilter& filter, StreamSink
       advance_lines(data, s);
       f.line = line;
       f.column = s - line_start + 1;
-      MaskValueInto(scanner_->MaskFor(f.type, f.category), tf.normalized, f.masked);
+      MaskValueInto(mask, tf.normalized, f.masked);
       hasher_.HexInto(tf.normalized, f.hash);
       last_end = e;
       // Allowed (--allow): never reported nor redacted; its bytes stay
@@ -296,18 +315,8 @@ Result<bool> ScanContext::ScanFields(std::string_view text, const std::vector<Fi
     for (const TextFinding& tf : tfind_) {
       const uint64_t s = tf.start, e = tf.end;
       if (s < last_end || s >= field.size()) continue;
-      const DetectorSpec& spec = dets.spec(tf.detector);
       Finding& f = finding_;
-      f.type = tf.type;
-      f.category = spec.category;
-      f.subcategory = spec.subcategory;
-      f.redact = spec.redact;
-      if (f.type != spec.id) {
-        if (const TypeSpec* ts = dets.FindType(f.type)) {
-          f.category = ts->category;
-          f.redact = ts->redact;
-        }
-      }
+      const MaskRule mask = SetType(tf, f);
       f.confidence = tf.confidence;
       f.rules = tf.rules;
       f.start = fields[i].begin + s;
@@ -316,7 +325,7 @@ Result<bool> ScanContext::ScanFields(std::string_view text, const std::vector<Fi
       if (!filter.Accepts(f)) continue;
       f.line = 1;
       f.column = s + 1;
-      MaskValueInto(scanner_->MaskFor(f.type, f.category), tf.normalized, f.masked);
+      MaskValueInto(mask, tf.normalized, f.masked);
       hasher_.HexInto(tf.normalized, f.hash);
       last_end = e;
       if (filter.allow && filter.allow->Allows(tf.normalized, f.hash)) continue;

@@ -227,6 +227,10 @@ class ScanContext {
   // Off: ScanFields always declines (tests compare it with field-by-field
   // scanning).
   void set_batch_fields(bool on) { batch_fields_ = on; }
+  // Off: a finding's category, subcategory, redaction default and mask
+  // rule are looked up for each finding, not once per (detector, type)
+  // (tests compare the two).
+  void set_type_facts(bool on) { use_type_facts_ = on; }
   static constexpr uint32_t kNotDetected = UINT32_MAX;
   class FieldSkip {
    public:
@@ -248,6 +252,22 @@ class ScanContext {
   MatchResults results_;
   std::vector<TextFinding> tfind_;
   Finding finding_;
+  // What a finding of a detector and type is shown as (its [[type]] entry
+  // or its detector's, the mask rule of the two), for the pairs seen (up
+  // to 64; findings come in few types): no type list walk and no two hash
+  // lookups per finding.
+  struct TypeFacts {
+    uint32_t detector;
+    std::string type;
+    const std::string* category;
+    const std::string* subcategory;
+    bool redact;
+    MaskRule mask;
+  };
+  std::vector<TypeFacts> type_facts_;
+  bool use_type_facts_ = true;
+  // Sets f's type, category, subcategory and redact for tf; returns its mask rule.
+  MaskRule SetType(const TextFinding& tf, Finding& f);
   uint64_t bytes_ = 0;
   uint64_t report_from_ = 0;
   uint64_t newlines_ = 0;
