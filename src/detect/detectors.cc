@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "core/limits.h"
 #include "core/simd.h"
 #include "core/utf8.h"
 #include "detect/label_index.h"
@@ -249,12 +250,65 @@ inline size_t SkipBackToDigitOrParen(const char* t, size_t floor, size_t seg) {
   return seg;
 }
 
+// Input bytes after a value's end that its after-label and the look-ahead
+// behind that label (Context) may reach: with kMaxFindingBytes within the
+// guard a chunk keeps after what it reports (limits.h).
+constexpr uint32_t kMaxLabelAfterInputBytes = 128;
+
+// The part of `text` that Context may look at for the value [start, end),
+// in text offsets: at most kMaxContextBytes input bytes before the value's
+// input start and kMaxLabelAfterInputBytes after its input end (`map`: the
+// normaliser's). The windows are counted in text bytes; where the
+// normaliser dropped or folded bytes (zero-width spaces, full-width
+// letters) the same text bytes cover more input bytes than a chunk or
+// range keeps around what it reports, so the label it sees would depend on
+// where the input was cut.
+std::pair<size_t, size_t> InputBounded(const OffsetMap* map, size_t text_size, uint32_t start, uint32_t end,
+                                       size_t reach_before, size_t reach_after) {
+  size_t from = start > reach_before ? start - reach_before : 0;
+  size_t to = std::min(text_size, static_cast<size_t>(end) + reach_after);
+  if (map == nullptr || map->identity()) return {from, to};
+  const uint32_t s_in = map->Start(start);
+  const uint32_t want = s_in > kMaxContextBytes ? s_in - static_cast<uint32_t>(kMaxContextBytes) : 0;
+  if (map->Start(static_cast<uint32_t>(from)) < want) {
+    // The first text offset whose input start is at or after `want`.
+    size_t lo = from, hi = start;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (map->Start(static_cast<uint32_t>(mid)) < want) lo = mid + 1;
+      else hi = mid;
+    }
+    from = lo;
+  }
+  const uint32_t e_in = map->End(end);
+  const uint32_t cap = e_in + kMaxLabelAfterInputBytes;
+  if (map->End(static_cast<uint32_t>(to)) > cap) {
+    // The last text offset whose input end is at or before `cap`.
+    size_t lo = end, hi = to;
+    while (lo < hi) {
+      size_t mid = hi - (hi - lo) / 2;
+      if (map->End(static_cast<uint32_t>(mid)) > cap) hi = mid - 1;
+      else lo = mid;
+    }
+    to = lo;
+  }
+  return {from, to};
+}
+
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
-// the value [start, end).
-uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, uint32_t end,
-                 int window) {
+// the value [start, end). `map`: the normaliser's offset map (null: the
+// identity); the look-back and look-ahead stay within InputBounded.
+uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
+                 int window, const OffsetMap* map) {
+  const size_t reach_after = kLabelAfterBytes + idx.max_len() + 24;
+  const auto [bound_from, bound_to] =
+      InputBounded(map, full.size(), start, end, static_cast<size_t>(window) + idx.max_len(), reach_after);
+  // Text past bound_to is not looked at; before bound_from no keyword may start.
+  const std::string_view text = full.substr(0, bound_to);
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
+  lo = std::max(lo, bound_from);
   size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
+  floor = std::max(floor, bound_from);
   size_t seg = start;  // just after the last digit before the value
   for (;;) {
     // 16 bytes at a time down to the last digit or ')' (the loop below
@@ -407,7 +461,7 @@ class DetectorSet::CandidateBuilder {
     uint64_t ctx = 0;
     if (det.label_mask | det.negative_mask) {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
-        ctx_all_ = Context(text_, im_.labels, start, end, spec.window);
+        ctx_all_ = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
       // The field's own name (JSON key, CSV header) counts as context for
