@@ -479,11 +479,10 @@ class DetectorSet::CandidateBuilder {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) {
         // Kept for the repeat rule (FromRepeats) unless negative context
         // says what the number is.
-        if (!(ctx & det.negative_mask) && len <= sizeof(DetectScratch::Unlabelled::value)) {
-          DetectScratch::Unlabelled& u = sc_.unlabelled.emplace_back();
-          u = {d, start, end, flags, grouped, static_cast<uint8_t>(len), {}};
-          std::memcpy(u.value, value, len);
-        }
+        if (!(ctx & det.negative_mask) && flags <= 0xFF && end - start <= 255 && d <= 0xFFFF &&
+            ValueIsSpanDigits(value, len, start, end))
+          sc_.unlabelled.push_back(
+              {start, static_cast<uint16_t>(d), static_cast<uint8_t>(end - start), static_cast<uint8_t>(flags)});
         return;
       }
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
@@ -515,6 +514,26 @@ class DetectorSet::CandidateBuilder {
     f.normalized.assign(v.normalized);
     if ((rules & NORDPII_RULE_NEEDS_CONTEXT) && (ctx & det.label_mask))
       sc_.labelled.push_back(static_cast<uint32_t>(sc_.cands.size() - 1));
+  }
+
+  // The digits of text [start, end) into `out` (at most kMaxSpanDigits);
+  // their count, or -1 if there are more.
+  static constexpr int kMaxSpanDigits = 32;
+  int SpanDigits(uint32_t start, uint32_t end, char* out) const {
+    int n = 0;
+    for (uint32_t i = start; i < end; ++i) {
+      const char c = text_[i];
+      if (c < '0' || c > '9') continue;
+      if (n == kMaxSpanDigits) return -1;
+      out[n++] = c;
+    }
+    return n;
+  }
+  // `value` is the digits of its text bytes (what FromRepeats can read back).
+  bool ValueIsSpanDigits(const char* value, size_t len, uint32_t start, uint32_t end) const {
+    char d[kMaxSpanDigits];
+    const int n = SpanDigits(start, end, d);
+    return n >= 0 && static_cast<size_t>(n) == len && std::memcmp(d, value, len) == 0;
   }
 
   // The validator's verdict on `value`; false if it is not valid.
@@ -555,7 +574,9 @@ class DetectorSet::CandidateBuilder {
       if (!candidate) continue;
       const Det& det = im_.dets[u.detector];
       nordpii_verdict v;
-      if (!Validate(det, u.value, u.len, u.flags, v)) continue;  // it was valid: cannot happen
+      char value[kMaxSpanDigits];
+      const int len = SpanDigits(u.start, u.start + u.span, value);
+      if (len < 0 || !Validate(det, value, static_cast<size_t>(len), u.flags, v)) continue;  // it was valid: cannot happen
       const DetectorSpec& spec = ds_.set_.detectors[u.detector];
       const std::string_view type = v.type_id[0] ? std::string_view(v.type_id) : std::string_view(spec.id);
       bool same = false;
@@ -569,7 +590,7 @@ class DetectorSet::CandidateBuilder {
       TextFinding& f = sc_.cands.emplace_back();
       f.detector = u.detector;
       f.start = u.start;
-      f.end = u.end;
+      f.end = u.start + u.span;
       f.type.assign(type);
       f.confidence = static_cast<Confidence>(std::clamp(std::min(conf + 1, 3), 1, 3));
       f.rules = (v.rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT)) | kRuleRepeat;
