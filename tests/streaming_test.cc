@@ -100,6 +100,33 @@ TEST_CASE("chunk size does not change what the repeat rule finds", "[streaming]"
   }
 }
 
+TEST_CASE("a label far before its value in input bytes counts the same in every chunk", "[streaming][context]") {
+  // The label look-back is 464 text bytes; zero-width spaces (dropped by the
+  // normaliser) between a label and its value stretch that over up to
+  // 3 x as many input bytes — more than the 1 KiB a chunk keeps before what
+  // it reports. The label of a value, and so the repeat rule's labelled
+  // copy 512 bytes before its repeat, then depended on the chunk size.
+  std::mt19937 rng(11);
+  std::string text;
+  const char* values[] = {"010190-1234", "020285-4321", "311299-9999", "150670-1111"};
+  while (text.size() < 120000) {
+    const std::string v = values[rng() % 4];
+    std::string zw;
+    for (size_t k = 50 + rng() % 400; k > 0; --k) zw += "\u200B";
+    text += "CPR: " + zw + v;
+    if (rng() % 2) text += std::string(rng() % 500, ' ') + " vedr. " + v;
+    text += ".\n" + std::string(rng() % 3000, 'z') + "\n";
+  }
+  auto all = Scan(MakeScanner("auto", 1 << 24), text);
+  INFO(all.size() << " findings");
+  CHECK(all.size() > 10);
+  auto want = Keys(all);
+  for (size_t chunk : {1, 200, 333, 700, 1000, 1500, 4096}) {
+    INFO("chunk " << chunk);
+    CHECK(Keys(Scan(MakeScanner("auto", chunk), text)) == want);
+  }
+}
+
 TEST_CASE("scan --threads 2 finds the same repeats as one thread, whatever the range size", "[streaming][cli]") {
   size_t pairs = 0;
   const std::string path = "/tmp/nordpii-repeat-" + std::to_string(getpid()) + ".txt";

@@ -444,6 +444,7 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
           if (!ready && parked.size() < 4 * jobs) {
             Parked p;
             p.mem = std::move(held_mem);
+            held->Park();  // its spill file closed until written (a failed write: CopyTo says so)
             p.held = std::move(held);
             held_mem = std::make_unique<std::string>();
             ++parked_here;
@@ -464,7 +465,9 @@ int RunBatch(std::shared_ptr<const Scanner> scanner, const BatchOptions& o) {
         ++docs_done;
         if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
       }
-      std::remove(tmp.c_str());
+      // (A parked range's HeldOutput owns its spill file, which may be
+      // `tmp` and not written yet: it removes it itself.)
+      if (parked_here == 0) std::remove(tmp.c_str());
     });
   }
   // Progress.

@@ -39,11 +39,27 @@ class HeldOutput {
   }
   ~HeldOutput() {
     if (f_) std::fclose(f_);
-    if (spill_) {
-      std::fclose(spill_);
+    if (spill_) std::fclose(spill_);
+    if (spill_ || parked_) {
       std::remove(path_.c_str());
       UnregisterTemp(slot_);
     }
+  }
+  // Done writing; the spill file, if any, is closed until CopyTo (a parked
+  // range holds no file descriptor: batch parks up to 4 per job, and their
+  // open files made a run with more jobs than the descriptor limit allows
+  // fail with "Too many open files"). False when a write failed.
+  bool Park() {
+    if (std::fflush(f_) != 0 || failed_) return false;
+    if (spill_) {
+      const bool ok = std::fflush(spill_) == 0;
+      std::fclose(spill_);
+      spill_ = nullptr;
+      parked_ = true;
+      if (!ok) failed_ = true, error_ = errno;
+      return ok;
+    }
+    return true;
   }
   std::FILE* file() { return f_; }
   // Hands everything written so far to `put`, in order, in pieces (false
@@ -56,9 +72,13 @@ class HeldOutput {
     if (spill_) {
       if (std::fflush(spill_) != 0) return false;
       std::rewind(spill_);
-      char buf[1 << 16];
-      for (size_t n; (n = std::fread(buf, 1, sizeof buf, spill_)) > 0;)
-        if (!put(buf, n)) return false;
+      if (!CopyFile(spill_, put)) return false;
+    } else if (parked_) {
+      std::FILE* in = std::fopen(path_.c_str(), "rb");
+      if (!in) return false;
+      const bool ok = CopyFile(in, put);
+      std::fclose(in);
+      if (!ok) return false;
     }
     return mem_.empty() || put(mem_.data(), mem_.size());
   }
@@ -71,11 +91,18 @@ class HeldOutput {
   }
 
  private:
+  static bool CopyFile(std::FILE* in, const std::function<bool(const char*, size_t)>& put) {
+    char buf[1 << 16];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;)
+      if (!put(buf, n)) return false;
+    return !std::ferror(in);
+  }
   bool Write(const char* b, size_t n) {
     if (!failed_ && !Append(b, n)) failed_ = true, error_ = errno;
     return !failed_;
   }
   bool Append(const char* b, size_t n) {
+    if (parked_) return false;  // written after Park()
     if (!spill_ && mem_.size() + n > limit_) {
       spill_ = std::fopen(path_.c_str(), "w+b");
       if (spill_) slot_ = RegisterTemp(path_);  // removed on SIGINT/SIGTERM/SIGHUP
@@ -92,6 +119,7 @@ class HeldOutput {
   size_t limit_;
   std::string& mem_;  // below `limit`, so the kept capacity is bounded
   std::FILE* spill_ = nullptr;
+  bool parked_ = false;  // spilled, and the file closed by Park()
   int slot_ = -1;  // temp_cleanup registration of the spill file
   std::FILE* f_ = nullptr;
 };

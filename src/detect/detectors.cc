@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "core/limits.h"
 #include "core/simd.h"
 #include "core/utf8.h"
 #include "detect/label_index.h"
@@ -249,12 +250,65 @@ inline size_t SkipBackToDigitOrParen(const char* t, size_t floor, size_t seg) {
   return seg;
 }
 
+// Input bytes after a value's end that its after-label and the look-ahead
+// behind that label (Context) may reach: with kMaxFindingBytes within the
+// guard a chunk keeps after what it reports (limits.h).
+constexpr uint32_t kMaxLabelAfterInputBytes = 128;
+
+// The part of `text` that Context may look at for the value [start, end),
+// in text offsets: at most kMaxContextBytes input bytes before the value's
+// input start and kMaxLabelAfterInputBytes after its input end (`map`: the
+// normaliser's). The windows are counted in text bytes; where the
+// normaliser dropped or folded bytes (zero-width spaces, full-width
+// letters) the same text bytes cover more input bytes than a chunk or
+// range keeps around what it reports, so the label it sees would depend on
+// where the input was cut.
+std::pair<size_t, size_t> InputBounded(const OffsetMap* map, size_t text_size, uint32_t start, uint32_t end,
+                                       size_t reach_before, size_t reach_after) {
+  size_t from = start > reach_before ? start - reach_before : 0;
+  size_t to = std::min(text_size, static_cast<size_t>(end) + reach_after);
+  if (map == nullptr || map->identity()) return {from, to};
+  const uint32_t s_in = map->Start(start);
+  const uint32_t want = s_in > kMaxContextBytes ? s_in - static_cast<uint32_t>(kMaxContextBytes) : 0;
+  if (map->Start(static_cast<uint32_t>(from)) < want) {
+    // The first text offset whose input start is at or after `want`.
+    size_t lo = from, hi = start;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (map->Start(static_cast<uint32_t>(mid)) < want) lo = mid + 1;
+      else hi = mid;
+    }
+    from = lo;
+  }
+  const uint32_t e_in = map->End(end);
+  const uint32_t cap = e_in + kMaxLabelAfterInputBytes;
+  if (map->End(static_cast<uint32_t>(to)) > cap) {
+    // The last text offset whose input end is at or before `cap`.
+    size_t lo = end, hi = to;
+    while (lo < hi) {
+      size_t mid = hi - (hi - lo) / 2;
+      if (map->End(static_cast<uint32_t>(mid)) > cap) hi = mid - 1;
+      else lo = mid;
+    }
+    to = lo;
+  }
+  return {from, to};
+}
+
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
-// the value [start, end).
-uint64_t Context(std::string_view text, const LabelIndex& idx, uint32_t start, uint32_t end,
-                 int window) {
+// the value [start, end). `map`: the normaliser's offset map (null: the
+// identity); the look-back and look-ahead stay within InputBounded.
+uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
+                 int window, const OffsetMap* map) {
+  const size_t reach_after = kLabelAfterBytes + idx.max_len() + 24;
+  const auto [bound_from, bound_to] =
+      InputBounded(map, full.size(), start, end, static_cast<size_t>(window) + idx.max_len(), reach_after);
+  // Text past bound_to is not looked at; before bound_from no keyword may start.
+  const std::string_view text = full.substr(0, bound_to);
   size_t lo = start > static_cast<uint32_t>(window) ? start - static_cast<size_t>(window) : 0;
+  lo = std::max(lo, bound_from);
   size_t floor = lo > idx.max_len() ? lo - idx.max_len() : 0;
+  floor = std::max(floor, bound_from);
   size_t seg = start;  // just after the last digit before the value
   for (;;) {
     // 16 bytes at a time down to the last digit or ')' (the loop below
@@ -407,7 +461,7 @@ class DetectorSet::CandidateBuilder {
     uint64_t ctx = 0;
     if (det.label_mask | det.negative_mask) {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
-        ctx_all_ = Context(text_, im_.labels, start, end, spec.window);
+        ctx_all_ = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
       // The field's own name (JSON key, CSV header) counts as context for
@@ -425,11 +479,10 @@ class DetectorSet::CandidateBuilder {
       if (rules & NORDPII_RULE_NEEDS_CONTEXT) {
         // Kept for the repeat rule (FromRepeats) unless negative context
         // says what the number is.
-        if (!(ctx & det.negative_mask) && len <= sizeof(DetectScratch::Unlabelled::value)) {
-          DetectScratch::Unlabelled& u = sc_.unlabelled.emplace_back();
-          u = {d, start, end, flags, grouped, static_cast<uint8_t>(len), {}};
-          std::memcpy(u.value, value, len);
-        }
+        if (!(ctx & det.negative_mask) && flags <= 0xFF && end - start <= 255 && d <= 0xFFFF &&
+            ValueIsSpanDigits(value, len, start, end))
+          sc_.unlabelled.push_back(
+              {start, static_cast<uint16_t>(d), static_cast<uint8_t>(end - start), static_cast<uint8_t>(flags)});
         return;
       }
       // Negative context ("ordre", "faktura", "tlf", "timestamp") without a
@@ -461,6 +514,26 @@ class DetectorSet::CandidateBuilder {
     f.normalized.assign(v.normalized);
     if ((rules & NORDPII_RULE_NEEDS_CONTEXT) && (ctx & det.label_mask))
       sc_.labelled.push_back(static_cast<uint32_t>(sc_.cands.size() - 1));
+  }
+
+  // The digits of text [start, end) into `out` (at most kMaxSpanDigits);
+  // their count, or -1 if there are more.
+  static constexpr int kMaxSpanDigits = 32;
+  int SpanDigits(uint32_t start, uint32_t end, char* out) const {
+    int n = 0;
+    for (uint32_t i = start; i < end; ++i) {
+      const char c = text_[i];
+      if (c < '0' || c > '9') continue;
+      if (n == kMaxSpanDigits) return -1;
+      out[n++] = c;
+    }
+    return n;
+  }
+  // `value` is the digits of its text bytes (what FromRepeats can read back).
+  bool ValueIsSpanDigits(const char* value, size_t len, uint32_t start, uint32_t end) const {
+    char d[kMaxSpanDigits];
+    const int n = SpanDigits(start, end, d);
+    return n >= 0 && static_cast<size_t>(n) == len && std::memcmp(d, value, len) == 0;
   }
 
   // The validator's verdict on `value`; false if it is not valid.
@@ -501,7 +574,9 @@ class DetectorSet::CandidateBuilder {
       if (!candidate) continue;
       const Det& det = im_.dets[u.detector];
       nordpii_verdict v;
-      if (!Validate(det, u.value, u.len, u.flags, v)) continue;  // it was valid: cannot happen
+      char value[kMaxSpanDigits];
+      const int len = SpanDigits(u.start, u.start + u.span, value);
+      if (len < 0 || !Validate(det, value, static_cast<size_t>(len), u.flags, v)) continue;  // it was valid: cannot happen
       const DetectorSpec& spec = ds_.set_.detectors[u.detector];
       const std::string_view type = v.type_id[0] ? std::string_view(v.type_id) : std::string_view(spec.id);
       bool same = false;
@@ -515,7 +590,7 @@ class DetectorSet::CandidateBuilder {
       TextFinding& f = sc_.cands.emplace_back();
       f.detector = u.detector;
       f.start = u.start;
-      f.end = u.end;
+      f.end = u.start + u.span;
       f.type.assign(type);
       f.confidence = static_cast<Confidence>(std::clamp(std::min(conf + 1, 3), 1, 3));
       f.rules = (v.rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT)) | kRuleRepeat;

@@ -80,13 +80,15 @@ class DetectScratch {
   std::vector<Group> groups;
   std::vector<TextFinding> cands;
   // The repeat rule's two lists: candidates that validated but need a label
-  // and had none (their value bytes kept), and the candidates (indexes
-  // into `cands`) of such types that had one.
+  // and had none, and the candidates (indexes into `cands`) of such types
+  // that had one. An unlabelled one is kept in 8 bytes (a window of 1 MiB
+  // of 8-digit numbers holds ~116 k): its value is the digits of its text
+  // bytes, read again by FromRepeats (only such candidates are kept).
   struct Unlabelled {
-    uint32_t detector, start, end, flags;
-    bool grouped;
-    uint8_t len;
-    char value[32];
+    uint32_t start;
+    uint16_t detector;
+    uint8_t span;   // end - start
+    uint8_t flags;  // NORDPII_INPUT_* (all fit in 8 bits)
   };
   std::vector<Unlabelled> unlabelled;
   std::vector<uint32_t> labelled;

@@ -42,4 +42,16 @@ for f in findings.jsonl summary.json; do
   cmp "$T/one/$f" "$T/two/$f" || fail "$f differs from one job"
 done
 [ -z "$(find "$T/two" -name '.worker-*')" ] || fail "spill files left behind"
+# A parked range holds no open file: 6 jobs parking up to 24 spilled ranges
+# under a limit of 24 descriptors (it failed with "Too many open files" when
+# each parked range kept its spill file open; one job per range ran fine).
+mkdir "$T/six"
+rc=0
+(ulimit -n 24 && NORDPII_TEST_FIRST_ITEM_DELAY_MS=3000 NORDPII_RANGE_BYTES=4099 exec "$BIN" batch -q --jobs 6 --held-bytes 1 \
+  --reference-date 2026-11-23 "$T/in/big.jsonl" --report "$T/six") || rc=$?
+[ "$rc" -eq 1 ] || fail "six jobs under ulimit -n 24: exit $rc"
+for f in findings.jsonl summary.json; do
+  cmp "$T/one/$f" "$T/six/$f" || fail "$f differs from one job (six jobs, ulimit -n 24)"
+done
+[ -z "$(find "$T/six" -name '.worker-*')" ] || fail "spill files left behind (six jobs)"
 echo "ok: up to $most spill files at once (parked ranges), report identical to one job"
