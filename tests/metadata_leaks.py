@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 
 nordpii = sys.argv[1]
-env = dict(os.environ, NORDPII_KEY="leak-key", NORDPII_CACHE_DIR="off")
+env = dict(os.environ, NORDPII_KEY="leak-key", NORDPII_CACHE_DIR="off", SOURCE_DATE_EPOCH="1764000000")
 # Synthetic valid identifiers (tests/data/spec_examples.json): NO fnr, SE
 # personnummer, FI HETU, IS kennitala. Compact forms are what we search for
 # after removing every separator from the outputs.
@@ -71,8 +71,11 @@ def build(root):
     # A file name that is not UTF-8 (Latin-1 "å", a stray 0xFF), an id in it:
     # JSON output writes such bytes as U+FFFD (it was written raw, and a
     # strict reader refused the line).
-    with open(os.path.join(d, os.fsdecode(b"sak-\xe5\xff-15108695088.txt")), "w") as f:
-        f.write("fnr 15108695088\n")
+    # Two such names that differ only in those bytes: two documents in the
+    # summary of a run, and in one rebuilt from findings.jsonl on resume.
+    for name in (b"sak-\xe5\xff-15108695088.txt", b"sak-\xf8\xff-15108695088.txt"):
+        with open(os.path.join(d, os.fsdecode(name)), "w") as f:
+            f.write("fnr 15108695088\n")
     with open(os.path.join(d, "export.json"), "w") as f:
         f.write('[{"id":"131052-308T","created_at":"120174-3399","fields":'
                 '{"kunde 15108695088":"personnummer 811218-9876"}}]\n')
@@ -139,6 +142,14 @@ def main():
             found = leaks(text)
             if found:
                 failures.append("batch %s: raw identifier(s) %s" % (f, [x[:6] + "…" for x in found]))
+        # Resumed from its (complete) checkpoint, the batch rebuilds its
+        # summary from findings.jsonl: the same report as the run's (file
+        # names that are not UTF-8 were other documents there).
+        first = {f: open(os.path.join(rep, f), "rb").read() for f in ("summary.json", "report.html")}
+        r = subprocess.run(runs[-1][1], env=env, capture_output=True, timeout=120)
+        for f, raw in first.items():
+            if open(os.path.join(rep, f), "rb").read() != raw:
+                failures.append("batch resumed from its checkpoint: %s differs from the run's" % f)
         # The positions were really reported (masked): the test is not
         # passing because nothing was written about them.
         scan = subprocess.run([nordpii, "scan", "--format", "jsonl", src], env=env, capture_output=True,

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "core/utf8.h"
 #include "extract/extractor.h"
 
 namespace nordpii {
@@ -335,6 +336,18 @@ void BatchSummary::Recorded(const ReportSink& sink, const Finding& f) {
   r.hash = f.hash;
   r.record = sink.record();
   r.message_index = sink.message_index();
+  // As findings.jsonl has them (a byte outside a valid UTF-8 character is
+  // U+FFFD there): a resumed batch and collect build the summary from those
+  // lines (AddLine), and must find the same documents, in the same order
+  // (two Latin-1 file names were one document there, two here).
+  std::string fixed[8];
+  size_t k = 0;
+  for (std::string_view* v : {&r.path, &r.created, &r.updated, &r.closed, &r.ticket_id, &r.message_id, &r.date,
+                              &r.subject}) {
+    unsigned char any = 0;
+    for (char c : *v) any |= static_cast<unsigned char>(c);
+    if ((any & 0x80) && !IsValidUtf8(*v)) *v = fixed[k++] = SafeUtf8(*v);
+  }
   AddFinding(r);
 }
 
