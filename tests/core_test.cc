@@ -169,3 +169,40 @@ TEST_CASE("byte searches equal their one-byte-at-a-time definitions", "[core][by
   }
   CHECK(hits > 5000);
 }
+
+TEST_CASE("the masker reads a name as the detectors read a text: full-width digits, dashes, NBSP, soft hyphen",
+          "[output][masker]") {
+  // Each was shown raw: a full-width digit (no ASCII digit to count) or a
+  // dash / space outside ASCII (a letter to the readings) kept the id from
+  // being found where it was glued to the name.
+  static auto scanner = test::MakeScanner();
+  IdentifierMasker masker(*scanner, KeyedHasher("k"));
+  const std::string fw = "\xEF\xBC\x91\xEF\xBC\x95\xEF\xBC\x91\xEF\xBC\x90\xEF\xBC\x98\xEF\xBC\x96"
+                         "\xEF\xBC\x99\xEF\xBC\x95\xEF\xBC\x90\xEF\xBC\x98\xEF\xBC\x98";  // "15108695088" full-width
+  const std::pair<std::string, std::string> cases[] = {
+      {"kunde_" + fw + ".txt", "kunde_151086*****.txt"},
+      {"sak-" + fw + "-1.txt", "sak-151086*****-1.txt"},
+      {"sak-151086\xE2\x80\x93" "95088-1.txt", "sak-151086*****-1.txt"},  // en dash
+      {"sak-151086\xC2\xA0" "95088-1.txt", "sak-151086*****-1.txt"},      // NBSP
+      {"sak+151086\xC2\xAD" "95088+1.txt", "sak+151086*****+1.txt"},      // soft hyphen
+      {"sak\xC3\xA5" "151086\xE2\x80\x93" "95088\xC3\xA5" "1.txt", "sak\xC3\xA5" "151086*****\xC3\xA5" "1.txt"},
+      // An id that ends in or holds a letter, glued to letters or by signs
+      // to digits (its letter was a space to the readings that found it).
+      {"a131052-308Tb.txt", "a131052*****b.txt"},
+      {"sak\xC3\xA5" "131052A308T\xC3\xA5" "1.txt", "sak\xC3\xA5" "131052*****\xC3\xA5" "1.txt"},
+      {"1-131052-308T.txt", "1-131052*****.txt"},
+      {"00-131052A308T.txt", "00-131052*****.txt"},
+      {"sak-12345-131052-308T.txt", "sak-12345-131052*****.txt"},
+      {"sak-NO9386011117947-1.txt", "sak-NO93***********-1.txt"},
+      {"2026-12-04T10:00:00Z 12345678901x.txt", "2026-12-04T10:00:00Z 12345678901x.txt"},
+      // What is not an id stays byte for byte, Latin-1 bytes included.
+      {"m\xC3\xB8te 2026\xE2\x80\x93" "12\xE2\x80\x93" "04 10:00.txt", "m\xC3\xB8te 2026\xE2\x80\x93" "12\xE2\x80\x93" "04 10:00.txt"},
+      {"sak-\xE5\xFF-15108695088.txt", "sak-\xE5\xFF-151086*****.txt"},
+      {"\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93 \xEF\xBC\x94\xEF\xBC\x95\xEF\xBC\x96 \xEF\xBC\x97\xEF\xBC\x98\xEF\xBC\x99",
+       "\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93 \xEF\xBC\x94\xEF\xBC\x95\xEF\xBC\x96 \xEF\xBC\x97\xEF\xBC\x98\xEF\xBC\x99"},
+  };
+  for (const auto& [in, want] : cases) {
+    INFO(in);
+    CHECK(masker.Mask(in) == want);
+  }
+}

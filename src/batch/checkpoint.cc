@@ -11,6 +11,7 @@
 
 #include "batch/summary_writer.h"
 #include "output/redactor.h"
+#include "output/report_sink.h"
 
 namespace fs = std::filesystem;
 
@@ -96,9 +97,10 @@ Status ResumeFromCheckpoint(const std::string& checkpoint, const std::string& fi
   }
   // Streamed through OutputFile (temporary file + rename): the findings of
   // a long run need not fit in memory.
-  // findings.jsonl shows paths masked; the checkpoint keeps them as given.
+  // findings.jsonl shows paths masked, as UTF-8 (a byte outside a valid
+  // character is U+FFFD there); the checkpoint keeps them as given.
   std::set<std::string> done_shown;
-  for (const auto& p : done) done_shown.insert(masker.Mask(p));
+  for (const auto& p : done) done_shown.insert(SafeUtf8(masker.Mask(p)));
   // Only a regular file holds earlier findings: a device or FIFO in its
   // place (a report written to /dev/full) would be read without end.
   std::ifstream old;

@@ -28,6 +28,15 @@ bool IsDigitByte(char c) { return c >= '0' && c <= '9'; }
 // What an id's digit groups are written apart with besides a sign
 // ("15.10.86 950.88", "15/10/86 95088"): part of a chain in GluedBySign.
 bool IsGroupBreak(char c) { return c == ' ' || c == '.' || c == '/'; }
+bool IsAsciiLetter(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+// Whether an ASCII letter follows 3 or more digits (a HETU's check
+// character or century sign, "131052-308T", "131052A308T").
+bool LetterAfterDigit(std::string_view text) {
+  for (size_t i = 3; i < text.size(); ++i)
+    if (IsAsciiLetter(text[i]) && IsDigitByte(text[i - 1]) && IsDigitByte(text[i - 2]) && IsDigitByte(text[i - 3]))
+      return true;
+  return false;
+}
 
 // Where a number may be glued to the text around it by signs, the signs
 // between two digits that an id may be written with ("811218-9876") in
@@ -69,7 +78,12 @@ bool GluedBySign(std::string_view text, std::vector<size_t>& inner) {
     size_t digits = 0, j = i;
     const size_t first = inner.size();
     bool sign = false;
-    for (; j < text.size() && (IsDigitByte(text[j]) || IsSign(text[j]) || IsGroupBreak(text[j])); ++j) {
+    // (A letter between two digits, a HETU's century sign "131052A308T",
+    // is part of the chain too: "00-131052A308T".)
+    for (; j < text.size() && (IsDigitByte(text[j]) || IsSign(text[j]) || IsGroupBreak(text[j]) ||
+                               (IsAsciiLetter(text[j]) && IsDigitByte(text[j - 1]) && j + 1 < text.size() &&
+                                IsDigitByte(text[j + 1])));
+         ++j) {
       if (IsDigitByte(text[j])) ++digits;
       else if (IsSign(text[j]) && IsDigitByte(text[j - 1]) && j + 1 < text.size() && IsDigitByte(text[j + 1])) {
         sign = true;
@@ -78,7 +92,8 @@ bool GluedBySign(std::string_view text, std::vector<size_t>& inner) {
         if (inner.size() < kMaxKeptSigns && DigitsAround(text, j) >= 3) inner.push_back(j);
       }
     }
-    if (digits >= 11 && sign) glued = true;
+    // A HETU has 9 digits and a letter: glued to a digit by a sign, 10.
+    if (sign && (digits >= 11 || (digits >= 10 && j < text.size() && IsAsciiLetter(text[j])))) glued = true;
     else inner.resize(first);  // a chain too short for a glued id: its signs are no id's
     i = j;
   }
@@ -88,7 +103,7 @@ bool GluedBySign(std::string_view text, std::vector<size_t>& inner) {
 }  // namespace
 
 IdentifierMasker::IdentifierMasker(const Scanner& scanner, const KeyedHasher& hasher)
-    : ctx_(scanner.NewContext(hasher)) {
+    : normalizer_(&scanner.normalizer()), ctx_(scanner.NewContext(hasher)) {
   filter_.categories = {"national-id", "financial"};
   filter_.min_confidence = Confidence::kMedium;
 }
@@ -97,7 +112,12 @@ IdentifierMasker::~IdentifierMasker() = default;
 
 std::string IdentifierMasker::Mask(std::string_view text) {
   size_t digits = 0;
-  for (char c : text) digits += c >= '0' && c <= '9';
+  unsigned char prev = 0;
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    digits += (u >= '0' && u <= '9') || (u >= 0x80 && u != 0xC3 && prev != 0xC3);
+    prev = u;
+  }
   if (digits < 9) return std::string(text);
   if (text.size() <= kMemoText) {
     if (memo_.empty()) memo_.resize(kMemoSlots), memo_tags_.resize(kMemoSlots);
@@ -122,7 +142,12 @@ std::string IdentifierMasker::Mask(std::string_view text) {
   return MaskScanned(text);
 }
 
-std::string IdentifierMasker::MaskScanned(std::string_view text) {
+std::string IdentifierMasker::MaskScanned(std::string_view original) {
+  // The readings below take ASCII digits, signs and spaces: they are made
+  // of the text as the detectors read it ("sak-１５１０８６９５０８８-1",
+  // "sak-151086\u201395088-1" were shown raw: a full-width digit or an en
+  // dash was a letter to them), and the findings mapped back.
+  const std::string_view text = normalizer_->Normalize(original, folded_, fold_map_);
   // Two or more readings, byte for byte the same length as `text`, their findings
   // together: (1) punctuation that names and ids put between words
   // (". _ / @ < > : =" and the like) as a space, so a number glued to it
@@ -137,41 +162,69 @@ std::string IdentifierMasker::MaskScanned(std::string_view text) {
   // detectors), one more reading per such sign, that sign kept and the
   // others breaks.
   Spans found;
+  //
+  // Ids that end in or hold a letter (a HETU "131052-308T", "131052A308T";
+  // an IBAN "NO93...") lost it where letters are spaces: (5) where a letter
+  // follows a digit, one more reading of (2) that keeps the letters right
+  // after a digit ("a131052-308Tb.txt"); and where glued by signs, the
+  // readings (3) and (4) once more with the letters kept
+  // ("sak-12345-131052-308T.txt", "sak-NO9386011117947-1.txt").
   std::vector<size_t> inner;
-  const int readings = GluedBySign(text, inner) ? 3 + static_cast<int>(inner.size()) : 2;
+  const bool glued = GluedBySign(text, inner);
+  const int sign_readings = glued ? 1 + static_cast<int>(inner.size()) : 0;
+  const bool letter_after_digit = LetterAfterDigit(text);
+  const int readings = 2 + 2 * sign_readings + (letter_after_digit ? 1 : 0);
   for (int reading = 0; reading < readings; ++reading) {
+    // Which: 0, 1; then the sign readings (letters blank, then kept); last (5).
+    const bool fifth = letter_after_digit && reading == readings - 1;
+    const int r = fifth ? 1 : reading < 2 ? reading : 2 + (reading - 2) % sign_readings;
+    const bool keep_letters = reading == 0 || (!fifth && reading >= 2 + sign_readings);
     spaced_.assign(text);
-    for (char& c : spaced_) {
+    for (size_t i = 0; i < spaced_.size(); ++i) {
+      char& c = spaced_[i];
       unsigned char u = static_cast<unsigned char>(c);
       bool letter = ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || u >= 0x80;
       bool sign = u == '+' || u == '-';
-      bool keep = (u >= '0' && u <= '9') || (sign && reading < 2) || u == ' ' || (letter && reading == 0);
-      if (sign && reading >= 2)
+      bool keep = (u >= '0' && u <= '9') || (sign && r < 2) || u == ' ' || (letter && keep_letters) ||
+                  (fifth && letter && u < 0x80 && i > 0 && IsDigitByte(text[i - 1]));
+      if (sign && r >= 2)
         c = '#';
       else if (!keep)
         c = ' ';
     }
-    if (reading >= 3) spaced_[inner[static_cast<size_t>(reading - 3)]] = text[inner[static_cast<size_t>(reading - 3)]];
+    if (r >= 3) spaced_[inner[static_cast<size_t>(r - 3)]] = text[inner[static_cast<size_t>(r - 3)]];
     auto src = StringSource(spaced_, "");
     if (!ctx_->Scan(*src, filter_, found).ok()) {
       // Could not check it: every digit masked rather than a raw value shown.
-      std::string out(text);
+      std::string out(original);
       for (char& c : out)
         if (c >= '0' && c <= '9') c = '*';
       return out;
     }
   }
-  std::sort(found.spans.begin(), found.spans.end(),
-            [](const Spans::Span& a, const Spans::Span& b) { return a.start < b.start; });
+  // The longest first where two start together; one that overlaps a span
+  // masked already and goes on past it has the rest's digits masked (two
+  // readings' findings: its tail was shown raw before).
+  std::sort(found.spans.begin(), found.spans.end(), [](const Spans::Span& a, const Spans::Span& b) {
+    return a.start != b.start ? a.start < b.start : a.end > b.end;
+  });
   std::string out;
   uint64_t pos = 0;
   for (const auto& s : found.spans) {
-    if (s.start < pos || s.end > text.size()) continue;  // overlaps one masked already
-    out.append(text.substr(pos, s.start - pos));
+    if (s.end > text.size()) continue;
+    const uint64_t start = fold_map_.Start(static_cast<uint32_t>(s.start)),
+                   end = fold_map_.End(static_cast<uint32_t>(s.end));
+    if (end > original.size() || end <= pos) continue;  // inside one masked already
+    if (start < pos) {
+      for (char c : original.substr(pos, end - pos)) out.push_back(IsDigitByte(c) ? '*' : c);
+      pos = end;
+      continue;
+    }
+    out.append(original.substr(pos, start - pos));
     out += s.masked;
-    pos = s.end;
+    pos = end;
   }
-  out.append(text.substr(pos));
+  out.append(original.substr(pos));
   return out;
 }
 

@@ -30,7 +30,11 @@ class IdentifierMasker {
   ~IdentifierMasker();
   // `text` with its identifiers masked. Text with fewer than 9 digits is
   // returned as it is without a scan (no national id, card, account or IBAN
-  // has fewer), so ticket ids and short names cost a digit count.
+  // has fewer), so ticket ids and short names cost a digit count. A byte
+  // outside ASCII (but a Latin-1 letter's) counts as a digit there: it may be
+  // one to the detectors (full-width "１", "¹"), which read `text` through
+  // the Normalizer (NFKC, NBSP as a space, an en dash as '-', a soft hyphen
+  // deleted) as they read an input.
   // Not thread-safe: one masker per thread.
   std::string Mask(std::string_view text);
   // The gate for everything written about an input (see shown_text.h):
@@ -42,9 +46,12 @@ class IdentifierMasker {
   static constexpr size_t kMemoSlots = 4096, kMemoText = 64;
   std::string MaskScanned(std::string_view text);
   bool reveal_ = false;
+  const Normalizer* normalizer_;  // the scanner's
   std::unique_ptr<ScanContext> ctx_;
   FindingFilter filter_;
   std::string spaced_;  // scratch
+  std::string folded_;  // scratch: `text` as the detectors read it (Normalizer)
+  OffsetMap fold_map_;
   // Texts masked before and their results (Mask is a function of the text):
   // a ticket export's created/updated timestamps have 9+ digits and recur
   // record after record, and two scans per timestamp of every record with a

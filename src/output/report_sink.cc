@@ -69,6 +69,23 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+// Raw bytes as valid UTF-8 (--reveal's values; what a reader of
+// AppendJsonString's output gets back): invalid bytes become U+FFFD.
+std::string SafeUtf8(std::string_view raw) {
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (static_cast<unsigned char>(raw[i]) < 0x80) {
+      out.push_back(raw[i]);
+    } else if (const size_t n = Utf8CharAt(raw, i); n > 0) {
+      out.append(raw.substr(i, n));
+      i += n - 1;
+    } else {
+      out += kReplacement;
+    }
+  }
+  return out;
+}
+
 namespace {
 
 template <typename Int>
@@ -144,21 +161,6 @@ void AppendList(std::string& out, const std::string& csv) {
   out.push_back(']');
 }
 
-// Raw bytes as valid UTF-8 for --reveal: invalid bytes become U+FFFD.
-std::string SafeUtf8(std::string_view raw) {
-  std::string out;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (static_cast<unsigned char>(raw[i]) < 0x80) {
-      out.push_back(raw[i]);
-    } else if (const size_t n = Utf8CharAt(raw, i); n > 0) {
-      out.append(raw.substr(i, n));
-      i += n - 1;
-    } else {
-      out += kReplacement;
-    }
-  }
-  return out;
-}
 
 // A path as a URI reference (SARIF artifactLocation.uri): RFC 3986
 // unreserved characters and '/' as they are, every other byte %XX.

@@ -315,6 +315,9 @@ class ReportSink : public StreamSink {
 // (type ids, categories, rule names, part numbers) as a string_view.
 void AppendJsonString(std::string& out, std::string_view s);
 inline void AppendJsonString(std::string& out, const ShownText& s) { AppendJsonString(out, std::string_view(s.str())); }
+// `raw` with every byte outside a valid UTF-8 character as U+FFFD: what a
+// JSON reader of AppendJsonString's output gets back.
+std::string SafeUtf8(std::string_view raw);
 
 }  // namespace nordpii
 

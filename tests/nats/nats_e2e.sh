@@ -25,6 +25,10 @@ cp in/ticket-no.txt in/slow-item.txt
 # A file name that is not UTF-8 (Latin-1 "å"): its item carries the name's
 # bytes as path_hex (a JSON string would carry U+FFFD, a name no worker opens).
 cp in/ticket-no.txt "in/sak-$(printf '\345')-svar.txt"
+# ... and one whose name differs from it only in that byte (Latin-1 "ø"),
+# other findings in it: two documents in batch's summary, and in collect's
+# (one before: collect takes its paths from the findings lines).
+cp in/ticket-se.txt "in/sak-$(printf '\370')-svar.txt"
 cp in/ticket-no.txt poison/gone.txt
 # Big files split into record-aligned ranges (work items; submit with
 # NORDPII_RANGE_BYTES=65537): a JSONL export, an mbox and a text file.
