@@ -501,19 +501,24 @@ class DetectorSet::CandidateBuilder {
         conf = std::max(conf - 1, 1);
       }
     }
-    // Built in place (no temporary string, no move of the finding).
+    Keep(d, start, end, v, conf, rules);
+    if ((rules & NORDPII_RULE_NEEDS_CONTEXT) && (ctx & det.label_mask))
+      sc_.labelled.push_back(static_cast<uint32_t>(sc_.cands.size() - 1));
+  }
+
+  // A validated candidate into the list, built in place (no temporary
+  // string, no move of the finding).
+  void Keep(uint32_t d, uint32_t start, uint32_t end, const nordpii_verdict& v, int conf, uint32_t rules) {
     TextFinding& f = sc_.cands.emplace_back();
     f.detector = d;
     f.start = start;
     f.end = end;
     if (v.type_id[0]) f.type.assign(v.type_id);
-    else f.type = spec.id;
+    else f.type = ds_.set_.detectors[d].id;
     f.confidence = static_cast<Confidence>(std::clamp(conf, 1, 3));
     f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
     f.status = v.status;
     f.normalized.assign(v.normalized);
-    if ((rules & NORDPII_RULE_NEEDS_CONTEXT) && (ctx & det.label_mask))
-      sc_.labelled.push_back(static_cast<uint32_t>(sc_.cands.size() - 1));
   }
 
   // The digits of text [start, end) into `out` (at most kMaxSpanDigits);
@@ -585,17 +590,10 @@ class DetectorSet::CandidateBuilder {
         same = c.detector == u.detector && c.type == type && c.normalized == v.normalized;
       }
       if (!same) continue;
+      // As confident as a labelled value (Try).
       int conf = v.confidence;
       if (v.rules & NORDPII_RULE_TEST) conf = std::min(conf, 1);
-      TextFinding& f = sc_.cands.emplace_back();
-      f.detector = u.detector;
-      f.start = u.start;
-      f.end = u.start + u.span;
-      f.type.assign(type);
-      f.confidence = static_cast<Confidence>(std::clamp(std::min(conf + 1, 3), 1, 3));
-      f.rules = (v.rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT)) | kRuleRepeat;
-      f.status = v.status;
-      f.normalized.assign(v.normalized);
+      Keep(u.detector, u.start, u.start + u.span, v, std::min(conf + 1, 3), v.rules | kRuleRepeat);
     }
   }
 
