@@ -22,14 +22,15 @@ using namespace std::string_view_literals;
 // A JSON text is UTF-8 (RFC 8259): a byte that does not start a valid UTF-8
 // character (a Latin-1 file name, a zip member named in CP437, a broken
 // Message-ID) is written as U+FFFD, so every line stays parseable by a
-// strict reader. Returns the bytes of the character at s[i] to copy as
-// they are, or 0 for one invalid byte.
+// strict reader. Sets `piece` to what the character at s[i] is written as
+// (itself, or U+FFFD for one invalid byte) and returns the bytes it takes.
 namespace {
-size_t Utf8CharAt(std::string_view s, size_t i) {
+size_t Utf8Piece(std::string_view s, size_t i, std::string_view& piece) {
   uint32_t cp;
-  return static_cast<size_t>(DecodeUtf8(reinterpret_cast<const unsigned char*>(s.data()), s.size(), i, cp));
+  const int n = DecodeUtf8(reinterpret_cast<const unsigned char*>(s.data()), s.size(), i, cp);
+  piece = n > 0 ? s.substr(i, static_cast<size_t>(n)) : std::string_view("\xEF\xBF\xBD");
+  return n > 0 ? static_cast<size_t>(n) : 1;
 }
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -58,11 +59,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
           out.push_back(kHex[c & 15]);
         } else if (c < 0x80) {
           out.push_back(static_cast<char>(c));
-        } else if (const size_t n = Utf8CharAt(s, i); n > 0) {
-          out.append(s.data() + i, n);
-          i += n - 1;
         } else {
-          out += kReplacement;
+          std::string_view piece;
+          i += Utf8Piece(s, i, piece) - 1;
+          out += piece;
         }
     }
   }
@@ -76,11 +76,10 @@ std::string SafeUtf8(std::string_view raw) {
   for (size_t i = 0; i < raw.size(); ++i) {
     if (static_cast<unsigned char>(raw[i]) < 0x80) {
       out.push_back(raw[i]);
-    } else if (const size_t n = Utf8CharAt(raw, i); n > 0) {
-      out.append(raw.substr(i, n));
-      i += n - 1;
     } else {
-      out += kReplacement;
+      std::string_view piece;
+      i += Utf8Piece(raw, i, piece) - 1;
+      out += piece;
     }
   }
   return out;
@@ -120,13 +119,9 @@ char* PutJsonString(char* p, std::string_view s) {
       continue;
     }
     if (c >= 0x80) {
-      if (const size_t n = Utf8CharAt(s, i); n > 0) {
-        std::memcpy(p, s.data() + i, n);
-        p += n;
-        i += n - 1;
-      } else {
-        p = PutView(p, kReplacement);
-      }
+      std::string_view piece;
+      i += Utf8Piece(s, i, piece) - 1;
+      p = PutView(p, piece);
       continue;
     }
     *p++ = '\\';
