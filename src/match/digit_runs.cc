@@ -95,6 +95,16 @@ inline uint64_t SeparatorMask64(const unsigned char* p) {
   return m;
 #endif
 }
+// Bit k set when p[k] is '\r' or '>', the bytes of the line breaks that
+// join runs across lines ("\r\n", "\n> ").
+inline uint64_t LineJoinMask64(const unsigned char* p) {
+  uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    m |= Mask16(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))), k);
+  }
+  return m;
+}
 #else  // no SSE2: the same masks a byte at a time
 inline uint64_t DigitMask64(const unsigned char* p) {
   uint64_t m = 0;
@@ -108,6 +118,11 @@ inline uint64_t SeparatorMask64(const unsigned char* p) {
     bool sep = c == ' ' || c == '\t' || c == '\n' || c == '+' || c == '-' || c == '.' || c == '/';
     m |= static_cast<uint64_t>(sep) << k;
   }
+  return m;
+}
+inline uint64_t LineJoinMask64(const unsigned char* p) {
+  uint64_t m = 0;
+  for (int k = 0; k < 64; ++k) m |= static_cast<uint64_t>(p[k] == '\r' || p[k] == '>') << k;
   return m;
 }
 #endif
@@ -135,6 +150,15 @@ inline uint64_t SeparatorMask64(const unsigned char* p) {
   for (int k = 0; k < 2; ++k) {
     __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
     m |= Mask32(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(lut, v), v), k);
+  }
+  return m;
+}
+
+inline uint64_t LineJoinMask64(const unsigned char* p) {
+  uint64_t m = 0;
+  for (int k = 0; k < 2; ++k) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    m |= Mask32(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')), _mm256_cmpeq_epi8(v, _mm256_set1_epi8('>'))), k);
   }
   return m;
 }
