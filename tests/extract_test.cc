@@ -3,7 +3,9 @@
 // containment of a helper that crashes or hangs (issue 16).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -99,21 +101,26 @@ TEST_CASE("extractor: docx runs joined per paragraph, offsets map to the paragra
 
 TEST_CASE("extractor: a helper that crashes or hangs is an error, not a crash", "[extract]") {
   const std::string doc = StoredZip("word/document.xml", kDoc);
-  setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
-  auto crashed = ExtractDocument(doc, DocFormat::kDocx);
-  REQUIRE_FALSE(crashed);
-  CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
-  setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
-  ExtractLimits lim;
-  lim.timeout_ms = 300;
-  auto t0 = std::chrono::steady_clock::now();
-  auto hung = ExtractDocument(doc, DocFormat::kDocx, lim);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
-  REQUIRE_FALSE(hung);
-  CHECK(hung.error().message().find("timed out") != std::string::npos);
-  CHECK(ms < 3000);
-  CHECK(ExtractDocument(doc, DocFormat::kDocx));  // and the next document works
+  for (const char* zygote : {"1", "0"}) {  // a start-up server's child, and fork + exec
+    INFO("NORDPII_EXTRACT_ZYGOTE=" << zygote);
+    setenv("NORDPII_EXTRACT_ZYGOTE", zygote, 1);
+    setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
+    auto crashed = ExtractDocument(doc, DocFormat::kDocx);
+    REQUIRE_FALSE(crashed);
+    CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
+    setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
+    ExtractLimits lim;
+    lim.timeout_ms = 300;
+    auto t0 = std::chrono::steady_clock::now();
+    auto hung = ExtractDocument(doc, DocFormat::kDocx, lim);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+    REQUIRE_FALSE(hung);
+    CHECK(hung.error().message().find("timed out") != std::string::npos);
+    CHECK(ms < 3000);
+    CHECK(ExtractDocument(doc, DocFormat::kDocx));  // and the next document works
+  }
+  unsetenv("NORDPII_EXTRACT_ZYGOTE");
 }
 
 TEST_CASE("extractor: limits on text and input size", "[extract]") {
@@ -211,14 +218,114 @@ TEST_CASE("extractor: every helper parses inside a seccomp sandbox (no open, soc
   lim.ocr_languages = "eng";
   if (!ExtractHelperPath(DocFormat::kImage).empty()) all.push_back({DocFormat::kImage, pgm});
   setenv("NORDPII_EXTRACT_TEST_SANDBOX", "1", 1);
-  for (const auto& c : all) {
-    INFO(DocFormatName(c.f));
-    auto r = ExtractDocument(c.bytes, c.f, lim);
-    REQUIRE(r);
-    CHECK(r->text.find("open=denied socket=denied exec=denied") != std::string::npos);
-    CHECK(r->Location(0) == "sandbox");
+  for (const char* zygote : {"1", "0"}) {  // a start-up server's child, and fork + exec
+    setenv("NORDPII_EXTRACT_ZYGOTE", zygote, 1);
+    for (const auto& c : all) {
+      INFO(DocFormatName(c.f) << ", NORDPII_EXTRACT_ZYGOTE=" << zygote);
+      auto r = ExtractDocument(c.bytes, c.f, lim);
+      REQUIRE(r);
+      CHECK(r->text.find("open=denied socket=denied exec=denied") != std::string::npos);
+      CHECK(r->Location(0) == "sandbox");
+    }
   }
+  unsetenv("NORDPII_EXTRACT_ZYGOTE");
   unsetenv("NORDPII_EXTRACT_TEST_SANDBOX");
+}
+
+namespace {
+// This process's live children started as `HELPER --zygote`: (pid, helper
+// file name). A killed one not yet reaped has no command line: not listed.
+std::vector<std::pair<pid_t, std::string>> ZygoteChildren() {
+  std::vector<std::pair<pid_t, std::string>> out;
+  const std::string self = std::to_string(getpid());
+  std::FILE* f = std::fopen(("/proc/" + self + "/task/" + self + "/children").c_str(), "r");
+  if (!f) return out;
+  long pid;
+  while (std::fscanf(f, "%ld", &pid) == 1) {
+    std::FILE* c = std::fopen(("/proc/" + std::to_string(pid) + "/cmdline").c_str(), "r");
+    if (!c) continue;
+    char buf[4096];
+    size_t n = std::fread(buf, 1, sizeof buf, c);
+    std::fclose(c);
+    const std::string cmd(buf, n);
+    const size_t z = cmd.find(std::string(1, '\0') + "--zygote");
+    if (z == std::string::npos) continue;
+    const std::string exe = cmd.substr(0, z);
+    out.emplace_back(static_cast<pid_t>(pid), exe.substr(exe.rfind('/') + 1));
+  }
+  std::fclose(f);
+  return out;
+}
+size_t Count(const std::vector<std::pair<pid_t, std::string>>& v, const std::string& helper) {
+  return static_cast<size_t>(std::count_if(v.begin(), v.end(), [&](const auto& p) { return p.second == helper; }));
+}
+}  // namespace
+
+TEST_CASE("extractor: documents are read by a start-up server's children, the same as by fork + exec",
+          "[extract]") {
+  const std::string pdf =
+      "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+      "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+      "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R"
+      " /Resources << /Font << /F1 5 0 R >> >> >> endobj\n"
+      "4 0 obj << /Length 44 >> stream\nBT /F1 9 Tf 10 50 Td (fnr 15108695088) Tj ET\nendstream endobj\n"
+      "5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n"
+      "trailer << /Root 1 0 R >>\n%%EOF\n";
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  const bool have_pdf = !ExtractHelperPath(DocFormat::kPdf).empty();
+  auto text_of = [&](const std::string& bytes, DocFormat f) {
+    auto r = ExtractDocument(bytes, f);
+    REQUIRE(r);
+    std::string all = r->text;
+    for (const auto& s : r->segments) all += "|" + s.loc;
+    return all;
+  };
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);  // earlier tests' servers
+  setenv("NORDPII_EXTRACT_ZYGOTE", "0", 1);
+  const std::string docx_exec = text_of(docx, DocFormat::kDocx);
+  const std::string pdf_exec = have_pdf ? text_of(pdf, DocFormat::kPdf) : "";
+  CHECK(ZygoteChildren().empty());  // off: none started
+  unsetenv("NORDPII_EXTRACT_ZYGOTE");
+  if (have_pdf) CHECK(pdf_exec.find("15108695088") != std::string::npos);
+  // Servers killed from outside (here: the ones of earlier tests) are
+  // dropped and the document read by fork + exec; the next starts a new one.
+  for (int round = 0; round < 2; ++round) {
+    INFO("round " << round);
+    for (int k = 0; k < 3; ++k) {
+      CHECK(text_of(docx, DocFormat::kDocx) == docx_exec);
+      if (have_pdf) CHECK(text_of(pdf, DocFormat::kPdf) == pdf_exec);
+    }
+    const auto servers = ZygoteChildren();
+    CHECK(Count(servers, "nordpii-extract") == 1);  // one per helper, not one per document
+    CHECK(Count(servers, "nordpii-extract-pdf") == (have_pdf ? 1u : 0u));
+    for (const auto& z : servers) kill(z.first, SIGKILL);
+  }
+}
+
+TEST_CASE("extractor: a start-up server of a helper file replaced since is retired", "[extract]") {
+  const std::string src = ExtractHelperPath(DocFormat::kDocx);
+  REQUIRE_FALSE(src.empty());
+  char tmpl[] = "/tmp/nordpii-zygote-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl, copy = dir + "/nordpii-extract";
+  REQUIRE(std::system(("cp '" + src + "' '" + copy + "'").c_str()) == 0);
+  setenv("NORDPII_EXTRACT_DIR", dir.c_str(), 1);
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+  for (int k = 0; k < 3; ++k) (void)ExtractDocument(docx, DocFormat::kDocx);  // dead servers dropped, one started
+  auto servers = ZygoteChildren();
+  REQUIRE(Count(servers, "nordpii-extract") == 1);
+  const pid_t first = servers[0].first;
+  // "Upgraded": a new file at the same path (new inode and time).
+  REQUIRE(std::system(("cp '" + src + "' '" + copy + ".new' && mv '" + copy + ".new' '" + copy + "'").c_str()) == 0);
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  servers = ZygoteChildren();
+  CHECK(Count(servers, "nordpii-extract") == 1);
+  CHECK(servers[0].first != first);
+  CHECK(kill(first, 0) != 0);  // killed and reaped
+  unsetenv("NORDPII_EXTRACT_DIR");
+  for (const auto& z : servers) kill(z.first, SIGKILL);
+  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 // PDFs on which poppler once looped (a FreeText annotation without an

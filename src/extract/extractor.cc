@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +18,11 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <optional>
+
+#include "extract/zygote.h"
 
 namespace nordpii {
 
@@ -396,6 +402,191 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
   return Error(ErrorCode::kLimit, fmt + ": extractor output truncated (crashed or killed)");
 }
 
+// Start-up servers (zygote.h): a helper started once as `HELPER --zygote`
+// forks a child per document, which saves the dynamic loading of each
+// helper run (the PDF helper links 45 libraries: 12–20 ms a document, more
+// than reading a small PDF; a mailbox with a PDF in every tenth message
+// spent most of its scan there). One server serves one document at a time;
+// a thread takes an idle one or starts one, at most kMaxZygotes. A server
+// that fails is killed and the document goes the old way (fork + exec), so
+// a server never decides whether a document is read. NORDPII_EXTRACT_ZYGOTE=0
+// turns them off (tests compare both ways). The OCR helper has none.
+constexpr size_t kMaxZygotes = 8;
+
+struct Zygote {
+  std::string helper;
+  dev_t dev = 0;  // the helper file it was started from: one replaced
+  ino_t ino = 0;  // since (an upgrade under a running milter) retires it
+  int64_t mtime_ns = 0;
+  int sock = -1;
+  pid_t pid = -1;
+  bool busy = false;
+};
+
+struct ZygotePool {
+  std::mutex mu;
+  pid_t owner = 0;  // the process that started them (a forked copy starts its own)
+  std::vector<std::unique_ptr<Zygote>> all;
+};
+
+ZygotePool& Zygotes() {
+  static ZygotePool* pool = new ZygotePool;  // never destroyed: threads may still use it at exit
+  return *pool;
+}
+
+bool ZygoteEnabled(DocFormat format) {
+  if (format == DocFormat::kImage) return false;
+  const char* e = std::getenv("NORDPII_EXTRACT_ZYGOTE");
+  return !(e && std::strcmp(e, "0") == 0);
+}
+
+// Kills and reaps a server; the caller holds the pool's lock.
+void EndZygote(const Zygote& z) {
+  close(z.sock);
+  kill(z.pid, SIGKILL);
+  while (waitpid(z.pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// An idle server for `helper`, busy now, or a new one; null when none can be had.
+Zygote* TakeZygote(const std::string& helper) {
+  struct stat hs;
+  if (stat(helper.c_str(), &hs) != 0) return nullptr;
+  const int64_t mtime_ns = static_cast<int64_t>(hs.st_mtim.tv_sec) * 1000000000 + hs.st_mtim.tv_nsec;
+  ZygotePool& pool = Zygotes();
+  std::lock_guard<std::mutex> l(pool.mu);
+  if (pool.owner != getpid()) {
+    for (auto& z : pool.all) close(z->sock);  // the parent's servers: its copies stay open there
+    pool.all.clear();
+    pool.owner = getpid();
+  }
+  // Idle servers of a helper file replaced since they started: retired.
+  pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(),
+                                [&](const auto& z) {
+                                  const bool old = !z->busy && z->helper == helper &&
+                                                   (z->dev != hs.st_dev || z->ino != hs.st_ino || z->mtime_ns != mtime_ns);
+                                  if (old) EndZygote(*z);
+                                  return old;
+                                }),
+                 pool.all.end());
+  for (auto& z : pool.all)
+    if (!z->busy && z->helper == helper) {
+      z->busy = true;
+      return z.get();
+    }
+  if (pool.all.size() >= kMaxZygotes) return nullptr;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return nullptr;
+  std::string path = helper, flag = "--zygote";
+  char* argv[] = {path.data(), flag.data(), nullptr};
+  pid_t pid = fork();
+  if (pid == 0) {  // system calls only (the milter is multi-threaded)
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (dup2(sv[1], 0) < 0) _exit(127);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 1), dup2(devnull, 2);
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+      for (int fd = 3; fd < 4096; ++fd) close(fd);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    return nullptr;
+  }
+  auto z = std::make_unique<Zygote>();
+  z->helper = helper;
+  z->dev = hs.st_dev;
+  z->ino = hs.st_ino;
+  z->mtime_ns = mtime_ns;
+  z->sock = sv[0];
+  z->pid = pid;
+  z->busy = true;
+  pool.all.push_back(std::move(z));
+  return pool.all.back().get();
+}
+
+void ReleaseZygote(Zygote* z) {
+  std::lock_guard<std::mutex> l(Zygotes().mu);
+  z->busy = false;
+}
+
+// A server that failed: killed, reaped, forgotten.
+void DropZygote(Zygote* z) {
+  ZygotePool& pool = Zygotes();
+  std::lock_guard<std::mutex> l(pool.mu);
+  EndZygote(*z);
+  pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(), [&](const auto& p) { return p.get() == z; }),
+                 pool.all.end());
+}
+
+// One int from the server (a pid, -errno or a wait status), with a pidfd if one came.
+bool ZygoteReceive(const Zygote& z, int32_t& v, int* fd) {
+  msghdr m{};
+  iovec io{&v, sizeof v};
+  m.msg_iov = &io;
+  m.msg_iovlen = 1;
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof ctl;
+  ssize_t n;
+  while ((n = recvmsg(z.sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (n != static_cast<ssize_t>(sizeof v)) return false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int got;
+      std::memcpy(&got, CMSG_DATA(c), sizeof got);
+      if (fd && *fd < 0) *fd = got;
+      else close(got);
+    }
+  return true;
+}
+
+// Asks the server for a child reading from `in` and writing to `out`; its
+// pid (a pidfd in *pidfd), or -1 when the server failed.
+pid_t ZygoteSpawn(const Zygote& z, const std::vector<std::string>& args, int in, int out, rlim_t mem, rlim_t cpu,
+                  int* pidfd) {
+  zygote::Request rq{zygote::kMagic, static_cast<uint32_t>(args.size()), 0, 0, static_cast<uint64_t>(mem),
+                     static_cast<uint64_t>(cpu)};
+  std::string msg(sizeof rq, '\0');
+  for (const std::string& a : args) msg.append(a.c_str(), a.size() + 1);
+  // The environment as exec would pass it now (test hooks are set per call).
+  for (char** e = environ; e && *e; ++e) {
+    msg.append(*e, std::strlen(*e) + 1);
+    ++rq.envc;
+  }
+  std::memcpy(msg.data(), &rq, sizeof rq);
+  if (msg.size() > zygote::kMaxRequest) return -1;
+  msghdr m{};
+  iovec io{msg.data(), msg.size()};
+  m.msg_iov = &io;
+  m.msg_iovlen = 1;
+  alignas(cmsghdr) char ctl[CMSG_SPACE(2 * sizeof(int))];
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof ctl;
+  cmsghdr* c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+  const int fds[2] = {in, out};
+  std::memcpy(CMSG_DATA(c), fds, sizeof fds);
+  ssize_t n;
+  while ((n = sendmsg(z.sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  if (n != static_cast<ssize_t>(msg.size())) return -1;
+  int32_t pid = 0;
+  *pidfd = -1;
+  if (!ZygoteReceive(z, pid, pidfd) || pid <= 0 || *pidfd < 0) {
+    if (*pidfd >= 0) close(*pidfd), *pidfd = -1;
+    return -1;
+  }
+  return static_cast<pid_t>(pid);
+}
+
 }  // namespace
 
 Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, const ExtractLimits& lim) {
@@ -431,7 +622,15 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     close(in[0]), close(in[1]);
     return Error(ErrorCode::kIo, fmt + ": pipe failed");
   }
-  pid_t pid = fork();
+  // A start-up server's child if one can be had, else fork + exec.
+  Zygote* zy = ZygoteEnabled(format) ? TakeZygote(helper) : nullptr;
+  int pidfd = -1;
+  pid_t pid = zy ? ZygoteSpawn(*zy, args, in[0], out[1], mem, cpu, &pidfd) : -1;
+  if (zy && pid < 0) {
+    DropZygote(zy);
+    zy = nullptr;
+  }
+  if (!zy) pid = fork();
   if (pid < 0) {
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
     return Error(ErrorCode::kIo, fmt + ": fork failed");
@@ -524,11 +723,26 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   if (in_open) close(in[1]);
   close(out[0]);
   int st = 0;
-  if (timed_out || too_much) kill(pid, SIGKILL);
-  pid_t reaped;
-  while ((reaped = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+  if (zy) {
+    // The server's child: killed through its pidfd, its status from the server.
+    if (timed_out || too_much) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0u);
+    int32_t status = 0;
+    const bool got = ZygoteReceive(*zy, status, nullptr);
+    if (!got) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0u);
+    close(pidfd);
+    if (!got) {
+      DropZygote(zy);
+      return Error(ErrorCode::kInternal, fmt + ": extractor exit status lost (its start-up server died)");
+    }
+    ReleaseZygote(zy);
+    st = status;
+  } else {
+    if (timed_out || too_much) kill(pid, SIGKILL);
+    pid_t reaped;
+    while ((reaped = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+    }
+    if (reaped != pid) return Error(ErrorCode::kInternal, fmt + ": extractor exit status lost (SIGCHLD ignored?)");
   }
-  if (reaped != pid) return Error(ErrorCode::kInternal, fmt + ": extractor exit status lost (SIGCHLD ignored?)");
   if (timed_out) return Error(ErrorCode::kLimit, fmt + ": extraction timed out (child killed)");
   if (too_much) return Error(ErrorCode::kLimit, fmt + ": extracted text larger than the limit");
   if (WIFSIGNALED(st))

@@ -12,10 +12,14 @@
 #include "extract/helper_io.h"
 #include "extract/office_extract.h"
 #include "extract/sandbox.h"
+#include "extract/zygote.h"
 
 using nordpii::helper::Fail;
 
-int main(int argc, char** argv) {
+namespace {
+
+// One document: the document from stdin, segments to stdout.
+int Run(int argc, char** argv) {
   if (argc < 7) Fail("usage: nordpii-extract FORMAT MAX_TEXT MAX_UNPACKED MAX_ENTRIES MAX_DEPTH MAX_PAGES");
   nordpii::office::Limits lim;
   lim.max_text = std::strtoull(argv[2], nullptr, 10);
@@ -49,3 +53,8 @@ int main(int argc, char** argv) {
   nordpii::helper::Done();
   return 0;
 }
+
+}  // namespace
+
+// `nordpii-extract --zygote`: the start-up server (zygote.h).
+int main(int argc, char** argv) { return nordpii::zygote::Main(argc, argv, Run); }

@@ -27,6 +27,7 @@
 #include "extract/helper_io.h"
 #include "extract/pdf/pdf_structure.h"
 #include "extract/sandbox.h"
+#include "extract/zygote.h"
 
 #include <algorithm>
 #include <cmath>
@@ -52,6 +53,9 @@ void Quiet(const std::string&, void*) { ++g_errors; }
 // conversion: done here on a built-in one-glyph PDF, before the sandbox
 // forbids opening files.
 void Warm() {
+  static bool warmed = false;  // once: in the zygote, its children skip it
+  if (warmed) return;
+  warmed = true;
   static const char kPdf[] =
       "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
       "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 20 20]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
@@ -108,9 +112,8 @@ std::string RenderPgm(const poppler::page& p, unsigned long long max_pixels) {
   return pgm;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// One document: the document from stdin, segments to stdout.
+int Run(int argc, char** argv) {
   if (argc < 7) Fail("usage: nordpii-extract-pdf pdf MAX_TEXT MAX_UNPACKED MAX_ENTRIES MAX_DEPTH MAX_PAGES");
   size_t max_text = std::strtoull(argv[2], nullptr, 10);
   const size_t max_unpacked = std::strtoull(argv[3], nullptr, 10);
@@ -227,3 +230,8 @@ int main(int argc, char** argv) {
   nordpii::helper::Done();
   return 0;
 }
+
+}  // namespace
+
+// `nordpii-extract-pdf --zygote`: the start-up server (zygote.h), warmed.
+int main(int argc, char** argv) { return nordpii::zygote::Main(argc, argv, Run, Warm); }
