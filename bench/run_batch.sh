@@ -15,9 +15,9 @@ mkdir -p bench/corpus
 [ -s "$TEXT" ] || /usr/bin/python3 bench/gen_corpus.py "$TEXT" 200 42 typical
 [ -d "$EXPORT" ] || /usr/bin/python3 bench/gen_tickets.py "$TEXT" "$EXPORT" "$MB" 16
 if [ ! -d "$MBOXDIR" ]; then
-  [ -s bench/corpus/mail-200.mbox ] || /usr/bin/python3 bench/gen_mbox.py "$TEXT" bench/corpus/mail-200.mbox 200
+  [ -s bench/corpus/mail-pdf-200.mbox ] || /usr/bin/python3 bench/gen_mbox.py "$TEXT" bench/corpus/mail-pdf-200.mbox 200
   mkdir -p "$MBOXDIR"
-  /usr/bin/python3 - bench/corpus/mail-200.mbox "$MBOXDIR" <<'PY'
+  /usr/bin/python3 - bench/corpus/mail-pdf-200.mbox "$MBOXDIR" <<'PY'
 import sys
 src, out = sys.argv[1], sys.argv[2]
 data = open(src, "rb").read()

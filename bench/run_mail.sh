@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 MB=${1:-200}
 TEXT=bench/corpus/tickets-typical-$MB.txt
-MBOX=bench/corpus/mail-$MB.mbox
+MBOX=bench/corpus/mail-pdf-$MB.mbox  # "-pdf": real PDF attachments (gen_mbox.py, 2026-12-05)
 mkdir -p bench/corpus
 [ -s "$TEXT" ] || /usr/bin/python3 bench/gen_corpus.py "$TEXT" "$MB" 42 typical
 [ -s "$MBOX" ] || /usr/bin/python3 bench/gen_mbox.py "$TEXT" "$MBOX" "$MB"
