@@ -40,9 +40,14 @@ inline void Put(char tag, const std::string& loc, const std::string& bytes) {
   std::fwrite(bytes.data(), 1, bytes.size(), stdout);
 }
 
-inline void Done() {
+// The end of a helper run: "D" flushed, then the process ends at once. The
+// output is complete; nothing else is open but the pipes (no file writes),
+// so the parser's data structures are not torn down one free() at a time
+// (about a fifth of a small PDF's CPU time went there).
+[[noreturn]] inline void Done() {
   std::printf("D\n");
   std::fflush(stdout);
+  _exit(std::ferror(stdout) ? 3 : 0);
 }
 
 // All of stdin, then the crash/hang test hook.
