@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "extract/zygote.h"
 
@@ -407,11 +408,17 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
 // helper run (the PDF helper links 45 libraries: 12–20 ms a document, more
 // than reading a small PDF; a mailbox with a PDF in every tenth message
 // spent most of its scan there). One server serves one document at a time;
-// a thread takes an idle one or starts one, at most kMaxZygotes. A server
+// a thread takes an idle one or starts one. A server
 // that fails is killed and the document goes the old way (fork + exec), so
 // a server never decides whether a document is read. NORDPII_EXTRACT_ZYGOTE=0
 // turns them off (tests compare both ways). The OCR helper has none.
-constexpr size_t kMaxZygotes = 8;
+// At most two per CPU (8 to 64): one per helper and concurrent document
+// (batch jobs, scan threads, milter workers); past that, fork + exec. A
+// server is 7-15 MB of resident memory, most of it shared library pages.
+size_t MaxZygotes() {
+  static const size_t kMax = std::clamp<size_t>(2 * std::thread::hardware_concurrency(), 8, 64);
+  return kMax;
+}
 
 struct Zygote {
   std::string helper;
@@ -474,7 +481,7 @@ Zygote* TakeZygote(const std::string& helper) {
       z->busy = true;
       return z.get();
     }
-  if (pool.all.size() >= kMaxZygotes) return nullptr;
+  if (pool.all.size() >= MaxZygotes()) return nullptr;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return nullptr;
   std::string path = helper, flag = "--zygote";
