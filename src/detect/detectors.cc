@@ -295,11 +295,20 @@ std::pair<size_t, size_t> InputBounded(const OffsetMap* map, size_t text_size, u
   return {from, to};
 }
 
+// The context keyword groups (LabelIndex::GroupBit) of one value.
+struct ContextBits {
+  uint64_t all = 0;  // every group that applies to the value
+  // The groups of the keyword nearest before the value (the last to start):
+  // "CPR-nr. mangler. Ordrenummer: <value>" has a label and a negative
+  // keyword before it, and the nearer one says what the number is.
+  uint64_t nearest = 0;
+};
+
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
 // the value [start, end). `map`: the normaliser's offset map (null: the
 // identity); the look-back and look-ahead stay within InputBounded.
-uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
-                 int window, const OffsetMap* map) {
+ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
+                    int window, const OffsetMap* map) {
   const size_t reach_after = kLabelAfterBytes + idx.max_len() + 24;
   const auto [bound_from, bound_to] =
       InputBounded(map, full.size(), start, end, static_cast<size_t>(window) + idx.max_len(), reach_after);
@@ -327,6 +336,19 @@ uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, u
     }
   }
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
+  ContextBits bits;
+  bits.nearest = found;
+  if (found & (found - 1)) {
+    bits.nearest = 0;
+    // More than one group: the keywords of the last word start before the
+    // value that begins one (a rare case: a walk per word start, backwards),
+    // if on the value's line. A keyword on an earlier line may be another
+    // column's header ("nafn;kennitala;sími⏎Jón;<value>").
+    for (size_t p = start; p > seg && !bits.nearest && text[p - 1] != '\n';) {
+      --p;
+      if (WordCharAt(text, p) && !WordCharBefore(text, p)) bits.nearest = idx.Find(text, p, p, start, lo);
+    }
+  }
   // A label right after the value on the same line counts too ("995 525 828
   // MVA", "... (fnr)"), unless a number follows the label: then it labels
   // that number. The next line's first word is not about this value.
@@ -342,7 +364,8 @@ uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, u
     for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) digit = IsDigitC(text[p]);
     if (!digit) found |= after;
   }
-  return found;
+  bits.all = found;
+  return bits;
 }
 
 }  // namespace
@@ -461,12 +484,19 @@ class DetectorSet::CandidateBuilder {
     uint64_t ctx = 0;
     if (det.label_mask | det.negative_mask) {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
-        ctx_all_ = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
+        const ContextBits cb = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
+        ctx_all_ = cb.all, ctx_nearest_ = cb.nearest;
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
+      ctx = ctx_all_;
+      // A negative keyword nearer to the value than any label says what
+      // the number is: "CPR-nr. mangler. Ordrenummer: <value>", "oplyst
+      // CPR-nummer, kun telefon <value>", "<order no.> (CPR er ikke oplyst)":
+      // the labels in the text do not count for it.
+      if ((ctx_nearest_ & det.negative_mask) && !(ctx_nearest_ & det.label_mask)) ctx &= ~det.label_mask;
       // The field's own name (JSON key, CSV header) counts as context for
       // every value in it.
-      ctx = ctx_all_ | opt_.doc_labels;
+      ctx |= opt_.doc_labels;
     }
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
@@ -645,8 +675,8 @@ class DetectorSet::CandidateBuilder {
     const unsigned g = (l ? 2u : 0u) | (r ? 1u : 0u);
     const char* t = text_.data();
     const size_t n = text_.size();
-    // DateThenRest: the rest is looked for on the run's line.
-    if (((plan.date >> g) & 1) && run.end < n && t[run.end] != '\n') return kParse;
+    // DateThenRest: the rest is looked for on the run's line or the next.
+    if (((plan.date >> g) & 1) && run.end < n) return kParse;
     if ((plan.masked >> g) & 1) {  // MaskedRest: "-****", " XXXX", "xxxxx"
       size_t q = run.end;
       if (q < n && (t[q] == '-' || t[q] == '+' || t[q] == ' ')) ++q;
@@ -795,10 +825,21 @@ class DetectorSet::CandidateBuilder {
     char v[11];
     std::memcpy(v, dg_, 4);
     std::memcpy(v + 4, dg_ + gr_[2].first + gr_[2].count - 2, 2);  // YY of YY or YYYY
-    // The next digits on the line must be a lone group of exactly 5.
+    // The next digits on the line, or on the next line (a form: "Fødselsdato:
+    // 15.10.86⏎Personnummer: 95088"), must be a lone group of exactly 5. A
+    // parenthesis about the label is skipped ("Personnummer (5 siffer):").
     size_t p = run.end, limit = std::min(text_.size(), static_cast<size_t>(run.end) + 80);
-    while (p < limit && text_[p] != '\n' && !IsDigitC(text_[p])) ++p;
-    if (p >= limit || text_[p] == '\n' || WordCharBefore(text_, p)) return;
+    int breaks = 0;
+    while (p < limit && !IsDigitC(text_[p])) {
+      if (text_[p] == '\n' && ++breaks > 1) return;
+      if (text_[p] == '(') {
+        size_t close = p + 1;
+        while (close < limit && close - p < 24 && text_[close] != ')' && text_[close] != '\n') ++close;
+        if (close < limit && text_[close] == ')') p = close;
+      }
+      ++p;
+    }
+    if (p >= limit || WordCharBefore(text_, p)) return;
     size_t q = p;
     while (q < text_.size() && IsDigitC(text_[q])) ++q;
     if (q - p != 5 || WordCharAt(text_, q)) return;
@@ -982,7 +1023,7 @@ class DetectorSet::CandidateBuilder {
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;
-  uint64_t ctx_all_ = 0;
+  uint64_t ctx_all_ = 0, ctx_nearest_ = 0;
 };
 
 namespace {
