@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 
 #include "core/limits.h"
@@ -248,6 +249,26 @@ inline size_t SkipBackToDigitOrParen(const char* t, size_t floor, size_t seg) {
 #endif
   while (seg > floor && !IsDigitC(t[seg - 1]) && t[seg - 1] != ')') --seg;
   return seg;
+}
+
+// The first p in [from, limit) whose byte is a digit, '\n' or '(' (limit
+// if none): where DateRest's byte loop stops.
+inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), nl = _mm_set1_epi8('\n'),
+                paren = _mm_set1_epi8('(');
+  while (limit - from >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + from));
+    __m128i x = _mm_sub_epi8(v, zero);
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, paren)));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (m) return from + static_cast<size_t>(__builtin_ctz(m));
+    from += 16;
+  }
+#endif
+  while (from < limit && !IsDigitC(t[from]) && t[from] != '\n' && t[from] != '(') ++from;
+  return from;
 }
 
 // Input bytes after a value's end that its after-label and the look-ahead
@@ -675,8 +696,10 @@ class DetectorSet::CandidateBuilder {
     const unsigned g = (l ? 2u : 0u) | (r ? 1u : 0u);
     const char* t = text_.data();
     const size_t n = text_.size();
-    // DateThenRest: the rest is looked for on the run's line or the next.
-    if (((plan.date >> g) & 1) && run.end < n) return kParse;
+    // DateThenRest: the rest is looked for on the run's line or the next
+    // (there only where DateRest finds one: dates end many lines).
+    if (((plan.date >> g) & 1) && run.end < n && (t[run.end] != '\n' || DateRest(run.end) != SIZE_MAX))
+      return kParse;
     if ((plan.masked >> g) & 1) {  // MaskedRest: "-****", " XXXX", "xxxxx"
       size_t q = run.end;
       if (q < n && (t[q] == '-' || t[q] == '+' || t[q] == ' ')) ++q;
@@ -820,18 +843,19 @@ class DetectorSet::CandidateBuilder {
     char sep = gr_[1].sep;
     return (sep == '.' || sep == '-' || sep == '/') && gr_[2].sep == sep;
   }
-  void DateThenRest(const DigitRun& run) {
-    if (!DateShape()) return;
-    char v[11];
-    std::memcpy(v, dg_, 4);
-    std::memcpy(v + 4, dg_ + gr_[2].first + gr_[2].count - 2, 2);  // YY of YY or YYYY
-    // The next digits on the line, or on the next line (a form: "Fødselsdato:
-    // 15.10.86⏎Personnummer: 95088"), must be a lone group of exactly 5. A
-    // parenthesis about the label is skipped ("Personnummer (5 siffer):").
-    size_t p = run.end, limit = std::min(text_.size(), static_cast<size_t>(run.end) + 80);
+  // Where the rest of "født 15.10.86, personnummer 95088" starts after a
+  // date ending at `from`, or SIZE_MAX: the next digits on the date's line,
+  // or on the next line (a form: "Fødselsdato: 15.10.86⏎Personnummer:
+  // 95088"), must be a lone group of exactly 5. A parenthesis about the
+  // label is skipped ("Personnummer (5 siffer):").
+  size_t DateRest(size_t from) const {
+    size_t p = from;
+    const size_t limit = std::min(text_.size(), from + 80);
     int breaks = 0;
     while (p < limit && !IsDigitC(text_[p])) {
-      if (text_[p] == '\n' && ++breaks > 1) return;
+      p = SkipToDigitBreakOrParen(text_.data(), p, limit);  // 16 bytes at a time: most lines hold no rest
+      if (p >= limit || IsDigitC(text_[p])) break;
+      if (text_[p] == '\n' && ++breaks > 1) return SIZE_MAX;
       if (text_[p] == '(') {
         size_t close = p + 1;
         while (close < limit && close - p < 24 && text_[close] != ')' && text_[close] != '\n') ++close;
@@ -839,13 +863,23 @@ class DetectorSet::CandidateBuilder {
       }
       ++p;
     }
-    if (p >= limit || WordCharBefore(text_, p)) return;
+    if (p >= limit || WordCharBefore(text_, p)) return SIZE_MAX;
     size_t q = p;
     while (q < text_.size() && IsDigitC(text_[q])) ++q;
-    if (q - p != 5 || WordCharAt(text_, q)) return;
+    if (q - p != 5 || WordCharAt(text_, q)) return SIZE_MAX;
     if (q < text_.size() && (text_[q] == '.' || text_[q] == '-' || text_[q] == '/') &&
         q + 1 < text_.size() && IsDigitC(text_[q + 1]))
-      return;  // "95088.12": part of a longer number
+      return SIZE_MAX;  // "95088.12": part of a longer number
+    return p;
+  }
+  void DateThenRest(const DigitRun& run) {
+    if (!DateShape()) return;
+    char v[11];
+    std::memcpy(v, dg_, 4);
+    std::memcpy(v + 4, dg_ + gr_[2].first + gr_[2].count - 2, 2);  // YY of YY or YYYY
+    const size_t p = DateRest(run.end);
+    if (p == SIZE_MAX) return;
+    const size_t q = p + 5;
     std::memcpy(v + 6, text_.data() + p, 5);
     for (uint32_t d : im_.join_date) {
       // Only with the detector's label between the date and the rest.
