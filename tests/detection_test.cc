@@ -305,6 +305,11 @@ TEST_CASE("a negative keyword nearer to the value than the label says what it is
   // The label nearer than the negative keyword still counts, and a keyword
   // on an earlier line (another column's header) does not decide.
   CHECK(HasType(Scan(scanner, "Ordrenummer og CPR-nr.: 010180-1234"), "dk.cpr"));
+  // A list of labels names the values after it: no clause ends between them.
+  CHECK(HasType(Scan(scanner, "CPR-nr. og telefon: 010180-1234, 40612345"), "dk.cpr"));
+  CHECK(HasType(Scan(scanner, "Kontonummer/mobil: 12345678903"), "no.account"));
+  // Two negative keywords after the label's clause: "Ref. ordrenr." both say it.
+  CHECK(Scan(scanner, "Kontonummer kommer senere. Ref. ordrenr. 12345678903").empty());
   CHECK(HasType(Scan(scanner, "nafn;kennitala;sími\nJón Jónsson;120174-3319;611 1234"), "is.kt"));
   // A strong value is kept one level lower, as with negative context alone.
   auto f = Scan(scanner, "Fnr mangler. Ordrenummer: 15108695088");

@@ -361,13 +361,34 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   bits.nearest = found;
   if (found & (found - 1)) {
     bits.nearest = 0;
-    // More than one group: the keywords of the last word start before the
-    // value that begins one (a rare case: a walk per word start, backwards),
-    // if on the value's line. A keyword on an earlier line may be another
-    // column's header ("nafn;kennitala;sími⏎Jón;<value>").
-    for (size_t p = start; p > seg && !bits.nearest && text[p - 1] != '\n';) {
-      --p;
-      if (WordCharAt(text, p) && !WordCharBefore(text, p)) bits.nearest = idx.Find(text, p, p, start, lo);
+    // More than one group (a rare case: walks per word start, backwards):
+    // the keywords of the last word start before the value that begins
+    // one, if on the value's line (a keyword on an earlier line may be
+    // another column's header: "nafn;kennitala;sími⏎Jón;<value>") ...
+    auto word_start = [&](size_t p) { return WordCharAt(text, p) && !WordCharBefore(text, p); };
+    size_t pn = start;
+    uint64_t nb = 0;
+    while (pn > seg && !nb && text[pn - 1] != '\n') {
+      --pn;
+      if (word_start(pn)) nb = idx.Find(text, pn, pn, start, lo);
+    }
+    // ... when a clause ends between it and the keyword of another group
+    // before it on the line ("CPR-nr. mangler. Ordrenummer:", "oplyst
+    // CPR-nummer, kun telefon"), or there is none; a list of labels ("CPR-nr.
+    // og telefon:", "Personnummer/telefon:") names both values after it.
+    if (nb) {
+      bool other = false, boundary = false;
+      for (size_t q = pn; q > seg && !other && text[q - 1] != '\n';) {
+        --q;
+        if (!word_start(q)) continue;
+        size_t e = 0;
+        const uint64_t b = idx.Find(text, q, q, pn, 0, &e);
+        if ((b & ~nb) == 0) continue;
+        other = true;
+        for (size_t k = e; k < pn && !boundary; ++k)
+          boundary = text[k] == '.' || text[k] == ',' || text[k] == ';' || text[k] == '!' || text[k] == '?';
+      }
+      if (!other || boundary) bits.nearest = nb;
     }
   }
   // A label right after the value on the same line counts too ("995 525 828
