@@ -290,6 +290,54 @@ TEST_CASE("a parenthesis after the label does not separate it from the value", "
   CHECK_FALSE(HasType(Scan(scanner, "cpr 12 og 0101801234"), "dk.cpr"));
 }
 
+TEST_CASE("a negative keyword nearer to the value than the label says what it is", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // Recall16 hard decoys: the label names a value that is not there, the
+  // number after it is an order, invoice, phone (0101801234: CPR date
+  // without modulus 11; 12345678903: kontonummer; 120174-3319: kennitala
+  // failing its check digit — all reported only with a label).
+  for (const char* s : {"CPR-nr. mangler. Ordrenummer: 010180-1234", "Kunden har ikke oplyst CPR-nummer, kun telefon 010180 1234",
+                        "Ordrenummer: 0101801234 (CPR er ikke oplyst)", "Kontonummer kommer senere. Fakturanr. 12345678903",
+                        "Kennitala vantar, pöntunarnúmer 120174-3319"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // The label nearer than the negative keyword still counts, and a keyword
+  // on an earlier line (another column's header) does not decide.
+  CHECK(HasType(Scan(scanner, "Ordrenummer og CPR-nr.: 010180-1234"), "dk.cpr"));
+  // A list of labels names the values after it: no clause ends between them.
+  CHECK(HasType(Scan(scanner, "CPR-nr. og telefon: 010180-1234, 40612345"), "dk.cpr"));
+  CHECK(HasType(Scan(scanner, "Kontonummer/mobil: 12345678903"), "no.account"));
+  // Two negative keywords after the label's clause: "Ref. ordrenr." both say it.
+  CHECK(Scan(scanner, "Kontonummer kommer senere. Ref. ordrenr. 12345678903").empty());
+  CHECK(HasType(Scan(scanner, "nafn;kennitala;sími\nJón Jónsson;120174-3319;611 1234"), "is.kt"));
+  // A strong value is kept one level lower, as with negative context alone.
+  auto f = Scan(scanner, "Fnr mangler. Ordrenummer: 15108695088");
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].type == "no.fnr");
+  CHECK(f[0].confidence == Confidence::kLow);
+}
+
+TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
+  auto scanner = MakeScanner();
+  for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",
+                        "National ID: 010180-1234", "Kenitala: 120174-3319", "kennit. 120174-3319",
+                        "Lønnskonto: 12345678903", "Utbetalingskonto 12345678903", "Kto.nr.: 12345678903",
+                        "Skattetrekkskonto: 12345678903", "Kto: 12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // The 5-digit rest of a fødselsnummer on the line after its birth date
+  // (a form) and after a parenthesis about the label.
+  for (const char* s : {"Fødselsdato: 15.10.86\nPersonnummer: 95088", "Født 15.10.86. Personnummer (5 siffer): 95088"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "no.fnr"));
+  }
+  CHECK(Scan(scanner, "Fødselsdato: 15.10.86\nKundenummer: 95088").empty());
+  CHECK(Scan(scanner, "Fødselsdato: 15.10.86\n\nPersonnummer: 95088").empty());
+  CHECK(Scan(scanner, "Fødselsdato: 15.10.86\nPersonnummer: 95077").empty());
+}
+
 // LabelIndex::Find takes the word starts of a span of up to 128 bytes from
 // 64-byte masks (continuation bytes of their lead's class); FindBytewise is
 // the byte loop it replaced (and the path for longer spans and the text's

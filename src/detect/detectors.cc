@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 
 #include "core/limits.h"
@@ -250,6 +251,26 @@ inline size_t SkipBackToDigitOrParen(const char* t, size_t floor, size_t seg) {
   return seg;
 }
 
+// The first p in [from, limit) whose byte is a digit, '\n' or '(' (limit
+// if none): where DateRest's byte loop stops.
+inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), nl = _mm_set1_epi8('\n'),
+                paren = _mm_set1_epi8('(');
+  while (limit - from >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + from));
+    __m128i x = _mm_sub_epi8(v, zero);
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, paren)));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (m) return from + static_cast<size_t>(__builtin_ctz(m));
+    from += 16;
+  }
+#endif
+  while (from < limit && !IsDigitC(t[from]) && t[from] != '\n' && t[from] != '(') ++from;
+  return from;
+}
+
 // Input bytes after a value's end that its after-label and the look-ahead
 // behind that label (Context) may reach: with kMaxFindingBytes within the
 // guard a chunk keeps after what it reports (limits.h).
@@ -295,11 +316,20 @@ std::pair<size_t, size_t> InputBounded(const OffsetMap* map, size_t text_size, u
   return {from, to};
 }
 
+// The context keyword groups (LabelIndex::GroupBit) of one value.
+struct ContextBits {
+  uint64_t all = 0;  // every group that applies to the value
+  // The groups of the keyword nearest before the value (the last to start):
+  // "CPR-nr. mangler. Ordrenummer: <value>" has a label and a negative
+  // keyword before it, and the nearer one says what the number is.
+  uint64_t nearest = 0;
+};
+
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
 // the value [start, end). `map`: the normaliser's offset map (null: the
 // identity); the look-back and look-ahead stay within InputBounded.
-uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
-                 int window, const OffsetMap* map) {
+ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
+                    int window, const OffsetMap* map) {
   const size_t reach_after = kLabelAfterBytes + idx.max_len() + 24;
   const auto [bound_from, bound_to] =
       InputBounded(map, full.size(), start, end, static_cast<size_t>(window) + idx.max_len(), reach_after);
@@ -327,6 +357,40 @@ uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, u
     }
   }
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
+  ContextBits bits;
+  bits.nearest = found;
+  if (found & (found - 1)) {
+    bits.nearest = 0;
+    // More than one group (a rare case: walks per word start, backwards):
+    // the keywords of the last word start before the value that begins
+    // one, if on the value's line (a keyword on an earlier line may be
+    // another column's header: "nafn;kennitala;sími⏎Jón;<value>") ...
+    auto word_start = [&](size_t p) { return WordCharAt(text, p) && !WordCharBefore(text, p); };
+    size_t pn = start;
+    uint64_t nb = 0;
+    while (pn > seg && !nb && text[pn - 1] != '\n') {
+      --pn;
+      if (word_start(pn)) nb = idx.Find(text, pn, pn, start, lo);
+    }
+    // ... when a clause ends between it and the keyword of another group
+    // before it on the line ("CPR-nr. mangler. Ordrenummer:", "oplyst
+    // CPR-nummer, kun telefon"), or there is none; a list of labels ("CPR-nr.
+    // og telefon:", "Personnummer/telefon:") names both values after it.
+    if (nb) {
+      bool other = false, boundary = false;
+      for (size_t q = pn; q > seg && !other && text[q - 1] != '\n';) {
+        --q;
+        if (!word_start(q)) continue;
+        size_t e = 0;
+        const uint64_t b = idx.Find(text, q, q, pn, 0, &e);
+        if ((b & ~nb) == 0) continue;
+        other = true;
+        for (size_t k = e; k < pn && !boundary; ++k)
+          boundary = text[k] == '.' || text[k] == ',' || text[k] == ';' || text[k] == '!' || text[k] == '?';
+      }
+      if (!other || boundary) bits.nearest = nb;
+    }
+  }
   // A label right after the value on the same line counts too ("995 525 828
   // MVA", "... (fnr)"), unless a number follows the label: then it labels
   // that number. The next line's first word is not about this value.
@@ -342,7 +406,8 @@ uint64_t Context(std::string_view full, const LabelIndex& idx, uint32_t start, u
     for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) digit = IsDigitC(text[p]);
     if (!digit) found |= after;
   }
-  return found;
+  bits.all = found;
+  return bits;
 }
 
 }  // namespace
@@ -461,12 +526,19 @@ class DetectorSet::CandidateBuilder {
     uint64_t ctx = 0;
     if (det.label_mask | det.negative_mask) {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
-        ctx_all_ = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
+        const ContextBits cb = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
+        ctx_all_ = cb.all, ctx_nearest_ = cb.nearest;
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
+      ctx = ctx_all_;
+      // A negative keyword nearer to the value than any label says what
+      // the number is: "CPR-nr. mangler. Ordrenummer: <value>", "oplyst
+      // CPR-nummer, kun telefon <value>", "<order no.> (CPR er ikke oplyst)":
+      // the labels in the text do not count for it.
+      if ((ctx_nearest_ & det.negative_mask) && !(ctx_nearest_ & det.label_mask)) ctx &= ~det.label_mask;
       // The field's own name (JSON key, CSV header) counts as context for
       // every value in it.
-      ctx = ctx_all_ | opt_.doc_labels;
+      ctx |= opt_.doc_labels;
     }
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
@@ -645,8 +717,10 @@ class DetectorSet::CandidateBuilder {
     const unsigned g = (l ? 2u : 0u) | (r ? 1u : 0u);
     const char* t = text_.data();
     const size_t n = text_.size();
-    // DateThenRest: the rest is looked for on the run's line.
-    if (((plan.date >> g) & 1) && run.end < n && t[run.end] != '\n') return kParse;
+    // DateThenRest: the rest is looked for on the run's line or the next
+    // (there only where DateRest finds one: dates end many lines).
+    if (((plan.date >> g) & 1) && run.end < n && (t[run.end] != '\n' || DateRest(run.end) != SIZE_MAX))
+      return kParse;
     if ((plan.masked >> g) & 1) {  // MaskedRest: "-****", " XXXX", "xxxxx"
       size_t q = run.end;
       if (q < n && (t[q] == '-' || t[q] == '+' || t[q] == ' ')) ++q;
@@ -790,21 +864,43 @@ class DetectorSet::CandidateBuilder {
     char sep = gr_[1].sep;
     return (sep == '.' || sep == '-' || sep == '/') && gr_[2].sep == sep;
   }
+  // Where the rest of "født 15.10.86, personnummer 95088" starts after a
+  // date ending at `from`, or SIZE_MAX: the next digits on the date's line,
+  // or on the next line (a form: "Fødselsdato: 15.10.86⏎Personnummer:
+  // 95088"), must be a lone group of exactly 5. A parenthesis about the
+  // label is skipped ("Personnummer (5 siffer):").
+  size_t DateRest(size_t from) const {
+    size_t p = from;
+    const size_t limit = std::min(text_.size(), from + 80);
+    int breaks = 0;
+    while (p < limit && !IsDigitC(text_[p])) {
+      p = SkipToDigitBreakOrParen(text_.data(), p, limit);  // 16 bytes at a time: most lines hold no rest
+      if (p >= limit || IsDigitC(text_[p])) break;
+      if (text_[p] == '\n' && ++breaks > 1) return SIZE_MAX;
+      if (text_[p] == '(') {
+        size_t close = p + 1;
+        while (close < limit && close - p < 24 && text_[close] != ')' && text_[close] != '\n') ++close;
+        if (close < limit && text_[close] == ')') p = close;
+      }
+      ++p;
+    }
+    if (p >= limit || WordCharBefore(text_, p)) return SIZE_MAX;
+    size_t q = p;
+    while (q < text_.size() && IsDigitC(text_[q])) ++q;
+    if (q - p != 5 || WordCharAt(text_, q)) return SIZE_MAX;
+    if (q < text_.size() && (text_[q] == '.' || text_[q] == '-' || text_[q] == '/') &&
+        q + 1 < text_.size() && IsDigitC(text_[q + 1]))
+      return SIZE_MAX;  // "95088.12": part of a longer number
+    return p;
+  }
   void DateThenRest(const DigitRun& run) {
     if (!DateShape()) return;
     char v[11];
     std::memcpy(v, dg_, 4);
     std::memcpy(v + 4, dg_ + gr_[2].first + gr_[2].count - 2, 2);  // YY of YY or YYYY
-    // The next digits on the line must be a lone group of exactly 5.
-    size_t p = run.end, limit = std::min(text_.size(), static_cast<size_t>(run.end) + 80);
-    while (p < limit && text_[p] != '\n' && !IsDigitC(text_[p])) ++p;
-    if (p >= limit || text_[p] == '\n' || WordCharBefore(text_, p)) return;
-    size_t q = p;
-    while (q < text_.size() && IsDigitC(text_[q])) ++q;
-    if (q - p != 5 || WordCharAt(text_, q)) return;
-    if (q < text_.size() && (text_[q] == '.' || text_[q] == '-' || text_[q] == '/') &&
-        q + 1 < text_.size() && IsDigitC(text_[q + 1]))
-      return;  // "95088.12": part of a longer number
+    const size_t p = DateRest(run.end);
+    if (p == SIZE_MAX) return;
+    const size_t q = p + 5;
     std::memcpy(v + 6, text_.data() + p, 5);
     for (uint32_t d : im_.join_date) {
       // Only with the detector's label between the date and the rest.
@@ -982,7 +1078,7 @@ class DetectorSet::CandidateBuilder {
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;
-  uint64_t ctx_all_ = 0;
+  uint64_t ctx_all_ = 0, ctx_nearest_ = 0;
 };
 
 namespace {

@@ -106,7 +106,7 @@ class DetectScratch {
     uint8_t second;  // offset of its second digit
     // Bit (left edge glued to a letter or digit) * 2 + (right edge glued):
     uint8_t parse;   // a plain shape, HETU or IBAN candidate is possible
-    uint8_t date;    // date-then-rest is, if a byte other than '\n' follows
+    uint8_t date;    // date-then-rest is, if any byte follows
     uint8_t masked;  // masked rest is, if a masking character follows
     uint8_t plain;   // only plain shapes can take it: `take` is all there is to try
     // The candidates PlainShapes tries, in its order, when neither edge is

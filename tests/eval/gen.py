@@ -738,6 +738,7 @@ def generate(seed, count, out):
     write_files(out, files, csv_groups)
     write_issue_cases(out)
     write_input_carriers(out, seed, count // 10)
+    write_recall16(out, seed, count // 4)
     return files
 
 
@@ -1202,6 +1203,179 @@ def write_input_carriers(out, seed, count):
         with open(path, "wb") as f:
             f.write(blob)
         _manifest(out, name, docs)
+
+
+# ------------------------------------------------- recall16 (2026-12-05): hold-out style cases
+# Forms a hold-out written by other people has and the families above do not:
+# a label-gated value written again without its label (the repeat rule, within
+# 512 input bytes, before or after the labelled copy, in the same or another
+# grouping), misspelled / compound / key-style labels, a kennitala whose check
+# digit fails (valid since 2026-02-18, reported only with a label), the 5-digit
+# personnummer on the line after the birth date, and hard decoys: a label
+# followed by a negative keyword nearer to a label-gated number ("CPR-nr.
+# mangler. Ordrenummer: ..."), a birth date followed by another 5-digit number.
+# Own seed stream and file, so the documents above do not change.
+R16_REPEAT = {
+    "dk.cpr-nomod11": {"da": (["CPR-nr.: {v}", "Mit CPR-nummer er {v}.", "Cpr.nr. {v}", "CPR-nummeret: {v}"],
+                              ["Brev vedr. {v} er sendt.", "Vi har registreret {v} i systemet.", "Bekræftelse for {v} vedlagt."]),
+                       "en": (["CPR number: {v}", "Her CPR-nummer is {v}."],
+                              ["Letter regarding {v} was sent.", "We registered {v} today."])},
+    "is.kt-nocheck": {"is": (["Kennitala: {v}", "Kennitalan mín er {v}.", "Kt. {v}"],
+                             ["Greiðsla fyrir {v} móttekin.", "Umsókn {v} er í vinnslu."]),
+                      "en": (["Icelandic ID number (kennitala): {v}"], ["Payment for {v} received."])},
+    "no.account": {"nb": (["Kontonummer: {v}", "Kontonummeret mitt er {v}.", "Kontonr.: {v}"],
+                          ["Utbetalingen går til {v} i morgen.", "Vi har registrert {v} hos oss."]),
+                   "nn": (["Kontonummer: {v}", "Kontonummeret mitt er {v}."], ["Utbetalinga går til {v} i morgon."]),
+                   "en": (["Bank account: {v}"], ["The refund goes to {v} tomorrow."])},
+}
+R16_FILLER = {"da": "Tak for din henvendelse, vi vender tilbage hurtigst muligt.",
+              "is": "Takk fyrir fyrirspurnina, við svörum eins fljótt og auðið er.",
+              "nb": "Takk for henvendelsen, vi svarer så snart vi kan.",
+              "nn": "Takk for førespurnaden, vi svarar så snart vi kan.",
+              "en": "Thank you for contacting us, we will get back to you shortly."}
+R16_LABELS = {  # (label kind, template)
+    "dk.cpr-nomod11": {"da": [("misspelled", "Personummer: {v}"), ("split", "Person nr.: {v}"),
+                              ("split", "Person-nr.: {v}"), ("inflected", "CPR-nummeret er {v}")],
+                       "en": [("abbrev", "SSN: {v}"), ("abbrev", "National ID: {v}")]},
+    "is.kt-nocheck": {"is": [("misspelled", "Kenitala: {v}"), ("abbrev", "kennit. {v}"), ("inflected", "Kennitalan mín er {v}"),
+                             ("inflected", "með kennitöluna {v}"), ("same_line", "Kennitala: {v}"), ("same_line", "Kt.: {v}")],
+                      "en": [("abbrev", "National ID: {v}"), ("abbrev", "SSN: {v}")]},
+    "no.account": {"nb": [("compound", "Lønnskonto: {v}"), ("compound", "Utbetalingskonto {v}"),
+                          ("compound", "Skattetrekkskonto: {v}"), ("compound", "Sparekonto: {v}"),
+                          ("abbrev", "Kto.nr.: {v}"), ("abbrev", "Kto: {v}")],
+                   "nn": [("compound", "Lønnskonto: {v}"), ("compound", "Brukskonto: {v}")]},
+}
+R16_FORM = {"nb": ["Fødselsdato: {d}\nPersonnummer: {p}", "Født {d}. Personnummer (5 siffer): {p}",
+                   "Fødselsdato {d}\nPersonnummeret er {p}"],
+            "nn": ["Fødd {d}\nPersonnummer: {p}"]}
+R16_NEGNEAR = {
+    "dk.cpr-nomod11": {"da": ["CPR-nr. mangler. Ordrenummer: {v}", "Kunden har ikke oplyst CPR-nummer, kun telefon {v}",
+                              "Ordrenummer: {v} (CPR er ikke oplyst)", "CPR-nummer følger. Pakkenummer {v}"]},
+    "is.kt-nocheck": {"is": ["Kennitala vantar, pöntunarnúmer {v}", "Kennitalan kemur síðar. Sími {v}"]},
+    "no.account": {"nb": ["Kontonummer kommer senere. Fakturanr. {v}", "Kontonummeret mangler, kundenummer {v}",
+                          "Kontonummer: se vedlegg. KID {v}"],
+                   "en": ["Account number to follow. Order no. {v}"]},
+}
+R16_DATE_OTHER = {"nb": ["Fødselsdato: {d}\nKundenummer: {p}", "Fødselsdato: {d}\nPostnummer: {p}",
+                         "Født {d}, ordrenummer {p}"]}
+
+
+def _kt_nocheck(rng):
+    """A kennitala (real date, century digit) whose check digit fails: valid since 2026-02-18."""
+    while True:
+        b = ids.kennitala_body(rng)
+        v = b[:8] + str((int(b[8]) + rng.randint(1, 9)) % 10) + b[9]
+        if not ids.strong_is_kt(v) and not _r16_strong(v):
+            return v
+
+
+def _r16_strong(v):
+    """A value a correct engine may redact without a label (also read as a HETU with '-' and a digit check)."""
+    if ids.strong_any(v):
+        return True
+    return (len(v) == 10 and v.isdigit() and int(v[6:9]) >= 2 and ids.HETU_CHARS[int(v[:9]) % 31] == v[9]
+            and ids._real_date(1900 + int(v[4:6]), int(v[2:4]), int(v[:2])))
+
+
+def _r16_value(rng, t):
+    for _ in range(1000):
+        if t == "dk.cpr-nomod11":
+            v, _ = ids.dk_cpr(rng, True)
+        elif t == "is.kt-nocheck":
+            v = _kt_nocheck(rng)
+        else:
+            v, _ = ids.no_account(rng)
+        if not _r16_strong(v):
+            return v
+    raise RuntimeError("no value")
+
+
+def _r16_written(t, v, rng):
+    if t == "no.account":
+        return v
+    return v[:6] + rng.choice(("-", "-", " ")) + v[6:]
+
+
+def _r16_item(role, t, variant, kind, lang, template, v, written):
+    n = norm(written)
+    it = {"role": role, "type": t, "variant": variant, "label_kind": kind, "lang": lang, "norm": n,
+          "masked": masked(t, n) if role == "planted" else n[:4] + "*" * max(0, len(n) - 4), "template": template}
+    if role == "planted":
+        it["stdnum"] = ids.stdnum_check(t, n) if t != "is.kt-nocheck" else None
+    return it
+
+
+def recall16_doc(rng, n):
+    """(lang, body, items) of recall16 document n."""
+    fam = n % 6
+    if fam in (0, 1):  # repeat: unlabelled copy after (0) or before (1) the labelled one
+        t = rng.choice(sorted(R16_REPEAT))
+        lang = rng.choice(sorted(R16_REPEAT[t]))
+        labs, laters = R16_REPEAT[t][lang]
+        v = _r16_value(rng, t)
+        w = _r16_written(t, v, rng)
+        w2 = rng.choice((w, v)) if t != "no.account" else v
+        lab, later = rng.choice(labs).format(v=w), rng.choice(laters).format(v=w2)
+        gap = "\n".join([R16_FILLER[lang]] * rng.randint(0, 5))
+        parts = [lab, gap, later] if fam == 0 else [later, gap, lab]
+        body = "\n".join(p for p in parts if p)
+        variant = "repeat_after" if fam == 0 else "repeat_before"
+        it = _r16_item("planted", t, variant, "repeat", lang, "{v} ... {v}", v, v)
+        it["copies"] = 2
+        return lang, body, [it]
+    if fam == 2:  # misspelled / compound / key-style labels
+        t = rng.choice(sorted(R16_LABELS))
+        lang = rng.choice(sorted(R16_LABELS[t]))
+        kind, tpl = rng.choice(R16_LABELS[t][lang])
+        v = _r16_value(rng, t)
+        w = _r16_written(t, v, rng)
+        return lang, tpl.format(v=w), [_r16_item("planted", t, "hyphen" if "-" in w else "space" if " " in w else "compact",
+                                                 kind, lang, tpl, v, w)]
+    if fam == 3:  # birth date, then the 5-digit personnummer on the next line / after a parenthesis
+        lang = rng.choice(sorted(R16_FORM))
+        v, _ = ids.no_person(rng, "no.fnr")
+        tpl = rng.choice(R16_FORM[lang])
+        d = "%s.%s.%s" % (v[:2], v[2:4], v[4:6])
+        return lang, tpl.format(d=d, p=v[6:]), [_r16_item("planted", "no.fnr", "date_rest", "form", lang, tpl, v, v[6:])]
+    if fam == 4:  # decoy: a negative keyword nearer to a label-gated number than the label
+        t = rng.choice(sorted(R16_NEGNEAR))
+        lang = rng.choice(sorted(R16_NEGNEAR[t]))
+        tpl = rng.choice(R16_NEGNEAR[t][lang])
+        v = _r16_value(rng, t)
+        w = _r16_written(t, v, rng)
+        return lang, tpl.format(v=w), [_r16_item("decoy", "label_then_negative", "-", "same_line", lang, tpl, v, w)]
+    # decoy: a birth date, then a 5-digit number that would complete a fødselsnummer, not labelled as one
+    lang = "nb"
+    v, _ = ids.no_person(rng, "no.fnr")
+    tpl = rng.choice(R16_DATE_OTHER[lang])
+    d = "%s.%s.%s" % (v[:2], v[2:4], v[4:6])
+    return lang, tpl.format(d=d, p=v[6:]), [_r16_item("decoy", "date_then_other", "-", "same_line", lang, tpl, v, v[6:])]
+
+
+def write_recall16(out, seed, count):
+    """recall16.txt: count documents (at least 20 of each family), one or two values each."""
+    rng = random.Random(seed * 1000003 + 16)
+    docs, raw, line = [], "", 1
+    for n in range(max(count, 120)):
+        doc = "d7%04d" % n
+        for _ in range(50):
+            lang, body, items = recall16_doc(rng, n)
+            if all(norm(body).count(it["norm"]) == it.get("copies", 1) for it in items):
+                break
+        else:
+            raise RuntimeError("could not make %s unique" % doc)
+        head = "\n===== %s =====\n\n" % doc
+        body += "\n"
+        line += head.count("\n")
+        for k, it in enumerate(items):
+            it.update({"id": "%s.%d" % (doc, k), "carrier": "recall16", "field": "body"})
+        docs.append({"doc": doc, "lang": lang, "carrier": "recall16", "lines": [line, line + body.count("\n") - 1],
+                     "items": items})
+        raw += head + body
+        line += body.count("\n")
+    with open(os.path.join(out, "recall16.txt"), "w", encoding="utf-8") as f:
+        f.write(raw)
+    _manifest(out, "recall16.txt", docs)
 
 
 def _manifest(out, name, docs):

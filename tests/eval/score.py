@@ -305,11 +305,14 @@ def score(binary, corpus, workdir):
             masked_doc = None
             for it in d["items"]:
                 r = dict(it)
-                if on.count(it["norm"]) != 1:
+                # "copies": a value written more than once (recall16's repeat
+                # cases): every copy must be found and redacted.
+                copies = it.get("copies", 1)
+                if on.count(it["norm"]) != copies:
                     errors.append("harness: %s %s occurs %d times in the decoded original" % (it["id"], it["type"], on.count(it["norm"])))
                     continue
                 present = rn is not None and it["norm"] in rn
-                scanned = any(covers(x, it["norm"]) or (it["role"] == "decoy" and len(x) >= 5 and x in it["norm"]) for x in fn)
+                scanned = sum(1 for x in fn if covers(x, it["norm"]) or (it["role"] == "decoy" and len(x) >= 5 and x in it["norm"])) >= copies
                 if it["type"] == "orgnr":  # business ids: reported by scan, kept by redact
                     r["scan_business"] = any(covers(x, it["norm"]) for x in business.get((m["file"], d["doc"]), []))
                 if it["role"] == "planted":
