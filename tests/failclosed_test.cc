@@ -353,3 +353,41 @@ TEST_CASE("closed16: a JSON string escape JSON does not allow is an error naming
   CHECK_THAT(r.out, Catch::Contains(R"("fnr [NO-FNR] \ud83d\ude00 \/ \" \\ \b\f\n\r\t \u0000")"));
   fs::remove_all(d);
 }
+
+TEST_CASE("closed16: an ISO-2022-JP part is redacted in ASCII mode with its state put back; other stateful "
+          "charsets fail closed",
+          "[failclosed][mail]") {
+  // Before: the ASCII replacement was put where the fullwidth digits were,
+  // inside ESC $ B (read as kanji, and the rest of the line with them).
+  std::string d = TempDir("iso2022");
+  auto mail = [](const std::string& cs, const std::string& body) {
+    return "From: a@example.com\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=" + cs +
+           "\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + body + "\r\n";
+  };
+  const std::string fw = "#1#5#1#0#8#6#9#5#0#8#8";  // 15108695088 in JIS X 0208 (fullwidth)
+  // In a JIS run ended after the digits; a run ended inside the id; a run
+  // that goes on after the id (U+3000, then kana).
+  WriteFile(d + "/a.eml", mail("ISO-2022-JP", "\x1b$BF|K\\\x1b(B fnr \x1b$B" + fw + "\x1b(B \x1b$B$G$9\x1b(B"));
+  WriteFile(d + "/b.eml", mail("ISO-2022-JP", "\x1b$BF|K\\\x1b(B fnr \x1b$B#1#5#1#0#8#6\x1b(B95088 \x1b$B$G$9\x1b(B"));
+  WriteFile(d + "/c.eml", mail("ISO-2022-JP", "fnr \x1b$B" + fw + "!!$G$9\x1b(B x"));
+  WriteFile(d + "/k.eml", mail("ISO-2022-KR", "\x1b$)C fnr \x0e" + fw + "\x0f ok"));
+  Run r = Bash(d, "for f in a b c k; do $N redact $f.eml -o $f.out > /dev/null 2> $f.err; echo \"$f=$?\"; done; "
+                  "cat k.err; ls k.out 2>&1; $N scan k.eml > /dev/null 2>&1; echo k-scan=$?");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("a=0"));
+  CHECK_THAT(r.out, Catch::Contains("b=0"));
+  CHECK_THAT(r.out, Catch::Contains("c=0"));
+  auto body = [&](const std::string& f) {
+    std::string m = ReadFile(d + "/" + f);
+    return m.substr(m.find("\r\n\r\n") + 4);
+  };
+  CHECK(body("a.out") == "\x1b$BF|K\\\x1b(B fnr \x1b$B\x1b(B[NO-FNR] \x1b$B$G$9\x1b(B\r\n");
+  CHECK(body("b.out") == "\x1b$BF|K\\\x1b(B fnr \x1b$B\x1b(B[NO-FNR] \x1b$B$G$9\x1b(B\r\n");
+  // (The finding's range takes the U+3000 after it, as in UTF-8.)
+  CHECK(body("c.out") == "fnr \x1b$B\x1b(B[NO-FNR]\x1b$B$G$9\x1b(B x\r\n");
+  CHECK_THAT(r.out, Catch::Contains("k=2"));
+  CHECK_THAT(r.out, Catch::Contains("stateful charset"));
+  CHECK_THAT(r.out, Catch::Contains("cannot access 'k.out'"));
+  CHECK_THAT(r.out, Catch::Contains("k-scan=1"));
+  fs::remove_all(d);
+}
