@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "output/temp_cleanup.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -389,5 +390,38 @@ TEST_CASE("closed16: an ISO-2022-JP part is redacted in ASCII mode with its stat
   CHECK_THAT(r.out, Catch::Contains("stateful charset"));
   CHECK_THAT(r.out, Catch::Contains("cannot access 'k.out'"));
   CHECK_THAT(r.out, Catch::Contains("k-scan=1"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed16: a signal removes every registered temporary file, however many are registered",
+          "[failclosed][signals]") {
+  // Before: a fixed table of 1 100 paths; batch --jobs 300 parks up to 4
+  // spill files per job, and those registered past the table were left
+  // behind by an interrupt.
+  std::string d = TempDir("many-temps");
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    nordpii::InstallTempCleanup("");
+    for (int i = 0; i < 3000; ++i) {
+      const std::string path = d + "/spill-" + std::to_string(i);
+      std::ofstream(path) << "x";
+      const int slot = nordpii::RegisterTemp(path);
+      if (slot < 0) _exit(3);
+      if (i % 7 == 0) {  // freed slots are used again
+        nordpii::UnregisterTemp(slot);
+        if (nordpii::RegisterTemp(path) < 0) _exit(3);
+      }
+    }
+    raise(SIGTERM);
+    _exit(4);
+  }
+  int st = 0;
+  REQUIRE(waitpid(pid, &st, 0) == pid);
+  CHECK(WIFSIGNALED(st));
+  if (WIFSIGNALED(st)) CHECK(WTERMSIG(st) == SIGTERM);
+  size_t left = 0;
+  for (const auto& e : fs::directory_iterator(d)) left += e.is_regular_file();
+  CHECK(left == 0);
   fs::remove_all(d);
 }
