@@ -425,3 +425,20 @@ TEST_CASE("closed16: a signal removes every registered temporary file, however m
   CHECK(left == 0);
   fs::remove_all(d);
 }
+
+TEST_CASE("closed16: a file size limit (ulimit -f) is a write error: exit 2, no temporary file left",
+          "[failclosed][signals]") {
+  // Before: SIGXFSZ killed redact (exit 153) and left out.txt.nordpii-XXXXXX,
+  // a half-written copy, beside the target.
+  std::string d = TempDir("ulimit-f");
+  std::string text;
+  for (int i = 0; i < 40000; ++i) text += "Kunde fnr 15108695088 ringte i dag om kontoen sin.\n";
+  WriteFile(d + "/big.txt", text);
+  Run r = Bash(d, "(ulimit -f 500; $N redact big.txt -o out.txt; echo rc=$?); ls");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("File too large"));
+  CHECK_THAT(r.out, !Catch::Contains("nordpii-"));
+  CHECK_THAT(r.out, !Catch::Contains("out.txt\n"));
+  fs::remove_all(d);
+}
