@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "input/byte_source.h"
 #include "output/temp_cleanup.h"
 #include "test_util.h"
 
@@ -440,5 +441,42 @@ TEST_CASE("closed16: a file size limit (ulimit -f) is a write error: exit 2, no 
   CHECK_THAT(r.out, Catch::Contains("File too large"));
   CHECK_THAT(r.out, !Catch::Contains("nordpii-"));
   CHECK_THAT(r.out, !Catch::Contains("out.txt\n"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed16: a file cut while it is read is an error, not a short input", "[failclosed][input]") {
+  // Before: read() returning 0 early was a clean end: scan exit 0/1 over a
+  // prefix, redact wrote the redacted copy of a prefix (exit 0).
+  std::string d = TempDir("shrink");
+  WriteFile(d + "/f.txt", std::string(1 << 20, 'x'));
+  auto src = nordpii::OpenPath(d + "/f.txt");
+  REQUIRE(src.has_value());
+  std::string buf(64 << 10, '\0');
+  auto r = (*src)->Read(buf.data(), buf.size());
+  REQUIRE(r.has_value());
+  REQUIRE(::truncate((d + "/f.txt").c_str(), 100000) == 0);
+  nordpii::Status err = nordpii::Status::Ok();
+  for (;;) {
+    auto k = (*src)->Read(buf.data(), buf.size());
+    if (!k.has_value()) {
+      err = k.error();
+      break;
+    }
+    if (*k == 0) break;
+  }
+  CHECK_FALSE(err.ok());
+  CHECK_THAT(err.message(), Catch::Contains("the file shrank while it was read"));
+  // A file read whole is no error; one that grew is read to its new end.
+  auto whole = nordpii::OpenPath(d + "/f.txt");
+  REQUIRE(whole.has_value());
+  size_t total = 0;
+  for (;;) {
+    auto k = (*whole)->Read(buf.data(), buf.size());
+    REQUIRE(k.has_value());
+    if (*k == 0) break;
+    total += *k;
+    if (total == 65536) std::ofstream(d + "/f.txt", std::ios::app) << "more";
+  }
+  CHECK(total == 100004);
   fs::remove_all(d);
 }
