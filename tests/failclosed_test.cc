@@ -480,3 +480,39 @@ TEST_CASE("closed16: a file cut while it is read is an error, not a short input"
   CHECK(total == 100004);
   fs::remove_all(d);
 }
+
+TEST_CASE("closed16: a JSON wrapper's other keys are scanned and redacted; text after the JSON value is an error",
+          "[failclosed][tickets]") {
+  // Before: the bytes of a wrapper object around its ticket list (Jira's
+  // "expand", a "note", a sideloaded "users" list) and anything after the
+  // top-level value were passed through unread: exit 0, ids left in the
+  // redacted copy.
+  std::string d = TempDir("json-wrapper");
+  WriteFile(d + "/w.json", R"({"note": "fnr 15108695088", "n": 15108695088, "ok": true, "z": null, "tickets": [{"id": 1, "d": "fnr 15108695088"}], "users": [{"phone": "fnr 15108695088"}], "count": 2})" "\n");
+  WriteFile(d + "/after.json", "[{\"id\": 1, \"d\": \"x\"}]\n[{\"id\": 2, \"d\": \"fnr 15108695088\"}]\n");
+  WriteFile(d + "/obj.json", "{\"tickets\": [{\"id\": 1}]} {\"d\": \"fnr 15108695088\"}\n");
+  // (obj.json, one line, is read as JSON Lines: a line of two values.)
+  Run r = Bash(d, "$N scan --input json w.json > w.jsonl 2>&1; echo w=$?; cat w.jsonl; "
+                  "$N redact --input json w.json -o w.out > /dev/null 2>&1; echo w-redact=$?; cat w.out; "
+                  "for f in after obj; do i=json; [ $f = obj ] && i=jsonl; $N scan --input $i $f.json > /dev/null 2> $f.err; "
+                  "echo $f=$?; cat $f.err; $N redact --input $i $f.json -o $f.out > /dev/null 2>&1; echo $f-redact=$?; done; "
+                  "ls *.out");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("w=1"));
+  // The wrapper's values belong to no ticket (line 0), named by their keys.
+  for (const char* field : {"\"start\":14,\"end\":25,\"line\":0", "\"field\":\"note\"", "\"field\":\"n\"",
+                            "\"record\":1,\"ticket_id\":\"1\",\"field\":\"d\"", "\"field\":\"users[0].phone\""})
+    CHECK_THAT(r.out, Catch::Contains(field));
+  CHECK_THAT(r.out, Catch::Contains("w-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains(R"({"note": "fnr [NO-FNR]", "n": "[NO-FNR]", "ok": true, "z": null, "tickets": [{"id": 1, "d": "fnr [NO-FNR]"}], "users": [{"phone": "fnr [NO-FNR]"}], "count": 2})"));
+  CHECK_THAT(r.out, Catch::Contains("after=2"));
+  CHECK_THAT(r.out, Catch::Contains("text after the end of the JSON document at offset 22; not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("obj.json: record 1 at offset 0: not valid JSON (text after the record's value)"));
+  CHECK_THAT(r.out, Catch::Contains("after-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("obj=2"));
+  CHECK_THAT(r.out, Catch::Contains("obj-redact=2"));
+  CHECK_THAT(r.out, !Catch::Contains("after.out"));
+  CHECK_THAT(r.out, !Catch::Contains("obj.out"));
+  CHECK_THAT(r.out, !Catch::Contains("15108695088"));
+  fs::remove_all(d);
+}

@@ -540,8 +540,10 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
       Status s = tickets.Redact(rec, tf, filter, st, [&](std::string_view piece) { return (*out)->Write(piece); }, k);
       if (!s.ok()) return fail(path + ": " + s.message() + "; nothing written");
       n += k;
-      ++records;
-      changed_records += k > 0;
+      if (rec.index != 0) {  // (0: a JSON wrapper's value beside its ticket list)
+        ++records;
+        changed_records += k > 0;
+      }
     }
     if (Status s = tickets.EndInput(tf, rd.header()); !s.ok()) return fail(path + ": " + s.message() + "; nothing written");
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());

@@ -630,6 +630,7 @@ std::string JsonRecordError(simdjson::error_code err) {
     case simdjson::DEPTH_ERROR: return "not valid JSON (nested too deeply)";
     case simdjson::CAPACITY: return "too large for the JSON parser";
     case simdjson::STRING_ERROR: return "not valid JSON (a string escape JSON does not allow)";
+    case simdjson::TRAILING_CONTENT: return "not valid JSON (text after the record's value)";
     default: return "not valid JSON";
   }
 }
@@ -1089,9 +1090,44 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     w.detect = guessed ? detect_.get() : nullptr;
     w.names = 0;
     od::value root;
-    std::string norm, path;
-    simdjson::error_code err = doc.get_value().get(root);
-    if (!err) err = w.Value(root, norm, path);
+    std::string norm = r.key, path = r.key;  // (a wrapper's value: under its key)
+    simdjson::error_code err = simdjson::SUCCESS;
+    od::json_type root_type = od::json_type::object;
+    if (!r.key.empty()) err = doc.type().get(root_type);
+    if (!err && (root_type == od::json_type::object || root_type == od::json_type::array)) {
+      err = doc.get_value().get(root);
+      if (!err) err = w.Value(root, norm, path);
+      // One value per record: `{"id": 1} {"d": "..."}` on one JSONL line
+      // is no record (before: the second value was passed over unread).
+      // (simdjson 3.0: the next token's place; past the record when none.)
+      const char* next = nullptr;
+      if (!err && doc.current_location().get(next) == simdjson::SUCCESS && next >= padded.data() &&
+          next < padded.data() + r.bytes.size())
+        err = simdjson::TRAILING_CONTENT;
+    } else if (!err && root_type == od::json_type::string) {
+      // A wrapper's value that is a string ({"note": "...", "tickets": [...]}):
+      // simdjson reads no scalar document as a value; the string is the
+      // record less its quotes (UTF-8 checked by iterate).
+      std::string_view sv;
+      err = doc.get_string().get(sv);  // (validates the escapes simdjson knows)
+      if (!err && r.bytes.size() >= 2) {
+        const std::string_view content = r.bytes.substr(1, r.bytes.size() - 2);
+        const PathChoice c = w.Choose(norm);
+        if (c.selected) w.emit(content, 1, path, c);
+        if (w.bad_escape || !ValidJsonEscapes(content)) err = simdjson::STRING_ERROR;
+      }
+    } else if (!err && root_type == od::json_type::number) {
+      od::number num;
+      err = doc.get_number().get(num);
+      if (!err && r.bytes.size() >= kMinNumberChars) {
+        const PathChoice c = w.Choose(norm);
+        if (c.selected) w.emit_number(r.bytes, 0, path, c);
+      }
+    } else if (!err) {
+      bool b = false, is_null = false;
+      if (root_type == od::json_type::boolean) err = doc.get_bool().get(b);
+      else if ((err = doc.is_null().get(is_null)) == simdjson::SUCCESS && !is_null) err = simdjson::INCORRECT_TYPE;
+    }
     if (err)
       return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
                                                     std::to_string(r.offset) + ": " + JsonRecordError(err));
@@ -1372,7 +1408,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
                            TicketInfo& info) {
   Extracted& x = *x_;
   x.Reset();
-  ++records_;
+  records_ += r.index != 0;  // (index 0: a JSON wrapper's value beside its list)
   quiet_->For(filter);
   Status parsed = Extract(r, f, x, info);
   if (parsed.code() == ErrorCode::kLimit) return parsed;  // too large to scan: not scanned at all
@@ -1417,7 +1453,7 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
                              const std::function<Status(std::string_view)>& put, size_t& redacted) {
   Extracted& x = *x_;
   x.Reset();
-  ++records_;
+  records_ += r.index != 0;  // (index 0: a JSON wrapper's value beside its list)
   TicketInfo info;
   quiet_->For(filter);
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;
