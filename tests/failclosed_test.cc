@@ -356,7 +356,7 @@ TEST_CASE("closed16: a JSON string escape JSON does not allow is an error naming
   fs::remove_all(d);
 }
 
-TEST_CASE("closed16: an ISO-2022-JP part is redacted in ASCII mode with its state put back; other stateful "
+TEST_CASE("closed16: an ISO-2022-JP part is redacted in ASCII mode with its state put back, other stateful "
           "charsets fail closed",
           "[failclosed][mail]") {
   // Before: the ASCII replacement was put where the fullwidth digits were,
@@ -481,7 +481,7 @@ TEST_CASE("closed16: a file cut while it is read is an error, not a short input"
   fs::remove_all(d);
 }
 
-TEST_CASE("closed16: a JSON wrapper's other keys are scanned and redacted; text after the JSON value is an error",
+TEST_CASE("closed16: a JSON wrapper's other keys are scanned and redacted, text after the JSON value is an error",
           "[failclosed][tickets]") {
   // Before: the bytes of a wrapper object around its ticket list (Jira's
   // "expand", a "note", a sideloaded "users" list) and anything after the

@@ -534,8 +534,6 @@ class RangeSource : public ByteSource {
       ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(at_));
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) return Error(ErrorCode::kIo, name_ + ": " + std::strerror(errno));
-      if (r == 0)  // (before: taken for the range's end, the rest unscanned)
-        return Error(ErrorCode::kIo, name_ + ": the file shrank while it was scanned; not fully scanned");
       at_ += static_cast<uint64_t>(r);
       return static_cast<size_t>(r);
     }
