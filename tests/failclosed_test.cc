@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "input/byte_source.h"
+#include "output/temp_cleanup.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -316,4 +318,201 @@ TEST_CASE("issue 18: a key file that is not a small regular file is refused at o
   CHECK_THAT(r.out, Catch::Contains("not a regular file"));
   CHECK_THAT(r.out, Catch::Contains("larger than 4 KiB"));
   CHECK_THAT(r.out, Catch::Contains("ok rc=1"));
+}
+
+TEST_CASE("closed16: a JSON string escape JSON does not allow is an error naming the record, never text",
+          "[failclosed][tickets]") {
+  // Before: \u00ZZ, \x, a lone surrogate or a \u cut short were read as
+  // text (a backslash and letters) and the record passed as valid, so an
+  // id written around one (1510869\u00ZZ5088) was passed over silently.
+  std::string d = TempDir("json-escapes");
+  const char* bad[] = {R"(fnr 1510869\u00ZZ5088)", R"(fnr \x15108695088)", R"(fnr 15108695088 \ud800)",
+                       R"(fnr 15108695088 \udc00)", R"(fnr 15108695088 \ud800\u0041)", R"(fnr 15108695088 \u00)"};
+  int i = 0;
+  for (const char* v : bad) {
+    const std::string name = "bad" + std::to_string(i++);
+    WriteFile(d + "/" + name + ".jsonl", "{\"id\":1,\"d\":\"ok\"}\n{\"id\":2,\"d\":\"" + std::string(v) + "\"}\n");
+    WriteFile(d + "/" + name + ".json", "[{\"id\":2,\"d\":\"" + std::string(v) + "\"}]\n");
+  }
+  // Allowed escapes (a pair, \u0000, \/): read as before.
+  WriteFile(d + "/good.jsonl", R"({"id":1,"d":"fnr 15108695088 \ud83d\ude00 \/ \" \\ \b\f\n\r\t \u0000"})" "\n");
+  Run r = Bash(d, "for f in bad*.json*; do $N scan $f > /dev/null 2> err; echo \"$f rc=$?\"; cat err; "
+                  "$N redact $f -o out-$f > /dev/null 2>&1; echo \"$f redact=$?\"; done; ls out-* 2>&1; "
+                  "$N scan good.jsonl > /dev/null 2>&1; echo good=$?; $N redact good.jsonl -o g.out > /dev/null 2>&1; "
+                  "echo good-redact=$?; cat g.out");
+  INFO(r.out);
+  for (int k = 0; k < i; ++k)
+    for (const char* ext : {".jsonl", ".json"}) {
+      const std::string name = "bad" + std::to_string(k) + ext;
+      CHECK_THAT(r.out, Catch::Contains(name + " rc=2"));
+      CHECK_THAT(r.out, Catch::Contains(name + " redact=2"));
+    }
+  CHECK_THAT(r.out, Catch::Contains("bad0.jsonl: record 2 at offset 18: not valid JSON (a string escape JSON does not allow)"));
+  CHECK_THAT(r.out, Catch::Contains("No such file"));  // no out-* written
+  CHECK_THAT(r.out, !Catch::Contains("15108695088"));
+  CHECK_THAT(r.out, Catch::Contains("good=1"));
+  CHECK_THAT(r.out, Catch::Contains("good-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains(R"("fnr [NO-FNR] \ud83d\ude00 \/ \" \\ \b\f\n\r\t \u0000")"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed16: an ISO-2022-JP part is redacted in ASCII mode with its state put back, other stateful "
+          "charsets fail closed",
+          "[failclosed][mail]") {
+  // Before: the ASCII replacement was put where the fullwidth digits were,
+  // inside ESC $ B (read as kanji, and the rest of the line with them).
+  std::string d = TempDir("iso2022");
+  auto mail = [](const std::string& cs, const std::string& body) {
+    return "From: a@example.com\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=" + cs +
+           "\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + body + "\r\n";
+  };
+  const std::string fw = "#1#5#1#0#8#6#9#5#0#8#8";  // 15108695088 in JIS X 0208 (fullwidth)
+  // In a JIS run ended after the digits; a run ended inside the id; a run
+  // that goes on after the id (U+3000, then kana).
+  WriteFile(d + "/a.eml", mail("ISO-2022-JP", "\x1b$BF|K\\\x1b(B fnr \x1b$B" + fw + "\x1b(B \x1b$B$G$9\x1b(B"));
+  WriteFile(d + "/b.eml", mail("ISO-2022-JP", "\x1b$BF|K\\\x1b(B fnr \x1b$B#1#5#1#0#8#6\x1b(B95088 \x1b$B$G$9\x1b(B"));
+  WriteFile(d + "/c.eml", mail("ISO-2022-JP", "fnr \x1b$B" + fw + "!!$G$9\x1b(B x"));
+  WriteFile(d + "/k.eml", mail("ISO-2022-KR", "\x1b$)C fnr \x0e" + fw + "\x0f ok"));
+  Run r = Bash(d, "for f in a b c k; do $N redact $f.eml -o $f.out > /dev/null 2> $f.err; echo \"$f=$?\"; done; "
+                  "cat k.err; ls k.out 2>&1; $N scan k.eml > /dev/null 2>&1; echo k-scan=$?");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("a=0"));
+  CHECK_THAT(r.out, Catch::Contains("b=0"));
+  CHECK_THAT(r.out, Catch::Contains("c=0"));
+  auto body = [&](const std::string& f) {
+    std::string m = ReadFile(d + "/" + f);
+    return m.substr(m.find("\r\n\r\n") + 4);
+  };
+  CHECK(body("a.out") == "\x1b$BF|K\\\x1b(B fnr \x1b$B\x1b(B[NO-FNR] \x1b$B$G$9\x1b(B\r\n");
+  CHECK(body("b.out") == "\x1b$BF|K\\\x1b(B fnr \x1b$B\x1b(B[NO-FNR] \x1b$B$G$9\x1b(B\r\n");
+  // (The finding's range takes the U+3000 after it, as in UTF-8.)
+  CHECK(body("c.out") == "fnr \x1b$B\x1b(B[NO-FNR]\x1b$B$G$9\x1b(B x\r\n");
+  CHECK_THAT(r.out, Catch::Contains("k=2"));
+  CHECK_THAT(r.out, Catch::Contains("stateful charset"));
+  CHECK_THAT(r.out, Catch::Contains("cannot access 'k.out'"));
+  CHECK_THAT(r.out, Catch::Contains("k-scan=1"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed16: a signal removes every registered temporary file, however many are registered",
+          "[failclosed][signals]") {
+  // Before: a fixed table of 1 100 paths; batch --jobs 300 parks up to 4
+  // spill files per job, and those registered past the table were left
+  // behind by an interrupt.
+  std::string d = TempDir("many-temps");
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    nordpii::InstallTempCleanup("");
+    for (int i = 0; i < 3000; ++i) {
+      const std::string path = d + "/spill-" + std::to_string(i);
+      std::ofstream(path) << "x";
+      const int slot = nordpii::RegisterTemp(path);
+      if (slot < 0) _exit(3);
+      if (i % 7 == 0) {  // freed slots are used again
+        nordpii::UnregisterTemp(slot);
+        if (nordpii::RegisterTemp(path) < 0) _exit(3);
+      }
+    }
+    raise(SIGTERM);
+    _exit(4);
+  }
+  int st = 0;
+  REQUIRE(waitpid(pid, &st, 0) == pid);
+  CHECK(WIFSIGNALED(st));
+  if (WIFSIGNALED(st)) CHECK(WTERMSIG(st) == SIGTERM);
+  size_t left = 0;
+  for (const auto& e : fs::directory_iterator(d)) left += e.is_regular_file();
+  CHECK(left == 0);
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed16: a file size limit (ulimit -f) is a write error: exit 2, no temporary file left",
+          "[failclosed][signals]") {
+  // Before: SIGXFSZ killed redact (exit 153) and left out.txt.nordpii-XXXXXX,
+  // a half-written copy, beside the target.
+  std::string d = TempDir("ulimit-f");
+  std::string text;
+  for (int i = 0; i < 40000; ++i) text += "Kunde fnr 15108695088 ringte i dag om kontoen sin.\n";
+  WriteFile(d + "/big.txt", text);
+  Run r = Bash(d, "(ulimit -f 500; $N redact big.txt -o out.txt; echo rc=$?); ls");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("rc=2"));
+  CHECK_THAT(r.out, Catch::Contains("File too large"));
+  CHECK_THAT(r.out, !Catch::Contains("nordpii-"));
+  CHECK_THAT(r.out, !Catch::Contains("out.txt\n"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed16: a file cut while it is read is an error, not a short input", "[failclosed][input]") {
+  // Before: read() returning 0 early was a clean end: scan exit 0/1 over a
+  // prefix, redact wrote the redacted copy of a prefix (exit 0).
+  std::string d = TempDir("shrink");
+  WriteFile(d + "/f.txt", std::string(1 << 20, 'x'));
+  auto src = nordpii::OpenPath(d + "/f.txt");
+  REQUIRE(src.has_value());
+  std::string buf(64 << 10, '\0');
+  auto r = (*src)->Read(buf.data(), buf.size());
+  REQUIRE(r.has_value());
+  REQUIRE(::truncate((d + "/f.txt").c_str(), 100000) == 0);
+  nordpii::Status err = nordpii::Status::Ok();
+  for (;;) {
+    auto k = (*src)->Read(buf.data(), buf.size());
+    if (!k.has_value()) {
+      err = k.error();
+      break;
+    }
+    if (*k == 0) break;
+  }
+  CHECK_FALSE(err.ok());
+  CHECK_THAT(err.message(), Catch::Contains("the file shrank while it was read"));
+  // A file read whole is no error; one that grew is read to its new end.
+  auto whole = nordpii::OpenPath(d + "/f.txt");
+  REQUIRE(whole.has_value());
+  size_t total = 0;
+  for (;;) {
+    auto k = (*whole)->Read(buf.data(), buf.size());
+    REQUIRE(k.has_value());
+    if (*k == 0) break;
+    total += *k;
+    if (total == 65536) std::ofstream(d + "/f.txt", std::ios::app) << "more";
+  }
+  CHECK(total == 100004);
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed16: a JSON wrapper's other keys are scanned and redacted, text after the JSON value is an error",
+          "[failclosed][tickets]") {
+  // Before: the bytes of a wrapper object around its ticket list (Jira's
+  // "expand", a "note", a sideloaded "users" list) and anything after the
+  // top-level value were passed through unread: exit 0, ids left in the
+  // redacted copy.
+  std::string d = TempDir("json-wrapper");
+  WriteFile(d + "/w.json", R"({"note": "fnr 15108695088", "n": 15108695088, "ok": true, "z": null, "tickets": [{"id": 1, "d": "fnr 15108695088"}], "users": [{"phone": "fnr 15108695088"}], "count": 2})" "\n");
+  WriteFile(d + "/after.json", "[{\"id\": 1, \"d\": \"x\"}]\n[{\"id\": 2, \"d\": \"fnr 15108695088\"}]\n");
+  WriteFile(d + "/obj.json", "{\"tickets\": [{\"id\": 1}]} {\"d\": \"fnr 15108695088\"}\n");
+  // (obj.json, one line, is read as JSON Lines: a line of two values.)
+  Run r = Bash(d, "$N scan --input json w.json > w.jsonl 2>&1; echo w=$?; cat w.jsonl; "
+                  "$N redact --input json w.json -o w.out > /dev/null 2>&1; echo w-redact=$?; cat w.out; "
+                  "for f in after obj; do i=json; [ $f = obj ] && i=jsonl; $N scan --input $i $f.json > /dev/null 2> $f.err; "
+                  "echo $f=$?; cat $f.err; $N redact --input $i $f.json -o $f.out > /dev/null 2>&1; echo $f-redact=$?; done; "
+                  "ls *.out");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("w=1"));
+  // The wrapper's values belong to no ticket (line 0), named by their keys.
+  for (const char* field : {"\"start\":14,\"end\":25,\"line\":0", "\"field\":\"note\"", "\"field\":\"n\"",
+                            "\"record\":1,\"ticket_id\":\"1\",\"field\":\"d\"", "\"field\":\"users[0].phone\""})
+    CHECK_THAT(r.out, Catch::Contains(field));
+  CHECK_THAT(r.out, Catch::Contains("w-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains(R"({"note": "fnr [NO-FNR]", "n": "[NO-FNR]", "ok": true, "z": null, "tickets": [{"id": 1, "d": "fnr [NO-FNR]"}], "users": [{"phone": "fnr [NO-FNR]"}], "count": 2})"));
+  CHECK_THAT(r.out, Catch::Contains("after=2"));
+  CHECK_THAT(r.out, Catch::Contains("text after the end of the JSON document at offset 22; not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("obj.json: record 1 at offset 0: not valid JSON (text after the record's value)"));
+  CHECK_THAT(r.out, Catch::Contains("after-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("obj=2"));
+  CHECK_THAT(r.out, Catch::Contains("obj-redact=2"));
+  CHECK_THAT(r.out, !Catch::Contains("after.out"));
+  CHECK_THAT(r.out, !Catch::Contains("obj.out"));
+  CHECK_THAT(r.out, !Catch::Contains("15108695088"));
+  fs::remove_all(d);
 }

@@ -3,6 +3,7 @@
 // grep conventions: exit 0 = nothing found, 1 = found, 2 = an error happened
 // (an unreadable file is reported with its path; the others are still scanned).
 #include <fnmatch.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -539,8 +540,10 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
       Status s = tickets.Redact(rec, tf, filter, st, [&](std::string_view piece) { return (*out)->Write(piece); }, k);
       if (!s.ok()) return fail(path + ": " + s.message() + "; nothing written");
       n += k;
-      ++records;
-      changed_records += k > 0;
+      if (rec.index != 0) {  // (0: a JSON wrapper's value beside its ticket list)
+        ++records;
+        changed_records += k > 0;
+      }
     }
     if (Status s = tickets.EndInput(tf, rd.header()); !s.ok()) return fail(path + ": " + s.message() + "; nothing written");
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
@@ -991,6 +994,11 @@ int CheckStdout(int rc) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) is a write error (EFBIG) like a full disk,
+  // reported and cleaned up (exit 2, redact's temporary output removed);
+  // before, SIGXFSZ killed the process and left FILE.nordpii-XXXXXX, a
+  // half-written copy, behind.
+  signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"nordpii — find and redact Nordic personal data in text"};
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", "nordpii " NORDPII_VERSION, "Print the version and exit");

@@ -964,6 +964,10 @@ int RunWorker(std::shared_ptr<const Scanner> scanner, const BatchOptions& b, con
       item = j.at("item").get<size_t>();
       path = j.contains("path_hex") ? BytesFromHex(j.at("path_hex").get<std::string>())
                                     : j.at("path").get<std::string>();
+      // A NUL ends the name open() sees: "/srv/a.txt\0x" would scan
+      // /srv/a.txt and report it under another name (never from submit: no
+      // file name holds a NUL).
+      if (path.empty() || path.find('\0') != std::string::npos) throw std::invalid_argument("path");
       format = j.at("format").get<std::string>();
       size = j.at("size").get<uint64_t>();
       if (j.contains("end")) {  // a range of the file

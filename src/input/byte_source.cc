@@ -7,20 +7,35 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace nordpii {
 namespace {
 
 class FdSource : public ByteSource {
  public:
-  FdSource(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  FdSource(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {
+    struct stat st;
+    if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+      const off_t at = lseek(fd_, 0, SEEK_CUR);
+      if (at >= 0 && at <= st.st_size) expect_ = static_cast<uint64_t>(st.st_size - at);
+    }
+  }
   ~FdSource() override {
     if (owned_) close(fd_);
   }
   Result<size_t> Read(char* buf, size_t n) override {
     for (;;) {
       ssize_t r = ::read(fd_, buf, n);
-      if (r >= 0) return static_cast<size_t>(r);
+      // A regular file that ends before the size it had when opened was
+      // cut while it was read (truncated, rewritten in place): what was
+      // read is no file that ever was, and the rest is not scanned: an
+      // error, never a quiet end (before: a clean end, exit 0 or 1, and
+      // `redact` wrote the redacted copy of a prefix).
+      if (r == 0 && n > 0 && got_ < expect_)
+        return Error(ErrorCode::kIo, name_ + ": the file shrank while it was read (" + std::to_string(got_) + " of " +
+                                         std::to_string(expect_) + " bytes); not fully scanned");
+      if (r >= 0) return got_ += static_cast<uint64_t>(r), static_cast<size_t>(r);
       if (errno == EINTR) continue;
       return Error(ErrorCode::kIo, name_ + ": read error: " + std::strerror(errno));
     }
@@ -37,6 +52,8 @@ class FdSource : public ByteSource {
   int fd_;
   std::string name_;
   bool owned_;
+  uint64_t expect_ = 0;  // a regular file's bytes from where it was opened (0: not a regular file)
+  uint64_t got_ = 0;     // bytes read
 };
 
 class StrSource : public ByteSource {

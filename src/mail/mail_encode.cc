@@ -200,6 +200,47 @@ bool AsciiCompatible(std::string_view charset) {
          l != "utf16" && l != "utf32";
 }
 
+CharsetState StatefulCharset(std::string_view charset) {
+  UErrorCode err = U_ZERO_ERROR;
+  UConverter* c = ucnv_open(std::string(charset).c_str(), &err);
+  if (U_FAILURE(err) || !c) return CharsetState::kNone;
+  CharsetState st = CharsetState::kNone;
+  switch (ucnv_getType(c)) {
+    case UCNV_ISO_2022: {
+      UErrorCode e2 = U_ZERO_ERROR;
+      const char* name = ucnv_getName(c, &e2);
+      st = U_SUCCESS(e2) && name && std::strstr(name, "locale=ja") ? CharsetState::kIso2022Jp : CharsetState::kOther;
+      break;
+    }
+    case UCNV_HZ: case UCNV_UTF7: case UCNV_IMAP_MAILBOX: case UCNV_SCSU: case UCNV_BOCU1:
+    case UCNV_EBCDIC_STATEFUL: case UCNV_ISCII:
+      st = CharsetState::kOther;
+      break;
+    default:
+      break;
+  }
+  ucnv_close(c);
+  return st;
+}
+
+void Iso2022JpState::Feed(std::string_view bytes) {
+  for (char ch : bytes) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (!partial.empty()) {
+      if (partial.size() < 4) partial += ch;
+      if (b >= 0x20 && b <= 0x2F) continue;  // an intermediate byte
+      // The final byte: a G0 designation is ESC ( F, ESC $ F or ESC $ ( F.
+      const bool g0_set = partial.size() >= 3 && (partial[1] == '(' || (partial[1] == '$' && (partial.size() == 3 || partial[2] == '(')));
+      if (g0_set) g0 = partial == std::string_view("\x1b(B", 3) ? std::string() : partial;
+      partial.clear();
+    } else if (b == 0x1B) {
+      partial.assign(1, ch);
+    } else if ((b == '\r' || b == '\n') && g0 != std::string_view("\x1b(J", 3)) {
+      g0.clear();
+    }
+  }
+}
+
 std::string ByteOrderLabel(std::string_view charset, std::string_view first) {
   const std::string n = IcuName(AsciiLower(charset));
   const auto* b = reinterpret_cast<const unsigned char*>(first.data());

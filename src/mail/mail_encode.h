@@ -32,6 +32,30 @@ std::string EncodeHeaderField(std::string_view name, std::string_view utf8_value
 std::string FromUtf8(std::string_view utf8, std::string_view charset);
 // True when ASCII text is written as ASCII bytes in the charset.
 bool AsciiCompatible(std::string_view charset);
+// Whether text put at a byte offset of a part in `charset` depends on the
+// bytes before it (a stateful charset): kNone (no: a replacement goes in as
+// it is, or FromUtf8'd), kIso2022Jp (ISO-2022-JP and its variants: the
+// replacement goes in between ESC ( B and the state put back, tracked by
+// Iso2022JpState), kOther (ISO-2022-KR/CN, HZ, UTF-7, SCSU, BOCU-1,
+// stateful EBCDIC, ISCII: no replacement can be put in place; the part is
+// not redacted, an error). A label ICU does not know is kNone (read as
+// windows-1252).
+enum class CharsetState { kNone, kIso2022Jp, kOther };
+CharsetState StatefulCharset(std::string_view charset);
+
+// The shift state of ISO-2022-JP bytes fed in order, as ICU reads them: the
+// G0 designation in force (ESC ( B is ASCII; a CR or LF resets any but
+// JIS X 0201 Roman, ESC ( J, to ASCII) and an escape sequence cut short.
+struct Iso2022JpState {
+  std::string g0;       // the last G0 designation ("": ASCII)
+  std::string partial;  // an escape sequence not finished (at most 4 bytes kept)
+  void Feed(std::string_view bytes);
+  // What to write so that ASCII text follows: ESC ( B unless in ASCII.
+  std::string ToAscii() const { return g0.empty() ? std::string() : std::string("\x1b(B", 3); }
+  // What to write after ASCII text to put this state back.
+  std::string Restore() const { return g0; }
+};
+
 // The label a UTF-16/32 part is read and written back as: ICU reads a
 // "utf-16" / "utf-32" label (and its aliases: unicode, ucs-2, ucs-4, …) in
 // the byte order of its BOM, so a little-endian BOM (`first`: the part's

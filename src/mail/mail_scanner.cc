@@ -1500,6 +1500,13 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     bool rebuild = false;
     std::vector<const OffsetMap*> to_bytes;
     std::unique_ptr<PartEncoder> enc;  // bodies: set once the first finding comes
+    // A body in a stateful charset: ISO-2022-JP replacements go in between
+    // ESC ( B and the state put back (jp tracks the bytes written); in
+    // another stateful charset nothing can go in place (the part is not
+    // redacted: the message is incomplete).
+    CharsetState charset_state = CharsetState::kNone;
+    Iso2022JpState jp;
+    bool stateful_hit = false;
     uint32_t bpos = 0;                 // bytes of u.bytes before this are written
     Edit pending{0, 0, {}};
     bool have_pending = false;
@@ -1555,12 +1562,23 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     // or for a streamed part a second decoding of the body in order.
     std::unique_ptr<TransferStream> replay;
     void PutBytes(Unit& u, uint64_t from, uint64_t to) {
+      if (charset_state == CharsetState::kIso2022Jp) {
+        if (!u.stream) {
+          jp.Feed(u.bytes.substr(from, to - from));
+          return Put(u.bytes.substr(from, to - from));
+        }
+        if (!replay) replay = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false);
+        if (status.ok()) Fail(replay->CopyTo(from, nullptr));
+        if (status.ok()) Fail(replay->CopyTo(to, [&](std::string_view b) { jp.Feed(b), Put(b); }));
+        return;
+      }
       if (!u.stream) return Put(u.bytes.substr(from, to - from));
       if (!replay) replay = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false);
       if (status.ok()) Fail(replay->CopyTo(from, nullptr));
       if (status.ok()) Fail(replay->CopyTo(to, [&](std::string_view b) { Put(b); }));
     }
     void PutRest(Unit& u, uint64_t from) {
+      // (ISO-2022-JP: the state after the rest is not needed.)
       if (!u.stream) return Put(u.bytes.substr(from));
       if (!replay) replay = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false);
       if (status.ok()) Fail(replay->CopyTo(from, nullptr));
@@ -1569,11 +1587,29 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     void FlushPending(Unit& u) {
       if (!have_pending) return;
       PutBytes(u, bpos, pending.start);
+      const bool jis = charset_state == CharsetState::kIso2022Jp;
+      if (jis) {
+        if (!jp.partial.empty())
+          return Fail(Error(ErrorCode::kLimit, "part " + u.part + ": a finding starts inside an ISO-2022 escape sequence; not redacted"));
+        Put(jp.ToAscii());  // the replacement is ASCII: read as ASCII
+      }
       Put(pending.bytes);
       if (u.is_html) {
         std::string tags;
         AppendTags(u.bytes.substr(pending.start, pending.end - pending.start), tags);
         Put(tags);
+      }
+      if (jis) {  // the state the bytes after the range were written in
+        if (!u.stream) {
+          jp.Feed(u.bytes.substr(pending.start, pending.end - pending.start));
+        } else {
+          if (!replay) replay = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false);
+          if (status.ok()) Fail(replay->CopyTo(pending.start, nullptr));
+          if (status.ok()) Fail(replay->CopyTo(pending.end, [&](std::string_view b) { jp.Feed(b); }));
+        }
+        if (!jp.partial.empty())
+          return Fail(Error(ErrorCode::kLimit, "part " + u.part + ": a finding ends inside an ISO-2022 escape sequence; not redacted"));
+        Put(jp.Restore());
       }
       bpos = pending.end;
       have_pending = false;
@@ -1595,6 +1631,9 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       rebuild = false;
       enc.reset();
       replay.reset();
+      charset_state = u.header || !u.whole.empty() ? CharsetState::kNone : StatefulCharset(u.charset_label);
+      jp = Iso2022JpState();
+      stateful_hit = false;
       bpos = 0;
       have_pending = false;
       to_bytes = u.header    ? u.maps
@@ -1625,6 +1664,12 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
         } else {
           ranges.push_back({r.start, r.end, std::move(rep)});
         }
+        return true;
+      }
+      if (charset_state == CharsetState::kOther ||
+          (charset_state == CharsetState::kIso2022Jp &&
+           std::any_of(rep.begin(), rep.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))) {
+        stateful_hit = true;  // not redacted in place (End: the message is incomplete)
         return true;
       }
       if (!AsciiCompatible(u.charset_label)) rep = FromUtf8(rep, u.charset_label);
@@ -1765,6 +1810,16 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
           for (const Edit& r : ranges) HeaderEdit(u, u.region + r.start, u.region + r.end, r.bytes);
         }
         return;
+      }
+      if (stateful_hit) {
+        // A stateful charset other than ISO-2022-JP (or a replacement not
+        // in ASCII): bytes put in place would be read in the state around
+        // them, as other characters, and the rest of the part with them.
+        sum.notes.push_back("part " + u.part + ": " + std::to_string(count) +
+                            " finding(s) in a text part in a stateful charset (ISO-2022-KR/CN, HZ, UTF-7, ...) that "
+                            "cannot be redacted in place; not redacted");
+        sum.incomplete = true;
+        if (!enc) return;  // the part's bytes go out as they are with the message (which is not written)
       }
       FlushPending(u);
       PutRest(u, bpos);

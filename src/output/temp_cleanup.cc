@@ -6,19 +6,35 @@
 
 #include <atomic>
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <new>
 
 namespace nordpii {
 
 namespace {
 
-// 1024 batch workers (the --jobs bound) + the report and redact files.
-constexpr int kSlots = 1100;
+// The table grows in blocks of kBlockSlots slots, allocated outside the
+// handler (by RegisterTemp) and never freed: the handler only reads memory
+// that exists, through pointers published with release stores. A block is
+// 1 MiB of address space, its pages touched only by the paths written in
+// it. Before: one fixed table of 1 100 slots, and a batch with more than
+// ~220 jobs holding parked spill files (up to 4 each) registered no more:
+// an interrupt left those files behind.
+constexpr int kBlockSlots = 256;
+constexpr int kMaxBlocks = 4096;  // 1 048 576 paths
 constexpr size_t kPathMax = 4096;
 
-// 0 free, 1 being filled or emptied, 2 holds a path.
-std::atomic<int> g_state[kSlots];
-char g_path[kSlots][kPathMax];
+struct Block {
+  std::atomic<int> state[kBlockSlots];  // 0 free, 1 being filled or emptied, 2 holds a path
+  char path[kBlockSlots][kPathMax];
+};
+
+std::atomic<Block*> g_blocks[kMaxBlocks];
+std::atomic<int> g_block_count{0};
+std::mutex g_grow;  // one thread adds a block at a time (never taken by the handler)
+
 char g_message[512];
 std::atomic<size_t> g_message_len{0};
 
@@ -31,6 +47,7 @@ std::atomic<int64_t> g_trunc_len{-1};
 static_assert(std::atomic<int>::is_always_lock_free, "signal handlers need lock-free atomics");
 static_assert(std::atomic<int64_t>::is_always_lock_free, "signal handlers need lock-free atomics");
 static_assert(std::atomic<std::atomic<int>*>::is_always_lock_free, "signal handlers need lock-free atomics");
+static_assert(std::atomic<Block*>::is_always_lock_free, "signal handlers need lock-free atomics");
 
 void OnSignal(int sig) {
   if (std::atomic<int>* stop = g_stop.load(); stop != nullptr && stop->load() == 0) {
@@ -49,12 +66,19 @@ void OnSignal(int sig) {
       // resumed run which findings are complete.
     }
   }
-  for (int i = 0; i < kSlots; ++i)
-    if (g_state[i].load() == 2) unlink(g_path[i]);
+  const int blocks = g_block_count.load(std::memory_order_acquire);
+  for (int b = 0; b < blocks; ++b) {
+    Block* k = g_blocks[b].load(std::memory_order_acquire);
+    for (int i = 0; k && i < kBlockSlots; ++i)
+      if (k->state[i].load() == 2) unlink(k->path[i]);
+  }
   // Then the directories registered (a private directory of spill files:
   // empty once its files are gone; unlink does not remove a directory).
-  for (int i = 0; i < kSlots; ++i)
-    if (g_state[i].load() == 2) rmdir(g_path[i]);
+  for (int b = 0; b < blocks; ++b) {
+    Block* k = g_blocks[b].load(std::memory_order_acquire);
+    for (int i = 0; k && i < kBlockSlots; ++i)
+      if (k->state[i].load() == 2) rmdir(k->path[i]);
+  }
   size_t n = g_message_len.load();
   if (n) {
     ssize_t w = write(STDERR_FILENO, g_message, n);
@@ -84,17 +108,45 @@ void InstallTempCleanup(const std::string& message) {
   }
 }
 
-int RegisterTemp(const std::string& path) {
-  if (path.size() >= kPathMax) return -1;
-  for (int i = 0; i < kSlots; ++i) {
-    int expected = 0;
-    if (g_state[i].compare_exchange_strong(expected, 1)) {
-      std::memcpy(g_path[i], path.c_str(), path.size() + 1);
-      g_state[i].store(2);
-      return i;
+namespace {
+
+// Claims a free slot of the blocks [from, to) and writes `path` into it.
+int Claim(int from, int to, const std::string& path) {
+  for (int b = from; b < to; ++b) {
+    Block* k = g_blocks[b].load(std::memory_order_acquire);
+    for (int i = 0; i < kBlockSlots; ++i) {
+      int expected = 0;
+      if (k->state[i].compare_exchange_strong(expected, 1)) {
+        std::memcpy(k->path[i], path.c_str(), path.size() + 1);
+        k->state[i].store(2);
+        return b * kBlockSlots + i;
+      }
     }
   }
   return -1;
+}
+
+}  // namespace
+
+int RegisterTemp(const std::string& path) {
+  if (path.size() >= kPathMax || path.find('\0') != std::string::npos) return -1;
+  int blocks = g_block_count.load(std::memory_order_acquire);
+  if (int slot = Claim(0, blocks, path); slot >= 0) return slot;
+  std::lock_guard<std::mutex> lock(g_grow);
+  for (;;) {
+    const int now = g_block_count.load(std::memory_order_acquire);
+    if (int slot = Claim(blocks, now, path); slot >= 0) return slot;  // added by another thread meanwhile
+    blocks = now;
+    if (now == kMaxBlocks) return Claim(0, now, path);  // 1M files at once: only a freed slot
+    // calloc: the path buffers' pages stay untouched until a path is
+    // written; default-initialising only the state words (zero).
+    void* mem = std::calloc(1, sizeof(Block));
+    if (!mem) return -1;
+    Block* k = ::new (mem) Block;
+    for (auto& st : k->state) st.store(0, std::memory_order_relaxed);
+    g_blocks[now].store(k, std::memory_order_release);
+    g_block_count.store(now + 1, std::memory_order_release);
+  }
 }
 
 void SetStopFlag(std::atomic<int>* flag, const std::string& message) {
@@ -111,10 +163,12 @@ void SetAbortTruncate(int fd, int64_t length) {
 }
 
 void UnregisterTemp(int slot) {
-  if (slot < 0 || slot >= kSlots) return;
-  g_state[slot].store(1);
-  g_path[slot][0] = '\0';
-  g_state[slot].store(0);
+  if (slot < 0 || slot / kBlockSlots >= g_block_count.load(std::memory_order_acquire)) return;
+  Block* k = g_blocks[slot / kBlockSlots].load(std::memory_order_acquire);
+  const int i = slot % kBlockSlots;
+  k->state[i].store(1);
+  k->path[i][0] = '\0';
+  k->state[i].store(0);
 }
 
 }  // namespace nordpii

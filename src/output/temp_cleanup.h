@@ -6,7 +6,8 @@
 // data) and `batch` spills findings to .worker-N.jsonl; SIGINT, SIGTERM or
 // SIGHUP must not leave them behind.
 //
-// The registry is a fixed table of path buffers, so the signal handler only
+// The registry is a table of path buffers that grows in blocks outside the
+// handler (RegisterTemp; blocks are never freed), so the signal handler only
 // reads memory that already exists and calls async-signal-safe functions
 // (unlink, write, signal, raise): it unlinks every registered path, writes
 // the message given to InstallTempCleanup, restores the default action and
@@ -28,8 +29,9 @@ namespace nordpii {
 void InstallTempCleanup(const std::string& message);
 
 // Registers a path (at most 4095 bytes) to unlink on a signal; returns a
-// slot for UnregisterTemp, or -1 when the table is full or the path too long
-// (the file is then not cleaned up on a signal; never an error).
+// slot for UnregisterTemp, or -1 when the path is too long or holds a NUL,
+// or no memory is left for the table (the file is then not cleaned up on a
+// signal; never an error). Any number of paths at once (up to 2^20).
 int RegisterTemp(const std::string& path);
 // Forgets a slot (-1 is ignored): call before the file is renamed or removed.
 void UnregisterTemp(int slot);

@@ -36,6 +36,15 @@ namespace nordpii {
 // takes; `out_len` gets the decoded length (always >= 1).
 size_t JsonEscape(const char* content, size_t i, size_t n, char* out, size_t& out_len);
 
+// Whether every escape of JSON string `content` (between the quotes) is one
+// RFC 8259 allows (\" \\ \/ \b \f \n \r \t \uXXXX) and every \u escape of a
+// UTF-16 surrogate is half of a high-low pair (simdjson's rule, which it
+// applies to the keys it unescapes). A record with any other (\u00ZZ, \x41,
+// a lone \ud800, a \u cut short) is not valid JSON: an error, never text
+// read in a way another JSON reader would not read it (JsonEscape's
+// fallbacks are for content already checked).
+bool ValidJsonEscapes(std::string_view content);
+
 // How a streamed string's content is written: a JSON string's (backslash
 // escapes), a quoted CSV cell's ("" for '"') or as it is (an unquoted cell).
 enum class Escapes { kJson, kCsv, kNone };

@@ -95,13 +95,18 @@ bool LooksHtml(std::string_view v) {
 // a pointer into `out` sized for the input (no escape makes its bytes
 // longer), copying 16 bytes at a time up to the next backslash: a memchr and
 // an append per line of a ticket body were ~3 % of a batch over exports.
-void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
+// False when an escape is one JSON does not allow (ValidJsonEscapes' rule,
+// checked here as the escapes are decoded: a second pass over the escapes
+// of every string cost ~5 % of a scan of an escape-dense export); the
+// bytes are decoded all the same.
+bool DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
   map.Clear();
   const size_t base = out.size(), n = s.size();
   out.resize(base + n);
   char* dst = out.data() + base;
   const char* src = s.data();
   size_t i = 0, o = 0;  // o <= i throughout
+  bool valid = true;
   auto hex4 = [&](size_t at, uint32_t& v) {
     if (at + 4 > n) return false;
     v = 0;
@@ -135,6 +140,7 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
     if (i >= n) break;
     const uint32_t at = static_cast<uint32_t>(o);
     size_t len = 2;
+    if (i + 1 >= n) valid = false;
     char c = i + 1 < n ? src[i + 1] : '\\';
     switch (c) {
       case 'n': dst[o++] = '\n'; break;
@@ -144,7 +150,7 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
       case 'f': dst[o++] = '\f'; break;
       case 'u': {
         uint32_t v = 0, lo = 0;
-        if (!hex4(i + 2, v)) { dst[o++] = '\\'; len = 1; break; }
+        if (!hex4(i + 2, v)) { dst[o++] = '\\'; len = 1; valid = false; break; }
         len = 6;
         if (v >= 0xD800 && v < 0xDC00 && i + 12 <= n && src[i + 6] == '\\' && src[i + 7] == 'u' &&
             hex4(i + 8, lo) && lo >= 0xDC00 && lo < 0xE000) {
@@ -152,16 +158,21 @@ void DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
           len = 12;
         } else if (v >= 0xD800 && v < 0xE000) {
           v = 0xFFFD;
+          valid = false;
         }
         o += EncodeUtf8(v, dst + o);
         break;
       }
-      default: dst[o++] = c; break;  // \" \\ \/
+      default:  // \" \\ \/
+        if (c != '"' && c != '\\' && c != '/') valid = false;
+        dst[o++] = c;
+        break;
     }
     map.Add(at, static_cast<uint32_t>(o), static_cast<uint32_t>(i), static_cast<uint32_t>(i + len));
     i += len;
   }
   out.resize(base + o);
+  return valid;
 }
 
 // Whether a long JSON string can be scanned as a JsonStringStream: exactly
@@ -365,6 +376,7 @@ struct JsonWalk {
   std::string_view record;
   TicketInfo* info = nullptr;
   std::function<void(std::string_view content, uint32_t raw_begin, const std::string& path, const PathChoice& c)> emit;
+  bool bad_escape = false;  // a string emit decoded held an escape JSON does not allow
   // A number's token as written (never a reformatted double), e.g. 15108695088.
   std::function<void(std::string_view token, uint32_t raw_begin, const std::string& path, const PathChoice& c)>
       emit_number;
@@ -562,7 +574,15 @@ struct JsonWalk {
         if (detect) names |= detect->Names(record.substr(start, k - start));
         if (depth <= 3) Capture(norm, record.substr(start, k - start));
         const Choice c = Choose(norm);
-        if (c.selected) emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, c);
+        // Escapes simdjson has not checked (it unescapes only keys here):
+        // one JSON does not allow is an error, whatever its field (emit
+        // checks them as it decodes; bad_escape).
+        if (c.selected) {
+          emit(record.substr(start, k - start), static_cast<uint32_t>(start), path, c);
+          if (bad_escape) return simdjson::STRING_ERROR;
+        } else if (!ValidJsonEscapes(record.substr(start, k - start))) {
+          return simdjson::STRING_ERROR;
+        }
         break;
       }
       case od::json_type::number: {
@@ -609,6 +629,8 @@ std::string JsonRecordError(simdjson::error_code err) {
     case simdjson::UTF8_ERROR: return "not valid UTF-8";
     case simdjson::DEPTH_ERROR: return "not valid JSON (nested too deeply)";
     case simdjson::CAPACITY: return "too large for the JSON parser";
+    case simdjson::STRING_ERROR: return "not valid JSON (a string escape JSON does not allow)";
+    case simdjson::TRAILING_CONTENT: return "not valid JSON (text after the record's value)";
     default: return "not valid JSON";
   }
 }
@@ -980,7 +1002,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       return;
     if (html) {
       if (content.find('\\') != std::string_view::npos) {
-        DecodeJsonString(content, s.decoded.bytes, s.decoded.map);
+        if (!DecodeJsonString(content, s.decoded.bytes, s.decoded.map)) w.bad_escape = true;
         return finish(s, true);
       }
       // No escapes: the content is its own decoding (identity map), read
@@ -992,6 +1014,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       return place(s, s.html.bytes);
     }
     if (streamable) {
+      if (!ValidJsonEscapes(content)) w.bad_escape = true;
       s.decoded.map.Clear();
       s.stream = content;
       s.text_begin = s.text_end = static_cast<uint32_t>(x.text.size());
@@ -1002,7 +1025,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     const size_t mark = x.text.size();
     if (mark) x.text.append("\n\n", 2);
     const size_t begin = x.text.size();
-    DecodeJsonString(content, x.text, s.decoded.map);
+    if (!DecodeJsonString(content, x.text, s.decoded.map)) w.bad_escape = true;
     std::string_view t = std::string_view(x.text).substr(begin);
     if (LooksHtml(t)) {
       s.decoded.bytes.assign(t);
@@ -1067,9 +1090,44 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     w.detect = guessed ? detect_.get() : nullptr;
     w.names = 0;
     od::value root;
-    std::string norm, path;
-    simdjson::error_code err = doc.get_value().get(root);
-    if (!err) err = w.Value(root, norm, path);
+    std::string norm = r.key, path = r.key;  // (a wrapper's value: under its key)
+    simdjson::error_code err = simdjson::SUCCESS;
+    od::json_type root_type = od::json_type::object;
+    if (!r.key.empty()) err = doc.type().get(root_type);
+    if (!err && (root_type == od::json_type::object || root_type == od::json_type::array)) {
+      err = doc.get_value().get(root);
+      if (!err) err = w.Value(root, norm, path);
+      // One value per record: `{"id": 1} {"d": "..."}` on one JSONL line
+      // is no record (before: the second value was passed over unread).
+      // (simdjson 3.0: the next token's place; past the record when none.)
+      const char* next = nullptr;
+      if (!err && doc.current_location().get(next) == simdjson::SUCCESS && next >= padded.data() &&
+          next < padded.data() + r.bytes.size())
+        err = simdjson::TRAILING_CONTENT;
+    } else if (!err && root_type == od::json_type::string) {
+      // A wrapper's value that is a string ({"note": "...", "tickets": [...]}):
+      // simdjson reads no scalar document as a value; the string is the
+      // record less its quotes (UTF-8 checked by iterate).
+      std::string_view sv;
+      err = doc.get_string().get(sv);  // (validates the escapes simdjson knows)
+      if (!err && r.bytes.size() >= 2) {
+        const std::string_view content = r.bytes.substr(1, r.bytes.size() - 2);
+        const PathChoice c = w.Choose(norm);
+        if (c.selected) w.emit(content, 1, path, c);
+        if (w.bad_escape || !ValidJsonEscapes(content)) err = simdjson::STRING_ERROR;
+      }
+    } else if (!err && root_type == od::json_type::number) {
+      od::number num;
+      err = doc.get_number().get(num);
+      if (!err && r.bytes.size() >= kMinNumberChars) {
+        const PathChoice c = w.Choose(norm);
+        if (c.selected) w.emit_number(r.bytes, 0, path, c);
+      }
+    } else if (!err) {
+      bool b = false, is_null = false;
+      if (root_type == od::json_type::boolean) err = doc.get_bool().get(b);
+      else if ((err = doc.is_null().get(is_null)) == simdjson::SUCCESS && !is_null) err = simdjson::INCORRECT_TYPE;
+    }
     if (err)
       return Error(ErrorCode::kInvalidArgument, "record " + std::to_string(r.index) + " at offset " +
                                                     std::to_string(r.offset) + ": " + JsonRecordError(err));
@@ -1350,7 +1408,7 @@ Status TicketScanner::Scan(const TicketRecord& r, TicketFormat f, const FindingF
                            TicketInfo& info) {
   Extracted& x = *x_;
   x.Reset();
-  ++records_;
+  records_ += r.index != 0;  // (index 0: a JSON wrapper's value beside its list)
   quiet_->For(filter);
   Status parsed = Extract(r, f, x, info);
   if (parsed.code() == ErrorCode::kLimit) return parsed;  // too large to scan: not scanned at all
@@ -1395,7 +1453,7 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
                              const std::function<Status(std::string_view)>& put, size_t& redacted) {
   Extracted& x = *x_;
   x.Reset();
-  ++records_;
+  records_ += r.index != 0;  // (index 0: a JSON wrapper's value beside its list)
   TicketInfo info;
   quiet_->For(filter);
   if (Status s = Extract(r, f, x, info); !s.ok()) return s;

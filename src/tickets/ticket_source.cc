@@ -24,6 +24,7 @@ Result<TicketFormat> ParseTicketFormat(const std::string& n) {
 void TicketReader::TakeRecord(TicketRecord& r, std::string_view pending, size_t begin, size_t end) {
   between_.append(pending.substr(0, begin));
   r.index = ++index_;
+  r.key.clear();
   r.offset = offset_ + begin;
   std::string_view rec = pending.substr(begin, end - begin);
   // In place when the buffer has the padding past the record (it has:
@@ -120,6 +121,87 @@ Result<bool> TicketReader::NextJsonl(TicketRecord& r) {
   }
 }
 
+// One value of a wrapper object's keys other than its ticket list
+// ({"expand": "...", "total": 3, "issues": [...], "users": [...]}): a record
+// of its own (index 0: not a ticket; `key` names it), so what the wrapper
+// holds beside the list is scanned and redacted too (before: passed through
+// unread, and a sideloaded "users" list or a "note" beside the tickets was
+// never scanned). True with a record; false when the list opens
+// (kWrapperList) or the wrapper object closes (json_done_).
+Result<bool> TicketReader::WrapperValue(TicketRecord& r) {
+  for (;;) {
+    std::string_view p = std::string_view(buf_).substr(head_);
+    // key: up to its closing quote, then ':' and the value's first byte.
+    size_t s = p.find_first_not_of(" \t\r\n,");
+    bool complete = false;
+    size_t key_begin = 0, key_end = 0, v = 0, k = 0;
+    if (s != std::string_view::npos && p[s] == '}') {
+      PassThrough(p.substr(0, s + 1));
+      wrapper_ = kWrapperNone;
+      json_done_ = true;
+      return false;
+    }
+    if (s != std::string_view::npos) {
+      if (p[s] != '"') return Error(ErrorCode::kInvalidArgument, "not a JSON key at offset " + std::to_string(offset_ + s));
+      size_t q = s + 1;
+      for (; q < p.size() && p[q] != '"'; ++q)
+        if (p[q] == '\\') ++q;
+      if (q < p.size()) {
+        key_begin = s + 1, key_end = q;
+        size_t colon = p.find_first_not_of(" \t\r\n", q + 1);
+        if (colon != std::string_view::npos && p[colon] != ':')
+          return Error(ErrorCode::kInvalidArgument, "not a JSON key at offset " + std::to_string(offset_ + s));
+        if (colon != std::string_view::npos) v = p.find_first_not_of(" \t\r\n", colon + 1);
+        if (colon != std::string_view::npos && v != std::string_view::npos) {
+          if (wrapper_ == kWrapperBefore && offset_ + v == wrapper_list_) {  // the ticket list
+            PassThrough(p.substr(0, v + 1));
+            wrapper_ = kWrapperList;
+            return false;
+          }
+          // The value's end: as an element's (strings, nesting).
+          int depth = 0;
+          bool in_str = false, esc = false;
+          for (k = v; k < p.size(); ++k) {
+            const char c = p[k];
+            if (in_str) {
+              if (esc) esc = false;
+              else if (c == '\\') esc = true;
+              else if (c == '"') in_str = false;
+              continue;
+            }
+            if (c == '"') in_str = true;
+            else if (c == '{' || c == '[') {
+              if (++depth > 512)
+                return Error(ErrorCode::kLimit, "JSON nested deeper than 512 at offset " + std::to_string(offset_ + k));
+            } else if (c == '}' || c == ']') {
+              if (depth == 0) { complete = true; break; }
+              if (--depth == 0) { ++k; complete = true; break; }
+            } else if (depth == 0 && c == ',') {
+              complete = true;
+              break;
+            }
+          }
+        }
+      }
+    }
+    if (!complete) {
+      if (eof_) return Error(ErrorCode::kInvalidArgument, "JSON truncated at offset " + std::to_string(offset_ + p.size()));
+      if (p.size() > max_) return Error(ErrorCode::kLimit, "JSON value at offset " + std::to_string(offset_) + " is larger than the record limit");
+      if (Status st = Fill(); !st.ok()) return st;
+      continue;
+    }
+    size_t end = k;
+    while (end > v && (p[end - 1] == ' ' || p[end - 1] == '\n' || p[end - 1] == '\r' || p[end - 1] == '\t')) --end;
+    if (end == v) return Error(ErrorCode::kInvalidArgument, "unexpected character at offset " + std::to_string(offset_ + v));
+    const std::string key(p.substr(key_begin, key_end - key_begin));
+    TakeRecord(r, p, v, end);
+    --index_;
+    r.index = 0;
+    r.key = key;
+    return true;
+  }
+}
+
 Result<bool> TicketReader::NextJson(TicketRecord& r) {
   // State machine over bytes: depth, strings, the last key at depth 1 (for
   // wrapper objects). Elements are the values at element_depth_.
@@ -127,9 +209,15 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
   size_t i = head_;
   for (;;) {
     if (json_done_) {
-      // Everything after the last element is tail.
+      // Everything after the last element is tail: blank space only (JSON
+      // is one value; before, a second array or any text after the first
+      // value was passed through unscanned).
       while (!eof_)
         if (Status s = Fill(); !s.ok()) return s;
+      const size_t extra = std::string_view(buf_).substr(head_).find_first_not_of(" \t\r\n");
+      if (extra != std::string_view::npos)
+        return Error(ErrorCode::kInvalidArgument,
+                     "text after the end of the JSON document at offset " + std::to_string(offset_ + extra) + "; not scanned");
       between_.append(buf_, head_, std::string::npos);
       offset_ += buf_.size() - head_;
       head_ = buf_.size();
@@ -168,9 +256,13 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
               for (const char* w : kWrappers) {
                 if (key != w) continue;
                 element_depth_ = 2;
-                between_.append(p.substr(0, b + 1));  // up to and including '['
-                head_ += b + 1;
-                offset_ += b + 1;
+                // The wrapper's other keys (before and after the list) are
+                // read as records of their own (WrapperValue).
+                wrapper_list_ = offset_ + b;
+                between_.append(p.substr(0, first + 1));  // up to and including '{'
+                head_ += first + 1;
+                offset_ += first + 1;
+                wrapper_ = kWrapperBefore;
                 break;
               }
             }
@@ -203,6 +295,11 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
       json_started_ = true;
       i = head_;
     }
+    if (wrapper_ == kWrapperBefore || wrapper_ == kWrapperAfter) {
+      auto v = WrapperValue(r);
+      if (!v || *v) return v;
+      continue;  // the list opened, or the wrapper closed (json_done_)
+    }
     // Inside the array: skip separators to the next element or the end.
     std::string_view p = std::string_view(buf_).substr(head_);
     size_t s = 0;
@@ -213,6 +310,14 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
       continue;
     }
     if (p[s] == ']' || p[s] == '}') {  // the end of the array (or a mismatched bracket)
+      if (p[s] == '}')
+        return Error(ErrorCode::kInvalidArgument, "'}' closes the array at offset " + std::to_string(offset_ + s));
+      if (wrapper_ == kWrapperList) {  // the wrapper's keys after the list
+        PassThrough(p.substr(0, s + 1));
+        wrapper_ = kWrapperAfter;
+        continue;
+      }
+      PassThrough(p.substr(0, s + 1));
       json_done_ = true;
       continue;
     }

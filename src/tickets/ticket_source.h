@@ -48,6 +48,9 @@ struct TicketRecord {
   std::string_view bytes;
   size_t padding = 0;      // bytes readable past bytes' end (>= kRecordPadding from TicketReader)
   std::string storage;     // holds the bytes when they cannot be viewed in place
+  // A JSON wrapper object's value beside its ticket list (index 0): the key
+  // it stands under (as written, escapes kept), its fields' path prefix.
+  std::string key;
 };
 
 class TicketReader {
@@ -74,6 +77,7 @@ class TicketReader {
   void PassThrough(std::string_view bytes);
   Result<bool> NextJsonl(TicketRecord& r);
   Result<bool> NextJson(TicketRecord& r);
+  Result<bool> WrapperValue(TicketRecord& r);
   Result<bool> NextCsv(TicketRecord& r);
   // Length of the CSV record starting at head_, or 0 if incomplete.
   size_t CsvRecordLength(bool& incomplete);
@@ -91,6 +95,9 @@ class TicketReader {
   // JSON splitter state.
   bool json_started_ = false, json_done_ = false;
   int element_depth_ = 1;
+  // A wrapper object ({"tickets": [...]}): before its list, in it, after it.
+  enum Wrapper { kWrapperNone, kWrapperBefore, kWrapperList, kWrapperAfter } wrapper_ = kWrapperNone;
+  uint64_t wrapper_list_ = 0;  // file offset of the list's '['
   // CSV.
   bool csv_header_done_ = false;
   char delim_ = ',';

@@ -14,6 +14,9 @@
 #    (exit 0); with other items (a file added) it is refused (exit 2) instead
 #    of publishing items the collector never reports.
 # 4. A symlink in --out-dir (DIR/<job> pointing elsewhere) is not followed.
+# 5. A work item whose path holds a NUL ("in/a.txt\u0000x" or in path_hex)
+#    is dropped as malformed: the worker opened the path up to the NUL and
+#    scanned another file than the one named (2026-12-05).
 # Exit 77 (skipped) without nats-server or a nordpii built with libnats.
 set -u
 N=$(realpath "$1")
@@ -92,4 +95,11 @@ ln -s "$T/victim" out2/sl
 rc=$?
 [ $rc = 2 ] || fail "collect sl: exit $rc, expected 2 (the copy not written)"
 grep -q "symlink below --out-dir" slrep/summary.json || fail "sl: the symlink is not named in the report"
+# 5: a NUL in the path (a JSON escape, and in path_hex): dropped, no result.
+pub NORDPII.work.nul '{"job":"nul","item":0,"path":"'"$T"'/in/a.txt\u0000.not-this","format":"text","size":42}' nul/0
+hex=$(printf '%s' "$T/in/a.txt" | od -An -tx1 | tr -d ' \n')
+pub NORDPII.work.nulhex '{"job":"nulhex","item":0,"path":"x","path_hex":"'"$hex"'00","format":"text","size":42}' nulhex/0
+"$N" worker --nats "$URL" --idle-exit 3 > worker-nul.log 2>&1
+[ "$(grep -c "dropping a malformed work item" worker-nul.log)" = 2 ] || fail "a work item with a NUL in its path was not dropped"
+grep -q "item nul" worker-nul.log && fail "a work item with a NUL in its path was scanned"
 echo "PASS"
