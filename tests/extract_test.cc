@@ -328,6 +328,100 @@ TEST_CASE("extractor: a start-up server of a helper file replaced since is retir
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+// Review 17 of the start-up servers (zygote.h).
+TEST_CASE("extractor: a server whose child crashed or was killed is retired, the next one is a fresh exec",
+          "[extract][zygote]") {
+  // Every child of one server shares its address layout and stack canary: a
+  // sender who sees crashes (a milter's tempfail) could guess them byte by
+  // byte if the server outlived its crashed children.
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+  for (int k = 0; k < 2; ++k) (void)ExtractDocument(docx, DocFormat::kDocx);  // dead servers dropped, one started
+  auto servers = ZygoteChildren();
+  REQUIRE(Count(servers, "nordpii-extract") == 1);
+  pid_t server = servers[0].first;
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
+  auto crashed = ExtractDocument(docx, DocFormat::kDocx);
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  REQUIRE_FALSE(crashed);
+  CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
+  CHECK(kill(server, 0) != 0);  // retired (killed and reaped)
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  servers = ZygoteChildren();
+  REQUIRE(Count(servers, "nordpii-extract") == 1);
+  CHECK(servers[0].first != server);
+  server = servers[0].first;
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
+  ExtractLimits lim;
+  lim.timeout_ms = 300;
+  auto hung = ExtractDocument(docx, DocFormat::kDocx, lim);
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  REQUIRE_FALSE(hung);
+  CHECK(kill(server, 0) != 0);  // killed for its time: retired too
+  // An ordinary failure (exit 3, a damaged file) keeps the server.
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  server = ZygoteChildren().at(0).first;
+  CHECK_FALSE(ExtractDocument("PK\3\4 not a zip", DocFormat::kDocx));
+  CHECK(kill(server, 0) == 0);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+}
+
+TEST_CASE("extractor: a server started while SIGCHLD is ignored still reports a crashed child",
+          "[extract][zygote]") {
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+  // Started by a parent that ignores SIGCHLD: the server inherits it (exec keeps SIG_IGN).
+  struct sigaction ign {}, old {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGCHLD, &ign, &old);
+  for (int k = 0; k < 3; ++k) (void)ExtractDocument(docx, DocFormat::kDocx);  // killed ones dropped, one started
+  const bool started = Count(ZygoteChildren(), "nordpii-extract") == 1;
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
+  auto crashed = ExtractDocument(docx, DocFormat::kDocx);
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  sigaction(SIGCHLD, &old, nullptr);
+  CHECK(started);
+  REQUIRE_FALSE(crashed);
+  CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+}
+
+TEST_CASE("extractor: a document whose server failed after its request is read by fork + exec on new pipes",
+          "[extract][zygote]") {
+  // No descriptor left for the pidfd (EMFILE): the server's child is forked
+  // but cannot be controlled; it must not share the document's pipes with
+  // the fork + exec that reads it instead.
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (int k = 0; k < 2; ++k) REQUIRE(ExtractDocument(docx, DocFormat::kDocx));  // dead servers dropped, one up
+  REQUIRE(Count(ZygoteChildren(), "nordpii-extract") == 1);
+  std::vector<int> held;
+  for (int fd; (fd = dup(2)) >= 0;) held.push_back(fd);
+  for (int k = 0; k < 4 && !held.empty(); ++k) close(held.back()), held.pop_back();  // room for two pipes only
+  auto r = ExtractDocument(docx, DocFormat::kDocx);
+  for (int fd : held) close(fd);
+  REQUIRE(r);
+  CHECK(r->text.find("15108695088") != std::string::npos);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+}
+
+TEST_CASE("extractor: an environment too large for a server leaves the server alone", "[extract][zygote]") {
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (int k = 0; k < 2; ++k) (void)ExtractDocument(docx, DocFormat::kDocx);
+  auto servers = ZygoteChildren();
+  REQUIRE(Count(servers, "nordpii-extract") == 1);
+  const pid_t server = servers[0].first;
+  setenv("NORDPII_REVIEW_LARGE", std::string(70000, 'x').c_str(), 1);  // request over 64 KiB
+  auto r = ExtractDocument(docx, DocFormat::kDocx);
+  unsetenv("NORDPII_REVIEW_LARGE");
+  REQUIRE(r);  // read by fork + exec
+  CHECK(kill(server, 0) == 0);  // the server not killed for it
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  servers = ZygoteChildren();
+  CHECK(Count(servers, "nordpii-extract") == 1);
+  CHECK((!servers.empty() && servers[0].first == server));
+  for (const auto& z : servers) kill(z.first, SIGKILL);
+}
+
 // PDFs on which poppler once looped (a FreeText annotation without an
 // appearance stream made poppler build one for minutes): the helper takes
 // such annotations off before poppler draws the page

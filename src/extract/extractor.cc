@@ -555,8 +555,11 @@ bool ZygoteReceive(const Zygote& z, int32_t& v, int* fd) {
 
 // Asks the server for a child reading from `in` and writing to `out`; its
 // pid (a pidfd in *pidfd), or -1 when the server failed.
-pid_t ZygoteSpawn(const Zygote& z, const std::vector<std::string>& args, int in, int out, rlim_t mem, rlim_t cpu,
-                  int* pidfd) {
+// The request for one document (zygote.h), or "" when it is larger than a
+// server takes (an environment over 64 KiB): that document goes by fork +
+// exec and no server is asked (review: each such document started a server,
+// had nothing to send it, killed it and then forked anyway).
+std::string ZygoteRequest(const std::vector<std::string>& args, rlim_t mem, rlim_t cpu) {
   zygote::Request rq{zygote::kMagic, static_cast<uint32_t>(args.size()), 0, 0, static_cast<uint64_t>(mem),
                      static_cast<uint64_t>(cpu)};
   std::string msg(sizeof rq, '\0');
@@ -567,7 +570,10 @@ pid_t ZygoteSpawn(const Zygote& z, const std::vector<std::string>& args, int in,
     ++rq.envc;
   }
   std::memcpy(msg.data(), &rq, sizeof rq);
-  if (msg.size() > zygote::kMaxRequest) return -1;
+  return msg.size() > zygote::kMaxRequest ? std::string() : msg;
+}
+
+pid_t ZygoteSpawn(const Zygote& z, std::string& msg, int in, int out, int* pidfd) {
   msghdr m{};
   iovec io{msg.data(), msg.size()};
   m.msg_iov = &io;
@@ -624,18 +630,30 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   const rlim_t cpu = static_cast<rlim_t>(timeout_ms / 1000 + 1);
   const rlim_t mem = static_cast<rlim_t>(lim.max_memory);
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, fmt + ": pipe failed");
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    close(in[0]), close(in[1]);
-    return Error(ErrorCode::kIo, fmt + ": pipe failed");
-  }
+  auto open_pipes = [&]() -> bool {
+    if (pipe2(in, O_CLOEXEC) != 0) return false;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]), close(in[1]);
+      return false;
+    }
+    return true;
+  };
+  if (!open_pipes()) return Error(ErrorCode::kIo, fmt + ": pipe failed");
   // A start-up server's child if one can be had, else fork + exec.
-  Zygote* zy = ZygoteEnabled(format) ? TakeZygote(helper) : nullptr;
+  std::string request = ZygoteEnabled(format) ? ZygoteRequest(args, mem, cpu) : std::string();
+  Zygote* zy = request.empty() ? nullptr : TakeZygote(helper);
   int pidfd = -1;
-  pid_t pid = zy ? ZygoteSpawn(*zy, args, in[0], out[1], mem, cpu, &pidfd) : -1;
+  pid_t pid = zy ? ZygoteSpawn(*zy, request, in[0], out[1], &pidfd) : -1;
   if (zy && pid < 0) {
     DropZygote(zy);
     zy = nullptr;
+    // The server may have forked a child before it failed (a pidfd this
+    // process could not take, EMFILE; a server killed after its fork): that
+    // child, orphaned and beyond our reach, holds these pipes. Fork + exec
+    // gets pipes of its own, so no two readers ever share one document
+    // (review: both read parts of it and the document failed, exit 3).
+    close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+    if (!open_pipes()) return Error(ErrorCode::kIo, fmt + ": pipe failed");
   }
   if (!zy) pid = fork();
   if (pid < 0) {
@@ -741,8 +759,14 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
       DropZygote(zy);
       return Error(ErrorCode::kInternal, fmt + ": extractor exit status lost (its start-up server died)");
     }
-    ReleaseZygote(zy);
     st = status;
+    // A child that crashed (a signal) or was killed (time or output limit)
+    // retires its server: every child of one server has the same address
+    // layout and stack canary, so a sender who can tell a crash from a read
+    // (a milter's tempfail) could otherwise guess them byte by byte over
+    // many messages; the next server is a fresh exec, as each helper was.
+    if (timed_out || too_much || WIFSIGNALED(st)) DropZygote(zy);
+    else ReleaseZygote(zy);
   } else {
     if (timed_out || too_much) kill(pid, SIGKILL);
     pid_t reaped;

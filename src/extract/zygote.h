@@ -110,6 +110,10 @@ inline bool SendInt(int sock, int32_t v, int fd = -1) {
 // Serves requests on `sock` until it closes.
 [[noreturn]] inline void Serve(int sock, RunFn run) {
   signal(SIGPIPE, SIG_IGN);
+  // An ignored SIGCHLD survives exec (nordpii started by a parent that
+  // ignores it): the children would be reaped by the kernel and waitpid
+  // would report a crashed child as exit 0.
+  signal(SIGCHLD, SIG_DFL);
   std::vector<char> buf(kMaxRequest + 1);
   for (;;) {
     msghdr m{};
