@@ -224,7 +224,7 @@ TEST_CASE("extractor: every helper parses inside a seccomp sandbox (no open, soc
       INFO(DocFormatName(c.f) << ", NORDPII_EXTRACT_ZYGOTE=" << zygote);
       auto r = ExtractDocument(c.bytes, c.f, lim);
       REQUIRE(r);
-      CHECK(r->text.find("open=denied socket=denied exec=denied") != std::string::npos);
+      CHECK(r->text.find("open=denied socket=denied exec=denied signal=denied") != std::string::npos);
       CHECK(r->Location(0) == "sandbox");
     }
   }
