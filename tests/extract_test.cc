@@ -422,6 +422,40 @@ TEST_CASE("extractor: an environment too large for a server leaves the server al
   for (const auto& z : servers) kill(z.first, SIGKILL);
 }
 
+TEST_CASE("extractor: a helper that cannot serve is not started as a server for every document",
+          "[extract][zygote]") {
+  // A helper older than `--zygote` (or no pidfd_open): its server dies at
+  // once; after a few tries the documents go by fork + exec only.
+  const std::string src = ExtractHelperPath(DocFormat::kDocx);
+  REQUIRE_FALSE(src.empty());
+  char tmpl[] = "/tmp/nordpii-zygote-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl, helper = dir + "/nordpii-extract", log = dir + "/zygote.log";
+  {
+    std::FILE* f = std::fopen(helper.c_str(), "w");
+    REQUIRE(f);
+    std::fprintf(f, "#!/bin/sh\nif [ \"$1\" = --zygote ]; then echo started >> '%s'; exit 3; fi\nexec '%s' \"$@\"\n",
+                 log.c_str(), src.c_str());
+    std::fclose(f);
+  }
+  REQUIRE(chmod(helper.c_str(), 0755) == 0);
+  setenv("NORDPII_EXTRACT_DIR", dir.c_str(), 1);
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (int k = 0; k < 10; ++k) {
+    auto r = ExtractDocument(docx, DocFormat::kDocx);
+    REQUIRE(r);
+    CHECK(r->text.find("15108695088") != std::string::npos);
+  }
+  unsetenv("NORDPII_EXTRACT_DIR");
+  int started = 0;
+  if (std::FILE* f = std::fopen(log.c_str(), "r")) {
+    for (int c; (c = std::fgetc(f)) != EOF;) started += c == '\n';
+    std::fclose(f);
+  }
+  CHECK(started == 3);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 // PDFs on which poppler once looped (a FreeText annotation without an
 // appearance stream made poppler build one for minutes): the helper takes
 // such annotations off before poppler draws the page

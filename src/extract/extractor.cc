@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -430,10 +431,27 @@ struct Zygote {
   bool busy = false;
 };
 
+// Servers of one helper file that failed to start a child this many times
+// in a row are not started again for that file for a minute (then one is
+// tried): a helper that cannot serve (one older than `--zygote`, a kernel or
+// container without pidfd_open) would otherwise cost a server start on top
+// of every document's fork + exec (review: twice the time of
+// NORDPII_EXTRACT_ZYGOTE=0).
+constexpr int kMaxZygoteFailures = 3;
+constexpr auto kZygoteRetry = std::chrono::seconds(60);
+
 struct ZygotePool {
   std::mutex mu;
   pid_t owner = 0;  // the process that started them (a forked copy starts its own)
   std::vector<std::unique_ptr<Zygote>> all;
+  struct Failures {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    int64_t mtime_ns = 0;
+    int count = 0;  // failed in a row since the last child it started
+    std::chrono::steady_clock::time_point last;  // the last failure
+  };
+  std::map<std::string, Failures> failures;  // by helper path
 };
 
 ZygotePool& Zygotes() {
@@ -465,7 +483,14 @@ Zygote* TakeZygote(const std::string& helper) {
   if (pool.owner != getpid()) {
     for (auto& z : pool.all) close(z->sock);  // the parent's servers: its copies stay open there
     pool.all.clear();
+    pool.failures.clear();
     pool.owner = getpid();
+  }
+  if (auto f = pool.failures.find(helper); f != pool.failures.end()) {
+    if (f->second.dev != hs.st_dev || f->second.ino != hs.st_ino || f->second.mtime_ns != mtime_ns)
+      pool.failures.erase(f);  // a new file: tried again
+    else if (f->second.count >= kMaxZygoteFailures && std::chrono::steady_clock::now() - f->second.last < kZygoteRetry)
+      return nullptr;
   }
   // Idle servers of a helper file replaced since they started: retired.
   pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(),
@@ -517,14 +542,23 @@ Zygote* TakeZygote(const std::string& helper) {
 }
 
 void ReleaseZygote(Zygote* z) {
-  std::lock_guard<std::mutex> l(Zygotes().mu);
+  ZygotePool& pool = Zygotes();
+  std::lock_guard<std::mutex> l(pool.mu);
+  pool.failures.erase(z->helper);
   z->busy = false;
 }
 
-// A server that failed: killed, reaped, forgotten.
-void DropZygote(Zygote* z) {
+// A server that failed (`failed`: it could not start a child, counted
+// against its helper file) or is retired: killed, reaped, forgotten.
+void DropZygote(Zygote* z, bool failed = false) {
   ZygotePool& pool = Zygotes();
   std::lock_guard<std::mutex> l(pool.mu);
+  if (failed) {
+    ZygotePool::Failures& f = pool.failures[z->helper];
+    if (f.dev != z->dev || f.ino != z->ino || f.mtime_ns != z->mtime_ns) f = {z->dev, z->ino, z->mtime_ns, 0, {}};
+    ++f.count;
+    f.last = std::chrono::steady_clock::now();
+  }
   EndZygote(*z);
   pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(), [&](const auto& p) { return p.get() == z; }),
                  pool.all.end());
@@ -645,7 +679,7 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   int pidfd = -1;
   pid_t pid = zy ? ZygoteSpawn(*zy, request, in[0], out[1], &pidfd) : -1;
   if (zy && pid < 0) {
-    DropZygote(zy);
+    DropZygote(zy, /*failed=*/true);
     zy = nullptr;
     // The server may have forked a child before it failed (a pidfd this
     // process could not take, EMFILE; a server killed after its fork): that
