@@ -8,7 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <iterator>
 #include <string>
@@ -454,6 +456,55 @@ TEST_CASE("extractor: a helper that cannot serve is not started as a server for 
   }
   CHECK(started == 3);
   std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("extractor: a server whose user is killed while its child hangs kills the child and exits",
+          "[extract][zygote]") {
+  // nordpii killed (SIGKILL, OOM) while a document's child sleeps: nothing
+  // would end the child (RLIMIT_CPU counts only work), nor its server.
+  REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);  // orphans come back to this process
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  const pid_t user = fork();
+  REQUIRE(user >= 0);
+  if (user == 0) {
+    setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
+    ExtractLimits lim;
+    lim.timeout_ms = 60000;
+    (void)ExtractDocument(docx, DocFormat::kDocx, lim);
+    _exit(0);
+  }
+  auto children_of = [](pid_t p) {
+    std::vector<pid_t> out;
+    std::FILE* f = std::fopen(("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children").c_str(), "r");
+    if (!f) return out;
+    for (long c; std::fscanf(f, "%ld", &c) == 1;) out.push_back(static_cast<pid_t>(c));
+    std::fclose(f);
+    return out;
+  };
+  pid_t server = -1, child = -1;
+  for (int k = 0; k < 500 && child < 0; ++k) {  // up to 10 s until the child runs
+    for (pid_t s : children_of(user))
+      for (pid_t c : children_of(s)) server = s, child = c;
+    if (child < 0) usleep(20000);
+  }
+  kill(user, SIGKILL);
+  waitpid(user, nullptr, 0);
+  REQUIRE(child > 0);
+  // Both come back here (the subreaper) and must end on their own.
+  bool server_gone = false, child_gone = false;
+  for (int k = 0; k < 250 && !(server_gone && child_gone); ++k) {  // up to 5 s
+    // Reaped here, or by its server (then no such process).
+    auto gone = [](pid_t p) { return waitpid(p, nullptr, WNOHANG) == p || kill(p, 0) != 0; };
+    server_gone = server_gone || gone(server);
+    child_gone = child_gone || gone(child);
+    if (!(server_gone && child_gone)) usleep(20000);
+  }
+  CHECK(server_gone);
+  CHECK(child_gone);
+  if (!child_gone) kill(child, SIGKILL);
+  if (!server_gone) waitpid(server, nullptr, 0);
+  waitpid(child, nullptr, WNOHANG);
+  REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 0) == 0);
 }
 
 // PDFs on which poppler once looped (a FreeText annotation without an
