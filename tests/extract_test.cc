@@ -8,7 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <iterator>
 #include <string>
@@ -224,7 +226,7 @@ TEST_CASE("extractor: every helper parses inside a seccomp sandbox (no open, soc
       INFO(DocFormatName(c.f) << ", NORDPII_EXTRACT_ZYGOTE=" << zygote);
       auto r = ExtractDocument(c.bytes, c.f, lim);
       REQUIRE(r);
-      CHECK(r->text.find("open=denied socket=denied exec=denied") != std::string::npos);
+      CHECK(r->text.find("open=denied socket=denied exec=denied signal=denied") != std::string::npos);
       CHECK(r->Location(0) == "sandbox");
     }
   }
@@ -326,6 +328,183 @@ TEST_CASE("extractor: a start-up server of a helper file replaced since is retir
   unsetenv("NORDPII_EXTRACT_DIR");
   for (const auto& z : servers) kill(z.first, SIGKILL);
   std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+// Review 17 of the start-up servers (zygote.h).
+TEST_CASE("extractor: a server whose child crashed or was killed is retired, the next one is a fresh exec",
+          "[extract][zygote]") {
+  // Every child of one server shares its address layout and stack canary: a
+  // sender who sees crashes (a milter's tempfail) could guess them byte by
+  // byte if the server outlived its crashed children.
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+  for (int k = 0; k < 2; ++k) (void)ExtractDocument(docx, DocFormat::kDocx);  // dead servers dropped, one started
+  auto servers = ZygoteChildren();
+  REQUIRE(Count(servers, "nordpii-extract") == 1);
+  pid_t server = servers[0].first;
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
+  auto crashed = ExtractDocument(docx, DocFormat::kDocx);
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  REQUIRE_FALSE(crashed);
+  CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
+  CHECK(kill(server, 0) != 0);  // retired (killed and reaped)
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  servers = ZygoteChildren();
+  REQUIRE(Count(servers, "nordpii-extract") == 1);
+  CHECK(servers[0].first != server);
+  server = servers[0].first;
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
+  ExtractLimits lim;
+  lim.timeout_ms = 300;
+  auto hung = ExtractDocument(docx, DocFormat::kDocx, lim);
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  REQUIRE_FALSE(hung);
+  CHECK(kill(server, 0) != 0);  // killed for its time: retired too
+  // An ordinary failure (exit 3, a damaged file) keeps the server.
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  server = ZygoteChildren().at(0).first;
+  CHECK_FALSE(ExtractDocument("PK\3\4 not a zip", DocFormat::kDocx));
+  CHECK(kill(server, 0) == 0);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+}
+
+TEST_CASE("extractor: a server started while SIGCHLD is ignored still reports a crashed child",
+          "[extract][zygote]") {
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+  // Started by a parent that ignores SIGCHLD: the server inherits it (exec keeps SIG_IGN).
+  struct sigaction ign {}, old {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGCHLD, &ign, &old);
+  for (int k = 0; k < 3; ++k) (void)ExtractDocument(docx, DocFormat::kDocx);  // killed ones dropped, one started
+  const bool started = Count(ZygoteChildren(), "nordpii-extract") == 1;
+  setenv("NORDPII_EXTRACT_TEST_CRASH", "1", 1);
+  auto crashed = ExtractDocument(docx, DocFormat::kDocx);
+  unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+  sigaction(SIGCHLD, &old, nullptr);
+  CHECK(started);
+  REQUIRE_FALSE(crashed);
+  CHECK(crashed.error().message().find("crashed (signal 6)") != std::string::npos);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+}
+
+TEST_CASE("extractor: a document whose server failed after its request is read by fork + exec on new pipes",
+          "[extract][zygote]") {
+  // No descriptor left for the pidfd (EMFILE): the server's child is forked
+  // but cannot be controlled; it must not share the document's pipes with
+  // the fork + exec that reads it instead.
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (int k = 0; k < 2; ++k) REQUIRE(ExtractDocument(docx, DocFormat::kDocx));  // dead servers dropped, one up
+  REQUIRE(Count(ZygoteChildren(), "nordpii-extract") == 1);
+  std::vector<int> held;
+  for (int fd; (fd = dup(2)) >= 0;) held.push_back(fd);
+  for (int k = 0; k < 4 && !held.empty(); ++k) close(held.back()), held.pop_back();  // room for two pipes only
+  auto r = ExtractDocument(docx, DocFormat::kDocx);
+  for (int fd : held) close(fd);
+  REQUIRE(r);
+  CHECK(r->text.find("15108695088") != std::string::npos);
+  for (const auto& z : ZygoteChildren()) kill(z.first, SIGKILL);
+}
+
+TEST_CASE("extractor: an environment too large for a server leaves the server alone", "[extract][zygote]") {
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (int k = 0; k < 2; ++k) (void)ExtractDocument(docx, DocFormat::kDocx);
+  auto servers = ZygoteChildren();
+  REQUIRE(Count(servers, "nordpii-extract") == 1);
+  const pid_t server = servers[0].first;
+  setenv("NORDPII_REVIEW_LARGE", std::string(70000, 'x').c_str(), 1);  // request over 64 KiB
+  auto r = ExtractDocument(docx, DocFormat::kDocx);
+  unsetenv("NORDPII_REVIEW_LARGE");
+  REQUIRE(r);  // read by fork + exec
+  CHECK(kill(server, 0) == 0);  // the server not killed for it
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  servers = ZygoteChildren();
+  CHECK(Count(servers, "nordpii-extract") == 1);
+  CHECK((!servers.empty() && servers[0].first == server));
+  for (const auto& z : servers) kill(z.first, SIGKILL);
+}
+
+TEST_CASE("extractor: a helper that cannot serve is not started as a server for every document",
+          "[extract][zygote]") {
+  // A helper older than `--zygote` (or no pidfd_open): its server dies at
+  // once; after a few tries the documents go by fork + exec only.
+  const std::string src = ExtractHelperPath(DocFormat::kDocx);
+  REQUIRE_FALSE(src.empty());
+  char tmpl[] = "/tmp/nordpii-zygote-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl, helper = dir + "/nordpii-extract", log = dir + "/zygote.log";
+  {
+    std::FILE* f = std::fopen(helper.c_str(), "w");
+    REQUIRE(f);
+    std::fprintf(f, "#!/bin/sh\nif [ \"$1\" = --zygote ]; then echo started >> '%s'; exit 3; fi\nexec '%s' \"$@\"\n",
+                 log.c_str(), src.c_str());
+    std::fclose(f);
+  }
+  REQUIRE(chmod(helper.c_str(), 0755) == 0);
+  setenv("NORDPII_EXTRACT_DIR", dir.c_str(), 1);
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  for (int k = 0; k < 10; ++k) {
+    auto r = ExtractDocument(docx, DocFormat::kDocx);
+    REQUIRE(r);
+    CHECK(r->text.find("15108695088") != std::string::npos);
+  }
+  unsetenv("NORDPII_EXTRACT_DIR");
+  int started = 0;
+  if (std::FILE* f = std::fopen(log.c_str(), "r")) {
+    for (int c; (c = std::fgetc(f)) != EOF;) started += c == '\n';
+    std::fclose(f);
+  }
+  CHECK(started == 3);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("extractor: a server whose user is killed while its child hangs kills the child and exits",
+          "[extract][zygote]") {
+  // nordpii killed (SIGKILL, OOM) while a document's child sleeps: nothing
+  // would end the child (RLIMIT_CPU counts only work), nor its server.
+  REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);  // orphans come back to this process
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  const pid_t user = fork();
+  REQUIRE(user >= 0);
+  if (user == 0) {
+    setenv("NORDPII_EXTRACT_TEST_CRASH", "hang", 1);
+    ExtractLimits lim;
+    lim.timeout_ms = 60000;
+    (void)ExtractDocument(docx, DocFormat::kDocx, lim);
+    _exit(0);
+  }
+  auto children_of = [](pid_t p) {
+    std::vector<pid_t> out;
+    std::FILE* f = std::fopen(("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children").c_str(), "r");
+    if (!f) return out;
+    for (long c; std::fscanf(f, "%ld", &c) == 1;) out.push_back(static_cast<pid_t>(c));
+    std::fclose(f);
+    return out;
+  };
+  pid_t server = -1, child = -1;
+  for (int k = 0; k < 500 && child < 0; ++k) {  // up to 10 s until the child runs
+    for (pid_t s : children_of(user))
+      for (pid_t c : children_of(s)) server = s, child = c;
+    if (child < 0) usleep(20000);
+  }
+  kill(user, SIGKILL);
+  waitpid(user, nullptr, 0);
+  REQUIRE(child > 0);
+  // Both come back here (the subreaper) and must end on their own.
+  bool server_gone = false, child_gone = false;
+  for (int k = 0; k < 250 && !(server_gone && child_gone); ++k) {  // up to 5 s
+    // Reaped here, or by its server (then no such process).
+    auto gone = [](pid_t p) { return waitpid(p, nullptr, WNOHANG) == p || kill(p, 0) != 0; };
+    server_gone = server_gone || gone(server);
+    child_gone = child_gone || gone(child);
+    if (!(server_gone && child_gone)) usleep(20000);
+  }
+  CHECK(server_gone);
+  CHECK(child_gone);
+  if (!child_gone) kill(child, SIGKILL);
+  if (!server_gone) waitpid(server, nullptr, 0);
+  waitpid(child, nullptr, WNOHANG);
+  REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 0) == 0);
 }
 
 // PDFs on which poppler once looped (a FreeText annotation without an

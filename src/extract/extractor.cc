@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -430,10 +431,27 @@ struct Zygote {
   bool busy = false;
 };
 
+// Servers of one helper file that failed to start a child this many times
+// in a row are not started again for that file for a minute (then one is
+// tried): a helper that cannot serve (one older than `--zygote`, a kernel or
+// container without pidfd_open) would otherwise cost a server start on top
+// of every document's fork + exec (review: twice the time of
+// NORDPII_EXTRACT_ZYGOTE=0).
+constexpr int kMaxZygoteFailures = 3;
+constexpr auto kZygoteRetry = std::chrono::seconds(60);
+
 struct ZygotePool {
   std::mutex mu;
   pid_t owner = 0;  // the process that started them (a forked copy starts its own)
   std::vector<std::unique_ptr<Zygote>> all;
+  struct Failures {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    int64_t mtime_ns = 0;
+    int count = 0;  // failed in a row since the last child it started
+    std::chrono::steady_clock::time_point last;  // the last failure
+  };
+  std::map<std::string, Failures> failures;  // by helper path
 };
 
 ZygotePool& Zygotes() {
@@ -465,7 +483,14 @@ Zygote* TakeZygote(const std::string& helper) {
   if (pool.owner != getpid()) {
     for (auto& z : pool.all) close(z->sock);  // the parent's servers: its copies stay open there
     pool.all.clear();
+    pool.failures.clear();
     pool.owner = getpid();
+  }
+  if (auto f = pool.failures.find(helper); f != pool.failures.end()) {
+    if (f->second.dev != hs.st_dev || f->second.ino != hs.st_ino || f->second.mtime_ns != mtime_ns)
+      pool.failures.erase(f);  // a new file: tried again
+    else if (f->second.count >= kMaxZygoteFailures && std::chrono::steady_clock::now() - f->second.last < kZygoteRetry)
+      return nullptr;
   }
   // Idle servers of a helper file replaced since they started: retired.
   pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(),
@@ -517,14 +542,23 @@ Zygote* TakeZygote(const std::string& helper) {
 }
 
 void ReleaseZygote(Zygote* z) {
-  std::lock_guard<std::mutex> l(Zygotes().mu);
+  ZygotePool& pool = Zygotes();
+  std::lock_guard<std::mutex> l(pool.mu);
+  pool.failures.erase(z->helper);
   z->busy = false;
 }
 
-// A server that failed: killed, reaped, forgotten.
-void DropZygote(Zygote* z) {
+// A server that failed (`failed`: it could not start a child, counted
+// against its helper file) or is retired: killed, reaped, forgotten.
+void DropZygote(Zygote* z, bool failed = false) {
   ZygotePool& pool = Zygotes();
   std::lock_guard<std::mutex> l(pool.mu);
+  if (failed) {
+    ZygotePool::Failures& f = pool.failures[z->helper];
+    if (f.dev != z->dev || f.ino != z->ino || f.mtime_ns != z->mtime_ns) f = {z->dev, z->ino, z->mtime_ns, 0, {}};
+    ++f.count;
+    f.last = std::chrono::steady_clock::now();
+  }
   EndZygote(*z);
   pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(), [&](const auto& p) { return p.get() == z; }),
                  pool.all.end());
@@ -555,8 +589,11 @@ bool ZygoteReceive(const Zygote& z, int32_t& v, int* fd) {
 
 // Asks the server for a child reading from `in` and writing to `out`; its
 // pid (a pidfd in *pidfd), or -1 when the server failed.
-pid_t ZygoteSpawn(const Zygote& z, const std::vector<std::string>& args, int in, int out, rlim_t mem, rlim_t cpu,
-                  int* pidfd) {
+// The request for one document (zygote.h), or "" when it is larger than a
+// server takes (an environment over 64 KiB): that document goes by fork +
+// exec and no server is asked (review: each such document started a server,
+// had nothing to send it, killed it and then forked anyway).
+std::string ZygoteRequest(const std::vector<std::string>& args, rlim_t mem, rlim_t cpu) {
   zygote::Request rq{zygote::kMagic, static_cast<uint32_t>(args.size()), 0, 0, static_cast<uint64_t>(mem),
                      static_cast<uint64_t>(cpu)};
   std::string msg(sizeof rq, '\0');
@@ -567,7 +604,10 @@ pid_t ZygoteSpawn(const Zygote& z, const std::vector<std::string>& args, int in,
     ++rq.envc;
   }
   std::memcpy(msg.data(), &rq, sizeof rq);
-  if (msg.size() > zygote::kMaxRequest) return -1;
+  return msg.size() > zygote::kMaxRequest ? std::string() : msg;
+}
+
+pid_t ZygoteSpawn(const Zygote& z, std::string& msg, int in, int out, int* pidfd) {
   msghdr m{};
   iovec io{msg.data(), msg.size()};
   m.msg_iov = &io;
@@ -624,18 +664,30 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   const rlim_t cpu = static_cast<rlim_t>(timeout_ms / 1000 + 1);
   const rlim_t mem = static_cast<rlim_t>(lim.max_memory);
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, fmt + ": pipe failed");
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    close(in[0]), close(in[1]);
-    return Error(ErrorCode::kIo, fmt + ": pipe failed");
-  }
+  auto open_pipes = [&]() -> bool {
+    if (pipe2(in, O_CLOEXEC) != 0) return false;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]), close(in[1]);
+      return false;
+    }
+    return true;
+  };
+  if (!open_pipes()) return Error(ErrorCode::kIo, fmt + ": pipe failed");
   // A start-up server's child if one can be had, else fork + exec.
-  Zygote* zy = ZygoteEnabled(format) ? TakeZygote(helper) : nullptr;
+  std::string request = ZygoteEnabled(format) ? ZygoteRequest(args, mem, cpu) : std::string();
+  Zygote* zy = request.empty() ? nullptr : TakeZygote(helper);
   int pidfd = -1;
-  pid_t pid = zy ? ZygoteSpawn(*zy, args, in[0], out[1], mem, cpu, &pidfd) : -1;
+  pid_t pid = zy ? ZygoteSpawn(*zy, request, in[0], out[1], &pidfd) : -1;
   if (zy && pid < 0) {
-    DropZygote(zy);
+    DropZygote(zy, /*failed=*/true);
     zy = nullptr;
+    // The server may have forked a child before it failed (a pidfd this
+    // process could not take, EMFILE; a server killed after its fork): that
+    // child, orphaned and beyond our reach, holds these pipes. Fork + exec
+    // gets pipes of its own, so no two readers ever share one document
+    // (review: both read parts of it and the document failed, exit 3).
+    close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+    if (!open_pipes()) return Error(ErrorCode::kIo, fmt + ": pipe failed");
   }
   if (!zy) pid = fork();
   if (pid < 0) {
@@ -741,8 +793,14 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
       DropZygote(zy);
       return Error(ErrorCode::kInternal, fmt + ": extractor exit status lost (its start-up server died)");
     }
-    ReleaseZygote(zy);
     st = status;
+    // A child that crashed (a signal) or was killed (time or output limit)
+    // retires its server: every child of one server has the same address
+    // layout and stack canary, so a sender who can tell a crash from a read
+    // (a milter's tempfail) could otherwise guess them byte by byte over
+    // many messages; the next server is a fresh exec, as each helper was.
+    if (timed_out || too_much || WIFSIGNALED(st)) DropZygote(zy);
+    else ReleaseZygote(zy);
   } else {
     if (timed_out || too_much) kill(pid, SIGKILL);
     pid_t reaped;

@@ -22,12 +22,13 @@
 //   reply 1:  int32 pid of the child, or -errno; SCM_RIGHTS: [pidfd] with a pid
 //   reply 2:  int32 wait status, when the child has exited (it is the
 //             server's child: only the server can reap it)
-// The server exits when the socket closes (its user exited) or on any
-// error. Dual-licensed so the GPL PDF helper can include it.
+// The server exits when the socket closes (its user exited; a child still
+// running is killed first) or on any error. Dual-licensed so the GPL PDF helper can include it.
 #ifndef NORDPII_EXTRACT_ZYGOTE_H_
 #define NORDPII_EXTRACT_ZYGOTE_H_
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -110,6 +111,10 @@ inline bool SendInt(int sock, int32_t v, int fd = -1) {
 // Serves requests on `sock` until it closes.
 [[noreturn]] inline void Serve(int sock, RunFn run) {
   signal(SIGPIPE, SIG_IGN);
+  // An ignored SIGCHLD survives exec (nordpii started by a parent that
+  // ignores it): the children would be reaped by the kernel and waitpid
+  // would report a crashed child as exit 0.
+  signal(SIGCHLD, SIG_DFL);
   std::vector<char> buf(kMaxRequest + 1);
   for (;;) {
     msghdr m{};
@@ -154,13 +159,28 @@ inline bool SendInt(int sock, int32_t v, int fd = -1) {
     // reaped the child.
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     const bool sent = pidfd >= 0 && SendInt(sock, static_cast<int32_t>(pid), pidfd);
-    if (pidfd >= 0) close(pidfd);
     if (!sent) {
+      if (pidfd >= 0) close(pidfd);
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
       if (pidfd < 0 && SendInt(sock, -ENOSYS)) continue;
       _exit(1);
     }
+    // Until the child exits; if the user goes away meanwhile (nordpii
+    // killed), the child is killed and the server exits: a child that
+    // never ends (it sleeps; RLIMIT_CPU counts only work) would otherwise
+    // keep itself and this server forever (review).
+    for (;;) {
+      pollfd p[2] = {{pidfd, POLLIN, 0}, {sock, POLLRDHUP, 0}};
+      if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+      if (p[0].revents) break;
+      if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        _exit(0);
+      }
+    }
+    close(pidfd);
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
