@@ -220,6 +220,9 @@ TEST_CASE("extractor: every helper parses inside a seccomp sandbox (no open, soc
   lim.ocr_languages = "eng";
   if (!ExtractHelperPath(DocFormat::kImage).empty()) all.push_back({DocFormat::kImage, pgm});
   setenv("NORDPII_EXTRACT_TEST_SANDBOX", "1", 1);
+  const char* key = std::getenv("NORDPII_KEY");
+  const std::string saved_key = key ? key : "";
+  setenv("NORDPII_KEY", "test-key-the-helpers-must-not-see", 1);
   for (const char* zygote : {"1", "0"}) {  // a start-up server's child, and fork + exec
     setenv("NORDPII_EXTRACT_ZYGOTE", zygote, 1);
     for (const auto& c : all) {
@@ -227,9 +230,12 @@ TEST_CASE("extractor: every helper parses inside a seccomp sandbox (no open, soc
       auto r = ExtractDocument(c.bytes, c.f, lim);
       REQUIRE(r);
       CHECK(r->text.find("open=denied socket=denied exec=denied signal=denied") != std::string::npos);
+      CHECK(r->text.find("key=absent") != std::string::npos);  // NORDPII_KEY is not passed on
       CHECK(r->Location(0) == "sandbox");
     }
   }
+  if (key) setenv("NORDPII_KEY", saved_key.c_str(), 1);
+  else unsetenv("NORDPII_KEY");
   unsetenv("NORDPII_EXTRACT_ZYGOTE");
   unsetenv("NORDPII_EXTRACT_TEST_SANDBOX");
 }

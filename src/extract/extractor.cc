@@ -459,6 +459,21 @@ ZygotePool& Zygotes() {
   return *pool;
 }
 
+// The environment a helper gets: this process's, read now (test hooks are
+// set per call), without NORDPII_KEY — the report hashes' key is no
+// parser's business (a parser turned by a document could put it in its
+// output).
+struct HelperEnv {
+  std::vector<std::string> vars;
+  std::vector<char*> envp;  // into vars, null-terminated
+  HelperEnv() {
+    for (char** e = environ; e && *e; ++e)
+      if (std::strncmp(*e, "NORDPII_KEY=", 12) != 0) vars.emplace_back(*e);
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+  }
+};
+
 bool ZygoteEnabled(DocFormat format) {
   if (format == DocFormat::kImage) return false;
   const char* e = std::getenv("NORDPII_EXTRACT_ZYGOTE");
@@ -511,6 +526,7 @@ Zygote* TakeZygote(const std::string& helper) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return nullptr;
   std::string path = helper, flag = "--zygote";
   char* argv[] = {path.data(), flag.data(), nullptr};
+  HelperEnv env;
   pid_t pid = fork();
   if (pid == 0) {  // system calls only (the milter is multi-threaded)
     sigset_t none;
@@ -521,7 +537,7 @@ Zygote* TakeZygote(const std::string& helper) {
     if (devnull >= 0) dup2(devnull, 1), dup2(devnull, 2);
     if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
       for (int fd = 3; fd < 4096; ++fd) close(fd);
-    execv(argv[0], argv);
+    execve(argv[0], argv, env.envp.data());
     _exit(127);
   }
   close(sv[1]);
@@ -598,9 +614,10 @@ std::string ZygoteRequest(const std::vector<std::string>& args, rlim_t mem, rlim
                      static_cast<uint64_t>(cpu)};
   std::string msg(sizeof rq, '\0');
   for (const std::string& a : args) msg.append(a.c_str(), a.size() + 1);
-  // The environment as exec would pass it now (test hooks are set per call).
-  for (char** e = environ; e && *e; ++e) {
-    msg.append(*e, std::strlen(*e) + 1);
+  // The environment as exec would pass it now (HelperEnv).
+  const HelperEnv env;
+  for (const std::string& e : env.vars) {
+    msg.append(e.c_str(), e.size() + 1);
     ++rq.envc;
   }
   std::memcpy(msg.data(), &rq, sizeof rq);
@@ -689,7 +706,11 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
     if (!open_pipes()) return Error(ErrorCode::kIo, fmt + ": pipe failed");
   }
-  if (!zy) pid = fork();
+  std::optional<HelperEnv> env;
+  if (!zy) {
+    env.emplace();  // made before the fork: between fork and exec only system calls
+    pid = fork();
+  }
   if (pid < 0) {
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
     return Error(ErrorCode::kIo, fmt + ": fork failed");
@@ -719,7 +740,7 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     // of other threads) reaches the child, CLOEXEC or not.
     if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
       for (int fd = 3; fd < 4096; ++fd) close(fd);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), env->envp.data());
     _exit(127);
   }
   close(in[0]);

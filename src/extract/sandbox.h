@@ -82,7 +82,7 @@ inline std::string Probe() {
   const pid_t parent = ProbeParent();
   const bool signal_denied = parent > 0 && syscall(SYS_tgkill, parent, parent, 0) < 0 && errno == EPERM;
   return std::string("open=") + word(open_denied) + " socket=" + word(socket_denied) + " exec=" + word(exec_denied) +
-         " signal=" + word(signal_denied);
+         " signal=" + word(signal_denied) + " key=" + (std::getenv("NORDPII_KEY") ? "present" : "absent");
 }
 
 }  // namespace nordpii::sandbox
