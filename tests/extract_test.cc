@@ -537,3 +537,24 @@ TEST_CASE("pdf fuzzer finds replay through the PDF helper without a timeout", "[
   }
   CHECK(files >= 1);
 }
+
+TEST_CASE("extractor: a full pool of start-up servers gives an idle one's place to another helper",
+          "[extract][zygote]") {
+  if (ExtractHelperPath(DocFormat::kPdf).empty()) return;  // needs two helpers
+  const std::string pdf =
+      "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+      "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+      "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >> endobj\n"
+      "trailer << /Root 1 0 R >>\n%%EOF\n";
+  const std::string docx = StoredZip("word/document.xml", kDoc);
+  EndIdleExtractServers();  // earlier tests' servers
+  setenv("NORDPII_EXTRACT_ZYGOTE_MAX", "1", 1);
+  REQUIRE(ExtractDocument(docx, DocFormat::kDocx));
+  REQUIRE(Count(ZygoteChildren(), "nordpii-extract") == 1);
+  REQUIRE(ExtractDocument(pdf, DocFormat::kPdf));
+  const auto servers = ZygoteChildren();
+  CHECK(Count(servers, "nordpii-extract-pdf") == 1);  // the idle DOCX server made room
+  CHECK(Count(servers, "nordpii-extract") == 0);
+  unsetenv("NORDPII_EXTRACT_ZYGOTE_MAX");
+  for (const auto& z : servers) kill(z.first, SIGKILL);
+}

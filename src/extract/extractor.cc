@@ -418,6 +418,8 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
 // server is 7-15 MB of resident memory, most of it shared library pages.
 size_t MaxZygotes() {
   static const size_t kMax = std::clamp<size_t>(2 * std::thread::hardware_concurrency(), 8, 64);
+  // NORDPII_EXTRACT_ZYGOTE_MAX=N: at most N (tests; a tighter memory budget).
+  if (const char* e = std::getenv("NORDPII_EXTRACT_ZYGOTE_MAX"); e && *e) return std::strtoul(e, nullptr, 10);
   return kMax;
 }
 
@@ -521,7 +523,14 @@ Zygote* TakeZygote(const std::string& helper) {
       z->busy = true;
       return z.get();
     }
-  if (pool.all.size() >= MaxZygotes()) return nullptr;
+  if (pool.all.size() >= MaxZygotes()) {
+    // Full: an idle server of another helper makes room (after a burst of
+    // PDFs, DOCX documents would otherwise never get one); none idle: fork + exec.
+    auto idle = std::find_if(pool.all.begin(), pool.all.end(), [](const auto& z) { return !z->busy; });
+    if (idle == pool.all.end()) return nullptr;
+    EndZygote(**idle);
+    pool.all.erase(idle);
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return nullptr;
   std::string path = helper, flag = "--zygote";
@@ -652,6 +661,19 @@ pid_t ZygoteSpawn(const Zygote& z, std::string& msg, int in, int out, int* pidfd
 }
 
 }  // namespace
+
+void EndIdleExtractServers() {
+  ZygotePool& pool = Zygotes();
+  std::lock_guard<std::mutex> l(pool.mu);
+  if (pool.owner != getpid()) return;
+  pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(),
+                                [](const auto& z) {
+                                  if (!z->busy) EndZygote(*z);
+                                  return !z->busy;
+                                }),
+                 pool.all.end());
+  pool.failures.clear();
+}
 
 Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, const ExtractLimits& lim) {
   const std::string fmt = DocFormatName(format);

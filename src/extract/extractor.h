@@ -113,6 +113,12 @@ inline constexpr std::string_view kImageNotReadNote = "not read: text in images 
 // the running executable, then the install libexec directory.
 std::string ExtractHelperPath(DocFormat format);
 
+// Ends this process's helper start-up servers (extractor.cc, "zygote") and
+// forgets their failures; the next document starts new ones. Waits for
+// servers busy with a document to be released no longer than the call
+// takes: a busy one is left to its user.
+void EndIdleExtractServers();
+
 }  // namespace nordpii
 
 #endif  // NORDPII_EXTRACT_EXTRACTOR_H_
