@@ -75,27 +75,41 @@ int ValidatePhone(const nordpii_input* in, nordpii_verdict* out) {
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // Value: the address. Checks one `@`, a dotted domain and an alphabetic TLD.
+// Every e-mail finding of a mail export comes through here: one pass over
+// the bytes, and the role test by the local part's length on the lower-cased
+// copy (a role address is "<role>@…": a strncasecmp per role and its strlen
+// were ~60 % of this function's cost, 2-3 % of a mail-profile scan).
 int ValidateEmail(const nordpii_input* in, nordpii_verdict* out) {
   np_invalid(out);
   const char* s = in->value;
-  size_t n = in->len;
-  const char* at = (const char*)memchr(s, '@', n);
-  if (!at || at == s || memchr(at + 1, '@', n - (size_t)(at - s) - 1)) return 0;
-  const char* dot = nullptr;
-  for (const char* p = s + n; p-- > at;)
-    if (*p == '.') { dot = p; break; }
-  if (!dot || dot == at + 1 || (size_t)(s + n - dot) < 3) return 0;
-  for (const char* p = dot + 1; p < s + n; ++p)
-    if (!IsAlpha(*p)) return 0;
-  // Role addresses are contact points, not people: low.
-  static const char* kRoles[] = {"post@", "postmaster@", "info@", "kundeservice@",
-                                 "support@", "noreply@", "no-reply@", "kontakt@", "asiakaspalvelu@"};
-  int conf = NORDPII_CONF_MEDIUM;
-  for (const char* r : kRoles)
-    if (n >= strlen(r) && strncasecmp(s, r, strlen(r)) == 0) conf = NORDPII_CONF_LOW;
+  const size_t n = in->len;
+  // The first '@' (at < n) with no other after it, and the last '.'.
+  size_t at = n, dot = n, ats = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = s[i];
+    if (c == '@') {
+      if (ats++ == 0) at = i;
+    } else if (c == '.') {
+      dot = i;
+    }
+  }
+  // A '.' after the '@', not right after it, with 2+ bytes after it.
+  if (ats != 1 || at == 0 || dot == n || dot < at || dot == at + 1 || n - dot < 3) return 0;
+  for (size_t i = dot + 1; i < n; ++i)
+    if (!IsAlpha(s[i])) return 0;
   char norm[64];
-  size_t m = n < sizeof(norm) ? n : sizeof(norm) - 1;
+  const size_t m = n < sizeof(norm) ? n : sizeof(norm) - 1;
   for (size_t i = 0; i < m; ++i) norm[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+  // Role addresses are contact points, not people: low. A role is the whole
+  // local part, without case (strncasecmp of "<role>@" in the C locale: only
+  // A-Z fold); norm holds it (at <= 14 and at < n, so at < m).
+  static const struct { const char* name; size_t len; } kRoles[] = {
+      {"post", 4},     {"postmaster", 10}, {"info", 4},     {"kundeservice", 12},   {"support", 7},
+      {"noreply", 7},  {"no-reply", 8},    {"kontakt", 7},  {"asiakaspalvelu", 14}};
+  int conf = NORDPII_CONF_MEDIUM;
+  if (at <= 14)
+    for (const auto& r : kRoles)
+      if (r.len == at && memcmp(norm, r.name, at) == 0) conf = NORDPII_CONF_LOW;
   np_verdict(out, NORDPII_VALID, conf, NORDPII_RULE_FORMAT, nullptr, norm, m);
   return 0;
 }

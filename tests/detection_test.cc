@@ -666,3 +666,38 @@ TEST_CASE("a finding's category and mask follow its detector and type", "[detect
   CHECK(types.count("is.kt_org") == 1);  // a [[type]] of another category than its detector's
   CHECK(types.count("is.kt") == 1);
 }
+
+// Issue 14: a finding's canonical value is held in place (NormalizedValue,
+// up to the verdict's 63 bytes) instead of a std::string: every byte the
+// validator gave must still be hashed, for values of every length around
+// the old 15-byte in-place limit and the 63-byte cap.
+TEST_CASE("a finding's canonical value is hashed whole at every length up to 63 bytes", "[detect][normalized]") {
+  auto scanner = MakeScanner();
+  const KeyedHasher hasher("test-key");
+  std::string text;
+  std::vector<std::string> want;
+  for (size_t local = 1; local <= 64; ++local) {
+    // "Aa…a@Example.NO": the validator lower-cases it and keeps 63 bytes.
+    std::string addr = "K" + std::string(local - 1, static_cast<char>('a' + local % 26)) + "@Example.NO";
+    text += "Skriv til " + addr + " i dag.\n";
+    std::string norm = addr;
+    for (char& c : norm)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    want.push_back(hasher.Hex(norm.substr(0, 63)));
+  }
+  auto fs = Scan(scanner, text);
+  std::vector<std::string> got;
+  for (const auto& f : fs)
+    if (f.type == "email") got.push_back(f.hash);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO("local part of " << i + 1 << " bytes");
+    CHECK(got[i] == want[i]);
+  }
+  NormalizedValue v;
+  v.assign(std::string_view(std::string(80, 'x')));
+  CHECK(v.size() == NormalizedValue::kMax);
+  v.assign("kari@example.no");
+  CHECK(v == std::string_view("kari@example.no"));
+  CHECK(v.size() == 15);
+}

@@ -91,3 +91,59 @@ TEST_CASE("JSON lines carry each finding's own type, category and subcategory", 
     }
   }
 }
+
+// Issue 14: PutJsonString copies 16 plain bytes a step (SSE2). The "masked"
+// value of a JSON line must be written exactly as AppendJsonString writes
+// it, for strings of every length around the 16-byte steps with bytes to
+// escape (quotes, backslashes, controls, DEL), UTF-8 characters and invalid
+// bytes at every position.
+TEST_CASE("a JSON line's strings are escaped as AppendJsonString escapes them", "[output][json]") {
+  auto scanner = test::MakeScanner();
+  const std::string kBytes[] = {"a", "Z", "*", "@", ".", "\"", "\\", "\n", "\x01", "\x1f", " ", "~", "\x7f",
+                                "\xc3\xa5", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff", "\xc3", "\x80"};
+  std::mt19937 rng(20261205);
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out);
+  IdentifierMasker masker(*scanner, KeyedHasher("k"));
+  std::vector<std::string> masked;
+  {
+    ReportSink sink(out, ReportFormat::kJsonl, false, masker);
+    sink.SetPath("in.txt");
+    for (int i = 0; i < 4000; ++i) {
+      // Mostly plain (long plain runs, one odd byte somewhere), else any.
+      const size_t len = rng() % 72;
+      std::string m;
+      while (m.size() < len) {
+        const size_t k = (rng() % 4 == 0) ? rng() % std::size(kBytes) : rng() % 5;
+        m += kBytes[k];
+      }
+      Finding f;
+      f.type = "email";
+      f.category = "contact";
+      f.confidence = Confidence::kMedium;
+      f.start = static_cast<uint64_t>(i) * 100, f.end = f.start + 8;
+      f.line = 1, f.column = 1;
+      f.masked = m;
+      f.hash = std::string(64, 'a');
+      sink.OnFinding(f, "raw");
+      masked.push_back(m);
+    }
+    sink.Finish(1, 0);
+    std::fflush(out);
+  }
+  const std::string text = ReadAll(out);
+  std::fclose(out);
+  std::istringstream in(text);
+  size_t i = 0;
+  for (std::string l; std::getline(in, l); ++i) {
+    REQUIRE(i < masked.size());
+    INFO("finding " << i);
+    std::string want;
+    AppendJsonString(want, std::string_view(masked[i]));
+    const size_t b = l.find(",\"masked\":"), e = l.find(",\"rules\":");
+    REQUIRE(b != std::string::npos);
+    REQUIRE(e != std::string::npos);
+    CHECK(l.substr(b + 10, e - b - 10) == want);
+  }
+  CHECK(i == masked.size());
+}

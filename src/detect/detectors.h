@@ -16,8 +16,11 @@
 #define NORDPII_DETECT_DETECTORS_H_
 
 #include <climits>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +33,33 @@
 
 namespace nordpii {
 
+// A validator's canonical value, held in place: at most 63 bytes (what
+// nordpii_verdict::normalized holds), so no heap block per finding (as a
+// std::string, a value past its 15 in-place bytes, i.e. nearly every e-mail
+// address, cost a malloc and a free).
+class NormalizedValue {
+ public:
+  static constexpr size_t kMax = 63;
+  // The bytes up to the first NUL, at most kMax of them.
+  void assign(const char* s) { set(s, strnlen(s, kMax)); }
+  // At most kMax bytes of v (the rest is dropped).
+  void assign(std::string_view v) { set(v.data(), v.size() < kMax ? v.size() : kMax); }
+  std::string_view view() const { return {bytes_, len_}; }
+  operator std::string_view() const { return view(); }
+  size_t size() const { return len_; }
+  bool empty() const { return len_ == 0; }
+  bool operator==(const NormalizedValue& o) const { return view() == o.view(); }
+  bool operator==(std::string_view o) const { return view() == o; }
+
+ private:
+  void set(const char* s, size_t n) {
+    std::memcpy(bytes_, s, n);
+    len_ = static_cast<uint8_t>(n);
+  }
+  uint8_t len_ = 0;
+  char bytes_[kMax];
+};
+
 // A finding before it is mapped back to input bytes.
 struct TextFinding {
   uint32_t detector;
@@ -38,7 +68,7 @@ struct TextFinding {
   Confidence confidence;
   uint32_t rules;
   int status;
-  std::string normalized;  // canonical value (hashed, never printed)
+  NormalizedValue normalized;  // canonical value (hashed, never printed)
   std::string also;
 };
 

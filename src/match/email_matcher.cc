@@ -25,17 +25,31 @@
 //  - The text ends at `to` (RE2's endpos): no byte at or after it is read.
 #include "match/matcher_internal.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace nordpii::internal {
 namespace {
 
-inline bool IsAlpha(unsigned char c) { return static_cast<unsigned char>((c | 0x20) - 'a') < 26; }
-inline bool IsAlnum(unsigned char c) { return IsAlpha(c) || static_cast<unsigned char>(c - '0') < 10; }
-inline bool IsLabel(unsigned char c) { return IsAlnum(c) || c == '-'; }
-inline bool IsLocal(unsigned char c) {
-  return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
-}
+// Byte classes by table (one load and a test a byte; the compare chains
+// were most of FindEmail's ~18 instructions per address byte): L, D, A.
+constexpr uint8_t kLocal = 1, kLabel = 2, kAlpha = 4;
+struct ByteClasses {
+  uint8_t of[256] = {};
+  constexpr ByteClasses() {
+    for (int c = 0; c < 256; ++c) {
+      const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      const bool alnum = alpha || (c >= '0' && c <= '9');
+      const bool label = alnum || c == '-';
+      const bool local = alnum || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+      of[c] = static_cast<uint8_t>((local ? kLocal : 0) | (label ? kLabel : 0) | (alpha ? kAlpha : 0));
+    }
+  }
+};
+constexpr ByteClasses kClasses;
+inline bool IsAlpha(unsigned char c) { return kClasses.of[c] & kAlpha; }
+inline bool IsLabel(unsigned char c) { return kClasses.of[c] & kLabel; }
+inline bool IsLocal(unsigned char c) { return kClasses.of[c] & kLocal; }
 
 // End of the domain part after the '@' at `at`, or 0 when it does not match.
 size_t DomainEnd(const unsigned char* s, size_t at, size_t to) {

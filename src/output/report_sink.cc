@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/simd.h"
 #include "core/utf8.h"
 #include "extract/extractor.h"
 #include "output/identifier_masker.h"
@@ -113,6 +114,24 @@ char* PutJsonString(char* p, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   *p++ = '"';
   for (size_t i = 0; i < s.size(); ++i) {
+#if defined(__SSE2__)
+    // 16 bytes written as they are (0x20-0x7E but '"' and '\\') a step: a
+    // masked e-mail address, the mail profile's most common value, is ~25.
+    // The store writes at most the 16 bytes still to come, within the room.
+    while (s.size() - i >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+      const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)),   // signed: not >= 0x80
+                                              _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+      const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+      const unsigned plain = static_cast<unsigned>(_mm_movemask_epi8(_mm_andnot_si128(special, printable)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+      const unsigned k = plain == 0xFFFF ? 16 : static_cast<unsigned>(__builtin_ctz(~plain));
+      p += k;
+      i += k;
+      if (k < 16) break;
+    }
+    if (i == s.size()) break;
+#endif
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7F) {
       *p++ = static_cast<char>(c);
