@@ -12,6 +12,41 @@ namespace nordpii {
 
 
 
+namespace {
+
+// Where the JSON value starting at p[from] ends, in k: just past its closing
+// bracket or quote-delimited scalar, i.e. before the ',' or the enclosing
+// array's/object's closing bracket that follows it at depth 0. False when
+// `p` ends first (read more). `offset`: the file offset of p[0], for errors.
+Result<bool> JsonValueEnd(std::string_view p, size_t from, uint64_t offset, size_t& k) {
+  int depth = 0;
+  bool in_str = false, esc = false;
+  for (k = from; k < p.size(); ++k) {
+    const char c = p[k];
+    if (in_str) {
+      if (esc) esc = false;
+      else if (c == '\\') esc = true;
+      else if (c == '"') in_str = false;
+      continue;
+    }
+    if (c == '"') in_str = true;
+    else if (c == '{' || c == '[') {
+      if (++depth > 512) return Error(ErrorCode::kLimit, "JSON nested deeper than 512 at offset " + std::to_string(offset + k));
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return true;  // the end of the enclosing array or object
+      if (--depth == 0) {
+        ++k;
+        return true;
+      }
+    } else if (depth == 0 && c == ',') {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<TicketFormat> ParseTicketFormat(const std::string& n) {
   if (n == "jsonl") return TicketFormat::kJsonl;
   if (n == "json") return TicketFormat::kJson;
@@ -159,28 +194,9 @@ Result<bool> TicketReader::WrapperValue(TicketRecord& r) {
             return false;
           }
           // The value's end: as an element's (strings, nesting).
-          int depth = 0;
-          bool in_str = false, esc = false;
-          for (k = v; k < p.size(); ++k) {
-            const char c = p[k];
-            if (in_str) {
-              if (esc) esc = false;
-              else if (c == '\\') esc = true;
-              else if (c == '"') in_str = false;
-              continue;
-            }
-            if (c == '"') in_str = true;
-            else if (c == '{' || c == '[') {
-              if (++depth > 512)
-                return Error(ErrorCode::kLimit, "JSON nested deeper than 512 at offset " + std::to_string(offset_ + k));
-            } else if (c == '}' || c == ']') {
-              if (depth == 0) { complete = true; break; }
-              if (--depth == 0) { ++k; complete = true; break; }
-            } else if (depth == 0 && c == ',') {
-              complete = true;
-              break;
-            }
-          }
+          auto end = JsonValueEnd(p, v, offset_, k);
+          if (!end) return end.error();
+          complete = *end;
         }
       }
     }
@@ -322,29 +338,10 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
       continue;
     }
     // Scan one value.
-    int depth = 0;
-    bool in_str = false, esc = false;
     size_t k = s;
-    bool complete = false;
-    for (; k < p.size(); ++k) {
-      char c = p[k];
-      if (in_str) {
-        if (esc) esc = false;
-        else if (c == '\\') esc = true;
-        else if (c == '"') in_str = false;
-        continue;
-      }
-      if (c == '"') in_str = true;
-      else if (c == '{' || c == '[') {
-        if (++depth > 512) return Error(ErrorCode::kLimit, "JSON nested deeper than 512 at offset " + std::to_string(offset_ + k));
-      } else if (c == '}' || c == ']') {
-        if (depth == 0) { complete = true; break; }  // end of the enclosing array
-        if (--depth == 0) { ++k; complete = true; break; }
-      } else if (depth == 0 && (c == ',')) {
-        complete = true;
-        break;
-      }
-    }
+    auto value_end = JsonValueEnd(p, s, offset_, k);
+    if (!value_end) return value_end.error();
+    const bool complete = *value_end;
     if (!complete) {
       if (eof_) return Error(ErrorCode::kInvalidArgument, "JSON truncated in the record at offset " + std::to_string(offset_ + s));
       if (p.size() > max_) return Error(ErrorCode::kLimit, "JSON record at offset " + std::to_string(offset_ + s) + " is larger than the record limit");
