@@ -896,9 +896,15 @@ class DetectorSet::CandidateBuilder {
       if (p >= limit || IsDigitC(text_[p])) break;
       if (text_[p] == '\n' && ++breaks > 1) return SIZE_MAX;
       if (text_[p] == '(') {
-        size_t close = p + 1;
-        while (close < limit && close - p < 24 && text_[close] != ')' && text_[close] != '\n') ++close;
-        if (close < limit && text_[close] == ')') p = close;
+        // Not when it holds the rest itself ("15.10.86 (personnummer 95088)":
+        // skipped since 1d2f6f7, review18): no run of 5 digits inside.
+        size_t close = p + 1, run = 0, longest = 0;
+        while (close < limit && close - p < 24 && text_[close] != ')' && text_[close] != '\n') {
+          run = IsDigitC(text_[close]) ? run + 1 : 0;
+          longest = std::max(longest, run);
+          ++close;
+        }
+        if (close < limit && text_[close] == ')' && longest < 5) p = close;
       }
       ++p;
     }
