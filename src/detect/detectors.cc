@@ -368,7 +368,10 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     auto word_start = [&](size_t p) { return WordCharAt(text, p) && !WordCharBefore(text, p); };
     size_t pn = start;
     uint64_t nb = 0;
-    while (pn > seg && !nb && text[pn - 1] != '\n') {
+    // A column separator (';', tab, '|') ends the look-back: words before it
+    // are another column's ("navn;beskrivelse;cpr⏎Jens;Faktura sendt;<cpr>").
+    while (pn > seg && !nb && text[pn - 1] != '\n' && text[pn - 1] != ';' && text[pn - 1] != '\t' &&
+           text[pn - 1] != '|') {
       --pn;
       if (word_start(pn)) nb = idx.Find(text, pn, pn, start, lo);
     }
@@ -378,15 +381,30 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     // og telefon:", "Personnummer/telefon:") names both values after it.
     if (nb) {
       bool other = false, boundary = false;
+      size_t first_nb = pn;  // the first of the keywords of nb's groups after the other keyword
       for (size_t q = pn; q > seg && !other && text[q - 1] != '\n';) {
         --q;
         if (!word_start(q)) continue;
         size_t e = 0;
         const uint64_t b = idx.Find(text, q, q, pn, 0, &e);
-        if ((b & ~nb) == 0) continue;
+        if ((b & ~nb) == 0) {
+          if (b) first_nb = q;  // "Kontonummer, KID og beløp:": KID starts the list's negative part
+          continue;
+        }
         other = true;
-        for (size_t k = e; k < pn && !boundary; ++k)
-          boundary = text[k] == '.' || text[k] == ',' || text[k] == ';' || text[k] == '!' || text[k] == '?';
+        // Only punctuation and spaces between the two keywords is a list of
+        // labels, not a clause ("Fødselsnummer, ordrenummer: <fnr>, <n>",
+        // "Navn, CPR-nr., kundenr.: ..."): a word must stand between them too.
+        // (A stem's match ends inside its word: "fødselsnum*" in
+        // "Fødselsnummer"; the rest of that word is the keyword's.)
+        bool punct = false, word = false;
+        size_t k0 = e;
+        while (k0 < first_nb && WordCharAt(text, k0)) ++k0;
+        for (size_t k = k0; k < first_nb; ++k) {
+          punct |= text[k] == '.' || text[k] == ',' || text[k] == ';' || text[k] == '!' || text[k] == '?';
+          word |= WordCharAt(text, k);
+        }
+        boundary = punct && word;
       }
       if (!other || boundary) bits.nearest = nb;
     }
@@ -878,9 +896,15 @@ class DetectorSet::CandidateBuilder {
       if (p >= limit || IsDigitC(text_[p])) break;
       if (text_[p] == '\n' && ++breaks > 1) return SIZE_MAX;
       if (text_[p] == '(') {
-        size_t close = p + 1;
-        while (close < limit && close - p < 24 && text_[close] != ')' && text_[close] != '\n') ++close;
-        if (close < limit && text_[close] == ')') p = close;
+        // Not when it holds the rest itself ("15.10.86 (personnummer 95088)":
+        // skipped since 1d2f6f7, review18): no run of 5 digits inside.
+        size_t close = p + 1, run = 0, longest = 0;
+        while (close < limit && close - p < 24 && text_[close] != ')' && text_[close] != '\n') {
+          run = IsDigitC(text_[close]) ? run + 1 : 0;
+          longest = std::max(longest, run);
+          ++close;
+        }
+        if (close < limit && text_[close] == ')' && longest < 5) p = close;
       }
       ++p;
     }

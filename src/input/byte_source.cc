@@ -19,6 +19,7 @@ class FdSource : public ByteSource {
     if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
       const off_t at = lseek(fd_, 0, SEEK_CUR);
       if (at >= 0 && at <= st.st_size) expect_ = static_cast<uint64_t>(st.st_size - at);
+      st_ = st;
     }
   }
   ~FdSource() override {
@@ -32,7 +33,7 @@ class FdSource : public ByteSource {
       // read is no file that ever was, and the rest is not scanned: an
       // error, never a quiet end (before: a clean end, exit 0 or 1, and
       // `redact` wrote the redacted copy of a prefix).
-      if (r == 0 && n > 0 && got_ < expect_)
+      if (r == 0 && n > 0 && got_ < expect_ && !Unchanged())
         return Error(ErrorCode::kIo, name_ + ": the file shrank while it was read (" + std::to_string(got_) + " of " +
                                          std::to_string(expect_) + " bytes); not fully scanned");
       if (r >= 0) return got_ += static_cast<uint64_t>(r), static_cast<size_t>(r);
@@ -52,6 +53,19 @@ class FdSource : public ByteSource {
   int fd_;
   std::string name_;
   bool owned_;
+  // A file whose size, mtime and ctime are those it had when opened was not
+  // truncated nor rewritten: a short read is the file system's nominal size
+  // (sysfs attributes say 4096 bytes and hold a few; some FUSE file systems),
+  // its end is the file's end (review18: /sys/class/net/lo/address was an
+  // error 'shrank (18 of 4096 bytes)', exit 2, since 9a59938).
+  bool Unchanged() const {
+    struct stat now;
+    if (fstat(fd_, &now) != 0) return false;
+    return now.st_size == st_.st_size && now.st_mtim.tv_sec == st_.st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == st_.st_mtim.tv_nsec && now.st_ctim.tv_sec == st_.st_ctim.tv_sec &&
+           now.st_ctim.tv_nsec == st_.st_ctim.tv_nsec;
+  }
+  struct stat st_ {};
   uint64_t expect_ = 0;  // a regular file's bytes from where it was opened (0: not a regular file)
   uint64_t got_ = 0;     // bytes read
 };
