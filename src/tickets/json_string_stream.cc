@@ -116,10 +116,11 @@ bool ValidJsonEscapes(std::string_view content) {
       i += 6;
       continue;
     }
-    if (v >= 0xDC00 || i + 12 > n || src[i + 6] != '\\' || src[i + 7] != 'u') return false;  // a lone half
-    const int32_t lo = HexValue(src, i + 8, n);
-    if (lo < 0xDC00 || lo >= 0xE000) return false;
-    i += 12;
+    // A surrogate: a high-low pair, or a lone half, which JSON's grammar
+    // allows (an emoji cut in two by a truncating exporter) and which is
+    // read as U+FFFD, as DecodeJsonString and JsonEscape read it.
+    const int32_t lo = v < 0xDC00 && i + 12 <= n && src[i + 6] == '\\' && src[i + 7] == 'u' ? HexValue(src, i + 8, n) : -1;
+    i += lo >= 0xDC00 && lo < 0xE000 ? 12 : 6;
   }
 }
 

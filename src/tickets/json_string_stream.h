@@ -37,12 +37,13 @@ namespace nordpii {
 size_t JsonEscape(const char* content, size_t i, size_t n, char* out, size_t& out_len);
 
 // Whether every escape of JSON string `content` (between the quotes) is one
-// RFC 8259 allows (\" \\ \/ \b \f \n \r \t \uXXXX) and every \u escape of a
-// UTF-16 surrogate is half of a high-low pair (simdjson's rule, which it
-// applies to the keys it unescapes). A record with any other (\u00ZZ, \x41,
-// a lone \ud800, a \u cut short) is not valid JSON: an error, never text
+// RFC 8259 allows (\" \\ \/ \b \f \n \r \t \uXXXX). A record with any other
+// (\u00ZZ, \x41, a \u cut short) is not valid JSON: an error, never text
 // read in a way another JSON reader would not read it (JsonEscape's
-// fallbacks are for content already checked).
+// fallbacks are for content already checked). A lone UTF-16 surrogate
+// (\ud83d without its low half: an emoji cut by a truncating exporter) is
+// valid JSON and read as U+FFFD (review18: it failed whole exports; keys
+// with one are still refused by simdjson).
 bool ValidJsonEscapes(std::string_view content);
 
 // How a streamed string's content is written: a JSON string's (backslash

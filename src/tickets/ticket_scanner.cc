@@ -157,8 +157,7 @@ bool DecodeJsonString(std::string_view s, std::string& out, OffsetMap& map) {
           v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
           len = 12;
         } else if (v >= 0xD800 && v < 0xE000) {
-          v = 0xFFFD;
-          valid = false;
+          v = 0xFFFD;  // a lone half: JSON's grammar allows it (an emoji cut by a truncation)
         }
         o += EncodeUtf8(v, dst + o);
         break;
