@@ -409,10 +409,11 @@ Status ParseOutput(std::string_view out, DocFormat format, const ExtractLimits& 
 // helper run (the PDF helper links 45 libraries: 12–20 ms a document, more
 // than reading a small PDF; a mailbox with a PDF in every tenth message
 // spent most of its scan there). One server serves one document at a time;
-// a thread takes an idle one or starts one. A server
-// that fails is killed and the document goes the old way (fork + exec), so
-// a server never decides whether a document is read. NORDPII_EXTRACT_ZYGOTE=0
-// turns them off (tests compare both ways). The OCR helper has none.
+// a thread takes an idle one or starts one. A server that cannot start a
+// child is killed and the document goes the old way (fork + exec); one that
+// dies while its child reads makes that document an error, never a pass.
+// NORDPII_EXTRACT_ZYGOTE=0 turns them off (tests compare both ways). The
+// OCR helper has none.
 // At most two per CPU (8 to 64): one per helper and concurrent document
 // (batch jobs, scan threads, milter workers); past that, fork + exec. A
 // server is 7-15 MB of resident memory, most of it shared library pages.
@@ -423,11 +424,18 @@ size_t MaxZygotes() {
   return kMax;
 }
 
+// Which helper file, as it was when looked at: a file replaced since (an
+// upgrade under a running milter) is another one.
+struct HelperFile {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const HelperFile&) const = default;
+};
+
 struct Zygote {
   std::string helper;
-  dev_t dev = 0;  // the helper file it was started from: one replaced
-  ino_t ino = 0;  // since (an upgrade under a running milter) retires it
-  int64_t mtime_ns = 0;
+  HelperFile file;  // the one it was started from
   int sock = -1;
   pid_t pid = -1;
   bool busy = false;
@@ -447,9 +455,7 @@ struct ZygotePool {
   pid_t owner = 0;  // the process that started them (a forked copy starts its own)
   std::vector<std::unique_ptr<Zygote>> all;
   struct Failures {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    int64_t mtime_ns = 0;
+    HelperFile file;
     int count = 0;  // failed in a row since the last child it started
     std::chrono::steady_clock::time_point last;  // the last failure
   };
@@ -494,7 +500,8 @@ void EndZygote(const Zygote& z) {
 Zygote* TakeZygote(const std::string& helper) {
   struct stat hs;
   if (stat(helper.c_str(), &hs) != 0) return nullptr;
-  const int64_t mtime_ns = static_cast<int64_t>(hs.st_mtim.tv_sec) * 1000000000 + hs.st_mtim.tv_nsec;
+  const HelperFile file{hs.st_dev, hs.st_ino,
+                        static_cast<int64_t>(hs.st_mtim.tv_sec) * 1000000000 + hs.st_mtim.tv_nsec};
   ZygotePool& pool = Zygotes();
   std::lock_guard<std::mutex> l(pool.mu);
   if (pool.owner != getpid()) {
@@ -504,7 +511,7 @@ Zygote* TakeZygote(const std::string& helper) {
     pool.owner = getpid();
   }
   if (auto f = pool.failures.find(helper); f != pool.failures.end()) {
-    if (f->second.dev != hs.st_dev || f->second.ino != hs.st_ino || f->second.mtime_ns != mtime_ns)
+    if (f->second.file != file)
       pool.failures.erase(f);  // a new file: tried again
     else if (f->second.count >= kMaxZygoteFailures && std::chrono::steady_clock::now() - f->second.last < kZygoteRetry)
       return nullptr;
@@ -512,8 +519,7 @@ Zygote* TakeZygote(const std::string& helper) {
   // Idle servers of a helper file replaced since they started: retired.
   pool.all.erase(std::remove_if(pool.all.begin(), pool.all.end(),
                                 [&](const auto& z) {
-                                  const bool old = !z->busy && z->helper == helper &&
-                                                   (z->dev != hs.st_dev || z->ino != hs.st_ino || z->mtime_ns != mtime_ns);
+                                  const bool old = !z->busy && z->helper == helper && z->file != file;
                                   if (old) EndZygote(*z);
                                   return old;
                                 }),
@@ -556,9 +562,7 @@ Zygote* TakeZygote(const std::string& helper) {
   }
   auto z = std::make_unique<Zygote>();
   z->helper = helper;
-  z->dev = hs.st_dev;
-  z->ino = hs.st_ino;
-  z->mtime_ns = mtime_ns;
+  z->file = file;
   z->sock = sv[0];
   z->pid = pid;
   z->busy = true;
@@ -580,7 +584,7 @@ void DropZygote(Zygote* z, bool failed = false) {
   std::lock_guard<std::mutex> l(pool.mu);
   if (failed) {
     ZygotePool::Failures& f = pool.failures[z->helper];
-    if (f.dev != z->dev || f.ino != z->ino || f.mtime_ns != z->mtime_ns) f = {z->dev, z->ino, z->mtime_ns, 0, {}};
+    if (f.file != z->file) f = {z->file, 0, {}};
     ++f.count;
     f.last = std::chrono::steady_clock::now();
   }
@@ -612,8 +616,6 @@ bool ZygoteReceive(const Zygote& z, int32_t& v, int* fd) {
   return true;
 }
 
-// Asks the server for a child reading from `in` and writing to `out`; its
-// pid (a pidfd in *pidfd), or -1 when the server failed.
 // The request for one document (zygote.h), or "" when it is larger than a
 // server takes (an environment over 64 KiB): that document goes by fork +
 // exec and no server is asked (review: each such document started a server,
@@ -633,6 +635,8 @@ std::string ZygoteRequest(const std::vector<std::string>& args, rlim_t mem, rlim
   return msg.size() > zygote::kMaxRequest ? std::string() : msg;
 }
 
+// Asks the server for a child reading from `in` and writing to `out`; its
+// pid (a pidfd in *pidfd), or -1 when the server failed.
 pid_t ZygoteSpawn(const Zygote& z, std::string& msg, int in, int out, int* pidfd) {
   msghdr m{};
   iovec io{msg.data(), msg.size()};
@@ -738,30 +742,8 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
     return Error(ErrorCode::kIo, fmt + ": fork failed");
   }
   if (pid == 0) {
-    sigset_t none;  // the milter blocks signals in every thread; the child starts clean
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Past RLIMIT_FSIZE (0: no file writes) a write fails with EFBIG instead
-    // of killing the helper (a library writing a cache file, e.g. fontconfig).
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit r;
-    r.rlim_cur = r.rlim_max = mem;
-    setrlimit(RLIMIT_AS, &r);
-    r.rlim_cur = r.rlim_max = cpu;
-    setrlimit(RLIMIT_CPU, &r);
-    r.rlim_cur = r.rlim_max = 0;
-    setrlimit(RLIMIT_CORE, &r);
-    setrlimit(RLIMIT_FSIZE, &r);  // writes no files
-    r.rlim_cur = r.rlim_max = 0;
-    setrlimit(RLIMIT_NPROC, &r);  // starts no processes (fails harmlessly as root)
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2);  // library warnings may quote content
-    // Nothing else of the parent's (other milter connections' sockets, files
-    // of other threads) reaches the child, CLOEXEC or not.
-    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-      for (int fd = 3; fd < 4096; ++fd) close(fd);
+    // (The milter blocks signals in every thread: the child starts clean.)
+    if (!zygote::EnterDocumentProcess(in[0], out[1], mem, cpu)) _exit(127);
     execve(argv[0], argv.data(), env->envp.data());
     _exit(127);
   }

@@ -81,30 +81,49 @@ inline bool SendInt(int sock, int32_t v, int fd = -1) {
   return n == static_cast<ssize_t>(sizeof v);
 }
 
-// The child: one document, as a helper started for it (extractor.cc's
-// fork + exec path sets up the same).
-[[noreturn]] inline void Child(const Request& rq, std::vector<char*>& argv, std::vector<char*>& env, int in, int out,
-                               RunFn run) {
-  environ = env.data();
+}  // namespace internal
+
+// What a process that reads one document gets before it runs the helper,
+// whichever way it was started (extractor.cc's fork + exec child, or a
+// server's child below): a clean signal mask, SIGXFSZ ignored (past
+// RLIMIT_FSIZE a write fails with EFBIG instead of killing it: a library
+// writing a cache file, e.g. fontconfig), the rlimits (address space, CPU
+// seconds; no core, no file writes, no processes — NPROC fails harmlessly
+// as root), `in`/`out` as stdin/stdout, /dev/null as stderr (library
+// warnings may quote content), and no other descriptor, CLOEXEC or not.
+// System calls only (the fork + exec child of a multi-threaded milter).
+// False when the pipes cannot be put in place.
+inline bool EnterDocumentProcess(int in, int out, rlim_t max_memory, rlim_t cpu_seconds) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  signal(SIGXFSZ, SIG_IGN);  // past RLIMIT_FSIZE a write fails (EFBIG) instead of killing
-  signal(SIGPIPE, SIG_DFL);
+  signal(SIGXFSZ, SIG_IGN);
   struct rlimit r;
-  r.rlim_cur = r.rlim_max = static_cast<rlim_t>(rq.max_memory);
+  r.rlim_cur = r.rlim_max = max_memory;
   setrlimit(RLIMIT_AS, &r);
-  r.rlim_cur = r.rlim_max = static_cast<rlim_t>(rq.cpu_seconds);
+  r.rlim_cur = r.rlim_max = cpu_seconds;
   setrlimit(RLIMIT_CPU, &r);
   r.rlim_cur = r.rlim_max = 0;
   setrlimit(RLIMIT_CORE, &r);
   setrlimit(RLIMIT_FSIZE, &r);
   setrlimit(RLIMIT_NPROC, &r);
-  if (dup2(in, 0) < 0 || dup2(out, 1) < 0) _exit(127);
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0) return false;
   int devnull = open("/dev/null", O_WRONLY);
   if (devnull >= 0) dup2(devnull, 2);
   if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
     for (int fd = 3; fd < 4096; ++fd) close(fd);
+  return true;
+}
+
+namespace internal {
+
+// The child: one document, as a helper started for it.
+[[noreturn]] inline void Child(const Request& rq, std::vector<char*>& argv, std::vector<char*>& env, int in, int out,
+                               RunFn run) {
+  environ = env.data();
+  signal(SIGPIPE, SIG_DFL);  // the server ignores it
+  if (!EnterDocumentProcess(in, out, static_cast<rlim_t>(rq.max_memory), static_cast<rlim_t>(rq.cpu_seconds)))
+    _exit(127);
   std::exit(run(static_cast<int>(argv.size()) - 1, argv.data()));
 }
 
