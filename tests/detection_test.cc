@@ -720,3 +720,80 @@ TEST_CASE("a finding's canonical value is hashed whole at every length up to 63 
   CHECK(v == std::string_view("kari@example.no"));
   CHECK(v.size() == 15);
 }
+
+// Issue 14: ResolveOverlaps orders the candidates by (start, end) stretch
+// by stretch (each builder step's, sc.stretch_end: insertion with a move
+// budget, else a sort) and merges the stretches, instead of one sort. The
+// findings must be those of candidates handed over in order: random
+// candidates (overlapping, equal spans of other detectors),
+// shuffled a little or a lot within random stretches.
+TEST_CASE("overlap resolution: stretches ordered and merged as one sort", "[detect][overlaps]") {
+  auto set = PatternSet::LoadDir(SourceDir() + "/patterns");
+  REQUIRE(set);
+  auto reg = PluginRegistry::Create({});
+  REQUIRE(reg);
+  auto ds = DetectorSet::Create(*set, *reg);
+  REQUIRE(ds);
+  const DetectorSet& d = **ds;
+  std::mt19937 rng(1415);
+  auto sc = d.NewScratch();
+  size_t merged_rounds = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const size_t n = rng() % 300;
+    std::vector<TextFinding> cands(n);
+    for (size_t i = 0; i < n; ++i) {
+      TextFinding& c = cands[i];
+      c.detector = static_cast<uint32_t>(rng() % std::min<size_t>(set->detectors.size(), 6));
+      c.start = static_cast<uint32_t>(rng() % (4 * n + 8));
+      c.end = c.start + 1 + static_cast<uint32_t>(rng() % 12);
+      // One type per detector: two candidates equal in every field the
+      // order of a cluster looks at are then the same finding.
+      c.type = "t" + std::to_string(c.detector);
+      c.confidence = static_cast<Confidence>(1 + rng() % 3);
+      c.rules = 0;
+      c.status = static_cast<int>(rng() % 2);
+    }
+    // Reference: in (start, end) order, one stretch.
+    std::vector<TextFinding> sorted = cands;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const TextFinding& a, const TextFinding& b) {
+      return a.start != b.start ? a.start < b.start : a.end < b.end;
+    });
+    // Stretches: each sorted, then a few neighbours swapped (a step's
+    // near order) or shuffled (past the move budget).
+    std::vector<size_t> ends;
+    for (size_t k = rng() % 5; k > 0; --k) ends.push_back(rng() % (n + 1));
+    std::sort(ends.begin(), ends.end());
+    std::vector<TextFinding> given;
+    size_t from = 0;
+    for (size_t r = 0; r <= ends.size(); ++r) {
+      const size_t to = r < ends.size() ? ends[r] : n;
+      std::vector<TextFinding> part(cands.begin() + static_cast<std::ptrdiff_t>(from),
+                                    cands.begin() + static_cast<std::ptrdiff_t>(to));
+      std::stable_sort(part.begin(), part.end(), [](const TextFinding& a, const TextFinding& b) {
+        return a.start != b.start ? a.start < b.start : a.end < b.end;
+      });
+      if (rng() % 3 == 0) std::shuffle(part.begin(), part.end(), rng);
+      else
+        for (size_t s = 0; s + 1 < part.size(); ++s)
+          if (rng() % 4 == 0) std::swap(part[s], part[s + 1]);
+      given.insert(given.end(), part.begin(), part.end());
+      from = to;
+    }
+    merged_rounds += ends.size() > 1;
+    std::vector<TextFinding> want, got;
+    sc->stretch_end.clear();
+    d.ResolveOverlaps(sorted, *sc, want);
+    sc->stretch_end = ends;
+    d.ResolveOverlaps(given, *sc, got);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      INFO("round " << round << " finding " << i);
+      REQUIRE(got[i].start == want[i].start);
+      REQUIRE(got[i].end == want[i].end);
+      REQUIRE(got[i].detector == want[i].detector);
+      REQUIRE(got[i].type == want[i].type);
+      REQUIRE(got[i].also == want[i].also);
+    }
+  }
+  REQUIRE(merged_rounds > 500);
+}

@@ -123,7 +123,8 @@ class DetectScratch {
   std::vector<Unlabelled> unlabelled;
   std::vector<uint32_t> labelled;
   std::vector<std::pair<uint64_t, uint32_t>> near;  // FromRepeats: (input offset, index) of `labelled`
-  std::vector<uint32_t> order, cluster, kept;
+  std::vector<uint32_t> order, cluster, kept, merged;
+  std::vector<size_t> stretch_end;  // Detect: where each builder step's candidates end
   // What the forms make of a digit run's structure, by the structure (the
   // run's bytes with its digits as 'D'): DetectorSet::Detect looks a run up
   // here first and skips one that no form can take without parsing it.
@@ -185,6 +186,13 @@ class DetectorSet {
   // "00" / "(0)" of an international phone number).
   int MinShapeDigits() const { return min_shape_digits_; }
 
+  // Keeps the strongest of overlapping candidates; moves them to `out`
+  // sorted by start (Detect's last step; public for its test). The
+  // candidates come in stretches that end at sc.stretch_end (offsets into
+  // `cands`; empty: one stretch), each best nearly in (start, end) order.
+  void ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch& sc,
+                       std::vector<TextFinding>& out) const;
+
   const PatternSet& patterns() const { return set_; }
   const DetectorSpec& spec(uint32_t detector) const { return set_.detectors[detector]; }
   // The [[type]] entry for a finer type id, or nullptr.
@@ -198,10 +206,6 @@ class DetectorSet {
   struct Impl;
   class CandidateBuilder;
   DetectorSet() = default;
-  // Keeps the strongest of overlapping candidates; moves them to `out`
-  // sorted by start.
-  void ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch& sc,
-                       std::vector<TextFinding>& out) const;
   PatternSet set_;
   std::shared_ptr<const PluginRegistry> registry_;
   std::unique_ptr<Impl> impl_;
