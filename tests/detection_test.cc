@@ -334,6 +334,34 @@ TEST_CASE("a negative keyword nearer to the value than the label says what it is
   CHECK(f[0].confidence == Confidence::kLow);
 }
 
+TEST_CASE("recall17: number words, and/or and negations in a list of labels", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // "nr."/"nummer" after a keyword and "og"/"and"/"och" are not the word of
+  // a clause between two labels, and an abbreviation's '.' ends none: the
+  // list names the value (0101801234: CPR date without modulus 11,
+  // 12345678903: kontonummer — both reported only with a label).
+  for (const char* s : {"CPR nr., ordre nr. og telefon: 010180-1234", "CPR nr. og telefon: 010180-1234",
+                        "CPR-nr., ordrenr. og tlf.: 010180-1234", "CPR nummer, ordre nummer og mobil: 010180-1234",
+                        "Personnummer, ordernummer och telefon: 010180-1234"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "dk.cpr"));
+  }
+  // A negated negative keyword does not decide.
+  for (const char* s : {"Kontonummer, ikke fakturanummer: 12345678903", "Kontonummer, inte fakturanummer: 12345678903",
+                        "Kontonummer, ikkje fakturanummer: 12345678903",
+                        "Account number, not invoice number: 12345678903"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "no.account"));
+  }
+  // Clauses still end: a word that is not a list word, or a sentence's '.'.
+  for (const char* s : {"CPR nr. mangler, ordre nr. 010180-1234", "CPR-nr. mangler. Ordrenummer: 010180-1234",
+                        "Ikke CPR-nummer, men ordrenummer: 010180-1234", "CPR nr. mangler. Tlf. 010180-1234",
+                        "Kontonummer kommer senere. Ref. ordrenr. 12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",

@@ -316,6 +316,57 @@ std::pair<size_t, size_t> InputBounded(const OffsetMap* map, size_t text_size, u
   return {from, to};
 }
 
+// The word [b, e) with ASCII letters lower-cased into `out` (false if
+// empty or longer than the buffer): for the short closed word lists below.
+bool LowerWord(std::string_view text, size_t b, size_t e, char (&out)[8], size_t& n) {
+  n = e - b;
+  if (n == 0 || n > sizeof out) return false;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = text[b + i];
+    out[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  return true;
+}
+
+bool WordIn(std::string_view w, std::initializer_list<std::string_view> list) {
+  for (std::string_view x : list)
+    if (w == x) return true;
+  return false;
+}
+
+// Words that may stand between the keywords of a list of labels without
+// making it a clause: "and"/"or" in the six languages, and the number
+// words written after a keyword ("ordre nr.", "CPR nummer") — so "CPR nr.,
+// ordre nr. og telefon: <v>" is a list, "CPR-nr. mangler. Ordrenummer:" is not.
+bool ListWord(std::string_view w) {
+  return WordIn(w, {"og", "och", "and", "ja", "samt", "eller", "or", "tai", "eða", "nr", "no", "nro", "num",
+                    "nummer", "numero", "number", "numer"});
+}
+
+// Abbreviations whose '.' ends no clause ("ordre nr. og", "tlf. og").
+bool AbbrevWord(std::string_view w) {
+  return WordIn(w, {"nr", "no", "nro", "num", "tlf", "tel", "mob", "puh", "ref", "kto", "org", "reg", "kt"});
+}
+
+// Negations: "Kontonummer, ikke fakturanummer: <v>" — the keyword after one
+// does not say what the value is.
+bool NegationWord(std::string_view w) {
+  return WordIn(w, {"ikke", "ikkje", "inte", "icke", "ei", "not", "ekki", "non"});
+}
+
+// The word that ends at e (spaces before e skipped if `skip_spaces`),
+// as LowerWord, or "" (none, or longer than 8 bytes).
+std::string_view WordEndingAt(std::string_view text, size_t floor, size_t e, bool skip_spaces, char (&buf)[8]) {
+  if (skip_spaces)
+    while (e > floor && text[e - 1] == ' ') --e;
+  size_t b = e;
+  while (b > floor && e - b <= sizeof buf && WordCharAt(text, b - 1)) --b;
+  if (b > floor && WordCharAt(text, b - 1)) return {};
+  size_t n = 0;
+  if (!LowerWord(text, b, e, buf, n)) return {};
+  return {buf, n};
+}
+
 // The context keyword groups (LabelIndex::GroupBit) of one value.
 struct ContextBits {
   uint64_t all = 0;  // every group that applies to the value
@@ -397,16 +448,35 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
         // "Navn, CPR-nr., kundenr.: ..."): a word must stand between them too.
         // (A stem's match ends inside its word: "fødselsnum*" in
         // "Fødselsnummer"; the rest of that word is the keyword's.)
+        // "and"/"or" and number words ("ordre nr. og telefon") are not such
+        // a word, and the '.' of an abbreviation ends no clause.
         bool punct = false, word = false;
         size_t k0 = e;
         while (k0 < first_nb && WordCharAt(text, k0)) ++k0;
-        for (size_t k = k0; k < first_nb; ++k) {
-          punct |= text[k] == '.' || text[k] == ',' || text[k] == ';' || text[k] == '!' || text[k] == '?';
-          word |= WordCharAt(text, k);
+        char buf[8];
+        bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf));
+        for (size_t k = k0; k < first_nb;) {
+          if (WordCharAt(text, k)) {
+            const size_t w0 = k;
+            while (k < first_nb && WordCharAt(text, k)) ++k;
+            size_t n = 0;
+            const std::string_view w = LowerWord(text, w0, k, buf, n) ? std::string_view(buf, n) : std::string_view();
+            word |= !ListWord(w);
+            abbrev = AbbrevWord(w);
+            continue;
+          }
+          const char c = text[k++];
+          punct |= (c == '.' && !abbrev) || c == ',' || c == ';' || c == '!' || c == '?';
+          abbrev = false;
         }
         boundary = punct && word;
       }
-      if (!other || boundary) bits.nearest = nb;
+      // A negation right before the nearest keyword ("Kontonummer, ikke
+      // fakturanummer: <v>", "Account number, not invoice number:"): that
+      // keyword does not decide.
+      char buf[8];
+      const bool negated = NegationWord(WordEndingAt(text, seg, pn, true, buf));
+      if ((!other || boundary) && !negated) bits.nearest = nb;
     }
   }
   // A label right after the value on the same line counts too ("995 525 828
