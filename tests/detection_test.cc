@@ -362,6 +362,21 @@ TEST_CASE("recall17: number words, and/or and negations in a list of labels", "[
   }
 }
 
+TEST_CASE("recall17: a label of several words written as a key in text", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // camelCase, snake_case and run-together keys of "national id",
+  // "social security number", "bank account" (the walk folds case).
+  for (const char* s : {"nationalId=010180-1234", "socialSecurityNumber: 010180-1234", "national_id: 010180-1234",
+                        "{nationalIdentityNumber: 010180-1234}", "bankAccount: 12345678903",
+                        "bank_account=12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // Still a word start: the key's first word must begin a word.
+  CHECK(Scan(scanner, "internationalId=010180-1234").empty());
+  CHECK(Scan(scanner, "accountNumberOfOrder 010180-1234").empty());
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",
