@@ -362,6 +362,23 @@ TEST_CASE("recall17: number words, and/or and negations in a list of labels", "[
   }
 }
 
+TEST_CASE("recall17: a label after the value past a verb and a possessive", "[detect][context]") {
+  auto scanner = MakeScanner();
+  for (const char* s : {"010180-1234 er mit CPR-nummer", "Hei, 12345678903 er kontonummeret mitt",
+                        "120174-3319 er kennitalan mín", "010180-1234 is my CPR number", "010180-1234 er også CPR-nummer."}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // Only those words: a negation, another word, a negative keyword or a
+  // number after the label leave the value unlabelled.
+  for (const char* s : {"010180-1234 er ikke mit CPR-nummer", "010180-1234 er ordrenummer, CPR-nummer mangler",
+                        "010180-1234 er mit telefonnummer", "010180-1234 er sendt med CPR-nummer",
+                        "010180-1234 er mit CPR-nummer 12"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+}
+
 TEST_CASE("recall17: a label of several words written as a key in text", "[detect][context]") {
   auto scanner = MakeScanner();
   // camelCase, snake_case and run-together keys of "national id",
