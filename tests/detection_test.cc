@@ -347,6 +347,18 @@ TEST_CASE("recall17: number words, and/or and negations in a list of labels", "[
     INFO(s);
     CHECK(Scan(scanner, s).size() == 1);
   }
+  // A value that validates as more than one type (070404-2790: a kennitala
+  // failing its check digit, and a Swedish mobile) is what the list's first
+  // label says, at equal confidence.
+  {
+    auto f = Scan(scanner, "Kennitala, pöntunarnúmer og sími: 070404-2790");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].type == "is.kt");
+    CHECK(f[0].rules == (kRuleDate | kRuleFormat | kRuleNoChecksum | kRuleKeyword));  // the internal bit is cleared
+    auto g = Scan(scanner, "Sími og kennitala: 070404-2790");
+    REQUIRE(g.size() == 1);
+    CHECK(g[0].type == "phone");
+  }
   // A negated negative keyword does not decide.
   for (const char* s : {"Kontonummer, ikke fakturanummer: 12345678903", "Kontonummer, inte fakturanummer: 12345678903",
                         "Kontonummer, ikkje fakturanummer: 12345678903",

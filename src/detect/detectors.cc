@@ -271,6 +271,11 @@ inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) 
   return from;
 }
 
+// Internal rule bit, never reported: the candidate's label is the first of
+// a list of labels before it (ContextBits::list_first). ResolveOverlaps
+// prefers it among candidates of equal confidence, then clears it.
+constexpr uint32_t kRuleListFirst = 0x40000000;
+
 // Input bytes after a value's end that its after-label and the look-ahead
 // behind that label (Context) may reach: with kMaxFindingBytes within the
 // guard a chunk keeps after what it reports (limits.h).
@@ -367,6 +372,37 @@ std::string_view WordEndingAt(std::string_view text, size_t floor, size_t e, boo
   return {buf, n};
 }
 
+// Is there a clause between the keyword [q, e) and the next keyword of a
+// list, which starts at `next`? Only punctuation and spaces between two
+// keywords is a list of labels, not a clause ("Fødselsnummer, ordrenummer:
+// <fnr>, <n>", "Navn, CPR-nr., kundenr.: ..."): a word must stand between
+// them too. (A stem's match ends inside its word: "fødselsnum*" in
+// "Fødselsnummer"; the rest of that word is the keyword's.) "and"/"or" and
+// number words ("ordre nr. og telefon") are not such a word, and the '.' of
+// an abbreviation ends no clause.
+bool ClauseBetween(std::string_view text, size_t q, size_t e, size_t next) {
+  bool punct = false, word = false;
+  size_t k0 = e;
+  while (k0 < next && WordCharAt(text, k0)) ++k0;
+  char buf[8];
+  bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf));
+  for (size_t k = k0; k < next;) {
+    if (WordCharAt(text, k)) {
+      const size_t w0 = k;
+      while (k < next && WordCharAt(text, k)) ++k;
+      size_t n = 0;
+      const std::string_view w = LowerWord(text, w0, k, buf, n) ? std::string_view(buf, n) : std::string_view();
+      word |= !ListWord(w);
+      abbrev = AbbrevWord(w);
+      continue;
+    }
+    const char c = text[k++];
+    punct |= (c == '.' && !abbrev) || c == ',' || c == ';' || c == '!' || c == '?';
+    abbrev = false;
+  }
+  return punct && word;
+}
+
 // The context keyword groups (LabelIndex::GroupBit) of one value.
 struct ContextBits {
   uint64_t all = 0;  // every group that applies to the value
@@ -374,6 +410,10 @@ struct ContextBits {
   // "CPR-nr. mangler. Ordrenummer: <value>" has a label and a negative
   // keyword before it, and the nearer one says what the number is.
   uint64_t nearest = 0;
+  // The groups of the first keyword of a list of labels before the value
+  // ("Kennitala, pöntunarnúmer og sími: <v>"): when the value validates as
+  // more than one type, the first label's wins (ResolveOverlaps). 0: no list.
+  uint64_t list_first = 0;
 };
 
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
@@ -435,43 +475,27 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     if (nb) {
       bool other = false, boundary = false;
       size_t first_nb = pn;  // the first of the keywords of nb's groups after the other keyword
-      for (size_t q = pn; q > seg && !other && text[q - 1] != '\n';) {
+      size_t next = pn;      // the start of the list's keyword after the one looked for
+      uint64_t first = 0;    // groups of the list's first keyword
+      for (size_t q = pn; q > seg && text[q - 1] != '\n';) {
         --q;
         if (!word_start(q)) continue;
         size_t e = 0;
         const uint64_t b = idx.Find(text, q, q, pn, 0, &e);
-        if ((b & ~nb) == 0) {
-          if (b) first_nb = q;  // "Kontonummer, KID og beløp:": KID starts the list's negative part
-          continue;
-        }
-        other = true;
-        // Only punctuation and spaces between the two keywords is a list of
-        // labels, not a clause ("Fødselsnummer, ordrenummer: <fnr>, <n>",
-        // "Navn, CPR-nr., kundenr.: ..."): a word must stand between them too.
-        // (A stem's match ends inside its word: "fødselsnum*" in
-        // "Fødselsnummer"; the rest of that word is the keyword's.)
-        // "and"/"or" and number words ("ordre nr. og telefon") are not such
-        // a word, and the '.' of an abbreviation ends no clause.
-        bool punct = false, word = false;
-        size_t k0 = e;
-        while (k0 < first_nb && WordCharAt(text, k0)) ++k0;
-        char buf[8];
-        bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf));
-        for (size_t k = k0; k < first_nb;) {
-          if (WordCharAt(text, k)) {
-            const size_t w0 = k;
-            while (k < first_nb && WordCharAt(text, k)) ++k;
-            size_t n = 0;
-            const std::string_view w = LowerWord(text, w0, k, buf, n) ? std::string_view(buf, n) : std::string_view();
-            word |= !ListWord(w);
-            abbrev = AbbrevWord(w);
+        if (!other) {
+          if ((b & ~nb) == 0) {
+            if (b) first_nb = q;  // "Kontonummer, KID og beløp:": KID starts the list's negative part
             continue;
           }
-          const char c = text[k++];
-          punct |= (c == '.' && !abbrev) || c == ',' || c == ';' || c == '!' || c == '?';
-          abbrev = false;
+          other = true;
+          boundary = ClauseBetween(text, q, e, first_nb);
+        } else if (!b) {
+          continue;
+        } else if (ClauseBetween(text, q, e, next)) {
+          break;  // the list starts after this keyword
         }
-        boundary = punct && word;
+        if (boundary) break;
+        first = b, next = q;  // "CPR nr., ordre nr. og telefon:": back to "CPR nr."
       }
       // A negation right before the nearest keyword ("Kontonummer, ikke
       // fakturanummer: <v>", "Account number, not invoice number:"): that
@@ -479,6 +503,7 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       char buf[8];
       const bool negated = NegationWord(WordEndingAt(text, seg, pn, true, buf));
       if ((!other || boundary) && !negated) bits.nearest = nb;
+      if (other && !boundary) bits.list_first = first;
     }
   }
   // A label right after the value on the same line counts too ("995 525 828
@@ -646,7 +671,7 @@ class DetectorSet::CandidateBuilder {
     if (det.label_mask | det.negative_mask) {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
         const ContextBits cb = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
-        ctx_all_ = cb.all, ctx_nearest_ = cb.nearest;
+        ctx_all_ = cb.all, ctx_nearest_ = cb.nearest, ctx_list_first_ = cb.list_first;
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
       ctx = ctx_all_;
@@ -661,6 +686,7 @@ class DetectorSet::CandidateBuilder {
     }
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
+      if (ctx_list_first_ & det.label_mask) rules |= kRuleListFirst;
       conf = std::min(conf + 1, 3);
     } else if (grouped && !(ctx & det.negative_mask)) {
       // Written in its own grouping (a shape with grouping_is_label), as
@@ -1203,7 +1229,7 @@ class DetectorSet::CandidateBuilder {
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;
-  uint64_t ctx_all_ = 0, ctx_nearest_ = 0;
+  uint64_t ctx_all_ = 0, ctx_nearest_ = 0, ctx_list_first_ = 0;
 };
 
 namespace {
@@ -1251,8 +1277,13 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
   // Candidates that overlap form clusters (usually of one); within a cluster
   // the strongest wins (confidence, validity, length, detector priority) and
   // others on the very same bytes are listed in `also`.
+  const size_t out_from = out.size();
   auto stronger = [&](const TextFinding& a, const TextFinding& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
+    // "Kennitala, pöntunarnúmer og sími: <v>": the list's first label says
+    // what a value that validates as more than one type is.
+    const bool fa = a.rules & kRuleListFirst, fb = b.rules & kRuleListFirst;
+    if (fa != fb) return fa;
     if (a.status != b.status) return a.status > b.status;
     if (a.end - a.start != b.end - b.start) return a.end - a.start > b.end - b.start;
     int pa = set_.detectors[a.detector].priority, pb = set_.detectors[b.detector].priority;
@@ -1305,6 +1336,7 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
     for (uint32_t k : kept) out.push_back(std::move(cands[k]));
     i = j;
   }
+  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~kRuleListFirst;
 }
 
 }  // namespace nordpii
