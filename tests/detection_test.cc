@@ -334,6 +334,79 @@ TEST_CASE("a negative keyword nearer to the value than the label says what it is
   CHECK(f[0].confidence == Confidence::kLow);
 }
 
+TEST_CASE("recall17: number words, and/or and negations in a list of labels", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // "nr."/"nummer" after a keyword and "og"/"and"/"och" are not the word of
+  // a clause between two labels, and an abbreviation's '.' ends none: the
+  // list names the value (0101801234: CPR date without modulus 11,
+  // 12345678903: kontonummer — both reported only with a label).
+  for (const char* s : {"CPR nr., ordre nr. og telefon: 010180-1234", "CPR nr. og telefon: 010180-1234",
+                        "CPR-nr., ordrenr. og tlf.: 010180-1234", "CPR nummer, ordre nummer og mobil: 010180-1234",
+                        "Personnummer, ordernummer och telefon: 010180-1234",
+                        "Kt., pöntunarnr. og sími: 120174-3319"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // A value that validates as more than one type (070404-2790: a kennitala
+  // failing its check digit, and a Swedish mobile) is what the list's first
+  // label says, at equal confidence.
+  {
+    auto f = Scan(scanner, "Kennitala, pöntunarnúmer og sími: 070404-2790");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].type == "is.kt");
+    CHECK(f[0].rules == (kRuleDate | kRuleFormat | kRuleNoChecksum | kRuleKeyword));  // the internal bit is cleared
+    auto g = Scan(scanner, "Sími og kennitala: 070404-2790");
+    REQUIRE(g.size() == 1);
+    CHECK(g[0].type == "phone");
+  }
+  // A negated negative keyword does not decide.
+  for (const char* s : {"Kontonummer, ikke fakturanummer: 12345678903", "Kontonummer, inte fakturanummer: 12345678903",
+                        "Kontonummer, ikkje fakturanummer: 12345678903",
+                        "Account number, not invoice number: 12345678903"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "no.account"));
+  }
+  // Clauses still end: a word that is not a list word, or a sentence's '.'.
+  for (const char* s : {"CPR nr. mangler, ordre nr. 010180-1234", "CPR-nr. mangler. Ordrenummer: 010180-1234",
+                        "Ikke CPR-nummer, men ordrenummer: 010180-1234", "CPR nr. mangler. Tlf. 010180-1234",
+                        "Kontonummer kommer senere. Ref. ordrenr. 12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+}
+
+TEST_CASE("recall17: a label after the value past a verb and a possessive", "[detect][context]") {
+  auto scanner = MakeScanner();
+  for (const char* s : {"010180-1234 er mit CPR-nummer", "Hei, 12345678903 er kontonummeret mitt",
+                        "120174-3319 er kennitalan mín", "010180-1234 is my CPR number", "010180-1234 er også CPR-nummer."}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // Only those words: a negation, another word, a negative keyword or a
+  // number after the label leave the value unlabelled.
+  for (const char* s : {"010180-1234 er ikke mit CPR-nummer", "010180-1234 er ordrenummer, CPR-nummer mangler",
+                        "010180-1234 er mit telefonnummer", "010180-1234 er sendt med CPR-nummer",
+                        "010180-1234 er mit CPR-nummer 12"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+}
+
+TEST_CASE("recall17: a label of several words written as a key in text", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // camelCase, snake_case and run-together keys of "national id",
+  // "social security number", "bank account" (the walk folds case).
+  for (const char* s : {"nationalId=010180-1234", "socialSecurityNumber: 010180-1234", "national_id: 010180-1234",
+                        "{nationalIdentityNumber: 010180-1234}", "bankAccount: 12345678903",
+                        "bank_account=12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // Still a word start: the key's first word must begin a word.
+  CHECK(Scan(scanner, "internationalId=010180-1234").empty());
+  CHECK(Scan(scanner, "accountNumberOfOrder 010180-1234").empty());
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",

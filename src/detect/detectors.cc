@@ -271,6 +271,11 @@ inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) 
   return from;
 }
 
+// Internal rule bit, never reported: the candidate's label is the first of
+// a list of labels before it (ContextBits::list_first). ResolveOverlaps
+// prefers it among candidates of equal confidence, then clears it.
+constexpr uint32_t kRuleListFirst = 0x40000000;
+
 // Input bytes after a value's end that its after-label and the look-ahead
 // behind that label (Context) may reach: with kMaxFindingBytes within the
 // guard a chunk keeps after what it reports (limits.h).
@@ -316,6 +321,88 @@ std::pair<size_t, size_t> InputBounded(const OffsetMap* map, size_t text_size, u
   return {from, to};
 }
 
+// The word [b, e) with ASCII letters lower-cased into `out` (false if
+// empty or longer than the buffer): for the short closed word lists below.
+bool LowerWord(std::string_view text, size_t b, size_t e, char (&out)[8], size_t& n) {
+  n = e - b;
+  if (n == 0 || n > sizeof out) return false;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = text[b + i];
+    out[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  return true;
+}
+
+bool WordIn(std::string_view w, std::initializer_list<std::string_view> list) {
+  for (std::string_view x : list)
+    if (w == x) return true;
+  return false;
+}
+
+// Words that may stand between the keywords of a list of labels without
+// making it a clause: "and"/"or" in the six languages, and the number
+// words written after a keyword ("ordre nr.", "CPR nummer") — so "CPR nr.,
+// ordre nr. og telefon: <v>" is a list, "CPR-nr. mangler. Ordrenummer:" is not.
+bool ListWord(std::string_view w) {
+  return WordIn(w, {"og", "och", "and", "ja", "samt", "eller", "or", "tai", "eða", "nr", "no", "nro", "num",
+                    "nummer", "numero", "number", "numer"});
+}
+
+// Abbreviations whose '.' ends no clause ("ordre nr. og", "tlf. og").
+bool AbbrevWord(std::string_view w) {
+  return WordIn(w, {"nr", "no", "nro", "num", "tlf", "tel", "mob", "puh", "ref", "kto", "org", "reg", "kt"});
+}
+
+// Negations: "Kontonummer, ikke fakturanummer: <v>" — the keyword after one
+// does not say what the value is.
+bool NegationWord(std::string_view w) {
+  return WordIn(w, {"ikke", "ikkje", "inte", "icke", "ei", "not", "ekki", "non"});
+}
+
+// The word that ends at e (spaces before e skipped if `skip_spaces`),
+// as LowerWord, or "" (none, or longer than 8 bytes).
+std::string_view WordEndingAt(std::string_view text, size_t floor, size_t e, bool skip_spaces, char (&buf)[8]) {
+  if (skip_spaces)
+    while (e > floor && text[e - 1] == ' ') --e;
+  size_t b = e;
+  while (b > floor && e - b <= sizeof buf && WordCharAt(text, b - 1)) --b;
+  if (b > floor && WordCharAt(text, b - 1)) return {};
+  size_t n = 0;
+  if (!LowerWord(text, b, e, buf, n)) return {};
+  return {buf, n};
+}
+
+// Is there a clause between the keyword [q, e) and the next keyword of a
+// list, which starts at `next`? Only punctuation and spaces between two
+// keywords is a list of labels, not a clause ("Fødselsnummer, ordrenummer:
+// <fnr>, <n>", "Navn, CPR-nr., kundenr.: ..."): a word must stand between
+// them too. (A stem's match ends inside its word: "fødselsnum*" in
+// "Fødselsnummer"; the rest of that word is the keyword's.) "and"/"or" and
+// number words ("ordre nr. og telefon") are not such a word, and the '.' of
+// an abbreviation ends no clause.
+bool ClauseBetween(std::string_view text, size_t q, size_t e, size_t next) {
+  bool punct = false, word = false;
+  size_t k0 = e;
+  while (k0 < next && WordCharAt(text, k0)) ++k0;
+  char buf[8];
+  bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf));
+  for (size_t k = k0; k < next;) {
+    if (WordCharAt(text, k)) {
+      const size_t w0 = k;
+      while (k < next && WordCharAt(text, k)) ++k;
+      size_t n = 0;
+      const std::string_view w = LowerWord(text, w0, k, buf, n) ? std::string_view(buf, n) : std::string_view();
+      word |= !ListWord(w);
+      abbrev = AbbrevWord(w);
+      continue;
+    }
+    const char c = text[k++];
+    punct |= (c == '.' && !abbrev) || c == ',' || c == ';' || c == '!' || c == '?';
+    abbrev = false;
+  }
+  return punct && word;
+}
+
 // The context keyword groups (LabelIndex::GroupBit) of one value.
 struct ContextBits {
   uint64_t all = 0;  // every group that applies to the value
@@ -323,6 +410,10 @@ struct ContextBits {
   // "CPR-nr. mangler. Ordrenummer: <value>" has a label and a negative
   // keyword before it, and the nearer one says what the number is.
   uint64_t nearest = 0;
+  // The groups of the first keyword of a list of labels before the value
+  // ("Kennitala, pöntunarnúmer og sími: <v>"): when the value validates as
+  // more than one type, the first label's wins (ResolveOverlaps). 0: no list.
+  uint64_t list_first = 0;
 };
 
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
@@ -330,7 +421,9 @@ struct ContextBits {
 // identity); the look-back and look-ahead stay within InputBounded.
 ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
                     int window, const OffsetMap* map) {
-  const size_t reach_after = kLabelAfterBytes + idx.max_len() + 24;
+  // The after-label may start past a verb and a possessive (two words of at
+  // most 8 bytes and their spaces: 19 bytes).
+  const size_t reach_after = kLabelAfterBytes + 19 + idx.max_len() + 24;
   const auto [bound_from, bound_to] =
       InputBounded(map, full.size(), start, end, static_cast<size_t>(window) + idx.max_len(), reach_after);
   // Text past bound_to is not looked at; before bound_from no keyword may start.
@@ -382,31 +475,35 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     if (nb) {
       bool other = false, boundary = false;
       size_t first_nb = pn;  // the first of the keywords of nb's groups after the other keyword
-      for (size_t q = pn; q > seg && !other && text[q - 1] != '\n';) {
+      size_t next = pn;      // the start of the list's keyword after the one looked for
+      uint64_t first = 0;    // groups of the list's first keyword
+      for (size_t q = pn; q > seg && text[q - 1] != '\n';) {
         --q;
         if (!word_start(q)) continue;
         size_t e = 0;
         const uint64_t b = idx.Find(text, q, q, pn, 0, &e);
-        if ((b & ~nb) == 0) {
-          if (b) first_nb = q;  // "Kontonummer, KID og beløp:": KID starts the list's negative part
+        if (!other) {
+          if ((b & ~nb) == 0) {
+            if (b) first_nb = q;  // "Kontonummer, KID og beløp:": KID starts the list's negative part
+            continue;
+          }
+          other = true;
+          boundary = ClauseBetween(text, q, e, first_nb);
+        } else if (!b) {
           continue;
+        } else if (ClauseBetween(text, q, e, next)) {
+          break;  // the list starts after this keyword
         }
-        other = true;
-        // Only punctuation and spaces between the two keywords is a list of
-        // labels, not a clause ("Fødselsnummer, ordrenummer: <fnr>, <n>",
-        // "Navn, CPR-nr., kundenr.: ..."): a word must stand between them too.
-        // (A stem's match ends inside its word: "fødselsnum*" in
-        // "Fødselsnummer"; the rest of that word is the keyword's.)
-        bool punct = false, word = false;
-        size_t k0 = e;
-        while (k0 < first_nb && WordCharAt(text, k0)) ++k0;
-        for (size_t k = k0; k < first_nb; ++k) {
-          punct |= text[k] == '.' || text[k] == ',' || text[k] == ';' || text[k] == '!' || text[k] == '?';
-          word |= WordCharAt(text, k);
-        }
-        boundary = punct && word;
+        if (boundary) break;
+        first = b, next = q;  // "CPR nr., ordre nr. og telefon:": back to "CPR nr."
       }
-      if (!other || boundary) bits.nearest = nb;
+      // A negation right before the nearest keyword ("Kontonummer, ikke
+      // fakturanummer: <v>", "Account number, not invoice number:"): that
+      // keyword does not decide.
+      char buf[8];
+      const bool negated = NegationWord(WordEndingAt(text, seg, pn, true, buf));
+      if ((!other || boundary) && !negated) bits.nearest = nb;
+      if (other && !boundary) bits.list_first = first;
     }
   }
   // A label right after the value on the same line counts too ("995 525 828
@@ -419,6 +516,35 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     ++last_start;
   size_t max_end = 0;
   uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
+  // ... and after a verb and a possessive ("010180-1234 er mit CPR-nummer",
+  // "... är mitt personnummer", "... is my account number", "... on
+  // henkilötunnukseni"): a copula, then at most one such word, each with one
+  // space; the keyword must start right after them.
+  if (!after) {
+    char buf[8];
+    size_t p = end;
+    for (int k = 0; k < 2 && p < text.size() && text[p] == ' '; ++k) {
+      size_t q = p + 1;
+      while (q < text.size() && q - p <= sizeof buf && WordCharAt(text, q)) ++q;
+      size_t n = 0;
+      if (!LowerWord(text, p + 1, q, buf, n)) break;
+      const std::string_view w(buf, n);
+      if (k == 0 ? !WordIn(w, {"er", "är", "on", "is", "var", "was", "oli"})
+                 : !WordIn(w, {"mit", "mitt", "min", "mine", "mín", "minn", "my", "din", "ditt", "your", "hans",
+                               "hendes", "hennes", "hennar", "his", "her", "the", "også", "också", "also", "myös"}))
+        break;
+      p = q;
+      if (p < text.size() && text[p] == ' ') {
+        const size_t ks = p + 1;
+        size_t e2 = 0;
+        const uint64_t b = idx.Find(text, ks, ks, std::min(text.size(), ks + idx.max_len()), 0, &e2);
+        if (b) {
+          after = b, max_end = e2;
+          break;
+        }
+      }
+    }
+  }
   if (after) {
     bool digit = false;
     for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) digit = IsDigitC(text[p]);
@@ -545,7 +671,7 @@ class DetectorSet::CandidateBuilder {
     if (det.label_mask | det.negative_mask) {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
         const ContextBits cb = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
-        ctx_all_ = cb.all, ctx_nearest_ = cb.nearest;
+        ctx_all_ = cb.all, ctx_nearest_ = cb.nearest, ctx_list_first_ = cb.list_first;
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
       ctx = ctx_all_;
@@ -560,6 +686,7 @@ class DetectorSet::CandidateBuilder {
     }
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
+      if (ctx_list_first_ & det.label_mask) rules |= kRuleListFirst;
       conf = std::min(conf + 1, 3);
     } else if (grouped && !(ctx & det.negative_mask)) {
       // Written in its own grouping (a shape with grouping_is_label), as
@@ -1102,7 +1229,7 @@ class DetectorSet::CandidateBuilder {
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;
-  uint64_t ctx_all_ = 0, ctx_nearest_ = 0;
+  uint64_t ctx_all_ = 0, ctx_nearest_ = 0, ctx_list_first_ = 0;
 };
 
 namespace {
@@ -1156,8 +1283,13 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
   // Candidates that overlap form clusters (usually of one); within a cluster
   // the strongest wins (confidence, validity, length, detector priority) and
   // others on the very same bytes are listed in `also`.
+  const size_t out_from = out.size();
   auto stronger = [&](const TextFinding& a, const TextFinding& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
+    // "Kennitala, pöntunarnúmer og sími: <v>": the list's first label says
+    // what a value that validates as more than one type is.
+    const bool fa = a.rules & kRuleListFirst, fb = b.rules & kRuleListFirst;
+    if (fa != fb) return fa;
     if (a.status != b.status) return a.status > b.status;
     if (a.end - a.start != b.end - b.start) return a.end - a.start > b.end - b.start;
     int pa = set_.detectors[a.detector].priority, pb = set_.detectors[b.detector].priority;
@@ -1244,6 +1376,7 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
     for (uint32_t k : kept) out.push_back(std::move(cands[k]));
     i = j;
   }
+  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~kRuleListFirst;
 }
 
 }  // namespace nordpii

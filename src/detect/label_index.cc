@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <string>
 
 #include "core/simd.h"
 #include "core/utf8.h"
@@ -42,7 +43,28 @@ void LabelIndex::BuildRoles(const PatternSet& set, KeywordRole role_a, KeywordRo
     if (kg.role != role_a && kg.role != role_b) continue;
     if (bit >= 64) std::abort();  // a broken invariant: PatternSet::Check refuses more groups
     bits_[g] = uint64_t{1} << bit++;
-    for (const Keyword& k : kg.words) {
+    for (const Keyword& k0 : kg.words) {
+      // A label of several words is also a key in text ("national id" as
+      // "nationalId=", "national_id:", "social security number" as
+      // "socialSecurityNumber"): each space may also be '_' or nothing (the
+      // walk folds case). Label and negative groups only, at most 3 spaces.
+      std::vector<std::string> texts{k0.text};
+      if (role_a == KeywordRole::kLabel && std::count(k0.text.begin(), k0.text.end(), ' ') <= 3)
+        for (size_t i = 0; i < k0.text.size(); ++i) {
+          if (k0.text[i] != ' ') continue;
+          const size_t n = texts.size();
+          for (size_t j = 0; j < n; ++j) {
+            const size_t at = i - (k0.text.size() - texts[j].size());  // earlier spaces dropped in texts[j]
+            std::string u = texts[j], d = texts[j];
+            u[at] = '_';
+            d.erase(at, 1);
+            texts.push_back(std::move(u));
+            texts.push_back(std::move(d));
+          }
+        }
+      for (const std::string& text : texts) {
+      Keyword k = k0;
+      k.text = text;
       uint32_t n = 0;
       unsigned char prev = 0;
       for (unsigned char b : k.text) {
@@ -67,6 +89,7 @@ void LabelIndex::BuildRoles(const PatternSet& set, KeywordRole role_a, KeywordRo
       if (DecodeUtf8(s, k.text.size(), b, last) == 0) last = '#';
       if (k.prefix || !IsWordCodepoint(last)) tmp[n].prefix |= bits_[g];
       else tmp[n].whole |= bits_[g];
+      }
     }
   }
   nodes_.resize(tmp.size());

@@ -739,6 +739,7 @@ def generate(seed, count, out):
     write_issue_cases(out)
     write_input_carriers(out, seed, count // 10)
     write_recall16(out, seed, count // 4)
+    write_recall17(out, seed, count // 4)
     return files
 
 
@@ -1376,6 +1377,101 @@ def write_recall16(out, seed, count):
     with open(os.path.join(out, "recall16.txt"), "w", encoding="utf-8") as f:
         f.write(raw)
     _manifest(out, "recall16.txt", docs)
+
+
+# ------------------------------------------------- recall17 (2026-12-05): label leftovers of the reviews
+# A list of labels with number words and "and" before one value ("CPR nr.,
+# ordre nr. og telefon: <v>"), a negated negative keyword ("Kontonummer, ikke
+# fakturanummer: <v>"), a label after the value past a verb and a possessive
+# ("<v> er mit CPR-nummer"), keys written in text ("nationalId=<v>",
+# "socialSecurityNumber: <v>"), the passport's "Passets nummer", and hard
+# decoys of the same shapes (a clause between the labels, a negated label,
+# another word or a phone label after the verb). Label-gated values only
+# (CPR without modulus 11, kennitala failing its check digit, kontonummer),
+# so a label is what decides. Own seed stream and file.
+R17_LIST = {"dk.cpr-nomod11": {"da": ["CPR nr., ordre nr. og telefon: {v}", "CPR nr. og telefon: {v}",
+                                      "CPR-nr., ordrenr. og tlf.: {v}", "CPR nummer, ordre nummer og mobil: {v}"]},
+            "is.kt-nocheck": {"is": ["Kennitala, pöntunarnúmer og sími: {v}", "Kt., pöntunarnr. og sími: {v}"]},
+            "no.account": {"nb": ["Kontonummer, ordre nr. og beløp: {v}", "Kontonr., KID og tlf.: {v}"],
+                           "en": ["Account number, order no. and phone: {v}"]}}
+R17_NEGATED = {"dk.cpr-nomod11": {"da": ["CPR-nummer, ikke ordrenummer: {v}"]},
+               "is.kt-nocheck": {"is": ["Kennitala, ekki pöntunarnúmer: {v}"]},
+               "no.account": {"nb": ["Kontonummer, ikke fakturanummer: {v}"], "nn": ["Kontonummer, ikkje fakturanummer: {v}"],
+                              "en": ["Account number, not invoice number: {v}"]}}
+R17_AFTER = {"dk.cpr-nomod11": {"da": ["{v} er mit CPR-nummer.", "Hej, {v} er også CPR-nummer."],
+                                "en": ["{v} is my CPR number."]},
+             "is.kt-nocheck": {"is": ["{v} er kennitalan mín.", "{v} er kennitala hans."]},
+             "no.account": {"nb": ["{v} er kontonummeret mitt.", "{v} er mitt kontonummer."],
+                            "en": ["{v} is my account number."]}}
+R17_KEY = {"dk.cpr-nomod11": {"en": ["nationalId={v}", "socialSecurityNumber: {v}", "national_id: {v}",
+                                     "nationalIdentityNumber: {v}"]},
+           "no.account": {"en": ["bankAccount: {v}", "bank_account={v}"]}}
+R17_PASSPORT = {"da": ["Passets nummer er {v}.", "Passets nr.: {v}"], "nb": ["Passets nummer: {v}"],
+                "sv": ["Passets nummer är {v}."]}
+R17_DECOY = {  # (decoy type, template)
+    "dk.cpr-nomod11": {"da": [("list_clause", "CPR nr. mangler, ordre nr. {v}"), ("list_clause", "CPR nr. mangler. Tlf. {v}"),
+                              ("negated_label", "Ikke CPR-nummer, men ordrenummer: {v}"),
+                              ("negated_label", "{v} er ikke mit CPR-nummer"),
+                              ("after_other", "{v} er mit telefonnummer"), ("after_other", "{v} er sendt med CPR-nummer")]},
+    "no.account": {"nb": [("after_other", "{v} er ordrenummer, kontonummer mangler"),
+                          ("list_clause", "Kontonummer kommer senere. Ref. ordrenr. {v}")]},
+}
+R17_FILLER = R16_FILLER
+
+
+def recall17_doc(rng, n):
+    """(lang, body, items) of recall17 document n."""
+    fam = n % 6
+    if fam == 4:  # passport, "Passets nummer"
+        lang = rng.choice(sorted(R17_PASSPORT))
+        c = {"da": "dk", "nb": "no", "sv": "se"}[lang]
+        v, _ = ids.passport(rng, c)
+        tpl = rng.choice(R17_PASSPORT[lang])
+        return lang, tpl.format(v=v), [_r16_item("planted", "passport." + c, "compact", "inflected", lang, tpl, v, v)]
+    if fam == 5:
+        t = rng.choice(sorted(R17_DECOY))
+        lang = rng.choice(sorted(R17_DECOY[t]))
+        kind, tpl = rng.choice(R17_DECOY[t][lang])
+        v = _r16_value(rng, t)
+        while len(v) == 10 and ids.luhn_ok(v):  # also a samordningsnummer (day + 60): reported without a label
+            v = _r16_value(rng, t)
+        w = _r16_written(t, v, rng)
+        return lang, tpl.format(v=w), [_r16_item("decoy", kind, "-", "same_line", lang, tpl, v, w)]
+    table, kind = ((R17_LIST, "list"), (R17_NEGATED, "negated_negative"), (R17_AFTER, "after_phrase"),
+                   (R17_KEY, "key"))[fam]
+    t = rng.choice(sorted(table))
+    lang = rng.choice(sorted(table[t]))
+    tpl = rng.choice(table[t][lang])
+    v = _r16_value(rng, t)
+    w = _r16_written(t, v, rng)
+    return lang, tpl.format(v=w), [_r16_item("planted", t, "hyphen" if "-" in w else "space" if " " in w else "compact",
+                                             kind, lang, tpl, v, w)]
+
+
+def write_recall17(out, seed, count):
+    """recall17.txt: count documents (at least 20 of each family), one value each, a filler line after."""
+    rng = random.Random(seed * 1000003 + 17)
+    docs, raw, line = [], "", 1
+    for n in range(max(count, 120)):
+        doc = "d8%04d" % n
+        for _ in range(50):
+            lang, body, items = recall17_doc(rng, n)
+            if all(norm(body).count(it["norm"]) == 1 for it in items):
+                break
+        else:
+            raise RuntimeError("could not make %s unique" % doc)
+        head = "\n===== %s =====\n\n" % doc
+        body += "\n" + R17_FILLER.get(lang, R17_FILLER["en"]) + "\n"
+        line += head.count("\n")
+        for k, it in enumerate(items):
+            it.update({"id": "%s.%d" % (doc, k), "carrier": "recall17", "field": "body"})
+        docs.append({"doc": doc, "lang": lang, "carrier": "recall17", "lines": [line, line + body.count("\n") - 1],
+                     "items": items})
+        raw += head + body
+        line += body.count("\n")
+    with open(os.path.join(out, "recall17.txt"), "w", encoding="utf-8") as f:
+        f.write(raw)
+    _manifest(out, "recall17.txt", docs)
 
 
 def _manifest(out, name, docs):
