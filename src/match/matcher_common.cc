@@ -78,15 +78,21 @@ Status MatcherCommon::InitCommon(const PatternSet& set) {
   for (size_t d = 0; d < set.detectors.size(); ++d) {
     const DetectorSpec& spec = set.detectors[d];
     if (spec.source != DetectorSource::kRegex) continue;
-    RE2::Options opt;
-    opt.set_log_errors(false);
-    opt.set_max_mem(8 << 20);
-    auto re = std::make_shared<RE2>(spec.regex, opt);
-    if (!re->ok())
-      return Error(ErrorCode::kInvalidArgument, spec.file + ":" + std::to_string(spec.line) +
-                                                    ": detector '" + spec.id +
-                                                    "': bad regex: " + re->error());
-    regexes_.push_back({static_cast<uint32_t>(d), std::move(re), 0, spec.regex == kEmailRegex});
+    // The e-mail regex is matched by FindEmail (FindRegex): no RE2 built
+    // (0.4 ms of every start-up; the constant is known to compile).
+    const bool email = spec.regex == kEmailRegex;
+    std::shared_ptr<RE2> re;
+    if (!email) {
+      RE2::Options opt;
+      opt.set_log_errors(false);
+      opt.set_max_mem(8 << 20);
+      re = std::make_shared<RE2>(spec.regex, opt);
+      if (!re->ok())
+        return Error(ErrorCode::kInvalidArgument, spec.file + ":" + std::to_string(spec.line) +
+                                                      ": detector '" + spec.id +
+                                                      "': bad regex: " + re->error());
+    }
+    regexes_.push_back({static_cast<uint32_t>(d), std::move(re), 0, email});
   }
   return Status::Ok();
 }
@@ -103,6 +109,7 @@ void MatcherCommon::AddKeywordHit(std::string_view text, uint32_t entry, size_t 
 
 void MatcherCommon::FindRegex(std::string_view text, size_t r, size_t from, size_t to,
                               std::vector<RegexMatch>& out) const {
+  if (regexes_[r].email) return FindEmail(text, from, to, regexes_[r].detector, out);  // RE2's matches
   const RE2& re = *regexes_[r].re;
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece m;

@@ -29,7 +29,7 @@ struct KeywordEntry {
 
 struct RegexDetector {
   uint32_t detector;
-  std::shared_ptr<re2::RE2> re;
+  std::shared_ptr<re2::RE2> re;  // null for the e-mail regex (FindEmail)
   size_t max_width;  // bytes; bounded (checked by the Hyperscan engine)
   bool email = false;  // the regex is kEmailRegex: FindEmail confirms it
 };

@@ -47,18 +47,24 @@ Result<std::shared_ptr<const Normalizer>> Normalizer::Create() {
   n->nfkc_ = nfkc;
   n->safe_.assign(0x10000, 0);
   n->boundary_.assign(0x10000, 1);
-  for (uint32_t c = 0; c < 0x10000; ++c) {
+  return std::shared_ptr<const Normalizer>(std::move(n));
+}
+
+void Normalizer::FillPage(uint32_t page) const {
+  std::lock_guard<std::mutex> lock(fill_);
+  if (ready_[page].load(std::memory_order_relaxed)) return;  // another thread filled it
+  const icu::Normalizer2* nfkc = Nfkc(nfkc_);
+  for (uint32_t c = page << 8; c < (page + 1) << 8; ++c) {
     if (c >= 0xD800 && c <= 0xDFFF) continue;
-    n->boundary_[c] = nfkc->hasBoundaryBefore(static_cast<UChar32>(c)) ? 1 : 0;
+    boundary_[c] = nfkc->hasBoundaryBefore(static_cast<UChar32>(c)) ? 1 : 0;
     if (FoldOf(c) != kKeep) continue;
     // The NFKC_Quick_Check property of one code point is what quickCheck()
     // returns for the one-character string (tested over the whole BMP), at
     // a fraction of the start-up time.
-    if (u_getIntPropertyValue(static_cast<UChar32>(c), UCHAR_NFKC_QUICK_CHECK) == UNORM_YES &&
-        n->boundary_[c])
-      n->safe_[c] = 1;
+    if (u_getIntPropertyValue(static_cast<UChar32>(c), UCHAR_NFKC_QUICK_CHECK) == UNORM_YES && boundary_[c])
+      safe_[c] = 1;
   }
-  return std::shared_ptr<const Normalizer>(std::move(n));
+  ready_[page].store(1, std::memory_order_release);
 }
 
 namespace {
@@ -165,13 +171,13 @@ bool Normalizer::SafeAt(const unsigned char* s, size_t n, size_t& i) const {
   if (b < 0x80) { ++i; return true; }
   // Two-byte sequences (æ ø å ä ö ð þ é ...) are the common case in Nordic text.
   if (b >= 0xC2 && b <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
-    if (!safe_[((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)]) return false;
+    if (!Safe(((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu))) return false;
     i += 2;
     return true;
   }
   uint32_t cp;
   int len = DecodeUtf8(s, n, i, cp);
-  if (len == 0 || len == 4 || !safe_[cp]) return false;
+  if (len == 0 || len == 4 || !Safe(cp)) return false;
   i += static_cast<size_t>(len);
   return true;
 }
@@ -230,7 +236,7 @@ std::string_view Normalizer::Normalize(std::string_view in, std::string& scratch
     uint32_t cp = 0;
     int len = DecodeUtf8(s, n, unsafe, cp);
     size_t cs = unsafe;
-    if (len > 0 && cp < 0x10000 && !boundary_[cp] && unsafe > i) {
+    if (len > 0 && cp < 0x10000 && !Boundary(cp) && unsafe > i) {
       // Back up one code point (it was emitted verbatim just now).
       size_t b = unsafe - 1;
       while (b > i && (s[b] & 0xC0) == 0x80) --b;
@@ -241,7 +247,7 @@ std::string_view Normalizer::Normalize(std::string_view in, std::string& scratch
     while (ce < n) {  // absorb following combining marks
       uint32_t c2;
       int l2 = DecodeUtf8(s, n, ce, c2);
-      if (l2 == 0 || c2 >= 0x10000 || boundary_[c2]) break;
+      if (l2 == 0 || c2 >= 0x10000 || Boundary(c2)) break;
       ce += static_cast<size_t>(l2);
     }
     uint32_t dst_begin = static_cast<uint32_t>(scratch.size());
