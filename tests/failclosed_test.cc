@@ -545,3 +545,31 @@ TEST_CASE("closed16: a JSON wrapper's other keys are scanned and redacted, text 
   CHECK_THAT(r.out, !Catch::Contains("15108695088"));
   fs::remove_all(d);
 }
+
+TEST_CASE("closed17: malformed CSV quoting is an error naming the record, never read raw", "[failclosed][tickets]") {
+  // Before: a cell with text after its closing quote was read raw
+  // (`"fnr 1510869"5088`: the id split by the quote, no digit run; scan exit
+  // 0/1, redact exit 0 with the id kept); a quote left open at the end of
+  // the file was read to the end silently. Python's csv (strict) and RFC
+  // 4180 refuse both; now an error (exit 2), no cell content in it.
+  std::string d = TempDir("csv-quoting");
+  WriteFile(d + "/trail.csv", "id,d\n1,\"fnr 1510869\"5088\n2,fnr 15108695088\n");
+  WriteFile(d + "/open.csv", "id,d\n1,x\n2,\"fnr 15108695088\n");
+  WriteFile(d + "/ok.csv", "id,d\n1,\"fnr 15108695088\" \n2,\"a \"\"b\"\" 15108695088\"\n");
+  Run r = Bash(d, "for f in trail open ok; do $N scan --format jsonl $f.csv > $f.out 2> $f.err; echo $f=$?; cat $f.err; "
+                  "grep -c no.fnr $f.out; $N redact $f.csv -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done; ls *.red");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("trail=2"));
+  CHECK_THAT(r.out, Catch::Contains("trail.csv: record 1 at offset 5, column 2: malformed CSV quoting (text after a cell's closing quote); record not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("trail=2\n") );
+  CHECK_THAT(r.out, Catch::Contains("trail-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("open=2"));
+  CHECK_THAT(r.out, Catch::Contains("open.csv: record 2 at offset 9, column 2: malformed CSV quoting (a quote not closed before the end of the file); record not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("open-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("ok=1"));  // a space after the quote, "" inside: well-formed enough
+  CHECK_THAT(r.out, Catch::Contains("ok-redact=0"));
+  CHECK_THAT(r.out, !Catch::Contains("trail.red"));
+  CHECK_THAT(r.out, !Catch::Contains("open.red"));
+  CHECK_THAT(r.out, !Catch::Contains("1510869"));
+  fs::remove_all(d);
+}
