@@ -573,3 +573,31 @@ TEST_CASE("closed17: malformed CSV quoting is an error naming the record, never 
   CHECK_THAT(r.out, !Catch::Contains("1510869"));
   fs::remove_all(d);
 }
+
+TEST_CASE("closed17: a dangling symlink or unreadable entry in a Maildir or tree is an error, not left out",
+          "[failclosed][mail]") {
+  // Before: MaildirFiles and the directory walk skipped a symlink to
+  // nothing silently: scan exit 1 over the rest, and `redact` wrote a
+  // Maildir copy without that entry (exit 0).
+  std::string d = TempDir("maildir-dangling");
+  WriteFile(d + "/md/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_directories(d + "/md/new");
+  fs::create_directories(d + "/md/tmp");
+  fs::create_symlink("/nonexistent/closed17-msg", d + "/md/cur/2.eml");
+  WriteFile(d + "/tree/a.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_symlink("missing.eml", d + "/tree/b.eml");
+  Run r = Bash(d, "$N scan --format jsonl md > md.out 2> md.err; echo md=$?; cat md.err; "
+                  "$N redact md -o red > /dev/null 2> red.err; echo md-redact=$?; cat red.err; ls -d red 2>&1; "
+                  "$N scan --format jsonl tree > t.out 2> t.err; echo tree=$?; cat t.err; grep -c no.fnr md.out t.out");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("md=2"));
+  CHECK_THAT(r.out, Catch::Contains("md/cur/2.eml: a symbolic link to nothing (its target is missing); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("md-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("nothing written"));
+  CHECK_THAT(r.out, Catch::Contains("cannot access 'red'"));
+  CHECK_THAT(r.out, Catch::Contains("tree=2"));
+  CHECK_THAT(r.out, Catch::Contains("tree/b.eml: a symbolic link to nothing (its target is missing); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("md.out:1"));  // the readable message is still scanned
+  CHECK_THAT(r.out, Catch::Contains("t.out:1"));
+  fs::remove_all(d);
+}

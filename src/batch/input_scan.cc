@@ -167,8 +167,14 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
           files.push_back(it->path().string());
         } else if (fs::exists(fst)) {
           error(it->path().string() + ": not a regular file (FIFO, socket or device); not scanned");
+        } else {
+          // A symlink to nothing, or an entry whose type cannot be read
+          // (closed17: both were left out silently, exit 0 or 1): what the
+          // tree names was not scanned.
+          std::error_code lec;
+          error(it->path().string() + (it->is_symlink(lec) ? ": a symbolic link to nothing (its target is missing); not scanned"
+                                                           : ": cannot be read; not scanned"));
         }
-        // else: a dangling symlink (nothing to read)
       }
       if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
     }
