@@ -601,3 +601,39 @@ TEST_CASE("closed17: a dangling symlink or unreadable entry in a Maildir or tree
   CHECK_THAT(r.out, Catch::Contains("t.out:1"));
   fs::remove_all(d);
 }
+
+TEST_CASE("closed17: an EBCDIC text part is scanned and redacted in its charset", "[failclosed][mail]") {
+  // Before: cp500 / ibm037 were taken as ASCII-compatible: the replacement
+  // went into the part as ASCII bytes, read back as other characters
+  // ("[NO-FNR]" in cp500 bytes is "ë+|`ã+ÙÁ"). Now written in the charset,
+  // same length, the rest of the part byte for byte.
+  std::string d = TempDir("ebcdic");
+  Run r = Bash(d, R"(for cs in cp500 ibm037; do
+python3 - $cs <<'PY'
+import sys, base64
+cs = sys.argv[1]
+body = "Hei,\nfnr 15108695088 og konto.\n".encode(cs)
+for te, enc in (("8bit", body), ("base64", base64.encodebytes(body))):
+    open(f"{cs}-{te}.eml", "wb").write(b"From: a@example.no\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=" + cs.encode() + b"\nContent-Transfer-Encoding: " + te.encode() + b"\n\n" + enc)
+PY
+for te in 8bit base64; do f=$cs-$te; $N scan --format jsonl $f.eml > $f.out; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red; echo $f-redact=$?;
+python3 - $cs $f.red <<'PY'
+import sys, email
+cs, p = sys.argv[1], sys.argv[2]
+m = email.message_from_bytes(open(p, "rb").read())
+t = m.get_payload(decode=True).decode(cs)
+print("text:", repr(t))
+PY
+done; done)");
+  INFO(r.out);
+  for (const char* f : {"cp500-8bit", "cp500-base64", "ibm037-8bit", "ibm037-base64"}) {
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "=1\n1\n"));
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "-redact=0"));
+  }
+  CHECK(r.out.find("text: 'Hei,\\nfnr [NO-FNR] og konto.\\n'") != std::string::npos);
+  size_t n = 0;
+  for (size_t p = 0; (p = r.out.find("text: 'Hei,\\nfnr [NO-FNR] og konto.\\n'", p)) != std::string::npos; ++p) ++n;
+  CHECK(n == 4);
+  CHECK_THAT(r.out, !Catch::Contains("15108695088"));
+  fs::remove_all(d);
+}
