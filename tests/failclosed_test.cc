@@ -637,3 +637,30 @@ done; done)");
   CHECK_THAT(r.out, !Catch::Contains("15108695088"));
   fs::remove_all(d);
 }
+
+TEST_CASE("closed17: an error names its file once", "[failclosed][input]") {
+  // Before: "f.txt: f.txt: the file shrank while it was read (…)" — the
+  // byte source names its file and the scan put the path before it again.
+  CHECK(nordpii::PathMessage("d/f.txt", "d/f.txt: the file shrank while it was read") ==
+        "d/f.txt: the file shrank while it was read");
+  CHECK(nordpii::PathMessage("d/f.txt", "read error") == "d/f.txt: read error");
+  CHECK(nordpii::PathMessage("d/f", "d/f.txt: x") == "d/f: d/f.txt: x");
+  // End to end: a file cut while `scan` reads it (a large file, cut by a
+  // second process; skipped when the scan wins the race).
+  std::string d = TempDir("shrank-once");
+  {
+    std::ofstream o(d + "/big.txt", std::ios::binary);
+    std::string line = "ordre 1234567 og 7654321 kr 2024-01-02 ref 99887766\n";  // digit runs: a slower scan
+    for (int i = 0; i < 1500000; ++i) o << line;
+  }
+  Run r = Bash(d, "$N scan --threads 1 --format jsonl big.txt > /dev/null 2> err & sleep 0.1; truncate -s 1000 big.txt; wait $!; "
+                  "echo rc=$?; cat err");
+  INFO(r.out);
+  if (r.out.find("shrank") == std::string::npos) {
+    WARN("the scan ended before the file was cut: not checked end to end");
+  } else {
+    CHECK_THAT(r.out, Catch::Contains("rc=2"));
+    CHECK(r.out.find("big.txt") == r.out.rfind("big.txt"));
+  }
+  fs::remove_all(d);
+}
