@@ -664,3 +664,28 @@ TEST_CASE("closed17: an error names its file once", "[failclosed][input]") {
   }
   fs::remove_all(d);
 }
+
+TEST_CASE("closed17: malformed CSV quoting in a mail attachment is an error for the message", "[failclosed][mail]") {
+  // Before: the cell was read raw up to the delimiter (`"fnr 1510869"5088`:
+  // the id split by the quote, missed) — scan exit 0, redact exit 0 with the
+  // id kept — whole or streamed (a part over 4 MiB, base64).
+  std::string d = TempDir("mail-csv-quoting");
+  Run r = Bash(d, R"(python3 - <<'PY'
+import base64
+head = b'From: a@example.no\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhei\n--b\nContent-Type: text/csv; name=l.csv\nContent-Disposition: attachment; filename=l.csv\n'
+bad = b'1,"fnr 1510869"5088\n'
+open("small.eml", "wb").write(head + b'\nid,d\n' + bad + b'--b--\n')
+open("open.eml", "wb").write(head + b'\nid,d\n1,"fnr 15108695088\n--b--\n')
+rows = "".join(f"{i},abc def\n" for i in range(600000)).encode()
+open("big.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(b'id,d\n' + rows + bad) + b'--b--\n')
+PY
+for f in small open big; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -o 'malformed CSV quoting[^"]*' $f.out | head -1; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done; ls *.red)");
+  INFO(r.out);
+  for (const char* f : {"small", "open", "big"}) {
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "=2\nmalformed CSV quoting"));
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "-redact=2"));
+  }
+  CHECK_THAT(r.out, Catch::Contains("cannot access '*.red'"));
+  CHECK_THAT(r.out, !Catch::Contains("1510869"));
+  fs::remove_all(d);
+}
