@@ -870,3 +870,22 @@ TEST_CASE("overlap resolution: stretches ordered and merged as one sort", "[dete
   }
   REQUIRE(merged_rounds > 500);
 }
+
+TEST_CASE("closed17: an id glued to CJK, kana, Hangul or Thai letters is found, glued to Latin or Greek it is not",
+          "[detect][context]") {
+  // Before: any non-ASCII letter glued to a digit run made its edge a word
+  // edge, so "番号15108695088です" (Japanese writes no spaces) had no finding.
+  auto s = MakeScanner();
+  for (const char* t : {"番号15108695088です", "fnr 15108695088です", "ファイル15108695088", "번호15108695088입니다",
+                        "เลขที่15108695088ครับ", "ﾊﾞﾝｺﾞｳ15108695088"}) {
+    INFO(t);
+    auto fs = Scan(s, t);
+    REQUIRE(fs.size() == 1);
+    CHECK(fs[0].type == "no.fnr");
+    CHECK(std::string_view(t).substr(fs[0].start, fs[0].end - fs[0].start) == "15108695088");
+  }
+  for (const char* t : {"abc15108695088", "αβγ15108695088", "15108695088øre"}) {
+    INFO(t);
+    CHECK_FALSE(HasType(Scan(s, t), "no.fnr"));
+  }
+}

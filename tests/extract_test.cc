@@ -125,6 +125,29 @@ TEST_CASE("extractor: a helper that crashes or hangs is an error, not a crash", 
   unsetenv("NORDPII_EXTRACT_ZYGOTE");
 }
 
+// closed17: a child that ends its output ("D", stdout closed) and then never
+// exits was awaited without a deadline (nordpii hung in waitpid / the
+// server's status); now it is killed at the document's deadline, an error.
+TEST_CASE("extractor: a helper that never exits after its output is killed at the deadline", "[extract]") {
+  const std::string doc = StoredZip("word/document.xml", kDoc);
+  for (const char* zygote : {"1", "0"}) {
+    INFO("NORDPII_EXTRACT_ZYGOTE=" << zygote);
+    setenv("NORDPII_EXTRACT_ZYGOTE", zygote, 1);
+    setenv("NORDPII_EXTRACT_TEST_CRASH", "linger", 1);
+    ExtractLimits lim;
+    lim.timeout_ms = 400;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = ExtractDocument(doc, DocFormat::kDocx, lim);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    unsetenv("NORDPII_EXTRACT_TEST_CRASH");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("timed out") != std::string::npos);
+    CHECK(ms < 3000);
+    CHECK(ExtractDocument(doc, DocFormat::kDocx));  // and the next document works
+  }
+  unsetenv("NORDPII_EXTRACT_ZYGOTE");
+}
+
 TEST_CASE("extractor: limits on text and input size", "[extract]") {
   ExtractLimits lim;
   lim.max_text = 8;

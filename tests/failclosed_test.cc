@@ -545,3 +545,147 @@ TEST_CASE("closed16: a JSON wrapper's other keys are scanned and redacted, text 
   CHECK_THAT(r.out, !Catch::Contains("15108695088"));
   fs::remove_all(d);
 }
+
+TEST_CASE("closed17: malformed CSV quoting is an error naming the record, never read raw", "[failclosed][tickets]") {
+  // Before: a cell with text after its closing quote was read raw
+  // (`"fnr 1510869"5088`: the id split by the quote, no digit run; scan exit
+  // 0/1, redact exit 0 with the id kept); a quote left open at the end of
+  // the file was read to the end silently. Python's csv (strict) and RFC
+  // 4180 refuse both; now an error (exit 2), no cell content in it.
+  std::string d = TempDir("csv-quoting");
+  WriteFile(d + "/trail.csv", "id,d\n1,\"fnr 1510869\"5088\n2,fnr 15108695088\n");
+  WriteFile(d + "/open.csv", "id,d\n1,x\n2,\"fnr 15108695088\n");
+  WriteFile(d + "/ok.csv", "id,d\n1,\"fnr 15108695088\" \n2,\"a \"\"b\"\" 15108695088\"\n");
+  Run r = Bash(d, "for f in trail open ok; do $N scan --format jsonl $f.csv > $f.out 2> $f.err; echo $f=$?; cat $f.err; "
+                  "grep -c no.fnr $f.out; $N redact $f.csv -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done; ls *.red");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("trail=2"));
+  CHECK_THAT(r.out, Catch::Contains("trail.csv: record 1 at offset 5, column 2: malformed CSV quoting (text after a cell's closing quote); record not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("trail=2\n") );
+  CHECK_THAT(r.out, Catch::Contains("trail-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("open=2"));
+  CHECK_THAT(r.out, Catch::Contains("open.csv: record 2 at offset 9, column 2: malformed CSV quoting (a quote not closed before the end of the file); record not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("open-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("ok=1"));  // a space after the quote, "" inside: well-formed enough
+  CHECK_THAT(r.out, Catch::Contains("ok-redact=0"));
+  CHECK_THAT(r.out, !Catch::Contains("trail.red"));
+  CHECK_THAT(r.out, !Catch::Contains("open.red"));
+  CHECK_THAT(r.out, !Catch::Contains("1510869"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed17: a dangling symlink or unreadable entry in a Maildir or tree is an error, not left out",
+          "[failclosed][mail]") {
+  // Before: MaildirFiles and the directory walk skipped a symlink to
+  // nothing silently: scan exit 1 over the rest, and `redact` wrote a
+  // Maildir copy without that entry (exit 0).
+  std::string d = TempDir("maildir-dangling");
+  WriteFile(d + "/md/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_directories(d + "/md/new");
+  fs::create_directories(d + "/md/tmp");
+  fs::create_symlink("/nonexistent/closed17-msg", d + "/md/cur/2.eml");
+  WriteFile(d + "/tree/a.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_symlink("missing.eml", d + "/tree/b.eml");
+  Run r = Bash(d, "$N scan --format jsonl md > md.out 2> md.err; echo md=$?; cat md.err; "
+                  "$N redact md -o red > /dev/null 2> red.err; echo md-redact=$?; cat red.err; ls -d red 2>&1; "
+                  "$N scan --format jsonl tree > t.out 2> t.err; echo tree=$?; cat t.err; grep -c no.fnr md.out t.out");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("md=2"));
+  CHECK_THAT(r.out, Catch::Contains("md/cur/2.eml: a symbolic link to nothing (its target is missing); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("md-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("nothing written"));
+  CHECK_THAT(r.out, Catch::Contains("cannot access 'red'"));
+  CHECK_THAT(r.out, Catch::Contains("tree=2"));
+  CHECK_THAT(r.out, Catch::Contains("tree/b.eml: a symbolic link to nothing (its target is missing); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("md.out:1"));  // the readable message is still scanned
+  CHECK_THAT(r.out, Catch::Contains("t.out:1"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed17: an EBCDIC text part is scanned and redacted in its charset", "[failclosed][mail]") {
+  // Before: cp500 / ibm037 were taken as ASCII-compatible: the replacement
+  // went into the part as ASCII bytes, read back as other characters
+  // ("[NO-FNR]" in cp500 bytes is "ë+|`ã+ÙÁ"). Now written in the charset,
+  // same length, the rest of the part byte for byte.
+  std::string d = TempDir("ebcdic");
+  Run r = Bash(d, R"(for cs in cp500 ibm037; do
+python3 - $cs <<'PY'
+import sys, base64
+cs = sys.argv[1]
+body = "Hei,\nfnr 15108695088 og konto.\n".encode(cs)
+for te, enc in (("8bit", body), ("base64", base64.encodebytes(body))):
+    open(f"{cs}-{te}.eml", "wb").write(b"From: a@example.no\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=" + cs.encode() + b"\nContent-Transfer-Encoding: " + te.encode() + b"\n\n" + enc)
+PY
+for te in 8bit base64; do f=$cs-$te; $N scan --format jsonl $f.eml > $f.out; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red; echo $f-redact=$?;
+python3 - $cs $f.red <<'PY'
+import sys, email
+cs, p = sys.argv[1], sys.argv[2]
+m = email.message_from_bytes(open(p, "rb").read())
+t = m.get_payload(decode=True).decode(cs)
+print("text:", repr(t))
+PY
+done; done)");
+  INFO(r.out);
+  for (const char* f : {"cp500-8bit", "cp500-base64", "ibm037-8bit", "ibm037-base64"}) {
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "=1\n1\n"));
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "-redact=0"));
+  }
+  CHECK(r.out.find("text: 'Hei,\\nfnr [NO-FNR] og konto.\\n'") != std::string::npos);
+  size_t n = 0;
+  for (size_t p = 0; (p = r.out.find("text: 'Hei,\\nfnr [NO-FNR] og konto.\\n'", p)) != std::string::npos; ++p) ++n;
+  CHECK(n == 4);
+  CHECK_THAT(r.out, !Catch::Contains("15108695088"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed17: an error names its file once", "[failclosed][input]") {
+  // Before: "f.txt: f.txt: the file shrank while it was read (…)" — the
+  // byte source names its file and the scan put the path before it again.
+  CHECK(nordpii::PathMessage("d/f.txt", "d/f.txt: the file shrank while it was read") ==
+        "d/f.txt: the file shrank while it was read");
+  CHECK(nordpii::PathMessage("d/f.txt", "read error") == "d/f.txt: read error");
+  CHECK(nordpii::PathMessage("d/f", "d/f.txt: x") == "d/f: d/f.txt: x");
+  // End to end: a file cut while `scan` reads it (a large file, cut by a
+  // second process; skipped when the scan wins the race).
+  std::string d = TempDir("shrank-once");
+  {
+    std::ofstream o(d + "/big.txt", std::ios::binary);
+    std::string line = "ordre 1234567 og 7654321 kr 2024-01-02 ref 99887766\n";  // digit runs: a slower scan
+    for (int i = 0; i < 1500000; ++i) o << line;
+  }
+  Run r = Bash(d, "$N scan --threads 1 --format jsonl big.txt > /dev/null 2> err & sleep 0.1; truncate -s 1000 big.txt; wait $!; "
+                  "echo rc=$?; cat err");
+  INFO(r.out);
+  if (r.out.find("shrank") == std::string::npos) {
+    WARN("the scan ended before the file was cut: not checked end to end");
+  } else {
+    CHECK_THAT(r.out, Catch::Contains("rc=2"));
+    CHECK(r.out.find("big.txt") == r.out.rfind("big.txt"));
+  }
+  fs::remove_all(d);
+}
+
+TEST_CASE("closed17: malformed CSV quoting in a mail attachment is an error for the message", "[failclosed][mail]") {
+  // Before: the cell was read raw up to the delimiter (`"fnr 1510869"5088`:
+  // the id split by the quote, missed) — scan exit 0, redact exit 0 with the
+  // id kept — whole or streamed (a part over 4 MiB, base64).
+  std::string d = TempDir("mail-csv-quoting");
+  Run r = Bash(d, R"(python3 - <<'PY'
+import base64
+head = b'From: a@example.no\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhei\n--b\nContent-Type: text/csv; name=l.csv\nContent-Disposition: attachment; filename=l.csv\n'
+bad = b'1,"fnr 1510869"5088\n'
+open("small.eml", "wb").write(head + b'\nid,d\n' + bad + b'--b--\n')
+open("open.eml", "wb").write(head + b'\nid,d\n1,"fnr 15108695088\n--b--\n')
+rows = "".join(f"{i},abc def\n" for i in range(600000)).encode()
+open("big.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(b'id,d\n' + rows + bad) + b'--b--\n')
+PY
+for f in small open big; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -o 'malformed CSV quoting[^"]*' $f.out | head -1; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done; ls *.red)");
+  INFO(r.out);
+  for (const char* f : {"small", "open", "big"}) {
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "=2\nmalformed CSV quoting"));
+    CHECK_THAT(r.out, Catch::Contains(std::string(f) + "-redact=2"));
+  }
+  CHECK_THAT(r.out, Catch::Contains("cannot access '*.red'"));
+  CHECK_THAT(r.out, !Catch::Contains("1510869"));
+  fs::remove_all(d);
+}

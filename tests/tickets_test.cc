@@ -914,20 +914,35 @@ TEST_CASE("tickets: a field of only digits is left out only where no detector co
   fs::remove_all(dir);
 }
 
-TEST_CASE("tickets: bytes after a CSV cell's closing quote are in the cell and scanned", "[tickets][csv]") {
+TEST_CASE("tickets: bytes after a CSV cell's closing quote make the record an error", "[tickets][csv]") {
   // Review: `"a"b 15108695088` (text after the closing quote) was in no
-  // field: never scanned, and `redact` kept the id with exit 0. The whole
-  // cell is now one unquoted field of its raw bytes.
+  // field: never scanned, and `redact` kept the id with exit 0; then the
+  // whole cell was read as its raw bytes, which missed an id split by the
+  // quote (`"fnr 1510869"5088`). closed17: the field is marked malformed and
+  // the record is an error naming it, never its content.
   const std::string rec = "1,\"a\"b 15108695088,z,\"ok \"\"x\"\"\" ";
   auto f = SplitCsvRecord(rec, ',');
   REQUIRE(f.size() == 4);
   CHECK(rec.substr(f[1].start, f[1].end - f[1].start) == "\"a\"b 15108695088");
   CHECK_FALSE(f[1].quoted);
+  CHECK(f[1].malformed == CsvField::kTrailing);
   CHECK(f[3].quoted);  // blanks after the quote are not text
+  CHECK(f[3].malformed == CsvField::kWellFormed);
   CHECK(CsvFieldText(rec, f[3]) == "ok \"x\"");
-  auto c = ScanText("id,body,c\n1,\"a\"b 15108695088,z\n", TicketFormat::kCsv);
-  REQUIRE(c.size() == 1);
-  CHECK(c[0].type == "no.fnr");
+  CHECK(SplitCsvRecord("1,\"open", ',')[1].malformed == CsvField::kUnclosed);
+  static auto scanner = test::MakeScanner();
+  auto ctx = scanner->NewContext(KeyedHasher("k"));
+  auto src = StringSource("id,body,c\n1,\"fnr 1510869\"5088,z\n");
+  TicketReader rd(*src, TicketFormat::kCsv, 1 << 20);
+  TicketScanner ts(*ctx, {});
+  Got g;
+  TicketRecord r;
+  REQUIRE(*rd.Next(r));
+  ts.set_csv(rd.header(), rd.delimiter());
+  TicketInfo info;
+  Status st = ts.Scan(r, TicketFormat::kCsv, {}, g, info);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() == "record 1 at offset 10, column 2: malformed CSV quoting (text after a cell's closing quote); record not scanned");
 }
 
 TEST_CASE("tickets: a CSV header row that holds personal data makes the input an error, not a pass",

@@ -528,7 +528,7 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
     tickets.BeginInput();
     for (;;) {
       auto more = rd.Next(rec);
-      if (!more) return fail(path + ": " + more.error().message() + "; nothing written");
+      if (!more) return fail(PathMessage(path, more.error().message()) + "; nothing written");
       if (Status s = (*out)->Write(rd.Between()); !s.ok()) return fail(s.message());
       if (!*more) break;
       if (tf == TicketFormat::kCsv) tickets.set_csv(rd.header(), rd.delimiter());
@@ -538,14 +538,14 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
       // (it fails before its first piece); on any error the output is not
       // committed.
       Status s = tickets.Redact(rec, tf, filter, st, [&](std::string_view piece) { return (*out)->Write(piece); }, k);
-      if (!s.ok()) return fail(path + ": " + s.message() + "; nothing written");
+      if (!s.ok()) return fail(PathMessage(path, s.message()) + "; nothing written");
       n += k;
       if (rec.index != 0) {  // (0: a JSON wrapper's value beside its ticket list)
         ++records;
         changed_records += k > 0;
       }
     }
-    if (Status s = tickets.EndInput(tf, rd.header()); !s.ok()) return fail(path + ": " + s.message() + "; nothing written");
+    if (Status s = tickets.EndInput(tf, rd.header()); !s.ok()) return fail(PathMessage(path, s.message()) + "; nothing written");
     if (Status s = (*out)->Commit(); !s.ok()) return fail(s.message());
     std::fprintf(stderr, "nordpii: redacted %zu finding(s) in %zu of %zu record(s)%s\n", n, changed_records, records,
                  allowed().c_str());

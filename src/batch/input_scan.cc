@@ -167,8 +167,14 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
           files.push_back(it->path().string());
         } else if (fs::exists(fst)) {
           error(it->path().string() + ": not a regular file (FIFO, socket or device); not scanned");
+        } else {
+          // A symlink to nothing, or an entry whose type cannot be read
+          // (closed17: both were left out silently, exit 0 or 1): what the
+          // tree names was not scanned.
+          std::error_code lec;
+          error(it->path().string() + (it->is_symlink(lec) ? ": a symbolic link to nothing (its target is missing); not scanned"
+                                                           : ": cannot be read; not scanned"));
         }
-        // else: a dangling symlink (nothing to read)
       }
       if (dec) error(at.string() + ": " + dec.message() + "; not scanned");
     }
@@ -207,7 +213,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
       sink.SetMessage(0, MailScanner::MessageId(*msg));
       MessageMeta meta = ReadMessageMeta(*msg, mtime);
       sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
-      if (Status st = s.mail.Scan(*msg, 0, 1, filter, sink); !st.ok()) error(path + ": " + st.message());
+      if (Status st = s.mail.Scan(*msg, 0, 1, filter, sink); !st.ok()) error(PathMessage(path, st.message()));
       return;
     }
     case InputFormat::kMbox: {
@@ -215,7 +221,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
       MboxMessage m;
       for (;;) {
         auto more = rd.Next(m);
-        if (!more) return error(path + ": " + more.error().message());
+        if (!more) return error(PathMessage(path, more.error().message()));
         if (!*more) return;
         m.index += base.records, m.offset += base.offset, m.line += base.line - 1;
         if (m.too_large) {
@@ -226,7 +232,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
         sink.SetMessage(m.index, MailScanner::MessageId(m.text));
         MessageMeta meta = ReadMessageMeta(m.text, mtime);
         sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
-        if (Status st = s.mail.Scan(m.text, m.offset, m.line, filter, sink); !st.ok()) error(path + ": " + st.message());
+        if (Status st = s.mail.Scan(m.text, m.offset, m.line, filter, sink); !st.ok()) error(PathMessage(path, st.message()));
       }
     }
     case InputFormat::kJsonl:
@@ -243,11 +249,11 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
           s.range_fields_seen = s.tickets.fields_seen();
           s.range_records = s.tickets.records();
         }
-        if (!more) return error(path + ": " + more.error().message());
+        if (!more) return error(PathMessage(path, more.error().message()));
         if (!*more) {
           // --fields / --columns that named nothing here: not scanned as asked.
           if (base.defer_fields_check) return;
-          if (Status st = s.tickets.EndInput(tf, rd.header()); !st.ok()) error(path + ": " + st.message());
+          if (Status st = s.tickets.EndInput(tf, rd.header()); !st.ok()) error(PathMessage(path, st.message()));
           return;
         }
         rec.index += base.records, rec.offset += base.offset;
@@ -262,7 +268,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
         // report at its first finding only: a record without findings
         // writes nothing (masking them for every record was ~1 % of a scan).
         Status st = s.tickets.Scan(rec, tf, filter, to_report, info);
-        if (!st.ok()) error(path + ": " + st.message());  // the rest of the file is still scanned
+        if (!st.ok()) error(PathMessage(path, st.message()));  // the rest of the file is still scanned
       }
     }
     default: {
@@ -273,7 +279,7 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
       } else {
         st = s.ctx.Scan(src, filter, sink);
       }
-      if (!st.ok()) error(path + ": " + st.message());
+      if (!st.ok()) error(PathMessage(path, st.message()));
     }
   }
 }
@@ -308,7 +314,7 @@ void ScanDocument(const std::string& path, std::string_view bytes, DocFormat df,
   if (!doc) return error(path + ": not scanned: " + doc.error().message());
   DocumentSink ds(sink, *doc, df, bytes.size());
   auto src = StringSource(doc->text, path);
-  if (Status st = s.ctx.Scan(*src, filter, ds); !st.ok()) error(path + ": " + st.message());
+  if (Status st = s.ctx.Scan(*src, filter, ds); !st.ok()) error(PathMessage(path, st.message()));
   for (const std::string& n : doc->notes) sink.OnNote("", n);  // scanned PDF pages without --ocr
   if (!doc->incomplete.empty()) error(path + ": partly scanned: " + doc->incomplete);
 }
@@ -670,7 +676,7 @@ uint64_t ScanRange(const Input& cut, InputScanners& s, const FindingFilter& filt
     RangeCountSource src(range, counter, in, from);
     // (Relative: line_shift wraps to -lead_lines; the kept findings lie after the lead.)
     RangeSink ranged(sink, from, in.first_line - lead_lines - 1, in.begin, in.end);
-    if (Status st = s.ctx.Scan(src, filter, ranged); !st.ok()) error(in.path + ": " + st.message());
+    if (Status st = s.ctx.Scan(src, filter, ranged); !st.ok()) error(PathMessage(in.path, st.message()));
   }
   if (cut.relative) {
     // A scan that stopped early (an error): the rest is counted here.
@@ -763,7 +769,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     Utf16StreamFindings mapped(sink, dec);
     Status st = s.ctx.Scan(dec, filter, mapped);
     if (st.ok() && mapped.lost) st = Error(ErrorCode::kInternal, "a finding fell behind the decoded UTF-16 window");
-    if (!st.ok()) error(in.path + ": " + st.message());
+    if (!st.ok()) error(PathMessage(in.path, st.message()));
     if (s.progress) *s.progress += dec.raw_bytes();
     return s.progress ? dec.raw_bytes() : 0;
   }
@@ -789,7 +795,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
       if (Status r = ScanTextParallel(in.path, static_cast<uint64_t>(st.st_size), s.ctx, s.threads, filter, sink,
                                      s.thread_range);
           !r.ok())
-        error(in.path + ": " + r.message());
+        error(PathMessage(in.path, r.message()));
       return 0;
     }
   }

@@ -92,6 +92,27 @@ bool WordCharAt(std::string_view text, size_t pos) {
   return IsWordCodepoint(cp);
 }
 
+bool RunGlueBefore(std::string_view text, size_t pos) {
+  if (pos == 0) return false;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  if (s[pos - 1] < 0x80) return IsWordCodepoint(s[pos - 1]);
+  size_t b = pos - 1;
+  while (b > 0 && pos - b < 4 && (s[b] & 0xC0) == 0x80) --b;
+  uint32_t cp;
+  int len = DecodeUtf8(s, pos, b, cp);
+  if (len == 0 || b + static_cast<size_t>(len) != pos) return true;  // treat junk as a letter
+  return IsWordCodepoint(cp) && !IsUnspacedScriptCodepoint(cp);
+}
+
+bool RunGlueAt(std::string_view text, size_t pos) {
+  if (pos >= text.size()) return false;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  if (s[pos] < 0x80) return IsWordCodepoint(s[pos]);
+  uint32_t cp;
+  if (DecodeUtf8(s, text.size(), pos, cp) == 0) return true;
+  return IsWordCodepoint(cp) && !IsUnspacedScriptCodepoint(cp);
+}
+
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
   for (char& c : out)

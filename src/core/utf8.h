@@ -57,10 +57,31 @@ size_t EncodeUtf8(uint32_t c, char* out);
 // labels, MIME types, domains).
 std::string AsciiLower(std::string_view s);
 
+// A letter of a script written without spaces between words — Han,
+// hiragana, katakana, Hangul syllables, Thai, Lao, Khmer, Myanmar — (closed17:
+// "番号15108695088です": a number there is glued to the words around it
+// as every word is, and is still a number of its own).
+inline bool IsUnspacedScriptCodepoint(uint32_t c) {
+  return (c >= 0x0E00 && c <= 0x0EFF) ||    // Thai, Lao
+         (c >= 0x1000 && c <= 0x109F) ||    // Myanmar
+         (c >= 0x1780 && c <= 0x17FF) ||    // Khmer
+         (c >= 0x3040 && c <= 0x31FF) ||    // hiragana, katakana, bopomofo, kanbun, katakana ext.
+         (c >= 0x3400 && c <= 0x4DBF) ||    // CJK ext. A
+         (c >= 0x4E00 && c <= 0x9FFF) ||    // CJK unified ideographs
+         (c >= 0xAC00 && c <= 0xD7AF) ||    // Hangul syllables
+         (c >= 0xF900 && c <= 0xFAFF) ||    // CJK compatibility ideographs
+         (c >= 0xFF66 && c <= 0xFFDC) ||    // halfwidth katakana, Hangul
+         (c >= 0x20000 && c <= 0x3FFFF);    // CJK ext. B-H
+}
+
 // Is the code point that ends right before text[pos] a word character?
 bool WordCharBefore(std::string_view text, size_t pos);
 // Is the code point starting at text[pos] a word character?
 bool WordCharAt(std::string_view text, size_t pos);
+// The same, but a letter of an unspaced script (IsUnspacedScriptCodepoint)
+// is no word character: a digit run's edges.
+bool RunGlueBefore(std::string_view text, size_t pos);
+bool RunGlueAt(std::string_view text, size_t pos);
 
 }  // namespace nordpii
 

@@ -55,15 +55,15 @@ bool IsHetuCheck(char c) {
 bool IsDigitC(char c) { return c >= '0' && c <= '9'; }
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// WordCharBefore / WordCharAt with the ASCII case inline (the edges of
+// RunGlueBefore / RunGlueAt with the ASCII case inline (the edges of
 // every digit run).
 inline bool WordBefore(std::string_view t, size_t p) {
   if (p > 0 && static_cast<unsigned char>(t[p - 1]) < 0x80) return kAsciiWord.word[static_cast<unsigned char>(t[p - 1])];
-  return WordCharBefore(t, p);
+  return RunGlueBefore(t, p);
 }
 inline bool WordAt(std::string_view t, size_t p) {
   if (p < t.size() && static_cast<unsigned char>(t[p]) < 0x80) return kAsciiWord.word[static_cast<unsigned char>(t[p])];
-  return WordCharAt(t, p);
+  return RunGlueAt(t, p);
 }
 
 // Splits the run t[start, end) into digits (with their offsets) and groups.

@@ -806,6 +806,32 @@ Result<Extracted> ExtractDocument(std::string_view bytes, DocFormat format, cons
   }
   if (in_open) close(in[1]);
   close(out[0]);
+  // The output has ended; the child's exit is awaited until the same
+  // deadline (a child that closes its output and then never exits — it
+  // sleeps, so RLIMIT_CPU never ends it — is killed: closed17, before this
+  // the wait had no end). Without a pidfd (fork + exec on an old kernel) the
+  // exit is polled.
+  if (!timed_out && !too_much) {
+    const int exitfd = zy ? pidfd : static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        timed_out = true;
+        break;
+      }
+      if (exitfd >= 0) {
+        pollfd p{exitfd, POLLIN, 0};
+        const int r = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+        if (r > 0 || (r < 0 && errno != EINTR)) break;
+      } else {
+        siginfo_t si{};
+        if (waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == pid) break;
+        timespec nap{0, 10 * 1000 * 1000};
+        nanosleep(&nap, nullptr);
+      }
+    }
+    if (!zy && exitfd >= 0) close(exitfd);
+  }
   int st = 0;
   if (zy) {
     // The server's child: killed through its pidfd, its status from the server.

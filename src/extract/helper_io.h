@@ -14,7 +14,8 @@
 //   "D\n"                                done
 //   "E<len>\n<message>"                  error (exit status 3).
 // Test hook NORDPII_EXTRACT_TEST_CRASH: "1" aborts after the input is read,
-// "hang" sleeps forever (the containment tests). Dual-licensed so the GPL
+// "hang" sleeps forever, "linger" closes its output after "D" and then
+// sleeps forever instead of exiting (the containment tests). Dual-licensed so the GPL
 // PDF helper can include it.
 #ifndef NORDPII_EXTRACT_HELPER_IO_H_
 #define NORDPII_EXTRACT_HELPER_IO_H_
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 namespace nordpii::helper {
@@ -47,6 +49,13 @@ inline void Put(char tag, const std::string& loc, const std::string& bytes) {
 [[noreturn]] inline void Done() {
   std::printf("D\n");
   std::fflush(stdout);
+  if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH"); t && std::strcmp(t, "linger") == 0) {
+    close(1);
+    for (;;) {  // (nanosleep: the sandbox allows it; pause() would fail and spin)
+      timespec t{3600, 0};
+      nanosleep(&t, nullptr);
+    }
+  }
   _exit(std::ferror(stdout) ? 3 : 0);
 }
 
@@ -60,7 +69,7 @@ inline std::string ReadInput() {
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
   }
-  if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH")) {
+  if (const char* t = std::getenv("NORDPII_EXTRACT_TEST_CRASH"); t && std::strcmp(t, "linger") != 0) {
     if (std::strcmp(t, "hang") == 0)
       for (;;) pause();
     std::abort();

@@ -61,6 +61,16 @@ std::unique_ptr<ByteSource> WithPrefix(std::string prefix, std::unique_ptr<ByteS
 // Reads from a string the caller keeps alive.
 std::unique_ptr<ByteSource> StringSource(std::string_view data, std::string name = "<buffer>");
 
+// "PATH: message" for an error about `path`, or `message` alone when it
+// already begins with "PATH: " (a byte source names its file in its read
+// errors: closed17, "f.txt: f.txt: the file shrank while it was read").
+inline std::string PathMessage(const std::string& path, const std::string& message) {
+  if (message.size() > path.size() + 1 && message.compare(0, path.size(), path) == 0 &&
+      message.compare(path.size(), 2, ": ") == 0)
+    return message;
+  return path + ": " + message;
+}
+
 }  // namespace nordpii
 
 #endif  // NORDPII_INPUT_BYTE_SOURCE_H_

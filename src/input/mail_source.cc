@@ -47,11 +47,17 @@ std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error
       std::vector<std::string> files;
       for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
         std::error_code fec;
-        if (it->is_regular_file(fec)) {
+        const fs::file_status fst = it->status(fec);  // through symlinks
+        if (fs::is_regular_file(fst)) {
           files.push_back(folder + sub + "/" + it->path().filename().string());
-        } else if (!it->is_directory(fec) && it->exists(fec) && error) {
+        } else if (error && !fs::is_directory(fst)) {
           // A FIFO, socket or device is not read (it could block forever).
-          *error = it->path().string() + ": not a regular file; not scanned";
+          // A symlink to nothing, or an entry whose type cannot be read,
+          // is an error too (closed17: both were left out silently — of
+          // the scan, and of a redacted copy of the Maildir, exit 0).
+          *error = it->path().string() + (fs::exists(fst)                   ? ": not a regular file; not scanned"
+                                          : it->is_symlink(fec)           ? ": a symbolic link to nothing (its target is missing); not scanned"
+                                                                          : ": cannot be read; not scanned");
         }
       }
       if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";

@@ -192,12 +192,42 @@ std::string IcuName(std::string_view charset) {
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 }  // namespace
 
+namespace {
+// Whether ICU writes printable ASCII, tab, CR and LF in `charset` as the
+// same bytes (EBCDIC — cp500, ibm037, ibm-1047 … — does not: closed17,
+// "[NO-FNR]" went into such a part as ASCII bytes, read back as other
+// characters). A label ICU does not open is read as windows-1252: yes.
+bool WritesAsciiAsAscii(const std::string& label) {
+  UErrorCode err = U_ZERO_ERROR;
+  UConverter* c = ucnv_open(label.c_str(), &err);
+  if (U_FAILURE(err) || !c) return true;
+  UChar in[0x7F - 0x20 + 3];
+  char want[sizeof in / sizeof in[0]];
+  int32_t k = 0;
+  for (UChar u = 0x20; u < 0x7F; ++u) in[k] = u, want[k++] = static_cast<char>(u);
+  for (char ch : {'\t', '\r', '\n'}) in[k] = static_cast<UChar>(ch), want[k++] = ch;
+  char out[4 * sizeof in / sizeof in[0] + 16];
+  ucnv_setFromUCallBack(c, UCNV_FROM_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &err);
+  const int32_t n = U_SUCCESS(err) ? ucnv_fromUChars(c, out, sizeof out, in, k, &err) : -1;
+  ucnv_close(c);
+  return U_SUCCESS(err) && n == k && std::memcmp(out, want, static_cast<size_t>(k)) == 0;
+}
+}  // namespace
+
 bool AsciiCompatible(std::string_view charset) {
   std::string l = AsciiLower(charset);
   const std::string n = IcuName(l);  // (aliases: unicode, ucs-2, ucs-4, x-utf-16le-bom, …)
   if (StartsWith(n, "UTF-16") || StartsWith(n, "UTF-32")) return false;
-  return l.rfind("utf-16", 0) != 0 && l.rfind("utf-32", 0) != 0 && l.rfind("ucs-", 0) != 0 &&
-         l != "utf16" && l != "utf32";
+  if (!(l.rfind("utf-16", 0) != 0 && l.rfind("utf-32", 0) != 0 && l.rfind("ucs-", 0) != 0 && l != "utf16" &&
+        l != "utf32"))
+    return false;
+  if (n.empty() || n == "UTF-8" || n == "US-ASCII" || StartsWith(n, "ISO-8859-") || StartsWith(n, "ibm-5348"))
+    return true;  // (the common labels: no converter opened)
+  // Asked once per finding: the answer per label kept (a few labels per run).
+  thread_local std::string last_label;
+  thread_local bool last = true;
+  if (l != last_label) last_label = l, last = WritesAsciiAsAscii(l);
+  return last;
 }
 
 CharsetState StatefulCharset(std::string_view charset) {

@@ -304,6 +304,7 @@ struct UnitSink : StreamSink {
 // the vector grew); `on` returns false to stop.
 struct CsvCell {
   size_t begin, end, column, row;
+  bool malformed = false;  // text after its closing quote, or a quote never closed (closed17)
 };
 // The delimiter: the most frequent of , ; and tab on the first line, counted
 // as the line comes (Add: true once the line is complete).
@@ -326,6 +327,12 @@ struct CsvDelimiter {
   }
 };
 
+// Malformed quoting in a CSV attachment is an error for the part (closed17:
+// read raw up to the delimiter, an id split by the quote, "fnr 1510869"5088,
+// was missed; as in ticket exports, no cell content in the message).
+constexpr const char* kCsvMalformed =
+    "malformed CSV quoting (text after a cell's closing quote, or a quote not closed); not scanned";
+
 template <typename OnCell>
 bool CsvCells(std::string_view t, OnCell&& on) {
   CsvDelimiter cd;
@@ -334,22 +341,25 @@ bool CsvCells(std::string_view t, OnCell&& on) {
   size_t i = 0, col = 0, row = 0;
   while (i <= t.size()) {
     size_t b = i, e;
+    bool malformed = false;
     if (i < t.size() && t[i] == '"') {
       b = ++i;
       while (i < t.size() && !(t[i] == '"' && (i + 1 >= t.size() || t[i + 1] != '"'))) i += (t[i] == '"') ? 2 : 1;
       e = std::min(i, t.size());
+      malformed = i >= t.size();  // never closed
       if (i < t.size()) ++i;  // closing quote
       bool trailing = false;
       while (i < t.size() && t[i] != delim && t[i] != '\n') trailing |= t[i] != ' ' && t[i] != '\t' && t[i] != '\r', ++i;
       // Bytes after the closing quote (`"a"b 1234`, malformed): the cell
       // runs to the delimiter, so they are scanned too (review).
       if (trailing) e = i;
+      malformed = malformed || trailing;
     } else {
       while (i < t.size() && t[i] != delim && t[i] != '\n') ++i;
       e = i;
       if (e > b && t[e - 1] == '\r') --e;
     }
-    if (!on(CsvCell{b, e, col, row})) return false;
+    if (!on(CsvCell{b, e, col, row, malformed})) return false;
     if (i >= t.size()) break;
     if (t[i] == delim) {
       ++col;
@@ -498,6 +508,9 @@ class CsvStreamCells : public ByteSource {
       switch (state_) {  // the end of the text
         case kUnquoted: Term(confirmed_, true); break;  // (a '\r' held back is left out)
         case kAfterQuote: Term(quote_, true); break;
+        case kQuoted:  // a quote never closed (closed17)
+          status_ = Error(ErrorCode::kInvalidArgument, kCsvMalformed);
+          return false;
         default: Term(pos_, true);
       }
       return true;
@@ -533,9 +546,9 @@ class CsvStreamCells : public ByteSource {
           return true;
         }
         ++pos_;
-        if (c != ' ' && c != '\t' && c != '\r') {  // text after the closing quote: the cell runs to the delimiter
-          state_ = kTrailing;
-          confirmed_ = pos_;
+        if (c != ' ' && c != '\t' && c != '\r') {  // text after the closing quote: malformed (closed17)
+          status_ = Error(ErrorCode::kInvalidArgument, kCsvMalformed);
+          return false;
         }
         return true;
       case kTrailing:
@@ -904,6 +917,10 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       std::vector<std::string_view> names;
       Status st = Status::Ok();
       CsvCells(u.text, [&](const CsvCell& cell) {
+        if (cell.malformed) {  // (closed17: an id split by the quote was missed; the cell is not quoted)
+          st = Error(ErrorCode::kInvalidArgument, kCsvMalformed);  // (as the streamed cells say it)
+          return false;
+        }
         if (cell.row == 0) names.push_back(u.text.substr(cell.begin, cell.end - cell.begin));
         if (cell.end == cell.begin) return true;
         // Header cells are scanned too, unlabelled (a name can hold an id).

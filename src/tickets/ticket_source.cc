@@ -462,12 +462,16 @@ std::vector<CsvField> SplitCsvRecord(std::string_view rec, char delim, size_t li
       // Bytes between the closing quote and the delimiter (`"a"b 1234`,
       // malformed, but spreadsheet programs keep them as part of the cell)
       // would be in no field: then the whole cell, quotes and all, is one
-      // unquoted field, scanned and redacted as its raw bytes (review: an id
-      // there was never scanned, and `redact` kept it with exit 0).
+      // unquoted field (review: an id there was never scanned, and `redact`
+      // kept it with exit 0), marked malformed: the ticket scanner refuses
+      // the record (closed17: an id split by the quote, `"fnr 1510869"5088`,
+      // which Python's csv reads as "fnr 15108695088", was in no digit run).
       bool trailing = false;
       for (size_t t = std::min(k + 1, n); t < e && !trailing; ++t) trailing = rec[t] != ' ' && rec[t] != '\t' && rec[t] != '\r';
-      if (trailing) out.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(e), false});
-      else out.push_back({static_cast<uint32_t>(i + 1), static_cast<uint32_t>(std::min(k, n)), true});
+      if (trailing) out.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(e), false, CsvField::kTrailing});
+      else
+        out.push_back({static_cast<uint32_t>(i + 1), static_cast<uint32_t>(std::min(k, n)), true,
+                       k >= n ? CsvField::kUnclosed : CsvField::kWellFormed});
       if (d == std::string_view::npos) break;
       i = d + 1;
     } else {

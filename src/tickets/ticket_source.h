@@ -111,6 +111,12 @@ class TicketReader {
 struct CsvField {
   uint32_t start, end;
   bool quoted;
+  // Malformed quoting (RFC 4180; Python's csv with strict=True refuses
+  // both): kTrailing, text between a cell's closing quote and the
+  // delimiter (`"fnr 1510869"5088`; the field is then the whole cell, raw);
+  // kUnclosed, a quote not closed before the record's end (only at the end
+  // of the file: a record ends at a newline outside quotes).
+  enum Malformed : uint8_t { kWellFormed, kTrailing, kUnclosed } malformed = kWellFormed;
 };
 // At most `limit` + 1 fields are returned: more than `limit` means the
 // record has more (callers refuse it: a vector entry per cell of a 60 MB
