@@ -408,6 +408,29 @@ TEST_CASE("review19: answers and articles are not list words or negations", "[de
   }
 }
 
+TEST_CASE("review19: in a list of labels a value whose check digit holds is that type", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // 0704042060: a valid kennitala and a Swedish mobile number; 0704040005:
+  // a valid personnummer and a mobile number. The phone detector's priority
+  // (or the list's first label) made them phone numbers, not redacted.
+  for (const char* s : {"Telefon, kennitala: 0704042060", "Sími, kennitala: 0704042060", "Kennitala, sími: 0704042060"}) {
+    INFO(s);
+    auto f = Scan(scanner, s);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].type == "is.kt");
+    CHECK(f[0].rules == (kRuleChecksum | kRuleDate | kRuleFormat | kRuleKeyword));  // internal bits cleared
+  }
+  {
+    auto f = Scan(scanner, "Telefon, personnummer: 0704040005");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].type == "se.pnr");
+  }
+  // Without a check digit the list's first label still decides.
+  auto g = Scan(scanner, "Sími og kennitala: 070404-2790");
+  REQUIRE(g.size() == 1);
+  CHECK(g[0].type == "phone");
+}
+
 TEST_CASE("recall17: a label after the value past a verb and a possessive", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"010180-1234 er mit CPR-nummer", "Hei, 12345678903 er kontonummeret mitt",

@@ -271,10 +271,12 @@ inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) 
   return from;
 }
 
-// Internal rule bit, never reported: the candidate's label is the first of
-// a list of labels before it (ContextBits::list_first). ResolveOverlaps
-// prefers it among candidates of equal confidence, then clears it.
+// Internal rule bits, never reported: the candidate's label is the first of
+// a list of labels before it (ContextBits::list_first); it is labelled by
+// such a list and its check digit holds. ResolveOverlaps prefers them, the
+// second first, among candidates of equal confidence, then clears them.
 constexpr uint32_t kRuleListFirst = 0x40000000;
+constexpr uint32_t kRuleListChecksum = 0x20000000;
 
 // Input bytes after a value's end that its after-label and the look-ahead
 // behind that label (Context) may reach: with kMaxFindingBytes within the
@@ -725,6 +727,11 @@ class DetectorSet::CandidateBuilder {
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
       if (ctx_list_first_ & det.label_mask) rules |= kRuleListFirst;
+      // A value whose check digit holds is what the list's label of its type
+      // says, whichever label comes first ("Telefon, kennitala: <a valid
+      // kennitala that is also a mobile number>" is a kennitala, redacted,
+      // not a phone number by detector priority).
+      if (ctx_list_first_ && v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM)) rules |= kRuleListChecksum;
       conf = std::min(conf + 1, 3);
     } else if (grouped && !(ctx & det.negative_mask)) {
       // Written in its own grouping (a shape with grouping_is_label), as
@@ -1324,8 +1331,12 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
   const size_t out_from = out.size();
   auto stronger = [&](const TextFinding& a, const TextFinding& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
-    // "Kennitala, pöntunarnúmer og sími: <v>": the list's first label says
-    // what a value that validates as more than one type is.
+    // In a list of labels, a type whose check digit holds, then the list's
+    // first label say what a value that validates as more than one type is
+    // ("Telefon, kennitala: <valid kt>", "Kennitala, pöntunarnúmer og sími:
+    // <kt failing its check digit>").
+    const bool ca = a.rules & kRuleListChecksum, cb = b.rules & kRuleListChecksum;
+    if (ca != cb) return ca;
     const bool fa = a.rules & kRuleListFirst, fb = b.rules & kRuleListFirst;
     if (fa != fb) return fa;
     if (a.status != b.status) return a.status > b.status;
@@ -1414,7 +1425,7 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
     for (uint32_t k : kept) out.push_back(std::move(cands[k]));
     i = j;
   }
-  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~kRuleListFirst;
+  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~(kRuleListFirst | kRuleListChecksum);
 }
 
 }  // namespace nordpii
