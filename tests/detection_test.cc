@@ -402,7 +402,8 @@ TEST_CASE("review19: answers and articles are not list words or negations", "[de
   }
   // Still lists and still negated negatives.
   for (const char* s : {"Tilinumero, tilausnumero ja puhelin: 12345678903", "CPR nr. og ordre nr.: 010180-1234",
-                        "Kontonummer (ikke fakturanummer): 12345678903", "Tilinumero, ei laskunumero: 12345678903"}) {
+                        "Kontonummer (ikke fakturanummer): 12345678903", "Tilinumero, ei laskunumero: 12345678903",
+                        "CPR-nummer, men ikke ordrenummer: 010180-1234", "Account number and not invoice number: 12345678903"}) {
     INFO(s);
     CHECK(Scan(scanner, s).size() == 1);
   }

@@ -524,7 +524,7 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
         first = b, next = q;  // "CPR nr., ordre nr. og telefon:": back to "CPR nr."
       }
       // A negation right before the nearest keyword, with nothing but
-      // punctuation between it and the other keyword ("Kontonummer, ikke
+      // punctuation and but/and between it and the other keyword ("Kontonummer, ikke
       // fakturanummer: <v>", "Account number, not invoice number:",
       // "Ordrenummer, ikke CPR-nummer:"): the other keyword says what the
       // value is, not the negated one. A negation word elsewhere is no such
@@ -539,7 +539,16 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
         char buf[8];
         size_t n = 0;
         negated = nw < ne && LowerWord(text, nw, ne, buf, n) && NegationWord(std::string_view(buf, n));
-        for (size_t k = other_end; negated && k < nw; ++k) negated = !WordCharAt(text, k);
+        for (size_t k = other_end; negated && k < nw;) {  // "..., men ikke ...", "... and not ..."
+          if (!WordCharAt(text, k)) {
+            ++k;
+            continue;
+          }
+          const size_t w0 = k;
+          while (k < nw && WordCharAt(text, k)) ++k;
+          negated = LowerWord(text, w0, k, buf, n) &&
+                    WordIn(std::string_view(buf, n), {"men", "but", "mutta", "en", "og", "och", "and"});
+        }
       }
       if (negated) bits.nearest = other_b;
       else if (!other || boundary) bits.nearest = nb;
