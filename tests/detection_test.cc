@@ -375,6 +375,63 @@ TEST_CASE("recall17: number words, and/or and negations in a list of labels", "[
   }
 }
 
+TEST_CASE("review19: answers and articles are not list words or negations", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // "ja" (Finnish "and") and "no" (a number word) as the answer to a
+  // question make a clause between the keywords: the negative keyword
+  // nearer the value decides (review19: labelled since dfc26dd).
+  for (const char* s : {"Har du oplyst CPR-nummer? Ja. Ordrenummer: 010180-1234", "Kontonummer? Ja. Fakturanummer: 12345678903",
+                        "CPR number? No, order number: 010180-1234", "Account number? No. Invoice 12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // A negation counts only right after the other keyword ("Kontonummer,
+  // ikke fakturanummer:"); the Norwegian article "ei" elsewhere is none
+  // (review19: labelled since dfc26dd).
+  for (const char* s : {"Kontonummer er ukjent. Dette gjelder ei faktura: 12345678903",
+                        "CPR-nummer mangler. Det er ei ordre: 010180-1234"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // A negated label does not label the value: the keyword before the
+  // negation does ("Ordrenummer, ikke CPR-nummer:" was labelled).
+  for (const char* s : {"Ordrenummer, ikke CPR-nummer: 010180-1234", "Order number, not CPR number: 010180-1234",
+                        "Fakturanummer, ikke kontonummer: 12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // Still lists and still negated negatives.
+  for (const char* s : {"Tilinumero, tilausnumero ja puhelin: 12345678903", "CPR nr. og ordre nr.: 010180-1234",
+                        "Kontonummer (ikke fakturanummer): 12345678903", "Tilinumero, ei laskunumero: 12345678903",
+                        "CPR-nummer, men ikke ordrenummer: 010180-1234", "Account number and not invoice number: 12345678903"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+}
+
+TEST_CASE("review19: in a list of labels a value whose check digit holds is that type", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // 0704042060: a valid kennitala and a Swedish mobile number; 0704040005:
+  // a valid personnummer and a mobile number. The phone detector's priority
+  // (or the list's first label) made them phone numbers, not redacted.
+  for (const char* s : {"Telefon, kennitala: 0704042060", "Sími, kennitala: 0704042060", "Kennitala, sími: 0704042060"}) {
+    INFO(s);
+    auto f = Scan(scanner, s);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].type == "is.kt");
+    CHECK(f[0].rules == (kRuleChecksum | kRuleDate | kRuleFormat | kRuleKeyword));  // internal bits cleared
+  }
+  {
+    auto f = Scan(scanner, "Telefon, personnummer: 0704040005");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].type == "se.pnr");
+  }
+  // Without a check digit the list's first label still decides.
+  auto g = Scan(scanner, "Sími og kennitala: 070404-2790");
+  REQUIRE(g.size() == 1);
+  CHECK(g[0].type == "phone");
+}
+
 TEST_CASE("recall17: a label after the value past a verb and a possessive", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"010180-1234 er mit CPR-nummer", "Hei, 12345678903 er kontonummeret mitt",

@@ -271,10 +271,12 @@ inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) 
   return from;
 }
 
-// Internal rule bit, never reported: the candidate's label is the first of
-// a list of labels before it (ContextBits::list_first). ResolveOverlaps
-// prefers it among candidates of equal confidence, then clears it.
+// Internal rule bits, never reported: the candidate's label is the first of
+// a list of labels before it (ContextBits::list_first); it is labelled by
+// such a list and its check digit holds. ResolveOverlaps prefers them, the
+// second first, among candidates of equal confidence, then clears them.
 constexpr uint32_t kRuleListFirst = 0x40000000;
+constexpr uint32_t kRuleListChecksum = 0x20000000;
 
 // Input bytes after a value's end that its after-label and the look-ahead
 // behind that label (Context) may reach: with kMaxFindingBytes within the
@@ -340,12 +342,17 @@ bool WordIn(std::string_view w, std::initializer_list<std::string_view> list) {
 }
 
 // Words that may stand between the keywords of a list of labels without
-// making it a clause: "and"/"or" in the six languages, and the number
-// words written after a keyword ("ordre nr.", "CPR nummer") — so "CPR nr.,
-// ordre nr. og telefon: <v>" is a list, "CPR-nr. mangler. Ordrenummer:" is not.
-bool ListWord(std::string_view w) {
-  return WordIn(w, {"og", "och", "and", "ja", "samt", "eller", "or", "tai", "eða", "nr", "no", "nro", "num",
-                    "nummer", "numero", "number", "numer"});
+// making it a clause: "and"/"or" in the six languages right before the next
+// word, and the number words written right after a word ("ordre nr.", "CPR
+// nummer") — so "CPR nr., ordre nr. og telefon: <v>" is a list, "CPR-nr.
+// mangler. Ordrenummer:" is not, nor are the answers "CPR-nummer? Ja.
+// Ordrenummer:" and "CPR number? No, order number:" ("ja" is Finnish "and",
+// "no" a number word).
+bool AndWord(std::string_view w) {
+  return WordIn(w, {"og", "och", "and", "ja", "samt", "eller", "or", "tai", "eða"});
+}
+bool NumberWord(std::string_view w) {
+  return WordIn(w, {"nr", "no", "nro", "num", "nummer", "numero", "number", "numer"});
 }
 
 // Abbreviations whose '.' ends no clause ("ordre nr. og", "tlf. og").
@@ -386,19 +393,25 @@ bool ClauseBetween(std::string_view text, size_t q, size_t e, size_t next) {
   while (k0 < next && WordCharAt(text, k0)) ++k0;
   char buf[8];
   bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf));
+  bool joined = true;  // only spaces and '-' since the last word (the keyword's at first)
   for (size_t k = k0; k < next;) {
     if (WordCharAt(text, k)) {
       const size_t w0 = k;
       while (k < next && WordCharAt(text, k)) ++k;
       size_t n = 0;
       const std::string_view w = LowerWord(text, w0, k, buf, n) ? std::string_view(buf, n) : std::string_view();
-      word |= !ListWord(w);
+      size_t a = k;
+      while (a < next && text[a] == ' ') ++a;
+      const bool before_word = a == next || WordCharAt(text, a);
+      word |= !((joined && NumberWord(w)) || (before_word && AndWord(w)));
       abbrev = AbbrevWord(w);
+      joined = true;
       continue;
     }
     const char c = text[k++];
     punct |= (c == '.' && !abbrev) || c == ',' || c == ';' || c == '!' || c == '?';
     abbrev = false;
+    joined &= c == ' ' || c == '-';
   }
   return punct && word;
 }
@@ -477,6 +490,8 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       size_t first_nb = pn;  // the first of the keywords of nb's groups after the other keyword
       size_t next = pn;      // the start of the list's keyword after the one looked for
       uint64_t first = 0;    // groups of the list's first keyword
+      uint64_t other_b = 0;  // groups of the other keyword
+      size_t other_end = 0;  // where its word ends
       for (size_t q = pn; q > seg && text[q - 1] != '\n';) {
         --q;
         if (!word_start(q)) continue;
@@ -488,6 +503,17 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
             continue;
           }
           other = true;
+          other_b = b;
+          for (other_end = e; other_end < first_nb && WordCharAt(text, other_end);) ++other_end;
+          {  // and its number word ("Order number, not CPR number:")
+            size_t w0 = other_end;
+            while (w0 < first_nb && (text[w0] == ' ' || text[w0] == '-')) ++w0;
+            size_t w1 = w0;
+            while (w1 < first_nb && WordCharAt(text, w1)) ++w1;
+            char buf[8];
+            size_t n = 0;
+            if (w0 > other_end && LowerWord(text, w0, w1, buf, n) && NumberWord(std::string_view(buf, n))) other_end = w1;
+          }
           boundary = ClauseBetween(text, q, e, first_nb);
         } else if (!b) {
           continue;
@@ -497,12 +523,35 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
         if (boundary) break;
         first = b, next = q;  // "CPR nr., ordre nr. og telefon:": back to "CPR nr."
       }
-      // A negation right before the nearest keyword ("Kontonummer, ikke
-      // fakturanummer: <v>", "Account number, not invoice number:"): that
-      // keyword does not decide.
-      char buf[8];
-      const bool negated = NegationWord(WordEndingAt(text, seg, pn, true, buf));
-      if ((!other || boundary) && !negated) bits.nearest = nb;
+      // A negation right before the nearest keyword, with nothing but
+      // punctuation and but/and between it and the other keyword ("Kontonummer, ikke
+      // fakturanummer: <v>", "Account number, not invoice number:",
+      // "Ordrenummer, ikke CPR-nummer:"): the other keyword says what the
+      // value is, not the negated one. A negation word elsewhere is no such
+      // contrast ("Kontonummer er ukjent. Det gjelder ei faktura:", the
+      // Norwegian article "ei").
+      bool negated = false;
+      if (other) {
+        size_t ne = pn;
+        while (ne > other_end && text[ne - 1] == ' ') --ne;
+        size_t nw = ne;
+        while (nw > other_end && WordCharAt(text, nw - 1)) --nw;
+        char buf[8];
+        size_t n = 0;
+        negated = nw < ne && LowerWord(text, nw, ne, buf, n) && NegationWord(std::string_view(buf, n));
+        for (size_t k = other_end; negated && k < nw;) {  // "..., men ikke ...", "... and not ..."
+          if (!WordCharAt(text, k)) {
+            ++k;
+            continue;
+          }
+          const size_t w0 = k;
+          while (k < nw && WordCharAt(text, k)) ++k;
+          negated = LowerWord(text, w0, k, buf, n) &&
+                    WordIn(std::string_view(buf, n), {"men", "but", "mutta", "en", "og", "och", "and"});
+        }
+      }
+      if (negated) bits.nearest = other_b;
+      else if (!other || boundary) bits.nearest = nb;
       if (other && !boundary) bits.list_first = first;
     }
   }
@@ -687,6 +736,11 @@ class DetectorSet::CandidateBuilder {
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
       if (ctx_list_first_ & det.label_mask) rules |= kRuleListFirst;
+      // A value whose check digit holds is what the list's label of its type
+      // says, whichever label comes first ("Telefon, kennitala: <a valid
+      // kennitala that is also a mobile number>" is a kennitala, redacted,
+      // not a phone number by detector priority).
+      if (ctx_list_first_ && v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM)) rules |= kRuleListChecksum;
       conf = std::min(conf + 1, 3);
     } else if (grouped && !(ctx & det.negative_mask)) {
       // Written in its own grouping (a shape with grouping_is_label), as
@@ -1286,8 +1340,12 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
   const size_t out_from = out.size();
   auto stronger = [&](const TextFinding& a, const TextFinding& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
-    // "Kennitala, pöntunarnúmer og sími: <v>": the list's first label says
-    // what a value that validates as more than one type is.
+    // In a list of labels, a type whose check digit holds, then the list's
+    // first label say what a value that validates as more than one type is
+    // ("Telefon, kennitala: <valid kt>", "Kennitala, pöntunarnúmer og sími:
+    // <kt failing its check digit>").
+    const bool ca = a.rules & kRuleListChecksum, cb = b.rules & kRuleListChecksum;
+    if (ca != cb) return ca;
     const bool fa = a.rules & kRuleListFirst, fb = b.rules & kRuleListFirst;
     if (fa != fb) return fa;
     if (a.status != b.status) return a.status > b.status;
@@ -1376,7 +1434,7 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
     for (uint32_t k : kept) out.push_back(std::move(cands[k]));
     i = j;
   }
-  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~kRuleListFirst;
+  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~(kRuleListFirst | kRuleListChecksum);
 }
 
 }  // namespace nordpii
