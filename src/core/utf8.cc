@@ -71,47 +71,46 @@ void AppendUtf8(uint32_t c, std::string& out) {
   out.append(b, EncodeUtf8(c, b));
 }
 
-bool WordCharBefore(std::string_view text, size_t pos) {
+namespace {
+
+// Whether the code point ending just before `pos` / starting at `pos`
+// satisfies `is` (a byte that is not valid UTF-8 there counts as a letter:
+// true). ASCII bytes are tested directly.
+template <class Is>
+bool CodepointBefore(std::string_view text, size_t pos, Is is) {
   if (pos == 0) return false;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  if (s[pos - 1] < 0x80) return IsWordCodepoint(s[pos - 1]);
+  if (s[pos - 1] < 0x80) return is(s[pos - 1]);
   size_t b = pos - 1;
   while (b > 0 && pos - b < 4 && (s[b] & 0xC0) == 0x80) --b;
   uint32_t cp;
   int len = DecodeUtf8(s, pos, b, cp);
   if (len == 0 || b + static_cast<size_t>(len) != pos) return true;  // treat junk as a letter
-  return IsWordCodepoint(cp);
+  return is(cp);
 }
-
-bool WordCharAt(std::string_view text, size_t pos) {
+template <class Is>
+bool CodepointAt(std::string_view text, size_t pos, Is is) {
   if (pos >= text.size()) return false;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  if (s[pos] < 0x80) return IsWordCodepoint(s[pos]);
+  if (s[pos] < 0x80) return is(s[pos]);
   uint32_t cp;
   if (DecodeUtf8(s, text.size(), pos, cp) == 0) return true;
-  return IsWordCodepoint(cp);
+  return is(cp);
 }
 
-bool RunGlueBefore(std::string_view text, size_t pos) {
-  if (pos == 0) return false;
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  if (s[pos - 1] < 0x80) return IsWordCodepoint(s[pos - 1]);
-  size_t b = pos - 1;
-  while (b > 0 && pos - b < 4 && (s[b] & 0xC0) == 0x80) --b;
-  uint32_t cp;
-  int len = DecodeUtf8(s, pos, b, cp);
-  if (len == 0 || b + static_cast<size_t>(len) != pos) return true;  // treat junk as a letter
-  return IsWordCodepoint(cp) && !IsUnspacedScriptCodepoint(cp);
-}
+// A letter a digit run is glued to: a word code point of a script written
+// with spaces between words.
+inline bool GluesRun(uint32_t cp) { return IsWordCodepoint(cp) && !IsUnspacedScriptCodepoint(cp); }
 
-bool RunGlueAt(std::string_view text, size_t pos) {
-  if (pos >= text.size()) return false;
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  if (s[pos] < 0x80) return IsWordCodepoint(s[pos]);
-  uint32_t cp;
-  if (DecodeUtf8(s, text.size(), pos, cp) == 0) return true;
-  return IsWordCodepoint(cp) && !IsUnspacedScriptCodepoint(cp);
-}
+}  // namespace
+
+constexpr auto kWord = [](uint32_t c) { return IsWordCodepoint(c); };
+constexpr auto kGlue = [](uint32_t c) { return GluesRun(c); };
+
+bool WordCharBefore(std::string_view text, size_t pos) { return CodepointBefore(text, pos, kWord); }
+bool WordCharAt(std::string_view text, size_t pos) { return CodepointAt(text, pos, kWord); }
+bool RunGlueBefore(std::string_view text, size_t pos) { return CodepointBefore(text, pos, kGlue); }
+bool RunGlueAt(std::string_view text, size_t pos) { return CodepointAt(text, pos, kGlue); }
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
