@@ -852,11 +852,13 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       return Error(ErrorCode::kLimit, "record " + std::to_string(r.index) + " at offset " + std::to_string(r.offset) +
                                           ": more than " + std::to_string(opt_.max_fields) +
                                           " cells, over the per-record field limit; record not scanned");
-    // Malformed quoting is an error, the record not scanned (closed17): read
-    // as Python's csv does (the quotes dropped, the text after them kept)
-    // an id split by the quote is found, but its redaction would cut the
-    // quote and break the file; read raw it was missed (exit 0 or 1, the id
-    // left in the redacted copy). Neither message quotes the cell.
+    // Malformed quoting is an error for the record (closed17): read as
+    // Python's csv does (the quotes dropped, the text after them kept) an id
+    // split by the quote is found, but its redaction would cut the quote and
+    // break the file; read raw it was missed (exit 0 or 1, the id left in
+    // the redacted copy). Like a record that is not valid JSON, Scan still
+    // scans it as plain text, so the message does not say "not scanned".
+    // Neither message quotes the cell.
     for (size_t i = 0; i < fields.size(); ++i)
       if (fields[i].malformed != CsvField::kWellFormed)
         return Error(ErrorCode::kInvalidArgument,
@@ -864,7 +866,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
                          std::to_string(i + 1) + ": malformed CSV quoting (" +
                          (fields[i].malformed == CsvField::kTrailing ? "text after a cell's closing quote"
                                                                      : "a quote not closed before the end of the file") +
-                         "); record not scanned");
+                         ")");
     // Column names, lower-cased names and name labels: worked out once per
     // header, not per cell.
     while (csv_cols_.size() < fields.size()) {
