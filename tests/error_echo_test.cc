@@ -111,6 +111,18 @@ TEST_CASE("parse errors of every command name the option and never show an ident
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("help: redact names its exit status, which is never 1", "[cli]") {
+  // README (Usage, exit status) and nordpii(1): redact exits 0 when it wrote
+  // its output, findings or not, and 2 on an error; the help said nothing
+  // (scan's and batch's lines name theirs) until newcomer7.
+  CHECK_THAT(Exec("--help").out, Catch::Contains("Write the input with findings replaced (exit 0: written, 2: error)"));
+  const std::string dir = test::TempDir("echo", "redactexit");
+  test::WriteFile(dir + "/in.txt", "fnr 15108695088\n");
+  Run r = test::Bash(dir, "\"$N\" redact in.txt -o out.txt; echo rc=$?");
+  CHECK_THAT(r.out, Catch::Contains("rc=0"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("config file: the environment's key wins over key-file, the command line over both", "[config][cli]") {
   // Documented precedence: command line > environment > config file > default.
   const std::string dir = test::TempDir("echo", "keyprec");

@@ -1038,7 +1038,7 @@ int main(int argc, char** argv) {
       ->group("");
 
   std::string rpath = "-", out = "-", style = "label";
-  auto* redact = app.add_subcommand("redact", "Write the input with findings replaced");
+  auto* redact = app.add_subcommand("redact", "Write the input with findings replaced (exit 0: written, 2: error)");
   AddCommon(redact, c);
   redact->add_option("path", rpath, "Input file, mbox or Maildir ('-' = stdin)");
   redact->add_option("-o,--output", out, "Output file or Maildir directory ('-' = stdout); written via temp file + rename");
