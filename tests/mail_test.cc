@@ -887,6 +887,73 @@ TEST_CASE("mail scan: attachments no extractor reads are scanned as text or by t
   CHECK(ScanMail(noisy).findings.empty());
 }
 
+// octet17 (eval seed 12, carrier mail_octet 0.926): a value written in
+// full-width digits inside a binary octet-stream part, with a label shorter
+// than 4 ASCII letters ("Pas nr. <full-width digits>") or a run of them alone, was left
+// out of the part's printable runs (a run had to hold 4 ASCII letters or
+// digits in a row), so it was never scanned; scan exited 0 and redact kept
+// the part byte for byte.
+TEST_CASE("mail scan: full-width ids in the printable runs of a binary attachment are found and the part replaced",
+          "[mail][attachments][octet17]") {
+  auto fw = [](std::string_view digits) {  // U+FF10.. in UTF-8
+    std::string o;
+    for (char ch : digits) o += std::string("\xef\xbc") + static_cast<char>(0x90 + (ch - '0'));
+    return o;
+  };
+  // The runs: one with a short label, one of full-width digits alone
+  // (the label on the run before), full-width letters; offsets lead back.
+  const std::string bin = std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0", 17) + "Hej," + std::string("\0\x07", 2) +
+                          "fnr " + fw("15108695088") + std::string("\0\x07", 2) + "Konto:" + std::string("\0\x07", 2) +
+                          fw("12050112345") + std::string("\0\xff\x01", 3) + "\xef\xbc\xa1\xef\xbd\x82" + "1" +
+                          fw("2") + std::string("\0", 1);
+  Decoded runs = PrintableRuns(bin);
+  CHECK(runs.bytes == "IHDR\nfnr " + fw("15108695088") + "\nKonto:\n" + fw("12050112345") + "\n\xef\xbc\xa1\xef\xbd\x82" +
+                          "1" + fw("2"));
+  const size_t at = runs.bytes.find(fw("12050112345"));
+  ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 33)}, {&runs.map});
+  CHECK(bin.substr(r.start, r.end - r.start) == fw("12050112345"));
+  // A full-width character that is not a letter or digit does not start a run;
+  // a truncated one at the end is not read past the input.
+  CHECK(PrintableRuns(std::string("\0\xef\xbc\x81\xef\xbc\x81\xef\xbc\x81\xef\xbc\x81\0\xef\xbc", 16)).bytes.empty());
+
+  // In a message: the id is found (field strings), redact replaces the part
+  // by its notice, the MIME structure stays valid (mimetic reads the same
+  // leaves) and the output holds no id.
+  const std::string data = std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0", 17) + "Hej" + std::string("\0\x07", 2) +
+                           "fnr " + fw("15108695088") + std::string("\0\xff\x01", 3);
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+                          "--B\nContent-Type: text/plain\n\nhei\n--B\nContent-Type: application/octet-stream; "
+                          "name=\"data.bin\"\nContent-Disposition: attachment; filename=\"data.bin\"\n"
+                          "Content-Transfer-Encoding: base64\n\n" +
+                          EncodeBase64(data, "\n") + "\n--B--\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].type == "no.fnr");
+  CHECK(c.findings[0].part == "2");
+  CHECK(c.findings[0].field == "strings");
+  CHECK(c.values[0] == fw("15108695088"));
+  RedactSummary sum;
+  const std::string out = RedactMail(msg, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(sum.attachments_replaced == 1);
+  CHECK(out.find(EncodeBase64(data, "\n")) == std::string::npos);
+  CHECK(out.find("nordpii-removed-attachment.txt") != std::string::npos);
+  CHECK(ScanMail(out).findings.empty());
+  std::string norm = out;
+  mimetic::MimeEntity me(norm.begin(), norm.end());
+  std::vector<std::string> theirs;
+  MimeticLeaves(me, theirs);
+  CHECK(theirs == OurLeaves(ParseMime(out, {})));
+  CHECK(theirs.size() == 2);
+  // The same bytes with an invalid number: nothing found, kept byte for byte.
+  std::string clean = msg;
+  const std::string enc = EncodeBase64(data, "\n");
+  std::string other = data;
+  other.replace(other.find(fw("15108695088")), 33, fw("15108695089"));
+  clean.replace(clean.find(enc), enc.size(), EncodeBase64(other, "\n"));
+  CHECK(RedactMail(clean) == clean);
+}
+
 TEST_CASE("mail: ids in HTML attributes, comments and across a hidden span are found and redacted in place",
           "[mail][html][issue11]") {
   const std::string head = "Subject: x\nMIME-Version: 1.0\nContent-Type: text/html\n";

@@ -1111,6 +1111,15 @@ inline size_t PrintableAt(const unsigned char* p, size_t n, size_t i, bool& lati
   }
   return 0;
 }
+// True when p[i] starts the UTF-8 of a full-width ASCII letter or digit
+// (U+FF10-FF19, U+FF21-FF3A, U+FF41-FF5A; p[i] is 0xEF).
+inline bool FullWidthAlnumAt(const unsigned char* p, size_t n, size_t i) {
+  if (i + 2 >= n) return false;
+  const unsigned char b1 = p[i + 1], b2 = p[i + 2];
+  if (b1 == 0xBC) return (b2 >= 0x90 && b2 <= 0x99) || (b2 >= 0xA1 && b2 <= 0xBA);
+  if (b1 == 0xBD) return b2 >= 0x81 && b2 <= 0x9A;
+  return false;
+}
 }  // namespace
 
 Decoded PrintableRuns(std::string_view in, size_t min_chars) {
@@ -1157,8 +1166,25 @@ Decoded PrintableRuns(std::string_view in, size_t min_chars) {
     // A branch-free look for 4 ASCII letters or digits in a row: every
     // kept run has them, and random bytes rarely do, so most of a binary
     // part is passed over at this speed.
+    // A full-width letter or digit (U+FF10-FF19, FF21-FF3A, FF41-FF5A:
+    // 0xEF 0xBC/0xBD ..., which NFKC folds to ASCII) counts as one ASCII
+    // one: a value written in full-width digits ("Pas nr. ７９２４９８４１６")
+    // has no 4 ASCII letters or digits in a row. The lead byte 0xEF is rare
+    // in binary data (1/256), so the test costs a well-predicted branch.
     size_t c = n;
     for (unsigned cnt = 0; i < n; ++i) {
+      if (p[i] == 0xEF) [[unlikely]] {
+        if (FullWidthAlnumAt(p, n, i)) {
+          i += 2;
+          if (++cnt >= 4) {
+            c = i;
+            break;
+          }
+        } else {
+          cnt = 0;
+        }
+        continue;
+      }
       cnt = (cnt + 1) * kAlnum[p[i]];
       if (cnt >= 4) {
         c = i;

@@ -245,7 +245,8 @@ Decoded DecodeEncodedWords(std::string_view value);
 // tab, valid UTF-8 sequences of printable code points, and Latin-1 bytes
 // 0xA0-0xFF that are not UTF-8 (converted to UTF-8) — of at least
 // `min_chars` characters of which at least half are ASCII letters or digits
-// (or UTF-8 characters), 4 ASCII ones in a row (so random or compressed bytes give little), joined by
+// (or UTF-8 characters), 4 ASCII ones in a row (so random or compressed bytes give little; a
+// full-width letter or digit, U+FF10-FF5A, which NFKC folds to ASCII, counts as one), joined by
 // '\n'. The map leads each run back to its
 // bytes (a '\n' stands for the bytes between two runs). Own code: GNU
 // strings keeps no offsets and is a separate process; this is one linear pass.
