@@ -574,6 +574,22 @@ TEST_CASE("closed17: malformed CSV quoting is an error naming the record, never 
   fs::remove_all(d);
 }
 
+TEST_CASE("review20: a quote inside an unquoted CSV cell is not malformed quoting", "[failclosed][tickets]") {
+  // review20: `5" screen` (a quote inside an unquoted cell, which Python's
+  // csv with strict=True reads as a character) was taken as an opening
+  // quote; the record ran on over the next line, and its quoted cell
+  // `"ok"` then had "text after its closing quote": scan and redact exit 2
+  // on a well-formed export. Now read as Python reads it.
+  std::string d = TempDir("csv-inch");
+  WriteFile(d + "/inch.csv", "id,desc,note\n1,5\" screen,\"ok\"\n2,plain,fnr 15108695088\n");
+  Run r = Bash(d, "$N scan --format jsonl inch.csv > inch.out 2> inch.err; echo scan=$?; cat inch.err; "
+                  "grep -c no.fnr inch.out; $N redact inch.csv -o inch.red 2>/dev/null; echo redact=$?; cat inch.red");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("scan=1\n1\n"));
+  CHECK_THAT(r.out, Catch::Contains("redact=0\nid,desc,note\n1,5\" screen,\"ok\"\n2,plain,fnr [NO-FNR]\n"));
+  fs::remove_all(d);
+}
+
 TEST_CASE("closed17: a dangling symlink or unreadable entry in a Maildir or tree is an error, not left out",
           "[failclosed][mail]") {
   // Before: MaildirFiles and the directory walk skipped a symlink to
