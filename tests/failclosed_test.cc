@@ -618,6 +618,31 @@ TEST_CASE("closed17: a dangling symlink or unreadable entry in a Maildir or tree
   fs::remove_all(d);
 }
 
+TEST_CASE("review20: a symbolic link loop in a Maildir or tree is named as one, not as a missing target",
+          "[failclosed][mail]") {
+  // review20: a link that cannot be followed because it loops (ELOOP) was
+  // reported as 'a symbolic link to nothing (its target is missing)'; the
+  // exit status was right (2), the reason wrong.
+  std::string d = TempDir("symlink-loop");
+  WriteFile(d + "/md/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_directories(d + "/md/new");
+  fs::create_directories(d + "/md/tmp");
+  fs::create_symlink("3.eml", d + "/md/cur/2.eml");
+  fs::create_symlink("2.eml", d + "/md/cur/3.eml");
+  WriteFile(d + "/tree/a.txt", "fnr 15108695088\n");
+  fs::create_symlink("c.txt", d + "/tree/b.txt");
+  fs::create_symlink("b.txt", d + "/tree/c.txt");
+  Run r = Bash(d, "$N scan --format jsonl md > md.out 2> md.err; echo md=$?; cat md.err; "
+                  "$N scan --format jsonl tree > t.out 2> t.err; echo tree=$?; cat t.err");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("md=2"));
+  CHECK_THAT(r.out, Catch::Contains(".eml: a symbolic link that cannot be followed (Too many levels of symbolic links); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("tree=2"));
+  CHECK_THAT(r.out, Catch::Contains("tree/b.txt: a symbolic link that cannot be followed (Too many levels of symbolic links); not scanned"));
+  CHECK_THAT(r.out, !Catch::Contains("target is missing"));
+  fs::remove_all(d);
+}
+
 TEST_CASE("closed17: an EBCDIC text part is scanned and redacted in its charset", "[failclosed][mail]") {
   // Before: cp500 / ibm037 were taken as ASCII-compatible: the replacement
   // went into the part as ASCII bytes, read back as other characters
