@@ -706,6 +706,29 @@ TEST_CASE("closed17: an error names its file once", "[failclosed][input]") {
   fs::remove_all(d);
 }
 
+TEST_CASE("review20: a CSV attachment's delimiter is counted outside quoted header cells", "[failclosed][mail]") {
+  // review20: the delimiter was the most frequent of , ; tab on the first
+  // line, counting those inside quoted names: `"Navn, fullt, med komma";"Notat"`
+  // gave ',', so `"Ola";"fnr <id>"` had text after a closing quote and the
+  // well-formed semicolon file was refused (closed17): scan exit 2, redact
+  // wrote nothing — whole or streamed (a part over 4 MiB, base64).
+  std::string d = TempDir("mail-csv-delim");
+  Run r = Bash(d, R"(python3 - <<'PY'
+import base64
+head = b'From: a@example.no\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhei\n--b\nContent-Type: text/csv; name=l.csv\nContent-Disposition: attachment; filename=l.csv\n'
+hdr = b'"Navn, fullt, med komma";"Notat ""a,b"""\n'
+row = b'"Ola";"fnr 15108695088"\n'
+open("small.eml", "wb").write(head + b'\n' + hdr + row + b'--b--\n')
+rows = "".join(f"{i};abc def\n" for i in range(600000)).encode()
+open("big.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(hdr + rows + row) + b'--b--\n')
+PY
+for f in small big; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done)");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("small=1\n1\nsmall-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains("big=1\n1\nbig-redact=0"));
+  fs::remove_all(d);
+}
+
 TEST_CASE("closed17: malformed CSV quoting in a mail attachment is an error for the message", "[failclosed][mail]") {
   // Before: the cell was read raw up to the delimiter (`"fnr 1510869"5088`:
   // the id split by the quote, missed) — scan exit 0, redact exit 0 with the
