@@ -719,12 +719,14 @@ head = b'From: a@example.no\nSubject: s\nMIME-Version: 1.0\nContent-Type: multip
 hdr = b'"Navn, fullt, med komma";"Notat ""a,b"""\n'
 row = b'"Ola";"fnr 15108695088"\n'
 open("small.eml", "wb").write(head + b'\n' + hdr + row + b'--b--\n')
+open("bom.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(b'\xef\xbb\xbf' + hdr + row) + b'--b--\n')
 rows = "".join(f"{i};abc def\n" for i in range(600000)).encode()
 open("big.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(hdr + rows + row) + b'--b--\n')
 PY
-for f in small big; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done)");
+for f in small bom big; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done)");
   INFO(r.out);
   CHECK_THAT(r.out, Catch::Contains("small=1\n1\nsmall-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains("bom=1\n1\nbom-redact=0"));  // a UTF-8 BOM before the first quote
   CHECK_THAT(r.out, Catch::Contains("big=1\n1\nbig-redact=0"));
   fs::remove_all(d);
 }

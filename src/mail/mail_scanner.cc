@@ -316,10 +316,16 @@ struct CsvCell {
 struct CsvDelimiter {
   size_t n[3] = {0, 0, 0};  // , ; tab
   bool quoted = false, reopen = false, start = true;
+  size_t bom = 0;  // bytes of a leading UTF-8 BOM seen (it leaves the first cell's start)
   bool Add(std::string_view b) {
     size_t nl = b.find('\n');
     std::string_view line = b.substr(0, nl);
     for (char c : line) {
+      if (bom < 3 && start && c == "\xEF\xBB\xBF"[bom]) {
+        ++bom;
+        continue;
+      }
+      bom = 3;
       if (c == '"') {
         if (quoted) quoted = false, reopen = true;  // closing, or the first of ""
         else quoted = reopen || start, reopen = false;
