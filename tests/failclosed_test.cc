@@ -579,6 +579,22 @@ TEST_CASE("closed17: malformed CSV quoting is an error naming the record, never 
   fs::remove_all(d);
 }
 
+TEST_CASE("review20: a quote inside an unquoted CSV cell is not malformed quoting", "[failclosed][tickets]") {
+  // review20: `5" screen` (a quote inside an unquoted cell, which Python's
+  // csv with strict=True reads as a character) was taken as an opening
+  // quote; the record ran on over the next line, and its quoted cell
+  // `"ok"` then had "text after its closing quote": scan and redact exit 2
+  // on a well-formed export. Now read as Python reads it.
+  std::string d = TempDir("csv-inch");
+  WriteFile(d + "/inch.csv", "id,desc,note\n1,5\" screen,\"ok\"\n2,plain,fnr 15108695088\n");
+  Run r = Bash(d, "$N scan --format jsonl inch.csv > inch.out 2> inch.err; echo scan=$?; cat inch.err; "
+                  "grep -c no.fnr inch.out; $N redact inch.csv -o inch.red 2>/dev/null; echo redact=$?; cat inch.red");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("scan=1\n1\n"));
+  CHECK_THAT(r.out, Catch::Contains("redact=0\nid,desc,note\n1,5\" screen,\"ok\"\n2,plain,fnr [NO-FNR]\n"));
+  fs::remove_all(d);
+}
+
 TEST_CASE("closed17: a dangling symlink or unreadable entry in a Maildir or tree is an error, not left out",
           "[failclosed][mail]") {
   // Before: MaildirFiles and the directory walk skipped a symlink to
@@ -604,6 +620,31 @@ TEST_CASE("closed17: a dangling symlink or unreadable entry in a Maildir or tree
   CHECK_THAT(r.out, Catch::Contains("tree/b.eml: a symbolic link to nothing (its target is missing); not scanned"));
   CHECK_THAT(r.out, Catch::Contains("md.out:1"));  // the readable message is still scanned
   CHECK_THAT(r.out, Catch::Contains("t.out:1"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("review20: a symbolic link loop in a Maildir or tree is named as one, not as a missing target",
+          "[failclosed][mail]") {
+  // review20: a link that cannot be followed because it loops (ELOOP) was
+  // reported as 'a symbolic link to nothing (its target is missing)'; the
+  // exit status was right (2), the reason wrong.
+  std::string d = TempDir("symlink-loop");
+  WriteFile(d + "/md/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_directories(d + "/md/new");
+  fs::create_directories(d + "/md/tmp");
+  fs::create_symlink("3.eml", d + "/md/cur/2.eml");
+  fs::create_symlink("2.eml", d + "/md/cur/3.eml");
+  WriteFile(d + "/tree/a.txt", "fnr 15108695088\n");
+  fs::create_symlink("c.txt", d + "/tree/b.txt");
+  fs::create_symlink("b.txt", d + "/tree/c.txt");
+  Run r = Bash(d, "$N scan --format jsonl md > md.out 2> md.err; echo md=$?; cat md.err; "
+                  "$N scan --format jsonl tree > t.out 2> t.err; echo tree=$?; cat t.err");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("md=2"));
+  CHECK_THAT(r.out, Catch::Contains(".eml: a symbolic link that cannot be followed (Too many levels of symbolic links); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("tree=2"));
+  CHECK_THAT(r.out, Catch::Contains("tree/b.txt: a symbolic link that cannot be followed (Too many levels of symbolic links); not scanned"));
+  CHECK_THAT(r.out, !Catch::Contains("target is missing"));
   fs::remove_all(d);
 }
 
@@ -667,6 +708,31 @@ TEST_CASE("closed17: an error names its file once", "[failclosed][input]") {
     CHECK_THAT(r.out, Catch::Contains("rc=2"));
     CHECK(r.out.find("big.txt") == r.out.rfind("big.txt"));
   }
+  fs::remove_all(d);
+}
+
+TEST_CASE("review20: a CSV attachment's delimiter is counted outside quoted header cells", "[failclosed][mail]") {
+  // review20: the delimiter was the most frequent of , ; tab on the first
+  // line, counting those inside quoted names: `"Navn, fullt, med komma";"Notat"`
+  // gave ',', so `"Ola";"fnr <id>"` had text after a closing quote and the
+  // well-formed semicolon file was refused (closed17): scan exit 2, redact
+  // wrote nothing — whole or streamed (a part over 4 MiB, base64).
+  std::string d = TempDir("mail-csv-delim");
+  Run r = Bash(d, R"(python3 - <<'PY'
+import base64
+head = b'From: a@example.no\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhei\n--b\nContent-Type: text/csv; name=l.csv\nContent-Disposition: attachment; filename=l.csv\n'
+hdr = b'"Navn, fullt, med komma";"Notat ""a,b"""\n'
+row = b'"Ola";"fnr 15108695088"\n'
+open("small.eml", "wb").write(head + b'\n' + hdr + row + b'--b--\n')
+open("bom.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(b'\xef\xbb\xbf' + hdr + row) + b'--b--\n')
+rows = "".join(f"{i};abc def\n" for i in range(600000)).encode()
+open("big.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(hdr + rows + row) + b'--b--\n')
+PY
+for f in small bom big; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done)");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("small=1\n1\nsmall-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains("bom=1\n1\nbom-redact=0"));  // a UTF-8 BOM before the first quote
+  CHECK_THAT(r.out, Catch::Contains("big=1\n1\nbig-redact=0"));
   fs::remove_all(d);
 }
 

@@ -171,9 +171,9 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
           // A symlink to nothing, or an entry whose type cannot be read
           // (closed17: both were left out silently, exit 0 or 1): what the
           // tree names was not scanned.
-          std::error_code lec;
-          error(it->path().string() + (it->is_symlink(lec) ? ": a symbolic link to nothing (its target is missing); not scanned"
-                                                           : ": cannot be read; not scanned"));
+          // A link that cannot be followed for another reason (a loop,
+          // ELOOP) says so (review20: a loop was 'its target is missing').
+          error(it->path().string() + UnfollowedEntryMessage(*it, fec));
         }
       }
       if (dec) error(at.string() + ": " + dec.message() + "; not scanned");

@@ -20,6 +20,15 @@ bool IsMaildir(const std::string& path) {
          (fs::is_directory(fs::path(path) / "cur", ec) || fs::is_directory(fs::path(path) / "new", ec));
 }
 
+std::string UnfollowedEntryMessage(const fs::directory_entry& e, const std::error_code& ec) {
+  std::error_code lec;
+  const bool link = e.is_symlink(lec);
+  if (link && (!ec || ec == std::errc::no_such_file_or_directory))
+    return ": a symbolic link to nothing (its target is missing); not scanned";
+  if (ec) return (link ? ": a symbolic link that cannot be followed (" : ": cannot be read (") + ec.message() + "); not scanned";
+  return ": cannot be read; not scanned";
+}
+
 std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error) {
   std::vector<std::string> out;
   // The folders: the root, and every Maildir++ folder (".Sent", ".Arkiv.2024":
@@ -55,9 +64,8 @@ std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error
           // A symlink to nothing, or an entry whose type cannot be read,
           // is an error too (closed17: both were left out silently — of
           // the scan, and of a redacted copy of the Maildir, exit 0).
-          *error = it->path().string() + (fs::exists(fst)                   ? ": not a regular file; not scanned"
-                                          : it->is_symlink(fec)           ? ": a symbolic link to nothing (its target is missing); not scanned"
-                                                                          : ": cannot be read; not scanned");
+          *error = it->path().string() +
+                   (fs::exists(fst) ? std::string(": not a regular file; not scanned") : UnfollowedEntryMessage(*it, fec));
         }
       }
       if (ec && error) *error = p.string() + ": " + ec.message() + "; not scanned";

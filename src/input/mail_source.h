@@ -13,6 +13,7 @@
 #ifndef NORDPII_INPUT_MAIL_SOURCE_H_
 #define NORDPII_INPUT_MAIL_SOURCE_H_
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,12 @@ bool IsMaildir(const std::string& path);
 // read, or a FIFO/socket/device in one, is named in `*error` (when given):
 // it was not looked at.
 std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error = nullptr);
+// The message for a directory entry that is neither a file, a directory
+// nor a special file, `ec` the error of its status(): ": a symbolic link to
+// nothing (its target is missing); not scanned" for a dangling link, else
+// ": cannot be read (REASON); not scanned" (a symlink loop, EACCES on the
+// way to its target).
+std::string UnfollowedEntryMessage(const std::filesystem::directory_entry& e, const std::error_code& ec);
 
 // Reads a whole file (a message) of at most `max` bytes; larger files give a
 // kLimit error naming the path and the limit.

@@ -357,13 +357,30 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
   }
 }
 
+// Whether the quote at p[k] (outside quotes; p starts at a record) opens a
+// quoted cell: only at a cell's start, as SplitCsvRecord and Python's csv
+// read it. A quote inside an unquoted cell (`5" screen`) is a character of
+// the cell (review20: it was taken as an opening quote, the record ran on
+// over the next lines to the next quote, and a later quoted cell of the
+// merged record was refused as malformed CSV quoting, exit 2, or the rows
+// got the wrong columns). Before the header is read the delimiter is not
+// known: any of , ; and tab (and a UTF-8 BOM) start a cell there.
+bool TicketReader::CsvQuoteOpens(std::string_view p, size_t k) const {
+  if (k == 0) return true;
+  const char b = p[k - 1];
+  if (csv_header_done_) return b == delim_;
+  if (k == 3 && p.substr(0, 3) == "\xEF\xBB\xBF") return true;
+  return b == ',' || b == ';' || b == '\t';
+}
+
 // Resumes where the last call stopped (csv_searched_ bytes past head_, in
 // quotes or not): a long record is not scanned again from its start on
 // every read (a 60 MB record, read 1 MiB at a time, was gone over ~60 times).
 size_t TicketReader::CsvRecordLength(bool& incomplete) {
   std::string_view p = std::string_view(buf_).substr(head_);
   bool q = csv_quoted_;
-  for (size_t k = csv_searched_; k < p.size(); ++k) {
+  size_t k = csv_searched_;
+  for (; k < p.size(); ++k) {
 #if defined(__SSE2__)
     // Bytes that are neither '"' nor '\n' skipped 16 at a time (the byte
     // loop alone ran 15-20 % of a CSV export's scan, more or less as the
@@ -382,8 +399,15 @@ size_t TicketReader::CsvRecordLength(bool& incomplete) {
     if (k >= p.size()) break;
 #endif
     char c = p[k];
-    if (c == '"') q = !q;  // "" inside quotes toggles twice
-    else if (c == '\n' && !q) {
+    if (c == '"') {
+      if (q) {  // a closing quote, or the first of "" (an escaped quote: stays quoted)
+        if (k + 1 >= p.size() && !eof_) break;  // which of the two: decided once more is read (k searched again)
+        if (k + 1 < p.size() && p[k + 1] == '"') ++k;
+        else q = false;
+      } else {
+        q = CsvQuoteOpens(p, k);
+      }
+    } else if (c == '\n' && !q) {
       incomplete = false;
       csv_searched_ = 0;
       csv_quoted_ = false;
@@ -391,7 +415,7 @@ size_t TicketReader::CsvRecordLength(bool& incomplete) {
     }
   }
   incomplete = !eof_;
-  csv_searched_ = eof_ ? 0 : p.size();
+  csv_searched_ = eof_ ? 0 : std::min(k, p.size());
   csv_quoted_ = eof_ ? false : q;
   return eof_ ? p.size() : 0;
 }
@@ -416,9 +440,13 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
       std::string_view h = rec.substr(bom);
       size_t commas = 0, semis = 0, tabs = 0;
       bool q = false;
-      for (char c : h) {
-        if (c == '"') q = !q;
-        else if (!q) commas += c == ',', semis += c == ';', tabs += c == '\t';
+      for (size_t k = 0; k < h.size(); ++k) {
+        const char c = h[k];
+        if (c == '"') {
+          if (!q) q = k == 0 || h[k - 1] == ',' || h[k - 1] == ';' || h[k - 1] == '\t';  // (as CsvQuoteOpens)
+          else if (k + 1 < h.size() && h[k + 1] == '"') ++k;
+          else q = false;
+        } else if (!q) commas += c == ',', semis += c == ';', tabs += c == '\t';
       }
       delim_ = semis > commas && semis >= tabs ? ';' : tabs > commas ? '\t' : ',';
       std::string_view content = h;

@@ -81,6 +81,7 @@ class TicketReader {
   Result<bool> NextCsv(TicketRecord& r);
   // Length of the CSV record starting at head_, or 0 if incomplete.
   size_t CsvRecordLength(bool& incomplete);
+  bool CsvQuoteOpens(std::string_view p, size_t k) const;
 
   ByteSource& in_;
   TicketFormat format_;
