@@ -33,7 +33,7 @@ inline std::string CheckMailInvariants(std::string_view msg, ScanContext& ctx, c
   filter.categories = {"national-id", "financial", "credential"};
   std::string out, out2;
   RedactSummary s1, s2;
-  if (!ms.Redact(msg, filter, RedactStyle::kLabel, out, s1).ok()) return "redact failed";
+  if (Status r = ms.Redact(msg, filter, RedactStyle::kLabel, out, s1); !r.ok()) return "redact failed: " + r.message();
   if (!scanned.ok() && !s1.incomplete) return "scan hit a limit but redaction claims to be complete";
   if (s1.incomplete) return "";
   if (s1.redacted == 0) return out == msg ? "" : "nothing redacted but bytes changed";
