@@ -648,6 +648,39 @@ TEST_CASE("review20: a symbolic link loop in a Maildir or tree is named as one, 
   fs::remove_all(d);
 }
 
+TEST_CASE("session21: a Maildir++ folder or cur/new/tmp that cannot be followed is an error, not left out",
+          "[failclosed][mail]") {
+  // Before: a folder entry ".Sent" that is a symlink to nothing, and a
+  // folder's new/ that is one, were skipped silently (scan exit 1 over the
+  // rest; redact wrote a Maildir copy without them). A dot file that is no
+  // folder (Dovecot's index) is not an error.
+  std::string d = TempDir("maildir-folder-dangling");
+  WriteFile(d + "/md/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_directories(d + "/md/new");
+  WriteFile(d + "/md/.dovecot.index", "index\n");
+  fs::create_symlink("/nonexistent/session21-folder", d + "/md/.Sent");
+  WriteFile(d + "/md2/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  WriteFile(d + "/md2/.Arkiv/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  fs::create_symlink("/nonexistent/session21-new", d + "/md2/.Arkiv/new");
+  WriteFile(d + "/md3/cur/1.eml", "From: a@example.no\nSubject: s\n\nfnr 15108695088\n");
+  WriteFile(d + "/md3/.dovecot.index", "index\n");
+  Run r = Bash(d, "$N scan --format jsonl md > md.out 2> md.err; echo md=$?; cat md.err; "
+                  "$N redact md -o red > /dev/null 2> red.err; echo md-redact=$?; cat red.err; ls -d red 2>&1; "
+                  "$N scan --format jsonl md2 > md2.out 2> md2.err; echo md2=$?; cat md2.err; "
+                  "$N scan --format jsonl md3 > md3.out 2> md3.err; echo md3=$?; cat md3.err; grep -c no.fnr md.out md2.out");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("md=2"));
+  CHECK_THAT(r.out, Catch::Contains("md/.Sent: a symbolic link to nothing (its target is missing); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("md-redact=2"));
+  CHECK_THAT(r.out, Catch::Contains("cannot access 'red'"));
+  CHECK_THAT(r.out, Catch::Contains("md2=2"));
+  CHECK_THAT(r.out, Catch::Contains("md2/.Arkiv/new: a symbolic link to nothing (its target is missing); not scanned"));
+  CHECK_THAT(r.out, Catch::Contains("md3=1"));
+  CHECK_THAT(r.out, Catch::Contains("md.out:1"));  // the readable messages are still scanned
+  CHECK_THAT(r.out, Catch::Contains("md2.out:2"));
+  fs::remove_all(d);
+}
+
 TEST_CASE("closed17: an EBCDIC text part is scanned and redacted in its charset", "[failclosed][mail]") {
   // Before: cp500 / ibm037 were taken as ASCII-compatible: the replacement
   // went into the part as ASCII bytes, read back as other characters

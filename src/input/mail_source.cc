@@ -41,7 +41,16 @@ std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (name.size() < 2 || name[0] != '.' || name == "..") continue;
-      if (IsMaildir(it->path().string())) sub.push_back(name + "/");
+      if (IsMaildir(it->path().string())) {
+        sub.push_back(name + "/");
+        continue;
+      }
+      // A folder entry that is a symlink to nothing (or whose type cannot
+      // be read) may be a Maildir++ folder we cannot look into: an error,
+      // not a folder left out (it was, silently: exit 0 over the rest).
+      std::error_code fec;
+      const fs::file_status fst = it->status(fec);  // through symlinks
+      if (error && !fs::exists(fst)) *error = it->path().string() + UnfollowedEntryMessage(*it, fec);
     }
     if (ec && error) *error = dir + ": " + ec.message() + "; not scanned";
     std::sort(sub.begin(), sub.end());
@@ -52,7 +61,18 @@ std::vector<std::string> MaildirFiles(const std::string& dir, std::string* error
     for (const char* sub : {"cur", "new", "tmp"}) {
       std::error_code ec;
       fs::path p = fs::path(dir) / (folder + sub);
-      if (!fs::is_directory(p, ec)) continue;
+      if (!fs::is_directory(p, ec)) {
+        // cur/, new/ or tmp/ that is there but is not a directory or cannot
+        // be followed (a symlink to nothing, a loop, no permission): not
+        // looked at, so an error (was skipped silently).
+        std::error_code sec, lec;
+        const fs::file_status st = fs::status(p, sec);
+        if (error && fs::symlink_status(p, lec).type() != fs::file_type::not_found)
+          *error = p.string() + (fs::exists(st) ? std::string(": not a directory; not scanned")
+                                                : UnfollowedEntryMessage(fs::directory_entry(p, lec), sec));
+        ec.clear();
+        continue;
+      }
       std::vector<std::string> files;
       for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
         std::error_code fec;
