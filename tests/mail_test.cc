@@ -954,6 +954,64 @@ TEST_CASE("mail scan: full-width ids in the printable runs of a binary attachmen
   CHECK(RedactMail(clean) == clean);
 }
 
+// session 21: text a Windows program wrote into a binary file is UTF-16LE
+// ("K\0u\0n\0d\0e\0"); the printable runs saw one letter between NULs and
+// kept nothing, so an id in such an attachment was never scanned (exit 0,
+// redact kept the part byte for byte).
+TEST_CASE("mail scan: UTF-16LE text in a binary attachment is read among its printable runs",
+          "[mail][attachments][utf16runs]") {
+  auto le = [](std::string_view utf8) {  // Latin-1 range only, enough here
+    std::string o;
+    for (size_t i = 0; i < utf8.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(utf8[i]);
+      uint32_t u = c;
+      if (c == 0xC3) u = 0xC0 | (static_cast<unsigned char>(utf8[++i]) & 0x3F);
+      o += static_cast<char>(u & 0xFF);
+      o += static_cast<char>(u >> 8);
+    }
+    return o;
+  };
+  // ASCII runs and UTF-16LE runs (even and odd byte offsets) in byte order;
+  // each character leads back to its two bytes.
+  const std::string bin = std::string("\x01\x02\x03", 3) + "Hei ASCII" + std::string("\x00\x05", 2) +
+                          le("Fødselsnummer: 15108695088") + std::string("\x07\x07\x07", 3) + le("Kontonr 12345") +
+                          std::string("\x01", 1) + "tail1234" + std::string("\x00\x01", 2) + le("ab") +
+                          std::string("\x01\x02", 2);
+  Decoded runs = PrintableRuns(bin);
+  CHECK(runs.bytes == "Hei ASCII\nFødselsnummer: 15108695088\nKontonr 12345\ntail1234");
+  const size_t at = runs.bytes.find("15108695088");
+  ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&runs.map});
+  CHECK(bin.substr(r.start, r.end - r.start) == le("15108695088"));
+  const size_t ka = runs.bytes.find("12345");
+  r = MapBack({static_cast<uint32_t>(ka), static_cast<uint32_t>(ka + 5)}, {&runs.map});
+  CHECK(bin.substr(r.start, r.end - r.start) == le("12345"));
+  // Random bytes still give next to no text.
+  std::mt19937 gen(11);
+  std::string noise(1 << 20, '\0');
+  for (char& ch : noise) ch = static_cast<char>(gen());
+  CHECK(PrintableRuns(noise).bytes.size() < noise.size() / 20);
+  // Every second byte zero, the others random: UTF-16 "text" of noise, not kept.
+  for (size_t i = 1; i < noise.size(); i += 2) noise[i] = '\0';
+  CHECK(PrintableRuns(noise).bytes.size() < noise.size() / 20);
+
+  // In a message: found in field strings, the part replaced by its notice.
+  const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+                          "--B\nContent-Type: text/plain\n\nhei\n--B\nContent-Type: application/octet-stream; "
+                          "name=\"data.bin\"\nContent-Disposition: attachment; filename=\"data.bin\"\n"
+                          "Content-Transfer-Encoding: base64\n\n" +
+                          EncodeBase64(bin, "\n") + "\n--B--\n";
+  auto c = ScanMail(msg);
+  REQUIRE(c.findings.size() >= 1);
+  CHECK(c.findings[0].type == "no.fnr");
+  CHECK(c.findings[0].field == "strings");
+  CHECK(c.values[0] == "15108695088");
+  RedactSummary sum;
+  const std::string out = RedactMail(msg, &sum);
+  CHECK_FALSE(sum.incomplete);
+  CHECK(sum.attachments_replaced == 1);
+  CHECK(ScanMail(out).findings.empty());
+}
+
 TEST_CASE("mail: ids in HTML attributes, comments and across a hidden span are found and redacted in place",
           "[mail][html][issue11]") {
   const std::string head = "Subject: x\nMIME-Version: 1.0\nContent-Type: text/html\n";

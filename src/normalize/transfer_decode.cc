@@ -1120,6 +1120,48 @@ inline bool FullWidthAlnumAt(const unsigned char* p, size_t n, size_t i) {
   if (b1 == 0xBD) return b2 >= 0x81 && b2 <= 0x9A;
   return false;
 }
+// A printable UTF-16LE code unit at p[i] for PrintableRuns: ASCII
+// printable or tab, Latin-1 and Latin Extended-A letters (U+00A0-017F:
+// the Nordic and Sámi ones), full-width letters and digits; not CJK or other
+// scripts, which random byte pairs would read as (their high byte is
+// anything).
+inline bool Utf16PrintableAt(const unsigned char* p, size_t i, uint32_t& u) {
+  u = p[i] | (static_cast<uint32_t>(p[i + 1]) << 8);
+  return (u >= 0x20 && u < 0x7F) || u == '\t' || (u >= 0xA0 && u < 0x180) || (u >= 0xFF10 && u <= 0xFF5A);
+}
+
+struct Utf16Run {
+  size_t start, end;  // byte offsets, end - start even
+};
+
+// The UTF-16LE text runs in `in` (Windows programs write their strings so:
+// `strings -e l`): at least `min_chars` code units, 4 ASCII letters or
+// digits in a row (each followed by a zero byte), at least half of the
+// units ASCII letters or digits, at either byte parity, in order of start.
+std::vector<Utf16Run> Utf16Runs(const unsigned char* p, size_t n, size_t min_chars, const std::array<uint8_t, 256>& alnum) {
+  std::vector<Utf16Run> out;
+  if (n < 8) return out;
+  size_t done = 0;  // runs end at or before it
+  unsigned cnt[2] = {0, 0};
+  for (size_t i = 0; i + 1 < n; ++i) {
+    unsigned& c = cnt[i & 1];
+    c = (c + 1) * (alnum[p[i]] & (p[i + 1] == 0));
+    if (c < 4 || i < done) continue;
+    // 4 ASCII alnum units ending at unit i: back to the run's start, then
+    // forward to its end.
+    size_t s = i - 6;
+    uint32_t u;
+    while (s >= done + 2 && Utf16PrintableAt(p, s - 2, u)) s -= 2;
+    size_t e = i + 2, chars = (e - s) / 2, an = 0;
+    while (e + 1 < n && Utf16PrintableAt(p, e, u)) e += 2, ++chars;
+    for (size_t k = s; k < e; k += 2) an += alnum[p[k]] & (p[k + 1] == 0);
+    if (chars >= min_chars && an * 2 >= chars) out.push_back({s, e});
+    done = e;
+    cnt[0] = cnt[1] = 0;
+    i = e - 1;
+  }
+  return out;
+}
 }  // namespace
 
 Decoded PrintableRuns(std::string_view in, size_t min_chars) {
@@ -1137,8 +1179,12 @@ Decoded PrintableRuns(std::string_view in, size_t min_chars) {
   // characters, at least half of them ASCII letters and digits or UTF-8
   // characters, and 4 ASCII letters or digits in a row (random or compressed bytes are 75 % "printable" once
   // Latin-1 counts; their runs would be scanned as text for nothing).
-  auto keep = [&](size_t s, size_t e, size_t chars, size_t alnum) {
-    if (chars < min_chars || alnum * 2 < chars) return;
+  // UTF-16LE runs (binary files of Windows programs hold their text so),
+  // written in byte order among the others (flush_utf16 before each).
+  const std::vector<Utf16Run> utf16 = Utf16Runs(p, n, min_chars, kAlnum);
+  size_t next16 = 0;
+  // Starts a run at byte s: the '\n' standing for the bytes since the last.
+  auto begin_run = [&](size_t s) {
     const uint32_t at = static_cast<uint32_t>(d.bytes.size());
     if (at > 0) {
       d.bytes.push_back('\n');  // stands for the bytes between the runs
@@ -1146,6 +1192,35 @@ Decoded PrintableRuns(std::string_view in, size_t min_chars) {
     } else if (s > 0) {
       d.map.Add(0, 0, 0, static_cast<uint32_t>(s));  // bytes before the first run
     }
+  };
+  // Writes the UTF-16 runs that start before byte `limit` (as UTF-8, each
+  // character mapped to its two bytes); one that overlaps text already
+  // written starts after it, at its own byte parity.
+  auto flush_utf16 = [&](size_t limit) {
+    for (; next16 < utf16.size() && utf16[next16].start < limit; ++next16) {
+      size_t s = utf16[next16].start;
+      const size_t e = utf16[next16].end;
+      if (s < prev_end) s = prev_end + ((prev_end - s) & 1);
+      if (s + 2 * min_chars > e) continue;
+      begin_run(s);
+      for (size_t i = s; i < e; i += 2) {
+        uint32_t u;
+        Utf16PrintableAt(p, i, u);
+        const uint32_t o = static_cast<uint32_t>(d.bytes.size());
+        AppendUtf8(u, d.bytes);
+        d.map.Add(o, static_cast<uint32_t>(d.bytes.size()), static_cast<uint32_t>(i), static_cast<uint32_t>(i + 2));
+      }
+      prev_end = e;
+    }
+  };
+  auto keep = [&](size_t s, size_t e, size_t chars, size_t alnum) {
+    if (chars < min_chars || alnum * 2 < chars) return;
+    flush_utf16(s);
+    if (s < prev_end) {  // a UTF-16 run's last byte began it
+      if (e <= prev_end + min_chars) return;
+      s = prev_end;
+    }
+    begin_run(s);
     for (size_t i = s; i < e;) {
       bool latin1;
       size_t len = PrintableAt(p, n, i, latin1);
@@ -1214,6 +1289,7 @@ Decoded PrintableRuns(std::string_view in, size_t min_chars) {
     if (k >= n && chars) keep(run_start, n, chars, alnum);
     i = k;
   }
+  flush_utf16(n);
   return d;
 }
 

@@ -247,7 +247,10 @@ Decoded DecodeEncodedWords(std::string_view value);
 // `min_chars` characters of which at least half are ASCII letters or digits
 // (or UTF-8 characters), 4 ASCII ones in a row (so random or compressed bytes give little; a
 // full-width letter or digit, U+FF10-FF5A, which NFKC folds to ASCII, counts as one), joined by
-// '\n'. The map leads each run back to its
+// '\n'. UTF-16LE runs (Windows programs' strings, `strings -e l`: ASCII,
+// Latin-1/Latin Extended-A letters and full-width letters and digits, the
+// same length and letter rules) are converted to UTF-8 and written among
+// them in byte order. The map leads each run back to its
 // bytes (a '\n' stands for the bytes between two runs). Own code: GNU
 // strings keeps no offsets and is a separate process; this is one linear pass.
 Decoded PrintableRuns(std::string_view in, size_t min_chars = 4);
