@@ -1558,3 +1558,34 @@ TEST_CASE("tickets: a CSV header over the column or byte limit is an error, noth
     }
   }
 }
+
+TEST_CASE("tickets: a JSON key that is a value (an export keyed by id) is scanned and redacted in place",
+          "[tickets][redact][session21]") {
+  // Before: object keys were only names; {"customers": {"<fnr>": {...}}}
+  // gave no finding (scan exit 0) and redact wrote the id back unchanged.
+  const std::string rec = R"({"id":1,"personnummer":{"15108695088":{"name":"Ola"}},"by":{"\u0031\u0035108695088":1},)"
+                          R"("x":{"2024-01-01T10:00:00Z":2,"123456":3,"ordre":4}})";
+  auto f = ScanData(rec + "\n", TicketFormat::kJsonl);
+  REQUIRE(f.size() == 2);
+  CHECK(f[0].type == "no.fnr");
+  CHECK(f[0].confidence == Confidence::kHigh);  // the parent key "personnummer" is its label
+  CHECK(rec.substr(f[0].start, f[0].end - f[0].start) == "15108695088");
+  CHECK(f[1].type == "no.fnr");
+  CHECK(rec.substr(f[1].start, f[1].end - f[1].start) == "\\u0031\\u0035108695088");
+  // Redact: the keys replaced inside their quotes, still JSON of the same
+  // shape; a short number or a timestamp as a key is no finding.
+  Run r = nordpii::test::Bash(nordpii::test::TempDir("tickets", "json-keys"), "printf '%s\\n' '" + rec + "' > k.jsonl; "
+               "$N scan --format jsonl k.jsonl > k.out; echo scan=$?; grep -c no.fnr k.out; grep -c 15108695088 k.out; "
+               "$N redact k.jsonl -o k.red 2>/dev/null; echo redact=$?; cat k.red");
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("scan=1\n2\n0\n"));  // the key's path is shown masked
+  CHECK_THAT(r.out, Catch::Contains("redact=0"));
+  const std::string red = r.out.substr(r.out.find("redact=0") + 9);
+  CHECK(red.find("15108695088") == std::string::npos);
+  CHECK(red.find("\\u0031") == std::string::npos);
+  auto j = nlohmann::json::parse(red);
+  CHECK(j["personnummer"].size() == 1);
+  CHECK(j["personnummer"].begin().key().find("NO-FNR") != std::string::npos);
+  CHECK(j["x"].contains("2024-01-01T10:00:00Z"));
+  CHECK(j["x"].contains("123456"));
+}

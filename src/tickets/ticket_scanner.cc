@@ -500,6 +500,34 @@ struct JsonWalk {
       if (static_cast<unsigned char>(c) < 32 || c == 0x7F) c = ' ';
     info->subject = std::move(sub);
   }
+  // The offset of the closing quote of the string whose content starts at
+  // `start`: the first '"' not escaped by an odd run of '\\' (record.size()
+  // when there is none).
+  size_t ClosingQuote(size_t start) const {
+    for (size_t k = start;;) {
+      const void* q = std::memchr(record.data() + k, '"', record.size() - k);
+      if (!q) return record.size();
+      size_t at = static_cast<size_t>(static_cast<const char*>(q) - record.data()), bs = 0;
+      while (at > start + bs && record[at - 1 - bs] == '\\') ++bs;
+      if (bs % 2 == 0) return at;
+      k = at + 1;
+    }
+  }
+  // A key that may be a value rather than a name: 6 or more digits (ASCII
+  // or full-width), or an '@'. Other keys are names only (and their labels
+  // count for their values).
+  static bool KeyMayHoldValue(std::string_view key) {
+    size_t digits = 0;
+    for (size_t i = 0; i < key.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(key[i]);
+      if (c - '0' < 10u) ++digits;
+      else if (c == '@') return true;
+      else if (c == 0xEF && i + 2 < key.size() && static_cast<unsigned char>(key[i + 1]) == 0xBC) ++digits;
+    }
+    return digits >= 6;
+  }
+  std::string parent_leaf;
+
   simdjson::error_code Value(od::value v, std::string& norm, std::string& path) {
     if (++depth > 256) return simdjson::DEPTH_ERROR;
     od::json_type t;
@@ -510,13 +538,35 @@ struct JsonWalk {
         od::object o;
         if ((err = v.get_object().get(o))) return err;
         for (auto field : o) {
+          // The raw key's place first: unescaped_key() consumes it.
+          const char* key_at = field.key().value_unsafe().raw();
           std::string_view key;
           if ((err = field.unescaped_key().get(key))) return err;
           if (detect) names |= detect->Names(key);
           size_t n0 = norm.size(), p0 = path.size();
+          const bool value_key = KeyMayHoldValue(key);
+          if (value_key) parent_leaf.assign(LeafKey(norm));
           if (!norm.empty()) norm += '.', path += '.';
           norm.append(key);
           path.append(key);
+          // A key that is itself a value (an export keyed by personnummer or
+          // e-mail address: {"customers": {"<id>": {...}}}) is scanned and
+          // redacted like a string value, its parent's key its label; keys
+          // were never scanned (scan exit 0, redact left the id in place).
+          if (value_key && key_at >= base && static_cast<size_t>(key_at - base) <= record.size()) {
+            const size_t start = static_cast<size_t>(key_at - base);
+            {
+              Choice c = Choose(norm);
+              if (c.selected) {
+                if (!parent_leaf.empty()) {
+                  c.labels |= detectors->NameLabels(parent_leaf);
+                  c.triggers |= detectors->NameTriggers(parent_leaf);
+                }
+                emit(record.substr(start, ClosingQuote(start) - start), static_cast<uint32_t>(start), path, c);
+                if (bad_escape) return simdjson::STRING_ERROR;
+              }
+            }
+          }
           od::value child;
           if ((err = field.value().get(child))) return err;
           if ((err = Value(child, norm, path))) return err;
@@ -560,14 +610,7 @@ struct JsonWalk {
             static_cast<size_t>(tok.data() - base) + tok.size() <= record.size()) {
           k = static_cast<size_t>(tok.data() - base) + tok.size() - 1;
         } else {
-          for (;;) {  // the closing quote: the first '"' not escaped by an odd run of '\\'
-            const void* q = std::memchr(record.data() + k, '"', record.size() - k);
-            if (!q) { k = record.size(); break; }
-            size_t at = static_cast<size_t>(static_cast<const char*>(q) - record.data()), bs = 0;
-            while (at > start + bs && record[at - 1 - bs] == '\\') ++bs;
-            if (bs % 2 == 0) { k = at; break; }
-            k = at + 1;
-          }
+          k = ClosingQuote(start);
         }
         k = std::min(k, record.size());
         if (detect) names |= detect->Names(record.substr(start, k - start));
