@@ -27,8 +27,14 @@ TEST_CASE("numeric entities, blocks, tables, and invisible content", "[html]") {
   CHECK(table.bytes.find("fnr | 15108695088") != std::string::npos);
   Decoded hidden = HtmlToText("<head><title>t</title><style>p{}</style></head>"
                               "<script>var x = '15108695088';</script><p>ok</p>");
-  CHECK(hidden.bytes.find("15108695088") == std::string::npos);
-  CHECK(hidden.bytes.find("ok") != std::string::npos);
+  // Not in the visible text: after it, each a document of its own (html21).
+  REQUIRE(hidden.separate.size() == 2);
+  CHECK(hidden.bytes.substr(0, hidden.separate[0].begin) == "ok\n");
+  CHECK(hidden.bytes.substr(hidden.separate[0].begin) == "t\nvar x = '15108695088';\n");
+  Decoded visible_only;
+  HtmlToText("<p>x</p><script>var x = '15108695088';</script>", visible_only, false);  // (ticket fields)
+  CHECK(visible_only.bytes == "x\n");
+  CHECK(visible_only.separate.empty());
   CHECK(HtmlToText("a<br>b").bytes == "a\nb");
   // A comment with a number in it is text in the message all the same:
   // scanned on a line of its own (hostile review); one without stays out.
@@ -124,4 +130,67 @@ TEST_CASE("html: text attributes, URLs, comments and hidden elements, the same o
   at = d.bytes.find(" 1510");
   r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 1)}, {&d.map});
   CHECK(html.substr(r.start, r.end - r.start) == "%20");
+}
+
+// html21 (lead, 2026-12-05): an id in the title, a <meta content>, a script
+// or a style sheet was not scanned at all (exit 0). They are in the message
+// whether a mail client shows them or not: each is now a document of its own
+// after the visible text, its offsets leading back to its own HTML bytes.
+TEST_CASE("html: title, meta content, script, style and template are separate documents, the same on both parsers",
+          "[html][html21]") {
+  struct Case {
+    const char* html;
+    const char* visible;
+    std::vector<std::string> docs;  // each separate document's text
+    std::vector<bool> code;
+  };
+  const Case cases[] = {
+      {"<html><head><title>F&oslash;dselsnummer 15108695088</title></head><body><p>Hei</p></body></html>", "Hei\n",
+       {"F\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
+      {"<html><head><meta name=\"description\" content=\"f&oslash;dselsnummer 15108695088\"></head><body><p>Hei</p></body></html>",
+       "Hei\n", {"f\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
+      {"<html><script>var fnr=\"15108695088\"; // f&oslash;dselsnummer</script><body><p>Hei</p></body></html>", "Hei\n",
+       {"var fnr=\"15108695088\"; // f&oslash;dselsnummer\n"}, {true}},  // raw: no entity decoded
+      {"<html><style>/* f\xC3\xB8" "dselsnummer 15108695088 */</style><body><p>Hei</p></body></html>", "Hei\n",
+       {"/* f\xC3\xB8" "dselsnummer 15108695088 */\n"}, {true}},
+      {"<p>Hei</p><script type=\"application/ld+json\">{\"fnr\": \"15108695088\"}</script><p>igjen</p>",
+       "Hei\nigjen\n", {"{\"fnr\": \"15108695088\"}\n"}, {true}},
+      // attributes of head elements and scripts, each on its own; a script without a number stays out
+      {"<head><link rel=\"x\" href=\"/a?fnr=15108695088\"><script src=\"/s.js?id=15108695088\"></script>"
+       "<script>var a = 1;</script></head><p>x</p>",
+       "x\n", {"/a?fnr=15108695088\n", "/s.js?id=15108695088\n"}, {false, false}},
+      {"<head><title>a</title><title>b</title></head><p>x</p>", "x\n", {"a\n", "b\n"}, {false, false}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.html);
+    for (bool fast : {true, false}) {
+      Decoded d = fast ? HtmlToText(c.html) : HtmlToTextGumbo(c.html);
+      INFO(fast);
+      REQUIRE(d.separate.size() == c.docs.size());
+      CHECK(d.bytes.substr(0, d.separate[0].begin) == c.visible);
+      for (size_t i = 0; i < c.docs.size(); ++i) {
+        CHECK(d.bytes.substr(d.separate[i].begin, d.separate[i].end - d.separate[i].begin) == c.docs[i]);
+        CHECK(d.separate[i].code == c.code[i]);
+      }
+      // The number maps back to its own bytes in the HTML.
+      std::string_view html = c.html;
+      size_t at = d.bytes.find("15108695088");
+      if (at != std::string::npos) {
+        ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+        CHECK(html.substr(r.start, r.end - r.start) == "15108695088");
+      }
+    }
+  }
+  // A template's content is one document, read like the body (Gumbo only).
+  Decoded t = HtmlToText("<p>a</p><template><div>fnr</div><div>15108695088</div></template>");
+  REQUIRE(t.separate.size() == 1);
+  CHECK(t.bytes.substr(t.separate[0].begin) == "fnr\n15108695088\n");
+  CHECK_FALSE(t.separate[0].code);
+  // Entities in the title decode, each mapping to its own bytes.
+  std::string title = "<title>fnr &#49;5108695088</title><p>x</p>";
+  Decoded d = HtmlToText(title);
+  size_t at = d.bytes.find("15108695088");
+  REQUIRE(at != std::string::npos);
+  ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+  CHECK(title.substr(r.start, r.end - r.start) == "&#49;5108695088");
 }
