@@ -186,11 +186,25 @@ TEST_CASE("html: title, meta content, script, style and template are separate do
   REQUIRE(t.separate.size() == 1);
   CHECK(t.bytes.substr(t.separate[0].begin) == "fnr\n15108695088\n");
   CHECK_FALSE(t.separate[0].code);
+  // The linear fallback for deep nesting reads script and style text too.
+  std::string deep;
+  for (int i = 0; i < 2100; ++i) deep += "<span>";
+  deep += "<p>Hei</p><script>var fnr = '15108695088';</script><style>p{}</style>";
+  Decoded f = HtmlToText(deep);
+  size_t at;
+  ByteRange r;
+  CHECK_FALSE(f.notes.empty());
+  REQUIRE(f.separate.size() == 1);
+  CHECK(f.bytes.substr(f.separate[0].begin) == "var fnr = '15108695088';\n");
+  CHECK(f.separate[0].code);
+  at = f.bytes.find("15108695088");
+  r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&f.map});
+  CHECK(deep.substr(r.start, r.end - r.start) == "15108695088");
   // Entities in the title decode, each mapping to its own bytes.
   std::string title = "<title>fnr &#49;5108695088</title><p>x</p>";
   Decoded d = HtmlToText(title);
-  size_t at = d.bytes.find("15108695088");
+  at = d.bytes.find("15108695088");
   REQUIRE(at != std::string::npos);
-  ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+  r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
   CHECK(title.substr(r.start, r.end - r.start) == "&#49;5108695088");
 }

@@ -263,10 +263,14 @@ size_t OpenDepthEstimate(std::string_view h) {
 
 constexpr size_t kMaxGumboDepth = 2000;
 
-// Linear fallback: drops every tag and comment, skips script/style bodies,
-// decodes entities, and turns <br>, <p>, <div>, <tr>, <li> into line breaks.
-Decoded StripTags(std::string_view h) {
+void AppendSeparate(std::string_view html, const std::vector<Event>& hidden, Decoded& out);
+
+// Linear fallback: drops every tag and comment, decodes entities, and turns
+// <br>, <p>, <div>, <tr>, <li> into line breaks; script/style bodies with a
+// number in them follow as separate documents (as HtmlToText's).
+Decoded StripTags(std::string_view h, bool separate) {
   Decoded d;
+  std::vector<Event> hev;
   uint32_t cursor = 0;
   size_t i = 0;
   auto lower_starts = [&](size_t at, const char* tag) {
@@ -286,12 +290,19 @@ Decoded StripTags(std::string_view h) {
         const char* close = lower_starts(i + 1, "script") ? "</script" : "</style";
         size_t k = i + 1;
         end = h.size();
+        size_t body_to = h.size(), body_from = h.find('>', i);
+        body_from = body_from == std::string_view::npos ? h.size() : body_from + 1;
         for (size_t c = h.find("</", k); c != std::string_view::npos; c = h.find("</", c + 2)) {
           if (lower_starts(c, close)) {
             size_t gt = h.find('>', c);
             end = gt == std::string_view::npos ? h.size() : gt + 1;
+            body_to = c;
             break;
           }
+        }
+        if (body_from < body_to && AsideWorthy(h.substr(body_from, body_to - body_from))) {
+          hev.push_back({static_cast<uint32_t>(body_from), 1, nullptr, kSeg});
+          hev.push_back({static_cast<uint32_t>(body_from), static_cast<uint32_t>(body_to - body_from), nullptr, kRaw});
         }
       } else {
         end = h.find('>', i);
@@ -326,6 +337,7 @@ Decoded StripTags(std::string_view h) {
     cursor = static_cast<uint32_t>(i);
   }
   d.notes.push_back("HTML nested too deeply for the parser; tags stripped linearly");
+  if (separate) AppendSeparate(h, hev, d);
   return d;
 }
 
@@ -920,11 +932,9 @@ void CollectHidden(const GumboNode* root, std::string_view html, std::vector<Eve
   }
 }
 
-// The visible text from `events`, then the separate documents from `hidden`
-// (Decoded::separate), their map pieces after the visible text's.
-void EmitAll(std::string_view html, const std::vector<Event>& events, const std::vector<Event>& hidden,
-             Decoded& out) {
-  Emit(html, events, out);
+// The separate documents from `hidden` after the text in `out`
+// (Decoded::separate), their map pieces after the text's.
+void AppendSeparate(std::string_view html, const std::vector<Event>& hidden, Decoded& out) {
   if (hidden.empty()) return;
   thread_local Decoded h;
   thread_local std::vector<std::pair<uint32_t, bool>> starts;
@@ -947,6 +957,13 @@ void EmitAll(std::string_view html, const std::vector<Event>& events, const std:
     const uint32_t e = i + 1 < starts.size() ? starts[i + 1].first : static_cast<uint32_t>(h.bytes.size());
     if (e > b) out.separate.push_back({base + b - s0, base + e - s0, starts[i].second});
   }
+}
+
+// The visible text from `events`, then the separate documents from `hidden`.
+void EmitAll(std::string_view html, const std::vector<Event>& events, const std::vector<Event>& hidden,
+             Decoded& out) {
+  Emit(html, events, out);
+  AppendSeparate(html, hidden, out);
 }
 
 }  // namespace
@@ -974,7 +991,7 @@ void HtmlToText(std::string_view html, Decoded& out, bool separate) {
   // Every open element takes at least 3 bytes ("<a>"): a short document
   // cannot nest deeper than the bound, and skips the pre-scan.
   if (html.size() / 3 > kMaxGumboDepth && OpenDepthEstimate(html) > kMaxGumboDepth) {
-    out = StripTags(html);
+    out = StripTags(html, separate);
     return;
   }
   thread_local std::vector<Event> events, hidden;  // capacity kept between calls
