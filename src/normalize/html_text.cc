@@ -32,7 +32,8 @@ int HexDigit(char c) {
 // Not shown either, and scanned as documents of their own (Decoded::
 // separate): the raw text of a script or style sheet (kRaw: copied as it is,
 // entities are not decoded there) and the start of such a document (kSeg:
-// no text; the events up to the next kSeg are one document).
+// no text, length 1 if the document is code — a script's or style sheet's
+// text — else 0; the events up to the next kSeg are one document).
 enum : uint8_t { kVisible = 0, kAttr = 1, kUrl = 2, kAside = 3, kRaw = 4, kSeg = 5 };
 
 struct Event {
@@ -1017,7 +1018,7 @@ Decoded HtmlToTextGumbo(std::string_view html, bool separate) {
   }
   // Collect text nodes and separators with their source offsets, iteratively
   // (no recursion: hostile nesting depth cannot exhaust the stack).
-  std::vector<Event> events, hidden;
+  std::vector<Event> events, docs;  // docs: the separate documents' events
   std::vector<const GumboNode*> stack = {out->document};  // (comments before <html> are its children)
   while (!stack.empty()) {
     const GumboNode* n = stack.back();
@@ -1050,7 +1051,7 @@ Decoded HtmlToTextGumbo(std::string_view html, bool separate) {
     } else {
       const GumboElement& e = n->v.element;
       if (Skipped(e.tag)) {  // not shown: scanned as documents of their own
-        CollectHidden(n, html, hidden);
+        CollectHidden(n, html, docs);
         continue;
       }
       bool has_start = e.original_tag.length > 0;
@@ -1094,9 +1095,9 @@ Decoded HtmlToTextGumbo(std::string_view html, bool separate) {
       stack.push_back(static_cast<const GumboNode*>(children->data[i]));
   }
   std::stable_sort(events.begin(), events.end());
-  std::stable_sort(hidden.begin(), hidden.end());
-  if (!separate) hidden.clear();
-  EmitAll(html, events, hidden, d);
+  std::stable_sort(docs.begin(), docs.end());
+  if (!separate) docs.clear();
+  EmitAll(html, events, docs, d);
   gumbo_destroy_output(&options, out);
   return d;
 }
