@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTML to visible text with an offset map back to the HTML bytes.
 #include <catch2/catch.hpp>
+#include <random>
+#include <vector>
 
 #include "normalize/html_text.h"
 #include "test_util.h"
@@ -207,4 +209,61 @@ TEST_CASE("html: title, meta content, script, style and template are separate do
   REQUIRE(at != std::string::npos);
   r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
   CHECK(title.substr(r.start, r.end - r.start) == "&#49;5108695088");
+}
+
+// html21: the fast path's separate documents equal Gumbo's (text, code flag
+// and where each id maps back to) over random documents assembled from the
+// pieces the fast path treats specially.
+TEST_CASE("html: separate documents of the fast path equal Gumbo's on random documents", "[html][html21]") {
+  const std::string id = "15108695088";
+  const std::vector<std::string> head = {
+      "<title>Fnr " + id + "</title>", "<TITLE>  </TITLE>", "<title>a &amp; b &#49;5108695088</title>",
+      "<title></title>", "<meta name=\"description\" content=\"fnr " + id + "\">",
+      "<meta content='x 123456 y' name=a>", "<meta charset=\"utf-8\">", "<META CONTENT=\"id=" + id + "\">",
+      "<link rel=\"x\" href=\"/a.css?v=1733390000000\">", "<base href=\"http://x/?q=123456\">",
+      "<script>var a = \"" + id + "\"; if (a < b) {}</script>",
+      "<script type=\"application/json\">{\"fnr\":\"" + id + "\"}</script>",
+      "<script><!-- var x = 1234567; --></script>", "<script>x=\"</scr\"+\"ipt>\"; y=1234567</script>",
+      "<style>.a{width:123456px}</style>", "<STYLE type=\"text/css\">/* fnr " + id + " */</STYLE>",
+      "<!-- 1234567 -->", "<noscript><link href=\"/p?id=1234567\"></noscript>",
+      "<script src=\"/s.js?id=1234567\"></script>", "<title a=\"1234567\">t</title>", "<style>\n</style>",
+      "<script></script>", "\n  "};
+  const std::vector<std::string> body = {
+      "<p>Hei " + id + "</p>", "<p>fnr:</p>", "<div>x</div>", "<script>var b = 7654321;</script>",
+      "<style>p{margin:1234567px}</style>", "<template><p>fnr " + id + "</p><script>y=1234567</script></template>",
+      "<noscript>fnr " + id + "</noscript>", "<textarea>fnr " + id + "</textarea>", "<meta content=\"z " + id + "\">",
+      "<title>in body " + id + "</title>", "<img alt=\"fnr " + id + "\">", "<!-- c 1234567 -->",
+      "<table><tr><td>a</td><td>" + id + "</td></tr></table>", "<br>", "text &amp; 1234567 ",
+      "<span style=\"display:none\">fnr " + id + "</span>", "<noframes>f 1234567</noframes>", "<b>bold</b>"};
+  std::mt19937 rng(21);
+  auto pick = [&](const std::vector<std::string>& v, int max) {
+    std::string s;
+    for (int k = static_cast<int>(rng() % (max + 1)); k > 0; --k) s += v[rng() % v.size()];
+    return s;
+  };
+  size_t with_docs = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string h = pick(head, 6), b = pick(body, 6);
+    std::string doc;
+    switch (rng() % 4) {
+      case 0: doc = "<html><head>" + h + "</head><body>" + b + "</body></html>"; break;
+      case 1: doc = "<!DOCTYPE html><html>" + h + "<body>" + b + "</body></html>"; break;
+      case 2: doc = h + b; break;
+      default: doc = "<head>" + h + "</head>" + b; break;
+    }
+    Decoded f = HtmlToText(doc), g = HtmlToTextGumbo(doc);
+    INFO(doc);
+    REQUIRE(f.separate.size() == g.separate.size());
+    with_docs += !f.separate.empty();
+    for (size_t k = 0; k < f.separate.size(); ++k) {
+      const std::string_view fb = std::string_view(f.bytes).substr(f.separate[k].begin, f.separate[k].end - f.separate[k].begin);
+      const std::string_view gb = std::string_view(g.bytes).substr(g.separate[k].begin, g.separate[k].end - g.separate[k].begin);
+      CHECK(fb == gb);
+      CHECK(f.separate[k].code == g.separate[k].code);
+      for (size_t p = fb.find(id); p != std::string_view::npos; p = fb.find(id, p + 1))
+        CHECK(f.map.Start(f.separate[k].begin + static_cast<uint32_t>(p)) ==
+              g.map.Start(g.separate[k].begin + static_cast<uint32_t>(p)));
+    }
+  }
+  CHECK(with_docs > 1500);
 }
