@@ -1745,6 +1745,20 @@ TEST_CASE("mail: a label in the visible HTML text does not reach a number in a s
   auto c = ScanMail(head + "<p>F\xC3\xB8" "dselsnummer:</p><script>var a = 1;</script><p>15108695088</p>\n");
   REQUIRE(c.findings.size() == 1);
   CHECK(c.findings[0].confidence == Confidence::kHigh);
+  // <noscript> and <textarea> are read as visible text (as before); a
+  // <template>'s content, <noframes> and a <base href> in the head are
+  // documents of their own.
+  for (const char* body : {"<noscript>f\xC3\xB8" "dselsnummer 15108695088</noscript>",
+                           "<textarea>f\xC3\xB8" "dselsnummer 15108695088</textarea>",
+                           "<template><p>f\xC3\xB8" "dselsnummer 15108695088</p></template>",
+                           "<noframes>fnr 15108695088</noframes>"}) {
+    INFO(body);
+    c = ScanMail(head + "<p>Hei</p>" + body + "\n");
+    REQUIRE(c.findings.size() == 1);
+    CHECK(c.values[0] == "15108695088");
+  }
+  c = ScanMail(head + "<head><base href=\"https://x.no/k?fnr=15108695088\"></head><p>Hei</p>\n");
+  REQUIRE(c.findings.size() == 1);
   // JSON keys in a script label its values.
   c = ScanMail(head + "<p>Hei</p><script type=\"application/json\">{\"kunde\":{\"navn\":\"Ola\",\"f\xC3\xB8"
                       "dselsnummer\":\"15108695088\",\"ordre\":12345678901}}</script>\n");
