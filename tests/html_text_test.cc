@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTML to visible text with an offset map back to the HTML bytes.
 #include <catch2/catch.hpp>
+#include <random>
+#include <vector>
 
 #include "normalize/html_text.h"
 #include "test_util.h"
@@ -27,8 +29,14 @@ TEST_CASE("numeric entities, blocks, tables, and invisible content", "[html]") {
   CHECK(table.bytes.find("fnr | 15108695088") != std::string::npos);
   Decoded hidden = HtmlToText("<head><title>t</title><style>p{}</style></head>"
                               "<script>var x = '15108695088';</script><p>ok</p>");
-  CHECK(hidden.bytes.find("15108695088") == std::string::npos);
-  CHECK(hidden.bytes.find("ok") != std::string::npos);
+  // Not in the visible text: after it, each a document of its own (html21).
+  REQUIRE(hidden.separate.size() == 2);
+  CHECK(hidden.bytes.substr(0, hidden.separate[0].begin) == "ok\n");
+  CHECK(hidden.bytes.substr(hidden.separate[0].begin) == "t\nvar x = '15108695088';\n");
+  Decoded visible_only;
+  HtmlToText("<p>x</p><script>var x = '15108695088';</script>", visible_only, false);  // (ticket fields)
+  CHECK(visible_only.bytes == "x\n");
+  CHECK(visible_only.separate.empty());
   CHECK(HtmlToText("a<br>b").bytes == "a\nb");
   // A comment with a number in it is text in the message all the same:
   // scanned on a line of its own (hostile review); one without stays out.
@@ -124,4 +132,138 @@ TEST_CASE("html: text attributes, URLs, comments and hidden elements, the same o
   at = d.bytes.find(" 1510");
   r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 1)}, {&d.map});
   CHECK(html.substr(r.start, r.end - r.start) == "%20");
+}
+
+// html21 (lead, 2026-12-05): an id in the title, a <meta content>, a script
+// or a style sheet was not scanned at all (exit 0). They are in the message
+// whether a mail client shows them or not: each is now a document of its own
+// after the visible text, its offsets leading back to its own HTML bytes.
+TEST_CASE("html: title, meta content, script, style and template are separate documents, the same on both parsers",
+          "[html][html21]") {
+  struct Case {
+    const char* html;
+    const char* visible;
+    std::vector<std::string> docs;  // each separate document's text
+    std::vector<bool> code;
+  };
+  const Case cases[] = {
+      {"<html><head><title>F&oslash;dselsnummer 15108695088</title></head><body><p>Hei</p></body></html>", "Hei\n",
+       {"F\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
+      {"<html><head><meta name=\"description\" content=\"f&oslash;dselsnummer 15108695088\"></head><body><p>Hei</p></body></html>",
+       "Hei\n", {"f\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
+      {"<html><script>var fnr=\"15108695088\"; // f&oslash;dselsnummer</script><body><p>Hei</p></body></html>", "Hei\n",
+       {"var fnr=\"15108695088\"; // f&oslash;dselsnummer\n"}, {true}},  // raw: no entity decoded
+      {"<html><style>/* f\xC3\xB8" "dselsnummer 15108695088 */</style><body><p>Hei</p></body></html>", "Hei\n",
+       {"/* f\xC3\xB8" "dselsnummer 15108695088 */\n"}, {true}},
+      {"<p>Hei</p><script type=\"application/ld+json\">{\"fnr\": \"15108695088\"}</script><p>igjen</p>",
+       "Hei\nigjen\n", {"{\"fnr\": \"15108695088\"}\n"}, {true}},
+      // attributes of head elements and scripts, each on its own; a script without a number stays out
+      {"<head><link rel=\"x\" href=\"/a?fnr=15108695088\"><script src=\"/s.js?id=15108695088\"></script>"
+       "<script>var a = 1;</script></head><p>x</p>",
+       "x\n", {"/a?fnr=15108695088\n", "/s.js?id=15108695088\n"}, {false, false}},
+      {"<head><title>a</title><title>b</title></head><p>x</p>", "x\n", {"a\n", "b\n"}, {false, false}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.html);
+    for (bool fast : {true, false}) {
+      Decoded d = fast ? HtmlToText(c.html) : HtmlToTextGumbo(c.html);
+      INFO(fast);
+      REQUIRE(d.separate.size() == c.docs.size());
+      CHECK(d.bytes.substr(0, d.separate[0].begin) == c.visible);
+      for (size_t i = 0; i < c.docs.size(); ++i) {
+        CHECK(d.bytes.substr(d.separate[i].begin, d.separate[i].end - d.separate[i].begin) == c.docs[i]);
+        CHECK(d.separate[i].code == c.code[i]);
+      }
+      // The number maps back to its own bytes in the HTML.
+      std::string_view html = c.html;
+      size_t at = d.bytes.find("15108695088");
+      if (at != std::string::npos) {
+        ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+        CHECK(html.substr(r.start, r.end - r.start) == "15108695088");
+      }
+    }
+  }
+  // A template's content is one document, read like the body (Gumbo only).
+  Decoded t = HtmlToText("<p>a</p><template><div>fnr</div><div>15108695088</div></template>");
+  REQUIRE(t.separate.size() == 1);
+  CHECK(t.bytes.substr(t.separate[0].begin) == "fnr\n15108695088\n");
+  CHECK_FALSE(t.separate[0].code);
+  // The linear fallback for deep nesting reads script and style text too.
+  std::string deep;
+  for (int i = 0; i < 2100; ++i) deep += "<span>";
+  deep += "<p>Hei</p><script>var fnr = '15108695088';</script><style>p{}</style>";
+  Decoded f = HtmlToText(deep);
+  size_t at;
+  ByteRange r;
+  CHECK_FALSE(f.notes.empty());
+  REQUIRE(f.separate.size() == 1);
+  CHECK(f.bytes.substr(f.separate[0].begin) == "var fnr = '15108695088';\n");
+  CHECK(f.separate[0].code);
+  at = f.bytes.find("15108695088");
+  r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&f.map});
+  CHECK(deep.substr(r.start, r.end - r.start) == "15108695088");
+  // Entities in the title decode, each mapping to its own bytes.
+  std::string title = "<title>fnr &#49;5108695088</title><p>x</p>";
+  Decoded d = HtmlToText(title);
+  at = d.bytes.find("15108695088");
+  REQUIRE(at != std::string::npos);
+  r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+  CHECK(title.substr(r.start, r.end - r.start) == "&#49;5108695088");
+}
+
+// html21: the fast path's separate documents equal Gumbo's (text, code flag
+// and where each id maps back to) over random documents assembled from the
+// pieces the fast path treats specially.
+TEST_CASE("html: separate documents of the fast path equal Gumbo's on random documents", "[html][html21]") {
+  const std::string id = "15108695088";
+  const std::vector<std::string> head = {
+      "<title>Fnr " + id + "</title>", "<TITLE>  </TITLE>", "<title>a &amp; b &#49;5108695088</title>",
+      "<title></title>", "<meta name=\"description\" content=\"fnr " + id + "\">",
+      "<meta content='x 123456 y' name=a>", "<meta charset=\"utf-8\">", "<META CONTENT=\"id=" + id + "\">",
+      "<link rel=\"x\" href=\"/a.css?v=1733390000000\">", "<base href=\"http://x/?q=123456\">",
+      "<script>var a = \"" + id + "\"; if (a < b) {}</script>",
+      "<script type=\"application/json\">{\"fnr\":\"" + id + "\"}</script>",
+      "<script><!-- var x = 1234567; --></script>", "<script>x=\"</scr\"+\"ipt>\"; y=1234567</script>",
+      "<style>.a{width:123456px}</style>", "<STYLE type=\"text/css\">/* fnr " + id + " */</STYLE>",
+      "<!-- 1234567 -->", "<noscript><link href=\"/p?id=1234567\"></noscript>",
+      "<script src=\"/s.js?id=1234567\"></script>", "<title a=\"1234567\">t</title>", "<style>\n</style>",
+      "<script></script>", "\n  "};
+  const std::vector<std::string> body = {
+      "<p>Hei " + id + "</p>", "<p>fnr:</p>", "<div>x</div>", "<script>var b = 7654321;</script>",
+      "<style>p{margin:1234567px}</style>", "<template><p>fnr " + id + "</p><script>y=1234567</script></template>",
+      "<noscript>fnr " + id + "</noscript>", "<textarea>fnr " + id + "</textarea>", "<meta content=\"z " + id + "\">",
+      "<title>in body " + id + "</title>", "<img alt=\"fnr " + id + "\">", "<!-- c 1234567 -->",
+      "<table><tr><td>a</td><td>" + id + "</td></tr></table>", "<br>", "text &amp; 1234567 ",
+      "<span style=\"display:none\">fnr " + id + "</span>", "<noframes>f 1234567</noframes>", "<b>bold</b>"};
+  std::mt19937 rng(21);
+  auto pick = [&](const std::vector<std::string>& v, int max) {
+    std::string s;
+    for (int k = static_cast<int>(rng() % (max + 1)); k > 0; --k) s += v[rng() % v.size()];
+    return s;
+  };
+  size_t with_docs = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string h = pick(head, 6), b = pick(body, 6);
+    std::string doc;
+    switch (rng() % 4) {
+      case 0: doc = "<html><head>" + h + "</head><body>" + b + "</body></html>"; break;
+      case 1: doc = "<!DOCTYPE html><html>" + h + "<body>" + b + "</body></html>"; break;
+      case 2: doc = h + b; break;
+      default: doc = "<head>" + h + "</head>" + b; break;
+    }
+    Decoded f = HtmlToText(doc), g = HtmlToTextGumbo(doc);
+    INFO(doc);
+    REQUIRE(f.separate.size() == g.separate.size());
+    with_docs += !f.separate.empty();
+    for (size_t k = 0; k < f.separate.size(); ++k) {
+      const std::string_view fb = std::string_view(f.bytes).substr(f.separate[k].begin, f.separate[k].end - f.separate[k].begin);
+      const std::string_view gb = std::string_view(g.bytes).substr(g.separate[k].begin, g.separate[k].end - g.separate[k].begin);
+      CHECK(fb == gb);
+      CHECK(f.separate[k].code == g.separate[k].code);
+      for (size_t p = fb.find(id); p != std::string_view::npos; p = fb.find(id, p + 1))
+        CHECK(f.map.Start(f.separate[k].begin + static_cast<uint32_t>(p)) ==
+              g.map.Start(g.separate[k].begin + static_cast<uint32_t>(p)));
+    }
+  }
+  CHECK(with_docs > 1500);
 }

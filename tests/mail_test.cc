@@ -1742,3 +1742,84 @@ TEST_CASE("header classes: in-place matching equals lower-case-and-compare", "[m
   }
   CHECK(listed > 400);  // the listed names (in their variants) were tried, not only others
 }
+
+// html21 (lead, 2026-12-05): an id with its label in the title, a <meta
+// content>, a script or a style sheet of an HTML body or attachment was not
+// scanned (exit 0). Each is now scanned as a document of its own and
+// redacted in place, the HTML around it untouched.
+TEST_CASE("mail: ids in the title, meta content, a script and a style sheet of HTML bodies and attachments",
+          "[mail][html][html21]") {
+  const std::string forms[] = {
+      "<head><title>F\xC3\xB8" "dselsnummer 15108695088</title></head>",
+      "<head><meta name=\"description\" content=\"f\xC3\xB8" "dselsnummer 15108695088\"></head>",
+      "<script>var fnr=\"15108695088\"; // f\xC3\xB8" "dselsnummer</script>",
+      "<style>/* f\xC3\xB8" "dselsnummer 15108695088 */</style>",
+  };
+  const std::string top = "From: a@example.com\nTo: b@example.com\nSubject: x\nMIME-Version: 1.0\n";
+  for (const std::string& form : forms) {
+    const std::string html = "<html>" + form + "<body><p>Hei</p></body></html>\n";
+    std::string redacted_html = html;
+    redacted_html.replace(html.find("15108695088"), 11, "[NO-FNR]");
+    const std::string attach_head = top + "Content-Type: multipart/mixed; boundary=\"BB\"\n\n--BB\n"
+                                          "Content-Type: text/plain; charset=utf-8\n\nHei\n--BB\n";
+    const std::string msgs[] = {
+        top + "Content-Type: text/html; charset=utf-8\n\n" + html,  // the body
+        attach_head + "Content-Type: text/html; charset=utf-8\nContent-Disposition: attachment; filename=\"side.html\"\n"
+                      "Content-Transfer-Encoding: base64\n\n" + EncodeBase64(html, "\n") + "--BB--\n",
+        attach_head + "Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"side.html\"\n"
+                      "Content-Transfer-Encoding: quoted-printable\n\n" + EncodeQuotedPrintable(html, "\n") + "--BB--\n",
+        attach_head + "Content-Type: application/octet-stream; name=\"eksport.html\"\n\n" + html + "--BB--\n",
+    };
+    for (const std::string& msg : msgs) {
+      INFO(msg);
+      MailCollect c = ScanMail(msg);
+      REQUIRE(c.findings.size() == 1);
+      CHECK(c.findings[0].type == "no.fnr");
+      CHECK(c.findings[0].confidence == Confidence::kHigh);  // labelled
+      CHECK(c.values[0] == "15108695088");
+      RedactSummary sum;
+      const std::string out = RedactMail(msg, &sum);
+      CHECK(sum.redacted == 1);
+      CHECK(ScanMail(out).findings.empty());
+      if (msg.find("base64") == std::string::npos && msg.find("quoted-printable") == std::string::npos)
+        CHECK(out.find(redacted_html) != std::string::npos);  // in place, the markup intact
+    }
+  }
+}
+
+TEST_CASE("mail: a label in the visible HTML text does not reach a number in a script, nor the reverse",
+          "[mail][html][html21]") {
+  const std::string head = "Subject: x\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n";
+  // An unlabelled number in a script is not reported (scripts are full of
+  // numbers); the body's label does not label it.
+  CHECK(ScanMail(head + "<p>F\xC3\xB8" "dselsnummer:</p><script>var x=\"15108695088\";</script><p>Hei</p>\n")
+            .findings.empty());
+  CHECK(ScanMail(head + "<p>Hei</p><script>var x=\"fnr\";</script><p>15108695088</p>\n").findings.size() == 1);
+  {
+    auto c = ScanMail(head + "<p>Hei</p><script>var x=\"fnr\";</script><p>15108695088</p>\n");
+    CHECK(c.findings[0].confidence != Confidence::kHigh);  // the script's "fnr" labels nothing outside it
+  }
+  // The visible text still reads across a script, as before.
+  auto c = ScanMail(head + "<p>F\xC3\xB8" "dselsnummer:</p><script>var a = 1;</script><p>15108695088</p>\n");
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.findings[0].confidence == Confidence::kHigh);
+  // <noscript> and <textarea> are read as visible text (as before); a
+  // <template>'s content, <noframes> and a <base href> in the head are
+  // documents of their own.
+  for (const char* body : {"<noscript>f\xC3\xB8" "dselsnummer 15108695088</noscript>",
+                           "<textarea>f\xC3\xB8" "dselsnummer 15108695088</textarea>",
+                           "<template><p>f\xC3\xB8" "dselsnummer 15108695088</p></template>",
+                           "<noframes>fnr 15108695088</noframes>"}) {
+    INFO(body);
+    c = ScanMail(head + "<p>Hei</p>" + body + "\n");
+    REQUIRE(c.findings.size() == 1);
+    CHECK(c.values[0] == "15108695088");
+  }
+  c = ScanMail(head + "<head><base href=\"https://x.no/k?fnr=15108695088\"></head><p>Hei</p>\n");
+  REQUIRE(c.findings.size() == 1);
+  // JSON keys in a script label its values.
+  c = ScanMail(head + "<p>Hei</p><script type=\"application/json\">{\"kunde\":{\"navn\":\"Ola\",\"f\xC3\xB8"
+                      "dselsnummer\":\"15108695088\",\"ordre\":12345678901}}</script>\n");
+  REQUIRE(c.findings.size() == 1);
+  CHECK(c.values[0] == "15108695088");
+}

@@ -801,8 +801,8 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
   }
   // The bytes alone: a document's findings are located in its extracted
   // text, never mapped back through the transfer encoding.
-  if (e.encoding == "quoted-printable") u.transfer = Decoded{DecodeQuotedPrintableBytes(body), {}, {}};
-  else if (e.encoding == "base64") u.transfer = Decoded{DecodeBase64Bytes(body), {}, {}};
+  if (e.encoding == "quoted-printable") u.transfer = Decoded{DecodeQuotedPrintableBytes(body), {}, {}, {}};
+  else if (e.encoding == "base64") u.transfer = Decoded{DecodeBase64Bytes(body), {}, {}, {}};
   std::string_view bytes = (e.encoding == "quoted-printable" || e.encoding == "base64")
                                ? std::string_view(u.transfer.bytes) : body;
   u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024), limits_.ocr);
@@ -917,6 +917,46 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     return cells.status();
   };
+  // An HTML part with separate documents (Decoded::separate: a script, a
+  // style sheet, the title, a <meta content>): its visible text, then each
+  // of them on its own, so no label or number reaches from one into
+  // another. They lie before, between and after the visible text's bytes:
+  // the findings are held and handed on in the order of their HTML bytes
+  // (the redactor writes the part in order).
+  auto scan_html = [&](Unit& u, UnitSink<Handler, Unit>& c) -> Status {
+    struct Held {
+      Finding f;
+      std::string raw;
+      uint32_t at;  // offset in the HTML
+    };
+    struct Collect : StreamSink {
+      std::vector<Held> held;
+      const OffsetMap* map = nullptr;
+      uint64_t shift = 0;
+      bool code = false;  // a script or style sheet: labelled findings only (Decoded::Separate::code)
+      bool OnFinding(const Finding& f, std::string_view raw) override {
+        if (code && f.confidence < Confidence::kHigh) return true;
+        held.push_back({f, std::string(raw), 0});
+        Held& h = held.back();
+        h.f.start += shift;
+        h.f.end += shift;
+        h.at = map->Start(static_cast<uint32_t>(h.f.start));
+        return true;
+      }
+    } col;
+    col.map = &u.html.map;
+    const auto& sep = u.html.separate;
+    if (Status st = scan(u.text.substr(0, sep.front().begin), col); !st.ok()) return st;
+    for (const Decoded::Separate& s : sep) {
+      col.shift = s.begin;
+      col.code = s.code;
+      if (Status st = scan(u.text.substr(s.begin, s.end - s.begin), col); !st.ok()) return st;
+    }
+    std::stable_sort(col.held.begin(), col.held.end(), [](const Held& a, const Held& b) { return a.at < b.at; });
+    for (const Held& h : col.held)
+      if (!c.OnFinding(h.f, h.raw)) break;
+    return Status::Ok();
+  };
   // Scans a unit; its findings go to h.Found as they are produced.
   auto run = [&](Unit& u) -> Status {
     UnitSink<Handler, Unit> c;
@@ -957,6 +997,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         return Error(ErrorCode::kInternal, "a finding fell behind the decoded window of a streamed part");
       return st;
     }
+    if (u.is_html && !u.html.separate.empty()) return scan_html(u, c);
     return scan(u.text, c);
   };
   // Begin, scan, End for one unit; a scan error (a deadline) is noted as

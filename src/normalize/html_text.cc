@@ -29,7 +29,12 @@ int HexDigit(char c) {
 // attribute (percent-encoding decoded too), a comment, the content of a
 // hidden element — written on a line of its own so that it neither joins
 // nor splits the visible text around it.
-enum : uint8_t { kVisible = 0, kAttr = 1, kUrl = 2, kAside = 3 };
+// Not shown either, and scanned as documents of their own (Decoded::
+// separate): the raw text of a script or style sheet (kRaw: copied as it is,
+// entities are not decoded there) and the start of such a document (kSeg:
+// no text, length 1 if the document is code — a script's or style sheet's
+// text — else 0; the events up to the next kSeg are one document).
+enum : uint8_t { kVisible = 0, kAttr = 1, kUrl = 2, kAside = 3, kRaw = 4, kSeg = 5 };
 
 struct Event {
   uint32_t offset;       // source offset
@@ -259,10 +264,14 @@ size_t OpenDepthEstimate(std::string_view h) {
 
 constexpr size_t kMaxGumboDepth = 2000;
 
-// Linear fallback: drops every tag and comment, skips script/style bodies,
-// decodes entities, and turns <br>, <p>, <div>, <tr>, <li> into line breaks.
-Decoded StripTags(std::string_view h) {
+void AppendSeparate(std::string_view html, const std::vector<Event>& hidden, Decoded& out);
+
+// Linear fallback: drops every tag and comment, decodes entities, and turns
+// <br>, <p>, <div>, <tr>, <li> into line breaks; script/style bodies with a
+// number in them follow as separate documents (as HtmlToText's).
+Decoded StripTags(std::string_view h, bool separate) {
   Decoded d;
+  std::vector<Event> hev;
   uint32_t cursor = 0;
   size_t i = 0;
   auto lower_starts = [&](size_t at, const char* tag) {
@@ -282,12 +291,19 @@ Decoded StripTags(std::string_view h) {
         const char* close = lower_starts(i + 1, "script") ? "</script" : "</style";
         size_t k = i + 1;
         end = h.size();
+        size_t body_to = h.size(), body_from = h.find('>', i);
+        body_from = body_from == std::string_view::npos ? h.size() : body_from + 1;
         for (size_t c = h.find("</", k); c != std::string_view::npos; c = h.find("</", c + 2)) {
           if (lower_starts(c, close)) {
             size_t gt = h.find('>', c);
             end = gt == std::string_view::npos ? h.size() : gt + 1;
+            body_to = c;
             break;
           }
+        }
+        if (body_from < body_to && AsideWorthy(h.substr(body_from, body_to - body_from))) {
+          hev.push_back({static_cast<uint32_t>(body_from), 1, nullptr, kSeg});
+          hev.push_back({static_cast<uint32_t>(body_from), static_cast<uint32_t>(body_to - body_from), nullptr, kRaw});
         }
       } else {
         end = h.find('>', i);
@@ -322,6 +338,7 @@ Decoded StripTags(std::string_view h) {
     cursor = static_cast<uint32_t>(i);
   }
   d.notes.push_back("HTML nested too deeply for the parser; tags stripped linearly");
+  if (separate) AppendSeparate(h, hev, d);
   return d;
 }
 
@@ -341,10 +358,24 @@ size_t NextAmpOrLt(std::string_view s, size_t i) {
 
 // Writes the text and separators of `events` (sorted by offset) with the
 // offset map; entities in text are decoded here, each mapping to its bytes.
-void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
+// `starts`: where each kSeg event's document starts in d.bytes, and whether
+// it is code (a kSeg event of length 1; kSeg events are only in the separate
+// documents' list).
+void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d,
+          std::vector<std::pair<uint32_t, bool>>* starts = nullptr) {
   uint32_t cursor = 0;  // source offset matching d.bytes.size() under the current shift
   for (const Event& ev : events) {
     if (ev.offset < cursor) continue;  // overlapping or moved node: keep the map monotone
+    if (ev.kind == kSeg) {
+      JumpTo(d, cursor, ev.offset);
+      if (!d.bytes.empty() && d.bytes.back() != '\n') {
+        uint32_t at = static_cast<uint32_t>(d.bytes.size());
+        d.bytes.push_back('\n');
+        d.map.Add(at, at + 1, ev.offset, ev.offset);
+      }
+      if (starts) starts->emplace_back(static_cast<uint32_t>(d.bytes.size()), ev.length == 1);
+      continue;
+    }
     if (ev.sep) {
       char last = d.bytes.empty() ? '\n' : d.bytes.back();
       if (last == '\n' || (last == ' ' && ev.sep[0] == ' ')) continue;
@@ -363,6 +394,16 @@ void Emit(std::string_view html, const std::vector<Event>& events, Decoded& d) {
     JumpTo(d, cursor, ev.offset);
     std::string_view raw = html.substr(ev.offset, ev.length);
     size_t i = 0;
+    if (ev.kind == kRaw) {  // script or style text: the bytes as they are
+      d.bytes.append(raw);
+      cursor = ev.offset + ev.length;
+      if (!d.bytes.empty() && d.bytes.back() != '\n') {
+        uint32_t at = static_cast<uint32_t>(d.bytes.size());
+        d.bytes.push_back('\n');
+        d.map.Add(at, at + 1, cursor, cursor);
+      }
+      continue;
+    }
     if (ev.kind == kAttr || ev.kind == kUrl) {  // an attribute value: entities (and %XX in a URL)
       while (i < raw.size()) {
         uint32_t cp;
@@ -540,7 +581,9 @@ size_t FindEndTag(std::string_view h, size_t from, std::string_view name) {
 // inside <head>, a second <body>, a title after body content, stray end
 // tags, unterminated tags or comments. The mail fuzzer checks that both
 // paths give the same text wherever this one accepts a document.
-bool FastEvents(std::string_view h, std::vector<Event>& ev) {
+// Documents of their own (script and style text, the title, attributes of
+// the head's elements) go to `hev`, as CollectHidden gives them.
+bool FastEvents(std::string_view h, std::vector<Event>& ev, std::vector<Event>& hev) {
   const size_t n = h.size();
   if (HasBadControl(h)) return false;  // the tokenizer drops or replaces NUL and other controls
   bool in_head = false, body_started = false, seen_body = false, seen_html = false, seen_head = false;
@@ -670,9 +713,18 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
       if (kind == Kind::kBail) return false;
       if (after_body && !(close && kind == Kind::kHtml)) return false;
       if (close && kind == Kind::kBody) after_body = true;
-      if (!aside_buf.empty() && (in_head || kind == Kind::kHeadOnly || kind == Kind::kRawSkip ||
-                                 kind == Kind::kTitle || kind == Kind::kHead))
-        return false;  // attributes of elements Gumbo's walk may skip
+      if (!aside_buf.empty() && !close &&
+          (in_head || kind == Kind::kRawSkip || kind == Kind::kTitle || kind == Kind::kHead)) {
+        // Attributes of elements the visible walk skips (in <head>, a
+        // script, a style sheet): each a document of its own.
+        for (const Event& a : aside_buf) {
+          hev.push_back({a.offset, 0, nullptr, kSeg});
+          hev.push_back(a);
+        }
+        aside_buf.clear();
+      }
+      if (!aside_buf.empty() && kind == Kind::kHeadOnly)
+        return false;  // a <meta> outside an explicit <head>: where the tree builder puts it decides
       if (!close) {
         if (in_head && kind != Kind::kHeadOnly && kind != Kind::kRawSkip && kind != Kind::kTitle) return false;
         switch (kind) {
@@ -696,15 +748,29 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
             if (e == std::string_view::npos) return false;
             size_t gt = h.find('>', e);
             if (gt == std::string_view::npos) return false;
+            bool ws = true;
+            for (size_t q = end; q < e && ws; ++q) ws = IsSpace(h[q]);
+            if (!ws) {  // the title: a document of its own
+              hev.push_back({static_cast<uint32_t>(end), 0, nullptr, kSeg});
+              hev.push_back({static_cast<uint32_t>(end), static_cast<uint32_t>(e - end), nullptr, kAside});
+            }
             end = gt + 1;
             break;
           }
           case Kind::kRawSkip: {
-            std::string_view raw = (name[0] | 0x20) == 's' && (name[1] | 0x20) == 'c' ? "script" : "style";
-            size_t e = FindEndTag(h, end, raw);
+            const bool script = (name[0] | 0x20) == 's' && (name[1] | 0x20) == 'c';
+            size_t e = FindEndTag(h, end, script ? "script" : "style");
             if (e == std::string_view::npos) return false;
             size_t gt = h.find('>', e);
             if (gt == std::string_view::npos) return false;
+            const std::string_view body = h.substr(end, e - end);
+            // "<!--" in a script starts the escaped states, where "</script>"
+            // may not end it: the tokenizer decides.
+            if (script && body.find("<!--") != std::string_view::npos) return false;
+            if (AsideWorthy(body)) {  // its text: a document of its own, raw
+              hev.push_back({static_cast<uint32_t>(end), 1, nullptr, kSeg});
+              hev.push_back({static_cast<uint32_t>(end), static_cast<uint32_t>(body.size()), nullptr, kRaw});
+            }
             end = gt + 1;
             break;
           }
@@ -797,6 +863,110 @@ bool FastEvents(std::string_view h, std::vector<Event>& ev) {
   return text(text_start, n);
 }
 
+// The content of an element the visible walk skips (head, script, style,
+// template, noframes) into `hev`, each piece after a kSeg event of its own:
+// a script's or style sheet's text (raw), the title, each text-bearing
+// attribute (<meta content>, <link href>, a script's src) and comment with a
+// number in it; a template's content is one document (read as the visible
+// walk reads the body). Iterative, like the visible walk.
+void CollectHidden(const GumboNode* root, std::string_view html, std::vector<Event>& hev) {
+  auto in_html = [&](const char* p, size_t len) { return p >= html.data() && p + len <= html.data() + html.size(); };
+  auto push = [&](bool in_tpl, uint32_t offset, uint32_t length, uint8_t kind) {
+    if (!in_tpl) hev.push_back({offset, kind == kRaw ? 1u : 0u, nullptr, kSeg});
+    hev.push_back({offset, length, nullptr, kind});
+  };
+  std::vector<std::pair<const GumboNode*, bool>> stack = {{root, false}};  // (node, inside a template)
+  while (!stack.empty()) {
+    const auto [n, in_tpl] = stack.back();
+    stack.pop_back();
+    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_CDATA) {
+      const GumboStringPiece& o = n->v.text.original_text;
+      if (o.length == 0 || !in_html(o.data, o.length)) continue;
+      std::string_view raw(o.data, o.length);
+      const uint32_t at = static_cast<uint32_t>(o.data - html.data());
+      const GumboNode* parent = n->parent;
+      const GumboTag pt = parent && parent->type == GUMBO_NODE_ELEMENT ? parent->v.element.tag : GUMBO_TAG_UNKNOWN;
+      if (pt == GUMBO_TAG_SCRIPT || pt == GUMBO_TAG_STYLE || pt == GUMBO_TAG_NOFRAMES) {
+        if (AsideWorthy(raw)) push(in_tpl, at, o.length, kRaw);
+      } else if (in_tpl) {
+        hev.push_back({at, static_cast<uint32_t>(o.length), nullptr, kVisible});
+      } else if (n->type != GUMBO_NODE_WHITESPACE && (pt == GUMBO_TAG_TITLE || AsideWorthy(raw))) {
+        push(false, at, o.length, kAside);
+      }
+      continue;
+    }
+    if (n->type == GUMBO_NODE_COMMENT) {
+      const GumboStringPiece& o = n->v.text.original_text;
+      if (in_html(o.data, o.length) && o.length >= 7 && std::string_view(o.data, 4) == "<!--" &&
+          std::string_view(o.data + o.length - 3, 3) == "-->") {
+        std::string_view inner(o.data + 4, o.length - 7);
+        if (AsideWorthy(inner))
+          push(in_tpl, static_cast<uint32_t>(inner.data() - html.data()), static_cast<uint32_t>(inner.size()), kAside);
+      }
+      continue;
+    }
+    if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE) continue;
+    const GumboElement& e = n->v.element;
+    const bool has_start = e.original_tag.length > 0;
+    const bool tpl = in_tpl || (e.tag == GUMBO_TAG_TEMPLATE && has_start);
+    if (tpl && !in_tpl) hev.push_back({e.start_pos.offset, 0, nullptr, kSeg});  // the template's document
+    for (unsigned a = 0; a < e.attributes.length && has_start; ++a) {
+      const auto* at = static_cast<const GumboAttribute*>(e.attributes.data[a]);
+      const GumboStringPiece& o = at->original_value;
+      if (o.length == 0 || !in_html(o.data, o.length)) continue;
+      std::string_view raw(o.data, o.length);
+      if (raw.size() >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw.back() == raw[0]) raw = raw.substr(1, raw.size() - 2);
+      uint8_t ak = AttrKind(at->name);
+      if (ak != kVisible && AsideWorthy(raw))
+        push(tpl, static_cast<uint32_t>(raw.data() - html.data()), static_cast<uint32_t>(raw.size()), ak);
+    }
+    if (in_tpl) {  // separators as in the body
+      if (e.tag == GUMBO_TAG_BR && has_start) hev.push_back({e.start_pos.offset, 0, "\n"});
+      if (Block(e.tag)) {
+        if (has_start) hev.push_back({e.start_pos.offset, 0, "\n"});
+        if (e.original_end_tag.length > 0) hev.push_back({e.end_pos.offset, 0, "\n"});
+      }
+      if ((e.tag == GUMBO_TAG_TD || e.tag == GUMBO_TAG_TH) && has_start) hev.push_back({e.start_pos.offset, 0, " | "});
+    }
+    for (unsigned i = e.children.length; i-- > 0;)
+      stack.push_back({static_cast<const GumboNode*>(e.children.data[i]), tpl});
+  }
+}
+
+// The separate documents from `hidden` after the text in `out`
+// (Decoded::separate), their map pieces after the text's.
+void AppendSeparate(std::string_view html, const std::vector<Event>& hidden, Decoded& out) {
+  if (hidden.empty()) return;
+  thread_local Decoded h;
+  thread_local std::vector<std::pair<uint32_t, bool>> starts;
+  h.bytes.clear();
+  h.map.Clear();
+  starts.clear();
+  Emit(html, hidden, h, &starts);
+  if (starts.empty() || h.bytes.size() <= starts.front().first) return;
+  const uint32_t base = static_cast<uint32_t>(out.bytes.size()), s0 = starts.front().first;
+  // The first separate byte maps to its source; the pieces follow, shifted.
+  const uint32_t first = h.map.Start(s0);
+  out.map.Add(base, base, first, first);
+  for (const OffsetMap::Piece& p : h.map.pieces()) {
+    if (p.dst_begin < s0) continue;  // before the first document
+    out.map.Add(base + p.dst_begin - s0, base + p.dst_end - s0, p.src_begin, p.src_end);
+  }
+  out.bytes.append(h.bytes, s0);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const uint32_t b = starts[i].first;
+    const uint32_t e = i + 1 < starts.size() ? starts[i + 1].first : static_cast<uint32_t>(h.bytes.size());
+    if (e > b) out.separate.push_back({base + b - s0, base + e - s0, starts[i].second});
+  }
+}
+
+// The visible text from `events`, then the separate documents from `hidden`.
+void EmitAll(std::string_view html, const std::vector<Event>& events, const std::vector<Event>& hidden,
+             Decoded& out) {
+  Emit(html, events, out);
+  AppendSeparate(html, hidden, out);
+}
+
 }  // namespace
 
 void AppendTags(std::string_view span, std::string& out) {
@@ -814,26 +984,29 @@ Decoded HtmlToText(std::string_view html) {
   return d;
 }
 
-void HtmlToText(std::string_view html, Decoded& out) {
+void HtmlToText(std::string_view html, Decoded& out, bool separate) {
   out.bytes.clear();
   out.map.Clear();
   out.notes.clear();
+  out.separate.clear();
   // Every open element takes at least 3 bytes ("<a>"): a short document
   // cannot nest deeper than the bound, and skips the pre-scan.
   if (html.size() / 3 > kMaxGumboDepth && OpenDepthEstimate(html) > kMaxGumboDepth) {
-    out = StripTags(html);
+    out = StripTags(html, separate);
     return;
   }
-  thread_local std::vector<Event> events;  // capacity kept between calls
+  thread_local std::vector<Event> events, hidden;  // capacity kept between calls
   events.clear();
-  if (FastEvents(html, events)) {
-    Emit(html, events, out);
+  hidden.clear();
+  if (FastEvents(html, events, hidden)) {
+    if (!separate) hidden.clear();
+    EmitAll(html, events, hidden, out);
     return;
   }
-  out = HtmlToTextGumbo(html);
+  out = HtmlToTextGumbo(html, separate);
 }
 
-Decoded HtmlToTextGumbo(std::string_view html) {
+Decoded HtmlToTextGumbo(std::string_view html, bool separate) {
   Decoded d;
   GumboOptions options = kGumboDefaultOptions;
   options.max_errors = 0;  // we do not look at parse errors; do not collect them
@@ -845,7 +1018,7 @@ Decoded HtmlToTextGumbo(std::string_view html) {
   }
   // Collect text nodes and separators with their source offsets, iteratively
   // (no recursion: hostile nesting depth cannot exhaust the stack).
-  std::vector<Event> events;
+  std::vector<Event> events, docs;  // docs: the separate documents' events
   std::vector<const GumboNode*> stack = {out->document};  // (comments before <html> are its children)
   while (!stack.empty()) {
     const GumboNode* n = stack.back();
@@ -877,7 +1050,10 @@ Decoded HtmlToTextGumbo(std::string_view html) {
       children = &n->v.document.children;
     } else {
       const GumboElement& e = n->v.element;
-      if (Skipped(e.tag)) continue;
+      if (Skipped(e.tag)) {  // not shown: scanned as documents of their own
+        CollectHidden(n, html, docs);
+        continue;
+      }
       bool has_start = e.original_tag.length > 0;
       bool has_end = e.original_end_tag.length > 0;
       bool hidden = false;
@@ -919,7 +1095,9 @@ Decoded HtmlToTextGumbo(std::string_view html) {
       stack.push_back(static_cast<const GumboNode*>(children->data[i]));
   }
   std::stable_sort(events.begin(), events.end());
-  Emit(html, events, d);
+  std::stable_sort(docs.begin(), docs.end());
+  if (!separate) docs.clear();
+  EmitAll(html, events, docs, d);
   gumbo_destroy_output(&options, out);
   return d;
 }

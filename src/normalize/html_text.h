@@ -14,7 +14,8 @@
 // table text); entities are decoded here so that each maps to its own bytes.
 // Inline elements add nothing (split numbers join again); block elements and
 // <br> add a line break, table cells " | ". Script, style, template and head
-// content is not visible and is skipped.
+// content is not visible: it is not part of the visible text but follows it,
+// each piece a separate document (below).
 //
 // Gumbo's tree construction is quadratic in nesting depth, so a linear
 // pre-scan estimates the depth and documents nested deeper than 2 000
@@ -38,16 +39,23 @@
 
 namespace nordpii {
 
+// Not shown but in the document all the same, and scanned each as a
+// document of its own after the visible text (Decoded::separate): the text
+// of <script>, <style>, <noframes> (raw: entities are not decoded there)
+// and <template>; in <head>, the <title> and the text-bearing attributes
+// (<meta content>, <link href>, ...). Those of a script, a style sheet, an
+// attribute or a comment only when they hold a number (kAsideDigits).
+// `separate` false: the visible text alone (Decoded::separate empty).
 Decoded HtmlToText(std::string_view html);
 // The same into `out` (cleared first), reusing its buffers.
-void HtmlToText(std::string_view html, Decoded& out);
+void HtmlToText(std::string_view html, Decoded& out, bool separate = true);
 // Appends the tags ("<...>") found in `span` to `out`: a redaction that
 // replaces an HTML range keeps them after its replacement, so a number
 // split by tags (`<b>151086</b>95088`) is replaced and the HTML stays
 // well-formed.
 void AppendTags(std::string_view span, std::string& out);
 // Always through Gumbo (the fast path's reference, for tests and the fuzzer).
-Decoded HtmlToTextGumbo(std::string_view html);
+Decoded HtmlToTextGumbo(std::string_view html, bool separate = true);
 
 }  // namespace nordpii
 

@@ -39,6 +39,20 @@ struct Decoded {
   std::string bytes;               // decoded output
   OffsetMap map;                   // decoded offsets -> input offsets
   std::vector<std::string> notes;  // what was repaired ("bad base64 padding", …); no content
+  // HTML (HtmlToText): ranges of `bytes` [begin, end), after the visible
+  // text, each scanned as a document of its own (a script, a style sheet,
+  // the title, a <meta content>): no label or number reaches across them.
+  // The visible text is [0, separate.front().begin). The map leads them back
+  // to their own HTML bytes, so `map` is monotone within the visible text
+  // and within each range, not across them. Empty for everything else.
+  struct Separate {
+    uint32_t begin, end;
+    // The text of a script or style sheet: full of numbers (timestamps,
+    // ids, sizes) that validate by chance, so only a labelled finding
+    // (high confidence) counts there.
+    bool code;
+  };
+  std::vector<Separate> separate;
 };
 
 Decoded DecodeQuotedPrintable(std::string_view in);

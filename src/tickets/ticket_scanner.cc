@@ -882,7 +882,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
   auto finish = [&](Extracted::Segment& s, bool html) {
     s.is_html = html || LooksHtml(s.decoded.bytes);
     if (s.is_html && !html_fits(s, s.decoded.bytes.size())) return;
-    if (s.is_html) HtmlToText(s.decoded.bytes, s.html);
+    if (s.is_html) HtmlToText(s.decoded.bytes, s.html, false);  // (the visible text: a field is one text)
     place(s, s.is_html ? s.html.bytes : s.decoded.bytes);
   };
   if (f == TicketFormat::kCsv) {
@@ -1067,7 +1067,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
       s.decoded.map.Clear();
       s.is_html = true;
       if (!html_fits(s, content.size())) return;
-      HtmlToText(content, s.html);
+      HtmlToText(content, s.html, false);
       return place(s, s.html.bytes);
     }
     if (streamable) {

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "normalize/html_text.h"
 #include "normalize/transfer_decode.h"
@@ -90,14 +92,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
       }
     }
   }
-  // Transfer decoders: any input; maps stay monotone and inside the input.
+  // Transfer decoders: any input; maps stay monotone and inside the input
+  // (HTML: within the visible text and within each separate document, which
+  // follow it and lead back to their own bytes; html21).
   for (const Decoded& dec : {HtmlToText(in), DecodeQuotedPrintable(in), DecodeBase64(in), DecodeEncodedWords(in),
                              ToUtf8(in, n > 0 && (d[0] & 1) ? "utf-16le" : "iso-8859-15")}) {
-    uint32_t prev_start = 0;
-    for (uint32_t k = 0; k <= dec.bytes.size(); ++k) {
-      ByteRange r = MapBack({k, k}, {&dec.map});
-      if (r.start > n || r.start < prev_start) std::abort();
-      prev_start = r.start;
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;
+    uint32_t visible_end = dec.separate.empty() ? static_cast<uint32_t>(dec.bytes.size()) : dec.separate[0].begin;
+    ranges.push_back({0, visible_end});
+    for (const Decoded::Separate& sp : dec.separate) {
+      if (sp.begin < ranges.back().second || sp.end <= sp.begin || sp.end > dec.bytes.size()) std::abort();
+      ranges.push_back({sp.begin, sp.end});
+    }
+    if (!dec.separate.empty() && dec.separate.back().end != dec.bytes.size()) std::abort();
+    for (const auto& [from, to] : ranges) {
+      uint32_t prev_start = 0;
+      const bool last = to == dec.bytes.size();  // (an end inside: the next document's start)
+      for (uint32_t k = from; k < to || (last && k == to); ++k) {
+        ByteRange r = MapBack({k, k}, {&dec.map});
+        if (r.start > n || (k > from && r.start < prev_start)) std::abort();
+        prev_start = r.start;
+      }
     }
   }
   return 0;
