@@ -37,6 +37,7 @@
 #include "output/redactor.h"
 #include "output/report_sink.h"
 #include "output/temp_cleanup.h"
+#include "normalize/legacy_text.h"
 #include "pipeline/scanner.h"
 #include "tickets/ticket_scanner.h"
 
@@ -505,6 +506,38 @@ int RunRedact(const Settings& c, const std::string& path, const std::string& out
   if (fmt == InputFormat::kArchive)
     return fail(path + ": is an archive (tar, tar.gz or zip); redact does not rewrite archives: extract it, "
                        "redact the files, pack them again; nothing written");
+  if (fmt == InputFormat::kText && !utf16.utf16 && ContentLinesText(path, opened.head)) {
+    // iCalendar / vCard: read whole, scanned unfolded; each replacement is
+    // written over the folded bytes with the folds inside it kept, so the
+    // output is folded as the input was (a masked value keeps every line's
+    // length).
+    auto raw = ReadAll(*src, path, c.max_message);
+    if (!raw) return fail(raw.error().message() + " (iCalendar / vCard text is read whole to unfold it); nothing written");
+    auto out = open_out();
+    if (!out) return fail(out.error().message());
+    written_to = out->get();
+    Redactor red(**out, st);
+    const Decoded unfolded = UnfoldContentLines(*raw);
+    struct Refold : StreamSink {
+      Redactor& red;
+      const Decoded& d;
+      std::string_view raw;
+      RedactStyle style;
+      Refold(Redactor& r, const Decoded& u, std::string_view w, RedactStyle s) : red(r), d(u), raw(w), style(s) {}
+      bool OnFinding(const Finding& f, std::string_view value) override {
+        const auto a = static_cast<uint32_t>(f.start), b = static_cast<uint32_t>(f.end);
+        red.Add(d.map.Start(a), d.map.End(b), RefoldReplacement(Replacement(f, value, style), a, b, d.map, raw));
+        return true;
+      }
+    } refold(red, unfolded, *raw, st);
+    auto text = StringSource(unfolded.bytes, path);
+    Status s = ctx->Scan(*text, filter, refold);
+    if (s.ok()) s = red.OnData(0, *raw);
+    if (s.ok()) s = (*out)->Commit();
+    if (!s.ok()) return fail(s.message());
+    std::fprintf(stderr, "nordpii: redacted %zu finding(s)%s\n", red.redacted(), allowed().c_str());
+    return 0;
+  }
   if (fmt == InputFormat::kText) {
     auto out = open_out();
     if (!out) return fail(out.error().message());

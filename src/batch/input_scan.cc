@@ -29,6 +29,7 @@
 #include "batch/work_items.h"
 #include "core/bytes.h"
 #include "extract/extractor.h"
+#include "normalize/legacy_text.h"
 
 namespace fs = std::filesystem;
 
@@ -99,6 +100,46 @@ struct Utf16StreamFindings : StreamSink {
     to.OnAttachment(part, type, name, size);
   }
 };
+
+// Findings of unfolded iCalendar / vCard text (legacy_text.h), mapped back
+// to the file's bytes, with the line and column of the folded text.
+struct UnfoldedFindings : StreamSink {
+  StreamSink& to;
+  const OffsetMap& map;
+  std::string_view raw;
+  Finding mapped;
+  uint64_t pos = 0, line = 1, line_start = 0;  // lines counted up to pos (findings come in order)
+  UnfoldedFindings(StreamSink& t, const OffsetMap& m, std::string_view r) : to(t), map(m), raw(r) {}
+  bool OnFinding(const Finding& f, std::string_view value) override {
+    mapped = f;
+    mapped.start = map.Start(static_cast<uint32_t>(f.start));
+    mapped.end = map.End(static_cast<uint32_t>(f.end));
+    if (mapped.start < pos) pos = 0, line = 1, line_start = 0;
+    for (; pos < mapped.start; ++pos)
+      if (raw[pos] == '\n') ++line, line_start = pos + 1;
+    mapped.line = line;
+    mapped.column = mapped.start - line_start + 1;
+    return to.OnFinding(mapped, value);
+  }
+  void OnNote(std::string_view part, std::string_view text) override { to.OnNote(part, text); }
+  void OnAttachment(std::string_view part, std::string_view type, std::string_view name, uint64_t size) override {
+    to.OnAttachment(part, type, name, size);
+  }
+};
+
+// iCalendar / vCard text: read whole (up to max_message; larger is an
+// error, not a partial scan), its folded lines unfolded, findings mapped
+// back to the file's bytes.
+void ScanContentLines(const std::string& path, ByteSource& src, InputScanners& s, const FindingFilter& filter,
+                      ReportSink& sink, size_t max_message, const std::function<void(const std::string&)>& error) {
+  sink.SetPath(path);
+  auto raw = ReadAll(src, path, max_message);
+  if (!raw) return error(raw.error().message() + " (iCalendar / vCard text is read whole to unfold it); not scanned");
+  const Decoded d = UnfoldContentLines(*raw);
+  UnfoldedFindings mapped(sink, d.map, *raw);
+  auto text = StringSource(d.bytes, path);
+  if (Status st = s.ctx.Scan(*text, filter, mapped); !st.ok()) error(PathMessage(path, st.message()));
+}
 
 }  // namespace
 
@@ -491,6 +532,12 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       ScanSource(label, f, *src, s, filter, sink, max_message, error, -1, &map);
       continue;
     }
+    if (f == InputFormat::kText && ContentLinesText(label, std::string_view(data).substr(0, 1024))) {
+      auto src = StringSource(data, label);
+      ScanContentLines(label, *src, s, filter, sink, max_message, error);
+      if (member > 0) return;
+      continue;
+    }
     auto src = StringSource(data, label);
     ScanSource(label, f, *src, s, filter, sink, max_message, error,
                archive_entry_mtime_is_set(e) ? static_cast<int64_t>(archive_entry_mtime(e)) : -1);
@@ -785,6 +832,16 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
     ScanSource(in.path, format, *src, s, filter, sink, max_message, error, mtime, &map);
     if (s.progress) *s.progress += opened.raw_size;
     return s.progress ? opened.raw_size : 0;
+  }
+  if (src && format == InputFormat::kText && ContentLinesText(in.path, opened.head)) {
+    // iCalendar / vCard: unfolded before it is scanned (read whole).
+    if (!s.progress) {
+      ScanContentLines(in.path, *src, s, filter, sink, max_message, error);
+      return 0;
+    }
+    CountingSource counted(*src, *s.progress);
+    ScanContentLines(in.path, counted, s, filter, sink, max_message, error);
+    return counted.added();
   }
   if (s.threads > 1 && !s.progress && format == InputFormat::kText && !in.stream && in.path != "-") {
     struct stat st;

@@ -19,6 +19,7 @@
 #include "core/bytes.h"
 #include "extract/extractor.h"
 #include "input/utf16.h"
+#include "normalize/legacy_text.h"
 
 namespace nordpii {
 
@@ -62,8 +63,10 @@ bool Split(const Input& in, uint64_t range_bytes, const std::function<bool(Input
     // Nor is a document by its bytes (a PDF named .txt: extracted whole, as
     // ScanInput does with one item; sniffed here once, not by every range).
     const std::string_view h(head, n > 0 ? static_cast<size_t>(n) : 0);
+    // Nor is iCalendar / vCard text (unfolded whole: ScanInput).
     if (n > 0 && (SniffUtf16(h).utf16 || (in.format == InputFormat::kText &&
-                                          SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone))) {
+                                          (SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone ||
+                                           ContentLinesText(in.path, h.substr(0, 1024)))))) {
       ::close(fd);
       return false;
     }
@@ -225,7 +228,8 @@ bool SeekSplit(const Input& in, uint64_t range_bytes, const std::function<bool(I
     // ScanInput does with one item; sniffed here once, not by every range).
     const std::string_view h(buf.data(), n > 0 ? static_cast<size_t>(n) : 0);
     if (n > 0 && (SniffUtf16(h).utf16 || (in.format == InputFormat::kText &&
-                                          SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone)))
+                                          (SniffDocumentBytes(h.substr(0, 1024), true) != DocFormat::kNone ||
+                                           ContentLinesText(in.path, h.substr(0, 1024))))))
       return false;
   }
   const bool mbox = in.format == InputFormat::kMbox;

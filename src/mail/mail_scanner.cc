@@ -11,6 +11,7 @@
 #include "extract/extractor.h"
 #include "mail/mail_encode.h"
 #include "normalize/html_text.h"
+#include "normalize/legacy_text.h"
 #include "normalize/transfer_decode.h"
 
 namespace nordpii {
@@ -779,7 +780,123 @@ struct MailScanner::Unit {
   // Bodies replaced whole by a notice when they have findings (a document,
   // binary data): what they are, for the notice. Empty for text.
   std::string whole;
+  // A text body's last stage before the text (not HTML, not streamed):
+  // uuencoded blocks spliced in decoded (each block one atomic piece: a
+  // finding in it maps to the whole block), or an iCalendar / vCard part
+  // unfolded (normalize/legacy_text.h). Identity when neither.
+  Decoded legacy;
+  bool unfolded = false;  // legacy holds the unfolded content lines
+  struct UuSpan {
+    uint32_t begin, end;  // the decoded block's text range
+    std::string name;     // its file name
+  };
+  std::vector<UuSpan> uu;
+  // The span holding text offset d, or -1.
+  int UuAt(uint64_t d) const {
+    for (size_t k = 0; k < uu.size(); ++k)
+      if (d >= uu[k].begin && d < uu[k].end) return static_cast<int>(k);
+    return -1;
+  }
 };
+
+// Calendar and contact parts (RFC 5545 / 6350: content lines folded at 75
+// octets): by type, name or first line.
+static bool CalendarPart(const MimeEntity& e, std::string_view utf8) {
+  const std::string& s = e.subtype;
+  if (e.type == "text" && (s == "calendar" || s == "vcard" || s == "x-vcard" || s == "directory" || s == "x-vcalendar"))
+    return true;
+  if (e.type == "application" && s == "ics") return true;
+  return ContentLinesText(e.filename, utf8.substr(0, 256));
+}
+
+ExtractLimits MailScanner::ExtractLimitsNow() const {
+  ExtractLimits lim;
+  lim.ocr = limits_.ocr;  // scanned PDF pages
+  if (deadline_ != std::chrono::steady_clock::time_point::max()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+    lim.timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.timeout_ms));
+    lim.ocr_timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.ocr_timeout_ms));
+  }
+  return lim;
+}
+
+bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::vector<std::string>& notes,
+                                 bool& incomplete) {
+  std::vector<UuMalformed> bad;
+  std::vector<UuBlock> blocks = FindUuBlocks(u.utf8, &bad);
+  if (blocks.empty()) {
+    if (cte)
+      notes.push_back("part " + u.part + ": transfer encoding '" + u.encoding +
+                      "' but no well-formed uuencoded block in it; read as text");
+    for (size_t k = 0; k < bad.size(); ++k)
+      notes.push_back("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+    return false;
+  }
+  Decoded& out = u.legacy;
+  out.bytes.clear();
+  out.map.Clear();
+  size_t pos = 0;
+  for (const UuBlock& b : blocks) {
+    out.bytes.append(u.utf8.substr(pos, b.start - pos));
+    const auto dst = static_cast<uint32_t>(out.bytes.size());
+    const std::string what = "part " + u.part + ": uuencoded file '" + SafeName(b.name) + "' (" +
+                             std::to_string(b.bytes.size()) + " bytes)";
+    if (!b.ended) {
+      // Cut short, or a malformed line inside: what came after its last
+      // well-formed line is scanned as text, but that is not the file.
+      notes.push_back(what + " has no 'end' line (cut short, or a malformed line in it): decoded up to its last "
+                             "well-formed line; not fully scanned");
+      incomplete = true;
+    }
+    std::string_view bytes = b.bytes;
+    const bool over = b.bytes.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes);
+    DocFormat f = DocFormat::kNone;
+    if (!over) {  // as an attachment: by its name, else by its bytes
+      f = DetectDocFormat("", b.name, bytes.substr(0, 1024), limits_.ocr);
+      if (f == DocFormat::kNone) f = SniffDocFormat(bytes.substr(0, 1024));
+    }
+    if (over) {
+      notes.push_back(what + ": decoded size limit reached, not scanned");
+      incomplete = true;
+    } else if (f != DocFormat::kNone) {
+      // A document: extracted as an attachment is (its text scanned here).
+      auto r = ExtractDocument(bytes, f, ExtractLimitsNow());
+      if (!r) {
+        notes.push_back(what + " not scanned: " + r.error().message());
+        incomplete = true;
+      } else {
+        notes.push_back(what + " read as " + DocFormatName(f));
+        if (!r->incomplete.empty()) {
+          notes.push_back(what + " partly scanned: " + r->incomplete);
+          incomplete = true;
+        }
+        out.bytes.append(r->text);
+      }
+    } else {
+      const auto* c = reinterpret_cast<const unsigned char*>(bytes.data());
+      const bool utf16 = bytes.size() >= 2 && ((c[0] == 0xFF && c[1] == 0xFE) || (c[0] == 0xFE && c[1] == 0xFF));
+      if (utf16 || LooksLikeText(bytes)) {
+        if (!utf16 && ValidUtf8(bytes)) out.bytes.append(bytes);
+        else out.bytes.append(ToUtf8(bytes, utf16 ? "utf-16" : "windows-1252").bytes);
+        notes.push_back(what + " decoded and scanned as text");
+      } else if (Decoded runs = PrintableRuns(bytes); !runs.bytes.empty()) {
+        out.bytes.append(runs.bytes);
+        notes.push_back(what + " is binary with no text extractor: its printable text runs were scanned");
+      } else if (!bytes.empty()) {
+        notes.push_back(what + " is binary with no text in it; not scanned");
+      }
+    }
+    decoded_total += b.bytes.size();
+    u.uu.push_back({dst, static_cast<uint32_t>(out.bytes.size()), b.name});
+    out.map.Add(dst, static_cast<uint32_t>(out.bytes.size()), static_cast<uint32_t>(b.start),
+                static_cast<uint32_t>(b.end));
+    pos = b.end;
+  }
+  out.bytes.append(u.utf8.substr(pos));
+  for (size_t k = 0; k < bad.size(); ++k)
+    notes.push_back("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+  return true;
+}
 
 // A document attachment (OOXML, ODF, PDF): transfer-decoded and extracted
 // in a child process (extractor.h). False (the part is listed as not
@@ -812,14 +929,7 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     notes.push_back("part " + u.part + ": named or typed as a document but its bytes are not one; not extracted");
     return false;
   }
-  ExtractLimits lim;
-  lim.ocr = limits_.ocr;  // scanned PDF pages
-  if (deadline_ != std::chrono::steady_clock::time_point::max()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
-    lim.timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.timeout_ms));
-    lim.ocr_timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, lim.ocr_timeout_ms));
-  }
-  auto r = ExtractDocument(bytes, u.doc_format, lim);
+  auto r = ExtractDocument(bytes, u.doc_format, ExtractLimitsNow());
   if (!r) {
     notes.push_back("part " + u.part + ": attachment not scanned: " + r.error().message());
     incomplete = true;
@@ -1025,7 +1135,13 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     u.encoding = encoding;
     const bool encoded = encoding == "quoted-printable" || encoding == "base64";
-    if (body.size() > limits_.stream_part_bytes && !is_html) {
+    // (uuencoded parts, calendars and text holding a uuencoded block are
+    // decoded whole: their last stage, legacy, needs the whole text. Seen
+    // in the raw body, where quoted-printable writes them as they are; a
+    // base64 body is streamed, its blocks and folds not read: a known gap.)
+    const std::string_view plain_body = encoding == "base64" ? std::string_view() : body;
+    if (body.size() > limits_.stream_part_bytes && !is_html && !UuTransferEncoding(encoding) &&
+        !(u.field == "body" && CalendarPart(*u.entity, plain_body)) && !MayHoldUuBlock(plain_body)) {
       // A large part: decoded and scanned a range at a time (a CSV
       // attachment: its cells cut from the ranges as they come); in another
       // charset than UTF-8, converted as it is read (any transfer encoding).
@@ -1098,7 +1214,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     } else if (encoding == "base64") {
       u.transfer = DecodeBase64(body);
     } else {
-      if (encoding != "7bit" && encoding != "8bit" && encoding != "binary")
+      if (encoding != "7bit" && encoding != "8bit" && encoding != "binary" && !UuTransferEncoding(encoding))
         notes.push_back("part " + u.part + ": unknown transfer encoding '" + encoding + "' read as 8bit");
     }
     u.bytes = (encoding == "quoted-printable" || encoding == "base64") ? std::string_view(u.transfer.bytes) : body;
@@ -1135,6 +1251,24 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     } else {
       u.text = u.utf8;
       u.maps = {&u.charset.map, &u.transfer.map};
+      // iCalendar / vCard: folded content lines unfolded (a value or label
+      // cut by a fold is read whole); other text: uuencoded blocks decoded
+      // and read as the files they are (an x-uuencode part: replaced whole
+      // by a notice when it has findings).
+      const bool uu_cte = UuTransferEncoding(encoding);
+      bool legacy = false;
+      if (!uu_cte && u.field == "body" && CalendarPart(*u.entity, u.utf8)) {
+        u.legacy = UnfoldContentLines(u.utf8);
+        legacy = u.unfolded = !u.legacy.map.identity();
+      } else if (uu_cte || MayHoldUuBlock(u.utf8)) {
+        legacy = SpliceUuBlocks(u, uu_cte, decoded_total, notes, incomplete);
+        if (legacy && uu_cte) u.whole = "uuencoded file";
+      }
+      if (legacy) {
+        u.text = u.legacy.bytes;
+        u.maps = {&u.legacy.map, &u.charset.map, &u.transfer.map};
+        decoded_total += u.legacy.bytes.size();
+      }
     }
     decoded_total += u.bytes.size() + u.charset.bytes.size() + u.html.bytes.size();
     return true;
@@ -1223,6 +1357,13 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     u.region = e.body;
     u.region_end = std::max(e.body, e.end);
     std::string_view body = msg.substr(u.region, u.region_end - u.region);
+    if (UuTransferEncoding(e.encoding)) {
+      // x-uuencode: its blocks decoded and read as files (text, document,
+      // printable runs) whatever the part's type; with findings the part is
+      // replaced by a notice.
+      if (decode_text(u, body, e.encoding, e.charset, false)) visit(u, "part " + u.part);
+      continue;
+    }
     if (!TextLikePart(e) || BinaryDocumentInTextPart(e, body)) {
       const bool was_incomplete = incomplete;
       if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
@@ -1351,6 +1492,8 @@ Status MailScanner::Scan(std::string_view msg, uint64_t base_offset, uint64_t ba
       ByteRange r = MapBack({static_cast<uint32_t>(found.start), static_cast<uint32_t>(found.end)}, u.maps);
       f.part = u.part;
       f.field = u.field;
+      if (!u.uu.empty())
+        if (const int k = u.UuAt(found.start); k >= 0) f.field = "uuencode:" + SafeName(u.uu[k].name);
       f.part_offset = static_cast<int64_t>(found.start);
       uint64_t s = u.region + r.start, en = u.region + r.end;
       lines.To(s);
@@ -1594,6 +1737,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     std::vector<Edit> deferred;
 
     bool stopped_unscanned = false;  // status is the stop for a part not scanned to its end
+    int last_uu = -1;  // the uuencoded block (Unit::uu) replaced last in this unit
     void Fail(Status s) {
       if (status.ok()) status = std::move(s);
     }
@@ -1619,7 +1763,7 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
     // A part that may be replaced whole (a document or binary attachment).
     bool DocumentPart(const MimeEntity& e) const {
       return !e.multipart() && !e.message() &&
-             (!TextLikePart(e) ||
+             (!TextLikePart(e) || UuTransferEncoding(e.encoding) ||
               BinaryDocumentInTextPart(e, msg.substr(e.body, std::max(e.body, e.end) - e.body)));
     }
     // A header edit: held back while its part may still be replaced.
@@ -1717,7 +1861,8 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
       to_bytes = u.header    ? u.maps
                  : u.cstream ? std::vector<const OffsetMap*>{&u.cstream->map()}
                  : (u.is_html ? std::vector<const OffsetMap*>{&u.html.map, &u.charset.map}
-                              : std::vector<const OffsetMap*>{&u.charset.map});
+                              : std::vector<const OffsetMap*>{&u.legacy.map, &u.charset.map});
+      last_uu = -1;
     }
     bool Found(Unit& u, const Finding& f, std::string_view value) {
       if (!status.ok()) return false;
@@ -1727,6 +1872,23 @@ Status MailScanner::RedactPass(std::string_view msg, const FindingFilter& filter
         return true;
       }
       std::string rep = Replacement(f, value, style);
+      if (!u.uu.empty()) {
+        // A finding in a uuencoded block: the encoded text cannot be edited
+        // in place; the whole block (begin to end line) becomes one notice.
+        if (const int k = u.UuAt(f.start); k >= 0) {
+          if (k == last_uu) {  // the block is already replaced
+            ++count;
+            if (std::find(types.begin(), types.end(), f.type) == types.end()) types.push_back(f.type);
+            return true;
+          }
+          last_uu = k;
+          rep = "[nordpii removed the uuencoded file '" + SafeName(u.uu[k].name) + "']";
+        }
+      } else if (u.unfolded) {
+        // Folded content lines: the folds inside the value stay where they
+        // were (a masked value keeps every line's length).
+        rep = RefoldReplacement(rep, static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end), u.legacy.map, u.utf8);
+      }
       if (u.cstream) u.cstream->Cover(f.start, f.end);
       ByteRange r = MapBack({static_cast<uint32_t>(f.start), static_cast<uint32_t>(f.end)}, to_bytes);
       ++count;

@@ -39,6 +39,8 @@
 
 namespace nordpii {
 
+struct ExtractLimits;  // extract/extractor.h
+
 struct RedactSummary {
   size_t redacted = 0;
   size_t attachments_replaced = 0;  // document attachments replaced by a notice
@@ -87,6 +89,12 @@ class MailScanner {
   struct Unit;
   bool ExtractAttachment(const MimeEntity& e, std::string_view body, Unit& u, size_t& decoded_total,
                          std::vector<std::string>& notes, bool& incomplete);
+  // uuencoded blocks in a text unit's UTF-8 (or the whole of an x-uuencode
+  // part): each decoded and read as a file (text, document, printable runs)
+  // into u.legacy, one atomic map piece per block; false when there is none.
+  bool SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::vector<std::string>& notes, bool& incomplete);
+  // The extractor's limits with what is left of the deadline.
+  ExtractLimits ExtractLimitsNow() const;
   // Scans every unit of a message; the handler gets Begin(tree, unit) before
   // a unit is scanned (attachments: listed only), Found(unit, finding) for
   // each finding as the engine produces it (offsets in unit.text; false

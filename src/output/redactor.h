@@ -80,6 +80,14 @@ class Redactor : public StreamSink {
   Redactor(OutputFile& out, RedactStyle style) : out_(out), style_(style) {}
   bool OnFinding(const Finding& f, std::string_view raw) override;
   Status OnData(uint64_t offset, std::string_view bytes) override;
+  // A replacement the caller made for input bytes [start, end) (in the
+  // offsets OnData sees; in order, as findings come): for text scanned in
+  // another form than it is written (unfolded iCalendar / vCard lines,
+  // whose replacement keeps the folds: normalize/legacy_text.h).
+  void Add(uint64_t start, uint64_t end, std::string replacement) {
+    pending_.push_back({start, end, std::move(replacement), false});
+    ++redacted_;
+  }
   size_t redacted() const { return redacted_; }
 
  private:
