@@ -464,6 +464,23 @@ TEST_CASE("recall17: a label of several words written as a key in text", "[detec
   CHECK(Scan(scanner, "accountNumberOfOrder 010180-1234").empty());
 }
 
+TEST_CASE("recall21: a label after the value past a clause end and a genitive", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // A number after the label takes it only if no clause ends first; a
+  // genitive may follow the possessive.
+  for (const char* s : {"010180-1234 er mit CPR-nummer, ordre 12345", "12345678903 er kontonummeret mitt, ordre 55120",
+                        "010180-1234 is my CPR number. Order 2231", "010180-1234 er CPR-nummeret, tlf. 20 12 34 56",
+                        "010180-1234 er min søns CPR-nummer", "010180-1234 är min dotters personnummer"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "dk.cpr") + HasType(Scan(scanner, s), "no.account") == 1);
+  }
+  for (const char* s : {"010180-1234 er mit CPR-nummer 12", "010180-1234 CPR-nr. 12345678",
+                        "010180-1234 er min søn CPR-nummer", "010180-1234 er ikke min søns CPR-nummer"}) {
+    INFO(s);
+    CHECK_FALSE(HasType(Scan(scanner, s), "dk.cpr"));
+  }
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",

@@ -434,9 +434,9 @@ struct ContextBits {
 // identity); the look-back and look-ahead stay within InputBounded.
 ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
                     int window, const OffsetMap* map) {
-  // The after-label may start past a verb and a possessive (two words of at
-  // most 8 bytes and their spaces: 19 bytes).
-  const size_t reach_after = kLabelAfterBytes + 19 + idx.max_len() + 24;
+  // The after-label may start past a verb, a possessive and a genitive
+  // (three words of at most 8 bytes and their spaces: 28 bytes).
+  const size_t reach_after = kLabelAfterBytes + 28 + idx.max_len() + 24;
   const auto [bound_from, bound_to] =
       InputBounded(map, full.size(), start, end, static_cast<size_t>(window) + idx.max_len(), reach_after);
   // Text past bound_to is not looked at; before bound_from no keyword may start.
@@ -567,21 +567,27 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
   // ... and after a verb and a possessive ("010180-1234 er mit CPR-nummer",
   // "... är mitt personnummer", "... is my account number", "... on
-  // henkilötunnukseni"): a copula, then at most one such word, each with one
-  // space; the keyword must start right after them.
+  // henkilötunnukseni"): a copula, then at most one such word, then after a
+  // possessive at most one genitive ending in -s ("... er min søns
+  // CPR-nummer", "... är min dotters personnummer"), each with one space;
+  // the keyword must start right after them.
   if (!after) {
     char buf[8];
     size_t p = end;
-    for (int k = 0; k < 2 && p < text.size() && text[p] == ' '; ++k) {
+    bool possessive = false;
+    for (int k = 0; k < 3 && p < text.size() && text[p] == ' '; ++k) {
       size_t q = p + 1;
       while (q < text.size() && q - p <= sizeof buf && WordCharAt(text, q)) ++q;
       size_t n = 0;
       if (!LowerWord(text, p + 1, q, buf, n)) break;
       const std::string_view w(buf, n);
       if (k == 0 ? !WordIn(w, {"er", "är", "on", "is", "var", "was", "oli"})
-                 : !WordIn(w, {"mit", "mitt", "min", "mine", "mín", "minn", "my", "din", "ditt", "your", "hans",
-                               "hendes", "hennes", "hennar", "his", "her", "the", "også", "också", "also", "myös"}))
+                 : k == 2 ? !(possessive && n >= 4 && w.back() == 's')
+                          : !WordIn(w, {"mit", "mitt", "min", "mine", "mín", "minn", "my", "din", "ditt", "your",
+                                        "hans", "hendes", "hennes", "hennar", "his", "her", "the", "også", "också",
+                                        "also", "myös"}))
         break;
+      if (k == 1) possessive = !WordIn(w, {"the", "også", "också", "also", "myös"});
       p = q;
       if (p < text.size() && text[p] == ' ') {
         const size_t ks = p + 1;
@@ -595,8 +601,20 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     }
   }
   if (after) {
+    // A number after the label takes it, unless a clause ends first ("<v>
+    // er mit CPR-nummer, ordre 12345", "<v> is my account number. Order
+    // 2231"): ',' ';' '!' '?', or a '.' not after an abbreviation
+    // ("CPR-nr. 12" still labels 12).
     bool digit = false;
-    for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) digit = IsDigitC(text[p]);
+    for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) {
+      const char c = text[p];
+      if (c == ',' || c == ';' || c == '!' || c == '?') break;
+      if (c == '.') {
+        char buf[8];
+        if (!AbbrevWord(WordEndingAt(text, max_end > 8 ? max_end - 8 : 0, p, false, buf))) break;
+      }
+      digit = IsDigitC(c);
+    }
     if (!digit) found |= after;
   }
   bits.all = found;
