@@ -481,6 +481,13 @@ TEST_CASE("recall21: a label after the value past a clause end and a genitive", 
   }
 }
 
+TEST_CASE("recall21: a value inside a URL takes no label from before the URL", "[detect][context]") {
+  auto scanner = MakeScanner();
+  CHECK(Scan(scanner, "CPR-opslag: https://crm.example.dk/sag/0101801234/log").empty());
+  CHECK(Scan(scanner, "Kontonummer: se https://nettbank.example.no/faktura/12345678903").empty());
+  CHECK(HasType(Scan(scanner, "https://borger.example.dk/opslag?cpr=0101801234"), "dk.cpr"));
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",

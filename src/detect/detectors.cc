@@ -462,6 +462,17 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       if (open > floor && text[open - 1] == '(') seg = open - 1;
     }
   }
+  // A value inside a URL ("CPR-opslag: https://crm.example.dk/sag/<n>/log")
+  // is a path or query part: words before the URL do not label it (a key
+  // in its query, "?cpr=<v>", does).
+  for (size_t p = start; p > seg && start - p < 256;) {
+    const char c = text[--p];
+    if (c == ' ' || c == '\n' || c == '\t' || c == '<' || c == '"' || c == '(') break;
+    if (c == ':' && p + 2 < start && text[p + 1] == '/' && text[p + 2] == '/') {
+      seg = p + 3;
+      break;
+    }
+  }
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
   ContextBits bits;
   bits.nearest = found;
