@@ -488,6 +488,27 @@ TEST_CASE("recall21: a value inside a URL takes no label from before the URL", "
   CHECK(HasType(Scan(scanner, "https://borger.example.dk/opslag?cpr=0101801234"), "dk.cpr"));
 }
 
+TEST_CASE("recall21: camelCase keys in text, and a key names its own value", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // A keyword may start (and a whole word end) at a camelCase hump.
+  for (const char* s : {"customerNationalId=010180-1234", "{\"patientCpr\": \"010180-1234\"}",
+                        "<refundAccount>12345678903</refundAccount>", "socialSecurityNo: 010180-1234",
+                        "debug: customerSSN=010180-1234 status=ok", "customerKennitala: 120174-3319"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // The value of a code key (an identifier with '_' or a hump before ':' /
+  // '='): only the key labels it, and a key ending in a word about the id
+  // (check, status, count, at, ...) names something else.
+  for (const char* s : {"nationalIdCheck=010180-1234", "nationalIdCheckedAt=0101801234", "cprLookupCount=0101801234",
+                        "\"nationalIdVerified\": true, \"verifiedAt\": 0101801234", "CPR-opslag: customerId=0101801234",
+                        "CPR: order_id=0101801234", "Kontonummer: invoiceNo=12345678903", "kennitala_status: 120174-3319"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  CHECK(Scan(scanner, "internationalId=010180-1234").empty());
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",

@@ -416,6 +416,53 @@ bool ClauseBetween(std::string_view text, size_t q, size_t e, size_t next) {
   return punct && word;
 }
 
+// The key of a key-value pair written in text that the value [start, ...)
+// is the value of: an ASCII identifier with '_' or a camelCase hump
+// ("patientCpr=<v>", "\"verifiedAt\": <v>", "customer_national_id: <v>")
+// right before ':' or '=' (quotes and spaces around them skipped), at most
+// 64 bytes. Sets [kb, ke); false if there is none (a plain word such as
+// "Fødselsnummer:" or "fnr=" is no such key: labels work as in prose).
+bool CodeKeyBefore(std::string_view text, size_t floor, size_t start, size_t& kb, size_t& ke) {
+  size_t p = start;
+  while (p > floor && (text[p - 1] == ' ' || text[p - 1] == '"' || text[p - 1] == '\'')) --p;
+  if (p == floor || (text[p - 1] != ':' && text[p - 1] != '=')) return false;
+  --p;
+  while (p > floor && (text[p - 1] == ' ' || text[p - 1] == '"' || text[p - 1] == '\'')) --p;
+  ke = p;
+  bool code = false;
+  while (p > floor && ke - p < 64) {
+    const char c = text[p - 1];
+    if (!(IsAsciiAlpha(c) || IsDigitC(c) || c == '_' || c == '-' || c == '.')) break;
+    code |= c == '_' || (c >= 'A' && c <= 'Z' && p - 1 > floor && text[p - 2] >= 'a' && text[p - 2] <= 'z');
+    --p;
+  }
+  kb = p;
+  // Glued to a letter of another script: not an identifier.
+  if (kb == ke || (kb > floor && static_cast<unsigned char>(text[kb - 1]) >= 0x80)) return false;
+  return code;
+}
+
+// Is the last word of the key [kb, ke) (after the last '_', '.', '-' or
+// camelCase hump) one that makes the key about the identifier, not the
+// identifier itself ("nationalIdCheck=", "cprLookupCount=",
+// "nationalIdVerifiedAt=", "kennitala_status:")?
+bool QualifierKey(std::string_view text, size_t kb, size_t ke) {
+  size_t w = ke;
+  while (w > kb && IsAsciiAlpha(text[w - 1])) {
+    --w;
+    if (text[w] >= 'A' && text[w] <= 'Z' && w > kb && text[w - 1] >= 'a' && text[w - 1] <= 'z') break;
+  }
+  char buf[16];
+  const size_t n = ke - w;
+  if (n == 0 || n > sizeof buf || w == kb) return false;  // a key of one word is the identifier's name
+  for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(text[w + i] | 0x20);
+  return WordIn(std::string_view(buf, n),
+                {"check", "checked", "checks", "verified", "verify", "status", "state", "count", "at", "date", "time",
+                 "ts", "timestamp", "type", "valid", "validated", "flag", "hash", "length", "len", "lookup",
+                 "lookups", "error", "result", "version", "missing", "required", "format", "masked", "mask",
+                 "exists", "present", "updated", "created", "attempts", "source"});
+}
+
 // The context keyword groups (LabelIndex::GroupBit) of one value.
 struct ContextBits {
   uint64_t all = 0;  // every group that applies to the value
@@ -427,6 +474,10 @@ struct ContextBits {
   // ("Kennitala, pöntunarnúmer og sími: <v>"): when the value validates as
   // more than one type, the first label's wins (ResolveOverlaps). 0: no list.
   uint64_t list_first = 0;
+  // The value is the value of a key written in text (CodeKeyBefore): only
+  // the key's own keywords (`key`; none if QualifierKey) label it.
+  bool keyed = false;
+  uint64_t key = 0;
 };
 
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
@@ -628,6 +679,11 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     }
     if (!digit) found |= after;
   }
+  size_t kb = 0, ke = 0;
+  if (CodeKeyBefore(text, bound_from, start, kb, ke)) {
+    bits.keyed = true;
+    bits.key = QualifierKey(text, kb, ke) ? 0 : idx.Find(text, kb, ke - 1, ke, 0);
+  }
   bits.all = found;
   return bits;
 }
@@ -750,6 +806,7 @@ class DetectorSet::CandidateBuilder {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
         const ContextBits cb = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
         ctx_all_ = cb.all, ctx_nearest_ = cb.nearest, ctx_list_first_ = cb.list_first;
+        ctx_keyed_ = cb.keyed, ctx_key_ = cb.key;
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
       ctx = ctx_all_;
@@ -758,6 +815,9 @@ class DetectorSet::CandidateBuilder {
       // CPR-nummer, kun telefon <value>", "<order no.> (CPR er ikke oplyst)":
       // the labels in the text do not count for it.
       if ((ctx_nearest_ & det.negative_mask) && !(ctx_nearest_ & det.label_mask)) ctx &= ~det.label_mask;
+      // The value of a key written in text ("patientCpr=<v>", "\"verifiedAt\":
+      // <v>"): the key says what it is, not the words before it.
+      if (ctx_keyed_) ctx = (ctx & ~det.label_mask) | ctx_key_;
       // The field's own name (JSON key, CSV header) counts as context for
       // every value in it.
       ctx |= opt_.doc_labels;
@@ -1312,7 +1372,8 @@ class DetectorSet::CandidateBuilder {
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;
-  uint64_t ctx_all_ = 0, ctx_nearest_ = 0, ctx_list_first_ = 0;
+  uint64_t ctx_all_ = 0, ctx_nearest_ = 0, ctx_list_first_ = 0, ctx_key_ = 0;
+  bool ctx_keyed_ = false;
 };
 
 namespace {
