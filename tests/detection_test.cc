@@ -481,13 +481,6 @@ TEST_CASE("recall21: a label after the value past a clause end and a genitive", 
   }
 }
 
-TEST_CASE("recall21: a value inside a URL takes no label from before the URL", "[detect][context]") {
-  auto scanner = MakeScanner();
-  CHECK(Scan(scanner, "CPR-opslag: https://crm.example.dk/sag/0101801234/log").empty());
-  CHECK(Scan(scanner, "Kontonummer: se https://nettbank.example.no/faktura/12345678903").empty());
-  CHECK(HasType(Scan(scanner, "https://borger.example.dk/opslag?cpr=0101801234"), "dk.cpr"));
-}
-
 TEST_CASE("recall21: camelCase keys in text, and a key names its own value", "[detect][context]") {
   auto scanner = MakeScanner();
   // A keyword may start (and a whole word end) at a camelCase hump.
@@ -507,6 +500,33 @@ TEST_CASE("recall21: camelCase keys in text, and a key names its own value", "[d
     CHECK(Scan(scanner, s).empty());
   }
   CHECK(Scan(scanner, "internationalId=010180-1234").empty());
+}
+
+TEST_CASE("recall21: a table cell takes its column's header", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // An HTML table as text (" | "), ';' and tab rows: the header cell is
+  // several columns away, other cells' digits between.
+  for (const char* s : {"Navn | Postnr. | CPR-nr.\nTest Testesen | 8000 | 010180-1234",
+                        "navn;postnr;kontonummer\nOla;0150;12345678903",
+                        "Navn\tTlf\tCPR\nA\t12345678\t020280-1234\nB\t87654321\t010180-1234"}) {
+    INFO(s);
+    CHECK((HasType(Scan(scanner, s), "dk.cpr") || HasType(Scan(scanner, s), "no.account")));
+  }
+  // The column's header says what the cell is: an order number under
+  // "Ordrenummer" is not labelled by "CPR" in another column.
+  CHECK_FALSE(HasType(Scan(scanner, "Ordrenummer | Postnr. | CPR\n0101754321 | 8000 | mangler"), "dk.cpr"));
+  auto fs = Scan(scanner, "Navn | CPR-nr. | Ordrenr.\nTest | 010180-1234 | 0101754321");
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].start == 33);
+  // Another number of cells: not the same table.
+  CHECK_FALSE(HasType(Scan(scanner, "CPR-nr. | Navn\nTest | 8000 | 0101754321"), "dk.cpr"));
+}
+
+TEST_CASE("recall21: a value inside a URL takes no label from before the URL", "[detect][context]") {
+  auto scanner = MakeScanner();
+  CHECK(Scan(scanner, "CPR-opslag: https://crm.example.dk/sag/0101801234/log").empty());
+  CHECK(Scan(scanner, "Kontonummer: se https://nettbank.example.no/faktura/12345678903").empty());
+  CHECK(HasType(Scan(scanner, "https://borger.example.dk/opslag?cpr=0101801234"), "dk.cpr"));
 }
 
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {

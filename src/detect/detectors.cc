@@ -463,6 +463,51 @@ bool QualifierKey(std::string_view text, size_t kb, size_t ke) {
                  "exists", "present", "updated", "created", "attempts", "source"});
 }
 
+// A value that is a whole cell of a table row ("Test | 1234 | <v>": cells
+// split by " | " — an HTML table as text —, ';' or a tab) takes the
+// keywords of the cell in its column of the nearest row above with as many
+// cells (at most 8 rows up, none above `floor`): other cells' digits stand
+// between the header and the value ("<th>Navn</th><th>Postnr.</th>
+// <th>CPR</th>" … "<td>8000</td><td><v></td>"). 0 if none.
+uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, size_t floor, uint32_t start, uint32_t end) {
+  size_t b = start, e = end;
+  while (b > floor && text[b - 1] == ' ') --b;
+  while (e < text.size() && text[e] == ' ') ++e;
+  const char before = b > floor ? text[b - 1] : '\n', after = e < text.size() ? text[e] : '\n';
+  auto delim = [](char c) { return c == '|' || c == ';' || c == '\t'; };
+  if (!delim(before) && !delim(after)) return 0;
+  if (before != '\n' && after != '\n' && before != after && !(before == '\r' || after == '\r')) return 0;
+  if ((before != '\n' && !delim(before)) || (after != '\n' && after != '\r' && !delim(after))) return 0;
+  const char d = delim(before) ? before : after;
+  size_t ls = b;
+  int col = 0;
+  while (ls > floor && text[ls - 1] != '\n') col += text[--ls] == d;
+  int cells = col + 1;
+  for (size_t k = e; k < text.size() && text[k] != '\n'; ++k) cells += text[k] == d;
+  for (int row = 0; row < 8 && ls > floor + 1; ++row) {
+    const size_t le = ls - 1;  // the '\n' ending the row above
+    size_t rs = le;
+    int n = 1;
+    while (rs > floor && text[rs - 1] != '\n') n += text[--rs] == d;
+    if (rs == floor && floor > 0) return 0;  // the row's start is not in view
+    if (n != cells) return 0;               // not the same table
+    size_t cb = rs;
+    for (int c = 0; c < col; ++c) {
+      while (text[cb] != d) ++cb;
+      ++cb;
+    }
+    size_t ce = cb;
+    while (ce < le && text[ce] != d) ++ce;
+    while (cb < ce && text[cb] == ' ') ++cb;
+    while (ce > cb && (text[ce - 1] == ' ' || text[ce - 1] == '\r')) --ce;
+    if (ce > cb) {
+      if (const uint64_t bits = idx.Find(text, cb, ce - 1, ce, 0)) return bits;
+    }
+    ls = rs;
+  }
+  return 0;
+}
+
 // The context keyword groups (LabelIndex::GroupBit) of one value.
 struct ContextBits {
   uint64_t all = 0;  // every group that applies to the value
@@ -678,6 +723,11 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       digit = IsDigitC(c);
     }
     if (!digit) found |= after;
+  }
+  // A cell of a table row: its column's header (the nearer keyword).
+  if (const uint64_t header = ColumnHeader(text, idx, bound_from, start, end)) {
+    bits.nearest = header;
+    found |= header;
   }
   size_t kb = 0, ke = 0;
   if (CodeKeyBefore(text, bound_from, start, kb, ke)) {
