@@ -508,7 +508,9 @@ TEST_CASE("recall21: a table cell takes its column's header", "[detect][context]
   // several columns away, other cells' digits between.
   for (const char* s : {"Navn | Postnr. | CPR-nr.\nTest Testesen | 8000 | 010180-1234",
                         "navn;postnr;kontonummer\nOla;0150;12345678903",
-                        "Navn\tTlf\tCPR\nA\t12345678\t020280-1234\nB\t87654321\t010180-1234"}) {
+                        "Navn\tTlf\tCPR\nA\t12345678\t020280-1234\nB\t87654321\t010180-1234",
+                        // rows between: the header more than the detector's window (48 bytes) away
+                        "Postnr.;Adresse;Navn;Kontonr.\n1292;Vej 75;Anne Prøve;-\n1292;Vej 75;Test Testesen;12345678903"}) {
     INFO(s);
     CHECK((HasType(Scan(scanner, s), "dk.cpr") || HasType(Scan(scanner, s), "no.account")));
   }

@@ -466,13 +466,22 @@ bool QualifierKey(std::string_view text, size_t kb, size_t ke) {
 // A value that is a whole cell of a table row ("Test | 1234 | <v>": cells
 // split by " | " — an HTML table as text —, ';' or a tab) takes the
 // keywords of the cell in its column of the nearest row above with as many
-// cells (at most 8 rows up, none above `floor`): other cells' digits stand
-// between the header and the value ("<th>Navn</th><th>Postnr.</th>
-// <th>CPR</th>" … "<td>8000</td><td><v></td>"). 0 if none.
-uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, size_t floor, uint32_t start, uint32_t end) {
+// cells (at most 8 rows up, within kMaxContextBytes input bytes: `map` as
+// for Context): other cells' digits stand between the header and the value
+// ("<th>Navn</th><th>Postnr.</th><th>CPR</th>" … "<td>8000</td><td><v></td>").
+// 0 if none.
+uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, const OffsetMap* map, uint32_t start,
+                      uint32_t end) {
   size_t b = start, e = end;
-  while (b > floor && text[b - 1] == ' ') --b;
-  while (e < text.size() && text[e] == ' ') ++e;
+  while (b > 0 && start - b < 16 && text[b - 1] == ' ') --b;
+  if (!(b > 0 && (text[b - 1] == '|' || text[b - 1] == ';' || text[b - 1] == '\t'))) {
+    while (e < text.size() && e - end < 16 && text[e] == ' ') ++e;
+    if (!(e < text.size() && (text[e] == '|' || text[e] == ';' || text[e] == '\t'))) return 0;
+  }
+  const size_t floor = InputBounded(map, text.size(), start, end, kMaxContextBytes, 0).first;
+  b = std::max<size_t>(b, floor);
+  e = end;
+  while (e < text.size() && e - end < 16 && text[e] == ' ') ++e;
   const char before = b > floor ? text[b - 1] : '\n', after = e < text.size() ? text[e] : '\n';
   auto delim = [](char c) { return c == '|' || c == ';' || c == '\t'; };
   if (!delim(before) && !delim(after)) return 0;
@@ -725,7 +734,7 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     if (!digit) found |= after;
   }
   // A cell of a table row: its column's header (the nearer keyword).
-  if (const uint64_t header = ColumnHeader(text, idx, bound_from, start, end)) {
+  if (const uint64_t header = ColumnHeader(text, idx, map, start, end)) {
     bits.nearest = header;
     found |= header;
   }
