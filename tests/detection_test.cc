@@ -531,6 +531,17 @@ TEST_CASE("recall21: a value inside a URL takes no label from before the URL", "
   CHECK(HasType(Scan(scanner, "https://borger.example.dk/opslag?cpr=0101801234"), "dk.cpr"));
 }
 
+TEST_CASE("recall21: abbreviated negative keywords (sagsnr., ordernr, ärendenr)", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // The nearer keyword says what the number is, also written as "<noun>nr".
+  for (const char* s : {"CPR-nummer: se vedhæftet. Sagsnr. 0101754321", "Kontonummer kommer. Saksnr. 12345678903",
+                        "Personnummer saknas. Ärendenr 0101754321", "CPR-nr. mangler. Pakkenr. 0101754321",
+                        "Kontonummer: se vedlegg. Ordernr 12345678903", "CPR mangler, kundnr 0101754321"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",
