@@ -464,6 +464,84 @@ TEST_CASE("recall17: a label of several words written as a key in text", "[detec
   CHECK(Scan(scanner, "accountNumberOfOrder 010180-1234").empty());
 }
 
+TEST_CASE("recall21: a label after the value past a clause end and a genitive", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // A number after the label takes it only if no clause ends first; a
+  // genitive may follow the possessive.
+  for (const char* s : {"010180-1234 er mit CPR-nummer, ordre 12345", "12345678903 er kontonummeret mitt, ordre 55120",
+                        "010180-1234 is my CPR number. Order 2231", "010180-1234 er CPR-nummeret, tlf. 20 12 34 56",
+                        "010180-1234 er min søns CPR-nummer", "010180-1234 är min dotters personnummer"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "dk.cpr") + HasType(Scan(scanner, s), "no.account") == 1);
+  }
+  for (const char* s : {"010180-1234 er mit CPR-nummer 12", "010180-1234 CPR-nr. 12345678",
+                        "010180-1234 er min søn CPR-nummer", "010180-1234 er ikke min søns CPR-nummer"}) {
+    INFO(s);
+    CHECK_FALSE(HasType(Scan(scanner, s), "dk.cpr"));
+  }
+}
+
+TEST_CASE("recall21: camelCase keys in text, and a key names its own value", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // A keyword may start (and a whole word end) at a camelCase hump.
+  for (const char* s : {"customerNationalId=010180-1234", "{\"patientCpr\": \"010180-1234\"}",
+                        "<refundAccount>12345678903</refundAccount>", "socialSecurityNo: 010180-1234",
+                        "debug: customerSSN=010180-1234 status=ok", "customerKennitala: 120174-3319"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+  // The value of a code key (an identifier with '_' or a hump before ':' /
+  // '='): only the key labels it, and a key ending in a word about the id
+  // (check, status, count, at, ...) names something else.
+  for (const char* s : {"nationalIdCheck=010180-1234", "nationalIdCheckedAt=0101801234", "cprLookupCount=0101801234",
+                        "\"nationalIdVerified\": true, \"verifiedAt\": 0101801234", "CPR-opslag: customerId=0101801234",
+                        "CPR: order_id=0101801234", "Kontonummer: invoiceNo=12345678903", "kennitala_status: 120174-3319"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  CHECK(Scan(scanner, "internationalId=010180-1234").empty());
+}
+
+TEST_CASE("recall21: a table cell takes its column's header", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // An HTML table as text (" | "), ';' and tab rows: the header cell is
+  // several columns away, other cells' digits between.
+  for (const char* s : {"Navn | Postnr. | CPR-nr.\nTest Testesen | 8000 | 010180-1234",
+                        "navn;postnr;kontonummer\nOla;0150;12345678903",
+                        "Navn\tTlf\tCPR\nA\t12345678\t020280-1234\nB\t87654321\t010180-1234",
+                        // rows between: the header more than the detector's window (48 bytes) away
+                        "Postnr.;Adresse;Navn;Kontonr.\n1292;Vej 75;Anne Prøve;-\n1292;Vej 75;Test Testesen;12345678903"}) {
+    INFO(s);
+    CHECK((HasType(Scan(scanner, s), "dk.cpr") || HasType(Scan(scanner, s), "no.account")));
+  }
+  // The column's header says what the cell is: an order number under
+  // "Ordrenummer" is not labelled by "CPR" in another column.
+  CHECK_FALSE(HasType(Scan(scanner, "Ordrenummer | Postnr. | CPR\n0101754321 | 8000 | mangler"), "dk.cpr"));
+  auto fs = Scan(scanner, "Navn | CPR-nr. | Ordrenr.\nTest | 010180-1234 | 0101754321");
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].start == 33);
+  // Another number of cells: not the same table.
+  CHECK_FALSE(HasType(Scan(scanner, "CPR-nr. | Navn\nTest | 8000 | 0101754321"), "dk.cpr"));
+}
+
+TEST_CASE("recall21: a value inside a URL takes no label from before the URL", "[detect][context]") {
+  auto scanner = MakeScanner();
+  CHECK(Scan(scanner, "CPR-opslag: https://crm.example.dk/sag/0101801234/log").empty());
+  CHECK(Scan(scanner, "Kontonummer: se https://nettbank.example.no/faktura/12345678903").empty());
+  CHECK(HasType(Scan(scanner, "https://borger.example.dk/opslag?cpr=0101801234"), "dk.cpr"));
+}
+
+TEST_CASE("recall21: abbreviated negative keywords (sagsnr., ordernr, ärendenr)", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // The nearer keyword says what the number is, also written as "<noun>nr".
+  for (const char* s : {"CPR-nummer: se vedhæftet. Sagsnr. 0101754321", "Kontonummer kommer. Saksnr. 12345678903",
+                        "Personnummer saknas. Ärendenr 0101754321", "CPR-nr. mangler. Pakkenr. 0101754321",
+                        "Kontonummer: se vedlegg. Ordernr 12345678903", "CPR mangler, kundnr 0101754321"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+}
+
 TEST_CASE("misspelled, compound and key-style labels of values that need one", "[detect][context]") {
   auto scanner = MakeScanner();
   for (const char* s : {"Person nr.: 010180-1234", "Personummer: 010180 1234", "ssn: 010180-1234",

@@ -416,6 +416,107 @@ bool ClauseBetween(std::string_view text, size_t q, size_t e, size_t next) {
   return punct && word;
 }
 
+// The key of a key-value pair written in text that the value [start, ...)
+// is the value of: an ASCII identifier with '_' or a camelCase hump
+// ("patientCpr=<v>", "\"verifiedAt\": <v>", "customer_national_id: <v>")
+// right before ':' or '=' (quotes and spaces around them skipped), at most
+// 64 bytes. Sets [kb, ke); false if there is none (a plain word such as
+// "Fødselsnummer:" or "fnr=" is no such key: labels work as in prose).
+bool CodeKeyBefore(std::string_view text, size_t floor, size_t start, size_t& kb, size_t& ke) {
+  size_t p = start;
+  while (p > floor && (text[p - 1] == ' ' || text[p - 1] == '"' || text[p - 1] == '\'')) --p;
+  if (p == floor || (text[p - 1] != ':' && text[p - 1] != '=')) return false;
+  --p;
+  while (p > floor && (text[p - 1] == ' ' || text[p - 1] == '"' || text[p - 1] == '\'')) --p;
+  ke = p;
+  bool code = false;
+  while (p > floor && ke - p < 64) {
+    const char c = text[p - 1];
+    if (!(IsAsciiAlpha(c) || IsDigitC(c) || c == '_' || c == '-' || c == '.')) break;
+    code |= c == '_' || (c >= 'A' && c <= 'Z' && p - 1 > floor && text[p - 2] >= 'a' && text[p - 2] <= 'z');
+    --p;
+  }
+  kb = p;
+  // Glued to a letter of another script: not an identifier.
+  if (kb == ke || (kb > floor && static_cast<unsigned char>(text[kb - 1]) >= 0x80)) return false;
+  return code;
+}
+
+// Is the last word of the key [kb, ke) (after the last '_', '.', '-' or
+// camelCase hump) one that makes the key about the identifier, not the
+// identifier itself ("nationalIdCheck=", "cprLookupCount=",
+// "nationalIdVerifiedAt=", "kennitala_status:")?
+bool QualifierKey(std::string_view text, size_t kb, size_t ke) {
+  size_t w = ke;
+  while (w > kb && IsAsciiAlpha(text[w - 1])) {
+    --w;
+    if (text[w] >= 'A' && text[w] <= 'Z' && w > kb && text[w - 1] >= 'a' && text[w - 1] <= 'z') break;
+  }
+  char buf[16];
+  const size_t n = ke - w;
+  if (n == 0 || n > sizeof buf || w == kb) return false;  // a key of one word is the identifier's name
+  for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(text[w + i] | 0x20);
+  return WordIn(std::string_view(buf, n),
+                {"check", "checked", "checks", "verified", "verify", "status", "state", "count", "at", "date", "time",
+                 "ts", "timestamp", "type", "valid", "validated", "flag", "hash", "length", "len", "lookup",
+                 "lookups", "error", "result", "version", "missing", "required", "format", "masked", "mask",
+                 "exists", "present", "updated", "created", "attempts", "source"});
+}
+
+// A value that is a whole cell of a table row ("Test | 1234 | <v>": cells
+// split by " | " — an HTML table as text —, ';' or a tab) takes the
+// keywords of the cell in its column of the nearest row above with as many
+// cells (at most 8 rows up, within kMaxContextBytes input bytes: `map` as
+// for Context): other cells' digits stand between the header and the value
+// ("<th>Navn</th><th>Postnr.</th><th>CPR</th>" … "<td>8000</td><td><v></td>").
+// 0 if none.
+uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, const OffsetMap* map, uint32_t start,
+                      uint32_t end) {
+  size_t b = start, e = end;
+  while (b > 0 && start - b < 16 && text[b - 1] == ' ') --b;
+  if (!(b > 0 && (text[b - 1] == '|' || text[b - 1] == ';' || text[b - 1] == '\t'))) {
+    while (e < text.size() && e - end < 16 && text[e] == ' ') ++e;
+    if (!(e < text.size() && (text[e] == '|' || text[e] == ';' || text[e] == '\t'))) return 0;
+  }
+  const size_t floor = InputBounded(map, text.size(), start, end, kMaxContextBytes, 0).first;
+  b = std::max<size_t>(b, floor);
+  e = end;
+  while (e < text.size() && e - end < 16 && text[e] == ' ') ++e;
+  const char before = b > floor ? text[b - 1] : '\n', after = e < text.size() ? text[e] : '\n';
+  auto delim = [](char c) { return c == '|' || c == ';' || c == '\t'; };
+  if (!delim(before) && !delim(after)) return 0;
+  if (before != '\n' && after != '\n' && before != after && !(before == '\r' || after == '\r')) return 0;
+  if ((before != '\n' && !delim(before)) || (after != '\n' && after != '\r' && !delim(after))) return 0;
+  const char d = delim(before) ? before : after;
+  size_t ls = b;
+  int col = 0;
+  while (ls > floor && text[ls - 1] != '\n') col += text[--ls] == d;
+  int cells = col + 1;
+  for (size_t k = e; k < text.size() && text[k] != '\n'; ++k) cells += text[k] == d;
+  for (int row = 0; row < 8 && ls > floor + 1; ++row) {
+    const size_t le = ls - 1;  // the '\n' ending the row above
+    size_t rs = le;
+    int n = 1;
+    while (rs > floor && text[rs - 1] != '\n') n += text[--rs] == d;
+    if (rs == floor && floor > 0) return 0;  // the row's start is not in view
+    if (n != cells) return 0;               // not the same table
+    size_t cb = rs;
+    for (int c = 0; c < col; ++c) {
+      while (text[cb] != d) ++cb;
+      ++cb;
+    }
+    size_t ce = cb;
+    while (ce < le && text[ce] != d) ++ce;
+    while (cb < ce && text[cb] == ' ') ++cb;
+    while (ce > cb && (text[ce - 1] == ' ' || text[ce - 1] == '\r')) --ce;
+    if (ce > cb) {
+      if (const uint64_t bits = idx.Find(text, cb, ce - 1, ce, 0)) return bits;
+    }
+    ls = rs;
+  }
+  return 0;
+}
+
 // The context keyword groups (LabelIndex::GroupBit) of one value.
 struct ContextBits {
   uint64_t all = 0;  // every group that applies to the value
@@ -427,6 +528,10 @@ struct ContextBits {
   // ("Kennitala, pöntunarnúmer og sími: <v>"): when the value validates as
   // more than one type, the first label's wins (ResolveOverlaps). 0: no list.
   uint64_t list_first = 0;
+  // The value is the value of a key written in text (CodeKeyBefore): only
+  // the key's own keywords (`key`; none if QualifierKey) label it.
+  bool keyed = false;
+  uint64_t key = 0;
 };
 
 // Bits (LabelIndex::GroupBit) of the context keyword groups that apply to
@@ -434,9 +539,9 @@ struct ContextBits {
 // identity); the look-back and look-ahead stay within InputBounded.
 ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start, uint32_t end,
                     int window, const OffsetMap* map) {
-  // The after-label may start past a verb and a possessive (two words of at
-  // most 8 bytes and their spaces: 19 bytes).
-  const size_t reach_after = kLabelAfterBytes + 19 + idx.max_len() + 24;
+  // The after-label may start past a verb, a possessive and a genitive
+  // (three words of at most 8 bytes and their spaces: 28 bytes).
+  const size_t reach_after = kLabelAfterBytes + 28 + idx.max_len() + 24;
   const auto [bound_from, bound_to] =
       InputBounded(map, full.size(), start, end, static_cast<size_t>(window) + idx.max_len(), reach_after);
   // Text past bound_to is not looked at; before bound_from no keyword may start.
@@ -460,6 +565,17 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       size_t open = seg;
       while (open > floor && text[open - 1] != '(' && text[open - 1] != '\n' && seg - open < 24) --open;
       if (open > floor && text[open - 1] == '(') seg = open - 1;
+    }
+  }
+  // A value inside a URL ("CPR-opslag: https://crm.example.dk/sag/<n>/log")
+  // is a path or query part: words before the URL do not label it (a key
+  // in its query, "?cpr=<v>", does).
+  for (size_t p = start; p > seg && start - p < 256;) {
+    const char c = text[--p];
+    if (c == ' ' || c == '\n' || c == '\t' || c == '<' || c == '"' || c == '(') break;
+    if (c == ':' && p + 2 < start && text[p + 1] == '/' && text[p + 2] == '/') {
+      seg = p + 3;
+      break;
     }
   }
   uint64_t found = start > seg ? idx.Find(text, seg, start - 1, start, lo) : 0;
@@ -567,21 +683,27 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
   // ... and after a verb and a possessive ("010180-1234 er mit CPR-nummer",
   // "... är mitt personnummer", "... is my account number", "... on
-  // henkilötunnukseni"): a copula, then at most one such word, each with one
-  // space; the keyword must start right after them.
+  // henkilötunnukseni"): a copula, then at most one such word, then after a
+  // possessive at most one genitive ending in -s ("... er min søns
+  // CPR-nummer", "... är min dotters personnummer"), each with one space;
+  // the keyword must start right after them.
   if (!after) {
     char buf[8];
     size_t p = end;
-    for (int k = 0; k < 2 && p < text.size() && text[p] == ' '; ++k) {
+    bool possessive = false;
+    for (int k = 0; k < 3 && p < text.size() && text[p] == ' '; ++k) {
       size_t q = p + 1;
       while (q < text.size() && q - p <= sizeof buf && WordCharAt(text, q)) ++q;
       size_t n = 0;
       if (!LowerWord(text, p + 1, q, buf, n)) break;
       const std::string_view w(buf, n);
       if (k == 0 ? !WordIn(w, {"er", "är", "on", "is", "var", "was", "oli"})
-                 : !WordIn(w, {"mit", "mitt", "min", "mine", "mín", "minn", "my", "din", "ditt", "your", "hans",
-                               "hendes", "hennes", "hennar", "his", "her", "the", "også", "också", "also", "myös"}))
+                 : k == 2 ? !(possessive && n >= 4 && w.back() == 's')
+                          : !WordIn(w, {"mit", "mitt", "min", "mine", "mín", "minn", "my", "din", "ditt", "your",
+                                        "hans", "hendes", "hennes", "hennar", "his", "her", "the", "også", "också",
+                                        "also", "myös"}))
         break;
+      if (k == 1) possessive = !WordIn(w, {"the", "også", "också", "also", "myös"});
       p = q;
       if (p < text.size() && text[p] == ' ') {
         const size_t ks = p + 1;
@@ -595,9 +717,31 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
     }
   }
   if (after) {
+    // A number after the label takes it, unless a clause ends first ("<v>
+    // er mit CPR-nummer, ordre 12345", "<v> is my account number. Order
+    // 2231"): ',' ';' '!' '?', or a '.' not after an abbreviation
+    // ("CPR-nr. 12" still labels 12).
     bool digit = false;
-    for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) digit = IsDigitC(text[p]);
+    for (size_t p = max_end; p < text.size() && p < max_end + 24 && !digit; ++p) {
+      const char c = text[p];
+      if (c == ',' || c == ';' || c == '!' || c == '?') break;
+      if (c == '.') {
+        char buf[8];
+        if (!AbbrevWord(WordEndingAt(text, max_end > 8 ? max_end - 8 : 0, p, false, buf))) break;
+      }
+      digit = IsDigitC(c);
+    }
     if (!digit) found |= after;
+  }
+  // A cell of a table row: its column's header (the nearer keyword).
+  if (const uint64_t header = ColumnHeader(text, idx, map, start, end)) {
+    bits.nearest = header;
+    found |= header;
+  }
+  size_t kb = 0, ke = 0;
+  if (CodeKeyBefore(text, bound_from, start, kb, ke)) {
+    bits.keyed = true;
+    bits.key = QualifierKey(text, kb, ke) ? 0 : idx.Find(text, kb, ke - 1, ke, 0);
   }
   bits.all = found;
   return bits;
@@ -721,6 +865,7 @@ class DetectorSet::CandidateBuilder {
       if (start != ctx_start_ || end != ctx_end_ || spec.window != ctx_window_) {
         const ContextBits cb = Context(text_, im_.labels, start, end, spec.window, opt_.raw_map);
         ctx_all_ = cb.all, ctx_nearest_ = cb.nearest, ctx_list_first_ = cb.list_first;
+        ctx_keyed_ = cb.keyed, ctx_key_ = cb.key;
         ctx_start_ = start, ctx_end_ = end, ctx_window_ = spec.window;
       }
       ctx = ctx_all_;
@@ -729,6 +874,9 @@ class DetectorSet::CandidateBuilder {
       // CPR-nummer, kun telefon <value>", "<order no.> (CPR er ikke oplyst)":
       // the labels in the text do not count for it.
       if ((ctx_nearest_ & det.negative_mask) && !(ctx_nearest_ & det.label_mask)) ctx &= ~det.label_mask;
+      // The value of a key written in text ("patientCpr=<v>", "\"verifiedAt\":
+      // <v>"): the key says what it is, not the words before it.
+      if (ctx_keyed_) ctx = (ctx & ~det.label_mask) | ctx_key_;
       // The field's own name (JSON key, CSV header) counts as context for
       // every value in it.
       ctx |= opt_.doc_labels;
@@ -1283,7 +1431,8 @@ class DetectorSet::CandidateBuilder {
   // Context of the last candidate span (Try).
   uint32_t ctx_start_ = UINT32_MAX, ctx_end_ = 0;
   int ctx_window_ = -1;
-  uint64_t ctx_all_ = 0, ctx_nearest_ = 0, ctx_list_first_ = 0;
+  uint64_t ctx_all_ = 0, ctx_nearest_ = 0, ctx_list_first_ = 0, ctx_key_ = 0;
+  bool ctx_keyed_ = false;
 };
 
 namespace {

@@ -22,6 +22,15 @@ inline unsigned char Fold(unsigned char prev, unsigned char b) {
 
 constexpr size_t kBytewiseSpan = 16;
 
+inline bool IsLowerAscii(unsigned char c) { return c >= 'a' && c <= 'z'; }
+inline bool IsUpperAscii(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+// A camelCase hump at p: an ASCII capital after an ASCII small letter
+// ("customerNationalId", "patientCpr"). A keyword may start and a
+// whole-word keyword end there, as at a word edge: keys written in text.
+inline bool HumpAt(const unsigned char* s, size_t size, size_t p) {
+  return p > 0 && p < size && IsUpperAscii(s[p]) && IsLowerAscii(s[p - 1]);
+}
+
 }  // namespace
 
 void LabelIndex::Build(const PatternSet& set) { BuildRoles(set, KeywordRole::kLabel, KeywordRole::kNegative); }
@@ -148,7 +157,7 @@ void LabelIndex::WalkFrom(std::string_view text, size_t p, size_t to, size_t min
     if (end >= min_end) {
       const Node& node = nodes_[n];
       uint64_t hit = node.prefix;
-      if (node.whole && !WordCharAt(text, end)) hit |= node.whole;
+      if (node.whole && (!WordCharAt(text, end) || HumpAt(s, text.size(), end))) hit |= node.whole;
       if (hit) {
         found |= hit;
         if (max_end && end > *max_end) *max_end = end;
@@ -179,12 +188,13 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
   // it) byte by byte: fewer instructions than the 64-byte masks.
   if (span > kBytewiseSpan && blocks <= 2 && from + 64 * blocks <= text.size() && (s[from] & 0xC0) != 0x80) {
     uint64_t carry = WordCharBefore(text, from) ? 1 : 0;
+    uint64_t lower_carry = from > 0 && IsLowerAscii(s[from - 1]) ? 1 : 0;
     for (size_t k = 0; k < blocks; ++k) {
       const size_t b = from + 64 * k;
-      uint64_t word = 0, high = 0, cont = 0;
+      uint64_t word = 0, high = 0, cont = 0, upper = 0, lower = 0;
       const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), lower_a = _mm_set1_epi8('a'),
                     z25 = _mm_set1_epi8(25), x20 = _mm_set1_epi8(0x20), top2 = _mm_set1_epi8(static_cast<char>(0xC0)),
-                    c80 = _mm_set1_epi8(static_cast<char>(0x80));
+                    c80 = _mm_set1_epi8(static_cast<char>(0x80)), upper_a = _mm_set1_epi8('A');
       for (int l = 0; l < 4; ++l) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + b + 16 * l));
         const __m128i d = _mm_sub_epi8(v, zero);
@@ -193,6 +203,9 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
         word |= Mask16(w, l);
         high |= Mask16(v, l);  // top bit
         cont |= Mask16(_mm_cmpeq_epi8(_mm_and_si128(v, top2), c80), l);
+        const __m128i u = _mm_sub_epi8(v, upper_a), lo = _mm_sub_epi8(v, lower_a);
+        upper |= Mask16(_mm_cmpeq_epi8(_mm_min_epu8(u, z25), u), l);
+        lower |= Mask16(_mm_cmpeq_epi8(_mm_min_epu8(lo, z25), lo), l);
       }
       word &= ~high;  // (c | 0x20) - 'a' <= 25 also holds for some bytes >= 0x80
       const size_t n = std::min<size_t>(64, stop - b);
@@ -206,7 +219,9 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
         if (w == word) break;
         word = w;
       }
-      for (uint64_t st = word & ~((word << 1) | carry) & valid; st; st &= st - 1) {
+      const uint64_t humps = upper & ((lower << 1) | lower_carry);  // camelCase: "customerNationalId"
+      lower_carry = lower >> 63;
+      for (uint64_t st = ((word & ~((word << 1) | carry)) | humps) & valid; st; st &= st - 1) {
         const size_t p = b + static_cast<size_t>(__builtin_ctzll(st));
         // Most words start no keyword: no walk (a call, a node per byte).
         if (p + 1 < text.size() && !PairMayStart(s[p], s[p + 1])) continue;
@@ -239,7 +254,7 @@ uint64_t LabelIndex::FindBytes(std::string_view text, size_t from, size_t last_s
     if (c < 0x80) word = IsWordCodepoint(c);
     else if ((c & 0xC0) == 0x80) continue;  // inside a code point: keeps its lead's class
     else word = WordCharAt(text, p);
-    bool start = word && !prev_word;
+    bool start = (word && !prev_word) || HumpAt(s, text.size(), p);
     prev_word = word;
     if (kPairs && start && p + 1 < text.size() && !PairMayStart(c, s[p + 1])) continue;
     if (start) WalkFrom(text, p, to, min_end, max_end, found);

@@ -14,6 +14,9 @@
 // Matching: case-insensitive for ASCII and Latin-1 letters (Æ/æ, Ø/ø, Å/å,
 // Ä/ä, Ö/ö, Þ/þ, Ð/ð, ...), a keyword must start at a word start; whole-word
 // keywords must also end at a word end, stems (written "word*") need not.
+// A camelCase hump (an ASCII capital after an ASCII small letter) counts as
+// a word start and end: keys written in text ("customerNationalId=",
+// "patientCpr:").
 // Immutable and thread-safe after Build().
 #ifndef NORDPII_DETECT_LABEL_INDEX_H_
 #define NORDPII_DETECT_LABEL_INDEX_H_

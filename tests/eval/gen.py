@@ -740,6 +740,7 @@ def generate(seed, count, out):
     write_input_carriers(out, seed, count // 10)
     write_recall16(out, seed, count // 4)
     write_recall17(out, seed, count // 4)
+    write_recall21(out, seed, count // 4)
     return files
 
 
@@ -1472,6 +1473,121 @@ def write_recall17(out, seed, count):
     with open(os.path.join(out, "recall17.txt"), "w", encoding="utf-8") as f:
         f.write(raw)
     _manifest(out, "recall17.txt", docs)
+
+
+# ------------------------------------------------- recall21 (2026-12-05): a hold-out probe's forms
+# What a probe written as the hold-out's author found (/tmp probe of 416
+# values and 195 decoys in five languages): a label after the value with
+# another labelled number behind a clause end ("<v> er mit CPR-nummer, ordre
+# 12345") or past a genitive ("<v> er min søns CPR-nummer"), keys written in
+# text in camelCase ("customerNationalId=<v>", "<refundAccount><v>"), a table
+# (an HTML table as text: " | " cells; ';' rows) whose header cell stands
+# several columns from the value with other cells' digits between, and hard
+# decoys of those shapes: a key about the id ("nationalIdCheck=<n>",
+# "cprLookupCount=<n>"), a code key after a label ("CPR: order_id=<n>"), an
+# order number under its own column header beside a CPR column, a number in
+# a URL after a label ("CPR-opslag: https://.../sag/<n>/log"). Label-gated
+# values only, own seed stream and file.
+R21_AFTER = {"dk.cpr-nomod11": {"da": ["{v} er mit CPR-nummer, ordre {o}.", "{v} er CPR-nummeret, tlf. {p}",
+                                       "{v} er min søns CPR-nummer.", "{v} er min datters cpr-nummer."],
+                                "sv": ["{v} är min dotters personnummer."],
+                                "en": ["{v} is my CPR number, order {o}."]},
+             "is.kt-nocheck": {"is": ["{v} er kennitalan mín, pöntun {o}."]},
+             "no.account": {"nb": ["{v} er kontonummeret mitt, ordre {o}.", "{v} er mitt kontonummer, tlf {p}",
+                                   "{v} er min mors kontonummer."],
+                            "en": ["{v} is my account number. Order {o}."]}}
+R21_KEY = {"dk.cpr-nomod11": {"en": ["debug: customerNationalId={v} status=ok", '{{"patientCpr": "{v}", "ok": true}}',
+                                     "socialSecurityNo: {v}", "customerSSN={v}"]},
+           "is.kt-nocheck": {"en": ['{{"customerKennitala": "{v}"}}']},
+           "no.account": {"en": ["<refundAccount>{v}</refundAccount>", '{{"payoutAccount": "{v}"}}']}}
+R21_TABLE = {"dk.cpr-nomod11": ("CPR-nr.", "CPR"), "is.kt-nocheck": ("Kennitala", "Kt."),
+             "no.account": ("Kontonummer", "Kontonr.")}
+R21_DECOY_KEY = ["nationalIdCheck={v}", "nationalIdCheckedAt={v}", "cprLookupCount={v}", "CPR: order_id={v}",
+                 "CPR-opslag: customerId={v}", '"nationalIdVerified": true, "verifiedAt": {v}', "kennitala_status: {v}"]
+R21_DECOY_URL = ["CPR-opslag: https://crm.example.dk/sag/{v}/log", "Kennitala: sjá https://thjonusta.example.is/mal/{v}",
+                 "Kontonummer: se https://nettbank.example.no/sak/{v}"]
+
+
+def _r21_table(rng, label, value, decoy):
+    """Header row and one or two data rows; the value's column header several columns away."""
+    sep = rng.choice((" | ", ";"))
+    other = [("Navn", "Test Testesen"), ("Postnr.", "%04d" % rng.randint(1000, 9999)),
+             ("Telefon", "%08d" % rng.randint(20000000, 99999999)), ("Adresse", "Vej %d" % rng.randint(1, 99))]
+    cols = rng.sample(other, rng.randint(2, 3))
+    if decoy:  # the value under an order column, the id label over another column
+        hdr = [label] + [c[0] for c in cols] + ["Ordrenr."]
+        row = ["mangler"] + [c[1] for c in cols] + [value]
+    else:
+        hdr = [c[0] for c in cols] + [label]
+        row = [c[1] for c in cols] + [value]
+    lines = [sep.join(hdr), sep.join(row)]
+    if rng.random() < 0.5:  # another data row between the header and the value's row
+        lines.insert(1, sep.join(["Anne Prøve" if c[0] == "Navn" else c[1] for c in cols] + ["-"] * (len(hdr) - len(cols))))
+        if decoy:
+            lines[1] = sep.join(["-"] + [c[1] for c in cols] + ["-"])
+    return "\n".join(lines)
+
+
+def recall21_doc(rng, n):
+    """(lang, body, items) of recall21 document n."""
+    fam = n % 8
+    o, p = str(rng.randint(10000, 99999)), "%d %02d %02d %02d" % (rng.randint(20, 99), rng.randint(0, 99),
+                                                                   rng.randint(0, 99), rng.randint(0, 99))
+    if fam in (0, 1, 2, 3):
+        table, kind = ((R21_AFTER, "after_clause"), (R21_KEY, "camel_key"), (None, "table"), (R21_AFTER, "after_clause"))[fam]
+        if table is None:
+            t = rng.choice(sorted(R21_TABLE))
+            v = _r16_value(rng, t)
+            w = _r16_written(t, v, rng)
+            lang = {"dk.cpr-nomod11": "da", "is.kt-nocheck": "is", "no.account": "nb"}[t]
+            body = _r21_table(rng, rng.choice(R21_TABLE[t]), w, False)
+            return lang, body, [_r16_item("planted", t, "hyphen" if "-" in w else "space" if " " in w else "compact",
+                                          kind, lang, "table", v, w)]
+        t = rng.choice(sorted(table))
+        lang = rng.choice(sorted(table[t]))
+        tpl = rng.choice(table[t][lang])
+        v = _r16_value(rng, t)
+        w = _r16_written(t, v, rng)
+        return lang, tpl.format(v=w, o=o, p=p), [_r16_item("planted", t, "hyphen" if "-" in w else "space" if " " in w
+                                                           else "compact", kind, lang, tpl, v, w)]
+    t = rng.choice(("dk.cpr-nomod11", "is.kt-nocheck", "no.account"))
+    v = _r16_value(rng, t)
+    while len(v) == 10 and ids.luhn_ok(v):  # also a samordningsnummer (day + 60): reported without a label
+        v = _r16_value(rng, t)
+    if fam in (4, 5):
+        tpl = rng.choice(R21_DECOY_KEY)
+        return "en", tpl.format(v=v), [_r16_item("decoy", "id_key", "-", "key", "en", tpl, v, v)]
+    if fam == 6:
+        body = _r21_table(rng, rng.choice(("CPR-nr.", "Kennitala", "Kontonummer")), v, True)
+        return "da", body, [_r16_item("decoy", "other_column", "-", "table", "da", "table", v, v)]
+    tpl = rng.choice(R21_DECOY_URL)
+    return "da", tpl.format(v=v), [_r16_item("decoy", "in_url", "-", "same_line", "da", tpl, v, v)]
+
+
+def write_recall21(out, seed, count):
+    """recall21.txt: count documents (at least 20 of each family), one value each, a filler line after."""
+    rng = random.Random(seed * 1000003 + 21)
+    docs, raw, line = [], "", 1
+    for n in range(max(count, 160)):
+        doc = "d9%04d" % n
+        for _ in range(50):
+            lang, body, items = recall21_doc(rng, n)
+            if all(norm(body).count(it["norm"]) == 1 for it in items):
+                break
+        else:
+            raise RuntimeError("could not make %s unique" % doc)
+        head = "\n===== %s =====\n\n" % doc
+        body += "\n\n" + R17_FILLER.get(lang, R17_FILLER["en"]) + "\n"
+        line += head.count("\n")
+        for k, it in enumerate(items):
+            it.update({"id": "%s.%d" % (doc, k), "carrier": "recall21", "field": "body"})
+        docs.append({"doc": doc, "lang": lang, "carrier": "recall21", "lines": [line, line + body.count("\n") - 1],
+                     "items": items})
+        raw += head + body
+        line += body.count("\n")
+    with open(os.path.join(out, "recall21.txt"), "w", encoding="utf-8") as f:
+        f.write(raw)
+    _manifest(out, "recall21.txt", docs)
 
 
 def _manifest(out, name, docs):
