@@ -11,7 +11,8 @@
 //
 // Parsing never happens in the calling process. The document is written to a
 // child process over a pipe and the text read back (ExtractDocument):
-//   nordpii-extract      OOXML / OpenDocument (libarchive + libxml2), Apache-2.0
+//   nordpii-extract      OOXML / OpenDocument (libarchive + libxml2), legacy Office,
+//                        RTF, zip archives, TNEF winmail.dat (tnef.h), Apache-2.0
 //   nordpii-extract-pdf  PDF (poppler-cpp), GPL-2.0-or-later, a separate program
 //   nordpii-extract-ocr  images (Tesseract OCR + Leptonica), only with --ocr
 // The child runs with rlimits (address space, CPU time, no files written, no

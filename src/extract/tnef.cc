@@ -304,6 +304,7 @@ Message Parse(std::string_view data, const Limits& lim, uint64_t& unpacked) {
   std::string att_title;  // attAttachTitle, until a long file name is seen
   auto finish_attachment = [&] {
     if (att && att->name.empty()) att->name = att_title;
+    if (att) att->name = att->name.substr(att->name.find_last_of("/\\") + 1);  // a path's last part
     att_title.clear();
   };
   auto add_data = [&](Attachment& a, std::string_view d) {

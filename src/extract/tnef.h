@@ -41,7 +41,7 @@ struct Text {
 
 struct Attachment {
   int number = 0;                       // 1, 2, ... in stream order
-  std::string name;                     // long file name, else the title (UTF-8; may be empty)
+  std::string name;                     // long file name, else the title, without a path (UTF-8; may be empty)
   std::vector<std::string_view> data;   // the file's bytes (views into the input; an OLE object's storage
                                         // without its IID); one, or two that differ
   bool embedded_message = false;        // an attached message object (PR_ATTACH_DATA_OBJ with IID_IMessage, or method 5)
