@@ -24,9 +24,10 @@ for a in "$@"; do
   # openssl and python3-cryptography (NATS TLS and credentials test), PIL and
   # DejaVu fonts (images rendered for the OCR test), zip/zstd/bzip2/xz (archive and
   # compressed-file fixtures), python3-jsonschema (SARIF and JSONL output checked against
-# their schemas), zsh (the zsh completion is checked with zsh -n).
+# their schemas), zsh (the zsh completion is checked with zsh -n), tnef (GPL; only
+# the oracle of the TNEF test: it decompresses winmail.dat bodies independently).
   [ "$a" = --test ] && PKGS="$PKGS clang libclang-rt-14-dev catch2 libbenchmark-dev libmimetic-dev \
-libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time openssl python3-cryptography python3-pil fonts-dejavu-core zip zstd bzip2 xz-utils python3-jsonschema zsh"
+libpython3.11-testsuite postfix swaks chromium python3 python3-stdnum ripgrep nats-server libnats-dev curl time openssl python3-cryptography python3-pil fonts-dejavu-core zip zstd bzip2 xz-utils python3-jsonschema zsh tnef"
   [ "$a" = --package ] && PKGS="$PKGS dpkg-dev lintian mmdebstrap"
   case $a in --ocr|--test|--package) case " $PKGS " in *" libtesseract-dev "*) ;; *) PKGS="$PKGS $OCR" ;; esac ;; esac
 done

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "extract/extractor.h"
+#include "extract/office_extract.h"
+#include "extract/tnef.h"
 
 using namespace nordpii;
 
@@ -580,4 +582,73 @@ TEST_CASE("extractor: a full pool of start-up servers gives an idle one's place 
   CHECK(Count(servers, "nordpii-extract") == 0);
   unsetenv("NORDPII_EXTRACT_ZYGOTE_MAX");
   for (const auto& z : servers) kill(z.first, SIGKILL);
+}
+
+namespace {
+
+// A TNEF attribute: level, id, length, data, checksum (MS-OXTNEF 2.1.3).
+std::string TnefAttr(int level, uint32_t id, const std::string& data) {
+  std::string a(1, static_cast<char>(level));
+  for (int k = 0; k < 4; ++k) a += static_cast<char>((id >> (8 * k)) & 0xFF);
+  for (int k = 0; k < 4; ++k) a += static_cast<char>((data.size() >> (8 * k)) & 0xFF);
+  unsigned sum = 0;
+  for (unsigned char c : data) sum += c;
+  return a + data + static_cast<char>(sum & 0xFF) + static_cast<char>((sum >> 8) & 0xFF);
+}
+
+// The example of MS-OXRTFCP 3.1.1 (and 4.1): 43 bytes of RTF as LZFu.
+const std::string kLzfuExample = [] {
+  const unsigned char b[] = {0x2d, 0x00, 0x00, 0x00, 0x2b, 0x00, 0x00, 0x00, 0x4c, 0x5a, 0x46, 0x75, 0xf1,
+                             0xc5, 0xc7, 0xa7, 0x03, 0x00, 0x0a, 0x00, 0x72, 0x63, 0x70, 0x67, 0x31, 0x32,
+                             0x35, 0x42, 0x32, 0x0a, 0xf3, 0x20, 0x68, 0x65, 0x6c, 0x09, 0x00, 0x20, 0x62,
+                             0x77, 0x05, 0xb0, 0x6c, 0x64, 0x7d, 0x0a, 0x80, 0x0f, 0xa0};
+  return std::string(reinterpret_cast<const char*>(b), sizeof b);
+}();
+
+}  // namespace
+
+TEST_CASE("tnef: LZFu decompresses the specification's example, CRC and sizes checked", "[extract][tnef]") {
+  CHECK(tnef::DecompressRtf(kLzfuExample, 1 << 20) == "{\\rtf1\\ansi\\ansicpg1252\\pard hello world}\r\n");
+  CHECK(tnef::RtfCrc(kLzfuExample.substr(16)) == 0xA7C7C5F1u);
+  std::string bad = kLzfuExample;
+  bad[22] ^= 1;  // a literal byte (p -> q): the size holds, the CRC no longer matches
+  CHECK_THROWS_AS(tnef::DecompressRtf(bad, 1 << 20), office::Failure);
+  std::string size = kLzfuExample;
+  size[4] = 0x2c;  // RAWSIZE one more than the data gives
+  CHECK_THROWS_AS(tnef::DecompressRtf(size, 1 << 20), office::Failure);
+  size[4] = 0x2a;  // one less
+  CHECK_THROWS_AS(tnef::DecompressRtf(size, 1 << 20), office::Failure);
+  CHECK_THROWS_AS(tnef::DecompressRtf(kLzfuExample, 42), office::Failure);  // over the limit
+  CHECK_THROWS_AS(tnef::DecompressRtf(kLzfuExample.substr(0, 40), 1 << 20), office::Failure);  // cut short
+  const std::string mela = std::string("\x11\0\0\0\x05\0\0\0MELA\0\0\0\0", 16) + "{\\rtf";
+  CHECK(tnef::DecompressRtf(mela, 1 << 20) == "{\\rtf");
+}
+
+TEST_CASE("tnef: recognised by type, name and signature, and read in the helper", "[extract][tnef]") {
+  const std::string sig("\x78\x9F\x3E\x22", 4);
+  CHECK(DetectDocFormat("application/ms-tnef", "winmail.dat", sig) == DocFormat::kTnef);
+  CHECK(DetectDocFormat("application/vnd.ms-tnef", "", sig) == DocFormat::kTnef);
+  CHECK(DetectDocFormat("application/octet-stream", "WINMAIL.DAT", "") == DocFormat::kTnef);
+  CHECK(DetectDocFormat("application/ms-tnef", "winmail.dat", "PK\3\4") == DocFormat::kNone);  // bytes disagree
+  CHECK(DetectDocFormat("application/pdf", "x.pdf", sig) == DocFormat::kNone);  // a TNEF stream claimed as PDF:
+  CHECK(SniffDocFormat(sig) == DocFormat::kTnef);                                // sniffed as TNEF instead
+  CHECK(SniffDocumentBytes(sig, true) == DocFormat::kTnef);
+  CHECK(std::string(DocFormatName(DocFormat::kTnef)) == "tnef");
+  // A stream with the example RTF as PR_RTF_COMPRESSED (0x1009) and a subject.
+  std::string props("\x01\0\0\0\x02\x01\x09\x10\x01\0\0\0", 12);
+  props += static_cast<char>(kLzfuExample.size());
+  props += std::string(3, '\0') + kLzfuExample + std::string(3, '\0');  // padded to 4
+  std::string t = sig + std::string("\x01\x00", 2) + TnefAttr(1, 0x00089006, std::string("\0\0\x01\0", 4)) +
+                  TnefAttr(1, 0x00018004, std::string("Emne 151086 95088\0", 18)) + TnefAttr(1, 0x00069003, props);
+  auto r = ExtractDocument(t, DocFormat::kTnef);
+  INFO((r ? std::string() : r.error().message()));
+  REQUIRE(r);
+  CHECK(r->Location(r->text.find("hello world")) == "rtf");
+  CHECK(r->Location(r->text.find("151086 95088")) == "subject");
+  t[t.size() - 1] ^= 1;  // the last attribute's checksum
+  auto bad = ExtractDocument(t, DocFormat::kTnef);
+  REQUIRE(!bad);
+  CHECK(bad.error().message().find("checksum") != std::string::npos);
+  auto cut = ExtractDocument(t.substr(0, t.size() - 30), DocFormat::kTnef);
+  CHECK(!cut);
 }

@@ -24,6 +24,7 @@
 #include <optional>
 #include <thread>
 
+#include "extract/tnef.h"
 #include "extract/zygote.h"
 
 namespace nordpii {
@@ -59,6 +60,7 @@ const char* DocFormatName(DocFormat f) {
     case DocFormat::kZip: return "zip";
     case DocFormat::kOle: return "ole";
     case DocFormat::kRtf: return "rtf";
+    case DocFormat::kTnef: return "tnef";
     default: return "";
   }
 }
@@ -100,6 +102,11 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
   const std::string t = Lower(mime_type), n = Lower(filename);
   if (images)
     if (DocFormat img = DetectImage(t, n, head); img != DocFormat::kNone) return img;
+  // TNEF (winmail.dat): by its types, or by its name under a generic type;
+  // the bytes must be a TNEF stream (else the caller sniffs and lists them).
+  if (t == "application/ms-tnef" || t == "application/vnd.ms-tnef" ||
+      ((t.empty() || t == "application/octet-stream" || t == "binary/octet-stream") && EndsWith(n, "winmail.dat")))
+    return head.empty() || tnef::IsTnef(head) ? DocFormat::kTnef : DocFormat::kNone;
   DocFormat f = DocFormat::kNone;
   static const struct {
     const char* type;
@@ -184,7 +191,7 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
     if (head.find("%PDF") != std::string_view::npos) return f;
     for (std::string_view magic : {std::string_view("GIF8"), std::string_view("\x89PNG", 4), std::string_view("\xFF\xD8\xFF", 3),
                                    std::string_view("PK\3\4", 4), std::string_view("II*\0", 4), std::string_view("MM\0*", 4),
-                                   std::string_view("{\\rtf"), kOle})
+                                   std::string_view("{\\rtf"), kOle, tnef::kSignature})
       if (head.substr(0, magic.size()) == magic) return DocFormat::kNone;
     return f;
   }
@@ -199,6 +206,7 @@ DocFormat SniffDocFormat(std::string_view head) {
   if (head.substr(0, 8) == std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) return DocFormat::kOle;
   if (head.substr(0, 5) == "%PDF-") return DocFormat::kPdf;
   if (head.substr(0, 5) == "{\\rtf") return DocFormat::kRtf;
+  if (tnef::IsTnef(head)) return DocFormat::kTnef;
   return DocFormat::kNone;
 }
 
@@ -232,7 +240,7 @@ bool PdfBodyFollows(std::string_view head, size_t p) {
 
 DocFormat SniffDocumentBytes(std::string_view head, bool plain_text) {
   DocFormat f = SniffDocFormat(head);
-  if (f == DocFormat::kOle || f == DocFormat::kRtf) return f;
+  if (f == DocFormat::kOle || f == DocFormat::kRtf || f == DocFormat::kTnef) return f;
   head = head.substr(0, 1024);
   if (f == DocFormat::kPdf) return PdfBodyFollows(head, 0) ? f : DocFormat::kNone;
   if (!plain_text) return DocFormat::kNone;

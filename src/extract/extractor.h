@@ -11,7 +11,8 @@
 //
 // Parsing never happens in the calling process. The document is written to a
 // child process over a pipe and the text read back (ExtractDocument):
-//   nordpii-extract      OOXML / OpenDocument (libarchive + libxml2), Apache-2.0
+//   nordpii-extract      OOXML / OpenDocument (libarchive + libxml2), legacy Office,
+//                        RTF, zip archives, TNEF winmail.dat (tnef.h), Apache-2.0
 //   nordpii-extract-pdf  PDF (poppler-cpp), GPL-2.0-or-later, a separate program
 //   nordpii-extract-ocr  images (Tesseract OCR + Leptonica), only with --ocr
 // The child runs with rlimits (address space, CPU time, no files written, no
@@ -31,7 +32,7 @@ namespace nordpii {
 
 // kZip / kOle: a zip or OLE2 file whose kind the helper decides from its
 // parts or streams (OOXML/ODF/legacy Office, else an archive or an object).
-enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt, kZip, kOle, kRtf };
+enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt, kZip, kOle, kRtf, kTnef };
 
 // "docx", "xlsx", ... ("" for kNone): the prefix of a finding's field.
 const char* DocFormatName(DocFormat f);
@@ -42,15 +43,19 @@ const char* DocFormatName(DocFormat f);
 // legacy binary formats (.doc .xls .ppt), an image signature for images
 // (else kNone: the caller lists it). Images (PNG, JPEG, TIFF, GIF, BMP,
 // WebP, PNM) are documents only when `images` is set (OCR, --ocr).
+// TNEF (kTnef): application/ms-tnef, application/vnd.ms-tnef, or the name
+// winmail.dat under a generic type; its bytes must start with the TNEF
+// signature (a TNEF stream under any other type or name: SniffDocFormat).
 DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename, std::string_view head,
                           bool images = false);
 
 // By the bytes alone (a mail attachment whose type and name say nothing, or
-// lie): a zip (kZip), an OLE2 file (kOle), a PDF; else kNone.
+// lie): a zip (kZip), an OLE2 file (kOle), a PDF, RTF, a TNEF stream
+// (winmail.dat, kTnef); else kNone.
 DocFormat SniffDocFormat(std::string_view head);
 // A file or stream whose name says nothing (or says text, CSV, mail...):
-// a PDF, an OLE2 or an RTF file by its bytes — "%PDF-", the OLE2 signature or
-// "{\\rtf" at the start, or, when the bytes would otherwise be read as plain text
+// a PDF, an OLE2, an RTF or a TNEF file by its bytes — "%PDF-", the OLE2 signature,
+// "{\\rtf" or the TNEF signature (78 9F 3E 22) at the start, or, when the bytes would otherwise be read as plain text
 // (`plain_text`), "%PDF-" and a version digit within the first 1024 bytes
 // (PDF readers accept bytes before the header). Else kNone. Such a file is
 // extracted (or is an error), never scanned as text, where the text in its

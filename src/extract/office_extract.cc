@@ -45,6 +45,9 @@
 #include <utility>
 #include <vector>
 
+#include "extract/tnef.h"
+#include "normalize/html_text.h"
+
 namespace nordpii::office {
 
 namespace {
@@ -737,6 +740,7 @@ void ExtractFormat(const std::string& fmt, const std::string& data);
 // OLE object, "ole"; "%PDF"), else by its name; nullptr: not a document.
 const char* NestedFormat(const std::string& name, const std::string& body) {
   if (body.compare(0, 4, "PK\3\4") == 0) return "zip";
+  if (tnef::IsTnef(body)) return "tnef";
   if (body.compare(0, 8, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") == 0) return "ole";
   if (body.compare(0, 5, "%PDF-") == 0) return "pdf";
   return EmbeddedFormat(name);
@@ -1570,6 +1574,49 @@ void RtfFile(const std::string& data) {
   emit_line();
 }
 
+// ---- TNEF (winmail.dat) -----------------------------------------------------
+// A TNEF stream (tnef.h: parsed strictly, any damage a Failure): the
+// subject, attBody, PR_BODY and every other string property of the message,
+// its attachments and its recipients as text ("subject", "body", "property
+// 0x0E1D", "recipient 1 property 0x3001"); the compressed RTF body through
+// the RTF reader ("rtf"); PR_HTML through the HTML reader ("html"); other
+// binary properties and attFrom by their printable runs. Each attachment's
+// bytes (attAttachData, PR_ATTACH_DATA_BIN, an OLE object's storage) go to
+// Nested as an archive member's do ("attachment 2 liste.docx p3"); an
+// attached message (an embedded message object) is not read: the document
+// is partly scanned (an error), never passed.
+void TnefFile(const std::string& data) {
+  tnef::Limits tl;
+  tl.max_unpacked = g_max_unpacked;
+  uint64_t unpacked = g_unpacked;
+  const tnef::Message m = tnef::Parse(data, tl, unpacked);
+  g_unpacked = unpacked;
+  for (const auto& t : m.texts) Seg(t.loc, t.utf8);
+  for (const auto& b : m.binary) BinaryStrings(b.utf8, b.loc);
+  if (!m.rtf.empty()) {
+    SegmentFn outer = *g_seg;
+    const SegmentFn* saved = g_seg;
+    SegmentFn inner = [&](const std::string& l, const std::string& t) { outer(l == "text" ? "rtf" : "rtf " + l, t); };
+    g_seg = &inner;
+    try {
+      for (const std::string& rtf : m.rtf) RtfFile(rtf);
+    } catch (...) {
+      g_seg = saved;
+      throw;
+    }
+    g_seg = saved;
+  }
+  for (const std::string& h : m.html) Seg("html", HtmlToText(h).bytes);
+  for (const auto& a : m.attachments) {
+    const std::string where = "attachment " + std::to_string(a.number);
+    for (const auto& t : a.texts) Seg(where + " " + t.loc, t.utf8);
+    for (const auto& b : a.binary) BinaryStrings(b.utf8, where + " " + b.loc);
+    if (a.embedded_message) Warn(where + ": an attached message (embedded message object) is not read");
+    for (std::string_view d : a.data) Nested(a.name.empty() ? where : where + " " + a.name, a.name, std::string(d));
+  }
+  for (const std::string& u : m.unread) Warn(u + " not read");
+}
+
 // A zip of unknown kind (an attachment's bytes, an embedded object): an
 // OOXML or OpenDocument file by its parts, else an archive whose members are
 // read one by one (Nested): documents as documents, text as text, the rest
@@ -1619,6 +1666,7 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
   else if (fmt == "biff") return XlsBiff(data);  // a bare Workbook stream: the fuzzer
   else if (fmt == "zip") return ZipAuto(data);
   else if (fmt == "rtf") return RtfFile(data);
+  else if (fmt == "tnef") return TnefFile(data);
   else if (fmt == "ole") return OleAuto(data);
   else Fail("unknown format");
   OtherParts(data, fmt[0] == 'o');

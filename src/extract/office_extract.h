@@ -36,7 +36,7 @@ using SegmentFn = std::function<void(const std::string& loc, const std::string& 
 // not read (OCR is off).
 using ImageFn = std::function<void(const std::string& loc, const std::string& bytes)>;
 
-// fmt: docx | xlsx | pptx | odt | ods | odp | doc | xls | ppt (and "biff":
+// fmt: docx | xlsx | pptx | odt | ods | odp | doc | xls | ppt | rtf | zip | ole | tnef (and "biff":
 // a bare BIFF8 Workbook stream, for the fuzzer). Throws Failure.
 // Receives what was left unread in a document that is otherwise read (more
 // pictures than the OCR limit): the caller reports the document as partly

@@ -696,7 +696,7 @@ bool TextLikePart(const MimeEntity& e) {
 }
 
 // A text part (text/plain, application/json, a .txt octet-stream) whose
-// decoded bytes start as a PDF, an OLE2 file or a zip: a document or archive
+// decoded bytes start as a PDF, an OLE2 file, a TNEF stream or a zip: a document or archive
 // sent under a text type (and saved by the recipient under its own name),
 // extracted as an attachment instead of being scanned as text, where the
 // text in its compressed streams would pass unseen.
@@ -714,7 +714,7 @@ static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body)
   // A PDF only with a PDF's body after its header (SniffDocumentBytes): a
   // mail that begins "%PDF-1.4 ..." about PDF files is text (review).
   const DocFormat f = SniffDocumentBytes(h, false);
-  return f == DocFormat::kPdf || f == DocFormat::kOle || SniffDocFormat(h) == DocFormat::kZip;
+  return f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kTnef || SniffDocFormat(h) == DocFormat::kZip;
 }
 
 std::string MailScanner::MessageId(std::string_view msg) {

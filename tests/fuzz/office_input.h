@@ -57,6 +57,8 @@ inline std::pair<std::string, std::string> OfficeInput(std::string_view in) {
     static const char* const kOle[] = {"xls", "doc", "ppt"};
     return {kOle[(sel & 0x3F) % 3], rest};
   }
+  // 0x86 (a raw "docx", which is never read): a TNEF stream (winmail.dat).
+  if ((sel & 0xC7) == 0x86) return {"tnef", rest};
   if ((sel & 0x80) || fmt == "rtf") return {fmt, rest};  // RTF is not zipped
   std::vector<std::pair<std::string, std::string>> e;
   if (fmt == "docx") e = {{"word/document.xml", rest}, {"word/footer1.xml", rest}};
