@@ -366,17 +366,36 @@ bool NegationWord(std::string_view w) {
   return WordIn(w, {"ikke", "ikkje", "inte", "icke", "ei", "not", "ekki", "non"});
 }
 
-// The word that ends at e (spaces before e skipped if `skip_spaces`),
-// as LowerWord, or "" (none, or longer than 8 bytes).
-std::string_view WordEndingAt(std::string_view text, size_t floor, size_t e, bool skip_spaces, char (&buf)[8]) {
+// A word of the text (a run of WordCharAt bytes, cut at the bounds it was
+// looked for within): where it is, and its text lower-cased as LowerWord
+// does it, in the caller's buffer — "" when the word is empty or longer
+// than the buffer (no word of the closed lists above is).
+struct Word {
+  size_t begin, end;
+  std::string_view lower;
+};
+
+Word LowerCased(std::string_view text, size_t b, size_t e, char (&buf)[8]) {
+  size_t n = 0;
+  if (!LowerWord(text, b, e, buf, n)) return {b, e, {}};
+  return {b, e, std::string_view(buf, n)};
+}
+
+// The word that ends at e, not before `floor` (spaces before e skipped
+// first if `skip_spaces`).
+Word WordEndingAt(std::string_view text, size_t floor, size_t e, bool skip_spaces, char (&buf)[8]) {
   if (skip_spaces)
     while (e > floor && text[e - 1] == ' ') --e;
   size_t b = e;
-  while (b > floor && e - b <= sizeof buf && WordCharAt(text, b - 1)) --b;
-  if (b > floor && WordCharAt(text, b - 1)) return {};
-  size_t n = 0;
-  if (!LowerWord(text, b, e, buf, n)) return {};
-  return {buf, n};
+  while (b > floor && WordCharAt(text, b - 1)) --b;
+  return LowerCased(text, b, e, buf);
+}
+
+// The word that starts at b, not past `limit`.
+Word WordStartingAt(std::string_view text, size_t b, size_t limit, char (&buf)[8]) {
+  size_t e = b;
+  while (e < limit && WordCharAt(text, e)) ++e;
+  return LowerCased(text, b, e, buf);
 }
 
 // Is there a clause between the keyword [q, e) and the next keyword of a
@@ -392,14 +411,13 @@ bool ClauseBetween(std::string_view text, size_t q, size_t e, size_t next) {
   size_t k0 = e;
   while (k0 < next && WordCharAt(text, k0)) ++k0;
   char buf[8];
-  bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf));
+  bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf).lower);
   bool joined = true;  // only spaces and '-' since the last word (the keyword's at first)
   for (size_t k = k0; k < next;) {
     if (WordCharAt(text, k)) {
-      const size_t w0 = k;
-      while (k < next && WordCharAt(text, k)) ++k;
-      size_t n = 0;
-      const std::string_view w = LowerWord(text, w0, k, buf, n) ? std::string_view(buf, n) : std::string_view();
+      const Word wk = WordStartingAt(text, k, next, buf);
+      const std::string_view w = wk.lower;
+      k = wk.end;
       size_t a = k;
       while (a < next && text[a] == ' ') ++a;
       const bool before_word = a == next || WordCharAt(text, a);
@@ -508,11 +526,9 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
           {  // and its number word ("Order number, not CPR number:")
             size_t w0 = other_end;
             while (w0 < first_nb && (text[w0] == ' ' || text[w0] == '-')) ++w0;
-            size_t w1 = w0;
-            while (w1 < first_nb && WordCharAt(text, w1)) ++w1;
             char buf[8];
-            size_t n = 0;
-            if (w0 > other_end && LowerWord(text, w0, w1, buf, n) && NumberWord(std::string_view(buf, n))) other_end = w1;
+            const Word w = WordStartingAt(text, w0, first_nb, buf);
+            if (w0 > other_end && NumberWord(w.lower)) other_end = w.end;
           }
           boundary = ClauseBetween(text, q, e, first_nb);
         } else if (!b) {
@@ -532,22 +548,17 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       // Norwegian article "ei").
       bool negated = false;
       if (other) {
-        size_t ne = pn;
-        while (ne > other_end && text[ne - 1] == ' ') --ne;
-        size_t nw = ne;
-        while (nw > other_end && WordCharAt(text, nw - 1)) --nw;
         char buf[8];
-        size_t n = 0;
-        negated = nw < ne && LowerWord(text, nw, ne, buf, n) && NegationWord(std::string_view(buf, n));
-        for (size_t k = other_end; negated && k < nw;) {  // "..., men ikke ...", "... and not ..."
+        const Word neg = WordEndingAt(text, other_end, pn, true, buf);
+        negated = NegationWord(neg.lower);
+        for (size_t k = other_end; negated && k < neg.begin;) {  // "..., men ikke ...", "... and not ..."
           if (!WordCharAt(text, k)) {
             ++k;
             continue;
           }
-          const size_t w0 = k;
-          while (k < nw && WordCharAt(text, k)) ++k;
-          negated = LowerWord(text, w0, k, buf, n) &&
-                    WordIn(std::string_view(buf, n), {"men", "but", "mutta", "en", "og", "och", "and"});
+          const Word w = WordStartingAt(text, k, neg.begin, buf);
+          k = w.end;
+          negated = WordIn(w.lower, {"men", "but", "mutta", "en", "og", "och", "and"});
         }
       }
       if (negated) bits.nearest = other_b;
