@@ -271,12 +271,14 @@ inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) 
   return from;
 }
 
-// Internal rule bits, never reported: the candidate's label is the first of
-// a list of labels before it (ContextBits::list_first); it is labelled by
-// such a list and its check digit holds. ResolveOverlaps prefers them, the
-// second first, among candidates of equal confidence, then clears them.
-constexpr uint32_t kRuleListFirst = 0x40000000;
-constexpr uint32_t kRuleListChecksum = 0x20000000;
+// The verdict rule bits a validator may set (plugins/nordpii_plugin.h). The
+// rest of a verdict's bits are masked off (Validate): the engine's own bits
+// (finding.h: keyword, negative-context, repeat) are not a plugin's to claim,
+// and undefined ones would be reported or read as some later bit's meaning.
+constexpr uint32_t kValidatorRules = NORDPII_RULE_CHECKSUM | NORDPII_RULE_DATE | NORDPII_RULE_FORMAT |
+                                     NORDPII_RULE_NO_CHECKSUM | NORDPII_RULE_TEST | NORDPII_RULE_TEMPORARY |
+                                     NORDPII_RULE_NEEDS_CONTEXT | NORDPII_RULE_RULE_2032;
+static_assert((kValidatorRules & (kRuleKeyword | kRuleNegativeContext | kRuleRepeat)) == 0);
 
 // Input bytes after a value's end that its after-label and the look-ahead
 // behind that label (Context) may reach: with kMaxFindingBytes within the
@@ -744,14 +746,15 @@ class DetectorSet::CandidateBuilder {
       // every value in it.
       ctx |= opt_.doc_labels;
     }
+    uint8_t list = 0;
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
-      if (ctx_list_first_ & det.label_mask) rules |= kRuleListFirst;
+      if (ctx_list_first_ & det.label_mask) list |= TextFinding::kListFirst;
       // A value whose check digit holds is what the list's label of its type
       // says, whichever label comes first ("Telefon, kennitala: <a valid
       // kennitala that is also a mobile number>" is a kennitala, redacted,
       // not a phone number by detector priority).
-      if (ctx_list_first_ && v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM)) rules |= kRuleListChecksum;
+      if (ctx_list_first_ && v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM)) list |= TextFinding::kListChecksum;
       conf = std::min(conf + 1, 3);
     } else if (grouped && !(ctx & det.negative_mask)) {
       // Written in its own grouping (a shape with grouping_is_label), as
@@ -783,14 +786,15 @@ class DetectorSet::CandidateBuilder {
         conf = std::max(conf - 1, 1);
       }
     }
-    Keep(d, start, end, v, conf, rules);
+    Keep(d, start, end, v, conf, rules, list);
     if ((rules & NORDPII_RULE_NEEDS_CONTEXT) && (ctx & det.label_mask))
       sc_.labelled.push_back(static_cast<uint32_t>(sc_.cands.size() - 1));
   }
 
   // A validated candidate into the list, built in place (no temporary
   // string, no move of the finding).
-  void Keep(uint32_t d, uint32_t start, uint32_t end, const nordpii_verdict& v, int conf, uint32_t rules) {
+  void Keep(uint32_t d, uint32_t start, uint32_t end, const nordpii_verdict& v, int conf, uint32_t rules,
+            uint8_t list = 0) {
     TextFinding& f = sc_.cands.emplace_back();
     f.detector = d;
     f.start = start;
@@ -800,6 +804,7 @@ class DetectorSet::CandidateBuilder {
     f.confidence = static_cast<Confidence>(std::clamp(conf, 1, 3));
     f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
     f.status = v.status;
+    f.list = list;
     f.normalized.assign(v.normalized);
   }
 
@@ -832,6 +837,7 @@ class DetectorSet::CandidateBuilder {
     v.type_id[0] = 0;
     v.normalized[0] = 0;
     if (det.validator->validate(&in, &v) != 0 || v.status == NORDPII_INVALID) return false;
+    v.rules &= kValidatorRules;
     v.normalized[sizeof(v.normalized) - 1] = 0;
     v.type_id[sizeof(v.type_id) - 1] = 0;
     return true;
@@ -1348,17 +1354,13 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
   // Candidates that overlap form clusters (usually of one); within a cluster
   // the strongest wins (confidence, validity, length, detector priority) and
   // others on the very same bytes are listed in `also`.
-  const size_t out_from = out.size();
   auto stronger = [&](const TextFinding& a, const TextFinding& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
     // In a list of labels, a type whose check digit holds, then the list's
     // first label say what a value that validates as more than one type is
     // ("Telefon, kennitala: <valid kt>", "Kennitala, pöntunarnúmer og sími:
     // <kt failing its check digit>").
-    const bool ca = a.rules & kRuleListChecksum, cb = b.rules & kRuleListChecksum;
-    if (ca != cb) return ca;
-    const bool fa = a.rules & kRuleListFirst, fb = b.rules & kRuleListFirst;
-    if (fa != fb) return fa;
+    if (a.list != b.list) return a.list > b.list;
     if (a.status != b.status) return a.status > b.status;
     if (a.end - a.start != b.end - b.start) return a.end - a.start > b.end - b.start;
     int pa = set_.detectors[a.detector].priority, pb = set_.detectors[b.detector].priority;
@@ -1445,7 +1447,6 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
     for (uint32_t k : kept) out.push_back(std::move(cands[k]));
     i = j;
   }
-  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~(kRuleListFirst | kRuleListChecksum);
 }
 
 }  // namespace nordpii
