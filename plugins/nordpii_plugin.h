@@ -43,7 +43,8 @@ extern "C" {
 #define NORDPII_CONF_MEDIUM 2
 #define NORDPII_CONF_HIGH 3
 
-/* verdict.rules: which rules fired (bits). */
+/* verdict.rules: which rules fired (bits). Only these bits are read; the host
+ * masks off any other bit a validator sets (the engine adds its own). */
 #define NORDPII_RULE_CHECKSUM 0x0001u     /* a check digit/character verified */
 #define NORDPII_RULE_DATE 0x0002u         /* an embedded date exists */
 #define NORDPII_RULE_FORMAT 0x0004u       /* length/prefix/IIN/country rules */

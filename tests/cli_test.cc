@@ -103,6 +103,37 @@ TEST_CASE("a third-party validator loads through the --plugin option", "[cli][pl
   fs::remove(input);
 }
 
+TEST_CASE("rule bits a plugin's verdict sets beyond the ABI's are masked off: no overlap preference, not reported",
+          "[cli][plugins]") {
+  // The internal overlap preferences of a list of labels (0x40000000 the
+  // list's first label, 0x20000000 and its check digit holds) rode in the
+  // verdict's rules field: a plugin setting them won every overlap of equal
+  // confidence, and the engine's 0x0100 was reported as "keyword" with no
+  // keyword near. tests/plugins/forged_rules_plugin.c: forged_bits sets all
+  // three; forged_plain (priority 50 over 10) wins the bytes both validate.
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "nordpii-forged-rules";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "patterns");
+  fs::copy_file(SourceDir() + "/patterns/categories.toml", dir / "patterns/categories.toml");
+  {
+    std::ofstream p(dir / "patterns/forged.toml");
+    p << "[[detector]]\nid = \"forged.plain\"\ncategory = \"business\"\nvalidator = \"forged_plain\"\npriority = 50\n"
+         "  [[detector.shape]]\n  digits = 8\n\n"
+         "[[detector]]\nid = \"forged.bits\"\ncategory = \"business\"\nvalidator = \"forged_bits\"\npriority = 10\n"
+         "  [[detector.shape]]\n  digits = 8\n";
+  }
+  { std::ofstream((dir / "in.txt").string()) << "ref 12345678\nref 92345678\n"; }
+  Run r = Exec("scan --format jsonl --no-builtin-patterns --patterns " + (dir / "patterns").string() + " --plugin " +
+               std::string(NORDPII_FORGED_RULES_PLUGIN) + " " + (dir / "in.txt").string());
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains(R"("type":"forged.plain")") && Catch::Contains(R"("also":["forged.bits"])"));
+  CHECK_THAT(r.out, Catch::Contains(R"("type":"forged.bits")") && Catch::Contains(R"("rules":["checksum"])"));
+  CHECK_THAT(r.out, !Catch::Contains("keyword"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("text output keeps one finding per line even for values across lines", "[cli]") {
   std::string input = (std::filesystem::temp_directory_path() / "nordpii-multiline.txt").string();
   { std::ofstream(input) << "fnr 151086\r\n95088\n"; }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/csv_delimiter.h"
 #include "core/finding.h"
 #include "core/keyed_hash.h"
 #include "core/offset_map.h"
@@ -40,6 +41,58 @@ TEST_CASE("masking never shows more than the allowed part", "[core][finding]") {
   CHECK(MaskValue(MaskRule::kHidden, "Sommer2024!") == "********");
   CHECK(MaskValue(MaskRule::kKeepFirst4, "NO9386011117947") == "NO93***********");
   CHECK(MaskValue(MaskRule::kEmail, "kari@example.no") == "k***@example.no");
+}
+
+TEST_CASE("the CSV delimiter sniffer counts outside quoted header cells, fed in any pieces", "[core][csv]") {
+  // The header rule of the ticket reader and of mail CSV attachments: each
+  // case breaks if one part of the quote rule is broken (delimiters counted
+  // inside quotes, a quote opening inside a cell, "" closing the cell, the
+  // BOM, a line break inside quotes ending the header).
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::pair<std::string, char> cases[] = {
+      {"a,b;c;d\n", ';'},
+      {"\"Navn, fullt, med komma\";\"Notat\"\n1,2,3,4\n", ';'},  // delimiters in quotes (review20)
+      {"\"Notat \"\"a,b,c\"\"\";d;e\n", ';'},                      // "" inside quotes: the cell goes on
+      {"\"\";\"\";x,y\n", ';'},                                    // empty quoted cells: "" there closes
+      {"\"a\"\"\",b,c;d\n", ','},                                  // "" right before the closing quote
+      {bom + "\"a,b,c\";d\n", ';'},                                // a quote right after the BOM opens
+      {bom + "a,b;c", ','},
+      {"\xEF\"a;b;c;d\",e\n", ';'},                                // part of a BOM: the quote is in a cell
+      {"\xEF\xBB\"a;b;c;d\",e\n", ';'},
+      {"5\" screen;a;b,\"c,d,e\"\n", ';'},                         // a quote inside a cell opens nothing
+      {"x\"a,b,c\";d\n", ','},
+      {"\"Navn\nmed, komma, mange\";\"Notat\"\n1,2,3\n", ';'},    // a line break in quotes: still the header
+      {"a;b\n\"c,d,e,f\"\n", ';'},                                // the next record is not looked at
+      {"a\tb\tc,d;e\n", '\t'},
+      {"a,b;c\td\n", ','},                                         // ties: , before ; before tab
+      {"a;b\tc\n", ';'},
+      {"\"a,b\"\"\";\"c,d\"\tx\n", ';'},
+      {"", ','},
+  };
+  for (const auto& [text, want] : cases) {
+    INFO(text);
+    CsvDelimiterSniffer whole;
+    const bool ended = whole.Add(text);
+    CHECK(whole.delimiter() == want);
+    CHECK(ended == (text.find('\n') != std::string::npos));
+    // Cut at every position, and into single bytes: the same answer.
+    for (size_t cut = 0; cut <= text.size(); ++cut) {
+      INFO("cut " << cut);
+      CsvDelimiterSniffer s;
+      s.Add(std::string_view(text).substr(0, cut));
+      s.Add(std::string_view(text).substr(cut));
+      CHECK(s.delimiter() == want);
+      CHECK(s.done() == ended);
+    }
+    CsvDelimiterSniffer bytes;
+    for (char c : text) bytes.Add(std::string_view(&c, 1));
+    CHECK(bytes.delimiter() == want);
+  }
+  // After the header's end nothing more is counted.
+  CsvDelimiterSniffer s;
+  CHECK(s.Add("a;b\n"));
+  CHECK(s.Add(",,,,,\n"));
+  CHECK(s.delimiter() == ';');
 }
 
 TEST_CASE("keyed hash is HMAC-SHA256 and depends on the key", "[core][hash]") {

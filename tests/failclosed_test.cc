@@ -750,6 +750,9 @@ TEST_CASE("review20: a CSV attachment's delimiter is counted outside quoted head
   // gave ',', so `"Ola";"fnr <id>"` had text after a closing quote and the
   // well-formed semicolon file was refused (closed17): scan exit 2, redact
   // wrote nothing — whole or streamed (a part over 4 MiB, base64).
+  // refactor21: the same when a quoted header cell holds a line break
+  // (`"Navn⏎fullt";"Notat"`): the header was counted up to that '\n' only
+  // (the ticket reader reads the header as a record; CsvDelimiterSniffer).
   std::string d = TempDir("mail-csv-delim");
   Run r = Bash(d, R"(python3 - <<'PY'
 import base64
@@ -760,12 +763,17 @@ open("small.eml", "wb").write(head + b'\n' + hdr + row + b'--b--\n')
 open("bom.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(b'\xef\xbb\xbf' + hdr + row) + b'--b--\n')
 rows = "".join(f"{i};abc def\n" for i in range(600000)).encode()
 open("big.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(hdr + rows + row) + b'--b--\n')
+brk = b'"Navn\nfullt";"Notat"\n'
+open("break.eml", "wb").write(head + b'\n' + brk + row + b'--b--\n')
+open("bigbreak.eml", "wb").write(head + b'Content-Transfer-Encoding: base64\n\n' + base64.encodebytes(brk + rows + row) + b'--b--\n')
 PY
-for f in small bom big; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done)");
+for f in small bom big break bigbreak; do $N scan --format jsonl $f.eml > $f.out 2>&1; echo $f=$?; grep -c no.fnr $f.out; $N redact $f.eml -o $f.red > /dev/null 2>&1; echo $f-redact=$?; done)");
   INFO(r.out);
   CHECK_THAT(r.out, Catch::Contains("small=1\n1\nsmall-redact=0"));
   CHECK_THAT(r.out, Catch::Contains("bom=1\n1\nbom-redact=0"));  // a UTF-8 BOM before the first quote
   CHECK_THAT(r.out, Catch::Contains("big=1\n1\nbig-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains("break=1\n1\nbreak-redact=0"));
+  CHECK_THAT(r.out, Catch::Contains("bigbreak=1\n1\nbigbreak-redact=0"));
   fs::remove_all(d);
 }
 

@@ -271,12 +271,14 @@ inline size_t SkipToDigitBreakOrParen(const char* t, size_t from, size_t limit) 
   return from;
 }
 
-// Internal rule bits, never reported: the candidate's label is the first of
-// a list of labels before it (ContextBits::list_first); it is labelled by
-// such a list and its check digit holds. ResolveOverlaps prefers them, the
-// second first, among candidates of equal confidence, then clears them.
-constexpr uint32_t kRuleListFirst = 0x40000000;
-constexpr uint32_t kRuleListChecksum = 0x20000000;
+// The verdict rule bits a validator may set (plugins/nordpii_plugin.h). The
+// rest of a verdict's bits are masked off (Validate): the engine's own bits
+// (finding.h: keyword, negative-context, repeat) are not a plugin's to claim,
+// and undefined ones would be reported or read as some later bit's meaning.
+constexpr uint32_t kValidatorRules = NORDPII_RULE_CHECKSUM | NORDPII_RULE_DATE | NORDPII_RULE_FORMAT |
+                                     NORDPII_RULE_NO_CHECKSUM | NORDPII_RULE_TEST | NORDPII_RULE_TEMPORARY |
+                                     NORDPII_RULE_NEEDS_CONTEXT | NORDPII_RULE_RULE_2032;
+static_assert((kValidatorRules & (kRuleKeyword | kRuleNegativeContext | kRuleRepeat)) == 0);
 
 // Input bytes after a value's end that its after-label and the look-ahead
 // behind that label (Context) may reach: with kMaxFindingBytes within the
@@ -366,17 +368,36 @@ bool NegationWord(std::string_view w) {
   return WordIn(w, {"ikke", "ikkje", "inte", "icke", "ei", "not", "ekki", "non"});
 }
 
-// The word that ends at e (spaces before e skipped if `skip_spaces`),
-// as LowerWord, or "" (none, or longer than 8 bytes).
-std::string_view WordEndingAt(std::string_view text, size_t floor, size_t e, bool skip_spaces, char (&buf)[8]) {
+// A word of the text (a run of WordCharAt bytes, cut at the bounds it was
+// looked for within): where it is, and its text lower-cased as LowerWord
+// does it, in the caller's buffer — "" when the word is empty or longer
+// than the buffer (no word of the closed lists above is).
+struct Word {
+  size_t begin, end;
+  std::string_view lower;
+};
+
+Word LowerCased(std::string_view text, size_t b, size_t e, char (&buf)[8]) {
+  size_t n = 0;
+  if (!LowerWord(text, b, e, buf, n)) return {b, e, {}};
+  return {b, e, std::string_view(buf, n)};
+}
+
+// The word that ends at e, not before `floor` (spaces before e skipped
+// first if `skip_spaces`).
+Word WordEndingAt(std::string_view text, size_t floor, size_t e, bool skip_spaces, char (&buf)[8]) {
   if (skip_spaces)
     while (e > floor && text[e - 1] == ' ') --e;
   size_t b = e;
-  while (b > floor && e - b <= sizeof buf && WordCharAt(text, b - 1)) --b;
-  if (b > floor && WordCharAt(text, b - 1)) return {};
-  size_t n = 0;
-  if (!LowerWord(text, b, e, buf, n)) return {};
-  return {buf, n};
+  while (b > floor && WordCharAt(text, b - 1)) --b;
+  return LowerCased(text, b, e, buf);
+}
+
+// The word that starts at b, not past `limit`.
+Word WordStartingAt(std::string_view text, size_t b, size_t limit, char (&buf)[8]) {
+  size_t e = b;
+  while (e < limit && WordCharAt(text, e)) ++e;
+  return LowerCased(text, b, e, buf);
 }
 
 // Is there a clause between the keyword [q, e) and the next keyword of a
@@ -392,14 +413,13 @@ bool ClauseBetween(std::string_view text, size_t q, size_t e, size_t next) {
   size_t k0 = e;
   while (k0 < next && WordCharAt(text, k0)) ++k0;
   char buf[8];
-  bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf));
+  bool abbrev = AbbrevWord(WordEndingAt(text, q, k0, false, buf).lower);
   bool joined = true;  // only spaces and '-' since the last word (the keyword's at first)
   for (size_t k = k0; k < next;) {
     if (WordCharAt(text, k)) {
-      const size_t w0 = k;
-      while (k < next && WordCharAt(text, k)) ++k;
-      size_t n = 0;
-      const std::string_view w = LowerWord(text, w0, k, buf, n) ? std::string_view(buf, n) : std::string_view();
+      const Word wk = WordStartingAt(text, k, next, buf);
+      const std::string_view w = wk.lower;
+      k = wk.end;
       size_t a = k;
       while (a < next && text[a] == ' ') ++a;
       const bool before_word = a == next || WordCharAt(text, a);
@@ -624,11 +644,9 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
           {  // and its number word ("Order number, not CPR number:")
             size_t w0 = other_end;
             while (w0 < first_nb && (text[w0] == ' ' || text[w0] == '-')) ++w0;
-            size_t w1 = w0;
-            while (w1 < first_nb && WordCharAt(text, w1)) ++w1;
             char buf[8];
-            size_t n = 0;
-            if (w0 > other_end && LowerWord(text, w0, w1, buf, n) && NumberWord(std::string_view(buf, n))) other_end = w1;
+            const Word w = WordStartingAt(text, w0, first_nb, buf);
+            if (w0 > other_end && NumberWord(w.lower)) other_end = w.end;
           }
           boundary = ClauseBetween(text, q, e, first_nb);
         } else if (!b) {
@@ -648,22 +666,17 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       // Norwegian article "ei").
       bool negated = false;
       if (other) {
-        size_t ne = pn;
-        while (ne > other_end && text[ne - 1] == ' ') --ne;
-        size_t nw = ne;
-        while (nw > other_end && WordCharAt(text, nw - 1)) --nw;
         char buf[8];
-        size_t n = 0;
-        negated = nw < ne && LowerWord(text, nw, ne, buf, n) && NegationWord(std::string_view(buf, n));
-        for (size_t k = other_end; negated && k < nw;) {  // "..., men ikke ...", "... and not ..."
+        const Word neg = WordEndingAt(text, other_end, pn, true, buf);
+        negated = NegationWord(neg.lower);
+        for (size_t k = other_end; negated && k < neg.begin;) {  // "..., men ikke ...", "... and not ..."
           if (!WordCharAt(text, k)) {
             ++k;
             continue;
           }
-          const size_t w0 = k;
-          while (k < nw && WordCharAt(text, k)) ++k;
-          negated = LowerWord(text, w0, k, buf, n) &&
-                    WordIn(std::string_view(buf, n), {"men", "but", "mutta", "en", "og", "och", "and"});
+          const Word w = WordStartingAt(text, k, neg.begin, buf);
+          k = w.end;
+          negated = WordIn(w.lower, {"men", "but", "mutta", "en", "og", "och", "and"});
         }
       }
       if (negated) bits.nearest = other_b;
@@ -881,14 +894,15 @@ class DetectorSet::CandidateBuilder {
       // every value in it.
       ctx |= opt_.doc_labels;
     }
+    uint8_t list = 0;
     if (ctx & det.label_mask) {
       rules |= kRuleKeyword;
-      if (ctx_list_first_ & det.label_mask) rules |= kRuleListFirst;
+      if (ctx_list_first_ & det.label_mask) list |= TextFinding::kListFirst;
       // A value whose check digit holds is what the list's label of its type
       // says, whichever label comes first ("Telefon, kennitala: <a valid
       // kennitala that is also a mobile number>" is a kennitala, redacted,
       // not a phone number by detector priority).
-      if (ctx_list_first_ && v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM)) rules |= kRuleListChecksum;
+      if (ctx_list_first_ && v.status == NORDPII_VALID && (rules & NORDPII_RULE_CHECKSUM)) list |= TextFinding::kListChecksum;
       conf = std::min(conf + 1, 3);
     } else if (grouped && !(ctx & det.negative_mask)) {
       // Written in its own grouping (a shape with grouping_is_label), as
@@ -920,14 +934,15 @@ class DetectorSet::CandidateBuilder {
         conf = std::max(conf - 1, 1);
       }
     }
-    Keep(d, start, end, v, conf, rules);
+    Keep(d, start, end, v, conf, rules, list);
     if ((rules & NORDPII_RULE_NEEDS_CONTEXT) && (ctx & det.label_mask))
       sc_.labelled.push_back(static_cast<uint32_t>(sc_.cands.size() - 1));
   }
 
   // A validated candidate into the list, built in place (no temporary
   // string, no move of the finding).
-  void Keep(uint32_t d, uint32_t start, uint32_t end, const nordpii_verdict& v, int conf, uint32_t rules) {
+  void Keep(uint32_t d, uint32_t start, uint32_t end, const nordpii_verdict& v, int conf, uint32_t rules,
+            uint8_t list = 0) {
     TextFinding& f = sc_.cands.emplace_back();
     f.detector = d;
     f.start = start;
@@ -937,6 +952,7 @@ class DetectorSet::CandidateBuilder {
     f.confidence = static_cast<Confidence>(std::clamp(conf, 1, 3));
     f.rules = rules & ~static_cast<uint32_t>(NORDPII_RULE_NEEDS_CONTEXT);
     f.status = v.status;
+    f.list = list;
     f.normalized.assign(v.normalized);
   }
 
@@ -969,6 +985,7 @@ class DetectorSet::CandidateBuilder {
     v.type_id[0] = 0;
     v.normalized[0] = 0;
     if (det.validator->validate(&in, &v) != 0 || v.status == NORDPII_INVALID) return false;
+    v.rules &= kValidatorRules;
     v.normalized[sizeof(v.normalized) - 1] = 0;
     v.type_id[sizeof(v.type_id) - 1] = 0;
     return true;
@@ -1486,17 +1503,13 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
   // Candidates that overlap form clusters (usually of one); within a cluster
   // the strongest wins (confidence, validity, length, detector priority) and
   // others on the very same bytes are listed in `also`.
-  const size_t out_from = out.size();
   auto stronger = [&](const TextFinding& a, const TextFinding& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
     // In a list of labels, a type whose check digit holds, then the list's
     // first label say what a value that validates as more than one type is
     // ("Telefon, kennitala: <valid kt>", "Kennitala, pöntunarnúmer og sími:
     // <kt failing its check digit>").
-    const bool ca = a.rules & kRuleListChecksum, cb = b.rules & kRuleListChecksum;
-    if (ca != cb) return ca;
-    const bool fa = a.rules & kRuleListFirst, fb = b.rules & kRuleListFirst;
-    if (fa != fb) return fa;
+    if (a.list != b.list) return a.list > b.list;
     if (a.status != b.status) return a.status > b.status;
     if (a.end - a.start != b.end - b.start) return a.end - a.start > b.end - b.start;
     int pa = set_.detectors[a.detector].priority, pb = set_.detectors[b.detector].priority;
@@ -1583,7 +1596,6 @@ void DetectorSet::ResolveOverlaps(std::vector<TextFinding>& cands, DetectScratch
     for (uint32_t k : kept) out.push_back(std::move(cands[k]));
     i = j;
   }
-  for (size_t k = out_from; k < out.size(); ++k) out[k].rules &= ~(kRuleListFirst | kRuleListChecksum);
 }
 
 }  // namespace nordpii

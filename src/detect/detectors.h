@@ -68,6 +68,15 @@ struct TextFinding {
   Confidence confidence;
   uint32_t rules;
   int status;
+  // Labelled by a list of labels before the value ("Telefon, kennitala:
+  // <v>"): kListChecksum, and its type's check digit holds; kListFirst, its
+  // label is the list's first. Overlap resolution prefers, among equally
+  // confident candidates, the larger `list` (checksum first, then first
+  // label: DetectorSet). The engine's alone: never reported, and apart from
+  // `rules`, which a validator's verdict fills (a plugin's bits there were
+  // read as these when they were rule bits).
+  enum ListBits : uint8_t { kListFirst = 1, kListChecksum = 2 };
+  uint8_t list = 0;
   NormalizedValue normalized;  // canonical value (hashed, never printed)
   std::string also;
 };

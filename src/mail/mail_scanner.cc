@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/bytes.h"
+#include "core/csv_delimiter.h"
 #include "core/utf8.h"
 #include "extract/extractor.h"
 #include "mail/mail_encode.h"
@@ -299,7 +300,13 @@ struct UnitSink : StreamSink {
 // A CSV attachment's cells: [begin, end) in the text (inside the quotes of
 // a quoted cell; "" escapes left as they are) and the column. The header
 // row's cells are the column names. RFC 4180 quoting; the delimiter is the
-// most frequent of , ; and tab on the first line.
+// most frequent of , ; and tab in the header (CsvDelimiterSniffer).
+// Not the ticket reader's SplitCsvRecord, on purpose: that one splits a
+// record already cut at its line break, keeps a '\r' before a delimiter, and
+// gives a cell with text after its closing quote whole, quote and all (the
+// ticket writer copies the raw cell); here the rows are cut too, a '\r' is
+// left out, and the offsets are the decoded text's (CsvStreamCells: the same
+// cells from a stream, tested against these).
 // Each cell is handed to `on` as it is found (not collected: a 45 MB
 // attachment of short cells held ~3.4 M of them, ~110 MB and twice that as
 // the vector grew); `on` returns false to stop.
@@ -307,46 +314,6 @@ struct CsvCell {
   size_t begin, end, column, row;
   bool malformed = false;  // text after its closing quote, or a quote never closed (closed17)
 };
-// The delimiter: the most frequent of , ; and tab on the first line, counted
-// as the line comes (Add: true once the line is complete).
-// Only the delimiters outside quoted cells count (review20: a semicolon
-// file whose header holds commas in quoted names, `"Navn, fullt";"Notat"`,
-// was read with ',' and its quoted cells then refused as malformed quoting,
-// exit 2); a quote opens a cell at a line's start or after , ; or tab (as
-// the ticket reader's header), "" inside quotes is one quote.
-struct CsvDelimiter {
-  size_t n[3] = {0, 0, 0};  // , ; tab
-  bool quoted = false, reopen = false, start = true;
-  size_t bom = 0;  // bytes of a leading UTF-8 BOM seen (it leaves the first cell's start)
-  bool Add(std::string_view b) {
-    size_t nl = b.find('\n');
-    std::string_view line = b.substr(0, nl);
-    for (char c : line) {
-      if (bom < 3 && start && c == "\xEF\xBB\xBF"[bom]) {
-        ++bom;
-        continue;
-      }
-      bom = 3;
-      if (c == '"') {
-        if (quoted) quoted = false, reopen = true;  // closing, or the first of ""
-        else quoted = reopen || start, reopen = false;
-      } else {
-        reopen = false;
-        if (!quoted) n[0] += c == ',', n[1] += c == ';', n[2] += c == '\t';
-      }
-      start = !quoted && (c == ',' || c == ';' || c == '\t');
-    }
-    return nl != std::string_view::npos;
-  }
-  char delim() const {
-    char d = ',';
-    size_t best = n[0];
-    if (n[1] > best) best = n[1], d = ';';
-    if (n[2] > best) d = '\t';
-    return d;
-  }
-};
-
 // Malformed quoting in a CSV attachment is an error for the part (closed17:
 // read raw up to the delimiter, an id split by the quote, "fnr 1510869"5088,
 // was missed; as in ticket exports, no cell content in the message).
@@ -355,9 +322,9 @@ constexpr const char* kCsvMalformed =
 
 template <typename OnCell>
 bool CsvCells(std::string_view t, OnCell&& on) {
-  CsvDelimiter cd;
-  cd.Add(t);
-  const char delim = cd.delim();
+  CsvDelimiterSniffer sniff;
+  sniff.Add(t);
+  const char delim = sniff.delimiter();
   size_t i = 0, col = 0, row = 0;
   while (i <= t.size()) {
     size_t b = i, e;
@@ -976,21 +943,21 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   // with the findings, labels and offsets the whole text gives.
   auto scan_csv_stream = [&](Unit& u, UnitSink<Handler, Unit>& c) -> Status {
     char delim;
-    {  // the first line decides the delimiter: decoded once more, up to its end
+    {  // the header decides the delimiter: decoded once more, up to its end
       std::unique_ptr<ByteSource> head;
       if (u.stream) head = std::make_unique<TransferStream>(u.encoded, u.stream_kind, false, 0, limits_.stream_range);
       else head = StringSource(u.bytes, "");
       std::unique_ptr<CharsetStream> head_utf8;
       if (u.cstream) head_utf8 = std::make_unique<CharsetStream>(*head, u.charset_label, false);
       ByteSource& first = head_utf8 ? static_cast<ByteSource&>(*head_utf8) : *head;
-      CsvDelimiter cd;
+      CsvDelimiterSniffer sniff;
       std::string b(64 << 10, '\0');
       for (;;) {
         auto r = first.Read(b.data(), b.size());
         if (!r) return r.error();
-        if (*r == 0 || cd.Add(std::string_view(b.data(), *r))) break;
+        if (*r == 0 || sniff.Add(std::string_view(b.data(), *r))) break;
       }
-      delim = cd.delim();
+      delim = sniff.delimiter();
     }
     // The header row's names: only the labels and triggers of those that
     // name something (a row of a million columns costs nothing).

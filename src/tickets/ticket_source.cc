@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/csv_delimiter.h"
+
 namespace nordpii {
 
 
@@ -364,7 +366,8 @@ Result<bool> TicketReader::NextJson(TicketRecord& r) {
 // over the next lines to the next quote, and a later quoted cell of the
 // merged record was refused as malformed CSV quoting, exit 2, or the rows
 // got the wrong columns). Before the header is read the delimiter is not
-// known: any of , ; and tab (and a UTF-8 BOM) start a cell there.
+// known: any of , ; and tab (and a UTF-8 BOM) start a cell there, as in
+// CsvDelimiterSniffer, which is fed the header record this finds.
 bool TicketReader::CsvQuoteOpens(std::string_view p, size_t k) const {
   if (k == 0) return true;
   const char b = p[k - 1];
@@ -436,20 +439,12 @@ Result<bool> TicketReader::NextCsv(TicketRecord& r) {
     if (len == 0) return false;
     std::string_view rec = std::string_view(buf_).substr(head_, len);
     if (!csv_header_done_) {
-      size_t bom = rec.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-      std::string_view h = rec.substr(bom);
-      size_t commas = 0, semis = 0, tabs = 0;
-      bool q = false;
-      for (size_t k = 0; k < h.size(); ++k) {
-        const char c = h[k];
-        if (c == '"') {
-          if (!q) q = k == 0 || h[k - 1] == ',' || h[k - 1] == ';' || h[k - 1] == '\t';  // (as CsvQuoteOpens)
-          else if (k + 1 < h.size() && h[k + 1] == '"') ++k;
-          else q = false;
-        } else if (!q) commas += c == ',', semis += c == ';', tabs += c == '\t';
-      }
-      delim_ = semis > commas && semis >= tabs ? ';' : tabs > commas ? '\t' : ',';
-      std::string_view content = h;
+      // (CsvDelimiterSniffer's rules for where the header ends are
+      // CsvRecordLength's before the header is read: CsvQuoteOpens.)
+      CsvDelimiterSniffer sniff;
+      sniff.Add(rec);
+      delim_ = sniff.delimiter();
+      std::string_view content = rec.substr(rec.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0);
       while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
       const std::vector<CsvField> cols = SplitCsvRecord(content, delim_, kMaxCsvColumns);
       if (cols.size() > kMaxCsvColumns)
