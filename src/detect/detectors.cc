@@ -740,7 +740,7 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       if (c == ',' || c == ';' || c == '!' || c == '?') break;
       if (c == '.') {
         char buf[8];
-        if (!AbbrevWord(WordEndingAt(text, max_end > 8 ? max_end - 8 : 0, p, false, buf))) break;
+        if (!AbbrevWord(WordEndingAt(text, max_end > 8 ? max_end - 8 : 0, p, false, buf).lower)) break;
       }
       digit = IsDigitC(c);
     }
