@@ -1024,3 +1024,21 @@ TEST_CASE("closed17: an id glued to CJK, kana, Hangul or Thai letters is found, 
     CHECK_FALSE(HasType(Scan(s, t), "no.fnr"));
   }
 }
+
+TEST_CASE("review21b: one small letter before a capital is no camelCase hump (iPhone)", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // "Sent from my iPhone" signatures: "phone" inside "iPhone" is no label
+  // (a hump needs two small letters before it: a key's first word). The
+  // longer lines take the 64-byte mask path of LabelIndex::Find.
+  for (const char* s : {"Sent from my iPhone\n20123456", "Sent from my iPhone 20123456",
+                        "Hilsen Ola\n\nSent from my iPhone, please excuse typos.\n\n20123456",
+                        "Sendt fra min iPhone, ordre 20123456"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // Keys written in text still label their value.
+  for (const char* s : {"customerPhone: 20123456", "cprNr=0101801234", "Hilsen Ola, kundeservice: customerPhone 20123456"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+}
