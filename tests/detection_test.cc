@@ -1042,3 +1042,20 @@ TEST_CASE("review21b: one small letter before a capital is no camelCase hump (iP
     CHECK(Scan(scanner, s).size() == 1);
   }
 }
+
+TEST_CASE("review21b: a URL without its scheme, and a URL's words after the value", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // "www." starts a URL too; a key later in the query ("&cpr=") or path is
+  // another part's name, not this value's label.
+  for (const char* s : {"CPR: www.example.dk/sag/0101801234", "https://crm.example.dk/kunde?id=0101801234&cpr=x",
+                        "https://crm.example.dk/api/customers/0101801234/cpr"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // A key in the query before the value, and a label after the URL, still label it.
+  for (const char* s : {"www.example.dk/opslag?cpr=0101801234", "https://crm.example.dk/sag/0101801234 er mit CPR-nummer",
+                        "https://crm.example.dk/sag/0101801234 (CPR)"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "dk.cpr"));
+  }
+}

@@ -587,14 +587,25 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       if (open > floor && text[open - 1] == '(') seg = open - 1;
     }
   }
-  // A value inside a URL ("CPR-opslag: https://crm.example.dk/sag/<n>/log")
-  // is a path or query part: words before the URL do not label it (a key
-  // in its query, "?cpr=<v>", does).
+  // A value inside a URL ("CPR-opslag: https://crm.example.dk/sag/<n>/log",
+  // also one without its scheme: "www.example.dk/sag/<n>") is a path or
+  // query part: words before the URL do not label it (a key in its query,
+  // "?cpr=<v>", does), nor do the URL's words after it ("?id=<v>&cpr=x"):
+  // the look-ahead starts where the URL ends.
+  auto url_byte = [](char c) {
+    return !(c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '<' || c == '>' || c == '"' || c == '(' ||
+             c == ')');
+  };
+  size_t after_from = end;
   for (size_t p = start; p > seg && start - p < 256;) {
     const char c = text[--p];
-    if (c == ' ' || c == '\n' || c == '\t' || c == '<' || c == '"' || c == '(') break;
-    if (c == ':' && p + 2 < start && text[p + 1] == '/' && text[p + 2] == '/') {
-      seg = p + 3;
+    if (!url_byte(c)) break;
+    const bool scheme = c == ':' && p + 2 < start && text[p + 1] == '/' && text[p + 2] == '/';
+    const bool www = (c | 0x20) == 'w' && p + 4 < start && (p == 0 || !url_byte(text[p - 1])) &&
+                     (text[p + 1] | 0x20) == 'w' && (text[p + 2] | 0x20) == 'w' && text[p + 3] == '.';
+    if (scheme || www) {
+      seg = scheme ? p + 3 : p + 4;
+      while (after_from < text.size() && after_from - end < 256 && url_byte(text[after_from])) ++after_from;
       break;
     }
   }
@@ -687,13 +698,13 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   // A label right after the value on the same line counts too ("995 525 828
   // MVA", "... (fnr)"), unless a number follows the label: then it labels
   // that number. The next line's first word is not about this value.
-  size_t to = std::min(text.size(), end + kLabelAfterBytes + idx.max_len());
-  size_t last_start = end;
-  while (last_start < end + kLabelAfterBytes && last_start < text.size() &&
+  size_t to = std::min(text.size(), after_from + kLabelAfterBytes + idx.max_len());
+  size_t last_start = after_from;
+  while (last_start < after_from + kLabelAfterBytes && last_start < text.size() &&
          !IsDigitC(text[last_start]) && text[last_start] != '\n')
     ++last_start;
   size_t max_end = 0;
-  uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
+  uint64_t after = after_from < to ? idx.Find(text, after_from, last_start, to, 0, &max_end) : 0;
   // ... and after a verb and a possessive ("010180-1234 er mit CPR-nummer",
   // "... är mitt personnummer", "... is my account number", "... on
   // henkilötunnukseni"): a copula, then at most one such word, then after a
@@ -702,7 +713,7 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   // the keyword must start right after them.
   if (!after) {
     char buf[8];
-    size_t p = end;
+    size_t p = after_from;
     bool possessive = false;
     for (int k = 0; k < 3 && p < text.size() && text[p] == ' '; ++k) {
       size_t q = p + 1;
