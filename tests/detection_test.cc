@@ -1059,3 +1059,22 @@ TEST_CASE("review21b: a URL without its scheme, and a URL's words after the valu
     CHECK(HasType(Scan(scanner, s), "dk.cpr"));
   }
 }
+
+TEST_CASE("review21b: a label after the value is not in the next sentence", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // The label after '.', '!', '?' or ';' starts the next sentence: it is
+  // not about the value before it (with recall21's clause end it took it
+  // even with a number after it in its own sentence).
+  for (const char* s : {"Vi har modtaget 0101801234. CPR-nummer mangler, ordre 12345",
+                        "Vi har modtaget 0101801234. CPR-nummer mangler.", "Tak for ordre 0101801234! CPR-nummer følger.",
+                        "Beløb 12345678903; kontonummer kommer, ordre 55"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // The same line without the sentence end, and the recall21 forms, still label.
+  for (const char* s : {"Vi har modtaget 0101801234 (CPR-nummer)", "010180-1234 er mit CPR-nummer, ordre 12345",
+                        "12345678903 - kontonummer"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+}

@@ -699,9 +699,13 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   // MVA", "... (fnr)"), unless a number follows the label: then it labels
   // that number. The next line's first word is not about this value.
   size_t to = std::min(text.size(), after_from + kLabelAfterBytes + idx.max_len());
+  // Nor a label in the next sentence ("Vi har modtaget <v>. CPR-nummer
+  // mangler, ordre 12345"): a label after '.', '!', '?' or ';' is that
+  // sentence's.
   size_t last_start = after_from;
   while (last_start < after_from + kLabelAfterBytes && last_start < text.size() &&
-         !IsDigitC(text[last_start]) && text[last_start] != '\n')
+         !IsDigitC(text[last_start]) && text[last_start] != '\n' && text[last_start] != '.' &&
+         text[last_start] != '!' && text[last_start] != '?' && text[last_start] != ';')
     ++last_start;
   size_t max_end = 0;
   uint64_t after = after_from < to ? idx.Find(text, after_from, last_start, to, 0, &max_end) : 0;
