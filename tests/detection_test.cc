@@ -1078,3 +1078,18 @@ TEST_CASE("review21b: a label after the value is not in the next sentence", "[de
     CHECK(Scan(scanner, s).size() == 1);
   }
 }
+
+TEST_CASE("review21b: a table's header is its first row, not a data cell above the value", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // A data row's text in the value's column ("CPR-nummer opdateret" in an
+  // event log) is no header of the rows below it.
+  for (const char* s : {"Dato;Hændelse\n01.12;CPR-nummer opdateret\n02.12;0202801234",
+                        "Dato | Hændelse | Bruger\n01.12 | CPR-nummer opdateret | jens\n02.12 | 0202801234 | jens"}) {
+    INFO(s);
+    for (const auto& f : Scan(scanner, s)) CHECK(f.confidence == Confidence::kLow);
+  }
+  // The header row several rows up still labels.
+  auto fs = Scan(scanner, "Hændelse;CPR\nOprettet;-\nOpdateret;-\nSlettet;0202801234");
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].confidence == Confidence::kMedium);
+}

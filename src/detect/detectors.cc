@@ -485,8 +485,8 @@ bool QualifierKey(std::string_view text, size_t kb, size_t ke) {
 
 // A value that is a whole cell of a table row ("Test | 1234 | <v>": cells
 // split by " | " — an HTML table as text —, ';' or a tab) takes the
-// keywords of the cell in its column of the nearest row above with as many
-// cells (at most 8 rows up, within kMaxContextBytes input bytes: `map` as
+// keywords of the cell in its column of the table's first row (the rows
+// above with as many cells; at most 8 rows up, within kMaxContextBytes input bytes: `map` as
 // for Context): other cells' digits stand between the header and the value
 // ("<th>Navn</th><th>Postnr.</th><th>CPR</th>" … "<td>8000</td><td><v></td>").
 // 0 if none.
@@ -513,13 +513,22 @@ uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, const Offset
   while (ls > floor && text[ls - 1] != '\n') col += text[--ls] == d;
   int cells = col + 1;
   for (size_t k = e; k < text.size() && text[k] != '\n'; ++k) cells += text[k] == d;
-  for (int row = 0; row < 8 && ls > floor + 1; ++row) {
+  // The header is the table's first row: a data cell above the value
+  // ("Dato;Hændelse⏎01.12;CPR-nummer opdateret⏎02.12;<v>") says nothing
+  // about it.
+  size_t hb = 0, he = 0;  // the column's cell in the topmost row seen
+  bool top = false;       // that row is the table's first
+  int row = 0;
+  for (; row < 8 && ls > floor + 1; ++row) {
     const size_t le = ls - 1;  // the '\n' ending the row above
     size_t rs = le;
     int n = 1;
     while (rs > floor && text[rs - 1] != '\n') n += text[--rs] == d;
     if (rs == floor && floor > 0) return 0;  // the row's start is not in view
-    if (n != cells) return 0;               // not the same table
+    if (n != cells) {                        // not the same table
+      top = true;
+      break;
+    }
     size_t cb = rs;
     for (int c = 0; c < col; ++c) {
       while (text[cb] != d) ++cb;
@@ -527,14 +536,13 @@ uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, const Offset
     }
     size_t ce = cb;
     while (ce < le && text[ce] != d) ++ce;
-    while (cb < ce && text[cb] == ' ') ++cb;
-    while (ce > cb && (text[ce - 1] == ' ' || text[ce - 1] == '\r')) --ce;
-    if (ce > cb) {
-      if (const uint64_t bits = idx.Find(text, cb, ce - 1, ce, 0)) return bits;
-    }
+    hb = cb, he = ce;
     ls = rs;
   }
-  return 0;
+  if (row == 0 || !(top || ls <= 1)) return 0;  // no row above, or the first not in reach
+  while (hb < he && text[hb] == ' ') ++hb;
+  while (he > hb && (text[he - 1] == ' ' || text[he - 1] == '\r')) --he;
+  return he > hb ? idx.Find(text, hb, he - 1, he, 0) : 0;
 }
 
 // The context keyword groups (LabelIndex::GroupBit) of one value.
