@@ -1024,3 +1024,72 @@ TEST_CASE("closed17: an id glued to CJK, kana, Hangul or Thai letters is found, 
     CHECK_FALSE(HasType(Scan(s, t), "no.fnr"));
   }
 }
+
+TEST_CASE("review21b: one small letter before a capital is no camelCase hump (iPhone)", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // "Sent from my iPhone" signatures: "phone" inside "iPhone" is no label
+  // (a hump needs two small letters before it: a key's first word). The
+  // longer lines take the 64-byte mask path of LabelIndex::Find.
+  for (const char* s : {"Sent from my iPhone\n20123456", "Sent from my iPhone 20123456",
+                        "Hilsen Ola\n\nSent from my iPhone, please excuse typos.\n\n20123456",
+                        "Sendt fra min iPhone, ordre 20123456"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // Keys written in text still label their value.
+  for (const char* s : {"customerPhone: 20123456", "cprNr=0101801234", "Hilsen Ola, kundeservice: customerPhone 20123456"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+}
+
+TEST_CASE("review21b: a URL without its scheme, and a URL's words after the value", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // "www." starts a URL too; a key later in the query ("&cpr=") or path is
+  // another part's name, not this value's label.
+  for (const char* s : {"CPR: www.example.dk/sag/0101801234", "https://crm.example.dk/kunde?id=0101801234&cpr=x",
+                        "https://crm.example.dk/api/customers/0101801234/cpr"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // A key in the query before the value, and a label after the URL, still label it.
+  for (const char* s : {"www.example.dk/opslag?cpr=0101801234", "https://crm.example.dk/sag/0101801234 er mit CPR-nummer",
+                        "https://crm.example.dk/sag/0101801234 (CPR)"}) {
+    INFO(s);
+    CHECK(HasType(Scan(scanner, s), "dk.cpr"));
+  }
+}
+
+TEST_CASE("review21b: a label after the value is not in the next sentence", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // The label after '.', '!', '?' or ';' starts the next sentence: it is
+  // not about the value before it (with recall21's clause end it took it
+  // even with a number after it in its own sentence).
+  for (const char* s : {"Vi har modtaget 0101801234. CPR-nummer mangler, ordre 12345",
+                        "Vi har modtaget 0101801234. CPR-nummer mangler.", "Tak for ordre 0101801234! CPR-nummer følger.",
+                        "Beløb 12345678903; kontonummer kommer, ordre 55"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // The same line without the sentence end, and the recall21 forms, still label.
+  for (const char* s : {"Vi har modtaget 0101801234 (CPR-nummer)", "010180-1234 er mit CPR-nummer, ordre 12345",
+                        "12345678903 - kontonummer"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+}
+
+TEST_CASE("review21b: a table's header is its first row, not a data cell above the value", "[detect][context]") {
+  auto scanner = MakeScanner();
+  // A data row's text in the value's column ("CPR-nummer opdateret" in an
+  // event log) is no header of the rows below it.
+  for (const char* s : {"Dato;Hændelse\n01.12;CPR-nummer opdateret\n02.12;0202801234",
+                        "Dato | Hændelse | Bruger\n01.12 | CPR-nummer opdateret | jens\n02.12 | 0202801234 | jens"}) {
+    INFO(s);
+    for (const auto& f : Scan(scanner, s)) CHECK(f.confidence == Confidence::kLow);
+  }
+  // The header row several rows up still labels.
+  auto fs = Scan(scanner, "Hændelse;CPR\nOprettet;-\nOpdateret;-\nSlettet;0202801234");
+  REQUIRE(fs.size() == 1);
+  CHECK(fs[0].confidence == Confidence::kMedium);
+}

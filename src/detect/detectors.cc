@@ -485,8 +485,8 @@ bool QualifierKey(std::string_view text, size_t kb, size_t ke) {
 
 // A value that is a whole cell of a table row ("Test | 1234 | <v>": cells
 // split by " | " — an HTML table as text —, ';' or a tab) takes the
-// keywords of the cell in its column of the nearest row above with as many
-// cells (at most 8 rows up, within kMaxContextBytes input bytes: `map` as
+// keywords of the cell in its column of the table's first row (the rows
+// above with as many cells; at most 8 rows up, within kMaxContextBytes input bytes: `map` as
 // for Context): other cells' digits stand between the header and the value
 // ("<th>Navn</th><th>Postnr.</th><th>CPR</th>" … "<td>8000</td><td><v></td>").
 // 0 if none.
@@ -513,13 +513,22 @@ uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, const Offset
   while (ls > floor && text[ls - 1] != '\n') col += text[--ls] == d;
   int cells = col + 1;
   for (size_t k = e; k < text.size() && text[k] != '\n'; ++k) cells += text[k] == d;
-  for (int row = 0; row < 8 && ls > floor + 1; ++row) {
+  // The header is the table's first row: a data cell above the value
+  // ("Dato;Hændelse⏎01.12;CPR-nummer opdateret⏎02.12;<v>") says nothing
+  // about it.
+  size_t hb = 0, he = 0;  // the column's cell in the topmost row seen
+  bool top = false;       // that row is the table's first
+  int row = 0;
+  for (; row < 8 && ls > floor + 1; ++row) {
     const size_t le = ls - 1;  // the '\n' ending the row above
     size_t rs = le;
     int n = 1;
     while (rs > floor && text[rs - 1] != '\n') n += text[--rs] == d;
     if (rs == floor && floor > 0) return 0;  // the row's start is not in view
-    if (n != cells) return 0;               // not the same table
+    if (n != cells) {                        // not the same table
+      top = true;
+      break;
+    }
     size_t cb = rs;
     for (int c = 0; c < col; ++c) {
       while (text[cb] != d) ++cb;
@@ -527,14 +536,13 @@ uint64_t ColumnHeader(std::string_view text, const LabelIndex& idx, const Offset
     }
     size_t ce = cb;
     while (ce < le && text[ce] != d) ++ce;
-    while (cb < ce && text[cb] == ' ') ++cb;
-    while (ce > cb && (text[ce - 1] == ' ' || text[ce - 1] == '\r')) --ce;
-    if (ce > cb) {
-      if (const uint64_t bits = idx.Find(text, cb, ce - 1, ce, 0)) return bits;
-    }
+    hb = cb, he = ce;
     ls = rs;
   }
-  return 0;
+  if (row == 0 || !(top || ls <= 1)) return 0;  // no row above, or the first not in reach
+  while (hb < he && text[hb] == ' ') ++hb;
+  while (he > hb && (text[he - 1] == ' ' || text[he - 1] == '\r')) --he;
+  return he > hb ? idx.Find(text, hb, he - 1, he, 0) : 0;
 }
 
 // The context keyword groups (LabelIndex::GroupBit) of one value.
@@ -587,14 +595,25 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
       if (open > floor && text[open - 1] == '(') seg = open - 1;
     }
   }
-  // A value inside a URL ("CPR-opslag: https://crm.example.dk/sag/<n>/log")
-  // is a path or query part: words before the URL do not label it (a key
-  // in its query, "?cpr=<v>", does).
+  // A value inside a URL ("CPR-opslag: https://crm.example.dk/sag/<n>/log",
+  // also one without its scheme: "www.example.dk/sag/<n>") is a path or
+  // query part: words before the URL do not label it (a key in its query,
+  // "?cpr=<v>", does), nor do the URL's words after it ("?id=<v>&cpr=x"):
+  // the look-ahead starts where the URL ends.
+  auto url_byte = [](char c) {
+    return !(c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '<' || c == '>' || c == '"' || c == '(' ||
+             c == ')');
+  };
+  size_t after_from = end;
   for (size_t p = start; p > seg && start - p < 256;) {
     const char c = text[--p];
-    if (c == ' ' || c == '\n' || c == '\t' || c == '<' || c == '"' || c == '(') break;
-    if (c == ':' && p + 2 < start && text[p + 1] == '/' && text[p + 2] == '/') {
-      seg = p + 3;
+    if (!url_byte(c)) break;
+    const bool scheme = c == ':' && p + 2 < start && text[p + 1] == '/' && text[p + 2] == '/';
+    const bool www = (c | 0x20) == 'w' && p + 4 < start && (p == 0 || !url_byte(text[p - 1])) &&
+                     (text[p + 1] | 0x20) == 'w' && (text[p + 2] | 0x20) == 'w' && text[p + 3] == '.';
+    if (scheme || www) {
+      seg = scheme ? p + 3 : p + 4;
+      while (after_from < text.size() && after_from - end < 256 && url_byte(text[after_from])) ++after_from;
       break;
     }
   }
@@ -687,13 +706,17 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   // A label right after the value on the same line counts too ("995 525 828
   // MVA", "... (fnr)"), unless a number follows the label: then it labels
   // that number. The next line's first word is not about this value.
-  size_t to = std::min(text.size(), end + kLabelAfterBytes + idx.max_len());
-  size_t last_start = end;
-  while (last_start < end + kLabelAfterBytes && last_start < text.size() &&
-         !IsDigitC(text[last_start]) && text[last_start] != '\n')
+  size_t to = std::min(text.size(), after_from + kLabelAfterBytes + idx.max_len());
+  // Nor a label in the next sentence ("Vi har modtaget <v>. CPR-nummer
+  // mangler, ordre 12345"): a label after '.', '!', '?' or ';' is that
+  // sentence's.
+  size_t last_start = after_from;
+  while (last_start < after_from + kLabelAfterBytes && last_start < text.size() &&
+         !IsDigitC(text[last_start]) && text[last_start] != '\n' && text[last_start] != '.' &&
+         text[last_start] != '!' && text[last_start] != '?' && text[last_start] != ';')
     ++last_start;
   size_t max_end = 0;
-  uint64_t after = idx.Find(text, end, last_start, to, 0, &max_end);
+  uint64_t after = after_from < to ? idx.Find(text, after_from, last_start, to, 0, &max_end) : 0;
   // ... and after a verb and a possessive ("010180-1234 er mit CPR-nummer",
   // "... är mitt personnummer", "... is my account number", "... on
   // henkilötunnukseni"): a copula, then at most one such word, then after a
@@ -702,7 +725,7 @@ ContextBits Context(std::string_view full, const LabelIndex& idx, uint32_t start
   // the keyword must start right after them.
   if (!after) {
     char buf[8];
-    size_t p = end;
+    size_t p = after_from;
     bool possessive = false;
     for (int k = 0; k < 3 && p < text.size() && text[p] == ' '; ++k) {
       size_t q = p + 1;

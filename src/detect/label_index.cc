@@ -24,11 +24,14 @@ constexpr size_t kBytewiseSpan = 16;
 
 inline bool IsLowerAscii(unsigned char c) { return c >= 'a' && c <= 'z'; }
 inline bool IsUpperAscii(unsigned char c) { return c >= 'A' && c <= 'Z'; }
-// A camelCase hump at p: an ASCII capital after an ASCII small letter
-// ("customerNationalId", "patientCpr"). A keyword may start and a
+// A camelCase hump at p: an ASCII capital after two ASCII small letters
+// ("customerNationalId", "patientCpr", "cprNr"). A keyword may start and a
 // whole-word keyword end there, as at a word edge: keys written in text.
+// One small letter before the capital is a brand's prefix, not a key's
+// first word: "Sent from my iPhone" has no label "phone" (nor "eFaktura",
+// "iCloud" theirs).
 inline bool HumpAt(const unsigned char* s, size_t size, size_t p) {
-  return p > 0 && p < size && IsUpperAscii(s[p]) && IsLowerAscii(s[p - 1]);
+  return p > 1 && p < size && IsUpperAscii(s[p]) && IsLowerAscii(s[p - 1]) && IsLowerAscii(s[p - 2]);
 }
 
 }  // namespace
@@ -188,7 +191,8 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
   // it) byte by byte: fewer instructions than the 64-byte masks.
   if (span > kBytewiseSpan && blocks <= 2 && from + 64 * blocks <= text.size() && (s[from] & 0xC0) != 0x80) {
     uint64_t carry = WordCharBefore(text, from) ? 1 : 0;
-    uint64_t lower_carry = from > 0 && IsLowerAscii(s[from - 1]) ? 1 : 0;
+    // Bit 1: the byte before `from` is a small letter; bit 0: the one before it.
+    uint64_t lower_carry = (from > 0 && IsLowerAscii(s[from - 1]) ? 2 : 0) | (from > 1 && IsLowerAscii(s[from - 2]) ? 1 : 0);
     for (size_t k = 0; k < blocks; ++k) {
       const size_t b = from + 64 * k;
       uint64_t word = 0, high = 0, cont = 0, upper = 0, lower = 0;
@@ -219,8 +223,9 @@ uint64_t LabelIndex::Find(std::string_view text, size_t from, size_t last_start,
         if (w == word) break;
         word = w;
       }
-      const uint64_t humps = upper & ((lower << 1) | lower_carry);  // camelCase: "customerNationalId"
-      lower_carry = lower >> 63;
+      // camelCase: "customerNationalId" (HumpAt: two small letters before)
+      const uint64_t humps = upper & ((lower << 1) | (lower_carry >> 1)) & ((lower << 2) | lower_carry);
+      lower_carry = lower >> 62;
       for (uint64_t st = ((word & ~((word << 1) | carry)) | humps) & valid; st; st &= st - 1) {
         const size_t p = b + static_cast<size_t>(__builtin_ctzll(st));
         // Most words start no keyword: no walk (a call, a node per byte).
