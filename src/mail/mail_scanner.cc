@@ -835,10 +835,15 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
   Decoded& out = u.legacy;
   out.bytes.clear();
   out.map.Clear();
-  size_t pos = 0;
-  for (const UuBlock& b : blocks) {
-    out.bytes.append(u.utf8.substr(pos, b.start - pos));
-    const auto dst = static_cast<uint32_t>(out.bytes.size());
+  // One block's file, appended to `dst` as the text scanned for it. A text
+  // file that itself holds uuencoded blocks (a forwarded post with its
+  // attachment) has them decoded in turn, up to kMaxUuDepth levels: before,
+  // an id in the inner file was never scanned (exit 0). Its text stays
+  // inside the outer block's one map piece, so redact replaces the outer
+  // block whole.
+  constexpr int kMaxUuDepth = 4;
+  std::function<void(const UuBlock&, int, std::string&)> decode_block = [&](const UuBlock& b, int depth,
+                                                                             std::string& dst) {
     const std::string what = "part " + u.part + ": uuencoded file '" + SafeName(b.name) + "' (" +
                              std::to_string(b.bytes.size()) + " bytes)";
     if (!b.ended) {
@@ -850,6 +855,7 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
     }
     std::string_view bytes = b.bytes;
     const bool over = b.bytes.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes);
+    decoded_total += b.bytes.size();
     DocFormat f = DocFormat::kNone;
     if (!over) {  // as an attachment: by its name, else by its bytes
       f = DetectDocFormat("", b.name, bytes.substr(0, 1024), limits_.ocr);
@@ -870,23 +876,46 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
           notes.push_back(what + " partly scanned: " + r->incomplete);
           incomplete = true;
         }
-        out.bytes.append(r->text);
+        dst.append(r->text);
       }
     } else {
       const auto* c = reinterpret_cast<const unsigned char*>(bytes.data());
       const bool utf16 = bytes.size() >= 2 && ((c[0] == 0xFF && c[1] == 0xFE) || (c[0] == 0xFE && c[1] == 0xFF));
       if (utf16 || LooksLikeText(bytes)) {
-        if (!utf16 && ValidUtf8(bytes)) out.bytes.append(bytes);
-        else out.bytes.append(ToUtf8(bytes, utf16 ? "utf-16" : "windows-1252").bytes);
+        std::string text = !utf16 && ValidUtf8(bytes) ? std::string(bytes)
+                                                      : ToUtf8(bytes, utf16 ? "utf-16" : "windows-1252").bytes;
         notes.push_back(what + " decoded and scanned as text");
+        std::vector<UuBlock> inner;
+        if (MayHoldUuBlock(text)) inner = FindUuBlocks(text);
+        if (inner.empty()) {
+          dst.append(text);
+        } else if (depth >= kMaxUuDepth) {
+          dst.append(text);
+          notes.push_back(what + " holds uuencoded files nested deeper than " + std::to_string(kMaxUuDepth) +
+                          " levels: not decoded, not fully scanned");
+          incomplete = true;
+        } else {
+          size_t at = 0;
+          for (const UuBlock& ib : inner) {
+            dst.append(text, at, ib.start - at);
+            decode_block(ib, depth + 1, dst);  // (a block starts a line; a line break follows it)
+            at = ib.end;
+          }
+          dst.append(text, at, std::string::npos);
+        }
       } else if (Decoded runs = PrintableRuns(bytes); !runs.bytes.empty()) {
-        out.bytes.append(runs.bytes);
+        dst.append(runs.bytes);
         notes.push_back(what + " is binary with no text extractor: its printable text runs were scanned");
       } else if (!bytes.empty()) {
         notes.push_back(what + " is binary with no text in it; not scanned");
       }
     }
-    decoded_total += b.bytes.size();
+  };
+  size_t pos = 0;
+  for (const UuBlock& b : blocks) {
+    out.bytes.append(u.utf8.substr(pos, b.start - pos));
+    const auto dst = static_cast<uint32_t>(out.bytes.size());
+    decode_block(b, 1, out.bytes);
     u.uu.push_back({dst, static_cast<uint32_t>(out.bytes.size()), b.name});
     out.map.Add(dst, static_cast<uint32_t>(out.bytes.size()), static_cast<uint32_t>(b.start),
                 static_cast<uint32_t>(b.end));
