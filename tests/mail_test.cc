@@ -993,6 +993,21 @@ TEST_CASE("mail scan: UTF-16LE text in a binary attachment is read among its pri
   // Every second byte zero, the others random: UTF-16 "text" of noise, not kept.
   for (size_t i = 1; i < noise.size(); i += 2) noise[i] = '\0';
   CHECK(PrintableRuns(noise).bytes.size() < noise.size() / 20);
+  // review21a: fill beside the text (0xFF padding read as Latin-1 'ÿ';
+  // 0x00 0x01 pairs read as U+0100 'Ā') no longer drops it by the letter
+  // rule (before: no run, exit 0); it is trimmed off.
+  const std::string pad8 = std::string(64, '\xff') + "fodselsnummer 15108695088" + std::string(4, '\0');
+  CHECK(PrintableRuns(pad8).bytes == "fodselsnummer 15108695088");
+  std::string pad16;
+  for (int k = 0; k < 40; ++k) pad16 += std::string("\x00\x01", 2);
+  pad16 += le("fodselsnummer 15108695088") + std::string(4, '\0') + std::string(32, '\xe5');
+  Decoded p16 = PrintableRuns(pad16);
+  CHECK(p16.bytes == "fodselsnummer 15108695088");
+  const size_t p16at = p16.bytes.find("15108695088");
+  r = MapBack({static_cast<uint32_t>(p16at), static_cast<uint32_t>(p16at + 11)}, {&p16.map});
+  CHECK(pad16.substr(r.start, r.end - r.start) == le("15108695088"));
+  // A chance 4-letter run in fill stays out.
+  CHECK(PrintableRuns(std::string(64, '\xff') + "ab12" + std::string(64, '\xff')).bytes.empty());
 
   // In a message: found in field strings, the part replaced by its notice.
   const std::string msg = "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
