@@ -113,6 +113,8 @@ TEST_CASE("html: text attributes, URLs, comments and hidden elements, the same o
       {"<div data-fnr=\"15108695088\">z</div>", "15108695088\nz\n"},
       {"<p><input value=15108695088></p>", "15108695088\n"},
       {"<p>x<img alt=\"logo\" width=\"600\">y</p>", "xy\n"},  // no number: nothing added
+      // review21a: an iframe's srcdoc is a document it shows (before: not scanned, exit 0)
+      {"<p>x</p><iframe srcdoc=\"&lt;p&gt;fnr 15108695088&lt;/p&gt;\"></iframe>", "x\n<p>fnr 15108695088</p>\n"},
       {"<img alt=\"\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\">",
        "\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\n"},  // full-width digits count
   };

@@ -66,7 +66,8 @@ bool AsideWorthy(std::string_view raw) {
 }
 
 // Attributes whose values are text people write or read (alt text, titles,
-// form values, data attributes) or URLs (mailto: and query strings).
+// form values, data attributes, an iframe's srcdoc) or URLs (mailto: and
+// query strings).
 uint8_t AttrKind(std::string_view name) {
   // By length and first letter first: most attributes (class, style, lang,
   // width, ...) are rejected without a comparison.
@@ -96,6 +97,7 @@ uint8_t AttrKind(std::string_view name) {
     case 'p': return n == 11 && eq("placeholder") ? kAttr : kVisible;
     case 's':
       if (n == 3) return eq("src") ? kUrl : kVisible;
+      if (n == 6) return eq("srcdoc") ? kAttr : kVisible;  // an iframe's shown document (its HTML escaped)
       if (n == 7) return eq("summary") ? kAttr : kVisible;
       return kVisible;
     case 't': return n == 5 && eq("title") ? kAttr : kVisible;
