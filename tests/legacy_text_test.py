@@ -208,6 +208,14 @@ def test_uuencode():
     red = redact("uuencoded file in a uuencoded file", nmsg)
     if red is not None and "[nordpii removed the uuencoded file 'forward.txt']" not in red:
         bad("uuencoded file in a uuencoded file: the outer block is not replaced:\n" + red)
+    # review21a: many tiny blocks (24 bytes each) gave one note each (a 24 MB
+    # message: 1 000 000 report lines, 308 MB); now at most 32 and a count.
+    tiny = "begin 644 a\n!80``\n`\nend\n" * 5000
+    rc, found, notes, err = scan(write("tiny.eml", HDR + "Content-Type: text/plain\n\n" + tiny +
+                                       "begin 644 the plan\nfodselsnummer %s\n" % ID))
+    if rc != 1 or len(notes) > 33 or not any("4969 more notes" in n["text"] for n in notes):
+        bad("5 000 tiny blocks: rc=%d, %d notes, want rc=1 and 32 + one counting the rest (%s)" % (
+            rc, len(notes), [n["text"] for n in notes[-2:]]))
     deep = payload.decode()
     for k in range(6):
         deep = "lag %d\n" % k + uu(deep.encode(), "l%d.txt" % k)

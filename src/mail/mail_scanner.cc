@@ -824,12 +824,30 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
                                  bool& incomplete) {
   std::vector<UuMalformed> bad;
   std::vector<UuBlock> blocks = FindUuBlocks(u.utf8, &bad);
+  // At most kMaxUuNotes notes for the part, then one that counts the rest:
+  // a part of many tiny blocks ("begin 644 a" / "`" / "end", 24 bytes each)
+  // or of many 'begin' lines in prose gave one note each, ~300 bytes of
+  // memory and a report line per 24 input bytes (a 24 MB message: 1 000 000
+  // notes, 308 MB; review21a).
+  constexpr size_t kMaxUuNotes = 32;
+  const size_t notes0 = notes.size();
+  size_t left_out = 0;
+  auto note = [&](std::string n) {
+    if (notes.size() - notes0 < kMaxUuNotes) notes.push_back(std::move(n));
+    else ++left_out;
+  };
+  auto count_left_out = [&] {
+    if (left_out > 0)
+      notes.push_back("part " + u.part + ": " + std::to_string(left_out) +
+                      " more notes on uuencoded files and 'begin' lines left out");
+  };
   if (blocks.empty()) {
     if (cte)
-      notes.push_back("part " + u.part + ": transfer encoding '" + u.encoding +
-                      "' but no well-formed uuencoded block in it; read as text");
+      note("part " + u.part + ": transfer encoding '" + u.encoding +
+           "' but no well-formed uuencoded block in it; read as text");
     for (size_t k = 0; k < bad.size(); ++k)
-      notes.push_back("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+      note("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+    count_left_out();
     return false;
   }
   Decoded& out = u.legacy;
@@ -849,8 +867,8 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
     if (!b.ended) {
       // Cut short, or a malformed line inside: what came after its last
       // well-formed line is scanned as text, but that is not the file.
-      notes.push_back(what + " has no 'end' line (cut short, or a malformed line in it): decoded up to its last "
-                             "well-formed line; not fully scanned");
+      note(what + " has no 'end' line (cut short, or a malformed line in it): decoded up to its last "
+                  "well-formed line; not fully scanned");
       incomplete = true;
     }
     std::string_view bytes = b.bytes;
@@ -862,18 +880,18 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
       if (f == DocFormat::kNone) f = SniffDocFormat(bytes.substr(0, 1024));
     }
     if (over) {
-      notes.push_back(what + ": decoded size limit reached, not scanned");
+      note(what + ": decoded size limit reached, not scanned");
       incomplete = true;
     } else if (f != DocFormat::kNone) {
       // A document: extracted as an attachment is (its text scanned here).
       auto r = ExtractDocument(bytes, f, ExtractLimitsNow());
       if (!r) {
-        notes.push_back(what + " not scanned: " + r.error().message());
+        note(what + " not scanned: " + r.error().message());
         incomplete = true;
       } else {
-        notes.push_back(what + " read as " + DocFormatName(f));
+        note(what + " read as " + DocFormatName(f));
         if (!r->incomplete.empty()) {
-          notes.push_back(what + " partly scanned: " + r->incomplete);
+          note(what + " partly scanned: " + r->incomplete);
           incomplete = true;
         }
         dst.append(r->text);
@@ -884,15 +902,15 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
       if (utf16 || LooksLikeText(bytes)) {
         std::string text = !utf16 && ValidUtf8(bytes) ? std::string(bytes)
                                                       : ToUtf8(bytes, utf16 ? "utf-16" : "windows-1252").bytes;
-        notes.push_back(what + " decoded and scanned as text");
+        note(what + " decoded and scanned as text");
         std::vector<UuBlock> inner;
         if (MayHoldUuBlock(text)) inner = FindUuBlocks(text);
         if (inner.empty()) {
           dst.append(text);
         } else if (depth >= kMaxUuDepth) {
           dst.append(text);
-          notes.push_back(what + " holds uuencoded files nested deeper than " + std::to_string(kMaxUuDepth) +
-                          " levels: not decoded, not fully scanned");
+          note(what + " holds uuencoded files nested deeper than " + std::to_string(kMaxUuDepth) +
+               " levels: not decoded, not fully scanned");
           incomplete = true;
         } else {
           size_t at = 0;
@@ -905,9 +923,9 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
         }
       } else if (Decoded runs = PrintableRuns(bytes); !runs.bytes.empty()) {
         dst.append(runs.bytes);
-        notes.push_back(what + " is binary with no text extractor: its printable text runs were scanned");
+        note(what + " is binary with no text extractor: its printable text runs were scanned");
       } else if (!bytes.empty()) {
-        notes.push_back(what + " is binary with no text in it; not scanned");
+        note(what + " is binary with no text in it; not scanned");
       }
     }
   };
@@ -923,7 +941,8 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
   }
   out.bytes.append(u.utf8.substr(pos));
   for (size_t k = 0; k < bad.size(); ++k)
-    notes.push_back("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+    note("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+  count_left_out();
   return true;
 }
 
