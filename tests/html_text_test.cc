@@ -152,7 +152,7 @@ TEST_CASE("html: title, meta content, script, style and template are separate do
       {"<html><head><title>F&oslash;dselsnummer 15108695088</title></head><body><p>Hei</p></body></html>", "Hei\n",
        {"F\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
       {"<html><head><meta name=\"description\" content=\"f&oslash;dselsnummer 15108695088\"></head><body><p>Hei</p></body></html>",
-       "Hei\n", {"f\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
+       "Hei\n", {"f\xC3\xB8" "dselsnummer 15108695088\n"}, {true}},  // a <meta>'s content: labelled findings only (review21a)
       {"<html><script>var fnr=\"15108695088\"; // f&oslash;dselsnummer</script><body><p>Hei</p></body></html>", "Hei\n",
        {"var fnr=\"15108695088\"; // f&oslash;dselsnummer\n"}, {true}},  // raw: no entity decoded
       {"<html><style>/* f\xC3\xB8" "dselsnummer 15108695088 */</style><body><p>Hei</p></body></html>", "Hei\n",
