@@ -113,6 +113,8 @@ TEST_CASE("html: text attributes, URLs, comments and hidden elements, the same o
       {"<div data-fnr=\"15108695088\">z</div>", "15108695088\nz\n"},
       {"<p><input value=15108695088></p>", "15108695088\n"},
       {"<p>x<img alt=\"logo\" width=\"600\">y</p>", "xy\n"},  // no number: nothing added
+      // review21a: an iframe's srcdoc is a document it shows (before: not scanned, exit 0)
+      {"<p>x</p><iframe srcdoc=\"&lt;p&gt;fnr 15108695088&lt;/p&gt;\"></iframe>", "x\n<p>fnr 15108695088</p>\n"},
       {"<img alt=\"\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\">",
        "\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91\xef\xbc\x90\xef\xbc\x98\xef\xbc\x96 95088\n"},  // full-width digits count
   };
@@ -150,7 +152,7 @@ TEST_CASE("html: title, meta content, script, style and template are separate do
       {"<html><head><title>F&oslash;dselsnummer 15108695088</title></head><body><p>Hei</p></body></html>", "Hei\n",
        {"F\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
       {"<html><head><meta name=\"description\" content=\"f&oslash;dselsnummer 15108695088\"></head><body><p>Hei</p></body></html>",
-       "Hei\n", {"f\xC3\xB8" "dselsnummer 15108695088\n"}, {false}},
+       "Hei\n", {"f\xC3\xB8" "dselsnummer 15108695088\n"}, {true}},  // a <meta>'s content: labelled findings only (review21a)
       {"<html><script>var fnr=\"15108695088\"; // f&oslash;dselsnummer</script><body><p>Hei</p></body></html>", "Hei\n",
        {"var fnr=\"15108695088\"; // f&oslash;dselsnummer\n"}, {true}},  // raw: no entity decoded
       {"<html><style>/* f\xC3\xB8" "dselsnummer 15108695088 */</style><body><p>Hei</p></body></html>", "Hei\n",

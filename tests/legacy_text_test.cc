@@ -78,6 +78,21 @@ TEST_CASE("content lines: folds removed, a value across one maps to the raw byte
   CHECK(UnfoldContentLines("a\r\nb\n").map.identity());
 }
 
+TEST_CASE("content lines: a quoted-printable property's soft line breaks go like folds (review21a)",
+          "[decode][calendar]") {
+  const std::string raw =
+      "NOTE;ENCODING=QUOTED-PRINTABLE:f=C3=B8dselsnummer 1510=\r\n8695088 og=\n mer\r\n"
+      "NOTE:a=\r\nb\r\nX;QUOTED-PRINTABLE:c=\nd\n";
+  Decoded d = UnfoldContentLines(raw);
+  CHECK(d.bytes == "NOTE;ENCODING=QUOTED-PRINTABLE:f=C3=B8dselsnummer 15108695088 og mer\r\n"
+                   "NOTE:a=\r\nb\r\nX;QUOTED-PRINTABLE:cd\n");
+  const size_t at = d.bytes.find("15108695088");
+  ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+  CHECK(raw.substr(r.start, r.end - r.start) == "1510=\r\n8695088");
+  CHECK(RefoldReplacement("[NO-FNR]", static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11), d.map, raw) ==
+        "[NO-=\r\nFNR]");
+}
+
 TEST_CASE("content lines: iCalendar and vCard by name or first line", "[decode][calendar]") {
   CHECK(ContentLinesText("møte.ICS", ""));
   CHECK(ContentLinesText("kort.vcf", ""));

@@ -198,6 +198,30 @@ def test_uuencode():
     rc, found, notes, err = scan(write("bin.eml", HDR + "Content-Type: text/plain\n\n" + uu(b"\x00\x01\x02\xff" * 64, "x.bin")))
     if rc != 0 or not any("x.bin" in n["text"] and "no text" in n["text"] for n in notes):
         bad("binary block: rc=%d, notes %s" % (rc, notes))
+    # 8. review21a: a uuencoded text file that itself holds a uuencoded file
+    # (a forwarded post with its attachment): the inner file is decoded too
+    # (before: exit 0, no finding); redact removes the outer block; nested
+    # deeper than 4 levels is not decoded and fails closed.
+    nested = uu(("Videresendt:\n\n" + uu(payload, "kunde.txt") + "\n").encode(), "forward.txt")
+    nmsg = write("nested.eml", HDR + "Content-Type: text/plain\n\nSe under.\n\n" + nested + "\nHilsen\n")
+    expect_found("uuencoded file in a uuencoded file", nmsg, nested[:-1], field="uuencode:forward.txt")
+    red = redact("uuencoded file in a uuencoded file", nmsg)
+    if red is not None and "[nordpii removed the uuencoded file 'forward.txt']" not in red:
+        bad("uuencoded file in a uuencoded file: the outer block is not replaced:\n" + red)
+    # review21a: many tiny blocks (24 bytes each) gave one note each (a 24 MB
+    # message: 1 000 000 report lines, 308 MB); now at most 32 and a count.
+    tiny = "begin 644 a\n!80``\n`\nend\n" * 5000
+    rc, found, notes, err = scan(write("tiny.eml", HDR + "Content-Type: text/plain\n\n" + tiny +
+                                       "begin 644 the plan\nfodselsnummer %s\n" % ID))
+    if rc != 1 or len(notes) > 33 or not any("4969 more notes" in n["text"] for n in notes):
+        bad("5 000 tiny blocks: rc=%d, %d notes, want rc=1 and 32 + one counting the rest (%s)" % (
+            rc, len(notes), [n["text"] for n in notes[-2:]]))
+    deep = payload.decode()
+    for k in range(6):
+        deep = "lag %d\n" % k + uu(deep.encode(), "l%d.txt" % k)
+    rc, found, notes, err = scan(write("deep.eml", HDR + "Content-Type: text/plain\n\n" + deep))
+    if rc != 2 or not any("nested deeper" in n["text"] for n in notes):
+        bad("uuencoded files nested 6 deep: rc=%d, want 2 with a note (%s)" % (rc, notes))
 
 
 def fold(line, width=75, eol="\r\n"):
@@ -269,6 +293,22 @@ def test_calendar():
           + qp_body.replace("\r\n", "\n") + "\n--B\nContent-Type: text/x-vcard; name=\"ola.vcf\"\n\n"
           + vcf.replace("\r\n", "\n") + "--B--\n")
     qpm = write("qp.eml", qp)
+    # review21a: a vCard 2.1 quoted-printable property (Android / Nokia
+    # exports) wraps its value with soft line breaks, also inside an id:
+    # before, exit 0 and no finding. Redact puts the soft break back.
+    v21 = ("BEGIN:VCARD\r\nVERSION:2.1\r\nN:Nordmann;Ola\r\nNOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:"
+           "f=C3=B8dselsnummer " + ID[:4] + "=\r\n" + ID[4:] + " takk=\r\n for hjelpen\r\nEND:VCARD\r\n")
+    v21f = write("v21.vcf", v21)
+    expect_found("vCard 2.1 QP soft break in the id (.vcf)", v21f, ID[:4] + "=\r\n" + ID[4:])
+    v21m = write("v21.eml", HDR + "Content-Type: text/x-vcard; charset=utf-8\n\n" + v21.replace("\r\n", "\n"))
+    expect_found("vCard 2.1 QP soft break in the id (mail)", v21m, ID[:4] + "=\n" + ID[4:])
+    for path, eol in ((v21f, "\r\n"), (v21m, "\n")):
+        red = redact("vCard 2.1 QP soft break " + os.path.basename(path), path)
+        if red is not None and "f=C3=B8dselsnummer [NO-=" + eol + "FNR] takk=" + eol + " for hjelpen" not in red:
+            bad("vCard 2.1 QP soft break %s: the soft break is not kept:\n%s" % (path, red))
+    # Not quoted-printable: a line ending in '=' is not joined to the next.
+    expect_clean("vCard 3.0 line ending in '='", write("v30.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:a=\r\n"
+                                                      "X-N:fodselsnummer 1510\r\nX-M:86" + ID[6:] + "\r\nEND:VCARD\r\n"))
     expect_found("QP text/calendar + text/x-vcard", qpm, None, count=2)
     red = redact("QP text/calendar + text/x-vcard", qpm)
     mbox = write("c.mbox", "From a@example.com Sat Dec  5 08:00:00 2026\n" + HDR + "Content-Type: text/plain\n\nhei\n\n"

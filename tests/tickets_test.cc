@@ -1589,3 +1589,26 @@ TEST_CASE("tickets: a JSON key that is a value (an export keyed by id) is scanne
   CHECK(j["x"].contains("2024-01-01T10:00:00Z"));
   CHECK(j["x"].contains("123456"));
 }
+
+TEST_CASE("tickets: two keys of an object redacted alike stay two keys (review21a)", "[tickets][redact][session21]") {
+  // Before: {"<fnr 1>": {...}, "<fnr 2>": {...}} became {"[NO-FNR]": {...},
+  // "[NO-FNR]": {...}}: one key twice, and a JSON reader keeps only the last
+  // entry (the first customer lost). A repeated replacement in a key takes
+  // the keyed-hash form.
+  const std::string rec = R"({"id":1,"personnummer":{"15108695088":{"name":"Ola"},"01129950184":{"name":"Kari"}},)"
+                          R"("note":"15108695088 og 01129950184"})";
+  for (const char* style : {"label", "mask"}) {
+    Run r = nordpii::test::Bash(nordpii::test::TempDir("tickets", "json-keys-twice"),
+                                "printf '%s\\n' '" + rec + "' > k.jsonl; $N redact --style " + style +
+                                    " k.jsonl -o k.red 2>/dev/null; echo redact=$?; cat k.red");
+    INFO(style << ": " << r.out);
+    REQUIRE_THAT(r.out, Catch::Contains("redact=0"));
+    const std::string red = r.out.substr(r.out.find("redact=0") + 9);
+    CHECK(red.find("15108695088") == std::string::npos);
+    CHECK(red.find("01129950184") == std::string::npos);
+    auto j = nlohmann::json::parse(red);
+    CHECK(j["personnummer"].size() == 2);
+    // Values are not keys: both take the style's form.
+    if (std::string(style) == "label") CHECK(j["note"] == "[NO-FNR] og [NO-FNR]");
+  }
+}

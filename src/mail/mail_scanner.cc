@@ -791,69 +791,116 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
                                  bool& incomplete) {
   std::vector<UuMalformed> bad;
   std::vector<UuBlock> blocks = FindUuBlocks(u.utf8, &bad);
+  // At most kMaxUuNotes notes for the part, then one that counts the rest:
+  // a part of many tiny blocks ("begin 644 a" / "`" / "end", 24 bytes each)
+  // or of many 'begin' lines in prose gave one note each, ~300 bytes of
+  // memory and a report line per 24 input bytes (a 24 MB message: 1 000 000
+  // notes, 308 MB; review21a).
+  constexpr size_t kMaxUuNotes = 32;
+  const size_t notes0 = notes.size();
+  size_t left_out = 0;
+  auto note = [&](std::string n) {
+    if (notes.size() - notes0 < kMaxUuNotes) notes.push_back(std::move(n));
+    else ++left_out;
+  };
+  auto count_left_out = [&] {
+    if (left_out > 0)
+      notes.push_back("part " + u.part + ": " + std::to_string(left_out) +
+                      " more notes on uuencoded files and 'begin' lines left out");
+  };
   if (blocks.empty()) {
     if (cte)
-      notes.push_back("part " + u.part + ": transfer encoding '" + u.encoding +
-                      "' but no well-formed uuencoded block in it; read as text");
+      note("part " + u.part + ": transfer encoding '" + u.encoding +
+           "' but no well-formed uuencoded block in it; read as text");
     for (size_t k = 0; k < bad.size(); ++k)
-      notes.push_back("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+      note("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+    count_left_out();
     return false;
   }
   Decoded& out = u.legacy;
   out.bytes.clear();
   out.map.Clear();
-  size_t pos = 0;
-  for (const UuBlock& b : blocks) {
-    out.bytes.append(u.utf8.substr(pos, b.start - pos));
-    const auto dst = static_cast<uint32_t>(out.bytes.size());
+  // One block's file, appended to `dst` as the text scanned for it. A text
+  // file that itself holds uuencoded blocks (a forwarded post with its
+  // attachment) has them decoded in turn, up to kMaxUuDepth levels: before,
+  // an id in the inner file was never scanned (exit 0). Its text stays
+  // inside the outer block's one map piece, so redact replaces the outer
+  // block whole.
+  constexpr int kMaxUuDepth = 4;
+  std::function<void(const UuBlock&, int, std::string&)> decode_block = [&](const UuBlock& b, int depth,
+                                                                             std::string& dst) {
     const std::string what = "part " + u.part + ": uuencoded file '" + SafeName(b.name) + "' (" +
                              std::to_string(b.bytes.size()) + " bytes)";
     if (!b.ended) {
       // Cut short, or a malformed line inside: what came after its last
       // well-formed line is scanned as text, but that is not the file.
-      notes.push_back(what + " has no 'end' line (cut short, or a malformed line in it): decoded up to its last "
-                             "well-formed line; not fully scanned");
+      note(what + " has no 'end' line (cut short, or a malformed line in it): decoded up to its last "
+                  "well-formed line; not fully scanned");
       incomplete = true;
     }
     std::string_view bytes = b.bytes;
     const bool over = b.bytes.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes);
+    decoded_total += b.bytes.size();
     DocFormat f = DocFormat::kNone;
     if (!over) {  // as an attachment: by its name, else by its bytes
       f = DetectDocFormat("", b.name, bytes.substr(0, 1024), limits_.ocr);
       if (f == DocFormat::kNone) f = SniffDocFormat(bytes.substr(0, 1024));
     }
     if (over) {
-      notes.push_back(what + ": decoded size limit reached, not scanned");
+      note(what + ": decoded size limit reached, not scanned");
       incomplete = true;
     } else if (f != DocFormat::kNone) {
       // A document: extracted as an attachment is (its text scanned here).
       auto r = ExtractDocument(bytes, f, ExtractLimitsNow());
       if (!r) {
-        notes.push_back(what + " not scanned: " + r.error().message());
+        note(what + " not scanned: " + r.error().message());
         incomplete = true;
       } else {
-        notes.push_back(what + " read as " + DocFormatName(f));
+        note(what + " read as " + DocFormatName(f));
         if (!r->incomplete.empty()) {
-          notes.push_back(what + " partly scanned: " + r->incomplete);
+          note(what + " partly scanned: " + r->incomplete);
           incomplete = true;
         }
-        out.bytes.append(r->text);
+        dst.append(r->text);
       }
     } else {
       const auto* c = reinterpret_cast<const unsigned char*>(bytes.data());
       const bool utf16 = bytes.size() >= 2 && ((c[0] == 0xFF && c[1] == 0xFE) || (c[0] == 0xFE && c[1] == 0xFF));
       if (utf16 || LooksLikeText(bytes)) {
-        if (!utf16 && ValidUtf8(bytes)) out.bytes.append(bytes);
-        else out.bytes.append(ToUtf8(bytes, utf16 ? "utf-16" : "windows-1252").bytes);
-        notes.push_back(what + " decoded and scanned as text");
+        std::string text = !utf16 && ValidUtf8(bytes) ? std::string(bytes)
+                                                      : ToUtf8(bytes, utf16 ? "utf-16" : "windows-1252").bytes;
+        note(what + " decoded and scanned as text");
+        std::vector<UuBlock> inner;
+        if (MayHoldUuBlock(text)) inner = FindUuBlocks(text);
+        if (inner.empty()) {
+          dst.append(text);
+        } else if (depth >= kMaxUuDepth) {
+          dst.append(text);
+          note(what + " holds uuencoded files nested deeper than " + std::to_string(kMaxUuDepth) +
+               " levels: not decoded, not fully scanned");
+          incomplete = true;
+        } else {
+          size_t at = 0;
+          for (const UuBlock& ib : inner) {
+            dst.append(text, at, ib.start - at);
+            decode_block(ib, depth + 1, dst);  // (a block starts a line; a line break follows it)
+            at = ib.end;
+          }
+          dst.append(text, at, std::string::npos);
+        }
       } else if (Decoded runs = PrintableRuns(bytes); !runs.bytes.empty()) {
-        out.bytes.append(runs.bytes);
-        notes.push_back(what + " is binary with no text extractor: its printable text runs were scanned");
+        dst.append(runs.bytes);
+        note(what + " is binary with no text extractor: its printable text runs were scanned");
       } else if (!bytes.empty()) {
-        notes.push_back(what + " is binary with no text in it; not scanned");
+        note(what + " is binary with no text in it; not scanned");
       }
     }
-    decoded_total += b.bytes.size();
+  };
+  size_t pos = 0;
+  for (const UuBlock& b : blocks) {
+    out.bytes.append(u.utf8.substr(pos, b.start - pos));
+    const auto dst = static_cast<uint32_t>(out.bytes.size());
+    decode_block(b, 1, out.bytes);
     u.uu.push_back({dst, static_cast<uint32_t>(out.bytes.size()), b.name});
     out.map.Add(dst, static_cast<uint32_t>(out.bytes.size()), static_cast<uint32_t>(b.start),
                 static_cast<uint32_t>(b.end));
@@ -861,7 +908,8 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
   }
   out.bytes.append(u.utf8.substr(pos));
   for (size_t k = 0; k < bad.size(); ++k)
-    notes.push_back("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+    note("part " + u.part + ": a 'begin' line not followed by a well-formed uuencoded block; scanned as text");
+  count_left_out();
   return true;
 }
 

@@ -150,16 +150,37 @@ std::vector<UuBlock> FindUuBlocks(std::string_view t, std::vector<UuMalformed>* 
   return out;
 }
 
+// A content line whose property is quoted-printable (vCard 2.1, vCalendar
+// 1.0: "NOTE;ENCODING=QUOTED-PRINTABLE:" or the bare "NOTE;QUOTED-PRINTABLE:"):
+// the parameters before the first ':' on the line starting at `at` name it.
+bool QpContentLine(std::string_view in, size_t at) {
+  constexpr std::string_view kQp = "quoted-printable";
+  const size_t stop = std::min(in.size(), at + 256);
+  for (size_t i = at; i < stop && in[i] != ':' && in[i] != '\n'; ++i)
+    if (i + kQp.size() <= in.size() && IEquals(in.substr(i, kQp.size()), kQp)) return true;
+  return false;
+}
+
 Decoded UnfoldContentLines(std::string_view in) {
   Decoded d;
   d.bytes.reserve(in.size());
   size_t pos = 0;
+  bool qp = QpContentLine(in, 0);
   for (;;) {
     const void* nl = pos < in.size() ? std::memchr(in.data() + pos, '\n', in.size() - pos) : nullptr;
     if (!nl) break;
     size_t i = static_cast<size_t>(static_cast<const char*>(nl) - in.data());
-    if (i + 1 < in.size() && (in[i + 1] == ' ' || in[i + 1] == '\t')) {
-      size_t s = (i > pos && in[i - 1] == '\r') ? i - 1 : i;
+    size_t s = (i > pos && in[i - 1] == '\r') ? i - 1 : i;
+    if (qp && s > pos && in[s - 1] == '=' && i + 1 < in.size()) {
+      // A quoted-printable soft line break ('=' CRLF; a blank after it is
+      // the value's) goes like a fold: the encoder wraps long values
+      // anywhere, also inside an id (before, an id cut so in an Android /
+      // Nokia vCard 2.1 export was not found).
+      d.bytes.append(in.substr(pos, s - 1 - pos));
+      const auto at = static_cast<uint32_t>(d.bytes.size());
+      d.map.Add(at, at, static_cast<uint32_t>(s - 1), static_cast<uint32_t>(i + 1));
+      pos = i + 1;
+    } else if (i + 1 < in.size() && (in[i + 1] == ' ' || in[i + 1] == '\t')) {
       d.bytes.append(in.substr(pos, s - pos));
       const auto at = static_cast<uint32_t>(d.bytes.size());
       d.map.Add(at, at, static_cast<uint32_t>(s), static_cast<uint32_t>(i + 2));
@@ -167,6 +188,7 @@ Decoded UnfoldContentLines(std::string_view in) {
     } else {
       d.bytes.append(in.substr(pos, i + 1 - pos));
       pos = i + 1;
+      qp = QpContentLine(in, pos);
     }
   }
   d.bytes.append(in.substr(pos));

@@ -62,8 +62,11 @@ bool MayHoldUuBlock(std::string_view text);
 // (optional) gets the begin lines that start no block.
 std::vector<UuBlock> FindUuBlocks(std::string_view text, std::vector<UuMalformed>* malformed = nullptr);
 
-// Removes each fold (CRLF or LF followed by one SP or HT) from `in`; the map
-// has one deleted piece per fold. Notes stay empty.
+// Removes each fold (CRLF or LF followed by one SP or HT) from `in`, and in
+// a quoted-printable property (vCard 2.1 / vCalendar 1.0 ENCODING=
+// QUOTED-PRINTABLE) each soft line break ('=' before CRLF or LF); the map
+// has one deleted piece per fold or soft break. Its =XX escapes are kept as
+// they are. Notes stay empty.
 Decoded UnfoldContentLines(std::string_view in);
 // `rep` written in place of the unfolded range [start, end) of text
 // unfolded from `source` by `unfold`: the folds strictly inside the range

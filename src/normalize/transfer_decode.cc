@@ -1155,7 +1155,20 @@ std::vector<Utf16Run> Utf16Runs(const unsigned char* p, size_t n, size_t min_cha
     size_t e = i + 2, chars = (e - s) / 2, an = 0;
     while (e + 1 < n && Utf16PrintableAt(p, e, u)) e += 2, ++chars;
     for (size_t k = s; k < e; k += 2) an += alnum[p[k]] & (p[k + 1] == 0);
-    if (chars >= min_chars && an * 2 >= chars) out.push_back({s, e});
+    if (an * 2 < chars) {
+      // Fill beside the text (0x00 0x01 pairs read as U+0100 'Ā', any
+      // unit of U+00A0-017F) would drop it by the letter rule: the units
+      // that are not ASCII are trimmed from both ends (review21a), and what
+      // is left must be 2 * min_chars long (not a chance 4-letter run).
+      size_t ts = s, te = e;
+      while (ts < te && (p[ts + 1] != 0 || p[ts] >= 0x80)) ts += 2;
+      while (te > ts && (p[te - 1] != 0 || p[te - 2] >= 0x80)) te -= 2;
+      size_t tan = 0;
+      for (size_t k = ts; k < te; k += 2) tan += alnum[p[k]] & (p[k + 1] == 0);
+      if ((te - ts) / 2 >= 2 * min_chars && tan * 2 >= (te - ts) / 2) out.push_back({ts, te});
+    } else if (chars >= min_chars) {
+      out.push_back({s, e});
+    }
     done = e;
     cnt[0] = cnt[1] = 0;
     i = e - 1;
@@ -1214,6 +1227,28 @@ Decoded PrintableRuns(std::string_view in, size_t min_chars) {
     }
   };
   auto keep = [&](size_t s, size_t e, size_t chars, size_t alnum) {
+    if (chars >= min_chars && alnum * 2 < chars) {
+      // Fill beside the text (0xFF padding, any bytes 0xA0-0xFF read as
+      // Latin-1 letters) would drop it by the letter rule: the characters
+      // that are not ASCII are trimmed from both ends (review21a), and what
+      // is left must be 2 * min_chars long (not a chance 4-letter run).
+      size_t ts = s, te = s, tchars = 0, talnum = 0;
+      bool latin1;
+      while (ts < e && p[ts] >= 0x80) ts += PrintableAt(p, n, ts, latin1);
+      for (size_t k = ts; k < e;) {
+        const size_t len = PrintableAt(p, n, k, latin1);
+        k += len;
+        if (p[k - len] < 0x80) te = k;
+      }
+      for (size_t k = ts; k < te;) {
+        const size_t len = PrintableAt(p, n, k, latin1);
+        ++tchars;
+        talnum += len == 1 ? kAlnum[p[k]] : !latin1;
+        k += len;
+      }
+      if (te <= ts || tchars < 2 * min_chars) return;
+      s = ts, e = te, chars = tchars, alnum = talnum;
+    }
     if (chars < min_chars || alnum * 2 < chars) return;
     flush_utf16(s);
     if (s < prev_end) {  // a UTF-16 run's last byte began it

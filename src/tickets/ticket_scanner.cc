@@ -278,6 +278,8 @@ struct TicketScanner::Extracted {
     // A JSON number: its token is its text; a redaction replaces the whole
     // token by a JSON string (the record stays valid JSON).
     bool is_number = false;
+    // A JSON object key that may be a value (JsonWalk::KeyMayHoldValue).
+    bool is_key = false;
     // Index of the previous field when this field's text is the same
     // (Zendesk's html_body beside body): it is not scanned again, its
     // findings are that field's, mapped through this field's maps.
@@ -315,6 +317,7 @@ struct TicketScanner::Extracted {
     Segment& s = segments[used++];
     s.is_html = false;
     s.is_number = false;
+    s.is_key = false;
     s.mirror_of = -1;
     s.mirror_shift = 0;
     s.has_labels = false;
@@ -376,6 +379,7 @@ struct JsonWalk {
   TicketInfo* info = nullptr;
   std::function<void(std::string_view content, uint32_t raw_begin, const std::string& path, const PathChoice& c)> emit;
   bool bad_escape = false;  // a string emit decoded held an escape JSON does not allow
+  bool emitting_key = false;  // emit is called for an object key
   // A number's token as written (never a reformatted double), e.g. 15108695088.
   std::function<void(std::string_view token, uint32_t raw_begin, const std::string& path, const PathChoice& c)>
       emit_number;
@@ -562,7 +566,9 @@ struct JsonWalk {
                   c.labels |= detectors->NameLabels(parent_leaf);
                   c.triggers |= detectors->NameTriggers(parent_leaf);
                 }
+                emitting_key = true;
                 emit(record.substr(start, ClosingQuote(start) - start), static_cast<uint32_t>(start), path, c);
+                emitting_key = false;
                 if (bad_escape) return simdjson::STRING_ERROR;
               }
             }
@@ -1043,6 +1049,7 @@ Status TicketScanner::Extract(const TicketRecord& r, TicketFormat f, Extracted& 
     if (!field_fits()) return;
     Extracted::Segment& s = x.Next();
     s.raw_begin = raw_begin;
+    s.is_key = w.emitting_key;
     if (s.path != path) s.path = path;  // the same as the last record's field here, as a rule
     s.has_labels = true;
     s.labels = c.labels;
@@ -1537,6 +1544,7 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
   const std::string_view rec = r.bytes;
   uint32_t pos = 0;
   bool any = false;
+  std::vector<std::string> key_reps;  // replacements written into object keys of this record
   auto emit = [&](const LocatedFinding& l) {
     const Finding& fd = *l.f;
     const ByteRange& in_record = l.in_record;
@@ -1545,6 +1553,15 @@ Status TicketScanner::Redact(const TicketRecord& r, TicketFormat f, const Findin
     if (seg.is_number) st = seg.raw_begin, en = seg.raw_begin + (seg.text_end - seg.text_begin);
     if (any && st < pos) return true;  // inside the previous replacement
     std::string rep = Replacement(fd, l.value, style);
+    if (seg.is_key) {
+      // Two keys of an object redacted alike ({"<fnr 1>": ..., "<fnr 2>": ...}
+      // both "[NO-FNR]") would be one key twice: JSON readers keep only the
+      // last, so the other entry is lost. A replacement already written
+      // into a key takes the keyed-hash form, different for each value.
+      if (std::find(key_reps.begin(), key_reps.end(), rep) != key_reps.end())
+        rep = Replacement(fd, l.value, RedactStyle::kHmac);
+      key_reps.push_back(rep);
+    }
     // A number becomes a string: the whole token, quoted (a replacement
     // holds no quote or backslash), so the record stays valid JSON.
     if (seg.is_number) rep = "\"" + rep + "\"";
