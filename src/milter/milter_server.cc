@@ -358,7 +358,7 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
 }
 
 void MilterSession::ErrorAction(const std::string& why, const std::string& counts, std::string& out,
-                                std::string& action) {
+                                std::string& action, const std::string& not_read) {
   if (engine_ && too_large_ && engine_->policy.on_oversize != Policy::OnOversize::kOnError) {
     if (engine_->policy.on_oversize == Policy::OnOversize::kReject) {
       out += ReplyCodePacket("552", "5.3.4", "nordpii: message too large to be checked for personal data");
@@ -375,7 +375,9 @@ void MilterSession::ErrorAction(const std::string& why, const std::string& count
   } else {
     DropForged(out);
     if (actions_ & kActAddHdrs)  // without SMFIF_ADDHDRS: accepted without the header
-      out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned; version=" NORDPII_VERSION);
+      out += HeaderPacket(kAddHeader, 0, kVerdictHeader,
+                          std::string(" error; reason=not scanned; version=" NORDPII_VERSION) +
+                              (not_read.empty() ? "" : "; not-read=" + not_read));
     Encode(kContinue, "", out);
     action = "accept(error)";
   }
@@ -497,7 +499,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     else if (static_cast<int>(v.action) > static_cast<int>(Action::kRedact)) decide = true;
   }
   if (!decide) {
-    if (action.empty()) ErrorAction(error, counts, out, action);
+    if (action.empty()) ErrorAction(error, counts, out, action, not_read);
   } else {
     if (error.empty()) v = Evaluate(pol, env, sink.findings);
     if (!v.rule.empty()) rule = v.rule;
@@ -539,7 +541,7 @@ void MilterSession::EndOfMessage(std::string& out) {
           // The findings a rule redacts are known: never delivered unchanged
           // (on_error = "accept" is for what could not be checked).
           if (pol.on_error == Policy::OnError::kAccept) hold_back();
-          else ErrorAction(error, counts, out, action);
+          else ErrorAction(error, counts, out, action, not_read);
           break;
         }
         // Forged verdict headers deleted, header changes by index, added

@@ -21,7 +21,7 @@ and a clean mail.
 - the milter (a real `nordpii milter` over the milter protocol): with
   `not_read = "error"` each such message gets on_error — 451 with
   `on_error = "tempfail"`, accepted with an `X-Nordpii-Verdict: error` header
-  with `"accept"` — and its log line lists what was not read
+  ending in `; not-read=…` with `"accept"` — and its log line lists what was not read
   (`not_read=2:image`, `1:encrypted`, `2:binary`); with "log" / "header" an
   encrypted part is listed as `N:encrypted` (so a verdict header tells
   "encrypted, not read" from "no identifier found").
@@ -233,7 +233,7 @@ def milter_checks(d, ms):
                       "milter (%s): %s gets 451 (%r, %r)" % (tag, name, final, line))
             elif nr == "error":
                 check(final[0] == b"c" and hdrs.startswith("X-Nordpii-Verdict\0 error; reason=not scanned") and
-                      "action=accept(error)" in line,
+                      hdrs.endswith("; not-read=" + kind) and "action=accept(error)" in line,
                       "milter (%s): %s accepted with an error verdict header (%r, %r)" % (tag, name, hdrs, line))
             elif nr == "header" and kind != "2:binary":
                 check(final[0] == b"c" and hdrs.startswith("X-Nordpii-Verdict\0 accept;") and
