@@ -849,6 +849,13 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
   out.bytes.clear();
   out.map.Clear();
   size_t pos = 0;
+  // With --not-read error, a file in a block that is not read: a note
+  // without its name (the sender's), the reason the message is incomplete.
+  auto not_read = [&](std::string why) {
+    if (!limits_.not_read_error) return;
+    if (!incomplete) uu_not_read_ = notes.size(), incomplete = true;
+    notes.push_back("part " + u.part + ": uuencoded " + why);
+  };
   for (const UuBlock& b : blocks) {
     out.bytes.append(u.utf8.substr(pos, b.start - pos));
     const auto dst = static_cast<uint32_t>(out.bytes.size());
@@ -883,6 +890,7 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
           notes.push_back(what + " partly scanned: " + r->incomplete);
           incomplete = true;
         }
+        if (!r->notes.empty()) not_read("file " + r->notes.front());  // pdf:page 2 not read: ...
         out.bytes.append(r->text);
       }
     } else {
@@ -895,8 +903,13 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
       } else if (Decoded runs = PrintableRuns(bytes); !runs.bytes.empty()) {
         out.bytes.append(runs.bytes);
         notes.push_back(what + " is binary with no text extractor: its printable text runs were scanned");
+        if (!limits_.ocr && DetectDocFormat("", b.name, bytes.substr(0, 1024), true) == DocFormat::kImage)
+          not_read("image " + std::string(kImageNotReadNote));
       } else if (!bytes.empty()) {
         notes.push_back(what + " is binary with no text in it; not scanned");
+        not_read(!limits_.ocr && DetectDocFormat("", b.name, bytes.substr(0, 1024), true) == DocFormat::kImage
+                     ? "image " + std::string(kImageNotReadNote)
+                     : "file " + std::string(kBinaryNotReadNote));
       }
     }
     decoded_total += b.bytes.size();
@@ -1323,6 +1336,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   // quote the last note as the reason): the first one added by the step
   // that made it so.
   size_t reason = incomplete ? (tree.notes.empty() ? SIZE_MAX : tree.notes.size() - 1) : SIZE_MAX;
+  uu_not_read_ = SIZE_MAX;
   // Content not read (an image or scanned pages while OCR is off, an
   // encrypted part, a binary part with no text): a note, and with
   // --not-read error the reason the message is incomplete.
@@ -1352,10 +1366,13 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       bool was;
       size_t before;
       size_t& reason;
+      size_t& uu_not_read;  // a uuencoded file not read (--not-read error): that note is the reason
       ~Mark() {
+        if (!was && incomplete && reason == SIZE_MAX && uu_not_read < notes.size()) reason = uu_not_read;
         if (!was && incomplete && reason == SIZE_MAX && notes.size() > before) reason = before;
+        uu_not_read = SIZE_MAX;
       }
-    } mark{notes, incomplete, was_incomplete, notes_before, reason};
+    } mark{notes, incomplete, was_incomplete, notes_before, reason, uu_not_read_};
     flush_epilogues(e.start);
     for (const HeaderField& hf : e.headers) {
       if (!ScannedHeader(hf.name)) continue;
@@ -1493,6 +1510,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     const bool was_incomplete = incomplete;
     const size_t notes_before = notes.size();
     flush_epilogues(UINT32_MAX);
+    if (!was_incomplete && incomplete && reason == SIZE_MAX && uu_not_read_ < notes.size()) reason = uu_not_read_;
     if (!was_incomplete && incomplete && reason == SIZE_MAX && notes.size() > notes_before) reason = notes_before;
   }
   if (incomplete && reason < notes.size() && reason + 1 < notes.size()) {

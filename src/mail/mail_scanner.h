@@ -128,6 +128,10 @@ class MailScanner {
   // headers that came with it (set when the message gets our own header).
   bool drop_forged_ = false;
   bool remove_forged_ = false;
+  // With not_read_error: the note SpliceUuBlocks made the reason the
+  // message is incomplete (a uuencoded image, scanned pages, a binary file
+  // with no text), for Walk to quote; SIZE_MAX when none.
+  size_t uu_not_read_ = SIZE_MAX;
 };
 
 namespace internal {

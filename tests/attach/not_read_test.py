@@ -7,8 +7,9 @@ Four mails, each with one part that is not read: a PNG attachment (OCR is
 off), an S/MIME enveloped part (application/pkcs7-mime;
 smime-type=enveloped-data), a PGP/MIME encrypted message
 (multipart/encrypted) and a binary part with no printable text; plus an
-S/MIME part typed octet-stream without smime-type (recognised by its DER)
-and a clean mail.
+S/MIME part typed octet-stream without smime-type (recognised by its DER),
+a scanned PDF attachment, a uuencoded PNG and a uuencoded binary file with no
+text in a text body, and a clean mail.
 
 - `scan`, `redact`, `batch` without the option (and with `--not-read note`):
   as before — a note (encrypted parts now get one too: "… encrypted part
@@ -28,6 +29,7 @@ and a clean mail.
 
 usage: not_read_test.py NORDPII"""
 import base64
+import binascii
 import json
 import os
 import struct
@@ -67,6 +69,11 @@ def b64(data):
     return base64.encodebytes(data).decode()
 
 
+def uuencode(name, data):
+    lines = "".join(binascii.b2a_uu(data[i:i + 45]).decode() for i in range(0, len(data), 45))
+    return "begin 644 %s\n%s`\nend\n" % (name, lines)
+
+
 HEAD = "From: a@example.no\nTo: b@example.no\nSubject: %s\nMessage-ID: <%s@example.no>\nMIME-Version: 1.0\n"
 
 
@@ -100,10 +107,16 @@ def mails():
     nn.scanned_pdf(pdf_path)
     pdf = mixed("pdf", "Se vedlegg.", 'Content-Type: application/pdf; name="%s.pdf"\nContent-Transfer-Encoding: base64\n'
                 % NAME_SECRET, b64(open(pdf_path, "rb").read()))
+    # uuencoded in a text body: a PNG (no OCR), a binary file with no text
+    uupng = (HEAD % ("uupng", "uupng") + "Content-Type: text/plain\n\nBildet:\n\n" +
+             uuencode(NAME_SECRET + ".png", png_bytes()))
+    uubin = (HEAD % ("uubin", "uubin") + "Content-Type: text/plain\n\nFilen:\n\n" +
+             uuencode(NAME_SECRET + ".bin", bytes([0x00, 0xFF, 0x80, 0x01, 0x9C, 0x02]) * 40))
     # (name, text, part not read, kind in the milter's list)
     return [("png", png, "2", "2:image"), ("smime", smime, "1", "1:encrypted"),
             ("smimeder", smime_der, "2", "2:encrypted"), ("pgp", pgp, "2", "2:encrypted"),
-            ("binary", binary, "2", "2:binary"), ("pdf", pdf, "2", "2:pdf"), ("clean", clean, None, None)]
+            ("binary", binary, "2", "2:binary"), ("pdf", pdf, "2", "2:pdf"),
+            ("uupng", uupng, "1", "1:image"), ("uubin", uubin, "1", "1:binary"), ("clean", clean, None, None)]
 
 
 def events(out):
@@ -135,6 +148,9 @@ def cli_checks(d, ms):
             elif name == "pdf":
                 check(notes == ["part 2: attachment pdf:page 2 not read: text in images is read only with --ocr"],
                       "pdf scan %s: the scanned page's note (%s)" % (extra, notes))
+            elif name.startswith("uu"):
+                check(any("uuencoded file" in n for n in notes) and not any(" not read" in n for n in notes),
+                      "%s scan %s: the uuencoded file's note as before (%s)" % (name, extra, notes))
             elif name == "binary":
                 check(len(atts) == 1 and atts[0]["part"] == "2" and atts[0]["scanned"] is False and
                       not any("not read" in n for n in notes),
@@ -223,7 +239,8 @@ def milter_checks(d, ms):
                 check(final[0] == b"c" and hdrs == "" and "action=accept " in line and "not_read=" not in line,
                       "milter (%s): the clean mail accepted, nothing not read (%r)" % (tag, line))
                 continue
-            listed = kind is not None and (kind != "2:binary" or nr == "error")
+            # (a binary part and uuencoded files are listed only with "error")
+            listed = nr == "error" or (kind != "2:binary" and not name.startswith("uu"))
             check(("not_read=" + kind in line) == listed,
                   "milter (%s): %s's log line %s not_read=%s (%r)" % (tag, name, "lists" if listed else "has no", kind, line))
             check(NAME_SECRET not in line and "image/png" not in line,
@@ -235,7 +252,7 @@ def milter_checks(d, ms):
                 check(final[0] == b"c" and hdrs.startswith("X-Nordpii-Verdict\0 error; reason=not scanned") and
                       hdrs.endswith("; not-read=" + kind) and "action=accept(error)" in line,
                       "milter (%s): %s accepted with an error verdict header (%r, %r)" % (tag, name, hdrs, line))
-            elif nr == "header" and kind != "2:binary":
+            elif nr == "header" and listed:
                 check(final[0] == b"c" and hdrs.startswith("X-Nordpii-Verdict\0 accept;") and
                       hdrs.endswith("; not-read=" + kind),
                       "milter (%s): %s accepted with not-read=%s in its verdict header (%r)" % (tag, name, kind, hdrs))
