@@ -1126,7 +1126,7 @@ TEST_CASE("milter session: on_oversize answers 552 5.3.4 or 452 4.3.4", "[milter
   CHECK_THAT(bad.error().message(), Catch::Contains("b.toml:2: limits.on_oversize"));
 }
 
-TEST_CASE("policy: limits.not_read is log (default) or header, anything else refused", "[milter]") {
+TEST_CASE("policy: limits.not_read is log (default), header or error, anything else refused", "[milter]") {
   const std::string rule = "[[rule]]\nname = \"ids\"\ncategories = [\"national-id\"]\naction = \"flag\"\n";
   auto def = Policy::Parse("[limits]\n" + rule, "p.toml");
   REQUIRE(def);
@@ -1134,6 +1134,9 @@ TEST_CASE("policy: limits.not_read is log (default) or header, anything else ref
   auto hdr = Policy::Parse("[limits]\nnot_read = \"header\"\n" + rule, "p.toml");
   REQUIRE(hdr);
   CHECK(hdr->not_read == Policy::NotRead::kHeader);
+  auto err = Policy::Parse("[limits]\nnot_read = \"error\"\n" + rule, "p.toml");
+  REQUIRE(err);
+  CHECK(err->not_read == Policy::NotRead::kError);
   auto bad = Policy::Parse("[limits]\nnot_read = \"mail\"\n" + rule, "b.toml");
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error().message(), Catch::Contains("b.toml:2: limits.not_read"));

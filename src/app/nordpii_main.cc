@@ -198,6 +198,11 @@ void AddCommon(CLI::App* app, Common& c) {
   app->add_flag("--ocr", c.ocr,
                 "Read text in images (PNG, JPEG, TIFF, GIF, BMP, WebP: files and attachments) with Tesseract OCR; "
                 "slow (about 1-3 s per page), bounded per image");
+  app->add_option("--not-read", c.not_read,
+                  "Content not read (an image or scanned PDF page without --ocr, an encrypted mail part, a binary "
+                  "part with no text): note (default: a note, exit status unchanged) or error (exit 2; redact "
+                  "writes nothing)")
+      ->check(CLI::IsMember({"note", "error"}));
   app->add_option("--allow", c.allow,
                   "Allow-list: a file of values and hmac:HASH lines whose findings are never reported nor redacted");
   app->add_option("--chunk-size", c.chunk, "Streaming chunk size in bytes (testing)")
@@ -942,7 +947,7 @@ std::vector<std::string> ArgValues(int argc, char** argv) {
 // The keys a config file may set: the long names of the common options.
 constexpr const char* kConfigKeys[] = {"patterns",   "no-builtin-patterns", "engine",  "plugin",     "categories", "min-confidence",
                                        "key-file",   "reference-date", "input", "fields",     "columns",
-                                       "ticket-map", "max-message-size", "max-html-part-size", "ocr", "allow"};
+                                       "ticket-map", "max-message-size", "max-html-part-size", "ocr", "not-read", "allow"};
 
 // Fills the common options of `sub` that the command line did not give from
 // the config file (`given`, else DefaultConfigPath() if it exists): each

@@ -357,6 +357,7 @@ void ScanDocument(const std::string& path, std::string_view bytes, DocFormat df,
   auto src = StringSource(doc->text, path);
   if (Status st = s.ctx.Scan(*src, filter, ds); !st.ok()) error(PathMessage(path, st.message()));
   for (const std::string& n : doc->notes) sink.OnNote("", n);  // scanned PDF pages without --ocr
+  if (s.not_read_error && !doc->notes.empty()) error(path + ": " + doc->notes.front());  // --not-read error
   if (!doc->incomplete.empty()) error(path + ": partly scanned: " + doc->incomplete);
 }
 
@@ -511,6 +512,7 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
     if (!s.ocr && DetectDocFormat("", label, std::string_view(data).substr(0, 1024), true) == DocFormat::kImage) {
       sink.SetPath(label);
       sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
+      if (s.not_read_error) error(label + ": image file " + std::string(kImageNotReadNote));
     }
     if (f == InputFormat::kArchive) {
       if (depth >= kMaxArchiveDepth) {
@@ -752,6 +754,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   if (!s.ocr && in.path != "-" && !in.stream && DetectDocFormat("", in.path, "", true) == DocFormat::kImage) {
     sink.SetPath(in.path);
     sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
+    if (s.not_read_error) error(in.path + ": image file " + std::string(kImageNotReadNote));
   }
   if (DocFormat df = DetectDocFormat("", in.path, "", s.ocr); df != DocFormat::kNone && in.path != "-" && !in.stream) {
     auto dsrc = OpenPath(in.path);

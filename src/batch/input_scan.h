@@ -66,11 +66,15 @@ std::vector<Input> ExpandInputs(const std::vector<std::string>& paths, const std
 // The readers of one thread.
 struct InputScanners {
   InputScanners(ScanContext& c, const MailLimits& lim, const TicketOptions& t)
-      : ctx(c), mail(c, lim), tickets(c, t), ocr(lim.ocr), mail_limits(lim), ticket_options(t) {}
+      : ctx(c), mail(c, lim), tickets(c, t), ocr(lim.ocr), not_read_error(lim.not_read_error), mail_limits(lim),
+        ticket_options(t) {}
   ScanContext& ctx;
   MailScanner mail;
   TicketScanner tickets;
   bool ocr = false;  // image files are documents (OCR), as image attachments in mail
+  // --not-read error: an image file or a PDF's scanned pages not read (OCR
+  // off) is an error ("path: image file not read: …"), as in mail.
+  bool not_read_error = false;
   // When set, bytes read from an input file are added here as they are
   // read (a progress bar that moves inside one large file); ScanInput
   // returns how many it added for the input.

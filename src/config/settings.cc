@@ -166,6 +166,9 @@ Result<std::shared_ptr<const Settings>> BuildSettings(const SettingsFlags& c) {
   s->input = c.input;
   s->max_message = c.max_message;
   s->mail_limits = MailLimitsFor(c.max_message, c.ocr, c.max_html_part);
+  if (c.not_read != "note" && c.not_read != "error")
+    return Error(ErrorCode::kInvalidArgument, "--not-read: expected note or error");
+  s->mail_limits.not_read_error = c.not_read == "error";
   // The field maps are data too (patterns/ticket_maps.toml).
   if (c.ticket_map != "auto" && c.ticket_map != "all" && !patterns->TicketMap(c.ticket_map)) {
     std::string names = "auto, all";

@@ -53,6 +53,10 @@ struct SettingsFlags {
   size_t max_html_part = MailLimits().max_html_part_bytes;  // --max-html-part-size
   std::string fields, columns, ticket_map = "auto";
   bool ocr = false;
+  // --not-read note|error: content not read (an image or scanned PDF page
+  // while OCR is off, an encrypted mail part, a binary part with no text)
+  // is a note (default) or an error (MailLimits::not_read_error).
+  std::string not_read = "note";
   std::string allow;                   // --allow FILE (pipeline/allow_list.h)
   std::string config;                  // --config FILE ("" = DefaultConfigPath(), if it exists)
 };
@@ -71,7 +75,7 @@ struct Settings {
   std::string min_confidence_text = "low";
   std::string input = "auto";              // --input
   size_t max_message = 0;                  // --max-message-size
-  MailLimits mail_limits;                  // MailLimitsFor(max_message, ocr)
+  MailLimits mail_limits;                  // MailLimitsFor(max_message, ocr), not_read_error
   TicketOptions tickets;                   // --ticket-map, --fields, --columns
   std::string allow;                       // --allow FILE, loaded with the scanner (pipeline/allow_list.h)
 

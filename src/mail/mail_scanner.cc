@@ -684,6 +684,52 @@ static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body)
   return f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kTnef || SniffDocFormat(h) == DocFormat::kZip;
 }
 
+// A parameter of an entity's Content-Type header ("" when absent).
+static std::string ContentTypeParam(std::string_view msg, const MimeEntity& e, std::string_view name) {
+  const HeaderField* h = e.Find("Content-Type");
+  if (!h) return "";
+  return AsciiLower(ParseParams(UnfoldHeader(msg.substr(h->value, h->end - h->value))).Get(name));
+}
+
+// What kind of encrypted part a leaf is ("S/MIME", "PGP/MIME",
+// "multipart/encrypted"), or nullptr when it is none: an S/MIME part of
+// enveloped data — application/(x-)pkcs7-mime with smime-type
+// enveloped-data or authenveloped-data, or any part whose decoded bytes
+// begin as a CMS ContentInfo of those types (the OID right after the outer
+// SEQUENCE: an old client leaves smime-type out, a gateway types it
+// octet-stream) — or the encrypted data of a multipart/encrypted (RFC 1847:
+// `encrypted_data` is set for its second part and any after; the first is
+// the control part, "Version: 1"). Signed data is not encrypted (its
+// content is readable) and is none. Fixed labels only: never a header's
+// bytes.
+// `text_like`: TextLikePart(e), which the caller has (it costs ~1 500
+// instructions a part).
+static const char* EncryptedKind(std::string_view msg, const MimeEntity& e, std::string_view body, bool text_like,
+                                 const char* encrypted_data) {
+  if (encrypted_data) return encrypted_data;
+  if (e.type == "application" && (e.subtype == "pkcs7-mime" || e.subtype == "x-pkcs7-mime")) {
+    const std::string t = ContentTypeParam(msg, e, "smime-type");
+    if (t == "enveloped-data" || t == "authenveloped-data") return "S/MIME";
+  }
+  if (text_like) return nullptr;
+  // A DER SEQUENCE begins with 0x30: "0" as it is or in QP, "M" in base64
+  // (checked before decoding: most binary parts stop here).
+  const size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || body[first] != (e.encoding == "base64" ? 'M' : '0')) return nullptr;
+  static constexpr unsigned char kEnveloped[] = {0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03};
+  static constexpr unsigned char kAuthEnveloped[] = {0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7,
+                                                     0x0D, 0x01, 0x09, 0x10, 0x01, 0x17};
+  // The OID ends by byte 19: 40 base64 characters (30 bytes), 64 raw or QP.
+  const std::string h = DecodedPrefix(e, body, e.encoding == "base64" ? 40 : 64);
+  if (h.size() < 2 || static_cast<unsigned char>(h[0]) != 0x30) return nullptr;
+  const unsigned char l = static_cast<unsigned char>(h[1]);
+  const size_t at = 2 + (l < 0x80 ? 0 : (l & 0x7F));  // after the SEQUENCE's length
+  auto oid_at = [&](const unsigned char* oid, size_t n) {
+    return h.size() >= at + n && std::memcmp(h.data() + at, oid, n) == 0;
+  };
+  return oid_at(kEnveloped, sizeof kEnveloped) || oid_at(kAuthEnveloped, sizeof kAuthEnveloped) ? "S/MIME" : nullptr;
+}
+
 std::string MailScanner::MessageId(std::string_view msg) {
   const MimeEntity top = ParseTopHeaders(msg, MailLimits{});
   const HeaderField* h = top.Find("Message-ID");
@@ -820,6 +866,17 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
   Decoded& out = u.legacy;
   out.bytes.clear();
   out.map.Clear();
+  // With --not-read error, a file in a block that is not read: a note
+  // without its name (the sender's), the reason the message is incomplete.
+  auto not_read = [&](std::string why) {
+    if (!limits_.not_read_error) return;
+    if (!incomplete) {
+      uu_not_read_ = notes.size(), incomplete = true;
+      notes.push_back("part " + u.part + ": uuencoded " + why);  // the reason: never left out
+    } else {
+      note("part " + u.part + ": uuencoded " + why);
+    }
+  };
   // One block's file, appended to `dst` as the text scanned for it. A text
   // file that itself holds uuencoded blocks (a forwarded post with its
   // attachment) has them decoded in turn, up to kMaxUuDepth levels: before,
@@ -861,6 +918,7 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
           note(what + " partly scanned: " + r->incomplete);
           incomplete = true;
         }
+        if (!r->notes.empty()) not_read("file " + r->notes.front());  // pdf:page 2 not read: ...
         dst.append(r->text);
       }
     } else {
@@ -891,8 +949,13 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
       } else if (Decoded runs = PrintableRuns(bytes); !runs.bytes.empty()) {
         dst.append(runs.bytes);
         note(what + " is binary with no text extractor: its printable text runs were scanned");
+        if (!limits_.ocr && DetectDocFormat("", b.name, bytes.substr(0, 1024), true) == DocFormat::kImage)
+          not_read("image " + std::string(kImageNotReadNote));
       } else if (!bytes.empty()) {
         note(what + " is binary with no text in it; not scanned");
+        not_read(!limits_.ocr && DetectDocFormat("", b.name, bytes.substr(0, 1024), true) == DocFormat::kImage
+                     ? "image " + std::string(kImageNotReadNote)
+                     : "file " + std::string(kBinaryNotReadNote));
       }
     }
   };
@@ -1325,6 +1388,27 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
   // quote the last note as the reason): the first one added by the step
   // that made it so.
   size_t reason = incomplete ? (tree.notes.empty() ? SIZE_MAX : tree.notes.size() - 1) : SIZE_MAX;
+  uu_not_read_ = SIZE_MAX;
+  // Content not read (an image or scanned pages while OCR is off, an
+  // encrypted part, a binary part with no text): a note, and with
+  // --not-read error the reason the message is incomplete.
+  auto not_read = [&](std::string note) {
+    if (limits_.not_read_error && !incomplete) {
+      incomplete = true;
+      reason = notes.size();
+    }
+    notes.push_back(std::move(note));
+  };
+  // The parts of a multipart/encrypted after its control part: encrypted
+  // data (EncryptedKind).
+  std::vector<const char*> encrypted_data(tree.entities.size(), nullptr);
+  for (const MimeEntity& e : tree.entities) {
+    if (!e.multipart() || e.subtype != "encrypted") continue;
+    const char* kind =
+        ContentTypeParam(msg, e, "protocol") == "application/pgp-encrypted" ? "PGP/MIME" : "multipart/encrypted";
+    for (size_t i = 1; i < e.children.size(); ++i)
+      if (e.children[i] < encrypted_data.size()) encrypted_data[e.children[i]] = kind;
+  }
   for (const MimeEntity& e : tree.entities) {
     const bool was_incomplete = incomplete;
     const size_t notes_before = notes.size();
@@ -1334,10 +1418,13 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       bool was;
       size_t before;
       size_t& reason;
+      size_t& uu_not_read;  // a uuencoded file not read (--not-read error): that note is the reason
       ~Mark() {
+        if (!was && incomplete && reason == SIZE_MAX && uu_not_read < notes.size()) reason = uu_not_read;
         if (!was && incomplete && reason == SIZE_MAX && notes.size() > before) reason = before;
+        uu_not_read = SIZE_MAX;
       }
-    } mark{notes, incomplete, was_incomplete, notes_before, reason};
+    } mark{notes, incomplete, was_incomplete, notes_before, reason, uu_not_read_};
     flush_epilogues(e.start);
     for (const HeaderField& hf : e.headers) {
       if (!ScannedHeader(hf.name)) continue;
@@ -1379,9 +1466,21 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       if (decode_text(u, body, e.encoding, e.charset, false)) visit(u, "part " + u.part);
       continue;
     }
-    if (!TextLikePart(e) || BinaryDocumentInTextPart(e, body)) {
+    // An encrypted part: said so; what is in it is still read as before
+    // (text or printable runs: the ciphertext, a certificate's names).
+    const bool text_like = TextLikePart(e);
+    const char* encrypted =
+        EncryptedKind(msg, e, body, text_like, encrypted_data[static_cast<size_t>(&e - tree.entities.data())]);
+    if (encrypted) not_read("part " + u.part + ": " + encrypted + " encrypted part " + std::string(kEncryptedNotReadNote));
+    if (!text_like || BinaryDocumentInTextPart(e, body)) {
       const bool was_incomplete = incomplete;
       if (ExtractAttachment(e, body, u, decoded_total, notes, incomplete)) {
+        // Scanned pages or pictures not read (OCR off): with --not-read
+        // error, the first of the document's notes is the reason.
+        if (limits_.not_read_error && !incomplete && u.doc && !u.doc->notes.empty()) {
+          incomplete = true;
+          reason = notes.size() - u.doc->notes.size();
+        }
         // A document: its extracted text is scanned; findings name the
         // location in it (Handler::Found, u.doc).
         visit(u, "part " + u.part);
@@ -1420,13 +1519,18 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         u.charset = PrintableRuns(u.bytes);
         // An image while OCR is off: said so (its printable runs, EXIF or
         // PNG text, are still scanned; with none it is listed as an attachment).
-        const bool image_unread = !limits_.ocr && !u.charset.bytes.empty() &&
-                                  DetectDocFormat(e.type + "/" + e.subtype, e.filename, u.bytes.substr(0, 1024), true) ==
-                                      DocFormat::kImage;
-        if (image_unread)
-          notes.push_back("part " + u.part + ": " + e.type + "/" + e.subtype + " attachment " +
-                          std::string(kImageNotReadNote));
+        const bool image = !limits_.ocr && DetectDocFormat(e.type + "/" + e.subtype, e.filename,
+                                                           u.bytes.substr(0, 1024), true) == DocFormat::kImage;
+        // (With --not-read error the note is the error's reason: without the
+        // MIME type, which is the sender's, as the milter logs it.)
+        if (image && !u.charset.bytes.empty())
+          not_read("part " + u.part + ": " + (limits_.not_read_error ? "image" : e.type + "/" + e.subtype) +
+                   " attachment " + std::string(kImageNotReadNote));
         if (u.charset.bytes.empty()) {  // no text in it at all: listed as before
+          if (limits_.not_read_error && !encrypted)  // (an encrypted one is said so above)
+            not_read("part " + u.part + ": " +
+                     (image ? "image attachment " + std::string(kImageNotReadNote)
+                            : "binary attachment " + std::string(kBinaryNotReadNote)));
           u.attachment = true;
           h.Begin(tree, u);
           h.End(u, true);
@@ -1458,6 +1562,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     const bool was_incomplete = incomplete;
     const size_t notes_before = notes.size();
     flush_epilogues(UINT32_MAX);
+    if (!was_incomplete && incomplete && reason == SIZE_MAX && uu_not_read_ < notes.size()) reason = uu_not_read_;
     if (!was_incomplete && incomplete && reason == SIZE_MAX && notes.size() > notes_before) reason = notes_before;
   }
   if (incomplete && reason < notes.size() && reason + 1 < notes.size()) {

@@ -52,6 +52,21 @@ struct RedactSummary {
 // Name of the header added to redacted messages.
 inline constexpr std::string_view kNordpiiHeader = "X-Nordpii";
 
+// The end of the note for a part that is encrypted, which nothing can read
+// (the key is the recipient's): an S/MIME part of enveloped data
+// (application/pkcs7-mime; smime-type=enveloped-data, or its DER) and the
+// encrypted data of a multipart/encrypted (PGP/MIME). "part 2: S/MIME
+// encrypted part not read: encrypted, only its recipient can read it". A
+// note by default (its printable runs or text are still scanned as before);
+// with MailLimits::not_read_error the message is incomplete. The milter lists
+// such parts as "2:encrypted".
+inline constexpr std::string_view kEncryptedNotReadNote = "not read: encrypted, only its recipient can read it";
+// The end of the note, only with MailLimits::not_read_error, for a binary
+// part with no printable text at all (by default it is listed as an
+// attachment not scanned): "part 2: binary attachment not read: no text in
+// it". The milter lists it as "2:binary".
+inline constexpr std::string_view kBinaryNotReadNote = "not read: no text in it";
+
 class MailScanner {
  public:
   MailScanner(ScanContext& ctx, MailLimits limits = {}) : ctx_(ctx), limits_(limits) {}
@@ -113,6 +128,10 @@ class MailScanner {
   // headers that came with it (set when the message gets our own header).
   bool drop_forged_ = false;
   bool remove_forged_ = false;
+  // With not_read_error: the note SpliceUuBlocks made the reason the
+  // message is incomplete (a uuencoded image, scanned pages, a binary file
+  // with no text), for Walk to quote; SIZE_MAX when none.
+  size_t uu_not_read_ = SIZE_MAX;
 };
 
 namespace internal {

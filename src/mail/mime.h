@@ -42,6 +42,12 @@ struct MailLimits {
   size_t max_message_bytes = 64u << 20;       // larger messages are reported, not parsed
   size_t max_decoded_bytes = 256u << 20;      // decoded text per message, all parts
   bool ocr = false;                           // image attachments are documents (OCR)
+  // --not-read error (milter: [limits] not_read = "error"): content that is
+  // not read — an image or a scanned PDF page while OCR is off, a binary
+  // part with no text at all, an encrypted part (S/MIME enveloped data,
+  // PGP/MIME) — makes the message incomplete (scan / redact exit 2, the
+  // milter's on_error) instead of a note. Off: a note, as before.
+  bool not_read_error = false;
   // A quoted-printable or base64 UTF-8 text part (not HTML) whose encoded
   // body is larger is decoded and scanned a range at a time
   // (TransferStream), not held decoded; same findings and redaction. A CSV

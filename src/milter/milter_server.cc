@@ -46,20 +46,26 @@ uint32_t Get32(std::string_view d, size_t at) {
 // rules, so Evaluate counts every rule to the same verdict as with all of
 // them, and the reject text lists the types in the order first seen.
 // One entry of the verdict's not-read list for a scan note about content not
-// read because OCR is off (kImageNotReadNote): "2:image" (an image
-// attachment), "3:pdf" (a document's scanned pages; its format). Part ids
-// and the format only: never the note's MIME type, file or member name,
-// which are the sender's bytes ("part 2: image/png attachment not read: …",
-// "part 3: attachment pdf:pages 2, 3 not read: …").
+// read: because OCR is off (kImageNotReadNote): "2:image" (an image
+// attachment), "3:pdf" (a document's scanned pages; its format); an
+// encrypted part (kEncryptedNotReadNote): "2:encrypted"; with not_read =
+// "error", a binary part with no text (kBinaryNotReadNote): "2:binary".
+// Part ids and the format only: never the note's MIME type, file or member
+// name, which are the sender's bytes ("part 2: image/png attachment not
+// read: …", "part 3: attachment pdf:pages 2, 3 not read: …").
+// Empty for any other note.
 std::string NotReadEntry(std::string_view note) {
-  std::string part = "?", kind = "image";
+  auto ends = [&](std::string_view end) { return note.size() >= end.size() && note.substr(note.size() - end.size()) == end; };
+  const bool encrypted = ends(kEncryptedNotReadNote), binary = ends(kBinaryNotReadNote);
+  if (!encrypted && !binary && !ends(kImageNotReadNote)) return "";
+  std::string part = "?", kind = encrypted ? "encrypted" : binary ? "binary" : "image";
   if (note.substr(0, 5) == "part ") {
     size_t colon = note.find(':', 5);
     std::string_view id = note.substr(5, colon == std::string_view::npos ? 0 : colon - 5);
     if (!id.empty() && id.size() <= 32 && id.find_first_not_of("0123456789.") == std::string_view::npos)
       part = std::string(id);
     std::string_view rest = colon == std::string_view::npos ? std::string_view() : note.substr(colon + 1);
-    if (rest.substr(0, 12) == " attachment ") {  // a document's pages or pictures: its format
+    if (!encrypted && !binary && rest.substr(0, 12) == " attachment ") {  // a document's pages or pictures: its format
       rest.remove_prefix(12);
       size_t end = rest.find(':');
       std::string_view fmt = rest.substr(0, end);
@@ -87,12 +93,11 @@ struct Collect : StreamSink {
     if (n++ < keep) findings.push_back(f);
     return true;
   }
-  // Scan notes: only those about content not read because OCR is off are
-  // kept (the others are limits and repairs; an error decides on its own).
+  // Scan notes: only those about content not read (NotReadEntry) are kept
+  // (the others are limits and repairs; an error decides on its own).
   void OnNote(std::string_view, std::string_view text) override {
-    if (text.size() < kImageNotReadNote.size() || text.substr(text.size() - kImageNotReadNote.size()) != kImageNotReadNote)
-      return;
     std::string e = NotReadEntry(text);
+    if (e.empty()) return;
     if (std::find(not_read.begin(), not_read.end(), e) != not_read.end()) return;
     if (not_read.size() < 10) not_read.push_back(std::move(e));
     else ++not_read_more;
@@ -353,7 +358,7 @@ bool MilterSession::Handle(const PacketView& p, std::string& out) {
 }
 
 void MilterSession::ErrorAction(const std::string& why, const std::string& counts, std::string& out,
-                                std::string& action) {
+                                std::string& action, const std::string& not_read) {
   if (engine_ && too_large_ && engine_->policy.on_oversize != Policy::OnOversize::kOnError) {
     if (engine_->policy.on_oversize == Policy::OnOversize::kReject) {
       out += ReplyCodePacket("552", "5.3.4", "nordpii: message too large to be checked for personal data");
@@ -370,7 +375,9 @@ void MilterSession::ErrorAction(const std::string& why, const std::string& count
   } else {
     DropForged(out);
     if (actions_ & kActAddHdrs)  // without SMFIF_ADDHDRS: accepted without the header
-      out += HeaderPacket(kAddHeader, 0, kVerdictHeader, " error; reason=not scanned; version=" NORDPII_VERSION);
+      out += HeaderPacket(kAddHeader, 0, kVerdictHeader,
+                          std::string(" error; reason=not scanned; version=" NORDPII_VERSION) +
+                              (not_read.empty() ? "" : "; not-read=" + not_read));
     Encode(kContinue, "", out);
     action = "accept(error)";
   }
@@ -430,7 +437,9 @@ void MilterSession::EndOfMessage(std::string& out) {
       ctx_ = engine_->scanner->NewContext(engine_->hasher);
       ctx_engine = engine_;
     }
-    ms = std::make_unique<MailScanner>(*ctx_, MailLimitsFor(pol.max_message_bytes, pol.ocr, pol.max_html_part_bytes));
+    MailLimits ml = MailLimitsFor(pol.max_message_bytes, pol.ocr, pol.max_html_part_bytes);
+    ml.not_read_error = pol.not_read == Policy::NotRead::kError;  // not read: not fully scanned, on_error
+    ms = std::make_unique<MailScanner>(*ctx_, ml);
     ms->set_deadline(t0 + std::chrono::milliseconds(pol.scan_timeout_ms));
     if (Status s = ms->Scan(msg_, 0, 1, FindingFilter{}, sink); !s.ok()) {
       error = s.message();
@@ -490,7 +499,7 @@ void MilterSession::EndOfMessage(std::string& out) {
     else if (static_cast<int>(v.action) > static_cast<int>(Action::kRedact)) decide = true;
   }
   if (!decide) {
-    if (action.empty()) ErrorAction(error, counts, out, action);
+    if (action.empty()) ErrorAction(error, counts, out, action, not_read);
   } else {
     if (error.empty()) v = Evaluate(pol, env, sink.findings);
     if (!v.rule.empty()) rule = v.rule;
@@ -532,7 +541,7 @@ void MilterSession::EndOfMessage(std::string& out) {
           // The findings a rule redacts are known: never delivered unchanged
           // (on_error = "accept" is for what could not be checked).
           if (pol.on_error == Policy::OnError::kAccept) hold_back();
-          else ErrorAction(error, counts, out, action);
+          else ErrorAction(error, counts, out, action, not_read);
           break;
         }
         // Forged verdict headers deleted, header changes by index, added

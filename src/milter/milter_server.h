@@ -93,7 +93,11 @@ class MilterSession {
   void DropForged(std::string& out) const;
   void EndOfMessage(std::string& out);
   std::string Macro(const std::string& name) const;
-  void ErrorAction(const std::string& why, const std::string& counts, std::string& out, std::string& action);
+  // on_error (or on_oversize) for a message not checked; with on_error =
+  // "accept" its verdict header ends in "; not-read=" + `not_read` when
+  // that is not empty (the parts not read, as in the log line).
+  void ErrorAction(const std::string& why, const std::string& counts, std::string& out, std::string& action,
+                   const std::string& not_read = "");
 
   const EngineHolder& engines_;
   LogFn log_;

@@ -361,8 +361,9 @@ Result<Policy> Policy::Parse(const std::string& text, const std::string& name) {
     std::string nr;
     if (Status s = c.String(*t, "limits.", "not_read", nr); !s.ok()) return s;
     if (nr == "header") p.not_read = Policy::NotRead::kHeader;
+    else if (nr == "error") p.not_read = Policy::NotRead::kError;
     else if (!nr.empty() && nr != "log")
-      return c.Bad(*t->get("not_read"), "limits.not_read", "expected \"log\" or \"header\"");
+      return c.Bad(*t->get("not_read"), "limits.not_read", "expected \"log\", \"header\" or \"error\"");
     std::string oo;
     if (Status s = c.String(*t, "limits.", "on_oversize", oo); !s.ok()) return s;
     if (oo == "reject") p.on_oversize = OnOversize::kReject;
@@ -790,7 +791,11 @@ std::string Describe(const Policy& p) {
   o += "max_html_part_bytes = " + std::to_string(p.max_html_part_bytes) + "\n";
   o += "scan_timeout_ms = " + std::to_string(p.scan_timeout_ms) + "\n";
   o += std::string("ocr = ") + (p.ocr ? "true" : "false") + "\n";
-  o += std::string("not_read = ") + (p.not_read == Policy::NotRead::kHeader ? "\"header\"" : "\"log\"") + "\n";
+  o += std::string("not_read = ") +
+       (p.not_read == Policy::NotRead::kHeader  ? "\"header\""
+        : p.not_read == Policy::NotRead::kError ? "\"error\""
+                                                : "\"log\"") +
+       "\n";
   o += std::string("on_error = ") + (p.on_error == Policy::OnError::kAccept ? "\"accept\"" : "\"tempfail\"") + "\n";
   o += std::string("on_oversize = ") +
        (p.on_oversize == Policy::OnOversize::kReject     ? "\"reject\""

@@ -114,10 +114,13 @@ struct Policy {
   size_t max_html_part_bytes = 8u << 20;  // an HTML part converted to text (~8 bytes per byte)
   int scan_timeout_ms = 10000;
   bool ocr = false;  // image attachments read with OCR (Tesseract), within scan_timeout_ms
-  // Content not read because OCR is off (an image, a scanned PDF page): always
-  // in the log line and in a verdict header that is added anyway ("log"), or
-  // also in a verdict header added to a message accepted otherwise ("header").
-  enum class NotRead { kLog, kHeader } not_read = NotRead::kLog;
+  // Content not read (an image or a scanned PDF page while OCR is off, an
+  // encrypted part): always in the log line and in a verdict header that is
+  // added anyway ("log"), or also in a verdict header added to a message
+  // accepted otherwise ("header"), or the message is not fully scanned and
+  // gets on_error, its log line listing what was not read ("error": also a
+  // binary part with no text; MailLimits::not_read_error).
+  enum class NotRead { kLog, kHeader, kError } not_read = NotRead::kLog;
   enum class OnError { kTempfail, kAccept } on_error = OnError::kTempfail;  // accept = with a verdict header
   // Larger than max_message_bytes: on_error (default), or 552 5.3.4 / 452 4.3.4.
   enum class OnOversize { kOnError, kReject, kTempfail } on_oversize = OnOversize::kOnError;
