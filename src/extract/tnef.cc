@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/utf8.h"
 #include "extract/office_extract.h"
 
 namespace nordpii::tnef {
@@ -46,43 +47,13 @@ class Reader {
   size_t p_ = 0;
 };
 
-void AppendUtf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
-bool ValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n;
-  }
-  return true;
-}
-
 // 8-bit text in the stream's code page (attOemCodepage; PR_INTERNET_CPID
 // for HTML) as UTF-8: UTF-8 (65001) when it is valid, anything else as
 // Windows-1252 — the ANSI code page Outlook writes for the Nordic languages
 // (æ ø å ä ö þ ð); ASCII (every digit) is the same in all of them.
 std::string Text8(std::string_view s, uint32_t cp) {
   while (!s.empty() && s.back() == '\0') s.remove_suffix(1);
-  if ((cp == 65001 || cp == 20127) && ValidUtf8(s)) return std::string(s);
+  if ((cp == 65001 || cp == 20127) && IsValidUtf8(s)) return std::string(s);
   static const uint16_t k80[32] = {0x20AC, 0x81,   0x201A, 0x192,  0x201E, 0x2026, 0x2020, 0x2021,
                                    0x2C6,  0x2030, 0x160,  0x2039, 0x152,  0x8D,   0x17D,  0x8F,
                                    0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
@@ -91,7 +62,7 @@ std::string Text8(std::string_view s, uint32_t cp) {
   out.reserve(s.size());
   for (char ch : s) {
     const unsigned char b = static_cast<unsigned char>(ch);
-    AppendUtf8(out, b >= 0x80 && b < 0xA0 ? k80[b - 0x80] : b);
+    AppendUtf8(b >= 0x80 && b < 0xA0 ? k80[b - 0x80] : b, out);
   }
   return out;
 }
@@ -115,7 +86,7 @@ std::string Text16(std::string_view s) {
     } else if (c >= 0xD800 && c < 0xE000) {
       c = 0xFFFD;
     }
-    AppendUtf8(out, c);
+    AppendUtf8(c, out);
   }
   return out;
 }
@@ -459,7 +430,7 @@ Message Parse(std::string_view data, const Limits& lim, uint64_t& unpacked) {
   }
   finish_attachment();
   for (std::string_view h : html_raw)
-    m.html.push_back(Text8(h, html_cp ? html_cp : ValidUtf8(h) ? 65001 : 1252));
+    m.html.push_back(Text8(h, html_cp ? html_cp : IsValidUtf8(h) ? 65001 : 1252));
   return m;
 }
 

@@ -5,27 +5,11 @@
 #include <cstring>
 #include <utility>
 
+#include "core/utf8.h"
+
 namespace nordpii {
 
 namespace {
-
-void PutUtf8(uint32_t c, std::string& out) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
 
 void PutUnit(uint32_t u, bool be, std::string& out) {
   char a = static_cast<char>(u & 0xFF), b = static_cast<char>(u >> 8);
@@ -69,14 +53,14 @@ void Utf16ToUtf8(std::string_view in, bool be, std::string& out) {
     if (u >= 0xD800 && u < 0xDC00 && i + 3 < in.size()) {
       uint32_t lo = unit(i + 2);
       if (lo >= 0xDC00 && lo < 0xE000) {
-        PutUtf8(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), out);
+        AppendUtf8(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), out);
         i += 2;
         continue;
       }
     }
-    PutUtf8(u >= 0xD800 && u < 0xE000 ? 0xFFFD : u, out);
+    AppendUtf8(u >= 0xD800 && u < 0xE000 ? 0xFFFD : u, out);
   }
-  if (i < in.size()) PutUtf8(0xFFFD, out);  // an odd last byte
+  if (i < in.size()) AppendUtf8(0xFFFD, out);  // an odd last byte
 }
 
 void Utf8ToUtf16(std::string_view in, bool be, std::string& out, std::string& carry) {
