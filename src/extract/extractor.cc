@@ -24,6 +24,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/file_magic.h"
 #include "extract/tnef.h"
 #include "extract/zygote.h"
 
@@ -61,20 +62,16 @@ const char* DocFormatName(DocFormat f) {
     case DocFormat::kOle: return "ole";
     case DocFormat::kRtf: return "rtf";
     case DocFormat::kTnef: return "tnef";
+    case DocFormat::kCompressed: return "compressed";
     default: return "";
   }
 }
 
 namespace {
 
-// Image file signatures Leptonica reads.
-bool IsImageHead(std::string_view h) {
-  auto starts = [&](std::string_view m) { return h.substr(0, m.size()) == m; };
-  return starts(std::string_view("\x89PNG\r\n\x1a\n", 8)) || starts("\xFF\xD8\xFF") ||
-         starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4)) || starts("GIF87a") ||
-         starts("GIF89a") || starts("BM") || (starts("RIFF") && h.size() >= 12 && h.substr(8, 4) == "WEBP") ||
-         (h.size() > 2 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' && (h[2] == '\n' || h[2] == ' ' || h[2] == '\r'));
-}
+// Image file signatures Leptonica reads (a bare "BM" too: the type or name
+// already says image here).
+bool IsImageHead(std::string_view h) { return IsImageSignature(h) || h.substr(0, 2) == "BM"; }
 
 DocFormat DetectImage(const std::string& t, const std::string& n, std::string_view head) {
   static const char* const kTypes[] = {"image/png",  "image/jpeg", "image/jpg",  "image/pjpeg", "image/tiff",
@@ -207,6 +204,7 @@ DocFormat SniffDocFormat(std::string_view head) {
   if (head.substr(0, 5) == "%PDF-") return DocFormat::kPdf;
   if (head.substr(0, 5) == "{\\rtf") return DocFormat::kRtf;
   if (tnef::IsTnef(head)) return DocFormat::kTnef;
+  if (IsCompressedSignature(head)) return DocFormat::kCompressed;
   return DocFormat::kNone;
 }
 

@@ -32,7 +32,7 @@ namespace nordpii {
 
 // kZip / kOle: a zip or OLE2 file whose kind the helper decides from its
 // parts or streams (OOXML/ODF/legacy Office, else an archive or an object).
-enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt, kZip, kOle, kRtf, kTnef };
+enum class DocFormat { kNone, kDocx, kXlsx, kPptx, kOdt, kOds, kOdp, kPdf, kImage, kDoc, kXls, kPpt, kZip, kOle, kRtf, kTnef, kCompressed };
 
 // "docx", "xlsx", ... ("" for kNone): the prefix of a finding's field.
 const char* DocFormatName(DocFormat f);
@@ -51,7 +51,8 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
 
 // By the bytes alone (a mail attachment whose type and name say nothing, or
 // lie): a zip (kZip), an OLE2 file (kOle), a PDF, RTF, a TNEF stream
-// (winmail.dat, kTnef); else kNone.
+// (winmail.dat, kTnef), a gzip/xz/bzip2/zstd file (kCompressed: decompressed
+// in the extract helper, a tar inside read member by member); else kNone.
 DocFormat SniffDocFormat(std::string_view head);
 // A file or stream whose name says nothing (or says text, CSV, mail...):
 // a PDF, an OLE2, an RTF or a TNEF file by its bytes — "%PDF-", the OLE2 signature,

@@ -45,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/file_magic.h"
 #include "extract/tnef.h"
 #include "normalize/html_text.h"
 
@@ -740,6 +741,7 @@ void ExtractFormat(const std::string& fmt, const std::string& data);
 // OLE object, "ole"; "%PDF"), else by its name; nullptr: not a document.
 const char* NestedFormat(const std::string& name, const std::string& body) {
   if (body.compare(0, 4, "PK\3\4") == 0) return "zip";
+  if (IsCompressedSignature(body)) return "compressed";
   if (tnef::IsTnef(body)) return "tnef";
   if (body.compare(0, 8, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") == 0) return "ole";
   if (body.compare(0, 5, "%PDF-") == 0) return "pdf";
@@ -759,7 +761,22 @@ void Nested(const std::string& loc, const std::string& name, const std::string& 
   }
   if (!f) {
     const bool text = body.find('\0') == std::string::npos;
-    return text ? Seg(loc, body) : BinaryStrings(body, loc);
+    if (text) return Seg(loc, body);
+    // A picture (by its bytes: a PNG in a zip of screenshots): read by OCR
+    // when asked for, else counted for the caller's "not read" note.
+    if (IsImageSignature(body)) {
+      if (!g_images) {
+        ++g_unread_pictures;
+      } else if (++g_image_count == g_max_images + 1) {
+        Warn("more pictures than the OCR limit (" + std::to_string(g_max_images) + "); the rest not read");
+      } else if (g_image_count <= g_max_images) {
+        if (body.size() > (16u << 20))
+          Warn("picture " + std::to_string(g_image_count) + " larger than the OCR limit (16 MiB); not read");
+        else
+          (*g_images)(loc, body);
+      }
+    }
+    return BinaryStrings(body, loc);
   }
   if (g_embed_depth >= 2) return Warn(loc + ": nested deeper than 2 levels; not read");
   ++g_embed_depth;
@@ -1643,6 +1660,49 @@ void ZipAuto(const std::string& data) {
   for (auto& [n, body] : z) Nested(n, n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1), body);
 }
 
+// A gzip, xz, bzip2 or zstd file (an attachment "logs.txt.gz", a member of
+// a zip): decompressed by libarchive within the one unpacked budget (a bomb
+// fails the file); a tar inside is read member by member, a single file as
+// "file". What comes out is read as an archive member is (Nested: documents
+// as documents, text as text, pictures for OCR or counted, the rest by
+// printable runs). Damaged or cut short: the file fails (closed): before,
+// such an attachment was scanned by its printable runs, the compressed text
+// never read (exit 0 with ids inside).
+void Compressed(const std::string& data) {
+  std::unique_ptr<archive, ArchiveFree> owner(archive_read_new());
+  archive* a = owner.get();
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_xz(a);
+  archive_read_support_filter_bzip2(a);
+  archive_read_support_filter_zstd(a);
+  archive_read_support_format_tar(a);
+  archive_read_support_format_raw(a);
+  if (archive_read_open_memory(a, data.data(), data.size()) != ARCHIVE_OK) Fail("damaged compressed file");
+  archive_entry* e = nullptr;
+  size_t entries = 0;
+  for (;;) {
+    int r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) Fail("damaged compressed file");
+    if (++entries > g_max_entries) Fail("more archive entries than the limit");
+    const bool raw = archive_format(a) == ARCHIVE_FORMAT_RAW;
+    if (!raw && archive_entry_filetype(e) != AE_IFREG) continue;
+    std::string body;
+    char chunk[1 << 16];
+    for (;;) {
+      la_ssize_t k = archive_read_data(a, chunk, sizeof chunk);
+      if (k < 0) Fail("damaged compressed file");
+      if (k == 0) break;
+      g_unpacked += static_cast<unsigned long long>(k);
+      if (g_unpacked > g_max_unpacked) Fail("decompressed size larger than the limit (bomb?)");
+      body.append(chunk, static_cast<size_t>(k));
+    }
+    const char* p = archive_entry_pathname(e);
+    const std::string n = raw || !p ? std::string("file") : std::string(p);
+    Nested(n, n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1), body);
+  }
+}
+
 // An OLE2 file of unknown kind: legacy Office by its streams, else (an OLE
 // object such as an embedded package) by its printable runs.
 void OleAuto(const std::string& data) {
@@ -1668,6 +1728,7 @@ void ExtractFormat(const std::string& fmt, const std::string& data) {
   else if (fmt == "rtf") return RtfFile(data);
   else if (fmt == "tnef") return TnefFile(data);
   else if (fmt == "ole") return OleAuto(data);
+  else if (fmt == "compressed") return Compressed(data);
   else Fail("unknown format");
   OtherParts(data, fmt[0] == 'o');
 }

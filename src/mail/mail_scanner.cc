@@ -8,6 +8,7 @@
 
 #include "core/bytes.h"
 #include "core/csv_delimiter.h"
+#include "core/file_magic.h"
 #include "core/utf8.h"
 #include "extract/extractor.h"
 #include "mail/mail_encode.h"
@@ -663,7 +664,8 @@ bool TextLikePart(const MimeEntity& e) {
 }
 
 // A text part (text/plain, application/json, a .txt octet-stream) whose
-// decoded bytes start as a PDF, an OLE2 file, a TNEF stream or a zip: a document or archive
+// decoded bytes start as a PDF, an OLE2 file, a TNEF stream, a zip, a
+// compressed file or a picture: a document, archive or image
 // sent under a text type (and saved by the recipient under its own name),
 // extracted as an attachment instead of being scanned as text, where the
 // text in its compressed streams would pass unseen.
@@ -681,7 +683,11 @@ static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body)
   // A PDF only with a PDF's body after its header (SniffDocumentBytes): a
   // mail that begins "%PDF-1.4 ..." about PDF files is text (review).
   const DocFormat f = SniffDocumentBytes(h, false);
-  return f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kTnef || SniffDocFormat(h) == DocFormat::kZip;
+  // A gzip/xz/bzip2/zstd file or a picture (not PNM, whose header is text)
+  // under a text type: read as an attachment (a picture: listed, or OCR).
+  const DocFormat sniffed = SniffDocFormat(h);
+  return f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kTnef || sniffed == DocFormat::kZip ||
+         sniffed == DocFormat::kCompressed || (IsImageSignature(h) && h[0] != 'P');
 }
 
 // A parameter of an entity's Content-Type header ("" when absent).
@@ -902,6 +908,7 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
     if (!over) {  // as an attachment: by its name, else by its bytes
       f = DetectDocFormat("", b.name, bytes.substr(0, 1024), limits_.ocr);
       if (f == DocFormat::kNone) f = SniffDocFormat(bytes.substr(0, 1024));
+      if (f == DocFormat::kNone && limits_.ocr && IsImageSignature(bytes.substr(0, 1024))) f = DocFormat::kImage;
     }
     if (over) {
       note(what + ": decoded size limit reached, not scanned");
@@ -949,11 +956,11 @@ bool MailScanner::SpliceUuBlocks(Unit& u, bool cte, size_t& decoded_total, std::
       } else if (Decoded runs = PrintableRuns(bytes); !runs.bytes.empty()) {
         dst.append(runs.bytes);
         note(what + " is binary with no text extractor: its printable text runs were scanned");
-        if (!limits_.ocr && DetectDocFormat("", b.name, bytes.substr(0, 1024), true) == DocFormat::kImage)
+        if (!limits_.ocr && IsImageSignature(bytes.substr(0, 1024)))
           not_read("image " + std::string(kImageNotReadNote));
       } else if (!bytes.empty()) {
         note(what + " is binary with no text in it; not scanned");
-        not_read(!limits_.ocr && DetectDocFormat("", b.name, bytes.substr(0, 1024), true) == DocFormat::kImage
+        not_read(!limits_.ocr && IsImageSignature(bytes.substr(0, 1024))
                      ? "image " + std::string(kImageNotReadNote)
                      : "file " + std::string(kBinaryNotReadNote));
       }
@@ -987,7 +994,8 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
     // Type and name say nothing (or something else): the first bytes decide
     // — a zip (an Office file named .dat, a zip of documents), an OLE2 file
     // (legacy Office), a PDF — so a renamed document is not passed unread.
-    if (SniffDocFormat(DecodedPrefix(e, body, 2048)) == DocFormat::kNone) return false;
+    const std::string prefix = DecodedPrefix(e, body, 2048);
+    if (SniffDocFormat(prefix) == DocFormat::kNone && !(limits_.ocr && IsImageSignature(prefix))) return false;
   }
   if (body.size() > limits_.max_decoded_bytes - std::min(decoded_total, limits_.max_decoded_bytes)) {
     notes.push_back("part " + u.part + ": decoded size limit reached, attachment not scanned");
@@ -1002,6 +1010,8 @@ bool MailScanner::ExtractAttachment(const MimeEntity& e, std::string_view body, 
                                ? std::string_view(u.transfer.bytes) : body;
   u.doc_format = DetectDocFormat(type, e.filename, bytes.substr(0, 1024), limits_.ocr);
   if (u.doc_format == DocFormat::kNone) u.doc_format = SniffDocFormat(bytes.substr(0, 1024));
+  if (u.doc_format == DocFormat::kNone && limits_.ocr && IsImageSignature(bytes.substr(0, 1024)))
+    u.doc_format = DocFormat::kImage;  // a picture whose type and name say nothing, or lie
   if (u.doc_format == DocFormat::kNone) {
     // Listed as an attachment that is not scanned, as any other binary part.
     notes.push_back("part " + u.part + ": named or typed as a document but its bytes are not one; not extracted");
@@ -1519,8 +1529,9 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         u.charset = PrintableRuns(u.bytes);
         // An image while OCR is off: said so (its printable runs, EXIF or
         // PNG text, are still scanned; with none it is listed as an attachment).
-        const bool image = !limits_.ocr && DetectDocFormat(e.type + "/" + e.subtype, e.filename,
-                                                           u.bytes.substr(0, 1024), true) == DocFormat::kImage;
+        const bool image = !limits_.ocr && (IsImageSignature(u.bytes.substr(0, 1024)) ||
+                                            DetectDocFormat(e.type + "/" + e.subtype, e.filename,
+                                                            u.bytes.substr(0, 1024), true) == DocFormat::kImage);
         // (With --not-read error the note is the error's reason: without the
         // MIME type, which is the sender's, as the milter logs it.)
         if (image && !u.charset.bytes.empty())

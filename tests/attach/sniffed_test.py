@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Attachments known by their bytes, not their type or name (review22).
+
+- A gzip, xz or bzip2 attachment (a log file "logg.txt.gz", typed
+  application/gzip or application/octet-stream) is decompressed in the
+  extract helper and its text scanned: the ids in it are found (field
+  "compressed:file"); a tar.gz attachment is read member by member.
+  Before, its printable runs were scanned and the compressed text never
+  read: exit 0 with ids inside. A gzip cut short is an error (exit 2).
+- A gzip inside a zip attachment is read too.
+- A picture inside a zip attachment, a PNG sent as application/octet-stream
+  ("bilde.dat") or as text/plain, is a picture not read while OCR is off: a
+  note, and with `--not-read error` exit 2 (before: exit 0, no note).
+- With --ocr, such a PNG is read by OCR (when the OCR helper is built).
+
+usage: sniffed_test.py NORDPII"""
+import base64
+import bz2
+import gzip
+import io
+import lzma
+import os
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checklib  # noqa: E402
+checklib.NORDPII = sys.argv[1]
+check, run = checklib.check, checklib.run
+
+TMP = tempfile.mkdtemp(prefix="nordpii-sniffed-")
+FNR, CPR = "15108695088", "0707614285"   # synthetic, checksums valid
+TEXT = ("Logg fra kundesenteret\n" + "".join(
+    "linje %d: fødselsnummer %s, CPR-nummer %s\n" % (i, FNR, CPR) for i in range(3))).encode()
+
+
+def png_bytes():
+    """An 8x8 grey PNG with no text chunk."""
+    def chunk(t, b):
+        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+    raw = b"".join(b"\0" + bytes([0x10 * i] * 8) for i in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def mail(name, ctype, filename, data, b64=True):
+    body = base64.encodebytes(data).decode() if b64 else data.decode("latin-1")
+    m = ("From: a@example.no\nTo: b@example.no\nSubject: vedlegg\nMIME-Version: 1.0\n"
+         "Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain\n\nHei\n\n"
+         "--b1\nContent-Type: %s\nContent-Disposition: attachment; filename=\"%s\"\n"
+         "Content-Transfer-Encoding: %s\n\n%s\n--b1--\n" % (ctype, filename, "base64" if b64 else "8bit", body))
+    p = os.path.join(TMP, name)
+    with open(p, "w", encoding="latin-1") as f:
+        f.write(m)
+    return p
+
+
+def findings(out):
+    return [l for l in out.splitlines() if '"type"' in l and ('"no.fnr"' in l or '"dk.cpr"' in l)]
+
+
+def tgz():
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w:gz") as t:
+        for n, d in (("logs/a.txt", TEXT), ("logs/b.bin", bytes(range(256)) * 4)):
+            i = tarfile.TarInfo(n)
+            i.size = len(d)
+            t.addfile(i, io.BytesIO(d))
+    return b.getvalue()
+
+
+def zip_of(members):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members:
+            z.writestr(n, d)
+    return b.getvalue()
+
+
+# 1. compressed attachments: the ids inside are found
+for name, ctype, fn, data in [
+        ("gz.eml", "application/gzip", "logg.txt.gz", gzip.compress(TEXT)),
+        ("gz-octet.eml", "application/octet-stream", "logg.dat", gzip.compress(TEXT)),
+        ("xz.eml", "application/x-xz", "logg.txt.xz", lzma.compress(TEXT)),
+        ("bz2.eml", "application/x-bzip2", "logg.txt.bz2", bz2.compress(TEXT)),
+        ("tgz.eml", "application/gzip", "logger.tar.gz", tgz()),
+        ("zipgz.eml", "application/zip", "pakke.zip", zip_of([("logg.txt.gz", gzip.compress(TEXT))]))]:
+    rc, out, err = checklib.scan(mail(name, ctype, fn, data))
+    f = findings(out)
+    check(rc == 1 and len(f) == 6, "%s: the 6 ids in the compressed text are found (rc %d, %d found)" % (name, rc, len(f)))
+    check(FNR not in out + err and CPR not in out + err, "%s: no raw id in the output" % name)
+    check(rc != 1 or all("compressed" in l or ".gz" in l for l in f), "%s: findings located in the compressed file" % name)
+
+# a gzip cut short: an error (fail closed), not a pass
+whole = gzip.compress(TEXT + os.urandom(4000).hex().encode())  # (random: it does not shrink)
+check(len(whole) > 4000, "the gzip to cut is large enough (%d bytes)" % len(whole))
+rc, out, err = checklib.scan(mail("gz-cut.eml", "application/gzip", "logg.txt.gz", whole[:len(whole) // 2]))
+check(rc == 2, "a gzip attachment cut short is an error, exit 2 (rc %d)" % rc)
+
+# redact replaces a compressed attachment with ids
+red = os.path.join(TMP, "gz-red.eml")
+rc, out, err = run(["redact", "-o", red, os.path.join(TMP, "gz.eml")])
+data = open(red, "rb").read() if os.path.exists(red) else b""
+check(rc == 0 and b"nordpii-removed-attachment" in data and FNR.encode() not in data,
+      "redact replaces the compressed attachment that holds ids (rc %d)" % rc)
+
+# 2. pictures known by their bytes: a note, --not-read error exit 2
+png = png_bytes()
+for name, ctype, fn, data, b64 in [
+        ("zip-png.eml", "application/zip", "bilder.zip", zip_of([("skjerm.png", png)]), True),
+        ("zip-png-noname.eml", "application/zip", "bilder.zip", zip_of([("skjerm", png)]), True),
+        ("png-octet.eml", "application/octet-stream", "bilde.dat", png, True),
+        ("png-textplain.eml", "text/plain", "bilde.txt", png, True),
+        ("tgz-png.eml", "application/gzip", "bilder.tar.gz", gzip.compress(png), True)]:
+    p = mail(name, ctype, fn, data, b64)
+    rc, out, err = checklib.scan(p)
+    check(rc == 0 and "not read" in out and "--ocr" in out, "%s: a note that the picture is not read, exit 0 (rc %d)" % (name, rc))
+    rc, out, err = checklib.scan(p, "--not-read", "error")
+    check(rc == 2 and "not read" in err, "%s: --not-read error: exit 2 with the reason (rc %d)" % (name, rc))
+    check(fn not in err and fn not in out, "%s: the file name is not echoed" % name)
+
+# 3. with --ocr, a PNG sent as octet-stream is read (when the helper is built)
+try:
+    from PIL import Image, ImageDraw, ImageFont
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
+    img = Image.new("L", (1000, 120), 255)
+    ImageDraw.Draw(img).text((40, 40), "Fødselsnummer: %s" % FNR, font=font, fill=0)
+    b = io.BytesIO()
+    img.save(b, "png")
+    p = mail("ocr-octet.eml", "application/octet-stream", "bilde.dat", b.getvalue())
+    rc, out, err = checklib.scan(p, "--ocr")
+    if "not found" in err or "not built" in err:
+        print("skip: OCR helper not built")
+    else:
+        check(rc == 1 and len(findings(out)) == 1, "--ocr: a PNG sent as octet-stream is read by OCR (rc %d)" % rc)
+except ImportError:
+    print("skip: python3-pil not installed")
+
+checklib.finish()
