@@ -28,6 +28,7 @@
 #include "batch/mail_meta.h"
 #include "batch/work_items.h"
 #include "core/bytes.h"
+#include "core/file_magic.h"
 #include "extract/extractor.h"
 #include "normalize/legacy_text.h"
 
@@ -498,7 +499,12 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       }
       continue;
     }
-    if (DocFormat df = DetectDocFormat("", label, std::string_view(data).substr(0, 1024), s.ocr); df != DocFormat::kNone) {
+    const std::string_view head = std::string_view(data).substr(0, 1024);
+    // (A picture by its signature, whatever its name: read by OCR, or noted below.)
+    const bool picture = IsImageSignature(head) && head[0] != 'P';
+    DocFormat df = DetectDocFormat("", label, head, s.ocr);
+    if (df == DocFormat::kNone && s.ocr && picture) df = DocFormat::kImage;
+    if (df != DocFormat::kNone) {
       ScanDocument(label, data, df, s, filter, sink, error);
       continue;
     }
@@ -509,7 +515,7 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       ScanDocument(label, data, df, s, filter, sink, error);
       continue;
     }
-    if (!s.ocr && DetectDocFormat("", label, std::string_view(data).substr(0, 1024), true) == DocFormat::kImage) {
+    if (!s.ocr && (picture || DetectDocFormat("", label, head, true) == DocFormat::kImage)) {
       sink.SetPath(label);
       sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
       if (s.not_read_error) error(label + ": image file " + std::string(kImageNotReadNote));
@@ -802,6 +808,28 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
       *s.progress += bytes->size();
       return bytes->size();
     }
+  // A picture whose name does not say so ("skjerm.dat", stdin): by its
+  // signature, read by OCR with --ocr, else noted as not read (with
+  // --not-read error an error) — before: scanned as text, exit 0, no note.
+  // (PNM is left out: its header is text.)
+  if (src && !opened.utf16.utf16 && format == InputFormat::kText && IsImageSignature(opened.head) &&
+      opened.head[0] != 'P' && (in.path == "-" || in.stream || DetectDocFormat("", in.path, "", true) != DocFormat::kImage)) {
+    if (s.ocr) {
+      auto bytes = ReadAll(*src, in.path, max_message);
+      if (!bytes) {
+        sink.SetPath(in.path);
+        error(bytes.error().message());
+        return 0;
+      }
+      ScanDocument(in.path, *bytes, DocFormat::kImage, s, filter, sink, error);
+      if (!s.progress) return 0;
+      *s.progress += bytes->size();
+      return bytes->size();
+    }
+    sink.SetPath(in.path);
+    sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
+    if (s.not_read_error) error(in.path + ": image file " + std::string(kImageNotReadNote));
+  }
   if (format == InputFormat::kArchive) {
     ArchiveBudget budget;
     budget.bytes = static_cast<uint64_t>(max_message) * 64;

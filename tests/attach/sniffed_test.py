@@ -125,6 +125,26 @@ for name, ctype, fn, data, b64 in [
     check(rc == 2 and "not read" in err, "%s: --not-read error: exit 2 with the reason (rc %d)" % (name, rc))
     check(fn not in err and fn not in out, "%s: the file name is not echoed" % name)
 
+# 2b. files (scan, batch, stdin, archive members): a picture whose name says nothing
+pf = os.path.join(TMP, "skjerm.dat")
+with open(pf, "wb") as f:
+    f.write(png)
+tb = io.BytesIO()
+with tarfile.open(fileobj=tb, mode="w") as t:
+    i = tarfile.TarInfo("vedlegg/skjerm")
+    i.size = len(png)
+    t.addfile(i, io.BytesIO(png))
+tf = os.path.join(TMP, "bilder.tar")
+with open(tf, "wb") as f:
+    f.write(tb.getvalue())
+for what, args, stdin in [("a PNG file named .dat", ["scan", "--format", "jsonl", pf], None),
+                          ("a PNG on stdin", ["scan", "--format", "jsonl", "-"], png),
+                          ("a PNG tar member without a name", ["scan", "--format", "jsonl", tf], None)]:
+    rc, out, err = run(args, stdin=stdin)
+    check(rc == 0 and "image file not read" in out, "%s: noted as an image not read, exit 0 (rc %d)" % (what, rc))
+    rc, out, err = run(args[:1] + ["--not-read", "error"] + args[1:], stdin=stdin)
+    check(rc == 2 and "image file not read" in err, "%s: --not-read error: exit 2 (rc %d)" % (what, rc))
+
 # 3. with --ocr, a PNG sent as octet-stream is read (when the helper is built)
 try:
     from PIL import Image, ImageDraw, ImageFont
@@ -139,6 +159,11 @@ try:
         print("skip: OCR helper not built")
     else:
         check(rc == 1 and len(findings(out)) == 1, "--ocr: a PNG sent as octet-stream is read by OCR (rc %d)" % rc)
+        of = os.path.join(TMP, "skjerm-ocr.dat")
+        with open(of, "wb") as f:
+            f.write(b.getvalue())
+        rc, out, err = checklib.scan(of, "--ocr")
+        check(rc == 1 and len(findings(out)) == 1, "--ocr: a PNG file named .dat is read by OCR (rc %d)" % rc)
 except ImportError:
     print("skip: python3-pil not installed")
 

@@ -57,6 +57,8 @@ inline std::pair<std::string, std::string> OfficeInput(std::string_view in) {
     static const char* const kOle[] = {"xls", "doc", "ppt"};
     return {kOle[(sel & 0x3F) % 3], rest};
   }
+  // 0x8E: a gzip/xz/bzip2/zstd file (a tar inside read member by member).
+  if ((sel & 0xCF) == 0x8E) return {"compressed", rest};
   // 0x86 (a raw "docx", which is never read): a TNEF stream (winmail.dat).
   if ((sel & 0xC7) == 0x86) return {"tnef", rest};
   if ((sel & 0x80) || fmt == "rtf") return {fmt, rest};  // RTF is not zipped
