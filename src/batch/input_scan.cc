@@ -274,7 +274,9 @@ void ScanSource(const std::string& path, InputFormat format, ByteSource& src, In
         sink.SetMessage(m.index, MailScanner::MessageId(m.text));
         MessageMeta meta = ReadMessageMeta(m.text, mtime);
         sink.SetMessageMeta(meta.date, meta.date_source, meta.subject);
-        if (Status st = s.mail.Scan(m.text, m.offset, m.line, filter, sink); !st.ok()) error(PathMessage(path, st.message()));
+        // (Which message: an mbox holds thousands; review22.)
+        if (Status st = s.mail.Scan(m.text, m.offset, m.line, filter, sink); !st.ok())
+          error(PathMessage(path, "message " + std::to_string(m.index) + ": " + st.message()));
       }
     }
     case InputFormat::kJsonl:

@@ -125,6 +125,17 @@ for name, ctype, fn, data, b64 in [
     check(rc == 2 and "not read" in err, "%s: --not-read error: exit 2 with the reason (rc %d)" % (name, rc))
     check(fn not in err and fn not in out, "%s: the file name is not echoed" % name)
 
+# an mbox: the error names the message (review22: it named only the part)
+mb = os.path.join(TMP, "to.mbox")
+with open(mb, "w", encoding="latin-1") as f:
+    for n in ("clean.eml", "png-octet.eml"):
+        m = open(mail(n, "text/plain", "x.txt", b"Hei", False) if n == "clean.eml" else os.path.join(TMP, n),
+                 encoding="latin-1").read()
+        f.write("From a@example.no Thu Dec  3 10:00:00 2026\n" + m + "\n")
+rc, out, err = checklib.scan(mb, "--not-read", "error")
+check(rc == 2 and "message 2: " in err and "message 1: " not in err,
+      "an mbox: the not-read error names message 2 (rc %d, %r)" % (rc, err.strip()))
+
 # 2b. files (scan, batch, stdin, archive members): a picture whose name says nothing
 pf = os.path.join(TMP, "skjerm.dat")
 with open(pf, "wb") as f:
