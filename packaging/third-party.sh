@@ -26,7 +26,7 @@ under nordpii's own license, without notices (the compiler is GCC, an
 "Eligible Compilation Process"). Their license: /usr/share/doc/libstdc++6/copyright.
 
 The helper programs link shared Debian libraries only (no notices are
-copied into them): nordpii-extract (libarchive, libxml2, libgsf LGPL-2.1
+copied into them): nordpii-extract (libarchive, libxml2, zlib (Zlib license), libgsf LGPL-2.1
 and GLib LGPL-2.1, dynamically linked), nordpii-extract-pdf
 (poppler-cpp, GPL-2.0-or-later: that program is under the GPL; qpdf,
 Apache-2.0, and libxml2 for forms, annotations and XMP), and

@@ -5,9 +5,10 @@
 set -eu
 # What building nordpii and scanning needs (scripts/quickstart.sh): the
 # libraries, poppler and qpdf for the PDF helper program, libgsf for legacy .doc/.xls/.ppt,
-# libseccomp for the helpers' sandbox, nlohmann-json for the batch report's JSON.
+# libseccomp for the helpers' sandbox, nlohmann-json for the batch report's JSON, zlib for
+# gzip attachments.
 PKGS="build-essential cmake pkg-config libgumbo-dev libre2-dev libhyperscan-dev libicu-dev libssl-dev \
-libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libqpdf-dev libgsf-1-dev libseccomp-dev nlohmann-json3-dev"
+libcli11-dev libtomlplusplus-dev libsimdjson-dev libarchive-dev libxml2-dev libpoppler-cpp-dev libqpdf-dev libgsf-1-dev libseccomp-dev nlohmann-json3-dev zlib1g-dev"
 # --ocr (implied by --test and --package): Tesseract and its Nordic and English
 # language data, to build the OCR helper (scan/batch/redact --ocr, milter ocr = true;
 # without them the helper is not built and --ocr is an error for every image).

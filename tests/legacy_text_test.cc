@@ -101,3 +101,29 @@ TEST_CASE("content lines: iCalendar and vCard by name or first line", "[decode][
   CHECK_FALSE(ContentLinesText("x.txt", "Hei\nBEGIN:VCALENDAR\n"));
   CHECK_FALSE(ContentLinesText("notes.txt", "BEGIN:VCALENDARX\n"));
 }
+
+TEST_CASE("format=flowed: soft line breaks removed, a value across one maps to the raw bytes (review22)",
+          "[decode][flowed]") {
+  const std::string raw =
+      "CPR-nummer: 070761 \r\n4285 og\r\n"   // soft break inside the value
+      ">> sitat 151086 \r\n>> 95088 slutt\r\n"  // quoted: the next line's quote marks and stuffing go too
+      "> dybde 1 \r\n>> dybde 2\r\n"          // another quote depth: a hard break
+      " stuffet \r\n linje\r\n"               // space-stuffed lines
+      "-- \r\nsignatur \n";                    // the signature separator is no soft break; the last line has none
+  Decoded d = UnflowText(raw, false);
+  CHECK(d.bytes ==
+        "CPR-nummer: 070761 4285 og\r\n>> sitat 151086 95088 slutt\r\n> dybde 1 \r\n>> dybde 2\r\n stuffet linje\r\n"
+        "-- \r\nsignatur \n");
+  const size_t at = d.bytes.find("070761 4285");
+  ByteRange r = MapBack({static_cast<uint32_t>(at), static_cast<uint32_t>(at + 11)}, {&d.map});
+  CHECK(raw.substr(r.start, r.end - r.start) == "070761 \r\n4285");
+  const size_t q = d.bytes.find("151086 95088");
+  r = MapBack({static_cast<uint32_t>(q), static_cast<uint32_t>(q + 12)}, {&d.map});
+  CHECK(raw.substr(r.start, r.end - r.start) == "151086 \r\n>> 95088");
+  // DelSp=yes: the trailing space is the encoder's, deleted with the break.
+  Decoded ds = UnflowText("Fødselsnummer 151086 \n95088 takk\n", true);
+  CHECK(ds.bytes == "Fødselsnummer 15108695088 takk\n");
+  // No soft break: identity.
+  CHECK(UnflowText("a\r\nb \r\n", false).map.identity());
+  CHECK(UnflowText("-- \nsig\n", false).map.identity());
+}

@@ -1856,3 +1856,33 @@ TEST_CASE("mail: a label in the visible HTML text does not reach a number in a s
   REQUIRE(c.findings.size() == 1);
   CHECK(c.values[0] == "15108695088");
 }
+
+TEST_CASE("mail: format=flowed soft line breaks are undone, an id wrapped at its space is found and redacted (review22)",
+          "[mail][flowed]") {
+  const std::string head = "From: a@example.no\r\nTo: b@example.no\r\nSubject: s\r\nMIME-Version: 1.0\r\n";
+  const std::string body =
+      "Hei, her er CPR-nummeret mitt som dere ba om i forrige uke: 070761 \r\n4285 og\r\n"
+      ">> sitat: fodselsnummer 151086 \r\n>> 95088 slutt\r\n";
+  auto scan = [&](const std::string& params) {
+    return ScanMail(head + "Content-Type: text/plain; charset=utf-8" + params + "\r\n\r\n" + body);
+  };
+  MailCollect flowed = scan("; format=flowed");
+  REQUIRE(flowed.findings.size() == 2);
+  CHECK(flowed.findings[0].type == "dk.cpr");
+  CHECK(flowed.findings[1].type == "no.fnr");
+  CHECK(flowed.findings[0].line == 7);  // located in the raw message, on the line the value starts
+  // Without format=flowed, a line break after a space ends the value (no change).
+  CHECK(scan("").findings.empty());
+  // DelSp=yes: the space before the break is the encoder's.
+  MailCollect ds = ScanMail(head + "Content-Type: text/plain; format=\"Flowed\"; DelSp=Yes\r\n\r\n" +
+                            "Fodselsnummer: 151086 \r\n95088 takk\r\n");
+  REQUIRE(ds.findings.size() == 1);
+  CHECK(ds.findings[0].type == "no.fnr");
+  // Redaction replaces the joined range: the rest of the text, the quote
+  // marks of other lines and the line breaks outside the values stay.
+  const std::string out =
+      RedactMail(head + "Content-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n" + body);
+  CHECK(out.find("070761") == std::string::npos);
+  CHECK(out.find("95088") == std::string::npos);
+  CHECK(out.find("uke: [DK-CPR] og\r\n>> sitat: fodselsnummer [NO-FNR] slutt\r\n") != std::string::npos);
+}

@@ -436,6 +436,12 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF && member > index)
       return error(path + ": the archive changed since it was listed; member " + std::to_string(member) + " not scanned");
+    // No entry at all in a tar: libarchive reads a zero block as the end of
+    // the archive, so a compressed file whose content starts with 512 zero
+    // bytes (padding, then text) looked like an empty tar and passed unread
+    // (review22). Fail closed: a truly empty tar is no use to send anyway.
+    if (r == ARCHIVE_EOF && index == 0 && archive_format(a.get()) == ARCHIVE_FORMAT_TAR)
+      return error(path + ": reads as an empty tar archive (or starts with a zero block); not scanned");
     if (r == ARCHIVE_EOF || budget_left.exhausted) return;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return error(path + ": " + archive_error_string(a.get()));
     if (++entries > 100000) {

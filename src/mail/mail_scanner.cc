@@ -1348,9 +1348,21 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
       if (!uu_cte && u.field == "body" && CalendarPart(*u.entity, u.utf8)) {
         u.legacy = UnfoldContentLines(u.utf8);
         legacy = u.unfolded = !u.legacy.map.identity();
-      } else if (uu_cte || MayHoldUuBlock(u.utf8)) {
-        legacy = SpliceUuBlocks(u, uu_cte, decoded_total, notes, incomplete);
-        if (legacy && uu_cte) u.whole = "uuencoded file";
+      } else {
+        // format=flowed (RFC 3676): soft line breaks removed, so an id the
+        // client wrapped at its space is read whole (before: exit 0). The
+        // map leads a finding back over the break; redaction replaces the
+        // joined range whole (no refolding: u.unfolded stays false).
+        if (!uu_cte && u.field == "body" && u.entity->type == "text" && u.entity->subtype == "plain" &&
+            ContentTypeParam(msg, *u.entity, "format") == "flowed") {
+          u.legacy = UnflowText(u.utf8, ContentTypeParam(msg, *u.entity, "delsp") == "yes");
+          legacy = !u.legacy.map.identity();
+          if (!legacy) u.legacy = Decoded{};
+        }
+        if (!legacy && (uu_cte || MayHoldUuBlock(u.utf8))) {
+          legacy = SpliceUuBlocks(u, uu_cte, decoded_total, notes, incomplete);
+          if (legacy && uu_cte) u.whole = "uuencoded file";
+        }
       }
       if (legacy) {
         u.text = u.legacy.bytes;

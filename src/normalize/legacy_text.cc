@@ -195,6 +195,43 @@ Decoded UnfoldContentLines(std::string_view in) {
   return d;
 }
 
+Decoded UnflowText(std::string_view in, bool delsp) {
+  Decoded d;
+  // Quote marks ('>'s) at `at`; `after` gets where they end.
+  auto depth = [&](size_t at, size_t& after) {
+    size_t k = at;
+    while (k < in.size() && in[k] == '>') ++k;
+    after = k;
+    return k - at;
+  };
+  size_t pos = 0;   // the first byte not yet copied
+  size_t line = 0;  // the current line's first byte
+  for (;;) {
+    const void* nl = line < in.size() ? std::memchr(in.data() + line, '\n', in.size() - line) : nullptr;
+    if (!nl) break;
+    const size_t i = static_cast<size_t>(static_cast<const char*>(nl) - in.data());
+    const size_t s = (i > line && in[i - 1] == '\r') ? i - 1 : i;  // the line's end, before CR LF
+    size_t qa = 0;
+    const size_t q = depth(line, qa);
+    const size_t content = qa + (qa < s && in[qa] == ' ' ? 1 : 0);  // after quote marks and stuffing
+    const bool soft = s > content && in[s - 1] == ' ' && in.substr(content, s - content) != "-- " && i + 1 < in.size();
+    size_t na = 0;
+    if (soft && depth(i + 1, na) == q) {
+      const size_t del_begin = delsp ? s - 1 : s;
+      const size_t del_end = na + (na < in.size() && in[na] == ' ' ? 1 : 0);
+      if (d.bytes.empty()) d.bytes.reserve(in.size());
+      d.bytes.append(in.substr(pos, del_begin - pos));
+      const auto at = static_cast<uint32_t>(d.bytes.size());
+      d.map.Add(at, at, static_cast<uint32_t>(del_begin), static_cast<uint32_t>(del_end));
+      pos = del_end;
+    }
+    line = i + 1;
+  }
+  if (d.map.identity()) return Decoded{std::string(in), {}, {}, {}};
+  d.bytes.append(in.substr(pos));
+  return d;
+}
+
 std::string RefoldReplacement(std::string_view rep, uint32_t start, uint32_t end, const OffsetMap& unfold,
                               std::string_view source) {
   const auto& ps = unfold.pieces();

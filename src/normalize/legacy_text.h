@@ -74,6 +74,16 @@ Decoded UnfoldContentLines(std::string_view in);
 // with its own bytes from `source`.
 std::string RefoldReplacement(std::string_view rep, uint32_t start, uint32_t end, const OffsetMap& unfold,
                               std::string_view source);
+// RFC 3676 format=flowed text (text/plain; format=flowed, what Thunderbird
+// and other clients send by default): a line ending in a space — not the
+// signature separator "-- " — is continued by the next line of the same
+// quote depth. Removes each such soft line break as one deleted piece of the
+// map: the line break, the next line's quote marks and its stuffing space,
+// and with `delsp` (DelSp=yes) the trailing space as well. An id the client
+// wrapped at its space ("070761 ⏎4285") is then read as one value.
+// Redaction replaces the mapped-back range whole (the joined lines stay
+// valid flowed text). Identity when there is no soft break.
+Decoded UnflowText(std::string_view in, bool delsp);
 // True for iCalendar / vCard text: a name ending in .ics, .ifb, .vcs or
 // .vcf (any case), or a first line (after a UTF-8 BOM and blank lines)
 // BEGIN:VCALENDAR or BEGIN:VCARD (any case).

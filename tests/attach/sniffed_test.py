@@ -103,6 +103,37 @@ check(len(whole) > 4000, "the gzip to cut is large enough (%d bytes)" % len(whol
 rc, out, err = checklib.scan(mail("gz-cut.eml", "application/gzip", "logg.txt.gz", whole[:len(whole) // 2]))
 check(rc == 2, "a gzip attachment cut short is an error, exit 2 (rc %d)" % rc)
 
+# review22's hostile cases (each exit 0 with the id unseen, or a damaged file accepted, before)
+two = gzip.compress(b"forste del: fodselsnummer 151086") + gzip.compress(b"95088 og CPR-nummer %s\n" % CPR.encode())
+hdr = bytearray(gzip.compress(b"ingenting her\n"))
+hdr[3] |= 0x18  # FNAME and FCOMMENT: inserted after the 10-byte header
+hdr = bytes(hdr[:10]) + ("%s.txt" % FNR).encode() + b"\0" + ("CPR-nummer %s" % CPR).encode() + b"\0" + bytes(hdr[10:])
+bad_crc = bytearray(gzip.compress(TEXT))
+bad_crc[-8] ^= 0xFF
+eml_b64 = ("From: a@example.no\nTo: b@example.no\nSubject: x\nMIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" +
+           base64.encodebytes(TEXT).decode()).encode()
+for name, data, want, what in [
+        ("gz-two.eml", two, 1, "two gzip members: an id across them found"),
+        ("gz-hdr.eml", hdr, 1, "an id in the gzip header's name or comment found"),
+        ("gz-zeros.eml", gzip.compress(b"\0" * 512 + TEXT), 1, "512 zero bytes before the text (read as an empty tar before)"),
+        ("gz-trail.eml", gzip.compress(b"ren tekst\n") + b"\nfodselsnummer " + FNR.encode() + b"\n", 2,
+         "bytes after the gzip stream: an error"),
+        ("gz-badcrc.eml", bytes(bad_crc), 2, "a bad CRC: an error"),
+        ("gz-bomb.eml", gzip.compress(b"\0" * (300 << 20)), 2, "300 MiB of zeros: over the unpacked budget, an error"),
+        ("gz-eml.eml", gzip.compress(eml_b64), 2, "a gzipped message with a base64 body: partly scanned, an error")]:
+    rc, out, err = checklib.scan(mail(name, "application/gzip", "x.gz", data))
+    check(rc == want, "%s: %s (rc %d, want %d)" % (name, what, rc, want))
+    check(FNR not in out + err and CPR not in out + err, "%s: no raw id in the output" % name)
+    if want == 1:
+        check(len(findings(out)) >= 2 if name != "gz-zeros.eml" else len(findings(out)) == 6, "%s: the ids found" % name)
+# the same zero-prefixed gzip as a file: an error, not an empty archive
+zf = os.path.join(TMP, "nuller.txt.gz")
+with open(zf, "wb") as f:
+    f.write(gzip.compress(b"\0" * 512 + TEXT))
+rc, out, err = checklib.scan(zf)
+check(rc == 2 and "empty tar" in err, "a .gz file whose text starts with 512 zero bytes: exit 2, not an empty tar (rc %d)" % rc)
+
 # redact replaces a compressed attachment with ids
 red = os.path.join(TMP, "gz-red.eml")
 rc, out, err = run(["redact", "-o", red, os.path.join(TMP, "gz.eml")])
