@@ -561,6 +561,11 @@ TEST_CASE("input format detection", "[mail]") {
   CHECK(DetectInputFormat(d + "mail/Maildir/new/1763888400.M1P1.example") == InputFormat::kEml);
   CHECK(DetectInputFormat(d + "ticket-no.txt") == InputFormat::kText);
   CHECK(DetectInputFormat(d + "variants.txt") == InputFormat::kText);
+  // "From " and one header line: an mbox when named one (review22), else text.
+  const std::string thin = "From a Mon Jan  1 00:00:00 2024\nSubject: one\n\nhi\n";
+  CHECK(DetectFormatOf("box.mbox", thin) == InputFormat::kMbox);
+  CHECK(DetectFormatOf("x/mbox", thin) == InputFormat::kMbox);
+  CHECK(DetectFormatOf("notes.txt", thin) == InputFormat::kText);
 }
 
 TEST_CASE("encoders: QP and base64 round-trip random bytes, QP lines <= 76", "[mail]") {

@@ -143,11 +143,15 @@ InputFormat DetectFormatOf(const std::string& path, std::string_view s) {
       s.substr(0, 2) == "\x1f\x8b" || s.substr(0, 6) == std::string_view("\xFD" "7zXZ\x00", 6) ||
       (s.substr(0, 3) == "BZh" && s.size() > 3 && s[3] >= '1' && s[3] <= '9') || s.substr(0, 4) == "\x28\xB5\x2F\xFD")
     return InputFormat::kArchive;
+  const std::string ext = fs::path(lower).extension().string();
   if (s.substr(0, 5) == "From ") {
     size_t nl = s.find('\n');
     if (nl != std::string_view::npos && LooksLikeHeaders(s.substr(nl + 1))) return InputFormat::kMbox;
+    // Named as one ("box.mbox", "mbox"): an mbox whatever its first message's
+    // headers look like (one header line was read as text: its base64 parts
+    // not decoded; review22).
+    if (ext == ".mbox" || fs::path(lower).filename() == "mbox") return InputFormat::kMbox;
   }
-  const std::string ext = fs::path(lower).extension().string();
   if (ext == ".eml") return InputFormat::kEml;
   if (ext == ".jsonl" || ext == ".ndjson") return InputFormat::kJsonl;
   if (ext == ".csv" || ext == ".tsv") return InputFormat::kCsv;
