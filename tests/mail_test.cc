@@ -1890,4 +1890,11 @@ TEST_CASE("mail: format=flowed soft line breaks are undone, an id wrapped at its
   CHECK(out.find("070761") == std::string::npos);
   CHECK(out.find("95088") == std::string::npos);
   CHECK(out.find("uke: [DK-CPR] og\r\n>> sitat: fodselsnummer [NO-FNR] slutt\r\n") != std::string::npos);
+  // A uuencoded block in a flowed part: its lines may end in a space (this
+  // one does), so the part is not unflowed and the block is still read.
+  MailCollect uu = ScanMail(head + "Content-Type: text/plain; format=flowed\r\n\r\nSe vedlagt.\r\n\r\n"
+                                   "begin 644 kunde.txt\r\nF2W5N9&4Z($]L80IF;V1S96QS;G5M;65R.B Q-3$P.#8Y-3 X. H \r\n"
+                                   "`\r\nend\r\n");
+  REQUIRE(uu.findings.size() == 1);
+  CHECK(uu.findings[0].type == "no.fnr");
 }

@@ -1353,8 +1353,10 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         // client wrapped at its space is read whole (before: exit 0). The
         // map leads a finding back over the break; redaction replaces the
         // joined range whole (no refolding: u.unfolded stays false).
+        // (Not with a uuencoded block in it: its lines may end in a space,
+        // and joining them would undo the block.)
         if (!uu_cte && u.field == "body" && u.entity->type == "text" && u.entity->subtype == "plain" &&
-            ContentTypeParam(msg, *u.entity, "format") == "flowed") {
+            ContentTypeParam(msg, *u.entity, "format") == "flowed" && !MayHoldUuBlock(u.utf8)) {
           u.legacy = UnflowText(u.utf8, ContentTypeParam(msg, *u.entity, "delsp") == "yes");
           legacy = !u.legacy.map.identity();
           if (!legacy) u.legacy = Decoded{};
