@@ -1093,3 +1093,19 @@ TEST_CASE("review21b: a table's header is its first row, not a data cell above t
   REQUIRE(fs.size() == 1);
   CHECK(fs[0].confidence == Confidence::kMedium);
 }
+
+TEST_CASE("review22: a placeholder nordpii wrote is no label (redacting twice finds nothing more)",
+          "[detect][context]") {
+  auto scanner = MakeScanner();
+  // 0101801234 is a valid date but no mod-11 CPR: found only when labelled.
+  for (const char* s : {"[DK-CPR]\nOla;0101801234;x", "Sendt: [DK-CPR] og 0101801234", "[DK-CPR:1a2b3c4d] 0101801234",
+                        "Ref [NO-FNR], [DK-CPR] 0101801234"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).empty());
+  }
+  // Written by a person, the same words still label: "CPR", "DK-CPR", "[CPR]".
+  for (const char* s : {"CPR 0101801234", "DK-CPR: 0101801234", "[CPR] 0101801234", "[dk-cpr] 0101801234"}) {
+    INFO(s);
+    CHECK(Scan(scanner, s).size() == 1);
+  }
+}
