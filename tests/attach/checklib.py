@@ -9,8 +9,10 @@ subprocess, and the exit status at the end.
     rc, out, err = c.scan(path)      # scan --format jsonl [extra...] path
     c.finish()                       # exit 1 if any check failed"""
 import os
+import struct
 import subprocess
 import sys
+import zlib
 
 NORDPII = None
 failures = []
@@ -31,6 +33,15 @@ def run(args, stdin=None, env=None, timeout=120):
 
 def scan(path, *extra):
     return run(["scan", "--format", "jsonl"] + list(extra) + [path], timeout=60)
+
+
+def png_bytes():
+    """An 8x8 grey PNG with no text chunk (its printable runs: IHDR, IDAT…)."""
+    def chunk(t, b):
+        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+    raw = b"".join(b"\0" + bytes([0x10 * i] * 8) for i in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def finish():
