@@ -92,6 +92,23 @@ struct ReaderFree {
 
 using Entries = std::map<std::string, std::string>;
 
+// Appends the data of libarchive's current entry to `out`, counted against
+// the one unpacked budget of the file (every pass over it, every level) when
+// `bomb` names the error; `damaged`: the error when the data cannot be read.
+void ReadEntry(archive* a, std::string& out, const char* damaged, const char* bomb) {
+  char chunk[1 << 16];
+  for (;;) {
+    la_ssize_t k = archive_read_data(a, chunk, sizeof chunk);
+    if (k < 0) Fail(damaged);
+    if (k == 0) break;
+    if (bomb) {
+      g_unpacked += static_cast<unsigned long long>(k);
+      if (g_unpacked > g_max_unpacked) Fail(bomb);
+    }
+    out.append(chunk, static_cast<size_t>(k));
+  }
+}
+
 Entries ReadZip(const std::string& data, const std::function<bool(const std::string&)>& wanted) {
   Entries out;
   std::unique_ptr<archive, ArchiveFree> owner(archive_read_new());
@@ -101,7 +118,6 @@ Entries ReadZip(const std::string& data, const std::function<bool(const std::str
     Fail("not a zip archive (an encrypted Office file is not one either)");
   archive_entry* e = nullptr;
   size_t entries = 0;
-  unsigned long long& used = g_unpacked;  // one budget for every pass over the file
   for (;;) {
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
@@ -110,16 +126,7 @@ Entries ReadZip(const std::string& data, const std::function<bool(const std::str
     const char* n = archive_entry_pathname(e);
     if (!n || !wanted(n)) continue;
     if (archive_entry_is_encrypted(e)) Fail("encrypted zip entry");
-    std::string& buf = out[n];
-    char chunk[1 << 16];
-    for (;;) {
-      la_ssize_t k = archive_read_data(a, chunk, sizeof chunk);
-      if (k < 0) Fail("damaged zip entry");
-      if (k == 0) break;
-      used += static_cast<unsigned long long>(k);
-      if (used > g_max_unpacked) Fail("decompressed size larger than the limit (zip bomb?)");
-      buf.append(chunk, static_cast<size_t>(k));
-    }
+    ReadEntry(a, out[n], "damaged zip entry", "decompressed size larger than the limit (zip bomb?)");
   }
   return out;
 }
@@ -1762,15 +1769,7 @@ void Compressed(const std::string& data) {
     if (archive_read_open_memory(a, data.data(), data.size()) != ARCHIVE_OK ||
         archive_read_next_header(a, &e) != ARCHIVE_OK)
       Fail("damaged compressed file");
-    char chunk[1 << 16];
-    for (;;) {
-      la_ssize_t k = archive_read_data(a, chunk, sizeof chunk);
-      if (k < 0) Fail("damaged compressed file (or cut short)");
-      if (k == 0) break;
-      g_unpacked += static_cast<unsigned long long>(k);
-      if (g_unpacked > g_max_unpacked) Fail("decompressed size larger than the limit (bomb?)");
-      body.append(chunk, static_cast<size_t>(k));
-    }
+    ReadEntry(a, body, "damaged compressed file (or cut short)", "decompressed size larger than the limit (bomb?)");
   }
   if (body.size() < 512 || body.compare(257, 5, "ustar") != 0) return Nested("file", "", body);
   // A tar (POSIX/GNU: "ustar" at offset 257): member by member.
@@ -1787,13 +1786,7 @@ void Compressed(const std::string& data) {
     if (++entries > g_max_entries) Fail("more archive entries than the limit");
     if (archive_entry_filetype(e) != AE_IFREG) continue;
     std::string member;
-    char chunk[1 << 16];
-    for (;;) {
-      la_ssize_t k = archive_read_data(a, chunk, sizeof chunk);
-      if (k < 0) Fail("damaged tar member");
-      if (k == 0) break;
-      member.append(chunk, static_cast<size_t>(k));  // (within body: no new budget)
-    }
+    ReadEntry(a, member, "damaged tar member", nullptr);  // (within body: no new budget)
     const char* p = archive_entry_pathname(e);
     const std::string n = p ? p : "member";
     Nested(n, n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1), member);
