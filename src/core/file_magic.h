@@ -28,4 +28,7 @@ inline bool IsCompressedSignature(std::string_view h) {
          starts(std::string_view("\x28\xB5\x2F\xFD", 4));
 }
 
+// A POSIX / GNU tar file: "ustar" at offset 257 of its first header.
+inline bool IsTarSignature(std::string_view h) { return h.size() >= 262 && h.substr(257, 5) == "ustar"; }
+
 }  // namespace nordpii

@@ -204,7 +204,7 @@ DocFormat SniffDocFormat(std::string_view head) {
   if (head.substr(0, 5) == "%PDF-") return DocFormat::kPdf;
   if (head.substr(0, 5) == "{\\rtf") return DocFormat::kRtf;
   if (tnef::IsTnef(head)) return DocFormat::kTnef;
-  if (IsCompressedSignature(head)) return DocFormat::kCompressed;
+  if (IsCompressedSignature(head) || IsTarSignature(head)) return DocFormat::kCompressed;  // (a tar: read as one)
   return DocFormat::kNone;
 }
 

@@ -51,8 +51,8 @@ DocFormat DetectDocFormat(std::string_view mime_type, std::string_view filename,
 
 // By the bytes alone (a mail attachment whose type and name say nothing, or
 // lie): a zip (kZip), an OLE2 file (kOle), a PDF, RTF, a TNEF stream
-// (winmail.dat, kTnef), a gzip/xz/bzip2/zstd file (kCompressed: decompressed
-// in the extract helper, a tar inside read member by member); else kNone.
+// (winmail.dat, kTnef), a gzip/xz/bzip2/zstd file or a tar (kCompressed:
+// decompressed in the extract helper, a tar read member by member); else kNone.
 DocFormat SniffDocFormat(std::string_view head);
 // A file or stream whose name says nothing (or says text, CSV, mail...):
 // a PDF, an OLE2, an RTF or a TNEF file by its bytes — "%PDF-", the OLE2 signature,

@@ -749,7 +749,7 @@ void ExtractFormat(const std::string& fmt, const std::string& data);
 // OLE object, "ole"; "%PDF"), else by its name; nullptr: not a document.
 const char* NestedFormat(const std::string& name, const std::string& body) {
   if (body.compare(0, 4, "PK\3\4") == 0) return "zip";
-  if (IsCompressedSignature(body)) return "compressed";
+  if (IsCompressedSignature(body) || IsTarSignature(body)) return "compressed";
   if (tnef::IsTnef(body)) return "tnef";
   if (body.compare(0, 8, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") == 0) return "ole";
   if (body.compare(0, 5, "%PDF-") == 0) return "pdf";
@@ -1745,7 +1745,7 @@ bool EncodedMail(const std::string& body) {
   return false;
 }
 
-// A gzip, xz, bzip2 or zstd file (an attachment "logs.txt.gz", a member of
+// A gzip, xz, bzip2 or zstd file or a plain tar (an attachment "logs.txt.gz", a member of
 // a zip): decompressed whole within the one unpacked budget (a bomb fails
 // the file) — gzip by zlib (Gunzip), the others by libarchive's filters; a
 // tar inside (by its "ustar" magic) is read member by member, anything else
@@ -1758,6 +1758,8 @@ void Compressed(const std::string& data) {
   std::string body;
   if (data.compare(0, 2, "\x1f\x8b") == 0) {
     body = Gunzip(data);
+  } else if (IsTarSignature(data)) {
+    body = data;  // an uncompressed tar (review22: a tar attachment was read by its printable runs)
   } else {
     std::unique_ptr<archive, ArchiveFree> owner(archive_read_new());
     archive* a = owner.get();
@@ -1771,7 +1773,7 @@ void Compressed(const std::string& data) {
       Fail("damaged compressed file");
     ReadEntry(a, body, "damaged compressed file (or cut short)", "decompressed size larger than the limit (bomb?)");
   }
-  if (body.size() < 512 || body.compare(257, 5, "ustar") != 0) return Nested("file", "", body);
+  if (!IsTarSignature(body)) return Nested("file", "", body);
   // A tar (POSIX/GNU: "ustar" at offset 257): member by member.
   std::unique_ptr<archive, ArchiveFree> owner(archive_read_new());
   archive* a = owner.get();

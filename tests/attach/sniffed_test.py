@@ -88,6 +88,18 @@ for name, ctype, fn, data in [
     check(FNR not in out + err and CPR not in out + err, "%s: no raw id in the output" % name)
     check(rc != 1 or all("compressed" in l or ".gz" in l for l in f), "%s: findings located in the compressed file" % name)
 
+# a plain (uncompressed) tar attachment: member by member (review22: printable runs only)
+plain_tar = io.BytesIO()
+with tarfile.open(fileobj=plain_tar, mode="w") as t:
+    for n, d in (("logs/a.txt", TEXT), ("logs/b.txt.gz", gzip.compress(TEXT))):
+        i = tarfile.TarInfo(n)
+        i.size = len(d)
+        t.addfile(i, io.BytesIO(d))
+rc, out, err = checklib.scan(mail("tar.eml", "application/x-tar", "logger.tar", plain_tar.getvalue()))
+f = findings(out)
+check(rc == 1 and len(f) == 12 and any("logs/b.txt.gz" in l for l in f),
+      "tar.eml: a plain tar attachment is read member by member, a gzip in it too (rc %d, %d found)" % (rc, len(f)))
+
 # a gzip cut short: an error (fail closed), not a pass
 whole = gzip.compress(TEXT + os.urandom(4000).hex().encode())  # (random: it does not shrink)
 check(len(whole) > 4000, "the gzip to cut is large enough (%d bytes)" % len(whole))
@@ -134,12 +146,19 @@ check(rc == 0 and b"nordpii-removed-attachment" in data and FNR.encode() not in 
 
 # 2. pictures known by their bytes: a note, --not-read error exit 2
 png = png_bytes()
+_tb = io.BytesIO()
+with tarfile.open(fileobj=_tb, mode="w") as t:
+    i = tarfile.TarInfo("skjerm.png")
+    i.size = len(png)
+    t.addfile(i, io.BytesIO(png))
+tar_png = _tb.getvalue()
 for name, ctype, fn, data, b64 in [
         ("zip-png.eml", "application/zip", "bilder.zip", zip_of([("skjerm.png", png)]), True),
         ("zip-png-noname.eml", "application/zip", "bilder.zip", zip_of([("skjerm", png)]), True),
         ("png-octet.eml", "application/octet-stream", "bilde.dat", png, True),
         ("png-textplain.eml", "text/plain", "bilde.txt", png, True),
-        ("tgz-png.eml", "application/gzip", "bilder.tar.gz", gzip.compress(png), True)]:
+        ("tgz-png.eml", "application/gzip", "bilder.tar.gz", gzip.compress(png), True),
+        ("tar-png.eml", "application/x-tar", "bilder.tar", tar_png, True)]:
     p = mail(name, ctype, fn, data, b64)
     rc, out, err = checklib.scan(p)
     check(rc == 0 and "not read" in out and "--ocr" in out, "%s: a note that the picture is not read, exit 0 (rc %d)" % (name, rc))
