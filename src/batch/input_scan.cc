@@ -238,6 +238,15 @@ struct RangeBase {
   bool defer_fields_check = false;  // InputScanners::defer_fields_check, for a range
 };
 
+// An image file not read while OCR is off: a note (counted in the batch
+// summary as an attachment not scanned), with --not-read error an error.
+void ImageNotRead(const std::string& path, const InputScanners& s, ReportSink& sink,
+                  const std::function<void(const std::string&)>& error) {
+  sink.SetPath(path);
+  sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
+  if (s.not_read_error) error(path + ": image file " + std::string(kImageNotReadNote));
+}
+
 // Scans one stream of a known format (a file, or an archive entry).
 // `mtime`: the file's (or entry's) modification time, the last source of a
 // message's date (-1: none). `utf16`: the stream is text decoded from
@@ -509,7 +518,7 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
     }
     const std::string_view head = std::string_view(data).substr(0, 1024);
     // (A picture by its signature, whatever its name: read by OCR, or noted below.)
-    const bool picture = IsImageSignature(head) && head[0] != 'P';
+    const bool picture = IsBinaryImageSignature(head);
     DocFormat df = DetectDocFormat("", label, head, s.ocr);
     if (df == DocFormat::kNone && s.ocr && picture) df = DocFormat::kImage;
     if (df != DocFormat::kNone) {
@@ -523,11 +532,8 @@ void ScanArchive(const std::string& path, ByteSource* stream, InputScanners& s, 
       ScanDocument(label, data, df, s, filter, sink, error);
       continue;
     }
-    if (!s.ocr && (picture || DetectDocFormat("", label, head, true) == DocFormat::kImage)) {
-      sink.SetPath(label);
-      sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
-      if (s.not_read_error) error(label + ": image file " + std::string(kImageNotReadNote));
-    }
+    if (!s.ocr && (picture || DetectDocFormat("", label, head, true) == DocFormat::kImage))
+      ImageNotRead(label, s, sink, error);
     if (f == InputFormat::kArchive) {
       if (depth >= kMaxArchiveDepth) {
         sink.SetPath(label);
@@ -765,11 +771,8 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   // a regular file (a pipe is read once, by its content below).
   // An image file while OCR is off: said so (a note, counted in the batch
   // summary); its bytes are still read below, as before.
-  if (!s.ocr && in.path != "-" && !in.stream && DetectDocFormat("", in.path, "", true) == DocFormat::kImage) {
-    sink.SetPath(in.path);
-    sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
-    if (s.not_read_error) error(in.path + ": image file " + std::string(kImageNotReadNote));
-  }
+  const bool named_image = in.path != "-" && !in.stream && DetectDocFormat("", in.path, "", true) == DocFormat::kImage;
+  if (!s.ocr && named_image) ImageNotRead(in.path, s, sink, error);
   if (DocFormat df = DetectDocFormat("", in.path, "", s.ocr); df != DocFormat::kNone && in.path != "-" && !in.stream) {
     auto dsrc = OpenPath(in.path);
     auto bytes = dsrc ? ReadAll(**dsrc, in.path, max_message) : Result<std::string>(dsrc.error());
@@ -803,8 +806,14 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
   std::unique_ptr<ByteSource>& src = opened.source;
   // A document by its bytes (a PDF or OLE2 file named .txt, .eml, or read
   // from stdin): extracted, never scanned as text (SniffDocumentBytes).
-  if (src && !opened.utf16.utf16 && format != InputFormat::kArchive && format != InputFormat::kMaildir)
-    if (DocFormat df = SniffDocumentBytes(opened.head, format == InputFormat::kText); df != DocFormat::kNone) {
+  // A picture whose name does not say so ("skjerm.dat", stdin), by its
+  // signature: read by OCR with --ocr, else noted as not read (with
+  // --not-read error an error) — before: scanned as text, exit 0, no note.
+  if (src && !opened.utf16.utf16 && format != InputFormat::kArchive && format != InputFormat::kMaildir) {
+    DocFormat df = SniffDocumentBytes(opened.head, format == InputFormat::kText);
+    const bool picture = format == InputFormat::kText && !named_image && IsBinaryImageSignature(opened.head);
+    if (df == DocFormat::kNone && picture && s.ocr) df = DocFormat::kImage;
+    if (df != DocFormat::kNone) {
       auto bytes = ReadAll(*src, in.path, max_message);
       if (!bytes) {
         sink.SetPath(in.path);
@@ -816,27 +825,7 @@ uint64_t ScanInput(const Input& in, InputScanners& s, const FindingFilter& filte
       *s.progress += bytes->size();
       return bytes->size();
     }
-  // A picture whose name does not say so ("skjerm.dat", stdin): by its
-  // signature, read by OCR with --ocr, else noted as not read (with
-  // --not-read error an error) — before: scanned as text, exit 0, no note.
-  // (PNM is left out: its header is text.)
-  if (src && !opened.utf16.utf16 && format == InputFormat::kText && IsImageSignature(opened.head) &&
-      opened.head[0] != 'P' && (in.path == "-" || in.stream || DetectDocFormat("", in.path, "", true) != DocFormat::kImage)) {
-    if (s.ocr) {
-      auto bytes = ReadAll(*src, in.path, max_message);
-      if (!bytes) {
-        sink.SetPath(in.path);
-        error(bytes.error().message());
-        return 0;
-      }
-      ScanDocument(in.path, *bytes, DocFormat::kImage, s, filter, sink, error);
-      if (!s.progress) return 0;
-      *s.progress += bytes->size();
-      return bytes->size();
-    }
-    sink.SetPath(in.path);
-    sink.OnNote("", std::string("image file ").append(kImageNotReadNote));
-    if (s.not_read_error) error(in.path + ": image file " + std::string(kImageNotReadNote));
+    if (picture) ImageNotRead(in.path, s, sink, error);
   }
   if (format == InputFormat::kArchive) {
     ArchiveBudget budget;

@@ -18,6 +18,10 @@ inline bool IsImageSignature(std::string_view h) {
          (h.size() > 2 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' && (h[2] == '\n' || h[2] == ' ' || h[2] == '\r'));
 }
 
+// The same without PNM, whose header is text ("P1 …"): a picture found by
+// its bytes where text is also possible (a text part, a file with any name).
+inline bool IsBinaryImageSignature(std::string_view h) { return IsImageSignature(h) && h[0] != 'P'; }
+
 // A single compressed file: gzip, xz, bzip2, zstd (what libarchive's
 // filters read; the standalone-file reader accepts the same four).
 inline bool IsCompressedSignature(std::string_view h) {

@@ -687,7 +687,7 @@ static bool BinaryDocumentInTextPart(const MimeEntity& e, std::string_view body)
   // under a text type: read as an attachment (a picture: listed, or OCR).
   const DocFormat sniffed = SniffDocFormat(h);
   return f == DocFormat::kPdf || f == DocFormat::kOle || f == DocFormat::kTnef || sniffed == DocFormat::kZip ||
-         sniffed == DocFormat::kCompressed || (IsImageSignature(h) && h[0] != 'P');
+         sniffed == DocFormat::kCompressed || IsBinaryImageSignature(h);
 }
 
 // A parameter of an entity's Content-Type header ("" when absent).
@@ -1349,19 +1349,20 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         u.legacy = UnfoldContentLines(u.utf8);
         legacy = u.unfolded = !u.legacy.map.identity();
       } else {
+        const bool uu = uu_cte || MayHoldUuBlock(u.utf8);
         // format=flowed (RFC 3676): soft line breaks removed, so an id the
         // client wrapped at its space is read whole (before: exit 0). The
         // map leads a finding back over the break; redaction replaces the
         // joined range whole (no refolding: u.unfolded stays false).
         // (Not with a uuencoded block in it: its lines may end in a space,
         // and joining them would undo the block.)
-        if (!uu_cte && u.field == "body" && u.entity->type == "text" && u.entity->subtype == "plain" &&
-            ContentTypeParam(msg, *u.entity, "format") == "flowed" && !MayHoldUuBlock(u.utf8)) {
+        if (!uu && u.field == "body" && u.entity->type == "text" && u.entity->subtype == "plain" &&
+            ContentTypeParam(msg, *u.entity, "format") == "flowed") {
           u.legacy = UnflowText(u.utf8, ContentTypeParam(msg, *u.entity, "delsp") == "yes");
           legacy = !u.legacy.map.identity();
           if (!legacy) u.legacy = Decoded{};
         }
-        if (!legacy && (uu_cte || MayHoldUuBlock(u.utf8))) {
+        if (uu) {
           legacy = SpliceUuBlocks(u, uu_cte, decoded_total, notes, incomplete);
           if (legacy && uu_cte) u.whole = "uuencoded file";
         }
