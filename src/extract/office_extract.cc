@@ -763,6 +763,20 @@ const char* NestedFormat(const std::string& name, const std::string& body) {
 // scanned as it is; anything else by its printable runs.
 bool EncodedMail(const std::string& body);
 
+// A raster picture handed to the OCR helper (with --ocr: g_images set), at
+// most g_max_images per file and 16 MiB each; past a limit, a warning (the
+// file is partly scanned).
+void OcrPicture(const std::string& loc, const std::string& body) {
+  if (++g_image_count == g_max_images + 1)
+    Warn("more pictures than the OCR limit (" + std::to_string(g_max_images) + "); the rest not read");
+  else if (g_image_count > g_max_images)
+    ;
+  else if (body.size() > (16u << 20))
+    Warn("picture " + std::to_string(g_image_count) + " larger than the OCR limit (16 MiB); not read");
+  else
+    (*g_images)(loc, body);
+}
+
 void Nested(const std::string& loc, const std::string& name, const std::string& body) {
   const char* f = NestedFormat(name, body);
   if (f && std::strcmp(f, "pdf") == 0) {
@@ -782,16 +796,8 @@ void Nested(const std::string& loc, const std::string& name, const std::string& 
     // A picture (by its bytes: a PNG in a zip of screenshots): read by OCR
     // when asked for, else counted for the caller's "not read" note.
     if (IsImageSignature(body)) {
-      if (!g_images) {
-        ++g_unread_pictures;
-      } else if (++g_image_count == g_max_images + 1) {
-        Warn("more pictures than the OCR limit (" + std::to_string(g_max_images) + "); the rest not read");
-      } else if (g_image_count <= g_max_images) {
-        if (body.size() > (16u << 20))
-          Warn("picture " + std::to_string(g_image_count) + " larger than the OCR limit (16 MiB); not read");
-        else
-          (*g_images)(loc, body);
-      }
+      if (g_images) OcrPicture(loc, body);
+      else ++g_unread_pictures;
     }
     return BinaryStrings(body, loc);
   }
@@ -886,14 +892,7 @@ void OtherParts(const std::string& data, bool odf) {
       } else if (vector_pic(n)) {
         BinaryStrings(body, "picture " + base);
       } else if (g_images) {
-        if (++g_image_count == g_max_images + 1)
-          Warn("more pictures than the OCR limit (" + std::to_string(g_max_images) + "); the rest not read");
-        else if (g_image_count > g_max_images)
-          ;
-        else if (body.size() > (16u << 20))
-          Warn("picture " + std::to_string(g_image_count) + " larger than the OCR limit (16 MiB); not read");
-        else
-          (*g_images)("picture " + base, body);
+        OcrPicture("picture " + base, body);
       }
       continue;
     }
