@@ -1877,6 +1877,15 @@ TEST_CASE("mail: format=flowed soft line breaks are undone, an id wrapped at its
   };
   MailCollect flowed = scan("; format=flowed");
   REQUIRE(flowed.findings.size() == 2);
+  // Decoded whole even where other parts stream (the mail fuzzer's
+  // whole/streamed invariant: a streamed part kept its soft breaks).
+  MailLimits streamed;
+  streamed.stream_part_bytes = 0;
+  const std::string b64 = head + "Content-Type: text/plain; charset=utf-8; format=flowed\r\n"
+                                 "Content-Transfer-Encoding: base64\r\n\r\n" + EncodeBase64(body, "\r\n");
+  MailCollect flowed_whole = ScanMail(b64), flowed_streamed = ScanMail(b64, streamed);
+  CHECK(flowed_whole.findings.size() == 2);
+  CheckSameScan(flowed_whole, flowed_streamed);
   CHECK(flowed.findings[0].type == "dk.cpr");
   CHECK(flowed.findings[1].type == "no.fnr");
   CHECK(flowed.findings[0].line == 7);  // located in the raw message, on the line the value starts

@@ -697,6 +697,13 @@ static std::string ContentTypeParam(std::string_view msg, const MimeEntity& e, s
   return AsciiLower(ParseParams(UnfoldHeader(msg.substr(h->value, h->end - h->value))).Get(name));
 }
 
+// A text/plain part sent format=flowed (RFC 3676): its soft line breaks are
+// undone before matching (UnflowText), so it is decoded whole, never
+// streamed (a streamed part would be read with its breaks: other findings).
+static bool FlowedPart(std::string_view msg, const MimeEntity& e) {
+  return e.type == "text" && e.subtype == "plain" && ContentTypeParam(msg, e, "format") == "flowed";
+}
+
 // What kind of encrypted part a leaf is ("S/MIME", "PGP/MIME",
 // "multipart/encrypted"), or nullptr when it is none: an S/MIME part of
 // enveloped data — application/(x-)pkcs7-mime with smime-type
@@ -1223,13 +1230,14 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
     }
     u.encoding = encoding;
     const bool encoded = encoding == "quoted-printable" || encoding == "base64";
-    // (uuencoded parts, calendars and text holding a uuencoded block are
-    // decoded whole: their last stage, legacy, needs the whole text. Seen
+    // (uuencoded parts, calendars, format=flowed text and text holding a
+    // uuencoded block are decoded whole: their last stage, legacy, needs the whole text. Seen
     // in the raw body, where quoted-printable writes them as they are; a
     // base64 body is streamed, its blocks and folds not read: a known gap.)
     const std::string_view plain_body = encoding == "base64" ? std::string_view() : body;
     if (body.size() > limits_.stream_part_bytes && !is_html && !UuTransferEncoding(encoding) &&
-        !(u.field == "body" && CalendarPart(*u.entity, plain_body)) && !MayHoldUuBlock(plain_body)) {
+        !(u.field == "body" && (CalendarPart(*u.entity, plain_body) || FlowedPart(msg, *u.entity))) &&
+        !MayHoldUuBlock(plain_body)) {
       // A large part: decoded and scanned a range at a time (a CSV
       // attachment: its cells cut from the ranges as they come); in another
       // charset than UTF-8, converted as it is read (any transfer encoding).
@@ -1356,8 +1364,7 @@ void MailScanner::Walk(std::string_view msg, const FindingFilter& filter, std::v
         // joined range whole (no refolding: u.unfolded stays false).
         // (Not with a uuencoded block in it: its lines may end in a space,
         // and joining them would undo the block.)
-        if (!uu && u.field == "body" && u.entity->type == "text" && u.entity->subtype == "plain" &&
-            ContentTypeParam(msg, *u.entity, "format") == "flowed") {
+        if (!uu && u.field == "body" && FlowedPart(msg, *u.entity)) {
           u.legacy = UnflowText(u.utf8, ContentTypeParam(msg, *u.entity, "delsp") == "yes");
           legacy = !u.legacy.map.identity();
           if (!legacy) u.legacy = Decoded{};
